@@ -1,0 +1,145 @@
+/* event.h — the proftrace event format, defined once for the shim, the collector and readers.
+ *
+ * Design
+ * ------
+ * An event is a class id, a timestamp and a flat list of typed fields. The classes and their fields
+ * are not written out by hand anywhere: the non-call classes come from PT_EVENTS below, the call
+ * classes from the interposition table in calls.h. The shim's recording code, the binary decoder,
+ * the CTF metadata (TSDL) and `proftrace events` all expand those same lists, so adding a field
+ * or a function changes every consumer at once.
+ *
+ * Wire types are the only encodings a field can have (PT_WIRE_*); a call's "capture kind"
+ * (PT_CAP_*: what the shim records about an argument) expands to one or more wire fields, e.g.
+ * a PATH is its string plus the device and inode it named before the call ran.
+ *
+ * Time: every timestamp is CLOCK_MONOTONIC in nanoseconds, which every namespace on the machine
+ * shares (time namespaces aside, which proftrace records as a namespace inode). A call event is
+ * stamped with its exit time and carries its duration, so that a nested call, which finishes
+ * first, is also written first and a buffer stays time-ordered.
+ */
+#ifndef PROFTRACE_EVENT_H
+#define PROFTRACE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PT_FORMAT_VERSION 1
+
+/* Wire types. Integers are little-endian; STR is NUL-terminated (CTF `string`). */
+enum pt_wire {
+    PT_WIRE_U8 = 1,
+    PT_WIRE_U16,
+    PT_WIRE_U32,
+    PT_WIRE_U64,
+    PT_WIRE_I32,
+    PT_WIRE_I64,
+    PT_WIRE_X64, /* u64 shown in hex: handles, addresses, flags */
+    PT_WIRE_STR,
+};
+
+/* Namespace inodes recorded for a process, in this order everywhere. */
+#define PT_NAMESPACES(X) X(ipc) X(mnt) X(pid) X(user) X(uts) X(net) X(cgroup) X(time)
+
+/* Non-call event classes: EV(name, fields) with fields written as W(wire, name) sequences. */
+#define PT_NS_FIELD(ns) W(U64, ns_##ns)
+#define PT_EVENTS(EV, W)                                                                          \
+    /* Process identity, first event of every process (and again after exec). */                  \
+    EV(process, W(U32, pid) W(U32, ppid) W(U32, global_pid) W(U64, start_time) W(U32, uid)        \
+                    W(U32, euid) W(U32, gid) W(U32, egid) W(U32, sessionid) W(U32, loginuid)      \
+                        PT_NAMESPACES(PT_NS_FIELD) W(STR, exe) W(STR, cmdline))                   \
+    /* A thread took a buffer; later events in that buffer are this thread's. */                 \
+    EV(thread, W(U32, tid))                                                                       \
+    /* A loaded object, for offline symbolization of stacks. */                                   \
+    EV(module, W(X64, base) W(X64, size) W(X64, bias) W(STR, path) W(STR, build_id))              \
+    /* Credentials after a set*id / impersonation call. */                                       \
+    EV(cred, W(U32, uid) W(U32, euid) W(U32, suid) W(U32, gid) W(U32, egid) W(U32, sgid))         \
+    /* Namespaces after unshare / setns / clone into new ones. */                                 \
+    EV(ns, PT_NAMESPACES(PT_NS_FIELD))                                                            \
+    /* Normal end of the process. */                                                              \
+    EV(exit, W(I32, status))                                                                      \
+    /* A fatal signal reached the process (recorded before the default action). */              \
+    EV(signal, W(I32, signo) W(I32, code) W(X64, addr))                                           \
+    /* Events that did not fit in this buffer since the previous marker. */                       \
+    EV(lost, W(U64, count))
+
+/* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
+enum pt_event_id {
+#define PT_EV_ENUM(name, fields) PT_EV_##name,
+    PT_EVENTS(PT_EV_ENUM, _)
+#undef PT_EV_ENUM
+        PT_EV_CALL_FIRST,
+};
+
+/* Capture kinds of call arguments (see calls.h) and the wire fields each one records.
+ * CAP(W, name) expands to W(wire, field-name) sequences. */
+#define PT_CAP_U32(W, n) W(U32, n)
+#define PT_CAP_I32(W, n) W(I32, n)
+#define PT_CAP_U64(W, n) W(U64, n)
+#define PT_CAP_FLAGS(W, n) W(X64, n)
+#define PT_CAP_HANDLE(W, n) W(X64, n)        /* an opaque handle or pointer value */
+#define PT_CAP_STR(W, n) W(STR, n)           /* a C string ("" when NULL) */
+#define PT_CAP_OUT_HANDLE(W, n) W(X64, n)    /* *n after the call (0 when it failed) */
+#define PT_CAP_OUT_U32(W, n) W(U32, n)       /* *n after the call (0 when NULL or failed) */
+#define PT_CAP_OUT_STR(W, n) W(STR, n)       /* the string the call wrote ("" when it failed) */
+#define PT_CAP_PATH(W, n) W(STR, n) W(U64, n##_dev) W(U64, n##_ino) /* identity before the call */
+#define PT_CAP_AT_PATH(W, n) W(I32, n##_dirfd) PT_CAP_PATH(W, n)       /* *at() path */
+#define PT_CAP_SHM_NAME(W, n) PT_CAP_PATH(W, n) /* POSIX shm name, identity of its /dev/shm file */
+#define PT_CAP_FD(W, n) W(I32, n) W(U64, n##_dev) W(U64, n##_ino)    /* fstat identity */
+
+/* Return kinds: how a call's result and error are recorded (ret is always a wire I64; err is the
+ * errno or Win32 last-error value captured at exit, meaningful where the kind has one). */
+enum pt_ret_kind {
+    PT_RET_VOID,     /* nothing */
+    PT_RET_W32,      /* LONG Win32 error code is the result (Reg* functions) */
+    PT_RET_HRESULT,  /* HRESULT */
+    PT_RET_BOOL_W32, /* BOOL, GetLastError() on failure */
+    PT_RET_HANDLE_W32, /* HANDLE / pointer, GetLastError() */
+    PT_RET_INT_ERRNO,  /* int, errno when -1 */
+    PT_RET_FD_ERRNO,   /* file descriptor, errno when -1; the fd's identity is recorded too */
+    PT_RET_PTR_ERRNO,  /* pointer, errno when MAP_FAILED / (void *)-1 / NULL */
+    PT_RET_ULONG,      /* reference count and similar */
+    PT_RET_ERRNUM,     /* int that is itself 0 or an errno value (posix_spawn) */
+};
+
+/* A decoded field value. Strings point into the reader's buffer and live until the next event. */
+struct pt_value {
+    uint8_t wire; /* enum pt_wire */
+    const char *name;
+    union {
+        uint64_t u;
+        int64_t i;
+        struct {
+            const char *s;
+            uint32_t len;
+        } str;
+    };
+};
+
+#define PT_MAX_FIELDS 32
+#define PT_MAX_FRAMES 32
+
+/* One decoded event, as every reader returns it. */
+struct pt_event {
+    uint16_t id;       /* enum pt_event_id, or PT_EV_CALL_FIRST + enum pt_call */
+    uint32_t pid;      /* of the process whose stream this is (its pid in its own namespace) */
+    uint32_t tid;      /* the thread that wrote it */
+    uint32_t stream;   /* index of the stream in the trace, stable for one reading */
+    uint64_t ts;       /* ns, CLOCK_MONOTONIC; for calls, the exit time */
+    /* Calls only: */
+    uint64_t ts_enter; /* entry time */
+    uint8_t depth;     /* 0 for a call made by the program, >0 when made inside a traced call */
+    int64_t ret;
+    int32_t err;
+    uint16_t nfields;
+    struct pt_value field[PT_MAX_FIELDS];
+    uint8_t nframes; /* return addresses, innermost first */
+    uint64_t frame[PT_MAX_FRAMES];
+};
+
+/* Name of an event class ("process", "RegOpenKeyExA", ...), or NULL for an unknown id. */
+const char *pt_event_name(unsigned id);
+
+/* Field lookup by name, NULL if the event has no such field. */
+const struct pt_value *pt_event_field(const struct pt_event *ev, const char *name);
+
+#endif

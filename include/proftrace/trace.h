@@ -1,0 +1,39 @@
+/* trace.h — the reader side: every event of a trace directory, time-ordered across processes.
+ *
+ * A trace directory holds the CTF trace the collector wrote and, beside it, rings that were not yet
+ * drained (the collector died, or nobody ran one). A reader takes both into account, merges all
+ * streams by timestamp with bounded memory, and never stops at damage: a truncated or corrupt file
+ * is reported (file, offset, what is wrong) through the diagnostics callback and everything still
+ * valid is returned.
+ */
+#ifndef PROFTRACE_TRACE_H
+#define PROFTRACE_TRACE_H
+
+#include "proftrace/event.h"
+
+struct pt_trace;
+
+/* Called once per problem found in the input; `what` is a full sentence naming file and offset. */
+typedef void (*pt_trace_diag_fn)(void *arg, const char *what);
+
+struct pt_trace_stats {
+    uint64_t streams;   /* stream files and undrained rings read */
+    uint64_t processes; /* distinct processes (process events) */
+    uint64_t events;    /* events returned so far */
+    uint64_t lost;      /* events the writers counted as lost */
+    uint64_t damaged;   /* problems reported to the diagnostics callback */
+    uint64_t ts_first, ts_last;
+};
+
+/* Open a trace directory. Returns 0, or a negative errno when `dir` is not a readable trace at all
+ * (then diag has said why). `diag` may be NULL (problems are then written to stderr). */
+int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_trace **out);
+
+/* The next event in time order into *ev (its strings live until the next call). Returns 1, or 0 at
+ * the end of the trace. */
+int pt_trace_next(struct pt_trace *t, struct pt_event *ev);
+
+void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out);
+void pt_trace_close(struct pt_trace *t);
+
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs the Debian 12 packages proftrace builds and tests with (as root).
+# Skips apt entirely when everything is already there, so repeated runs are fast and offline.
+set -euo pipefail
+packages=(build-essential cmake pkg-config libelf-dev libunwind-dev libcapstone-dev
+          babeltrace2 gdb python3 util-linux procps sqlite3 coreutils)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q "${missing[@]}"
+fi
