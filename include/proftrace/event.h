@@ -59,6 +59,9 @@ enum pt_wire {
     EV(exit, W(I32, status))                                                                      \
     /* A fatal signal reached the process (recorded before the default action). */              \
     EV(signal, W(I32, signo) W(I32, code) W(X64, addr))                                           \
+    /* Written by the collector: the process ended without closing its ring (killed, crashed).   \
+     * ts is when the collector learned it; signo is the fatal signal when known, else 0. */    \
+    EV(reaped, W(I32, signo) W(U64, last_ts))                                                     \
     /* Events that did not fit in this buffer since the previous marker. */                       \
     EV(lost, W(U64, count))
 
