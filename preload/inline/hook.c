@@ -1,11 +1,11 @@
 /* hook.c — puts relocation, trampoline memory and patching together into one hook.
  *
- * Layout of a hook's trampoline slot: a 14-byte absolute jump to the replacement (the "stub",
- * which the 5-byte jmp rel32 at the entry targets, since the replacement itself may be anywhere),
- * then the relocated entry instructions and a jump back; `*trampoline` is the second part. When no
- * slot within ±1 GiB of the function is free, the slot goes anywhere, the entry gets a 14-byte
- * absolute jump to the replacement, and RIP-relative operands that can no longer reach are refused
- * by relocate.c. */
+ * Layout of a hook's trampoline slot: first the "stub", a jump to the replacement (jmp rel32 when
+ * the replacement is within reach, else absolute; the 5-byte jmp rel32 at the entry targets it,
+ * since the replacement itself may be anywhere), then the relocated entry instructions and a jump
+ * back; `*trampoline` is the second part. When no slot within ±1 GiB of the function is free, the
+ * slot goes anywhere, the entry gets a 14-byte absolute jump to the replacement, and RIP-relative
+ * operands that can no longer reach are refused by relocate.c. */
 #include "preload/inline/inline_internal.h"
 
 #include <errno.h>
@@ -49,7 +49,8 @@ int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replace
     uintptr_t code_at = at + PT__ABSJMP_LEN;
     if ((err = pt__reloc_emit(&r, code_at, why, whylen)) < 0)
         return err;
-    pt__encode_absjmp(slot, (uintptr_t)replacement);
+    memset(slot, 0xcc, PT__ABSJMP_LEN);
+    pt__encode_jmp(slot, at, (uintptr_t)replacement);
     memcpy(slot + PT__ABSJMP_LEN, r.code, r.code_len);
     if ((err = pt__tramp_write(at, slot, PT__ABSJMP_LEN + r.code_len)) < 0)
         return pt__why(err, why, whylen, name, "cannot write the trampoline: %s", strerror(-err));

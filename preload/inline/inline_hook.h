@@ -52,6 +52,13 @@ struct pt_inline_info {
 int pt_inline_hook(const char *name, void *target, size_t size, void *replacement,
                    void **trampoline, char *why, size_t whylen);
 
+/* The replacement is entered exactly as the original would be (same registers, same stack), so an
+ * ordinary C function with the same prototype works for exported functions. For a static
+ * (local) function it may not: with -fipa-ra (gcc's default at -O2) its callers may keep values
+ * in caller-saved registers the original never touches, and gcc may have changed its calling
+ * convention (.isra/.constprop clones). A replacement for those must save and restore every
+ * register it uses (an assembly thunk), and record only entry/exit. */
+
 /* pt_inline_hook with PT_INLINE_* flags and a report of what was done (`info` may be NULL). */
 int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replacement,
                       void **trampoline, unsigned flags, struct pt_inline_info *info, char *why,

@@ -40,6 +40,9 @@ int pt__reloc_emit(struct pt__reloc *r, uintptr_t at, char *why, size_t whylen);
 
 /* Encode `jmp [rip+0]; .quad dest` (PT__ABSJMP_LEN bytes) at p. */
 void pt__encode_absjmp(uint8_t *p, uintptr_t dest);
+/* Encode a jump at p (which will run at address `at`) to dest: jmp rel32 when it reaches, else
+ * the absolute form. Returns its length. */
+size_t pt__encode_jmp(uint8_t *p, uintptr_t at, uintptr_t dest);
 
 /* Trampoline memory (trampoline.c): executable slots that are never freed. `near` = 0 means
  * anywhere; otherwise the whole slot lies within PT__NEAR_RANGE of `near`. Returns 0 or -ENOMEM. */

@@ -23,7 +23,11 @@
  * The SIGTRAP handler stays installed once used: a trap taken just before step 4 may be delivered
  * after it, and must still find its site. Traps and signals that are not ours go to the handler
  * that was there before. A running thread that blocks the request signal, or a stopped one, cannot
- * answer: the breakpoint is removed again and the hook refused (-EBUSY). */
+ * answer: the breakpoint is removed again and the hook refused (-EBUSY).
+ * Not covered: a thread interrupted by one of the host's signals exactly between two displaced
+ * instructions, and still inside that signal handler (or blocked in a system call made from it)
+ * while we patch, resumes in the new jump; its interrupted address is in a signal frame we cannot
+ * see. Hooking before threads start (SINGLE) has no such window. */
 #define _GNU_SOURCE
 #include "preload/inline/inline_internal.h"
 

@@ -74,6 +74,19 @@ void pt__encode_absjmp(uint8_t *p, uintptr_t dest)
     memcpy(p + 6, &dest, 8);
 }
 
+size_t pt__encode_jmp(uint8_t *p, uintptr_t at, uintptr_t dest)
+{
+    int64_t rel = (int64_t)dest - (int64_t)(at + PT__REL32_LEN);
+    if (rel < INT32_MIN || rel > INT32_MAX) {
+        pt__encode_absjmp(p, dest);
+        return PT__ABSJMP_LEN;
+    }
+    int32_t r32 = (int32_t)rel;
+    p[0] = 0xe9;
+    memcpy(p + 1, &r32, 4);
+    return PT__REL32_LEN;
+}
+
 /* Classify one decoded instruction; returns NULL when it can move, or why it cannot. */
 static const char *classify(const cs_insn *ci, struct insn *out)
 {
@@ -382,8 +395,9 @@ int pt__reloc_emit(struct pt__reloc *r, uintptr_t at, char *why, size_t whylen)
         }
         }
     }
-    pt__encode_absjmp(r->code + off, site + r->displaced);
-    r->code_len = off + PT__ABSJMP_LEN;
+    /* Back to the rest of the function: a direct jmp rel32 when it reaches (it always does from
+     * a near slot, and predicts better than the indirect form). */
+    r->code_len = off + pt__encode_jmp(r->code + off, at + off, site + r->displaced);
 out:
     cs_free(ci, 1);
     cs_close(&cs);
