@@ -52,14 +52,27 @@ add_custom_command(OUTPUT ${pt_handmade}
   COMMAND ${CMAKE_C_COMPILER} -shared -fPIC -o ${pt_handmade} ${PT_INLINE_FIXTURES}/handmade.S
   DEPENDS ${PT_INLINE_FIXTURES}/handmade.S
   COMMENT "prologue corpus: hand-written entries")
-add_custom_target(inline_corpus ALL DEPENDS ${pt_inline_corpus} ${pt_handmade})
+set(pt_dup ${PT_INLINE_CORPUS_DIR}/libprologues-dup.so)
+add_custom_command(OUTPUT ${pt_dup}
+  COMMAND ${CMAKE_C_COMPILER} -O2 -shared -fPIC -fvisibility=hidden -o ${pt_dup}
+          ${PT_INLINE_FIXTURES}/dup_a.c ${PT_INLINE_FIXTURES}/dup_b.c
+  DEPENDS ${PT_INLINE_FIXTURES}/dup_a.c ${PT_INLINE_FIXTURES}/dup_b.c
+  COMMENT "prologue corpus: two static functions of one name")
+set(pt_bsym ${PT_INLINE_CORPUS_DIR}/libprologues-bsymbolic.so)
+add_custom_command(OUTPUT ${pt_bsym}
+  COMMAND ${CMAKE_C_COMPILER} -O2 -shared -fPIC -fvisibility=hidden -Wl,-Bsymbolic -o ${pt_bsym}
+          ${PT_INLINE_FIXTURES}/prologues.c
+  DEPENDS ${PT_INLINE_FIXTURES}/prologues.c
+  COMMENT "prologue corpus: -Bsymbolic")
+add_custom_target(inline_corpus ALL DEPENDS ${pt_inline_corpus} ${pt_handmade} ${pt_dup} ${pt_bsym})
 
-foreach(t prologues handmade threads)
+foreach(t prologues handmade threads find)
   add_executable(inline_${t} ${PROJECT_SOURCE_DIR}/tests/unit/inline_${t}.c)
   target_link_libraries(inline_${t} PRIVATE pt_inline ${CMAKE_DL_LIBS})
   add_dependencies(inline_${t} inline_corpus)
 endforeach()
 add_test(NAME inline_handmade COMMAND inline_handmade ${pt_handmade})
+add_test(NAME inline_find COMMAND inline_find ${pt_dup} ${pt_bsym})
 add_test(NAME inline_threads_gcc_O2
          COMMAND inline_threads ${PT_INLINE_CORPUS_DIR}/libprologues-gcc-O2-plain.so
                  ${PT_INLINE_CORPUS_DIR}/libprologues-gcc-O2-cet.so ${pt_handmade})
