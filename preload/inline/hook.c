@@ -6,8 +6,10 @@
  * back; `*trampoline` is the second part. When no slot within ±1 GiB of the function is free, the
  * slot goes anywhere, the entry gets a 14-byte absolute jump to the replacement, and RIP-relative
  * operands that can no longer reach are refused by relocate.c. */
+#define _GNU_SOURCE
 #include "preload/inline/inline_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,8 +41,12 @@ int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replace
             return err;
         /* an upper bound of the code size, so the slot can be chosen before emitting */
         size_t need = PT__ABSJMP_LEN + r.n_insns * 32u + PT__ABSJMP_LEN;
-        if (pt__tramp_alloc(far ? 0 : (uintptr_t)target, need, &at) == 0)
+        if (flags & PT_INLINE_FORCE_FAR) {
+            if (pt__tramp_alloc_away((uintptr_t)target, need, &at) == 0)
+                break;
+        } else if (pt__tramp_alloc(far ? 0 : (uintptr_t)target, need, &at) == 0) {
             break;
+        }
         at = 0;
     }
     if (!at)
@@ -73,6 +79,12 @@ int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replace
         site.insn_off[i] = r.insn_off[i];
         site.moved[i] = code_at + r.moved_off[i];
     }
+    /* A hooked object must never be unloaded: its code would go while the site, and maybe a
+     * thread in the trampoline, still refer to it. dlopen with NOLOAD|NODELETE pins it. */
+    Dl_info di;
+    if (dladdr(target, &di) && di.dli_fname && *di.dli_fname)
+        dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+
     struct pt_inline_info local;
     if (!info)
         info = &local;

@@ -23,7 +23,8 @@ enum pt_inline_method {
 
 /* Flags for pt_inline_hook_ex. */
 #define PT_INLINE_FORCE_INT3 0x1u /* use the breakpoint protocol even when another would do */
-#define PT_INLINE_FORCE_FAR 0x2u  /* pretend no trampoline fits within ±2 GiB (14-byte patch) */
+#define PT_INLINE_FORCE_FAR 0x2u  /* put the trampoline > 4 GiB away (14-byte patch), as when
+                                    nothing within ±2 GiB is free */
 
 /* What pt_inline_hook_ex did, for diagnostics and tests. */
 struct pt_inline_info {
@@ -45,7 +46,8 @@ struct pt_inline_info {
  * short, ret/syscall/int3/indirect jmp in the patched bytes, a branch back into them, undecodable
  * bytes, an operand out of range), -ENOMEM when no trampoline memory, -EBUSY when a thread could
  * not be moved out of the patched bytes, -EACCES when the code cannot be made writable. On failure
- * the function is left untouched; `*trampoline` is untouched by a refusal, but is set (to working
+ * the function is left untouched; the object holding a hooked function is pinned (never unloaded
+ * by dlclose); `*trampoline` is untouched by a refusal, but is set (to working
  * code) before the entry is patched, so after a failed patch (-EBUSY, -EACCES) it stays valid for
  * a thread that the breakpoint already sent to the replacement. A hooked function is never unhooked; hooking the same address
  * twice is refused with -EEXIST. Thread-safe; async-signal-unsafe. */

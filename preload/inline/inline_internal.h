@@ -48,6 +48,8 @@ size_t pt__encode_jmp(uint8_t *p, uintptr_t at, uintptr_t dest);
  * anywhere; otherwise the whole slot lies within PT__NEAR_RANGE of `near`. Returns 0 or -ENOMEM. */
 #define PT__NEAR_RANGE ((intptr_t)1 << 30) /* 1 GiB: leaves room for operands of the function */
 int pt__tramp_alloc(uintptr_t near, size_t len, uintptr_t *out);
+/* A slot more than 4 GiB away from `avoid` (for PT_INLINE_FORCE_FAR). Returns 0 or -ENOMEM. */
+int pt__tramp_alloc_away(uintptr_t avoid, size_t len, uintptr_t *out);
 /* Fill a slot (it is executable before and after). Returns 0 or -errno. */
 int pt__tramp_write(uintptr_t at, const void *code, size_t len);
 

@@ -108,6 +108,32 @@ out:
     return err;
 }
 
+int pt__tramp_alloc_away(uintptr_t avoid, size_t len, uintptr_t *out)
+{
+    const uintptr_t dist = (uintptr_t)8 << 30;
+    int err = -ENOMEM;
+    pthread_mutex_lock(&lock);
+    for (int side = 0; side < 2 && err && n_slabs < MAX_SLABS; side++) {
+        uintptr_t hint = side ? avoid + dist : avoid - dist;
+        if (side == 0 && avoid < dist + 0x10000)
+            continue;
+        uintptr_t got = map_at(hint & ~(uintptr_t)(SLAB_SIZE - 1), SLAB_SIZE,
+                               PROT_READ | PROT_EXEC, 1);
+        if (!got)
+            continue;
+        intptr_t d = (intptr_t)(got - avoid);
+        if (d > -((intptr_t)4 << 30) && d < ((intptr_t)4 << 30)) {
+            munmap((void *)got, SLAB_SIZE);
+            continue;
+        }
+        slabs[n_slabs++] = (struct slab){.base = got, .used = (len + 15) & ~(size_t)15};
+        *out = got;
+        err = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
 int pt__tramp_write(uintptr_t at, const void *code, size_t len)
 {
     long pg = sysconf(_SC_PAGESIZE);

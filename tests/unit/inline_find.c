@@ -83,6 +83,14 @@ int main(int argc, char **argv)
           "message: %s", why);
     CHECK(pt_inline_find(dup_name, "dup_a", &addr, &size) == 0, "dup_a");
 
+    /* a hooked object stays loaded after dlclose (its code is still referenced) */
+    hits = 0;
+    CHECK(pt_inline_hook("dup_a", addr, size, (void *)h_exe, (void **)&t_exe, why, sizeof why) == 0,
+          "%s", why);
+    dlclose(dup);
+    CHECK(dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD) != NULL, "hooked object was unloaded");
+    CHECK(((int (*)(int))addr)(1) == 2002 && hits == 1, "dup_a after dlclose");
+
     /* -Bsymbolic: pro_call_first calls pro_helper directly, not through the PLT */
     void *bs = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
     CHECK(bs != NULL, "%s", dlerror());

@@ -108,6 +108,23 @@ int main(int argc, char **argv)
     refused("ref_nosize", "size unknown", -ENOTSUP);
     refused("ref_cet_short", "too short", -ENOTSUP);
 
+    /* Too far for a RIP-relative operand: the trampoline more than 4 GiB away. */
+    {
+        void *addr;
+        size_t size;
+        char why[256] = "";
+        void *tramp = NULL;
+        unsigned char before[24];
+        CHECK(pt_inline_find(lib, "acc_riprel_imm", &addr, &size) == 0, "find");
+        memcpy(before, addr, sizeof before);
+        int err = pt_inline_hook_ex("acc_riprel_imm", addr, size, (void *)repl1, &tramp,
+                                    PT_INLINE_FORCE_FAR, NULL, why, sizeof why);
+        printf("refused acc_riprel_imm (far) -> %s\n", why);
+        CHECK(err == -ENOTSUP && strstr(why, "RIP-relative operand at +0 cannot reach"), "%s",
+              why);
+        CHECK(memcmp(before, addr, sizeof before) == 0 && !tramp, "far refusal modified entry");
+    }
+
     long x_jrcxz[] = {0, 5, -3}, w_jrcxz[] = {-1, 15, 7};
     accepted("acc_jrcxz", 0, x_jrcxz, w_jrcxz, 3);
     long x_loop[] = {1, 3, 0}, w_loop[] = {5, 7, 7};
