@@ -145,10 +145,19 @@ static const char *classify(const cs_insn *ci, struct insn *out)
     for (unsigned i = 0; i < x->op_count; i++) {
         const cs_x86_op *o = &x->operands[i];
         if (o->type == X86_OP_MEM && o->mem.base == X86_REG_RIP) {
-            if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
-                return "RIP-relative operand without disp32";
+            /* RIP-relative addressing always has a disp32 (capstone 4 misreports its size with
+             * some prefixes, so the offset is checked against the bytes instead). */
+            int32_t d32;
+            uint8_t at = x->encoding.disp_offset;
+            if (x->prefix[3] == 0x67)
+                return "EIP-relative operand";
+            if (at == 0 || at + 4u > ci->size)
+                return "RIP-relative operand whose disp32 cannot be located";
+            memcpy(&d32, ci->bytes + at, 4);
+            if (d32 != o->mem.disp)
+                return "RIP-relative operand whose disp32 cannot be located";
             out->kind = K_RIPREL;
-            out->disp_offset = x->encoding.disp_offset;
+            out->disp_offset = at;
             out->dest = (uintptr_t)(ci->address + ci->size + o->mem.disp);
             return NULL;
         }

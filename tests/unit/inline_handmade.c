@@ -140,6 +140,8 @@ int main(int argc, char **argv)
     hits = 0;
     CHECK(((long (*)(long))dlsym(dl, "acc_riprel_imm"))(10) == w_rip2[0] && hits == 1,
           "acc_riprel_imm must read acc_data through the relocated operand");
+    long x_sse[] = {2}, w_sse[] = {42};
+    accepted("acc_sse", 0, x_sse, w_sse, 1);
     long x_call[] = {1, 20}, w_call[] = {102, 121};
     accepted("acc_call_first", 0, x_call, w_call, 2);
     long x_jmp[] = {1, 20}, w_jmp[] = {102, 121};
