@@ -66,13 +66,15 @@ add_custom_command(OUTPUT ${pt_bsym}
   COMMENT "prologue corpus: -Bsymbolic")
 add_custom_target(inline_corpus ALL DEPENDS ${pt_inline_corpus} ${pt_handmade} ${pt_dup} ${pt_bsym})
 
-foreach(t prologues handmade threads find)
+foreach(t prologues handmade threads find zlib)
   add_executable(inline_${t} ${PROJECT_SOURCE_DIR}/tests/unit/inline_${t}.c)
   target_link_libraries(inline_${t} PRIVATE pt_inline ${CMAKE_DL_LIBS})
   add_dependencies(inline_${t} inline_corpus)
 endforeach()
 add_test(NAME inline_handmade COMMAND inline_handmade ${pt_handmade})
 add_test(NAME inline_find COMMAND inline_find ${pt_dup} ${pt_bsym})
+add_test(NAME inline_zlib COMMAND inline_zlib)
+set_tests_properties(inline_zlib PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME inline_threads_gcc_O2
          COMMAND inline_threads ${PT_INLINE_CORPUS_DIR}/libprologues-gcc-O2-plain.so
                  ${PT_INLINE_CORPUS_DIR}/libprologues-gcc-O2-cet.so ${pt_handmade})
