@@ -58,7 +58,20 @@ int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replace
     memset(slot, 0xcc, PT__ABSJMP_LEN);
     pt__encode_jmp(slot, at, (uintptr_t)replacement);
     memcpy(slot + PT__ABSJMP_LEN, r.code, r.code_len);
-    if ((err = pt__tramp_write(at, slot, PT__ABSJMP_LEN + r.code_len)) < 0)
+    err = pt__tramp_write(at, slot, PT__ABSJMP_LEN + r.code_len);
+    if (err == -EACCES && pt__tramp_alloc(patch_len == PT__REL32_LEN ? (uintptr_t)target : 0,
+                                          PT__ABSJMP_LEN + r.code_len, &at) == 0) {
+        /* writable+executable refused (SELinux execmem): the new slot is written before it
+         * becomes executable; the code moved, so emit it again for its new address */
+        code_at = at + PT__ABSJMP_LEN;
+        if ((err = pt__reloc_emit(&r, code_at, why, whylen)) < 0)
+            return err;
+        memset(slot, 0xcc, PT__ABSJMP_LEN);
+        pt__encode_jmp(slot, at, (uintptr_t)replacement);
+        memcpy(slot + PT__ABSJMP_LEN, r.code, r.code_len);
+        err = pt__tramp_write(at, slot, PT__ABSJMP_LEN + r.code_len);
+    }
+    if (err < 0)
         return pt__why(err, why, whylen, name, "cannot write the trampoline: %s", strerror(-err));
 
     uintptr_t site_addr = (uintptr_t)target + r.entry_kept;
@@ -119,9 +132,9 @@ int pt_inline_hook_symbol(const char *lib, const char *func, void *replacement, 
     int err = pt_inline_find(lib, func, &addr, &size);
     if (err < 0)
         return pt__why(err, why, whylen, name, "%s",
-                       err == -ENOENT      ? "no such function in the loaded objects"
-                       : err == -ENOTUNIQ  ? "several functions of that name in one object"
-                       : err == -ENOTSUP   ? "built without libelf"
-                                           : strerror(-err));
+                       err == -ENOENT     ? "no such function in the loaded objects"
+                       : err == -ENOTUNIQ ? "several functions of that name in one object"
+                       : err == -ENOTSUP  ? "built without libelf"
+                                          : strerror(-err));
     return pt_inline_hook(name, addr, size, replacement, trampoline, why, whylen);
 }

@@ -22,17 +22,18 @@ enum pt_inline_method {
 };
 
 /* Flags for pt_inline_hook_ex. */
-#define PT_INLINE_FORCE_INT3 0x1u /* use the breakpoint protocol even when another would do */
-#define PT_INLINE_FORCE_FAR 0x2u  /* put the trampoline > 4 GiB away (14-byte patch), as when
-                                    nothing within ±2 GiB is free */
+/* use the breakpoint protocol even when another would do */
+#define PT_INLINE_FORCE_INT3 0x1u
+/* put the trampoline more than 4 GiB away (14-byte patch), as when nothing within ±2 GiB is free */
+#define PT_INLINE_FORCE_FAR 0x2u
 
 /* What pt_inline_hook_ex did, for diagnostics and tests. */
 struct pt_inline_info {
     enum pt_inline_method method;
-    size_t entry_kept;     /* bytes left in place at the entry (4 for endbr64, else 0) */
-    size_t patch_len;      /* bytes of jump written after them: 5 (rel32) or 14 (absolute) */
-    size_t displaced;      /* bytes of whole instructions moved to the trampoline */
-    size_t tramp_len;      /* bytes of trampoline code */
+    size_t entry_kept;      /* bytes left in place at the entry (4 for endbr64, else 0) */
+    size_t patch_len;       /* bytes of jump written after them: 5 (rel32) or 14 (absolute) */
+    size_t displaced;       /* bytes of whole instructions moved to the trampoline */
+    size_t tramp_len;       /* bytes of trampoline code */
     unsigned threads_fixed; /* threads moved out of the patched bytes (PT_INLINE_INT3) */
 };
 
@@ -49,8 +50,9 @@ struct pt_inline_info {
  * the function is left untouched; the object holding a hooked function is pinned (never unloaded
  * by dlclose); `*trampoline` is untouched by a refusal, but is set (to working
  * code) before the entry is patched, so after a failed patch (-EBUSY, -EACCES) it stays valid for
- * a thread that the breakpoint already sent to the replacement. A hooked function is never unhooked; hooking the same address
- * twice is refused with -EEXIST. Thread-safe; async-signal-unsafe. */
+ * a thread that the breakpoint already sent to the replacement. A hooked function is never
+ * unhooked; hooking the same address twice is refused with -EEXIST. Thread-safe;
+ * async-signal-unsafe. */
 int pt_inline_hook(const char *name, void *target, size_t size, void *replacement,
                    void **trampoline, char *why, size_t whylen);
 

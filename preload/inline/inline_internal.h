@@ -7,22 +7,22 @@
 
 #include "preload/inline/inline_hook.h"
 
-#define PT__REL32_LEN 5    /* jmp rel32 */
-#define PT__ABSJMP_LEN 14  /* jmp [rip+0]; .quad target */
-#define PT__MAX_INSNS 16   /* displaced instructions: 14 bytes need at most 14 */
-#define PT__CODE_MAX 512   /* relocated code: every instruction grows to at most 16 + 14 bytes */
+#define PT__REL32_LEN 5   /* jmp rel32 */
+#define PT__ABSJMP_LEN 14 /* jmp [rip+0]; .quad target */
+#define PT__MAX_INSNS 16  /* displaced instructions: 14 bytes need at most 14 */
+#define PT__CODE_MAX 512  /* relocated code: every instruction grows to at most 16 + 14 bytes */
 
 /* The plan for one function: which instructions move and the code that replaces them. */
 struct pt__reloc {
     const char *name;
-    uintptr_t target;       /* function start */
-    size_t size;            /* function size from its symbol */
-    size_t entry_kept;      /* bytes kept at the entry: 4 for endbr64, else 0 */
-    size_t patch_len;       /* bytes of jump written at target + entry_kept */
-    size_t displaced;       /* bytes of the whole instructions that jump overwrites */
+    uintptr_t target;  /* function start */
+    size_t size;       /* function size from its symbol */
+    size_t entry_kept; /* bytes kept at the entry: 4 for endbr64, else 0 */
+    size_t patch_len;  /* bytes of jump written at target + entry_kept */
+    size_t displaced;  /* bytes of the whole instructions that jump overwrites */
     unsigned n_insns;
-    uint8_t insn_off[PT__MAX_INSNS];    /* offsets of the displaced instructions from the site */
-    uint16_t moved_off[PT__MAX_INSNS];  /* offsets of their relocated copies in code[] */
+    uint8_t insn_off[PT__MAX_INSNS];   /* offsets of the displaced instructions from the site */
+    uint16_t moved_off[PT__MAX_INSNS]; /* offsets of their relocated copies in code[] */
     size_t code_len;
     uint8_t code[PT__CODE_MAX];
 };

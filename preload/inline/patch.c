@@ -52,10 +52,10 @@
 
 static struct pt__site sites[MAX_SITES];
 static _Atomic unsigned n_sites;
-static struct pt__site *_Atomic fixing;   /* site whose boundaries threads are moved off */
+static struct pt__site *_Atomic fixing; /* site whose boundaries threads are moved off */
 static _Atomic unsigned fix_round, fix_moved;
 #define MAX_FIX 4096
-static pid_t fix_tids[MAX_FIX];      /* threads asked in the current round */
+static pid_t fix_tids[MAX_FIX]; /* threads asked in the current round */
 static _Atomic int fix_acked[MAX_FIX];
 static _Atomic unsigned fix_n;
 static struct sigaction old_trap;
@@ -415,7 +415,8 @@ int pt__patch_apply(struct pt__site *site, const char *name, const uint8_t *byte
         write_bytes(a, bytes, len);
         break;
     case PT_INLINE_ATOMIC: {
-        uint64_t *word = (uint64_t *)(a & ~(uintptr_t)7), q = __atomic_load_n(word, __ATOMIC_RELAXED);
+        uint64_t *word = (uint64_t *)(a & ~(uintptr_t)7),
+                 q = __atomic_load_n(word, __ATOMIC_RELAXED);
         memcpy((uint8_t *)&q + (a & 7), bytes, len);
         atomic_fetch_add(&n_sites, 1);
         __atomic_store_n(word, q, __ATOMIC_SEQ_CST);

@@ -256,8 +256,8 @@ int pt__reloc_plan(struct pt__reloc *r, const char *name, uintptr_t target, size
                               "over %zu)",
                               size, r->entry_kept + patch_len);
             else
-                err = pt__why(-ENOTSUP, why, whylen, name, "undecodable byte 0x%02x at +%zu",
-                              *code, off);
+                err = pt__why(-ENOTSUP, why, whylen, name, "undecodable byte 0x%02x at +%zu", *code,
+                              off);
             goto out;
         }
         if ((bad = classify(ci, &in))) {

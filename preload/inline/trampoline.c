@@ -45,8 +45,8 @@ static int within(uintptr_t a, size_t len, uintptr_t near)
 
 static uintptr_t map_at(uintptr_t hint, size_t len, int prot, int fixed)
 {
-    void *p = mmap((void *)hint, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED_NOREPLACE : 0),
-                   -1, 0);
+    void *p = mmap((void *)hint, len, prot,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED_NOREPLACE : 0), -1, 0);
     return p == MAP_FAILED ? 0 : (uintptr_t)p;
 }
 
@@ -84,7 +84,8 @@ int pt__tramp_alloc(uintptr_t near, size_t len, uintptr_t *out)
     pthread_mutex_lock(&lock);
     for (unsigned i = 0; i < n_slabs; i++) {
         struct slab *s = &slabs[i];
-        if (!s->private_slot && s->used + len <= SLAB_SIZE && within(s->base + s->used, len, near)) {
+        if (!s->private_slot && s->used + len <= SLAB_SIZE &&
+            within(s->base + s->used, len, near)) {
             *out = s->base + s->used;
             s->used += len;
             goto out;
@@ -94,8 +95,8 @@ int pt__tramp_alloc(uintptr_t near, size_t len, uintptr_t *out)
         err = -ENOMEM;
         goto out;
     }
-    uintptr_t base = map_slab(near, SLAB_SIZE, rwx_refused ? PROT_READ | PROT_WRITE
-                                                             : PROT_READ | PROT_EXEC);
+    uintptr_t base =
+        map_slab(near, SLAB_SIZE, rwx_refused ? PROT_READ | PROT_WRITE : PROT_READ | PROT_EXEC);
     if (!base) {
         err = -ENOMEM;
         goto out;
@@ -117,8 +118,8 @@ int pt__tramp_alloc_away(uintptr_t avoid, size_t len, uintptr_t *out)
         uintptr_t hint = side ? avoid + dist : avoid - dist;
         if (side == 0 && avoid < dist + 0x10000)
             continue;
-        uintptr_t got = map_at(hint & ~(uintptr_t)(SLAB_SIZE - 1), SLAB_SIZE,
-                               PROT_READ | PROT_EXEC, 1);
+        uintptr_t got =
+            map_at(hint & ~(uintptr_t)(SLAB_SIZE - 1), SLAB_SIZE, PROT_READ | PROT_EXEC, 1);
         if (!got)
             continue;
         intptr_t d = (intptr_t)(got - avoid);

@@ -81,8 +81,8 @@ int main(int argc, char **argv)
     size_t size;
     char why[256];
     if (pt_inline_find("libinline_bench_target.so", "bench_target", &addr, &size) < 0 ||
-        pt_inline_hook("bench_target", addr, size, (void *)repl, (void **)&tramp, why,
-                       sizeof why) < 0) {
+        pt_inline_hook("bench_target", addr, size, (void *)repl, (void **)&tramp, why, sizeof why) <
+            0) {
         fprintf(stderr, "inline_bench: cannot hook bench_target: %s\n", why);
         return 1;
     }

@@ -76,8 +76,12 @@ static void accepted(const char *func, unsigned flags, const long *xs, const lon
     CHECK(err == 0, "%s: %s", func, why);
     if (err)
         return;
-    printf("hooked  %-16s kept %zu patch %2zu displaced %2zu trampoline %3zu\n", func,
-           info.entry_kept, info.patch_len, info.displaced, info.tramp_len);
+    printf("hooked  %-16s kept %zu patch %2zu displaced %2zu trampoline %3zu method %d\n", func,
+           info.entry_kept, info.patch_len, info.displaced, info.tramp_len, info.method);
+    if (flags & PT_INLINE_FORCE_INT3)
+        CHECK(info.method == PT_INLINE_INT3, "%s: method %d", func, info.method);
+    else
+        CHECK(info.method == PT_INLINE_SINGLE, "%s: one thread, method %d", func, info.method);
     long (*f)(long) = (long (*)(long))addr;
     hits = 0;
     for (int i = 0; i < n; i++) {
@@ -120,8 +124,7 @@ int main(int argc, char **argv)
         int err = pt_inline_hook_ex("acc_riprel_imm", addr, size, (void *)repl1, &tramp,
                                     PT_INLINE_FORCE_FAR, NULL, why, sizeof why);
         printf("refused acc_riprel_imm (far) -> %s\n", why);
-        CHECK(err == -ENOTSUP && strstr(why, "RIP-relative operand at +0 cannot reach"), "%s",
-              why);
+        CHECK(err == -ENOTSUP && strstr(why, "RIP-relative operand at +0 cannot reach"), "%s", why);
         CHECK(memcmp(before, addr, sizeof before) == 0 && !tramp, "far refusal modified entry");
     }
 
@@ -141,7 +144,7 @@ int main(int argc, char **argv)
     CHECK(((long (*)(long))dlsym(dl, "acc_riprel_imm"))(10) == w_rip2[0] && hits == 1,
           "acc_riprel_imm must read acc_data through the relocated operand");
     long x_sse[] = {2}, w_sse[] = {42};
-    accepted("acc_sse", 0, x_sse, w_sse, 1);
+    accepted("acc_sse", PT_INLINE_FORCE_INT3, x_sse, w_sse, 1);
     long x_call[] = {1, 20}, w_call[] = {102, 121};
     accepted("acc_call_first", 0, x_call, w_call, 2);
     long x_jmp[] = {1, 20}, w_jmp[] = {102, 121};
@@ -157,8 +160,8 @@ int main(int argc, char **argv)
     CHECK(pt_inline_find(lib, "acc_far", &addr, &size) == 0, "find acc_far");
     int err = pt_inline_hook_ex("acc_far", addr, size, (void *)repl4, (void **)&tramp2,
                                 PT_INLINE_FORCE_FAR, &info, why, sizeof why);
-    CHECK(err == 0 && info.patch_len == 14 && info.displaced == 17, "acc_far: %d %zu %zu %s",
-          err, info.patch_len, info.displaced, why);
+    CHECK(err == 0 && info.patch_len == 14 && info.displaced == 17, "acc_far: %d %zu %zu %s", err,
+          info.patch_len, info.displaced, why);
     hits = 0;
     long got = ((long (*)(long, long, long, long))addr)(2, 3, 4, 5);
     CHECK(got == (2 + 3) * 4 - 5 + 1 && hits == 1, "acc_far = %ld hits %d", got, hits);

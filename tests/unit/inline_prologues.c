@@ -35,19 +35,71 @@ static long (*t_many)(long, long, long, long, long, long, long, long), (*t_fib)(
 static double (*t_double)(double, double);
 static unsigned long (*t_tail)(unsigned long, unsigned long);
 
-static int h_load(int x) { hits_load++; return t_load(x); }
-static int h_store(int x) { hits_store++; return t_store(x); }
-static int h_count(int x) { hits_count++; return t_count(x); }
-static int h_cond(int x) { hits_cond++; return t_cond(x); }
-static int h_call(int x) { hits_call++; return t_call(x); }
-static int h_tiny(int x) { hits_tiny++; return t_tiny(x); }
-static int h_static(int x) { hits_static++; return t_static(x); }
-static int h_switch(int x) { hits_switch++; return t_switch(x); }
-static int h_char(const char *s, int c) { hits_char++; return t_char(s, c); }
-static int h_thread(int x) { hits_thread++; return t_thread(x); }
-static long h_fib(int n) { hits_fib++; return t_fib(n); }
-static double h_double(double a, double b) { hits_double++; return t_double(a, b); }
-static unsigned long h_tail(unsigned long n, unsigned long a) { hits_tail++; return t_tail(n, a); }
+static int h_load(int x)
+{
+    hits_load++;
+    return t_load(x);
+}
+static int h_store(int x)
+{
+    hits_store++;
+    return t_store(x);
+}
+static int h_count(int x)
+{
+    hits_count++;
+    return t_count(x);
+}
+static int h_cond(int x)
+{
+    hits_cond++;
+    return t_cond(x);
+}
+static int h_call(int x)
+{
+    hits_call++;
+    return t_call(x);
+}
+static int h_tiny(int x)
+{
+    hits_tiny++;
+    return t_tiny(x);
+}
+static int h_static(int x)
+{
+    hits_static++;
+    return t_static(x);
+}
+static int h_switch(int x)
+{
+    hits_switch++;
+    return t_switch(x);
+}
+static int h_char(const char *s, int c)
+{
+    hits_char++;
+    return t_char(s, c);
+}
+static int h_thread(int x)
+{
+    hits_thread++;
+    return t_thread(x);
+}
+static long h_fib(int n)
+{
+    hits_fib++;
+    return t_fib(n);
+}
+static double h_double(double a, double b)
+{
+    hits_double++;
+    return t_double(a, b);
+}
+static unsigned long h_tail(unsigned long n, unsigned long a)
+{
+    hits_tail++;
+    return t_tail(n, a);
+}
 static long h_many(long a, long b, long c, long d, long e, long f, long g, long h)
 {
     hits_many++;

@@ -99,8 +99,8 @@ static void run(const char *path, const char *func, const char *counter, int wan
         total += w[i].calls;
         wrong += w[i].wrong;
     }
-    printf("%-28s %-18s method %d, %u threads moved, %ld calls, %ld through the hook\n", lib,
-           func, info.method, info.threads_fixed, total, hits);
+    printf("%-28s %-18s method %d, %u threads moved, %ld calls, %ld through the hook\n", lib, func,
+           info.method, info.threads_fixed, total, hits);
     CHECK(err == 0, "hook %s: %s", func, why);
     CHECK(info.method == (enum pt_inline_method)want_method, "%s: method %d, want %d", func,
           info.method, want_method);
@@ -143,8 +143,7 @@ static void parked_thread(const char *path)
     pthread_t th;
 
     /* never touched pages all map the zero page: no memory is used */
-    lods_buf = mmap(NULL, LODS_LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                    0);
+    lods_buf = mmap(NULL, LODS_LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     CHECK(dl && lods_buf != MAP_FAILED, "setup");
     CHECK(pt_inline_find(strrchr(path, '/') + 1, "acc_rep_lods", &addr, &size) == 0, "find");
     lods_fn = (char *(*)(long, const char *))addr;
@@ -152,8 +151,8 @@ static void parked_thread(const char *path)
     while (!lods_started)
         sleep_ms(1);
     sleep_ms(20);
-    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl,
-                                (void **)&lods_tramp, 0, &info, why, sizeof why);
+    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl, (void **)&lods_tramp,
+                                0, &info, why, sizeof why);
     pthread_join(th, NULL);
     printf("acc_rep_lods: method %d, %u threads moved, returned %+ld\n", info.method,
            info.threads_fixed, (long)(lods_result - lods_buf));

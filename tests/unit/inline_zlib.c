@@ -23,8 +23,8 @@ static int failures;
     } while (0)
 
 typedef unsigned long (*sum_fn)(unsigned long, const unsigned char *, unsigned);
-typedef int (*compress2_fn)(unsigned char *, unsigned long *, const unsigned char *,
-                            unsigned long, int);
+typedef int (*compress2_fn)(unsigned char *, unsigned long *, const unsigned char *, unsigned long,
+                            int);
 typedef int (*uncompress_fn)(unsigned char *, unsigned long *, const unsigned char *,
                              unsigned long);
 typedef int (*stream_fn)(void *, int);
