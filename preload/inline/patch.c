@@ -107,8 +107,8 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
     int saved = errno;
 
     if (si->si_code == SI_KERNEL) { /* int3 */
-        unsigned n = atomic_load(&n_sites);
-        for (unsigned i = 0; i < n; i++)
+        /* newest first: an address whose earlier hook was abandoned may be hooked again */
+        for (unsigned i = atomic_load(&n_sites); i-- > 0;)
             if (sites[i].addr == (uintptr_t)*rip - 1) {
                 *rip = (greg_t)sites[i].redirect;
                 errno = saved;

@@ -5,6 +5,8 @@
  * several short instructions displaced, so threads may have to be moved out of them). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,37 +131,56 @@ static char *lods_repl(long n, const char *p)
 
 static void *lods_worker(void *arg)
 {
+    if (arg) { /* a thread that blocks every signal cannot be asked to move */
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+    }
     lods_started = 1;
     lods_result = lods_fn(LODS_LEN, lods_buf);
     return NULL;
 }
 
-static void parked_thread(const char *path)
+/* One thread inside `rep lodsb` (a boundary inside the displaced bytes) while acc_rep_lods is
+ * hooked. If it can take the request, it is moved and finishes in the trampoline; if it blocks all
+ * signals, the hook is refused, the entry restored, and the thread finishes in place. */
+static void parked_thread(const char *path, int blocked)
 {
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL), *addr;
     size_t size;
     char why[256] = "";
     struct pt_inline_info info = {0};
     pthread_t th;
+    unsigned char before[16];
 
     /* never touched pages all map the zero page: no memory is used */
-    lods_buf = mmap(NULL, LODS_LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    lods_buf = mmap(NULL, LODS_LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                    0);
     CHECK(dl && lods_buf != MAP_FAILED, "setup");
     CHECK(pt_inline_find(strrchr(path, '/') + 1, "acc_rep_lods", &addr, &size) == 0, "find");
+    memcpy(before, addr, sizeof before);
     lods_fn = (char *(*)(long, const char *))addr;
-    pthread_create(&th, NULL, lods_worker, NULL);
+    lods_started = 0;
+    lods_result = NULL;
+    pthread_create(&th, NULL, lods_worker, blocked ? "blocked" : NULL);
     while (!lods_started)
         sleep_ms(1);
     sleep_ms(20);
-    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl, (void **)&lods_tramp,
-                                0, &info, why, sizeof why);
+    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl,
+                                (void **)&lods_tramp, 0, &info, why, sizeof why);
     pthread_join(th, NULL);
-    printf("acc_rep_lods: method %d, %u threads moved, returned %+ld\n", info.method,
+    printf("acc_rep_lods%s: %s, method %d, %u threads moved, returned %+ld\n",
+           blocked ? " (signals blocked)" : "", err ? why : "hooked", info.method,
            info.threads_fixed, (long)(lods_result - lods_buf));
-    CHECK(err == 0, "%s", why);
-    CHECK(info.method == PT_INLINE_INT3, "method %d", info.method);
-    CHECK(info.threads_fixed == 1, "the thread inside rep lodsb was not moved (%u)",
-          info.threads_fixed);
+    if (blocked) {
+        CHECK(err == -EBUSY && strstr(why, "blocks signal"), "%d %s", err, why);
+        CHECK(memcmp(before, addr, sizeof before) == 0, "entry not restored after refusal");
+    } else {
+        CHECK(err == 0, "%s", why);
+        CHECK(info.method == PT_INLINE_INT3, "method %d", info.method);
+        CHECK(info.threads_fixed == 1, "the thread inside rep lodsb was not moved (%u)",
+              info.threads_fixed);
+    }
     CHECK(lods_result == lods_buf + LODS_LEN, "rep lodsb stopped at %+ld of %ld",
           (long)(lods_result - lods_buf), LODS_LEN);
     total_moved += info.threads_fixed;
@@ -176,7 +197,16 @@ int main(int argc, char **argv)
     run(argv[2], "pro_thread_work", "pro_thread_calls", PT_INLINE_INT3, 30);
     run(argv[3], "acc_thread_multi", "acc_thread_calls", PT_INLINE_INT3, 30);
 
-    parked_thread(argv[3]);
+    /* a private copy first, so the refused hook does not spoil the real one */
+    char dir0[] = "/tmp/pt-inline-blocked-XXXXXX", copy0[128], cmd0[512];
+    CHECK(mkdtemp(dir0) != NULL, "mkdtemp");
+    snprintf(copy0, sizeof copy0, "%s/libblocked.so", dir0);
+    snprintf(cmd0, sizeof cmd0, "cp '%s' '%s'", argv[3], copy0);
+    CHECK(system(cmd0) == 0, "%s", cmd0);
+    parked_thread(copy0, 1);
+    unlink(copy0);
+    rmdir(dir0);
+    parked_thread(argv[3], 0);
 
     /* More hooks of short displaced instructions under load, on private copies of the object
      * (a function is hooked once): each is a chance for a preempted thread to sit between them. */
