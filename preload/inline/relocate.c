@@ -19,9 +19,11 @@
  *    instructions (the function may end there or the instruction cannot run elsewhere);
  *  - a call that is not the last displaced instruction (its return address would point into bytes
  *    we overwrite);
- *  - a relative branch anywhere in the body (linear sweep over the symbol's size) whose target is
- *    inside the displaced bytes, other than the entry itself (jumping to the entry behaves as a
- *    tail call of the hooked function and stays correct);
+ *  - a relative branch anywhere else in the body (linear sweep over the symbol's size) whose
+ *    target is inside the displaced bytes or the entry (only a call to the entry, recursion, is
+ *    fine: it goes through the hook like any call; a jump there would turn each iteration of a
+ *    loop through the entry into a call). Branches among the displaced instructions themselves
+ *    go to their copies;
  *  - bytes capstone cannot decode, in the displaced instructions or the body.
  * A jump table or another function jumping into the displaced bytes cannot be seen; compilers do
  * not emit either for the first bytes of a function. */
@@ -202,7 +204,10 @@ static int scan_body(csh cs, cs_insn *ci, struct pt__reloc *r, char *why, size_t
         classify(ci, &in);
         if (!is_branch(in.kind))
             continue;
-        if (in.dest > r->target && in.dest < end_patch && in.dest != site)
+        /* A call to the entry is recursion and goes through the hook, as it should; a jump to
+         * it would make each loop iteration look like a new call. */
+        int to_entry = in.dest == r->target || in.dest == site;
+        if (in.dest >= r->target && in.dest < end_patch && !(in.kind == K_CALL && to_entry))
             return pt__why(-ENOTSUP, why, whylen, r->name,
                            "branch at +%zu back into the patched bytes (to +%zu)", off,
                            (size_t)(in.dest - r->target));
@@ -286,12 +291,15 @@ out_cs:
 }
 
 /* Map a branch target inside the displaced bytes to its relocated copy. */
-static int map_dest(const struct pt__reloc *r, uintptr_t at, uintptr_t dest, uintptr_t *mapped)
+static int map_dest(const struct pt__reloc *r, uintptr_t at, const struct insn *in,
+                    uintptr_t *mapped)
 {
-    uintptr_t site = r->target + r->entry_kept;
+    uintptr_t site = r->target + r->entry_kept, dest = in->dest;
     *mapped = dest;
-    if (dest <= site || dest >= site + r->displaced)
-        return 0; /* outside, or the entry itself: a jump there re-enters through the hook */
+    if (dest < site || dest >= site + r->displaced)
+        return 0; /* outside */
+    if (dest == site && in->kind == K_CALL)
+        return 0; /* a recursive call enters through the hook */
     for (unsigned i = 0; i < r->n_insns; i++)
         if (site + r->insn_off[i] == dest) {
             *mapped = at + r->moved_off[i];
@@ -356,9 +364,14 @@ int pt__reloc_emit(struct pt__reloc *r, uintptr_t at, char *why, size_t whylen)
         uintptr_t here = at + r->moved_off[i], dest = in->dest;
         size_t ioff = r->entry_kept + r->insn_off[i];
 
-        if (is_branch(in->kind) && map_dest(r, at, in->dest, &dest) < 0) {
+        if (is_branch(in->kind) && map_dest(r, at, in, &dest) < 0) {
             err = pt__why(-ENOTSUP, why, whylen, r->name,
                           "branch at +%zu into the middle of an instruction", ioff);
+            goto out;
+        }
+        if (in->kind != K_CALL && in->dest == r->target && r->entry_kept) {
+            err = pt__why(-ENOTSUP, why, whylen, r->name,
+                          "branch at +%zu back to the entry (a loop through it)", ioff);
             goto out;
         }
         switch (in->kind) {

@@ -107,6 +107,7 @@ int main(int argc, char **argv)
     refused("ref_int3", "int3 at +1", -ENOTSUP);
     refused("ref_jmpreg", "indirect jmp at +3", -ENOTSUP);
     refused("ref_backjump", "branch at +6 back into the patched bytes (to +2)", -ENOTSUP);
+    refused("ref_loop_entry", "branch at +7 back into the patched bytes (to +0)", -ENOTSUP);
     refused("ref_undecodable", "undecodable byte 0x06 at +0", -ENOTSUP);
     refused("ref_call_mid", "call at +0 would return into the patched bytes", -ENOTSUP);
     refused("ref_nosize", "size unknown", -ENOTSUP);
@@ -130,6 +131,8 @@ int main(int argc, char **argv)
 
     long x_jrcxz[] = {0, 5, -3}, w_jrcxz[] = {-1, 15, 7};
     accepted("acc_jrcxz", 0, x_jrcxz, w_jrcxz, 3);
+    long x_spin[] = {1, 1000}, w_spin[] = {5, 5}; /* hits must be 1 per call, not per loop */
+    accepted("acc_spin_intra", 0, x_spin, w_spin, 2);
     long x_loop[] = {1, 3, 0}, w_loop[] = {5, 7, 7};
     accepted("acc_loop", 0, x_loop, w_loop, 3);
     long x_intra[] = {0, 4}, w_intra[] = {3, 7};
