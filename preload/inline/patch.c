@@ -25,6 +25,8 @@
  * that was there before. A running thread that blocks the request signal, or a stopped one, cannot
  * answer within 2 s: the breakpoint is removed again and the hook refused (-EBUSY); our handler
  * then stays on the signal, for the requests still pending.
+ * A thread that blocks SIGTRAP would be killed by the breakpoint (the kernel forces a blocked
+ * trap to its default action), so INT3 is refused while one does.
  * Not covered: a thread interrupted by one of the host's signals exactly between two displaced
  * instructions, and still inside that signal handler (or blocked in a system call made from it)
  * while we patch, resumes in the new jump; its interrupted address is in a signal frame we cannot
@@ -376,6 +378,30 @@ int pt__patch_hooked(uintptr_t addr)
     return 0;
 }
 
+/* A thread other than the caller that blocks SIGTRAP, or 0. A breakpoint hit by such a thread
+ * is not delivered to our handler: the kernel resets SIGTRAP to its default and the process dies.
+ * The check cannot stop a thread from blocking SIGTRAP a moment later; code blocks it only
+ * briefly (around fork or thread creation) and does not call the hooked functions there. */
+static pid_t thread_blocking_trap(void)
+{
+    char buf[4096];
+    pid_t self = (pid_t)syscall(SYS_gettid), found = 0;
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long n;
+    if (fd < 0)
+        return 0;
+    while (!found && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n && !found;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            pid_t tid = (pid_t)atoi(d->d_name);
+            if (tid > 0 && tid != self && blocks(tid, SIGTRAP))
+                found = tid;
+        }
+    close(fd);
+    return found;
+}
+
 static void write_bytes(uintptr_t at, const uint8_t *b, size_t len)
 {
     volatile uint8_t *p = (volatile uint8_t *)at;
@@ -445,6 +471,14 @@ int pt__patch_apply(struct pt__site *site, const char *name, const uint8_t *byte
     case PT_INLINE_INT3: {
         static const uint8_t int3 = 0xcc;
         uint8_t orig0 = *(const uint8_t *)a;
+        pid_t blocker = threads > 1 ? thread_blocking_trap() : 0;
+        if (blocker) {
+            err = pt__why(-EBUSY, why, whylen, name,
+                          "thread %d blocks SIGTRAP: a breakpoint reached by it would end the "
+                          "process",
+                          (int)blocker);
+            goto out_prot;
+        }
         if ((err = install_trap_handler()) < 0) {
             err = pt__why(err, why, whylen, name, "cannot install the SIGTRAP handler");
             goto out_prot;

@@ -147,9 +147,10 @@ static char *lods_repl(long n, const char *p)
 
 static void *lods_worker(void *arg)
 {
-    if (arg) { /* a thread that blocks every signal cannot be asked to move */
+    if (arg) { /* a thread that blocks every signal but SIGTRAP cannot be asked to move */
         sigset_t all;
         sigfillset(&all);
+        sigdelset(&all, SIGTRAP);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
     }
     lods_result = lods_fn(LODS_LEN, lods_buf);
@@ -197,8 +198,8 @@ static void parked_thread(const char *path, int blocked)
     pthread_create(&th, NULL, lods_worker, blocked ? "blocked" : NULL);
     CHECK(wait_fault(uffd) == 0, "worker never reached the second page");
 
-    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl,
-                                (void **)&lods_tramp, 0, &info, why, sizeof why);
+    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl, (void **)&lods_tramp,
+                                0, &info, why, sizeof why);
     struct uffdio_zeropage zp = {.range = {(unsigned long)buf + PAGE, PAGE}};
     CHECK(ioctl(uffd, UFFDIO_ZEROPAGE, &zp) == 0, "UFFDIO_ZEROPAGE");
     pthread_join(th, NULL);
@@ -221,6 +222,44 @@ static void parked_thread(const char *path, int blocked)
     close(uffd);
 }
 
+/* A thread that blocks SIGTRAP (here: waiting on a pipe) makes the breakpoint method refuse. */
+static int trap_pipe[2];
+static void *trap_blocker(void *arg)
+{
+    sigset_t trap;
+    char c;
+    sigemptyset(&trap);
+    sigaddset(&trap, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &trap, NULL);
+    __atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+    return read(trap_pipe[0], &c, 1) == 1 ? NULL : arg;
+}
+
+static void trap_blocked(const char *path)
+{
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL), *addr, *tramp = NULL;
+    size_t size;
+    char why[256] = "";
+    unsigned char before[16];
+    int ready = 0;
+    pthread_t th;
+    CHECK(dl && pipe(trap_pipe) == 0, "setup");
+    CHECK(pt_inline_find(strrchr(path, '/') + 1, "acc_jrcxz", &addr, &size) == 0, "find");
+    memcpy(before, addr, sizeof before);
+    pthread_create(&th, NULL, trap_blocker, &ready);
+    while (!__atomic_load_n(&ready, __ATOMIC_SEQ_CST))
+        sleep_ms(1);
+    int err = pt_inline_hook_ex("acc_jrcxz", addr, size, (void *)lods_repl, &tramp,
+                                PT_INLINE_FORCE_INT3, NULL, why, sizeof why);
+    printf("acc_jrcxz (a thread blocks SIGTRAP): %s\n", err ? why : "hooked");
+    CHECK(err == -EBUSY && strstr(why, "blocks SIGTRAP"), "%d %s", err, why);
+    CHECK(memcmp(before, addr, sizeof before) == 0, "entry modified");
+    CHECK(write(trap_pipe[1], "x", 1) == 1, "release");
+    pthread_join(th, NULL);
+    close(trap_pipe[0]);
+    close(trap_pipe[1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -238,6 +277,7 @@ int main(int argc, char **argv)
     snprintf(cmd0, sizeof cmd0, "cp '%s' '%s'", argv[3], copy0);
     CHECK(system(cmd0) == 0, "%s", cmd0);
     parked_thread(copy0, 1);
+    trap_blocked(copy0);
     unlink(copy0);
     rmdir(dir0);
     parked_thread(argv[3], 0);
