@@ -1,4 +1,5 @@
 # tests/samples.cmake — unit and integration tests of samples/ (libwinsim, libmapisim, scenarios).
+find_package(Threads REQUIRED)
 function(pt_samples_unit_test name)
   add_executable(${name} ${PROJECT_SOURCE_DIR}/tests/unit/${name}.c)
   target_link_libraries(${name} PRIVATE ${ARGN})
@@ -27,3 +28,5 @@ foreach(scenario bug1-impersonation bug2-session mntns fixed crashed-holder)
     math(EXPR i "${i} + 1")
   endforeach()
 endforeach()
+pt_samples_unit_test(samples_mapping winsim)
+pt_samples_unit_test(samples_impersonation winsim Threads::Threads)
