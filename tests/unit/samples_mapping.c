@@ -157,6 +157,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "note: not root, real audit sessions not exercised\n");
     }
 
+    CHECK(UnmapViewOfFile(view2));
+    CHECK(CloseHandle(again));
+
     /* Global\: one object for every session. */
     global = create("Global\\Shared", 4096, &err);
     CHECK(global && err == ERROR_SUCCESS);
