@@ -265,7 +265,10 @@ struct IMAPITable {
     const struct IMAPITableVtbl *lpVtbl;
 };
 
-/* Call macros: IMAPITable_QueryRows(t, n, f, &rows) -> t->lpVtbl->QueryRows(t, n, f, &rows). */
+/* C call macros, as COM headers offer them: only with COBJMACROS defined, so that names like
+ * IMAPITable_QueryRows stay free for code that defines its own (e.g. generated wrappers).
+ * IMAPITable_QueryRows(t, n, f, &rows) -> t->lpVtbl->QueryRows(t, n, f, &rows). */
+#ifdef COBJMACROS
 #define IMsgStore_Release(This) ((This)->lpVtbl->Release(This))
 #define IMsgStore_GetProps(This, a, b, c, d) ((This)->lpVtbl->GetProps(This, a, b, c, d))
 #define IMsgStore_StoreLogoff(This, a) ((This)->lpVtbl->StoreLogoff(This, a))
@@ -273,6 +276,7 @@ struct IMAPITable {
 #define IMAPITable_GetRowCount(This, a, b) ((This)->lpVtbl->GetRowCount(This, a, b))
 #define IMAPITable_SetColumns(This, a, b) ((This)->lpVtbl->SetColumns(This, a, b))
 #define IMAPITable_QueryRows(This, a, b, c) ((This)->lpVtbl->QueryRows(This, a, b, c))
+#endif
 
 /* Memory that MAPI hands out: freed with MAPIFreeBuffer (with everything MAPIAllocateMore
  * chained to it). */

@@ -122,6 +122,8 @@ struct IProfAdmin {
     const struct IProfAdminVtbl *lpVtbl;
 };
 
+/* C call macros (only with COBJMACROS, see mapidefs.h). */
+#ifdef COBJMACROS
 #define IMAPISession_AddRef(This) ((This)->lpVtbl->AddRef(This))
 #define IMAPISession_Release(This) ((This)->lpVtbl->Release(This))
 #define IMAPISession_OpenMsgStore(This, a, b, c, d, e, f)                                          \
@@ -131,6 +133,7 @@ struct IProfAdmin {
 #define IProfAdmin_GetProfileTable(This, a, b) ((This)->lpVtbl->GetProfileTable(This, a, b))
 #define IProfAdmin_CreateProfile(This, a, b, c, d) ((This)->lpVtbl->CreateProfile(This, a, b, c, d))
 #define IProfAdmin_DeleteProfile(This, a, b) ((This)->lpVtbl->DeleteProfile(This, a, b))
+#endif
 
 STDAPI MAPIInitialize(LPVOID lpMapiInit);
 STDAPI_(void) MAPIUninitialize(void);

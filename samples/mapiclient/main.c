@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define COBJMACROS
 #include <mapix.h>
 
 static void usage(void)

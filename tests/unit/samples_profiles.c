@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#define COBJMACROS
 #include <mapix.h>
 #include <mapiutil.h>
 
