@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+/* Hand-aligned declarations, kept as written. */
+/* clang-format off */
+
 #define STDMETHODCALLTYPE
 #define STDAPI_(type) __attribute__((visibility("default"))) type
 #define STDAPI STDAPI_(HRESULT)
@@ -283,6 +286,8 @@ struct IMAPITable {
 STDAPI_(SCODE) MAPIAllocateBuffer(ULONG cbSize, LPVOID *lppBuffer);
 STDAPI_(SCODE) MAPIAllocateMore(ULONG cbSize, LPVOID lpObject, LPVOID *lppBuffer);
 STDAPI_(ULONG) MAPIFreeBuffer(LPVOID lpBuffer);
+
+/* clang-format on */
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,9 @@
 extern "C" {
 #endif
 
+/* Hand-aligned declarations, kept as written. */
+/* clang-format off */
+
 /* MAPIInitialize */
 #define MAPI_INIT_VERSION 0
 #define MAPI_MULTITHREAD_NOTIFICATIONS 0x00000001
@@ -140,6 +143,8 @@ STDAPI_(void) MAPIUninitialize(void);
 STDAPI MAPILogonEx(ULONG_PTR ulUIParam, LPSTR lpszProfileName, LPSTR lpszPassword, FLAGS flFlags,
                    LPMAPISESSION *lppSession);
 STDAPI MAPIAdminProfiles(ULONG ulFlags, LPPROFADMIN *lppProfAdmin);
+
+/* clang-format on */
 
 #ifdef __cplusplus
 }

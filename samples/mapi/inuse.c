@@ -87,8 +87,7 @@ int mapisim__inuse_open(const char *mapping_name)
     rc = mapisim__proc_start(self_pid, &self_start);
     if (rc < 0)
         return rc;
-    h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, INUSE_SIZE,
-                           mapping_name);
+    h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, INUSE_SIZE, mapping_name);
     if (!h)
         return GetLastError() == ERROR_ACCESS_DENIED ? -EACCES : -EIO;
     view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, INUSE_SIZE);
@@ -157,8 +156,7 @@ static struct inuse_entry *find_own(const char *profile)
 {
     for (int i = 0; i < INUSE_ENTRIES; i++) {
         struct inuse_entry *e = &region->entry[i];
-        if (e->refs && e->pid == self_pid && e->start == self_start &&
-            !strcmp(e->profile, profile))
+        if (e->refs && e->pid == self_pid && e->start == self_start && !strcmp(e->profile, profile))
             return e;
     }
     return NULL;

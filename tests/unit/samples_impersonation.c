@@ -19,7 +19,7 @@ static int failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -176,8 +176,8 @@ int main(void)
     if (geteuid() == 0) {
         umask(0);
         as_root(root, user);
-        CHECK(RegCreateKeyExA(HKEY_CURRENT_USER, "Software", 0, NULL, 0, KEY_ALL_ACCESS, NULL,
-                              &key, NULL) == ERROR_SUCCESS);
+        CHECK(RegCreateKeyExA(HKEY_CURRENT_USER, "Software", 0, NULL, 0, KEY_ALL_ACCESS, NULL, &key,
+                              NULL) == ERROR_SUCCESS);
         RegCloseKey(key);
     } else {
         fprintf(stderr, "note: not root, only the unprivileged behaviour is checked\n");

@@ -26,7 +26,7 @@ static int failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -34,7 +34,7 @@ static int failures;
     do {                                                                                           \
         HRESULT hr_ = (expr);                                                                      \
         if (hr_ != (HRESULT)(want)) {                                                              \
-            fprintf(stderr, "%s:%d: %s = 0x%08X, expected 0x%08X\n", __FILE__, __LINE__, #expr,   \
+            fprintf(stderr, "%s:%d: %s = 0x%08X, expected 0x%08X\n", __FILE__, __LINE__, #expr,    \
                     (unsigned)hr_, (unsigned)(want));                                              \
             failures++;                                                                            \
         }                                                                                          \
