@@ -92,6 +92,12 @@ WINADVAPI BOOL WINAPI ImpersonateLoggedOnUser(HANDLE hToken)
         return FALSE;
     }
     self.euid = geteuid(); /* the thread's own ids (raw syscalls: per thread) */
+    if (t->uid == self.euid && t->gid == getegid()) {
+        /* Our own account: nothing to switch (and no privilege needed to "do" it). */
+        self.saved = 0;
+        SetLastError(ERROR_SUCCESS);
+        return TRUE;
+    }
     self.egid = getegid();
     self.ngroups = getgroups(WINSIM_MAX_GROUPS, self.groups);
     if (self.ngroups < 0) {

@@ -138,6 +138,11 @@ static void as_user(void)
     CHECK(!ImpersonateLoggedOnUser(token) && GetLastError() == ERROR_PRIVILEGE_NOT_HELD);
     CHECK(geteuid() == euid);
     CloseHandle(token);
+    CHECK(LogonUserA(getpwuid(euid)->pw_name, ".", "", LOGON32_LOGON_INTERACTIVE,
+                     LOGON32_PROVIDER_DEFAULT, &token));
+    CHECK(ImpersonateLoggedOnUser(token) && geteuid() == euid);
+    CHECK(RevertToSelf() && geteuid() == euid);
+    CloseHandle(token);
 }
 
 int main(void)

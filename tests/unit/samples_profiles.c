@@ -7,7 +7,9 @@
  *   crash a holder SIGKILLed without logging off is forgotten, and the next MAPIInitialize (T3)
  *       deletes its marked profile;
  *   split a MAPIInitialize in another login session purges a profile held here (bug 2), and the
- *       holder's next OpenMsgStore fails with MAPI_E_CALL_FAILED, as in the case. */
+ *       holder's next OpenMsgStore fails with MAPI_E_CALL_FAILED, as in the case;
+ *   lock a process SIGKILLed while holding the in-use list's lock does not wedge the others
+ *       (robust mutex). */
 #define _GNU_SOURCE
 #include <ftw.h>
 #include <glob.h>
@@ -21,6 +23,8 @@
 #define COBJMACROS
 #include <mapix.h>
 #include <mapiutil.h>
+
+#include "samples/mapi/inuse_layout.h"
 
 static int failures;
 #define CHECK(cond)                                                                                \
@@ -212,6 +216,44 @@ static void test_session_split(LPPROFADMIN admin, const char *other_session)
     IMAPISession_Release(s);
 }
 
+/* A process takes the in-use lock the way libmapisim does and is killed holding it. */
+static void test_lock_holder_killed(LPPROFADMIN admin)
+{
+    char name[96];
+    int ready[2], status;
+    LPMAPISESSION s;
+    pid_t pid;
+
+    snprintf(name, sizeof(name), "Local\\MAPISIM_InUse_S-1-5-21-%u", (unsigned)geteuid());
+    CHECK(pipe(ready) == 0);
+    pid = fork();
+    if (pid == 0) {
+        HANDLE h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+        struct inuse_region *r = h ? MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0) : NULL;
+        if (!r || r->magic != INUSE_MAGIC || pthread_mutex_lock(&r->lock) != 0)
+            _exit(1);
+        if (write(ready[1], "L", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    CHECK(read(ready[0], name, 1) == 1 && name[0] == 'L');
+    close(ready[0]);
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+
+    /* Every path that takes the lock still works: sweep, logon, mark, T2. */
+    CHECK_HR(MAPIInitialize(NULL), S_OK);
+    MAPIUninitialize();
+    CHECK_HR(IProfAdmin_CreateProfile(admin, "R", NULL, 0, 0), S_OK);
+    CHECK_HR(MAPILogonEx(0, "R", NULL, MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE, &s), S_OK);
+    CHECK_HR(IProfAdmin_DeleteProfile(admin, "R", 0), S_OK);
+    CHECK(key_exists("R") && marked("R"));
+    IMAPISession_Release(s);
+    CHECK(!key_exists("R") && !marked("R"));
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     return remove(path);
@@ -253,6 +295,7 @@ int main(int argc, char **argv)
     test_mark_t3_t2(admin);
     test_crashed_holder();
     test_session_split(admin, other);
+    test_lock_holder_killed(admin);
     IProfAdmin_Release(admin);
     MAPIUninitialize();
 
