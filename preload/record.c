@@ -32,7 +32,7 @@ struct pt_tbuf *pt__tbuf(void)
     if (!r)
         return NULL;
     uint32_t tid = pt__gettid();
-    b = pt_ring_claim(r, tid);
+    b = pt_ring_claim(r, tid); /* the ring writes the `thread` event itself */
     if (!b)
         return NULL;
     pt__tls.buf = b;
@@ -43,7 +43,6 @@ struct pt_tbuf *pt__tbuf(void)
         pt__tls.keyed = 1;
         pthread_setspecific(pt__key, (void *)1);
     }
-    pt__emit_thread(b, tid);
     return b;
 }
 

@@ -34,9 +34,40 @@ void pt__fail(const char *what, int err)
     }
 }
 
+/* How many threads the process has (1 when unknown is NOT assumed: unknown returns 0). */
+static int pt__nthreads(void)
+{
+    char buf[4096];
+    int fd = (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/status", 0 /* O_RDONLY */);
+    if (fd < 0)
+        return 0;
+    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *t = strstr(buf, "\nThreads:");
+    return t ? atoi(t + 9) : 0;
+}
+
+/* Registered from the constructor, which the loader runs before the program's entry registers its
+ * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
+ * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
+ * would crash that thread and change how the program ends, so with other threads alive the ring
+ * stays mapped and only the exit event says the end was normal. */
 static void pt__on_exit(int status, void *arg)
 {
     pt__record_exit(status);
+    if (atomic_load(&pt__state) != PT__ON || (uint32_t)getpid() != pt__pid)
+        return;
+    pt__tls.busy = 1;
+    if (pt__nthreads() == 1) {
+        struct pt_ring *r = pt__ring;
+        atomic_store(&pt__state, PT__INERT);
+        pt__ring = NULL;
+        pt_ring_close(r);
+    }
+    pt__tls.busy = 0;
 }
 
 /* A size from the environment, or `def`. */
@@ -150,39 +181,6 @@ void pt__record_exit(int status)
     pt__emit_exit(status);
     errno = saved;
     pt__tls.busy = busy;
-}
-
-/* How many threads the process has (1 when unknown is NOT assumed: unknown returns 0). */
-static int pt__nthreads(void)
-{
-    char buf[4096];
-    int fd = (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/status", 0 /* O_RDONLY */);
-    if (fd < 0)
-        return 0;
-    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-    syscall(SYS_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *t = strstr(buf, "\nThreads:");
-    return t ? atoi(t + 9) : 0;
-}
-
-/* Last destructor to run at a normal exit: mark the ring finished. Unmapping it under a thread
- * that is still writing would crash that thread and change how the program ends, so with other
- * threads alive the ring is left mapped (the exit event already says the end was normal). */
-__attribute__((destructor(65535))) static void pt__fini(void)
-{
-    if (atomic_load(&pt__state) != PT__ON || (uint32_t)getpid() != pt__pid)
-        return;
-    pt__tls.busy = 1;
-    if (pt__nthreads() == 1) {
-        struct pt_ring *r = pt__ring;
-        atomic_store(&pt__state, PT__INERT);
-        pt__ring = NULL;
-        pt_ring_close(r);
-    }
-    pt__tls.busy = 0;
 }
 
 __attribute__((constructor(101))) static void pt__start(void)

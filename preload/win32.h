@@ -41,7 +41,12 @@ typedef DWORD REGSAM;
 #endif
 
 #if __has_include(<mapix.h>)
+/* MAPI's property types (PT_NULL, ...) collide with <elf.h>'s segment types: keep elf's. */
+#pragma push_macro("PT_NULL")
+#undef PT_NULL
 #include <mapix.h>
+#undef PT_NULL
+#pragma pop_macro("PT_NULL")
 #else
 typedef ULONG FLAGS;
 typedef struct _ENTRYID *LPENTRYID;
