@@ -203,7 +203,7 @@ static inline const char *t_shim(void)
     const char *e = getenv("PT_SHIM");
     if (e)
         return e;
-    char self[4096];
+    char self[4000];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = 0;
     char *slash = strrchr(self, '/');
