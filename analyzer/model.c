@@ -319,8 +319,9 @@ static int is_marks_key(const char *name)
 
 static void ret_ident(const struct pt_event *ev, uint64_t *dev, uint64_t *ino)
 {
-    static const char *const devn[] = {"ret_dev", "fd_dev", "dev"};
-    static const char *const inon[] = {"ret_ino", "fd_ino", "ino"};
+    /* calls.h names the identity of a returned descriptor F(RET_FD, fd): fd_dev, fd_ino */
+    static const char *const devn[] = {"fd_dev", "ret_dev", "dev"};
+    static const char *const inon[] = {"fd_ino", "ret_ino", "ino"};
     static uint8_t cd[3][PT__NIDS], ci[3][PT__NIDS];
     *dev = *ino = 0;
     for (int i = 0; i < 3; i++) {

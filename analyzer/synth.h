@@ -18,6 +18,11 @@ void pt__synth(struct pt_event *ev, unsigned id, uint32_t pid, uint32_t tid, uin
 int pt__synth_u(struct pt_event *ev, const char *name, uint64_t v);
 int pt__synth_s(struct pt_event *ev, const char *name, const char *s);
 
+struct pt_tbuf;
+/* Encode *ev into a ring thread buffer with the tracer's writer (built with the tracer only).
+ * Returns 0, -ENOSPC when the buffer counted it as lost, or -ENOSYS without the tracer. */
+int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev);
+
 /* Names the decoder gives the identity of a returned descriptor. */
 extern const char *pt__synth_ret_dev_name, *pt__synth_ret_ino_name;
 

@@ -44,6 +44,9 @@ struct scn {
     uint64_t ts;
     uint64_t next_handle;
     struct pt_event ev;
+    /* where events go: NULL = straight into the analyzer */
+    void (*sink)(struct scn *s, const struct pt_event *ev);
+    void *sink_arg;
 };
 
 static struct scn *scn_new(void)
@@ -76,7 +79,10 @@ static struct pt_event *ev_begin(struct scn *s, unsigned id, uint32_t pid, uint8
 
 static void ev_end(struct scn *s)
 {
-    CHECK(pt_analyzer_feed(s->a, &s->ev) == 0);
+    if (s->sink)
+        s->sink(s, &s->ev);
+    else
+        CHECK(pt_analyzer_feed(s->a, &s->ev) == 0);
 }
 
 struct who {
