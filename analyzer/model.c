@@ -294,8 +294,9 @@ static const char *predefined_key(uint64_t h)
 static const char *key_path(struct pt_analyzer *a, struct pt__proc *p, uint64_t h, char *buf,
                             size_t len)
 {
+    /* predefined keys are (HKEY)(ULONG_PTR)(LONG)0x8000000N: sign-extended on 64-bit */
     const char *pre = predefined_key(h & 0xffffffffull);
-    if (pre && (h >> 32) == 0)
+    if (pre && ((h >> 32) == 0 || (h >> 32) == 0xffffffffull))
         return pre;
     struct pt__hold *k = hold_by_handle(a, p->idx, PT__H_KEY, h);
     if (k && k->path)
@@ -663,8 +664,20 @@ static void on_reg_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
     else
         snprintf(path, n, "%s", parent);
     const char *last = last_component(path);
+    /* the key it names and, for "Deleted Profiles\\P", its parent: which marks key it uses */
+    char parent_of_last[512] = "";
+    if (last > path) {
+        size_t n = (size_t)(last - 1 - path);
+        if (n >= sizeof parent_of_last)
+            n = sizeof parent_of_last - 1;
+        memcpy(parent_of_last, path, n);
+        parent_of_last[n] = 0;
+    }
+    const char *plast = last_component(parent_of_last);
     if (is_marks_key(last))
         remember_marks_key(a, p, last);
+    else if (is_marks_key(plast))
+        remember_marks_key(a, p, plast);
     uint64_t out = PT__U(ev, "phkResult");
     if (ev->ret != 0 || !out) {
         free(path);
@@ -684,9 +697,8 @@ static void on_reg_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
         p->store_ino = ino;
         p->store_ts = ev->ts;
     }
-    if (ev->id == PT__ID(RegCreateKeyExA) && *sub && !strchr(sub, '\\') &&
-        is_marks_key(last_component(parent)))
-        add_mark(a, p, parent, sub, dev, ino, ev->ts);
+    if (ev->id == PT__ID(RegCreateKeyExA) && *sub && is_marks_key(plast))
+        add_mark(a, p, parent_of_last, last, dev, ino, ev->ts);
     self->dev = dev;
     self->ino = ino;
     self->handle = out;
@@ -891,15 +903,16 @@ static void on_process(struct pt_analyzer *a, const struct pt_event *ev)
         if (p->have_identity && (p->global_pid != gpid || p->start_time != st))
             p = NULL; /* a new process in a reused stream */
     }
-    /* pid reuse: an older process with this global pid and another start time is gone */
-    for (int pass = 0; pass < 2; pass++) {
-        uint64_t key = pass ? gpid : ev->pid;
-        if (!pt__map_get(&a->by_pid, key, 0, &v))
-            continue;
+    /* Same pid: after exec (a new ring, so a new stream) it is the same process; with another
+     * start time the pid was reused and the older process is gone. */
+    if (pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         struct pt__proc *q = a->procs[v];
-        if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid &&
-            q->start_time != st)
-            proc_end(a, q, PT__REPLACED, q->last_ts);
+        if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid) {
+            if (q->start_time == st && !p)
+                p = q;
+            else if (q->start_time != st)
+                proc_end(a, q, PT__REPLACED, q->last_ts);
+        }
     }
     if (!p && !(p = proc_new(a, ev->pid, ev->stream)))
         return;

@@ -58,8 +58,14 @@ static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__f
     snprintf(h, sizeof h, "%u/%u", hw->uid, hw->euid);
     snprintf(d, sizeof d, "%u/%u", dw->uid, dw->euid);
     row(out, "uid/euid", h, d);
-    snprintf(h, sizeof h, "%u (loginuid %d)", hw->sessionid, (int)hw->loginuid);
-    snprintf(d, sizeof d, "%u (loginuid %d)", dw->sessionid, (int)dw->loginuid);
+    if (hw->sessionid == UINT32_MAX)
+        snprintf(h, sizeof h, "none (loginuid unset)");
+    else
+        snprintf(h, sizeof h, "%u (loginuid %d)", hw->sessionid, (int)hw->loginuid);
+    if (dw->sessionid == UINT32_MAX)
+        snprintf(d, sizeof d, "none (loginuid unset)");
+    else
+        snprintf(d, sizeof d, "%u (loginuid %d)", dw->sessionid, (int)dw->loginuid);
     row(out, "login session", h, d);
     static const char *const nsn[] = {"ipc", "mnt", "pid", "user"};
     for (int i = 0; i < 4; i++) {
@@ -167,13 +173,18 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid, d->api ? d->api : d->call);
     stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
     if (o->disassemble && d->nframes) {
-        /* The innermost frame inside the library's code is the deleting call site. */
+        /* The deleting call site is where the library called the traced API: the first frame
+         * above the shim's own wrapper frames (or the innermost frame without a shim). */
         char code[2048];
         unsigned fi = 0;
+        int in_shim = 0;
         for (unsigned k = 0; k < d->nframes; k++) {
             struct pt__sym s;
-            if (sy && !pt__sym_resolve(sy, dp, d->frames[k] - 1, &s) && s.module &&
-                !strstr(base(s.module), "libproftrace")) {
+            int shim = sy && !pt__sym_resolve(sy, dp, d->frames[k] - 1, &s) && s.module &&
+                       strstr(base(s.module), "libproftrace");
+            if (shim)
+                in_shim = 1;
+            else if (in_shim) {
                 fi = k;
                 break;
             }
