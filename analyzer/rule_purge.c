@@ -30,17 +30,24 @@ int pt__cand_judge(struct pt_analyzer *a, const struct pt__del *d, const struct 
     }
     if (hp->end != PT__ALIVE && hp->end != PT__REAPED && hp->end_ts < d->ts)
         return 0; /* it was gone; its end only reached us late */
-    if (hp->end == PT__REAPED && hp->reaped_last_ts <= d->ts) {
-        /* Killed without a word: it died somewhere between its last event and the collector
-         * noticing. With the same view, the library saw it gone — the clean-up T3 is for. */
+    /* A holder that never exited normally and gave no sign of life after its last event before
+     * the delete may have died (SIGKILL) before it: the collector's `reaped` comes late, and
+     * without a collector nothing says it died at all. With the same view the library saw it
+     * gone: that is the clean-up T3 is for. */
+    uint64_t last = hp->end == PT__REAPED ? hp->reaped_last_ts : hp->last_ts;
+    int quiet_end = hp->end == PT__REAPED || hp->end == PT__ALIVE || hp->end == PT__REPLACED;
+    if (quiet_end && last <= d->ts) {
         if (same_view) {
             a->gone_holders++;
             return 0;
         }
         append(why, whylen,
-               "the holder (pid %llu) was found dead after the delete and gave no sign of life "
-               "in the %.3f s before it: it may already have been dead",
-               hp->pid, (double)(d->ts - hp->reaped_last_ts) / 1e9);
+               hp->end == PT__REAPED
+                   ? "the holder (pid %llu) was found dead after the delete and gave no sign of "
+                     "life in the %.3f s before it: it may already have been dead"
+                   : "the holder (pid %llu) never exited normally and gave no sign of life in the "
+                     "%.3f s before the delete or after it: it may already have been dead",
+               hp->pid, (double)(d->ts - last) / 1e9);
     }
     uint64_t n;
     if (pt__lost_between(hp, c->h.ts, d->ts, &n))

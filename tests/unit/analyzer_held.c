@@ -116,6 +116,19 @@ static void test_inode_reuse(void)
     scn_free(s);
 }
 
+static void test_silent_holder_same_namespaces_is_gone(void)
+{
+    /* the holder was SIGKILLed (no exit, no events after): a same-namespace clean-up is fine */
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/daemon");
+    shm_map(s, 100, "/seg", SEG_INO, 0x7f0000000000ull);
+    proc(s, 200, WHO(.start = 2), "/bin/rm");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
 static void test_sysv_rmid_while_attached(void)
 {
     struct scn *s = scn_new();
@@ -191,6 +204,7 @@ static void test_registry_key_handle(void)
     proc(s, 200, WHO(.start = 2), "/usr/bin/cleanup");
     uint64_t p = reg_open(s, 200, 0, 0, HKCU, "Software\\App", 320);
     reg_delete_tree(s, 200, 0, p, "State", 321);
+    EXIT(s, 100);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
     CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
@@ -232,6 +246,7 @@ static void test_rename_over_held_file(void)
     pt__synth_u(e, "newpath_dev", DEV);
     pt__synth_u(e, "newpath_ino", 55);
     ev_end(s);
+    EXIT(s, 100);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
     scn_free(s);
@@ -262,6 +277,7 @@ int main(void)
     RUN(test_unmapped_before_unlink);
     RUN(test_holder_unlinks_own);
     RUN(test_inode_reuse);
+    RUN(test_silent_holder_same_namespaces_is_gone);
     RUN(test_sysv_rmid_while_attached);
     RUN(test_sysv_other_ipc_namespace_is_other_segment);
     RUN(test_mapped_file_unlinked_other_mntns);

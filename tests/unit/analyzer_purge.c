@@ -327,9 +327,38 @@ static void test_lost_events_elsewhere_stay_certain(void)
     service(s, &a, WHO(), INUSE_A, 500);
     proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
     mapi_init(s, 200, INUSE_A, 501, NULL, sweep_p, sweep_names);
+    EXIT(s, 100); /* alive after the delete */
     finish(s);
     expect_one(s, "cross-namespace-purge", "session-namespace-split");
     CHECK(!pt_analyzer_finding_uncertain(s->a, 0));
+    scn_free(s);
+}
+
+static void test_silent_holder_without_collector(void)
+{
+    /* no `reaped` (no collector): the holder just stops; same view -> the library saw it gone */
+    struct scn *s = scn_new();
+    struct lib a;
+    service(s, &a, WHO(), INUSE_A, 500);
+    proc(s, 200, WHO(.start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 500, NULL, sweep_p, sweep_names);
+    EXIT(s, 200);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    CHECK(s->a->gone_holders >= 1);
+    scn_free(s);
+}
+
+static void test_silent_holder_other_view_is_uncertain(void)
+{
+    struct scn *s = scn_new();
+    struct lib a;
+    service(s, &a, WHO(), INUSE_A, 500);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 501, NULL, sweep_p, sweep_names);
+    finish(s);
+    expect_one(s, "cross-namespace-purge", "session-namespace-split");
+    CHECK(pt_analyzer_finding_uncertain(s->a, 0));
     scn_free(s);
 }
 
@@ -388,6 +417,8 @@ int main(void)
     RUN(test_lost_events_in_holder_make_it_uncertain);
     RUN(test_lost_events_in_deleter_make_it_uncertain);
     RUN(test_lost_events_elsewhere_stay_certain);
+    RUN(test_silent_holder_without_collector);
+    RUN(test_silent_holder_other_view_is_uncertain);
     RUN(test_failure_before_delete_is_not_victim);
     RUN(test_attribution_to_enclosing_call);
     return failures ? 1 : 0;
