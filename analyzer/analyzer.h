@@ -38,6 +38,9 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev);
 /* End of input: closes what is still open and runs every detector. Call once. */
 void pt_analyzer_finish(struct pt_analyzer *a, const struct pt_analyzer_input *in);
 
+/* Number of events fed. */
+uint64_t pt_analyzer_nevents(const struct pt_analyzer *a);
+
 /* Number of findings (valid after finish). */
 unsigned pt_analyzer_nfindings(const struct pt_analyzer *a);
 

@@ -47,6 +47,11 @@ void pt__finding_uncertain(struct pt__finding *f, const char *fmt, ...)
     f->uncertain_why = m;
 }
 
+uint64_t pt_analyzer_nevents(const struct pt_analyzer *a)
+{
+    return a->nevents;
+}
+
 unsigned pt_analyzer_nfindings(const struct pt_analyzer *a)
 {
     return a->nfindings;

@@ -66,7 +66,15 @@ int pt_cmd_report(int argc, char **argv)
     uint64_t damaged = 0;
     int rc = pt_analyze_dir(dir, stderr, &a, &damaged);
     if (rc < 0) {
-        fprintf(stderr, "proftrace report: %s: not a readable trace (%s)\n", dir, strerror(-rc));
+        /* the reader has already said why on stderr */
+        fprintf(stderr, "proftrace report: %s: not a readable trace%s%s\n", dir,
+                rc == -ENOMEM || rc == -ENOSYS ? ": " : "",
+                rc == -ENOMEM || rc == -ENOSYS ? strerror(-rc) : "");
+        return 2;
+    }
+    if (damaged && !pt_analyzer_nevents(a)) {
+        fprintf(stderr, "proftrace report: %s: no valid event in the trace\n", dir);
+        pt_analyzer_free(a);
         return 2;
     }
     rc = json ? pt_report_json(stdout, a, &o) : pt_report_text(stdout, a, &o);

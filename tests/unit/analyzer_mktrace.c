@@ -2,6 +2,7 @@
  * ring writer, one forked writer process per traced process) from a hand-built scenario, for the
  * analyzer's input tests:
  *     analyzer_mktrace DIR bug2|clean
+ *     analyzer_mktrace --corrupt FILE SEED   overwrite bytes inside FILE's written data
  * bug2: the service holds a marked profile, a client in another login session sweeps it, the
  * service fails (one finding); clean: the same client but the service logged off first. */
 #define _GNU_SOURCE
@@ -70,8 +71,43 @@ static int write_proc(const char *dir, uint32_t pid)
     return 0;
 }
 
+/* Overwrite 1..64 bytes at a seed-chosen place among the written (non-zero) bytes past the first
+ * page of a ring, so the damage hits events, not the unused tail of the file. */
+static int corrupt(const char *path, unsigned seed)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return 2;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long lo = -1, hi = -1;
+    unsigned char buf[65536];
+    for (long off = 0; off < size; off += (long)sizeof buf) {
+        fseek(f, off, SEEK_SET);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] && off + (long)i >= 4096) {
+                if (lo < 0)
+                    lo = off + (long)i;
+                hi = off + (long)i;
+            }
+    }
+    if (lo < 0)
+        lo = 0, hi = size > 0 ? size - 1 : 0;
+    srand(seed);
+    long at = lo + (hi > lo ? rand() % (hi - lo + 1) : 0);
+    int n = 1 + rand() % 64;
+    fseek(f, at, SEEK_SET);
+    for (int i = 0; i < n; i++)
+        fputc(rand() & 0xff, f);
+    fclose(f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--corrupt"))
+        return corrupt(argv[2], (unsigned)atoi(argv[3]));
     if (argc != 3) {
         fprintf(stderr, "usage: analyzer_mktrace DIR bug2|clean\n");
         return 2;
