@@ -24,7 +24,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
-    uint32_t ncap = *cap ? *cap * 2 : 16;
+    uint32_t ncap = *cap ? *cap * 2 : 4; /* per-process arrays stay small */
     while (ncap < need)
         ncap *= 2;
     void *n = realloc(*arr, (size_t)ncap * elem);
@@ -50,6 +50,34 @@ void pt__note(struct pt_analyzer *a, const char *fmt, ...)
     a->nnotes++;
 }
 
+/* Module paths and build-ids repeat in every process: keep one copy of each. The interned strings
+ * live until pt_analyzer_free. */
+static const char *intern(struct pt_analyzer *a, const char *s)
+{
+    uint64_t h = 1469598103934665603ull, len = strlen(s), v;
+    for (const char *c = s; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    for (uint64_t probe = 0;; probe++) { /* (hash, probe) chains distinct strings of one hash */
+        if (!pt__map_get(&a->interned, h, probe, &v))
+            break;
+        const char *old = (const char *)(uintptr_t)v;
+        if (strlen(old) == len && !memcmp(old, s, len))
+            return old;
+    }
+    char *copy = xstrdup(a, s);
+    if (!copy)
+        return "";
+    uint64_t probe = 0;
+    while (pt__map_get(&a->interned, h, probe, &v))
+        probe++;
+    if (pt__map_put(&a->interned, h, probe, (uint64_t)(uintptr_t)copy)) {
+        a->nomem++;
+        free(copy);
+        return "";
+    }
+    return copy;
+}
+
 struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx)
 {
     return idx < a->nprocs ? a->procs[idx] : NULL;
@@ -69,7 +97,7 @@ static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t s
     p->idx = a->nprocs;
     p->pid = pid;
     p->global_pid = pid;
-    p->holds_head = p->watch_head = PT__NONE;
+    p->holds_head = p->watch_head = p->thread_head = PT__NONE;
     a->procs[a->nprocs++] = p;
     pt__map_put(&a->by_stream, stream, 0, p->idx);
     pt__map_put(&a->by_pid, pid, 0, p->idx);
@@ -102,6 +130,9 @@ static struct pt__thread *thread_for(struct pt_analyzer *a, struct pt__proc *p, 
     }
     t->proc = p->idx;
     t->tid = tid;
+    t->idx = a->nthreads;
+    t->next = p->thread_head;
+    p->thread_head = a->nthreads;
     a->threads[a->nthreads] = t;
     pt__map_put(&a->by_tid, p->idx, tid, a->nthreads);
     a->nthreads++;
@@ -267,6 +298,23 @@ static struct pt__hold *hold_by_handle(struct pt_analyzer *a, uint32_t proc, enu
     return &a->holds[v];
 }
 
+/* A thread's calls will never complete: what waits on it keeps what it has. */
+static void thread_settle(struct pt_analyzer *a, struct pt__thread *t)
+{
+    for (uint32_t j = 0; j < t->npend_del; j++)
+        a->dels[t->pend_del[j]].pending = 0;
+    t->npend_del = 0;
+    for (uint32_t j = 0; j < t->npend_view; j++) {
+        struct pt__view *v = &a->procs[t->proc]->views[t->pend_view[j]];
+        if (v->in_mapi < 0)
+            v->in_mapi = 1; /* opened inside a library call that never returned */
+    }
+    t->npend_view = 0;
+    for (uint32_t j = 0; j < t->nchild; j++)
+        free(t->child[j].path);
+    t->nchild = 0;
+}
+
 static void proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, uint64_t ts)
 {
     if (p->end != PT__ALIVE)
@@ -275,6 +323,17 @@ static void proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how
     p->end_ts = ts;
     while (p->holds_head != PT__NONE)
         hold_close(a, p->holds_head);
+    /* Its threads are done: free them so memory follows the live processes. A straggling event
+     * of the process (another thread's, written late) gets a fresh thread state. */
+    for (uint32_t ti = p->thread_head, nx; ti != PT__NONE; ti = nx) {
+        struct pt__thread *t = a->threads[ti];
+        nx = t->next;
+        thread_settle(a, t);
+        pt__map_del(&a->by_tid, p->idx, t->tid);
+        a->threads[ti] = NULL;
+        free(t);
+    }
+    p->thread_head = PT__NONE;
 }
 
 /* ---- key paths ---- */
@@ -929,9 +988,8 @@ static void on_process(struct pt_analyzer *a, const struct pt_event *ev)
     p->exe = xstrdup(a, PT__S(ev, "exe"));
     p->cmdline = xstrdup(a, PT__S(ev, "cmdline"));
     p->have_identity = 1;
-    for (uint32_t i = 0; i < a->nthreads; i++) /* exec resets creds to the process's */
-        if (a->threads[i]->proc == p->idx)
-            a->threads[i]->have_cred = 0;
+    for (uint32_t ti = p->thread_head; ti != PT__NONE; ti = a->threads[ti]->next)
+        a->threads[ti]->have_cred = 0; /* exec resets creds to the process's */
 }
 
 int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
@@ -962,8 +1020,8 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
             m->base = PT__U(ev, "base");
             m->size = PT__U(ev, "size");
             m->bias = PT__U(ev, "bias");
-            m->path = xstrdup(a, PT__S(ev, "path"));
-            m->build_id = xstrdup(a, PT__S(ev, "build_id"));
+            m->path = intern(a, PT__S(ev, "path"));
+            m->build_id = intern(a, PT__S(ev, "build_id"));
         }
         break;
     case PT_EV_cred: {
@@ -1042,18 +1100,9 @@ void pt_analyzer_finish(struct pt_analyzer *a, const struct pt_analyzer_input *i
     if (in)
         a->in = *in;
     /* Deletions whose ancestors never came (the process died inside the call) keep what they have. */
-    for (uint32_t i = 0; i < a->nthreads; i++) {
-        struct pt__thread *t = a->threads[i];
-        for (uint32_t j = 0; j < t->npend_del; j++)
-            a->dels[t->pend_del[j]].pending = 0;
-        t->npend_del = 0;
-        for (uint32_t j = 0; j < t->npend_view; j++) {
-            struct pt__view *v = &a->procs[t->proc]->views[t->pend_view[j]];
-            if (v->in_mapi < 0)
-                v->in_mapi = 1; /* opened inside a library call that never returned */
-        }
-        t->npend_view = 0;
-    }
+    for (uint32_t i = 0; i < a->nthreads; i++)
+        if (a->threads[i])
+            thread_settle(a, a->threads[i]);
     pt__rule_purge(a);
     pt__rule_deleted_held(a);
     pt__rule_latent(a);
@@ -1075,10 +1124,6 @@ void pt_analyzer_free(struct pt_analyzer *a)
             free(p->views[j].shm_name);
         }
         free(p->views);
-        for (uint32_t j = 0; j < p->nmods; j++) {
-            free(p->mods[j].path);
-            free(p->mods[j].build_id);
-        }
         free(p->mods);
         free(p->lost);
         for (uint32_t j = 0; j < p->nmarks_keys; j++)
@@ -1087,6 +1132,8 @@ void pt_analyzer_free(struct pt_analyzer *a)
     }
     free(a->procs);
     for (uint32_t i = 0; i < a->nthreads; i++) {
+        if (!a->threads[i])
+            continue;
         for (uint32_t j = 0; j < a->threads[i]->nchild; j++)
             free(a->threads[i]->child[j].path);
         free(a->threads[i]);
@@ -1126,5 +1173,9 @@ void pt_analyzer_free(struct pt_analyzer *a)
     pt__map_free(&a->hold_by_id);
     pt__map_free(&a->hold_by_handle);
     pt__map_free(&a->mark_by_id);
+    for (size_t i = 0; i < a->interned.cap; i++)
+        if (a->interned.slot[i].used)
+            free((char *)(uintptr_t)a->interned.slot[i].v);
+    pt__map_free(&a->interned);
     free(a);
 }

@@ -61,7 +61,7 @@ struct pt__view {
 
 struct pt__module {
     uint64_t base, size, bias;
-    char *path, *build_id;
+    const char *path, *build_id; /* interned (model.c) */
 };
 
 struct pt__lost {
@@ -93,6 +93,7 @@ struct pt__proc {
     uint32_t nmarks_keys;
     uint32_t holds_head;           /* open holds of this process (list through pt__hold.pnext) */
     uint32_t watch_head;           /* candidates where this process is the holder (victims) */
+    uint32_t thread_head;          /* its threads (freed when it ends) */
 };
 
 enum pt__hold_kind { PT__H_SESSION, PT__H_KEY, PT__H_MAP, PT__H_SYSV };
@@ -193,6 +194,7 @@ struct pt__child {
 
 struct pt__thread {
     uint32_t proc, tid;
+    uint32_t idx, next; /* index in pt_analyzer.threads; next thread of the same process */
     int have_cred;
     struct pt__who who;
     struct pt__child child[PT__MAXCHILD];
@@ -250,6 +252,7 @@ struct pt_analyzer {
     uint32_t nsess, capsess;
     uint64_t sessions_unidentified; /* logons whose profile key identity was not seen */
     struct pt__map mark_by_id; /* (dev, ino) -> mark */
+    struct pt__map interned;   /* (hash, probe) -> interned string */
 
     struct pt__finding *findings;
     uint32_t nfindings, capfindings;
