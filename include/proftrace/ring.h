@@ -31,11 +31,16 @@ struct pt_ring_config {
     int overwrite;           /* 1: flight recorder (keep newest); 0: discard newest and count */
 };
 
-/* Encoder state for one reserved event; fields are written in order with pt_enc_*. */
+/* Encoder state for one reserved event; fields are written in order with pt_enc_*. The fields
+ * after `priv` belong to pt_tbuf_begin/pt_tbuf_commit. */
 struct pt_enc {
     uint8_t *p;
     uint8_t *end;
     void *priv;
+    uint8_t *rec;     /* start of the record (its first byte is the commit mark) */
+    uint64_t *commit; /* commit counter of the packet the record is in */
+    uint32_t total;   /* record bytes, header included */
+    uint8_t mark;     /* value of the first byte once committed */
 };
 
 /* Create this process's ring file in cfg->dir. Returns 0 or a negative errno; *out is set on
@@ -58,28 +63,102 @@ void pt_ring_release(struct pt_ring *r, struct pt_tbuf *b);
 /* Count `n` events lost that had no buffer to go to. */
 void pt_ring_lost(struct pt_ring *r, uint64_t n);
 
-/* Reserve `size` bytes for event class `id` stamped `ts`. Returns 0, or -ENOSPC when the event was
- * counted as lost (discard mode, buffer full). */
+/* Reserve room for event class `id` stamped `ts`; `size` is the exact size of what the pt_enc_*
+ * calls will write (the event header is added here). Returns 0, or -ENOSPC when the event was
+ * counted as lost (discard mode and buffer full, or larger than a packet). Lock-free, no system
+ * call, signal-safe: a signal handler may record into the same buffer between begin and commit. */
 int pt_tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size, struct pt_enc *e);
 
-/* Publish the event reserved by pt_tbuf_begin; after this a reader may see it. */
+/* Publish the event reserved by pt_tbuf_begin; after this a reader may see it. The pt_enc_* calls
+ * must have written exactly `size` bytes. */
 void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e);
 
-/* Field encoders (wire types of event.h), and their encoded sizes. */
-void pt_enc_u8(struct pt_enc *e, uint8_t v);
-void pt_enc_u16(struct pt_enc *e, uint16_t v);
-void pt_enc_u32(struct pt_enc *e, uint32_t v);
-void pt_enc_u64(struct pt_enc *e, uint64_t v);
-void pt_enc_i32(struct pt_enc *e, int32_t v);
-void pt_enc_i64(struct pt_enc *e, int64_t v);
-void pt_enc_x64(struct pt_enc *e, uint64_t v);
-void pt_enc_str(struct pt_enc *e, const char *s, size_t len); /* len = strlen(s) */
+/* Field encoders (wire types of event.h), and their encoded sizes. Inline: they are the hot path.
+ * The encoding is the CTF layout of ctf_meta.c: byte-aligned little-endian (native) integers,
+ * NUL-terminated strings. */
+static inline void pt__enc_put(struct pt_enc *e, const void *v, size_t n)
+{
+    __builtin_memcpy(e->p, v, n);
+    e->p += n;
+}
+static inline void pt_enc_u8(struct pt_enc *e, uint8_t v)
+{
+    *e->p++ = v;
+}
+static inline void pt_enc_u16(struct pt_enc *e, uint16_t v)
+{
+    pt__enc_put(e, &v, 2);
+}
+static inline void pt_enc_u32(struct pt_enc *e, uint32_t v)
+{
+    pt__enc_put(e, &v, 4);
+}
+static inline void pt_enc_u64(struct pt_enc *e, uint64_t v)
+{
+    pt__enc_put(e, &v, 8);
+}
+static inline void pt_enc_i32(struct pt_enc *e, int32_t v)
+{
+    pt__enc_put(e, &v, 4);
+}
+static inline void pt_enc_i64(struct pt_enc *e, int64_t v)
+{
+    pt__enc_put(e, &v, 8);
+}
+static inline void pt_enc_x64(struct pt_enc *e, uint64_t v)
+{
+    pt__enc_put(e, &v, 8);
+}
+/* len = strlen(s); s may be NULL when len is 0. */
+static inline void pt_enc_str(struct pt_enc *e, const char *s, size_t len)
+{
+    if (len)
+        __builtin_memcpy(e->p, s, len);
+    e->p[len] = 0;
+    e->p += len + 1;
+}
 
-/* The common head of every call event, written before its fields. */
-void pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth, int64_t ret,
-                 int32_t err, const uint64_t *frames, uint8_t nframes);
-size_t pt_size_call(uint8_t nframes);
-size_t pt_size_wire(int wire); /* fixed size of a non-string wire type */
+/* The common head of every call event, written before its fields. Compact: a flags byte (depth,
+ * saturating at 31, and which of duration/ret are wide, whether a stack follows), the duration as
+ * u32 when it fits else u64, ret as i32 when it fits else i64, err as i32, then the stack. Decoded
+ * values (struct pt_event) are the full ones. pt_size_call takes the same values because the size
+ * depends on them. */
+static inline int pt__dur_wide(uint64_t ts_enter, uint64_t ts_exit)
+{
+    return ts_exit - ts_enter > 0xffffffffull || ts_exit < ts_enter;
+}
+static inline int pt__ret_wide(int64_t ret)
+{
+    return ret != (int64_t)(int32_t)ret;
+}
+static inline size_t pt_size_call(uint64_t ts_enter, uint64_t ts_exit, int64_t ret, uint8_t nframes)
+{
+    return 1 + (pt__dur_wide(ts_enter, ts_exit) ? 8 : 4) + (pt__ret_wide(ret) ? 8 : 4) + 4 +
+           (nframes ? 1 + 8 * (size_t)nframes : 0);
+}
+static inline void pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth,
+                               int64_t ret, int32_t err, const uint64_t *frames, uint8_t nframes)
+{
+    int dw = pt__dur_wide(ts_enter, ts_exit), rw = pt__ret_wide(ret);
+    uint8_t f = (uint8_t)((depth > 31 ? 31 : depth) | (dw ? 0x20 : 0) | (rw ? 0x40 : 0) |
+                          (nframes ? 0x80 : 0));
+    pt_enc_u8(e, f);
+    if (dw)
+        pt_enc_u64(e, ts_exit >= ts_enter ? ts_exit - ts_enter : 0);
+    else
+        pt_enc_u32(e, (uint32_t)(ts_exit - ts_enter));
+    if (rw)
+        pt_enc_i64(e, ret);
+    else
+        pt_enc_i32(e, (int32_t)ret);
+    pt_enc_i32(e, err);
+    if (nframes) {
+        pt_enc_u8(e, nframes);
+        pt__enc_put(e, frames, 8 * (size_t)nframes);
+    }
+}
+
+size_t pt_size_wire(int wire); /* fixed size of a non-string wire type (0 for STR or unknown) */
 static inline size_t pt_size_str(size_t len)
 {
     return len + 1;
@@ -87,5 +166,12 @@ static inline size_t pt_size_str(size_t len)
 
 /* Monotonic nanoseconds, the trace clock. */
 uint64_t pt_now(void);
+
+/* Convenience for non-call events of PT_EVENTS with no string: reserve, copy `size` bytes of
+ * already encoded fields, commit. Returns 0 or -ENOSPC. */
+int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *fields, size_t size);
+
+/* The ring's file path (valid until pt_ring_close / pt_ring_forget). */
+const char *pt_ring_path(const struct pt_ring *r);
 
 #endif

@@ -1,0 +1,18 @@
+# tracer tests: unit tests (one process each) and integration scripts, all with unique temp dirs.
+find_package(Threads REQUIRED)
+file(GLOB PT_TRACER_UNIT ${CMAKE_CURRENT_SOURCE_DIR}/unit/tracer_*.c)
+foreach(src ${PT_TRACER_UNIT})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE pt_tracer Threads::Threads)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120)
+endforeach()
+file(GLOB PT_TRACER_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/tracer_*.sh)
+foreach(script ${PT_TRACER_INTEG})
+  get_filename_component(name ${script} NAME_WE)
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 240
+    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+endforeach()

@@ -1,0 +1,102 @@
+/* format.h — the binary layouts the tracer shares between writer, collector and readers (internal).
+ *
+ * Two layouts live here: the ring file (a header, then per-thread buffers, each a control block and
+ * a circle of packets) and the packet, which is byte for byte a CTF 1.8 packet as described by the
+ * TSDL in ctf_meta.c, so that draining a packet into a stream file is a copy. See ring.c for the
+ * design essay.
+ */
+#ifndef PT_TRACER_FORMAT_H
+#define PT_TRACER_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proftrace/event.h"
+
+/* ---- Ring file ------------------------------------------------------------------------------ */
+
+#define PT__RING_MAGIC "PTRING\x01\x00"
+#define PT__RING_VERSION 1u
+#define PT__ENDIAN_MARK 0x01020304u
+#define PT__RING_HDR_BYTES 4096u   /* the header page; struct pt__ring_hdr must fit */
+#define PT__TBUF_CTL_BYTES 4096u   /* control page of each thread buffer */
+#define PT__MAX_SUB 256u           /* packets per thread buffer at most (commit counters) */
+
+/* The first bytes of a ring file. Written once at creation except the fields marked atomic. */
+struct pt__ring_hdr {
+    char magic[8];           /* PT__RING_MAGIC */
+    uint32_t version;        /* PT__RING_VERSION */
+    uint32_t endian;         /* PT__ENDIAN_MARK in the writer's byte order */
+    uint32_t word_size;      /* sizeof(void *) of the writer */
+    uint32_t header_size;    /* sizeof(struct pt__ring_hdr) */
+    uint32_t event_version;  /* PT_FORMAT_VERSION */
+    uint32_t nbufs;          /* thread buffers */
+    uint32_t sub_size;       /* bytes per packet (power of two) */
+    uint32_t nsub;           /* packets per thread buffer (power of two) */
+    uint32_t overwrite;      /* 1: flight recorder */
+    uint32_t pkt_hdr_size;   /* bytes of CTF packet header + context at the start of each packet */
+    uint64_t bufs_off;       /* file offset of thread buffer 0 */
+    uint64_t tbuf_stride;    /* bytes from one thread buffer to the next */
+    uint64_t ctl_size;       /* bytes of the control block at the start of each thread buffer */
+    uint64_t file_size;      /* total size; a shorter file is truncated */
+    uint32_t pid;            /* getpid() of the writer, in its own pid namespace */
+    uint32_t host_pid;       /* its pid in the initial namespace when known (NSpid), else 0 */
+    uint64_t start_time;     /* process start, clock ticks since boot (/proc/PID/stat field 22) */
+    uint64_t instance;       /* random, makes the file name unique across pid namespaces */
+    uint64_t created_ts;     /* pt_now() at creation */
+    int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC at creation, ns */
+    uint32_t closed;         /* atomic: 1 once pt_ring_close ran (normal exit) */
+    uint32_t off_commit;     /* offsetof(struct pt__tbuf_ctl, commit), for foreign readers */
+    uint64_t lost_nobuf;     /* atomic: events lost because no thread buffer was free */
+};
+
+/* Control block of one thread buffer. wpos, lost and last_ts are written by the owning thread (and
+ * its signal handlers) only; consumed by the collector only; commit[] by the owner, read by all. */
+struct pt__tbuf_ctl {
+    uint32_t owner;    /* tid of the owner, 0 when free (claimed by CAS) */
+    uint32_t claims;   /* how many times it was claimed (0: never used) */
+    uint32_t stalled;  /* owner: 1 after a discard, until the next packet opens (keeps order) */
+    uint32_t pad0[13];
+    uint64_t wpos;     /* virtual write offset: bytes reserved since creation, padding included */
+    uint64_t lost;     /* events discarded for lack of space, cumulative */
+    uint64_t last_ts;  /* timestamp of the last event reserved */
+    uint64_t pad1[5];
+    uint64_t consumed; /* virtual offset up to which the collector has drained (packet multiple) */
+    uint64_t pad2[7];
+    uint64_t commit[]; /* per packet slot: bytes committed over all laps */
+};
+
+/* ---- Packets (CTF 1.8) ---------------------------------------------------------------------- */
+
+#define PT__CTF_MAGIC 0xC1FC1FC1u
+
+/* Packet header + context, packed (every CTF field here is byte-aligned). */
+struct __attribute__((packed)) pt__pkt_hdr {
+    uint32_t magic;              /* PT__CTF_MAGIC */
+    uint64_t stream_instance_id; /* ring instance ^ buffer index, see pt__stream_instance */
+    uint64_t timestamp_begin;
+    uint64_t timestamp_end;
+    uint64_t content_size;       /* bits */
+    uint64_t packet_size;        /* bits */
+    uint64_t packet_seq_num;     /* virtual offset / sub_size */
+    uint64_t events_discarded;   /* cumulative, at the end of the packet */
+    uint32_t pid;
+    uint32_t tid;                /* owner when the packet was opened */
+};
+#define PT__PKT_HDR_SIZE ((uint32_t)sizeof(struct pt__pkt_hdr))
+
+/* Event header: one byte id (0 = not committed, 1..254 = class id + 1, 255 = extended), then a
+ * u32 low part of the timestamp (compact), or for extended a u16 class id + 1 and a u64 timestamp. */
+#define PT__ID_EXT 255u
+#define PT__HDR_COMPACT 5u
+#define PT__HDR_EXT 11u
+#define PT__TS_COMPACT_MAX (1ull << 31) /* a compact ts may be at most this far past the previous */
+
+/* Call head: a flags byte (depth in bits 0-4, wide duration bit 5, wide ret bit 6, stack bit 7),
+ * duration u32|u64, ret i32|i64, err i32, then when the stack bit is set u8 n and n x u64. */
+#define PT__CF_DEPTH_MASK 0x1fu
+#define PT__CF_WIDE_DUR 0x20u
+#define PT__CF_WIDE_RET 0x40u
+#define PT__CF_STACK 0x80u
+
+#endif

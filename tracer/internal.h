@@ -1,0 +1,66 @@
+/* internal.h — declarations shared between the files of the tracer component (pt__ names). */
+#ifndef PT_TRACER_INTERNAL_H
+#define PT_TRACER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proftrace/event.h"
+#include "tracer/format.h"
+
+#define PT__DEFAULT_TBUF_BYTES (1u << 20)
+#define PT__DEFAULT_NBUFS 64u
+
+/* ---- Event classes, expanded from PT_EVENTS / PT_CALLS (classes.c) --------------------------- */
+
+struct pt__field_desc {
+    const char *name;
+    uint8_t wire;
+};
+
+struct pt__class {
+    const char *name;
+    uint8_t is_call;
+    uint8_t category; /* enum pt_category for calls, 0xff otherwise */
+    uint8_t ret_kind; /* enum pt_ret_kind for calls */
+    uint8_t nfields;
+    const struct pt__field_desc *fields;
+};
+
+extern const struct pt__class pt__classes[];
+extern const unsigned pt__nclasses;
+extern const char *const pt__category_names[];
+
+/* ---- Records (decode.c) ------------------------------------------------------------------------ */
+
+/* Decode the record at p (at most avail bytes) into *ev. *ts is the running clock of the packet:
+ * on entry the previous event's timestamp (or timestamp_begin), on return this one's. Sets ev->id,
+ * ts and the call head and fields; not pid/tid/stream. Returns the record's length, 0 when p holds
+ * an uncommitted record (mark 0), or -1 with *why set when the bytes are not a valid record. */
+int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_event *ev,
+                      const char **why);
+
+/* ---- Odds and ends (util.c) --------------------------------------------------------------- */
+
+/* Start time of process `pid` (0: self) in clock ticks since boot; 0 when unknown. */
+uint64_t pt__proc_start_time(pid_t pid);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now, ns. */
+int64_t pt__realtime_offset(void);
+/* The CTF stream_instance_id of buffer `idx` of the ring with `instance`. */
+static inline uint64_t pt__stream_instance(uint64_t instance, uint32_t idx)
+{
+    return instance | (idx & 0xfff);
+}
+
+/* Parse the name of a ring file "<pid>-<start>-<instance hex>.ring"; 0 or -EINVAL. */
+int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64_t *instance);
+
+/* Validate a ring header against the file size; 0, or -1 with a reason in why[len]. */
+int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len);
+
+/* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
+#define PT__STREAM_FMT "%s_%u"
+#define PT__PROC_STREAM_FMT "%s_p" /* the collector's own stream for that process */
+
+#endif

@@ -1,0 +1,104 @@
+/* util.c — small helpers of the tracer: process start times, clocks, ring names and headers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracer/internal.h"
+
+uint64_t pt__proc_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/stat");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* comm may hold spaces and parentheses: fields resume after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p++;
+    /* field 3 (state) is the first after ')'; starttime is field 22 */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (!p)
+            return 0;
+    }
+    return strtoull(p + 1, NULL, 10);
+}
+
+int64_t pt__realtime_offset(void)
+{
+    struct timespec m0, r, m1;
+    clock_gettime(CLOCK_MONOTONIC, &m0);
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    int64_t mono = ((int64_t)m0.tv_sec * 1000000000 + m0.tv_nsec) / 2 +
+                   ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec) / 2;
+    return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
+}
+
+int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64_t *instance)
+{
+    unsigned long p;
+    unsigned long long s, inst;
+    int n = 0;
+    if (sscanf(name, "%lu-%llu-%16llx.ring%n", &p, &s, &inst, &n) != 3 || name[n] != 0)
+        return -EINVAL;
+    *pid = (uint32_t)p;
+    *start = s;
+    *instance = inst;
+    return 0;
+}
+
+int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len)
+{
+    if (file_size < sizeof *h) {
+        snprintf(why, len, "truncated at byte %" PRIu64 " (header needs %zu)", file_size,
+                 sizeof *h);
+        return -1;
+    }
+    if (memcmp(h->magic, PT__RING_MAGIC, 8)) {
+        snprintf(why, len, "not a proftrace ring (bad magic at byte 0)");
+        return -1;
+    }
+    if (h->endian != PT__ENDIAN_MARK) {
+        snprintf(why, len, "written with another byte order (byte 12), not supported");
+        return -1;
+    }
+    if (h->version != PT__RING_VERSION || h->event_version != PT_FORMAT_VERSION) {
+        snprintf(why, len, "ring version %u / event format %u, this reader knows %u / %u",
+                 h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION);
+        return -1;
+    }
+    if (h->header_size != sizeof *h || h->pkt_hdr_size != PT__PKT_HDR_SIZE ||
+        h->ctl_size != PT__TBUF_CTL_BYTES || h->bufs_off != PT__RING_HDR_BYTES ||
+        h->off_commit != offsetof(struct pt__tbuf_ctl, commit)) {
+        snprintf(why, len, "unexpected layout in header (header %u bytes, packet header %u)",
+                 h->header_size, h->pkt_hdr_size);
+        return -1;
+    }
+    if (h->sub_size < 4096 || h->sub_size > (1u << 20) || (h->sub_size & (h->sub_size - 1)) ||
+        h->nsub < 2 || h->nsub > PT__MAX_SUB || (h->nsub & (h->nsub - 1)) || h->nbufs == 0 ||
+        h->nbufs > 4096 ||
+        h->tbuf_stride != h->ctl_size + (uint64_t)h->sub_size * h->nsub ||
+        h->file_size != h->bufs_off + h->tbuf_stride * h->nbufs) {
+        snprintf(why, len, "inconsistent layout in header (packet %u bytes x %u, %u buffers)",
+                 h->sub_size, h->nsub, h->nbufs);
+        return -1;
+    }
+    return 0;
+}
