@@ -12,6 +12,7 @@ foreach(src ${PT_TRACER_UNIT})
   endif()
 endforeach()
 file(GLOB PT_TRACER_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/tracer_*.sh)
+list(FILTER PT_TRACER_INTEG EXCLUDE REGEX "_lib\\.sh$") # sourced helpers
 foreach(script ${PT_TRACER_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
