@@ -1,0 +1,91 @@
+/* analyzer_report.c — the text and JSON reports of a hand-built bug-2 trace say what the issue
+ * asks: rule, cause, both identities, the deleting call chain, the victim, remedy and summary. */
+#include "tests/unit/analyzer_scn.h"
+
+#define INUSE "Local\\MAPISIM_InUse_S-1-5-21-1000"
+
+static char *render(struct scn *s, int json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct pt_report_opts o = {1, 1};
+    CHECK((json ? pt_report_json(f, s->a, &o) : pt_report_text(f, s->a, &o)) == 0);
+    fclose(f);
+    return buf;
+}
+
+static struct scn *bug2(void)
+{
+    static const uint64_t sweep[] = {700, 0};
+    static const char *const names[] = {"Svc \"quoted\""};
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/lib/eventsvc");
+    struct lib a = mapi_init(s, 100, INUSE, 500, NULL, NULL, NULL);
+    uint64_t session = logon(s, &a, names[0], 700);
+    mark(s, &a, names[0], 900);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE, 501, NULL, sweep, names);
+    open_msg_store_fails(s, 100, session, 0x5002);
+    finish(s);
+    return s;
+}
+
+static void test_text(void)
+{
+    struct scn *s = bug2();
+    char *t = render(s, 0);
+    CHECK(strstr(t, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
+    CHECK(strstr(t, "MAPIInitialize > RegDeleteTreeA("));
+    CHECK(strstr(t, "IMAPISession_OpenMsgStore -> 0x80004005 MAPI_E_CALL_FAILED (RegQueryValueExA -> 1018 ERROR_KEY_DELETED)"));
+    CHECK(strstr(t, "login session") && strstr(t, " 3 (loginuid 1000)"));
+    CHECK(strstr(t, "7 (loginuid 1000)"));
+    CHECK(strstr(t, "marked it for deletion under \"Deleted Profiles\""));
+    CHECK(strstr(t, "remedy: the in-use object is named in the session-local namespace"));
+    CHECK(strstr(t, "summary: 2 processes,"));
+    CHECK(strstr(t, "1 finding\n"));
+    CHECK(strstr(t, "stack of the delete (pid 200, RegDeleteTreeA):"));
+    free(t);
+    scn_free(s);
+}
+
+static void test_json(void)
+{
+    struct scn *s = bug2();
+    char *t = render(s, 1);
+    CHECK(!strncmp(t, "{\"findings\":[{\"rule\":\"cross-namespace-purge\",\"severity\":\"critical\","
+                      "\"cause\":\"session-namespace-split\"", 90));
+    CHECK(strstr(t, "\"resource\":{\"kind\":\"profile\",\"name\":\"Svc \\\"quoted\\\"\""));
+    CHECK(strstr(t, "\"identity\":{\"dev\":2051,\"ino\":700}"));
+    CHECK(strstr(t, "\"deleter\":{\"pid\":200,"));
+    CHECK(strstr(t, "\"holder\":{\"pid\":100,"));
+    CHECK(strstr(t, "\"call\":\"MAPIInitialize\",\"api\":\"RegDeleteTreeA\""));
+    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":\"0x80004005 MAPI_E_CALL_FAILED\""));
+    CHECK(strstr(t, "\"summary\":{\"processes\":2,"));
+    free(t);
+    scn_free(s);
+}
+
+static void test_no_findings(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/bin/true");
+    EXIT(s, 100);
+    finish(s);
+    char *t = render(s, 0);
+    CHECK(strstr(t, "no findings"));
+    CHECK(strstr(t, "summary: 1 processes, 2 events, 0 lost"));
+    free(t);
+    t = render(s, 1);
+    CHECK(!strncmp(t, "{\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,", 60));
+    free(t);
+    scn_free(s);
+}
+
+int main(void)
+{
+    RUN(test_text);
+    RUN(test_json);
+    RUN(test_no_findings);
+    return failures ? 1 : 0;
+}
