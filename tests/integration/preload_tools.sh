@@ -81,5 +81,16 @@ if [ -x "$PT_BIN/mapiclient" ]; then
     expect mapiclient 'RegDeleteTreeA d=1 '
 fi
 
+# Internal failure (the trace directory cannot be used): exactly one line on stderr, then the
+# program runs exactly as without the shim.
+mkdir -p "$work/broken"
+echo data >"$work/broken/f"
+out=$(cd "$work/broken" && LD_PRELOAD=$SHIM PROFTRACE_DIR=$work/no/such/dir cat f 2>"$work/broken/err")
+rc=$?
+if [ "$out" != data ] || [ $rc != 0 ] || [ "$(grep -c '^proftrace: ' "$work/broken/err")" != 1 ] ||
+    [ "$(wc -l <"$work/broken/err")" != 1 ]; then
+    echo "FAIL broken trace dir: rc $rc, out '$out', stderr:"; cat "$work/broken/err"; fail=1
+fi
+
 [ $fail = 0 ] && echo "preload_tools: ok ($n programs)"
 exit $fail
