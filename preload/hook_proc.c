@@ -42,7 +42,7 @@ PT__EXPORT pid_t fork(void)
         pt__tls.busy = 0;
         return 0;
     }
-    c.t1 = pt_now();
+    c.t1 = pt__clock();
     c.ret = r;
     PT__FAIL_PT_RET_INT_ERRNO(c)
     pt__rec_fork();
@@ -126,7 +126,7 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
         pt__call_begin(&c, PT_CALL_execve);
         c.saved_errno = errno;
         pt__pre_execve(path, argv, envp);
-        c.t1 = pt_now();
+        c.t1 = pt__clock();
         c.ret = r;
         PT__FAIL_PT_RET_INT_ERRNO(c)
         pt__rec_execve(path, argv, envp);

@@ -63,6 +63,7 @@ struct pt__tls {
     uint32_t tid;
     struct pt_tbuf *buf;
     struct pt__call *cur;
+    uint64_t anchor_tsc, anchor_ns, last_ns; /* clock.c */
 };
 extern PT__TLS struct pt__tls pt__tls;
 
@@ -164,6 +165,9 @@ void pt__stacks_config(const char *spec);
 int pt__stack_wanted(unsigned call, int failed, int is_delete);
 uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
 extern const char pt__stacks_note[];
+void pt__break_config(const char *spec);
+extern int pt__break_armed; /* PROFTRACE_BREAK set */
+void pt__maybe_break(unsigned call, int is_delete);
 
 /* Method tables (hook_mapi.c). */
 void pt__wrap_object(unsigned call, void *obj);
@@ -181,6 +185,30 @@ void pt__regions_reset(void);
 /* A thread id, cached per thread. */
 uint32_t pt__gettid(void);
 
+/* Timestamps (clock.c): CLOCK_MONOTONIC ns from the TSC, anchored per thread. */
+#include <x86intrin.h>
+extern int pt__tsc_ok;
+extern uint64_t _Atomic pt__tsc_mult;
+extern uint64_t pt__tsc_window;
+void pt__clock_init(void);
+uint64_t pt__clock_anchor(uint64_t tsc);
+uint64_t pt__clock_slow(void);
+static inline uint64_t pt__clock(void)
+{
+    if (PT__UNLIKELY(!pt__tsc_ok))
+        return pt__clock_slow();
+    uint64_t t = __rdtsc();
+    uint64_t d = t - pt__tls.anchor_tsc;
+    if (PT__UNLIKELY(d > pt__tsc_window))
+        return pt__clock_anchor(t);
+    uint64_t ns = pt__tls.anchor_ns +
+                  ((d * atomic_load_explicit(&pt__tsc_mult, memory_order_relaxed)) >> 32);
+    if (PT__UNLIKELY(ns < pt__tls.last_ns))
+        ns = pt__tls.last_ns;
+    pt__tls.last_ns = ns;
+    return ns;
+}
+
 /* The four steps around a real call (see the top of this file). Inline: they are the hot path. */
 static inline void pt__call_begin(struct pt__call *c, unsigned call)
 {
@@ -192,7 +220,7 @@ static inline void pt__call_begin(struct pt__call *c, unsigned call)
     c->nid = c->rid = 0;
     c->delete_hint = 0;
     c->depth = pt__tls.depth;
-    c->t0 = pt_now();
+    c->t0 = pt__clock();
 }
 static inline void pt__call_enter(struct pt__call *c)
 {
@@ -205,7 +233,7 @@ static inline void pt__call_leave(struct pt__call *c)
     c->saved_errno = errno;
     pt__tls.busy = 1;
     pt__tls.depth--;
-    c->t1 = pt_now();
+    c->t1 = pt__clock();
 }
 static inline void pt__call_end(struct pt__call *c)
 {

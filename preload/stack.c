@@ -4,6 +4,10 @@
 #include <link.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "preload/shim.h"
 
@@ -106,6 +110,31 @@ void pt__stacks_config(const char *spec)
                     pt__self_hi = b;
             }
     }
+}
+
+/* PROFTRACE_BREAK: stop in the debugger at every delete (the finding-worthy event the shim can
+ * see by itself), only when a debugger is attached, so an unattended run never gets a SIGTRAP. */
+int pt__break_armed;
+
+void pt__break_config(const char *spec)
+{
+    pt__break_armed = spec && *spec && strcmp(spec, "0") != 0;
+}
+
+void pt__maybe_break(unsigned call, int is_delete)
+{
+    if (!pt__break_armed || !(is_delete || pt__is_delete(call)))
+        return;
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    const char *t = strstr(buf, "\nTracerPid:");
+    if (t && atoi(t + 11) != 0)
+        raise(SIGTRAP);
 }
 
 int pt__stack_wanted(unsigned call, int failed, int is_delete)

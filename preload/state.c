@@ -108,9 +108,11 @@ void pt__init(void)
         goto out_failed;
     }
     pt__cfg.dir = pt__dir;
+    pt__clock_init();
     pt__resolve_all();
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
+    pt__break_config(getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
@@ -145,6 +147,7 @@ void pt__after_fork_child(void)
     pt__tls.buf = NULL;
     pt__tls.tid = 0;
     pt__tls.vforked = 0;
+    pt__tls.anchor_tsc = 0; /* first child timestamp from the real clock */
     atomic_store(&pt__exit_done, 0);
     if (old)
         pt_ring_forget(old);

@@ -237,8 +237,10 @@
         if (pt__begin(PT_EV_CALL_FIRST + PT_CALL_##name, pt__size, c->t1, &e) == 0) {              \
             pt_enc_call(&e, c->t0, c->t1, c->depth, c->ret, c->err, pt__fr, pt__nf);               \
             PT__SEQ_END(PT__ENC_A fields)                                                          \
-            pt__commit(&e);                                                    \
+            pt__commit(&e);                                                                        \
         }                                                                                          \
+        if (PT__UNLIKELY(pt__break_armed))                                                         \
+            pt__maybe_break(PT_CALL_##name, c->delete_hint);                                       \
         PT__AFTER_##cat(name)                                                                      \
     }
 

@@ -1,13 +1,16 @@
 # tests/samples.cmake — unit and integration tests of samples/ (libwinsim, libmapisim, scenarios).
+find_package(Threads REQUIRED)
+# pt_samples_unit_test(NAME LIBS lib... [ARGS arg...]): tests/unit/NAME.c, one process.
 function(pt_samples_unit_test name)
+  cmake_parse_arguments(T "" "" "LIBS;ARGS" ${ARGN})
   add_executable(${name} ${PROJECT_SOURCE_DIR}/tests/unit/${name}.c)
-  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_libraries(${name} PRIVATE ${T_LIBS})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-  add_test(NAME ${name} COMMAND ${name})
+  add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
   set_tests_properties(${name} PROPERTIES TIMEOUT 60)
 endfunction()
 
-pt_samples_unit_test(samples_registry winsim)
+pt_samples_unit_test(samples_registry LIBS winsim)
 
 # Every scenario at every fix level, with the outcome the case predicts.
 set(pt_samples_expect_bug1-impersonation FAILED ok FAILED ok) # none sid global all
@@ -27,3 +30,6 @@ foreach(scenario bug1-impersonation bug2-session mntns fixed crashed-holder)
     math(EXPR i "${i} + 1")
   endforeach()
 endforeach()
+pt_samples_unit_test(samples_mapping LIBS winsim)
+pt_samples_unit_test(samples_impersonation LIBS winsim Threads::Threads)
+pt_samples_unit_test(samples_profiles LIBS mapisim ARGS $<TARGET_FILE:mapiclient>)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define COBJMACROS
 #include <mapix.h>
 
 static void usage(void)
@@ -103,7 +104,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "mapiclient: profile '%s': 0x%08X\n", profile, (unsigned)hr);
             goto uninit;
         }
-        printf("mapiclient: logged on to '%s'%s\n", profile, delete ? " (marked for deletion)" : "");
+        printf("mapiclient: logged on to '%s'%s\n", profile,
+               delete ? " (marked for deletion)" : "");
     }
     if (hold) {
         printf("mapiclient: holding\n");
