@@ -599,6 +599,20 @@ static void check_victim(struct pt_analyzer *a, struct pt__proc *p, const struct
         }
         return;
     }
+    if (cat == PT_CAT_REG && ev->ret == 2 /* ERROR_FILE_NOT_FOUND: opening it by name */ &&
+        (ev->id == PT__ID(RegOpenKeyExA) || ev->id == PT__ID(RegQueryValueExA))) {
+        char buf[64], path[1024];
+        const char *sub = ev->id == PT__ID(RegOpenKeyExA) ? PT__S(ev, "lpSubKey") : "";
+        snprintf(path, sizeof path, "%s%s%s", key_path(a, p, PT__U(ev, "hKey"), buf, sizeof buf),
+                 *sub ? "\\" : "", sub);
+        for (uint32_t c = p->watch_head; c != PT__NONE; c = a->cands[c].wnext) {
+            struct pt__cand *x = &a->cands[c];
+            if (ev->ts < a->dels[x->del].ts || !x->h.path || strcasecmp(x->h.path, path))
+                continue;
+            victim_set(x, ev, ev->depth > 0);
+        }
+        return;
+    }
     if (cat == PT_CAT_MAPI && hr_failed(ev->ret)) {
         uint64_t self = PT__U(ev, "This");
         const char *prof = ev->id == PT__ID(MAPILogonEx) ? PT__S(ev, "lpszProfileName") : NULL;
