@@ -141,7 +141,7 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
         const struct pt__mark *m = &a->marks[f->mark];
         fputs(",\"deleter\":", out);
         jparty(out, a, dp, &f->dview.who, "MAPIInitialize", NULL, NULL, f->latent_ts, &f->dview, 1);
-        fputs("}", out);
+        fputs(",\"would_be\":true}", out);
         fputs(",\"holder\":", out);
         jparty(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
         fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}", s->handle);

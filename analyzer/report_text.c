@@ -110,9 +110,9 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, r.name,
                 (unsigned long long)r.ino, (unsigned long long)r.dev);
     else
-        fprintf(out, "  %s \"%s\"%s%s%s (dev %s ino %llu)\n", r.kind, r.name ? r.name : "?",
-                r.key ? " (key " : "", r.key ? r.key : "", r.key ? ")" : "",
-                pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
+        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, r.name ? r.name : "?",
+                r.key ? ": key " : "", r.key ? r.key : "", pt__rep_dev(r.dev, dv, sizeof dv),
+                (unsigned long long)r.ino);
 
     if (f->rule == PT__R_LATENT) {
         const struct pt__sess *s = &a->sess[f->sess];

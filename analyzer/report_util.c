@@ -14,7 +14,7 @@ void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, 
         const struct pt__sess *s = &a->sess[f->sess];
         r->kind = "profile";
         r->name = s->profile;
-        r->key = f->mark != PT__NONE ? a->marks[f->mark].path : NULL;
+        r->key = s->path;
         r->dev = s->dev;
         r->ino = s->ino;
         return;
