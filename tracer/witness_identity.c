@@ -89,20 +89,31 @@ int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
         rc = -ESRCH;
         goto out;
     }
-    if (read_at(dfd, "stat", buf, sizeof buf) < 0 || parse_stat(buf, id) < 0) {
+    /* What goes first when a process exits goes first here: its memory (exe, cmdline), then its
+     * namespaces; credentials, session and stat stay readable until it is reaped. */
+    ssize_t n = readlinkat(dfd, "exe", id->exe, sizeof id->exe - 1);
+    if (n < 0) { /* exiting (its memory is gone) or a kernel thread: nothing to name */
         rc = -ESRCH;
         goto out;
     }
-    ssize_t n = readlinkat(dfd, "exe", id->exe, sizeof id->exe - 1);
-    if (n < 0) {
-        /* kernel threads have no exe; a process between exit and reaping neither */
-        if (errno != ENOENT || read_at(dfd, "cmdline", buf, sizeof buf) != 0) {
-            rc = -ESRCH;
-            goto out;
-        }
-        n = 0;
-    }
     id->exe[n] = 0;
+    n = read_at(dfd, "cmdline", id->cmdline, sizeof id->cmdline);
+    if (n > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            if (!id->cmdline[i])
+                id->cmdline[i] = ' ';
+        while (n > 0 && id->cmdline[n - 1] == ' ')
+            id->cmdline[--n] = 0;
+    }
+    for (unsigned i = 0; i < PT__WNS; i++) {
+        struct stat st;
+        char nsp[32];
+        snprintf(nsp, sizeof nsp, "ns/%s", ns_names[i]);
+        if (fstatat(dfd, nsp, &st, 0) == 0)
+            id->ns[i] = st.st_ino;
+    }
+    if (read_at(dfd, "stat", buf, sizeof buf) > 0)
+        (void)parse_stat(buf, id); /* a zombie by now: what was read above is still its */
     if (read_at(dfd, "status", buf, sizeof buf) > 0) {
         char *u = strstr(buf, "\nUid:");
         unsigned r, e;
@@ -115,26 +126,6 @@ int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
         id->sessionid = (uint32_t)strtoul(buf, NULL, 10);
     if (read_at(dfd, "loginuid", buf, sizeof buf) > 0)
         id->loginuid = (uint32_t)strtoul(buf, NULL, 10);
-    for (unsigned i = 0; i < PT__WNS; i++) {
-        struct stat st;
-        char nsp[32];
-        snprintf(nsp, sizeof nsp, "ns/%s", ns_names[i]);
-        if (fstatat(dfd, nsp, &st, 0) == 0)
-            id->ns[i] = st.st_ino;
-    }
-    n = read_at(dfd, "cmdline", id->cmdline, sizeof id->cmdline);
-    if (n > 0) {
-        for (ssize_t i = 0; i < n; i++)
-            if (!id->cmdline[i])
-                id->cmdline[i] = ' ';
-        while (n > 0 && id->cmdline[n - 1] == ' ')
-            id->cmdline[--n] = 0;
-    }
-    /* Without a pidfd, the last check that what was read is a running process's. */
-    if (pidfd < 0 && read_at(dfd, "stat", buf, sizeof buf) < 0) {
-        rc = -ESRCH;
-        goto out;
-    }
     id->state = PT__WID_LIVE;
 out:
     close(dfd);

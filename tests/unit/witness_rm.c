@@ -129,12 +129,12 @@ int main(void)
     CHECK(w_wait(holder) == 0, "the holder lost its mapping");
     pt_witness_stop(w);
     fprintf(stderr, "stats: reports %llu recorded %llu self %llu outside %llu live %llu exec %llu "
-            "gone %llu unresolved %llu fs %u dirs %u\n",
+            "gone %llu unresolved %llu fs %u dirs %u execs %llu missed %llu\n",
             (unsigned long long)st.reports, (unsigned long long)st.recorded,
             (unsigned long long)st.self, (unsigned long long)st.outside,
             (unsigned long long)st.ident_live, (unsigned long long)st.ident_exec,
             (unsigned long long)st.ident_gone, (unsigned long long)st.unresolved, st.filesystems,
-            st.dirs);
+            st.dirs, (unsigned long long)st.execs, (unsigned long long)st.execs_missed);
     CHECK(st.filesystems == 2, "filesystems marked: %u (/dev/shm tmpfs and the hive's)", st.filesystems);
     CHECK(st.self >= 1, "own deletion not seen as own");
     CHECK(st.outside >= 1, "outside deletion not seen as outside");
