@@ -575,6 +575,7 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
         r->mask = m->mask;
         r->pid = m->pid;
         r->pidfd = -1;
+        pt__wident_unknown(&r->who, m->pid, PT__WID_GONE);
         const unsigned char *p = (const unsigned char *)m + m->metadata_len;
         const unsigned char *end = (const unsigned char *)m + m->event_len;
         while (p + sizeof(struct fanotify_event_info_header) <= end) {
@@ -645,10 +646,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
             pt__wident_read(r->pid, r->pidfd, &r->who);
         else if (!done && !(f->init_flags & FAN_REPORT_PIDFD))
             pt__wident_read(r->pid, -1, &r->who);
-        else if (!done) {
-            r->who.pid = (uint32_t)r->pid;
-            r->who.state = PT__WID_GONE;
-        }
+        /* else: exited before the report was read (FAN_NOPIDFD), r->who says gone */
     }
     /* ... deleters already gone: their identity at exec, if the cache caught it */
     if (execs) {

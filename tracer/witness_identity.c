@@ -70,15 +70,20 @@ static int parse_stat(const char *buf, struct pt__wident *id)
     return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
+void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state)
+{
+    memset(id, 0, sizeof *id);
+    id->pid = (uint32_t)pid;
+    id->state = state;
+    id->uid = id->euid = id->sessionid = id->loginuid = (uint32_t)-1;
+}
+
 int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
 {
     char path[64], buf[4096];
     int dfd, rc = 0;
 
-    memset(id, 0, sizeof *id);
-    id->pid = (uint32_t)pid;
-    id->state = PT__WID_GONE;
-    id->uid = id->euid = id->sessionid = id->loginuid = (uint32_t)-1;
+    pt__wident_unknown(id, pid, PT__WID_GONE);
     if (pid <= 0)
         return -ESRCH;
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
@@ -129,12 +134,7 @@ int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
     id->state = PT__WID_LIVE;
 out:
     close(dfd);
-    if (rc) {
-        uint32_t keep = id->pid;
-        memset(id, 0, sizeof *id);
-        id->pid = keep;
-        id->state = PT__WID_GONE;
-        id->uid = id->euid = id->sessionid = id->loginuid = (uint32_t)-1;
-    }
+    if (rc)
+        pt__wident_unknown(id, pid, PT__WID_GONE);
     return rc;
 }

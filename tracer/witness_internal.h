@@ -35,6 +35,8 @@ const char *pt__wident_state_name(int state);
  * was opened. Returns 0 with id->state = PT__WID_LIVE, or -ESRCH when the process is gone (then
  * id->state = PT__WID_GONE and only id->pid is set). */
 int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id);
+/* Nothing known but the pid: ids -1, the rest 0. */
+void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state);
 
 /* ---- Exec cache: identity read at exec time, from the process connector (witness_execs.c) ---- */
 

@@ -297,8 +297,7 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
     r.owner_uid = was->uid;
     r.seen_ts = n->seen_ts;
     r.holder = now ? find_holder(s, n->ino, was->shmid) : 0;
-    r.who.state = PT__WID_NONE;
-    r.who.uid = r.who.euid = r.who.sessionid = r.who.loginuid = (uint32_t)-1;
+    pt__wident_unknown(&r.who, 0, PT__WID_NONE);
     if (execs) {
         struct attr_ctx c = {.ns_ino = n->ino, .shmid = was->shmid, .key = was->key};
         /* an exec a little before the previous scan may still have removed it after that scan */
