@@ -66,6 +66,7 @@
 #define BATCH_BYTES (256 * 1024)
 #define MAX_REPS 1024
 #define READ_BYTES 16384
+#define MEMO 8 /* deleters and directories remembered within a batch */
 
 /* Where the inode number sits in a file handle of one filesystem: 32-bit words lo and hi (-1: the
  * number has 32 bits) of handles of type htype. */
@@ -609,6 +610,21 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
     return nrep;
 }
 
+static void memo_add(unsigned *memo, unsigned *n, unsigned *cur, unsigned i)
+{
+    memo[(*cur)++ % MEMO] = i;
+    if (*n < MEMO)
+        (*n)++;
+}
+
+static int same_fid(const struct fanotify_event_info_fid *a, const struct fanotify_event_info_fid *b)
+{
+    const struct file_handle *ha = fid_handle(a), *hb = fid_handle(b);
+    return !memcmp(&a->fsid, &b->fsid, sizeof a->fsid) && ha->handle_type == hb->handle_type &&
+           ha->handle_bytes == hb->handle_bytes &&
+           !memcmp(ha->f_handle, hb->f_handle, ha->handle_bytes);
+}
+
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st)
 {
@@ -631,15 +647,17 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     if (!n)
         return 0;
 
-    /* (2) identities, first of all: deleters that still run, checked by their pidfd */
+    /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
+     * deleter and batch (a batch is mostly one deleter's: remember the last few) */
+    unsigned memo[MEMO], nmemo = 0, cur = 0;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
         if (r->pid == self)
             continue;
         int done = 0;
-        for (unsigned j = 0; j < i && !done; j++)
-            if (f->rep[j].pid == r->pid && f->rep[j].who.state == PT__WID_LIVE) {
-                r->who = f->rep[j].who;
+        for (unsigned k = 0; k < nmemo && !done; k++)
+            if (f->rep[memo[k]].pid == r->pid) {
+                r->who = f->rep[memo[k]].who;
                 done = 1;
             }
         if (!done && r->pidfd >= 0)
@@ -647,6 +665,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         else if (!done && !(f->init_flags & FAN_REPORT_PIDFD))
             pt__wident_read(r->pid, -1, &r->who);
         /* else: exited before the report was read (FAN_NOPIDFD), r->who says gone */
+        if (!done && r->who.state == PT__WID_LIVE)
+            memo_add(memo, &nmemo, &cur, i);
     }
     /* ... deleters already gone: their identity at exec, if the cache caught it */
     if (execs) {
@@ -659,11 +679,22 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     }
 
     /* (3) name directories, last report first (see the essay) */
+    nmemo = cur = 0; /* now: the last few directories named in this batch */
     for (unsigned i = n; i-- > 0;) {
         struct rep *r = &f->rep[i];
         if (r->pid == self || !r->dfid || !r->name)
             continue;
-        resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
+        int done = 0;
+        for (unsigned k = 0; k < nmemo && !done; k++)
+            if (same_fid(f->rep[memo[k]].dfid, r->dfid)) {
+                memcpy(r->dirpath, f->rep[memo[k]].dirpath, sizeof r->dirpath);
+                done = 1;
+            }
+        if (!done) {
+            resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
+            if (r->dirpath[0])
+                memo_add(memo, &nmemo, &cur, i);
+        }
         if (r->newdfid)
             resolve_dir(f, r->newdfid, r->newdirpath, sizeof r->newdirpath);
         /* a removed directory: its path for the reports of its entries, read before this one */
