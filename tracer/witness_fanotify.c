@@ -189,7 +189,7 @@ static uint64_t handle_ino(const struct fs *fs, const struct file_handle *h)
 
 /* Learn where the inode number sits in this filesystem's handles from the handle and inode of one
  * directory; the known layouts are tried first, the learned one must reproduce the inode. */
-static void learn_layout(struct fs *fs, long ftype, const char *dir, uint64_t ino)
+static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
 {
     union {
         struct file_handle h;
@@ -198,7 +198,7 @@ static void learn_layout(struct fs *fs, long ftype, const char *dir, uint64_t in
     int mnt;
     fs->lay.htype = -1;
     u.h.handle_bytes = MAX_HANDLE_SZ;
-    if (name_to_handle_at(AT_FDCWD, dir, &u.h, &mnt, 0) < 0)
+    if (name_to_handle_at(dfd, "", &u.h, &mnt, AT_EMPTY_PATH) < 0)
         return;
     struct layout tries[3] = {
         ftype == TMPFS_MAGIC ? (struct layout){u.h.handle_type, 1, 2}
@@ -331,22 +331,24 @@ static int fd_path(int fd, char *out, size_t size)
     return out[0] == '/' ? 0 : -1;
 }
 
-static int mark(struct pt__wfan *f, unsigned how, const char *path)
+/* Mark the object of descriptor dfd (a path of another mount namespace, reached through
+ * /proc/PID/root, names nothing here: marks and handles go by descriptor). */
+static int mark(struct pt__wfan *f, unsigned how, int dfd)
 {
-    if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, AT_FDCWD, path) == 0)
+    if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
         return 0;
     if (errno == EINVAL && (f->mask & FAN_RENAME)) { /* before 5.17 */
         f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM;
-        if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, AT_FDCWD, path) == 0)
+        if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
             return 0;
     }
     return -errno;
 }
 
 /* Remember the directories under `root` (a bounded walk) so entries of a subtree removed at once
- * can still be named. */
-static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *root, int depth,
-                       unsigned *budget)
+ * can still be named; `root` is reached here as `walk` (e.g. through /proc/PID/root). */
+static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *walk, const char *root,
+                       int depth, unsigned *budget)
 {
     union {
         struct file_handle h;
@@ -354,13 +356,13 @@ static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *root
     } u;
     int mnt;
     u.h.handle_bytes = MAX_HANDLE_SZ;
-    if (!*budget || name_to_handle_at(AT_FDCWD, root, &u.h, &mnt, 0) < 0)
+    if (!*budget || name_to_handle_at(AT_FDCWD, walk, &u.h, &mnt, 0) < 0)
         return;
     (*budget)--;
     cache_put(f, fs->fsid, &u.h, root);
     if (depth <= 0)
         return;
-    int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(walk, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return;
     DIR *d = fdopendir(dfd);
@@ -369,15 +371,17 @@ static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *root
         return;
     }
     struct dirent *de;
-    char sub[PATH_MAX];
-    while (*budget && (de = readdir(d))) {
+    char *sub = malloc(2 * PATH_MAX), *subw = sub + PATH_MAX;
+    while (sub && *budget && (de = readdir(d))) {
         if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (snprintf(sub, sizeof sub, "%s%s%s", root, strcmp(root, "/") ? "/" : "",
-                     de->d_name) >= (int)sizeof sub)
+        if (snprintf(sub, PATH_MAX, "%s%s%s", root, strcmp(root, "/") ? "/" : "", de->d_name) >=
+                PATH_MAX ||
+            snprintf(subw, PATH_MAX, "%s/%s", walk, de->d_name) >= PATH_MAX)
             continue;
-        learn_tree(f, fs, sub, depth - 1, budget);
+        learn_tree(f, fs, subw, sub, depth - 1, budget);
     }
+    free(sub);
     closedir(d);
 }
 
@@ -438,17 +442,17 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         memcpy(fs->fsid, fsid, sizeof fsid);
         fs->dev = st.st_dev;
         fs->mount_fd = -1;
-        learn_layout(fs, (long)sfs.f_type, canon, st.st_ino);
+        learn_layout(fs, (long)sfs.f_type, dfd, st.st_ino);
     }
     struct fs *fs = &f->fs[k];
     if (!fs->whole) {
-        rc = mark(f, FAN_MARK_FILESYSTEM, canon);
+        rc = mark(f, FAN_MARK_FILESYSTEM, dfd);
         if (rc == 0) {
             fs->whole = 1;
             *fs_marked = 1;
         } else {
             /* A btrfs subvolume, a filesystem mounted in a user namespace...: this directory. */
-            rc = mark(f, 0, canon);
+            rc = mark(f, 0, dfd);
             if (rc < 0)
                 goto fail;
             *dir_marked = 1;
@@ -472,7 +476,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = st.st_ino;
     f->ndirs++;
     unsigned budget = 4096;
-    learn_tree(f, fs, canon, 8, &budget);
+    learn_tree(f, fs, dirpath, canon, 8, &budget);
     if (dfd >= 0)
         close(dfd);
     return 0;

@@ -161,6 +161,40 @@ static inline void w_dump(const struct w_ev *e, unsigned n)
                 e[i].loginuid, e[i].shmid, (unsigned long long)e[i].key, e[i].holder, e[i].attributed);
 }
 
+/* The deleter's identity is read after the fact: a deleter as short-lived as rm can exit before
+ * the witness's thread gets a CPU, and then the event says "gone" (never someone else). Tests of
+ * identities count those in w_raced and repeat their scenario, up to W_ATTEMPTS times. */
+#define W_ATTEMPTS 5
+static int w_raced;
+
+/* 1 when e's identity was lost to that race (then it must carry nothing but the pid). */
+static inline int w_gone(const struct w_ev *e)
+{
+    if (strcmp(e->ident, "gone"))
+        return 0;
+    CHECK(!e->exe[0] && !e->cmdline[0] && e->uid == 0xffffffffu && e->start_time == 0 &&
+              e->ns[0] == 0,
+          "a lost identity carries data: exe '%s'", e->exe);
+    w_raced++;
+    return 1;
+}
+
+/* Run attempt() until no identity was lost (at most W_ATTEMPTS times). Returns the exit status. */
+static inline int w_attempts(void (*attempt)(void))
+{
+    for (int a = 1; a <= W_ATTEMPTS; a++) {
+        w_raced = 0;
+        attempt();
+        if (t_failures)
+            return 1;
+        if (!w_raced)
+            return 0;
+        fprintf(stderr, "attempt %d: %d identities lost to the exit race; again\n", a, w_raced);
+    }
+    CHECK(0, "the deleter's identity was lost in all %d attempts", W_ATTEMPTS);
+    return 1;
+}
+
 /* The inode number of our namespace `name` (ipc, mnt, ...). */
 static inline uint64_t w_ns(const char *pid, const char *name)
 {
