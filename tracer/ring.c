@@ -78,6 +78,7 @@
 #include "proftrace/ring.h"
 #include "tracer/format.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 
 struct pt_tbuf {
     struct pt__tbuf_ctl *ctl;
@@ -369,12 +370,10 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
 
     if (snprintf(rings, sizeof rings, "%s/rings", cfg->dir) >= (int)sizeof rings)
         return -ENAMETOOLONG;
-    if (mkdir(cfg->dir, 0777) < 0 && errno != EEXIST)
-        return -errno;
-    if (mkdir(rings, 01777) == 0)
-        chmod(rings, 01777); /* any user a traced process switches to must create its ring */
-    else if (errno != EEXIST)
-        return -errno;
+    /* Private to this user unless the trace allows others (tracer/perm.h). */
+    if ((rc = pt_perm_mkdir(cfg->dir, PT_PERM_TRACE_DIR)) < 0 ||
+        (rc = pt_perm_mkdir(rings, PT_PERM_RINGS_DIR)) < 0)
+        return rc;
 
     uint64_t instance = 0;
     if (getrandom(&instance, sizeof instance, GRND_NONBLOCK) != sizeof instance)
@@ -396,7 +395,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -ENAMETOOLONG;
         goto fail;
     }
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL);
     if (fd < 0) {
         rc = -errno;
         goto fail;
