@@ -453,7 +453,7 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
         return;
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->dir, r->base);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = pt_perm_open(path, O_WRONLY | O_CREAT | O_EXCL);
     if (fd < 0) {
         if (errno != EEXIST)
             cdiag(c, "%s: %s", path, strerror(errno));

@@ -7,7 +7,7 @@
  *   PROFTRACE_GROUP=<group name or gid>  the group may read the trace: directories 02750 (files
  *                                        inherit the group), files 0640;
  *   PROFTRACE_ALLOW_UIDS=<user|uid>,...  processes of these users may write rings into the trace
- *                                        (trace directory 0711, rings/ 01733: they can create
+ *                                        (trace directory 0701, rings/ 01733: they can create
  *                                        files there but not list or read the others'), and the
  *                                        collector accepts their rings; "*" allows every user.
  */
