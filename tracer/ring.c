@@ -87,6 +87,7 @@ struct pt_tbuf {
     uint64_t ring_mask; /* nsub * sub_size - 1 */
     uint64_t instance;
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid;
+    uint8_t backing; /* 0: packets not reserved yet, 1: reserved, 2: the file system was full */
 };
 
 struct pt_ring {
@@ -94,6 +95,8 @@ struct pt_ring {
     size_t map_size;
     size_t self_size; /* bytes of this struct's own mapping */
     int fd;
+    int reserve; /* the file system supports fallocate: pages are reserved before use */
+    uint64_t dev, ino; /* of the ring file: fd is ours only while it still names this file */
     unsigned nbufs;
     char path[PATH_MAX];
     struct pt_tbuf tb[];
@@ -260,6 +263,57 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 
 /* ---- Buffers: claim and release ------------------------------------------------------------ */
 
+/* Reserve file blocks for [off, off+len) of the ring file. A store into a page of a shared file
+ * mapping that the file system cannot back (disk or tmpfs full) raises SIGBUS in the writer, which
+ * would kill the traced program: so every page is reserved before its first store, the header and
+ * control pages at creation, a thread buffer's packets when a thread first claims it. 0, or a
+ * negative errno; file systems without fallocate keep the sparse file (0, r->reserve cleared). */
+static int ring_reserve(struct pt_ring *r, int fd, uint64_t off, uint64_t len)
+{
+    if (!r->reserve)
+        return 0;
+    if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
+        return 0;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+        r->reserve = 0;
+        return 0;
+    }
+    return -errno;
+}
+
+/* Does r->fd still name the ring file? The traced program may have closed every descriptor and
+ * opened its own files at that number (closefrom, daemons): then the shim must not touch it. */
+static int ring_fd_ours(const struct pt_ring *r)
+{
+    struct stat st;
+    return r->fd >= 0 && fstat(r->fd, &st) == 0 && (uint64_t)st.st_dev == r->dev &&
+           (uint64_t)st.st_ino == r->ino;
+}
+
+/* Is buffer b's packet area backed by the file system? Reserves it on first use (system calls
+ * once per buffer for the life of the ring: a claim, not an event). Signal-safe. When the program
+ * closed our descriptor, the pages are populated through the mapping instead (the kernel reports
+ * a failure there rather than raising SIGBUS); kernels without MADV_POPULATE_WRITE keep the old
+ * sparse behaviour. */
+static int ring_back(struct pt_ring *r, struct pt_tbuf *b)
+{
+    if (b->backing == 0) {
+        uint64_t off = (uint64_t)((uint8_t *)b->data - (uint8_t *)r->hdr);
+        int saved = errno, rc;
+        if (!r->reserve)
+            rc = 0;
+        else if (ring_fd_ours(r))
+            rc = ring_reserve(r, r->fd, off, b->ring_mask + 1);
+        else if (madvise(b->data, b->ring_mask + 1, MADV_POPULATE_WRITE) == 0 || errno == EINVAL)
+            rc = 0;
+        else
+            rc = -errno;
+        b->backing = rc == 0 ? 1 : 2;
+        errno = saved;
+    }
+    return b->backing == 1;
+}
+
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
 {
     if (!r || !tid)
@@ -273,6 +327,10 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
         if (!__atomic_compare_exchange_n(&b->ctl->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
+        if (!ring_back(r, b)) { /* trace disk full: this buffer cannot be written, ever */
+            __atomic_store_n(&b->ctl->owner, 0, __ATOMIC_RELEASE);
+            continue;
+        }
         __atomic_fetch_add(&b->ctl->claims, 1, __ATOMIC_RELAXED);
         /* The buffer may hold another thread's events: say whose come next. If this event is
          * lost the buffer is stalled and the next packet's context names the new owner. */
@@ -404,6 +462,19 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -errno;
         goto fail_unlink;
     }
+    struct stat fst;
+    if (fstat(fd, &fst) < 0) {
+        rc = -errno;
+        goto fail_unlink;
+    }
+    r->dev = (uint64_t)fst.st_dev;
+    r->ino = (uint64_t)fst.st_ino;
+    r->reserve = 1;
+    if ((rc = ring_reserve(r, fd, 0, PT__RING_HDR_BYTES)) < 0)
+        goto fail_unlink;
+    for (unsigned i = 0; i < nbufs; i++)
+        if ((rc = ring_reserve(r, fd, PT__RING_HDR_BYTES + stride * i, PT__TBUF_CTL_BYTES)) < 0)
+            goto fail_unlink;
     map = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         rc = -errno;
@@ -481,7 +552,8 @@ void pt_ring_forget(struct pt_ring *r)
     if (!r)
         return;
     munmap(r->hdr, r->map_size);
-    close(r->fd);
+    if (ring_fd_ours(r)) /* else the number is the program's now: leave it alone */
+        close(r->fd);
     munmap(r, r->self_size);
 }
 
