@@ -32,7 +32,8 @@ TOOL=${PT_TESTS:-}/fault_tool_load
 # events_nonlost FILE / lost_sum FILE: over a `proftrace events` listing.
 events_nonlost() { grep -vc '\] lost(count=' "$1" || true; }
 lost_sum() {
-    grep -o '\] lost(count=[0-9]*' "$1" | grep -o '[0-9]*$' | awk '{s += $1} END {print s + 0}'
+    { grep -o '\] lost(count=[0-9]*' "$1" || true; } | { grep -o '[0-9]*$' || true; } |
+        awk '{s += $1} END {print s + 0}'
 }
 # traced_vs_plain NAME CMD...: run CMD untraced and under `proftrace record -o $T/NAME`; stdout,
 # exit status and stderr (proftrace's own lines aside) must be the same. Leaves $T/NAME.events.
