@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,19 +145,24 @@ int main(int argc, char **argv)
         int out = dup(1);
         close_all();
         int bad = calls(atol(argv[2]));
-        int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644); /* lowest free: 0 */
-        int fd2 = open(argv[3], O_WRONLY | O_APPEND);              /* 1, 2, ... */
-        int fd3 = open(argv[3], O_WRONLY | O_APPEND);
-        int fd4 = open(argv[3], O_WRONLY | O_APPEND);
+        /* Descriptors 0..31 become the program's own again, one of them the ring's old number. */
+        int fds[32];
+        fds[0] = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644); /* lowest free: 0 */
+        for (int i = 1; i < 32; i++)
+            fds[i] = open(argv[3], O_WRONLY | O_APPEND);
+        int fd4 = fds[31];
         (void)out;
         pid_t p = fork();
         if (p == 0) {
             /* After the shim made its own ring here, each of the program's descriptors must
              * still be open and still name the results file. */
             int ok = 1;
-            int fds[4] = {fd, fd2, fd3, fd4};
-            for (int i = 0; i < 4; i++)
-                if (write(fds[i], "", 0) != 0 || fcntl(fds[i], F_GETFD) < 0)
+            struct stat want, got;
+            if (stat(argv[3], &want) < 0)
+                ok = 0;
+            for (int i = 0; i < 32 && ok; i++)
+                if (fds[i] < 0 || fstat(fds[i], &got) < 0 || got.st_ino != want.st_ino ||
+                    got.st_dev != want.st_dev)
                     ok = 0;
             dprintf(fd4, "child fds %s\n", ok ? "intact" : "LOST");
             calls(5);
