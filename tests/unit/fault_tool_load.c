@@ -11,6 +11,8 @@
  *                                              (likely at the ring's old number), fork: the child
  *                                              writes to it, so the parent sees whether the
  *                                              shim closed the program's descriptor in the child
+ *   fault_tool_load steps K                    for each line on stdin: K unlinks, then prints
+ *                                              "step N" (a service driven by the test)
  *   fault_tool_load daemon K RESULTS           double fork, setsid, close everything, K unlinks,
  *                                              then RESULTS gets "daemon done"
  * stdout is deterministic (the scripts compare it with and without the shim). */
@@ -171,6 +173,16 @@ int main(int argc, char **argv)
         int st;
         waitpid(p, &st, 0);
         dprintf(fd4, "parent bad %d child exit %d\n", bad, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return bad ? 1 : 0;
+    }
+    if (!strcmp(mode, "steps")) {
+        char line[256];
+        int n = 0, bad = 0;
+        while (fgets(line, sizeof line, stdin)) {
+            bad += calls(atol(argv[2]));
+            printf("step %d bad %d\n", ++n, bad);
+            fflush(stdout);
+        }
         return bad ? 1 : 0;
     }
     if (!strcmp(mode, "daemon") && argc >= 4) {
