@@ -114,6 +114,7 @@ void pt__init(void)
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
+    pt__redact_config(getenv("PROFTRACE_REDACT"));
     pt__thread_key_init();
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
