@@ -9,22 +9,35 @@ source "$(dirname "$0")/fault_lib.sh"
 PY=/usr/bin/python3.11
 "$PY" -c 'import test.test_mmap, test._test_multiprocessing' 2>/dev/null ||
     fail "$PY has no test suite: apt-get install libpython3.11-testsuite"
-suite=("$PY" -m test -v test_mmap test_tempfile test_multiprocessing_forkserver
+suite=("$PY" -m test -v --junit-xml RESULT.xml test_mmap test_tempfile test_multiprocessing_forkserver
        -m 'test.test_mmap.*' -m 'test.test_tempfile.*' -m '*SharedMemory*')
 cd "$T"
-# Verdict lines only ("test_x (test.mod.Class.test_x) ... ok"), sorted: subprocesses' output may
-# interleave differently from one run to the next.
-verdicts() { grep -E ' \.\.\. (ok|skipped|FAIL|ERROR|expected failure)' "$1" | sort; }
+# Verdicts from the suite's JUnit XML (its console lines interleave with subprocesses' output):
+# one "class.name verdict" line per test, sorted.
+verdicts() {
+    "$PY" - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+rows = []
+for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    v = "ok"
+    for k in ("failure", "error", "skipped"):
+        if tc.find(k) is not None:
+            v = k
+    rows.append(f"{tc.get('classname')}.{tc.get('name')} {v}")
+print("\n".join(sorted(rows)))
+PY
+}
 set +e
-"${suite[@]}" >"$T/plain.log" 2>&1
+"${suite[@]/RESULT.xml/$T/plain.xml}" >"$T/plain.log" 2>&1
 rc0=$?
-PROFTRACE_BUFSIZE=4m "$PROFTRACE" record -o "$T/tr" -- "${suite[@]}" >"$T/tr.log" 2>"$T/tr.err"
+PROFTRACE_BUFSIZE=4m "$PROFTRACE" record -o "$T/tr" -- "${suite[@]/RESULT.xml/$T/tr.xml}" \
+    >"$T/tr.log" 2>"$T/tr.err"
 rc1=$?
 set -e
 [ "$rc0" = 0 ] || fail "the suite fails without the shim (exit $rc0): $(tail -5 "$T/plain.log")"
 [ "$rc1" = "$rc0" ] || fail "exit $rc1 under the shim: $(tail -20 "$T/tr.log")"
-verdicts "$T/plain.log" >"$T/plain.v"
-verdicts "$T/tr.log" >"$T/tr.v"
+verdicts "$T/plain.xml" >"$T/plain.v"
+verdicts "$T/tr.xml" >"$T/tr.v"
 n=$(wc -l <"$T/plain.v")
 [ "$n" -ge 100 ] || fail "only $n verdicts: $(tail -5 "$T/plain.log")"
 diff -u "$T/plain.v" "$T/tr.v" >&2 || fail "verdicts differ under the shim"
