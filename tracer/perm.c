@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,5 +125,20 @@ int pt_perm_ring_allowed(const struct stat *st, uid_t trace_owner, char *why, si
              "ring owned by uid %u, not by the trace's owner (uid %u): refused "
              "(PROFTRACE_ALLOW_UIDS lets other users' rings in)",
              (unsigned)st->st_uid, (unsigned)trace_owner);
+    return 0;
+}
+
+int pt_perm_peer_allowed(int sock, char *why, size_t len)
+{
+    struct ucred cr;
+    socklen_t l = sizeof cr;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0 || l != sizeof cr) {
+        snprintf(why, len, "peer credentials unavailable: %s", strerror(errno));
+        return 0;
+    }
+    if (cr.uid == geteuid() || cr.uid == 0 || perm_uid_allowed(cr.uid))
+        return 1;
+    snprintf(why, len, "peer pid %d runs as uid %u, not allowed (PROFTRACE_ALLOW_UIDS)", (int)cr.pid,
+             (unsigned)cr.uid);
     return 0;
 }

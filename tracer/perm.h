@@ -42,4 +42,10 @@ int pt_perm_open(const char *path, int flags);
  * the collector and by every reader, so another user cannot inject events into a trace. */
 int pt_perm_ring_allowed(const struct stat *st, uid_t trace_owner, char *why, size_t len);
 
+/* May the peer of connected AF_UNIX socket `sock` talk to this collector (the live-client
+ * socket)? 1 when its credentials (SO_PEERCRED, taken by the kernel at connect) are the effective
+ * uid's, root's or a user's of PROFTRACE_ALLOW_UIDS; 0 otherwise or when they cannot be read,
+ * with a reason in why[len]. */
+int pt_perm_peer_allowed(int sock, char *why, size_t len);
+
 #endif
