@@ -198,7 +198,8 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
                      const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
                      char *const argv[], char *const envp[])
 {
-    __typeof__(pt__real.posix_spawn) pt__fn = usepath ? pt__real.posix_spawnp : pt__real.posix_spawn;
+    __typeof__(pt__real.posix_spawn) pt__fn =
+        usepath ? pt__real.posix_spawnp : pt__real.posix_spawn;
     if (PT__UNLIKELY(!pt__fn)) {
         uint8_t busy = pt__tls.busy;
         pt__tls.busy = 1;
