@@ -124,6 +124,11 @@ static int act(void)
     waitpid(pid, &st, 0);
     t_fact("spawn", "%d %d %d", rc, (int)pid, st);
 
+    /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
+    errno = 0;
+    int xr = execl("/nonexistent/pt-preload-prog", "pt-preload-prog", (char *)NULL);
+    t_fact("exec_fail", "%d %d", xr, errno);
+
     /* _exit in a fork child. */
     pid = fork();
     if (pid == 0)
@@ -268,6 +273,13 @@ int main(int argc, char **argv)
           "spawned child got the shim's environment: %s", t_fact_str("spawn_child"));
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
+
+    /* Failed exec. */
+    CHECK(!strcmp(t_fact_str("exec_fail"), "-1 2"), "failed execl: %s", t_fact_str("exec_fail"));
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 0);
+    CHECK(e && e->ret == 0, "exec recorded before the call");
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 1);
+    CHECK(e && e->ret == -1 && e->err == ENOENT, "failed exec recorded with its error");
 
     /* _exit. */
     sscanf(t_fact_str("_exit"), "%d %d", &a, &b);
