@@ -599,6 +599,20 @@ static void check_victim(struct pt_analyzer *a, struct pt__proc *p, const struct
         }
         return;
     }
+    if (cat == PT_CAT_REG && ev->ret == 2 /* ERROR_FILE_NOT_FOUND: opening it by name */ &&
+        (ev->id == PT__ID(RegOpenKeyExA) || ev->id == PT__ID(RegQueryValueExA))) {
+        char buf[64], path[1024];
+        const char *sub = ev->id == PT__ID(RegOpenKeyExA) ? PT__S(ev, "lpSubKey") : "";
+        snprintf(path, sizeof path, "%s%s%s", key_path(a, p, PT__U(ev, "hKey"), buf, sizeof buf),
+                 *sub ? "\\" : "", sub);
+        for (uint32_t c = p->watch_head; c != PT__NONE; c = a->cands[c].wnext) {
+            struct pt__cand *x = &a->cands[c];
+            if (ev->ts < a->dels[x->del].ts || !x->h.path || strcasecmp(x->h.path, path))
+                continue;
+            victim_set(x, ev, ev->depth > 0);
+        }
+        return;
+    }
     if (cat == PT_CAT_MAPI && hr_failed(ev->ret)) {
         uint64_t self = PT__U(ev, "This");
         const char *prof = ev->id == PT__ID(MAPILogonEx) ? PT__S(ev, "lpszProfileName") : NULL;
@@ -751,10 +765,11 @@ static void on_reg_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
             break;
         }
     }
-    if (!strcasecmp(last, "Profiles") && (dev || ino)) {
+    if (!strcasecmp(last, "Profiles") && (dev || ino) &&
+        (p->store_dev != dev || p->store_ino != ino)) {
         p->store_dev = dev;
         p->store_ino = ino;
-        p->store_ts = ev->ts;
+        p->store_ts = ev->ts; /* since when it uses this store */
     }
     if (ev->id == PT__ID(RegCreateKeyExA) && *sub && is_marks_key(plast))
         add_mark(a, p, parent_of_last, last, dev, ino, ev->ts);
@@ -789,7 +804,7 @@ static void on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
         return;
     a->sess[a->nsess] = (struct pt__sess){p->idx, xstrdup(a, prof), key ? key->dev : 0,
                                           key ? key->ino : 0, p->store_dev, p->store_ino, ev->ts,
-                                          0, session};
+                                          0, session, key ? xstrdup(a, key->path) : NULL};
     a->holds[h].len = a->nsess++;
 }
 
@@ -1161,8 +1176,10 @@ void pt_analyzer_free(struct pt_analyzer *a)
         free(a->marks[i].path);
     }
     free(a->marks);
-    for (uint32_t i = 0; i < a->nsess; i++)
+    for (uint32_t i = 0; i < a->nsess; i++) {
         free(a->sess[i].profile);
+        free(a->sess[i].path);
+    }
     free(a->sess);
     for (uint32_t i = 0; i < a->nfindings; i++)
         free(a->findings[i].uncertain_why);

@@ -165,6 +165,7 @@ struct pt__sess {
     uint64_t store_dev, store_ino;
     uint64_t ts, end_ts; /* end_ts 0 while open */
     uint64_t handle;
+    char *path; /* the profile's key path, when seen */
 };
 
 /* A `Deleted Profiles` entry. */

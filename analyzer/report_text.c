@@ -28,7 +28,10 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
     for (unsigned i = 0; i < n; i++) {
         struct pt__sym s;
         int ok = symbolize && sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
-        if (ok)
+        if (ok && s.file[0])
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s) %s:%u\n", i, fr[i],
+                    s.func, s.off + 1, base(s.module), s.file, s.line);
+        else if (ok)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
                     s.off + 1, base(s.module));
         else if (symbolize && sy)
@@ -107,9 +110,9 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, r.name,
                 (unsigned long long)r.ino, (unsigned long long)r.dev);
     else
-        fprintf(out, "  %s \"%s\"%s%s%s (dev %s ino %llu)\n", r.kind, r.name ? r.name : "?",
-                r.key ? " (key " : "", r.key ? r.key : "", r.key ? ")" : "",
-                pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
+        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, r.name ? r.name : "?",
+                r.key ? ": key " : "", r.key ? r.key : "", pt__rep_dev(r.dev, dv, sizeof dv),
+                (unsigned long long)r.ino);
 
     if (f->rule == PT__R_LATENT) {
         const struct pt__sess *s = &a->sess[f->sess];
@@ -233,7 +236,6 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         fprintf(out, "  %s\n", pt__sym_unavailable());
     if (o->disassemble && pt__disasm_unavailable())
         fprintf(out, "  %s\n", pt__disasm_unavailable());
-    fprintf(out, "  line numbers: not resolved (symbols only; DWARF line tables are not read)\n");
     for (int i = 0; i < a->nnotes; i++)
         fprintf(out, "  %s\n", a->notes[i]);
     pt__sym_free(sy);

@@ -14,7 +14,7 @@ void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, 
         const struct pt__sess *s = &a->sess[f->sess];
         r->kind = "profile";
         r->name = s->profile;
-        r->key = f->mark != PT__NONE ? a->marks[f->mark].path : NULL;
+        r->key = s->path;
         r->dev = s->dev;
         r->ino = s->ino;
         return;
@@ -47,7 +47,9 @@ void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, 
         r->ino = d->ino - 1;
         break;
     case PT__H_MAP:
-        r->kind = d->kind == PT__D_SHM ? "posix-shm" : "mapped-file";
+        r->kind = d->kind == PT__D_SHM || (d->target && !strncmp(d->target, "/dev/shm/", 9))
+                      ? "posix-shm"
+                      : "mapped-file";
         r->name = d->target;
         break;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/dwarf_line.h"
 #include "analyzer/symbolize.h"
 
 #ifdef PT_HAVE_LIBELF
@@ -184,6 +185,8 @@ int pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t
     }
     snprintf(out->func, sizeof out->func, "%s", bestname);
     out->off = va - best;
+    if (pt__dwarf_line(f->elf, va, out->file, sizeof out->file, &out->line))
+        out->file[0] = 0;
     return 0;
 }
 

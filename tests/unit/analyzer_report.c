@@ -1,5 +1,7 @@
 /* analyzer_report.c — the text and JSON reports of a hand-built bug-2 trace say what the issue
  * asks: rule, cause, both identities, the deleting call chain, the victim, remedy and summary. */
+#include <unistd.h>
+
 #include "tests/unit/analyzer_scn.h"
 
 #define INUSE "Local\\MAPISIM_InUse_S-1-5-21-1000"
@@ -82,8 +84,72 @@ static void test_no_findings(void)
     scn_free(s);
 }
 
+/* The JSON of every rule parses (jq) and has the DESIGN §4 fields. */
+static void json_valid(struct scn *s, const char *rule)
+{
+    char *t = render(s, 1);
+    char path[] = "/tmp/pt-analyzer-json-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "w");
+    fputs(t, f);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "jq -e '.findings[0] | .rule == \"%s\" and (.severity|type) == \"string\" and "
+             ".resource.kind and .resource.name and .resource.identity and .deleter.pid and "
+             ".holder.pid and .cause and has(\"victim\")' %s >/dev/null",
+             rule, path);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", t);
+    CHECK(rc == 0);
+    unlink(path);
+    free(t);
+}
+
+static void test_json_every_rule(void)
+{
+    struct scn *s = bug2();
+    json_valid(s, "cross-namespace-purge");
+    scn_free(s);
+
+    s = scn_new(); /* deleted-while-held: a SysV segment removed while attached */
+    proc(s, 100, WHO(), "/usr/bin/a");
+    struct pt_event *e = ev_begin(s, PT__ID(shmat), 100, 0);
+    pt__synth_u(e, "shmid", 65538);
+    e->ret = 0x7f0000200000ll;
+    ev_end(s);
+    proc(s, 200, WHO(.mnt = 4026532300ull, .start = 2), "/usr/bin/ipcrm");
+    e = ev_begin(s, PT__ID(shmctl), 200, 0);
+    pt__synth_u(e, "shmid", 65538);
+    ev_end(s);
+    EXIT(s, 100);
+    finish(s);
+    json_valid(s, "deleted-while-held");
+    scn_free(s);
+
+    s = scn_new(); /* latent: another session's client is up before the profile is marked */
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/outlook");
+    mapi_init(s, 200, INUSE, 501, NULL, NULL, NULL);
+    proc(s, 100, WHO(), "/usr/lib/eventsvc");
+    struct lib a = mapi_init(s, 100, INUSE, 500, NULL, NULL, NULL);
+    logon(s, &a, "P", 700);
+    mark(s, &a, "P", 900);
+    finish(s);
+    json_valid(s, "latent-purge-hazard");
+    char *t = render(s, 0);
+    CHECK(strstr(t, "finding 1: latent-purge-hazard"));
+    CHECK(strstr(t, "its next MAPIInitialize will delete the profile"));
+    free(t);
+    scn_free(s);
+}
+
 int main(void)
 {
+    RUN(test_json_every_rule);
     RUN(test_text);
     RUN(test_json);
     RUN(test_no_findings);
