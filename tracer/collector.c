@@ -276,7 +276,15 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     struct cbuf *cb = &r->bufs[i];
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
-    cb->sfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Created with the first packet (no empty streams), but an existing one is where we resume. */
+    cb->sfd = open(path, O_RDWR | O_CLOEXEC);
+    if (cb->sfd < 0 && errno == ENOENT) {
+        const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+        cb->file_end = 0;
+        cb->next_seq = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
+        cb->sfd = -2; /* known, not created yet */
+        return 0;
+    }
     if (cb->sfd < 0) {
         cdiag(c, "%s: %s", path, strerror(errno));
         return -errno;
@@ -313,6 +321,16 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
                   const void *body, size_t body_len)
 {
     struct cbuf *cb = &r->bufs[i];
+    if (cb->sfd == -2) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+        cb->sfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (cb->sfd < 0) {
+            cdiag(c, "%s: %s", path, strerror(errno));
+            cb->sfd = -2;
+            return -EIO;
+        }
+    }
     struct iovec iov[2] = {{(void *)hdr, PT__PKT_HDR_SIZE}, {(void *)body, body_len}};
     size_t want = PT__PKT_HDR_SIZE + body_len;
     ssize_t n = pwritev(cb->sfd, iov, body_len ? 2 : 1, (off_t)cb->file_end);
@@ -337,7 +355,7 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
     uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
     if (!wpos || !__atomic_load_n(&ctl->claims, __ATOMIC_RELAXED))
         return;
-    if (cb->sfd < 0 && open_stream(c, r, i) < 0)
+    if (cb->sfd == -1 && open_stream(c, r, i) < 0)
         return;
     uint64_t cur = (wpos - 1) / S;
     if (r->h.overwrite && cur >= nsub && cb->next_seq + nsub <= cur)
@@ -580,6 +598,37 @@ static int maps_ring(pid_t pid, const struct cring *r)
     return found;
 }
 
+/* The fatal signal of a zombie that is not our child, from /proc/PID/stat (exit_code, field 52),
+ * while its parent has not reaped it yet; -1 when unknown. */
+static int zombie_signal(pid_t pid, uint64_t start)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] != 'Z')
+        return -1;
+    unsigned long long v = 0, st = 0;
+    for (int field = 3; p && field <= 52; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22)
+            st = strtoull(p + 1, NULL, 10);
+        if (p && field == 52)
+            v = strtoull(p + 1, NULL, 10);
+    }
+    if (!p || (start && st != start))
+        return -1;
+    int status = (int)v;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 /* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. */
 static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int check_lock)
 {
@@ -597,6 +646,8 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 *signo = si.si_status;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
+                if (s < 0)
+                    s = zombie_signal(r->lpid, r->h.start_time);
                 *signo = s > 0 ? s : 0;
             }
             return 2;

@@ -142,13 +142,15 @@ static int file_next_packet(struct pt__src *s)
 {
     while (s->foff < s->fsize) {
         struct pt__pkt_hdr ph;
-        if (s->fsize - s->foff < PT__PKT_HDR_SIZE) {
-            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
-                  s->foff);
+        uint64_t avail = s->fsize - s->foff;
+        memset(&ph, 0, sizeof ph);
+        if (pread(s->fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
+            sdiag(s, s->foff, "read error: %s", strerror(errno));
             return 0;
         }
-        if (pread(s->fd, &ph, sizeof ph, (off_t)s->foff) != (ssize_t)sizeof ph) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
+        if (avail < PT__PKT_HDR_SIZE && (avail < 4 || ph.magic == PT__CTF_MAGIC)) {
+            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
+                  s->foff);
             return 0;
         }
         if (!plausible(&ph, MAX_PACKET)) {
