@@ -66,17 +66,10 @@ void *pt__resolve(const char *name)
 #define PT__RESOLVE_NESTED(name) PT__RESOLVE_SYM(name)
 #define PT__RESOLVE_VTBL(name)
 
-void pt__resolve_all(void)
-{
-    PT_CALLS(PT__RESOLVE_ROW, )
-    PT__RESOLVE_SYM(execv)
-    PT__RESOLVE_SYM(execvp)
-    PT__RESOLVE_SYM(execvpe)
-    PT__RESOLVE_SYM(_exit)
-    PT__RESOLVE_SYM(_Exit)
-    PT__RESOLVE_SYM(posix_spawnp)
-    PT__RESOLVE_SYM(GetLastError)
-}
+void pt__resolve_all(void){PT_CALLS(PT__RESOLVE_ROW, ) PT__RESOLVE_SYM(execv)
+                               PT__RESOLVE_SYM(execvp) PT__RESOLVE_SYM(execvpe)
+                                   PT__RESOLVE_SYM(_exit) PT__RESOLVE_SYM(_Exit)
+                                       PT__RESOLVE_SYM(posix_spawnp) PT__RESOLVE_SYM(GetLastError)}
 
 /* dlclose may unmap the profile library; the next call of one of its functions must look the real
  * function up again rather than jump into freed memory. libc's rows never move. Wrapping dlclose

@@ -70,7 +70,9 @@
 #define PT__VAL_U64(n) uint64_t pt__v_##n = (uint64_t)(n);
 #define PT__VAL_FLAGS(n) uint64_t pt__v_##n = (uint64_t)(uintptr_t)(n);
 #define PT__VAL_HANDLE(n) uint64_t pt__v_##n = (uint64_t)(uintptr_t)(n);
-#define PT__VAL_STR(n) PT__STRVAL(n, (n) ? (const char *)(n) : "")
+/* A string the kernel refused to read (EFAULT) is not read here either: recorded as "". */
+#define PT__VAL_STR(n)                                                                             \
+    PT__STRVAL(n, (n) && !(c->failed && c->err == EFAULT) ? (const char *)(n) : "")
 #define PT__VAL_OUT_HANDLE(n)                                                                      \
     uint64_t pt__v_##n = (!c->failed && (n)) ? (uint64_t)(uintptr_t) * (n) : 0;
 #define PT__VAL_OUT_OBJECT(n)                                                                      \

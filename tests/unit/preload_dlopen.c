@@ -16,7 +16,7 @@ static int act(void)
         return 3;
     }
     HRESULT (*init)(LPVOID) = (HRESULT(*)(LPVOID))dlsym(h, "MAPIInitialize");
-    HRESULT (*admin)
+    HRESULT(*admin)
     (ULONG, LPPROFADMIN *) = (HRESULT(*)(ULONG, LPPROFADMIN *))dlsym(h, "MAPIAdminProfiles");
     void (*uninit)(void) = (void (*)(void))dlsym(h, "MAPIUninitialize");
     if (!init || !admin || !uninit)

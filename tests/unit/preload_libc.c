@@ -102,6 +102,11 @@ static int act(void)
     close(dfd);
     rmdir(dir);
 
+    /* A bad pointer: the kernel says EFAULT, the shim must not crash reading it. */
+    errno = 0;
+    r = unlink((const char *)8);
+    t_fact("efault", "%d %d", r, errno);
+
     /* Credentials: each success is followed by a cred event read back from the kernel. */
     setresgid(0, 0, 0);
     setegid(65534);
@@ -221,6 +226,10 @@ int main(int argc, char **argv)
           "failed renameat2");
     CHECK(t_count("open", pid) == 0 && t_count("openat", pid) == 0,
           "open at depth 0 recorded (%u, %u)", t_count("open", pid), t_count("openat", pid));
+
+    CHECK(!strcmp(t_fact_str("efault"), "-1 14"), "unlink(bad pointer): %s", t_fact_str("efault"));
+    e = t_find("unlink", pid, "pathname", "", 0);
+    CHECK(e && e->ret == -1 && e->err == EFAULT, "unlink(bad pointer) recorded");
 
     /* set*id: every row once, each followed by a cred event. */
     static const char *const ids[] = {"setresgid", "setegid",  "setgid",    "setregid",
