@@ -200,6 +200,7 @@ void pt__wrap_object(unsigned call, void *obj);
 
 /* Process life (hook_proc.c, signals.c, env.c). */
 void pt__after_fork_child(void);
+void pt__exec_init(void);
 void pt__signals_install(void);
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);

@@ -7,6 +7,7 @@
 #include "tests/unit/preload_test.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -47,6 +48,12 @@ static int exec_leaf(void)
 {
     t_fact("exec_leaf", "%d %d", (int)getpid(), has_shim());
     return 7;
+}
+
+static int fexec_child(void)
+{
+    t_fact("fexec_child", "%d %d", (int)getpid(), has_shim());
+    return 6;
 }
 
 static int vfork_child(void)
@@ -123,6 +130,18 @@ static int act(void)
     int rc = posix_spawn(&pid, self, NULL, NULL, sargs, senv);
     waitpid(pid, &st, 0);
     t_fact("spawn", "%d %d %d", rc, (int)pid, st);
+
+    /* fexecve with a bare environment. */
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(self, O_RDONLY); /* not O_CLOEXEC: the kernel needs it for a script */
+        char *args[] = {self, "fexec-child", NULL};
+        char *env[] = {facts_env, NULL};
+        fexecve(fd, args, env);
+        _exit(97);
+    }
+    waitpid(pid, &st, 0);
+    t_fact("fexec", "%d %d", (int)pid, st);
 
     /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
     errno = 0;
@@ -209,6 +228,8 @@ int main(int argc, char **argv)
         return exec_child(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "exec-leaf"))
         return exec_leaf();
+    if (argc > 1 && !strcmp(argv[1], "fexec-child"))
+        return fexec_child();
     if (argc > 1 && !strcmp(argv[1], "vfork-child"))
         return vfork_child();
     if (argc > 1 && !strcmp(argv[1], "spawn-child"))
@@ -273,6 +294,14 @@ int main(int argc, char **argv)
           "spawned child got the shim's environment: %s", t_fact_str("spawn_child"));
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
+
+    /* fexecve. */
+    sscanf(t_fact_str("fexec"), "%d %d", &a, &b);
+    CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 6, "fexecve child status %#x", b);
+    CHECK(atoi(t_fact_str("fexec_child")) == a && strstr(t_fact_str("fexec_child"), " 1"),
+          "fexecve'd image got the shim's environment: %s", t_fact_str("fexec_child"));
+    e = t_find("execve", (uint32_t)a, NULL, NULL, 0);
+    CHECK(e && !strncmp(t_s(e, "pathname"), "/dev/fd/", 8), "fexecve recorded as execve /dev/fd/N");
 
     /* Failed exec. */
     CHECK(!strcmp(t_fact_str("exec_fail"), "-1 2"), "failed execl: %s", t_fact_str("exec_fail"));
