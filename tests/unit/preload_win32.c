@@ -178,6 +178,13 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == t_fact_num("delkey") && e->nframes > 0, "RegDeleteKeyA");
     CHECK(t_count("RegCloseKey", 0) >= 3, "RegCloseKey events: %u", t_count("RegCloseKey", 0));
 
+    /* The hive directory's own open (libwinsim opens HKCU once, inside the first registry call). */
+    char hpath[400];
+    snprintf(hpath, sizeof hpath, "%s/S-1-5-21-%u", hive, (unsigned)getuid());
+    e = t_find("open", 0, "pathname", hpath, 0);
+    CHECK(e && e->depth >= 1 && e->ret >= 0 && t_u(e, "fd_ino") == ino_of(hpath),
+          "nested open of the hive with its inode");
+
     /* File mappings. */
     e = t_find("CreateFileMappingA", 0, "lpName", "Local\\PtMap", 0);
     CHECK(e && (long long)e->ret == t_fact_num("cfm") && t_u(e, "flProtect") == PAGE_READWRITE &&
