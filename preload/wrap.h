@@ -286,8 +286,8 @@
     PT__EXPORT cret name cparams                                                                   \
     {                                                                                              \
         __typeof__(pt__real.name) pt__fn = pt__real.name;                                          \
-        if (PT__UNLIKELY(!pt__may_trace() || !pt__fn)) {                                           \
-            PT__REAL_OR_MISSING(name, cret, retk)                                                  \
+        PT__REAL_OR_MISSING(name, cret, retk) /* a library loaded later: found on first use */    \
+        if (PT__UNLIKELY(!pt__may_trace())) {                                                      \
             PT__PASS_##retk(pt__fn, cargs)                                                         \
         }                                                                                          \
         PT__TRACED_CALL(name, cret, cargs, retk)                                                   \
