@@ -143,6 +143,25 @@ static int act(void)
     waitpid(pid, &st, 0);
     t_fact("fexec", "%d %d", (int)pid, st);
 
+    /* daemon(): libc forks inside (no wrapper sees it); the daemon still gets its own stream. */
+    char fd_path[600], done_path[600];
+    file_path(fd_path, sizeof fd_path, "daemon-nonexistent");
+    file_path(done_path, sizeof done_path, "daemon-done");
+    pid = fork();
+    if (pid == 0) {
+        if (daemon(1, 1) != 0)
+            _exit(96);
+        t_fact("daemon", "%d", (int)getpid());
+        unlink(fd_path);
+        touch(done_path);
+        exit(0);
+    }
+    waitpid(pid, &st, 0);
+    for (int i = 0; i < 100 && access(done_path, F_OK) != 0; i++)
+        usleep(50000);
+    usleep(100000); /* let the daemon finish exiting */
+    unlink(done_path);
+
     /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
     errno = 0;
     int xr = execl("/nonexistent/pt-preload-prog", "pt-preload-prog", (char *)NULL);
@@ -294,6 +313,15 @@ int main(int argc, char **argv)
           "spawned child got the shim's environment: %s", t_fact_str("spawn_child"));
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
+
+    /* daemon(). */
+    uint32_t dpid = (uint32_t)t_fact_num("daemon");
+    snprintf(path, sizeof path, "%s.daemon-nonexistent", t_facts);
+    e = t_find("unlink", dpid, "pathname", path, 0);
+    CHECK(dpid > 0 && e && e->err == ENOENT, "daemon's unlink in its own stream (pid %u)", dpid);
+    e = t_find("process", dpid, NULL, NULL, 0);
+    CHECK(e != NULL, "daemon's own process event");
+    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL, "daemon's event in the parent");
 
     /* fexecve. */
     sscanf(t_fact_str("fexec"), "%d %d", &a, &b);
