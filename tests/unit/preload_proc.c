@@ -77,6 +77,14 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+static void *seq_thread(void *arg)
+{
+    char path[600];
+    file_path(path, sizeof path, "seq-nonexistent");
+    unlink(path);
+    return arg;
+}
+
 static _Atomic int spin_stop;
 static void *spinner(void *arg)
 {
@@ -210,6 +218,13 @@ static int act(void)
         pthread_create(&th[i], NULL, thread_main, (void *)names[i]);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
+
+    /* More threads over time than the ring has buffers: each gives its buffer back at exit. */
+    for (int i = 0; i < 100; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, seq_thread, NULL);
+        pthread_join(t, NULL);
+    }
 
     /* Forking while other threads trace. */
     pthread_t sp[3];
@@ -379,6 +394,14 @@ int main(int argc, char **argv)
             thr |= !strcmp(pt_event_name(t_ev[k].id), "thread") && t_u(&t_ev[k], "tid") == tid;
         CHECK(thr, "thread event for %u", tid);
     }
+
+    /* Sequential threads: all 100 recorded, nothing lost. */
+    snprintf(path, sizeof path, "%s.seq-nonexistent", t_facts);
+    unsigned seq = 0;
+    for (unsigned k = 0; k < t_nev; k++)
+        seq += t_ev[k].pid == parent && !strcmp(pt_event_name(t_ev[k].id), "unlink") &&
+               !strcmp(t_s(&t_ev[k], "pathname"), path);
+    CHECK(seq == 100, "events of 100 short-lived threads: %u", seq);
 
     /* Multi-threaded fork. */
     CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld",
