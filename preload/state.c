@@ -99,6 +99,8 @@ void pt__init(void)
     int saved = errno;
     int state = PT__INERT;
 
+    /* Even inert, exec must not be looked up for the first time in a vfork child. */
+    pt__exec_init();
     const char *dir = getenv("PROFTRACE_DIR");
     if (!dir || !*dir)
         goto out; /* not asked to trace */
@@ -114,7 +116,6 @@ void pt__init(void)
     pt__cfg.dir = pt__dir;
     pt__clock_init();
     pt__resolve_all();
-    pt__exec_init();
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
