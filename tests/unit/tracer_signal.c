@@ -16,7 +16,7 @@
 static struct pt_ring *ring;
 static __thread struct pt_tbuf *my_buf;
 static volatile uint64_t inner_i, inner_n, inner_lost;
-static volatile int writing_done;
+static int writing_done; /* atomic */
 static volatile sig_atomic_t in_write;
 static volatile uint64_t nested; /* handler events that interrupted a write of the thread */
 
@@ -67,7 +67,7 @@ static void *writer(void *arg)
     my_buf = NULL;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     pt_ring_release(ring, b);
-    writing_done = 1;
+    __atomic_store_n(&writing_done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -95,7 +95,7 @@ int main(void)
     pthread_t th;
     pthread_create(&th, NULL, writer, NULL);
     uint64_t sent = 0;
-    while (!writing_done) {
+    while (!__atomic_load_n(&writing_done, __ATOMIC_ACQUIRE)) {
         pthread_kill(th, SIGUSR1);
         sent++;
         if (sent % 64 == 0)
