@@ -34,6 +34,9 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         else if (ok)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
                     s.off + 1, base(s.module));
+        else if (symbolize && sy && s.vaddr)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
+                    base(s.module), s.vaddr + 1, s.problem ? s.problem : "?");
         else if (symbolize && sy)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
                     s.module ? base(s.module) : "", s.module ? ": " : "",

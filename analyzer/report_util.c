@@ -107,9 +107,40 @@ const char *pt__rep_dev(uint64_t dev, char *buf, size_t len)
     return buf;
 }
 
+/* deleted-while-held: the two processes' own identities explain the blind spot. */
+static const char *held_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
+                            size_t len)
+{
+    const struct pt__who *h = &a->cands[f->cand].h.who, *d = &a->dels[f->del].who;
+    switch (f->cause) {
+    case PT__C_KERNEL:
+        snprintf(buf, len,
+                 "the deleter ran in mount namespace %llu / ipc %llu / pid %llu, the holder in "
+                 "%llu / %llu / %llu: from there the holder is invisible, the object is not",
+                 (unsigned long long)d->ns[PT__NS_MNT], (unsigned long long)d->ns[PT__NS_IPC],
+                 (unsigned long long)d->ns[PT__NS_PID], (unsigned long long)h->ns[PT__NS_MNT],
+                 (unsigned long long)h->ns[PT__NS_IPC], (unsigned long long)h->ns[PT__NS_PID]);
+        break;
+    case PT__C_IDENTITY:
+        snprintf(buf, len, "the deleter ran as euid %u, the holder as euid %u", d->euid, h->euid);
+        break;
+    case PT__C_SESSION:
+        snprintf(buf, len, "the deleter ran in login session %u, the holder in %u", d->sessionid,
+                 h->sessionid);
+        break;
+    default:
+        snprintf(buf, len, "deleter and holder share namespaces, account and session: the deleter "
+                           "did not check for holders at all");
+        break;
+    }
+    return buf;
+}
+
 const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
                         size_t len)
 {
+    if (f->rule == PT__R_HELD)
+        return held_why(a, f, buf, len);
     const struct pt__view *h = f->have_hview ? &f->hview : NULL;
     const struct pt__view *d = f->have_dview ? &f->dview : NULL;
     const char *what = f->rule == PT__R_LATENT ? "would delete" : "deleted";

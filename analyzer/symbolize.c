@@ -156,6 +156,7 @@ int pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t
     out->module = m ? m->path : NULL;
     if (!f)
         return -ENOENT;
+    out->vaddr = va;
     uint64_t best = 0, bestsize = 0;
     const char *bestname = NULL;
     Elf_Scn *scn = NULL;
