@@ -73,12 +73,16 @@ const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf,
     if (!strncmp(call, "Reg", 3)) {
         n = pt__win32_error_name(ret);
         snprintf(buf, len, "%lld%s%s", (long long)ret, n ? " " : "", n ? n : "");
-    } else if (!strncmp(call, "MAPI", 4) || !strncmp(call, "IMAPI", 5) || !strncmp(call, "IProf", 5)) {
+    } else if (!strncmp(call, "MAPI", 4) || !strncmp(call, "IMAPI", 5) ||
+               !strncmp(call, "IProf", 5)) {
         n = pt__hresult_name((uint32_t)ret);
         snprintf(buf, len, "0x%08x%s%s", (unsigned)(uint32_t)ret, n ? " " : "", n ? n : "");
     } else {
-        snprintf(buf, len, "-1 %s", err == ENOENT ? "ENOENT" : err == EIDRM ? "EIDRM"
-                                    : err == EINVAL ? "EINVAL" : strerror(err));
+        snprintf(buf, len, "-1 %s",
+                 err == ENOENT   ? "ENOENT"
+                 : err == EIDRM  ? "EIDRM"
+                 : err == EINVAL ? "EINVAL"
+                                 : strerror(err));
     }
     return buf;
 }
@@ -129,8 +133,9 @@ static const char *held_why(const struct pt_analyzer *a, const struct pt__findin
                  h->sessionid);
         break;
     default:
-        snprintf(buf, len, "deleter and holder share namespaces, account and session: the deleter "
-                           "did not check for holders at all");
+        snprintf(buf, len,
+                 "deleter and holder share namespaces, account and session: the deleter "
+                 "did not check for holders at all");
         break;
     }
     return buf;

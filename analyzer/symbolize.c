@@ -96,7 +96,8 @@ static struct elf_file *open_file(struct pt__symbolizer *s, const char *path)
     memset(f, 0, sizeof *f);
     f->path = strdup(path);
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || !(f->elf = elf_begin(f->fd, ELF_C_READ, NULL)) || elf_kind(f->elf) != ELF_K_ELF) {
+    if (f->fd < 0 || !(f->elf = elf_begin(f->fd, ELF_C_READ, NULL)) ||
+        elf_kind(f->elf) != ELF_K_ELF) {
         f->bad = 1;
         return f;
     }
@@ -121,8 +122,7 @@ static const struct pt__module *module_of(const struct pt__proc *p, uint64_t add
 
 /* The file and the ELF address of addr, or NULL with *problem set. */
 static struct elf_file *locate(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
-                               uint64_t *vaddr, const struct pt__module **mod,
-                               const char **problem)
+                               uint64_t *vaddr, const struct pt__module **mod, const char **problem)
 {
     const struct pt__module *m = module_of(p, addr);
     *mod = m;
@@ -207,8 +207,8 @@ long pt__sym_code(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t a
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(f->elf, scn))) {
         GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) || sh.sh_type != SHT_PROGBITS ||
-            va < sh.sh_addr || va >= sh.sh_addr + sh.sh_size)
+        if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+            sh.sh_type != SHT_PROGBITS || va < sh.sh_addr || va >= sh.sh_addr + sh.sh_size)
             continue;
         Elf_Data *d = elf_getdata(scn, NULL);
         if (!d || !d->d_buf)

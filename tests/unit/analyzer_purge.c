@@ -222,7 +222,8 @@ static void test_two_holders(void)
         h100 += pt_analyzer_finding_holder_pid(s->a, i) == 100;
         h300 += pt_analyzer_finding_holder_pid(s->a, i) == 300;
         /* only the service failed */
-        CHECK(pt_analyzer_finding_has_victim(s->a, i) == (pt_analyzer_finding_holder_pid(s->a, i) == 100));
+        CHECK(pt_analyzer_finding_has_victim(s->a, i) ==
+              (pt_analyzer_finding_holder_pid(s->a, i) == 100));
     }
     CHECK(h100 == 1 && h300 == 1);
     scn_free(s);

@@ -37,9 +37,11 @@ static void test_text(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 0);
-    CHECK(strstr(t, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
+    CHECK(strstr(
+        t, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
     CHECK(strstr(t, "MAPIInitialize > RegDeleteTreeA("));
-    CHECK(strstr(t, "IMAPISession_OpenMsgStore -> 0x80004005 MAPI_E_CALL_FAILED (RegQueryValueExA -> 1018 ERROR_KEY_DELETED)"));
+    CHECK(strstr(t, "IMAPISession_OpenMsgStore -> 0x80004005 MAPI_E_CALL_FAILED (RegQueryValueExA "
+                    "-> 1018 ERROR_KEY_DELETED)"));
     CHECK(strstr(t, "login session") && strstr(t, " 3 (loginuid 1000)"));
     CHECK(strstr(t, "7 (loginuid 1000)"));
     CHECK(strstr(t, "marked it for deletion under \"Deleted Profiles\""));
@@ -55,14 +57,17 @@ static void test_json(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 1);
-    CHECK(!strncmp(t, "{\"findings\":[{\"rule\":\"cross-namespace-purge\",\"severity\":\"critical\","
-                      "\"cause\":\"session-namespace-split\"", 90));
+    CHECK(!strncmp(t,
+                   "{\"findings\":[{\"rule\":\"cross-namespace-purge\",\"severity\":\"critical\","
+                   "\"cause\":\"session-namespace-split\"",
+                   90));
     CHECK(strstr(t, "\"resource\":{\"kind\":\"profile\",\"name\":\"Svc \\\"quoted\\\"\""));
     CHECK(strstr(t, "\"identity\":{\"dev\":2051,\"ino\":700}"));
     CHECK(strstr(t, "\"deleter\":{\"pid\":200,"));
     CHECK(strstr(t, "\"holder\":{\"pid\":100,"));
     CHECK(strstr(t, "\"call\":\"MAPIInitialize\",\"api\":\"RegDeleteTreeA\""));
-    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":\"0x80004005 MAPI_E_CALL_FAILED\""));
+    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
+                    "\"0x80004005 MAPI_E_CALL_FAILED\""));
     CHECK(strstr(t, "\"summary\":{\"processes\":2,"));
     free(t);
     scn_free(s);
@@ -79,7 +84,8 @@ static void test_no_findings(void)
     CHECK(strstr(t, "summary: 1 processes, 2 events, 0 lost"));
     free(t);
     t = render(s, 1);
-    CHECK(!strncmp(t, "{\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,", 60));
+    CHECK(
+        !strncmp(t, "{\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,", 60));
     free(t);
     scn_free(s);
 }
