@@ -141,10 +141,16 @@ static int act(void)
     t_fact("sigterm", "%d %d", (int)pid, st);
     struct sigaction old;
     Dl_info di;
-    sigaction(SIGSEGV, NULL, &old); /* the shim's handler, or a sanitizer's that came first */
-    int foreign = !(old.sa_flags & SA_SIGINFO) || !dladdr((void *)old.sa_sigaction, &di) ||
-                  !strstr(di.dli_fname, "libproftrace");
+    /* The program must see SIG_DFL where the shim's handler stands in; a sanitizer's handler,
+     * installed before the shim started, shows as itself (and the shim stays out). */
+    sigaction(SIGSEGV, NULL, &old);
+    int foreign = (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL;
+    (void)di;
     t_fact("segv_foreign", "%d", foreign);
+    sigaction(SIGTERM, NULL, &old);
+    t_fact("sigterm_dfl", "%d", !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL);
+    sighandler_t prev = signal(SIGUSR1, SIG_DFL);
+    t_fact("sigusr1_dfl", "%d", prev == SIG_DFL);
     pid = fork();
     if (pid == 0) {
         volatile int *null = NULL;
@@ -272,6 +278,8 @@ int main(int argc, char **argv)
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
     CHECK(e && (int)t_u(e, "signo") == SIGTERM && (int)t_u(e, "code") == SI_TKILL, "signal event SIGTERM");
     CHECK(t_find("exit", (uint32_t)a, NULL, NULL, 0) == NULL, "no exit event for a killed process");
+    CHECK(t_fact_num("sigterm_dfl") == 1, "sigaction shows the shim's handler instead of SIG_DFL");
+    CHECK(t_fact_num("sigusr1_dfl") == 1, "signal() returned the shim's handler instead of SIG_DFL");
     sscanf(t_fact_str("sigsegv"), "%d %d", &a, &b);
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
     if (t_fact_num("segv_foreign") == 0) {
