@@ -131,11 +131,25 @@ static struct elf_file *locate(struct pt__symbolizer *s, const struct pt__proc *
         return NULL;
     }
     struct elf_file *f = open_file(s, m->path);
+    int same =
+        f && !f->bad &&
+        !(m->build_id && m->build_id[0] && f->build_id[0] && strcasecmp(m->build_id, f->build_id));
+    if (!same && m->build_id && strlen(m->build_id) > 2) {
+        /* the file moved or was rebuilt: the separate debug file of that build, by build-id */
+        char dbg[512];
+        snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug", m->build_id,
+                 m->build_id + 2);
+        struct elf_file *g = open_file(s, dbg);
+        if (g && !g->bad) {
+            f = g;
+            same = 1;
+        }
+    }
     if (!f || f->bad) {
         *problem = "module file not readable";
         return NULL;
     }
-    if (m->build_id && m->build_id[0] && f->build_id[0] && strcasecmp(m->build_id, f->build_id)) {
+    if (!same) {
         *problem = "module file has another build-id (rebuilt since the trace)";
         return NULL;
     }
