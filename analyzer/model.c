@@ -1037,7 +1037,12 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     if (ev->id == PT_EV_process) {
         on_process(a, ev);
     }
-    struct pt__proc *p = proc_for(a, ev);
+    struct pt__proc *p = NULL;
+    uint64_t v;
+    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
+        p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
+    else
+        p = proc_for(a, ev);
     if (!p)
         return -ENOMEM;
     if (!p->first_ts)
@@ -1085,6 +1090,10 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         proc_end(a, p, PT__SIGNALLED, ev->ts);
         break;
     case PT_EV_reaped:
+        /* A ring left open by an image that exec'd is reaped too: when the process went on
+         * writing after that ring's last event, this is not its end. */
+        if (p->end == PT__ALIVE && PT__U(ev, "last_ts") && p->last_ts > PT__U(ev, "last_ts"))
+            return 0;
         if (p->end == PT__ALIVE) {
             p->end_signo = (int32_t)PT__U(ev, "signo");
             p->reaped_last_ts = PT__U(ev, "last_ts");
