@@ -598,6 +598,37 @@ static int maps_ring(pid_t pid, const struct cring *r)
     return found;
 }
 
+/* The fatal signal of a zombie that is not our child, from /proc/PID/stat (exit_code, field 52),
+ * while its parent has not reaped it yet; -1 when unknown. */
+static int zombie_signal(pid_t pid, uint64_t start)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] != 'Z')
+        return -1;
+    unsigned long long v = 0, st = 0;
+    for (int field = 3; p && field <= 52; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22)
+            st = strtoull(p + 1, NULL, 10);
+        if (p && field == 52)
+            v = strtoull(p + 1, NULL, 10);
+    }
+    if (!p || (start && st != start))
+        return -1;
+    int status = (int)v;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 /* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. */
 static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int check_lock)
 {
@@ -615,6 +646,8 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 *signo = si.si_status;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
+                if (s < 0)
+                    s = zombie_signal(r->lpid, r->h.start_time);
                 *signo = s > 0 ? s : 0;
             }
             return 2;
