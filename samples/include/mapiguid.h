@@ -1,0 +1,16 @@
+/* mapiguid.h — the interface identifiers of the objects libmapisim hands out. */
+#ifndef MAPISIM_MAPIGUID_H
+#define MAPISIM_MAPIGUID_H
+
+#include <mapidefs.h>
+
+#define MAPISIM_GUIDAPI extern __attribute__((visibility("default"))) const IID
+
+MAPISIM_GUIDAPI IID_IUnknown;     /* {00000000-0000-0000-C000-000000000046} */
+MAPISIM_GUIDAPI IID_IMAPISession; /* {00020300-0000-0000-C000-000000000046} */
+MAPISIM_GUIDAPI IID_IMAPITable;   /* {00020301-0000-0000-C000-000000000046} */
+MAPISIM_GUIDAPI IID_IMsgStore;    /* {00020306-0000-0000-C000-000000000046} */
+MAPISIM_GUIDAPI IID_IMAPIProp;    /* {00020303-0000-0000-C000-000000000046} */
+MAPISIM_GUIDAPI IID_IProfAdmin;   /* {0002031C-0000-0000-C000-000000000046} */
+
+#endif
