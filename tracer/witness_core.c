@@ -211,7 +211,12 @@ int pt_witness_drain(struct pt_witness *w)
     uint64_t ticks;
     int n = 0;
     pthread_mutex_lock(&w->lock);
+    uint64_t overflows = w->st.overflows;
     n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
+    /* The kernel dropped reports it could not queue: how many is unknown, at least one each
+     * time. Readers see them as lost events of the witness's ring, never as silence. */
+    if (w->st.overflows > overflows)
+        pt_ring_lost(w->ring, w->st.overflows - overflows);
     if (w->execs)
         w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
     if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
