@@ -2,10 +2,17 @@
 # (tracer/witness_*.c). Until tracer/CMakeLists.txt lists the witness sources, they are built here
 # into pt_witness.
 find_package(Threads REQUIRED)
+# Once tracer/CMakeLists.txt builds them into pt_tracer, pt_witness is only a name for it.
+get_target_property(PT_TRACER_SOURCES pt_tracer SOURCES)
 if(NOT TARGET pt_witness)
-  file(GLOB PT_WITNESS_SRC ${PROJECT_SOURCE_DIR}/tracer/witness_*.c)
-  add_library(pt_witness STATIC ${PT_WITNESS_SRC})
-  target_link_libraries(pt_witness PUBLIC pt_tracer Threads::Threads)
+  if(PT_TRACER_SOURCES MATCHES "witness_core")
+    add_library(pt_witness INTERFACE)
+    target_link_libraries(pt_witness INTERFACE pt_tracer Threads::Threads)
+  else()
+    file(GLOB PT_WITNESS_SRC ${PROJECT_SOURCE_DIR}/tracer/witness_*.c)
+    add_library(pt_witness STATIC ${PT_WITNESS_SRC})
+    target_link_libraries(pt_witness PUBLIC pt_tracer Threads::Threads)
+  endif()
 endif()
 file(GLOB PT_WITNESS_UNIT ${CMAKE_CURRENT_SOURCE_DIR}/unit/witness_*.c)
 foreach(src ${PT_WITNESS_UNIT})
