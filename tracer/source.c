@@ -379,6 +379,7 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         rm->refs++;
         s->buf = i;
         s->pid = rm->h.pid;
+        s->rt_offset = rm->h.realtime_offset;
         /* What the collector already wrote to the stream file is read from there. */
         char spath[4700];
         snprintf(spath, sizeof spath, "%s/" PT__STREAM_FMT, dir, base, i);
