@@ -67,8 +67,12 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
  * Returns 0, or a negative errno (the path does not exist, the filesystem refuses marks). */
 int pt_witness_watch_path(struct pt_witness *w, const char *path);
 
-/* Watch the SysV shared memory of the IPC namespace `pid` lives in, and remember `pid` as a holder
- * (a segment it has attached is named as held by it). Returns 0 or a negative errno. */
+/* Watch a traced process (pid in the collector's pid namespace): what it holds on filesystems —
+ * the directories of its open files and directories (registry key handles) and of its shared file
+ * mappings (POSIX shared memory), as it sees them (through /proc/PID/root, so a private /dev/shm
+ * is its own), rescanned every second while it lives — and the SysV shared memory of its IPC
+ * namespace; a segment it has attached is named as held by it. The trace directory is never
+ * watched. Returns 0 or a negative errno (the process is gone). */
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid);
 
 /* Seconds between two scans of the SysV tables (default 0.1). */

@@ -28,8 +28,34 @@ struct pt_witness {
     int threaded, timer_armed;
     pthread_t thread;
     double interval;
+    unsigned ticks;     /* SysV scans since the last rescan of what holders hold */
+    char tracedir[PATH_MAX];
+    pid_t *pids;        /* processes whose holds are rescanned */
+    unsigned npids, cap;
     struct pt_witness_stats st;
 };
+
+#define HOLDS_EVERY 10 /* rescan holds every this many SysV scans (1 s by default) */
+
+/* Watch what pid holds now; 0 or -ESRCH when it is gone. Caller holds the lock. */
+static int scan_holds(struct pt_witness *w, pid_t pid)
+{
+    int fs = 0, dirs = 0;
+    int rc = pt__wholds_scan(w->fan, pid, w->tracedir, &fs, &dirs);
+    w->st.filesystems += (unsigned)fs;
+    w->st.dirs += (unsigned)dirs;
+    return rc < 0 ? rc : 0;
+}
+
+static void rescan_holds(struct pt_witness *w)
+{
+    for (unsigned i = 0; i < w->npids;) {
+        if (scan_holds(w, w->pids[i]) < 0)
+            w->pids[i] = w->pids[--w->npids]; /* gone */
+        else
+            i++;
+    }
+}
 
 int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
 {
@@ -122,6 +148,8 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
         goto fail;
     }
     w->tb = pt_ring_claim(w->ring, (uint32_t)syscall(SYS_gettid));
+    if (!realpath(tracedir, w->tracedir))
+        snprintf(w->tracedir, sizeof w->tracedir, "%s", tracedir);
     if (!(flags & PT_WITNESS_NO_EXECS) && pt__wexecs_open(&w->execs) < 0)
         w->execs = NULL; /* identities only of deleters still running when read */
     rc = pt__wsysv_open(&w->sysv);
@@ -181,6 +209,24 @@ int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
     int new_ns = 0;
     pthread_mutex_lock(&w->lock);
     int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
+    if (rc == 0) {
+        unsigned i;
+        for (i = 0; i < w->npids && w->pids[i] != pid; i++)
+            ;
+        if (i == w->npids) {
+            if (w->npids == w->cap) {
+                unsigned cap = w->cap ? 2 * w->cap : 64;
+                pid_t *p = realloc(w->pids, cap * sizeof *p);
+                if (p) {
+                    w->pids = p;
+                    w->cap = cap;
+                }
+            }
+            if (w->npids < w->cap)
+                w->pids[w->npids++] = pid;
+        }
+        scan_holds(w, pid);
+    }
     if (rc == 0 && new_ns) {
         /* the first scan is the baseline: removals are counted from now */
         pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
@@ -219,8 +265,13 @@ int pt_witness_drain(struct pt_witness *w)
         pt_ring_lost(w->ring, w->st.overflows - overflows);
     if (w->execs)
         w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
-    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks) {
         n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+        if (++w->ticks >= HOLDS_EVERY) {
+            w->ticks = 0;
+            rescan_holds(w); /* keys opened and objects mapped since */
+        }
+    }
     pthread_mutex_unlock(&w->lock);
     return n;
 }
@@ -267,5 +318,6 @@ void pt_witness_stop(struct pt_witness *w)
     close(w->timerfd);
     close(w->stopfd);
     pthread_mutex_destroy(&w->lock);
+    free(w->pids);
     free(w);
 }

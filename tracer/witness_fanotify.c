@@ -60,6 +60,7 @@
 #endif
 
 #define MAX_FS 64
+#define SEEN_SLOTS 4096u
 #define MAX_DIRS 1024
 #define CACHE_SLOTS 4096u
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
@@ -97,6 +98,7 @@ struct cslot {
 
 struct pt__wfan {
     int fd;
+    char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
     uint64_t mask;
     struct fs fs[MAX_FS];
@@ -393,6 +395,9 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     int dfd = -1, rc;
 
     *fs_marked = *dir_marked = 0;
+    char **seen = &f->seen[key_hash((const unsigned char *)path, (uint32_t)strlen(path)) % SEEN_SLOTS];
+    if (*seen && !strcmp(*seen, path))
+        return 0;
     if (stat(path, &st) < 0)
         return -errno;
     if (S_ISDIR(st.st_mode)) {
@@ -419,6 +424,8 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     for (unsigned i = 0; i < f->ndirs; i++)
         if (f->fs[f->dir[i].fs].dev == (uint64_t)st.st_dev && f->dir[i].ino == st.st_ino) {
             close(dfd);
+            free(*seen);
+            *seen = strdup(path);
             return 0;
         }
     if (f->ndirs == MAX_DIRS) {
@@ -479,6 +486,8 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     learn_tree(f, fs, dirpath, canon, 8, &budget);
     if (dfd >= 0)
         close(dfd);
+    free(*seen);
+    *seen = strdup(path);
     return 0;
 fail:
     if (dfd >= 0)
@@ -498,6 +507,8 @@ void pt__wfan_close(struct pt__wfan *f)
         free(f->dir[i].prefix);
     for (unsigned i = 0; i < CACHE_SLOTS; i++)
         free(f->cache[i].path);
+    for (unsigned i = 0; i < SEEN_SLOTS; i++)
+        free(f->seen[i]);
     free(f->cache);
     free(f->buf);
     free(f->rep);

@@ -102,6 +102,13 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
                    struct pt_witness_stats *st);
 void pt__wfan_close(struct pt__wfan *f);
 
+/* ---- What a traced process holds (witness_holds.c) ------------------------------------------- */
+
+/* Watch the directories of the files and directories process pid has open and the files it maps
+ * shared (not under tracedir). Adds the marks made to *fs / *dirs. Returns how many held objects
+ * are watched, or a negative errno (the process is gone). */
+int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs);
+
 /* ---- SysV shared memory (witness_sysv.c) ---------------------------------------------------- */
 
 struct pt__wsysv;
