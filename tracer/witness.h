@@ -72,8 +72,12 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path);
  * mappings (POSIX shared memory), as it sees them (through /proc/PID/root, so a private /dev/shm
  * is its own), rescanned every second while it lives — and the SysV shared memory of its IPC
  * namespace; a segment it has attached is named as held by it. The trace directory is never
- * watched. Returns 0 or a negative errno (the process is gone). */
+ * watched, nor the collector itself (its own ring is attached like any other). Returns 0 or a
+ * negative errno (the process is gone). */
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid);
+
+/* pt_witness_watch_pid as a callback (arg: the witness), for a collector's "ring attached" hook. */
+void pt_witness_on_attach(void *witness, pid_t pid);
 
 /* Seconds between two scans of the SysV tables (default 0.1). */
 void pt_witness_set_scan_interval(struct pt_witness *w, double seconds);

@@ -204,9 +204,19 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path)
     return rc;
 }
 
+void pt_witness_on_attach(void *witness, pid_t pid)
+{
+    if (witness && pid > 0)
+        (void)pt_witness_watch_pid(witness, pid);
+}
+
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
 {
     int new_ns = 0;
+    if (pid <= 0)
+        return -EINVAL;
+    if (pid == getpid())
+        return 0; /* the witness's own ring: nothing to watch */
     pthread_mutex_lock(&w->lock);
     int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
     if (rc == 0) {
