@@ -42,7 +42,8 @@ struct pt_witness_stats {
     uint64_t ident_live;  /* deleter identity read while it ran */
     uint64_t ident_exec;  /* ... taken from the exec cache */
     uint64_t ident_gone;  /* ... not known (exited too early) */
-    uint64_t unresolved;  /* deletions whose directory could not be named */
+    uint64_t unresolved;  /* deletions in directories gone before they could be named, of
+                           * nothing a watched process held: not recorded */
     uint64_t overflows;   /* fanotify queue overflows (reports the kernel dropped) */
     uint64_t execs;       /* exec notifications read */
     uint64_t execs_missed; /* ... whose process had exited before it could be read */

@@ -61,6 +61,7 @@
 
 #define MAX_FS 64
 #define SEEN_SLOTS 4096u
+#define HELD_SLOTS 8192u
 #define MAX_DIRS 1024
 #define CACHE_SLOTS 4096u
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
@@ -96,8 +97,13 @@ struct cslot {
     char *path;
 };
 
+struct held {
+    uint64_t dev, ino;
+};
+
 struct pt__wfan {
     int fd;
+    struct held held[HELD_SLOTS]; /* objects watched processes hold, and watched directories */
     char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
     uint64_t mask;
@@ -214,6 +220,27 @@ static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
             return;
     }
     fs->lay.htype = -1; /* unknown: inode numbers are reported as 0 */
+}
+
+/* ---- what watched processes hold ---------------------------------------------------------------- */
+
+static struct held *held_slot(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
+    return &f->held[(h >> 17) % HELD_SLOTS];
+}
+
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    struct held *s = held_slot(f, dev, ino);
+    s->dev = dev;
+    s->ino = ino;
+}
+
+static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    const struct held *s = held_slot(f, dev, ino);
+    return ino && s->dev == dev && s->ino == ino;
 }
 
 /* ---- setup -------------------------------------------------------------------------------------- */
@@ -482,6 +509,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->fs = (int)k;
     d->ino = st.st_ino;
     f->ndirs++;
+    pt__wfan_note_held(f, st.st_dev, st.st_ino);
     unsigned budget = 4096;
     learn_tree(f, fs, dirpath, canon, 8, &budget);
     if (dfd >= 0)
@@ -748,12 +776,15 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
             st->outside++;
             continue;
         }
-        if (!d.path[0])
-            st->unresolved++;
         d.dir_dev = d.dev = fs->dev;
         d.dir_ino = handle_ino(fs, fid_handle((void *)r->dfid));
-        if (r->fid) {
+        if (r->fid)
             d.ino = handle_ino(fs, fid_handle((void *)r->fid));
+        /* A directory gone before it could be named, in a tree nobody watched was holding: a
+         * busy filesystem has many of those. Kept only when it touches what a process holds. */
+        if (!d.path[0] && !is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino)) {
+            st->unresolved++;
+            continue;
         }
         d.who = r->who;
         switch (d.who.state) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "tracer/witness_internal.h"
@@ -79,6 +80,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         if (skipped(link, tracedir) || stat(fdp, &st) < 0 ||
             !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
             continue;
+        pt__wfan_note_held(f, st.st_dev, st.st_ino);
         if (watch_held(f, pid, link, S_ISDIR(st.st_mode), fs, dirs) == 0)
             watched++;
     }
@@ -91,13 +93,17 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         return watched;
     while (fgets(line, sizeof line, m)) {
         char perms[8];
+        unsigned maj, min;
+        unsigned long long ino;
         int off = 0;
-        if (sscanf(line, "%*s %7s %*s %*s %*s %n", perms, &off) != 1 || !off || perms[3] != 's')
+        if (sscanf(line, "%*s %7s %*s %x:%x %llu %n", perms, &maj, &min, &ino, &off) != 4 ||
+            !off || perms[3] != 's')
             continue;
         char *p = line + off;
         p[strcspn(p, "\n")] = 0;
         if (skipped(p, tracedir))
             continue;
+        pt__wfan_note_held(f, makedev(maj, min), ino);
         if (watch_held(f, pid, p, 0, fs, dirs) == 0)
             watched++;
     }

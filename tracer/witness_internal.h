@@ -100,6 +100,9 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
 /* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);
+/* Remember that a watched process holds object (dev, ino): its deletion is recorded even when its
+ * directory can no longer be named. */
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino);
 void pt__wfan_close(struct pt__wfan *f);
 
 /* ---- What a traced process holds (witness_holds.c) ------------------------------------------- */
