@@ -62,7 +62,7 @@
 #define MAX_FS 64
 #define SEEN_SLOTS 4096u
 #define HELD_SLOTS 8192u
-#define MAX_DIRS 1024
+#define MAX_DIRS 4096
 #define CACHE_SLOTS 4096u
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
 #define BATCH_BYTES (256 * 1024)
@@ -84,8 +84,11 @@ struct fs {
     struct layout lay;
 };
 
+/* A watched directory (its subtree) or file (that entry only: holding a file in a directory is no
+ * reason to watch its siblings). */
 struct dir {
     int fs;
+    int exact;    /* a file: only this path */
     char *prefix; /* as /proc/self/fd names it */
     size_t len;
     uint64_t ino;
@@ -103,6 +106,8 @@ struct held {
 
 struct pt__wfan {
     int fd;
+    char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
+    size_t ignore_len;
     struct held held[HELD_SLOTS]; /* objects watched processes hold, and watched directories */
     char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
@@ -341,6 +346,12 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     return 0;
 }
 
+void pt__wfan_ignore(struct pt__wfan *f, const char *dir)
+{
+    snprintf(f->ignore, sizeof f->ignore, "%s", dir);
+    f->ignore_len = strlen(f->ignore);
+}
+
 int pt__wfan_fd(const struct pt__wfan *f)
 {
     return f ? f->fd : -1;
@@ -427,7 +438,9 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         return 0;
     if (stat(path, &st) < 0)
         return -errno;
-    if (S_ISDIR(st.st_mode)) {
+    struct stat ost = st; /* the object itself */
+    int isfile = !S_ISDIR(st.st_mode);
+    if (!isfile) {
         snprintf(dirpath, sizeof dirpath, "%s", path);
     } else {
         snprintf(dirpath, sizeof dirpath, "%s", path);
@@ -447,14 +460,29 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         rc = -errno ? -errno : -ENOENT;
         goto fail;
     }
-    /* Known directory? */
-    for (unsigned i = 0; i < f->ndirs; i++)
-        if (f->fs[f->dir[i].fs].dev == (uint64_t)st.st_dev && f->dir[i].ino == st.st_ino) {
+    if (isfile) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        size_t cl = strlen(canon);
+        if (snprintf(canon + cl, sizeof canon - cl, "%s%s", cl > 1 ? "/" : "", base) >=
+            (int)(sizeof canon - cl)) {
+            rc = -ENAMETOOLONG;
+            goto fail;
+        }
+    }
+    /* Known? */
+    for (unsigned i = 0; i < f->ndirs; i++) {
+        const struct dir *d = &f->dir[i];
+        if (f->fs[d->fs].dev != (uint64_t)st.st_dev || d->exact != isfile)
+            continue;
+        if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
             free(*seen);
             *seen = strdup(path);
             return 0;
         }
+    }
     if (f->ndirs == MAX_DIRS) {
         rc = -ENOSPC;
         goto fail;
@@ -507,11 +535,19 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     if (d->len == 1) /* "/" */
         d->len = 0;
     d->fs = (int)k;
-    d->ino = st.st_ino;
+    d->exact = isfile;
+    d->ino = ost.st_ino;
     f->ndirs++;
-    pt__wfan_note_held(f, st.st_dev, st.st_ino);
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
     unsigned budget = 4096;
-    learn_tree(f, fs, dirpath, canon, 8, &budget);
+    if (isfile) { /* back to the directory, to remember its handle */
+        char *slash = strrchr(canon, '/');
+        if (slash == canon)
+            canon[1] = 0;
+        else if (slash)
+            *slash = 0;
+    }
+    learn_tree(f, fs, dirpath, canon, isfile ? 0 : 8, &budget);
     if (dfd >= 0)
         close(dfd);
     free(*seen);
@@ -592,7 +628,8 @@ static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
         const struct dir *d = &f->dir[i];
         if (d->fs != k)
             continue;
-        if (!strncmp(path, d->prefix, d->len) && (path[d->len] == '/' || path[d->len] == 0))
+        if (d->exact ? !strcmp(path, d->prefix)
+                     : !strncmp(path, d->prefix, d->len) && (path[d->len] == '/' || path[d->len] == 0))
             return 1;
     }
     return 0;
@@ -772,7 +809,9 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         join(d.path, sizeof d.path, r->dirpath, r->name);
         if (r->newdfid && r->newname)
             join(d.new_path, sizeof d.new_path, r->newdirpath, r->newname);
-        if (d.path[0] && !watched(f, fs, d.path)) {
+        if (d.path[0] && (!watched(f, fs, d.path) ||
+                          (f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
+                           (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)))) {
             st->outside++;
             continue;
         }

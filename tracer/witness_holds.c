@@ -1,6 +1,7 @@
 /* witness_holds.c — finds what a traced process holds on a filesystem (open files and
  * directories — a registry key handle is an open directory —, shared file mappings — a POSIX
- * shared-memory object is a mapped /dev/shm file) and has the directories watched.
+ * shared-memory object is a mapped /dev/shm file) and has them watched: a directory with what is
+ * under it, a file alone.
  *
  * Paths are taken as the process sees them and reached through /proc/PID/root, so a private
  * /dev/shm in another mount namespace is watched as the process's, not as the collector's. Pseudo
@@ -40,17 +41,13 @@ static int skipped(const char *p, const char *tracedir)
     return t && !strncmp(p, tracedir, t) && (p[t] == '/' || p[t] == 0);
 }
 
-/* Watch the directory of `path` (or `path` itself when it is a directory), as process pid sees it. */
-static int watch_held(struct pt__wfan *f, pid_t pid, const char *path, int isdir, int *fs, int *dirs)
+/* Watch `path` as process pid sees it. */
+static int watch_held(struct pt__wfan *f, pid_t pid, const char *path, int *fs, int *dirs)
 {
     char where[PATH_MAX + 64];
     int fm, dm;
     if (snprintf(where, sizeof where, "/proc/%d/root%s", (int)pid, path) >= (int)sizeof where)
         return -ENAMETOOLONG;
-    if (!isdir) {
-        char *slash = strrchr(where, '/');
-        *slash = 0; /* path starts with '/', so a slash follows "/root" */
-    }
     int rc = pt__wfan_watch(f, where, &fm, &dm);
     *fs += fm;
     *dirs += dm;
@@ -81,7 +78,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
             !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
             continue;
         pt__wfan_note_held(f, st.st_dev, st.st_ino);
-        if (watch_held(f, pid, link, S_ISDIR(st.st_mode), fs, dirs) == 0)
+        if (watch_held(f, pid, link, fs, dirs) == 0)
             watched++;
     }
     closedir(d);
@@ -104,7 +101,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         if (skipped(p, tracedir))
             continue;
         pt__wfan_note_held(f, makedev(maj, min), ino);
-        if (watch_held(f, pid, p, 0, fs, dirs) == 0)
+        if (watch_held(f, pid, p, fs, dirs) == 0)
             watched++;
     }
     fclose(m);

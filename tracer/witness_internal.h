@@ -94,6 +94,8 @@ struct pt__wfan;
 /* Open the fanotify group. 0, or a negative errno with a reason in why. */
 int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen);
 int pt__wfan_fd(const struct pt__wfan *f);
+/* Never record deletions under dir (the trace directory). */
+void pt__wfan_ignore(struct pt__wfan *f, const char *dir);
 /* Mark the filesystem of `path` (or the directory) and remember the directory as watched. Sets
  * *fs_marked / *dir_marked when a new mark was added. */
 int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *dir_marked);

@@ -1,8 +1,9 @@
 /* witness_auto.c — the collector only names the traced process (pt_witness_watch_pid): the witness
  * finds what it holds — a registry key handle (an open directory), a POSIX shared-memory object it
  * maps with its descriptor closed, a key it opens later (found by the rescan) — and sees them
- * deleted by an untraced rm, while a deletion beside them that the process does not hold, and its
- * own ring in the trace directory, are not recorded. */
+ * deleted by an untraced rm, while a deletion beside them that the process does not hold, and
+ * what happens in the trace directory (rings published by rename, removed) are not recorded, even
+ * though the process holds a log file in the directory above them (a held file is watched alone). */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -23,8 +24,14 @@ static void attempt(void)
     snprintf(shm, sizeof shm, "/dev/shm/pt-wa-%d-%08x", (int)getpid(), rnd);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' '%s' '%s/rings'", keya, keyb, other, trace);
     CHECK(system(cmd) == 0, "%s", cmd);
-    char held_ring[600];
+    char held_ring[600], logf[600], tmp_ring[600], pub_ring[600];
     snprintf(held_ring, sizeof held_ring, "%s/rings/fake.ring", trace);
+    snprintf(logf, sizeof logf, "%s/holder.log", base);
+    snprintf(tmp_ring, sizeof tmp_ring, "%s/rings/.new.tmp", trace);
+    snprintf(pub_ring, sizeof pub_ring, "%s/rings/new.data", trace);
+    int tf = open(tmp_ring, O_CREAT | O_WRONLY, 0600);
+    CHECK(tf >= 0, "create %s", tmp_ring);
+    close(tf);
 
     int ready[2], go[2];
     CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe");
@@ -33,7 +40,8 @@ static void attempt(void)
         int ka = open(keya, O_RDONLY | O_DIRECTORY); /* RegOpenKeyEx */
         int fd = open(shm, O_CREAT | O_RDWR, 0600);  /* CreateFileMapping + MapViewOfFile */
         int rf = open(held_ring, O_CREAT | O_RDWR, 0600); /* its ring: not the witness's business */
-        if (ka < 0 || fd < 0 || rf < 0 || ftruncate(fd, 4096) < 0)
+        int lf = open(logf, O_CREAT | O_WRONLY, 0600);    /* base/ becomes a watched directory */
+        if (ka < 0 || fd < 0 || rf < 0 || lf < 0 || ftruncate(fd, 4096) < 0)
             _exit(2);
         char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
@@ -64,6 +72,8 @@ static void attempt(void)
     /* let the rescan (every second) find key B */
     w_sleep_ms(1500);
 
+    char *mv[] = {"/usr/bin/mv", tmp_ring, pub_ring, NULL};
+    CHECK(w_wait(w_spawn(mv)) == 0, "mv");
     char *rm[] = {"/usr/bin/rm", "-rf", keya, shm, keyb, other, held_ring, NULL};
     pid_t p_rm = w_spawn(rm);
     CHECK(w_wait(p_rm) == 0, "rm");
