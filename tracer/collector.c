@@ -42,7 +42,8 @@
 #define P_PIDFD 3
 #endif
 
-#define RESCAN_NS 200000000ull /* readdir and lock checks at most this often without inotify */
+#define RESCAN_NS 200000000ull
+#define MAX_EXIT_NOTES 4096 /* exit statuses kept for rings not yet finished */ /* readdir and lock checks at most this often without inotify */
 
 struct cbuf {
     int sfd; /* stream file, -1 until the buffer is first drained */
@@ -553,6 +554,13 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     write_proc_stream(c, r, dead, signo);
     count_process(c, r);
+    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
+        if (c->exits[k].start_time == r->h.start_time &&
+            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
+             c->exits[k].pid == (pid_t)r->h.host_pid)) {
+            c->exits[k] = c->exits[--c->nexits];
+            break;
+        }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
     if (unlink(path) < 0 && errno != ENOENT)
@@ -598,6 +606,37 @@ static int maps_ring(pid_t pid, const struct cring *r)
     return found;
 }
 
+/* The fatal signal of a zombie that is not our child, from /proc/PID/stat (exit_code, field 52),
+ * while its parent has not reaped it yet; -1 when unknown. */
+static int zombie_signal(pid_t pid, uint64_t start)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] != 'Z')
+        return -1;
+    unsigned long long v = 0, st = 0;
+    for (int field = 3; p && field <= 52; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22)
+            st = strtoull(p + 1, NULL, 10);
+        if (p && field == 52)
+            v = strtoull(p + 1, NULL, 10);
+    }
+    if (!p || (start && st != start))
+        return -1;
+    int status = (int)v;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 /* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. */
 static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int check_lock)
 {
@@ -615,6 +654,8 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 *signo = si.si_status;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
+                if (s < 0)
+                    s = zombie_signal(r->lpid, r->h.start_time);
                 *signo = s > 0 ? s : 0;
             }
             return 2;
@@ -759,12 +800,16 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
         c->exits = e;
         c->cap_exits = nc;
     }
-    /* newest first wins in lookup_exit: replace an older note of the same pid */
+    /* one note per pid: a newer process with a reused pid replaces the older note */
     for (size_t k = 0; k < c->nexits; k++)
         if (c->exits[k].pid == pid) {
             c->exits[k] = (struct exit_note){pid, start_time, signo};
             return;
         }
+    if (c->nexits == MAX_EXIT_NOTES) { /* bounded: forget the oldest (of untraced processes) */
+        memmove(c->exits, c->exits + 1, (c->nexits - 1) * sizeof *c->exits);
+        c->nexits--;
+    }
     c->exits[c->nexits++] = (struct exit_note){pid, start_time, signo};
 }
 
