@@ -3,8 +3,11 @@
  * Each row is CALL(name, category, hook, c_ret, c_params, c_args, ret_kind, fields):
  *   name      the function (for method-table rows: Interface_Method);
  *   category  PT_CAT_* word, used by PROFTRACE_STACKS and the filters of `proftrace events`;
- *   hook      SYM: interposed by symbol; VTBL: a method reached through a method table that a traced
- *             call returned; NESTED: recorded only when called inside another traced call;
+ *   hook      SYM: interposed by symbol, the shim's wrapper is generated from this row; HAND: interposed
+ *             by symbol, but the wrapper needs row-specific control flow (fork, exec, the mmap
+ *             filter) and is written in preload/hook_*.c around the same generated recording code;
+ *             VTBL: a method reached through a method table that a traced call returned;
+ *             NESTED: recorded only when called inside another traced call;
  *   c_ret, c_params, c_args   the C signature, for the shim's generated wrappers (readers ignore it);
  *   ret_kind  PT_RET_* (event.h): how the result and error are recorded;
  *   fields    F(capture-kind, c-arg-name) sequences: what is recorded (event.h, PT_CAP_*).
@@ -92,9 +95,9 @@ CALL(MAPILogonEx, MAPI, SYM, HRESULT,                                           
      (ULONG_PTR ulUIParam, LPSTR lpszProfileName, LPSTR lpszPassword, FLAGS flFlags,              \
       LPMAPISESSION *lppSession),                                                                 \
      (ulUIParam, lpszProfileName, lpszPassword, flFlags, lppSession),                             \
-     PT_RET_HRESULT, F(STR, lpszProfileName) F(FLAGS, flFlags) F(OUT_HANDLE, lppSession))         \
+     PT_RET_HRESULT, F(STR, lpszProfileName) F(FLAGS, flFlags) F(OUT_OBJECT, lppSession))         \
 CALL(MAPIAdminProfiles, MAPI, SYM, HRESULT, (ULONG ulFlags, LPPROFADMIN *lppProfAdmin),           \
-     (ulFlags, lppProfAdmin), PT_RET_HRESULT, F(FLAGS, ulFlags) F(OUT_HANDLE, lppProfAdmin))      \
+     (ulFlags, lppProfAdmin), PT_RET_HRESULT, F(FLAGS, ulFlags) F(OUT_OBJECT, lppProfAdmin))      \
 CALL(IProfAdmin_CreateProfile, MAPI, VTBL, HRESULT,                                               \
      (LPPROFADMIN This, LPSTR lpszProfileName, LPSTR lpszPassword, ULONG_PTR ulUIParam,           \
       ULONG ulFlags),                                                                             \
@@ -117,15 +120,15 @@ CALL(IMAPISession_Release, MAPI, VTBL, ULONG, (LPMAPISESSION This), (This), PT_R
      F(HANDLE, This))                                                                             \
 /* POSIX and SysV shared memory (libc). */                                                       \
 CALL(shm_open, SHM, SYM, int, (const char *name, int oflag, mode_t mode), (name, oflag, mode),   \
-     PT_RET_FD_ERRNO, F(STR, name) F(FLAGS, oflag))                                               \
+     PT_RET_FD_ERRNO, F(STR, name) F(FLAGS, oflag) F(RET_FD, fd))                                               \
 CALL(shm_unlink, SHM, SYM, int, (const char *name), (name), PT_RET_INT_ERRNO, F(SHM_NAME, name)) \
 CALL(memfd_create, SHM, SYM, int, (const char *name, unsigned int flags), (name, flags),          \
-     PT_RET_FD_ERRNO, F(STR, name) F(FLAGS, flags))                                               \
-CALL(mmap, SHM, SYM, void *,                                                                      \
+     PT_RET_FD_ERRNO, F(STR, name) F(FLAGS, flags) F(RET_FD, fd))                                               \
+CALL(mmap, SHM, HAND, void *,                                                                      \
      (void *addr, size_t length, int prot, int flags, int fd, off_t offset),                      \
      (addr, length, prot, flags, fd, offset),                                                     \
      PT_RET_PTR_ERRNO, F(U64, length) F(FLAGS, prot) F(FLAGS, flags) F(FD, fd))                   \
-CALL(munmap, SHM, SYM, int, (void *addr, size_t length), (addr, length), PT_RET_INT_ERRNO,        \
+CALL(munmap, SHM, HAND, int, (void *addr, size_t length), (addr, length), PT_RET_INT_ERRNO,        \
      F(HANDLE, addr) F(U64, length))                                                              \
 CALL(shmget, SHM, SYM, int, (key_t key, size_t size, int shmflg), (key, size, shmflg),            \
      PT_RET_INT_ERRNO, F(I32, key) F(U64, size) F(FLAGS, shmflg))                                 \
@@ -133,15 +136,16 @@ CALL(shmat, SHM, SYM, void *, (int shmid, const void *shmaddr, int shmflg),     
      (shmid, shmaddr, shmflg), PT_RET_PTR_ERRNO, F(I32, shmid) F(FLAGS, shmflg))                  \
 CALL(shmdt, SHM, SYM, int, (const void *shmaddr), (shmaddr), PT_RET_INT_ERRNO,                    \
      F(HANDLE, shmaddr))                                                                          \
-CALL(shmctl, SHM, SYM, int, (int shmid, int cmd, struct shmid_ds *buf), (shmid, cmd, buf),        \
+CALL(shmctl, SHM, HAND, int, (int shmid, int cmd, struct shmid_ds *buf), (shmid, cmd, buf),        \
      PT_RET_INT_ERRNO, F(I32, shmid) F(I32, cmd))                                                 \
 /* Files: opens only inside another traced call (to give keys and mappings their identity),     \
  * deletions and renames always. */                                                              \
 CALL(open, FILE, NESTED, int, (const char *pathname, int flags, mode_t mode),                     \
-     (pathname, flags, mode), PT_RET_FD_ERRNO, F(STR, pathname) F(FLAGS, flags))                  \
+     (pathname, flags, mode), PT_RET_FD_ERRNO, F(STR, pathname) F(FLAGS, flags)   \
+     F(RET_FD, fd))                  \
 CALL(openat, FILE, NESTED, int, (int dirfd, const char *pathname, int flags, mode_t mode),        \
      (dirfd, pathname, flags, mode), PT_RET_FD_ERRNO, F(I32, dirfd) F(STR, pathname)              \
-                                                      F(FLAGS, flags))                            \
+                                                      F(FLAGS, flags) F(RET_FD, fd))                            \
 CALL(unlink, FILE, SYM, int, (const char *pathname), (pathname), PT_RET_INT_ERRNO,                \
      F(PATH, pathname))                                                                           \
 CALL(unlinkat, FILE, SYM, int, (int pathname_dirfd, const char *pathname, int flags),             \
@@ -159,13 +163,19 @@ CALL(renameat2, FILE, SYM, int,                                                 
       unsigned int flags),                                                                        \
      (oldpath_dirfd, oldpath, newpath_dirfd, newpath, flags), PT_RET_INT_ERRNO,                   \
      F(AT_PATH, oldpath) F(AT_PATH, newpath) F(FLAGS, flags))                                     \
-/* Process life. exec* rows are recorded before the call (it does not return on success). */     \
-CALL(fork, PROC, SYM, pid_t, (void), (), PT_RET_INT_ERRNO, )                                      \
-CALL(posix_spawn, PROC, SYM, int,                                                                 \
+/* Process life. exec* rows are recorded before the call with ret 0 (it does not return on        \
+ * success); if it returns, a second event of the same class carries ret -1 and errno. execv,    \
+ * execvp, execvpe, execl, execle and execlp are recorded as execve with the path they were given.*/\
+CALL(fork, PROC, HAND, pid_t, (void), (), PT_RET_INT_ERRNO, )                                     \
+/* vfork is recorded at entry (ret 0): the child borrows the caller's stack, so no wrapper may   \
+ * still be running when it returns twice; an exec* event follows from the child (or a         \
+ * process event from the exec'ed image). */                                                     \
+CALL(vfork, PROC, HAND, pid_t, (void), (), PT_RET_INT_ERRNO, )                                    \
+CALL(posix_spawn, PROC, HAND, int,                                                                 \
      (pid_t *pid, const char *path, const posix_spawn_file_actions_t *file_actions,               \
       const posix_spawnattr_t *attrp, char *const argv[], char *const envp[]),                    \
      (pid, path, file_actions, attrp, argv, envp), PT_RET_ERRNUM, F(OUT_U32, pid) F(STR, path))  \
-CALL(execve, PROC, SYM, int, (const char *pathname, char *const argv[], char *const envp[]),      \
+CALL(execve, PROC, HAND, int, (const char *pathname, char *const argv[], char *const envp[]),      \
      (pathname, argv, envp), PT_RET_INT_ERRNO, F(STR, pathname))                                  \
 /* Credentials and namespaces: each success is followed by a cred / ns event. */                 \
 CALL(setuid, CRED, SYM, int, (uid_t uid), (uid), PT_RET_INT_ERRNO, F(U32, uid))                   \

@@ -116,6 +116,10 @@ enum pt_event_id {
 #define PT_CAP_AT_PATH(W, n) W(I32, n##_dirfd) PT_CAP_PATH(W, n)       /* *at() path */
 #define PT_CAP_SHM_NAME(W, n) PT_CAP_PATH(W, n) /* POSIX shm name, identity of its /dev/shm file */
 #define PT_CAP_FD(W, n) W(I32, n) W(U64, n##_dev) W(U64, n##_ino)    /* fstat identity */
+#define PT_CAP_OUT_OBJECT(W, n) W(X64, n) /* *n after the call (0 when it failed): a COM-style object
+                                           * whose method table the shim wraps (VTBL rows) */
+#define PT_CAP_RET_FD(W, n) W(U64, n##_dev) W(U64, n##_ino) /* fstat identity of the descriptor the
+                                           * call returned (0 when it failed); n only names fields */
 
 /* Return kinds: how a call's result and error are recorded (ret is always a wire I64; err is the
  * errno or Win32 last-error value captured at exit, meaningful where the kind has one). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define COBJMACROS
 #include <mapix.h>
 
 static void usage(void)
@@ -76,8 +77,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "eventsvc: cannot create profile '%s' (0x%08X)\n", profile, (unsigned)hr);
         goto out;
     }
-    hr = MAPILogonEx(0, profile, NULL, MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE | MAPI_EXTENDED |
-                                           MAPI_NO_MAIL,
+    hr = MAPILogonEx(0, profile, NULL,
+                     MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE | MAPI_EXTENDED | MAPI_NO_MAIL,
                      &session);
     if (FAILED(hr)) {
         fprintf(stderr, "eventsvc: MAPILogonEx('%s') failed (0x%08X)\n", profile, (unsigned)hr);

@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+/* Hand-aligned declarations, kept as written. */
+/* clang-format off */
+
 #define STDMETHODCALLTYPE
 #define STDAPI_(type) __attribute__((visibility("default"))) type
 #define STDAPI STDAPI_(HRESULT)
@@ -265,7 +268,10 @@ struct IMAPITable {
     const struct IMAPITableVtbl *lpVtbl;
 };
 
-/* Call macros: IMAPITable_QueryRows(t, n, f, &rows) -> t->lpVtbl->QueryRows(t, n, f, &rows). */
+/* C call macros, as COM headers offer them: only with COBJMACROS defined, so that names like
+ * IMAPITable_QueryRows stay free for code that defines its own (e.g. generated wrappers).
+ * IMAPITable_QueryRows(t, n, f, &rows) -> t->lpVtbl->QueryRows(t, n, f, &rows). */
+#ifdef COBJMACROS
 #define IMsgStore_Release(This) ((This)->lpVtbl->Release(This))
 #define IMsgStore_GetProps(This, a, b, c, d) ((This)->lpVtbl->GetProps(This, a, b, c, d))
 #define IMsgStore_StoreLogoff(This, a) ((This)->lpVtbl->StoreLogoff(This, a))
@@ -273,12 +279,15 @@ struct IMAPITable {
 #define IMAPITable_GetRowCount(This, a, b) ((This)->lpVtbl->GetRowCount(This, a, b))
 #define IMAPITable_SetColumns(This, a, b) ((This)->lpVtbl->SetColumns(This, a, b))
 #define IMAPITable_QueryRows(This, a, b, c) ((This)->lpVtbl->QueryRows(This, a, b, c))
+#endif
 
 /* Memory that MAPI hands out: freed with MAPIFreeBuffer (with everything MAPIAllocateMore
  * chained to it). */
 STDAPI_(SCODE) MAPIAllocateBuffer(ULONG cbSize, LPVOID *lppBuffer);
 STDAPI_(SCODE) MAPIAllocateMore(ULONG cbSize, LPVOID lpObject, LPVOID *lppBuffer);
 STDAPI_(ULONG) MAPIFreeBuffer(LPVOID lpBuffer);
+
+/* clang-format on */
 
 #ifdef __cplusplus
 }

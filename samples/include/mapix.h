@@ -9,6 +9,9 @@
 extern "C" {
 #endif
 
+/* Hand-aligned declarations, kept as written. */
+/* clang-format off */
+
 /* MAPIInitialize */
 #define MAPI_INIT_VERSION 0
 #define MAPI_MULTITHREAD_NOTIFICATIONS 0x00000001
@@ -122,6 +125,8 @@ struct IProfAdmin {
     const struct IProfAdminVtbl *lpVtbl;
 };
 
+/* C call macros (only with COBJMACROS, see mapidefs.h). */
+#ifdef COBJMACROS
 #define IMAPISession_AddRef(This) ((This)->lpVtbl->AddRef(This))
 #define IMAPISession_Release(This) ((This)->lpVtbl->Release(This))
 #define IMAPISession_OpenMsgStore(This, a, b, c, d, e, f)                                          \
@@ -131,12 +136,15 @@ struct IProfAdmin {
 #define IProfAdmin_GetProfileTable(This, a, b) ((This)->lpVtbl->GetProfileTable(This, a, b))
 #define IProfAdmin_CreateProfile(This, a, b, c, d) ((This)->lpVtbl->CreateProfile(This, a, b, c, d))
 #define IProfAdmin_DeleteProfile(This, a, b) ((This)->lpVtbl->DeleteProfile(This, a, b))
+#endif
 
 STDAPI MAPIInitialize(LPVOID lpMapiInit);
 STDAPI_(void) MAPIUninitialize(void);
 STDAPI MAPILogonEx(ULONG_PTR ulUIParam, LPSTR lpszProfileName, LPSTR lpszPassword, FLAGS flFlags,
                    LPMAPISESSION *lppSession);
 STDAPI MAPIAdminProfiles(ULONG ulFlags, LPPROFADMIN *lppProfAdmin);
+
+/* clang-format on */
 
 #ifdef __cplusplus
 }

@@ -99,10 +99,10 @@ WINBASEAPI DWORD WINAPI GetLastError(void);
 WINBASEAPI void WINAPI SetLastError(DWORD dwErrCode);
 
 WINBASEAPI HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes,
-                                           DWORD flProtect, DWORD dwMaximumSizeHigh,
-                                           DWORD dwMaximumSizeLow, LPCSTR lpName);
+                                            DWORD flProtect, DWORD dwMaximumSizeHigh,
+                                            DWORD dwMaximumSizeLow, LPCSTR lpName);
 WINBASEAPI HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle,
-                                         LPCSTR lpName);
+                                          LPCSTR lpName);
 WINBASEAPI LPVOID WINAPI MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
                                        DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
                                        SIZE_T dwNumberOfBytesToMap);

@@ -17,34 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "samples/mapi/inuse_layout.h"
 #include "samples/mapi/mapisim.h"
-
-#define INUSE_MAGIC 0x4e49534dU /* "MSIN" */
-#define INUSE_VERSION 1
-#define INUSE_ENTRIES 256
-#define INUSE_SIZE 65536
-
-enum { INUSE_EMPTY = 0, INUSE_INITIALISING = 1, INUSE_READY = 2 };
-
-struct inuse_entry {
-    char profile[MAPISIM_PROFILE_MAX];
-    int32_t pid;
-    uint32_t refs; /* 0: free slot */
-    uint64_t start;
-};
-
-struct inuse_region {
-    _Atomic uint32_t state;
-    uint32_t magic;
-    uint32_t version;
-    uint32_t header_size;
-    uint32_t entry_size;
-    uint32_t entries;
-    pthread_mutex_t lock;
-    struct inuse_entry entry[INUSE_ENTRIES];
-};
-
-_Static_assert(sizeof(struct inuse_region) <= INUSE_SIZE, "in-use region too large");
 
 static HANDLE section;
 static struct inuse_region *region;
@@ -87,8 +61,7 @@ int mapisim__inuse_open(const char *mapping_name)
     rc = mapisim__proc_start(self_pid, &self_start);
     if (rc < 0)
         return rc;
-    h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, INUSE_SIZE,
-                           mapping_name);
+    h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, INUSE_SIZE, mapping_name);
     if (!h)
         return GetLastError() == ERROR_ACCESS_DENIED ? -EACCES : -EIO;
     view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, INUSE_SIZE);
@@ -157,8 +130,7 @@ static struct inuse_entry *find_own(const char *profile)
 {
     for (int i = 0; i < INUSE_ENTRIES; i++) {
         struct inuse_entry *e = &region->entry[i];
-        if (e->refs && e->pid == self_pid && e->start == self_start &&
-            !strcmp(e->profile, profile))
+        if (e->refs && e->pid == self_pid && e->start == self_start && !strcmp(e->profile, profile))
             return e;
     }
     return NULL;

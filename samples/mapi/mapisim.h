@@ -43,8 +43,8 @@ void mapisim__inuse_close(void);
 int mapisim__inuse_lock(void);
 void mapisim__inuse_unlock(void);
 int mapisim__inuse_add(const char *profile);
-int mapisim__inuse_remove(const char *profile); /* one reference of this process */
-unsigned mapisim__inuse_count(const char *profile);  /* references of live processes */
+int mapisim__inuse_remove(const char *profile);     /* one reference of this process */
+unsigned mapisim__inuse_count(const char *profile); /* references of live processes */
 
 /* profiles.c: the profile keys in the registry. */
 LONG mapisim__open_profiles(HKEY *profiles);

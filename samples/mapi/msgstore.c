@@ -132,8 +132,7 @@ static HRESULT STDMETHODCALLTYPE CopyProps(IMsgStore *This, LPSPropTagArray lpIn
 }
 static HRESULT STDMETHODCALLTYPE GetNamesFromIDs(IMsgStore *This, LPSPropTagArray *lppPropTags,
                                                  LPGUID lpPropSetGuid, ULONG ulFlags,
-                                                 ULONG *lpcPropNames,
-                                                 LPMAPINAMEID **lpppPropNames)
+                                                 ULONG *lpcPropNames, LPMAPINAMEID **lpppPropNames)
 {
     NO_SUPPORT;
 }
@@ -183,8 +182,8 @@ static HRESULT STDMETHODCALLTYPE GetReceiveFolderTable(IMsgStore *This, ULONG ul
 {
     NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE AbortSubmit(IMsgStore *This, ULONG cbEntryID,
-                                             LPENTRYID lpEntryID, ULONG ulFlags)
+static HRESULT STDMETHODCALLTYPE AbortSubmit(IMsgStore *This, ULONG cbEntryID, LPENTRYID lpEntryID,
+                                             ULONG ulFlags)
 {
     NO_SUPPORT;
 }

@@ -148,7 +148,8 @@ static HRESULT STDMETHODCALLTYPE GetProfileTable(IProfAdmin *This, ULONG ulFlags
             goto fail;
         }
         /* Marked profiles are left out, and so are the marks keys themselves. */
-        if (!mapisim__valid_profile_name(name) || mapisim__is_marked(profiles, view->marks_key, name))
+        if (!mapisim__valid_profile_name(name) ||
+            mapisim__is_marked(profiles, view->marks_key, name))
             continue;
         if (add_name(&names, &n, name) < 0)
             goto fail;
@@ -174,8 +175,8 @@ static HRESULT STDMETHODCALLTYPE GetLastError_(IProfAdmin *This, HRESULT hResult
     return MAPI_E_NO_SUPPORT;
 }
 static HRESULT STDMETHODCALLTYPE ChangeProfilePassword(IProfAdmin *This, LPSTR lpszProfileName,
-                                                       LPSTR lpszOldPassword,
-                                                       LPSTR lpszNewPassword, ULONG ulFlags)
+                                                       LPSTR lpszOldPassword, LPSTR lpszNewPassword,
+                                                       ULONG ulFlags)
 {
     return MAPI_E_NO_SUPPORT;
 }
@@ -204,9 +205,9 @@ static HRESULT STDMETHODCALLTYPE AdminServices(IProfAdmin *This, LPSTR lpszProfi
 }
 
 static const struct IProfAdminVtbl profadmin_vtbl = {
-    QueryInterface, AddRef,      Release,       GetLastError_,     GetProfileTable, CreateProfile,
-    DeleteProfile,  ChangeProfilePassword, CopyProfile, RenameProfile, SetDefaultProfile,
-    AdminServices,
+    QueryInterface,  AddRef,        Release,           GetLastError_,
+    GetProfileTable, CreateProfile, DeleteProfile,     ChangeProfilePassword,
+    CopyProfile,     RenameProfile, SetDefaultProfile, AdminServices,
 };
 
 STDAPI MAPIAdminProfiles(ULONG ulFlags, LPPROFADMIN *lppProfAdmin)

@@ -15,8 +15,8 @@ int mapisim__valid_profile_name(const char *name)
     size_t len = name ? strlen(name) : 0;
 
     return len > 0 && len < MAPISIM_PROFILE_MAX && !strchr(name, '\\') && !strchr(name, '/') &&
-           strncmp(name, MAPISIM_MARKS_KEY, strlen(MAPISIM_MARKS_KEY)) != 0 &&
-           strcmp(name, ".") && strcmp(name, "..");
+           strncmp(name, MAPISIM_MARKS_KEY, strlen(MAPISIM_MARKS_KEY)) != 0 && strcmp(name, ".") &&
+           strcmp(name, "..");
 }
 
 static LONG mark_path(const char *marks_key, const char *name, char *out, size_t size)
@@ -51,8 +51,8 @@ LONG mapisim__mark(HKEY profiles, const char *marks_key, const char *name)
     LONG rc = mark_path(marks_key, name, path, sizeof(path));
 
     if (rc == ERROR_SUCCESS)
-        rc = RegCreateKeyExA(profiles, path, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_ALL_ACCESS,
-                             NULL, &mark, NULL);
+        rc = RegCreateKeyExA(profiles, path, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_ALL_ACCESS, NULL,
+                             &mark, NULL);
     if (rc == ERROR_SUCCESS)
         RegCloseKey(mark);
     return rc;

@@ -13,7 +13,7 @@
 struct session {
     IMAPISession iface; /* first: the object's address is its IMAPISession */
     _Atomic ULONG refs;
-    HKEY profile_key;   /* open from logon to logoff */
+    HKEY profile_key; /* open from logon to logoff */
     int logged_off;
     char profile[MAPISIM_PROFILE_MAX];
 };
@@ -50,7 +50,8 @@ static HRESULT STDMETHODCALLTYPE QueryInterface(IMAPISession *This, REFIID riid,
 {
     if (!ppvObj)
         return MAPI_E_INVALID_PARAMETER;
-    if (!memcmp(riid, &IID_IUnknown, sizeof(IID)) || !memcmp(riid, &IID_IMAPISession, sizeof(IID))) {
+    if (!memcmp(riid, &IID_IUnknown, sizeof(IID)) ||
+        !memcmp(riid, &IID_IMAPISession, sizeof(IID))) {
         This->lpVtbl->AddRef(This);
         *ppvObj = This;
         return S_OK;
@@ -114,9 +115,9 @@ static HRESULT STDMETHODCALLTYPE GetMsgStoresTable(IMAPISession *This, ULONG ulF
 {
     return MAPI_E_NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE OpenEntry(IMAPISession *This, ULONG cbEntryID,
-                                           LPENTRYID lpEntryID, LPCIID lpInterface, ULONG ulFlags,
-                                           ULONG *lpulObjType, LPUNKNOWN *lppUnk)
+static HRESULT STDMETHODCALLTYPE OpenEntry(IMAPISession *This, ULONG cbEntryID, LPENTRYID lpEntryID,
+                                           LPCIID lpInterface, ULONG ulFlags, ULONG *lpulObjType,
+                                           LPUNKNOWN *lppUnk)
 {
     return MAPI_E_NO_SUPPORT;
 }
@@ -149,8 +150,8 @@ static HRESULT STDMETHODCALLTYPE QueryDefaultMessageOpt(IMAPISession *This, LPST
 {
     return MAPI_E_NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE EnumAdrTypes(IMAPISession *This, ULONG ulFlags,
-                                              ULONG *lpcAdrTypes, LPSTR **lpppszAdrTypes)
+static HRESULT STDMETHODCALLTYPE EnumAdrTypes(IMAPISession *This, ULONG ulFlags, ULONG *lpcAdrTypes,
+                                              LPSTR **lpppszAdrTypes)
 {
     return MAPI_E_NO_SUPPORT;
 }
@@ -159,8 +160,8 @@ static HRESULT STDMETHODCALLTYPE QueryIdentity(IMAPISession *This, ULONG *lpcbEn
 {
     return MAPI_E_NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE SetDefaultStore(IMAPISession *This, ULONG ulFlags,
-                                                 ULONG cbEntryID, LPENTRYID lpEntryID)
+static HRESULT STDMETHODCALLTYPE SetDefaultStore(IMAPISession *This, ULONG ulFlags, ULONG cbEntryID,
+                                                 LPENTRYID lpEntryID)
 {
     return MAPI_E_NO_SUPPORT;
 }
@@ -169,12 +170,12 @@ static HRESULT STDMETHODCALLTYPE AdminServices(IMAPISession *This, ULONG ulFlags
 {
     return MAPI_E_NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE ShowForm(IMAPISession *This, ULONG_PTR ulUIParam,
-                                          LPMDB lpMsgStore, LPMAPIFOLDER lpParentFolder,
-                                          LPCIID lpInterface, ULONG ulMessageToken,
-                                          LPMESSAGE lpMessageSent, ULONG ulFlags,
-                                          ULONG ulMessageStatus, ULONG ulMessageFlags,
-                                          ULONG ulAccess, LPSTR lpszMessageClass)
+static HRESULT STDMETHODCALLTYPE ShowForm(IMAPISession *This, ULONG_PTR ulUIParam, LPMDB lpMsgStore,
+                                          LPMAPIFOLDER lpParentFolder, LPCIID lpInterface,
+                                          ULONG ulMessageToken, LPMESSAGE lpMessageSent,
+                                          ULONG ulFlags, ULONG ulMessageStatus,
+                                          ULONG ulMessageFlags, ULONG ulAccess,
+                                          LPSTR lpszMessageClass)
 {
     return MAPI_E_NO_SUPPORT;
 }
@@ -185,10 +186,25 @@ static HRESULT STDMETHODCALLTYPE PrepareForm(IMAPISession *This, LPCIID lpInterf
 }
 
 static const struct IMAPISessionVtbl session_vtbl = {
-    QueryInterface, AddRef,        Release,         GetLastError_, GetMsgStoresTable,
-    OpenMsgStore,   OpenEntry,     CompareEntryIDs, Advise,        Unadvise,
-    MessageOptions, QueryDefaultMessageOpt,         EnumAdrTypes,  QueryIdentity,
-    Logoff,         SetDefaultStore, AdminServices, ShowForm,      PrepareForm,
+    QueryInterface,
+    AddRef,
+    Release,
+    GetLastError_,
+    GetMsgStoresTable,
+    OpenMsgStore,
+    OpenEntry,
+    CompareEntryIDs,
+    Advise,
+    Unadvise,
+    MessageOptions,
+    QueryDefaultMessageOpt,
+    EnumAdrTypes,
+    QueryIdentity,
+    Logoff,
+    SetDefaultStore,
+    AdminServices,
+    ShowForm,
+    PrepareForm,
 };
 
 HRESULT mapisim__new_session(const char *profile, HKEY profile_key, LPMAPISESSION *out)

@@ -210,8 +210,8 @@ static HRESULT STDMETHODCALLTYPE CollapseRow(IMAPITable *This, ULONG cbInstanceK
 {
     NO_SUPPORT;
 }
-static HRESULT STDMETHODCALLTYPE WaitForCompletion(IMAPITable *This, ULONG ulFlags,
-                                                   ULONG ulTimeout, ULONG *lpulTableStatus)
+static HRESULT STDMETHODCALLTYPE WaitForCompletion(IMAPITable *This, ULONG ulFlags, ULONG ulTimeout,
+                                                   ULONG *lpulTableStatus)
 {
     NO_SUPPORT;
 }
@@ -230,11 +230,14 @@ static HRESULT STDMETHODCALLTYPE SetCollapseState(IMAPITable *This, ULONG ulFlag
 }
 
 static const struct IMAPITableVtbl table_vtbl = {
-    QueryInterface, AddRef,           Release,          GetLastError_,  Advise,
-    Unadvise,       GetStatus,        SetColumns,       QueryColumns,   GetRowCount,
-    SeekRow,        SeekRowApprox,    QueryPosition,    FindRow,        Restrict,
-    CreateBookmark, FreeBookmark,     SortTable,        QuerySortOrder, QueryRows,
-    Abort,          ExpandRow,        CollapseRow,      WaitForCompletion,
+    QueryInterface,   AddRef,           Release,
+    GetLastError_,    Advise,           Unadvise,
+    GetStatus,        SetColumns,       QueryColumns,
+    GetRowCount,      SeekRow,          SeekRowApprox,
+    QueryPosition,    FindRow,          Restrict,
+    CreateBookmark,   FreeBookmark,     SortTable,
+    QuerySortOrder,   QueryRows,        Abort,
+    ExpandRow,        CollapseRow,      WaitForCompletion,
     GetCollapseState, SetCollapseState,
 };
 

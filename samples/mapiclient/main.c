@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define COBJMACROS
 #include <mapix.h>
 
 static void usage(void)
@@ -22,6 +23,25 @@ static void usage(void)
             "  --hold              after logon, wait for end of input before exiting\n");
 }
 
+/* The login session this client runs in, as libwinsim sees it, for the log. */
+static const char *login_session(char *buf, size_t size)
+{
+    const char *env = getenv("WINSIM_SESSION");
+    FILE *f;
+
+    if (env && *env)
+        return env;
+    f = fopen("/proc/self/sessionid", "r");
+    if (!f || !fgets(buf, (int)size, f))
+        snprintf(buf, size, "?");
+    if (f)
+        fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+    if (!strcmp(buf, "4294967295"))
+        snprintf(buf, size, "0 (none)");
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     const char *user = NULL, *profile = NULL;
@@ -29,6 +49,7 @@ int main(int argc, char **argv)
     LPMAPISESSION session = NULL;
     LPPROFADMIN admin = NULL;
     HANDLE token = NULL;
+    char buf[256];
     HRESULT hr;
 
     for (int i = 1; i < argc; i++) {
@@ -68,7 +89,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "mapiclient: MAPIInitialize failed (0x%08X)\n", (unsigned)hr);
         goto out;
     }
-    printf("mapiclient: MAPIInitialize ok (pid %d)\n", (int)getpid());
+    printf("mapiclient: MAPIInitialize ok (pid %d, euid %u, login session %s)\n", (int)getpid(),
+           (unsigned)geteuid(), login_session(buf, sizeof(buf)));
     if (profile) {
         hr = MAPIAdminProfiles(0, &admin);
         if (SUCCEEDED(hr) && create)
@@ -82,10 +104,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "mapiclient: profile '%s': 0x%08X\n", profile, (unsigned)hr);
             goto uninit;
         }
-        printf("mapiclient: logged on to '%s'%s\n", profile, delete ? " (marked for deletion)" : "");
+        printf("mapiclient: logged on to '%s'%s\n", profile,
+               delete ? " (marked for deletion)" : "");
     }
     if (hold) {
-        char buf[256];
         printf("mapiclient: holding\n");
         while (fgets(buf, sizeof(buf), stdin))
             ;

@@ -2,7 +2,7 @@
  *
  * Windows loads HKCU for the process's own account and caches it; a thread that impersonates
  * another account keeps using it (loading the other user's hive takes a separate call). So the
- * hive is chosen from getuid(), never geteuid(), and only on first use.
+ * hive is chosen from getuid(), never geteuid(), and kept from its first successful use.
  * Layout: $WINSIM_HIVE_ROOT/S-1-5-21-<uid>/ (default root /var/lib/winsim/hives). */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +16,8 @@
 
 #define WINSIM_DEFAULT_HIVE_ROOT "/var/lib/winsim/hives"
 
-static pthread_once_t hkcu_once = PTHREAD_ONCE_INIT;
-static int hkcu_fd = -ENOENT;
+static pthread_mutex_t hkcu_lock = PTHREAD_MUTEX_INITIALIZER;
+static int hkcu_fd = -ENOENT; /* a failure is retried on the next use, a success kept */
 
 static int mkdir_p(const char *path)
 {
@@ -63,6 +63,12 @@ static void open_hkcu(void)
 
 int winsim__hkcu_fd(void)
 {
-    pthread_once(&hkcu_once, open_hkcu);
-    return hkcu_fd;
+    int fd;
+
+    pthread_mutex_lock(&hkcu_lock);
+    if (hkcu_fd < 0)
+        open_hkcu();
+    fd = hkcu_fd;
+    pthread_mutex_unlock(&hkcu_lock);
+    return fd;
 }

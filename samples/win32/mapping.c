@@ -26,8 +26,8 @@ static HANDLE new_mapping(int fd, unsigned long long size)
 }
 
 WINBASEAPI HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes,
-                                           DWORD flProtect, DWORD dwMaximumSizeHigh,
-                                           DWORD dwMaximumSizeLow, LPCSTR lpName)
+                                            DWORD flProtect, DWORD dwMaximumSizeHigh,
+                                            DWORD dwMaximumSizeLow, LPCSTR lpName)
 {
     unsigned long long size = ((unsigned long long)dwMaximumSizeHigh << 32) | dwMaximumSizeLow;
     char shm_name[256];
@@ -79,8 +79,7 @@ WINBASEAPI HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES 
     return h;
 }
 
-WINBASEAPI HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle,
-                                         LPCSTR lpName)
+WINBASEAPI HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName)
 {
     char shm_name[256];
     struct stat st;

@@ -27,8 +27,8 @@ static LONG open_key(int dirfd, const char *path, PHKEY out)
     return ERROR_SUCCESS;
 }
 
-WINADVAPI LONG WINAPI RegOpenKeyExA(HKEY hKey, LPCSTR lpSubKey, DWORD ulOptions,
-                                    REGSAM samDesired, PHKEY phkResult)
+WINADVAPI LONG WINAPI RegOpenKeyExA(HKEY hKey, LPCSTR lpSubKey, DWORD ulOptions, REGSAM samDesired,
+                                    PHKEY phkResult)
 {
     char path[4096];
     int dirfd;

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,14 +67,24 @@ static int set_ids(uid_t euid, gid_t egid, int ngroups, const gid_t *groups)
     return 0;
 }
 
+static int same_groups(int n, const gid_t *groups)
+{
+    gid_t now[WINSIM_MAX_GROUPS];
+    int count = getgroups(WINSIM_MAX_GROUPS, now);
+    return count == n && !memcmp(now, groups, (size_t)n * sizeof(gid_t));
+}
+
+/* Switches back to the thread's own ids, touching only what differs (so it also undoes a
+ * half-done switch, and needs no privilege for what did not change). */
 static int restore_self(void)
 {
     /* Uid first: it gives back the privilege needed to restore the gid and groups. */
-    if (syscall(SYS_setresuid, (uid_t)-1, self.euid, (uid_t)-1) < 0)
+    if (geteuid() != self.euid && syscall(SYS_setresuid, (uid_t)-1, self.euid, (uid_t)-1) < 0)
         return -errno;
-    if (syscall(SYS_setresgid, (gid_t)-1, self.egid, (gid_t)-1) < 0)
+    if (getegid() != self.egid && syscall(SYS_setresgid, (gid_t)-1, self.egid, (gid_t)-1) < 0)
         return -errno;
-    if (syscall(SYS_setgroups, (size_t)self.ngroups, self.groups) < 0)
+    if (!same_groups(self.ngroups, self.groups) &&
+        syscall(SYS_setgroups, (size_t)self.ngroups, self.groups) < 0)
         return -errno;
     self.saved = 0;
     return 0;
@@ -92,6 +103,12 @@ WINADVAPI BOOL WINAPI ImpersonateLoggedOnUser(HANDLE hToken)
         return FALSE;
     }
     self.euid = geteuid(); /* the thread's own ids (raw syscalls: per thread) */
+    if (t->uid == self.euid && t->gid == getegid()) {
+        /* Our own account: nothing to switch (and no privilege needed to "do" it). */
+        self.saved = 0;
+        SetLastError(ERROR_SUCCESS);
+        return TRUE;
+    }
     self.egid = getegid();
     self.ngroups = getgroups(WINSIM_MAX_GROUPS, self.groups);
     if (self.ngroups < 0) {

@@ -44,8 +44,8 @@ WINBASEAPI LPVOID WINAPI MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesire
         SetLastError(ERROR_NOT_ENOUGH_MEMORY);
         return NULL;
     }
-    addr = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, m->fd,
-                (off_t)offset);
+    addr =
+        mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, m->fd, (off_t)offset);
     if (addr == MAP_FAILED) {
         SetLastError(winsim__win32_from_errno(errno));
         free(v);

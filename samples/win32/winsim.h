@@ -35,7 +35,7 @@ struct winsim_object {
 
 struct winsim_mapping {
     struct winsim_object hdr;
-    int fd;                 /* the shared-memory object, open until CloseHandle */
+    int fd;                  /* the shared-memory object, open until CloseHandle */
     unsigned long long size; /* maximum size: what a view of length 0 maps */
 };
 

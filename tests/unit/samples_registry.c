@@ -14,7 +14,7 @@ static int failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -141,8 +141,7 @@ static void test_key_deleted_by_other_process(void)
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     size = sizeof(buf);
-    CHECK_EQ(RegQueryValueExA(held, "001e6614", NULL, NULL, (LPBYTE)buf, &size),
-             ERROR_KEY_DELETED);
+    CHECK_EQ(RegQueryValueExA(held, "001e6614", NULL, NULL, (LPBYTE)buf, &size), ERROR_KEY_DELETED);
     CHECK_EQ(RegSetValueExA(held, "x", 0, REG_SZ, (const BYTE *)"x", 2), ERROR_KEY_DELETED);
     CHECK_EQ(RegCreateKeyExA(held, "sub", 0, NULL, 0, KEY_ALL_ACCESS, NULL, &sub, NULL),
              ERROR_KEY_DELETED);

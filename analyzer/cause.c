@@ -1,0 +1,105 @@
+/* cause.c — why two processes' in-use views differ (DESIGN §4 causes), and the remedy for each. */
+#include <string.h>
+#include <strings.h>
+
+#include "analyzer/model.h"
+
+/* `Global\` names are machine-wide; `Local\` and unprefixed names live in the caller's login
+ * session (documented Win32 kernel-object namespace semantics). */
+static int session_local(const char *name)
+{
+    return name && strncasecmp(name, "Global\\", 7) != 0;
+}
+
+enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d)
+{
+    if (!h || !d || (!h->dev && !h->ino) || (!d->dev && !d->ino))
+        return PT__C_UNKNOWN;
+    if (h->dev == d->dev && h->ino == d->ino)
+        return PT__C_SAME;
+    int same_name = h->name && d->name && !strcasecmp(h->name, d->name);
+    if (!same_name && h->who.euid != d->who.euid)
+        return PT__C_IDENTITY;
+    if (session_local(h->name) && session_local(d->name) && h->who.sessionid != d->who.sessionid)
+        return PT__C_SESSION;
+    if (h->who.ns[PT__NS_MNT] != d->who.ns[PT__NS_MNT] ||
+        h->who.ns[PT__NS_IPC] != d->who.ns[PT__NS_IPC])
+        return PT__C_KERNEL;
+    if (h->who.euid != d->who.euid)
+        return PT__C_IDENTITY;
+    return PT__C_UNKNOWN;
+}
+
+enum pt__cause pt__who_cause(const struct pt__who *h, const struct pt__who *d)
+{
+    if (h->ns[PT__NS_MNT] != d->ns[PT__NS_MNT] || h->ns[PT__NS_IPC] != d->ns[PT__NS_IPC] ||
+        h->ns[PT__NS_PID] != d->ns[PT__NS_PID])
+        return PT__C_KERNEL;
+    if (h->euid != d->euid)
+        return PT__C_IDENTITY;
+    if (h->sessionid != d->sessionid)
+        return PT__C_SESSION;
+    return PT__C_SAME;
+}
+
+const char *pt__cause_name(enum pt__cause c)
+{
+    static const char *const n[] = {"identity-split", "session-namespace-split",
+                                    "kernel-namespace-split", "same-view", "unknown"};
+    return c <= PT__C_UNKNOWN ? n[c] : "unknown";
+}
+
+const char *pt__rule_name(enum pt__rule r)
+{
+    static const char *const n[] = {"cross-namespace-purge", "deleted-while-held",
+                                    "latent-purge-hazard"};
+    return r <= PT__R_LATENT ? n[r] : "?";
+}
+
+const char *pt__cause_remedy(enum pt__rule r, enum pt__cause c)
+{
+    if (r == PT__R_HELD) {
+        switch (c) {
+        case PT__C_KERNEL:
+            return "the deleter runs in other kernel namespaces and cannot see the holder: run the "
+                   "clean-up in the holders' namespaces, or check holders by the object's identity "
+                   "(device and inode, SysV id) instead of by name or pid";
+        case PT__C_IDENTITY:
+        case PT__C_SESSION:
+            return "the deleter's liveness check is scoped to its own account or login session: "
+                   "check every holder of the object (by identity), or keep the object per account "
+                   "or per session so one scope cannot remove another's";
+        default:
+            return "the object was removed while mapped or open elsewhere: make the deleter check "
+                   "for holders by identity, or reference-count the object itself";
+        }
+    }
+    switch (c) {
+    case PT__C_IDENTITY:
+        return "the deleter ran MAPI under another account (impersonation) but used the holder's "
+               "hive: its in-use list is per account, the marks are not. Fix: key the marks per "
+               "account (`Deleted Profiles` + CRC32 of the account SID; MAPISIM_FIXES=sid), or "
+               "load "
+               "the impersonated user's own hive, or do not call MAPIInitialize while "
+               "impersonating";
+    case PT__C_SESSION:
+        return "the in-use object is named in the session-local namespace (`Local\\` or no "
+               "prefix), "
+               "so each login session counts its own holders. Fix: name it in `Global\\` "
+               "(MAPISIM_FIXES=global)";
+    case PT__C_KERNEL:
+        return "the processes agree on the name but not on the object: a private /dev/shm (mount "
+               "namespace) or another IPC namespace gives each its own in-use list; neither "
+               "library "
+               "fix covers this. Fix: share /dev/shm and the IPC namespace with the holders, or "
+               "give "
+               "the contained process its own profile store";
+    case PT__C_SAME:
+        return "both saw the same in-use object, yet the profile was deleted: the reference count "
+               "in it was wrong (a leaked or double release, or an update lost); audit the "
+               "holder's MAPILogonEx / Logoff / Release pairing";
+    default:
+        return "the in-use views could not be compared (no file mapping was recorded inside a MAPI "
+               "call for one side): record with the shim loaded from process start";
+    }
+}

@@ -1,0 +1,91 @@
+/* disasm.c — a few instructions around a deleting call site (capstone), so a report shows the
+ * exact call in the library that removed the resource even without its source. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/symbolize.h"
+
+#ifdef PT_HAVE_CAPSTONE
+#include <capstone/capstone.h>
+#include <elf.h>
+
+const char *pt__disasm_unavailable(void)
+{
+    return NULL;
+}
+
+int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t ret,
+                      const char *indent, char *out, size_t len)
+{
+    uint8_t code[4096];
+    uint64_t start;
+    int machine = 0;
+    out[0] = 0;
+    long n = pt__sym_code(s, p, ret, code, sizeof code, &start, &machine);
+    if (n <= 0) {
+        snprintf(out, len, "%scode not available (module file not readable)\n", indent);
+        return -ENOENT;
+    }
+    cs_arch arch;
+    cs_mode mode;
+    if (machine == EM_X86_64) {
+        arch = CS_ARCH_X86;
+        mode = CS_MODE_64;
+    } else if (machine == EM_AARCH64) {
+        arch = CS_ARCH_ARM64;
+        mode = CS_MODE_ARM;
+    } else {
+        snprintf(out, len, "%sno disassembler for ELF machine %d\n", indent, machine);
+        return -ENOTSUP;
+    }
+    csh h;
+    if (cs_open(arch, mode, &h) != CS_ERR_OK) {
+        snprintf(out, len, "%scapstone could not start\n", indent);
+        return -ENOTSUP;
+    }
+    cs_insn *ins;
+    size_t count = cs_disasm(h, code, (size_t)n, start, 0, &ins);
+    size_t at = count; /* the instruction that starts at the return address */
+    for (size_t i = 0; i < count; i++)
+        if (ins[i].address == ret) {
+            at = i;
+            break;
+        }
+    if (at == count || at == 0) {
+        snprintf(out, len, "%sreturn address 0x%llx is not on an instruction boundary here\n",
+                 indent, (unsigned long long)ret);
+        cs_free(ins, count);
+        cs_close(&h);
+        return -ENOENT;
+    }
+    size_t from = at >= 4 ? at - 4 : 0, to = at + 2 < count ? at + 2 : count;
+    size_t used = 0;
+    for (size_t i = from; i < to && used < len; i++) {
+        int w = snprintf(out + used, len - used, "%s%s 0x%llx  %-8s %s\n", indent,
+                         i == at - 1 ? "=>" : "  ", (unsigned long long)ins[i].address,
+                         ins[i].mnemonic, ins[i].op_str);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    cs_free(ins, count);
+    cs_close(&h);
+    return 0;
+}
+
+#else
+
+const char *pt__disasm_unavailable(void)
+{
+    return "no disassembly: built without capstone";
+}
+
+int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t ret,
+                      const char *indent, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s\n", indent, pt__disasm_unavailable());
+    return -ENOTSUP;
+}
+
+#endif

@@ -1,0 +1,240 @@
+/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/report.h"
+
+static void jstr(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static double rel(const struct pt_analyzer *a, uint64_t ts)
+{
+    return ts >= a->ts_first ? (double)(ts - a->ts_first) / 1e9 : 0.0;
+}
+
+static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                   const uint64_t *fr, unsigned n)
+{
+    fputc('[', out);
+    for (unsigned i = 0; i < n; i++) {
+        struct pt__sym s;
+        int ok = sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
+        fprintf(out, "%s{\"addr\":\"0x%" PRIx64 "\"", i ? "," : "", fr[i]);
+        if (sy && s.module) {
+            fputs(",\"module\":", out);
+            jstr(out, s.module);
+        }
+        if (ok) {
+            fputs(",\"symbol\":", out);
+            jstr(out, s.func);
+            fprintf(out, ",\"offset\":%" PRIu64, s.off + 1);
+            if (s.file[0]) {
+                fputs(",\"file\":", out);
+                jstr(out, s.file);
+                fprintf(out, ",\"line\":%u", s.line);
+            }
+        }
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void jview(FILE *out, const struct pt__view *v, int have)
+{
+    if (!have) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"name\":", out);
+    jstr(out, v->name);
+    fputs(",\"shm_name\":", out);
+    jstr(out, v->shm_name);
+    fprintf(out, ",\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 ",\"euid\":%u,\"session\":%u}", v->dev,
+            v->ino, v->who.euid, v->who.sessionid);
+}
+
+static void jparty(FILE *out, const struct pt_analyzer *a, const struct pt__proc *p,
+                   const struct pt__who *w, const char *call, const char *api, const char *args,
+                   uint64_t ts, const struct pt__view *v, int have_v)
+{
+    fprintf(out, "{\"pid\":%u,\"global_pid\":%u,\"start_time\":%" PRIu64 ",\"exe\":", p->pid,
+            p->global_pid, p->start_time);
+    jstr(out, p->exe);
+    fprintf(out,
+            ",\"uid\":%u,\"euid\":%u,\"gid\":%u,\"egid\":%u,\"session\":%u,\"loginuid\":%d,"
+            "\"namespaces\":{",
+            w->uid, w->euid, w->gid, w->egid, w->sessionid, (int)w->loginuid);
+    static const char *const nsn[] = {"ipc", "mnt", "pid", "user", "uts", "net", "cgroup", "time"};
+    for (int i = 0; i < PT__NNS; i++)
+        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", nsn[i], w->ns[i]);
+    fputs("},\"call\":", out);
+    jstr(out, call);
+    if (api) {
+        fputs(",\"api\":", out);
+        jstr(out, api);
+    }
+    if (args) {
+        fputs(",\"args\":", out);
+        jstr(out, args);
+    }
+    fprintf(out, ",\"time\":%" PRIu64 ",\"time_rel\":%.6f,\"ended\":\"%s\",\"in_use\":", ts,
+            rel(a, ts),
+            p->end == PT__ALIVE       ? "running"
+            : p->end == PT__EXITED    ? "exited"
+            : p->end == PT__SIGNALLED ? "signalled"
+            : p->end == PT__REAPED    ? "killed"
+                                      : "pid-reused");
+    jview(out, v, have_v);
+}
+
+static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
+                struct pt__symbolizer *sy)
+{
+    struct pt__res r;
+    char b[1024];
+    pt__rep_resource(a, f, &r);
+    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    fputs("{\"rule\":", out);
+    jstr(out, pt__rule_name(f->rule));
+    fputs(",\"severity\":", out);
+    jstr(out, f->severity);
+    fputs(",\"cause\":", out);
+    jstr(out, pt__cause_name(f->cause));
+    fprintf(out, ",\"uncertain\":%s,\"uncertain_reason\":", f->uncertain ? "true" : "false");
+    jstr(out, f->uncertain_why);
+    fputs(",\"why\":", out);
+    jstr(out, pt__rep_why(a, f, b, sizeof b));
+    fputs(",\"remedy\":", out);
+    jstr(out, pt__cause_remedy(f->rule, f->cause));
+    fputs(",\"resource\":{\"kind\":", out);
+    jstr(out, r.kind);
+    fputs(",\"name\":", out);
+    jstr(out, r.name);
+    if (r.key) {
+        fputs(",\"key\":", out);
+        jstr(out, r.key);
+    }
+    if (r.sysv)
+        fprintf(out, ",\"identity\":{\"ipc_ns\":%" PRIu64 ",\"shmid\":%" PRIu64 "}}", r.dev, r.ino);
+    else
+        fprintf(out, ",\"identity\":{\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 "}}", r.dev, r.ino);
+
+    if (f->rule == PT__R_LATENT) {
+        const struct pt__sess *s = &a->sess[f->sess];
+        const struct pt__mark *m = &a->marks[f->mark];
+        fputs(",\"deleter\":", out);
+        jparty(out, a, dp, &f->dview.who, "MAPIInitialize", NULL, NULL, f->latent_ts, &f->dview, 1);
+        fputs(",\"would_be\":true}", out);
+        fputs(",\"holder\":", out);
+        jparty(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
+        fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}", s->handle);
+        fputs(",\"mark\":{\"marks_key\":", out);
+        jstr(out, m->marks_key);
+        fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "},\"victim\":null}", a->procs[m->proc]->pid,
+                m->ts);
+        return;
+    }
+    const struct pt__del *d = &a->dels[f->del];
+    const struct pt__cand *c = &a->cands[f->cand];
+    fputs(",\"deleter\":", out);
+    jparty(out, a, dp, &d->who, d->via ? d->via : d->call, d->api, d->api_args, d->ts, &f->dview,
+           f->have_dview);
+    fputs(",\"syscall\":", out);
+    jstr(out, d->call);
+    fputs(",\"target\":", out);
+    jstr(out, d->target);
+    fputs(",\"stack\":", out);
+    jstack(out, sy, dp, d->frames, d->nframes);
+    fputs("},\"holder\":", out);
+    jparty(out, a, hp, &c->h.who, c->h.api, NULL, NULL, c->h.ts, &f->hview, f->have_hview);
+    fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u}", c->h.handle, f->nmerged);
+    if (f->rule == PT__R_PURGE) {
+        const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
+        if (m) {
+            fputs(",\"mark\":{\"marks_key\":", out);
+            jstr(out, m->marks_key);
+            fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "}", a->procs[m->proc]->pid, m->ts);
+        }
+    }
+    fputs(",\"victim\":", out);
+    if (!c->have_victim && !c->have_detail) {
+        fputs("null}", out);
+        return;
+    }
+    char e[64];
+    const char *call = c->have_victim ? c->victim_call : c->detail_call;
+    int64_t ret = c->have_victim ? c->victim_ret : c->detail_ret;
+    int32_t err = c->have_victim ? c->victim_err : c->detail_err;
+    fprintf(out, "{\"pid\":%u,\"call\":", hp->pid);
+    jstr(out, call);
+    fputs(",\"error\":", out);
+    jstr(out, pt__rep_error(call, ret, err, e, sizeof e));
+    fprintf(out, ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u", c->victim_ts,
+            (double)(c->victim_ts - d->ts) / 1e9, c->nfailures ? c->nfailures : 1);
+    if (c->have_victim && c->have_detail) {
+        fputs(",\"detail\":{\"call\":", out);
+        jstr(out, c->detail_call);
+        fputs(",\"error\":", out);
+        jstr(out, pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e, sizeof e));
+        fputs("}", out);
+    }
+    fputs(",\"stack\":", out);
+    jstack(out, sy, hp, c->victim_frames, c->victim_nframes);
+    fputs("}}", out);
+}
+
+int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
+{
+    struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
+    fputs("{\"findings\":[", out);
+    for (unsigned i = 0; i < a->nfindings; i++) {
+        if (i)
+            fputc(',', out);
+        one(out, a, &a->findings[i], sy);
+    }
+    fprintf(out,
+            "],\"summary\":{\"processes\":%u,\"events\":%" PRIu64 ",\"lost\":%" PRIu64
+            ",\"damaged\":%" PRIu64 ",\"first_ts\":%" PRIu64 ",\"last_ts\":%" PRIu64
+            ",\"time_span_s\":%.6f,\"findings\":%u,\"deletions\":%" PRIu64
+            ",\"deletions_unheld\":%" PRIu64 ",\"deletions_by_holder\":%" PRIu64
+            ",\"deletions_after_silent_death\":%" PRIu64 ",\"notes\":[",
+            a->nprocs, a->nevents, a->lost_total + a->in.lost, a->in.damaged, a->ts_first,
+            a->ts_last, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
+            a->dels_seen, a->dels_unheld, a->self_deletes, a->gone_holders);
+    int first = 1;
+    const char *extra[3] = {pt__sym_unavailable(), pt__disasm_unavailable(), NULL};
+    for (int i = 0; i < 3; i++)
+        if (extra[i]) {
+            if (!first)
+                fputc(',', out);
+            jstr(out, extra[i]);
+            first = 0;
+        }
+    for (int i = 0; i < a->nnotes; i++) {
+        if (!first)
+            fputc(',', out);
+        jstr(out, a->notes[i]);
+        first = 0;
+    }
+    fputs("]}}\n", out);
+    pt__sym_free(sy);
+    return ferror(out) ? -EIO : 0;
+}

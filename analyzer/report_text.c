@@ -1,0 +1,250 @@
+/* report_text.c — `proftrace report`: each finding as a short narrative with times, the two
+ * identities side by side, stacks, the code at the delete and the remedy; then a summary. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/report.h"
+
+static double rel(const struct pt_analyzer *a, uint64_t ts)
+{
+    return ts >= a->ts_first ? (double)(ts - a->ts_first) / 1e9 : -(double)(a->ts_first - ts) / 1e9;
+}
+
+static const char *base(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path ? path : "?";
+}
+
+static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                  const uint64_t *fr, unsigned n, int symbolize)
+{
+    if (!n) {
+        fprintf(out, "      (no stack recorded: see PROFTRACE_STACKS)\n");
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct pt__sym s;
+        int ok = symbolize && sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
+        if (ok && s.file[0])
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s) %s:%u\n", i, fr[i],
+                    s.func, s.off + 1, base(s.module), s.file, s.line);
+        else if (ok)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
+                    s.off + 1, base(s.module));
+        else if (symbolize && sy && s.vaddr)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
+                    base(s.module), s.vaddr + 1, s.problem ? s.problem : "?");
+        else if (symbolize && sy)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
+                    s.module ? base(s.module) : "", s.module ? ": " : "",
+                    s.problem ? s.problem : "?");
+        else
+            fprintf(out, "      #%-2u 0x%016" PRIx64 "\n", i, fr[i]);
+    }
+}
+
+static void row(FILE *out, const char *label, const char *h, const char *d)
+{
+    fprintf(out, "    %-16s %-36s %s\n", label, h, d);
+}
+
+static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                      const struct pt__who *hw, const struct pt__who *dw, const char *dlabel)
+{
+    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    char h[128], d[128];
+    row(out, "", "holder", dlabel);
+    snprintf(h, sizeof h, "%u", hp->pid);
+    snprintf(d, sizeof d, "%u", dp->pid);
+    row(out, "pid", h, d);
+    row(out, "exe", hp->exe ? hp->exe : "?", dp->exe ? dp->exe : "?");
+    snprintf(h, sizeof h, "%u/%u", hw->uid, hw->euid);
+    snprintf(d, sizeof d, "%u/%u", dw->uid, dw->euid);
+    row(out, "uid/euid", h, d);
+    if (hw->sessionid == UINT32_MAX)
+        snprintf(h, sizeof h, "none (loginuid unset)");
+    else
+        snprintf(h, sizeof h, "%u (loginuid %d)", hw->sessionid, (int)hw->loginuid);
+    if (dw->sessionid == UINT32_MAX)
+        snprintf(d, sizeof d, "none (loginuid unset)");
+    else
+        snprintf(d, sizeof d, "%u (loginuid %d)", dw->sessionid, (int)dw->loginuid);
+    row(out, "login session", h, d);
+    static const char *const nsn[] = {"ipc", "mnt", "pid", "user"};
+    for (int i = 0; i < 4; i++) {
+        char label[16];
+        snprintf(label, sizeof label, "ns %s", nsn[i]);
+        snprintf(h, sizeof h, "%llu", (unsigned long long)hw->ns[i]);
+        snprintf(d, sizeof d, "%llu%s", (unsigned long long)dw->ns[i],
+                 hw->ns[i] != dw->ns[i] ? "   <- differs" : "");
+        row(out, label, h, d);
+    }
+    if (f->rule == PT__R_HELD)
+        return;
+    char b1[32], b2[32];
+    row(out, "in-use object", f->have_hview ? f->hview.name : "(none seen)",
+        f->have_dview ? f->dview.name : "(none seen)");
+    if (f->have_hview)
+        snprintf(h, sizeof h, "dev %s ino %llu", pt__rep_dev(f->hview.dev, b1, sizeof b1),
+                 (unsigned long long)f->hview.ino);
+    if (f->have_dview)
+        snprintf(d, sizeof d, "dev %s ino %llu%s", pt__rep_dev(f->dview.dev, b2, sizeof b2),
+                 (unsigned long long)f->dview.ino,
+                 f->have_hview && (f->hview.dev != f->dview.dev || f->hview.ino != f->dview.ino)
+                     ? "   <- differs"
+                     : "");
+    row(out, "  identity", f->have_hview ? h : "", f->have_dview ? d : "");
+}
+
+static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy,
+                      const struct pt_report_opts *o)
+{
+    const struct pt__finding *f = &a->findings[i];
+    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    struct pt__res r;
+    char b[1024], dv[32];
+    pt__rep_resource(a, f, &r);
+    fprintf(out, "finding %u: %s  severity %s  cause %s%s\n", i + 1, pt__rule_name(f->rule),
+            f->severity, pt__cause_name(f->cause), f->uncertain ? "  UNCERTAIN" : "");
+    if (r.sysv)
+        fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, r.name,
+                (unsigned long long)r.ino, (unsigned long long)r.dev);
+    else
+        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, r.name ? r.name : "?",
+                r.key ? ": key " : "", r.key ? r.key : "", pt__rep_dev(r.dev, dv, sizeof dv),
+                (unsigned long long)r.ino);
+
+    if (f->rule == PT__R_LATENT) {
+        const struct pt__sess *s = &a->sess[f->sess];
+        const struct pt__mark *m = &a->marks[f->mark];
+        fprintf(
+            out,
+            "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
+            rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
+        fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n", rel(a, m->ts),
+                a->procs[m->proc]->pid, base(a->procs[m->proc]->exe), m->marks_key);
+        fprintf(out,
+                "  %+11.6fs  pid %u (%s) shares the profile store and the marks key, with another "
+                "in-use view: its next MAPIInitialize will delete the profile\n",
+                rel(a, f->latent_ts), dp->pid, base(dp->exe));
+        fprintf(out, "  why: %s\n", pt__rep_why(a, f, b, sizeof b));
+        who_table(out, a, f, &f->hview.who, &f->dview.who, "would-be deleter");
+        fprintf(out, "  remedy: %s\n\n", pt__cause_remedy(f->rule, f->cause));
+        return;
+    }
+
+    const struct pt__del *d = &a->dels[f->del];
+    const struct pt__cand *c = &a->cands[f->cand];
+    const char *what = c->h.kind == PT__H_SESSION ? "holds the profile"
+                       : c->h.kind == PT__H_KEY   ? "has the key open"
+                       : c->h.kind == PT__H_SYSV  ? "has it attached"
+                                                  : "has it mapped";
+    if (c->h.kind == PT__H_SESSION)
+        fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n", rel(a, c->h.ts),
+                hp->pid, base(hp->exe), c->h.api, c->h.name, (unsigned long long)c->h.handle, what);
+    else
+        fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", rel(a, c->h.ts), hp->pid,
+                base(hp->exe), c->h.api, (unsigned long long)c->h.handle, what);
+    if (f->rule == PT__R_PURGE) {
+        const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
+        if (m)
+            fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n",
+                    rel(a, m->ts), a->procs[m->proc]->pid, base(a->procs[m->proc]->exe),
+                    m->marks_key);
+    }
+    fprintf(out, "  %+11.6fs  pid %u (%s) ", rel(a, d->ts), dp->pid, base(dp->exe));
+    if (d->via && d->via != d->api && d->via != d->call)
+        fprintf(out, "%s > ", d->via);
+    if (d->api)
+        fprintf(out, "%s(%s) > ", d->api, d->api_args ? d->api_args : "");
+    fprintf(out, "%s(\"%s\"): deleted it\n", d->call, d->target ? d->target : "");
+    if (c->have_victim || c->have_detail) {
+        fprintf(out, "  %+11.6fs  pid %u (%s) %s, %.3f s after the delete%s\n",
+                rel(a, c->victim_ts), hp->pid, base(hp->exe), pt__rep_victim(c, b, sizeof b),
+                (double)(c->victim_ts - d->ts) / 1e9,
+                c->nfailures > 1 ? " (and later failures)" : "");
+    } else {
+        fprintf(out, "  (no failure of the holder was seen after the delete%s)\n",
+                hp->end == PT__ALIVE ? "; it was still running at the end of the trace" : "");
+    }
+    if (f->nmerged)
+        fprintf(out,
+                "  (%u more hold(s) of the holder on what this call deleted are part of this "
+                "finding)\n",
+                f->nmerged);
+    if (f->uncertain)
+        fprintf(out, "  uncertain: %s\n", f->uncertain_why);
+    fprintf(out, "  why: %s\n", pt__rep_why(a, f, b, sizeof b));
+    who_table(out, a, f, &c->h.who, &d->who, "deleter");
+    fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid, d->api ? d->api : d->call);
+    stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
+    if (o->disassemble && d->nframes) {
+        /* The deleting call site is where the library called the traced API: the first frame
+         * above the shim's own wrapper frames (or the innermost frame without a shim). */
+        char code[2048];
+        unsigned fi = 0;
+        int in_shim = 0;
+        for (unsigned k = 0; k < d->nframes; k++) {
+            struct pt__sym s;
+            int shim = sy && !pt__sym_resolve(sy, dp, d->frames[k] - 1, &s) && s.module &&
+                       strstr(base(s.module), "libproftrace");
+            if (shim)
+                in_shim = 1;
+            else if (in_shim) {
+                fi = k;
+                break;
+            }
+        }
+        pt__disasm_around(sy, dp, d->frames[fi], "      ", code, sizeof code);
+        fprintf(out, "  code at the deleting call site (frame #%u):\n%s", fi, code);
+    }
+    if (c->have_victim || c->have_detail) {
+        fprintf(out, "  stack of the failure (pid %u):\n", hp->pid);
+        stack(out, sy, hp, c->victim_frames, c->victim_nframes, o->symbolize);
+    }
+    fprintf(out, "  remedy: %s\n\n", pt__cause_remedy(f->rule, f->cause));
+}
+
+int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
+{
+    struct pt_report_opts def = {1, 1};
+    if (!o)
+        o = &def;
+    struct pt__symbolizer *sy = o->symbolize ? pt__sym_new() : NULL;
+    for (unsigned i = 0; i < a->nfindings; i++)
+        print_one(out, a, i, sy, o);
+    if (!a->nfindings)
+        fprintf(out, "no findings: no resource was deleted while another live process held it\n\n");
+    uint64_t lost = a->lost_total + a->in.lost;
+    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n", a->nprocs,
+            (unsigned long long)a->nevents, (unsigned long long)lost,
+            a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
+            a->nfindings == 1 ? "" : "s");
+    fprintf(out,
+            "  deletions: %llu seen, %llu of something no other live process held, %llu by the "
+            "holder itself, %llu of what a silently dead holder held (clean-up)\n",
+            (unsigned long long)a->dels_seen, (unsigned long long)a->dels_unheld,
+            (unsigned long long)a->self_deletes, (unsigned long long)a->gone_holders);
+    if (a->in.damaged)
+        fprintf(out, "  input: %llu damaged place(s) in the trace were skipped (see above)\n",
+                (unsigned long long)a->in.damaged);
+    if (lost)
+        fprintf(out, "  %llu events were lost: findings near them are marked uncertain\n",
+                (unsigned long long)lost);
+    if (a->sessions_unidentified)
+        fprintf(out,
+                "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "
+                "they cannot be matched to deletions\n",
+                (unsigned long long)a->sessions_unidentified);
+    if (o->symbolize && pt__sym_unavailable())
+        fprintf(out, "  %s\n", pt__sym_unavailable());
+    if (o->disassemble && pt__disasm_unavailable())
+        fprintf(out, "  %s\n", pt__disasm_unavailable());
+    for (int i = 0; i < a->nnotes; i++)
+        fprintf(out, "  %s\n", a->notes[i]);
+    pt__sym_free(sy);
+    return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,75 @@
+/* clock.c — the shim's timestamps: CLOCK_MONOTONIC nanoseconds, read cheaply.
+ *
+ * A traced call needs two timestamps, and clock_gettime costs ~30 ns on a virtual machine — more
+ * than everything else the shim does. So the shim reads the TSC (invariant TSC only) and converts
+ * it with a per-thread anchor: (tsc, CLOCK_MONOTONIC ns) taken by a real clock_gettime at the
+ * thread's first event and again whenever the anchor is older than ~1 ms; the rate (ns per cycle)
+ * is measured between successive anchors, so between two anchors the error is the rate error
+ * times at most ~1 ms (well under a microsecond), and at each re-anchor the value is pulled back
+ * to the real clock without ever going backwards in that thread. Without an invariant TSC every
+ * timestamp is a real clock_gettime. */
+#include <cpuid.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "preload/shim.h"
+
+int pt__tsc_ok;
+uint64_t _Atomic pt__tsc_mult = 0;  /* ns per cycle, 32.32 fixed point */
+uint64_t pt__tsc_window;             /* cycles between anchors */
+
+static uint64_t pt__mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void pt__clock_init(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
+        return; /* no invariant TSC: real clock reads */
+    /* A first rate over ~50 us; anchors refine it as the process runs. */
+    uint64_t n0 = pt__mono(), t0 = __rdtsc(), n1, t1;
+    do {
+        n1 = pt__mono();
+        t1 = __rdtsc();
+    } while (n1 - n0 < 50000);
+    if (t1 <= t0)
+        return;
+    uint64_t mult = ((n1 - n0) << 32) / (t1 - t0);
+    if (!mult)
+        return;
+    atomic_store(&pt__tsc_mult, mult);
+    pt__tsc_window = ((uint64_t)1000000 << 32) / mult; /* ~1 ms of cycles */
+    pt__tsc_ok = 1;
+}
+
+uint64_t pt__clock_anchor(uint64_t tsc)
+{
+    uint64_t ns = pt__mono();
+    uint64_t t = __rdtsc();
+    struct pt__tls *s = &pt__tls;
+    if (s->anchor_tsc && t > s->anchor_tsc && ns > s->anchor_ns) {
+        uint64_t dt = t - s->anchor_tsc, dn = ns - s->anchor_ns;
+        if (dt < (1ull << 31) && dn < (1ull << 31)) /* a fresh interval: refine the rate */
+            atomic_store_explicit(&pt__tsc_mult, (dn << 32) / dt, memory_order_relaxed);
+    }
+    if (ns < s->last_ns)
+        ns = s->last_ns; /* never backwards within a thread */
+    s->anchor_tsc = t;
+    s->anchor_ns = ns;
+    s->last_ns = ns;
+    (void)tsc;
+    return ns;
+}
+
+uint64_t pt__clock_slow(void)
+{
+    uint64_t ns = pt__mono();
+    if (ns < pt__tls.last_ns)
+        ns = pt__tls.last_ns;
+    pt__tls.last_ns = ns;
+    return ns;
+}

@@ -1,0 +1,94 @@
+/* env.c — carrying LD_PRELOAD and PROFTRACE_* into the environment of an exec, so descendants are
+ * traced even when the program passes an environment of its own. No allocation: the caller gives
+ * stack buffers (an exec may run in a vfork child, which must not touch the heap). */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/shim.h"
+
+static char pt__self[PATH_MAX];              /* absolute path of libproftrace.so */
+static char pt__env_preload[PATH_MAX + 16];  /* LD_PRELOAD=<self> */
+static char pt__env_preload0[8192];          /* LD_PRELOAD as this process got it (names us) */
+static char pt__env_dir[PATH_MAX + 16];      /* PROFTRACE_DIR=<absolute dir> */
+static char pt__env_stacks[256];             /* PROFTRACE_STACKS=... as the process got it */
+
+/* Does the LD_PRELOAD value `v` name the shim already? */
+static int pt__has_self(const char *v)
+{
+    const char *base = strrchr(pt__self, '/');
+    base = base ? base + 1 : pt__self;
+    return strstr(v, pt__self) || strstr(v, base);
+}
+
+void pt__env_init(void)
+{
+    Dl_info di;
+    if (dladdr((void *)pt__env_init, &di) && di.dli_fname && !realpath(di.dli_fname, pt__self))
+        strncpy(pt__self, di.dli_fname, sizeof pt__self - 1);
+    strcpy(pt__env_preload, "LD_PRELOAD=");
+    strncat(pt__env_preload, pt__self, sizeof pt__env_preload - 12);
+    strcpy(pt__env_dir, "PROFTRACE_DIR=");
+    strncat(pt__env_dir, pt__cfg.dir ? pt__cfg.dir : "", sizeof pt__env_dir - 15);
+    /* An environment without LD_PRELOAD gets the whole list this process was started with (it may
+     * hold more than the shim: a sanitizer runtime that must stay first, another preload). */
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strlen(pre) + 12 < sizeof pt__env_preload0 && pt__has_self(pre)) {
+        strcpy(pt__env_preload0, "LD_PRELOAD=");
+        strcat(pt__env_preload0, pre);
+    } else {
+        strcpy(pt__env_preload0, pt__env_preload);
+    }
+    const char *s = getenv("PROFTRACE_STACKS");
+    if (s && strlen(s) < sizeof pt__env_stacks - 18) {
+        strcpy(pt__env_stacks, "PROFTRACE_STACKS=");
+        strcat(pt__env_stacks, s);
+    }
+}
+
+size_t pt__env_slots(char *const envp[])
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    return n + 4; /* + LD_PRELOAD, PROFTRACE_DIR, PROFTRACE_STACKS, NULL */
+}
+
+char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr)
+{
+    if (!pt__self[0] || !pt__env_dir[14])
+        return (char **)envp;
+    int have_pre = 0, have_dir = 0, have_stacks = 0;
+    size_t n = 0;
+    for (size_t i = 0; envp && envp[i] && n + 4 <= nbuf; i++) {
+        char *e = envp[i];
+        if (!strncmp(e, "LD_PRELOAD=", 11)) {
+            have_pre = 1;
+            if (!pt__has_self(e + 11)) {
+                size_t need = strlen(pt__self) + strlen(e + 11) + 13;
+                if (need <= nstr) { /* ours first, then theirs */
+                    strcpy(str, pt__env_preload);
+                    strcat(str, ":");
+                    strcat(str, e + 11);
+                    e = str;
+                } else {
+                    e = pt__env_preload;
+                }
+            }
+        } else if (!strncmp(e, "PROFTRACE_DIR=", 14)) {
+            have_dir = 1;
+        } else if (!strncmp(e, "PROFTRACE_STACKS=", 17)) {
+            have_stacks = 1;
+        }
+        buf[n++] = e;
+    }
+    if (!have_pre)
+        buf[n++] = pt__env_preload0;
+    if (!have_dir)
+        buf[n++] = pt__env_dir;
+    if (!have_stacks && pt__env_stacks[0])
+        buf[n++] = pt__env_stacks;
+    buf[n] = NULL;
+    return buf;
+}

@@ -1,0 +1,254 @@
+/* hook_proc.c — process life: fork, vfork, posix_spawn, the exec family, _exit.
+ *
+ * fork: the real fork runs with the re-entry guard up, so nothing (atfork handlers included) is
+ * recorded while parent and child share the parent's ring; the child then forgets that ring and
+ * creates its own, whose first events are its process and module events. The parent records fork.
+ *
+ * exec: recorded before the call (ret 0) because it does not return on success; if it does return,
+ * a second execve event carries the failure. The environment handed to the new image always
+ * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built on the stack so that this works in a vfork
+ * child too. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc, so
+ * each is wrapped; all are recorded as the execve class with the path or file they were given.
+ *
+ * vfork: see vfork.S. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "preload/wrap.h"
+
+PT__GEN_RECORDERS
+
+PT__EXPORT pid_t fork(void)
+{
+    __typeof__(pt__real.fork) pt__fn = pt__real.fork;
+    if (PT__UNLIKELY(!pt__fn)) {
+        PT__REAL_OR_MISSING(fork, pid_t, PT_RET_INT_ERRNO)
+    }
+    if (!pt__may_trace())
+        return pt__fn();
+    struct pt__call c;
+    pt__call_begin(&c, PT_CALL_fork);
+    pt__pre_fork();
+    pt__tls.depth++;
+    errno = c.saved_errno;
+    pid_t r = pt__fn(); /* busy stays set across the fork: see above */
+    c.saved_errno = errno;
+    pt__tls.depth--;
+    if (r == 0) {
+        pt__after_fork_child();
+        pt__tls.cur = c.prev;
+        errno = c.saved_errno;
+        pt__tls.busy = 0;
+        return 0;
+    }
+    c.t1 = pt__clock();
+    c.ret = r;
+    PT__FAIL_PT_RET_INT_ERRNO(c)
+    pt__rec_fork();
+    pt__call_end(&c);
+    return r;
+}
+
+/* Called by the vfork entry (vfork.S) before it jumps to the real vfork: records the vfork and
+ * returns the function to jump to. From here until the parent runs again, memory is shared with
+ * the child, so every wrapper first asks pt__vfork_child(). */
+__attribute__((visibility("hidden"))) void *pt__vfork_prepare(void)
+{
+    int saved = errno;
+    void *fn = (void *)pt__real.vfork;
+    if (!fn) {
+        uint8_t busy = pt__tls.busy;
+        pt__tls.busy = 1;
+        fn = pt__resolve("vfork");
+        if (!fn)
+            fn = pt__resolve("fork");
+        pt__tls.busy = busy;
+        pt__real.vfork = (__typeof__(pt__real.vfork))fn;
+    }
+    if (pt__may_trace()) {
+        struct pt__call c;
+        pt__call_begin(&c, PT_CALL_vfork);
+        pt__pre_vfork();
+        c.t1 = c.t0;
+        c.ret = 0;
+        c.failed = 0;
+        c.err = 0;
+        pt__rec_vfork();
+        pt__call_end(&c);
+        pt__tls.vforked = 1;
+    }
+    errno = saved;
+    return fn;
+}
+
+/* Which real exec to call. */
+enum pt__exec_kind { PT__EXECVE, PT__EXECVPE };
+
+static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[],
+                    char *const envp[])
+{
+    __typeof__(pt__real.execve) fn_ve = pt__real.execve;
+    __typeof__(pt__real.execvpe) fn_vpe = pt__real.execvpe;
+    if (PT__UNLIKELY(kind == PT__EXECVE ? !fn_ve : !fn_vpe)) {
+        uint8_t busy = pt__tls.busy;
+        pt__tls.busy = 1;
+        if (kind == PT__EXECVE)
+            fn_ve = pt__real.execve = (__typeof__(fn_ve))pt__resolve("execve");
+        else
+            fn_vpe = pt__real.execvpe = (__typeof__(fn_vpe))pt__resolve("execvpe");
+        pt__tls.busy = busy;
+        if (kind == PT__EXECVE ? !fn_ve : !fn_vpe)
+            return errno = ENOSYS, -1;
+    }
+    if (atomic_load(&pt__state) != PT__ON) /* inert or not asked: not even the environment */
+        return kind == PT__EXECVE ? fn_ve(path, argv, envp) : fn_vpe(path, argv, envp);
+
+    size_t n = pt__env_slots(envp);
+    char *env[n];
+    char str[8192];
+    int saved = errno;
+    char **use = pt__env_fix(envp, env, n, str, sizeof str);
+    errno = saved;
+    int trace = pt__may_trace();
+    if (trace) {
+        struct pt__call c;
+        pt__call_begin(&c, PT_CALL_execve);
+        pt__pre_execve(path, argv, envp);
+        c.t1 = c.t0;
+        c.ret = 0, c.err = 0, c.failed = 0;
+        pt__rec_execve(path, argv, envp);
+        pt__call_end(&c);
+    }
+    int r = kind == PT__EXECVE ? fn_ve(path, argv, use) : fn_vpe(path, argv, use);
+    if (trace) {
+        struct pt__call c;
+        pt__call_begin(&c, PT_CALL_execve);
+        c.saved_errno = errno;
+        pt__pre_execve(path, argv, envp);
+        c.t1 = pt__clock();
+        c.ret = r;
+        PT__FAIL_PT_RET_INT_ERRNO(c)
+        pt__rec_execve(path, argv, envp);
+        pt__call_end(&c);
+    }
+    return r;
+}
+
+PT__EXPORT int execve(const char *pathname, char *const argv[], char *const envp[])
+{
+    return pt__exec(PT__EXECVE, pathname, argv, envp);
+}
+
+PT__EXPORT int execv(const char *pathname, char *const argv[])
+{
+    return pt__exec(PT__EXECVE, pathname, argv, environ);
+}
+
+PT__EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return pt__exec(PT__EXECVPE, file, argv, envp);
+}
+
+PT__EXPORT int execvp(const char *file, char *const argv[])
+{
+    return pt__exec(PT__EXECVPE, file, argv, environ);
+}
+
+/* The list forms: the arguments become an argv on the stack. */
+#define PT__ARGV_FROM_LIST(argv, arg, ap, last)                                                    \
+    size_t pt__argc = 1;                                                                           \
+    va_start(ap, arg);                                                                             \
+    while (va_arg(ap, char *))                                                                     \
+        pt__argc++;                                                                                \
+    va_end(ap);                                                                                    \
+    char *argv[pt__argc + 1];                                                                      \
+    argv[0] = (char *)arg;                                                                         \
+    va_start(ap, arg);                                                                             \
+    for (size_t i = 1; i <= pt__argc; i++)                                                         \
+        argv[i] = va_arg(ap, char *);                                                              \
+    last;                                                                                          \
+    va_end(ap);
+
+PT__EXPORT int execl(const char *pathname, const char *arg, ...)
+{
+    va_list ap;
+    PT__ARGV_FROM_LIST(argv, arg, ap, (void)0)
+    return pt__exec(PT__EXECVE, pathname, argv, environ);
+}
+
+PT__EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    PT__ARGV_FROM_LIST(argv, arg, ap, (void)0)
+    return pt__exec(PT__EXECVPE, file, argv, environ);
+}
+
+PT__EXPORT int execle(const char *pathname, const char *arg, ...)
+{
+    va_list ap;
+    char *const *envp;
+    PT__ARGV_FROM_LIST(argv, arg, ap, envp = va_arg(ap, char *const *))
+    return pt__exec(PT__EXECVE, pathname, argv, envp);
+}
+
+/* posix_spawn and posix_spawnp: the child glibc makes runs only libc-internal code until it
+ * execs, so it is never traced; the environment it gets is fixed like an exec's. */
+static int pt__spawn(int usepath, pid_t *pid, const char *path,
+                     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                     char *const argv[], char *const envp[])
+{
+    __typeof__(pt__real.posix_spawn) pt__fn = usepath ? pt__real.posix_spawnp : pt__real.posix_spawn;
+    if (PT__UNLIKELY(!pt__fn)) {
+        uint8_t busy = pt__tls.busy;
+        pt__tls.busy = 1;
+        pt__fn = (__typeof__(pt__fn))pt__resolve(usepath ? "posix_spawnp" : "posix_spawn");
+        pt__tls.busy = busy;
+        if (!pt__fn)
+            return ENOSYS;
+    }
+    if (atomic_load(&pt__state) != PT__ON || !envp)
+        return pt__fn(pid, path, fa, attr, argv, envp);
+    size_t n = pt__env_slots(envp);
+    char *env[n];
+    char str[8192];
+    char **use = pt__env_fix(envp, env, n, str, sizeof str);
+    if (!pt__may_trace())
+        return pt__fn(pid, path, fa, attr, argv, use);
+    pid_t mypid = 0;
+    if (!pid)
+        pid = &mypid; /* the event wants the child's pid even when the caller does not */
+    PT__TRACED_CALL_NORET(posix_spawn, int, (pid, path, fa, attr, argv, use), PT_RET_ERRNUM, 0)
+    return pt__r;
+}
+
+PT__EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return pt__spawn(0, pid, path, fa, attr, argv, envp);
+}
+
+PT__EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return pt__spawn(1, pid, file, fa, attr, argv, envp);
+}
+
+/* _exit and _Exit end the process without atexit handlers: record the exit first. */
+PT__EXPORT void _exit(int status)
+{
+    pt__record_exit(status);
+    if (!pt__real._exit)
+        pt__real._exit = (__typeof__(pt__real._exit))pt__resolve("_exit");
+    pt__real._exit(status);
+    __builtin_unreachable();
+}
+
+PT__EXPORT void _Exit(int status)
+{
+    pt__record_exit(status);
+    if (!pt__real._Exit)
+        pt__real._Exit = (__typeof__(pt__real._Exit))pt__resolve("_Exit");
+    pt__real._Exit(status);
+    __builtin_unreachable();
+}

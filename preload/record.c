@@ -1,0 +1,70 @@
+/* record.c — this thread's ring buffer: claiming it, reserving and publishing events, giving it
+ * back at thread exit. */
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/shim.h"
+
+PT__TLS struct pt__tls pt__tls;
+static pthread_key_t pt__key;
+static int pt__key_ok;
+
+uint32_t pt__gettid(void)
+{
+    if (PT__UNLIKELY(pt__tls.tid == 0))
+        pt__tls.tid = (uint32_t)syscall(SYS_gettid);
+    return pt__tls.tid;
+}
+
+/* Registered once per process from pt__init (before any thread buffer is claimed). */
+void pt__thread_key_init(void)
+{
+    pt__key_ok = pthread_key_create(&pt__key, pt__thread_exit) == 0;
+}
+
+struct pt_tbuf *pt__tbuf_claim(void)
+{
+    struct pt_tbuf *b;
+    struct pt_ring *r = pt__ring;
+    if (!r)
+        return NULL;
+    uint32_t tid = pt__gettid();
+    b = pt_ring_claim(r, tid); /* the ring writes the `thread` event itself */
+    if (!b)
+        return NULL;
+    pt__tls.buf = b;
+    /* The key's value only has to be non-NULL for the destructor to run at thread exit. Setting
+     * it from a signal handler is not async-signal-safe, so a thread whose first event comes from
+     * a handler gives its buffer back only when the process ends. */
+    if (pt__key_ok && !pt__tls.keyed && !pt__tls.insig) {
+        pt__tls.keyed = 1;
+        pthread_setspecific(pt__key, (void *)1);
+    }
+    return b;
+}
+
+void pt__thread_exit(void *unused)
+{
+    struct pt_tbuf *b = pt__tls.buf;
+    uint8_t busy = pt__tls.busy;
+    pt__tls.busy = 1;
+    pt__tls.buf = NULL;
+    pt__tls.keyed = 0;
+    if (b && pt__ring)
+        pt_ring_release(pt__ring, b);
+    pt__tls.busy = busy;
+}
+
+int pt__begin_lost(void)
+{
+    if (pt__ring)
+        pt_ring_lost(pt__ring, 1);
+    return -ENOBUFS;
+}
+
+uint32_t pt__last_error(void)
+{
+    DWORD (*fn)(void) = pt__real.GetLastError;
+    return fn ? fn() : 0;
+}

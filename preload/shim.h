@@ -1,0 +1,285 @@
+/* shim.h — internals shared by the files of libproftrace.so (nothing here is public).
+ *
+ * How a traced call runs (the generated wrappers of wrap.h and the hand-written ones of hook_*.c):
+ *   1. fast checks on this thread's initial-exec TLS: not inside the shim itself (`busy`), the shim
+ *      is on, the real function is known; otherwise straight through to the real function;
+ *   2. pt__call_begin: errno saved, entry time, identities that must be taken before the call
+ *      (what a path names before it is unlinked);
+ *   3. the real call, with `depth` raised so calls it makes are recorded as nested;
+ *   4. pt__call_end: result, error, exit time; then the row's recording function encodes the
+ *      event into this thread's buffer of the ring; errno is restored last.
+ * The shim's own work runs with `busy` set, so libc calls it makes are never traced and never
+ * recurse. Nothing here takes a lock: a thread that finds the shim initialising passes through.
+ */
+#ifndef PT_PRELOAD_SHIM_H
+#define PT_PRELOAD_SHIM_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proftrace/calls.h"
+#include "proftrace/event.h"
+#include "proftrace/ring.h"
+
+#define PT__EXPORT __attribute__((visibility("default")))
+#define PT__TLS __thread __attribute__((tls_model("initial-exec")))
+#define PT__LIKELY(x) __builtin_expect(!!(x), 1)
+#define PT__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PT__STR_MAX 4096 /* longest string recorded; longer ones are cut */
+#define PT__AT_FDCWD (-100) /* AT_FDCWD, without <fcntl.h> whose open() prototype is variadic */
+
+/* Shim states (pt__state). */
+enum { PT__UNINIT = 0, PT__INITING, PT__ON, PT__INERT };
+
+/* Identity of a named object: what stat() said. Zero when it could not be stat'ed. */
+struct pt__ident {
+    uint64_t dev, ino;
+};
+
+/* One call in progress on this thread (lives on the wrapper's stack). */
+struct pt__call {
+    struct pt__call *prev; /* the call this one interrupted (signal handler), restored at end */
+    unsigned call;         /* enum pt_call */
+    uint64_t t0, t1;
+    int64_t ret;
+    int32_t err;
+    int failed;
+    uint8_t delete_hint; /* this call deletes (for rows that delete only sometimes: shmctl) */
+    uint8_t depth;
+    uint8_t nid, rid; /* identities taken before the call / consumed by the recorder */
+    int saved_errno;
+    struct pt__ident id[4];
+};
+
+/* Per-thread state, initial-exec TLS so reading it never allocates or calls into ld.so. */
+struct pt__tls {
+    uint8_t busy;    /* the shim itself is running on this thread: pass everything through */
+    uint8_t depth;   /* traced calls in progress on this thread */
+    uint8_t vforked; /* vfork returned here; until proven otherwise we may be the borrowed child */
+    uint8_t keyed;   /* the thread-exit destructor is registered */
+    uint8_t insig;   /* inside the shim's fatal-signal handler */
+    uint32_t tid;
+    struct pt_tbuf *buf;
+    struct pt__call *cur;
+    uint64_t anchor_tsc, anchor_ns, last_ns; /* clock.c */
+    int *errp; /* &errno of this thread, looked up once */
+};
+extern PT__TLS struct pt__tls pt__tls;
+
+extern _Atomic int pt__state;
+extern struct pt_ring *pt__ring;
+extern uint32_t pt__pid; /* the pid that owns pt__ring */
+
+/* The real functions behind the SYM, HAND and NESTED rows, found with dlsym. */
+#include "preload/win32.h"
+#include <spawn.h>
+#include <sys/shm.h>
+#include <sys/types.h>
+#define PT__REAL_MEMBER(name, cat, hook, cret, cparams, cargs, retk, fields) \
+    PT__REAL_MEMBER_##hook(name, cret, cparams)
+#define PT__REAL_MEMBER_SYM(name, cret, cparams) cret(*name) cparams;
+#define PT__REAL_MEMBER_HAND(name, cret, cparams) cret(*name) cparams;
+#define PT__REAL_MEMBER_NESTED(name, cret, cparams) cret(*name) cparams;
+#define PT__REAL_MEMBER_VTBL(name, cret, cparams)
+struct pt__real {
+    PT_CALLS(PT__REAL_MEMBER, _)
+    /* Functions the shim wraps without a row of their own, or needs to call. */
+    int (*execv)(const char *, char *const[]);
+    int (*execvp)(const char *, char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    void (*_exit)(int);
+    void (*_Exit)(int);
+    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+    DWORD (*GetLastError)(void);
+};
+extern struct pt__real pt__real;
+extern struct pt_ring_config pt__cfg;
+
+/* Init and failure (state.c). pt__init runs once, from the constructor or the first traced call
+ * before it; a racing thread returns at once and passes through. */
+void pt__init(void);
+void pt__fail(const char *what, int err); /* one stderr line, then the shim is inert for good */
+static inline int pt__on(void)
+{
+    int s = atomic_load_explicit(&pt__state, memory_order_acquire);
+    if (PT__UNLIKELY(s == PT__UNINIT)) {
+        pt__init();
+        s = atomic_load_explicit(&pt__state, memory_order_acquire);
+    }
+    return s == PT__ON;
+}
+int pt__vfork_child(void); /* after a vfork: is this the child borrowing our memory? */
+void pt__record_exit(int status);
+
+/* Real functions (real.c). */
+void pt__resolve_all(void);
+void *pt__resolve(const char *name); /* RTLD_NEXT, then every loaded object but the shim */
+
+/* Recording (record.c). */
+struct pt_tbuf *pt__tbuf_claim(void);
+/* This thread's buffer, claimed on first use; NULL: lost. */
+static inline struct pt_tbuf *pt__tbuf(void)
+{
+    struct pt_tbuf *b = pt__tls.buf;
+    return PT__LIKELY(b != NULL) ? b : pt__tbuf_claim();
+}
+int pt__begin_lost(void);
+/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. */
+static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e)
+{
+    struct pt_tbuf *b = pt__tbuf();
+    if (PT__UNLIKELY(!b))
+        return pt__begin_lost();
+    return pt_tbuf_begin(b, id, ts, size, e);
+}
+static inline void pt__commit(struct pt_enc *e)
+{
+    pt_tbuf_commit(pt__tls.buf, e);
+}
+uint32_t pt__last_error(void);
+void pt__thread_exit(void *unused);
+void pt__thread_key_init(void);
+
+/* Identities (capture.c): all return a zero identity when the object cannot be stat'ed. */
+void pt__ident_at(struct pt__ident *id, int dirfd, const char *path);
+void pt__ident_shm(struct pt__ident *id, const char *name);
+void pt__ident_fd(struct pt__ident *id, int fd);
+
+/* Non-call events (identity.c). */
+void pt__emit_process(void);
+void pt__emit_modules(int only_new);
+void pt__emit_cred(void);
+void pt__emit_ns(void);
+void pt__emit_exit(int status);
+void pt__emit_signal(int signo, int code, uint64_t addr);
+void pt__emit_thread(struct pt_tbuf *b, uint32_t tid);
+
+/* The non-call event classes as structs, and their encoders (events.c, from PT_EVENTS). */
+#define PT__MEMB_U8 uint8_t
+#define PT__MEMB_U16 uint16_t
+#define PT__MEMB_U32 uint32_t
+#define PT__MEMB_U64 uint64_t
+#define PT__MEMB_I32 int32_t
+#define PT__MEMB_I64 int64_t
+#define PT__MEMB_X64 uint64_t
+#define PT__MEMB_STR const char *
+#define W(wire, n) PT__MEMB_##wire n;
+#define PT__EV_STRUCT(name, fields) struct pt__ev_##name { fields };
+PT_EVENTS(PT__EV_STRUCT, W)
+#undef PT__EV_STRUCT
+#undef W
+/* Encode one event into buffer b (NULL: this thread's); 0, or <0 when it was lost. */
+#define PT__EV_PUT(name, fields)                                                                   \
+    int pt__put_##name(struct pt_tbuf *b, uint64_t ts, const struct pt__ev_##name *v);
+PT_EVENTS(PT__EV_PUT, _)
+#undef PT__EV_PUT
+void pt__modules_forget(void); /* after exec-like resets: every module is new again */
+
+/* Stacks (stack.c). */
+void pt__stacks_config(const char *spec);
+extern uint8_t pt__want[PT_CALL_COUNT];
+extern int pt__want_fail, pt__want_delete;
+static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
+{
+    return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
+}
+uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
+extern const char pt__stacks_note[];
+void pt__break_config(const char *spec);
+extern int pt__break_armed; /* PROFTRACE_BREAK set */
+void pt__maybe_break(unsigned call, int is_delete);
+
+/* Method tables (hook_mapi.c). */
+void pt__wrap_object(unsigned call, void *obj);
+
+/* Process life (hook_proc.c, signals.c, env.c). */
+void pt__after_fork_child(void);
+void pt__signals_install(void);
+char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
+size_t pt__env_slots(char *const envp[]);
+void pt__env_init(void);
+
+/* mmap region table (hook_mmap.c). */
+void pt__regions_reset(void);
+
+/* A thread id, cached per thread. */
+uint32_t pt__gettid(void);
+
+/* Timestamps (clock.c): CLOCK_MONOTONIC ns from the TSC, anchored per thread. */
+#include <x86intrin.h>
+extern int pt__tsc_ok;
+extern uint64_t _Atomic pt__tsc_mult;
+extern uint64_t pt__tsc_window;
+void pt__clock_init(void);
+uint64_t pt__clock_anchor(uint64_t tsc);
+uint64_t pt__clock_slow(void);
+static inline uint64_t pt__clock(void)
+{
+    if (PT__UNLIKELY(!pt__tsc_ok))
+        return pt__clock_slow();
+    uint64_t t = __rdtsc();
+    uint64_t d = t - pt__tls.anchor_tsc;
+    if (PT__UNLIKELY(d > pt__tsc_window))
+        return pt__clock_anchor(t);
+    uint64_t ns = pt__tls.anchor_ns +
+                  ((d * atomic_load_explicit(&pt__tsc_mult, memory_order_relaxed)) >> 32);
+    if (PT__UNLIKELY(ns < pt__tls.last_ns))
+        ns = pt__tls.last_ns;
+    pt__tls.last_ns = ns;
+    return ns;
+}
+
+static inline int *pt__errno(void)
+{
+    int *p = pt__tls.errp;
+    if (PT__UNLIKELY(!p))
+        p = pt__tls.errp = &errno;
+    return p;
+}
+
+/* The four steps around a real call (see the top of this file). Inline: they are the hot path. */
+static inline void pt__call_begin(struct pt__call *c, unsigned call)
+{
+    pt__tls.busy = 1;
+    c->saved_errno = *pt__errno();
+    c->call = call;
+    c->prev = pt__tls.cur;
+    pt__tls.cur = c;
+    c->nid = c->rid = 0;
+    c->delete_hint = 0;
+    c->depth = pt__tls.depth;
+    c->t0 = pt__clock();
+}
+static inline void pt__call_enter(struct pt__call *c)
+{
+    pt__tls.depth++;
+    *pt__tls.errp = c->saved_errno;
+    pt__tls.busy = 0;
+}
+static inline void pt__call_leave(struct pt__call *c)
+{
+    c->saved_errno = *pt__tls.errp;
+    pt__tls.busy = 1;
+    pt__tls.depth--;
+    c->t1 = pt__clock();
+}
+static inline void pt__call_end(struct pt__call *c)
+{
+    pt__tls.cur = c->prev;
+    *pt__tls.errp = c->saved_errno;
+    pt__tls.busy = 0;
+}
+/* May a wrapper trace now? (Otherwise it calls the real function and nothing else.) */
+static inline int pt__may_trace(void)
+{
+    if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {
+        if (pt__tls.busy || pt__vfork_child())
+            return 0;
+    }
+    return pt__on();
+}
+
+#endif

@@ -1,0 +1,160 @@
+/* stack.c — which events carry a stack (PROFTRACE_STACKS) and taking it with libunwind. */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "preload/shim.h"
+
+#ifdef PT_HAVE_LIBUNWIND
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+const char pt__stacks_note[] = "";
+#else
+const char pt__stacks_note[] = "stacks unavailable: built without libunwind";
+#endif
+
+uint8_t pt__want[PT_CALL_COUNT];
+int pt__want_fail, pt__want_delete;
+static uintptr_t pt__self_lo, pt__self_hi; /* the shim's own code, skipped in stacks */
+
+/* Rows that delete something (shmctl only with IPC_RMID: it sets delete_hint itself). */
+static int pt__is_delete(unsigned call)
+{
+    switch (call) {
+    case PT_CALL_unlink:
+    case PT_CALL_unlinkat:
+    case PT_CALL_rmdir:
+    case PT_CALL_rename:
+    case PT_CALL_renameat:
+    case PT_CALL_renameat2:
+    case PT_CALL_shm_unlink:
+    case PT_CALL_RegDeleteKeyA:
+    case PT_CALL_RegDeleteTreeA:
+    case PT_CALL_IProfAdmin_DeleteProfile:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static const char *const pt__cat_names[] = {
+#define PT__CAT_NAME(c) #c,
+    PT_CATEGORIES(PT__CAT_NAME)
+#undef PT__CAT_NAME
+};
+#define PT__ROW_CAT(name, cat, hook, cret, cparams, cargs, retk, fields) PT_CAT_##cat,
+static const uint8_t pt__row_cat[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_CAT, )};
+#define PT__ROW_NAME(name, cat, hook, cret, cparams, cargs, retk, fields) #name,
+static const char *const pt__row_name[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_NAME, )};
+
+/* One word of the list: all, none, delete, fail, a category, or a function name. */
+static void pt__stacks_word(const char *w, size_t n)
+{
+    if (n == 3 && !strncasecmp(w, "all", 3)) {
+        memset(pt__want, 1, sizeof pt__want);
+        pt__want_fail = pt__want_delete = 1;
+    } else if (n == 4 && !strncasecmp(w, "none", 4)) {
+        memset(pt__want, 0, sizeof pt__want);
+        pt__want_fail = pt__want_delete = 0;
+    } else if (n == 4 && !strncasecmp(w, "fail", 4)) {
+        pt__want_fail = 1;
+    } else if (n == 6 && !strncasecmp(w, "delete", 6)) {
+        pt__want_delete = 1;
+        for (unsigned i = 0; i < PT_CALL_COUNT; i++)
+            if (pt__is_delete(i))
+                pt__want[i] = 1;
+    } else {
+        for (unsigned c = 0; c < PT_CAT_COUNT; c++)
+            if (strlen(pt__cat_names[c]) == n && !strncasecmp(w, pt__cat_names[c], n))
+                for (unsigned i = 0; i < PT_CALL_COUNT; i++)
+                    if (pt__row_cat[i] == c)
+                        pt__want[i] = 1;
+        for (unsigned i = 0; i < PT_CALL_COUNT; i++)
+            if (strlen(pt__row_name[i]) == n && !strncmp(w, pt__row_name[i], n))
+                pt__want[i] = 1;
+    }
+}
+
+void pt__stacks_config(const char *spec)
+{
+#ifndef PT_HAVE_LIBUNWIND
+    return; /* nothing wanted: no stacks without libunwind */
+#endif
+    if (!spec)
+        spec = "delete,MAPI,fail";
+    while (*spec) {
+        while (*spec == ',' || isspace((unsigned char)*spec))
+            spec++;
+        const char *w = spec;
+        while (*spec && *spec != ',' && !isspace((unsigned char)*spec))
+            spec++;
+        if (spec > w)
+            pt__stacks_word(w, (size_t)(spec - w));
+    }
+    Dl_info di;
+    struct link_map *lm = NULL;
+    if (dladdr1((void *)pt__stacks_config, &di, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
+        /* The shim's text: from its base to the end of its executable segments. */
+        const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)di.dli_fbase;
+        const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+        pt__self_lo = pt__self_hi = 0;
+        for (int i = 0; i < eh->e_phnum; i++)
+            if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+                uintptr_t a = lm->l_addr + ph[i].p_vaddr, b = a + ph[i].p_memsz;
+                if (!pt__self_lo || a < pt__self_lo)
+                    pt__self_lo = a;
+                if (b > pt__self_hi)
+                    pt__self_hi = b;
+            }
+    }
+}
+
+/* PROFTRACE_BREAK: stop in the debugger at every delete (the finding-worthy event the shim can
+ * see by itself), only when a debugger is attached, so an unattended run never gets a SIGTRAP. */
+int pt__break_armed;
+
+void pt__break_config(const char *spec)
+{
+    pt__break_armed = spec && *spec && strcmp(spec, "0") != 0;
+}
+
+void pt__maybe_break(unsigned call, int is_delete)
+{
+    if (!pt__break_armed || !(is_delete || pt__is_delete(call)))
+        return;
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    const char *t = strstr(buf, "\nTracerPid:");
+    if (t && atoi(t + 11) != 0)
+        raise(SIGTRAP);
+}
+
+__attribute__((noinline)) uint8_t pt__stack(uint64_t *frames)
+{
+#ifdef PT_HAVE_LIBUNWIND
+    void *ip[PT_MAX_FRAMES + 8];
+    pt__emit_modules(1); /* a stack is only useful if its modules are known */
+    int n = unw_backtrace(ip, (int)(sizeof ip / sizeof ip[0]));
+    uint8_t k = 0;
+    int i = 0;
+    while (i < n && (uintptr_t)ip[i] >= pt__self_lo && (uintptr_t)ip[i] < pt__self_hi)
+        i++; /* the shim's own frames */
+    for (; i < n && k < PT_MAX_FRAMES; i++)
+        frames[k++] = (uint64_t)(uintptr_t)ip[i];
+    return k;
+#else
+    (void)frames;
+    return 0;
+#endif
+}

@@ -1,0 +1,194 @@
+/* state.c — the shim's life: lazy thread-safe start, the one-line failure path, normal exit. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/shim.h"
+#include "preload/coredump.h"
+
+_Atomic int pt__state;
+struct pt_ring *pt__ring;
+uint32_t pt__pid;
+struct pt__real pt__real;
+struct pt_ring_config pt__cfg;
+static char pt__dir[PATH_MAX];
+static _Atomic int pt__exit_done;
+
+void pt__fail(const char *what, int err)
+{
+    static _Atomic int said;
+    atomic_store(&pt__state, PT__INERT);
+    if (atomic_exchange(&said, 1))
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof line, "proftrace: %s%s%s; tracing off, the program continues\n",
+                     what, err ? ": " : "", err ? strerror(err < 0 ? -err : err) : "");
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    if (n > 0) {
+        ssize_t w = write(2, line, (size_t)n);
+        (void)w;
+    }
+}
+
+/* How many threads the process has (1 when unknown is NOT assumed: unknown returns 0). */
+static int pt__nthreads(void)
+{
+    char buf[4096];
+    int fd = (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/status", 0 /* O_RDONLY */);
+    if (fd < 0)
+        return 0;
+    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *t = strstr(buf, "\nThreads:");
+    return t ? atoi(t + 9) : 0;
+}
+
+/* Registered from the constructor, which the loader runs before the program's entry registers its
+ * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
+ * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
+ * would crash that thread and change how the program ends, so with other threads alive the ring
+ * stays mapped and only the exit event says the end was normal. */
+static void pt__on_exit(int status, void *arg)
+{
+    pt__record_exit(status);
+    if (atomic_load(&pt__state) != PT__ON || (uint32_t)getpid() != pt__pid)
+        return;
+    pt__tls.busy = 1;
+    if (pt__nthreads() == 1) {
+        struct pt_ring *r = pt__ring;
+        atomic_store(&pt__state, PT__INERT);
+        pt__ring = NULL;
+        pt_ring_close(r);
+    }
+    pt__tls.busy = 0;
+}
+
+/* A size from the environment, or `def`. */
+static size_t pt__env_size(const char *name, size_t def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        n <<= 10;
+    else if (*end == 'm' || *end == 'M')
+        n <<= 20;
+    return (size_t)n;
+}
+
+void pt__init(void)
+{
+    int expect = PT__UNINIT;
+    if (!atomic_compare_exchange_strong(&pt__state, &expect, PT__INITING))
+        return; /* done, or another thread is at it: pass through meanwhile */
+    uint8_t busy = pt__tls.busy;
+    pt__tls.busy = 1;
+    int saved = errno;
+    int state = PT__INERT;
+
+    const char *dir = getenv("PROFTRACE_DIR");
+    if (!dir || !*dir)
+        goto out; /* not asked to trace */
+    if (getauxval(AT_SECURE))
+        goto out; /* setuid/setgid program: never write a trace with its privileges */
+    if (!realpath(dir, pt__dir)) {
+        int e = errno;
+        char what[PATH_MAX + 64];
+        snprintf(what, sizeof what, "PROFTRACE_DIR=%s", dir);
+        pt__fail(what, e);
+        goto out_failed;
+    }
+    pt__cfg.dir = pt__dir;
+    pt__clock_init();
+    pt__resolve_all();
+    pt__env_init();
+    pt__stacks_config(getenv("PROFTRACE_STACKS"));
+    pt__break_config(getenv("PROFTRACE_BREAK"));
+    pt__thread_key_init();
+    pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
+    pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
+    const char *ow = getenv("PROFTRACE_OVERWRITE");
+    pt__cfg.overwrite = ow && *ow && *ow != '0';
+    int rc = pt_ring_create(&pt__cfg, &pt__ring);
+    if (rc < 0) {
+        char what[PATH_MAX + 64];
+        snprintf(what, sizeof what, "cannot create a ring in %s", pt__dir);
+        pt__fail(what, rc);
+        goto out_failed;
+    }
+    pt__pid = (uint32_t)getpid();
+    pt__coredump_include_rings();
+    on_exit(pt__on_exit, NULL);
+    state = PT__ON;
+    atomic_store(&pt__state, PT__ON);
+    pt__emit_process();
+    pt__emit_modules(0);
+    pt__signals_install();
+out:
+    atomic_store(&pt__state, state);
+out_failed:
+    errno = saved;
+    pt__tls.busy = busy;
+}
+
+/* Re-create the ring in a fork child (one thread; the parent's ring is left untouched). */
+void pt__after_fork_child(void)
+{
+    struct pt_ring *old = pt__ring;
+    pt__ring = NULL;
+    pt__tls.buf = NULL;
+    pt__tls.tid = 0;
+    pt__tls.vforked = 0;
+    pt__tls.anchor_tsc = 0; /* first child timestamp from the real clock */
+    atomic_store(&pt__exit_done, 0);
+    if (old)
+        pt_ring_forget(old);
+    int rc = pt_ring_create(&pt__cfg, &pt__ring);
+    if (rc < 0) {
+        pt__ring = NULL;
+        pt__fail("cannot create a ring in the fork child", rc);
+        return;
+    }
+    pt__pid = (uint32_t)getpid();
+    pt__modules_forget();
+    pt__emit_process();
+    pt__emit_modules(0);
+}
+
+int pt__vfork_child(void)
+{
+    if (pt__pid == 0 || (uint32_t)syscall(SYS_getpid) == pt__pid) {
+        pt__tls.vforked = 0; /* we are the parent, resumed: the child has exec'ed or exited */
+        return 0;
+    }
+    return 1; /* the child, on our memory: touch nothing */
+}
+
+void pt__record_exit(int status)
+{
+    if (atomic_load(&pt__state) != PT__ON || (pt__tls.vforked && pt__vfork_child()))
+        return; /* a vfork child's _exit is not its parent's end */
+    if (atomic_exchange(&pt__exit_done, 1))
+        return;
+    uint8_t busy = pt__tls.busy;
+    int saved = errno;
+    pt__tls.busy = 1;
+    pt__emit_exit(status);
+    errno = saved;
+    pt__tls.busy = busy;
+}
+
+__attribute__((constructor(101))) static void pt__start(void)
+{
+    pt__init();
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# bug2-session.sh — bug 2 of the case: the service logs on to its temporary profile and marks it
+# for deletion; a client of the SAME account starts in ANOTHER login session (as root: a new
+# audit session, by writing /proc/self/loginuid before exec; otherwise WINSIM_SESSION). Its
+# MAPIInitialize maps a different session-local in-use list, sees nobody using the marked
+# profile, and purges it: the service's next OpenMsgStore fails with MAPI_E_CALL_FAILED.
+# Fails under MAPISIM_FIXES=none and sid; the global fix (Global\ in-use list) prevents it.
+source "$(dirname "$0")/lib.sh"
+scenario_init bug2-session
+
+start_service
+request "Weekly status meeting"
+
+own=$(cat /proc/self/sessionid)
+[ "$own" = 4294967295 ] && own=0
+say "client: same account, another login session"
+client sh -c 'if ! { echo 1000 >/proc/self/loginuid; } 2>/dev/null; then
+                  export WINSIM_SESSION=$1
+              fi
+              shift; exec "$@"' sh "$((own + 1))" "$bin/mapiclient"
+
+request "Budget review"
+stop_service
+verdict

@@ -1,0 +1,27 @@
+# tests/analyzer.cmake — the analyzer's unit tests (hand-built event sequences) and integration
+# tests (real scenarios under `proftrace record`, damaged and foreign trace directories).
+foreach(t purge held latent report)
+  add_executable(analyzer_${t} ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_${t}.c)
+  target_link_libraries(analyzer_${t} PRIVATE pt_analyzer)
+  # WHO(.field = x) overrides the defaults it starts from, on purpose.
+  target_compile_options(analyzer_${t} PRIVATE -Wno-override-init)
+  set_target_properties(analyzer_${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  add_test(NAME analyzer_${t} COMMAND analyzer_${t})
+  set_tests_properties(analyzer_${t} PROPERTIES TIMEOUT 60)
+endforeach()
+if(TARGET pt_tracer)
+  add_executable(analyzer_mktrace ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_mktrace.c)
+  target_link_libraries(analyzer_mktrace PRIVATE pt_analyzer pt_tracer)
+  target_compile_options(analyzer_mktrace PRIVATE -Wno-override-init)
+  set_target_properties(analyzer_mktrace PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+endif()
+add_executable(analyzer_holder ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_holder.c)
+target_link_libraries(analyzer_holder PRIVATE rt)
+set_target_properties(analyzer_holder PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+file(GLOB PT_ANALYZER_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/analyzer_*.sh)
+foreach(script ${PT_ANALYZER_INTEG})
+  get_filename_component(name ${script} NAME_WE)
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 240
+    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+endforeach()

@@ -1,0 +1,143 @@
+/* analyzer_mktrace.c — writes a real trace directory (one ring per process, through the tracer's
+ * ring writer, one forked writer process per traced process) from a hand-built scenario, for the
+ * analyzer's input tests:
+ *     analyzer_mktrace DIR bug2|clean
+ *     analyzer_mktrace --corrupt FILE SEED   overwrite bytes inside FILE's written data
+ * bug2: the service holds a marked profile, a client in another login session sweeps it, the
+ * service fails (one finding); clean: the same client but the service logged off first. */
+#define _GNU_SOURCE
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proftrace/ring.h"
+#include "tests/unit/analyzer_scn.h"
+
+#define INUSE "Local\\MAPISIM_InUse_S-1-5-21-1000"
+
+struct rec {
+    struct pt_event ev;
+};
+static struct rec *recs;
+static size_t nrecs, caprecs;
+
+static void collect(struct scn *s, const struct pt_event *ev)
+{
+    if (nrecs == caprecs) {
+        caprecs = caprecs ? caprecs * 2 : 64;
+        recs = realloc(recs, caprecs * sizeof *recs);
+        if (!recs)
+            exit(2);
+    }
+    struct pt_event *c = &recs[nrecs++].ev;
+    *c = *ev;
+    for (unsigned i = 0; i < c->nfields; i++)
+        if (c->field[i].wire == PT_WIRE_STR)
+            c->field[i].str.s = strdup(c->field[i].str.s);
+}
+
+/* Write the events of synthetic pid `pid` from a child process with its own ring. */
+static int write_proc(const char *dir, uint32_t pid)
+{
+    pid_t child = fork();
+    if (child < 0)
+        return -1;
+    if (child == 0) {
+        struct pt_ring_config cfg = {.dir = dir};
+        struct pt_ring *r;
+        if (pt_ring_create(&cfg, &r)) {
+            perror("pt_ring_create");
+            _exit(2);
+        }
+        uint32_t me = (uint32_t)getpid();
+        struct pt_tbuf *b = pt_ring_claim(r, me);
+        for (size_t i = 0; b && i < nrecs; i++) {
+            struct pt_event ev = recs[i].ev;
+            if (ev.pid != pid)
+                continue;
+            if (ev.id == PT_EV_process) {
+                pt__synth_u(&ev, "pid", me);
+                pt__synth_u(&ev, "global_pid", me);
+            }
+            if (pt__synth_write(b, &ev))
+                _exit(3);
+        }
+        pt_ring_release(r, b);
+        pt_ring_close(r);
+        _exit(b ? 0 : 4);
+    }
+    int st;
+    if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+        return -1;
+    return 0;
+}
+
+/* Overwrite 1..64 bytes at a seed-chosen place among the written (non-zero) bytes past the first
+ * page of a ring, so the damage hits events, not the unused tail of the file. */
+static int corrupt(const char *path, unsigned seed)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return 2;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long lo = -1, hi = -1;
+    unsigned char buf[65536];
+    for (long off = 0; off < size; off += (long)sizeof buf) {
+        fseek(f, off, SEEK_SET);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] && off + (long)i >= 4096) {
+                if (lo < 0)
+                    lo = off + (long)i;
+                hi = off + (long)i;
+            }
+    }
+    if (lo < 0)
+        lo = 0, hi = size > 0 ? size - 1 : 0;
+    srand(seed);
+    long at = lo + (hi > lo ? rand() % (hi - lo + 1) : 0);
+    int n = 1 + rand() % 64;
+    fseek(f, at, SEEK_SET);
+    for (int i = 0; i < n; i++)
+        fputc(rand() & 0xff, f);
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "--corrupt"))
+        return corrupt(argv[2], (unsigned)atoi(argv[3]));
+    if (argc != 3) {
+        fprintf(stderr, "usage: analyzer_mktrace DIR bug2|clean\n");
+        return 2;
+    }
+    struct scn *s = scn_new();
+    s->sink = collect;
+    /* after the writers' own events (thread claims are stamped with the real clock): a ring keeps
+     * time non-decreasing, so events stamped before those would be moved */
+    s->ts = pt_now() + 10000000000ull;
+    static const uint64_t sweep[] = {700, 0};
+    static const char *const names[] = {"EvtSvc-1"};
+    proc(s, 100, WHO(), "/usr/lib/eventsvc");
+    struct lib a = mapi_init(s, 100, INUSE, 500, NULL, NULL, NULL);
+    uint64_t session = logon(s, &a, names[0], 700);
+    mark(s, &a, names[0], 900);
+    if (!strcmp(argv[2], "clean")) {
+        release(s, &a, session, names[0], 0);
+        reg_close(s, 100, 0, 0x5002);
+    }
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE, 501, NULL, sweep, names);
+    if (!strcmp(argv[2], "bug2"))
+        open_msg_store_fails(s, 100, session, 0x5002);
+    EXIT(s, 200);
+    EXIT(s, 100);
+    int rc = write_proc(argv[1], 100) || write_proc(argv[1], 200);
+    scn_free(s);
+    if (rc || failures) {
+        fprintf(stderr, "analyzer_mktrace: could not write the trace\n");
+        return 2;
+    }
+    return 0;
+}
