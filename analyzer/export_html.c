@@ -6,7 +6,7 @@
  * The narratives and stacks are the text report's own (pt_report_text, escaped), so the two
  * formats never tell different stories. A small inline script, run at load, records on each
  * timeline how many lanes and arrows the browser actually laid out (data-drawn-*), which is what
- * the rendering test reads back. */
+ * the rendering test reads back, and opens the evidence (closed on screen) when printing. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
 #include <math.h>
@@ -67,7 +67,7 @@ static const char *const css =
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     ".finding,svg.timeline{break-inside:avoid;page-break-inside:avoid}"
     "pre{white-space:pre-wrap;word-break:break-all;font-size:8pt}"
-    "details>*{display:block}details summary{display:none}h2{break-after:avoid}}";
+    "h2{break-after:avoid}}";
 
 /* Runs once at load: mark what the browser actually laid out, for tests and for the curious. */
 static const char *const script =
@@ -77,7 +77,9 @@ static const char *const script =
     "svg.querySelectorAll('path.arrow').forEach(function(p){"
     "if(p.getTotalLength()>0){arrows++;p.setAttribute('data-drawn','1');}});"
     "svg.setAttribute('data-drawn-lanes',lanes);svg.setAttribute('data-drawn-arrows',arrows);});"
-    "document.body.setAttribute('data-rendered','1');})();";
+    "document.body.setAttribute('data-rendered','1');"
+    "window.addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details').forEach(function(d){d.open=true;});});})();";
 
 struct view {
     FILE *f;
@@ -517,7 +519,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
         close_up(f, tl, i, lane_y);
         fputs("<p class=\"remedy\"><b>Remedy:</b> ", f);
         pt__x_html(f, pt__cause_remedy(fd->rule, fd->cause));
-        fputs("</p>\n<details open><summary>evidence: identities, stacks, code at the delete"
+        fputs("</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
               "</summary><pre>",
               f);
         pt__x_html(f, chunk[i]);
