@@ -65,8 +65,9 @@ static const char *const css =
     "margin-right:4px}"
     "@media print{body{max-width:none;padding:0;font-size:10pt}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    ".finding,svg.timeline{break-inside:avoid;page-break-inside:avoid}"
-    "pre{white-space:pre-wrap;word-break:break-all;font-size:8pt}"
+    "svg.timeline,.story,.remedy,h3{break-inside:avoid;page-break-inside:avoid}"
+    ".finding{border-left-width:3px}"
+    "pre{white-space:pre-wrap;font-size:8pt}"
     "h2{break-after:avoid}}";
 
 /* Runs once at load: mark what the browser actually laid out, for tests and for the curious. */
