@@ -490,6 +490,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     if (!chunk || !ord || !lane_y)
         goto out;
     uint64_t lost = a->lost_total + a->in.lost;
+    uint32_t nshown = pt__tl_order(tl, ord);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
           "<title>proftrace report: ",
@@ -502,7 +503,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     fprintf(f,
             "</code> \xc2\xb7 %u processes \xc2\xb7 %llu events \xc2\xb7 %llu lost \xc2\xb7 "
             "%.6f s \xc2\xb7 <b>%u finding%s</b></p></header>\n",
-            a->nprocs, (unsigned long long)a->nevents, (unsigned long long)lost,
+            nshown, (unsigned long long)a->nevents, (unsigned long long)lost,
             (double)(tl->t1 - tl->t0) / 1e9, a->nfindings, a->nfindings == 1 ? "" : "s");
 
     fputs("<section id=\"findings\"><h2>Findings</h2>\n", f);
@@ -530,9 +531,8 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
 
     fputs("<section id=\"timeline-section\"><h2>Timeline</h2>\n", f);
     legend(f);
-    pt__tl_order(tl, ord);
     struct view v = {f, tl, "timeline", tl->t0, tl->t1 > tl->t0 ? tl->t1 : tl->t0 + 1000, ord,
-                     tl->nprocs, lane_y, -1};
+                     nshown, lane_y, -1};
     draw(&v);
     fputs("</section>\n", f);
 

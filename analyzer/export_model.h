@@ -66,6 +66,8 @@ struct pt__tl_proc {
     uint32_t cpid;         /* display pid, unique in the trace */
     uint32_t group, order; /* namespace group and place in the sort */
     uint64_t t0, t1;       /* first and last sign of life */
+    uint8_t shown;         /* it wrote events of its own: a track (a process the analyzer only
+                            * heard of through the collector's `reaped` event gets none) */
 };
 
 struct pt_timeline {
@@ -104,8 +106,9 @@ uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i);
 const char *pt__tl_base(const char *path);
 /* A process's namespace identity for people: "login session 242 · mnt 4026531832 · ipc ...". */
 void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len);
-/* Display order: processes by group then first appearance; out gets nprocs indexes. */
-void pt__tl_order(const struct pt_timeline *tl, uint32_t *out);
+/* Display order: shown processes by group then first appearance into out (room for nprocs);
+ * returns how many. */
+uint32_t pt__tl_order(const struct pt_timeline *tl, uint32_t *out);
 
 /* export_util.c: escaping for the two output languages. Invalid UTF-8 bytes are written as the
  * Latin-1 character of that byte, so the output is always valid UTF-8. */

@@ -356,6 +356,7 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     int call = ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS;
     uint64_t t0 = call && ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
     if (ev->id != PT_EV_reaped) { /* written by the collector, later: not a sign of life */
+        tp->shown = 1;
         if (!tp->t0 || t0 < tp->t0)
             tp->t0 = t0;
         if (ev->ts > tp->t1)
@@ -484,6 +485,8 @@ static void assign_ids(struct pt_timeline *tl)
     struct pt__map seen = {0};
     for (uint32_t i = 0; i < tl->nprocs; i++) {
         uint64_t n = 0;
+        if (!tl->procs[i].shown)
+            continue;
         pt__map_get(&seen, a->procs[i]->global_pid, 0, &n);
         pt__map_put(&seen, a->procs[i]->global_pid, 0, n + 1);
     }
@@ -508,6 +511,8 @@ static void assign_ids(struct pt_timeline *tl)
     }
     for (uint32_t i = 0; i < tl->nprocs; i++) {
         const struct pt__who *w = &a->procs[i]->who;
+        if (!tl->procs[i].shown)
+            continue;
         struct pt__tl_group g = {w->sessionid, w->ns[PT__NS_MNT], w->ns[PT__NS_IPC],
                                  w->ns[PT__NS_PID]};
         uint32_t k = 0;
@@ -522,21 +527,26 @@ static void assign_ids(struct pt_timeline *tl)
         tl->nomem++;
         return;
     }
-    pt__tl_order(tl, ord);
-    for (uint32_t i = 0; i < tl->nprocs; i++)
+    uint32_t n = pt__tl_order(tl, ord);
+    for (uint32_t i = 0; i < n; i++)
         tl->procs[ord[i]].order = i;
     free(ord);
 }
 
-void pt__tl_order(const struct pt_timeline *tl, uint32_t *out)
+uint32_t pt__tl_order(const struct pt_timeline *tl, uint32_t *out)
 {
     uint32_t n = 0;
+    if (!tl->ngroups) { /* groups not made (out of memory) */
+        for (uint32_t i = 0; i < tl->nprocs; i++)
+            if (tl->procs[i].shown)
+                out[n++] = i;
+        return n;
+    }
     for (uint32_t g = 0; g < tl->ngroups; g++)
         for (uint32_t i = 0; i < tl->nprocs; i++)
-            if (tl->procs[i].group == g)
+            if (tl->procs[i].shown && tl->procs[i].group == g)
                 out[n++] = i;
-    for (uint32_t i = 0; n < tl->nprocs && i < tl->nprocs; i++) /* no groups (out of memory) */
-        out[n++] = i;
+    return n;
 }
 
 void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)

@@ -123,6 +123,10 @@ bug2, pidns, victim1, victim2 = sys.argv[1:5]
 ev = strict_load(bug2)
 names, flows = structure(bug2, ev)
 
+# a track per process that ran, none for what the analyzer only heard of through `reaped`
+check(all(not n.startswith("? (") for n in names.values()),
+      f"bug2: tracks without identity: {[n for n in names.values() if n.startswith('? (')]}")
+
 # the two processes: named with exe, pid and namespace identity, grouped apart
 def pid_of(exe):
     p = [pid for pid, n in names.items() if n.startswith(exe + " (pid ")]
