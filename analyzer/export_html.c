@@ -20,7 +20,7 @@
 #define W 1160.0     /* drawing width (the SVG scales to the page) */
 #define LABEL 250.0  /* label column */
 #define RIGHT 24.0
-#define AXIS 26.0    /* time axis band at the top */
+#define AXIS 38.0    /* time axis band at the top: tick labels, then finding tags */
 #define LANE 34.0    /* one process */
 #define GROUP 20.0   /* a namespace group's header */
 #define MAX_CALLS 6000 /* call ticks per drawing; marks, holds and arrows are always drawn */
@@ -59,7 +59,8 @@ static const char *const css =
     "svg .arrow{stroke:var(--arrow);stroke-width:2.2;fill:none}"
     "svg .arrowhead{fill:var(--arrow)}"
     "svg .finding-line{stroke:var(--del);stroke-dasharray:4 3;stroke-width:1}"
-    "svg .finding-tag{fill:var(--del);font-size:11px;font-weight:600}"
+    "svg .finding-tag{fill:var(--del);font-size:11px;font-weight:600;stroke:#fff;stroke-width:3px;"
+    "paint-order:stroke}"
     ".legend{color:var(--mut);font-size:12px}.legend span{margin-right:14px;white-space:nowrap}"
     ".sw{display:inline-block;width:14px;height:10px;border-radius:2px;vertical-align:middle;"
     "margin-right:4px}"
@@ -133,9 +134,9 @@ static void axis(const struct view *v, double height)
         double x = xpos(v, t);
         char b[32];
         time_text(b, sizeof b, s, step);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, AXIS - 6, x,
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, AXIS - 18, x,
                 height);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, AXIS - 10, b);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, AXIS - 22, b);
     }
     fputs("</g>\n", f);
 }
@@ -295,8 +296,8 @@ static void finding_lines(struct view *v, double top, double bottom)
         double x = xpos(v, ts);
         fprintf(v->f,
                 "<line class=\"finding-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\">F%u</text>\n",
-                x, top, x, bottom, x + 3, top + 9, i + 1);
+                "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">F%u</text>\n",
+                x, top - 14, x, bottom, x, top - 4, i + 1);
     }
 }
 

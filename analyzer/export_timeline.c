@@ -361,11 +361,11 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
             tp->t0 = t0;
         if (ev->ts > tp->t1)
             tp->t1 = ev->ts;
+        if (!tl->t0 || t0 < tl->t0)
+            tl->t0 = t0;
+        if (ev->ts > tl->t1)
+            tl->t1 = ev->ts;
     }
-    if (!tl->t0 || t0 < tl->t0)
-        tl->t0 = t0;
-    if (ev->ts > tl->t1)
-        tl->t1 = ev->ts;
     if (ev->id == PT_EV_process || ev->id == PT_EV_lost || ev->id == PT_EV_reaped)
         return;
     if (!pt__map_get(&tl->thread_by_tid, proc, ev->tid, &v) &&
