@@ -206,10 +206,8 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 xpos(v, tp->t0), mid, xpos(v, tp->t1), mid);
     /* holds: bars in the upper half, in three sub-rows so overlapping holds stay visible */
     unsigned nh = 0;
-    for (uint32_t k = 0; k < tl->nholds; k++) {
-        const struct pt__tl_hold *h = &tl->holds[k];
-        if (h->proc != i)
-            continue;
+    for (uint32_t k1 = tp->hold1; k1; k1 = tl->holds[k1 - 1].next1) {
+        const struct pt__tl_hold *h = &tl->holds[k1 - 1];
         unsigned row = nh++ % 3;
         if (h->t1 < v->from || h->t0 > v->to)
             continue;
@@ -224,9 +222,9 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 (double)(h->t1 - tl->t0) / 1e9, h->open ? " (still held at the end of the trace)" : "");
     }
     /* the program's calls: ticks on the lifeline */
-    for (uint32_t k = 0; k < tl->nslices && *ncalls < MAX_CALLS; k++) {
-        const struct pt__tl_slice *s = &tl->slices[k];
-        if (s->proc != i || s->depth || s->t1 < v->from || s->t0 > v->to)
+    for (uint32_t k1 = tp->slice1; k1 && *ncalls < MAX_CALLS; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[k1 - 1];
+        if (s->depth || s->t1 < v->from || s->t0 > v->to)
             continue;
         double x0 = xpos(v, s->t0), x1 = xpos(v, s->t1);
         int cat = pt__ev_category(s->id);
@@ -239,9 +237,9 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
     }
     fputc('\n', f);
     /* deletions (triangles) and failures (crosses), at any depth */
-    for (uint32_t k = 0; k < tl->nslices; k++) {
-        const struct pt__tl_slice *s = &tl->slices[k];
-        if (s->proc != i || !s->mark || s->t1 < v->from || s->t1 > v->to)
+    for (uint32_t k1 = tp->slice1; k1; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[k1 - 1];
+        if (!s->mark || s->t1 < v->from || s->t1 > v->to)
             continue;
         double x = xpos(v, s->t1);
         if (s->mark & PT__TL_DELETE)

@@ -36,6 +36,7 @@ struct pt__tl_slice {
     int32_t err;
     char *args;      /* "name": value, ... (a JSON object's inside; owned) */
     char *text;      /* name=value, ... for people (owned) */
+    uint32_t next1;  /* 1 + index of the process's next slice; 0 at the end */
 };
 
 enum pt__tl_hold_kind { PT__TL_SESSION, PT__TL_VIEW, PT__TL_SHMAP, PT__TL_SYSV };
@@ -46,6 +47,7 @@ struct pt__tl_hold {
     uint64_t handle, t0, t1; /* t1 0 while open */
     char *label;             /* owned */
     uint8_t open;
+    uint32_t next1;          /* 1 + index of the process's next hold; 0 at the end */
 };
 
 struct pt__tl_thread {
@@ -66,6 +68,8 @@ struct pt__tl_proc {
     uint32_t cpid;         /* display pid, unique in the trace */
     uint32_t group, order; /* namespace group and place in the sort */
     uint64_t t0, t1;       /* first and last sign of life */
+    uint32_t slice1, last_slice1; /* its slices and holds, in time order (index + 1; 0: none) */
+    uint32_t hold1, last_hold1;
     uint8_t shown;         /* it wrote events of its own: a track (a process the analyzer only
                             * heard of through the collector's `reaped` event gets none) */
 };

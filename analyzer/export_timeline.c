@@ -246,7 +246,12 @@ static void hold_begin(struct pt_timeline *tl, uint32_t proc, const struct pt_ev
         free(h->label);
         return;
     }
-    tl->nholds++;
+    struct pt__tl_proc *tp = &tl->procs[proc];
+    if (tp->last_hold1)
+        tl->holds[tp->last_hold1 - 1].next1 = tl->nholds + 1;
+    else
+        tp->hold1 = tl->nholds + 1;
+    tp->last_hold1 = ++tl->nholds;
 }
 
 static void hold_end(struct pt_timeline *tl, uint32_t proc, enum pt__tl_hold_kind kind,
@@ -387,7 +392,11 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
         tl->nomem++;
         return;
     }
-    tl->nslices++;
+    if (tp->last_slice1)
+        tl->slices[tp->last_slice1 - 1].next1 = tl->nslices + 1;
+    else
+        tp->slice1 = tl->nslices + 1;
+    tp->last_slice1 = ++tl->nslices;
     track_holds(tl, proc, ev);
 }
 
@@ -396,10 +405,11 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
 uint32_t pt__tl_find_slice(const struct pt_timeline *tl, uint32_t proc, uint32_t tid,
                            const char *call, uint64_t ts)
 {
-    for (uint32_t i = 0; call && i < tl->nslices; i++) {
-        const struct pt__tl_slice *s = &tl->slices[i];
-        if (s->t1 == ts && s->proc == proc && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
-            return i;
+    for (uint32_t i1 = call && proc < tl->nprocs ? tl->procs[proc].slice1 : 0; i1;
+         i1 = tl->slices[i1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[i1 - 1];
+        if (s->t1 == ts && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
+            return i1 - 1;
     }
     return PT__NONE;
 }
@@ -408,9 +418,9 @@ uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i)
 {
     const struct pt__tl_slice *s = &tl->slices[i];
     uint64_t end = s->t1; /* the first nested call's entry, or the exit */
-    for (uint32_t k = 0; k < tl->nslices; k++) {
-        const struct pt__tl_slice *c = &tl->slices[k];
-        if (c->proc == s->proc && c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 &&
+    for (uint32_t k1 = tl->procs[s->proc].slice1; k1; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *c = &tl->slices[k1 - 1];
+        if (c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 &&
             c->t1 <= s->t1 && c->t0 < end)
             end = c->t0;
     }
