@@ -571,6 +571,47 @@ void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)
              (unsigned long long)g->pidns);
 }
 
+struct pt_timeline *pt_timeline_new(void)
+{
+    struct pt_timeline *tl = calloc(1, sizeof *tl);
+    if (tl && !(tl->a = pt_analyzer_new())) {
+        free(tl);
+        tl = NULL;
+    }
+    return tl;
+}
+
+int pt_timeline_feed(struct pt_timeline *tl, const struct pt_event *ev)
+{
+    uint64_t nomem = tl->nomem;
+    int rc = pt_analyzer_feed(tl->a, ev);
+    take(tl, ev);
+    return rc ? rc : tl->nomem != nomem ? -ENOMEM : 0;
+}
+
+void pt_timeline_finish(struct pt_timeline *tl, const struct pt_analyzer_input *in)
+{
+    struct pt_analyzer_input none = {0};
+    if (!in)
+        in = &none;
+    pt_analyzer_finish(tl->a, in);
+    tl->dir = in->dir ? in->dir : "(events)";
+    tl->damaged = in->damaged;
+    /* processes the analyzer knows but no event of which reached take() (out of memory) */
+    if (tl->nprocs < tl->a->nprocs) {
+        uint32_t cap = tl->nprocs;
+        if (!grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs)) {
+            memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
+            tl->nprocs = tl->a->nprocs;
+        } else {
+            tl->nomem++;
+        }
+    }
+    close_holds(tl);
+    link_findings(tl);
+    assign_ids(tl);
+}
+
 uint64_t pt_timeline_nevents(const struct pt_timeline *tl)
 {
     return pt_analyzer_nevents(tl->a);
@@ -635,34 +676,18 @@ int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint
         goto out;
     rc = -ENOMEM;
     ev = malloc(sizeof *ev);
-    tl = calloc(1, sizeof *tl);
-    if (!ev || !tl || !(tl->a = pt_analyzer_new()))
+    if (!ev || !(tl = pt_timeline_new()))
         goto out;
-    tl->dir = dir;
-    while (pt_trace_next(t, ev) == 1) {
-        pt_analyzer_feed(tl->a, ev);
-        take(tl, ev);
-    }
+    while (pt_trace_next(t, ev) == 1)
+        pt_timeline_feed(tl, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
     struct pt_analyzer_input in = {.streams = st.streams,
                                    .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
-    pt_analyzer_finish(tl->a, &in);
-    /* processes the analyzer knows but no event of which reached take() (out of memory) */
-    if (tl->nprocs < tl->a->nprocs) {
-        uint32_t cap = tl->nprocs;
-        if (grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs))
-            goto out;
-        memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
-        tl->nprocs = tl->a->nprocs;
-    }
-    close_holds(tl);
-    link_findings(tl);
-    assign_ids(tl);
+    pt_timeline_finish(tl, &in);
     if (tl->nomem && diag)
         fprintf(diag, "proftrace: %s: out of memory: the timeline misses %llu item(s)\n", dir,
                 (unsigned long long)tl->nomem);
-    tl->damaged = in.damaged;
     *damaged = in.damaged;
     *out = tl;
     tl = NULL;
