@@ -42,7 +42,8 @@
 #define P_PIDFD 3
 #endif
 
-#define RESCAN_NS 200000000ull /* readdir and lock checks at most this often without inotify */
+#define RESCAN_NS 200000000ull
+#define MAX_EXIT_NOTES 4096 /* exit statuses kept for rings not yet finished */ /* readdir and lock checks at most this often without inotify */
 
 struct cbuf {
     int sfd; /* stream file, -1 until the buffer is first drained */
@@ -553,6 +554,13 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     write_proc_stream(c, r, dead, signo);
     count_process(c, r);
+    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
+        if (c->exits[k].start_time == r->h.start_time &&
+            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
+             c->exits[k].pid == (pid_t)r->h.host_pid)) {
+            c->exits[k] = c->exits[--c->nexits];
+            break;
+        }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
     if (unlink(path) < 0 && errno != ENOENT)
@@ -792,12 +800,16 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
         c->exits = e;
         c->cap_exits = nc;
     }
-    /* newest first wins in lookup_exit: replace an older note of the same pid */
+    /* one note per pid: a newer process with a reused pid replaces the older note */
     for (size_t k = 0; k < c->nexits; k++)
         if (c->exits[k].pid == pid) {
             c->exits[k] = (struct exit_note){pid, start_time, signo};
             return;
         }
+    if (c->nexits == MAX_EXIT_NOTES) { /* bounded: forget the oldest (of untraced processes) */
+        memmove(c->exits, c->exits + 1, (c->nexits - 1) * sizeof *c->exits);
+        c->nexits--;
+    }
     c->exits[c->nexits++] = (struct exit_note){pid, start_time, signo};
 }
 
