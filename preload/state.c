@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "preload/coredump.h"
 
 _Atomic int pt__state;
 struct pt_ring *pt__ring;
@@ -126,6 +127,7 @@ void pt__init(void)
         goto out_failed;
     }
     pt__pid = (uint32_t)getpid();
+    pt__coredump_include_rings();
     on_exit(pt__on_exit, NULL);
     state = PT__ON;
     atomic_store(&pt__state, PT__ON);
