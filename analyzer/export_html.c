@@ -23,7 +23,9 @@
 #define AXIS 38.0    /* time axis band at the top: tick labels, then finding tags */
 #define LANE 34.0    /* one process */
 #define GROUP 20.0   /* a namespace group's header */
-#define MAX_CALLS 6000 /* call ticks per drawing; marks, holds and arrows are always drawn */
+#define MAX_CALLS 6000   /* call ticks per drawing */
+#define MAX_MARKS 20000  /* deletion and failure marks per drawing, besides those of the findings;
+                          * holds and arrows are always drawn */
 
 static const char *const css =
     ":root{--fg:#1d2330;--mut:#5b6577;--bg:#fff;--line:#d7dce5;--del:#c62828;--fail:#e65100;"
@@ -175,7 +177,20 @@ static void slice_title(FILE *f, const struct pt_timeline *tl, const struct pt__
     fputs("</title>", f);
 }
 
-static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls)
+/* Is slice k an end of a finding's arrow? (those marks are drawn whatever the cap) */
+static int in_finding(const struct pt_timeline *tl, uint32_t k)
+{
+    for (uint32_t i = 0; i < tl->nflows; i++)
+        if (tl->flows[i].from == k || tl->flows[i].to == k)
+            return 1;
+    return 0;
+}
+
+struct drawn {
+    unsigned calls, marks, skipped; /* skipped: calls or marks left out by the caps */
+};
+
+static void lane(struct view *v, uint32_t i, double y, int alt, struct drawn *n)
 {
     FILE *f = v->f;
     const struct pt_timeline *tl = v->tl;
@@ -222,10 +237,14 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 (double)(h->t1 - tl->t0) / 1e9, h->open ? " (still held at the end of the trace)" : "");
     }
     /* the program's calls: ticks on the lifeline */
-    for (uint32_t k1 = tp->slice1; k1 && *ncalls < MAX_CALLS; k1 = tl->slices[k1 - 1].next1) {
+    for (uint32_t k1 = tp->slice1; k1; k1 = tl->slices[k1 - 1].next1) {
         const struct pt__tl_slice *s = &tl->slices[k1 - 1];
         if (s->depth || s->t1 < v->from || s->t0 > v->to)
             continue;
+        if (n->calls >= MAX_CALLS) {
+            n->skipped++;
+            break;
+        }
         double x0 = xpos(v, s->t0), x1 = xpos(v, s->t1);
         int cat = pt__ev_category(s->id);
         fprintf(f, "<rect class=\"call%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\">",
@@ -233,7 +252,7 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 x1 - x0 < 1.2 ? 1.2 : x1 - x0);
         slice_title(f, tl, s);
         fputs("</rect>", f);
-        ++*ncalls;
+        n->calls++;
     }
     fputc('\n', f);
     /* deletions (triangles) and failures (crosses), at any depth */
@@ -241,6 +260,11 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
         const struct pt__tl_slice *s = &tl->slices[k1 - 1];
         if (!s->mark || s->t1 < v->from || s->t1 > v->to)
             continue;
+        if (n->marks >= MAX_MARKS && !in_finding(tl, k1 - 1)) {
+            n->skipped++;
+            continue;
+        }
+        n->marks++;
         double x = xpos(v, s->t1);
         if (s->mark & PT__TL_DELETE)
             fprintf(f, "<path class=\"mark delete\" d=\"M%.1f %.1fl6 10h-12z\">", x, mid + 2);
@@ -323,7 +347,7 @@ static void draw(struct view *v)
     axis(v, h - 8);
     double y = AXIS;
     last_group = UINT32_MAX;
-    unsigned ncalls = 0;
+    struct drawn n = {0, 0, 0};
     for (uint32_t i = 0; i < tl->nprocs; i++)
         v->lane_y[i] = -1;
     for (uint32_t k = 0; k < v->nprocs; k++) {
@@ -339,16 +363,18 @@ static void draw(struct view *v)
             y += GROUP;
         }
         v->lane_y[i] = y;
-        lane(v, i, y, k & 1, &ncalls);
+        lane(v, i, y, k & 1, &n);
         y += LANE;
     }
     finding_lines(v, AXIS, h - 8);
     arrows(v);
     fputs("</svg>\n", f);
-    if (ncalls >= MAX_CALLS)
-        fprintf(f, "<p class=\"legend\">(only the first %u calls are drawn; every deletion, "
-                   "failure, hold and arrow is)</p>\n",
-                MAX_CALLS);
+    if (n.skipped)
+        fprintf(f,
+                "<p class=\"legend\">(drawn: the first %u calls and %u deletion/failure marks, "
+                "with every mark of a finding, every hold and every arrow; `proftrace export "
+                "--format chrome` has them all)</p>\n",
+                n.calls, n.marks);
 }
 
 static void legend(FILE *f)

@@ -1,8 +1,8 @@
 /* export_scn.c — the Chrome and HTML exporters on hand-built event sequences (the analyzer's
  * scenario builders): bug 2 (one arrow from the delete to the failure, tracks named and grouped by
  * session, the hold as an async span), a latent hazard (a finding without a delete: no arrow), a
- * reused pid (two tracks, never one), and hostile strings (a profile name with markup and quotes
- * stays inside its JSON string and HTML text). */
+ * reused pid (two tracks, never one), hostile strings (a profile name with markup and quotes
+ * stays inside its JSON string and HTML text), and the HTML's drawing caps on a big clean-up. */
 #include "analyzer/export_model.h"
 #include "tests/unit/analyzer_scn.h"
 
@@ -190,6 +190,27 @@ static void test_hostile_strings(void)
     scn_free(s);
 }
 
+static void test_caps(void)
+{
+    /* a clean-up deleting 25000 things: the HTML draws at most 6000 call ticks and 20000 marks,
+     * and says so; the Chrome export keeps every one */
+    struct scn *s = scn_new();
+    struct pt_timeline *tl = timeline(s);
+    proc(s, 400, WHO(), "/usr/bin/cleaner");
+    for (int i = 0; i < 25000; i++)
+        simple(s, PT__ID(shm_unlink), 400, NULL, 0);
+    pt_timeline_finish(tl, NULL);
+    char *j = render(tl, 0), *h = render(tl, 1);
+    CHECK(count(j, "\"cat\":\"deletion\"") == 25000);
+    CHECK(count(h, "<path class=\"mark delete\"") == 20000);
+    CHECK(count(h, "<rect class=\"call") == 6000);
+    CHECK(strstr(h, "(drawn: the first 6000 calls and 20000 deletion/failure marks"));
+    free(j);
+    free(h);
+    pt_timeline_free(tl);
+    scn_free(s);
+}
+
 int main(void)
 {
     RUN(test_bug2_chrome);
@@ -197,5 +218,6 @@ int main(void)
     RUN(test_latent);
     RUN(test_pid_reuse);
     RUN(test_hostile_strings);
+    RUN(test_caps);
     return failures ? 1 : 0;
 }
