@@ -95,6 +95,7 @@ struct live {
     char **diags;
     size_t ndiag;
     int64_t rt; /* CLOCK_REALTIME - CLOCK_MONOTONIC: live runs on the traced machine */
+    FILE *out;  /* where a snapshot prints: a buffer, given to stdout once it proved consistent */
 };
 
 static struct thr *thr_of(struct live *l, uint32_t pid, uint32_t tid)
@@ -221,7 +222,7 @@ static void put_time(struct live *l, uint64_t mono)
     time_t secs = (time_t)(wall / 1000000000);
     struct tm tm;
     localtime_r(&secs, &tm);
-    printf("%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+    fprintf(l->out, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
            (long)(wall % 1000000000 / 1000));
 }
 
@@ -261,7 +262,7 @@ static void print_event(struct live *l, const struct pt_event *ev)
     else
         snprintf(who, sizeof who, "%u", ev->pid);
     put_time(l, ev->ts);
-    printf(" [%s %s] %*s%s\n", who, exe_of(l, ev->pid), 2 * ev->depth, "", line);
+    fprintf(l->out, " [%s %s] %*s%s\n", who, exe_of(l, ev->pid), 2 * ev->depth, "", line);
 }
 
 static void diag_once(void *arg, const char *what)
@@ -345,7 +346,7 @@ static void show_findings(struct live *l, struct pt_analyzer *a)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         put_time(l, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
-        printf(" FINDING%s %s", k < l->nf ? " (updated)" : "", block);
+        fprintf(l->out, " FINDING%s %s", k < l->nf ? " (updated)" : "", block);
         if (k < l->nf) {
             free(l->ftext[k]);
             l->ftext[k] = block;
@@ -373,12 +374,53 @@ static void show_findings(struct live *l, struct pt_analyzer *a)
 
 /* ---- One snapshot ----------------------------------------------------------------------------- */
 
+/* Sizes of the files beside rings/ (CTF streams): the collector appends to them while we read. */
+static uint64_t streams_fingerprint(const char *dir)
+{
+    uint64_t fp = 1469598103934665603ull;
+    char path[PATH_MAX];
+    struct stat st;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            fp = (fp ^ (uint64_t)st.st_size ^ (uint64_t)st.st_ino) * 1099511628211ull;
+    }
+    closedir(d);
+    return fp;
+}
+
+/* Read the whole trace once: print what is new, then the findings. A reader that opened a stream
+ * file before the collector appended to it and the ring after the collector marked that packet
+ * drained would miss the packet for this one reading; so the output is held back and thrown away
+ * (to be redone on the next tick) when the stream files changed while we read. Returns 0 when
+ * printed, 1 when it must be redone, -1 when the directory is not a trace (yet). */
 static int snapshot(struct live *l)
 {
     struct pt_trace *t;
     struct pt_event ev;
-    if (pt_trace_open(l->o.dir, diag_once, l, &t) < 0)
+    char *buf = NULL;
+    size_t len = 0, nthr0 = l->nthr;
+    uint64_t *shown0 = malloc((l->nthr + 1) * sizeof *shown0);
+    uint64_t before = streams_fingerprint(l->o.dir);
+    if (!shown0)
+        return 1;
+    for (size_t i = 0; i < l->nthr; i++)
+        shown0[i] = l->thr[i].shown;
+    if (pt_trace_open(l->o.dir, diag_once, l, &t) < 0) {
+        free(shown0);
         return -1;
+    }
+    l->out = open_memstream(&buf, &len);
+    if (!l->out) {
+        pt_trace_close(t);
+        free(shown0);
+        return 1;
+    }
     struct pt_analyzer *a = pt_analyzer_new();
     for (size_t i = 0; i < l->nthr; i++)
         l->thr[i].seen = 0;
@@ -400,34 +442,35 @@ static int snapshot(struct live *l)
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
     pt_trace_close(t);
-    if (a) {
+    int redo = streams_fingerprint(l->o.dir) != before;
+    if (a && !redo) {
         struct pt_analyzer_input in = {.streams = st.streams, .damaged = st.damaged,
                                        .dir = l->o.dir};
         pt_analyzer_finish(a, &in);
         show_findings(l, a);
-        pt_analyzer_free(a);
     }
-    fflush(stdout);
-    return 0;
+    if (a)
+        pt_analyzer_free(a);
+    fclose(l->out);
+    l->out = NULL;
+    if (redo) {
+        for (size_t i = 0; i < l->nthr; i++)
+            l->thr[i].shown = i < nthr0 ? shown0[i] : 0;
+    } else if (len) {
+        fwrite(buf, 1, len, stdout);
+        fflush(stdout);
+    }
+    free(buf);
+    free(shown0);
+    return redo;
 }
 
 /* Stream sizes and every thread buffer's write position: changes when anything was written. */
 static uint64_t fingerprint(const char *dir)
 {
-    uint64_t fp = 1469598103934665603ull;
+    uint64_t fp = streams_fingerprint(dir);
     char path[PATH_MAX];
-    struct stat st;
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            fp = (fp ^ (uint64_t)st.st_size ^ (uint64_t)st.st_ino) * 1099511628211ull;
-    }
-    closedir(d);
+    DIR *d;
     snprintf(path, sizeof path, "%s/rings", dir);
     d = opendir(path);
     if (!d)
@@ -562,8 +605,8 @@ int pt_cmd_live(int argc, char **argv)
             uint64_t fp = fingerprint(l.o.dir);
             if (fp != last_fp) {
                 last_fp = fp;
-                if (snapshot(&l) < 0 && !l.nthr)
-                    last_fp = 0; /* not a trace yet (no rings, no metadata): try again */
+                if (snapshot(&l) != 0)
+                    last_fp = 0; /* not a trace yet, or read while the collector wrote: redo */
                 if (ifd >= 0)
                     watch(ifd, l.o.dir); /* rings/ may have appeared since */
             }
