@@ -1,4 +1,5 @@
-/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4. */
+/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,6 +46,11 @@ static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *
             fputs(",\"symbol\":", out);
             jstr(out, s.func);
             fprintf(out, ",\"offset\":%" PRIu64, s.off + 1);
+            if (s.file[0]) {
+                fputs(",\"file\":", out);
+                jstr(out, s.file);
+                fprintf(out, ",\"line\":%u", s.line);
+            }
         }
         fputc('}', out);
     }
@@ -136,7 +142,7 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
         const struct pt__mark *m = &a->marks[f->mark];
         fputs(",\"deleter\":", out);
         jparty(out, a, dp, &f->dview.who, "MAPIInitialize", NULL, NULL, f->latent_ts, &f->dview, 1);
-        fputs("}", out);
+        fputs(",\"would_be\":true}", out);
         fputs(",\"holder\":", out);
         jparty(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
         fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}", s->handle);
@@ -214,8 +220,7 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
             a->ts_last, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
             a->dels_seen, a->dels_unheld, a->self_deletes, a->gone_holders);
     int first = 1;
-    const char *extra[3] = {pt__sym_unavailable(), pt__disasm_unavailable(),
-                            "line numbers are not resolved (symbols only)"};
+    const char *extra[3] = {pt__sym_unavailable(), pt__disasm_unavailable(), NULL};
     for (int i = 0; i < 3; i++)
         if (extra[i]) {
             if (!first)

@@ -28,9 +28,15 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
     for (unsigned i = 0; i < n; i++) {
         struct pt__sym s;
         int ok = symbolize && sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
-        if (ok)
+        if (ok && s.file[0])
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s) %s:%u\n", i, fr[i],
+                    s.func, s.off + 1, base(s.module), s.file, s.line);
+        else if (ok)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
                     s.off + 1, base(s.module));
+        else if (symbolize && sy && s.vaddr)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
+                    base(s.module), s.vaddr + 1, s.problem ? s.problem : "?");
         else if (symbolize && sy)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
                     s.module ? base(s.module) : "", s.module ? ": " : "",
@@ -107,15 +113,17 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, r.name,
                 (unsigned long long)r.ino, (unsigned long long)r.dev);
     else
-        fprintf(out, "  %s \"%s\"%s%s%s (dev %s ino %llu)\n", r.kind, r.name ? r.name : "?",
-                r.key ? " (key " : "", r.key ? r.key : "", r.key ? ")" : "",
-                pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
+        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, r.name ? r.name : "?",
+                r.key ? ": key " : "", r.key ? r.key : "", pt__rep_dev(r.dev, dv, sizeof dv),
+                (unsigned long long)r.ino);
 
     if (f->rule == PT__R_LATENT) {
         const struct pt__sess *s = &a->sess[f->sess];
         const struct pt__mark *m = &a->marks[f->mark];
-        fprintf(out, "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
-                rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
+        fprintf(
+            out,
+            "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
+            rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
         fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n", rel(a, m->ts),
                 a->procs[m->proc]->pid, base(a->procs[m->proc]->exe), m->marks_key);
         fprintf(out,
@@ -163,8 +171,9 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                 hp->end == PT__ALIVE ? "; it was still running at the end of the trace" : "");
     }
     if (f->nmerged)
-        fprintf(out, "  (%u more hold(s) of the holder on what this call deleted are part of this "
-                     "finding)\n",
+        fprintf(out,
+                "  (%u more hold(s) of the holder on what this call deleted are part of this "
+                "finding)\n",
                 f->nmerged);
     if (f->uncertain)
         fprintf(out, "  uncertain: %s\n", f->uncertain_why);
@@ -210,8 +219,8 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
     if (!a->nfindings)
         fprintf(out, "no findings: no resource was deleted while another live process held it\n\n");
     uint64_t lost = a->lost_total + a->in.lost;
-    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n",
-            a->nprocs, (unsigned long long)a->nevents, (unsigned long long)lost,
+    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n", a->nprocs,
+            (unsigned long long)a->nevents, (unsigned long long)lost,
             a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
             a->nfindings == 1 ? "" : "s");
     fprintf(out,
@@ -226,14 +235,14 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         fprintf(out, "  %llu events were lost: findings near them are marked uncertain\n",
                 (unsigned long long)lost);
     if (a->sessions_unidentified)
-        fprintf(out, "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "
-                     "they cannot be matched to deletions\n",
+        fprintf(out,
+                "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "
+                "they cannot be matched to deletions\n",
                 (unsigned long long)a->sessions_unidentified);
     if (o->symbolize && pt__sym_unavailable())
         fprintf(out, "  %s\n", pt__sym_unavailable());
     if (o->disassemble && pt__disasm_unavailable())
         fprintf(out, "  %s\n", pt__disasm_unavailable());
-    fprintf(out, "  line numbers: not resolved (symbols only; DWARF line tables are not read)\n");
     for (int i = 0; i < a->nnotes; i++)
         fprintf(out, "  %s\n", a->notes[i]);
     pt__sym_free(sy);

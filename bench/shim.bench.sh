@@ -5,12 +5,13 @@
 # The call is RegQueryValueExA of a tiny library built here (it returns at once), so nothing hides
 # the tracing cost; it takes a string argument like the real one. A driver times batches of calls
 # with CLOCK_MONOTONIC and prints the median ns per call; the tracers' start-up is not counted.
-# Rows (tab-separated, as bench/run prints them): bench, variant, ns/call (median), ns added vs
-# untraced, ratio vs the shim's added cost (>1: the peer costs that many times more).
-# Usage: shim.bench.sh [BUILD_DIR]   (default: build/ next to this script's repository)
+# Prints markdown table rows like the other bench/*.bench.sh: | benchmark | value | notes |, the
+# value being the median ns added per call over the untraced run, the notes the raw numbers and
+# the peers' cost as a multiple of the shim's.
+# Usage: shim.bench.sh [BUILD_DIR]   (default: $PT_BUILD_DIR, else build/ of this repository)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-${PT_BUILD:-$here/../build}}
+build=${1:-${PT_BUILD_DIR:-$here/../build}}
 shim=$build/lib/libproftrace.so
 [ -f "$shim" ] || { echo "shim.bench.sh: $shim not built" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/pt-bench-shim.XXXXXX)
@@ -79,10 +80,20 @@ traced() { # traced BATCH NBATCH DEPTH STACKS: the shim as a flight recorder, ev
     rm -rf "$tmp/trace"
 }
 
-base=$(drv 200000 31 1)
-base10=$(drv 200000 31 10)
-shim_str=$(traced 200000 31 1 none)
-shim_stack=$(traced 100000 31 10 all)
+# The variants alternate, ROUNDS times, and each reports the median of its rounds: a machine busy
+# with something else for a while then weighs on every variant alike.
+med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+rounds=${ROUNDS:-3}
+: >"$tmp/r.base"; : >"$tmp/r.base10"; : >"$tmp/r.inert"; : >"$tmp/r.str"; : >"$tmp/r.stack"
+for _ in $(seq "$rounds"); do
+    drv 200000 31 1 >>"$tmp/r.base"
+    traced 200000 31 1 none >>"$tmp/r.str"
+    drv 200000 31 10 >>"$tmp/r.base10"
+    traced 100000 31 10 all >>"$tmp/r.stack"
+    LD_PRELOAD=$shim "$tmp/drv" 200000 31 1 >>"$tmp/r.inert"
+done
+base=$(med <"$tmp/r.base") base10=$(med <"$tmp/r.base10") inert=$(med <"$tmp/r.inert")
+shim_str=$(med <"$tmp/r.str") shim_stack=$(med <"$tmp/r.stack")
 uft="n/a"
 if command -v uftrace >/dev/null; then
     # Library calls through the PLT, with the string argument; the driver is not instrumented.
@@ -95,14 +106,13 @@ if command -v ltrace >/dev/null; then
 fi
 
 add() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a") print "n/a"; else printf "%.1f", a - b }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"; else printf "%.1fx", a / b }'; }
+times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"; else printf "%.1fx", a / b }'; }
 shim_add=$(add "$shim_str" "$base")
-printf 'bench\tvariant\tns/call\tadded_ns\tvs_shim\n'
-printf 'shim\tuntraced RegQueryValueExA(str)\t%s\t0\t-\n' "$base"
-printf 'shim\tproftrace, string arg, no stack\t%s\t%s\t1.0x\n' "$shim_str" "$shim_add"
-printf 'shim\tproftrace, string arg, 10-frame stack\t%s\t%s\t%s\n' "$shim_stack" \
-    "$(add "$shim_stack" "$base10")" "$(ratio "$(add "$shim_stack" "$base10")" "$shim_add")"
-printf 'shim\tuftrace -A arg2/s (same call)\t%s\t%s\t%s\n' "$uft" "$(add "$uft" "$base")" \
-    "$(ratio "$(add "$uft" "$base")" "$shim_add")"
-printf 'shim\tltrace -e (same call)\t%s\t%s\t%s\n' "$lt" "$(add "$lt" "$base")" \
-    "$(ratio "$(add "$lt" "$base")" "$shim_add")"
+stack_add=$(add "$shim_stack" "$base10")
+uft_add=$(add "$uft" "$base")
+lt_add=$(add "$lt" "$base")
+echo "| shim: ns added per intercepted call, string argument, no stack | $shim_add ns | RegQueryValueExA of a trivial library: $base ns untraced, $shim_str ns traced (median of $rounds alternated runs of 31 batches, flight-recorder ring, every event written) |"
+echo "| shim: ns added per call with a 10-frame stack (libunwind) | $stack_add ns | $base10 ns untraced, $shim_stack ns traced with PROFTRACE_STACKS=all |"
+echo "| shim: ns added when loaded but inert (no PROFTRACE_DIR) | $(add "$inert" "$base") ns | $inert ns per call |"
+echo "| shim: uftrace with the string argument, same call | $uft_add ns | $(times "$uft_add" "$shim_add") the shim's added cost (uftrace record --force -A RegQueryValueExA@arg2/s) |"
+echo "| shim: ltrace, same call | $lt_add ns | $(times "$lt_add" "$shim_add") the shim's added cost (ltrace -e RegQueryValueExA) |"

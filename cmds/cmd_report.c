@@ -81,7 +81,8 @@ int pt_cmd_report(int argc, char **argv)
     unsigned n = pt_analyzer_nfindings(a);
     pt_analyzer_free(a);
     if (fflush(stdout) || rc < 0) {
-        fprintf(stderr, "proftrace report: writing the report: %s\n", strerror(rc < 0 ? -rc : errno));
+        fprintf(stderr, "proftrace report: writing the report: %s\n",
+                strerror(rc < 0 ? -rc : errno));
         return 2;
     }
     if (damaged) {

@@ -10,8 +10,17 @@
 
 static char pt__self[PATH_MAX];              /* absolute path of libproftrace.so */
 static char pt__env_preload[PATH_MAX + 16];  /* LD_PRELOAD=<self> */
+static char pt__env_preload0[8192];          /* LD_PRELOAD as this process got it (names us) */
 static char pt__env_dir[PATH_MAX + 16];      /* PROFTRACE_DIR=<absolute dir> */
 static char pt__env_stacks[256];             /* PROFTRACE_STACKS=... as the process got it */
+
+/* Does the LD_PRELOAD value `v` name the shim already? */
+static int pt__has_self(const char *v)
+{
+    const char *base = strrchr(pt__self, '/');
+    base = base ? base + 1 : pt__self;
+    return strstr(v, pt__self) || strstr(v, base);
+}
 
 void pt__env_init(void)
 {
@@ -22,6 +31,15 @@ void pt__env_init(void)
     strncat(pt__env_preload, pt__self, sizeof pt__env_preload - 12);
     strcpy(pt__env_dir, "PROFTRACE_DIR=");
     strncat(pt__env_dir, pt__cfg.dir ? pt__cfg.dir : "", sizeof pt__env_dir - 15);
+    /* An environment without LD_PRELOAD gets the whole list this process was started with (it may
+     * hold more than the shim: a sanitizer runtime that must stay first, another preload). */
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strlen(pre) + 12 < sizeof pt__env_preload0 && pt__has_self(pre)) {
+        strcpy(pt__env_preload0, "LD_PRELOAD=");
+        strcat(pt__env_preload0, pre);
+    } else {
+        strcpy(pt__env_preload0, pt__env_preload);
+    }
     const char *s = getenv("PROFTRACE_STACKS");
     if (s && strlen(s) < sizeof pt__env_stacks - 18) {
         strcpy(pt__env_stacks, "PROFTRACE_STACKS=");
@@ -35,14 +53,6 @@ size_t pt__env_slots(char *const envp[])
     while (envp && envp[n])
         n++;
     return n + 4; /* + LD_PRELOAD, PROFTRACE_DIR, PROFTRACE_STACKS, NULL */
-}
-
-/* Does the LD_PRELOAD value `v` name the shim already? */
-static int pt__has_self(const char *v)
-{
-    const char *base = strrchr(pt__self, '/');
-    base = base ? base + 1 : pt__self;
-    return strstr(v, pt__self) || strstr(v, base);
 }
 
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr)
@@ -74,7 +84,7 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
         buf[n++] = e;
     }
     if (!have_pre)
-        buf[n++] = pt__env_preload;
+        buf[n++] = pt__env_preload0;
     if (!have_dir)
         buf[n++] = pt__env_dir;
     if (!have_stacks && pt__env_stacks[0])

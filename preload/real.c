@@ -33,18 +33,22 @@ static int pt__find_in(struct dl_phdr_info *info, size_t size, void *arg)
 
 void *pt__resolve(const char *name)
 {
+    /* dlsym may allocate and open files: none of that is the program's, none of it is traced. */
+    uint8_t busy = pt__tls.busy;
+    pt__tls.busy = 1;
     void *p = dlsym(RTLD_NEXT, name);
-    if (p)
+    if (p) {
+        pt__tls.busy = busy;
         return p;
+    }
     /* A library loaded with RTLD_LOCAL is not in the global scope, yet its callers bind to the
      * shim's copy first: look in every loaded object. */
     Dl_info di;
     struct pt__find f = {name, NULL, NULL};
     if (dladdr((void *)pt__resolve, &di))
         f.self_base = di.dli_fbase;
-    struct dl_phdr_info dummy;
-    (void)dummy;
     dl_iterate_phdr(pt__find_in, &f);
+    pt__tls.busy = busy;
     return f.found;
 }
 

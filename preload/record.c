@@ -23,11 +23,9 @@ void pt__thread_key_init(void)
     pt__key_ok = pthread_key_create(&pt__key, pt__thread_exit) == 0;
 }
 
-struct pt_tbuf *pt__tbuf(void)
+struct pt_tbuf *pt__tbuf_claim(void)
 {
-    struct pt_tbuf *b = pt__tls.buf;
-    if (PT__LIKELY(b != NULL))
-        return b;
+    struct pt_tbuf *b;
     struct pt_ring *r = pt__ring;
     if (!r)
         return NULL;
@@ -58,20 +56,11 @@ void pt__thread_exit(void *unused)
     pt__tls.busy = busy;
 }
 
-int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e)
+int pt__begin_lost(void)
 {
-    struct pt_tbuf *b = pt__tbuf();
-    if (PT__UNLIKELY(!b)) {
-        if (pt__ring)
-            pt_ring_lost(pt__ring, 1);
-        return -ENOBUFS;
-    }
-    return pt_tbuf_begin(b, id, ts, size, e);
-}
-
-void pt__commit(struct pt_enc *e)
-{
-    pt_tbuf_commit(pt__tls.buf, e);
+    if (pt__ring)
+        pt_ring_lost(pt__ring, 1);
+    return -ENOBUFS;
 }
 
 uint32_t pt__last_error(void)

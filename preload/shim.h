@@ -64,6 +64,7 @@ struct pt__tls {
     struct pt_tbuf *buf;
     struct pt__call *cur;
     uint64_t anchor_tsc, anchor_ns, last_ns; /* clock.c */
+    int *errp; /* &errno of this thread, looked up once */
 };
 extern PT__TLS struct pt__tls pt__tls;
 
@@ -118,9 +119,26 @@ void pt__resolve_all(void);
 void *pt__resolve(const char *name); /* RTLD_NEXT, then every loaded object but the shim */
 
 /* Recording (record.c). */
-struct pt_tbuf *pt__tbuf(void); /* this thread's buffer, claimed on first use; NULL: lost */
-int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e); /* 0, or <0: lost */
-void pt__commit(struct pt_enc *e);
+struct pt_tbuf *pt__tbuf_claim(void);
+/* This thread's buffer, claimed on first use; NULL: lost. */
+static inline struct pt_tbuf *pt__tbuf(void)
+{
+    struct pt_tbuf *b = pt__tls.buf;
+    return PT__LIKELY(b != NULL) ? b : pt__tbuf_claim();
+}
+int pt__begin_lost(void);
+/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. */
+static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e)
+{
+    struct pt_tbuf *b = pt__tbuf();
+    if (PT__UNLIKELY(!b))
+        return pt__begin_lost();
+    return pt_tbuf_begin(b, id, ts, size, e);
+}
+static inline void pt__commit(struct pt_enc *e)
+{
+    pt_tbuf_commit(pt__tls.buf, e);
+}
 uint32_t pt__last_error(void);
 void pt__thread_exit(void *unused);
 void pt__thread_key_init(void);
@@ -162,7 +180,12 @@ void pt__modules_forget(void); /* after exec-like resets: every module is new ag
 
 /* Stacks (stack.c). */
 void pt__stacks_config(const char *spec);
-int pt__stack_wanted(unsigned call, int failed, int is_delete);
+extern uint8_t pt__want[PT_CALL_COUNT];
+extern int pt__want_fail, pt__want_delete;
+static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
+{
+    return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
+}
 uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
 extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
@@ -209,11 +232,19 @@ static inline uint64_t pt__clock(void)
     return ns;
 }
 
+static inline int *pt__errno(void)
+{
+    int *p = pt__tls.errp;
+    if (PT__UNLIKELY(!p))
+        p = pt__tls.errp = &errno;
+    return p;
+}
+
 /* The four steps around a real call (see the top of this file). Inline: they are the hot path. */
 static inline void pt__call_begin(struct pt__call *c, unsigned call)
 {
     pt__tls.busy = 1;
-    c->saved_errno = errno;
+    c->saved_errno = *pt__errno();
     c->call = call;
     c->prev = pt__tls.cur;
     pt__tls.cur = c;
@@ -225,12 +256,12 @@ static inline void pt__call_begin(struct pt__call *c, unsigned call)
 static inline void pt__call_enter(struct pt__call *c)
 {
     pt__tls.depth++;
-    errno = c->saved_errno;
+    *pt__tls.errp = c->saved_errno;
     pt__tls.busy = 0;
 }
 static inline void pt__call_leave(struct pt__call *c)
 {
-    c->saved_errno = errno;
+    c->saved_errno = *pt__tls.errp;
     pt__tls.busy = 1;
     pt__tls.depth--;
     c->t1 = pt__clock();
@@ -238,7 +269,7 @@ static inline void pt__call_leave(struct pt__call *c)
 static inline void pt__call_end(struct pt__call *c)
 {
     pt__tls.cur = c->prev;
-    errno = c->saved_errno;
+    *pt__tls.errp = c->saved_errno;
     pt__tls.busy = 0;
 }
 /* May a wrapper trace now? (Otherwise it calls the real function and nothing else.) */

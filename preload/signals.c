@@ -5,8 +5,8 @@
  * lets the signal take its default action again: a fault re-executes the faulting instruction on
  * return, a sent signal is re-sent to this thread and unblocked. The process therefore ends exactly
  * as it would have (same signal, same core dump); a program that installs its own handler later
- * simply replaces the shim's. The only visible difference: sigaction() queried for one of these
- * signals reports the shim's handler instead of SIG_DFL. */
+ * simply replaces the shim's. sigaction() and signal() are interposed too, so that the program
+ * still sees SIG_DFL where the shim's handler stands in for it. */
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -17,6 +17,10 @@
 static const int pt__fatal[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGABRT, SIGBUS,
                                 SIGFPE,  SIGSEGV, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1,
                                 SIGUSR2, SIGXCPU, SIGXFSZ, SIGSYS};
+
+static _Atomic uint8_t pt__ours[NSIG]; /* the shim's handler is installed for this signal */
+static int (*pt__real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static sighandler_t (*pt__real_signal)(int, sighandler_t);
 
 static void pt__on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -33,7 +37,9 @@ static void pt__on_signal(int sig, siginfo_t *si, void *uc)
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
-    sigaction(sig, &dfl, NULL);
+    if (sig > 0 && sig < NSIG)
+        atomic_store(&pt__ours[sig], 0);
+    pt__real_sigaction(sig, &dfl, NULL);
     int fault = si && si->si_code > 0 &&
                 (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE);
     if (!fault) {
@@ -46,11 +52,22 @@ static void pt__on_signal(int sig, siginfo_t *si, void *uc)
     errno = saved;
 }
 
+static int pt__resolve_sig(void)
+{
+    if (!pt__real_sigaction)
+        pt__real_sigaction = (__typeof__(pt__real_sigaction))pt__resolve("sigaction");
+    if (!pt__real_signal)
+        pt__real_signal = (__typeof__(pt__real_signal))pt__resolve("signal");
+    return pt__real_sigaction && pt__real_signal;
+}
+
 void pt__signals_install(void)
 {
+    if (!pt__resolve_sig())
+        return;
     for (unsigned i = 0; i < sizeof pt__fatal / sizeof pt__fatal[0]; i++) {
         struct sigaction old, sa;
-        if (sigaction(pt__fatal[i], NULL, &old) != 0)
+        if (pt__real_sigaction(pt__fatal[i], NULL, &old) != 0)
             continue;
         if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
             continue;
@@ -58,6 +75,42 @@ void pt__signals_install(void)
         sa.sa_sigaction = pt__on_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        sigaction(pt__fatal[i], &sa, NULL);
+        if (pt__real_sigaction(pt__fatal[i], &sa, NULL) == 0)
+            atomic_store(&pt__ours[pt__fatal[i]], 1);
     }
+}
+
+/* What the program is told about a signal the shim's handler stands in for: SIG_DFL. */
+static void pt__hide(int sig, struct sigaction *old)
+{
+    if (old && sig > 0 && sig < NSIG && atomic_load(&pt__ours[sig]) &&
+        (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == pt__on_signal) {
+        memset(old, 0, sizeof *old);
+        old->sa_handler = SIG_DFL;
+        sigemptyset(&old->sa_mask);
+    }
+}
+
+PT__EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (PT__UNLIKELY(!pt__real_sigaction) && !pt__resolve_sig())
+        return errno = ENOSYS, -1;
+    int rc = pt__real_sigaction(sig, act, old);
+    if (rc == 0) {
+        pt__hide(sig, old);
+        if (act && sig > 0 && sig < NSIG)
+            atomic_store(&pt__ours[sig], 0); /* the program's own choice replaces the shim's */
+    }
+    return rc;
+}
+
+PT__EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+    if (PT__UNLIKELY(!pt__real_signal) && !pt__resolve_sig())
+        return errno = ENOSYS, SIG_ERR;
+    int was_ours = sig > 0 && sig < NSIG && atomic_exchange(&pt__ours[sig], 0);
+    sighandler_t old = pt__real_signal(sig, handler);
+    if (was_ours && (void *)old == (void *)pt__on_signal)
+        old = SIG_DFL;
+    return old;
 }

@@ -19,8 +19,8 @@ const char pt__stacks_note[] = "";
 const char pt__stacks_note[] = "stacks unavailable: built without libunwind";
 #endif
 
-static uint8_t pt__want[PT_CALL_COUNT];
-static int pt__want_fail, pt__want_delete;
+uint8_t pt__want[PT_CALL_COUNT];
+int pt__want_fail, pt__want_delete;
 static uintptr_t pt__self_lo, pt__self_hi; /* the shim's own code, skipped in stacks */
 
 /* Rows that delete something (shmctl only with IPC_RMID: it sets delete_hint itself). */
@@ -83,6 +83,9 @@ static void pt__stacks_word(const char *w, size_t n)
 
 void pt__stacks_config(const char *spec)
 {
+#ifndef PT_HAVE_LIBUNWIND
+    return; /* nothing wanted: no stacks without libunwind */
+#endif
     if (!spec)
         spec = "delete,MAPI,fail";
     while (*spec) {
@@ -135,15 +138,6 @@ void pt__maybe_break(unsigned call, int is_delete)
     const char *t = strstr(buf, "\nTracerPid:");
     if (t && atoi(t + 11) != 0)
         raise(SIGTRAP);
-}
-
-int pt__stack_wanted(unsigned call, int failed, int is_delete)
-{
-#ifdef PT_HAVE_LIBUNWIND
-    return pt__want[call] || (failed && pt__want_fail) || (is_delete && pt__want_delete);
-#else
-    return 0;
-#endif
 }
 
 __attribute__((noinline)) uint8_t pt__stack(uint64_t *frames)

@@ -356,10 +356,13 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         buf_bytes = 4 * 4096;
     if (buf_bytes > (1ull << 30) || nbufs > 4096)
         return -EINVAL;
-    /* Packets of up to 32 KiB, at least 4 of them (so one can fill while others drain). */
+    /* Packets of 32 KiB (larger only past 256 packets), at least 4 of them so that some fill
+     * while others drain. */
     unsigned sub_shift = log2u(buf_bytes / 4);
     if (sub_shift > 15)
         sub_shift = 15;
+    while (sub_shift < 20 && log2u(buf_bytes >> sub_shift) > 8)
+        sub_shift++;
     unsigned nsub_shift = log2u(buf_bytes >> sub_shift);
     if (nsub_shift > 8)
         nsub_shift = 8;

@@ -142,13 +142,15 @@ static int file_next_packet(struct pt__src *s)
 {
     while (s->foff < s->fsize) {
         struct pt__pkt_hdr ph;
-        if (s->fsize - s->foff < PT__PKT_HDR_SIZE) {
-            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
-                  s->foff);
+        uint64_t avail = s->fsize - s->foff;
+        memset(&ph, 0, sizeof ph);
+        if (pread(s->fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
+            sdiag(s, s->foff, "read error: %s", strerror(errno));
             return 0;
         }
-        if (pread(s->fd, &ph, sizeof ph, (off_t)s->foff) != (ssize_t)sizeof ph) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
+        if (avail < PT__PKT_HDR_SIZE && (avail < 4 || ph.magic == PT__CTF_MAGIC)) {
+            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
+                  s->foff);
             return 0;
         }
         if (!plausible(&ph, MAX_PACKET)) {
@@ -379,6 +381,7 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         rm->refs++;
         s->buf = i;
         s->pid = rm->h.pid;
+        s->rt_offset = rm->h.realtime_offset;
         /* What the collector already wrote to the stream file is read from there. */
         char spath[4700];
         snprintf(spath, sizeof spath, "%s/" PT__STREAM_FMT, dir, base, i);

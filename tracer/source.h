@@ -30,6 +30,7 @@ struct pt__src {
     struct pt__ringmap *rm;
     unsigned buf;
     uint64_t seq, seq_end, seq_cur;
+    int64_t rt_offset; /* rings: the writer's CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
 
 /* A CTF stream file (name: its name in the directory). 0 and *out, or a negative errno (diag said

@@ -27,6 +27,8 @@ struct pt_trace {
     unsigned nheap;
     struct pt__src *advance; /* source whose head was returned last: advance it first */
     struct pt_trace_stats st;
+    int64_t rt_offset;
+    int rt_known;
     uint32_t *pids; /* distinct (pid) of process events, for stats */
     size_t npids, cap_pids;
 };
@@ -98,6 +100,37 @@ static int add_src(struct pt_trace *t, struct pt__src *s)
 static int is_stream_name(const char *name)
 {
     return name[0] != '.' && strcmp(name, "metadata") && strcmp(name, "rings");
+}
+
+/* The clock offset of the CTF metadata: offset_s and offset of the monotonic clock. */
+static void read_clock_offset(struct pt_trace *t, const char *path)
+{
+    char buf[2048];
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    long long s = 0, ns = 0;
+    int got = 0, in_clock = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        if (!strncmp(buf, "clock {", 7))
+            in_clock = 1;
+        else if (in_clock && buf[0] == '}')
+            break;
+        else if (in_clock && sscanf(buf, " offset_s = %lld;", &s) == 1)
+            got |= 1;
+        else if (in_clock && sscanf(buf, " offset = %lld;", &ns) == 1)
+            got |= 2;
+    }
+    fclose(f);
+    if (got) {
+        t->rt_offset = s * 1000000000ll + ns;
+        t->rt_known = 1;
+    }
+}
+
+int64_t pt_trace_realtime_offset(const struct pt_trace *t)
+{
+    return t->rt_offset;
 }
 
 int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_trace **out)
@@ -175,6 +208,15 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
         closedir(d);
         d = NULL;
     }
+    if (has_metadata) {
+        snprintf(path, sizeof path, "%s/metadata", dir);
+        read_clock_offset(t, path);
+    }
+    for (unsigned i = 0; i < t->nsrc && !t->rt_known; i++)
+        if (t->src[i]->rt_offset) {
+            t->rt_offset = t->src[i]->rt_offset;
+            t->rt_known = 1;
+        }
     if (!found && !has_metadata) {
         snprintf(msg, sizeof msg, "%s: not a proftrace trace directory (no metadata, no streams, "
                                   "no rings/)",

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tracer/collector.h"
 #include "tracer/internal.h"
 
 uint64_t pt__proc_start_time(pid_t pid)
@@ -100,5 +101,28 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
                  h->sub_size, h->nsub, h->nbufs);
         return -1;
     }
+    return 0;
+}
+
+int pt_shim_path(char *buf, size_t len)
+{
+    char exe[4096], joined[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        snprintf(buf, len, "libproftrace.so");
+        return -ENOENT;
+    }
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(joined, sizeof joined, "%s/../lib/libproftrace.so", exe);
+    char *real = realpath(joined, NULL);
+    if (!real) {
+        snprintf(buf, len, "%s", joined);
+        return -ENOENT;
+    }
+    snprintf(buf, len, "%s", real);
+    free(real);
     return 0;
 }

@@ -40,6 +40,14 @@ enum pt_wire {
 /* Namespace inodes recorded for a process, in this order everywhere. */
 #define PT_NAMESPACES(X) X(ipc) X(mnt) X(pid) X(user) X(uts) X(net) X(cgroup) X(time)
 
+/* Who deleted, as the witness read it from /proc after the fact. ident says how far to trust it:
+ * "live" (read while the deleter still ran, checked against its pidfd), "exec" (read when it
+ * exec'd, it had exited before the deletion was read), "gone" (exited before anything could be
+ * read: only pid is known), "none" (no deleter known). pid is in the collector's pid namespace. */
+#define PT_WITNESS_IDENT(W)                                                                       \
+    W(U32, pid) W(STR, ident) W(U32, ppid) W(U64, start_time) W(U32, uid) W(U32, euid)            \
+        W(U32, sessionid) W(U32, loginuid) PT_NAMESPACES(PT_NS_FIELD) W(STR, exe) W(STR, cmdline)
+
 /* Non-call event classes: EV(name, fields) with fields written as W(wire, name) sequences. */
 #define PT_NS_FIELD(ns) W(U64, ns_##ns)
 #define PT_EVENTS(EV, W)                                                                          \
@@ -62,6 +70,26 @@ enum pt_wire {
     /* Written by the collector: the process ended without closing its ring (killed, crashed).   \
      * ts is when the collector learned it; signo is the fatal signal when known, else 0. */    \
     EV(reaped, W(I32, signo) W(U64, last_ts))                                                     \
+    /* Written by the collector's witness (tracer/witness_*.c) into its own ring: a deletion made \
+     * by a process that may not be traced, seen by fanotify. Nothing here was recorded by the     \
+     * deleter: ts is when the witness read the kernel's report (the deletion happened before),    \
+     * there is no stack, and the deleter's identity was read from /proc afterwards. `how`:        \
+     * "unlink", "rmdir", "rename" (new_path says where to). path is "" when the directory could   \
+     * not be named (then dir_dev/dir_ino still say which it was); ino 0 means unknown. Identity  \
+     * fields: see PT_WITNESS_IDENT. */                                                           \
+    EV(witnessed, W(STR, how) W(STR, via) W(STR, path) W(STR, name) W(STR, new_path)              \
+                      W(U64, dir_dev) W(U64, dir_ino) W(U64, dev) W(U64, ino)                     \
+                          PT_WITNESS_IDENT(W))                                                    \
+    /* Written by the witness: a SysV shared-memory segment removed (IPC_RMID) while attached, or   \
+     * gone between two scans of its IPC namespace's segment table (via "sysv-scan"). seen_ts is   \
+     * the last scan that saw it intact: the removal happened in (seen_ts, ts]. cpid/lpid are the  \
+     * creator and the last attacher, NOT the deleter; holder is a watched process that had it     \
+     * mapped when the removal was noticed (0: none known). attributed is 0 when the deleter is   \
+     * unknown: then the identity fields are zero. */                                             \
+    EV(witnessed_shm, W(STR, via) W(I32, shmid) W(X64, key) W(U64, ipc_ns) W(U64, size)           \
+                          W(U32, nattch) W(U32, cpid) W(U32, lpid) W(U32, owner_uid)              \
+                              W(U32, holder) W(U64, seen_ts) W(U8, attributed)                    \
+                                  PT_WITNESS_IDENT(W))                                            \
     /* Events that did not fit in this buffer since the previous marker. */                       \
     EV(lost, W(U64, count))                                                                       \
     /* PROFTRACE_BREAK matched the call that follows (reason "delete-held" or "key-deleted"):    \

@@ -36,4 +36,22 @@ int pt_trace_next(struct pt_trace *t, struct pt_event *ev);
 void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out);
 void pt_trace_close(struct pt_trace *t);
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns when the trace was recorded (add it to an event's ts for
+ * the wall clock); 0 when the trace does not say. */
+int64_t pt_trace_realtime_offset(const struct pt_trace *t);
+
+/* Display helpers (shared by `proftrace events` and reports). */
+
+/* Symbolic names: Win32 error codes ("ERROR_KEY_DELETED"), HRESULTs ("MAPI_E_CALL_FAILED"), errno
+ * values ("ENOENT"); NULL when unknown. */
+const char *pt_win32_error_name(uint32_t code);
+const char *pt_hresult_name(uint32_t hr);
+const char *pt_errno_name(int err);
+
+/* One event as text, strace-like, without time or process: `RegQueryValueExA(0x55d0c2a0,
+ * "001e6614", 0) = ERROR_KEY_DELETED (1018)`, `unlink("/dev/shm/x" @0:23/1234) = 0`,
+ * `process(pid=12, ..., exe="/bin/x")`. Writes at most len bytes (NUL included); returns the length
+ * it needed, like snprintf. */
+size_t pt_event_format(const struct pt_event *ev, char *buf, size_t len);
+
 #endif

@@ -23,7 +23,10 @@
  * The SIGTRAP handler stays installed once used: a trap taken just before step 4 may be delivered
  * after it, and must still find its site. Traps and signals that are not ours go to the handler
  * that was there before. A running thread that blocks the request signal, or a stopped one, cannot
- * answer: the breakpoint is removed again and the hook refused (-EBUSY).
+ * answer within 2 s: the breakpoint is removed again and the hook refused (-EBUSY); our handler
+ * then stays on the signal, for the requests still pending.
+ * A thread that blocks SIGTRAP would be killed by the breakpoint (the kernel forces a blocked
+ * trap to its default action), so INT3 is refused while one does.
  * Not covered: a thread interrupted by one of the host's signals exactly between two displaced
  * instructions, and still inside that signal handler (or blocked in a system call made from it)
  * while we patch, resumes in the new jump; its interrupted address is in a signal frame we cannot
@@ -260,19 +263,34 @@ static int may_be_inside(pid_t tid, const struct pt__site *s)
     return ip > s->addr && ip < s->addr + s->displaced;
 }
 
-/* Step 2 of INT3: have every thread that may be inside the displaced instructions leave them. */
+static void request(pid_t pid, pid_t tid, int sig, unsigned round, _Atomic int *acked)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = sig;
+    si.si_code = SI_QUEUE;
+    si.si_pid = pid;
+    si.si_uid = getuid();
+    si.si_value.sival_int = (int)(FIXUP_MAGIC | (round & 0xffff));
+    if (syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si) < 0)
+        atomic_store(acked, 1); /* ESRCH: it exited meanwhile, so it is not inside */
+}
+
+/* Step 2 of INT3: have every thread that may be inside the displaced instructions leave them.
+ * A thread that blocks the request signal is retried until the deadline: a thread being created
+ * starts with every signal blocked for a moment. */
 static int move_threads_out(struct pt__site *s, const char *name, unsigned *moved, char *why,
                             size_t whylen)
 {
+    static uint8_t sent[MAX_FIX];
     char buf[4096];
     pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
     unsigned n_fix = 0, round = atomic_fetch_add(&fix_round, 1) + 1;
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
     if (fd < 0)
         return pt__why(-errno, why, whylen, name, "cannot list threads: %s", strerror(errno));
-
     struct sigaction old_sa;
-    int sig = take_fixup_signal(&old_sa), keep_handler = 0;
+    int sig = take_fixup_signal(&old_sa);
     if (!sig) {
         close(fd);
         return pt__why(-EBUSY, why, whylen, name, "no free real-time signal to reach the threads");
@@ -280,6 +298,8 @@ static int move_threads_out(struct pt__site *s, const char *name, unsigned *move
     atomic_store(&fix_n, 0);
     atomic_store(&fix_moved, 0);
     atomic_store(&fixing, s);
+
+    /* Threads created from now on cannot be inside: they would meet the breakpoint first. */
     long n;
     while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
         for (long off = 0; off < n;) {
@@ -288,52 +308,48 @@ static int move_threads_out(struct pt__site *s, const char *name, unsigned *move
             pid_t tid = (pid_t)atoi(d->d_name);
             if (tid <= 0 || tid == self || !may_be_inside(tid, s))
                 continue;
-            if (blocks(tid, sig)) {
-                err = pt__why(-EBUSY, why, whylen, name,
-                              "thread %d may be inside the entry and blocks signal %d", (int)tid,
-                              sig);
-                goto out;
-            }
             if (n_fix == MAX_FIX) {
                 err = pt__why(-EBUSY, why, whylen, name, "more than %d threads", MAX_FIX);
                 goto out;
             }
-            /* Record the thread before signalling it, so its handler finds its slot. */
-            fix_tids[n_fix] = tid;
+            fix_tids[n_fix] = tid; /* recorded before any request, so the handler finds it */
             atomic_store(&fix_acked[n_fix], 0);
+            sent[n_fix] = 0;
             atomic_store(&fix_n, ++n_fix);
-            siginfo_t si;
-            memset(&si, 0, sizeof si);
-            si.si_signo = sig;
-            si.si_code = SI_QUEUE;
-            si.si_pid = pid;
-            si.si_uid = getuid();
-            si.si_value.sival_int = (int)(FIXUP_MAGIC | (round & 0xffff));
-            if (syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si) < 0)
-                atomic_store(&fix_acked[n_fix - 1], 1); /* ESRCH: it exited meanwhile */
         }
     }
 
     struct timespec start, now, nap = {0, 50 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        unsigned waiting = 0;
+        unsigned waiting = 0, blocking = 0;
         for (unsigned i = 0; i < n_fix; i++) {
             if (atomic_load(&fix_acked[i]))
                 continue;
+            if (!sent[i]) {
+                if (blocks(fix_tids[i], sig)) {
+                    blocking++;
+                    continue;
+                }
+                sent[i] = 1;
+                request(pid, fix_tids[i], sig, round, &fix_acked[i]);
+                waiting++;
+                continue;
+            }
             /* A thread that exits with the request pending never answers; it is not inside. */
             if (syscall(SYS_tgkill, pid, fix_tids[i], 0) < 0 && errno == ESRCH)
                 atomic_store(&fix_acked[i], 1);
             else
                 waiting++;
         }
-        if (!waiting)
+        if (!waiting && !blocking)
             break;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - start.tv_sec >= 2) {
             err = pt__why(-EBUSY, why, whylen, name,
-                          "%u of %u threads did not leave the entry (stopped?)", waiting, n_fix);
-            keep_handler = 1; /* their requests are still pending: our handler must take them */
+                          blocking ? "%u threads may be inside the entry and block signal %d"
+                                   : "%u threads did not leave the entry (stopped?) [signal %d]",
+                          blocking ? blocking : waiting, sig);
             goto out;
         }
         nanosleep(&nap, NULL);
@@ -341,8 +357,13 @@ static int move_threads_out(struct pt__site *s, const char *name, unsigned *move
     *moved = atomic_load(&fix_moved);
 out:
     atomic_store(&fixing, NULL);
+    /* Put the signal back only when no request can still be delivered: one arriving after that
+     * would meet the default action and end the process. */
+    int pending = 0;
+    for (unsigned i = 0; i < n_fix; i++)
+        pending |= sent[i] && !atomic_load(&fix_acked[i]);
     atomic_store(&fix_n, 0);
-    if (!keep_handler)
+    if (!pending)
         sigaction(sig, &old_sa, NULL);
     close(fd);
     return err;
@@ -355,6 +376,30 @@ int pt__patch_hooked(uintptr_t addr)
         if (sites[i].addr == addr && sites[i].redirect != addr)
             return 1;
     return 0;
+}
+
+/* A thread other than the caller that blocks SIGTRAP, or 0. A breakpoint hit by such a thread
+ * is not delivered to our handler: the kernel resets SIGTRAP to its default and the process dies.
+ * The check cannot stop a thread from blocking SIGTRAP a moment later; code blocks it only
+ * briefly (around fork or thread creation) and does not call the hooked functions there. */
+static pid_t thread_blocking_trap(void)
+{
+    char buf[4096];
+    pid_t self = (pid_t)syscall(SYS_gettid), found = 0;
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long n;
+    if (fd < 0)
+        return 0;
+    while (!found && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n && !found;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            pid_t tid = (pid_t)atoi(d->d_name);
+            if (tid > 0 && tid != self && blocks(tid, SIGTRAP))
+                found = tid;
+        }
+    close(fd);
+    return found;
 }
 
 static void write_bytes(uintptr_t at, const uint8_t *b, size_t len)
@@ -426,6 +471,14 @@ int pt__patch_apply(struct pt__site *site, const char *name, const uint8_t *byte
     case PT_INLINE_INT3: {
         static const uint8_t int3 = 0xcc;
         uint8_t orig0 = *(const uint8_t *)a;
+        pid_t blocker = threads > 1 ? thread_blocking_trap() : 0;
+        if (blocker) {
+            err = pt__why(-EBUSY, why, whylen, name,
+                          "thread %d blocks SIGTRAP: a breakpoint reached by it would end the "
+                          "process",
+                          (int)blocker);
+            goto out_prot;
+        }
         if ((err = install_trap_handler()) < 0) {
             err = pt__why(err, why, whylen, name, "cannot install the SIGTRAP handler");
             goto out_prot;

@@ -4,6 +4,7 @@
 # sqlite3, a shell pipeline ended by SIGPIPE, a shell killed by SIGTERM, the sample MAPI client.
 set -u
 SHIM=${PT_SHIM:-$PT_LIB/libproftrace.so}
+[ -n "${PT_PRELOAD_FIRST:-}" ] && SHIM=$PT_PRELOAD_FIRST:$SHIM # sanitizer runtime first
 DUMP=$PT_TESTS/preload_dump
 work=$(mktemp -d /tmp/pt-preload-tools.XXXXXX)
 trap 'rm -rf "$work"; rm -f /dev/shm/winsim.pttools$$.*' EXIT
@@ -68,15 +69,27 @@ expect sqlite 'unlink .*db.sqlite-journal'
 run sqlite_err sqlite3 db.sqlite "select * from nosuchtable;"
 run sigpipe sh -c 'yes | head -n 3; echo "${PIPESTATUS:-done}"'
 run sigterm sh -c 'echo before; kill -TERM $$; echo after'
-run sigterm_child sh -c 'sleep 5 & p=$!; sleep 0.3; kill -TERM $p; wait $p; echo "status $?"'
+run sigterm_child sh -c 'sleep 5 & p=$!; sleep 0.3; kill -TERM $p; sleep 0.3; wait $p; echo "status $?"'
 expect sigterm_child 'signal .*signo=0xf'
 run shell_chain sh -c 'for i in 1 2 3; do echo $i >f$i; done; rm f2; mv f3 f4; env -i PATH=/usr/bin:/bin sh -c "rm f1; ls"'
 expect shell_chain 'unlinkat .*pathname="f1"'
 if [ -x "$PT_BIN/mapiclient" ]; then
-    export WINSIM_HIVE_ROOT=$work/hive WINSIM_NAMESPACE=pttools$$
-    run mapiclient "$PT_BIN/mapiclient" --logon PtTools --create --delete
+    export WINSIM_NAMESPACE=pttools$$ # each run gets its own hive below its scratch dir
+    run mapiclient sh -c 'WINSIM_HIVE_ROOT=$PWD/hive exec "$0" --logon PtTools --create --delete' \
+        "$PT_BIN/mapiclient"
     expect mapiclient 'IProfAdmin_DeleteProfile .*lpszProfileName="PtTools".*\[stack'
     expect mapiclient 'RegDeleteTreeA d=1 '
+fi
+
+# Internal failure (the trace directory cannot be used): exactly one line on stderr, then the
+# program runs exactly as without the shim.
+mkdir -p "$work/broken"
+echo data >"$work/broken/f"
+out=$(cd "$work/broken" && LD_PRELOAD=$SHIM PROFTRACE_DIR=$work/no/such/dir cat f 2>"$work/broken/err")
+rc=$?
+if [ "$out" != data ] || [ $rc != 0 ] || [ "$(grep -c '^proftrace: ' "$work/broken/err")" != 1 ] ||
+    [ "$(wc -l <"$work/broken/err")" != 1 ]; then
+    echo "FAIL broken trace dir: rc $rc, out '$out', stderr:"; cat "$work/broken/err"; fail=1
 fi
 
 [ $fail = 0 ] && echo "preload_tools: ok ($n programs)"

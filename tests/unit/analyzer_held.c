@@ -1,5 +1,6 @@
 /* analyzer_held.c — deleted-while-held on hand-built traces: POSIX shm, SysV shm, mapped files and
- * registry keys removed while another live process holds them, victims, and the no-finding cases. */
+ * registry keys removed while another live process holds them, victims, and the no-finding cases.
+ */
 #include "tests/unit/analyzer_scn.h"
 
 #define SEG_INO 4711
@@ -204,10 +205,13 @@ static void test_registry_key_handle(void)
     proc(s, 200, WHO(.start = 2), "/usr/bin/cleanup");
     uint64_t p = reg_open(s, 200, 0, 0, HKCU, "Software\\App", 320);
     reg_delete_tree(s, 200, 0, p, "State", 321);
+    reg_open(s, 100, 0, 0, HKCU, "Software\\App\\State", 0); /* reopening by name: not found */
     EXIT(s, 100);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
     CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
+    CHECK(pt_analyzer_finding_has_victim(s->a, 0));
+    CHECK_STR(pt_analyzer_finding_severity(s->a, 0), "high");
     scn_free(s);
 }
 

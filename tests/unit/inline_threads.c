@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/inline/inline_hook.h"
@@ -44,7 +49,8 @@ static int repl(int x)
 
 struct worker {
     pthread_t th;
-    long calls, wrong;
+    volatile long calls;
+    long wrong;
 };
 
 static void *work(void *arg)
@@ -89,10 +95,19 @@ static void run(const char *path, const char *func, const char *counter, int wan
     memset(w, 0, sizeof w);
     for (int i = 0; i < WORKERS; i++)
         pthread_create(&w[i].th, NULL, work, &w[i]);
+    /* every worker calls before the hook and after it, however loaded the machine is */
+    for (int i = 0, waited = 0; i < WORKERS && waited < 5000; waited++)
+        if (w[i].calls > 0)
+            i++;
+        else
+            sleep_ms(1);
     sleep_ms(ms);
     int err = pt_inline_hook_ex(func, addr, size, (void *)repl, (void **)&tramp, 0, &info, why,
                                 sizeof why);
     sleep_ms(ms);
+    for (int waited = 0; __atomic_load_n(&hits, __ATOMIC_RELAXED) < WORKERS && waited < 5000;
+         waited++)
+        sleep_ms(1);
     stop = 1;
     total_moved += info.threads_fixed;
     long total = 0, wrong = 0;
@@ -115,14 +130,15 @@ static void run(const char *path, const char *func, const char *counter, int wan
     CHECK(target(7) == 22 && hits == h + 1, "%s: call after hook", func);
 }
 
-/* A thread inside a long `rep lodsb` sits at a boundary inside the displaced instructions the
- * whole time: the hook must move it to the relocated copy, where it finishes the string. */
+/* A thread parked inside `rep lodsb`, a boundary inside the displaced bytes: the string's second
+ * page is registered with userfaultfd, so the thread sleeps in the page fault at that boundary
+ * (no CPU spent) until the test supplies the page. */
 static char *(*lods_tramp)(long, const char *);
-static volatile int lods_started;
 static char *(*lods_fn)(long, const char *);
 static const char *lods_buf;
 static char *lods_result;
-#define LODS_LEN ((long)1 << 30)
+#define PAGE 4096L
+#define LODS_LEN (2 * PAGE)
 
 static char *lods_repl(long n, const char *p)
 {
@@ -131,19 +147,29 @@ static char *lods_repl(long n, const char *p)
 
 static void *lods_worker(void *arg)
 {
-    if (arg) { /* a thread that blocks every signal cannot be asked to move */
+    if (arg) { /* a thread that blocks every signal but SIGTRAP cannot be asked to move */
         sigset_t all;
         sigfillset(&all);
+        sigdelset(&all, SIGTRAP);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
     }
-    lods_started = 1;
     lods_result = lods_fn(LODS_LEN, lods_buf);
     return NULL;
 }
 
-/* One thread inside `rep lodsb` (a boundary inside the displaced bytes) while acc_rep_lods is
- * hooked. If it can take the request, it is moved and finishes in the trampoline; if it blocks all
- * signals, the hook is refused, the entry restored, and the thread finishes in place. */
+/* Wait (up to 5 s) for the fault of the worker on the registered page. */
+static int wait_fault(int uffd)
+{
+    struct pollfd pfd = {.fd = uffd, .events = POLLIN};
+    struct uffd_msg msg;
+    if (poll(&pfd, 1, 5000) != 1 || read(uffd, &msg, sizeof msg) != sizeof msg)
+        return -1;
+    return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+/* Hook acc_rep_lods while a thread sleeps at +4. If the thread can take the request it is moved
+ * to the relocated copy and finishes there; if it blocks all signals the hook is refused (after
+ * the 2 s the engine gives it), the entry restored, and the thread finishes in place. */
 static void parked_thread(const char *path, int blocked)
 {
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL), *addr;
@@ -153,27 +179,35 @@ static void parked_thread(const char *path, int blocked)
     pthread_t th;
     unsigned char before[16];
 
-    /* never touched pages all map the zero page: no memory is used */
-    lods_buf = mmap(NULL, LODS_LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                    0);
-    CHECK(dl && lods_buf != MAP_FAILED, "setup");
+    int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    struct uffdio_api api = {.api = UFFD_API};
+    char *buf = mmap(NULL, LODS_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(dl && uffd >= 0 && buf != MAP_FAILED, "setup: userfaultfd %d", uffd);
+    if (uffd < 0)
+        return;
+    CHECK(ioctl(uffd, UFFDIO_API, &api) == 0, "UFFDIO_API");
+    buf[0] = 1; /* first page present */
+    struct uffdio_register reg = {.range = {(unsigned long)buf + PAGE, PAGE},
+                                  .mode = UFFDIO_REGISTER_MODE_MISSING};
+    CHECK(ioctl(uffd, UFFDIO_REGISTER, &reg) == 0, "UFFDIO_REGISTER");
+    lods_buf = buf;
     CHECK(pt_inline_find(strrchr(path, '/') + 1, "acc_rep_lods", &addr, &size) == 0, "find");
     memcpy(before, addr, sizeof before);
     lods_fn = (char *(*)(long, const char *))addr;
-    lods_started = 0;
     lods_result = NULL;
     pthread_create(&th, NULL, lods_worker, blocked ? "blocked" : NULL);
-    while (!lods_started)
-        sleep_ms(1);
-    sleep_ms(20);
-    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl,
-                                (void **)&lods_tramp, 0, &info, why, sizeof why);
+    CHECK(wait_fault(uffd) == 0, "worker never reached the second page");
+
+    int err = pt_inline_hook_ex("acc_rep_lods", addr, size, (void *)lods_repl, (void **)&lods_tramp,
+                                0, &info, why, sizeof why);
+    struct uffdio_zeropage zp = {.range = {(unsigned long)buf + PAGE, PAGE}};
+    CHECK(ioctl(uffd, UFFDIO_ZEROPAGE, &zp) == 0, "UFFDIO_ZEROPAGE");
     pthread_join(th, NULL);
     printf("acc_rep_lods%s: %s, method %d, %u threads moved, returned %+ld\n",
            blocked ? " (signals blocked)" : "", err ? why : "hooked", info.method,
            info.threads_fixed, (long)(lods_result - lods_buf));
     if (blocked) {
-        CHECK(err == -EBUSY && strstr(why, "blocks signal"), "%d %s", err, why);
+        CHECK(err == -EBUSY && strstr(why, "block signal"), "%d %s", err, why);
         CHECK(memcmp(before, addr, sizeof before) == 0, "entry not restored after refusal");
     } else {
         CHECK(err == 0, "%s", why);
@@ -184,7 +218,46 @@ static void parked_thread(const char *path, int blocked)
     CHECK(lods_result == lods_buf + LODS_LEN, "rep lodsb stopped at %+ld of %ld",
           (long)(lods_result - lods_buf), LODS_LEN);
     total_moved += info.threads_fixed;
-    munmap((void *)lods_buf, LODS_LEN);
+    munmap(buf, LODS_LEN);
+    close(uffd);
+}
+
+/* A thread that blocks SIGTRAP (here: waiting on a pipe) makes the breakpoint method refuse. */
+static int trap_pipe[2];
+static void *trap_blocker(void *arg)
+{
+    sigset_t trap;
+    char c;
+    sigemptyset(&trap);
+    sigaddset(&trap, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &trap, NULL);
+    __atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+    return read(trap_pipe[0], &c, 1) == 1 ? NULL : arg;
+}
+
+static void trap_blocked(const char *path)
+{
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL), *addr, *tramp = NULL;
+    size_t size;
+    char why[256] = "";
+    unsigned char before[16];
+    int ready = 0;
+    pthread_t th;
+    CHECK(dl && pipe(trap_pipe) == 0, "setup");
+    CHECK(pt_inline_find(strrchr(path, '/') + 1, "acc_jrcxz", &addr, &size) == 0, "find");
+    memcpy(before, addr, sizeof before);
+    pthread_create(&th, NULL, trap_blocker, &ready);
+    while (!__atomic_load_n(&ready, __ATOMIC_SEQ_CST))
+        sleep_ms(1);
+    int err = pt_inline_hook_ex("acc_jrcxz", addr, size, (void *)lods_repl, &tramp,
+                                PT_INLINE_FORCE_INT3, NULL, why, sizeof why);
+    printf("acc_jrcxz (a thread blocks SIGTRAP): %s\n", err ? why : "hooked");
+    CHECK(err == -EBUSY && strstr(why, "blocks SIGTRAP"), "%d %s", err, why);
+    CHECK(memcmp(before, addr, sizeof before) == 0, "entry modified");
+    CHECK(write(trap_pipe[1], "x", 1) == 1, "release");
+    pthread_join(th, NULL);
+    close(trap_pipe[0]);
+    close(trap_pipe[1]);
 }
 
 int main(int argc, char **argv)
@@ -204,6 +277,7 @@ int main(int argc, char **argv)
     snprintf(cmd0, sizeof cmd0, "cp '%s' '%s'", argv[3], copy0);
     CHECK(system(cmd0) == 0, "%s", cmd0);
     parked_thread(copy0, 1);
+    trap_blocked(copy0);
     unlink(copy0);
     rmdir(dir0);
     parked_thread(argv[3], 0);

@@ -164,6 +164,12 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == 0 && t_u(e, "name_ino") == (uint64_t)t_fact_num("shm_ino"),
           "shm_unlink identity before the call");
     CHECK(e && e->nframes > 0, "shm_unlink is a delete: stack by default");
+    /* Its innermost frame is in this program (the caller), not in the shim. */
+    const struct t_event *pe = t_find("process", pid, NULL, NULL, 0);
+    const struct t_event *me = pe ? t_find("module", pid, "path", t_s(pe, "exe"), 0) : NULL;
+    CHECK(me && e && e->frame0 >= t_u(me, "base") && e->frame0 < t_u(me, "base") + t_u(me, "size"),
+          "innermost frame %#llx outside the program's module",
+          (unsigned long long)(e ? e->frame0 : 0));
     e = t_find("shm_unlink", pid, "name", shm, 1);
     CHECK(e && e->ret == -1 && e->err == ENOENT && t_u(e, "name_ino") == 0, "failed shm_unlink");
     CHECK(e && e->nframes > 0, "failed call: stack by default");

@@ -226,7 +226,11 @@ static inline int t_run_self(char **argv, const char *tag, const char *const *ex
     unlink(t_facts);
     pid_t pid = fork();
     if (pid == 0) {
-        setenv("LD_PRELOAD", t_shim(), 1);
+        const char *first = getenv("PT_PRELOAD_FIRST"); /* a sanitizer runtime, in such builds */
+        char pre[8300];
+        snprintf(pre, sizeof pre, "%s%s%s", first && *first ? first : "", first && *first ? ":" : "",
+                 t_shim());
+        setenv("LD_PRELOAD", pre, 1);
         setenv("PROFTRACE_DIR", t_dir, 1);
         setenv("PT_PRELOAD_ROLE", "act", 1);
         setenv("PT_PRELOAD_FACTS", t_facts, 1);

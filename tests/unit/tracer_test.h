@@ -3,6 +3,7 @@
 #define PT_TESTS_TRACER_TEST_H
 
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "proftrace/event.h"
 #include "proftrace/ring.h"
 
-static int t_failures;
+static int t_failures __attribute__((unused));
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \

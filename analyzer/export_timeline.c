@@ -1,0 +1,668 @@
+/* export_timeline.c — builds the timeline the exporters draw: every call of a trace, the holds,
+ * deletions and failures among them, and the arrows from each finding's delete to its victim. */
+#define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/export_model.h"
+#include "analyzer/report.h"
+
+#ifdef PT_HAVE_TRACER
+#include "proftrace/trace.h"
+#endif
+
+#define TL_ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
+#define CPID_SPARE 4194304u  /* above PID_MAX_LIMIT: display pids no real pid can take */
+#define CTID_SPARE 8388608u
+
+static const uint8_t ret_kind[PT_CALL_COUNT] = {
+#define RETK(name, cat, hook, cret, cparams, cargs, retk, fields) retk,
+    PT_CALLS(RETK, _)
+#undef RETK
+};
+
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = realloc(*arr, (size_t)ncap * elem);
+    if (!n)
+        return -ENOMEM;
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+#define GROW(tl, arr, n, cap)                                                                     \
+    (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((tl)->nomem++, -ENOMEM) : 0)
+
+const char *pt__tl_base(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path && *path ? path : "?";
+}
+
+/* ---- formatting a call's arguments and result ---- */
+
+struct sbuf {
+    char *p;
+    size_t len;
+    FILE *f;
+};
+
+static const char *errno_name(int e)
+{
+    const char *n = e ? strerrorname_np(e) : NULL;
+    return n ? n : "?";
+}
+
+/* The result as people read it: "1018 ERROR_KEY_DELETED", "0x80004005 MAPI_E_CALL_FAILED",
+ * "-1 ENOENT", "3", "0x7f00..." */
+static void result_text(const struct pt_event *ev, char *buf, size_t len)
+{
+    unsigned k = ev->id - PT_EV_CALL_FIRST;
+    const char *n;
+    switch (ret_kind[k]) {
+    case PT_RET_VOID:
+        snprintf(buf, len, "void");
+        break;
+    case PT_RET_W32:
+        n = pt__win32_error_name(ev->ret);
+        snprintf(buf, len, "%lld%s%s", (long long)ev->ret, n ? " " : "", n ? n : "");
+        break;
+    case PT_RET_HRESULT:
+        n = pt__hresult_name((uint32_t)ev->ret);
+        snprintf(buf, len, "0x%08x%s%s", (unsigned)(uint32_t)ev->ret, n ? " " : "", n ? n : "");
+        break;
+    case PT_RET_BOOL_W32:
+    case PT_RET_HANDLE_W32:
+        if (ev->ret == 0) {
+            n = pt__win32_error_name(ev->err);
+            snprintf(buf, len, "0 (last error %d%s%s)", ev->err, n ? " " : "", n ? n : "");
+        } else if (ret_kind[k] == PT_RET_HANDLE_W32) {
+            snprintf(buf, len, "0x%llx", (unsigned long long)ev->ret);
+        } else {
+            snprintf(buf, len, "%lld", (long long)ev->ret);
+        }
+        break;
+    case PT_RET_INT_ERRNO:
+    case PT_RET_FD_ERRNO:
+        if (ev->ret == -1)
+            snprintf(buf, len, "-1 %s", errno_name(ev->err));
+        else
+            snprintf(buf, len, "%lld", (long long)ev->ret);
+        break;
+    case PT_RET_PTR_ERRNO:
+        if (ev->ret == -1 || ev->ret == 0)
+            snprintf(buf, len, "%lld %s", (long long)ev->ret, errno_name(ev->err));
+        else
+            snprintf(buf, len, "0x%llx", (unsigned long long)ev->ret);
+        break;
+    case PT_RET_ERRNUM:
+        snprintf(buf, len, "%lld%s%s", (long long)ev->ret, ev->ret ? " " : "",
+                 ev->ret ? errno_name((int)ev->ret) : "");
+        break;
+    default:
+        snprintf(buf, len, "%lld", (long long)ev->ret);
+        break;
+    }
+}
+
+/* args: the JSON object's inside; text: "name=value, ..." */
+static int format_args(const struct pt_event *ev, char **args, char **text)
+{
+    struct sbuf j = {0}, t = {0};
+    char res[96];
+    j.f = open_memstream(&j.p, &j.len);
+    t.f = open_memstream(&t.p, &t.len);
+    if (!j.f || !t.f)
+        goto fail;
+    for (unsigned i = 0; i < ev->nfields; i++) {
+        const struct pt_value *v = &ev->field[i];
+        fprintf(j.f, "%s\"", i ? "," : "");
+        pt__x_json_raw(j.f, v->name);
+        fputs("\":", j.f);
+        fprintf(t.f, "%s%s=", i ? ", " : "", v->name);
+        switch (v->wire) {
+        case PT_WIRE_STR:
+            pt__x_json_str(j.f, v->str.s ? v->str.s : "");
+            fprintf(t.f, "\"%s\"", v->str.s ? v->str.s : "");
+            break;
+        case PT_WIRE_X64:
+            fprintf(j.f, "\"0x%llx\"", (unsigned long long)v->u);
+            fprintf(t.f, "0x%llx", (unsigned long long)v->u);
+            break;
+        case PT_WIRE_I32:
+        case PT_WIRE_I64:
+            fprintf(j.f, "%lld", (long long)v->i);
+            fprintf(t.f, "%lld", (long long)v->i);
+            break;
+        default:
+            fprintf(j.f, "%llu", (unsigned long long)v->u);
+            fprintf(t.f, "%llu", (unsigned long long)v->u);
+            break;
+        }
+    }
+    result_text(ev, res, sizeof res);
+    fprintf(j.f, "%s\"result\":", ev->nfields ? "," : "");
+    pt__x_json_str(j.f, res);
+    fprintf(j.f, ",\"ret\":%lld,\"err\":%d,\"depth\":%u", (long long)ev->ret, ev->err, ev->depth);
+    fprintf(t.f, "%s-> %s", ev->nfields ? " " : "", res);
+    if (fclose(j.f) | fclose(t.f)) {
+        j.f = t.f = NULL;
+        goto fail;
+    }
+    *args = j.p;
+    *text = t.p;
+    return 0;
+fail:
+    if (j.f)
+        fclose(j.f);
+    if (t.f)
+        fclose(t.f);
+    free(j.p);
+    free(t.p);
+    return -ENOMEM;
+}
+
+/* ---- marks: what a timeline shows as a deletion or a failure ---- */
+
+static unsigned mark_of(const struct pt_event *ev)
+{
+    int cat = pt__ev_category(ev->id);
+    unsigned k = ev->id - PT_EV_CALL_FIRST;
+    switch (ev->id) {
+    case TL_ID(unlink):
+    case TL_ID(unlinkat):
+    case TL_ID(rmdir):
+    case TL_ID(shm_unlink):
+        return ev->ret == 0 ? PT__TL_DELETE : 0;
+    case TL_ID(rename):
+    case TL_ID(renameat):
+    case TL_ID(renameat2): /* replacing an existing target removes it */
+        return ev->ret == 0 && PT__U(ev, "newpath_ino") ? PT__TL_DELETE : 0;
+    case TL_ID(shmctl):
+        if (ev->ret == 0 && PT__U(ev, "cmd") == 0 /* IPC_RMID */)
+            return PT__TL_DELETE;
+        break;
+    case TL_ID(RegDeleteKeyA):
+    case TL_ID(RegDeleteTreeA):
+        if (ev->ret == 0)
+            return PT__TL_DELETE;
+        break;
+    default:
+        break;
+    }
+    if (cat == PT_CAT_REG && ev->ret == PT__ERROR_KEY_DELETED)
+        return PT__TL_FAILURE;
+    if (ret_kind[k] == PT_RET_HRESULT && ((uint32_t)ev->ret & 0x80000000u))
+        return PT__TL_FAILURE;
+    if (ev->ret == -1 && ev->err == EIDRM)
+        return PT__TL_FAILURE;
+    /* opening by name fails when the object is gone; nested opens probe, so only the program's */
+    if (ev->depth == 0 && ev->ret == -1 && ev->err == ENOENT &&
+        (ev->id == TL_ID(shm_open) || ev->id == TL_ID(open) || ev->id == TL_ID(openat)))
+        return PT__TL_FAILURE;
+    if (ev->depth == 0 && ev->id == TL_ID(OpenFileMappingA) && ev->ret == 0 && ev->err == 2)
+        return PT__TL_FAILURE;
+    return 0;
+}
+
+/* ---- holds ---- */
+
+static void hold_begin(struct pt_timeline *tl, uint32_t proc, const struct pt_event *ev,
+                       enum pt__tl_hold_kind kind, uint64_t handle, const char *fmt, ...)
+{
+    if (GROW(tl, tl->holds, tl->nholds, tl->capholds))
+        return;
+    struct pt__tl_hold *h = &tl->holds[tl->nholds];
+    memset(h, 0, sizeof *h);
+    h->proc = proc;
+    h->tid = ev->tid;
+    h->kind = kind;
+    h->handle = handle;
+    h->t0 = ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
+    h->open = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&h->label, fmt, ap) < 0) {
+        h->label = NULL;
+        tl->nomem++;
+    }
+    va_end(ap);
+    uint64_t old;
+    if (pt__map_get(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, &old)) {
+        /* the same handle again (address reuse after a missed unmap): end the old one here */
+        tl->holds[old].t1 = h->t0;
+        tl->holds[old].open = 0;
+    }
+    if (pt__map_put(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, tl->nholds)) {
+        tl->nomem++;
+        free(h->label);
+        return;
+    }
+    tl->nholds++;
+}
+
+static void hold_end(struct pt_timeline *tl, uint32_t proc, enum pt__tl_hold_kind kind,
+                     uint64_t handle, uint64_t ts)
+{
+    uint64_t v;
+    if (!pt__map_get(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, &v))
+        return;
+    tl->holds[v].t1 = ts;
+    tl->holds[v].open = 0;
+    pt__map_del(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle);
+}
+
+static const char *mapping_name(struct pt_timeline *tl, uint32_t proc, uint64_t handle)
+{
+    uint64_t v;
+    return pt__map_get(&tl->map_names, proc, handle, &v) ? tl->names[v] : NULL;
+}
+
+static void track_holds(struct pt_timeline *tl, uint32_t proc, const struct pt_event *ev)
+{
+    switch (ev->id) {
+    case TL_ID(MAPILogonEx): {
+        uint64_t s = PT__U(ev, "lppSession");
+        if (ev->ret == 0 && s)
+            hold_begin(tl, proc, ev, PT__TL_SESSION, s, "MAPI session on profile \"%s\"",
+                       PT__S(ev, "lpszProfileName"));
+        break;
+    }
+    case TL_ID(IMAPISession_Logoff):
+    case TL_ID(IMAPISession_Release):
+        /* as the analyzer: a successful Logoff or any Release ends the session */
+        if (ev->id == TL_ID(IMAPISession_Release) || !((uint32_t)ev->ret & 0x80000000u))
+            hold_end(tl, proc, PT__TL_SESSION, PT__U(ev, "This"), ev->ts);
+        break;
+    case TL_ID(CreateFileMappingA):
+    case TL_ID(OpenFileMappingA): {
+        const char *n = PT__S(ev, "lpName");
+        if (ev->ret && *n && !GROW(tl, tl->names, tl->nnames, tl->capnames)) {
+            char *c = strdup(n);
+            if (c && !pt__map_put(&tl->map_names, proc, (uint64_t)ev->ret, tl->nnames))
+                tl->names[tl->nnames++] = c;
+            else
+                free(c);
+        }
+        break;
+    }
+    case TL_ID(MapViewOfFile):
+        if (ev->ret) {
+            const char *n = mapping_name(tl, proc, PT__U(ev, "hFileMappingObject"));
+            hold_begin(tl, proc, ev, PT__TL_VIEW, (uint64_t)ev->ret, "view of file mapping \"%s\"",
+                       n ? n : "(unnamed)");
+        }
+        break;
+    case TL_ID(UnmapViewOfFile):
+        if (ev->ret)
+            hold_end(tl, proc, PT__TL_VIEW, PT__U(ev, "lpBaseAddress"), ev->ts);
+        break;
+    case TL_ID(mmap): {
+        const struct pt_value *fd = PT__FLD(ev, "fd");
+        /* the program's own shared mappings of a descriptor (nested ones belong to a view) */
+        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) &&
+            fd && fd->i >= 0)
+            hold_begin(tl, proc, ev, PT__TL_SHMAP, (uint64_t)ev->ret,
+                       "shared mapping of fd %lld (ino %llu), %llu bytes", (long long)fd->i,
+                       (unsigned long long)PT__U(ev, "fd_ino"),
+                       (unsigned long long)PT__U(ev, "length"));
+        break;
+    }
+    case TL_ID(munmap):
+        if (ev->ret == 0)
+            hold_end(tl, proc, PT__TL_SHMAP, PT__U(ev, "addr"), ev->ts);
+        break;
+    case TL_ID(shmat):
+        if (ev->ret != -1)
+            hold_begin(tl, proc, ev, PT__TL_SYSV, (uint64_t)ev->ret, "SysV segment %lld attached",
+                       (long long)(int32_t)PT__U(ev, "shmid"));
+        break;
+    case TL_ID(shmdt):
+        if (ev->ret == 0)
+            hold_end(tl, proc, PT__TL_SYSV, PT__U(ev, "shmaddr"), ev->ts);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- one event ---- */
+
+static void take(struct pt_timeline *tl, const struct pt_event *ev)
+{
+    struct pt_analyzer *a = tl->a;
+    uint64_t v;
+    if (!pt__map_get(&a->by_stream, ev->stream, 0, &v))
+        return; /* the analyzer could not take it (out of memory) */
+    uint32_t proc = (uint32_t)v;
+    if (proc >= tl->nprocs) {
+        uint32_t cap = tl->nprocs;
+        if (grow((void **)&tl->procs, &cap, proc + 1, sizeof *tl->procs)) {
+            tl->nomem++;
+            return;
+        }
+        memset(tl->procs + tl->nprocs, 0, (proc + 1 - tl->nprocs) * sizeof *tl->procs);
+        tl->nprocs = proc + 1;
+    }
+    struct pt__tl_proc *tp = &tl->procs[proc];
+    int call = ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS;
+    uint64_t t0 = call && ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
+    if (ev->id != PT_EV_reaped) { /* written by the collector, later: not a sign of life */
+        if (!tp->t0 || t0 < tp->t0)
+            tp->t0 = t0;
+        if (ev->ts > tp->t1)
+            tp->t1 = ev->ts;
+    }
+    if (!tl->t0 || t0 < tl->t0)
+        tl->t0 = t0;
+    if (ev->ts > tl->t1)
+        tl->t1 = ev->ts;
+    if (ev->id == PT_EV_process || ev->id == PT_EV_lost || ev->id == PT_EV_reaped)
+        return;
+    if (!pt__map_get(&tl->thread_by_tid, proc, ev->tid, &v) &&
+        !GROW(tl, tl->threads, tl->nthreads, tl->capthreads)) {
+        if (pt__map_put(&tl->thread_by_tid, proc, ev->tid, tl->nthreads))
+            tl->nomem++;
+        else
+            tl->threads[tl->nthreads++] = (struct pt__tl_thread){proc, ev->tid, 0};
+    }
+    if (!call)
+        return;
+    if (GROW(tl, tl->slices, tl->nslices, tl->capslices))
+        return;
+    struct pt__tl_slice *s = &tl->slices[tl->nslices];
+    *s = (struct pt__tl_slice){.proc = proc, .tid = ev->tid, .id = ev->id, .depth = ev->depth,
+                               .mark = (uint8_t)mark_of(ev), .t0 = t0, .t1 = ev->ts,
+                               .ret = ev->ret, .err = ev->err};
+    if (format_args(ev, &s->args, &s->text)) {
+        tl->nomem++;
+        return;
+    }
+    tl->nslices++;
+    track_holds(tl, proc, ev);
+}
+
+/* ---- after the last event ---- */
+
+uint32_t pt__tl_find_slice(const struct pt_timeline *tl, uint32_t proc, uint32_t tid,
+                           const char *call, uint64_t ts)
+{
+    for (uint32_t i = 0; call && i < tl->nslices; i++) {
+        const struct pt__tl_slice *s = &tl->slices[i];
+        if (s->t1 == ts && s->proc == proc && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
+            return i;
+    }
+    return PT__NONE;
+}
+
+uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i)
+{
+    const struct pt__tl_slice *s = &tl->slices[i];
+    uint64_t end = s->t1; /* the first nested call's entry, or the exit */
+    for (uint32_t k = 0; k < tl->nslices; k++) {
+        const struct pt__tl_slice *c = &tl->slices[k];
+        if (c->proc == s->proc && c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 &&
+            c->t1 <= s->t1 && c->t0 < end)
+            end = c->t0;
+    }
+    return s->t0 + (end - s->t0) / 2;
+}
+
+static void add_flow(struct pt_timeline *tl, uint32_t from, uint32_t to, uint32_t finding)
+{
+    if (from == PT__NONE || to == PT__NONE)
+        return;
+    const struct pt__tl_slice *t = &tl->slices[to];
+    for (uint32_t i = 0; i < tl->nflows; i++) {
+        struct pt__tl_flow *fl = &tl->flows[i];
+        const struct pt__tl_slice *o = &tl->slices[fl->to];
+        if (fl->from != from || o->proc != t->proc || o->tid != t->tid)
+            continue;
+        /* one failure seen at two levels (RegQueryValueExA inside OpenMsgStore): one arrow, to
+         * the outer call, which is the failure the program saw */
+        if (o->t0 <= t->t0 && t->t1 <= o->t1)
+            return;
+        if (t->t0 <= o->t0 && o->t1 <= t->t1) {
+            fl->to = to;
+            return;
+        }
+    }
+    if (!GROW(tl, tl->flows, tl->nflows, tl->capflows))
+        tl->flows[tl->nflows++] = (struct pt__tl_flow){from, to, finding};
+}
+
+static void link_findings(struct pt_timeline *tl)
+{
+    const struct pt_analyzer *a = tl->a;
+    for (uint32_t i = 0; i < a->nfindings; i++) {
+        const struct pt__finding *f = &a->findings[i];
+        if (f->del == PT__NONE)
+            continue;
+        const struct pt__del *d = &a->dels[f->del];
+        uint32_t from = pt__tl_find_slice(tl, d->proc, d->tid, d->call, d->ts);
+        for (uint32_t k = 0; k < d->ncand; k++) {
+            const struct pt__cand *c = &a->cands[d->cand_first + k];
+            if (c->h.proc != f->holder || !(c->have_victim || c->have_detail))
+                continue;
+            const char *vc = c->have_victim ? c->victim_call : c->detail_call;
+            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts), i);
+        }
+    }
+}
+
+static void close_holds(struct pt_timeline *tl)
+{
+    for (uint32_t i = 0; i < tl->nholds; i++) {
+        struct pt__tl_hold *h = &tl->holds[i];
+        if (!h->open)
+            continue;
+        const struct pt__proc *p = tl->a->procs[h->proc];
+        if (p->end == PT__REAPED)
+            h->t1 = p->reaped_last_ts ? p->reaped_last_ts : tl->procs[h->proc].t1;
+        else if (p->end != PT__ALIVE)
+            h->t1 = p->end_ts ? p->end_ts : tl->procs[h->proc].t1;
+        else
+            h->t1 = tl->t1; /* still held at the end of the trace: h->open stays 1 */
+        if (p->end != PT__ALIVE)
+            h->open = 0;
+        if (h->t1 < h->t0)
+            h->t1 = h->t0;
+    }
+}
+
+static void assign_ids(struct pt_timeline *tl)
+{
+    const struct pt_analyzer *a = tl->a;
+    struct pt__map seen = {0};
+    for (uint32_t i = 0; i < tl->nprocs; i++) {
+        uint64_t n = 0;
+        pt__map_get(&seen, a->procs[i]->global_pid, 0, &n);
+        pt__map_put(&seen, a->procs[i]->global_pid, 0, n + 1);
+    }
+    /* the pid in the initial namespace when no other process of the trace had it; else a spare */
+    for (uint32_t i = 0; i < tl->nprocs; i++) {
+        uint64_t n = 0;
+        uint32_t g = a->procs[i]->global_pid;
+        pt__map_get(&seen, g, 0, &n);
+        tl->procs[i].cpid = g && n == 1 && g < CPID_SPARE ? g : CPID_SPARE + i;
+    }
+    pt__map_free(&seen);
+    for (uint32_t i = 0; i < tl->nthreads; i++) {
+        struct pt__tl_thread *t = &tl->threads[i];
+        t->ctid = t->tid == a->procs[t->proc]->pid ? tl->procs[t->proc].cpid : CTID_SPARE + i;
+    }
+    free(tl->groups);
+    tl->groups = calloc(tl->nprocs ? tl->nprocs : 1, sizeof *tl->groups);
+    tl->ngroups = 0;
+    if (!tl->groups) {
+        tl->nomem++;
+        return;
+    }
+    for (uint32_t i = 0; i < tl->nprocs; i++) {
+        const struct pt__who *w = &a->procs[i]->who;
+        struct pt__tl_group g = {w->sessionid, w->ns[PT__NS_MNT], w->ns[PT__NS_IPC],
+                                 w->ns[PT__NS_PID]};
+        uint32_t k = 0;
+        while (k < tl->ngroups && memcmp(&tl->groups[k], &g, sizeof g))
+            k++;
+        if (k == tl->ngroups)
+            tl->groups[tl->ngroups++] = g;
+        tl->procs[i].group = k;
+    }
+    uint32_t *ord = malloc((tl->nprocs ? tl->nprocs : 1) * sizeof *ord);
+    if (!ord) {
+        tl->nomem++;
+        return;
+    }
+    pt__tl_order(tl, ord);
+    for (uint32_t i = 0; i < tl->nprocs; i++)
+        tl->procs[ord[i]].order = i;
+    free(ord);
+}
+
+void pt__tl_order(const struct pt_timeline *tl, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (uint32_t g = 0; g < tl->ngroups; g++)
+        for (uint32_t i = 0; i < tl->nprocs; i++)
+            if (tl->procs[i].group == g)
+                out[n++] = i;
+    for (uint32_t i = 0; n < tl->nprocs && i < tl->nprocs; i++) /* no groups (out of memory) */
+        out[n++] = i;
+}
+
+void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)
+{
+    char s[48];
+    if (g->sessionid == UINT32_MAX)
+        snprintf(s, sizeof s, "no login session");
+    else
+        snprintf(s, sizeof s, "login session %u", g->sessionid);
+    snprintf(buf, len, "%s \xc2\xb7 mnt ns %llu \xc2\xb7 ipc ns %llu \xc2\xb7 pid ns %llu", s,
+             (unsigned long long)g->mnt, (unsigned long long)g->ipc,
+             (unsigned long long)g->pidns);
+}
+
+uint64_t pt_timeline_nevents(const struct pt_timeline *tl)
+{
+    return pt_analyzer_nevents(tl->a);
+}
+
+unsigned pt_timeline_nfindings(const struct pt_timeline *tl)
+{
+    return pt_analyzer_nfindings(tl->a);
+}
+
+void pt_timeline_free(struct pt_timeline *tl)
+{
+    if (!tl)
+        return;
+    for (uint32_t i = 0; i < tl->nslices; i++) {
+        free(tl->slices[i].args);
+        free(tl->slices[i].text);
+    }
+    for (uint32_t i = 0; i < tl->nholds; i++)
+        free(tl->holds[i].label);
+    for (uint32_t i = 0; i < tl->nnames; i++)
+        free(tl->names[i]);
+    free(tl->names);
+    free(tl->slices);
+    free(tl->holds);
+    free(tl->threads);
+    free(tl->flows);
+    free(tl->groups);
+    free(tl->procs);
+    pt__map_free(&tl->hold_by_handle);
+    pt__map_free(&tl->thread_by_tid);
+    pt__map_free(&tl->map_names);
+    pt_analyzer_free(tl->a);
+    free(tl);
+}
+
+#ifdef PT_HAVE_TRACER
+
+struct diag_ctx {
+    FILE *out;
+    uint64_t n;
+};
+
+static void on_diag(void *arg, const char *what)
+{
+    struct diag_ctx *c = arg;
+    c->n++;
+    if (c->out && c->n <= 20)
+        fprintf(c->out, "proftrace: %s\n", what);
+    else if (c->out && c->n == 21)
+        fprintf(c->out, "proftrace: further problems in the input are counted, not shown\n");
+}
+
+int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
+{
+    struct diag_ctx dc = {diag, 0};
+    struct pt_trace *t = NULL;
+    struct pt_event *ev = NULL;
+    struct pt_timeline *tl = NULL;
+    int rc = pt_trace_open(dir, on_diag, &dc, &t);
+    if (rc < 0)
+        goto out;
+    rc = -ENOMEM;
+    ev = malloc(sizeof *ev);
+    tl = calloc(1, sizeof *tl);
+    if (!ev || !tl || !(tl->a = pt_analyzer_new()))
+        goto out;
+    tl->dir = dir;
+    while (pt_trace_next(t, ev) == 1) {
+        pt_analyzer_feed(tl->a, ev);
+        take(tl, ev);
+    }
+    struct pt_trace_stats st;
+    pt_trace_stats(t, &st);
+    struct pt_analyzer_input in = {.streams = st.streams,
+                                   .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
+    pt_analyzer_finish(tl->a, &in);
+    /* processes the analyzer knows but no event of which reached take() (out of memory) */
+    if (tl->nprocs < tl->a->nprocs) {
+        uint32_t cap = tl->nprocs;
+        if (grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs))
+            goto out;
+        memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
+        tl->nprocs = tl->a->nprocs;
+    }
+    close_holds(tl);
+    link_findings(tl);
+    assign_ids(tl);
+    if (tl->nomem && diag)
+        fprintf(diag, "proftrace: %s: out of memory: the timeline misses %llu item(s)\n", dir,
+                (unsigned long long)tl->nomem);
+    tl->damaged = in.damaged;
+    *damaged = in.damaged;
+    *out = tl;
+    tl = NULL;
+    rc = 0;
+out:
+    pt_timeline_free(tl);
+    free(ev);
+    if (t)
+        pt_trace_close(t);
+    return rc;
+}
+
+#else
+
+int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
+{
+    if (diag)
+        fprintf(diag, "proftrace: %s: cannot read traces: built without the tracer (pt_tracer)\n",
+                dir);
+    return -ENOSYS;
+}
+
+#endif

@@ -1,0 +1,149 @@
+/* tracer_signal.c — a signal handler records into the buffer of the thread it interrupted, at
+ * random points of that thread's own writes (between reserve and commit, inside a packet switch):
+ * both sequences come back complete, in order and untorn, and the counts are exact. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "proftrace/trace.h"
+#include "tests/unit/tracer_test.h"
+#include "tracer/collector.h"
+
+#define OUTER_W 1
+#define INNER_W 2
+
+static struct pt_ring *ring;
+static __thread struct pt_tbuf *my_buf;
+static volatile uint64_t inner_i, inner_lost;
+static volatile int writing_done;
+static volatile sig_atomic_t in_write;
+static volatile uint64_t nested; /* handler events that interrupted a write of the thread */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (my_buf) {
+        if (in_write)
+            nested++;
+        if (t_write(my_buf, INNER_W, inner_i, pt_now()) == 0)
+            inner_i++;
+        else
+            inner_lost++;
+    }
+    errno = saved;
+}
+
+static uint64_t outer_n, outer_lost;
+#define WANT_NESTED 300
+
+/* Writes until enough handler events landed in between (or 20 s). A collector thread drains. */
+static void *writer(void *arg)
+{
+    (void)arg;
+    my_buf = pt_ring_claim(ring, (uint32_t)syscall(SYS_gettid));
+    uint64_t t0 = pt_now();
+    for (uint64_t i = 0; nested < WANT_NESTED && pt_now() - t0 < 20000000000ull; i++) {
+        in_write = 1;
+        int rc = t_write(my_buf, OUTER_W, i, pt_now());
+        in_write = 0;
+        if (rc != 0)
+            outer_lost++;
+        outer_n = i + 1;
+        if (i % 4096 == 4095 && outer_lost == 0) {
+            /* pace the writer to the collector so that nothing is lost */
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    struct pt_tbuf *b = my_buf;
+    my_buf = NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pt_ring_release(ring, b);
+    writing_done = 1;
+    return NULL;
+}
+
+static void diag(void *arg, const char *msg)
+{
+    ++*(int *)arg;
+    fprintf(stderr, "diag: %s\n", msg);
+}
+
+int main(void)
+{
+    char *dir = t_mkdtemp("signal");
+    /* big enough that nothing is lost: the point is nesting, not overflow */
+    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = 16 << 20, .nthreads = 2};
+    struct pt_collector *col;
+    CHECK(pt_collector_open(dir, NULL, NULL, &col) == 0, "collector");
+    int rc = pt_ring_create(&cfg, &ring);
+    CHECK(rc == 0, "ring: %d", rc);
+    if (rc)
+        return 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, writer, NULL);
+    uint64_t sent = 0;
+    while (!writing_done) {
+        pthread_kill(th, SIGUSR1);
+        sent++;
+        if (sent % 64 == 0)
+            pt_collector_run_once(col, 0);
+    }
+    pthread_join(th, NULL);
+    pt_ring_close(ring);
+    pt_collector_finish(col);
+    pt_collector_close(col);
+
+    int diags = 0;
+    struct pt_trace *t;
+    CHECK(pt_trace_open(dir, diag, &diags, &t) == 0, "open");
+    struct pt_event ev;
+    uint64_t next[3] = {0, 0, 0}, bad = 0, last = 0;
+    while (pt_trace_next(t, &ev) > 0) {
+        CHECK(ev.ts >= last, "time order");
+        last = ev.ts;
+        if (ev.id == PT_EV_thread)
+            continue;
+        uint32_t w = 0;
+        uint64_t i = 0;
+        if (ev.id == PT_EV_cred) {
+            /* cred carries w*1000+i in its first field: both writers interleave */
+            uint64_t v = ev.field[0].u;
+            w = v - next[OUTER_W] == OUTER_W * 1000 ? OUTER_W : INNER_W;
+            i = next[w];
+        } else if (!t_ident(&ev, &w, &i) || w < 1 || w > 2) {
+            bad++;
+            continue;
+        }
+        if (i != next[w] || t_verify(&ev, w, i)) {
+            if (bad++ < 5)
+                fprintf(stderr, "writer %u: got %llu, want %llu\n", w, (unsigned long long)i,
+                        (unsigned long long)next[w]);
+        }
+        next[w] = i + 1;
+    }
+    pt_trace_close(t);
+    printf("signals sent %llu, handler events %llu (%llu inside a write, lost %llu), outer %llu "
+           "(lost %llu)\n",
+           (unsigned long long)sent, (unsigned long long)inner_i, (unsigned long long)nested,
+           (unsigned long long)inner_lost,
+           (unsigned long long)next[OUTER_W], (unsigned long long)outer_lost);
+    CHECK(bad == 0, "%llu bad events", (unsigned long long)bad);
+    CHECK(diags == 0, "%d diagnostics", diags);
+    CHECK(outer_lost == 0 && inner_lost == 0, "nothing may be lost");
+    CHECK(next[OUTER_W] == outer_n, "outer events read %llu of %llu",
+          (unsigned long long)next[OUTER_W], (unsigned long long)outer_n);
+    CHECK(next[INNER_W] == inner_i, "handler events read %llu of %llu",
+          (unsigned long long)next[INNER_W], (unsigned long long)inner_i);
+    CHECK(nested >= WANT_NESTED, "too few signals landed inside writes (%llu) to test nesting",
+          (unsigned long long)nested);
+    t_rmrf(dir);
+    free(dir);
+    return t_failures ? 1 : 0;
+}

@@ -1,0 +1,219 @@
+/* witness_test.h — helpers of the witness tests: running untraced programs, waiting for the
+ * witness, reading its events back through the trace reader. */
+#ifndef PT_TESTS_WITNESS_TEST_H
+#define PT_TESTS_WITNESS_TEST_H
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "proftrace/trace.h"
+#include "tests/unit/tracer_test.h"
+#include "tracer/witness.h"
+
+/* Start argv (by full path), untraced: the environment loses LD_PRELOAD and PROFTRACE_DIR. */
+static inline pid_t w_spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("PROFTRACE_DIR");
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static inline int w_wait(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static inline void w_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Wait until the witness recorded at least n events (at most ~10 s). */
+static inline int w_wait_recorded(struct pt_witness *w, uint64_t n)
+{
+    struct pt_witness_stats st;
+    for (int i = 0; i < 1000; i++) {
+        pt_witness_stats(w, &st);
+        if (st.recorded >= n)
+            return 1;
+        w_sleep_ms(10);
+    }
+    return 0;
+}
+
+/* A witnessed event, copied out of the reader. */
+struct w_ev {
+    unsigned id;
+    uint32_t stream_pid;
+    char how[16], via[16], path[512], name[256], new_path[512], ident[8], exe[256], cmdline[256];
+    uint64_t dir_dev, dir_ino, dev, ino, start_time, seen_ts, ipc_ns, key, size;
+    uint32_t pid, ppid, uid, euid, sessionid, loginuid, nattch, cpid, lpid, holder, owner_uid;
+    int32_t shmid;
+    unsigned attributed;
+    uint64_t ns[8];
+};
+
+static inline void w_str(const struct pt_event *ev, const char *f, char *out, size_t size)
+{
+    const struct pt_value *v = pt_event_field(ev, f);
+    out[0] = 0;
+    if (v && v->wire == PT_WIRE_STR)
+        snprintf(out, size, "%.*s", (int)v->str.len, v->str.s);
+}
+
+static inline uint64_t w_u(const struct pt_event *ev, const char *f)
+{
+    const struct pt_value *v = pt_event_field(ev, f);
+    return v ? v->u : 0;
+}
+
+static void w_diag(void *arg, const char *what)
+{
+    ++*(int *)arg;
+    fprintf(stderr, "diag: %s\n", what);
+}
+
+/* Every witnessed/witnessed_shm event of the trace in dir (malloc'ed array, *n of them). */
+static inline struct w_ev *w_read(const char *dir, unsigned *n)
+{
+    struct pt_trace *t;
+    struct pt_event ev;
+    int diags = 0;
+    unsigned cap = 64;
+    struct w_ev *out = calloc(cap, sizeof *out);
+    *n = 0;
+    int rc = pt_trace_open(dir, w_diag, &diags, &t);
+    CHECK(rc == 0, "pt_trace_open(%s): %d", dir, rc);
+    if (rc)
+        return out;
+    static const char *const nsn[8] = {"ns_ipc", "ns_mnt", "ns_pid", "ns_user",
+                                       "ns_uts", "ns_net", "ns_cgroup", "ns_time"};
+    while (pt_trace_next(t, &ev) > 0) {
+        if (ev.id != PT_EV_witnessed && ev.id != PT_EV_witnessed_shm)
+            continue;
+        if (*n == cap)
+            out = realloc(out, (cap *= 2) * sizeof *out);
+        struct w_ev *e = &out[(*n)++];
+        memset(e, 0, sizeof *e);
+        e->id = ev.id;
+        e->stream_pid = ev.pid;
+        w_str(&ev, "how", e->how, sizeof e->how);
+        w_str(&ev, "via", e->via, sizeof e->via);
+        w_str(&ev, "path", e->path, sizeof e->path);
+        w_str(&ev, "name", e->name, sizeof e->name);
+        w_str(&ev, "new_path", e->new_path, sizeof e->new_path);
+        w_str(&ev, "ident", e->ident, sizeof e->ident);
+        w_str(&ev, "exe", e->exe, sizeof e->exe);
+        w_str(&ev, "cmdline", e->cmdline, sizeof e->cmdline);
+        e->dir_dev = w_u(&ev, "dir_dev");
+        e->dir_ino = w_u(&ev, "dir_ino");
+        e->dev = w_u(&ev, "dev");
+        e->ino = w_u(&ev, "ino");
+        e->pid = (uint32_t)w_u(&ev, "pid");
+        e->ppid = (uint32_t)w_u(&ev, "ppid");
+        e->start_time = w_u(&ev, "start_time");
+        e->uid = (uint32_t)w_u(&ev, "uid");
+        e->euid = (uint32_t)w_u(&ev, "euid");
+        e->sessionid = (uint32_t)w_u(&ev, "sessionid");
+        e->loginuid = (uint32_t)w_u(&ev, "loginuid");
+        for (unsigned i = 0; i < 8; i++)
+            e->ns[i] = w_u(&ev, nsn[i]);
+        const struct pt_value *v = pt_event_field(&ev, "shmid");
+        e->shmid = v ? (int32_t)v->i : -1;
+        e->key = w_u(&ev, "key");
+        e->ipc_ns = w_u(&ev, "ipc_ns");
+        e->size = w_u(&ev, "size");
+        e->nattch = (uint32_t)w_u(&ev, "nattch");
+        e->cpid = (uint32_t)w_u(&ev, "cpid");
+        e->lpid = (uint32_t)w_u(&ev, "lpid");
+        e->holder = (uint32_t)w_u(&ev, "holder");
+        e->owner_uid = (uint32_t)w_u(&ev, "owner_uid");
+        e->seen_ts = w_u(&ev, "seen_ts");
+        e->attributed = (unsigned)w_u(&ev, "attributed");
+        CHECK(!strcmp(pt_event_name(ev.id), ev.id == PT_EV_witnessed ? "witnessed" : "witnessed_shm"),
+              "event name %s", pt_event_name(ev.id));
+    }
+    CHECK(diags == 0, "%d problems reading %s", diags, dir);
+    pt_trace_close(t);
+    return out;
+}
+
+static inline void w_dump(const struct w_ev *e, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        fprintf(stderr, "  [%u] %s %s via %s path=%s name=%s dev=%llx ino=%llu pid=%u %s exe=%s "
+                "uid=%u ses=%u login=%u shmid=%d key=%llx holder=%u attr=%u\n",
+                i, e[i].id == PT_EV_witnessed ? "witnessed" : "witnessed_shm", e[i].how, e[i].via,
+                e[i].path, e[i].name, (unsigned long long)e[i].dev, (unsigned long long)e[i].ino,
+                e[i].pid, e[i].ident, e[i].exe, e[i].uid, e[i].sessionid,
+                e[i].loginuid, e[i].shmid, (unsigned long long)e[i].key, e[i].holder, e[i].attributed);
+}
+
+/* The deleter's identity is read after the fact: a deleter as short-lived as rm can exit before
+ * the witness's thread gets a CPU, and then the event says "gone" (never someone else). Tests of
+ * identities count those in w_raced and repeat their scenario, up to W_ATTEMPTS times. */
+#define W_ATTEMPTS 5
+static int w_raced;
+
+/* 1 when e's identity was lost to that race (then it must carry nothing but the pid). */
+static inline int w_gone(const struct w_ev *e)
+{
+    if (strcmp(e->ident, "gone"))
+        return 0;
+    CHECK(!e->exe[0] && !e->cmdline[0] && e->uid == 0xffffffffu && e->start_time == 0 &&
+              e->ns[0] == 0,
+          "a lost identity carries data: exe '%s'", e->exe);
+    w_raced++;
+    return 1;
+}
+
+/* Run attempt() until no identity was lost (at most W_ATTEMPTS times). Returns the exit status. */
+static inline int w_attempts(void (*attempt)(void))
+{
+    for (int a = 1; a <= W_ATTEMPTS; a++) {
+        w_raced = 0;
+        attempt();
+        if (t_failures)
+            return 1;
+        if (!w_raced)
+            return 0;
+        fprintf(stderr, "attempt %d: %d identities lost to the exit race; again\n", a, w_raced);
+    }
+    CHECK(0, "the deleter's identity was lost in all %d attempts", W_ATTEMPTS);
+    return 1;
+}
+
+/* The inode number of our namespace `name` (ipc, mnt, ...). */
+static inline uint64_t w_ns(const char *pid, const char *name)
+{
+    char p[64];
+    struct stat st;
+    snprintf(p, sizeof p, "/proc/%s/ns/%s", pid, name);
+    return stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+static inline uint32_t w_read_u32(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    unsigned v = 0;
+    if (fp) {
+        if (fscanf(fp, "%u", &v) != 1)
+            v = 0;
+        fclose(fp);
+    }
+    return v;
+}
+
+#endif

@@ -1,0 +1,27 @@
+# witness tests: the collector's witness of deletions by processes that are not traced
+# (tracer/witness_*.c). Until tracer/CMakeLists.txt lists the witness sources, they are built here
+# into pt_witness.
+find_package(Threads REQUIRED)
+if(NOT TARGET pt_witness)
+  file(GLOB PT_WITNESS_SRC ${PROJECT_SOURCE_DIR}/tracer/witness_*.c)
+  add_library(pt_witness STATIC ${PT_WITNESS_SRC})
+  target_link_libraries(pt_witness PUBLIC pt_tracer Threads::Threads)
+endif()
+file(GLOB PT_WITNESS_UNIT ${CMAKE_CURRENT_SOURCE_DIR}/unit/witness_*.c)
+foreach(src ${PT_WITNESS_UNIT})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE pt_witness pt_tracer Threads::Threads)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  if(NOT name MATCHES "^witness_bench")
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES TIMEOUT 120)
+  endif()
+endforeach()
+file(GLOB PT_WITNESS_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/witness_*.sh)
+foreach(script ${PT_WITNESS_INTEG})
+  get_filename_component(name ${script} NAME_WE)
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 240
+    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+endforeach()

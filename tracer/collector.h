@@ -1,0 +1,46 @@
+/* collector.h — drains the rings of a trace directory into its CTF streams (used by the
+ * `proftrace record` and `proftrace collect` commands). */
+#ifndef PT_TRACER_COLLECTOR_H
+#define PT_TRACER_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proftrace/trace.h"
+
+struct pt_collector;
+
+struct pt_collector_stats {
+    uint64_t processes; /* distinct (pid, start time) whose rings were finished */
+    uint64_t events;    /* events written to stream files */
+    uint64_t lost;      /* events the writers counted as lost */
+    uint64_t rings;     /* rings being drained now */
+    uint64_t reaped;    /* processes that ended without closing their ring */
+};
+
+/* Start collecting into `dir` (created if needed, with rings/ and the CTF metadata). Resumes from
+ * what an earlier collector wrote there (idempotent). diag may be NULL (stderr). */
+int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
+                      struct pt_collector **out);
+
+/* Wait up to timeout_ms for a new ring or a writer's death, then drain every ring: complete
+ * packets of live writers, everything of writers that are gone. 0 or a negative errno. */
+int pt_collector_run_once(struct pt_collector *c, int timeout_ms);
+
+/* Tell the collector how a process ended (a subreaper learns it from waitid): `signo` is the fatal
+ * signal, 0 for a normal exit. `start_time` in clock ticks as /proc/PID/stat gives it, 0 if
+ * unknown. Used for the `reaped` event. */
+void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_time, int signo);
+
+/* Final pass: every writer is considered gone; drain and finish every ring. */
+int pt_collector_finish(struct pt_collector *c);
+
+void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out);
+
+/* The shim next to the running executable: dirname(/proc/self/exe)/../lib/libproftrace.so, as an
+ * absolute path in buf. 0 when the file exists, -ENOENT (buf still holds the path) otherwise. */
+int pt_shim_path(char *buf, size_t len);
+void pt_collector_close(struct pt_collector *c);
+
+#endif

@@ -1,0 +1,266 @@
+/* witness_core.c — the witness's life: its ring, its descriptors, its thread, and the public API of
+ * witness.h on top of the fanotify, exec-cache and SysV parts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "proftrace/event.h"
+#include "proftrace/ring.h"
+#include "tracer/witness_internal.h"
+
+struct pt_witness {
+    pthread_mutex_t lock;
+    struct pt_ring *ring;
+    struct pt_tbuf *tb;
+    struct pt__wfan *fan;
+    struct pt__wexecs *execs; /* NULL: no exec cache */
+    struct pt__wsysv *sysv;
+    int epfd, timerfd, stopfd;
+    int threaded, timer_armed;
+    pthread_t thread;
+    double interval;
+    struct pt_witness_stats st;
+};
+
+int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
+{
+    int rc = w->tb ? pt__wrec_del(w->tb, pt_now(), d) : -ENOSPC;
+    if (rc)
+        w->st.lost++;
+    else
+        w->st.recorded++;
+    return rc;
+}
+
+int pt__witness_record_shm(struct pt_witness *w, const struct pt__wshm *s)
+{
+    int rc = w->tb ? pt__wrec_shm(w->tb, pt_now(), s) : -ENOSPC;
+    if (rc)
+        w->st.lost++;
+    else
+        w->st.recorded++;
+    return rc;
+}
+
+static int ep_add(int epfd, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void arm_timer(struct pt_witness *w)
+{
+    long long ns = (long long)(w->interval * 1e9);
+    if (ns < 1000000)
+        ns = 1000000;
+    struct itimerspec its = {
+        .it_interval = {ns / 1000000000, ns % 1000000000},
+        .it_value = {ns / 1000000000, ns % 1000000000},
+    };
+    timerfd_settime(w->timerfd, 0, &its, NULL);
+    w->timer_armed = 1;
+}
+
+static void *thread_main(void *arg)
+{
+    struct pt_witness *w = arg;
+    struct epoll_event evs[8];
+    /* The identity race is won or lost in the time it takes this thread to wake up: ask the
+     * scheduler to prefer it (it sleeps nearly always and its work per report is bounded). Best
+     * effort: without CAP_SYS_NICE it stays as it is. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -10);
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, 8, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        int stop = 0;
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.fd == w->stopfd)
+                stop = 1;
+        if (stop)
+            break;
+        pt_witness_drain(w);
+    }
+    return NULL;
+}
+
+int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **out, char *why,
+                     size_t whylen)
+{
+    char dummy[8];
+    int rc;
+    if (!why) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    why[0] = 0;
+    struct pt_witness *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(why, whylen, "out of memory");
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    w->epfd = w->timerfd = w->stopfd = -1;
+    w->interval = 0.1;
+
+    rc = pt__wfan_open(&w->fan, why, whylen);
+    if (rc)
+        goto fail;
+    struct pt_ring_config cfg = {.dir = tracedir, .thread_buf_bytes = 1u << 20, .nthreads = 1};
+    rc = pt_ring_create(&cfg, &w->ring);
+    if (rc) {
+        snprintf(why, whylen, "%s: cannot create the witness ring: %s", tracedir, strerror(-rc));
+        goto fail;
+    }
+    w->tb = pt_ring_claim(w->ring, (uint32_t)syscall(SYS_gettid));
+    if (!(flags & PT_WITNESS_NO_EXECS) && pt__wexecs_open(&w->execs) < 0)
+        w->execs = NULL; /* identities only of deleters still running when read */
+    rc = pt__wsysv_open(&w->sysv);
+    if (rc) {
+        snprintf(why, whylen, "out of memory");
+        goto fail;
+    }
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->epfd < 0 || w->timerfd < 0 || w->stopfd < 0 || (rc = ep_add(w->epfd, pt__wfan_fd(w->fan))) ||
+        (w->execs && (rc = ep_add(w->epfd, pt__wexecs_fd(w->execs)))) ||
+        (rc = ep_add(w->epfd, w->timerfd))) {
+        rc = rc ? rc : -errno;
+        snprintf(why, whylen, "cannot set up the witness's descriptors: %s", strerror(-rc));
+        goto fail;
+    }
+    if (!(flags & PT_WITNESS_NO_THREAD)) {
+        if ((rc = ep_add(w->epfd, w->stopfd)) || (rc = -pthread_create(&w->thread, NULL, thread_main, w))) {
+            snprintf(why, whylen, "cannot start the witness thread: %s", strerror(-rc));
+            goto fail;
+        }
+        w->threaded = 1;
+    }
+    *out = w;
+    return 0;
+fail:
+    if (w->ring)
+        pt_ring_close(w->ring);
+    pt__wfan_close(w->fan);
+    pt__wexecs_close(w->execs);
+    pt__wsysv_close(w->sysv);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->timerfd >= 0)
+        close(w->timerfd);
+    if (w->stopfd >= 0)
+        close(w->stopfd);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    return rc;
+}
+
+int pt_witness_watch_path(struct pt_witness *w, const char *path)
+{
+    int fs_marked, dir_marked;
+    pthread_mutex_lock(&w->lock);
+    int rc = pt__wfan_watch(w->fan, path, &fs_marked, &dir_marked);
+    w->st.filesystems += (unsigned)fs_marked;
+    w->st.dirs += (unsigned)dir_marked;
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
+{
+    int new_ns = 0;
+    pthread_mutex_lock(&w->lock);
+    int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
+    if (rc == 0 && new_ns) {
+        /* the first scan is the baseline: removals are counted from now */
+        pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+        w->st.ipc_ns = pt__wsysv_count(w->sysv);
+        if (!w->timer_armed)
+            arm_timer(w);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+void pt_witness_set_scan_interval(struct pt_witness *w, double seconds)
+{
+    pthread_mutex_lock(&w->lock);
+    w->interval = seconds > 0 ? seconds : 0.1;
+    if (w->timer_armed)
+        arm_timer(w);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int pt_witness_fd(const struct pt_witness *w)
+{
+    return w ? w->epfd : -1;
+}
+
+int pt_witness_drain(struct pt_witness *w)
+{
+    uint64_t ticks;
+    int n = 0;
+    pthread_mutex_lock(&w->lock);
+    n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
+    if (w->execs)
+        w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
+    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+        n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+int pt_witness_scan_now(struct pt_witness *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int n = pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+void pt_witness_stats(struct pt_witness *w, struct pt_witness_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    w->st.execs_missed = pt__wexecs_missed(w->execs);
+    *out = w->st;
+    pthread_mutex_unlock(&w->lock);
+}
+
+const char *pt_witness_ring_path(const struct pt_witness *w)
+{
+    return w ? pt_ring_path(w->ring) : NULL;
+}
+
+void pt_witness_stop(struct pt_witness *w)
+{
+    if (!w)
+        return;
+    if (w->threaded) {
+        uint64_t one = 1;
+        if (write(w->stopfd, &one, sizeof one) != (ssize_t)sizeof one)
+            pthread_cancel(w->thread);
+        pthread_join(w->thread, NULL);
+    }
+    pt_witness_drain(w);
+    pt_witness_scan_now(w);
+    pt_ring_release(w->ring, w->tb);
+    pt_ring_close(w->ring);
+    pt__wfan_close(w->fan);
+    pt__wexecs_close(w->execs);
+    pt__wsysv_close(w->sysv);
+    close(w->epfd);
+    close(w->timerfd);
+    close(w->stopfd);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

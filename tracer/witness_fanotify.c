@@ -1,0 +1,760 @@
+/* witness_fanotify.c — sees deletions on the watched filesystems with fanotify and says who made
+ * them.
+ *
+ * Design
+ * ------
+ * One fanotify group reporting directory-entry events by file handle and name
+ * (FAN_REPORT_DFID_NAME, plus the deleted object's own handle with FAN_REPORT_TARGET_FID and a
+ * pidfd of the deleter with FAN_REPORT_PIDFD where the kernel has them). A watched path marks its
+ * whole filesystem (FAN_MARK_FILESYSTEM: every directory, present and future, so a registry hive
+ * of nested key directories is covered), or, where the filesystem cannot be marked whole, that
+ * directory alone. Only deletions under a watched directory are recorded: a filesystem like / sees
+ * many deletions nobody holds anything in.
+ *
+ * Draining a batch: (1) read every pending report; (2) at once, read each deleter's identity while
+ * its pidfd says it still runs — this is the race the witness must win; for a deleter already gone,
+ * take its identity from the exec cache; (3) name each directory: open its handle and read the
+ * path back from /proc/self/fd. A directory that was itself removed in the same `rm -r` can no
+ * longer be opened, so a cache maps handles to paths: the batch is resolved from its last report
+ * to its first, and the removal of a directory (which comes after those of its entries) teaches
+ * the cache its path before the entries need it; (4) record in the kernel's order.
+ *
+ * Physical identity: the device is the watched filesystem's st_dev; the inode number is read out of
+ * the file handle with a layout learned per filesystem type and checked, when the filesystem is
+ * first watched, against the handle and inode of the watched directory (ino 0 when unknown).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "tracer/witness_internal.h"
+
+#ifndef FAN_REPORT_TARGET_FID
+#define FAN_REPORT_TARGET_FID 0x00001000
+#endif
+#ifndef FAN_REPORT_PIDFD
+#define FAN_REPORT_PIDFD 0x00000080
+#endif
+#ifndef FAN_RENAME
+#define FAN_RENAME 0x10000000
+#endif
+#ifndef FAN_EVENT_INFO_TYPE_PIDFD
+#define FAN_EVENT_INFO_TYPE_PIDFD 4
+#endif
+#ifndef FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
+#define FAN_EVENT_INFO_TYPE_OLD_DFID_NAME 10
+#define FAN_EVENT_INFO_TYPE_NEW_DFID_NAME 12
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+#define MAX_FS 64
+#define MAX_DIRS 1024
+#define CACHE_SLOTS 4096u
+#define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
+#define BATCH_BYTES (256 * 1024)
+#define MAX_REPS 1024
+#define READ_BYTES 16384
+#define MEMO 8 /* deleters and directories remembered within a batch */
+
+/* Where the inode number sits in a file handle of one filesystem: 32-bit words lo and hi (-1: the
+ * number has 32 bits) of handles of type htype. */
+struct layout {
+    int htype, lo, hi;
+};
+
+struct fs {
+    int32_t fsid[2];
+    uint64_t dev;
+    int mount_fd; /* descriptor of a directory on it, for open_by_handle_at */
+    int whole;    /* marked with FAN_MARK_FILESYSTEM */
+    struct layout lay;
+};
+
+struct dir {
+    int fs;
+    char *prefix; /* as /proc/self/fd names it */
+    size_t len;
+    uint64_t ino;
+};
+
+struct cslot {
+    uint32_t klen;
+    unsigned char key[KEY_MAX];
+    char *path;
+};
+
+struct pt__wfan {
+    int fd;
+    unsigned init_flags;
+    uint64_t mask;
+    struct fs fs[MAX_FS];
+    unsigned nfs;
+    struct dir dir[MAX_DIRS];
+    unsigned ndirs;
+    struct cslot *cache; /* CACHE_SLOTS */
+    unsigned char *buf;  /* BATCH_BYTES */
+    struct rep *rep;     /* MAX_REPS */
+};
+
+/* One report of a batch, pointing into the read buffer. */
+struct rep {
+    uint64_t mask;
+    int32_t pid;
+    int pidfd;
+    const struct fanotify_event_info_fid *dfid, *fid, *newdfid; /* dir, object, rename target dir */
+    const char *name, *newname;
+    char dirpath[PATH_MAX];    /* resolved, or "" */
+    char newdirpath[PATH_MAX]; /* for renames */
+    struct pt__wident who;
+};
+
+/* ---- file handles ------------------------------------------------------------------------------ */
+
+static struct file_handle *fid_handle(const struct fanotify_event_info_fid *f)
+{
+    return (struct file_handle *)f->handle;
+}
+
+static const char *fid_name(const struct fanotify_event_info_fid *f)
+{
+    struct file_handle *h = fid_handle(f);
+    return (const char *)h->f_handle + h->handle_bytes;
+}
+
+static uint32_t make_key(const int32_t fsid[2], const struct file_handle *h, unsigned char *key)
+{
+    uint32_t n = h->handle_bytes > KEY_MAX - 16 ? KEY_MAX - 16 : h->handle_bytes;
+    memcpy(key, fsid, 8);
+    memcpy(key + 8, &h->handle_bytes, 4);
+    memcpy(key + 12, &h->handle_type, 4);
+    memcpy(key + 16, h->f_handle, n);
+    return 16 + n;
+}
+
+static uint32_t key_hash(const unsigned char *k, uint32_t n)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 16777619u;
+    return h;
+}
+
+static void cache_put(struct pt__wfan *f, const int32_t fsid[2], const struct file_handle *h,
+                      const char *path)
+{
+    unsigned char key[KEY_MAX];
+    uint32_t n = make_key(fsid, h, key);
+    struct cslot *s = &f->cache[key_hash(key, n) % CACHE_SLOTS];
+    if (s->path && s->klen == n && !memcmp(s->key, key, n) && !strcmp(s->path, path))
+        return;
+    char *p = strdup(path);
+    if (!p)
+        return;
+    free(s->path);
+    s->path = p;
+    s->klen = n;
+    memcpy(s->key, key, n);
+}
+
+static const char *cache_get(struct pt__wfan *f, const int32_t fsid[2], const struct file_handle *h)
+{
+    unsigned char key[KEY_MAX];
+    uint32_t n = make_key(fsid, h, key);
+    struct cslot *s = &f->cache[key_hash(key, n) % CACHE_SLOTS];
+    return s->path && s->klen == n && !memcmp(s->key, key, n) ? s->path : NULL;
+}
+
+static uint64_t handle_ino(const struct fs *fs, const struct file_handle *h)
+{
+    const struct layout *l = &fs->lay;
+    uint32_t words = h->handle_bytes / 4, w[32];
+    if (l->htype < 0 || h->handle_type != l->htype || (unsigned)l->lo >= words ||
+        (l->hi >= 0 && (unsigned)l->hi >= words))
+        return 0;
+    memcpy(w, h->f_handle, (words > 32 ? 32 : words) * 4);
+    return (uint64_t)w[l->lo] | (l->hi >= 0 ? (uint64_t)w[l->hi] << 32 : 0);
+}
+
+/* Learn where the inode number sits in this filesystem's handles from the handle and inode of one
+ * directory; the known layouts are tried first, the learned one must reproduce the inode. */
+static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
+{
+    union {
+        struct file_handle h;
+        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+    } u;
+    int mnt;
+    fs->lay.htype = -1;
+    u.h.handle_bytes = MAX_HANDLE_SZ;
+    if (name_to_handle_at(dfd, "", &u.h, &mnt, AT_EMPTY_PATH) < 0)
+        return;
+    struct layout tries[3] = {
+        ftype == TMPFS_MAGIC ? (struct layout){u.h.handle_type, 1, 2}
+                             : (struct layout){u.h.handle_type, 0, -1}, /* FILEID_INO32_GEN */
+        {u.h.handle_type, 0, 1},                                           /* 64-bit first */
+        {u.h.handle_type, 1, -1},
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        fs->lay = tries[i];
+        if (handle_ino(fs, &u.h) == ino)
+            return;
+    }
+    fs->lay.htype = -1; /* unknown: inode numbers are reported as 0 */
+}
+
+/* ---- setup -------------------------------------------------------------------------------------- */
+
+/* fanotify names the deleter only to a listener with CAP_SYS_ADMIN in the initial user namespace
+ * (an unprivileged group is told pid 0 for other processes' events): check that first, so the
+ * reason given is the real one. 0, or -EPERM with the reason. */
+static int check_privilege(char *why, size_t whylen)
+{
+    char buf[4096];
+    unsigned long long a = 1, b = 1, c = 0, cap = 0;
+    FILE *fp = fopen("/proc/self/uid_map", "re");
+    if (fp) {
+        int n = fscanf(fp, "%llu %llu %llu", &a, &b, &c);
+        fclose(fp);
+        if (n != 3 || a != 0 || b != 0 || c != 4294967295ull) {
+            snprintf(why, whylen,
+                     "the collector runs in a user namespace: fanotify reports who deletes only "
+                     "with CAP_SYS_ADMIN in the initial user namespace");
+            return -EPERM;
+        }
+    }
+    fp = fopen("/proc/self/status", "re");
+    if (fp) {
+        while (fgets(buf, sizeof buf, fp))
+            if (sscanf(buf, "CapEff: %llx", &cap) == 1)
+                break;
+        fclose(fp);
+        if (!(cap & (1ull << 21))) {
+            snprintf(why, whylen,
+                     "fanotify reports who deletes only with CAP_SYS_ADMIN, which the collector "
+                     "lacks: run it as root");
+            return -EPERM;
+        }
+    }
+    return 0;
+}
+
+int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
+{
+    static const unsigned tries[] = {
+        FAN_REPORT_DFID_NAME | FAN_REPORT_FID | FAN_REPORT_TARGET_FID | FAN_REPORT_PIDFD,
+        FAN_REPORT_DFID_NAME | FAN_REPORT_FID | FAN_REPORT_TARGET_FID,
+        FAN_REPORT_DFID_NAME | FAN_REPORT_PIDFD,
+        FAN_REPORT_DFID_NAME,
+    };
+    int fd = -1, err = 0;
+    unsigned flags = 0;
+    if (check_privilege(why, whylen) < 0)
+        return -EPERM;
+    for (unsigned i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        flags = tries[i];
+        fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | flags,
+                           O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+        if (fd >= 0)
+            break;
+        err = errno;
+        if (err == EPERM) {
+            snprintf(why, whylen,
+                     "fanotify needs CAP_SYS_ADMIN in the initial user namespace to report who "
+                     "deletes: run the collector as root");
+            return -EPERM;
+        }
+        if (err == ENOSYS) {
+            snprintf(why, whylen, "this kernel has no fanotify (CONFIG_FANOTIFY)");
+            return -ENOSYS;
+        }
+    }
+    if (fd < 0) {
+        snprintf(why, whylen, "fanotify cannot report deletions by name on this kernel: %s",
+                 strerror(err));
+        return -err;
+    }
+    struct pt__wfan *f = calloc(1, sizeof *f);
+    if (f) {
+        f->cache = calloc(CACHE_SLOTS, sizeof *f->cache);
+        f->buf = malloc(BATCH_BYTES);
+        f->rep = malloc(MAX_REPS * sizeof *f->rep);
+    }
+    if (!f || !f->cache || !f->buf || !f->rep) {
+        if (f) {
+            free(f->cache);
+            free(f->buf);
+            free(f->rep);
+            free(f);
+        }
+        close(fd);
+        snprintf(why, whylen, "out of memory");
+        return -ENOMEM;
+    }
+    f->fd = fd;
+    f->init_flags = flags;
+    /* Not FAN_DELETE_SELF: it comes when the object's last reference goes, which for an object a
+     * live process holds is when the holder lets go, and names that process, not the deleter. */
+    f->mask = FAN_DELETE | FAN_ONDIR;
+    f->mask |= FAN_RENAME; /* tried at the first mark, FAN_MOVED_FROM where the kernel lacks it */
+    *out = f;
+    return 0;
+}
+
+int pt__wfan_fd(const struct pt__wfan *f)
+{
+    return f ? f->fd : -1;
+}
+
+/* readlink of /proc/self/fd/fd, without a " (deleted)" suffix: 0, or -1 when it was deleted. */
+static int fd_path(int fd, char *out, size_t size)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, out, size - 1);
+    if (n <= 0)
+        return -1;
+    out[n] = 0;
+    if (n > 10 && !strcmp(out + n - 10, " (deleted)"))
+        return -1;
+    return out[0] == '/' ? 0 : -1;
+}
+
+/* Mark the object of descriptor dfd (a path of another mount namespace, reached through
+ * /proc/PID/root, names nothing here: marks and handles go by descriptor). */
+static int mark(struct pt__wfan *f, unsigned how, int dfd)
+{
+    if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
+        return 0;
+    if (errno == EINVAL && (f->mask & FAN_RENAME)) { /* before 5.17 */
+        f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM;
+        if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
+            return 0;
+    }
+    return -errno;
+}
+
+/* Remember the directories under `root` (a bounded walk) so entries of a subtree removed at once
+ * can still be named; `root` is reached here as `walk` (e.g. through /proc/PID/root). */
+static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *walk, const char *root,
+                       int depth, unsigned *budget)
+{
+    union {
+        struct file_handle h;
+        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+    } u;
+    int mnt;
+    u.h.handle_bytes = MAX_HANDLE_SZ;
+    if (!*budget || name_to_handle_at(AT_FDCWD, walk, &u.h, &mnt, 0) < 0)
+        return;
+    (*budget)--;
+    cache_put(f, fs->fsid, &u.h, root);
+    if (depth <= 0)
+        return;
+    int dfd = open(walk, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    char *sub = malloc(2 * PATH_MAX), *subw = sub + PATH_MAX;
+    while (sub && *budget && (de = readdir(d))) {
+        if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (snprintf(sub, PATH_MAX, "%s%s%s", root, strcmp(root, "/") ? "/" : "", de->d_name) >=
+                PATH_MAX ||
+            snprintf(subw, PATH_MAX, "%s/%s", walk, de->d_name) >= PATH_MAX)
+            continue;
+        learn_tree(f, fs, subw, sub, depth - 1, budget);
+    }
+    free(sub);
+    closedir(d);
+}
+
+int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *dir_marked)
+{
+    struct stat st;
+    struct statfs sfs;
+    char dirpath[PATH_MAX], canon[PATH_MAX];
+    int dfd = -1, rc;
+
+    *fs_marked = *dir_marked = 0;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(dirpath, sizeof dirpath, "%s", path);
+    } else {
+        snprintf(dirpath, sizeof dirpath, "%s", path);
+        char *slash = strrchr(dirpath, '/');
+        if (!slash)
+            snprintf(dirpath, sizeof dirpath, ".");
+        else if (slash == dirpath)
+            dirpath[1] = 0;
+        else
+            *slash = 0;
+    }
+    /* not O_PATH: it becomes the mount descriptor of open_by_handle_at, which refuses those */
+    dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    if (fstat(dfd, &st) < 0 || fstatfs(dfd, &sfs) < 0 || fd_path(dfd, canon, sizeof canon) < 0) {
+        rc = -errno ? -errno : -ENOENT;
+        goto fail;
+    }
+    /* Known directory? */
+    for (unsigned i = 0; i < f->ndirs; i++)
+        if (f->fs[f->dir[i].fs].dev == (uint64_t)st.st_dev && f->dir[i].ino == st.st_ino) {
+            close(dfd);
+            return 0;
+        }
+    if (f->ndirs == MAX_DIRS) {
+        rc = -ENOSPC;
+        goto fail;
+    }
+    int32_t fsid[2];
+    memcpy(fsid, &sfs.f_fsid, sizeof fsid);
+    unsigned k;
+    for (k = 0; k < f->nfs; k++)
+        if (f->fs[k].dev == (uint64_t)st.st_dev && !memcmp(f->fs[k].fsid, fsid, sizeof fsid))
+            break;
+    int new_fs = k == f->nfs;
+    if (new_fs) {
+        if (f->nfs == MAX_FS) {
+            rc = -ENOSPC;
+            goto fail;
+        }
+        struct fs *fs = &f->fs[k];
+        memset(fs, 0, sizeof *fs);
+        memcpy(fs->fsid, fsid, sizeof fsid);
+        fs->dev = st.st_dev;
+        fs->mount_fd = -1;
+        learn_layout(fs, (long)sfs.f_type, dfd, st.st_ino);
+    }
+    struct fs *fs = &f->fs[k];
+    if (!fs->whole) {
+        rc = mark(f, FAN_MARK_FILESYSTEM, dfd);
+        if (rc == 0) {
+            fs->whole = 1;
+            *fs_marked = 1;
+        } else {
+            /* A btrfs subvolume, a filesystem mounted in a user namespace...: this directory. */
+            rc = mark(f, 0, dfd);
+            if (rc < 0)
+                goto fail;
+            *dir_marked = 1;
+        }
+    }
+    if (new_fs) {
+        fs->mount_fd = dfd;
+        dfd = -1;
+        f->nfs++;
+    }
+    struct dir *d = &f->dir[f->ndirs];
+    d->prefix = strdup(canon);
+    if (!d->prefix) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    d->len = strlen(canon);
+    if (d->len == 1) /* "/" */
+        d->len = 0;
+    d->fs = (int)k;
+    d->ino = st.st_ino;
+    f->ndirs++;
+    unsigned budget = 4096;
+    learn_tree(f, fs, dirpath, canon, 8, &budget);
+    if (dfd >= 0)
+        close(dfd);
+    return 0;
+fail:
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
+}
+
+void pt__wfan_close(struct pt__wfan *f)
+{
+    if (!f)
+        return;
+    close(f->fd);
+    for (unsigned i = 0; i < f->nfs; i++)
+        if (f->fs[i].mount_fd >= 0)
+            close(f->fs[i].mount_fd);
+    for (unsigned i = 0; i < f->ndirs; i++)
+        free(f->dir[i].prefix);
+    for (unsigned i = 0; i < CACHE_SLOTS; i++)
+        free(f->cache[i].path);
+    free(f->cache);
+    free(f->buf);
+    free(f->rep);
+    free(f);
+}
+
+/* ---- draining --------------------------------------------------------------------------------- */
+
+static struct fs *find_fs(struct pt__wfan *f, const struct fanotify_event_info_fid *fid)
+{
+    int32_t fsid[2];
+    memcpy(fsid, &fid->fsid, sizeof fsid);
+    for (unsigned k = 0; k < f->nfs; k++)
+        if (!memcmp(f->fs[k].fsid, fsid, sizeof fsid))
+            return &f->fs[k];
+    return NULL;
+}
+
+/* Name the directory of handle `dfid`: open it, else the cache. "" when neither knows it. */
+static void resolve_dir(struct pt__wfan *f, const struct fanotify_event_info_fid *dfid, char *out,
+                        size_t size)
+{
+    out[0] = 0;
+    struct fs *fs = dfid ? find_fs(f, dfid) : NULL;
+    if (!fs)
+        return;
+    int32_t fsid[2];
+    memcpy(fsid, &dfid->fsid, sizeof fsid);
+    int fd = open_by_handle_at(fs->mount_fd, fid_handle(dfid), O_PATH | O_CLOEXEC);
+    if (fd >= 0) {
+        int ok = fd_path(fd, out, size);
+        close(fd);
+        if (ok == 0) {
+            cache_put(f, fsid, fid_handle(dfid), out);
+            return;
+        }
+    }
+    const char *c = cache_get(f, fsid, fid_handle(dfid));
+    snprintf(out, size, "%s", c ? c : "");
+}
+
+static void join(char *out, size_t size, const char *dir, const char *name)
+{
+    if (!dir[0] || snprintf(out, size, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) >= (int)size)
+        out[0] = 0;
+}
+
+/* 1 when `path` (on filesystem fs) is under a watched directory. */
+static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
+{
+    int k = (int)(fs - f->fs);
+    for (unsigned i = 0; i < f->ndirs; i++) {
+        const struct dir *d = &f->dir[i];
+        if (d->fs != k)
+            continue;
+        if (!strncmp(path, d->prefix, d->len) && (path[d->len] == '/' || path[d->len] == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* Split one read buffer into reports. Returns how many were added. */
+static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len, unsigned nrep,
+                      struct pt_witness_stats *st)
+{
+    const struct fanotify_event_metadata *m = (const void *)buf;
+    for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+        if (m->vers != FANOTIFY_METADATA_VERSION)
+            break;
+        st->reports++;
+        if (m->mask & FAN_Q_OVERFLOW) {
+            st->overflows++;
+            continue;
+        }
+        if (nrep == MAX_REPS)
+            continue; /* cannot happen: the batch buffer holds fewer reports */
+        struct rep *r = &f->rep[nrep];
+        memset(r, 0, offsetof(struct rep, dirpath));
+        r->dirpath[0] = r->newdirpath[0] = 0;
+        r->mask = m->mask;
+        r->pid = m->pid;
+        r->pidfd = -1;
+        pt__wident_unknown(&r->who, m->pid, PT__WID_GONE);
+        const unsigned char *p = (const unsigned char *)m + m->metadata_len;
+        const unsigned char *end = (const unsigned char *)m + m->event_len;
+        while (p + sizeof(struct fanotify_event_info_header) <= end) {
+            const struct fanotify_event_info_header *h = (const void *)p;
+            if (h->len < sizeof *h || p + h->len > end)
+                break;
+            switch (h->info_type) {
+            case FAN_EVENT_INFO_TYPE_DFID_NAME:
+            case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME:
+                r->dfid = (const void *)p;
+                r->name = fid_name(r->dfid);
+                break;
+            case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME:
+                r->newdfid = (const void *)p;
+                r->newname = fid_name(r->newdfid);
+                break;
+            case FAN_EVENT_INFO_TYPE_DFID:
+                r->dfid = (const void *)p;
+                break;
+            case FAN_EVENT_INFO_TYPE_FID:
+                r->fid = (const void *)p;
+                break;
+            case FAN_EVENT_INFO_TYPE_PIDFD:
+                r->pidfd = ((const struct fanotify_event_info_pidfd *)p)->pidfd;
+                break;
+            }
+            p += h->len;
+        }
+        nrep++;
+    }
+    return nrep;
+}
+
+static void memo_add(unsigned *memo, unsigned *n, unsigned *cur, unsigned i)
+{
+    memo[(*cur)++ % MEMO] = i;
+    if (*n < MEMO)
+        (*n)++;
+}
+
+static int same_fid(const struct fanotify_event_info_fid *a, const struct fanotify_event_info_fid *b)
+{
+    const struct file_handle *ha = fid_handle(a), *hb = fid_handle(b);
+    return !memcmp(&a->fsid, &b->fsid, sizeof a->fsid) && ha->handle_type == hb->handle_type &&
+           ha->handle_bytes == hb->handle_bytes &&
+           !memcmp(ha->f_handle, hb->f_handle, ha->handle_bytes);
+}
+
+int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st)
+{
+    size_t used = 0;
+    unsigned n = 0;
+    int recorded = 0;
+    pid_t self = getpid();
+
+    /* (1) every pending report */
+    /* a read of READ_BYTES holds fewer than 400 reports (each has at least a name record) */
+    while (BATCH_BYTES - used >= READ_BYTES && n + 400 <= MAX_REPS) {
+        ssize_t len = read(f->fd, f->buf + used, READ_BYTES);
+        if (len < 0 && errno == EINTR)
+            continue;
+        if (len <= 0)
+            break;
+        n = parse(f, f->buf + used, len, n, st);
+        used += (size_t)len;
+    }
+    if (!n)
+        return 0;
+
+    /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
+     * deleter and batch (a batch is mostly one deleter's: remember the last few) */
+    unsigned memo[MEMO], nmemo = 0, cur = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct rep *r = &f->rep[i];
+        if (r->pid == self)
+            continue;
+        int done = 0;
+        for (unsigned k = 0; k < nmemo && !done; k++)
+            if (f->rep[memo[k]].pid == r->pid) {
+                r->who = f->rep[memo[k]].who;
+                done = 1;
+            }
+        if (!done && r->pidfd >= 0)
+            pt__wident_read(r->pid, r->pidfd, &r->who);
+        else if (!done && !(f->init_flags & FAN_REPORT_PIDFD))
+            pt__wident_read(r->pid, -1, &r->who);
+        /* else: exited before the report was read (FAN_NOPIDFD), r->who says gone */
+        if (!done && r->who.state == PT__WID_LIVE)
+            memo_add(memo, &nmemo, &cur, i);
+    }
+    /* ... deleters already gone: their identity at exec, if the cache caught it */
+    if (execs) {
+        pt__wexecs_drain(execs);
+        for (unsigned i = 0; i < n; i++) {
+            struct rep *r = &f->rep[i];
+            if (r->pid != self && r->who.state == PT__WID_GONE)
+                pt__wexecs_lookup(execs, (uint32_t)r->pid, &r->who);
+        }
+    }
+
+    /* (3) name directories, last report first (see the essay) */
+    nmemo = cur = 0; /* now: the last few directories named in this batch */
+    for (unsigned i = n; i-- > 0;) {
+        struct rep *r = &f->rep[i];
+        if (r->pid == self || !r->dfid || !r->name)
+            continue;
+        int done = 0;
+        for (unsigned k = 0; k < nmemo && !done; k++)
+            if (same_fid(f->rep[memo[k]].dfid, r->dfid)) {
+                memcpy(r->dirpath, f->rep[memo[k]].dirpath, sizeof r->dirpath);
+                done = 1;
+            }
+        if (!done) {
+            resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
+            if (r->dirpath[0])
+                memo_add(memo, &nmemo, &cur, i);
+        }
+        if (r->newdfid)
+            resolve_dir(f, r->newdfid, r->newdirpath, sizeof r->newdirpath);
+        /* a removed directory: its path for the reports of its entries, read before this one */
+        if ((r->mask & FAN_ONDIR) && r->fid && r->dirpath[0]) {
+            char sub[PATH_MAX];
+            int32_t fsid[2];
+            join(sub, sizeof sub, r->dirpath, r->name);
+            memcpy(fsid, &r->fid->fsid, sizeof fsid);
+            cache_put(f, fsid, fid_handle((void *)r->fid), sub);
+        }
+    }
+
+    /* (4) record, in the kernel's order */
+    for (unsigned i = 0; i < n; i++) {
+        struct rep *r = &f->rep[i];
+        if (r->pid == self) {
+            st->self++;
+            continue;
+        }
+        if (!(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid || !r->name)
+            continue;
+        struct fs *fs = find_fs(f, r->dfid);
+        if (!fs)
+            continue;
+        struct pt__wdel d;
+        memset(&d, 0, offsetof(struct pt__wdel, who));
+        d.via = "fanotify";
+        d.how = (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) ? "rename"
+                : (r->mask & FAN_ONDIR)                   ? "rmdir"
+                                                          : "unlink";
+        snprintf(d.name, sizeof d.name, "%s", r->name);
+        join(d.path, sizeof d.path, r->dirpath, r->name);
+        if (r->newdfid && r->newname)
+            join(d.new_path, sizeof d.new_path, r->newdirpath, r->newname);
+        if (d.path[0] && !watched(f, fs, d.path)) {
+            st->outside++;
+            continue;
+        }
+        if (!d.path[0])
+            st->unresolved++;
+        d.dir_dev = d.dev = fs->dev;
+        d.dir_ino = handle_ino(fs, fid_handle((void *)r->dfid));
+        if (r->fid) {
+            d.ino = handle_ino(fs, fid_handle((void *)r->fid));
+        }
+        d.who = r->who;
+        switch (d.who.state) {
+        case PT__WID_LIVE: st->ident_live++; break;
+        case PT__WID_EXEC: st->ident_exec++; break;
+        default: st->ident_gone++; break;
+        }
+        if (pt__witness_record_del(w, &d) == 0)
+            recorded++;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (f->rep[i].pidfd >= 0)
+            close(f->rep[i].pidfd);
+    return recorded;
+}

@@ -1,0 +1,118 @@
+/* witness_internal.h — declarations shared between the witness's files (pt__w names). */
+#ifndef PT_TRACER_WITNESS_INTERNAL_H
+#define PT_TRACER_WITNESS_INTERNAL_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tracer/witness.h"
+
+/* ---- A deleter's identity (witness_identity.c) ----------------------------------------------- */
+
+enum pt__wident_state {
+    PT__WID_NONE = 0, /* no deleter known */
+    PT__WID_LIVE,     /* read while it ran */
+    PT__WID_EXEC,     /* read when it exec'd */
+    PT__WID_GONE,     /* it exited before anything could be read */
+};
+
+#define PT__WNS 8 /* PT_NAMESPACES, in that order */
+
+struct pt__wident {
+    int state;
+    uint32_t pid, ppid, uid, euid, sessionid, loginuid;
+    uint64_t start_time; /* clock ticks since boot */
+    uint64_t ns[PT__WNS];
+    char exe[PATH_MAX];
+    char cmdline[512];
+};
+
+const char *pt__wident_state_name(int state);
+
+/* Read process `pid`'s identity from /proc. With pidfd >= 0 (a pidfd of that process) the result
+ * is checked to belong to it: the read counts only if the process is still alive after /proc/<pid>
+ * was opened. Returns 0 with id->state = PT__WID_LIVE, or -ESRCH when the process is gone (then
+ * id->state = PT__WID_GONE and only id->pid is set). */
+int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id);
+/* Nothing known but the pid: ids -1, the rest 0. */
+void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state);
+
+/* ---- Exec cache: identity read at exec time, from the process connector (witness_execs.c) ---- */
+
+struct pt__wexecs;
+
+/* Subscribe to the kernel's process events. 0, or a negative errno (no CAP_NET_ADMIN, no
+ * CONFIG_PROC_EVENTS). */
+int pt__wexecs_open(struct pt__wexecs **out);
+int pt__wexecs_fd(const struct pt__wexecs *x);
+/* Read pending process events; reads the identity of every process that exec'd. Returns the
+ * number of execs seen. */
+int pt__wexecs_drain(struct pt__wexecs *x);
+uint64_t pt__wexecs_missed(const struct pt__wexecs *x);
+/* The identity of `pid` as read at its last exec (state PT__WID_EXEC), 0; -ENOENT if unknown. */
+int pt__wexecs_lookup(struct pt__wexecs *x, uint32_t pid, struct pt__wident *out);
+/* Call fn for every cached exec read at or after `since` (pt_now() time). */
+void pt__wexecs_each_since(struct pt__wexecs *x, uint64_t since,
+                           void (*fn)(void *arg, const struct pt__wident *id, uint64_t exec_ts),
+                           void *arg);
+void pt__wexecs_close(struct pt__wexecs *x);
+
+/* ---- What a deletion looks like before it is recorded (witness_record.c) -------------------- */
+
+struct pt__wdel {
+    const char *how; /* "unlink", "rmdir", "rename" */
+    const char *via; /* "fanotify" */
+    char path[PATH_MAX];
+    char name[NAME_MAX + 1];
+    char new_path[PATH_MAX];
+    uint64_t dir_dev, dir_ino, dev, ino;
+    struct pt__wident who;
+};
+
+struct pt__wshm {
+    const char *via; /* "sysv-scan" */
+    int32_t shmid;
+    uint64_t key, ipc_ns, size, seen_ts;
+    uint32_t nattch, cpid, lpid, owner_uid, holder;
+    struct pt__wident who; /* state NONE: unattributed */
+};
+
+/* Record into the witness's ring (the caller holds the witness lock). 0 or -ENOSPC (counted). */
+int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d);
+int pt__witness_record_shm(struct pt_witness *w, const struct pt__wshm *s);
+
+/* Encoders, separate from the ring so the benchmark and tests can size events. */
+struct pt_tbuf;
+int pt__wrec_del(struct pt_tbuf *b, uint64_t ts, const struct pt__wdel *d);
+int pt__wrec_shm(struct pt_tbuf *b, uint64_t ts, const struct pt__wshm *s);
+
+/* ---- fanotify (witness_fanotify.c) ------------------------------------------------------------ */
+
+struct pt__wfan;
+
+/* Open the fanotify group. 0, or a negative errno with a reason in why. */
+int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen);
+int pt__wfan_fd(const struct pt__wfan *f);
+/* Mark the filesystem of `path` (or the directory) and remember the directory as watched. Sets
+ * *fs_marked / *dir_marked when a new mark was added. */
+int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *dir_marked);
+/* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
+int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st);
+void pt__wfan_close(struct pt__wfan *f);
+
+/* ---- SysV shared memory (witness_sysv.c) ---------------------------------------------------- */
+
+struct pt__wsysv;
+
+int pt__wsysv_open(struct pt__wsysv **out);
+/* Add the IPC namespace of `pid` and remember pid as a holder; *new_ns set when it was new. */
+int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns);
+/* Scan every watched namespace, record removals. Returns removals recorded. */
+int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st);
+unsigned pt__wsysv_count(const struct pt__wsysv *s);
+void pt__wsysv_close(struct pt__wsysv *s);
+
+#endif

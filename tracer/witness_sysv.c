@@ -1,0 +1,373 @@
+/* witness_sysv.c — notices SysV shared-memory segments removed in the IPC namespaces of traced
+ * processes, by comparing scans of their segment tables.
+ *
+ * Design
+ * ------
+ * IPC_RMID reaches no filesystem, so fanotify never sees it; the only trace it leaves is in the
+ * segment table (/proc/sysvipc/shm, which shows the IPC namespace of the thread that reads it). A
+ * removed segment that is still attached stays in the table with its key reset to IPC_PRIVATE and
+ * SHM_DEST set in its mode; one nobody had attached vanishes. So each scan is compared with the
+ * previous one: a segment that turned SHM_DEST, or vanished without having been SHM_DEST, was
+ * removed between the two scans. For a namespace the collector is not in, the table is read by a
+ * short-lived thread that joins that namespace (setns is per thread), so the collector itself never
+ * changes namespace.
+ *
+ * Attribution. The table names the creator (cpid) and the last process to attach or detach (lpid):
+ * neither is the remover. No kernel report names the process that called shmctl(IPC_RMID). The
+ * witness attributes a removal only when its exec cache holds exactly one `ipcrm` that started in
+ * the removal's window, in that namespace, whose command line names the segment (its id or key) or
+ * asks for all; otherwise the removal is recorded unattributed. Holders: a watched process that has
+ * the segment mapped (its /proc/PID/maps shows /SYSV<key> with the shmid as inode) is named.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proftrace/ring.h"
+#include "tracer/witness_internal.h"
+
+#define SHM_DEST_BIT 01000
+#define MAX_NS 64
+#define MAX_HOLDERS 1024
+
+struct seg {
+    int32_t shmid;
+    int32_t key;
+    uint32_t mode, nattch, cpid, lpid, uid;
+    uint64_t size;
+};
+
+struct ns {
+    uint64_t ino;
+    int fd; /* /proc/PID/ns/ipc of the first process seen in it */
+    struct seg *segs;
+    size_t nsegs;
+    uint64_t seen_ts; /* time of the last scan */
+    int scanned;
+};
+
+struct holder {
+    pid_t pid;
+    uint64_t ns_ino;
+};
+
+struct pt__wsysv {
+    struct ns ns[MAX_NS];
+    unsigned nns;
+    struct holder holder[MAX_HOLDERS];
+    unsigned nholders;
+    uint64_t own_ino;
+};
+
+static uint64_t ns_ino_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+int pt__wsysv_open(struct pt__wsysv **out)
+{
+    struct pt__wsysv *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->own_ino = ns_ino_of("/proc/thread-self/ns/ipc");
+    *out = s;
+    return 0;
+}
+
+unsigned pt__wsysv_count(const struct pt__wsysv *s)
+{
+    return s ? s->nns : 0;
+}
+
+int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns)
+{
+    char path[64];
+    *new_ns = 0;
+    snprintf(path, sizeof path, "/proc/%d/ns/ipc", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    int known = 0;
+    for (unsigned i = 0; i < s->nns; i++)
+        if (s->ns[i].ino == st.st_ino)
+            known = 1;
+    if (!known) {
+        if (s->nns == MAX_NS) {
+            close(fd);
+            return -ENOSPC;
+        }
+        struct ns *n = &s->ns[s->nns++];
+        memset(n, 0, sizeof *n);
+        n->ino = st.st_ino;
+        n->fd = fd;
+        *new_ns = 1;
+    } else {
+        close(fd);
+    }
+    for (unsigned i = 0; i < s->nholders; i++)
+        if (s->holder[i].pid == pid) {
+            s->holder[i].ns_ino = st.st_ino;
+            return 0;
+        }
+    if (s->nholders < MAX_HOLDERS)
+        s->holder[s->nholders++] = (struct holder){pid, st.st_ino};
+    return 0;
+}
+
+/* ---- reading a table ------------------------------------------------------------------------ */
+
+struct table {
+    struct seg *segs;
+    size_t n, cap;
+    int err;
+};
+
+static void read_table(struct table *t)
+{
+    FILE *fp = fopen("/proc/sysvipc/shm", "re");
+    char line[512];
+    if (!fp) {
+        t->err = -errno;
+        return;
+    }
+    if (!fgets(line, sizeof line, fp)) { /* header */
+        fclose(fp);
+        t->err = -EIO;
+        return;
+    }
+    while (fgets(line, sizeof line, fp)) {
+        struct seg g;
+        unsigned long long size;
+        if (sscanf(line, "%d %d %o %llu %u %u %u %u", &g.key, &g.shmid, &g.mode, &size, &g.cpid,
+                   &g.lpid, &g.nattch, &g.uid) != 8)
+            continue;
+        g.size = size;
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 64;
+            struct seg *p = realloc(t->segs, cap * sizeof *p);
+            if (!p) {
+                t->err = -ENOMEM;
+                break;
+            }
+            t->segs = p;
+            t->cap = cap;
+        }
+        t->segs[t->n++] = g;
+    }
+    fclose(fp);
+}
+
+struct foreign {
+    int nsfd;
+    struct table t;
+};
+
+static void *foreign_main(void *arg)
+{
+    struct foreign *fr = arg;
+    if (setns(fr->nsfd, CLONE_NEWIPC) < 0) {
+        fr->t.err = -errno;
+        return NULL;
+    }
+    read_table(&fr->t);
+    return NULL;
+}
+
+/* The table of namespace n, read from a thread inside it when it is not ours. */
+static int table_of(struct pt__wsysv *s, struct ns *n, struct table *t)
+{
+    memset(t, 0, sizeof *t);
+    if (n->ino == s->own_ino) {
+        read_table(t);
+        return t->err;
+    }
+    struct foreign fr = {.nsfd = n->fd};
+    pthread_t th;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the helper takes no signals */
+    int rc = pthread_create(&th, NULL, foreign_main, &fr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc)
+        return -rc;
+    pthread_join(th, NULL);
+    *t = fr.t;
+    return t->err;
+}
+
+/* ---- holders and attribution --------------------------------------------------------------- */
+
+/* A watched process of namespace ns_ino that has segment shmid mapped, or 0. */
+static uint32_t find_holder(struct pt__wsysv *s, uint64_t ns_ino, int32_t shmid)
+{
+    char path[64], line[512];
+    for (unsigned i = 0; i < s->nholders; i++) {
+        if (s->holder[i].ns_ino != ns_ino)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)s->holder[i].pid);
+        FILE *fp = fopen(path, "re");
+        if (!fp)
+            continue;
+        int found = 0;
+        while (!found && fgets(line, sizeof line, fp)) {
+            char *sysv = strstr(line, " /SYSV");
+            unsigned long long ino;
+            if (sysv && sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1 &&
+                ino == (unsigned long long)(uint32_t)shmid)
+                found = 1;
+        }
+        fclose(fp);
+        if (found)
+            return (uint32_t)s->holder[i].pid;
+    }
+    return 0;
+}
+
+/* 1 when the command line names the segment (id or key as a word) or asks for all of them. */
+static int names_segment(const char *cmdline, int32_t shmid, int32_t key)
+{
+    char id[16], khex[24], kdec[16];
+    snprintf(id, sizeof id, "%d", shmid);
+    snprintf(khex, sizeof khex, "0x%08x", (uint32_t)key);
+    snprintf(kdec, sizeof kdec, "%d", key);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", cmdline);
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(w, "-a") || !strcmp(w, "--all") || !strcmp(w, "-a=shm") ||
+            !strcmp(w, "--all=shm"))
+            return 1;
+        const char *v = strchr(w, '=') ? strchr(w, '=') + 1 : w; /* --shmem-id=N */
+        if (!strcmp(v, id) || (key && (!strcasecmp(v, khex) || !strcmp(v, kdec))))
+            return 1;
+        if (key && !strncasecmp(v, "0x", 2) && strtoul(v, NULL, 16) == (uint32_t)key)
+            return 1;
+    }
+    return 0;
+}
+
+struct attr_ctx {
+    uint64_t ns_ino;
+    int32_t shmid, key;
+    int matches;
+    struct pt__wident who;
+};
+
+static void attr_visit(void *arg, const struct pt__wident *id, uint64_t exec_ts)
+{
+    struct attr_ctx *c = arg;
+    const char *base = strrchr(id->exe, '/');
+    base = base ? base + 1 : id->exe;
+    if (strcmp(base, "ipcrm") || id->ns[0] != c->ns_ino ||
+        !names_segment(id->cmdline, c->shmid, c->key))
+        return;
+    if (c->matches++ == 0)
+        c->who = *id;
+}
+
+/* ---- the scan ------------------------------------------------------------------------------- */
+
+static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
+                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t ts)
+{
+    struct pt__wshm r;
+    memset(&r, 0, sizeof r);
+    r.via = "sysv-scan";
+    r.shmid = was->shmid;
+    r.key = (uint32_t)was->key;
+    r.ipc_ns = n->ino;
+    r.size = was->size;
+    r.nattch = now ? now->nattch : was->nattch;
+    r.cpid = was->cpid;
+    r.lpid = now ? now->lpid : was->lpid;
+    r.owner_uid = was->uid;
+    r.seen_ts = n->seen_ts;
+    r.holder = now ? find_holder(s, n->ino, was->shmid) : 0;
+    pt__wident_unknown(&r.who, 0, PT__WID_NONE);
+    if (execs) {
+        struct attr_ctx c = {.ns_ino = n->ino, .shmid = was->shmid, .key = was->key};
+        /* an exec a little before the previous scan may still have removed it after that scan */
+        pt__wexecs_each_since(execs, n->seen_ts > 200000000ull ? n->seen_ts - 200000000ull : 0,
+                              attr_visit, &c);
+        if (c.matches == 1)
+            r.who = c.who;
+    }
+    (void)ts;
+    return pt__witness_record_shm(w, &r) == 0;
+}
+
+static const struct seg *find_seg(const struct seg *v, size_t n, int32_t shmid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].shmid == shmid)
+            return &v[i];
+    return NULL;
+}
+
+int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st)
+{
+    int recorded = 0;
+    if (execs && s->nns)
+        pt__wexecs_drain(execs); /* an ipcrm that just ran: know it before attributing */
+    for (unsigned i = 0; i < s->nns; i++) {
+        struct ns *n = &s->ns[i];
+        struct table t;
+        if (table_of(s, n, &t) < 0) {
+            free(t.segs);
+            continue;
+        }
+        uint64_t now_ts = pt_now();
+        st->shm_scans++;
+        if (n->scanned) {
+            for (size_t k = 0; k < n->nsegs; k++) {
+                const struct seg *was = &n->segs[k];
+                if (was->mode & SHM_DEST_BIT)
+                    continue; /* already removed: this is its last detach */
+                const struct seg *now = find_seg(t.segs, t.n, was->shmid);
+                int removed;
+                if (!now)
+                    removed = 1;
+                else if (now->cpid != was->cpid || now->size != was->size)
+                    removed = 1, now = NULL; /* the id went to a new segment */
+                else
+                    removed = (now->mode & SHM_DEST_BIT) != 0;
+                if (removed && record(s, w, execs, n, was, now, now_ts)) {
+                    recorded++;
+                    st->shm_removed++;
+                }
+            }
+        }
+        free(n->segs);
+        n->segs = t.segs;
+        n->nsegs = t.n;
+        n->seen_ts = now_ts;
+        n->scanned = 1;
+    }
+    return recorded;
+}
+
+void pt__wsysv_close(struct pt__wsysv *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->nns; i++) {
+        close(s->ns[i].fd);
+        free(s->ns[i].segs);
+    }
+    free(s);
+}
