@@ -45,9 +45,6 @@
 
 #define PT_LIVE_TICK_MS 200
 
-/* The tracer's event formatter (`proftrace events` lines), when this build has it. */
-size_t pt_event_format(const struct pt_event *ev, char *buf, size_t len) __attribute__((weak));
-
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
@@ -226,37 +223,10 @@ static void put_time(struct live *l, uint64_t mono)
            (long)(wall % 1000000000 / 1000));
 }
 
-/* Fallback when this build's tracer has no formatter: name(field=value, ...) = ret (err). */
-static void format_plain(const struct pt_event *ev, char *buf, size_t len)
-{
-    const char *name = pt_event_name(ev->id);
-    size_t n = (size_t)snprintf(buf, len, "%s(", name ? name : "?");
-    for (unsigned i = 0; i < ev->nfields && n < len; i++) {
-        const struct pt_value *v = &ev->field[i];
-        const char *sep = i ? ", " : "";
-        if (v->wire == PT_WIRE_STR)
-            n += (size_t)snprintf(buf + n, len - n, "%s%s=\"%.*s\"", sep, v->name,
-                                  (int)v->str.len, v->str.s);
-        else if (v->wire == PT_WIRE_X64)
-            n += (size_t)snprintf(buf + n, len - n, "%s%s=0x%" PRIx64, sep, v->name, v->u);
-        else if (v->wire == PT_WIRE_I32 || v->wire == PT_WIRE_I64)
-            n += (size_t)snprintf(buf + n, len - n, "%s%s=%" PRId64, sep, v->name, v->i);
-        else
-            n += (size_t)snprintf(buf + n, len - n, "%s%s=%" PRIu64, sep, v->name, v->u);
-    }
-    if (n < len)
-        n += (size_t)snprintf(buf + n, len - n, ")");
-    if (ev->id >= PT_EV_CALL_FIRST && n < len)
-        snprintf(buf + n, len - n, " = %" PRId64 " (err %d)", ev->ret, ev->err);
-}
-
 static void print_event(struct live *l, const struct pt_event *ev)
 {
     char line[8192], who[64];
-    if (pt_event_format)
-        pt_event_format(ev, line, sizeof line);
-    else
-        format_plain(ev, line, sizeof line);
+    pt_event_format(ev, line, sizeof line);
     if (ev->tid && ev->tid != ev->pid)
         snprintf(who, sizeof who, "%u/%u", ev->pid, ev->tid);
     else
@@ -415,6 +385,9 @@ static int snapshot(struct live *l)
         free(shown0);
         return -1;
     }
+    int64_t rt = pt_trace_realtime_offset(t);
+    if (rt)
+        l->rt = rt; /* the writers' own offset: times print exactly as `proftrace events` */
     l->out = open_memstream(&buf, &len);
     if (!l->out) {
         pt_trace_close(t);
