@@ -359,8 +359,15 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
     if (cb->sfd == -1 && open_stream(c, r, i) < 0)
         return;
     uint64_t cur = (wpos - 1) / S;
-    if (r->h.overwrite && cur >= nsub && cb->next_seq + nsub <= cur)
-        cb->next_seq = cur - nsub + 1; /* older packets were overwritten */
+    if (cur >= nsub && cb->next_seq + nsub <= cur) {
+        /* Older packets were overwritten (flight recorder). A discard-mode writer can never get
+         * this far ahead, so there wpos is corrupt or forged: skip, or the walk never ends. */
+        if (!r->h.overwrite)
+            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is beyond the packets drained, "
+                  "packets %" PRIu64 "..%" PRIu64 " skipped",
+                  c->rings, r->name, i, wpos, cb->next_seq, cur - nsub);
+        cb->next_seq = cur - nsub + 1;
+    }
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
     while (cb->next_seq <= cur) {
         uint64_t seq = cb->next_seq, slot = seq & (nsub - 1), lap = seq / nsub;

@@ -374,7 +374,9 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
             continue;
         const uint64_t S = rm->h.sub_size;
         uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;
-        if (rm->h.overwrite && seq_end > rm->h.nsub)
+        /* Only the newest nsub packets can be in the ring (a slot holds one lap), in either mode:
+         * starting further back would walk a corrupt wpos's billions of empty slots. */
+        if (seq_end > rm->h.nsub)
             seq = seq_end - rm->h.nsub;
         uint64_t consumed = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
         if (consumed / S > seq)
