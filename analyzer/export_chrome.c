@@ -53,6 +53,8 @@ static void metadata(struct out *o)
         const struct pt__proc *p = a->procs[i];
         const struct pt__tl_proc *tp = &tl->procs[i];
         uint32_t cpid = tp->cpid;
+        if (!tp->shown)
+            continue;
         if (tl->ngroups > tp->group)
             pt__tl_group_label(&tl->groups[tp->group], g, sizeof g);
         else

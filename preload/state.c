@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "preload/breakpoint.h"
 #include "preload/coredump.h"
+#include "preload/holds.h"
 
 _Atomic int pt__state;
 struct pt_ring *pt__ring;
@@ -119,6 +121,7 @@ void pt__init(void)
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
+    pt__brk_config(getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pthread_atfork(NULL, NULL, pt__atfork_child);
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
@@ -134,6 +137,7 @@ void pt__init(void)
     }
     pt__pid = (uint32_t)getpid();
     pt__coredump_include_rings();
+    (void)pt__holds_init(pt__dir); /* without it, holds are neither published nor consulted */
     on_exit(pt__on_exit, NULL);
     state = PT__ON;
     atomic_store(&pt__state, PT__ON);
@@ -183,6 +187,7 @@ void pt__after_fork_child(void)
         return;
     }
     pt__pid = (uint32_t)getpid();
+    pt__holds_after_fork();
     pt__modules_forget();
     pt__emit_process();
     pt__emit_modules(0);

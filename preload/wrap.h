@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "preload/breakpoint.h"
+#include "preload/holds_hooks.h"
 #include "preload/shim.h"
 
 /* ---- Walking a row's field sequence --------------------------------------------------------- */
@@ -246,7 +248,8 @@
             pt__commit(&e);                                                                        \
         }                                                                                          \
         if (PT__UNLIKELY(pt__break_armed))                                                         \
-            pt__maybe_break(PT_CALL_##name, c->delete_hint);                                       \
+            pt__break_after(c);                                                                    \
+        PT__HOLD_HOOK(name)                                                                        \
         PT__AFTER_##cat(name)                                                                      \
     }
 
@@ -259,6 +262,8 @@
     PT__DECL_RET_##retk(cret) pt__call_begin(&pt__c, PT_CALL_##name);                              \
     pt__c.delete_hint = (hint);                                                                    \
     pt__pre_##name cargs;                                                                          \
+    if (PT__UNLIKELY(pt__break_armed))                                                             \
+        pt__break_before(&pt__c);                                                                  \
     pt__call_enter(&pt__c);                                                                        \
     PT__DO_CALL_##retk(pt__fn, cargs) pt__call_leave(&pt__c);                                      \
     PT__RET_VAL_##retk(pt__c) PT__FAIL_##retk(pt__c) pt__rec_##name cargs;                         \
