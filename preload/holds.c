@@ -46,8 +46,8 @@ static uint32_t hash2(uint64_t a, uint64_t b)
 
 static int lock_byte(int cmd, short type, uint32_t idx, pid_t *holder)
 {
-    struct flock fl = {.l_type = type, .l_whence = SEEK_SET,
-                       .l_start = (off_t)(hh->lock_off + idx), .l_len = 1};
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)(hh->lock_off + idx), .l_len = 1};
     if (fcntl(hfd, cmd, &fl) < 0)
         return -errno;
     if (holder)
