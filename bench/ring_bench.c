@@ -83,7 +83,8 @@ static void *writer(void *arg)
 
 static int write_mode(const char *dir, int threads)
 {
-    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = 8 << 20, .nthreads = 4,
+    /* the default thread buffer size: what a traced process gets */
+    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = 0, .nthreads = 4,
                                  .overwrite = 1};
     if (pt_ring_create(&cfg, &ring) < 0)
         return 1;

@@ -85,6 +85,10 @@ void pt__stacks_config(const char *spec)
 {
 #ifndef PT_HAVE_LIBUNWIND
     return; /* nothing wanted: no stacks without libunwind */
+#else
+    /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
+     * held by a thread that no longer exists there. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
     if (!spec)
         spec = "delete,MAPI,fail";

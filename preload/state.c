@@ -113,6 +113,7 @@ void pt__init(void)
     pt__cfg.dir = pt__dir;
     pt__clock_init();
     pt__resolve_all();
+    pt__exec_init();
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));

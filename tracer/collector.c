@@ -42,7 +42,8 @@
 #define P_PIDFD 3
 #endif
 
-#define RESCAN_NS 200000000ull /* readdir and lock checks at most this often without inotify */
+#define RESCAN_NS 200000000ull
+#define MAX_EXIT_NOTES 4096 /* exit statuses kept for rings not yet finished */ /* readdir and lock checks at most this often without inotify */
 
 struct cbuf {
     int sfd; /* stream file, -1 until the buffer is first drained */
@@ -358,8 +359,15 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
     if (cb->sfd == -1 && open_stream(c, r, i) < 0)
         return;
     uint64_t cur = (wpos - 1) / S;
-    if (r->h.overwrite && cur >= nsub && cb->next_seq + nsub <= cur)
-        cb->next_seq = cur - nsub + 1; /* older packets were overwritten */
+    if (cur >= nsub && cb->next_seq + nsub <= cur) {
+        /* Older packets were overwritten (flight recorder). A discard-mode writer can never get
+         * this far ahead, so there wpos is corrupt or forged: skip, or the walk never ends. */
+        if (!r->h.overwrite)
+            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is beyond the packets drained, "
+                  "packets %" PRIu64 "..%" PRIu64 " skipped",
+                  c->rings, r->name, i, wpos, cb->next_seq, cur - nsub);
+        cb->next_seq = cur - nsub + 1;
+    }
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
     while (cb->next_seq <= cur) {
         uint64_t seq = cb->next_seq, slot = seq & (nsub - 1), lap = seq / nsub;
@@ -553,6 +561,13 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     write_proc_stream(c, r, dead, signo);
     count_process(c, r);
+    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
+        if (c->exits[k].start_time == r->h.start_time &&
+            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
+             c->exits[k].pid == (pid_t)r->h.host_pid)) {
+            c->exits[k] = c->exits[--c->nexits];
+            break;
+        }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
     if (unlink(path) < 0 && errno != ENOENT)
@@ -792,12 +807,16 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
         c->exits = e;
         c->cap_exits = nc;
     }
-    /* newest first wins in lookup_exit: replace an older note of the same pid */
+    /* one note per pid: a newer process with a reused pid replaces the older note */
     for (size_t k = 0; k < c->nexits; k++)
         if (c->exits[k].pid == pid) {
             c->exits[k] = (struct exit_note){pid, start_time, signo};
             return;
         }
+    if (c->nexits == MAX_EXIT_NOTES) { /* bounded: forget the oldest (of untraced processes) */
+        memmove(c->exits, c->exits + 1, (c->nexits - 1) * sizeof *c->exits);
+        c->nexits--;
+    }
     c->exits[c->nexits++] = (struct exit_note){pid, start_time, signo};
 }
 

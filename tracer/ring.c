@@ -264,10 +264,13 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
     if (!r || !tid)
         return NULL;
     unsigned n = r->nbufs, start = tid % n;
-    for (unsigned i = 0; i < n; i++) {
+    /* First pass: a buffer never used (no other thread's events to follow); second: any free. */
+    for (unsigned i = 0; i < 2 * n; i++) {
         struct pt_tbuf *b = &r->tb[(start + i) % n];
         uint32_t expected = 0;
         if (__atomic_load_n(&b->ctl->owner, __ATOMIC_RELAXED) != 0)
+            continue;
+        if (i < n && __atomic_load_n(&b->ctl->claims, __ATOMIC_RELAXED) != 0)
             continue;
         if (!__atomic_compare_exchange_n(&b->ctl->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))

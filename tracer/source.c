@@ -64,12 +64,21 @@ static int plausible(const struct pt__pkt_hdr *ph, uint64_t avail_max)
 int pt__stream_scan(int fd, uint64_t *valid_end, uint64_t *last_seq, uint64_t *last_disc,
                     uint64_t *npackets)
 {
+    return pt__stream_scan_limit(fd, UINT64_MAX, valid_end, last_seq, last_disc, npackets);
+}
+
+int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t *last_seq,
+                          uint64_t *last_disc, uint64_t *npackets)
+{
     struct stat st;
     uint64_t off = 0;
     *valid_end = 0;
     *npackets = 0;
     if (fstat(fd, &st) < 0)
         return -errno;
+    if ((uint64_t)st.st_size < limit)
+        limit = (uint64_t)st.st_size;
+    st.st_size = (off_t)limit;
     while ((uint64_t)st.st_size - off >= PT__PKT_HDR_SIZE) {
         struct pt__pkt_hdr ph;
         if (pread(fd, &ph, sizeof ph, (off_t)off) != (ssize_t)sizeof ph)
@@ -251,7 +260,9 @@ static int ring_next_packet(struct pt__src *s)
         if (grow(s, len) < 0)
             return 0;
         memcpy(s->pkt, rm->map + poff, len);
+#ifndef __SANITIZE_THREAD__ /* TSan does not model fences; the seqlock check below is the same */
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
+#endif
         /* Flight-recorder mode: a writer may have reopened the slot while we copied. */
         if (h->overwrite &&
             __atomic_load_n(&c->wpos, __ATOMIC_ACQUIRE) > (seq + h->nsub) * S)
@@ -288,7 +299,8 @@ static int ring_next_packet(struct pt__src *s)
 }
 
 int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void *darg,
-                      struct pt__src ***out, unsigned *n)
+                      pt__limit_fn limit_of, void *limit_arg, struct pt__src ***out,
+                      unsigned *n)
 {
     char msg[4600], why[256];
     struct stat st;
@@ -362,7 +374,9 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
             continue;
         const uint64_t S = rm->h.sub_size;
         uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;
-        if (rm->h.overwrite && seq_end > rm->h.nsub)
+        /* Only the newest nsub packets can be in the ring (a slot holds one lap), in either mode:
+         * starting further back would walk a corrupt wpos's billions of empty slots. */
+        if (seq_end > rm->h.nsub)
             seq = seq_end - rm->h.nsub;
         uint64_t consumed = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
         if (consumed / S > seq)
@@ -388,7 +402,8 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         int sfd = open(spath, O_RDONLY | O_CLOEXEC);
         if (sfd >= 0) {
             uint64_t vend, lseq = 0, ldisc = 0, np = 0;
-            if (pt__stream_scan(sfd, &vend, &lseq, &ldisc, &np) == 0 && np) {
+            uint64_t limit = limit_of ? limit_of(limit_arg, spath) : UINT64_MAX;
+            if (pt__stream_scan_limit(sfd, limit, &vend, &lseq, &ldisc, &np) == 0 && np) {
                 if (lseq + 1 > seq)
                     seq = lseq + 1;
                 s->disc_prev = ldisc;

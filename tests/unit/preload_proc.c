@@ -7,6 +7,7 @@
 #include "tests/unit/preload_test.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -47,6 +48,12 @@ static int exec_leaf(void)
 {
     t_fact("exec_leaf", "%d %d", (int)getpid(), has_shim());
     return 7;
+}
+
+static int fexec_child(void)
+{
+    t_fact("fexec_child", "%d %d", (int)getpid(), has_shim());
+    return 6;
 }
 
 static int vfork_child(void)
@@ -123,6 +130,23 @@ static int act(void)
     int rc = posix_spawn(&pid, self, NULL, NULL, sargs, senv);
     waitpid(pid, &st, 0);
     t_fact("spawn", "%d %d %d", rc, (int)pid, st);
+
+    /* fexecve with a bare environment. */
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(self, O_RDONLY); /* not O_CLOEXEC: the kernel needs it for a script */
+        char *args[] = {self, "fexec-child", NULL};
+        char *env[] = {facts_env, NULL};
+        fexecve(fd, args, env);
+        _exit(97);
+    }
+    waitpid(pid, &st, 0);
+    t_fact("fexec", "%d %d", (int)pid, st);
+
+    /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
+    errno = 0;
+    int xr = execl("/nonexistent/pt-preload-prog", "pt-preload-prog", (char *)NULL);
+    t_fact("exec_fail", "%d %d", xr, errno);
 
     /* _exit in a fork child. */
     pid = fork();
@@ -204,6 +228,8 @@ int main(int argc, char **argv)
         return exec_child(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "exec-leaf"))
         return exec_leaf();
+    if (argc > 1 && !strcmp(argv[1], "fexec-child"))
+        return fexec_child();
     if (argc > 1 && !strcmp(argv[1], "vfork-child"))
         return vfork_child();
     if (argc > 1 && !strcmp(argv[1], "spawn-child"))
@@ -230,11 +256,13 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s.forkchild", t_facts);
     e = t_find("unlink", child, "pathname", path, 0);
     CHECK(e && e->ret == 0, "fork child's unlink recorded in its stream");
-    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL, "child's event in the parent's stream");
+    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL,
+          "child's event in the parent's stream");
     e = t_find("execve", child, "pathname", self, 0);
     CHECK(e && e->ret == 0, "execve recorded before the call");
     sscanf(t_fact_str("exec_child"), "%d %d", &a, &b);
-    CHECK(a == (int)child && b == 1, "exec'ed image kept the pid and got the shim's environment (%d %d)", a, b);
+    CHECK(a == (int)child && b == 1,
+          "exec'ed image kept the pid and got the shim's environment (%d %d)", a, b);
     CHECK(t_count("process", child) >= 3, "process events for fork child, exec, exec again: %u",
           t_count("process", child));
     snprintf(path, sizeof path, "%s.execchild", t_facts);
@@ -254,7 +282,8 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == -1 && e->err == ENOENT, "parent traced after vfork");
     sscanf(t_fact_str("vfork_child"), "%d %d", &b, &c);
     CHECK(b == a && c == 1, "vfork child exec'ed under the shim");
-    CHECK(t_find("process", (uint32_t)a, NULL, NULL, 0) != NULL, "vfork child's image has a stream");
+    CHECK(t_find("process", (uint32_t)a, NULL, NULL, 0) != NULL,
+          "vfork child's image has a stream");
 
     /* posix_spawn. */
     sscanf(t_fact_str("spawn"), "%d %d %d", &a, &b, &c);
@@ -266,6 +295,21 @@ int main(int argc, char **argv)
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
 
+    /* fexecve. */
+    sscanf(t_fact_str("fexec"), "%d %d", &a, &b);
+    CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 6, "fexecve child status %#x", b);
+    CHECK(atoi(t_fact_str("fexec_child")) == a && strstr(t_fact_str("fexec_child"), " 1"),
+          "fexecve'd image got the shim's environment: %s", t_fact_str("fexec_child"));
+    e = t_find("execve", (uint32_t)a, NULL, NULL, 0);
+    CHECK(e && !strncmp(t_s(e, "pathname"), "/dev/fd/", 8), "fexecve recorded as execve /dev/fd/N");
+
+    /* Failed exec. */
+    CHECK(!strcmp(t_fact_str("exec_fail"), "-1 2"), "failed execl: %s", t_fact_str("exec_fail"));
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 0);
+    CHECK(e && e->ret == 0, "exec recorded before the call");
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 1);
+    CHECK(e && e->ret == -1 && e->err == ENOENT, "failed exec recorded with its error");
+
     /* _exit. */
     sscanf(t_fact_str("_exit"), "%d %d", &a, &b);
     CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 5, "_exit status");
@@ -276,16 +320,19 @@ int main(int argc, char **argv)
     sscanf(t_fact_str("sigterm"), "%d %d", &a, &b);
     CHECK(WIFSIGNALED(b) && WTERMSIG(b) == SIGTERM, "SIGTERM child status %#x", b);
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
-    CHECK(e && (int)t_u(e, "signo") == SIGTERM && (int)t_u(e, "code") == SI_TKILL, "signal event SIGTERM");
+    CHECK(e && (int)t_u(e, "signo") == SIGTERM && (int)t_u(e, "code") == SI_TKILL,
+          "signal event SIGTERM");
     CHECK(t_find("exit", (uint32_t)a, NULL, NULL, 0) == NULL, "no exit event for a killed process");
     CHECK(t_fact_num("sigterm_dfl") == 1, "sigaction shows the shim's handler instead of SIG_DFL");
-    CHECK(t_fact_num("sigusr1_dfl") == 1, "signal() returned the shim's handler instead of SIG_DFL");
+    CHECK(t_fact_num("sigusr1_dfl") == 1,
+          "signal() returned the shim's handler instead of SIG_DFL");
     sscanf(t_fact_str("sigsegv"), "%d %d", &a, &b);
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
     if (t_fact_num("segv_foreign") == 0) {
         CHECK(WIFSIGNALED(b) && WTERMSIG(b) == SIGSEGV, "SIGSEGV child status %#x", b);
         CHECK(e && (int)t_u(e, "signo") == SIGSEGV && t_u(e, "addr") == 0 &&
-                  (int)t_u(e, "code") == SEGV_MAPERR, "signal event SIGSEGV");
+                  (int)t_u(e, "code") == SEGV_MAPERR,
+              "signal event SIGSEGV");
     } else { /* a sanitizer owned SIGSEGV before the shim started: the shim must stay out */
         CHECK(e == NULL, "shim recorded a signal it did not own");
     }
@@ -297,7 +344,8 @@ int main(int argc, char **argv)
         uint32_t tid = (uint32_t)t_fact_num(key);
         snprintf(path, sizeof path, "%s.%s", t_facts, key);
         e = t_find("unlink", parent, "pathname", path, 0);
-        CHECK(e && e->tid == tid && e->err == ENOENT, "thread %d's unlink attributed to tid %u", i, tid);
+        CHECK(e && e->tid == tid && e->err == ENOENT, "thread %d's unlink attributed to tid %u", i,
+              tid);
         int thr = 0;
         for (unsigned k = 0; k < t_nev; k++)
             thr |= !strcmp(pt_event_name(t_ev[k].id), "thread") && t_u(&t_ev[k], "tid") == tid;
@@ -305,7 +353,8 @@ int main(int argc, char **argv)
     }
 
     /* Multi-threaded fork. */
-    CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld", t_fact_num("mtfork"));
+    CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld",
+          t_fact_num("mtfork"));
     snprintf(path, sizeof path, "%s.mtfork-nonexistent", t_facts);
     int children = 0;
     for (unsigned k = 0; k < t_nev; k++) {
@@ -314,7 +363,8 @@ int main(int argc, char **argv)
             continue;
         const struct t_event *pe = t_find("process", x->pid, NULL, NULL, 0);
         const struct t_event *ex = t_find("exit", x->pid, NULL, NULL, 0);
-        children += x->pid != parent && pe && t_u(pe, "ppid") == parent && ex && t_u(ex, "status") == 3;
+        children +=
+            x->pid != parent && pe && t_u(pe, "ppid") == parent && ex && t_u(ex, "status") == 3;
     }
     CHECK(children == 20, "children with process, unlink and exit events: %d", children);
     snprintf(path, sizeof path, "%s.spin-nonexistent", t_facts);

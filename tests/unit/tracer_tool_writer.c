@@ -124,6 +124,7 @@ static int run_process(unsigned p)
         pthread_join(th[k], NULL);
     if (opt.crash) {
         usleep(100000); /* lets a parent that backgrounds us exit first (orphan tests) */
+        signal(SIGSEGV, SIG_DFL); /* a sanitizer runtime may have its own handler */
         raise(SIGSEGV);
     }
     if (opt.hang) {

@@ -1,0 +1,37 @@
+/* fuzz_env.c — libFuzzer target: the settings a traced program's environment hands the shim
+ * (PROFTRACE_STACKS, PROFTRACE_BREAK, from preload/stack.c itself) and the ring file names the
+ * collector and the reader parse from a directory anyone may write to. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/shim.h"
+#include "tracer/internal.h"
+
+/* stack.c's stack walker wants the module events; this target never takes a stack. */
+void pt__emit_modules(int only_new)
+{
+    (void)only_new;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = 0;
+    memset(pt__want, 0, sizeof pt__want);
+    pt__want_fail = pt__want_delete = 0;
+    pt__stacks_config(s);
+    for (unsigned i = 0; i < PT_CALL_COUNT; i++)
+        if (pt__want[i] > 1)
+            abort(); /* a flag, never a count */
+    pt__break_config(s);
+    uint32_t pid;
+    uint64_t start, instance;
+    if (pt__parse_ring_name(s, &pid, &start, &instance) == 0 && instance & 0xfff)
+        (void)pid; /* parsed: any value is acceptable, the point is no overrun */
+    free(s);
+    return 0;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# make_corpus.sh OUT [KIND] — seed corpora for the fuzz targets from real traces recorded here and now:
+#   OUT/ring  undrained ring files of the bug1 scenario's processes (small buffers, one per thread)
+#   OUT/ctf   the same scenario recorded by `proftrace record`: metadata + streams in fuzz_ctf's
+#             part format, one seed per process and one with everything
+#   OUT/core  a gcore of a traced process whose coredump_filter keeps only shared file mappings
+#   OUT/env   PROFTRACE_STACKS values and ring names
+# With KIND (ring, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
+set -euo pipefail
+: "${PT_BIN:?}" "${PT_LIB:?}" "${PT_SRC:?}"
+out=$1
+kind=${2:-all}
+want() { [ "$kind" = all ] || [ "$kind" = "$1" ]; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptcorpus.XXXXXX")
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$out"/{ring,ctf,core,env}
+export PROFTRACE_THREADS=2 PROFTRACE_BUFSIZE=16k
+
+# Rings: the scenario traced with no collector, so every ring stays in rings/ (post-mortem case).
+n=0 k=0
+mkdir -p "$work/rings-trace"
+if want ring || want ctf; then
+PROFTRACE_DIR=$work/rings-trace LD_PRELOAD=$PT_LIB/libproftrace.so \
+    bash "$PT_SRC/samples/scenarios/bug1-impersonation.sh" >/dev/null 2>&1 || true
+n=0
+for r in "$work"/rings-trace/rings/*.ring; do
+    [ -f "$r" ] || continue
+    cp "$r" "$out/ring/seed-$n.ring"
+    n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "make_corpus: no ring recorded" >&2; exit 1; }
+fi
+
+# CTF: recorded through the collector.
+if want ctf; then
+"$PT_BIN/proftrace" record -o "$work/ctf-trace" -- \
+    bash "$PT_SRC/samples/scenarios/bug1-impersonation.sh" >/dev/null 2>&1 || true
+[ -f "$work/ctf-trace/metadata" ] || { echo "make_corpus: no CTF trace" >&2; exit 1; }
+all=$out/ctf/seed-all.bin
+cp "$work/ctf-trace/metadata" "$all"
+k=0
+for s in "$work"/ctf-trace/*; do
+    name=$(basename "$s")
+    [ -f "$s" ] && [ "$name" != metadata ] || continue
+    one=$out/ctf/seed-$k.bin
+    { cat "$work/ctf-trace/metadata"; printf '\n@@\n%s\0' "$name"; cat "$s"; } >"$one"
+    { printf '\n@@\n%s\0' "$name"; cat "$s"; } >>"$all"
+    k=$((k + 1))
+done
+# A stream with an undrained ring beside it (the reader skips packets present in both).
+if [ -n "$(ls "$work"/rings-trace/rings/ 2>/dev/null)" ]; then
+    r=$(ls "$work"/rings-trace/rings/*.ring | head -1)
+    { cat "$work/ctf-trace/metadata"; printf '\n@@\n%s\0' "$(basename "$r")"; cat "$r"; } \
+        >"$out/ctf/seed-ring.bin"
+fi
+fi
+
+# Core: a traced process stopped in a sleep, dumped by gdb with only shared file mappings kept.
+if want core && command -v gdb >/dev/null; then
+    mkdir -p "$work/core-trace"
+    PROFTRACE_DIR=$work/core-trace LD_PRELOAD=$PT_LIB/libproftrace.so sleep 60 &
+    pid=$!
+    for _ in $(seq 100); do
+        [ -n "$(ls "$work/core-trace/rings" 2>/dev/null)" ] && break
+        sleep 0.05
+    done
+    echo 8 >"/proc/$pid/coredump_filter"
+    gdb -q -batch -p "$pid" -ex "gcore $work/core" >/dev/null 2>&1 || true
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=
+    if [ -f "$work/core" ]; then
+        cp "$work/core" "$out/core/seed-gcore"
+    else
+        echo "make_corpus: gcore made no core, core corpus is empty" >&2
+    fi
+fi
+
+# Environment settings and ring names.
+i=0
+want env && for v in "delete,MAPI,fail" "all" "none" "REG, shm_open unlink" "fail,,,delete" \
+    "RegDeleteTreeA,IProfAdmin_DeleteProfile" "4711-123456-00000000deadb000.ring" \
+    "1-0-0000000000000000.ring"; do
+    printf '%s' "$v" >"$out/env/seed-$i"
+    i=$((i + 1))
+done
+echo "make_corpus: $n rings, $k streams, $(ls "$out/core" | wc -l) cores in $out"
