@@ -164,8 +164,9 @@ static void findings(struct out *o)
         ev_begin(o, "i", tl->procs[f->deleter].cpid, tid, ts);
         fprintf(o->f, ",\"s\":\"g\",\"cat\":\"finding\",\"name\":\"finding %u: %s (%s)\"", i + 1,
                 pt__rule_name(f->rule), pt__cause_name(f->cause));
-        fprintf(o->f, ",\"args\":{\"rule\":\"%s\",\"cause\":\"%s\",\"severity\":",
-                pt__rule_name(f->rule), pt__cause_name(f->cause));
+        fprintf(o->f,
+                ",\"args\":{\"rule\":\"%s\",\"cause\":\"%s\",\"severity\":", pt__rule_name(f->rule),
+                pt__cause_name(f->cause));
         pt__x_json_str(o->f, f->severity);
         fprintf(o->f, ",\"uncertain\":%s,\"resource_kind\":", f->uncertain ? "true" : "false");
         pt__x_json_str(o->f, r.kind);

@@ -17,15 +17,15 @@
 #include "analyzer/export_model.h"
 #include "analyzer/report.h"
 
-#define W 1160.0     /* drawing width (the SVG scales to the page) */
-#define LABEL 250.0  /* label column */
+#define W 1160.0    /* drawing width (the SVG scales to the page) */
+#define LABEL 250.0 /* label column */
 #define RIGHT 24.0
-#define AXIS 38.0    /* time axis band at the top: tick labels, then finding tags */
-#define LANE 34.0    /* one process */
-#define GROUP 20.0   /* a namespace group's header */
-#define MAX_CALLS 6000   /* call ticks per drawing */
-#define MAX_MARKS 20000  /* deletion and failure marks per drawing, besides those of the findings;
-                          * holds and arrows are always drawn */
+#define AXIS 38.0      /* time axis band at the top: tick labels, then finding tags */
+#define LANE 34.0      /* one process */
+#define GROUP 20.0     /* a namespace group's header */
+#define MAX_CALLS 6000 /* call ticks per drawing */
+/* deletion and failure marks per drawing, besides a finding's; holds and arrows are always drawn */
+#define MAX_MARKS 20000
 
 static const char *const css =
     ":root{--fg:#1d2330;--mut:#5b6577;--bg:#fff;--line:#d7dce5;--del:#c62828;--fail:#e65100;"
@@ -45,7 +45,8 @@ static const char *const css =
     ".story{font-size:15px;margin:6px 0 10px}"
     ".remedy{background:#f1f8e9;border-radius:4px;padding:6px 10px}"
     "pre{font:12px/1.4 'DejaVu Sans Mono',Menlo,Consolas,monospace;background:#f6f8fa;"
-    "border:1px solid var(--line);border-radius:4px;padding:10px;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}"
+    "border:1px solid var(--line);border-radius:4px;padding:10px;overflow-x:auto;"
+    "white-space:pre-wrap;overflow-wrap:anywhere}"
     "details summary{cursor:pointer;color:var(--mut);margin:6px 0}"
     "svg.timeline{width:100%;height:auto;display:block;margin:8px 0;font-size:12px}"
     "svg .axis line{stroke:var(--line)}svg .axis text{fill:var(--mut);font-size:11px}"
@@ -92,8 +93,8 @@ struct view {
     uint64_t from, to;
     uint32_t *procs; /* lanes, in order */
     uint32_t nprocs;
-    double *lane_y;  /* per process index (tl->nprocs), -1 when not drawn */
-    int finding;     /* close-up of this finding, or -1 for the whole trace */
+    double *lane_y; /* per process index (tl->nprocs), -1 when not drawn */
+    int finding;    /* close-up of this finding, or -1 for the whole trace */
 };
 
 static double xpos(const struct view *v, uint64_t t)
@@ -234,7 +235,8 @@ static void lane(struct view *v, uint32_t i, double y, int alt, struct drawn *n)
                 x1 - x0 < 2 ? 2 : x1 - x0);
         pt__x_html(f, h->label);
         fprintf(f, "\nfrom +%.6f s to +%.6f s%s</title></rect>\n", (double)(h->t0 - tl->t0) / 1e9,
-                (double)(h->t1 - tl->t0) / 1e9, h->open ? " (still held at the end of the trace)" : "");
+                (double)(h->t1 - tl->t0) / 1e9,
+                h->open ? " (still held at the end of the trace)" : "");
     }
     /* the program's calls: ticks on the lifeline */
     for (uint32_t k1 = tp->slice1; k1; k1 = tl->slices[k1 - 1].next1) {
@@ -248,8 +250,10 @@ static void lane(struct view *v, uint32_t i, double y, int alt, struct drawn *n)
         double x0 = xpos(v, s->t0), x1 = xpos(v, s->t1);
         int cat = pt__ev_category(s->id);
         fprintf(f, "<rect class=\"call%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\">",
-                cat == PT_CAT_MAPI ? " MAPI" : cat == PT_CAT_REG ? " REG" : "", x0, mid - 4,
-                x1 - x0 < 1.2 ? 1.2 : x1 - x0);
+                cat == PT_CAT_MAPI  ? " MAPI"
+                : cat == PT_CAT_REG ? " REG"
+                                    : "",
+                x0, mid - 4, x1 - x0 < 1.2 ? 1.2 : x1 - x0);
         slice_title(f, tl, s);
         fputs("</rect>", f);
         n->calls++;
@@ -269,8 +273,7 @@ static void lane(struct view *v, uint32_t i, double y, int alt, struct drawn *n)
         if (s->mark & PT__TL_DELETE)
             fprintf(f, "<path class=\"mark delete\" d=\"M%.1f %.1fl6 10h-12z\">", x, mid + 2);
         else
-            fprintf(f,
-                    "<path class=\"mark failure\" d=\"M%.1f %.1fl9 9m0 -9l-9 9\">", x - 4.5,
+            fprintf(f, "<path class=\"mark failure\" d=\"M%.1f %.1fl9 9m0 -9l-9 9\">", x - 4.5,
                     mid + 3);
         slice_title(f, tl, s);
         fputs("</path>\n", f);
@@ -292,7 +295,8 @@ static void arrows(struct view *v)
         double x1 = xpos(v, a->t1), x2 = xpos(v, b->t1);
         double y1 = v->lane_y[a->proc] + LANE / 2 + 7, y2 = v->lane_y[b->proc] + LANE / 2;
         y2 += y2 > y1 ? -9 : 9; /* stop at the cross, not on it */
-        double bend = fabs(x2 - x1) < 40 ? 50 : 0; /* near-vertical: bow it so it reads as an arrow */
+        double bend =
+            fabs(x2 - x1) < 40 ? 50 : 0; /* near-vertical: bow it so it reads as an arrow */
         const struct pt__proc *dp = tl->a->procs[a->proc], *hp = tl->a->procs[b->proc];
         fprintf(f,
                 "<path class=\"arrow\" data-finding=\"%u\" data-from-pid=\"%u\" data-to-pid=\"%u\" "
@@ -300,8 +304,8 @@ static void arrows(struct view *v)
                 "<title>finding %u: %s(pid %u) deleted what pid %u held; %s failed %.3f ms later"
                 "</title></path>\n",
                 fl->finding + 1, dp->pid, hp->pid, x1, y1, x1 + bend, (y1 + y2) / 2, x2 + bend,
-                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt__ev_name(a->id), dp->pid,
-                hp->pid, pt__ev_name(b->id), (double)(b->t1 - a->t1) / 1e6);
+                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt__ev_name(a->id), dp->pid, hp->pid,
+                pt__ev_name(b->id), (double)(b->t1 - a->t1) / 1e6);
     }
 }
 
@@ -316,10 +320,11 @@ static void finding_lines(struct view *v, double top, double bottom)
         if (ts < v->from || ts > v->to)
             continue;
         double x = xpos(v, ts);
-        fprintf(v->f,
-                "<line class=\"finding-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">F%u</text>\n",
-                x, top - 14, x, bottom, x, top - 4, i + 1);
+        fprintf(
+            v->f,
+            "<line class=\"finding-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">F%u</text>\n",
+            x, top - 14, x, bottom, x, top - 4, i + 1);
     }
 }
 
@@ -390,7 +395,8 @@ static void legend(FILE *f)
           f);
 }
 
-/* The text report, cut at "finding N:" and "summary:" lines: chunk 0..n-1 the findings, n the rest. */
+/* The text report, cut at "finding N:" and "summary:" lines: chunk 0..n-1 the findings, n the rest.
+ */
 static char **text_chunks(struct pt_analyzer *a, const struct pt_report_opts *o, char **whole)
 {
     size_t len = 0;
@@ -417,8 +423,9 @@ static char **text_chunks(struct pt_analyzer *a, const struct pt_report_opts *o,
             if (!chunk[n])
                 chunk[n] = line;
         }
-        if (nl && nl[1] && (sscanf(nl + 1, "finding %u:", &k) == 1 ||
-                            !strncmp(nl + 1, "summary:", 8) || !strncmp(nl + 1, "no findings:", 12)))
+        if (nl && nl[1] &&
+            (sscanf(nl + 1, "finding %u:", &k) == 1 || !strncmp(nl + 1, "summary:", 8) ||
+             !strncmp(nl + 1, "no findings:", 12)))
             *nl = 0; /* end the chunk before the next one starts */
         line = nl ? nl + 1 : NULL;
     }
@@ -499,8 +506,8 @@ static void close_up(FILE *f, const struct pt_timeline *tl, uint32_t fi, double 
     }
     char id[32];
     snprintf(id, sizeof id, "finding-%u-timeline", fi + 1);
-    struct view v = {f, tl, id, lo > tl->t0 + pad ? lo - pad : tl->t0, hi + pad, procs, n, lane_y,
-                     (int)fi};
+    struct view v = {f, tl,     id,     lo > tl->t0 + pad ? lo - pad : tl->t0, hi + pad, procs,
+                     n, lane_y, (int)fi};
     draw(&v);
 }
 
@@ -546,9 +553,10 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
         close_up(f, tl, i, lane_y);
         fputs("<p class=\"remedy\"><b>Remedy:</b> ", f);
         pt__x_html(f, pt__cause_remedy(fd->rule, fd->cause));
-        fputs("</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
-              "</summary><pre>",
-              f);
+        fputs(
+            "</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
+            "</summary><pre>",
+            f);
         pt__x_html(f, chunk[i]);
         fputs("</pre></details>\n</article>\n", f);
     }
@@ -556,8 +564,8 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
 
     fputs("<section id=\"timeline-section\"><h2>Timeline</h2>\n", f);
     legend(f);
-    struct view v = {f, tl, "timeline", tl->t0, tl->t1 > tl->t0 ? tl->t1 : tl->t0 + 1000, ord,
-                     nshown, lane_y, -1};
+    struct view v = {f,   tl,     "timeline", tl->t0, tl->t1 > tl->t0 ? tl->t1 : tl->t0 + 1000,
+                     ord, nshown, lane_y,     -1};
     draw(&v);
     fputs("</section>\n", f);
 

@@ -15,7 +15,7 @@
 #endif
 
 #define TL_ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
-#define CPID_SPARE 4194304u  /* above PID_MAX_LIMIT: display pids no real pid can take */
+#define CPID_SPARE 4194304u /* above PID_MAX_LIMIT: display pids no real pid can take */
 #define CTID_SPARE 8388608u
 
 static const uint8_t ret_kind[PT_CALL_COUNT] = {
@@ -38,7 +38,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     *cap = ncap;
     return 0;
 }
-#define GROW(tl, arr, n, cap)                                                                     \
+#define GROW(tl, arr, n, cap)                                                                      \
     (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((tl)->nomem++, -ENOMEM) : 0)
 
 const char *pt__tl_base(const char *path)
@@ -313,8 +313,8 @@ static void track_holds(struct pt_timeline *tl, uint32_t proc, const struct pt_e
     case TL_ID(mmap): {
         const struct pt_value *fd = PT__FLD(ev, "fd");
         /* the program's own shared mappings of a descriptor (nested ones belong to a view) */
-        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) &&
-            fd && fd->i >= 0)
+        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) && fd &&
+            fd->i >= 0)
             hold_begin(tl, proc, ev, PT__TL_SHMAP, (uint64_t)ev->ret,
                        "shared mapping of fd %lld (ino %llu), %llu bytes", (long long)fd->i,
                        (unsigned long long)PT__U(ev, "fd_ino"),
@@ -385,9 +385,15 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     if (GROW(tl, tl->slices, tl->nslices, tl->capslices))
         return;
     struct pt__tl_slice *s = &tl->slices[tl->nslices];
-    *s = (struct pt__tl_slice){.proc = proc, .tid = ev->tid, .id = ev->id, .depth = ev->depth,
-                               .mark = (uint8_t)mark_of(ev), .t0 = t0, .t1 = ev->ts,
-                               .ret = ev->ret, .err = ev->err};
+    *s = (struct pt__tl_slice){.proc = proc,
+                               .tid = ev->tid,
+                               .id = ev->id,
+                               .depth = ev->depth,
+                               .mark = (uint8_t)mark_of(ev),
+                               .t0 = t0,
+                               .t1 = ev->ts,
+                               .ret = ev->ret,
+                               .err = ev->err};
     if (format_args(ev, &s->args, &s->text)) {
         tl->nomem++;
         return;
@@ -420,8 +426,8 @@ uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i)
     uint64_t end = s->t1; /* the first nested call's entry, or the exit */
     for (uint32_t k1 = tl->procs[s->proc].slice1; k1; k1 = tl->slices[k1 - 1].next1) {
         const struct pt__tl_slice *c = &tl->slices[k1 - 1];
-        if (c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 &&
-            c->t1 <= s->t1 && c->t0 < end)
+        if (c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 && c->t1 <= s->t1 &&
+            c->t0 < end)
             end = c->t0;
     }
     return s->t0 + (end - s->t0) / 2;
@@ -464,7 +470,8 @@ static void link_findings(struct pt_timeline *tl)
             if (c->h.proc != f->holder || !(c->have_victim || c->have_detail))
                 continue;
             const char *vc = c->have_victim ? c->victim_call : c->detail_call;
-            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts), i);
+            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts),
+                     i);
         }
     }
 }
@@ -567,8 +574,7 @@ void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)
     else
         snprintf(s, sizeof s, "login session %u", g->sessionid);
     snprintf(buf, len, "%s \xc2\xb7 mnt ns %llu \xc2\xb7 ipc ns %llu \xc2\xb7 pid ns %llu", s,
-             (unsigned long long)g->mnt, (unsigned long long)g->ipc,
-             (unsigned long long)g->pidns);
+             (unsigned long long)g->mnt, (unsigned long long)g->ipc, (unsigned long long)g->pidns);
 }
 
 struct pt_timeline *pt_timeline_new(void)
@@ -682,8 +688,8 @@ int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint
         pt_timeline_feed(tl, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
-    struct pt_analyzer_input in = {.streams = st.streams,
-                                   .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
+    struct pt_analyzer_input in = {
+        .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
     pt_timeline_finish(tl, &in);
     if (tl->nomem && diag)
         fprintf(diag, "proftrace: %s: out of memory: the timeline misses %llu item(s)\n", dir,

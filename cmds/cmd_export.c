@@ -1,8 +1,8 @@
 /* cmd_export.c — `proftrace export --format chrome|html -o OUT DIR`: the trace as a timeline for
  * Perfetto / chrome://tracing, or as one self-contained HTML report.
  * Exit status: 0 written, 2 usage or input error (a damaged trace is still exported, everything
- * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export never
- * leaves a half file under the name asked for. */
+ * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export
+ * never leaves a half file under the name asked for. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
 #include <stdio.h>
@@ -138,8 +138,9 @@ int pt_cmd_export(int argc, char **argv)
     }
     if (!format || !outpath || !dir) {
         fprintf(stderr, "proftrace export: %s\n",
-                !format ? "--format is required" : !outpath ? "-o OUT is required"
-                                                            : "no trace directory given");
+                !format    ? "--format is required"
+                : !outpath ? "-o OUT is required"
+                           : "no trace directory given");
         usage(stderr);
         return 2;
     }

@@ -70,7 +70,7 @@ struct opts {
     int findings_only;
 };
 
-/* ---- Per-thread progress and per-process names ------------------------------------------------ */
+/* ---- Per-thread progress and per-process names ----------------------------------------------- */
 
 struct thr {
     uint32_t pid, tid;
@@ -189,8 +189,8 @@ static int name_matches(const struct pt_event *ev, const char *sub)
     if (cls && strstr(cls, sub))
         return 1;
     for (unsigned i = 0; i < ev->nfields; i++)
-        if (ev->field[i].wire == PT_WIRE_STR && memmem(ev->field[i].str.s, ev->field[i].str.len,
-                                                       sub, strlen(sub)))
+        if (ev->field[i].wire == PT_WIRE_STR &&
+            memmem(ev->field[i].str.s, ev->field[i].str.len, sub, strlen(sub)))
             return 1;
     return 0;
 }
@@ -211,7 +211,7 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
     return 1;
 }
 
-/* ---- Printing --------------------------------------------------------------------------------- */
+/* ---- Printing -------------------------------------------------------------------------------- */
 
 static void put_time(struct live *l, uint64_t mono)
 {
@@ -220,7 +220,7 @@ static void put_time(struct live *l, uint64_t mono)
     struct tm tm;
     localtime_r(&secs, &tm);
     fprintf(l->out, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-           (long)(wall % 1000000000 / 1000));
+            (long)(wall % 1000000000 / 1000));
 }
 
 static void print_event(struct live *l, const struct pt_event *ev)
@@ -249,7 +249,7 @@ static void diag_once(void *arg, const char *what)
     fprintf(stderr, "proftrace live: %s\n", what);
 }
 
-/* ---- Findings --------------------------------------------------------------------------------- */
+/* ---- Findings -------------------------------------------------------------------------------- */
 
 static int finding_wanted(struct live *l, struct pt_analyzer *a, unsigned i, const char *text)
 {
@@ -342,7 +342,7 @@ static void show_findings(struct live *l, struct pt_analyzer *a)
     free(buf);
 }
 
-/* ---- One snapshot ----------------------------------------------------------------------------- */
+/* ---- One snapshot ---------------------------------------------------------------------------- */
 
 /* Sizes of the files beside rings/ (CTF streams): the collector appends to them while we read. */
 static uint64_t streams_fingerprint(const char *dir)
@@ -417,8 +417,8 @@ static int snapshot(struct live *l)
     pt_trace_close(t);
     int redo = streams_fingerprint(l->o.dir) != before;
     if (a && !redo) {
-        struct pt_analyzer_input in = {.streams = st.streams, .damaged = st.damaged,
-                                       .dir = l->o.dir};
+        struct pt_analyzer_input in = {
+            .streams = st.streams, .damaged = st.damaged, .dir = l->o.dir};
         pt_analyzer_finish(a, &in);
         show_findings(l, a);
     }
@@ -462,8 +462,8 @@ static uint64_t fingerprint(const char *dir)
             fp = (fp ^ h.instance ^ h.closed) * 1099511628211ull;
             for (uint32_t i = 0; i < h.nbufs; i++) {
                 uint64_t wpos = 0;
-                off_t off = (off_t)(h.bufs_off + h.tbuf_stride * i +
-                                    offsetof(struct pt__tbuf_ctl, wpos));
+                off_t off =
+                    (off_t)(h.bufs_off + h.tbuf_stride * i + offsetof(struct pt__tbuf_ctl, wpos));
                 if (pread(fd, &wpos, sizeof wpos, off) == (ssize_t)sizeof wpos && wpos)
                     fp = (fp ^ wpos ^ i) * 1099511628211ull;
             }
@@ -529,12 +529,24 @@ int pt_cmd_live(int argc, char **argv)
             }
             break;
         }
-        case 'e': l.o.exe = optarg; break;
-        case 'n': l.o.name = optarg; break;
-        case 'k': l.o.kind = optarg; break;
-        case 'f': l.o.findings_only = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'e':
+            l.o.exe = optarg;
+            break;
+        case 'n':
+            l.o.name = optarg;
+            break;
+        case 'k':
+            l.o.kind = optarg;
+            break;
+        case 'f':
+            l.o.findings_only = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind > 1) {

@@ -67,7 +67,7 @@ def find_binary():
         return os.environ["PROFTRACE_BIN"]
     here = os.path.dirname(os.path.abspath(__file__))
     for cand in (os.path.join(here, "..", "build", "bin", "proftrace"),
-                 os.path.join(here, "..", "..", "bin", "proftrace")):
+                 os.path.join(here, "..", "..", "..", "bin", "proftrace")):
         if os.access(cand, os.X_OK):
             return os.path.normpath(cand)
     return shutil.which("proftrace")

@@ -120,6 +120,7 @@ void pt__break_before(struct pt__call *c)
 
 void pt__break_after(struct pt__call *c)
 {
-    if ((mask & B_KEY_DELETED) && c->failed && c->err == PT__ERROR_KEY_DELETED && c->call < PT_CALL_COUNT)
+    if ((mask & B_KEY_DELETED) && c->failed && c->err == PT__ERROR_KEY_DELETED &&
+        c->call < PT_CALL_COUNT)
         hit("key-deleted", c->call, 0, 0, 0, "");
 }

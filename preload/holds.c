@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@ static size_t map_size;
 static int hfd = -1;
 static uint32_t my_owner; /* index + 1, 0: none */
 static uint32_t my_gen;
+static uint32_t my_pid; /* getpid() when the owner slot was claimed (fork claims again) */
 
 /* This process's holds: handle -> entry index, to withdraw them. */
 struct local {
@@ -44,8 +46,8 @@ static uint32_t hash2(uint64_t a, uint64_t b)
 
 static int lock_byte(int cmd, short type, uint32_t idx, pid_t *holder)
 {
-    struct flock fl = {.l_type = type, .l_whence = SEEK_SET,
-                       .l_start = (off_t)(hh->lock_off + idx), .l_len = 1};
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)(hh->lock_off + idx), .l_len = 1};
     if (fcntl(hfd, cmd, &fl) < 0)
         return -errno;
     if (holder)
@@ -61,7 +63,8 @@ static int claim_owner(void)
             continue;
         struct pt__holds_owner *o = &owners[i];
         my_gen = __atomic_add_fetch(&o->gen, 1, __ATOMIC_ACQ_REL);
-        o->pid = (uint32_t)getpid();
+        my_pid = (uint32_t)getpid();
+        o->pid = my_pid;
         o->start_time = pt__proc_start_time(0);
         my_owner = i + 1;
         return 0;
@@ -77,6 +80,10 @@ int pt__holds_init(const char *dir)
                   (size_t)NENTRIES * sizeof(struct pt__holds_entry);
     /* Beside the rings (a directory every traced account can write), a dot-file so that trace
      * readers, which skip dot-files, never take it for a stream or a ring. */
+    const char *off = getenv("PROFTRACE_HOLDS");
+    if (off && !strcmp(off, "0"))
+        return -ECANCELED; /* asked not to publish or consult holds (PROFTRACE_BREAK then only
+                            * stops at key-deleted and plain delete) */
     if (snprintf(path, sizeof path, "%s/rings/.holds", dir) >= (int)sizeof path)
         return -ENAMETOOLONG;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
@@ -194,7 +201,7 @@ void pt__holds_add(enum pt__hold_kind kind, uint64_t handle, uint64_t dev, uint6
     e->owner = my_owner;
     e->gen = my_gen;
     e->kind = kind;
-    e->pid = (uint32_t)getpid();
+    e->pid = my_pid;
     memset(e->name, 0, sizeof e->name);
     if (name) {
         size_t n = strlen(name);
@@ -294,7 +301,9 @@ void pt__hold_key_open(uint64_t t_enter, int failed, uint64_t hkey, const char *
     r->t = th.open_t;
     r->dev = th.open_dev;
     r->ino = th.open_ino;
-    snprintf(r->comp, sizeof r->comp, "%s", comp);
+    size_t n = strnlen(comp, sizeof r->comp - 1);
+    memcpy(r->comp, comp, n);
+    r->comp[n] = 0;
     pt__holds_add(PT__HK_KEY, hkey, th.open_dev, th.open_ino, subkey);
 }
 

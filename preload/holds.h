@@ -3,11 +3,12 @@
  * PROFTRACE_BREAK must decide, inside the deleting process and at once, whether another live
  * process holds what is being deleted. That view must not fall into the trap proftrace diagnoses:
  * no shared-memory name (a private /dev/shm or IPC namespace would split it), no pid (pid
- * namespaces), no user-keyed path. So the table is a FILE, $PROFTRACE_DIR/rings/.holds, opened and mapped
- * MAP_SHARED when the shim starts (like the ring: nothing is re-opened after unshare/setns/setuid),
- * keyed by physical identity (device, inode), and liveness of an owner is a POSIX record lock that
- * owner holds on one byte of that same file: the kernel drops it when the owner dies however it
- * dies, F_GETLK answers in any namespace, and a recycled pid cannot impersonate a dead owner.
+ * namespaces), no user-keyed path. So the table is a FILE, $PROFTRACE_DIR/rings/.holds, opened and
+ * mapped MAP_SHARED when the shim starts (like the ring: nothing is re-opened after
+ * unshare/setns/setuid), keyed by physical identity (device, inode), and liveness of an owner is a
+ * POSIX record lock that owner holds on one byte of that same file: the kernel drops it when the
+ * owner dies however it dies, F_GETLK answers in any namespace, and a recycled pid cannot
+ * impersonate a dead owner.
  *
  * Layout (all little-endian, the header self-describes every size and offset; gdb/proftrace.py
  * reads it):
@@ -53,17 +54,17 @@ struct pt__holds_owner {
 
 struct pt__holds_entry {
     uint64_t dev, ino;
-    uint32_t state;     /* PT__HE_* */
-    uint32_t owner;     /* owner index + 1 */
-    uint32_t gen;       /* owner generation when placed */
-    uint32_t kind;      /* enum pt__hold_kind */
-    uint32_t pid;       /* holder's pid (display) */
-    char name[92];      /* the tail of the name the holder used (display, NUL-terminated) */
+    uint32_t state; /* PT__HE_* */
+    uint32_t owner; /* owner index + 1 */
+    uint32_t gen;   /* owner generation when placed */
+    uint32_t kind;  /* enum pt__hold_kind */
+    uint32_t pid;   /* holder's pid (display) */
+    char name[92];  /* the tail of the name the holder used (display, NUL-terminated) */
 };
 
-/* Map $dir/rings/.holds (creating it; the ring, created first, made rings/) and claim an owner slot. 0 or a negative errno; the shim goes on
- * without the table (holds are then neither published nor consulted). Call at start and in a
- * fork child (POSIX locks are not inherited). */
+/* Map $dir/rings/.holds (creating it; the ring, created first, made rings/) and claim an owner
+ * slot. 0 or a negative errno; the shim goes on without the table (holds are then neither published
+ * nor consulted). Call at start and in a fork child (POSIX locks are not inherited). */
 int pt__holds_init(const char *dir);
 void pt__holds_after_fork(void);
 

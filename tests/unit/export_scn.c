@@ -78,8 +78,10 @@ static void test_bug2_chrome(void)
     CHECK(strstr(j, "\"name\":\"eventsvc (pid 100) [login session 3 \xc2\xb7 mnt ns 4026531841"));
     CHECK(strstr(j, "\"name\":\"mapiclient (pid 200) [login session 7 \xc2\xb7 mnt ns 4026531841"));
     /* grouped apart: the client (another session) does not sort between members of the first */
-    CHECK(strstr(j, "\"pid\":100,\"tid\":100,\"ts\":0.000,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":0}"));
-    CHECK(strstr(j, "\"pid\":200,\"tid\":200,\"ts\":0.000,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}"));
+    CHECK(strstr(j, "\"pid\":100,\"tid\":100,\"ts\":0.000,\"name\":\"process_sort_index\",\"args\":"
+                    "{\"sort_index\":0}"));
+    CHECK(strstr(j, "\"pid\":200,\"tid\":200,\"ts\":0.000,\"name\":\"process_sort_index\",\"args\":"
+                    "{\"sort_index\":1}"));
     /* one arrow: from the deleting call in the client to the failing OpenMsgStore in the service */
     CHECK(count(j, "\"ph\":\"s\"") == 1 && count(j, "\"ph\":\"f\"") == 1);
     CHECK(pid_of_line(j, "\"ph\":\"s\"") == 200 && pid_of_line(j, "\"ph\":\"f\"") == 100);
@@ -90,7 +92,8 @@ static void test_bug2_chrome(void)
     CHECK(pid_of_line(j, "\"cat\":\"deletion\"") == 200);
     CHECK(strstr(j, "\"name\":\"failed: IMAPISession_OpenMsgStore\""));
     CHECK(strstr(j, "\"result\":\"0x80004005 MAPI_E_CALL_FAILED\""));
-    CHECK(strstr(j, "\"s\":\"g\",\"cat\":\"finding\",\"name\":\"finding 1: cross-namespace-purge (session-namespace-split)\""));
+    CHECK(strstr(j, "\"s\":\"g\",\"cat\":\"finding\",\"name\":\"finding 1: cross-namespace-purge "
+                    "(session-namespace-split)\""));
     /* every X has a dur */
     CHECK(count(j, "\"ph\":\"X\"") > 10 && count(j, "\"ph\":\"X\"") == count(j, "\"dur\":"));
     /* times relative to the start: the first process event is at 0 */
@@ -108,11 +111,17 @@ static void test_bug2_html(void)
     CHECK(!strncmp(h, "<!DOCTYPE html>", 15));
     CHECK(strstr(h, "<svg class=\"timeline\" id=\"timeline\""));
     CHECK(strstr(h, "<svg class=\"timeline\" id=\"finding-1-timeline\""));
-    CHECK(strstr(h, "class=\"lane\" data-pid=\"100\" data-display-pid=\"100\" data-exe=\"eventsvc\""));
+    CHECK(strstr(h,
+                 "class=\"lane\" data-pid=\"100\" data-display-pid=\"100\" data-exe=\"eventsvc\""));
     CHECK(strstr(h, "data-pid=\"200\" data-display-pid=\"200\" data-exe=\"mapiclient\""));
-    CHECK(count(h, "<path class=\"arrow\" data-finding=\"1\" data-from-pid=\"200\" data-to-pid=\"100\"") == 2);
+    CHECK(
+        count(
+            h,
+            "<path class=\"arrow\" data-finding=\"1\" data-from-pid=\"200\" data-to-pid=\"100\"") ==
+        2);
     CHECK(strstr(h, "login session 7"));
-    CHECK(strstr(h, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
+    CHECK(strstr(
+        h, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
     CHECK(!strstr(h, "http://") || count(h, "http://") == count(h, "http://www.w3.org/2000/svg"));
     CHECK(!strstr(h, "https://"));
     free(h);
