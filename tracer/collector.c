@@ -359,8 +359,15 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
     if (cb->sfd == -1 && open_stream(c, r, i) < 0)
         return;
     uint64_t cur = (wpos - 1) / S;
-    if (r->h.overwrite && cur >= nsub && cb->next_seq + nsub <= cur)
-        cb->next_seq = cur - nsub + 1; /* older packets were overwritten */
+    if (cur >= nsub && cb->next_seq + nsub <= cur) {
+        /* Only the last nsub packets are in the ring: older ones were overwritten (flight
+         * recorder), or wpos is damaged (a writer cannot pass unconsumed packets otherwise). */
+        if (!r->h.overwrite)
+            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is past packets never drained "
+                  "(damaged ring?), reading the last %" PRIu64 " packets",
+                  c->rings, r->name, i, wpos, nsub);
+        cb->next_seq = cur - nsub + 1;
+    }
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
     while (cb->next_seq <= cur) {
         uint64_t seq = cb->next_seq, slot = seq & (nsub - 1), lap = seq / nsub;
