@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "\n"
             "  -o DIR            trace directory (default proftrace.data); must not hold a trace\n"
             "  --overwrite       flight recorder: keep the newest events instead of the oldest\n"
-            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m)\n"
+            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
+            "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
             "  --interval MS     drain at least this often (default 10)\n");
 }
 
@@ -264,7 +265,7 @@ int pt_cmd_record(int argc, char **argv)
         if (bufsize) {
             char b[32];
             snprintf(b, sizeof b, "%zu", parse_size(bufsize));
-            setenv("PROFTRACE_BUFFER_SIZE", b, 1);
+            setenv("PROFTRACE_BUFSIZE", b, 1); /* read by the shim (preload/state.c) */
         }
         if (have_shim) {
             char *joined = preload_with(shim, getenv("LD_PRELOAD"));
