@@ -41,8 +41,8 @@ int pt_analyze_dir(const char *dir, FILE *diag, struct pt_analyzer **out, uint64
         pt_analyzer_feed(a, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
-    struct pt_analyzer_input in = {.streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n,
-                                   .dir = dir};
+    struct pt_analyzer_input in = {
+        .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
     /* the reader's lost count includes the `lost` markers the analyzer sees itself */
     pt_analyzer_finish(a, &in);
     *damaged = in.damaged;

@@ -23,9 +23,9 @@ struct pt_analyzer;
 /* Trace-level facts the reader knows and the events do not (counts of damage, streams). */
 struct pt_analyzer_input {
     uint64_t streams;
-    uint64_t damaged;  /* problems the reader reported */
-    uint64_t lost;     /* lost events the reader counted outside `lost` markers (0 if none) */
-    const char *dir;   /* trace directory, for messages */
+    uint64_t damaged; /* problems the reader reported */
+    uint64_t lost;    /* lost events the reader counted outside `lost` markers (0 if none) */
+    const char *dir;  /* trace directory, for messages */
 };
 
 /* A new, empty analyzer; NULL when out of memory. */

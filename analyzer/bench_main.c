@@ -21,7 +21,8 @@
 
 #define BATCH 1024
 #define NSVC 16
-#define PROFILES "Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows Messaging Subsystem\\Profiles"
+#define PROFILES                                                                                   \
+    "Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows Messaging Subsystem\\Profiles"
 
 static struct pt_event *batch;
 static unsigned nb;

@@ -20,8 +20,7 @@ enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d
     int same_name = h->name && d->name && !strcasecmp(h->name, d->name);
     if (!same_name && h->who.euid != d->who.euid)
         return PT__C_IDENTITY;
-    if (session_local(h->name) && session_local(d->name) &&
-        h->who.sessionid != d->who.sessionid)
+    if (session_local(h->name) && session_local(d->name) && h->who.sessionid != d->who.sessionid)
         return PT__C_SESSION;
     if (h->who.ns[PT__NS_MNT] != d->who.ns[PT__NS_MNT] ||
         h->who.ns[PT__NS_IPC] != d->who.ns[PT__NS_IPC])
@@ -46,7 +45,7 @@ enum pt__cause pt__who_cause(const struct pt__who *h, const struct pt__who *d)
 const char *pt__cause_name(enum pt__cause c)
 {
     static const char *const n[] = {"identity-split", "session-namespace-split",
-                                     "kernel-namespace-split", "same-view", "unknown"};
+                                    "kernel-namespace-split", "same-view", "unknown"};
     return c <= PT__C_UNKNOWN ? n[c] : "unknown";
 }
 
@@ -79,16 +78,21 @@ const char *pt__cause_remedy(enum pt__rule r, enum pt__cause c)
     case PT__C_IDENTITY:
         return "the deleter ran MAPI under another account (impersonation) but used the holder's "
                "hive: its in-use list is per account, the marks are not. Fix: key the marks per "
-               "account (`Deleted Profiles` + CRC32 of the account SID; MAPISIM_FIXES=sid), or load "
-               "the impersonated user's own hive, or do not call MAPIInitialize while impersonating";
+               "account (`Deleted Profiles` + CRC32 of the account SID; MAPISIM_FIXES=sid), or "
+               "load "
+               "the impersonated user's own hive, or do not call MAPIInitialize while "
+               "impersonating";
     case PT__C_SESSION:
-        return "the in-use object is named in the session-local namespace (`Local\\` or no prefix), "
+        return "the in-use object is named in the session-local namespace (`Local\\` or no "
+               "prefix), "
                "so each login session counts its own holders. Fix: name it in `Global\\` "
                "(MAPISIM_FIXES=global)";
     case PT__C_KERNEL:
         return "the processes agree on the name but not on the object: a private /dev/shm (mount "
-               "namespace) or another IPC namespace gives each its own in-use list; neither library "
-               "fix covers this. Fix: share /dev/shm and the IPC namespace with the holders, or give "
+               "namespace) or another IPC namespace gives each its own in-use list; neither "
+               "library "
+               "fix covers this. Fix: share /dev/shm and the IPC namespace with the holders, or "
+               "give "
                "the contained process its own profile store";
     case PT__C_SAME:
         return "both saw the same in-use object, yet the profile was deleted: the reference count "

@@ -135,21 +135,41 @@ static unsigned v5_entries(struct rd *r, int off64, int addr_size, struct sect l
             uint64_t v = 0;
             const char *s = NULL;
             switch (fmt[i][1]) {
-            case 0x08: s = cstr(r); break;                          /* string */
-            case 0x1f: s = strat(line_str, u(r, off64 ? 8 : 4)); break; /* line_strp */
-            case 0x0e: s = strat(str, u(r, off64 ? 8 : 4)); break;      /* strp */
-            case 0x0f: v = uleb(r); break;                          /* udata */
-            case 0x0b: v = u(r, 1); break;
-            case 0x05: v = u(r, 2); break;
-            case 0x06: v = u(r, 4); break;
-            case 0x07: v = u(r, 8); break;
-            case 0x1e: r->p = r->end - r->p >= 16 ? r->p + 16 : r->end; break; /* data16 */
-            case 0x09: {                                            /* block */
+            case 0x08:
+                s = cstr(r);
+                break; /* string */
+            case 0x1f:
+                s = strat(line_str, u(r, off64 ? 8 : 4));
+                break; /* line_strp */
+            case 0x0e:
+                s = strat(str, u(r, off64 ? 8 : 4));
+                break; /* strp */
+            case 0x0f:
+                v = uleb(r);
+                break; /* udata */
+            case 0x0b:
+                v = u(r, 1);
+                break;
+            case 0x05:
+                v = u(r, 2);
+                break;
+            case 0x06:
+                v = u(r, 4);
+                break;
+            case 0x07:
+                v = u(r, 8);
+                break;
+            case 0x1e:
+                r->p = r->end - r->p >= 16 ? r->p + 16 : r->end;
+                break;   /* data16 */
+            case 0x09: { /* block */
                 uint64_t n = uleb(r);
                 r->p = (uint64_t)(r->end - r->p) >= n ? r->p + n : r->end;
                 break;
             }
-            default: r->bad = 1; return kept;
+            default:
+                r->bad = 1;
+                return kept;
             }
             if (fmt[i][0] == 1 && s)
                 name = s;
@@ -239,17 +259,17 @@ int pt__dwarf_line(Elf *elf, uint64_t addr, char *file, size_t len, unsigned *li
         uint64_t fileno = 1, ln = 1, prev_file = 0, prev_line = 0;
         int have_prev = 0;
         (void)default_stmt;
-#define ROW()                                                                                     \
-    do {                                                                                          \
-        if (have_prev && prev_a <= addr && addr < a) {                                            \
-            fileno = prev_file;                                                                   \
-            ln = prev_line;                                                                       \
-            goto found;                                                                           \
-        }                                                                                         \
-        prev_a = a;                                                                               \
-        prev_file = fileno;                                                                       \
-        prev_line = ln;                                                                           \
-        have_prev = 1;                                                                            \
+#define ROW()                                                                                      \
+    do {                                                                                           \
+        if (have_prev && prev_a <= addr && addr < a) {                                             \
+            fileno = prev_file;                                                                    \
+            ln = prev_line;                                                                        \
+            goto found;                                                                            \
+        }                                                                                          \
+        prev_a = a;                                                                                \
+        prev_file = fileno;                                                                        \
+        prev_line = ln;                                                                            \
+        have_prev = 1;                                                                             \
     } while (0)
         while (r.p < r.end && !r.bad) {
             uint8_t op = (uint8_t)u(&r, 1);
@@ -274,12 +294,24 @@ int pt__dwarf_line(Elf *elf, uint64_t addr, char *file, size_t len, unsigned *li
                 r.p = next;
             } else {
                 switch (op) {
-                case 1: ROW(); break;
-                case 2: a += uleb(&r) * min_inst; break;
-                case 3: ln += sleb(&r); break;
-                case 4: fileno = uleb(&r); break;
-                case 8: a += ((255u - opcode_base) / line_range) * min_inst; break;
-                case 9: a += u(&r, 2); break;
+                case 1:
+                    ROW();
+                    break;
+                case 2:
+                    a += uleb(&r) * min_inst;
+                    break;
+                case 3:
+                    ln += sleb(&r);
+                    break;
+                case 4:
+                    fileno = uleb(&r);
+                    break;
+                case 8:
+                    a += ((255u - opcode_base) / line_range) * min_inst;
+                    break;
+                case 9:
+                    a += u(&r, 2);
+                    break;
                 default:
                     for (unsigned i = 0; i < oplen[op]; i++)
                         uleb(&r);

@@ -27,6 +27,13 @@ struct pt_timeline;
  * reason is on `diag`; -ENOSYS when built without the tracer, -ENOMEM). */
 int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged);
 
+/* The same, fed by hand (tests, live use): a new, empty timeline (NULL when out of memory); feed
+ * events in the reader's order (the timeline feeds its own analyzer); finish once, which runs the
+ * detectors and links each finding's delete to its victim. `in` may be NULL. */
+struct pt_timeline *pt_timeline_new(void);
+int pt_timeline_feed(struct pt_timeline *tl, const struct pt_event *ev);
+void pt_timeline_finish(struct pt_timeline *tl, const struct pt_analyzer_input *in);
+
 /* Events read, findings found. */
 uint64_t pt_timeline_nevents(const struct pt_timeline *tl);
 unsigned pt_timeline_nfindings(const struct pt_timeline *tl);

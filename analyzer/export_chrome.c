@@ -53,6 +53,8 @@ static void metadata(struct out *o)
         const struct pt__proc *p = a->procs[i];
         const struct pt__tl_proc *tp = &tl->procs[i];
         uint32_t cpid = tp->cpid;
+        if (!tp->shown)
+            continue;
         if (tl->ngroups > tp->group)
             pt__tl_group_label(&tl->groups[tp->group], g, sizeof g);
         else
@@ -162,8 +164,9 @@ static void findings(struct out *o)
         ev_begin(o, "i", tl->procs[f->deleter].cpid, tid, ts);
         fprintf(o->f, ",\"s\":\"g\",\"cat\":\"finding\",\"name\":\"finding %u: %s (%s)\"", i + 1,
                 pt__rule_name(f->rule), pt__cause_name(f->cause));
-        fprintf(o->f, ",\"args\":{\"rule\":\"%s\",\"cause\":\"%s\",\"severity\":",
-                pt__rule_name(f->rule), pt__cause_name(f->cause));
+        fprintf(o->f,
+                ",\"args\":{\"rule\":\"%s\",\"cause\":\"%s\",\"severity\":", pt__rule_name(f->rule),
+                pt__cause_name(f->cause));
         pt__x_json_str(o->f, f->severity);
         fprintf(o->f, ",\"uncertain\":%s,\"resource_kind\":", f->uncertain ? "true" : "false");
         pt__x_json_str(o->f, r.kind);

@@ -6,7 +6,7 @@
  * The narratives and stacks are the text report's own (pt_report_text, escaped), so the two
  * formats never tell different stories. A small inline script, run at load, records on each
  * timeline how many lanes and arrows the browser actually laid out (data-drawn-*), which is what
- * the rendering test reads back. */
+ * the rendering test reads back, and opens the evidence (closed on screen) when printing. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
 #include <math.h>
@@ -17,13 +17,15 @@
 #include "analyzer/export_model.h"
 #include "analyzer/report.h"
 
-#define W 1160.0     /* drawing width (the SVG scales to the page) */
-#define LABEL 250.0  /* label column */
+#define W 1160.0    /* drawing width (the SVG scales to the page) */
+#define LABEL 250.0 /* label column */
 #define RIGHT 24.0
-#define AXIS 26.0    /* time axis band at the top */
-#define LANE 34.0    /* one process */
-#define GROUP 20.0   /* a namespace group's header */
-#define MAX_CALLS 6000 /* call ticks per drawing; marks, holds and arrows are always drawn */
+#define AXIS 38.0      /* time axis band at the top: tick labels, then finding tags */
+#define LANE 34.0      /* one process */
+#define GROUP 20.0     /* a namespace group's header */
+#define MAX_CALLS 6000 /* call ticks per drawing */
+/* deletion and failure marks per drawing, besides a finding's; holds and arrows are always drawn */
+#define MAX_MARKS 20000
 
 static const char *const css =
     ":root{--fg:#1d2330;--mut:#5b6577;--bg:#fff;--line:#d7dce5;--del:#c62828;--fail:#e65100;"
@@ -43,7 +45,8 @@ static const char *const css =
     ".story{font-size:15px;margin:6px 0 10px}"
     ".remedy{background:#f1f8e9;border-radius:4px;padding:6px 10px}"
     "pre{font:12px/1.4 'DejaVu Sans Mono',Menlo,Consolas,monospace;background:#f6f8fa;"
-    "border:1px solid var(--line);border-radius:4px;padding:10px;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}"
+    "border:1px solid var(--line);border-radius:4px;padding:10px;overflow-x:auto;"
+    "white-space:pre-wrap;overflow-wrap:anywhere}"
     "details summary{cursor:pointer;color:var(--mut);margin:6px 0}"
     "svg.timeline{width:100%;height:auto;display:block;margin:8px 0;font-size:12px}"
     "svg .axis line{stroke:var(--line)}svg .axis text{fill:var(--mut);font-size:11px}"
@@ -59,15 +62,17 @@ static const char *const css =
     "svg .arrow{stroke:var(--arrow);stroke-width:2.2;fill:none}"
     "svg .arrowhead{fill:var(--arrow)}"
     "svg .finding-line{stroke:var(--del);stroke-dasharray:4 3;stroke-width:1}"
-    "svg .finding-tag{fill:var(--del);font-size:11px;font-weight:600}"
+    "svg .finding-tag{fill:var(--del);font-size:11px;font-weight:600;stroke:#fff;stroke-width:3px;"
+    "paint-order:stroke}"
     ".legend{color:var(--mut);font-size:12px}.legend span{margin-right:14px;white-space:nowrap}"
     ".sw{display:inline-block;width:14px;height:10px;border-radius:2px;vertical-align:middle;"
     "margin-right:4px}"
     "@media print{body{max-width:none;padding:0;font-size:10pt}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    ".finding,svg.timeline{break-inside:avoid;page-break-inside:avoid}"
-    "pre{white-space:pre-wrap;word-break:break-all;font-size:8pt}"
-    "details>*{display:block}details summary{display:none}h2{break-after:avoid}}";
+    "svg.timeline,.story,.remedy,h3{break-inside:avoid;page-break-inside:avoid}"
+    ".finding{border-left-width:3px}"
+    "pre{white-space:pre-wrap;font-size:8pt}"
+    "h2{break-after:avoid}}";
 
 /* Runs once at load: mark what the browser actually laid out, for tests and for the curious. */
 static const char *const script =
@@ -77,7 +82,9 @@ static const char *const script =
     "svg.querySelectorAll('path.arrow').forEach(function(p){"
     "if(p.getTotalLength()>0){arrows++;p.setAttribute('data-drawn','1');}});"
     "svg.setAttribute('data-drawn-lanes',lanes);svg.setAttribute('data-drawn-arrows',arrows);});"
-    "document.body.setAttribute('data-rendered','1');})();";
+    "document.body.setAttribute('data-rendered','1');"
+    "window.addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details').forEach(function(d){d.open=true;});});})();";
 
 struct view {
     FILE *f;
@@ -86,8 +93,8 @@ struct view {
     uint64_t from, to;
     uint32_t *procs; /* lanes, in order */
     uint32_t nprocs;
-    double *lane_y;  /* per process index (tl->nprocs), -1 when not drawn */
-    int finding;     /* close-up of this finding, or -1 for the whole trace */
+    double *lane_y; /* per process index (tl->nprocs), -1 when not drawn */
+    int finding;    /* close-up of this finding, or -1 for the whole trace */
 };
 
 static double xpos(const struct view *v, uint64_t t)
@@ -130,9 +137,9 @@ static void axis(const struct view *v, double height)
         double x = xpos(v, t);
         char b[32];
         time_text(b, sizeof b, s, step);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, AXIS - 6, x,
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, AXIS - 18, x,
                 height);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, AXIS - 10, b);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, AXIS - 22, b);
     }
     fputs("</g>\n", f);
 }
@@ -171,7 +178,20 @@ static void slice_title(FILE *f, const struct pt_timeline *tl, const struct pt__
     fputs("</title>", f);
 }
 
-static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls)
+/* Is slice k an end of a finding's arrow? (those marks are drawn whatever the cap) */
+static int in_finding(const struct pt_timeline *tl, uint32_t k)
+{
+    for (uint32_t i = 0; i < tl->nflows; i++)
+        if (tl->flows[i].from == k || tl->flows[i].to == k)
+            return 1;
+    return 0;
+}
+
+struct drawn {
+    unsigned calls, marks, skipped; /* skipped: calls or marks left out by the caps */
+};
+
+static void lane(struct view *v, uint32_t i, double y, int alt, struct drawn *n)
 {
     FILE *f = v->f;
     const struct pt_timeline *tl = v->tl;
@@ -202,10 +222,8 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 xpos(v, tp->t0), mid, xpos(v, tp->t1), mid);
     /* holds: bars in the upper half, in three sub-rows so overlapping holds stay visible */
     unsigned nh = 0;
-    for (uint32_t k = 0; k < tl->nholds; k++) {
-        const struct pt__tl_hold *h = &tl->holds[k];
-        if (h->proc != i)
-            continue;
+    for (uint32_t k1 = tp->hold1; k1; k1 = tl->holds[k1 - 1].next1) {
+        const struct pt__tl_hold *h = &tl->holds[k1 - 1];
         unsigned row = nh++ % 3;
         if (h->t1 < v->from || h->t0 > v->to)
             continue;
@@ -217,34 +235,45 @@ static void lane(struct view *v, uint32_t i, double y, int alt, unsigned *ncalls
                 x1 - x0 < 2 ? 2 : x1 - x0);
         pt__x_html(f, h->label);
         fprintf(f, "\nfrom +%.6f s to +%.6f s%s</title></rect>\n", (double)(h->t0 - tl->t0) / 1e9,
-                (double)(h->t1 - tl->t0) / 1e9, h->open ? " (still held at the end of the trace)" : "");
+                (double)(h->t1 - tl->t0) / 1e9,
+                h->open ? " (still held at the end of the trace)" : "");
     }
     /* the program's calls: ticks on the lifeline */
-    for (uint32_t k = 0; k < tl->nslices && *ncalls < MAX_CALLS; k++) {
-        const struct pt__tl_slice *s = &tl->slices[k];
-        if (s->proc != i || s->depth || s->t1 < v->from || s->t0 > v->to)
+    for (uint32_t k1 = tp->slice1; k1; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[k1 - 1];
+        if (s->depth || s->t1 < v->from || s->t0 > v->to)
             continue;
+        if (n->calls >= MAX_CALLS) {
+            n->skipped++;
+            break;
+        }
         double x0 = xpos(v, s->t0), x1 = xpos(v, s->t1);
         int cat = pt__ev_category(s->id);
         fprintf(f, "<rect class=\"call%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\">",
-                cat == PT_CAT_MAPI ? " MAPI" : cat == PT_CAT_REG ? " REG" : "", x0, mid - 4,
-                x1 - x0 < 1.2 ? 1.2 : x1 - x0);
+                cat == PT_CAT_MAPI  ? " MAPI"
+                : cat == PT_CAT_REG ? " REG"
+                                    : "",
+                x0, mid - 4, x1 - x0 < 1.2 ? 1.2 : x1 - x0);
         slice_title(f, tl, s);
         fputs("</rect>", f);
-        ++*ncalls;
+        n->calls++;
     }
     fputc('\n', f);
     /* deletions (triangles) and failures (crosses), at any depth */
-    for (uint32_t k = 0; k < tl->nslices; k++) {
-        const struct pt__tl_slice *s = &tl->slices[k];
-        if (s->proc != i || !s->mark || s->t1 < v->from || s->t1 > v->to)
+    for (uint32_t k1 = tp->slice1; k1; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[k1 - 1];
+        if (!s->mark || s->t1 < v->from || s->t1 > v->to)
             continue;
+        if (n->marks >= MAX_MARKS && !in_finding(tl, k1 - 1)) {
+            n->skipped++;
+            continue;
+        }
+        n->marks++;
         double x = xpos(v, s->t1);
         if (s->mark & PT__TL_DELETE)
             fprintf(f, "<path class=\"mark delete\" d=\"M%.1f %.1fl6 10h-12z\">", x, mid + 2);
         else
-            fprintf(f,
-                    "<path class=\"mark failure\" d=\"M%.1f %.1fl9 9m0 -9l-9 9\">", x - 4.5,
+            fprintf(f, "<path class=\"mark failure\" d=\"M%.1f %.1fl9 9m0 -9l-9 9\">", x - 4.5,
                     mid + 3);
         slice_title(f, tl, s);
         fputs("</path>\n", f);
@@ -266,7 +295,8 @@ static void arrows(struct view *v)
         double x1 = xpos(v, a->t1), x2 = xpos(v, b->t1);
         double y1 = v->lane_y[a->proc] + LANE / 2 + 7, y2 = v->lane_y[b->proc] + LANE / 2;
         y2 += y2 > y1 ? -9 : 9; /* stop at the cross, not on it */
-        double bend = fabs(x2 - x1) < 40 ? 50 : 0; /* near-vertical: bow it so it reads as an arrow */
+        double bend =
+            fabs(x2 - x1) < 40 ? 50 : 0; /* near-vertical: bow it so it reads as an arrow */
         const struct pt__proc *dp = tl->a->procs[a->proc], *hp = tl->a->procs[b->proc];
         fprintf(f,
                 "<path class=\"arrow\" data-finding=\"%u\" data-from-pid=\"%u\" data-to-pid=\"%u\" "
@@ -274,8 +304,8 @@ static void arrows(struct view *v)
                 "<title>finding %u: %s(pid %u) deleted what pid %u held; %s failed %.3f ms later"
                 "</title></path>\n",
                 fl->finding + 1, dp->pid, hp->pid, x1, y1, x1 + bend, (y1 + y2) / 2, x2 + bend,
-                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt__ev_name(a->id), dp->pid,
-                hp->pid, pt__ev_name(b->id), (double)(b->t1 - a->t1) / 1e6);
+                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt__ev_name(a->id), dp->pid, hp->pid,
+                pt__ev_name(b->id), (double)(b->t1 - a->t1) / 1e6);
     }
 }
 
@@ -290,10 +320,11 @@ static void finding_lines(struct view *v, double top, double bottom)
         if (ts < v->from || ts > v->to)
             continue;
         double x = xpos(v, ts);
-        fprintf(v->f,
-                "<line class=\"finding-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\">F%u</text>\n",
-                x, top, x, bottom, x + 3, top + 9, i + 1);
+        fprintf(
+            v->f,
+            "<line class=\"finding-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"finding-tag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">F%u</text>\n",
+            x, top - 14, x, bottom, x, top - 4, i + 1);
     }
 }
 
@@ -321,7 +352,7 @@ static void draw(struct view *v)
     axis(v, h - 8);
     double y = AXIS;
     last_group = UINT32_MAX;
-    unsigned ncalls = 0;
+    struct drawn n = {0, 0, 0};
     for (uint32_t i = 0; i < tl->nprocs; i++)
         v->lane_y[i] = -1;
     for (uint32_t k = 0; k < v->nprocs; k++) {
@@ -337,16 +368,18 @@ static void draw(struct view *v)
             y += GROUP;
         }
         v->lane_y[i] = y;
-        lane(v, i, y, k & 1, &ncalls);
+        lane(v, i, y, k & 1, &n);
         y += LANE;
     }
     finding_lines(v, AXIS, h - 8);
     arrows(v);
     fputs("</svg>\n", f);
-    if (ncalls >= MAX_CALLS)
-        fprintf(f, "<p class=\"legend\">(only the first %u calls are drawn; every deletion, "
-                   "failure, hold and arrow is)</p>\n",
-                MAX_CALLS);
+    if (n.skipped)
+        fprintf(f,
+                "<p class=\"legend\">(drawn: the first %u calls and %u deletion/failure marks, "
+                "with every mark of a finding, every hold and every arrow; `proftrace export "
+                "--format chrome` has them all)</p>\n",
+                n.calls, n.marks);
 }
 
 static void legend(FILE *f)
@@ -362,7 +395,8 @@ static void legend(FILE *f)
           f);
 }
 
-/* The text report, cut at "finding N:" and "summary:" lines: chunk 0..n-1 the findings, n the rest. */
+/* The text report, cut at "finding N:" and "summary:" lines: chunk 0..n-1 the findings, n the rest.
+ */
 static char **text_chunks(struct pt_analyzer *a, const struct pt_report_opts *o, char **whole)
 {
     size_t len = 0;
@@ -389,8 +423,9 @@ static char **text_chunks(struct pt_analyzer *a, const struct pt_report_opts *o,
             if (!chunk[n])
                 chunk[n] = line;
         }
-        if (nl && nl[1] && (sscanf(nl + 1, "finding %u:", &k) == 1 ||
-                            !strncmp(nl + 1, "summary:", 8) || !strncmp(nl + 1, "no findings:", 12)))
+        if (nl && nl[1] &&
+            (sscanf(nl + 1, "finding %u:", &k) == 1 || !strncmp(nl + 1, "summary:", 8) ||
+             !strncmp(nl + 1, "no findings:", 12)))
             *nl = 0; /* end the chunk before the next one starts */
         line = nl ? nl + 1 : NULL;
     }
@@ -471,8 +506,8 @@ static void close_up(FILE *f, const struct pt_timeline *tl, uint32_t fi, double 
     }
     char id[32];
     snprintf(id, sizeof id, "finding-%u-timeline", fi + 1);
-    struct view v = {f, tl, id, lo > tl->t0 + pad ? lo - pad : tl->t0, hi + pad, procs, n, lane_y,
-                     (int)fi};
+    struct view v = {f, tl,     id,     lo > tl->t0 + pad ? lo - pad : tl->t0, hi + pad, procs,
+                     n, lane_y, (int)fi};
     draw(&v);
 }
 
@@ -487,6 +522,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     if (!chunk || !ord || !lane_y)
         goto out;
     uint64_t lost = a->lost_total + a->in.lost;
+    uint32_t nshown = pt__tl_order(tl, ord);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
           "<title>proftrace report: ",
@@ -499,7 +535,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     fprintf(f,
             "</code> \xc2\xb7 %u processes \xc2\xb7 %llu events \xc2\xb7 %llu lost \xc2\xb7 "
             "%.6f s \xc2\xb7 <b>%u finding%s</b></p></header>\n",
-            a->nprocs, (unsigned long long)a->nevents, (unsigned long long)lost,
+            nshown, (unsigned long long)a->nevents, (unsigned long long)lost,
             (double)(tl->t1 - tl->t0) / 1e9, a->nfindings, a->nfindings == 1 ? "" : "s");
 
     fputs("<section id=\"findings\"><h2>Findings</h2>\n", f);
@@ -517,9 +553,10 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
         close_up(f, tl, i, lane_y);
         fputs("<p class=\"remedy\"><b>Remedy:</b> ", f);
         pt__x_html(f, pt__cause_remedy(fd->rule, fd->cause));
-        fputs("</p>\n<details open><summary>evidence: identities, stacks, code at the delete"
-              "</summary><pre>",
-              f);
+        fputs(
+            "</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
+            "</summary><pre>",
+            f);
         pt__x_html(f, chunk[i]);
         fputs("</pre></details>\n</article>\n", f);
     }
@@ -527,9 +564,8 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
 
     fputs("<section id=\"timeline-section\"><h2>Timeline</h2>\n", f);
     legend(f);
-    pt__tl_order(tl, ord);
-    struct view v = {f, tl, "timeline", tl->t0, tl->t1 > tl->t0 ? tl->t1 : tl->t0 + 1000, ord,
-                     tl->nprocs, lane_y, -1};
+    struct view v = {f,   tl,     "timeline", tl->t0, tl->t1 > tl->t0 ? tl->t1 : tl->t0 + 1000,
+                     ord, nshown, lane_y,     -1};
     draw(&v);
     fputs("</section>\n", f);
 

@@ -24,8 +24,9 @@
 #include "analyzer/model.h"
 
 /* slice marks */
-#define PT__TL_DELETE 1u  /* a successful deletion (unlink, shm_unlink, RegDeleteTreeA ...) */
-#define PT__TL_FAILURE 2u /* a failure the analyzer knows (ERROR_KEY_DELETED, MAPI_E_*, ENOENT ...) */
+#define PT__TL_DELETE 1u /* a successful deletion (unlink, shm_unlink, RegDeleteTreeA ...) */
+#define PT__TL_FAILURE                                                                             \
+    2u /* a failure the analyzer knows (ERROR_KEY_DELETED, MAPI_E_*, ENOENT ...) */
 
 struct pt__tl_slice {
     uint32_t proc, tid; /* analyzer process index, thread id in its namespace */
@@ -34,8 +35,9 @@ struct pt__tl_slice {
     uint64_t t0, t1; /* entry, exit */
     int64_t ret;
     int32_t err;
-    char *args;      /* "name": value, ... (a JSON object's inside; owned) */
-    char *text;      /* name=value, ... for people (owned) */
+    char *args;     /* "name": value, ... (a JSON object's inside; owned) */
+    char *text;     /* name=value, ... for people (owned) */
+    uint32_t next1; /* 1 + index of the process's next slice; 0 at the end */
 };
 
 enum pt__tl_hold_kind { PT__TL_SESSION, PT__TL_VIEW, PT__TL_SHMAP, PT__TL_SYSV };
@@ -46,6 +48,7 @@ struct pt__tl_hold {
     uint64_t handle, t0, t1; /* t1 0 while open */
     char *label;             /* owned */
     uint8_t open;
+    uint32_t next1; /* 1 + index of the process's next hold; 0 at the end */
 };
 
 struct pt__tl_thread {
@@ -63,16 +66,20 @@ struct pt__tl_group {
 };
 
 struct pt__tl_proc {
-    uint32_t cpid;         /* display pid, unique in the trace */
-    uint32_t group, order; /* namespace group and place in the sort */
-    uint64_t t0, t1;       /* first and last sign of life */
+    uint32_t cpid;                /* display pid, unique in the trace */
+    uint32_t group, order;        /* namespace group and place in the sort */
+    uint64_t t0, t1;              /* first and last sign of life */
+    uint32_t slice1, last_slice1; /* its slices and holds, in time order (index + 1; 0: none) */
+    uint32_t hold1, last_hold1;
+    uint8_t shown; /* it wrote events of its own: a track (a process the analyzer only
+                    * heard of through the collector's `reaped` event gets none) */
 };
 
 struct pt_timeline {
     struct pt_analyzer *a;
     const char *dir;
     uint64_t damaged;
-    uint64_t t0, t1; /* trace start (earliest entry or event) and end */
+    uint64_t t0, t1;           /* trace start (earliest entry or event) and end */
     struct pt__tl_proc *procs; /* parallel to a->procs */
     uint32_t nprocs;
     struct pt__tl_slice *slices;
@@ -86,10 +93,10 @@ struct pt_timeline {
     struct pt__tl_group *groups;
     uint32_t ngroups;
     /* while reading */
-    struct pt__map hold_by_handle;  /* (proc << 8 | kind, handle) -> hold */
-    struct pt__map thread_by_tid;   /* (proc, tid) -> thread */
-    struct pt__map map_names;       /* (proc, mapping handle) -> index in names */
-    char **names;                   /* names of file mappings (owned) */
+    struct pt__map hold_by_handle; /* (proc << 8 | kind, handle) -> hold */
+    struct pt__map thread_by_tid;  /* (proc, tid) -> thread */
+    struct pt__map map_names;      /* (proc, mapping handle) -> index in names */
+    char **names;                  /* names of file mappings (owned) */
     uint32_t nnames, capnames;
     uint64_t nomem;
 };
@@ -104,8 +111,9 @@ uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i);
 const char *pt__tl_base(const char *path);
 /* A process's namespace identity for people: "login session 242 · mnt 4026531832 · ipc ...". */
 void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len);
-/* Display order: processes by group then first appearance; out gets nprocs indexes. */
-void pt__tl_order(const struct pt_timeline *tl, uint32_t *out);
+/* Display order: shown processes by group then first appearance into out (room for nprocs);
+ * returns how many. */
+uint32_t pt__tl_order(const struct pt_timeline *tl, uint32_t *out);
 
 /* export_util.c: escaping for the two output languages. Invalid UTF-8 bytes are written as the
  * Latin-1 character of that byte, so the output is always valid UTF-8. */

@@ -15,7 +15,7 @@
 #endif
 
 #define TL_ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
-#define CPID_SPARE 4194304u  /* above PID_MAX_LIMIT: display pids no real pid can take */
+#define CPID_SPARE 4194304u /* above PID_MAX_LIMIT: display pids no real pid can take */
 #define CTID_SPARE 8388608u
 
 static const uint8_t ret_kind[PT_CALL_COUNT] = {
@@ -38,7 +38,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     *cap = ncap;
     return 0;
 }
-#define GROW(tl, arr, n, cap)                                                                     \
+#define GROW(tl, arr, n, cap)                                                                      \
     (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((tl)->nomem++, -ENOMEM) : 0)
 
 const char *pt__tl_base(const char *path)
@@ -246,7 +246,12 @@ static void hold_begin(struct pt_timeline *tl, uint32_t proc, const struct pt_ev
         free(h->label);
         return;
     }
-    tl->nholds++;
+    struct pt__tl_proc *tp = &tl->procs[proc];
+    if (tp->last_hold1)
+        tl->holds[tp->last_hold1 - 1].next1 = tl->nholds + 1;
+    else
+        tp->hold1 = tl->nholds + 1;
+    tp->last_hold1 = ++tl->nholds;
 }
 
 static void hold_end(struct pt_timeline *tl, uint32_t proc, enum pt__tl_hold_kind kind,
@@ -308,8 +313,8 @@ static void track_holds(struct pt_timeline *tl, uint32_t proc, const struct pt_e
     case TL_ID(mmap): {
         const struct pt_value *fd = PT__FLD(ev, "fd");
         /* the program's own shared mappings of a descriptor (nested ones belong to a view) */
-        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) &&
-            fd && fd->i >= 0)
+        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) && fd &&
+            fd->i >= 0)
             hold_begin(tl, proc, ev, PT__TL_SHMAP, (uint64_t)ev->ret,
                        "shared mapping of fd %lld (ino %llu), %llu bytes", (long long)fd->i,
                        (unsigned long long)PT__U(ev, "fd_ino"),
@@ -356,15 +361,16 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     int call = ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS;
     uint64_t t0 = call && ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
     if (ev->id != PT_EV_reaped) { /* written by the collector, later: not a sign of life */
+        tp->shown = 1;
         if (!tp->t0 || t0 < tp->t0)
             tp->t0 = t0;
         if (ev->ts > tp->t1)
             tp->t1 = ev->ts;
+        if (!tl->t0 || t0 < tl->t0)
+            tl->t0 = t0;
+        if (ev->ts > tl->t1)
+            tl->t1 = ev->ts;
     }
-    if (!tl->t0 || t0 < tl->t0)
-        tl->t0 = t0;
-    if (ev->ts > tl->t1)
-        tl->t1 = ev->ts;
     if (ev->id == PT_EV_process || ev->id == PT_EV_lost || ev->id == PT_EV_reaped)
         return;
     if (!pt__map_get(&tl->thread_by_tid, proc, ev->tid, &v) &&
@@ -379,14 +385,24 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     if (GROW(tl, tl->slices, tl->nslices, tl->capslices))
         return;
     struct pt__tl_slice *s = &tl->slices[tl->nslices];
-    *s = (struct pt__tl_slice){.proc = proc, .tid = ev->tid, .id = ev->id, .depth = ev->depth,
-                               .mark = (uint8_t)mark_of(ev), .t0 = t0, .t1 = ev->ts,
-                               .ret = ev->ret, .err = ev->err};
+    *s = (struct pt__tl_slice){.proc = proc,
+                               .tid = ev->tid,
+                               .id = ev->id,
+                               .depth = ev->depth,
+                               .mark = (uint8_t)mark_of(ev),
+                               .t0 = t0,
+                               .t1 = ev->ts,
+                               .ret = ev->ret,
+                               .err = ev->err};
     if (format_args(ev, &s->args, &s->text)) {
         tl->nomem++;
         return;
     }
-    tl->nslices++;
+    if (tp->last_slice1)
+        tl->slices[tp->last_slice1 - 1].next1 = tl->nslices + 1;
+    else
+        tp->slice1 = tl->nslices + 1;
+    tp->last_slice1 = ++tl->nslices;
     track_holds(tl, proc, ev);
 }
 
@@ -395,10 +411,11 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
 uint32_t pt__tl_find_slice(const struct pt_timeline *tl, uint32_t proc, uint32_t tid,
                            const char *call, uint64_t ts)
 {
-    for (uint32_t i = 0; call && i < tl->nslices; i++) {
-        const struct pt__tl_slice *s = &tl->slices[i];
-        if (s->t1 == ts && s->proc == proc && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
-            return i;
+    for (uint32_t i1 = call && proc < tl->nprocs ? tl->procs[proc].slice1 : 0; i1;
+         i1 = tl->slices[i1 - 1].next1) {
+        const struct pt__tl_slice *s = &tl->slices[i1 - 1];
+        if (s->t1 == ts && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
+            return i1 - 1;
     }
     return PT__NONE;
 }
@@ -407,10 +424,10 @@ uint64_t pt__tl_anchor(const struct pt_timeline *tl, uint32_t i)
 {
     const struct pt__tl_slice *s = &tl->slices[i];
     uint64_t end = s->t1; /* the first nested call's entry, or the exit */
-    for (uint32_t k = 0; k < tl->nslices; k++) {
-        const struct pt__tl_slice *c = &tl->slices[k];
-        if (c->proc == s->proc && c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 &&
-            c->t1 <= s->t1 && c->t0 < end)
+    for (uint32_t k1 = tl->procs[s->proc].slice1; k1; k1 = tl->slices[k1 - 1].next1) {
+        const struct pt__tl_slice *c = &tl->slices[k1 - 1];
+        if (c->tid == s->tid && c->depth > s->depth && c->t0 >= s->t0 && c->t1 <= s->t1 &&
+            c->t0 < end)
             end = c->t0;
     }
     return s->t0 + (end - s->t0) / 2;
@@ -453,7 +470,8 @@ static void link_findings(struct pt_timeline *tl)
             if (c->h.proc != f->holder || !(c->have_victim || c->have_detail))
                 continue;
             const char *vc = c->have_victim ? c->victim_call : c->detail_call;
-            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts), i);
+            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts),
+                     i);
         }
     }
 }
@@ -484,6 +502,8 @@ static void assign_ids(struct pt_timeline *tl)
     struct pt__map seen = {0};
     for (uint32_t i = 0; i < tl->nprocs; i++) {
         uint64_t n = 0;
+        if (!tl->procs[i].shown)
+            continue;
         pt__map_get(&seen, a->procs[i]->global_pid, 0, &n);
         pt__map_put(&seen, a->procs[i]->global_pid, 0, n + 1);
     }
@@ -508,6 +528,8 @@ static void assign_ids(struct pt_timeline *tl)
     }
     for (uint32_t i = 0; i < tl->nprocs; i++) {
         const struct pt__who *w = &a->procs[i]->who;
+        if (!tl->procs[i].shown)
+            continue;
         struct pt__tl_group g = {w->sessionid, w->ns[PT__NS_MNT], w->ns[PT__NS_IPC],
                                  w->ns[PT__NS_PID]};
         uint32_t k = 0;
@@ -522,21 +544,26 @@ static void assign_ids(struct pt_timeline *tl)
         tl->nomem++;
         return;
     }
-    pt__tl_order(tl, ord);
-    for (uint32_t i = 0; i < tl->nprocs; i++)
+    uint32_t n = pt__tl_order(tl, ord);
+    for (uint32_t i = 0; i < n; i++)
         tl->procs[ord[i]].order = i;
     free(ord);
 }
 
-void pt__tl_order(const struct pt_timeline *tl, uint32_t *out)
+uint32_t pt__tl_order(const struct pt_timeline *tl, uint32_t *out)
 {
     uint32_t n = 0;
+    if (!tl->ngroups) { /* groups not made (out of memory) */
+        for (uint32_t i = 0; i < tl->nprocs; i++)
+            if (tl->procs[i].shown)
+                out[n++] = i;
+        return n;
+    }
     for (uint32_t g = 0; g < tl->ngroups; g++)
         for (uint32_t i = 0; i < tl->nprocs; i++)
-            if (tl->procs[i].group == g)
+            if (tl->procs[i].shown && tl->procs[i].group == g)
                 out[n++] = i;
-    for (uint32_t i = 0; n < tl->nprocs && i < tl->nprocs; i++) /* no groups (out of memory) */
-        out[n++] = i;
+    return n;
 }
 
 void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)
@@ -547,8 +574,48 @@ void pt__tl_group_label(const struct pt__tl_group *g, char *buf, size_t len)
     else
         snprintf(s, sizeof s, "login session %u", g->sessionid);
     snprintf(buf, len, "%s \xc2\xb7 mnt ns %llu \xc2\xb7 ipc ns %llu \xc2\xb7 pid ns %llu", s,
-             (unsigned long long)g->mnt, (unsigned long long)g->ipc,
-             (unsigned long long)g->pidns);
+             (unsigned long long)g->mnt, (unsigned long long)g->ipc, (unsigned long long)g->pidns);
+}
+
+struct pt_timeline *pt_timeline_new(void)
+{
+    struct pt_timeline *tl = calloc(1, sizeof *tl);
+    if (tl && !(tl->a = pt_analyzer_new())) {
+        free(tl);
+        tl = NULL;
+    }
+    return tl;
+}
+
+int pt_timeline_feed(struct pt_timeline *tl, const struct pt_event *ev)
+{
+    uint64_t nomem = tl->nomem;
+    int rc = pt_analyzer_feed(tl->a, ev);
+    take(tl, ev);
+    return rc ? rc : tl->nomem != nomem ? -ENOMEM : 0;
+}
+
+void pt_timeline_finish(struct pt_timeline *tl, const struct pt_analyzer_input *in)
+{
+    struct pt_analyzer_input none = {0};
+    if (!in)
+        in = &none;
+    pt_analyzer_finish(tl->a, in);
+    tl->dir = in->dir ? in->dir : "(events)";
+    tl->damaged = in->damaged;
+    /* processes the analyzer knows but no event of which reached take() (out of memory) */
+    if (tl->nprocs < tl->a->nprocs) {
+        uint32_t cap = tl->nprocs;
+        if (!grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs)) {
+            memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
+            tl->nprocs = tl->a->nprocs;
+        } else {
+            tl->nomem++;
+        }
+    }
+    close_holds(tl);
+    link_findings(tl);
+    assign_ids(tl);
 }
 
 uint64_t pt_timeline_nevents(const struct pt_timeline *tl)
@@ -615,34 +682,18 @@ int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint
         goto out;
     rc = -ENOMEM;
     ev = malloc(sizeof *ev);
-    tl = calloc(1, sizeof *tl);
-    if (!ev || !tl || !(tl->a = pt_analyzer_new()))
+    if (!ev || !(tl = pt_timeline_new()))
         goto out;
-    tl->dir = dir;
-    while (pt_trace_next(t, ev) == 1) {
-        pt_analyzer_feed(tl->a, ev);
-        take(tl, ev);
-    }
+    while (pt_trace_next(t, ev) == 1)
+        pt_timeline_feed(tl, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
-    struct pt_analyzer_input in = {.streams = st.streams,
-                                   .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
-    pt_analyzer_finish(tl->a, &in);
-    /* processes the analyzer knows but no event of which reached take() (out of memory) */
-    if (tl->nprocs < tl->a->nprocs) {
-        uint32_t cap = tl->nprocs;
-        if (grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs))
-            goto out;
-        memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
-        tl->nprocs = tl->a->nprocs;
-    }
-    close_holds(tl);
-    link_findings(tl);
-    assign_ids(tl);
+    struct pt_analyzer_input in = {
+        .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
+    pt_timeline_finish(tl, &in);
     if (tl->nomem && diag)
         fprintf(diag, "proftrace: %s: out of memory: the timeline misses %llu item(s)\n", dir,
                 (unsigned long long)tl->nomem);
-    tl->damaged = in.damaged;
     *damaged = in.damaged;
     *out = tl;
     tl = NULL;

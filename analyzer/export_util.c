@@ -73,11 +73,21 @@ static int esc_json(FILE *out, unsigned c)
 static int esc_html(FILE *out, unsigned c)
 {
     switch (c) {
-    case '&': fputs("&amp;", out); return 1;
-    case '<': fputs("&lt;", out); return 1;
-    case '>': fputs("&gt;", out); return 1;
-    case '"': fputs("&quot;", out); return 1;
-    case '\'': fputs("&#39;", out); return 1;
+    case '&':
+        fputs("&amp;", out);
+        return 1;
+    case '<':
+        fputs("&lt;", out);
+        return 1;
+    case '>':
+        fputs("&gt;", out);
+        return 1;
+    case '"':
+        fputs("&quot;", out);
+        return 1;
+    case '\'':
+        fputs("&#39;", out);
+        return 1;
     default:
         if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
             fputc('?', out); /* not allowed in HTML text */

@@ -1,4 +1,5 @@
-/* map.h — an open-addressing hash map from a pair of u64 keys to a u64, for the analyzer's indexes. */
+/* map.h — an open-addressing hash map from a pair of u64 keys to a u64, for the analyzer's indexes.
+ */
 #ifndef PT_ANALYZER_MAP_H
 #define PT_ANALYZER_MAP_H
 

@@ -34,7 +34,8 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     *cap = ncap;
     return 0;
 }
-#define GROW(a, arr, n, cap) (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((a)->nomem++, -ENOMEM) : 0)
+#define GROW(a, arr, n, cap)                                                                       \
+    (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((a)->nomem++, -ENOMEM) : 0)
 
 void pt__note(struct pt_analyzer *a, const char *fmt, ...)
 {
@@ -224,7 +225,7 @@ static void hold_close(struct pt_analyzer *a, uint32_t h)
         return;
     if (x->kind == PT__H_SESSION && x->len < a->nsess && !a->sess[x->len].end_ts)
         a->sess[x->len].end_ts = a->procs[x->proc]->end != PT__ALIVE ? a->procs[x->proc]->end_ts
-                                                                      : a->procs[x->proc]->last_ts;
+                                                                     : a->procs[x->proc]->last_ts;
     if (x->dev || x->ino)
         id_unlink(a, h);
     uint64_t cur;
@@ -341,11 +342,16 @@ static void proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how
 static const char *predefined_key(uint64_t h)
 {
     switch (h) {
-    case 0x80000000ull: return "HKEY_CLASSES_ROOT";
-    case 0x80000001ull: return "HKEY_CURRENT_USER";
-    case 0x80000002ull: return "HKEY_LOCAL_MACHINE";
-    case 0x80000003ull: return "HKEY_USERS";
-    default: return NULL;
+    case 0x80000000ull:
+        return "HKEY_CLASSES_ROOT";
+    case 0x80000001ull:
+        return "HKEY_CURRENT_USER";
+    case 0x80000002ull:
+        return "HKEY_LOCAL_MACHINE";
+    case 0x80000003ull:
+        return "HKEY_USERS";
+    default:
+        return NULL;
     }
 }
 
@@ -408,8 +414,8 @@ static void add_watch(struct pt_analyzer *a, uint32_t c)
  * identity become candidates; every hold on it leaves the identity index (the inode is gone and
  * may be reused). */
 static void on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
-                      const struct pt_event *ev, enum pt__del_kind kind, uint64_t dev,
-                      uint64_t ino, const char *target)
+                      const struct pt_event *ev, enum pt__del_kind kind, uint64_t dev, uint64_t ino,
+                      const char *target)
 {
     a->dels_seen++;
     uint64_t m;
@@ -501,13 +507,11 @@ static void resolve_ancestors(struct pt_analyzer *a, struct pt__proc *p, struct 
             args[0] = 0;
             if (ev->id == PT__ID(RegDeleteTreeA) || ev->id == PT__ID(RegDeleteKeyA))
                 snprintf(args, sizeof args, "%s, \"%s\"",
-                         key_path(a, p, PT__U(ev, "hKey"), buf, sizeof buf),
-                         PT__S(ev, "lpSubKey"));
+                         key_path(a, p, PT__U(ev, "hKey"), buf, sizeof buf), PT__S(ev, "lpSubKey"));
             else if (ev->id == PT__ID(IProfAdmin_DeleteProfile))
                 snprintf(args, sizeof args, "\"%s\"", PT__S(ev, "lpszProfileName"));
             else if (ev->id == PT__ID(UnmapViewOfFile) || ev->id == PT__ID(CloseHandle))
-                snprintf(args, sizeof args, "0x%llx",
-                         (unsigned long long)ev->field[0].u);
+                snprintf(args, sizeof args, "0x%llx", (unsigned long long)ev->field[0].u);
             d->api_args = xstrdup(a, args);
         }
         d->via = pt__ev_name(ev->id);
@@ -624,14 +628,15 @@ static void check_victim(struct pt_analyzer *a, struct pt__proc *p, const struct
             struct pt__cand *x = &a->cands[c];
             if (ev->ts < a->dels[x->del].ts || x->h.kind != PT__H_SESSION)
                 continue;
-            if ((self && self == x->h.handle) || (prof && x->h.name && !strcasecmp(prof, x->h.name)) ||
+            if ((self && self == x->h.handle) ||
+                (prof && x->h.name && !strcasecmp(prof, x->h.name)) ||
                 (deleted_key && x->have_detail))
                 victim_set(x, ev, 0);
         }
         return;
     }
-    if (ev->ret == -1 && (ev->id == PT__ID(shm_open) || ev->id == PT__ID(open) ||
-                          ev->id == PT__ID(openat))) {
+    if (ev->ret == -1 &&
+        (ev->id == PT__ID(shm_open) || ev->id == PT__ID(open) || ev->id == PT__ID(openat))) {
         const char *name = ev->id == PT__ID(shm_open) ? PT__S(ev, "name") : PT__S(ev, "pathname");
         for (uint32_t c = p->watch_head; c != PT__NONE; c = a->cands[c].wnext) {
             struct pt__cand *x = &a->cands[c];
@@ -798,13 +803,21 @@ static void on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
     }
     if (!key)
         a->sessions_unidentified++;
-    uint32_t h = hold_open(a, p, t, ev, PT__H_SESSION, session, key ? key->dev : 0,
-                           key ? key->ino : 0, xstrdup(a, prof), key ? xstrdup(a, key->path) : NULL);
+    uint32_t h =
+        hold_open(a, p, t, ev, PT__H_SESSION, session, key ? key->dev : 0, key ? key->ino : 0,
+                  xstrdup(a, prof), key ? xstrdup(a, key->path) : NULL);
     if (h == PT__NONE || GROW(a, a->sess, a->nsess, a->capsess))
         return;
-    a->sess[a->nsess] = (struct pt__sess){p->idx, xstrdup(a, prof), key ? key->dev : 0,
-                                          key ? key->ino : 0, p->store_dev, p->store_ino, ev->ts,
-                                          0, session, key ? xstrdup(a, key->path) : NULL};
+    a->sess[a->nsess] = (struct pt__sess){p->idx,
+                                          xstrdup(a, prof),
+                                          key ? key->dev : 0,
+                                          key ? key->ino : 0,
+                                          p->store_dev,
+                                          p->store_ino,
+                                          ev->ts,
+                                          0,
+                                          session,
+                                          key ? xstrdup(a, key->path) : NULL};
     a->holds[h].len = a->nsess++;
 }
 
@@ -816,8 +829,12 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         first--;
     const struct pt__child *kids = &t->child[first];
     uint32_t nkids = t->nchild - first;
-    struct pt__child self = {.id = ev->id, .depth = ev->depth, .ret = ev->ret, .err = ev->err,
-                             .ts = ev->ts, .ts_enter = ev->ts_enter};
+    struct pt__child self = {.id = ev->id,
+                             .depth = ev->depth,
+                             .ret = ev->ret,
+                             .err = ev->err,
+                             .ts = ev->ts,
+                             .ts_enter = ev->ts_enter};
 
     if (t->npend_del || t->npend_view)
         resolve_ancestors(a, p, t, ev);
@@ -903,8 +920,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
     case PT__ID(unlinkat):
     case PT__ID(rmdir):
         if (ev->ret == 0 && (PT__U(ev, "pathname_dev") || PT__U(ev, "pathname_ino")))
-            on_delete(a, p, t, ev, PT__D_FILE, PT__U(ev, "pathname_dev"),
-                      PT__U(ev, "pathname_ino"), PT__S(ev, "pathname"));
+            on_delete(a, p, t, ev, PT__D_FILE, PT__U(ev, "pathname_dev"), PT__U(ev, "pathname_ino"),
+                      PT__S(ev, "pathname"));
         break;
     case PT__ID(shm_unlink):
         if (ev->ret == 0 && (PT__U(ev, "name_dev") || PT__U(ev, "name_ino")))
@@ -915,8 +932,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
     case PT__ID(renameat):
     case PT__ID(renameat2):
         if (ev->ret == 0 && (PT__U(ev, "newpath_dev") || PT__U(ev, "newpath_ino")))
-            on_delete(a, p, t, ev, PT__D_RENAME, PT__U(ev, "newpath_dev"),
-                      PT__U(ev, "newpath_ino"), PT__S(ev, "newpath"));
+            on_delete(a, p, t, ev, PT__D_RENAME, PT__U(ev, "newpath_dev"), PT__U(ev, "newpath_ino"),
+                      PT__S(ev, "newpath"));
         break;
     default:
         break;
@@ -1020,7 +1037,12 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     if (ev->id == PT_EV_process) {
         on_process(a, ev);
     }
-    struct pt__proc *p = proc_for(a, ev);
+    struct pt__proc *p = NULL;
+    uint64_t v;
+    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
+        p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
+    else
+        p = proc_for(a, ev);
     if (!p)
         return -ENOMEM;
     if (!p->first_ts)
@@ -1068,6 +1090,10 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         proc_end(a, p, PT__SIGNALLED, ev->ts);
         break;
     case PT_EV_reaped:
+        /* A ring left open by an image that exec'd is reaped too: when the process went on
+         * writing after that ring's last event, this is not its end. */
+        if (p->end == PT__ALIVE && PT__U(ev, "last_ts") && p->last_ts > PT__U(ev, "last_ts"))
+            return 0;
         if (p->end == PT__ALIVE) {
             p->end_signo = (int32_t)PT__U(ev, "signo");
             p->reaped_last_ts = PT__U(ev, "last_ts");
@@ -1114,7 +1140,8 @@ void pt_analyzer_finish(struct pt_analyzer *a, const struct pt_analyzer_input *i
     a->finished = 1;
     if (in)
         a->in = *in;
-    /* Deletions whose ancestors never came (the process died inside the call) keep what they have. */
+    /* Deletions whose ancestors never came (the process died inside the call) keep what they have.
+     */
     for (uint32_t i = 0; i < a->nthreads; i++)
         if (a->threads[i])
             thread_settle(a, a->threads[i]);

@@ -30,8 +30,16 @@
 #include "proftrace/event.h"
 
 #define PT__NNS 8 /* PT_NAMESPACES order: ipc mnt pid user uts net cgroup time */
-enum { PT__NS_IPC, PT__NS_MNT, PT__NS_PID, PT__NS_USER, PT__NS_UTS, PT__NS_NET, PT__NS_CGROUP,
-       PT__NS_TIME };
+enum {
+    PT__NS_IPC,
+    PT__NS_MNT,
+    PT__NS_PID,
+    PT__NS_USER,
+    PT__NS_UTS,
+    PT__NS_NET,
+    PT__NS_CGROUP,
+    PT__NS_TIME
+};
 
 #define PT__NIDS (PT_EV_CALL_FIRST + PT_CALL_COUNT)
 #define PT__ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
@@ -75,7 +83,7 @@ struct pt__proc {
     uint64_t start_time;
     struct pt__who who; /* current, process-wide */
     char *exe, *cmdline;
-    int have_identity;  /* a `process` event was seen */
+    int have_identity; /* a `process` event was seen */
     uint64_t first_ts, last_ts, nevents;
     enum pt__end end;
     uint64_t end_ts, reaped_last_ts;
@@ -89,11 +97,11 @@ struct pt__proc {
     uint64_t lost_total;
     uint64_t store_dev, store_ino; /* the Profiles key this process opened (its profile store) */
     uint64_t store_ts;
-    char *marks_keys[4];           /* names of `Deleted Profiles*` keys it opened or tried */
+    char *marks_keys[4]; /* names of `Deleted Profiles*` keys it opened or tried */
     uint32_t nmarks_keys;
-    uint32_t holds_head;           /* open holds of this process (list through pt__hold.pnext) */
-    uint32_t watch_head;           /* candidates where this process is the holder (victims) */
-    uint32_t thread_head;          /* its threads (freed when it ends) */
+    uint32_t holds_head;  /* open holds of this process (list through pt__hold.pnext) */
+    uint32_t watch_head;  /* candidates where this process is the holder (victims) */
+    uint32_t thread_head; /* its threads (freed when it ends) */
 };
 
 enum pt__hold_kind { PT__H_SESSION, PT__H_KEY, PT__H_MAP, PT__H_SYSV };
@@ -104,14 +112,14 @@ struct pt__hold {
     enum pt__hold_kind kind;
     uint32_t proc;
     uint32_t tid;
-    uint64_t handle;     /* session handle, HKEY, mapping address, shmat address */
-    uint64_t len;        /* mapping length; for a session: index of its pt__sess */
-    uint64_t dev, ino;   /* physical identity (SysV: dev = ipc ns, ino = shmid + 1) */
-    uint64_t ts;         /* when it began */
-    char *name;          /* profile name, key path, ... (owned) */
-    char *path;          /* profile: its key path (owned) */
-    const char *api;     /* the call that began it */
-    struct pt__who who;  /* holder identity then */
+    uint64_t handle;       /* session handle, HKEY, mapping address, shmat address */
+    uint64_t len;          /* mapping length; for a session: index of its pt__sess */
+    uint64_t dev, ino;     /* physical identity (SysV: dev = ipc ns, ino = shmid + 1) */
+    uint64_t ts;           /* when it began */
+    char *name;            /* profile name, key path, ... (owned) */
+    char *path;            /* profile: its key path (owned) */
+    const char *api;       /* the call that began it */
+    struct pt__who who;    /* holder identity then */
     uint32_t inext, iprev; /* list of open holds with the same identity */
     uint32_t pnext, pprev; /* list of open holds of the same process */
     uint8_t live;
@@ -142,16 +150,16 @@ struct pt__del {
     uint64_t ts, ts_enter;
     uint8_t depth;
     enum pt__del_kind kind;
-    const char *call;   /* the deleting system call (unlinkat, shm_unlink, shmctl ...) */
-    char *target;       /* its path / name / "shmid N" (owned) */
+    const char *call; /* the deleting system call (unlinkat, shm_unlink, shmctl ...) */
+    char *target;     /* its path / name / "shmid N" (owned) */
     uint64_t dev, ino;
-    const char *api;     /* direct parent call when nested (RegDeleteTreeA) */
-    char *api_args;      /* its arguments, resolved (owned) */
+    const char *api; /* direct parent call when nested (RegDeleteTreeA) */
+    char *api_args;  /* its arguments, resolved (owned) */
     uint64_t api_ts_enter;
-    const char *via;     /* outermost enclosing call (MAPIInitialize, IProfAdmin_DeleteProfile ...) */
+    const char *via; /* outermost enclosing call (MAPIInitialize, IProfAdmin_DeleteProfile ...) */
     uint64_t via_ts_enter, via_ts;
-    int pending;         /* still waiting for ancestors */
-    struct pt__who who;  /* deleter identity at the delete */
+    int pending;        /* still waiting for ancestors */
+    struct pt__who who; /* deleter identity at the delete */
     uint8_t nframes;
     uint64_t frames[PT_MAX_FRAMES];
     uint32_t cand_first, ncand;
@@ -171,7 +179,7 @@ struct pt__sess {
 /* A `Deleted Profiles` entry. */
 struct pt__mark {
     char *profile, *marks_key, *path;
-    uint64_t dev, ino;   /* identity of the mark's key */
+    uint64_t dev, ino; /* identity of the mark's key */
     uint64_t store_dev, store_ino;
     uint32_t proc;
     uint64_t ts, removed_ts; /* removed_ts 0 while present */
@@ -202,7 +210,7 @@ struct pt__thread {
     uint32_t nchild;
     uint32_t pend_del[PT__MAXPEND]; /* deletions waiting for their ancestors */
     uint32_t npend_del;
-    uint32_t pend_view[8];          /* views waiting to learn whether they are inside MAPI */
+    uint32_t pend_view[8]; /* views waiting to learn whether they are inside MAPI */
     uint32_t npend_view;
 };
 
@@ -215,16 +223,16 @@ struct pt__finding {
     enum pt__cause cause;
     const char *severity;
     int uncertain;
-    char *uncertain_why; /* owned */
-    uint32_t del;        /* PT__NONE for latent */
-    uint32_t cand;       /* the candidate (first, when several holds of one holder merged) */
-    uint32_t mark;       /* PT__NONE when none */
-    uint32_t deleter, holder;        /* process indexes */
+    char *uncertain_why;      /* owned */
+    uint32_t del;             /* PT__NONE for latent */
+    uint32_t cand;            /* the candidate (first, when several holds of one holder merged) */
+    uint32_t mark;            /* PT__NONE when none */
+    uint32_t deleter, holder; /* process indexes */
     int have_dview, have_hview;
-    struct pt__view dview, hview;     /* shallow copies (strings owned by the processes) */
-    uint64_t latent_ts;              /* latent: when the hazard arose */
-    uint32_t sess;                   /* latent: the session at risk */
-    uint32_t nmerged;                /* further holds of the same holder on this deletion */
+    struct pt__view dview, hview; /* shallow copies (strings owned by the processes) */
+    uint64_t latent_ts;           /* latent: when the hazard arose */
+    uint32_t sess;                /* latent: the session at risk */
+    uint32_t nmerged;             /* further holds of the same holder on this deletion */
 };
 
 struct pt_analyzer {
@@ -252,18 +260,18 @@ struct pt_analyzer {
     struct pt__sess *sess;
     uint32_t nsess, capsess;
     uint64_t sessions_unidentified; /* logons whose profile key identity was not seen */
-    struct pt__map mark_by_id; /* (dev, ino) -> mark */
-    struct pt__map interned;   /* (hash, probe) -> interned string */
+    struct pt__map mark_by_id;      /* (dev, ino) -> mark */
+    struct pt__map interned;        /* (hash, probe) -> interned string */
 
     struct pt__finding *findings;
     uint32_t nfindings, capfindings;
 
     /* trace-wide facts */
     uint64_t nevents, ts_first, ts_last, lost_total, nomem;
-    uint64_t dels_seen;       /* successful deletions of any identity */
-    uint64_t dels_unheld;     /* ... that no other live process held */
-    uint64_t gone_holders;    /* candidates dropped: holder silent, then found dead */
-    uint64_t self_deletes;    /* candidates dropped: the holder deleted it itself */
+    uint64_t dels_seen;    /* successful deletions of any identity */
+    uint64_t dels_unheld;  /* ... that no other live process held */
+    uint64_t gone_holders; /* candidates dropped: holder silent, then found dead */
+    uint64_t self_deletes; /* candidates dropped: the holder deleted it itself */
     struct pt_analyzer_input in;
     int finished;
     char notes[4][160];
@@ -300,22 +308,22 @@ int pt__del_same_op(const struct pt__del *x, const struct pt__del *y);
 
 /* fields.c: field access by name with a per-class cache. */
 const struct pt_value *pt__fld(const struct pt_event *ev, const char *name, uint8_t *cache);
-#define PT__FLD(ev, name)                                                                         \
-    ({                                                                                            \
-        static uint8_t pt__cache_[PT__NIDS];                                                      \
-        pt__fld((ev), (name), pt__cache_);                                                        \
+#define PT__FLD(ev, name)                                                                          \
+    ({                                                                                             \
+        static uint8_t pt__cache_[PT__NIDS];                                                       \
+        pt__fld((ev), (name), pt__cache_);                                                         \
     })
-uint64_t pt__fu(const struct pt_event *ev, const char *name, uint8_t *cache); /* 0 if absent */
+uint64_t pt__fu(const struct pt_event *ev, const char *name, uint8_t *cache);    /* 0 if absent */
 const char *pt__fs(const struct pt_event *ev, const char *name, uint8_t *cache); /* "" if absent */
-#define PT__U(ev, name)                                                                           \
-    ({                                                                                            \
-        static uint8_t pt__cache_[PT__NIDS];                                                      \
-        pt__fu((ev), (name), pt__cache_);                                                         \
+#define PT__U(ev, name)                                                                            \
+    ({                                                                                             \
+        static uint8_t pt__cache_[PT__NIDS];                                                       \
+        pt__fu((ev), (name), pt__cache_);                                                          \
     })
-#define PT__S(ev, name)                                                                           \
-    ({                                                                                            \
-        static uint8_t pt__cache_[PT__NIDS];                                                      \
-        pt__fs((ev), (name), pt__cache_);                                                         \
+#define PT__S(ev, name)                                                                            \
+    ({                                                                                             \
+        static uint8_t pt__cache_[PT__NIDS];                                                       \
+        pt__fs((ev), (name), pt__cache_);                                                          \
     })
 
 /* names.c: event class names and categories from the one table (calls.h). */

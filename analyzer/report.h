@@ -8,9 +8,9 @@
 struct pt__res {
     const char *kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */
     const char *name;
-    const char *key;  /* a profile's key path, else NULL */
+    const char *key; /* a profile's key path, else NULL */
     uint64_t dev, ino;
-    int sysv;         /* identity is (ipc ns, shmid) */
+    int sysv; /* identity is (ipc ns, shmid) */
 };
 
 /* The resource of finding f. */

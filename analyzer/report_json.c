@@ -1,4 +1,5 @@
-/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4. */
+/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -34,6 +34,9 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         else if (ok)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
                     s.off + 1, base(s.module));
+        else if (symbolize && sy && s.vaddr)
+            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
+                    base(s.module), s.vaddr + 1, s.problem ? s.problem : "?");
         else if (symbolize && sy)
             fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
                     s.module ? base(s.module) : "", s.module ? ": " : "",
@@ -117,8 +120,10 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     if (f->rule == PT__R_LATENT) {
         const struct pt__sess *s = &a->sess[f->sess];
         const struct pt__mark *m = &a->marks[f->mark];
-        fprintf(out, "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
-                rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
+        fprintf(
+            out,
+            "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
+            rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
         fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n", rel(a, m->ts),
                 a->procs[m->proc]->pid, base(a->procs[m->proc]->exe), m->marks_key);
         fprintf(out,
@@ -166,8 +171,9 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                 hp->end == PT__ALIVE ? "; it was still running at the end of the trace" : "");
     }
     if (f->nmerged)
-        fprintf(out, "  (%u more hold(s) of the holder on what this call deleted are part of this "
-                     "finding)\n",
+        fprintf(out,
+                "  (%u more hold(s) of the holder on what this call deleted are part of this "
+                "finding)\n",
                 f->nmerged);
     if (f->uncertain)
         fprintf(out, "  uncertain: %s\n", f->uncertain_why);
@@ -213,8 +219,8 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
     if (!a->nfindings)
         fprintf(out, "no findings: no resource was deleted while another live process held it\n\n");
     uint64_t lost = a->lost_total + a->in.lost;
-    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n",
-            a->nprocs, (unsigned long long)a->nevents, (unsigned long long)lost,
+    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n", a->nprocs,
+            (unsigned long long)a->nevents, (unsigned long long)lost,
             a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
             a->nfindings == 1 ? "" : "s");
     fprintf(out,
@@ -229,8 +235,9 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         fprintf(out, "  %llu events were lost: findings near them are marked uncertain\n",
                 (unsigned long long)lost);
     if (a->sessions_unidentified)
-        fprintf(out, "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "
-                     "they cannot be matched to deletions\n",
+        fprintf(out,
+                "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "
+                "they cannot be matched to deletions\n",
                 (unsigned long long)a->sessions_unidentified);
     if (o->symbolize && pt__sym_unavailable())
         fprintf(out, "  %s\n", pt__sym_unavailable());

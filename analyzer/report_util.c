@@ -73,12 +73,16 @@ const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf,
     if (!strncmp(call, "Reg", 3)) {
         n = pt__win32_error_name(ret);
         snprintf(buf, len, "%lld%s%s", (long long)ret, n ? " " : "", n ? n : "");
-    } else if (!strncmp(call, "MAPI", 4) || !strncmp(call, "IMAPI", 5) || !strncmp(call, "IProf", 5)) {
+    } else if (!strncmp(call, "MAPI", 4) || !strncmp(call, "IMAPI", 5) ||
+               !strncmp(call, "IProf", 5)) {
         n = pt__hresult_name((uint32_t)ret);
         snprintf(buf, len, "0x%08x%s%s", (unsigned)(uint32_t)ret, n ? " " : "", n ? n : "");
     } else {
-        snprintf(buf, len, "-1 %s", err == ENOENT ? "ENOENT" : err == EIDRM ? "EIDRM"
-                                    : err == EINVAL ? "EINVAL" : strerror(err));
+        snprintf(buf, len, "-1 %s",
+                 err == ENOENT   ? "ENOENT"
+                 : err == EIDRM  ? "EIDRM"
+                 : err == EINVAL ? "EINVAL"
+                                 : strerror(err));
     }
     return buf;
 }
@@ -107,12 +111,56 @@ const char *pt__rep_dev(uint64_t dev, char *buf, size_t len)
     return buf;
 }
 
+/* "login session 3", or "no login session" for the unset audit session id. */
+static const char *sess(uint32_t id, char *buf, size_t len)
+{
+    if (id == UINT32_MAX)
+        snprintf(buf, len, "no login session");
+    else
+        snprintf(buf, len, "login session %u", id);
+    return buf;
+}
+
+/* deleted-while-held: the two processes' own identities explain the blind spot. */
+static const char *held_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
+                            size_t len)
+{
+    const struct pt__who *h = &a->cands[f->cand].h.who, *d = &a->dels[f->del].who;
+    char s1[32], s2[32];
+    switch (f->cause) {
+    case PT__C_KERNEL:
+        snprintf(buf, len,
+                 "the deleter ran in mount namespace %llu / ipc %llu / pid %llu, the holder in "
+                 "%llu / %llu / %llu: from there the holder is invisible, the object is not",
+                 (unsigned long long)d->ns[PT__NS_MNT], (unsigned long long)d->ns[PT__NS_IPC],
+                 (unsigned long long)d->ns[PT__NS_PID], (unsigned long long)h->ns[PT__NS_MNT],
+                 (unsigned long long)h->ns[PT__NS_IPC], (unsigned long long)h->ns[PT__NS_PID]);
+        break;
+    case PT__C_IDENTITY:
+        snprintf(buf, len, "the deleter ran as euid %u, the holder as euid %u", d->euid, h->euid);
+        break;
+    case PT__C_SESSION:
+        snprintf(buf, len, "the deleter ran in %s, the holder in %s",
+                 sess(d->sessionid, s1, sizeof s1), sess(h->sessionid, s2, sizeof s2));
+        break;
+    default:
+        snprintf(buf, len,
+                 "deleter and holder share namespaces, account and session: the deleter "
+                 "did not check for holders at all");
+        break;
+    }
+    return buf;
+}
+
 const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
                         size_t len)
 {
+    if (f->rule == PT__R_HELD)
+        return held_why(a, f, buf, len);
     const struct pt__view *h = f->have_hview ? &f->hview : NULL;
     const struct pt__view *d = f->have_dview ? &f->dview : NULL;
     const char *what = f->rule == PT__R_LATENT ? "would delete" : "deleted";
+    char s1[32], s2[32];
     switch (f->cause) {
     case PT__C_IDENTITY:
         if (h && d)
@@ -127,10 +175,11 @@ const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f
     case PT__C_SESSION:
         if (h && d)
             snprintf(buf, len,
-                     "the deleter %s it looking at in-use object \"%s\" in login session %u, the "
-                     "holder is counted in \"%s\" in login session %u: a session-local name gives "
-                     "each session its own in-use list",
-                     what, d->name, d->who.sessionid, h->name, h->who.sessionid);
+                     "the deleter %s it looking at in-use object \"%s\" in %s, the holder is "
+                     "counted in \"%s\" in %s: a session-local name gives each session its own "
+                     "in-use list",
+                     what, d->name, sess(d->who.sessionid, s1, sizeof s1), h->name,
+                     sess(h->who.sessionid, s2, sizeof s2));
         else
             snprintf(buf, len, "the deleter runs in another login session than the holder");
         break;

@@ -55,8 +55,8 @@ int pt__cand_judge(struct pt_analyzer *a, const struct pt__del *d, const struct 
                "%llu events of the holder were lost between the start of its hold and the delete "
                "(a release may be among them)%.0f",
                (unsigned long long)n, 0.0);
-    uint64_t from = d->via_ts_enter && d->via_ts_enter < d->ts_enter ? d->via_ts_enter
-                                                                      : d->ts_enter;
+    uint64_t from =
+        d->via_ts_enter && d->via_ts_enter < d->ts_enter ? d->via_ts_enter : d->ts_enter;
     if (pt__lost_between(dp, from, d->ts, &n))
         append(why, whylen, "%llu events of the deleter were lost around the delete%.0f",
                (unsigned long long)n, 0.0);

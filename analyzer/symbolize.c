@@ -96,7 +96,8 @@ static struct elf_file *open_file(struct pt__symbolizer *s, const char *path)
     memset(f, 0, sizeof *f);
     f->path = strdup(path);
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || !(f->elf = elf_begin(f->fd, ELF_C_READ, NULL)) || elf_kind(f->elf) != ELF_K_ELF) {
+    if (f->fd < 0 || !(f->elf = elf_begin(f->fd, ELF_C_READ, NULL)) ||
+        elf_kind(f->elf) != ELF_K_ELF) {
         f->bad = 1;
         return f;
     }
@@ -121,8 +122,7 @@ static const struct pt__module *module_of(const struct pt__proc *p, uint64_t add
 
 /* The file and the ELF address of addr, or NULL with *problem set. */
 static struct elf_file *locate(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
-                               uint64_t *vaddr, const struct pt__module **mod,
-                               const char **problem)
+                               uint64_t *vaddr, const struct pt__module **mod, const char **problem)
 {
     const struct pt__module *m = module_of(p, addr);
     *mod = m;
@@ -131,11 +131,25 @@ static struct elf_file *locate(struct pt__symbolizer *s, const struct pt__proc *
         return NULL;
     }
     struct elf_file *f = open_file(s, m->path);
+    int same =
+        f && !f->bad &&
+        !(m->build_id && m->build_id[0] && f->build_id[0] && strcasecmp(m->build_id, f->build_id));
+    if (!same && m->build_id && strlen(m->build_id) > 2) {
+        /* the file moved or was rebuilt: the separate debug file of that build, by build-id */
+        char dbg[512];
+        snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug", m->build_id,
+                 m->build_id + 2);
+        struct elf_file *g = open_file(s, dbg);
+        if (g && !g->bad) {
+            f = g;
+            same = 1;
+        }
+    }
     if (!f || f->bad) {
         *problem = "module file not readable";
         return NULL;
     }
-    if (m->build_id && m->build_id[0] && f->build_id[0] && strcasecmp(m->build_id, f->build_id)) {
+    if (!same) {
         *problem = "module file has another build-id (rebuilt since the trace)";
         return NULL;
     }
@@ -156,6 +170,7 @@ int pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t
     out->module = m ? m->path : NULL;
     if (!f)
         return -ENOENT;
+    out->vaddr = va;
     uint64_t best = 0, bestsize = 0;
     const char *bestname = NULL;
     Elf_Scn *scn = NULL;
@@ -206,8 +221,8 @@ long pt__sym_code(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t a
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(f->elf, scn))) {
         GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) || sh.sh_type != SHT_PROGBITS ||
-            va < sh.sh_addr || va >= sh.sh_addr + sh.sh_size)
+        if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+            sh.sh_type != SHT_PROGBITS || va < sh.sh_addr || va >= sh.sh_addr + sh.sh_size)
             continue;
         Elf_Data *d = elf_getdata(scn, NULL);
         if (!d || !d->d_buf)

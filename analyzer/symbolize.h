@@ -14,6 +14,7 @@ struct pt__sym {
     uint64_t off;       /* addr - start of func */
     char file[256];     /* "" when no line info */
     unsigned line;
+    uint64_t vaddr;      /* the address in the module's ELF terms (0 when no module) */
     const char *problem; /* why it could not resolve (static string), NULL when it did */
 };
 

@@ -17,7 +17,7 @@ struct fdesc {
 PT_EVENTS(EV_FIELDS, W)
 #undef EV_FIELDS
 #define F(kind, n) PT_CAP_##kind(W, n)
-#define CALL_FIELDS(name, cat, hook, cret, cparams, cargs, retk, fields)                          \
+#define CALL_FIELDS(name, cat, hook, cret, cparams, cargs, retk, fields)                           \
     static const struct fdesc call_##name[] = {fields{0, NULL}};
 PT_CALLS(CALL_FIELDS, F)
 #undef CALL_FIELDS
@@ -69,8 +69,10 @@ void pt__synth(struct pt_event *ev, unsigned id, uint32_t pid, uint32_t tid, uin
         has |= !strcmp(ev->field[i].name, pt__synth_ret_dev_name);
     if (!has && id >= PT_EV_CALL_FIRST && ret_kind[id - PT_EV_CALL_FIRST] == PT_RET_FD_ERRNO &&
         ev->nfields + 2 <= PT_MAX_FIELDS) {
-        ev->field[ev->nfields++] = (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_dev_name};
-        ev->field[ev->nfields++] = (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_ino_name};
+        ev->field[ev->nfields++] =
+            (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_dev_name};
+        ev->field[ev->nfields++] =
+            (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_ino_name};
     }
 }
 
@@ -122,13 +124,27 @@ int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
     for (unsigned i = 0; i < nf; i++) {
         const struct pt_value *v = &ev->field[i];
         switch (v->wire) {
-        case PT_WIRE_U8: pt_enc_u8(&e, (uint8_t)v->u); break;
-        case PT_WIRE_U16: pt_enc_u16(&e, (uint16_t)v->u); break;
-        case PT_WIRE_U32: pt_enc_u32(&e, (uint32_t)v->u); break;
-        case PT_WIRE_I32: pt_enc_i32(&e, (int32_t)v->i); break;
-        case PT_WIRE_I64: pt_enc_i64(&e, v->i); break;
-        case PT_WIRE_STR: pt_enc_str(&e, v->str.s, v->str.len); break;
-        default: pt_enc_u64(&e, v->u); break;
+        case PT_WIRE_U8:
+            pt_enc_u8(&e, (uint8_t)v->u);
+            break;
+        case PT_WIRE_U16:
+            pt_enc_u16(&e, (uint16_t)v->u);
+            break;
+        case PT_WIRE_U32:
+            pt_enc_u32(&e, (uint32_t)v->u);
+            break;
+        case PT_WIRE_I32:
+            pt_enc_i32(&e, (int32_t)v->i);
+            break;
+        case PT_WIRE_I64:
+            pt_enc_i64(&e, v->i);
+            break;
+        case PT_WIRE_STR:
+            pt_enc_str(&e, v->str.s, v->str.len);
+            break;
+        default:
+            pt_enc_u64(&e, v->u);
+            break;
         }
     }
     pt_tbuf_commit(b, &e);

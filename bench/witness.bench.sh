@@ -8,9 +8,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PT_BUILD:-$root/build}
-if [ ! -x "$build/tests/witness_bench_drain" ]; then
+if [ ! -x "$build/tests/witness_bench_drain" ] || [ ! -x "$build/tests/witness_bench_collect" ]; then
   cmake -S "$root" -B "$build" >/dev/null
-  cmake --build "$build" -j2 --target witness_bench_drain >/dev/null
+  cmake --build "$build" -j2 --target witness_bench_drain witness_bench_collect >/dev/null
 fi
 if [ "$(id -u)" != 0 ]; then
   echo "witness: needs root (fanotify with CAP_SYS_ADMIN) | skipped | -"
@@ -18,3 +18,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "name | value | ratio"
 "$build/tests/witness_bench_drain"
+"$build/tests/witness_bench_collect"

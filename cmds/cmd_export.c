@@ -1,8 +1,8 @@
 /* cmd_export.c — `proftrace export --format chrome|html -o OUT DIR`: the trace as a timeline for
  * Perfetto / chrome://tracing, or as one self-contained HTML report.
  * Exit status: 0 written, 2 usage or input error (a damaged trace is still exported, everything
- * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export never
- * leaves a half file under the name asked for. */
+ * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export
+ * never leaves a half file under the name asked for. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "analyzer/export.h"
+#include "cmds/cmd_export.h"
 #include "cmds/commands.h"
 
 static void usage(FILE *out)
@@ -29,10 +30,11 @@ static void usage(FILE *out)
             "  exit status: 0 written, 2 usage or input error\n");
 }
 
-/* Shared with `proftrace report --html OUT DIR`. */
 int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath, const char *dir,
-                       const struct pt_report_opts *o)
+                       const struct pt_report_opts *o, unsigned *nfindings)
 {
+    if (nfindings)
+        *nfindings = 0;
     struct stat st;
     if (stat(dir, &st) < 0) {
         fprintf(stderr, "proftrace %s: %s: %s\n", cmd, dir, strerror(errno));
@@ -68,6 +70,8 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
         }
     }
     rc = !strcmp(format, "chrome") ? pt_export_chrome(out, tl) : pt_export_html(out, tl, o);
+    if (nfindings)
+        *nfindings = pt_timeline_nfindings(tl);
     pt_timeline_free(tl);
     int werr = rc < 0 ? -rc : 0;
     if (fflush(out) && !werr)
@@ -134,8 +138,9 @@ int pt_cmd_export(int argc, char **argv)
     }
     if (!format || !outpath || !dir) {
         fprintf(stderr, "proftrace export: %s\n",
-                !format ? "--format is required" : !outpath ? "-o OUT is required"
-                                                            : "no trace directory given");
+                !format    ? "--format is required"
+                : !outpath ? "-o OUT is required"
+                           : "no trace directory given");
         usage(stderr);
         return 2;
     }
@@ -143,5 +148,5 @@ int pt_cmd_export(int argc, char **argv)
         fprintf(stderr, "proftrace export: unknown format '%s' (chrome or html)\n", format);
         return 2;
     }
-    return pt__cmd_export_run("export", format, outpath, dir, &o);
+    return pt__cmd_export_run("export", format, outpath, dir, &o, NULL);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "analyzer/analyzer.h"
+#include "cmds/cmd_export.h"
 #include "cmds/commands.h"
 
 static void usage(FILE *out)
@@ -19,6 +20,8 @@ static void usage(FILE *out)
             "  --json        one JSON object: {\"findings\": [...], \"summary\": {...}}\n"
             "  --no-symbols  show raw stack addresses (do not open module files)\n"
             "  --no-disasm   no disassembly at the deleting call site\n"
+            "  --html OUT    write the self-contained HTML report (findings and timeline) to OUT\n"
+            "                instead (as `proftrace export --format html -o OUT DIR`)\n"
             "  exit status: 0 no findings, 1 findings, 2 usage or input error\n");
 }
 
@@ -26,9 +29,11 @@ int pt_cmd_report(int argc, char **argv)
 {
     int json = 0;
     struct pt_report_opts o = {1, 1};
-    const char *dir = NULL;
+    const char *dir = NULL, *html = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+        if (!strcmp(argv[i], "--html") && i + 1 < argc)
+            html = argv[++i];
+        else if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--no-symbols"))
             o.symbolize = 0;
@@ -52,6 +57,11 @@ int pt_cmd_report(int argc, char **argv)
     if (!dir) {
         usage(stderr);
         return 2;
+    }
+    if (html) {
+        unsigned nf = 0;
+        int st = pt__cmd_export_run("report", "html", html, dir, &o, &nf);
+        return st ? st : nf ? 1 : 0;
     }
     struct stat st;
     if (stat(dir, &st) < 0) {
@@ -81,7 +91,8 @@ int pt_cmd_report(int argc, char **argv)
     unsigned n = pt_analyzer_nfindings(a);
     pt_analyzer_free(a);
     if (fflush(stdout) || rc < 0) {
-        fprintf(stderr, "proftrace report: writing the report: %s\n", strerror(rc < 0 ? -rc : errno));
+        fprintf(stderr, "proftrace report: writing the report: %s\n",
+                strerror(rc < 0 ? -rc : errno));
         return 2;
     }
     if (damaged) {

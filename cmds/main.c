@@ -23,9 +23,16 @@ static void usage(FILE *out)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\nenvironment of traced processes (the shim, libproftrace.so):\n"
-            "  PROFTRACE_DIR     trace directory the ring goes to; unset: the shim stays inert\n"
-            "  PROFTRACE_STACKS  which events get a stack (default: deletions, MAPI calls, failures)\n"
-            "  PROFTRACE_BREAK   raise SIGTRAP at a finding-worthy event when a debugger is attached\n"
+            "  PROFTRACE_DIR       trace directory the ring goes to; unset: the shim stays inert\n"
+            "  PROFTRACE_STACKS    which events get a stack: categories (REG,MAP,IMP,MAPI,SHM,FILE,\n"
+            "                      PROC,CRED,NS) and delete, fail, all, none; default delete,MAPI,fail\n"
+            "  PROFTRACE_BREAK     delete-held,key-deleted[,delete]: SIGTRAP there only with a\n"
+            "                      debugger attached, else a breakpoint event\n"
+            "  PROFTRACE_HOLDS     0: keep this process out of the shared holds table\n"
+            "  PROFTRACE_BUFSIZE   bytes per thread buffer (k/m suffixes)\n"
+            "  PROFTRACE_THREADS   thread buffers carved when the process starts\n"
+            "  PROFTRACE_OVERWRITE 1: flight recorder, keep the newest events instead of counting\n"
+            "                      the newest as lost\n"
             "\n`proftrace COMMAND --help` describes a command.\n");
 }
 

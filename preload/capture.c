@@ -1,4 +1,5 @@
-/* capture.c — physical identity (device, inode) of what a path, a shm name or a descriptor names. */
+/* capture.c — physical identity (device, inode) of what a path, a shm name or a descriptor names.
+ */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -15,8 +15,8 @@
 #include "preload/shim.h"
 
 int pt__tsc_ok;
-uint64_t _Atomic pt__tsc_mult = 0;  /* ns per cycle, 32.32 fixed point */
-uint64_t pt__tsc_window;             /* cycles between anchors */
+uint64_t _Atomic pt__tsc_mult = 0; /* ns per cycle, 32.32 fixed point */
+uint64_t pt__tsc_window;           /* cycles between anchors */
 
 static uint64_t pt__mono(void)
 {

@@ -5,7 +5,8 @@
  * Setting bit 3 ("dump file-backed shared mappings") at start puts them in, for a kernel-written
  * core and for gdb's gcore alike (gdb honours the same filter). The filter is inherited across fork
  * and kept across exec, and setting it only adds our rings plus other file-backed shared mappings
- * of the host. Failure (no /proc, read-only /proc) is not an error: the trace on disk is still there.
+ * of the host. Failure (no /proc, read-only /proc) is not an error: the trace on disk is still
+ * there.
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -8,12 +8,12 @@
 
 #include "preload/shim.h"
 
-static char pt__self[PATH_MAX];              /* absolute path of libproftrace.so */
-static char pt__env_preload[PATH_MAX + 16];  /* LD_PRELOAD=<self> */
-static char pt__env_preload0[8192];          /* LD_PRELOAD as this process got it (names us) */
-static char pt__env_dir[PATH_MAX + 16];      /* PROFTRACE_DIR=<absolute dir> */
-static char pt__env_stacks[256];             /* PROFTRACE_STACKS=... as the process got it */
-static char pt__env_redact[64];              /* PROFTRACE_REDACT=... (redact.c), carried on */
+static char pt__self[PATH_MAX];             /* absolute path of libproftrace.so */
+static char pt__env_preload[PATH_MAX + 16]; /* LD_PRELOAD=<self> */
+static char pt__env_preload0[8192];         /* LD_PRELOAD as this process got it (names us) */
+static char pt__env_dir[PATH_MAX + 16];     /* PROFTRACE_DIR=<absolute dir> */
+static char pt__env_stacks[256];            /* PROFTRACE_STACKS=... as the process got it */
+static char pt__env_redact[64];             /* PROFTRACE_REDACT=... (redact.c), carried on */
 
 /* Does the LD_PRELOAD value `v` name the shim already? */
 static int pt__has_self(const char *v)

@@ -49,7 +49,7 @@ PT_EVENTS(PT__EV_SIZE, W)
     int pt__put_##name(struct pt_tbuf *b, uint64_t ts, const struct pt__ev_##name *v)              \
     {                                                                                              \
         struct pt_enc e;                                                                           \
-        int rc = pt__put_begin(&b, PT_EV_##name, ts ? ts : pt__clock(), pt__size_##name(v), &e);      \
+        int rc = pt__put_begin(&b, PT_EV_##name, ts ? ts : pt__clock(), pt__size_##name(v), &e);   \
         if (rc < 0)                                                                                \
             return rc;                                                                             \
         fields pt_tbuf_commit(b, &e);                                                              \

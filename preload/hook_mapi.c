@@ -104,7 +104,7 @@ static void **pt__copy_for(void **orig, int iface)
 
 void pt__wrap_object(unsigned call, void *obj)
 {
-    int iface = call == PT_CALL_MAPILogonEx          ? PT__IF_SESSION
+    int iface = call == PT_CALL_MAPILogonEx         ? PT__IF_SESSION
                 : call == PT_CALL_MAPIAdminProfiles ? PT__IF_PROFADMIN
                                                     : PT__IF_NONE;
     if (iface == PT__IF_NONE || !obj)

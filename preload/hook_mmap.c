@@ -78,7 +78,8 @@ PT__EXPORT void *mmap(void *addr, size_t length, int prot, int flags, int fd, of
     }
     if (PT__LIKELY(!(flags & MAP_SHARED) || fd < 0) || !pt__may_trace())
         return pt__fn(addr, length, prot, flags, fd, offset);
-    PT__TRACED_CALL_NORET(mmap, void *, (addr, length, prot, flags, fd, offset), PT_RET_PTR_ERRNO, 0)
+    PT__TRACED_CALL_NORET(mmap, void *, (addr, length, prot, flags, fd, offset), PT_RET_PTR_ERRNO,
+                          0)
     if (pt__r != MAP_FAILED)
         pt__region_add((uintptr_t)pt__r, length);
     return pt__r;

@@ -12,6 +12,7 @@
  *
  * vfork: see vfork.S. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -82,54 +83,90 @@ __attribute__((visibility("hidden"))) void *pt__vfork_prepare(void)
     return fn;
 }
 
-/* Which real exec to call. */
-enum pt__exec_kind { PT__EXECVE, PT__EXECVPE };
+/* Which real exec to call, and its extra arguments (fexecve, execveat). */
+enum pt__exec_kind { PT__EXECVE, PT__EXECVPE, PT__FEXECVE, PT__EXECVEAT };
+struct pt__exec_args {
+    int fd, flags;
+};
 
-static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[],
-                    char *const envp[])
+static void *pt__exec_real(enum pt__exec_kind kind)
 {
-    __typeof__(pt__real.execve) fn_ve = pt__real.execve;
-    __typeof__(pt__real.execvpe) fn_vpe = pt__real.execvpe;
-    if (PT__UNLIKELY(kind == PT__EXECVE ? !fn_ve : !fn_vpe)) {
-        uint8_t busy = pt__tls.busy;
-        pt__tls.busy = 1;
-        if (kind == PT__EXECVE)
-            fn_ve = pt__real.execve = (__typeof__(fn_ve))pt__resolve("execve");
-        else
-            fn_vpe = pt__real.execvpe = (__typeof__(fn_vpe))pt__resolve("execvpe");
-        pt__tls.busy = busy;
-        if (kind == PT__EXECVE ? !fn_ve : !fn_vpe)
-            return errno = ENOSYS, -1;
+    static const char *const names[] = {"execve", "execvpe", "fexecve", "execveat"};
+    static void *_Atomic fns[4];
+    void *fn = atomic_load(&fns[kind]);
+    if (PT__UNLIKELY(!fn)) {
+        fn = pt__resolve(names[kind]);
+        atomic_store(&fns[kind], fn);
     }
+    return fn;
+}
+
+static int pt__exec_call(enum pt__exec_kind kind, void *fn, const char *path, char *const argv[],
+                         char *const envp[], const struct pt__exec_args *x)
+{
+    switch (kind) {
+    case PT__EXECVE:
+        return ((int (*)(const char *, char *const[], char *const[]))fn)(path, argv, envp);
+    case PT__EXECVPE:
+        return ((int (*)(const char *, char *const[], char *const[]))fn)(path, argv, envp);
+    case PT__FEXECVE:
+        return ((int (*)(int, char *const[], char *const[]))fn)(x->fd, argv, envp);
+    default:
+        return ((int (*)(int, const char *, char *const[], char *const[], int))fn)(
+            x->fd, path, argv, envp, x->flags);
+    }
+}
+
+/* Looked up at start: an exec may come from a vfork child, which must not be the first to ask
+ * the loader anything. */
+void pt__exec_init(void)
+{
+    for (int k = PT__EXECVE; k <= PT__EXECVEAT; k++)
+        pt__exec_real((enum pt__exec_kind)k);
+}
+
+/* `path` is what the event records: the path or file given, or /dev/fd/N for fexecve. */
+static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[],
+                    char *const envp[], const struct pt__exec_args *x)
+{
+    void *fn = pt__exec_real(kind);
+    if (PT__UNLIKELY(!fn))
+        return errno = ENOSYS, -1;
     if (atomic_load(&pt__state) != PT__ON) /* inert or not asked: not even the environment */
-        return kind == PT__EXECVE ? fn_ve(path, argv, envp) : fn_vpe(path, argv, envp);
+        return pt__exec_call(kind, fn, path, argv, envp, x);
 
     size_t n = pt__env_slots(envp);
     char *env[n];
     char str[8192];
     int saved = errno;
     char **use = pt__env_fix(envp, env, n, str, sizeof str);
+    char fdpath[32];
+    const char *shown = path;
+    if (kind == PT__FEXECVE) {
+        snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", x->fd);
+        shown = fdpath;
+    }
     errno = saved;
     int trace = pt__may_trace();
     if (trace) {
         struct pt__call c;
         pt__call_begin(&c, PT_CALL_execve);
-        pt__pre_execve(path, argv, envp);
+        pt__pre_execve(shown, argv, envp);
         c.t1 = c.t0;
         c.ret = 0, c.err = 0, c.failed = 0;
-        pt__rec_execve(path, argv, envp);
+        pt__rec_execve(shown, argv, envp);
         pt__call_end(&c);
     }
-    int r = kind == PT__EXECVE ? fn_ve(path, argv, use) : fn_vpe(path, argv, use);
+    int r = pt__exec_call(kind, fn, path, argv, use, x);
     if (trace) {
         struct pt__call c;
         pt__call_begin(&c, PT_CALL_execve);
         c.saved_errno = errno;
-        pt__pre_execve(path, argv, envp);
+        pt__pre_execve(shown, argv, envp);
         c.t1 = pt__clock();
         c.ret = r;
         PT__FAIL_PT_RET_INT_ERRNO(c)
-        pt__rec_execve(path, argv, envp);
+        pt__rec_execve(shown, argv, envp);
         pt__call_end(&c);
     }
     return r;
@@ -137,22 +174,22 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
 
 PT__EXPORT int execve(const char *pathname, char *const argv[], char *const envp[])
 {
-    return pt__exec(PT__EXECVE, pathname, argv, envp);
+    return pt__exec(PT__EXECVE, pathname, argv, envp, NULL);
 }
 
 PT__EXPORT int execv(const char *pathname, char *const argv[])
 {
-    return pt__exec(PT__EXECVE, pathname, argv, environ);
+    return pt__exec(PT__EXECVE, pathname, argv, environ, NULL);
 }
 
 PT__EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    return pt__exec(PT__EXECVPE, file, argv, envp);
+    return pt__exec(PT__EXECVPE, file, argv, envp, NULL);
 }
 
 PT__EXPORT int execvp(const char *file, char *const argv[])
 {
-    return pt__exec(PT__EXECVPE, file, argv, environ);
+    return pt__exec(PT__EXECVPE, file, argv, environ, NULL);
 }
 
 /* The list forms: the arguments become an argv on the stack. */
@@ -174,14 +211,14 @@ PT__EXPORT int execl(const char *pathname, const char *arg, ...)
 {
     va_list ap;
     PT__ARGV_FROM_LIST(argv, arg, ap, (void)0)
-    return pt__exec(PT__EXECVE, pathname, argv, environ);
+    return pt__exec(PT__EXECVE, pathname, argv, environ, NULL);
 }
 
 PT__EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     PT__ARGV_FROM_LIST(argv, arg, ap, (void)0)
-    return pt__exec(PT__EXECVPE, file, argv, environ);
+    return pt__exec(PT__EXECVPE, file, argv, environ, NULL);
 }
 
 PT__EXPORT int execle(const char *pathname, const char *arg, ...)
@@ -189,7 +226,20 @@ PT__EXPORT int execle(const char *pathname, const char *arg, ...)
     va_list ap;
     char *const *envp;
     PT__ARGV_FROM_LIST(argv, arg, ap, envp = va_arg(ap, char *const *))
-    return pt__exec(PT__EXECVE, pathname, argv, envp);
+    return pt__exec(PT__EXECVE, pathname, argv, envp, NULL);
+}
+
+PT__EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    struct pt__exec_args x = {fd, 0};
+    return pt__exec(PT__FEXECVE, NULL, argv, envp, &x);
+}
+
+PT__EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *const envp[],
+                        int flags)
+{
+    struct pt__exec_args x = {dirfd, flags};
+    return pt__exec(PT__EXECVEAT, pathname, argv, envp, &x);
 }
 
 /* posix_spawn and posix_spawnp: the child glibc makes runs only libc-internal code until it
@@ -198,7 +248,8 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
                      const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
                      char *const argv[], char *const envp[])
 {
-    __typeof__(pt__real.posix_spawn) pt__fn = usepath ? pt__real.posix_spawnp : pt__real.posix_spawn;
+    __typeof__(pt__real.posix_spawn) pt__fn =
+        usepath ? pt__real.posix_spawnp : pt__real.posix_spawn;
     if (PT__UNLIKELY(!pt__fn)) {
         uint8_t busy = pt__tls.busy;
         pt__tls.busy = 1;

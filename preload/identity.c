@@ -14,7 +14,8 @@
 /* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
 static ssize_t pt__slurp(const char *path, char *buf, size_t size)
 {
-    int fd = (int)syscall(SYS_openat, PT__AT_FDCWD, path, 0 /* O_RDONLY */ | 02000000 /* CLOEXEC */);
+    int fd =
+        (int)syscall(SYS_openat, PT__AT_FDCWD, path, 0 /* O_RDONLY */ | 02000000 /* CLOEXEC */);
     if (fd < 0)
         return -1;
     size_t got = 0;

@@ -5,6 +5,8 @@
 
 #include "preload/shim.h"
 
+static int (*pt__real_dlclose)(void *); /* the shim's own dlclose calls must not forget anything */
+
 struct pt__find {
     const char *name;
     void *self_base;
@@ -20,7 +22,10 @@ static int pt__find_in(struct dl_phdr_info *info, size_t size, void *arg)
     if (!h)
         return 0;
     void *p = dlsym(h, f->name);
-    dlclose(h);
+    if (!pt__real_dlclose)
+        pt__real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    if (pt__real_dlclose)
+        pt__real_dlclose(h); /* only drops the reference RTLD_NOLOAD took */
     Dl_info di;
     /* dlsym on a handle searches its dependencies too; accept only a definition outside the
      * shim (the shim is nobody's dependency, but be sure). */
@@ -61,14 +66,40 @@ void *pt__resolve(const char *name)
 #define PT__RESOLVE_NESTED(name) PT__RESOLVE_SYM(name)
 #define PT__RESOLVE_VTBL(name)
 
-void pt__resolve_all(void)
+void pt__resolve_all(void){PT_CALLS(PT__RESOLVE_ROW, ) PT__RESOLVE_SYM(execv)
+                               PT__RESOLVE_SYM(execvp) PT__RESOLVE_SYM(execvpe)
+                                   PT__RESOLVE_SYM(_exit) PT__RESOLVE_SYM(_Exit)
+                                       PT__RESOLVE_SYM(posix_spawnp) PT__RESOLVE_SYM(GetLastError)}
+
+/* dlclose may unmap the profile library; the next call of one of its functions must look the real
+ * function up again rather than jump into freed memory. libc's rows never move. Wrapping dlclose
+ * (unlike dlopen) changes nothing for the caller: it does not depend on who calls it. */
+#define PT__FORGET_ROW(name, cat, hook, cret, cparams, cargs, retk, fields)                        \
+    PT__FORGET_##cat(PT__FORGET_H_##hook, name)
+#define PT__FORGET_H_SYM(name) pt__real.name = NULL;
+#define PT__FORGET_H_HAND(name) pt__real.name = NULL;
+#define PT__FORGET_H_NESTED(name) pt__real.name = NULL;
+#define PT__FORGET_H_VTBL(name)
+#define PT__FORGET_REG(h, name) h(name)
+#define PT__FORGET_MAP(h, name) h(name)
+#define PT__FORGET_IMP(h, name) h(name)
+#define PT__FORGET_MAPI(h, name) h(name)
+#define PT__FORGET_SHM(h, name)
+#define PT__FORGET_FILE(h, name)
+#define PT__FORGET_PROC(h, name)
+#define PT__FORGET_CRED(h, name)
+#define PT__FORGET_NS(h, name)
+
+PT__EXPORT int dlclose(void *handle)
 {
-    PT_CALLS(PT__RESOLVE_ROW, )
-    PT__RESOLVE_SYM(execv)
-    PT__RESOLVE_SYM(execvp)
-    PT__RESOLVE_SYM(execvpe)
-    PT__RESOLVE_SYM(_exit)
-    PT__RESOLVE_SYM(_Exit)
-    PT__RESOLVE_SYM(posix_spawnp)
-    PT__RESOLVE_SYM(GetLastError)
+    if (!pt__real_dlclose)
+        pt__real_dlclose = (int (*)(void *))pt__resolve("dlclose");
+    if (!pt__real_dlclose)
+        return -1;
+    int rc = pt__real_dlclose(handle);
+    if (rc == 0) {
+        PT_CALLS(PT__FORGET_ROW, )
+        pt__real.GetLastError = NULL;
+    }
+    return rc;
 }

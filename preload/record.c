@@ -66,5 +66,7 @@ int pt__begin_lost(void)
 uint32_t pt__last_error(void)
 {
     DWORD (*fn)(void) = pt__real.GetLastError;
+    if (!fn) /* loaded later, or looked up again after a dlclose */
+        fn = pt__real.GetLastError = (DWORD(*)(void))pt__resolve("GetLastError");
     return fn ? fn() : 0;
 }

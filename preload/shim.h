@@ -27,7 +27,7 @@
 #define PT__TLS __thread __attribute__((tls_model("initial-exec")))
 #define PT__LIKELY(x) __builtin_expect(!!(x), 1)
 #define PT__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define PT__STR_MAX 4096 /* longest string recorded; longer ones are cut */
+#define PT__STR_MAX 4096    /* longest string recorded; longer ones are cut */
 #define PT__AT_FDCWD (-100) /* AT_FDCWD, without <fcntl.h> whose open() prototype is variadic */
 
 /* Shim states (pt__state). */
@@ -64,7 +64,7 @@ struct pt__tls {
     struct pt_tbuf *buf;
     struct pt__call *cur;
     uint64_t anchor_tsc, anchor_ns, last_ns; /* clock.c */
-    int *errp; /* &errno of this thread, looked up once */
+    int *errp;                               /* &errno of this thread, looked up once */
 };
 extern PT__TLS struct pt__tls pt__tls;
 
@@ -77,7 +77,7 @@ extern uint32_t pt__pid; /* the pid that owns pt__ring */
 #include <spawn.h>
 #include <sys/shm.h>
 #include <sys/types.h>
-#define PT__REAL_MEMBER(name, cat, hook, cret, cparams, cargs, retk, fields) \
+#define PT__REAL_MEMBER(name, cat, hook, cret, cparams, cargs, retk, fields)                       \
     PT__REAL_MEMBER_##hook(name, cret, cparams)
 #define PT__REAL_MEMBER_SYM(name, cret, cparams) cret(*name) cparams;
 #define PT__REAL_MEMBER_HAND(name, cret, cparams) cret(*name) cparams;
@@ -167,7 +167,10 @@ void pt__emit_thread(struct pt_tbuf *b, uint32_t tid);
 #define PT__MEMB_X64 uint64_t
 #define PT__MEMB_STR const char *
 #define W(wire, n) PT__MEMB_##wire n;
-#define PT__EV_STRUCT(name, fields) struct pt__ev_##name { fields };
+#define PT__EV_STRUCT(name, fields)                                                                \
+    struct pt__ev_##name {                                                                         \
+        fields                                                                                     \
+    };
 PT_EVENTS(PT__EV_STRUCT, W)
 #undef PT__EV_STRUCT
 #undef W
@@ -190,7 +193,6 @@ uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wra
 extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
-void pt__maybe_break(unsigned call, int is_delete);
 
 /* PROFTRACE_REDACT (redact.c): argv of the process event reduced to argv[0] and a count. */
 extern int pt__redact;
@@ -202,6 +204,7 @@ void pt__wrap_object(unsigned call, void *obj);
 
 /* Process life (hook_proc.c, signals.c, env.c). */
 void pt__after_fork_child(void);
+void pt__exec_init(void);
 void pt__signals_install(void);
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
@@ -229,8 +232,8 @@ static inline uint64_t pt__clock(void)
     uint64_t d = t - pt__tls.anchor_tsc;
     if (PT__UNLIKELY(d > pt__tsc_window))
         return pt__clock_anchor(t);
-    uint64_t ns = pt__tls.anchor_ns +
-                  ((d * atomic_load_explicit(&pt__tsc_mult, memory_order_relaxed)) >> 32);
+    uint64_t ns =
+        pt__tls.anchor_ns + ((d * atomic_load_explicit(&pt__tsc_mult, memory_order_relaxed)) >> 32);
     if (PT__UNLIKELY(ns < pt__tls.last_ns))
         ns = pt__tls.last_ns;
     pt__tls.last_ns = ns;

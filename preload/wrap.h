@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "preload/breakpoint.h"
+#include "preload/holds_hooks.h"
 #include "preload/shim.h"
 
 /* ---- Walking a row's field sequence --------------------------------------------------------- */
@@ -70,7 +72,9 @@
 #define PT__VAL_U64(n) uint64_t pt__v_##n = (uint64_t)(n);
 #define PT__VAL_FLAGS(n) uint64_t pt__v_##n = (uint64_t)(uintptr_t)(n);
 #define PT__VAL_HANDLE(n) uint64_t pt__v_##n = (uint64_t)(uintptr_t)(n);
-#define PT__VAL_STR(n) PT__STRVAL(n, (n) ? (const char *)(n) : "")
+/* A string the kernel refused to read (EFAULT) is not read here either: recorded as "". */
+#define PT__VAL_STR(n)                                                                             \
+    PT__STRVAL(n, (n) && !(c->failed && c->err == EFAULT) ? (const char *)(n) : "")
 #define PT__VAL_OUT_HANDLE(n)                                                                      \
     uint64_t pt__v_##n = (!c->failed && (n)) ? (uint64_t)(uintptr_t) * (n) : 0;
 #define PT__VAL_OUT_OBJECT(n)                                                                      \
@@ -80,7 +84,9 @@
 #define PT__VAL_OUT_U32(n) uint32_t pt__v_##n = (!c->failed && (n)) ? (uint32_t) * (n) : 0;
 #define PT__VAL_OUT_STR(n) PT__STRVAL(n, (!c->failed && (n)) ? (const char *)(n) : "")
 #define PT__VAL_PATH(n) PT__VAL_STR(n) PT__IDVAL(n)
-#define PT__VAL_AT_PATH(n) int32_t pt__v_##n##_dirfd = (int32_t)(n##_dirfd); PT__VAL_PATH(n)
+#define PT__VAL_AT_PATH(n)                                                                         \
+    int32_t pt__v_##n##_dirfd = (int32_t)(n##_dirfd);                                              \
+    PT__VAL_PATH(n)
 #define PT__VAL_SHM_NAME(n) PT__VAL_PATH(n)
 #define PT__VAL_FD(n)                                                                              \
     int32_t pt__v_##n = (int32_t)(n);                                                              \
@@ -177,7 +183,7 @@
 
 /* What an interposed function returns when the real one does not exist in this process (only a
  * dlsym(RTLD_DEFAULT) lookup can reach the shim's copy then): "not implemented", never a crash. */
-#define PT__MISSING_PT_RET_W32(cret) return (cret)120; /* ERROR_CALL_NOT_IMPLEMENTED */
+#define PT__MISSING_PT_RET_W32(cret) return (cret)120;             /* ERROR_CALL_NOT_IMPLEMENTED */
 #define PT__MISSING_PT_RET_HRESULT(cret) return (cret)0x80004001u; /* E_NOTIMPL */
 #define PT__MISSING_PT_RET_BOOL_W32(cret) return (cret)0;
 #define PT__MISSING_PT_RET_HANDLE_W32(cret) return (cret)0;
@@ -194,8 +200,10 @@
 #define PT__FAIL_PT_RET_BOOL_W32(c)                                                                \
     (c).failed = (c).ret == 0, (c).err = (c).failed ? (int32_t)pt__last_error() : 0;
 #define PT__FAIL_PT_RET_HANDLE_W32(c) PT__FAIL_PT_RET_BOOL_W32(c)
-#define PT__FAIL_PT_RET_INT_ERRNO(c) (c).failed = (c).ret == -1, (c).err = (c).failed ? (c).saved_errno : 0;
-#define PT__FAIL_PT_RET_FD_ERRNO(c) (c).failed = (c).ret < 0, (c).err = (c).failed ? (c).saved_errno : 0;
+#define PT__FAIL_PT_RET_INT_ERRNO(c)                                                               \
+    (c).failed = (c).ret == -1, (c).err = (c).failed ? (c).saved_errno : 0;
+#define PT__FAIL_PT_RET_FD_ERRNO(c)                                                                \
+    (c).failed = (c).ret < 0, (c).err = (c).failed ? (c).saved_errno : 0;
 #define PT__FAIL_PT_RET_PTR_ERRNO(c) PT__FAIL_PT_RET_INT_ERRNO(c)
 #define PT__FAIL_PT_RET_ULONG(c) (c).failed = 0, (c).err = 0;
 #define PT__FAIL_PT_RET_ERRNUM(c) (c).failed = (c).ret != 0, (c).err = (int32_t)(c).ret;
@@ -219,20 +227,20 @@
 
 /* ---- The per-row recorders ------------------------------------------------------------------- */
 #define PT__GEN_REC(name, cat, hook, cret, cparams, cargs, retk, fields)                           \
-    static inline void pt__pre_##name cparams                                                      \
+    static inline __attribute__((unused)) void pt__pre_##name cparams                              \
     {                                                                                              \
         struct pt__call *c __attribute__((unused)) = pt__tls.cur;                                  \
         PT__SEQ_END(PT__PRE_A fields)                                                              \
     }                                                                                              \
-    static inline void pt__rec_##name cparams                                                             \
+    static inline __attribute__((unused)) void pt__rec_##name cparams                              \
     {                                                                                              \
         struct pt__call *c = pt__tls.cur;                                                          \
         PT__SEQ_END(PT__VAL_A fields)                                                              \
         uint64_t pt__fr[PT_MAX_FRAMES];                                                            \
         uint8_t pt__nf = 0;                                                                        \
-        if (pt__stack_wanted(PT_CALL_##name, c->failed, c->delete_hint))                                        \
+        if (pt__stack_wanted(PT_CALL_##name, c->failed, c->delete_hint))                           \
             pt__nf = pt__stack(pt__fr);                                                            \
-        size_t pt__size = pt_size_call(c->t0, c->t1, c->ret, pt__nf) PT__SEQ_END(PT__SZ_A fields);  \
+        size_t pt__size = pt_size_call(c->t0, c->t1, c->ret, pt__nf) PT__SEQ_END(PT__SZ_A fields); \
         struct pt_enc e;                                                                           \
         if (pt__begin(PT_EV_CALL_FIRST + PT_CALL_##name, pt__size, c->t1, &e) == 0) {              \
             pt_enc_call(&e, c->t0, c->t1, c->depth, c->ret, c->err, pt__fr, pt__nf);               \
@@ -240,7 +248,8 @@
             pt__commit(&e);                                                                        \
         }                                                                                          \
         if (PT__UNLIKELY(pt__break_armed))                                                         \
-            pt__maybe_break(PT_CALL_##name, c->delete_hint);                                       \
+            pt__break_after(c);                                                                    \
+        PT__HOLD_HOOK(name)                                                                        \
         PT__AFTER_##cat(name)                                                                      \
     }
 
@@ -253,6 +262,8 @@
     PT__DECL_RET_##retk(cret) pt__call_begin(&pt__c, PT_CALL_##name);                              \
     pt__c.delete_hint = (hint);                                                                    \
     pt__pre_##name cargs;                                                                          \
+    if (PT__UNLIKELY(pt__break_armed))                                                             \
+        pt__break_before(&pt__c);                                                                  \
     pt__call_enter(&pt__c);                                                                        \
     PT__DO_CALL_##retk(pt__fn, cargs) pt__call_leave(&pt__c);                                      \
     PT__RET_VAL_##retk(pt__c) PT__FAIL_##retk(pt__c) pt__rec_##name cargs;                         \
@@ -280,9 +291,9 @@
     PT__EXPORT cret name cparams                                                                   \
     {                                                                                              \
         __typeof__(pt__real.name) pt__fn = pt__real.name;                                          \
-        if (PT__UNLIKELY(!pt__may_trace() || !pt__fn)) {                                           \
-            PT__REAL_OR_MISSING(name, cret, retk)                                                  \
-            PT__PASS_##retk(pt__fn, cargs)                                               \
+        PT__REAL_OR_MISSING(name, cret, retk) /* a library loaded later: found on first use */    \
+        if (PT__UNLIKELY(!pt__may_trace())) {                                                      \
+            PT__PASS_##retk(pt__fn, cargs)                                                         \
         }                                                                                          \
         PT__TRACED_CALL(name, cret, cargs, retk)                                                   \
     }
@@ -292,7 +303,7 @@
         __typeof__(pt__real.name) pt__fn = pt__real.name;                                          \
         if (PT__LIKELY(pt__tls.depth == 0) || PT__UNLIKELY(!pt__may_trace() || !pt__fn)) {         \
             PT__REAL_OR_MISSING(name, cret, retk)                                                  \
-            PT__PASS_##retk(pt__fn, cargs)                                               \
+            PT__PASS_##retk(pt__fn, cargs)                                                         \
         }                                                                                          \
         PT__TRACED_CALL(name, cret, cargs, retk)                                                   \
     }

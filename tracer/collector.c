@@ -43,7 +43,8 @@
 #define P_PIDFD 3
 #endif
 
-#define RESCAN_NS 200000000ull /* readdir and lock checks at most this often without inotify */
+#define RESCAN_NS 200000000ull
+#define MAX_EXIT_NOTES 4096 /* exit statuses kept for rings not yet finished */ /* readdir and lock checks at most this often without inotify */
 
 struct cbuf {
     int sfd; /* stream file, -1 until the buffer is first drained */
@@ -286,7 +287,15 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     struct cbuf *cb = &r->bufs[i];
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
-    cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
+    /* Created with the first packet (no empty streams), but an existing one is where we resume. */
+    cb->sfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (cb->sfd < 0 && errno == ENOENT) {
+        const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+        cb->file_end = 0;
+        cb->next_seq = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
+        cb->sfd = -2; /* known, not created yet */
+        return 0;
+    }
     if (cb->sfd < 0) {
         cdiag(c, "%s: %s", path, strerror(errno));
         return -errno;
@@ -323,6 +332,16 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
                   const void *body, size_t body_len)
 {
     struct cbuf *cb = &r->bufs[i];
+    if (cb->sfd == -2) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+        cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
+        if (cb->sfd < 0) {
+            cdiag(c, "%s: %s", path, strerror(errno));
+            cb->sfd = -2;
+            return -EIO;
+        }
+    }
     struct iovec iov[2] = {{(void *)hdr, PT__PKT_HDR_SIZE}, {(void *)body, body_len}};
     size_t want = PT__PKT_HDR_SIZE + body_len;
     ssize_t n = pwritev(cb->sfd, iov, body_len ? 2 : 1, (off_t)cb->file_end);
@@ -347,16 +366,16 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
     uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
     if (!wpos || !__atomic_load_n(&ctl->claims, __ATOMIC_RELAXED))
         return;
-    if (cb->sfd < 0 && open_stream(c, r, i) < 0)
+    if (cb->sfd == -1 && open_stream(c, r, i) < 0)
         return;
     uint64_t cur = (wpos - 1) / S;
     if (cur >= nsub && cb->next_seq + nsub <= cur) {
-        /* Older packets were overwritten (flight recorder). A discard-mode writer can never get
-         * this far ahead, so there wpos is corrupt or forged: skip, or the walk never ends. */
+        /* Only the last nsub packets are in the ring: older ones were overwritten (flight
+         * recorder), or wpos is damaged (a writer cannot pass unconsumed packets otherwise). */
         if (!r->h.overwrite)
-            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is beyond the packets drained, "
-                  "packets %" PRIu64 "..%" PRIu64 " skipped",
-                  c->rings, r->name, i, wpos, cb->next_seq, cur - nsub);
+            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is past packets never drained "
+                  "(damaged ring?), reading the last %" PRIu64 " packets",
+                  c->rings, r->name, i, wpos, nsub);
         cb->next_seq = cur - nsub + 1;
     }
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
@@ -552,6 +571,13 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     write_proc_stream(c, r, dead, signo);
     count_process(c, r);
+    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
+        if (c->exits[k].start_time == r->h.start_time &&
+            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
+             c->exits[k].pid == (pid_t)r->h.host_pid)) {
+            c->exits[k] = c->exits[--c->nexits];
+            break;
+        }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
     if (unlink(path) < 0 && errno != ENOENT)
@@ -597,6 +623,37 @@ static int maps_ring(pid_t pid, const struct cring *r)
     return found;
 }
 
+/* The fatal signal of a zombie that is not our child, from /proc/PID/stat (exit_code, field 52),
+ * while its parent has not reaped it yet; -1 when unknown. */
+static int zombie_signal(pid_t pid, uint64_t start)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] != 'Z')
+        return -1;
+    unsigned long long v = 0, st = 0;
+    for (int field = 3; p && field <= 52; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22)
+            st = strtoull(p + 1, NULL, 10);
+        if (p && field == 52)
+            v = strtoull(p + 1, NULL, 10);
+    }
+    if (!p || (start && st != start))
+        return -1;
+    int status = (int)v;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 /* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. */
 static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int check_lock)
 {
@@ -614,6 +671,8 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 *signo = si.si_status;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
+                if (s < 0)
+                    s = zombie_signal(r->lpid, r->h.start_time);
                 *signo = s > 0 ? s : 0;
             }
             return 2;
@@ -754,12 +813,16 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
         c->exits = e;
         c->cap_exits = nc;
     }
-    /* newest first wins in lookup_exit: replace an older note of the same pid */
+    /* one note per pid: a newer process with a reused pid replaces the older note */
     for (size_t k = 0; k < c->nexits; k++)
         if (c->exits[k].pid == pid) {
             c->exits[k] = (struct exit_note){pid, start_time, signo};
             return;
         }
+    if (c->nexits == MAX_EXIT_NOTES) { /* bounded: forget the oldest (of untraced processes) */
+        memmove(c->exits, c->exits + 1, (c->nexits - 1) * sizeof *c->exits);
+        c->nexits--;
+    }
     c->exits[c->nexits++] = (struct exit_note){pid, start_time, signo};
 }
 

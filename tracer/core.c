@@ -81,8 +81,7 @@ static int scan_core(struct core *c, struct pt_core_result *res)
         if (!gelf_getphdr(c->elf, (int)i, &ph))
             continue;
         if (ph.p_type == PT_LOAD) {
-            c->loads[c->nloads++] =
-                (struct load){ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz};
+            c->loads[c->nloads++] = (struct load){ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz};
             continue;
         }
         if (ph.p_type != PT_NOTE)
@@ -148,8 +147,8 @@ static uint64_t copy_range(const struct core *c, int fd, uint64_t start, uint64_
                 int zero = 1;
                 for (size_t q = 0; q < m && zero; q++)
                     zero = buf[j + q] == 0;
-                if (!zero && pwrite(fd, buf + j, m, (off_t)(foff + (a - start) + done + j)) !=
-                                 (ssize_t)m)
+                if (!zero &&
+                    pwrite(fd, buf + j, m, (off_t)(foff + (a - start) + done + j)) != (ssize_t)m)
                     *missing += m;
                 else
                     copied += m;
@@ -249,9 +248,10 @@ static int recover_rings(struct core *c, const char *outdir, struct pt_core_resu
         if (got == 0) {
             unlink(path);
             res->missing++;
-            say(c, "%s: mapped at 0x%" PRIx64 "-0x%" PRIx64 " but not in the dump (file-backed "
-                   "shared mappings were filtered out: bit 3 of /proc/PID/coredump_filter was "
-                   "clear)",
+            say(c,
+                "%s: mapped at 0x%" PRIx64 "-0x%" PRIx64 " but not in the dump (file-backed "
+                "shared mappings were filtered out: bit 3 of /proc/PID/coredump_filter was "
+                "clear)",
                 fname, e[0], e[1]);
             continue;
         }
@@ -269,8 +269,9 @@ static int recover_rings(struct core *c, const char *outdir, struct pt_core_resu
                 pt__ring_check(&h, h.file_size, why, sizeof why) == 0) {
                 say(c, "ring of pid %u (start time %" PRIu64 ") -> %s", h.pid, h.start_time, path);
                 if (res->core_pid && h.pid != res->core_pid && h.host_pid != res->core_pid)
-                    say(c, "note: the ring's writer was pid %u (host pid %u), the core's first "
-                           "thread is pid %u",
+                    say(c,
+                        "note: the ring's writer was pid %u (host pid %u), the core's first "
+                        "thread is pid %u",
                         h.pid, h.host_pid, res->core_pid);
             } else {
                 say(c, "%s: recovered, but its header is not a valid ring header", path);

@@ -319,10 +319,13 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
     if (!r || !tid)
         return NULL;
     unsigned n = r->nbufs, start = tid % n;
-    for (unsigned i = 0; i < n; i++) {
+    /* First pass: a buffer never used (no other thread's events to follow); second: any free. */
+    for (unsigned i = 0; i < 2 * n; i++) {
         struct pt_tbuf *b = &r->tb[(start + i) % n];
         uint32_t expected = 0;
         if (__atomic_load_n(&b->ctl->owner, __ATOMIC_RELAXED) != 0)
+            continue;
+        if (i < n && __atomic_load_n(&b->ctl->claims, __ATOMIC_RELAXED) != 0)
             continue;
         if (!__atomic_compare_exchange_n(&b->ctl->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
@@ -415,10 +418,13 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         buf_bytes = 4 * 4096;
     if (buf_bytes > (1ull << 30) || nbufs > 4096)
         return -EINVAL;
-    /* Packets of up to 32 KiB, at least 4 of them (so one can fill while others drain). */
+    /* Packets of 32 KiB (larger only past 256 packets), at least 4 of them so that some fill
+     * while others drain. */
     unsigned sub_shift = log2u(buf_bytes / 4);
     if (sub_shift > 15)
         sub_shift = 15;
+    while (sub_shift < 20 && log2u(buf_bytes >> sub_shift) > 8)
+        sub_shift++;
     unsigned nsub_shift = log2u(buf_bytes >> sub_shift);
     if (nsub_shift > 8)
         nsub_shift = 8;

@@ -64,12 +64,21 @@ static int plausible(const struct pt__pkt_hdr *ph, uint64_t avail_max)
 int pt__stream_scan(int fd, uint64_t *valid_end, uint64_t *last_seq, uint64_t *last_disc,
                     uint64_t *npackets)
 {
+    return pt__stream_scan_limit(fd, UINT64_MAX, valid_end, last_seq, last_disc, npackets);
+}
+
+int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t *last_seq,
+                          uint64_t *last_disc, uint64_t *npackets)
+{
     struct stat st;
     uint64_t off = 0;
     *valid_end = 0;
     *npackets = 0;
     if (fstat(fd, &st) < 0)
         return -errno;
+    if ((uint64_t)st.st_size < limit)
+        limit = (uint64_t)st.st_size;
+    st.st_size = (off_t)limit;
     while ((uint64_t)st.st_size - off >= PT__PKT_HDR_SIZE) {
         struct pt__pkt_hdr ph;
         if (pread(fd, &ph, sizeof ph, (off_t)off) != (ssize_t)sizeof ph)
@@ -147,13 +156,15 @@ static int file_next_packet(struct pt__src *s)
 {
     while (s->foff < s->fsize) {
         struct pt__pkt_hdr ph;
-        if (s->fsize - s->foff < PT__PKT_HDR_SIZE) {
-            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
-                  s->foff);
+        uint64_t avail = s->fsize - s->foff;
+        memset(&ph, 0, sizeof ph);
+        if (pread(s->fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
+            sdiag(s, s->foff, "read error: %s", strerror(errno));
             return 0;
         }
-        if (pread(s->fd, &ph, sizeof ph, (off_t)s->foff) != (ssize_t)sizeof ph) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
+        if (avail < PT__PKT_HDR_SIZE && (avail < 4 || ph.magic == PT__CTF_MAGIC)) {
+            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
+                  s->foff);
             return 0;
         }
         if (!plausible(&ph, MAX_PACKET)) {
@@ -254,7 +265,9 @@ static int ring_next_packet(struct pt__src *s)
         if (grow(s, len) < 0)
             return 0;
         memcpy(s->pkt, rm->map + poff, len);
+#ifndef __SANITIZE_THREAD__ /* TSan does not model fences; the seqlock check below is the same */
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
+#endif
         /* Flight-recorder mode: a writer may have reopened the slot while we copied. */
         if (h->overwrite &&
             __atomic_load_n(&c->wpos, __ATOMIC_ACQUIRE) > (seq + h->nsub) * S)
@@ -291,7 +304,8 @@ static int ring_next_packet(struct pt__src *s)
 }
 
 int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void *darg,
-                      struct pt__src ***out, unsigned *n)
+                      pt__limit_fn limit_of, void *limit_arg, struct pt__src ***out,
+                      unsigned *n)
 {
     char msg[4600], why[256];
     struct stat st;
@@ -370,13 +384,36 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
             continue;
         const uint64_t S = rm->h.sub_size;
         uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;
-        /* Only the newest nsub packets can be in the ring (a slot holds one lap), in either mode:
-         * starting further back would walk a corrupt wpos's billions of empty slots. */
+        uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+        if (cons > wpos || (!rm->h.overwrite && seq_end > cons / S + rm->h.nsub)) {
+            /* A writer never passes undrained packets: wpos (or consumed) is damaged. Trust the
+             * packet headers instead: the newest sequence number found in its own slot. */
+            uint64_t best = 0;
+            int found = 0;
+            uint64_t data = coff + rm->h.ctl_size;
+            for (uint64_t k = 0; k < rm->h.nsub && data + (k + 1) * S <= rm->size; k++) {
+                const struct pt__pkt_hdr *ph = (const struct pt__pkt_hdr *)(rm->map + data + k * S);
+                if (ph->magic == PT__CTF_MAGIC && ph->packet_seq_num % rm->h.nsub == k &&
+                    (!found || ph->packet_seq_num > best)) {
+                    best = ph->packet_seq_num;
+                    found = 1;
+                }
+            }
+            snprintf(msg, sizeof msg,
+                     "%s: buffer %u: write position %" PRIu64 " and drained position %" PRIu64
+                     " disagree (damaged control block at byte %" PRIu64 "), using packet headers",
+                     path, i, wpos, cons, coff);
+            diag(darg, msg);
+            if (!found)
+                continue;
+            seq_end = best + 1;
+        }
+        /* Only the last nsub packets can still be in the ring, whatever the mode (and whatever a
+         * damaged wpos claims). */
         if (seq_end > rm->h.nsub)
             seq = seq_end - rm->h.nsub;
-        uint64_t consumed = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
-        if (consumed / S > seq)
-            seq = consumed / S;
+        if (cons <= wpos && cons / S > seq)
+            seq = cons / S < seq_end ? cons / S : seq_end;
         struct pt__src *s = calloc(1, sizeof *s);
         if (!s) {
             rc = -ENOMEM;
@@ -398,7 +435,8 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         int sfd = open(spath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (sfd >= 0) {
             uint64_t vend, lseq = 0, ldisc = 0, np = 0;
-            if (pt__stream_scan(sfd, &vend, &lseq, &ldisc, &np) == 0 && np) {
+            uint64_t limit = limit_of ? limit_of(limit_arg, spath) : UINT64_MAX;
+            if (pt__stream_scan_limit(sfd, limit, &vend, &lseq, &ldisc, &np) == 0 && np) {
                 if (lseq + 1 > seq)
                     seq = lseq + 1;
                 s->disc_prev = ldisc;

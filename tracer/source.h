@@ -38,10 +38,16 @@ struct pt__src {
 int pt__src_open_file(const char *path, const char *name, pt__diag_fn diag, void *darg,
                       struct pt__src **out);
 
+/* How many bytes of stream file `path` the reader takes (its size when it was opened), so that a
+ * packet the collector appends meanwhile is read once, from the ring; UINT64_MAX: not opened. */
+typedef uint64_t (*pt__limit_fn)(void *arg, const char *path);
+
 /* Every used buffer of an undrained ring, skipping packets already present in the stream files of
- * trace directory `dir`. 0 with an array of *n sources (free the array), or a negative errno. */
+ * trace directory `dir` (up to limit_of). 0 with an array of *n sources (free the array), or a
+ * negative errno. */
 int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void *darg,
-                      struct pt__src ***out, unsigned *n);
+                      pt__limit_fn limit_of, void *limit_arg, struct pt__src ***out,
+                      unsigned *n);
 
 /* The next event into s->head: 1, or 0 at the end. */
 int pt__src_next(struct pt__src *s);
@@ -51,5 +57,8 @@ void pt__src_free(struct pt__src *s);
  * events_discarded, the number of whole packets. 0, or a negative errno. */
 int pt__stream_scan(int fd, uint64_t *valid_end, uint64_t *last_seq, uint64_t *last_disc,
                     uint64_t *npackets);
+/* The same over the first `limit` bytes only. */
+int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t *last_seq,
+                          uint64_t *last_disc, uint64_t *npackets);
 
 #endif

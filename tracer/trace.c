@@ -98,6 +98,15 @@ static int add_src(struct pt_trace *t, struct pt__src *s)
     return 0;
 }
 
+static uint64_t file_limit(void *arg, const char *path)
+{
+    struct pt_trace *t = arg;
+    for (unsigned i = 0; i < t->nsrc; i++)
+        if (t->src[i]->fd >= 0 && t->src[i]->path && !strcmp(t->src[i]->path, path))
+            return t->src[i]->fsize;
+    return UINT64_MAX;
+}
+
 static int is_stream_name(const char *name)
 {
     return name[0] != '.' && strcmp(name, "metadata") && strcmp(name, "rings");
@@ -204,7 +213,7 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
                 tdiag(t, msg);
                 continue;
             }
-            if (pt__src_open_ring(path, dir, tdiag, t, &ss, &nss) == 0) {
+            if (pt__src_open_ring(path, dir, tdiag, t, file_limit, t, &ss, &nss) == 0) {
                 for (unsigned i = 0; i < nss; i++)
                     if ((rc = add_src(t, ss[i])) < 0) {
                         for (unsigned j = i; j < nss; j++)

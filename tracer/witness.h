@@ -42,7 +42,8 @@ struct pt_witness_stats {
     uint64_t ident_live;  /* deleter identity read while it ran */
     uint64_t ident_exec;  /* ... taken from the exec cache */
     uint64_t ident_gone;  /* ... not known (exited too early) */
-    uint64_t unresolved;  /* deletions whose directory could not be named */
+    uint64_t unresolved;  /* deletions in directories gone before they could be named, of
+                           * nothing a watched process held: not recorded */
     uint64_t overflows;   /* fanotify queue overflows (reports the kernel dropped) */
     uint64_t execs;       /* exec notifications read */
     uint64_t execs_missed; /* ... whose process had exited before it could be read */
@@ -53,7 +54,8 @@ struct pt_witness_stats {
     unsigned ipc_ns;      /* IPC namespaces scanned */
 };
 
-/* Start witnessing into a new ring in `tracedir` (the directory the collector drains). Returns 0
+/* Start witnessing into a ring of its own in `tracedir` (the directory the collector drains),
+ * created when there is a first thing to record. Returns 0
  * and *out, or a negative errno with a one-line reason in why[whylen] (e.g. -EPERM: "fanotify
  * needs CAP_SYS_ADMIN in the initial user namespace"): the collector then says once that deleters
  * that are not traced will not be seen, and goes on without. Nothing is watched until
@@ -61,15 +63,24 @@ struct pt_witness_stats {
 int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **out, char *why,
                      size_t whylen);
 
-/* Watch deletions under `path` (a directory, or a file: its directory): its whole filesystem is
- * marked once (or, where the filesystem cannot report file handles, that directory alone), and
- * deletions under the directory are recorded. Cheap to call again for a known directory.
+/* Watch deletions of `path`: a directory and everything under it, or a file (that entry only,
+ * removed or renamed away). Its whole filesystem is marked once (or, where it cannot be marked
+ * whole, the directory alone); only deletions of what is watched are recorded. Cheap to call
+ * again.
  * Returns 0, or a negative errno (the path does not exist, the filesystem refuses marks). */
 int pt_witness_watch_path(struct pt_witness *w, const char *path);
 
-/* Watch the SysV shared memory of the IPC namespace `pid` lives in, and remember `pid` as a holder
- * (a segment it has attached is named as held by it). Returns 0 or a negative errno. */
+/* Watch a traced process (pid in the collector's pid namespace): what it holds on filesystems —
+ * its open directories (registry key handles) with what is under them, its open files and its
+ * shared file mappings (POSIX shared memory), as it sees them (through /proc/PID/root, so a private /dev/shm
+ * is its own), rescanned every second while it lives — and the SysV shared memory of its IPC
+ * namespace; a segment it has attached is named as held by it. The trace directory is never
+ * watched, nor the collector itself (its own ring is attached like any other). Returns 0 or a
+ * negative errno (the process is gone). */
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid);
+
+/* pt_witness_watch_pid as a callback (arg: the witness), for a collector's "ring attached" hook. */
+void pt_witness_on_attach(void *witness, pid_t pid);
 
 /* Seconds between two scans of the SysV tables (default 0.1). */
 void pt_witness_set_scan_interval(struct pt_witness *w, double seconds);
@@ -86,7 +97,8 @@ int pt_witness_scan_now(struct pt_witness *w);
 
 void pt_witness_stats(struct pt_witness *w, struct pt_witness_stats *out);
 
-/* The path of the witness's ring (valid until pt_witness_stop). */
+/* The path of the witness's ring (valid until pt_witness_stop), NULL while nothing was witnessed:
+ * the ring is created with the first event, so a witness that saw nothing leaves no trace. */
 const char *pt_witness_ring_path(const struct pt_witness *w);
 
 /* Stop: drain what is pending, stop the thread, close the ring (normal close). NULL is a no-op. */

@@ -19,8 +19,10 @@
 
 struct pt_witness {
     pthread_mutex_t lock;
-    struct pt_ring *ring;
+    struct pt_ring *ring; /* created with the first event: a witness that saw nothing leaves none */
     struct pt_tbuf *tb;
+    int ring_failed, want_execs;
+    char ringdir[PATH_MAX];
     struct pt__wfan *fan;
     struct pt__wexecs *execs; /* NULL: no exec cache */
     struct pt__wsysv *sysv;
@@ -28,11 +30,76 @@ struct pt_witness {
     int threaded, timer_armed;
     pthread_t thread;
     double interval;
+    unsigned ticks;     /* SysV scans since the last rescan of what holders hold */
+    char tracedir[PATH_MAX];
+    pid_t *pids;        /* processes whose holds are rescanned */
+    unsigned npids, cap;
     struct pt_witness_stats st;
 };
 
+#define HOLDS_EVERY 10 /* rescan holds every this many SysV scans (1 s by default) */
+
+/* Watch what pid holds now; 0 or -ESRCH when it is gone. Caller holds the lock. */
+static int scan_holds(struct pt_witness *w, pid_t pid)
+{
+    int fs = 0, dirs = 0;
+    int rc = pt__wholds_scan(w->fan, pid, w->tracedir, &fs, &dirs);
+    w->st.filesystems += (unsigned)fs;
+    w->st.dirs += (unsigned)dirs;
+    return rc < 0 ? rc : 0;
+}
+
+static void rescan_holds(struct pt_witness *w)
+{
+    for (unsigned i = 0; i < w->npids;) {
+        if (scan_holds(w, w->pids[i]) < 0)
+            w->pids[i] = w->pids[--w->npids]; /* gone */
+        else
+            i++;
+    }
+}
+
+static int ep_add(int epfd, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* The ring, created on first use in the trace directory. NULL when it cannot be created (then
+ * every event is counted lost). */
+static struct pt_ring *ring(struct pt_witness *w)
+{
+    if (w->ring || w->ring_failed)
+        return w->ring;
+    struct pt_ring_config cfg = {.dir = w->ringdir, .thread_buf_bytes = 1u << 20, .nthreads = 1};
+    if (pt_ring_create(&cfg, &w->ring) < 0) {
+        w->ring = NULL;
+        w->ring_failed = 1;
+        return NULL;
+    }
+    w->tb = pt_ring_claim(w->ring, (uint32_t)syscall(SYS_gettid));
+    return w->ring;
+}
+
+/* Listen for execs from the first watch on: before, no deleter could matter. */
+static void start_execs(struct pt_witness *w)
+{
+    if (!w->want_execs)
+        return;
+    w->want_execs = 0;
+    if (pt__wexecs_open(&w->execs) < 0) {
+        w->execs = NULL; /* identities only of deleters still running when read */
+        return;
+    }
+    if (ep_add(w->epfd, pt__wexecs_fd(w->execs)) < 0) {
+        pt__wexecs_close(w->execs);
+        w->execs = NULL;
+    }
+}
+
 int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
 {
+    ring(w);
     int rc = w->tb ? pt__wrec_del(w->tb, pt_now(), d) : -ENOSPC;
     if (rc)
         w->st.lost++;
@@ -43,18 +110,13 @@ int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
 
 int pt__witness_record_shm(struct pt_witness *w, const struct pt__wshm *s)
 {
+    ring(w);
     int rc = w->tb ? pt__wrec_shm(w->tb, pt_now(), s) : -ENOSPC;
     if (rc)
         w->st.lost++;
     else
         w->st.recorded++;
     return rc;
-}
-
-static int ep_add(int epfd, int fd)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 static void arm_timer(struct pt_witness *w)
@@ -115,15 +177,15 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
     rc = pt__wfan_open(&w->fan, why, whylen);
     if (rc)
         goto fail;
-    struct pt_ring_config cfg = {.dir = tracedir, .thread_buf_bytes = 1u << 20, .nthreads = 1};
-    rc = pt_ring_create(&cfg, &w->ring);
-    if (rc) {
-        snprintf(why, whylen, "%s: cannot create the witness ring: %s", tracedir, strerror(-rc));
+    if (snprintf(w->ringdir, sizeof w->ringdir, "%s", tracedir) >= (int)sizeof w->ringdir) {
+        rc = -ENAMETOOLONG;
+        snprintf(why, whylen, "%s: path too long", tracedir);
         goto fail;
     }
-    w->tb = pt_ring_claim(w->ring, (uint32_t)syscall(SYS_gettid));
-    if (!(flags & PT_WITNESS_NO_EXECS) && pt__wexecs_open(&w->execs) < 0)
-        w->execs = NULL; /* identities only of deleters still running when read */
+    if (!realpath(tracedir, w->tracedir))
+        snprintf(w->tracedir, sizeof w->tracedir, "%s", tracedir);
+    pt__wfan_ignore(w->fan, w->tracedir);
+    w->want_execs = !(flags & PT_WITNESS_NO_EXECS);
     rc = pt__wsysv_open(&w->sysv);
     if (rc) {
         snprintf(why, whylen, "out of memory");
@@ -133,7 +195,6 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
     w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->epfd < 0 || w->timerfd < 0 || w->stopfd < 0 || (rc = ep_add(w->epfd, pt__wfan_fd(w->fan))) ||
-        (w->execs && (rc = ep_add(w->epfd, pt__wexecs_fd(w->execs)))) ||
         (rc = ep_add(w->epfd, w->timerfd))) {
         rc = rc ? rc : -errno;
         snprintf(why, whylen, "cannot set up the witness's descriptors: %s", strerror(-rc));
@@ -169,6 +230,7 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path)
 {
     int fs_marked, dir_marked;
     pthread_mutex_lock(&w->lock);
+    start_execs(w);
     int rc = pt__wfan_watch(w->fan, path, &fs_marked, &dir_marked);
     w->st.filesystems += (unsigned)fs_marked;
     w->st.dirs += (unsigned)dir_marked;
@@ -176,11 +238,42 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path)
     return rc;
 }
 
+void pt_witness_on_attach(void *witness, pid_t pid)
+{
+    if (witness && pid > 0)
+        (void)pt_witness_watch_pid(witness, pid);
+}
+
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
 {
     int new_ns = 0;
+    if (pid <= 0)
+        return -EINVAL;
+    if (pid == getpid())
+        return 0; /* the witness's own ring: nothing to watch */
+    pthread_mutex_lock(&w->lock);
+    start_execs(w);
+    pthread_mutex_unlock(&w->lock);
     pthread_mutex_lock(&w->lock);
     int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
+    if (rc == 0) {
+        unsigned i;
+        for (i = 0; i < w->npids && w->pids[i] != pid; i++)
+            ;
+        if (i == w->npids) {
+            if (w->npids == w->cap) {
+                unsigned cap = w->cap ? 2 * w->cap : 64;
+                pid_t *p = realloc(w->pids, cap * sizeof *p);
+                if (p) {
+                    w->pids = p;
+                    w->cap = cap;
+                }
+            }
+            if (w->npids < w->cap)
+                w->pids[w->npids++] = pid;
+        }
+        scan_holds(w, pid);
+    }
     if (rc == 0 && new_ns) {
         /* the first scan is the baseline: removals are counted from now */
         pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
@@ -211,11 +304,21 @@ int pt_witness_drain(struct pt_witness *w)
     uint64_t ticks;
     int n = 0;
     pthread_mutex_lock(&w->lock);
+    uint64_t overflows = w->st.overflows;
     n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
+    /* The kernel dropped reports it could not queue: how many is unknown, at least one each
+     * time. Readers see them as lost events of the witness's ring, never as silence. */
+    if (w->st.overflows > overflows)
+        pt_ring_lost(ring(w), w->st.overflows - overflows);
     if (w->execs)
         w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
-    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks) {
         n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+        if (++w->ticks >= HOLDS_EVERY) {
+            w->ticks = 0;
+            rescan_holds(w); /* keys opened and objects mapped since */
+        }
+    }
     pthread_mutex_unlock(&w->lock);
     return n;
 }
@@ -253,8 +356,10 @@ void pt_witness_stop(struct pt_witness *w)
     }
     pt_witness_drain(w);
     pt_witness_scan_now(w);
-    pt_ring_release(w->ring, w->tb);
-    pt_ring_close(w->ring);
+    if (w->ring) {
+        pt_ring_release(w->ring, w->tb);
+        pt_ring_close(w->ring);
+    }
     pt__wfan_close(w->fan);
     pt__wexecs_close(w->execs);
     pt__wsysv_close(w->sysv);
@@ -262,5 +367,6 @@ void pt_witness_stop(struct pt_witness *w)
     close(w->timerfd);
     close(w->stopfd);
     pthread_mutex_destroy(&w->lock);
+    free(w->pids);
     free(w);
 }

@@ -60,7 +60,9 @@
 #endif
 
 #define MAX_FS 64
-#define MAX_DIRS 1024
+#define SEEN_SLOTS 4096u
+#define HELD_SLOTS 8192u
+#define MAX_DIRS 4096
 #define CACHE_SLOTS 4096u
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
 #define BATCH_BYTES (256 * 1024)
@@ -82,8 +84,11 @@ struct fs {
     struct layout lay;
 };
 
+/* A watched directory (its subtree) or file (that entry only: holding a file in a directory is no
+ * reason to watch its siblings). */
 struct dir {
     int fs;
+    int exact;    /* a file: only this path */
     char *prefix; /* as /proc/self/fd names it */
     size_t len;
     uint64_t ino;
@@ -95,8 +100,16 @@ struct cslot {
     char *path;
 };
 
+struct held {
+    uint64_t dev, ino;
+};
+
 struct pt__wfan {
     int fd;
+    char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
+    size_t ignore_len;
+    struct held held[HELD_SLOTS]; /* objects watched processes hold, and watched directories */
+    char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
     uint64_t mask;
     struct fs fs[MAX_FS];
@@ -214,6 +227,27 @@ static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
     fs->lay.htype = -1; /* unknown: inode numbers are reported as 0 */
 }
 
+/* ---- what watched processes hold ---------------------------------------------------------------- */
+
+static struct held *held_slot(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
+    return &f->held[(h >> 17) % HELD_SLOTS];
+}
+
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    struct held *s = held_slot(f, dev, ino);
+    s->dev = dev;
+    s->ino = ino;
+}
+
+static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    const struct held *s = held_slot(f, dev, ino);
+    return ino && s->dev == dev && s->ino == ino;
+}
+
 /* ---- setup -------------------------------------------------------------------------------------- */
 
 /* fanotify names the deleter only to a listener with CAP_SYS_ADMIN in the initial user namespace
@@ -312,6 +346,12 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     return 0;
 }
 
+void pt__wfan_ignore(struct pt__wfan *f, const char *dir)
+{
+    snprintf(f->ignore, sizeof f->ignore, "%s", dir);
+    f->ignore_len = strlen(f->ignore);
+}
+
 int pt__wfan_fd(const struct pt__wfan *f)
 {
     return f ? f->fd : -1;
@@ -393,9 +433,14 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     int dfd = -1, rc;
 
     *fs_marked = *dir_marked = 0;
+    char **seen = &f->seen[key_hash((const unsigned char *)path, (uint32_t)strlen(path)) % SEEN_SLOTS];
+    if (*seen && !strcmp(*seen, path))
+        return 0;
     if (stat(path, &st) < 0)
         return -errno;
-    if (S_ISDIR(st.st_mode)) {
+    struct stat ost = st; /* the object itself */
+    int isfile = !S_ISDIR(st.st_mode);
+    if (!isfile) {
         snprintf(dirpath, sizeof dirpath, "%s", path);
     } else {
         snprintf(dirpath, sizeof dirpath, "%s", path);
@@ -415,12 +460,29 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         rc = -errno ? -errno : -ENOENT;
         goto fail;
     }
-    /* Known directory? */
-    for (unsigned i = 0; i < f->ndirs; i++)
-        if (f->fs[f->dir[i].fs].dev == (uint64_t)st.st_dev && f->dir[i].ino == st.st_ino) {
+    if (isfile) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        size_t cl = strlen(canon);
+        if (snprintf(canon + cl, sizeof canon - cl, "%s%s", cl > 1 ? "/" : "", base) >=
+            (int)(sizeof canon - cl)) {
+            rc = -ENAMETOOLONG;
+            goto fail;
+        }
+    }
+    /* Known? */
+    for (unsigned i = 0; i < f->ndirs; i++) {
+        const struct dir *d = &f->dir[i];
+        if (f->fs[d->fs].dev != (uint64_t)st.st_dev || d->exact != isfile)
+            continue;
+        if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
+            free(*seen);
+            *seen = strdup(path);
             return 0;
         }
+    }
     if (f->ndirs == MAX_DIRS) {
         rc = -ENOSPC;
         goto fail;
@@ -473,12 +535,23 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     if (d->len == 1) /* "/" */
         d->len = 0;
     d->fs = (int)k;
-    d->ino = st.st_ino;
+    d->exact = isfile;
+    d->ino = ost.st_ino;
     f->ndirs++;
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
     unsigned budget = 4096;
-    learn_tree(f, fs, dirpath, canon, 8, &budget);
+    if (isfile) { /* back to the directory, to remember its handle */
+        char *slash = strrchr(canon, '/');
+        if (slash == canon)
+            canon[1] = 0;
+        else if (slash)
+            *slash = 0;
+    }
+    learn_tree(f, fs, dirpath, canon, isfile ? 0 : 8, &budget);
     if (dfd >= 0)
         close(dfd);
+    free(*seen);
+    *seen = strdup(path);
     return 0;
 fail:
     if (dfd >= 0)
@@ -498,6 +571,8 @@ void pt__wfan_close(struct pt__wfan *f)
         free(f->dir[i].prefix);
     for (unsigned i = 0; i < CACHE_SLOTS; i++)
         free(f->cache[i].path);
+    for (unsigned i = 0; i < SEEN_SLOTS; i++)
+        free(f->seen[i]);
     free(f->cache);
     free(f->buf);
     free(f->rep);
@@ -553,7 +628,8 @@ static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
         const struct dir *d = &f->dir[i];
         if (d->fs != k)
             continue;
-        if (!strncmp(path, d->prefix, d->len) && (path[d->len] == '/' || path[d->len] == 0))
+        if (d->exact ? !strcmp(path, d->prefix)
+                     : !strncmp(path, d->prefix, d->len) && (path[d->len] == '/' || path[d->len] == 0))
             return 1;
     }
     return 0;
@@ -733,16 +809,21 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         join(d.path, sizeof d.path, r->dirpath, r->name);
         if (r->newdfid && r->newname)
             join(d.new_path, sizeof d.new_path, r->newdirpath, r->newname);
-        if (d.path[0] && !watched(f, fs, d.path)) {
+        if (d.path[0] && (!watched(f, fs, d.path) ||
+                          (f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
+                           (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)))) {
             st->outside++;
             continue;
         }
-        if (!d.path[0])
-            st->unresolved++;
         d.dir_dev = d.dev = fs->dev;
         d.dir_ino = handle_ino(fs, fid_handle((void *)r->dfid));
-        if (r->fid) {
+        if (r->fid)
             d.ino = handle_ino(fs, fid_handle((void *)r->fid));
+        /* A directory gone before it could be named, in a tree nobody watched was holding: a
+         * busy filesystem has many of those. Kept only when it touches what a process holds. */
+        if (!d.path[0] && !is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino)) {
+            st->unresolved++;
+            continue;
         }
         d.who = r->who;
         switch (d.who.state) {

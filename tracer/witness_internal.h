@@ -94,13 +94,25 @@ struct pt__wfan;
 /* Open the fanotify group. 0, or a negative errno with a reason in why. */
 int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen);
 int pt__wfan_fd(const struct pt__wfan *f);
+/* Never record deletions under dir (the trace directory). */
+void pt__wfan_ignore(struct pt__wfan *f, const char *dir);
 /* Mark the filesystem of `path` (or the directory) and remember the directory as watched. Sets
  * *fs_marked / *dir_marked when a new mark was added. */
 int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *dir_marked);
 /* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);
+/* Remember that a watched process holds object (dev, ino): its deletion is recorded even when its
+ * directory can no longer be named. */
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino);
 void pt__wfan_close(struct pt__wfan *f);
+
+/* ---- What a traced process holds (witness_holds.c) ------------------------------------------- */
+
+/* Watch the directories of the files and directories process pid has open and the files it maps
+ * shared (not under tracedir). Adds the marks made to *fs / *dirs. Returns how many held objects
+ * are watched, or a negative errno (the process is gone). */
+int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs);
 
 /* ---- SysV shared memory (witness_sysv.c) ---------------------------------------------------- */
 

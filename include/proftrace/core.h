@@ -6,11 +6,11 @@
 #include <stdio.h>
 
 struct pt_core_result {
-    uint32_t core_pid;   /* pid from NT_PRSTATUS (the dumping kernel's or gdb's view), 0 if none */
-    int signo;           /* pr_cursig of the first thread: the signal that killed it (0 for gcore) */
-    unsigned rings;      /* rings recovered */
-    unsigned missing;    /* ring mappings named in NT_FILE whose bytes the core does not hold */
-    uint64_t bytes;      /* ring bytes copied */
+    uint32_t core_pid; /* pid from NT_PRSTATUS (the dumping kernel's or gdb's view), 0 if none */
+    int signo;         /* pr_cursig of the first thread: the signal that killed it (0 for gcore) */
+    unsigned rings;    /* rings recovered */
+    unsigned missing;  /* ring mappings named in NT_FILE whose bytes the core does not hold */
+    uint64_t bytes;    /* ring bytes copied */
 };
 
 /* Read core file `core` with libelf: find every mapping of a "*.ring" file in its NT_FILE note,

@@ -91,7 +91,13 @@ enum pt_wire {
                               W(U32, holder) W(U64, seen_ts) W(U8, attributed)                    \
                                   PT_WITNESS_IDENT(W))                                            \
     /* Events that did not fit in this buffer since the previous marker. */                       \
-    EV(lost, W(U64, count))
+    EV(lost, W(U64, count))                                                                       \
+    /* PROFTRACE_BREAK matched the call that follows (reason "delete-held" or "key-deleted"):    \
+     * stopped is 1 when SIGTRAP was raised (a debugger was attached), 0 when it would have been. \
+     * dev/ino: what was about to be deleted; holder_pid/holder: who held it (pid in its own pid  \
+     * namespace, and the tail of the name it used). */                                          \
+    EV(breakpoint, W(STR, reason) W(STR, call) W(U32, stopped) W(U64, dev) W(U64, ino)            \
+                       W(U32, holder_pid) W(STR, holder))
 
 /* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
 enum pt_event_id {

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         close(f);
     unlink(argv[2]);
     fflush(stdout);
-    volatile uintptr_t bad = 0; /* opaque to the compiler, so the store below is really made */
+    volatile uintptr_t bad = 0;  /* opaque to the compiler, so the store below is really made */
     *(volatile int *)bad = p[0]; /* the crash */
     return 0;
 }

@@ -80,7 +80,7 @@ for seed in $(seq 1 40); do
         "$tests/analyzer_mktrace" --corrupt "$r" "$seed"
     done
     rc=0
-    timeout 60 "$bin/proftrace" report --json "$tmp/corrupt" >"$tmp/corrupt.out" 2>"$tmp/corrupt.err" || rc=$?
+    timeout 20 "$bin/proftrace" report --json "$tmp/corrupt" >"$tmp/corrupt.out" 2>"$tmp/corrupt.err" || rc=$?
     outcomes="$outcomes $rc"
     if [ "$rc" -gt 2 ]; then
         bad "corrupt seed $seed: exit $rc (crash or hang)"

@@ -40,6 +40,9 @@ same_events() {
     n=$(wc -l <"$work/ring.txt")
     [ "$n" -ge 10 ] || fail "$3: only $n events in the ring itself"
     diff -u "$work/ring.txt" "$work/core.txt" >&2 || fail "$3: recovered events differ"
+    "$PT_BIN/proftrace" events "$1" >"$work/ring.ev" || fail "$3: proftrace events on the ring"
+    "$PT_BIN/proftrace" events "$2" >"$work/core.ev" || fail "$3: proftrace events on the core's"
+    diff -u "$work/ring.ev" "$work/core.ev" >&2 || fail "$3: proftrace events output differs"
     echo "ok: $3: $n events recovered, identical to the ring file"
 }
 
@@ -115,6 +118,15 @@ grep -q "Aborted" <<<"$out" || [[ $pattern == \|* || $pattern == /* ]] ||
     fail "the summary does not name the fatal signal"
 dump "$work/r2" | grep -q ' signal signo=6 ' || fail "no signal event (SIGABRT) recovered"
 same_events "$work/t2" "$work/r2" "SIGABRT crash core"
+# The gdb extension on the same core: the last event it shows is the fatal signal.
+gdb -batch -nx -ex "source $PT_SRC/gdb/proftrace.py" -ex "set proftrace-binary $PT_BIN/proftrace" \
+    -ex 'proftrace-events 3' "$PT_BIN/eventsvc" "$core" >"$work/gdbcore.log" 2>&1 ||
+    { cat "$work/gdbcore.log"; fail "gdb on the core"; }
+tail -n3 "$work/ring.ev" >"$work/ring.last3"
+grep -F -f "$work/ring.last3" "$work/gdbcore.log" | diff - "$work/ring.last3" >&2 ||
+    { cat "$work/gdbcore.log"; fail "proftrace-events on the core differs from the ring's last 3"; }
+tail -n1 "$work/ring.last3" | grep -q 'signal' || fail "the ring's last event is not the signal"
+echo "ok: proftrace-events in gdb on the core shows the ring's last 3 events"
 
 # (3) a real SIGSEGV: a traced program (shm, unlink) writes through NULL.
 mkdir -p "$work/t3" "$work/cwd3"

@@ -1,5 +1,6 @@
 /* analyzer_held.c — deleted-while-held on hand-built traces: POSIX shm, SysV shm, mapped files and
- * registry keys removed while another live process holds them, victims, and the no-finding cases. */
+ * registry keys removed while another live process holds them, victims, and the no-finding cases.
+ */
 #include "tests/unit/analyzer_scn.h"
 
 #define SEG_INO 4711

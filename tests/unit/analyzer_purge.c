@@ -222,7 +222,8 @@ static void test_two_holders(void)
         h100 += pt_analyzer_finding_holder_pid(s->a, i) == 100;
         h300 += pt_analyzer_finding_holder_pid(s->a, i) == 300;
         /* only the service failed */
-        CHECK(pt_analyzer_finding_has_victim(s->a, i) == (pt_analyzer_finding_holder_pid(s->a, i) == 100));
+        CHECK(pt_analyzer_finding_has_victim(s->a, i) ==
+              (pt_analyzer_finding_holder_pid(s->a, i) == 100));
     }
     CHECK(h100 == 1 && h300 == 1);
     scn_free(s);
@@ -362,6 +363,53 @@ static void test_silent_holder_other_view_is_uncertain(void)
     scn_free(s);
 }
 
+static void test_reaped_pre_exec_ring_is_not_death(void)
+{
+    /* the collector reaps the ring the holder's pre-exec image left open (its own stream); the
+     * holder lives on in its new ring: still a holder */
+    struct scn *s = scn_new();
+    struct lib a;
+    uint64_t before_exec = s->ts;
+    uint64_t session = service(s, &a, WHO(), INUSE_A, 500);
+    struct pt_event *e = ev_begin(s, PT_EV_reaped, 100, 0);
+    e->stream = 9999;
+    pt__synth_u(e, "last_ts", before_exec);
+    ev_end(s);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 501, NULL, sweep_p, sweep_names);
+    victim(s, session);
+    EXIT(s, 100);
+    finish(s);
+    expect_one(s, "cross-namespace-purge", "session-namespace-split");
+    CHECK(!pt_analyzer_finding_uncertain(s->a, 0));
+    CHECK(s->a->nprocs == 2); /* the reaped event made no process of its own */
+    scn_free(s);
+}
+
+static void test_exec_in_new_stream_is_same_process(void)
+{
+    struct scn *s = scn_new();
+    struct lib a;
+    proc(s, 100, WHO(), "/bin/sh");
+    struct pt_event *e = ev_begin(s, PT_EV_process, 100, 0); /* after exec: a new ring */
+    e->stream = 7777;
+    pt__synth_u(e, "pid", 100);
+    pt__synth_u(e, "global_pid", 100);
+    pt__synth_u(e, "start_time", 1);
+    pt__synth_u(e, "sessionid", 3);
+    pt__synth_s(e, "exe", "/usr/lib/eventsvc");
+    ev_end(s);
+    a = mapi_init(s, 100, INUSE_A, 500, NULL, NULL, NULL);
+    uint64_t session = logon(s, &a, P, P_INO);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 501, NULL, sweep_p, sweep_names);
+    victim(s, session);
+    finish(s);
+    CHECK(s->a->nprocs == 2);
+    expect_one(s, "cross-namespace-purge", "session-namespace-split");
+    scn_free(s);
+}
+
 static void test_failure_before_delete_is_not_victim(void)
 {
     struct scn *s = scn_new();
@@ -419,6 +467,8 @@ int main(void)
     RUN(test_lost_events_elsewhere_stay_certain);
     RUN(test_silent_holder_without_collector);
     RUN(test_silent_holder_other_view_is_uncertain);
+    RUN(test_reaped_pre_exec_ring_is_not_death);
+    RUN(test_exec_in_new_stream_is_same_process);
     RUN(test_failure_before_delete_is_not_victim);
     RUN(test_attribution_to_enclosing_call);
     return failures ? 1 : 0;

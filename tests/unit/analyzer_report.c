@@ -1,6 +1,10 @@
 /* analyzer_report.c — the text and JSON reports of a hand-built bug-2 trace say what the issue
  * asks: rule, cause, both identities, the deleting call chain, the victim, remedy and summary. */
+#define _GNU_SOURCE
+#include <link.h>
 #include <unistd.h>
+
+#include "analyzer/symbolize.h"
 
 #include "tests/unit/analyzer_scn.h"
 
@@ -37,9 +41,11 @@ static void test_text(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 0);
-    CHECK(strstr(t, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
+    CHECK(strstr(
+        t, "finding 1: cross-namespace-purge  severity critical  cause session-namespace-split"));
     CHECK(strstr(t, "MAPIInitialize > RegDeleteTreeA("));
-    CHECK(strstr(t, "IMAPISession_OpenMsgStore -> 0x80004005 MAPI_E_CALL_FAILED (RegQueryValueExA -> 1018 ERROR_KEY_DELETED)"));
+    CHECK(strstr(t, "IMAPISession_OpenMsgStore -> 0x80004005 MAPI_E_CALL_FAILED (RegQueryValueExA "
+                    "-> 1018 ERROR_KEY_DELETED)"));
     CHECK(strstr(t, "login session") && strstr(t, " 3 (loginuid 1000)"));
     CHECK(strstr(t, "7 (loginuid 1000)"));
     CHECK(strstr(t, "marked it for deletion under \"Deleted Profiles\""));
@@ -55,14 +61,17 @@ static void test_json(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 1);
-    CHECK(!strncmp(t, "{\"findings\":[{\"rule\":\"cross-namespace-purge\",\"severity\":\"critical\","
-                      "\"cause\":\"session-namespace-split\"", 90));
+    CHECK(!strncmp(t,
+                   "{\"findings\":[{\"rule\":\"cross-namespace-purge\",\"severity\":\"critical\","
+                   "\"cause\":\"session-namespace-split\"",
+                   90));
     CHECK(strstr(t, "\"resource\":{\"kind\":\"profile\",\"name\":\"Svc \\\"quoted\\\"\""));
     CHECK(strstr(t, "\"identity\":{\"dev\":2051,\"ino\":700}"));
     CHECK(strstr(t, "\"deleter\":{\"pid\":200,"));
     CHECK(strstr(t, "\"holder\":{\"pid\":100,"));
     CHECK(strstr(t, "\"call\":\"MAPIInitialize\",\"api\":\"RegDeleteTreeA\""));
-    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":\"0x80004005 MAPI_E_CALL_FAILED\""));
+    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
+                    "\"0x80004005 MAPI_E_CALL_FAILED\""));
     CHECK(strstr(t, "\"summary\":{\"processes\":2,"));
     free(t);
     scn_free(s);
@@ -79,7 +88,8 @@ static void test_no_findings(void)
     CHECK(strstr(t, "summary: 1 processes, 2 events, 0 lost"));
     free(t);
     t = render(s, 1);
-    CHECK(!strncmp(t, "{\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,", 60));
+    CHECK(
+        !strncmp(t, "{\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,", 60));
     free(t);
     scn_free(s);
 }
@@ -147,8 +157,54 @@ static void test_json_every_rule(void)
     scn_free(s);
 }
 
+static int first_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    *(uint64_t *)arg = info->dlpi_addr;
+    return 1; /* the main program comes first */
+}
+
+/* Offline symbolization of this very program: function name and file:line (DWARF line table). */
+static __attribute__((noinline)) void test_symbolize(void)
+{
+    char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    CHECK(n > 0);
+    if (n <= 0)
+        return;
+    exe[n] = 0;
+    uint64_t bias = 0;
+    dl_iterate_phdr(first_object, &bias);
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), exe);
+    struct pt_event *e = ev_begin(s, PT_EV_module, 100, 0);
+    pt__synth_u(e, "base", bias);
+    pt__synth_u(e, "size", 1ull << 30);
+    pt__synth_u(e, "bias", bias);
+    pt__synth_s(e, "path", exe);
+    ev_end(s);
+    struct pt__symbolizer *sy = pt__sym_new();
+    struct pt__sym sym;
+    uint64_t addr = (uint64_t)(uintptr_t)&test_symbolize + 4;
+    int rc = pt__sym_resolve(sy, s->a->procs[0], addr, &sym);
+    if (pt__sym_unavailable()) {
+        CHECK(rc < 0); /* built without libelf: says so instead */
+    } else {
+        CHECK(rc == 0);
+        CHECK_STR(sym.func, "test_symbolize");
+        CHECK(sym.off == 4);
+        CHECK(strstr(sym.file, "analyzer_report.c") != NULL);
+        CHECK(sym.line > 0);
+    }
+    /* an address with no module is reported, not guessed */
+    CHECK(pt__sym_resolve(sy, s->a->procs[0], 0x10, &sym) < 0 && sym.problem);
+    pt__sym_free(sy);
+    finish(s);
+    scn_free(s);
+}
+
 int main(void)
 {
+    RUN(test_symbolize);
     RUN(test_json_every_rule);
     RUN(test_text);
     RUN(test_json);

@@ -16,27 +16,28 @@
 /* Not every test file uses every helper. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-#define PROFILES "Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows Messaging Subsystem\\Profiles"
+#define PROFILES                                                                                   \
+    "Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows Messaging Subsystem\\Profiles"
 #define HKCU 0x80000001ull
-#define DEV 0x803ull    /* the "disk" of the hive */
-#define SHMDEV 0x16ull  /* /dev/shm */
+#define DEV 0x803ull   /* the "disk" of the hive */
+#define SHMDEV 0x16ull /* /dev/shm */
 
 static int failures;
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
             fprintf(stderr, "%s:%d: %s: CHECK failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-            failures++;                                                                           \
-        }                                                                                         \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
-#define CHECK_STR(a, b)                                                                           \
-    do {                                                                                          \
-        const char *x_ = (a), *y_ = (b);                                                          \
-        if (!x_ || !y_ || strcmp(x_, y_)) {                                                       \
-            fprintf(stderr, "%s:%d: %s: expected %s = \"%s\", got \"%s\"\n", __FILE__, __LINE__,  \
-                    __func__, #a, y_ ? y_ : "(null)", x_ ? x_ : "(null)");                       \
-            failures++;                                                                           \
-        }                                                                                         \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *x_ = (a), *y_ = (b);                                                           \
+        if (!x_ || !y_ || strcmp(x_, y_)) {                                                        \
+            fprintf(stderr, "%s:%d: %s: expected %s = \"%s\", got \"%s\"\n", __FILE__, __LINE__,   \
+                    __func__, #a, y_ ? y_ : "(null)", x_ ? x_ : "(null)");                         \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 struct scn {
@@ -90,8 +91,15 @@ struct who {
     uint64_t ipc, mnt, pid;
     uint64_t start;
 };
-#define WHO(...) ((struct who){.uid = 1000, .euid = 1000, .session = 3, .ipc = 4026531839ull,      \
-                               .mnt = 4026531841ull, .pid = 4026531836ull, .start = 1, __VA_ARGS__})
+#define WHO(...)                                                                                   \
+    ((struct who){.uid = 1000,                                                                     \
+                  .euid = 1000,                                                                    \
+                  .session = 3,                                                                    \
+                  .ipc = 4026531839ull,                                                            \
+                  .mnt = 4026531841ull,                                                            \
+                  .pid = 4026531836ull,                                                            \
+                  .start = 1,                                                                      \
+                  __VA_ARGS__})
 
 static void proc(struct scn *s, uint32_t pid, struct who w, const char *exe)
 {
@@ -162,7 +170,8 @@ static uint64_t reg_open(struct scn *s, uint32_t pid, uint8_t depth, int create,
                          const char *sub, uint64_t ino)
 {
     n_openat(s, pid, depth + 1, sub, DEV, ino);
-    struct pt_event *e = ev_begin(s, create ? PT__ID(RegCreateKeyExA) : PT__ID(RegOpenKeyExA), pid, depth);
+    struct pt_event *e =
+        ev_begin(s, create ? PT__ID(RegCreateKeyExA) : PT__ID(RegOpenKeyExA), pid, depth);
     uint64_t h = ino ? s->next_handle++ : 0;
     pt__synth_u(e, "hKey", parent);
     pt__synth_s(e, "lpSubKey", sub);
@@ -218,8 +227,8 @@ static void file_mapping(struct scn *s, uint32_t pid, uint8_t depth, const char 
 /* A process's profile library state, as the test scripts it. */
 struct lib {
     uint32_t pid;
-    uint64_t profiles;  /* handle of the Profiles key */
-    uint64_t marks;     /* handle of the marks key */
+    uint64_t profiles; /* handle of the Profiles key */
+    uint64_t marks;    /* handle of the marks key */
 };
 
 #define PROFILES_INO 100
@@ -234,8 +243,8 @@ static struct lib mapi_init(struct scn *s, uint32_t pid, const char *inuse, uint
     uint64_t enter = s->ts + 1;
     l.profiles = reg_open(s, pid, 1, 1, HKCU, PROFILES, PROFILES_INO);
     file_mapping(s, pid, 1, inuse, "/mapisim", inuse_ino);
-    l.marks = reg_open(s, pid, 1, 0, l.profiles, marks_key ? marks_key : "Deleted Profiles",
-                       MARKS_INO);
+    l.marks =
+        reg_open(s, pid, 1, 0, l.profiles, marks_key ? marks_key : "Deleted Profiles", MARKS_INO);
     for (int i = 0; sweep && sweep[i]; i++) {
         reg_delete_tree(s, pid, 1, l.profiles, names[i], sweep[i]);
         struct pt_event *e = ev_begin(s, PT__ID(RegDeleteKeyA), pid, 1);
@@ -322,11 +331,11 @@ __attribute__((unused)) static int find(struct scn *s, const char *rule)
     return -1;
 }
 
-#define RUN(t)                                                                                    \
-    do {                                                                                          \
-        int before_ = failures;                                                                   \
-        t();                                                                                      \
-        printf("%s %s\n", failures == before_ ? "ok  " : "FAIL", #t);                            \
+#define RUN(t)                                                                                     \
+    do {                                                                                           \
+        int before_ = failures;                                                                    \
+        t();                                                                                       \
+        printf("%s %s\n", failures == before_ ? "ok  " : "FAIL", #t);                              \
     } while (0)
 
 #endif

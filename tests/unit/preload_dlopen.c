@@ -15,8 +15,9 @@ static int act(void)
         fprintf(stderr, "dlopen: %s\n", dlerror());
         return 3;
     }
-    HRESULT(*init)(LPVOID) = (HRESULT(*)(LPVOID))dlsym(h, "MAPIInitialize");
-    HRESULT(*admin)(ULONG, LPPROFADMIN *) = (HRESULT(*)(ULONG, LPPROFADMIN *))dlsym(h, "MAPIAdminProfiles");
+    HRESULT (*init)(LPVOID) = (HRESULT(*)(LPVOID))dlsym(h, "MAPIInitialize");
+    HRESULT(*admin)
+    (ULONG, LPPROFADMIN *) = (HRESULT(*)(ULONG, LPPROFADMIN *))dlsym(h, "MAPIAdminProfiles");
     void (*uninit)(void) = (void (*)(void))dlsym(h, "MAPIUninitialize");
     if (!init || !admin || !uninit)
         return 4;
@@ -33,6 +34,18 @@ static int act(void)
         pa->lpVtbl->Release(pa);
     }
     uninit();
+    /* Unload and load again (the libraries may land elsewhere): the shim must look the real
+     * functions up again, not call into the old mapping. */
+    dlclose(h);
+    h = dlopen("libmapisim.so", RTLD_NOW | RTLD_LOCAL);
+    init = h ? (HRESULT(*)(LPVOID))dlsym(h, "MAPIInitialize") : NULL;
+    uninit = h ? (void (*)(void))dlsym(h, "MAPIUninitialize") : NULL;
+    if (!init || !uninit)
+        return 5;
+    hr = init(NULL);
+    t_fact("init2", "%d", (int)hr);
+    uninit();
+    dlclose(h);
     unlink("/nonexistent/pt-preload-dlopen"); /* a failure: no stack under PROFTRACE_STACKS=REG */
     Dl_info di;
     dladdr((void *)act, &di);
@@ -57,14 +70,16 @@ int main(int argc, char **argv)
     CHECK(t_read(t_dir) == 0, "reader diagnostics");
     /* Behaviour: everything succeeded, exactly as without the shim. */
     CHECK(t_fact_num("init") == 0 && t_fact_num("admin") == 0 && t_fact_num("create") == 0 &&
-              t_fact_num("delete") == 0, "MAPI calls through dlsym failed under the shim");
+              t_fact_num("delete") == 0 && t_fact_num("init2") == 0,
+          "MAPI calls through dlsym failed under the shim");
     /* MAPI itself was reached through dlsym (not interposable), its registry calls were not. */
     CHECK(t_count("MAPIInitialize", 0) == 0, "MAPIInitialize via dlsym cannot be seen");
     const struct t_event *e = t_find("RegCreateKeyExA", 0, NULL, NULL, 0);
     CHECK(e && e->ret == 0 && e->depth == 0, "registry calls of a dlopen'ed RTLD_LOCAL library");
     CHECK(e && e->nframes > 0, "PROFTRACE_STACKS=REG: registry rows carry stacks");
     e = t_find("unlink", 0, "pathname", "/nonexistent/pt-preload-dlopen", 0);
-    CHECK(e && e->ret == -1 && e->nframes == 0, "PROFTRACE_STACKS=REG: no stack for a failed unlink");
+    CHECK(e && e->ret == -1 && e->nframes == 0,
+          "PROFTRACE_STACKS=REG: no stack for a failed unlink");
     e = t_find("unlinkat", 0, NULL, NULL, 0);
     CHECK(e && e->nframes == 0, "PROFTRACE_STACKS=REG: no stack for a delete");
     /* Modules: libmapisim/libwinsim were loaded after start and show up before their stacks. */
@@ -79,7 +94,8 @@ int main(int argc, char **argv)
             mapisim = 1;
             CHECK(first_stack && m <= first_stack, "module event after the stack that needs it");
             lo = t_u(m, "base"), hi = lo + t_u(m, "size");
-            CHECK(strlen(t_s(m, "build_id")) >= 16, "build id of libmapisim: '%s'", t_s(m, "build_id"));
+            CHECK(strlen(t_s(m, "build_id")) >= 16, "build id of libmapisim: '%s'",
+                  t_s(m, "build_id"));
         }
         winsim |= strstr(t_s(m, "path"), "libwinsim.so") != NULL;
     }

@@ -102,6 +102,11 @@ static int act(void)
     close(dfd);
     rmdir(dir);
 
+    /* A bad pointer: the kernel says EFAULT, the shim must not crash reading it. */
+    errno = 0;
+    r = unlink((const char *)8);
+    t_fact("efault", "%d %d", r, errno);
+
     /* Credentials: each success is followed by a cred event read back from the kernel. */
     setresgid(0, 0, 0);
     setegid(65534);
@@ -148,10 +153,12 @@ int main(int argc, char **argv)
     if (e) {
         CHECK(e->ret == t_fact_num("shm_fd"), "shm_open ret %lld", (long long)e->ret);
         CHECK(t_u(e, "fd_ino") == (uint64_t)t_fact_num("shm_ino"), "shm_open fd_ino");
-        CHECK(t_u(e, "oflag") == (O_CREAT | O_RDWR), "oflag %#llx", (unsigned long long)t_u(e, "oflag"));
+        CHECK(t_u(e, "oflag") == (O_CREAT | O_RDWR), "oflag %#llx",
+              (unsigned long long)t_u(e, "oflag"));
         CHECK(e->depth == 0, "depth %u", e->depth);
     }
-    CHECK(t_count("mmap", pid) == 1, "exactly the shared mapping: %u mmap events", t_count("mmap", pid));
+    CHECK(t_count("mmap", pid) == 1, "exactly the shared mapping: %u mmap events",
+          t_count("mmap", pid));
     if ((e = t_find("mmap", pid, NULL, NULL, 0))) {
         CHECK((uint64_t)e->ret == (uint64_t)t_fact_num("map_addr"), "mmap ret");
         CHECK(t_u(e, "length") == 8192 && t_u(e, "flags") == MAP_SHARED, "mmap length/flags");
@@ -182,7 +189,9 @@ int main(int argc, char **argv)
     e = t_find("shmget", pid, NULL, NULL, 0);
     CHECK(e && e->ret == shmid && t_u(e, "size") == 4096, "shmget");
     e = t_find("shmat", pid, NULL, NULL, 0);
-    CHECK(e && (uint64_t)e->ret == (uint64_t)t_fact_num("shmat_addr") && (long long)t_u(e, "shmid") == shmid, "shmat");
+    CHECK(e && (uint64_t)e->ret == (uint64_t)t_fact_num("shmat_addr") &&
+              (long long)t_u(e, "shmid") == shmid,
+          "shmat");
     e = t_find("shmdt", pid, NULL, NULL, 0);
     CHECK(e && t_u(e, "shmaddr") == (uint64_t)t_fact_num("shmat_addr") && e->ret == 0, "shmdt");
     e = t_find("shmctl", pid, NULL, NULL, 0);
@@ -208,7 +217,8 @@ int main(int argc, char **argv)
           "rename: both identities before the call (the replaced file too)");
     CHECK(t_fact_num("errno_after_rename") == EXDEV, "errno changed by a successful call");
     e = t_find("renameat", pid, "oldpath", "f5", 0);
-    CHECK(e && t_u(e, "oldpath_ino") == (uint64_t)t_fact_num("f4_ino") && t_u(e, "newpath_ino") == 0,
+    CHECK(e && t_u(e, "oldpath_ino") == (uint64_t)t_fact_num("f4_ino") &&
+              t_u(e, "newpath_ino") == 0,
           "renameat");
     e = t_find("renameat2", pid, NULL, NULL, 0);
     CHECK(e && e->ret == -1 && e->err == EEXIST && t_u(e, "flags") == RENAME_NOREPLACE &&
@@ -217,9 +227,13 @@ int main(int argc, char **argv)
     CHECK(t_count("open", pid) == 0 && t_count("openat", pid) == 0,
           "open at depth 0 recorded (%u, %u)", t_count("open", pid), t_count("openat", pid));
 
+    CHECK(!strcmp(t_fact_str("efault"), "-1 14"), "unlink(bad pointer): %s", t_fact_str("efault"));
+    e = t_find("unlink", pid, "pathname", "", 0);
+    CHECK(e && e->ret == -1 && e->err == EFAULT, "unlink(bad pointer) recorded");
+
     /* set*id: every row once, each followed by a cred event. */
-    static const char *const ids[] = {"setresgid", "setegid", "setgid", "setregid", "seteuid",
-                                      "setreuid", "setresuid", "setuid"};
+    static const char *const ids[] = {"setresgid", "setegid",  "setgid",    "setregid",
+                                      "seteuid",   "setreuid", "setresuid", "setuid"};
     for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
         CHECK(t_find(ids[i], pid, NULL, NULL, 0) != NULL, "no %s event", ids[i]);
     e = t_find("seteuid", pid, NULL, NULL, 0);
@@ -230,7 +244,8 @@ int main(int argc, char **argv)
             saw_nobody |= t_u(&t_ev[i], "euid") == 65534 && t_u(&t_ev[i], "uid") == 0;
             saw_suid |= t_u(&t_ev[i], "suid") == 1234567;
         }
-    CHECK(saw_nobody && saw_suid, "cred events read back (euid 65534: %d, suid: %d)", saw_nobody, saw_suid);
+    CHECK(saw_nobody && saw_suid, "cred events read back (euid 65534: %d, suid: %d)", saw_nobody,
+          saw_suid);
     CHECK(t_count("cred", pid) >= 11, "cred events: %u", t_count("cred", pid));
 
     /* unshare / setns: ns events with the new, then the original UTS namespace. */
@@ -239,7 +254,8 @@ int main(int argc, char **argv)
     e = t_find("unshare", pid, NULL, NULL, 0);
     CHECK(e && t_u(e, "flags") == CLONE_NEWUTS && e->ret == 0, "unshare event");
     e = t_find("ns", pid, NULL, NULL, 0);
-    CHECK(e && (long long)t_u(e, "ns_uts") == uts1, "ns after unshare: %lld", (long long)(e ? t_u(e, "ns_uts") : 0));
+    CHECK(e && (long long)t_u(e, "ns_uts") == uts1, "ns after unshare: %lld",
+          (long long)(e ? t_u(e, "ns_uts") : 0));
     e = t_find("ns", pid, NULL, NULL, 1);
     CHECK(e && (long long)t_u(e, "ns_uts") == uts0, "ns after setns");
     e = t_find("process", pid, NULL, NULL, 0);

@@ -7,6 +7,7 @@
 #include "tests/unit/preload_test.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -49,6 +50,12 @@ static int exec_leaf(void)
     return 7;
 }
 
+static int fexec_child(void)
+{
+    t_fact("fexec_child", "%d %d", (int)getpid(), has_shim());
+    return 6;
+}
+
 static int vfork_child(void)
 {
     t_fact("vfork_child", "%d %d", (int)getpid(), has_shim());
@@ -68,6 +75,14 @@ static void *thread_main(void *arg)
     t_fact((const char *)arg, "%d", (int)syscall(SYS_gettid));
     unlink(path); /* fails: ENOENT */
     return NULL;
+}
+
+static void *seq_thread(void *arg)
+{
+    char path[600];
+    file_path(path, sizeof path, "seq-nonexistent");
+    unlink(path);
+    return arg;
 }
 
 static _Atomic int spin_stop;
@@ -124,6 +139,42 @@ static int act(void)
     waitpid(pid, &st, 0);
     t_fact("spawn", "%d %d %d", rc, (int)pid, st);
 
+    /* fexecve with a bare environment. */
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(self, O_RDONLY); /* not O_CLOEXEC: the kernel needs it for a script */
+        char *args[] = {self, "fexec-child", NULL};
+        char *env[] = {facts_env, NULL};
+        fexecve(fd, args, env);
+        _exit(97);
+    }
+    waitpid(pid, &st, 0);
+    t_fact("fexec", "%d %d", (int)pid, st);
+
+    /* daemon(): libc forks inside (no wrapper sees it); the daemon still gets its own stream. */
+    char fd_path[600], done_path[600];
+    file_path(fd_path, sizeof fd_path, "daemon-nonexistent");
+    file_path(done_path, sizeof done_path, "daemon-done");
+    pid = fork();
+    if (pid == 0) {
+        if (daemon(1, 1) != 0)
+            _exit(96);
+        t_fact("daemon", "%d", (int)getpid());
+        unlink(fd_path);
+        touch(done_path);
+        exit(0);
+    }
+    waitpid(pid, &st, 0);
+    for (int i = 0; i < 100 && access(done_path, F_OK) != 0; i++)
+        usleep(50000);
+    usleep(100000); /* let the daemon finish exiting */
+    unlink(done_path);
+
+    /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
+    errno = 0;
+    int xr = execl("/nonexistent/pt-preload-prog", "pt-preload-prog", (char *)NULL);
+    t_fact("exec_fail", "%d %d", xr, errno);
+
     /* _exit in a fork child. */
     pid = fork();
     if (pid == 0)
@@ -168,6 +219,13 @@ static int act(void)
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
 
+    /* More threads over time than the ring has buffers: each gives its buffer back at exit. */
+    for (int i = 0; i < 100; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, seq_thread, NULL);
+        pthread_join(t, NULL);
+    }
+
     /* Forking while other threads trace. */
     pthread_t sp[3];
     for (int i = 0; i < 3; i++)
@@ -204,6 +262,8 @@ int main(int argc, char **argv)
         return exec_child(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "exec-leaf"))
         return exec_leaf();
+    if (argc > 1 && !strcmp(argv[1], "fexec-child"))
+        return fexec_child();
     if (argc > 1 && !strcmp(argv[1], "vfork-child"))
         return vfork_child();
     if (argc > 1 && !strcmp(argv[1], "spawn-child"))
@@ -230,11 +290,13 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s.forkchild", t_facts);
     e = t_find("unlink", child, "pathname", path, 0);
     CHECK(e && e->ret == 0, "fork child's unlink recorded in its stream");
-    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL, "child's event in the parent's stream");
+    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL,
+          "child's event in the parent's stream");
     e = t_find("execve", child, "pathname", self, 0);
     CHECK(e && e->ret == 0, "execve recorded before the call");
     sscanf(t_fact_str("exec_child"), "%d %d", &a, &b);
-    CHECK(a == (int)child && b == 1, "exec'ed image kept the pid and got the shim's environment (%d %d)", a, b);
+    CHECK(a == (int)child && b == 1,
+          "exec'ed image kept the pid and got the shim's environment (%d %d)", a, b);
     CHECK(t_count("process", child) >= 3, "process events for fork child, exec, exec again: %u",
           t_count("process", child));
     snprintf(path, sizeof path, "%s.execchild", t_facts);
@@ -254,7 +316,8 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == -1 && e->err == ENOENT, "parent traced after vfork");
     sscanf(t_fact_str("vfork_child"), "%d %d", &b, &c);
     CHECK(b == a && c == 1, "vfork child exec'ed under the shim");
-    CHECK(t_find("process", (uint32_t)a, NULL, NULL, 0) != NULL, "vfork child's image has a stream");
+    CHECK(t_find("process", (uint32_t)a, NULL, NULL, 0) != NULL,
+          "vfork child's image has a stream");
 
     /* posix_spawn. */
     sscanf(t_fact_str("spawn"), "%d %d %d", &a, &b, &c);
@@ -266,6 +329,30 @@ int main(int argc, char **argv)
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
 
+    /* daemon(). */
+    uint32_t dpid = (uint32_t)t_fact_num("daemon");
+    snprintf(path, sizeof path, "%s.daemon-nonexistent", t_facts);
+    e = t_find("unlink", dpid, "pathname", path, 0);
+    CHECK(dpid > 0 && e && e->err == ENOENT, "daemon's unlink in its own stream (pid %u)", dpid);
+    e = t_find("process", dpid, NULL, NULL, 0);
+    CHECK(e != NULL, "daemon's own process event");
+    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL, "daemon's event in the parent");
+
+    /* fexecve. */
+    sscanf(t_fact_str("fexec"), "%d %d", &a, &b);
+    CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 6, "fexecve child status %#x", b);
+    CHECK(atoi(t_fact_str("fexec_child")) == a && strstr(t_fact_str("fexec_child"), " 1"),
+          "fexecve'd image got the shim's environment: %s", t_fact_str("fexec_child"));
+    e = t_find("execve", (uint32_t)a, NULL, NULL, 0);
+    CHECK(e && !strncmp(t_s(e, "pathname"), "/dev/fd/", 8), "fexecve recorded as execve /dev/fd/N");
+
+    /* Failed exec. */
+    CHECK(!strcmp(t_fact_str("exec_fail"), "-1 2"), "failed execl: %s", t_fact_str("exec_fail"));
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 0);
+    CHECK(e && e->ret == 0, "exec recorded before the call");
+    e = t_find("execve", parent, "pathname", "/nonexistent/pt-preload-prog", 1);
+    CHECK(e && e->ret == -1 && e->err == ENOENT, "failed exec recorded with its error");
+
     /* _exit. */
     sscanf(t_fact_str("_exit"), "%d %d", &a, &b);
     CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 5, "_exit status");
@@ -276,16 +363,19 @@ int main(int argc, char **argv)
     sscanf(t_fact_str("sigterm"), "%d %d", &a, &b);
     CHECK(WIFSIGNALED(b) && WTERMSIG(b) == SIGTERM, "SIGTERM child status %#x", b);
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
-    CHECK(e && (int)t_u(e, "signo") == SIGTERM && (int)t_u(e, "code") == SI_TKILL, "signal event SIGTERM");
+    CHECK(e && (int)t_u(e, "signo") == SIGTERM && (int)t_u(e, "code") == SI_TKILL,
+          "signal event SIGTERM");
     CHECK(t_find("exit", (uint32_t)a, NULL, NULL, 0) == NULL, "no exit event for a killed process");
     CHECK(t_fact_num("sigterm_dfl") == 1, "sigaction shows the shim's handler instead of SIG_DFL");
-    CHECK(t_fact_num("sigusr1_dfl") == 1, "signal() returned the shim's handler instead of SIG_DFL");
+    CHECK(t_fact_num("sigusr1_dfl") == 1,
+          "signal() returned the shim's handler instead of SIG_DFL");
     sscanf(t_fact_str("sigsegv"), "%d %d", &a, &b);
     e = t_find("signal", (uint32_t)a, NULL, NULL, 0);
     if (t_fact_num("segv_foreign") == 0) {
         CHECK(WIFSIGNALED(b) && WTERMSIG(b) == SIGSEGV, "SIGSEGV child status %#x", b);
         CHECK(e && (int)t_u(e, "signo") == SIGSEGV && t_u(e, "addr") == 0 &&
-                  (int)t_u(e, "code") == SEGV_MAPERR, "signal event SIGSEGV");
+                  (int)t_u(e, "code") == SEGV_MAPERR,
+              "signal event SIGSEGV");
     } else { /* a sanitizer owned SIGSEGV before the shim started: the shim must stay out */
         CHECK(e == NULL, "shim recorded a signal it did not own");
     }
@@ -297,15 +387,25 @@ int main(int argc, char **argv)
         uint32_t tid = (uint32_t)t_fact_num(key);
         snprintf(path, sizeof path, "%s.%s", t_facts, key);
         e = t_find("unlink", parent, "pathname", path, 0);
-        CHECK(e && e->tid == tid && e->err == ENOENT, "thread %d's unlink attributed to tid %u", i, tid);
+        CHECK(e && e->tid == tid && e->err == ENOENT, "thread %d's unlink attributed to tid %u", i,
+              tid);
         int thr = 0;
         for (unsigned k = 0; k < t_nev; k++)
             thr |= !strcmp(pt_event_name(t_ev[k].id), "thread") && t_u(&t_ev[k], "tid") == tid;
         CHECK(thr, "thread event for %u", tid);
     }
 
+    /* Sequential threads: all 100 recorded, nothing lost. */
+    snprintf(path, sizeof path, "%s.seq-nonexistent", t_facts);
+    unsigned seq = 0;
+    for (unsigned k = 0; k < t_nev; k++)
+        seq += t_ev[k].pid == parent && !strcmp(pt_event_name(t_ev[k].id), "unlink") &&
+               !strcmp(t_s(&t_ev[k], "pathname"), path);
+    CHECK(seq == 100, "events of 100 short-lived threads: %u", seq);
+
     /* Multi-threaded fork. */
-    CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld", t_fact_num("mtfork"));
+    CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld",
+          t_fact_num("mtfork"));
     snprintf(path, sizeof path, "%s.mtfork-nonexistent", t_facts);
     int children = 0;
     for (unsigned k = 0; k < t_nev; k++) {
@@ -314,7 +414,8 @@ int main(int argc, char **argv)
             continue;
         const struct t_event *pe = t_find("process", x->pid, NULL, NULL, 0);
         const struct t_event *ex = t_find("exit", x->pid, NULL, NULL, 0);
-        children += x->pid != parent && pe && t_u(pe, "ppid") == parent && ex && t_u(ex, "status") == 3;
+        children +=
+            x->pid != parent && pe && t_u(pe, "ppid") == parent && ex && t_u(ex, "status") == 3;
     }
     CHECK(children == 20, "children with process, unlink and exit events: %d", children);
     snprintf(path, sizeof path, "%s.spin-nonexistent", t_facts);

@@ -25,7 +25,7 @@ static int t_failures;
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);               \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fputc('\n', stderr);                                                                   \
             if (++t_failures > 30)                                                                 \
@@ -33,7 +33,8 @@ static int t_failures;
         }                                                                                          \
     } while (0)
 
-/* ---- Act side ---------------------------------------------------------------------------------- */
+/* ---- Act side ----------------------------------------------------------------------------------
+ */
 static inline int t_acting(void)
 {
     const char *r = getenv("PT_PRELOAD_ROLE");
@@ -56,7 +57,8 @@ static inline void t_fact(const char *key, const char *fmt, ...)
     fclose(f);
 }
 
-/* ---- Checker side ------------------------------------------------------------------------------ */
+/* ---- Checker side ------------------------------------------------------------------------------
+ */
 #define T_MAX_EVENTS 20000
 #define T_MAX_FIELDS 24
 struct t_field {
@@ -228,8 +230,8 @@ static inline int t_run_self(char **argv, const char *tag, const char *const *ex
     if (pid == 0) {
         const char *first = getenv("PT_PRELOAD_FIRST"); /* a sanitizer runtime, in such builds */
         char pre[8300];
-        snprintf(pre, sizeof pre, "%s%s%s", first && *first ? first : "", first && *first ? ":" : "",
-                 t_shim());
+        snprintf(pre, sizeof pre, "%s%s%s", first && *first ? first : "",
+                 first && *first ? ":" : "", t_shim());
         setenv("LD_PRELOAD", pre, 1);
         setenv("PROFTRACE_DIR", t_dir, 1);
         setenv("PT_PRELOAD_ROLE", "act", 1);

@@ -55,7 +55,8 @@ static int act(void)
     t_fact("delkey", "%ld", (long)r);
 
     /* Named file mappings. */
-    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 8192, "Local\\PtMap");
+    HANDLE h =
+        CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 8192, "Local\\PtMap");
     t_fact("cfm", "%llu", (unsigned long long)(uintptr_t)h);
     HANDLE h2 = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, "Local\\PtMap");
     t_fact("ofm", "%llu", (unsigned long long)(uintptr_t)h2);
@@ -69,7 +70,8 @@ static int act(void)
 
     /* Impersonation mid-run: this thread's ids change, the cred events say so. */
     HANDLE tok = NULL;
-    BOOL ok = LogonUserA("nobody", ".", "", LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, &tok);
+    BOOL ok =
+        LogonUserA("nobody", ".", "", LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, &tok);
     t_fact("logon", "%d %llu", ok, (unsigned long long)(uintptr_t)tok);
     ok = ImpersonateLoggedOnUser(tok);
     unsigned imp_euid = (unsigned)geteuid(); /* the facts file is not writable as nobody */
@@ -136,18 +138,22 @@ int main(int argc, char **argv)
     /* Registry. */
     sscanf(t_fact_str("create"), "%lld %lld %lld", &a, &b, &c);
     e = t_find("RegCreateKeyExA", 0, "lpSubKey", "Software\\PtTest", 0);
-    CHECK(e && e->ret == a && (long long)t_u(e, "phkResult") == b && (long long)t_u(e, "lpdwDisposition") == c &&
+    CHECK(e && e->ret == a && (long long)t_u(e, "phkResult") == b &&
+              (long long)t_u(e, "lpdwDisposition") == c &&
               t_u(e, "hKey") == (uint64_t)(uintptr_t)HKEY_CURRENT_USER && e->depth == 0,
           "RegCreateKeyExA fields");
     e = t_find("RegSetValueExA", 0, "lpValueName", "v1", 0);
     CHECK(e && e->ret == 0 && t_u(e, "dwType") == REG_SZ && t_u(e, "cbData") == 6 &&
-              (long long)t_u(e, "hKey") == b, "RegSetValueExA");
+              (long long)t_u(e, "hKey") == b,
+          "RegSetValueExA");
     sscanf(t_fact_str("query"), "%lld %lld", &a, &c);
     e = t_find("RegQueryValueExA", 0, "lpValueName", "v1", 0);
-    CHECK(e && e->ret == a && (long long)t_u(e, "lpcbData") == c && e->nframes == 0, "RegQueryValueExA ok");
+    CHECK(e && e->ret == a && (long long)t_u(e, "lpcbData") == c && e->nframes == 0,
+          "RegQueryValueExA ok");
     e = t_find("RegQueryValueExA", 0, "lpValueName", "missing", 0);
     CHECK(e && e->ret == t_fact_num("query_missing") && e->ret != 0 && e->err == e->ret &&
-              t_u(e, "lpcbData") == 0 && e->nframes > 0, "RegQueryValueExA failure: ret, err, stack");
+              t_u(e, "lpcbData") == 0 && e->nframes > 0,
+          "RegQueryValueExA failure: ret, err, stack");
     sscanf(t_fact_str("open"), "%lld %lld", &a, &b);
     e = t_find("RegOpenKeyExA", 0, "lpSubKey", "Software\\PtTest", 0);
     CHECK(e && e->ret == a && (long long)t_u(e, "phkResult") == b, "RegOpenKeyExA");
@@ -172,22 +178,34 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == t_fact_num("delkey") && e->nframes > 0, "RegDeleteKeyA");
     CHECK(t_count("RegCloseKey", 0) >= 3, "RegCloseKey events: %u", t_count("RegCloseKey", 0));
 
+    /* The hive directory's own open (libwinsim opens HKCU once, inside the first registry call). */
+    char hpath[400];
+    snprintf(hpath, sizeof hpath, "%s/S-1-5-21-%u", hive, (unsigned)getuid());
+    e = t_find("open", 0, "pathname", hpath, 0);
+    CHECK(e && e->depth >= 1 && e->ret >= 0 && t_u(e, "fd_ino") == ino_of(hpath),
+          "nested open of the hive with its inode");
+
     /* File mappings. */
     e = t_find("CreateFileMappingA", 0, "lpName", "Local\\PtMap", 0);
     CHECK(e && (long long)e->ret == t_fact_num("cfm") && t_u(e, "flProtect") == PAGE_READWRITE &&
-              t_u(e, "dwMaximumSizeLow") == 8192, "CreateFileMappingA");
+              t_u(e, "dwMaximumSizeLow") == 8192,
+          "CreateFileMappingA");
     n = e ? last_before("shm_open", e, 1) : NULL;
-    CHECK(n && strstr(t_s(n, "name"), ns) && strstr(t_s(n, "name"), "PtMap") && t_u(n, "fd_ino") != 0,
+    CHECK(n && strstr(t_s(n, "name"), ns) && strstr(t_s(n, "name"), "PtMap") &&
+              t_u(n, "fd_ino") != 0,
           "nested shm_open under CreateFileMappingA with identity");
     e = t_find("OpenFileMappingA", 0, "lpName", "Local\\PtMap", 0);
     CHECK(e && (long long)e->ret == t_fact_num("ofm"), "OpenFileMappingA");
     e = t_find("MapViewOfFile", 0, NULL, NULL, 0);
-    CHECK(e && (long long)e->ret == t_fact_num("view") && (long long)t_u(e, "hFileMappingObject") == t_fact_num("ofm") &&
-              t_u(e, "dwNumberOfBytesToMap") == 8192, "MapViewOfFile");
+    CHECK(e && (long long)e->ret == t_fact_num("view") &&
+              (long long)t_u(e, "hFileMappingObject") == t_fact_num("ofm") &&
+              t_u(e, "dwNumberOfBytesToMap") == 8192,
+          "MapViewOfFile");
     n = e ? last_before("mmap", e, 1) : NULL;
     CHECK(n && n->ret == e->ret, "nested mmap under MapViewOfFile");
     e = t_find("UnmapViewOfFile", 0, NULL, NULL, 0);
-    CHECK(e && e->ret == 1 && (long long)t_u(e, "lpBaseAddress") == t_fact_num("view"), "UnmapViewOfFile");
+    CHECK(e && e->ret == 1 && (long long)t_u(e, "lpBaseAddress") == t_fact_num("view"),
+          "UnmapViewOfFile");
     n = e ? last_before("munmap", e, 1) : NULL;
     CHECK(n && (long long)t_u(n, "addr") == t_fact_num("view"), "nested munmap");
     CHECK(t_count("CloseHandle", 0) >= 3, "CloseHandle");
@@ -205,33 +223,40 @@ int main(int argc, char **argv)
     sscanf(t_fact_str("imp"), "%lld %lld", &a, &b);
     n = e ? e + 1 : NULL;
     CHECK(n && !strcmp(pt_event_name(n->id), "cred") && (long long)t_u(n, "euid") == b && b != 0 &&
-              t_u(n, "uid") == 0, "cred after impersonation: euid %lld", b);
+              t_u(n, "uid") == 0,
+          "cred after impersonation: euid %lld", b);
     e = t_find("RevertToSelf", 0, NULL, NULL, 0);
     n = e ? e + 1 : NULL;
-    CHECK(n && !strcmp(pt_event_name(n->id), "cred") && t_u(n, "euid") == 0, "cred after RevertToSelf");
+    CHECK(n && !strcmp(pt_event_name(n->id), "cred") && t_u(n, "euid") == 0,
+          "cred after RevertToSelf");
 
     /* MAPI. */
     e = t_find("MAPIInitialize", 0, NULL, NULL, 0);
-    CHECK(e && e->ret == t_fact_num("init") && e->nframes > 0 && e->depth == 0, "MAPIInitialize (stack: MAPI)");
+    CHECK(e && e->ret == t_fact_num("init") && e->nframes > 0 && e->depth == 0,
+          "MAPIInitialize (stack: MAPI)");
     sscanf(t_fact_str("admin"), "%lld %lld", &a, &b);
     e = t_find("MAPIAdminProfiles", 0, NULL, NULL, 0);
     CHECK(e && e->ret == a && (long long)t_u(e, "lppProfAdmin") == b, "MAPIAdminProfiles");
     e = t_find("IProfAdmin_CreateProfile", 0, "lpszProfileName", "PtProf", 0);
-    CHECK(e && e->ret == t_fact_num("createprof") && (long long)t_u(e, "This") == b && e->depth == 0,
+    CHECK(e && e->ret == t_fact_num("createprof") && (long long)t_u(e, "This") == b &&
+              e->depth == 0,
           "IProfAdmin_CreateProfile through the wrapped table");
     long long sess;
     sscanf(t_fact_str("logonex"), "%lld %lld", &a, &sess);
     e = t_find("MAPILogonEx", 0, "lpszProfileName", "PtProf", 0);
     CHECK(e && e->ret == a && (long long)t_u(e, "lppSession") == sess &&
-              t_u(e, "flFlags") == (MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE), "MAPILogonEx");
+              t_u(e, "flFlags") == (MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE),
+          "MAPILogonEx");
     sscanf(t_fact_str("openstore"), "%lld %lld", &a, &b);
     e = t_find("IMAPISession_OpenMsgStore", 0, NULL, NULL, 0);
-    CHECK(e && e->ret == a && (long long)t_u(e, "This") == sess && (long long)t_u(e, "lppMDB") == (a == 0 ? b : 0),
+    CHECK(e && e->ret == a && (long long)t_u(e, "This") == sess &&
+              (long long)t_u(e, "lppMDB") == (a == 0 ? b : 0),
           "IMAPISession_OpenMsgStore");
     e = t_find("IProfAdmin_DeleteProfile", 0, "lpszProfileName", "PtProf", 0);
     CHECK(e && e->ret == t_fact_num("delprof") && e->nframes > 0, "IProfAdmin_DeleteProfile");
     e = t_find("IMAPISession_Logoff", 0, NULL, NULL, 0);
-    CHECK(e && e->ret == t_fact_num("logoff") && (long long)t_u(e, "This") == sess, "IMAPISession_Logoff");
+    CHECK(e && e->ret == t_fact_num("logoff") && (long long)t_u(e, "This") == sess,
+          "IMAPISession_Logoff");
     e = t_find("IMAPISession_Release", 0, NULL, NULL, 0);
     CHECK(e && e->ret == t_fact_num("srelease"), "IMAPISession_Release");
     e = t_find("IProfAdmin_Release", 0, NULL, NULL, 0);

@@ -17,6 +17,7 @@ struct writer {
     uint64_t written; /* events that went into the buffer (thread event included) */
     uint64_t lost;    /* events pt_tbuf_begin refused */
     uint32_t tid;
+    pthread_barrier_t *bar;
 };
 
 static void *writer_main(void *arg)
@@ -24,6 +25,7 @@ static void *writer_main(void *arg)
     struct writer *wr = arg;
     wr->tid = (uint32_t)syscall(SYS_gettid);
     struct pt_tbuf *b = pt_ring_claim(wr->ring, wr->tid);
+    pthread_barrier_wait(wr->bar); /* every writer of a wave holds its buffer before writing */
     if (!b) {
         fprintf(stderr, "writer %u: no buffer\n", wr->w);
         return NULL;
@@ -179,8 +181,10 @@ static void run(const char *tag, size_t buf_bytes, unsigned nbufs, unsigned nwri
     struct writer ws[MAXW];
     pthread_t th[MAXW];
     unsigned per_wave = nwriters / waves;
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, per_wave);
     for (unsigned k = 0; k < nwriters; k++)
-        ws[k] = (struct writer){.ring = r, .w = k + 1, .n = per_writer};
+        ws[k] = (struct writer){.ring = r, .w = k + 1, .n = per_writer, .bar = &bar};
     for (unsigned wv = 0; wv < waves; wv++) {
         for (unsigned k = wv * per_wave; k < (wv + 1) * per_wave; k++)
             pthread_create(&th[k], NULL, writer_main, &ws[k]);
@@ -188,6 +192,7 @@ static void run(const char *tag, size_t buf_bytes, unsigned nbufs, unsigned nwri
             pthread_join(th[k], NULL);
     }
     pt_ring_close(r);
+    pthread_barrier_destroy(&bar);
 
     uint64_t written = 2, lost_w = 0, lost_r = 0; /* main: thread + process */
     for (unsigned k = 0; k < nwriters; k++) {

@@ -21,6 +21,7 @@ static struct {
 } opt = {.threads = 2, .procs = 1, .events = 1000};
 
 static struct pt_ring *ring;
+static pthread_barrier_t claimed; /* all threads hold (or failed to get) a buffer before writing */
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report(const char *fmt, ...)
@@ -50,6 +51,7 @@ static void *thread_main(void *arg)
     uint32_t tid = (uint32_t)syscall(SYS_gettid);
     struct pt_tbuf *b = pt_ring_claim(ring, tid);
     uint64_t written = 0, lost = 0;
+    pthread_barrier_wait(&claimed);
     if (!b) {
         pt_ring_lost(ring, opt.events);
         report("done %d %u 0 %llu nobuf\n", (int)getpid(), x->w, (unsigned long long)opt.events);
@@ -113,14 +115,18 @@ static int run_process(unsigned p)
     pthread_t th[64];
     struct wr ws[64];
     unsigned nt = opt.threads > 64 ? 64 : opt.threads;
+    pthread_barrier_init(&claimed, NULL, nt);
     for (unsigned k = 0; k < nt; k++) {
         ws[k].w = p * 64 + k + 1;
         pthread_create(&th[k], NULL, thread_main, &ws[k]);
     }
     for (unsigned k = 0; k < nt; k++)
         pthread_join(th[k], NULL);
-    if (opt.crash)
+    if (opt.crash) {
+        usleep(100000); /* lets a parent that backgrounds us exit first (orphan tests) */
+        signal(SIGSEGV, SIG_DFL); /* a sanitizer runtime may have its own handler */
         raise(SIGSEGV);
+    }
     if (opt.hang) {
         if (opt.ready) {
             int fd = open(opt.ready, O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -68,7 +68,8 @@ static void attempt(void)
     CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
     if (rc)
         return;
-    CHECK(pt_witness_watch_path(w, names[0]) == 0, "watch %s", names[0]);
+    /* as the collector does: it names the traced daemon, the witness finds what it maps */
+    CHECK(pt_witness_watch_pid(w, daemon) == 0, "watch %d", (int)daemon);
 
     /* The cleaner: a new login session of USER (as logind's helpers: root, loginuid USER), not
      * traced, deletes every object of USER matching the run's pattern. */

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# witness_cli.sh — the witness inside `proftrace collect` and `proftrace record`: a traced
+# process holds a registry key and a shared-memory object, an untraced rm deletes both, and
+# `proftrace events` (and babeltrace2) show the deletions witnessed with rm's pid and exe.
+set -euo pipefail
+: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
+PROFTRACE=$PT_BIN/proftrace
+HOLDER=$PT_TESTS/witness_tool_holder
+T=$(mktemp -d "/tmp/pt-witness-cli-XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$T" /dev/shm/pt-wcli-$$-*
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+wait_for() {
+    local n=${2:-300}
+    while [ ! -s "$1" ] && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+    [ -s "$1" ] || fail "timed out waiting for $1"
+}
+
+# One run: MODE is collect or record. Prints "ok", or "raced" when rm exited before its identity
+# could be read (the pid is still checked).
+run() {
+    local mode=$1 r=$T/$1-$RANDOM
+    local D=$r/trace SHM=/dev/shm/pt-wcli-$$-$RANDOM KEY=$r/hive/Profiles/ES-1
+    mkdir -p "$KEY"
+    if [ "$mode" = collect ]; then
+        "$PROFTRACE" collect -o "$D" --interval 5 >"$r.env" 2>"$r.err" &
+        local col=$!
+        PIDS+=("$col")
+        wait_for "$D/metadata"
+        PROFTRACE_DIR=$D "$HOLDER" "$SHM" "$KEY" "$r.ready" &
+        PIDS+=("$!")
+    else
+        "$PROFTRACE" record -o "$D" -- "$HOLDER" "$SHM" "$KEY" "$r.ready" 2>"$r.err" &
+        local col=$!
+        PIDS+=("$col")
+    fi
+    wait_for "$r.ready"
+    local holder
+    holder=$(cat "$r.ready")
+    sleep 1.5 # the collector attaches the holder's ring, the witness scans what it holds
+    env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -rf "$KEY" "$SHM" &
+    local rm=$!
+    wait "$rm"
+    sleep 0.5
+    kill -TERM "$holder"
+    if [ "$mode" = collect ]; then
+        sleep 0.2
+        kill -TERM "$col"
+    fi
+    wait "$col" || fail "$mode: exit status (holder lost its mapping?): $(cat "$r.err")"
+    grep -q "will not be seen" "$r.err" && fail "$mode: witness not started: $(cat "$r.err")"
+    local ev
+    ev=$("$PROFTRACE" events --kind witnessed "$D")
+    echo "$ev" >&2
+    for path in "$KEY" "$SHM"; do
+        echo "$ev" | grep -F "path=\"$path\"" | grep -q "pid=$rm," || fail "$mode: $path not witnessed as deleted by $rm"
+    done
+    [ "$(babeltrace2 "$D" 2>/dev/null | grep -c witnessed)" -ge 2 ] || fail "$mode: babeltrace2 does not see them"
+    if echo "$ev" | grep -F "$SHM" | grep -q 'ident="gone"'; then
+        echo raced
+    else
+        echo "$ev" | grep -F "path=\"$SHM\"" | grep -q 'exe="/usr/bin/rm"' || fail "$mode: exe not rm"
+        echo ok
+    fi
+}
+
+for mode in collect record; do
+    got=
+    for attempt in 1 2 3 4 5; do
+        got=$(run "$mode")
+        [ "$got" = ok ] && break
+        echo "$mode attempt $attempt: rm's identity lost to the exit race; again" >&2
+    done
+    [ "$got" = ok ] || fail "$mode: rm's identity lost in 5 attempts"
+    echo "$mode: ok"
+done

@@ -1,0 +1,109 @@
+/* witness_holds.c — finds what a traced process holds on a filesystem (open files and
+ * directories — a registry key handle is an open directory —, shared file mappings — a POSIX
+ * shared-memory object is a mapped /dev/shm file) and has them watched: a directory with what is
+ * under it, a file alone.
+ *
+ * Paths are taken as the process sees them and reached through /proc/PID/root, so a private
+ * /dev/shm in another mount namespace is watched as the process's, not as the collector's. Pseudo
+ * filesystems, the trace directory (every traced process holds its ring there) and private
+ * mappings (programs and libraries) are left out.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "tracer/witness_internal.h"
+
+static int skipped(const char *p, const char *tracedir)
+{
+    static const char *const pseudo[] = {"/proc", "/sys", "/dev/pts", "/dev/null", "/dev/tty",
+                                         "/dev/zero", "/dev/urandom", "/dev/random", "/dev/ptmx",
+                                         "/dev/console"};
+    if (p[0] != '/')
+        return 1; /* pipe:[..], socket:[..], anon_inode:.. */
+    size_t n = strlen(p);
+    if (n > 10 && !strcmp(p + n - 10, " (deleted)"))
+        return 1; /* already gone: nothing left to see deleted */
+    if (!strncmp(p, "/memfd:", 7) || !strncmp(p, "/SYSV", 5))
+        return 1; /* no name on a filesystem (SysV is the SysV scan's) */
+    for (unsigned i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++) {
+        size_t l = strlen(pseudo[i]);
+        if (!strncmp(p, pseudo[i], l) && (p[l] == '/' || p[l] == 0))
+            return 1;
+    }
+    size_t t = tracedir ? strlen(tracedir) : 0;
+    return t && !strncmp(p, tracedir, t) && (p[t] == '/' || p[t] == 0);
+}
+
+/* Watch `path` as process pid sees it. */
+static int watch_held(struct pt__wfan *f, pid_t pid, const char *path, int *fs, int *dirs)
+{
+    char where[PATH_MAX + 64];
+    int fm, dm;
+    if (snprintf(where, sizeof where, "/proc/%d/root%s", (int)pid, path) >= (int)sizeof where)
+        return -ENAMETOOLONG;
+    int rc = pt__wfan_watch(f, where, &fm, &dm);
+    *fs += fm;
+    *dirs += dm;
+    return rc;
+}
+
+int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs)
+{
+    char dpath[64], link[PATH_MAX], line[PATH_MAX + 256];
+    int watched = 0;
+
+    /* open files and directories */
+    snprintf(dpath, sizeof dpath, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dpath);
+    if (!d)
+        return -errno;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        char fdp[96];
+        snprintf(fdp, sizeof fdp, "%s/%s", dpath, de->d_name);
+        ssize_t n = readlink(fdp, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = 0;
+        struct stat st;
+        if (skipped(link, tracedir) || stat(fdp, &st) < 0 ||
+            !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+            continue;
+        pt__wfan_note_held(f, st.st_dev, st.st_ino);
+        if (watch_held(f, pid, link, fs, dirs) == 0)
+            watched++;
+    }
+    closedir(d);
+
+    /* shared file mappings (an object may be mapped with its descriptor closed) */
+    snprintf(dpath, sizeof dpath, "/proc/%d/maps", (int)pid);
+    FILE *m = fopen(dpath, "re");
+    if (!m)
+        return watched;
+    while (fgets(line, sizeof line, m)) {
+        char perms[8];
+        unsigned maj, min;
+        unsigned long long ino;
+        int off = 0;
+        if (sscanf(line, "%*s %7s %*s %x:%x %llu %n", perms, &maj, &min, &ino, &off) != 4 ||
+            !off || perms[3] != 's')
+            continue;
+        char *p = line + off;
+        p[strcspn(p, "\n")] = 0;
+        if (skipped(p, tracedir))
+            continue;
+        pt__wfan_note_held(f, makedev(maj, min), ino);
+        if (watch_held(f, pid, p, fs, dirs) == 0)
+            watched++;
+    }
+    fclose(m);
+    return watched;
+}
