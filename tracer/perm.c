@@ -44,6 +44,11 @@ mode_t pt_perm_file_mode(void)
     return perm_group() != (gid_t)-1 ? 0640 : 0600;
 }
 
+mode_t pt_perm_shared_mode(void)
+{
+    return perm_allow_others() ? 0666 : pt_perm_file_mode();
+}
+
 int pt_perm_open(const char *path, int flags)
 {
     return open(path, flags | O_NOFOLLOW | O_CLOEXEC, pt_perm_file_mode());

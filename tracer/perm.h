@@ -32,6 +32,10 @@ int pt_perm_mkdir(const char *path, enum pt_perm_kind kind);
 /* Mode for files of the trace (stream files, metadata, rings): 0600, 0640 with PROFTRACE_GROUP. */
 mode_t pt_perm_file_mode(void);
 
+/* Mode for a file every traced account must write (the shim's shared holds table): 0666 when the
+ * trace lets other users in (PROFTRACE_ALLOW_UIDS), else pt_perm_file_mode(). */
+mode_t pt_perm_shared_mode(void);
+
 /* open(2) for files of the trace: never follows a final symbolic link (O_NOFOLLOW), close-on-exec,
  * created with pt_perm_file_mode(). Returns the descriptor or -1 with errno set. */
 int pt_perm_open(const char *path, int flags);
