@@ -1,5 +1,6 @@
 /* stack.c — which events carry a stack (PROFTRACE_STACKS) and taking it with libunwind. */
 #include <ctype.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
@@ -88,7 +89,17 @@ void pt__stacks_config(const char *spec)
 #else
     /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
      * held by a thread that no longer exists there. */
+    /* That first call initialises libunwind, which opens a pipe it keeps for validating
+     * addresses: with the program started with 0, 1 or 2 closed, the pipe would take that
+     * number and the program would find its stdin open. Hold the standard numbers meanwhile. */
+    int hold[3] = {-1, -1, -1};
+    for (int i = 0; i < 3; i++)
+        if (fcntl(i, F_GETFD) < 0 && errno == EBADF)
+            hold[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    for (int i = 0; i < 3; i++)
+        if (hold[i] >= 0)
+            close(hold[i]);
 #endif
     if (!spec)
         spec = "delete,MAPI,fail";
