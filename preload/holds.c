@@ -92,6 +92,7 @@ int pt__holds_init(const char *dir)
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, pt_perm_shared_mode());
     if (fd < 0)
         return -errno;
+    fd = pt_perm_fd_aside(fd); /* kept for its locks: out of the program's way */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return -EINVAL;

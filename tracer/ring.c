@@ -464,6 +464,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -errno;
         goto fail;
     }
+    fd = pt_perm_fd_aside(fd); /* never the program's 0, 1, 2 or its next open's number */
     if (ftruncate(fd, (off_t)file_size) < 0) {
         rc = -errno;
         goto fail_unlink;
