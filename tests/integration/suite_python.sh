@@ -2,15 +2,16 @@
 # suite_python.sh — Debian's own CPython test suite (libpython3.11-testsuite) for the parts that use
 # shared memory and file deletion heavily, run with and without the shim: multiprocessing's
 # SharedMemory tests (shm_open, mmap, shm_unlink across forkserver processes), test_mmap and
-# test_tempfile. Every test must end the same way (name and verdict, timings aside), the trace
+# test_tempfile, and posix_spawn's tests (file actions on a child started by the traced process).
+# Every test must end the same way (name and verdict, timings aside), the trace
 # must hold the suite's shm_open/shm_unlink calls, nothing lost, nothing damaged.
 # Needs /usr/bin/python3.11 with its test package (scripts/install-deps.sh installs it).
 source "$(dirname "$0")/fault_lib.sh"
 PY=/usr/bin/python3.11
 "$PY" -c 'import test.test_mmap, test._test_multiprocessing' 2>/dev/null ||
     fail "$PY has no test suite: apt-get install libpython3.11-testsuite"
-suite=("$PY" -m test -v --junit-xml RESULT.xml test_mmap test_tempfile test_multiprocessing_forkserver
-       -m 'test.test_mmap.*' -m 'test.test_tempfile.*' -m '*SharedMemory*')
+suite=("$PY" -m test -v --junit-xml RESULT.xml test_mmap test_tempfile test_multiprocessing_forkserver test_posix
+       -m 'test.test_mmap.*' -m 'test.test_tempfile.*' -m '*SharedMemory*' -m '*TestPosixSpawn*')
 cd "$T"
 # Verdicts from the suite's JUnit XML (its console lines interleave with subprocesses' output):
 # one "class.name verdict" line per test, sorted.
