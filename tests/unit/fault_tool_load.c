@@ -147,12 +147,13 @@ int main(int argc, char **argv)
         int out = dup(1);
         close_all();
         int bad = calls(atol(argv[2]));
-        /* Descriptors 0..31 become the program's own again, one of them the ring's old number. */
-        int fds[32];
+        /* Descriptors 0..127 become the program's own again, one of them the ring's old number
+         * (the tracer keeps its descriptors at 100 and up). */
+        int fds[128];
         fds[0] = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644); /* lowest free: 0 */
-        for (int i = 1; i < 32; i++)
+        for (int i = 1; i < 128; i++)
             fds[i] = open(argv[3], O_WRONLY | O_APPEND);
-        int fd4 = fds[31];
+        int fd4 = fds[127];
         (void)out;
         pid_t p = fork();
         if (p == 0) {
@@ -162,7 +163,7 @@ int main(int argc, char **argv)
             struct stat want, got;
             if (stat(argv[3], &want) < 0)
                 ok = 0;
-            for (int i = 0; i < 32 && ok; i++)
+            for (int i = 0; i < 128 && ok; i++)
                 if (fds[i] < 0 || fstat(fds[i], &got) < 0 || got.st_ino != want.st_ino ||
                     got.st_dev != want.st_dev)
                     ok = 0;
