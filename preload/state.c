@@ -11,6 +11,7 @@
 #include "preload/breakpoint.h"
 #include "preload/coredump.h"
 #include "preload/holds.h"
+#include "preload/hook_inline.h"
 
 _Atomic int pt__state;
 struct pt_ring *pt__ring;
@@ -138,6 +139,7 @@ void pt__init(void)
     atomic_store(&pt__state, PT__ON);
     pt__emit_process();
     pt__emit_modules(0);
+    pt__inline_init(); /* hooks where interposition cannot reach (hook_inline.c) */
     pt__signals_install();
 out:
     atomic_store(&pt__state, state);
