@@ -97,8 +97,13 @@ shim_str=$(med <"$tmp/r.str") shim_stack=$(med <"$tmp/r.stack")
 uft="n/a"
 if command -v uftrace >/dev/null; then
     # Library calls through the PLT, with the string argument; the driver is not instrumented.
-    uft=$(cd "$tmp" && uftrace record --force -d "$tmp/uftrace.data" -A 'RegQueryValueExA@arg2/s' \
-          "$tmp/drv" 20000 11 1 2>/dev/null | tail -1) || uft="n/a"
+    : >"$tmp/r.uft"
+    for _ in $(seq "$rounds"); do
+        (cd "$tmp" && uftrace record --force -d "$tmp/uftrace.data" -A 'RegQueryValueExA@arg2/s' \
+            "$tmp/drv" 20000 11 1 2>/dev/null | tail -1) >>"$tmp/r.uft" || true
+        rm -rf "$tmp/uftrace.data"
+    done
+    [ -s "$tmp/r.uft" ] && uft=$(med <"$tmp/r.uft")
 fi
 lt="n/a"
 if command -v ltrace >/dev/null; then

@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "\n"
             "  -o DIR            trace directory (default proftrace.data); must not hold a trace\n"
             "  --overwrite       flight recorder: keep the newest events instead of the oldest\n"
-            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m)\n"
+            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
+            "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
             "  --interval MS     drain at least this often (default 10)\n");
 }
 
@@ -126,6 +127,38 @@ static size_t parse_size(const char *s)
     else if (*end == 'm' || *end == 'M')
         v <<= 20, end++;
     return *end ? 0 : (size_t)v;
+}
+
+/* LD_PRELOAD for the command: the shim before what was there, except sanitizer runtimes, which
+ * must stay first in every process (a sanitized build of proftrace and its shim). malloc'ed. */
+static char *preload_with(const char *shim, const char *old)
+{
+    size_t n = strlen(shim) + (old ? strlen(old) : 0) + 2;
+    char *out = malloc(n), *first = malloc(n), *rest = malloc(n);
+    if (!out || !first || !rest) {
+        free(out), free(first), free(rest);
+        return NULL;
+    }
+    first[0] = rest[0] = 0;
+    if (old) {
+        char *copy = strdup(old), *save = NULL;
+        for (char *tok = copy ? strtok_r(copy, ": ", &save) : NULL; tok;
+             tok = strtok_r(NULL, ": ", &save)) {
+            const char *base = strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok;
+            int runtime = !strncmp(base, "libasan", 7) || !strncmp(base, "libtsan", 7) ||
+                          !strncmp(base, "libubsan", 8) || !strncmp(base, "liblsan", 7) ||
+                          !strncmp(base, "libhwasan", 9);
+            char *dst = runtime ? first : rest;
+            if (*dst)
+                strcat(dst, ":");
+            strcat(dst, tok);
+        }
+        free(copy);
+    }
+    snprintf(out, n, "%s%s%s%s%s", first, *first ? ":" : "", shim, *rest ? ":" : "", rest);
+    free(first);
+    free(rest);
+    return out;
 }
 
 static int dir_has_trace(const char *dir)
@@ -232,17 +265,12 @@ int pt_cmd_record(int argc, char **argv)
         if (bufsize) {
             char b[32];
             snprintf(b, sizeof b, "%zu", parse_size(bufsize));
-            setenv("PROFTRACE_BUFFER_SIZE", b, 1);
+            setenv("PROFTRACE_BUFSIZE", b, 1); /* read by the shim (preload/state.c) */
         }
         if (have_shim) {
-            const char *old = getenv("LD_PRELOAD");
-            if (old && *old) {
-                char *joined;
-                if (asprintf(&joined, "%s:%s", shim, old) > 0)
-                    setenv("LD_PRELOAD", joined, 1);
-            } else {
-                setenv("LD_PRELOAD", shim, 1);
-            }
+            char *joined = preload_with(shim, getenv("LD_PRELOAD"));
+            if (joined)
+                setenv("LD_PRELOAD", joined, 1);
         }
         execv(exe, cmd);
         int e = errno;

@@ -193,7 +193,6 @@ uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wra
 extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
-void pt__maybe_break(unsigned call, int is_delete);
 
 /* Method tables (hook_mapi.c). */
 void pt__wrap_object(unsigned call, void *obj);

@@ -1,5 +1,6 @@
 /* state.c — the shim's life: lazy thread-safe start, the one-line failure path, normal exit. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,8 @@ static size_t pt__env_size(const char *name, size_t def)
     return (size_t)n;
 }
 
+static void pt__atfork_child(void);
+
 void pt__init(void)
 {
     int expect = PT__UNINIT;
@@ -99,6 +102,8 @@ void pt__init(void)
     int saved = errno;
     int state = PT__INERT;
 
+    /* Even inert, exec must not be looked up for the first time in a vfork child. */
+    pt__exec_init();
     const char *dir = getenv("PROFTRACE_DIR");
     if (!dir || !*dir)
         goto out; /* not asked to trace */
@@ -114,12 +119,12 @@ void pt__init(void)
     pt__cfg.dir = pt__dir;
     pt__clock_init();
     pt__resolve_all();
-    pt__exec_init();
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
     pt__brk_config(getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
+    pthread_atfork(NULL, NULL, pt__atfork_child);
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = getenv("PROFTRACE_OVERWRITE");
@@ -148,9 +153,26 @@ out_failed:
     pt__tls.busy = busy;
 }
 
-/* Re-create the ring in a fork child (one thread; the parent's ring is left untouched). */
+/* Forks the shim's wrapper does not see (daemon() and others that fork inside libc) still run
+ * the atfork handlers: the child gets its own ring there, before anything else can write. */
+static void pt__atfork_child(void)
+{
+    if (atomic_load(&pt__state) != PT__ON)
+        return;
+    uint8_t busy = pt__tls.busy;
+    int saved = errno;
+    pt__tls.busy = 1;
+    pt__after_fork_child();
+    errno = saved;
+    pt__tls.busy = busy;
+}
+
+/* Re-create the ring in a fork child (one thread; the parent's ring is left untouched). Runs once
+ * per child: from the atfork handler, or from the fork wrapper if that has not happened. */
 void pt__after_fork_child(void)
 {
+    if (pt__pid == (uint32_t)getpid())
+        return;
     struct pt_ring *old = pt__ring;
     pt__ring = NULL;
     pt__tls.buf = NULL;

@@ -360,12 +360,12 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
         return;
     uint64_t cur = (wpos - 1) / S;
     if (cur >= nsub && cb->next_seq + nsub <= cur) {
-        /* Older packets were overwritten (flight recorder). A discard-mode writer can never get
-         * this far ahead, so there wpos is corrupt or forged: skip, or the walk never ends. */
+        /* Only the last nsub packets are in the ring: older ones were overwritten (flight
+         * recorder), or wpos is damaged (a writer cannot pass unconsumed packets otherwise). */
         if (!r->h.overwrite)
-            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is beyond the packets drained, "
-                  "packets %" PRIu64 "..%" PRIu64 " skipped",
-                  c->rings, r->name, i, wpos, cb->next_seq, cur - nsub);
+            cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is past packets never drained "
+                  "(damaged ring?), reading the last %" PRIu64 " packets",
+                  c->rings, r->name, i, wpos, nsub);
         cb->next_seq = cur - nsub + 1;
     }
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;

@@ -374,13 +374,36 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
             continue;
         const uint64_t S = rm->h.sub_size;
         uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;
-        /* Only the newest nsub packets can be in the ring (a slot holds one lap), in either mode:
-         * starting further back would walk a corrupt wpos's billions of empty slots. */
+        uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+        if (cons > wpos || (!rm->h.overwrite && seq_end > cons / S + rm->h.nsub)) {
+            /* A writer never passes undrained packets: wpos (or consumed) is damaged. Trust the
+             * packet headers instead: the newest sequence number found in its own slot. */
+            uint64_t best = 0;
+            int found = 0;
+            uint64_t data = coff + rm->h.ctl_size;
+            for (uint64_t k = 0; k < rm->h.nsub && data + (k + 1) * S <= rm->size; k++) {
+                const struct pt__pkt_hdr *ph = (const struct pt__pkt_hdr *)(rm->map + data + k * S);
+                if (ph->magic == PT__CTF_MAGIC && ph->packet_seq_num % rm->h.nsub == k &&
+                    (!found || ph->packet_seq_num > best)) {
+                    best = ph->packet_seq_num;
+                    found = 1;
+                }
+            }
+            snprintf(msg, sizeof msg,
+                     "%s: buffer %u: write position %" PRIu64 " and drained position %" PRIu64
+                     " disagree (damaged control block at byte %" PRIu64 "), using packet headers",
+                     path, i, wpos, cons, coff);
+            diag(darg, msg);
+            if (!found)
+                continue;
+            seq_end = best + 1;
+        }
+        /* Only the last nsub packets can still be in the ring, whatever the mode (and whatever a
+         * damaged wpos claims). */
         if (seq_end > rm->h.nsub)
             seq = seq_end - rm->h.nsub;
-        uint64_t consumed = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
-        if (consumed / S > seq)
-            seq = consumed / S;
+        if (cons <= wpos && cons / S > seq)
+            seq = cons / S < seq_end ? cons / S : seq_end;
         struct pt__src *s = calloc(1, sizeof *s);
         if (!s) {
             rc = -ENOMEM;

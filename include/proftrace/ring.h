@@ -53,8 +53,9 @@ void pt_ring_forget(struct pt_ring *r);
 /* Mark the ring finished (normal exit) and unmap it. Writers must have stopped. */
 void pt_ring_close(struct pt_ring *r);
 
-/* The buffer of thread `tid`, claiming a free one; NULL when none is free (the caller counts the
- * event as lost with pt_ring_lost). Lock-free, no system call. */
+/* The buffer of thread `tid`, claiming a free one (a never-used one first) and writing a `thread`
+ * event into it so a reader knows whose events follow; NULL when none is free (the caller counts
+ * the event as lost with pt_ring_lost). Lock-free, no system call; safe in a signal handler. */
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid);
 
 /* Give a thread's buffer back (thread exit); its data stays until the collector drains it. */

@@ -3,7 +3,7 @@
 # `proftrace events` names the file, the byte offset and the reason, and still returns everything
 # that is valid (checked event by event against what the writers wrote).
 source "$(dirname "$0")/tracer_lib.sh"
-"$PROFTRACE" record -o "$T/orig" -- "$WRITER" --procs 2 --threads 3 --events 20000 \
+pt_record -o "$T/orig" -- "$WRITER" --procs 2 --threads 3 --events 20000 \
     --results "$T/res" 2>/dev/null
 "$CHECK" --no-lost "$T/orig" "$T/res"
 total=$("$PROFTRACE" events --count "$T/orig")

@@ -11,13 +11,13 @@ progress_lines() {
 }
 
 # A. under record: the writer is record's child; SIGKILL it while it writes
-"$PROFTRACE" record -o "$T/a" -- "$WRITER" --threads 3 --events 10000000 --sleep-every 100 \
+pt_record -o "$T/a" -- "$WRITER" --threads 3 --events 10000000 --sleep-every 100 \
     --sleep-us 2000 --results "$T/a.res" 2>"$T/a.err" &
 rec=$!
 PIDS_TO_KILL+=("$rec")
 n=0
 while [ "$(progress_lines "$T/a.res")" -lt 30 ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-wpid=$(pgrep -P "$rec" -f tracer_tool_writer | sed -n 1p)
+wpid=$(awk '/^progress/ { print $2; exit }' "$T/a.res")
 [ -n "$wpid" ] || fail "writer not found"
 kill -9 "$wpid"
 set +e
@@ -66,7 +66,7 @@ grep -q "reaped pid $w signo" "$T/c.out" || fail "no reaped event for $w"
 
 # D. a crash under record: SIGSEGV is recorded, exit status is the shell's 139
 set +e
-"$PROFTRACE" record -o "$T/d" -- "$WRITER" --threads 2 --events 3000 --crash \
+pt_record -o "$T/d" -- "$WRITER" --threads 2 --events 3000 --crash \
     --results "$T/d.res" 2>"$T/d.err"
 rc=$?
 set -e

@@ -21,3 +21,12 @@ wait_for() {
 }
 # babeltrace2's event count (lines of its pretty output that are events)
 bt_count() { babeltrace2 "$1" 2>/dev/null | grep -c '^\[' || true; }
+# `proftrace record`; in sanitized builds with the sanitizer runtime preloaded first in the
+# traced processes (record keeps it before the shim, which needs it)
+pt_record() {
+    if [ -n "${PT_PRELOAD_FIRST:-}" ]; then
+        LD_PRELOAD=$PT_PRELOAD_FIRST "$PROFTRACE" record "$@"
+    else
+        "$PROFTRACE" record "$@"
+    fi
+}

@@ -77,6 +77,14 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+static void *seq_thread(void *arg)
+{
+    char path[600];
+    file_path(path, sizeof path, "seq-nonexistent");
+    unlink(path);
+    return arg;
+}
+
 static _Atomic int spin_stop;
 static void *spinner(void *arg)
 {
@@ -143,6 +151,25 @@ static int act(void)
     waitpid(pid, &st, 0);
     t_fact("fexec", "%d %d", (int)pid, st);
 
+    /* daemon(): libc forks inside (no wrapper sees it); the daemon still gets its own stream. */
+    char fd_path[600], done_path[600];
+    file_path(fd_path, sizeof fd_path, "daemon-nonexistent");
+    file_path(done_path, sizeof done_path, "daemon-done");
+    pid = fork();
+    if (pid == 0) {
+        if (daemon(1, 1) != 0)
+            _exit(96);
+        t_fact("daemon", "%d", (int)getpid());
+        unlink(fd_path);
+        touch(done_path);
+        exit(0);
+    }
+    waitpid(pid, &st, 0);
+    for (int i = 0; i < 100 && access(done_path, F_OK) != 0; i++)
+        usleep(50000);
+    usleep(100000); /* let the daemon finish exiting */
+    unlink(done_path);
+
     /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
     errno = 0;
     int xr = execl("/nonexistent/pt-preload-prog", "pt-preload-prog", (char *)NULL);
@@ -191,6 +218,13 @@ static int act(void)
         pthread_create(&th[i], NULL, thread_main, (void *)names[i]);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
+
+    /* More threads over time than the ring has buffers: each gives its buffer back at exit. */
+    for (int i = 0; i < 100; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, seq_thread, NULL);
+        pthread_join(t, NULL);
+    }
 
     /* Forking while other threads trace. */
     pthread_t sp[3];
@@ -295,6 +329,15 @@ int main(int argc, char **argv)
     e = t_find("exit", (uint32_t)b, NULL, NULL, 0);
     CHECK(e && t_u(e, "status") == 4, "spawned child's exit");
 
+    /* daemon(). */
+    uint32_t dpid = (uint32_t)t_fact_num("daemon");
+    snprintf(path, sizeof path, "%s.daemon-nonexistent", t_facts);
+    e = t_find("unlink", dpid, "pathname", path, 0);
+    CHECK(dpid > 0 && e && e->err == ENOENT, "daemon's unlink in its own stream (pid %u)", dpid);
+    e = t_find("process", dpid, NULL, NULL, 0);
+    CHECK(e != NULL, "daemon's own process event");
+    CHECK(t_find("unlink", parent, "pathname", path, 0) == NULL, "daemon's event in the parent");
+
     /* fexecve. */
     sscanf(t_fact_str("fexec"), "%d %d", &a, &b);
     CHECK(WIFEXITED(b) && WEXITSTATUS(b) == 6, "fexecve child status %#x", b);
@@ -351,6 +394,14 @@ int main(int argc, char **argv)
             thr |= !strcmp(pt_event_name(t_ev[k].id), "thread") && t_u(&t_ev[k], "tid") == tid;
         CHECK(thr, "thread event for %u", tid);
     }
+
+    /* Sequential threads: all 100 recorded, nothing lost. */
+    snprintf(path, sizeof path, "%s.seq-nonexistent", t_facts);
+    unsigned seq = 0;
+    for (unsigned k = 0; k < t_nev; k++)
+        seq += t_ev[k].pid == parent && !strcmp(pt_event_name(t_ev[k].id), "unlink") &&
+               !strcmp(t_s(&t_ev[k], "pathname"), path);
+    CHECK(seq == 100, "events of 100 short-lived threads: %u", seq);
 
     /* Multi-threaded fork. */
     CHECK(t_fact_num("mtfork") == 20, "children of the multi-threaded fork: %lld",

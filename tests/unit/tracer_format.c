@@ -65,7 +65,7 @@ static const char *const expected[] = {
     "posix_spawn(0, \"/bin/x\") = EACCES (Permission denied)",
     "MAPIUninitialize()",
     "IProfAdmin_Release(0x99) = 2",
-    "shm_open(\"q\\\"uote\\n\", 0x42) = 3",
+    "shm_open(\"q\\\"uote\\n\", 0x42 @8:1/99) = 3",
 };
 
 int main(void)
@@ -88,7 +88,7 @@ int main(void)
     call(PT_CALL_posix_spawn, EACCES, 0, 2, U32(0), STR("/bin/x"));
     call(PT_CALL_MAPIUninitialize, 0, 0, 0);
     call(PT_CALL_IProfAdmin_Release, 2, 0, 1, X64(0x99));
-    call(PT_CALL_shm_open, 3, 0, 2, STR("q\"uote\n"), X64(0x42));
+    call(PT_CALL_shm_open, 3, 0, 4, STR("q\"uote\n"), X64(0x42), U64(0x801), U64(99));
     int32_t reaped[3] = {9, 0, 0}; /* signo, last_ts (u64, unaligned in the record) */
     CHECK(pt_tbuf_write(buf, PT_EV_reaped, pt_now(), reaped, 12) == 0, "reaped");
     pt_ring_release(r, buf);
