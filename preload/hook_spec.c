@@ -48,6 +48,7 @@ struct pt__shadow {
 
 extern char pt__hook_thunks[], pt__hook_exit_stub[];
 uint64_t pt__hook_xsize; /* bytes of xsave area + alignment slack (read by hook_stub.S) */
+uint8_t pt__hook_xsavec; /* the CPU has xsavec (compacted form, skips unused state) */
 static struct pt__xhook pt__xh[PT__NTHUNK];
 static unsigned pt__nxh = 1; /* thunk 0: the dlopen watch */
 static PT__TLS struct {
@@ -79,6 +80,8 @@ static int pt__xsave_init(void)
     if (b < 576)
         return -1;
     pt__hook_xsize = ((uint64_t)b + 63) & ~(uint64_t)63;
+    __cpuid_count(0xd, 1, a, b, c, d);
+    pt__hook_xsavec = (a >> 1) & 1;
     return 0;
 }
 

@@ -6,7 +6,8 @@
  * may change any register, the flags, or the SSE/AVX state, as seen by the function or its caller.
  *
  * How: the hooked entry jumps to thunk i (`push $i; jmp pt__hook_common`). The common stub saves
- * the flags, all 15 general registers and the whole extended state (xsave), and calls
+ * the flags, all 15 general registers and the whole extended state (xsavec when the CPU has it,
+ * else xsave; xrstor reads either form back), and calls
  * pt__hook_enter(slot), where slot[0] is i and slot[1] the caller's return address. That function
  * records the entry, keeps the return address on a per-thread shadow stack, puts
  * pt__hook_exit_stub in its place and the trampoline in slot[0]. Everything is restored and `ret`
@@ -54,7 +55,7 @@ pt__hook_thunks:
     mov %rsp, %rbx
     sub pt__hook_xsize(%rip), %rsp
     and $-64, %rsp
-    /* xrstor needs the header's reserved bytes zero; xsave writes only XSTATE_BV */
+    /* xrstor needs the header's reserved bytes zero; neither xsave nor xsavec writes them all */
     movq $0, 512(%rsp)
     movq $0, 520(%rsp)
     movq $0, 528(%rsp)
@@ -65,7 +66,12 @@ pt__hook_thunks:
     movq $0, 568(%rsp)
     mov $-1, %eax
     mov $-1, %edx
-    xsave64 (%rsp)
+    cmpb $0, pt__hook_xsavec(%rip)
+    je 1f
+    xsavec64 (%rsp) /* compacted, components in their initial state skipped: much cheaper */
+    jmp 2f
+1:  xsave64 (%rsp)
+2:
 .endm
 
 .macro RESTORE_ALL
