@@ -5,7 +5,9 @@
  * register, flag or SSE/AVX state, so a caller relying on a private convention (gcc -fipa-ra,
  * .isra clones) sees the function exactly as before. A function that cannot be hooked (not found,
  * ambiguous, refused by the relocation engine, inside the shim) gets one line on stderr and runs
- * unhooked; the program continues either way.
+ * unhooked; the program continues either way. The list is inherited by every traced descendant,
+ * so a process in which no object matches `lib` (or, `lib` empty, no object has the function)
+ * skips that entry silently.
  *
  * The same stubs serve the shim itself: thunk 0 watches libc's _dl_catch_error, through which every
  * dlopen runs, so a library loaded later is scanned for functions to hook (hook_inline.c) as soon
@@ -18,6 +20,7 @@
  * below them. It holds 32 nested calls; a deeper call runs unhooked (no events). */
 #include <cpuid.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +155,38 @@ __attribute__((visibility("hidden"))) void pt__hook_exit(uint64_t *slot, uint64_
     }
 }
 
+/* Is an object matching `lib` loaded (the rule of pt_inline_find: path, file name, or file name
+ * prefix followed by '.'; the executable by its real path)? */
+struct pt__libq {
+    const char *lib;
+    int found;
+};
+static int pt__lib_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct pt__libq *q = arg;
+    char exe[4096];
+    const char *path = info->dlpi_name;
+    if (!path || !*path) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+        path = exe;
+    }
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(q->lib);
+    if (!strcmp(q->lib, path) || !strcmp(q->lib, b) || (!strncmp(q->lib, b, n) && b[n] == '.'))
+        q->found = 1;
+    return q->found;
+}
+static int pt__lib_loaded(const char *lib)
+{
+    struct pt__libq q = {lib, 0};
+    if (!lib || !*lib)
+        return 1;
+    dl_iterate_phdr(pt__lib_cb, &q);
+    return q.found;
+}
+
 /* Hook one function through thunk `idx`; 0 or a negative errno, with a reason in why. */
 static int pt__xhook_one(unsigned idx, const char *lib, const char *func, char *why, size_t wl)
 {
@@ -220,6 +255,10 @@ void pt__hooks_spec_init(const char *spec)
         snprintf(h->name, sizeof h->name, "%s", name);
         h->kind = PT__XH_USER;
         int rc = pt__xhook_one(pt__nxh, lib, func, why, sizeof why);
+        /* Every traced descendant reads the same list: a process that has no such object, or
+         * (lib empty) no such function anywhere, is not the one meant and says nothing. */
+        if (rc == -ENOENT && (!*lib || !pt__lib_loaded(lib)))
+            continue;
         if (rc == 0 || rc == -EBUSY || rc == -EACCES) /* tramp valid even then: keep the slot */
             pt__nxh++;
         if (rc < 0) {
