@@ -161,7 +161,7 @@ out_fd:
 static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct pt__cand *c)
 {
     const char *where = o->is_exe ? "the executable" : o->path;
-    char why[512];
+    char why[4400]; /* room for a path */
     if (row->hooked == c->addr)
         return;
     if (row->hooked || (*row->real && (uintptr_t)*row->real != c->addr)) {
@@ -182,7 +182,7 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
         row->hooked = c->addr;
     }
     if (rc < 0) {
-        char tail[4200];
+        char tail[4300];
         snprintf(tail, sizeof tail, " (in %s); its calls there are not traced", where);
         pt__isay(why, tail, "");
     } else if (pt__iverbose) {
