@@ -4,7 +4,8 @@
 # interposition (bug2-session): under `proftrace record`, the service's and the client's events
 # (class, arguments, results, nesting depth), the length of every recorded stack, and the
 # findings of `report --json` (rule, cause, the deleting and the failing call) are the same once
-# names, addresses, pids and times are normalised. Control: with PROFTRACE_INLINE=off neither
+# names, addresses, pids and times are normalised. So is the dynamic build with
+# PROFTRACE_INLINE=all (hooked inline AND interposed: no call may be recorded twice). Control: with PROFTRACE_INLINE=off neither
 # build's trace is the same (so the comparison can fail).
 set -u
 PT=$PT_BIN/proftrace
@@ -55,8 +56,10 @@ run() { # tag scenario [env...]
 }
 
 run dynamic bug2-session
-for v in static symbolic; do
-    run "$v" "bug2-$v"
+# "all": the dynamic build hooked inline as well as interposed: still one event per call
+run all bug2-session PROFTRACE_INLINE=all
+for v in static symbolic all; do
+    [ "$v" = all ] || run "$v" "bug2-$v"
     if grep -q 'inline hook' "$work/$v.out"; then
         echo "FAIL $v: the shim complained about an inline hook"
         grep 'inline hook' "$work/$v.out" | head -5
@@ -83,7 +86,7 @@ grep -q '^cross-namespace-purge session-namespace-split MAPIInitialize' "$work/d
 
 # Stacks: same number of frames for every recorded stack, per call class.
 if command -v babeltrace2 >/dev/null; then
-    for t in dynamic static symbolic; do
+    for t in dynamic static symbolic all; do
         babeltrace2 "$work/$t" 2>/dev/null | grep -E '^\[' | grep -E 'frames = \[ \[' |
             sed -E 's/^.*\] [^ ]+ ([A-Za-z_0-9]+): .*$/\1/' >"$work/$t.cls"
         babeltrace2 "$work/$t" 2>/dev/null | grep -E '^\[' | grep -E 'frames = \[ \[' |
@@ -91,7 +94,7 @@ if command -v babeltrace2 >/dev/null; then
             grep -E '^(Reg|MAPI|IProfAdmin|IMAPISession|CreateFileMapping|OpenFileMapping|MapView|UnmapView|CloseHandle)' |
             sort | uniq -c >"$work/$t.stacks"
     done
-    for v in static symbolic; do
+    for v in static symbolic all; do
         if ! diff "$work/dynamic.stacks" "$work/$v.stacks"; then
             echo "FAIL $v: stack lengths differ from the dynamic build's"
             fail=1
