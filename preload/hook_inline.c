@@ -94,7 +94,31 @@ struct pt__obj {
     char path[4096];
     uintptr_t bias;
     int is_exe, symbolic;
+    int names; /* its dynamic string table holds one of the row names */
 };
+
+/* Does the file have a .symtab (not stripped)? Section headers only: cheap. */
+static int pt__has_symtab(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+    if (fd < 0)
+        return 0;
+    ElfW(Ehdr) eh;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && eh.e_shentsize == sizeof(ElfW(Shdr)) &&
+        eh.e_shnum > 0 && eh.e_shnum < 4096) {
+        ElfW(Shdr) sh[256];
+        for (unsigned i = 0; i < eh.e_shnum && !found; i += 256) {
+            unsigned n = eh.e_shnum - i < 256 ? eh.e_shnum - i : 256;
+            ssize_t want = (ssize_t)(n * sizeof sh[0]);
+            if (pread(fd, sh, (size_t)want, (off_t)(eh.e_shoff + i * sizeof sh[0])) != want)
+                break;
+            for (unsigned j = 0; j < n; j++)
+                found |= sh[j].sh_type == SHT_SYMTAB;
+        }
+    }
+    close(fd);
+    return found;
+}
 
 /* A candidate definition of a row in one object. */
 struct pt__cand {
@@ -194,6 +218,10 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
 
 static void pt__scan_obj(const struct pt__obj *o)
 {
+    /* Most objects (libc, the shim's own dependencies, stripped system libraries) have neither a
+     * row name among their dynamic strings nor a .symtab: skip them without libelf. */
+    if (!o->names && !pt__has_symtab(o->is_exe ? "/proc/self/exe" : o->path))
+        return;
     struct pt__cand cand[PT__NIROWS];
     memset(cand, 0, sizeof cand);
     pt__read_syms(o, cand);
@@ -240,13 +268,24 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
     snprintf(o->path, sizeof o->path, "%s", is_exe ? "" : name);
     o->bias = info->dlpi_addr;
     o->is_exe = is_exe;
+    const char *strtab = NULL;
+    size_t strsz = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
             continue;
         const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-        for (; d->d_tag != DT_NULL; d++)
+        for (; d->d_tag != DT_NULL; d++) {
             if (d->d_tag == DT_SYMBOLIC || (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_SYMBOLIC)))
                 o->symbolic = 1;
+            else if (d->d_tag == DT_STRTAB)
+                strtab = (const char *)d->d_un.d_ptr; /* relocated by the loader */
+            else if (d->d_tag == DT_STRSZ)
+                strsz = d->d_un.d_val;
+        }
+    }
+    for (unsigned r = 0; strtab && strsz && r < PT__NIROWS && !o->names; r++) {
+        size_t n = strlen(pt__irows[r].name) + 1; /* with its terminating NUL */
+        o->names = memmem(strtab, strsz, pt__irows[r].name, n) != NULL;
     }
     return 0;
 }

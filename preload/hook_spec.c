@@ -214,6 +214,22 @@ static int pt__xhook_one(unsigned idx, const char *lib, const char *func, char *
     return rc;
 }
 
+/* The dlopen watch on libc's _dl_catch_error, found through the loader (its dynamic symbol gives
+ * address and size; much cheaper than reading libc's file at every process start). */
+static int pt__dlwatch_hook(char *why, size_t wl)
+{
+    void *addr = dlsym(RTLD_DEFAULT, "_dl_catch_error");
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    if (!addr || !dladdr1(addr, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size) {
+        snprintf(why, wl, "not found");
+        return -ENOENT;
+    }
+    pt__xh[0].addr = (uintptr_t)addr;
+    return pt_inline_hook(pt__xh[0].name, addr, sym->st_size, pt__hook_thunks, &pt__xh[0].tramp,
+                          why, wl);
+}
+
 void pt__hooks_spec_init(const char *spec)
 {
     char why[256];
@@ -226,7 +242,7 @@ void pt__hooks_spec_init(const char *spec)
     /* The dlopen watch. */
     pt__xh[0].kind = PT__XH_DLWATCH;
     snprintf(pt__xh[0].name, sizeof pt__xh[0].name, "libc:_dl_catch_error");
-    if (pt__inline_auto_wanted() && pt__xhook_one(0, "libc", "_dl_catch_error", why, sizeof why) < 0)
+    if (pt__inline_auto_wanted() && pt__dlwatch_hook(why, sizeof why) < 0)
         pt__say("proftrace: %s: %s; libraries loaded later by dlopen are not scanned for "
                 "inline hooks\n",
                 pt__xh[0].name, why);
