@@ -311,6 +311,11 @@ int pt__inline_auto_wanted(void)
     return pt__imode != PT__IMODE_OFF;
 }
 
+int pt__inline_verbose(void)
+{
+    return pt__iverbose;
+}
+
 void pt__inline_init(void)
 {
     const char *m = getenv("PROFTRACE_INLINE");
@@ -384,6 +389,10 @@ void *pt__inline_real(const char *name)
     return NULL;
 }
 int pt__inline_auto_wanted(void)
+{
+    return 0;
+}
+int pt__inline_verbose(void)
 {
     return 0;
 }

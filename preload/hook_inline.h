@@ -12,6 +12,8 @@ void pt__inline_rescan(void);
 void *pt__inline_real(const char *name);
 /* Whether automatic hooking of the API rows is on (PROFTRACE_INLINE is not "off"). */
 int pt__inline_auto_wanted(void);
+/* PROFTRACE_INLINE has ",verbose": one stderr line per hook and per refusal of the dlopen watch. */
+int pt__inline_verbose(void);
 /* PROFTRACE_HOOKS (hook_spec.c); also sets up the dlopen watch when automatic hooking is on. */
 void pt__hooks_spec_init(const char *spec);
 

@@ -242,7 +242,9 @@ void pt__hooks_spec_init(const char *spec)
     /* The dlopen watch. */
     pt__xh[0].kind = PT__XH_DLWATCH;
     snprintf(pt__xh[0].name, sizeof pt__xh[0].name, "libc:_dl_catch_error");
-    if (pt__inline_auto_wanted() && pt__dlwatch_hook(why, sizeof why) < 0)
+    /* Every traced process (shells, coreutils...) sets the watch up: say why it failed only when
+     * asked (PROFTRACE_INLINE=...,verbose), not once per process of a traced tree. */
+    if (pt__inline_auto_wanted() && pt__dlwatch_hook(why, sizeof why) < 0 && pt__inline_verbose())
         pt__say("proftrace: %s: %s; libraries loaded later by dlopen are not scanned for "
                 "inline hooks\n",
                 pt__xh[0].name, why);
