@@ -200,7 +200,9 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
         pt__isay(row->name, ": the shim's wrapper not found", "");
         return;
     }
-    int rc = pt_inline_hook(row->name, (void *)c->addr, c->size, wrapper, row->real, why, sizeof why);
+    struct pt_inline_info info = {0};
+    int rc = pt_inline_hook_ex(row->name, (void *)c->addr, c->size, wrapper, row->real, 0, &info,
+                               why, sizeof why);
     if (rc == 0 || rc == -EBUSY || rc == -EACCES) { /* *row->real: working code even then */
         row->tramp = *row->real;
         row->hooked = c->addr;
@@ -210,8 +212,10 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
         snprintf(tail, sizeof tail, " (in %s); its calls there are not traced", where);
         pt__isay(why, tail, "");
     } else if (pt__iverbose) {
-        snprintf(why, sizeof why, " in %s at %#lx%s", where, (unsigned long)c->addr,
-                 o->symbolic ? " (bound internally)" : "");
+        static const char *const how[] = {"", "single-threaded", "atomic store", "breakpoint"};
+        snprintf(why, sizeof why, " in %s at %#lx%s, patched by %s", where,
+                 (unsigned long)c->addr, o->symbolic ? " (bound internally)" : "",
+                 info.method <= PT_INLINE_INT3 ? how[info.method] : "?");
         pt__isay(row->name, why, "");
     }
 }

@@ -5,7 +5,8 @@ if(NOT TARGET pt_inline)
 endif()
 add_executable(hooks_target ${PROJECT_SOURCE_DIR}/tests/fixtures/hooks/hooks_target.c)
 target_compile_options(hooks_target PRIVATE -O2) # -fipa-ra: callers rely on what mix() keeps
-target_link_libraries(hooks_target PRIVATE ${CMAKE_DL_LIBS})
+find_package(Threads REQUIRED)
+target_link_libraries(hooks_target PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 set_target_properties(hooks_target PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 add_dependencies(hooks_target pt_shim mapisim mapisim_symbolic)
 

@@ -12,6 +12,9 @@
 #     interposition never sees): MAPIInitialize is recorded, with its registry calls nested
 #     under it (depth 1): the same registry and mapping calls as the dynamic library gives (where
 #     the dlsym'd MAPIInitialize itself is not seen); with PROFTRACE_INLINE=off it is not recorded.
+#  4. The same while three threads run a PROFTRACE_HOOKS function in a loop: the new library is
+#     patched with other threads running (never single-threaded), three times over; no crash,
+#     same output, every entry and exit recorded.
 set -u
 PT=$PT_BIN/proftrace
 SHIM=${PT_SHIM:-$PT_LIB/libproftrace.so}
@@ -95,5 +98,28 @@ traced "$work/t3off" env PROFTRACE_INLINE=off "$TARGET" dlopen "$lib"
 "$PT" events "$work/t3off" | sed -E 's/^[^]]*\] //' | grep -qE '^MAPIInitialize\(' &&
     bad "3: MAPIInitialize recorded with PROFTRACE_INLINE=off (test is blind)"
 
-[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked"
+# 4. the dlopen'ed library hooked while three threads call a PROFTRACE_HOOKS function in a loop
+"$TARGET" threads "$lib" >"$work/t4plain.out" 2>&1 || bad "4: hooks_target threads failed without the shim"
+for round in 1 2 3; do
+    traced "$work/t4.$round" env PROFTRACE_HOOKS=hooks_target:mix PROFTRACE_BUFSIZE=16m \
+        PROFTRACE_INLINE=auto,verbose \
+        "$TARGET" threads "$lib"
+    grep -v '^proftrace: inline hook [A-Za-z]* in .*, patched by ' "$work/t4.$round.err" >"$work/t4.other"
+    [ -s "$work/t4.other" ] && bad "4.$round: unexpected stderr: $(head -3 "$work/t4.other")"
+    grep -c 'patched by \(atomic store\|breakpoint\)' "$work/t4.$round.err" >>"$work/t4.live"
+    [ "$(cat "$work/t4.$round.rc")" = 0 ] || bad "4.$round: exit status $(cat "$work/t4.$round.rc"): $(head -3 "$work/t4.$round.err")"
+    cmp -s "$work/t4plain.out" "$work/t4.$round.out" || bad "4.$round: output changed: $(cat "$work/t4.$round.out")"
+    "$PT" events "$work/t4.$round" | sed -E 's/^[^]]*\] //' >"$work/t4.ev"
+    grep -qE '^MAPIInitialize\(.*\) = S_OK' "$work/t4.ev" || bad "4.$round: MAPIInitialize not recorded"
+    n_in=$(grep -c 'phase="entry"' "$work/t4.ev")
+    n_out=$(grep -c 'phase="exit"' "$work/t4.ev")
+    lost=$(grep -c '^lost(' "$work/t4.ev")
+    [ "$n_in" -ge 60000 ] && [ "$n_out" = "$n_in" ] && [ "$lost" = 0 ] ||
+        bad "4.$round: $n_in entries, $n_out exits of mix (want >= 60000, as many exits; $lost lost markers)"
+    rm -rf "$work/t4.$round"
+done
+live=$(awk '{ s += $1 } END { print s + 0 }' "$work/t4.live")
+[ "$live" -gt 0 ] || bad "4: no function was patched while the other threads ran (all single-threaded?)"
+
+[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked, also under 3 running threads"
 exit $fail
