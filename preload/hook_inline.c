@@ -18,9 +18,12 @@
  *    dlclose never lands on the hooked entry (which would record twice).
  * One real-function slot per row: a second, different definition of a row in the same process
  * (the executable's own copy and a shared library's) is not hooked, and says so.
+ * Also hooked: a definition that another object's GOT is already bound to, past the shim (a
+ * library loaded with RTLD_DEEPBIND, or with BIND_NOW in another lookup scope): read from the
+ * relocations the loader left in memory; lazily bound slots not yet called say nothing.
  * PROFTRACE_INLINE: "auto" (default) as above; "all" hooks every definition of those rows, whether
- * interposition reaches it or not (for RTLD_DEEPBIND and -Bsymbolic-functions libraries, which
- * leave no mark in the dynamic section); "off" none. A ",verbose" suffix prints one line per hook.
+ * interposition reaches it or not (for lazily bound RTLD_DEEPBIND and -Bsymbolic-functions
+ * libraries, which leave no mark the shim can read); "off" none. A ",verbose" suffix prints one line per hook.
  * Libraries loaded later are scanned when their dlopen returns (the watch in hook_spec.c).
  * libc's rows are not hooked: libc is always a shared library here, its callers go through PLTs. */
 #include <dlfcn.h>
@@ -95,6 +98,12 @@ struct pt__obj {
     uintptr_t bias;
     int is_exe, symbolic;
     int names; /* its dynamic string table holds one of the row names */
+    /* Its relocations, as the loader left them in memory (addresses already relocated). */
+    const ElfW(Sym) *symtab;
+    const char *strtab;
+    const ElfW(Rela) *rela, *jmprel;
+    size_t relasz, jmprelsz;
+    uintptr_t lo, hi; /* its loaded range */
 };
 
 /* Does the file have a .symtab (not stripped)? Section headers only: cheap. */
@@ -243,6 +252,41 @@ static void pt__scan_obj(const struct pt__obj *o)
     }
 }
 
+/* The object's own references to the rows: a GOT slot already bound (BIND_NOW, or called once)
+ * to a definition that is not the shim's wrapper means its calls skip interposition (loaded with
+ * RTLD_DEEPBIND, or bound by another scope): that definition is hooked. A slot still pointing
+ * into the object's own PLT (lazy binding, not called yet) says nothing. */
+static void pt__scan_got(const struct pt__obj *o)
+{
+    if (!o->names || !o->symtab || !o->strtab)
+        return;
+    for (int t = 0; t < 2; t++) {
+        const ElfW(Rela) *r = t ? o->jmprel : o->rela;
+        size_t n = (t ? o->jmprelsz : o->relasz) / sizeof(ElfW(Rela));
+        for (size_t i = 0; r && i < n; i++) {
+            unsigned type = ELF64_R_TYPE(r[i].r_info), sym = ELF64_R_SYM(r[i].r_info);
+            if (!sym || (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT))
+                continue;
+            int row = pt__row_of(o->strtab + o->symtab[sym].st_name);
+            if (row < 0)
+                continue;
+            uintptr_t v = *(const uintptr_t *)(o->bias + r[i].r_offset);
+            if (!v || (v >= o->lo && v < o->hi))
+                continue; /* not bound yet, or bound to itself (the cases above) */
+            Dl_info di;
+            const ElfW(Sym) *ds = NULL;
+            if (!dladdr1((void *)v, &di, (void **)&ds, RTLD_DL_SYMENT) ||
+                (uintptr_t)di.dli_fbase == pt__self_base || !ds || (uintptr_t)di.dli_saddr != v)
+                continue; /* interposed (the shim's wrapper), or not a symbol's start */
+            struct pt__obj def;
+            memset(&def, 0, sizeof def);
+            snprintf(def.path, sizeof def.path, "%s", di.dli_fname ? di.dli_fname : "?");
+            struct pt__cand c = {v, ds->st_size, 1, 0, 1};
+            pt__hook_row(&def, &pt__irows[row], &c);
+        }
+    }
+}
+
 struct pt__collect {
     struct pt__obj *objs;
     unsigned n, max;
@@ -285,7 +329,29 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 strtab = (const char *)d->d_un.d_ptr; /* relocated by the loader */
             else if (d->d_tag == DT_STRSZ)
                 strsz = d->d_un.d_val;
+            else if (d->d_tag == DT_SYMTAB)
+                o->symtab = (const ElfW(Sym) *)d->d_un.d_ptr;
+            else if (d->d_tag == DT_RELA)
+                o->rela = (const ElfW(Rela) *)d->d_un.d_ptr;
+            else if (d->d_tag == DT_RELASZ)
+                o->relasz = d->d_un.d_val;
+            else if (d->d_tag == DT_JMPREL)
+                o->jmprel = (const ElfW(Rela) *)d->d_un.d_ptr;
+            else if (d->d_tag == DT_PLTRELSZ)
+                o->jmprelsz = d->d_un.d_val;
         }
+    }
+    o->strtab = strtab;
+    o->lo = UINTPTR_MAX;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < o->lo)
+            o->lo = a;
+        if (a + ph->p_memsz > o->hi)
+            o->hi = a + ph->p_memsz;
     }
     for (unsigned r = 0; strtab && strsz && r < PT__NIROWS && !o->names; r++) {
         size_t n = strlen(pt__irows[r].name) + 1; /* with its terminating NUL */
@@ -308,6 +374,8 @@ static void pt__scan_new(void)
             pt__scanned[pt__nscanned++] = objs[i].bias;
         pt__scan_obj(&objs[i]);
     }
+    for (unsigned i = 0; i < col.n; i++) /* after: a definition hooked above is not hooked again */
+        pt__scan_got(&objs[i]);
 }
 
 int pt__inline_auto_wanted(void)

@@ -12,6 +12,8 @@
 #     interposition never sees): MAPIInitialize is recorded, with its registry calls nested
 #     under it (depth 1): the same registry and mapping calls as the dynamic library gives (where
 #     the dlsym'd MAPIInitialize itself is not seen); with PROFTRACE_INLINE=off it is not recorded.
+#  5. (below 4) A library loaded with RTLD_DEEPBIND: its calls into its dependency skip the shim;
+#     found from its bound GOT slots and hooked; the same registry calls as a plain dlopen.
 #  4. The same while three threads run a PROFTRACE_HOOKS function in a loop: the new library is
 #     patched with other threads running (never single-threaded), three times over; no crash,
 #     same output, every entry and exit recorded.
@@ -98,6 +100,20 @@ traced "$work/t3off" env PROFTRACE_INLINE=off "$TARGET" dlopen "$lib"
 "$PT" events "$work/t3off" | sed -E 's/^[^]]*\] //' | grep -qE '^MAPIInitialize\(' &&
     bad "3: MAPIInitialize recorded with PROFTRACE_INLINE=off (test is blind)"
 
+# 5. RTLD_DEEPBIND: the profile library's calls into libwinsim bind past the shim (its GOT says
+#    so once bound): those definitions are hooked and give the same registry and mapping calls
+#    as a plain dlopen (strip depth: the dlsym'd MAPIInitialize is seen in neither); control: off.
+traced "$work/t5" "$TARGET" dlopen "$PT_LIB/libmapisim.so" deepbind
+[ "$(cat "$work/t5.rc")" = 0 ] || bad "5: exit status $(cat "$work/t5.rc"): $(cat "$work/t5.err")"
+[ -s "$work/t5.err" ] && bad "5: stderr not empty: $(head -3 "$work/t5.err")"
+"$PT" events "$work/t5" | sed -E 's/^[^]]*\] //' >"$work/t5.ev"
+diff <(strip "$work/t3d.ev") <(strip "$work/t5.ev") >"$work/t5.diff" ||
+    { bad "5: RTLD_DEEPBIND: calls differ from a plain dlopen's"; head "$work/t5.diff"; }
+grep -q '^RegCreateKeyExA(' "$work/t5.ev" || bad "5: RTLD_DEEPBIND: no RegCreateKeyExA recorded"
+traced "$work/t5off" env PROFTRACE_INLINE=off "$TARGET" dlopen "$PT_LIB/libmapisim.so" deepbind
+"$PT" events "$work/t5off" | grep -q 'RegCreateKeyExA(' &&
+    bad "5: RTLD_DEEPBIND seen with PROFTRACE_INLINE=off (test is blind)"
+
 # 4. the dlopen'ed library hooked while three threads call a PROFTRACE_HOOKS function in a loop
 "$TARGET" threads "$lib" >"$work/t4plain.out" 2>&1 || bad "4: hooks_target threads failed without the shim"
 for round in 1 2 3; do
@@ -121,5 +137,5 @@ done
 live=$(awk '{ s += $1 } END { print s + 0 }' "$work/t4.live")
 [ "$live" -gt 0 ] || bad "4: no function was patched while the other threads ran (all single-threaded?)"
 
-[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked, also under 3 running threads"
+[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked, also under 3 running threads; RTLD_DEEPBIND"
 exit $fail
