@@ -28,6 +28,7 @@ export WINSIM_HIVE_ROOT=$work/hives
 mkdir "$WINSIM_HIVE_ROOT"
 trap 'rm -rf "$work"; rm -f /dev/shm/winsim.$WINSIM_NAMESPACE.*' EXIT
 fail=0
+deep_note=""
 bad() { echo "FAIL $*"; fail=1; }
 
 traced() { # dir, then the command; stdout/stderr to dir.out/dir.err
@@ -103,6 +104,7 @@ traced "$work/t3off" env PROFTRACE_INLINE=off "$TARGET" dlopen "$lib"
 # 5. RTLD_DEEPBIND: the profile library's calls into libwinsim bind past the shim (its GOT says
 #    so once bound): those definitions are hooked and give the same registry and mapping calls
 #    as a plain dlopen (strip depth: the dlsym'd MAPIInitialize is seen in neither); control: off.
+if "$TARGET" dlopen "$PT_LIB/libmapisim.so" deepbind >"$work/t5plain" 2>&1; then
 traced "$work/t5" "$TARGET" dlopen "$PT_LIB/libmapisim.so" deepbind
 [ "$(cat "$work/t5.rc")" = 0 ] || bad "5: exit status $(cat "$work/t5.rc"): $(cat "$work/t5.err")"
 [ -s "$work/t5.err" ] && bad "5: stderr not empty: $(head -3 "$work/t5.err")"
@@ -113,6 +115,12 @@ grep -q '^RegCreateKeyExA(' "$work/t5.ev" || bad "5: RTLD_DEEPBIND: no RegCreate
 traced "$work/t5off" env PROFTRACE_INLINE=off "$TARGET" dlopen "$PT_LIB/libmapisim.so" deepbind
 "$PT" events "$work/t5off" | grep -q 'RegCreateKeyExA(' &&
     bad "5: RTLD_DEEPBIND seen with PROFTRACE_INLINE=off (test is blind)"
+elif grep -q 'RTLD_DEEPBIND flag which is incompatible with sanitizer' "$work/t5plain"; then
+    echo "note: case 5 not run: the sanitizer runtime refuses RTLD_DEEPBIND itself"
+    deep_note=" (RTLD_DEEPBIND not run: sanitizer)"
+else
+    bad "5: hooks_target dlopen ... deepbind fails without the shim: $(head -3 "$work/t5plain")"
+fi
 
 # 4. the dlopen'ed library hooked while three threads call a PROFTRACE_HOOKS function in a loop
 "$TARGET" threads "$lib" >"$work/t4plain.out" 2>&1 || bad "4: hooks_target threads failed without the shim"
@@ -137,5 +145,5 @@ done
 live=$(awk '{ s += $1 } END { print s + 0 }' "$work/t4.live")
 [ "$live" -gt 0 ] || bad "4: no function was patched while the other threads ran (all single-threaded?)"
 
-[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked, also under 3 running threads; RTLD_DEEPBIND"
+[ $fail -eq 0 ] && echo "ok: PROFTRACE_HOOKS static function (2000 events, output unchanged), 3 refusals, dlopen'ed -Bsymbolic library hooked, also under 3 running threads; RTLD_DEEPBIND$deep_note"
 exit $fail
