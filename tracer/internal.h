@@ -59,6 +59,18 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
 /* Validate a ring header against the file size; 0, or -1 with a reason in why[len]. */
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len);
 
+/* Move a descriptor the tracer keeps open for the life of a process (the ring, the holds table)
+ * out of the traced program's way: F_DUPFD_CLOEXEC to the first free number at or above 1024, or,
+ * when RLIMIT_NOFILE is lower, into the top 64 numbers below the limit, so that the program's own
+ * open() calls get the numbers they would get untraced. Closes `fd` and returns the new one; returns
+ * `fd` unchanged when no high number is free. */
+int pt__fd_high(int fd);
+/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE. */
+int pt__fd_high_base(void);
+/* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
+ * the number for one of its own files, which must never be closed for it. */
+int pt__fd_is(int fd, uint64_t dev, uint64_t ino);
+
 /* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
 #define PT__STREAM_FMT "%s_%u"
 #define PT__PROC_STREAM_FMT "%s_p" /* the collector's own stream for that process */

@@ -92,7 +92,8 @@ struct pt_ring {
     struct pt__ring_hdr *hdr;
     size_t map_size;
     size_t self_size; /* bytes of this struct's own mapping */
-    int fd;
+    int fd;                /* high-numbered (pt__fd_high), holds the liveness lock */
+    uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     unsigned nbufs;
     char path[PATH_MAX];
     struct pt_tbuf tb[];
@@ -407,6 +408,13 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -errno;
         goto fail;
     }
+    /* Kept open for the life of the process: out of the way of the program's own numbers. */
+    fd = pt__fd_high(fd);
+    struct stat fst;
+    if (fstat(fd, &fst) < 0) {
+        rc = -errno;
+        goto fail_unlink;
+    }
     if (ftruncate(fd, (off_t)file_size) < 0) {
         rc = -errno;
         goto fail_unlink;
@@ -448,6 +456,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     r->hdr = h;
     r->map_size = file_size;
     r->fd = fd;
+    r->fd_dev = (uint64_t)fst.st_dev;
+    r->fd_ino = (uint64_t)fst.st_ino;
     r->nbufs = nbufs;
     for (unsigned i = 0; i < nbufs; i++) {
         struct pt_tbuf *b = &r->tb[i];
@@ -488,7 +498,10 @@ void pt_ring_forget(struct pt_ring *r)
     if (!r)
         return;
     munmap(r->hdr, r->map_size);
-    close(r->fd);
+    /* The program may have closed our descriptor (close_range, a daemon closing everything) and
+     * got the number back for a file of its own: close it only while it still is the ring. */
+    if (pt__fd_is(r->fd, r->fd_dev, r->fd_ino))
+        close(r->fd);
     munmap(r, r->self_size);
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,36 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
     *start = s;
     *instance = inst;
     return 0;
+}
+
+int pt__fd_high_base(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < 1024 + 64)
+        return rl.rlim_cur > 64 + 3 ? (int)rl.rlim_cur - 64 : 3; /* the top of what it may use */
+    return 1024;
+}
+
+int pt__fd_high(int fd)
+{
+    int want = pt__fd_high_base();
+    if (fd < 0)
+        return fd;
+    if (want <= fd)
+        return fd; /* no room above: a low number is still better than none */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
+int pt__fd_is(int fd, uint64_t dev, uint64_t ino)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev &&
+           (uint64_t)st.st_ino == ino;
 }
 
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len)
