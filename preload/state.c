@@ -58,7 +58,7 @@ static int pt__nthreads(void)
  * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
  * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
  * would crash that thread and change how the program ends, so with other threads alive the ring
- * stays mapped and only the exit event says the end was normal. */
+ * stays mapped; pt__record_exit has marked it ended either way. */
 static void pt__on_exit(int status, void *arg)
 {
     pt__record_exit(status);
@@ -212,6 +212,9 @@ void pt__record_exit(int status)
     int saved = errno;
     pt__tls.busy = 1;
     pt__emit_exit(status);
+    /* Ended normally, whatever other threads still run: without this a ring left mapped (other
+     * threads alive) would look, once the process is gone, like one that crashed. */
+    pt_ring_finish(pt__ring, PT_RING_EXITED);
     errno = saved;
     pt__tls.busy = busy;
 }

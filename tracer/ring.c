@@ -15,7 +15,8 @@
  * and writes a `thread` event first, so a reused buffer says whose events follow; it releases the
  * buffer at exit by storing 0. Only the owning thread, and signal handlers that interrupt it, ever
  * write `wpos`, `lost`, `last_ts`, `stalled`, `commit[]` and the packets. Only the collector writes
- * `consumed`. `closed` is written once by pt_ring_close; `lost_nobuf` by any thread (atomic add).
+ * `consumed`. `closed` (enum pt_ring_end) by pt_ring_finish / pt_ring_close: 1 at a normal exit,
+ * 2 around an exec (back to 0 if the exec returns); `lost_nobuf` by any thread (atomic add).
  *
  * Reservation. `wpos` is a virtual offset: bytes reserved since creation; wpos % (nsub*sub_size) is
  * the place in the circle and wpos / sub_size the packet's sequence number. A writer reads wpos,
@@ -505,11 +506,17 @@ void pt_ring_forget(struct pt_ring *r)
     munmap(r, r->self_size);
 }
 
+void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
+{
+    if (r)
+        __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
+}
+
 void pt_ring_close(struct pt_ring *r)
 {
     if (!r)
         return;
-    __atomic_store_n(&r->hdr->closed, 1, __ATOMIC_RELEASE);
+    pt_ring_finish(r, PT_RING_EXITED);
     pt_ring_forget(r);
 }
 

@@ -7,9 +7,17 @@ source "$(dirname "$0")/tracer_lib.sh"
 LIFE=$PT_TESTS/tracer_tool_life
 TAG=pt-life-$$-$RANDOM
 
-# 1. Descriptor numbers are the ones an untraced program gets.
-"$LIFE" fds "/$TAG-a" >"$T/fds.plain"
-pt_record -o "$T/fds" -- "$LIFE" fds "/$TAG-b" >"$T/fds.traced" 2>"$T/fds.err" ||
+# 1. Descriptor numbers are the ones an untraced program gets (descriptors inherited from the
+# test runner closed first, so that both start from 3).
+no_inherited() (
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] && [ "$fd" -lt 255 ] && eval "exec $fd>&-"
+    done
+    "$@"
+)
+no_inherited "$LIFE" fds "/$TAG-a" >"$T/fds.plain"
+no_inherited pt_record -o "$T/fds" -- "$LIFE" fds "/$TAG-b" >"$T/fds.traced" 2>"$T/fds.err" ||
     fail "fds under record: $(cat "$T/fds.err")"
 cat "$T/fds.plain" "$T/fds.traced"
 grep -qx "open 3 shm_open 4" "$T/fds.plain" || fail "unexpected untraced numbers"
@@ -25,5 +33,22 @@ pt_record -o "$T/cf" -- "$LIFE" closeall-fork "$T/file" >"$T/cf.out" 2>"$T/cf.er
 cat "$T/cf.out"
 [ "$("$PROFTRACE" events --kind process "$T/cf" | wc -l)" -ge 2 ] ||
     fail "fork child not traced: $(cat "$T/cf.err")"
+
+# 3. A normal exit with other threads alive ends the ring: an exit event, no reaped.
+pt_record -o "$T/mt" -- "$LIFE" threads 3 >/dev/null 2>"$T/mt.err" || fail "threads: $(cat "$T/mt.err")"
+"$PROFTRACE" events "$T/mt" >"$T/mt.ev"
+grep -q " exit(status=0" "$T/mt.ev" || fail "no exit event: $(tail -3 "$T/mt.ev")"
+! grep -q "reaped(" "$T/mt.ev" || fail "a normal multi-threaded exit was reaped: $(grep reaped "$T/mt.ev")"
+grep -q " 0 lost$" "$T/mt.err" || fail "summary: $(cat "$T/mt.err")"
+
+# 4. An exec chain: each image's ring ends by exec or exit, none is reaped (several rounds: the
+# exec'd image exits at once, before the collector looks).
+for i in 1 2 3; do
+    pt_record -o "$T/ex$i" -- sh -c 'exec sh -c "exec /bin/true"' 2>"$T/ex.err" ||
+        fail "exec chain: $(cat "$T/ex.err")"
+    "$PROFTRACE" events "$T/ex$i" >"$T/ex.ev"
+    [ "$(grep -c " process(" "$T/ex.ev")" -eq 3 ] || fail "exec chain: $(grep -c " process(" "$T/ex.ev") process events, want 3"
+    ! grep -q "reaped(" "$T/ex.ev" || fail "exec chain reaped: $(grep reaped "$T/ex.ev")"
+done
 
 echo "preload_life: ok"
