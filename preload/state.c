@@ -128,6 +128,7 @@ void pt__init(void)
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         char what[PATH_MAX + 64];
@@ -180,6 +181,7 @@ void pt__after_fork_child(void)
     atomic_store(&pt__exit_done, 0);
     if (old)
         pt_ring_forget(old);
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         pt__ring = NULL;

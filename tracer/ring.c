@@ -442,7 +442,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->ctl_size = PT__TBUF_CTL_BYTES;
     h->file_size = file_size;
     h->pid = (uint32_t)pid;
-    h->host_pid = read_host_pid();
+    h->host_pid = cfg->host_pid ? cfg->host_pid : read_host_pid();
     h->start_time = start_time;
     h->instance = instance;
     h->created_ts = pt_now();

@@ -29,6 +29,7 @@ struct pt_ring_config {
     size_t thread_buf_bytes; /* bytes per thread buffer; 0 = default */
     unsigned nthreads;       /* thread buffers carved at creation; 0 = default */
     int overwrite;           /* 1: flight recorder (keep newest); 0: discard newest and count */
+    uint32_t host_pid;       /* pid in the outermost pid namespace known; 0: read NSpid */
 };
 
 /* Encoder state for one reserved event; fields are written in order with pt_enc_*. The fields

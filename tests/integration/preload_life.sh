@@ -51,4 +51,17 @@ for i in 1 2 3; do
     ! grep -q "reaped(" "$T/ex.ev" || fail "exec chain reaped: $(grep reaped "$T/ex.ev")"
 done
 
+# 5. global_pid after exec inside a new pid namespace with its own /proc: the pid the outside saw
+# (unshare's fork returned it), not the inner 1 the exec'd image's /proc shows.
+pt_record -o "$T/ns" -- unshare --pid --fork --mount-proc "$LIFE" pid >"$T/ns.out" 2>"$T/ns.err" ||
+    fail "unshare: $(cat "$T/ns.err")"
+[ "$(cat "$T/ns.out")" = 1 ] || fail "not pid 1 inside: $(cat "$T/ns.out")"
+"$PROFTRACE" events "$T/ns" >"$T/ns.ev"
+outer=$(grep " unshare\] fork() = " "$T/ns.ev" | grep -o '[0-9]*$')
+[ -n "$outer" ] && [ "$outer" -gt 1 ] || fail "no fork of unshare: $(cat "$T/ns.ev")"
+line=$(grep "tracer_tool_life\] process(" "$T/ns.ev") || fail "exec'd child has no process event"
+echo "$line" | cut -c1-100
+echo "$line" | grep -q "process(pid=1, ppid=0, global_pid=$outer, " ||
+    fail "exec'd child's global_pid is not $outer: $line"
+
 echo "preload_life: ok"
