@@ -755,6 +755,19 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
         goto fail;
     }
+    {
+        /* A directory written by another build: its streams and ours would not decode alike. */
+        char mpath[4200];
+        uint64_t have = 0;
+        snprintf(mpath, sizeof mpath, "%s/metadata", dir);
+        if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
+            cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
+                     ", this collector's is %016" PRIx64 "; use a new directory",
+                  mpath, have, pt__table_hash());
+            rc = -EPROTO;
+            goto fail;
+        }
+    }
     c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (c->ifd >= 0 && inotify_add_watch(c->ifd, c->rings, IN_MOVED_TO | IN_CREATE) < 0) {
         close(c->ifd);

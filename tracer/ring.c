@@ -432,6 +432,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->word_size = sizeof(void *);
     h->header_size = sizeof *h;
     h->event_version = PT_FORMAT_VERSION;
+    h->table_hash = pt__table_hash();
     h->nbufs = nbufs;
     h->sub_size = 1u << sub_shift;
     h->nsub = 1u << nsub_shift;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,19 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
     if (h->version != PT__RING_VERSION || h->event_version != PT_FORMAT_VERSION) {
         snprintf(why, len, "ring version %u / event format %u, this reader knows %u / %u",
                  h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION);
+        return -1;
+    }
+    if (h->header_size < offsetof(struct pt__ring_hdr, table_hash) + sizeof h->table_hash) {
+        snprintf(why, len, "written by a different event table: the ring has no table hash "
+                           "(an older proftrace), this reader's is %016" PRIx64,
+                 pt__table_hash());
+        return -1;
+    }
+    if (h->table_hash != pt__table_hash()) {
+        snprintf(why, len,
+                 "written by a different event table: table hash %016" PRIx64
+                 ", this reader's is %016" PRIx64 "; read it with the proftrace that wrote it",
+                 h->table_hash, pt__table_hash());
         return -1;
     }
     if (h->header_size != sizeof *h || h->pkt_hdr_size != PT__PKT_HDR_SIZE ||
