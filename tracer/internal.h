@@ -69,10 +69,11 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
 /* Move a descriptor the tracer keeps open for the life of a process (the ring, the holds table)
  * out of the traced program's way: F_DUPFD_CLOEXEC to the first free number at or above 1024, or,
  * when RLIMIT_NOFILE is lower, into the top 64 numbers below the limit, so that the program's own
- * open() calls get the numbers they would get untraced. Closes `fd` and returns the new one; returns
- * `fd` unchanged when no high number is free. */
+ * open() calls get the numbers they would get untraced (see pt__fd_high_base). Closes `fd` and
+ * returns the new one; returns `fd` unchanged when no high number is free. */
 int pt__fd_high(int fd);
-/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE. */
+/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE (half of one below
+ * 128). */
 int pt__fd_high_base(void);
 /* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
  * the number for one of its own files, which must never be closed for it. */

@@ -73,7 +73,8 @@ int pt__fd_high_base(void)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur < 1024 + 64)
-        return rl.rlim_cur > 64 + 3 ? (int)rl.rlim_cur - 64 : 3; /* the top of what it may use */
+        /* the top of what the program may use; with a tiny limit, its upper half */
+        return rl.rlim_cur >= 128 ? (int)rl.rlim_cur - 64 : rl.rlim_cur > 6 ? (int)rl.rlim_cur / 2 : 3;
     return 1024;
 }
 

@@ -24,6 +24,10 @@ grep -qx "open 3 shm_open 4" "$T/fds.plain" || fail "unexpected untraced numbers
 cmp -s "$T/fds.plain" "$T/fds.traced" || fail "traced program got other descriptor numbers"
 [ "$("$PROFTRACE" events --name shm_open "$T/fds" | grep -c "$TAG-b")" -ge 1 ] ||
     fail "shm_open not traced (was the shim loaded?)"
+# the same under a descriptor limit below 1024 (the shim's then go to the top of the range)
+(ulimit -n 256 && no_inherited pt_record -o "$T/fds2" -- "$LIFE" fds "/$TAG-c") >"$T/fds.low" \
+    2>"$T/fds2.err" || fail "fds under a low limit: $(cat "$T/fds2.err")"
+cmp -s "$T/fds.plain" "$T/fds.low" || fail "under ulimit -n 256: $(cat "$T/fds.low")"
 
 # 2. A program that closes everything, reuses the numbers for its own file and forks keeps it.
 echo data >"$T/file"
