@@ -12,6 +12,7 @@
 
 #include "preload/holds.h"
 #include "preload/shim.h"
+#include "tracer/perm.h"
 #include "tracer/internal.h"
 
 #define NOWNERS 4096u
@@ -87,12 +88,19 @@ int pt__holds_init(const char *dir)
                             * stops at key-deleted and plain delete) */
     if (snprintf(path, sizeof path, "%s/rings/.holds", dir) >= (int)sizeof path)
         return -ENAMETOOLONG;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    /* Never through a link another account planted in rings/ (it would have us chmod and map
+     * whatever the link names), and only a regular file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, pt_perm_shared_mode());
     if (fd < 0)
         return -errno;
     fd = pt__fd_high(fd); /* kept open for the life of the process: out of the program's way */
-    (void)fchmod(fd, 0666); /* any account a traced process switches to must publish its holds */
-    if (fstat(fd, &st) < 0 || ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) < 0)) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    if (st.st_uid == geteuid()) /* any account allowed in must publish its holds (tracer/perm.h) */
+        (void)fchmod(fd, pt_perm_shared_mode());
+    if ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) < 0) {
         int e = -errno;
         close(fd);
         return e;

@@ -132,6 +132,8 @@ void pt__emit_process(void)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = 0;
     n = pt__slurp("/proc/self/cmdline", cmd, sizeof cmd);
+    if (n > 0)
+        n = (ssize_t)pt__redact_cmdline(cmd, (size_t)n, sizeof cmd); /* PROFTRACE_REDACT */
     for (ssize_t i = 0; i + 1 < n; i++)
         if (cmd[i] == 0)
             cmd[i] = ' ';

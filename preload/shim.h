@@ -196,6 +196,11 @@ extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
 
+/* PROFTRACE_REDACT (redact.c): argv of the process event reduced to argv[0] and a count. */
+extern int pt__redact;
+void pt__redact_config(const char *v);
+size_t pt__redact_cmdline(char *cmd, size_t n, size_t cap);
+
 /* Method tables (hook_mapi.c). */
 void pt__wrap_object(unsigned call, void *obj);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tracer/ctf.h"
+#include "tracer/perm.h"
 #include "tracer/internal.h"
 
 static const char *wire_type(uint8_t wire)
@@ -167,7 +168,7 @@ int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset)
     if (!text)
         return -ENOMEM;
     snprintf(tmp, sizeof tmp, "%s/.metadata.%d.tmp", dir, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = pt_perm_open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
     int rc = 0;
     if (fd < 0) {
         rc = -errno;

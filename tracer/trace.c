@@ -16,6 +16,7 @@
 #include "proftrace/trace.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 #include "tracer/source.h"
 
 struct pt_trace {
@@ -221,6 +222,15 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
             struct pt__src **ss = NULL;
             unsigned nss = 0;
             snprintf(path, sizeof path, "%s/rings/%s", dir, de->d_name);
+            struct stat rst, dst;
+            char why[200];
+            if (lstat(path, &rst) == 0 &&
+                !pt_perm_ring_allowed(&rst, stat(dir, &dst) == 0 ? dst.st_uid : geteuid(), why,
+                                      sizeof why)) {
+                snprintf(msg, sizeof msg, "%.4000s: %s", path, why);
+                tdiag(t, msg);
+                continue;
+            }
             if (pt__src_open_ring(path, dir, tdiag, t, file_limit, t, &ss, &nss) == 0) {
                 for (unsigned i = 0; i < nss; i++)
                     if ((rc = add_src(t, ss[i])) < 0) {
