@@ -13,6 +13,7 @@
 
 #include "cmds/commands.h"
 #include "tracer/collector.h"
+#include "tracer/perm.h"
 
 static volatile sig_atomic_t stop;
 
@@ -56,8 +57,9 @@ int pt_cmd_collect(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (mkdir(out, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(errno));
+    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
+    if (prc < 0) {
+        fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(-prc));
         return 2;
     }
     char dir[PATH_MAX], shim[PATH_MAX];

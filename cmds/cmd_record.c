@@ -23,6 +23,7 @@
 
 #include "cmds/commands.h"
 #include "tracer/collector.h"
+#include "tracer/perm.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -220,8 +221,9 @@ int pt_cmd_record(int argc, char **argv)
                 out);
         return 2;
     }
-    if (mkdir(out, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
+    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
+    if (prc < 0) {
+        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
         return 2;
     }
     char dir[PATH_MAX], shim[PATH_MAX];

@@ -37,6 +37,8 @@ static void usage(FILE *out)
             "                      is blind (static, -Bsymbolic); all; off; ',verbose' lists hooks\n"
             "  PROFTRACE_HOOKS     lib:function[,...]: entry/exit `hook` events for extra functions,\n"
             "                      static ones included (lib may be empty: the executable first)\n"
+            "  PROFTRACE_GPID      set by the shim for an exec (gpid:pid:start_time:depth): the\n"
+            "                      global pid carried into the new image; not for users\n"
             "\n`proftrace COMMAND --help` describes a command.\n");
 }
 

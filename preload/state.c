@@ -59,7 +59,7 @@ static int pt__nthreads(void)
  * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
  * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
  * would crash that thread and change how the program ends, so with other threads alive the ring
- * stays mapped and only the exit event says the end was normal. */
+ * stays mapped; pt__record_exit has marked it ended either way. */
 static void pt__on_exit(int status, void *arg)
 {
     pt__record_exit(status);
@@ -122,6 +122,7 @@ void pt__init(void)
     pt__env_init();
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
+    pt__redact_config(getenv("PROFTRACE_REDACT"));
     pt__brk_config(getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pthread_atfork(NULL, NULL, pt__atfork_child);
@@ -129,6 +130,7 @@ void pt__init(void)
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         char what[PATH_MAX + 64];
@@ -182,6 +184,7 @@ void pt__after_fork_child(void)
     atomic_store(&pt__exit_done, 0);
     if (old)
         pt_ring_forget(old);
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         pt__ring = NULL;
@@ -214,6 +217,9 @@ void pt__record_exit(int status)
     int saved = errno;
     pt__tls.busy = 1;
     pt__emit_exit(status);
+    /* Ended normally, whatever other threads still run: without this a ring left mapped (other
+     * threads alive) would look, once the process is gone, like one that crashed. */
+    pt_ring_finish(pt__ring, PT_RING_EXITED);
     errno = saved;
     pt__tls.busy = busy;
 }

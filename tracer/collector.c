@@ -36,6 +36,7 @@
 #include "tracer/collector.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 #include "tracer/source.h"
 
 #ifndef P_PIDFD
@@ -197,14 +198,23 @@ static void attach(struct pt_collector *c, const char *name)
     r->pidfd = -1;
     snprintf(path, sizeof path, "%s/%s", c->rings, name);
     r->writable = 1;
-    r->fd = open(path, O_RDWR | O_CLOEXEC);
+    r->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (r->fd < 0 && errno == EACCES) {
         r->writable = 0;
-        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     }
     if (r->fd < 0 || fstat(r->fd, &st) < 0) {
         if (errno != ENOENT)
             cdiag(c, "%s: %s", path, strerror(errno));
+        if (errno == ELOOP) /* a symbolic link planted in rings/: never followed */
+            mark_done(c, name);
+        goto fail;
+    }
+    struct stat dst;
+    if (!pt_perm_ring_allowed(&st, stat(c->dir, &dst) == 0 ? dst.st_uid : geteuid(), why,
+                              sizeof why)) {
+        cdiag(c, "%s: %s", path, why);
+        mark_done(c, name);
         goto fail;
     }
     r->size = (size_t)st.st_size;
@@ -278,7 +288,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
-    cb->sfd = open(path, O_RDWR | O_CLOEXEC);
+    cb->sfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (cb->sfd < 0 && errno == ENOENT) {
         const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
         cb->file_end = 0;
@@ -325,7 +335,7 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
     if (cb->sfd == -2) {
         char path[4400];
         snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
-        cb->sfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
         if (cb->sfd < 0) {
             cdiag(c, "%s: %s", path, strerror(errno));
             cb->sfd = -2;
@@ -462,7 +472,7 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
         return;
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->dir, r->base);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = pt_perm_open(path, O_WRONLY | O_CREAT | O_EXCL);
     if (fd < 0) {
         if (errno != EEXIST)
             cdiag(c, "%s: %s", path, strerror(errno));
@@ -649,16 +659,23 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
 {
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
     *signo = 0;
-    if (__atomic_load_n(&live->closed, __ATOMIC_ACQUIRE))
+    uint32_t end = __atomic_load_n(&live->closed, __ATOMIC_ACQUIRE);
+    if (end == PT_RING_EXITED)
         return 1;
+    /* An exec was under way (PT_RING_EXECING): once the writer is gone its image ended by exec, even
+     * when the new image has exited too before we looked (sh -c 'exec true'); an exec that
+     * failed would have reset it to PT_RING_OPEN. */
+    int execing = end == PT_RING_EXECING;
     if (r->pidfd >= 0) {
         struct pollfd pfd = {.fd = r->pidfd, .events = POLLIN};
         if (poll(&pfd, 1, 0) == 1) {
             siginfo_t si = {0};
             if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) ==
                     0 &&
-                si.si_pid && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED))
+                si.si_pid && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) && !execing)
                 *signo = si.si_status;
+            else if (execing)
+                return 1;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
                 if (s < 0)
@@ -695,12 +712,17 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 state = p[2];
             fclose(f);
         }
-        if (state == 'Z' || state == 'X')
+        if (state == 'Z' || state == 'X') {
+            if (execing)
+                return 1;
             break; /* dead, not yet reaped */
+        }
         if (maps_ring(cand[k], r))
             return 0; /* alive, just closed its descriptors */
         return 1;     /* alive, exec'd: the ring is finished */
     }
+    if (execing)
+        return 1;
     int s = -1;
     for (int k = 0; k < 3 && s < 0; k++)
         if (cand[k] > 0)
@@ -726,22 +748,31 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         rc = -ENOMEM;
         goto fail;
     }
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        rc = -errno;
-        cdiag(c, "%s: %s", dir, strerror(errno));
+    if ((rc = pt_perm_mkdir(dir, PT_PERM_TRACE_DIR)) < 0) {
+        cdiag(c, "%s: %s", dir, strerror(-rc));
         goto fail;
     }
     snprintf(c->rings, sizeof c->rings, "%s/rings", dir);
-    if (mkdir(c->rings, 01777) == 0)
-        chmod(c->rings, 01777);
-    else if (errno != EEXIST) {
-        rc = -errno;
-        cdiag(c, "%s: %s", c->rings, strerror(errno));
+    if ((rc = pt_perm_mkdir(c->rings, PT_PERM_RINGS_DIR)) < 0) {
+        cdiag(c, "%s: %s", c->rings, strerror(-rc));
         goto fail;
     }
     if ((rc = pt__ctf_write_metadata(dir, pt__realtime_offset())) < 0) {
         cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
         goto fail;
+    }
+    {
+        /* A directory written by another build: its streams and ours would not decode alike. */
+        char mpath[4200];
+        uint64_t have = 0;
+        snprintf(mpath, sizeof mpath, "%s/metadata", dir);
+        if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
+            cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
+                     ", this collector's is %016" PRIx64 "; use a new directory",
+                  mpath, have, pt__table_hash());
+            rc = -EPROTO;
+            goto fail;
+        }
     }
     c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (c->ifd >= 0 && inotify_add_watch(c->ifd, c->rings, IN_MOVED_TO | IN_CREATE) < 0) {

@@ -26,6 +26,7 @@
 #include "proftrace/core.h"
 #include "tracer/format.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 
 #ifndef NT_FILE
 #define NT_FILE 0x46494c45
@@ -184,11 +185,11 @@ static int mkdir_p(const char *dir)
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+            if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
                 return -errno;
             *p = '/';
         }
-    if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
         return -errno;
     return 0;
 }
@@ -232,7 +233,7 @@ static int recover_rings(struct core *c, const char *outdir, struct pt_core_resu
         }
         snprintf(path, sizeof path, "%s/%s", rings, name);
         /* Several NT_FILE entries may map parts of one ring: each lands at its own file offset. */
-        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        int fd = pt_perm_open(path, O_WRONLY | O_CREAT);
         if (fd < 0) {
             rc = -errno;
             say(c, "%s: %s", path, strerror(errno));

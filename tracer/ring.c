@@ -15,7 +15,8 @@
  * and writes a `thread` event first, so a reused buffer says whose events follow; it releases the
  * buffer at exit by storing 0. Only the owning thread, and signal handlers that interrupt it, ever
  * write `wpos`, `lost`, `last_ts`, `stalled`, `commit[]` and the packets. Only the collector writes
- * `consumed`. `closed` is written once by pt_ring_close; `lost_nobuf` by any thread (atomic add).
+ * `consumed`. `closed` (enum pt_ring_end) by pt_ring_finish / pt_ring_close: 1 at a normal exit,
+ * 2 around an exec (back to 0 if the exec returns); `lost_nobuf` by any thread (atomic add).
  *
  * Reservation. `wpos` is a virtual offset: bytes reserved since creation; wpos % (nsub*sub_size) is
  * the place in the circle and wpos / sub_size the packet's sequence number. A writer reads wpos,
@@ -78,6 +79,7 @@
 #include "proftrace/ring.h"
 #include "tracer/format.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 
 struct pt_tbuf {
     struct pt__tbuf_ctl *ctl;
@@ -86,13 +88,16 @@ struct pt_tbuf {
     uint64_t ring_mask; /* nsub * sub_size - 1 */
     uint64_t instance;
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid;
+    uint8_t backing; /* 0: packets not reserved yet, 1: reserved, 2: the file system was full */
 };
 
 struct pt_ring {
     struct pt__ring_hdr *hdr;
     size_t map_size;
     size_t self_size; /* bytes of this struct's own mapping */
-    int fd;
+    int fd;                /* high-numbered (pt__fd_high), holds the liveness lock */
+    uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
+    int reserve; /* the file system supports fallocate: pages are reserved before use */
     unsigned nbufs;
     char path[PATH_MAX];
     struct pt_tbuf tb[];
@@ -259,6 +264,55 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 
 /* ---- Buffers: claim and release ------------------------------------------------------------ */
 
+/* Reserve file blocks for [off, off+len) of the ring file. A store into a page of a shared file
+ * mapping that the file system cannot back (disk or tmpfs full) raises SIGBUS in the writer, which
+ * would kill the traced program: so every page is reserved before its first store, the header and
+ * control pages at creation, a thread buffer's packets when a thread first claims it. 0, or a
+ * negative errno; file systems without fallocate keep the sparse file (0, r->reserve cleared). */
+static int ring_reserve(struct pt_ring *r, int fd, uint64_t off, uint64_t len)
+{
+    if (!r->reserve)
+        return 0;
+    if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
+        return 0;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+        r->reserve = 0;
+        return 0;
+    }
+    return -errno;
+}
+
+/* Does r->fd still name the ring file? The traced program may have closed every descriptor and
+ * opened its own files at that number (closefrom, daemons): then the shim must not touch it. */
+static int ring_fd_ours(const struct pt_ring *r)
+{
+    return pt__fd_is(r->fd, r->fd_dev, r->fd_ino);
+}
+
+/* Is buffer b's packet area backed by the file system? Reserves it on first use (system calls
+ * once per buffer for the life of the ring: a claim, not an event). Signal-safe. When the program
+ * closed our descriptor, the pages are populated through the mapping instead (the kernel reports
+ * a failure there rather than raising SIGBUS); kernels without MADV_POPULATE_WRITE keep the old
+ * sparse behaviour. */
+static int ring_back(struct pt_ring *r, struct pt_tbuf *b)
+{
+    if (b->backing == 0) {
+        uint64_t off = (uint64_t)((uint8_t *)b->data - (uint8_t *)r->hdr);
+        int saved = errno, rc;
+        if (!r->reserve)
+            rc = 0;
+        else if (ring_fd_ours(r))
+            rc = ring_reserve(r, r->fd, off, b->ring_mask + 1);
+        else if (madvise(b->data, b->ring_mask + 1, MADV_POPULATE_WRITE) == 0 || errno == EINVAL)
+            rc = 0;
+        else
+            rc = -errno;
+        b->backing = rc == 0 ? 1 : 2;
+        errno = saved;
+    }
+    return b->backing == 1;
+}
+
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
 {
     if (!r || !tid)
@@ -275,6 +329,10 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
         if (!__atomic_compare_exchange_n(&b->ctl->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
+        if (!ring_back(r, b)) { /* trace disk full: this buffer cannot be written, ever */
+            __atomic_store_n(&b->ctl->owner, 0, __ATOMIC_RELEASE);
+            continue;
+        }
         __atomic_fetch_add(&b->ctl->claims, 1, __ATOMIC_RELAXED);
         /* The buffer may hold another thread's events: say whose come next. If this event is
          * lost the buffer is stalled and the next packet's context names the new owner. */
@@ -375,12 +433,10 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
 
     if (snprintf(rings, sizeof rings, "%s/rings", cfg->dir) >= (int)sizeof rings)
         return -ENAMETOOLONG;
-    if (mkdir(cfg->dir, 0777) < 0 && errno != EEXIST)
-        return -errno;
-    if (mkdir(rings, 01777) == 0)
-        chmod(rings, 01777); /* any user a traced process switches to must create its ring */
-    else if (errno != EEXIST)
-        return -errno;
+    /* Private to this user unless the trace allows others (tracer/perm.h). */
+    if ((rc = pt_perm_mkdir(cfg->dir, PT_PERM_TRACE_DIR)) < 0 ||
+        (rc = pt_perm_mkdir(rings, PT_PERM_RINGS_DIR)) < 0)
+        return rc;
 
     uint64_t instance = 0;
     if (getrandom(&instance, sizeof instance, GRND_NONBLOCK) != sizeof instance)
@@ -402,15 +458,28 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -ENAMETOOLONG;
         goto fail;
     }
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL);
     if (fd < 0) {
         rc = -errno;
         goto fail;
+    }
+    /* Kept open for the life of the process: out of the way of the program's own numbers. */
+    fd = pt__fd_high(fd);
+    struct stat fst;
+    if (fstat(fd, &fst) < 0) {
+        rc = -errno;
+        goto fail_unlink;
     }
     if (ftruncate(fd, (off_t)file_size) < 0) {
         rc = -errno;
         goto fail_unlink;
     }
+    r->reserve = 1;
+    if ((rc = ring_reserve(r, fd, 0, PT__RING_HDR_BYTES)) < 0)
+        goto fail_unlink;
+    for (unsigned i = 0; i < nbufs; i++)
+        if ((rc = ring_reserve(r, fd, PT__RING_HDR_BYTES + stride * i, PT__TBUF_CTL_BYTES)) < 0)
+            goto fail_unlink;
     map = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         rc = -errno;
@@ -423,6 +492,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->word_size = sizeof(void *);
     h->header_size = sizeof *h;
     h->event_version = PT_FORMAT_VERSION;
+    h->table_hash = pt__table_hash();
     h->nbufs = nbufs;
     h->sub_size = 1u << sub_shift;
     h->nsub = 1u << nsub_shift;
@@ -433,7 +503,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->ctl_size = PT__TBUF_CTL_BYTES;
     h->file_size = file_size;
     h->pid = (uint32_t)pid;
-    h->host_pid = read_host_pid();
+    h->host_pid = cfg->host_pid ? cfg->host_pid : read_host_pid();
     h->start_time = start_time;
     h->instance = instance;
     h->created_ts = pt_now();
@@ -448,6 +518,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     r->hdr = h;
     r->map_size = file_size;
     r->fd = fd;
+    r->fd_dev = (uint64_t)fst.st_dev;
+    r->fd_ino = (uint64_t)fst.st_ino;
     r->nbufs = nbufs;
     for (unsigned i = 0; i < nbufs; i++) {
         struct pt_tbuf *b = &r->tb[i];
@@ -488,15 +560,24 @@ void pt_ring_forget(struct pt_ring *r)
     if (!r)
         return;
     munmap(r->hdr, r->map_size);
-    close(r->fd);
+    /* The program may have closed our descriptor (close_range, a daemon closing everything) and
+     * got the number back for a file of its own: close it only while it still is the ring. */
+    if (ring_fd_ours(r))
+        close(r->fd);
     munmap(r, r->self_size);
+}
+
+void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
+{
+    if (r)
+        __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
 }
 
 void pt_ring_close(struct pt_ring *r)
 {
     if (!r)
         return;
-    __atomic_store_n(&r->hdr->closed, 1, __ATOMIC_RELEASE);
+    pt_ring_finish(r, PT_RING_EXITED);
     pt_ring_forget(r);
 }
 

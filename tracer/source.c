@@ -104,8 +104,13 @@ int pt__src_open_file(const char *path, const char *name, pt__diag_fn diag, void
     s->kind = SRC_FILE;
     s->diag = diag;
     s->darg = darg;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     s->path = strdup(path);
+    if (s->fd >= 0 && fstat(s->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        close(s->fd); /* a FIFO, device or directory named like a stream: never read */
+        s->fd = -1;
+        errno = EINVAL;
+    }
     if (s->fd < 0 || !s->path || fstat(s->fd, &st) < 0) {
         int rc = s->path ? -errno : -ENOMEM;
         char msg[4352];
@@ -308,10 +313,15 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
     struct pt__src **arr = NULL;
     unsigned cnt = 0;
     int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
     *out = NULL;
     *n = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        close(fd); /* not a ring: never map or read a device or FIFO */
+        fd = -1;
+        errno = EINVAL;
+    }
     if (fd < 0 || fstat(fd, &st) < 0) {
         rc = -errno;
         snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
@@ -422,7 +432,7 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         /* What the collector already wrote to the stream file is read from there. */
         char spath[4700];
         snprintf(spath, sizeof spath, "%s/" PT__STREAM_FMT, dir, base, i);
-        int sfd = open(spath, O_RDONLY | O_CLOEXEC);
+        int sfd = open(spath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (sfd >= 0) {
             uint64_t vend, lseq = 0, ldisc = 0, np = 0;
             uint64_t limit = limit_of ? limit_of(limit_arg, spath) : UINT64_MAX;

@@ -1,6 +1,7 @@
 /* fuzz_env.c — libFuzzer target: the settings a traced program's environment hands the shim
- * (PROFTRACE_STACKS, PROFTRACE_BREAK, from preload/stack.c itself) and the ring file names the
- * collector and the reader parse from a directory anyone may write to. */
+ * (PROFTRACE_STACKS, PROFTRACE_BREAK, from preload/stack.c itself), PROFTRACE_REDACT's rewriting
+ * of a /proc/self/cmdline buffer (preload/redact.c), and the ring file names the collector and the
+ * reader parse from a directory anyone may write to. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t start, instance;
     if (pt__parse_ring_name(s, &pid, &start, &instance) == 0 && instance & 0xfff)
         (void)pid; /* parsed: any value is acceptable, the point is no overrun */
+    /* The input as a NUL-separated command line in a buffer of the shim's size or smaller. */
+    size_t cap = size < 4096 ? size + (size ? data[0] & 63 : 0) : 4096;
+    char *cmd = malloc(cap ? cap : 1);
+    if (cmd && size <= cap) {
+        memcpy(cmd, data, size);
+        pt__redact_config("1");
+        size_t n = pt__redact_cmdline(cmd, size, cap);
+        if (n > cap || (size && n == 0))
+            abort();
+    }
+    free(cmd);
     free(s);
     return 0;
 }
