@@ -33,6 +33,12 @@ static void usage(FILE *out)
             "  PROFTRACE_THREADS   thread buffers carved when the process starts\n"
             "  PROFTRACE_OVERWRITE 1: flight recorder, keep the newest events instead of counting\n"
             "                      the newest as lost\n"
+            "  PROFTRACE_INLINE    auto (default): hook the profile API inline where interposition\n"
+            "                      is blind (static, -Bsymbolic); all; off; ',verbose' lists hooks\n"
+            "  PROFTRACE_HOOKS     lib:function[,...]: entry/exit `hook` events for extra functions,\n"
+            "                      static ones included (lib may be empty: the executable first)\n"
+            "  PROFTRACE_GPID      set by the shim for an exec (gpid:pid:start_time:depth): the\n"
+            "                      global pid carried into the new image; not for users\n"
             "\n`proftrace COMMAND --help` describes a command.\n");
 }
 

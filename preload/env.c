@@ -3,6 +3,7 @@
  * stack buffers (an exec may run in a vfork child, which must not touch the heap). */
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ static char pt__env_preload[PATH_MAX + 16]; /* LD_PRELOAD=<self> */
 static char pt__env_preload0[8192];         /* LD_PRELOAD as this process got it (names us) */
 static char pt__env_dir[PATH_MAX + 16];     /* PROFTRACE_DIR=<absolute dir> */
 static char pt__env_stacks[256];            /* PROFTRACE_STACKS=... as the process got it */
+static char pt__env_gpid[96];               /* PROFTRACE_GPID=gpid:pid:start_time:depth */
 static char pt__env_redact[64];             /* PROFTRACE_REDACT=... (redact.c), carried on */
 
 /* Does the LD_PRELOAD value `v` name the shim already? */
@@ -53,12 +55,19 @@ void pt__env_init(void)
     }
 }
 
+void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned depth)
+{
+    snprintf(pt__env_gpid, sizeof pt__env_gpid, "PROFTRACE_GPID=%u:%u:%llu:%u", gpid, pid,
+             (unsigned long long)start_time, depth);
+}
+
 size_t pt__env_slots(char *const envp[])
 {
     size_t n = 0;
     while (envp && envp[n])
         n++;
-    return n + 5; /* + LD_PRELOAD, PROFTRACE_DIR, PROFTRACE_STACKS, PROFTRACE_REDACT, NULL */
+    /* + LD_PRELOAD, PROFTRACE_DIR, PROFTRACE_STACKS, PROFTRACE_GPID, PROFTRACE_REDACT, NULL */
+    return n + 6;
 }
 
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr)
@@ -67,7 +76,8 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
         return (char **)envp;
     int have_pre = 0, have_dir = 0, have_stacks = 0, have_redact = 0;
     size_t n = 0;
-    for (size_t i = 0; envp && envp[i] && n + 5 <= nbuf; i++) {
+    /* room for this entry, the five we may add and the NULL */
+    for (size_t i = 0; envp && envp[i] && n + 7 <= nbuf; i++) {
         char *e = envp[i];
         if (!strncmp(e, "LD_PRELOAD=", 11)) {
             have_pre = 1;
@@ -86,6 +96,8 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
             have_dir = 1;
         } else if (!strncmp(e, "PROFTRACE_STACKS=", 17)) {
             have_stacks = 1;
+        } else if (!strncmp(e, "PROFTRACE_GPID=", 15) && pt__env_gpid[0]) {
+            continue; /* someone else's (inherited): ours replaces it */
         } else if (!strncmp(e, "PROFTRACE_REDACT=", 17)) {
             have_redact = 1;
         }
@@ -97,6 +109,8 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
         buf[n++] = pt__env_dir;
     if (!have_stacks && pt__env_stacks[0])
         buf[n++] = pt__env_stacks;
+    if (pt__env_gpid[0])
+        buf[n++] = pt__env_gpid;
     if (!have_redact && pt__env_redact[0]) /* a redacted trace stays redacted in descendants */
         buf[n++] = pt__env_redact;
     buf[n] = NULL;

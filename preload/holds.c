@@ -26,6 +26,7 @@ static struct pt__holds_owner *owners;
 static struct pt__holds_entry *entries;
 static size_t map_size;
 static int hfd = -1;
+static uint64_t hfd_dev, hfd_ino; /* what hfd is: a number the program reused is not ours */
 static uint32_t my_owner; /* index + 1, 0: none */
 static uint32_t my_gen;
 static uint32_t my_pid; /* getpid() when the owner slot was claimed (fork claims again) */
@@ -92,7 +93,7 @@ int pt__holds_init(const char *dir)
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, pt_perm_shared_mode());
     if (fd < 0)
         return -errno;
-    fd = pt_perm_fd_aside(fd); /* kept for its locks: out of the program's way */
+    fd = pt__fd_high(fd); /* kept open for the life of the process: out of the program's way */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return -EINVAL;
@@ -139,6 +140,8 @@ int pt__holds_init(const char *dir)
     entries = (struct pt__holds_entry *)((char *)m + want.entries_off);
     map_size = size;
     hfd = fd;
+    hfd_dev = (uint64_t)st.st_dev;
+    hfd_ino = (uint64_t)st.st_ino;
     if (claim_owner() < 0) {
         munmap(m, size);
         close(fd);
@@ -155,9 +158,15 @@ void pt__holds_after_fork(void)
      * parent's holds it inherited (mappings) are not published under its name. */
     memset(local, 0, sizeof local);
     my_owner = 0;
-    if (hh && claim_owner() < 0) {
+    if (!hh)
+        return;
+    /* The program may have closed the table's descriptor and reused the number: then locks would
+     * land on its file. Go without holds, and never close what is not ours. */
+    int ours = pt__fd_is(hfd, hfd_dev, hfd_ino);
+    if (!ours || claim_owner() < 0) {
         munmap(hh, map_size);
-        close(hfd);
+        if (ours)
+            close(hfd);
         hh = NULL;
         hfd = -1;
     }

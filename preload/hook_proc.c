@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/wrap.h"
@@ -157,7 +158,15 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
         pt__rec_execve(shown, argv, envp);
         pt__call_end(&c);
     }
+    /* The image ends here if the exec succeeds, and its ring descriptor (close-on-exec) with it:
+     * say so first, or the ring would look like one left by a crash. Not in a vfork child, whose
+     * ring is its parent's. */
+    int own = pt__pid && (uint32_t)syscall(SYS_getpid) == pt__pid;
+    if (own)
+        pt_ring_finish(pt__ring, PT_RING_EXECING);
     int r = pt__exec_call(kind, fn, path, argv, use, x);
+    if (own)
+        pt_ring_finish(pt__ring, PT_RING_OPEN); /* it returned: the image goes on */
     if (trace) {
         struct pt__call c;
         pt__call_begin(&c, PT_CALL_execve);

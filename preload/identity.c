@@ -3,6 +3,7 @@
  * for the calling thread where the kernel keeps it per thread (credentials, namespaces). */
 #include <elf.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,32 +50,77 @@ static uint64_t pt__ns_ino(const char *name)
 #define PT__NS_FILL(ns) v->ns_##ns = pt__ns_ino(#ns);
 #define PT__FILL_NS(v) PT_NAMESPACES(PT__NS_FILL)
 
+/* Start time of this process, clock ticks since boot (/proc/self/stat field 22); 0 unknown. */
+static uint64_t pt__self_start_time(void)
+{
+    static char stat_[1024];
+    if (pt__slurp("/proc/self/stat", stat_, sizeof stat_) <= 0)
+        return 0;
+    /* Field 22, counted after the command name, which may itself hold spaces or ')'. */
+    char *p = strrchr(stat_, ')');
+    int field = 2;
+    while (p && *p && field < 22) {
+        if (*p == ' ')
+            field++;
+        p++;
+    }
+    return p && field == 22 ? strtoull(p, NULL, 10) : 0;
+}
+
+/* The global pid.
+ * NSpid in /proc/self/status lists our pid from the pid namespace of that /proc mount inwards, so
+ * it is only as global as the /proc we see: after `unshare --pid --fork --mount-proc` the child
+ * mounts a /proc of the new namespace and then execs, and the new image would read NSpid "1".
+ * A process keeps its pid (in every namespace) across exec, so the view before the exec is as
+ * true afterwards: the shim hands it on in PROFTRACE_GPID=gpid:pid:start_time:depth (env.c) and
+ * the new image takes it when pid and start time are its own (a fork child or an unrelated
+ * process that inherited the variable has another pid or start time) and it spans more namespace
+ * levels than its own /proc shows. A fork child reads NSpid in the child, before it can mount
+ * anything, so the fork child of unshare still sees the outer /proc; what cannot be known is a
+ * process forked after the inner /proc was mounted (then the pid of the outermost /proc seen).
+ * Read from the environment the process started with, so a program's setenv cannot forge it. */
+static uint32_t pt__gpid, pt__gpid_for;
+uint32_t pt__global_pid(void)
+{
+    static char status[8192];
+    uint32_t pid = (uint32_t)getpid();
+    if (pt__gpid_for == pid)
+        return pt__gpid;
+    uint32_t gpid = pid;
+    unsigned depth = 1;
+    if (pt__slurp("/proc/self/status", status, sizeof status) > 0) {
+        const char *p = strstr(status, "\nNSpid:");
+        if (p) {
+            char *end;
+            gpid = (uint32_t)strtoul(p + 7, &end, 10);
+            for (depth = 1; *end == '\t' || *end == ' '; depth++)
+                (void)strtoul(end, &end, 10);
+        }
+    }
+    uint64_t start = pt__self_start_time();
+    const char *v = getenv("PROFTRACE_GPID");
+    unsigned g, ip, d;
+    unsigned long long st;
+    if (v && sscanf(v, "%u:%u:%llu:%u", &g, &ip, &st, &d) == 4 && ip == pid && st == start &&
+        start && d > depth) {
+        gpid = g;
+        depth = d;
+    }
+    pt__env_set_gpid(gpid, pid, start, depth);
+    pt__gpid = gpid;
+    pt__gpid_for = pid;
+    return gpid;
+}
+
 void pt__emit_process(void)
 {
     struct pt__ev_process ev, *v = &ev;
-    static char status[8192], stat_[1024], exe[4096], cmd[4096];
+    static char exe[4096], cmd[4096];
     memset(&ev, 0, sizeof ev);
     ev.pid = (uint32_t)getpid();
     ev.ppid = (uint32_t)getppid();
-    ev.global_pid = ev.pid;
-    if (pt__slurp("/proc/self/status", status, sizeof status) > 0) {
-        /* NSpid lists the pid from the outermost visible namespace inwards. */
-        const char *p = strstr(status, "\nNSpid:");
-        if (p)
-            ev.global_pid = (uint32_t)strtoul(p + 7, NULL, 10);
-    }
-    if (pt__slurp("/proc/self/stat", stat_, sizeof stat_) > 0) {
-        /* Field 22, counted after the command name, which may itself hold spaces or ')'. */
-        char *p = strrchr(stat_, ')');
-        int field = 2;
-        while (p && *p && field < 22) {
-            if (*p == ' ')
-                field++;
-            p++;
-        }
-        if (p && field == 22)
-            ev.start_time = strtoull(p, NULL, 10);
-    }
+    ev.global_pid = pt__global_pid();
+    ev.start_time = pt__self_start_time();
     uid_t r, e, s;
     gid_t gr, ge, gs;
     syscall(SYS_getresuid, &r, &e, &s);

@@ -3,6 +3,7 @@
 #include <link.h>
 #include <string.h>
 
+#include "preload/hook_inline.h"
 #include "preload/shim.h"
 
 static int (*pt__real_dlclose)(void *); /* the shim's own dlclose calls must not forget anything */
@@ -39,6 +40,9 @@ static int pt__find_in(struct dl_phdr_info *info, size_t size, void *arg)
 void *pt__resolve(const char *name)
 {
     /* dlsym may allocate and open files: none of that is the program's, none of it is traced. */
+    void *t = pt__inline_real(name); /* hooked inline: its entry would record twice */
+    if (t)
+        return t;
     uint8_t busy = pt__tls.busy;
     pt__tls.busy = 1;
     void *p = dlsym(RTLD_NEXT, name);

@@ -150,6 +150,8 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 
 /* Non-call events (identity.c). */
 void pt__emit_process(void);
+/* This process's pid in the outermost pid namespace the shim can know (identity.c). */
+uint32_t pt__global_pid(void);
 void pt__emit_modules(int only_new);
 void pt__emit_cred(void);
 void pt__emit_ns(void);
@@ -209,6 +211,8 @@ void pt__signals_install(void);
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
 void pt__env_init(void);
+/* What the next exec hands on in PROFTRACE_GPID (identity.c reads it back in the new image). */
+void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned depth);
 
 /* mmap region table (hook_mmap.c). */
 void pt__regions_reset(void);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "tracer/internal.h"
 
 #ifdef PT_HAVE_LIBUNWIND
 #define UNW_LOCAL_ONLY
@@ -82,24 +83,46 @@ static void pt__stacks_word(const char *w, size_t n)
     }
 }
 
+#ifdef PT_HAVE_LIBUNWIND
+/* libunwind's first call opens a pipe (it validates memory by writing it to the pipe), keeps it for
+ * the life of the process, and later closes and reopens it by number. At the lowest free numbers it
+ * would shift every descriptor number the program gets, and once the program reused those numbers
+ * libunwind would read, write and close the program's files. So, like the ring (pt__fd_high), it
+ * gets numbers above the program's: every free number below pt__fd_high_base() is held while it
+ * opens the pipe, then released. */
+static void pt__unwind_init(void)
+{
+    int held[1088], n = 0, base = pt__fd_high_base();
+    int anchor = open("/", O_PATH | O_CLOEXEC);
+    if (anchor >= 0 && anchor < base) {
+        held[n++] = anchor;
+        while (n < (int)(sizeof held / sizeof held[0])) {
+            int f = fcntl(anchor, F_DUPFD_CLOEXEC, 0);
+            if (f < 0)
+                break;
+            if (f >= base) {
+                close(f);
+                break;
+            }
+            held[n++] = f;
+        }
+    } else if (anchor >= 0) {
+        close(anchor);
+    }
+    /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
+     * held by a thread that no longer exists there. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    while (n > 0)
+        close(held[--n]);
+}
+#endif
+
 void pt__stacks_config(const char *spec)
 {
 #ifndef PT_HAVE_LIBUNWIND
     return; /* nothing wanted: no stacks without libunwind */
 #else
-    /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
-     * held by a thread that no longer exists there. */
-    /* That first call initialises libunwind, which opens a pipe it keeps for validating
-     * addresses: with the program started with 0, 1 or 2 closed, the pipe would take that
-     * number and the program would find its stdin open. Hold the standard numbers meanwhile. */
-    int hold[3] = {-1, -1, -1};
-    for (int i = 0; i < 3; i++)
-        if (fcntl(i, F_GETFD) < 0 && errno == EBADF)
-            hold[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    for (int i = 0; i < 3; i++)
-        if (hold[i] >= 0)
-            close(hold[i]);
+    pt__unwind_init();
 #endif
     if (!spec)
         spec = "delete,MAPI,fail";

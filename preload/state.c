@@ -12,6 +12,7 @@
 #include "preload/breakpoint.h"
 #include "preload/coredump.h"
 #include "preload/holds.h"
+#include "preload/hook_inline.h"
 
 _Atomic int pt__state;
 struct pt_ring *pt__ring;
@@ -58,7 +59,7 @@ static int pt__nthreads(void)
  * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
  * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
  * would crash that thread and change how the program ends, so with other threads alive the ring
- * stays mapped and only the exit event says the end was normal. */
+ * stays mapped; pt__record_exit has marked it ended either way. */
 static void pt__on_exit(int status, void *arg)
 {
     pt__record_exit(status);
@@ -129,6 +130,7 @@ void pt__init(void)
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         char what[PATH_MAX + 64];
@@ -144,6 +146,7 @@ void pt__init(void)
     atomic_store(&pt__state, PT__ON);
     pt__emit_process();
     pt__emit_modules(0);
+    pt__inline_init(); /* hooks where interposition cannot reach (hook_inline.c) */
     pt__signals_install();
 out:
     atomic_store(&pt__state, state);
@@ -181,6 +184,7 @@ void pt__after_fork_child(void)
     atomic_store(&pt__exit_done, 0);
     if (old)
         pt_ring_forget(old);
+    pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         pt__ring = NULL;
@@ -213,6 +217,9 @@ void pt__record_exit(int status)
     int saved = errno;
     pt__tls.busy = 1;
     pt__emit_exit(status);
+    /* Ended normally, whatever other threads still run: without this a ring left mapped (other
+     * threads alive) would look, once the process is gone, like one that crashed. */
+    pt_ring_finish(pt__ring, PT_RING_EXITED);
     errno = saved;
     pt__tls.busy = busy;
 }

@@ -659,16 +659,23 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
 {
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
     *signo = 0;
-    if (__atomic_load_n(&live->closed, __ATOMIC_ACQUIRE))
+    uint32_t end = __atomic_load_n(&live->closed, __ATOMIC_ACQUIRE);
+    if (end == PT_RING_EXITED)
         return 1;
+    /* An exec was under way (PT_RING_EXECING): once the writer is gone its image ended by exec, even
+     * when the new image has exited too before we looked (sh -c 'exec true'); an exec that
+     * failed would have reset it to PT_RING_OPEN. */
+    int execing = end == PT_RING_EXECING;
     if (r->pidfd >= 0) {
         struct pollfd pfd = {.fd = r->pidfd, .events = POLLIN};
         if (poll(&pfd, 1, 0) == 1) {
             siginfo_t si = {0};
             if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) ==
                     0 &&
-                si.si_pid && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED))
+                si.si_pid && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) && !execing)
                 *signo = si.si_status;
+            else if (execing)
+                return 1;
             else {
                 int s = lookup_exit(c, r->lpid, r->h.start_time);
                 if (s < 0)
@@ -705,12 +712,17 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
                 state = p[2];
             fclose(f);
         }
-        if (state == 'Z' || state == 'X')
+        if (state == 'Z' || state == 'X') {
+            if (execing)
+                return 1;
             break; /* dead, not yet reaped */
+        }
         if (maps_ring(cand[k], r))
             return 0; /* alive, just closed its descriptors */
         return 1;     /* alive, exec'd: the ring is finished */
     }
+    if (execing)
+        return 1;
     int s = -1;
     for (int k = 0; k < 3 && s < 0; k++)
         if (cand[k] > 0)
@@ -748,6 +760,19 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
     if ((rc = pt__ctf_write_metadata(dir, pt__realtime_offset())) < 0) {
         cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
         goto fail;
+    }
+    {
+        /* A directory written by another build: its streams and ours would not decode alike. */
+        char mpath[4200];
+        uint64_t have = 0;
+        snprintf(mpath, sizeof mpath, "%s/metadata", dir);
+        if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
+            cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
+                     ", this collector's is %016" PRIx64 "; use a new directory",
+                  mpath, have, pt__table_hash());
+            rc = -EPROTO;
+            goto fail;
+        }
     }
     c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (c->ifd >= 0 && inotify_add_watch(c->ifd, c->rings, IN_MOVED_TO | IN_CREATE) < 0) {

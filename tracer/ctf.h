@@ -10,4 +10,8 @@ char *pt__ctf_metadata(int64_t realtime_offset);
 /* Write <dir>/metadata atomically unless it exists. 0 or a negative errno. */
 int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset);
 
+/* The event table hash recorded in metadata file `path` (env.table_hash): 1 and *hash, 0 when the
+ * file has none (written before proftrace recorded one, or not proftrace's), or a negative errno. */
+int pt__ctf_metadata_hash(const char *path, uint64_t *hash);
+
 #endif

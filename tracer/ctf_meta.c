@@ -6,7 +6,8 @@
  * bit-fields select narrow or wide duration and return value and whether a stack follows. CTF event
  * ids are the proftrace class ids + 1 (0 marks an uncommitted record in the ring). Payload fields
  * of the tables are written with a leading underscore, which CTF strips, so no table name can clash
- * with a TSDL keyword.
+ * with a TSDL keyword. env.table_hash names the event tables (pt__table_hash): readers refuse the
+ * stream files of a directory whose metadata has another.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -70,6 +71,7 @@ char *pt__ctf_metadata(int64_t realtime_offset)
             "    domain = \"proftrace\";\n"
             "    tracer_name = \"proftrace\";\n"
             "    event_format = %d;\n"
+            "    table_hash = \"%016llx\";\n"
             "};\n\n"
             "clock {\n"
             "    name = \"monotonic\";\n"
@@ -103,7 +105,8 @@ char *pt__ctf_metadata(int64_t realtime_offset)
             "        } v;\n"
             "    };\n"
             "};\n\n",
-            PT_FORMAT_VERSION, PT_FORMAT_VERSION, (long long)off_s, (long long)off_ns);
+            PT_FORMAT_VERSION, PT_FORMAT_VERSION, (unsigned long long)pt__table_hash(),
+            (long long)off_s, (long long)off_ns);
     for (unsigned id = 0; id < pt__nclasses; id++) {
         const struct pt__class *cl = &pt__classes[id];
         fprintf(f, "event {\n    name = \"%s\";\n    id = %u;\n    fields := struct {\n", cl->name,
@@ -131,6 +134,28 @@ char *pt__ctf_metadata(int64_t realtime_offset)
         return NULL;
     }
     return buf;
+}
+
+int pt__ctf_metadata_hash(const char *path, uint64_t *hash)
+{
+    char line[512];
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    int found = 0, in_env = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long v;
+        if (!strncmp(line, "env {", 5))
+            in_env = 1;
+        else if (in_env && line[0] == '}')
+            break;
+        else if (in_env && sscanf(line, " table_hash = \"%16llx\";", &v) == 1) {
+            *hash = v;
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
 }
 
 int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset)

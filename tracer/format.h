@@ -45,9 +45,10 @@ struct pt__ring_hdr {
     uint64_t instance;       /* random, makes the file name unique across pid namespaces */
     uint64_t created_ts;     /* pt_now() at creation */
     int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC at creation, ns */
-    uint32_t closed;         /* atomic: 1 once pt_ring_close ran (normal exit) */
+    uint32_t closed;         /* atomic: enum pt_ring_end (ring.h): 1 normal exit, 2 exec under way */
     uint32_t off_commit;     /* offsetof(struct pt__tbuf_ctl, commit), for foreign readers */
     uint64_t lost_nobuf;     /* atomic: events lost because no thread buffer was free */
+    uint64_t table_hash;     /* pt__table_hash() of the writer: which event tables it encoded */
 };
 
 /* Control block of one thread buffer. wpos, lost and last_ts are written by the owning thread (and

@@ -32,6 +32,13 @@ extern const struct pt__class pt__classes[];
 extern const unsigned pt__nclasses;
 extern const char *const pt__category_names[];
 
+/* A 64-bit hash (FNV-1a) of the event tables: every class's name, whether it is a call, and each
+ * field's wire type and name, in id order. Stored in each ring header and in the CTF metadata so
+ * that a trace written with another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage
+ * (PT_FORMAT_VERSION says how records are laid out, not which classes and fields exist). Computed
+ * once, never 0. */
+uint64_t pt__table_hash(void);
+
 /* ---- Records (decode.c) ------------------------------------------------------------------------ */
 
 /* Decode the record at p (at most avail bytes) into *ev. *ts is the running clock of the packet:
@@ -58,6 +65,19 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
 
 /* Validate a ring header against the file size; 0, or -1 with a reason in why[len]. */
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len);
+
+/* Move a descriptor the tracer keeps open for the life of a process (the ring, the holds table)
+ * out of the traced program's way: F_DUPFD_CLOEXEC to the first free number at or above 1024, or,
+ * when RLIMIT_NOFILE is lower, into the top 64 numbers below the limit, so that the program's own
+ * open() calls get the numbers they would get untraced (see pt__fd_high_base). Closes `fd` and
+ * returns the new one; returns `fd` unchanged when no high number is free. */
+int pt__fd_high(int fd);
+/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE (half of one below
+ * 128). */
+int pt__fd_high_base(void);
+/* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
+ * the number for one of its own files, which must never be closed for it. */
+int pt__fd_is(int fd, uint64_t dev, uint64_t ino);
 
 /* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
 #define PT__STREAM_FMT "%s_%u"

@@ -49,19 +49,6 @@ mode_t pt_perm_shared_mode(void)
     return perm_allow_others() ? 0666 : pt_perm_file_mode();
 }
 
-int pt_perm_fd_aside(int fd)
-{
-    if (fd < 0 || fd >= 100)
-        return fd;
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 100);
-    if (hi < 0)
-        hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (hi < 0 || hi < fd)
-        return fd;
-    close(fd);
-    return hi;
-}
-
 int pt_perm_open(const char *path, int flags)
 {
     return open(path, flags | O_NOFOLLOW | O_CLOEXEC, pt_perm_file_mode());

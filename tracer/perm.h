@@ -40,12 +40,6 @@ mode_t pt_perm_shared_mode(void);
  * created with pt_perm_file_mode(). Returns the descriptor or -1 with errno set. */
 int pt_perm_open(const char *path, int flags);
 
-/* Move descriptor `fd` that the tracer keeps for the life of a process out of the program's way:
- * to 100 or above (3 or above when the limit is lower), close-on-exec. A program started with
- * stdin closed must still find 0 closed, and one that counts on the lowest free number must get
- * it. Returns the new descriptor (the old one is closed), or `fd` when it cannot be moved. */
-int pt_perm_fd_aside(int fd);
-
 /* May a ring file described by `st` (from lstat or fstat) be taken into trace directory whose
  * owner is `trace_owner`? 1 when it is a regular file owned by the trace's owner, the effective
  * uid, root, or a user of PROFTRACE_ALLOW_UIDS; 0 otherwise, with a reason in why[len]. Used by

@@ -15,7 +15,8 @@
  * and writes a `thread` event first, so a reused buffer says whose events follow; it releases the
  * buffer at exit by storing 0. Only the owning thread, and signal handlers that interrupt it, ever
  * write `wpos`, `lost`, `last_ts`, `stalled`, `commit[]` and the packets. Only the collector writes
- * `consumed`. `closed` is written once by pt_ring_close; `lost_nobuf` by any thread (atomic add).
+ * `consumed`. `closed` (enum pt_ring_end) by pt_ring_finish / pt_ring_close: 1 at a normal exit,
+ * 2 around an exec (back to 0 if the exec returns); `lost_nobuf` by any thread (atomic add).
  *
  * Reservation. `wpos` is a virtual offset: bytes reserved since creation; wpos % (nsub*sub_size) is
  * the place in the circle and wpos / sub_size the packet's sequence number. A writer reads wpos,
@@ -94,9 +95,9 @@ struct pt_ring {
     struct pt__ring_hdr *hdr;
     size_t map_size;
     size_t self_size; /* bytes of this struct's own mapping */
-    int fd;
+    int fd;                /* high-numbered (pt__fd_high), holds the liveness lock */
+    uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     int reserve; /* the file system supports fallocate: pages are reserved before use */
-    uint64_t dev, ino; /* of the ring file: fd is ours only while it still names this file */
     unsigned nbufs;
     char path[PATH_MAX];
     struct pt_tbuf tb[];
@@ -285,9 +286,7 @@ static int ring_reserve(struct pt_ring *r, int fd, uint64_t off, uint64_t len)
  * opened its own files at that number (closefrom, daemons): then the shim must not touch it. */
 static int ring_fd_ours(const struct pt_ring *r)
 {
-    struct stat st;
-    return r->fd >= 0 && fstat(r->fd, &st) == 0 && (uint64_t)st.st_dev == r->dev &&
-           (uint64_t)st.st_ino == r->ino;
+    return pt__fd_is(r->fd, r->fd_dev, r->fd_ino);
 }
 
 /* Is buffer b's packet area backed by the file system? Reserves it on first use (system calls
@@ -464,18 +463,17 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -errno;
         goto fail;
     }
-    fd = pt_perm_fd_aside(fd); /* never the program's 0, 1, 2 or its next open's number */
-    if (ftruncate(fd, (off_t)file_size) < 0) {
-        rc = -errno;
-        goto fail_unlink;
-    }
+    /* Kept open for the life of the process: out of the way of the program's own numbers. */
+    fd = pt__fd_high(fd);
     struct stat fst;
     if (fstat(fd, &fst) < 0) {
         rc = -errno;
         goto fail_unlink;
     }
-    r->dev = (uint64_t)fst.st_dev;
-    r->ino = (uint64_t)fst.st_ino;
+    if (ftruncate(fd, (off_t)file_size) < 0) {
+        rc = -errno;
+        goto fail_unlink;
+    }
     r->reserve = 1;
     if ((rc = ring_reserve(r, fd, 0, PT__RING_HDR_BYTES)) < 0)
         goto fail_unlink;
@@ -494,6 +492,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->word_size = sizeof(void *);
     h->header_size = sizeof *h;
     h->event_version = PT_FORMAT_VERSION;
+    h->table_hash = pt__table_hash();
     h->nbufs = nbufs;
     h->sub_size = 1u << sub_shift;
     h->nsub = 1u << nsub_shift;
@@ -504,7 +503,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->ctl_size = PT__TBUF_CTL_BYTES;
     h->file_size = file_size;
     h->pid = (uint32_t)pid;
-    h->host_pid = read_host_pid();
+    h->host_pid = cfg->host_pid ? cfg->host_pid : read_host_pid();
     h->start_time = start_time;
     h->instance = instance;
     h->created_ts = pt_now();
@@ -519,6 +518,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     r->hdr = h;
     r->map_size = file_size;
     r->fd = fd;
+    r->fd_dev = (uint64_t)fst.st_dev;
+    r->fd_ino = (uint64_t)fst.st_ino;
     r->nbufs = nbufs;
     for (unsigned i = 0; i < nbufs; i++) {
         struct pt_tbuf *b = &r->tb[i];
@@ -559,16 +560,24 @@ void pt_ring_forget(struct pt_ring *r)
     if (!r)
         return;
     munmap(r->hdr, r->map_size);
-    if (ring_fd_ours(r)) /* else the number is the program's now: leave it alone */
+    /* The program may have closed our descriptor (close_range, a daemon closing everything) and
+     * got the number back for a file of its own: close it only while it still is the ring. */
+    if (ring_fd_ours(r))
         close(r->fd);
     munmap(r, r->self_size);
+}
+
+void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
+{
+    if (r)
+        __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
 }
 
 void pt_ring_close(struct pt_ring *r)
 {
     if (!r)
         return;
-    __atomic_store_n(&r->hdr->closed, 1, __ATOMIC_RELEASE);
+    pt_ring_finish(r, PT_RING_EXITED);
     pt_ring_forget(r);
 }
 

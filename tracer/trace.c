@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "proftrace/trace.h"
+#include "tracer/ctf.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/source.h"
@@ -167,6 +168,19 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
         tdiag(t, msg);
         goto fail;
     }
+    /* Stream files decode only with the event tables their metadata names: another build's are
+     * refused as a whole (the rings beside them carry their own hash and are checked one by one). */
+    int foreign_streams = 0;
+    uint64_t mhash = 0;
+    snprintf(path, sizeof path, "%s/metadata", dir);
+    if (pt__ctf_metadata_hash(path, &mhash) == 1 && mhash != pt__table_hash()) {
+        foreign_streams = 1;
+        snprintf(msg, sizeof msg,
+                 "%s: written by a different event table: table hash %016" PRIx64
+                 ", this reader's is %016" PRIx64 "; its stream files are not read",
+                 path, mhash, pt__table_hash());
+        tdiag(t, msg);
+    }
     /* CTF stream files first: rings consult them to skip what was already drained. */
     d = opendir(dir);
     if (!d) {
@@ -181,6 +195,10 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
             has_metadata = 1;
         if (!is_stream_name(de->d_name))
             continue;
+        if (foreign_streams) {
+            found = 1;
+            continue;
+        }
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
             continue;

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +68,37 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
     return 0;
 }
 
+int pt__fd_high_base(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < 1024 + 64)
+        /* the top of what the program may use; with a tiny limit, its upper half */
+        return rl.rlim_cur >= 128 ? (int)rl.rlim_cur - 64 : rl.rlim_cur > 6 ? (int)rl.rlim_cur / 2 : 3;
+    return 1024;
+}
+
+int pt__fd_high(int fd)
+{
+    int want = pt__fd_high_base();
+    if (fd < 0)
+        return fd;
+    if (want <= fd)
+        return fd; /* no room above: a low number is still better than none */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
+int pt__fd_is(int fd, uint64_t dev, uint64_t ino)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev &&
+           (uint64_t)st.st_ino == ino;
+}
+
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len)
 {
     if (file_size < sizeof *h) {
@@ -83,6 +117,19 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
     if (h->version != PT__RING_VERSION || h->event_version != PT_FORMAT_VERSION) {
         snprintf(why, len, "ring version %u / event format %u, this reader knows %u / %u",
                  h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION);
+        return -1;
+    }
+    if (h->header_size < offsetof(struct pt__ring_hdr, table_hash) + sizeof h->table_hash) {
+        snprintf(why, len, "written by a different event table: the ring has no table hash "
+                           "(an older proftrace), this reader's is %016" PRIx64,
+                 pt__table_hash());
+        return -1;
+    }
+    if (h->table_hash != pt__table_hash()) {
+        snprintf(why, len,
+                 "written by a different event table: table hash %016" PRIx64
+                 ", this reader's is %016" PRIx64 "; read it with the proftrace that wrote it",
+                 h->table_hash, pt__table_hash());
         return -1;
     }
     if (h->header_size != sizeof *h || h->pkt_hdr_size != PT__PKT_HDR_SIZE ||

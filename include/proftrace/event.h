@@ -90,6 +90,12 @@ enum pt_wire {
                           W(U32, nattch) W(U32, cpid) W(U32, lpid) W(U32, owner_uid)              \
                               W(U32, holder) W(U64, seen_ts) W(U8, attributed)                    \
                                   PT_WITNESS_IDENT(W))                                            \
+    /* PROFTRACE_HOOKS: a named function (lib:function, static ones included) entered or left,   \
+     * through an inline hook (preload/hook_spec.c). phase "entry" or "exit"; entry_ts is the     \
+     * entry's time in both; ret is rax at exit (0 at entry: a static function's result may be    \
+     * elsewhere); depth is the number of traced calls in progress on the thread. */              \
+    EV(hook, W(STR, function) W(STR, phase) W(X64, address) W(U32, depth) W(U64, entry_ts)        \
+                 W(X64, ret))                                                                     \
     /* Events that did not fit in this buffer since the previous marker. */                       \
     EV(lost, W(U64, count))                                                                       \
     /* PROFTRACE_BREAK matched the call that follows (reason "delete-held" or "key-deleted"):    \

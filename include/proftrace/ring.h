@@ -29,6 +29,7 @@ struct pt_ring_config {
     size_t thread_buf_bytes; /* bytes per thread buffer; 0 = default */
     unsigned nthreads;       /* thread buffers carved at creation; 0 = default */
     int overwrite;           /* 1: flight recorder (keep newest); 0: discard newest and count */
+    uint32_t host_pid;       /* pid in the outermost pid namespace known; 0: read NSpid */
 };
 
 /* Encoder state for one reserved event; fields are written in order with pt_enc_*. The fields
@@ -49,6 +50,20 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out);
 
 /* In a fork child: drop the parent's ring from this address space without writing to it. */
 void pt_ring_forget(struct pt_ring *r);
+
+/* How a ring ended, as its header's `closed` word says (readers and the collector look at it). */
+enum pt_ring_end {
+    PT_RING_OPEN = 0,    /* the writer may still write */
+    PT_RING_EXITED = 1,  /* the process ended normally (exit, _exit) */
+    PT_RING_EXECING = 2, /* an exec is under way: once the writer is gone it ended by exec */
+};
+
+/* Mark the ring ended without unmapping it: at a normal exit while other threads may still be
+ * writing (PT_RING_EXITED), or just before exec (PT_RING_EXECING; PT_RING_OPEN again when the
+ * exec returned). After PT_RING_EXITED the collector drains what was committed and removes the
+ * ring; later events may be lost. One atomic store: safe anywhere, in a vfork child not (the ring
+ * is the parent's). */
+void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how);
 
 /* Mark the ring finished (normal exit) and unmap it. Writers must have stopped. */
 void pt_ring_close(struct pt_ring *r);

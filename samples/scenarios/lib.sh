@@ -66,7 +66,7 @@ svc_read() {
 
 start_service() {
     mkfifo "$work/svc.in" "$work/svc.out"
-    "$bin/eventsvc" --profile "$profile" <"$work/svc.in" >"$work/svc.out" &
+    "${eventsvc_bin:-$bin/eventsvc}" --profile "$profile" <"$work/svc.in" >"$work/svc.out" &
     svc_pid=$!
     exec {svc_in}>"$work/svc.in" {svc_out}<"$work/svc.out"
     svc_read

@@ -43,6 +43,10 @@ run_mode() {
     mkdir -p "$out"
     rm -f "$work/client.done"
     pids=()
+    # Created here, not by the background jobs' redirections: `tail -f` below must find them.
+    : >"$out/all.out"
+    : >"$out/findings.out"
+    : >"$out/exe.out"
     "$PT_BIN/proftrace" live "$trace" >"$out/all.out" 2>"$out/all.err" &
     pids+=($!)
     "$PT_BIN/proftrace" live --findings "$trace" >"$out/findings.out" 2>"$out/findings.err" &
