@@ -5,6 +5,8 @@
 #             part format, one seed per process and one with everything
 #   OUT/core  a gcore of a traced process whose coredump_filter keeps only shared file mappings
 #   OUT/env   PROFTRACE_STACKS values and ring names
+#   OUT/reloc real function entries: the first 48 bytes of exported functions of libc, libm and
+#             the profile library, each prefixed by a mode byte
 # With KIND (ring, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
 set -euo pipefail
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_SRC:?}"
@@ -18,7 +20,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$out"/{ring,ctf,core,env}
+mkdir -p "$out"/{ring,ctf,core,env,reloc}
 export PROFTRACE_THREADS=2 PROFTRACE_BUFSIZE=16k
 
 # Rings: the scenario traced with no collector, so every ring stays in rings/ (post-mortem case).
@@ -89,4 +91,40 @@ want env && for v in "delete,MAPI,fail" "all" "none" "REG, shm_open unlink" "fai
     printf '%s' "$v" >"$out/env/seed-$i"
     i=$((i + 1))
 done
+# Function entries from real libraries (addresses from nm, file offsets from the PT_LOAD headers).
+if want reloc; then
+    for lib in /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libm.so.6 \
+        "$PT_LIB/libmapisim.so" "$PT_LIB/libwinsim.so"; do
+        [ -f "$lib" ] || continue
+        python3 - "$lib" "$out/reloc" <<'PY'
+import struct, subprocess, sys, os
+lib, out = sys.argv[1], sys.argv[2]
+data = open(lib, "rb").read()
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phent, phnum = struct.unpack_from("<HH", data, 0x36)
+loads = []
+for i in range(phnum):
+    p_type, p_flags, p_off, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phent)
+    if p_type == 1 and p_flags & 1:
+        loads.append((p_vaddr, p_off, p_filesz))
+syms = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True).stdout
+k = 0
+for line in syms.splitlines():
+    f = line.split()
+    if len(f) != 3 or f[1] not in "Tt":
+        continue
+    addr = int(f[0], 16)
+    for v, o, sz in loads:
+        if v <= addr < v + sz:
+            off = addr - v + o
+            body = data[off:off + 48]
+            with open(os.path.join(out, f"{os.path.basename(lib)}-{k}"), "wb") as fh:
+                fh.write(bytes([k % 10]) + body)
+            k += 1
+            break
+    if k >= 60:
+        break
+PY
+    done
+fi
 echo "make_corpus: $n rings, $k streams, $(ls "$out/core" | wc -l) cores in $out"
