@@ -1,6 +1,5 @@
 /* stack.c — which events carry a stack (PROFTRACE_STACKS) and taking it with libunwind. */
 #include <ctype.h>
-#include <errno.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
