@@ -37,6 +37,10 @@ static void usage(FILE *out)
             "                      is blind (static, -Bsymbolic); all; off; ',verbose' lists hooks\n"
             "  PROFTRACE_HOOKS     lib:function[,...]: entry/exit `hook` events for extra functions,\n"
             "                      static ones included (lib may be empty: the executable first)\n"
+            "  PROFTRACE_REDACT    1: command lines reduced to argv[0] and a count of what was left\n"
+            "                      out (value data is never recorded)\n"
+            "  PROFTRACE_GROUP     group G may read the trace (directories 02750, files 0640)\n"
+            "  PROFTRACE_ALLOW_UIDS users (names, uids, *) allowed to write rings into the trace\n"
             "  PROFTRACE_GPID      set by the shim for an exec (gpid:pid:start_time:depth): the\n"
             "                      global pid carried into the new image; not for users\n"
             "\n`proftrace COMMAND --help` describes a command.\n");
