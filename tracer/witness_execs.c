@@ -38,22 +38,19 @@ struct pt__wexecs {
 
 static int send_op(int sock, enum proc_cn_mcast_op op)
 {
-    struct __attribute__((aligned(NLMSG_ALIGNTO))) {
-        struct nlmsghdr nl;
-        struct __attribute__((packed)) {
-            struct cn_msg cn;
-            enum proc_cn_mcast_op op;
-        } body;
-    } msg;
-    memset(&msg, 0, sizeof msg);
-    msg.nl.nlmsg_len = sizeof msg;
-    msg.nl.nlmsg_type = NLMSG_DONE;
-    msg.nl.nlmsg_pid = 0;
-    msg.body.cn.id.idx = CN_IDX_PROC;
-    msg.body.cn.id.val = CN_VAL_PROC;
-    msg.body.cn.len = sizeof(enum proc_cn_mcast_op);
-    msg.body.op = op;
-    return send(sock, &msg, sizeof msg, 0) == (ssize_t)sizeof msg ? 0 : -errno;
+    /* netlink header, connector header, then the operation (cn_msg ends in a flexible array, so
+     * the message is laid out by hand) */
+    char msg[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof op)] __attribute__((aligned(NLMSG_ALIGNTO)));
+    struct nlmsghdr *nl = (struct nlmsghdr *)msg;
+    struct cn_msg *cn = NLMSG_DATA(nl);
+    memset(msg, 0, sizeof msg);
+    nl->nlmsg_len = NLMSG_LENGTH(sizeof *cn + sizeof op);
+    nl->nlmsg_type = NLMSG_DONE;
+    cn->id.idx = CN_IDX_PROC;
+    cn->id.val = CN_VAL_PROC;
+    cn->len = sizeof op;
+    memcpy(cn->data, &op, sizeof op);
+    return send(sock, msg, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -errno;
 }
 
 int pt__wexecs_open(struct pt__wexecs **out)
