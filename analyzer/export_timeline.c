@@ -8,11 +8,8 @@
 #include <string.h>
 
 #include "analyzer/export_model.h"
+#include "analyzer/read_trace.h"
 #include "analyzer/report.h"
-
-#ifdef PT_HAVE_TRACER
-#include "proftrace/trace.h"
-#endif
 
 #define TL_ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
 #define CPID_SPARE 4194304u /* above PID_MAX_LIMIT: display pids no real pid can take */
@@ -654,42 +651,18 @@ void pt_timeline_free(struct pt_timeline *tl)
     free(tl);
 }
 
-#ifdef PT_HAVE_TRACER
-
-struct diag_ctx {
-    FILE *out;
-    uint64_t n;
-};
-
-static void on_diag(void *arg, const char *what)
+static int feed(void *tl, const struct pt_event *ev)
 {
-    struct diag_ctx *c = arg;
-    c->n++;
-    if (c->out && c->n <= 20)
-        fprintf(c->out, "proftrace: %s\n", what);
-    else if (c->out && c->n == 21)
-        fprintf(c->out, "proftrace: further problems in the input are counted, not shown\n");
+    return pt_timeline_feed(tl, ev);
 }
 
 int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
 {
-    struct diag_ctx dc = {diag, 0};
-    struct pt_trace *t = NULL;
-    struct pt_event *ev = NULL;
-    struct pt_timeline *tl = NULL;
-    int rc = pt_trace_open(dir, on_diag, &dc, &t);
+    struct pt_timeline *tl = pt_timeline_new();
+    struct pt_analyzer_input in;
+    int rc = tl ? pt__read_trace(dir, diag, feed, tl, &in) : -ENOMEM;
     if (rc < 0)
         goto out;
-    rc = -ENOMEM;
-    ev = malloc(sizeof *ev);
-    if (!ev || !(tl = pt_timeline_new()))
-        goto out;
-    while (pt_trace_next(t, ev) == 1)
-        pt_timeline_feed(tl, ev);
-    struct pt_trace_stats st;
-    pt_trace_stats(t, &st);
-    struct pt_analyzer_input in = {
-        .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
     pt_timeline_finish(tl, &in);
     if (tl->nomem && diag)
         fprintf(diag, "proftrace: %s: out of memory: the timeline misses %llu item(s)\n", dir,
@@ -697,23 +670,7 @@ int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint
     *damaged = in.damaged;
     *out = tl;
     tl = NULL;
-    rc = 0;
 out:
     pt_timeline_free(tl);
-    free(ev);
-    if (t)
-        pt_trace_close(t);
     return rc;
 }
-
-#else
-
-int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
-{
-    if (diag)
-        fprintf(diag, "proftrace: %s: cannot read traces: built without the tracer (pt_tracer)\n",
-                dir);
-    return -ENOSYS;
-}
-
-#endif

@@ -5,10 +5,12 @@
 # PLT: untraced; with an LD_PRELOAD interposer in front of it; inline-hooked by pt_inline (whose
 # replacement does the same work as the interposer: count, call the original). Each process run
 # prints the best of 7 loops of 5M calls; the script alternates the runs ROUNDS times and reports
-# the median. Usage: bench/inline.bench.sh [BUILD_DIR]   (default: build)
+# the median, in rows of bench/run's format (BENCH_ROW: figure, value, unit, ratio, note).
+# Usage: bench/inline.bench.sh [BUILD_DIR]   (default: build)
 set -eu
 build=${1:-build}
 rounds=${ROUNDS:-5}
+ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
 bench=$build/bin/inline_bench
 preload=$build/lib/libinline_bench_preload.so
 for f in "$bench" "$preload"; do
@@ -29,11 +31,10 @@ median() { # name -> median ns/call over the rounds
         awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 base=$(median untraced)
-echo "inline hooks: bench_target(), best of 7 x 5M calls per run, median of $rounds runs"
-printf '%-28s | %8s | %s\n' name ns/call "ratio to untraced"
 for row in "untraced:untraced" "plt-interposed (LD_PRELOAD):interposed" "inline-hooked (pt_inline):inline"; do
     label=${row%%:*}
     v=$(median "${row##*:}")
-    awk -v l="$label" -v v="$v" -v b="$base" \
-        'BEGIN { printf "%-28s | %8.2f | %.2fx (+%.2f ns)\n", l, v, v / b, v - b }'
+    printf "$ROW" "inline hooks: $label" "$(awk -v v="$v" 'BEGIN { printf "%.2f", v }')" "ns/call" \
+        "$(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2fx", v / b }')" \
+        "$(awk -v v="$v" -v b="$base" 'BEGIN { printf "+%.2f ns", v - b }'); bench_target(), best of 7 x 5M calls per run, median of $rounds runs"
 done

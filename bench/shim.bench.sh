@@ -5,15 +5,16 @@
 # The call is RegQueryValueExA of a tiny library built here (it returns at once), so nothing hides
 # the tracing cost; it takes a string argument like the real one. A driver times batches of calls
 # with CLOCK_MONOTONIC and prints the median ns per call; the tracers' start-up is not counted.
-# Prints markdown table rows like the other bench/*.bench.sh: | benchmark | value | notes |, the
-# value being the median ns added per call over the untraced run, the notes the raw numbers and
-# the peers' cost as a multiple of the shim's.
+# Rows in bench/run's format (BENCH_ROW: figure, value, unit, ratio, note), like the other
+# bench/*.bench.sh: the value is the median ns added per call over the untraced run, the notes the
+# raw numbers; the peers' ratio is their added cost as a multiple of the shim's.
 # Usage: shim.bench.sh [BUILD_DIR]   (default: $PT_BUILD_DIR, else build/ of this repository)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${PT_BUILD_DIR:-$here/../build}}
 shim=$build/lib/libproftrace.so
 [ -f "$shim" ] || { echo "shim.bench.sh: $shim not built" >&2; exit 2; }
+ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
 tmp=$(mktemp -d /tmp/pt-bench-shim.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc=${CC:-cc}
@@ -116,8 +117,14 @@ shim_add=$(add "$shim_str" "$base")
 stack_add=$(add "$shim_stack" "$base10")
 uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
-echo "| shim: ns added per intercepted call, string argument, no stack | $shim_add ns | RegQueryValueExA of a trivial library: $base ns untraced, $shim_str ns traced (median of $rounds alternated runs of 31 batches, flight-recorder ring, every event written) |"
-echo "| shim: ns added per call with a 10-frame stack (libunwind) | $stack_add ns | $base10 ns untraced, $shim_stack ns traced with PROFTRACE_STACKS=all |"
-echo "| shim: ns added when loaded but inert (no PROFTRACE_DIR) | $(add "$inert" "$base") ns | $inert ns per call |"
-echo "| shim: uftrace with the string argument, same call | $uft_add ns | $(times "$uft_add" "$shim_add") the shim's added cost (uftrace record --force -A RegQueryValueExA@arg2/s) |"
-echo "| shim: ltrace, same call | $lt_add ns | $(times "$lt_add" "$shim_add") the shim's added cost (ltrace -e RegQueryValueExA) |"
+printf "$ROW" "shim: added per intercepted call, string arg, no stack" "$shim_add" "ns/call" "" \
+    "RegQueryValueExA of a trivial library: $base ns untraced, $shim_str ns traced (median of $rounds alternated runs of 31 batches, flight-recorder ring, every event written)"
+printf "$ROW" "shim: added per call with a 10-frame stack (libunwind)" "$stack_add" "ns/call" "" \
+    "$base10 ns untraced, $shim_stack ns traced with PROFTRACE_STACKS=all"
+printf "$ROW" "shim: added when loaded but inert (no PROFTRACE_DIR)" "$(add "$inert" "$base")" \
+    "ns/call" "" "$inert ns per call"
+printf "$ROW" "shim: uftrace with the string argument, same call" "$uft_add" "ns/call" \
+    "$(times "$uft_add" "$shim_add")" \
+    "added; ratio: to the shim's added cost (uftrace record --force -A RegQueryValueExA@arg2/s)"
+printf "$ROW" "shim: ltrace, same call" "$lt_add" "ns/call" "$(times "$lt_add" "$shim_add")" \
+    "added; ratio: to the shim's added cost (ltrace -e RegQueryValueExA)"

@@ -3,19 +3,35 @@
 # process deleting on a watched filesystem against the same filesystem unwatched, and the
 # witness's drain per deletion (deleter alive: identity read from /proc; gone; outside the
 # watched directories). The witness runs in the collector, so traced processes pay nothing; the
-# collector pays the drain, in a thread of its own. Rows: name | value | ratio. Needs root
-# (fanotify names deleters only to CAP_SYS_ADMIN).
+# collector pays the drain, in a thread of its own. The bench programs print "name (unit) | value |
+# ratio" lines; this script prints them as rows of bench/run's format (BENCH_ROW: figure, value,
+# unit, ratio, note), the unit taken from the name. Needs root (fanotify names deleters only to
+# CAP_SYS_ADMIN).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PT_BUILD:-$root/build}
+ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
 if [ ! -x "$build/tests/witness_bench_drain" ] || [ ! -x "$build/tests/witness_bench_collect" ]; then
   cmake -S "$root" -B "$build" >/dev/null
   cmake --build "$build" -j2 --target witness_bench_drain witness_bench_collect >/dev/null
 fi
 if [ "$(id -u)" != 0 ]; then
-  echo "witness: needs root (fanotify with CAP_SYS_ADMIN) | skipped | -"
+  printf "$ROW" "witness" "skipped" "" "" "needs root (fanotify with CAP_SYS_ADMIN)"
   exit 0
 fi
-echo "name | value | ratio"
-"$build/tests/witness_bench_drain"
-"$build/tests/witness_bench_collect"
+# "name (unit) | value | ratio" -> a row; a ratio of "-" is none, others are multiples.
+rows() {
+  local line name value ratio unit
+  while IFS= read -r line; do
+    name=${line%% | *} line=${line#* | }
+    value=${line%% | *} ratio=${line#* | }
+    unit=
+    if [[ "$name" =~ ^(.*)\ \(([^()\ ]*)\)$ ]]; then
+      name=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
+    fi
+    [ "$ratio" = - ] && ratio= || ratio=${ratio}x
+    printf "$ROW" "$name" "$value" "$unit" "$ratio" ""
+  done
+}
+"$build/tests/witness_bench_drain" | rows
+"$build/tests/witness_bench_collect" | rows

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,7 +38,8 @@
 
 #include "analyzer/analyzer.h"
 #include "cmds/commands.h"
-#include "proftrace/calls.h"
+#include "cmds/event_filter.h"
+#include "cmds/event_line.h"
 #include "proftrace/trace.h"
 #include "tracer/format.h"
 
@@ -51,17 +51,6 @@ static void on_signal(int sig)
     (void)sig;
     stop = 1;
 }
-
-static const char *const categories[] = {
-#define CAT(c) #c,
-    PT_CATEGORIES(CAT)
-#undef CAT
-};
-static const unsigned char call_category[] = {
-#define ROW(name, cat, hook, cret, cparams, cargs, retk, fields) PT_CAT_##cat,
-    PT_CALLS(ROW, _)
-#undef ROW
-};
 
 struct opts {
     const char *dir;
@@ -77,16 +66,11 @@ struct thr {
     uint64_t shown; /* events of this thread already printed (or skipped by filters) */
     uint64_t seen;  /* events of this thread in the current snapshot */
 };
-struct proc {
-    uint32_t pid;
-    char exe[64];
-};
 struct live {
     struct opts o;
     struct thr *thr;
     size_t nthr, capthr;
-    struct proc *proc;
-    size_t nproc, capproc;
+    struct pt__procnames procs; /* names cut to 63 bytes */
     char **fkey, **ftext; /* findings printed: key and block text */
     size_t nf, capf;
     char **diags;
@@ -114,51 +98,10 @@ static struct thr *thr_of(struct live *l, uint32_t pid, uint32_t tid)
 
 static const char *exe_of(struct live *l, uint32_t pid)
 {
-    for (size_t i = l->nproc; i-- > 0;)
-        if (l->proc[i].pid == pid)
-            return l->proc[i].exe;
-    return "?";
-}
-
-static void set_exe(struct live *l, uint32_t pid, const char *exe, uint32_t len)
-{
-    const char *base = exe;
-    for (uint32_t i = 0; i < len; i++)
-        if (exe[i] == '/')
-            base = exe + i + 1;
-    int blen = (int)(exe + len - base);
-    for (size_t i = 0; i < l->nproc; i++)
-        if (l->proc[i].pid == pid) {
-            snprintf(l->proc[i].exe, sizeof l->proc[i].exe, "%.*s", blen, base);
-            return;
-        }
-    if (l->nproc == l->capproc) {
-        size_t nc = l->capproc ? 2 * l->capproc : 64;
-        struct proc *n = realloc(l->proc, nc * sizeof *n);
-        if (!n)
-            return;
-        l->proc = n;
-        l->capproc = nc;
-    }
-    l->proc[l->nproc].pid = pid;
-    snprintf(l->proc[l->nproc].exe, sizeof l->proc[l->nproc].exe, "%.*s", blen, base);
-    l->nproc++;
+    return pt__procnames_get(&l->procs, pid);
 }
 
 /* ---- Filters ------------------------------------------------------------------------------ */
-
-static int kind_matches(const struct pt_event *ev, const char *kind)
-{
-    const char *name = pt_event_name(ev->id);
-    if (name && !strcmp(name, kind))
-        return 1;
-    int is_call = ev->id >= PT_EV_CALL_FIRST;
-    if (!strcasecmp(kind, "call"))
-        return is_call;
-    if (is_call && ev->id - PT_EV_CALL_FIRST < PT_CALL_COUNT)
-        return !strcasecmp(kind, categories[call_category[ev->id - PT_EV_CALL_FIRST]]);
-    return 0;
-}
 
 /* Finding rules (DESIGN §4): a --kind naming one selects those findings (and no events). */
 static int is_rule(const char *kind)
@@ -169,17 +112,7 @@ static int is_rule(const char *kind)
 
 static int kind_known(const char *kind)
 {
-    if (is_rule(kind))
-        return 1;
-    if (!strcasecmp(kind, "call"))
-        return 1;
-    for (unsigned i = 0; i < PT_CAT_COUNT; i++)
-        if (!strcasecmp(kind, categories[i]))
-            return 1;
-    for (unsigned id = 0; pt_event_name(id); id++)
-        if (!strcmp(pt_event_name(id), kind))
-            return 1;
-    return 0;
+    return is_rule(kind) || pt__kind_known(kind);
 }
 
 /* --name: the class name or any string argument (a resource name, a path) contains it. */
@@ -204,7 +137,7 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
         return 0;
     if (o->exe && strcmp(exe_of(l, ev->pid), o->exe) != 0)
         return 0;
-    if (o->kind && !kind_matches(ev, o->kind))
+    if (o->kind && !pt__kind_matches(ev, o->kind))
         return 0;
     if (o->name && !name_matches(ev, o->name))
         return 0;
@@ -215,24 +148,12 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
 
 static void put_time(struct live *l, uint64_t mono)
 {
-    int64_t wall = (int64_t)mono + l->rt;
-    time_t secs = (time_t)(wall / 1000000000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    fprintf(l->out, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-            (long)(wall % 1000000000 / 1000));
+    pt__put_time(l->out, mono, l->rt);
 }
 
 static void print_event(struct live *l, const struct pt_event *ev)
 {
-    char line[8192], who[64];
-    pt_event_format(ev, line, sizeof line);
-    if (ev->tid && ev->tid != ev->pid)
-        snprintf(who, sizeof who, "%u/%u", ev->pid, ev->tid);
-    else
-        snprintf(who, sizeof who, "%u", ev->pid);
-    put_time(l, ev->ts);
-    fprintf(l->out, " [%s %s] %*s%s\n", who, exe_of(l, ev->pid), 2 * ev->depth, "", line);
+    pt__event_line(l->out, ev, l->rt, exe_of(l, ev->pid));
 }
 
 static void diag_once(void *arg, const char *what)
@@ -398,11 +319,7 @@ static int snapshot(struct live *l)
     for (size_t i = 0; i < l->nthr; i++)
         l->thr[i].seen = 0;
     while (pt_trace_next(t, &ev) > 0) {
-        if (ev.id == PT_EV_process) {
-            const struct pt_value *exe = pt_event_field(&ev, "exe");
-            if (exe && exe->str.len)
-                set_exe(l, ev.pid, exe->str.s, exe->str.len);
-        }
+        pt__procnames_note(&l->procs, &ev);
         if (a)
             pt_analyzer_feed(a, &ev);
         struct thr *th = thr_of(l, ev.pid, ev.tid);
@@ -515,20 +432,15 @@ int pt_cmd_live(int argc, char **argv)
                                        {"findings", no_argument, 0, 'f'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-    struct live l = {.o = {.pid = -1}};
+    struct live l = {.o = {.pid = -1}, .procs = {.width = 63}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:e:n:k:fh", lo, NULL)) != -1) {
         switch (c) {
-        case 'p': {
-            char *end;
-            l.o.pid = strtol(optarg, &end, 10);
-            if (*end || l.o.pid < 0) {
-                fprintf(stderr, "proftrace live: --pid wants a number, not '%s'\n", optarg);
+        case 'p':
+            if (pt__parse_pid("live", optarg, &l.o.pid) < 0)
                 return 2;
-            }
             break;
-        }
         case 'e':
             l.o.exe = optarg;
             break;
@@ -617,6 +529,6 @@ int pt_cmd_live(int argc, char **argv)
     free(l.ftext);
     free(l.diags);
     free(l.thr);
-    free(l.proc);
+    pt__procnames_free(&l.procs);
     return 0;
 }

@@ -3,26 +3,5 @@
 # eventsvc-symbolic and mapiclient-symbolic): its MAPI functions call its registry functions
 # directly, so interposition sees none of those calls; the shim's inline hooks must.
 # Same story, same verdict: fails under MAPISIM_FIXES=none and sid; the global fix prevents it.
-source "$(dirname "$0")/lib.sh"
-scenario_init bug2-symbolic
-eventsvc_bin=$bin/eventsvc-symbolic
-client_bin=$bin/mapiclient-symbolic
-if [ ! -x "$eventsvc_bin" ] || [ ! -x "$client_bin" ]; then
-    echo "scenario: no eventsvc-symbolic/mapiclient-symbolic in $bin (build first)" >&2
-    exit 2
-fi
-
-start_service
-request "Weekly status meeting"
-
-own=$(cat /proc/self/sessionid)
-[ "$own" = 4294967295 ] && own=0
-say "client: same account, another login session"
-client sh -c 'if ! { echo 1000 >/proc/self/loginuid; } 2>/dev/null; then
-                  export WINSIM_SESSION=$1
-              fi
-              shift; exec "$@"' sh "$((own + 1))" "$client_bin"
-
-request "Budget review"
-stop_service
-verdict
+bug2_variant=symbolic
+source "$(dirname "$0")/bug2-session.sh"

@@ -14,18 +14,8 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include "tests/unit/fault_test.h"
 #include "tracer/perm.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #c);                 \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* Fork a client that becomes `uid` and connects to `path`; accept it; return the check's verdict. */
 static int client_as(int lsock, const char *path, uid_t uid, char *why, size_t len)

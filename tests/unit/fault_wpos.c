@@ -18,19 +18,9 @@
 
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
+#include "tests/unit/fault_test.h"
 #include "tracer/collector.h"
 #include "tracer/format.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #c);                 \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static unsigned ndiag;
 static void diag(void *arg, const char *what)

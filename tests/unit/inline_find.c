@@ -3,24 +3,9 @@
  * prefix, an ambiguous static name, and a -Bsymbolic library whose internal call the inline hook
  * catches although it never goes through the PLT. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "preload/inline/inline_hook.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/inline_test.h"
 
 /* Static, in the executable: only its .symtab names it. */
 static volatile int exe_state = 5;

@@ -3,24 +3,9 @@
  * branch inside the displaced bytes, RIP-relative operands followed by an immediate, rel32 call
  * and jmp first, endbr64 + jcc, a 14-byte absolute patch) still computes the right result. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "preload/inline/inline_hook.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/inline_test.h"
 
 static const char *lib;
 static void *dl;

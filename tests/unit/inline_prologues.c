@@ -3,24 +3,9 @@
  * checks that each still computes the right results, that the hook ran, and that what is refused
  * is refused for the right reason. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "preload/inline/inline_hook.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/inline_test.h"
 
 static const char *lib_name; /* file name of the corpus, for pt_inline_find */
 static void *dl;

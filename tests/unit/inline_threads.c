@@ -4,13 +4,9 @@
  * whole instruction displaced) and the breakpoint method (endbr64 + jump across an 8-byte word;
  * several short instructions displaced, so threads may have to be moved out of them). */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -20,21 +16,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "preload/inline/inline_hook.h"
+#include "tests/unit/inline_test.h"
 
 #define WORKERS 3
 #define COPIES 12
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static int (*volatile target)(int);
 static int (*tramp)(int);

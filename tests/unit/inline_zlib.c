@@ -4,23 +4,8 @@
  * and that calls zlib makes to itself (compress2 -> deflate) are seen. Skipped (77) when the
  * system has no libz.so.1. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "preload/inline/inline_hook.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/inline_test.h"
 
 typedef unsigned long (*sum_fn)(unsigned long, const unsigned char *, unsigned);
 typedef int (*compress2_fn)(unsigned char *, unsigned long *, const unsigned char *, unsigned long,

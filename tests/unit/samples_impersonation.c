@@ -15,22 +15,10 @@
 #include <unistd.h>
 #include <windows.h>
 
-static int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/samples_test.h"
 
 static pthread_barrier_t barrier;
 static uid_t other_thread_euid;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 /* Waits while the main thread impersonates, then records its own euid. */
 static void *bystander(void *arg)

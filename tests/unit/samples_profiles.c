@@ -25,15 +25,8 @@
 #include <mapiutil.h>
 
 #include "samples/mapi/inuse_layout.h"
+#include "tests/unit/samples_test.h"
 
-static int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 #define CHECK_HR(expr, want)                                                                       \
     do {                                                                                           \
         HRESULT hr_ = (expr);                                                                      \
@@ -252,11 +245,6 @@ static void test_lock_holder_killed(LPPROFADMIN admin)
     CHECK(key_exists("R") && marked("R"));
     IMAPISession_Release(s);
     CHECK(!key_exists("R") && !marked("R"));
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
 }
 
 int main(int argc, char **argv)

@@ -10,14 +10,8 @@
 #include <unistd.h>
 #include <windows.h>
 
-static int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "tests/unit/samples_test.h"
+
 #define CHECK_EQ(a, b)                                                                             \
     do {                                                                                           \
         long long a_ = (long long)(a), b_ = (long long)(b);                                        \
@@ -27,11 +21,6 @@ static int failures;
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static void test_keys_and_values(void)
 {

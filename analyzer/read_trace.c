@@ -1,0 +1,65 @@
+/* read_trace.c — reads a trace directory through the tracer's reader into any event consumer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "analyzer/read_trace.h"
+
+#ifdef PT_HAVE_TRACER
+#include "proftrace/trace.h"
+
+struct diag_ctx {
+    FILE *out;
+    uint64_t n;
+};
+
+static void on_diag(void *arg, const char *what)
+{
+    struct diag_ctx *c = arg;
+    c->n++;
+    if (c->out && c->n <= 20)
+        fprintf(c->out, "proftrace: %s\n", what);
+    else if (c->out && c->n == 21)
+        fprintf(c->out, "proftrace: further problems in the input are counted, not shown\n");
+}
+
+int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
+                   void *arg, struct pt_analyzer_input *in)
+{
+    struct diag_ctx dc = {diag, 0};
+    struct pt_trace *t = NULL;
+    struct pt_event *ev = NULL;
+    int rc = pt_trace_open(dir, on_diag, &dc, &t);
+    if (rc < 0)
+        goto out;
+    rc = -ENOMEM;
+    ev = malloc(sizeof *ev);
+    if (!ev)
+        goto out;
+    while (pt_trace_next(t, ev) == 1)
+        feed(arg, ev);
+    struct pt_trace_stats st;
+    pt_trace_stats(t, &st);
+    *in = (struct pt_analyzer_input){
+        .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
+    rc = 0;
+out:
+    free(ev);
+    if (t)
+        pt_trace_close(t);
+    return rc;
+}
+
+#else
+
+int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
+                   void *arg, struct pt_analyzer_input *in)
+{
+    (void)feed, (void)arg, (void)in;
+    if (diag)
+        fprintf(diag, "proftrace: %s: cannot read traces: built without the tracer (pt_tracer)\n",
+                dir);
+    return -ENOSYS;
+}
+
+#endif

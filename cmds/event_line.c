@@ -1,0 +1,80 @@
+/* event_line.c — the strace-like event line `proftrace events` and `proftrace live` print, and the
+ * pid -> program name table it needs. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cmds/event_line.h"
+
+static void set_name(struct pt__procnames *ns, uint32_t pid, const char *exe, uint32_t len)
+{
+    const char *base = exe;
+    for (uint32_t i = 0; i < len; i++)
+        if (exe[i] == '/')
+            base = exe + i + 1;
+    int blen = (int)(exe + len - base);
+    size_t size = (size_t)ns->width + 1;
+    for (size_t i = 0; i < ns->n; i++)
+        if (ns->v[i].pid == pid) {
+            snprintf(ns->v[i].name, size, "%.*s", blen, base);
+            return;
+        }
+    if (ns->n == ns->cap) {
+        size_t nc = ns->cap ? 2 * ns->cap : 64;
+        struct pt__procname *v = realloc(ns->v, nc * sizeof *v);
+        if (!v)
+            return;
+        ns->v = v;
+        ns->cap = nc;
+    }
+    ns->v[ns->n].pid = pid;
+    snprintf(ns->v[ns->n].name, size, "%.*s", blen, base);
+    ns->n++;
+}
+
+void pt__procnames_note(struct pt__procnames *ns, const struct pt_event *ev)
+{
+    if (ev->id != PT_EV_process)
+        return;
+    const struct pt_value *exe = pt_event_field(ev, "exe");
+    if (exe && exe->str.len)
+        set_name(ns, ev->pid, exe->str.s, exe->str.len);
+}
+
+const char *pt__procnames_get(const struct pt__procnames *ns, uint32_t pid)
+{
+    for (size_t i = ns->n; i-- > 0;)
+        if (ns->v[i].pid == pid)
+            return ns->v[i].name;
+    return "?";
+}
+
+void pt__procnames_free(struct pt__procnames *ns)
+{
+    free(ns->v);
+    ns->v = NULL;
+    ns->n = ns->cap = 0;
+}
+
+void pt__put_time(FILE *out, uint64_t mono, int64_t rt)
+{
+    int64_t wall = (int64_t)mono + rt;
+    time_t secs = (time_t)(wall / 1000000000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    fprintf(out, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+            (long)(wall % 1000000000 / 1000));
+}
+
+void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char *name)
+{
+    char line[8192], who[64];
+    pt_event_format(ev, line, sizeof line);
+    if (ev->tid && ev->tid != ev->pid)
+        snprintf(who, sizeof who, "%u/%u", ev->pid, ev->tid);
+    else
+        snprintf(who, sizeof who, "%u", ev->pid);
+    pt__put_time(out, ev->ts, rt);
+    fprintf(out, " [%s %s] %*s%s\n", who, name, 2 * ev->depth, "", line);
+}

@@ -1,0 +1,39 @@
+/* event_line.h — the strace-like event line `proftrace events` and `proftrace live` print, and the
+ * pid -> program name table it needs. */
+#ifndef PT_CMDS_EVENT_LINE_H
+#define PT_CMDS_EVENT_LINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proftrace/trace.h"
+
+struct pt__procname {
+    uint32_t pid;
+    char name[64];
+};
+
+/* Program names by pid, learnt from `process` events. Zero-initialise with `width` set: names are
+ * cut to `width` bytes (at most 63). */
+struct pt__procnames {
+    struct pt__procname *v;
+    size_t n, cap;
+    int width;
+};
+
+/* On a `process` event with a non-empty exe, records the exe's last path component for its pid
+ * (replacing an earlier one). Other events are ignored; out of memory drops the name. */
+void pt__procnames_note(struct pt__procnames *ns, const struct pt_event *ev);
+
+/* The name recorded for pid (the latest), or "?"; valid until the next note or free. */
+const char *pt__procnames_get(const struct pt__procnames *ns, uint32_t pid);
+
+void pt__procnames_free(struct pt__procnames *ns);
+
+/* Prints `mono` (CLOCK_MONOTONIC ns) as local wall-clock HH:MM:SS.micros, rt = realtime - mono. */
+void pt__put_time(FILE *out, uint64_t mono, int64_t rt);
+
+/* Prints one event: time, [pid(/tid) name], depth indentation, the formatted call, newline. */
+void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char *name);
+
+#endif
