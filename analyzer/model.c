@@ -493,6 +493,12 @@ static void on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
  * stream/pid indexes (it wrote nothing; a traced process with the same pid keeps its record). */
 static struct pt__proc *witnessed_proc(struct pt_analyzer *a, const struct pt_event *ev)
 {
+    uint32_t wpid = (uint32_t)PT__U(ev, "pid");
+    uint64_t wst = PT__U(ev, "start_time");
+    for (uint32_t i = a->nprocs; i-- > 0;) /* one rm -rf deletes many things: one process */
+        if (a->procs[i]->witnessed && wpid && a->procs[i]->pid == wpid &&
+            a->procs[i]->start_time == wst && a->procs[i]->have_identity)
+            return a->procs[i];
     if (GROW(a, a->procs, a->nprocs, a->capprocs))
         return NULL;
     struct pt__proc *p = calloc(1, sizeof *p);
