@@ -487,6 +487,126 @@ static void on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
     }
 }
 
+/* ---- witnessed deletions (tracer/witness*.c: made by a process that may not be traced) ---- */
+
+/* The deleter as the witness read it from /proc after the fact: a process of its own, outside the
+ * stream/pid indexes (it wrote nothing; a traced process with the same pid keeps its record). */
+static struct pt__proc *witnessed_proc(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    uint32_t wpid = (uint32_t)PT__U(ev, "pid");
+    uint64_t wst = PT__U(ev, "start_time");
+    for (uint32_t i = a->nprocs; i-- > 0;) /* one rm -rf deletes many things: one process */
+        if (a->procs[i]->witnessed && wpid && a->procs[i]->pid == wpid &&
+            a->procs[i]->start_time == wst && a->procs[i]->have_identity)
+            return a->procs[i];
+    if (GROW(a, a->procs, a->nprocs, a->capprocs))
+        return NULL;
+    struct pt__proc *p = calloc(1, sizeof *p);
+    if (!p) {
+        a->nomem++;
+        return NULL;
+    }
+    const char *ident = PT__S(ev, "ident");
+    p->idx = a->nprocs;
+    p->pid = p->global_pid = (uint32_t)PT__U(ev, "pid");
+    p->ppid = (uint32_t)PT__U(ev, "ppid");
+    p->start_time = PT__U(ev, "start_time");
+    p->holds_head = p->watch_head = p->thread_head = PT__NONE;
+    p->witnessed = 1;
+    snprintf(p->ident, sizeof p->ident, "%s", *ident ? ident : "none");
+    p->who.uid = (uint32_t)PT__U(ev, "uid");
+    p->who.euid = (uint32_t)PT__U(ev, "euid");
+    p->who.sessionid = (uint32_t)PT__U(ev, "sessionid");
+    p->who.loginuid = (uint32_t)PT__U(ev, "loginuid");
+    static const char *const names[PT__NNS] = {
+#define NSN(n) "ns_" #n,
+        PT_NAMESPACES(NSN)
+#undef NSN
+    };
+    static uint8_t cache[PT__NNS][PT__NIDS];
+    for (int i = 0; i < PT__NNS; i++) {
+        const struct pt_value *v = pt__fld(ev, names[i], cache[i]);
+        p->who.ns[i] = v ? v->u : 0;
+    }
+    const char *exe = PT__S(ev, "exe"), *cmd = PT__S(ev, "cmdline");
+    p->exe = *exe ? xstrdup(a, exe) : NULL;
+    p->cmdline = *cmd ? xstrdup(a, cmd) : NULL;
+    p->have_identity = strcmp(p->ident, "live") == 0 || strcmp(p->ident, "exec") == 0;
+    p->first_ts = p->last_ts = ev->ts;
+    p->end = PT__EXITED; /* nothing more is known of it after the deletion */
+    p->end_ts = ev->ts;
+    a->procs[a->nprocs++] = p;
+    return p;
+}
+
+/* A traced deletion of the same identity by the same pid a few ms before: the witness saw what
+ * the trace already says. */
+static int witnessed_twice(const struct pt_analyzer *a, uint32_t pid, uint64_t dev, uint64_t ino,
+                           uint64_t ts)
+{
+    for (uint32_t i = a->ndels; i-- > 0;) {
+        const struct pt__del *d = &a->dels[i];
+        if (d->ts + 50000000ull < ts)
+            break;
+        if (!d->witnessed && d->dev == dev && d->ino == ino && a->procs[d->proc]->pid == pid)
+            return 1;
+    }
+    return 0;
+}
+
+/* A witnessed / witnessed_shm event: a deletion like a traced one, when it removed what a traced
+ * process held. Nothing else of the witness's ring is a process of the trace. */
+static void on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    int shm = ev->id == PT_EV_witnessed_shm;
+    uint64_t dev, ino;
+    char target[64];
+    const char *what;
+    if (shm) {
+        dev = SYSV_DEV(PT__U(ev, "ipc_ns"));
+        ino = (uint64_t)(uint32_t)(int32_t)PT__U(ev, "shmid") + 1;
+        snprintf(target, sizeof target, "shmid %d", (int32_t)PT__U(ev, "shmid"));
+        what = target;
+    } else {
+        dev = PT__U(ev, "dev");
+        ino = PT__U(ev, "ino");
+        what = PT__S(ev, "path");
+        if (!*what)
+            what = PT__S(ev, "name");
+        if (!dev && !ino)
+            return;
+    }
+    uint32_t pid = (uint32_t)PT__U(ev, "pid");
+    int attributed = shm ? PT__U(ev, "attributed") != 0 : 1;
+    uint64_t head;
+    if (!pt__map_get(&a->hold_by_id, dev, ino, &head) ||
+        (attributed && witnessed_twice(a, pid, dev, ino, ev->ts))) {
+        a->dels_seen++;
+        a->dels_unheld++;
+        return;
+    }
+    struct pt__proc *p = witnessed_proc(a, ev);
+    if (!p)
+        return;
+    if (!attributed)
+        snprintf(p->ident, sizeof p->ident, "none");
+    uint32_t before = a->ndels;
+    struct pt_event e = *ev;
+    e.nframes = 0;
+    e.depth = 0;
+    e.ts_enter = ev->ts;
+    on_delete(a, p, NULL, &e, shm ? PT__D_SYSV : PT__D_FILE, dev, ino, what);
+    if (a->ndels > before) {
+        struct pt__del *d = &a->dels[before];
+        d->witnessed = 1;
+        d->unattributed = !attributed;
+        d->call = d->via = intern(a, shm ? "IPC_RMID" : *PT__S(ev, "how") ? PT__S(ev, "how")
+                                                                           : "unlink");
+        memset(&d->who, 0, sizeof d->who);
+        d->who = p->who;
+    }
+}
+
 /* A call at depth ev->depth arrived in thread t: it is an ancestor of every pending deletion and
  * view deeper than it. */
 static void resolve_ancestors(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
@@ -1034,6 +1154,10 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         a->ts_first = ev->ts;
     if (ev->ts > a->ts_last)
         a->ts_last = ev->ts;
+    if (ev->id == PT_EV_witnessed || ev->id == PT_EV_witnessed_shm) {
+        on_witnessed(a, ev);
+        return a->nomem != nomem ? -ENOMEM : 0;
+    }
     if (ev->id == PT_EV_process) {
         on_process(a, ev);
     }

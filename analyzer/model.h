@@ -84,6 +84,8 @@ struct pt__proc {
     struct pt__who who; /* current, process-wide */
     char *exe, *cmdline;
     int have_identity; /* a `process` event was seen */
+    uint8_t witnessed;  /* not traced: known only as the deleter of a `witnessed*` event */
+    char ident[8];      /* witnessed: how its identity was read ("live", "exec", "gone", "none") */
     uint64_t first_ts, last_ts, nevents;
     enum pt__end end;
     uint64_t end_ts, reaped_last_ts;
@@ -163,6 +165,8 @@ struct pt__del {
     uint8_t nframes;
     uint64_t frames[PT_MAX_FRAMES];
     uint32_t cand_first, ncand;
+    uint8_t witnessed;    /* seen by the collector's witness, not traced: no stack */
+    uint8_t unattributed; /* witnessed, deleter unknown (SysV removal noticed by a scan) */
 };
 
 /* A MAPI session, kept after it ends (sessions are few) for the latent-hazard rule. */

@@ -163,6 +163,13 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
     jstr(out, d->target);
     fputs(",\"stack\":", out);
     jstack(out, sy, dp, d->frames, d->nframes);
+    if (d->witnessed) {
+        fprintf(out, ",\"witnessed\":true,\"attributed\":%s,\"identity_read\":",
+                d->unattributed ? "false" : "true");
+        jstr(out, dp->ident);
+    } else {
+        fputs(",\"witnessed\":false", out);
+    }
     fputs("},\"holder\":", out);
     jparty(out, a, hp, &c->h.who, c->h.api, NULL, NULL, c->h.ts, &f->hview, f->have_hview);
     fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u}", c->h.handle, f->nmerged);

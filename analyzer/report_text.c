@@ -161,6 +161,14 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     if (d->api)
         fprintf(out, "%s(%s) > ", d->api, d->api_args ? d->api_args : "");
     fprintf(out, "%s(\"%s\"): deleted it\n", d->call, d->target ? d->target : "");
+    if (d->witnessed)
+        fprintf(out, "               %s\n",
+                d->unattributed ? "witnessed (not traced): deleter unattributed (SysV removal noticed "
+                                  "by a scan of the segment table)"
+                : strcmp(dp->ident, "gone") == 0
+                    ? "witnessed (not traced): no stack; the deleter exited before its identity "
+                      "could be read (gone)"
+                    : "witnessed (not traced): no stack; identity read from /proc after the fact");
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  %+11.6fs  pid %u (%s) %s, %.3f s after the delete%s\n",
                 rel(a, c->victim_ts), hp->pid, base(hp->exe), pt__rep_victim(c, b, sizeof b),
@@ -179,8 +187,12 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  uncertain: %s\n", f->uncertain_why);
     fprintf(out, "  why: %s\n", pt__rep_why(a, f, b, sizeof b));
     who_table(out, a, f, &c->h.who, &d->who, "deleter");
-    fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid, d->api ? d->api : d->call);
-    stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
+    if (d->witnessed)
+        fprintf(out, "  stack of the delete: none (witnessed, identity \"%s\")\n", dp->ident);
+    else
+        fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid, d->api ? d->api : d->call);
+    if (!d->witnessed)
+        stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
     if (o->disassemble && d->nframes) {
         /* The deleting call site is where the library called the traced API: the first frame
          * above the shim's own wrapper frames (or the innermost frame without a shim). */

@@ -14,6 +14,7 @@
 #include "cmds/commands.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
+#include "tracer/witness.h"
 
 static volatile sig_atomic_t stop;
 
@@ -73,6 +74,13 @@ int pt_cmd_collect(int argc, char **argv)
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
         return 2;
     }
+    struct pt_witness *wit = NULL;
+    char why[256];
+    if (pt_witness_start(dir, 0, &wit, why, sizeof why) < 0)
+        fprintf(stderr, "proftrace collect: deletions by processes that are not traced will not be "
+                        "seen: %s\n", why);
+    else
+        pt_collector_on_attach(col, pt_witness_on_attach, wit);
     if (pt_shim_path(shim, sizeof shim) < 0)
         fprintf(stderr, "proftrace collect: warning: shim not found at %s\n", shim);
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
@@ -92,6 +100,8 @@ int pt_cmd_collect(int argc, char **argv)
             break;
         }
     }
+    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
+    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);

@@ -24,6 +24,7 @@
 #include "cmds/commands.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
+#include "tracer/witness.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -243,6 +244,13 @@ int pt_cmd_record(int argc, char **argv)
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;
     }
+    struct pt_witness *wit = NULL;
+    char wwhy[256];
+    if (pt_witness_start(dir, 0, &wit, wwhy, sizeof wwhy) < 0)
+        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
+                        "seen: %s\n", wwhy);
+    else
+        pt_collector_on_attach(col, pt_witness_on_attach, wit);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fprintf(stderr, "proftrace record: warning: cannot follow orphaned descendants: %s\n",
                 strerror(errno));
@@ -341,6 +349,8 @@ int pt_cmd_record(int argc, char **argv)
             break;
     }
     (void)main_done;
+    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
+    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0);
     pt_collector_finish(col);
     struct pt_collector_stats st;

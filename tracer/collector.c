@@ -90,6 +90,8 @@ struct pt_collector {
     struct pt_event scratch;
     uint8_t *pkt;
     size_t pkt_cap;
+    void (*on_attach)(void *arg, pid_t pid);
+    void *on_attach_arg;
 };
 
 static void cdiag(struct pt_collector *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -253,6 +255,8 @@ static void attach(struct pt_collector *c, const char *name)
     r->next = c->list;
     c->list = r;
     c->st.rings++;
+    if (c->on_attach)
+        c->on_attach(c->on_attach_arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
     return;
 fail:
     if (r->map)
@@ -866,6 +870,14 @@ int pt_collector_finish(struct pt_collector *c)
         free_ring(c, r);
     }
     return 0;
+}
+
+void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t pid), void *arg)
+{
+    c->on_attach = fn;
+    c->on_attach_arg = arg;
+    for (struct cring *r = c->list; r && fn; r = r->next)
+        fn(arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
 }
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out)

@@ -38,6 +38,10 @@ int pt_collector_finish(struct pt_collector *c);
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out);
 
+/* Call fn(arg, pid) for every ring attached, those already attached included (pid: its writer in
+ * our pid namespace, 0 when unknown). The witness (witness.h) watches what they hold. */
+void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t pid), void *arg);
+
 /* The shim next to the running executable: dirname(/proc/self/exe)/../lib/libproftrace.so, as an
  * absolute path in buf. 0 when the file exists, -ENOENT (buf still holds the path) otherwise. */
 int pt_shim_path(char *buf, size_t len);
