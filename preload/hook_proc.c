@@ -33,17 +33,19 @@ PT__EXPORT pid_t fork(void)
     pt__call_begin(&c, PT_CALL_fork);
     pt__pre_fork();
     pt__tls.depth++;
+    uint8_t ob = pt__own_begin(); /* up across the fork: see above */
     errno = c.saved_errno;
-    pid_t r = pt__fn(); /* busy stays set across the fork: see above */
+    pid_t r = pt__fn();
     c.saved_errno = errno;
     pt__tls.depth--;
     if (r == 0) {
         pt__after_fork_child();
         pt__tls.cur = c.prev;
         errno = c.saved_errno;
-        pt__tls.busy = 0;
+        pt__own_end(ob);
         return 0;
     }
+    pt__own_end(ob);
     c.t1 = pt__clock();
     c.ret = r;
     PT__FAIL_PT_RET_INT_ERRNO(c)

@@ -33,13 +33,22 @@ struct pt_tbuf *pt__tbuf_claim(void)
     b = pt_ring_claim(r, tid); /* the ring writes the `thread` event itself */
     if (!b)
         return NULL;
-    pt__tls.buf = b;
+    /* A signal handler that interrupted this claim may have claimed a buffer of its own for this
+     * thread meanwhile: keep the one installed first and give the other back. */
+    struct pt_tbuf *none = NULL;
+    if (!__atomic_compare_exchange_n(&pt__tls.buf, &none, b, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED)) {
+        pt_ring_release(r, b);
+        return none;
+    }
     /* The key's value only has to be non-NULL for the destructor to run at thread exit. Setting
      * it from a signal handler is not async-signal-safe, so a thread whose first event comes from
      * a handler gives its buffer back only when the process ends. */
     if (pt__key_ok && !pt__tls.keyed && !pt__tls.insig) {
         pt__tls.keyed = 1;
+        uint8_t ob = pt__own_begin(); /* it may allocate */
         pthread_setspecific(pt__key, (void *)1);
+        pt__own_end(ob);
     }
     return b;
 }

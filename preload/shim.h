@@ -8,8 +8,15 @@
  *   3. the real call, with `depth` raised so calls it makes are recorded as nested;
  *   4. pt__call_end: result, error, exit time; then the row's recording function encodes the
  *      event into this thread's buffer of the ring; errno is restored last.
- * The shim's own work runs with `busy` set, so libc calls it makes are never traced and never
- * recurse. Nothing here takes a lock: a thread that finds the shim initialising passes through.
+ * The re-entry guard `busy` is set only around the shim's own calls to code that may reach a
+ * wrapper (stack unwinding, the holds table, cred/ns events, dlsym, pthread_setspecific, init,
+ * fork): calls made from there are never traced and never recurse (pt__own_begin/pt__own_end).
+ * The bookkeeping of steps 2 and 4 runs without it, because a signal handler may interrupt it and
+ * make traced calls of its own: those are recorded like any other (the ring takes nested
+ * reservations; `cur` and `depth` are restored by the nested call before the handler returns), not
+ * passed through unseen. A handler that lands inside one of the guarded windows still passes
+ * through unrecorded (docs/security.md, "Known limits"). Nothing here takes a lock: a thread that
+ * finds the shim initialising passes through.
  */
 #ifndef PT_PRELOAD_SHIM_H
 #define PT_PRELOAD_SHIM_H
@@ -29,6 +36,9 @@
 #define PT__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PT__STR_MAX 4096    /* longest string recorded; longer ones are cut */
 #define PT__AT_FDCWD (-100) /* AT_FDCWD, without <fcntl.h> whose open() prototype is variadic */
+
+/* Values of pt__tls.busy besides 0 and 1: the thread is unwinding a stack (pt__stack_guarded). */
+#define PT__BUSY_STACK 2
 
 /* Shim states (pt__state). */
 enum { PT__UNINIT = 0, PT__INITING, PT__ON, PT__INERT };
@@ -55,7 +65,7 @@ struct pt__call {
 
 /* Per-thread state, initial-exec TLS so reading it never allocates or calls into ld.so. */
 struct pt__tls {
-    uint8_t busy;    /* the shim itself is running on this thread: pass everything through */
+    uint8_t busy;    /* the shim's own code may reach a wrapper here: pass everything through */
     uint8_t depth;   /* traced calls in progress on this thread */
     uint8_t vforked; /* vfork returned here; until proven otherwise we may be the borrowed child */
     uint8_t keyed;   /* the thread-exit destructor is registered */
@@ -252,10 +262,26 @@ static inline int *pt__errno(void)
     return p;
 }
 
-/* The four steps around a real call (see the top of this file). Inline: they are the hot path. */
+/* Raise the re-entry guard around the shim's own calls to code that may reach a wrapper; returns
+ * what to restore (guards nest, and a signal handler's traced call leaves the guard as it found
+ * it). The fences keep the compiler from moving the guarded code outside the window. */
+static inline uint8_t pt__own_begin(void)
+{
+    uint8_t b = pt__tls.busy;
+    pt__tls.busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return b;
+}
+static inline void pt__own_end(uint8_t b)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pt__tls.busy = b;
+}
+
+/* The four steps around a real call (see the top of this file). Inline: they are the hot path.
+ * None of them touches `busy`: a signal handler that interrupts them records its own calls. */
 static inline void pt__call_begin(struct pt__call *c, unsigned call)
 {
-    pt__tls.busy = 1;
     c->saved_errno = *pt__errno();
     c->call = call;
     c->prev = pt__tls.cur;
@@ -269,12 +295,10 @@ static inline void pt__call_enter(struct pt__call *c)
 {
     pt__tls.depth++;
     *pt__tls.errp = c->saved_errno;
-    pt__tls.busy = 0;
 }
 static inline void pt__call_leave(struct pt__call *c)
 {
     c->saved_errno = *pt__tls.errp;
-    pt__tls.busy = 1;
     pt__tls.depth--;
     c->t1 = pt__clock();
 }
@@ -282,7 +306,6 @@ static inline void pt__call_end(struct pt__call *c)
 {
     pt__tls.cur = c->prev;
     *pt__tls.errp = c->saved_errno;
-    pt__tls.busy = 0;
 }
 /* May a wrapper trace now? (Otherwise it calls the real function and nothing else.) */
 static inline int pt__may_trace(void)
@@ -292,6 +315,32 @@ static inline int pt__may_trace(void)
             return 0;
     }
     return pt__on();
+}
+/* The same for a row the stack unwinder never calls (every SYM row: libunwind reaches only open,
+ * mmap and munmap). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a call can only
+ * come from a signal handler that interrupted the unwinding: it is traced, without a stack. */
+static inline int pt__may_trace_row(void)
+{
+    if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {
+        if ((pt__tls.busy && pt__tls.busy != PT__BUSY_STACK) ||
+            (pt__tls.vforked && pt__vfork_child()))
+            return 0;
+    }
+    return pt__on();
+}
+
+/* The caller's stack, unwound with the guard at PT__BUSY_STACK; none when this thread is already
+ * unwinding (a signal handler's call that interrupted it: the unwinder is not reentrant). */
+static inline uint8_t pt__stack_guarded(uint64_t *frames)
+{
+    if (pt__tls.busy)
+        return 0;
+    pt__tls.busy = PT__BUSY_STACK;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint8_t n = pt__stack(frames);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pt__tls.busy = 0;
+    return n;
 }
 
 #endif

@@ -79,8 +79,11 @@
     uint64_t pt__v_##n = (!c->failed && (n)) ? (uint64_t)(uintptr_t) * (n) : 0;
 #define PT__VAL_OUT_OBJECT(n)                                                                      \
     PT__VAL_OUT_HANDLE(n)                                                                          \
-    if (pt__v_##n)                                                                                 \
-        pt__wrap_object(c->call, (void *)(uintptr_t)pt__v_##n);
+    if (pt__v_##n) {                                                                               \
+        uint8_t pt__ob = pt__own_begin();                                                          \
+        pt__wrap_object(c->call, (void *)(uintptr_t)pt__v_##n);                                    \
+        pt__own_end(pt__ob);                                                                       \
+    }
 #define PT__VAL_OUT_U32(n) uint32_t pt__v_##n = (!c->failed && (n)) ? (uint32_t) * (n) : 0;
 #define PT__VAL_OUT_STR(n) PT__STRVAL(n, (!c->failed && (n)) ? (const char *)(n) : "")
 #define PT__VAL_PATH(n) PT__VAL_STR(n) PT__IDVAL(n)
@@ -208,6 +211,13 @@
 #define PT__FAIL_PT_RET_ULONG(c) (c).failed = 0, (c).err = 0;
 #define PT__FAIL_PT_RET_ERRNUM(c) (c).failed = (c).ret != 0, (c).err = (int32_t)(c).ret;
 
+/* `code` with the re-entry guard up (it may call functions the shim wraps: see shim.h). */
+#define PT__OWNED(code)                                                                            \
+    {                                                                                              \
+        uint8_t pt__ob = pt__own_begin();                                                          \
+        code pt__own_end(pt__ob);                                                                  \
+    }
+
 /* Follow-up events per category: the state a successful call changed. */
 #define PT__AFTER_REG(name)
 #define PT__AFTER_MAP(name)
@@ -217,13 +227,13 @@
 #define PT__AFTER_PROC(name)
 #define PT__AFTER_IMP(name)                                                                        \
     if (!c->failed && PT_CALL_##name != PT_CALL_LogonUserA)                                        \
-        pt__emit_cred();
+        PT__OWNED(pt__emit_cred();)
 #define PT__AFTER_CRED(name)                                                                       \
     if (!c->failed)                                                                                \
-        pt__emit_cred();
+        PT__OWNED(pt__emit_cred();)
 #define PT__AFTER_NS(name)                                                                         \
     if (!c->failed)                                                                                \
-        pt__emit_ns();
+        PT__OWNED(pt__emit_ns();)
 
 /* ---- The per-row recorders ------------------------------------------------------------------- */
 #define PT__GEN_REC(name, cat, hook, cret, cparams, cargs, retk, fields)                           \
@@ -239,7 +249,7 @@
         uint64_t pt__fr[PT_MAX_FRAMES];                                                            \
         uint8_t pt__nf = 0;                                                                        \
         if (pt__stack_wanted(PT_CALL_##name, c->failed, c->delete_hint))                           \
-            pt__nf = pt__stack(pt__fr);                                                            \
+            pt__nf = pt__stack_guarded(pt__fr);                                                    \
         size_t pt__size = pt_size_call(c->t0, c->t1, c->ret, pt__nf) PT__SEQ_END(PT__SZ_A fields); \
         struct pt_enc e;                                                                           \
         if (pt__begin(PT_EV_CALL_FIRST + PT_CALL_##name, pt__size, c->t1, &e) == 0) {              \
@@ -248,7 +258,7 @@
             pt__commit(&e);                                                                        \
         }                                                                                          \
         if (PT__UNLIKELY(pt__break_armed))                                                         \
-            pt__break_after(c);                                                                    \
+            PT__OWNED(pt__break_after(c);)                                                         \
         PT__HOLD_HOOK(name)                                                                        \
         PT__AFTER_##cat(name)                                                                      \
     }
@@ -263,7 +273,7 @@
     pt__c.delete_hint = (hint);                                                                    \
     pt__pre_##name cargs;                                                                          \
     if (PT__UNLIKELY(pt__break_armed))                                                             \
-        pt__break_before(&pt__c);                                                                  \
+        PT__OWNED(pt__break_before(&pt__c);)                                                       \
     pt__call_enter(&pt__c);                                                                        \
     PT__DO_CALL_##retk(pt__fn, cargs) pt__call_leave(&pt__c);                                      \
     PT__RET_VAL_##retk(pt__c) PT__FAIL_##retk(pt__c) pt__rec_##name cargs;                         \
@@ -292,7 +302,7 @@
     {                                                                                              \
         __typeof__(pt__real.name) pt__fn = pt__real.name;                                          \
         PT__REAL_OR_MISSING(name, cret, retk) /* a library loaded later: found on first use */    \
-        if (PT__UNLIKELY(!pt__may_trace())) {                                                      \
+        if (PT__UNLIKELY(!pt__may_trace_row())) {                                                  \
             PT__PASS_##retk(pt__fn, cargs)                                                         \
         }                                                                                          \
         PT__TRACED_CALL(name, cret, cargs, retk)                                                   \
