@@ -664,8 +664,15 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
     *signo = 0;
     uint32_t end = __atomic_load_n(&live->closed, __ATOMIC_ACQUIRE);
-    if (end == PT_RING_EXITED)
-        return 1;
+    if (end == PT_RING_EXITED) {
+        /* Marked by exit(), but the process's other threads may still write until it is really
+         * gone: draining its open packets before then would read records being written. */
+        if (r->pidfd >= 0) {
+            struct pollfd pfd = {.fd = r->pidfd, .events = POLLIN};
+            return poll(&pfd, 1, 0) == 1 ? 1 : 0;
+        }
+        return lock_holder(r->fd) >= 0 ? 0 : 1; /* still locked (0: by a pid we cannot see) */
+    }
     /* An exec was under way (PT_RING_EXECING): once the writer is gone its image ended by exec, even
      * when the new image has exited too before we looked (sh -c 'exec true'); an exec that
      * failed would have reset it to PT_RING_OPEN. */
