@@ -554,6 +554,24 @@ static int witnessed_twice(const struct pt_analyzer *a, uint32_t pid, uint64_t d
     return 0;
 }
 
+/* Is the witnessed deleter a traced process? Then its own trace records its deletions (stamped at
+ * the call, with nesting and stack), and the witness, which stamps when it reads, only repeats
+ * them — possibly before the traced call has even returned. */
+static int witnessed_is_traced(const struct pt_analyzer *a, const struct pt_event *ev)
+{
+    uint32_t wpid = (uint32_t)PT__U(ev, "pid");
+    uint64_t wst = PT__U(ev, "start_time");
+    if (!wpid)
+        return 0;
+    for (uint32_t i = a->nprocs; i-- > 0;) {
+        const struct pt__proc *q = a->procs[i];
+        if (!q->witnessed && (q->global_pid == wpid || q->pid == wpid) &&
+            (!wst || q->start_time == wst))
+            return 1;
+    }
+    return 0;
+}
+
 /* A witnessed / witnessed_shm event: a deletion like a traced one, when it removed what a traced
  * process held. Nothing else of the witness's ring is a process of the trace. */
 static void on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
@@ -580,7 +598,7 @@ static void on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
     int attributed = shm ? PT__U(ev, "attributed") != 0 : 1;
     uint64_t head;
     if (!pt__map_get(&a->hold_by_id, dev, ino, &head) ||
-        (attributed && witnessed_twice(a, pid, dev, ino, ev->ts))) {
+        (attributed && (witnessed_twice(a, pid, dev, ino, ev->ts) || witnessed_is_traced(a, ev)))) {
         a->dels_seen++;
         a->dels_unheld++;
         return;
