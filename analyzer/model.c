@@ -86,7 +86,8 @@ struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx)
 
 /* ---- processes and threads ---- */
 
-static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t stream)
+/* A new process record at the end of a->procs, in no index yet; NULL when out of memory. */
+static struct pt__proc *proc_alloc(struct pt_analyzer *a, uint32_t pid)
 {
     if (GROW(a, a->procs, a->nprocs, a->capprocs))
         return NULL;
@@ -100,6 +101,14 @@ static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t s
     p->global_pid = pid;
     p->holds_head = p->watch_head = p->thread_head = PT__NONE;
     a->procs[a->nprocs++] = p;
+    return p;
+}
+
+static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t stream)
+{
+    struct pt__proc *p = proc_alloc(a, pid);
+    if (!p)
+        return NULL;
     pt__map_put(&a->by_stream, stream, 0, p->idx);
     pt__map_put(&a->by_pid, pid, 0, p->idx);
     return p;
@@ -499,19 +508,12 @@ static struct pt__proc *witnessed_proc(struct pt_analyzer *a, const struct pt_ev
         if (a->procs[i]->witnessed && wpid && a->procs[i]->pid == wpid &&
             a->procs[i]->start_time == wst && a->procs[i]->have_identity)
             return a->procs[i];
-    if (GROW(a, a->procs, a->nprocs, a->capprocs))
+    struct pt__proc *p = proc_alloc(a, wpid);
+    if (!p)
         return NULL;
-    struct pt__proc *p = calloc(1, sizeof *p);
-    if (!p) {
-        a->nomem++;
-        return NULL;
-    }
     const char *ident = PT__S(ev, "ident");
-    p->idx = a->nprocs;
-    p->pid = p->global_pid = (uint32_t)PT__U(ev, "pid");
     p->ppid = (uint32_t)PT__U(ev, "ppid");
-    p->start_time = PT__U(ev, "start_time");
-    p->holds_head = p->watch_head = p->thread_head = PT__NONE;
+    p->start_time = wst;
     p->witnessed = 1;
     snprintf(p->ident, sizeof p->ident, "%s", *ident ? ident : "none");
     p->who.uid = (uint32_t)PT__U(ev, "uid");
@@ -535,7 +537,6 @@ static struct pt__proc *witnessed_proc(struct pt_analyzer *a, const struct pt_ev
     p->first_ts = p->last_ts = ev->ts;
     p->end = PT__EXITED; /* nothing more is known of it after the deletion */
     p->end_ts = ev->ts;
-    a->procs[a->nprocs++] = p;
     return p;
 }
 
