@@ -13,7 +13,8 @@ printf '1\n2\n3\n4\n5\n6\n' | "$TOOL" steps $K >"$T/plain.out"
 start_collector() {
     "$PROFTRACE" collect -o "$T/tr" >"$T/col.out" 2>>"$T/col.err" 7>&- 8<&- &
     col=$!
-    for _ in $(seq 300); do [ -f "$T/tr/metadata" ] && break; sleep 0.02; done
+    # ready once it has printed the environment (metadata written, witness started)
+    for _ in $(seq 500); do grep -q '^PROFTRACE_DIR=' "$T/col.out" 2>/dev/null && break; sleep 0.02; done
 }
 # step N: one step of the service, waiting for its answer.
 step() {

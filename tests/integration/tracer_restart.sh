@@ -7,7 +7,10 @@ D=$T/trace
 "$PROFTRACE" collect -o "$D" --interval 5 >"$T/env" 2>"$T/col1.err" &
 col1=$!
 PIDS_TO_KILL+=("$col1")
-wait_for "$D/metadata"
+# collect prints the environment once it is ready (metadata written, witness started)
+n=0
+while ! grep -q "^PROFTRACE_DIR=" "$T/env" && [ $n -lt 300 ]; do sleep 0.05; n=$((n + 1)); done
+[ -e "$D/metadata" ] || fail "collect wrote no metadata"
 grep -q "^PROFTRACE_DIR=$D\$" "$T/env" || fail "collect did not print PROFTRACE_DIR"
 grep -q "^LD_PRELOAD=.*libproftrace.so\$" "$T/env" || fail "collect did not print LD_PRELOAD"
 PROFTRACE_DIR=$D "$WRITER" --procs 3 --threads 2 --events 30000 --buf 4194304 \

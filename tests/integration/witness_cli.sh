@@ -32,6 +32,9 @@ run() {
         local col=$!
         PIDS+=("$col")
         wait_for "$D/metadata"
+        # ready once it has printed the environment (the witness started before that)
+        local n=0
+        while ! grep -q '^PROFTRACE_DIR=' "$r.env" && [ $n -lt 300 ]; do sleep 0.05; n=$((n + 1)); done
         PROFTRACE_DIR=$D "$HOLDER" "$SHM" "$KEY" "$r.ready" &
         PIDS+=("$!")
     else
