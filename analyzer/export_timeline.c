@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/grow.h"
 #include "analyzer/export_model.h"
 #include "analyzer/read_trace.h"
 #include "analyzer/report.h"
@@ -21,22 +22,8 @@ static const uint8_t ret_kind[PT_CALL_COUNT] = {
 #undef RETK
 };
 
-static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *n = realloc(*arr, (size_t)ncap * elem);
-    if (!n)
-        return -ENOMEM;
-    *arr = n;
-    *cap = ncap;
-    return 0;
-}
 #define GROW(tl, arr, n, cap)                                                                      \
-    (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((tl)->nomem++, -ENOMEM) : 0)
+    (pt__grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr), 64) ? ((tl)->nomem++, -ENOMEM) : 0)
 
 const char *pt__tl_base(const char *path)
 {
@@ -347,7 +334,7 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     uint32_t proc = (uint32_t)v;
     if (proc >= tl->nprocs) {
         uint32_t cap = tl->nprocs;
-        if (grow((void **)&tl->procs, &cap, proc + 1, sizeof *tl->procs)) {
+        if (pt__grow((void **)&tl->procs, &cap, proc + 1, sizeof *tl->procs, 64)) {
             tl->nomem++;
             return;
         }
@@ -603,7 +590,7 @@ void pt_timeline_finish(struct pt_timeline *tl, const struct pt_analyzer_input *
     /* processes the analyzer knows but no event of which reached take() (out of memory) */
     if (tl->nprocs < tl->a->nprocs) {
         uint32_t cap = tl->nprocs;
-        if (!grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs)) {
+        if (!pt__grow((void **)&tl->procs, &cap, tl->a->nprocs, sizeof *tl->procs, 64)) {
             memset(tl->procs + tl->nprocs, 0, (tl->a->nprocs - tl->nprocs) * sizeof *tl->procs);
             tl->nprocs = tl->a->nprocs;
         } else {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyzer/grow.h"
 #include "analyzer/model.h"
 
 #define MAP_SHARED_FLAG 0x01
@@ -20,22 +21,9 @@ static char *xstrdup(struct pt_analyzer *a, const char *s)
     return r;
 }
 
-static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t ncap = *cap ? *cap * 2 : 4; /* per-process arrays stay small */
-    while (ncap < need)
-        ncap *= 2;
-    void *n = realloc(*arr, (size_t)ncap * elem);
-    if (!n)
-        return -ENOMEM;
-    *arr = n;
-    *cap = ncap;
-    return 0;
-}
+/* Per-process arrays stay small: they start at 4. */
 #define GROW(a, arr, n, cap)                                                                       \
-    (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((a)->nomem++, -ENOMEM) : 0)
+    (pt__grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr), 4) ? ((a)->nomem++, -ENOMEM) : 0)
 
 void pt__note(struct pt_analyzer *a, const char *fmt, ...)
 {
