@@ -172,7 +172,9 @@ static void findings(struct out *o)
         pt__x_json_str(o->f, r.kind);
         fputs(",\"resource\":", o->f);
         pt__x_json_str(o->f, r.name);
-        fprintf(o->f, ",\"deleter\":\"%s pid %u\",\"holder\":\"", pt__tl_base(dp->exe), dp->pid);
+        fputs(",\"deleter\":\"", o->f);
+        pt__x_json_raw(o->f, pt__tl_base(dp->exe));
+        fprintf(o->f, " pid %u\",\"holder\":\"", dp->pid);
         pt__x_json_raw(o->f, pt__tl_base(hp->exe));
         fprintf(o->f, " pid %u\"", hp->pid);
         if (f->del != PT__NONE && a->cands[f->cand].have_victim + a->cands[f->cand].have_detail) {

@@ -6,23 +6,11 @@
 #include <string.h>
 
 #include "analyzer/report.h"
+#include "proftrace/escape.h"
 
 static void jstr(FILE *out, const char *s)
 {
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    pt_esc_json(out, s);
 }
 
 static double rel(const struct pt_analyzer *a, uint64_t ts)
