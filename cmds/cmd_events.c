@@ -18,7 +18,8 @@ static void usage(FILE *f)
                "Prints every event of the trace in DIR, time-ordered across processes, one line\n"
                "each: wall-clock time, [pid(/tid) program], the call with its arguments and\n"
                "result (nested calls indented by depth). Damage in the trace is reported on\n"
-               "stderr (file, offset, reason) and everything still valid is printed.\n"
+               "stderr (file, offset, reason), everything still valid is printed, and the exit\n"
+               "status is 2 (0 for a whole trace).\n"
                "\n"
                "  --pid N        only process N\n"
                "  --kind K       only event class K (e.g. RegQueryValueExA, process, lost) or\n"
@@ -95,5 +96,5 @@ int pt_cmd_events(int argc, char **argv)
     pt__procnames_free(&ns);
     if (fflush(stdout) != 0)
         return 2;
-    return 0;
+    return st.damaged ? 2 : 0; /* what was valid is printed; the damage was named on stderr */
 }

@@ -370,7 +370,7 @@ static uint64_t fingerprint(const char *dir)
         if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
             continue;
         snprintf(path, sizeof path, "%s/rings/%s", dir, de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = pt_trace_file_open(AT_FDCWD, path);
         if (fd < 0)
             continue;
         struct pt__ring_hdr h;
