@@ -2,9 +2,11 @@
  * Perfetto / chrome://tracing, or as one self-contained HTML report.
  * Exit status: 0 written, 2 usage or input error (a damaged trace is still exported, everything
  * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export
- * never leaves a half file under the name asked for. */
+ * never leaves a half file under the name asked for; it is readable by whom the trace is readable
+ * by, not by whom the umask allows (create_like). */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,38 @@ static void usage(FILE *out)
             "  -o OUT  output file ('-' for standard output)\n"
             "  --no-symbols, --no-disasm  as for `proftrace report` (html)\n"
             "  exit status: 0 written, 2 usage or input error\n");
+}
+
+/* Create `path` for writing, readable by no one the trace directory (whose stat is *dir) keeps
+ * out: an export holds what the trace holds. Group and others may read it only when they may
+ * enter and list the directory (a private 0700 trace gives 0600, a PROFTRACE_GROUP 02750 one
+ * 0640 with the directory's group), and never more than the umask lets. A file left at `path`
+ * (an export that died) is replaced, not reused with its old mode. */
+static FILE *create_like(const char *path, const struct stat *dir)
+{
+    mode_t mode = S_IRUSR | S_IWUSR;
+    if ((dir->st_mode & (S_IRGRP | S_IXGRP)) == (S_IRGRP | S_IXGRP))
+        mode |= S_IRGRP;
+    if ((dir->st_mode & (S_IROTH | S_IXOTH)) == (S_IROTH | S_IXOTH))
+        mode |= S_IROTH;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    /* the group that may read the trace may read the export: the directory's group */
+    if ((mode & S_IRGRP) && fstat(fd, &st) == 0 && st.st_gid != dir->st_gid &&
+        fchown(fd, (uid_t)-1, dir->st_gid) < 0)
+        (void)fchmod(fd, mode & ~(mode_t)S_IRGRP);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        errno = e;
+    }
+    return f;
 }
 
 int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath, const char *dir,
@@ -62,7 +96,7 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
     char *tmp = NULL;
     FILE *out = stdout;
     if (!to_stdout) {
-        if (asprintf(&tmp, "%s.tmp", outpath) < 0 || !(out = fopen(tmp, "w"))) {
+        if (asprintf(&tmp, "%s.tmp", outpath) < 0 || !(out = create_like(tmp, &st))) {
             fprintf(stderr, "proftrace %s: %s: %s\n", cmd, tmp ? tmp : outpath, strerror(errno));
             free(tmp);
             pt_timeline_free(tl);
