@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proftrace/escape.h"
 #include "proftrace/trace.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
@@ -36,9 +37,11 @@ struct pt_trace {
     size_t npids, cap_pids;
 };
 
-static void tdiag(void *arg, const char *msg)
+/* A problem of the input. Its file names come from the directory, whoever wrote it: escaped. */
+static void tdiag(void *arg, const char *raw)
 {
     struct pt_trace *t = arg;
+    const char *msg = pt_esc(raw);
     t->st.damaged++;
     if (t->diag)
         t->diag(t->diag_arg, msg);

@@ -78,6 +78,10 @@ grep -q "4242-1-00000000000fff00_1: a symbolic link, not followed" "$T/stream-ev
     fail "stream-events: the /dev/zero link is not named: $(cat "$T/stream-events.err")"
 [ "$(grep -c . "$T/stream-events.out")" = "$nevents" ] || fail "stream-events: events missing"
 run stream-report 2 "4242-1-00000000000fff00_0: not a regular file" "$PROFTRACE" report "$d"
+# a file name that is itself an escape sequence is named escaped
+mkfifo "$d/"$'\e[2J_0'
+run stream-name 2 'x1b\[2J_0: not a regular file' "$PROFTRACE" events "$d"
+if LC_ALL=C grep -qaP '\x1b' "$T/stream-name.err"; then fail "a file name's escape reached stderr"; fi
 
 # a FIFO as the core, and a link to /dev/zero
 mkfifo "$T/core.fifo"
