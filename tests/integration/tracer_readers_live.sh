@@ -25,16 +25,14 @@ preload=$(sed -n 's/^LD_PRELOAD=//p' "$T/env")
 # RUNS times in the test's time
 writers() {
     while [ ! -e "$T/stop" ]; do
-        LD_PRELOAD=$preload PROFTRACE_DIR=$D "$LOAD" forks 4 30 >/dev/null
-        LD_PRELOAD=$preload PROFTRACE_DIR=$D "$LOAD" threads 3 300 >/dev/null
-        sleep 0.1
+        LD_PRELOAD=$preload PROFTRACE_DIR=$D "$LOAD" forks 3 30 >/dev/null
+        LD_PRELOAD=$preload PROFTRACE_DIR=$D "$LOAD" threads 2 300 >/dev/null
+        sleep 0.3
     done
 }
 writers &
 w1=$!
-writers &
-w2=$!
-PIDS_TO_KILL+=("$w1" "$w2")
+PIDS_TO_KILL+=("$w1")
 # wait until the collector has drained something and rings come and go
 for _ in $(seq 600); do ls "$D" | grep -q '_[0-9]*$' && break; sleep 0.1; done
 
@@ -60,7 +58,7 @@ for i in $(seq "$RUNS"); do
 done
 rings=$(ls "$D/rings" | grep -c '\.ring$' || true)
 touch "$T/stop"
-wait "$w1" "$w2"
+wait "$w1"
 kill -INT "$live"
 wait "$live" || fail "live: exit $?"
 [ ! -s "$T/live.err" ] || fail "live complained during the collection: $(head -5 "$T/live.err")"
@@ -72,7 +70,7 @@ echo "ok   collect: $runs reader runs (report, events, export) and one live, zer
 # the same under `record`, with live following it
 rm -f "$T/stop"
 R=$T/rec
-pt_record -o "$R" -- bash -c "for i in \$(seq 150); do '$LOAD' forks 4 30 >/dev/null; done" \
+pt_record -o "$R" -- bash -c "for i in \$(seq 100); do '$LOAD' forks 3 30 >/dev/null; done" \
     >/dev/null 2>"$T/record.err" &
 rec=$!
 PIDS_TO_KILL+=("$rec")
