@@ -91,7 +91,8 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         cs_close(&h);
         return -ENOENT;
     }
-    size_t from = at >= 4 ? at - 4 : 0, to = at + 2 < count ? at + 2 : count;
+    /* the call (at - 1), six instructions before it (its arguments, a check it made) and two after */
+    size_t from = at >= 7 ? at - 7 : 0, to = at + 2 < count ? at + 2 : count;
     size_t used = 0;
     for (size_t i = from; i < to && used < len; i++) {
         char ops[400];

@@ -21,6 +21,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
+#include "analyzer/dwarf_names.h"
 #include "analyzer/symbolize.h"
 
 /* One module file, as a process mapped it. */
@@ -271,20 +272,24 @@ static struct dw_file *locate(struct pt__symbolizer *s, const struct pt__proc *p
     return f;
 }
 
-/* A DIE's name as gdb shows it: the demangled linkage name (qualified, with parameters), else
- * DW_AT_name; both through DW_AT_abstract_origin and DW_AT_specification. */
-static const char *die_name(struct pt__symbolizer *s, Dwarf_Die *die)
+/* A function's name from DWARF: its demangled linkage name when it has one (the exact signature),
+ * else spelled from the entries (dwarf_names.c). */
+static const char *die_name(struct pt__symbolizer *s, Dwarf_Die *die, Dwarf_Die *cu)
 {
     Dwarf_Attribute a;
     const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
     if (!link)
         link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-    if (link) {
-        const char *d = keep(s, pt__demangle(link));
-        if (d)
-            return d;
-    }
-    const char *n = dwarf_diename(die);
+    const char *d = link ? keep(s, pt__demangle(link)) : NULL;
+    if (d)
+        return d;
+    int lang = dwarf_srclang(cu);
+    int cplusplus = lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+                    lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
+    char buf[512];
+    const char *n = pt__dwarf_func_name(die, cplusplus, buf, sizeof buf);
+    if (n == buf)
+        return keep(s, strdup(buf)) ?: dwarf_diename(die);
     return n ? n : link;
 }
 
@@ -340,7 +345,7 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
             if (tag == DW_TAG_inlined_subroutine && k + 1 < cap) {
                 struct pt__sym *o = &out[k++];
                 *o = out[0];
-                o->func = die_name(s, &chain[i]);
+                o->func = die_name(s, &chain[i], cu);
                 o->off = 0;
                 o->file = file;
                 o->line = line;
@@ -348,7 +353,7 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
                 o->problem = NULL;
                 call_site(&chain[i], cu, &file, &line);
             } else if (tag == DW_TAG_subprogram) {
-                dw_func = die_name(s, &chain[i]);
+                dw_func = die_name(s, &chain[i], cu);
                 if (dwarf_entrypc(&chain[i], &dw_entry))
                     dw_entry = 0;
                 break;

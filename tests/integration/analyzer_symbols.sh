@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# analyzer_symbols.sh — symbolized stacks of real programs built here, each removing a POSIX
+# shared-memory object that a traced holder still maps (a deleted-while-held finding whose stack
+# of the delete is the deleter's):
+#   cxx:      a C++ deleter (tests/symbols/cxx_deleter.cc): the stack shows the always-inlined
+#             helper as its own inlined frame, then svc::Store::drop(char const*) at the line of
+#             the inlined call, then main; no frame of proftrace; libc's start-up frame named;
+#   stripped: the C deleter stripped, its debug file only in a private build-id directory given
+#             by PROFTRACE_DEBUG_DIRS: file:line with it, none without it (control); the code at
+#             the call site names both targets (`call shm_unlink@plt`, `call check_name`);
+#   mini:     the C deleter stripped with MiniDebugInfo (.gnu_debugdata): function names, no lines.
+set -euo pipefail
+src=${PT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${PT_BIN:-$src/build/bin}
+lib=${PT_LIB:-$src/build/lib}
+tests=${PT_TESTS:-$src/build/tests}
+if [ "$(id -u)" -ne 0 ]; then
+    echo "analyzer_symbols: needs root (proftrace record of a shared-memory holder)" >&2
+    exit 1
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pt-analyzer-symbols.XXXXXX")
+name=pt-symbols-$(basename "$tmp" | cut -d. -f2)
+trap '[ -n "${PT_KEEP:-}" ] || rm -rf "$tmp"; rm -f /dev/shm/"$name"*' EXIT
+fail=0
+bad() {
+    echo "FAIL $*" >&2
+    fail=1
+}
+
+# The programs, built here. Binaries in progs/, debug files elsewhere: next to a binary, libdw
+# would find "NAME.debug" by name, and the build-id directory would prove nothing.
+mkdir -p "$tmp/progs" "$tmp/build" "$tmp/debugroot"
+${CXX:-g++} -g -O2 -o "$tmp/progs/cxx_deleter" "$src/tests/symbols/cxx_deleter.cc"
+${CC:-cc} -g -O2 -Wl,--build-id -o "$tmp/build/c_deleter.full" "$src/tests/symbols/c_deleter.c"
+objcopy --only-keep-debug "$tmp/build/c_deleter.full" "$tmp/build/c_deleter.debug"
+objcopy --strip-all "$tmp/build/c_deleter.full" "$tmp/progs/c_deleter"
+bid=$(readelf -n "$tmp/progs/c_deleter" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+[ -n "$bid" ] || { echo "analyzer_symbols: no build-id in c_deleter" >&2; exit 1; }
+mkdir -p "$tmp/debugroot/.build-id/${bid:0:2}"
+cp "$tmp/build/c_deleter.debug" "$tmp/debugroot/.build-id/${bid:0:2}/${bid:2}.debug"
+# MiniDebugInfo as distributions make it: the function symbols .dynsym lacks, xz-compressed, in
+# a .gnu_debugdata section of the stripped binary.
+objcopy -S --remove-section=.comment --keep-symbol=drop --keep-symbol=check_name \
+    --keep-symbol=main "$tmp/build/c_deleter.full" "$tmp/build/mini"
+xz -z "$tmp/build/mini"
+objcopy --add-section .gnu_debugdata="$tmp/build/mini.xz" "$tmp/progs/c_deleter" \
+    "$tmp/progs/c_deleter_mini"
+if readelf -S "$tmp/progs/c_deleter" | grep -q -e '\.symtab' -e '\.debug_info'; then
+    echo "analyzer_symbols: c_deleter is not stripped" >&2
+    exit 1
+fi
+
+line_of() { grep -n "line:$2\b" "$src/tests/symbols/$1" | cut -d: -f1; }
+
+cat >"$tmp/run.sh" <<'RUN'
+set -euo pipefail
+cd "$WORK"
+mkfifo h.in h.out
+"$TESTS/analyzer_holder" "/$SHM" <h.in >h.out &
+h=$!
+exec {hi}>h.in {ho}<h.out
+IFS= read -r -t 60 line <&"$ho"
+[ "$line" = holding ]
+"$DELETER" "/$SHM" {hi}>&- {ho}<&-
+exec {hi}>&-
+cat <&"$ho"
+wait "$h"
+RUN
+
+# record CASE DELETER: the deleter removes what the holder maps, traced with stacks of deletes.
+record() {
+    local case=$1 work=$tmp/$1 trace=$tmp/$1.trace
+    mkdir -p "$work"
+    if ! WORK=$work TESTS=$tests SHM=$name-$case DELETER=$2 PROFTRACE_STACKS=delete \
+        "$bin/proftrace" record -o "$trace" -- bash "$tmp/run.sh" >"$tmp/$case.log" 2>&1; then
+        cat "$tmp/$case.log" >&2
+        bad "$case: the traced run failed"
+        return 1
+    fi
+}
+
+# frames CASE: the deleter's stack as "symbol|inlined|file:line|module" lines.
+frames() {
+    jq -r '.findings[0].deleter.stack[] |
+           [(.symbol // "?"), (if .inlined then "inlined" else "-" end),
+            (if .file then (.file | split("/") | last) + ":" + (.line | tostring) else "-" end),
+            ((.module // "?") | split("/") | last)] | join("|")' "$1"
+}
+
+# expect CASE GOT WANT: the first lines of GOT are WANT.
+expect() {
+    local n
+    n=$(printf '%s\n' "$3" | wc -l)
+    if [ "$(printf '%s\n' "$2" | head -n "$n")" != "$3" ]; then
+        bad "$1: stack"
+        printf -- '--- want (first %s frames)\n%s\n--- got\n%s\n' "$n" "$3" "$2" >&2
+        return 1
+    fi
+}
+
+# --- cxx
+if record cxx "$tmp/progs/cxx_deleter"; then
+    rc=0
+    "$bin/proftrace" report --json "$tmp/cxx.trace" >"$tmp/cxx.json" || rc=$?
+    "$bin/proftrace" report "$tmp/cxx.trace" >"$tmp/cxx.txt" || true
+    [ "$rc" -eq 1 ] || bad "cxx: report exit $rc, expected 1 (a finding)"
+    got=$(frames "$tmp/cxx.json")
+    expect cxx "$got" "svc::remove_backing(char const*)|inlined|cxx_deleter.cc:$(line_of cxx_deleter.cc unlink)|cxx_deleter
+svc::Store::drop(char const*)|-|cxx_deleter.cc:$(line_of cxx_deleter.cc inlined-call)|cxx_deleter
+main|-|cxx_deleter.cc:$(line_of cxx_deleter.cc drop-call)|cxx_deleter" || true
+    grep -q '|libproftrace' <<<"$got" && bad "cxx: a frame of proftrace is shown"
+    grep -q '^__libc_start_call_main|-|.*|libc.so.6$' <<<"$got" ||
+        bad "cxx: libc's start-up frame is not named (libc6-dbg installed?)"
+    grep -q '#0  0x[0-9a-f]* svc::remove_backing(char const\*) (inlined) (cxx_deleter) .*cxx_deleter.cc:' \
+        "$tmp/cxx.txt" || bad "cxx: text report has no inlined frame #0"
+    grep -q '#1  0x[0-9a-f]* svc::Store::drop(char const\*)+0x[0-9a-f]* (cxx_deleter)' \
+        "$tmp/cxx.txt" || bad "cxx: text report has no svc::Store::drop(char const*) frame #1"
+    grep -q 'libproftrace' "$tmp/cxx.txt" && bad "cxx: text report shows proftrace's frames"
+    [ $fail -eq 0 ] && echo "ok   cxx: inlined frame, demangled names, no proftrace frame"
+fi
+
+# --- stripped: the debug file only in a private build-id directory
+if record stripped "$tmp/progs/c_deleter"; then
+    PROFTRACE_DEBUG_DIRS=$tmp/debugroot "$bin/proftrace" report --json "$tmp/stripped.trace" \
+        >"$tmp/stripped.json" || true
+    PROFTRACE_DEBUG_DIRS=$tmp/debugroot "$bin/proftrace" report "$tmp/stripped.trace" \
+        >"$tmp/stripped.txt" || true
+    expect stripped "$(frames "$tmp/stripped.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter
+main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" || true
+    sed -n '/code at the deleting call site (frame #0)/,/stack of the failure/p' \
+        "$tmp/stripped.txt" >"$tmp/stripped.code"
+    grep -q '=> 0x[0-9a-f]*  call *shm_unlink@plt$' "$tmp/stripped.code" ||
+        bad "stripped: the deleting call is not shown as 'call shm_unlink@plt'"
+    grep -q '   0x[0-9a-f]*  call *check_name$' "$tmp/stripped.code" ||
+        bad "stripped: the direct call is not shown as 'call check_name'"
+    # control: without the directory, nothing names the function or its line
+    "$bin/proftrace" report --json "$tmp/stripped.trace" >"$tmp/stripped-nodir.json" || true
+    first=$(frames "$tmp/stripped-nodir.json" | head -1)
+    case $first in
+    "?|-|-|c_deleter") ;;
+    *) bad "stripped: symbolized without the debug directory: $first" ;;
+    esac
+    if [ $fail -eq 0 ]; then
+        echo "ok   stripped: file:line from the build-id directory, call targets named"
+        cat "$tmp/stripped.code"
+    fi
+fi
+
+# --- mini: MiniDebugInfo names the functions, no lines
+if record mini "$tmp/progs/c_deleter_mini"; then
+    "$bin/proftrace" report --json "$tmp/mini.trace" >"$tmp/mini.json" || true
+    expect mini "$(frames "$tmp/mini.json")" "drop|-|-|c_deleter_mini
+main|-|-|c_deleter_mini" && echo "ok   mini: function names from .gnu_debugdata"
+fi
+
+if [ $fail -ne 0 ]; then
+    for c in cxx stripped mini; do
+        [ -f "$tmp/$c.trace/metadata" ] && PROFTRACE_DEBUG_DIRS=$tmp/debugroot \
+            "$bin/proftrace" report "$tmp/$c.trace" >&2 || true
+    done
+fi
+exit $fail
