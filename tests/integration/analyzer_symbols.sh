@@ -8,7 +8,10 @@
 #   stripped: the C deleter stripped, its debug file only in a private build-id directory given
 #             by PROFTRACE_DEBUG_DIRS: file:line with it, none without it (control); the code at
 #             the call site names both targets (`call shm_unlink@plt`, `call check_name`);
-#   mini:     the C deleter stripped with MiniDebugInfo (.gnu_debugdata): function names, no lines.
+#   mini:     the C deleter stripped with MiniDebugInfo (.gnu_debugdata): function names, no lines;
+#   debuginfod: the stripped trace again, its debug file served only by a local debuginfod (started
+#             here in a private network namespace, so its port is loopback-only and free): file:line
+#             with DEBUGINFOD_URLS set (the control above showed nothing local has it).
 set -euo pipefail
 src=${PT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${PT_BIN:-$src/build/bin}
@@ -151,6 +154,41 @@ if record mini "$tmp/progs/c_deleter_mini"; then
     "$bin/proftrace" report --json "$tmp/mini.trace" >"$tmp/mini.json" || true
     expect mini "$(frames "$tmp/mini.json")" "drop|-|-|c_deleter_mini
 main|-|-|c_deleter_mini" && echo "ok   mini: function names from .gnu_debugdata"
+fi
+
+# --- debuginfod: a server of our own, reachable only from its network namespace
+mkdir -p "$tmp/srv"
+cp "$tmp/build/c_deleter.debug" "$tmp/srv/"
+cat >"$tmp/debuginfod.sh" <<'DBGD'
+set -euo pipefail
+ip link set lo up
+debuginfod -F -p 8002 -d "$T/debuginfod.sqlite" -t 0 -g 0 -c 1 "$T/srv" >"$T/debuginfod.log" 2>&1 &
+server=$!
+trap 'kill "$server"; wait "$server" 2>/dev/null || true' EXIT
+# ready when it serves the file (its first scan has indexed it)
+python3 - "$BID" <<'PY' || { echo "debuginfod never served the debug file" >&2; cat "$T/debuginfod.log" >&2; exit 1; }
+import sys, time, urllib.request
+url = "http://127.0.0.1:8002/buildid/%s/debuginfo" % sys.argv[1]
+for attempt in range(600):
+    try:
+        urllib.request.urlopen(url, timeout=10).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+export DEBUGINFOD_URLS=http://127.0.0.1:8002 DEBUGINFOD_CACHE_PATH=$T/debuginfod-cache
+"$BIN/proftrace" report --json "$T/stripped.trace" >"$T/debuginfod.json" || true
+"$BIN/proftrace" report "$T/stripped.trace" >"$T/debuginfod.txt" || true
+DBGD
+if [ -f "$tmp/stripped.trace/metadata" ]; then
+    if T=$tmp BIN=$bin BID=$bid unshare -n bash "$tmp/debuginfod.sh"; then
+        expect debuginfod "$(frames "$tmp/debuginfod.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter
+main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" &&
+            echo "ok   debuginfod: file:line from a local debuginfod server"
+    else
+        bad "debuginfod: the server or the report failed"
+    fi
 fi
 
 if [ $fail -ne 0 ]; then
