@@ -54,6 +54,11 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
     uint64_t start;
     int machine = 0;
     out[0] = 0;
+    if (!s) {
+        snprintf(out, len, "%scode not shown: module files are not opened without symbols\n",
+                 indent);
+        return -ENOENT;
+    }
     long n = pt__sym_code(s, p, ret, code, sizeof code, &start, &machine);
     if (n <= 0) {
         snprintf(out, len, "%scode not available (module file not readable)\n", indent);

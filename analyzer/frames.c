@@ -52,7 +52,7 @@ unsigned pt__stack_frames(struct pt__symbolizer *s, const struct pt__proc *p, co
             const struct pt__module *mod = pt__module_at(p, fr[i]);
             memset(sym, 0, sizeof sym[0]);
             sym[0].module = mod ? mod->path : NULL;
-            sym[0].vaddr = mod ? fr[i] - mod->bias : 0;
+            sym[0].vaddr = mod ? fr[i] - 1 - mod->bias : 0; /* as pt__sym_resolve's */
             m = 1;
         }
         for (unsigned j = 0; j < m && k < cap; j++) {

@@ -22,10 +22,13 @@
 #include <gelf.h>
 
 #include "analyzer/dwarf_names.h"
+#include "analyzer/map.h"
 #include "analyzer/symbolize.h"
 
 /* One module file, as a process mapped it. */
 struct dw_file {
+    struct pt__symbolizer *sy;
+    unsigned idx;          /* in pt__symbolizer.files */
     char *path, *build_id; /* as recorded */
     uint64_t lo, size;     /* its mapped range in ELF terms */
     Dwfl *dwfl;
@@ -33,12 +36,24 @@ struct dw_file {
     int mismatch; /* the file at `path` is another build */
 };
 
+#define MAX_INLINE 8 /* frames kept per address: inlined calls and the function holding them */
+
+/* The frames of one address of one file (module and vaddr are the asking process's). */
+struct resolved {
+    unsigned n;
+    struct pt__sym sym[MAX_INLINE];
+};
+
 struct pt__symbolizer {
     struct dw_file **files;
     size_t n, cap;
+    struct resolved *res; /* resolved addresses, found through memo: (file idx, address) -> index */
+    size_t nres, capres;
+    struct pt__map memo;
     char **strs; /* strings handed out in pt__sym (demangled names), freed at the end */
     size_t nstrs, capstrs;
     char *debug_path; /* libdwfl's debuginfo_path: $PROFTRACE_DEBUG_DIRS, then the defaults */
+    int debuginfod;   /* DEBUGINFOD_URLS is set */
     Dwfl_Callbacks cb;
     const char *notes[2];
     unsigned nnotes;
@@ -46,6 +61,9 @@ struct pt__symbolizer {
 
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
                     char **file_name, Elf **elfp);
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debug_name);
 
 struct pt__symbolizer *pt__sym_new(void)
 {
@@ -64,12 +82,13 @@ struct pt__symbolizer *pt__sym_new(void)
     snprintf(s->debug_path, n, "%s%s:.debug:/usr/lib/debug", dirs && *dirs ? dirs : "",
              dirs && *dirs ? ":" : "");
     s->cb.find_elf = find_elf;
-    s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+    s->cb.find_debuginfo = find_debuginfo;
     s->cb.section_address = dwfl_offline_section_address;
     s->cb.debuginfo_path = &s->debug_path;
 
     const char *urls = getenv("DEBUGINFOD_URLS");
-    if (urls && *urls) {
+    s->debuginfod = urls && *urls;
+    if (s->debuginfod) {
         Dwfl *d = dwfl_begin(&s->cb);
         if (d && !dwfl_get_debuginfod_client(d))
             s->notes[s->nnotes++] = "DEBUGINFOD_URLS is set, but libdw could not load its "
@@ -94,6 +113,8 @@ void pt__sym_free(struct pt__symbolizer *s)
     }
     for (size_t i = 0; i < s->nstrs; i++)
         free(s->strs[i]);
+    pt__map_free(&s->memo);
+    free(s->res);
     free(s->files);
     free(s->strs);
     free(s->debug_path);
@@ -111,6 +132,18 @@ unsigned pt__sym_notes(struct pt__symbolizer *s, const char **out, unsigned cap)
     for (unsigned i = 0; s && i < s->nnotes && k < cap; i++)
         out[k++] = s->notes[i];
     return k;
+}
+
+/* Room for one more resolved address; 0 or -ENOMEM. */
+static int grow_res(struct pt__symbolizer *s)
+{
+    size_t n = s->capres ? s->capres * 2 : 64;
+    struct resolved *r = realloc(s->res, n * sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    s->res = r;
+    s->capres = n;
+    return 0;
 }
 
 /* Keep a malloc'd string until pt__sym_free; returns it (NULL stays NULL). */
@@ -168,9 +201,111 @@ static int same_build(Elf *elf, const char *want)
     return m == (ssize_t)n && !memcmp(id, bits, n);
 }
 
+/* The file at path when it is the separate debug file of the build `bits`: its descriptor, or -1. */
+static int open_if_build(const char *path, const unsigned char *bits, int nbits)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    const void *id;
+    int ok = elf && dwelf_elf_gnu_build_id(elf, &id) == nbits && !memcmp(id, bits, (size_t)nbits);
+    elf_end(elf);
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A debug file by its .gnu_debuglink name, where gdb looks: next to the file, in .debug/ there,
+ * and under each debug directory at the file's own directory. Returns its descriptor, or -1. */
+static int by_debuglink(struct pt__symbolizer *s, const char *file, const char *link,
+                        const unsigned char *bits, int nbits, char **debug_name)
+{
+    const char *slash = strrchr(file, '/');
+    int dirlen = slash ? (int)(slash - file) : 0;
+    char path[4096];
+    for (int i = 0;; i++) {
+        if (i == 0)
+            snprintf(path, sizeof path, "%.*s/%s", dirlen, file, link);
+        else if (i == 1)
+            snprintf(path, sizeof path, "%.*s/.debug/%s", dirlen, file, link);
+        else
+            break;
+        int fd = open_if_build(path, bits, nbits);
+        if (fd >= 0 && strcmp(path, file)) {
+            *debug_name = strdup(path);
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    char *dirs = strdup(s->debug_path), *save = NULL;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue;
+        snprintf(path, sizeof path, "%s%.*s/%s", d, dirlen, file, link);
+        int fd = open_if_build(path, bits, nbits);
+        if (fd >= 0) {
+            free(dirs);
+            *debug_name = strdup(path);
+            return fd;
+        }
+    }
+    free(dirs);
+    return -1;
+}
+
+/* A file of the build `hex` under the debug directories, as .build-id/xx/rest + suffix ("" for a
+ * copy of the binary, ".debug" for its debug file): its descriptor, or -1. */
+static int by_build_id(struct pt__symbolizer *s, const char *hex, const char *suffix,
+                       char **file_name)
+{
+    unsigned char bits[64];
+    int nbits = (int)build_id_bits(hex, bits, sizeof bits);
+    if (nbits < 2)
+        return -1;
+    char *dirs = strdup(s->debug_path), *save = NULL, path[4096];
+    int fd = -1;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && fd < 0;
+         d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue;
+        snprintf(path, sizeof path, "%s/.build-id/%.2s/%s%s", d, hex, hex + 2, suffix);
+        if ((fd = open_if_build(path, bits, nbits)) >= 0)
+            *file_name = strdup(path);
+    }
+    free(dirs);
+    return fd;
+}
+
+/* libdwfl's find_debuginfo. With DEBUGINFOD_URLS set, libdwfl's standard search (build-id, then
+ * the .gnu_debuglink name, then debuginfod). Without it the same local search, done here for
+ * modules with a build-id: the standard one would load libdebuginfod (and curl, TLS, Kerberos...)
+ * only to find that no server is configured. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debug_name)
+{
+    struct dw_file *f = *userdata;
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int nbits = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (f->sy->debuginfod || nbits <= 0) /* without a build-id libdwfl never asks debuginfod */
+        return dwfl_standard_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
+                                            debug_name);
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
+                                          debug_name);
+    if (fd >= 0 || !file_name || !debuglink)
+        return fd;
+    return by_debuglink(f->sy, file_name, debuglink, bits, nbits, debug_name);
+}
+
 /* libdwfl's find_elf: the recorded file when it is the recorded build; else a file of that build
- * by build-id (a debug directory's copy of the binary, then debuginfod's); else the separate debug
- * file alone, which still has the symbols and the lines (but no code to disassemble). */
+ * by build-id (a debug directory's copy of the binary, or debuginfod's when DEBUGINFOD_URLS is
+ * set); else the separate debug file alone, which still has the symbols and the lines (but no code
+ * to disassemble). */
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
                     char **file_name, Elf **elfp)
 {
@@ -187,11 +322,12 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
         elf_end(elf);
         close(fd);
     }
-    fd = dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp);
+    fd = f->sy->debuginfod ? dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp)
+                           : by_build_id(f->sy, f->build_id, "", file_name);
     if (fd >= 0 || *elfp)
         return fd;
     char *debug = NULL;
-    fd = dwfl_standard_find_debuginfo(mod, userdata, name, base, NULL, NULL, 0, &debug);
+    fd = find_debuginfo(mod, userdata, name, base, NULL, NULL, 0, &debug);
     if (fd < 0)
         return -1;
     *file_name = debug;
@@ -228,6 +364,8 @@ static struct dw_file *file_for(struct pt__symbolizer *s, const struct pt__modul
     }
     f->lo = lo;
     f->size = m->size;
+    f->idx = (unsigned)s->n;
+    f->sy = s;
     s->files[s->n++] = f;
     dwfl_report_begin(f->dwfl);
     f->mod = dwfl_report_module(f->dwfl, f->path, lo, lo + m->size);
@@ -309,48 +447,58 @@ static void call_site(Dwarf_Die *inl, Dwarf_Die *cu, const char **file, unsigned
         *file = dwarf_filesrc(files, idx, NULL, NULL);
 }
 
-unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
-                         struct pt__sym *out, unsigned cap)
+/* Process and thread start-up code, outermost in every stack: named from the symbol table, without
+ * file:line. gdb does not show these frames at all, and their lines would cost a read of the C
+ * library's whole (compressed) debug information, more than the rest of a report takes. */
+static int startup_code(const char *name)
 {
-    memset(out, 0, sizeof *out);
-    const struct pt__module *m;
-    Elf *elf;
-    Dwarf_Addr at;
-    struct dw_file *f = locate(s, p, addr, &m, &elf, &at, &out->problem);
-    out->module = m ? m->path : NULL;
-    if (m)
-        out->vaddr = addr - m->bias;
-    if (!f)
+    static const char *const names[] = {"_start", "__libc_start_main", "__libc_start_call_main",
+                                        "start_thread", "clone", "clone3"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i]))
+            return 1;
+    return 0;
+}
+
+/* The frames at address `at` of file f (innermost first, the real frame last), into out[MAX_INLINE];
+ * returns their number. Only func, off, file, line, inlined and problem are set. */
+static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Addr at,
+                          struct pt__sym *out)
+{
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL);
+    if (name && *name && startup_code(shown_name(s, name))) {
+        memset(out, 0, sizeof *out);
+        out->func = shown_name(s, name);
+        out->off = off;
         return 1;
+    }
 
     /* The line at the address is in the innermost inlined callee, if any. */
     const char *file = NULL;
-    unsigned line = 0;
+    unsigned line = 0, k = 0;
     int ln = 0;
     Dwfl_Line *l = dwfl_module_getsrc(f->mod, at);
     if (l && (file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL)))
         line = ln > 0 ? (unsigned)ln : 0;
-
     /* The chain of DIEs around the address, innermost first: each inlined call is a frame whose
      * caller shows the call's line; the subprogram that holds them is the real frame. */
-    unsigned k = 0;
     const char *dw_func = NULL;
-    Dwarf_Addr dw_entry = 0, cubias;
+    Dwarf_Addr dw_entry = 0, cubias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(f->mod, at, &cubias);
     Dwarf_Die *scopes = NULL, *chain = NULL;
     if (cu && dwarf_getscopes(cu, at - cubias, &scopes) > 0) {
         int nc = dwarf_getscopes_die(&scopes[0], &chain);
         for (int i = 0; i < nc; i++) {
             int tag = dwarf_tag(&chain[i]);
-            if (tag == DW_TAG_inlined_subroutine && k + 1 < cap) {
+            if (tag == DW_TAG_inlined_subroutine && k + 1 < MAX_INLINE) {
                 struct pt__sym *o = &out[k++];
-                *o = out[0];
+                memset(o, 0, sizeof *o);
                 o->func = die_name(s, &chain[i], cu);
-                o->off = 0;
                 o->file = file;
                 o->line = line;
                 o->inlined = 1;
-                o->problem = NULL;
                 call_site(&chain[i], cu, &file, &line);
             } else if (tag == DW_TAG_subprogram) {
                 dw_func = die_name(s, &chain[i], cu);
@@ -364,27 +512,55 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
     free(scopes);
 
     struct pt__sym *o = &out[k++];
-    if (o != out)
-        *o = out[0];
-    o->inlined = 0;
+    memset(o, 0, sizeof *o);
     o->file = file;
     o->line = line;
-    GElf_Off off;
-    GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL);
     if (name && *name) {
         o->func = shown_name(s, name);
         o->off = off;
-        o->problem = NULL;
     } else if (dw_func) {
         o->func = dw_func;
         o->off = dw_entry && dw_entry <= at - cubias ? at - cubias - dw_entry : 0;
-        o->problem = NULL;
     } else {
-        o->func = NULL;
         o->problem = "no symbol covers this address (stripped, and no debug file was found)";
     }
     return k;
+}
+
+unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
+                         struct pt__sym *out, unsigned cap)
+{
+    memset(out, 0, sizeof *out);
+    const struct pt__module *m;
+    Elf *elf;
+    Dwarf_Addr at;
+    struct dw_file *f = locate(s, p, addr, &m, &elf, &at, &out->problem);
+    out->module = m ? m->path : NULL;
+    out->vaddr = m ? addr - m->bias : 0;
+    if (!f)
+        return 1;
+    /* Stacks repeat the same addresses (every finding of a loop, each report format): each
+     * address of a file is resolved once. */
+    struct resolved one, *r = &one;
+    uint64_t i;
+    if (pt__map_get(&s->memo, f->idx, at, &i)) {
+        r = &s->res[i];
+    } else {
+        one.n = frames_at(s, f, at, one.sym);
+        if (s->nres < s->capres || !grow_res(s)) {
+            s->res[s->nres] = one;
+            if (!pt__map_put(&s->memo, f->idx, at, s->nres))
+                s->nres++;
+        }
+    }
+    /* when cap is short, the innermost inlined frames and the real one */
+    unsigned n = r->n <= cap ? r->n : cap;
+    for (unsigned j = 0; j < n; j++) {
+        out[j] = r->sym[j == n - 1 ? r->n - 1 : j];
+        out[j].module = m->path;
+        out[j].vaddr = addr - m->bias;
+    }
+    return n;
 }
 
 /* The section of elf holding ELF address va, with the flags `need`, whose name starts with

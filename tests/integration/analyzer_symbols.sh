@@ -9,6 +9,8 @@
 #             by PROFTRACE_DEBUG_DIRS: file:line with it, none without it (control); the code at
 #             the call site names both targets (`call shm_unlink@plt`, `call check_name`);
 #   mini:     the C deleter stripped with MiniDebugInfo (.gnu_debugdata): function names, no lines;
+#   debuglink: the stripped C deleter with a .gnu_debuglink, its debug file in .debug/ beside it
+#             (found by name, as gdb finds it): file:line;
 #   debuginfod: the stripped trace again, its debug file served only by a local debuginfod (started
 #             here in a private network namespace, so its port is loopback-only and free): file:line
 #             with DEBUGINFOD_URLS set (the control above showed nothing local has it).
@@ -48,6 +50,11 @@ objcopy -S --remove-section=.comment --keep-symbol=drop --keep-symbol=check_name
 xz -z "$tmp/build/mini"
 objcopy --add-section .gnu_debugdata="$tmp/build/mini.xz" "$tmp/progs/c_deleter" \
     "$tmp/progs/c_deleter_mini"
+# .gnu_debuglink: the debug file named in the binary, in .debug/ beside it
+mkdir -p "$tmp/linked/.debug"
+cp "$tmp/build/c_deleter.debug" "$tmp/linked/.debug/"
+objcopy --add-gnu-debuglink="$tmp/linked/.debug/c_deleter.debug" "$tmp/progs/c_deleter" \
+    "$tmp/linked/c_deleter_linked"
 if readelf -S "$tmp/progs/c_deleter" | grep -q -e '\.symtab' -e '\.debug_info'; then
     echo "analyzer_symbols: c_deleter is not stripped" >&2
     exit 1
@@ -156,6 +163,14 @@ if record mini "$tmp/progs/c_deleter_mini"; then
 main|-|-|c_deleter_mini" && echo "ok   mini: function names from .gnu_debugdata"
 fi
 
+# --- debuglink: found by its .gnu_debuglink name
+if record debuglink "$tmp/linked/c_deleter_linked"; then
+    "$bin/proftrace" report --json "$tmp/debuglink.trace" >"$tmp/debuglink.json" || true
+    expect debuglink "$(frames "$tmp/debuglink.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter_linked
+main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter_linked" &&
+        echo "ok   debuglink: file:line from .debug/ by the .gnu_debuglink name"
+fi
+
 # --- debuginfod: a server of our own, reachable only from its network namespace
 mkdir -p "$tmp/srv"
 cp "$tmp/build/c_deleter.debug" "$tmp/srv/"
@@ -192,7 +207,7 @@ main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" &&
 fi
 
 if [ $fail -ne 0 ]; then
-    for c in cxx stripped mini; do
+    for c in cxx stripped mini debuglink; do
         [ -f "$tmp/$c.trace/metadata" ] && PROFTRACE_DEBUG_DIRS=$tmp/debugroot \
             "$bin/proftrace" report "$tmp/$c.trace" >&2 || true
     done
