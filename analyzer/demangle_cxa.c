@@ -11,10 +11,10 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 /* Rust legacy names end in a path element "h" + 16 hex digits (the crate hash): "17h0123...E". */
 static int rust_hash_suffix(const char *mangled)
 {
-    size_t n = strlen(mangled);
-    if (n < 21 || mangled[n - 1] != 'E' || memcmp(mangled + n - 21, "17h", 3))
+    size_t n = strlen(mangled); /* ... "17h" + 16 hex digits + "E" */
+    if (n < 21 || mangled[n - 1] != 'E' || memcmp(mangled + n - 20, "17h", 3))
         return 0;
-    for (size_t i = n - 18; i < n - 1; i++)
+    for (size_t i = n - 17; i < n - 1; i++)
         if (!isxdigit((unsigned char)mangled[i]))
             return 0;
     return 1;

@@ -11,6 +11,9 @@
 #   mini:     the C deleter stripped with MiniDebugInfo (.gnu_debugdata): function names, no lines;
 #   debuglink: the stripped C deleter with a .gnu_debuglink, its debug file in .debug/ beside it
 #             (found by name, as gdb finds it): file:line;
+#   mapi:     the bug2 scenario: the stack of the purge starts in the sample library, shows
+#             MAPIInitialize once (the shim's wrapper of the same name is gone), and the code at the
+#             deleting call site reads `call RegDeleteTreeA@plt` in frame #1 (mapisim__purge);
 #   debuginfod: the stripped trace again, its debug file served only by a local debuginfod (started
 #             here in a private network namespace, so its port is loopback-only and free): file:line
 #             with DEBUGINFOD_URLS set (the control above showed nothing local has it).
@@ -169,6 +172,34 @@ if record debuglink "$tmp/linked/c_deleter_linked"; then
     expect debuglink "$(frames "$tmp/debuglink.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter_linked
 main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter_linked" &&
         echo "ok   debuglink: file:line from .debug/ by the .gnu_debuglink name"
+fi
+
+# --- mapi: the shim's wrappers are in the middle of this stack
+mkdir -p "$tmp/mapi.trace"
+if MAPISIM_FIXES=none "$bin/proftrace" record -o "$tmp/mapi.trace" -- \
+    bash "$src/samples/scenarios/bug2-session.sh" >"$tmp/mapi.log" 2>&1; then
+    "$bin/proftrace" report --json "$tmp/mapi.trace" >"$tmp/mapi.json" || true
+    "$bin/proftrace" report "$tmp/mapi.trace" >"$tmp/mapi.txt" || true
+    got=$(jq -r '.findings[] | select(.deleter.api == "RegDeleteTreeA") | .deleter.stack[] |
+                 [(.symbol // "?"), ((.module // "?") | split("/") | last)] | join("|")' "$tmp/mapi.json")
+    want="delete_key|libwinsim.so
+mapisim__purge|libmapisim.so
+mapisim__sweep|libmapisim.so
+MAPIInitialize|libmapisim.so
+main|mapiclient"
+    if [ "$(head -5 <<<"$got")" != "$want" ]; then
+        bad "mapi: stack of the purge"
+        printf -- '--- want (first 5 frames)\n%s\n--- got\n%s\n' "$want" "$got" >&2
+    fi
+    grep -q 'libproftrace' <<<"$got" && bad "mapi: a frame of proftrace is shown"
+    sed -n '/code at the deleting call site/,/stack of the failure/p' "$tmp/mapi.txt" >"$tmp/mapi.code"
+    grep -q '^  code at the deleting call site (frame #1):' "$tmp/mapi.code" &&
+        grep -q '=> 0x[0-9a-f]*  call *RegDeleteTreeA@plt$' "$tmp/mapi.code" ||
+        { bad "mapi: the call site is not frame #1 'call RegDeleteTreeA@plt'"; cat "$tmp/mapi.code" >&2; }
+    [ $fail -eq 0 ] && echo "ok   mapi: no shim frame, one MAPIInitialize, call RegDeleteTreeA@plt"
+else
+    cat "$tmp/mapi.log" >&2
+    bad "mapi: the bug2 scenario did not run"
 fi
 
 # --- debuginfod: a server of our own, reachable only from its network namespace
