@@ -41,8 +41,7 @@ static void operands(struct pt__symbolizer *s, const struct pt__proc *p, const c
     const char *rip = strstr(in->op_str, "[rip + 0x");
     if (rip) {
         uint64_t disp = strtoull(rip + 9, &end, 16);
-        if (*end == ']' &&
-            !pt__sym_slot(s, p, in->address + in->size + disp, name, sizeof name))
+        if (*end == ']' && !pt__sym_slot(s, p, in->address + in->size + disp, name, sizeof name))
             snprintf(buf, len, "%s  # %s", in->op_str, name);
     }
 }
@@ -96,7 +95,8 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         cs_close(&h);
         return -ENOENT;
     }
-    /* the call (at - 1), six instructions before it (its arguments, a check it made) and two after */
+    /* the call (at - 1), six instructions before it (its arguments, a check it made) and two after
+     */
     size_t from = at >= 7 ? at - 7 : 0, to = at + 2 < count ? at + 2 : count;
     size_t used = 0;
     for (size_t i = from; i < to && used < len; i++) {

@@ -40,8 +40,8 @@ static void scopes(Dwarf_Die *die, struct out *o)
     int n = dwarf_getscopes_die(die, &chain);
     for (int i = n - 1; i >= 1; i--) { /* chain[0] is die, chain[n - 1] its unit */
         int tag = dwarf_tag(&chain[i]);
-        if (tag != DW_TAG_namespace && tag != DW_TAG_structure_type &&
-            tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+        if (tag != DW_TAG_namespace && tag != DW_TAG_structure_type && tag != DW_TAG_class_type &&
+            tag != DW_TAG_union_type)
             continue;
         const char *name = dwarf_diename(&chain[i]);
         put(o, name ? name : "(anonymous namespace)");
@@ -108,8 +108,8 @@ static int type_name(Dwarf_Die *t, struct out *o, int depth)
             return -1;
         if (type_name(inner, o, depth + 1))
             return -1;
-        put(o, tag == DW_TAG_pointer_type           ? "*"
-               : tag == DW_TAG_reference_type       ? "&"
+        put(o, tag == DW_TAG_pointer_type            ? "*"
+               : tag == DW_TAG_reference_type        ? "&"
                : tag == DW_TAG_rvalue_reference_type ? "&&"
                : tag == DW_TAG_const_type            ? " const"
                                                      : " volatile");

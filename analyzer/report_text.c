@@ -18,8 +18,8 @@ static const char *base(const char *path)
     return s ? s + 1 : path ? path : "?";
 }
 
-/* The shown frames of a recorded stack, numbered as shown: proftrace's own dropped, each inlined call
- * its own frame (perf and gdb style). */
+/* The shown frames of a recorded stack, numbered as shown: proftrace's own dropped, each inlined
+ * call its own frame (perf and gdb style). */
 static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                   const uint64_t *fr, unsigned n, int symbolize)
 {

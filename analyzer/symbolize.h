@@ -14,10 +14,10 @@
  * own frame, and its caller's frame shows the line of the inlined call. Strings are owned by the
  * process record (module) or the symbolizer (func, file), valid until pt__sym_free. */
 struct pt__sym {
-    const char *module;  /* path of the module, NULL if no module was recorded there */
-    const char *func;    /* demangled function name, NULL when unknown */
-    uint64_t off;        /* address - start of func (not for inlined frames) */
-    const char *file;    /* source file, NULL when no line information */
+    const char *module; /* path of the module, NULL if no module was recorded there */
+    const char *func;   /* demangled function name, NULL when unknown */
+    uint64_t off;       /* address - start of func (not for inlined frames) */
+    const char *file;   /* source file, NULL when no line information */
     unsigned line;
     uint64_t vaddr;      /* the address in the module's ELF terms (0 when no module) */
     int inlined;         /* an inlined call: its caller is the next frame, at the same address */

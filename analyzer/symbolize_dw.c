@@ -201,7 +201,8 @@ static int same_build(Elf *elf, const char *want)
     return m == (ssize_t)n && !memcmp(id, bits, n);
 }
 
-/* The file at path when it is the separate debug file of the build `bits`: its descriptor, or -1. */
+/* The file at path when it is the separate debug file of the build `bits`: its descriptor, or -1.
+ */
 static int open_if_build(const char *path, const unsigned char *bits, int nbits)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -452,16 +453,17 @@ static void call_site(Dwarf_Die *inl, Dwarf_Die *cu, const char **file, unsigned
  * library's whole (compressed) debug information, more than the rest of a report takes. */
 static int startup_code(const char *name)
 {
-    static const char *const names[] = {"_start", "__libc_start_main", "__libc_start_call_main",
-                                        "start_thread", "clone", "clone3"};
+    static const char *const names[] = {
+        "_start", "__libc_start_main", "__libc_start_call_main", "start_thread", "clone", "clone3"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i]))
             return 1;
     return 0;
 }
 
-/* The frames at address `at` of file f (innermost first, the real frame last), into out[MAX_INLINE];
- * returns their number. Only func, off, file, line, inlined and problem are set. */
+/* The frames at address `at` of file f (innermost first, the real frame last), into
+ * out[MAX_INLINE]; returns their number. Only func, off, file, line, inlined and problem are set.
+ */
 static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Addr at,
                           struct pt__sym *out)
 {

@@ -73,8 +73,7 @@ int main(int argc, char **argv)
     if (child == 0)
         _exit(sweep(prefix, n) ? 1 : 0);
     int status = 1;
-    if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status)) {
+    if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
         fprintf(stderr, "report_load: the sweep failed\n");
         return 1;
     }

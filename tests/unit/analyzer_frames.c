@@ -4,8 +4,8 @@
 #include "analyzer/symbolize.h"
 #include "tests/unit/analyzer_scn.h"
 
-#define PROG 0x400000ull  /* the program */
-#define LIB 0x7f0000000000ull /* a library */
+#define PROG 0x400000ull       /* the program */
+#define LIB 0x7f0000000000ull  /* a library */
 #define SHIM 0x7f1000000000ull /* libproftrace.so */
 #define ANON 0x7f2000000000ull /* no module: a trampoline, or JIT code */
 

@@ -196,8 +196,7 @@ static __attribute__((noinline)) void test_symbolize(void)
         CHECK(sym[k - 1].line > 0);
     }
     /* an address with no module is reported, not guessed */
-    CHECK(pt__sym_resolve(sy, s->a->procs[0], 0x10, sym, 4) == 1 && !sym[0].func &&
-          sym[0].problem);
+    CHECK(pt__sym_resolve(sy, s->a->procs[0], 0x10, sym, 4) == 1 && !sym[0].func && sym[0].problem);
     pt__sym_free(sy);
     finish(s);
     scn_free(s);
