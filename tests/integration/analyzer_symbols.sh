@@ -17,10 +17,10 @@
 #   debuginfod: the stripped trace again, its debug file served only by a local debuginfod (started
 #             here in a private network namespace, so its port is loopback-only and free): file:line
 #             with DEBUGINFOD_URLS set (the control above showed nothing local has it).
+# PT_KEEP=1 keeps the temporary directory (traces, reports) for a look afterwards.
 set -euo pipefail
 src=${PT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${PT_BIN:-$src/build/bin}
-lib=${PT_LIB:-$src/build/lib}
 tests=${PT_TESTS:-$src/build/tests}
 if [ "$(id -u)" -ne 0 ]; then
     echo "analyzer_symbols: needs root (proftrace record of a shared-memory holder)" >&2
@@ -29,11 +29,13 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pt-analyzer-symbols.XXXXXX")
 name=pt-symbols-$(basename "$tmp" | cut -d. -f2)
 trap '[ -n "${PT_KEEP:-}" ] || rm -rf "$tmp"; rm -f /dev/shm/"$name"*' EXIT
-fail=0
+fail=0 # failed checks so far
 bad() {
     echo "FAIL $*" >&2
-    fail=1
+    fail=$((fail + 1))
 }
+# ok SINCE MESSAGE: "ok" when no check failed since the count SINCE
+ok() { [ "$fail" -eq "$1" ] && echo "ok   $2" || true; }
 
 # The programs, built here. Binaries in progs/, debug files elsewhere: next to a binary, libdw
 # would find "NAME.debug" by name, and the build-id directory would prove nothing.
@@ -112,6 +114,7 @@ expect() {
 }
 
 # --- cxx
+f0=$fail
 if record cxx "$tmp/progs/cxx_deleter"; then
     rc=0
     "$bin/proftrace" report --json "$tmp/cxx.trace" >"$tmp/cxx.json" || rc=$?
@@ -129,10 +132,11 @@ main|-|cxx_deleter.cc:$(line_of cxx_deleter.cc drop-call)|cxx_deleter" || true
     grep -q '#1  0x[0-9a-f]* svc::Store::drop(char const\*)+0x[0-9a-f]* (cxx_deleter)' \
         "$tmp/cxx.txt" || bad "cxx: text report has no svc::Store::drop(char const*) frame #1"
     grep -q 'libproftrace' "$tmp/cxx.txt" && bad "cxx: text report shows proftrace's frames"
-    [ $fail -eq 0 ] && echo "ok   cxx: inlined frame, demangled names, no proftrace frame"
+    ok "$f0" "cxx: inlined frame, demangled names, no proftrace frame"
 fi
 
 # --- stripped: the debug file only in a private build-id directory
+f0=$fail
 if record stripped "$tmp/progs/c_deleter"; then
     PROFTRACE_DEBUG_DIRS=$tmp/debugroot "$bin/proftrace" report --json "$tmp/stripped.trace" \
         >"$tmp/stripped.json" || true
@@ -153,28 +157,30 @@ main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" || true
     "?|-|-|c_deleter") ;;
     *) bad "stripped: symbolized without the debug directory: $first" ;;
     esac
-    if [ $fail -eq 0 ]; then
-        echo "ok   stripped: file:line from the build-id directory, call targets named"
-        cat "$tmp/stripped.code"
-    fi
+    ok "$f0" "stripped: file:line from the build-id directory, call targets named"
+    cat "$tmp/stripped.code"
 fi
 
 # --- mini: MiniDebugInfo names the functions, no lines
+f0=$fail
 if record mini "$tmp/progs/c_deleter_mini"; then
     "$bin/proftrace" report --json "$tmp/mini.trace" >"$tmp/mini.json" || true
     expect mini "$(frames "$tmp/mini.json")" "drop|-|-|c_deleter_mini
-main|-|-|c_deleter_mini" && echo "ok   mini: function names from .gnu_debugdata"
+main|-|-|c_deleter_mini" || true
+    ok "$f0" "mini: function names from .gnu_debugdata"
 fi
 
 # --- debuglink: found by its .gnu_debuglink name
+f0=$fail
 if record debuglink "$tmp/linked/c_deleter_linked"; then
     "$bin/proftrace" report --json "$tmp/debuglink.trace" >"$tmp/debuglink.json" || true
     expect debuglink "$(frames "$tmp/debuglink.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter_linked
-main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter_linked" &&
-        echo "ok   debuglink: file:line from .debug/ by the .gnu_debuglink name"
+main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter_linked" || true
+    ok "$f0" "debuglink: file:line from .debug/ by the .gnu_debuglink name"
 fi
 
 # --- mapi: the shim's wrappers are in the middle of this stack
+f0=$fail
 mkdir -p "$tmp/mapi.trace"
 if MAPISIM_FIXES=none "$bin/proftrace" record -o "$tmp/mapi.trace" -- \
     bash "$src/samples/scenarios/bug2-session.sh" >"$tmp/mapi.log" 2>&1; then
@@ -196,7 +202,7 @@ main|mapiclient"
     grep -q '^  code at the deleting call site (frame #1):' "$tmp/mapi.code" &&
         grep -q '=> 0x[0-9a-f]*  call *RegDeleteTreeA@plt$' "$tmp/mapi.code" ||
         { bad "mapi: the call site is not frame #1 'call RegDeleteTreeA@plt'"; cat "$tmp/mapi.code" >&2; }
-    [ $fail -eq 0 ] && echo "ok   mapi: no shim frame, one MAPIInitialize, call RegDeleteTreeA@plt"
+    ok "$f0" "mapi: no shim frame, one MAPIInitialize, call RegDeleteTreeA@plt"
 else
     cat "$tmp/mapi.log" >&2
     bad "mapi: the bug2 scenario did not run"
@@ -227,11 +233,12 @@ export DEBUGINFOD_URLS=http://127.0.0.1:8002 DEBUGINFOD_CACHE_PATH=$T/debuginfod
 "$BIN/proftrace" report --json "$T/stripped.trace" >"$T/debuginfod.json" || true
 "$BIN/proftrace" report "$T/stripped.trace" >"$T/debuginfod.txt" || true
 DBGD
+f0=$fail
 if [ -f "$tmp/stripped.trace/metadata" ]; then
     if T=$tmp BIN=$bin BID=$bid unshare -n bash "$tmp/debuginfod.sh"; then
         expect debuginfod "$(frames "$tmp/debuginfod.json")" "drop|-|c_deleter.c:$(line_of c_deleter.c unlink)|c_deleter
-main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" &&
-            echo "ok   debuginfod: file:line from a local debuginfod server"
+main|-|c_deleter.c:$(line_of c_deleter.c drop-call)|c_deleter" || true
+        ok "$f0" "debuginfod: file:line from a local debuginfod server"
     else
         bad "debuginfod: the server or the report failed"
     fi
@@ -243,4 +250,4 @@ if [ $fail -ne 0 ]; then
             "$bin/proftrace" report "$tmp/$c.trace" >&2 || true
     done
 fi
-exit $fail
+[ "$fail" -eq 0 ]
