@@ -1,6 +1,6 @@
 /* symbolize.h — offline symbolization of recorded stacks: which frames are shown (frames.c), what
- * each address is (symbolize_dw.c on elfutils' libdw, or symbolize_none.c), C++ and Rust names
- * (demangle_*.c), call targets and code bytes for the disassembler (disasm.c). */
+ * each address is (on elfutils' libdw: symbolize_dw.c, debugfile_dw.c, code_dw.c; without it
+ * symbolize_none.c), C++ and Rust names (demangle_*.c), the code at a call site (disasm.c). */
 #ifndef PT_ANALYZER_SYMBOLIZE_H
 #define PT_ANALYZER_SYMBOLIZE_H
 

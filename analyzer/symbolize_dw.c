@@ -1,69 +1,22 @@
-/* symbolize_dw.c — offline symbolization on elfutils' libdw (libdwfl). A stack address is matched
- * to the module the process had mapped there (module events); the module's file is the recorded
- * path when its build-id is the recorded one, else a file of that build found by build-id (debug
- * directories, then debuginfod). Functions come from .symtab (the file's, its separate debug
- * file's, or MiniDebugInfo's) or .dynsym, file:line and inlined calls from DWARF. Works on a trace
- * from another run or machine as long as files of the same builds can be found.
+/* symbolize_dw.c — offline symbolization on elfutils' libdw (libdwfl): the frames of a stack
+ * address. The address is matched to the module the process had mapped there (module events);
+ * the module's files are found by debugfile_dw.c (the recorded file if it is the recorded build,
+ * separate debug files, MiniDebugInfo, debuginfod). Functions come from the symbol tables,
+ * file:line and inlined calls from DWARF. Works on a trace from another run or machine as long as
+ * files of the same builds can be found.
  *
  * Each module file gets its own Dwfl, placed at its ELF addresses, and is shared by every process
- * that mapped it: a report opens libc and reads its debug information once, whatever the number of
- * processes and stacks. Only the reports call this, never the shim. */
+ * that mapped it; each address is resolved once. Only the reports call this, never the shim. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <dwarf.h>
-#include <elfutils/libdwelf.h>
-#include <elfutils/libdwfl.h>
-#include <gelf.h>
 
 #include "analyzer/dwarf_names.h"
-#include "analyzer/map.h"
-#include "analyzer/symbolize.h"
-
-/* One module file, as a process mapped it. */
-struct dw_file {
-    struct pt__symbolizer *sy;
-    unsigned idx;          /* in pt__symbolizer.files */
-    char *path, *build_id; /* as recorded */
-    uint64_t lo, size;     /* its mapped range in ELF terms */
-    Dwfl *dwfl;
-    Dwfl_Module *mod;
-    int mismatch; /* the file at `path` is another build */
-};
-
-#define MAX_INLINE 8 /* frames kept per address: inlined calls and the function holding them */
-
-/* The frames of one address of one file (module and vaddr are the asking process's). */
-struct resolved {
-    unsigned n;
-    struct pt__sym sym[MAX_INLINE];
-};
-
-struct pt__symbolizer {
-    struct dw_file **files;
-    size_t n, cap;
-    struct resolved *res; /* resolved addresses, found through memo: (file idx, address) -> index */
-    size_t nres, capres;
-    struct pt__map memo;
-    char **strs; /* strings handed out in pt__sym (demangled names), freed at the end */
-    size_t nstrs, capstrs;
-    char *debug_path; /* libdwfl's debuginfo_path: $PROFTRACE_DEBUG_DIRS, then the defaults */
-    int debuginfod;   /* DEBUGINFOD_URLS is set */
-    Dwfl_Callbacks cb;
-    const char *notes[2];
-    unsigned nnotes;
-};
-
-static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-                    char **file_name, Elf **elfp);
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink, GElf_Word crc,
-                          char **debug_name);
+#include "analyzer/symbolize_dw.h"
 
 struct pt__symbolizer *pt__sym_new(void)
 {
@@ -81,8 +34,8 @@ struct pt__symbolizer *pt__sym_new(void)
     }
     snprintf(s->debug_path, n, "%s%s:.debug:/usr/lib/debug", dirs && *dirs ? dirs : "",
              dirs && *dirs ? ":" : "");
-    s->cb.find_elf = find_elf;
-    s->cb.find_debuginfo = find_debuginfo;
+    s->cb.find_elf = pt__dw_find_elf;
+    s->cb.find_debuginfo = pt__dw_find_debuginfo;
     s->cb.section_address = dwfl_offline_section_address;
     s->cb.debuginfo_path = &s->debug_path;
 
@@ -164,175 +117,13 @@ static const char *keep(struct pt__symbolizer *s, char *str)
     return s->strs[s->nstrs++] = str;
 }
 
-/* The name to show for a symbol or a DWARF linkage name: without a symbol version
- * ("__libc_start_main@@GLIBC_2.34"), demangled when mangled. */
-static const char *shown_name(struct pt__symbolizer *s, const char *name)
+const char *pt__dw_shown_name(struct pt__symbolizer *s, const char *name)
 {
     const char *at = strchr(name, '@');
     if (at && at > name)
         name = keep(s, strndup(name, (size_t)(at - name))) ?: name;
     const char *d = keep(s, pt__demangle(name));
     return d ? d : name;
-}
-
-/* Build-id bytes from the recorded hex; returns the byte count (0 when none or malformed). */
-static size_t build_id_bits(const char *hex, unsigned char *bits, size_t cap)
-{
-    size_t n = 0;
-    if (!hex)
-        return 0;
-    for (; hex[0] && hex[1] && n < cap; hex += 2) {
-        unsigned v;
-        if (sscanf(hex, "%2x", &v) != 1)
-            return 0;
-        bits[n++] = (unsigned char)v;
-    }
-    return hex[0] ? 0 : n;
-}
-
-static int same_build(Elf *elf, const char *want)
-{
-    unsigned char bits[64];
-    size_t n = build_id_bits(want, bits, sizeof bits);
-    if (!n)
-        return 1; /* nothing recorded to compare: take the file at its path */
-    const void *id;
-    ssize_t m = dwelf_elf_gnu_build_id(elf, &id);
-    return m == (ssize_t)n && !memcmp(id, bits, n);
-}
-
-/* The file at path when it is the separate debug file of the build `bits`: its descriptor, or -1.
- */
-static int open_if_build(const char *path, const unsigned char *bits, int nbits)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    const void *id;
-    int ok = elf && dwelf_elf_gnu_build_id(elf, &id) == nbits && !memcmp(id, bits, (size_t)nbits);
-    elf_end(elf);
-    if (!ok) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* A debug file by its .gnu_debuglink name, where gdb looks: next to the file, in .debug/ there,
- * and under each debug directory at the file's own directory. Returns its descriptor, or -1. */
-static int by_debuglink(struct pt__symbolizer *s, const char *file, const char *link,
-                        const unsigned char *bits, int nbits, char **debug_name)
-{
-    const char *slash = strrchr(file, '/');
-    int dirlen = slash ? (int)(slash - file) : 0;
-    char path[4096];
-    for (int i = 0;; i++) {
-        if (i == 0)
-            snprintf(path, sizeof path, "%.*s/%s", dirlen, file, link);
-        else if (i == 1)
-            snprintf(path, sizeof path, "%.*s/.debug/%s", dirlen, file, link);
-        else
-            break;
-        int fd = open_if_build(path, bits, nbits);
-        if (fd >= 0 && strcmp(path, file)) {
-            *debug_name = strdup(path);
-            return fd;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    char *dirs = strdup(s->debug_path), *save = NULL;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue;
-        snprintf(path, sizeof path, "%s%.*s/%s", d, dirlen, file, link);
-        int fd = open_if_build(path, bits, nbits);
-        if (fd >= 0) {
-            free(dirs);
-            *debug_name = strdup(path);
-            return fd;
-        }
-    }
-    free(dirs);
-    return -1;
-}
-
-/* A file of the build `hex` under the debug directories, as .build-id/xx/rest + suffix ("" for a
- * copy of the binary, ".debug" for its debug file): its descriptor, or -1. */
-static int by_build_id(struct pt__symbolizer *s, const char *hex, const char *suffix,
-                       char **file_name)
-{
-    unsigned char bits[64];
-    int nbits = (int)build_id_bits(hex, bits, sizeof bits);
-    if (nbits < 2)
-        return -1;
-    char *dirs = strdup(s->debug_path), *save = NULL, path[4096];
-    int fd = -1;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && fd < 0;
-         d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue;
-        snprintf(path, sizeof path, "%s/.build-id/%.2s/%s%s", d, hex, hex + 2, suffix);
-        if ((fd = open_if_build(path, bits, nbits)) >= 0)
-            *file_name = strdup(path);
-    }
-    free(dirs);
-    return fd;
-}
-
-/* libdwfl's find_debuginfo. With DEBUGINFOD_URLS set, libdwfl's standard search (build-id, then
- * the .gnu_debuglink name, then debuginfod). Without it the same local search, done here for
- * modules with a build-id: the standard one would load libdebuginfod (and curl, TLS, Kerberos...)
- * only to find that no server is configured. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink, GElf_Word crc,
-                          char **debug_name)
-{
-    struct dw_file *f = *userdata;
-    const unsigned char *bits;
-    GElf_Addr vaddr;
-    int nbits = dwfl_module_build_id(mod, &bits, &vaddr);
-    if (f->sy->debuginfod || nbits <= 0) /* without a build-id libdwfl never asks debuginfod */
-        return dwfl_standard_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
-                                            debug_name);
-    int fd = dwfl_build_id_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
-                                          debug_name);
-    if (fd >= 0 || !file_name || !debuglink)
-        return fd;
-    return by_debuglink(f->sy, file_name, debuglink, bits, nbits, debug_name);
-}
-
-/* libdwfl's find_elf: the recorded file when it is the recorded build; else a file of that build
- * by build-id (a debug directory's copy of the binary, or debuginfod's when DEBUGINFOD_URLS is
- * set); else the separate debug file alone, which still has the symbols and the lines (but no code
- * to disassemble). */
-static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-                    char **file_name, Elf **elfp)
-{
-    struct dw_file *f = *userdata;
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-        if (elf && elf_kind(elf) == ELF_K_ELF && same_build(elf, f->build_id)) {
-            *elfp = elf;
-            *file_name = strdup(f->path);
-            return fd;
-        }
-        f->mismatch = elf != NULL;
-        elf_end(elf);
-        close(fd);
-    }
-    fd = f->sy->debuginfod ? dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp)
-                           : by_build_id(f->sy, f->build_id, "", file_name);
-    if (fd >= 0 || *elfp)
-        return fd;
-    char *debug = NULL;
-    fd = find_debuginfo(mod, userdata, name, base, NULL, NULL, 0, &debug);
-    if (fd < 0)
-        return -1;
-    *file_name = debug;
-    return fd;
 }
 
 /* The Dwfl of the file process p mapped as m, opened on first use. NULL when out of memory. */
@@ -372,7 +163,7 @@ static struct dw_file *file_for(struct pt__symbolizer *s, const struct pt__modul
     f->mod = dwfl_report_module(f->dwfl, f->path, lo, lo + m->size);
     if (f->mod) {
         unsigned char bits[64];
-        size_t nb = build_id_bits(bid, bits, sizeof bits);
+        size_t nb = pt__dw_build_id_bits(bid, bits, sizeof bits);
         if (nb)
             dwfl_module_report_build_id(f->mod, bits, nb, 0);
         void **ud;
@@ -383,8 +174,7 @@ static struct dw_file *file_for(struct pt__symbolizer *s, const struct pt__modul
     return f;
 }
 
-/* The module file of addr in p with its ELF, and addr in the Dwfl's terms; NULL with *problem. */
-static struct dw_file *locate(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
+struct dw_file *pt__dw_locate(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
                               const struct pt__module **mod, Elf **elf, Dwarf_Addr *at,
                               const char **problem)
 {
@@ -470,9 +260,9 @@ static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Add
     GElf_Off off;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL);
-    if (name && *name && startup_code(shown_name(s, name))) {
+    if (name && *name && startup_code(pt__dw_shown_name(s, name))) {
         memset(out, 0, sizeof *out);
-        out->func = shown_name(s, name);
+        out->func = pt__dw_shown_name(s, name);
         out->off = off;
         return 1;
     }
@@ -518,7 +308,7 @@ static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Add
     o->file = file;
     o->line = line;
     if (name && *name) {
-        o->func = shown_name(s, name);
+        o->func = pt__dw_shown_name(s, name);
         o->off = off;
     } else if (dw_func) {
         o->func = dw_func;
@@ -536,7 +326,7 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
     const struct pt__module *m;
     Elf *elf;
     Dwarf_Addr at;
-    struct dw_file *f = locate(s, p, addr, &m, &elf, &at, &out->problem);
+    struct dw_file *f = pt__dw_locate(s, p, addr, &m, &elf, &at, &out->problem);
     out->module = m ? m->path : NULL;
     out->vaddr = m ? addr - m->bias : 0;
     if (!f)
@@ -563,179 +353,4 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
         out[j].vaddr = addr - m->bias;
     }
     return n;
-}
-
-/* The section of elf holding ELF address va, with the flags `need`, whose name starts with
- * prefix (NULL: any name). */
-static Elf_Scn *section_at(Elf *elf, uint64_t va, uint64_t need, const char *prefix, GElf_Shdr *sh)
-{
-    size_t shstrndx;
-    if (elf_getshdrstrndx(elf, &shstrndx))
-        return NULL;
-    Elf_Scn *scn = NULL;
-    while ((scn = elf_nextscn(elf, scn))) {
-        if (!gelf_getshdr(scn, sh) || (sh->sh_flags & need) != need ||
-            sh->sh_type != SHT_PROGBITS || va < sh->sh_addr || va - sh->sh_addr >= sh->sh_size)
-            continue;
-        const char *n = elf_strptr(elf, shstrndx, sh->sh_name);
-        if (!prefix || (n && !strncmp(n, prefix, strlen(prefix))))
-            return scn;
-    }
-    return NULL;
-}
-
-/* The dynamic symbol a relocation writes into the slot at ELF address va, or NULL. */
-static const char *reloc_name(Elf *elf, uint64_t va)
-{
-    Elf_Scn *scn = NULL;
-    GElf_Shdr sh;
-    while ((scn = elf_nextscn(elf, scn))) {
-        if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) ||
-            !sh.sh_entsize)
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        Elf_Scn *symscn = elf_getscn(elf, sh.sh_link);
-        GElf_Shdr symsh;
-        Elf_Data *syms = symscn ? elf_getdata(symscn, NULL) : NULL;
-        if (!d || !syms || !gelf_getshdr(symscn, &symsh))
-            continue;
-        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-            GElf_Rela r;
-            GElf_Rel rel;
-            if (sh.sh_type == SHT_RELA ? !gelf_getrela(d, (int)i, &r)
-                                       : !gelf_getrel(d, (int)i, &rel))
-                continue;
-            if (sh.sh_type == SHT_REL) {
-                r.r_offset = rel.r_offset;
-                r.r_info = rel.r_info;
-            }
-            GElf_Sym sym;
-            if (r.r_offset != va || !GELF_R_SYM(r.r_info) ||
-                !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
-                continue;
-            const char *n = elf_strptr(elf, symsh.sh_link, sym.st_name);
-            if (n && *n)
-                return n;
-        }
-    }
-    return NULL;
-}
-
-/* The pointer slot a PLT entry at ELF address va jumps through (x86-64: an indirect jmp through
- * rip, after endbr64 and bnd prefixes; AArch64: adrp + ldr), or 0. */
-static uint64_t plt_slot(Elf *elf, int machine, uint64_t va)
-{
-    GElf_Shdr sh;
-    Elf_Scn *scn = section_at(elf, va, SHF_ALLOC | SHF_EXECINSTR, ".plt", &sh);
-    Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
-    if (!d || !d->d_buf || va - sh.sh_addr + 16 > d->d_size)
-        return 0;
-    const uint8_t *c = (const uint8_t *)d->d_buf + (va - sh.sh_addr);
-    if (machine == EM_X86_64) {
-        size_t i = 0;
-        if (!memcmp(c, "\xf3\x0f\x1e\xfa", 4)) /* endbr64 */
-            i = 4;
-        if (c[i] == 0xf2) /* bnd */
-            i++;
-        if (i + 6 > 16 || c[i] != 0xff || c[i + 1] != 0x25)
-            return 0;
-        int32_t disp;
-        memcpy(&disp, c + i + 2, 4);
-        return va + i + 6 + (int64_t)disp;
-    }
-    if (machine == EM_AARCH64) {
-        uint32_t adrp, ldr;
-        memcpy(&adrp, c, 4);
-        memcpy(&ldr, c + 4, 4);
-        if ((adrp & 0x9f000000u) != 0x90000000u || (ldr & 0xffc00000u) != 0xf9400000u)
-            return 0;
-        int64_t imm = (int64_t)((((adrp >> 5) & 0x7ffff) << 2) | ((adrp >> 29) & 3));
-        if (imm & (1 << 20))
-            imm -= 1 << 21;
-        return (va & ~(uint64_t)0xfff) + (uint64_t)(imm << 12) + ((ldr >> 10) & 0xfff) * 8;
-    }
-    return 0;
-}
-
-static int machine_of(Elf *elf)
-{
-    GElf_Ehdr eh;
-    return gelf_getehdr(elf, &eh) ? eh.e_machine : 0;
-}
-
-int pt__sym_slot(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr, char *buf,
-                 size_t len)
-{
-    const struct pt__module *m;
-    Elf *elf;
-    Dwarf_Addr at;
-    const char *problem;
-    if (!locate(s, p, addr, &m, &elf, &at, &problem))
-        return -ENOENT;
-    const char *n = reloc_name(elf, addr - m->bias);
-    if (!n)
-        return -ENOENT;
-    snprintf(buf, len, "%s@got", shown_name(s, n));
-    return 0;
-}
-
-int pt__sym_target(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr, char *buf,
-                   size_t len)
-{
-    const struct pt__module *m;
-    Elf *elf;
-    Dwarf_Addr at;
-    const char *problem;
-    struct dw_file *f = locate(s, p, addr, &m, &elf, &at, &problem);
-    if (!f)
-        return -ENOENT;
-    uint64_t slot = plt_slot(elf, machine_of(elf), addr - m->bias);
-    const char *n = slot ? reloc_name(elf, slot) : NULL;
-    if (n) {
-        snprintf(buf, len, "%s@plt", shown_name(s, n));
-        return 0;
-    }
-    GElf_Off off;
-    GElf_Sym sym;
-    n = dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL);
-    if (!n || !*n)
-        return -ENOENT;
-    if (off)
-        snprintf(buf, len, "%s+0x%llx", shown_name(s, n), (unsigned long long)off);
-    else
-        snprintf(buf, len, "%s", shown_name(s, n));
-    return 0;
-}
-
-long pt__sym_code(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr, uint8_t *buf,
-                  size_t len, uint64_t *start, int *machine)
-{
-    const struct pt__module *m;
-    Elf *elf;
-    Dwarf_Addr at;
-    const char *problem;
-    struct dw_file *f = locate(s, p, addr, &m, &elf, &at, &problem);
-    if (!f)
-        return -ENOENT;
-    uint64_t va = addr - m->bias, from = va > len / 2 ? va - len / 2 : 0;
-    GElf_Off off;
-    GElf_Sym sym;
-    if (dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL) && off < len - 32)
-        from = va - off;
-    GElf_Shdr sh;
-    Elf_Scn *scn = section_at(elf, va, SHF_ALLOC | SHF_EXECINSTR, NULL, &sh);
-    if (!scn)
-        return -ENOENT; /* e.g. only the separate debug file was found: it has no code */
-    Elf_Data *d = elf_getdata(scn, NULL);
-    if (!d || !d->d_buf)
-        return -EIO;
-    if (from < sh.sh_addr)
-        from = sh.sh_addr;
-    size_t n = sh.sh_addr + sh.sh_size - from;
-    if (n > len)
-        n = len;
-    memcpy(buf, (const uint8_t *)d->d_buf + (from - sh.sh_addr), n);
-    *start = addr - (va - from);
-    *machine = machine_of(elf);
-    return (long)n;
 }
