@@ -59,8 +59,14 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         return -ENOENT;
     }
     long n = pt__sym_code(s, p, ret, code, sizeof code, &start, &machine);
+    if (n == -ENOTSUP) {
+        snprintf(out, len, "%scode not shown: %s\n", indent, pt__sym_unavailable());
+        return -ENOTSUP;
+    }
     if (n <= 0) {
-        snprintf(out, len, "%scode not available (module file not readable)\n", indent);
+        snprintf(out, len,
+                 "%scode not available (module file not readable, or only its debug file found)\n",
+                 indent);
         return -ENOENT;
     }
     cs_arch arch;

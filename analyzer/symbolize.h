@@ -34,7 +34,8 @@ void pt__sym_free(struct pt__symbolizer *s);
 
 /* Resolve `addr` in process p (for a return address, pass the address of the call: ret - 1) into
  * up to `cap` (>= 1) frames, innermost first. Returns the number of frames; when no function is
- * known, one frame with ->problem saying why. */
+ * known, one frame with ->problem saying why (NULL in a build that cannot symbolize at all:
+ * pt__sym_unavailable says it once). */
 unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t addr,
                          struct pt__sym *out, unsigned cap);
 

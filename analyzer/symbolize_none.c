@@ -37,7 +37,8 @@ unsigned pt__sym_resolve(struct pt__symbolizer *s, const struct pt__proc *p, uin
     memset(out, 0, sizeof *out);
     out->module = m ? m->path : NULL;
     out->vaddr = m ? addr - m->bias : 0;
-    out->problem = "built without libdw";
+    /* the report says once that this build cannot symbolize (pt__sym_unavailable) */
+    out->problem = m ? NULL : "no module recorded at this address";
     return 1;
 }
 

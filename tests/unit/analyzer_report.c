@@ -188,7 +188,7 @@ static __attribute__((noinline)) void test_symbolize(void)
     unsigned k = pt__sym_resolve(sy, s->a->procs[0], addr, sym, 4);
     CHECK(k >= 1);
     if (pt__sym_unavailable()) {
-        CHECK(!sym[k - 1].func && sym[k - 1].problem); /* built without libdw: says so instead */
+        CHECK(!sym[k - 1].func); /* built without libdw: the report says so once */
     } else {
         CHECK(sym[k - 1].func && !strcmp(sym[k - 1].func, "test_symbolize"));
         CHECK(sym[k - 1].off == 4);
