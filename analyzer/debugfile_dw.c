@@ -56,43 +56,43 @@ static int open_if_build(const char *path, const unsigned char *bits, int nbits)
     return fd;
 }
 
+/* The debug file at path for the build `bits` (never the file itself): its descriptor with
+ * *debug_name set, or -1. */
+static int try_debug(const char *path, const char *file, const unsigned char *bits, int nbits,
+                     char **debug_name)
+{
+    if (!strcmp(path, file))
+        return -1;
+    int fd = open_if_build(path, bits, nbits);
+    if (fd >= 0)
+        *debug_name = strdup(path);
+    return fd;
+}
+
 /* A debug file by its .gnu_debuglink name, where gdb looks: next to the file, in .debug/ there,
  * and under each debug directory at the file's own directory. Returns its descriptor, or -1. */
 static int by_debuglink(struct pt__symbolizer *s, const char *file, const char *link,
                         const unsigned char *bits, int nbits, char **debug_name)
 {
     const char *slash = strrchr(file, '/');
-    int dirlen = slash ? (int)(slash - file) : 0;
+    const char *dir = slash ? file : ".";
+    int dirlen = slash ? (int)(slash - file) : 1, fd;
     char path[4096];
-    for (int i = 0;; i++) {
-        if (i == 0)
-            snprintf(path, sizeof path, "%.*s/%s", dirlen, file, link);
-        else if (i == 1)
-            snprintf(path, sizeof path, "%.*s/.debug/%s", dirlen, file, link);
-        else
-            break;
-        int fd = open_if_build(path, bits, nbits);
-        if (fd >= 0 && strcmp(path, file)) {
-            *debug_name = strdup(path);
-            return fd;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
+    snprintf(path, sizeof path, "%.*s/%s", dirlen, dir, link);
+    if ((fd = try_debug(path, file, bits, nbits, debug_name)) >= 0)
+        return fd;
+    snprintf(path, sizeof path, "%.*s/.debug/%s", dirlen, dir, link);
+    if ((fd = try_debug(path, file, bits, nbits, debug_name)) >= 0)
+        return fd;
     char *dirs = strdup(s->debug_path), *save = NULL;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue;
-        snprintf(path, sizeof path, "%s%.*s/%s", d, dirlen, file, link);
-        int fd = open_if_build(path, bits, nbits);
-        if (fd >= 0) {
-            free(dirs);
-            *debug_name = strdup(path);
-            return fd;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && fd < 0;
+         d = strtok_r(NULL, ":", &save))
+        if (d[0] == '/' && slash) {
+            snprintf(path, sizeof path, "%s%.*s/%s", d, dirlen, dir, link);
+            fd = try_debug(path, file, bits, nbits, debug_name);
         }
-    }
     free(dirs);
-    return -1;
+    return fd;
 }
 
 /* A file of the build `hex` under the debug directories, as .build-id/xx/rest + suffix ("" for a
