@@ -79,10 +79,12 @@ PY
 }
 read -r sym_cpu sym_wall < <(timed)
 read -r raw_cpu raw_wall < <(timed --no-symbols --no-disasm)
-events=$(sed -nE 's/.* ([0-9]+) events.*/\1/p' "$out/record.log" 2>/dev/null | tail -1 || true)
+read -r events findings < <("$pt" report --json --no-symbols "$trace" 2>/dev/null |
+    python3 -c 'import json, sys; s = json.load(sys.stdin)["summary"]; print(s["events"], s["findings"])' ||
+    echo "? ?")
 printf "$ROW" "report: 1 M events, 100 stacks, CPU" "$sym_cpu" "s" \
     "$(awk -v a="$sym_cpu" -v b="$raw_cpu" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')" \
-    "symbolized + disassembly; ratio to --no-symbols ($raw_cpu s); ${events:-?} events recorded"
+    "symbolized + disassembly; ratio to --no-symbols ($raw_cpu s); $events events, $findings findings"
 printf "$ROW" "report: 1 M events, 100 stacks, wall" "$sym_wall" "s" \
     "$(awk -v a="$sym_wall" -v b="$raw_wall" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')" \
     "median of 5; --no-symbols $raw_wall s"
