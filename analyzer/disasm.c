@@ -2,7 +2,6 @@
  * exact call in the library that removed the resource even without its source. Call and jump
  * targets are named as perf annotate names them (`call shm_unlink@plt`, `call mapisim__purge`). */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +100,7 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         cs_close(&h);
         return -ENOENT;
     }
-    /* the call (at - 1), six instructions before it (its arguments, a check it made) and two after
-     */
+    /* the call (at - 1), six instructions before it (its arguments, a check) and two after */
     size_t from = at >= 7 ? at - 7 : 0, to = at + 2 < count ? at + 2 : count;
     size_t used = 0;
     for (size_t i = from; i < to && used < len; i++) {

@@ -43,11 +43,11 @@ unsigned pt__stack_frames(struct pt__symbolizer *s, const struct pt__proc *p, co
     for (unsigned i = 0; i < n && k < cap; i++) {
         if (pt__frame_is_own(p, fr, n, i))
             continue;
-        struct pt__sym sym[8];
+        struct pt__sym sym[PT__FRAMES_PER_ADDR];
         unsigned m;
         if (s) {
             /* a return address: the call is the instruction before it */
-            m = pt__sym_resolve(s, p, fr[i] ? fr[i] - 1 : 0, sym, 8);
+            m = pt__sym_resolve(s, p, fr[i] ? fr[i] - 1 : 0, sym, PT__FRAMES_PER_ADDR);
         } else {
             const struct pt__module *mod = pt__module_at(p, fr[i]);
             memset(sym, 0, sizeof sym[0]);

@@ -35,8 +35,8 @@ static double rel(const struct pt_analyzer *a, uint64_t ts)
 static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                    const uint64_t *fr, unsigned n)
 {
-    struct pt__frame f[PT_MAX_FRAMES * 8];
-    unsigned k = pt__stack_frames(sy, p, fr, n, f, PT_MAX_FRAMES * 8);
+    struct pt__frame f[PT__SHOWN_MAX];
+    unsigned k = pt__stack_frames(sy, p, fr, n, f, PT__SHOWN_MAX);
     fputc('[', out);
     for (unsigned i = 0; i < k; i++) {
         const struct pt__sym *s = &f[i].sym;

@@ -27,8 +27,8 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         fprintf(out, "      (no stack recorded: see PROFTRACE_STACKS)\n");
         return;
     }
-    struct pt__frame f[PT_MAX_FRAMES * 8];
-    unsigned k = pt__stack_frames(symbolize ? sy : NULL, p, fr, n, f, PT_MAX_FRAMES * 8);
+    struct pt__frame f[PT__SHOWN_MAX];
+    unsigned k = pt__stack_frames(symbolize ? sy : NULL, p, fr, n, f, PT__SHOWN_MAX);
     for (unsigned i = 0; i < k; i++) {
         const struct pt__sym *s = &f[i].sym;
         fprintf(out, "      #%-2u 0x%016" PRIx64 " ", i, f[i].addr);
@@ -198,9 +198,9 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
          * stack above shows it. */
         char code[2048];
         unsigned raw = pt__stack_call_site(dp, d->frames, d->nframes), shown = 0;
-        struct pt__frame fs[PT_MAX_FRAMES * 8];
+        struct pt__frame fs[PT__SHOWN_MAX];
         unsigned k = pt__stack_frames(o->symbolize ? sy : NULL, dp, d->frames, d->nframes, fs,
-                                      PT_MAX_FRAMES * 8);
+                                      PT__SHOWN_MAX);
         while (shown < k && fs[shown].raw != raw)
             shown++;
         pt__disasm_around(sy, dp, d->frames[raw], "      ", code, sizeof code);

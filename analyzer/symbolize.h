@@ -26,6 +26,11 @@ struct pt__sym {
 
 struct pt__symbolizer;
 
+/* Frames at most per recorded address: inlined calls and the function that holds them. */
+#define PT__FRAMES_PER_ADDR 8
+/* Frames at most that a recorded stack shows. */
+#define PT__SHOWN_MAX (PT_MAX_FRAMES * PT__FRAMES_PER_ADDR)
+
 /* NULL when out of memory. Separate debug files are looked for by build-id under
  * $PROFTRACE_DEBUG_DIRS (colon-separated), then /usr/lib/debug; MiniDebugInfo (.gnu_debugdata) is
  * read; with $DEBUGINFOD_URLS set, debuginfod servers are asked for what is not found locally. */

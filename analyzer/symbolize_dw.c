@@ -252,7 +252,8 @@ static int startup_code(const char *name)
 }
 
 /* The frames at address `at` of file f (innermost first, the real frame last), into
- * out[MAX_INLINE]; returns their number. Only func, off, file, line, inlined and problem are set.
+ * out[PT__FRAMES_PER_ADDR]; returns their number. Only func, off, file, line, inlined and problem
+ * are set.
  */
 static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Addr at,
                           struct pt__sym *out)
@@ -284,7 +285,7 @@ static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Add
         int nc = dwarf_getscopes_die(&scopes[0], &chain);
         for (int i = 0; i < nc; i++) {
             int tag = dwarf_tag(&chain[i]);
-            if (tag == DW_TAG_inlined_subroutine && k + 1 < MAX_INLINE) {
+            if (tag == DW_TAG_inlined_subroutine && k + 1 < PT__FRAMES_PER_ADDR) {
                 struct pt__sym *o = &out[k++];
                 memset(o, 0, sizeof *o);
                 o->func = die_name(s, &chain[i], cu);

@@ -20,12 +20,10 @@ struct dw_file {
     int mismatch; /* the file at `path` is another build */
 };
 
-#define MAX_INLINE 8 /* frames kept per address: inlined calls and the function holding them */
-
 /* The frames of one address of one file (module and vaddr are the asking process's). */
 struct resolved {
     unsigned n;
-    struct pt__sym sym[MAX_INLINE];
+    struct pt__sym sym[PT__FRAMES_PER_ADDR];
 };
 
 struct pt__symbolizer {
