@@ -251,19 +251,18 @@ static int startup_code(const char *name)
     return 0;
 }
 
-/* The frames at address `at` of file f (innermost first, the real frame last), into
- * out[PT__FRAMES_PER_ADDR]; returns their number. Only func, off, file, line, inlined and problem
- * are set.
- */
+/* The frames at address `at` of file f, innermost first and the real frame last, into
+ * out[PT__FRAMES_PER_ADDR] (func, off, file, line, inlined, problem); returns their number. */
 static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Addr at,
                           struct pt__sym *out)
 {
     GElf_Off off;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(f->mod, at, &off, &sym, NULL, NULL, NULL);
-    if (name && *name && startup_code(pt__dw_shown_name(s, name))) {
+    name = name && *name ? pt__dw_shown_name(s, name) : NULL;
+    if (name && startup_code(name)) {
         memset(out, 0, sizeof *out);
-        out->func = pt__dw_shown_name(s, name);
+        out->func = name;
         out->off = off;
         return 1;
     }
@@ -308,8 +307,8 @@ static unsigned frames_at(struct pt__symbolizer *s, struct dw_file *f, Dwarf_Add
     memset(o, 0, sizeof *o);
     o->file = file;
     o->line = line;
-    if (name && *name) {
-        o->func = pt__dw_shown_name(s, name);
+    if (name) {
+        o->func = name;
         o->off = off;
     } else if (dw_func) {
         o->func = dw_func;
