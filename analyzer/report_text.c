@@ -19,6 +19,8 @@ static const char *base(const char *path)
     return s ? s + 1 : path ? path : "?";
 }
 
+/* The shown frames of a recorded stack, numbered as shown: proftrace's own dropped, each inlined
+ * call its own frame (perf and gdb style). */
 static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                   const uint64_t *fr, unsigned n, int symbolize)
 {
@@ -26,24 +28,22 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         fprintf(out, "      (no stack recorded: see PROFTRACE_STACKS)\n");
         return;
     }
-    for (unsigned i = 0; i < n; i++) {
-        struct pt__sym s;
-        int ok = symbolize && sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
-        if (ok && s.file[0])
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s) %s:%u\n", i, fr[i],
-                    pt_esc(s.func), s.off + 1, pt_esc(base(s.module)), pt_esc(s.file), s.line);
-        else if (ok)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
-                    pt_esc(s.func), s.off + 1, pt_esc(base(s.module)));
-        else if (symbolize && sy && s.vaddr)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
-                    pt_esc(base(s.module)), s.vaddr + 1, pt_esc(s.problem ? s.problem : "?"));
-        else if (symbolize && sy)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
-                    pt_esc(s.module ? base(s.module) : ""), s.module ? ": " : "",
-                    pt_esc(s.problem ? s.problem : "?"));
-        else
-            fprintf(out, "      #%-2u 0x%016" PRIx64 "\n", i, fr[i]);
+    struct pt__frame f[PT__SHOWN_MAX];
+    unsigned k = pt__stack_frames(symbolize ? sy : NULL, p, fr, n, f, PT__SHOWN_MAX);
+    for (unsigned i = 0; i < k; i++) {
+        const struct pt__sym *s = &f[i].sym;
+        fprintf(out, "      #%-2u 0x%016" PRIx64 " ", i, f[i].addr);
+        if (s->func && s->inlined)
+            fprintf(out, "%s (inlined) (%s)", pt_esc(s->func), pt_esc(base(s->module)));
+        else if (s->func)
+            fprintf(out, "%s+0x%" PRIx64 " (%s)", pt_esc(s->func), s->off + 1, pt_esc(base(s->module)));
+        else if (s->module)
+            fprintf(out, "%s+0x%" PRIx64, pt_esc(base(s->module)), s->vaddr + 1);
+        if (s->file)
+            fprintf(out, " %s:%u", pt_esc(s->file), s->line);
+        if (s->problem && symbolize && sy)
+            fprintf(out, "%s(%s)", s->module ? " " : "", pt_esc(s->problem));
+        fputc('\n', out);
     }
 }
 
@@ -199,24 +199,17 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     if (!d->witnessed)
         stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
     if (o->disassemble && d->nframes) {
-        /* The deleting call site is where the library called the traced API: the first frame
-         * above the shim's own wrapper frames (or the innermost frame without a shim). */
+        /* The deleting call site is where the program called the traced API: numbered as the
+         * stack above shows it. */
         char code[2048];
-        unsigned fi = 0;
-        int in_shim = 0;
-        for (unsigned k = 0; k < d->nframes; k++) {
-            struct pt__sym s;
-            int shim = sy && !pt__sym_resolve(sy, dp, d->frames[k] - 1, &s) && s.module &&
-                       strstr(base(s.module), "libproftrace");
-            if (shim)
-                in_shim = 1;
-            else if (in_shim) {
-                fi = k;
-                break;
-            }
-        }
-        pt__disasm_around(sy, dp, d->frames[fi], "      ", code, sizeof code);
-        fprintf(out, "  code at the deleting call site (frame #%u):\n%s", fi, code);
+        unsigned raw = pt__stack_call_site(dp, d->frames, d->nframes), shown = 0;
+        struct pt__frame fs[PT__SHOWN_MAX];
+        unsigned k = pt__stack_frames(o->symbolize ? sy : NULL, dp, d->frames, d->nframes, fs,
+                                      PT__SHOWN_MAX);
+        while (shown < k && fs[shown].raw != raw)
+            shown++;
+        pt__disasm_around(sy, dp, d->frames[raw], "      ", code, sizeof code);
+        fprintf(out, "  code at the deleting call site (frame #%u):\n%s", shown, code);
     }
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  stack of the failure (pid %u):\n", hp->pid);
@@ -258,6 +251,9 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
                 (unsigned long long)a->sessions_unidentified);
     if (o->symbolize && pt__sym_unavailable())
         fprintf(out, "  %s\n", pt__sym_unavailable());
+    const char *notes[4];
+    for (unsigned i = 0, n = pt__sym_notes(sy, notes, 4); i < n; i++)
+        fprintf(out, "  %s\n", notes[i]);
     if (o->disassemble && pt__disasm_unavailable())
         fprintf(out, "  %s\n", pt__disasm_unavailable());
     for (int i = 0; i < a->nnotes; i++)
