@@ -2,12 +2,14 @@
  * Perfetto / chrome://tracing, or as one self-contained HTML report.
  * Exit status: 0 written, 2 usage or input error (a damaged trace is still exported, everything
  * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export
- * never leaves a half file under the name asked for. */
+ * never leaves a half file under the name asked for; a device or FIFO (/dev/null) is written
+ * into. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyzer/export.h"
@@ -43,7 +45,16 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
     int to_stdout = !strcmp(outpath, "-");
     char *tmp = NULL;
     FILE *out = stdout;
-    if (!to_stdout) {
+    struct stat ost;
+    if (!to_stdout && stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+        /* A device or a FIFO (/dev/null, /dev/stdout) is written into: renaming a file over it
+         * would replace it. */
+        if (!(out = fopen(outpath, "w"))) {
+            fprintf(stderr, "proftrace %s: %s: %s\n", cmd, outpath, strerror(errno));
+            pt_timeline_free(tl);
+            return 2;
+        }
+    } else if (!to_stdout) {
         if (asprintf(&tmp, "%s.tmp", outpath) < 0 || !(out = fopen(tmp, "w"))) {
             fprintf(stderr, "proftrace %s: %s: %s\n", cmd, tmp ? tmp : outpath, strerror(errno));
             free(tmp);
@@ -60,7 +71,7 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
         werr = errno;
     if (!to_stdout && fclose(out) && !werr)
         werr = errno;
-    if (!werr && !to_stdout && rename(tmp, outpath) < 0)
+    if (!werr && tmp && rename(tmp, outpath) < 0)
         werr = errno;
     if (werr) {
         fprintf(stderr, "proftrace %s: writing %s: %s\n", cmd, to_stdout ? "the output" : outpath,
