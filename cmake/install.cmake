@@ -2,6 +2,9 @@
 # the same tree under /usr. Paths are fixed, not GNUInstallDirs' (a Debian lib/<triplet>): the
 # executable finds its shim relative to itself, at ../lib/proftrace/ (tracer/util.c), wherever
 # the prefix is.
+# Installing never builds (cpack's `preinstall` too): a test that packages the build tree must not
+# relink the executables other tests are running.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 install(TARGETS proftrace RUNTIME DESTINATION bin)
 # The shim is a plugin to preload, not a library to link with: in a directory of its own.
 install(TARGETS pt_shim LIBRARY DESTINATION lib/proftrace)
@@ -18,10 +21,12 @@ install(CODE [[
 
 # Manual pages: `proftrace help --man` of proftrace and of every subcommand (cmds/commands.h), so
 # each page says what --help says.
-file(STRINGS ${PROJECT_SOURCE_DIR}/cmds/commands.h pt_cmd_rows REGEX "^ *CMD\\([a-z]+\\)")
+file(READ ${PROJECT_SOURCE_DIR}/cmds/commands.h pt_commands_h)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/cmds/commands.h)
+string(REGEX MATCHALL "CMD\\([a-z]+\\)" pt_cmd_rows "${pt_commands_h}")
 set(pt_man_pages "")
 foreach(row proftrace ${pt_cmd_rows})
-  string(REGEX REPLACE "^ *CMD\\(([a-z]+)\\).*" "\\1" cmd "${row}")
+  string(REGEX REPLACE "CMD\\(([a-z]+)\\)" "\\1" cmd "${row}")
   if(cmd STREQUAL "proftrace")
     set(page proftrace.1.gz)
     set(args "")

@@ -11,8 +11,11 @@ set(CPACK_PACKAGE_DESCRIPTION
     "live process still holds, naming the split (account, login session, mount, IPC or PID\n"
     "namespace) that made its liveness check blind, and the failure it caused.")
 set(CPACK_PACKAGE_CONTACT "proftrace maintainers <proftrace@localhost>")
+# Installed into a staging DESTDIR with the real prefix, so that install(CODE) writes /usr into
+# gdb's auto-load script, not the staging directory.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_SET_DESTDIR ON) # install(CODE) sees the real prefix (the gdb auto-load script)
 set(CPACK_STRIP_FILES OFF) # the demo's report shows source lines in its stacks (DWARF)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)

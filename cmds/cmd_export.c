@@ -112,7 +112,7 @@ static const struct pt__cli_section export_sections[] = {
 const struct pt__cli_doc pt_cmd_export_doc = {
     .name = "export",
     .summary = "timeline for Perfetto / chrome://tracing, or a self-contained HTML report",
-    .usage = "--format=chrome|html -o OUT [--no-symbols] [--no-disasm] [DIR]",
+    .usage = "--format=chrome|html -o OUT [OPTION...] [DIR]",
     .description =
         "Writes the trace in DIR (default " PT_DEFAULT_DIR ") as a timeline.\n"
         "\n"

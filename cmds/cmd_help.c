@@ -49,7 +49,7 @@ void pt__help_main(FILE *f, enum pt__doc_format fmt)
     pt__doc_item(&d, "-h, --help", "this help");
     pt__doc_section(&d, "Environment");
     pt__doc_text(&d, pt__help_environment);
-#define PT__HELP_ENV(name, kind, value, def, help)                                                \
+#define PT__HELP_ENV(name, kind, value, def, help)                                                 \
     pt__doc_item(&d, #name "=" value, def[0] ? help " Default: " def "." : help);
     PT_ENV_VARS(PT__HELP_ENV)
 #undef PT__HELP_ENV
@@ -75,8 +75,9 @@ void pt__help_main(FILE *f, enum pt__doc_format fmt)
     pt__doc_section(&d, "Exit status");
     pt__doc_item(&d, "0", "success; report: no findings");
     pt__doc_item(&d, "1", "report: findings");
-    pt__doc_item(&d, "2", "usage error; input error (not a trace, a damaged trace); a trace in "
-                          "which nothing could be recorded");
+    pt__doc_item(&d, "2",
+                 "usage error; input error (not a trace, a damaged trace); a trace in "
+                 "which nothing could be recorded");
     pt__doc_item(&d, "126", "record: the command cannot be executed");
     pt__doc_item(&d, "127", "record: the command was not found");
     pt__doc_text(&d, "record otherwise exits with its command's status. Each command's page "

@@ -105,7 +105,7 @@ static const char *exe_of(struct live *l, uint32_t pid)
 
 /* ---- Filters ------------------------------------------------------------------------------ */
 
-/* Finding rules (DESIGN §4): a --kind naming one selects those findings (and no events). */
+/* Finding rules (docs/report-json.md): a --kind naming one selects those findings (no events). */
 static int is_rule(const char *kind)
 {
     return !strcmp(kind, "cross-namespace-purge") || !strcmp(kind, "deleted-while-held") ||
@@ -428,7 +428,7 @@ static const struct pt__cli_section live_sections[] = {
 const struct pt__cli_doc pt_cmd_live_doc = {
     .name = "live",
     .summary = "follow a running collection: events and findings as they happen",
-    .usage = "[--pid=N] [--exe=NAME] [--name=SUBSTR] [--kind=K] [--findings] [DIR]",
+    .usage = "[OPTION...] [DIR]",
     .description =
         "Follows the trace directory DIR (default $PROFTRACE_DIR, else " PT_DEFAULT_DIR ") while "
         "a record or a collect, or traced processes alone, write it, printing new events as "

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,8 +272,14 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
             st->processes, st->events, st->lost, out, size);
-    if (st->lost && !overwrite) {
-        uint64_t b = buffer_bytes(bufsize);
+    struct statvfs vfs;
+    uint64_t b = buffer_bytes(bufsize);
+    if (st->lost && !overwrite && statvfs(out, &vfs) == 0 &&
+        (uint64_t)vfs.f_bavail * vfs.f_frsize < 2 * b) { /* lost for want of disk, not of buffer */
+        pt__human_bytes((uint64_t)vfs.f_bavail * vfs.f_frsize, more, sizeof more);
+        fprintf(stderr, "; the filesystem of %s is full (%s free): make room, or record elsewhere",
+                out, more);
+    } else if (st->lost && !overwrite) {
         pt__size_text(b, now, sizeof now);
         pt__size_text(b * 4 < (1u << 30) ? b * 4 : 1u << 30, more, sizeof more);
         fprintf(stderr, "; to lose none, record with --buffer-size=%s (each thread had %s)%s", more,

@@ -28,10 +28,9 @@ static const struct pt__cli_opt report_opts[] = {
 static const struct pt__cli_section report_sections[] = {
     {"Exit status", "  0  no findings\n"
                     "  1  findings\n"
-                    "  2  usage error; DIR is not a readable trace; or the trace is damaged: the "
-                    "report\n"
-                    "     of everything valid in it is printed all the same, and the damage named "
-                    "on stderr"},
+                    "  2  usage error; DIR is not a readable trace; or the trace is damaged:\n"
+                    "     the report of everything valid in it is printed all the same, and\n"
+                    "     the damage named on stderr"},
     {0},
 };
 
@@ -44,10 +43,10 @@ const struct pt__cli_doc pt_cmd_report_doc = {
         "while another live process held it, and every profile at risk, with both processes' "
         "identities side by side, the stacks, the code at the delete and a remedy; then a "
         "summary. The rules:\n"
-        "  cross-namespace-purge  a profile deleted by a process whose in-use view differs\n"
-        "                         from that of a live holder\n"
-        "  deleted-while-held     any named resource removed while another live process\n"
-        "                         holds it\n"
+        "  cross-namespace-purge  a profile deleted by a process whose in-use view\n"
+        "                         differs from that of a live holder\n"
+        "  deleted-while-held     any named resource removed while another live\n"
+        "                         process holds it\n"
         "  latent-purge-hazard    the bug has not struck yet, but will\n"
         "Findings shadowed by lost events are marked uncertain. A damaged trace (a killed "
         "collector, a full disk) is reported as far as it is valid, and the damage is named on "

@@ -5,7 +5,7 @@
 #include "cmds/cli.h"
 
 /* In the order `proftrace --help` lists them. */
-#define PT_COMMANDS(CMD)                                                                          \
+#define PT_COMMANDS(CMD)                                                                           \
     CMD(record)                                                                                    \
     CMD(collect)                                                                                   \
     CMD(report)                                                                                    \
@@ -19,8 +19,8 @@
 /* Each command returns the process exit status (0 success, 2 usage or input error; report: 1
  * findings; record: the command's) and describes itself in its doc (cli.h): its summary, usage,
  * options, --help and manual page. */
-#define PT_CMD_DECL(name)                                                                         \
-    int pt_cmd_##name(int argc, char **argv);                                                     \
+#define PT_CMD_DECL(name)                                                                          \
+    int pt_cmd_##name(int argc, char **argv);                                                      \
     extern const struct pt__cli_doc pt_cmd_##name##_doc;
 PT_COMMANDS(PT_CMD_DECL)
 #undef PT_CMD_DECL

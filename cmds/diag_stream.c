@@ -50,7 +50,8 @@ FILE *pt__diag_stream(const char *cmd)
     if (!d)
         return NULL;
     d->cmd = cmd;
-    FILE *f = fopencookie(d, "w", (cookie_io_functions_t){.write = diag_write, .close = diag_close});
+    FILE *f =
+        fopencookie(d, "w", (cookie_io_functions_t){.write = diag_write, .close = diag_close});
     if (!f)
         free(d);
     else

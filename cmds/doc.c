@@ -181,8 +181,8 @@ void pt__doc_begin(struct pt__doc *d, FILE *f, enum pt__doc_format fmt, const ch
             if (n)
                 roff_line(f, u, n);
         } else {
-            fprintf(f, "%s %s%s%.*s\n", u == usage ? "usage:" : "      ", cmd, n ? " " : "",
-                    (int)n, u);
+            fprintf(f, "%s %s%s%.*s\n", u == usage ? "usage:" : "      ", cmd, n ? " " : "", (int)n,
+                    u);
         }
         u += n;
     } while (*u++);

@@ -9,7 +9,7 @@ const struct pt__command pt__commands[] = {
 #define PT_CMD_ROW(name) {#name, pt_cmd_##name, &pt_cmd_##name##_doc},
     PT_COMMANDS(PT_CMD_ROW)
 #undef PT_CMD_ROW
-    {0},
+        {0},
 };
 
 int main(int argc, char **argv)

@@ -45,8 +45,10 @@ int pt__trace_dir_check(const char *cmd, const char *dir)
     else if (s == PT__DIR_NOT_DIR)
         fprintf(stderr, "proftrace %s: %s: not a trace directory (not a directory)\n", cmd, dir);
     else
-        fprintf(stderr, "proftrace %s: %s: not a proftrace trace directory (neither metadata nor "
-                        "rings/ in it)\n", cmd, dir);
+        fprintf(stderr,
+                "proftrace %s: %s: not a proftrace trace directory (neither metadata nor "
+                "rings/ in it)\n",
+                cmd, dir);
     return 2;
 }
 
@@ -67,7 +69,8 @@ int pt__trace_dir_rotate(const char *cmd, const char *dir)
         fprintf(stderr,
                 "proftrace %s: %s %s; a trace would be mixed into it: give -o a new or empty "
                 "directory\n",
-                cmd, dir, s == PT__DIR_NOT_DIR ? "is not a directory" : "is not empty and holds no trace");
+                cmd, dir,
+                s == PT__DIR_NOT_DIR ? "is not a directory" : "is not empty and holds no trace");
         return 2;
     }
     if (s != PT__DIR_TRACE)
@@ -111,7 +114,8 @@ int pt__trace_dir_usable(const char *cmd, const char *dir)
         fprintf(stderr,
                 "proftrace %s: %s %s; a trace would be mixed into it: give -o a new or empty "
                 "directory, or a trace to resume\n",
-                cmd, dir, s == PT__DIR_NOT_DIR ? "is not a directory" : "is not empty and holds no trace");
+                cmd, dir,
+                s == PT__DIR_NOT_DIR ? "is not a directory" : "is not empty and holds no trace");
         return 2;
     }
     return 0;

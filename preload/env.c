@@ -22,6 +22,11 @@ static char pt__env_stacks[256];            /* PROFTRACE_STACKS=... as the proce
 static char pt__env_gpid[96];               /* PROFTRACE_GPID=gpid:pid:start_time:depth */
 static char pt__env_redact[64];             /* PROFTRACE_REDACT=... (redact.c), carried on */
 
+/* The PROFTRACE_* variables whose value pt__env_warn named bad: left out of exec'ed environments,
+ * so that descendants use the defaults without saying it again. */
+static const char *pt__env_bad[16];
+static unsigned pt__env_nbad;
+
 static const char *const pt__env_names[] = {
 #define PT__ENV_NAME(name, kind, value, def, help) #name,
     PT_ENV_VARS(PT__ENV_NAME)
@@ -43,6 +48,8 @@ void pt__env_warn(void)
         char why[160], line[512];
         if (!v || pt_env_check(name, v, why, sizeof why) != -EINVAL)
             continue;
+        if (pt__env_nbad < sizeof pt__env_bad / sizeof pt__env_bad[0])
+            pt__env_bad[pt__env_nbad++] = name;
         int n = snprintf(line, sizeof line, "proftrace: %s=%.100s: %s; %s%s\n", name, v, why,
                          instead ? "using " : *def ? "using the default " : "ignored",
                          instead ? instead : def);
@@ -51,6 +58,17 @@ void pt__env_warn(void)
         ssize_t w = write(2, line, (size_t)n);
         (void)w;
     }
+}
+
+/* Is environment entry `e` one of the bad values pt__env_warn named? */
+static int pt__env_is_bad(const char *e)
+{
+    for (unsigned i = 0; i < pt__env_nbad; i++) {
+        size_t n = strlen(pt__env_bad[i]);
+        if (!strncmp(e, pt__env_bad[i], n) && e[n] == '=')
+            return 1;
+    }
+    return 0;
 }
 
 /* Does the LD_PRELOAD value `v` name the shim already? */
@@ -128,6 +146,8 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
                     e = pt__env_preload;
                 }
             }
+        } else if (pt__env_is_bad(e)) {
+            continue; /* named once here; descendants use the default (or the fallback below) */
         } else if (!strncmp(e, "PROFTRACE_DIR=", 14)) {
             have_dir = 1;
         } else if (!strncmp(e, "PROFTRACE_STACKS=", 17)) {

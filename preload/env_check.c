@@ -145,7 +145,8 @@ static int pt__env_group(const char *v, char *why, size_t len)
     char *end, buf[4096];
     strtoul(v, &end, 10);
     struct group gr, *res = NULL;
-    if ((*v >= '0' && *v <= '9' && !*end) || (getgrnam_r(v, &gr, buf, sizeof buf, &res) == 0 && res))
+    if ((*v >= '0' && *v <= '9' && !*end) ||
+        (getgrnam_r(v, &gr, buf, sizeof buf, &res) == 0 && res))
         return 0;
     snprintf(why, len, "no such group (a group name or a gid)");
     return -EINVAL;
@@ -172,8 +173,8 @@ int pt_env_check(const char *name, const char *value, char *why, size_t len)
         return pt__env_count(value, why, len);
     case PT_ENV_STACKS:
         return pt__env_words(value, ", \t", pt__env_stacks_word,
-                             "all, none, delete, fail, a category of calls or a function name",
-                             why, len);
+                             "all, none, delete, fail, a category of calls or a function name", why,
+                             len);
     case PT_ENV_BREAK:
         return pt__env_words(value, ",", pt__env_break_word,
                              "delete-held, key-deleted, delete, all, 1 or 0", why, len);

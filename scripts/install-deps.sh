@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libelf-dev libunwind-dev libcapstone-dev
           babeltrace2 gdb python3 util-linux mount procps sqlite3 coreutils
-          jq chromium clang libclang-rt-14-dev libpython3.11-testsuite postgresql-15)
+          jq chromium clang libclang-rt-14-dev libpython3.11-testsuite postgresql-15
+          man-db dpkg-dev zsh) # the manual pages, the Debian package's Depends:, zsh completion
 # Peers measured side by side by bench/run (not needed by the tests).
 bench_packages=(lttng-tools liblttng-ust-dev uftrace ltrace)
 [ "${PT_BENCH:-0}" = 1 ] && packages+=("${bench_packages[@]}")

@@ -94,7 +94,7 @@ static void test_no_findings(void)
     scn_free(s);
 }
 
-/* The JSON of every rule parses (jq) and has the DESIGN §4 fields. */
+/* The JSON of every rule parses (jq) and has the fields of docs/report-json.md. */
 static void json_valid(struct scn *s, const char *rule)
 {
     char *t = render(s, 1);
