@@ -6,8 +6,12 @@
 # relink the executables other tests are running.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 install(TARGETS proftrace RUNTIME DESTINATION bin)
-# The shim is a plugin to preload, not a library to link with: in a directory of its own.
+# The shim is a plugin to preload, not a library to link with: in a directory of its own, with
+# anything it loads from beside itself (an inline-hook engine built as a library of its own).
 install(TARGETS pt_shim LIBRARY DESTINATION lib/proftrace)
+if(TARGET pt_inline_engine)
+  install(TARGETS pt_inline_engine LIBRARY DESTINATION lib/proftrace)
+endif()
 
 # gdb: the commands, to `source`; and, for gdb's own auto-load directory (searched when gdb's
 # prefix is ours, /usr for the package), a script gdb runs when the process it debugs has the shim

@@ -23,10 +23,13 @@ void pt__cli_start(struct pt__cli *p, const struct pt__cli_doc *doc, int argc, c
         *so++ = '+';
     *so++ = ':'; /* a missing value is told apart from an unknown option */
     for (const struct pt__cli_opt *o = doc->opts; o && o->name && n < PT__CLI_MAX_OPTS; o++) {
-        lo[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
+        int has = !o->arg ? no_argument : o->arg[0] == '[' ? optional_argument : required_argument;
+        lo[n++] = (struct option){o->name, has, NULL, o->key};
         if (o->key < PT__CLI_LONG) {
             *so++ = (char)o->key;
-            if (o->arg)
+            if (has != no_argument)
+                *so++ = ':';
+            if (has == optional_argument)
                 *so++ = ':';
         }
     }
@@ -188,5 +191,10 @@ void pt__cli_term(const struct pt__cli_opt *o, char *buf, size_t len)
     char shortpart[8] = "    ";
     if (o->key < PT__CLI_LONG)
         snprintf(shortpart, sizeof shortpart, "-%c, ", o->key);
-    snprintf(buf, len, "%s--%s%s%s", shortpart, o->name, o->arg ? "=" : "", o->arg ? o->arg : "");
+    if (!o->arg)
+        snprintf(buf, len, "%s--%s", shortpart, o->name);
+    else if (o->arg[0] == '[') /* "[MS]": --name[=MS] */
+        snprintf(buf, len, "%s--%s[=%s", shortpart, o->name, o->arg + 1);
+    else
+        snprintf(buf, len, "%s--%s=%s", shortpart, o->name, o->arg);
 }

@@ -22,7 +22,8 @@
 struct pt__cli_opt {
     int key;          /* the short option letter, or PT__CLI_LONG + n for a long-only option */
     const char *name; /* long name, without the leading "--" */
-    const char *arg;  /* the value's name (DIR, N, SIZE); NULL: the option takes no value */
+    const char *arg;  /* the value's name (DIR, N, SIZE); "[MS]": an optional value, given as
+                       * --name=MS only; NULL: the option takes no value */
     const char *help; /* flowing text; "\n  " starts a line kept as written */
 };
 
@@ -47,7 +48,7 @@ struct pt__cli {
     int argc;
     char **argv;
     const struct pt__cli_opt *opt; /* the option pt__cli_next returned */
-    const char *arg;               /* its value, NULL for a flag */
+    const char *arg;               /* its value, NULL for a flag (or an optional value not given) */
     char **operands;               /* after the end of the options */
     int noperands;
     int status; /* when pt__cli_next returned -1: the exit status (0 after --help, else 2) */
@@ -83,7 +84,7 @@ void pt__size_text(uint64_t v, char *buf, size_t len);
 /* The doc's row with this long name, or NULL. */
 const struct pt__cli_opt *pt__cli_find(const struct pt__cli_doc *doc, const char *name);
 
-/* "-o, --output=DIR" or "    --json" into buf (the term of the option's help entry). */
+/* "-o, --output=DIR", "    --json" or "    --no-loss[=MS]" into buf (the option's help term). */
 void pt__cli_term(const struct pt__cli_opt *o, char *buf, size_t len);
 
 #endif

@@ -33,22 +33,30 @@ static void roff_line(FILE *f, const char *s, size_t n)
     fputc('\n', f);
 }
 
-/* "-o, --output=DIR": each name bold, each value name italic. */
+/* "-o, --output=DIR", "--no-loss[=MS]": each name bold, each value name italic. */
 static void roff_term(FILE *f, const char *term)
 {
     while (*term == ' ')
         term++;
     while (*term) {
         size_t part = strcspn(term, ",");
-        size_t name = strcspn(term, "=,");
+        size_t name = strcspn(term, "[=,");
         fputs("\\fB", f);
         roff_put(f, term, name, 0);
         fputs("\\fR", f);
-        if (name < part) {
-            fputs("=\\fI", f);
-            roff_put(f, term + name + 1, part - name - 1, 0);
+        const char *v = term + name, *end = term + part;
+        if (v < end && *v == '[')
+            fputc(*v++, f);
+        if (v < end && *v == '=')
+            fputc(*v++, f);
+        size_t vn = strcspn(v, "],");
+        if (vn) {
+            fputs("\\fI", f);
+            roff_put(f, v, vn, 0);
             fputs("\\fR", f);
         }
+        if (v + vn < end && v[vn] == ']')
+            fputc(']', f);
         term += part;
         if (*term == ',') {
             fputc(',', f);

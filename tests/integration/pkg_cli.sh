@@ -89,10 +89,27 @@ value_for() {
     *) echo 5 ;;
     esac
 }
+# option_lines CMD: "--name SEP METAVAR" per option of CMD --help; SEP "=" (a value), "[=" (an
+# optional value, given as --name=value only) or "" (a flag)
+option_lines() {
+    "$PROFTRACE" "$1" --help |
+        sed -nE 's/^  (-[a-zA-Z], |    )(--[a-z][a-z-]*)(\[?=)?([^] ]*).*/\2 \3 \4/p' |
+        grep -v '^--help '
+}
 checked=0
 for cmd in "${cmds[@]}"; do
-    while read -r opt metavar; do
+    while read -r opt sep metavar; do
+        [ -n "$sep" ] || continue
         v=$(value_for "$metavar")
+        if [ "$sep" = "[=" ]; then # --name=value only: taken, not refused as unknown
+            set +e
+            "$PROFTRACE" "$cmd" "$opt=$v" $(base "$cmd") >"$T/eq.out" 2>"$T/eq.err"
+            set -e
+            ! grep -qE "unknown option|needs a value|takes no value" "$T/eq.err" ||
+                fail "$cmd: $opt=$v not taken: $(cat "$T/eq.err")"
+            checked=$((checked + 1))
+            continue
+        fi
         # shellcheck disable=SC2046 # base's words are split on purpose
         set +e
         "$PROFTRACE" "$cmd" "$opt=$v" $(base "$cmd") >"$T/eq.out" 2>"$T/eq.err"
@@ -105,8 +122,7 @@ for cmd in "${cmds[@]}"; do
         ! grep -qE "unknown option|needs a value|takes no value" "$T/eq.err" ||
             fail "$cmd: $opt=$v not taken: $(cat "$T/eq.err")"
         checked=$((checked + 1))
-    done < <("$PROFTRACE" "$cmd" --help |
-             sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\)=\([^ ]*\).*/\2 \3/p')
+    done < <(option_lines "$cmd")
 done
 [ "$checked" -ge 15 ] || fail "only $checked options with a value found"
 ok "$checked options with a value: --name=value and --name value alike"
@@ -116,15 +132,13 @@ for cmd in "${cmds[@]}"; do
     expect_fail 2 "^proftrace $cmd: unknown option '--no-such-option'" "$PROFTRACE" "$cmd" --no-such-option
     grep -q "^usage: proftrace $cmd" "$T/last.err" || fail "$cmd: no usage after a usage error"
     expect_fail 2 "^proftrace $cmd: unknown option '-Z'" "$PROFTRACE" "$cmd" -Z
-    while read -r opt metavar; do
-        if [ -n "$metavar" ]; then
+    while read -r opt sep metavar; do
+        if [ "$sep" = "=" ]; then
             expect_fail 2 "^proftrace $cmd: $opt needs a value \\($metavar\\)" "$PROFTRACE" "$cmd" "$opt"
-        else
+        elif [ -z "$sep" ]; then
             expect_fail 2 "^proftrace $cmd: $opt takes no value" "$PROFTRACE" "$cmd" "$opt=x"
         fi
-    done < <("$PROFTRACE" "$cmd" --help |
-             sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\)\(=\([^ ]*\)\)\{0,1\}.*/\2 \4/p' |
-             grep -v '^--help')
+    done < <(option_lines "$cmd")
 done
 expect_fail 2 "^proftrace: unknown command 'no-such-command'" "$PROFTRACE" no-such-command
 expect_fail 2 "^proftrace: unknown option '--no-such-option'" "$PROFTRACE" --no-such-option

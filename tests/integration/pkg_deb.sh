@@ -19,12 +19,18 @@ version=$("$PROFTRACE" --version | sed -n 's/^proftrace \([0-9.]*\).*/\1/p')
     [ "$(dpkg-deb -f "$deb" Architecture)" = "$(dpkg --print-architecture)" ] ||
     fail "control: $(dpkg-deb -f "$deb")"
 depends=$(dpkg-deb -f "$deb" Depends)
-# what the programs link with, each as its Debian package (dpkg -S of the library file)
-for lib in libc.so.6 libelf.so.1 libunwind.so.8 libcapstone.so.4; do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ {print $NF; exit}')
-    [ -n "$path" ] || fail "$lib not found by ldconfig"
-    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) ||
-        pkg=$(dpkg -S "$path" | head -1 | cut -d: -f1)
+# Every library a program of the package needs and the package does not ship must be in Depends:,
+# as the package of the system that has it (dpkg -S).
+dpkg-deb -x "$deb" "$T/x"
+needed=$(find "$T/x" -type f -exec sh -c 'readelf -h "$1" >/dev/null 2>&1 && readelf -d "$1"' _ {} \; |
+         sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
+[ -n "$needed" ] || fail "no ELF file with NEEDED entries in the package"
+for lib in $needed; do
+    [ -n "$(find "$T/x" -name "$lib")" ] && continue # shipped (the demo's libraries)
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+    [ -n "$path" ] || fail "$lib, needed by the package, is not on this system"
+    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path")
+    pkg=${pkg%%:*}
     [[ ", $depends," == *", $pkg "* || ", $depends," == *", $pkg,"* ]] ||
         fail "Depends: lacks $pkg (for $lib): $depends"
 done
@@ -44,7 +50,6 @@ for f in /usr/bin/proftrace /usr/lib/proftrace/libproftrace.so /usr/share/man/ma
     grep -qx -- "$f" "$T/contents" || fail "not in the package: $f"
 done
 ! grep -v '^/usr/' "$T/contents" | grep -v '^/$' >/dev/null || fail "outside /usr: $(grep -v '^/usr/' "$T/contents")"
-dpkg-deb -x "$deb" "$T/x"
 ! grep -rlF "$PT_BUILD" "$T/x" --include='*.py' --include='*.sh' || fail "a script names the build tree"
 for f in usr/bin/proftrace usr/lib/proftrace/libproftrace.so; do
     ! readelf -d "$T/x/$f" | grep -E 'RPATH|RUNPATH' >/dev/null || fail "$f has a run path: $(readelf -d "$T/x/$f" | grep PATH)"
