@@ -406,8 +406,7 @@ enum { OPT_PID = PT__CLI_LONG, OPT_EXE, OPT_NAME, OPT_KIND, OPT_FINDINGS };
 
 static const struct pt__cli_opt live_opts[] = {
     {OPT_PID, "pid", "N", "events of process N; findings where N deleted or held"},
-    {OPT_EXE, "exe", "NAME",
-     "events of programs named NAME; findings where NAME deleted or held"},
+    {OPT_EXE, "exe", "NAME", "events of programs named NAME; findings where NAME deleted or held"},
     {OPT_NAME, "name", "SUBSTR",
      "events whose class or any string argument contains SUBSTR; findings whose text contains "
      "it"},
@@ -433,9 +432,9 @@ const struct pt__cli_doc pt_cmd_live_doc = {
         "Follows the trace directory DIR (default $PROFTRACE_DIR, else " PT_DEFAULT_DIR ") while "
         "a record or a collect, or traced processes alone, write it, printing new events as "
         "proftrace events does and each finding as soon as the event completing it is written "
-        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms), again marked updated when later events add to it. "
-        "A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) leaves the "
-        "collection running, and several can follow one directory at once.",
+        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms), again marked updated when later events "
+        "add to it. A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) "
+        "leaves the collection running, and several can follow one directory at once.",
     .opts = live_opts,
     .sections = live_sections,
 };

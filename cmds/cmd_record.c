@@ -47,8 +47,8 @@ static const struct pt__cli_opt record_opts[] = {
     {OPT_BUFFER_SIZE, "buffer-size", "SIZE",
      "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 1m): "
      "PROFTRACE_BUFSIZE for the shim"},
-    {OPT_INTERVAL, "interval", "MS", "drain the rings at least every MS milliseconds, from 1 to "
-                                     "10000 (default 10)"},
+    {OPT_INTERVAL, "interval", "MS",
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10)"},
     {0},
 };
 
@@ -225,11 +225,11 @@ static void settle_env(void)
             e++;
             continue;
         }
-        const char *def = pt_env_default(name), *instead = pt_env_fallback(name);
-        fprintf(stderr, "proftrace record: %s: %s; %s%s\n", *e, why,
-                instead ? "using " : *def ? "using the default " : "ignored", instead ? instead : def);
-        if (instead)
-            setenv(name, instead, 1);
+        char instead[64];
+        fprintf(stderr, "proftrace record: %s: %s; %s\n", *e, why,
+                pt_env_instead(name, instead, sizeof instead));
+        if (pt_env_fallback(name))
+            setenv(name, pt_env_fallback(name), 1);
         else
             unsetenv(name);
         e = environ; /* the array changed */
@@ -270,7 +270,8 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
 {
     char size[32], now[32], more[32];
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
-    fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
+    fprintf(stderr,
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
             st->processes, st->events, st->lost, out, size);
     struct statvfs vfs;
     uint64_t b = buffer_bytes(bufsize);
@@ -478,8 +479,8 @@ int pt_cmd_record(int argc, char **argv)
         /* Every process the shim starts in makes its ring first thing: none means none could. */
         int probe = ring_probe(dir, buffer_bytes(bufsize));
         fprintf(stderr, "proftrace record: nothing was recorded in %s: %s%s\n", out,
-                probe ? "no traced process could create its ring there: " :
-                        "no traced process started (the shim did not load; see above)",
+                probe ? "no traced process could create its ring there: "
+                      : "no traced process started (the shim did not load; see above)",
                 probe ? strerror(-probe) : "");
         return 2;
     }

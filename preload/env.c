@@ -44,15 +44,13 @@ void pt__env_warn(void)
 {
     for (size_t i = 0; i < sizeof pt__env_names / sizeof pt__env_names[0]; i++) {
         const char *name = pt__env_names[i], *v = getenv(name);
-        const char *def = pt_env_default(name), *instead = pt_env_fallback(name);
-        char why[160], line[512];
+        char why[160], instead[64], line[512];
         if (!v || pt_env_check(name, v, why, sizeof why) != -EINVAL)
             continue;
         if (pt__env_nbad < sizeof pt__env_bad / sizeof pt__env_bad[0])
             pt__env_bad[pt__env_nbad++] = name;
-        int n = snprintf(line, sizeof line, "proftrace: %s=%.100s: %s; %s%s\n", name, v, why,
-                         instead ? "using " : *def ? "using the default " : "ignored",
-                         instead ? instead : def);
+        int n = snprintf(line, sizeof line, "proftrace: %s=%.100s: %s; %s\n", name, v, why,
+                         pt_env_instead(name, instead, sizeof instead));
         if (n > (int)sizeof line - 1)
             n = (int)sizeof line - 1;
         ssize_t w = write(2, line, (size_t)n);

@@ -196,3 +196,15 @@ const char *pt_env_fallback(const char *name)
 {
     return !strcmp(name, "PROFTRACE_REDACT") ? "1" : NULL;
 }
+
+const char *pt_env_instead(const char *name, char *buf, size_t len)
+{
+    const char *def = pt_env_default(name), *fallback = pt_env_fallback(name);
+    if (fallback)
+        snprintf(buf, len, "using %s", fallback);
+    else if (def && *def)
+        snprintf(buf, len, "using the default %s", def);
+    else
+        snprintf(buf, len, "ignored");
+    return buf;
+}

@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pt__want[i] > 1)
             abort(); /* a flag, never a count */
     pt__break_config(s);
-    static const char *const names[] = { /* PROFTRACE_GROUP left out: an NSS lookup per input */
+    /* every value checked as each variable's (PROFTRACE_GROUP left out: an NSS lookup per input) */
+    static const char *const names[] = {
 #define NAME(name, kind, value, def, help) #name,
         PT_ENV_VARS(NAME)
 #undef NAME
@@ -41,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char why[160];
         why[0] = 0;
         if (strcmp(names[i], "PROFTRACE_GROUP") &&
-            pt_env_check(names[i], s, why, sizeof why) == -EINVAL &&
-            !memchr(why, 0, sizeof why))
+            pt_env_check(names[i], s, why, sizeof why) == -EINVAL && !memchr(why, 0, sizeof why))
             abort(); /* the reason must be a string */
     }
     uint32_t pid;
