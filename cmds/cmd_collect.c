@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
@@ -104,7 +105,7 @@ int pt_cmd_collect(int argc, char **argv)
         return 2;
     }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, NULL, NULL, &col);
+    int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
         return 2;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
 #include "cmds/trace_dir.h"
 #include "proftrace/env.h"
 #include "proftrace/ring.h"
@@ -357,7 +358,7 @@ int pt_cmd_record(int argc, char **argv)
         return 2;
     }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, NULL, NULL, &col);
+    int rc = pt_collector_open(dir, pt__diag_line, "record", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;

@@ -1,5 +1,6 @@
 /* diag_stream.c — the analyzer writes its diagnostics to a FILE as "proftrace: ..." lines; this
- * stream gives them the command's prefix on their way to stderr (diag_stream.h). */
+ * stream gives them the command's prefix on their way to stderr; the tracer's diagnostics come
+ * through a callback, which does the same (diag_stream.h). */
 #define _GNU_SOURCE /* fopencookie */
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +58,9 @@ FILE *pt__diag_stream(const char *cmd)
     else
         setvbuf(f, NULL, _IOLBF, 0);
     return f;
+}
+
+void pt__diag_line(void *cmd, const char *what)
+{
+    fprintf(stderr, "proftrace %s: %s\n", (const char *)cmd, what);
 }

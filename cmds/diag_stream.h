@@ -10,4 +10,8 @@
  * (then use stderr). */
 FILE *pt__diag_stream(const char *cmd);
 
+/* A diagnostics callback (pt_trace_diag_fn) writing "proftrace CMD: <what>" on stderr; `cmd` is
+ * the command's name, given as the callback's argument. */
+void pt__diag_line(void *cmd, const char *what);
+
 #endif

@@ -172,7 +172,10 @@ void pt__doc_begin(struct pt__doc *d, FILE *f, enum pt__doc_format fmt, const ch
     if (fmt == PT__DOC_MAN) {
         fputs(".TH \"", f);
         for (const char *c = page; *c; c++)
-            fputs(*c == '-' ? "\\-" : (char[]){(char)toupper((unsigned char)*c), 0}, f);
+            if (*c == '-')
+                fputs("\\-", f);
+            else
+                fputc(toupper((unsigned char)*c), f);
         fprintf(f, "\" 1 \"\" \"proftrace %s\" \"proftrace manual\"\n", pt__version());
         fputs(".nh\n.ad l\n", f); /* identifiers stay whole: no hyphenation, ragged right */
         fputs(".SH NAME\n", f);

@@ -3,7 +3,8 @@
 # there, as a user would run it: from another directory, the installed copy records sqlite3
 # (events > 0: it found its shim relative to itself), reports without naming the directory,
 # records again keeping proftrace.data.old, says its version; its manual pages read with man -l;
-# the gdb extension sources; the bundled demo runs from the installed tree and finds the bug.
+# the gdb extension sources; the bundled demo runs from the installed tree and finds the bug; and
+# the whole tree, moved elsewhere, still works (everything is found relative to the executable).
 source "$(dirname "$0")/pkg_lib.sh"
 P=$T/prefix
 cmake --install "$PT_BUILD" --prefix "$P" >"$T/install.log" 2>&1 || fail "cmake --install: $(tail -5 "$T/install.log")"
@@ -66,3 +67,9 @@ rc=0; proftrace report demo >"$T/demo.rep" 2>&1 || rc=$?
     fail "demo report: exit $rc: $(head -5 "$T/demo.rep")"
 grep -q "$P/lib/proftrace/demo/bin/mapiclient" "$T/demo.rep" || fail "demo: not the installed programs"
 ok "the demo runs from the installed tree and ends in its finding"
+
+mv "$P" "$T/moved"
+"$T/moved/bin/proftrace" record -o moved.data -- sqlite3 "$T/db" 'select 1;' >/dev/null 2>"$T/moved.err" ||
+    fail "record from a moved prefix: $(cat "$T/moved.err")"
+grep -qE "^proftrace: 1 processes, [1-9][0-9]* events" "$T/moved.err" || fail "moved prefix: $(cat "$T/moved.err")"
+ok "the installed tree, moved to another prefix, still finds its shim"
