@@ -10,3 +10,4 @@ endforeach()
 # Both install the build tree (cmake --install, cpack): one at a time. pkg_deb also installs the
 # package on the system: never two at once (another build tree's run takes a lock file too).
 set_tests_properties(pkg_install pkg_deb PROPERTIES RESOURCE_LOCK pt_build_tree_install)
+set_tests_properties(pkg_deb PROPERTIES TIMEOUT 900) # cpack compresses, dpkg-shlibdeps, apt-get
