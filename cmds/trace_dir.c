@@ -85,8 +85,9 @@ int pt__trace_dir_rotate(const char *cmd, const char *dir)
     }
     int os = pt__trace_dir_state(old);
     if (os == PT__DIR_NOT_DIR || os == PT__DIR_OTHER || os < 0) {
-        fprintf(stderr, "proftrace %s: %s exists and is not a trace; not replacing it with %s\n",
-                cmd, old, dir);
+        fprintf(stderr,
+                "proftrace %s: cannot keep the trace in %s as %s: that exists and holds no trace\n",
+                cmd, dir, old);
         return 2;
     }
     /* An older trace goes, as perf's perf.data.old does: one previous trace is kept. */

@@ -181,6 +181,11 @@ n1=$("$PROFTRACE" events --count)
 [ "$("$PROFTRACE" events --count proftrace.data.old)" = "$n1" ] || fail "proftrace.data.old is not the first trace"
 "$PROFTRACE" record -- true 2>/dev/null || fail "third record"
 [ "$(ls)" = "$(printf 'proftrace.data\nproftrace.data.old')" ] || fail "after three records: $(ls)"
+mkdir "$T/keep" && "$PROFTRACE" record -o "$T/keep/t" -- true 2>/dev/null && mkdir "$T/keep/t.old" &&
+    echo mine >"$T/keep/t.old/notes" || fail "setting up t and t.old"
+expect_fail 2 "^proftrace record: cannot keep the trace in $T/keep/t/? as $T/keep/t.old: that exists and holds no trace" \
+    "$PROFTRACE" record -o "$T/keep/t/" -- true
+[ -f "$T/keep/t.old/notes" ] && [ -f "$T/keep/t/metadata" ] || fail "record removed what it could not keep"
 rc=0; "$PROFTRACE" report >"$T/rep.out" 2>"$T/rep.err" || rc=$?
 [ $rc = 0 ] && grep -q "^summary: 1 processes" "$T/rep.out" || fail "report of ./proftrace.data: exit $rc $(cat "$T/rep.err")"
 "$PROFTRACE" export --format=chrome -o "$T/x.json" || fail "export of ./proftrace.data"
