@@ -18,9 +18,12 @@ endif()
 # loaded, that sources them.
 install(FILES ${PROJECT_SOURCE_DIR}/gdb/proftrace.py DESTINATION share/proftrace/gdb)
 install(CODE [[
-  set(autoload "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/share/gdb/auto-load${CMAKE_INSTALL_PREFIX}/lib/proftrace/libproftrace.so-gdb.py")
-  message(STATUS "Installing: ${autoload}")
-  file(WRITE "${autoload}" "# Loaded by gdb with libproftrace.so: the proftrace commands (proftrace-events, proftrace-holds).\ngdb.execute('source ${CMAKE_INSTALL_PREFIX}/share/proftrace/gdb/proftrace.py')\n")
+  set(shim "${CMAKE_INSTALL_PREFIX}/lib/proftrace/libproftrace.so")
+  set(script "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/share/gdb/auto-load${shim}-gdb.py")
+  message(STATUS "Installing: ${script}")
+  file(WRITE "${script}"
+       "# Loaded by gdb with libproftrace.so: the proftrace commands (proftrace-events, ...).\n"
+       "gdb.execute('source ${CMAKE_INSTALL_PREFIX}/share/proftrace/gdb/proftrace.py')\n")
 ]])
 
 # Manual pages: `proftrace help --man` of proftrace and of every subcommand (cmds/commands.h), so

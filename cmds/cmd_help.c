@@ -82,10 +82,12 @@ void pt__help_main(FILE *f, enum pt__doc_format fmt)
     pt__doc_item(&d, "127", "record: the command was not found");
     pt__doc_text(&d, "record otherwise exits with its command's status. Each command's page "
                      "says more.");
-    pt__doc_end(&d, "proftrace-record(1), proftrace-collect(1), proftrace-report(1), "
-                    "proftrace-events(1), proftrace-export(1), proftrace-live(1), "
-                    "proftrace-core(1), proftrace-help(1), proftrace-version(1), babeltrace2(1), "
-                    "gdb(1)");
+    char see[1024] = "";
+    size_t n = 0;
+    for (const struct pt__command *c = pt__commands; c->name && n < sizeof see - 64; c++)
+        n += (size_t)snprintf(see + n, sizeof see - n, "proftrace-%s(1), ", c->name);
+    snprintf(see + n, sizeof see - n, "babeltrace2(1), gdb(1)");
+    pt__doc_end(&d, see);
 }
 
 enum { OPT_MAN = PT__CLI_LONG };
