@@ -191,8 +191,10 @@ static void findings(struct out *o)
 
 int pt_export_chrome(FILE *f, const struct pt_timeline *tl)
 {
-    struct out o = {f, tl, 0};
-    fputs("[\n", f);
+    struct out o = {f, tl, 1}; /* the first event, the schema's (docs/export-chrome.md): */
+    fputs("[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"ts\":0.000,\"name\":\"proftrace\","
+          "\"args\":{\"schema\":1}}",
+          f);
     metadata(&o);
     findings(&o);
     holds(&o);

@@ -1,5 +1,5 @@
-/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4.
- */
+/* report_json.c — `proftrace report --json`: {"schema": 1, "findings": [...], "summary": {...}},
+ * the fields of docs/report-json.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -205,7 +205,7 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
-    fputs("{\"findings\":[", out);
+    fputs("{\"schema\":1,\"findings\":[", out); /* schema: docs/report-json.md */
     for (unsigned i = 0; i < a->nfindings; i++) {
         if (i)
             fputc(',', out);

@@ -221,6 +221,10 @@ void pt__signals_install(void);
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
 void pt__env_init(void);
+/* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid
+ * (include/proftrace/env.h); pt__env_warn has said so, once, at start. */
+const char *pt__getenv(const char *name);
+void pt__env_warn(void);
 /* What the next exec hands on in PROFTRACE_GPID (identity.c reads it back in the new image). */
 void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned depth);
 
