@@ -58,6 +58,11 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
         *nfindings = 0;
     if (pt__trace_dir_check(cmd, dir))
         return 2;
+    struct stat st; /* the export is readable by whom the trace is */
+    if (stat(dir, &st) < 0) {
+        fprintf(stderr, "proftrace %s: %s: %s\n", cmd, dir, strerror(errno));
+        return 2;
+    }
     struct pt_timeline *tl = NULL;
     uint64_t damaged = 0;
     FILE *diag = pt__diag_stream(cmd); /* the reader's messages with our prefix */
