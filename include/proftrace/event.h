@@ -183,6 +183,58 @@ struct pt_event {
     uint64_t frame[PT_MAX_FRAMES];
 };
 
+/* Typed field access: every reader returns an event's fields in the order of its class's field list
+ * (the decoder and the CTF metadata expand the same lists, and a reader refuses a trace written
+ * from other tables), so where a field sits is known at compile time. For each class `c` (a
+ * PT_EVENTS name here, a call of calls.h there) two index structs are generated: in
+ * struct pt_fi_<c> each field is a one-byte member, so offsetof gives its index; in
+ * struct pt_fw_<c> a string field is two bytes, so sizeof tells strings from numbers.
+ *     PT_FIELD(c, f)     index of field f in ev->field[] (a name c does not have fails to compile)
+ *     PT_NFIELDS(c)      number of fields of class c
+ *     PT_U(ev, c, f)     value of numeric field f (0 if the event is short of it)
+ *     PT_I(ev, c, f)     the same, signed
+ *     PT_S(ev, c, f)     string field f ("" if absent)
+ * PT_U on a string field, or PT_S on a number, fails to compile. No name is compared at run time. */
+#define PT__FI_MEMBER(wire, n) char n;
+#define PT__FW_MEMBER(wire, n) char n[1 + (PT_WIRE_##wire == PT_WIRE_STR)];
+#define PT__FI_EV(name, fields)                                                                    \
+    struct pt_fi_##name {                                                                          \
+        fields char pt__count;                                                                     \
+    };
+#define PT__FW_EV(name, fields)                                                                    \
+    struct pt_fw_##name {                                                                          \
+        fields char pt__count;                                                                     \
+    };
+/* PT_NS_FIELD and PT_WITNESS_IDENT write their fields with a macro named W. */
+#pragma push_macro("W")
+#undef W
+#define W PT__FI_MEMBER
+PT_EVENTS(PT__FI_EV, W)
+#undef W
+#define W PT__FW_MEMBER
+PT_EVENTS(PT__FW_EV, W)
+#undef W
+#pragma pop_macro("W")
+
+#define PT_FIELD(c, f) ((unsigned)offsetof(struct pt_fi_##c, f))
+#define PT_NFIELDS(c) PT_FIELD(c, pt__count)
+#define PT__IS_STR(c, f) (sizeof(((struct pt_fw_##c *)0)->f) == 2)
+#define PT__WANT(cond) ((void)sizeof(char[(cond) ? 1 : -1]))
+
+static inline uint64_t pt_ev_u(const struct pt_event *ev, unsigned i)
+{
+    return i < ev->nfields ? ev->field[i].u : 0;
+}
+
+static inline const char *pt_ev_s(const struct pt_event *ev, unsigned i)
+{
+    return i < ev->nfields && ev->field[i].str.s ? ev->field[i].str.s : "";
+}
+
+#define PT_U(ev, c, f) (PT__WANT(!PT__IS_STR(c, f)), pt_ev_u((ev), PT_FIELD(c, f)))
+#define PT_I(ev, c, f) ((int64_t)PT_U(ev, c, f))
+#define PT_S(ev, c, f) (PT__WANT(PT__IS_STR(c, f)), pt_ev_s((ev), PT_FIELD(c, f)))
+
 /* Name of an event class ("process", "RegOpenKeyExA", ...), or NULL for an unknown id. */
 const char *pt_event_name(unsigned id);
 
