@@ -123,7 +123,6 @@ void pt__init(void)
     pt__stacks_config(getenv("PROFTRACE_STACKS"));
     pt__break_config(getenv("PROFTRACE_BREAK"));
     pt__redact_config(getenv("PROFTRACE_REDACT"));
-    pt__brk_config(getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pthread_atfork(NULL, NULL, pt__atfork_child);
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);

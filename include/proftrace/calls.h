@@ -1,5 +1,5 @@
-/* calls.h — the one table of traced functions: what the shim intercepts, what it records, and what
- * each call means.
+/* calls.h — the one table of traced functions: what the shim intercepts, what it records, and
+ * what each call means.
  *
  * Each row is CALL(X, name, category, hook, c_ret, c_params, c_args, ret_kind, fields, role):
  *   name      the function (for method-table rows: Interface_Method);
@@ -32,7 +32,7 @@
  *                                output field, or RET) is what ends it, `what` is per kind;
  *   HOLD_CREATE(kind, handle, what) the same, for a call that creates the object when it is missing;
  *   HOLD_END(kind, handle)       on success ends the hold of that kind whose handle is `handle`;
- *   DELETE(kind, what[, key])    on success deletes what `what` names.
+ *   DELETE(kind, what)           on success deletes what `what` names.
  * Object kinds of OPEN / CREATE / CLOSE:
  *   FILE     a file by path (`result` a RET_FD capture);
  *   SHM      a POSIX shared-memory object by name (its name is kept with its identity);
@@ -53,7 +53,7 @@
  *            existed;
  *   SYSV     a SysV segment (the shmid): a deletion only when the row's `cmd` is IPC_RMID, which the
  *            shim's wrapper says per call;
- *   KEY      a registry key (the subkey; key: the parent key handle): what it removes is seen in
+ *   KEY      a registry key (the subkey, relative to the row's hKey): what it removes is seen in
  *            the calls nested inside it;
  *   PROFILE  a MAPI profile (its name): deleted, or only marked for deletion while it is in use, so
  *            not itself a deletion of anything (the KEY delete inside it is, when there is one).
@@ -97,9 +97,9 @@ CALL(X, RegSetValueExA, REG, SYM, LONG,                                         
      (hKey, lpValueName, Reserved, dwType, lpData, cbData),                                        \
      PT_RET_W32, F(HANDLE, hKey) F(STR, lpValueName) F(U32, dwType) F(U32, cbData), NONE)          \
 CALL(X, RegDeleteKeyA, REG, SYM, LONG, (HKEY hKey, LPCSTR lpSubKey), (hKey, lpSubKey),             \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey), DELETE(KEY, lpSubKey, hKey))                    \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey), DELETE(KEY, lpSubKey))                    \
 CALL(X, RegDeleteTreeA, REG, SYM, LONG, (HKEY hKey, LPCSTR lpSubKey), (hKey, lpSubKey),            \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey), DELETE(KEY, lpSubKey, hKey))                    \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey), DELETE(KEY, lpSubKey))                    \
 CALL(X, RegEnumKeyExA, REG, SYM, LONG,                                                             \
      (HKEY hKey, DWORD dwIndex, LPSTR lpName, LPDWORD lpcchName, LPDWORD lpReserved,               \
       LPSTR lpClass, LPDWORD lpcchClass, PFILETIME lpftLastWriteTime),                             \
@@ -262,15 +262,75 @@ CALL(X, setns, NS, SYM, int, (int fd, int nstype), (fd, nstype), PT_RET_INT_ERRN
  * F is applied to each field: F(capture-kind, c-arg-name). */
 #define PT_CALLS(X, F) PT__CALL_TABLE(PT__CALL_SHAPE, X, F)
 #define PT_CALLS_ROLE(X, F) PT__CALL_TABLE(PT__CALL_WHOLE, X, F)
-/* `fields ## __VA_ARGS__` (always empty) keeps the fields unexpanded on the way to X, so an F that
- * expands to commas still reaches X as one argument. */
-#define PT__CALL_SHAPE(X, name, cat, hook, cret, cparams, cargs, retk, fields, role, ...)            \
-    X(name, cat, hook, cret, cparams, cargs, retk, fields##__VA_ARGS__)
-#define PT__CALL_WHOLE(X, name, cat, hook, cret, cparams, cargs, retk, fields, role, ...)            \
-    X(name, cat, hook, cret, cparams, cargs, retk, fields##__VA_ARGS__, role)
+/* `__VA_ARGS__ ## fields` (__VA_ARGS__ is always empty) keeps the fields unexpanded on the way to
+ * X, so an F that expands to commas still reaches X as one argument. */
+#define PT__CALL_SHAPE(X, name, cat, hook, cret, cparams, cargs, retk, fields, role, ...)          \
+    X(name, cat, hook, cret, cparams, cargs, retk, __VA_ARGS__##fields)
+#define PT__CALL_WHOLE(X, name, cat, hook, cret, cparams, cargs, retk, fields, role, ...)          \
+    X(name, cat, hook, cret, cparams, cargs, retk, __VA_ARGS__##fields, role)
 
-/* For consumers of roles: PT_ROLE_IS_RET(a) is 1 when a role argument is RET, 0 for a field name;
- * PT_PASTE pastes after expanding (to dispatch on a role or a kind: PT_PASTE(MY_, role)). */
+/* Taking a role apart, for its consumers (all constant expressions):
+ *   PT_ROLE_TYPE(role)  enum pt_role (PT_ROLE_NONE, PT_ROLE_OPEN, ...);
+ *   PT_ROLE_KIND(role)  enum pt_kind (PT_K_NONE for NONE);
+ *   PT_ROLE_A(role)     the argument after the kind: result, handle, or DELETE's what;
+ *   PT_ROLE_B(role)     OPEN/CREATE's name, HOLD_BEGIN/HOLD_CREATE's what;
+ * an argument a role does not have is pt__count, which names no field (PT_FIELD of it is
+ * PT_NFIELDS). PT_ROLE_IS_RET(a) is 1 when a role argument is RET, 0 for a field name; PT_PASTE
+ * pastes after expanding. Role and kind words are not macros: never define one. */
+enum pt_role {
+    PT_ROLE_NONE,
+    PT_ROLE_OPEN,
+    PT_ROLE_CREATE,
+    PT_ROLE_CLOSE,
+    PT_ROLE_HOLD_BEGIN,
+    PT_ROLE_HOLD_CREATE,
+    PT_ROLE_HOLD_END,
+    PT_ROLE_DELETE,
+};
+#define PT_KINDS(K)                                                                                \
+    K(FILE) K(SHM) K(MAPPING) K(KEY) K(SESSION) K(VIEW) K(MAP) K(SYSV) K(RENAME) K(PROFILE)
+enum pt_kind {
+    PT_K_NONE,
+#define PT__KIND_ENUM(k) PT_K_##k,
+    PT_KINDS(PT__KIND_ENUM)
+#undef PT__KIND_ENUM
+};
+#define PT_ROLE_TYPE(role) PT_PASTE(PT__RT_, role)
+#define PT__RT_NONE PT_ROLE_NONE
+#define PT__RT_OPEN(k, a, b) PT_ROLE_OPEN
+#define PT__RT_CREATE(k, a, b) PT_ROLE_CREATE
+#define PT__RT_CLOSE(k, a) PT_ROLE_CLOSE
+#define PT__RT_HOLD_BEGIN(k, a, b) PT_ROLE_HOLD_BEGIN
+#define PT__RT_HOLD_CREATE(k, a, b) PT_ROLE_HOLD_CREATE
+#define PT__RT_HOLD_END(k, a) PT_ROLE_HOLD_END
+#define PT__RT_DELETE(k, a) PT_ROLE_DELETE
+#define PT_ROLE_KIND(role) PT_PASTE(PT__RK_, role)
+#define PT__RK_NONE PT_K_NONE
+#define PT__RK_OPEN(k, a, b) PT_K_##k
+#define PT__RK_CREATE(k, a, b) PT_K_##k
+#define PT__RK_CLOSE(k, a) PT_K_##k
+#define PT__RK_HOLD_BEGIN(k, a, b) PT_K_##k
+#define PT__RK_HOLD_CREATE(k, a, b) PT_K_##k
+#define PT__RK_HOLD_END(k, a) PT_K_##k
+#define PT__RK_DELETE(k, a) PT_K_##k
+#define PT_ROLE_A(role) PT_PASTE(PT__RA_, role)
+#define PT__RA_NONE pt__count
+#define PT__RA_OPEN(k, a, b) a
+#define PT__RA_CREATE(k, a, b) a
+#define PT__RA_CLOSE(k, a) a
+#define PT__RA_HOLD_BEGIN(k, a, b) a
+#define PT__RA_HOLD_CREATE(k, a, b) a
+#define PT__RA_HOLD_END(k, a) a
+#define PT__RA_DELETE(k, a) a
+#define PT_ROLE_B(role) PT_PASTE(PT__RB_, role)
+#define PT__RB_NONE pt__count
+#define PT__RB_OPEN(k, a, b) b
+#define PT__RB_CREATE(k, a, b) b
+#define PT__RB_CLOSE(k, a) pt__count
+#define PT__RB_HOLD_BEGIN(k, a, b) b
+#define PT__RB_HOLD_CREATE(k, a, b) b
+#define PT__RB_HOLD_END(k, a) pt__count
+#define PT__RB_DELETE(k, a) pt__count
 #define PT__PROBE_RET ~, 1
 #define PT__SECOND(a, b, ...) b
 #define PT__SECOND_(...) PT__SECOND(__VA_ARGS__)

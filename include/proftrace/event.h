@@ -148,6 +148,38 @@ enum pt_ret_kind {
     PT_RET_ERRNUM,     /* int that is itself 0 or an errno value (posix_spawn) */
 };
 
+/* Did a call fail? The judgement the shim makes when it records one (preload/wrap.h), from the
+ * result alone: for every reader of a recorded call. */
+static inline int pt_hresult_failed(int64_t hr)
+{
+    return ((uint32_t)hr & 0x80000000u) != 0; /* FAILED(): the severity bit */
+}
+
+static inline int pt_ret_failed(enum pt_ret_kind kind, int64_t ret)
+{
+    switch (kind) {
+    case PT_RET_W32:
+    case PT_RET_ERRNUM:
+        return ret != 0;
+    case PT_RET_HRESULT:
+        return pt_hresult_failed(ret);
+    case PT_RET_BOOL_W32:
+    case PT_RET_HANDLE_W32:
+        return ret == 0;
+    case PT_RET_INT_ERRNO:
+    case PT_RET_PTR_ERRNO:
+        return ret == -1;
+    case PT_RET_FD_ERRNO:
+        return ret < 0;
+    default: /* VOID, ULONG: no failure */
+        return 0;
+    }
+}
+
+/* Win32 error codes proftrace itself acts on (documented API semantics). */
+#define PT_ERROR_FILE_NOT_FOUND 2
+#define PT_ERROR_KEY_DELETED 1018 /* a registry call on a key that was deleted */
+
 /* A decoded field value. Strings point into the reader's buffer and live until the next event. */
 struct pt_value {
     uint8_t wire; /* enum pt_wire */
