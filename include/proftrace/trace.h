@@ -40,6 +40,13 @@ void pt_trace_close(struct pt_trace *t);
  * the wall clock); 0 when the trace does not say. */
 int64_t pt_trace_realtime_offset(const struct pt_trace *t);
 
+/* Following a trace while it grows: a number that changes whenever anything is written to `dir`
+ * (stream file sizes, and every thread buffer's write position in the rings not yet drained);
+ * pt_trace_streams_fingerprint covers the stream files only (the collector appends to them while
+ * a reader reads). 0 when `dir` cannot be read. Cheap: a few system calls per file. */
+uint64_t pt_trace_fingerprint(const char *dir);
+uint64_t pt_trace_streams_fingerprint(const char *dir);
+
 /* Display helpers (shared by `proftrace events` and reports). */
 
 /* Symbolic names: Win32 error codes ("ERROR_KEY_DELETED"), HRESULTs ("MAPI_E_CALL_FAILED"), errno
