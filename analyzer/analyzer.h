@@ -67,7 +67,7 @@ void pt_analyzer_free(struct pt_analyzer *a);
 /* Read trace directory `dir` through the tracer's reader into a new analyzer and finish it.
  * Problems in the input are written to `diag` (one line each, naming file and offset) and counted
  * in *damaged. Returns 0 with *out set, or a negative errno when `dir` is not a readable trace at
- * all (the reason is on `diag`; -ENOSYS when built without the tracer). */
+ * all (the reason is on `diag`). */
 int pt_analyze_dir(const char *dir, FILE *diag, struct pt_analyzer **out, uint64_t *damaged);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "analyzer/read_trace.h"
 
-#ifdef PT_HAVE_TRACER
 #include "proftrace/trace.h"
 
 struct diag_ctx {
@@ -49,17 +48,3 @@ out:
         pt_trace_close(t);
     return rc;
 }
-
-#else
-
-int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
-                   void *arg, struct pt_analyzer_input *in)
-{
-    (void)feed, (void)arg, (void)in;
-    if (diag)
-        fprintf(diag, "proftrace: %s: cannot read traces: built without the tracer (pt_tracer)\n",
-                dir);
-    return -ENOSYS;
-}
-
-#endif

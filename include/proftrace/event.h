@@ -40,6 +40,14 @@ enum pt_wire {
 /* Namespace inodes recorded for a process, in this order everywhere. */
 #define PT_NAMESPACES(X) X(ipc) X(mnt) X(pid) X(user) X(uts) X(net) X(cgroup) X(time)
 
+/* Indexes of the namespaces in that order (PT_NS_ipc ... PT_NS_time), and their count. */
+enum pt_ns {
+#define PT__NS_ENUM(ns) PT_NS_##ns,
+    PT_NAMESPACES(PT__NS_ENUM)
+#undef PT__NS_ENUM
+        PT_NS_COUNT
+};
+
 /* Who deleted, as the witness read it from /proc after the fact. ident says how far to trust it:
  * "live" (read while the deleter still ran, checked against its pidfd), "exec" (read when it
  * exec'd, it had exited before the deletion was read), "gone" (exited before anything could be
@@ -269,6 +277,9 @@ static inline const char *pt_ev_s(const struct pt_event *ev, unsigned i)
 
 /* Name of an event class ("process", "RegOpenKeyExA", ...), or NULL for an unknown id. */
 const char *pt_event_name(unsigned id);
+
+/* Name of namespace i of PT_NAMESPACES ("ipc", "mnt", ...), or NULL past the end. */
+const char *pt_ns_name(unsigned i);
 
 /* Field lookup by name, NULL if the event has no such field. */
 const struct pt_value *pt_event_field(const struct pt_event *ev, const char *name);
