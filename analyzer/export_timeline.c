@@ -156,9 +156,9 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
 {
     struct pt_analyzer *a = tl->a;
     uint64_t v;
-    if (!pt__map_get(&a->by_stream, ev->stream, 0, &v))
+    uint32_t proc;
+    if (!pt__stream_proc(a, ev->stream, &proc))
         return; /* the analyzer could not take it (out of memory) */
-    uint32_t proc = (uint32_t)v;
     if (proc >= tl->nprocs) {
         uint32_t cap = tl->nprocs;
         if (pt__grow((void **)&tl->procs, &cap, proc + 1, sizeof *tl->procs, 64)) {

@@ -160,6 +160,7 @@ struct pt__proc {
     uint32_t holds_head;  /* open holds of this process (list through pt__hold.pnext) */
     uint32_t watch_head;  /* candidates where this process is the holder (victims) */
     uint32_t thread_head; /* its threads (freed when it ends) */
+    uint32_t last_thread; /* the thread of its last call (a cache: PT__NONE or an index) */
 };
 
 struct pt__hold {
@@ -302,10 +303,16 @@ struct pt__finding {
     uint32_t nmerged;             /* further holds of the same holder on this deletion */
 };
 
+#define PT__STREAM_CACHE 64
+struct pt__stream_slot {
+    uint32_t stream, proc1; /* proc1: process index + 1, 0 when empty */
+};
+
 struct pt_analyzer {
     struct pt__proc **procs;
     uint32_t nprocs, capprocs;
     struct pt__map by_stream; /* (stream, 0) -> proc */
+    struct pt__stream_slot stream_cache[PT__STREAM_CACHE]; /* in front of by_stream */
     struct pt__map by_pid;    /* (pid, 0) -> latest proc with that pid */
 
     struct pt__thread **threads;
@@ -364,6 +371,8 @@ static inline char *pt__strdup(struct pt_analyzer *a, const char *s)
 /* ---- model_procs.c: processes and threads ---- */
 struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx);
 struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid);
+/* The process of a stream into *proc: 1, or 0 when the stream has none yet. */
+int pt__stream_proc(struct pt_analyzer *a, uint32_t stream, uint32_t *proc);
 /* The process an event belongs to (by stream, else a live process of that pid, else a new one). */
 struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev);
 struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid);

@@ -110,16 +110,19 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
     char buf[64];
     const char *parent = pt__key_path(a, p, pt__ixu(ev, r->hkey), buf, sizeof buf);
     const char *sub = pt__ixs(ev, r->s);
-    size_t n = strlen(parent) + strlen(sub) + 2;
-    char *path = malloc(n);
+    size_t lp = strlen(parent), ls = strlen(sub);
+    char *path = malloc(lp + ls + 2);
     if (!path) {
         a->nomem++;
         return;
     }
-    if (*sub)
-        snprintf(path, n, "%s\\%s", parent, sub);
-    else
-        snprintf(path, n, "%s", parent);
+    memcpy(path, parent, lp);
+    if (ls) {
+        path[lp++] = '\\';
+        memcpy(path + lp, sub, ls);
+        lp += ls;
+    }
+    path[lp] = 0;
     const char *last = last_component(path);
     /* the key it names and, for "Deleted Profiles\\P", its parent: which marks key it uses */
     char parent_of_last[512] = "";
@@ -162,7 +165,8 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
     self->dev = dev;
     self->ino = ino;
     self->handle = out;
-    self->path = pt__strdup(a, path);
+    if (ev->depth > 0) /* for the call around it (a logon finds its profile's key by path) */
+        self->path = pt__strdup(a, path);
     pt__hold_open(a, p, t, ev, PT_K_KEY, out, dev, ino, NULL, path);
 }
 

@@ -71,9 +71,32 @@ struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid)
     p->idx = a->nprocs;
     p->pid = pid;
     p->global_pid = pid;
-    p->holds_head = p->watch_head = p->thread_head = PT__NONE;
+    p->holds_head = p->watch_head = p->thread_head = p->last_thread = PT__NONE;
     a->procs[a->nprocs++] = p;
     return p;
+}
+
+/* Streams to processes: every event looks its process up, so a small direct-mapped cache sits in
+ * front of the map (consecutive events mostly come from a few streams). */
+static void stream_set(struct pt_analyzer *a, uint32_t stream, uint32_t proc)
+{
+    pt__map_put(&a->by_stream, stream, 0, proc);
+    a->stream_cache[stream % PT__STREAM_CACHE] = (struct pt__stream_slot){stream, proc + 1};
+}
+
+int pt__stream_proc(struct pt_analyzer *a, uint32_t stream, uint32_t *proc)
+{
+    struct pt__stream_slot *c = &a->stream_cache[stream % PT__STREAM_CACHE];
+    uint64_t v;
+    if (c->proc1 && c->stream == stream) {
+        *proc = c->proc1 - 1;
+        return 1;
+    }
+    if (!pt__map_get(&a->by_stream, stream, 0, &v))
+        return 0;
+    *c = (struct pt__stream_slot){stream, (uint32_t)v + 1};
+    *proc = (uint32_t)v;
+    return 1;
 }
 
 static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t stream)
@@ -81,18 +104,19 @@ static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t s
     struct pt__proc *p = pt__proc_alloc(a, pid);
     if (!p)
         return NULL;
-    pt__map_put(&a->by_stream, stream, 0, p->idx);
+    stream_set(a, stream, p->idx);
     pt__map_put(&a->by_pid, pid, 0, p->idx);
     return p;
 }
 
 struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev)
 {
+    uint32_t idx;
     uint64_t v;
-    if (pt__map_get(&a->by_stream, ev->stream, 0, &v))
-        return a->procs[v];
+    if (pt__stream_proc(a, ev->stream, &idx))
+        return a->procs[idx];
     if (pt__map_get(&a->by_pid, ev->pid, 0, &v) && a->procs[v]->end == PT__ALIVE) {
-        pt__map_put(&a->by_stream, ev->stream, 0, v);
+        stream_set(a, ev->stream, (uint32_t)v);
         return a->procs[v];
     }
     return proc_new(a, ev->pid, ev->stream);
@@ -101,8 +125,13 @@ struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev)
 struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid)
 {
     uint64_t v;
-    if (pt__map_get(&a->by_tid, p->idx, tid, &v))
+    struct pt__thread *last = p->last_thread < a->nthreads ? a->threads[p->last_thread] : NULL;
+    if (last && last->tid == tid && last->proc == p->idx)
+        return last; /* the thread of the process's previous call, mostly */
+    if (pt__map_get(&a->by_tid, p->idx, tid, &v)) {
+        p->last_thread = (uint32_t)v;
         return a->threads[v];
+    }
     if (PT__GROW(a, a->threads, a->nthreads, a->capthreads))
         return NULL;
     struct pt__thread *t = calloc(1, sizeof *t);
@@ -117,7 +146,7 @@ struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uin
     p->thread_head = a->nthreads;
     a->threads[a->nthreads] = t;
     pt__map_put(&a->by_tid, p->idx, tid, a->nthreads);
-    a->nthreads++;
+    p->last_thread = a->nthreads++;
     return t;
 }
 
@@ -187,8 +216,9 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
     uint64_t st = PT_U(ev, process, start_time);
     struct pt__proc *p = NULL;
     uint64_t v;
-    if (pt__map_get(&a->by_stream, ev->stream, 0, &v)) {
-        p = a->procs[v];
+    uint32_t idx;
+    if (pt__stream_proc(a, ev->stream, &idx)) {
+        p = a->procs[idx];
         if (p->have_identity && (p->global_pid != gpid || p->start_time != st))
             p = NULL; /* a new process in a reused stream */
     }
@@ -205,7 +235,7 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
     }
     if (!p && !(p = proc_new(a, ev->pid, ev->stream)))
         return;
-    pt__map_put(&a->by_stream, ev->stream, 0, p->idx);
+    stream_set(a, ev->stream, p->idx);
     pt__map_put(&a->by_pid, ev->pid, 0, p->idx);
     p->pid = ev->pid;
     p->ppid = (uint32_t)PT_U(ev, process, ppid);

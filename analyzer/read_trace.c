@@ -1,7 +1,6 @@
 /* read_trace.c — reads a trace directory through the tracer's reader into any event consumer. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "analyzer/read_trace.h"
 
@@ -27,15 +26,11 @@ int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const str
 {
     struct diag_ctx dc = {diag, 0};
     struct pt_trace *t = NULL;
-    struct pt_event *ev = NULL;
+    const struct pt_event *ev;
     int rc = pt_trace_open(dir, on_diag, &dc, &t);
     if (rc < 0)
         goto out;
-    rc = -ENOMEM;
-    ev = malloc(sizeof *ev);
-    if (!ev)
-        goto out;
-    while (pt_trace_next(t, ev) == 1)
+    while ((ev = pt_trace_next_ref(t)))
         feed(arg, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
@@ -43,7 +38,6 @@ int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const str
         .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
     rc = 0;
 out:
-    free(ev);
     if (t)
         pt_trace_close(t);
     return rc;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PT_FORMAT_VERSION 1
 
@@ -274,6 +275,18 @@ static inline const char *pt_ev_s(const struct pt_event *ev, unsigned i)
 #define PT_U(ev, c, f) (PT__WANT(!PT__IS_STR(c, f)), pt_ev_u((ev), PT_FIELD(c, f)))
 #define PT_I(ev, c, f) ((int64_t)PT_U(ev, c, f))
 #define PT_S(ev, c, f) (PT__WANT(PT__IS_STR(c, f)), pt_ev_s((ev), PT_FIELD(c, f)))
+
+/* Copy event src into dst: what it holds (its fields and frames), not the whole arrays, which are
+ * most of the struct's size. */
+static inline void pt_event_copy(struct pt_event *dst, const struct pt_event *src)
+{
+    unsigned nf = src->nfields < PT_MAX_FIELDS ? src->nfields : PT_MAX_FIELDS;
+    unsigned nfr = src->nframes < PT_MAX_FRAMES ? src->nframes : PT_MAX_FRAMES;
+    memcpy(dst, src, offsetof(struct pt_event, field));
+    memcpy(dst->field, src->field, nf * sizeof src->field[0]);
+    dst->nframes = (uint8_t)nfr;
+    memcpy(dst->frame, src->frame, nfr * sizeof src->frame[0]);
+}
 
 /* Name of an event class ("process", "RegOpenKeyExA", ...), or NULL for an unknown id. */
 const char *pt_event_name(unsigned id);

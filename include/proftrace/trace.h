@@ -33,6 +33,10 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
  * the end of the trace. */
 int pt_trace_next(struct pt_trace *t, struct pt_event *ev);
 
+/* The same without a copy: the next event, valid (with its strings) until the next call, or NULL
+ * at the end of the trace. For readers that only look at each event once. */
+const struct pt_event *pt_trace_next_ref(struct pt_trace *t);
+
 void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out);
 void pt_trace_close(struct pt_trace *t);
 
