@@ -44,6 +44,9 @@ uint64_t pt_analyzer_nevents(const struct pt_analyzer *a);
 /* Number of findings (valid after finish). */
 unsigned pt_analyzer_nfindings(const struct pt_analyzer *a);
 
+/* The name of rule i of the analyzer's rules, in the order they run; NULL past the last. */
+const char *pt_analyzer_rule_name(unsigned i);
+
 /* Rule, cause and severity of finding i, for tests and exit codes. NULL when out of range. */
 const char *pt_analyzer_finding_rule(const struct pt_analyzer *a, unsigned i);
 const char *pt_analyzer_finding_cause(const struct pt_analyzer *a, unsigned i);

@@ -83,6 +83,11 @@ unsigned pt_analyzer_nfindings(const struct pt_analyzer *a)
     return a->nfindings;
 }
 
+const char *pt_analyzer_rule_name(unsigned i)
+{
+    return i < PT__R_COUNT ? pt__rule_name((enum pt__rule)i) : NULL;
+}
+
 const char *pt_analyzer_finding_rule(const struct pt_analyzer *a, unsigned i)
 {
     return i < a->nfindings ? pt__rule_name(a->findings[i].rule) : NULL;

@@ -99,11 +99,14 @@ static const char *exe_of(struct live *l, uint32_t pid)
 
 /* ---- Filters ------------------------------------------------------------------------------ */
 
-/* Finding rules (DESIGN §4): a --kind naming one selects those findings (and no events). */
+/* Finding rules (the analyzer's table): a --kind naming one selects those findings (and no
+ * events). */
 static int is_rule(const char *kind)
 {
-    return !strcmp(kind, "cross-namespace-purge") || !strcmp(kind, "deleted-while-held") ||
-           !strcmp(kind, "latent-purge-hazard");
+    for (unsigned i = 0; pt_analyzer_rule_name(i); i++)
+        if (!strcmp(kind, pt_analyzer_rule_name(i)))
+            return 1;
+    return 0;
 }
 
 static int kind_known(const char *kind)
