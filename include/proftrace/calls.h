@@ -211,6 +211,8 @@ CALL(X, unlinkat, FILE, SYM, int, (int pathname_dirfd, const char *pathname, int
      DELETE(FILE, pathname))                                                                       \
 CALL(X, rmdir, FILE, SYM, int, (const char *pathname), (pathname), PT_RET_INT_ERRNO,               \
      F(PATH, pathname), DELETE(FILE, pathname))                                                    \
+CALL(X, remove, FILE, SYM, int, (const char *pathname), (pathname), PT_RET_INT_ERRNO,              \
+     F(PATH, pathname), DELETE(FILE, pathname))                                                    \
 CALL(X, rename, FILE, SYM, int, (const char *oldpath, const char *newpath), (oldpath, newpath),    \
      PT_RET_INT_ERRNO, F(PATH, oldpath) F(PATH, newpath), DELETE(RENAME, newpath))                 \
 CALL(X, renameat, FILE, SYM, int,                                                                  \
