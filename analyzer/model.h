@@ -381,9 +381,10 @@ struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t)
 void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, uint64_t ts);
 /* A thread's calls will never complete: what waits on it keeps what it has. */
 void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t);
-/* Non-call events of a process: process, module, cred, ns, exit, signal, reaped, lost. Returns 0,
- * or 1 when the event is no sign of life of the process (a late `reaped`). */
+/* A `process` event: the identity of a process, new or after exec (or of a reused pid). */
 void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev);
+/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, lost. Returns 0,
+ * or 1 when the event is no sign of life of the process (the collector's `reaped`). */
 int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
 const char *pt__intern(struct pt_analyzer *a, const char *s);
 int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count);
@@ -394,6 +395,7 @@ int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint6
 uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                        const struct pt_event *ev, enum pt_kind kind, uint64_t handle, uint64_t dev,
                        uint64_t ino, char *name, char *path);
+/* End hold h: at ts by a call (or a reused handle), or, ts 0, because its process ended. */
 void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts);
 struct pt__hold *pt__hold_by_handle(struct pt_analyzer *a, uint32_t proc, enum pt_kind k,
                                     uint64_t handle);
@@ -450,6 +452,7 @@ const char *pt__view_name(const struct pt__proc *p, uint64_t h);
 void pt__settle_views(struct pt__proc *p, struct pt__thread *t, const struct pt_event *ev);
 /* A deletion removed (dev, ino): a mark on it is gone. */
 void pt__mark_removed(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t ts);
+/* The in-use view p looked at, at time ts: the last mapping it opened inside MAPI, or NULL. */
 const struct pt__view *pt__view_at(const struct pt__proc *p, uint64_t ts);
 
 /* ---- model.c ---- */
