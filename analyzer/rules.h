@@ -7,9 +7,11 @@
  *   run    void run(struct pt_analyzer *): appends its findings (rule_<name>.c);
  *   after  the rule whose findings it reads (it runs later), or NONE;
  *   story  how its findings are told (struct pt__story, report.h): a deletion compared by in-use
- *          views or by the identities of the two processes (report_story.c), or the rule's own
- *          functions for a finding that is not a deletion (defined in its file).
- * A new rule is its file plus one row here (and its file in CMakeLists.txt).
+ *          views or by the identities of the two processes (report_story.c), or, for a finding
+ *          that is not a deletion, the rule's own (report_<name>.c: kept apart from the detector
+ *          so that what only detects links none of the reports).
+ * A new rule is its file plus one row here (plus its report file when its finding is not a
+ * deletion), and its files in CMakeLists.txt.
  * PT_CAUSES(C): C(id, name) for every cause a finding can have.
  */
 #ifndef PT_ANALYZER_RULES_H
