@@ -1,5 +1,5 @@
-/* analyzer_workload.c — `pt_analyzer_workload N`: a service-like program for bench/analyzer.bench.sh
- * to record with `proftrace record`, so that `proftrace report` is measured on a real trace (the
+/* analyzer_workload.c — `pt_analyzer_workload N`: a service-like program for
+ * bench/analyzer.bench.sh to record with `proftrace record`, so that `proftrace report` is measured on a real trace (the
  * shim's events, the collector's CTF files, the reader's decoding). Logs on to a MAPI profile of
  * the sample library, then N times: opens the message store (a nested registry read), opens, reads
  * and closes a registry key, and creates, maps, unmaps and unlinks a POSIX shared-memory object.

@@ -9,10 +9,11 @@
  *   key-deleted   a registry call that failed with ERROR_KEY_DELETED (1018), checked after it;
  *   delete        any delete at all (held or not);
  *   1, all        delete-held,key-deleted.
- * The list is parsed once, at start (pt__break_config, stack.c). When a condition matches, a `breakpoint` event is recorded (stopped=1 or 0) and SIGTRAP is raised
- * if and only if a debugger is attached (TracerPid in /proc/self/status, read only then: the
- * conditions are rare, the common path costs one predictable branch on pt__break_armed). Without a
- * debugger the process never stops; the event says where it would have.
+ * The list is parsed once, at start (pt__break_config, stack.c). When a condition matches, a
+ * `breakpoint` event is recorded (stopped=1 or 0) and SIGTRAP is raised if and only if a debugger
+ * is attached (TracerPid in /proc/self/status, read only then: the conditions are rare, the common
+ * path costs one predictable branch on pt__break_armed). Without a debugger the process never
+ * stops; the event says where it would have.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -26,10 +27,10 @@
 
 /* Deletes whose identity the wrapper takes before the call (the PATH-like captures of FILE, SHM
  * and RENAME deletes), from the role column of calls.h; a SysV delete says so per call
- * (delete_hint). A KEY delete is checked at the unlinkat nested in it, which names the directory. */
-#define ROW_CHECKED(name, cat, hook, cret, cparams, cargs, retk, fields, role)                      \
-    PT_ROLE_TYPE(role) == PT_ROLE_DELETE &&                                                         \
-        (PT_ROLE_KIND(role) == PT_K_FILE || PT_ROLE_KIND(role) == PT_K_SHM ||                       \
+ * (delete_hint). A KEY delete is checked at the unlinkat nested in it (it names the directory). */
+#define ROW_CHECKED(name, cat, hook, cret, cparams, cargs, retk, fields, role)                     \
+    PT_ROLE_TYPE(role) == PT_ROLE_DELETE &&                                                        \
+        (PT_ROLE_KIND(role) == PT_K_FILE || PT_ROLE_KIND(role) == PT_K_SHM ||                      \
          PT_ROLE_KIND(role) == PT_K_RENAME),
 static const uint8_t checked[PT_CALL_COUNT] = {PT_CALLS_ROLE(ROW_CHECKED, )};
 

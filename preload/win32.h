@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* (The test defines PT__WIN32_LIST_ONLY to take only PT__WIN32_TYPES, beside a library's headers.) */
+/* (The test defines PT__WIN32_LIST_ONLY to take PT__WIN32_TYPES only, beside a library's
+ * headers.) */
 #ifndef PT__WIN32_LIST_ONLY
 typedef int BOOL;
 typedef unsigned char BYTE;

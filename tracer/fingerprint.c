@@ -1,5 +1,6 @@
 /* fingerprint.c — a cheap summary of everything written to a trace directory so far, for readers
- * that follow a trace while it grows (`proftrace live`): it changes whenever anything was written. */
+ * that follow a trace while it grows (`proftrace live`): it changes whenever anything is
+ * written. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>

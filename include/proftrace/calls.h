@@ -25,12 +25,13 @@
  *   NONE                         nothing below;
  *   OPEN(kind, result, name)     opens the object `name` names; `result` (a RET_FD capture, or RET)
  *                                is it afterwards. The traced call around an OPEN takes what it
- *                                opened as its own identity (a key's directory, a mapping's object);
+ *                                opened as its own identity (a key's directory, a mapping's
+ *                                object);
  *   CREATE(kind, result, name)   the same, for a call that creates the object when it is missing;
  *   CLOSE(kind, handle)          gives up the object `handle` names;
  *   HOLD_BEGIN(kind, handle, what)  on success, with a non-zero handle, begins a hold: `handle` (an
  *                                output field, or RET) is what ends it, `what` is per kind;
- *   HOLD_CREATE(kind, handle, what) the same, for a call that creates the object when it is missing;
+ *   HOLD_CREATE(kind, handle, what) the same, for a call that creates the object when missing;
  *   HOLD_END(kind, handle)       on success ends the hold of that kind whose handle is `handle`;
  *   DELETE(kind, what)           on success deletes what `what` names.
  * Object kinds of OPEN / CREATE / CLOSE:
@@ -51,8 +52,8 @@
  *   SHM      a POSIX shared-memory object (a SHM_NAME capture);
  *   RENAME   the target a rename replaced (the new path's capture): a deletion only when the target
  *            existed;
- *   SYSV     a SysV segment (the shmid): a deletion only when the row's `cmd` is IPC_RMID, which the
- *            shim's wrapper says per call;
+ *   SYSV     a SysV segment (the shmid): a deletion only when the row's `cmd` is IPC_RMID, which
+ *            the shim's wrapper says per call;
  *   KEY      a registry key (the subkey, relative to the row's hKey): what it removes is seen in
  *            the calls nested inside it;
  *   PROFILE  a MAPI profile (its name): deleted, or only marked for deletion while it is in use, so

@@ -235,7 +235,8 @@ struct pt_event {
  *     PT_U(ev, c, f)     value of numeric field f (0 if the event is short of it)
  *     PT_I(ev, c, f)     the same, signed
  *     PT_S(ev, c, f)     string field f ("" if absent)
- * PT_U on a string field, or PT_S on a number, fails to compile. No name is compared at run time. */
+ * PT_U on a string field, or PT_S on a number, fails to compile. No name is compared at run
+ * time. */
 #define PT__FI_MEMBER(wire, n) char n;
 #define PT__FW_MEMBER(wire, n) char n[1 + (PT_WIRE_##wire == PT_WIRE_STR)];
 #define PT__FI_EV(name, fields)                                                                    \

@@ -21,6 +21,11 @@ wait_for() {
     [ -s "$1" ] || fail "timed out waiting for $1"
 }
 
+# The witnessed events of trace $1 so far (read whole, then searched: no pipe to break).
+witnessed() {
+    "$PROFTRACE" events --kind witnessed "$1" 2>/dev/null || true
+}
+
 # The kernel's dev_t of the filesystem a path is on, as fanotify's fdinfo prints it (sdev:%x).
 kdev() {
     local d
@@ -34,9 +39,7 @@ wait_key_watched() {
     while [ $n -lt 150 ]; do
         : >"$key/probe-$n"
         env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -f "$key/probe-$n"
-        if "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "path=\"$key/probe-"; then
-            return 0
-        fi
+        grep -qF "path=\"$key/probe-" <<<"$(witnessed "$D")" && return 0
         n=$((n + 1))
         sleep 0.1 # between probes: the witness rescans what holders hold about once a second
     done
@@ -58,7 +61,7 @@ wait_marked() {
 # Until `proftrace events` shows PATH witnessed in trace D.
 wait_witnessed() {
     local n=0
-    until "$PROFTRACE" events --kind witnessed "$1" 2>/dev/null | grep -qF "path=\"$2\""; do
+    until grep -qF "path=\"$2\"" <<<"$(witnessed "$1")"; do
         [ $n -lt 300 ] || fail "the deletion of $2 was never witnessed"
         n=$((n + 1))
         sleep 0.05

@@ -1,7 +1,7 @@
 /* preload_libc.c — the libc rows of the shim: POSIX and SysV shared memory, memfd, mmap/munmap of
  * shared descriptors only, unlink/unlinkat/rmdir/remove/rename/renameat/renameat2 with the identity
- * of what they named before the call, open/openat recorded only when nested, set*id followed by cred
- * events, unshare/setns followed by ns events, errno untouched. Each check compares a recorded
+ * of what they named before the call, open/openat recorded only when nested, set*id followed by
+ * cred events, unshare/setns followed by ns events, errno untouched. Each check compares a recorded
  * field with what the call really did (inodes from stat before the call, addresses, errors). */
 #include "tests/unit/preload_test.h"
 
