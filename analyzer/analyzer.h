@@ -44,6 +44,9 @@ uint64_t pt_analyzer_nevents(const struct pt_analyzer *a);
 /* Number of findings (valid after finish). */
 unsigned pt_analyzer_nfindings(const struct pt_analyzer *a);
 
+/* The name of rule i of the analyzer's rules, in the order they run; NULL past the last. */
+const char *pt_analyzer_rule_name(unsigned i);
+
 /* Rule, cause and severity of finding i, for tests and exit codes. NULL when out of range. */
 const char *pt_analyzer_finding_rule(const struct pt_analyzer *a, unsigned i);
 const char *pt_analyzer_finding_cause(const struct pt_analyzer *a, unsigned i);
@@ -67,7 +70,7 @@ void pt_analyzer_free(struct pt_analyzer *a);
 /* Read trace directory `dir` through the tracer's reader into a new analyzer and finish it.
  * Problems in the input are written to `diag` (one line each, naming file and offset) and counted
  * in *damaged. Returns 0 with *out set, or a negative errno when `dir` is not a readable trace at
- * all (the reason is on `diag`; -ENOSYS when built without the tracer). */
+ * all (the reason is on `diag`). */
 int pt_analyze_dir(const char *dir, FILE *diag, struct pt_analyzer **out, uint64_t *damaged);
 
 #endif

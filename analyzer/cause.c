@@ -1,5 +1,6 @@
-/* cause.c — why two processes' in-use views differ (the causes of docs/report-json.md), and the
- * remedy for each. */
+/* cause.c — why two processes saw different things (the causes of docs/report-json.md): their
+ * in-use views, or their own identities; the names of rules and causes (rules.h); the remedy for
+ * each cause. */
 #include <string.h>
 #include <strings.h>
 
@@ -23,8 +24,8 @@ enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d
         return PT__C_IDENTITY;
     if (session_local(h->name) && session_local(d->name) && h->who.sessionid != d->who.sessionid)
         return PT__C_SESSION;
-    if (h->who.ns[PT__NS_MNT] != d->who.ns[PT__NS_MNT] ||
-        h->who.ns[PT__NS_IPC] != d->who.ns[PT__NS_IPC])
+    if (h->who.ns[PT_NS_mnt] != d->who.ns[PT_NS_mnt] ||
+        h->who.ns[PT_NS_ipc] != d->who.ns[PT_NS_ipc])
         return PT__C_KERNEL;
     if (h->who.euid != d->who.euid)
         return PT__C_IDENTITY;
@@ -33,8 +34,8 @@ enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d
 
 enum pt__cause pt__who_cause(const struct pt__who *h, const struct pt__who *d)
 {
-    if (h->ns[PT__NS_MNT] != d->ns[PT__NS_MNT] || h->ns[PT__NS_IPC] != d->ns[PT__NS_IPC] ||
-        h->ns[PT__NS_PID] != d->ns[PT__NS_PID])
+    if (h->ns[PT_NS_mnt] != d->ns[PT_NS_mnt] || h->ns[PT_NS_ipc] != d->ns[PT_NS_ipc] ||
+        h->ns[PT_NS_pid] != d->ns[PT_NS_pid])
         return PT__C_KERNEL;
     if (h->euid != d->euid)
         return PT__C_IDENTITY;
@@ -45,36 +46,44 @@ enum pt__cause pt__who_cause(const struct pt__who *h, const struct pt__who *d)
 
 const char *pt__cause_name(enum pt__cause c)
 {
-    static const char *const n[] = {"identity-split", "session-namespace-split",
-                                    "kernel-namespace-split", "same-view", "unknown"};
-    return c <= PT__C_UNKNOWN ? n[c] : "unknown";
+    static const char *const n[PT__C_COUNT] = {
+#define CAUSE_NAME(id, name) name,
+        PT_CAUSES(CAUSE_NAME)
+#undef CAUSE_NAME
+    };
+    return (unsigned)c < PT__C_COUNT ? n[c] : "unknown";
 }
 
 const char *pt__rule_name(enum pt__rule r)
 {
-    static const char *const n[] = {"cross-namespace-purge", "deleted-while-held",
-                                    "latent-purge-hazard"};
-    return r <= PT__R_LATENT ? n[r] : "?";
+    static const char *const n[PT__R_COUNT] = {
+#define RULE_NAME(id, name, run, after, story) name,
+        PT_RULES(RULE_NAME)
+#undef RULE_NAME
+    };
+    return (unsigned)r < PT__R_COUNT ? n[r] : "?";
 }
 
-const char *pt__cause_remedy(enum pt__rule r, enum pt__cause c)
+const char *pt__who_remedy(enum pt__cause c)
 {
-    if (r == PT__R_HELD) {
-        switch (c) {
-        case PT__C_KERNEL:
-            return "the deleter runs in other kernel namespaces and cannot see the holder: run the "
-                   "clean-up in the holders' namespaces, or check holders by the object's identity "
-                   "(device and inode, SysV id) instead of by name or pid";
-        case PT__C_IDENTITY:
-        case PT__C_SESSION:
-            return "the deleter's liveness check is scoped to its own account or login session: "
-                   "check every holder of the object (by identity), or keep the object per account "
-                   "or per session so one scope cannot remove another's";
-        default:
-            return "the object was removed while mapped or open elsewhere: make the deleter check "
-                   "for holders by identity, or reference-count the object itself";
-        }
+    switch (c) {
+    case PT__C_KERNEL:
+        return "the deleter runs in other kernel namespaces and cannot see the holder: run the "
+               "clean-up in the holders' namespaces, or check holders by the object's identity "
+               "(device and inode, SysV id) instead of by name or pid";
+    case PT__C_IDENTITY:
+    case PT__C_SESSION:
+        return "the deleter's liveness check is scoped to its own account or login session: "
+               "check every holder of the object (by identity), or keep the object per account "
+               "or per session so one scope cannot remove another's";
+    default:
+        return "the object was removed while mapped or open elsewhere: make the deleter check "
+               "for holders by identity, or reference-count the object itself";
     }
+}
+
+const char *pt__view_remedy(enum pt__cause c)
+{
     switch (c) {
     case PT__C_IDENTITY:
         return "the deleter ran MAPI under another account (impersonation) but used the holder's "

@@ -24,7 +24,7 @@ struct pt_timeline;
 /* Read trace directory `dir` (every call, hold, deletion and failure) and run the analyzer over
  * the same events for the findings. Problems in the input are written to `diag` and counted in
  * *damaged. Returns 0 with *out set, or a negative errno when `dir` is not a readable trace (the
- * reason is on `diag`; -ENOSYS when built without the tracer, -ENOMEM). */
+ * reason is on `diag`; -ENOMEM). */
 int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged);
 
 /* The same, fed by hand (tests, live use): a new, empty timeline (NULL when out of memory); feed

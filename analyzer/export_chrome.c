@@ -78,6 +78,8 @@ static void metadata(struct out *o)
     for (uint32_t i = 0; i < tl->nthreads; i++) {
         const struct pt__tl_thread *t = &tl->threads[i];
         const struct pt__proc *p = a->procs[t->proc];
+        if (!tl->procs[t->proc].shown)
+            continue;
         ev_begin(o, "M", tl->procs[t->proc].cpid, t->ctid, 0);
         fputs(",\"name\":\"thread_name\",\"args\":{\"name\":\"", o->f);
         pt__x_json_raw(o->f, pt__tl_base(p->exe));
@@ -98,14 +100,14 @@ static void slices(struct out *o)
         ev_begin(o, "X", pid, tid, s->t0);
         fputs(",\"dur\":", o->f);
         pt__x_us(o->f, s->t1, s->t0);
-        fprintf(o->f, ",\"name\":\"%s\",\"cat\":\"%s\",\"args\":{%s}}", pt__ev_name(s->id),
+        fprintf(o->f, ",\"name\":\"%s\",\"cat\":\"%s\",\"args\":{%s}}", pt_event_name(s->id),
                 cat >= 0 ? cat_names[cat] : "call", s->args ? s->args : "");
         if (!s->mark)
             continue;
         ev_begin(o, "i", pid, tid, s->t1);
         fprintf(o->f, ",\"s\":\"t\",\"cat\":\"%s\",\"name\":\"%s %s\",\"args\":{%s}}",
                 s->mark & PT__TL_DELETE ? "deletion" : "failure",
-                s->mark & PT__TL_DELETE ? "deleted by" : "failed:", pt__ev_name(s->id),
+                s->mark & PT__TL_DELETE ? "deleted by" : "failed:", pt_event_name(s->id),
                 s->args ? s->args : "");
     }
 }
@@ -158,9 +160,10 @@ static void findings(struct out *o)
         const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
         struct pt__res r;
         pt__rep_resource(a, f, &r);
-        uint64_t ts = f->del != PT__NONE ? a->dels[f->del].ts : f->latent_ts;
-        uint32_t tid = f->del != PT__NONE ? ctid_of(tl, f->deleter, a->dels[f->del].tid)
-                                          : tl->procs[f->deleter].cpid;
+        uint64_t ts, from, to;
+        uint32_t t;
+        pt__story_of(f)->when(a, f, &ts, &t, &from, &to);
+        uint32_t tid = t ? ctid_of(tl, f->deleter, t) : tl->procs[f->deleter].cpid;
         ev_begin(o, "i", tl->procs[f->deleter].cpid, tid, ts);
         fprintf(o->f, ",\"s\":\"g\",\"cat\":\"finding\",\"name\":\"finding %u: %s (%s)\"", i + 1,
                 pt__rule_name(f->rule), pt__cause_name(f->cause));
@@ -184,7 +187,7 @@ static void findings(struct out *o)
         fputs(",\"why\":", o->f);
         pt__x_json_str(o->f, pt__rep_why(a, f, b, sizeof b));
         fputs(",\"remedy\":", o->f);
-        pt__x_json_str(o->f, pt__cause_remedy(f->rule, f->cause));
+        pt__x_json_str(o->f, pt__rep_remedy(f));
         fputs("}}", o->f);
     }
 }

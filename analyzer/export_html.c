@@ -3,11 +3,11 @@
  * process, grouped by namespace; holds as bars, deletions and failures as marks, an arrow from each
  * delete to its victim; <title> hover details). No network: no external script, style or font.
  *
- * The narratives and stacks are the text report's own (pt_report_text, escaped), so the two
+ * The narratives and stacks are the text report's own (each finding's block, escaped), so the two
  * formats never tell different stories. A small inline script, run at load, records on each
  * timeline how many lanes and arrows the browser actually laid out (data-drawn-*), which is what
  * the rendering test reads back, and opens the evidence (closed on screen) when printing. */
-#define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
+#define _GNU_SOURCE /* asprintf, open_memstream */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -160,8 +160,8 @@ static void proc_title(FILE *f, const struct pt_timeline *tl, uint32_t i)
     else
         fprintf(f, "login session %u (loginuid %u)\n", p->who.sessionid, p->who.loginuid);
     fprintf(f, "namespaces: ipc %llu, mnt %llu, pid %llu, user %llu",
-            (unsigned long long)p->who.ns[PT__NS_IPC], (unsigned long long)p->who.ns[PT__NS_MNT],
-            (unsigned long long)p->who.ns[PT__NS_PID], (unsigned long long)p->who.ns[PT__NS_USER]);
+            (unsigned long long)p->who.ns[PT_NS_ipc], (unsigned long long)p->who.ns[PT_NS_mnt],
+            (unsigned long long)p->who.ns[PT_NS_pid], (unsigned long long)p->who.ns[PT_NS_user]);
     if (p->cmdline && *p->cmdline) {
         fputs("\ncommand: ", f);
         pt__x_html(f, p->cmdline);
@@ -172,7 +172,7 @@ static void proc_title(FILE *f, const struct pt_timeline *tl, uint32_t i)
 static void slice_title(FILE *f, const struct pt_timeline *tl, const struct pt__tl_slice *s)
 {
     fputs("<title>", f);
-    fprintf(f, "%s(", pt__ev_name(s->id));
+    fprintf(f, "%s(", pt_event_name(s->id));
     pt__x_html(f, s->text);
     fprintf(f, ")\nat +%.6f s, %.3f \xc2\xb5s, depth %u, tid %u", (double)(s->t0 - tl->t0) / 1e9,
             (double)(s->t1 - s->t0) / 1e3, s->depth, s->tid);
@@ -305,8 +305,8 @@ static void arrows(struct view *v)
                 "<title>finding %u: %s(pid %u) deleted what pid %u held; %s failed %.3f ms later"
                 "</title></path>\n",
                 fl->finding + 1, dp->pid, hp->pid, x1, y1, x1 + bend, (y1 + y2) / 2, x2 + bend,
-                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt__ev_name(a->id), dp->pid, hp->pid,
-                pt__ev_name(b->id), (double)(b->t1 - a->t1) / 1e6);
+                (y1 + y2) / 2, x2, y2, v->id, fl->finding + 1, pt_event_name(a->id), dp->pid,
+                hp->pid, pt_event_name(b->id), (double)(b->t1 - a->t1) / 1e6);
     }
 }
 
@@ -316,8 +316,9 @@ static void finding_lines(struct view *v, double top, double bottom)
     for (uint32_t i = 0; i < a->nfindings; i++) {
         if (v->finding >= 0 && i != (uint32_t)v->finding)
             continue;
-        const struct pt__finding *fd = &a->findings[i];
-        uint64_t ts = fd->del != PT__NONE ? a->dels[fd->del].ts : fd->latent_ts;
+        uint64_t ts, from, to;
+        uint32_t tid;
+        pt__story_of(&a->findings[i])->when(a, &a->findings[i], &ts, &tid, &from, &to);
         if (ts < v->from || ts > v->to)
             continue;
         double x = xpos(v, ts);
@@ -396,70 +397,45 @@ static void legend(FILE *f)
           f);
 }
 
-/* The text report, cut at "finding N:" and "summary:" lines: chunk 0..n-1 the findings, n the rest.
- */
-static char **text_chunks(struct pt_analyzer *a, const struct pt_report_opts *o, char **whole)
+/* The text report's block of finding i (without its blank line), or its summary (i == nfindings),
+ * as one string (owned by the caller); NULL when out of memory. */
+static char *text_of(struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy,
+                     const struct pt_report_opts *o)
 {
+    char *p = NULL;
     size_t len = 0;
-    FILE *m = open_memstream(whole, &len);
+    FILE *m = open_memstream(&p, &len);
     if (!m)
         return NULL;
-    pt_report_text(m, a, o);
-    if (fclose(m))
+    if (i < a->nfindings)
+        pt__text_finding(m, a, i, sy, o);
+    else
+        pt__text_summary(m, a, sy, o);
+    if (fclose(m)) {
+        free(p);
         return NULL;
-    unsigned n = a->nfindings;
-    char **chunk = calloc(n + 1, sizeof *chunk);
-    if (!chunk)
-        return NULL;
-    char *p = *whole;
-    unsigned cur = n;
-    for (char *line = p; line && *line;) {
-        char *nl = strchr(line, '\n');
-        unsigned k;
-        if (sscanf(line, "finding %u:", &k) == 1 && k >= 1 && k <= n) {
-            cur = k - 1;
-            chunk[cur] = line;
-        } else if (!strncmp(line, "summary:", 8) || !strncmp(line, "no findings:", 12)) {
-            cur = n;
-            if (!chunk[n])
-                chunk[n] = line;
-        }
-        if (nl && nl[1] &&
-            (sscanf(nl + 1, "finding %u:", &k) == 1 || !strncmp(nl + 1, "summary:", 8) ||
-             !strncmp(nl + 1, "no findings:", 12)))
-            *nl = 0; /* end the chunk before the next one starts */
-        line = nl ? nl + 1 : NULL;
     }
-    return chunk;
+    if (i < a->nfindings && len && p[len - 1] == '\n')
+        p[len - 1] = 0;
+    return p;
 }
 
-static void story(FILE *f, const struct pt_timeline *tl, const struct pt__finding *fd)
+/* A deletion's story: what was deleted, by whom, in which call, and the failure it caused. */
+void pt__deletion_html(FILE *f, const struct pt_analyzer *a, const struct pt__finding *fd,
+                       uint64_t t0)
 {
-    const struct pt_analyzer *a = tl->a;
     const struct pt__proc *hp = a->procs[fd->holder], *dp = a->procs[fd->deleter];
     struct pt__res r;
     char b[1024];
     pt__rep_resource(a, fd, &r);
     fputs("<p class=\"story\">", f);
-    if (fd->rule == PT__R_LATENT) {
-        fputs("Profile <b>", f);
-        pt__x_html(f, r.name);
-        fprintf(f, "</b> is held by pid %u (", hp->pid);
-        pt__x_html(f, pt__tl_base(hp->exe));
-        fprintf(f, ") and marked for deletion; pid %u (", dp->pid);
-        pt__x_html(f, pt__tl_base(dp->exe));
-        fputs(") shares the profile store with another in-use view: its next MAPIInitialize "
-              "will delete it.</p>\n",
-              f);
-        return;
-    }
     const struct pt__del *d = &a->dels[fd->del];
     const struct pt__cand *c = &a->cands[fd->cand];
     fprintf(f, "The %s <b>", r.kind ? r.kind : "resource");
     pt__x_html(f, r.name ? r.name : "?");
     fprintf(f, "</b>, held by pid %u (", hp->pid);
     pt__x_html(f, pt__tl_base(hp->exe));
-    fprintf(f, "), was deleted at +%.6f s by pid %u (", (double)(d->ts - tl->t0) / 1e9, dp->pid);
+    fprintf(f, "), was deleted at +%.6f s by pid %u (", (double)(d->ts - t0) / 1e9, dp->pid);
     pt__x_html(f, pt__tl_base(dp->exe));
     fputs(") in ", f);
     pt__x_html(f, d->via ? d->via : d->api ? d->api : d->call);
@@ -485,17 +461,9 @@ static void close_up(FILE *f, const struct pt_timeline *tl, uint32_t fi, double 
     procs[n++] = fd->deleter;
     if (fd->holder != fd->deleter)
         procs[n++] = fd->holder;
-    if (fd->rule == PT__R_LATENT) {
-        lo = a->sess[fd->sess].ts;
-        hi = fd->latent_ts;
-    } else {
-        const struct pt__del *d = &a->dels[fd->del];
-        const struct pt__cand *c = &a->cands[fd->cand];
-        lo = c->h.ts < d->ts ? c->h.ts : d->ts;
-        hi = d->ts;
-        if ((c->have_victim || c->have_detail) && c->victim_ts > hi)
-            hi = c->victim_ts;
-    }
+    uint64_t at;
+    uint32_t tid;
+    pt__story_of(fd)->when(a, fd, &at, &tid, &lo, &hi);
     if (hi <= lo)
         hi = lo + 1000;
     uint64_t pad = (hi - lo) / 12 + 1000;
@@ -515,12 +483,15 @@ static void close_up(FILE *f, const struct pt_timeline *tl, uint32_t fi, double 
 int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts *o)
 {
     struct pt_analyzer *a = tl->a;
-    char *whole = NULL;
-    char **chunk = text_chunks(a, o, &whole);
+    struct pt_report_opts def = {1, 1};
+    if (!o)
+        o = &def;
+    struct pt__symbolizer *sy = o->symbolize ? pt__sym_new() : NULL;
+    char *text = NULL;
     uint32_t *ord = malloc((tl->nprocs ? tl->nprocs : 1) * sizeof *ord);
     double *lane_y = malloc((tl->nprocs ? tl->nprocs : 1) * sizeof *lane_y);
     int rc = -ENOMEM;
-    if (!chunk || !ord || !lane_y)
+    if (!ord || !lane_y)
         goto out;
     uint64_t lost = a->lost_total + a->in.lost;
     uint32_t nshown = pt__tl_order(tl, ord);
@@ -550,15 +521,19 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
         fprintf(f, "<span class=\"badge\">%s</span><span class=\"badge cause\">%s</span>%s</h3>\n",
                 fd->severity, pt__cause_name(fd->cause),
                 fd->uncertain ? "<span class=\"badge unc\">uncertain</span>" : "");
-        story(f, tl, fd);
+        pt__story_of(fd)->html(f, a, fd, tl->t0);
         close_up(f, tl, i, lane_y);
         fputs("<p class=\"remedy\"><b>Remedy:</b> ", f);
-        pt__x_html(f, pt__cause_remedy(fd->rule, fd->cause));
+        pt__x_html(f, pt__rep_remedy(fd));
         fputs(
             "</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
             "</summary><pre>",
             f);
-        pt_esc_html_lines(f, chunk[i]);
+        if (!(text = text_of(a, i, sy, o)))
+            goto out;
+        pt_esc_html_lines(f, text); /* a text report block: escaped as text already */
+        free(text);
+        text = NULL;
         fputs("</pre></details>\n</article>\n", f);
     }
     fputs("</section>\n", f);
@@ -571,13 +546,15 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     fputs("</section>\n", f);
 
     fputs("<section id=\"summary\"><h2>Summary</h2><pre>", f);
-    pt_esc_html_lines(f, chunk[a->nfindings]);
+    if (!(text = text_of(a, a->nfindings, sy, o)))
+        goto out;
+    pt_esc_html_lines(f, text); /* a text report block: escaped as text already */
     fputs("</pre></section>\n", f);
     fprintf(f, "<script>%s</script>\n</body></html>\n", script);
     rc = ferror(f) ? -EIO : 0;
 out:
-    free(chunk);
-    free(whole);
+    free(text);
+    pt__sym_free(sy);
     free(ord);
     free(lane_y);
     return rc;

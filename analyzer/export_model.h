@@ -6,8 +6,10 @@
  * go into the analyzer they are also kept here, each attributed to the analyzer's own process
  * record (looked up by stream right after the analyzer took the event), so that findings, which
  * name processes by that index, point straight at lanes:
- *   slices   every call, entry to exit, with its arguments already formatted;
- *   holds    a MAPI session (logon to logoff/release), a mapped view or shared mapping, a SysV
+ *   slices   every call, entry to exit, with its arguments already formatted, marked as a
+ *            deletion or a failure as the model knows them (pt__call_mark);
+ *   holds    the model's own (it keeps them for the timeline: pt__keep_holds): a MAPI session
+ *            (logon to logoff/release), a mapped view or the program's own shared mapping, a SysV
  *            attachment: from the call that began it to the one that ended it or the process end;
  *   flows    from the deleting call of each finding to the failure it caused in the holder;
  *   groups   processes that share a login session and mount / IPC / PID namespaces.
@@ -23,10 +25,9 @@
 #include "analyzer/export.h"
 #include "analyzer/model.h"
 
-/* slice marks */
-#define PT__TL_DELETE 1u /* a successful deletion (unlink, shm_unlink, RegDeleteTreeA ...) */
-#define PT__TL_FAILURE                                                                             \
-    2u /* a failure the analyzer knows (ERROR_KEY_DELETED, MAPI_E_*, ENOENT ...) */
+/* slice marks: a successful deletion, a failure the analyzer knows (model_victims.c) */
+#define PT__TL_DELETE PT__MARK_DELETE
+#define PT__TL_FAILURE PT__MARK_FAILURE
 
 struct pt__tl_slice {
     uint32_t proc, tid; /* analyzer process index, thread id in its namespace */
@@ -72,7 +73,8 @@ struct pt__tl_proc {
     uint32_t slice1, last_slice1; /* its slices and holds, in time order (index + 1; 0: none) */
     uint32_t hold1, last_hold1;
     uint8_t shown; /* it wrote events of its own: a track (a process the analyzer only
-                    * heard of through the collector's `reaped` event gets none) */
+                    * heard of through the collector's `reaped` event, or the witness's ring with
+                    * its `thread` event, gets none) */
 };
 
 struct pt_timeline {
@@ -92,12 +94,7 @@ struct pt_timeline {
     uint32_t nflows, capflows;
     struct pt__tl_group *groups;
     uint32_t ngroups;
-    /* while reading */
-    struct pt__map hold_by_handle; /* (proc << 8 | kind, handle) -> hold */
-    struct pt__map thread_by_tid;  /* (proc, tid) -> thread */
-    struct pt__map map_names;      /* (proc, mapping handle) -> index in names */
-    char **names;                  /* names of file mappings (owned) */
-    uint32_t nnames, capnames;
+    struct pt__map thread_by_tid; /* (proc, tid) -> thread */
     uint64_t nomem;
 };
 

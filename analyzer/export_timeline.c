@@ -1,6 +1,8 @@
 /* export_timeline.c — builds the timeline the exporters draw: every call of a trace, the holds,
- * deletions and failures among them, and the arrows from each finding's delete to its victim. */
-#define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
+ * deletions and failures among them, and the arrows from each finding's delete to its victim.
+ * What is a hold, a deletion or a failure is the analyzer's model's knowledge (it keeps a record of
+ * every hold for the timeline, and marks calls with pt__call_mark): the timeline only draws it. */
+#define _GNU_SOURCE /* asprintf, open_memstream */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,16 +13,10 @@
 #include "analyzer/export_model.h"
 #include "analyzer/read_trace.h"
 #include "analyzer/report.h"
+#include "proftrace/trace.h"
 
-#define TL_ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
 #define CPID_SPARE 4194304u /* above PID_MAX_LIMIT: display pids no real pid can take */
 #define CTID_SPARE 8388608u
-
-static const uint8_t ret_kind[PT_CALL_COUNT] = {
-#define RETK(name, cat, hook, cret, cparams, cargs, retk, fields) retk,
-    PT_CALLS(RETK, _)
-#undef RETK
-};
 
 #define GROW(tl, arr, n, cap)                                                                      \
     (pt__grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr), 64) ? ((tl)->nomem++, -ENOMEM) : 0)
@@ -41,7 +37,7 @@ struct sbuf {
 
 static const char *errno_name(int e)
 {
-    const char *n = e ? strerrorname_np(e) : NULL;
+    const char *n = pt_errno_name(e);
     return n ? n : "?";
 }
 
@@ -49,26 +45,26 @@ static const char *errno_name(int e)
  * "-1 ENOENT", "3", "0x7f00..." */
 static void result_text(const struct pt_event *ev, char *buf, size_t len)
 {
-    unsigned k = ev->id - PT_EV_CALL_FIRST;
+    unsigned retk = pt__row_of(ev->id)->retk;
     const char *n;
-    switch (ret_kind[k]) {
+    switch (retk) {
     case PT_RET_VOID:
         snprintf(buf, len, "void");
         break;
     case PT_RET_W32:
-        n = pt__win32_error_name(ev->ret);
+        n = pt_win32_error_name((uint32_t)ev->ret);
         snprintf(buf, len, "%lld%s%s", (long long)ev->ret, n ? " " : "", n ? n : "");
         break;
     case PT_RET_HRESULT:
-        n = pt__hresult_name((uint32_t)ev->ret);
+        n = pt_hresult_name((uint32_t)ev->ret);
         snprintf(buf, len, "0x%08x%s%s", (unsigned)(uint32_t)ev->ret, n ? " " : "", n ? n : "");
         break;
     case PT_RET_BOOL_W32:
     case PT_RET_HANDLE_W32:
         if (ev->ret == 0) {
-            n = pt__win32_error_name(ev->err);
+            n = pt_win32_error_name((uint32_t)ev->err);
             snprintf(buf, len, "0 (last error %d%s%s)", ev->err, n ? " " : "", n ? n : "");
-        } else if (ret_kind[k] == PT_RET_HANDLE_W32) {
+        } else if (retk == PT_RET_HANDLE_W32) {
             snprintf(buf, len, "0x%llx", (unsigned long long)ev->ret);
         } else {
             snprintf(buf, len, "%lld", (long long)ev->ret);
@@ -154,184 +150,15 @@ fail:
     return -ENOMEM;
 }
 
-/* ---- marks: what a timeline shows as a deletion or a failure ---- */
-
-static unsigned mark_of(const struct pt_event *ev)
-{
-    int cat = pt__ev_category(ev->id);
-    unsigned k = ev->id - PT_EV_CALL_FIRST;
-    switch (ev->id) {
-    case TL_ID(unlink):
-    case TL_ID(unlinkat):
-    case TL_ID(rmdir):
-    case TL_ID(shm_unlink):
-        return ev->ret == 0 ? PT__TL_DELETE : 0;
-    case TL_ID(rename):
-    case TL_ID(renameat):
-    case TL_ID(renameat2): /* replacing an existing target removes it */
-        return ev->ret == 0 && PT__U(ev, "newpath_ino") ? PT__TL_DELETE : 0;
-    case TL_ID(shmctl):
-        if (ev->ret == 0 && PT__U(ev, "cmd") == 0 /* IPC_RMID */)
-            return PT__TL_DELETE;
-        break;
-    case TL_ID(RegDeleteKeyA):
-    case TL_ID(RegDeleteTreeA):
-        if (ev->ret == 0)
-            return PT__TL_DELETE;
-        break;
-    default:
-        break;
-    }
-    if (cat == PT_CAT_REG && ev->ret == PT__ERROR_KEY_DELETED)
-        return PT__TL_FAILURE;
-    if (ret_kind[k] == PT_RET_HRESULT && ((uint32_t)ev->ret & 0x80000000u))
-        return PT__TL_FAILURE;
-    if (ev->ret == -1 && ev->err == EIDRM)
-        return PT__TL_FAILURE;
-    /* opening by name fails when the object is gone; nested opens probe, so only the program's */
-    if (ev->depth == 0 && ev->ret == -1 && ev->err == ENOENT &&
-        (ev->id == TL_ID(shm_open) || ev->id == TL_ID(open) || ev->id == TL_ID(openat)))
-        return PT__TL_FAILURE;
-    if (ev->depth == 0 && ev->id == TL_ID(OpenFileMappingA) && ev->ret == 0 && ev->err == 2)
-        return PT__TL_FAILURE;
-    return 0;
-}
-
-/* ---- holds ---- */
-
-static void hold_begin(struct pt_timeline *tl, uint32_t proc, const struct pt_event *ev,
-                       enum pt__tl_hold_kind kind, uint64_t handle, const char *fmt, ...)
-{
-    if (GROW(tl, tl->holds, tl->nholds, tl->capholds))
-        return;
-    struct pt__tl_hold *h = &tl->holds[tl->nholds];
-    memset(h, 0, sizeof *h);
-    h->proc = proc;
-    h->tid = ev->tid;
-    h->kind = kind;
-    h->handle = handle;
-    h->t0 = ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
-    h->open = 1;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&h->label, fmt, ap) < 0) {
-        h->label = NULL;
-        tl->nomem++;
-    }
-    va_end(ap);
-    uint64_t old;
-    if (pt__map_get(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, &old)) {
-        /* the same handle again (address reuse after a missed unmap): end the old one here */
-        tl->holds[old].t1 = h->t0;
-        tl->holds[old].open = 0;
-    }
-    if (pt__map_put(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, tl->nholds)) {
-        tl->nomem++;
-        free(h->label);
-        return;
-    }
-    struct pt__tl_proc *tp = &tl->procs[proc];
-    if (tp->last_hold1)
-        tl->holds[tp->last_hold1 - 1].next1 = tl->nholds + 1;
-    else
-        tp->hold1 = tl->nholds + 1;
-    tp->last_hold1 = ++tl->nholds;
-}
-
-static void hold_end(struct pt_timeline *tl, uint32_t proc, enum pt__tl_hold_kind kind,
-                     uint64_t handle, uint64_t ts)
-{
-    uint64_t v;
-    if (!pt__map_get(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle, &v))
-        return;
-    tl->holds[v].t1 = ts;
-    tl->holds[v].open = 0;
-    pt__map_del(&tl->hold_by_handle, (uint64_t)proc << 8 | kind, handle);
-}
-
-static const char *mapping_name(struct pt_timeline *tl, uint32_t proc, uint64_t handle)
-{
-    uint64_t v;
-    return pt__map_get(&tl->map_names, proc, handle, &v) ? tl->names[v] : NULL;
-}
-
-static void track_holds(struct pt_timeline *tl, uint32_t proc, const struct pt_event *ev)
-{
-    switch (ev->id) {
-    case TL_ID(MAPILogonEx): {
-        uint64_t s = PT__U(ev, "lppSession");
-        if (ev->ret == 0 && s)
-            hold_begin(tl, proc, ev, PT__TL_SESSION, s, "MAPI session on profile \"%s\"",
-                       PT__S(ev, "lpszProfileName"));
-        break;
-    }
-    case TL_ID(IMAPISession_Logoff):
-    case TL_ID(IMAPISession_Release):
-        /* as the analyzer: a successful Logoff or any Release ends the session */
-        if (ev->id == TL_ID(IMAPISession_Release) || !((uint32_t)ev->ret & 0x80000000u))
-            hold_end(tl, proc, PT__TL_SESSION, PT__U(ev, "This"), ev->ts);
-        break;
-    case TL_ID(CreateFileMappingA):
-    case TL_ID(OpenFileMappingA): {
-        const char *n = PT__S(ev, "lpName");
-        if (ev->ret && *n && !GROW(tl, tl->names, tl->nnames, tl->capnames)) {
-            char *c = strdup(n);
-            if (c && !pt__map_put(&tl->map_names, proc, (uint64_t)ev->ret, tl->nnames))
-                tl->names[tl->nnames++] = c;
-            else
-                free(c);
-        }
-        break;
-    }
-    case TL_ID(MapViewOfFile):
-        if (ev->ret) {
-            const char *n = mapping_name(tl, proc, PT__U(ev, "hFileMappingObject"));
-            hold_begin(tl, proc, ev, PT__TL_VIEW, (uint64_t)ev->ret, "view of file mapping \"%s\"",
-                       n ? n : "(unnamed)");
-        }
-        break;
-    case TL_ID(UnmapViewOfFile):
-        if (ev->ret)
-            hold_end(tl, proc, PT__TL_VIEW, PT__U(ev, "lpBaseAddress"), ev->ts);
-        break;
-    case TL_ID(mmap): {
-        const struct pt_value *fd = PT__FLD(ev, "fd");
-        /* the program's own shared mappings of a descriptor (nested ones belong to a view) */
-        if (ev->depth == 0 && ev->ret != -1 && (PT__U(ev, "flags") & 0x01 /* MAP_SHARED */) && fd &&
-            fd->i >= 0)
-            hold_begin(tl, proc, ev, PT__TL_SHMAP, (uint64_t)ev->ret,
-                       "shared mapping of fd %lld (ino %llu), %llu bytes", (long long)fd->i,
-                       (unsigned long long)PT__U(ev, "fd_ino"),
-                       (unsigned long long)PT__U(ev, "length"));
-        break;
-    }
-    case TL_ID(munmap):
-        if (ev->ret == 0)
-            hold_end(tl, proc, PT__TL_SHMAP, PT__U(ev, "addr"), ev->ts);
-        break;
-    case TL_ID(shmat):
-        if (ev->ret != -1)
-            hold_begin(tl, proc, ev, PT__TL_SYSV, (uint64_t)ev->ret, "SysV segment %lld attached",
-                       (long long)(int32_t)PT__U(ev, "shmid"));
-        break;
-    case TL_ID(shmdt):
-        if (ev->ret == 0)
-            hold_end(tl, proc, PT__TL_SYSV, PT__U(ev, "shmaddr"), ev->ts);
-        break;
-    default:
-        break;
-    }
-}
-
 /* ---- one event ---- */
 
 static void take(struct pt_timeline *tl, const struct pt_event *ev)
 {
     struct pt_analyzer *a = tl->a;
     uint64_t v;
-    if (!pt__map_get(&a->by_stream, ev->stream, 0, &v))
+    uint32_t proc;
+    if (!pt__stream_proc(a, ev->stream, &proc))
         return; /* the analyzer could not take it (out of memory) */
-    uint32_t proc = (uint32_t)v;
     if (proc >= tl->nprocs) {
         uint32_t cap = tl->nprocs;
         if (pt__grow((void **)&tl->procs, &cap, proc + 1, sizeof *tl->procs, 64)) {
@@ -345,15 +172,21 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     int call = ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS;
     uint64_t t0 = call && ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
     if (ev->id != PT_EV_reaped) { /* written by the collector, later: not a sign of life */
-        tp->shown = 1;
-        if (!tp->t0 || t0 < tp->t0)
-            tp->t0 = t0;
-        if (ev->ts > tp->t1)
-            tp->t1 = ev->ts;
         if (!tl->t0 || t0 < tl->t0)
             tl->t0 = t0;
         if (ev->ts > tl->t1)
             tl->t1 = ev->ts;
+    }
+    /* The collector's witness writes a ring of its own: its events belong to the processes they
+     * name, its `thread` event to nobody, so it gets no track. */
+    int witness = ev->id == PT_EV_witnessed || ev->id == PT_EV_witnessed_shm;
+    if (ev->id != PT_EV_reaped && !witness) {
+        if (ev->id != PT_EV_thread)
+            tp->shown = 1;
+        if (!tp->t0 || t0 < tp->t0)
+            tp->t0 = t0;
+        if (ev->ts > tp->t1)
+            tp->t1 = ev->ts;
     }
     if (ev->id == PT_EV_process || ev->id == PT_EV_lost || ev->id == PT_EV_reaped)
         return;
@@ -373,7 +206,7 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
                                .tid = ev->tid,
                                .id = ev->id,
                                .depth = ev->depth,
-                               .mark = (uint8_t)mark_of(ev),
+                               .mark = (uint8_t)pt__call_mark(ev),
                                .t0 = t0,
                                .t1 = ev->ts,
                                .ret = ev->ret,
@@ -387,7 +220,6 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     else
         tp->slice1 = tl->nslices + 1;
     tp->last_slice1 = ++tl->nslices;
-    track_holds(tl, proc, ev);
 }
 
 /* ---- after the last event ---- */
@@ -398,7 +230,7 @@ uint32_t pt__tl_find_slice(const struct pt_timeline *tl, uint32_t proc, uint32_t
     for (uint32_t i1 = call && proc < tl->nprocs ? tl->procs[proc].slice1 : 0; i1;
          i1 = tl->slices[i1 - 1].next1) {
         const struct pt__tl_slice *s = &tl->slices[i1 - 1];
-        if (s->t1 == ts && s->tid == tid && !strcmp(pt__ev_name(s->id), call))
+        if (s->t1 == ts && s->tid == tid && !strcmp(pt_event_name(s->id), call))
             return i1 - 1;
     }
     return PT__NONE;
@@ -460,17 +292,70 @@ static void link_findings(struct pt_timeline *tl)
     }
 }
 
-static void close_holds(struct pt_timeline *tl)
+/* The analyzer's holds the timeline draws: MAPI sessions, mapped views, the program's own shared
+ * mappings (a nested one belongs to a view), SysV attachments. One still held when its process
+ * ended lasts until then; one still held at the end of the trace is marked open. */
+static void add_holds(struct pt_timeline *tl)
 {
-    for (uint32_t i = 0; i < tl->nholds; i++) {
-        struct pt__tl_hold *h = &tl->holds[i];
+    const struct pt_analyzer *a = tl->a;
+    for (uint32_t i = 0; i < a->nkept; i++) {
+        const struct pt__kept_hold *k = &a->kept[i];
+        enum pt__tl_hold_kind kind;
+        char *label = NULL;
+        int n;
+        switch (k->kind) {
+        case PT_K_SESSION:
+            kind = PT__TL_SESSION;
+            n = asprintf(&label, "MAPI session on profile \"%s\"", k->name);
+            break;
+        case PT_K_VIEW:
+            kind = PT__TL_VIEW;
+            n = asprintf(&label, "view of file mapping \"%s\"", *k->name ? k->name : "(unnamed)");
+            break;
+        case PT_K_MAP:
+            if (k->depth)
+                continue;
+            kind = PT__TL_SHMAP;
+            n = asprintf(&label, "shared mapping of fd %lld (ino %llu), %llu bytes",
+                         (long long)k->num, (unsigned long long)k->ino, (unsigned long long)k->len);
+            break;
+        case PT_K_SYSV:
+            kind = PT__TL_SYSV;
+            n = asprintf(&label, "SysV segment %lld attached", (long long)k->num);
+            break;
+        default:
+            continue;
+        }
+        if (n < 0) {
+            label = NULL;
+            tl->nomem++;
+        }
+        if (k->proc >= tl->nprocs || GROW(tl, tl->holds, tl->nholds, tl->capholds)) {
+            free(label);
+            continue;
+        }
+        struct pt__tl_hold *h = &tl->holds[tl->nholds];
+        *h = (struct pt__tl_hold){.proc = k->proc,
+                                  .tid = k->tid,
+                                  .kind = kind,
+                                  .handle = k->handle,
+                                  .t0 = k->t0,
+                                  .t1 = k->t1,
+                                  .label = label,
+                                  .open = !k->by_call};
+        struct pt__tl_proc *tp = &tl->procs[k->proc];
+        if (tp->last_hold1)
+            tl->holds[tp->last_hold1 - 1].next1 = tl->nholds + 1;
+        else
+            tp->hold1 = tl->nholds + 1;
+        tp->last_hold1 = ++tl->nholds;
         if (!h->open)
             continue;
-        const struct pt__proc *p = tl->a->procs[h->proc];
+        const struct pt__proc *p = a->procs[h->proc];
         if (p->end == PT__REAPED)
-            h->t1 = p->reaped_last_ts ? p->reaped_last_ts : tl->procs[h->proc].t1;
+            h->t1 = p->reaped_last_ts ? p->reaped_last_ts : tp->t1;
         else if (p->end != PT__ALIVE)
-            h->t1 = p->end_ts ? p->end_ts : tl->procs[h->proc].t1;
+            h->t1 = p->end_ts ? p->end_ts : tp->t1;
         else
             h->t1 = tl->t1; /* still held at the end of the trace: h->open stays 1 */
         if (p->end != PT__ALIVE)
@@ -514,8 +399,8 @@ static void assign_ids(struct pt_timeline *tl)
         const struct pt__who *w = &a->procs[i]->who;
         if (!tl->procs[i].shown)
             continue;
-        struct pt__tl_group g = {w->sessionid, w->ns[PT__NS_MNT], w->ns[PT__NS_IPC],
-                                 w->ns[PT__NS_PID]};
+        struct pt__tl_group g = {w->sessionid, w->ns[PT_NS_mnt], w->ns[PT_NS_ipc],
+                                 w->ns[PT_NS_pid]};
         uint32_t k = 0;
         while (k < tl->ngroups && memcmp(&tl->groups[k], &g, sizeof g))
             k++;
@@ -566,8 +451,10 @@ struct pt_timeline *pt_timeline_new(void)
     struct pt_timeline *tl = calloc(1, sizeof *tl);
     if (tl && !(tl->a = pt_analyzer_new())) {
         free(tl);
-        tl = NULL;
+        return NULL;
     }
+    if (tl)
+        pt__keep_holds(tl->a);
     return tl;
 }
 
@@ -597,7 +484,7 @@ void pt_timeline_finish(struct pt_timeline *tl, const struct pt_analyzer_input *
             tl->nomem++;
         }
     }
-    close_holds(tl);
+    add_holds(tl);
     link_findings(tl);
     assign_ids(tl);
 }
@@ -622,18 +509,13 @@ void pt_timeline_free(struct pt_timeline *tl)
     }
     for (uint32_t i = 0; i < tl->nholds; i++)
         free(tl->holds[i].label);
-    for (uint32_t i = 0; i < tl->nnames; i++)
-        free(tl->names[i]);
-    free(tl->names);
     free(tl->slices);
     free(tl->holds);
     free(tl->threads);
     free(tl->flows);
     free(tl->groups);
     free(tl->procs);
-    pt__map_free(&tl->hold_by_handle);
     pt__map_free(&tl->thread_by_tid);
-    pt__map_free(&tl->map_names);
     pt_analyzer_free(tl->a);
     free(tl);
 }

@@ -1,10 +1,36 @@
-/* findings.c — the findings list the detectors append to and the reports read. */
+/* findings.c — the findings list: the rules of rules.h run in their order and append to it, the
+ * reports read it; and the notes a report adds to its summary. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/model.h"
+
+/* Each rule reads only the findings of the rules before it (its `after`). */
+#define RULE_ORDER(id, name, run, after, story)                                                    \
+    _Static_assert(PT__R_##after < PT__R_##id, #id " must come after " #after " in PT_RULES");
+PT_RULES(RULE_ORDER)
+
+void pt__rules_run(struct pt_analyzer *a)
+{
+#define RULE_RUN(id, name, run, after, story) run(a);
+    PT_RULES(RULE_RUN)
+}
+
+void pt__note(struct pt_analyzer *a, const char *fmt, ...)
+{
+    if (a->nnotes >= 4)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->notes[a->nnotes], sizeof a->notes[0], fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < a->nnotes; i++)
+        if (!strcmp(a->notes[i], a->notes[a->nnotes]))
+            return;
+    a->nnotes++;
+}
 
 struct pt__finding *pt__finding_add(struct pt_analyzer *a, enum pt__rule rule)
 {
@@ -55,6 +81,11 @@ uint64_t pt_analyzer_nevents(const struct pt_analyzer *a)
 unsigned pt_analyzer_nfindings(const struct pt_analyzer *a)
 {
     return a->nfindings;
+}
+
+const char *pt_analyzer_rule_name(unsigned i)
+{
+    return i < PT__R_COUNT ? pt__rule_name((enum pt__rule)i) : NULL;
 }
 
 const char *pt_analyzer_finding_rule(const struct pt_analyzer *a, unsigned i)

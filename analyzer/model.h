@@ -6,62 +6,118 @@
  *   processes   by stream and pid, with identity (pid + start time + namespace inodes), creds,
  *               login session and how they ended (exit, fatal signal, reaped, pid reused);
  *   holds       who holds what by physical identity: a MAPI session on a profile key, an open key
- *               handle, a shared mapping, a SysV attachment. Open holds are indexed by identity;
- *               a closed hold is freed at once, so memory follows live state, not trace length;
+ *               handle, a shared mapping, a SysV attachment, a mapped view. Open holds are indexed
+ *               by identity; a closed hold is freed at once, so memory follows live state, not
+ *               trace length (an export asks to keep a record of every hold: pt__keep_holds);
  *   views       per process, the physical in-use object its profile library opened inside MAPI
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;
  *   deletions   a successful delete that removed the identity of a hold of *another* process
  *               becomes a candidate (struct pt__del). Only candidates are kept.
+ * What a call does comes from the role column of the call table (calls.h), read through pt__rows:
+ * the model acts on roles and kinds (a KEY hold begins, a FILE is deleted), never on call names.
  * A nested call is written before the call containing it, so a deletion is first seen without
  * knowing the API call it belongs to; it waits on its thread until its ancestors arrive, which
  * names it "MAPIInitialize > RegDeleteTreeA > unlinkat". Facts that arrive later still (the
  * holder's `reaped` event, its failing OpenMsgStore, the deleter's in-use view) are why the
- * detectors run once, at the end of the input, over the candidates.
+ * detectors (rules.h) run once, at the end of the input, over the candidates.
+ *
+ * The model's files, one concern each: model.c (dispatch: each event to the part that handles
+ * it; create, finish, free), model_procs.c (processes and threads), model_holds.c (holds and
+ * deletions), model_victims.c (the failures deletions cause), model_witness.c (deleters seen by
+ * the collector's witness), model_mapi.c (registry key paths, MAPI sessions, in-use views, marks,
+ * the profile store), rows.c (the call table as the model reads it).
  */
 #ifndef PT_ANALYZER_MODEL_H
 #define PT_ANALYZER_MODEL_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "analyzer/analyzer.h"
+#include "analyzer/grow.h"
 #include "analyzer/map.h"
+#include "analyzer/rules.h"
 #include "proftrace/calls.h"
 #include "proftrace/event.h"
 
-#define PT__NNS 8 /* PT_NAMESPACES order: ipc mnt pid user uts net cgroup time */
-enum {
-    PT__NS_IPC,
-    PT__NS_MNT,
-    PT__NS_PID,
-    PT__NS_USER,
-    PT__NS_UTS,
-    PT__NS_NET,
-    PT__NS_CGROUP,
-    PT__NS_TIME
-};
-
 #define PT__NIDS (PT_EV_CALL_FIRST + PT_CALL_COUNT)
 #define PT__ID(call) (PT_EV_CALL_FIRST + PT_CALL_##call)
+#define PT__NONE UINT32_MAX
 
-/* Win32 / MAPI values the analyzer recognises (documented API semantics, not library internals). */
-#define PT__HKEY_CURRENT_USER 0x80000001ull
-#define PT__ERROR_KEY_DELETED 1018
-#define PT__MAPI_E_CALL_FAILED 0x80004005u
+/* SysV identities are (IPC namespace, shmid + 1), kept apart from (dev, ino) pairs by this bit. */
+#define PT__SYSV_DEV(ns) ((ns) | (1ull << 63))
+
+/* ---- the call table as the model reads it (rows.c) ---- */
+
+/* A field index of a row, plus one: 0 is "no such field", PT__IX_RET the call's result. */
+#define PT__IX_RET 0xffu
+
+struct pt__row {
+    uint8_t cat;  /* enum pt_category */
+    uint8_t retk; /* enum pt_ret_kind */
+    uint8_t vtbl; /* a method: field 0 is the object (This) */
+    uint8_t role; /* enum pt_role */
+    uint8_t kind; /* enum pt_kind */
+    uint8_t h;    /* the handle or result the role names (HOLD_*, CLOSE, OPEN/CREATE MAPPING) */
+    uint8_t s;    /* the string it names: a path, a name, a subkey, a profile */
+    uint8_t n;    /* the number it names: a descriptor (MAP), a shmid (SYSV), a mapping (VIEW) */
+    uint8_t dev, ino; /* the identity recorded with it (PATH-like and descriptor captures) */
+    uint8_t len;      /* MAP: the length */
+    uint8_t flags;    /* MAP: mmap's flags; SYSV delete: shmctl's cmd */
+    uint8_t hkey;     /* REG rows: the key handle the call works on (hKey) */
+};
+extern const struct pt__row pt__rows[PT_CALL_COUNT];
+
+/* The row of a call event (NULL for other events). */
+static inline const struct pt__row *pt__row_of(unsigned id)
+{
+    return id >= PT_EV_CALL_FIRST && id < PT__NIDS ? &pt__rows[id - PT_EV_CALL_FIRST] : NULL;
+}
+
+/* The category of an event class (PT_CAT_*), -1 for an event that is not a call. */
+static inline int pt__ev_category(unsigned id)
+{
+    return id >= PT_EV_CALL_FIRST && id < PT__NIDS ? pt__rows[id - PT_EV_CALL_FIRST].cat : -1;
+}
+
+/* Values of an event by row index: 0 / "" when the row has no such field. */
+static inline uint64_t pt__ixu(const struct pt_event *ev, uint8_t ix)
+{
+    if (ix == PT__IX_RET)
+        return (uint64_t)ev->ret;
+    return ix && ix <= ev->nfields ? ev->field[ix - 1].u : 0;
+}
+
+static inline const char *pt__ixs(const struct pt_event *ev, uint8_t ix)
+{
+    return ix && ix <= ev->nfields && ev->field[ix - 1].str.s ? ev->field[ix - 1].str.s : "";
+}
+
+/* Did the call succeed (its ret kind's judgement, the shim's own)? */
+static inline int pt__ok(const struct pt__row *r, int64_t ret)
+{
+    return !pt_ret_failed((enum pt_ret_kind)r->retk, ret);
+}
+
+/* ---- records ---- */
 
 enum pt__end { PT__ALIVE, PT__EXITED, PT__SIGNALLED, PT__REAPED, PT__REPLACED };
 
 /* Identity of a process at one moment (what a finding shows side by side). */
 struct pt__who {
     uint32_t uid, euid, gid, egid, sessionid, loginuid;
-    uint64_t ns[PT__NNS];
+    uint64_t ns[PT_NS_COUNT];
 };
 
-/* A process's in-use view: the physical in-use object its library opened. */
+/* A process's in-use view candidate: a file mapping its profile library opened (a MAPPING). */
 struct pt__view {
     char *name;        /* mapping name as the library asked for it ("Local\\MAPISIM_InUse_...") */
     char *shm_name;    /* the shm_open name it became, when seen */
     uint64_t dev, ino; /* physical identity; 0/0 when not seen */
+    uint64_t handle;   /* the mapping handle the call returned */
     uint64_t ts;
     struct pt__who who; /* creds/session/namespaces of the opening thread */
     int8_t in_mapi;     /* 1 inside a MAPI call, 0 not, -1 not yet known */
@@ -69,7 +125,7 @@ struct pt__view {
 
 struct pt__module {
     uint64_t base, size, bias;
-    const char *path, *build_id; /* interned (model.c) */
+    const char *path, *build_id; /* interned (model_procs.c) */
 };
 
 struct pt__lost {
@@ -84,8 +140,8 @@ struct pt__proc {
     struct pt__who who; /* current, process-wide */
     char *exe, *cmdline;
     int have_identity; /* a `process` event was seen */
-    uint8_t witnessed;  /* not traced: known only as the deleter of a `witnessed*` event */
-    char ident[8];      /* witnessed: how its identity was read ("live", "exec", "gone", "none") */
+    uint8_t witnessed; /* not traced: known only as the deleter of a `witnessed*` event */
+    char ident[8];     /* witnessed: how its identity was read ("live", "exec", "gone", "none") */
     uint64_t first_ts, last_ts, nevents;
     enum pt__end end;
     uint64_t end_ts, reaped_last_ts;
@@ -104,27 +160,40 @@ struct pt__proc {
     uint32_t holds_head;  /* open holds of this process (list through pt__hold.pnext) */
     uint32_t watch_head;  /* candidates where this process is the holder (victims) */
     uint32_t thread_head; /* its threads (freed when it ends) */
+    uint32_t last_thread; /* the thread of its last call (a cache: PT__NONE or an index) */
 };
 
-enum pt__hold_kind { PT__H_SESSION, PT__H_KEY, PT__H_MAP, PT__H_SYSV };
-
-#define PT__NONE UINT32_MAX
-
 struct pt__hold {
-    enum pt__hold_kind kind;
+    enum pt_kind kind; /* KEY, SESSION, VIEW, MAP, SYSV */
     uint32_t proc;
     uint32_t tid;
-    uint64_t handle;       /* session handle, HKEY, mapping address, shmat address */
+    uint64_t handle;       /* session handle, HKEY, view or mapping address, shmat address */
     uint64_t len;          /* mapping length; for a session: index of its pt__sess */
-    uint64_t dev, ino;     /* physical identity (SysV: dev = ipc ns, ino = shmid + 1) */
+    uint64_t dev, ino;     /* physical identity (SysV: PT__SYSV_DEV(ipc ns), shmid + 1) */
     uint64_t ts;           /* when it began */
-    char *name;            /* profile name, key path, ... (owned) */
-    char *path;            /* profile: its key path (owned) */
+    char *name;            /* profile name (owned) */
+    char *path;            /* key path, or a profile's key path (owned) */
     const char *api;       /* the call that began it */
     struct pt__who who;    /* holder identity then */
     uint32_t inext, iprev; /* list of open holds with the same identity */
     uint32_t pnext, pprev; /* list of open holds of the same process */
+    uint32_t kept;         /* its record in a->kept + 1 (0: none kept) */
     uint8_t live;
+};
+
+/* The record of a hold from its beginning to its end, kept for an export (pt__keep_holds). */
+struct pt__kept_hold {
+    uint32_t proc, tid;
+    enum pt_kind kind;
+    uint8_t depth;   /* of the call that began it */
+    uint8_t by_call; /* ended by a call (or a reused handle) at t1; 0: still held, or until its
+                      * process ended (see the process's end) */
+    uint64_t handle;
+    uint64_t t0, t1;   /* entry of the call that began it; the end when by_call */
+    uint64_t ino, len; /* MAP: identity and length */
+    int64_t num;       /* MAP: the descriptor; SYSV: the shmid */
+    const char *name;  /* SESSION: the profile; VIEW: the mapping's name ("" unnamed); borrowed
+                        * from records that live as long as the analyzer */
 };
 
 /* A deletion that removed what another process held: the candidate the detectors judge. */
@@ -145,15 +214,13 @@ struct pt__cand {
     uint8_t used;   /* already part of a finding */
 };
 
-enum pt__del_kind { PT__D_FILE, PT__D_SHM, PT__D_SYSV, PT__D_RENAME };
-
 struct pt__del {
     uint32_t proc, tid;
     uint64_t ts, ts_enter;
     uint8_t depth;
-    enum pt__del_kind kind;
-    const char *call; /* the deleting system call (unlinkat, shm_unlink, shmctl ...) */
-    char *target;     /* its path / name / "shmid N" (owned) */
+    enum pt_kind kind; /* FILE, SHM, RENAME, SYSV */
+    const char *call;  /* the deleting system call (unlinkat, shm_unlink, shmctl ...) */
+    char *target;      /* its path / name / "shmid N" (owned) */
     uint64_t dev, ino;
     const char *api; /* direct parent call when nested (RegDeleteTreeA) */
     char *api_args;  /* its arguments, resolved (owned) */
@@ -197,7 +264,7 @@ struct pt__child {
     int64_t ret;
     int32_t err;
     uint64_t ts, ts_enter;
-    uint64_t dev, ino; /* identity of a returned descriptor / opened key */
+    uint64_t dev, ino; /* identity of what it opened (a descriptor, a key) */
     uint64_t handle;   /* a returned key handle */
     char *path;        /* key path or shm name (owned) */
 };
@@ -219,16 +286,13 @@ struct pt__thread {
 };
 
 /* A finding, as the detectors produce it and the reports print it. */
-enum pt__rule { PT__R_PURGE, PT__R_HELD, PT__R_LATENT };
-enum pt__cause { PT__C_IDENTITY, PT__C_SESSION, PT__C_KERNEL, PT__C_SAME, PT__C_UNKNOWN };
-
 struct pt__finding {
     enum pt__rule rule;
     enum pt__cause cause;
     const char *severity;
     int uncertain;
     char *uncertain_why;      /* owned */
-    uint32_t del;             /* PT__NONE for latent */
+    uint32_t del;             /* the deletion; PT__NONE for a finding that is not one (latent) */
     uint32_t cand;            /* the candidate (first, when several holds of one holder merged) */
     uint32_t mark;            /* PT__NONE when none */
     uint32_t deleter, holder; /* process indexes */
@@ -239,10 +303,16 @@ struct pt__finding {
     uint32_t nmerged;             /* further holds of the same holder on this deletion */
 };
 
+#define PT__STREAM_CACHE 64
+struct pt__stream_slot {
+    uint32_t stream, proc1; /* proc1: process index + 1, 0 when empty */
+};
+
 struct pt_analyzer {
     struct pt__proc **procs;
     uint32_t nprocs, capprocs;
     struct pt__map by_stream; /* (stream, 0) -> proc */
+    struct pt__stream_slot stream_cache[PT__STREAM_CACHE]; /* in front of by_stream */
     struct pt__map by_pid;    /* (pid, 0) -> latest proc with that pid */
 
     struct pt__thread **threads;
@@ -253,6 +323,9 @@ struct pt_analyzer {
     uint32_t nholds, capholds, free_hold;
     struct pt__map hold_by_id;     /* (dev, ino) -> first open hold with that identity */
     struct pt__map hold_by_handle; /* (proc << 8 | kind, handle) -> hold */
+    int keep_holds;                /* keep a record of every hold (an export asked) */
+    struct pt__kept_hold *kept;    /* in the order the holds began */
+    uint32_t nkept, capkept;
 
     struct pt__del *dels;
     uint32_t ndels, capdels;
@@ -282,58 +355,140 @@ struct pt_analyzer {
     int nnotes;
 };
 
-/* model.c */
-struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx);
-const struct pt__view *pt__view_at(const struct pt__proc *p, uint64_t ts);
-int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count);
-void pt__note(struct pt_analyzer *a, const char *fmt, ...);
+/* Growing the model's arrays: per-process ones start at 4. Counts a->nomem on failure. */
+#define PT__GROW(a, arr, n, cap)                                                                   \
+    (pt__grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr), 4) ? ((a)->nomem++, -ENOMEM) : 0)
 
-/* cause.c */
+/* strdup that counts a->nomem (NULL s is ""); NULL when out of memory. */
+static inline char *pt__strdup(struct pt_analyzer *a, const char *s)
+{
+    char *r = strdup(s ? s : "");
+    if (!r)
+        a->nomem++;
+    return r;
+}
+
+/* ---- model_procs.c: processes and threads ---- */
+struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx);
+struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid);
+/* The process of a stream into *proc: 1, or 0 when the stream has none yet. */
+int pt__stream_proc(struct pt_analyzer *a, uint32_t stream, uint32_t *proc);
+/* The process an event belongs to (by stream, else a live process of that pid, else a new one). */
+struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev);
+struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid);
+/* The identity of the thread right now: its own creds when it changed them, else the process's. */
+struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t);
+void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, uint64_t ts);
+/* A thread's calls will never complete: what waits on it keeps what it has. */
+void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t);
+/* A `process` event: the identity of a process, new or after exec (or of a reused pid). */
+void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev);
+/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, lost. Returns 0,
+ * or 1 when the event is no sign of life of the process (the collector's `reaped`). */
+int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
+const char *pt__intern(struct pt_analyzer *a, const char *s);
+int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count);
+
+/* ---- model_holds.c: holds and deletions ---- */
+/* Start a hold of p (event ev, thread t may be NULL); takes ownership of name and path. Returns
+ * the hold index or PT__NONE. */
+uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                       const struct pt_event *ev, enum pt_kind kind, uint64_t handle, uint64_t dev,
+                       uint64_t ino, char *name, char *path);
+/* End hold h: at ts by a call (or a reused handle), or, ts 0, because its process ended. */
+void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts);
+struct pt__hold *pt__hold_by_handle(struct pt_analyzer *a, uint32_t proc, enum pt_kind k,
+                                    uint64_t handle);
+/* A call whose role begins or ends a hold of kind VIEW, MAP or SYSV (KEY and SESSION holds begin
+ * in model_mapi.c, which knows their identities). */
+void pt__on_hold_begin(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                       const struct pt_event *ev, const struct pt__row *r);
+void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                     const struct pt__row *r);
+/* A call whose role is DELETE of FILE, SHM, RENAME or SYSV. */
+void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                        const struct pt_event *ev, const struct pt__row *r);
+/* A successful delete of identity (dev, ino) by p/t in event ev: holds of other processes on that
+ * identity become candidates of a new deletion. */
+void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                   const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                   const char *target);
+/* A call at depth ev->depth arrived in thread t: it is an ancestor of the pending deletions deeper
+ * than it (which it names). */
+void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                        const struct pt_event *ev);
+
+/* ---- model_victims.c: the failures deletions cause ---- */
+/* A call of a process that holds something deleted: is it the failure the deletion caused? */
+void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                      const struct pt__child *kids, uint32_t nkids);
+/* What the analyzer knows a call to be, for a timeline: PT__MARK_DELETE (a successful deletion),
+ * PT__MARK_FAILURE (a failure of the kinds deletions cause), or 0. */
+#define PT__MARK_DELETE 1u
+#define PT__MARK_FAILURE 2u
+unsigned pt__call_mark(const struct pt_event *ev);
+
+/* ---- model_witness.c: deletions seen by the collector's witness ---- */
+void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev);
+
+/* ---- model_mapi.c: registry keys, MAPI sessions, in-use views, marks, the profile store ---- */
+/* The path of key handle h in process p ("HKEY_CURRENT_USER\\Software\\..."), into buf. */
+const char *pt__key_path(struct pt_analyzer *a, struct pt__proc *p, uint64_t h, char *buf,
+                         size_t len);
+/* HOLD_BEGIN / HOLD_CREATE of KEY (a key opened or created) and of SESSION (a logon). */
+void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                     const struct pt_event *ev, const struct pt__row *r,
+                     const struct pt__child *kids, uint32_t nkids, struct pt__child *self);
+void pt__on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                  const struct pt_event *ev, const struct pt__row *r, const struct pt__child *kids,
+                  uint32_t nkids);
+/* OPEN / CREATE of a MAPPING: a candidate in-use view. */
+void pt__add_view(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                  const struct pt_event *ev, const struct pt__row *r, const struct pt__child *kids,
+                  uint32_t nkids);
+/* The newest named mapping of p with handle h ("" when none). */
+const char *pt__view_name(const struct pt__proc *p, uint64_t h);
+/* A call arrived in t: views waiting to learn whether they were opened inside MAPI learn it. */
+void pt__settle_views(struct pt__proc *p, struct pt__thread *t, const struct pt_event *ev);
+/* A deletion removed (dev, ino): a mark on it is gone. */
+void pt__mark_removed(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t ts);
+/* The in-use view p looked at, at time ts: the last mapping it opened inside MAPI, or NULL. */
+const struct pt__view *pt__view_at(const struct pt__proc *p, uint64_t ts);
+
+/* ---- model.c ---- */
+/* Keep a record of every hold from now on (call before the first event). */
+void pt__keep_holds(struct pt_analyzer *a);
+
+/* ---- cause.c ---- */
 enum pt__cause pt__view_cause(const struct pt__view *holder, const struct pt__view *deleter);
 enum pt__cause pt__who_cause(const struct pt__who *holder, const struct pt__who *deleter);
 const char *pt__cause_name(enum pt__cause c);
 const char *pt__rule_name(enum pt__rule r);
-const char *pt__cause_remedy(enum pt__rule r, enum pt__cause c);
+/* The remedy of an in-use-view cause (cross-namespace-purge, latent-purge-hazard) and of an
+ * identity cause (deleted-while-held). */
+const char *pt__view_remedy(enum pt__cause c);
+const char *pt__who_remedy(enum pt__cause c);
 
-/* findings.c */
+/* ---- findings.c ---- */
 struct pt__finding *pt__finding_add(struct pt_analyzer *a, enum pt__rule rule);
 void pt__finding_uncertain(struct pt__finding *f, const char *fmt, ...);
+void pt__note(struct pt_analyzer *a, const char *fmt, ...);
+/* Run every rule of rules.h, in order. */
+void pt__rules_run(struct pt_analyzer *a);
 
-/* rule_*.c: each appends its findings. */
-void pt__rule_purge(struct pt_analyzer *a);
-void pt__rule_deleted_held(struct pt_analyzer *a);
-void pt__rule_latent(struct pt_analyzer *a);
-/* shared by the deletion rules (rule_purge.c): should this candidate be judged at all? 0 = no
- * finding (holder gone / deleter is holder), 1 = yes; *why gets an uncertainty note. */
+/* ---- judge.c: what the deletion rules share ---- */
+/* Should this candidate be judged at all? 0 = no finding (holder gone / deleter is holder), 1 =
+ * yes; *why gets an uncertainty note. */
 int pt__cand_judge(struct pt_analyzer *a, const struct pt__del *d, const struct pt__cand *c,
                    int same_view, char *why, size_t whylen);
 /* Same deleting operation (one RegDeleteTreeA, one shm_unlink ...)? */
 int pt__del_same_op(const struct pt__del *x, const struct pt__del *y);
-
-/* fields.c: field access by name with a per-class cache. */
-const struct pt_value *pt__fld(const struct pt_event *ev, const char *name, uint8_t *cache);
-#define PT__FLD(ev, name)                                                                          \
-    ({                                                                                             \
-        static uint8_t pt__cache_[PT__NIDS];                                                       \
-        pt__fld((ev), (name), pt__cache_);                                                         \
-    })
-uint64_t pt__fu(const struct pt_event *ev, const char *name, uint8_t *cache);    /* 0 if absent */
-const char *pt__fs(const struct pt_event *ev, const char *name, uint8_t *cache); /* "" if absent */
-#define PT__U(ev, name)                                                                            \
-    ({                                                                                             \
-        static uint8_t pt__cache_[PT__NIDS];                                                       \
-        pt__fu((ev), (name), pt__cache_);                                                          \
-    })
-#define PT__S(ev, name)                                                                            \
-    ({                                                                                             \
-        static uint8_t pt__cache_[PT__NIDS];                                                       \
-        pt__fs((ev), (name), pt__cache_);                                                          \
-    })
-
-/* names.c: event class names and categories from the one table (calls.h). */
-const char *pt__ev_name(unsigned id);
-int pt__ev_category(unsigned id); /* PT_CAT_*, or -1 for non-call events */
-const char *pt__win32_error_name(int64_t code);
-const char *pt__hresult_name(uint32_t hr);
+/* The finding of `rule` that already tells deletion d of c's holder, or NULL. */
+struct pt__finding *pt__same_story(struct pt_analyzer *a, const struct pt__del *d,
+                                   const struct pt__cand *c, enum pt__rule rule);
+/* Add candidate c to finding f (another hold of its holder removed by the same operation): its
+ * victim becomes the finding's when the finding has none, which raises f to severity `raised`. */
+void pt__merge_cand(struct pt_analyzer *a, struct pt__finding *f, const struct pt__cand *c,
+                    const char *raised);
 
 #endif

@@ -1,11 +1,9 @@
 /* read_trace.c — reads a trace directory through the tracer's reader into any event consumer. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "analyzer/read_trace.h"
 
-#ifdef PT_HAVE_TRACER
 #include "proftrace/trace.h"
 
 struct diag_ctx {
@@ -28,15 +26,11 @@ int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const str
 {
     struct diag_ctx dc = {diag, 0};
     struct pt_trace *t = NULL;
-    struct pt_event *ev = NULL;
+    const struct pt_event *ev;
     int rc = pt_trace_open(dir, on_diag, &dc, &t);
     if (rc < 0)
         goto out;
-    rc = -ENOMEM;
-    ev = malloc(sizeof *ev);
-    if (!ev)
-        goto out;
-    while (pt_trace_next(t, ev) == 1)
+    while ((ev = pt_trace_next_ref(t)))
         feed(arg, ev);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
@@ -44,22 +38,7 @@ int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const str
         .streams = st.streams, .damaged = st.damaged > dc.n ? st.damaged : dc.n, .dir = dir};
     rc = 0;
 out:
-    free(ev);
     if (t)
         pt_trace_close(t);
     return rc;
 }
-
-#else
-
-int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
-                   void *arg, struct pt_analyzer_input *in)
-{
-    (void)feed, (void)arg, (void)in;
-    if (diag)
-        fprintf(diag, "proftrace: %s: cannot read traces: built without the tracer (pt_tracer)\n",
-                dir);
-    return -ENOSYS;
-}
-
-#endif

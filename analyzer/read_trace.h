@@ -9,7 +9,7 @@
 /* Hands every event of the trace in `dir` to feed(arg, ev), in the reader's order, then fills
  * `in` (streams, damaged, dir) for the consumer's finish step. Reader problems go to `diag` (the
  * first 20, then one line saying the rest are counted); `diag` may be NULL. Returns 0, a negative
- * errno from opening the trace, -ENOMEM, or -ENOSYS when built without the tracer (said on diag).
+ * errno from opening the trace, or -ENOMEM.
  * `in->dir` points at `dir`, so it lives as long as the caller's string. */
 int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
                    void *arg, struct pt_analyzer_input *in);

@@ -1,6 +1,9 @@
-/* report.h — what the text and JSON reports share: how a finding's parts are named. */
+/* report.h — what the reports share: how a finding's parts are named, and how each rule's findings
+ * are told (its story, rules.h). */
 #ifndef PT_ANALYZER_REPORT_H
 #define PT_ANALYZER_REPORT_H
+
+#include <stdio.h>
 
 #include "analyzer/model.h"
 #include "analyzer/symbolize.h"
@@ -13,8 +16,41 @@ struct pt__res {
     int sysv; /* identity is (ipc ns, shmid) */
 };
 
+/* How the findings of a rule are told: every report calls these, whatever the rule. A deletion is
+ * told by report_story.c's two stories (compared by in-use views, or by the two processes'
+ * identities); a finding that is not a deletion by its rule's own functions. */
+struct pt_timeline;
+struct pt__story {
+    /* the resource of finding f */
+    void (*resource)(const struct pt_analyzer *a, const struct pt__finding *f, struct pt__res *r);
+    /* one sentence: why the deleter could not see the holder */
+    const char *(*why)(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
+                       size_t len);
+    const char *(*remedy)(enum pt__cause c);
+    /* `proftrace report`: the lines after the resource line, up to the remedy and a blank line */
+    void (*text)(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                 struct pt__symbolizer *sy, const struct pt_report_opts *o);
+    /* `report --json`: the members after "resource" (each with its leading comma), and the
+     * finding object's closing brace */
+    void (*json)(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                 struct pt__symbolizer *sy);
+    /* the HTML report: the story paragraph(s) */
+    void (*html)(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f, uint64_t t0);
+    /* when: its mark on a timeline (time, and thread of the deleter; 0: its main thread), and the
+     * span a close-up shows */
+    void (*when)(const struct pt_analyzer *a, const struct pt__finding *f, uint64_t *at,
+                 uint32_t *tid, uint64_t *from, uint64_t *to);
+};
+
+/* The story of finding f (rules.h). */
+const struct pt__story *pt__story_of(const struct pt__finding *f);
+
 /* The resource of finding f. */
 void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, struct pt__res *r);
+/* Why the deleter could not see the holder; the remedy of f's cause. */
+const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
+                        size_t len);
+const char *pt__rep_remedy(const struct pt__finding *f);
 
 /* The mark under which the finding's profile was marked before `before`, or NULL. */
 const struct pt__mark *pt__rep_mark(const struct pt_analyzer *a, const char *profile,
@@ -28,9 +64,45 @@ const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf,
 
 /* "3:1" style device text. */
 const char *pt__rep_dev(uint64_t dev, char *buf, size_t len);
+/* Seconds since the trace's first event; the last part of a path ("?" for NULL). */
+double pt__rep_rel(const struct pt_analyzer *a, uint64_t ts);
+const char *pt__rep_base(const char *path);
 
-/* The thread's stack frames and the call the stack belongs to, for a deletion. */
-const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
-                        size_t len);
+/* report_text.c: one finding as `proftrace report` prints it (its block, blank line included), the
+ * summary after the findings, and the parts of a block the stories share. */
+void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy,
+                      const struct pt_report_opts *o);
+void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *sy,
+                      const struct pt_report_opts *o);
+/* holder and deleter side by side; `views`: with their in-use objects */
+void pt__text_who(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                  const struct pt__who *hw, const struct pt__who *dw, const char *dlabel,
+                  int views);
+void pt__text_stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                    const uint64_t *fr, unsigned n, int symbolize);
+
+/* report_json.c: the parts of a finding object the stories share. */
+void pt__json_str(FILE *out, const char *s);
+void pt__json_party(FILE *out, const struct pt_analyzer *a, const struct pt__proc *p,
+                    const struct pt__who *w, const char *call, const char *api, const char *args,
+                    uint64_t ts, const struct pt__view *v, int have_v);
+void pt__json_stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                    const uint64_t *fr, unsigned n);
+
+/* Why, by in-use views (report_story.c): "deleted" for a deletion, "would delete" for a hazard. */
+const char *pt__why_views(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
+                          size_t len);
+
+/* A deletion's narrative in each format (report_text.c, report_json.c, export_html.c); `views`:
+ * told by the in-use views (with the mark and the in-use objects). */
+void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                       struct pt__symbolizer *sy, const struct pt_report_opts *o, int views);
+void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                       struct pt__symbolizer *sy, int views);
+void pt__deletion_html(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                       uint64_t t0);
+
+/* export_util.c: HTML text (escaped). */
+void pt__x_html(FILE *out, const char *s);
 
 #endif

@@ -8,7 +8,7 @@
 #include "analyzer/report.h"
 #include "proftrace/escape.h"
 
-static void jstr(FILE *out, const char *s)
+void pt__json_str(FILE *out, const char *s)
 {
     pt_esc_json(out, s);
 }
@@ -18,10 +18,10 @@ static double rel(const struct pt_analyzer *a, uint64_t ts)
     return ts >= a->ts_first ? (double)(ts - a->ts_first) / 1e9 : 0.0;
 }
 
-/* The shown frames (see report_text.c's stack): an inlined call is its own frame, "inlined":true,
- * at the same address as its caller's. */
-static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
-                   const uint64_t *fr, unsigned n)
+/* The shown frames (see report_text.c's pt__text_stack): an inlined call is its own frame,
+ * "inlined":true, at the same address as its caller's. */
+void pt__json_stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                    const uint64_t *fr, unsigned n)
 {
     struct pt__frame f[PT__SHOWN_MAX];
     unsigned k = pt__stack_frames(sy, p, fr, n, f, PT__SHOWN_MAX);
@@ -31,11 +31,11 @@ static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *
         fprintf(out, "%s{\"addr\":\"0x%" PRIx64 "\"", i ? "," : "", f[i].addr);
         if (s->module) {
             fputs(",\"module\":", out);
-            jstr(out, s->module);
+            pt__json_str(out, s->module);
         }
         if (s->func) {
             fputs(",\"symbol\":", out);
-            jstr(out, s->func);
+            pt__json_str(out, s->func);
             if (s->inlined)
                 fputs(",\"inlined\":true", out);
             else
@@ -43,7 +43,7 @@ static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *
         }
         if (s->file) {
             fputs(",\"file\":", out);
-            jstr(out, s->file);
+            pt__json_str(out, s->file);
             fprintf(out, ",\"line\":%u", s->line);
         }
         fputc('}', out);
@@ -58,36 +58,35 @@ static void jview(FILE *out, const struct pt__view *v, int have)
         return;
     }
     fputs("{\"name\":", out);
-    jstr(out, v->name);
+    pt__json_str(out, v->name);
     fputs(",\"shm_name\":", out);
-    jstr(out, v->shm_name);
+    pt__json_str(out, v->shm_name);
     fprintf(out, ",\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 ",\"euid\":%u,\"session\":%u}", v->dev,
             v->ino, v->who.euid, v->who.sessionid);
 }
 
-static void jparty(FILE *out, const struct pt_analyzer *a, const struct pt__proc *p,
-                   const struct pt__who *w, const char *call, const char *api, const char *args,
-                   uint64_t ts, const struct pt__view *v, int have_v)
+void pt__json_party(FILE *out, const struct pt_analyzer *a, const struct pt__proc *p,
+                    const struct pt__who *w, const char *call, const char *api, const char *args,
+                    uint64_t ts, const struct pt__view *v, int have_v)
 {
     fprintf(out, "{\"pid\":%u,\"global_pid\":%u,\"start_time\":%" PRIu64 ",\"exe\":", p->pid,
             p->global_pid, p->start_time);
-    jstr(out, p->exe);
+    pt__json_str(out, p->exe);
     fprintf(out,
             ",\"uid\":%u,\"euid\":%u,\"gid\":%u,\"egid\":%u,\"session\":%u,\"loginuid\":%d,"
             "\"namespaces\":{",
             w->uid, w->euid, w->gid, w->egid, w->sessionid, (int)w->loginuid);
-    static const char *const nsn[] = {"ipc", "mnt", "pid", "user", "uts", "net", "cgroup", "time"};
-    for (int i = 0; i < PT__NNS; i++)
-        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", nsn[i], w->ns[i]);
+    for (unsigned i = 0; i < PT_NS_COUNT; i++)
+        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", pt_ns_name(i), w->ns[i]);
     fputs("},\"call\":", out);
-    jstr(out, call);
+    pt__json_str(out, call);
     if (api) {
         fputs(",\"api\":", out);
-        jstr(out, api);
+        pt__json_str(out, api);
     }
     if (args) {
         fputs(",\"args\":", out);
-        jstr(out, args);
+        pt__json_str(out, args);
     }
     fprintf(out, ",\"time\":%" PRIu64 ",\"time_rel\":%.6f,\"ended\":\"%s\",\"in_use\":", ts,
             rel(a, ts),
@@ -105,73 +104,65 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
     struct pt__res r;
     char b[1024];
     pt__rep_resource(a, f, &r);
-    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
     fputs("{\"rule\":", out);
-    jstr(out, pt__rule_name(f->rule));
+    pt__json_str(out, pt__rule_name(f->rule));
     fputs(",\"severity\":", out);
-    jstr(out, f->severity);
+    pt__json_str(out, f->severity);
     fputs(",\"cause\":", out);
-    jstr(out, pt__cause_name(f->cause));
+    pt__json_str(out, pt__cause_name(f->cause));
     fprintf(out, ",\"uncertain\":%s,\"uncertain_reason\":", f->uncertain ? "true" : "false");
-    jstr(out, f->uncertain_why);
+    pt__json_str(out, f->uncertain_why);
     fputs(",\"why\":", out);
-    jstr(out, pt__rep_why(a, f, b, sizeof b));
+    pt__json_str(out, pt__rep_why(a, f, b, sizeof b));
     fputs(",\"remedy\":", out);
-    jstr(out, pt__cause_remedy(f->rule, f->cause));
+    pt__json_str(out, pt__rep_remedy(f));
     fputs(",\"resource\":{\"kind\":", out);
-    jstr(out, r.kind);
+    pt__json_str(out, r.kind);
     fputs(",\"name\":", out);
-    jstr(out, r.name);
+    pt__json_str(out, r.name);
     if (r.key) {
         fputs(",\"key\":", out);
-        jstr(out, r.key);
+        pt__json_str(out, r.key);
     }
     if (r.sysv)
         fprintf(out, ",\"identity\":{\"ipc_ns\":%" PRIu64 ",\"shmid\":%" PRIu64 "}}", r.dev, r.ino);
     else
         fprintf(out, ",\"identity\":{\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 "}}", r.dev, r.ino);
+    pt__story_of(f)->json(out, a, f, sy);
+}
 
-    if (f->rule == PT__R_LATENT) {
-        const struct pt__sess *s = &a->sess[f->sess];
-        const struct pt__mark *m = &a->marks[f->mark];
-        fputs(",\"deleter\":", out);
-        jparty(out, a, dp, &f->dview.who, "MAPIInitialize", NULL, NULL, f->latent_ts, &f->dview, 1);
-        fputs(",\"would_be\":true}", out);
-        fputs(",\"holder\":", out);
-        jparty(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
-        fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}", s->handle);
-        fputs(",\"mark\":{\"marks_key\":", out);
-        jstr(out, m->marks_key);
-        fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "},\"victim\":null}", a->procs[m->proc]->pid,
-                m->ts);
-        return;
-    }
+/* A deletion's members: the deleter (its call, the syscall, target, stack, witnessed or not), the
+ * holder, the mark (when views are compared: a profile), the victim. */
+void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                       struct pt__symbolizer *sy, int views)
+{
+    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
     const struct pt__del *d = &a->dels[f->del];
     const struct pt__cand *c = &a->cands[f->cand];
     fputs(",\"deleter\":", out);
-    jparty(out, a, dp, &d->who, d->via ? d->via : d->call, d->api, d->api_args, d->ts, &f->dview,
-           f->have_dview);
+    pt__json_party(out, a, dp, &d->who, d->via ? d->via : d->call, d->api, d->api_args, d->ts,
+                   &f->dview, f->have_dview);
     fputs(",\"syscall\":", out);
-    jstr(out, d->call);
+    pt__json_str(out, d->call);
     fputs(",\"target\":", out);
-    jstr(out, d->target);
+    pt__json_str(out, d->target);
     fputs(",\"stack\":", out);
-    jstack(out, sy, dp, d->frames, d->nframes);
+    pt__json_stack(out, sy, dp, d->frames, d->nframes);
     if (d->witnessed) {
         fprintf(out, ",\"witnessed\":true,\"attributed\":%s,\"identity_read\":",
                 d->unattributed ? "false" : "true");
-        jstr(out, dp->ident);
+        pt__json_str(out, dp->ident);
     } else {
         fputs(",\"witnessed\":false", out);
     }
     fputs("},\"holder\":", out);
-    jparty(out, a, hp, &c->h.who, c->h.api, NULL, NULL, c->h.ts, &f->hview, f->have_hview);
+    pt__json_party(out, a, hp, &c->h.who, c->h.api, NULL, NULL, c->h.ts, &f->hview, f->have_hview);
     fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u}", c->h.handle, f->nmerged);
-    if (f->rule == PT__R_PURGE) {
+    if (views) {
         const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
         if (m) {
             fputs(",\"mark\":{\"marks_key\":", out);
-            jstr(out, m->marks_key);
+            pt__json_str(out, m->marks_key);
             fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "}", a->procs[m->proc]->pid, m->ts);
         }
     }
@@ -185,20 +176,20 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
     int64_t ret = c->have_victim ? c->victim_ret : c->detail_ret;
     int32_t err = c->have_victim ? c->victim_err : c->detail_err;
     fprintf(out, "{\"pid\":%u,\"call\":", hp->pid);
-    jstr(out, call);
+    pt__json_str(out, call);
     fputs(",\"error\":", out);
-    jstr(out, pt__rep_error(call, ret, err, e, sizeof e));
+    pt__json_str(out, pt__rep_error(call, ret, err, e, sizeof e));
     fprintf(out, ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u", c->victim_ts,
             (double)(c->victim_ts - d->ts) / 1e9, c->nfailures ? c->nfailures : 1);
     if (c->have_victim && c->have_detail) {
         fputs(",\"detail\":{\"call\":", out);
-        jstr(out, c->detail_call);
+        pt__json_str(out, c->detail_call);
         fputs(",\"error\":", out);
-        jstr(out, pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e, sizeof e));
+        pt__json_str(out, pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e, sizeof e));
         fputs("}", out);
     }
     fputs(",\"stack\":", out);
-    jstack(out, sy, hp, c->victim_frames, c->victim_nframes);
+    pt__json_stack(out, sy, hp, c->victim_frames, c->victim_nframes);
     fputs("}}", out);
 }
 
@@ -227,13 +218,13 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         if (extra[i]) {
             if (!first)
                 fputc(',', out);
-            jstr(out, extra[i]);
+            pt__json_str(out, extra[i]);
             first = 0;
         }
     for (int i = 0; i < a->nnotes; i++) {
         if (!first)
             fputc(',', out);
-        jstr(out, a->notes[i]);
+        pt__json_str(out, a->notes[i]);
         first = 0;
     }
     fputs("]}}\n", out);

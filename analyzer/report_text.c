@@ -8,21 +8,10 @@
 #include "analyzer/report.h"
 #include "proftrace/escape.h"
 
-static double rel(const struct pt_analyzer *a, uint64_t ts)
-{
-    return ts >= a->ts_first ? (double)(ts - a->ts_first) / 1e9 : -(double)(a->ts_first - ts) / 1e9;
-}
-
-static const char *base(const char *path)
-{
-    const char *s = path ? strrchr(path, '/') : NULL;
-    return s ? s + 1 : path ? path : "?";
-}
-
 /* The shown frames of a recorded stack, numbered as shown: proftrace's own dropped, each inlined
  * call its own frame (perf and gdb style). */
-static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
-                  const uint64_t *fr, unsigned n, int symbolize)
+void pt__text_stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
+                    const uint64_t *fr, unsigned n, int symbolize)
 {
     if (!n) {
         fprintf(out, "      (no stack recorded: see PROFTRACE_STACKS)\n");
@@ -34,11 +23,12 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         const struct pt__sym *s = &f[i].sym;
         fprintf(out, "      #%-2u 0x%016" PRIx64 " ", i, f[i].addr);
         if (s->func && s->inlined)
-            fprintf(out, "%s (inlined) (%s)", pt_esc(s->func), pt_esc(base(s->module)));
+            fprintf(out, "%s (inlined) (%s)", pt_esc(s->func), pt_esc(pt__rep_base(s->module)));
         else if (s->func)
-            fprintf(out, "%s+0x%" PRIx64 " (%s)", pt_esc(s->func), s->off + 1, pt_esc(base(s->module)));
+            fprintf(out, "%s+0x%" PRIx64 " (%s)", pt_esc(s->func), s->off + 1,
+                    pt_esc(pt__rep_base(s->module)));
         else if (s->module)
-            fprintf(out, "%s+0x%" PRIx64, pt_esc(base(s->module)), s->vaddr + 1);
+            fprintf(out, "%s+0x%" PRIx64, pt_esc(pt__rep_base(s->module)), s->vaddr + 1);
         if (s->file)
             fprintf(out, " %s:%u", pt_esc(s->file), s->line);
         if (s->problem && symbolize && sy)
@@ -52,8 +42,8 @@ static void row(FILE *out, const char *label, const char *h, const char *d)
     fprintf(out, "    %-16s %-36s %s\n", label, pt_esc(h), pt_esc(d));
 }
 
-static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
-                      const struct pt__who *hw, const struct pt__who *dw, const char *dlabel)
+void pt__text_who(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                  const struct pt__who *hw, const struct pt__who *dw, const char *dlabel, int views)
 {
     const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
     char h[128], d[128];
@@ -74,16 +64,15 @@ static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__f
     else
         snprintf(d, sizeof d, "%u (loginuid %d)", dw->sessionid, (int)dw->loginuid);
     row(out, "login session", h, d);
-    static const char *const nsn[] = {"ipc", "mnt", "pid", "user"};
-    for (int i = 0; i < 4; i++) {
+    for (unsigned i = 0; i <= PT_NS_user; i++) { /* ipc mnt pid user */
         char label[16];
-        snprintf(label, sizeof label, "ns %s", nsn[i]);
+        snprintf(label, sizeof label, "ns %s", pt_ns_name(i));
         snprintf(h, sizeof h, "%llu", (unsigned long long)hw->ns[i]);
         snprintf(d, sizeof d, "%llu%s", (unsigned long long)dw->ns[i],
                  hw->ns[i] != dw->ns[i] ? "   <- differs" : "");
         row(out, label, h, d);
     }
-    if (f->rule == PT__R_HELD)
+    if (!views)
         return;
     char b1[32], b2[32];
     row(out, "in-use object", f->have_hview ? f->hview.name : "(none seen)",
@@ -100,13 +89,12 @@ static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__f
     row(out, "  identity", f->have_hview ? h : "", f->have_dview ? d : "");
 }
 
-static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy,
+void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy,
                       const struct pt_report_opts *o)
 {
     const struct pt__finding *f = &a->findings[i];
-    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
     struct pt__res r;
-    char b[1024], dv[32];
+    char dv[32];
     pt__rep_resource(a, f, &r);
     fprintf(out, "finding %u: %s  severity %s  cause %s%s\n", i + 1, pt__rule_name(f->rule),
             f->severity, pt__cause_name(f->cause), f->uncertain ? "  UNCERTAIN" : "");
@@ -117,48 +105,38 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, pt_esc(r.name ? r.name : "?"),
                 r.key ? ": key " : "", pt_esc(r.key ? r.key : ""),
                 pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
+    pt__story_of(f)->text(out, a, f, sy, o);
+}
 
-    if (f->rule == PT__R_LATENT) {
-        const struct pt__sess *s = &a->sess[f->sess];
-        const struct pt__mark *m = &a->marks[f->mark];
-        fprintf(
-            out,
-            "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
-            rel(a, s->ts), hp->pid, pt_esc(base(hp->exe)), pt_esc(s->profile),
-            (unsigned long long)s->handle);
-        fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n", rel(a, m->ts),
-                a->procs[m->proc]->pid, pt_esc(base(a->procs[m->proc]->exe)), pt_esc(m->marks_key));
-        fprintf(out,
-                "  %+11.6fs  pid %u (%s) shares the profile store and the marks key, with another "
-                "in-use view: its next MAPIInitialize will delete the profile\n",
-                rel(a, f->latent_ts), dp->pid, pt_esc(base(dp->exe)));
-        fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
-        who_table(out, a, f, &f->hview.who, &f->dview.who, "would-be deleter");
-        fprintf(out, "  remedy: %s\n\n", pt__cause_remedy(f->rule, f->cause));
-        return;
-    }
-
+/* The narrative of a deletion: the hold, the mark (when views are compared: a profile), the
+ * delete and what it was inside, the victim, the two identities, the stacks, the remedy. */
+void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                       struct pt__symbolizer *sy, const struct pt_report_opts *o, int views)
+{
+    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    char b[1024];
     const struct pt__del *d = &a->dels[f->del];
     const struct pt__cand *c = &a->cands[f->cand];
-    const char *what = c->h.kind == PT__H_SESSION ? "holds the profile"
-                       : c->h.kind == PT__H_KEY   ? "has the key open"
-                       : c->h.kind == PT__H_SYSV  ? "has it attached"
-                                                  : "has it mapped";
-    if (c->h.kind == PT__H_SESSION)
-        fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n", rel(a, c->h.ts),
-                hp->pid, pt_esc(base(hp->exe)), c->h.api, pt_esc(c->h.name),
-                (unsigned long long)c->h.handle, what);
+    const char *what = c->h.kind == PT_K_SESSION ? "holds the profile"
+                       : c->h.kind == PT_K_KEY   ? "has the key open"
+                       : c->h.kind == PT_K_SYSV  ? "has it attached"
+                                                 : "has it mapped";
+    if (c->h.kind == PT_K_SESSION)
+        fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n",
+                pt__rep_rel(a, c->h.ts), hp->pid, pt_esc(pt__rep_base(hp->exe)), c->h.api,
+                pt_esc(c->h.name), (unsigned long long)c->h.handle, what);
     else
-        fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", rel(a, c->h.ts), hp->pid,
-                pt_esc(base(hp->exe)), c->h.api, (unsigned long long)c->h.handle, what);
-    if (f->rule == PT__R_PURGE) {
+        fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", pt__rep_rel(a, c->h.ts), hp->pid,
+                pt_esc(pt__rep_base(hp->exe)), c->h.api, (unsigned long long)c->h.handle, what);
+    if (views) {
         const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
         if (m)
             fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n",
-                    rel(a, m->ts), a->procs[m->proc]->pid, pt_esc(base(a->procs[m->proc]->exe)),
-                    pt_esc(m->marks_key));
+                    pt__rep_rel(a, m->ts), a->procs[m->proc]->pid,
+                    pt_esc(pt__rep_base(a->procs[m->proc]->exe)), pt_esc(m->marks_key));
     }
-    fprintf(out, "  %+11.6fs  pid %u (%s) ", rel(a, d->ts), dp->pid, pt_esc(base(dp->exe)));
+    fprintf(out, "  %+11.6fs  pid %u (%s) ", pt__rep_rel(a, d->ts), dp->pid,
+            pt_esc(pt__rep_base(dp->exe)));
     if (d->via && d->via != d->api && d->via != d->call)
         fprintf(out, "%s > ", pt_esc(d->via));
     if (d->api)
@@ -174,7 +152,7 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                     : "witnessed (not traced): no stack; identity read from /proc after the fact");
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  %+11.6fs  pid %u (%s) %s, %.3f s after the delete%s\n",
-                rel(a, c->victim_ts), hp->pid, pt_esc(base(hp->exe)),
+                pt__rep_rel(a, c->victim_ts), hp->pid, pt_esc(pt__rep_base(hp->exe)),
                 pt_esc(pt__rep_victim(c, b, sizeof b)), (double)(c->victim_ts - d->ts) / 1e9,
                 c->nfailures > 1 ? " (and later failures)" : "");
     } else {
@@ -189,7 +167,7 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     if (f->uncertain)
         fprintf(out, "  uncertain: %s\n", pt_esc(f->uncertain_why));
     fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
-    who_table(out, a, f, &c->h.who, &d->who, "deleter");
+    pt__text_who(out, a, f, &c->h.who, &d->who, "deleter", views);
     if (d->witnessed)
         fprintf(out, "  stack of the delete: none (witnessed, identity \"%s\")\n",
                 pt_esc(dp->ident));
@@ -197,7 +175,7 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid,
                 pt_esc(d->api ? d->api : d->call));
     if (!d->witnessed)
-        stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
+        pt__text_stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
     if (o->disassemble && d->nframes) {
         /* The deleting call site is where the program called the traced API: numbered as the
          * stack above shows it. */
@@ -213,21 +191,14 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     }
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  stack of the failure (pid %u):\n", hp->pid);
-        stack(out, sy, hp, c->victim_frames, c->victim_nframes, o->symbolize);
+        pt__text_stack(out, sy, hp, c->victim_frames, c->victim_nframes, o->symbolize);
     }
-    fprintf(out, "  remedy: %s\n\n", pt__cause_remedy(f->rule, f->cause));
+    fprintf(out, "  remedy: %s\n\n", pt__rep_remedy(f));
 }
 
-int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
+void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *sy,
+                      const struct pt_report_opts *o)
 {
-    struct pt_report_opts def = {1, 1};
-    if (!o)
-        o = &def;
-    struct pt__symbolizer *sy = o->symbolize ? pt__sym_new() : NULL;
-    for (unsigned i = 0; i < a->nfindings; i++)
-        print_one(out, a, i, sy, o);
-    if (!a->nfindings)
-        fprintf(out, "no findings: no resource was deleted while another live process held it\n\n");
     uint64_t lost = a->lost_total + a->in.lost;
     fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n", a->nprocs,
             (unsigned long long)a->nevents, (unsigned long long)lost,
@@ -258,6 +229,19 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         fprintf(out, "  %s\n", pt__disasm_unavailable());
     for (int i = 0; i < a->nnotes; i++)
         fprintf(out, "  %s\n", pt_esc(a->notes[i]));
+}
+
+int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
+{
+    struct pt_report_opts def = {1, 1};
+    if (!o)
+        o = &def;
+    struct pt__symbolizer *sy = o->symbolize ? pt__sym_new() : NULL;
+    for (unsigned i = 0; i < a->nfindings; i++)
+        pt__text_finding(out, a, i, sy, o);
+    if (!a->nfindings)
+        fprintf(out, "no findings: no resource was deleted while another live process held it\n\n");
+    pt__text_summary(out, a, sy, o);
     pt__sym_free(sy);
     return ferror(out) ? -EIO : 0;
 }

@@ -1,6 +1,7 @@
 /* rule_latent.c — latent-purge-hazard: a profile marked for deletion is held by A while another
  * process B with a different in-use view shares the profile store and looks at the same marks key:
- * the bug has not struck in this trace, but B's next MAPIInitialize will delete A's profile. */
+ * the bug has not struck in this trace, but B's next MAPIInitialize will delete A's profile.
+ * The finding is not a deletion: report_latent.c tells it (its story, rules.h). */
 #include <string.h>
 #include <strings.h>
 

@@ -97,7 +97,6 @@ int pt__synth_s(struct pt_event *ev, const char *name, const char *s)
     return -ENOENT;
 }
 
-#ifdef PT_HAVE_TRACER
 #include "proftrace/ring.h"
 
 int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
@@ -150,9 +149,3 @@ int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
     pt_tbuf_commit(b, &e);
     return 0;
 }
-#else
-int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
-{
-    return -ENOSYS;
-}
-#endif

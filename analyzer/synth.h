@@ -19,8 +19,8 @@ int pt__synth_u(struct pt_event *ev, const char *name, uint64_t v);
 int pt__synth_s(struct pt_event *ev, const char *name, const char *s);
 
 struct pt_tbuf;
-/* Encode *ev into a ring thread buffer with the tracer's writer (built with the tracer only).
- * Returns 0, -ENOSPC when the buffer counted it as lost, or -ENOSYS without the tracer. */
+/* Encode *ev into a ring thread buffer with the tracer's writer. Returns 0, or -ENOSPC when the
+ * buffer counted it as lost. */
 int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev);
 
 /* Names the decoder gives the identity of a returned descriptor. */

@@ -117,14 +117,14 @@ int pt_cmd_collect(int argc, char **argv)
                         "seen: %s\n", why);
     else
         pt_collector_on_attach(col, pt_witness_on_attach, wit);
-    printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
-    fflush(stdout);
-    fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
-
+    /* stopping cleanly is part of being ready: the handlers come before the environment */
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
+    fflush(stdout);
+    fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {

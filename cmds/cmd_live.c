@@ -19,13 +19,10 @@
  * days-long traces.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +38,6 @@
 #include "cmds/event_line.h"
 #include "cmds/trace_dir.h"
 #include "proftrace/trace.h"
-#include "tracer/format.h"
 
 #define PT_LIVE_TICK_MS 200
 #define PT__STR(x) #x
@@ -105,11 +101,14 @@ static const char *exe_of(struct live *l, uint32_t pid)
 
 /* ---- Filters ------------------------------------------------------------------------------ */
 
-/* Finding rules (docs/report-json.md): a --kind naming one selects those findings (no events). */
+/* Finding rules (the analyzer's table, docs/report-json.md): a --kind naming one selects those
+ * findings (and no events). */
 static int is_rule(const char *kind)
 {
-    return !strcmp(kind, "cross-namespace-purge") || !strcmp(kind, "deleted-while-held") ||
-           !strcmp(kind, "latent-purge-hazard");
+    for (unsigned i = 0; pt_analyzer_rule_name(i); i++)
+        if (!strcmp(kind, pt_analyzer_rule_name(i)))
+            return 1;
+    return 0;
 }
 
 static int kind_known(const char *kind)
@@ -267,26 +266,6 @@ static void show_findings(struct live *l, struct pt_analyzer *a)
 
 /* ---- One snapshot ---------------------------------------------------------------------------- */
 
-/* Sizes of the files beside rings/ (CTF streams): the collector appends to them while we read. */
-static uint64_t streams_fingerprint(const char *dir)
-{
-    uint64_t fp = 1469598103934665603ull;
-    char path[PATH_MAX];
-    struct stat st;
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            fp = (fp ^ (uint64_t)st.st_size ^ (uint64_t)st.st_ino) * 1099511628211ull;
-    }
-    closedir(d);
-    return fp;
-}
-
 /* Read the whole trace once: print what is new, then the findings. A reader that opened a stream
  * file before the collector appended to it and the ring after the collector marked that packet
  * drained would miss the packet for this one reading; so the output is held back and thrown away
@@ -299,7 +278,7 @@ static int snapshot(struct live *l)
     char *buf = NULL;
     size_t len = 0, nthr0 = l->nthr;
     uint64_t *shown0 = malloc((l->nthr + 1) * sizeof *shown0);
-    uint64_t before = streams_fingerprint(l->o.dir);
+    uint64_t before = pt_trace_streams_fingerprint(l->o.dir);
     if (!shown0)
         return 1;
     for (size_t i = 0; i < l->nthr; i++)
@@ -334,7 +313,7 @@ static int snapshot(struct live *l)
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
     pt_trace_close(t);
-    int redo = streams_fingerprint(l->o.dir) != before;
+    int redo = pt_trace_streams_fingerprint(l->o.dir) != before;
     if (a && !redo) {
         struct pt_analyzer_input in = {
             .streams = st.streams, .damaged = st.damaged, .dir = l->o.dir};
@@ -355,42 +334,6 @@ static int snapshot(struct live *l)
     free(buf);
     free(shown0);
     return redo;
-}
-
-/* Stream sizes and every thread buffer's write position: changes when anything was written. */
-static uint64_t fingerprint(const char *dir)
-{
-    uint64_t fp = streams_fingerprint(dir);
-    char path[PATH_MAX];
-    DIR *d;
-    snprintf(path, sizeof path, "%s/rings", dir);
-    d = opendir(path);
-    if (!d)
-        return fp;
-    for (struct dirent *de; (de = readdir(d));) {
-        size_t n = strlen(de->d_name);
-        if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
-            continue;
-        snprintf(path, sizeof path, "%s/rings/%s", dir, de->d_name);
-        int fd = pt_trace_file_open(AT_FDCWD, path);
-        if (fd < 0)
-            continue;
-        struct pt__ring_hdr h;
-        if (pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
-            !memcmp(h.magic, PT__RING_MAGIC, 8) && h.nbufs <= 4096) {
-            fp = (fp ^ h.instance ^ h.closed) * 1099511628211ull;
-            for (uint32_t i = 0; i < h.nbufs; i++) {
-                uint64_t wpos = 0;
-                off_t off =
-                    (off_t)(h.bufs_off + h.tbuf_stride * i + offsetof(struct pt__tbuf_ctl, wpos));
-                if (pread(fd, &wpos, sizeof wpos, off) == (ssize_t)sizeof wpos && wpos)
-                    fp = (fp ^ wpos ^ i) * 1099511628211ull;
-            }
-        }
-        close(fd);
-    }
-    closedir(d);
-    return fp;
 }
 
 static void watch(int ifd, const char *dir)
@@ -509,7 +452,7 @@ int pt_cmd_live(int argc, char **argv)
             waiting_said = 1;
         }
         if (watching) {
-            uint64_t fp = fingerprint(l.o.dir);
+            uint64_t fp = pt_trace_fingerprint(l.o.dir);
             if (fp != last_fp) {
                 last_fp = fp;
                 if (snapshot(&l) != 0)

@@ -1,17 +1,19 @@
 /* breakpoint.c — PROFTRACE_BREAK: SIGTRAP at a finding-worthy call, only under a debugger.
  *
  * PROFTRACE_BREAK is a comma-separated list:
- *   delete-held   a delete (unlink, unlinkat, rmdir, rename*, shm_unlink, and the ones nested in
- *                 RegDeleteKeyA/RegDeleteTreeA) of an object another live process holds, as the
- *                 shared holds table (holds.h) says; checked BEFORE the real call, so the debugger
- *                 stops while the object still exists, inside the API call that deletes it;
- *   key-deleted   a registry call that failed with PT__ERROR_KEY_DELETED (1018), checked after it;
+ *   delete-held   a delete (a FILE, SHM or RENAME delete of calls.h's role column: unlink*, rmdir,
+ *                 rename*, shm_unlink, also when nested in RegDeleteKeyA/RegDeleteTreeA; shmctl
+ *                 IPC_RMID) of an object another live process holds, as the shared holds table
+ *                 (holds.h) says; checked BEFORE the real call, so the debugger stops while the
+ *                 object still exists, inside the API call that deletes it;
+ *   key-deleted   a registry call that failed with ERROR_KEY_DELETED (1018), checked after it;
  *   delete        any delete at all (held or not);
  *   1, all        delete-held,key-deleted.
- * When a condition matches, a `breakpoint` event is recorded (stopped=1 or 0) and SIGTRAP is raised
- * if and only if a debugger is attached (TracerPid in /proc/self/status, read only then: the
- * conditions are rare, the common path costs one predictable branch on pt__break_armed). Without a
- * debugger the process never stops; the event says where it would have.
+ * The list is parsed once, at start (pt__break_config, stack.c). When a condition matches, a
+ * `breakpoint` event is recorded (stopped=1 or 0) and SIGTRAP is raised if and only if a debugger
+ * is attached (TracerPid in /proc/self/status, read only then: the conditions are rare, the common
+ * path costs one predictable branch on pt__break_armed). Without a debugger the process never
+ * stops; the event says where it would have.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -23,50 +25,18 @@
 #include "preload/holds.h"
 #include "preload/shim.h"
 
-#define PT__ERROR_KEY_DELETED 1018
-
-enum { B_DELETE_HELD = 1, B_KEY_DELETED = 2, B_DELETE = 4 };
-static unsigned mask;
-
-void pt__brk_config(const char *spec)
-{
-    mask = 0;
-    if (!spec || !*spec || !strcmp(spec, "0"))
-        return;
-    const char *p = spec;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if ((n == 11 && !strncmp(p, "delete-held", n)))
-            mask |= B_DELETE_HELD;
-        else if (n == 11 && !strncmp(p, "key-deleted", n))
-            mask |= B_KEY_DELETED;
-        else if (n == 6 && !strncmp(p, "delete", n))
-            mask |= B_DELETE;
-        else if ((n == 1 && *p == '1') || (n == 3 && !strncmp(p, "all", n)))
-            mask |= B_DELETE_HELD | B_KEY_DELETED;
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    if (!mask) /* an unknown word still means the user wants to stop somewhere */
-        mask = B_DELETE_HELD | B_KEY_DELETED;
-    pt__break_armed = 1;
-}
+/* Deletes whose identity the wrapper takes before the call (the PATH-like captures of FILE, SHM
+ * and RENAME deletes), from the role column of calls.h; a SysV delete says so per call
+ * (delete_hint). A KEY delete is checked at the unlinkat nested in it (it names the directory). */
+#define ROW_CHECKED(name, cat, hook, cret, cparams, cargs, retk, fields, role)                     \
+    PT_ROLE_TYPE(role) == PT_ROLE_DELETE &&                                                        \
+        (PT_ROLE_KIND(role) == PT_K_FILE || PT_ROLE_KIND(role) == PT_K_SHM ||                      \
+         PT_ROLE_KIND(role) == PT_K_RENAME),
+static const uint8_t checked[PT_CALL_COUNT] = {PT_CALLS_ROLE(ROW_CHECKED, )};
 
 static int is_delete(unsigned call, int hint)
 {
-    switch (call) {
-    case PT_CALL_unlink:
-    case PT_CALL_unlinkat:
-    case PT_CALL_rmdir:
-    case PT_CALL_rename:
-    case PT_CALL_renameat:
-    case PT_CALL_renameat2:
-    case PT_CALL_shm_unlink:
-        return 1;
-    default:
-        return hint;
-    }
+    return hint || (call < PT_CALL_COUNT && checked[call]);
 }
 
 static int debugger_attached(void)
@@ -103,24 +73,25 @@ static void hit(const char *reason, unsigned call, uint64_t dev, uint64_t ino, u
 
 void pt__break_before(struct pt__call *c)
 {
-    if (!(mask & (B_DELETE_HELD | B_DELETE)) || !is_delete(c->call, c->delete_hint))
+    if (!(pt__break_mask & (PT__BRK_DELETE_HELD | PT__BRK_DELETE)) ||
+        !is_delete(c->call, c->delete_hint))
         return;
     for (unsigned i = 0; i < c->nid && i < 4; i++) {
         uint32_t pid = 0, kind = 0;
         char name[96] = "";
-        if ((mask & B_DELETE_HELD) &&
+        if ((pt__break_mask & PT__BRK_DELETE_HELD) &&
             pt__holds_other(c->id[i].dev, c->id[i].ino, &pid, &kind, name)) {
             hit("delete-held", c->call, c->id[i].dev, c->id[i].ino, pid, name);
             return;
         }
     }
-    if (mask & B_DELETE)
+    if (pt__break_mask & PT__BRK_DELETE)
         hit("delete", c->call, c->nid ? c->id[0].dev : 0, c->nid ? c->id[0].ino : 0, 0, "");
 }
 
 void pt__break_after(struct pt__call *c)
 {
-    if ((mask & B_KEY_DELETED) && c->failed && c->err == PT__ERROR_KEY_DELETED &&
+    if ((pt__break_mask & PT__BRK_KEY_DELETED) && c->failed && c->err == PT_ERROR_KEY_DELETED &&
         c->call < PT_CALL_COUNT)
         hit("key-deleted", c->call, 0, 0, 0, "");
 }

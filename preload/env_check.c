@@ -65,7 +65,7 @@ static int pt__env_stacks_word(const char *w, size_t n)
     return 0;
 }
 
-/* A word of PROFTRACE_BREAK, as breakpoint.c reads it. */
+/* A word of PROFTRACE_BREAK, as pt__break_config (stack.c) reads it. */
 static int pt__env_break_word(const char *w, size_t n)
 {
     return pt__env_is(w, n, "delete-held") || pt__env_is(w, n, "key-deleted") ||

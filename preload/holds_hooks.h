@@ -1,29 +1,61 @@
-/* holds_hooks.h — which traced calls feed the holds table, as one hook per row that needs one.
+/* holds_hooks.h — which traced calls feed the holds table, generated from the role column of the
+ * call table (calls.h).
  *
- * PT__HOLD_HOOK(name) is expanded by the generated recorder of every row (wrap.h), where the
- * recorded values are locals named pt__v_<field> and `c` is the call. Rows that feed the table
- * define PT__HOLD_<name> as "~, code"; for every other row PT__HOLD_<name> is an unknown token and
- * the hook expands to nothing, so they pay nothing, not even a test. The table is not signal-safe,
- * so a hook runs with the re-entry guard up (PT__OWNED, wrap.h).
+ * PT__HOLD_HOOK(role, retk) is expanded by the generated recorder of every row (wrap.h), where the
+ * recorded values are locals named pt__v_<field> and `c` is the call. A role the table acts on
+ * becomes one call into holds.c; every other role expands to nothing, so those rows pay nothing,
+ * not even a test. Per kind:
+ *   OPEN(FILE)         the identity of a descriptor opened inside another call (a key's directory);
+ *   HOLD_BEGIN / HOLD_CREATE / HOLD_END of KEY, SESSION and MAP: published and withdrawn;
+ *   SESSION ends at a release that returns a reference count only when the count reaches 0;
+ *   VIEW, SYSV, MAPPING and SHM are not in the table (the breakpoint checks descriptors' and key
+ *   directories' identities only).
+ * The table is not signal-safe, so a hook runs with the re-entry guard up (PT__OWNED, wrap.h).
  */
 #ifndef PT_PRELOAD_HOLDS_HOOKS_H
 #define PT_PRELOAD_HOLDS_HOOKS_H
 
 #include "preload/holds.h"
+#include "proftrace/calls.h"
 
-#define PT__HSECOND_(a, b, ...) b
-#define PT__HSECOND(...) PT__HSECOND_(__VA_ARGS__)
-#define PT__HOLD_HOOK(name) PT__HSECOND(PT__HOLD_##name, , )
+#define PT__HOLD_HOOK(role, retk) PT_PASTE(PT__HH_, role)
 
-#define PT__HOLD_open ~, PT__OWNED(pt__hold_nested_open(c->t1, pt__v_fd_dev, pt__v_fd_ino);)
-#define PT__HOLD_openat ~, PT__OWNED(pt__hold_nested_open(c->t1, pt__v_fd_dev, pt__v_fd_ino);)
-#define PT__HOLD_RegOpenKeyExA ~, PT__OWNED(pt__hold_key_open(c->t0, c->failed, pt__v_phkResult, pt__v_lpSubKey);)
-#define PT__HOLD_RegCreateKeyExA ~, PT__OWNED(pt__hold_key_open(c->t0, c->failed, pt__v_phkResult, pt__v_lpSubKey);)
-#define PT__HOLD_RegCloseKey ~, PT__OWNED(pt__hold_key_close(c->failed, pt__v_hKey);)
-#define PT__HOLD_MAPILogonEx ~, PT__OWNED(pt__hold_logon(c->t0, c->failed, pt__v_lpszProfileName, pt__v_lppSession);)
-#define PT__HOLD_IMAPISession_Logoff ~, PT__OWNED(pt__hold_session_end(pt__v_This, 0, 0);)
-#define PT__HOLD_IMAPISession_Release ~, PT__OWNED(pt__hold_session_end(pt__v_This, 1, c->ret);)
-#define PT__HOLD_mmap ~, PT__OWNED(pt__hold_mmap(c->failed, (uint64_t)c->ret, pt__v_flags, pt__v_fd_dev, pt__v_fd_ino);)
-#define PT__HOLD_munmap ~, PT__OWNED(pt__hold_munmap(c->failed, pt__v_addr);)
+/* A role argument's value: RET is the call's result, anything else the recorded field. (Its own
+ * paste: PT_PASTE is still being expanded here.) */
+#define PT__HH_VAL(a) PT__HH_CAT(PT__HH_VAL_, PT_ROLE_IS_RET(a))(a)
+#define PT__HH_CAT(a, b) PT__HH_CAT_(a, b)
+#define PT__HH_CAT_(a, b) a##b
+#define PT__HH_VAL_1(a) ((uint64_t)c->ret)
+#define PT__HH_VAL_0(a) pt__v_##a
+
+#define PT__HH_NONE
+#define PT__HH_CREATE(kind, result, name)
+#define PT__HH_CLOSE(kind, handle)
+#define PT__HH_DELETE(kind, what)
+#define PT__HH_OPEN(kind, result, name) PT__HH_OPEN_##kind(result)
+#define PT__HH_HOLD_BEGIN(kind, handle, what) PT__HH_BEGIN_##kind(handle, what)
+#define PT__HH_HOLD_CREATE(kind, handle, what) PT__HH_BEGIN_##kind(handle, what)
+#define PT__HH_HOLD_END(kind, handle) PT__HH_END_##kind(handle)
+
+#define PT__HH_OPEN_FILE(fd)                                                                       \
+    PT__OWNED(pt__hold_nested_open(c->t1, pt__v_##fd##_dev, pt__v_##fd##_ino);)
+#define PT__HH_OPEN_SHM(fd)
+#define PT__HH_OPEN_MAPPING(handle)
+
+#define PT__HH_BEGIN_KEY(handle, subkey)                                                           \
+    PT__OWNED(pt__hold_key_open(c->t0, c->failed, PT__HH_VAL(handle), pt__v_##subkey);)
+#define PT__HH_END_KEY(handle) PT__OWNED(pt__hold_key_close(c->failed, PT__HH_VAL(handle));)
+#define PT__HH_BEGIN_SESSION(handle, profile)                                                      \
+    PT__OWNED(pt__hold_logon(c->t0, c->failed, pt__v_##profile, PT__HH_VAL(handle));)
+#define PT__HH_END_SESSION(handle)                                                                 \
+    PT__OWNED(pt__hold_session_end(PT__HH_VAL(handle), pt__retk == PT_RET_ULONG, c->ret);)
+#define PT__HH_BEGIN_MAP(handle, fd)                                                               \
+    PT__OWNED(pt__hold_mmap(c->failed, PT__HH_VAL(handle), pt__v_flags, pt__v_##fd##_dev,         \
+                            pt__v_##fd##_ino);)
+#define PT__HH_END_MAP(handle) PT__OWNED(pt__hold_munmap(c->failed, PT__HH_VAL(handle));)
+#define PT__HH_BEGIN_VIEW(handle, mapping)
+#define PT__HH_END_VIEW(handle)
+#define PT__HH_BEGIN_SYSV(handle, shmid)
+#define PT__HH_END_SYSV(handle)
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "preload/breakpoint.h"
 #include "preload/shim.h"
 #include "tracer/internal.h"
 
@@ -24,25 +25,11 @@ uint8_t pt__want[PT_CALL_COUNT];
 int pt__want_fail, pt__want_delete;
 static uintptr_t pt__self_lo, pt__self_hi; /* the shim's own code, skipped in stacks */
 
-/* Rows that delete something (shmctl only with IPC_RMID: it sets delete_hint itself). */
-static int pt__is_delete(unsigned call)
-{
-    switch (call) {
-    case PT_CALL_unlink:
-    case PT_CALL_unlinkat:
-    case PT_CALL_rmdir:
-    case PT_CALL_rename:
-    case PT_CALL_renameat:
-    case PT_CALL_renameat2:
-    case PT_CALL_shm_unlink:
-    case PT_CALL_RegDeleteKeyA:
-    case PT_CALL_RegDeleteTreeA:
-    case PT_CALL_IProfAdmin_DeleteProfile:
-        return 1;
-    default:
-        return 0;
-    }
-}
+/* Rows that delete something, from the role column of calls.h (a SysV delete only with
+ * IPC_RMID: its wrapper says so per call, with delete_hint). */
+#define PT__ROW_DELETES(name, cat, hook, cret, cparams, cargs, retk, fields, role)                 \
+    PT_ROLE_TYPE(role) == PT_ROLE_DELETE && PT_ROLE_KIND(role) != PT_K_SYSV,
+static const uint8_t pt__row_deletes[PT_CALL_COUNT] = {PT_CALLS_ROLE(PT__ROW_DELETES, )};
 
 static const char *const pt__cat_names[] = {
 #define PT__CAT_NAME(c) #c,
@@ -68,7 +55,7 @@ static void pt__stacks_word(const char *w, size_t n)
     } else if (n == 6 && !strncasecmp(w, "delete", 6)) {
         pt__want_delete = 1;
         for (unsigned i = 0; i < PT_CALL_COUNT; i++)
-            if (pt__is_delete(i))
+            if (pt__row_deletes[i])
                 pt__want[i] = 1;
     } else {
         for (unsigned c = 0; c < PT_CAT_COUNT; c++)
@@ -152,13 +139,34 @@ void pt__stacks_config(const char *spec)
     }
 }
 
-/* PROFTRACE_BREAK: arms the checks of breakpoint.c (which parses the conditions) for any value
- * but empty or "0"; kept here, with the other environment parsing, for the env fuzz target. */
+/* PROFTRACE_BREAK, parsed once, here with the other environment parsing (for the env fuzz
+ * target): which conditions breakpoint.c checks (words in preload/breakpoint.h). */
 int pt__break_armed;
+unsigned pt__break_mask;
 
 void pt__break_config(const char *spec)
 {
-    pt__break_armed = spec && *spec && strcmp(spec, "0") != 0;
+    pt__break_mask = 0;
+    pt__break_armed = 0;
+    if (!spec || !*spec || !strcmp(spec, "0"))
+        return;
+    for (const char *p = spec; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 11 && !strncmp(p, "delete-held", n))
+            pt__break_mask |= PT__BRK_DELETE_HELD;
+        else if (n == 11 && !strncmp(p, "key-deleted", n))
+            pt__break_mask |= PT__BRK_KEY_DELETED;
+        else if (n == 6 && !strncmp(p, "delete", n))
+            pt__break_mask |= PT__BRK_DELETE;
+        else if ((n == 1 && *p == '1') || (n == 3 && !strncmp(p, "all", n)))
+            pt__break_mask |= PT__BRK_DELETE_HELD | PT__BRK_KEY_DELETED;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (!pt__break_mask) /* an unknown word still means the user wants to stop somewhere */
+        pt__break_mask = PT__BRK_DELETE_HELD | PT__BRK_KEY_DELETED;
+    pt__break_armed = 1;
 }
 
 __attribute__((noinline)) uint8_t pt__stack(uint64_t *frames)

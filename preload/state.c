@@ -124,7 +124,6 @@ void pt__init(void)
     pt__stacks_config(pt__getenv("PROFTRACE_STACKS"));
     pt__break_config(pt__getenv("PROFTRACE_BREAK"));
     pt__redact_config(pt__getenv("PROFTRACE_REDACT"));
-    pt__brk_config(pt__getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pthread_atfork(NULL, NULL, pt__atfork_child);
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);

@@ -1,10 +1,10 @@
-/* win32.h — the Win32/MAPI types the call table's C signatures use, for the shim's wrappers.
+/* win32.h — the Win32 / MAPI types the call table's C signatures use, for the shim's wrappers.
  *
- * The samples component publishes the real public headers (samples/include/windows.h, mapix.h);
- * when they are on the include path they are used, so a signature that disagrees with the
- * library's public API fails to compile. Otherwise the same public typedefs are declared here
- * (names and signatures are public API; nothing here knows the library's private structures).
- * MAPI objects are only ever touched as "a pointer whose first member is the method table".
+ * The shim traces a library it does not ship: it declares the public API types itself (names,
+ * sizes and signedness are public API; nothing here knows the library's private structures) and
+ * is built without any library's headers. tests/unit/preload_signatures.c proves that these types
+ * and the table's signatures agree with the sample library's public headers. MAPI objects are only
+ * ever touched as "a pointer whose first member is the method table".
  */
 #ifndef PT_PRELOAD_WIN32_H
 #define PT_PRELOAD_WIN32_H
@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if __has_include(<windows.h>)
-#include <windows.h>
-#else
+/* (The test defines PT__WIN32_LIST_ONLY to take PT__WIN32_TYPES only, beside a library's
+ * headers.) */
+#ifndef PT__WIN32_LIST_ONLY
 typedef int BOOL;
 typedef unsigned char BYTE;
-typedef uint32_t DWORD;
+typedef uint32_t DWORD; /* 32 bits, as on Windows (LLP64) */
 typedef int32_t LONG;
 typedef uint32_t ULONG;
 typedef int32_t HRESULT;
@@ -38,21 +38,19 @@ typedef const IID *LPCIID;
 typedef struct HKEY__ *HKEY;
 typedef HKEY *PHKEY;
 typedef DWORD REGSAM;
-#endif
 
-#if __has_include(<mapix.h>)
-/* MAPI's property types (PT_NULL, ...) collide with <elf.h>'s segment types: keep elf's. */
-#pragma push_macro("PT_NULL")
-#undef PT_NULL
-#include <mapix.h>
-#undef PT_NULL
-#pragma pop_macro("PT_NULL")
-#else
 typedef ULONG FLAGS;
-typedef struct _ENTRYID *LPENTRYID;
+typedef struct pt__entryid *LPENTRYID;
 typedef struct IMsgStore *LPMDB;
 typedef struct IMAPISession *LPMAPISESSION;
 typedef struct IProfAdmin *LPPROFADMIN;
 #endif
+
+/* Every type above, for the test that compares them with a library's own headers. */
+#define PT__WIN32_TYPES(T)                                                                         \
+    T(BOOL) T(BYTE) T(DWORD) T(LONG) T(ULONG) T(HRESULT) T(ULONG_PTR) T(SIZE_T) T(LPVOID)          \
+    T(LPCVOID) T(LPSTR) T(LPCSTR) T(LPBYTE) T(LPDWORD) T(HANDLE) T(PHANDLE) T(PFILETIME)           \
+    T(LPSECURITY_ATTRIBUTES) T(LPCIID) T(HKEY) T(PHKEY) T(REGSAM) T(FLAGS) T(LPENTRYID) T(LPMDB)   \
+    T(LPMAPISESSION) T(LPPROFADMIN)
 
 #endif

@@ -236,7 +236,7 @@
         PT__OWNED(pt__emit_ns();)
 
 /* ---- The per-row recorders ------------------------------------------------------------------- */
-#define PT__GEN_REC(name, cat, hook, cret, cparams, cargs, retk, fields)                           \
+#define PT__GEN_REC(name, cat, hook, cret, cparams, cargs, retk, fields, role)                     \
     static inline __attribute__((unused)) void pt__pre_##name cparams                              \
     {                                                                                              \
         struct pt__call *c __attribute__((unused)) = pt__tls.cur;                                  \
@@ -245,6 +245,7 @@
     static inline __attribute__((unused)) void pt__rec_##name cparams                              \
     {                                                                                              \
         struct pt__call *c = pt__tls.cur;                                                          \
+        const enum pt_ret_kind pt__retk __attribute__((unused)) = retk;                            \
         PT__SEQ_END(PT__VAL_A fields)                                                              \
         uint64_t pt__fr[PT_MAX_FRAMES];                                                            \
         uint8_t pt__nf = 0;                                                                        \
@@ -259,11 +260,11 @@
         }                                                                                          \
         if (PT__UNLIKELY(pt__break_armed))                                                         \
             PT__OWNED(pt__break_after(c);)                                                         \
-        PT__HOLD_HOOK(name)                                                                        \
+        PT__HOLD_HOOK(role, retk)                                                                  \
         PT__AFTER_##cat(name)                                                                      \
     }
 
-#define PT__GEN_RECORDERS PT_CALLS(PT__GEN_REC, )
+#define PT__GEN_RECORDERS PT_CALLS_ROLE(PT__GEN_REC, )
 
 /* The traced path of a wrapper, once it knows it may trace and `pt__fn` is the real function.
  * PT__TRACED_CALL_NORET leaves the result in pt__r and the call record in pt__c. */

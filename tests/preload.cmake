@@ -32,6 +32,10 @@ foreach(src ${PT_PRELOAD_UNIT})
     ENVIRONMENT "PT_SHIM=$<TARGET_FILE:pt_shim>;PT_PRELOAD_FIRST=${PT_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0")
 endforeach()
 
+# The call table's signatures and the shim's own API types against the sample library's headers.
+target_sources(preload_signatures PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit/signatures_shim.c)
+target_include_directories(preload_signatures PRIVATE ${PROJECT_SOURCE_DIR}/samples/include)
+
 file(GLOB PT_PRELOAD_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/preload_*.sh)
 foreach(script ${PT_PRELOAD_INTEG})
   get_filename_component(name ${script} NAME_WE)

@@ -72,6 +72,16 @@ uint64_t pt__table_hash(void)
     return h;
 }
 
+const char *pt_ns_name(unsigned i)
+{
+    static const char *const names[PT_NS_COUNT] = {
+#define NS_NAME(ns) #ns,
+        PT_NAMESPACES(NS_NAME)
+#undef NS_NAME
+    };
+    return i < PT_NS_COUNT ? names[i] : NULL;
+}
+
 const char *pt_event_name(unsigned id)
 {
     return id < pt__nclasses ? pt__classes[id].name : NULL;

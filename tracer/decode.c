@@ -3,7 +3,7 @@
 
 #include "tracer/internal.h"
 
-static uint64_t get(const uint8_t *p, unsigned n)
+static inline __attribute__((always_inline)) uint64_t get(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
     memcpy(&v, p, n); /* little-endian hosts only: the ring header records the byte order */
@@ -107,7 +107,9 @@ int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_ev
         struct pt_value *v = &ev->field[i];
         v->wire = cl->fields[i].wire;
         v->name = cl->fields[i].name;
-        if (v->wire == PT_WIRE_STR) {
+        /* fixed-size loads per wire type: a load of a known size is one instruction */
+        switch (v->wire) {
+        case PT_WIRE_STR: {
             const uint8_t *z = memchr(q, 0, (size_t)(end - q));
             if (!z) {
                 *why = "unterminated string";
@@ -116,17 +118,33 @@ int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_ev
             v->str.s = (const char *)q;
             v->str.len = (uint32_t)(z - q);
             q = z + 1;
-            continue;
+            break;
         }
-        unsigned n = v->wire == PT_WIRE_U8 ? 1 : v->wire == PT_WIRE_U16 ? 2
-                   : (v->wire == PT_WIRE_U32 || v->wire == PT_WIRE_I32) ? 4 : 8;
-        NEED(n);
-        uint64_t raw = get(q, n);
-        q += n;
-        if (v->wire == PT_WIRE_I32)
-            v->i = (int32_t)(uint32_t)raw;
-        else
-            v->u = raw;
+        case PT_WIRE_U8:
+            NEED(1);
+            v->u = *q++;
+            break;
+        case PT_WIRE_U16:
+            NEED(2);
+            v->u = get(q, 2);
+            q += 2;
+            break;
+        case PT_WIRE_U32:
+            NEED(4);
+            v->u = get(q, 4);
+            q += 4;
+            break;
+        case PT_WIRE_I32:
+            NEED(4);
+            v->i = (int32_t)(uint32_t)get(q, 4);
+            q += 4;
+            break;
+        default:
+            NEED(8);
+            v->u = get(q, 8);
+            q += 8;
+            break;
+        }
     }
     ev->nfields = cl->nfields < PT_MAX_FIELDS ? cl->nfields : PT_MAX_FIELDS;
     return (int)(q - p);

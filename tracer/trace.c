@@ -335,7 +335,7 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
     t->st.processes = t->npids;
 }
 
-int pt_trace_next(struct pt_trace *t, struct pt_event *ev)
+const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
 {
     if (t->advance) {
         if (pt__src_next(t->advance) > 0)
@@ -343,9 +343,9 @@ int pt_trace_next(struct pt_trace *t, struct pt_event *ev)
         t->advance = NULL;
     }
     if (!t->nheap)
-        return 0;
+        return NULL;
     struct pt__src *s = heap_pop(t);
-    *ev = s->head;
+    const struct pt_event *ev = &s->head;
     t->advance = s;
     if (!t->st.events || ev->ts < t->st.ts_first)
         t->st.ts_first = ev->ts;
@@ -356,6 +356,15 @@ int pt_trace_next(struct pt_trace *t, struct pt_event *ev)
         t->st.lost += ev->field[0].u;
     if (ev->id == PT_EV_process)
         note_pid(t, ev->pid);
+    return ev;
+}
+
+int pt_trace_next(struct pt_trace *t, struct pt_event *ev)
+{
+    const struct pt_event *e = pt_trace_next_ref(t);
+    if (!e)
+        return 0;
+    pt_event_copy(ev, e);
     return 1;
 }
 

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PT_FORMAT_VERSION 1
 
@@ -39,6 +40,14 @@ enum pt_wire {
 
 /* Namespace inodes recorded for a process, in this order everywhere. */
 #define PT_NAMESPACES(X) X(ipc) X(mnt) X(pid) X(user) X(uts) X(net) X(cgroup) X(time)
+
+/* Indexes of the namespaces in that order (PT_NS_ipc ... PT_NS_time), and their count. */
+enum pt_ns {
+#define PT__NS_ENUM(ns) PT_NS_##ns,
+    PT_NAMESPACES(PT__NS_ENUM)
+#undef PT__NS_ENUM
+        PT_NS_COUNT
+};
 
 /* Who deleted, as the witness read it from /proc after the fact. ident says how far to trust it:
  * "live" (read while the deleter still ran, checked against its pidfd), "exec" (read when it
@@ -148,6 +157,38 @@ enum pt_ret_kind {
     PT_RET_ERRNUM,     /* int that is itself 0 or an errno value (posix_spawn) */
 };
 
+/* Did a call fail? The judgement the shim makes when it records one (preload/wrap.h), from the
+ * result alone: for every reader of a recorded call. */
+static inline int pt_hresult_failed(int64_t hr)
+{
+    return ((uint32_t)hr & 0x80000000u) != 0; /* FAILED(): the severity bit */
+}
+
+static inline int pt_ret_failed(enum pt_ret_kind kind, int64_t ret)
+{
+    switch (kind) {
+    case PT_RET_W32:
+    case PT_RET_ERRNUM:
+        return ret != 0;
+    case PT_RET_HRESULT:
+        return pt_hresult_failed(ret);
+    case PT_RET_BOOL_W32:
+    case PT_RET_HANDLE_W32:
+        return ret == 0;
+    case PT_RET_INT_ERRNO:
+    case PT_RET_PTR_ERRNO:
+        return ret == -1;
+    case PT_RET_FD_ERRNO:
+        return ret < 0;
+    default: /* VOID, ULONG: no failure */
+        return 0;
+    }
+}
+
+/* Win32 error codes proftrace itself acts on (documented API semantics). */
+#define PT_ERROR_FILE_NOT_FOUND 2
+#define PT_ERROR_KEY_DELETED 1018 /* a registry call on a key that was deleted */
+
 /* A decoded field value. Strings point into the reader's buffer and live until the next event. */
 struct pt_value {
     uint8_t wire; /* enum pt_wire */
@@ -183,8 +224,76 @@ struct pt_event {
     uint64_t frame[PT_MAX_FRAMES];
 };
 
+/* Typed field access: every reader returns an event's fields in the order of its class's field list
+ * (the decoder and the CTF metadata expand the same lists, and a reader refuses a trace written
+ * from other tables), so where a field sits is known at compile time. For each class `c` (a
+ * PT_EVENTS name here, a call of calls.h there) two index structs are generated: in
+ * struct pt_fi_<c> each field is a one-byte member, so offsetof gives its index; in
+ * struct pt_fw_<c> a string field is two bytes, so sizeof tells strings from numbers.
+ *     PT_FIELD(c, f)     index of field f in ev->field[] (a name c does not have fails to compile)
+ *     PT_NFIELDS(c)      number of fields of class c
+ *     PT_U(ev, c, f)     value of numeric field f (0 if the event is short of it)
+ *     PT_I(ev, c, f)     the same, signed
+ *     PT_S(ev, c, f)     string field f ("" if absent)
+ * PT_U on a string field, or PT_S on a number, fails to compile. No name is compared at run
+ * time. */
+#define PT__FI_MEMBER(wire, n) char n;
+#define PT__FW_MEMBER(wire, n) char n[1 + (PT_WIRE_##wire == PT_WIRE_STR)];
+#define PT__FI_EV(name, fields)                                                                    \
+    struct pt_fi_##name {                                                                          \
+        fields char pt__count;                                                                     \
+    };
+#define PT__FW_EV(name, fields)                                                                    \
+    struct pt_fw_##name {                                                                          \
+        fields char pt__count;                                                                     \
+    };
+/* PT_NS_FIELD and PT_WITNESS_IDENT write their fields with a macro named W. */
+#pragma push_macro("W")
+#undef W
+#define W PT__FI_MEMBER
+PT_EVENTS(PT__FI_EV, W)
+#undef W
+#define W PT__FW_MEMBER
+PT_EVENTS(PT__FW_EV, W)
+#undef W
+#pragma pop_macro("W")
+
+#define PT_FIELD(c, f) ((unsigned)offsetof(struct pt_fi_##c, f))
+#define PT_NFIELDS(c) PT_FIELD(c, pt__count)
+#define PT__IS_STR(c, f) (sizeof(((struct pt_fw_##c *)0)->f) == 2)
+#define PT__WANT(cond) ((void)sizeof(char[(cond) ? 1 : -1]))
+
+static inline uint64_t pt_ev_u(const struct pt_event *ev, unsigned i)
+{
+    return i < ev->nfields ? ev->field[i].u : 0;
+}
+
+static inline const char *pt_ev_s(const struct pt_event *ev, unsigned i)
+{
+    return i < ev->nfields && ev->field[i].str.s ? ev->field[i].str.s : "";
+}
+
+#define PT_U(ev, c, f) (PT__WANT(!PT__IS_STR(c, f)), pt_ev_u((ev), PT_FIELD(c, f)))
+#define PT_I(ev, c, f) ((int64_t)PT_U(ev, c, f))
+#define PT_S(ev, c, f) (PT__WANT(PT__IS_STR(c, f)), pt_ev_s((ev), PT_FIELD(c, f)))
+
+/* Copy event src into dst: what it holds (its fields and frames), not the whole arrays, which are
+ * most of the struct's size. */
+static inline void pt_event_copy(struct pt_event *dst, const struct pt_event *src)
+{
+    unsigned nf = src->nfields < PT_MAX_FIELDS ? src->nfields : PT_MAX_FIELDS;
+    unsigned nfr = src->nframes < PT_MAX_FRAMES ? src->nframes : PT_MAX_FRAMES;
+    memcpy(dst, src, offsetof(struct pt_event, field));
+    memcpy(dst->field, src->field, nf * sizeof src->field[0]);
+    dst->nframes = (uint8_t)nfr;
+    memcpy(dst->frame, src->frame, nfr * sizeof src->frame[0]);
+}
+
 /* Name of an event class ("process", "RegOpenKeyExA", ...), or NULL for an unknown id. */
 const char *pt_event_name(unsigned id);
+
+/* Name of namespace i of PT_NAMESPACES ("ipc", "mnt", ...), or NULL past the end. */
+const char *pt_ns_name(unsigned i);
 
 /* Field lookup by name, NULL if the event has no such field. */
 const struct pt_value *pt_event_field(const struct pt_event *ev, const char *name);

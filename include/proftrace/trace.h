@@ -33,6 +33,10 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
  * the end of the trace. */
 int pt_trace_next(struct pt_trace *t, struct pt_event *ev);
 
+/* The same without a copy: the next event, valid (with its strings) until the next call, or NULL
+ * at the end of the trace. For readers that only look at each event once. */
+const struct pt_event *pt_trace_next_ref(struct pt_trace *t);
+
 void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out);
 void pt_trace_close(struct pt_trace *t);
 
@@ -48,6 +52,13 @@ int pt_trace_file_open(int dirfd, const char *name);
 /* Why a file was refused, for a negative errno of pt_trace_file_open: "a symbolic link, not
  * followed", "not a regular file (...)", else strerror. */
 const char *pt_trace_file_error(int err);
+
+/* Following a trace while it grows: a number that changes whenever anything is written to `dir`
+ * (stream file sizes, and every thread buffer's write position in the rings not yet drained);
+ * pt_trace_streams_fingerprint covers the stream files only (the collector appends to them while
+ * a reader reads). 0 when `dir` cannot be read. Cheap: a few system calls per file. */
+uint64_t pt_trace_fingerprint(const char *dir);
+uint64_t pt_trace_streams_fingerprint(const char *dir);
 
 /* Display helpers (shared by `proftrace events` and reports). */
 

@@ -21,11 +21,58 @@ wait_for() {
     [ -s "$1" ] || fail "timed out waiting for $1"
 }
 
+# The witnessed events of trace $1 so far (read whole, then searched: no pipe to break).
+witnessed() {
+    "$PROFTRACE" events --kind witnessed "$1" 2>/dev/null || true
+}
+
+# The kernel's dev_t of the filesystem a path is on, as fanotify's fdinfo prints it (sdev:%x).
+kdev() {
+    local d
+    d=$(stat -c %d "$1")
+    printf '%x' $(((((d >> 8) & 0xfff) << 20) | ((d & 0xff) | ((d >> 12) & 0xfff00))))
+}
+
+# Untraced deletions of probe files under KEY until the witness records one: then it watches KEY.
+wait_key_watched() {
+    local D=$1 key=$2 n=0
+    while [ $n -lt 150 ]; do
+        : >"$key/probe-$n"
+        env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -f "$key/probe-$n"
+        grep -qF "path=\"$key/probe-" <<<"$(witnessed "$D")" && return 0
+        n=$((n + 1))
+        sleep 0.1 # between probes: the witness rescans what holders hold about once a second
+    done
+    fail "the witness never watched $key"
+}
+
+# A fanotify mark of process PID on the filesystem of PATH (the SHM object's /dev/shm): the
+# witness watches what the holder maps there.
+wait_marked() {
+    local pid=$1 dev n=0
+    dev=$(kdev "$2")
+    until grep -qs "sdev:$dev " /proc/"$pid"/fdinfo/*; do
+        [ $n -lt 300 ] || fail "the witness never watched $2"
+        n=$((n + 1))
+        sleep 0.05
+    done
+}
+
+# Until `proftrace events` shows PATH witnessed in trace D.
+wait_witnessed() {
+    local n=0
+    until grep -qF "path=\"$2\"" <<<"$(witnessed "$1")"; do
+        [ $n -lt 300 ] || fail "the deletion of $2 was never witnessed"
+        n=$((n + 1))
+        sleep 0.05
+    done
+}
+
 # One run: MODE is collect or record. Prints "ok", or "raced" when rm exited before its identity
 # could be read (the pid is still checked).
 run() {
     local mode=$1 r=$T/$1-$RANDOM
-    local D=$r/trace SHM=/dev/shm/pt-wcli-$$-$RANDOM KEY=$r/hive/Profiles/ES-1
+    local D=$r/trace SHM=/dev/shm/pt-wcli-$$-$RANDOM KEY=$r/hive/Profiles/ES-1 hjob=
     mkdir -p "$KEY"
     if [ "$mode" = collect ]; then
         "$PROFTRACE" collect -o "$D" --interval 5 >"$r.env" 2>"$r.err" &
@@ -36,7 +83,8 @@ run() {
         local n=0
         while ! grep -q '^PROFTRACE_DIR=' "$r.env" && [ $n -lt 300 ]; do sleep 0.05; n=$((n + 1)); done
         PROFTRACE_DIR=$D "$HOLDER" "$SHM" "$KEY" "$r.ready" &
-        PIDS+=("$!")
+        hjob=$!
+        PIDS+=("$hjob")
     else
         "$PROFTRACE" record -o "$D" -- "$HOLDER" "$SHM" "$KEY" "$r.ready" 2>"$r.err" &
         local col=$!
@@ -45,14 +93,17 @@ run() {
     wait_for "$r.ready"
     local holder
     holder=$(cat "$r.ready")
-    sleep 1.5 # the collector attaches the holder's ring, the witness scans what it holds
+    # the collector attached the holder's ring and the witness watches what it holds
+    wait_marked "$col" "$SHM"
+    wait_key_watched "$D" "$KEY"
     env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -rf "$KEY" "$SHM" &
     local rm=$!
     wait "$rm"
-    sleep 0.5
+    wait_witnessed "$D" "$KEY"
+    wait_witnessed "$D" "$SHM"
     kill -TERM "$holder"
     if [ "$mode" = collect ]; then
-        sleep 0.2
+        wait "$hjob" 2>/dev/null || true # its exit is in its ring before the collector stops
         kill -TERM "$col"
     fi
     wait "$col" || fail "$mode: exit status (holder lost its mapping?): $(cat "$r.err")"

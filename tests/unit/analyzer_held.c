@@ -196,6 +196,35 @@ static void test_mapped_file_unlinked_other_mntns(void)
     scn_free(s);
 }
 
+/* A deleting function that is only a row of the call table (remove: DELETE(FILE, pathname)). */
+static void test_remove_of_mapped_file(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/indexer");
+    struct pt_event *e = ev_begin(s, PT__ID(mmap), 100, 0);
+    pt__synth_u(e, "length", 8192);
+    pt__synth_u(e, "flags", 1);
+    pt__synth_u(e, "fd", 5);
+    pt__synth_u(e, "fd_dev", DEV);
+    pt__synth_u(e, "fd_ino", 1234);
+    e->ret = 0x7f0000500000ll;
+    ev_end(s);
+    proc(s, 200, WHO(.euid = 0, .start = 2), "/usr/bin/cleaner");
+    e = ev_begin(s, PT__ID(remove), 200, 0);
+    pt__synth_s(e, "pathname", "/var/cache/index.db");
+    pt__synth_u(e, "pathname_dev", DEV);
+    pt__synth_u(e, "pathname_ino", 1234);
+    ev_end(s);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "identity-split");
+    CHECK(pt_analyzer_finding_deleter_pid(s->a, 0) == 200);
+    CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 100);
+    CHECK(pt__call_mark(e) == PT__MARK_DELETE);
+    scn_free(s);
+}
+
 static void test_registry_key_handle(void)
 {
     struct scn *s = scn_new();
@@ -285,6 +314,7 @@ int main(void)
     RUN(test_sysv_rmid_while_attached);
     RUN(test_sysv_other_ipc_namespace_is_other_segment);
     RUN(test_mapped_file_unlinked_other_mntns);
+    RUN(test_remove_of_mapped_file);
     RUN(test_registry_key_handle);
     RUN(test_closed_key_handle);
     RUN(test_rename_over_held_file);

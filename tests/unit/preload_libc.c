@@ -1,7 +1,7 @@
 /* preload_libc.c — the libc rows of the shim: POSIX and SysV shared memory, memfd, mmap/munmap of
- * shared descriptors only, unlink/unlinkat/rmdir/rename/renameat/renameat2 with the identity of
- * what they named before the call, open/openat recorded only when nested, set*id followed by cred
- * events, unshare/setns followed by ns events, errno untouched. Each check compares a recorded
+ * shared descriptors only, unlink/unlinkat/rmdir/remove/rename/renameat/renameat2 with the identity
+ * of what they named before the call, open/openat recorded only when nested, set*id followed by
+ * cred events, unshare/setns followed by ns events, errno untouched. Each check compares a recorded
  * field with what the call really did (inodes from stat before the call, addresses, errors). */
 #include "tests/unit/preload_test.h"
 
@@ -82,6 +82,10 @@ static int act(void)
     mkdir(p3, 0700);
     t_fact("d3_ino", "%llu", ino_of(p3));
     rmdir(p3);
+    snprintf(p3, sizeof p3, "%s/f3", dir);
+    mkfile(p3);
+    t_fact("f3_ino", "%llu", ino_of(p3));
+    remove(p3); /* libc's remove unlinks without its own unlink: a row of its own */
     snprintf(p4, sizeof p4, "%s/f4", dir);
     snprintf(p5, sizeof p5, "%s/f5", dir);
     mkfile(p4);
@@ -210,6 +214,11 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/d3", dir);
     e = t_find("rmdir", pid, "pathname", path, 0);
     CHECK(e && t_u(e, "pathname_ino") == (uint64_t)t_fact_num("d3_ino"), "rmdir");
+    snprintf(path, sizeof path, "%s/f3", dir);
+    e = t_find("remove", pid, "pathname", path, 0);
+    CHECK(e && e->ret == 0 && t_u(e, "pathname_ino") == (uint64_t)t_fact_num("f3_ino") &&
+              e->nframes > 0,
+          "remove, with the identity before the call and a stack (a delete)");
     snprintf(path, sizeof path, "%s/f4", dir);
     e = t_find("rename", pid, "oldpath", path, 0);
     CHECK(e && t_u(e, "oldpath_ino") == (uint64_t)t_fact_num("f4_ino") &&

@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -151,24 +152,37 @@ static int act(void)
     waitpid(pid, &st, 0);
     t_fact("fexec", "%d %d", (int)pid, st);
 
-    /* daemon(): libc forks inside (no wrapper sees it); the daemon still gets its own stream. */
-    char fd_path[600], done_path[600];
+    /* daemon(): libc forks inside (no wrapper sees it); the daemon still gets its own stream. It
+     * says its pid through a pipe, and the test waits for its exit on a pidfd. */
+    char fd_path[600];
+    int dpipe[2];
     file_path(fd_path, sizeof fd_path, "daemon-nonexistent");
-    file_path(done_path, sizeof done_path, "daemon-done");
+    if (pipe(dpipe) != 0)
+        return 1;
     pid = fork();
     if (pid == 0) {
+        close(dpipe[0]);
         if (daemon(1, 1) != 0)
             _exit(96);
         t_fact("daemon", "%d", (int)getpid());
         unlink(fd_path);
-        touch(done_path);
+        pid_t me = getpid();
+        if (write(dpipe[1], &me, sizeof me) != (ssize_t)sizeof me)
+            _exit(95);
         exit(0);
     }
+    close(dpipe[1]);
     waitpid(pid, &st, 0);
-    for (int i = 0; i < 100 && access(done_path, F_OK) != 0; i++)
-        usleep(50000);
-    usleep(100000); /* let the daemon finish exiting */
-    unlink(done_path);
+    pid_t dpid = 0;
+    if (read(dpipe[0], &dpid, sizeof dpid) == (ssize_t)sizeof dpid && dpid > 0) {
+        int pfd = (int)syscall(SYS_pidfd_open, dpid, 0); /* ESRCH: it has exited already */
+        if (pfd >= 0) {
+            struct pollfd pw = {.fd = pfd, .events = POLLIN};
+            poll(&pw, 1, 30000); /* readable once it has exited */
+            close(pfd);
+        }
+    }
+    close(dpipe[0]);
 
     /* A failing exec returns: recorded before (ret 0) and again with the error; errno intact. */
     errno = 0;

@@ -1,0 +1,153 @@
+/* model_witness.c — deletions seen by the collector's witness (tracer/witness*.c), made by a
+ * process that may not be traced (design: model.h).
+ *
+ * A `witnessed` event (fanotify: unlink, rmdir, rename) or `witnessed_shm` event (a SysV segment
+ * removed) is a deletion like a traced one when it removed what a traced process held. The deleter
+ * is known only as the witness read it from /proc after the fact: it becomes a process of its own,
+ * outside the stream and pid indexes (it wrote nothing; a traced process with the same pid keeps
+ * its record), one per deleter however many things it deleted. A deletion by a traced process is
+ * its own trace's (stamped at the call, with nesting and stack): the witness, which stamps when it
+ * reads, only repeats it, possibly before the traced call has even returned. */
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/model.h"
+
+/* Where the deleter's identity sits in each witnessed class (PT_WITNESS_IDENT, event.h). */
+struct ident_ix {
+    unsigned pid, ident, ppid, start_time, uid, euid, sessionid, loginuid, ns, exe, cmdline;
+};
+#define IDENT_IX(c)                                                                                \
+    {                                                                                              \
+        PT_FIELD(c, pid), PT_FIELD(c, ident), PT_FIELD(c, ppid), PT_FIELD(c, start_time),          \
+            PT_FIELD(c, uid), PT_FIELD(c, euid), PT_FIELD(c, sessionid), PT_FIELD(c, loginuid),    \
+            PT_FIELD(c, ns_ipc), PT_FIELD(c, exe), PT_FIELD(c, cmdline)                            \
+    }
+static const struct ident_ix ix_file = IDENT_IX(witnessed), ix_shm = IDENT_IX(witnessed_shm);
+_Static_assert(PT_FIELD(witnessed, ns_time) - PT_FIELD(witnessed, ns_ipc) == PT_NS_COUNT - 1,
+               "witnessed: namespace fields out of order");
+_Static_assert(PT_FIELD(witnessed_shm, ns_time) - PT_FIELD(witnessed_shm, ns_ipc) ==
+                   PT_NS_COUNT - 1,
+               "witnessed_shm: namespace fields out of order");
+
+static const struct ident_ix *ix_of(const struct pt_event *ev)
+{
+    return ev->id == PT_EV_witnessed_shm ? &ix_shm : &ix_file;
+}
+
+/* The deleter as the witness read it: one process per deleter (one rm -rf deletes many things). */
+static struct pt__proc *witnessed_proc(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    const struct ident_ix *x = ix_of(ev);
+    uint32_t wpid = (uint32_t)pt_ev_u(ev, x->pid);
+    uint64_t wst = pt_ev_u(ev, x->start_time);
+    for (uint32_t i = a->nprocs; i-- > 0;)
+        if (a->procs[i]->witnessed && wpid && a->procs[i]->pid == wpid &&
+            a->procs[i]->start_time == wst && a->procs[i]->have_identity)
+            return a->procs[i];
+    struct pt__proc *p = pt__proc_alloc(a, wpid);
+    if (!p)
+        return NULL;
+    const char *ident = pt_ev_s(ev, x->ident);
+    p->ppid = (uint32_t)pt_ev_u(ev, x->ppid);
+    p->start_time = wst;
+    p->witnessed = 1;
+    snprintf(p->ident, sizeof p->ident, "%s", *ident ? ident : "none");
+    p->who.uid = (uint32_t)pt_ev_u(ev, x->uid);
+    p->who.euid = (uint32_t)pt_ev_u(ev, x->euid);
+    p->who.sessionid = (uint32_t)pt_ev_u(ev, x->sessionid);
+    p->who.loginuid = (uint32_t)pt_ev_u(ev, x->loginuid);
+    for (unsigned i = 0; i < PT_NS_COUNT; i++)
+        p->who.ns[i] = pt_ev_u(ev, x->ns + i);
+    const char *exe = pt_ev_s(ev, x->exe), *cmd = pt_ev_s(ev, x->cmdline);
+    p->exe = *exe ? pt__strdup(a, exe) : NULL;
+    p->cmdline = *cmd ? pt__strdup(a, cmd) : NULL;
+    p->have_identity = strcmp(p->ident, "live") == 0 || strcmp(p->ident, "exec") == 0;
+    p->first_ts = p->last_ts = ev->ts;
+    p->end = PT__EXITED; /* nothing more is known of it after the deletion */
+    p->end_ts = ev->ts;
+    return p;
+}
+
+/* A traced deletion of the same identity by the same pid a few ms before: the witness saw what
+ * the trace already says. */
+static int witnessed_twice(const struct pt_analyzer *a, uint32_t pid, uint64_t dev, uint64_t ino,
+                           uint64_t ts)
+{
+    for (uint32_t i = a->ndels; i-- > 0;) {
+        const struct pt__del *d = &a->dels[i];
+        if (d->ts + 50000000ull < ts)
+            break;
+        if (!d->witnessed && d->dev == dev && d->ino == ino && a->procs[d->proc]->pid == pid)
+            return 1;
+    }
+    return 0;
+}
+
+/* Is the witnessed deleter a traced process? Then its own trace records its deletions. */
+static int witnessed_is_traced(const struct pt_analyzer *a, const struct pt_event *ev)
+{
+    const struct ident_ix *x = ix_of(ev);
+    uint32_t wpid = (uint32_t)pt_ev_u(ev, x->pid);
+    uint64_t wst = pt_ev_u(ev, x->start_time);
+    if (!wpid)
+        return 0;
+    for (uint32_t i = a->nprocs; i-- > 0;) {
+        const struct pt__proc *q = a->procs[i];
+        if (!q->witnessed && (q->global_pid == wpid || q->pid == wpid) &&
+            (!wst || q->start_time == wst))
+            return 1;
+    }
+    return 0;
+}
+
+void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    int shm = ev->id == PT_EV_witnessed_shm;
+    uint64_t dev, ino;
+    char target[64];
+    const char *what;
+    if (shm) {
+        int32_t shmid = (int32_t)PT_U(ev, witnessed_shm, shmid);
+        dev = PT__SYSV_DEV(PT_U(ev, witnessed_shm, ipc_ns));
+        ino = (uint64_t)(uint32_t)shmid + 1;
+        snprintf(target, sizeof target, "shmid %d", shmid);
+        what = target;
+    } else {
+        dev = PT_U(ev, witnessed, dev);
+        ino = PT_U(ev, witnessed, ino);
+        what = PT_S(ev, witnessed, path);
+        if (!*what)
+            what = PT_S(ev, witnessed, name);
+        if (!dev && !ino)
+            return;
+    }
+    uint32_t pid = (uint32_t)pt_ev_u(ev, ix_of(ev)->pid);
+    int attributed = shm ? PT_U(ev, witnessed_shm, attributed) != 0 : 1;
+    uint64_t head;
+    if (!pt__map_get(&a->hold_by_id, dev, ino, &head) ||
+        (attributed && (witnessed_twice(a, pid, dev, ino, ev->ts) || witnessed_is_traced(a, ev)))) {
+        a->dels_seen++;
+        a->dels_unheld++;
+        return;
+    }
+    struct pt__proc *p = witnessed_proc(a, ev);
+    if (!p)
+        return;
+    if (!attributed)
+        snprintf(p->ident, sizeof p->ident, "none");
+    uint32_t before = a->ndels;
+    struct pt_event e = *ev;
+    e.nframes = 0;
+    e.depth = 0;
+    e.ts_enter = ev->ts;
+    pt__on_delete(a, p, NULL, &e, shm ? PT_K_SYSV : PT_K_FILE, dev, ino, what);
+    if (a->ndels > before) {
+        struct pt__del *d = &a->dels[before];
+        const char *how = shm ? "" : PT_S(ev, witnessed, how);
+        d->witnessed = 1;
+        d->unattributed = !attributed;
+        d->call = d->via = pt__intern(a, shm ? "IPC_RMID" : *how ? how : "unlink");
+        d->who = p->who;
+    }
+}
