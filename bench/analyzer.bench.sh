@@ -33,7 +33,8 @@ command -v taskset >/dev/null && pin=(taskset -c 0)
 # ---- report end to end on a recorded trace ----
 pt=$build/bin/proftrace
 tmp=$(mktemp -d "${BENCH_OUT:-${TMPDIR:-/tmp}}/pt-analyzer-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# the sample library's in-use objects of the workload's namespace go too
+trap 'rm -rf "$tmp"; rm -f /dev/shm/winsim.ptbench$$.*' EXIT
 rounds=${PT_ANALYZER_BENCH_ROUNDS:-100000} # about 12 events each
 if ! ${CC:-cc} -O2 -I"$root/samples/include" "$root/bench/analyzer_workload.c" -L"$build/lib" \
     -lmapisim -lwinsim -Wl,-rpath,"$build/lib" -o "$tmp/workload" 2>"$tmp/cc.err"; then
