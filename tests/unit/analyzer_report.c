@@ -69,8 +69,11 @@ static void test_json(void)
     CHECK(strstr(t, "\"deleter\":{\"pid\":200,"));
     CHECK(strstr(t, "\"holder\":{\"pid\":100,"));
     CHECK(strstr(t, "\"call\":\"MAPIInitialize\",\"api\":\"RegDeleteTreeA\""));
-    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
+    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"exe\":\"/usr/lib/eventsvc\","
+                    "\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
                     "\"0x80004005 MAPI_E_CALL_FAILED\""));
+    CHECK(strstr(t, "\"victims\":[{\"pid\":100,"));
+    CHECK(strstr(t, "\"holders\":[{\"pid\":100,"));
     CHECK(strstr(t, "\"summary\":{\"processes\":2,"));
     free(t);
     scn_free(s);
