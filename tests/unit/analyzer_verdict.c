@@ -21,16 +21,17 @@ enum views {
     V_NO_CHECK,    /* a bare RegDeleteTreeA: a clean-up that consults nothing */
     V_UNTRACED,    /* the witness saw an untraced rm */
     V_NO_HOLDER,   /* the holder's in-use object was not recorded */
+    V_UNIDENTIFIED, /* the deleter's in-use object without its identity (no nested open seen) */
     V_COUNT
 };
-static const char *const vname[] = {"session", "unexplained", "same", "unrecorded", "no-check",
-                                    "untraced", "no-holder-view"};
+static const char *const vname[] = {"session",  "unexplained",    "same",        "unrecorded",
+                                    "no-check", "untraced",       "no-holder-view", "unidentified"};
 static const char *const vcause[] = {"session-namespace-split", "unknown", "same-view", "unknown",
-                                     "no-liveness-check", "no-liveness-check", "unknown"};
-static const char *const vviews[] = {"differ", "differ", "same", "not-seen", "not-seen",
-                                     "not-seen", "not-seen"};
+                                     "no-liveness-check", "no-liveness-check", "unknown", "unknown"};
+static const char *const vviews[] = {"differ",   "differ",   "same",     "not-seen",
+                                     "not-seen", "not-seen", "not-seen", "unidentified"};
 static const char *const vcheck[] = {"in-use-view", "in-use-view", "in-use-view", "unrecorded-view",
-                                     "none", "untraced", "in-use-view"};
+                                     "none",        "untraced",    "in-use-view", "in-use-view"};
 
 /* the evidence that the holder was alive at the delete */
 enum live { L_CHECKED, L_CALL, L_EXIT, L_SILENT, L_REAPED, L_DEAD, L_COUNT };
@@ -72,8 +73,14 @@ static struct scn *build(enum views v, enum live l, enum lost n)
             LOST(s, 200, 2);
         uint8_t depth = v == V_NO_CHECK ? 0 : 1;
         uint64_t prof = reg_open(s, 200, depth, 0, HKCU, PROFILES, PROFILES_INO);
-        if (v != V_NO_CHECK && v != V_UNRECORDED)
+        if (v == V_UNIDENTIFIED) { /* the mapping, but not the object opened inside it */
+            struct pt_event *m = ev_begin(s, PT__ID(CreateFileMappingA), 200, 1);
+            pt__synth_s(m, "lpName", INUSE);
+            m->ret = 0x1234;
+            ev_end(s);
+        } else if (v != V_NO_CHECK && v != V_UNRECORDED) {
             file_mapping(s, 200, 1, INUSE, "/mapisim", v == V_SAME ? 500 : 501);
+        }
         if (l == L_CHECKED)
             breakpoint_check(s, 200, DEV, P_INO, 100, 1);
         struct pt_event *e = ev_begin(s, PT__ID(unlinkat), 200, depth + 1);
