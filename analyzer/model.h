@@ -13,14 +13,17 @@
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;
  *   deletions   a successful delete that removed the identity of a hold of *another* process
- *               becomes a candidate (struct pt__del). Only candidates are kept.
+ *               becomes a candidate (struct pt__del). Only candidates are kept;
+ *   victims     the later failures of any process on what a deletion removed (struct pt__victim),
+ *               found by the identity or the name they name.
  * What a call does comes from the role column of the call table (calls.h), read through pt__rows:
  * the model acts on roles and kinds (a KEY hold begins, a FILE is deleted), never on call names.
  * A nested call is written before the call containing it, so a deletion is first seen without
  * knowing the API call it belongs to; it waits on its thread until its ancestors arrive, which
  * names it "MAPIInitialize > RegDeleteTreeA > unlinkat". Facts that arrive later still (the
  * holder's `reaped` event, its failing OpenMsgStore, the deleter's in-use view) are why the
- * detectors (rules.h) run once, at the end of the input, over the candidates.
+ * detectors (rules.h) run once, at the end of the input, over the candidates, and why each
+ * finding's verdict is decided after them, once (verdict.c).
  *
  * The model's files, one concern each: model.c (dispatch: each event to the part that handles
  * it; create, finish, free), model_procs.c (processes and threads), model_holds.c (holds and
