@@ -1,6 +1,7 @@
 /* judge.c — what the deletion rules share: whether a holder was alive at the delete and how that
  * is known, whether a candidate deserves a finding at all (the deleter someone else, the holder not
- * gone), and how one deleting operation becomes one finding listing every live holder. */
+ * gone), and how a deletion becomes one finding listing every live holder (with the other objects
+ * the same operation removed from one of them: the profile's key handle beside its session). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,13 +91,19 @@ int pt__del_same_op(const struct pt__del *x, const struct pt__del *y)
            x->via_ts_enter == y->via_ts_enter && x->via_ts == y->via_ts;
 }
 
-struct pt__finding *pt__op_finding(struct pt_analyzer *a, const struct pt__del *d,
+struct pt__finding *pt__op_finding(struct pt_analyzer *a, uint32_t di, uint32_t holder,
                                    enum pt__rule rule)
 {
+    const struct pt__del *d = &a->dels[di];
     for (uint32_t i = a->nfindings; i-- > 0;) {
         struct pt__finding *f = &a->findings[i];
-        if (f->rule == rule && f->del != PT__NONE && pt__del_same_op(&a->dels[f->del], d))
-            return f;
+        if (f->rule != rule || f->del == PT__NONE || !pt__del_same_op(&a->dels[f->del], d))
+            continue;
+        if (d->finding1 == i + 1)
+            return f; /* the same deletion: another holder of it */
+        for (uint32_t k = 0; k < f->nholders; k++)
+            if (f->holders[k].proc == holder)
+                return f; /* another object of the same holder, the same operation */
     }
     return NULL;
 }

@@ -67,7 +67,7 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
     }
 
     if (t->npend_victim || (a->ndels && !pt__ok(r, ev->ret)))
-        pt__check_victim(a, p, t, ev, kids, nkids);
+        pt__check_victim(a, p, t, ev);
 
     for (uint32_t i = first; i < t->nchild; i++)
         free(t->child[i].path);

@@ -525,13 +525,13 @@ void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
  * a call around such a failure still waiting for them. Call it for every call while t has pending
  * victims, else for failed calls. */
 void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
-                      const struct pt_event *ev, const struct pt__child *kids, uint32_t nkids);
+                      const struct pt_event *ev);
 /* Deletion di was made: later failures find it by the identity and the names it removed. */
 void pt__victims_index(struct pt_analyzer *a, uint32_t di);
 /* A delete of (dev, ino) / `target` that no other process held: failures on it after this are not
  * the victims of an older deletion of the same identity or name. */
-void pt__victims_unheld(struct pt_analyzer *a, const struct pt__proc *p, enum pt_kind kind,
-                        uint64_t dev, uint64_t ino, const char *target);
+void pt__victims_unheld(struct pt_analyzer *a, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                        const char *target);
 /* Thread t's calls will never complete: its waiting failures keep what they have. */
 void pt__victims_settle(struct pt_analyzer *a, struct pt__thread *t);
 /* What the analyzer knows a call to be, for a timeline: PT__MARK_DELETE (a successful deletion),
@@ -601,8 +601,9 @@ int pt__cand_admit(struct pt_analyzer *a, const struct pt__del *d, const struct 
                    int same_view);
 /* Same deleting operation (one RegDeleteTreeA, one shm_unlink ...)? */
 int pt__del_same_op(const struct pt__del *x, const struct pt__del *y);
-/* The finding of `rule` that already tells the operation of deletion d, or NULL. */
-struct pt__finding *pt__op_finding(struct pt_analyzer *a, const struct pt__del *d,
+/* The finding of `rule` that already tells deletion di (another holder of it), or another deletion
+ * of the same operation from process `holder` (another of its holds), or NULL. */
+struct pt__finding *pt__op_finding(struct pt_analyzer *a, uint32_t di, uint32_t holder,
                                    enum pt__rule rule);
 /* A new finding of `rule` telling deletion di; NULL when out of memory. */
 struct pt__finding *pt__deletion_finding(struct pt_analyzer *a, enum pt__rule rule, uint32_t di);

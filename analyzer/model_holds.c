@@ -243,7 +243,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     uint64_t head;
     if (!pt__map_get(&a->hold_by_id, dev, ino, &head)) {
         a->dels_unheld++;
-        pt__victims_unheld(a, p, kind, dev, ino, target);
+        pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
     uint32_t others = 0;
@@ -254,7 +254,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         a->self_deletes++; /* only the deleter itself held it */
         while (pt__map_get(&a->hold_by_id, dev, ino, &head))
             id_unlink(a, (uint32_t)head);
-        pt__victims_unheld(a, p, kind, dev, ino, target);
+        pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
     if (PT__GROW(a, a->dels, a->ndels, a->capdels))

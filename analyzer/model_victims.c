@@ -117,10 +117,9 @@ static void hide(struct pt__map *m, uint64_t k1, uint64_t k2)
         pt__map_put(m, k1, k2, PT__NONE);
 }
 
-void pt__victims_unheld(struct pt_analyzer *a, const struct pt__proc *p, enum pt_kind kind,
-                        uint64_t dev, uint64_t ino, const char *target)
+void pt__victims_unheld(struct pt_analyzer *a, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                        const char *target)
 {
-    (void)p;
     if (!a->ndels)
         return; /* nothing to hide */
     const char *n;
@@ -372,9 +371,8 @@ static void unpend(struct pt__thread *t, uint32_t i)
 }
 
 void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
-                      const struct pt_event *ev, const struct pt__child *kids, uint32_t nkids)
+                      const struct pt_event *ev)
 {
-    (void)kids, (void)nkids;
     const struct pt__row *r = pt__row_of(ev->id);
     int failed = !pt__ok(r, ev->ret);
     uint32_t done[8], ndone = 0;

@@ -1,8 +1,8 @@
 /* rule_deleted_held.c — deleted-while-held: any named resource (registry key, POSIX or SysV
  * shared memory, mapped file) removed while another live process holds it. One finding per
- * deleting operation, listing every live holder; a hold removed by an operation a
- * cross-namespace-purge finding already tells (the profile's key handle, a mark the same sweep
- * removed) joins that finding instead of being reported twice. */
+ * deletion, listing every live holder; a hold a cross-namespace-purge finding already tells (the
+ * profile's key handle, or another hold of its holder the same sweep removed) joins that finding
+ * instead of being reported twice. */
 #include "analyzer/model.h"
 
 void pt__rule_deleted_held(struct pt_analyzer *a)
@@ -14,7 +14,7 @@ void pt__rule_deleted_held(struct pt_analyzer *a)
             if (c->used)
                 continue;
             c->used = 1;
-            struct pt__finding *f = pt__op_finding(a, d, PT__R_PURGE);
+            struct pt__finding *f = pt__op_finding(a, di, c->h.proc, PT__R_PURGE);
             int same_view;
             if (f) { /* judged as the purge judges its holders: by their in-use views */
                 const struct pt__view *hv = pt__view_at(a->procs[c->h.proc], d->ts);
@@ -29,7 +29,7 @@ void pt__rule_deleted_held(struct pt_analyzer *a)
             if (!holder_told && !pt__cand_admit(a, d, c, same_view))
                 continue;
             if (!f)
-                f = pt__op_finding(a, d, PT__R_HELD);
+                f = pt__op_finding(a, di, c->h.proc, PT__R_HELD);
             if (!f && !(f = pt__deletion_finding(a, PT__R_HELD, di)))
                 return;
             pt__finding_add_hold(a, f, di, k);

@@ -1,6 +1,6 @@
 /* rule_purge.c — cross-namespace-purge: a profile deleted by a process whose in-use view differs
- * from that of a live holder of a MAPI session on it. One finding per deleting operation, listing
- * every live holder (judge.c); its verdict is verdict.c's. */
+ * from that of a live holder of a MAPI session on it. One finding per deletion, listing every live
+ * holder (judge.c); its verdict is verdict.c's. */
 
 #include "analyzer/model.h"
 
@@ -17,7 +17,7 @@ void pt__rule_purge(struct pt_analyzer *a)
             c->used = 1;
             if (!pt__cand_admit(a, d, c, pt__view_cause(hv, dv) == PT__C_SAME))
                 continue;
-            struct pt__finding *f = pt__op_finding(a, d, PT__R_PURGE);
+            struct pt__finding *f = pt__op_finding(a, di, c->h.proc, PT__R_PURGE);
             if (!f && !(f = pt__deletion_finding(a, PT__R_PURGE, di)))
                 return;
             pt__finding_add_hold(a, f, di, k);

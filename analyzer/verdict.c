@@ -200,10 +200,15 @@ static void deletion_verdict(struct pt_analyzer *a, struct pt__finding *f)
 void pt__verdicts(struct pt_analyzer *a)
 {
     char why[1024];
+    uint32_t keep = 0; /* a deletion with no holder is no finding (its holder was lost: memory) */
+    for (uint32_t i = 0; i < a->nfindings; i++)
+        if (a->findings[i].del == PT__NONE || a->findings[i].nholders)
+            a->findings[keep++] = a->findings[i];
+    a->nfindings = keep;
     for (uint32_t i = 0; i < a->nfindings; i++) {
         struct pt__finding *f = &a->findings[i];
         const struct pt__story *st = pt__story_of(f);
-        if (f->del != PT__NONE && f->nholders) {
+        if (f->del != PT__NONE) {
             deletion_verdict(a, f);
         } else { /* a hazard: the rule compared the two views */
             f->consult = PT__CONSULT_VIEW;

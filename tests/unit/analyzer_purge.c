@@ -250,6 +250,31 @@ static void test_two_holders(void)
     scn_free(s);
 }
 
+/* One MAPIInitialize purging two profiles of two services: two deletions, two findings. */
+static void test_one_sweep_two_profiles(void)
+{
+    static const uint64_t sweep[] = {P_INO, 701, 0};
+    static const char *const names[] = {P, "Other"};
+    struct scn *s = scn_new();
+    struct lib a, b;
+    uint64_t sa = service(s, &a, WHO(), INUSE_A, 500);
+    proc(s, 300, WHO(.start = 3), "/usr/lib/othersvc");
+    b = mapi_init(s, 300, INUSE_A, 500, NULL, NULL, NULL);
+    uint64_t sb = logon(s, &b, "Other", 701);
+    mark(s, &b, "Other", 901);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 501, NULL, sweep, names);
+    victim(s, sa);
+    open_msg_store_fails(s, 300, sb, b.profiles + 3);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 2);
+    for (unsigned i = 0; i < pt_analyzer_nfindings(s->a) && i < 2; i++) {
+        CHECK(s->a->findings[i].nholders == 1 && s->a->findings[i].nvictims == 1);
+        CHECK(pt_analyzer_finding_holder_pid(s->a, i) == (i ? 300u : 100u));
+    }
+    scn_free(s);
+}
+
 static void test_two_holders_one_releases_and_deletes(void)
 {
     /* T2 by one holder while another holder of the same view still has it: same-view */
@@ -481,6 +506,7 @@ int main(void)
     RUN(test_deleted_by_holder_itself);
     RUN(test_count_really_zero);
     RUN(test_two_holders);
+    RUN(test_one_sweep_two_profiles);
     RUN(test_two_holders_one_releases_and_deletes);
     RUN(test_pid_reuse);
     RUN(test_pid_reuse_new_process_is_holder);
