@@ -199,7 +199,7 @@ int pt_export_chrome(FILE *f, const struct pt_timeline *tl)
 {
     struct out o = {f, tl, 1}; /* the first event, the schema's (docs/export-chrome.md): */
     fputs("[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"ts\":0.000,\"name\":\"proftrace\","
-          "\"args\":{\"schema\":1}}",
+          "\"args\":{\"schema\":2}}",
           f);
     metadata(&o);
     findings(&o);

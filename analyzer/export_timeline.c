@@ -284,7 +284,12 @@ static void link_findings(struct pt_timeline *tl)
         for (uint32_t k = 0; k < f->nvictims; k++) { /* one arrow to each process it harmed */
             const struct pt__victim *v = &a->victims[f->victims[k]];
             const char *vc = v->call ? v->call : v->detail_call;
-            add_flow(tl, from, pt__tl_find_slice(tl, v->proc, v->tid, vc, v->ts), i);
+            uint32_t to = pt__tl_find_slice(tl, v->proc, v->tid, vc, v->ts);
+            /* a victim is a failure on the timeline too, whatever its kind (a SysV EINVAL, an
+             * "already gone" unlink: errors pt__call_mark cannot call failures by themselves) */
+            if (to != PT__NONE && !tl->slices[to].mark)
+                tl->slices[to].mark = PT__TL_FAILURE;
+            add_flow(tl, from, to, i);
         }
     }
 }

@@ -362,7 +362,7 @@ struct pt__fholder {
     uint32_t cand;    /* its first hold removed by the operation */
     uint32_t nmerged; /* its further holds removed by the same operation */
     struct pt__liveness live;
-    int have_view;
+    int have_view;        /* findings told by their in-use views only (struct pt__story) */
     struct pt__view view; /* its in-use view at the delete (shallow copy) */
 };
 

@@ -1,4 +1,4 @@
-/* report_json.c — `proftrace report --json`: {"schema": 1, "findings": [...], "summary": {...}},
+/* report_json.c — `proftrace report --json`: {"schema": 2, "findings": [...], "summary": {...}},
  * the fields of docs/report-json.md. */
 #include <errno.h>
 #include <inttypes.h>
@@ -140,9 +140,8 @@ static void json_holder(FILE *out, const struct pt_analyzer *a, const struct pt_
     const struct pt__cand *c = &a->cands[h->cand];
     const struct pt__del *d = &a->dels[c->del];
     char b[512];
-    int first = h == &f->holders[0];
-    pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.api, NULL, NULL, c->h.ts,
-                   first ? &f->hview : &h->view, first ? f->have_hview : h->have_view);
+    pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.api, NULL, NULL, c->h.ts, &h->view,
+                   h->have_view);
     fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u,\"liveness\":{\"alive\":%s",
             c->h.handle, h->nmerged, h->live.how <= PT__LIVE_LATER ? "true" : "null");
     fprintf(out, ",\"evidence\":\"%s\",\"time\":", pt__rep_live_evidence(h));
@@ -254,7 +253,7 @@ void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
-    fputs("{\"schema\":1,\"findings\":[", out); /* schema: docs/report-json.md */
+    fputs("{\"schema\":2,\"findings\":[", out); /* schema: docs/report-json.md */
     for (unsigned i = 0; i < a->nfindings; i++) {
         if (i)
             fputc(',', out);

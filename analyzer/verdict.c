@@ -145,7 +145,9 @@ static void deletion_verdict(struct pt_analyzer *a, struct pt__finding *f)
     for (uint32_t i = 0; i < f->nholders; i++) {
         struct pt__fholder *h = &f->holders[i];
         const struct pt__cand *c = &a->cands[h->cand];
-        const struct pt__view *v = pt__view_at(a->procs[h->proc], a->dels[c->del].ts);
+        /* in-use views only where they explain the finding: what is not compared is not shown */
+        const struct pt__view *v =
+            st->by_views ? pt__view_at(a->procs[h->proc], a->dels[c->del].ts) : NULL;
         pt__holder_liveness(a, &a->dels[c->del], c, &h->live);
         h->have_view = v != NULL;
         if (v)

@@ -61,7 +61,7 @@ static void test_json(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 1);
-    static const char head[] = "{\"schema\":1,\"findings\":[{\"rule\":\"cross-namespace-purge\","
+    static const char head[] = "{\"schema\":2,\"findings\":[{\"rule\":\"cross-namespace-purge\","
                                "\"severity\":\"critical\",\"cause\":\"session-namespace-split\"";
     CHECK(!strncmp(t, head, sizeof head - 1));
     CHECK(strstr(t, "\"resource\":{\"kind\":\"profile\",\"name\":\"Svc \\\"quoted\\\"\""));
@@ -91,7 +91,7 @@ static void test_no_findings(void)
     free(t);
     t = render(s, 1);
     static const char none[] =
-        "{\"schema\":1,\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,";
+        "{\"schema\":2,\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,";
     CHECK(!strncmp(t, none, sizeof none - 1));
     free(t);
     scn_free(s);
