@@ -6,6 +6,8 @@
 #             own reopen: both are the finding's victims (pid, exe, call, error, delay), the third
 #             first; a fourth process in another mount and IPC namespace (its own /dev/shm) fails
 #             on the same name and is not one. The rm consulted nothing: no-liveness-check.
+#   unlink    the holder's own clean-up (shm_unlink, still mapped, as Python's SharedMemory.unlink)
+#             after the rm finds the object already gone: that failure is its victim.
 #   holdersN  one object mapped by N processes (2, then 6), removed once: one finding listing all
 #             N holders, each failing afterwards.
 #   ipcrm     a SysV segment attached by a holder, removed by `ipcrm`; after the holder detached, a
@@ -29,7 +31,8 @@ cat >"$tmp/run.sh" <<'RUN'
 set -euo pipefail
 cd "$WORK"
 holders=${CASE#holders}
-[ "$CASE" = victims ] && holders=1
+opt=()
+case $CASE in victims) holders=1 ;; unlink) holders=1 opt=(--unlink) ;; esac
 if [ "$CASE" = ipcrm ]; then
     mkfifo h.in h.out
     "$TESTS/analyzer_holder" --sysv <h.in >h.out &
@@ -47,7 +50,7 @@ fi
 pids=()
 for i in $(seq 1 "$holders"); do # all started before any of their pipes is open here, so that
     mkfifo "h$i.in" "h$i.out"    # none inherits another's: each sees its own end of input
-    "$TESTS/analyzer_holder" "/$SHM" <"h$i.in" >"h$i.out" &
+    "$TESTS/analyzer_holder" "/$SHM" "${opt[@]}" <"h$i.in" >"h$i.out" &
     pids+=($!)
     echo $! >"holder$i.pid"
 done
@@ -84,6 +87,24 @@ run() {
         return 1
     fi
     "$bin/proftrace" report --json "$work/trace" >"$tmp/$case.json" || true
+    "$bin/proftrace" export --format chrome -o "$tmp/$case.chrome.json" "$work/trace" || true
+    timeline "$case"
+}
+
+# timeline CASE: the Chrome export tells the report's victims: a failure instant on each victim's
+# failing call (an EINVAL shmat, an "already gone" unlink are failures there too) and one arrow
+# from the delete to each victim
+timeline() {
+    if jq -e --slurpfile r "$tmp/$1.json" '. as $e | [$r[0].findings[].victims[]] as $v
+        | ([$e[] | select(.ph == "f" and .cat == "finding") | .pid] | sort) == ([$v[].pid] | sort)
+        and all($v[]; . as $x | any($e[]; .ph == "i" and .cat == "failure" and .pid == $x.pid
+                                      and .name == "failed: " + $x.call))' \
+        "$tmp/$1.chrome.json" >/dev/null; then
+        echo "ok   $1: the Chrome export shows each victim's failure and an arrow to it"
+    else
+        echo "FAIL $1: the Chrome export does not show the report's victims" >&2
+        fail=1
+    fi
 }
 
 # expect CASE DESCRIPTION JQ-EXPRESSION [--argjson NAME VALUE]...: the report satisfies it
@@ -119,6 +140,16 @@ if run victims; then
          | length == 1' "${args[@]}"
     expect victims "the process of another mount and IPC namespace is no victim" \
         '[.findings[0].victims[] | .pid] | (index($o) == null) and length == 2' "${args[@]}"
+fi
+
+if run unlink; then
+    w=$tmp/unlink
+    grep -qx "unlink: No such file or directory" "$w/holder1.out" ||
+        { echo "FAIL: unlink holder: $(cat "$w/holder1.out")" >&2; fail=1; }
+    expect unlink "the holder's own \"already gone\" shm_unlink is the finding's one victim" \
+        '.findings | length == 1 and .[0].cause == "no-liveness-check"
+         and ([.[0].victims[] | [.pid, .call, .error, .holder]] == [[$h, "shm_unlink", "-1 ENOENT", true]])' \
+        --argjson h "$(cat "$w/holder1.pid")"
 fi
 
 for n in 2 6; do

@@ -1,10 +1,12 @@
 /* analyzer_holder.c — real holders and victims for the analyzer's integration tests
  * (analyzer_e2e_held.sh, analyzer_e2e_victims.sh):
- *     analyzer_holder NAME [--unmap-first]
+ *     analyzer_holder NAME [--unmap-first | --unlink]
  *         creates (or opens) the POSIX shared-memory object NAME, maps it shared, prints
  *         "holding", waits for end of input; then (with --unmap-first, unmaps before saying
  *         "holding") reopens NAME by name — which fails with ENOENT if someone removed it — prints
- *         what happened and exits 0;
+ *         what happened and exits 0; with --unlink it removes NAME instead, still mapped, as its
+ *         owner's clean-up does (Python's SharedMemory.unlink): "unlink: ok" or the error
+ *         ("already gone" when someone removed it first);
  *     analyzer_holder --sysv
  *         creates a private SysV segment, attaches it, prints "holding ID", waits for end of
  *         input, detaches and exits 0;
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return 2;
     int unmap_first = argc > 2 && !strcmp(argv[2], "--unmap-first");
+    int unlink_it = argc > 2 && !strcmp(argv[2], "--unlink");
     int fd = shm_open(argv[1], O_CREAT | O_RDWR, 0600);
     if (fd < 0 || ftruncate(fd, 4096) < 0) {
         perror("analyzer_holder: shm_open");
@@ -77,6 +80,12 @@ int main(int argc, char **argv)
     printf("holding\n");
     fflush(stdout);
     wait_for_eof();
+    if (unlink_it) {
+        int rc = shm_unlink(argv[1]);
+        printf("unlink: %s\n", rc < 0 ? strerror(errno) : "ok");
+        munmap(p, 4096);
+        return 0;
+    }
     int again = shm_open(argv[1], O_RDWR, 0);
     printf("reopen: %s\n", again < 0 ? strerror(errno) : "ok");
     if (again >= 0) {
