@@ -8,10 +8,11 @@
  * within the place the name lives (the mount namespace of the deleter or of a holder; for a key
  * under HKEY_CURRENT_USER also the same user). Which failures count are documented API semantics:
  * ERROR_KEY_DELETED or ERROR_FILE_NOT_FOUND on a handle of the deleted key, ERROR_FILE_NOT_FOUND
- * opening it again by name, ENOENT opening a deleted file or shared-memory name, or deleting one
- * that is already gone, EIDRM / EINVAL on a removed SysV segment; and, for a holder, a failed
- * HRESULT of a deleted session's methods, or of its logon to the deleted profile, or a registry
- * failure with no handle known inside its session (what model.h's watch list is for). A delete
+ * opening it again by name, ENOENT opening a deleted file or shared-memory name, EIDRM / EINVAL on
+ * a removed SysV segment; and, for a holder, ENOENT deleting it again (its own clean-up finds it
+ * gone), a failed HRESULT of a deleted session's methods, or of its logon to the deleted profile,
+ * or a registry failure with no handle known inside its session (what model.h's watch list is
+ * for). A delete
  * nobody held hides older deletions of the same identity or name (pt__victims_unheld): what fails
  * after it failed because of it. A failure inside another traced call waits on its thread
  * (struct pt__pend_victim): the outermost call around it that failed is the failure the program
@@ -166,6 +167,15 @@ static int same_place(const struct pt_analyzer *a, const struct pt__del *d,
 #undef PARTY
 }
 
+/* Was process proc one of the holders deletion d removed something from? */
+static int held_by(const struct pt_analyzer *a, const struct pt__del *d, uint32_t proc)
+{
+    for (uint32_t k = d->cand_first; k < d->cand_first + d->ncand; k++)
+        if (a->cands[k].h.proc == proc)
+            return 1;
+    return 0;
+}
+
 /* ---- the deletions a failure names ---- */
 
 #define MAXMATCH 8
@@ -282,9 +292,10 @@ static void failure_names(struct pt_analyzer *a, struct pt__proc *p,
         di = by_name(a, NAME_SHM, n, strlen(n));
     if (di == PT__NONE && (n = abs_path((enum pt_kind)r->kind, s)))
         di = by_name(a, NAME_PATH, n, strlen(n));
-    /* deleting it again is no victim of the deleter's own deletion */
+    /* deleting it again fails a holder's own clean-up; another cleaner's "already gone" (a second
+     * rm -f, the deleter's own retry) lost nothing */
     if (di != PT__NONE && same_place(a, &a->dels[di], &w, 0) &&
-        !(deletes && a->dels[di].proc == p->idx))
+        (!deletes || held_by(a, &a->dels[di], p->idx)))
         match(m, di);
 }
 
