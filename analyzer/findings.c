@@ -129,3 +129,38 @@ uint32_t pt_analyzer_finding_holder_pid(const struct pt_analyzer *a, unsigned i)
                ? a->procs[a->findings[i].holder]->pid
                : 0;
 }
+
+unsigned pt_analyzer_finding_nholders(const struct pt_analyzer *a, unsigned i)
+{
+    if (i >= a->nfindings)
+        return 0;
+    const struct pt__finding *f = &a->findings[i];
+    return f->del != PT__NONE ? f->nholders : f->holder != PT__NONE; /* a hazard: its one */
+}
+
+uint32_t pt_analyzer_finding_holder_pid_at(const struct pt_analyzer *a, unsigned i, unsigned k)
+{
+    if (k >= pt_analyzer_finding_nholders(a, i))
+        return 0;
+    const struct pt__finding *f = &a->findings[i];
+    return a->procs[f->del != PT__NONE ? f->holders[k].proc : f->holder]->pid;
+}
+
+const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, char *buf,
+                                    size_t len)
+{
+    if (!len)
+        return buf;
+    buf[0] = 0;
+    if (i >= a->nfindings)
+        return buf;
+    const struct pt__finding *f = &a->findings[i];
+    if (f->del != PT__NONE)
+        snprintf(buf, len, "%s|%u|%llu", pt__rule_name(f->rule), a->procs[f->deleter]->pid,
+                 (unsigned long long)a->dels[f->del].ts);
+    else
+        snprintf(buf, len, "%s|%u|%u|%llx", pt__rule_name(f->rule), a->procs[f->deleter]->pid,
+                 pt_analyzer_finding_holder_pid(a, i),
+                 (unsigned long long)a->sess[f->sess].handle);
+    return buf;
+}
