@@ -9,13 +9,13 @@
 #include "analyzer/model.h"
 
 /* Each rule reads only the findings of the rules before it (its `after`). */
-#define RULE_ORDER(id, name, run, after, story)                                                    \
+#define RULE_ORDER(id, name, run, after, story, severity)                                          \
     _Static_assert(PT__R_##after < PT__R_##id, #id " must come after " #after " in PT_RULES");
 PT_RULES(RULE_ORDER)
 
 void pt__rules_run(struct pt_analyzer *a)
 {
-#define RULE_RUN(id, name, run, after, story) run(a);
+#define RULE_RUN(id, name, run, after, story, severity) run(a);
     PT_RULES(RULE_RUN)
     pt__verdicts(a);
 }
@@ -146,8 +146,7 @@ uint32_t pt_analyzer_finding_holder_pid_at(const struct pt_analyzer *a, unsigned
     return a->procs[f->del != PT__NONE ? f->holders[k].proc : f->holder]->pid;
 }
 
-const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, char *buf,
-                                    size_t len)
+const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, char *buf, size_t len)
 {
     if (!len)
         return buf;
@@ -160,7 +159,6 @@ const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, cha
                  (unsigned long long)a->dels[f->del].ts);
     else
         snprintf(buf, len, "%s|%u|%u|%llx", pt__rule_name(f->rule), a->procs[f->deleter]->pid,
-                 pt_analyzer_finding_holder_pid(a, i),
-                 (unsigned long long)a->sess[f->sess].handle);
+                 pt_analyzer_finding_holder_pid(a, i), (unsigned long long)a->sess[f->sess].handle);
     return buf;
 }

@@ -192,10 +192,7 @@ static void deletion_verdict(struct pt_analyzer *a, struct pt__finding *f)
             f->cause = pt__who_cause(&c->h.who, &d->who);
         break;
     }
-    if (f->rule == PT__R_PURGE)
-        f->severity = f->nvictims ? "critical" : "high";
-    else
-        f->severity = f->nvictims ? "high" : "medium";
+    f->severity = pt__rule_severity(f->rule, f->nvictims > 0);
     doubt(a, f);
 }
 

@@ -55,9 +55,11 @@ IFS= read -r -t 60 backend <&"$sout" || fail "the session did not answer"
 # This server's segments, as its processes map them.
 grep -ho '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$postmaster/maps" "/proc/$backend/maps" |
     sort -u >"$T/segments"
-[ "$(wc -l <"$T/segments")" -ge 2 ] || fail "expected the control segment and the backends' one: $(cat "$T/segments")"
+[ "$(wc -l <"$T/segments")" -ge 2 ] ||
+    fail "expected the control segment and the backends' one: $(cat "$T/segments")"
 control=$(grep -ho '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$postmaster/maps" | head -n1)
-attached=$(grep -ho '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$backend/maps" | grep -Fvx "$control" | head -n1)
+attached=$(grep -ho '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$backend/maps" | grep -Fvx "$control" |
+    head -n1)
 [ -n "$control" ] && [ -n "$attached" ] || fail "segments: postmaster $control, backend $attached"
 
 # The clean-up: another login session of the owner, traced into the same trace, removing them.
@@ -71,7 +73,8 @@ n=$(wc -l <"$T/segments")
 if "${psql[@]}" -c 'select 1' >"$T/new.out" 2>&1; then
     fail "a new connection worked after the clean-up: $(cat "$T/new.out")"
 fi
-grep -q 'could not open shared memory segment' "$T/new.out" || fail "new connection: $(cat "$T/new.out")"
+grep -q 'could not open shared memory segment' "$T/new.out" ||
+    fail "new connection: $(cat "$T/new.out")"
 exec {sin}>&-
 cat <&"$sout" >/dev/null || true
 exec {sout}<&-
@@ -80,7 +83,8 @@ session=
 as_pg "$PGBIN/pg_ctl" -D "$T/data" -m fast -w stop >/dev/null
 wait "$server" || true # 1: "abnormal database system shutdown", after the backend that failed
 server=
-grep -q "could not remove shared memory segment \"/${control#/dev/shm/}\": No such file" "$T/server.log" ||
+grep -q "could not remove shared memory segment \"/${control#/dev/shm/}\": No such file" \
+    "$T/server.log" ||
     fail "the postmaster did not find its control segment gone: $(tail -5 "$T/server.log")"
 : >"$T/segments" # removed by the clean-up, nothing left to remove
 
@@ -109,4 +113,6 @@ check "the backends' segment: held by the session's backend, a new backend's shm
     | ([.holders[].pid] | index($b)) != null
     and ([.victims[] | select(.call == "shm_open" and .error == "-1 ENOENT" and (.holder | not)
                               and (.exe | endswith("/postgres")))] | length) >= 1'
-ok "PostgreSQL: $n segments removed by a clean-up in another login session, $n findings (no-liveness-check); the postmaster's own shm_unlink and a new backend's shm_open linked as victims"
+ok "PostgreSQL: $n segments removed by a clean-up in another login session, $n findings" \
+    "(no-liveness-check); the postmaster's own shm_unlink and a new backend's shm_open linked" \
+    "as victims"

@@ -83,4 +83,5 @@ jq -e --arg n "/$name" --argjson a "$a" --argjson b "$b" --argjson c "$c" '
     "$PROFTRACE" report "$T/trace" >&2 || true
     fail "the report does not tell B's tracker's unlink with C and A its victims"
 }
-ok "CPython shared_memory: B's resource tracker unlinked A's segment (no-liveness-check); C's attach and A's own unlink are its victims"
+ok "CPython shared_memory: B's resource tracker unlinked A's segment (no-liveness-check);" \
+    "C's attach and A's own unlink are its victims"

@@ -110,7 +110,8 @@ static void test_holders_own_failing_unlink_is_a_victim(void)
     e->ret = -1;
     e->err = ENOENT;
     ev_end(s);
-    e = ev_begin(s, PT__ID(shm_unlink), 300, 0); /* another cleaner's "already gone": lost nothing */
+    e = ev_begin(s, PT__ID(shm_unlink), 300,
+                 0); /* another cleaner's "already gone": lost nothing */
     pt__synth_s(e, "name", "/seg");
     e->ret = -1;
     e->err = ENOENT;
