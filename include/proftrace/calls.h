@@ -10,7 +10,8 @@
  *             NESTED: recorded only when called inside another traced call;
  *   c_ret, c_params, c_args   the C signature, for the shim's generated wrappers (readers ignore it);
  *   ret_kind  PT_RET_* (event.h): how the result and error are recorded;
- *   fields    F(capture-kind, c-arg-name) sequences: what is recorded (event.h, PT_CAP_*).
+ *   fields    F(capture-kind, c-arg-name) sequences: what is recorded (event.h, PT_CAP_*); the
+ *             named constants a FLAGS field (or a handle, a descriptor) takes: call_flags.h.
  * A capture kind expands to wire fields; an AT_PATH argument `p` reads its directory descriptor from
  * the argument named `p_dirfd`.
  *
@@ -30,12 +31,12 @@ CALL(RegCreateKeyExA, REG, SYM, LONG,                                           
       LPDWORD lpdwDisposition),                                                                   \
      (hKey, lpSubKey, Reserved, lpClass, dwOptions, samDesired, lpSecurityAttributes, phkResult,  \
       lpdwDisposition),                                                                           \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(OUT_HANDLE, phkResult)                        \
-                 F(OUT_U32, lpdwDisposition))                                                     \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(FLAGS, dwOptions) F(FLAGS, samDesired)        \
+                 F(OUT_HANDLE, phkResult) F(OUT_U32, lpdwDisposition))                            \
 CALL(RegOpenKeyExA, REG, SYM, LONG,                                                               \
      (HKEY hKey, LPCSTR lpSubKey, DWORD ulOptions, REGSAM samDesired, PHKEY phkResult),           \
      (hKey, lpSubKey, ulOptions, samDesired, phkResult),                                          \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(OUT_HANDLE, phkResult))                       \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(FLAGS, samDesired) F(OUT_HANDLE, phkResult))  \
 CALL(RegQueryValueExA, REG, SYM, LONG,                                                            \
      (HKEY hKey, LPCSTR lpValueName, LPDWORD lpReserved, LPDWORD lpType, LPBYTE lpData,           \
       LPDWORD lpcbData),                                                                          \
