@@ -55,7 +55,8 @@ int pt__kind_known(const char *kind)
     return 0;
 }
 
-int pt__call_failed(const struct pt_event *ev)
+/* A call whose result says it failed, by the call's return kind (calls.h). */
+static int call_failed(const struct pt_event *ev)
 {
     if (ev->id < PT_EV_CALL_FIRST || ev->id - PT_EV_CALL_FIRST >= PT_CALL_COUNT)
         return 0;
@@ -95,7 +96,7 @@ int pt__filter_match(const struct pt__filter *f, const struct pt_event *ev, uint
         return 0;
     if (f->path && !any_string_contains(ev, f->path))
         return 0;
-    if (f->failed && !pt__call_failed(ev))
+    if (f->failed && !call_failed(ev))
         return 0;
     if (f->since_us == INT64_MIN && f->until_us == INT64_MAX)
         return 1;

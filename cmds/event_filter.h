@@ -19,6 +19,7 @@ struct pt__filter {
     int64_t since_us, until_us; /* its time from the start of the trace, in microseconds as
                                  * printed (pt__rel_us), within [since, until] */
 };
+/* clang-format off */
 #define PT__FILTER_ANY {.pid = -1, .tid = -1, .since_us = INT64_MIN, .until_us = INT64_MAX}
 
 /* Option keys of the shared rows below (long-only keys, apart from each command's own). */
@@ -31,7 +32,8 @@ enum {
     PT__FOPT_UNTIL,
 };
 /* Rows of struct pt__cli_opt, the same text in every command that takes them. */
-#define PT__FILTER_OPT_TID {PT__FOPT_TID, "tid", "N", "only thread N (a process's first thread has its pid)"}
+#define PT__FILTER_OPT_TID                                                                        \
+    {PT__FOPT_TID, "tid", "N", "only thread N (a process's first thread has its pid)"}
 #define PT__FILTER_OPT_NAME                                                                       \
     {PT__FOPT_NAME, "name", "SUBSTR",                                                             \
      "only events whose name (the call's, or the class's: process, module, witnessed ...) "     \
@@ -49,6 +51,7 @@ enum {
      "(0.5, +0.194088s)"}
 #define PT__FILTER_OPT_UNTIL                                                                      \
     {PT__FOPT_UNTIL, "until", "SECONDS", "only events at or before SECONDS from the start"}
+/* clang-format on */
 
 /* Takes the option pt__cli_next returned when it is one of the shared rows: 1 taken, 0 not a
  * shared row, -1 a refused value (said on stderr; the command returns cli->status). */
@@ -64,8 +67,5 @@ int pt__kind_matches(const struct pt_event *ev, const char *kind);
 
 /* 1 when `kind` is 'call', a category or an event class, i.e. pt__kind_matches can match it. */
 int pt__kind_known(const char *kind);
-
-/* 1 when ev is a call whose result says it failed (by the call's return kind, calls.h). */
-int pt__call_failed(const struct pt_event *ev);
 
 #endif

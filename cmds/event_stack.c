@@ -103,8 +103,11 @@ void pt__stacks_note(struct pt__stacks *st, const struct pt_event *ev)
         p->capmods = nc;
     }
     struct pt__module *m = &p->mods[p->nmods];
-    *m = (struct pt__module){.base = u(ev, "base"), .size = u(ev, "size"), .bias = u(ev, "bias"),
-                             .path = s(ev, "path"), .build_id = s(ev, "build_id")};
+    *m = (struct pt__module){.base = u(ev, "base"),
+                             .size = u(ev, "size"),
+                             .bias = u(ev, "bias"),
+                             .path = s(ev, "path"),
+                             .build_id = s(ev, "build_id")};
     if (m->path)
         p->nmods++;
     else

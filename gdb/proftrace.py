@@ -88,12 +88,12 @@ def find_binary():
     if os.environ.get("PROFTRACE_BIN"):
         return os.environ["PROFTRACE_BIN"]
     cands = []
-    for lib in shim_dirs():
-        cands.append(os.path.join(lib, "..", "bin", "proftrace"))  # build/lib/libproftrace.so
-        cands.append(os.path.join(lib, "..", "..", "bin", "proftrace"))  # PREFIX/lib/proftrace/
-    here = _proftrace_script_dir
-    cands.append(os.path.join(here, "..", "build", "bin", "proftrace"))  # SRC/gdb, built in SRC/build
-    cands.append(os.path.join(here, "..", "..", "..", "bin", "proftrace"))  # PREFIX/share/proftrace/gdb
+    for lib in shim_dirs():  # BUILD/lib, or PREFIX/lib/proftrace
+        cands.append(os.path.join(lib, "..", "bin", "proftrace"))
+        cands.append(os.path.join(lib, "..", "..", "bin", "proftrace"))
+    here = _proftrace_script_dir  # SRC/gdb (built in SRC/build), or PREFIX/share/proftrace/gdb
+    cands.append(os.path.join(here, "..", "build", "bin", "proftrace"))
+    cands.append(os.path.join(here, "..", "..", "..", "bin", "proftrace"))
     for cand in cands:
         if os.path.isfile(cand) and os.access(cand, os.X_OK):
             return os.path.normpath(cand)

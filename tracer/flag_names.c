@@ -36,6 +36,7 @@ struct pt__flagset {
     const struct pt__flag *v;
 };
 
+/* clang-format off */
 #define ALL UINT64_MAX
 #define BIT(c) {(uint64_t)(c), (uint64_t)(c), #c}
 #define PART(c, m) {(uint64_t)(c), (uint64_t)(m), #c}
@@ -55,8 +56,9 @@ enum { BITS, VALUES };
 
 /* Predefined keys: (HKEY)(ULONG_PTR)(LONG)0x8000000N, sign-extended in a 64-bit handle. */
 SET(HKEY, VALUES, WVALUE("HKEY_CLASSES_ROOT", 0xffffffff80000000),
-    WVALUE("HKEY_CURRENT_USER", 0xffffffff80000001), WVALUE("HKEY_LOCAL_MACHINE", 0xffffffff80000002),
-    WVALUE("HKEY_USERS", 0xffffffff80000003), WVALUE("HKEY_PERFORMANCE_DATA", 0xffffffff80000004),
+    WVALUE("HKEY_CURRENT_USER", 0xffffffff80000001),
+    WVALUE("HKEY_LOCAL_MACHINE", 0xffffffff80000002), WVALUE("HKEY_USERS", 0xffffffff80000003),
+    WVALUE("HKEY_PERFORMANCE_DATA", 0xffffffff80000004),
     WVALUE("HKEY_CURRENT_CONFIG", 0xffffffff80000005), WVALUE("HKEY_DYN_DATA", 0xffffffff80000006),
     WVALUE("HKEY_CURRENT_USER_LOCAL_SETTINGS", 0xffffffff80000007),
     WVALUE("HKEY_PERFORMANCE_TEXT", 0xffffffff80000050),
@@ -97,7 +99,8 @@ SET(FILE_MAP, BITS, WBIT("FILE_MAP_ALL_ACCESS", 0xf001f), WBIT("FILE_MAP_COPY", 
 /* ---- MAPI (mapi32) ------------------------------------------------------------------------- */
 
 SET(MAPI_LOGON, BITS, WBIT("MAPI_LOGON_UI", 0x1), WBIT("MAPI_NEW_SESSION", 0x2),
-    WBIT("MAPI_ALLOW_OTHERS", 0x8), WBIT("MAPI_EXPLICIT_PROFILE", 0x10), WBIT("MAPI_EXTENDED", 0x20),
+    WBIT("MAPI_ALLOW_OTHERS", 0x8), WBIT("MAPI_EXPLICIT_PROFILE", 0x10),
+    WBIT("MAPI_EXTENDED", 0x20),
     WBIT("MAPI_USE_DEFAULT", 0x40), WBIT("MAPI_FORCE_DOWNLOAD", 0x1000),
     WBIT("MAPI_SERVICE_UI_ALWAYS", 0x2000), WBIT("MAPI_NO_MAIL", 0x8000),
     WBIT("MAPI_NT_SERVICE", 0x10000), WBIT("MAPI_PASSWORD_UI", 0x20000),
@@ -141,6 +144,8 @@ SET(RENAME, BITS, BIT(RENAME_NOREPLACE), BIT(RENAME_EXCHANGE), BIT(RENAME_WHITEO
 SET(CLONE, BITS, BIT(CLONE_NEWTIME), BIT(CLONE_FS), BIT(CLONE_FILES), BIT(CLONE_NEWNS),
     BIT(CLONE_SYSVSEM), BIT(CLONE_NEWCGROUP), BIT(CLONE_NEWUTS), BIT(CLONE_NEWIPC),
     BIT(CLONE_NEWUSER), BIT(CLONE_NEWPID), BIT(CLONE_NEWNET))
+
+/* clang-format on */
 
 /* ---- Which field takes which set ------------------------------------------------------------ */
 

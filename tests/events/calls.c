@@ -48,8 +48,8 @@ static void registry(void)
                     &disp);
     RegSetValueExA(k, "count", 0, REG_DWORD, (const BYTE *)&one, sizeof one);
     RegCloseKey(k);
-    RegCreateKeyExA(HKEY_CURRENT_USER, key, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_READ | KEY_SET_VALUE,
-                    NULL, &k, &disp);
+    RegCreateKeyExA(HKEY_CURRENT_USER, key, 0, NULL, REG_OPTION_NON_VOLATILE,
+                    KEY_READ | KEY_SET_VALUE, NULL, &k, &disp);
     RegCloseKey(k);
     if (RegOpenKeyExA(HKEY_CURRENT_USER, key, 0, KEY_READ, &k2) == ERROR_SUCCESS)
         RegCloseKey(k2);
@@ -79,11 +79,10 @@ static void mapi(void)
     MAPIInitialize(NULL);
     MAPIAdminProfiles(0, &admin);
     IProfAdmin_CreateProfile(admin, profile, NULL, 0, MAPI_DEFAULT_SERVICES);
-    MAPILogonEx(0, profile, NULL, MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE | MAPI_EXTENDED |
-                MAPI_NO_MAIL, &session);
-    if (session &&
-        SUCCEEDED(IMAPISession_OpenMsgStore(session, 0, 0, NULL, NULL, MDB_NO_DIALOG | MDB_WRITE,
-                                            &store)))
+    MAPILogonEx(0, profile, NULL,
+                MAPI_NEW_SESSION | MAPI_EXPLICIT_PROFILE | MAPI_EXTENDED | MAPI_NO_MAIL, &session);
+    if (session && SUCCEEDED(IMAPISession_OpenMsgStore(session, 0, 0, NULL, NULL,
+                                                       MDB_NO_DIALOG | MDB_WRITE, &store)))
         IMsgStore_Release(store);
     if (session) {
         IMAPISession_Logoff(session, 0, 0, 0);

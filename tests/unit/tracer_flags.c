@@ -35,7 +35,7 @@
 #define CAP_NAME_OUT_OBJECT CAP_NAME_OTHER
 #define CAP_NAME_RET_FD CAP_NAME_OTHER
 #define F(cap, n) CAP_NAME_##cap(n)
-#define CALL(name, cat, hook, cret, cparams, cargs, retk, fields)                                 \
+#define CALL(name, cat, hook, cret, cparams, cargs, retk, fields)                                  \
     static const char *const flags_##name[] = {fields NULL};
 PT_CALLS(CALL, F)
 #undef CALL
@@ -101,8 +101,8 @@ int main(void)
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
         CHECK(field_index(rows[r].call, rows[r].field) >= 0,
-              "call_flags.h: %s records no field '%s'", pt_event_name(PT_EV_CALL_FIRST + rows[r].call),
-              rows[r].field);
+              "call_flags.h: %s records no field '%s'",
+              pt_event_name(PT_EV_CALL_FIRST + rows[r].call), rows[r].field);
     CHECK(!pt__flagset_of(PT_EV_process, 0), "a non-call event has no sets");
     CHECK(!set_of(PT_CALL_shm_open, "name"), "a string has no set");
 
@@ -130,7 +130,8 @@ int main(void)
     expect(PT_CALL_RegOpenKeyExA, "hKey", 0xffffffff80000001ull, "HKEY_CURRENT_USER");
     expect(PT_CALL_RegCloseKey, "hKey", 0x55d0c2a0, NULL);
     expect(PT_CALL_RegOpenKeyExA, "samDesired", 0x20019, "KEY_READ");
-    expect(PT_CALL_RegCreateKeyExA, "samDesired", 0xf003f | 0x100, "KEY_ALL_ACCESS|KEY_WOW64_64KEY");
+    expect(PT_CALL_RegCreateKeyExA, "samDesired", 0xf003f | 0x100,
+           "KEY_ALL_ACCESS|KEY_WOW64_64KEY");
     expect(PT_CALL_RegCreateKeyExA, "samDesired", 0x20019 | 0x2, "KEY_READ|KEY_SET_VALUE");
     expect(PT_CALL_RegCreateKeyExA, "dwOptions", 0, "REG_OPTION_NON_VOLATILE");
     expect(PT_CALL_RegCreateKeyExA, "dwOptions", 1, "REG_OPTION_VOLATILE");
