@@ -76,8 +76,14 @@ double pt__rel_seconds(uint64_t ts, uint64_t t0)
 
 int64_t pt__rel_us(uint64_t ts, uint64_t t0)
 {
-    /* the digits as printed: rounding the double to microseconds here could differ from
-     * printf's rounding on a tie, and --until +0.194088s must keep the event printed so */
+    /* The digits as printed. Away from a tie (a remainder of 500 ns) rounding the nanoseconds is
+     * the same: the double is within a fraction of a nanosecond of them. At a tie, printf's
+     * rounding of the double decides, and --until +0.194088s must keep the event printed so. */
+    if (ts >= t0) {
+        uint64_t ns = ts - t0, rest = ns % 1000;
+        if (rest < 499 || rest > 501)
+            return (int64_t)((ns + 500) / 1000);
+    }
     char text[48], digits[48], *d = digits;
     snprintf(text, sizeof text, "%.6f", pt__rel_seconds(ts, t0));
     for (const char *p = text; *p && d < digits + sizeof digits - 1; p++)

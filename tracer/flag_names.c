@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -185,28 +184,27 @@ const struct pt__flagset *pt__flagset_of(unsigned id, unsigned field)
 
 struct text {
     char *buf;
-    size_t len, pos;
+    size_t len, pos; /* pos may pass len: the length needed, as snprintf's result */
     unsigned names;
 };
 
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct text *t, const char *fmt, ...)
+/* Appends one name (joined to the previous by '|'), cut at the buffer's end, NUL-terminated. */
+static void add(struct text *t, const char *name)
 {
-    va_list ap;
-    size_t room = t->pos < t->len ? t->len - t->pos : 0;
-    if (t->names++)
-        t->pos += (size_t)snprintf(room ? t->buf + t->pos : NULL, room, "|");
-    room = t->pos < t->len ? t->len - t->pos : 0;
-    va_start(ap, fmt);
-    int n = vsnprintf(room ? t->buf + t->pos : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        t->pos += (size_t)n;
+    for (const char *p = t->names++ ? "|" : ""; *p; p++, t->pos++)
+        if (t->pos + 1 < t->len)
+            t->buf[t->pos] = *p;
+    for (const char *p = name; *p; p++, t->pos++)
+        if (t->pos + 1 < t->len)
+            t->buf[t->pos] = *p;
+    if (t->len)
+        t->buf[t->pos < t->len ? t->pos : t->len - 1] = 0;
 }
 
 size_t pt__flags_text(const struct pt__flagset *s, uint64_t v, char *buf, size_t len)
 {
     struct text t = {buf, len, 0, 0};
+    char num[32];
     uint64_t decided = 0; /* bits a constant has spoken for: no second name covers them */
     if (len)
         buf[0] = 0;
@@ -215,16 +213,20 @@ size_t pt__flags_text(const struct pt__flagset *s, uint64_t v, char *buf, size_t
         if ((f->mask & decided) || (f->name && (v & f->mask) != f->value))
             continue;
         decided |= f->mask;
-        if (f->name)
-            add(&t, "%s", f->name);
-        else if (v & f->mask)
-            add(&t, "%#llo", (unsigned long long)(v & f->mask));
+        if (f->name) {
+            add(&t, f->name);
+        } else if (v & f->mask) {
+            snprintf(num, sizeof num, "%#llo", (unsigned long long)(v & f->mask));
+            add(&t, num);
+        }
         if (s->is_values)
             break;
     }
     if (s->is_values)
         return t.pos;
-    if ((v & ~decided) || !t.names)
-        add(&t, "%#llx", (unsigned long long)(v & ~decided));
+    if ((v & ~decided) || !t.names) {
+        snprintf(num, sizeof num, "%#llx", (unsigned long long)(v & ~decided));
+        add(&t, num);
+    }
     return t.pos;
 }
