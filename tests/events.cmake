@@ -1,6 +1,7 @@
 # tests/events.cmake — `proftrace events` and the filters it shares with `proftrace live`: the
 # arguments' constants by name, stacks as report shows them, report's times, every filter. Each
 # script records real calls (tests/events/calls.c, the bug2 scenario) in its own temp dir.
+find_package(Threads REQUIRED)
 add_executable(events_calls ${CMAKE_CURRENT_SOURCE_DIR}/events/calls.c)
 target_link_libraries(events_calls PRIVATE mapisim winsim Threads::Threads)
 target_include_directories(events_calls PRIVATE ${PROJECT_SOURCE_DIR}/samples/include)
