@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmds/collect_alert.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
 #include "cmds/trace_dir.h"
@@ -32,10 +33,12 @@ static const struct pt__cli_opt collect_opts[] = {
      "the trace directory (required; created if needed, resumed if it holds a trace)"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+    PT__COLLECT_ALERT_OPTS,
     {0},
 };
 
 static const struct pt__cli_section collect_sections[] = {
+    PT__COLLECT_ALERT_SECTION,
     {"Exit status", "0 after SIGINT or SIGTERM; 2 usage error, a directory that cannot hold a "
                     "trace, or a failure of the collector (said on stderr)."},
     {0},
@@ -66,9 +69,15 @@ int pt_cmd_collect(int argc, char **argv)
     const char *out = NULL;
     long long interval = 20;
     int c;
+    struct pt__collect_alerts alerts = PT__COLLECT_ALERTS_INIT;
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__collect_alert_option(&alerts, &cli, c);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
         switch (c) {
         case 'o':
             out = cli.arg;
@@ -104,10 +113,13 @@ int pt_cmd_collect(int argc, char **argv)
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(errno));
         return 2;
     }
+    if (pt__collect_alert_start(&alerts, dir)) /* where findings go, before anything starts */
+        return 2;
     struct pt_collector *col;
     int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
+        pt__collect_alert_free(&alerts);
         return 2;
     }
     struct pt_witness *wit = NULL;
@@ -133,6 +145,9 @@ int pt_cmd_collect(int argc, char **argv)
             fprintf(stderr, "proftrace collect: %s\n", strerror(-rc));
             break;
         }
+        /* HOOK (issue 14): the follower, fed with what this drain wrote, will call
+         * pt__collect_alert_finding(&alerts, a, i) here for each new finding */
+        pt__collect_alert_poll(&alerts);
     }
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
@@ -140,6 +155,7 @@ int pt_cmd_collect(int argc, char **argv)
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
+    pt__collect_alert_stop(&alerts); /* until the follower: the trace's findings delivered now */
     char size[32];
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     fprintf(stderr,
