@@ -68,6 +68,13 @@ static const char *priority(const char *severity)
     return !strcmp(severity, "critical") ? "2" : !strcmp(severity, "high") ? "3" : "4";
 }
 
+/* The last part of a path: a message names programs as ps does ("?" when not known). */
+static const char *base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : *path ? path : "?";
+}
+
 void pt__alert_message(const struct pt_finding *f, const char *trace_dir, char *buf, size_t len)
 {
     int n;
@@ -77,16 +84,16 @@ void pt__alert_message(const struct pt_finding *f, const char *trace_dir, char *
                      "of pid %u (%s)",
                      f->rule, f->cause, f->severity, f->uncertain ? ", uncertain" : "",
                      f->resource_kind, pt_esc(f->resource), f->holder_pid,
-                     pt_esc(f->holder_exe), f->deleter_call, f->deleter_pid,
-                     pt_esc(f->deleter_exe));
+                     pt_esc(base(f->holder_exe)), f->deleter_call, f->deleter_pid,
+                     pt_esc(base(f->deleter_exe)));
     else
         n = snprintf(buf, len,
                      "%s (%s, %s%s): %s \"%s\" deleted by pid %u (%s, %s) while pid %u (%s) held "
                      "it%s%s",
                      f->rule, f->cause, f->severity, f->uncertain ? ", uncertain" : "",
                      f->resource_kind, pt_esc(f->resource), f->deleter_pid,
-                     pt_esc(f->deleter_exe), f->deleter_call, f->holder_pid,
-                     pt_esc(f->holder_exe), *f->victim ? "; then " : "", f->victim);
+                     pt_esc(base(f->deleter_exe)), f->deleter_call, f->holder_pid,
+                     pt_esc(base(f->holder_exe)), *f->victim ? "; then " : "", pt_esc(f->victim));
     if (n >= 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, "; trace %s", pt_esc(trace_dir));
 }

@@ -62,8 +62,12 @@ struct pt_alert_opts {
     int journal;                /* 1: to the journal */
     const char *journal_socket; /* NULL: PT_ALERT_JOURNAL_SOCKET */
     const char *command;        /* run by /bin/sh -c for each finding; NULL: none */
-    unsigned timeout_s;         /* a command still running after this long is killed (>= 1) */
-    unsigned max_running;       /* commands running at once (>= 1); later findings wait in order */
+    unsigned timeout_s;         /* a command still running after this long is killed (0:
+                                 * PT_ALERT_TIMEOUT_S) */
+    unsigned max_running;       /* commands running at once (0: PT_ALERT_MAX_RUNNING); later
+                                 * findings wait in order */
+    unsigned max_queued;        /* findings waiting at most (0: PT_ALERT_MAX_QUEUED); more are not
+                                 * run, and said */
     const char *trace_dir;      /* the trace the findings are in (absolute) */
     /* one line of what happened (a command failed, an entry not logged), without a prefix or a
      * newline; NULL: nothing said */
@@ -74,7 +78,7 @@ struct pt_alert_opts {
 #define PT_ALERT_JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define PT_ALERT_TIMEOUT_S 60
 #define PT_ALERT_MAX_RUNNING 4
-#define PT_ALERT_MAX_QUEUED 1024 /* findings waiting for a command slot; more are dropped, said */
+#define PT_ALERT_MAX_QUEUED 1024
 
 struct pt_alert;
 

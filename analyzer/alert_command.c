@@ -12,8 +12,8 @@
  *    run is its own process group, so a timeout ends the command and what it started
  *    (SIGTERM to the group, SIGKILL PT__KILL_GRACE_S later), and a Ctrl-C on the collector's
  *    terminal is not delivered to it.
- *  - at most max_running run at once; later findings wait in order (at most PT_ALERT_MAX_QUEUED,
- *    then they are dropped and said), so a storm of findings is not a storm of processes.
+ *  - at most max_running run at once; later findings wait in order (at most max_queued; more are
+ *    not run, and said), so a storm of findings is not a storm of processes.
  *  - each run is reaped by pt__commands_poll (waitpid of its own pid, never of any child), and
  *    how it ended is logged: its exit status, the signal that killed it, or its timeout.
  */
@@ -56,7 +56,7 @@ struct run {
 
 struct pt__commands {
     char *command;
-    unsigned timeout_s, max_running;
+    unsigned timeout_s, max_running, max_queued;
     void (*log)(void *arg, const char *line);
     void *log_arg;
     struct job *head, **tail;
@@ -93,6 +93,7 @@ struct pt__commands *pt__commands_new(const struct pt_alert_opts *o)
     c->command = strdup(o->command);
     c->timeout_s = o->timeout_s ? o->timeout_s : PT_ALERT_TIMEOUT_S;
     c->max_running = o->max_running ? o->max_running : PT_ALERT_MAX_RUNNING;
+    c->max_queued = o->max_queued ? o->max_queued : PT_ALERT_MAX_QUEUED;
     c->runs = calloc(c->max_running, sizeof *c->runs);
     c->log = o->log;
     c->log_arg = o->log_arg;
@@ -239,7 +240,7 @@ static void start_queued(struct pt__commands *c)
 int pt__commands_add(struct pt__commands *c, const struct pt__alert_field *env, unsigned n,
                      const char *data, size_t len, const char *what)
 {
-    if (c->nqueued >= PT_ALERT_MAX_QUEUED) {
+    if (c->nqueued >= c->max_queued) {
         c->st.not_run++;
         say(c, "--on-finding: %s: not run, %u findings already wait for a command", what,
             c->nqueued);
