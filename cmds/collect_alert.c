@@ -113,14 +113,13 @@ void pt__collect_alert_stop(struct pt__collect_alerts *ca)
     struct pt_alert_stats st;
     pt_alert_stats(ca->out, &st);
     if (st.journal_sent || st.journal_failed)
-        fprintf(stderr,
-                "proftrace collect: %" PRIu64 " findings sent to the journal, %" PRIu64
-                " could not be\n",
+        fprintf(stderr, "proftrace collect: findings to the journal: %" PRIu64 " sent, %" PRIu64
+                        " not\n",
                 st.journal_sent, st.journal_failed);
     if (st.started || st.not_run)
         fprintf(stderr,
-                "proftrace collect: --on-finding ran %" PRIu64 " times: %" PRIu64 " exit status 0, %" PRIu64
-                " failed, %" PRIu64 " timed out; %" PRIu64 " findings not run\n",
+                "proftrace collect: findings to --on-finding: %" PRIu64 " run (%" PRIu64
+                " exit status 0, %" PRIu64 " failed, %" PRIu64 " timed out), %" PRIu64 " not\n",
                 st.started, st.ok, st.failed, st.timed_out, st.not_run);
     pt_alert_close(ca->out);
     ca->out = NULL;

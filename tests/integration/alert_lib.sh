@@ -1,0 +1,53 @@
+# alert_lib.sh — sourced by the alert tests (alert_*.sh): where things are, a private work
+# directory removed at exit, a collector started and stopped, the bug2 scenario run under it.
+set -euo pipefail
+: "${PT_BIN:?set by CTest}" "${PT_SRC:?set by CTest}" "${PT_BUILD:?set by CTest}"
+PROFTRACE=$PT_BIN/proftrace
+T=$(mktemp -d "${TMPDIR:-/tmp}/pt-$(basename "$0" .sh).XXXXXX")
+COL=
+alert_cleanup() {
+    [ -n "$COL" ] && kill -KILL "$COL" 2>/dev/null
+    wait 2>/dev/null || true
+    rm -rf "$T"
+}
+trap alert_cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done
+    exit 1
+}
+ok() { echo "ok: $*"; }
+
+# start_collect NAME DIR [OPTION...]: `proftrace collect -o DIR OPTION...` in the background,
+# output in $T/NAME.out and $T/NAME.err; returns once it printed the environment (it is ready).
+start_collect() {
+    local name=$1 dir=$2
+    shift 2
+    "$PROFTRACE" collect -o "$dir" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    COL=$!
+    until grep -q '^PROFTRACE_DIR=' "$T/$name.out" 2>/dev/null; do
+        kill -0 "$COL" 2>/dev/null || fail "collect $* ended before it was ready"
+        sleep 0.02
+    done
+}
+
+# stop_collect: SIGTERM, and its exit status, which must be 0.
+stop_collect() {
+    kill -TERM "$COL"
+    local rc=0
+    wait "$COL" || rc=$?
+    COL=
+    [ "$rc" = 0 ] || fail "collect exited $rc"
+}
+
+# run_bug2 NAME: the bug2 scenario, traced with the environment collect NAME printed; it must
+# end with the service failing (the finding happened).
+run_bug2() {
+    (
+        set -a
+        source "$T/$1.out"
+        PT_BUILD_DIR=$PT_BUILD bash "$PT_SRC/samples/scenarios/bug2-session.sh"
+    ) >"$T/scenario.log" 2>&1 || fail "the scenario failed: $(tail -5 "$T/scenario.log")"
+    grep -q "service FAILED (MAPI_E_CALL_FAILED)" "$T/scenario.log" ||
+        fail "the bug did not strike: $(tail -5 "$T/scenario.log")"
+}
