@@ -5,8 +5,10 @@ set -euo pipefail
 PROFTRACE=$PT_BIN/proftrace
 T=$(mktemp -d "${TMPDIR:-/tmp}/pt-$(basename "$0" .sh).XXXXXX")
 COL=
+ALERT_CLEANUP=() # more to undo at exit, last first
 alert_cleanup() {
     [ -n "$COL" ] && kill -KILL "$COL" 2>/dev/null
+    for ((i = ${#ALERT_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${ALERT_CLEANUP[i]}" || true; done
     wait 2>/dev/null || true
     rm -rf "$T"
 }
