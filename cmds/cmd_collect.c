@@ -13,6 +13,7 @@
 #include "cmds/collect_alert.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/sd_notify.h"
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
@@ -59,7 +60,11 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "\n"
         "Rings of processes still running when it stops stay in DIR/rings/, and a later "
         "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
-        "read them meanwhile. A directory that is not empty and holds no trace is refused.",
+        "read them meanwhile. A directory that is not empty and holds no trace is refused.\n"
+        "\n"
+        "Run by systemd (proftrace-collect.service, Type=notify), it tells systemd it is ready "
+        "(READY=1 to $NOTIFY_SOCKET) once it printed the environment, so services traced into "
+        "DIR and ordered after it start only then.",
     .opts = collect_opts,
     .sections = collect_sections,
 };
@@ -137,6 +142,7 @@ int pt_cmd_collect(int argc, char **argv)
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
+    pt__sd_notify("READY=1"); /* under systemd (Type=notify): traced services may start now */
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {

@@ -6,46 +6,11 @@
 # field, equal to report --json's finding, and PROFTRACE_FINDING is the JSON document; an entry of
 # 1 MB (too big for a datagram: the memfd way) with a newline in a field arrives whole.
 # Skipped (77), saying why, only when there is no journald binary, no journalctl, or no way to
-# make a private mount namespace.
-set -euo pipefail
-JOURNALD=
-for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
-    [ -x "$j" ] && JOURNALD=$j && break
-done
-[ -n "$JOURNALD" ] || { echo "SKIP: no systemd-journald here (Debian: the systemd package)"; exit 77; }
-command -v journalctl >/dev/null || { echo "SKIP: no journalctl"; exit 77; }
-if [ -z "${PT_ALERT_PRIVATE_NS:-}" ]; then
-    # everything below runs in a mount namespace of its own: journald's sockets and files too
-    unshare -m --propagation private true 2>/dev/null ||
-        { echo "SKIP: cannot make a private mount namespace (unshare -m): journald would be the machine's"; exit 77; }
-    PT_ALERT_PRIVATE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
+# make a private mount namespace (alert_lib.sh).
+ALERT_PRIVATE_NS=${ALERT_PRIVATE_NS:-want}
 source "$(dirname "$0")/alert_lib.sh"
-
-# journald's world: /run/systemd and /run/log are ours alone; the journal is volatile, and nothing
-# of the machine's (kernel log, audit) is read.
-mount -t tmpfs pt-alert-run /run/systemd
-mount -t tmpfs pt-alert-log /run/log
-mkdir -p /run/systemd/journal /run/systemd/journald.conf.d
-cat >/run/systemd/journald.conf.d/pt-alert.conf <<'CONF'
-[Journal]
-Storage=volatile
-ReadKMsg=no
-Audit=no
-ForwardToSyslog=no
-ForwardToKMsg=no
-ForwardToConsole=no
-ForwardToWall=no
-RateLimitBurst=0
-CONF
-"$JOURNALD" >"$T/journald.log" 2>&1 &
-JPID=$!
-ALERT_CLEANUP+=("kill -TERM $JPID 2>/dev/null")
-until [ -S /run/systemd/journal/socket ] && [ -S /run/systemd/journal/io.systemd.journal ]; do
-    kill -0 $JPID 2>/dev/null || fail "journald did not start: $(cat "$T/journald.log")"
-    sleep 0.02
-done
-ok "journald $JPID listens at /run/systemd/journal/socket (private mount namespace)"
+start_journald
+ok "journald $JOURNALD listens at /run/systemd/journal/socket (private mount namespace)"
 
 start_collect col "$T/tr" # no --journal: chosen because journald listens
 colpid=$COL

@@ -1,8 +1,17 @@
 # alert_lib.sh — sourced by the alert tests (alert_*.sh): where things are, a private work
-# directory removed at exit, a collector started and stopped, the bug2 scenario run under it.
+# directory removed at exit, a collector started and stopped, the bug2 scenario run under it, a
+# real journald of the test's own.
+# A test that sets ALERT_PRIVATE_NS=${ALERT_PRIVATE_NS:-want} before sourcing this runs in a mount
+# namespace of its own (it is run again under unshare -m with ALERT_PRIVATE_NS=in; skipped, exit
+# 77, where that cannot be done).
 set -euo pipefail
 : "${PT_BIN:?set by CTest}" "${PT_SRC:?set by CTest}" "${PT_BUILD:?set by CTest}"
 PROFTRACE=$PT_BIN/proftrace
+if [ "${ALERT_PRIVATE_NS:-}" = want ]; then
+    unshare -m --propagation private true 2>/dev/null ||
+        { echo "SKIP: cannot make a private mount namespace (unshare -m)"; exit 77; }
+    ALERT_PRIVATE_NS=in exec unshare -m --propagation private bash "$0" "$@"
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/pt-$(basename "$0" .sh).XXXXXX")
 COL=
 ALERT_CLEANUP=() # more to undo at exit, last first
@@ -52,4 +61,31 @@ run_bug2() {
     ) >"$T/scenario.log" 2>&1 || fail "the scenario failed: $(tail -5 "$T/scenario.log")"
     grep -q "service FAILED (MAPI_E_CALL_FAILED)" "$T/scenario.log" ||
         fail "the bug did not strike: $(tail -5 "$T/scenario.log")"
+}
+
+# start_journald: a systemd-journald of the test's own, in its private mount namespace: its own
+# /run/systemd (sockets) and /run/log (a volatile journal, read with journalctl -D /run/log/journal),
+# nothing of the machine's read (kernel log, audit). Returns once it listens. Exit 77 (skip, said)
+# when this machine has no journald.
+start_journald() {
+    [ "${ALERT_PRIVATE_NS:-}" = in ] || fail "start_journald outside a private mount namespace"
+    local jd=
+    for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
+        [ -x "$j" ] && jd=$j && break
+    done
+    [ -n "$jd" ] || { echo "SKIP: no systemd-journald here (Debian: the systemd package)"; exit 77; }
+    command -v journalctl >/dev/null || { echo "SKIP: no journalctl"; exit 77; }
+    mount -t tmpfs pt-alert-run /run/systemd
+    mount -t tmpfs pt-alert-log /run/log
+    mkdir -p /run/systemd/journal /run/systemd/journald.conf.d
+    printf '%s\n' '[Journal]' Storage=volatile ReadKMsg=no Audit=no ForwardToSyslog=no \
+        ForwardToKMsg=no ForwardToConsole=no ForwardToWall=no RateLimitBurst=0 \
+        >/run/systemd/journald.conf.d/pt-alert.conf
+    "$jd" >"$T/journald.log" 2>&1 &
+    JOURNALD=$!
+    ALERT_CLEANUP+=("kill -TERM $JOURNALD 2>/dev/null")
+    until [ -S /run/systemd/journal/socket ] && [ -S /run/systemd/journal/io.systemd.journal ]; do
+        kill -0 $JOURNALD 2>/dev/null || fail "journald did not start: $(cat "$T/journald.log")"
+        sleep 0.02
+    done
 }
