@@ -24,7 +24,8 @@ struct pt_alert {
     uint64_t journal_sent, journal_failed;
 };
 
-static void say(const struct pt_alert *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct pt_alert *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void say(const struct pt_alert *t, const char *fmt, ...)
 {
     if (!t->o.log)

@@ -16,7 +16,8 @@
  * Nothing here blocks the caller: the journal is written with MSG_DONTWAIT (an entry journald
  * cannot take at once is dropped and said), a command gets its JSON in a memory file (never
  * a pipe the collector could wait on), runs in its own process group, and is reaped by
- * pt_alert_poll. Only pt_alert_drain and pt_alert_close wait, for at most each running command's timeout.
+ * pt_alert_poll. Only pt_alert_drain and pt_alert_close wait, for at most each running command's
+ * timeout.
  *
  * Files: alert.c (the target: dispatch, the message, the fields both deliveries carry),
  * alert_journal.c (journald's native protocol), alert_command.c (the --on-finding commands),
@@ -36,16 +37,16 @@ struct pt_analyzer;
 struct pt_finding {
     const char *rule, *cause, *severity; /* names as in report --json */
     int uncertain;
-    int hazard;                 /* nothing deleted yet (latent-purge-hazard): "deleter" is the
-                                 * process that would delete it */
-    const char *resource_kind;  /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */
-    const char *resource;       /* its name */
-    char identity[64];          /* "dev=65024 ino=10987099", or "ipc_ns=4026531839 shmid=5" */
+    int hazard;                /* nothing deleted yet (latent-purge-hazard): "deleter" is the
+                                * process that would delete it */
+    const char *resource_kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */
+    const char *resource;      /* its name */
+    char identity[64];         /* "dev=65024 ino=10987099", or "ipc_ns=4026531839 shmid=5" */
     uint32_t deleter_pid, holder_pid;
     const char *deleter_exe, *holder_exe; /* "" when not known */
-    const char *deleter_call;   /* the API call that deleted (or would delete) it */
-    uint64_t time;              /* CLOCK_MONOTONIC ns of the delete (a hazard: when it arose) */
-    char victim[256];           /* the holder's later failure ("" when none seen) */
+    const char *deleter_call;             /* the API call that deleted (or would delete) it */
+    uint64_t time;    /* CLOCK_MONOTONIC ns of the delete (a hazard: when it arose) */
+    char victim[256]; /* the holder's later failure ("" when none seen) */
 };
 
 /* Finding i of analyzer a (finished or followed) into *f. Returns 0, or -ERANGE. */

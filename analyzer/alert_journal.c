@@ -77,7 +77,8 @@ static int send_memfd(int fd, const struct sockaddr_un *sa, socklen_t salen, str
         }
     }
     /* journald takes a memfd only sealed: the entry cannot change while it reads it */
-    if (!rc && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    if (!rc &&
+        fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
         rc = -errno;
     if (!rc) {
         union {

@@ -113,8 +113,8 @@ void pt__collect_alert_stop(struct pt__collect_alerts *ca)
     struct pt_alert_stats st;
     pt_alert_stats(ca->out, &st);
     if (st.journal_sent || st.journal_failed)
-        fprintf(stderr, "proftrace collect: findings to the journal: %" PRIu64 " sent, %" PRIu64
-                        " not\n",
+        fprintf(stderr,
+                "proftrace collect: findings to the journal: %" PRIu64 " sent, %" PRIu64 " not\n",
                 st.journal_sent, st.journal_failed);
     if (st.started || st.not_run)
         fprintf(stderr,

@@ -122,14 +122,14 @@ int main(void)
     CHECK(mkdtemp(dir), "mkdtemp");
     setenv("ALERT_TEST_DIR", dir, 1);
     setenv("PROFTRACE_RULE", "stale", 1); /* the finding's value must replace it */
-    signal(SIGPIPE, SIG_IGN);            /* inherited ignored, unless the spawn resets it */
+    signal(SIGPIPE, SIG_IGN);             /* inherited ignored, unless the spawn resets it */
     int leak = dup2(open("/dev/null", O_RDONLY), 57); /* not close-on-exec: must not reach a
-                                                      * command */
+                                                       * command */
     CHECK(leak == 57, "open");
 
     struct alert_test_log log = {0};
-    struct pt_alert_opts o = {.trace_dir = "/var/lib/pt", .log = alert_test_log_line,
-                              .log_arg = &log};
+    struct pt_alert_opts o = {
+        .trace_dir = "/var/lib/pt", .log = alert_test_log_line, .log_arg = &log};
     struct pt_alert *al;
 
     /* 1. What a command gets, and how it ended, logged. */

@@ -87,8 +87,8 @@ static char *receive(int s, size_t *len, int *memfd)
         char b[CMSG_SPACE(sizeof(int))];
     } ctl;
     struct iovec iov = {buf, sizeof buf};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-                       .msg_controllen = sizeof ctl.b};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
     ssize_t r = recvmsg(s, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     CHECK(r >= 0, "nothing received: %s", strerror(errno));
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -131,8 +131,11 @@ int main(void)
     CHECK(pt_alert_journal_present("/etc/passwd") == 0, "a file is taken for a socket");
 
     struct alert_test_log log = {0};
-    struct pt_alert_opts o = {.journal = 1, .journal_socket = path, .trace_dir = "/var/lib/pt",
-                              .log = alert_test_log_line, .log_arg = &log};
+    struct pt_alert_opts o = {.journal = 1,
+                              .journal_socket = path,
+                              .trace_dir = "/var/lib/pt",
+                              .log = alert_test_log_line,
+                              .log_arg = &log};
     struct pt_alert *al;
     CHECK(pt_alert_open(&o, &al) == 0, "open");
 

@@ -17,8 +17,10 @@ int main(int argc, char **argv)
     memcpy(json + n - 2, "\"}", 2);
     json[n] = 0;
     struct alert_test_log log = {0};
-    struct pt_alert_opts o = {.journal = 1, .trace_dir = "/var/lib/proftrace/trace",
-                              .log = alert_test_log_line, .log_arg = &log};
+    struct pt_alert_opts o = {.journal = 1,
+                              .trace_dir = "/var/lib/proftrace/trace",
+                              .log = alert_test_log_line,
+                              .log_arg = &log};
     struct pt_alert *al;
     CHECK(pt_alert_open(&o, &al) == 0, "open");
     struct pt_finding f = alert_test_finding((unsigned)getpid(), argv[2]);
