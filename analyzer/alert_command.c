@@ -136,8 +136,6 @@ static char **make_env(const struct pt__alert_field *f, unsigned n)
             goto fail;
     }
     for (unsigned j = 0; j < n; j++) {
-        if (memchr(f[j].value, 0, f[j].len))
-            continue; /* cannot be an environment value */
         if (asprintf(&envp[k], "%s=%.*s", f[j].name, (int)f[j].len, f[j].value) < 0) {
             envp[k] = NULL;
             goto fail;

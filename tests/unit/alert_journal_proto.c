@@ -116,10 +116,19 @@ static char *receive(int s, size_t *len, int *memfd)
     return data;
 }
 
+static char dir[] = "/tmp/pt-alert-journal-XXXXXX", path[64];
+
+static void cleanup(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
-    char dir[] = "/tmp/pt-alert-journal-XXXXXX", path[64], missing[160];
+    char missing[160];
     CHECK(mkdtemp(dir), "mkdtemp");
+    alert_test_on_fail = cleanup;
     snprintf(path, sizeof path, "%s/socket", dir);
     snprintf(missing, sizeof missing, "%s/no-journald-here", dir);
     int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -232,8 +241,7 @@ int main(void)
     pt_alert_close(al);
 
     close(s);
-    unlink(path);
-    rmdir(dir);
+    cleanup();
     printf("ok: native protocol, length form, memfd for %zu bytes, full queue after %u entries "
            "and a missing socket never waited on\n",
            big, sent);

@@ -9,12 +9,17 @@
 
 #include "analyzer/alert.h"
 
+/* Run before a failing test exits (it undoes what would outlive it), when set. */
+static void (*alert_test_on_fail)(void);
+
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
             fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fputc('\n', stderr);                                                                   \
+            if (alert_test_on_fail)                                                                \
+                alert_test_on_fail();                                                              \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
