@@ -43,8 +43,8 @@ enum {
      "Each new finding goes to the system journal and to the --on-finding command. The journal "  \
      "entry has MESSAGE (one line: rule, cause, severity, resource, deleter, holder, the failure "\
      "it caused, the trace directory), PRIORITY (2 critical, 3 high, 4 medium), "                 \
-     "SYSLOG_IDENTIFIER=proftrace, MESSAGE_ID=903e2acd45144c0fbea479fff6341eb3, the fields "      \
-     "below, and PROFTRACE_FINDING (the JSON document):\n"                                         \
+     "SYSLOG_IDENTIFIER=proftrace, MESSAGE_ID=903e2acd45144c0fbea479fff6341eb3, the PROFTRACE_* "  \
+     "fields of the command (below), and PROFTRACE_FINDING (the JSON document):\n"                \
      "  journalctl -t proftrace -o json --all PROFTRACE_RULE=cross-namespace-purge\n"              \
      "\n"                                                                                          \
      "CMD runs with /bin/sh -c, in its own process group, with every descriptor of collect "      \
