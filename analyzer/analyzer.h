@@ -74,6 +74,9 @@ struct pt_report_opts {
 };
 int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o);
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o);
+/* Finding i alone: the object report --json puts in its "findings" array (-ERANGE past the last). */
+int pt_report_json_finding(FILE *out, struct pt_analyzer *a, unsigned i,
+                           const struct pt_report_opts *o);
 
 void pt_analyzer_free(struct pt_analyzer *a);
 

@@ -249,6 +249,17 @@ void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__
     fputs("]}", out);
 }
 
+int pt_report_json_finding(FILE *out, struct pt_analyzer *a, unsigned i,
+                           const struct pt_report_opts *o)
+{
+    if (i >= a->nfindings)
+        return -ERANGE;
+    struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
+    one(out, a, &a->findings[i], sy);
+    pt__sym_free(sy);
+    return ferror(out) ? -EIO : 0;
+}
+
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;

@@ -63,6 +63,26 @@ install(FILES ${PROJECT_SOURCE_DIR}/completion/proftrace.bash
         DESTINATION share/bash-completion/completions RENAME proftrace)
 install(FILES ${PROJECT_SOURCE_DIR}/completion/_proftrace DESTINATION share/zsh/vendor-completions)
 
+# systemd: the collector's unit, where systemd looks for units of this prefix (/usr and /usr/local
+# are on its search path; another prefix is linked from /etc/systemd/system, docs/service.md), and
+# the drop-in that traces a service, to copy. Both are written for /usr; the copies installed name
+# this prefix's executable, shim and documentation.
+install(CODE "set(PT_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")")
+install(CODE [[
+  foreach(pair "proftrace-collect.service;lib/systemd/system"
+               "proftrace-trace.conf;share/proftrace/systemd")
+    list(GET pair 0 name)
+    list(GET pair 1 where)
+    file(READ "${PT_SOURCE_DIR}/packaging/systemd/${name}" text)
+    foreach(path bin/proftrace lib/proftrace/ share/doc/proftrace)
+      string(REPLACE "/usr/${path}" "${CMAKE_INSTALL_PREFIX}/${path}" text "${text}")
+    endforeach()
+    set(out "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/${where}/${name}")
+    message(STATUS "Installing: ${out}")
+    file(WRITE "${out}" "${text}")
+  endforeach()
+]])
+
 # The documentation.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/proftrace)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/proftrace)

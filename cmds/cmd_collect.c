@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmds/collect_alert.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/sd_notify.h"
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
@@ -32,10 +34,12 @@ static const struct pt__cli_opt collect_opts[] = {
      "the trace directory (required; created if needed, resumed if it holds a trace)"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+    PT__COLLECT_ALERT_OPTS,
     {0},
 };
 
 static const struct pt__cli_section collect_sections[] = {
+    PT__COLLECT_ALERT_SECTION,
     {"Exit status", "0 after SIGINT or SIGTERM; 2 usage error, a directory that cannot hold a "
                     "trace, or a failure of the collector (said on stderr)."},
     {0},
@@ -56,7 +60,11 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "\n"
         "Rings of processes still running when it stops stay in DIR/rings/, and a later "
         "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
-        "read them meanwhile. A directory that is not empty and holds no trace is refused.",
+        "read them meanwhile. A directory that is not empty and holds no trace is refused.\n"
+        "\n"
+        "Run by systemd (proftrace-collect.service, Type=notify), it tells systemd it is ready "
+        "(READY=1 to $NOTIFY_SOCKET) once it printed the environment, so services traced into "
+        "DIR and ordered after it start only then.",
     .opts = collect_opts,
     .sections = collect_sections,
 };
@@ -66,9 +74,15 @@ int pt_cmd_collect(int argc, char **argv)
     const char *out = NULL;
     long long interval = 20;
     int c;
+    struct pt__collect_alerts alerts = PT__COLLECT_ALERTS_INIT;
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__collect_alert_option(&alerts, &cli, c);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
         switch (c) {
         case 'o':
             out = cli.arg;
@@ -104,10 +118,13 @@ int pt_cmd_collect(int argc, char **argv)
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(errno));
         return 2;
     }
+    if (pt__collect_alert_start(&alerts, dir)) /* where findings go, before anything starts */
+        return 2;
     struct pt_collector *col;
     int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
+        pt__collect_alert_free(&alerts);
         return 2;
     }
     struct pt_witness *wit = NULL;
@@ -125,6 +142,7 @@ int pt_cmd_collect(int argc, char **argv)
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
+    pt__sd_notify("READY=1"); /* under systemd (Type=notify): traced services may start now */
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {
@@ -133,6 +151,9 @@ int pt_cmd_collect(int argc, char **argv)
             fprintf(stderr, "proftrace collect: %s\n", strerror(-rc));
             break;
         }
+        /* HOOK (issue 14): the follower, fed with what this drain wrote, will call
+         * pt__collect_alert_finding(&alerts, a, i) here for each new finding */
+        pt__collect_alert_poll(&alerts);
     }
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
@@ -140,6 +161,7 @@ int pt_cmd_collect(int argc, char **argv)
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
+    pt__collect_alert_stop(&alerts); /* until the follower: the trace's findings delivered now */
     char size[32];
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     fprintf(stderr,

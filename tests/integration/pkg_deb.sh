@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pkg_deb.sh — `cpack -G DEB` makes a Debian package of the installed tree: its contents (the
 # executable, the shim in lib/proftrace/, every manual page, completion, gdb's auto-load script,
-# the docs, the demo), nothing pointing into the build tree, and Depends: computed by
+# the docs, the demo, the systemd unit and drop-in), nothing pointing into the build tree, and Depends: computed by
 # dpkg-shlibdeps from what its programs link with. As root (CI), it installs the package with
 # apt-get (waiting for the dpkg lock), runs the installed `proftrace --version` and the demo from
 # the installed paths, sees gdb load the proftrace commands by itself in a process with the shim,
@@ -46,7 +46,9 @@ for f in /usr/bin/proftrace /usr/lib/proftrace/libproftrace.so /usr/share/man/ma
          /usr/share/doc/proftrace/report-json.md /usr/share/doc/proftrace/install.md \
          /usr/lib/proftrace/demo/bin/eventsvc /usr/lib/proftrace/demo/bin/mapiclient \
          /usr/lib/proftrace/demo/lib/libmapisim.so /usr/lib/proftrace/demo/lib/libwinsim.so \
-         /usr/lib/proftrace/demo/scenarios/bug2-session.sh /usr/lib/proftrace/demo/scenarios/lib.sh; do
+         /usr/lib/proftrace/demo/scenarios/bug2-session.sh /usr/lib/proftrace/demo/scenarios/lib.sh \
+         /usr/lib/systemd/system/proftrace-collect.service \
+         /usr/share/proftrace/systemd/proftrace-trace.conf /usr/share/doc/proftrace/service.md; do
     grep -qx -- "$f" "$T/contents" || fail "not in the package: $f"
 done
 ! grep -v '^/usr/' "$T/contents" | grep -v '^/$' >/dev/null || fail "outside /usr: $(grep -v '^/usr/' "$T/contents")"
@@ -58,6 +60,9 @@ readelf -d "$T/x/usr/lib/proftrace/demo/bin/eventsvc" | grep 'R.*PATH.*\[\$ORIGI
     fail "the demo's programs do not find their libraries: $(readelf -d "$T/x/usr/lib/proftrace/demo/bin/eventsvc" | grep PATH)"
 grep -q "source /usr/share/proftrace/gdb/proftrace.py" "$T/x/usr/share/gdb/auto-load/usr/lib/proftrace/libproftrace.so-gdb.py" ||
     fail "gdb's auto-load script: $(cat "$T/x/usr/share/gdb/auto-load/usr/lib/proftrace/libproftrace.so-gdb.py")"
+for f in lib/systemd/system/proftrace-collect.service share/proftrace/systemd/proftrace-trace.conf; do
+    cmp -s "$T/x/usr/$f" "$PT_SRC/packaging/systemd/$(basename "$f")" || fail "/usr/$f is not the repository's"
+done
 ok "contents: $(wc -l <"$T/contents") paths under /usr, none naming the build tree"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -90,6 +95,10 @@ grep -q "Yes .*/usr/share/gdb/auto-load/usr/lib/proftrace/libproftrace.so-gdb.py
     grep -q "^proftrace-holds NAME: current holds of a resource" "$T/gdb.out" ||
     fail "gdb did not load the proftrace commands by itself: $(tail -15 "$T/gdb.out")"
 [ "$(man -w proftrace-record)" = /usr/share/man/man1/proftrace-record.1.gz ] || fail "man -w proftrace-record: $(man -w proftrace-record 2>&1)"
+if command -v systemd-analyze >/dev/null; then # the unit as installed, its man: page found
+    systemd-analyze verify /usr/lib/systemd/system/proftrace-collect.service >"$T/verify.out" 2>&1 &&
+        [ ! -s "$T/verify.out" ] || fail "systemd-analyze verify the installed unit: $(cat "$T/verify.out")"
+fi
 DEBIAN_FRONTEND=noninteractive "${apt[@]}" purge proftrace >"$T/purge.log" 2>&1 || fail "apt-get purge: $(tail -5 "$T/purge.log")"
 [ ! -e /usr/bin/proftrace ] && [ ! -e /usr/lib/proftrace ] || fail "files left after purge"
 ok "gdb loads the commands in a process with the shim, man finds the pages; the package removed cleanly"

@@ -1,0 +1,132 @@
+/* collect_alert.c — where `proftrace collect` sends findings (collect_alert.h): the options, the
+ * target, the hook the follower calls for each new finding, and, until the follower lands, the
+ * delivery of the whole trace's findings when the collection stops. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/alert.h"
+#include "analyzer/analyzer.h"
+#include "cmds/collect_alert.h"
+#include "cmds/diag_stream.h"
+
+int pt__collect_alert_option(struct pt__collect_alerts *ca, struct pt__cli *cli, int key)
+{
+    switch (key) {
+    case PT__AOPT_ON_FINDING:
+        if (!*cli->arg) {
+            pt__cli_usage_error(cli, "--on-finding wants a command, not ''");
+            return -1;
+        }
+        ca->command = cli->arg;
+        return 1;
+    case PT__AOPT_TIMEOUT:
+        return pt__cli_number(cli, 1, 86400, &ca->timeout_s) < 0 ? -1 : 1;
+    case PT__AOPT_JOURNAL:
+        ca->journal = 1;
+        return 1;
+    case PT__AOPT_NO_JOURNAL:
+        ca->journal = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir)
+{
+    int present = pt_alert_journal_present(NULL);
+    if (ca->journal == 1 && !present) {
+        fprintf(stderr,
+                "proftrace collect: --journal: no journald listens at %s; run collect without "
+                "--journal, or where journald runs\n",
+                PT_ALERT_JOURNAL_SOCKET);
+        return 2;
+    }
+    int journal = ca->journal == 1 || (ca->journal == -1 && present);
+    ca->dir = dir;
+    if (!journal && !ca->command)
+        return 0;
+    struct pt_alert_opts o = {.journal = journal,
+                              .command = ca->command,
+                              .timeout_s = (unsigned)ca->timeout_s,
+                              .max_running = PT_ALERT_MAX_RUNNING,
+                              .trace_dir = dir,
+                              .log = pt__diag_line,
+                              .log_arg = "collect"};
+    int rc = pt_alert_open(&o, &ca->out);
+    if (rc < 0) {
+        fprintf(stderr, "proftrace collect: findings cannot be delivered: %s\n", strerror(-rc));
+        return 2;
+    }
+    return 0;
+}
+
+void pt__collect_alert_poll(struct pt__collect_alerts *ca)
+{
+    pt_alert_poll(ca->out);
+}
+
+void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i)
+{
+    struct pt__collect_alerts *ca = arg;
+    struct pt_finding f;
+    if (!ca->out || pt_finding_get(a, i, &f) < 0)
+        return;
+    char *json = pt_finding_json(a, i, ca->dir);
+    if (!json) {
+        fprintf(stderr, "proftrace collect: finding %u (%s) not delivered: out of memory\n", i + 1,
+                f.rule);
+        return;
+    }
+    pt_alert_send(ca->out, &f, json); /* what failed is said through the target's log */
+    free(json);
+}
+
+/* INTERIM, until the follower of issue 14 calls pt__collect_alert_finding while the collection
+ * runs: the findings of the whole trace, analyzed once the last drain is done. */
+static void deliver_at_stop(struct pt__collect_alerts *ca)
+{
+    FILE *diag = pt__diag_stream("collect");
+    struct pt_analyzer *a = NULL;
+    uint64_t damaged = 0;
+    int rc = pt_analyze_dir(ca->dir, diag ? diag : stderr, &a, &damaged);
+    if (diag)
+        fclose(diag);
+    if (rc < 0) {
+        fprintf(stderr, "proftrace collect: findings not delivered: %s cannot be analyzed: %s\n",
+                ca->dir, strerror(-rc));
+        return;
+    }
+    for (unsigned i = 0; i < pt_analyzer_nfindings(a); i++)
+        pt__collect_alert_finding(ca, a, i);
+    pt_analyzer_free(a);
+}
+
+void pt__collect_alert_stop(struct pt__collect_alerts *ca)
+{
+    if (!ca->out)
+        return;
+    deliver_at_stop(ca);
+    pt_alert_drain(ca->out); /* the commands still running, each up to its timeout */
+    struct pt_alert_stats st;
+    pt_alert_stats(ca->out, &st);
+    if (st.journal_sent || st.journal_failed)
+        fprintf(stderr,
+                "proftrace collect: findings to the journal: %" PRIu64 " sent, %" PRIu64 " not\n",
+                st.journal_sent, st.journal_failed);
+    if (st.started || st.not_run)
+        fprintf(stderr,
+                "proftrace collect: findings to --on-finding: %" PRIu64 " run (%" PRIu64
+                " exit status 0, %" PRIu64 " failed, %" PRIu64 " timed out), %" PRIu64 " not\n",
+                st.started, st.ok, st.failed, st.timed_out, st.not_run);
+    pt_alert_close(ca->out);
+    ca->out = NULL;
+}
+
+void pt__collect_alert_free(struct pt__collect_alerts *ca)
+{
+    pt_alert_close(ca->out);
+    ca->out = NULL;
+}
