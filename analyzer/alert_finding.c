@@ -43,7 +43,9 @@ int pt_finding_get(struct pt_analyzer *a, unsigned i, struct pt_finding *out)
     const struct pt__del *d = &a->dels[f->del];
     out->deleter_call = d->via ? d->via : d->call;
     out->time = d->ts;
-    pt__rep_victim(&a->cands[f->cand], out->victim, sizeof out->victim);
+    const struct pt__victim *v = pt__rep_victim_at(a, f, 0); /* the first; JSON lists them all */
+    if (v)
+        pt__rep_victim(v, out->victim, sizeof out->victim);
     return 0;
 }
 
