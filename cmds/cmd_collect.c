@@ -26,30 +26,39 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: proftrace collect -o DIR [--interval MS]\n"
+    fprintf(f, "usage: proftrace collect -o DIR [--interval MS] [--witness-all]\n"
                "\n"
                "Prints the environment to give the processes to trace (LD_PRELOAD=..., \n"
                "PROFTRACE_DIR=...), then drains their rings into the CTF trace in DIR until\n"
                "SIGINT or SIGTERM. Rings of processes still running stay in DIR/rings and a later\n"
                "`proftrace collect` resumes them; `proftrace events DIR` reads them meanwhile.\n"
+               "As root it also witnesses deletions by processes that are not traced, of what\n"
+               "traced processes hold.\n"
                "\n"
-               "  -o DIR         trace directory (created if needed)\n"
-               "  --interval MS  drain at least this often (default 20)\n");
+               "  -o DIR         trace directory (created if needed; an existing one must be\n"
+               "                 yours and closed to other users)\n"
+               "  --interval MS  drain at least this often (default 20)\n"
+               "  --witness-all  witness system-wide clean-ups too: every SysV segment removed in\n"
+               "                 the IPC namespaces of traced processes and everything deleted in\n"
+               "                 their /dev/shm, whoever held it (other users' names included)\n");
 }
 
 int pt_cmd_collect(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"interval", required_argument, 0, 'i'},
+                                         {"witness-all", no_argument, 0, 'W'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL;
     int interval = 20, c;
+    unsigned wflags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'i': interval = atoi(optarg); break;
+        case 'W': wflags |= PT_WITNESS_ALL; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -58,9 +67,10 @@ int pt_cmd_collect(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
-    if (prc < 0) {
-        fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(-prc));
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace collect: %s\n", pwhy);
         return 2;
     }
     char dir[PATH_MAX], shim[PATH_MAX];
@@ -76,7 +86,7 @@ int pt_cmd_collect(int argc, char **argv)
     }
     struct pt_witness *wit = NULL;
     char why[256];
-    if (pt_witness_start(dir, 0, &wit, why, sizeof why) < 0)
+    if (pt_witness_start(pt_collector_dir_at(col), wflags, &wit, why, sizeof why) < 0)
         fprintf(stderr, "proftrace collect: deletions by processes that are not traced will not be "
                         "seen: %s\n", why);
     else

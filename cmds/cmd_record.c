@@ -222,9 +222,10 @@ int pt_cmd_record(int argc, char **argv)
                 out);
         return 2;
     }
-    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
-    if (prc < 0) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace record: %s\n", pwhy);
         return 2;
     }
     char dir[PATH_MAX], shim[PATH_MAX];
@@ -246,7 +247,7 @@ int pt_cmd_record(int argc, char **argv)
     }
     struct pt_witness *wit = NULL;
     char wwhy[256];
-    if (pt_witness_start(dir, 0, &wit, wwhy, sizeof wwhy) < 0)
+    if (pt_witness_start(pt_collector_dir_at(col), 0, &wit, wwhy, sizeof wwhy) < 0)
         fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
                         "seen: %s\n", wwhy);
     else

@@ -61,7 +61,7 @@
 
 #define MAX_FS 64
 #define SEEN_SLOTS 4096u
-#define HELD_SLOTS 8192u
+#define HELD_MIN 1024u /* first size of the held set (a power of two) */
 #define MAX_DIRS 4096
 #define CACHE_SLOTS 4096u
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
@@ -101,14 +101,16 @@ struct cslot {
 };
 
 struct held {
-    uint64_t dev, ino;
+    uint64_t dev, ino; /* ino 0: free */
 };
 
 struct pt__wfan {
     int fd;
     char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
     size_t ignore_len;
-    struct held held[HELD_SLOTS]; /* objects watched processes hold, and watched directories */
+    struct held *held; /* objects traced processes hold(held), and watched directories: an open-
+                        * addressing set of nheld in cap slots (a power of two), grown at half */
+    size_t nheld, cap;
     char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
     uint64_t mask;
@@ -229,23 +231,62 @@ static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
 
 /* ---- what watched processes hold ---------------------------------------------------------------- */
 
-static struct held *held_slot(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+static size_t held_home(uint64_t dev, uint64_t ino, size_t cap)
 {
     uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
-    return &f->held[(h >> 17) % HELD_SLOTS];
+    return (size_t)(h >> 17) & (cap - 1);
 }
 
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+static void held_put(struct held *set, size_t cap, uint64_t dev, uint64_t ino)
 {
-    struct held *s = held_slot(f, dev, ino);
-    s->dev = dev;
-    s->ino = ino;
+    for (size_t i = held_home(dev, ino, cap);; i = (i + 1) & (cap - 1))
+        if (!set[i].ino || (set[i].dev == dev && set[i].ino == ino)) {
+            set[i].dev = dev;
+            set[i].ino = ino;
+            return;
+        }
 }
 
 static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
 {
-    const struct held *s = held_slot(f, dev, ino);
-    return ino && s->dev == dev && s->ino == ino;
+    if (!ino || !f->cap)
+        return 0;
+    for (size_t i = held_home(dev, ino, f->cap);; i = (i + 1) & (f->cap - 1)) {
+        if (!f->held[i].ino)
+            return 0;
+        if (f->held[i].dev == dev && f->held[i].ino == ino)
+            return 1;
+    }
+}
+
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    if (!ino || is_held(f, dev, ino))
+        return;
+    if (2 * (f->nheld + 1) > f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : HELD_MIN;
+        struct held *set = calloc(cap, sizeof *set);
+        if (!set)
+            return; /* not remembered: its deletion counts only inside a watched directory */
+        for (size_t i = 0; i < f->cap; i++)
+            if (f->held[i].ino)
+                held_put(set, cap, f->held[i].dev, f->held[i].ino);
+        free(f->held);
+        f->held = set;
+        f->cap = cap;
+    }
+    held_put(f->held, f->cap, dev, ino);
+    f->nheld++;
+}
+
+int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev)
+{
+    if (!(f->init_flags & FAN_REPORT_TARGET_FID))
+        return 0; /* without the deleted object's own handle, only watched paths count */
+    for (unsigned k = 0; k < f->nfs; k++)
+        if (f->fs[k].dev == dev && f->fs[k].whole)
+            return 1;
+    return 0;
 }
 
 /* ---- setup -------------------------------------------------------------------------------------- */
@@ -559,6 +600,57 @@ fail:
     return rc;
 }
 
+int pt__wfan_mark_fs(struct pt__wfan *f, const char *path, int *fs_marked)
+{
+    struct stat st;
+    struct statfs sfs;
+    *fs_marked = 0;
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    if (fstat(dfd, &st) < 0 || fstatfs(dfd, &sfs) < 0) {
+        int e = errno;
+        close(dfd);
+        return -e;
+    }
+    int32_t fsid[2];
+    memcpy(fsid, &sfs.f_fsid, sizeof fsid);
+    unsigned k;
+    for (k = 0; k < f->nfs; k++)
+        if (f->fs[k].dev == (uint64_t)st.st_dev && !memcmp(f->fs[k].fsid, fsid, sizeof fsid))
+            break;
+    if (k < f->nfs && f->fs[k].whole) {
+        close(dfd);
+        return 0;
+    }
+    if (k == f->nfs && f->nfs == MAX_FS) {
+        close(dfd);
+        return -ENOSPC;
+    }
+    struct fs *fs = &f->fs[k];
+    if (k == f->nfs) {
+        memset(fs, 0, sizeof *fs);
+        memcpy(fs->fsid, fsid, sizeof fsid);
+        fs->dev = st.st_dev;
+        fs->mount_fd = -1;
+        learn_layout(fs, (long)sfs.f_type, dfd, st.st_ino);
+    }
+    int rc = mark(f, FAN_MARK_FILESYSTEM, dfd);
+    if (rc < 0) {
+        close(dfd);
+        return rc; /* only a whole filesystem is worth it here */
+    }
+    fs->whole = 1;
+    *fs_marked = 1;
+    if (k == f->nfs) {
+        fs->mount_fd = dfd;
+        f->nfs++;
+    } else {
+        close(dfd);
+    }
+    return 0;
+}
+
 void pt__wfan_close(struct pt__wfan *f)
 {
     if (!f)
@@ -573,6 +665,7 @@ void pt__wfan_close(struct pt__wfan *f)
         free(f->cache[i].path);
     for (unsigned i = 0; i < SEEN_SLOTS; i++)
         free(f->seen[i]);
+    free(f->held);
     free(f->cache);
     free(f->buf);
     free(f->rep);
@@ -809,20 +902,25 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         join(d.path, sizeof d.path, r->dirpath, r->name);
         if (r->newdfid && r->newname)
             join(d.new_path, sizeof d.new_path, r->newdirpath, r->newname);
-        if (d.path[0] && (!watched(f, fs, d.path) ||
-                          (f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
-                           (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)))) {
-            st->outside++;
+        if (d.path[0] && f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
+            (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)) {
+            st->outside++; /* the trace directory: rings come and go */
             continue;
         }
         d.dir_dev = d.dev = fs->dev;
         d.dir_ino = handle_ino(fs, fid_handle((void *)r->dfid));
         if (r->fid)
             d.ino = handle_ino(fs, fid_handle((void *)r->fid));
-        /* A directory gone before it could be named, in a tree nobody watched was holding: a
-         * busy filesystem has many of those. Kept only when it touches what a process holds. */
-        if (!d.path[0] && !is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino)) {
-            st->unresolved++;
+        /* Recorded: what a traced process holds (by identity, whatever name it went by), an entry
+         * of a directory it holds (a key's values and subkeys), or anything under a watched
+         * directory. Not the many other deletions of a busy filesystem, and not a directory gone
+         * before it could be named in a tree nobody held. */
+        if (!is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino) &&
+            !(d.path[0] && watched(f, fs, d.path))) {
+            if (d.path[0])
+                st->outside++;
+            else
+                st->unresolved++;
             continue;
         }
         d.who = r->who;
