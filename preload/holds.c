@@ -66,7 +66,8 @@ int pt__holds_init(const char *dir)
      * which skip dot-files, never take it for a stream or a ring. */
     if (snprintf(path, sizeof path, "%s/rings", dir) >= (int)sizeof path)
         return -ENAMETOOLONG;
-    int rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_PATH: another user's process in a trace open to it may search rings/, not list it */
+    int rfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (rfd < 0)
         return -errno;
     my_uid = (uint32_t)geteuid();
