@@ -1,0 +1,124 @@
+/* witness_bench_late.c — how soon the witness watches a hold after it begins (issue 18): a real
+ * collector and witness on a trace directory, and a traced holder (witness_tool_late under the
+ * shim) that maps a new POSIX shared-memory object N times, 20 ms apart (the witness idle each
+ * time: the doorbell's path, not a burst). The figure is the witness's own: from the shim's
+ * publication in the holds table (its clock) to the witness having noted the hold (same clock).
+ * Prints "name (unit) | value | ratio" rows; run by bench/witness.bench.sh. Asserts nothing. Root.
+ */
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+
+#include "tests/unit/witness_test.h"
+#include "tracer/collector.h"
+
+#define N 200
+
+/* A line from fd into buf, running the collector meanwhile. 0, or -1 at EOF or after ~30 s. */
+static int read_line(struct pt_collector *c, int fd, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (int waited = 0; waited < 3000;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 0) == 1) {
+            if (read(fd, buf + n, 1) != 1)
+                return -1;
+            if (buf[n] == '\n') {
+                buf[n] = 0;
+                return 0;
+            }
+            if (n + 2 < size)
+                n++;
+            continue;
+        }
+        pt_collector_run_once(c, 10);
+        waited++;
+    }
+    return -1;
+}
+
+int main(void)
+{
+    char exe[PATH_MAX], shim[PATH_MAX + 32], tool[PATH_MAX + 32], trace[512], hive[512], ns[64];
+    char why[256], line[256];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return 1;
+    exe[len] = 0;
+    char *dir = dirname(exe);
+    snprintf(shim, sizeof shim, "%s/../lib/libproftrace.so", dir);
+    snprintf(tool, sizeof tool, "%s/witness_tool_late", dir);
+    char *base = t_mkdtemp("witness-blate");
+    snprintf(trace, sizeof trace, "%s/trace", base);
+    snprintf(hive, sizeof hive, "%s/hive", base);
+    snprintf(ns, sizeof ns, "wblate%d", (int)getpid());
+
+    struct pt_collector *c;
+    struct pt_witness *w;
+    if (pt_collector_open(trace, NULL, NULL, &c) < 0)
+        return 1;
+    if (pt_witness_start(pt_collector_dir_at(c), 0, &w, why, sizeof why) < 0) {
+        printf("hold begin -> watched by the witness | skipped (%s) | -\n", why);
+        return 0;
+    }
+    pt_collector_on_attach(c, pt_witness_on_attach, w);
+    int in[2], out[2];
+    if (pipe(in) < 0 || pipe(out) < 0)
+        return 1;
+    pid_t p = fork();
+    if (p == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        setenv("LD_PRELOAD", shim, 1);
+        setenv("PROFTRACE_DIR", trace, 1);
+        setenv("WINSIM_HIVE_ROOT", hive, 1);
+        setenv("WINSIM_NAMESPACE", ns, 1);
+        execl(tool, tool, "Software\\WBench", "FIRST", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    int ok = read_line(c, out[0], line, sizeof line) == 0 && !strcmp(line, "holding");
+    for (int i = 0; ok && i < N; i++) {
+        char cmd[64];
+        int n = snprintf(cmd, sizeof cmd, "map L%d\n", i);
+        ok = write(in[1], cmd, (size_t)n) == n && read_line(c, out[0], line, sizeof line) == 0;
+        for (int k = 0; ok && k < 2; k++)
+            pt_collector_run_once(c, 10); /* 20 ms: the witness is idle again */
+    }
+    if (write(in[1], "end\n", 4) != 4)
+        ok = 0;
+    close(in[1]);
+    while (read_line(c, out[0], line, sizeof line) == 0)
+        ;
+    close(out[0]);
+    w_wait(p);
+    pt_collector_run_once(c, 0);
+    struct pt_witness_stats st;
+    pt_witness_stats(w, &st);
+    pt_collector_on_attach(c, NULL, NULL);
+    pt_witness_stop(w);
+    pt_collector_finish(c);
+    pt_collector_close(c);
+    if (!ok || !st.holds_timed) {
+        printf("hold begin -> watched by the witness | failed (%llu holds timed) | -\n",
+               (unsigned long long)st.holds_timed);
+    } else {
+        printf("hold begin -> watched by the witness, mean (us) | %.1f | -\n",
+               (double)st.hold_lat_sum_ns / (double)st.holds_timed / 1e3);
+        printf("hold begin -> watched by the witness, max of %llu (us) | %.1f | -\n",
+               (unsigned long long)st.holds_timed, (double)st.hold_lat_max_ns / 1e3);
+    }
+    glob_t g;
+    char pat[128];
+    snprintf(pat, sizeof pat, "/dev/shm/winsim.%s.*", ns);
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+        globfree(&g);
+    }
+    t_rmrf(base);
+    free(base);
+    return 0;
+}
