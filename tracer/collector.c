@@ -192,6 +192,17 @@ static void mark_done(struct pt_collector *c, const char *name)
         c->ndone++;
 }
 
+/* The ring's writer in our pid namespace, for the witness: the lock's holder, else the pid it was
+ * created by while that is still the same process (pid and start time); 0 when unknown — never
+ * a process that merely got its number since. */
+static pid_t writer_pid(const struct cring *r)
+{
+    if (r->lpid > 0)
+        return r->lpid;
+    pid_t p = (pid_t)r->h.host_pid;
+    return p > 0 && pt__proc_start_time(p) == r->h.start_time ? p : 0;
+}
+
 static void attach(struct pt_collector *c, const char *name)
 {
     char path[4400], why[256];
@@ -257,8 +268,9 @@ static void attach(struct pt_collector *c, const char *name)
     r->next = c->list;
     c->list = r;
     c->st.rings++;
-    if (c->on_attach)
-        c->on_attach(c->on_attach_arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+    pid_t wp = writer_pid(r);
+    if (c->on_attach && wp > 0)
+        c->on_attach(c->on_attach_arg, wp);
     return;
 fail:
     if (r->map)
@@ -932,7 +944,8 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
     c->on_attach = fn;
     c->on_attach_arg = arg;
     for (struct cring *r = c->list; r && fn; r = r->next)
-        fn(arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+        if (writer_pid(r) > 0)
+            fn(arg, writer_pid(r));
 }
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out)

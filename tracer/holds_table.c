@@ -38,6 +38,8 @@ void pt__htab_want(struct pt__holds_hdr *h, uint32_t uid)
     h->file_size = PT__HOLDS_FILE_SIZE;
     h->uid = uid;
     h->bell_off = PT__HOLDS_BELL_OFF;
+    h->pagegen_off = PT__HOLDS_PAGEGEN_OFF;
+    h->npages = PT__HOLDS_PAGES;
 }
 
 int pt__htab_check_hdr(const struct pt__holds_hdr *h, uint32_t uid, char *why, size_t len)
@@ -168,6 +170,7 @@ int pt__htab_map(struct pt__htab *t, int fd, uint32_t uid)
     t->hdr = h;
     t->owners = (struct pt__holds_owner *)((char *)m + PT__HOLDS_OWNERS_OFF);
     t->entries = (struct pt__holds_entry *)((char *)m + PT__HOLDS_ENTRIES_OFF);
+    t->pagegen = (uint32_t *)((char *)m + PT__HOLDS_PAGEGEN_OFF);
     t->uid = uid;
     return 0;
 }
@@ -274,6 +277,7 @@ int pt__htab_add(struct pt__htab *t, const struct pt__hold *h)
         memcpy(e->name, tail, strlen(tail));
     }
     __atomic_store_n(&e->state, PT__HE_READY, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&t->pagegen[slot / PT__HOLDS_PER_PAGE], 1, __ATOMIC_RELEASE);
     return (int)slot;
 }
 
@@ -286,6 +290,7 @@ void pt__htab_remove(struct pt__htab *t, uint32_t slot)
         __atomic_load_n(&e->gen, __ATOMIC_RELAXED) != t->gen)
         return;
     __atomic_store_n(&e->state, PT__HE_FREE, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&t->pagegen[slot / PT__HOLDS_PER_PAGE], 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&t->hdr->ends, 1, __ATOMIC_RELEASE);
 }
 

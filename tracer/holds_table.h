@@ -31,10 +31,13 @@
  * before it (`ack == seq - 1`: it is idle) the shim rings: a one-byte pwrite at PT__HOLDS_BELL_OFF,
  * which inotify reports to the collector (a store through the mapping would not be). While the
  * collector is busy or absent the shim makes no system call: the collector reads `seq` again
- * before it waits. Withdrawals bump `ends` and never ring.
+ * before it waits. Withdrawals bump `ends` and never ring. Every change to an entry bumps the
+ * generation of its page of entries (pagegen, before seq or ends), so a reader re-reads only the
+ * pages that changed: a few KiB per doorbell, not the whole table.
  *
  * Layout (little-endian, at fixed offsets):
- *   header  struct pt__holds_hdr at 0;
+ *   header  struct pt__holds_hdr at 0; the doorbell byte at PT__HOLDS_BELL_OFF; PT__HOLDS_PAGES
+ *           uint32_t page generations at PT__HOLDS_PAGEGEN_OFF (one per 4 KiB of entries);
  *   owners  PT__HOLDS_NOWNERS x struct pt__holds_owner at PT__HOLDS_OWNERS_OFF: one per live
  *           traced process (or collector); the owner of slot i keeps a write lock on byte
  *           PT__HOLDS_LOCK_OFF + i (past the end of the file: the bytes guard, they hold no data);
@@ -58,6 +61,9 @@
 #define PT__HOLDS_NENTRIES 8192u
 #define PT__HOLDS_WINDOW 32u
 #define PT__HOLDS_BELL_OFF 2048u
+#define PT__HOLDS_PAGEGEN_OFF 3072u
+#define PT__HOLDS_PER_PAGE 32u /* entries in 4 KiB */
+#define PT__HOLDS_PAGES (PT__HOLDS_NENTRIES / PT__HOLDS_PER_PAGE)
 #define PT__HOLDS_OWNERS_OFF 4096u
 #define PT__HOLDS_ENTRIES_OFF (PT__HOLDS_OWNERS_OFF + PT__HOLDS_NOWNERS * 16u)
 #define PT__HOLDS_FILE_SIZE ((uint64_t)PT__HOLDS_ENTRIES_OFF + PT__HOLDS_NENTRIES * 128ull)
@@ -78,8 +84,10 @@ struct pt__holds_hdr {
     uint32_t version, endian, header_size, nowners;
     uint32_t owner_size, nentries, entry_size, window;
     uint64_t owners_off, entries_off, lock_off, file_size;
-    uint32_t uid;      /* whose table: the file's owner */
-    uint32_t bell_off; /* where the shim rings */
+    uint32_t uid;         /* whose table: the file's owner */
+    uint32_t bell_off;    /* where the shim rings */
+    uint32_t pagegen_off; /* the page generations */
+    uint32_t npages;
     /* the only fields that change (everything above is compared with the constants) */
     uint64_t seq;  /* holds published, bumped by the shim after each */
     uint64_t ends; /* holds withdrawn, bumped by the shim after each */
@@ -108,6 +116,7 @@ struct pt__holds_entry {
 _Static_assert(sizeof(struct pt__holds_owner) == 16, "owner slot layout");
 _Static_assert(sizeof(struct pt__holds_entry) == 128, "entry layout");
 _Static_assert(sizeof(struct pt__holds_hdr) <= PT__HOLDS_BELL_OFF, "header layout");
+_Static_assert(PT__HOLDS_PAGEGEN_OFF + PT__HOLDS_PAGES * 4 <= PT__HOLDS_OWNERS_OFF, "page gens");
 
 /* One table as a process maps it. */
 struct pt__htab {
@@ -117,6 +126,7 @@ struct pt__htab {
     struct pt__holds_hdr *hdr;
     struct pt__holds_owner *owners;
     struct pt__holds_entry *entries;
+    uint32_t *pagegen;
     uint32_t uid;
     uint32_t owner, gen; /* the owner slot this process claimed (slot + 1), 0: none */
 };

@@ -2,6 +2,7 @@
  * witness.h on top of the fanotify, holds-table, exec-cache and SysV parts. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,13 @@
 #include "proftrace/event.h"
 #include "proftrace/ring.h"
 #include "tracer/witness_internal.h"
+
+/* A traced process, by a pidfd: once it is gone its pid may be another process's, whose holds are
+ * none of the trace's business. */
+struct wpid {
+    pid_t pid;
+    int pidfd;
+};
 
 struct pt_witness {
     pthread_mutex_t lock;
@@ -35,7 +43,7 @@ struct pt_witness {
     double interval;
     unsigned ticks;     /* SysV scans since the last rescan of what holders hold */
     char tracedir[PATH_MAX];
-    pid_t *pids;        /* processes whose holds are rescanned */
+    struct wpid *pids;  /* processes whose holds are rescanned */
     unsigned npids, cap;
     struct pt_witness_stats st;
 };
@@ -53,21 +61,44 @@ static int scan_holds(struct pt_witness *w, pid_t pid)
     return rc < 0 ? rc : 0;
 }
 
-/* Remember pid as a traced process whose holds are rescanned. Caller holds the lock. */
-static void add_pid(struct pt_witness *w, pid_t pid)
+static int gone(int pidfd)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void forget_pid(struct pt_witness *w, unsigned i)
+{
+    close(w->pids[i].pidfd);
+    w->pids[i] = w->pids[--w->npids];
+}
+
+/* Remember pid, a traced process the caller just saw alive, as one whose holds are rescanned.
+ * 0, or -ESRCH when it is gone already. Caller holds the lock. */
+static int add_pid(struct pt_witness *w, pid_t pid)
 {
     for (unsigned i = 0; i < w->npids; i++)
-        if (w->pids[i] == pid)
-            return;
+        if (w->pids[i].pid == pid) {
+            if (!gone(w->pids[i].pidfd))
+                return 0;
+            forget_pid(w, i); /* an earlier process of that pid */
+            break;
+        }
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return -ESRCH;
     if (w->npids == w->cap) {
         unsigned cap = w->cap ? 2 * w->cap : 64;
-        pid_t *p = realloc(w->pids, cap * sizeof *p);
-        if (!p)
-            return;
+        struct wpid *p = realloc(w->pids, cap * sizeof *p);
+        if (!p) {
+            close(pidfd);
+            return -ENOMEM;
+        }
         w->pids = p;
         w->cap = cap;
     }
-    w->pids[w->npids++] = pid;
+    w->pids[w->npids++] = (struct wpid){pid, pidfd};
+    return 0;
 }
 
 /* A hold the tables announced (caller holds the lock): noted by identity at once; when its
@@ -76,10 +107,9 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
 {
     struct pt_witness *w = arg;
     pt__wfan_note_held(w->fan, h->dev, h->ino);
-    if (!pt__wfan_covers(w->fan, h->dev) && h->pid > 0 && h->pid != getpid()) {
-        add_pid(w, h->pid);
+    if (!pt__wfan_covers(w->fan, h->dev) && h->pid > 0 && h->pid != getpid() &&
+        add_pid(w, h->pid) == 0)
         scan_holds(w, h->pid);
-    }
     w->st.holds++;
     if (h->t_begin < w->started)
         return; /* published before the witness ran: no measure of its speed */
@@ -93,10 +123,14 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
 static void rescan_holds(struct pt_witness *w)
 {
     for (unsigned i = 0; i < w->npids;) {
-        if (scan_holds(w, w->pids[i]) < 0)
-            w->pids[i] = w->pids[--w->npids]; /* gone */
-        else
+        /* alive before the scan and after it: what was read was that process's */
+        if (gone(w->pids[i].pidfd) || scan_holds(w, w->pids[i].pid) < 0 ||
+            gone(w->pids[i].pidfd)) {
+            pt__wsysv_forget_pid(w->sysv, w->pids[i].pid);
+            forget_pid(w, i);
+        } else {
             i++;
+        }
     }
 }
 
@@ -324,9 +358,10 @@ int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
     start_execs(w);
     pthread_mutex_unlock(&w->lock);
     pthread_mutex_lock(&w->lock);
-    int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
+    int rc = add_pid(w, pid);
+    if (rc == 0)
+        rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
     if (rc == 0) {
-        add_pid(w, pid);
         watch_dev_shm(w, pid);
         scan_holds(w, pid);
     }
@@ -436,6 +471,8 @@ void pt_witness_stop(struct pt_witness *w)
     close(w->timerfd);
     close(w->stopfd);
     pthread_mutex_destroy(&w->lock);
+    for (unsigned i = 0; i < w->npids; i++)
+        close(w->pids[i].pidfd);
     free(w->pids);
     free(w);
 }

@@ -11,8 +11,11 @@
  * directory alone. Only deletions under a watched directory are recorded: a filesystem like / sees
  * many deletions nobody holds anything in.
  *
- * Draining a batch: (1) read every pending report; (2) at once, read each deleter's identity while
- * its pidfd says it still runs — this is the race the witness must win; for a deleter already gone,
+ * Draining a batch: (1) read every pending report, and set aside those surely of nothing held or
+ * watched (by the object's and its directory's identity, else by the directory's path when it can
+ * still be named): a marked filesystem reports every deletion of every process on it, and a busy
+ * machine makes thousands a second; (2) at once, read each remaining deleter's identity while its
+ * pidfd says it still runs — this is the race the witness must win; for a deleter already gone,
  * take its identity from the exec cache; (3) name each directory: open its handle and read the
  * path back from /proc/self/fd. A directory that was itself removed in the same `rm -r` can no
  * longer be opened, so a cache maps handles to paths: the batch is resolved from its last report
@@ -64,6 +67,7 @@
 #define HELD_MIN 1024u /* first size of the held set (a power of two) */
 #define MAX_DIRS 4096
 #define CACHE_SLOTS 4096u
+#define ASIDE_SLOTS 4096u /* directories whose deletions are set aside */
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
 #define BATCH_BYTES (256 * 1024)
 #define MAX_REPS 1024
@@ -104,6 +108,12 @@ struct held {
     uint64_t dev, ino; /* ino 0: free */
 };
 
+/* A directory none of whose entries is held or watched, as of generation gen. */
+struct aside {
+    uint32_t klen, gen;
+    unsigned char key[KEY_MAX];
+};
+
 struct pt__wfan {
     int fd;
     char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
@@ -119,6 +129,8 @@ struct pt__wfan {
     struct dir dir[MAX_DIRS];
     unsigned ndirs;
     struct cslot *cache; /* CACHE_SLOTS */
+    struct aside *aside; /* ASIDE_SLOTS; valid while their gen is aside_gen */
+    uint32_t aside_gen;  /* bumped when what is watched changes, or a directory moves */
     unsigned char *buf;  /* BATCH_BYTES */
     struct rep *rep;     /* MAX_REPS */
 };
@@ -130,6 +142,7 @@ struct rep {
     int pidfd;
     const struct fanotify_event_info_fid *dfid, *fid, *newdfid; /* dir, object, rename target dir */
     const char *name, *newname;
+    int skip;                  /* surely of nothing held or watched: no identity, not recorded */
     char dirpath[PATH_MAX];    /* resolved, or "" */
     char newdirpath[PATH_MAX]; /* for renames */
     struct pt__wident who;
@@ -279,6 +292,30 @@ void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     f->nheld++;
 }
 
+/* Its name is gone: once its last holder lets go, its inode number may be given to a new object,
+ * which must not be taken for held. (Backward-shift deletion keeps every probe chain whole.) */
+static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    if (!ino || !f->cap)
+        return;
+    size_t i = held_home(dev, ino, f->cap);
+    while (f->held[i].ino && !(f->held[i].dev == dev && f->held[i].ino == ino))
+        i = (i + 1) & (f->cap - 1);
+    if (!f->held[i].ino)
+        return;
+    for (size_t j = (i + 1) & (f->cap - 1); f->held[j].ino; j = (j + 1) & (f->cap - 1)) {
+        size_t home = held_home(f->held[j].dev, f->held[j].ino, f->cap);
+        /* j may move into the hole at i when its home is not in (i, j] (cyclically) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            f->held[i] = f->held[j];
+            i = j;
+        }
+    }
+    f->held[i].ino = 0;
+    f->held[i].dev = 0;
+    f->nheld--;
+}
+
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev)
 {
     if (!(f->init_flags & FAN_REPORT_TARGET_FID))
@@ -363,12 +400,14 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     struct pt__wfan *f = calloc(1, sizeof *f);
     if (f) {
         f->cache = calloc(CACHE_SLOTS, sizeof *f->cache);
+        f->aside = calloc(ASIDE_SLOTS, sizeof *f->aside);
         f->buf = malloc(BATCH_BYTES);
         f->rep = malloc(MAX_REPS * sizeof *f->rep);
     }
-    if (!f || !f->cache || !f->buf || !f->rep) {
+    if (!f || !f->cache || !f->aside || !f->buf || !f->rep) {
         if (f) {
             free(f->cache);
+            free(f->aside);
             free(f->buf);
             free(f->rep);
             free(f);
@@ -379,6 +418,7 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     }
     f->fd = fd;
     f->init_flags = flags;
+    f->aside_gen = 1;
     /* Not FAN_DELETE_SELF: it comes when the object's last reference goes, which for an object a
      * live process holds is when the holder lets go, and names that process, not the deleter. */
     f->mask = FAN_DELETE | FAN_ONDIR;
@@ -579,6 +619,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->exact = isfile;
     d->ino = ost.st_ino;
     f->ndirs++;
+    f->aside_gen++; /* a directory set aside may be under this one */
     pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
@@ -666,6 +707,7 @@ void pt__wfan_close(struct pt__wfan *f)
     for (unsigned i = 0; i < SEEN_SLOTS; i++)
         free(f->seen[i]);
     free(f->held);
+    free(f->aside);
     free(f->cache);
     free(f->buf);
     free(f->rep);
@@ -713,6 +755,19 @@ static void join(char *out, size_t size, const char *dir, const char *name)
         out[0] = 0;
 }
 
+/* 1 when some watched file or directory lies inside directory `dir` (on filesystem fs). */
+static int watched_inside(struct pt__wfan *f, const struct fs *fs, const char *dir)
+{
+    int k = (int)(fs - f->fs);
+    size_t n = strlen(dir);
+    for (unsigned i = 0; i < f->ndirs; i++) {
+        const struct dir *d = &f->dir[i];
+        if (d->fs == k && (n <= 1 || (!strncmp(d->prefix, dir, n) && d->prefix[n] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
 /* 1 when `path` (on filesystem fs) is under a watched directory. */
 static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
 {
@@ -726,6 +781,53 @@ static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
             return 1;
     }
     return 0;
+}
+
+/* Step (1) of a drain: r->skip when the report is surely of nothing held or watched. Cheap first
+ * (identities of the object and its directory), then the directory's path when it has one still;
+ * a directory that cannot be named now is kept for step (3), which may name it from the cache. */
+static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
+{
+    if (r->pid == self || !(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid ||
+        !r->name)
+        return;
+    struct fs *fs = find_fs(f, r->dfid);
+    if (!fs) {
+        r->skip = 1;
+        return;
+    }
+    uint64_t dino = handle_ino(fs, fid_handle((void *)r->dfid));
+    uint64_t ino = r->fid ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
+    if ((r->mask & (FAN_RENAME | FAN_MOVED_FROM)) && (r->mask & FAN_ONDIR))
+        f->aside_gen++; /* a directory moved: it may have gone into or out of a watched one */
+    if (is_held(f, fs->dev, ino) || is_held(f, fs->dev, dino))
+        return;
+    unsigned char key[KEY_MAX];
+    int32_t fsid[2];
+    memcpy(fsid, &r->dfid->fsid, sizeof fsid);
+    uint32_t klen = make_key(fsid, fid_handle((void *)r->dfid), key);
+    struct aside *a = &f->aside[key_hash(key, klen) % ASIDE_SLOTS];
+    if (a->gen == f->aside_gen && a->klen == klen && !memcmp(a->key, key, klen)) {
+        r->skip = 1; /* the directory was found of no interest already */
+        return;
+    }
+    resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
+    if (!r->dirpath[0])
+        return;
+    /* An entry's path is its directory's plus its name: a watched file inside is the only reason
+     * the name matters, and then the directory is not set aside for later entries. */
+    char path[PATH_MAX];
+    join(path, sizeof path, r->dirpath, r->name);
+    int ignored = f->ignore_len && !strncmp(r->dirpath, f->ignore, f->ignore_len) &&
+                  (r->dirpath[f->ignore_len] == '/' || r->dirpath[f->ignore_len] == 0);
+    if (!ignored && path[0] && watched(f, fs, path))
+        return;
+    r->skip = 1;
+    if (ignored || !watched_inside(f, fs, r->dirpath)) {
+        a->gen = f->aside_gen;
+        a->klen = klen;
+        memcpy(a->key, key, klen);
+    }
 }
 
 /* Split one read buffer into reports. Returns how many were added. */
@@ -819,13 +921,15 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     }
     if (!n)
         return 0;
+    for (unsigned i = 0; i < n; i++)
+        set_aside(f, &f->rep[i], self);
 
     /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
      * deleter and batch (a batch is mostly one deleter's: remember the last few) */
     unsigned memo[MEMO], nmemo = 0, cur = 0;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self)
+        if (r->pid == self || r->skip)
             continue;
         int done = 0;
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -846,7 +950,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         pt__wexecs_drain(execs);
         for (unsigned i = 0; i < n; i++) {
             struct rep *r = &f->rep[i];
-            if (r->pid != self && r->who.state == PT__WID_GONE)
+            if (r->pid != self && !r->skip && r->who.state == PT__WID_GONE)
                 pt__wexecs_lookup(execs, (uint32_t)r->pid, &r->who);
         }
     }
@@ -855,9 +959,9 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     nmemo = cur = 0; /* now: the last few directories named in this batch */
     for (unsigned i = n; i-- > 0;) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || !r->dfid || !r->name)
+        if (r->pid == self || r->skip || !r->dfid || !r->name)
             continue;
-        int done = 0;
+        int done = r->dirpath[0] != 0; /* named when it was set aside or not */
         for (unsigned k = 0; k < nmemo && !done; k++)
             if (same_fid(f->rep[memo[k]].dfid, r->dfid)) {
                 memcpy(r->dirpath, f->rep[memo[k]].dirpath, sizeof r->dirpath);
@@ -885,6 +989,10 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         struct rep *r = &f->rep[i];
         if (r->pid == self) {
             st->self++;
+            continue;
+        }
+        if (r->skip) {
+            st->outside++;
             continue;
         }
         if (!(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid || !r->name)
@@ -923,7 +1031,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
                 st->unresolved++;
             continue;
         }
-        d.who = r->who;
+            d.who = r->who;
         switch (d.who.state) {
         case PT__WID_LIVE: st->ident_live++; break;
         case PT__WID_EXEC: st->ident_exec++; break;
@@ -931,6 +1039,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         }
         if (pt__witness_record_del(w, &d) == 0)
             recorded++;
+        if (!(r->mask & (FAN_RENAME | FAN_MOVED_FROM)))
+            forget_held(f, fs->dev, d.ino);
     }
     for (unsigned i = 0; i < n; i++)
         if (f->rep[i].pidfd >= 0)

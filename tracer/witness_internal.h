@@ -137,7 +137,8 @@ struct pt__wtab_hold {
 
 struct pt__wtab_stats {
     uint64_t holds;    /* holds announced */
-    uint64_t reads;    /* whole tables read */
+    uint64_t reads;    /* tables read (what changed in them) */
+    uint64_t pages;    /* pages of entries read */
     uint64_t mirrored; /* holds of other users mirrored into ours */
     uint64_t refused;  /* tables refused (planted, wrong layout) */
     uint64_t too_many; /* tables beyond the limit, not read */
@@ -166,6 +167,8 @@ struct pt__wsysv;
 int pt__wsysv_open(struct pt__wsysv **out, int all);
 /* Add the IPC namespace of `pid` and remember pid as a holder; *new_ns set when it was new. */
 int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns);
+/* pid is gone: never read its maps again (another process may get its number). */
+void pt__wsysv_forget_pid(struct pt__wsysv *s, pid_t pid);
 /* Scan every watched namespace, record removals. Returns removals recorded. */
 int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);

@@ -137,6 +137,15 @@ int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns)
     return 0;
 }
 
+void pt__wsysv_forget_pid(struct pt__wsysv *s, pid_t pid)
+{
+    for (unsigned i = 0; i < s->nholders; i++)
+        if (s->holder[i].pid == pid) {
+            s->holder[i] = s->holder[--s->nholders];
+            return;
+        }
+}
+
 /* ---- reading a table ------------------------------------------------------------------------ */
 
 struct table {

@@ -13,11 +13,12 @@
  * Reading. A table is opened once (pt__htab_open: this user's file, not a link, one link, the exact
  * size) and read with pread into private memory — never mapped, so another user's process that
  * truncates its table cannot fault the collector, and nothing it writes is used before it is
- * checked here: the header against the constants, each entry's owner slot range and kind. The
- * witness writes `ack` = the seq it read (pwrite) and reads seq again after the entries: a hold
- * published meanwhile, whose shim saw an old ack and did not ring, is picked up by that re-read.
- * Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in the
- * collector's namespace) plus the owner slot's generation, both memoised per read.
+ * checked here: the header against the constants, each entry's owner slot range and kind. Only the
+ * pages of entries whose generation moved since the last read are read again (the whole table
+ * once). The witness writes `ack` = the seq it read (pwrite) and reads seq again after the pages:
+ * a hold published meanwhile, whose shim saw an old ack and did not ring, is picked up by that
+ * re-read. Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in
+ * the collector's namespace) plus the owner slot's generation, both memoised per read.
  *
  * Mirroring. For each live hold of another user's table, one entry in the collector's user's table
  * (mapped: it is this user's own file) under the witness's owner slot; it is withdrawn when the
@@ -44,15 +45,16 @@
 #include "tracer/witness_internal.h"
 
 #define MAX_TABLES 64
-#define ENTRIES_BYTES ((size_t)PT__HOLDS_NENTRIES * sizeof(struct pt__holds_entry))
-#define OWNERS_BYTES ((size_t)PT__HOLDS_NOWNERS * sizeof(struct pt__holds_owner))
+#define PAGE_BYTES ((size_t)PT__HOLDS_PER_PAGE * sizeof(struct pt__holds_entry))
 
 struct wtable {
     uint32_t uid;
     int fd;                       /* -1: not open (refused, or not sized yet) */
     int refused;                  /* said once; not retried */
     int dirty;                    /* inotify said it changed */
-    uint64_t seq, ends;           /* counters of the last full read */
+    int read_once;                /* every page read at least once */
+    uint64_t seq, ends;           /* counters of the last read */
+    uint32_t pagegen[PT__HOLDS_PAGES]; /* page generations of the last read */
     struct pt__holds_entry *copy; /* the last full read, checked (invalid entries zeroed) */
     uint32_t *mirror;             /* per entry: slot + 1 of its mirror in the own table, 0 none */
     unsigned nmirrored;
@@ -65,11 +67,11 @@ struct pt__wtab {
     int own_ok;
     struct wtable t[MAX_TABLES];
     unsigned n;
-    struct pt__holds_entry *scratch;
-    struct pt__holds_owner *owners;
+    struct pt__holds_entry scratch[PT__HOLDS_PER_PAGE];
     uint32_t stamp, *memo_stamp; /* owner liveness, valid while memo_stamp[i] == stamp */
     int8_t *memo_alive;
     pid_t *memo_pid;
+    uint32_t *memo_gen;
     void (*on_hold)(void *arg, const struct pt__wtab_hold *h);
     void *arg;
     struct pt__wtab_stats st;
@@ -156,21 +158,26 @@ static int open_table(struct pt__wtab *w, struct wtable *t)
 
 /* ---- reading ---------------------------------------------------------------------------------- */
 
-/* Is owner slot `owner` (checked 1..NOWNERS) of generation gen alive? Memoised per read. */
+/* Is owner slot `owner` (checked 1..NOWNERS) of generation gen alive? Its slot record and lock
+ * are read once per read of the table (stamp). */
 static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t gen, pid_t *pid)
 {
     uint32_t i = owner - 1;
     *pid = 0;
-    if (w->owners[i].gen != gen)
-        return 0;
     if (t->uid == w->self && w->own_ok && owner == w->own.owner)
         return 1;
     if (w->memo_stamp[i] != w->stamp) {
+        struct pt__holds_owner o;
         w->memo_stamp[i] = w->stamp;
-        w->memo_alive[i] = (int8_t)pt__htab_lock_alive(t->fd, owner, &w->memo_pid[i]);
+        w->memo_alive[i] = 0;
+        if (pread(t->fd, &o, sizeof o, (off_t)(PT__HOLDS_OWNERS_OFF + (uint64_t)i * sizeof o)) ==
+            (ssize_t)sizeof o) {
+            w->memo_gen[i] = o.gen;
+            w->memo_alive[i] = (int8_t)pt__htab_lock_alive(t->fd, owner, &w->memo_pid[i]);
+        }
     }
     *pid = w->memo_pid[i];
-    return w->memo_alive[i];
+    return w->memo_alive[i] && w->memo_gen[i] == gen;
 }
 
 static int same(const struct pt__holds_entry *a, const struct pt__holds_entry *b)
@@ -207,14 +214,14 @@ static void mirror(struct pt__wtab *w, struct wtable *t, uint32_t i, const struc
     w->st.mirrored++;
 }
 
-/* Compare a fresh read (w->scratch, w->owners) with t's last one: new holds are reported,
- * mirrors follow. */
-static int compare(struct pt__wtab *w, struct wtable *t)
+/* Compare page p, freshly read into w->scratch, with t's last read of it: new holds are
+ * reported, mirrors follow. Returns the new holds. */
+static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
 {
     int news = 0, foreign = t->uid != w->self;
-    w->stamp++;
-    for (uint32_t i = 0; i < PT__HOLDS_NENTRIES; i++) {
-        struct pt__holds_entry *e = &w->scratch[i];
+    for (uint32_t k = 0; k < PT__HOLDS_PER_PAGE; k++) {
+        uint32_t i = p * PT__HOLDS_PER_PAGE + k;
+        struct pt__holds_entry *e = &w->scratch[k];
         e->name[sizeof e->name - 1] = 0;
         int valid = e->state == PT__HE_READY && e->owner >= 1 && e->owner <= PT__HOLDS_NOWNERS &&
                     e->kind >= 1 && e->kind <= PT__HK_LAST && (e->dev || e->ino);
@@ -243,10 +250,8 @@ static int compare(struct pt__wtab *w, struct wtable *t)
             if (live)
                 mirror(w, t, i, e);
         }
+        t->copy[i] = *e;
     }
-    struct pt__holds_entry *swap = t->copy;
-    t->copy = w->scratch;
-    w->scratch = swap;
     return news;
 }
 
@@ -255,7 +260,8 @@ static int pread_all(int fd, void *buf, size_t n, off_t off)
     return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
-/* Read table t whole, until its seq stays put across the read. Returns the new holds seen. */
+/* Read what changed in table t, until its seq stays put across the read. Returns the new holds
+ * seen. */
 static int read_table(struct pt__wtab *w, struct wtable *t)
 {
     int news = 0;
@@ -263,12 +269,16 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
     if (open_table(w, t) < 0)
         return 0;
     for (int round = 0; round < 8; round++) {
-        struct pt__holds_hdr h;
+        union {
+            struct pt__holds_hdr h;
+            unsigned char page[PT__HOLDS_OWNERS_OFF];
+        } u;
+        uint32_t gen[PT__HOLDS_PAGES];
         char why[160];
-        if (pread_all(t->fd, &h, sizeof h, 0) < 0)
+        if (pread_all(t->fd, &u, sizeof u, 0) < 0)
             return news;
-        if (pt__htab_check_hdr(&h, t->uid, why, sizeof why) < 0) {
-            if (h.magic[0] || t->uid != w->self) {
+        if (pt__htab_check_hdr(&u.h, t->uid, why, sizeof why) < 0) {
+            if (u.h.magic[0] || t->uid != w->self) {
                 char name[32];
                 snprintf(name, sizeof name, PT__HOLDS_PREFIX "%u", t->uid);
                 say("rings/%s: %s; not read", name, why);
@@ -280,19 +290,28 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
             }
             return news;
         }
-        uint64_t seq = h.seq;
-        if (h.ack != seq &&
+        memcpy(gen, u.page + PT__HOLDS_PAGEGEN_OFF, sizeof gen);
+        uint64_t seq = u.h.seq;
+        if (u.h.ack != seq &&
             pwrite(t->fd, &seq, sizeof seq, (off_t)offsetof(struct pt__holds_hdr, ack)) < 0) {
             /* read-only to us: the shim never sees us waiting and never rings; the per-drain
              * comparison of seq still finds its holds */
         }
-        if (pread_all(t->fd, w->owners, OWNERS_BYTES, PT__HOLDS_OWNERS_OFF) < 0 ||
-            pread_all(t->fd, w->scratch, ENTRIES_BYTES, PT__HOLDS_ENTRIES_OFF) < 0)
-            return news;
-        news += compare(w, t);
+        w->stamp++;
+        for (uint32_t p = 0; p < PT__HOLDS_PAGES; p++) {
+            if (t->read_once && gen[p] == t->pagegen[p])
+                continue;
+            if (pread_all(t->fd, w->scratch, PAGE_BYTES,
+                          (off_t)(PT__HOLDS_ENTRIES_OFF + (uint64_t)p * PAGE_BYTES)) < 0)
+                return news;
+            news += compare_page(w, t, p);
+            t->pagegen[p] = gen[p];
+            w->st.pages++;
+        }
+        t->read_once = 1;
         w->st.reads++;
         t->seq = seq;
-        t->ends = h.ends;
+        t->ends = u.h.ends;
         uint64_t again;
         if (pread_all(t->fd, &again, sizeof again, (off_t)offsetof(struct pt__holds_hdr, seq)) <
                 0 ||
@@ -346,13 +365,12 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     w->on_hold = on_hold;
     w->arg = arg;
     w->self = (uint32_t)geteuid();
-    w->scratch = calloc(PT__HOLDS_NENTRIES, sizeof *w->scratch);
-    w->owners = calloc(PT__HOLDS_NOWNERS, sizeof *w->owners);
     w->memo_stamp = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_stamp);
     w->memo_alive = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_alive);
     w->memo_pid = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_pid);
+    w->memo_gen = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_gen);
     int rc = -ENOMEM;
-    if (!w->scratch || !w->owners || !w->memo_stamp || !w->memo_alive || !w->memo_pid)
+    if (!w->memo_stamp || !w->memo_alive || !w->memo_pid || !w->memo_gen)
         goto fail;
     snprintf(path, sizeof path, "%s/rings", tracedir);
     w->rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -428,13 +446,10 @@ void pt__wtab_tick(struct pt__wtab *w)
         w->stamp++;
         for (uint32_t k = 0; k < PT__HOLDS_NENTRIES && t->nmirrored; k++) {
             uint32_t o = t->copy[k].owner;
+            pid_t pid;
             if (!t->mirror[k] || o < 1 || o > PT__HOLDS_NOWNERS)
                 continue;
-            if (w->memo_stamp[o - 1] != w->stamp) {
-                w->memo_stamp[o - 1] = w->stamp;
-                w->memo_alive[o - 1] = (int8_t)pt__htab_lock_alive(t->fd, o, &w->memo_pid[o - 1]);
-            }
-            if (!w->memo_alive[o - 1]) {
+            if (!alive(w, t, o, t->copy[k].gen, &pid)) {
                 unmirror(w, t, k);
                 memset(&t->copy[k], 0, sizeof t->copy[k]);
             }
@@ -469,8 +484,7 @@ void pt__wtab_close(struct pt__wtab *w)
         close(w->ifd);
     if (w->rfd >= 0)
         close(w->rfd);
-    free(w->scratch);
-    free(w->owners);
+    free(w->memo_gen);
     free(w->memo_stamp);
     free(w->memo_alive);
     free(w->memo_pid);

@@ -33,7 +33,7 @@ witnessed() { "$PROFTRACE" events --kind "$1" "$T/tr" 2>/dev/null | grep -qF -- 
 await() {
     local n=0
     until witnessed "$1" "$2"; do
-        n=$((n + 1)); [ $n -lt 200 ] || fail "never witnessed: $1 $2"
+        n=$((n + 1)); [ $n -lt 200 ] || { "$PROFTRACE" events --kind witnessed "$T/tr" >&2; fail "never witnessed: $1 $2"; }
         sleep 0.05
     done
 }

@@ -38,11 +38,11 @@ int main(int argc, char **argv)
         return 1;
     printf("holding\n");
     fflush(stdout);
-    char line[256], late[16][128];
+    char line[256], late[256][64];
     int nlate = 0;
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\n")] = 0;
-        if (!strncmp(line, "map ", 4) && nlate < 16) {
+        if (!strncmp(line, "map ", 4) && nlate < 256) {
             if (map(line + 4) < 0)
                 return 1;
             snprintf(late[nlate++], sizeof late[0], "%s", line + 4);
