@@ -39,8 +39,8 @@ RING_HDR = struct.Struct("<8s10I4Q2I3Qq2IQ")
 HOLDS_MAGIC = b"PTHOLDS\x01"
 HOLDS_VERSION = 2
 # struct pt__holds_hdr (tracer/holds_table.h): magic, 8 x u32, 4 x u64, uid, bell_off,
-# pagegen_off, npages, 3 x u64
-HOLDS_HDR = struct.Struct("<8s8I4Q4I3Q")
+# pagegen_off, npages, covered_off, ncovered, 3 x u64
+HOLDS_HDR = struct.Struct("<8s8I4Q6I3Q")
 # struct pt__holds_entry: dev, ino, state, owner, gen, kind, pid, uid, t_begin, name[80]
 HOLDS_ENTRY = struct.Struct("<2Q6IQ80s")
 HOLDS_OWNER = struct.Struct("<2IQ")

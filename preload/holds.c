@@ -135,7 +135,7 @@ void pt__holds_add(enum pt__hold_kind kind, uint64_t handle, uint64_t dev, uint6
             l->kind = kind;
             l->slot = (uint32_t)slot;
             __atomic_store_n(&l->handle, handle, __ATOMIC_RELEASE);
-            pt__htab_ring(&tab); /* the collector's witness watches it from now on */
+            pt__htab_ring(&tab, dev); /* the collector's witness watches it from now on */
             return;
         }
     }

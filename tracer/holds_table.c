@@ -40,6 +40,8 @@ void pt__htab_want(struct pt__holds_hdr *h, uint32_t uid)
     h->bell_off = PT__HOLDS_BELL_OFF;
     h->pagegen_off = PT__HOLDS_PAGEGEN_OFF;
     h->npages = PT__HOLDS_PAGES;
+    h->covered_off = PT__HOLDS_COVERED_OFF;
+    h->ncovered = PT__HOLDS_NCOVERED;
 }
 
 int pt__htab_check_hdr(const struct pt__holds_hdr *h, uint32_t uid, char *why, size_t len)
@@ -171,6 +173,7 @@ int pt__htab_map(struct pt__htab *t, int fd, uint32_t uid)
     t->owners = (struct pt__holds_owner *)((char *)m + PT__HOLDS_OWNERS_OFF);
     t->entries = (struct pt__holds_entry *)((char *)m + PT__HOLDS_ENTRIES_OFF);
     t->pagegen = (uint32_t *)((char *)m + PT__HOLDS_PAGEGEN_OFF);
+    t->covered = (uint64_t *)((char *)m + PT__HOLDS_COVERED_OFF);
     t->uid = uid;
     return 0;
 }
@@ -294,11 +297,15 @@ void pt__htab_remove(struct pt__htab *t, uint32_t slot)
     __atomic_add_fetch(&t->hdr->ends, 1, __ATOMIC_RELEASE);
 }
 
-void pt__htab_ring(struct pt__htab *t)
+void pt__htab_ring(struct pt__htab *t, uint64_t dev)
 {
-    uint64_t s = __atomic_add_fetch(&t->hdr->seq, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&t->hdr->ack, __ATOMIC_SEQ_CST) != s - 1)
-        return; /* the collector is busy (it reads seq again before it waits) or absent */
+    __atomic_add_fetch(&t->hdr->seq, 1, __ATOMIC_SEQ_CST);
+    for (uint32_t k = 0; k < PT__HOLDS_NCOVERED; k++)
+        if (dev && __atomic_load_n(&t->covered[k], __ATOMIC_RELAXED) == dev)
+            return; /* watched already: the witness reads us before it judges a deletion there */
+    if (__atomic_load_n(&t->hdr->waiting, __ATOMIC_RELAXED) != 1 ||
+        __atomic_exchange_n(&t->hdr->waiting, 0, __ATOMIC_SEQ_CST) != 1)
+        return; /* the witness is busy (it reads seq again before it waits), absent, or rung */
     int saved = errno;
     struct stat st;
     /* The program may have closed our descriptor and got its number back for a file of its own:

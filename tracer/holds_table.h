@@ -27,17 +27,24 @@
  * processes see other users' holds through the collector, within its scan interval. Another
  * user's processes see their own user's holds only: the owner's holds are not theirs to read.
  *
- * Doorbell. After publishing a hold the shim bumps `seq`; when the collector has read everything
- * before it (`ack == seq - 1`: it is idle) the shim rings: a one-byte pwrite at PT__HOLDS_BELL_OFF,
- * which inotify reports to the collector (a store through the mapping would not be). While the
- * collector is busy or absent the shim makes no system call: the collector reads `seq` again
- * before it waits. Withdrawals bump `ends` and never ring. Every change to an entry bumps the
- * generation of its page of entries (pagegen, before seq or ends), so a reader re-reads only the
- * pages that changed: a few KiB per doorbell, not the whole table.
+ * Doorbell. After publishing a hold the shim bumps `seq`. The collector's witness judges every
+ * deletion only after reading again each table whose `seq` moved, so a hold on a filesystem it
+ * already watches whole needs no wake-up: it lists those devices in `covered`, and the shim makes
+ * no system call for them. For a hold elsewhere (a filesystem to be marked first) the witness must
+ * wake: when it says it is waiting (`waiting` = 1, which it sets after a read and then reads `seq`
+ * again), the first shim to take that flag (exchange to 0) rings: a one-byte pwrite at
+ * PT__HOLDS_BELL_OFF, which inotify reports to the collector (a store through the mapping would not
+ * be). While the witness is busy or absent no shim makes a system call. Withdrawals bump `ends` and
+ * never ring. Every change to an entry bumps the generation of its page of entries (pagegen, before
+ * seq or ends), so a reader re-reads only the pages that changed: a few KiB, not the whole table.
+ * The witness lists covered devices only in its own user's table: other users' holds are mirrored
+ * from their tables when it wakes, so those always ring.
  *
  * Layout (little-endian, at fixed offsets):
- *   header  struct pt__holds_hdr at 0; the doorbell byte at PT__HOLDS_BELL_OFF; PT__HOLDS_PAGES
- *           uint32_t page generations at PT__HOLDS_PAGEGEN_OFF (one per 4 KiB of entries);
+ *   header  struct pt__holds_hdr at 0; PT__HOLDS_NCOVERED uint64_t covered devices at
+ *           PT__HOLDS_COVERED_OFF (0: none); the doorbell byte at PT__HOLDS_BELL_OFF;
+ *           PT__HOLDS_PAGES uint32_t page generations at PT__HOLDS_PAGEGEN_OFF (one per 4 KiB of
+ *           entries);
  *   owners  PT__HOLDS_NOWNERS x struct pt__holds_owner at PT__HOLDS_OWNERS_OFF: one per live
  *           traced process (or collector); the owner of slot i keeps a write lock on byte
  *           PT__HOLDS_LOCK_OFF + i (past the end of the file: the bytes guard, they hold no data);
@@ -60,6 +67,8 @@
 #define PT__HOLDS_NOWNERS 4096u
 #define PT__HOLDS_NENTRIES 8192u
 #define PT__HOLDS_WINDOW 32u
+#define PT__HOLDS_COVERED_OFF 1024u
+#define PT__HOLDS_NCOVERED 16u
 #define PT__HOLDS_BELL_OFF 2048u
 #define PT__HOLDS_PAGEGEN_OFF 3072u
 #define PT__HOLDS_PER_PAGE 32u /* entries in 4 KiB */
@@ -88,10 +97,12 @@ struct pt__holds_hdr {
     uint32_t bell_off;    /* where the shim rings */
     uint32_t pagegen_off; /* the page generations */
     uint32_t npages;
+    uint32_t covered_off; /* devices the witness watches whole */
+    uint32_t ncovered;
     /* the only fields that change (everything above is compared with the constants) */
-    uint64_t seq;  /* holds published, bumped by the shim after each */
-    uint64_t ends; /* holds withdrawn, bumped by the shim after each */
-    uint64_t ack;  /* the seq the collector read last, written by the collector */
+    uint64_t seq;     /* holds published, bumped by the shim after each */
+    uint64_t ends;    /* holds withdrawn, bumped by the shim after each */
+    uint64_t waiting; /* 1: the witness waits for the doorbell (it sets it, a shim takes it) */
 };
 #define PT__HOLDS_HDR_CONST ((size_t)offsetof(struct pt__holds_hdr, seq))
 
@@ -115,7 +126,8 @@ struct pt__holds_entry {
 
 _Static_assert(sizeof(struct pt__holds_owner) == 16, "owner slot layout");
 _Static_assert(sizeof(struct pt__holds_entry) == 128, "entry layout");
-_Static_assert(sizeof(struct pt__holds_hdr) <= PT__HOLDS_BELL_OFF, "header layout");
+_Static_assert(sizeof(struct pt__holds_hdr) <= PT__HOLDS_COVERED_OFF, "header layout");
+_Static_assert(PT__HOLDS_COVERED_OFF + PT__HOLDS_NCOVERED * 8 <= PT__HOLDS_BELL_OFF, "covered");
 _Static_assert(PT__HOLDS_PAGEGEN_OFF + PT__HOLDS_PAGES * 4 <= PT__HOLDS_OWNERS_OFF, "page gens");
 
 /* One table as a process maps it. */
@@ -127,6 +139,7 @@ struct pt__htab {
     struct pt__holds_owner *owners;
     struct pt__holds_entry *entries;
     uint32_t *pagegen;
+    uint64_t *covered;
     uint32_t uid;
     uint32_t owner, gen; /* the owner slot this process claimed (slot + 1), 0: none */
 };
@@ -172,9 +185,9 @@ int pt__htab_add(struct pt__htab *t, const struct pt__hold *h);
 /* Withdraw the entry at `slot` if it is still the calling owner's. */
 void pt__htab_remove(struct pt__htab *t, uint32_t slot);
 
-/* After one or more pt__htab_add: bump seq, and ring when the collector waits for it. Keeps
- * errno. */
-void pt__htab_ring(struct pt__htab *t);
+/* After pt__htab_add of a hold on device dev: bump seq, and ring when the witness waits and does
+ * not watch dev already. Keeps errno. */
+void pt__htab_ring(struct pt__htab *t, uint64_t dev);
 
 /* Is owner slot `owner` (slot + 1, from an entry: range-checked here) of generation gen alive?
  * 1 with *pid (its pid in the caller's pid namespace, 0 when unknown) or 0. */

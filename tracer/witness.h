@@ -64,6 +64,7 @@ struct pt_witness_stats {
     uint64_t holds_timed; /* ... of them published after the witness started: */
     uint64_t hold_lat_max_ns, hold_lat_sum_ns; /* from a hold's publication to its being watched */
     uint64_t holds_mirrored; /* other users' holds mirrored into the collector's user's table */
+    uint64_t bells;       /* doorbells the holds tables rang (writes inotify reported) */
     unsigned tables;      /* holds tables read */
     unsigned filesystems; /* filesystems marked whole */
     unsigned dirs;        /* directories marked alone (filesystem could not be marked) */

@@ -120,6 +120,12 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
         w->st.hold_lat_max_ns = lat;
 }
 
+static void covered_devs(void *arg, uint64_t *devs, unsigned max)
+{
+    struct pt_witness *w = arg;
+    pt__wfan_covered(w->fan, devs, max);
+}
+
 static void rescan_holds(struct pt_witness *w)
 {
     for (unsigned i = 0; i < w->npids;) {
@@ -281,7 +287,7 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
         goto fail;
     }
     /* Without the tables (no rings/ yet, no inotify) holds are still found by /proc scans. */
-    if (pt__wtab_open(&w->tabs, tracedir, on_table_hold, w) < 0 ||
+    if (pt__wtab_open(&w->tabs, tracedir, on_table_hold, covered_devs, w) < 0 ||
         ep_add(w->epfd, pt__wtab_fd(w->tabs)) < 0) {
         pt__wtab_close(w->tabs);
         w->tabs = NULL;
@@ -437,6 +443,7 @@ void pt_witness_stats(struct pt_witness *w, struct pt_witness_stats *out)
         pt__wtab_stats(w->tabs, &ts);
         w->st.tables = ts.tables;
         w->st.holds_mirrored = ts.mirrored;
+        w->st.bells = ts.bells;
     }
     *out = w->st;
     pthread_mutex_unlock(&w->lock);

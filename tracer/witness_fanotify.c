@@ -316,6 +316,17 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     f->nheld--;
 }
 
+unsigned pt__wfan_covered(const struct pt__wfan *f, uint64_t *devs, unsigned max)
+{
+    unsigned n = 0;
+    if (!(f->init_flags & FAN_REPORT_TARGET_FID))
+        return 0;
+    for (unsigned k = 0; k < f->nfs && n < max; k++)
+        if (f->fs[k].whole && f->fs[k].dev)
+            devs[n++] = f->fs[k].dev;
+    return n;
+}
+
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev)
 {
     if (!(f->init_flags & FAN_REPORT_TARGET_FID))

@@ -109,6 +109,8 @@ void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino);
 /* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
  * whole and reports name the deleted object)? 1 or 0. */
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);
+/* The devices pt__wfan_covers says so of, at most max of them into devs. Returns how many. */
+unsigned pt__wfan_covered(const struct pt__wfan *f, uint64_t *devs, unsigned max);
 /* Mark the whole filesystem of directory `path` (no directory is watched by it): deletions of
  * held objects on it are seen from their first instant. Sets *fs_marked when newly marked. 0 or a
  * negative errno (the filesystem cannot be marked whole). */
@@ -137,6 +139,7 @@ struct pt__wtab_hold {
 
 struct pt__wtab_stats {
     uint64_t holds;    /* holds announced */
+    uint64_t bells;    /* writes into tables inotify reported (doorbells, mostly) */
     uint64_t reads;    /* tables read (what changed in them) */
     uint64_t pages;    /* pages of entries read */
     uint64_t mirrored; /* holds of other users mirrored into ours */
@@ -146,9 +149,12 @@ struct pt__wtab_stats {
 };
 
 /* Read the holds tables of tracedir/rings from now on: on_hold(arg, h) for each live hold as it
- * appears (those already there included, at the first poll). 0 or a negative errno. */
+ * appears (those already there included, at the first poll); covered(arg, devs, max) fills the
+ * devices whose deletions are seen without a wake-up (0 for none), told to the shims. 0 or a
+ * negative errno. */
 int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
-                  void (*on_hold)(void *arg, const struct pt__wtab_hold *h), void *arg);
+                  void (*on_hold)(void *arg, const struct pt__wtab_hold *h),
+                  void (*covered)(void *arg, uint64_t *devs, unsigned max), void *arg);
 /* Readable when a table's doorbell rang (inotify). */
 int pt__wtab_fd(const struct pt__wtab *w);
 /* Take the doorbells and read every table that changed. Returns the new holds announced. */

@@ -3,21 +3,22 @@
  *
  * Design
  * ------
- * Waking. The shim rings a table's doorbell (a one-byte pwrite) after publishing a hold when the
- * witness has read everything before it; inotify on rings/ (IN_MODIFY) turns that into a readable
- * descriptor in the witness's epoll set. Besides, every drain first compares each table's `seq`
- * with the last one read (one small pread per table): a deletion is reported by fanotify only after
- * it happened, so a hold begun before it is in its table by then — the witness knows it before it
- * judges the deletion, even when its wake-up lost the race to the deleter.
+ * Waking. Every drain first compares each table's `seq` with the last one read (one small pread
+ * per table): a deletion is reported by fanotify only after it happened, so a hold begun before it
+ * is in its table by then — the witness knows it before it judges the deletion, however late its
+ * thread got a CPU. That is enough for a hold on a filesystem already marked whole: those devices
+ * are listed in the own table's `covered`, and the shim does not ring for them. A hold elsewhere
+ * needs its filesystem marked before anything is deleted there: after each read the witness says
+ * it waits (`waiting` = 1) and reads `seq` again; the shim that takes the flag rings the doorbell
+ * (a one-byte pwrite), which inotify on rings/ (IN_MODIFY) turns into a readable descriptor in the
+ * witness's epoll set.
  *
  * Reading. A table is opened once (pt__htab_open: this user's file, not a link, one link, the exact
  * size) and read with pread into private memory — never mapped, so another user's process that
  * truncates its table cannot fault the collector, and nothing it writes is used before it is
  * checked here: the header against the constants, each entry's owner slot range and kind. Only the
  * pages of entries whose generation moved since the last read are read again (the whole table
- * once). The witness writes `ack` = the seq it read (pwrite) and reads seq again after the pages:
- * a hold published meanwhile, whose shim saw an old ack and did not ring, is picked up by that
- * re-read. Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in
+ * once). Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in
  * the collector's namespace) plus the owner slot's generation, both memoised per read.
  *
  * Mirroring. For each live hold of another user's table, one entry in the collector's user's table
@@ -73,6 +74,7 @@ struct pt__wtab {
     pid_t *memo_pid;
     uint32_t *memo_gen;
     void (*on_hold)(void *arg, const struct pt__wtab_hold *h);
+    void (*covered)(void *arg, uint64_t *devs, unsigned max);
     void *arg;
     struct pt__wtab_stats st;
 };
@@ -260,6 +262,27 @@ static int pread_all(int fd, void *buf, size_t n, off_t off)
     return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
+/* After a read of t: we wait for its doorbell from now on (then seq is read again). In our own
+ * table, through the mapping (no write a doorbell would report), with the devices we watch whole;
+ * in another user's, with a pwrite (never a store into a mapping it could truncate). */
+static void say_waiting(struct pt__wtab *w, struct wtable *t, uint64_t was)
+{
+    if (t->uid == w->self && w->own_ok) {
+        uint64_t devs[PT__HOLDS_NCOVERED] = {0};
+        w->covered(w->arg, devs, PT__HOLDS_NCOVERED);
+        for (uint32_t k = 0; k < PT__HOLDS_NCOVERED; k++)
+            if (__atomic_load_n(&w->own.covered[k], __ATOMIC_RELAXED) != devs[k])
+                __atomic_store_n(&w->own.covered[k], devs[k], __ATOMIC_RELAXED);
+        __atomic_store_n(&w->own.hdr->waiting, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    uint64_t one = 1;
+    if (was != 1 && pwrite(t->fd, &one, sizeof one, (off_t)offsetof(struct pt__holds_hdr, waiting)) < 0) {
+        /* read-only to us: its shims never ring; the per-drain comparison of seq still finds
+         * their holds */
+    }
+}
+
 /* Read what changed in table t, until its seq stays put across the read. Returns the new holds
  * seen. */
 static int read_table(struct pt__wtab *w, struct wtable *t)
@@ -292,11 +315,6 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         }
         memcpy(gen, u.page + PT__HOLDS_PAGEGEN_OFF, sizeof gen);
         uint64_t seq = u.h.seq;
-        if (u.h.ack != seq &&
-            pwrite(t->fd, &seq, sizeof seq, (off_t)offsetof(struct pt__holds_hdr, ack)) < 0) {
-            /* read-only to us: the shim never sees us waiting and never rings; the per-drain
-             * comparison of seq still finds its holds */
-        }
         w->stamp++;
         for (uint32_t p = 0; p < PT__HOLDS_PAGES; p++) {
             if (t->read_once && gen[p] == t->pagegen[p])
@@ -312,6 +330,7 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         w->st.reads++;
         t->seq = seq;
         t->ends = u.h.ends;
+        say_waiting(w, t, u.h.waiting);
         uint64_t again;
         if (pread_all(t->fd, &again, sizeof again, (off_t)offsetof(struct pt__holds_hdr, seq)) <
                 0 ||
@@ -354,7 +373,8 @@ static void discover(struct pt__wtab *w)
 /* ---- API -------------------------------------------------------------------------------------- */
 
 int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
-                  void (*on_hold)(void *arg, const struct pt__wtab_hold *h), void *arg)
+                  void (*on_hold)(void *arg, const struct pt__wtab_hold *h),
+                  void (*covered)(void *arg, uint64_t *devs, unsigned max), void *arg)
 {
     char path[PATH_MAX + 16], why[256];
     struct pt__wtab *w = calloc(1, sizeof *w);
@@ -363,6 +383,7 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     w->rfd = w->ifd = -1;
     w->own.fd = -1;
     w->on_hold = on_hold;
+    w->covered = covered;
     w->arg = arg;
     w->self = (uint32_t)geteuid();
     w->memo_stamp = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_stamp);
@@ -411,11 +432,11 @@ int pt__wtab_fd(const struct pt__wtab *w)
     return w ? w->ifd : -1;
 }
 
-int pt__wtab_poll(struct pt__wtab *w)
+/* Read the doorbells: the tables they name are to be read. */
+static void take_bells(struct pt__wtab *w)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t len;
-    int news = 0;
     while ((len = read(w->ifd, buf, sizeof buf)) > 0) {
         for (char *p = buf; p < buf + len;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -423,15 +444,36 @@ int pt__wtab_poll(struct pt__wtab *w)
             struct wtable *t;
             if (ev->mask & IN_Q_OVERFLOW)
                 discover(w);
-            else if (ev->len && pt__htab_name_uid(ev->name, &uid) && (t = table_of(w, uid, 1)))
+            else if (ev->len && pt__htab_name_uid(ev->name, &uid) && (t = table_of(w, uid, 1))) {
                 t->dirty = 1;
+                w->st.bells++;
+            }
             p += sizeof *ev + ev->len;
         }
     }
-    for (unsigned i = 0; i < w->n; i++) {
-        struct wtable *t = &w->t[i];
-        if (t->dirty || moved(w, t))
-            news += read_table(w, t);
+}
+
+int pt__wtab_poll(struct pt__wtab *w)
+{
+    int news = 0;
+    take_bells(w);
+    for (int round = 0; round < 4; round++) {
+        int read_any = 0;
+        for (unsigned i = 0; i < w->n; i++) {
+            struct wtable *t = &w->t[i];
+            if (t->dirty || moved(w, t)) {
+                news += read_table(w, t);
+                read_any = 1;
+            }
+        }
+        if (!read_any)
+            break;
+        /* Saying we wait rang the bells of other users' tables just read: take those now,
+         * keeping only tables that really moved since, or each would wake the witness again. */
+        take_bells(w);
+        for (unsigned i = 0; i < w->n; i++)
+            if (w->t[i].dirty && !moved(w, &w->t[i]))
+                w->t[i].dirty = 0;
     }
     return news;
 }
@@ -478,8 +520,12 @@ void pt__wtab_close(struct pt__wtab *w)
         free(t->copy);
         free(t->mirror);
     }
-    if (w->own_ok)
+    if (w->own_ok) {
+        /* gone: no shim rings, nor skips a device as watched, until a witness waits again */
+        memset(w->own.covered, 0, PT__HOLDS_NCOVERED * sizeof *w->own.covered);
+        __atomic_store_n(&w->own.hdr->waiting, 0, __ATOMIC_SEQ_CST);
         pt__htab_close(&w->own); /* drops our owner slot's lock */
+    }
     if (w->ifd >= 0)
         close(w->ifd);
     if (w->rfd >= 0)

@@ -4,7 +4,8 @@
 # segment and a POSIX shared-memory object made before the run, and removes both while `record`
 # runs two traced holders (a SysV segment attached; a registry key and a named mapping): nothing of
 # that user's is witnessed, while the holders' own segment and mapping, removed by untraced
-# processes after the other user's removals, are.
+# processes after the other user's removals, are; and no deletion of anything else on the machine
+# (other work deleting files meanwhile) is.
 set -euo pipefail
 : "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
 PROFTRACE=$PT_BIN/proftrace
@@ -95,4 +96,7 @@ grep -qF "$ufile_removed" "$T/files.ev" && fail "$PT_USER's $ufile_removed witne
 grep -q "shmid=$held_id," "$T/shm.ev" || fail "the held segment's removal is missing"
 others=$(grep -v "shmid=$held_id," "$T/shm.ev" || true)
 [ -z "$others" ] || fail "SysV removals no traced process held were witnessed: $others"
+# every file event is of what the holders held: their key, their directory, their mapping
+others=$(grep -v -e "path=\"$T/" -e "path=\"/dev/shm/winsim.$NS." "$T/files.ev" || true)
+[ -z "$others" ] || fail "deletions of what no traced process held were witnessed: $others"
 echo "ok: only what the traced processes held was witnessed ($(wc -l <"$T/shm.ev") SysV, $(wc -l <"$T/files.ev") file events); $PT_USER's segment and object were not"
