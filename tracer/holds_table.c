@@ -157,10 +157,14 @@ int pt__htab_map(struct pt__htab *t, int fd, uint32_t uid)
         return -errno;
     struct pt__holds_hdr *h = m, want;
     pt__htab_want(&want, uid);
-    /* Every opener writes the same constant header: racing initialisers agree byte for byte. */
-    if (!h->magic[0])
-        memcpy(h, &want, PT__HOLDS_HDR_CONST);
-    else if (memcmp(h, &want, PT__HOLDS_HDR_CONST)) {
+    /* Every opener writes the same constant header: racing initialisers agree byte for byte. The
+     * magic goes last, so that a reader who sees it sees the rest. */
+    if (!__atomic_load_n((uint64_t *)(void *)h->magic, __ATOMIC_ACQUIRE)) {
+        uint64_t magic;
+        memcpy((char *)h + 8, (char *)&want + 8, PT__HOLDS_HDR_CONST - 8);
+        memcpy(&magic, want.magic, 8);
+        __atomic_store_n((uint64_t *)(void *)h->magic, magic, __ATOMIC_RELEASE);
+    } else if (memcmp(h, &want, PT__HOLDS_HDR_CONST)) {
         munmap(m, PT__HOLDS_FILE_SIZE);
         return -EPROTO; /* another version's table: leave it alone */
     }

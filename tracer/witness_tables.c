@@ -300,17 +300,17 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         char why[160];
         if (pread_all(t->fd, &u, sizeof u, 0) < 0)
             return news;
+        if (!u.h.magic[0])
+            return news; /* sized, its header not written yet: its first hold moves seq */
         if (pt__htab_check_hdr(&u.h, t->uid, why, sizeof why) < 0) {
-            if (u.h.magic[0] || t->uid != w->self) {
-                char name[32];
-                snprintf(name, sizeof name, PT__HOLDS_PREFIX "%u", t->uid);
-                say("rings/%s: %s; not read", name, why);
-                t->refused = 1;
-                w->st.refused++;
-                if (t->fd != w->own.fd)
-                    close(t->fd);
-                t->fd = -1;
-            }
+            char name[32];
+            snprintf(name, sizeof name, PT__HOLDS_PREFIX "%u", t->uid);
+            say("rings/%s: %s; not read", name, why);
+            t->refused = 1;
+            w->st.refused++;
+            if (t->fd != w->own.fd)
+                close(t->fd);
+            t->fd = -1;
             return news;
         }
         memcpy(gen, u.page + PT__HOLDS_PAGEGEN_OFF, sizeof gen);
