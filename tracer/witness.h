@@ -17,8 +17,8 @@
  *
  * Scope: what traced processes hold, and nothing else. A hold published in the shim's holds table
  * (a shared mapping, a registry key handle, a MAPI session's profile key) is watched as it begins:
- * the shim rings a doorbell, and a deletion is judged only after the tables were read again
- * (witness_tables.c). What the table does not carry (other open files and directories) is found in
+ * a deletion is judged only after the tables were read again, and a hold on a filesystem not marked
+ * yet rings a doorbell so that it is marked at once (witness_tables.c). What the table does not carry (other open files and directories) is found in
  * /proc when a process is first watched and by a rescan every second. SysV removals are recorded
  * for segments a watched process had attached; PT_WITNESS_ALL records every removal in their IPC
  * namespaces and every deletion in their /dev/shm (collect --witness-all).

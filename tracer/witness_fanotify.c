@@ -118,7 +118,7 @@ struct pt__wfan {
     int fd;
     char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
     size_t ignore_len;
-    struct held *held; /* objects traced processes hold(held), and watched directories: an open-
+    struct held *held; /* objects traced processes hold, and watched directories: an open-
                         * addressing set of nheld in cap slots (a power of two), grown at half */
     size_t nheld, cap;
     char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
