@@ -25,7 +25,8 @@
  * (mapped: it is this user's own file) under the witness's owner slot; it is withdrawn when the
  * hold is, when its holder dies (checked at each tick), and with the collector (its lock goes).
  * A table named for one user but owned by another was planted: the witness, owner of rings/,
- * removes it (sticky directory) so that the user's next process can create the real one.
+ * removes it (sticky directory) so that the user's next process can create the real one; such a
+ * name never takes one of the places kept for users' tables.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -92,12 +93,31 @@ static void say(const char *fmt, ...)
 
 /* ---- opening tables --------------------------------------------------------------------------- */
 
+/* A table named for one user but owned by another was planted: removed (we own rings/), so that
+ * the user's next process can make the real one. 1 when it was such a file. */
+static int planted(struct pt__wtab *w, uint32_t uid)
+{
+    char name[32];
+    struct stat st;
+    snprintf(name, sizeof name, PT__HOLDS_PREFIX "%u", uid);
+    if (fstatat(w->rfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid == uid)
+        return 0;
+    if (unlinkat(w->rfd, name, 0) == 0)
+        say("rings/%s: owned by uid %u, not by the user it names: removed (planted?)", name,
+            (unsigned)st.st_uid);
+    w->st.refused++;
+    return 1;
+}
+
+/* The table of uid; with add, a new one when its file is that user's (a planted name takes no
+ * place among the MAX_TABLES). */
 static struct wtable *table_of(struct pt__wtab *w, uint32_t uid, int add)
 {
     for (unsigned i = 0; i < w->n; i++)
         if (w->t[i].uid == uid)
             return &w->t[i];
-    if (!add)
+    if (!add || planted(w, uid))
         return NULL;
     if (w->n == MAX_TABLES) {
         if (!w->st.too_many++)
@@ -135,14 +155,8 @@ static int open_table(struct pt__wtab *w, struct wtable *t)
         return 0;
     }
     snprintf(name, sizeof name, PT__HOLDS_PREFIX "%u", t->uid);
-    if (fstatat(w->rfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-        st.st_uid != t->uid) {
-        if (unlinkat(w->rfd, name, 0) == 0)
-            say("rings/%s: owned by uid %u, not by the user it names: removed (planted?)", name,
-                (unsigned)st.st_uid);
-        w->st.refused++;
-        return -1;
-    }
+    if (planted(w, t->uid) || fstatat(w->rfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1; /* removed, or not there (yet) */
     int fd = pt__htab_open(w->rfd, t->uid, 0, why, sizeof why);
     if (fd == -EPROTO && st.st_size == 0)
         return -1; /* being created: its creator sizes it, and that wakes us again */
