@@ -102,6 +102,12 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         pt__on_process(a, ev);
     struct pt__proc *p = NULL;
     uint64_t v;
+    /* A buffer's new owner says nothing of a process: a stream that has nothing else (the
+     * witness's ring, whose other events are witnessed ones) is no process of the trace, so it
+     * is neither counted nor drawn as one. A process's own stream names it in its next event. */
+    uint32_t known;
+    if (ev->id == PT_EV_thread && !pt__stream_proc(a, ev->stream, &known))
+        return 0;
     if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
         p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
     else

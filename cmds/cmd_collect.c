@@ -25,13 +25,18 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-enum { OPT_INTERVAL = PT__CLI_LONG };
+enum { OPT_INTERVAL = PT__CLI_LONG, OPT_WITNESS_ALL };
 
 static const struct pt__cli_opt collect_opts[] = {
     {'o', "output", "DIR",
-     "the trace directory (required; created if needed, resumed if it holds a trace)"},
+     "the trace directory (required; created if needed, resumed if it holds a trace); an "
+     "existing one must be yours and closed to other users"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+    {OPT_WITNESS_ALL, "witness-all", NULL,
+     "witness system-wide clean-ups too: every SysV segment removed in the IPC namespaces of "
+     "traced processes and everything deleted in their /dev/shm, whoever held it (other users' "
+     "names included); without it only deletions of what traced processes hold are recorded"},
     {0},
 };
 
@@ -50,13 +55,16 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "per line on standard output (LD_PRELOAD=... and PROFTRACE_DIR=...), then drains their "
         "rings into the trace in DIR until SIGINT or SIGTERM. Its last line on stderr says what "
         "was collected and where, as record's does. With the privilege for it (root) it also "
-        "witnesses deletions by processes that are not traced (fanotify on the filesystems of "
-        "what traced processes hold, SysV segments); without, it says once that they will not "
-        "be seen.\n"
+        "witnesses deletions, by processes that are not traced, of what traced processes hold "
+        "(fanotify on the filesystems of what they hold, SysV segments; --witness-all for "
+        "everything removed in their namespaces); without, it says once that they will not be "
+        "seen.\n"
         "\n"
         "Rings of processes still running when it stops stay in DIR/rings/, and a later "
         "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
-        "read them meanwhile. A directory that is not empty and holds no trace is refused.",
+        "read them meanwhile. A directory that is not empty and holds no trace is refused, and so "
+        "is an existing one that is not yours or that another user may write: its owner could "
+        "forge or delete what is collected there.",
     .opts = collect_opts,
     .sections = collect_sections,
 };
@@ -65,6 +73,7 @@ int pt_cmd_collect(int argc, char **argv)
 {
     const char *out = NULL;
     long long interval = 20;
+    unsigned wflags = 0;
     int c;
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
@@ -76,6 +85,9 @@ int pt_cmd_collect(int argc, char **argv)
         case OPT_INTERVAL:
             if (pt__cli_number(&cli, 1, 10000, &interval) < 0)
                 return 2;
+            break;
+        case OPT_WITNESS_ALL:
+            wflags |= PT_WITNESS_ALL;
             break;
         }
     }
@@ -95,9 +107,10 @@ int pt_cmd_collect(int argc, char **argv)
     }
     if (pt__trace_dir_usable("collect", out))
         return 2;
-    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
-    if (prc < 0) {
-        fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(-prc));
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace collect: %s\n", pwhy);
         return 2;
     }
     if (!realpath(out, dir)) {
@@ -112,7 +125,7 @@ int pt_cmd_collect(int argc, char **argv)
     }
     struct pt_witness *wit = NULL;
     char why[256];
-    if (pt_witness_start(dir, 0, &wit, why, sizeof why) < 0)
+    if (pt_witness_start(pt_collector_dir_at(col), wflags, &wit, why, sizeof why) < 0)
         fprintf(stderr, "proftrace collect: deletions by processes that are not traced will not be "
                         "seen: %s\n", why);
     else

@@ -76,7 +76,8 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "\n"
         "DIR defaults to " PT_DEFAULT_DIR " in the current directory. A trace already there is "
         "kept as DIR.old (replacing an older DIR.old); a directory that is not empty and holds "
-        "no trace is refused, so a trace is never mixed into other files.\n"
+        "no trace is refused, so a trace is never mixed into other files, and so is an existing "
+        "directory that is not yours or that another user may write.\n"
         "\n"
         "The last line on stderr says what was recorded and where, for example:\n"
         "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
@@ -348,9 +349,10 @@ int pt_cmd_record(int argc, char **argv)
     settle_env();
     if (pt__trace_dir_rotate("record", out))
         return 2;
-    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
-    if (prc < 0) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace record: %s\n", pwhy);
         return 2;
     }
     if (!realpath(out, dir)) {
@@ -365,7 +367,7 @@ int pt_cmd_record(int argc, char **argv)
     }
     struct pt_witness *wit = NULL;
     char wwhy[256];
-    if (pt_witness_start(dir, 0, &wit, wwhy, sizeof wwhy) < 0)
+    if (pt_witness_start(pt_collector_dir_at(col), 0, &wit, wwhy, sizeof wwhy) < 0)
         fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
                         "seen: %s\n", wwhy);
     else

@@ -35,6 +35,7 @@
 #include "proftrace/ring.h"
 #include "tracer/collector.h"
 #include "tracer/ctf.h"
+#include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/source.h"
@@ -73,8 +74,11 @@ struct exit_note {
 };
 
 struct pt_collector {
-    char *dir;
-    char rings[4096];
+    char *dir;         /* for messages: files are opened relative to dfd and rfd */
+    char rings[4096];  /* for messages */
+    int dfd, rfd;      /* the trace directory and its rings/, checked once (pt_perm_trace_open) */
+    uid_t owner;       /* the trace's owner: the collector's user */
+    char dir_at[64];   /* "/proc/self/fd/<dfd>", for interfaces that take a path */
     pt_trace_diag_fn diag;
     void *diag_arg;
     int ifd;
@@ -188,6 +192,17 @@ static void mark_done(struct pt_collector *c, const char *name)
         c->ndone++;
 }
 
+/* The ring's writer in our pid namespace, for the witness: the lock's holder, else the pid it was
+ * created by while that is still the same process (pid and start time); 0 when unknown — never
+ * a process that merely got its number since. */
+static pid_t writer_pid(const struct cring *r)
+{
+    if (r->lpid > 0)
+        return r->lpid;
+    pid_t p = (pid_t)r->h.host_pid;
+    return p > 0 && pt__proc_start_time(p) == r->h.start_time ? p : 0;
+}
+
 static void attach(struct pt_collector *c, const char *name)
 {
     char path[4400], why[256];
@@ -200,10 +215,10 @@ static void attach(struct pt_collector *c, const char *name)
     r->pidfd = -1;
     snprintf(path, sizeof path, "%s/%s", c->rings, name);
     r->writable = 1;
-    r->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    r->fd = openat(c->rfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (r->fd < 0 && errno == EACCES) {
         r->writable = 0;
-        r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        r->fd = openat(c->rfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     }
     if (r->fd < 0 || fstat(r->fd, &st) < 0) {
         if (errno != ENOENT)
@@ -212,9 +227,7 @@ static void attach(struct pt_collector *c, const char *name)
             mark_done(c, name);
         goto fail;
     }
-    struct stat dst;
-    if (!pt_perm_ring_allowed(&st, stat(c->dir, &dst) == 0 ? dst.st_uid : geteuid(), why,
-                              sizeof why)) {
+    if (!pt_perm_ring_allowed(&st, c->owner, why, sizeof why)) {
         cdiag(c, "%s: %s", path, why);
         mark_done(c, name);
         goto fail;
@@ -255,8 +268,9 @@ static void attach(struct pt_collector *c, const char *name)
     r->next = c->list;
     c->list = r;
     c->st.rings++;
-    if (c->on_attach)
-        c->on_attach(c->on_attach_arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+    pid_t wp = writer_pid(r);
+    if (c->on_attach && wp > 0)
+        c->on_attach(c->on_attach_arg, wp);
     return;
 fail:
     if (r->map)
@@ -268,9 +282,13 @@ fail:
 
 static void scan(struct pt_collector *c)
 {
-    DIR *d = opendir(c->rings);
-    if (!d)
+    int fd = openat(c->rfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* fdopendir owns it */
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     for (struct dirent *de; (de = readdir(d));) {
         size_t n = strlen(de->d_name);
         if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
@@ -286,13 +304,43 @@ static void scan(struct pt_collector *c)
 
 /* ---- Stream files ------------------------------------------------------------------------- */
 
+/* Stream file i of ring r, opened read-write in the trace directory (never by a name resolved
+ * again, never through a link), only when it is a regular file of ours with one link: the
+ * collector appends to it and may cut it. Returns the descriptor, or -1 with errno set. */
+static int open_stream_file(struct pt_collector *c, const struct cring *r, unsigned i, int create)
+{
+    char name[300];
+    struct stat st;
+    if (snprintf(name, sizeof name, PT__STREAM_FMT, r->base, i) >= (int)sizeof name) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = openat(c->dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
+                    pt_perm_file_mode());
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        st.st_nlink != 1) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    return fd;
+}
+
+static const char *stream_error(int e)
+{
+    return e == EPERM ? "not a regular file of the collector's user with one link: refused"
+                      : strerror(e);
+}
+
 static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
 {
     struct cbuf *cb = &r->bufs[i];
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
-    cb->sfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    cb->sfd = open_stream_file(c, r, i, 0);
     if (cb->sfd < 0 && errno == ENOENT) {
         const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
         cb->file_end = 0;
@@ -301,8 +349,9 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         return 0;
     }
     if (cb->sfd < 0) {
-        cdiag(c, "%s: %s", path, strerror(errno));
-        return -errno;
+        int e = errno;
+        cdiag(c, "%s: %s", path, stream_error(e));
+        return -e;
     }
     uint64_t vend = 0, lseq = 0, ldisc = 0, np = 0;
     pt__stream_scan(cb->sfd, &vend, &lseq, &ldisc, &np);
@@ -339,9 +388,9 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
     if (cb->sfd == -2) {
         char path[4400];
         snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
-        cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
+        cb->sfd = open_stream_file(c, r, i, O_CREAT);
         if (cb->sfd < 0) {
-            cdiag(c, "%s: %s", path, strerror(errno));
+            cdiag(c, "%s: %s", path, stream_error(errno));
             cb->sfd = -2;
             return -EIO;
         }
@@ -474,9 +523,11 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
     nobuf = __atomic_load_n(&live->lost_nobuf, __ATOMIC_ACQUIRE);
     if (!nobuf && !reaped)
         return;
-    char path[4400];
+    char path[4400], name[300];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->dir, r->base);
-    int fd = pt_perm_open(path, O_WRONLY | O_CREAT | O_EXCL);
+    snprintf(name, sizeof name, PT__PROC_STREAM_FMT, r->base);
+    int fd = openat(c->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    pt_perm_file_mode());
     if (fd < 0) {
         if (errno != EEXIST)
             cdiag(c, "%s: %s", path, strerror(errno));
@@ -582,9 +633,7 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
             c->exits[k] = c->exits[--c->nexits];
             break;
         }
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
-    if (unlink(path) < 0 && errno != ENOENT)
+    if (unlinkat(c->rfd, r->name, 0) < 0 && errno != ENOENT)
         mark_done(c, r->name);
 }
 
@@ -748,45 +797,56 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out)
 {
     struct pt_collector *c = calloc(1, sizeof *c);
+    char why[PATH_MAX + 256];
     int rc;
     if (!c)
         return -ENOMEM;
     c->diag = diag;
     c->diag_arg = diag_arg;
-    c->ifd = -1;
+    c->ifd = c->dfd = c->rfd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
         goto fail;
     }
-    if ((rc = pt_perm_mkdir(dir, PT_PERM_TRACE_DIR)) < 0) {
-        cdiag(c, "%s: %s", dir, strerror(-rc));
+    /* Made by us, or ours and closed to others; opened once, and everything from here on is
+     * opened relative to these descriptors: renaming or replacing a directory on the way cannot
+     * send the collector's writes elsewhere. */
+    if ((rc = pt_perm_trace_open(dir, &c->dfd, &c->rfd, why, sizeof why)) < 0) {
+        cdiag(c, "%s", why);
         goto fail;
     }
+    c->owner = geteuid();
     snprintf(c->rings, sizeof c->rings, "%s/rings", dir);
-    if ((rc = pt_perm_mkdir(c->rings, PT_PERM_RINGS_DIR)) < 0) {
-        cdiag(c, "%s: %s", c->rings, strerror(-rc));
-        goto fail;
-    }
-    if ((rc = pt__ctf_write_metadata(dir, pt__realtime_offset())) < 0) {
+    pt_perm_fd_path(c->dfd, c->dir_at, sizeof c->dir_at);
+    /* This user's holds table exists before any other user could plant one under its name. */
+    int hfd = pt__htab_open(c->rfd, (uint32_t)c->owner, PT__HT_CREATE | PT__HT_REPLACE, why,
+                            sizeof why);
+    if (hfd >= 0)
+        close(hfd);
+    else
+        cdiag(c, "%s/%s; holds are not shared", c->rings, why);
+    if ((rc = pt__ctf_write_metadata(c->dir_at, pt__realtime_offset())) < 0) {
         cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
         goto fail;
     }
     {
         /* A directory written by another build: its streams and ours would not decode alike. */
-        char mpath[4200];
+        char mpath[128];
         uint64_t have = 0;
-        snprintf(mpath, sizeof mpath, "%s/metadata", dir);
+        snprintf(mpath, sizeof mpath, "%s/metadata", c->dir_at);
         if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
-            cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
+            cdiag(c, "%s/metadata: written by a different event table: table hash %016" PRIx64
                      ", this collector's is %016" PRIx64 "; use a new directory",
-                  mpath, have, pt__table_hash());
+                  dir, have, pt__table_hash());
             rc = -EPROTO;
             goto fail;
         }
     }
     c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (c->ifd >= 0 && inotify_add_watch(c->ifd, c->rings, IN_MOVED_TO | IN_CREATE) < 0) {
+    char rings_at[128];
+    snprintf(rings_at, sizeof rings_at, "%s/rings", c->dir_at);
+    if (c->ifd >= 0 && inotify_add_watch(c->ifd, rings_at, IN_MOVED_TO | IN_CREATE) < 0) {
         close(c->ifd);
         c->ifd = -1;
     }
@@ -884,7 +944,8 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
     c->on_attach = fn;
     c->on_attach_arg = arg;
     for (struct cring *r = c->list; r && fn; r = r->next)
-        fn(arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+        if (writer_pid(r) > 0)
+            fn(arg, writer_pid(r));
 }
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out)
@@ -909,6 +970,15 @@ void pt_collector_close(struct pt_collector *c)
     free(c->pkt);
     if (c->ifd >= 0)
         close(c->ifd);
+    if (c->rfd >= 0)
+        close(c->rfd);
+    if (c->dfd >= 0)
+        close(c->dfd);
     free(c->dir);
     free(c);
+}
+
+const char *pt_collector_dir_at(const struct pt_collector *c)
+{
+    return c->dir_at;
 }

@@ -19,8 +19,10 @@ struct pt_collector_stats {
     uint64_t reaped;    /* processes that ended without closing their ring */
 };
 
-/* Start collecting into `dir` (created if needed, with rings/ and the CTF metadata). Resumes from
- * what an earlier collector wrote there (idempotent). diag may be NULL (stderr). */
+/* Start collecting into `dir` (created if needed, with rings/, the CTF metadata and the owner's
+ * holds table). Resumes from what an earlier collector wrote there (idempotent). An existing
+ * directory must be the effective user's and closed to others (pt_perm_trace_open): it is opened
+ * once and every file is opened relative to it. diag may be NULL (stderr). */
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out);
 
@@ -48,5 +50,10 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
  * the file exists, -ENOENT otherwise (buf then holds the installed path). */
 int pt_shim_path(char *buf, size_t len);
 void pt_collector_close(struct pt_collector *c);
+
+/* The trace directory as a path through the collector's own descriptor of it ("/proc/self/fd/N"):
+ * give it to what must open files there (the witness) so they reach the directory the collector
+ * checked, even if its name was moved. Valid until pt_collector_close. */
+const char *pt_collector_dir_at(const struct pt_collector *c);
 
 #endif
