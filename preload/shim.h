@@ -162,7 +162,11 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 void pt__emit_process(void);
 /* This process's pid in the outermost pid namespace the shim can know (identity.c). */
 uint32_t pt__global_pid(void);
-void pt__emit_modules(int only_new);
+/* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
+ * unload), emitted again as inherited in a fork child (no loader call), completed from a stack. */
+void pt__modules_list(void);
+void pt__modules_replay(void);
+void pt__modules_note(const uint64_t *pcs, unsigned n);
 void pt__emit_cred(void);
 void pt__emit_ns(void);
 void pt__emit_exit(int status);
@@ -191,7 +195,6 @@ PT_EVENTS(PT__EV_STRUCT, W)
     int pt__put_##name(struct pt_tbuf *b, uint64_t ts, const struct pt__ev_##name *v);
 PT_EVENTS(PT__EV_PUT, _)
 #undef PT__EV_PUT
-void pt__modules_forget(void); /* after exec-like resets: every module is new again */
 
 /* Stacks (stack.c). */
 void pt__stacks_config(const char *spec);
