@@ -1233,6 +1233,18 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
             proc_end(a, p, PT__REAPED, ev->ts);
         }
         return 0; /* not an event of the process itself: last_ts stays its last sign of life */
+    case PT_EV_untraced: { /* reason "": the exec returned, that image goes on traced */
+        uint32_t pid = (uint32_t)PT__U(ev, "pid"), i = a->nuntraced;
+        while (!*PT__S(ev, "reason") && i-- > 0)
+            if (a->untraced[i].pid == pid && a->untraced[i].reason) {
+                a->untraced[i].reason = NULL;
+                break;
+            }
+        if (*PT__S(ev, "reason") && !GROW(a, a->untraced, a->nuntraced, a->capuntraced))
+            a->untraced[a->nuntraced++] = (struct pt__untraced){
+                pid, intern(a, PT__S(ev, "exe")), intern(a, PT__S(ev, "reason"))};
+        break;
+    }
     case PT_EV_lost: {
         uint64_t n = PT__U(ev, "count");
         if (!GROW(a, p->lost, p->nlost, p->caplost)) {
@@ -1304,6 +1316,7 @@ void pt_analyzer_free(struct pt_analyzer *a)
         free(p);
     }
     free(a->procs);
+    free(a->untraced);
     for (uint32_t i = 0; i < a->nthreads; i++) {
         if (!a->threads[i])
             continue;

@@ -280,6 +280,11 @@ struct pt_analyzer {
     int finished;
     char notes[4][160];
     int nnotes;
+    struct pt__untraced { /* `untraced` events: who nothing traced, and why (reason NULL: undone) */
+        uint32_t pid;
+        const char *exe, *reason;
+    } *untraced;
+    uint32_t nuntraced, capuntraced;
 };
 
 /* model.c */

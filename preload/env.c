@@ -61,6 +61,18 @@ void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned
              (unsigned long long)start_time, depth);
 }
 
+int pt__env_traced(char *const envp[])
+{
+    int pre = 0, dir = 0;
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (!strncmp(envp[i], "LD_PRELOAD=", 11))
+            pre = pt__has_self(envp[i] + 11) != 0;
+        else if (!strncmp(envp[i], "PROFTRACE_DIR=", 14))
+            dir = envp[i][14] != 0;
+    }
+    return pre && dir;
+}
+
 size_t pt__env_slots(char *const envp[])
 {
     size_t n = 0;

@@ -173,6 +173,12 @@ void pt__emit_signal(int signo, int code, uint64_t addr)
     pt__put_signal(NULL, 0, &ev);
 }
 
+void pt__emit_untraced(uint32_t pid, const char *exe, const char *reason)
+{
+    struct pt__ev_untraced ev = {.pid = pid, .exe = exe, .reason = reason};
+    pt__put_untraced(NULL, 0, &ev);
+}
+
 void pt__emit_thread(struct pt_tbuf *b, uint32_t tid)
 {
     struct pt__ev_thread ev = {.tid = tid};

@@ -171,6 +171,9 @@ void pt__emit_cred(void);
 void pt__emit_ns(void);
 void pt__emit_exit(int status);
 void pt__emit_signal(int signo, int code, uint64_t addr);
+/* pid (0 unknown) runs exe, which nothing traces because of reason ("" withdraws it: an exec
+ * returned). */
+void pt__emit_untraced(uint32_t pid, const char *exe, const char *reason);
 void pt__emit_thread(struct pt_tbuf *b, uint32_t tid);
 
 /* The non-call event classes as structs, and their encoders (events.c, from PT_EVENTS). */
@@ -221,8 +224,11 @@ void pt__wrap_object(unsigned call, void *obj);
 void pt__after_fork_child(void);
 void pt__exec_init(void);
 void pt__signals_install(void);
+void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
+int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
+void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* What the next exec hands on in PROFTRACE_GPID (identity.c reads it back in the new image). */
 void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned depth);
