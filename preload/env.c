@@ -73,6 +73,18 @@ int pt__env_traced(char *const envp[])
     return pre && dir;
 }
 
+char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf)
+{
+    static char mark[] = "PROFTRACE_SECCOMP=1";
+    size_t n = 0;
+    for (size_t i = 0; envp && envp[i] && n + 2 < nbuf; i++)
+        if (strncmp(envp[i], "PROFTRACE_SECCOMP=", 18))
+            buf[n++] = envp[i];
+    buf[n++] = mark;
+    buf[n] = NULL;
+    return buf;
+}
+
 size_t pt__env_slots(char *const envp[])
 {
     size_t n = 0;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "preload/exec_check.h"
+#include "preload/seccomp.h"
 #include "preload/wrap.h"
 
 PT__GEN_RECORDERS
@@ -184,6 +185,11 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
     void *fn = pt__exec_real(kind);
     if (PT__UNLIKELY(!fn))
         return errno = ENOSYS, -1;
+    if (PT__UNLIKELY(pt__seccomp_stopped)) { /* the new image inherits the filter: say so */
+        size_t n = pt__env_slots(envp);
+        char *env[n];
+        return pt__exec_call(kind, fn, path, argv, pt__env_seccomp(envp, env, n), x);
+    }
     if (atomic_load(&pt__state) != PT__ON) /* inert or not asked: not even the environment */
         return pt__exec_call(kind, fn, path, argv, envp, x);
 
@@ -325,6 +331,11 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
         pt__tls.busy = busy;
         if (!pt__fn)
             return ENOSYS;
+    }
+    if (PT__UNLIKELY(pt__seccomp_stopped) && envp) { /* see pt__exec */
+        size_t n = pt__env_slots(envp);
+        char *env[n];
+        return pt__fn(pid, path, fa, attr, argv, pt__env_seccomp(envp, env, n));
     }
     if (atomic_load(&pt__state) != PT__ON || !envp)
         return pt__fn(pid, path, fa, attr, argv, envp);

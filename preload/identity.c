@@ -342,6 +342,11 @@ void pt__modules_list(void)
             atomic_store(&pt__mods[i].state, PT__MOD_GONE); /* unloaded since */
 }
 
+const char *pt__self_exe(void)
+{
+    return pt__exe_path;
+}
+
 void pt__modules_replay(void)
 {
     for (unsigned i = 0; i < PT__MOD_SLOTS; i++)

@@ -167,6 +167,7 @@ uint32_t pt__global_pid(void);
 void pt__modules_list(void);
 void pt__modules_replay(void);
 void pt__modules_note(const uint64_t *pcs, unsigned n);
+const char *pt__self_exe(void); /* the executable's path, read at start */
 void pt__emit_cred(void);
 void pt__emit_ns(void);
 void pt__emit_exit(int status);
@@ -228,6 +229,8 @@ void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
 int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
+/* envp with PROFTRACE_SECCOMP=1 (seccomp.c), in buf (pt__env_slots(envp) entries). */
+char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf);
 void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* What the next exec hands on in PROFTRACE_GPID (identity.c reads it back in the new image). */

@@ -110,6 +110,8 @@ void pt__init(void)
     const char *dir = getenv("PROFTRACE_DIR");
     if (!dir || !*dir)
         goto out; /* not asked to trace */
+    if (getenv("PROFTRACE_SECCOMP"))
+        goto out; /* an ancestor's seccomp filter refuses what the shim needs (seccomp.c) */
     if (getauxval(AT_SECURE))
         goto out; /* setuid/setgid program: never write a trace with its privileges */
     if (!realpath(dir, pt__dir)) {
