@@ -209,7 +209,6 @@ static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
     return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
 }
 uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
-extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
 

@@ -10,7 +10,6 @@
 #include "preload/shim.h"
 #include "preload/unwind.h"
 
-const char pt__stacks_note[] = "";
 uint8_t pt__want[PT_CALL_COUNT];
 int pt__want_fail, pt__want_delete;
 static uintptr_t pt__self_lo, pt__self_hi; /* the shim's own code, skipped in stacks */
