@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "preload/dl_watch.h"
+#include "preload/dynsym.h"
 #include "preload/fork_guard.h"
 #include "preload/hook_inline.h"
 #include "preload/shim.h"
@@ -67,11 +68,10 @@ static uintptr_t pt__dl_open[2][2]; /* [lo, hi) of dlopen and dlmopen as the pro
 static void pt__dl_range(const char *name, uintptr_t *r)
 {
     void *p = dlsym(RTLD_DEFAULT, name);
-    Dl_info di;
-    const ElfW(Sym) *sym = NULL;
-    if (p && dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+    size_t size = pt__dynsym_size(p, name);
+    if (size) {
         r[0] = (uintptr_t)p;
-        r[1] = (uintptr_t)p + sym->st_size;
+        r[1] = (uintptr_t)p + size;
     }
 }
 
@@ -151,15 +151,12 @@ int pt__dl_watch_init(int single_threaded)
 {
     pt__dl_range("dlopen", pt__dl_open[0]);
     pt__dl_range("dlmopen", pt__dl_open[1]);
-    void *p = dlsym(RTLD_DEFAULT, "_dl_debug_state");
-    Dl_info di;
-    const ElfW(Sym) *sym = NULL;
-    if (!single_threaded || !p || ((uintptr_t)p & 7) ||
-        !dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+    void *p = single_threaded ? dlsym(RTLD_DEFAULT, "_dl_debug_state") : NULL;
+    if (!p || ((uintptr_t)p & 7))
         return -1;
     uint8_t *f = p;
     size_t body = f[0] == 0xc3 ? 1 : !memcmp(f, "\xf3\x0f\x1e\xfa\xc3", 5) ? 5 : 0;
-    if (!body || sym->st_size != body)
+    if (!body || pt__dynsym_size(p, "_dl_debug_state") != body)
         return -1; /* not the empty function this relies on */
     for (size_t i = body; i < 8; i++)
         if (!pt__is_pad(f[i]))

@@ -97,6 +97,7 @@ struct pt__obj {
     uintptr_t bias;
     int is_exe, symbolic;
     int names; /* its dynamic string table holds one of the row names */
+    int glibc; /* one of glibc's own objects: none of the rows, nothing to scan */
     /* Its relocations, as the loader left them in memory (addresses already relocated). */
     const ElfW(Sym) *symtab;
     const char *strtab;
@@ -135,11 +136,35 @@ struct pt__cand {
     int in_dynsym, protected_, seen;
 };
 
+/* Row names by hash: every string of every symbol table read is looked up here (a large library
+ * has tens of thousands), so one probe, not a comparison with every row. */
+#define PT__RHASH 256 /* slots, a power of two above twice the rows */
+static uint8_t pt__rhash[PT__RHASH]; /* row index + 1, 0 empty */
+
+static uint32_t pt__strhash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void pt__rhash_fill(void)
+{
+    for (unsigned i = 0; i < PT__NIROWS; i++) {
+        uint32_t h = pt__strhash(pt__irows[i].name) & (PT__RHASH - 1);
+        while (pt__rhash[h])
+            h = (h + 1) & (PT__RHASH - 1);
+        pt__rhash[h] = (uint8_t)(i + 1);
+    }
+}
+
 static int pt__row_of(const char *name)
 {
-    for (unsigned i = 0; i < PT__NIROWS; i++)
-        if (strcmp(pt__irows[i].name, name) == 0)
-            return (int)i;
+    for (uint32_t h = pt__strhash(name) & (PT__RHASH - 1); pt__rhash[h];
+         h = (h + 1) & (PT__RHASH - 1))
+        if (!strcmp(pt__irows[pt__rhash[h] - 1].name, name))
+            return pt__rhash[h] - 1;
     return -1;
 }
 
@@ -274,9 +299,9 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
 
 static void pt__scan_obj(const struct pt__obj *o)
 {
-    /* Most objects (libc, the shim's own dependencies, stripped system libraries) have neither a
-     * row name among their dynamic strings nor a .symtab: skip them without libelf. */
-    if (!o->names && !pt__has_symtab(o->is_exe ? "/proc/self/exe" : o->path))
+    /* Most objects (glibc's, stripped system libraries) have neither a row name among their
+     * dynamic strings nor a .symtab: skip them without reading their file. */
+    if (o->glibc || (!o->names && !pt__has_symtab(o->is_exe ? "/proc/self/exe" : o->path)))
         return;
     struct pt__cand cand[PT__NIROWS];
     memset(cand, 0, sizeof cand);
@@ -330,6 +355,21 @@ static void pt__scan_got(const struct pt__obj *o)
     }
 }
 
+/* Is this one of glibc's own objects (by its soname)? */
+static int pt__glibc_object(const char *strtab, size_t soname)
+{
+    static const char *const own[] = {"libc.so.", "ld-linux", "libm.so.", "libpthread.so.",
+                                      "libdl.so.", "librt.so.", "libresolv.so.", "libutil.so.",
+                                      "libanl.so.", "libmvec.so.", "libnss_", "libBrokenLocale.so."};
+    if (!strtab || soname == SIZE_MAX)
+        return 0;
+    const char *n = strtab + soname;
+    for (unsigned i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strncmp(n, own[i], strlen(own[i])))
+            return 1;
+    return 0;
+}
+
 struct pt__collect {
     struct pt__obj *objs;
     unsigned n, max;
@@ -360,7 +400,7 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
     o->bias = info->dlpi_addr;
     o->is_exe = is_exe;
     const char *strtab = NULL;
-    size_t strsz = 0;
+    size_t strsz = 0, soname = SIZE_MAX;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
             continue;
@@ -372,6 +412,8 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 strtab = (const char *)d->d_un.d_ptr; /* relocated by the loader */
             else if (d->d_tag == DT_STRSZ)
                 strsz = d->d_un.d_val;
+            else if (d->d_tag == DT_SONAME)
+                soname = d->d_un.d_val;
             else if (d->d_tag == DT_SYMTAB)
                 o->symtab = (const ElfW(Sym) *)d->d_un.d_ptr;
             else if (d->d_tag == DT_RELA)
@@ -396,9 +438,14 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
         if (a + ph->p_memsz > o->hi)
             o->hi = a + ph->p_memsz;
     }
-    for (unsigned r = 0; strtab && strsz && r < PT__NIROWS && !o->names; r++) {
-        size_t n = strlen(pt__irows[r].name) + 1; /* with its terminating NUL */
-        o->names = memmem(strtab, strsz, pt__irows[r].name, n) != NULL;
+    /* One pass over the strings (glibc's own objects, in every process, have none of the rows:
+     * skipped); the rows' names are capitalised (Win32 style), few other names are. */
+    o->glibc = pt__glibc_object(strtab, soname);
+    for (const char *p = o->glibc ? NULL : strtab, *end = strtab + strsz; p && p < end && !o->names;) {
+        size_t n = strnlen(p, (size_t)(end - p));
+        if (*p >= 'A' && *p <= 'Z')
+            o->names = pt__row_of(p) >= 0;
+        p += n + 1;
     }
     return 0;
 }
@@ -444,6 +491,7 @@ void pt__inline_init(void)
     Dl_info di;
     if (dladdr((void *)pt__inline_init, &di))
         pt__self_base = (uintptr_t)di.dli_fbase;
+    pt__rhash_fill();
     if (pt__loader_begin() < 0)
         return;
     pthread_mutex_lock(&pt__ilock);
