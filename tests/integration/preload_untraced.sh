@@ -47,7 +47,9 @@ bash -c 'echo \$\$ >"$T/static.pid"; exec "$T/static"'
 python3 -c 'import subprocess; subprocess.run(["$T/static"])'
 "$T/popen"
 SH
-(cd "$T" && "$PT" record -o "$T/trace" -- bash "$T/run.sh" >"$T/out" 2>"$T/err") || bad "record failed: $(cat "$T/err")"
+# (under a sanitizer build, its runtime preloaded first: PT_PRELOAD_FIRST)
+(cd "$T" && LD_PRELOAD=${PT_PRELOAD_FIRST:-} "$PT" record -o "$T/trace" -- bash "$T/run.sh" >"$T/out" 2>"$T/err") ||
+    bad "record failed: $(cat "$T/err")"
 [ "$(grep -c 'static ran' "$T/out")" = 4 ] && grep -q 'popen ran' "$T/out" ||
     bad "the programs did not all run: $(cat "$T/out" "$T/err")"
 "$PT" report "$T/trace" >"$T/report" 2>&1
