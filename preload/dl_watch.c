@@ -3,9 +3,9 @@
  * The loader calls _dl_debug_state() (the debugger's breakpoint, r_debug.r_brk) before and after
  * each change to the list of loaded objects. Its body is a lone `ret` (after an endbr64 in a CET
  * build) followed by alignment padding, so it can be replaced whole by a jump to the shim's
- * pt__dl_changed without relocating any instruction, hence without the inline engine: the first
- * eight bytes (one aligned word: the jump, then the padding as it was) are written with one store
- * while the process has a single thread, at start.
+ * pt__dl_changed without relocating any instruction, hence without the inline engine: the jump is
+ * written over it and its padding while the process has a single thread, at start (the near form
+ * with one store of the aligned first word).
  *
  * pt__dl_changed runs inside the loader, with its lock held, once the list is consistent again:
  *  - the module table is refreshed from dl_iterate_phdr (identity.c), so module events come when
@@ -63,36 +63,44 @@ static PT__TLS struct {
 } pt__dl_saved;
 
 static int pt__dl_on;
-static uintptr_t pt__dl_open[2][2]; /* [lo, hi) of dlopen and dlmopen as the program binds them */
+/* [lo, hi) of dlopen and dlmopen: libc's, and those the program binds to when they differ (a
+ * sanitizer's interceptors; one that only jumps to libc's leaves no frame of its own). */
+static uintptr_t pt__dl_open[4][2];
+static int pt__dl_nopen;
 
-static void pt__dl_range(const char *name, uintptr_t *r)
+static void pt__dl_range(void *p, const char *name)
 {
-    void *p = dlsym(RTLD_DEFAULT, name);
     size_t size = pt__dynsym_size(p, name);
-    if (size) {
-        r[0] = (uintptr_t)p;
-        r[1] = (uintptr_t)p + size;
+    for (int i = 0; i < pt__dl_nopen; i++)
+        if (pt__dl_open[i][0] == (uintptr_t)p)
+            return;
+    if (size && pt__dl_nopen < 4) {
+        pt__dl_open[pt__dl_nopen][0] = (uintptr_t)p;
+        pt__dl_open[pt__dl_nopen++][1] = (uintptr_t)p + size;
     }
+}
+
+/* libc's own definition of name, from libc's table (found through a function only libc has). */
+static void *pt__libc_sym(const char *name)
+{
+    struct dl_find_object fo;
+    if (_dl_find_object((void *)_dl_find_object, &fo) != 0 || !fo.dlfo_link_map)
+        return NULL;
+    const ElfW(Sym) *s = pt__dynsym(fo.dlfo_link_map->l_addr, fo.dlfo_link_map->l_ld, name);
+    return s ? (void *)(fo.dlfo_link_map->l_addr + s->st_value) : NULL;
 }
 
 /* Redirect the return of the dlopen under way on this thread, once. */
 static void pt__dl_redirect(void)
 {
-    for (int k = 0; k < 2; k++) {
-        if (!pt__dl_open[k][0])
-            continue;
-        uintptr_t *slot = pt__unwind_ret_slot(pt__dl_open[k][0], pt__dl_open[k][1]);
-        if (!slot)
-            continue;
-        if (*slot == (uintptr_t)pt__dl_return || pt__dl_saved.n == PT__DL_NEST)
-            return; /* already redirected (a second notice of the same dlopen), or too deep */
-        pt__dl_saved.e[pt__dl_saved.n].slot = (uintptr_t)slot;
-        pt__dl_saved.e[pt__dl_saved.n].ret = *slot;
-        pt__dl_saved.n++;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        *slot = (uintptr_t)pt__dl_return;
-        return;
-    }
+    uintptr_t *slot = pt__unwind_ret_slot((const uintptr_t(*)[2])pt__dl_open, pt__dl_nopen);
+    if (!slot || *slot == (uintptr_t)pt__dl_return || pt__dl_saved.n == PT__DL_NEST)
+        return; /* none (a load by libc itself), already redirected, or too deep */
+    pt__dl_saved.e[pt__dl_saved.n].slot = (uintptr_t)slot;
+    pt__dl_saved.e[pt__dl_saved.n].ret = *slot;
+    pt__dl_saved.n++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    *slot = (uintptr_t)pt__dl_return;
 }
 
 __attribute__((visibility("hidden"))) uintptr_t pt__dl_returned(uintptr_t sp)
@@ -149,32 +157,47 @@ static int pt__is_pad(uint8_t b)
 
 int pt__dl_watch_init(int single_threaded)
 {
-    pt__dl_range("dlopen", pt__dl_open[0]);
-    pt__dl_range("dlmopen", pt__dl_open[1]);
+    pt__dl_range(pt__libc_sym("dlopen"), "dlopen");
+    pt__dl_range(pt__libc_sym("dlmopen"), "dlmopen");
+    pt__dl_range(dlsym(RTLD_DEFAULT, "dlopen"), "dlopen");
+    pt__dl_range(dlsym(RTLD_DEFAULT, "dlmopen"), "dlmopen");
     void *p = single_threaded ? dlsym(RTLD_DEFAULT, "_dl_debug_state") : NULL;
-    if (!p || ((uintptr_t)p & 7))
-        return -1;
+    if (!p || ((uintptr_t)p & 15))
+        return -1; /* a function start compilers align: what follows it up to 16 is padding */
     uint8_t *f = p;
     size_t body = f[0] == 0xc3 ? 1 : !memcmp(f, "\xf3\x0f\x1e\xfa\xc3", 5) ? 5 : 0;
     if (!body || pt__dynsym_size(p, "_dl_debug_state") != body)
         return -1; /* not the empty function this relies on */
-    for (size_t i = body; i < 8; i++)
+    /* jmp rel32 (5 bytes) when the shim lies within 2 GiB, else jmp *0(%rip) and the address
+     * (14 bytes: a sanitizer's shadow memory can put the shim farther away). */
+    uint8_t code[16];
+    size_t len;
+    intptr_t rel = (intptr_t)(uintptr_t)pt__dl_changed - (intptr_t)((uintptr_t)f + 5);
+    if (rel == (int32_t)rel) {
+        int32_t r32 = (int32_t)rel;
+        code[0] = 0xe9;
+        memcpy(code + 1, &r32, 4);
+        len = 5;
+    } else {
+        uint64_t abs = (uint64_t)(uintptr_t)pt__dl_changed;
+        memcpy(code, "\xff\x25\x00\x00\x00\x00", 6);
+        memcpy(code + 6, &abs, 8);
+        len = 14;
+    }
+    for (size_t i = body; i < (len < 8 ? 8 : len); i++)
         if (!pt__is_pad(f[i]))
             return -1;
-    intptr_t rel = (intptr_t)(uintptr_t)pt__dl_changed - (intptr_t)((uintptr_t)f + 5);
-    if (rel != (int32_t)rel)
-        return -1;
-    uint8_t word[8];
-    memcpy(word, f, 8);
-    word[0] = 0xe9; /* jmp rel32 */
-    int32_t r32 = (int32_t)rel;
-    memcpy(word + 1, &r32, 4);
-    uintptr_t page = (uintptr_t)f & ~(uintptr_t)4095;
+    uintptr_t page = (uintptr_t)f & ~(uintptr_t)4095; /* f..f+16 lie in one page: 16-aligned */
     if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
         return -1;
-    uint64_t v;
-    memcpy(&v, word, 8);
-    __atomic_store_n((uint64_t *)f, v, __ATOMIC_SEQ_CST);
+    if (len == 5) { /* one store of the aligned word: the jump and the padding as it was */
+        uint64_t v;
+        memcpy(code + 5, f + 5, 3);
+        memcpy(&v, code, 8);
+        __atomic_store_n((uint64_t *)f, v, __ATOMIC_SEQ_CST);
+    } else {
+        memcpy(f, code, len); /* one thread: nobody runs it meanwhile */
+    }
     (void)mprotect((void *)page, 4096, PROT_READ | PROT_EXEC);
     pt__dl_on = 1;
     return 0;

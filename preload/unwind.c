@@ -652,9 +652,11 @@ static void stack_span(struct ctx *cx, uintptr_t sp)
 }
 
 /* The walk behind pt__unwind and pt__unwind_ret_slot: fills ips (when not NULL), or stops at the
- * first frame whose pc lies in [lo, hi) and returns the address of its return-address slot. */
+ * first frame whose pc lies in one of the nr ranges r[i][0] <= pc < r[i][1] and returns the
+ * address of its return-address slot. */
 static __attribute__((always_inline)) inline int walk(struct regs *rg, uintptr_t *ips, int max,
-                                                      uintptr_t lo, uintptr_t hi, uintptr_t *slot)
+                                                      const uintptr_t (*r)[2], int nr,
+                                                      uintptr_t *slot)
 {
     struct ctx cx = {0, 0, 0};
     stack_span(&cx, (uintptr_t)rg->v[RSP]);
@@ -670,7 +672,10 @@ static __attribute__((always_inline)) inline int walk(struct regs *rg, uintptr_t
         int was_signal = signal;
         if (step(rg, &cx, signal ? pc : pc - 1, &signal, &ra_slot) < 0)
             break;
-        if (!ips && pc >= lo && pc < hi) {
+        int in = 0;
+        for (int i = 0; i < nr; i++)
+            in |= pc >= r[i][0] && pc < r[i][1];
+        if (in) {
             /* Only a slot inside this thread's own stack: it is written to. */
             if (ra_slot >= cx.lo && ra_slot + 8 <= cx.hi)
                 *slot = ra_slot;
@@ -705,14 +710,14 @@ __attribute__((noinline)) int pt__unwind(uintptr_t *ips, int max)
 {
     struct regs rg;
     TAKE_REGS(rg);
-    return walk(&rg, ips, max, 0, 0, NULL);
+    return walk(&rg, ips, max, NULL, 0, NULL);
 }
 
-__attribute__((noinline)) uintptr_t *pt__unwind_ret_slot(uintptr_t lo, uintptr_t hi)
+__attribute__((noinline)) uintptr_t *pt__unwind_ret_slot(const uintptr_t (*ranges)[2], int n)
 {
     struct regs rg;
     uintptr_t slot = 0;
     TAKE_REGS(rg);
-    walk(&rg, NULL, 64, lo, hi, &slot);
+    walk(&rg, NULL, 64, ranges, n, &slot);
     return (uintptr_t *)slot;
 }
