@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "preload/unwind.h"
 
 /* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
 static ssize_t pt__slurp(const char *path, char *buf, size_t size)
@@ -336,6 +337,7 @@ void pt__modules_list(void)
         pt__exe_path[n > 0 ? n : 0] = 0;
     }
     uint32_t gen = ++pt__mod_gen;
+    pt__unwind_forget(); /* code may have come or gone: kept unwind rows with it */
     dl_iterate_phdr(pt__mod_list_cb, &gen);
     for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
         if (atomic_load(&pt__mods[i].base) && pt__mods[i].gen != gen)
@@ -354,17 +356,33 @@ void pt__modules_replay(void)
             pt__mod_emit(&pt__mods[i]);
 }
 
+/* The objects this thread's last stacks were in, known to be in the table: most frames of the next
+ * stack lie in them, and need no lookup at all. */
+static PT__TLS struct {
+    uintptr_t lo[4], hi[4];
+    uint32_t gen, next;
+} pt__mod_recent;
+
 void pt__modules_note(const uint64_t *pcs, unsigned n)
 {
-    uintptr_t done = 0;
+    if (pt__mod_recent.gen != pt__mod_gen) { /* objects came or went since */
+        memset(&pt__mod_recent, 0, sizeof pt__mod_recent);
+        pt__mod_recent.gen = pt__mod_gen;
+    }
     for (unsigned i = 0; i < n; i++) {
+        uintptr_t pc = (uintptr_t)pcs[i];
+        unsigned r = 0;
+        while (r < 4 && !(pc >= pt__mod_recent.lo[r] && pc < pt__mod_recent.hi[r]))
+            r++;
+        if (r < 4)
+            continue;
         struct dl_find_object fo;
-        if (_dl_find_object((void *)(uintptr_t)pcs[i], &fo) != 0 || !fo.dlfo_link_map)
+        if (_dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_link_map)
             continue;
         uintptr_t start = (uintptr_t)fo.dlfo_map_start;
-        if (start == done)
-            continue; /* consecutive frames in one object */
-        done = start;
+        r = pt__mod_recent.next++ & 3;
+        pt__mod_recent.lo[r] = start;
+        pt__mod_recent.hi[r] = (uintptr_t)fo.dlfo_map_end;
         /* Known already? (the cheap question: the key is the object's page-aligned start) */
         unsigned h = (unsigned)((start >> 12) * 0x9E3779B1u) & (PT__MOD_SLOTS - 1), probe;
         for (probe = 0; probe < PT__MOD_SLOTS; probe++, h = (h + 1) & (PT__MOD_SLOTS - 1)) {

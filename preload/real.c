@@ -6,6 +6,7 @@
 #include "preload/dynsym.h"
 #include "preload/hook_inline.h"
 #include "preload/shim.h"
+#include "preload/unwind.h"
 
 static int (*pt__real_dlclose)(void *); /* the shim's own dlclose calls must not forget anything */
 
@@ -160,6 +161,7 @@ PT__EXPORT int dlclose(void *handle)
         return -1;
     int rc = pt__real_dlclose(handle);
     if (rc == 0) {
+        pt__unwind_forget(); /* its code may be gone: rows kept for it are stale */
         PT_CALLS(PT__FORGET_ROW, )
         pt__real.GetLastError = NULL;
     }

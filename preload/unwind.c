@@ -27,6 +27,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -67,8 +68,8 @@ struct regs {
 };
 
 struct ctx {
-    uintptr_t lo, hi; /* read directly in [lo, hi) */
-    int pid;          /* for process_vm_readv, 0 not yet asked */
+    uintptr_t lo, span; /* slots read directly: from lo to lo + span */
+    int pid;            /* for process_vm_readv, 0 not yet asked */
 };
 
 static int read_slow(struct ctx *c, uintptr_t a, uint64_t *out)
@@ -81,11 +82,12 @@ static int read_slow(struct ctx *c, uintptr_t a, uint64_t *out)
     return syscall(SYS_process_vm_readv, c->pid, &local, 1UL, &remote, 1UL, 0UL) == 8 ? 0 : -1;
 }
 
-static int read_stack(struct ctx *c, uintptr_t a, uint64_t *out)
+static inline __attribute__((always_inline)) int read_stack(struct ctx *c, uintptr_t a,
+                                                            uint64_t *out)
 {
     if (a & 7)
         return -1;
-    if (a >= c->lo && a < c->hi && c->hi - a >= 8) {
+    if (a - c->lo <= c->span) { /* lo <= a <= lo + span */
         *out = *(const uint64_t *)a;
         return 0;
     }
@@ -567,11 +569,137 @@ static int eval(const uint8_t *p, const uint8_t *end, const struct regs *rg, str
     return 0;
 }
 
+/* ---- Rows already computed --------------------------------------------------------------------
+ * Running the CFA program costs a few hundred instructions a frame; a program takes its stacks
+ * from the same few call sites again and again. A row of the usual form (CFA = register + offset,
+ * the return address and callee-saved registers at offsets from it, every other register
+ * unchanged) is kept in a process-wide table indexed by pc. Any thread, a signal handler
+ * included, may read and fill it without a lock: an entry is a sequence count (odd while it is
+ * written) around its contents, so a reader that saw it change discards what it read. Entries of
+ * an older generation are stale: the generation moves whenever an object is loaded or unloaded
+ * (pt__unwind_forget), so a pc never finds the row of code that is gone. */
+#define CACHE 2048 /* a power of two */
+static const uint8_t tracked[7] = {3, 6, 12, 13, 14, 15, RA}; /* rbx rbp r12-r15, return address */
+
+struct crow {
+    _Atomic uint32_t seq;
+    uint32_t gen;
+    uintptr_t pc;
+    int32_t cfa_off;
+    uint8_t cfa_reg, nsaved;
+    uint8_t reg[7];  /* the registers read back, the return address among them */
+    int16_t off[7];  /* where, from the CFA */
+    uint32_t undef;  /* registers the caller does not have (bit per register) */
+};
+static struct crow cache[CACHE];
+static _Atomic uint32_t cache_gen = 1;
+
+void pt__unwind_forget(void)
+{
+    atomic_fetch_add(&cache_gen, 1);
+}
+
+static struct crow *cache_slot(uintptr_t pc)
+{
+    return &cache[(unsigned)((pc ^ (pc >> 11)) * 0x9E3779B1u >> 20) & (CACHE - 1)];
+}
+
+static int cache_get(uintptr_t pc, struct crow *out)
+{
+    struct crow *e = cache_slot(pc);
+    uint32_t s = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (s & 1)
+        return -1;
+    out->gen = e->gen;
+    out->pc = e->pc;
+    out->cfa_off = e->cfa_off;
+    out->cfa_reg = e->cfa_reg;
+    out->nsaved = e->nsaved;
+    out->undef = e->undef;
+    memcpy(out->reg, e->reg, sizeof out->reg);
+    memcpy(out->off, e->off, sizeof out->off);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s || out->pc != pc ||
+        out->gen != atomic_load_explicit(&cache_gen, memory_order_relaxed))
+        return -1;
+    return 0;
+}
+
+/* Keep the row if it has the usual form. */
+static void cache_put(uintptr_t pc, const struct row *row, const struct cie *c, uint32_t gen)
+{
+    struct crow n;
+    if (row->cfa_is_expr || c->signal || c->ra_reg != RA || row->cfa_reg >= NREG ||
+        row->cfa_off != (int32_t)row->cfa_off)
+        return;
+    n.nsaved = 0;
+    n.undef = 0;
+    for (unsigned i = 0, t = 0; i < NREG; i++) {
+        const struct rule *ru = &row->reg[i];
+        int is_tracked = t < 7 && tracked[t] == i;
+        t += is_tracked;
+        if (ru->how == R_SAME)
+            continue;
+        if (!is_tracked)
+            return; /* a caller-saved register with a rule of its own: not the usual form */
+        if (ru->how == R_UNDEF) {
+            n.undef |= 1u << i;
+        } else if (ru->how == R_OFFSET && ru->n == (int16_t)ru->n) {
+            n.reg[n.nsaved] = (uint8_t)i;
+            n.off[n.nsaved++] = (int16_t)ru->n;
+        } else {
+            return;
+        }
+    }
+    struct crow *e = cache_slot(pc);
+    uint32_t s = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    if ((s & 1) || !atomic_compare_exchange_strong(&e->seq, &s, s + 1))
+        return; /* another writer is at it: leave it */
+    e->gen = gen;
+    e->pc = pc;
+    e->cfa_off = (int32_t)row->cfa_off;
+    e->cfa_reg = (uint8_t)row->cfa_reg;
+    e->nsaved = n.nsaved;
+    e->undef = n.undef;
+    memcpy(e->reg, n.reg, sizeof e->reg);
+    memcpy(e->off, n.off, sizeof e->off);
+    atomic_store_explicit(&e->seq, s + 2, memory_order_release);
+}
+
+/* One step with a kept row, in place (on failure the walk ends: rg no longer matters). */
+static int step_cached(struct regs *rg, struct ctx *cx, const struct crow *cr, uintptr_t *ra_slot)
+{
+    if (!(rg->known & (1u << cr->cfa_reg)))
+        return -1;
+    uint64_t cfa = rg->v[cr->cfa_reg] + (uint64_t)(int64_t)cr->cfa_off;
+    rg->known &= ~cr->undef;
+    *ra_slot = 0;
+    for (unsigned k = 0; k < cr->nsaved; k++) {
+        uintptr_t a = (uintptr_t)(cfa + (uint64_t)(int64_t)cr->off[k]);
+        if (read_stack(cx, a, &rg->v[cr->reg[k]]) < 0)
+            return -1;
+        rg->known |= 1u << cr->reg[k];
+        if (cr->reg[k] == RA)
+            *ra_slot = a;
+    }
+    if (!*ra_slot)
+        return -1; /* the return address is read from the stack in every row kept */
+    rg->v[RSP] = cfa;
+    rg->known |= 1u << RSP;
+    return 0;
+}
+
 /* One step: from the registers of a frame at pc to its caller's. *signal is set when the frame
  * is a signal trampoline (its caller's pc is not a return address); *ra_slot is where the return
  * address was read (0 when it was not read from the stack). */
 static int step(struct regs *rg, struct ctx *cx, uintptr_t lookup, int *signal, uintptr_t *ra_slot)
 {
+    struct crow cr;
+    if (cache_get(lookup, &cr) == 0) {
+        *signal = 0;
+        return step_cached(rg, cx, &cr, ra_slot);
+    }
+    uint32_t gen = atomic_load_explicit(&cache_gen, memory_order_acquire);
     struct cie c;
     struct fde f;
     if (find_fde(lookup, &c, &f) < 0)
@@ -583,6 +711,7 @@ static int step(struct regs *rg, struct ctx *cx, uintptr_t lookup, int *signal, 
     row = init;
     if (run_cfa(f.insns, f.insns_end, &c, f.pc_begin, lookup, &row, &init) < 0)
         return -1;
+    cache_put(lookup, &row, &c, gen);
     uint64_t cfa;
     if (row.cfa_is_expr) {
         if (eval(row.cfa_e, row.cfa_ee, rg, cx, 0, 0, &cfa) < 0)
@@ -643,12 +772,18 @@ static void stack_span(struct ctx *cx, uintptr_t sp)
 {
     uintptr_t tcb = (uintptr_t)pthread_self(); /* glibc puts it right above a thread's stack */
     uintptr_t top = (uintptr_t)__libc_stack_end;
-    cx->lo = sp;
-    cx->hi = sp;
+    uintptr_t hi = 0;
     if (sp < tcb && tcb - sp <= pt__stack_cap)
-        cx->hi = tcb;
+        hi = tcb;
     else if (top && sp <= top && top - sp <= pt__stack_cap)
-        cx->hi = (top | 4095) + 1; /* the page of argc, which the kernel mapped with the stack */
+        hi = (top | 4095) + 1; /* the page of argc, which the kernel mapped with the stack */
+    if (hi >= sp + 8) {
+        cx->lo = sp;
+        cx->span = hi - sp - 8; /* the last 8-byte slot starts at lo + span */
+    } else {
+        cx->lo = UINTPTR_MAX; /* nothing is read directly (UINTPTR_MAX is never aligned) */
+        cx->span = 0;
+    }
 }
 
 /* The walk behind pt__unwind and pt__unwind_ret_slot: fills ips (when not NULL), or stops at the
@@ -658,7 +793,7 @@ static __attribute__((always_inline)) inline int walk(struct regs *rg, uintptr_t
                                                       const uintptr_t (*r)[2], int nr,
                                                       uintptr_t *slot)
 {
-    struct ctx cx = {0, 0, 0};
+    struct ctx cx = {UINTPTR_MAX, 0, 0};
     stack_span(&cx, (uintptr_t)rg->v[RSP]);
     int n = 0, signal = 1; /* the first pc is exact, not a return address */
     while (n < max) {
@@ -677,7 +812,7 @@ static __attribute__((always_inline)) inline int walk(struct regs *rg, uintptr_t
             in |= pc >= r[i][0] && pc < r[i][1];
         if (in) {
             /* Only a slot inside this thread's own stack: it is written to. */
-            if (ra_slot >= cx.lo && ra_slot + 8 <= cx.hi)
+            if (ra_slot - cx.lo <= cx.span)
                 *slot = ra_slot;
             break;
         }
