@@ -56,7 +56,7 @@ uint32_t pt_analyzer_finding_holder_pid(const struct pt_analyzer *a, unsigned i)
 
 /* Reports. Both return 0 or a negative errno from writing. */
 struct pt_report_opts {
-    int symbolize;   /* resolve stack addresses through module files (libelf), 1 by default */
+    int symbolize;   /* resolve stack addresses through module and debug files (libdw), 1 by default */
     int disassemble; /* a few instructions around the deleting call site (capstone) */
 };
 int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o);

@@ -1,4 +1,5 @@
-/* cause.c — why two processes' in-use views differ (DESIGN §4 causes), and the remedy for each. */
+/* cause.c — why two processes' in-use views differ (the causes of docs/report-json.md), and the
+ * remedy for each. */
 #include <string.h>
 #include <strings.h>
 

@@ -1,7 +1,9 @@
 /* disasm.c — a few instructions around a deleting call site (capstone), so a report shows the
- * exact call in the library that removed the resource even without its source. */
+ * exact call in the library that removed the resource even without its source. Call and jump
+ * targets are named as perf annotate names them (`call shm_unlink@plt`, `call mapisim__purge`). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/symbolize.h"
@@ -15,6 +17,34 @@ const char *pt__disasm_unavailable(void)
     return NULL;
 }
 
+/* An instruction's operands with a branch target named: a direct target ("0x7f..." or "#0x7f...")
+ * becomes its symbol, a call through a pointer slot addressed from rip gets the slot's name. */
+static void operands(struct pt__symbolizer *s, const struct pt__proc *p, const cs_insn *in,
+                     char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", in->op_str);
+    const char *m = in->mnemonic;
+    int branch = !strncmp(m, "call", 4) || m[0] == 'j' || !strcmp(m, "b") || !strcmp(m, "bl") ||
+                 !strncmp(m, "b.", 2) || !strcmp(m, "cbz") || !strcmp(m, "cbnz");
+    if (!branch || !s)
+        return;
+    char name[192];
+    const char *o = in->op_str[0] == '#' ? in->op_str + 1 : in->op_str;
+    char *end;
+    uint64_t target = strtoull(o, &end, 16);
+    if (!strncmp(o, "0x", 2) && !*end) {
+        if (!pt__sym_target(s, p, target, name, sizeof name))
+            snprintf(buf, len, "%s", name);
+        return;
+    }
+    const char *rip = strstr(in->op_str, "[rip + 0x");
+    if (rip) {
+        uint64_t disp = strtoull(rip + 9, &end, 16);
+        if (*end == ']' && !pt__sym_slot(s, p, in->address + in->size + disp, name, sizeof name))
+            snprintf(buf, len, "%s  # %s", in->op_str, name);
+    }
+}
+
 int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64_t ret,
                       const char *indent, char *out, size_t len)
 {
@@ -22,9 +52,20 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
     uint64_t start;
     int machine = 0;
     out[0] = 0;
+    if (!s) {
+        snprintf(out, len, "%scode not shown: module files are not opened without symbols\n",
+                 indent);
+        return -ENOENT;
+    }
     long n = pt__sym_code(s, p, ret, code, sizeof code, &start, &machine);
+    if (n == -ENOTSUP) {
+        snprintf(out, len, "%scode not shown: %s\n", indent, pt__sym_unavailable());
+        return -ENOTSUP;
+    }
     if (n <= 0) {
-        snprintf(out, len, "%scode not available (module file not readable)\n", indent);
+        snprintf(out, len,
+                 "%scode not available (module file not readable, or only its debug file found)\n",
+                 indent);
         return -ENOENT;
     }
     cs_arch arch;
@@ -59,12 +100,15 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         cs_close(&h);
         return -ENOENT;
     }
-    size_t from = at >= 4 ? at - 4 : 0, to = at + 2 < count ? at + 2 : count;
+    /* the call (at - 1), six instructions before it (its arguments, a check) and two after */
+    size_t from = at >= 7 ? at - 7 : 0, to = at + 2 < count ? at + 2 : count;
     size_t used = 0;
     for (size_t i = from; i < to && used < len; i++) {
+        char ops[400];
+        operands(s, p, &ins[i], ops, sizeof ops);
         int w = snprintf(out + used, len - used, "%s%s 0x%llx  %-8s %s\n", indent,
                          i == at - 1 ? "=>" : "  ", (unsigned long long)ins[i].address,
-                         ins[i].mnemonic, ins[i].op_str);
+                         ins[i].mnemonic, ops);
         if (w < 0)
             break;
         used += (size_t)w;

@@ -172,7 +172,9 @@ static void findings(struct out *o)
         pt__x_json_str(o->f, r.kind);
         fputs(",\"resource\":", o->f);
         pt__x_json_str(o->f, r.name);
-        fprintf(o->f, ",\"deleter\":\"%s pid %u\",\"holder\":\"", pt__tl_base(dp->exe), dp->pid);
+        fputs(",\"deleter\":\"", o->f);
+        pt__x_json_raw(o->f, pt__tl_base(dp->exe));
+        fprintf(o->f, " pid %u\",\"holder\":\"", dp->pid);
         pt__x_json_raw(o->f, pt__tl_base(hp->exe));
         fprintf(o->f, " pid %u\"", hp->pid);
         if (f->del != PT__NONE && a->cands[f->cand].have_victim + a->cands[f->cand].have_detail) {
@@ -189,8 +191,10 @@ static void findings(struct out *o)
 
 int pt_export_chrome(FILE *f, const struct pt_timeline *tl)
 {
-    struct out o = {f, tl, 0};
-    fputs("[\n", f);
+    struct out o = {f, tl, 1}; /* the first event, the schema's (docs/export-chrome.md): */
+    fputs("[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"ts\":0.000,\"name\":\"proftrace\","
+          "\"args\":{\"schema\":1}}",
+          f);
     metadata(&o);
     findings(&o);
     holds(&o);

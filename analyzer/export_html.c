@@ -16,6 +16,7 @@
 
 #include "analyzer/export_model.h"
 #include "analyzer/report.h"
+#include "proftrace/escape.h"
 
 #define W 1160.0    /* drawing width (the SVG scales to the page) */
 #define LABEL 250.0 /* label column */
@@ -557,7 +558,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
             "</p>\n<details><summary>evidence: identities side by side, stacks, code at the delete"
             "</summary><pre>",
             f);
-        pt__x_html(f, chunk[i]);
+        pt_esc_html_lines(f, chunk[i]);
         fputs("</pre></details>\n</article>\n", f);
     }
     fputs("</section>\n", f);
@@ -570,7 +571,7 @@ int pt_export_html(FILE *f, struct pt_timeline *tl, const struct pt_report_opts 
     fputs("</section>\n", f);
 
     fputs("<section id=\"summary\"><h2>Summary</h2><pre>", f);
-    pt__x_html(f, chunk[a->nfindings]);
+    pt_esc_html_lines(f, chunk[a->nfindings]);
     fputs("</pre></section>\n", f);
     fprintf(f, "<script>%s</script>\n</body></html>\n", script);
     rc = ferror(f) ? -EIO : 0;

@@ -1,28 +1,16 @@
-/* report_json.c — `proftrace report --json`: {"findings": [...], "summary": {...}} per DESIGN §4.
- */
+/* report_json.c — `proftrace report --json`: {"schema": 1, "findings": [...], "summary": {...}},
+ * the fields of docs/report-json.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "analyzer/report.h"
+#include "proftrace/escape.h"
 
 static void jstr(FILE *out, const char *s)
 {
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    pt_esc_json(out, s);
 }
 
 static double rel(const struct pt_analyzer *a, uint64_t ts)
@@ -30,27 +18,33 @@ static double rel(const struct pt_analyzer *a, uint64_t ts)
     return ts >= a->ts_first ? (double)(ts - a->ts_first) / 1e9 : 0.0;
 }
 
+/* The shown frames (see report_text.c's stack): an inlined call is its own frame, "inlined":true,
+ * at the same address as its caller's. */
 static void jstack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                    const uint64_t *fr, unsigned n)
 {
+    struct pt__frame f[PT__SHOWN_MAX];
+    unsigned k = pt__stack_frames(sy, p, fr, n, f, PT__SHOWN_MAX);
     fputc('[', out);
-    for (unsigned i = 0; i < n; i++) {
-        struct pt__sym s;
-        int ok = sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
-        fprintf(out, "%s{\"addr\":\"0x%" PRIx64 "\"", i ? "," : "", fr[i]);
-        if (sy && s.module) {
+    for (unsigned i = 0; i < k; i++) {
+        const struct pt__sym *s = &f[i].sym;
+        fprintf(out, "%s{\"addr\":\"0x%" PRIx64 "\"", i ? "," : "", f[i].addr);
+        if (s->module) {
             fputs(",\"module\":", out);
-            jstr(out, s.module);
+            jstr(out, s->module);
         }
-        if (ok) {
+        if (s->func) {
             fputs(",\"symbol\":", out);
-            jstr(out, s.func);
-            fprintf(out, ",\"offset\":%" PRIu64, s.off + 1);
-            if (s.file[0]) {
-                fputs(",\"file\":", out);
-                jstr(out, s.file);
-                fprintf(out, ",\"line\":%u", s.line);
-            }
+            jstr(out, s->func);
+            if (s->inlined)
+                fputs(",\"inlined\":true", out);
+            else
+                fprintf(out, ",\"offset\":%" PRIu64, s->off + 1);
+        }
+        if (s->file) {
+            fputs(",\"file\":", out);
+            jstr(out, s->file);
+            fprintf(out, ",\"line\":%u", s->line);
         }
         fputc('}', out);
     }
@@ -211,7 +205,7 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
-    fputs("{\"findings\":[", out);
+    fputs("{\"schema\":1,\"findings\":[", out); /* schema: docs/report-json.md */
     for (unsigned i = 0; i < a->nfindings; i++) {
         if (i)
             fputc(',', out);
@@ -227,8 +221,9 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
             a->ts_last, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
             a->dels_seen, a->dels_unheld, a->self_deletes, a->gone_holders);
     int first = 1;
-    const char *extra[3] = {pt__sym_unavailable(), pt__disasm_unavailable(), NULL};
-    for (int i = 0; i < 3; i++)
+    const char *extra[6] = {pt__sym_unavailable(), pt__disasm_unavailable()};
+    pt__sym_notes(sy, extra + 2, 4);
+    for (int i = 0; i < 6; i++)
         if (extra[i]) {
             if (!first)
                 fputc(',', out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyzer/report.h"
+#include "proftrace/escape.h"
 
 static double rel(const struct pt_analyzer *a, uint64_t ts)
 {
@@ -18,6 +19,8 @@ static const char *base(const char *path)
     return s ? s + 1 : path ? path : "?";
 }
 
+/* The shown frames of a recorded stack, numbered as shown: proftrace's own dropped, each inlined
+ * call its own frame (perf and gdb style). */
 static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                   const uint64_t *fr, unsigned n, int symbolize)
 {
@@ -25,30 +28,28 @@ static void stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p
         fprintf(out, "      (no stack recorded: see PROFTRACE_STACKS)\n");
         return;
     }
-    for (unsigned i = 0; i < n; i++) {
-        struct pt__sym s;
-        int ok = symbolize && sy && !pt__sym_resolve(sy, p, fr[i] ? fr[i] - 1 : 0, &s);
-        if (ok && s.file[0])
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s) %s:%u\n", i, fr[i],
-                    s.func, s.off + 1, base(s.module), s.file, s.line);
-        else if (ok)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i], s.func,
-                    s.off + 1, base(s.module));
-        else if (symbolize && sy && s.vaddr)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s+0x%" PRIx64 " (%s)\n", i, fr[i],
-                    base(s.module), s.vaddr + 1, s.problem ? s.problem : "?");
-        else if (symbolize && sy)
-            fprintf(out, "      #%-2u 0x%016" PRIx64 " %s%s%s\n", i, fr[i],
-                    s.module ? base(s.module) : "", s.module ? ": " : "",
-                    s.problem ? s.problem : "?");
-        else
-            fprintf(out, "      #%-2u 0x%016" PRIx64 "\n", i, fr[i]);
+    struct pt__frame f[PT__SHOWN_MAX];
+    unsigned k = pt__stack_frames(symbolize ? sy : NULL, p, fr, n, f, PT__SHOWN_MAX);
+    for (unsigned i = 0; i < k; i++) {
+        const struct pt__sym *s = &f[i].sym;
+        fprintf(out, "      #%-2u 0x%016" PRIx64 " ", i, f[i].addr);
+        if (s->func && s->inlined)
+            fprintf(out, "%s (inlined) (%s)", pt_esc(s->func), pt_esc(base(s->module)));
+        else if (s->func)
+            fprintf(out, "%s+0x%" PRIx64 " (%s)", pt_esc(s->func), s->off + 1, pt_esc(base(s->module)));
+        else if (s->module)
+            fprintf(out, "%s+0x%" PRIx64, pt_esc(base(s->module)), s->vaddr + 1);
+        if (s->file)
+            fprintf(out, " %s:%u", pt_esc(s->file), s->line);
+        if (s->problem && symbolize && sy)
+            fprintf(out, "%s(%s)", s->module ? " " : "", pt_esc(s->problem));
+        fputc('\n', out);
     }
 }
 
 static void row(FILE *out, const char *label, const char *h, const char *d)
 {
-    fprintf(out, "    %-16s %-36s %s\n", label, h, d);
+    fprintf(out, "    %-16s %-36s %s\n", label, pt_esc(h), pt_esc(d));
 }
 
 static void who_table(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
@@ -110,12 +111,12 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     fprintf(out, "finding %u: %s  severity %s  cause %s%s\n", i + 1, pt__rule_name(f->rule),
             f->severity, pt__cause_name(f->cause), f->uncertain ? "  UNCERTAIN" : "");
     if (r.sysv)
-        fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, r.name,
+        fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, pt_esc(r.name),
                 (unsigned long long)r.ino, (unsigned long long)r.dev);
     else
-        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, r.name ? r.name : "?",
-                r.key ? ": key " : "", r.key ? r.key : "", pt__rep_dev(r.dev, dv, sizeof dv),
-                (unsigned long long)r.ino);
+        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, pt_esc(r.name ? r.name : "?"),
+                r.key ? ": key " : "", pt_esc(r.key ? r.key : ""),
+                pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
 
     if (f->rule == PT__R_LATENT) {
         const struct pt__sess *s = &a->sess[f->sess];
@@ -123,14 +124,15 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(
             out,
             "  %+11.6fs  pid %u (%s) MAPILogonEx(\"%s\") -> session 0x%llx: holds the profile\n",
-            rel(a, s->ts), hp->pid, base(hp->exe), s->profile, (unsigned long long)s->handle);
+            rel(a, s->ts), hp->pid, pt_esc(base(hp->exe)), pt_esc(s->profile),
+            (unsigned long long)s->handle);
         fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n", rel(a, m->ts),
-                a->procs[m->proc]->pid, base(a->procs[m->proc]->exe), m->marks_key);
+                a->procs[m->proc]->pid, pt_esc(base(a->procs[m->proc]->exe)), pt_esc(m->marks_key));
         fprintf(out,
                 "  %+11.6fs  pid %u (%s) shares the profile store and the marks key, with another "
                 "in-use view: its next MAPIInitialize will delete the profile\n",
-                rel(a, f->latent_ts), dp->pid, base(dp->exe));
-        fprintf(out, "  why: %s\n", pt__rep_why(a, f, b, sizeof b));
+                rel(a, f->latent_ts), dp->pid, pt_esc(base(dp->exe)));
+        fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
         who_table(out, a, f, &f->hview.who, &f->dview.who, "would-be deleter");
         fprintf(out, "  remedy: %s\n\n", pt__cause_remedy(f->rule, f->cause));
         return;
@@ -144,23 +146,24 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                                                   : "has it mapped";
     if (c->h.kind == PT__H_SESSION)
         fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n", rel(a, c->h.ts),
-                hp->pid, base(hp->exe), c->h.api, c->h.name, (unsigned long long)c->h.handle, what);
+                hp->pid, pt_esc(base(hp->exe)), c->h.api, pt_esc(c->h.name),
+                (unsigned long long)c->h.handle, what);
     else
         fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", rel(a, c->h.ts), hp->pid,
-                base(hp->exe), c->h.api, (unsigned long long)c->h.handle, what);
+                pt_esc(base(hp->exe)), c->h.api, (unsigned long long)c->h.handle, what);
     if (f->rule == PT__R_PURGE) {
         const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
         if (m)
             fprintf(out, "  %+11.6fs  pid %u (%s) marked it for deletion under \"%s\"\n",
-                    rel(a, m->ts), a->procs[m->proc]->pid, base(a->procs[m->proc]->exe),
-                    m->marks_key);
+                    rel(a, m->ts), a->procs[m->proc]->pid, pt_esc(base(a->procs[m->proc]->exe)),
+                    pt_esc(m->marks_key));
     }
-    fprintf(out, "  %+11.6fs  pid %u (%s) ", rel(a, d->ts), dp->pid, base(dp->exe));
+    fprintf(out, "  %+11.6fs  pid %u (%s) ", rel(a, d->ts), dp->pid, pt_esc(base(dp->exe)));
     if (d->via && d->via != d->api && d->via != d->call)
-        fprintf(out, "%s > ", d->via);
+        fprintf(out, "%s > ", pt_esc(d->via));
     if (d->api)
-        fprintf(out, "%s(%s) > ", d->api, d->api_args ? d->api_args : "");
-    fprintf(out, "%s(\"%s\"): deleted it\n", d->call, d->target ? d->target : "");
+        fprintf(out, "%s(%s) > ", pt_esc(d->api), pt_esc(d->api_args ? d->api_args : ""));
+    fprintf(out, "%s(\"%s\"): deleted it\n", pt_esc(d->call), pt_esc(d->target ? d->target : ""));
     if (d->witnessed)
         fprintf(out, "               %s\n",
                 d->unattributed ? "witnessed (not traced): deleter unattributed (SysV removal noticed "
@@ -171,8 +174,8 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                     : "witnessed (not traced): no stack; identity read from /proc after the fact");
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  %+11.6fs  pid %u (%s) %s, %.3f s after the delete%s\n",
-                rel(a, c->victim_ts), hp->pid, base(hp->exe), pt__rep_victim(c, b, sizeof b),
-                (double)(c->victim_ts - d->ts) / 1e9,
+                rel(a, c->victim_ts), hp->pid, pt_esc(base(hp->exe)),
+                pt_esc(pt__rep_victim(c, b, sizeof b)), (double)(c->victim_ts - d->ts) / 1e9,
                 c->nfailures > 1 ? " (and later failures)" : "");
     } else {
         fprintf(out, "  (no failure of the holder was seen after the delete%s)\n",
@@ -184,34 +187,29 @@ static void print_one(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                 "finding)\n",
                 f->nmerged);
     if (f->uncertain)
-        fprintf(out, "  uncertain: %s\n", f->uncertain_why);
-    fprintf(out, "  why: %s\n", pt__rep_why(a, f, b, sizeof b));
+        fprintf(out, "  uncertain: %s\n", pt_esc(f->uncertain_why));
+    fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
     who_table(out, a, f, &c->h.who, &d->who, "deleter");
     if (d->witnessed)
-        fprintf(out, "  stack of the delete: none (witnessed, identity \"%s\")\n", dp->ident);
+        fprintf(out, "  stack of the delete: none (witnessed, identity \"%s\")\n",
+                pt_esc(dp->ident));
     else
-        fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid, d->api ? d->api : d->call);
+        fprintf(out, "  stack of the delete (pid %u, %s):\n", dp->pid,
+                pt_esc(d->api ? d->api : d->call));
     if (!d->witnessed)
         stack(out, sy, dp, d->frames, d->nframes, o->symbolize);
     if (o->disassemble && d->nframes) {
-        /* The deleting call site is where the library called the traced API: the first frame
-         * above the shim's own wrapper frames (or the innermost frame without a shim). */
+        /* The deleting call site is where the program called the traced API: numbered as the
+         * stack above shows it. */
         char code[2048];
-        unsigned fi = 0;
-        int in_shim = 0;
-        for (unsigned k = 0; k < d->nframes; k++) {
-            struct pt__sym s;
-            int shim = sy && !pt__sym_resolve(sy, dp, d->frames[k] - 1, &s) && s.module &&
-                       strstr(base(s.module), "libproftrace");
-            if (shim)
-                in_shim = 1;
-            else if (in_shim) {
-                fi = k;
-                break;
-            }
-        }
-        pt__disasm_around(sy, dp, d->frames[fi], "      ", code, sizeof code);
-        fprintf(out, "  code at the deleting call site (frame #%u):\n%s", fi, code);
+        unsigned raw = pt__stack_call_site(dp, d->frames, d->nframes), shown = 0;
+        struct pt__frame fs[PT__SHOWN_MAX];
+        unsigned k = pt__stack_frames(o->symbolize ? sy : NULL, dp, d->frames, d->nframes, fs,
+                                      PT__SHOWN_MAX);
+        while (shown < k && fs[shown].raw != raw)
+            shown++;
+        pt__disasm_around(sy, dp, d->frames[raw], "      ", code, sizeof code);
+        fprintf(out, "  code at the deleting call site (frame #%u):\n%s", shown, code);
     }
     if (c->have_victim || c->have_detail) {
         fprintf(out, "  stack of the failure (pid %u):\n", hp->pid);
@@ -253,17 +251,20 @@ int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
                 (unsigned long long)a->sessions_unidentified);
     if (o->symbolize && pt__sym_unavailable())
         fprintf(out, "  %s\n", pt__sym_unavailable());
+    const char *notes[4];
+    for (unsigned i = 0, n = pt__sym_notes(sy, notes, 4); i < n; i++)
+        fprintf(out, "  %s\n", notes[i]);
     if (o->disassemble && pt__disasm_unavailable())
         fprintf(out, "  %s\n", pt__disasm_unavailable());
     for (int i = 0; i < a->nnotes; i++)
-        fprintf(out, "  %s\n", a->notes[i]);
+        fprintf(out, "  %s\n", pt_esc(a->notes[i]));
     for (uint32_t i = 0; i < a->nuntraced; i++)
         if (a->untraced[i].reason) {
             char pid[16] = "?"; /* a shell system() started: its pid never reached the program */
             if (a->untraced[i].pid)
                 snprintf(pid, sizeof pid, "%u", a->untraced[i].pid);
-            fprintf(out, "  not traced: pid %s (%s): %s\n", pid, a->untraced[i].exe,
-                    a->untraced[i].reason);
+            fprintf(out, "  not traced: pid %s (%s): %s\n", pid, pt_esc(a->untraced[i].exe),
+                    pt_esc(a->untraced[i].reason));
         }
     pt__sym_free(sy);
     return ferror(out) ? -EIO : 0;

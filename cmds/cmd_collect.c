@@ -2,7 +2,6 @@
  * given the printed environment until SIGINT/SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -12,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
+#include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
 #include "tracer/witness.h"
@@ -24,52 +25,87 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: proftrace collect -o DIR [--interval MS]\n"
-               "\n"
-               "Prints the environment to give the processes to trace (LD_PRELOAD=..., \n"
-               "PROFTRACE_DIR=...), then drains their rings into the CTF trace in DIR until\n"
-               "SIGINT or SIGTERM. Rings of processes still running stay in DIR/rings and a later\n"
-               "`proftrace collect` resumes them; `proftrace events DIR` reads them meanwhile.\n"
-               "\n"
-               "  -o DIR         trace directory (created if needed)\n"
-               "  --interval MS  drain at least this often (default 20)\n");
-}
+enum { OPT_INTERVAL = PT__CLI_LONG };
+
+static const struct pt__cli_opt collect_opts[] = {
+    {'o', "output", "DIR",
+     "the trace directory (required; created if needed, resumed if it holds a trace)"},
+    {OPT_INTERVAL, "interval", "MS",
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+    {0},
+};
+
+static const struct pt__cli_section collect_sections[] = {
+    {"Exit status", "0 after SIGINT or SIGTERM; 2 usage error, a directory that cannot hold a "
+                    "trace, or a failure of the collector (said on stderr)."},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_collect_doc = {
+    .name = "collect",
+    .summary = "system-wide: drain the rings of every traced process until SIGINT/SIGTERM",
+    .usage = "-o DIR [OPTION...]",
+    .description =
+        "System-wide mode. Prints the environment to give the processes to trace, one NAME=value "
+        "per line on standard output (LD_PRELOAD=... and PROFTRACE_DIR=...), then drains their "
+        "rings into the trace in DIR until SIGINT or SIGTERM. Its last line on stderr says what "
+        "was collected and where, as record's does. With the privilege for it (root) it also "
+        "witnesses deletions by processes that are not traced (fanotify on the filesystems of "
+        "what traced processes hold, SysV segments); without, it says once that they will not "
+        "be seen.\n"
+        "\n"
+        "Rings of processes still running when it stops stay in DIR/rings/, and a later "
+        "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
+        "read them meanwhile. A directory that is not empty and holds no trace is refused.",
+    .opts = collect_opts,
+    .sections = collect_sections,
+};
 
 int pt_cmd_collect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"interval", required_argument, 0, 'i'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *out = NULL;
-    int interval = 20, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    long long interval = 20;
+    int c;
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'i': interval = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'o':
+            out = cli.arg;
+            break;
+        case OPT_INTERVAL:
+            if (pt__cli_number(&cli, 1, 10000, &interval) < 0)
+                return 2;
+            break;
         }
     }
-    if (!out || optind != argc || interval <= 0) {
-        usage(stderr);
+    if (c < 0)
+        return cli.status;
+    if (!out)
+        return pt__cli_usage_error(&cli, "-o DIR is required");
+    if (cli.noperands)
+        return pt__cli_usage_error(&cli, "unexpected argument '%s'", cli.operands[0]);
+    char dir[PATH_MAX], shim[PATH_MAX];
+    if (pt_shim_path(shim, sizeof shim) < 0) { /* the environment printed would trace nothing */
+        fprintf(stderr,
+                "proftrace collect: the shim is missing (looked for %s): nothing could be traced; "
+                "install proftrace with its shim\n",
+                shim);
         return 2;
     }
+    if (pt__trace_dir_usable("collect", out))
+        return 2;
     int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
     if (prc < 0) {
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(-prc));
         return 2;
     }
-    char dir[PATH_MAX], shim[PATH_MAX];
     if (!realpath(out, dir)) {
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(errno));
         return 2;
     }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, NULL, NULL, &col);
+    int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
         return 2;
@@ -81,8 +117,6 @@ int pt_cmd_collect(int argc, char **argv)
                         "seen: %s\n", why);
     else
         pt_collector_on_attach(col, pt_witness_on_attach, wit);
-    if (pt_shim_path(shim, sizeof shim) < 0)
-        fprintf(stderr, "proftrace collect: warning: shim not found at %s\n", shim);
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
@@ -94,7 +128,7 @@ int pt_cmd_collect(int argc, char **argv)
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {
-        rc = pt_collector_run_once(col, interval);
+        rc = pt_collector_run_once(col, (int)interval);
         if (rc < 0 && rc != -EINTR) {
             fprintf(stderr, "proftrace collect: %s\n", strerror(-rc));
             break;
@@ -105,10 +139,12 @@ int pt_cmd_collect(int argc, char **argv)
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
+    pt_collector_close(col);
+    char size[32];
+    pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     fprintf(stderr,
             "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost (%" PRIu64
-            " rings still open)\n",
-            st.processes, st.events, st.lost, st.rings);
-    pt_collector_close(col);
+            " rings still open); %s (%s)\n",
+            st.processes, st.events, st.lost, st.rings, out, size);
     return rc < 0 && rc != -EINTR ? 2 : 0;
 }

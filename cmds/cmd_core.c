@@ -1,7 +1,6 @@
 /* cmd_core.c — `proftrace core CORE [-o DIR]`: the rings of a dumped process into a trace
  * directory. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,41 +9,45 @@
 #include "proftrace/core.h"
 #endif
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: proftrace core CORE [-o DIR]\n"
-            "  Recovers the proftrace ring(s) of the process dumped in CORE (gcore, or a crash\n"
-            "  with a core_pattern) into DIR (default proftrace.data); then `proftrace report\n"
-            "  DIR` and `proftrace events DIR` read them. The ring is in a core only when the\n"
-            "  process's coredump_filter has bit 3 (file-backed shared) set; the shim sets it.\n");
-}
+static const struct pt__cli_opt core_opts[] = {
+    {'o', "output", "DIR", "the trace directory to write (default " PT_DEFAULT_DIR ")"},
+    {0},
+};
+
+static const struct pt__cli_section core_sections[] = {
+    {"Exit status", "0 recovered; 2 usage error, a core that cannot be read, or a core without "
+                    "ring bytes (the message says how to get them next time)."},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_core_doc = {
+    .name = "core",
+    .summary = "recover the ring of a crashed process from its core dump",
+    .usage = "[-o DIR] CORE",
+    .description =
+        "Recovers the proftrace ring(s) of the process dumped in CORE (by gcore, or by a crash "
+        "with a core_pattern) into the trace directory DIR; proftrace report DIR and proftrace "
+        "events DIR then read them. A ring is in a core only when the process's "
+        "coredump_filter has bit 3 (file-backed shared mappings) set; the shim sets it when the "
+        "process starts.",
+    .opts = core_opts,
+    .sections = core_sections,
+};
 
 int pt_cmd_core(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *out = "proftrace.data";
+    const char *out = PT_DEFAULT_DIR;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return 2;
-    }
-    const char *core = argv[optind];
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_core_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0)
+        if (c == 'o')
+            out = cli.arg;
+    if (c < 0)
+        return cli.status;
+    if (cli.noperands != 1)
+        return pt__cli_usage_error(&cli, cli.noperands ? "one core only" : "no core given");
+    const char *core = cli.operands[0];
 #ifndef PT_HAVE_CORE
     fprintf(stderr, "proftrace core: built without libelf: core dumps cannot be read\n");
     (void)out;

@@ -1,10 +1,12 @@
-/* cmd_export.c — `proftrace export --format chrome|html -o OUT DIR`: the trace as a timeline for
+/* cmd_export.c — `proftrace export --format chrome|html -o OUT [DIR]`: the trace as a timeline for
  * Perfetto / chrome://tracing, or as one self-contained HTML report.
  * Exit status: 0 written, 2 usage or input error (a damaged trace is still exported, everything
  * valid in it, then exits 2). The output is written to OUT.tmp and renamed, so a failed export
- * never leaves a half file under the name asked for. */
+ * never leaves a half file under the name asked for; it is readable by whom the trace is readable
+ * by, not by whom the umask allows (create_like); a device or FIFO (/dev/null) is written into. */
 #define _GNU_SOURCE /* asprintf, open_memstream, strerrorname_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +16,39 @@
 #include "analyzer/export.h"
 #include "cmds/cmd_export.h"
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
+#include "cmds/trace_dir.h"
 
-static void usage(FILE *out)
+/* Create `path` for writing, readable by no one the trace directory (whose stat is *dir) keeps
+ * out: an export holds what the trace holds. Group and others may read it only when they may
+ * enter and list the directory (a private 0700 trace gives 0600, a PROFTRACE_GROUP 02750 one
+ * 0640 with the directory's group), and never more than the umask lets. A file left at `path`
+ * (an export that died) is replaced, not reused with its old mode. */
+static FILE *create_like(const char *path, const struct stat *dir)
 {
-    fprintf(out,
-            "usage: proftrace export --format chrome|html -o OUT [--no-symbols] [--no-disasm] DIR\n"
-            "  chrome  Trace Event Format JSON for https://ui.perfetto.dev or chrome://tracing: a\n"
-            "          track per process (exe, pid, login session, mount/IPC namespace), calls as\n"
-            "          slices, holds as async spans, deletions and failures as instants, an arrow\n"
-            "          from each finding's delete to the failure it caused\n"
-            "  html    one self-contained file (no network): the findings with their narratives\n"
-            "          and stacks, and an SVG timeline of every process\n"
-            "  -o OUT  output file ('-' for standard output)\n"
-            "  --no-symbols, --no-disasm  as for `proftrace report` (html)\n"
-            "  exit status: 0 written, 2 usage or input error\n");
+    mode_t mode = S_IRUSR | S_IWUSR;
+    if ((dir->st_mode & (S_IRGRP | S_IXGRP)) == (S_IRGRP | S_IXGRP))
+        mode |= S_IRGRP;
+    if ((dir->st_mode & (S_IROTH | S_IXOTH)) == (S_IROTH | S_IXOTH))
+        mode |= S_IROTH;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    /* the group that may read the trace may read the export: the directory's group */
+    if ((mode & S_IRGRP) && fstat(fd, &st) == 0 && st.st_gid != dir->st_gid &&
+        fchown(fd, (uid_t)-1, dir->st_gid) < 0)
+        (void)fchmod(fd, mode & ~(mode_t)S_IRGRP);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        errno = e;
+    }
+    return f;
 }
 
 int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath, const char *dir,
@@ -35,18 +56,19 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
 {
     if (nfindings)
         *nfindings = 0;
-    struct stat st;
+    if (pt__trace_dir_check(cmd, dir))
+        return 2;
+    struct stat st; /* the export is readable by whom the trace is */
     if (stat(dir, &st) < 0) {
         fprintf(stderr, "proftrace %s: %s: %s\n", cmd, dir, strerror(errno));
         return 2;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "proftrace %s: %s: not a trace directory\n", cmd, dir);
-        return 2;
-    }
     struct pt_timeline *tl = NULL;
     uint64_t damaged = 0;
-    int rc = pt_timeline_read(dir, stderr, &tl, &damaged);
+    FILE *diag = pt__diag_stream(cmd); /* the reader's messages with our prefix */
+    int rc = pt_timeline_read(dir, diag ? diag : stderr, &tl, &damaged);
+    if (diag)
+        fclose(diag);
     if (rc < 0) {
         fprintf(stderr, "proftrace %s: %s: not a readable trace%s%s\n", cmd, dir,
                 rc == -ENOMEM || rc == -ENOSYS ? ": " : "",
@@ -61,8 +83,17 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
     int to_stdout = !strcmp(outpath, "-");
     char *tmp = NULL;
     FILE *out = stdout;
-    if (!to_stdout) {
-        if (asprintf(&tmp, "%s.tmp", outpath) < 0 || !(out = fopen(tmp, "w"))) {
+    struct stat ost;
+    if (!to_stdout && stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+        /* A device or a FIFO (/dev/null, /dev/stdout) is written into: renaming a file over it
+         * would replace it. */
+        if (!(out = fopen(outpath, "w"))) {
+            fprintf(stderr, "proftrace %s: %s: %s\n", cmd, outpath, strerror(errno));
+            pt_timeline_free(tl);
+            return 2;
+        }
+    } else if (!to_stdout) {
+        if (asprintf(&tmp, "%s.tmp", outpath) < 0 || !(out = create_like(tmp, &st))) {
             fprintf(stderr, "proftrace %s: %s: %s\n", cmd, tmp ? tmp : outpath, strerror(errno));
             free(tmp);
             pt_timeline_free(tl);
@@ -78,7 +109,7 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
         werr = errno;
     if (!to_stdout && fclose(out) && !werr)
         werr = errno;
-    if (!werr && !to_stdout && rename(tmp, outpath) < 0)
+    if (!werr && tmp && rename(tmp, outpath) < 0)
         werr = errno;
     if (werr) {
         fprintf(stderr, "proftrace %s: writing %s: %s\n", cmd, to_stdout ? "the output" : outpath,
@@ -99,54 +130,79 @@ int pt__cmd_export_run(const char *cmd, const char *format, const char *outpath,
     return 0;
 }
 
+enum { OPT_NO_SYMBOLS = PT__CLI_LONG, OPT_NO_DISASM };
+
+static const struct pt__cli_opt export_opts[] = {
+    {'f', "format", "chrome|html", "the format (required)"},
+    {'o', "output", "OUT", "the file to write, '-' for standard output (required)"},
+    {OPT_NO_SYMBOLS, "no-symbols", NULL, "html: raw stack addresses, as for proftrace report"},
+    {OPT_NO_DISASM, "no-disasm", NULL, "html: no disassembly at the deleting call site"},
+    {0},
+};
+
+static const struct pt__cli_section export_sections[] = {
+    {"Exit status", "0 written; 2 usage error, DIR is not a readable trace, the output cannot be "
+                    "written, or the trace is damaged (exported all the same, everything valid in "
+                    "it, and the damage named on stderr)."},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_export_doc = {
+    .name = "export",
+    .summary = "timeline for Perfetto / chrome://tracing, or a self-contained HTML report",
+    .usage = "--format=chrome|html -o OUT [OPTION...] [DIR]",
+    .description =
+        "Writes the trace in DIR (default " PT_DEFAULT_DIR ") as a timeline.\n"
+        "\n"
+        "chrome: Trace Event Format JSON for Perfetto (ui.perfetto.dev) or chrome://tracing: a "
+        "track per process (program, pid, login session, mount and IPC namespaces), calls as "
+        "slices, holds as async spans, deletions and failures as instants, an arrow from each "
+        "finding's delete to the failure it caused (fields: export-chrome.md in the "
+        "documentation).\n"
+        "\n"
+        "html: one self-contained file (no network; prints well): the findings with their story "
+        "and evidence, then an SVG timeline of every process grouped by login session and "
+        "namespaces.\n"
+        "\n"
+        "OUT is written as OUT.tmp and renamed, so a failed export never leaves half a file "
+        "under the name asked for.",
+    .opts = export_opts,
+    .sections = export_sections,
+};
+
 int pt_cmd_export(int argc, char **argv)
 {
-    const char *format = NULL, *outpath = NULL, *dir = NULL;
+    static const char *const formats[] = {"chrome", "html", NULL};
+    const char *outpath = NULL;
+    int format = -1, c;
     struct pt_report_opts o = {1, 1};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "--format") || !strcmp(arg, "-f") || !strcmp(arg, "-o")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "proftrace export: %s needs a value\n", arg);
-                usage(stderr);
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_export_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0) {
+        switch (c) {
+        case 'f':
+            if (pt__cli_choice(&cli, formats, &format) < 0)
                 return 2;
-            }
-            if (!strcmp(arg, "-o"))
-                outpath = argv[++i];
-            else
-                format = argv[++i];
-        } else if (!strncmp(arg, "--format=", 9)) {
-            format = arg + 9;
-        } else if (!strcmp(arg, "--no-symbols")) {
+            break;
+        case 'o':
+            outpath = cli.arg;
+            break;
+        case OPT_NO_SYMBOLS:
             o.symbolize = 0;
-        } else if (!strcmp(arg, "--no-disasm")) {
+            break;
+        case OPT_NO_DISASM:
             o.disassemble = 0;
-        } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (arg[0] == '-' && arg[1]) {
-            fprintf(stderr, "proftrace export: unknown option '%s'\n", arg);
-            usage(stderr);
-            return 2;
-        } else if (dir) {
-            fprintf(stderr, "proftrace export: one trace directory only ('%s' and '%s')\n", dir,
-                    arg);
-            return 2;
-        } else {
-            dir = arg;
+            break;
         }
     }
-    if (!format || !outpath || !dir) {
-        fprintf(stderr, "proftrace export: %s\n",
-                !format    ? "--format is required"
-                : !outpath ? "-o OUT is required"
-                           : "no trace directory given");
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(format, "chrome") && strcmp(format, "html")) {
-        fprintf(stderr, "proftrace export: unknown format '%s' (chrome or html)\n", format);
-        return 2;
-    }
-    return pt__cmd_export_run("export", format, outpath, dir, &o, NULL);
+    if (c < 0)
+        return cli.status;
+    if (format < 0)
+        return pt__cli_usage_error(&cli, "--format is required (chrome or html)");
+    if (!outpath)
+        return pt__cli_usage_error(&cli, "-o OUT is required");
+    const char *dir = pt__cli_dir_operand(&cli);
+    if (!dir)
+        return cli.status;
+    return pt__cmd_export_run("export", formats[format], outpath, dir, &o, NULL);
 }

@@ -22,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -40,10 +39,13 @@
 #include "cmds/commands.h"
 #include "cmds/event_filter.h"
 #include "cmds/event_line.h"
+#include "cmds/trace_dir.h"
 #include "proftrace/trace.h"
 #include "tracer/format.h"
 
 #define PT_LIVE_TICK_MS 200
+#define PT__STR(x) #x
+#define PT__XSTR(x) PT__STR(x) /* a macro's value as text, for the documentation */
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
@@ -103,7 +105,7 @@ static const char *exe_of(struct live *l, uint32_t pid)
 
 /* ---- Filters ------------------------------------------------------------------------------ */
 
-/* Finding rules (DESIGN §4): a --kind naming one selects those findings (and no events). */
+/* Finding rules (docs/report-json.md): a --kind naming one selects those findings (no events). */
 static int is_rule(const char *kind)
 {
     return !strcmp(kind, "cross-namespace-purge") || !strcmp(kind, "deleted-while-held") ||
@@ -370,7 +372,7 @@ static uint64_t fingerprint(const char *dir)
         if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
             continue;
         snprintf(path, sizeof path, "%s/rings/%s", dir, de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = pt_trace_file_open(AT_FDCWD, path);
         if (fd < 0)
             continue;
         struct pt__ring_hdr h;
@@ -400,78 +402,86 @@ static void watch(int ifd, const char *dir)
     inotify_add_watch(ifd, path, mask);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: proftrace live [DIR] [--pid N] [--exe NAME] [--name SUBSTR] [--kind K]\n"
-            "                      [--findings]\n"
-            "\n"
-            "Follows the trace directory DIR (default $PROFTRACE_DIR, else proftrace.data) while\n"
-            "a `record` or `collect` (or just traced processes) write it, printing new events as\n"
-            "`proftrace events` does and each finding as soon as the event completing it is\n"
-            "written (within %d ms). Read-only: stopping it (Ctrl-C) leaves the collection\n"
-            "running; several can follow one directory at once.\n"
-            "\n"
-            "  --pid N        events of process N; findings where N deleted or held\n"
-            "  --exe NAME     events of programs named NAME; findings where NAME deleted or held\n"
-            "  --name SUBSTR  events whose class or any string argument contains SUBSTR;\n"
-            "                 findings whose text contains it\n"
-            "  --kind K       events of class K or category K (REG MAP IMP MAPI SHM FILE PROC\n"
-            "                 CRED NS, or 'call'); a rule name (cross-namespace-purge,\n"
-            "                 deleted-while-held, latent-purge-hazard) selects those findings\n"
-            "  --findings     findings only\n",
-            PT_LIVE_TICK_MS);
-}
+enum { OPT_PID = PT__CLI_LONG, OPT_EXE, OPT_NAME, OPT_KIND, OPT_FINDINGS };
+
+static const struct pt__cli_opt live_opts[] = {
+    {OPT_PID, "pid", "N", "events of process N; findings where N deleted or held"},
+    {OPT_EXE, "exe", "NAME", "events of programs named NAME; findings where NAME deleted or held"},
+    {OPT_NAME, "name", "SUBSTR",
+     "events whose class or any string argument contains SUBSTR; findings whose text contains "
+     "it"},
+    {OPT_KIND, "kind", "K",
+     "events of class K or category K (REG, MAP, IMP, MAPI, SHM, FILE, PROC, CRED, NS, or call); "
+     "a rule name (cross-namespace-purge, deleted-while-held, latent-purge-hazard) selects those "
+     "findings"},
+    {OPT_FINDINGS, "findings", NULL, "findings only"},
+    {0},
+};
+
+static const struct pt__cli_section live_sections[] = {
+    {"Exit status", "0 when stopped (SIGINT, SIGTERM, SIGHUP, or the reader of its output gone); "
+                    "2 usage error, or DIR exists and holds something other than a trace."},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_live_doc = {
+    .name = "live",
+    .summary = "follow a running collection: events and findings as they happen",
+    .usage = "[OPTION...] [DIR]",
+    .description =
+        "Follows the trace directory DIR (default $PROFTRACE_DIR, else " PT_DEFAULT_DIR ") while "
+        "a record or a collect, or traced processes alone, write it, printing new events as "
+        "proftrace events does and each finding as soon as the event completing it is written "
+        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms), again marked updated when later events "
+        "add to it. A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) "
+        "leaves the collection running, and several can follow one directory at once.",
+    .opts = live_opts,
+    .sections = live_sections,
+};
 
 int pt_cmd_live(int argc, char **argv)
 {
-    static const struct option lo[] = {{"pid", required_argument, 0, 'p'},
-                                       {"exe", required_argument, 0, 'e'},
-                                       {"name", required_argument, 0, 'n'},
-                                       {"kind", required_argument, 0, 'k'},
-                                       {"findings", no_argument, 0, 'f'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
     struct live l = {.o = {.pid = -1}, .procs = {.width = 63}};
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:e:n:k:fh", lo, NULL)) != -1) {
+    long long n;
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_live_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0) {
         switch (c) {
-        case 'p':
-            if (pt__parse_pid("live", optarg, &l.o.pid) < 0)
+        case OPT_PID:
+            if (pt__cli_number(&cli, 0, INT32_MAX, &n) < 0)
                 return 2;
+            l.o.pid = (long)n;
             break;
-        case 'e':
-            l.o.exe = optarg;
+        case OPT_EXE:
+            l.o.exe = cli.arg;
             break;
-        case 'n':
-            l.o.name = optarg;
+        case OPT_NAME:
+            l.o.name = cli.arg;
             break;
-        case 'k':
-            l.o.kind = optarg;
+        case OPT_KIND:
+            l.o.kind = cli.arg;
             break;
-        case 'f':
+        case OPT_FINDINGS:
             l.o.findings_only = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (argc - optind > 1) {
-        usage(stderr);
-        return 2;
-    }
+    if (c < 0)
+        return cli.status;
+    if (cli.noperands > 1)
+        return pt__cli_usage_error(&cli, "one trace directory only ('%s' and '%s')",
+                                   cli.operands[0], cli.operands[1]);
     if (l.o.kind && !kind_known(l.o.kind)) {
         fprintf(stderr, "proftrace live: unknown kind '%s' (an event class or a category)\n",
                 l.o.kind);
         return 2;
     }
     const char *env = getenv("PROFTRACE_DIR");
-    l.o.dir = optind < argc ? argv[optind] : env && *env ? env : "proftrace.data";
+    l.o.dir = cli.noperands ? cli.operands[0] : env && *env ? env : PT_DEFAULT_DIR;
+    int state = pt__trace_dir_state(l.o.dir);
+    if (state == PT__DIR_OTHER || state == PT__DIR_NOT_DIR) /* absent or empty: waited for */
+        return pt__trace_dir_check("live", l.o.dir);
 
     struct timespec rt, mono;
     clock_gettime(CLOCK_REALTIME, &rt);

@@ -9,7 +9,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,10 +17,15 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
+#include "cmds/trace_dir.h"
+#include "proftrace/env.h"
+#include "proftrace/ring.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
 #include "tracer/witness.h"
@@ -34,42 +38,95 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: proftrace record [-o DIR] [--overwrite] [--buffer-size N] -- CMD [ARG...]\n"
-            "\n"
-            "Runs CMD with the shim (LD_PRELOAD) and PROFTRACE_DIR=DIR, follows every descendant,\n"
-            "drains their rings while they run, and prints `proftrace: N processes, M events, K\n"
-            "lost`. The exit status is CMD's (128+signal when a signal killed it).\n"
-            "\n"
-            "  -o DIR            trace directory (default proftrace.data); must not hold a trace\n"
-            "  --overwrite       flight recorder: keep the newest events instead of the oldest\n"
-            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
-            "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
-            "  --interval MS     drain at least this often (default 10)\n");
-}
+enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_BUFFER_SIZE, OPT_INTERVAL };
 
-/* Find CMD on PATH the way execvp will. */
+static const struct pt__cli_opt record_opts[] = {
+    {'o', "output", "DIR", "the trace directory (default " PT_DEFAULT_DIR ")"},
+    {OPT_OVERWRITE, "overwrite", NULL,
+     "flight recorder: each thread buffer keeps its newest events, overwriting the oldest, "
+     "instead of counting the newest as lost (PROFTRACE_OVERWRITE=1 for the shim)"},
+    {OPT_BUFFER_SIZE, "buffer-size", "SIZE",
+     "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 1m): "
+     "PROFTRACE_BUFSIZE for the shim"},
+    {OPT_INTERVAL, "interval", "MS",
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10)"},
+    {0},
+};
+
+static const struct pt__cli_section record_sections[] = {
+    {"Exit status",
+     "The command's exit status, or 128+N when signal N killed it; else:\n"
+     "  2    usage error; a command that cannot be traced (static, setuid, setgid);\n"
+     "       the shim missing; DIR refused; nothing could be recorded (said why)\n"
+     "  126  CMD was found but cannot be executed\n"
+     "  127  CMD was not found"},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_record_doc = {
+    .name = "record",
+    .summary = "run a command and its descendants with the shim, write a trace",
+    .usage = "[-o DIR] [OPTION...] [--] CMD [ARG...]",
+    .description =
+        "Runs CMD with the shim (LD_PRELOAD=libproftrace.so and PROFTRACE_DIR=DIR in its "
+        "environment), follows every process it starts, daemons and orphans included, drains "
+        "their rings into the trace directory DIR while they run, and ends when the last of them "
+        "has exited. The trace is a CTF 1.8 trace that proftrace report, proftrace events and "
+        "babeltrace2 read.\n"
+        "\n"
+        "DIR defaults to " PT_DEFAULT_DIR " in the current directory. A trace already there is "
+        "kept as DIR.old (replacing an older DIR.old); a directory that is not empty and holds "
+        "no trace is refused, so a trace is never mixed into other files.\n"
+        "\n"
+        "The last line on stderr says what was recorded and where, for example:\n"
+        "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
+        "Events are lost when threads write faster than their buffers drain; the line then says "
+        "how to lose none. A run in which no process could create its ring (a full disk, a "
+        "directory the command's user cannot write) is an error, not an empty trace.\n"
+        "\n"
+        "Statically linked and setuid or setgid commands cannot be traced by a preloaded shim "
+        "and are refused, saying so, as is any command when the shim is missing from the "
+        "installation. PROFTRACE_* values in the environment that the shim would not understand "
+        "are named once and left out, so that the shim uses their defaults.",
+    .opts = record_opts,
+    .sections = record_sections,
+    .in_order = 1, /* what follows the options is the command and its own options */
+};
+
+/* Find CMD the way a shell does: 0 with its path in out; -ENOENT when there is nothing of that name
+ * (a shell's 127); -EACCES or -EISDIR when there is one that cannot be executed (126). */
 static int resolve(const char *cmd, char *out, size_t len)
 {
+    struct stat st;
     if (strchr(cmd, '/')) {
         snprintf(out, len, "%s", cmd);
+        if (stat(out, &st) < 0)
+            return -errno;
+        if (S_ISDIR(st.st_mode))
+            return -EISDIR;
         return access(out, X_OK) == 0 ? 0 : -errno;
     }
     const char *path = getenv("PATH");
     if (!path)
         path = "/usr/local/bin:/usr/bin:/bin";
+    char denied[PATH_MAX] = ""; /* the first file of that name that cannot be executed */
     for (const char *p = path; *p;) {
         const char *colon = strchr(p, ':');
         size_t n = colon ? (size_t)(colon - p) : strlen(p);
         snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd);
-        struct stat st;
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-            return 0;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            if (!denied[0])
+                snprintf(denied, sizeof denied, "%s", out);
+        }
         p += n + (colon ? 1 : 0);
         if (!colon)
             break;
+    }
+    if (denied[0]) {
+        snprintf(out, len, "%s", denied);
+        return -EACCES;
     }
     return -ENOENT;
 }
@@ -120,17 +177,6 @@ static const char *untraceable(const char *path, int depth)
     return why;
 }
 
-static size_t parse_size(const char *s)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K')
-        v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20, end++;
-    return *end ? 0 : (size_t)v;
-}
-
 /* LD_PRELOAD for the command: the shim before what was there, except sanitizer runtimes, which
  * must stay first in every process (a sanitized build of proftrace and its shim). malloc'ed. */
 static char *preload_with(const char *shim, const char *old)
@@ -163,83 +209,156 @@ static char *preload_with(const char *shim, const char *old)
     return out;
 }
 
-static int dir_has_trace(const char *dir)
+/* PROFTRACE_* values of our environment that the shim would not understand: named once here, and
+ * left out of the command's environment (or replaced, pt_env_fallback), so that the shim uses
+ * their defaults without a warning from every traced process. */
+static void settle_env(void)
 {
-    char p[PATH_MAX + 16];
-    snprintf(p, sizeof p, "%s/metadata", dir);
-    if (access(p, F_OK) == 0)
-        return 1;
-    snprintf(p, sizeof p, "%s/rings", dir);
-    return access(p, F_OK) == 0;
+    for (char **e = environ; *e;) {
+        const char *eq = strchr(*e, '=');
+        char name[64], why[160];
+        if (strncmp(*e, "PROFTRACE_", 10) || !eq || (size_t)(eq - *e) >= sizeof name) {
+            e++;
+            continue;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+        if (pt_env_check(name, eq + 1, why, sizeof why) != -EINVAL) {
+            e++;
+            continue;
+        }
+        char instead[64];
+        fprintf(stderr, "proftrace record: %s: %s; %s\n", *e, why,
+                pt_env_instead(name, instead, sizeof instead));
+        if (pt_env_fallback(name))
+            setenv(name, pt_env_fallback(name), 1);
+        else
+            unsetenv(name);
+        e = environ; /* the array changed */
+    }
+}
+
+/* Why no traced process could create its ring in `dir`: the error creating one here, now, with
+ * the settings the command had (a full disk, a directory its user cannot write), or 0. */
+static int ring_probe(const char *dir, uint64_t bufsize)
+{
+    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = bufsize};
+    const char *threads = getenv("PROFTRACE_THREADS");
+    cfg.nthreads = threads ? (unsigned)strtoul(threads, NULL, 10) : 0;
+    struct pt_ring *r;
+    int rc = pt_ring_create(&cfg, &r);
+    if (rc == 0) {
+        unlink(pt_ring_path(r)); /* a probe, not a process of the trace */
+        pt_ring_close(r);
+    }
+    return rc;
+}
+
+/* The bytes of each thread buffer: --buffer-size, else PROFTRACE_BUFSIZE (checked by settle_env),
+ * else the ring's default. */
+static uint64_t buffer_bytes(uint64_t option)
+{
+    const char *v = getenv("PROFTRACE_BUFSIZE");
+    if (option || !v || !*v)
+        return option ? option : 1u << 20;
+    char *end;
+    uint64_t n = strtoull(v, &end, 10);
+    return *end == 'k' || *end == 'K' ? n << 10 : *end == 'm' || *end == 'M' ? n << 20 : n;
+}
+
+/* The closing line: what was recorded and where; when events were lost, how to lose none. */
+static void summary(const char *out, const struct pt_collector_stats *st, uint64_t bufsize,
+                    int overwrite)
+{
+    char size[32], now[32], more[32];
+    pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
+    fprintf(stderr,
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
+            st->processes, st->events, st->lost, out, size);
+    struct statvfs vfs;
+    uint64_t b = buffer_bytes(bufsize);
+    if (st->lost && !overwrite && statvfs(out, &vfs) == 0 &&
+        (uint64_t)vfs.f_bavail * vfs.f_frsize < 2 * b) { /* lost for want of disk, not of buffer */
+        pt__human_bytes((uint64_t)vfs.f_bavail * vfs.f_frsize, more, sizeof more);
+        fprintf(stderr, "; the filesystem of %s is full (%s free): make room, or record elsewhere",
+                out, more);
+    } else if (st->lost && !overwrite) {
+        pt__size_text(b, now, sizeof now);
+        pt__size_text(b * 4 < (1u << 30) ? b * 4 : 1u << 30, more, sizeof more);
+        fprintf(stderr, "; to lose none, record with --buffer-size=%s (each thread had %s)%s", more,
+                now, pt__cli_find(&pt_cmd_record_doc, "no-loss") ? " or --no-loss" : "");
+    }
+    fputc('\n', stderr);
 }
 
 int pt_cmd_record(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"overwrite", no_argument, 0, 'O'},
-                                         {"buffer-size", required_argument, 0, 'b'},
-                                         {"interval", required_argument, 0, 'i'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *out = "proftrace.data";
-    const char *bufsize = NULL;
-    int overwrite = 0, interval = 10, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    const char *out = PT_DEFAULT_DIR;
+    uint64_t bufsize = 0;
+    long long interval = 10;
+    int overwrite = 0, c;
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_record_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'O': overwrite = 1; break;
-        case 'b':
-            bufsize = optarg;
-            if (!parse_size(optarg)) {
-                fprintf(stderr, "proftrace record: --buffer-size wants a size, not '%s'\n",
-                        optarg);
-                return 2;
-            }
+        case 'o':
+            out = cli.arg;
             break;
-        case 'i': interval = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case OPT_OVERWRITE:
+            overwrite = 1;
+            break;
+        case OPT_BUFFER_SIZE:
+            if (pt__cli_size(&cli, 16u << 10, 1u << 30, &bufsize) < 0)
+                return 2;
+            break;
+        case OPT_INTERVAL:
+            if (pt__cli_number(&cli, 1, 10000, &interval) < 0)
+                return 2;
+            break;
         }
     }
-    if (optind >= argc || interval <= 0) {
-        usage(stderr);
-        return 2;
-    }
-    char **cmd = argv + optind;
+    if (c < 0)
+        return cli.status;
+    if (cli.noperands == 0)
+        return pt__cli_usage_error(&cli, "no command to run");
+    char **cmd = cli.operands;
     char exe[PATH_MAX];
-    if (resolve(cmd[0], exe, sizeof exe) < 0) {
-        fprintf(stderr, "proftrace record: %s: command not found\n", cmd[0]);
+    int rrc = resolve(cmd[0], exe, sizeof exe);
+    if (rrc == -ENOENT || rrc == -ENOTDIR) { /* as a shell says it, with its status */
+        fprintf(stderr, "proftrace record: %s: %s\n", cmd[0],
+                strchr(cmd[0], '/') ? strerror(-rrc) : "command not found");
         return 127;
+    }
+    if (rrc < 0) {
+        fprintf(stderr, "proftrace record: %s: %s\n", exe, strerror(-rrc));
+        return 126;
     }
     const char *why = untraceable(exe, 0);
     if (why) {
         fprintf(stderr, "proftrace record: %s cannot be traced: %s\n", exe, why);
         return 2;
     }
-    if (dir_has_trace(out)) {
-        fprintf(stderr, "proftrace record: %s already holds a trace; remove it or pick another -o\n",
-                out);
+    char dir[PATH_MAX], shim[PATH_MAX];
+    if (pt_shim_path(shim, sizeof shim) < 0) {
+        fprintf(stderr,
+                "proftrace record: the shim is missing (looked for %s): nothing could be traced; "
+                "install proftrace with its shim\n",
+                shim);
         return 2;
     }
+    settle_env();
+    if (pt__trace_dir_rotate("record", out))
+        return 2;
     int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
     if (prc < 0) {
         fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
         return 2;
     }
-    char dir[PATH_MAX], shim[PATH_MAX];
     if (!realpath(out, dir)) {
         fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
         return 2;
     }
-    int have_shim = pt_shim_path(shim, sizeof shim) == 0;
-    if (!have_shim)
-        fprintf(stderr,
-                "proftrace record: warning: %s not found; only processes that write rings "
-                "themselves are traced\n",
-                shim);
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, NULL, NULL, &col);
+    int rc = pt_collector_open(dir, pt__diag_line, "record", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;
@@ -274,14 +393,12 @@ int pt_cmd_record(int argc, char **argv)
             setenv("PROFTRACE_OVERWRITE", "1", 1);
         if (bufsize) {
             char b[32];
-            snprintf(b, sizeof b, "%zu", parse_size(bufsize));
+            snprintf(b, sizeof b, "%" PRIu64, bufsize);
             setenv("PROFTRACE_BUFSIZE", b, 1); /* read by the shim (preload/state.c) */
         }
-        if (have_shim) {
-            char *joined = preload_with(shim, getenv("LD_PRELOAD"));
-            if (joined)
-                setenv("LD_PRELOAD", joined, 1);
-        }
+        char *joined = preload_with(shim, getenv("LD_PRELOAD"));
+        if (joined)
+            setenv("LD_PRELOAD", joined, 1);
         execv(exe, cmd);
         int e = errno;
         if (write(pipefd[1], &e, sizeof e) < 0) {
@@ -291,9 +408,10 @@ int pt_cmd_record(int argc, char **argv)
     }
     close(pipefd[1]);
     child_pid = pid;
-    int exec_err = 0;
+    int exec_err = 0; /* the file is there (resolve): it cannot be executed, a shell's 126 */
     if (read(pipefd[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err)
-        fprintf(stderr, "proftrace record: %s: %s\n", exe, strerror(exec_err));
+        fprintf(stderr, "proftrace record: %s: cannot execute: %s%s\n", exe, strerror(exec_err),
+                exec_err == ENOENT ? " (its interpreter)" : "");
     close(pipefd[0]);
 
     /* Ctrl-C reaches CMD through the terminal; record stays to drain. SIGTERM/SIGHUP go on to it. */
@@ -307,7 +425,7 @@ int pt_cmd_record(int argc, char **argv)
 
     int status = 0, main_done = 0;
     for (;;) {
-        pt_collector_run_once(col, interval);
+        pt_collector_run_once(col, (int)interval);
         int any_left = 1;
         for (;;) {
             siginfo_t si;
@@ -356,10 +474,18 @@ int pt_cmd_record(int argc, char **argv)
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
-    fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost\n",
-            st.processes, st.events, st.lost);
     if (exec_err)
-        return 127;
+        return 126;
+    if (st.processes == 0) {
+        /* Every process the shim starts in makes its ring first thing: none means none could. */
+        int probe = ring_probe(dir, buffer_bytes(bufsize));
+        fprintf(stderr, "proftrace record: nothing was recorded in %s: %s%s\n", out,
+                probe ? "no traced process could create its ring there: "
+                      : "no traced process started (the shim did not load; see above)",
+                probe ? strerror(-probe) : "");
+        return 2;
+    }
+    summary(out, &st, bufsize, overwrite);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     if (WIFSIGNALED(status))

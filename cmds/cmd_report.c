@@ -1,80 +1,101 @@
-/* cmd_report.c — `proftrace report [--json] DIR`: findings with their evidence, then a summary.
+/* cmd_report.c — `proftrace report [--json] [DIR]`: findings with their evidence, then a summary.
  * Exit status: 0 no findings, 1 findings, 2 usage or input error (a damaged trace still gets the
  * report of everything valid in it, then exits 2). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analyzer/analyzer.h"
 #include "cmds/cmd_export.h"
 #include "cmds/commands.h"
+#include "cmds/diag_stream.h"
+#include "cmds/trace_dir.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: proftrace report [--json] [--no-symbols] [--no-disasm] DIR\n"
-            "  Reads the trace in DIR and reports every resource deleted while another live\n"
-            "  process held it (cross-namespace-purge, deleted-while-held) and every profile at\n"
-            "  risk (latent-purge-hazard), with both identities, stacks and a remedy.\n"
-            "  --json        one JSON object: {\"findings\": [...], \"summary\": {...}}\n"
-            "  --no-symbols  show raw stack addresses (do not open module files)\n"
-            "  --no-disasm   no disassembly at the deleting call site\n"
-            "  --html OUT    write the self-contained HTML report (findings and timeline) to OUT\n"
-            "                instead (as `proftrace export --format html -o OUT DIR`)\n"
-            "  exit status: 0 no findings, 1 findings, 2 usage or input error\n");
-}
+enum { OPT_JSON = PT__CLI_LONG, OPT_HTML, OPT_NO_SYMBOLS, OPT_NO_DISASM };
+
+static const struct pt__cli_opt report_opts[] = {
+    {OPT_JSON, "json", NULL,
+     "one JSON object instead of text: schema, findings, summary (fields: report-json.md in the "
+     "documentation)"},
+    {OPT_HTML, "html", "OUT",
+     "write the self-contained HTML report (findings and timeline) to OUT instead ('-': "
+     "standard output), as proftrace export --format=html does"},
+    {OPT_NO_SYMBOLS, "no-symbols", NULL, "show raw stack addresses (do not open module files)"},
+    {OPT_NO_DISASM, "no-disasm", NULL, "no disassembly at the deleting call site"},
+    {0},
+};
+
+static const struct pt__cli_section report_sections[] = {
+    {"Exit status", "  0  no findings\n"
+                    "  1  findings\n"
+                    "  2  usage error; DIR is not a readable trace; or the trace is damaged:\n"
+                    "     the report of everything valid in it is printed all the same, and\n"
+                    "     the damage named on stderr"},
+    {0},
+};
+
+const struct pt__cli_doc pt_cmd_report_doc = {
+    .name = "report",
+    .summary = "findings with their evidence, then a summary",
+    .usage = "[--json] [--html=OUT] [--no-symbols] [--no-disasm] [DIR]",
+    .description =
+        "Reads the trace in DIR (default " PT_DEFAULT_DIR ") and reports every resource deleted "
+        "while another live process held it, and every profile at risk, with both processes' "
+        "identities side by side, the stacks, the code at the delete and a remedy; then a "
+        "summary. The rules:\n"
+        "  cross-namespace-purge  a profile deleted by a process whose in-use view\n"
+        "                         differs from that of a live holder\n"
+        "  deleted-while-held     any named resource removed while another live\n"
+        "                         process holds it\n"
+        "  latent-purge-hazard    the bug has not struck yet, but will\n"
+        "Findings shadowed by lost events are marked uncertain. A damaged trace (a killed "
+        "collector, a full disk) is reported as far as it is valid, and the damage is named on "
+        "stderr: the file, the offset, what is wrong.",
+    .opts = report_opts,
+    .sections = report_sections,
+};
 
 int pt_cmd_report(int argc, char **argv)
 {
-    int json = 0;
+    int json = 0, c;
     struct pt_report_opts o = {1, 1};
-    const char *dir = NULL, *html = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--html") && i + 1 < argc)
-            html = argv[++i];
-        else if (!strcmp(argv[i], "--json"))
+    const char *html = NULL;
+    struct pt__cli cli;
+    pt__cli_start(&cli, &pt_cmd_report_doc, argc, argv);
+    while ((c = pt__cli_next(&cli)) > 0) {
+        switch (c) {
+        case OPT_JSON:
             json = 1;
-        else if (!strcmp(argv[i], "--no-symbols"))
+            break;
+        case OPT_HTML:
+            html = cli.arg;
+            break;
+        case OPT_NO_SYMBOLS:
             o.symbolize = 0;
-        else if (!strcmp(argv[i], "--no-disasm"))
+            break;
+        case OPT_NO_DISASM:
             o.disassemble = 0;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "proftrace report: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (dir) {
-            fprintf(stderr, "proftrace report: one trace directory only ('%s' and '%s')\n", dir,
-                    argv[i]);
-            return 2;
-        } else {
-            dir = argv[i];
+            break;
         }
     }
-    if (!dir) {
-        usage(stderr);
+    if (c < 0)
+        return cli.status;
+    const char *dir = pt__cli_dir_operand(&cli);
+    if (!dir)
+        return cli.status;
+    if (pt__trace_dir_check("report", dir))
         return 2;
-    }
     if (html) {
         unsigned nf = 0;
         int st = pt__cmd_export_run("report", "html", html, dir, &o, &nf);
         return st ? st : nf ? 1 : 0;
     }
-    struct stat st;
-    if (stat(dir, &st) < 0) {
-        fprintf(stderr, "proftrace report: %s: %s\n", dir, strerror(errno));
-        return 2;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "proftrace report: %s: not a trace directory\n", dir);
-        return 2;
-    }
     struct pt_analyzer *a = NULL;
     uint64_t damaged = 0;
-    int rc = pt_analyze_dir(dir, stderr, &a, &damaged);
+    FILE *diag = pt__diag_stream("report"); /* the reader's messages with our prefix */
+    int rc = pt_analyze_dir(dir, diag ? diag : stderr, &a, &damaged);
+    if (diag)
+        fclose(diag);
     if (rc < 0) {
         /* the reader has already said why on stderr */
         fprintf(stderr, "proftrace report: %s: not a readable trace%s%s\n", dir,

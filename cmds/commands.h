@@ -2,19 +2,36 @@
 #ifndef PT_CMDS_COMMANDS_H
 #define PT_CMDS_COMMANDS_H
 
-/* CMD(name, one-line summary) */
-#define PT_COMMANDS(CMD)                                                                          \
-    CMD(record, "run a command and its descendants with the shim, write a trace")               \
-    CMD(collect, "system-wide: drain the rings of every traced process until SIGINT/SIGTERM")   \
-    CMD(report, "findings with their evidence, then a summary (--json)")                        \
-    CMD(events, "every event, one line each, time-ordered across processes")                    \
-    CMD(export, "timeline for Perfetto / chrome://tracing, or a self-contained HTML report")     \
-    CMD(live, "follow a running collection: events and findings as they happen")               \
-    CMD(core, "recover the ring of a crashed process from its core dump")
+#include "cmds/cli.h"
 
-/* Each returns the process exit status: 0 success, 1 findings (report), 2 usage or input error. */
-#define PT_CMD_DECL(name, summary) int pt_cmd_##name(int argc, char **argv);
+/* In the order `proftrace --help` lists them. */
+#define PT_COMMANDS(CMD)                                                                           \
+    CMD(record)                                                                                    \
+    CMD(collect)                                                                                   \
+    CMD(report)                                                                                    \
+    CMD(events)                                                                                    \
+    CMD(export)                                                                                    \
+    CMD(live)                                                                                      \
+    CMD(core)                                                                                      \
+    CMD(help)                                                                                      \
+    CMD(version)
+
+/* Each command returns the process exit status (0 success, 2 usage or input error; report: 1
+ * findings; record: the command's) and describes itself in its doc (cli.h): its summary, usage,
+ * options, --help and manual page. */
+#define PT_CMD_DECL(name)                                                                          \
+    int pt_cmd_##name(int argc, char **argv);                                                      \
+    extern const struct pt__cli_doc pt_cmd_##name##_doc;
 PT_COMMANDS(PT_CMD_DECL)
 #undef PT_CMD_DECL
+
+struct pt__command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const struct pt__cli_doc *doc;
+};
+
+/* The table of PT_COMMANDS (main.c); ends with a NULL name. */
+extern const struct pt__command pt__commands[];
 
 #endif

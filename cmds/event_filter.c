@@ -1,7 +1,5 @@
 /* event_filter.c — the event filters `proftrace events` and `proftrace live` share. */
 #define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,16 +43,5 @@ int pt__kind_known(const char *kind)
     for (unsigned id = 0; pt_event_name(id); id++)
         if (!strcmp(pt_event_name(id), kind))
             return 1;
-    return 0;
-}
-
-int pt__parse_pid(const char *cmd, const char *arg, long *pid)
-{
-    char *end;
-    *pid = strtol(arg, &end, 10);
-    if (*end || *pid < 0) {
-        fprintf(stderr, "proftrace %s: --pid wants a number, not '%s'\n", cmd, arg);
-        return -1;
-    }
     return 0;
 }

@@ -11,8 +11,4 @@ int pt__kind_matches(const struct pt_event *ev, const char *kind);
 /* 1 when `kind` is 'call', a category or an event class, i.e. pt__kind_matches can match it. */
 int pt__kind_known(const char *kind);
 
-/* Parses the argument of --pid: returns 0 and sets *pid, or prints
- * "proftrace CMD: --pid wants a number, not 'ARG'" on stderr and returns -1. */
-int pt__parse_pid(const char *cmd, const char *arg, long *pid);
-
 #endif

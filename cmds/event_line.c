@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cmds/event_line.h"
+#include "proftrace/escape.h"
 
 static void set_name(struct pt__procnames *ns, uint32_t pid, const char *exe, uint32_t len)
 {
@@ -76,5 +77,5 @@ void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char
     else
         snprintf(who, sizeof who, "%u", ev->pid);
     pt__put_time(out, ev->ts, rt);
-    fprintf(out, " [%s %s] %*s%s\n", who, name, 2 * ev->depth, "", line);
+    fprintf(out, " [%s %s] %*s%s\n", who, pt_esc(name), 2 * ev->depth, "", line);
 }

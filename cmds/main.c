@@ -1,61 +1,35 @@
-/* main.c — `proftrace`: dispatches to one subcommand per file. */
+/* main.c — `proftrace`: dispatches to one subcommand per file (commands.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmds/commands.h"
+#include "cmds/help.h"
 
-struct command {
-    const char *name;
-    const char *summary;
-    int (*run)(int argc, char **argv);
-};
-
-static const struct command commands[] = {
-#define PT_CMD_ROW(name, summary) {#name, summary, pt_cmd_##name},
+const struct pt__command pt__commands[] = {
+#define PT_CMD_ROW(name) {#name, pt_cmd_##name, &pt_cmd_##name##_doc},
     PT_COMMANDS(PT_CMD_ROW)
 #undef PT_CMD_ROW
+        {0},
 };
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: proftrace COMMAND [OPTIONS] ...\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\nenvironment of traced processes (the shim, libproftrace.so):\n"
-            "  PROFTRACE_DIR       trace directory the ring goes to; unset: the shim stays inert\n"
-            "  PROFTRACE_STACKS    which events get a stack: categories (REG,MAP,IMP,MAPI,SHM,FILE,\n"
-            "                      PROC,CRED,NS) and delete, fail, all, none; default delete,MAPI,fail\n"
-            "  PROFTRACE_BREAK     delete-held,key-deleted[,delete]: SIGTRAP there only with a\n"
-            "                      debugger attached, else a breakpoint event\n"
-            "  PROFTRACE_HOLDS     0: keep this process out of the shared holds table\n"
-            "  PROFTRACE_BUFSIZE   bytes per thread buffer (k/m suffixes)\n"
-            "  PROFTRACE_THREADS   thread buffers carved when the process starts\n"
-            "  PROFTRACE_OVERWRITE 1: flight recorder, keep the newest events instead of counting\n"
-            "                      the newest as lost\n"
-            "  PROFTRACE_INLINE    auto (default): hook the profile API inline where interposition\n"
-            "                      is blind (static, -Bsymbolic); all; off; ',verbose' lists hooks\n"
-            "  PROFTRACE_HOOKS     lib:function[,...]: entry/exit `hook` events for extra functions,\n"
-            "                      static ones included (lib may be empty: the executable first)\n"
-            "  PROFTRACE_REDACT    1: command lines reduced to argv[0] and a count of what was left\n"
-            "                      out (value data is never recorded)\n"
-            "  PROFTRACE_GROUP     group G may read the trace (directories 02750, files 0640)\n"
-            "  PROFTRACE_ALLOW_UIDS users (names, uids, *) allowed to write rings into the trace\n"
-            "  PROFTRACE_GPID      set by the shim for an exec (gpid:pid:start_time:depth): the\n"
-            "                      global pid carried into the new image; not for users\n"
-            "\n`proftrace COMMAND --help` describes a command.\n");
-}
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        pt__help_main(stderr, PT__DOC_TEXT);
+        return 2;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "proftrace: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    const char *a = argv[1];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        pt__help_main(stdout, PT__DOC_TEXT);
+        return fflush(stdout) ? 2 : 0;
+    }
+    if (!strcmp(a, "--version"))
+        return pt_cmd_version(1, (char *[]){"version", NULL});
+    for (const struct pt__command *c = pt__commands; c->name; c++)
+        if (!strcmp(a, c->name))
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "proftrace: unknown %s '%s'\n", a[0] == '-' ? "option" : "command", a);
+    fprintf(stderr, "usage: proftrace COMMAND [OPTION...] [ARG...]\n"
+                    "`proftrace --help` lists the commands.\n");
     return 2;
 }

@@ -1,13 +1,18 @@
-/* env.c — carrying LD_PRELOAD and PROFTRACE_* into the environment of an exec, so descendants are
- * traced even when the program passes an environment of its own. No allocation: the caller gives
- * stack buffers (an exec may run in a vfork child, which must not touch the heap). */
+/* env.c — the shim's environment: PROFTRACE_* values checked once (a bad one is named on stderr
+ * and its default used), and LD_PRELOAD and PROFTRACE_* carried into the environment of an exec, so
+ * descendants are traced even when the program passes an environment of its own. No allocation
+ * on the exec path: the caller gives stack buffers (an exec may run in a vfork child, which must
+ * not touch the heap). */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preload/shim.h"
+#include "proftrace/env.h"
 
 static char pt__self[PATH_MAX];             /* absolute path of libproftrace.so */
 static char pt__env_preload[PATH_MAX + 16]; /* LD_PRELOAD=<self> */
@@ -16,6 +21,53 @@ static char pt__env_dir[PATH_MAX + 16];     /* PROFTRACE_DIR=<absolute dir> */
 static char pt__env_stacks[256];            /* PROFTRACE_STACKS=... as the process got it */
 static char pt__env_gpid[96];               /* PROFTRACE_GPID=gpid:pid:start_time:depth */
 static char pt__env_redact[64];             /* PROFTRACE_REDACT=... (redact.c), carried on */
+
+/* The PROFTRACE_* variables whose value pt__env_warn named bad: left out of exec'ed environments,
+ * so that descendants use the defaults without saying it again. */
+static const char *pt__env_bad[16];
+static unsigned pt__env_nbad;
+
+static const char *const pt__env_names[] = {
+#define PT__ENV_NAME(name, kind, value, def, help) #name,
+    PT_ENV_VARS(PT__ENV_NAME)
+#undef PT__ENV_NAME
+};
+
+const char *pt__getenv(const char *name)
+{
+    char why[160];
+    const char *v = getenv(name);
+    return v && pt_env_check(name, v, why, sizeof why) == -EINVAL ? pt_env_fallback(name) : v;
+}
+
+void pt__env_warn(void)
+{
+    for (size_t i = 0; i < sizeof pt__env_names / sizeof pt__env_names[0]; i++) {
+        const char *name = pt__env_names[i], *v = getenv(name);
+        char why[160], instead[64], line[512];
+        if (!v || pt_env_check(name, v, why, sizeof why) != -EINVAL)
+            continue;
+        if (pt__env_nbad < sizeof pt__env_bad / sizeof pt__env_bad[0])
+            pt__env_bad[pt__env_nbad++] = name;
+        int n = snprintf(line, sizeof line, "proftrace: %s=%.100s: %s; %s\n", name, v, why,
+                         pt_env_instead(name, instead, sizeof instead));
+        if (n > (int)sizeof line - 1)
+            n = (int)sizeof line - 1;
+        ssize_t w = write(2, line, (size_t)n);
+        (void)w;
+    }
+}
+
+/* Is environment entry `e` one of the bad values pt__env_warn named? */
+static int pt__env_is_bad(const char *e)
+{
+    for (unsigned i = 0; i < pt__env_nbad; i++) {
+        size_t n = strlen(pt__env_bad[i]);
+        if (!strncmp(e, pt__env_bad[i], n) && e[n] == '=')
+            return 1;
+    }
+    return 0;
+}
 
 /* Does the LD_PRELOAD value `v` name the shim already? */
 static int pt__has_self(const char *v)
@@ -43,12 +95,12 @@ void pt__env_init(void)
     } else {
         strcpy(pt__env_preload0, pt__env_preload);
     }
-    const char *rd = getenv("PROFTRACE_REDACT");
+    const char *rd = pt__getenv("PROFTRACE_REDACT");
     if (rd && strlen(rd) < sizeof pt__env_redact - 18) {
         strcpy(pt__env_redact, "PROFTRACE_REDACT=");
         strcat(pt__env_redact, rd);
     }
-    const char *s = getenv("PROFTRACE_STACKS");
+    const char *s = pt__getenv("PROFTRACE_STACKS");
     if (s && strlen(s) < sizeof pt__env_stacks - 18) {
         strcpy(pt__env_stacks, "PROFTRACE_STACKS=");
         strcat(pt__env_stacks, s);
@@ -116,6 +168,8 @@ char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_
                     e = pt__env_preload;
                 }
             }
+        } else if (pt__env_is_bad(e)) {
+            continue; /* named once here; descendants use the default (or the fallback below) */
         } else if (!strncmp(e, "PROFTRACE_DIR=", 14)) {
             have_dir = 1;
         } else if (!strncmp(e, "PROFTRACE_STACKS=", 17)) {

@@ -480,7 +480,7 @@ int pt__inline_verbose(void)
 
 void pt__inline_init(void)
 {
-    const char *m = getenv("PROFTRACE_INLINE");
+    const char *m = pt__getenv("PROFTRACE_INLINE");
     if (m && *m) {
         if (!strncmp(m, "off", 3) || !strncmp(m, "none", 4) || !strncmp(m, "0", 1))
             pt__imode = PT__IMODE_OFF;

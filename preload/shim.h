@@ -232,6 +232,10 @@ int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRA
 char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf);
 void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
+/* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid
+ * (include/proftrace/env.h); pt__env_warn has said so, once, at start. */
+const char *pt__getenv(const char *name);
+void pt__env_warn(void);
 /* What the next exec hands on in PROFTRACE_GPID (identity.c reads it back in the new image). */
 void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned depth);
 

@@ -81,7 +81,7 @@ static void pt__on_exit(int status, void *arg)
 /* A size from the environment, or `def`. */
 static size_t pt__env_size(const char *name, size_t def)
 {
-    const char *v = getenv(name);
+    const char *v = pt__getenv(name);
     if (!v || !*v)
         return def;
     char *end;
@@ -126,15 +126,16 @@ void pt__init(void)
     pt__resolve_all();
     pt__env_init();
     pt__unwind_init();
-    pt__stacks_config(getenv("PROFTRACE_STACKS"));
-    pt__break_config(getenv("PROFTRACE_BREAK"));
-    pt__redact_config(getenv("PROFTRACE_REDACT"));
-    pt__brk_config(getenv("PROFTRACE_BREAK"));
+    pt__env_warn(); /* bad PROFTRACE_* values: said once, defaults used (pt__getenv) */
+    pt__stacks_config(pt__getenv("PROFTRACE_STACKS"));
+    pt__break_config(pt__getenv("PROFTRACE_BREAK"));
+    pt__redact_config(pt__getenv("PROFTRACE_REDACT"));
+    pt__brk_config(pt__getenv("PROFTRACE_BREAK"));
     pt__thread_key_init();
     pthread_atfork(pt__fork_prepare, pt__fork_parent, pt__atfork_child);
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
-    const char *ow = getenv("PROFTRACE_OVERWRITE");
+    const char *ow = pt__getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
     pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);

@@ -1,6 +1,6 @@
 # tests/analyzer.cmake — the analyzer's unit tests (hand-built event sequences) and integration
 # tests (real scenarios under `proftrace record`, damaged and foreign trace directories).
-foreach(t purge held latent report)
+foreach(t purge held latent report frames)
   add_executable(analyzer_${t} ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_${t}.c)
   target_link_libraries(analyzer_${t} PRIVATE pt_analyzer)
   # WHO(.field = x) overrides the defaults it starts from, on purpose.
@@ -23,5 +23,5 @@ foreach(script ${PT_ANALYZER_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
 endforeach()

@@ -42,8 +42,10 @@ void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats 
  * our pid namespace, 0 when unknown). The witness (witness.h) watches what they hold. */
 void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t pid), void *arg);
 
-/* The shim next to the running executable: dirname(/proc/self/exe)/../lib/libproftrace.so, as an
- * absolute path in buf. 0 when the file exists, -ENOENT (buf still holds the path) otherwise. */
+/* The shim next to the running executable, as an absolute path in buf: from
+ * dirname(/proc/self/exe),
+ * ../lib/proftrace/libproftrace.so (installed) or ../lib/libproftrace.so (the build tree). 0 when
+ * the file exists, -ENOENT otherwise (buf then holds the installed path). */
 int pt_shim_path(char *buf, size_t len);
 void pt_collector_close(struct pt_collector *c);
 

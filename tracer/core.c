@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "proftrace/core.h"
+#include "proftrace/trace.h"
 #include "tracer/format.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
@@ -264,7 +265,7 @@ static int recover_rings(struct core *c, const char *outdir, struct pt_core_resu
             /* Check what we rebuilt the way a reader will. */
             struct pt__ring_hdr h;
             char why[256];
-            int rfd = open(path, O_RDONLY | O_CLOEXEC);
+            int rfd = pt_trace_file_open(AT_FDCWD, path);
             if (rfd >= 0 && pread(rfd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
                 pt__ring_check(&h, h.file_size, why, sizeof why) == 0) {
                 say(c, "ring of pid %u (start time %" PRIu64 ") -> %s", h.pid, h.start_time, path);
@@ -294,10 +295,11 @@ int pt_core_recover(const char *core, const char *outdir, FILE *log, struct pt_c
         say(&c, "libelf: %s", elf_errmsg(-1));
         return -EINVAL;
     }
-    c.fd = open(core, O_RDONLY | O_CLOEXEC);
+    /* As every reader opens its input: a FIFO or device named as the core cannot hang us. */
+    c.fd = pt_trace_file_open(AT_FDCWD, core);
     if (c.fd < 0) {
-        rc = -errno;
-        say(&c, "%s", strerror(errno));
+        rc = c.fd;
+        say(&c, "%s", pt_trace_file_error(rc));
         return rc;
     }
     c.elf = elf_begin(c.fd, ELF_C_READ_MMAP, NULL);

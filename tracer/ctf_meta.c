@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tracer/ctf.h"
+#include "tracer/files.h"
 #include "tracer/perm.h"
 #include "tracer/internal.h"
 
@@ -136,26 +138,97 @@ char *pt__ctf_metadata(int64_t realtime_offset)
     return buf;
 }
 
+int pt__ctf_metadata_read(int dirfd, const char *name, char **text)
+{
+    struct stat st;
+    *text = NULL;
+    int fd = pt__open_regular(dirfd, name, &st);
+    if (fd < 0)
+        return fd;
+    int rc = 0;
+    char *buf = NULL;
+    if (st.st_size > PT__META_MAX) {
+        rc = -EFBIG;
+        goto out;
+    }
+    /* the size may change while we read (it never does in a trace): read at most the bound */
+    buf = malloc(PT__META_MAX + 1);
+    size_t len = 0;
+    if (!buf) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (ssize_t n; len < PT__META_MAX; len += (size_t)n) {
+        n = read(fd, buf + len, PT__META_MAX - len);
+        if (n < 0 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n < 0) {
+            rc = -errno;
+            goto out;
+        }
+        if (n == 0)
+            break;
+    }
+    buf[len] = 0;
+    *text = buf;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* The value after `key` ("table_hash = ") on a line inside the block that starts with `block`. */
+static const char *block_value(const char *text, const char *block, const char *key)
+{
+    const char *b = strstr(text, block);
+    if (!b || (b != text && b[-1] != '\n'))
+        return NULL;
+    const char *end = strstr(b, "\n}");
+    for (const char *line = b; line && (!end || line < end); line = strchr(line + 1, '\n')) {
+        const char *p = line + (*line == '\n');
+        while (*p == ' ')
+            p++;
+        if (!strncmp(p, key, strlen(key)))
+            return p + strlen(key);
+    }
+    return NULL;
+}
+
+int pt__ctf_metadata_parse(const char *text, uint64_t *hash, int64_t *realtime_offset,
+                           int *have_offset)
+{
+    const char *v = block_value(text, "env {", "table_hash = \"");
+    int found = 0;
+    unsigned long long h;
+    if (v && sscanf(v, "%16llx\";", &h) == 1) {
+        *hash = h;
+        found = 1;
+    }
+    long long sec = 0, ns = 0;
+    int got = 0;
+    if ((v = block_value(text, "clock {", "offset_s = ")) && sscanf(v, "%lld;", &sec) == 1)
+        got = 1;
+    if ((v = block_value(text, "clock {", "offset = ")) && sscanf(v, "%lld;", &ns) == 1)
+        got = 1;
+    *have_offset = got;
+    *realtime_offset = got ? sec * 1000000000ll + ns : 0;
+    return found;
+}
+
 int pt__ctf_metadata_hash(const char *path, uint64_t *hash)
 {
-    char line[512];
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -errno;
-    int found = 0, in_env = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        unsigned long long v;
-        if (!strncmp(line, "env {", 5))
-            in_env = 1;
-        else if (in_env && line[0] == '}')
-            break;
-        else if (in_env && sscanf(line, " table_hash = \"%16llx\";", &v) == 1) {
-            *hash = v;
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found;
+    char *text;
+    int64_t off;
+    int have;
+    int rc = pt__ctf_metadata_read(AT_FDCWD, path, &text);
+    if (rc < 0)
+        return rc;
+    rc = pt__ctf_metadata_parse(text, hash, &off, &have);
+    free(text);
+    return rc;
 }
 
 int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset)

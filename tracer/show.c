@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proftrace/escape.h"
 #include "proftrace/trace.h"
 #include "tracer/internal.h"
 
@@ -109,21 +110,13 @@ static void put(struct out *o, const char *fmt, ...)
 
 static void put_str(struct out *o, const char *s, uint32_t len)
 {
-    put(o, "\"");
     uint32_t shown = len > 200 ? 200 : len;
-    for (uint32_t i = 0; i < shown; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            put(o, "\\%c", ch);
-        else if (ch == '\n')
-            put(o, "\\n");
-        else if (ch == '\t')
-            put(o, "\\t");
-        else if (ch < 0x20 || ch >= 0x7f)
-            put(o, "\\x%02x", ch);
-        else
-            put(o, "%c", ch);
-    }
+    for (int k = 0; k < 3 && shown < len && shown > 0 && ((unsigned char)s[shown] & 0xc0) == 0x80;
+         k++)
+        shown--; /* never inside a character: the cut shows as "...", not as a stray byte */
+    put(o, "\"");
+    size_t room = o->pos < o->len ? o->len - o->pos : 0;
+    o->pos += pt_esc_text(room ? o->buf + o->pos : NULL, room, s, shown, PT_ESC_QUOTE);
     put(o, "\"%s", shown < len ? "..." : "");
 }
 

@@ -1,30 +1,49 @@
-/* source.c — event streams for the reader: CTF stream files and the buffers of undrained rings.
- * Every offset is checked against the real file size, damage is reported (file, offset, reason)
- * and reading goes on with what is still valid. */
+/* source.c — event streams for the reader: the packets of one thread buffer, from its CTF stream
+ * file and its undrained ring, or a stream file alone.
+ *
+ * Reading beside a live writer and collector. The collector appends a ring's complete packets to
+ * the buffer's stream file, then raises `consumed`; only then may the writer reuse the slot. So a
+ * source reads the stream file first, then asks the ring for the next sequence number; when the
+ * ring no longer has it (the slot holds a newer lap, or was reopened while being copied, or the
+ * ring file is gone because the collector finished it), the packet is in the stream file by now,
+ * and the source reads on there. A packet the collector is appending at that moment is cut short
+ * at the end of the file: that is a packet in flight, not damage, as long as the ring is there to
+ * read it from. Each thread's events thus come out once each, as a prefix of what it wrote.
+ *
+ * Hostile input. Every offset and size is checked against the real file at each use; a ring is
+ * read with pread, never mapped, so a ring that shrinks (or is rewritten) while being read gives
+ * a short read and a message, never SIGBUS; a control block whose write and drained positions
+ * disagree is read again until its drained position holds still, and only then called damaged.
+ * Damage is reported (file, offset, reason) and reading goes on with what is still valid. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proftrace/trace.h"
 #include "tracer/internal.h"
+#include "tracer/perm.h"
 #include "tracer/source.h"
 
-enum { SRC_FILE = 1, SRC_RING };
-
 #define MAX_PACKET (16u << 20)
+#define CTL_TRIES 1000 /* reads of a control block whose drained position keeps moving */
 
-struct pt__ringmap {
+struct pt__ring {
     int refs;
-    uint8_t *map;
-    size_t size; /* bytes mapped = real file size */
+    struct pt__file *f;
+    char *path; /* for messages */
+    char *base; /* file name without ".ring" */
     struct pt__ring_hdr h;
+    uint64_t size; /* bytes when opened */
+    int gone;      /* removed (finished by the collector) or replaced: read the streams */
+    int shrank;    /* said once */
 };
 
 static void sdiag(struct pt__src *s, uint64_t off, const char *fmt, ...)
@@ -38,6 +57,25 @@ static void sdiag(struct pt__src *s, uint64_t off, const char *fmt, ...)
     va_end(ap);
     snprintf(msg, sizeof msg, "%s: %s at byte %" PRIu64, s->path, why, off);
     s->diag(s->darg, msg);
+}
+
+static void say(pt__diag_fn diag, void *darg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(pt__diag_fn diag, void *darg, const char *fmt, ...)
+{
+    char msg[4800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag(darg, msg);
+}
+
+/* "dir/name", malloc'ed; NULL when out of memory. */
+static char *join(const char *dir, const char *name)
+{
+    char *p;
+    return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
 
 static int grow(struct pt__src *s, size_t n)
@@ -59,16 +97,14 @@ static int plausible(const struct pt__pkt_hdr *ph, uint64_t avail_max)
            ph->packet_size / 8 <= avail_max && ph->timestamp_begin <= ph->timestamp_end;
 }
 
-/* ---- Stream files ------------------------------------------------------------------------ */
+/* Read n bytes at off: 0, or -1 when the file ended first or could not be read. */
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
 
 int pt__stream_scan(int fd, uint64_t *valid_end, uint64_t *last_seq, uint64_t *last_disc,
                     uint64_t *npackets)
-{
-    return pt__stream_scan_limit(fd, UINT64_MAX, valid_end, last_seq, last_disc, npackets);
-}
-
-int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t *last_seq,
-                          uint64_t *last_disc, uint64_t *npackets)
 {
     struct stat st;
     uint64_t off = 0;
@@ -76,12 +112,9 @@ int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t 
     *npackets = 0;
     if (fstat(fd, &st) < 0)
         return -errno;
-    if ((uint64_t)st.st_size < limit)
-        limit = (uint64_t)st.st_size;
-    st.st_size = (off_t)limit;
     while ((uint64_t)st.st_size - off >= PT__PKT_HDR_SIZE) {
         struct pt__pkt_hdr ph;
-        if (pread(fd, &ph, sizeof ph, (off_t)off) != (ssize_t)sizeof ph)
+        if (read_at(fd, &ph, sizeof ph, off) < 0)
             break;
         if (!plausible(&ph, MAX_PACKET) || off + ph.packet_size / 8 > (uint64_t)st.st_size)
             break;
@@ -94,45 +127,32 @@ int pt__stream_scan_limit(int fd, uint64_t limit, uint64_t *valid_end, uint64_t 
     return 0;
 }
 
-int pt__src_open_file(const char *path, const char *name, pt__diag_fn diag, void *darg,
-                      struct pt__src **out)
+/* ---- Stream files ------------------------------------------------------------------------ */
+
+/* Is the ring this stream file belongs to still there (its collector may be appending)? */
+static int ring_alive(struct pt__src *s)
 {
-    struct pt__src *s = calloc(1, sizeof *s);
+    if (s->ring)
+        return !s->ring->gone;
+    const char *name = pt__file_name(s->sf);
+    const char *us = strrchr(name, '_');
+    char ring[512];
     struct stat st;
-    if (!s)
-        return -ENOMEM;
-    s->kind = SRC_FILE;
-    s->diag = diag;
-    s->darg = darg;
-    s->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    s->path = strdup(path);
-    if (s->fd >= 0 && fstat(s->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-        close(s->fd); /* a FIFO, device or directory named like a stream: never read */
-        s->fd = -1;
-        errno = EINVAL;
-    }
-    if (s->fd < 0 || !s->path || fstat(s->fd, &st) < 0) {
-        int rc = s->path ? -errno : -ENOMEM;
-        char msg[4352];
-        snprintf(msg, sizeof msg, "%s: %s", path, strerror(-rc));
-        diag(darg, msg);
-        pt__src_free(s);
-        return rc;
-    }
-    (void)name;
-    s->fsize = (uint64_t)st.st_size;
-    *out = s;
-    return 0;
+    if (!us ||
+        snprintf(ring, sizeof ring, "rings/%.*s.ring", (int)(us - name), name) >= (int)sizeof ring)
+        return 0;
+    return fstatat(pt__file_dirfd(s->sf), ring, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Search for the next plausible packet header after a damaged one. */
-static int resync(struct pt__src *s)
+/* Search for the next plausible packet header after a damaged one at s->foff, below end. */
+static int resync(struct pt__src *s, int fd, uint64_t end)
 {
     uint8_t chunk[65536];
     const uint8_t magic[4] = {0xc1, 0x1f, 0xfc, 0xc1};
     uint64_t off = s->foff + 1;
-    while (off + PT__PKT_HDR_SIZE <= s->fsize) {
-        ssize_t n = pread(s->fd, chunk, sizeof chunk, (off_t)off);
+    while (off + PT__PKT_HDR_SIZE <= end) {
+        uint64_t want = end - off < sizeof chunk ? end - off : sizeof chunk;
+        ssize_t n = pread(fd, chunk, (size_t)want, (off_t)off);
         if (n < 4)
             return 0;
         for (ssize_t i = 0; i + 4 <= n; i++) {
@@ -140,7 +160,7 @@ static int resync(struct pt__src *s)
                 continue;
             struct pt__pkt_hdr ph;
             uint64_t at = off + (uint64_t)i;
-            if (pread(s->fd, &ph, sizeof ph, (off_t)at) != (ssize_t)sizeof ph)
+            if (at + PT__PKT_HDR_SIZE > end || read_at(fd, &ph, sizeof ph, at) < 0)
                 return 0;
             if (plausible(&ph, MAX_PACKET) && (!s->pid || ph.pid == s->pid)) {
                 s->foff = at;
@@ -152,45 +172,87 @@ static int resync(struct pt__src *s)
     return 0;
 }
 
-static int file_next_packet(struct pt__src *s)
+enum { FP_GOT, FP_END };
+
+/* The next packet of the stream file into s->pkt. A packet cut short at the end of the file while
+ * its ring is still there is one the collector is writing (or was, when it died): that ends the
+ * file for now, quietly, and the ring has the packet. Anywhere else it is damage. */
+static int file_packet(struct pt__src *s)
 {
-    while (s->foff < s->fsize) {
-        struct pt__pkt_hdr ph;
-        uint64_t avail = s->fsize - s->foff;
-        memset(&ph, 0, sizeof ph);
-        if (pread(s->fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
-            return 0;
+    if (!s->sf)
+        return FP_END;
+    int fd = pt__file_fd(s->sf);
+    if (fd < 0) {
+        if (fd != -ENOENT && !s->said_gone) { /* ENOENT: no stream file (yet) */
+            s->said_gone = 1;
+            say(s->diag, s->darg, "%s: %s", s->path, pt_trace_file_error(fd));
         }
+        return FP_END;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return FP_END;
+    uint64_t end = s->ring ? (uint64_t)st.st_size : s->fend;
+    if (end > (uint64_t)st.st_size) { /* shortened since it was listed: read what is there */
+        sdiag(s, (uint64_t)st.st_size, "shortened to %" PRIu64 " bytes while being read",
+              (uint64_t)st.st_size);
+        end = s->fend = (uint64_t)st.st_size;
+    }
+    while (s->foff < end) {
+        struct pt__pkt_hdr ph;
+        uint64_t avail = end - s->foff;
+        memset(&ph, 0, sizeof ph);
+        if (pread(fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
+            sdiag(s, s->foff, "read error: %s", strerror(errno));
+            return FP_END;
+        }
+        int cut =
+            avail < PT__PKT_HDR_SIZE || (plausible(&ph, MAX_PACKET) && ph.content_size / 8 > avail);
+        if (cut && ring_alive(s))
+            return FP_END; /* in flight: the collector is appending it */
         if (avail < PT__PKT_HDR_SIZE && (avail < 4 || ph.magic == PT__CTF_MAGIC)) {
-            sdiag(s, s->fsize, "truncated: packet header at byte %" PRIu64 " is cut short",
-                  s->foff);
-            return 0;
+            sdiag(s, end, "truncated: packet header at byte %" PRIu64 " is cut short", s->foff);
+            s->foff = end;
+            return FP_END;
         }
         if (!plausible(&ph, MAX_PACKET)) {
-            sdiag(s, s->foff, "%s",
+            uint64_t bad = s->foff;
+            int more = resync(s, fd, end);
+            if (!more && ring_alive(s)) {
+                s->foff = bad;
+                return FP_END; /* the tail being written */
+            }
+            sdiag(s, bad, "%s",
                   ph.magic != PT__CTF_MAGIC ? "bad packet magic" : "inconsistent packet header");
-            if (!resync(s))
-                return 0;
+            if (!more) {
+                s->foff = end;
+                return FP_END;
+            }
             continue;
         }
         uint64_t psize = ph.packet_size / 8, csize = ph.content_size / 8;
-        if (s->foff + csize > s->fsize) {
-            sdiag(s, s->fsize,
+        if (s->ring && ph.packet_seq_num < s->seq) { /* read from the ring already */
+            s->foff += psize;
+            continue;
+        }
+        if (s->ring && ph.packet_seq_num >= s->seq_end)
+            return FP_END; /* written after the trace was opened */
+        if (s->foff + csize > end) {
+            sdiag(s, end,
                   "truncated: packet at byte %" PRIu64 " needs %" PRIu64 " bytes, reading what is "
                   "there",
                   s->foff, csize);
-            csize = s->fsize - s->foff;
+            csize = end - s->foff;
             psize = csize;
             s->partial = 1;
         } else {
             s->partial = 0;
         }
         if (grow(s, csize) < 0)
-            return 0;
-        if (pread(s->fd, s->pkt, csize, (off_t)s->foff) != (ssize_t)csize) {
+            return FP_END;
+        if (read_at(fd, s->pkt, csize, s->foff) < 0) {
             sdiag(s, s->foff, "read error: %s", strerror(errno));
-            return 0;
+            return FP_END;
         }
         if (!s->pid)
             s->pid = ph.pid;
@@ -202,255 +264,323 @@ static int file_next_packet(struct pt__src *s)
         s->ts_end = ph.timestamp_end;
         s->tid = ph.tid;
         s->seq_cur = ph.packet_seq_num;
+        if (s->ring)
+            s->seq = ph.packet_seq_num + 1;
         if (!s->disc_known) {
             s->disc_prev = 0;
             s->disc_known = 1;
         }
         s->disc_cur = ph.events_discarded;
-        return 1;
+        return FP_GOT;
     }
-    return 0;
+    return FP_END;
 }
 
 /* ---- Rings ------------------------------------------------------------------------------- */
 
-static void ringmap_put(struct pt__ringmap *rm)
+static void ring_put(struct pt__ring *r)
 {
-    if (rm && --rm->refs == 0) {
-        munmap(rm->map, rm->size);
-        free(rm);
+    if (r && --r->refs == 0) {
+        pt__file_put(r->f);
+        free(r->path);
+        free(r->base);
+        free(r);
     }
 }
 
-static const struct pt__tbuf_ctl *ring_ctl(const struct pt__ringmap *rm, unsigned buf)
+/* Read n bytes of the ring at off: 0, or -1 when it is gone (the collector finished it) or
+ * shrank (said once). */
+static int ring_read(struct pt__src *s, void *buf, size_t n, uint64_t off)
 {
-    return (const struct pt__tbuf_ctl *)(rm->map + rm->h.bufs_off + rm->h.tbuf_stride * buf);
+    struct pt__ring *r = s->ring;
+    if (r->gone)
+        return -1;
+    int fd = pt__file_fd(r->f);
+    if (fd < 0) {
+        r->gone = 1; /* removed after draining, or replaced: its streams have the rest */
+        return -1;
+    }
+    if (read_at(fd, buf, n, off) == 0)
+        return 0;
+    r->gone = 1;
+    if (!r->shrank) {
+        r->shrank = 1;
+        sdiag(s, off, "ring shrank while being read (%s)", errno ? strerror(errno) : "short read");
+    }
+    return -1;
 }
 
-static int ring_next_packet(struct pt__src *s)
+static uint64_t ctl_off(const struct pt__ring *r, unsigned buf)
 {
-    struct pt__ringmap *rm = s->rm;
-    const struct pt__ring_hdr *h = &rm->h;
-    const struct pt__tbuf_ctl *c = ring_ctl(rm, s->buf);
-    const uint64_t S = h->sub_size;
-    uint64_t base = h->bufs_off + h->tbuf_stride * s->buf + h->ctl_size;
+    return r->h.bufs_off + r->h.tbuf_stride * buf;
+}
 
+static int ctl_word(struct pt__src *s, size_t field, uint64_t *v)
+{
+    return ring_read(s, v, sizeof *v, ctl_off(s->ring, s->buf) + field);
+}
+
+enum { RP_GOT, RP_NONE, RP_MOVED };
+
+/* Packet seq of the ring into s->pkt: RP_GOT; RP_NONE when the ring holds nothing readable for
+ * it; RP_MOVED when it is no longer there (drained and the slot reused, overwritten, or the ring
+ * removed): then it is in the stream file, or lost to the flight recorder. */
+static int ring_packet(struct pt__src *s, uint64_t seq)
+{
+    const struct pt__ring_hdr *h = &s->ring->h;
+    const uint64_t S = h->sub_size;
+    uint64_t slot = seq & (h->nsub - 1), lap = seq / h->nsub;
+    uint64_t poff = ctl_off(s->ring, s->buf) + h->ctl_size + slot * S;
+    uint64_t commit, wpos;
+    if (poff + S > s->ring->size) {
+        sdiag(s, s->ring->size, "truncated: packet %" PRIu64 " of buffer %u lies past the end", seq,
+              s->buf);
+        s->seq = s->seq_end;
+        return RP_NONE;
+    }
+    if (ctl_word(s, h->off_commit + 8 * slot, &commit) < 0)
+        return RP_MOVED;
+    if (commit < lap * S)
+        return RP_NONE; /* never written */
+    if (commit - lap * S > S)
+        return RP_MOVED;
+    uint64_t committed = commit - lap * S;
+    int complete = committed == S, current = seq + 1 == s->seq_end;
+    if (committed < PT__PKT_HDR_SIZE) {
+        if (committed)
+            sdiag(s, poff, "packet %" PRIu64 " of buffer %u has no committed header", seq, s->buf);
+        return RP_NONE;
+    }
+    struct pt__pkt_hdr cp;
+    if (ring_read(s, &cp, sizeof cp, poff) < 0)
+        return RP_MOVED;
+    uint64_t len = complete ? cp.content_size / 8 : committed;
+    int len_ok = len <= S && len >= PT__PKT_HDR_SIZE;
+    if (len_ok && (grow(s, len) < 0 || ring_read(s, s->pkt, len, poff) < 0))
+        return RP_MOVED;
+    /* The writer reserves in the slot's next lap before it rewrites the header: a write position
+     * past that start means what was copied may be torn. */
+    if (ctl_word(s, offsetof(struct pt__tbuf_ctl, wpos), &wpos) < 0 || wpos > (seq + h->nsub) * S)
+        return RP_MOVED;
+    if (!len_ok) {
+        sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad content size", seq, s->buf);
+        return RP_NONE;
+    }
+    memcpy(&cp, s->pkt, sizeof cp);
+    if (cp.magic != PT__CTF_MAGIC || cp.packet_seq_num != seq) {
+        sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad header (magic %08x, seq %" PRIu64 ")",
+              seq, s->buf, cp.magic, cp.packet_seq_num);
+        return RP_NONE;
+    }
+    if (!complete && !current)
+        sdiag(s, poff + committed,
+              "packet %" PRIu64 " of buffer %u was never finished (writer died in it?)", seq,
+              s->buf);
+    s->partial = !complete;
+    s->pkt_off = poff;
+    s->len = len;
+    s->pos = PT__PKT_HDR_SIZE;
+    s->clock = cp.timestamp_begin;
+    s->ts_end = complete ? cp.timestamp_end : cp.timestamp_begin;
+    s->tid = cp.tid;
+    s->seq_cur = seq;
+    uint64_t disc = cp.events_discarded;
+    if (!complete && ctl_word(s, offsetof(struct pt__tbuf_ctl, lost), &disc) < 0)
+        disc = cp.events_discarded;
+    if (!s->disc_known) {
+        s->disc_prev = seq == 0 ? 0 : cp.events_discarded;
+        s->disc_known = 1;
+    }
+    s->disc_cur = disc < s->disc_prev ? s->disc_prev : disc;
+    return RP_GOT;
+}
+
+static int next_packet(struct pt__src *s)
+{
+    if (!s->ring)
+        return file_packet(s) == FP_GOT;
     while (s->seq < s->seq_end) {
-        uint64_t seq = s->seq++;
-        uint64_t slot = seq & (h->nsub - 1), lap = seq / h->nsub;
-        uint64_t poff = base + slot * S;
-        if (poff + S > rm->size) {
-            sdiag(s, rm->size, "truncated: packet %" PRIu64 " of buffer %u lies past the end",
-                  seq, s->buf);
-            s->seq = s->seq_end;
-            return 0;
-        }
-        uint64_t commit = __atomic_load_n(&c->commit[slot], __ATOMIC_ACQUIRE);
-        if (commit < lap * S || commit - lap * S > S)
-            continue; /* slot holds an older or newer lap: never written, or overwritten */
-        uint64_t committed = commit - lap * S;
-        int complete = committed == S, current = seq + 1 == s->seq_end;
-        if (committed < PT__PKT_HDR_SIZE) {
-            if (committed)
-                sdiag(s, poff, "packet %" PRIu64 " of buffer %u has no committed header", seq,
-                      s->buf);
+        if (!s->from_ring) {
+            if (file_packet(s) == FP_GOT)
+                return 1;
+            s->from_ring = 1;
+            if (s->seq < s->seq_start)
+                s->seq = s->seq_start; /* older ones were overwritten (flight recorder) */
             continue;
         }
-        const struct pt__pkt_hdr *ph = (const struct pt__pkt_hdr *)(rm->map + poff);
-        uint64_t len = complete ? ph->content_size / 8 : committed;
-        if (len > S || len < PT__PKT_HDR_SIZE) {
-            sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad content size", seq, s->buf);
-            continue;
+        int rc = ring_packet(s, s->seq);
+        if (rc == RP_GOT) {
+            s->seq++;
+            return 1;
         }
-        if (grow(s, len) < 0)
-            return 0;
-        memcpy(s->pkt, rm->map + poff, len);
-#ifndef __SANITIZE_THREAD__ /* TSan does not model fences; the seqlock check below is the same */
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-#endif
-        /* Flight-recorder mode: a writer may have reopened the slot while we copied. */
-        if (h->overwrite &&
-            __atomic_load_n(&c->wpos, __ATOMIC_ACQUIRE) > (seq + h->nsub) * S)
-            continue;
-        struct pt__pkt_hdr cp;
-        memcpy(&cp, s->pkt, sizeof cp);
-        if (cp.magic != PT__CTF_MAGIC || cp.packet_seq_num != seq) {
-            sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad header (magic %08x, seq %" PRIu64
-                  ")",
-                  seq, s->buf, cp.magic, cp.packet_seq_num);
-            continue;
+        if (rc == RP_MOVED) { /* the collector drained it meanwhile: on in the stream file */
+            s->from_ring = 0;
+            if (file_packet(s) == FP_GOT)
+                return 1;
+            if (s->ring->gone)
+                return 0; /* finished: the stream file had everything */
         }
-        if (!complete && !current)
-            sdiag(s, poff + committed,
-                  "packet %" PRIu64 " of buffer %u was never finished (writer died in it?)", seq,
-                  s->buf);
-        s->partial = !complete;
-        s->pkt_off = poff;
-        s->len = len;
-        s->pos = PT__PKT_HDR_SIZE;
-        s->clock = cp.timestamp_begin;
-        s->ts_end = complete ? cp.timestamp_end : cp.timestamp_begin;
-        s->tid = cp.tid;
-        s->seq_cur = seq;
-        uint64_t disc = complete ? cp.events_discarded : __atomic_load_n(&c->lost, __ATOMIC_ACQUIRE);
-        if (!s->disc_known) {
-            s->disc_prev = seq == 0 ? 0 : cp.events_discarded;
-            s->disc_known = 1;
-        }
-        s->disc_cur = disc < s->disc_prev ? s->disc_prev : disc;
-        return 1;
+        s->seq++; /* in neither: overwritten by the flight recorder, or never written */
     }
     return 0;
 }
 
-int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void *darg,
-                      pt__limit_fn limit_of, void *limit_arg, struct pt__src ***out,
-                      unsigned *n)
+/* Consistent write and drained positions of a control block: the drained position is read before
+ * and after the write position until it held still (both only grow), so the pair is one moment's.
+ * Returns 1 when they are consistent, 0 when the collector kept draining (nothing to check). */
+static int ctl_positions(struct pt__src *s, struct pt__tbuf_ctl *c)
 {
-    char msg[4600], why[256];
+    size_t head = offsetof(struct pt__tbuf_ctl, commit);
+    for (int i = 0; i < CTL_TRIES; i++) {
+        uint64_t before, after;
+        if (ctl_word(s, offsetof(struct pt__tbuf_ctl, consumed), &before) < 0 ||
+            ring_read(s, c, head, ctl_off(s->ring, s->buf)) < 0 ||
+            ctl_word(s, offsetof(struct pt__tbuf_ctl, consumed), &after) < 0)
+            return -1;
+        if (before == after) {
+            c->consumed = before;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Where buffer s->buf's packets end (seq_end) and start; 0 to read it, -1 when it holds nothing. */
+static int buffer_window(struct pt__src *s)
+{
+    struct pt__ring *r = s->ring;
+    const uint64_t S = r->h.sub_size, nsub = r->h.nsub;
+    struct pt__tbuf_ctl c;
+    int consistent = ctl_positions(s, &c);
+    if (consistent < 0 || !c.claims || !c.wpos)
+        return -1;
+    uint64_t seq_end = (c.wpos - 1) / S + 1, cons = c.consumed;
+    /* After a final drain the open packet counts as consumed: consumed may reach past wpos up to
+     * the end of that packet, never further; and a writer never passes undrained packets. */
+    if (consistent &&
+        (cons % S || cons / S > seq_end || (!r->h.overwrite && seq_end > cons / S + nsub))) {
+        uint64_t best = 0, data = ctl_off(r, s->buf) + r->h.ctl_size;
+        int found = 0;
+        for (uint64_t k = 0; k < nsub && data + (k + 1) * S <= r->size; k++) {
+            struct pt__pkt_hdr ph;
+            if (ring_read(s, &ph, sizeof ph, data + k * S) < 0)
+                break;
+            if (ph.magic == PT__CTF_MAGIC && ph.packet_seq_num % nsub == k &&
+                (!found || ph.packet_seq_num > best)) {
+                best = ph.packet_seq_num;
+                found = 1;
+            }
+        }
+        say(s->diag, s->darg,
+            "%s: buffer %u: write position %" PRIu64 " and drained position %" PRIu64
+            " disagree (damaged control block at byte %" PRIu64 "), using packet headers",
+            s->path, s->buf, c.wpos, cons, ctl_off(r, s->buf));
+        if (!found)
+            return -1;
+        seq_end = best + 1;
+    }
+    s->seq_end = seq_end;
+    s->seq_start = seq_end > nsub ? seq_end - nsub : 0;
+    return 0;
+}
+
+int pt__src_open_ring(struct pt__files *fs, const char *dir, const char *name, uid_t dir_owner,
+                      int streams, pt__diag_fn diag, void *darg, struct pt__src ***out, unsigned *n)
+{
+    char why[256];
     struct stat st;
-    struct pt__ringmap *rm = NULL;
     struct pt__src **arr = NULL;
     unsigned cnt = 0;
     int rc = 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct pt__ring *r = calloc(1, sizeof *r);
 
     *out = NULL;
     *n = 0;
-    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-        close(fd); /* not a ring: never map or read a device or FIFO */
-        fd = -1;
-        errno = EINVAL;
-    }
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        rc = -errno;
-        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
-        diag(darg, msg);
-        goto done;
-    }
-    rm = calloc(1, sizeof *rm);
-    if (!rm) {
+    if (!r)
+        return -ENOMEM;
+    r->refs = 1;
+    if (!(r->path = join(dir, name)) || !(r->f = pt__file_new(fs, name))) {
         rc = -ENOMEM;
         goto done;
     }
-    rm->refs = 1;
-    rm->size = (size_t)st.st_size;
-    if (rm->size < sizeof rm->h) {
-        snprintf(msg, sizeof msg, "%s: truncated at byte %zu (ring header needs %zu)", path,
-                 rm->size, sizeof rm->h);
-        diag(darg, msg);
-        rc = -EINVAL;
+    int fd = pt__file_fd(r->f);
+    if (fd < 0) {
+        rc = fd;
+        if (rc != -ENOENT) /* ENOENT: drained and removed since listed, not damage */
+            say(diag, darg, "%s: %s", r->path, pt_trace_file_error(rc));
         goto done;
     }
-    rm->map = mmap(NULL, rm->size, PROT_READ, MAP_SHARED, fd, 0);
-    if (rm->map == MAP_FAILED) {
-        rm->map = NULL;
+    if (fstat(fd, &st) < 0) {
         rc = -errno;
-        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
-        diag(darg, msg);
         goto done;
     }
-    memcpy(&rm->h, rm->map, sizeof rm->h);
-    if (pt__ring_check(&rm->h, rm->h.file_size, why, sizeof why) < 0) {
-        snprintf(msg, sizeof msg, "%s: %s", path, why);
-        diag(darg, msg);
+    if (!pt_perm_ring_allowed(&st, dir_owner, why, sizeof why)) {
+        say(diag, darg, "%s: %s", r->path, why);
+        rc = -EPERM;
+        goto done;
+    }
+    r->size = (uint64_t)st.st_size;
+    if (r->size < sizeof r->h) {
+        say(diag, darg, "%s: truncated at byte %" PRIu64 " (ring header needs %zu)", r->path,
+            r->size, sizeof r->h);
         rc = -EINVAL;
         goto done;
     }
-    if (rm->size < rm->h.file_size) {
-        snprintf(msg, sizeof msg,
-                 "%s: truncated at byte %zu (ring is %" PRIu64 " bytes), reading what is there",
-                 path, rm->size, rm->h.file_size);
-        diag(darg, msg);
+    if (read_at(fd, &r->h, sizeof r->h, 0) < 0) {
+        rc = -ENOENT; /* shrank between fstat and read: being removed */
+        goto done;
     }
-    const char *slash = strrchr(path, '/');
-    char base[512];
-    snprintf(base, sizeof base, "%s", slash ? slash + 1 : path);
-    char *dot = strstr(base, ".ring");
-    if (dot)
-        *dot = 0;
-    arr = calloc(rm->h.nbufs, sizeof *arr);
-    if (!arr) {
+    if (pt__ring_check(&r->h, r->h.file_size, why, sizeof why) < 0) {
+        say(diag, darg, "%s: %s", r->path, why);
+        rc = -EINVAL;
+        goto done;
+    }
+    if (r->size < r->h.file_size)
+        say(diag, darg,
+            "%s: truncated at byte %" PRIu64 " (ring is %" PRIu64 " bytes), reading what is there",
+            r->path, r->size, r->h.file_size);
+    const char *slash = strrchr(name, '/');
+    r->base = strndup(slash ? slash + 1 : name, strlen(slash ? slash + 1 : name) - 5);
+    arr = calloc(r->h.nbufs, sizeof *arr);
+    if (!r->base || !arr) {
         rc = -ENOMEM;
         goto done;
     }
-    for (unsigned i = 0; i < rm->h.nbufs; i++) {
-        uint64_t coff = rm->h.bufs_off + rm->h.tbuf_stride * i;
-        if (coff + rm->h.ctl_size > rm->size)
+    for (unsigned i = 0; i < r->h.nbufs && !r->gone; i++) {
+        if (ctl_off(r, i) + r->h.ctl_size > r->size)
             break; /* reported above as truncated */
-        const struct pt__tbuf_ctl *c = ring_ctl(rm, i);
-        uint64_t wpos = __atomic_load_n(&c->wpos, __ATOMIC_ACQUIRE);
-        if (!c->claims || !wpos)
-            continue;
-        const uint64_t S = rm->h.sub_size;
-        uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;
-        uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
-        if (cons > wpos || (!rm->h.overwrite && seq_end > cons / S + rm->h.nsub)) {
-            /* A writer never passes undrained packets: wpos (or consumed) is damaged. Trust the
-             * packet headers instead: the newest sequence number found in its own slot. */
-            uint64_t best = 0;
-            int found = 0;
-            uint64_t data = coff + rm->h.ctl_size;
-            for (uint64_t k = 0; k < rm->h.nsub && data + (k + 1) * S <= rm->size; k++) {
-                const struct pt__pkt_hdr *ph = (const struct pt__pkt_hdr *)(rm->map + data + k * S);
-                if (ph->magic == PT__CTF_MAGIC && ph->packet_seq_num % rm->h.nsub == k &&
-                    (!found || ph->packet_seq_num > best)) {
-                    best = ph->packet_seq_num;
-                    found = 1;
-                }
-            }
-            snprintf(msg, sizeof msg,
-                     "%s: buffer %u: write position %" PRIu64 " and drained position %" PRIu64
-                     " disagree (damaged control block at byte %" PRIu64 "), using packet headers",
-                     path, i, wpos, cons, coff);
-            diag(darg, msg);
-            if (!found)
-                continue;
-            seq_end = best + 1;
-        }
-        /* Only the last nsub packets can still be in the ring, whatever the mode (and whatever a
-         * damaged wpos claims). */
-        if (seq_end > rm->h.nsub)
-            seq = seq_end - rm->h.nsub;
-        if (cons <= wpos && cons / S > seq)
-            seq = cons / S < seq_end ? cons / S : seq_end;
         struct pt__src *s = calloc(1, sizeof *s);
-        if (!s) {
+        char sname[600];
+        snprintf(sname, sizeof sname, PT__STREAM_FMT, r->base, i);
+        if (!s || !(s->path = strdup(r->path)) || (streams && !(s->sf = pt__file_new(fs, sname)))) {
+            pt__src_free(s);
             rc = -ENOMEM;
             goto done;
         }
-        s->kind = SRC_RING;
         s->diag = diag;
         s->darg = darg;
-        s->fd = -1;
-        s->path = strdup(path);
-        s->rm = rm;
-        rm->refs++;
+        s->ring = r;
+        r->refs++;
         s->buf = i;
-        s->pid = rm->h.pid;
-        s->rt_offset = rm->h.realtime_offset;
-        /* What the collector already wrote to the stream file is read from there. */
-        char spath[4700];
-        snprintf(spath, sizeof spath, "%s/" PT__STREAM_FMT, dir, base, i);
-        int sfd = open(spath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (sfd >= 0) {
-            uint64_t vend, lseq = 0, ldisc = 0, np = 0;
-            uint64_t limit = limit_of ? limit_of(limit_arg, spath) : UINT64_MAX;
-            if (pt__stream_scan_limit(sfd, limit, &vend, &lseq, &ldisc, &np) == 0 && np) {
-                if (lseq + 1 > seq)
-                    seq = lseq + 1;
-                s->disc_prev = ldisc;
-                s->disc_known = 1;
-            }
-            close(sfd);
+        s->pid = r->h.pid;
+        s->rt_offset = r->h.realtime_offset;
+        if (buffer_window(s) < 0) {
+            pt__src_free(s);
+            continue;
         }
-        s->seq = seq;
-        s->seq_end = seq_end;
+        if (!streams) { /* the stream files are not read: begin where the collector stopped */
+            struct pt__tbuf_ctl c;
+            if (ctl_positions(s, &c) >= 0 && c.consumed / r->h.sub_size > s->seq_start)
+                s->seq_start = c.consumed / r->h.sub_size < s->seq_end ? c.consumed / r->h.sub_size
+                                                                       : s->seq_end;
+            s->from_ring = 1;
+            s->seq = s->seq_start;
+        }
         arr[cnt++] = s;
     }
+    if (r->gone && !cnt)
+        rc = -ENOENT; /* removed while being opened */
 done:
-    if (fd >= 0)
-        close(fd);
     if (rc < 0) {
         for (unsigned i = 0; i < cnt; i++)
             pt__src_free(arr[i]);
@@ -458,11 +588,38 @@ done:
         cnt = 0;
         arr = NULL;
     }
-    if (rm)
-        ringmap_put(rm);
+    ring_put(r);
     *out = arr;
     *n = cnt;
     return rc;
+}
+
+int pt__src_open_file(struct pt__files *fs, const char *dir, const char *name, pt__diag_fn diag,
+                      void *darg, struct pt__src **out)
+{
+    struct pt__src *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s || !(s->path = join(dir, name)) || !(s->sf = pt__file_new(fs, name))) {
+        pt__src_free(s);
+        return -ENOMEM;
+    }
+    s->diag = diag;
+    s->darg = darg;
+    int64_t size = pt__file_size(s->sf);
+    if (size < 0) {
+        if (size != -ENOENT)
+            say(diag, darg, "%s: %s", s->path, pt_trace_file_error((int)size));
+        pt__src_free(s);
+        return (int)size;
+    }
+    s->fend = (uint64_t)size;
+    *out = s;
+    return 0;
+}
+
+const char *pt__src_stream_name(const struct pt__src *s)
+{
+    return s->ring && s->sf ? pt__file_name(s->sf) : NULL;
 }
 
 /* ---- Events ------------------------------------------------------------------------------- */
@@ -519,9 +676,11 @@ int pt__src_next(struct pt__src *s)
                 return emit_lost(s, n, s->ts_end > s->clock ? s->ts_end : s->clock);
             }
         }
-        int got = s->kind == SRC_FILE ? file_next_packet(s) : ring_next_packet(s);
-        if (got <= 0) {
+        if (!next_packet(s)) {
             s->done = 1;
+            free(s->pkt); /* the last event was returned before: nothing points here any more */
+            s->pkt = NULL;
+            s->cap = 0;
             return 0;
         }
         if (s->clock > s->ts_end)
@@ -534,9 +693,8 @@ void pt__src_free(struct pt__src *s)
 {
     if (!s)
         return;
-    if (s->fd >= 0 && s->kind == SRC_FILE)
-        close(s->fd);
-    ringmap_put(s->rm);
+    pt__file_put(s->sf);
+    ring_put(s->ring);
     free(s->pkt);
     free(s->path);
     free(s);

@@ -1,5 +1,6 @@
 /* trace.c — the reader: every event of a trace directory (CTF stream files and undrained rings),
- * merged by time across streams with a heap, one packet of memory per stream. */
+ * merged by time across streams with a heap, one packet of memory per stream and a bounded number
+ * of files open (tracer/files.c), whatever the number of streams. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -13,14 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proftrace/escape.h"
 #include "proftrace/trace.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
-#include "tracer/perm.h"
 #include "tracer/source.h"
 
 struct pt_trace {
     char *dir;
+    struct pt__files *files; /* every file of the trace, a bounded number open at once */
     pt_trace_diag_fn diag;
     void *diag_arg;
     struct pt__src **src; /* all sources */
@@ -35,9 +37,11 @@ struct pt_trace {
     size_t npids, cap_pids;
 };
 
-static void tdiag(void *arg, const char *msg)
+/* A problem of the input. Its file names come from the directory, whoever wrote it: escaped. */
+static void tdiag(void *arg, const char *raw)
 {
     struct pt_trace *t = arg;
+    const char *msg = pt_esc(raw);
     t->st.damaged++;
     if (t->diag)
         t->diag(t->diag_arg, msg);
@@ -99,44 +103,138 @@ static int add_src(struct pt_trace *t, struct pt__src *s)
     return 0;
 }
 
-static uint64_t file_limit(void *arg, const char *path)
-{
-    struct pt_trace *t = arg;
-    for (unsigned i = 0; i < t->nsrc; i++)
-        if (t->src[i]->fd >= 0 && t->src[i]->path && !strcmp(t->src[i]->path, path))
-            return t->src[i]->fsize;
-    return UINT64_MAX;
-}
-
 static int is_stream_name(const char *name)
 {
     return name[0] != '.' && strcmp(name, "metadata") && strcmp(name, "rings");
 }
 
-/* The clock offset of the CTF metadata: offset_s and offset of the monotonic clock. */
-static void read_clock_offset(struct pt_trace *t, const char *path)
+static int by_name(const void *a, const void *b)
 {
-    char buf[2048];
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    long long s = 0, ns = 0;
-    int got = 0, in_clock = 0;
-    while (fgets(buf, sizeof buf, f)) {
-        if (!strncmp(buf, "clock {", 7))
-            in_clock = 1;
-        else if (in_clock && buf[0] == '}')
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The metadata's table hash (stream files of another build's tables are refused as a whole; the
+ * rings carry their own hash and are checked one by one) and clock offset. Returns 1 when the
+ * stream files can be read. */
+static int read_metadata(struct pt_trace *t, int dirfd, int *has_metadata)
+{
+    char *text, msg[4352];
+    uint64_t hash = 0;
+    int rc = pt__ctf_metadata_read(dirfd, "metadata", &text);
+    *has_metadata = rc != -ENOENT;
+    if (rc == -ENOENT)
+        return 1;
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "%s/metadata: %s", t->dir,
+                 rc == -EFBIG ? "larger than 1 MiB: not proftrace's metadata, not read"
+                              : pt_trace_file_error(rc));
+        tdiag(t, msg);
+        return 1;
+    }
+    int found = pt__ctf_metadata_parse(text, &hash, &t->rt_offset, &t->rt_known);
+    free(text);
+    if (found == 1 && hash != pt__table_hash()) {
+        snprintf(msg, sizeof msg,
+                 "%s/metadata: written by a different event table: table hash %016" PRIx64
+                 ", this reader's is %016" PRIx64 "; its stream files are not read",
+                 t->dir, hash, pt__table_hash());
+        tdiag(t, msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Every undrained ring: each used buffer becomes a source that reads its stream file, then the
+ * ring. Their stream file names go to *names (sorted) so the listing of stream files skips them.
+ * Returns 1 when rings/ exists, or a negative errno. */
+static int open_rings(struct pt_trace *t, int dirfd, int streams, char ***names, size_t *nnames)
+{
+    struct stat dst;
+    uid_t owner = fstat(dirfd, &dst) == 0 ? dst.st_uid : geteuid();
+    int rfd = openat(dirfd, "rings", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
+    size_t cap = 0;
+    int rc = 1;
+    if (!d) {
+        if (rfd >= 0)
+            close(rfd);
+        return 0;
+    }
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
+            continue;
+        char name[300];
+        struct pt__src **ss = NULL;
+        unsigned nss = 0;
+        snprintf(name, sizeof name, "rings/%s", de->d_name);
+        if (pt__src_open_ring(t->files, t->dir, name, owner, streams, tdiag, t, &ss, &nss) < 0)
+            continue; /* said why; or gone since listed: its stream files hold everything */
+        for (unsigned i = 0; i < nss && rc > 0; i++) {
+            const char *sn = pt__src_stream_name(ss[i]);
+            if (sn && *nnames == cap) {
+                cap = cap ? 2 * cap : 64;
+                char **g = realloc(*names, cap * sizeof *g);
+                if (!g)
+                    rc = -ENOMEM;
+                else
+                    *names = g;
+            }
+            if (rc > 0 && sn)
+                (*names)[(*nnames)++] = (char *)sn;
+            if (rc > 0 && (rc = add_src(t, ss[i])) == 0)
+                rc = 1;
+            if (rc < 0)
+                for (unsigned j = i; j < nss; j++)
+                    pt__src_free(ss[j]);
+        }
+        free(ss);
+        if (rc < 0)
             break;
-        else if (in_clock && sscanf(buf, " offset_s = %lld;", &s) == 1)
-            got |= 1;
-        else if (in_clock && sscanf(buf, " offset = %lld;", &ns) == 1)
-            got |= 2;
     }
-    fclose(f);
-    if (got) {
-        t->rt_offset = s * 1000000000ll + ns;
-        t->rt_known = 1;
+    closedir(d);
+    if (*nnames)
+        qsort(*names, *nnames, sizeof **names, by_name);
+    return rc;
+}
+
+/* The stream files no ring source reads: those of finished processes. Returns whether the
+ * directory holds any stream file, or a negative errno. */
+static int open_streams(struct pt_trace *t, int dirfd, int streams, char **names, size_t nnames)
+{
+    char msg[4352];
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    int found = 0, rc = 0;
+    if (!d) {
+        rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(msg, sizeof msg, "%s: %s", t->dir, strerror(-rc));
+        tdiag(t, msg);
+        return rc;
     }
+    for (struct dirent *de; (de = readdir(d));) {
+        const char *name = de->d_name;
+        struct stat st;
+        if (!is_stream_name(name))
+            continue;
+        found = 1;
+        if (!streams)
+            continue;
+        if (nnames && bsearch(&name, names, nnames, sizeof *names, by_name))
+            continue; /* read by its ring's source */
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+            continue; /* not a stream: a directory a user put there */
+        struct pt__src *s = NULL;
+        if (pt__src_open_file(t->files, t->dir, name, tdiag, t, &s) == 0 &&
+            (rc = add_src(t, s)) < 0) {
+            pt__src_free(s);
+            break;
+        }
+    }
+    closedir(d);
+    return rc < 0 ? rc : found;
 }
 
 int64_t pt_trace_realtime_offset(const struct pt_trace *t)
@@ -147,10 +245,10 @@ int64_t pt_trace_realtime_offset(const struct pt_trace *t)
 int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_trace **out)
 {
     struct pt_trace *t = calloc(1, sizeof *t);
-    char path[4096], msg[4352];
-    struct stat st;
-    int rc = 0, found = 0;
-    DIR *d = NULL;
+    char msg[4352];
+    char **names = NULL;
+    size_t nnames = 0;
+    int rc = 0, has_metadata = 0;
 
     if (!t)
         return -ENOMEM;
@@ -161,100 +259,41 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
         rc = -ENOMEM;
         goto fail;
     }
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        rc = stat(dir, &st) < 0 ? -errno : -ENOTDIR;
+    /* Every file is opened relative to this descriptor: the directory cannot be swapped under us.
+     */
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        rc = -errno;
         snprintf(msg, sizeof msg, "%s: %s", dir,
                  rc == -ENOTDIR ? "not a directory" : strerror(-rc));
         tdiag(t, msg);
         goto fail;
     }
-    /* Stream files decode only with the event tables their metadata names: another build's are
-     * refused as a whole (the rings beside them carry their own hash and are checked one by one). */
-    int foreign_streams = 0;
-    uint64_t mhash = 0;
-    snprintf(path, sizeof path, "%s/metadata", dir);
-    if (pt__ctf_metadata_hash(path, &mhash) == 1 && mhash != pt__table_hash()) {
-        foreign_streams = 1;
-        snprintf(msg, sizeof msg,
-                 "%s: written by a different event table: table hash %016" PRIx64
-                 ", this reader's is %016" PRIx64 "; its stream files are not read",
-                 path, mhash, pt__table_hash());
-        tdiag(t, msg);
-    }
-    /* CTF stream files first: rings consult them to skip what was already drained. */
-    d = opendir(dir);
-    if (!d) {
-        rc = -errno;
-        snprintf(msg, sizeof msg, "%s: %s", dir, strerror(errno));
-        tdiag(t, msg);
+    if (!(t->files = pt__files_new(dirfd))) {
+        rc = -ENOMEM;
         goto fail;
     }
-    int has_metadata = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (!strcmp(de->d_name, "metadata"))
-            has_metadata = 1;
-        if (!is_stream_name(de->d_name))
-            continue;
-        if (foreign_streams) {
-            found = 1;
-            continue;
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        struct pt__src *s = NULL;
-        if (pt__src_open_file(path, de->d_name, tdiag, t, &s) == 0 && s) {
-            if ((rc = add_src(t, s)) < 0)
-                goto fail;
-            found = 1;
-        }
+    int streams = read_metadata(t, dirfd, &has_metadata);
+    /* Rings first: a ring listed is read with its stream files; a ring gone by then was finished,
+     * so the stream files listed afterwards are whole. */
+    int have_rings = open_rings(t, dirfd, streams, &names, &nnames);
+    if (have_rings < 0) {
+        rc = have_rings;
+        goto fail;
     }
-    closedir(d);
-    d = NULL;
-    snprintf(path, sizeof path, "%s/rings", dir);
-    d = opendir(path);
-    if (d) {
-        found |= 2;
-        for (struct dirent *de; (de = readdir(d));) {
-            size_t n = strlen(de->d_name);
-            if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
-                continue;
-            struct pt__src **ss = NULL;
-            unsigned nss = 0;
-            snprintf(path, sizeof path, "%s/rings/%s", dir, de->d_name);
-            struct stat rst, dst;
-            char why[200];
-            if (lstat(path, &rst) == 0 &&
-                !pt_perm_ring_allowed(&rst, stat(dir, &dst) == 0 ? dst.st_uid : geteuid(), why,
-                                      sizeof why)) {
-                snprintf(msg, sizeof msg, "%.4000s: %s", path, why);
-                tdiag(t, msg);
-                continue;
-            }
-            if (pt__src_open_ring(path, dir, tdiag, t, file_limit, t, &ss, &nss) == 0) {
-                for (unsigned i = 0; i < nss; i++)
-                    if ((rc = add_src(t, ss[i])) < 0) {
-                        for (unsigned j = i; j < nss; j++)
-                            pt__src_free(ss[j]);
-                        free(ss);
-                        goto fail;
-                    }
-                free(ss);
-            }
-        }
-        closedir(d);
-        d = NULL;
+    int have_streams = open_streams(t, dirfd, streams, names, nnames);
+    if (have_streams < 0) {
+        rc = have_streams;
+        goto fail;
     }
-    if (has_metadata) {
-        snprintf(path, sizeof path, "%s/metadata", dir);
-        read_clock_offset(t, path);
-    }
+    free(names);
+    names = NULL;
     for (unsigned i = 0; i < t->nsrc && !t->rt_known; i++)
         if (t->src[i]->rt_offset) {
             t->rt_offset = t->src[i]->rt_offset;
             t->rt_known = 1;
         }
-    if (!found && !has_metadata) {
+    if (!have_streams && !have_rings && !has_metadata) {
         snprintf(msg, sizeof msg, "%s: not a proftrace trace directory (no metadata, no streams, "
                                   "no rings/)",
                  dir);
@@ -274,8 +313,7 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
     *out = t;
     return 0;
 fail:
-    if (d)
-        closedir(d);
+    free(names);
     pt_trace_close(t);
     return rc;
 }
@@ -335,6 +373,7 @@ void pt_trace_close(struct pt_trace *t)
     free(t->src);
     free(t->heap);
     free(t->pids);
+    pt__files_free(t->files);
     free(t->dir);
     free(t);
 }

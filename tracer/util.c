@@ -176,6 +176,9 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
 
 int pt_shim_path(char *buf, size_t len)
 {
+    /* Installed: PREFIX/bin/proftrace and PREFIX/lib/proftrace/; the build tree: bin/ and lib/. */
+    static const char *const beside[] = {"../lib/proftrace/libproftrace.so",
+                                         "../lib/libproftrace.so"};
     char exe[4096], joined[4200];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
@@ -186,13 +189,19 @@ int pt_shim_path(char *buf, size_t len)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = 0;
-    snprintf(joined, sizeof joined, "%s/../lib/libproftrace.so", exe);
-    char *real = realpath(joined, NULL);
-    if (!real) {
-        snprintf(buf, len, "%s", joined);
-        return -ENOENT;
+    for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+        snprintf(joined, sizeof joined, "%s/%s", exe, beside[i]);
+        char *real = realpath(joined, NULL);
+        if (real) {
+            snprintf(buf, len, "%s", real);
+            free(real);
+            return 0;
+        }
     }
-    snprintf(buf, len, "%s", real);
-    free(real);
-    return 0;
+    /* where an installation has it, ".." resolved: PREFIX/lib/proftrace/libproftrace.so */
+    slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(buf, len, "%s/%s", exe, beside[0] + 3);
+    return -ENOENT;
 }

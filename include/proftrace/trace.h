@@ -40,6 +40,15 @@ void pt_trace_close(struct pt_trace *t);
  * the wall clock); 0 when the trace does not say. */
 int64_t pt_trace_realtime_offset(const struct pt_trace *t);
 
+/* Open file `name` of the directory open at dirfd (AT_FDCWD: a path) the way every reader opens
+ * the files of a trace: read-only, never following a symbolic link, never blocking (a FIFO or a
+ * device planted in a trace cannot hang a reader), a regular file only. Returns a descriptor, or a
+ * negative errno: -ELOOP a symbolic link, -EINVAL not a regular file, or what open(2) said. */
+int pt_trace_file_open(int dirfd, const char *name);
+/* Why a file was refused, for a negative errno of pt_trace_file_open: "a symbolic link, not
+ * followed", "not a regular file (...)", else strerror. */
+const char *pt_trace_file_error(int err);
+
 /* Display helpers (shared by `proftrace events` and reports). */
 
 /* Symbolic names: Win32 error codes ("ERROR_KEY_DELETED"), HRESULTs ("MAPI_E_CALL_FAILED"), errno

@@ -4,7 +4,14 @@
 set -euo pipefail
 
 scenario_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${PT_BUILD_DIR:-$scenario_dir/../../build}
+# The programs: PT_BUILD_DIR's, an installed demo's (bin/ beside scenarios/), or the build tree's.
+if [ -n "${PT_BUILD_DIR:-}" ]; then
+    build=$PT_BUILD_DIR
+elif [ -x "$scenario_dir/../bin/eventsvc" ]; then
+    build=$scenario_dir/..
+else
+    build=$scenario_dir/../../build
+fi
 bin=$build/bin
 if [ ! -x "$bin/eventsvc" ] || [ ! -x "$bin/mapiclient" ]; then
     echo "scenario: no eventsvc/mapiclient in $bin (build first, or set PT_BUILD_DIR)" >&2

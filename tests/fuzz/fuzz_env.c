@@ -1,12 +1,15 @@
 /* fuzz_env.c — libFuzzer target: the settings a traced program's environment hands the shim
- * (PROFTRACE_STACKS, PROFTRACE_BREAK, from preload/stack.c itself), PROFTRACE_REDACT's rewriting
+ * (PROFTRACE_STACKS, PROFTRACE_BREAK, from preload/stack.c itself), the check of every PROFTRACE_*
+ * value (preload/env_check.c), PROFTRACE_REDACT's rewriting
  * of a /proc/self/cmdline buffer (preload/redact.c), and the ring file names the collector and the
  * reader parse from a directory anyone may write to. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "preload/shim.h"
+#include "proftrace/env.h"
 #include "tracer/internal.h"
 
 /* stack.c's stack walker (unwind.c, module events): this target never takes a stack. */
@@ -34,6 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pt__want[i] > 1)
             abort(); /* a flag, never a count */
     pt__break_config(s);
+    /* every value checked as each variable's (PROFTRACE_GROUP left out: an NSS lookup per input) */
+    static const char *const names[] = {
+#define NAME(name, kind, value, def, help) #name,
+        PT_ENV_VARS(NAME)
+#undef NAME
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char why[160];
+        why[0] = 0;
+        if (strcmp(names[i], "PROFTRACE_GROUP") &&
+            pt_env_check(names[i], s, why, sizeof why) == -EINVAL && !memchr(why, 0, sizeof why))
+            abort(); /* the reason must be a string */
+    }
     uint32_t pid;
     uint64_t start, instance;
     if (pt__parse_ring_name(s, &pid, &start, &instance) == 0 && instance & 0xfff)

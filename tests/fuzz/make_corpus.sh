@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # make_corpus.sh OUT [KIND] — seed corpora for the fuzz targets from real traces recorded here and now:
 #   OUT/ring  undrained ring files of the bug1 scenario's processes (small buffers, one per thread)
+#   OUT/ring_race  the same rings, each followed by 4 bytes seeding fuzz_ring_race's attacker
 #   OUT/ctf   the same scenario recorded by `proftrace record`: metadata + streams in fuzz_ctf's
 #             part format, one seed per process and one with everything
 #   OUT/core  a gcore of a traced process whose coredump_filter keeps only shared file mappings
 #   OUT/env   PROFTRACE_STACKS values and ring names
 #   OUT/reloc real function entries: the first 48 bytes of exported functions of libc, libm and
 #             the profile library, each prefixed by a mode byte
-# With KIND (ring, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
+# With KIND (ring, ring_race, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
 set -euo pipefail
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_SRC:?}"
 out=$1
@@ -20,19 +21,22 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$out"/{ring,ctf,core,env,reloc}
+mkdir -p "$out"/{ring,ring_race,ctf,core,env,reloc}
 export PROFTRACE_THREADS=2 PROFTRACE_BUFSIZE=16k
 
 # Rings: the scenario traced with no collector, so every ring stays in rings/ (post-mortem case).
 n=0 k=0
 mkdir -p "$work/rings-trace"
-if want ring || want ctf; then
+if want ring || want ring_race || want ctf; then
 PROFTRACE_DIR=$work/rings-trace LD_PRELOAD=$PT_LIB/libproftrace.so \
     bash "$PT_SRC/samples/scenarios/bug1-impersonation.sh" >/dev/null 2>&1 || true
 n=0
 for r in "$work"/rings-trace/rings/*.ring; do
     [ -f "$r" ] || continue
     cp "$r" "$out/ring/seed-$n.ring"
+    # ring_race: the ring, then 4 bytes seeding the attacker that rewrites it while it is read
+    python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d + (int(sys.argv[2]) * 2654435761 % 2**32).to_bytes(4, "little"))' \
+        "$r" "$n" >"$out/ring_race/seed-$n.bin"
     n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "make_corpus: no ring recorded" >&2; exit 1; }

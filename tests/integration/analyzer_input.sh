@@ -48,8 +48,15 @@ expect missing 2 "No such file or directory" "$tmp/does-not-exist"
 expect plain-file 2 "not a trace directory" "$tmp/plain-file"
 mkdir "$tmp/empty"
 expect empty 2 "not a proftrace trace directory" "$tmp/empty"
+rc=0 # no directory named: ./proftrace.data, as perf reads ./perf.data
+(cd "$tmp/empty" && "$bin/proftrace" report) >/dev/null 2>"$tmp/default.err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "^proftrace report: proftrace.data: No such file or directory" "$tmp/default.err"; then
+    echo "ok   default directory"
+else
+    bad "default directory: exit $rc: $(cat "$tmp/default.err")"
+fi
 rc=0
-"$bin/proftrace" report >/dev/null 2>"$tmp/usage.err" || rc=$?
+"$bin/proftrace" report "$tmp/good" "$tmp/clean" >/dev/null 2>"$tmp/usage.err" || rc=$?
 if [ "$rc" -eq 2 ] && grep -q "^usage: proftrace report" "$tmp/usage.err"; then echo "ok   usage"; else bad "usage: exit $rc"; fi
 expect bad-option 2 "unknown option" "$tmp/good" --frobnicate
 

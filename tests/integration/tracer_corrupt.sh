@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tracer_corrupt.sh — truncated, corrupted and foreign files in a trace directory and in its rings:
-# `proftrace events` names the file, the byte offset and the reason, and still returns everything
-# that is valid (checked event by event against what the writers wrote).
+# `proftrace events` names the file, the byte offset and the reason, still returns everything
+# that is valid (checked event by event against what the writers wrote), and exits 2.
 source "$(dirname "$0")/tracer_lib.sh"
 pt_record -o "$T/orig" -- "$WRITER" --procs 2 --threads 3 --events 20000 \
     --results "$T/res" 2>/dev/null
@@ -17,10 +17,16 @@ packet_at() {
     echo $off
 }
 poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-# run events on a damaged copy: must succeed, name the file and a byte offset on stderr
+# events on a trace with damage: prints what is valid, exits 2
+events_damaged() {
+    local rc=0
+    "$PROFTRACE" events "$1" >"$1.out" 2>"$1.err" || rc=$?
+    [ "$rc" = 2 ] || fail "events on $1: exit $rc, expected 2 (damage): $(head -3 "$1.err")"
+}
+# run events on a damaged copy: must print what is valid, name the file and a byte offset
 damaged_events() {
     local dir=$1 file=$2
-    "$PROFTRACE" events "$dir" >"$dir.out" 2>"$dir.err" || fail "events failed on $dir"
+    events_damaged "$dir"
     cat "$dir.err"
     grep -q "$(basename "$file").* at byte [0-9]" "$dir.err" || fail "no diagnostic naming $file"
     n=$(wc -l <"$dir.out")
@@ -53,7 +59,7 @@ grep -q "unknown event class id.* at byte $((off + 68))" "$T/c.err" || fail "off
 # d. a foreign file among the streams: reported, everything else exact
 cp -r "$T/orig" "$T/d"
 echo "these are my notes, not a CTF stream" >"$T/d/notes"
-"$PROFTRACE" events "$T/d" >"$T/d.out" 2>"$T/d.err" || fail "events failed"
+events_damaged "$T/d"
 grep -q "notes: bad packet magic at byte 0" "$T/d.err" || fail "foreign file not reported"
 [ "$(wc -l <"$T/d.out")" -eq "$total" ] || fail "foreign file cost events"
 "$CHECK" --no-lost --expect-diag 1 "$T/d" "$T/res"
@@ -73,7 +79,7 @@ grep -q "truncated at byte" "$T/e.err" || fail "truncation not reported"
 cp -r "$T/orig" "$T/f"
 mkdir -p "$T/f/rings"
 head -c 100000 /dev/urandom >"$T/f/rings/1-2-00000000000000aa.ring"
-"$PROFTRACE" events "$T/f" >"$T/f.out" 2>"$T/f.err" || fail "events failed"
+events_damaged "$T/f"
 grep -q "1-2-00000000000000aa.ring: not a proftrace ring (bad magic at byte 0)" "$T/f.err" ||
     fail "foreign ring not reported"
 total=$("$PROFTRACE" events --count "$T/orig")

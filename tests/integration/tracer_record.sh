@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tracer_record.sh — `proftrace record` end to end and `proftrace events`: descendants followed
-# (also orphaned ones), exit status passed through, untraceable commands refused, babeltrace2 reads
+# (also orphaned ones), exit status passed through, untraceable commands refused, an existing trace
+# kept as DIR.old and a directory of other files refused, babeltrace2 reads
 # the trace with the same event count, filters and wall-clock times of `events`.
 source "$(dirname "$0")/tracer_lib.sh"
 
@@ -15,7 +16,8 @@ pt_record -o "$T/a" -- bash -c "
 cat "$T/a.err"
 "$CHECK" "$T/a" "$T/res" | tee "$T/a.out"
 grep -q "signo 11" "$T/a.out" || fail "crash not reaped"
-grep -q "^proftrace: [0-9]* processes, [0-9]* events, 1000 lost\$" "$T/a.err" || fail "summary"
+grep -q "^proftrace: [0-9]* processes, [0-9]* events, 1000 lost; $T/a ([0-9.]* [KMG]iB); to lose none" \
+    "$T/a.err" || fail "summary"
 ours=$("$PROFTRACE" events --count "$T/a")
 theirs=$(bt_count "$T/a")
 echo "proftrace events: $ours, babeltrace2: $theirs"
@@ -58,11 +60,17 @@ set +e
 pt_record -o "$T/c" -- "$T/suid-true" 2>"$T/c.err"; rc1=$?
 pt_record -o "$T/d" -- /sbin/ldconfig -p 2>"$T/d.err"; rc2=$?
 pt_record -o "$T/a" -- true 2>"$T/e.err"; rc3=$?
+mkdir "$T/f" && echo keep >"$T/f/notes"
+pt_record -o "$T/f" -- true 2>"$T/f.err"; rc4=$?
 set -e
 [ $rc1 -eq 2 ] && grep -q "cannot be traced: setuid" "$T/c.err" || fail "setuid not refused"
 if file /sbin/ldconfig | grep -q static; then
     [ $rc2 -eq 2 ] && grep -q "cannot be traced: statically linked" "$T/d.err" ||
         fail "static binary not refused"
 fi
-[ $rc3 -eq 2 ] && grep -q "already holds a trace" "$T/e.err" || fail "existing trace overwritten"
+# an existing trace is kept as DIR.old (perf's habit); a directory holding other things is refused
+[ $rc3 -eq 0 ] && [ -f "$T/a.old/metadata" ] && [ "$("$PROFTRACE" events --count "$T/a.old")" = "$ours" ] ||
+    fail "the previous trace was not kept as a.old: $(cat "$T/e.err")"
+[ $rc4 -eq 2 ] && grep -q "is not empty and holds no trace" "$T/f.err" && [ "$(ls "$T/f")" = notes ] ||
+    fail "record mixed a trace into a directory of other files: $(cat "$T/f.err")"
 echo "record: ok"

@@ -11,7 +11,7 @@ cat "$T/a.err"
 lost=$(grep -o '[0-9]* lost,' "$T/a.out" | cut -d' ' -f1)
 events=$("$PROFTRACE" events --count "$T/a")
 markers=$("$PROFTRACE" events --kind lost --count "$T/a")
-grep -q "^proftrace: [0-9]* processes, $((events - markers)) events, $lost lost\$" "$T/a.err" ||
+grep -q "^proftrace: [0-9]* processes, $((events - markers)) events, $lost lost; $T/a (" "$T/a.err" ||
     fail "summary line disagrees with the trace ($events events incl. $markers lost markers)"
 # 2. flat out into small buffers: losses happen and are counted exactly
 pt_record -o "$T/b" --buffer-size 64k -- "$WRITER" --procs 3 --threads 6 \

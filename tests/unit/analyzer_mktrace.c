@@ -1,10 +1,11 @@
 /* analyzer_mktrace.c — writes a real trace directory (one ring per process, through the tracer's
  * ring writer, one forked writer process per traced process) from a hand-built scenario, for the
  * analyzer's input tests:
- *     analyzer_mktrace DIR bug2|clean
+ *     analyzer_mktrace DIR bug2|clean [PROFILE [EXE]]
  *     analyzer_mktrace --corrupt FILE SEED   overwrite bytes inside FILE's written data
  * bug2: the service holds a marked profile, a client in another login session sweeps it, the
- * service fails (one finding); clean: the same client but the service logged off first. */
+ * service fails (one finding); clean: the same client but the service logged off first. PROFILE
+ * and EXE name the profile and the service's executable (the readers' tests give hostile ones). */
 #define _GNU_SOURCE
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,8 +109,8 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "--corrupt"))
         return corrupt(argv[2], (unsigned)atoi(argv[3]));
-    if (argc != 3) {
-        fprintf(stderr, "usage: analyzer_mktrace DIR bug2|clean\n");
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: analyzer_mktrace DIR bug2|clean [PROFILE [EXE]]\n");
         return 2;
     }
     struct scn *s = scn_new();
@@ -118,8 +119,8 @@ int main(int argc, char **argv)
      * time non-decreasing, so events stamped before those would be moved */
     s->ts = pt_now() + 10000000000ull;
     static const uint64_t sweep[] = {700, 0};
-    static const char *const names[] = {"EvtSvc-1"};
-    proc(s, 100, WHO(), "/usr/lib/eventsvc");
+    const char *names[] = {argc > 3 ? argv[3] : "EvtSvc-1"};
+    proc(s, 100, WHO(), argc > 4 ? argv[4] : "/usr/lib/eventsvc");
     struct lib a = mapi_init(s, 100, INUSE, 500, NULL, NULL, NULL);
     uint64_t session = logon(s, &a, names[0], 700);
     mark(s, &a, names[0], 900);

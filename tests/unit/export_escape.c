@@ -1,6 +1,7 @@
 /* export_escape.c — the exporters' escaping keeps any trace string inside its JSON string or HTML
- * text: quotes, backslashes, control bytes, markup, and bytes that are not UTF-8 (written as the
- * Latin-1 character, so the output stays valid UTF-8); times are microseconds with 3 decimals. */
+ * text: quotes, backslashes, control bytes, markup, and bytes that are not UTF-8 (JSON: the lone
+ * surrogate \udcHH, lossless; HTML: \xHH, as the text report shows them; proftrace/escape.h);
+ * times are microseconds with 3 decimals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +31,24 @@ int main(void)
     CHECK_OUT(pt__x_json_str(f_, "plain"), "\"plain\"");
     CHECK_OUT(pt__x_json_str(f_, NULL), "null");
     CHECK_OUT(pt__x_json_str(f_, "a\"b\\c"), "\"a\\\"b\\\\c\"");
-    CHECK_OUT(pt__x_json_str(f_, "tab\there\nnl\x01\x7f"),
-              "\"tab\\u0009here\\u000anl\\u0001\\u007f\"");
+    CHECK_OUT(pt__x_json_str(f_, "tab\there\nnl\x01\x7f"), "\"tab\\there\\nnl\\u0001\\u007f\"");
     CHECK_OUT(pt__x_json_str(f_, "Local\\MAPI"), "\"Local\\\\MAPI\"");
     CHECK_OUT(pt__x_json_raw(f_, "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80"),
               "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80");              /* valid UTF-8 passes */
-    CHECK_OUT(pt__x_json_raw(f_, "bad\xff\xc3"), "bad\xc3\xbf\xc3\x83"); /* stray bytes: Latin-1 */
-    CHECK_OUT(pt__x_json_raw(f_, "\xc0\xaf"), "\xc3\x80\xc2\xaf");       /* overlong '/' */
-    CHECK_OUT(pt__x_json_raw(f_, "\xed\xa0\x80"), "\xc3\xad\xc2\xa0\xc2\x80"); /* surrogate */
-    CHECK_OUT(pt__x_json_raw(f_, "\xe2\x86"), "\xc3\xa2\xc2\x86");             /* cut sequence */
+    CHECK_OUT(pt__x_json_raw(f_, "bad\xff\xc3"), "bad\\udcff\\udcc3");   /* stray bytes */
+    CHECK_OUT(pt__x_json_raw(f_, "\xc0\xaf"), "\\udcc0\\udcaf");         /* overlong '/' */
+    CHECK_OUT(pt__x_json_raw(f_, "\xed\xa0\x80"), "\\udced\\udca0\\udc80"); /* surrogate */
+    CHECK_OUT(pt__x_json_raw(f_, "\xe2\x86"), "\\udce2\\udc86");            /* cut sequence */
+    CHECK_OUT(pt__x_json_raw(f_, "\xc2\x9b"
+                                 "2J"),
+              "\\u009b2J");                                   /* C1 CSI */
+    CHECK_OUT(pt__x_json_raw(f_, "\xe2\x80\xae"), "\\u202e"); /* right-to-left */
     /* HTML */
     CHECK_OUT(pt__x_html(f_, "<script>alert('x')</script> & \"q\""),
               "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
-    CHECK_OUT(pt__x_html(f_, "line\nnext\x02"), "line\nnext?");
-    CHECK_OUT(pt__x_html(f_, "\xff<"), "\xc3\xbf&lt;");
+    CHECK_OUT(pt__x_html(f_, "line\nnext\x02\x1b[2J"), "line\\nnext\\x02\\x1b[2J");
+    CHECK_OUT(pt__x_html(f_, "\xff<"), "\\xff&lt;");
+    CHECK_OUT(pt__x_html(f_, "HKCU\\Software"), "HKCU\\Software");
     CHECK_OUT(pt__x_html(f_, NULL), "");
     /* times: ns since t0 as microseconds with exactly 3 decimals, never negative */
     CHECK_OUT(pt__x_us(f_, 1000000123456ull, 1000000000000ull), "123.456");
