@@ -10,7 +10,7 @@
 set -u
 : "${PT_BIN:?}"
 PT=$PT_BIN/proftrace
-T=$(mktemp -d "${PT_BUILD_DIR:-/tmp}/pt-preload-untraced.XXXXXX" 2>/dev/null || mktemp -d /tmp/pt-preload-untraced.XXXXXX)
+T=$(mktemp -d /tmp/pt-preload-untraced.XXXXXX)
 trap '[ -n "${PT_KEEP:-}" ] || rm -rf "$T"' EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
