@@ -180,6 +180,7 @@ void pt_analyzer_free(struct pt_analyzer *a)
         free(p);
     }
     free(a->procs);
+    free(a->untraced);
     for (uint32_t i = 0; i < a->nthreads; i++) {
         if (!a->threads[i])
             continue;

@@ -353,6 +353,11 @@ struct pt_analyzer {
     int finished;
     char notes[4][160];
     int nnotes;
+    struct pt__untraced { /* `untraced` events: who nothing traced, and why (reason NULL: undone) */
+        uint32_t pid;
+        const char *exe, *reason;
+    } *untraced;
+    uint32_t nuntraced, capuntraced;
 };
 
 /* Growing the model's arrays: per-process ones start at 4. Counts a->nomem on failure. */
@@ -383,8 +388,8 @@ void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, u
 void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t);
 /* A `process` event: the identity of a process, new or after exec (or of a reused pid). */
 void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev);
-/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, lost. Returns 0,
- * or 1 when the event is no sign of life of the process (the collector's `reaped`). */
+/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, untraced, lost.
+ * Returns 0, or 1 when the event is no sign of life of the process (the collector's `reaped`). */
 int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
 const char *pt__intern(struct pt_analyzer *a, const char *s);
 int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count);

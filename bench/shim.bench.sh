@@ -119,7 +119,7 @@ uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
 printf "$ROW" "shim: added per intercepted call, string arg, no stack" "$shim_add" "ns/call" "" \
     "RegQueryValueExA of a trivial library: $base ns untraced, $shim_str ns traced (median of $rounds alternated runs of 31 batches, flight-recorder ring, every event written)"
-printf "$ROW" "shim: added per call with a 10-frame stack (libunwind)" "$stack_add" "ns/call" "" \
+printf "$ROW" "shim: added per call with a 10-frame stack" "$stack_add" "ns/call" "" \
     "$base10 ns untraced, $shim_stack ns traced with PROFTRACE_STACKS=all"
 printf "$ROW" "shim: added when loaded but inert (no PROFTRACE_DIR)" "$(add "$inert" "$base")" \
     "ns/call" "" "$inert ns per call"

@@ -9,11 +9,12 @@
  * so a process in which no object matches `lib` (or, `lib` empty, no object has the function)
  * skips that entry silently.
  *
- * The same stubs serve the shim itself: thunk 0 watches libc's _dl_catch_error, through which every
- * dlopen runs, so a library loaded later is scanned for functions to hook (hook_inline.c) as soon
- * as the dlopen returns, before the program can call into it. (Wrapping dlopen itself would make
- * the shim the caller whose RUNPATH and $ORIGIN the loader uses; this hook leaves the caller's
- * return address alone, it replaces only _dl_catch_error's.)
+ * The same stubs can serve the shim itself: when the loader's own notice (dl_watch.c) is not
+ * available, thunk 0 watches libc's _dl_catch_error, through which every dlopen runs, so a library
+ * loaded later is still scanned for functions to hook (hook_inline.c) as soon as the dlopen
+ * returns, before the program can call into it; this one needs the engine in every process.
+ * (Wrapping dlopen itself would make the shim the caller whose RUNPATH and $ORIGIN the loader uses;
+ * this hook leaves the caller's return address alone, it replaces only _dl_catch_error's.)
  *
  * The shadow stack: a per-thread LIFO of (return address, entry rsp). An exit is matched by its
  * rsp, so entries left behind by a longjmp out of a hooked function are dropped at the next exit
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/dl_watch.h"
 #include "preload/hook_inline.h"
 #include "preload/inline/inline_hook.h"
 #include "preload/shim.h"
@@ -208,7 +210,7 @@ static int pt__xhook_one(unsigned idx, const char *lib, const char *func, char *
         return -EINVAL;
     }
     h->addr = (uintptr_t)addr;
-    rc = pt_inline_hook(h->name, addr, size, pt__hook_thunks + 16 * idx, &h->tramp, why, wl);
+    rc = pt__inline_hook(h->name, addr, size, pt__hook_thunks + 16 * idx, &h->tramp, why, wl);
     if (rc < 0 && rc != -EBUSY && rc != -EACCES)
         return rc;
     return rc;
@@ -226,13 +228,17 @@ static int pt__dlwatch_hook(char *why, size_t wl)
         return -ENOENT;
     }
     pt__xh[0].addr = (uintptr_t)addr;
-    return pt_inline_hook(pt__xh[0].name, addr, sym->st_size, pt__hook_thunks, &pt__xh[0].tramp,
-                          why, wl);
+    return pt__inline_hook(pt__xh[0].name, addr, sym->st_size, pt__hook_thunks, &pt__xh[0].tramp,
+                           why, wl);
 }
 
 void pt__hooks_spec_init(const char *spec)
 {
     char why[256];
+    /* The loader's own notice (dl_watch.c) needs neither the engine nor these stubs. */
+    int fallback = pt__inline_auto_wanted() && !pt__dl_watching();
+    if ((!spec || !*spec) && !fallback)
+        return;
     if (pt__xsave_init() < 0) {
         if (spec && *spec)
             pt__say("proftrace: PROFTRACE_HOOKS=%s: %sthis CPU has no xsave; nothing hooked\n",
@@ -242,9 +248,9 @@ void pt__hooks_spec_init(const char *spec)
     /* The dlopen watch. */
     pt__xh[0].kind = PT__XH_DLWATCH;
     snprintf(pt__xh[0].name, sizeof pt__xh[0].name, "libc:_dl_catch_error");
-    /* Every traced process (shells, coreutils...) sets the watch up: say why it failed only when
-     * asked (PROFTRACE_INLINE=...,verbose), not once per process of a traced tree. */
-    if (pt__inline_auto_wanted() && pt__dlwatch_hook(why, sizeof why) < 0 && pt__inline_verbose())
+    /* Every traced process (shells, coreutils...) would set this watch up: say why it failed only
+     * when asked (PROFTRACE_INLINE=...,verbose), not once per process of a traced tree. */
+    if (fallback && pt__dlwatch_hook(why, sizeof why) < 0 && pt__inline_verbose())
         pt__say("proftrace: %s: %s; libraries loaded later by dlopen are not scanned for "
                 "inline hooks\n",
                 pt__xh[0].name, why);

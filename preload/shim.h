@@ -162,11 +162,19 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 void pt__emit_process(void);
 /* This process's pid in the outermost pid namespace the shim can know (identity.c). */
 uint32_t pt__global_pid(void);
-void pt__emit_modules(int only_new);
+/* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
+ * unload), emitted again as inherited in a fork child (no loader call), completed from a stack. */
+void pt__modules_list(void);
+void pt__modules_replay(void);
+void pt__modules_note(const uint64_t *pcs, unsigned n);
+const char *pt__self_exe(void); /* the executable's path, read at start */
 void pt__emit_cred(void);
 void pt__emit_ns(void);
 void pt__emit_exit(int status);
 void pt__emit_signal(int signo, int code, uint64_t addr);
+/* pid (0 unknown) runs exe, which nothing traces because of reason ("" withdraws it: an exec
+ * returned). */
+void pt__emit_untraced(uint32_t pid, const char *exe, const char *reason);
 void pt__emit_thread(struct pt_tbuf *b, uint32_t tid);
 
 /* The non-call event classes as structs, and their encoders (events.c, from PT_EVENTS). */
@@ -191,7 +199,6 @@ PT_EVENTS(PT__EV_STRUCT, W)
     int pt__put_##name(struct pt_tbuf *b, uint64_t ts, const struct pt__ev_##name *v);
 PT_EVENTS(PT__EV_PUT, _)
 #undef PT__EV_PUT
-void pt__modules_forget(void); /* after exec-like resets: every module is new again */
 
 /* Stacks (stack.c). */
 void pt__stacks_config(const char *spec);
@@ -202,7 +209,6 @@ static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
     return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
 }
 uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
-extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
 
@@ -218,8 +224,13 @@ void pt__wrap_object(unsigned call, void *obj);
 void pt__after_fork_child(void);
 void pt__exec_init(void);
 void pt__signals_install(void);
+void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
+int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
+/* envp with PROFTRACE_SECCOMP=1 (seccomp.c), in buf (pt__env_slots(envp) entries). */
+char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf);
+void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid
  * (include/proftrace/env.h); pt__env_warn has said so, once, at start. */

@@ -67,14 +67,11 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len);
 
 /* Move a descriptor the tracer keeps open for the life of a process (the ring, the holds table)
- * out of the traced program's way: F_DUPFD_CLOEXEC to the first free number at or above 1024, or,
- * when RLIMIT_NOFILE is lower, into the top 64 numbers below the limit, so that the program's own
- * open() calls get the numbers they would get untraced (see pt__fd_high_base). Closes `fd` and
- * returns the new one; returns `fd` unchanged when no high number is free. */
+ * out of the traced program's way, so that its own open() calls get the numbers and the count they
+ * would get untraced: past RLIMIT_NOFILE's soft limit when the hard limit leaves room (at 1024 when
+ * the soft limit is higher), else the highest free number below the limit. Closes `fd` and returns
+ * the new one; returns `fd` unchanged when no higher number is free. */
 int pt__fd_high(int fd);
-/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE (half of one below
- * 128). */
-int pt__fd_high_base(void);
 /* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
  * the number for one of its own files, which must never be closed for it. */
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino);

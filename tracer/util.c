@@ -68,28 +68,51 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
     return 0;
 }
 
-int pt__fd_high_base(void)
+/* F_DUPFD_CLOEXEC to the first free number at or above `want`, closing fd on success. */
+static int fd_move(int fd, int want)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < 1024 + 64)
-        /* the top of what the program may use; with a tiny limit, its upper half */
-        return rl.rlim_cur >= 128 ? (int)rl.rlim_cur - 64 : rl.rlim_cur > 6 ? (int)rl.rlim_cur / 2 : 3;
-    return 1024;
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+    if (hi < 0)
+        return -1;
+    close(fd);
+    return hi;
 }
 
 int pt__fd_high(int fd)
 {
-    int want = pt__fd_high_base();
-    if (fd < 0)
+    struct rlimit rl;
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return fd;
-    if (want <= fd)
-        return fd; /* no room above: a low number is still better than none */
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
-    if (hi < 0)
-        return fd;
-    close(fd);
-    return hi;
+    rlim_t cur = rl.rlim_cur;
+    /* Past the program's limit when the hard limit leaves room: no open() of the program can ever
+     * get that number, nor fail for it. F_DUPFD refuses numbers at or past the soft limit, so it
+     * is raised for the one call and put back (the program does not run meanwhile: this is the
+     * process's start or a fork child's). Past 1088 the number stays 1024 (a table of that many
+     * descriptors costs the kernel memory in every process). */
+    if (cur < 1024 + 64 && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > cur)) {
+        struct rlimit up = {cur + 64, rl.rlim_max};
+        if (rl.rlim_max != RLIM_INFINITY && up.rlim_cur > rl.rlim_max)
+            up.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+            int hi = fd_move(fd, (int)cur);
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            if (hi >= 0)
+                return hi;
+        }
+    }
+    if (cur >= 1024 + 64 || cur == RLIM_INFINITY) {
+        int hi = fd_move(fd, 1024);
+        return hi >= 0 ? hi : fd;
+    }
+    /* No room past the limit: the highest free number below it, the last the program would get. */
+    for (int want = (int)cur - 1; want > fd; want--) {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+        if (hi < 0)
+            continue; /* `want` is taken (and all above it): one lower */
+        close(fd);
+        return hi;
+    }
+    return fd; /* no high number free: a low number is still better than none */
 }
 
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino)

@@ -65,7 +65,11 @@ enum pt_env_kind {
       "the trace. Unset: only the trace's owner and root.")                                        \
     V(PROFTRACE_GPID, ANY, "VALUE", "",                                                            \
       "set by the shim across an exec (gpid:pid:start_time:depth): the process's pid in the "      \
-      "outermost pid namespace. Not for users.")
+      "outermost pid namespace. Not for users.")                                                   \
+    V(PROFTRACE_SECCOMP, ANY, "1", "",                                                             \
+      "set by the shim across every exec once a seccomp filter the program installed stopped "     \
+      "its tracing (the filter is inherited): the shim stays inert, without a word. Not for "      \
+      "users.")
 
 /* Checks the value of an environment variable of the table. Returns 0 when `value` is valid (or
  * empty, which means unset), -EINVAL when it is not (`why` then says what is accepted, for a

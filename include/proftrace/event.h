@@ -112,7 +112,13 @@ enum pt_ns {
      * dev/ino: what was about to be deleted; holder_pid/holder: who held it (pid in its own pid  \
      * namespace, and the tail of the name it used). */                                          \
     EV(breakpoint, W(STR, reason) W(STR, call) W(U32, stopped) W(U64, dev) W(U64, ino)            \
-                       W(U32, holder_pid) W(STR, holder))
+                       W(U32, holder_pid) W(STR, holder))                                         \
+    /* A process that will not be traced (from here on): pid (0 when unknown) runs exe, which     \
+     * nothing traces because of reason ("statically linked", "set-user-ID ...", "seccomp ...").  \
+     * Written before an exec (the same pid, a new image), after a spawn (the child), or by a     \
+     * process whose tracing stops. An exec that returns writes it again with reason "": the     \
+     * image goes on, traced. */                                                                  \
+    EV(untraced, W(U32, pid) W(STR, exe) W(STR, reason))
 
 /* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
 enum pt_event_id {
