@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
@@ -22,11 +23,12 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop = 1;
+    pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: proftrace collect -o DIR [--interval MS]\n"
+    fprintf(f, "usage: proftrace collect -o DIR [--attach PID]... [--interval MS]\n"
                "\n"
                "Prints the environment to give the processes to trace (LD_PRELOAD=..., \n"
                "PROFTRACE_DIR=...), then drains their rings into the CTF trace in DIR until\n"
@@ -34,6 +36,9 @@ static void usage(FILE *f)
                "`proftrace collect` resumes them; `proftrace events DIR` reads them meanwhile.\n"
                "\n"
                "  -o DIR         trace directory (created if needed)\n"
+               "  --attach PID   also trace a running process (and what it forks from then on),\n"
+               "                 its holds since before the attach included; repeatable; it is\n"
+               "                 detached at SIGINT/SIGTERM and runs on untraced\n"
                "  --interval MS  drain at least this often (default 20)\n");
 }
 
@@ -41,14 +46,20 @@ int pt_cmd_collect(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"interval", required_argument, 0, 'i'},
+                                         {"attach", required_argument, 0, 'a'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL;
     int interval = 20, c;
+    struct pt_attached attached = {.n = 0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 'a':
+            if (pt_attached_parse(&attached, optarg, "collect") < 0)
+                return 2;
+            break;
         case 'i': interval = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -58,12 +69,20 @@ int pt_cmd_collect(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    char shim[PATH_MAX];
+    int have_shim = pt_shim_path(shim, sizeof shim) == 0;
+    if (attached.n && !have_shim) {
+        fprintf(stderr, "proftrace collect: %s not found: nothing can be attached\n", shim);
+        return 2;
+    }
+    if (attached.n && pt_attached_prepare(&attached, shim, "collect") < 0)
+        return 2;
     int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
     if (prc < 0) {
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(-prc));
         return 2;
     }
-    char dir[PATH_MAX], shim[PATH_MAX];
+    char dir[PATH_MAX];
     if (!realpath(out, dir)) {
         fprintf(stderr, "proftrace collect: %s: %s\n", out, strerror(errno));
         return 2;
@@ -81,7 +100,7 @@ int pt_cmd_collect(int argc, char **argv)
                         "seen: %s\n", why);
     else
         pt_collector_on_attach(col, pt_witness_on_attach, wit);
-    if (pt_shim_path(shim, sizeof shim) < 0)
+    if (!have_shim)
         fprintf(stderr, "proftrace collect: warning: shim not found at %s\n", shim);
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
     fflush(stdout);
@@ -91,6 +110,11 @@ int pt_cmd_collect(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct pt_attach_opts ao = {.dir = dir, .shim = shim};
+    if (attached.n && pt_attached_attach(&attached, &ao, "collect") < 0) {
+        rc = -EINVAL;
+        stop = 1;
+    }
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {
@@ -100,6 +124,8 @@ int pt_cmd_collect(int argc, char **argv)
             break;
         }
     }
+    if (attached.n) /* they run on untraced; their rings are finished by the drain below */
+        pt_attached_detach_all(&attached, dir, shim, "collect");
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */

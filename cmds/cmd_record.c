@@ -21,12 +21,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
 #include "tracer/witness.h"
 
 static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t stop_attached;
 
 static void forward_signal(int sig)
 {
@@ -34,16 +36,32 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_attached = 1;
+    pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: proftrace record [-o DIR] [--overwrite] [--buffer-size N] -- CMD [ARG...]\n"
+            "       proftrace record -p PID[,PID...] [-o DIR] [--overwrite] [--buffer-size N]\n"
             "\n"
             "Runs CMD with the shim (LD_PRELOAD) and PROFTRACE_DIR=DIR, follows every descendant,\n"
             "drains their rings while they run, and prints `proftrace: N processes, M events, K\n"
             "lost`. The exit status is CMD's (128+signal when a signal killed it).\n"
             "\n"
+            "With -p, attaches to running processes instead (ptrace; the same user or root) and\n"
+            "to the children they fork from then on, records what they already hold as held\n"
+            "since before the attach, prints `proftrace: attached to PID (exe)` for each, and\n"
+            "ends when they have all exited, or at SIGINT/SIGTERM, when it detaches: they run on\n"
+            "untraced. Exit status 0, or 2 when a process cannot be attached (the reason is\n"
+            "printed).\n"
+            "\n"
             "  -o DIR            trace directory (default proftrace.data); must not hold a trace\n"
+            "  -p PID[,PID...]   attach to running processes (repeatable)\n"
             "  --overwrite       flight recorder: keep the newest events instead of the oldest\n"
             "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
             "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
@@ -173,21 +191,100 @@ static int dir_has_trace(const char *dir)
     return access(p, F_OK) == 0;
 }
 
+/* `record -p`: the trace directory, the collector and the witness as for a command, then the
+ * processes attached; drains until they have exited (fork children included) or a signal. */
+static int record_attached(struct pt_attached *a, const char *out, const char *bufsize,
+                           int overwrite, int interval)
+{
+    char dir[PATH_MAX], shim[PATH_MAX];
+    if (pt_shim_path(shim, sizeof shim) < 0) {
+        fprintf(stderr, "proftrace record: %s not found: nothing can be attached\n", shim);
+        return 2;
+    }
+    if (pt_attached_prepare(a, shim, "record") < 0)
+        return 2;
+    if (dir_has_trace(out)) {
+        fprintf(stderr, "proftrace record: %s already holds a trace; remove it or pick another -o\n",
+                out);
+        return 2;
+    }
+    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR);
+    if (prc < 0) {
+        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
+        return 2;
+    }
+    if (!realpath(out, dir)) {
+        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    struct pt_collector *col;
+    int rc = pt_collector_open(dir, NULL, NULL, &col);
+    if (rc < 0) {
+        fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
+        return 2;
+    }
+    struct pt_witness *wit = NULL;
+    char wwhy[256];
+    if (pt_witness_start(dir, 0, &wit, wwhy, sizeof wwhy) < 0)
+        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
+                        "seen: %s\n", wwhy);
+    else
+        pt_collector_on_attach(col, pt_witness_on_attach, wit);
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: a wait under way returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    struct pt_attach_opts o = {.dir = dir,
+                               .shim = shim,
+                               .buf_bytes = bufsize ? parse_size(bufsize) : 0,
+                               .overwrite = overwrite};
+    int status = 0;
+    if (pt_attached_attach(a, &o, "record") < 0)
+        status = 2;
+    /* Until every attached process and every child it forked since has exited. */
+    while (!status && !stop_attached) {
+        pt_collector_run_once(col, interval);
+        if (pt_attached_all_exited(a)) {
+            pid_t w[1];
+            if (pt_attach_writers(dir, w, 1) == 0)
+                break;
+        }
+    }
+    pt_attached_detach_all(a, dir, shim, "record");
+    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
+    pt_witness_stop(wit);
+    pt_collector_run_once(col, 0);
+    pt_collector_finish(col);
+    struct pt_collector_stats st;
+    pt_collector_stats(col, &st);
+    pt_collector_close(col);
+    fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost\n",
+            st.processes, st.events, st.lost);
+    return status;
+}
+
 int pt_cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"overwrite", no_argument, 0, 'O'},
                                          {"buffer-size", required_argument, 0, 'b'},
                                          {"interval", required_argument, 0, 'i'},
+                                         {"pid", required_argument, 0, 'p'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = "proftrace.data";
     const char *bufsize = NULL;
     int overwrite = 0, interval = 10, c;
+    struct pt_attached attached = {.n = 0};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 'p':
+            if (pt_attached_parse(&attached, optarg, "record") < 0)
+                return 2;
+            break;
         case 'O': overwrite = 1; break;
         case 'b':
             bufsize = optarg;
@@ -202,6 +299,12 @@ int pt_cmd_record(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (attached.n && optind < argc) {
+        fprintf(stderr, "proftrace record: -p attaches to running processes; it takes no command\n");
+        return 2;
+    }
+    if (attached.n && interval > 0)
+        return record_attached(&attached, out, bufsize, overwrite, interval);
     if (optind >= argc || interval <= 0) {
         usage(stderr);
         return 2;

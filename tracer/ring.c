@@ -573,6 +573,16 @@ void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
         __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
 }
 
+void pt_ring_detach(struct pt_ring *r)
+{
+    if (!r)
+        return;
+    pt_ring_finish(r, PT_RING_DETACHED);
+    if (ring_fd_ours(r))
+        close(r->fd);
+    r->fd = -1;
+}
+
 void pt_ring_close(struct pt_ring *r)
 {
     if (!r)

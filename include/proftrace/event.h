@@ -103,7 +103,14 @@ enum pt_wire {
      * dev/ino: what was about to be deleted; holder_pid/holder: who held it (pid in its own pid  \
      * namespace, and the tail of the name it used). */                                          \
     EV(breakpoint, W(STR, reason) W(STR, call) W(U32, stopped) W(U64, dev) W(U64, ino)            \
-                       W(U32, holder_pid) W(STR, holder))
+                       W(U32, holder_pid) W(STR, holder))                                         \
+    /* A hold the process already had when proftrace attached to it (preload/attach.c), found in  \
+     * /proc: held since before the attach, stamped with the attach time. kind: key, session,     \
+     * file, map, shm, sysv (proftrace/attach.h); name: the profile of a session; path: what the  \
+     * process has open or mapped; dev/ino its identity (sysv: ino is the shmid); handle: the     \
+     * descriptor, or the mapping's address; size: the mapping's length. */                       \
+    EV(prior_hold, W(STR, kind) W(STR, name) W(STR, path) W(U64, dev) W(U64, ino)                 \
+                       W(X64, handle) W(U64, size))
 
 /* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
 enum pt_event_id {
