@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
@@ -83,6 +85,85 @@ static void pt__stacks_word(const char *w, size_t n)
 }
 
 #ifdef PT_HAVE_LIBUNWIND
+/* Take every free descriptor number below `base`, so that the next descriptor opened lands at or
+ * above it: the numbers taken go to held[] (at most max); how many, or -1 when this way is not
+ * available. The kernel installs the descriptors of an SCM_RIGHTS message at the lowest free
+ * numbers, up to 253 per message, so this takes a few system calls where taking one number at a
+ * time takes one per number: under the ptrace of an attach (preload/attach.c), each of those is a
+ * round trip to the injector. */
+static int pt__hold_low_fds(int base, int anchor, int *held, int max)
+{
+    enum { PER_MSG = 253 }; /* SCM_MAX_FD */
+    int sv[2], n = 0;
+    if (max < 2 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    held[n++] = sv[0]; /* low numbers too: they stay taken until the caller releases them all */
+    held[n++] = sv[1];
+    int out[PER_MSG];
+    for (int i = 0; i < PER_MSG; i++)
+        out[i] = anchor;
+    union {
+        char buf[CMSG_SPACE(PER_MSG * sizeof(int))];
+        struct cmsghdr align;
+    } cm;
+    for (int full = 0; !full && n < max;) {
+        int k = max - n < PER_MSG ? max - n : PER_MSG;
+        char byte = 0;
+        struct iovec iov = {&byte, 1};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                           .msg_controllen = CMSG_SPACE(k * sizeof(int))};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(k * sizeof(int));
+        memcpy(CMSG_DATA(c), out, k * sizeof(int));
+        if (sendmsg(sv[0], &m, 0) < 0)
+            break;
+        m.msg_controllen = sizeof cm.buf;
+        if (recvmsg(sv[1], &m, MSG_CMSG_CLOEXEC) < 0)
+            break;
+        int got = 0;
+        for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            int cnt = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), fds[PER_MSG];
+            memcpy(fds, CMSG_DATA(c), (size_t)cnt * sizeof(int));
+            for (int i = 0; i < cnt; i++) {
+                got++;
+                if (fds[i] >= base || n == max) {
+                    close(fds[i]); /* past the numbers the program uses: the job is done */
+                    full = 1;
+                } else {
+                    held[n++] = fds[i];
+                }
+            }
+        }
+        if (got < k || (m.msg_flags & MSG_CTRUNC))
+            full = 1; /* the table is full (RLIMIT_NOFILE) */
+    }
+    return n;
+}
+
+static int pt__int_cmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Close the numbers held, a run of consecutive numbers at a time (close_range). */
+static void pt__release_fds(int *held, int n)
+{
+    qsort(held, (size_t)n, sizeof held[0], pt__int_cmp);
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && held[j + 1] == held[j] + 1)
+            j++;
+        if (syscall(SYS_close_range, (unsigned)held[i], (unsigned)held[j], 0u) < 0)
+            for (int k = i; k <= j; k++)
+                close(held[k]);
+        i = j + 1;
+    }
+}
+
 /* libunwind's first call opens a pipe (it validates memory by writing it to the pipe), keeps it for
  * the life of the process, and later closes and reopens it by number. At the lowest free numbers it
  * would shift every descriptor number the program gets, and once the program reused those numbers
@@ -95,7 +176,10 @@ static void pt__unwind_init(void)
     int anchor = open("/", O_PATH | O_CLOEXEC);
     if (anchor >= 0 && anchor < base) {
         held[n++] = anchor;
-        while (n < (int)(sizeof held / sizeof held[0])) {
+        int more = pt__hold_low_fds(base, anchor, held + n, (int)(sizeof held / sizeof held[0]) - n);
+        if (more >= 0)
+            n += more;
+        while (more < 0 && n < (int)(sizeof held / sizeof held[0])) { /* one number at a time */
             int f = fcntl(anchor, F_DUPFD_CLOEXEC, 0);
             if (f < 0)
                 break;
@@ -111,8 +195,7 @@ static void pt__unwind_init(void)
     /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
      * held by a thread that no longer exists there. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    while (n > 0)
-        close(held[--n]);
+    pt__release_fds(held, n);
 }
 #endif
 
