@@ -912,6 +912,30 @@ static void on_reg_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
     hold_open(a, p, t, ev, PT__H_KEY, out, dev, ino, NULL, path);
 }
 
+/* A MAPI session on profile `prof` (its key: dev/ino, path), for the rules and the latent-hazard
+ * rule's list of sessions. The hold index, or PT__NONE. */
+static uint32_t session_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                             const struct pt_event *ev, uint64_t session, uint64_t dev,
+                             uint64_t ino, const char *prof, const char *path)
+{
+    uint32_t h = hold_open(a, p, t, ev, PT__H_SESSION, session, dev, ino, xstrdup(a, prof),
+                           path ? xstrdup(a, path) : NULL);
+    if (h == PT__NONE || GROW(a, a->sess, a->nsess, a->capsess))
+        return h;
+    a->sess[a->nsess] = (struct pt__sess){p->idx,
+                                          xstrdup(a, prof),
+                                          dev,
+                                          ino,
+                                          p->store_dev,
+                                          p->store_ino,
+                                          ev->ts,
+                                          0,
+                                          session,
+                                          path ? xstrdup(a, path) : NULL};
+    a->holds[h].len = a->nsess++;
+    return h;
+}
+
 static void on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                      const struct pt_event *ev, const struct pt__child *kids, uint32_t nkids)
 {
@@ -930,22 +954,49 @@ static void on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
     }
     if (!key)
         a->sessions_unidentified++;
-    uint32_t h =
-        hold_open(a, p, t, ev, PT__H_SESSION, session, key ? key->dev : 0, key ? key->ino : 0,
-                  xstrdup(a, prof), key ? xstrdup(a, key->path) : NULL);
-    if (h == PT__NONE || GROW(a, a->sess, a->nsess, a->capsess))
-        return;
-    a->sess[a->nsess] = (struct pt__sess){p->idx,
-                                          xstrdup(a, prof),
-                                          key ? key->dev : 0,
-                                          key ? key->ino : 0,
-                                          p->store_dev,
-                                          p->store_ino,
-                                          ev->ts,
-                                          0,
-                                          session,
-                                          key ? xstrdup(a, key->path) : NULL};
-    a->holds[h].len = a->nsess++;
+    session_open(a, p, t, ev, session, key ? key->dev : 0, key ? key->ino : 0, prof,
+                 key ? key->path : NULL);
+}
+
+/* A hold the process already had when proftrace attached to it (prior_hold, preload/attach.c):
+ * no API call began it, so it is judged as the hold the call would have begun. The scan names a
+ * key by its directory and an in-use object by its shared-memory path, not by the library's
+ * names; a session's profile is the key it keeps open under `Profiles`. */
+static void on_prior_hold(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev)
+{
+    static const char since[] = "held since before attach";
+    const char *kind = PT__S(ev, "kind"), *path = PT__S(ev, "path");
+    uint64_t dev = PT__U(ev, "dev"), ino = PT__U(ev, "ino"), handle = PT__U(ev, "handle");
+    struct pt__thread *t = thread_for(a, p, ev->tid);
+    uint32_t h = PT__NONE;
+    if (!strcmp(kind, "key")) {
+        h = hold_open(a, p, t, ev, PT__H_KEY, handle, dev, ino, NULL, xstrdup(a, path));
+    } else if (!strcmp(kind, "session")) {
+        h = session_open(a, p, t, ev, handle, dev, ino, PT__S(ev, "name"), path);
+    } else if (!strcmp(kind, "map") || !strcmp(kind, "shm")) {
+        h = hold_open(a, p, t, ev, PT__H_MAP, handle, dev, ino, NULL, NULL);
+        if (h != PT__NONE)
+            a->holds[h].len = PT__U(ev, "size");
+        if (!strcmp(kind, "shm") && !GROW(a, p->views, p->nviews, p->capviews)) {
+            struct pt__view *v = &p->views[p->nviews++]; /* an in-use object it maps */
+            memset(v, 0, sizeof *v);
+            v->name = xstrdup(a, path);
+            v->shm_name = xstrdup(a, path);
+            v->dev = dev;
+            v->ino = ino;
+            v->ts = ev->ts;
+            v->who = who_now(p, t);
+            v->in_mapi = 1;
+            v->prior = 1;
+        }
+    } else if (!strcmp(kind, "sysv")) {
+        h = hold_open(a, p, t, ev, PT__H_SYSV, handle, SYSV_DEV(p->who.ns[PT__NS_IPC]), ino + 1,
+                      NULL, NULL);
+    } /* "file": an open plain file is no hold in a trace from the start either */
+    if (h != PT__NONE) {
+        a->holds[h].api = since;
+        a->holds[h].prior = 1;
+    }
 }
 
 static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
@@ -986,6 +1037,12 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         struct pt__hold *k = hold_by_handle(a, p->idx, PT__H_KEY, PT__U(ev, "hKey"));
         if (k && ev->ret == 0)
             hold_close(a, (uint32_t)(k - a->holds));
+        /* A session found by an attach is known by the key it keeps open: that key closed, the
+         * session is over (its Logoff/Release, on an object obtained before the attach, is not
+         * seen). */
+        struct pt__hold *s = hold_by_handle(a, p->idx, PT__H_SESSION, PT__U(ev, "hKey"));
+        if (s && ev->ret == 0 && s->prior)
+            hold_close(a, (uint32_t)(s - a->holds));
         break;
     }
     case PT__ID(CreateFileMappingA):
@@ -1181,6 +1238,9 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     switch (ev->id) {
     case PT_EV_process:
     case PT_EV_thread:
+        break;
+    case PT_EV_prior_hold:
+        on_prior_hold(a, p, ev);
         break;
     case PT_EV_module:
         if (!GROW(a, p->mods, p->nmods, p->capmods)) {

@@ -65,6 +65,8 @@ struct pt__view {
     uint64_t ts;
     struct pt__who who; /* creds/session/namespaces of the opening thread */
     int8_t in_mapi;     /* 1 inside a MAPI call, 0 not, -1 not yet known */
+    uint8_t prior;      /* found by an attach (prior_hold): name is the object's path, the name
+                         * the library gave it is not known */
 };
 
 struct pt__module {
@@ -125,6 +127,7 @@ struct pt__hold {
     uint32_t inext, iprev; /* list of open holds with the same identity */
     uint32_t pnext, pprev; /* list of open holds of the same process */
     uint8_t live;
+    uint8_t prior; /* held since before proftrace attached (prior_hold) */
 };
 
 /* A deletion that removed what another process held: the candidate the detectors judge. */
