@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,11 @@ static int session_open(struct session *s, pid_t pid, char *why, size_t len)
     if ((rc = pt__world_stop(&s->w, pid, why, len)) < 0)
         return rc;
     s->world = 1;
+    const char *ts = getenv("PROFTRACE_ATTACH_TEST_STOP"); /* for tests: killed right here */
+    if (ts && !strcmp(ts, "seized")) {
+        fprintf(stderr, "proftrace: test stop with every thread seized\n");
+        kill(getpid(), SIGSTOP);
+    }
     if ((rc = pt__world_choose(&s->w, s->v, s->nv, why, len)) < 0)
         return rc;
     if ((rc = pt__rcall_init(&s->rc, &s->w, why, len)) < 0)

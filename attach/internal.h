@@ -41,6 +41,8 @@ struct pt__thr {
     pid_t tid;
     int stopped;                  /* in a ptrace stop we caused */
     int pending_sig;              /* a signal that stopped it, to deliver when it goes on */
+    int trap;                     /* calls ran on it: detach from an interrupt stop, so the kernel
+                                   * restarts its system call as it would have */
     struct user_regs_struct regs; /* when it stopped */
 };
 
@@ -52,6 +54,7 @@ struct pt__world {
     size_t hijack;     /* the thread the calls run on */
     uint64_t stop_ns;  /* when the first thread was stopped */
     uint64_t pause_ns; /* how long the others stayed stopped, once they run again */
+    int ncalls;        /* calls made into it so far */
 };
 
 /* Seize every thread of pid and stop it (PTRACE_SEIZE + PTRACE_INTERRUPT, until no new thread
@@ -77,7 +80,8 @@ int pt__world_choose(struct pt__world *w, const struct pt__vma *v, size_t n, cha
 struct pt__rcall {
     struct pt__world *w;
     pid_t tid;
-    struct user_regs_struct resume; /* where the thread goes back to (system call restart applied) */
+    struct user_regs_struct orig;   /* its registers as it was stopped */
+    struct user_regs_struct resume; /* the same as a signal frame must hold them (restart applied) */
     uint8_t *xsave;                 /* its extended state (NT_X86_XSTATE) */
     size_t xlen;
     uint64_t sigmask; /* signals it blocks */

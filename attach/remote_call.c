@@ -5,26 +5,32 @@
  * injector writes the frame the kernel itself would have written for a signal handler — every
  * general register, the flags, the full extended FPU/SIMD state (xsave), the signal mask — holding
  * the thread's own state, and makes the call's return address a trampoline that runs
- * rt_sigreturn. When the function returns, the kernel reloads everything from the frame: the thread
- * is back where it was, whether or not proftrace is still there to see it (a SIGKILLed proftrace
- * detaches on its own death, and the thread finishes the call and goes home). The trampoline is
- * libc's own __restore_rt for the first calls, which make the scratch area; after that it is a
- * stub in the scratch area that first stores the function's result (rax) where the injector reads
- * it (libc's would overwrite rax with 15).
+ * rt_sigreturn. When the function returns, the kernel can reload everything from the frame: the
+ * thread is back where it was whether or not proftrace is still there to see it (a SIGKILLed
+ * proftrace detaches on its own death, and the thread finishes the call and goes home). The
+ * trampoline is libc's own __restore_rt for the first calls, which make the scratch area; after
+ * that it is a stub in the scratch area that first stores the function's result (rax) where the
+ * injector reads it (libc's would overwrite rax with 15).
+ * While proftrace is there, it does better than the frame: it stops the thread at that
+ * rt_sigreturn, skips it, and puts back the registers, the extended state and the mask it read
+ * when it stopped the thread, untouched — so a system call the thread was in is restarted by the
+ * kernel itself, exactly as after any ptrace stop (rt_sigreturn would have cancelled a pending
+ * restart_syscall: nanosleep and poll would return EINTR). The frame is the fallback for a
+ * proftrace that died: then such a call returns EINTR, which the program must expect of any
+ * signal, and every other call is restarted as the kernel would have.
  *
  * The details that make it exact:
  *  - red zone: the frame is built 128 bytes (plus a margin) below the stack pointer, which the
  *    ABI lets leaf code use without moving it; calls that run long use a scratch stack instead;
  *  - alignment: the return address sits at an address = 8 mod 16, as after a `call`, and the
  *    xsave area at a multiple of 64, as XRSTOR requires;
- *  - system call restart: a thread stopped inside a blocking system call reports -ERESTARTSYS (or
- *    a sibling); the kernel would restart the call when it resumes, but rt_sigreturn disables that
- *    (orig_rax = -1), so the frame holds the restarted state the kernel would have made: rip back
- *    on the `syscall` instruction, rax the call number again (restart_syscall for
- *    -ERESTART_RESTARTBLOCK: nanosleep and poll resume with their remaining time);
+ *  - system call restart (the frame only): a thread stopped inside a blocking system call reports
+ *    -ERESTARTSYS (or a sibling); rt_sigreturn disables the kernel's restart (orig_rax = -1), so
+ *    the frame holds the restarted state: rip back on the `syscall` instruction, rax the call
+ *    number again;
  *  - the injected call runs with orig_rax = -1 (no restart of the interrupted call under it), DF
  *    clear as the ABI wants, and every signal blocked (PTRACE_SETSIGMASK), so no handler of the
- *    program runs on top of it; the frame's mask puts the program's mask back;
+ *    program runs on top of it;
  *  - the alternate signal stack: rt_sigreturn also sets it from the frame, and ignores a value it
  *    finds invalid (the kernel squashes every error there but EFAULT), so the frame holds an
  *    invalid one (ss_flags 3) and the thread's own stays as it is;
@@ -129,7 +135,10 @@ int pt__rcall_init(struct pt__rcall *rc, struct pt__world *w, char *why, size_t 
         rc->xsave = NULL;
         return -e;
     }
-    /* Where it goes back to: as the kernel would resume it, restart included. */
+    /* Where it goes back to: as it was (orig), and as a signal frame must say it (resume: the
+     * kernel's restart done by hand; restart_syscall cannot follow rt_sigreturn, so the
+     * restart-block calls return EINTR that way). */
+    rc->orig = t->regs;
     rc->resume = t->regs;
     long rv = (long)t->regs.rax;
     if ((long)t->regs.orig_rax >= 0) {
@@ -137,8 +146,7 @@ int pt__rcall_init(struct pt__rcall *rc, struct pt__world *w, char *why, size_t 
             rc->resume.rax = t->regs.orig_rax;
             rc->resume.rip -= 2;
         } else if (rv == -ERESTART_RESTARTBLOCK) {
-            rc->resume.rax = SYS_restart_syscall;
-            rc->resume.rip -= 2;
+            rc->resume.rax = (unsigned long long)-EINTR;
         }
     }
     rc->resume.orig_rax = (unsigned long long)-1;
@@ -159,13 +167,17 @@ int pt__rcall_init(struct pt__rcall *rc, struct pt__world *w, char *why, size_t 
     return 0;
 }
 
-/* Put everything back without a sigreturn (a call that failed before or after running). */
+/* Put everything back as it was when the thread was stopped, without a sigreturn; it leaves
+ * from an interrupt stop (world.c), where the kernel restarts its system call. */
 static void restore_direct(struct pt__rcall *rc)
 {
     struct iovec iov = {rc->xsave, rc->xlen};
-    ptrace(PTRACE_SETREGS, rc->tid, 0, &rc->resume);
+    ptrace(PTRACE_SETREGS, rc->tid, 0, &rc->orig);
     ptrace(PTRACE_SETREGSET, rc->tid, (void *)NT_X86_XSTATE, &iov);
     ptrace(PTRACE_SETSIGMASK, rc->tid, (void *)sizeof rc->sigmask, &rc->sigmask);
+    struct pt__thr *t = pt__world_thr(rc->w, rc->tid);
+    if (t)
+        t->trap = 1;
 }
 
 void pt__rcall_fini(struct pt__rcall *rc)
@@ -183,6 +195,18 @@ static int is_futex_wait(const struct __ptrace_syscall_info *si)
     unsigned cmd = (unsigned)si->entry.args[1] & 0x7f; /* FUTEX_CMD_MASK */
     return cmd == 0 /* WAIT */ || cmd == 9 /* WAIT_BITSET */ || cmd == 6 /* LOCK_PI */ ||
            cmd == 13 /* LOCK_PI2 */ || cmd == 11 /* WAIT_REQUEUE_PI */;
+}
+
+/* PROFTRACE_ATTACH_TEST_STOP=call:N, for tests: at the first system call of its N-th call into a
+ * process, the injector says so on stderr and stops itself (SIGSTOP), so that a test can kill it
+ * right there, inside the call. */
+static void test_stop(int ncall)
+{
+    const char *v = getenv("PROFTRACE_ATTACH_TEST_STOP");
+    if (!v || strncmp(v, "call:", 5) || atoi(v + 5) != ncall)
+        return;
+    fprintf(stderr, "proftrace: test stop in call %d\n", ncall);
+    kill(getpid(), SIGSTOP);
 }
 
 static int sync_signal(int sig)
@@ -258,7 +282,7 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
     }
 
     long last_nr = -1;
-    int in_sigreturn = 0, have_sys = 0;
+    int in_sigreturn = 0, have_sys = 0, first = 1, ncall = ++rc->w->ncalls;
     for (;;) {
         int st;
         pid_t who = waitpid(-1, &st, __WALL);
@@ -298,6 +322,9 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
             }
             if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
                 last_nr = (long)si.entry.nr;
+                if (first)
+                    test_stop(ncall);
+                first = 0;
                 if (last_nr == SYS_rt_sigreturn && si.instruction_pointer == ret_ip) {
                     in_sigreturn = 1;
                     if (how == PT__ON_SCRATCH) {
@@ -305,12 +332,20 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
                         if (pt__mem_read(rc->w->pid, rc->result, &v, sizeof v) == 0 && ret)
                             *ret = v;
                     }
+                    /* Skip it: the thread's own state goes back below, exactly. */
+                    struct user_regs_struct cur;
+                    if (ptrace(PTRACE_GETREGS, rc->tid, 0, &cur) == 0) {
+                        cur.orig_rax = (unsigned long long)-1;
+                        ptrace(PTRACE_SETREGS, rc->tid, 0, &cur);
+                    }
                 } else if (!rc->w->running && is_futex_wait(&si)) {
                     pt__world_resume_others(rc->w); /* it may wait for one of them */
                 }
             } else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
-                if (in_sigreturn)
-                    break; /* registers, mask and FPU state are the thread's own again */
+                if (in_sigreturn) {
+                    restore_direct(rc);
+                    break;
+                }
                 if (!have_sys && sysnr >= 0 && last_nr == sysnr) {
                     have_sys = 1;
                     if (ret)

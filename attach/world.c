@@ -310,8 +310,13 @@ void pt__world_detach(struct pt__world *w)
         w->pause_ns = pt__now_ns() - w->stop_ns;
     for (size_t i = 0; i < w->n; i++) {
         struct pt__thr *t = &w->t[i];
-        if (!t->stopped) { /* PTRACE_DETACH wants a stopped thread: stop it, then let it go */
+        /* PTRACE_DETACH wants a stopped thread. A thread calls ran on sits in a system call stop
+         * with its own registers put back: it leaves from an interrupt stop instead, on whose way
+         * out the kernel restarts its interrupted system call (restart_syscall included). */
+        if (!t->stopped || t->trap) {
             ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+            if (t->stopped)
+                ptrace(PTRACE_CONT, t->tid, 0, 0);
             if (wait_stop(w, t) < 0)
                 continue; /* it exited */
         }
