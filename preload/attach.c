@@ -12,10 +12,10 @@
  *    programs the process execs are not traced (their environment is passed on untouched); fork
  *    children are, with a ring of their own, and are detached one by one like their parent;
  *  - detaching turns tracing off (every wrapper then goes straight to the real function), writes
- *    the old GOT slots back and finishes the ring. The ring stays mapped: a thread that was inside a
- *    traced call when the injector stopped it records into it when the call returns, and that
- *    must not fault. Inline hooks (hook_inline.c) stay too, as a jump to a wrapper that passes
- *    straight through: the engine never unhooks a function;
+ *    the old GOT slots back and finishes the ring (pt_ring_detach: its range stays mapped, as
+ *    anonymous memory, for a thread that was inside a traced call then and records when the call
+ *    returns). Inline hooks (hook_inline.c) stay, as a jump to a wrapper that passes straight
+ *    through: the engine never unhooks a function;
  *  - attaching again (a second `record -p`) starts a new ring: `pt__epoch` tells every thread that
  *    the buffer it claimed from an earlier ring is stale.
  * The injector calls with the process's other threads stopped, on a stack of its own, with

@@ -581,6 +581,10 @@ void pt_ring_detach(struct pt_ring *r)
     if (ring_fd_ours(r))
         close(r->fd);
     r->fd = -1;
+    /* The range stays valid for a late writer, but no longer holds the file: the collector's
+     * unlink then frees its blocks. */
+    mmap(r->hdr, r->map_size, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 }
 
 void pt_ring_close(struct pt_ring *r)

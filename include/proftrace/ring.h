@@ -68,9 +68,10 @@ void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how);
 
 /* Detach (attach mode, preload/attach.c): mark the ring PT_RING_DETACHED and close its descriptor,
  * and with it the liveness lock, so the collector finishes the ring while the process runs on.
- * The mapping stays: a thread inside a traced call when tracing was turned off still records into
- * it when the call returns (the collector may have finished the ring by then: such events are
- * lost, never written anywhere else). */
+ * The address range stays mapped, as anonymous memory: a thread inside a traced call when tracing
+ * was turned off still records when the call returns, and must not fault; what it writes there
+ * is lost (the ring file's pages are no longer this process's, so its blocks are freed once the
+ * collector has removed it). */
 void pt_ring_detach(struct pt_ring *r);
 
 /* Mark the ring finished (normal exit) and unmap it. Writers must have stopped. */
