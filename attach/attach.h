@@ -32,6 +32,7 @@ struct pt_attach_info {
     unsigned slots;     /* GOT slots rebound (0 for a detach) */
     double pause_ms;    /* how long the process's threads stayed stopped */
     double detour_ms;   /* how long the thread running the calls was away from its own code */
+    char note[256];     /* something to say although it worked (a takeover), else "" */
 };
 
 /* Can pid be attached? 0, or -EPERM/-ESRCH/-ENOTSUP/-EBUSY with one line in why saying the reason

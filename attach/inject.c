@@ -316,6 +316,7 @@ int pt_attach(pid_t pid, const struct pt_attach_opts *o, struct pt_attach_info *
         goto out;
     started = 1;
     info->slots = q.count;
+    snprintf(info->note, sizeof info->note, "%s", q.why);
     uint64_t t0 = q.t0;
 
     struct pt__holds h;

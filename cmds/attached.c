@@ -86,6 +86,8 @@ int pt_attached_attach(struct pt_attached *a, const struct pt_attach_opts *o, co
         }
         a->pidfd[i] = (int)syscall(SYS_pidfd_open, a->pid[i], 0);
         fprintf(stderr, "proftrace: attached to %d (%s)\n", (int)a->pid[i], info.exe);
+        if (info.note[0])
+            fprintf(stderr, "proftrace: note: %d: %s\n", (int)a->pid[i], info.note);
         if (getenv("PROFTRACE_ATTACH_VERBOSE"))
             fprintf(stderr,
                     "proftrace: %d: %u threads stopped %.3f ms, calls %.3f ms, %u GOT slots, "

@@ -47,15 +47,32 @@ static int pt__reply(struct pt_attach_req *q, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* Tracing off: GOT slots back, ring finished. The number of slots given back. */
+static size_t pt__attach_off(void)
+{
+    size_t n = pt__got_restore();
+    struct pt_ring *r = pt__ring;
+    pt__ring = NULL;
+    pt_ring_detach(r);
+    return n;
+}
+
 static int pt__attach_start(struct pt_attach_req *q)
 {
     int expect = PT__INERT;
+    char moved[sizeof q->why] = "";
     if (!atomic_compare_exchange_strong(&pt__state, &expect, PT__INITING)) {
-        if (expect == PT__ON && !pt__attached)
+        if (expect != PT__ON)
+            return pt__reply(q, -EBUSY, "the shim is starting in this process; try again");
+        if (!pt__attached)
             return pt__reply(q, -EALREADY, "already traced (started with the shim preloaded)");
-        if (expect == PT__ON)
-            return pt__reply(q, -EALREADY, "already attached by another proftrace");
-        return pt__reply(q, -EBUSY, "the shim is starting in this process; try again");
+        /* Attached already, by a proftrace that may be gone (killed while it attached, or never
+         * detached): the new one takes over, and says from where. */
+        if (!atomic_compare_exchange_strong(&pt__state, &expect, PT__INITING))
+            return pt__reply(q, -EBUSY, "the shim is starting in this process; try again");
+        snprintf(moved, sizeof moved, "it was attached to %.200s, which gets no more of its events",
+                 pt__attach_dir);
+        pt__attach_off();
     }
     q->dir[sizeof q->dir - 1] = 0;
     q->stacks[sizeof q->stacks - 1] = 0;
@@ -101,6 +118,7 @@ static int pt__attach_start(struct pt_attach_req *q)
         return pt__reply(q, -ENOENT, "cannot read the shim's own symbol table");
     }
     q->count = (uint32_t)pt__got_count();
+    snprintf(q->why, sizeof q->why, "%s", moved); /* a note, with result 0 */
     return pt__reply(q, 0, NULL);
 }
 
@@ -159,10 +177,7 @@ static int pt__attach_stop(struct pt_attach_req *q)
     int expect = PT__ON;
     if (!atomic_compare_exchange_strong(&pt__state, &expect, PT__INERT))
         return pt__reply(q, -ENOENT, "not tracing");
-    q->count = (uint32_t)pt__got_restore();
-    struct pt_ring *r = pt__ring;
-    pt__ring = NULL;
-    pt_ring_detach(r);
+    q->count = (uint32_t)pt__attach_off();
     return pt__reply(q, 0, NULL);
 }
 
