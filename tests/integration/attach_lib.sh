@@ -11,7 +11,8 @@ cleanup() {
     exec 3>&- 4<&- 2>/dev/null || true
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$T" /dev/shm/"$NS"* /dev/shm/winsim."$NS".*
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
+    rm -rf /dev/shm/"$NS"* /dev/shm/winsim."$NS".*
 }
 trap cleanup EXIT
 fail() {
