@@ -32,6 +32,11 @@ struct pt__libc {
 int pt__libc_find(pid_t pid, const struct pt__vma *v, size_t n, struct pt__libc *out, char *why,
                   size_t len);
 
+/* Does pid map libproftrace.so (writers.c)? Was it started with it, to trace (the environment it
+ * began with has LD_PRELOAD naming it and PROFTRACE_DIR)? */
+int pt__shim_mapped(pid_t pid, const char *shim);
+int pt__started_traced(pid_t pid, const char *shim);
+
 /* Does the target map an ELF interpreter (a dynamic loader)? */
 int pt__maps_dynamic(const struct pt__vma *v, size_t n);
 

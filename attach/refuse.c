@@ -195,6 +195,13 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
                  (int)pid, what);
         return -ENOTSUP;
     }
+    if (o && o->shim && pt__shim_mapped(pid, o->shim) && pt__started_traced(pid, o->shim)) {
+        snprintf(why, len,
+                 "process %d (%s) is traced from its start already (LD_PRELOAD names proftrace's "
+                 "shim): its events go to the PROFTRACE_DIR it was started with",
+                 (int)pid, what);
+        return -EALREADY;
+    }
     if (o && o->shim && !same_file(pid, o->shim)) {
         snprintf(why, len,
                  "process %d (%s) runs in another mount namespace where %s is not the same file "

@@ -45,7 +45,7 @@ int pt_attach_writers(const char *dir, pid_t *pids, int max)
     return n;
 }
 
-int pt_attach_is_attached(pid_t pid, const char *shim)
+int pt__shim_mapped(pid_t pid, const char *shim)
 {
     struct stat want;
     if (stat(shim, &want) < 0)
@@ -63,22 +63,31 @@ int pt_attach_is_attached(pid_t pid, const char *shim)
         mapped = v[i].ino == (uint64_t)want.st_ino &&
                  (v[i].dev == (uint64_t)want.st_dev || !strcmp(v[i].path, real));
     free(v);
-    if (!mapped)
-        return 0;
-    /* Started with the shim: LD_PRELOAD names it in the environment the process began with. */
+    return mapped;
+}
+
+int pt__started_traced(pid_t pid, const char *shim)
+{
     char path[64], env[65536];
     snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 1;
+        return 0;
     ssize_t got = read(fd, env, sizeof env - 1);
     close(fd);
     if (got <= 0)
-        return 1;
+        return 0;
     env[got] = 0;
     const char *base = strrchr(shim, '/') ? strrchr(shim, '/') + 1 : shim;
-    for (char *e = env; e < env + got; e += strlen(e) + 1)
-        if (!strncmp(e, "LD_PRELOAD=", 11) && strstr(e + 11, base))
-            return 0;
-    return 1;
+    int named = 0, dir = 0;
+    for (char *e = env; e < env + got; e += strlen(e) + 1) {
+        named |= !strncmp(e, "LD_PRELOAD=", 11) && strstr(e + 11, base) != NULL;
+        dir |= !strncmp(e, "PROFTRACE_DIR=", 14) && e[14];
+    }
+    return named && dir;
+}
+
+int pt_attach_is_attached(pid_t pid, const char *shim)
+{
+    return pt__shim_mapped(pid, shim) && !pt__started_traced(pid, shim);
 }

@@ -31,7 +31,7 @@ attempt() {
     local k n=0
     for k in 1 2; do
         local probe=$dir/probe$k
-        until "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "$probe"; do
+        until "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -F "$probe" >/dev/null; do
             touch "$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
             n=$((n + 1))
             [ $n -lt 200 ] || fail "the witness never saw a deletion in $dir"
