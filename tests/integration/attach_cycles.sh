@@ -26,7 +26,9 @@ PIDS+=($P)
 exec 3>"$T/in" 4<"$T/out"
 read_line 4 ready
 wait_advance "$T/c" 0
-fds0=$(ls /proc/$P/fd | wc -l)
+# The program's own descriptors, less the shared-memory objects its threads open and close.
+fds() { ls -l /proc/$P/fd | grep -v -- "-> /dev/shm/$NS" | grep -c -- "->"; }
+fds0=$(fds)
 for i in $(seq 1 $CYCLES); do
     D=$T/tr$i
     E=$T/rec$i.err # a file of its own: the last cycle's lines must not answer for this one
@@ -46,7 +48,7 @@ for i in $(seq 1 $CYCLES); do
     rm -rf "$D" "$E"
     [ -z "${ATTACH_TRACE:-}" ] || echo "cycle $i" >&2
 done
-fds=$(ls /proc/$P/fd | wc -l)
+fds=$(fds)
 # The first attach leaves libunwind's pipe (two descriptors, above the program's numbers).
 [ "$fds" -le $((fds0 + 2)) ] || fail "descriptors: $fds0 before, $fds after $CYCLES cycles"
 echo go >&3
