@@ -1,22 +1,27 @@
 /* inject.c — attaching to a running process and detaching from it, step by step.
  *
- * Attach, with every thread stopped (world.c) and the calls run on the one chosen (remote_call.c):
+ * Attach. Every thread is seized and one is chosen and stopped (world.c); the calls run on it
+ * (remote_call.c) while the others run, except where they must not:
  *   1. libc's mmap makes a scratch area: a page for the return stub (made executable with
  *      mprotect), the request the shim reads, a stack for the long calls;
  *   2. __errno_location: the thread's errno, read now and written back at the end (dlopen sets it);
  *   3. dlopen(libproftrace.so, RTLD_NOW) — RTLD_LOCAL: the process's own symbol lookups are not
  *      changed — and dlsym(proftrace_attach); dlerror() says why when it fails;
- *   4. proftrace_attach(START): the ring, the process and module events, the GOT rebound;
- *   5. the holds the process has (hold_scan.c, read from /proc while it is stopped) go to
- *      proftrace_attach(HOLDS), stamped with the attach time START answered;
- *   6. the other threads run again; proftrace_attach(HOOKS) inline-hooks what interposition
- *      cannot reach: the engine's patching protocols need the other threads running;
+ *   4. proftrace_attach(START): the ring, the process and module events, the GOT rebound; from here
+ *      the process's calls are recorded;
+ *   5. the other threads stopped — the pause — for proftrace_attach(STACKS) (the unwinder's start
+ *      holds every free descriptor number for a moment) and for the holds the process has, read
+ *      from /proc (hold_scan.c) while nothing moves and given to proftrace_attach(HOLDS), stamped
+ *      with the attach time START answered; then they run again;
+ *   6. proftrace_attach(HOOKS) inline-hooks what interposition cannot reach (the engine's patching
+ *      protocols need the other threads running);
  *   7. errno written back, the scratch area unmapped, every thread detached.
  * A failure after step 4 turns tracing off again (STOP); any failure unmaps the scratch area and
- * detaches. The threads stay stopped from step 1 to 6 (the pause), unless a call is about to wait
- * for a lock another thread holds, which lets them go at once (remote_call.c).
- * Detach is the same with STOP as the only operation. dlopen(RTLD_NOLOAD) finds the shim already
- * there; it is never unloaded (threads may still be inside its wrappers).
+ * detaches. While the others are stopped, a call about to wait for a lock one of them may hold
+ * lets them go at once (remote_call.c).
+ * Detach is the same with STOP as the only operation, the other threads running. dlopen
+ * (RTLD_NOLOAD) finds the shim already there; it is never unloaded (threads may be inside its
+ * wrappers).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -244,7 +249,7 @@ static int session_open(struct session *s, pid_t pid, char *why, size_t len)
     }
     if ((rc = pt__libc_find(pid, s->v, s->nv, &s->lc, why, len)) < 0)
         return rc;
-    if ((rc = pt__world_stop(&s->w, pid, why, len)) < 0)
+    if ((rc = pt__world_seize(&s->w, pid, s->v, s->nv, why, len)) < 0)
         return rc;
     s->world = 1;
     const char *ts = getenv("PROFTRACE_ATTACH_TEST_STOP"); /* for tests: killed right here */
@@ -252,8 +257,6 @@ static int session_open(struct session *s, pid_t pid, char *why, size_t len)
         fprintf(stderr, "proftrace: test stop with every thread seized\n");
         kill(getpid(), SIGSTOP);
     }
-    if ((rc = pt__world_choose(&s->w, s->v, s->nv, why, len)) < 0)
-        return rc;
     if ((rc = pt__rcall_init(&s->rc, &s->w, why, len)) < 0)
         return rc;
     const struct pt__vma *stk = pt__maps_find(s->v, s->nv, s->rc.resume.rsp);
@@ -319,6 +322,10 @@ int pt_attach(pid_t pid, const struct pt_attach_opts *o, struct pt_attach_info *
     snprintf(info->note, sizeof info->note, "%s", q.why);
     uint64_t t0 = q.t0;
 
+    pt__world_stop(&s.w);
+    req_init(&q, PT_ATTACH_STACKS);
+    if ((rc = shim_op(&s, &q, NULL, 0, why, len)) < 0)
+        goto out;
     struct pt__holds h;
     pt__holds_scan(pid, o->dir, &h);
     req_init(&q, PT_ATTACH_HOLDS);

@@ -44,10 +44,11 @@ int pt__maps_dynamic(const struct pt__vma *v, size_t n);
 
 struct pt__thr {
     pid_t tid;
-    int stopped;                  /* in a ptrace stop we caused */
+    int stopped;                  /* in a ptrace stop */
     int pending_sig;              /* a signal that stopped it, to deliver when it goes on */
     int trap;                     /* calls ran on it: detach from an interrupt stop, so the kernel
                                    * restarts its system call as it would have */
+    int tried;                    /* looked at as the thread for the calls */
     struct user_regs_struct regs; /* when it stopped */
 };
 
@@ -55,30 +56,27 @@ struct pt__world {
     pid_t pid;
     struct pt__thr *t;
     size_t n, cap;
-    int running;       /* the threads other than `hijack` were let go again */
+    int running;       /* the threads other than `hijack` run */
     size_t hijack;     /* the thread the calls run on */
-    uint64_t stop_ns;  /* when the first thread was stopped */
-    uint64_t pause_ns; /* how long the others stayed stopped, once they run again */
+    uint64_t stop_ns;  /* when they were last stopped */
+    uint64_t pause_ns; /* how long they stayed stopped, in all */
     int ncalls;        /* calls made into it so far */
 };
 
-/* Seize every thread of pid and stop it (PTRACE_SEIZE + PTRACE_INTERRUPT, until no new thread
- * appears). 0, or a negative errno with a reason. On failure nothing stays seized. */
-int pt__world_stop(struct pt__world *w, pid_t pid, char *why, size_t len);
-/* Let every thread but the hijacked one run again (they stay seized: their signals pass through
- * pt__world_event). */
+/* Seize every thread of pid (PTRACE_SEIZE, new threads seized at birth), choose the one the
+ * calls run on and stop it; the others run. 0, or a negative errno with a reason; on failure
+ * nothing stays seized. */
+int pt__world_seize(struct pt__world *w, pid_t pid, const struct pt__vma *v, size_t n, char *why,
+                    size_t len);
+/* Stop the others (PTRACE_INTERRUPT): the pause starts. */
+int pt__world_stop(struct pt__world *w);
+/* Let them run again (they stay seized: their signals pass through pt__world_event). */
 void pt__world_resume_others(struct pt__world *w);
-/* Stop the others again (before detaching, which needs stopped threads). */
-void pt__world_restop(struct pt__world *w);
 /* Detach every thread (each goes on with any signal that stopped it); frees w. */
 void pt__world_detach(struct pt__world *w);
-/* Handle a wait status of a thread other than the hijacked one while calls run. */
+/* Handle a wait status of a thread other than the one running a call. */
 void pt__world_event(struct pt__world *w, pid_t tid, int status);
 struct pt__thr *pt__world_thr(struct pt__world *w, pid_t tid);
-/* Choose the thread to run the calls on: one blocked in a system call that waits (the program is
- * then at a quiet point, holding no allocator or loader lock), the main thread first; 0 or -errno. */
-int pt__world_choose(struct pt__world *w, const struct pt__vma *v, size_t n, char *why,
-                     size_t len);
 
 /* ---- Calls in the target (remote_call.c) ---------------------------------------------------- */
 

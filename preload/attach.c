@@ -18,8 +18,8 @@
  *    through: the engine never unhooks a function;
  *  - attaching again (a second `record -p`) starts a new ring: `pt__epoch` tells every thread that
  *    the buffer it claimed from an earlier ring is stale.
- * The injector calls with the process's other threads stopped, on a stack of its own, with
- * signals blocked; every answer goes back in the request.
+ * The injector calls on a stack of its own, with signals blocked, the process's other threads
+ * stopped for STACKS and HOLDS and running otherwise; every answer goes back in the request.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -87,7 +87,6 @@ static int pt__attach_start(struct pt_attach_req *q)
         pt__process_hooks_once();
     }
     pt__resolve_all();
-    pt__stacks_config(q->stacks[0] ? q->stacks : NULL);
     pt__cfg.dir = pt__attach_dir;
     pt__cfg.thread_buf_bytes = (size_t)q->buf_bytes;
     pt__cfg.nthreads = q->nthreads;
@@ -119,6 +118,18 @@ static int pt__attach_start(struct pt_attach_req *q)
     }
     q->count = (uint32_t)pt__got_count();
     snprintf(q->why, sizeof q->why, "%s", moved); /* a note, with result 0 */
+    return pt__reply(q, 0, NULL);
+}
+
+/* Stacks: the unwinder's start takes every free descriptor number below the program's ceiling
+ * for a moment (stack.c), which the injector does with the other threads stopped. Until then no
+ * event wants a stack (pt__want is empty in a process never attached), so nothing unwinds. */
+static int pt__attach_stacks(struct pt_attach_req *q)
+{
+    if (atomic_load(&pt__state) != PT__ON || !pt__attached)
+        return pt__reply(q, -ENOENT, "not attached");
+    q->stacks[sizeof q->stacks - 1] = 0;
+    pt__stacks_config(q->stacks[0] ? q->stacks : NULL);
     return pt__reply(q, 0, NULL);
 }
 
@@ -194,6 +205,7 @@ PT__EXPORT int proftrace_attach(struct pt_attach_req *q)
     q->count = 0;
     switch (q->op) {
     case PT_ATTACH_START: rc = pt__attach_start(q); break;
+    case PT_ATTACH_STACKS: rc = pt__attach_stacks(q); break;
     case PT_ATTACH_HOLDS: rc = pt__attach_holds(q); break;
     case PT_ATTACH_HOOKS: rc = pt__attach_hooks(q); break;
     case PT_ATTACH_STOP: rc = pt__attach_stop(q); break;

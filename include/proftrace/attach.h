@@ -11,6 +11,8 @@
  *   PT_ATTACH_START  start tracing into `dir`: a ring, the process and module events, the GOT
  *                    slots the process already resolved rebound to the shim's wrappers. Answers
  *                    `t0`, the attach time.
+ *   PT_ATTACH_STACKS the unwinder started (it holds every free descriptor number for a moment:
+ *                    run with the other threads stopped) and `stacks` applied.
  *   PT_ATTACH_HOLDS  record the holds the injector found in /proc (attach/hold_scan.c) as
  *                    `prior_hold` events stamped `t0`: held since before the attach.
  *   PT_ATTACH_HOOKS  inline hooks for what interposition cannot reach (static or -Bsymbolic
@@ -28,6 +30,7 @@
 
 enum pt_attach_op {
     PT_ATTACH_START = 1,
+    PT_ATTACH_STACKS,
     PT_ATTACH_HOLDS,
     PT_ATTACH_HOOKS,
     PT_ATTACH_STOP,
@@ -73,7 +76,7 @@ struct pt_attach_req {
     uint32_t overwrite; /* flight recorder */
     uint32_t host_pid;  /* the process's pid as the injector sees it */
     uint32_t pad1;
-    char stacks[256]; /* PROFTRACE_STACKS syntax; "" for the default */
+    char stacks[256]; /* STACKS: PROFTRACE_STACKS syntax; "" for the default */
     /* HOLDS */
     uint32_t nholds, holds_off;      /* struct pt_attach_hold[nholds] at holds_off */
     uint32_t strings_off, strings_len; /* NUL-terminated strings, referred to by offset */

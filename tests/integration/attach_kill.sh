@@ -33,9 +33,9 @@ wait_advance "$T/c" 0
 
 tracer_of() { sed -n 's/^TracerPid:[[:space:]]*//p' /proc/$1/status; }
 # Calls in the process: 1 mmap, 2 mprotect, 3 __errno_location, 4 dlopen, 5 dlsym, 6 start,
-# 7 holds, 8 inline hooks, 9 munmap.
+# 7 stacks, 8 holds, 9 inline hooks, 10 munmap.
 k=0
-for at in seized call:1 call:4 call:6 call:8; do
+for at in seized call:1 call:4 call:6 call:9; do
     k=$((k + 1))
     E=$T/kill$k.err
     PROFTRACE_ATTACH_TEST_STOP=$at "$PROFTRACE" record -p $P -o "$T/k$k" 2>"$E" &

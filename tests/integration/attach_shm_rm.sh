@@ -41,6 +41,14 @@ attempt() {
     env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -f "$shm" &
     local rmpid=$!
     wait $rmpid
+    # The witness stamps a deletion when it reads it: the holder goes on only once it has.
+    n=0
+    until "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -F "path=\"$shm\"" |
+        grep "pid=$rmpid," >/dev/null; do
+        n=$((n + 1))
+        [ $n -lt 600 ] || fail "rm's deletion of $shm never witnessed"
+        sleep 0.1
+    done
     echo go >&3
     exec 3>&-
     local line

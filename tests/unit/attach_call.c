@@ -190,8 +190,7 @@ static void inject(pid_t pid, long flag, pid_t parent)
     struct pt__rcall rc;
     CHECK(pt__maps_read(pid, &v, &n) == 0, "maps");
     CHECK(pt__libc_find(pid, v, n, &lc, why, sizeof why) == 0, "libc: %s", why);
-    CHECK(pt__world_stop(&w, pid, why, sizeof why) == 0, "stop: %s", why);
-    CHECK(pt__world_choose(&w, v, n, why, sizeof why) == 0, "choose: %s", why);
+    CHECK(pt__world_seize(&w, pid, v, n, why, sizeof why) == 0, "seize: %s", why);
     CHECK((long)w.t[w.hijack].regs.orig_rax >= 0, "the thread is not stopped in its system call");
     CHECK(pt__rcall_init(&rc, &w, why, sizeof why) == 0, "init: %s", why);
     rc.restore_rt = lc.restore_rt;
