@@ -167,8 +167,8 @@ int pt__rcall_init(struct pt__rcall *rc, struct pt__world *w, char *why, size_t 
     return 0;
 }
 
-/* Put everything back as it was when the thread was stopped, without a sigreturn; it leaves
- * from an interrupt stop (world.c), where the kernel restarts its system call. */
+/* Put everything back as it was when the thread was stopped, without a sigreturn (it is in a
+ * stop); it leaves from an interrupt stop (world.c), where the kernel restarts its system call. */
 static void restore_direct(struct pt__rcall *rc)
 {
     struct iovec iov = {rc->xsave, rc->xlen};
@@ -176,8 +176,10 @@ static void restore_direct(struct pt__rcall *rc)
     ptrace(PTRACE_SETREGSET, rc->tid, (void *)NT_X86_XSTATE, &iov);
     ptrace(PTRACE_SETSIGMASK, rc->tid, (void *)sizeof rc->sigmask, &rc->sigmask);
     struct pt__thr *t = pt__world_thr(rc->w, rc->tid);
-    if (t)
+    if (t) {
         t->trap = 1;
+        t->stopped = 1;
+    }
 }
 
 void pt__rcall_fini(struct pt__rcall *rc)
@@ -281,6 +283,9 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
         return -e;
     }
 
+    struct pt__thr *self = pt__world_thr(rc->w, rc->tid);
+    if (self)
+        self->stopped = 0; /* running the call: a detach must stop it first */
     long last_nr = -1;
     int in_sigreturn = 0, have_sys = 0, first = 1, ncall = ++rc->w->ncalls;
     for (;;) {
