@@ -4,8 +4,10 @@
 
 /* CMD(name, one-line summary) */
 #define PT_COMMANDS(CMD)                                                                          \
-    CMD(record, "run a command and its descendants with the shim, write a trace")               \
-    CMD(collect, "system-wide: drain the rings of every traced process until SIGINT/SIGTERM")   \
+    CMD(record, "run a command and its descendants with the shim (-p: attach to running "      \
+                "processes), write a trace")                                                    \
+    CMD(collect, "system-wide: drain the rings of every traced process until SIGINT/SIGTERM "   \
+                 "(--attach PID: running ones too)")                                            \
     CMD(report, "findings with their evidence, then a summary (--json)")                        \
     CMD(events, "every event, one line each, time-ordered across processes")                    \
     CMD(export, "timeline for Perfetto / chrome://tracing, or a self-contained HTML report")     \
