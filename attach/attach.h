@@ -27,12 +27,12 @@ struct pt_attach_opts {
 
 struct pt_attach_info {
     char exe[PATH_MAX];
-    unsigned threads;   /* threads the process had */
-    unsigned holds;     /* holds found and recorded */
-    unsigned slots;     /* GOT slots rebound (0 for a detach) */
-    double pause_ms;    /* how long the process's threads stayed stopped */
-    double detour_ms;   /* how long the thread running the calls was away from its own code */
-    char note[256];     /* something to say although it worked (a takeover), else "" */
+    unsigned threads; /* threads the process had */
+    unsigned holds;   /* holds found and recorded */
+    unsigned slots;   /* GOT slots rebound (0 for a detach) */
+    double pause_ms;  /* how long the process's threads stayed stopped */
+    double detour_ms; /* how long the thread running the calls was away from its own code */
+    char note[256];   /* something to say although it worked (a takeover), else "" */
 };
 
 /* Can pid be attached? 0, or -EPERM/-ESRCH/-ENOTSUP/-EBUSY with one line in why saying the reason

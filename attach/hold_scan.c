@@ -99,7 +99,8 @@ static const char *profile_of(const char *path, char *name, size_t len)
     while (p > path && *p != '/')
         p--;
     size_t plen = (size_t)(last - p - 1);
-    if (plen != 8 || strncasecmp(p + 1, "Profiles", 8) || !strncasecmp(last + 1, "Deleted Profiles", 16))
+    if (plen != 8 || strncasecmp(p + 1, "Profiles", 8) ||
+        !strncasecmp(last + 1, "Deleted Profiles", 16))
         return NULL;
     snprintf(name, len, "%s", last + 1);
     return name;
@@ -167,8 +168,8 @@ static void scan_maps(pid_t pid, const char *skip_dir, struct pt__holds *h)
         } else if (!deleted && !under(path, skip_dir)) {
             struct stat st;
             char link[600];
-            snprintf(link, sizeof link, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-                     m->lo, m->hi);
+            snprintf(link, sizeof link, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->lo,
+                     m->hi);
             uint64_t dev = m->dev, ino = m->ino;
             if (stat(link, &st) == 0) {
                 dev = st.st_dev, ino = st.st_ino;

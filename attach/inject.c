@@ -74,8 +74,12 @@ static int call_scratch(struct session *s, uint64_t fn, int nargs, const uint64_
 static int scratch_map(struct session *s, char *why, size_t len)
 {
     int64_t ret = 0;
-    uint64_t a[6] = {0, SCRATCH_BYTES, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, (uint64_t)-1, 0};
+    uint64_t a[6] = {0,
+                     SCRATCH_BYTES,
+                     PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     (uint64_t)-1,
+                     0};
     int rc = call_own(s, SYS_mmap, s->lc.mmap, 6, a, &ret, why, len);
     if (rc < 0)
         return rc;
@@ -371,8 +375,7 @@ int pt_detach(pid_t pid, const char *shim, struct pt_attach_info *info, char *wh
     struct session s;
     struct pt_attach_req q;
     int rc;
-    if ((rc = session_open(&s, pid, why, len)) < 0 ||
-        (rc = load_shim(&s, shim, 1, why, len)) < 0)
+    if ((rc = session_open(&s, pid, why, len)) < 0 || (rc = load_shim(&s, shim, 1, why, len)) < 0)
         goto out;
     req_init(&q, PT_ATTACH_STOP);
     rc = shim_op(&s, &q, NULL, 0, why, len);

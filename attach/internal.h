@@ -83,17 +83,18 @@ struct pt__thr *pt__world_thr(struct pt__world *w, pid_t tid);
 struct pt__rcall {
     struct pt__world *w;
     pid_t tid;
-    struct user_regs_struct orig;   /* its registers as it was stopped */
-    struct user_regs_struct resume; /* the same as a signal frame must hold them (restart applied) */
-    uint8_t *xsave;                 /* its extended state (NT_X86_XSTATE) */
+    struct user_regs_struct orig; /* its registers as it was stopped */
+    struct user_regs_struct
+        resume;     /* the same as a signal frame must hold them (restart applied) */
+    uint8_t *xsave; /* its extended state (NT_X86_XSTATE) */
     size_t xlen;
     uint64_t sigmask; /* signals it blocks */
     uint64_t stub;    /* our return stub (0 until the scratch area exists) */
     uint64_t stub_end;
-    uint64_t result;    /* where the stub stores rax */
+    uint64_t result;        /* where the stub stores rax */
     uint64_t scratch_stack; /* top of the scratch stack (0: none yet) */
-    uint64_t restore_rt;   /* libc's __restore_rt */
-    uint64_t own_lo;       /* lowest usable address of the thread's own stack */
+    uint64_t restore_rt;    /* libc's __restore_rt */
+    uint64_t own_lo;        /* lowest usable address of the thread's own stack */
     int errno_saved;
     uint64_t errno_addr;
 };

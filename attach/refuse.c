@@ -158,8 +158,8 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
         return -EBUSY;
     }
     if (t.state == 'T') {
-        snprintf(why, len, "process %d (%s) is stopped: resume it first (kill -CONT %d)",
-                 (int)pid, what, (int)pid);
+        snprintf(why, len, "process %d (%s) is stopped: resume it first (kill -CONT %d)", (int)pid,
+                 what, (int)pid);
         return -EBUSY;
     }
     int cap = (me.cap_eff >> 19) & 1; /* CAP_SYS_PTRACE */
@@ -169,11 +169,12 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
         for (int i = 0; i < 3; i++)
             same &= t.uid[i] == ruid && t.gid[i] == rgid;
         if (!same) {
-            snprintf(why, len,
-                     "process %d (%s) runs as uid %u (%s), proftrace as uid %u (%s): attaching "
-                     "needs the same user or CAP_SYS_PTRACE; run proftrace as root, or as that user",
-                     (int)pid, what, t.uid[1], user_name(t.uid[1], ubuf[0], sizeof ubuf[0]), ruid,
-                     user_name(ruid, ubuf[1], sizeof ubuf[1]));
+            snprintf(
+                why, len,
+                "process %d (%s) runs as uid %u (%s), proftrace as uid %u (%s): attaching "
+                "needs the same user or CAP_SYS_PTRACE; run proftrace as root, or as that user",
+                (int)pid, what, t.uid[1], user_name(t.uid[1], ubuf[0], sizeof ubuf[0]), ruid,
+                user_name(ruid, ubuf[1], sizeof ubuf[1]));
             return -EPERM;
         }
     }

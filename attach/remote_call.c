@@ -150,7 +150,8 @@ int pt__rcall_init(struct pt__rcall *rc, struct pt__world *w, char *why, size_t 
         }
     }
     rc->resume.orig_rax = (unsigned long long)-1;
-    /* The xsave area the frame carries must announce itself, or the kernel restores only x87/SSE. */
+    /* The xsave area the frame carries must announce itself, or the kernel restores only x87/SSE.
+     */
     uint32_t magic1;
     memcpy(&magic1, rc->xsave + SW_BYTES_OFF, 4);
     if (magic1 != FP_XSTATE_MAGIC1) {
@@ -247,11 +248,27 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
     f->pretcode = restorer;
     f->uc.flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
     f->uc.ss_flags = 3; /* invalid: rt_sigreturn leaves the alternate stack as it is */
-    f->uc.mc = (struct k_sigcontext){
-        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11, .r12 = r->r12, .r13 = r->r13,
-        .r14 = r->r14, .r15 = r->r15, .di = r->rdi, .si = r->rsi, .bp = r->rbp, .bx = r->rbx,
-        .dx = r->rdx, .ax = r->rax, .cx = r->rcx, .sp = r->rsp, .ip = r->rip, .flags = r->eflags,
-        .cs = (uint16_t)r->cs, .ss = (uint16_t)r->ss, .fpstate = fp};
+    f->uc.mc = (struct k_sigcontext){.r8 = r->r8,
+                                     .r9 = r->r9,
+                                     .r10 = r->r10,
+                                     .r11 = r->r11,
+                                     .r12 = r->r12,
+                                     .r13 = r->r13,
+                                     .r14 = r->r14,
+                                     .r15 = r->r15,
+                                     .di = r->rdi,
+                                     .si = r->rsi,
+                                     .bp = r->rbp,
+                                     .bx = r->rbx,
+                                     .dx = r->rdx,
+                                     .ax = r->rax,
+                                     .cx = r->rcx,
+                                     .sp = r->rsp,
+                                     .ip = r->rip,
+                                     .flags = r->eflags,
+                                     .cs = (uint16_t)r->cs,
+                                     .ss = (uint16_t)r->ss,
+                                     .fpstate = fp};
     f->uc.sigmask = rc->sigmask;
     memcpy(buf + (fp - p), rc->xsave, rc->xlen);
     uint32_t magic2 = FP_XSTATE_MAGIC2;
@@ -293,8 +310,9 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
         pid_t who = waitpid(-1, &st, __WALL);
         if (who < 0 && errno == EINTR) {
             if (pt__attach_cancel) {
-                snprintf(why, len, "interrupted: the call goes on in the process and returns "
-                                   "to where it was");
+                snprintf(why, len,
+                         "interrupted: the call goes on in the process and returns "
+                         "to where it was");
                 return -ECANCELED;
             }
             continue;

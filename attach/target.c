@@ -81,7 +81,8 @@ static const char *base_name(const char *p)
 int pt__maps_dynamic(const struct pt__vma *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!strncmp(base_name(v[i].path), "ld-linux", 8) || !strncmp(base_name(v[i].path), "ld-", 3))
+        if (!strncmp(base_name(v[i].path), "ld-linux", 8) ||
+            !strncmp(base_name(v[i].path), "ld-", 3))
             return 1;
     return 0;
 }
@@ -120,9 +121,9 @@ static int elf_open(pid_t pid, const struct pt__vma *m, struct elf_file *e)
     if (memcmp(e->eh->e_ident, ELFMAG, SELFMAG) || e->eh->e_ident[EI_CLASS] != ELFCLASS64 ||
         e->eh->e_machine != EM_X86_64 || e->eh->e_phentsize != sizeof(Elf64_Phdr) ||
         e->eh->e_phoff + (uint64_t)e->eh->e_phnum * sizeof(Elf64_Phdr) > e->size ||
-        (e->eh->e_shnum && (e->eh->e_shentsize != sizeof(Elf64_Shdr) ||
-                            e->eh->e_shoff + (uint64_t)e->eh->e_shnum * sizeof(Elf64_Shdr) >
-                                e->size))) {
+        (e->eh->e_shnum &&
+         (e->eh->e_shentsize != sizeof(Elf64_Shdr) ||
+          e->eh->e_shoff + (uint64_t)e->eh->e_shnum * sizeof(Elf64_Shdr) > e->size))) {
         munmap(map, e->size);
         return -ENOEXEC;
     }
@@ -205,8 +206,8 @@ static uint64_t elf_restorer(const struct elf_file *e)
 static const struct pt__vma *find_lib(const struct pt__vma *v, size_t n, const char *prefix)
 {
     for (size_t i = 0; i < n; i++)
-        if (v[i].off == 0 && v[i].path[0] == '/' && !strncmp(base_name(v[i].path), prefix,
-                                                              strlen(prefix)))
+        if (v[i].off == 0 && v[i].path[0] == '/' &&
+            !strncmp(base_name(v[i].path), prefix, strlen(prefix)))
             return &v[i];
     return NULL;
 }
@@ -263,7 +264,8 @@ int pt__libc_find(pid_t pid, const struct pt__vma *v, size_t n, struct pt__libc 
         }
     }
     if (!out->mmap || !out->munmap || !out->mprotect || !out->errno_location) {
-        snprintf(why, len, "its C library %s lacks mmap/munmap/mprotect/__errno_location", lc->path);
+        snprintf(why, len, "its C library %s lacks mmap/munmap/mprotect/__errno_location",
+                 lc->path);
         return -ENOTSUP;
     }
     if (!out->dlopen || !out->dlsym) {

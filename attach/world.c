@@ -142,12 +142,31 @@ static int is_zombie(pid_t pid, pid_t tid)
 static int waiting_syscall(long nr)
 {
     switch (nr) {
-    case SYS_read: case SYS_readv: case SYS_pread64: case SYS_poll: case SYS_ppoll:
-    case SYS_select: case SYS_pselect6: case SYS_epoll_wait: case SYS_epoll_pwait:
-    case SYS_epoll_pwait2: case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_pause:
-    case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait: case SYS_wait4: case SYS_waitid:
-    case SYS_accept: case SYS_accept4: case SYS_recvfrom: case SYS_recvmsg: case SYS_msgrcv:
-    case SYS_semtimedop: case SYS_futex: case SYS_io_getevents:
+    case SYS_read:
+    case SYS_readv:
+    case SYS_pread64:
+    case SYS_poll:
+    case SYS_ppoll:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+    case SYS_epoll_pwait2:
+    case SYS_nanosleep:
+    case SYS_clock_nanosleep:
+    case SYS_pause:
+    case SYS_rt_sigsuspend:
+    case SYS_rt_sigtimedwait:
+    case SYS_wait4:
+    case SYS_waitid:
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_recvfrom:
+    case SYS_recvmsg:
+    case SYS_msgrcv:
+    case SYS_semtimedop:
+    case SYS_futex:
+    case SYS_io_getevents:
         return 1;
     default:
         return 0;
@@ -170,8 +189,8 @@ static int score(struct pt__world *w, pid_t tid, const struct pt__vma *v, size_t
     if (strncmp(buf, "running", 7) && nr >= 0 && waiting_syscall(nr)) {
         long ignore;
         unsigned long long a[6], sp = 0, pc = 0;
-        if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &ignore, &a[0], &a[1],
-                   &a[2], &a[3], &a[4], &a[5], &sp, &pc) == 9) {
+        if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &ignore, &a[0], &a[1], &a[2],
+                   &a[3], &a[4], &a[5], &sp, &pc) == 9) {
             const struct pt__vma *m = pt__maps_find(v, n, sp);
             if (!m || m->perms[1] != 'w' || sp - m->lo < 64 * 1024)
                 return -1;
@@ -188,8 +207,8 @@ static int usable(const struct pt__thr *t, const struct pt__vma *v, size_t n)
     return !t->pending_sig && m && m->perms[1] == 'w' && t->regs.rsp - m->lo >= 64 * 1024;
 }
 
-int pt__world_seize(struct pt__world *w, pid_t pid, const struct pt__vma *v, size_t nv,
-                    char *why, size_t len)
+int pt__world_seize(struct pt__world *w, pid_t pid, const struct pt__vma *v, size_t nv, char *why,
+                    size_t len)
 {
     memset(w, 0, sizeof *w);
     w->pid = pid;
@@ -217,9 +236,10 @@ int pt__world_seize(struct pt__world *w, pid_t pid, const struct pt__vma *v, siz
                     continue; /* it exited meanwhile */
                 closedir(d);
                 if (e == EPERM)
-                    snprintf(why, len, "ptrace refused (the process is not dumpable — setuid, or "
-                                       "PR_SET_DUMPABLE 0 — or a security module forbids it); "
-                                       "run proftrace as root");
+                    snprintf(why, len,
+                             "ptrace refused (the process is not dumpable — setuid, or "
+                             "PR_SET_DUMPABLE 0 — or a security module forbids it); "
+                             "run proftrace as root");
                 else
                     snprintf(why, len, "ptrace(PTRACE_SEIZE) of thread %d: %s", (int)tid,
                              strerror(e));
@@ -268,9 +288,10 @@ int pt__world_seize(struct pt__world *w, pid_t pid, const struct pt__vma *v, siz
         t->stopped = 0;
         t->pending_sig = 0;
     }
-    snprintf(why, len, w->n ? "no thread has room on its stack for the injected calls (or each "
-                              "has a signal on its way)"
-                            : "it has exited");
+    snprintf(why, len,
+             w->n ? "no thread has room on its stack for the injected calls (or each "
+                    "has a signal on its way)"
+                  : "it has exited");
     pt__world_detach(w);
     return w->n ? -EAGAIN : -ESRCH;
 }

@@ -59,7 +59,7 @@ int pt__shim_mapped(pid_t pid, const char *shim)
     if (!realpath(shim, real))
         snprintf(real, sizeof real, "%s", shim);
     for (size_t i = 0; i < n && !mapped; i++) /* maps shows the inode; its dev may be a lower
-                                              * layer's (overlayfs), so the path counts too */
+                                               * layer's (overlayfs), so the path counts too */
         mapped = v[i].ino == (uint64_t)want.st_ino &&
                  (v[i].dev == (uint64_t)want.st_dev || !strcmp(v[i].path, real));
     free(v);

@@ -144,15 +144,15 @@ static const char *pt__req_str(const struct pt_attach_req *q, uint32_t off)
 
 static int pt__attach_holds(struct pt_attach_req *q)
 {
-    static const char *const kinds[PT_PRIOR_COUNT] = {
-        "",
+    static const char *const kinds[PT_PRIOR_COUNT] = {"",
 #define PT_PRIOR_NAME(k) #k,
-        PT_PRIOR_KINDS(PT_PRIOR_NAME)
+                                                      PT_PRIOR_KINDS(PT_PRIOR_NAME)
 #undef PT_PRIOR_NAME
     };
     if (atomic_load(&pt__state) != PT__ON || !pt__attached)
         return pt__reply(q, -ENOENT, "not attached");
-    uint64_t end_holds = (uint64_t)q->holds_off + (uint64_t)q->nholds * sizeof(struct pt_attach_hold);
+    uint64_t end_holds =
+        (uint64_t)q->holds_off + (uint64_t)q->nholds * sizeof(struct pt_attach_hold);
     if (q->holds_off % 8 || end_holds > q->size ||
         (uint64_t)q->strings_off + q->strings_len > q->size)
         return pt__reply(q, -EINVAL, "holds outside the request (%u bytes)", q->size);
@@ -160,9 +160,13 @@ static int pt__attach_holds(struct pt_attach_req *q)
     for (uint32_t i = 0; i < q->nholds; i++) {
         if (!h[i].kind || h[i].kind >= PT_PRIOR_COUNT)
             continue;
-        struct pt__ev_prior_hold ev = {kinds[h[i].kind], pt__req_str(q, h[i].name_off),
-                                       pt__req_str(q, h[i].path_off), h[i].dev, h[i].ino,
-                                       h[i].handle, h[i].size};
+        struct pt__ev_prior_hold ev = {kinds[h[i].kind],
+                                       pt__req_str(q, h[i].name_off),
+                                       pt__req_str(q, h[i].path_off),
+                                       h[i].dev,
+                                       h[i].ino,
+                                       h[i].handle,
+                                       h[i].size};
         if (pt__put_prior_hold(NULL, q->t0, &ev) == 0)
             q->count++;
     }
@@ -204,12 +208,24 @@ PT__EXPORT int proftrace_attach(struct pt_attach_req *q)
     q->why[0] = 0;
     q->count = 0;
     switch (q->op) {
-    case PT_ATTACH_START: rc = pt__attach_start(q); break;
-    case PT_ATTACH_STACKS: rc = pt__attach_stacks(q); break;
-    case PT_ATTACH_HOLDS: rc = pt__attach_holds(q); break;
-    case PT_ATTACH_HOOKS: rc = pt__attach_hooks(q); break;
-    case PT_ATTACH_STOP: rc = pt__attach_stop(q); break;
-    default: rc = pt__reply(q, -EINVAL, "unknown operation %u", q->op); break;
+    case PT_ATTACH_START:
+        rc = pt__attach_start(q);
+        break;
+    case PT_ATTACH_STACKS:
+        rc = pt__attach_stacks(q);
+        break;
+    case PT_ATTACH_HOLDS:
+        rc = pt__attach_holds(q);
+        break;
+    case PT_ATTACH_HOOKS:
+        rc = pt__attach_hooks(q);
+        break;
+    case PT_ATTACH_STOP:
+        rc = pt__attach_stop(q);
+        break;
+    default:
+        rc = pt__reply(q, -EINVAL, "unknown operation %u", q->op);
+        break;
     }
     errno = saved;
     pt__own_end(ob);

@@ -63,7 +63,7 @@ static pthread_mutex_t pt__glock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
     uintptr_t base;
-    const ElfW(Sym) *symtab;
+    const ElfW(Sym) * symtab;
     const char *strtab;
     const uint32_t *gnu; /* DT_GNU_HASH */
 } pt__self;
@@ -209,7 +209,7 @@ static void pt__rebind_obj(struct dl_phdr_info *info, struct pt__gobj *o)
 {
     const ElfW(Sym) *symtab = NULL;
     const char *strtab = NULL;
-    const ElfW(Rela) *rel[2] = {NULL, NULL};
+    const ElfW(Rela) * rel[2] = {NULL, NULL};
     size_t relsz[2] = {0, 0};
     uintptr_t bias = info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -218,13 +218,26 @@ static void pt__rebind_obj(struct dl_phdr_info *info, struct pt__gobj *o)
         for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(bias + info->dlpi_phdr[i].p_vaddr);
              d->d_tag != DT_NULL; d++) {
             switch (d->d_tag) {
-            case DT_SYMTAB: symtab = (const ElfW(Sym) *)pt__dptr(d->d_un.d_ptr, bias); break;
-            case DT_STRTAB: strtab = (const char *)pt__dptr(d->d_un.d_ptr, bias); break;
-            case DT_RELA: rel[0] = (const ElfW(Rela) *)pt__dptr(d->d_un.d_ptr, bias); break;
-            case DT_RELASZ: relsz[0] = d->d_un.d_val; break;
-            case DT_JMPREL: rel[1] = (const ElfW(Rela) *)pt__dptr(d->d_un.d_ptr, bias); break;
-            case DT_PLTRELSZ: relsz[1] = d->d_un.d_val; break;
-            default: break;
+            case DT_SYMTAB:
+                symtab = (const ElfW(Sym) *)pt__dptr(d->d_un.d_ptr, bias);
+                break;
+            case DT_STRTAB:
+                strtab = (const char *)pt__dptr(d->d_un.d_ptr, bias);
+                break;
+            case DT_RELA:
+                rel[0] = (const ElfW(Rela) *)pt__dptr(d->d_un.d_ptr, bias);
+                break;
+            case DT_RELASZ:
+                relsz[0] = d->d_un.d_val;
+                break;
+            case DT_JMPREL:
+                rel[1] = (const ElfW(Rela) *)pt__dptr(d->d_un.d_ptr, bias);
+                break;
+            case DT_PLTRELSZ:
+                relsz[1] = d->d_un.d_val;
+                break;
+            default:
+                break;
             }
         }
     }

@@ -65,10 +65,10 @@ struct pt_attach_req {
     uint32_t size; /* bytes of the request, holds and strings included */
     uint32_t op;   /* enum pt_attach_op */
     /* Written by the shim. */
-    int32_t result;  /* 0 or a negative errno */
-    uint32_t count;  /* START: GOT slots rebound; HOLDS: holds recorded; STOP: slots given back */
-    char why[256];   /* what went wrong, when result < 0 */
-    uint64_t t0;     /* START: the attach time (CLOCK_MONOTONIC ns); HOLDS: what to stamp */
+    int32_t result; /* 0 or a negative errno */
+    uint32_t count; /* START: GOT slots rebound; HOLDS: holds recorded; STOP: slots given back */
+    char why[256];  /* what went wrong, when result < 0 */
+    uint64_t t0;    /* START: the attach time (CLOCK_MONOTONIC ns); HOLDS: what to stamp */
     /* START */
     char dir[4096];     /* absolute trace directory, as the process sees it */
     uint64_t buf_bytes; /* bytes per thread buffer (0: default) */
@@ -78,7 +78,7 @@ struct pt_attach_req {
     uint32_t pad1;
     char stacks[256]; /* STACKS: PROFTRACE_STACKS syntax; "" for the default */
     /* HOLDS */
-    uint32_t nholds, holds_off;      /* struct pt_attach_hold[nholds] at holds_off */
+    uint32_t nholds, holds_off;        /* struct pt_attach_hold[nholds] at holds_off */
     uint32_t strings_off, strings_len; /* NUL-terminated strings, referred to by offset */
 };
 

@@ -52,7 +52,8 @@ __asm__(".text\n.globl probe\n.type probe,@function\nprobe:\n"
         "  mov $110, %eax\n  syscall\n" /* getppid */
         "  ret\n.size probe, .-probe\n");
 
-static uint8_t pat_in[16][32] __attribute__((aligned(32))), pat_out[16][32] __attribute__((aligned(32)));
+static uint8_t pat_in[16][32] __attribute__((aligned(32))),
+    pat_out[16][32] __attribute__((aligned(32)));
 static uint64_t rz_out[4];
 static uint32_t mxcsr_in = 0x1f80 | 0x6000, mxcsr_out; /* round toward zero */
 
@@ -153,7 +154,8 @@ static int child_main(int rd_a, int rd_b, int ready)
     if (now.ss_sp != alt || now.ss_size != sizeof alt || now.ss_flags != 0)
         bad++, fprintf(stderr, "child: alternate signal stack changed\n");
     sigprocmask(SIG_SETMASK, NULL, &mnow);
-    if (!sigismember(&mnow, SIGUSR2) || !sigismember(&mnow, SIGWINCH) || sigismember(&mnow, SIGUSR1))
+    if (!sigismember(&mnow, SIGUSR2) || !sigismember(&mnow, SIGWINCH) ||
+        sigismember(&mnow, SIGUSR1))
         bad++, fprintf(stderr, "child: signal mask changed\n");
     return bad ? 1 : 0;
 }
@@ -198,8 +200,8 @@ static void inject(pid_t pid, long flag, pid_t parent)
     rc.own_lo = stk ? stk->lo : 0;
     int64_t ret = 0;
     uint64_t arg = (uint64_t)flag;
-    int r = pt__rcall(&rc, PT__ON_OWN_STACK, SYS_getppid, (uint64_t)(uintptr_t)probe, 1, &arg,
-                      &ret, why, sizeof why);
+    int r = pt__rcall(&rc, PT__ON_OWN_STACK, SYS_getppid, (uint64_t)(uintptr_t)probe, 1, &arg, &ret,
+                      why, sizeof why);
     CHECK(r == 0, "call: %s", why);
     CHECK(ret == parent, "the call's system call answered %lld, not the child's parent",
           (long long)ret);

@@ -81,7 +81,9 @@ int main(void)
     CHECK(fgets(line, sizeof line, from) && !strcmp(line, "ready\n"), "the program did not start");
     int scratch_before = maps_of_size(pid, 0x202000);
 
-    struct { const char *shim, *want; } cases[] = {
+    struct {
+        const char *shim, *want;
+    } cases[] = {
         {"/lib/x86_64-linux-gnu/libz.so.1", "has no proftrace_attach"},
         {junk, "dlopen of"},
     };
@@ -91,8 +93,8 @@ int main(void)
         char why[1024] = "";
         int rc = pt_attach(pid, &o, &info, why, sizeof why);
         CHECK(rc < 0, "attaching with %s worked", cases[i].shim);
-        CHECK(strstr(why, cases[i].want) != NULL, "%s: reason '%s' lacks '%s'", cases[i].shim,
-              why, cases[i].want);
+        CHECK(strstr(why, cases[i].want) != NULL, "%s: reason '%s' lacks '%s'", cases[i].shim, why,
+              cases[i].want);
         CHECK(kill(pid, 0) == 0, "%s: the program is gone", cases[i].shim);
         CHECK(maps_of_size(pid, 0x202000) == scratch_before, "%s: the scratch area was left",
               cases[i].shim);
