@@ -29,8 +29,9 @@
  *    the frame holds the restarted state: rip back on the `syscall` instruction, rax the call
  *    number again;
  *  - the injected call runs with orig_rax = -1 (no restart of the interrupted call under it), DF
- *    clear as the ABI wants, and every signal blocked (PTRACE_SETSIGMASK), so no handler of the
- *    program runs on top of it;
+ *    clear as the ABI wants, and every signal blocked but SIGTRAP (PTRACE_SETSIGMASK), so no
+ *    handler of the program runs on top of it (SIGTRAP: the breakpoint the shim's inline hooks
+ *    put on a function while they patch it, which their own handler passes on);
  *  - the alternate signal stack: rt_sigreturn also sets it from the frame, and ignores a value it
  *    finds invalid (the kernel squashes every error there but EFAULT), so the frame holds an
  *    invalid one (ss_flags 3) and the thread's own stays as it is;
@@ -212,6 +213,22 @@ static void test_stop(int ncall)
     kill(getpid(), SIGSTOP);
 }
 
+/* Does the process have a handler for sig (SigCgt in /proc/PID/status)? */
+static int catches(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    unsigned long long cgt = 0;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "SigCgt:", 7))
+            cgt = strtoull(line + 7, NULL, 16);
+    fclose(f);
+    return (cgt >> (sig - 1)) & 1;
+}
+
 static int sync_signal(int sig)
 {
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
@@ -290,7 +307,10 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
     unsigned long long *argr[6] = {&cr.rdi, &cr.rsi, &cr.rdx, &cr.rcx, &cr.r8, &cr.r9};
     for (int i = 0; i < nargs && i < 6; i++)
         *argr[i] = args[i];
-    uint64_t all = ~0ull;
+    /* Every signal blocked but SIGTRAP: the shim's inline hooks briefly put a breakpoint on a
+     * function they patch (preload/inline/patch.c) and send a thread that meets it on through
+     * their SIGTRAP handler; blocked, that trap would kill the process. */
+    uint64_t all = ~0ull & ~(1ull << (SIGTRAP - 1));
     if (ptrace(PTRACE_SETREGS, rc->tid, 0, &cr) < 0 ||
         ptrace(PTRACE_SETSIGMASK, rc->tid, (void *)sizeof all, &all) < 0 ||
         ptrace(PTRACE_SYSCALL, rc->tid, 0, 0) < 0) {
@@ -380,6 +400,10 @@ int pt__rcall(struct pt__rcall *rc, int how, long sysnr, uint64_t fn, int nargs,
         }
         if (st >> 16 == PTRACE_EVENT_STOP) { /* an interrupt of ours arriving late */
             ptrace(PTRACE_SYSCALL, rc->tid, 0, 0);
+            continue;
+        }
+        if (sig == SIGTRAP && catches(rc->w->pid, SIGTRAP)) {
+            ptrace(PTRACE_SYSCALL, rc->tid, 0, (void *)(long)sig); /* a hook's breakpoint */
             continue;
         }
         if (sync_signal(sig)) {
