@@ -310,8 +310,14 @@ static void add_holds(struct pt_timeline *tl)
             if (k->depth)
                 continue;
             kind = PT__TL_SHMAP;
-            n = asprintf(&label, "shared mapping of fd %lld (ino %llu), %llu bytes",
-                         (long long)k->num, (unsigned long long)k->ino, (unsigned long long)k->len);
+            if (k->num < 0) /* found by an attach (model_prior.c): its descriptor is not known */
+                n = asprintf(&label,
+                             "shared mapping (ino %llu), %llu bytes, held since before attach",
+                             (unsigned long long)k->ino, (unsigned long long)k->len);
+            else
+                n = asprintf(&label, "shared mapping of fd %lld (ino %llu), %llu bytes",
+                             (long long)k->num, (unsigned long long)k->ino,
+                             (unsigned long long)k->len);
             break;
         case PT_K_SYSV:
             kind = PT__TL_SYSV;

@@ -5,8 +5,9 @@
  * it opened for the call around it, a HOLD_BEGIN / HOLD_END starts or ends a hold, a DELETE may
  * make a deletion; then, if its process holds something deleted, whether it is the victim. What a
  * completed nested call leaves for its caller is kept on its thread (struct pt__child) until the
- * caller arrives. Other events go to the process part (model_procs.c) or, for the collector's
- * witness, to model_witness.c. Nothing here knows a call by name. */
+ * caller arrives. Other events go to the process part (model_procs.c), holds an attach found to
+ * model_prior.c, or, for the collector's witness, to model_witness.c. Nothing here knows a call by
+ * name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,8 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         struct pt__thread *t = pt__thread_for(a, p, ev->tid);
         if (t)
             on_call(a, p, t, ev);
+    } else if (ev->id == PT_EV_prior_hold) {
+        pt__on_prior_hold(a, p, ev);
     } else if (pt__on_proc_event(a, p, ev)) {
         return 0; /* not an event of the process itself: no sign of its life */
     }

@@ -1,5 +1,6 @@
 /* cmd_collect.c — `proftrace collect`: system-wide mode, drains the rings of every process that was
- * given the printed environment until SIGINT/SIGTERM. */
+ * given the printed environment, and of the running processes it attaches to (--attach), until
+ * SIGINT/SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
 #include "cmds/trace_dir.h"
@@ -23,14 +25,19 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop = 1;
+    pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
 }
 
-enum { OPT_INTERVAL = PT__CLI_LONG, OPT_WITNESS_ALL };
+enum { OPT_INTERVAL = PT__CLI_LONG, OPT_WITNESS_ALL, OPT_ATTACH };
 
 static const struct pt__cli_opt collect_opts[] = {
     {'o', "output", "DIR",
      "the trace directory (required; created if needed, resumed if it holds a trace); an "
      "existing one must be yours and closed to other users"},
+    {OPT_ATTACH, "attach", "PID,...",
+     "also trace these running processes (a comma-separated list of pids) and what they fork "
+     "from then on, their holds since before the attach included; repeatable. They are detached "
+     "at SIGINT/SIGTERM and run on untraced"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
     {OPT_WITNESS_ALL, "witness-all", NULL,
@@ -42,13 +49,15 @@ static const struct pt__cli_opt collect_opts[] = {
 
 static const struct pt__cli_section collect_sections[] = {
     {"Exit status", "0 after SIGINT or SIGTERM; 2 usage error, a directory that cannot hold a "
-                    "trace, or a failure of the collector (said on stderr)."},
+                    "trace, a process --attach cannot attach to, or a failure of the collector "
+                    "(said on stderr)."},
     {0},
 };
 
 const struct pt__cli_doc pt_cmd_collect_doc = {
     .name = "collect",
-    .summary = "system-wide: drain the rings of every traced process until SIGINT/SIGTERM",
+    .summary = "system-wide: drain the rings of every traced process until SIGINT/SIGTERM "
+               "(--attach: running ones too)",
     .usage = "-o DIR [OPTION...]",
     .description =
         "System-wide mode. Prints the environment to give the processes to trace, one NAME=value "
@@ -64,7 +73,12 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
         "read them meanwhile. A directory that is not empty and holds no trace is refused, and so "
         "is an existing one that is not yours or that another user may write: its owner could "
-        "forge or delete what is collected there.",
+        "forge or delete what is collected there.\n"
+        "\n"
+        "--attach adds processes that are already running, as record -p does: each is attached "
+        "once the environment is printed (`proftrace: attached to PID (exe)` on stderr), and "
+        "detached when collect stops. A process that cannot be attached is refused before "
+        "anything is created, saying why.",
     .opts = collect_opts,
     .sections = collect_sections,
 };
@@ -75,6 +89,7 @@ int pt_cmd_collect(int argc, char **argv)
     long long interval = 20;
     unsigned wflags = 0;
     int c;
+    struct pt_attached attached = {.n = 0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
@@ -88,6 +103,10 @@ int pt_cmd_collect(int argc, char **argv)
             break;
         case OPT_WITNESS_ALL:
             wflags |= PT_WITNESS_ALL;
+            break;
+        case OPT_ATTACH:
+            if (pt_attached_parse(&attached, cli.arg, "collect", "--attach") < 0)
+                return 2;
             break;
         }
     }
@@ -105,6 +124,9 @@ int pt_cmd_collect(int argc, char **argv)
                 shim);
         return 2;
     }
+    /* Before the directory is made: PROFTRACE_ALLOW_UIDS for the users they run as. */
+    if (attached.n && pt_attached_prepare(&attached, shim, "collect") < 0)
+        return 2;
     if (pt__trace_dir_usable("collect", out))
         return 2;
     char pwhy[PATH_MAX + 256];
@@ -138,6 +160,11 @@ int pt_cmd_collect(int argc, char **argv)
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
+    struct pt_attach_opts ao = {.dir = dir, .shim = shim};
+    if (attached.n && pt_attached_attach(&attached, &ao, "collect") < 0) {
+        rc = -EINVAL;
+        stop = 1;
+    }
     /* The main loop. Live clients (`proftrace live`, a later issue) are served here: they will add
      * their descriptors to the wait of pt_collector_run_once and receive each drained packet. */
     while (!stop) {
@@ -147,6 +174,8 @@ int pt_cmd_collect(int argc, char **argv)
             break;
         }
     }
+    if (attached.n) /* they run on untraced; their rings are finished by the drain below */
+        pt_attached_detach_all(&attached, dir, shim, "collect");
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */

@@ -1,5 +1,6 @@
 /* cmd_record.c — `proftrace record`: runs a command and all its descendants with the shim, drains
- * their rings while they run, and writes the trace directory.
+ * their rings while they run, and writes the trace directory; or, with -p, attaches to running
+ * processes (cmds/attached.c) and drains their rings until they exit or it is stopped.
  *
  * record makes itself a child subreaper, so every descendant — daemonized or orphaned — ends up
  * as its child: it learns each one's end (exit status or fatal signal) with waitid, hands it to the
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
 #include "cmds/trace_dir.h"
@@ -31,6 +33,7 @@
 #include "tracer/witness.h"
 
 static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t stop_attached;
 
 static void forward_signal(int sig)
 {
@@ -38,10 +41,20 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_attached = 1;
+    pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
+}
+
 enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_BUFFER_SIZE, OPT_INTERVAL };
 
 static const struct pt__cli_opt record_opts[] = {
     {'o', "output", "DIR", "the trace directory (default " PT_DEFAULT_DIR ")"},
+    {'p', "pid", "PID,...",
+     "attach to these running processes (a comma-separated list of pids) instead of running a "
+     "command; repeatable"},
     {OPT_OVERWRITE, "overwrite", NULL,
      "flight recorder: each thread buffer keeps its newest events, overwriting the oldest, "
      "instead of counting the newest as lost (PROFTRACE_OVERWRITE=1 for the shim)"},
@@ -59,14 +72,21 @@ static const struct pt__cli_section record_sections[] = {
      "  2    usage error; a command that cannot be traced (static, setuid, setgid);\n"
      "       the shim missing; DIR refused; nothing could be recorded (said why)\n"
      "  126  CMD was found but cannot be executed\n"
-     "  127  CMD was not found"},
+     "  127  CMD was not found\n"
+     "\n"
+     "With -p: 0, or 2 when a process cannot be attached (the reason is said) or DIR is "
+     "refused."},
+    {"Environment",
+     "PROFTRACE_ATTACH_VERBOSE=1 (with -p): a line per attach saying how long the process's "
+     "threads were stopped, how many GOT slots were rebound and how many holds were recorded."},
     {0},
 };
 
 const struct pt__cli_doc pt_cmd_record_doc = {
     .name = "record",
-    .summary = "run a command and its descendants with the shim, write a trace",
-    .usage = "[-o DIR] [OPTION...] [--] CMD [ARG...]",
+    .summary = "run a command and its descendants with the shim (-p: attach to running "
+               "processes), write a trace",
+    .usage = "[-o DIR] [OPTION...] [--] CMD [ARG...]\n-p PID[,PID...] [-o DIR] [OPTION...]",
     .description =
         "Runs CMD with the shim (LD_PRELOAD=libproftrace.so and PROFTRACE_DIR=DIR in its "
         "environment), follows every process it starts, daemons and orphans included, drains "
@@ -88,7 +108,16 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "Statically linked and setuid or setgid commands cannot be traced by a preloaded shim "
         "and are refused, saying so, as is any command when the shim is missing from the "
         "installation. PROFTRACE_* values in the environment that the shim would not understand "
-        "are named once and left out, so that the shim uses their defaults.",
+        "are named once and left out, so that the shim uses their defaults.\n"
+        "\n"
+        "With -p, record attaches to running processes instead (ptrace; the same user, or root) "
+        "and to the children they fork from then on: it loads the shim into each, records what "
+        "each already holds as held since before the attach, prints "
+        "`proftrace: attached to PID (exe)` for each, and ends when they and their children "
+        "have all exited, or at SIGINT or SIGTERM, when it detaches: they run on untraced. "
+        "What they execute is not traced (the report lists it as not traced). A process that "
+        "cannot be attached is refused before anything is changed, saying why (another user, "
+        "another debugger, statically linked, already traced, ...).",
     .opts = record_opts,
     .sections = record_sections,
     .in_order = 1, /* what follows the options is the command and its own options */
@@ -291,18 +320,112 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
     fputc('\n', stderr);
 }
 
+/* The trace directory made ready (a trace there kept as DIR.old; refused unless ours and closed
+ * to others), its collector, and the witness of untraced deleters on it. 0, or 2 after saying
+ * why. */
+static int trace_open(const char *out, char dir[PATH_MAX], struct pt_collector **col,
+                      struct pt_witness **wit)
+{
+    if (pt__trace_dir_rotate("record", out))
+        return 2;
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace record: %s\n", pwhy);
+        return 2;
+    }
+    if (!realpath(out, dir)) {
+        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    int rc = pt_collector_open(dir, pt__diag_line, "record", col);
+    if (rc < 0) {
+        fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
+        return 2;
+    }
+    char wwhy[256];
+    *wit = NULL;
+    if (pt_witness_start(pt_collector_dir_at(*col), 0, wit, wwhy, sizeof wwhy) < 0)
+        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
+                        "seen: %s\n", wwhy);
+    else
+        pt_collector_on_attach(*col, pt_witness_on_attach, *wit);
+    return 0;
+}
+
+/* The witness stopped, the last drain, every ring finished; what was collected into st. */
+static void trace_close(struct pt_collector *col, struct pt_witness *wit,
+                        struct pt_collector_stats *st)
+{
+    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
+    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
+    pt_collector_run_once(col, 0);
+    pt_collector_finish(col);
+    pt_collector_stats(col, st);
+    pt_collector_close(col);
+}
+
+/* `record -p`: the trace directory, the collector and the witness as for a command, then the
+ * processes attached; drains until they and their fork children have exited, or a signal. */
+static int record_attached(struct pt_attached *a, const char *out, uint64_t bufsize, int overwrite,
+                           long long interval)
+{
+    char dir[PATH_MAX], shim[PATH_MAX];
+    if (pt_shim_path(shim, sizeof shim) < 0) {
+        fprintf(stderr,
+                "proftrace record: the shim is missing (looked for %s): nothing can be attached; "
+                "install proftrace with its shim\n",
+                shim);
+        return 2;
+    }
+    /* Before the directory is made: PROFTRACE_ALLOW_UIDS for the users they run as. */
+    if (pt_attached_prepare(a, shim, "record") < 0)
+        return 2;
+    struct pt_collector *col;
+    struct pt_witness *wit;
+    if (trace_open(out, dir, &col, &wit))
+        return 2;
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: a wait under way returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    struct pt_attach_opts o = {
+        .dir = dir, .shim = shim, .buf_bytes = (size_t)bufsize, .overwrite = overwrite};
+    int status = pt_attached_attach(a, &o, "record") < 0 ? 2 : 0;
+    /* Until every attached process and every child it forked since has exited. */
+    while (!status && !stop_attached) {
+        pt_collector_run_once(col, (int)interval);
+        if (pt_attached_all_exited(a)) {
+            pid_t w[1];
+            if (pt_attach_writers(dir, w, 1) == 0)
+                break;
+        }
+    }
+    pt_attached_detach_all(a, dir, shim, "record");
+    struct pt_collector_stats st;
+    trace_close(col, wit, &st);
+    summary(out, &st, bufsize, overwrite);
+    return status;
+}
+
 int pt_cmd_record(int argc, char **argv)
 {
     const char *out = PT_DEFAULT_DIR;
     uint64_t bufsize = 0;
     long long interval = 10;
     int overwrite = 0, c;
+    struct pt_attached attached = {.n = 0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_record_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
         switch (c) {
         case 'o':
             out = cli.arg;
+            break;
+        case 'p':
+            if (pt_attached_parse(&attached, cli.arg, "record", "--pid") < 0)
+                return 2;
             break;
         case OPT_OVERWRITE:
             overwrite = 1;
@@ -319,6 +442,10 @@ int pt_cmd_record(int argc, char **argv)
     }
     if (c < 0)
         return cli.status;
+    if (attached.n && cli.noperands)
+        return pt__cli_usage_error(&cli, "-p attaches to running processes; it takes no command");
+    if (attached.n)
+        return record_attached(&attached, out, bufsize, overwrite, interval);
     if (cli.noperands == 0)
         return pt__cli_usage_error(&cli, "no command to run");
     char **cmd = cli.operands;
@@ -347,31 +474,10 @@ int pt_cmd_record(int argc, char **argv)
         return 2;
     }
     settle_env();
-    if (pt__trace_dir_rotate("record", out))
-        return 2;
-    char pwhy[PATH_MAX + 256];
-    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
-    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
-        fprintf(stderr, "proftrace record: %s\n", pwhy);
-        return 2;
-    }
-    if (!realpath(out, dir)) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
-        return 2;
-    }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, pt__diag_line, "record", &col);
-    if (rc < 0) {
-        fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
+    struct pt_witness *wit;
+    if (trace_open(out, dir, &col, &wit))
         return 2;
-    }
-    struct pt_witness *wit = NULL;
-    char wwhy[256];
-    if (pt_witness_start(pt_collector_dir_at(col), 0, &wit, wwhy, sizeof wwhy) < 0)
-        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
-                        "seen: %s\n", wwhy);
-    else
-        pt_collector_on_attach(col, pt_witness_on_attach, wit);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fprintf(stderr, "proftrace record: warning: cannot follow orphaned descendants: %s\n",
                 strerror(errno));
@@ -469,13 +575,8 @@ int pt_cmd_record(int argc, char **argv)
             break;
     }
     (void)main_done;
-    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
-    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
-    pt_collector_run_once(col, 0);
-    pt_collector_finish(col);
     struct pt_collector_stats st;
-    pt_collector_stats(col, &st);
-    pt_collector_close(col);
+    trace_close(col, wit, &st);
     if (exec_err)
         return 126;
     if (st.processes == 0) {

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/attach.h"
 #include "preload/hook_inline.h"
 #include "preload/shim.h"
 
@@ -512,6 +513,8 @@ static int pt__adds_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void pt__inline_rescan(void)
 {
+    pt__got_rescan(); /* attached: the new objects' GOT slots first, so they are not taken for
+                       * references that bypass the shim (pt__scan_got) */
     if (pt__imode == PT__IMODE_OFF)
         return;
     unsigned long long adds = 0;

@@ -7,13 +7,14 @@
  * exec: recorded before the call (ret 0) because it does not return on success; if it does return,
  * a second execve event carries the failure. The environment handed to the new image always
  * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built on the stack so that this works in a vfork
- * child too. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc, so
- * each is wrapped; all are recorded as the execve class with the path or file they were given.
+ * child too — except in a process proftrace attached to (attach.c), whose environment is passed
+ * on as it was. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc,
+ * so each is wrapped; all are recorded as the execve class with the path or file they were given.
  *
  * Before an exec (or after a spawn) the target is examined (exec_check.c): a program that will not
- * be traced (static, set-user-ID, another machine) gets an `untraced` event, so the report can say
- * who went untraced. A vfork child cannot record: it leaves its word in pt__vfork_word, which the
- * parent records once it runs again (pt__exec_flush).
+ * be traced (static, set-user-ID, another machine; anything exec'd by an attached process) gets an
+ * `untraced` event, so the report can say who went untraced. A vfork child cannot record: it leaves
+ * its word in pt__vfork_word, which the parent records once it runs again (pt__exec_flush).
  *
  * vfork: see vfork.S. */
 #include <fcntl.h>
@@ -25,11 +26,30 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "preload/attach.h"
 #include "preload/exec_check.h"
 #include "preload/seccomp.h"
 #include "preload/wrap.h"
 
 PT__GEN_RECORDERS
+
+/* An attached process's environment does not carry the shim (attach.c): what it execs, and the
+ * shells system()/popen() start, are not traced. */
+static const char pt__attached_why[] =
+    "started by a process proftrace attached to: what an attached process executes is not traced";
+
+/* Why the program an exec of (dirfd, path, flags) would start goes untraced (exec_check.c, then
+ * the attach), into why; NULL when it will be traced. `real` gets the path examined. */
+static const char *pt__untraceable(int dirfd, const char *path, int flags, char *why, size_t wsz,
+                                   char *real, size_t rsz)
+{
+    const char *r = pt__exec_untraceable(dirfd, path, flags, why, wsz, real, rsz);
+    if (!r && pt__attached) {
+        snprintf(why, wsz, "%s", pt__attached_why);
+        r = why;
+    }
+    return r;
+}
 
 PT__EXPORT pid_t fork(void)
 {
@@ -162,7 +182,7 @@ static int pt__exec_say(enum pt__exec_kind kind, const char *path, const struct 
     int flags = kind == PT__FEXECVE ? AT_EMPTY_PATH : kind == PT__EXECVEAT ? x->flags : 0;
     if (kind == PT__FEXECVE)
         target = "";
-    if (!target || !pt__exec_untraceable(dirfd, target, flags, why, sizeof why, exe, sizeof exe))
+    if (!target || !pt__untraceable(dirfd, target, flags, why, sizeof why, exe, sizeof exe))
         return 0;
     uint32_t pid = (uint32_t)syscall(SYS_getpid);
     if (trace) {
@@ -353,7 +373,7 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
         int saved = errno;
         char found[PATH_MAX], why[256], exe[PATH_MAX];
         const char *target = usepath ? pt__exec_search(path, found, sizeof found) : path;
-        if (target && pt__exec_untraceable(AT_FDCWD, target, 0, why, sizeof why, exe, sizeof exe))
+        if (target && pt__untraceable(AT_FDCWD, target, 0, why, sizeof why, exe, sizeof exe))
             pt__emit_untraced((uint32_t)*pid, exe, why);
         errno = saved;
     }
@@ -390,7 +410,8 @@ PT__EXPORT int system(const char *command)
     if (command && atomic_load(&pt__state) == PT__ON && !pt__tls.busy && !pt__tls.vforked &&
         !pt__env_traced(environ)) {
         int saved = errno;
-        pt__emit_untraced(0, "/bin/sh", pt__sh_why); /* its pid never reaches the caller */
+        /* its pid never reaches the caller */
+        pt__emit_untraced(0, "/bin/sh", pt__attached ? pt__attached_why : pt__sh_why);
         errno = saved;
     }
     return real(command);
@@ -428,7 +449,8 @@ PT__EXPORT FILE *popen(const char *command, const char *type)
     if (f && atomic_load(&pt__state) == PT__ON && !pt__tls.busy && !pt__tls.vforked &&
         !pt__env_traced(environ)) {
         int saved = errno;
-        pt__emit_untraced(pt__newest_child(), "/bin/sh", pt__sh_why);
+        pt__emit_untraced(pt__newest_child(), "/bin/sh",
+                          pt__attached ? pt__attached_why : pt__sh_why);
         errno = saved;
     }
     return f;

@@ -18,7 +18,9 @@
  *
  * The shadow stack: a per-thread LIFO of (return address, entry rsp). An exit is matched by its
  * rsp, so entries left behind by a longjmp out of a hooked function are dropped at the next exit
- * below them. It holds 32 nested calls; a deeper call runs unhooked (no events). */
+ * below them. It holds 16 nested calls; a deeper call runs unhooked (no events). It lives in
+ * initial-exec TLS, which a shim loaded later (attach, preload/attach.c) takes from the loader's
+ * small static-TLS reserve: 16 entries of 32 bytes keep the shim's whole TLS well inside it. */
 #include <cpuid.h>
 #include <dlfcn.h>
 #include <link.h>
@@ -34,7 +36,7 @@
 #include "preload/shim.h"
 
 #define PT__NTHUNK 64
-#define PT__SHADOW 32
+#define PT__SHADOW 16
 
 enum { PT__XH_USER = 1, PT__XH_DLWATCH };
 
@@ -47,7 +49,7 @@ struct pt__xhook {
 
 struct pt__shadow {
     uint64_t ret, rsp, t0;
-    uint32_t idx, depth;
+    uint8_t idx, depth; /* thunk index (< PT__NTHUNK), traced calls in progress */
     uint8_t recorded;
 };
 
@@ -113,7 +115,7 @@ __attribute__((visibility("hidden"))) void pt__hook_enter(uint64_t *slot)
     struct pt__shadow *e = &pt__sh.e[pt__sh.n];
     e->ret = slot[1];
     e->rsp = (uint64_t)(uintptr_t)&slot[1];
-    e->idx = (uint32_t)(h - pt__xh);
+    e->idx = (uint8_t)(h - pt__xh);
     e->depth = pt__tls.depth;
     e->recorded = 0;
     e->t0 = 0;

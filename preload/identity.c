@@ -313,7 +313,9 @@ static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, 
         m->gen = gen;
         m->size = hi - lo;
         m->bias = bias;
-        m->path_off = pt__mod_path(name && name[0] ? name : pt__exe_path);
+        const char *path = name && name[0] ? name : pt__exe_path;
+        if (!m->path_off || strcmp(pt__mod_paths + m->path_off, path))
+            m->path_off = pt__mod_path(path); /* kept when the same object comes back */
         memcpy(m->bid, bid, bid_len);
         m->bid_len = bid_len;
         atomic_store(&m->state, PT__MOD_LIVE);
@@ -347,6 +349,13 @@ void pt__modules_list(void)
 const char *pt__self_exe(void)
 {
     return pt__exe_path;
+}
+
+void pt__modules_forget(void)
+{
+    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+        if (atomic_load(&pt__mods[i].base))
+            atomic_store(&pt__mods[i].state, PT__MOD_GONE);
 }
 
 void pt__modules_replay(void)

@@ -7,6 +7,7 @@
 #include "preload/shim.h"
 
 PT__TLS struct pt__tls pt__tls;
+uint16_t pt__epoch;
 static pthread_key_t pt__key;
 static int pt__key_ok;
 
@@ -26,6 +27,9 @@ void pt__thread_key_init(void)
 struct pt_tbuf *pt__tbuf_claim(void)
 {
     struct pt_tbuf *b;
+    uint16_t epoch = __atomic_load_n(&pt__epoch, __ATOMIC_ACQUIRE);
+    if (pt__tls.buf && pt__tls.epoch != epoch) /* a buffer of a ring from before a re-attach */
+        pt__tls.buf = NULL; /* that ring stays mapped (attach.c): nothing to give back */
     struct pt_ring *r = pt__ring;
     if (!r)
         return NULL;
@@ -41,6 +45,7 @@ struct pt_tbuf *pt__tbuf_claim(void)
         pt_ring_release(r, b);
         return none;
     }
+    pt__tls.epoch = epoch;
     /* The key's value only has to be non-NULL for the destructor to run at thread exit. Setting
      * it from a signal handler is not async-signal-safe, so a thread whose first event comes from
      * a handler gives its buffer back only when the process ends. */

@@ -70,6 +70,7 @@ struct pt__tls {
     uint8_t vforked; /* vfork returned here; until proven otherwise we may be the borrowed child */
     uint8_t keyed;   /* the thread-exit destructor is registered */
     uint8_t insig;   /* inside the shim's fatal-signal handler */
+    uint16_t epoch;  /* pt__epoch when `buf` was claimed (attach.c) */
     uint32_t tid;
     struct pt_tbuf *buf;
     struct pt__call *cur;
@@ -80,6 +81,10 @@ extern PT__TLS struct pt__tls pt__tls;
 
 extern _Atomic int pt__state;
 extern struct pt_ring *pt__ring;
+/* Bumped each time tracing starts again in a process the shim was attached to (attach.c): a
+ * thread's buffer claimed from an earlier ring is then stale and claimed anew. 0 in a process
+ * traced from its start. */
+extern uint16_t pt__epoch;
 extern uint32_t pt__pid; /* the pid that owns pt__ring */
 
 /* The real functions behind the SYM, HAND and NESTED rows, found with dlsym. */
@@ -112,6 +117,7 @@ extern struct pt_ring_config pt__cfg;
  * before it; a racing thread returns at once and passes through. */
 void pt__init(void);
 void pt__fail(const char *what, int err); /* one stderr line, then the shim is inert for good */
+void pt__process_hooks_once(void);         /* thread-exit, fork-child and exit handlers, once */
 static inline int pt__on(void)
 {
     int s = atomic_load_explicit(&pt__state, memory_order_acquire);
@@ -134,7 +140,7 @@ struct pt_tbuf *pt__tbuf_claim(void);
 static inline struct pt_tbuf *pt__tbuf(void)
 {
     struct pt_tbuf *b = pt__tls.buf;
-    return PT__LIKELY(b != NULL) ? b : pt__tbuf_claim();
+    return PT__LIKELY(b != NULL && pt__tls.epoch == pt__epoch) ? b : pt__tbuf_claim();
 }
 int pt__begin_lost(void);
 /* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. */
@@ -163,9 +169,11 @@ void pt__emit_process(void);
 /* This process's pid in the outermost pid namespace the shim can know (identity.c). */
 uint32_t pt__global_pid(void);
 /* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
- * unload), emitted again as inherited in a fork child (no loader call), completed from a stack. */
+ * unload), emitted again as inherited in a fork child (no loader call), completed from a stack;
+ * forgotten for a new ring of the same process (attach.c), whose next listing emits them all. */
 void pt__modules_list(void);
 void pt__modules_replay(void);
+void pt__modules_forget(void);
 void pt__modules_note(const uint64_t *pcs, unsigned n);
 const char *pt__self_exe(void); /* the executable's path, read at start */
 void pt__emit_cred(void);

@@ -95,6 +95,18 @@ static size_t pt__env_size(const char *name, size_t def)
 
 static void pt__atfork_child(void);
 
+/* What the process needs once, however tracing started (here, or attach.c in a running process):
+ * the thread-exit destructor, the fork-child handler, the exit handler. */
+void pt__process_hooks_once(void)
+{
+    static int done;
+    if (done++)
+        return;
+    pt__thread_key_init();
+    pthread_atfork(pt__fork_prepare, pt__fork_parent, pt__atfork_child);
+    on_exit(pt__on_exit, NULL);
+}
+
 void pt__init(void)
 {
     int expect = PT__UNINIT;
@@ -130,8 +142,7 @@ void pt__init(void)
     pt__stacks_config(pt__getenv("PROFTRACE_STACKS"));
     pt__break_config(pt__getenv("PROFTRACE_BREAK"));
     pt__redact_config(pt__getenv("PROFTRACE_REDACT"));
-    pt__thread_key_init();
-    pthread_atfork(pt__fork_prepare, pt__fork_parent, pt__atfork_child);
+    pt__process_hooks_once();
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = pt__getenv("PROFTRACE_OVERWRITE");
@@ -147,7 +158,6 @@ void pt__init(void)
     pt__pid = (uint32_t)getpid();
     pt__coredump_include_rings();
     (void)pt__holds_init(pt__dir); /* without it, holds are neither published nor consulted */
-    on_exit(pt__on_exit, NULL);
     state = PT__ON;
     atomic_store(&pt__state, PT__ON);
     pt__emit_process();

@@ -713,6 +713,8 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
     *signo = 0;
     uint32_t end = __atomic_load_n(&live->closed, __ATOMIC_ACQUIRE);
+    if (end == PT_RING_DETACHED) /* attach mode (pt_ring_detach, `record -p`) */
+        return 1; /* proftrace detached: the process runs on untraced, its ring is complete */
     if (end == PT_RING_EXITED) {
         /* Marked by exit(), but the process's other threads may still write until it is really
          * gone: draining its open packets before then would read records being written. */

@@ -573,6 +573,21 @@ void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
         __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
 }
 
+/* Attach mode only (preload/attach.c, `record -p` / `collect --attach`; ring.h says why). */
+void pt_ring_detach(struct pt_ring *r)
+{
+    if (!r)
+        return;
+    pt_ring_finish(r, PT_RING_DETACHED);
+    if (ring_fd_ours(r))
+        close(r->fd);
+    r->fd = -1;
+    /* The range stays valid for a late writer, but no longer holds the file: the collector's
+     * unlink then frees its blocks. */
+    mmap(r->hdr, r->map_size, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+}
+
 void pt_ring_close(struct pt_ring *r)
 {
     if (!r)

@@ -118,7 +118,14 @@ enum pt_ns {
      * Written before an exec (the same pid, a new image), after a spawn (the child), or by a     \
      * process whose tracing stops. An exec that returns writes it again with reason "": the     \
      * image goes on, traced. */                                                                  \
-    EV(untraced, W(U32, pid) W(STR, exe) W(STR, reason))
+    EV(untraced, W(U32, pid) W(STR, exe) W(STR, reason))                                          \
+    /* A hold the process already had when proftrace attached to it (preload/attach.c), found in  \
+     * /proc: held since before the attach, stamped with the attach time. kind: key, session,     \
+     * file, map, shm, sysv (proftrace/attach.h); name: the profile of a session; path: what the  \
+     * process has open or mapped; dev/ino its identity (sysv: ino is the shmid); handle: the     \
+     * descriptor, or the mapping's address; size: the mapping's length. */                       \
+    EV(prior_hold, W(STR, kind) W(STR, name) W(STR, path) W(U64, dev) W(U64, ino)                 \
+                       W(X64, handle) W(U64, size))
 
 /* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
 enum pt_event_id {

@@ -56,6 +56,7 @@ enum pt_ring_end {
     PT_RING_OPEN = 0,    /* the writer may still write */
     PT_RING_EXITED = 1,  /* the process ended normally (exit, _exit) */
     PT_RING_EXECING = 2, /* an exec is under way: once the writer is gone it ended by exec */
+    PT_RING_DETACHED = 3, /* proftrace detached from the process (attach mode): it runs on */
 };
 
 /* Mark the ring ended without unmapping it: at a normal exit while other threads may still be
@@ -64,6 +65,14 @@ enum pt_ring_end {
  * ring; later events may be lost. One atomic store: safe anywhere, in a vfork child not (the ring
  * is the parent's). */
 void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how);
+
+/* Detach (attach mode, preload/attach.c): mark the ring PT_RING_DETACHED and close its descriptor,
+ * and with it the liveness lock, so the collector finishes the ring while the process runs on.
+ * The address range stays mapped, as anonymous memory: a thread inside a traced call when tracing
+ * was turned off still records when the call returns, and must not fault; what it writes there
+ * is lost (the ring file's pages are no longer this process's, so its blocks are freed once the
+ * collector has removed it). */
+void pt_ring_detach(struct pt_ring *r);
 
 /* Mark the ring finished (normal exit) and unmap it. Writers must have stopped. */
 void pt_ring_close(struct pt_ring *r);
