@@ -14,8 +14,9 @@ if(TARGET pt_inline_engine)
 endif()
 
 # gdb: the commands, to `source`; and, for gdb's own auto-load directory (searched when gdb's
-# prefix is ours, /usr for the package), a script gdb runs when the process it debugs has the shim
-# loaded, that sources them.
+# prefix is ours, /usr for the package; another prefix is added to gdb's auto-load directories as
+# docs/debugging.md says), a script gdb runs when the process it debugs has the shim loaded, that
+# sources them. The commands find this prefix's `proftrace` beside the shim or beside themselves.
 install(FILES ${PROJECT_SOURCE_DIR}/gdb/proftrace.py DESTINATION share/proftrace/gdb)
 install(CODE [[
   set(shim "${CMAKE_INSTALL_PREFIX}/lib/proftrace/libproftrace.so")
@@ -25,6 +26,12 @@ install(CODE [[
        "# Loaded by gdb with libproftrace.so: the proftrace commands (proftrace-events, ...).\n"
        "gdb.execute('source ${CMAKE_INSTALL_PREFIX}/share/proftrace/gdb/proftrace.py')\n")
 ]])
+# The same in the build tree, beside the shim (build/lib/libproftrace.so-gdb.py, which gdb runs
+# when that directory is in its auto-load safe-path): the source tree's commands.
+file(GENERATE OUTPUT $<TARGET_FILE:pt_shim>-gdb.py CONTENT
+     "# Loaded by gdb with the build tree's libproftrace.so: the proftrace commands.
+gdb.execute('source ${PROJECT_SOURCE_DIR}/gdb/proftrace.py')
+")
 
 # Manual pages: `proftrace help --man` of proftrace and of every subcommand (cmds/commands.h), so
 # each page says what --help says.

@@ -52,8 +52,8 @@ static void on_signal(int sig)
 
 struct opts {
     const char *dir;
-    long pid;
-    const char *exe, *name, *kind;
+    struct pt__filter f; /* the events' filter, shared with `proftrace events` */
+    const char *exe;
     int findings_only;
 };
 
@@ -116,33 +116,14 @@ static int kind_known(const char *kind)
     return is_rule(kind) || pt__kind_known(kind);
 }
 
-/* --name: the class name or any string argument (a resource name, a path) contains it. */
-static int name_matches(const struct pt_event *ev, const char *sub)
-{
-    const char *cls = pt_event_name(ev->id);
-    if (cls && strstr(cls, sub))
-        return 1;
-    for (unsigned i = 0; i < ev->nfields; i++)
-        if (ev->field[i].wire == PT_WIRE_STR &&
-            memmem(ev->field[i].str.s, ev->field[i].str.len, sub, strlen(sub)))
-            return 1;
-    return 0;
-}
-
 static int event_wanted(struct live *l, const struct pt_event *ev)
 {
     const struct opts *o = &l->o;
     if (o->findings_only)
         return 0;
-    if (o->pid >= 0 && ev->pid != (uint32_t)o->pid)
-        return 0;
     if (o->exe && strcmp(exe_of(l, ev->pid), o->exe) != 0)
         return 0;
-    if (o->kind && !pt__kind_matches(ev, o->kind))
-        return 0;
-    if (o->name && !name_matches(ev, o->name))
-        return 0;
-    return 1;
+    return pt__filter_match(&o->f, ev, 0);
 }
 
 /* ---- Printing -------------------------------------------------------------------------------- */
@@ -177,13 +158,16 @@ static int finding_wanted(struct live *l, struct pt_analyzer *a, unsigned i, con
 {
     const struct opts *o = &l->o;
     uint32_t d = pt_analyzer_finding_deleter_pid(a, i), h = pt_analyzer_finding_holder_pid(a, i);
-    if (o->pid >= 0 && d != (uint32_t)o->pid && h != (uint32_t)o->pid)
+    if (o->f.pid >= 0 && d != (uint32_t)o->f.pid && h != (uint32_t)o->f.pid)
         return 0;
     if (o->exe && strcmp(exe_of(l, d), o->exe) && strcmp(exe_of(l, h), o->exe))
         return 0;
-    if (o->kind && is_rule(o->kind) && strcmp(o->kind, pt_analyzer_finding_rule(a, i)))
+    if (o->f.kind && is_rule(o->f.kind) && strcmp(o->f.kind, pt_analyzer_finding_rule(a, i)))
         return 0;
-    if (o->name && !strstr(text, o->name))
+    /* a finding's text names its calls and its resource: --name and --path look for theirs in it */
+    if (o->f.name && !strstr(text, o->f.name))
+        return 0;
+    if (o->f.path && !strstr(text, o->f.path))
         return 0;
     return 1;
 }
@@ -345,14 +329,15 @@ static void watch(int ifd, const char *dir)
     inotify_add_watch(ifd, path, mask);
 }
 
-enum { OPT_PID = PT__CLI_LONG, OPT_EXE, OPT_NAME, OPT_KIND, OPT_FINDINGS };
+enum { OPT_PID = PT__CLI_LONG, OPT_EXE, OPT_KIND, OPT_FINDINGS };
 
 static const struct pt__cli_opt live_opts[] = {
     {OPT_PID, "pid", "N", "events of process N; findings where N deleted or held"},
     {OPT_EXE, "exe", "NAME", "events of programs named NAME; findings where NAME deleted or held"},
-    {OPT_NAME, "name", "SUBSTR",
-     "events whose class or any string argument contains SUBSTR; findings whose text contains "
-     "it"},
+    PT__FILTER_OPT_TID,
+    PT__FILTER_OPT_NAME,
+    PT__FILTER_OPT_PATH,
+    PT__FILTER_OPT_FAILED,
     {OPT_KIND, "kind", "K",
      "events of class K or category K (REG, MAP, IMP, MAPI, SHM, FILE, PROC, CRED, NS, or call); "
      "a rule name (cross-namespace-purge, deleted-while-held, latent-purge-hazard) selects those "
@@ -377,33 +362,38 @@ const struct pt__cli_doc pt_cmd_live_doc = {
         "proftrace events does and each finding as soon as the event completing it is written "
         "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms), again marked updated when later events "
         "add to it. A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) "
-        "leaves the collection running, and several can follow one directory at once.",
+        "leaves the collection running, and several can follow one directory at once. The "
+        "event filters are those of proftrace events and mean the same; a finding is shown when "
+        "its deleter or holder passes --pid and --exe, and its text contains what --name and "
+        "--path give.",
     .opts = live_opts,
     .sections = live_sections,
 };
 
 int pt_cmd_live(int argc, char **argv)
 {
-    struct live l = {.o = {.pid = -1}, .procs = {.width = 63}};
+    struct live l = {.o = {.f = PT__FILTER_ANY}, .procs = {.width = 63}};
     int c;
     long long n;
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_live_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__filter_option(&l.o.f, &cli, c);
+        if (taken < 0)
+            return cli.status;
+        if (taken)
+            continue;
         switch (c) {
         case OPT_PID:
             if (pt__cli_number(&cli, 0, INT32_MAX, &n) < 0)
                 return 2;
-            l.o.pid = (long)n;
+            l.o.f.pid = (long)n;
             break;
         case OPT_EXE:
             l.o.exe = cli.arg;
             break;
-        case OPT_NAME:
-            l.o.name = cli.arg;
-            break;
         case OPT_KIND:
-            l.o.kind = cli.arg;
+            l.o.f.kind = cli.arg;
             break;
         case OPT_FINDINGS:
             l.o.findings_only = 1;
@@ -415,9 +405,9 @@ int pt_cmd_live(int argc, char **argv)
     if (cli.noperands > 1)
         return pt__cli_usage_error(&cli, "one trace directory only ('%s' and '%s')",
                                    cli.operands[0], cli.operands[1]);
-    if (l.o.kind && !kind_known(l.o.kind)) {
+    if (l.o.f.kind && !kind_known(l.o.f.kind)) {
         fprintf(stderr, "proftrace live: unknown kind '%s' (an event class or a category)\n",
-                l.o.kind);
+                l.o.f.kind);
         return 2;
     }
     const char *env = getenv("PROFTRACE_DIR");

@@ -68,14 +68,50 @@ void pt__put_time(FILE *out, uint64_t mono, int64_t rt)
             (long)(wall % 1000000000 / 1000));
 }
 
-void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char *name)
+double pt__rel_seconds(uint64_t ts, uint64_t t0)
 {
-    char line[8192], who[64];
-    pt_event_format(ev, line, sizeof line);
+    /* report's own computation (analyzer/report_text.c), so that the printed digits agree */
+    return ts >= t0 ? (double)(ts - t0) / 1e9 : -(double)(t0 - ts) / 1e9;
+}
+
+int64_t pt__rel_us(uint64_t ts, uint64_t t0)
+{
+    /* The digits as printed. Away from a tie (a remainder of 500 ns) rounding the nanoseconds is
+     * the same: the double is within a fraction of a nanosecond of them. At a tie, printf's
+     * rounding of the double decides, and --until +0.194088s must keep the event printed so. */
+    if (ts >= t0) {
+        uint64_t ns = ts - t0, rest = ns % 1000;
+        if (rest < 499 || rest > 501)
+            return (int64_t)((ns + 500) / 1000);
+    }
+    char text[48], digits[48], *d = digits;
+    snprintf(text, sizeof text, "%.6f", pt__rel_seconds(ts, t0));
+    for (const char *p = text; *p && d < digits + sizeof digits - 1; p++)
+        if (*p != '.')
+            *d++ = *p;
+    *d = 0;
+    return strtoll(digits, NULL, 10);
+}
+
+static void line(FILE *out, const struct pt_event *ev, const char *name)
+{
+    char text[8192], who[64];
+    pt_event_format(ev, text, sizeof text);
     if (ev->tid && ev->tid != ev->pid)
         snprintf(who, sizeof who, "%u/%u", ev->pid, ev->tid);
     else
         snprintf(who, sizeof who, "%u", ev->pid);
+    fprintf(out, " [%s %s] %*s%s\n", who, pt_esc(name), 2 * ev->depth, "", text);
+}
+
+void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char *name)
+{
     pt__put_time(out, ev->ts, rt);
-    fprintf(out, " [%s %s] %*s%s\n", who, pt_esc(name), 2 * ev->depth, "", line);
+    line(out, ev, name);
+}
+
+void pt__event_line_rel(FILE *out, const struct pt_event *ev, uint64_t t0, const char *name)
+{
+    fprintf(out, "%+11.6fs", pt__rel_seconds(ev->ts, t0)); /* as report prints times */
+    line(out, ev, name);
 }

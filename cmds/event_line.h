@@ -33,7 +33,14 @@ void pt__procnames_free(struct pt__procnames *ns);
 /* Prints `mono` (CLOCK_MONOTONIC ns) as local wall-clock HH:MM:SS.micros, rt = realtime - mono. */
 void pt__put_time(FILE *out, uint64_t mono, int64_t rt);
 
+/* Time from t0 in seconds, computed as `proftrace report` computes the +s times it prints. */
+double pt__rel_seconds(uint64_t ts, uint64_t t0);
+/* The same in microseconds, exactly as "%.6f" prints it (what --since/--until compare). */
+int64_t pt__rel_us(uint64_t ts, uint64_t t0);
+
 /* Prints one event: time, [pid(/tid) name], depth indentation, the formatted call, newline. */
 void pt__event_line(FILE *out, const struct pt_event *ev, int64_t rt, const char *name);
+/* The same with the time as report prints it: seconds since t0, "   +0.194088s". */
+void pt__event_line_rel(FILE *out, const struct pt_event *ev, uint64_t t0, const char *name);
 
 #endif

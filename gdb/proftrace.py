@@ -1,5 +1,6 @@
 # proftrace.py — gdb commands for proftrace: the current process's recent events, and who holds a
-# resource right now. Load with `source /path/to/gdb/proftrace.py`.
+# resource right now. Load with `source /path/to/gdb/proftrace.py` or `gdb -x` it; an install also
+# has gdb load it by itself (auto-load) in a process that has the shim loaded (docs/debugging.md).
 #
 #   proftrace-events [N]   the last N (default 20) events of the current process's ring(s), one
 #                          line each, exactly as `proftrace events` prints them;
@@ -9,8 +10,9 @@
 #                          path (its device and inode are looked up), a POSIX shm name
 #                          (/dev/shm/NAME), or a substring of the name the holder used (profile
 #                          name, registry subkey).
-#   set proftrace-binary PATH   the `proftrace` executable (default: $PROFTRACE_BIN, then the
-#                          build tree next to this file, then $PATH).
+#   set proftrace-binary PATH   the `proftrace` executable (default: $PROFTRACE_BIN, else the one
+#                          built or installed with the shim the process has loaded, else the one
+#                          built or installed with this file, else $PATH).
 #
 # Works on a live inferior and on a core file alike: the ring mapping is found with `info proc
 # mappings` (from /proc/PID/maps, or from the core's NT_FILE note) and its bytes are read through
@@ -25,6 +27,7 @@
 # sizes) and, for holds, the holds table header, both versioned.
 
 import fcntl
+import inspect
 import os
 import shutil
 import struct
@@ -64,16 +67,40 @@ class ProftraceBinary(gdb.Parameter):
 
 _binary = ProftraceBinary()
 
+# The directory of this file, taken while gdb runs it: gdb defines __file__ only while a script is
+# being sourced (`source`, -x, auto-load) and deletes it afterwards, so a command cannot look it up
+# later. The code object's file name is the path gdb opened, however it was loaded.
+_proftrace_script_dir = os.path.dirname(os.path.realpath(inspect.currentframe().f_code.co_filename))
+
+
+def shim_dirs():
+    """Directories of the proftrace shims (libproftrace.so) the current process has loaded."""
+    dirs = []
+    for objfile in gdb.objfiles():
+        name = objfile.filename or ""
+        if os.path.basename(name).startswith("libproftrace."):
+            dirs.append(os.path.dirname(os.path.realpath(name)))
+    return dirs
+
 
 def find_binary():
+    """The proftrace executable: `set proftrace-binary`, $PROFTRACE_BIN, the one built or installed
+    with the shim the process has loaded (the build that wrote its ring, so it reads it), the one
+    built or installed with this file, then $PATH. No variable is needed in the build tree or an
+    install: the layouts are fixed (cmake/install.cmake)."""
     if _binary.value:
         return _binary.value
     if os.environ.get("PROFTRACE_BIN"):
         return os.environ["PROFTRACE_BIN"]
-    here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "..", "build", "bin", "proftrace"),
-                 os.path.join(here, "..", "..", "..", "bin", "proftrace")):
-        if os.access(cand, os.X_OK):
+    cands = []
+    for lib in shim_dirs():  # BUILD/lib, or PREFIX/lib/proftrace
+        cands.append(os.path.join(lib, "..", "bin", "proftrace"))
+        cands.append(os.path.join(lib, "..", "..", "bin", "proftrace"))
+    here = _proftrace_script_dir  # SRC/gdb (built in SRC/build), or PREFIX/share/proftrace/gdb
+    cands.append(os.path.join(here, "..", "build", "bin", "proftrace"))
+    cands.append(os.path.join(here, "..", "..", "..", "bin", "proftrace"))
+    for cand in cands:
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
             return os.path.normpath(cand)
     return shutil.which("proftrace")
 

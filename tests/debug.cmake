@@ -1,5 +1,6 @@
-# tests/debug.cmake — live debugging and post-mortem: `proftrace core`, the gdb extension,
-# PROFTRACE_BREAK and `proftrace live`. Integration scripts, each with its own temp dir.
+# tests/debug.cmake — live debugging and post-mortem: `proftrace core`, the gdb extension (loaded
+# as users load it: debug_gdb), PROFTRACE_BREAK and `proftrace live`. Integration scripts, each
+# with its own temp dir.
 add_executable(debug_trace_dump ${CMAKE_CURRENT_SOURCE_DIR}/debug/trace_dump.c)
 target_link_libraries(debug_trace_dump PRIVATE pt_tracer)
 set_target_properties(debug_trace_dump PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
@@ -10,6 +11,8 @@ foreach(script ${PT_DEBUG_INTEG})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
     ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
 endforeach()
+# debug_gdb installs the build tree into a temporary prefix: one install at a time (pkg.cmake).
+set_tests_properties(debug_gdb PROPERTIES RESOURCE_LOCK pt_build_tree_install)
 add_executable(debug_crasher ${CMAKE_CURRENT_SOURCE_DIR}/debug/crasher.c)
 set_target_properties(debug_crasher PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 add_executable(debug_holder ${CMAKE_CURRENT_SOURCE_DIR}/debug/holder.c)

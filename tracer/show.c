@@ -1,4 +1,5 @@
-/* show.c — events as text: strace-like call lines, Win32 / HRESULT / errno names (trace.h). */
+/* show.c — events as text: strace-like call lines, arguments by the names of their constants
+ * (flag_names.c), Win32 / HRESULT / errno names (trace.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -8,6 +9,7 @@
 
 #include "proftrace/escape.h"
 #include "proftrace/trace.h"
+#include "tracer/flag_names.h"
 #include "tracer/internal.h"
 
 static const struct {
@@ -131,6 +133,15 @@ static void put_value(struct out *o, const struct pt_value *v)
     }
 }
 
+/* A call argument by the names of its constants (call_flags.h); 0 when they do not name it. */
+static int put_flags(struct out *o, const struct pt__flagset *fs, const struct pt_value *v)
+{
+    size_t room = o->pos < o->len ? o->len - o->pos : 0;
+    size_t n = pt__flags_text(fs, v->u, room ? o->buf + o->pos : NULL, room);
+    o->pos += n;
+    return n > 0;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -245,7 +256,9 @@ size_t pt_event_format(const struct pt_event *ev, char *buf, size_t len)
             put(&o, ", ");
         if (!cl->is_call)
             put(&o, "%s=", v->name);
-        put_value(&o, v);
+        const struct pt__flagset *fs = cl->is_call ? pt__flagset_of(ev->id, i) : NULL;
+        if (!fs || v->wire == PT_WIRE_STR || !put_flags(&o, fs, v))
+            put_value(&o, v);
     }
     put(&o, ")");
     if (cl->is_call)

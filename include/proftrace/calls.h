@@ -12,7 +12,8 @@
  *             NESTED: recorded only when called inside another traced call;
  *   c_ret, c_params, c_args   the C signature, for the shim's generated wrappers (readers ignore it);
  *   ret_kind  PT_RET_* (event.h): how the result and error are recorded, and what failure is;
- *   fields    F(capture-kind, c-arg-name) sequences: what is recorded (event.h, PT_CAP_*);
+ *   fields    F(capture-kind, c-arg-name) sequences: what is recorded (event.h, PT_CAP_*); the
+ *             named constants a FLAGS field (or a handle, a descriptor) takes: call_flags.h;
  *   role      what the call does to the objects proftrace follows (below).
  * A capture kind expands to wire fields; an AT_PATH argument `p` reads its directory descriptor from
  * the argument named `p_dirfd`. X is the consumer's macro (see PT_CALLS).
@@ -80,12 +81,13 @@ CALL(X, RegCreateKeyExA, REG, SYM, LONG,                                        
       LPDWORD lpdwDisposition),                                                                    \
      (hKey, lpSubKey, Reserved, lpClass, dwOptions, samDesired, lpSecurityAttributes, phkResult,   \
       lpdwDisposition),                                                                            \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(OUT_HANDLE, phkResult)                         \
-                 F(OUT_U32, lpdwDisposition), HOLD_CREATE(KEY, phkResult, lpSubKey))               \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(FLAGS, dwOptions) F(FLAGS, samDesired)          \
+                 F(OUT_HANDLE, phkResult) F(OUT_U32, lpdwDisposition),                              \
+     HOLD_CREATE(KEY, phkResult, lpSubKey))                                                        \
 CALL(X, RegOpenKeyExA, REG, SYM, LONG,                                                             \
      (HKEY hKey, LPCSTR lpSubKey, DWORD ulOptions, REGSAM samDesired, PHKEY phkResult),            \
      (hKey, lpSubKey, ulOptions, samDesired, phkResult),                                           \
-     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(OUT_HANDLE, phkResult),                        \
+     PT_RET_W32, F(HANDLE, hKey) F(STR, lpSubKey) F(FLAGS, samDesired) F(OUT_HANDLE, phkResult),    \
      HOLD_BEGIN(KEY, phkResult, lpSubKey))                                                         \
 CALL(X, RegQueryValueExA, REG, SYM, LONG,                                                          \
      (HKEY hKey, LPCSTR lpValueName, LPDWORD lpReserved, LPDWORD lpType, LPBYTE lpData,            \

@@ -25,7 +25,7 @@ norm_events() {
                 s/bug2-(session|static|symbolic)[._][A-Za-z0-9]{6}/NS/g
                 s/0x[0-9a-f]{5,}/ADDR/g; s/@[0-9]+:[0-9]+\/[0-9]+/@ID/g
                 s/\/proc\/[0-9]+\//\/proc\/PID\//g; s/\.s[0-9]+\./.sN./g
-                s/(RegSetValueExA\(0x[0-9a-f]+, "[0-9a-f]+", [0-9]+, )[0-9]+/\1LEN/
+                s/(RegSetValueExA\(0x[0-9a-f]+, "[0-9a-f]+", [0-9A-Z_]+, )[0-9]+/\1LEN/
                 s/(RegQueryValueExA\(0x[0-9a-f]+, "[0-9a-f]+", )[0-9]+/\1LEN/
                 s/= [0-9]{3,}$/= PID/'
 }

@@ -1,6 +1,7 @@
 /* tracer_format.c — the text of events (`proftrace events`, reports): each return kind of the
- * call table, Win32 / HRESULT / errno names, identities, non-call events. Events are built the way
- * the reader builds them: written to a real ring and read back. */
+ * call table, arguments by the names of their constants (call_flags.h), Win32 / HRESULT / errno
+ * names, identities, non-call events. Events are built the way the reader builds them: written to
+ * a real ring and read back. */
 #include <errno.h>
 #include <sys/syscall.h>
 
@@ -54,18 +55,18 @@ static void call(unsigned id, int64_t ret, int32_t err, int n, ...)
 
 static const char *const expected[] = {
     "RegQueryValueExA(0x55d0c2a0, \"001e6614\", 0) = ERROR_KEY_DELETED (1018)",
-    "RegOpenKeyExA(0x80000001, \"Software\\\\Profiles\", 0x1234) = 0",
-    "MAPILogonEx(\"ES-1\", 0x20, 0) = MAPI_E_CALL_FAILED (0x80004005)",
+    "RegOpenKeyExA(HKEY_CURRENT_USER, \"Software\\\\Profiles\", KEY_READ, 0x1234) = 0",
+    "MAPILogonEx(\"ES-1\", MAPI_EXTENDED, 0) = MAPI_E_CALL_FAILED (0x80004005)",
     "MAPIInitialize(0) = S_OK (0)",
-    "CreateFileMappingA(0xffffffffffffffff, 0x4, 4096, \"Local\\\\x\") = NULL, GetLastError() = "
+    "CreateFileMappingA(INVALID_HANDLE_VALUE, PAGE_READWRITE, 4096, \"Local\\\\x\") = NULL, GetLastError() = "
     "ERROR_ACCESS_DENIED (5)",
     "ImpersonateLoggedOnUser(0x10) = TRUE",
     "unlink(\"/dev/shm/x\" @0:23/1234) = -1 ENOENT (No such file or directory)",
-    "mmap(4096, 0x3, 0x1, 5 @8:1/77) = 0x7f0000001000",
+    "mmap(4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5 @8:1/77) = 0x7f0000001000",
     "posix_spawn(0, \"/bin/x\") = EACCES (Permission denied)",
     "MAPIUninitialize()",
     "IProfAdmin_Release(0x99) = 2",
-    "shm_open(\"q\\\"uote\\n\", 0x42 @8:1/99) = 3",
+    "shm_open(\"q\\\"uote\\n\", O_RDWR|O_CREAT @8:1/99) = 3",
 };
 
 int main(void)
@@ -76,8 +77,8 @@ int main(void)
     CHECK(pt_ring_create(&cfg, &r) == 0, "ring");
     buf = pt_ring_claim(r, (uint32_t)syscall(SYS_gettid));
     call(PT_CALL_RegQueryValueExA, 1018, 0, 3, X64(0x55d0c2a0), STR("001e6614"), U32(0));
-    call(PT_CALL_RegOpenKeyExA, 0, 0, 3, X64(0x80000001), STR("Software\\Profiles"),
-         X64(0x1234));
+    call(PT_CALL_RegOpenKeyExA, 0, 0, 4, X64(0xffffffff80000001), STR("Software\\Profiles"),
+         X64(0x20019), X64(0x1234));
     call(PT_CALL_MAPILogonEx, (int64_t)0x80004005u, 0, 3, STR("ES-1"), X64(0x20), X64(0));
     call(PT_CALL_MAPIInitialize, 0, 0, 1, X64(0));
     call(PT_CALL_CreateFileMappingA, 0, 5, 4, X64(-1), X64(4), U32(4096), STR("Local\\x"));
