@@ -26,30 +26,45 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: proftrace collect -o DIR [--interval MS]\n"
+    fprintf(f, "usage: proftrace collect -o DIR [--no-loss[=MS]] [--interval MS]\n"
                "\n"
                "Prints the environment to give the processes to trace (LD_PRELOAD=..., \n"
                "PROFTRACE_DIR=...), then drains their rings into the CTF trace in DIR until\n"
                "SIGINT or SIGTERM. Rings of processes still running stay in DIR/rings and a later\n"
                "`proftrace collect` resumes them; `proftrace events DIR` reads them meanwhile.\n"
+               "Exits 0, 2 on a usage error, 125 when the trace could not be written whole (trace\n"
+               "disk full: what could not be written stays in DIR/rings, read by every reader).\n"
                "\n"
-               "  -o DIR         trace directory (created if needed)\n"
-               "  --interval MS  drain at least this often (default 20)\n");
+               "  -o DIR          trace directory (created if needed)\n"
+               "  --no-loss[=MS]  the printed environment makes a thread whose buffer is full wait\n"
+               "                  for the collector instead of losing events, at most MS ms without\n"
+               "                  progress (default 1000; PROFTRACE_NOLOSS=MS)\n"
+               "  --interval MS   drain at least this often (default 20); writers also wake the\n"
+               "                  collector when their buffers fill\n");
 }
 
 int pt_cmd_collect(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"interval", required_argument, 0, 'i'},
+                                         {"no-loss", optional_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL;
-    int interval = 20, c;
+    int interval = 20, noloss_ms = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'i': interval = atoi(optarg); break;
+        case 'N':
+            noloss_ms = optarg ? atoi(optarg) : 1000;
+            if (noloss_ms <= 0) {
+                fprintf(stderr, "proftrace collect: --no-loss wants a wait in ms, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -84,6 +99,8 @@ int pt_cmd_collect(int argc, char **argv)
     if (pt_shim_path(shim, sizeof shim) < 0)
         fprintf(stderr, "proftrace collect: warning: shim not found at %s\n", shim);
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
+    if (noloss_ms)
+        printf("PROFTRACE_NOLOSS=%d\n", noloss_ms);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
 
@@ -105,10 +122,22 @@ int pt_cmd_collect(int argc, char **argv)
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
+    char ow[48] = "";
+    if (st.overwritten)
+        snprintf(ow, sizeof ow, ", %" PRIu64 " overwritten", st.overwritten);
     fprintf(stderr,
-            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost (%" PRIu64
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s (%" PRIu64
             " rings still open)\n",
-            st.processes, st.events, st.lost, st.rings);
+            st.processes, st.events, st.lost, ow, st.rings);
     pt_collector_close(col);
-    return rc < 0 && rc != -EINTR ? 2 : 0;
+    if (rc < 0 && rc != -EINTR)
+        return 2;
+    if (st.write_error || st.unwritten) {
+        fprintf(stderr,
+                "proftrace: trace incomplete: writing %s failed (%s); %" PRIu64 " events stay in "
+                "%s/rings, where proftrace events and report read them\n",
+                dir, strerror(st.write_error ? st.write_error : EIO), st.unwritten, dir);
+        return 125;
+    }
+    return 0;
 }

@@ -37,17 +37,26 @@ static void forward_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: proftrace record [-o DIR] [--overwrite] [--buffer-size N] -- CMD [ARG...]\n"
+            "usage: proftrace record [-o DIR] [--overwrite | --no-loss[=MS]] [--buffer-size N] -- "
+            "CMD [ARG...]\n"
             "\n"
             "Runs CMD with the shim (LD_PRELOAD) and PROFTRACE_DIR=DIR, follows every descendant,\n"
             "drains their rings while they run, and prints `proftrace: N processes, M events, K\n"
-            "lost`. The exit status is CMD's (128+signal when a signal killed it).\n"
+            "lost` (and `, K overwritten` with --overwrite). The exit status is CMD's (128+signal\n"
+            "when a signal killed it), or 125 when the trace could not be written whole (trace disk\n"
+            "full: the summary says how many events stay in DIR/rings, where every proftrace reader\n"
+            "still finds them, and how CMD ended).\n"
             "\n"
             "  -o DIR            trace directory (default proftrace.data); must not hold a trace\n"
             "  --overwrite       flight recorder: keep the newest events instead of the oldest\n"
+            "  --no-loss[=MS]    a thread whose buffer is full waits for the collector instead of\n"
+            "                    losing events, at most MS ms without progress (default 1000), then\n"
+            "                    loses and counts them until the collector drains again: a dead or\n"
+            "                    stuck collector never hangs CMD (PROFTRACE_NOLOSS=MS for the shim)\n"
             "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
             "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
-            "  --interval MS     drain at least this often (default 10)\n");
+            "  --interval MS     drain at least this often (default 10); writers also wake the\n"
+            "                    collector when their buffers fill\n");
 }
 
 /* Find CMD on PATH the way execvp will. */
@@ -178,12 +187,13 @@ int pt_cmd_record(int argc, char **argv)
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"overwrite", no_argument, 0, 'O'},
                                          {"buffer-size", required_argument, 0, 'b'},
+                                         {"no-loss", optional_argument, 0, 'N'},
                                          {"interval", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = "proftrace.data";
     const char *bufsize = NULL;
-    int overwrite = 0, interval = 10, c;
+    int overwrite = 0, interval = 10, noloss_ms = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -197,6 +207,14 @@ int pt_cmd_record(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'N':
+            noloss_ms = optarg ? atoi(optarg) : 1000;
+            if (noloss_ms <= 0) {
+                fprintf(stderr, "proftrace record: --no-loss wants a wait in ms, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'i': interval = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -204,6 +222,11 @@ int pt_cmd_record(int argc, char **argv)
     }
     if (optind >= argc || interval <= 0) {
         usage(stderr);
+        return 2;
+    }
+    if (overwrite && noloss_ms) {
+        fprintf(stderr, "proftrace record: --overwrite keeps the newest events, --no-loss every "
+                        "event: choose one\n");
         return 2;
     }
     char **cmd = argv + optind;
@@ -272,6 +295,11 @@ int pt_cmd_record(int argc, char **argv)
         setenv("PROFTRACE_DIR", dir, 1);
         if (overwrite)
             setenv("PROFTRACE_OVERWRITE", "1", 1);
+        if (noloss_ms) {
+            char b[32];
+            snprintf(b, sizeof b, "%d", noloss_ms);
+            setenv("PROFTRACE_NOLOSS", b, 1); /* read by the shim (preload/state.c) */
+        }
         if (bufsize) {
             char b[32];
             snprintf(b, sizeof b, "%zu", parse_size(bufsize));
@@ -356,13 +384,23 @@ int pt_cmd_record(int argc, char **argv)
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
-    fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost\n",
-            st.processes, st.events, st.lost);
-    if (exec_err)
-        return 127;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return 0;
+    char ow[48] = "";
+    if (overwrite)
+        snprintf(ow, sizeof ow, ", %" PRIu64 " overwritten", st.overwritten);
+    fprintf(stderr, "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s\n",
+            st.processes, st.events, st.lost, ow);
+    int rc_cmd = exec_err                ? 127
+                 : WIFEXITED(status)   ? WEXITSTATUS(status)
+                 : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                       : 0;
+    if (st.write_error || st.unwritten) {
+        /* The trace is not whole: say so, in the summary and in the exit status. */
+        fprintf(stderr,
+                "proftrace: trace incomplete: writing %s failed (%s); %" PRIu64 " events stay in "
+                "%s/rings, where proftrace events and report read them; %s exited %d\n",
+                dir, strerror(st.write_error ? st.write_error : EIO), st.unwritten, dir, exe,
+                rc_cmd);
+        return 125;
+    }
+    return rc_cmd;
 }

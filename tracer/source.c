@@ -378,9 +378,11 @@ int pt__src_open_ring(const char *path, const char *dir, pt__diag_fn diag, void 
         uint64_t coff = rm->h.bufs_off + rm->h.tbuf_stride * i;
         if (coff + rm->h.ctl_size > rm->size)
             break; /* reported above as truncated */
+        if (!__atomic_load_n(&pt__ring_claim_at(rm->map, i)->claims, __ATOMIC_ACQUIRE))
+            continue; /* never used: its pages may be a hole, never read */
         const struct pt__tbuf_ctl *c = ring_ctl(rm, i);
         uint64_t wpos = __atomic_load_n(&c->wpos, __ATOMIC_ACQUIRE);
-        if (!c->claims || !wpos)
+        if (!wpos)
             continue;
         const uint64_t S = rm->h.sub_size;
         uint64_t seq_end = (wpos - 1) / S + 1, seq = 0;

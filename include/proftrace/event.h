@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PT_FORMAT_VERSION 1
+#define PT_FORMAT_VERSION 2 /* records and packets; 2: packet contexts count their events */
 
 /* Wire types. Integers are little-endian; STR is NUL-terminated (CTF `string`). */
 enum pt_wire {
