@@ -68,15 +68,19 @@ void pt__thread_exit(void *unused)
 /* Decisive or bulk (shim.h, pt__event_keep). Decisive: process life (process, exec, exit, module,
  * thread, cred, ns, signal), holds begun and ended, deletions, marks, failures, breakpoints and
  * witnessed deletions: a finding is built from them, so a flood must never push them out. Bulk:
- * the successful calls that only read or write a registry value, and PROFTRACE_HOOKS functions;
- * findings near their losses stay as they are. Until calls.h has its role column (DELETE /
- * HOLD_BEGIN / HOLD_END), the category says it: every registry row is bulk except those that open,
- * close or delete a key (the holds table and stack.c's delete rows); every other category begins,
- * ends or deletes something. Once the column lands this table reads it instead. */
+ * the successful calls that only read or write a registry value, the opens nested in them, and
+ * PROFTRACE_HOOKS functions; findings near their losses stay as they are. Until calls.h has its
+ * role column (DELETE / HOLD_BEGIN / HOLD_END), the category says it: every registry row is bulk
+ * except those that open, close or delete a key (the holds table and stack.c's delete rows); a
+ * nested open is what the call around it is (PT__KEEP_AS_OUTER); every other category begins, ends
+ * or deletes something. Once the column lands this table reads it instead. */
 #define PT__ROW_BULK(name, cat, hook, cret, cparams, cargs, retk, fields)                          \
     (PT_CAT_##cat == PT_CAT_REG && PT_CALL_##name != PT_CALL_RegOpenKeyExA &&                      \
      PT_CALL_##name != PT_CALL_RegCreateKeyExA && PT_CALL_##name != PT_CALL_RegCloseKey &&         \
-     PT_CALL_##name != PT_CALL_RegDeleteKeyA && PT_CALL_##name != PT_CALL_RegDeleteTreeA),
+     PT_CALL_##name != PT_CALL_RegDeleteKeyA && PT_CALL_##name != PT_CALL_RegDeleteTreeA)          \
+        ? PT__KEEP_BULK                                                                            \
+    : (PT_CALL_##name == PT_CALL_open || PT_CALL_##name == PT_CALL_openat) ? PT__KEEP_AS_OUTER    \
+                                                                           : PT__KEEP_DECISIVE,
 const uint8_t pt__row_bulk[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_BULK, )};
 #undef PT__ROW_BULK
 

@@ -122,6 +122,7 @@ struct pt_tbuf {
     uint64_t instance;
     uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
+    volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
 };
 
 struct pt_ring {
@@ -208,30 +209,43 @@ out:
     return rc;
 }
 
-/* Back the packets of buffer b up to the end of the packet after the one at `pstart` (first lap
- * only: later laps reuse backed pages). 0, or -ENOSPC when the file system cannot back them (then
- * no new attempt for 10 ms: a full disk must not cost a failing system call per event). */
+/* Back the packets of buffer b so that the packet at `pstart` is backed (required) and the one
+ * after it too (ahead: the next switch then makes no system call). First lap only: later laps
+ * reuse backed pages. 0, or -ENOSPC when the packet at `pstart` cannot be backed (file system
+ * full: then no new attempt for 10 ms, a full disk must not cost a failing system call per event).
+ * Backing writes zeros, so it must never run over records: the owner looks at `prepared` only once
+ * it has said it is backing (a handler that backed and wrote before is seen), and a signal handler
+ * that interrupts the owner's backing does not back (its event is lost, counted, if it needed the
+ * packets being backed; it needs them only if it filled a whole packet meanwhile). */
 static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
 {
     struct pt__tbuf_ctl *c = b->ctl;
-    uint64_t have = LOAD(&c->prepared), size = b->ring_mask + 1;
-    uint64_t want = pstart + 2ull * b->sub_size;
-    if (want > size)
-        want = size;
-    if (pstart + b->sub_size <= have)
+    const uint64_t S = b->sub_size, size = b->ring_mask + 1;
+    uint64_t need = pstart + S, want = pstart + 2 * S < size ? pstart + 2 * S : size;
+    if (want <= LOAD(&c->prepared))
         return 0;
+    if (b->preparing)
+        return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
     uint64_t now = pt_now();
     if (now < b->prep_retry)
-        return -ENOSPC;
-    uint64_t off = (uint64_t)(b->data - (uint8_t *)b->ring->hdr);
-    if (ring_back(b->ring, off + have, want - have) < 0) {
-        b->prep_retry = now + 10000000ull;
-        return -ENOSPC;
+        return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
+    b->preparing = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    int rc = 0;
+    uint64_t have = LOAD(&c->prepared);
+    if (have < want) {
+        uint64_t off = (uint64_t)(b->data - (uint8_t *)b->ring->hdr);
+        if (ring_back(b->ring, off + have, want - have) == 0) {
+            STORE(&c->prepared, want);
+        } else {
+            b->prep_retry = now + 10000000ull;
+            if (need > have)
+                rc = -ENOSPC;
+        }
     }
-    /* A signal handler may have backed further meanwhile: `prepared` only grows. */
-    while (have < want && !local_cas(&c->prepared, &have, want))
-        ;
-    return 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    b->preparing = 0;
+    return rc;
 }
 
 /* Wake the collector if it sleeps: clear `sleeping` and read a byte of the ring file, which
