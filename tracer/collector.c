@@ -611,13 +611,16 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     return 0;
 }
 
-/* Tell the writer that packets up to `seq` are drained, and wake it if it waits for room. */
-static void set_consumed(struct cring *r, unsigned i, uint64_t seq)
+/* Tell the writer that packets up to `seq` are drained, and wake it if it waits for room. Never
+ * past the packet the writer is in (`cur`): the open packet of a writer that is gone is drained
+ * too, but a reader must not see `consumed` beyond `wpos` (it would take that for damage); it
+ * skips that packet because the stream file holds it. */
+static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur)
 {
     if (!r->writable)
         return;
     struct pt__tbuf_ctl *ctl = (struct pt__tbuf_ctl *)ctl_of(r, i);
-    uint64_t v = seq * r->h.sub_size;
+    uint64_t v = (seq < cur ? seq : cur) * r->h.sub_size;
     if (__atomic_load_n(&ctl->consumed, __ATOMIC_RELAXED) < v)
         __atomic_store_n(&ctl->consumed, v, __ATOMIC_SEQ_CST);
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* Dekker with the writer's waiting, consumed */
@@ -877,7 +880,7 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
             return -1;
         total += (int)bt.n;
         cb->next_seq = seq;
-        set_consumed(r, i, seq);
+        set_consumed(r, i, seq, cur);
         if (!more)
             break;
     }

@@ -75,7 +75,8 @@ struct pt__tbuf_ctl {
     uint64_t gave_up;   /* no-loss: `consumed` + 1 when a writer last stopped waiting, else 0 */
     uint32_t reserve;   /* the open packet was opened from the reserve: decisive events only */
     uint32_t stalled;   /* an event was lost since the open packet opened: the next opens one */
-    uint32_t pad0[2];
+    uint32_t claims;    /* the claim table's count, for readers that read control blocks only */
+    uint32_t pad0;
     uint64_t consumed;  /* virtual offset up to which the collector has drained (packet multiple) */
     uint32_t waiting;   /* futex: 1 while a writer waits for room (no-loss), the collector wakes it */
     uint32_t pad1[13];

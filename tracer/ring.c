@@ -507,15 +507,19 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
         if (!__atomic_compare_exchange_n(&b->claim->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
-        /* Never used: its control page and first packets are a hole until backed. Readers look
-         * at a buffer only once `claims` says it is used, so that comes last. */
-        if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0 &&
-            (ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr), PT__TBUF_CTL_BYTES) <
-                 0 ||
-             tbuf_prepare(b, 0) < 0)) {
-            __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
-            continue;
+        /* Never used: its control page and first packets are a hole until backed, in one go.
+         * Readers look at a buffer only once `claims` says it is used, so that comes last. */
+        if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0) {
+            uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size
+                                                                : b->ring_mask + 1;
+            if (ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
+                          PT__TBUF_CTL_BYTES + first) < 0) {
+                __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
+                continue;
+            }
+            STORE(&b->ctl->prepared, first);
         }
+        STORE(&b->ctl->claims, LOAD(&b->claim->claims) + 1);
         __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
         /* The buffer may hold another thread's events: say whose come next. If this event is
          * lost, the next packet's context names the new owner. */

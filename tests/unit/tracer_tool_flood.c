@@ -1,5 +1,5 @@
 /* tracer_tool_flood.c — one thread floods its buffer with bulk events and deletes now and then:
- * the traced program of the ring scripts (tracer_reserve.sh, tracer_noloss.sh, tracer_flight.sh,
+ * the traced program of the ring scripts (tracer_reserve_flood.sh, tracer_noloss.sh, tracer_flight_record.sh,
  * fault_diskfull.sh). The bulk calls are RegQueryValueExA of libptflood.so (it answers at once),
  * the deletes shm_unlink of names that do not exist (a failed delete: decisive twice over), so a
  * trace must hold exactly Q queries and D deletes. Not a test by itself.
