@@ -129,6 +129,11 @@ int pt_cmd_collect(int argc, char **argv)
             "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s (%" PRIu64
             " rings still open)\n",
             st.processes, st.events, st.lost, ow, st.rings);
+    if (st.refused)
+        fprintf(stderr,
+                "proftrace: %" PRIu64 " files in %s/rings were not taken as rings (%" PRIu64
+                " other users warned about)\n",
+                st.refused, dir, st.warned_users);
     pt_collector_close(col);
     if (rc < 0 && rc != -EINTR)
         return 2;
