@@ -60,8 +60,9 @@
  * decoder bounds-checks and reports. A packet whose header was never committed is skipped.
  *
  * Full buffers. Discard mode: a new packet may be opened only if the collector consumed its slot.
- * A bulk event (enum pt_keep) may open one only while another packet stays free: that last packet
- * is the reserve of decisive events, and a packet opened from it takes decisive events only. An
+ * A bulk event (enum pt_keep) may open one only while an eighth of the buffer (a packet at least)
+ * stays free: that is the reserve of decisive events, and a packet opened from it takes decisive
+ * events only, so they never lose to a flood while the collector drains between two reserves. An
  * event that finds no room is counted in `lost` and the buffer is `stalled`: the next event opens
  * a new packet, so the lost events sit, in time, exactly between two packets and the cumulative
  * count lands in the next closed packet's events_discarded (readers turn a difference of
@@ -119,6 +120,7 @@ struct pt_tbuf {
     struct pt_ring *ring;
     uint64_t ring_mask;  /* nsub * sub_size - 1 */
     uint64_t wake_bytes; /* undrained bytes that wake a sleeping collector */
+    uint64_t reserve;    /* bytes at the end of the circle that only decisive events may use */
     uint64_t instance;
     uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
@@ -334,7 +336,7 @@ static int tbuf_room(struct pt_tbuf *b, uint64_t pstart, enum pt_keep keep)
     }
     /* Bytes in use once this packet is open: the slot is free when that fits the circle. */
     uint64_t used = pstart + S - __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
-    if (used <= size - S)
+    if (used <= size - b->reserve)
         return 0;
     if (used <= size && keep == PT_KEEP_DECISIVE)
         return 1;
@@ -720,6 +722,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         b->ring = r;
         b->ring_mask = data_bytes - 1;
         b->wake_bytes = (uint64_t)h->wake_pkts << sub_shift;
+        /* The reserve of decisive events: an eighth of the buffer, one packet at least. */
+        b->reserve = (uint64_t)(h->nsub >= 8 ? h->nsub / 8 : 1) << sub_shift;
         b->instance = instance;
         b->sub_size = 1u << sub_shift;
         b->sub_shift = sub_shift;
