@@ -1017,13 +1017,8 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
     if (write_proc_stream(c, r, dead, signo) < 0)
         whole = 0;
     count_process(c, r);
-    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
-        if (c->exits[k].start_time == r->h.start_time &&
-            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
-             c->exits[k].pid == (pid_t)r->h.host_pid)) {
-            c->exits[k] = c->exits[--c->nexits];
-            break;
-        }
+    /* Its exit note stays (bounded, the oldest go first): the process's other rings (the shim's
+     * beside a program's own, or one per exec'd image) may be finished later and need it too. */
     struct cname *nm = name_find(c, r->name);
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
@@ -1178,7 +1173,11 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
         if (state == 'Z' || state == 'X') {
             if (execing)
                 return 1;
-            break; /* dead, not yet reaped */
+            int s = lookup_exit(c, cand[k], r->h.start_time);
+            if (s < 0)
+                s = zombie_signal(cand[k], r->h.start_time); /* dead, not yet reaped */
+            *signo = s > 0 ? s : 0;
+            return 2;
         }
         if (maps_ring(cand[k], r))
             return 0; /* alive, just closed its descriptors */

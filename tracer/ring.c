@@ -386,8 +386,34 @@ static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t, uint64_t
               PT__PKT_HDR_SIZE);
 }
 
-int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
-                       enum pt_keep keep, struct pt_enc *e)
+/* The record's header at `begin`, and the encoder set up for its fields. */
+static inline void start_record(struct pt_tbuf *b, struct pt_enc *e, uint64_t begin, uint64_t t,
+                                uint32_t hsz, uint32_t total, unsigned mark)
+{
+    uint8_t *rec = b->data + (begin & b->ring_mask);
+    if (hsz == PT__HDR_EXT) {
+        uint16_t id16 = (uint16_t)mark;
+        __builtin_memcpy(rec + 1, &id16, 2);
+        __builtin_memcpy(rec + 3, &t, 8);
+        e->mark = PT__ID_EXT;
+    } else {
+        uint32_t lo = (uint32_t)t;
+        __builtin_memcpy(rec + 1, &lo, 4);
+        e->mark = (uint8_t)mark;
+    }
+    e->p = rec + hsz;
+    e->end = rec + total;
+    e->priv = b;
+    e->rec = rec;
+    e->commit = &b->ctl->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
+    e->total = total;
+}
+
+/* Everything but a record that fits the open packet: switching packets, the first packet, full
+ * buffers, no-loss waits, a nested writer that moved wpos. Out of line, so that the common case
+ * stays short. */
+static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts,
+                                                size_t size, enum pt_keep keep, struct pt_enc *e)
 {
     struct pt__tbuf_ctl *c = b->ctl;
     const uint64_t S = b->sub_size;
@@ -409,9 +435,7 @@ int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
         hsz = (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT
                                                                       : PT__HDR_COMPACT;
         total = hsz + (uint32_t)size;
-        if (__builtin_expect(off != 0 && off + total < S && !LOAD(&c->stalled) &&
-                                 !(bulk && LOAD(&c->reserve)),
-                             1)) {
+        if (off != 0 && off + total < S && !LOAD(&c->stalled) && !(bulk && LOAD(&c->reserve))) {
             sw = 0;
             begin = old;
         } else {
@@ -440,24 +464,7 @@ int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
         open_packet(b, pstart, t, ev0, (uint32_t)room);
     }
     local_add(&c->events, 1);
-
-    uint8_t *rec = b->data + (begin & b->ring_mask);
-    if (hsz == PT__HDR_EXT) {
-        uint16_t id16 = (uint16_t)mark;
-        __builtin_memcpy(rec + 1, &id16, 2);
-        __builtin_memcpy(rec + 3, &t, 8);
-        e->mark = PT__ID_EXT;
-    } else {
-        uint32_t lo = (uint32_t)t;
-        __builtin_memcpy(rec + 1, &lo, 4);
-        e->mark = (uint8_t)mark;
-    }
-    e->p = rec + hsz;
-    e->end = rec + total;
-    e->priv = b;
-    e->rec = rec;
-    e->commit = &c->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
-    e->total = total;
+    start_record(b, e, begin, t, hsz, total, mark);
     if (sw)
         tbuf_maybe_wake(b, pstart, 0);
     return 0;
@@ -469,6 +476,30 @@ full:
     if (!(bulk && LOAD(&c->reserve)))
         STORE(&c->stalled, 1);
     return -ENOSPC;
+}
+
+int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                       enum pt_keep keep, struct pt_enc *e)
+{
+    /* The common case: the record fits the open packet. */
+    struct pt__tbuf_ctl *c = b->ctl;
+    const uint64_t S = b->sub_size;
+    const unsigned mark = (unsigned)id + 1u;
+    uint64_t old = LOAD(&c->wpos), last = LOAD(&c->last_ts);
+    uint64_t off = old & (S - 1), t = ts > last ? ts : last;
+    uint32_t hsz =
+        (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT : PT__HDR_COMPACT;
+    uint32_t total = hsz + (uint32_t)size;
+    if (__builtin_expect(off != 0 && size < S && off + total < S && !LOAD(&c->stalled) &&
+                             !(keep == PT_KEEP_BULK && LOAD(&c->reserve)) &&
+                             local_cas(&c->wpos, &old, old + total),
+                         1)) {
+        STORE(&c->last_ts, t);
+        local_add(&c->events, 1);
+        start_record(b, e, old, t, hsz, total, mark);
+        return 0;
+    }
+    return begin_slow(b, id, ts, size, keep, e);
 }
 
 void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e)
