@@ -145,6 +145,7 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
     if (h->sub_size < 4096 || h->sub_size > (1u << 20) || (h->sub_size & (h->sub_size - 1)) ||
         h->nsub < 2 || h->nsub > PT__MAX_SUB || (h->nsub & (h->nsub - 1)) || h->nbufs == 0 ||
         h->nbufs > PT__MAX_BUFS || h->bufs_off != pt__ring_bufs_off(h->nbufs) ||
+        h->wake_pkts == 0 || h->wake_pkts > h->nsub ||
         h->tbuf_stride != h->ctl_size + (uint64_t)h->sub_size * h->nsub ||
         h->file_size != h->bufs_off + h->tbuf_stride * h->nbufs) {
         snprintf(why, len, "inconsistent layout in header (packet %u bytes x %u, %u buffers)",
