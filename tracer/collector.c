@@ -35,7 +35,7 @@
  *
  * Bookkeeping stays O(1) per ring and event whatever lands in rings/: rings by name in a hash
  * table, deaths from epoll, new rings from inotify names; users other than the trace's owner may
- * have PT__RING_QUOTA rings each (attached or refused), and get one warning each.
+ * have RING_QUOTA rings each (attached or refused), and get one warning each.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -74,10 +74,10 @@
 #define PERIODIC_NS 200000000ull   /* lock checks (rings without a pidfd) at most this often */
 #define SAFETY_SCAN_NS 5000000000ull /* with inotify: a full readdir when rings/ changed, at most */
 #define RETRY_NS 1000000000ull     /* a stream that could not be written is tried again after */
-#define MAX_EXIT_NOTES 4096        /* exit statuses kept for rings not yet finished */
+#define MAX_EXIT_NOTES 4096        /* exit statuses kept (the oldest go first) */
 #define BATCH 64                   /* packets per write */
 #define STAGE_BYTES (8u << 20)     /* flight recorder: packets copied out per write, at most */
-#define PT__RING_QUOTA 1024u       /* rings per user other than the trace's owner */
+#define RING_QUOTA 1024u       /* rings per user other than the trace's owner */
 
 struct cbuf {
     int sfd; /* stream file: -1 not looked at yet, -2 known but not created yet */
@@ -98,7 +98,6 @@ struct cring {
     uint8_t *map;
     size_t size;
     struct pt__ring_hdr h;
-    uid_t uid;
     pid_t lpid; /* writer's pid in our namespace, 0 when unknown */
     int pidfd;
     int died;   /* its pidfd said the writer is gone */
@@ -117,7 +116,7 @@ struct cname {
 
 struct cuser {
     uid_t uid;
-    unsigned rings;    /* attached or refused, counted against PT__RING_QUOTA */
+    unsigned rings;    /* attached or refused, counted against RING_QUOTA */
     uint64_t hidden;   /* problems not shown after the first warning */
 };
 
@@ -416,13 +415,13 @@ static void attach(struct pt_collector *c, const char *name)
     if (!nm)
         return;
     if (u) {
-        /* Another user's: at most PT__RING_QUOTA of them, attached or refused, at a time. */
-        if (u->rings >= PT__RING_QUOTA) {
+        /* Another user's: at most RING_QUOTA of them, attached or refused, at a time. */
+        if (u->rings >= RING_QUOTA) {
             c->st.refused++;
             user_diag(c, st.st_uid,
                       "%s: uid %u already has %u rings in %s; rings of that user beyond the quota "
                       "are ignored",
-                      path, (unsigned)st.st_uid, PT__RING_QUOTA, c->rings);
+                      path, (unsigned)st.st_uid, RING_QUOTA, c->rings);
             return;
         }
         u->rings++;
@@ -433,7 +432,6 @@ static void attach(struct pt_collector *c, const char *name)
     snprintf(r->name, sizeof r->name, "%s", name);
     snprintf(r->base, sizeof r->base, "%.*s", (int)(len - 5), name);
     r->pidfd = -1;
-    r->uid = st.st_uid;
     r->writable = 1;
     r->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (r->fd < 0 && errno == EACCES) {
@@ -822,11 +820,11 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
                   c->rings, r->name, i, wpos, nsub);
         cb->next_seq = cur - nsub + 1;
     }
-    if (r->h.overwrite && !grow(&c->stage, &c->stage_cap, (size_t)BATCH * S))
-        return -1;
     unsigned per_batch = r->h.overwrite && (size_t)BATCH * S > STAGE_BYTES
                              ? (unsigned)(STAGE_BYTES / S)
                              : BATCH;
+    if (r->h.overwrite && !grow(&c->stage, &c->stage_cap, (size_t)per_batch * S))
+        return -1;
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
     int total = 0;
     for (;;) {
@@ -853,8 +851,9 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
             /* final and nothing committed in it: never opened, nothing readable */
         }
         if (final && !more) {
-            /* Lost after the last packet (a loss closes the open one), or reserved but never
-             * committed: an empty packet carries the count, so readers see it. */
+            /* Lost after the last packet written (a stalled buffer whose next packet never
+             * opened), or reserved but never committed (the writer died inside a record): an
+             * empty packet carries the count, so readers see it. */
             uint64_t lost = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
             uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_ACQUIRE);
             if (lost > bt.ring_disc || all > bt.written + bt.missing) {

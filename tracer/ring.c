@@ -190,7 +190,7 @@ static int ring_fd_ours(const struct pt_ring *r)
  * raising SIGBUS later). Signal-safe; errno is preserved. */
 static int ring_back(struct pt_ring *r, uint64_t off, uint64_t len)
 {
-    static const uint8_t zeros[65536];
+    static uint8_t zeros[65536]; /* never written: .bss, the zero page, no room in the file */
     int saved = errno, rc = 0;
     struct rlimit lim;
     int by_write = ring_fd_ours(r) && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
