@@ -74,15 +74,15 @@ void pt__thread_exit(void *unused)
  * except those that open, close or delete a key (the holds table and stack.c's delete rows); a
  * nested open is what the call around it is (PT__KEEP_AS_OUTER); every other category begins, ends
  * or deletes something. Once the column lands this table reads it instead. */
-#define PT__ROW_BULK(name, cat, hook, cret, cparams, cargs, retk, fields)                          \
+#define PT__ROW_KEEP(name, cat, hook, cret, cparams, cargs, retk, fields)                          \
     (PT_CAT_##cat == PT_CAT_REG && PT_CALL_##name != PT_CALL_RegOpenKeyExA &&                      \
      PT_CALL_##name != PT_CALL_RegCreateKeyExA && PT_CALL_##name != PT_CALL_RegCloseKey &&         \
      PT_CALL_##name != PT_CALL_RegDeleteKeyA && PT_CALL_##name != PT_CALL_RegDeleteTreeA)          \
         ? PT__KEEP_BULK                                                                            \
     : (PT_CALL_##name == PT_CALL_open || PT_CALL_##name == PT_CALL_openat) ? PT__KEEP_AS_OUTER    \
                                                                            : PT__KEEP_DECISIVE,
-const uint8_t pt__row_bulk[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_BULK, )};
-#undef PT__ROW_BULK
+const uint8_t pt__row_keep[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_KEEP, )};
+#undef PT__ROW_KEEP
 
 int pt__begin_lost(void)
 {

@@ -151,16 +151,16 @@ static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep 
  * bulk (may be lost, counted, when the buffer is full): event class `id`, and for a call event
  * the call `c` (NULL otherwise). record.c has the rule. */
 enum { PT__KEEP_DECISIVE, PT__KEEP_BULK, PT__KEEP_AS_OUTER /* what the traced call around is */ };
-extern const uint8_t pt__row_bulk[PT_CALL_COUNT];
+extern const uint8_t pt__row_keep[PT_CALL_COUNT];
 static inline enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
 {
     if (id < PT_EV_CALL_FIRST || !c)
         return id == PT_EV_hook ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
     if (c->failed || c->delete_hint)
         return PT_KEEP_DECISIVE;
-    uint8_t k = pt__row_bulk[id - PT_EV_CALL_FIRST];
+    uint8_t k = pt__row_keep[id - PT_EV_CALL_FIRST];
     if (k == PT__KEEP_AS_OUTER)
-        k = c->prev ? pt__row_bulk[c->prev->call] : PT__KEEP_DECISIVE;
+        k = c->prev ? pt__row_keep[c->prev->call] : PT__KEEP_DECISIVE;
     return k == PT__KEEP_BULK ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
 }
 static inline void pt__commit(struct pt_enc *e)
