@@ -83,6 +83,10 @@ struct pt__tbuf_ctl {
     uint64_t commit[];  /* per packet slot: bytes committed over all laps */
 };
 
+_Static_assert(sizeof(struct pt__ring_hdr) <= PT__CLAIMS_OFF, "ring header overlaps the claims");
+_Static_assert(offsetof(struct pt__tbuf_ctl, commit) + 8 * PT__MAX_SUB <= PT__TBUF_CTL_BYTES,
+               "control block larger than its page");
+
 /* The claim entry of buffer i in a mapped ring (i < nbufs, header checked). */
 static inline const struct pt__claim *pt__ring_claim_at(const uint8_t *map, uint32_t i)
 {

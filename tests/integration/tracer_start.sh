@@ -24,6 +24,8 @@ strace -f -o "$T/plain.log" /bin/true
 plain=$(wc -l <"$T/plain.log")
 [ "$few" -le 24 ] || fail "$few system calls on the ring at start (bound 24): $(grep -E '\.ring>|\.tmp>' "$T/4.log" | head -30)"
 [ "$many" = "$few" ] || fail "4000 buffers cost $many ring system calls, 4 buffers $few"
-[ $((all_many - all_few)) -le 2 ] && [ $((all_few - all_many)) -le 2 ] ||
+# The rest of the start varies by a few calls from run to run (descriptor probing): the buffers
+# must not show in it (before, they cost a system call each).
+[ $((all_many - all_few)) -le 64 ] && [ $((all_few - all_many)) -le 64 ] ||
     fail "the whole start costs $all_many system calls with 4000 buffers, $all_few with 4"
 echo "start: $few system calls on the ring (4 or 4000 buffers); $all_few in all, $plain untraced"
