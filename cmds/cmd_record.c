@@ -53,7 +53,7 @@ static void usage(FILE *f)
             "                    losing events, at most MS ms without progress (default 1000), then\n"
             "                    loses and counts them until the collector drains again: a dead or\n"
             "                    stuck collector never hangs CMD (PROFTRACE_NOLOSS=MS for the shim)\n"
-            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 1m); sets\n"
+            "  --buffer-size N   bytes per thread buffer (suffix k/m allowed; default 4m); sets\n"
             "                    PROFTRACE_BUFSIZE for the shim (--overwrite: PROFTRACE_OVERWRITE=1)\n"
             "  --interval MS     drain at least this often (default 10); writers also wake the\n"
             "                    collector when their buffers fill\n");

@@ -9,7 +9,9 @@
 #include "proftrace/event.h"
 #include "tracer/format.h"
 
-#define PT__DEFAULT_TBUF_BYTES (1u << 20)
+/* 4 MiB: a few ms of a thread writing flat out, enough for a collector on a busy machine to come
+ * round; a buffer is backed as the thread fills it, so a thread that records little costs little. */
+#define PT__DEFAULT_TBUF_BYTES (4u << 20)
 #define PT__DEFAULT_NBUFS 64u
 
 /* ---- Event classes, expanded from PT_EVENTS / PT_CALLS (classes.c) --------------------------- */
