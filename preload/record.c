@@ -79,7 +79,7 @@ void pt__thread_exit(void *unused)
      PT_CALL_##name != PT_CALL_RegCreateKeyExA && PT_CALL_##name != PT_CALL_RegCloseKey &&         \
      PT_CALL_##name != PT_CALL_RegDeleteKeyA && PT_CALL_##name != PT_CALL_RegDeleteTreeA)          \
         ? PT__KEEP_BULK                                                                            \
-    : (PT_CALL_##name == PT_CALL_open || PT_CALL_##name == PT_CALL_openat) ? PT__KEEP_AS_OUTER    \
+    : (PT_CALL_##name == PT_CALL_open || PT_CALL_##name == PT_CALL_openat) ? PT__KEEP_AS_OUTER     \
                                                                            : PT__KEEP_DECISIVE,
 const uint8_t pt__row_keep[PT_CALL_COUNT] = {PT_CALLS(PT__ROW_KEEP, )};
 #undef PT__ROW_KEEP

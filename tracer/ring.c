@@ -59,6 +59,12 @@
  * signal handler had committed a later one in the same packet — costs that packet's tail, which the
  * decoder bounds-checks and reports. A packet whose header was never committed is skipped.
  *
+ * Counting. `events` counts the records reserved in the buffer. A packet's context says how many
+ * came before it (events_begin, taken with wpos before the CAS that opened it, so a handler that
+ * reserved in between makes the CAS fail) and, once closed, how many it holds (event_count). The
+ * collector moves packets without looking inside them, and the gap between two packets it read is
+ * exactly the number of events it missed (overwritten, or in a packet it could not trust).
+ *
  * Full buffers. Discard mode: a new packet may be opened only if the collector consumed its slot.
  * A bulk event (enum pt_keep) may open one only while an eighth of the buffer (a packet at least)
  * stays free: that is the reserve of decisive events, and a packet opened from it takes decisive
@@ -67,13 +73,13 @@
  * a new packet, so the lost events sit, in time, exactly between two packets and the cumulative
  * count lands in the next closed packet's events_discarded (readers turn a difference of
  * events_discarded into a `lost` event). A bulk loss while a reserve packet is open does not
- * stall: decisive events keep that packet, and those bulk losses count at its end. No-loss mode: instead of losing, the writer waits for the collector (a futex on
- * `waiting`, woken when `consumed` moves), at most `noloss_ms` without progress; then it gives up
- * and the buffer behaves as in discard mode until the collector moves again, so a dead or stuck
- * collector never hangs the program. Overwrite (flight recorder) mode: the writer reopens the
- * oldest slot without waiting for the collector (it only requires the slot's previous lap to be
- * complete); readers copy a packet, then check wpos (a seqlock) before they trust any of it, and
- * count what the writer overwrote from the contexts' event counts.
+ * stall: decisive events keep that packet, and those bulk losses count at its end.
+ * No-loss mode: instead of losing, the writer waits for the collector (a futex on `waiting`, woken
+ * when `consumed` moves), at most `noloss_ms` without progress; then it gives up and the buffer
+ * behaves as in discard mode until the collector moves again, so a dead or stuck collector never
+ * hangs the program. Overwrite (flight recorder) mode: the writer reopens the oldest slot without
+ * waiting for the collector (it only requires the slot's previous lap to be complete); readers
+ * copy a packet, then check wpos (a seqlock) before they trust any of it.
  *
  * Waking the collector. A collector with nothing to do sets `sleeping` and waits for inotify
  * events on rings/ (perf's watermark wake-ups, LTTng's wake-up on sub-buffer switch). A writer

@@ -74,8 +74,8 @@ int main(void)
     dir = t_mkdtemp("flight");
     struct pt_collector *c;
     CHECK(pt_collector_open(dir, diag, NULL, &c) == 0, "collector");
-    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = 16 << 10, .nthreads = NW,
-                                 .overwrite = 1};
+    struct pt_ring_config cfg = {
+        .dir = dir, .thread_buf_bytes = 16 << 10, .nthreads = NW, .overwrite = 1};
     CHECK(pt_ring_create(&cfg, &ring) == 0, "ring");
     pthread_t th[NW], rd;
     uint64_t passes = 0;

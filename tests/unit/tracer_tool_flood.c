@@ -1,11 +1,12 @@
 /* tracer_tool_flood.c — one thread floods its buffer with bulk events and deletes now and then:
- * the traced program of the ring scripts (tracer_reserve_flood.sh, tracer_noloss.sh, tracer_flight_record.sh,
- * fault_diskfull.sh). The bulk calls are RegQueryValueExA of libptflood.so (it answers at once),
- * the deletes shm_unlink of names that do not exist (a failed delete: decisive twice over), so a
- * trace must hold exactly Q queries and D deletes. Not a test by itself.
+ * the traced program of the ring scripts (tracer_reserve_flood.sh, tracer_noloss.sh,
+ * tracer_flight_record.sh, fault_diskfull.sh). The bulk calls are RegQueryValueExA of libptflood.so
+ * (it answers at once), the deletes shm_unlink of names that do not exist (a failed delete:
+ * decisive twice over), so a trace must hold exactly Q queries and D deletes. Not a test by itself.
  *
  *   tracer_tool_flood Q D [DONE]   Q queries, a delete after every Q/D of them; then prints
- *                                  "queries Q deletes D bad 0" and, when given, creates file DONE */
+ *                                  "queries Q deletes D bad 0" and, when given, creates file DONE
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,8 +17,8 @@
 typedef unsigned int DWORD;
 typedef long LONG;
 typedef struct HKEY__ *HKEY;
-LONG RegQueryValueExA(HKEY key, const char *name, DWORD *reserved, DWORD *type,
-                      unsigned char *data, DWORD *cb);
+LONG RegQueryValueExA(HKEY key, const char *name, DWORD *reserved, DWORD *type, unsigned char *data,
+                      DWORD *cb);
 
 int main(int argc, char **argv)
 {
