@@ -49,11 +49,12 @@ C
 cat >"$tmp/drv.c" <<'C'
 /* Calls RegQueryValueExA `depth` frames below main:
  *   drv batch B NB DEPTH   NB batches of B calls; prints the median ns per call of a batch
- *   drv burst N DEPTH      one burst of N calls; prints ns per call
+ *   drv burst N DEPTH      one burst of N calls; prints ns per call, wall clock and CPU time
  *   drv stream RATE SECS   RATE calls per second (a slice every ms) for SECS; prints the calls */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 typedef unsigned int DWORD;
 typedef struct HKEY__ *HKEY;
@@ -79,6 +80,13 @@ static int cmp(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+static double cpu(void) /* user + system ns of this process */
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
 int main(int argc, char **argv)
 {
     if (argc > 3 && !strcmp(argv[1], "stream")) {
@@ -101,9 +109,9 @@ int main(int argc, char **argv)
     }
     if (argc > 3 && !strcmp(argv[1], "burst")) {
         batch = atol(argv[2]);
-        double t0 = now();
+        double t0 = now(), c0 = cpu();
         calls(atoi(argv[3]));
-        printf("%.1f\n", batch ? (now() - t0) / batch : 0);
+        printf("%.1f %.1f\n", batch ? (now() - t0) / batch : 0, batch ? (cpu() - c0) / batch : 0);
         return 0;
     }
     batch = atol(argv[2]);
@@ -126,7 +134,7 @@ $cc -O2 -fno-omit-frame-pointer -o "$tmp/drv" "$tmp/drv.c" -L"$tmp" -lptbench -W
 ns() { date +%s%N; }
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk;
-# appends "wall_ns program_ns_per_call lost overwritten" to FILE
+# appends "wall_ns program_ns_per_call lost overwritten program_cpu_ns_per_call" to FILE
 record_burst() {
     local out=$1 n=$2 depth=$3
     shift 3
@@ -139,7 +147,8 @@ record_burst() {
     s=$(grep '^proftrace: [0-9]* processes' "$tmp/rec.err")
     lost=$(echo "$s" | sed -n 's/.* events, \([0-9]*\) lost.*/\1/p')
     ow=$(echo "$s" | sed -n 's/.* \([0-9]*\) overwritten.*/\1/p')
-    echo "$((t1 - t0)) $per ${lost:-?} ${ow:-0}" >>"$out"
+    read -r per cpu <<<"$per"
+    echo "$((t1 - t0)) $per ${lost:-?} ${ow:-0} $cpu" >>"$out"
 }
 plain_burst() { # plain_burst FILE N DEPTH: the untraced burst's wall ns
     local t0 t1
@@ -174,6 +183,7 @@ plain=$(med <"$tmp/r.plain") plain0=$(med <"$tmp/r.plain0") plain10=$(med <"$tmp
 def=$(col 1 <"$tmp/r.def" | med) def0=$(col 1 <"$tmp/r.def0" | med)
 fr=$(col 1 <"$tmp/r.fr" | med) stack=$(col 1 <"$tmp/r.stack" | med)
 def_prog=$(col 2 <"$tmp/r.def" | med) fr_prog=$(col 2 <"$tmp/r.fr" | med)
+def_cpu=$(col 5 <"$tmp/r.def" | med) fr_cpu=$(col 5 <"$tmp/r.fr" | med)
 def_lost=$(col 3 <"$tmp/r.def" | tr '\n' ' ') stack_lost=$(col 3 <"$tmp/r.stack" | tr '\n' ' ')
 fr_ow=$(col 4 <"$tmp/r.fr" | tr '\n' ' ')
 base=$(med <"$tmp/r.base") inert=$(med <"$tmp/r.inert")
@@ -228,10 +238,10 @@ times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"
 uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
 printf "$ROW" "shim: added per call, default mode, 1 M-call burst" "$def_add" "ns/call" "" \
-    "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call (untraced $(awk -v p="$plain" -v p0="$plain0" -v n="$N" 'BEGIN { printf "%.1f", (p - p0) / n }'))"
+    "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call, $def_cpu ns of CPU (untraced $(awk -v p="$plain" -v p0="$plain0" -v n="$N" 'BEGIN { printf "%.1f", (p - p0) / n }'))"
 printf "$ROW" "shim: the same burst, flight recorder (--overwrite)" "$fr_add" "ns/call" \
     "$(times "$fr_add" "$def_add")" \
-    "ratio: to the default mode; overwritten per round: $fr_ow; the program sees $fr_prog ns/call"
+    "ratio: to the default mode ($(times "$fr_cpu" "$def_cpu") in the program's CPU time); overwritten per round: $fr_ow; the program sees $fr_prog ns/call, $fr_cpu ns of CPU"
 printf "$ROW" "shim: 1 M calls/s for ${STREAM_S} s, default mode" "$stream_lost" "lost" "" \
     "of $stream_ev events recorded + lost; record on $fstype"
 printf "$ROW" "shim: added per call with a 10-frame stack" "$stack_add" "ns/call" "" \
