@@ -9,7 +9,8 @@ FLOOD=$PT_TESTS/tracer_tool_flood
 Q=400000
 pt_record -o "$T/ref" --no-loss -- "$FLOOD" $Q 0 >/dev/null 2>"$T/ref.err" ||
     fail "reference run: $(cat "$T/ref.err")"
-made=$("$PROFTRACE" events --count "$T/ref")
+# the program's own events (the collector's witness may see other tests' deletions meanwhile)
+made=$("$PROFTRACE" events "$T/ref" | grep -vc '\] witnessed' || true)
 [ "$("$PROFTRACE" events --kind lost --count "$T/ref")" = 0 ] || fail "the reference run lost events"
 pt_record -o "$T/tr" --overwrite --buffer-size 64k -- "$FLOOD" $Q 0 >"$T/out" 2>"$T/err" ||
     fail "record failed: $(cat "$T/err")"
@@ -26,9 +27,10 @@ queries=$(grep -c '\] RegQueryValueExA(' "$T/events" || true)
 markers=$({ grep -o '\] lost(count=[0-9]*' "$T/events" || true; } | grep -o '[0-9]*$' |
     awk '{s += $1} END {print s + 0}')
 nonlost=$(grep -vc '\] lost(count=' "$T/events" || true)
+own=$(grep -v '\] witnessed' "$T/events" | grep -vc '\] lost(count=' || true)
 [ "$markers" = $((lost + ow)) ] || fail "lost markers $markers != $lost lost + $ow overwritten"
 [ "$nonlost" = "$events" ] || fail "trace has $nonlost events, summary $events"
-[ $((nonlost + markers)) = "$made" ] ||
-    fail "$nonlost events read + $markers lost or overwritten != $made made"
+[ $((own + markers)) = "$made" ] ||
+    fail "$own events read + $markers lost or overwritten != $made made"
 [ "$queries" -gt 0 ] || fail "no query kept"
-echo "flight recorder: $nonlost read ($queries queries) + $ow overwritten + $lost lost = $made"
+echo "flight recorder: $own read ($queries queries) + $ow overwritten + $lost lost = $made"
