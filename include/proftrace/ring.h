@@ -39,8 +39,8 @@ struct pt_ring_config {
 };
 
 /* How an event fares when its buffer is full (discard mode, or no-loss mode once a writer gave up
- * waiting). The last free packet of every buffer is kept for decisive events, so that a flood of
- * bulk events never pushes out the few a finding depends on. */
+ * waiting). The last eighth of every buffer (a packet at least) is kept for decisive events, so
+ * that a flood of bulk events never pushes out the few a finding depends on. */
 enum pt_keep {
     PT_KEEP_BULK = 0,     /* reads, queries: may be lost (counted) to keep room for the others */
     PT_KEEP_DECISIVE = 1, /* process life, holds, deletions, failures...: may use the reserve */
