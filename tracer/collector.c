@@ -1015,7 +1015,8 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     if (write_proc_stream(c, r, dead, signo) < 0)
         whole = 0;
-    count_process(c, r);
+    if (r->lpid != getpid()) /* our own ring (the witness's) is no traced process */
+        count_process(c, r);
     /* Its exit note stays (bounded, the oldest go first): the process's other rings (the shim's
      * beside a program's own, or one per exec'd image) may be finished later and need it too. */
     struct cname *nm = name_find(c, r->name);
