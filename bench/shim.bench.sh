@@ -7,9 +7,10 @@
 # The call is RegQueryValueExA of a tiny library built here (it returns at once), so nothing hides
 # the tracing cost; it takes a string argument like the real one. Rows (bench/run's format:
 # figure, value, unit, ratio, note):
-#   * a 1 M-call burst: ns added per call over the whole burst, draining included: the wall time
-#     of `record` around it, less that of a `record` around no calls, less the untraced burst,
-#     divided by the calls (median of the rounds); the events lost; the program's own view;
+#   * a 1 M-call burst: ns added per call over the whole burst, draining included: the burst as
+#     the program times it, plus the tail from its last call to the end of `record` (less that
+#     tail around no calls: record's own ending), per call, less the untraced call (median of the
+#     rounds); the events lost; the program's CPU time per call;
 #   * the same burst in flight-recorder mode (--overwrite), and its cost relative to the default;
 #   * a steady stream of 1 M calls/s for 60 s (BENCH_STREAM_S to shorten it): events lost;
 #   * a 10-frame stack on every call; the shim loaded but inert;
@@ -49,7 +50,8 @@ C
 cat >"$tmp/drv.c" <<'C'
 /* Calls RegQueryValueExA `depth` frames below main:
  *   drv batch B NB DEPTH   NB batches of B calls; prints the median ns per call of a batch
- *   drv burst N DEPTH      one burst of N calls; prints ns per call, wall clock and CPU time
+ *   drv burst N DEPTH      one burst of N calls; prints ns per call (wall clock, CPU time) and
+ *                          CLOCK_REALTIME ns at its end
  *   drv stream RATE SECS   RATE calls per second (a slice every ms) for SECS; prints the calls */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +113,11 @@ int main(int argc, char **argv)
         batch = atol(argv[2]);
         double t0 = now(), c0 = cpu();
         calls(atoi(argv[3]));
-        printf("%.1f %.1f\n", batch ? (now() - t0) / batch : 0, batch ? (cpu() - c0) / batch : 0);
+        double t1 = now(), c1 = cpu();
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        printf("%.1f %.1f %lld\n", batch ? (t1 - t0) / batch : 0, batch ? (c1 - c0) / batch : 0,
+               (long long)rt.tv_sec * 1000000000ll + rt.tv_nsec);
         return 0;
     }
     batch = atol(argv[2]);
@@ -134,43 +140,39 @@ $cc -O2 -fno-omit-frame-pointer -o "$tmp/drv" "$tmp/drv.c" -L"$tmp" -lptbench -W
 ns() { date +%s%N; }
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk;
-# appends "wall_ns program_ns_per_call lost overwritten program_cpu_ns_per_call" to FILE
+# appends "tail_ns program_ns_per_call lost overwritten program_cpu_ns_per_call" to FILE, tail_ns
+# being the time from the program's last call to the end of `record` (the drain left to do)
 record_burst() {
     local out=$1 n=$2 depth=$3
     shift 3
     rm -rf "$disk/t"
-    local t0 t1 per
-    t0=$(ns)
-    per=$("$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" "$depth" 2>"$tmp/rec.err")
+    local t1 per cpu end
+    "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" "$depth" >"$tmp/rec.out" \
+        2>"$tmp/rec.err"
     t1=$(ns)
+    read -r per cpu end <"$tmp/rec.out"
     local s lost ow
     s=$(grep '^proftrace: [0-9]* processes' "$tmp/rec.err")
     lost=$(echo "$s" | sed -n 's/.* events, \([0-9]*\) lost.*/\1/p')
     ow=$(echo "$s" | sed -n 's/.* \([0-9]*\) overwritten.*/\1/p')
-    read -r per cpu <<<"$per"
-    echo "$((t1 - t0)) $per ${lost:-?} ${ow:-0} $cpu" >>"$out"
+    echo "$((t1 - end)) $per ${lost:-?} ${ow:-0} $cpu" >>"$out"
 }
-plain_burst() { # plain_burst FILE N DEPTH: the untraced burst's wall ns
-    local t0 t1
-    t0=$(ns)
-    "$tmp/drv" burst "$2" "$3" >/dev/null
-    t1=$(ns)
-    echo "$((t1 - t0))" >>"$1"
+plain_burst() { # plain_burst FILE N DEPTH: the untraced burst's ns per call
+    "$tmp/drv" burst "$2" "$3" | awk '{ print $1 }' >>"$1"
 }
 col() { awk -v c="$1" '{ print $c }'; }
-# added ns/call over the whole burst: (traced - traced empty) - (plain - plain empty), per call
+# added NS_PER_CALL TAIL TAIL0 UNTRACED N: ns added per call over the whole burst, draining included
 added() {
-    awk -v t="$1" -v t0="$2" -v p="$3" -v p0="$4" -v n="$5" \
-        'BEGIN { printf "%.1f", ((t - t0) - (p - p0)) / n }'
+    awk -v p="$1" -v t="$2" -v t0="$3" -v u="$4" -v n="$5" \
+        'BEGIN { printf "%.1f", p + (t - t0) / n - u }'
 }
 
 # The variants alternate, ROUNDS times, each reporting the median of its rounds: a machine busy
 # with something else for a while then weighs on every variant alike.
-: >"$tmp/r.plain"; : >"$tmp/r.plain0"; : >"$tmp/r.def"; : >"$tmp/r.def0"; : >"$tmp/r.fr"
+: >"$tmp/r.plain"; : >"$tmp/r.def"; : >"$tmp/r.def0"; : >"$tmp/r.fr"
 : >"$tmp/r.stack"; : >"$tmp/r.plain10"; : >"$tmp/r.base"; : >"$tmp/r.inert"
 for _ in $(seq "$rounds"); do
     plain_burst "$tmp/r.plain" "$N" 1
-    plain_burst "$tmp/r.plain0" 0 1
     record_burst "$tmp/r.def" "$N" 1
     record_burst "$tmp/r.def0" 0 1
     record_burst "$tmp/r.fr" "$N" 1 --overwrite
@@ -179,17 +181,18 @@ for _ in $(seq "$rounds"); do
     "$tmp/drv" batch 200000 31 1 >>"$tmp/r.base"
     LD_PRELOAD=$shim "$tmp/drv" batch 200000 31 1 >>"$tmp/r.inert"
 done
-plain=$(med <"$tmp/r.plain") plain0=$(med <"$tmp/r.plain0") plain10=$(med <"$tmp/r.plain10")
+plain=$(med <"$tmp/r.plain") plain10=$(med <"$tmp/r.plain10")
 def=$(col 1 <"$tmp/r.def" | med) def0=$(col 1 <"$tmp/r.def0" | med)
 fr=$(col 1 <"$tmp/r.fr" | med) stack=$(col 1 <"$tmp/r.stack" | med)
 def_prog=$(col 2 <"$tmp/r.def" | med) fr_prog=$(col 2 <"$tmp/r.fr" | med)
+stack_prog=$(col 2 <"$tmp/r.stack" | med)
 def_cpu=$(col 5 <"$tmp/r.def" | med) fr_cpu=$(col 5 <"$tmp/r.fr" | med)
 def_lost=$(col 3 <"$tmp/r.def" | tr '\n' ' ') stack_lost=$(col 3 <"$tmp/r.stack" | tr '\n' ' ')
 fr_ow=$(col 4 <"$tmp/r.fr" | tr '\n' ' ')
 base=$(med <"$tmp/r.base") inert=$(med <"$tmp/r.inert")
-def_add=$(added "$def" "$def0" "$plain" "$plain0" "$N")
-fr_add=$(added "$fr" "$def0" "$plain" "$plain0" "$N")
-stack_add=$(added "$stack" "$def0" "$plain10" "$plain0" $((N / 5)))
+def_add=$(added "$def_prog" "$def" "$def0" "$plain" "$N")
+fr_add=$(added "$fr_prog" "$fr" "$def0" "$plain" "$N")
+stack_add=$(added "$stack_prog" "$stack" "$def0" "$plain10" $((N / 5)))
 
 # A steady stream: 1 M calls per second for STREAM_S seconds.
 rm -rf "$disk/s"
@@ -238,7 +241,7 @@ times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"
 uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
 printf "$ROW" "shim: added per call, default mode, 1 M-call burst" "$def_add" "ns/call" "" \
-    "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call, $def_cpu ns of CPU (untraced $(awk -v p="$plain" -v p0="$plain0" -v n="$N" 'BEGIN { printf "%.1f", (p - p0) / n }'))"
+    "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call, $def_cpu ns of CPU (untraced $plain); drain tail $(awk -v t="$def" -v t0="$def0" 'BEGIN { printf "%.1f", (t - t0) / 1e6 }') ms"
 printf "$ROW" "shim: the same burst, flight recorder (--overwrite)" "$fr_add" "ns/call" \
     "$(times "$fr_add" "$def_add")" \
     "ratio: to the default mode ($(times "$fr_cpu" "$def_cpu") in the program's CPU time); overwritten per round: $fr_ow; the program sees $fr_prog ns/call, $fr_cpu ns of CPU"
