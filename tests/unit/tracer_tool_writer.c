@@ -127,8 +127,11 @@ static void await_reaper(void)
 
 static int run_process(unsigned p)
 {
+    /* PROFTRACE_NOLOSS as the shim reads it: `proftrace record --no-loss` reaches us too. */
+    const char *nl = getenv("PROFTRACE_NOLOSS");
     struct pt_ring_config cfg = {.dir = opt.dir, .thread_buf_bytes = opt.buf,
-                                 .nthreads = opt.nbufs, .overwrite = opt.overwrite};
+                                 .nthreads = opt.nbufs, .overwrite = opt.overwrite,
+                                 .noloss_ms = nl ? (unsigned)atoi(nl) : 0};
     int rc = pt_ring_create(&cfg, &ring);
     if (rc) {
         fprintf(stderr, "tracer_tool_writer: ring in %s: %s\n", opt.dir, strerror(-rc));
