@@ -12,9 +12,10 @@
  * (ctf_meta.c describes them), so the collector drains a packet by copying it into a stream file
  * and patching two size fields; the context counts the packet's events, so it never walks them.
  *
- * Backing. The file is sparse. Only the header pages are backed at creation; a buffer's control
- * page and first packets when a thread first claims it; the following packets one step ahead of
- * the writer during the buffer's first lap. Backing writes zeros through the descriptor (the file
+ * Backing. The file is sparse. Only the header pages and the buffer the creating thread will claim
+ * are backed at creation (a disk without room for one buffer refuses the ring); another buffer's
+ * control page and first packets when a thread first claims it; the following packets one step
+ * ahead of the writer during the buffer's first lap. Backing writes zeros through the descriptor (the file
  * system allocates, or refuses with ENOSPC: a store into a page it cannot back would raise SIGBUS
  * in the traced program) and then prefaults the pages writable, so the writer never takes a page
  * fault into the file system's block allocation in the middle of a call. A process that records
@@ -131,6 +132,7 @@ struct pt_tbuf {
     uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
     volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
+    uint8_t backed;             /* control page and first packets backed at creation */
 };
 
 struct pt_ring {
@@ -530,6 +532,18 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 
 /* ---- Buffers: claim and release ------------------------------------------------------------ */
 
+/* Back a never-used buffer's control page and first packets, in one go: 0 or a negative errno
+ * (ENOSPC: the trace disk is full). */
+static int tbuf_back_first(struct pt_ring *r, struct pt_tbuf *b)
+{
+    uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size : b->ring_mask + 1;
+    int rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
+                       PT__TBUF_CTL_BYTES + first);
+    if (rc == 0)
+        STORE(&b->ctl->prepared, first);
+    return rc;
+}
+
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
 {
     if (!r || !tid)
@@ -546,17 +560,13 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
         if (!__atomic_compare_exchange_n(&b->claim->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
-        /* Never used: its control page and first packets are a hole until backed, in one go.
-         * Readers look at a buffer only once `claims` says it is used, so that comes last. */
-        if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0) {
-            uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size
-                                                                : b->ring_mask + 1;
-            if (ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
-                          PT__TBUF_CTL_BYTES + first) < 0) {
-                __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
-                continue;
-            }
-            STORE(&b->ctl->prepared, first);
+        /* Never used: its control page and first packets are a hole until backed, in one go
+         * (unless done at creation). Readers look at a buffer only once `claims` says it is used,
+         * so that comes last. */
+        if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0 && !b->backed &&
+            tbuf_back_first(r, b) < 0) {
+            __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
+            continue;
         }
         STORE(&b->ctl->claims, LOAD(&b->claim->claims) + 1);
         __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
@@ -773,6 +783,14 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         b->noloss_ms = h->noloss_ms;
         b->pid = (uint32_t)pid;
     }
+    /* The buffer the creating thread claims first (pt_ring_claim starts at tid % nbufs, and the
+     * creating thread is the process's first, or a fork child's only one): backed now, so that a
+     * file system without room for even one buffer refuses the ring (ENOSPC, which the shim says
+     * once) instead of taking a process all of whose events would be lost. */
+    struct pt_tbuf *first = &r->tb[(uint32_t)pid % nbufs];
+    if ((rc = tbuf_back_first(r, first)) < 0)
+        goto fail_unmap;
+    first->backed = 1;
     /* Publish complete: the collector watches for the final name only. */
     if (rename(tmp, r->path) < 0) {
         rc = -errno;

@@ -92,7 +92,7 @@ const char *pt_env_default(const char *name);
  * PROFTRACE_REDACT, "1": redaction errs on the side of leaving out. */
 const char *pt_env_fallback(const char *name);
 
-/* The end of the message about a refused value: "using the default 1m", "using 1", "ignored" (a
+/* The end of the message about a refused value: "using the default 4m", "using 1", "ignored" (a
  * variable without a default). Returns buf. */
 const char *pt_env_instead(const char *name, char *buf, size_t len);
 
