@@ -53,7 +53,7 @@ struct pt_finding {
 int pt_finding_get(struct pt_analyzer *a, unsigned i, struct pt_finding *f);
 
 /* The document a command reads on its standard input, one line:
- *     {"schema":1,"trace_dir":DIR,"finding":{...report --json's finding object...}}
+ *     {"schema":2,"trace_dir":DIR,"finding":{...report --json's finding object...}}
  * malloc'd (the caller frees it), NULL when out of memory or i is out of range. Stacks are
  * symbolized as report's are. */
 char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir);

@@ -57,7 +57,7 @@ char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir)
     if (!m)
         return NULL;
     /* schema: docs/service.md; the finding is report --json's (docs/report-json.md) */
-    fputs("{\"schema\":1,\"trace_dir\":", m);
+    fprintf(m, "{\"schema\":%d,\"trace_dir\":", PT_REPORT_JSON_SCHEMA);
     pt_esc_json(m, trace_dir);
     fputs(",\"finding\":", m);
     struct pt_report_opts ro = {.symbolize = 1, .disassemble = 0};

@@ -74,6 +74,9 @@ struct pt_report_opts {
 };
 int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o);
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o);
+/* The version of report --json's document (docs/report-json.md); a finding sent alone carries it. */
+#define PT_REPORT_JSON_SCHEMA 2
+
 /* Finding i alone: the object report --json puts in its "findings" array (-ERANGE past the last). */
 int pt_report_json_finding(FILE *out, struct pt_analyzer *a, unsigned i,
                            const struct pt_report_opts *o);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # alert_collect.sh — `proftrace collect --on-finding CMD` on a real bug2 run: CMD reads the
-# finding's JSON on its standard input (valid JSON, schema 1, the trace directory, and the finding
+# finding's JSON on its standard input (valid JSON, schema 2, the trace directory, and the finding
 # exactly as `report --json` gives it) and has the main fields in its environment; its exit status
 # 3 is said on stderr, before collect's closing line. A command that hangs is ended at its timeout
 # and collect still ends. Options are checked: --journal where no journald listens is exit 2.
@@ -16,7 +16,7 @@ dir=$(realpath "$T/tr")
 python3 -m json.tool "$OUT/json" >/dev/null || fail "not JSON: $(head -c 300 "$OUT/json")"
 "$PROFTRACE" report --json "$T/tr" >"$T/report.json" || [ $? = 1 ] || fail "report"
 jq -e --arg d "$dir" --slurpfile r "$T/report.json" \
-    '.schema == 1 and .trace_dir == $d and .finding == $r[0].findings[0]' "$OUT/json" >/dev/null ||
+    '.schema == 2 and .trace_dir == $d and .finding == $r[0].findings[0]' "$OUT/json" >/dev/null ||
     fail "the document is not report's finding: $(jq -c '{schema, trace_dir, rule: .finding.rule}' "$OUT/json")"
 jq -e '.finding.rule == "cross-namespace-purge" and .finding.cause == "session-namespace-split"' \
     "$OUT/json" >/dev/null || fail "not the bug2 finding"

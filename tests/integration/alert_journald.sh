@@ -65,7 +65,7 @@ msg = (f"cross-namespace-purge (session-namespace-split, critical): profile \"{f
 check(e["MESSAGE"].startswith(msg) and e["MESSAGE"].endswith("; trace " + tdir),
       f"MESSAGE {e['MESSAGE']!r}")
 doc = json.loads(e["PROFTRACE_FINDING"])
-check(doc == {"schema": 1, "trace_dir": tdir, "finding": f}, "PROFTRACE_FINDING is not the document")
+check(doc == {"schema": 2, "trace_dir": tdir, "finding": f}, "PROFTRACE_FINDING is not the document")
 
 big = [x for x in entries if text(x.get("PROFTRACE_RESOURCE")) == "Big\nEntry"]
 check(len(big) == 1, f"the 1 MB entry: {len(big)} found")
