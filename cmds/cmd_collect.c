@@ -157,6 +157,8 @@ int pt_cmd_collect(int argc, char **argv)
         return 2;
     if (pt__trace_dir_usable("collect", out))
         return 2;
+    if (pt__collect_alert_check(&alerts)) /* refused before the directory is made */
+        return 2;
     char pwhy[PATH_MAX + 256];
     /* Private unless asked, and ours: never a directory another user could change (perm.h). */
     if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {

@@ -34,16 +34,23 @@ int pt__collect_alert_option(struct pt__collect_alerts *ca, struct pt__cli *cli,
     return 0;
 }
 
-int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir)
+int pt__collect_alert_check(const struct pt__collect_alerts *ca)
 {
-    int present = pt_alert_journal_present(NULL);
-    if (ca->journal == 1 && !present) {
+    if (ca->journal == 1 && !pt_alert_journal_present(NULL)) {
         fprintf(stderr,
                 "proftrace collect: --journal: no journald listens at %s; run collect without "
                 "--journal, or where journald runs\n",
                 PT_ALERT_JOURNAL_SOCKET);
         return 2;
     }
+    return 0;
+}
+
+int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir)
+{
+    if (pt__collect_alert_check(ca))
+        return 2;
+    int present = pt_alert_journal_present(NULL);
     int journal = ca->journal == 1 || (ca->journal == -1 && present);
     ca->dir = dir;
     if (!journal && !ca->command)

@@ -68,6 +68,10 @@ enum {
  * them, -1 a refused value (said; the command returns cli->status). */
 int pt__collect_alert_option(struct pt__collect_alerts *ca, struct pt__cli *cli, int key);
 
+/* Before anything is created: 0, or 2 when --journal was asked where no journald listens (said on
+ * stderr). */
+int pt__collect_alert_check(const struct pt__collect_alerts *ca);
+
 /* Before the collection: the target from the options, for trace directory `dir` (absolute; must
  * outlive ca). Returns 0, or 2 (said on stderr: --journal without a journald). */
 int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir);
