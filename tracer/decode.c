@@ -1,6 +1,12 @@
-/* decode.c — one event record (CTF layout of ctf_meta.c) into a struct pt_event, bounds-checked. */
+/* decode.c — one event record (CTF layout of ctf_meta.c) into a struct pt_event, bounds-checked.
+ *
+ * Each class's fields are decoded by code generated from its field list, the lists classes.c and
+ * ctf_meta.c expand too: a switch on the class id, then for each field a load of its wire size and
+ * one bounds check, in straight-line code whose field indices are constants. A reader decodes every
+ * field of millions of records, so no field pays for a look-up of its wire type at run time. */
 #include <string.h>
 
+#include "proftrace/calls.h"
 #include "tracer/internal.h"
 
 static inline __attribute__((always_inline)) uint64_t get(const uint8_t *p, unsigned n)
@@ -10,21 +16,119 @@ static inline __attribute__((always_inline)) uint64_t get(const uint8_t *p, unsi
     return v;
 }
 
+/* A call's head (after the record header): depth, duration, result, error, stack. The position
+ * after it, or NULL with *why set. */
+static inline __attribute__((always_inline)) const uint8_t *
+call_head(const uint8_t *q, const uint8_t *end, struct pt_event *ev, const char **why)
+{
+    size_t narrow = 1 + 4 + 4 + 4; /* flags, duration, ret, err */
+    if ((size_t)(end - q) < narrow)
+        goto past;
+    uint8_t f = *q++;
+    uint64_t dur;
+    ev->depth = f & PT__CF_DEPTH_MASK;
+    if ((size_t)(end - q) < narrow - 1 + (f & PT__CF_WIDE_DUR ? 4 : 0) + (f & PT__CF_WIDE_RET ? 4 : 0))
+        goto past;
+    if (f & PT__CF_WIDE_DUR) {
+        dur = get(q, 8);
+        q += 8;
+    } else {
+        dur = get(q, 4);
+        q += 4;
+    }
+    if (dur > ev->ts) {
+        *why = "call duration longer than the clock";
+        return NULL;
+    }
+    ev->ts_enter = ev->ts - dur;
+    if (f & PT__CF_WIDE_RET) {
+        ev->ret = (int64_t)get(q, 8);
+        q += 8;
+    } else {
+        ev->ret = (int32_t)(uint32_t)get(q, 4);
+        q += 4;
+    }
+    ev->err = (int32_t)(uint32_t)get(q, 4);
+    q += 4;
+    if (f & PT__CF_STACK) {
+        if (q == end)
+            goto past;
+        unsigned n = *q++;
+        if ((size_t)(end - q) < 8 * (size_t)n)
+            goto past;
+        unsigned keep = n < PT_MAX_FRAMES ? n : PT_MAX_FRAMES;
+        memcpy(ev->frame, q, 8 * (size_t)keep);
+        ev->nframes = (uint8_t)keep;
+        q += 8 * (size_t)n;
+    }
+    return q;
+past:
+    *why = "record runs past the end of the packet";
+    return NULL;
+}
+
+/* Field k of the class being decoded, of each wire type: its value, wire type and name. A field
+ * past PT_MAX_FIELDS is read over but not kept (k is a constant: the test costs nothing). */
+#define NEED(n)                                                                                    \
+    if ((size_t)(end - q) < (size_t)(n))                                                           \
+        goto past;
+#define KEEP(wire_, val_field, val)                                                                \
+    if (k < PT_MAX_FIELDS) {                                                                       \
+        ev->field[k].wire = wire_;                                                                 \
+        ev->field[k].name = fd[k].name;                                                            \
+        ev->field[k].val_field = val;                                                              \
+    }
+#define FIXED(wire_, n, val_field, val)                                                            \
+    NEED(n)                                                                                        \
+    KEEP(wire_, val_field, val)                                                                    \
+    q += n;                                                                                        \
+    k++;
+#define FIELD_U8(k) FIXED(PT_WIRE_U8, 1, u, *q)
+#define FIELD_U16(k) FIXED(PT_WIRE_U16, 2, u, get(q, 2))
+#define FIELD_U32(k) FIXED(PT_WIRE_U32, 4, u, get(q, 4))
+#define FIELD_I32(k) FIXED(PT_WIRE_I32, 4, i, (int32_t)(uint32_t)get(q, 4))
+#define FIELD_U64(k) FIXED(PT_WIRE_U64, 8, u, get(q, 8))
+#define FIELD_I64(k) FIXED(PT_WIRE_I64, 8, u, get(q, 8))
+#define FIELD_X64(k) FIXED(PT_WIRE_X64, 8, u, get(q, 8))
+#define FIELD_STR(k)                                                                               \
+    {                                                                                              \
+        const uint8_t *z = memchr(q, 0, (size_t)(end - q));                                        \
+        if (!z)                                                                                    \
+            goto unterminated;                                                                     \
+        if (k < PT_MAX_FIELDS) {                                                                   \
+            ev->field[k].wire = PT_WIRE_STR;                                                       \
+            ev->field[k].name = fd[k].name;                                                        \
+            ev->field[k].str.s = (const char *)q;                                                  \
+            ev->field[k].str.len = (uint32_t)(z - q);                                              \
+        }                                                                                          \
+        q = z + 1;                                                                                 \
+        k++;                                                                                       \
+    }
+#define W(wire, n) FIELD_##wire(k)
+#define CAP(cap, n) PT_CAP_##cap(W, n)
+#define EV_CASE(name, fields)                                                                      \
+    case PT_EV_##name: {                                                                           \
+        unsigned k = 0;                                                                            \
+        fields(void) k;                                                                            \
+        break;                                                                              \
+    }
+#define CALL_CASE(name, cat, hook, cret, cparams, cargs, retk, fields)                             \
+    case PT_EV_CALL_FIRST + PT_CALL_##name: {                                                      \
+        unsigned k = 0;                                                                            \
+        if (!(q = call_head(q, end, ev, why)))                                                     \
+            return -1;                                                                             \
+        fields(void) k;                                                                            \
+        break;                                                                                     \
+    }
+
 int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_event *ev,
                       const char **why)
 {
     const uint8_t *q = p, *end = p + avail;
     unsigned id;
 
-#define NEED(n)                                                                                    \
-    do {                                                                                           \
-        if ((size_t)(end - q) < (size_t)(n)) {                                                     \
-            *why = "record runs past the end of the packet";                                       \
-            return -1;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-    NEED(1);
+    if (avail == 0)
+        goto past;
     if (q[0] == 0)
         return 0;
     if (q[0] == PT__ID_EXT) {
@@ -53,6 +157,7 @@ int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_ev
     }
     id -= 1;
     const struct pt__class *cl = &pt__classes[id];
+    const struct pt__field_desc *fd = cl->fields;
     ev->id = (uint16_t)id;
     ev->ts = *ts;
     ev->ts_enter = *ts;
@@ -61,92 +166,19 @@ int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_ev
     ev->err = 0;
     ev->nframes = 0;
     ev->nfields = 0;
-    if (cl->is_call) {
-        NEED(1);
-        uint8_t f = *q++;
-        uint64_t dur;
-        ev->depth = f & PT__CF_DEPTH_MASK;
-        if (f & PT__CF_WIDE_DUR) {
-            NEED(8);
-            dur = get(q, 8);
-            q += 8;
-        } else {
-            NEED(4);
-            dur = get(q, 4);
-            q += 4;
-        }
-        if (dur > ev->ts) {
-            *why = "call duration longer than the clock";
-            return -1;
-        }
-        ev->ts_enter = ev->ts - dur;
-        if (f & PT__CF_WIDE_RET) {
-            NEED(8);
-            ev->ret = (int64_t)get(q, 8);
-            q += 8;
-        } else {
-            NEED(4);
-            ev->ret = (int32_t)(uint32_t)get(q, 4);
-            q += 4;
-        }
-        NEED(4);
-        ev->err = (int32_t)(uint32_t)get(q, 4);
-        q += 4;
-        if (f & PT__CF_STACK) {
-            NEED(1);
-            unsigned n = *q++;
-            NEED(8 * (size_t)n);
-            for (unsigned i = 0; i < n; i++)
-                if (i < PT_MAX_FRAMES)
-                    ev->frame[i] = get(q + 8 * i, 8);
-            ev->nframes = (uint8_t)(n < PT_MAX_FRAMES ? n : PT_MAX_FRAMES);
-            q += 8 * (size_t)n;
-        }
-    }
-    for (unsigned i = 0; i < cl->nfields && i < PT_MAX_FIELDS; i++) {
-        struct pt_value *v = &ev->field[i];
-        v->wire = cl->fields[i].wire;
-        v->name = cl->fields[i].name;
-        /* fixed-size loads per wire type: a load of a known size is one instruction */
-        switch (v->wire) {
-        case PT_WIRE_STR: {
-            const uint8_t *z = memchr(q, 0, (size_t)(end - q));
-            if (!z) {
-                *why = "unterminated string";
-                return -1;
-            }
-            v->str.s = (const char *)q;
-            v->str.len = (uint32_t)(z - q);
-            q = z + 1;
-            break;
-        }
-        case PT_WIRE_U8:
-            NEED(1);
-            v->u = *q++;
-            break;
-        case PT_WIRE_U16:
-            NEED(2);
-            v->u = get(q, 2);
-            q += 2;
-            break;
-        case PT_WIRE_U32:
-            NEED(4);
-            v->u = get(q, 4);
-            q += 4;
-            break;
-        case PT_WIRE_I32:
-            NEED(4);
-            v->i = (int32_t)(uint32_t)get(q, 4);
-            q += 4;
-            break;
-        default:
-            NEED(8);
-            v->u = get(q, 8);
-            q += 8;
-            break;
-        }
+    switch (id) {
+        PT_EVENTS(EV_CASE, W)
+        PT_CALLS(CALL_CASE, CAP)
+    default: /* not reached: the id was checked against the table */
+        *why = "unknown event class id";
+        return -1;
     }
     ev->nfields = cl->nfields < PT_MAX_FIELDS ? cl->nfields : PT_MAX_FIELDS;
     return (int)(q - p);
-#undef NEED
+past:
+    *why = "record runs past the end of the packet";
+    return -1;
+unterminated:
+    *why = "unterminated string";
+    return -1;
 }
