@@ -43,7 +43,7 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         } else if (pt__ok(r, ev->ret)) { /* FILE, SHM: what it opened, for the call around it */
             self.dev = pt__ixu(ev, r->dev);
             self.ino = pt__ixu(ev, r->ino);
-            if (r->kind == PT_K_SHM)
+            if (r->kind == PT_K_SHM && ev->depth > 0) /* a call around it may want its name */
                 self.path = pt__strdup(a, pt__ixs(ev, r->s));
         }
         break;
