@@ -102,16 +102,28 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         pt__on_process(a, ev);
     struct pt__proc *p = NULL;
     uint64_t v;
-    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
+    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
-    else
-        p = pt__proc_for(a, ev);
-    if (!p)
-        return -ENOMEM;
+    } else if (a->cur_proc && ev->stream == a->cur_stream) {
+        p = a->cur_proc;
+    } else {
+        if (!(p = pt__proc_for(a, ev)))
+            return -ENOMEM;
+        a->cur_stream = ev->stream;
+        a->cur_proc = p;
+        a->cur_thread = NULL;
+    }
     if (!p->first_ts)
         p->first_ts = ev->ts;
     if (ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS) {
-        struct pt__thread *t = pt__thread_for(a, p, ev->tid);
+        struct pt__thread *t = a->cur_thread;
+        if (!t || ev->tid != a->cur_tid || p != a->cur_proc) {
+            t = pt__thread_for(a, p, ev->tid);
+            if (p == a->cur_proc) {
+                a->cur_tid = ev->tid;
+                a->cur_thread = t;
+            }
+        }
         if (t)
             on_call(a, p, t, ev);
     } else if (pt__on_proc_event(a, p, ev)) {

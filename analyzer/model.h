@@ -318,6 +318,11 @@ struct pt_analyzer {
     struct pt__thread **threads;
     uint32_t nthreads, capthreads;
     struct pt__map by_tid; /* (proc, tid) -> thread */
+    /* The stream and thread of the last event, and their process and thread: most events come in
+     * runs of one thread. Forgotten when a stream changes process or threads are freed. */
+    uint32_t cur_stream, cur_tid;
+    struct pt__proc *cur_proc;     /* NULL: nothing cached */
+    struct pt__thread *cur_thread; /* NULL: the thread is not cached */
 
     struct pt__hold *holds;
     uint32_t nholds, capholds, free_hold;

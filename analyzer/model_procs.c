@@ -80,6 +80,8 @@ struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid)
  * front of the map (consecutive events mostly come from a few streams). */
 static void stream_set(struct pt_analyzer *a, uint32_t stream, uint32_t proc)
 {
+    a->cur_proc = NULL;
+    a->cur_thread = NULL;
     pt__map_put(&a->by_stream, stream, 0, proc);
     a->stream_cache[stream % PT__STREAM_CACHE] = (struct pt__stream_slot){stream, proc + 1};
 }
@@ -205,6 +207,8 @@ void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, u
         free(t);
     }
     p->thread_head = PT__NONE;
+    a->cur_proc = NULL;
+    a->cur_thread = NULL;
 }
 
 void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)

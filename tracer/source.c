@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "proftrace/trace.h"
+#include "tracer/decode.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/source.h"
@@ -713,8 +714,7 @@ int pt__src_next(struct pt__src *s)
         if (s->pos < s->len) { /* in a packet: its next record */
             const char *why = NULL;
             uint64_t clock = s->clock;
-            int rc =
-                pt__decode_record(s->pkt + s->pos, s->len - s->pos, &clock, &s->head, &why);
+            int rc = pt__decode(s->pkt + s->pos, s->len - s->pos, &clock, &s->head, &why);
             if (rc > 0) {
                 s->pos += (size_t)rc;
                 s->clock = clock;

@@ -37,6 +37,7 @@ struct pt_trace {
     struct pt__src **heap; /* sources with a head event, min-heap by (ts, index) */
     unsigned nheap;
     int advance;           /* the head on top of the heap was returned: advance it first */
+    struct pt__src *second; /* the least of the top's children, NULL when it has none */
     struct pt_trace_stats st;
     int64_t rt_offset;
     int rt_known;
@@ -92,6 +93,18 @@ static void heap_push(struct pt_trace *t, struct pt__src *s)
         i = p;
     }
     t->heap[i] = s;
+}
+
+/* The top of the heap advanced (or ended, alive 0): its place, and the runner-up's. */
+static __attribute__((noinline)) void heap_top_moved(struct pt_trace *t, int alive)
+{
+    if (!alive)
+        t->heap[0] = t->heap[--t->nheap];
+    if (t->nheap > 1)
+        heap_down(t, 0);
+    t->second = NULL;
+    if (t->nheap > 1)
+        t->second = t->nheap > 2 && src_less(t->heap[2], t->heap[1]) ? t->heap[2] : t->heap[1];
 }
 
 static int add_src(struct pt_trace *t, struct pt__src *s)
@@ -316,6 +329,7 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
         if (pt__src_next(t->src[i]) > 0)
             heap_push(t, t->src[i]);
     }
+    heap_top_moved(t, 1); /* finds the runner-up */
     *out = t;
     return 0;
 fail:
@@ -344,13 +358,13 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
 const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
 {
     /* The source whose head was returned last is still on top: advanced, it mostly stays there
-     * (a thread's events come in runs), which costs one comparison per child. */
+     * (a thread's events come in runs), which one comparison with the runner-up tells. */
     if (t->advance) {
+        struct pt__src *top = t->heap[0];
         t->advance = 0;
-        if (pt__src_next(t->heap[0]) <= 0)
-            t->heap[0] = t->heap[--t->nheap];
-        if (t->nheap > 1)
-            heap_down(t, 0);
+        int alive = pt__src_next(top) > 0;
+        if (!alive || (t->second && !src_less(top, t->second)))
+            heap_top_moved(t, alive);
     }
     if (!t->nheap)
         return NULL;
