@@ -184,7 +184,8 @@ enum { FB_GOT, FB_SHORT, FB_ERROR };
 static int file_bytes(struct pt__src *s, int fd, uint64_t off, size_t n, uint64_t end,
                       const uint8_t **p)
 {
-    if (off >= s->win_off && off - s->win_off <= s->win_len && n <= s->win_len - (off - s->win_off)) {
+    if (off >= s->win_off && off - s->win_off <= s->win_len &&
+        n <= s->win_len - (off - s->win_off)) {
         *p = s->data + (off - s->win_off);
         return FB_GOT;
     }
@@ -214,8 +215,8 @@ static int file_bytes(struct pt__src *s, int fd, uint64_t off, size_t n, uint64_
 static void file_shortened(struct pt__src *s, int fd)
 {
     struct stat st;
-    uint64_t now = fstat(fd, &st) == 0 && (uint64_t)st.st_size < s->fend ? (uint64_t)st.st_size
-                                                                           : s->foff;
+    uint64_t now =
+        fstat(fd, &st) == 0 && (uint64_t)st.st_size < s->fend ? (uint64_t)st.st_size : s->foff;
     sdiag(s, now, "shortened to %" PRIu64 " bytes while being read", now);
     s->fend = now;
     if (s->win_off + s->win_len > now) /* what was read past the end now is not the file's */
@@ -708,7 +709,7 @@ static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
     return 1;
 }
 
-int pt__src_next(struct pt__src *s)
+int pt__src_step(struct pt__src *s)
 {
     for (;;) {
         if (s->pos < s->len) { /* in a packet: its next record */

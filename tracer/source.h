@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "proftrace/event.h"
+#include "tracer/decode.h"
 #include "tracer/files.h"
 
 typedef void (*pt__diag_fn)(void *arg, const char *msg);
@@ -68,7 +69,27 @@ const char *pt__src_stream_name(const struct pt__src *s);
 void pt__src_read_ahead(struct pt__src *s, size_t bytes);
 
 /* The next event into s->head: 1, or 0 at the end. */
-int pt__src_next(struct pt__src *s);
+int pt__src_step(struct pt__src *s);
+
+/* The same, with the common case in line: the next record of the packet being read, whole and
+ * valid. Anything else (the end of the packet, damage) is pt__src_step's, which decodes the
+ * record again to say what is wrong with it. */
+static inline int pt__src_next(struct pt__src *s)
+{
+    if (s->pos < s->len) {
+        const char *why;
+        uint64_t clock = s->clock;
+        int rc = pt__decode(s->pkt + s->pos, s->len - s->pos, &clock, &s->head, &why);
+        if (rc > 0) {
+            s->pos += (size_t)rc;
+            s->clock = clock;
+            if (s->head.id == PT_EV_thread && s->head.nfields)
+                s->head.tid = s->tid = (uint32_t)s->head.field[0].u;
+            return 1;
+        }
+    }
+    return pt__src_step(s);
+}
 void pt__src_free(struct pt__src *s);
 
 /* Scan a stream file's packets: offset just past the last whole packet, its sequence number and

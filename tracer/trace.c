@@ -36,7 +36,7 @@ struct pt_trace {
     unsigned nsrc;
     struct pt__src **heap; /* sources with a head event, min-heap by (ts, index) */
     unsigned nheap;
-    int advance;           /* the head on top of the heap was returned: advance it first */
+    int advance;            /* the head on top of the heap was returned: advance it first */
     struct pt__src *second; /* the least of the top's children, NULL when it has none */
     struct pt_trace_stats st;
     int64_t rt_offset;
@@ -375,10 +375,12 @@ const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
     if (ev->ts > t->st.ts_last)
         t->st.ts_last = ev->ts;
     t->st.events++;
-    if (ev->id == PT_EV_lost && ev->nfields)
-        t->st.lost += ev->field[0].u;
-    if (ev->id == PT_EV_process)
-        note_pid(t, ev->pid);
+    if (ev->id < PT_EV_CALL_FIRST) { /* calls, most events, need no more */
+        if (ev->id == PT_EV_lost && ev->nfields)
+            t->st.lost += ev->field[0].u;
+        if (ev->id == PT_EV_process)
+            note_pid(t, ev->pid);
+    }
     return ev;
 }
 
