@@ -26,39 +26,16 @@ static int grow(struct pt__map *m)
     return 0;
 }
 
-uint64_t *pt__map_add(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v, int *added)
+int pt__map_reserve(struct pt__map *m)
 {
-    if ((m->len + 1) * 4 > m->cap * 3 && grow(m))
-        return NULL;
-    size_t j = pt__map_hash(a, b) & (m->cap - 1);
-    while (m->slot[j].used) {
-        if (m->slot[j].a == a && m->slot[j].b == b) {
-            *added = 0;
-            return &m->slot[j].v;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->slot[j] = (struct pt__map_slot){a, b, v, 1};
-    m->len++;
-    *added = 1;
-    return &m->slot[j].v;
-}
-
-int pt__map_put(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v)
-{
-    int added;
-    uint64_t *p = pt__map_add(m, a, b, v, &added);
-    if (!p)
-        return -ENOMEM;
-    *p = v;
-    return 0;
+    return (m->len + 1) * 4 > m->cap * 3 ? grow(m) : 0;
 }
 
 void pt__map_del_at(struct pt__map *m, uint64_t *v)
 {
     size_t mask = m->cap - 1;
-    size_t hole = (size_t)((struct pt__map_slot *)((char *)v - offsetof(struct pt__map_slot, v)) -
-                           m->slot);
+    size_t hole =
+        (size_t)((struct pt__map_slot *)((char *)v - offsetof(struct pt__map_slot, v)) - m->slot);
     /* Backward shift: move later entries of the cluster into the hole when their home allows. */
     for (size_t k = (hole + 1) & mask; m->slot[k].used; k = (k + 1) & mask) {
         size_t home = pt__map_hash(m->slot[k].a, m->slot[k].b) & mask;

@@ -3,6 +3,7 @@
 #ifndef PT_ANALYZER_MAP_H
 #define PT_ANALYZER_MAP_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,12 +50,38 @@ static inline int pt__map_get(const struct pt__map *m, uint64_t a, uint64_t b, u
     return p != NULL;
 }
 
-/* Set (a, b) -> v, replacing any old value. Returns 0 or -ENOMEM (map unchanged). */
-int pt__map_put(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v);
+/* Make room for one more entry (the map grows at three quarters full): 0 or -ENOMEM. */
+int pt__map_reserve(struct pt__map *m);
 
 /* The value of (a, b) in place, the entry added with value `v` when absent (*added says so); as
  * pt__map_find's. NULL when out of memory (map unchanged). */
-uint64_t *pt__map_add(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v, int *added);
+static inline uint64_t *pt__map_add(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v,
+                                    int *added)
+{
+    if ((m->len + 1) * 4 > m->cap * 3 && pt__map_reserve(m))
+        return NULL;
+    size_t mask = m->cap - 1, j = pt__map_hash(a, b) & mask;
+    for (; m->slot[j].used; j = (j + 1) & mask)
+        if (m->slot[j].a == a && m->slot[j].b == b) {
+            *added = 0;
+            return &m->slot[j].v;
+        }
+    m->slot[j] = (struct pt__map_slot){a, b, v, 1};
+    m->len++;
+    *added = 1;
+    return &m->slot[j].v;
+}
+
+/* Set (a, b) -> v, replacing any old value. Returns 0 or -ENOMEM (map unchanged). */
+static inline int pt__map_put(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v)
+{
+    int added;
+    uint64_t *p = pt__map_add(m, a, b, v, &added);
+    if (!p)
+        return -ENOMEM;
+    *p = v;
+    return 0;
+}
 
 /* Remove (a, b); returns 1 when it was there. */
 int pt__map_del(struct pt__map *m, uint64_t a, uint64_t b);
