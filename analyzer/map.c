@@ -5,15 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static inline uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
 static int grow(struct pt__map *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 64;
@@ -24,7 +15,7 @@ static int grow(struct pt__map *m)
         struct pt__map_slot *s = &m->slot[i];
         if (!s->used)
             continue;
-        size_t j = mix(s->a, s->b) & (ncap - 1);
+        size_t j = pt__map_hash(s->a, s->b) & (ncap - 1);
         while (ns[j].used)
             j = (j + 1) & (ncap - 1);
         ns[j] = *s;
@@ -35,54 +26,19 @@ static int grow(struct pt__map *m)
     return 0;
 }
 
-int pt__map_put(struct pt__map *m, uint64_t a, uint64_t b, uint64_t v)
+int pt__map_reserve(struct pt__map *m)
 {
-    if ((m->len + 1) * 4 > m->cap * 3) {
-        int rc = grow(m);
-        if (rc)
-            return rc;
-    }
-    size_t j = mix(a, b) & (m->cap - 1);
-    while (m->slot[j].used) {
-        if (m->slot[j].a == a && m->slot[j].b == b) {
-            m->slot[j].v = v;
-            return 0;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->slot[j] = (struct pt__map_slot){a, b, v, 1};
-    m->len++;
-    return 0;
+    return (m->len + 1) * 4 > m->cap * 3 ? grow(m) : 0;
 }
 
-int pt__map_get(const struct pt__map *m, uint64_t a, uint64_t b, uint64_t *v)
+void pt__map_del_at(struct pt__map *m, uint64_t *v)
 {
-    if (!m->cap)
-        return 0;
-    size_t j = mix(a, b) & (m->cap - 1);
-    while (m->slot[j].used) {
-        if (m->slot[j].a == a && m->slot[j].b == b) {
-            *v = m->slot[j].v;
-            return 1;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    return 0;
-}
-
-int pt__map_del(struct pt__map *m, uint64_t a, uint64_t b)
-{
-    if (!m->cap)
-        return 0;
-    size_t mask = m->cap - 1, j = mix(a, b) & mask;
-    while (m->slot[j].used && !(m->slot[j].a == a && m->slot[j].b == b))
-        j = (j + 1) & mask;
-    if (!m->slot[j].used)
-        return 0;
+    size_t mask = m->cap - 1;
+    size_t hole =
+        (size_t)((struct pt__map_slot *)((char *)v - offsetof(struct pt__map_slot, v)) - m->slot);
     /* Backward shift: move later entries of the cluster into the hole when their home allows. */
-    size_t hole = j;
-    for (size_t k = (j + 1) & mask; m->slot[k].used; k = (k + 1) & mask) {
-        size_t home = mix(m->slot[k].a, m->slot[k].b) & mask;
+    for (size_t k = (hole + 1) & mask; m->slot[k].used; k = (k + 1) & mask) {
+        size_t home = pt__map_hash(m->slot[k].a, m->slot[k].b) & mask;
         int movable = hole <= k ? (home <= hole || home > k) : (home <= hole && home > k);
         if (movable) {
             m->slot[hole] = m->slot[k];
@@ -91,6 +47,14 @@ int pt__map_del(struct pt__map *m, uint64_t a, uint64_t b)
     }
     m->slot[hole].used = 0;
     m->len--;
+}
+
+int pt__map_del(struct pt__map *m, uint64_t a, uint64_t b)
+{
+    uint64_t *v = pt__map_find(m, a, b);
+    if (!v)
+        return 0;
+    pt__map_del_at(m, v);
     return 1;
 }
 

@@ -44,7 +44,7 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         } else if (pt__ok(r, ev->ret)) { /* FILE, SHM: what it opened, for the call around it */
             self.dev = pt__ixu(ev, r->dev);
             self.ino = pt__ixu(ev, r->ino);
-            if (r->kind == PT_K_SHM)
+            if (r->kind == PT_K_SHM && ev->depth > 0) /* a call around it may want its name */
                 self.path = pt__strdup(a, pt__ixs(ev, r->s));
         }
         break;
@@ -71,7 +71,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         pt__check_victim(a, p, t, ev);
 
     for (uint32_t i = first; i < t->nchild; i++)
-        free(t->child[i].path);
+        if (t->child[i].path) /* mostly none: no call of free */
+            free(t->child[i].path);
     t->nchild = first;
     if (ev->depth > 0) {
         if (t->nchild == PT__MAXCHILD) { /* a parent that never came: forget the oldest */
@@ -80,21 +81,15 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             t->nchild--;
         }
         t->child[t->nchild++] = self;
-    } else {
+    } else if (self.path) {
         free(self.path);
     }
 }
 
-int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
+/* An event that is not a call (pt_analyzer_feed's): the witness's, a process's own. */
+static __attribute__((noinline)) int feed_other(struct pt_analyzer *a, const struct pt_event *ev,
+                                                uint64_t nomem)
 {
-    uint64_t nomem = a->nomem;
-    if (a->finished)
-        return -EINVAL;
-    a->nevents++;
-    if (!a->ts_first || ev->ts < a->ts_first)
-        a->ts_first = ev->ts;
-    if (ev->ts > a->ts_last)
-        a->ts_last = ev->ts;
     if (ev->id == PT_EV_witnessed || ev->id == PT_EV_witnessed_shm) {
         pt__on_witnessed(a, ev);
         return a->nomem != nomem ? -ENOMEM : 0;
@@ -109,23 +104,60 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     uint32_t known;
     if (ev->id == PT_EV_thread && !pt__stream_proc(a, ev->stream, &known))
         return 0;
-    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
+    if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
-    else
-        p = pt__proc_for(a, ev);
-    if (!p)
-        return -ENOMEM;
+    } else if (a->cur_proc && ev->stream == a->cur_stream) {
+        p = a->cur_proc;
+    } else {
+        if (!(p = pt__proc_for(a, ev)))
+            return -ENOMEM;
+        a->cur_stream = ev->stream;
+        a->cur_proc = p;
+        a->cur_thread = NULL;
+    }
     if (!p->first_ts)
         p->first_ts = ev->ts;
-    if (ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS) {
-        struct pt__thread *t = pt__thread_for(a, p, ev->tid);
-        if (t)
-            on_call(a, p, t, ev);
-    } else if (ev->id == PT_EV_prior_hold) {
+    if (ev->id == PT_EV_prior_hold)
         pt__on_prior_hold(a, p, ev);
-    } else if (pt__on_proc_event(a, p, ev)) {
+    else if (pt__on_proc_event(a, p, ev))
         return 0; /* not an event of the process itself: no sign of its life */
+    p->nevents++;
+    if (ev->ts > p->last_ts)
+        p->last_ts = ev->ts;
+    return a->nomem != nomem ? -ENOMEM : 0;
+}
+
+int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    uint64_t nomem = a->nomem;
+    if (a->finished)
+        return -EINVAL;
+    a->nevents++;
+    if (!a->ts_first || ev->ts < a->ts_first)
+        a->ts_first = ev->ts;
+    if (ev->ts > a->ts_last)
+        a->ts_last = ev->ts;
+    if (ev->id < PT_EV_CALL_FIRST || ev->id >= PT__NIDS)
+        return feed_other(a, ev, nomem);
+    /* A call, most events: the process and thread of the one before, mostly. */
+    struct pt__proc *p = a->cur_proc;
+    if (!p || ev->stream != a->cur_stream) {
+        if (!(p = pt__proc_for(a, ev)))
+            return -ENOMEM;
+        a->cur_stream = ev->stream;
+        a->cur_proc = p;
+        a->cur_thread = NULL;
     }
+    if (!p->first_ts)
+        p->first_ts = ev->ts;
+    struct pt__thread *t = a->cur_thread;
+    if (!t || ev->tid != a->cur_tid) {
+        t = pt__thread_for(a, p, ev->tid);
+        a->cur_tid = ev->tid;
+        a->cur_thread = t;
+    }
+    if (t)
+        on_call(a, p, t, ev);
     p->nevents++;
     if (ev->ts > p->last_ts)
         p->last_ts = ev->ts;

@@ -417,6 +417,11 @@ struct pt_analyzer {
     struct pt__thread **threads;
     uint32_t nthreads, capthreads;
     struct pt__map by_tid; /* (proc, tid) -> thread */
+    /* The stream and thread of the last event, and their process and thread: most events come in
+     * runs of one thread. Forgotten when a stream changes process or threads are freed. */
+    uint32_t cur_stream, cur_tid;
+    struct pt__proc *cur_proc;     /* NULL: nothing cached */
+    struct pt__thread *cur_thread; /* NULL: the thread is not cached */
 
     struct pt__hold *holds;
     uint32_t nholds, capholds, free_hold;
@@ -485,9 +490,27 @@ struct pt__proc *pt__proc_of(struct pt_analyzer *a, uint32_t idx);
 struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid);
 /* The process of a stream into *proc: 1, or 0 when the stream has none yet. */
 int pt__stream_proc(struct pt_analyzer *a, uint32_t stream, uint32_t *proc);
-/* The process an event belongs to (by stream, else a live process of that pid, else a new one). */
-struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev);
-struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid);
+/* The process an event belongs to (by stream, else a live process of that pid, else a new one).
+ * Every event asks: the answer of the stream cache is inline, the rest in pt__proc_lookup. */
+struct pt__proc *pt__proc_lookup(struct pt_analyzer *a, const struct pt_event *ev);
+static inline struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    const struct pt__stream_slot *c = &a->stream_cache[ev->stream % PT__STREAM_CACHE];
+    if (c->proc1 && c->stream == ev->stream)
+        return a->procs[c->proc1 - 1];
+    return pt__proc_lookup(a, ev);
+}
+/* The thread tid of p, new if need be (NULL when out of memory); mostly the thread of p's
+ * previous call, inline, else pt__thread_lookup. */
+struct pt__thread *pt__thread_lookup(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid);
+static inline struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p,
+                                                uint32_t tid)
+{
+    struct pt__thread *last = p->last_thread < a->nthreads ? a->threads[p->last_thread] : NULL;
+    if (last && last->tid == tid && last->proc == p->idx)
+        return last;
+    return pt__thread_lookup(a, p, tid);
+}
 /* The identity of the thread right now: its own creds when it changed them, else the process's. */
 struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t);
 void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, uint64_t ts);

@@ -43,12 +43,12 @@ static void id_unlink(struct pt_analyzer *a, uint32_t h)
 {
     struct pt__hold *x = &a->holds[h];
     if (x->iprev == PT__NONE) {
-        uint64_t head;
-        if (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h) {
+        uint64_t *head = pt__map_find(&a->hold_by_id, x->dev, x->ino);
+        if (head && *head == h) {
             if (x->inext == PT__NONE)
-                pt__map_del(&a->hold_by_id, x->dev, x->ino);
+                pt__map_del_at(&a->hold_by_id, head);
             else
-                pt__map_put(&a->hold_by_id, x->dev, x->ino, x->inext);
+                *head = x->inext;
         }
     } else {
         a->holds[x->iprev].inext = x->inext;
@@ -72,9 +72,9 @@ void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
     }
     if (x->dev || x->ino)
         id_unlink(a, h);
-    uint64_t cur;
-    if (pt__map_get(&a->hold_by_handle, handle_key(x->proc, x->kind), x->handle, &cur) && cur == h)
-        pt__map_del(&a->hold_by_handle, handle_key(x->proc, x->kind), x->handle);
+    uint64_t *cur = pt__map_find(&a->hold_by_handle, handle_key(x->proc, x->kind), x->handle);
+    if (cur && *cur == h)
+        pt__map_del_at(&a->hold_by_handle, cur);
     struct pt__proc *p = a->procs[x->proc];
     if (x->pprev == PT__NONE)
         p->holds_head = x->pnext;
@@ -140,12 +140,13 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
     if (handle)
         pt__map_put(&a->hold_by_handle, handle_key(p->idx, kind), handle, h);
     if (dev || ino) {
-        uint64_t head;
-        if (pt__map_get(&a->hold_by_id, dev, ino, &head)) {
-            x->inext = (uint32_t)head;
-            a->holds[head].iprev = h;
+        int added;
+        uint64_t *head = pt__map_add(&a->hold_by_id, dev, ino, h, &added);
+        if (head && !added) { /* first of those on the same identity */
+            x->inext = (uint32_t)*head;
+            a->holds[*head].iprev = h;
+            *head = h;
         }
-        pt__map_put(&a->hold_by_id, dev, ino, h);
     }
     x->pnext = p->holds_head;
     if (p->holds_head != PT__NONE)

@@ -9,6 +9,7 @@
  * created under `Deleted Profiles*` is a mark; the `Profiles` key a process opens is its profile
  * store. Which calls do these things is the role column of calls.h (HOLD_BEGIN / HOLD_CREATE of a
  * KEY or SESSION, OPEN / CREATE of a MAPPING). */
+#define _GNU_SOURCE /* memrchr */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static const char *last_component(const char *path)
 
 static int is_marks_key(const char *name)
 {
-    return !strncasecmp(name, "Deleted Profiles", 16);
+    return (name[0] | 0x20) == 'd' && !strncasecmp(name, "Deleted Profiles", 16);
 }
 
 /* ---- marks ---- */
@@ -123,20 +124,25 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
         lp += ls;
     }
     path[lp] = 0;
-    const char *last = last_component(path);
-    /* the key it names and, for "Deleted Profiles\\P", its parent: which marks key it uses */
-    char parent_of_last[512] = "";
-    if (last > path) {
-        size_t n = (size_t)(last - 1 - path);
-        if (n >= sizeof parent_of_last)
-            n = sizeof parent_of_last - 1;
+    /* the key it names and, for "Deleted Profiles\\P", its parent: which marks key it uses. The
+     * parent is copied (bounded) only when it is one: most keys are not. */
+    const char *sep = memrchr(path, '\\', lp);
+    const char *last = sep ? sep + 1 : path;
+    size_t pn = sep ? (size_t)(sep - path) : 0;
+    char parent_of_last[512];
+    const char *psep = pn ? memrchr(path, '\\', pn) : NULL;
+    const char *plast = !pn ? "" : psep ? psep + 1 : path; /* ends at sep */
+    int marks_parent = pn >= sizeof parent_of_last || is_marks_key(plast);
+    if (marks_parent) {
+        size_t n = pn < sizeof parent_of_last ? pn : sizeof parent_of_last - 1;
         memcpy(parent_of_last, path, n);
         parent_of_last[n] = 0;
+        plast = last_component(parent_of_last);
+        marks_parent = is_marks_key(plast);
     }
-    const char *plast = last_component(parent_of_last);
     if (is_marks_key(last))
         remember_marks_key(a, p, last);
-    else if (is_marks_key(plast))
+    else if (marks_parent)
         remember_marks_key(a, p, plast);
     uint64_t out = pt__ixu(ev, r->h);
     if (!pt__ok(r, ev->ret) || !out) {
@@ -154,13 +160,13 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
             break;
         }
     }
-    if (!strcasecmp(last, "Profiles") && (dev || ino) &&
+    if ((last[0] | 0x20) == 'p' && !strcasecmp(last, "Profiles") && (dev || ino) &&
         (p->store_dev != dev || p->store_ino != ino)) {
         p->store_dev = dev;
         p->store_ino = ino;
         p->store_ts = ev->ts; /* since when it uses this store */
     }
-    if (r->role == PT_ROLE_HOLD_CREATE && *sub && is_marks_key(plast))
+    if (r->role == PT_ROLE_HOLD_CREATE && *sub && marks_parent)
         add_mark(a, p, parent_of_last, last, dev, ino, ev->ts);
     self->dev = dev;
     self->ino = ino;

@@ -81,6 +81,8 @@ struct pt__proc *pt__proc_alloc(struct pt_analyzer *a, uint32_t pid)
  * front of the map (consecutive events mostly come from a few streams). */
 static void stream_set(struct pt_analyzer *a, uint32_t stream, uint32_t proc)
 {
+    a->cur_proc = NULL;
+    a->cur_thread = NULL;
     pt__map_put(&a->by_stream, stream, 0, proc);
     a->stream_cache[stream % PT__STREAM_CACHE] = (struct pt__stream_slot){stream, proc + 1};
 }
@@ -110,7 +112,7 @@ static struct pt__proc *proc_new(struct pt_analyzer *a, uint32_t pid, uint32_t s
     return p;
 }
 
-struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev)
+struct pt__proc *pt__proc_lookup(struct pt_analyzer *a, const struct pt_event *ev)
 {
     uint32_t idx;
     uint64_t v;
@@ -123,12 +125,9 @@ struct pt__proc *pt__proc_for(struct pt_analyzer *a, const struct pt_event *ev)
     return proc_new(a, ev->pid, ev->stream);
 }
 
-struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid)
+struct pt__thread *pt__thread_lookup(struct pt_analyzer *a, struct pt__proc *p, uint32_t tid)
 {
     uint64_t v;
-    struct pt__thread *last = p->last_thread < a->nthreads ? a->threads[p->last_thread] : NULL;
-    if (last && last->tid == tid && last->proc == p->idx)
-        return last; /* the thread of the process's previous call, mostly */
     if (pt__map_get(&a->by_tid, p->idx, tid, &v)) {
         p->last_thread = (uint32_t)v;
         return a->threads[v];
@@ -210,6 +209,8 @@ void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, u
         free(t);
     }
     p->thread_head = PT__NONE;
+    a->cur_proc = NULL;
+    a->cur_thread = NULL;
 }
 
 void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)

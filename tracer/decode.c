@@ -1,152 +1,179 @@
-/* decode.c — one event record (CTF layout of ctf_meta.c) into a struct pt_event, bounds-checked. */
+/* decode.c — the decoder of each event class's record body, generated from its field list, and
+ * the record decoder of decode.h out of line, for readers of single records (the collector's walk
+ * over a packet it drains). */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-#include "tracer/internal.h"
+#include "proftrace/calls.h"
+#include "tracer/decode.h"
 
-static inline __attribute__((always_inline)) uint64_t get(const uint8_t *p, unsigned n)
+/* The bodies are generated: one without a string has no use for `unterminated`, one without a
+ * fixed-size field none for `past`. */
+#pragma GCC diagnostic ignored "-Wunused-label"
+
+/* The NUL ending the string at q, or NULL when there is none before end. Strings are short and
+ * there is one or more in most records: they are scanned 16 bytes at a time in line, never
+ * reading at or past end; the last bytes of a packet go to memchr. */
+static inline __attribute__((always_inline)) const uint8_t *str_end(const uint8_t *q,
+                                                                    const uint8_t *end)
 {
-    uint64_t v = 0;
-    memcpy(&v, p, n); /* little-endian hosts only: the ring header records the byte order */
-    return v;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    for (; end - q >= 16; q += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), zero));
+        if (m)
+            return q + __builtin_ctz(m);
+    }
+#endif
+    return memchr(q, 0, (size_t)(end - q));
 }
+
+/* A call's head (after the record header): depth, duration, result, error, stack. The position
+ * after it, or NULL with *why set. Checked in the order of its fields, each as it is reached. */
+static inline __attribute__((always_inline)) const uint8_t *
+call_head(const uint8_t *q, const uint8_t *end, struct pt_event *ev, const char **why)
+{
+    if (end - q < 1 + 4) /* flags, a narrow duration */
+        goto past;
+    uint8_t f = *q++;
+    uint64_t dur;
+    ev->depth = f & PT__CF_DEPTH_MASK;
+    if (f & PT__CF_WIDE_DUR) {
+        if (end - q < 8)
+            goto past;
+        dur = pt__get(q, 8);
+        q += 8;
+    } else {
+        dur = pt__get(q, 4);
+        q += 4;
+    }
+    if (dur > ev->ts) {
+        *why = "call duration longer than the clock";
+        return NULL;
+    }
+    ev->ts_enter = ev->ts - dur;
+    if (end - q < (f & PT__CF_WIDE_RET ? 8 : 4) + 4) /* result, error */
+        goto past;
+    if (f & PT__CF_WIDE_RET) {
+        ev->ret = (int64_t)pt__get(q, 8);
+        q += 8;
+    } else {
+        ev->ret = (int32_t)(uint32_t)pt__get(q, 4);
+        q += 4;
+    }
+    ev->err = (int32_t)(uint32_t)pt__get(q, 4);
+    q += 4;
+    ev->nframes = 0;
+    if (f & PT__CF_STACK) {
+        if (q == end)
+            goto past;
+        unsigned n = *q++;
+        if ((size_t)(end - q) < 8 * (size_t)n)
+            goto past;
+        unsigned keep = n < PT_MAX_FRAMES ? n : PT_MAX_FRAMES;
+        memcpy(ev->frame, q, 8 * (size_t)keep);
+        ev->nframes = (uint8_t)keep;
+        q += 8 * (size_t)n;
+    }
+    return q;
+past:
+    *why = "record runs past the end of the packet";
+    return NULL;
+}
+
+/* Field k of the class being decoded, of each wire type: its value, wire type and name. A field
+ * past PT_MAX_FIELDS is read over but not kept (k is a constant: the test costs nothing). */
+#define NEED(n)                                                                                    \
+    if ((size_t)(end - q) < (size_t)(n))                                                           \
+        goto past;
+#define KEEP(wire_, val_field, val)                                                                \
+    if (k < PT_MAX_FIELDS) {                                                                       \
+        ev->field[k].wire = wire_;                                                                 \
+        ev->field[k].name = fd[k].name;                                                            \
+        ev->field[k].val_field = val;                                                              \
+    }
+#define FIXED(wire_, n, val_field, val)                                                            \
+    NEED(n)                                                                                        \
+    KEEP(wire_, val_field, val)                                                                    \
+    q += n;                                                                                        \
+    k++;
+#define FIELD_U8 FIXED(PT_WIRE_U8, 1, u, *q)
+#define FIELD_U16 FIXED(PT_WIRE_U16, 2, u, pt__get(q, 2))
+#define FIELD_U32 FIXED(PT_WIRE_U32, 4, u, pt__get(q, 4))
+#define FIELD_I32 FIXED(PT_WIRE_I32, 4, i, (int32_t)(uint32_t)pt__get(q, 4))
+#define FIELD_U64 FIXED(PT_WIRE_U64, 8, u, pt__get(q, 8))
+#define FIELD_I64 FIXED(PT_WIRE_I64, 8, u, pt__get(q, 8))
+#define FIELD_X64 FIXED(PT_WIRE_X64, 8, u, pt__get(q, 8))
+#define FIELD_STR                                                                                  \
+    {                                                                                              \
+        const uint8_t *z = str_end(q, end);                                                        \
+        if (!z)                                                                                    \
+            goto unterminated;                                                                     \
+        if (k < PT_MAX_FIELDS) {                                                                   \
+            ev->field[k].wire = PT_WIRE_STR;                                                       \
+            ev->field[k].name = fd[k].name;                                                        \
+            ev->field[k].str.s = (const char *)q;                                                  \
+            ev->field[k].str.len = (uint32_t)(z - q);                                              \
+        }                                                                                          \
+        q = z + 1;                                                                                 \
+        k++;                                                                                       \
+    }
+#define W(wire, n) FIELD_##wire
+#define CAP(cap, n) PT_CAP_##cap(W, n)
+#define BODY_END                                                                                   \
+    ev->nfields = (uint16_t)(k < PT_MAX_FIELDS ? k : PT_MAX_FIELDS);                               \
+    return q;                                                                                      \
+    past:                                                                                          \
+    *why = "record runs past the end of the packet";                                               \
+    return NULL;                                                                                   \
+    unterminated:                                                                                  \
+    *why = "unterminated string";                                                                  \
+    return NULL;
+#define EV_BODY(name, field_list)                                                                  \
+    static const uint8_t *body_ev_##name(const uint8_t *q, const uint8_t *end,                     \
+                                         struct pt_event *ev, const char **why)                    \
+    {                                                                                              \
+        const struct pt__field_desc *fd = pt__classes[PT_EV_##name].fields;                        \
+        unsigned k = 0;                                                                            \
+        (void)fd;                                                                                  \
+        ev->ts_enter = ev->ts;                                                                     \
+        ev->depth = 0;                                                                             \
+        ev->ret = 0;                                                                               \
+        ev->err = 0;                                                                               \
+        ev->nframes = 0;                                                                           \
+        field_list BODY_END                                                                        \
+    }
+#define CALL_BODY(name, cat, hook, cret, cparams, cargs, retk, field_list)                         \
+    static const uint8_t *body_call_##name(const uint8_t *q, const uint8_t *end,                   \
+                                           struct pt_event *ev, const char **why)                  \
+    {                                                                                              \
+        const struct pt__field_desc *fd = pt__classes[PT_EV_CALL_FIRST + PT_CALL_##name].fields;   \
+        unsigned k = 0;                                                                            \
+        (void)fd;                                                                                  \
+        if (!(q = call_head(q, end, ev, why)))                                                     \
+            return NULL;                                                                           \
+        field_list BODY_END                                                                        \
+    }
+PT_EVENTS(EV_BODY, W)
+PT_CALLS(CALL_BODY, CAP)
+
+pt__body_decoder *const pt__body_decoders[] = {
+#define EV_ROW(name, fields) body_ev_##name,
+    PT_EVENTS(EV_ROW, _)
+#undef EV_ROW
+#define CALL_ROW(name, cat, hook, cret, cparams, cargs, retk, fields) body_call_##name,
+        PT_CALLS(CALL_ROW, _)
+#undef CALL_ROW
+};
+_Static_assert(sizeof pt__body_decoders / sizeof pt__body_decoders[0] ==
+                   PT_EV_CALL_FIRST + PT_CALL_COUNT,
+               "a decoder for every class");
 
 int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_event *ev,
                       const char **why)
 {
-    const uint8_t *q = p, *end = p + avail;
-    unsigned id;
-
-#define NEED(n)                                                                                    \
-    do {                                                                                           \
-        if ((size_t)(end - q) < (size_t)(n)) {                                                     \
-            *why = "record runs past the end of the packet";                                       \
-            return -1;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-    NEED(1);
-    if (q[0] == 0)
-        return 0;
-    if (q[0] == PT__ID_EXT) {
-        NEED(PT__HDR_EXT);
-        id = (unsigned)get(q + 1, 2);
-        uint64_t t = get(q + 3, 8);
-        if (t < *ts) {
-            *why = "timestamp goes backwards";
-            return -1;
-        }
-        *ts = t;
-        q += PT__HDR_EXT;
-    } else {
-        NEED(PT__HDR_COMPACT);
-        id = q[0];
-        uint64_t lo = get(q + 1, 4);
-        uint64_t t = (*ts & ~0xffffffffull) | lo;
-        if (t < *ts)
-            t += 1ull << 32;
-        *ts = t;
-        q += PT__HDR_COMPACT;
-    }
-    if (id == 0 || id - 1 >= pt__nclasses) {
-        *why = "unknown event class id";
-        return -1;
-    }
-    id -= 1;
-    const struct pt__class *cl = &pt__classes[id];
-    ev->id = (uint16_t)id;
-    ev->ts = *ts;
-    ev->ts_enter = *ts;
-    ev->depth = 0;
-    ev->ret = 0;
-    ev->err = 0;
-    ev->nframes = 0;
-    ev->nfields = 0;
-    if (cl->is_call) {
-        NEED(1);
-        uint8_t f = *q++;
-        uint64_t dur;
-        ev->depth = f & PT__CF_DEPTH_MASK;
-        if (f & PT__CF_WIDE_DUR) {
-            NEED(8);
-            dur = get(q, 8);
-            q += 8;
-        } else {
-            NEED(4);
-            dur = get(q, 4);
-            q += 4;
-        }
-        if (dur > ev->ts) {
-            *why = "call duration longer than the clock";
-            return -1;
-        }
-        ev->ts_enter = ev->ts - dur;
-        if (f & PT__CF_WIDE_RET) {
-            NEED(8);
-            ev->ret = (int64_t)get(q, 8);
-            q += 8;
-        } else {
-            NEED(4);
-            ev->ret = (int32_t)(uint32_t)get(q, 4);
-            q += 4;
-        }
-        NEED(4);
-        ev->err = (int32_t)(uint32_t)get(q, 4);
-        q += 4;
-        if (f & PT__CF_STACK) {
-            NEED(1);
-            unsigned n = *q++;
-            NEED(8 * (size_t)n);
-            for (unsigned i = 0; i < n; i++)
-                if (i < PT_MAX_FRAMES)
-                    ev->frame[i] = get(q + 8 * i, 8);
-            ev->nframes = (uint8_t)(n < PT_MAX_FRAMES ? n : PT_MAX_FRAMES);
-            q += 8 * (size_t)n;
-        }
-    }
-    for (unsigned i = 0; i < cl->nfields && i < PT_MAX_FIELDS; i++) {
-        struct pt_value *v = &ev->field[i];
-        v->wire = cl->fields[i].wire;
-        v->name = cl->fields[i].name;
-        /* fixed-size loads per wire type: a load of a known size is one instruction */
-        switch (v->wire) {
-        case PT_WIRE_STR: {
-            const uint8_t *z = memchr(q, 0, (size_t)(end - q));
-            if (!z) {
-                *why = "unterminated string";
-                return -1;
-            }
-            v->str.s = (const char *)q;
-            v->str.len = (uint32_t)(z - q);
-            q = z + 1;
-            break;
-        }
-        case PT_WIRE_U8:
-            NEED(1);
-            v->u = *q++;
-            break;
-        case PT_WIRE_U16:
-            NEED(2);
-            v->u = get(q, 2);
-            q += 2;
-            break;
-        case PT_WIRE_U32:
-            NEED(4);
-            v->u = get(q, 4);
-            q += 4;
-            break;
-        case PT_WIRE_I32:
-            NEED(4);
-            v->i = (int32_t)(uint32_t)get(q, 4);
-            q += 4;
-            break;
-        default:
-            NEED(8);
-            v->u = get(q, 8);
-            q += 8;
-            break;
-        }
-    }
-    ev->nfields = cl->nfields < PT_MAX_FIELDS ? cl->nfields : PT_MAX_FIELDS;
-    return (int)(q - p);
-#undef NEED
+    return pt__decode(p, avail, ts, ev, why);
 }

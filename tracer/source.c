@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "proftrace/trace.h"
+#include "tracer/decode.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/source.h"
@@ -82,10 +83,10 @@ static int grow(struct pt__src *s, size_t n)
 {
     if (n <= s->cap)
         return 0;
-    uint8_t *p = realloc(s->pkt, n);
+    uint8_t *p = realloc(s->data, n);
     if (!p)
         return -ENOMEM;
-    s->pkt = p;
+    s->data = p;
     s->cap = n;
     return 0;
 }
@@ -174,9 +175,59 @@ static int resync(struct pt__src *s, int fd, uint64_t end)
 
 enum { FP_GOT, FP_END };
 
+enum { FB_GOT, FB_SHORT, FB_ERROR };
+
+/* Bytes [off, off + n) of the stream file into *p, from the window when it holds them, else read
+ * from the file: n bytes, or with read-ahead as many as s->ahead up to `end` (the bytes after off
+ * are then the next packets). FB_SHORT when the file ends before off + n now (shortened since
+ * `end` was known, or being appended), FB_ERROR after a diag. */
+static int file_bytes(struct pt__src *s, int fd, uint64_t off, size_t n, uint64_t end,
+                      const uint8_t **p)
+{
+    if (off >= s->win_off && off - s->win_off <= s->win_len &&
+        n <= s->win_len - (off - s->win_off)) {
+        *p = s->data + (off - s->win_off);
+        return FB_GOT;
+    }
+    size_t want = n;
+    if (s->ahead > want && end > off)
+        want = end - off < s->ahead ? (size_t)(end - off) : s->ahead;
+    if (want < n)
+        want = n;
+    s->win_len = 0;
+    if (grow(s, want) < 0) {
+        sdiag(s, off, "out of memory reading %zu bytes", want);
+        return FB_ERROR;
+    }
+    ssize_t got = pread(fd, s->data, want, (off_t)off);
+    if (got < 0) {
+        sdiag(s, off, "read error: %s", strerror(errno));
+        return FB_ERROR;
+    }
+    s->win_off = off;
+    s->win_len = (size_t)got;
+    *p = s->data;
+    return (size_t)got >= n ? FB_GOT : FB_SHORT;
+}
+
+/* The stream file alone ends before the size it had when listed: say so once, and read on up to
+ * where it ends now. */
+static void file_shortened(struct pt__src *s, int fd)
+{
+    struct stat st;
+    uint64_t now =
+        fstat(fd, &st) == 0 && (uint64_t)st.st_size < s->fend ? (uint64_t)st.st_size : s->foff;
+    sdiag(s, now, "shortened to %" PRIu64 " bytes while being read", now);
+    s->fend = now;
+    if (s->win_off + s->win_len > now) /* what was read past the end now is not the file's */
+        s->win_len = now > s->win_off ? (size_t)(now - s->win_off) : 0;
+}
+
 /* The next packet of the stream file into s->pkt. A packet cut short at the end of the file while
  * its ring is still there is one the collector is writing (or was, when it died): that ends the
- * file for now, quietly, and the ring has the packet. Anywhere else it is damage. */
+ * file for now, quietly, and the ring has the packet. Anywhere else it is damage. A stream file
+ * alone is read up to the size it had when listed, with read-ahead: a file that grows meanwhile
+ * is read as it was, one cut short as far as it still goes. */
 static int file_packet(struct pt__src *s)
 {
     if (!s->sf)
@@ -189,23 +240,31 @@ static int file_packet(struct pt__src *s)
         }
         return FP_END;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return FP_END;
-    uint64_t end = s->ring ? (uint64_t)st.st_size : s->fend;
-    if (end > (uint64_t)st.st_size) { /* shortened since it was listed: read what is there */
-        sdiag(s, (uint64_t)st.st_size, "shortened to %" PRIu64 " bytes while being read",
-              (uint64_t)st.st_size);
-        end = s->fend = (uint64_t)st.st_size;
+    uint64_t end = s->fend;
+    if (s->ring) { /* the collector appends (and may cut a torn packet): its size now */
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            return FP_END;
+        end = (uint64_t)st.st_size;
+        s->win_len = 0;
     }
     while (s->foff < end) {
         struct pt__pkt_hdr ph;
+        const uint8_t *b;
         uint64_t avail = end - s->foff;
-        memset(&ph, 0, sizeof ph);
-        if (pread(fd, &ph, avail < sizeof ph ? avail : sizeof ph, (off_t)s->foff) < 0) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
+        size_t hn = avail < sizeof ph ? (size_t)avail : sizeof ph;
+        int rc = file_bytes(s, fd, s->foff, hn, end, &b);
+        if (rc == FB_ERROR)
             return FP_END;
+        if (rc == FB_SHORT) {
+            if (s->ring)
+                return FP_END; /* cut while we read: the ring or the next look has it */
+            file_shortened(s, fd);
+            end = s->fend;
+            continue;
         }
+        memset(&ph, 0, sizeof ph);
+        memcpy(&ph, b, hn);
         int cut =
             avail < PT__PKT_HDR_SIZE || (plausible(&ph, MAX_PACKET) && ph.content_size / 8 > avail);
         if (cut && ring_alive(s))
@@ -248,14 +307,19 @@ static int file_packet(struct pt__src *s)
         } else {
             s->partial = 0;
         }
-        if (grow(s, csize) < 0)
+        rc = file_bytes(s, fd, s->foff, (size_t)csize, end, &b);
+        if (rc == FB_ERROR)
             return FP_END;
-        if (read_at(fd, s->pkt, csize, s->foff) < 0) {
-            sdiag(s, s->foff, "read error: %s", strerror(errno));
-            return FP_END;
+        if (rc == FB_SHORT) {
+            if (s->ring)
+                return FP_END;
+            file_shortened(s, fd);
+            end = s->fend;
+            continue;
         }
         if (!s->pid)
             s->pid = ph.pid;
+        s->pkt = b;
         s->pkt_off = s->foff;
         s->foff += psize;
         s->len = csize;
@@ -356,7 +420,8 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
         return RP_MOVED;
     uint64_t len = complete ? cp.content_size / 8 : committed;
     int len_ok = len <= S && len >= PT__PKT_HDR_SIZE;
-    if (len_ok && (grow(s, len) < 0 || ring_read(s, s->pkt, len, poff) < 0))
+    s->win_len = 0; /* data holds this packet now, no longer a window of the stream file */
+    if (len_ok && (grow(s, len) < 0 || ring_read(s, s->data, len, poff) < 0))
         return RP_MOVED;
     /* The writer reserves in the slot's next lap before it rewrites the header: a write position
      * past that start means what was copied may be torn. */
@@ -366,7 +431,7 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
         sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad content size", seq, s->buf);
         return RP_NONE;
     }
-    memcpy(&cp, s->pkt, sizeof cp);
+    memcpy(&cp, s->data, sizeof cp);
     if (cp.magic != PT__CTF_MAGIC || cp.packet_seq_num != seq) {
         sdiag(s, poff, "packet %" PRIu64 " of buffer %u: bad header (magic %08x, seq %" PRIu64 ")",
               seq, s->buf, cp.magic, cp.packet_seq_num);
@@ -377,6 +442,7 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
               "packet %" PRIu64 " of buffer %u was never finished (writer died in it?)", seq,
               s->buf);
     s->partial = !complete;
+    s->pkt = s->data;
     s->pkt_off = poff;
     s->len = len;
     s->pos = PT__PKT_HDR_SIZE;
@@ -643,32 +709,27 @@ static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
     return 1;
 }
 
-int pt__src_next(struct pt__src *s)
+int pt__src_step(struct pt__src *s)
 {
     for (;;) {
-        if (s->done)
-            return 0;
-        if (s->in_pkt) {
-            if (s->pos < s->len) {
-                const char *why = NULL;
-                uint64_t clock = s->clock;
-                int rc = pt__decode_record(s->pkt + s->pos, s->len - s->pos, &clock, &s->head,
-                                           &why);
-                if (rc > 0) {
-                    s->pos += (size_t)rc;
-                    s->clock = clock;
-                    if (s->head.id == PT_EV_thread && s->head.nfields)
-                        s->tid = (uint32_t)s->head.field[0].u;
-                    s->head.pid = s->pid;
-                    s->head.tid = s->tid;
-                    s->head.stream = s->index;
-                    return 1;
-                }
-                if (rc == 0 && !s->partial)
-                    sdiag(s, s->pkt_off + s->pos, "uncommitted record inside a finished packet");
-                else if (rc < 0)
-                    sdiag(s, s->pkt_off + s->pos, "%s (packet %" PRIu64 ")", why, s->seq_cur);
+        if (s->pos < s->len) { /* in a packet: its next record */
+            const char *why = NULL;
+            uint64_t clock = s->clock;
+            int rc = pt__decode(s->pkt + s->pos, s->len - s->pos, &clock, &s->head, &why);
+            if (rc > 0) {
+                s->pos += (size_t)rc;
+                s->clock = clock;
+                if (s->head.id == PT_EV_thread && s->head.nfields)
+                    s->head.tid = s->tid = (uint32_t)s->head.field[0].u;
+                return 1;
             }
+            if (rc == 0 && !s->partial)
+                sdiag(s, s->pkt_off + s->pos, "uncommitted record inside a finished packet");
+            else if (rc < 0)
+                sdiag(s, s->pkt_off + s->pos, "%s (packet %" PRIu64 ")", why, s->seq_cur);
+            s->pos = s->len;
+        }
+        if (s->in_pkt) {
             s->in_pkt = 0;
             if (s->disc_cur > s->disc_prev) {
                 uint64_t n = s->disc_cur - s->disc_prev;
@@ -676,17 +737,28 @@ int pt__src_next(struct pt__src *s)
                 return emit_lost(s, n, s->ts_end > s->clock ? s->ts_end : s->clock);
             }
         }
-        if (!next_packet(s)) {
+        if (s->done || !next_packet(s)) {
             s->done = 1;
-            free(s->pkt); /* the last event was returned before: nothing points here any more */
+            free(s->data); /* the last event was returned before: nothing points here any more */
+            s->data = NULL;
             s->pkt = NULL;
-            s->cap = 0;
+            s->cap = s->win_len = s->len = s->pos = 0;
             return 0;
         }
         if (s->clock > s->ts_end)
             s->ts_end = s->clock;
         s->in_pkt = 1;
+        /* the decoder leaves these alone: they hold for the packet (a thread event aside) */
+        s->head.pid = s->pid;
+        s->head.tid = s->tid;
+        s->head.stream = s->index;
     }
+}
+
+void pt__src_read_ahead(struct pt__src *s, size_t bytes)
+{
+    if (!s->ring)
+        s->ahead = bytes;
 }
 
 void pt__src_free(struct pt__src *s)
@@ -695,7 +767,7 @@ void pt__src_free(struct pt__src *s)
         return;
     pt__file_put(s->sf);
     ring_put(s->ring);
-    free(s->pkt);
+    free(s->data);
     free(s->path);
     free(s);
 }

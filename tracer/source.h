@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "proftrace/event.h"
+#include "tracer/decode.h"
 #include "tracer/files.h"
 
 typedef void (*pt__diag_fn)(void *arg, const char *msg);
@@ -29,8 +30,13 @@ struct pt__src {
     uint64_t seq, seq_start, seq_end; /* ring: next packet wanted; window when opened */
     int from_ring;                    /* the stream file had nothing more: reading the ring */
     uint32_t pid, tid;
-    uint8_t *pkt;
-    size_t cap, len, pos;
+    uint8_t *data;      /* a ring's packet, or a window of the stream file */
+    size_t cap;         /* bytes allocated at data */
+    uint64_t win_off;   /* the stream file's offset of data[0] while it holds a window */
+    size_t win_len;     /* bytes of the window (0: none) */
+    size_t ahead;       /* stream file alone: bytes to read at once (0: a packet at a time) */
+    const uint8_t *pkt; /* the packet being decoded: in data */
+    size_t len, pos;
     uint64_t pkt_off; /* offset of the packet, for messages */
     uint64_t clock, ts_end;
     uint64_t disc_prev, disc_cur, seq_cur;
@@ -57,8 +63,33 @@ int pt__src_open_ring(struct pt__files *fs, const char *dir, const char *name, u
 /* The stream file name of each source of a ring ("<base>_<buffer>"), NULL for a stream alone. */
 const char *pt__src_stream_name(const struct pt__src *s);
 
+/* Read a stream file alone `bytes` at a time (one read brings many packets) instead of a packet
+ * at a time; the memory stays with the source until its end. Call before the first
+ * pt__src_next. */
+void pt__src_read_ahead(struct pt__src *s, size_t bytes);
+
 /* The next event into s->head: 1, or 0 at the end. */
-int pt__src_next(struct pt__src *s);
+int pt__src_step(struct pt__src *s);
+
+/* The same, with the common case in line: the next record of the packet being read, whole and
+ * valid. Anything else (the end of the packet, damage) is pt__src_step's, which decodes the
+ * record again to say what is wrong with it. */
+static inline int pt__src_next(struct pt__src *s)
+{
+    if (s->pos < s->len) {
+        const char *why;
+        uint64_t clock = s->clock;
+        int rc = pt__decode(s->pkt + s->pos, s->len - s->pos, &clock, &s->head, &why);
+        if (rc > 0) {
+            s->pos += (size_t)rc;
+            s->clock = clock;
+            if (s->head.id == PT_EV_thread && s->head.nfields)
+                s->head.tid = s->tid = (uint32_t)s->head.field[0].u;
+            return 1;
+        }
+    }
+    return pt__src_step(s);
+}
 void pt__src_free(struct pt__src *s);
 
 /* Scan a stream file's packets: offset just past the last whole packet, its sequence number and

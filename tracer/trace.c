@@ -20,6 +20,13 @@
 #include "tracer/internal.h"
 #include "tracer/source.h"
 
+/* Stream files of finished processes are read many packets at a time, up to READ_AHEAD_MAX bytes
+ * (a window that stays in the CPU's cache while it is decoded), with READ_AHEAD_TOTAL bytes for all
+ * of them: a trace of many streams reads a packet at a time, as the memory of one packet each. */
+#define READ_AHEAD_MAX (256u << 10)
+#define READ_AHEAD_MIN (64u << 10)
+#define READ_AHEAD_TOTAL (64u << 20)
+
 struct pt_trace {
     char *dir;
     struct pt__files *files; /* every file of the trace, a bounded number open at once */
@@ -29,7 +36,8 @@ struct pt_trace {
     unsigned nsrc;
     struct pt__src **heap; /* sources with a head event, min-heap by (ts, index) */
     unsigned nheap;
-    struct pt__src *advance; /* source whose head was returned last: advance it first */
+    int advance;            /* the head on top of the heap was returned: advance it first */
+    struct pt__src *second; /* the least of the top's children, NULL when it has none */
     struct pt_trace_stats st;
     int64_t rt_offset;
     int rt_known;
@@ -56,40 +64,47 @@ static int src_less(const struct pt__src *a, const struct pt__src *b)
     return a->index < b->index;
 }
 
+/* Move the source at heap index i down to its place. */
+static void heap_down(struct pt_trace *t, unsigned i)
+{
+    struct pt__src *x = t->heap[i];
+    for (;;) {
+        unsigned l = 2 * i + 1, m = l;
+        if (l >= t->nheap)
+            break;
+        if (l + 1 < t->nheap && src_less(t->heap[l + 1], t->heap[l]))
+            m = l + 1;
+        if (!src_less(t->heap[m], x))
+            break;
+        t->heap[i] = t->heap[m];
+        i = m;
+    }
+    t->heap[i] = x;
+}
+
 static void heap_push(struct pt_trace *t, struct pt__src *s)
 {
     unsigned i = t->nheap++;
-    t->heap[i] = s;
     while (i > 0) {
         unsigned p = (i - 1) / 2;
-        if (!src_less(t->heap[i], t->heap[p]))
+        if (!src_less(s, t->heap[p]))
             break;
-        struct pt__src *x = t->heap[i];
         t->heap[i] = t->heap[p];
-        t->heap[p] = x;
         i = p;
     }
+    t->heap[i] = s;
 }
 
-static struct pt__src *heap_pop(struct pt_trace *t)
+/* The top of the heap advanced (or ended, alive 0): its place, and the runner-up's. */
+static __attribute__((noinline)) void heap_top_moved(struct pt_trace *t, int alive)
 {
-    struct pt__src *top = t->heap[0];
-    t->heap[0] = t->heap[--t->nheap];
-    unsigned i = 0;
-    for (;;) {
-        unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < t->nheap && src_less(t->heap[l], t->heap[m]))
-            m = l;
-        if (r < t->nheap && src_less(t->heap[r], t->heap[m]))
-            m = r;
-        if (m == i)
-            break;
-        struct pt__src *x = t->heap[i];
-        t->heap[i] = t->heap[m];
-        t->heap[m] = x;
-        i = m;
-    }
-    return top;
+    if (!alive)
+        t->heap[0] = t->heap[--t->nheap];
+    if (t->nheap > 1)
+        heap_down(t, 0);
+    t->second = NULL;
+    if (t->nheap > 1)
+        t->second = t->nheap > 2 && src_less(t->heap[2], t->heap[1]) ? t->heap[2] : t->heap[1];
 }
 
 static int add_src(struct pt_trace *t, struct pt__src *s)
@@ -307,9 +322,14 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
         goto fail;
     }
     t->st.streams = t->nsrc;
-    for (unsigned i = 0; i < t->nsrc; i++)
+    size_t ahead = READ_AHEAD_TOTAL / (t->nsrc ? t->nsrc : 1);
+    for (unsigned i = 0; i < t->nsrc; i++) {
+        if (ahead >= READ_AHEAD_MIN)
+            pt__src_read_ahead(t->src[i], ahead < READ_AHEAD_MAX ? ahead : READ_AHEAD_MAX);
         if (pt__src_next(t->src[i]) > 0)
             heap_push(t, t->src[i]);
+    }
+    heap_top_moved(t, 1); /* finds the runner-up */
     *out = t;
     return 0;
 fail:
@@ -337,25 +357,30 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
 
 const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
 {
+    /* The source whose head was returned last is still on top: advanced, it mostly stays there
+     * (a thread's events come in runs), which one comparison with the runner-up tells. */
     if (t->advance) {
-        if (pt__src_next(t->advance) > 0)
-            heap_push(t, t->advance);
-        t->advance = NULL;
+        struct pt__src *top = t->heap[0];
+        t->advance = 0;
+        int alive = pt__src_next(top) > 0;
+        if (!alive || (t->second && !src_less(top, t->second)))
+            heap_top_moved(t, alive);
     }
     if (!t->nheap)
         return NULL;
-    struct pt__src *s = heap_pop(t);
-    const struct pt_event *ev = &s->head;
-    t->advance = s;
+    const struct pt_event *ev = &t->heap[0]->head;
+    t->advance = 1;
     if (!t->st.events || ev->ts < t->st.ts_first)
         t->st.ts_first = ev->ts;
     if (ev->ts > t->st.ts_last)
         t->st.ts_last = ev->ts;
     t->st.events++;
-    if (ev->id == PT_EV_lost && ev->nfields)
-        t->st.lost += ev->field[0].u;
-    if (ev->id == PT_EV_process)
-        note_pid(t, ev->pid);
+    if (ev->id < PT_EV_CALL_FIRST) { /* calls, most events, need no more */
+        if (ev->id == PT_EV_lost && ev->nfields)
+            t->st.lost += ev->field[0].u;
+        if (ev->id == PT_EV_process)
+            note_pid(t, ev->pid);
+    }
     return ev;
 }
 
