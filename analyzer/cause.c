@@ -1,6 +1,7 @@
-/* cause.c — why two processes saw different things (the causes of docs/report-json.md): their
- * in-use views, or their own identities; the names of rules and causes (rules.h); the remedy for
- * each cause. */
+/* cause.c — why two processes saw different things (the causes of docs/report-json.md): how their
+ * in-use views compare and why they differ, or how their own identities differ; the names of rules
+ * and causes (rules.h). Which of these a finding's cause is, from what the deleter consulted, is
+ * verdict.c's; how each is told and remedied, report_story.c's. */
 #include <string.h>
 #include <strings.h>
 
@@ -13,12 +14,30 @@ static int session_local(const char *name)
     return name && strncasecmp(name, "Global\\", 7) != 0;
 }
 
+static int identified(const struct pt__view *v)
+{
+    return v->dev || v->ino;
+}
+
+enum pt__views pt__views_compare(const struct pt__view *h, const struct pt__view *d)
+{
+    if (!h || !d)
+        return PT__VIEWS_NOT_SEEN;
+    if (!identified(h) || !identified(d))
+        return PT__VIEWS_UNIDENTIFIED;
+    return h->dev == d->dev && h->ino == d->ino ? PT__VIEWS_SAME : PT__VIEWS_DIFFER;
+}
+
 enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d)
 {
-    if (!h || !d || (!h->dev && !h->ino) || (!d->dev && !d->ino))
-        return PT__C_UNKNOWN;
-    if (h->dev == d->dev && h->ino == d->ino)
+    switch (pt__views_compare(h, d)) {
+    case PT__VIEWS_SAME:
         return PT__C_SAME;
+    case PT__VIEWS_DIFFER:
+        break;
+    default:
+        return PT__C_UNKNOWN;
+    }
     int same_name = h->name && d->name && !strcasecmp(h->name, d->name);
     if (!same_name && h->who.euid != d->who.euid)
         return PT__C_IDENTITY;
@@ -32,7 +51,7 @@ enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d
         return PT__C_KERNEL;
     if (h->who.euid != d->who.euid)
         return PT__C_IDENTITY;
-    return PT__C_UNKNOWN;
+    return PT__C_UNKNOWN; /* two objects, and nothing recorded says why */
 }
 
 enum pt__cause pt__who_cause(const struct pt__who *h, const struct pt__who *d)
@@ -65,54 +84,4 @@ const char *pt__rule_name(enum pt__rule r)
 #undef RULE_NAME
     };
     return (unsigned)r < PT__R_COUNT ? n[r] : "?";
-}
-
-const char *pt__who_remedy(enum pt__cause c)
-{
-    switch (c) {
-    case PT__C_KERNEL:
-        return "the deleter runs in other kernel namespaces and cannot see the holder: run the "
-               "clean-up in the holders' namespaces, or check holders by the object's identity "
-               "(device and inode, SysV id) instead of by name or pid";
-    case PT__C_IDENTITY:
-    case PT__C_SESSION:
-        return "the deleter's liveness check is scoped to its own account or login session: "
-               "check every holder of the object (by identity), or keep the object per account "
-               "or per session so one scope cannot remove another's";
-    default:
-        return "the object was removed while mapped or open elsewhere: make the deleter check "
-               "for holders by identity, or reference-count the object itself";
-    }
-}
-
-const char *pt__view_remedy(enum pt__cause c)
-{
-    switch (c) {
-    case PT__C_IDENTITY:
-        return "the deleter ran MAPI under another account (impersonation) but used the holder's "
-               "hive: its in-use list is per account, the marks are not. Fix: key the marks per "
-               "account (`Deleted Profiles` + CRC32 of the account SID; MAPISIM_FIXES=sid), or "
-               "load "
-               "the impersonated user's own hive, or do not call MAPIInitialize while "
-               "impersonating";
-    case PT__C_SESSION:
-        return "the in-use object is named in the session-local namespace (`Local\\` or no "
-               "prefix), "
-               "so each login session counts its own holders. Fix: name it in `Global\\` "
-               "(MAPISIM_FIXES=global)";
-    case PT__C_KERNEL:
-        return "the processes agree on the name but not on the object: a private /dev/shm (mount "
-               "namespace) or another IPC namespace gives each its own in-use list; neither "
-               "library "
-               "fix covers this. Fix: share /dev/shm and the IPC namespace with the holders, or "
-               "give "
-               "the contained process its own profile store";
-    case PT__C_SAME:
-        return "both saw the same in-use object, yet the profile was deleted: the reference count "
-               "in it was wrong (a leaked or double release, or an update lost); audit the "
-               "holder's MAPILogonEx / Logoff / Release pairing";
-    default:
-        return "the in-use views could not be compared (no file mapping was recorded inside a MAPI "
-               "call for one side): record with the shim loaded from process start";
-    }
 }

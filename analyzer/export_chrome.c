@@ -6,8 +6,8 @@
  * still opens. Per process: a track named with exe, pid and namespace identity, sorted so that
  * processes of one login session and mount / IPC / PID namespace sit together; calls as complete
  * (`X`) slices with their arguments; deletions and failures as thread instants; holds as async
- * spans (`b`/`e`); one flow (`s`/`f`) from each finding's delete to the failure it caused, bound to
- * the two calls; findings as global instants. Times are microseconds since the trace start, with
+ * spans (`b`/`e`); a flow (`s`/`f`) from each finding's delete to each failure it caused, in any
+ * process, bound to the two calls; findings as global instants. Times are microseconds since the trace start, with
  * three decimals (nanoseconds). */
 #include <errno.h>
 #include <stdio.h>
@@ -178,12 +178,15 @@ static void findings(struct out *o)
         fprintf(o->f, " pid %u\",\"holder\":\"", dp->pid);
         pt__x_json_raw(o->f, pt__tl_base(hp->exe));
         fprintf(o->f, " pid %u\"", hp->pid);
-        if (f->del != PT__NONE && a->cands[f->cand].have_victim + a->cands[f->cand].have_detail) {
+        if (f->nholders > 1)
+            fprintf(o->f, ",\"holders\":%u", f->nholders);
+        if (f->nvictims) {
             fputs(",\"victim\":", o->f);
-            pt__x_json_str(o->f, pt__rep_victim(&a->cands[f->cand], b, sizeof b));
+            pt__x_json_str(o->f, pt__rep_victim(pt__rep_victim_at(a, f, 0), b, sizeof b));
+            fprintf(o->f, ",\"victims\":%u", f->nvictims);
         }
         fputs(",\"why\":", o->f);
-        pt__x_json_str(o->f, pt__rep_why(a, f, b, sizeof b));
+        pt__x_json_str(o->f, pt__rep_why(f));
         fputs(",\"remedy\":", o->f);
         pt__x_json_str(o->f, pt__rep_remedy(f));
         fputs("}}", o->f);
@@ -194,7 +197,7 @@ int pt_export_chrome(FILE *f, const struct pt_timeline *tl)
 {
     struct out o = {f, tl, 1}; /* the first event, the schema's (docs/export-chrome.md): */
     fputs("[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"ts\":0.000,\"name\":\"proftrace\","
-          "\"args\":{\"schema\":1}}",
+          "\"args\":{\"schema\":2}}",
           f);
     metadata(&o);
     findings(&o);

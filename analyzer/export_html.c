@@ -420,58 +420,91 @@ static char *text_of(struct pt_analyzer *a, unsigned i, struct pt__symbolizer *s
     return p;
 }
 
-/* A deletion's story: what was deleted, by whom, in which call, and the failure it caused. */
+/* "pid 4711 (eventsvc)" */
+static void html_proc(FILE *f, const struct pt__proc *p)
+{
+    fprintf(f, "pid %u (", p->pid);
+    pt__x_html(f, pt__tl_base(p->exe));
+    fputc(')', f);
+}
+
+/* A deletion's story: what was deleted, held by whom, by whom in which call, and the failures it
+ * caused. */
 void pt__deletion_html(FILE *f, const struct pt_analyzer *a, const struct pt__finding *fd,
                        uint64_t t0)
 {
-    const struct pt__proc *hp = a->procs[fd->holder], *dp = a->procs[fd->deleter];
+    const struct pt__proc *dp = a->procs[fd->deleter];
     struct pt__res r;
     char b[1024];
     pt__rep_resource(a, fd, &r);
     fputs("<p class=\"story\">", f);
     const struct pt__del *d = &a->dels[fd->del];
-    const struct pt__cand *c = &a->cands[fd->cand];
     fprintf(f, "The %s <b>", r.kind ? r.kind : "resource");
     pt__x_html(f, r.name ? r.name : "?");
-    fprintf(f, "</b>, held by pid %u (", hp->pid);
-    pt__x_html(f, pt__tl_base(hp->exe));
-    fprintf(f, "), was deleted at +%.6f s by pid %u (", (double)(d->ts - t0) / 1e9, dp->pid);
-    pt__x_html(f, pt__tl_base(dp->exe));
-    fputs(") in ", f);
+    fputs("</b>, held by ", f);
+    for (uint32_t i = 0; i < fd->nholders; i++) {
+        fputs(i == 0 ? "" : i + 1 == fd->nholders ? " and " : ", ", f);
+        html_proc(f, a->procs[fd->holders[i].proc]);
+    }
+    fprintf(f, ", was deleted at +%.6f s by ", (double)(d->ts - t0) / 1e9);
+    html_proc(f, dp);
+    fputs(" in ", f);
     pt__x_html(f, d->via ? d->via : d->api ? d->api : d->call);
     fputs(".", f);
-    if (c->have_victim || c->have_detail) {
-        fprintf(f, " The holder failed %.3f ms later: <b>", (double)(c->victim_ts - d->ts) / 1e6);
-        pt__x_html(f, pt__rep_victim(c, b, sizeof b));
+    for (uint32_t i = 0; i < fd->nvictims; i++) {
+        const struct pt__victim *v = pt__rep_victim_at(a, fd, i);
+        int holder = 0;
+        for (uint32_t k = 0; k < fd->nholders; k++)
+            holder |= fd->holders[k].proc == v->proc;
+        fputs(i ? " Then " : " ", f);
+        fputs(holder ? "The holder " : "", f);
+        html_proc(f, a->procs[v->proc]);
+        fprintf(f, " failed %.3f ms after the delete: <b>", (double)(v->ts - d->ts) / 1e6);
+        pt__x_html(f, pt__rep_victim(v, b, sizeof b));
         fputs("</b>.", f);
     }
     fputs("</p>\n<p>Why: ", f);
-    pt__x_html(f, pt__rep_why(a, fd, b, sizeof b));
+    pt__x_html(f, pt__rep_why(fd));
     fputs("</p>\n", f);
 }
 
-/* The close-up of one finding: its processes, from the hold's start to just after the victim. */
+/* The close-up of one finding: its processes (holders, deleter, the processes that failed), from
+ * the first hold's start to just after the first failure. */
+#define CLOSE_UP_MAX 8
 static void close_up(FILE *f, const struct pt_timeline *tl, uint32_t fi, double *lane_y)
 {
     const struct pt_analyzer *a = tl->a;
     const struct pt__finding *fd = &a->findings[fi];
-    uint32_t procs[3];
+    uint32_t procs[CLOSE_UP_MAX];
     uint32_t n = 0;
     uint64_t lo, hi;
-    procs[n++] = fd->deleter;
-    if (fd->holder != fd->deleter)
-        procs[n++] = fd->holder;
+    uint32_t want[CLOSE_UP_MAX * 3], nwant = 0;
+    for (uint32_t i = 0; i < fd->nholders && nwant < CLOSE_UP_MAX; i++)
+        want[nwant++] = fd->holders[i].proc;
+    if (fd->nholders == 0 && fd->holder != PT__NONE)
+        want[nwant++] = fd->holder;
+    want[nwant++] = fd->deleter;
+    for (uint32_t i = 0; i < fd->nvictims && nwant < CLOSE_UP_MAX * 3; i++)
+        want[nwant++] = a->victims[fd->victims[i]].proc;
+    for (uint32_t i = 0; i < nwant && n < CLOSE_UP_MAX; i++) {
+        uint32_t k = 0;
+        while (k < n && procs[k] != want[i])
+            k++;
+        if (k == n && want[i] < tl->nprocs)
+            procs[n++] = want[i];
+    }
     uint64_t at;
     uint32_t tid;
     pt__story_of(fd)->when(a, fd, &at, &tid, &lo, &hi);
     if (hi <= lo)
         hi = lo + 1000;
     uint64_t pad = (hi - lo) / 12 + 1000;
-    /* holder first, as the story reads: the one who held, then the one who deleted */
-    if (n == 2 && tl->procs[procs[0]].order > tl->procs[procs[1]].order) {
-        uint32_t t = procs[0];
-        procs[0] = procs[1];
-        procs[1] = t;
+    /* in the display order, as the timeline below has them */
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t x = procs[i], k = i;
+        for (; k > 0 && tl->procs[procs[k - 1]].order > tl->procs[x].order; k--)
+            procs[k] = procs[k - 1];
+        procs[k] = x;
     }
     char id[32];
     snprintf(id, sizeof id, "finding-%u-timeline", fi + 1);

@@ -11,7 +11,7 @@
  *   holds    the model's own (it keeps them for the timeline: pt__keep_holds): a MAPI session
  *            (logon to logoff/release), a mapped view or the program's own shared mapping, a SysV
  *            attachment: from the call that began it to the one that ended it or the process end;
- *   flows    from the deleting call of each finding to the failure it caused in the holder;
+ *   flows    from the deleting call of each finding to each failure it caused, in any process;
  *   groups   processes that share a login session and mount / IPC / PID namespaces.
  * Processes get a display pid (cpid) that no other process of the trace has, so that pids of
  * different PID namespaces, or a reused pid, never merge two lanes.

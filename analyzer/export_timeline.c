@@ -1,5 +1,5 @@
 /* export_timeline.c — builds the timeline the exporters draw: every call of a trace, the holds,
- * deletions and failures among them, and the arrows from each finding's delete to its victim.
+ * deletions and failures among them, and the arrows from each finding's delete to its victims.
  * What is a hold, a deletion or a failure is the analyzer's model's knowledge (it keeps a record of
  * every hold for the timeline, and marks calls with pt__call_mark): the timeline only draws it. */
 #define _GNU_SOURCE /* asprintf, open_memstream */
@@ -275,13 +275,15 @@ static void link_findings(struct pt_timeline *tl)
             continue;
         const struct pt__del *d = &a->dels[f->del];
         uint32_t from = pt__tl_find_slice(tl, d->proc, d->tid, d->call, d->ts);
-        for (uint32_t k = 0; k < d->ncand; k++) {
-            const struct pt__cand *c = &a->cands[d->cand_first + k];
-            if (c->h.proc != f->holder || !(c->have_victim || c->have_detail))
-                continue;
-            const char *vc = c->have_victim ? c->victim_call : c->detail_call;
-            add_flow(tl, from, pt__tl_find_slice(tl, c->h.proc, c->victim_tid, vc, c->victim_ts),
-                     i);
+        for (uint32_t k = 0; k < f->nvictims; k++) { /* one arrow to each process it harmed */
+            const struct pt__victim *v = &a->victims[f->victims[k]];
+            const char *vc = v->call ? v->call : v->detail_call;
+            uint32_t to = pt__tl_find_slice(tl, v->proc, v->tid, vc, v->ts);
+            /* a victim is a failure on the timeline too, whatever its kind (a SysV EINVAL, an
+             * "already gone" unlink: errors pt__call_mark cannot call failures by themselves) */
+            if (to != PT__NONE && !tl->slices[to].mark)
+                tl->slices[to].mark = PT__TL_FAILURE;
+            add_flow(tl, from, to, i);
         }
     }
 }

@@ -1,5 +1,6 @@
-/* findings.c — the findings list: the rules of rules.h run in their order and append to it, the
- * reports read it; and the notes a report adds to its summary. */
+/* findings.c — the findings list: the rules of rules.h run in their order and append to it, each
+ * finding's verdict is then computed once (verdict.c), the reports read it; and the notes a report
+ * adds to its summary. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ void pt__rules_run(struct pt_analyzer *a)
 {
 #define RULE_RUN(id, name, run, after, story) run(a);
     PT_RULES(RULE_RUN)
+    pt__verdicts(a);
 }
 
 void pt__note(struct pt_analyzer *a, const char *fmt, ...)
@@ -47,7 +49,8 @@ struct pt__finding *pt__finding_add(struct pt_analyzer *a, enum pt__rule rule)
     struct pt__finding *f = &a->findings[a->nfindings++];
     memset(f, 0, sizeof *f);
     f->rule = rule;
-    f->del = f->cand = f->mark = PT__NONE;
+    f->del = f->del_last = f->cand = f->mark = PT__NONE;
+    f->deleter = f->holder = PT__NONE;
     f->cause = PT__C_UNKNOWN;
     return f;
 }
@@ -110,10 +113,7 @@ int pt_analyzer_finding_uncertain(const struct pt_analyzer *a, unsigned i)
 
 int pt_analyzer_finding_has_victim(const struct pt_analyzer *a, unsigned i)
 {
-    if (i >= a->nfindings || a->findings[i].cand == PT__NONE)
-        return 0;
-    const struct pt__cand *c = &a->cands[a->findings[i].cand];
-    return c->have_victim || c->have_detail;
+    return i < a->nfindings && a->findings[i].nvictims > 0;
 }
 
 uint32_t pt_analyzer_finding_deleter_pid(const struct pt_analyzer *a, unsigned i)

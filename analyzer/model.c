@@ -3,7 +3,7 @@
  *
  * A call event is handled by its role in the call table (pt__rows): an OPEN / CREATE leaves what
  * it opened for the call around it, a HOLD_BEGIN / HOLD_END starts or ends a hold, a DELETE may
- * make a deletion; then, if its process holds something deleted, whether it is the victim. What a
+ * make a deletion; then, if it failed, whether it is the victim of a deletion. What a
  * completed nested call leaves for its caller is kept on its thread (struct pt__child) until the
  * caller arrives. Other events go to the process part (model_procs.c), holds an attach found to
  * model_prior.c, or, for the collector's witness, to model_witness.c. Nothing here knows a call by
@@ -67,8 +67,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         break;
     }
 
-    if (p->watch_head != PT__NONE)
-        pt__check_victim(a, p, ev, kids, nkids);
+    if (t->npend_victim || (a->ndels && !pt__ok(r, ev->ret)))
+        pt__check_victim(a, p, t, ev);
 
     for (uint32_t i = first; i < t->nchild; i++)
         free(t->child[i].path);
@@ -220,8 +220,14 @@ void pt_analyzer_free(struct pt_analyzer *a)
         free(a->sess[i].path);
     }
     free(a->sess);
-    for (uint32_t i = 0; i < a->nfindings; i++)
+    free(a->victims);
+    free(a->bps);
+    for (uint32_t i = 0; i < a->nfindings; i++) {
         free(a->findings[i].uncertain_why);
+        free(a->findings[i].why);
+        free(a->findings[i].holders);
+        free(a->findings[i].victims);
+    }
     free(a->findings);
     pt__map_free(&a->by_stream);
     pt__map_free(&a->by_pid);
@@ -229,6 +235,9 @@ void pt_analyzer_free(struct pt_analyzer *a)
     pt__map_free(&a->hold_by_id);
     pt__map_free(&a->hold_by_handle);
     pt__map_free(&a->mark_by_id);
+    pt__map_free(&a->victim_by);
+    pt__map_free(&a->del_by_id);
+    pt__map_free(&a->del_by_name);
     for (size_t i = 0; i < a->interned.cap; i++)
         if (a->interned.slot[i].used)
             free((char *)(uintptr_t)a->interned.slot[i].v);

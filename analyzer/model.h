@@ -13,14 +13,17 @@
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;
  *   deletions   a successful delete that removed the identity of a hold of *another* process
- *               becomes a candidate (struct pt__del). Only candidates are kept.
+ *               becomes a candidate (struct pt__del). Only candidates are kept;
+ *   victims     the later failures of any process on what a deletion removed (struct pt__victim),
+ *               found by the identity or the name they name.
  * What a call does comes from the role column of the call table (calls.h), read through pt__rows:
  * the model acts on roles and kinds (a KEY hold begins, a FILE is deleted), never on call names.
  * A nested call is written before the call containing it, so a deletion is first seen without
  * knowing the API call it belongs to; it waits on its thread until its ancestors arrive, which
  * names it "MAPIInitialize > RegDeleteTreeA > unlinkat". Facts that arrive later still (the
  * holder's `reaped` event, its failing OpenMsgStore, the deleter's in-use view) are why the
- * detectors (rules.h) run once, at the end of the input, over the candidates.
+ * detectors (rules.h) run once, at the end of the input, over the candidates, and why each
+ * finding's verdict is decided after them, once (verdict.c).
  *
  * The model's files, one concern each: model.c (dispatch: each event to the part that handles
  * it; create, finish, free), model_procs.c (processes and threads), model_holds.c (holds and
@@ -203,19 +206,30 @@ struct pt__kept_hold {
 /* A deletion that removed what another process held: the candidate the detectors judge. */
 struct pt__cand {
     struct pt__hold h; /* copy of the hold as it was (strings owned by the candidate) */
-    /* victim (the holder's later failure tied to this deletion) */
-    int have_victim, have_detail;
-    uint64_t victim_ts;
-    const char *victim_call, *detail_call;
-    int64_t victim_ret, detail_ret;
-    int32_t victim_err, detail_err;
-    uint32_t victim_tid;
-    uint8_t victim_nframes;
-    uint64_t victim_frames[PT_MAX_FRAMES];
-    uint32_t nfailures;
-    uint32_t wnext; /* next candidate watched by the same holder process */
-    uint32_t del;   /* owning deletion */
-    uint8_t used;   /* already part of a finding */
+    uint32_t wnext;    /* next candidate watched by the same holder process */
+    uint32_t del;      /* owning deletion */
+    uint8_t used;      /* already part of a finding */
+};
+
+/* A failure a deletion caused (model_victims.c): the first failing call of one process, any
+ * process, on what the deletion removed, with how many more failed. A failure inside another
+ * traced call waits for the calls around it: the outermost of them that failed is the failure the
+ * program saw, and the nested one its detail ("OpenMsgStore -> MAPI_E_CALL_FAILED (RegQueryValueExA
+ * -> ERROR_KEY_DELETED)"); when none of them failed, the library handled it and it is dropped. */
+struct pt__victim {
+    uint32_t del, proc, tid;
+    uint32_t next;    /* next victim of the same deletion, in the order they were found */
+    uint64_t ts;      /* when it failed (the exit of `call`, or of the detail while it waits) */
+    const char *call; /* the failing call the program saw; NULL while only the detail is known */
+    int64_t ret;
+    int32_t err;
+    const char *detail_call; /* the nested failure inside `call`, when there is one */
+    int64_t detail_ret;
+    int32_t detail_err;
+    uint8_t dropped; /* the calls around its detail succeeded: not a failure the program saw */
+    uint8_t nframes;
+    uint32_t nfailures; /* failing calls of this process on it (the first included) */
+    uint64_t frames[PT_MAX_FRAMES];
 };
 
 struct pt__del {
@@ -236,6 +250,9 @@ struct pt__del {
     uint8_t nframes;
     uint64_t frames[PT_MAX_FRAMES];
     uint32_t cand_first, ncand;
+    uint32_t victim_head, victim_tail; /* the failures it caused (struct pt__victim) */
+    uint32_t finding1; /* the finding that tells it, + 1 (0: none) */
+    uint32_t fnext;    /* the next deletion that finding tells (one operation, several objects) */
     uint8_t witnessed;    /* seen by the collector's witness, not traced: no stack */
     uint8_t unattributed; /* witnessed, deleter unknown (SysV removal noticed by a scan) */
 };
@@ -273,6 +290,14 @@ struct pt__child {
     char *path;        /* key path or shm name (owned) */
 };
 
+/* A failure inside a traced call, waiting on its thread for the calls around it (model_victims.c). */
+struct pt__pend_victim {
+    uint32_t victim; /* its victim entry */
+    uint8_t depth;   /* the shallowest matching failure so far */
+    uint8_t fresh;   /* the entry was made by this failure (else it counts one more failure) */
+    uint8_t failed;  /* a call around it failed too */
+};
+
 #define PT__MAXCHILD 64
 #define PT__MAXPEND 64
 
@@ -287,24 +312,93 @@ struct pt__thread {
     uint32_t npend_del;
     uint32_t pend_view[8]; /* views waiting to learn whether they are inside MAPI */
     uint32_t npend_view;
+    struct pt__pend_victim pend_victim[8]; /* failures waiting for the calls around them */
+    uint32_t npend_victim;
 };
 
-/* A finding, as the detectors produce it and the reports print it. */
+/* A liveness check the deleter's shim made just before a delete (PROFTRACE_BREAK=delete-held): the
+ * holds table, whose owners' liveness is a lock the kernel drops when they die, found a live
+ * holder of (dev, ino). Evidence that the holder was alive at the delete. */
+struct pt__bp {
+    uint32_t proc, tid;
+    uint64_t ts;
+    uint64_t dev, ino;
+    uint32_t holder_pid; /* in the holder's own pid namespace */
+    uint8_t stopped;     /* a debugger was attached and the deleter stopped there */
+};
+
+/* How the analyzer knows whether a holder was alive when its object was deleted (judge.c). */
+enum pt__live {
+    PT__LIVE_CHECKED, /* the deleter's liveness check found its hold live just before (struct pt__bp) */
+    PT__LIVE_LATER,   /* it wrote events after the delete (or its end came after it) */
+    PT__LIVE_SILENT,  /* no sign of life after its last event before the delete, no end recorded */
+    PT__LIVE_REAPED,  /* the same, and later found dead by the collector (`reaped`) */
+};
+
+struct pt__liveness {
+    uint8_t how;     /* enum pt__live */
+    uint8_t stopped; /* CHECKED: the deleter stopped there in a debugger */
+    uint64_t at;     /* CHECKED: the check; LATER: its last event or its end; REAPED: when found dead */
+    uint64_t last;   /* SILENT, REAPED: its last sign of life before the delete */
+    uint64_t lost;   /* its events lost between the start of its hold and the delete */
+};
+
+/* What the deleter consulted before the delete: the evidence of its liveness check. */
+enum pt__consult {
+    PT__CONSULT_VIEW,     /* an in-use view: a file mapping its profile library opened in MAPI */
+    PT__CONSULT_UNSEEN,   /* the deleting call consults one by its documented semantics (a MAPI
+                           * call), but none was recorded */
+    PT__CONSULT_NONE,     /* traced, and nothing in its trace consults an in-use view */
+    PT__CONSULT_UNTRACED, /* witnessed, not traced: what it did before is not known */
+};
+
+/* How the in-use views of holder and deleter compare. */
+enum pt__views {
+    PT__VIEWS_NOT_SEEN,     /* one side (or both) has none recorded */
+    PT__VIEWS_UNIDENTIFIED, /* both have one, but an object's identity was not recorded */
+    PT__VIEWS_SAME,         /* one object */
+    PT__VIEWS_DIFFER,       /* two objects */
+};
+
+/* One live holder of what a finding's deletion removed. */
+struct pt__fholder {
+    uint32_t proc;
+    uint32_t cand;    /* its first hold removed by the operation */
+    uint32_t nmerged; /* its further holds removed by the same operation */
+    struct pt__liveness live;
+    int have_view;        /* findings told by their in-use views only (struct pt__story) */
+    struct pt__view view; /* its in-use view at the delete (shallow copy) */
+};
+
+/* A finding, as the detectors produce it and the reports print it. The rules decide what it is
+ * about (deletion, holders, mark); the verdict (verdict.c) is then computed once into it, facts
+ * and conclusions, and every output only renders these fields. */
 struct pt__finding {
     enum pt__rule rule;
+    /* the verdict: conclusions */
     enum pt__cause cause;
     const char *severity;
     int uncertain;
-    char *uncertain_why;      /* owned */
-    uint32_t del;             /* the deletion; PT__NONE for a finding that is not one (latent) */
-    uint32_t cand;            /* the candidate (first, when several holds of one holder merged) */
+    char *uncertain_why; /* owned */
+    char *why;           /* the cause in one sentence (owned) */
+    const char *remedy;
+    /* the verdict: facts (besides each holder's liveness) */
+    uint8_t consult; /* enum pt__consult: what the deleter looked at */
+    uint8_t views;   /* enum pt__views: how the two in-use views compare */
+    uint32_t *victims;  /* failures it caused, first first (indexes of a->victims; owned) */
+    uint32_t nvictims;
+    /* what it is about */
+    uint32_t del;      /* the (first) deletion; PT__NONE for a finding that is not one (latent) */
+    uint32_t del_last; /* the last deletion of its operation (the chain through pt__del.fnext) */
+    struct pt__fholder *holders; /* every live holder, the most telling first (owned) */
+    uint32_t nholders, capholders;
+    uint32_t cand;            /* the first holder's candidate */
     uint32_t mark;            /* PT__NONE when none */
-    uint32_t deleter, holder; /* process indexes */
+    uint32_t deleter, holder; /* process indexes (holder: the first holder's) */
     int have_dview, have_hview;
     struct pt__view dview, hview; /* shallow copies (strings owned by the processes) */
     uint64_t latent_ts;           /* latent: when the hazard arose */
     uint32_t sess;                /* latent: the session at risk */
-    uint32_t nmerged;             /* further holds of the same holder on this deletion */
 };
 
 #define PT__STREAM_CACHE 64
@@ -343,6 +437,14 @@ struct pt_analyzer {
     uint64_t sessions_unidentified; /* logons whose profile key identity was not seen */
     struct pt__map mark_by_id;      /* (dev, ino) -> mark */
     struct pt__map interned;        /* (hash, probe) -> interned string */
+
+    struct pt__victim *victims;
+    uint32_t nvictims, capvictims;
+    struct pt__map victim_by;  /* (deletion, process) -> its victim entry */
+    struct pt__map del_by_id;  /* (dev, ino) -> the last deletion of it (PT__NONE: not held) */
+    struct pt__map del_by_name; /* (hash, class) -> the last deletion of that name (same) */
+    struct pt__bp *bps;
+    uint32_t nbps, capbps;
 
     struct pt__finding *findings;
     uint32_t nfindings, capfindings;
@@ -428,9 +530,19 @@ void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
                         const struct pt_event *ev);
 
 /* ---- model_victims.c: the failures deletions cause ---- */
-/* A call of a process that holds something deleted: is it the failure the deletion caused? */
-void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
-                      const struct pt__child *kids, uint32_t nkids);
+/* A call of p completed in thread t: a failure on something a deletion removed (by any process), or
+ * a call around such a failure still waiting for them. Call it for every call while t has pending
+ * victims, else for failed calls. */
+void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                      const struct pt_event *ev);
+/* Deletion di was made: later failures find it by the identity and the names it removed. */
+void pt__victims_index(struct pt_analyzer *a, uint32_t di);
+/* A delete of (dev, ino) / `target` that no other process held: failures on it after this are not
+ * the victims of an older deletion of the same identity or name. */
+void pt__victims_unheld(struct pt_analyzer *a, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                        const char *target);
+/* Thread t's calls will never complete: its waiting failures keep what they have. */
+void pt__victims_settle(struct pt_analyzer *a, struct pt__thread *t);
 /* What the analyzer knows a call to be, for a timeline: PT__MARK_DELETE (a successful deletion),
  * PT__MARK_FAILURE (a failure of the kinds deletions cause), or 0. */
 #define PT__MARK_DELETE 1u
@@ -477,14 +589,15 @@ const struct pt__view *pt__view_at(const struct pt__proc *p, uint64_t ts);
 void pt__keep_holds(struct pt_analyzer *a);
 
 /* ---- cause.c ---- */
+/* Why two in-use views differ (they are compared: both seen, both identified): IDENTITY,
+ * SESSION, KERNEL, SAME, or UNKNOWN when nothing recorded explains it. */
 enum pt__cause pt__view_cause(const struct pt__view *holder, const struct pt__view *deleter);
+/* How the two processes' own identities differ: KERNEL, IDENTITY, SESSION or SAME. */
 enum pt__cause pt__who_cause(const struct pt__who *holder, const struct pt__who *deleter);
+/* How two views compare (enum pt__views); NULL for one not seen. */
+enum pt__views pt__views_compare(const struct pt__view *holder, const struct pt__view *deleter);
 const char *pt__cause_name(enum pt__cause c);
 const char *pt__rule_name(enum pt__rule r);
-/* The remedy of an in-use-view cause (cross-namespace-purge, latent-purge-hazard) and of an
- * identity cause (deleted-while-held). */
-const char *pt__view_remedy(enum pt__cause c);
-const char *pt__who_remedy(enum pt__cause c);
 
 /* ---- findings.c ---- */
 struct pt__finding *pt__finding_add(struct pt_analyzer *a, enum pt__rule rule);
@@ -494,18 +607,30 @@ void pt__note(struct pt_analyzer *a, const char *fmt, ...);
 void pt__rules_run(struct pt_analyzer *a);
 
 /* ---- judge.c: what the deletion rules share ---- */
-/* Should this candidate be judged at all? 0 = no finding (holder gone / deleter is holder), 1 =
- * yes; *why gets an uncertainty note. */
-int pt__cand_judge(struct pt_analyzer *a, const struct pt__del *d, const struct pt__cand *c,
-                   int same_view, char *why, size_t whylen);
+/* Was the holder of candidate c alive at deletion d, and how is it known? Returns 0 when it was
+ * gone before the delete (its end only reached the trace late), else 1 with *out filled. */
+int pt__holder_liveness(const struct pt_analyzer *a, const struct pt__del *d,
+                        const struct pt__cand *c, struct pt__liveness *out);
+/* Should this candidate be told at all? 0 = no (the deleter is the holder, the holder was gone, or,
+ * `same_view`, it gave no sign of life and the deleter's check agrees with its view: the clean-up
+ * after a dead holder the library is meant to do), 1 = yes. */
+int pt__cand_admit(struct pt_analyzer *a, const struct pt__del *d, const struct pt__cand *c,
+                   int same_view);
 /* Same deleting operation (one RegDeleteTreeA, one shm_unlink ...)? */
 int pt__del_same_op(const struct pt__del *x, const struct pt__del *y);
-/* The finding of `rule` that already tells deletion d of c's holder, or NULL. */
-struct pt__finding *pt__same_story(struct pt_analyzer *a, const struct pt__del *d,
-                                   const struct pt__cand *c, enum pt__rule rule);
-/* Add candidate c to finding f (another hold of its holder removed by the same operation): its
- * victim becomes the finding's when the finding has none, which raises f to severity `raised`. */
-void pt__merge_cand(struct pt_analyzer *a, struct pt__finding *f, const struct pt__cand *c,
-                    const char *raised);
+/* The finding of `rule` that already tells deletion di (another holder of it), or another deletion
+ * of the same operation from process `holder` (another of its holds), or NULL. */
+struct pt__finding *pt__op_finding(struct pt_analyzer *a, uint32_t di, uint32_t holder,
+                                   enum pt__rule rule);
+/* A new finding of `rule` telling deletion di; NULL when out of memory. */
+struct pt__finding *pt__deletion_finding(struct pt_analyzer *a, enum pt__rule rule, uint32_t di);
+/* Candidate k of deletion di joins finding f: a new holder, or another hold of a holder it has. */
+void pt__finding_add_hold(struct pt_analyzer *a, struct pt__finding *f, uint32_t di, uint32_t k);
+
+/* ---- verdict.c ---- */
+/* Each finding's verdict, once, from the facts of the trace: the holders in order, the victims,
+ * what the deleter consulted, how the views compare, the cause, severity, certainty, why and
+ * remedy. Runs after the rules. */
+void pt__verdicts(struct pt_analyzer *a);
 
 #endif

@@ -250,6 +250,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     uint64_t head;
     if (!pt__map_get(&a->hold_by_id, dev, ino, &head)) {
         a->dels_unheld++;
+        pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
     uint32_t others = 0;
@@ -260,6 +261,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         a->self_deletes++; /* only the deleter itself held it */
         while (pt__map_get(&a->hold_by_id, dev, ino, &head))
             id_unlink(a, (uint32_t)head);
+        pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
     if (PT__GROW(a, a->dels, a->ndels, a->capdels))
@@ -283,6 +285,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     d->via_ts = ev->ts;
     d->nframes = ev->nframes > PT_MAX_FRAMES ? PT_MAX_FRAMES : ev->nframes;
     memcpy(d->frames, ev->frame, d->nframes * sizeof d->frames[0]);
+    d->victim_head = d->victim_tail = d->fnext = PT__NONE;
     d->cand_first = a->ncands;
     for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext) {
         struct pt__hold *x = &a->holds[h];
@@ -302,6 +305,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     }
     while (pt__map_get(&a->hold_by_id, dev, ino, &head))
         id_unlink(a, (uint32_t)head);
+    pt__victims_index(a, di);
     if (ev->depth > 0 && t) {
         d->pending = 1;
         if (t->npend_del == PT__MAXPEND) { /* ancestors never came: stop waiting for the oldest */

@@ -7,7 +7,8 @@
  * from the calls nested inside it and their own creds after a per-thread set*id; they are freed
  * when their process ends, so memory follows the live processes. How a process ended (exit, fatal
  * signal, the collector's `reaped`, pid reuse) and where its events were lost are kept, because
- * the detectors judge whether a holder was still alive and whether a release may be missing. */
+ * the detectors judge whether a holder was still alive and whether a release may be missing; so are
+ * the liveness checks a deleter's shim made before a delete (`breakpoint` events). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,7 @@ void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t)
             v->in_mapi = 1; /* opened inside a library call that never returned */
     }
     t->npend_view = 0;
+    pt__victims_settle(a, t);
     for (uint32_t j = 0; j < t->nchild; j++)
         free(t->child[j].path);
     t->nchild = 0;
@@ -334,6 +336,17 @@ int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt
     }
     case PT_EV_untraced:
         on_untraced(a, ev);
+        break;
+    case PT_EV_breakpoint: /* the liveness check of a delete: evidence the holder lived */
+        if (!strcmp(PT_S(ev, breakpoint, reason), "delete-held") &&
+            !PT__GROW(a, a->bps, a->nbps, a->capbps))
+            a->bps[a->nbps++] = (struct pt__bp){p->idx,
+                                                ev->tid,
+                                                ev->ts,
+                                                PT_U(ev, breakpoint, dev),
+                                                PT_U(ev, breakpoint, ino),
+                                                (uint32_t)PT_U(ev, breakpoint, holder_pid),
+                                                PT_U(ev, breakpoint, stopped) != 0};
         break;
     case PT_EV_lost: {
         uint64_t n = PT_U(ev, lost, count);

@@ -21,12 +21,16 @@ struct pt__res {
  * identities); a finding that is not a deletion by its rule's own functions. */
 struct pt_timeline;
 struct pt__story {
+    /* 1: the in-use views explain it (its cause compares them); 0: the two processes' identities */
+    int by_views;
     /* the resource of finding f */
     void (*resource)(const struct pt_analyzer *a, const struct pt__finding *f, struct pt__res *r);
-    /* one sentence: why the deleter could not see the holder */
+    /* one sentence: why the deleter could not see the holder, from the finding's verdict (called
+     * once, by verdict.c; every output prints f->why) */
     const char *(*why)(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
                        size_t len);
-    const char *(*remedy)(enum pt__cause c);
+    /* what to change, for the finding's verdict (verdict.c keeps it in f->remedy) */
+    const char *(*remedy)(const struct pt_analyzer *a, const struct pt__finding *f);
     /* `proftrace report`: the lines after the resource line, up to the remedy and a blank line */
     void (*text)(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                  struct pt__symbolizer *sy, const struct pt_report_opts *o);
@@ -47,18 +51,28 @@ const struct pt__story *pt__story_of(const struct pt__finding *f);
 
 /* The resource of finding f. */
 void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, struct pt__res *r);
-/* Why the deleter could not see the holder; the remedy of f's cause. */
-const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
-                        size_t len);
+/* Why the deleter could not see the holder, and the remedy: the finding's verdict (verdict.c). */
+const char *pt__rep_why(const struct pt__finding *f);
 const char *pt__rep_remedy(const struct pt__finding *f);
+/* Holder h of finding f at the delete, as every output says it ("alive at the delete: ..."), and
+ * the words of its evidence (JSON: "liveness-check", "later-event", "silent", "reaped"). */
+const char *pt__rep_liveness(const struct pt_analyzer *a, const struct pt__fholder *h, char *buf,
+                             size_t len);
+const char *pt__rep_live_evidence(const struct pt__fholder *h);
+/* The verdict's facts in words (JSON): what the deleter consulted, how the in-use views compare. */
+const char *pt__rep_consult(const struct pt__finding *f);
+const char *pt__rep_views(const struct pt__finding *f);
+/* The victim entry of finding f's i-th victim; its process. */
+const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a,
+                                           const struct pt__finding *f, uint32_t i);
 
 /* The mark under which the finding's profile was marked before `before`, or NULL. */
 const struct pt__mark *pt__rep_mark(const struct pt_analyzer *a, const char *profile,
                                     uint64_t before);
 
-/* The failure text of a candidate's victim into buf ("IMAPISession_OpenMsgStore -> 0x80004005
- * MAPI_E_CALL_FAILED (RegQueryValueExA -> 1018 ERROR_KEY_DELETED)"); "" when none. */
-const char *pt__rep_victim(const struct pt__cand *c, char *buf, size_t len);
+/* The failure text of a victim into buf ("IMAPISession_OpenMsgStore -> 0x80004005
+ * MAPI_E_CALL_FAILED (RegQueryValueExA -> 1018 ERROR_KEY_DELETED)"). */
+const char *pt__rep_victim(const struct pt__victim *v, char *buf, size_t len);
 /* The error of one result: "0x80004005 MAPI_E_CALL_FAILED", "1018 ERROR_KEY_DELETED", "ENOENT". */
 const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf, size_t len);
 
@@ -89,9 +103,11 @@ void pt__json_party(FILE *out, const struct pt_analyzer *a, const struct pt__pro
 void pt__json_stack(FILE *out, struct pt__symbolizer *sy, const struct pt__proc *p,
                     const uint64_t *fr, unsigned n);
 
-/* Why, by in-use views (report_story.c): "deleted" for a deletion, "would delete" for a hazard. */
+/* Why and the remedy, by in-use views (report_story.c): "deleted" for a deletion, "would delete"
+ * for a hazard. */
 const char *pt__why_views(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
                           size_t len);
+const char *pt__remedy_views(const struct pt_analyzer *a, const struct pt__finding *f);
 
 /* A deletion's narrative in each format (report_text.c, report_json.c, export_html.c); `views`:
  * told by the in-use views (with the mark and the in-use objects). */

@@ -1,4 +1,4 @@
-/* report_json.c — `proftrace report --json`: {"schema": 1, "findings": [...], "summary": {...}},
+/* report_json.c — `proftrace report --json`: {"schema": 2, "findings": [...], "summary": {...}},
  * the fields of docs/report-json.md. */
 #include <errno.h>
 #include <inttypes.h>
@@ -102,7 +102,6 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
                 struct pt__symbolizer *sy)
 {
     struct pt__res r;
-    char b[1024];
     pt__rep_resource(a, f, &r);
     fputs("{\"rule\":", out);
     pt__json_str(out, pt__rule_name(f->rule));
@@ -113,9 +112,11 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
     fprintf(out, ",\"uncertain\":%s,\"uncertain_reason\":", f->uncertain ? "true" : "false");
     pt__json_str(out, f->uncertain_why);
     fputs(",\"why\":", out);
-    pt__json_str(out, pt__rep_why(a, f, b, sizeof b));
+    pt__json_str(out, pt__rep_why(f));
     fputs(",\"remedy\":", out);
     pt__json_str(out, pt__rep_remedy(f));
+    fprintf(out, ",\"deleter_check\":\"%s\",\"in_use_views\":\"%s\"", pt__rep_consult(f),
+            pt__rep_views(f));
     fputs(",\"resource\":{\"kind\":", out);
     pt__json_str(out, r.kind);
     fputs(",\"name\":", out);
@@ -131,12 +132,75 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
     pt__story_of(f)->json(out, a, f, sy);
 }
 
+/* A holder of a deletion: its party, the handle it held it by, its holds folded into it, and how
+ * it is known to have been alive at the delete (the text report's sentence as "says"). */
+static void json_holder(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                        const struct pt__fholder *h)
+{
+    const struct pt__cand *c = &a->cands[h->cand];
+    const struct pt__del *d = &a->dels[c->del];
+    char b[512];
+    pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.api, NULL, NULL, c->h.ts, &h->view,
+                   h->have_view);
+    fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u,\"liveness\":{\"alive\":%s",
+            c->h.handle, h->nmerged, h->live.how <= PT__LIVE_LATER ? "true" : "null");
+    fprintf(out, ",\"evidence\":\"%s\",\"time\":", pt__rep_live_evidence(h));
+    if (h->live.how == PT__LIVE_SILENT)
+        fputs("null", out);
+    else
+        fprintf(out, "%" PRIu64, h->live.at);
+    if (h->live.how >= PT__LIVE_SILENT)
+        fprintf(out, ",\"silent_s\":%.6f", (double)(d->ts - h->live.last) / 1e9);
+    if (h->live.how == PT__LIVE_CHECKED)
+        fprintf(out, ",\"stopped\":%s", h->live.stopped ? "true" : "false");
+    fprintf(out, ",\"lost_events\":%" PRIu64 ",\"says\":", h->live.lost);
+    pt__json_str(out, pt__rep_liveness(a, h, b, sizeof b));
+    fputs("}}", out);
+}
+
+/* A failure the deletion caused: who, what, when after the delete, how often, the nested failure
+ * that explains it, where. */
+static void json_victim(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
+                        const struct pt__victim *v, struct pt__symbolizer *sy)
+{
+    const struct pt__proc *vp = a->procs[v->proc];
+    const struct pt__del *d = &a->dels[f->del];
+    char e[64];
+    const char *call = v->call ? v->call : v->detail_call;
+    int64_t ret = v->call ? v->ret : v->detail_ret;
+    int32_t err = v->call ? v->err : v->detail_err;
+    int holder = 0;
+    for (uint32_t i = 0; i < f->nholders; i++)
+        holder |= f->holders[i].proc == v->proc;
+    fprintf(out, "{\"pid\":%u,\"exe\":", vp->pid);
+    pt__json_str(out, vp->exe);
+    fputs(",\"call\":", out);
+    pt__json_str(out, call);
+    fputs(",\"error\":", out);
+    pt__json_str(out, pt__rep_error(call, ret, err, e, sizeof e));
+    fprintf(out,
+            ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u,\"holder\":%s",
+            v->ts, v->ts >= d->ts ? (double)(v->ts - d->ts) / 1e9 : 0.0,
+            v->nfailures ? v->nfailures : 1, holder ? "true" : "false");
+    if (v->call && v->detail_call) {
+        fputs(",\"detail\":{\"call\":", out);
+        pt__json_str(out, v->detail_call);
+        fputs(",\"error\":", out);
+        pt__json_str(out, pt__rep_error(v->detail_call, v->detail_ret, v->detail_err, e, sizeof e));
+        fputs("}", out);
+    }
+    fputs(",\"stack\":", out);
+    pt__json_stack(out, sy, vp, v->frames, v->nframes);
+    fputs("}", out);
+}
+
 /* A deletion's members: the deleter (its call, the syscall, target, stack, witnessed or not), the
- * holder, the mark (when views are compared: a profile), the victim. */
+ * first holder and every holder, the mark (when views are compared: a profile), the first victim
+ * and every victim. */
 void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                        struct pt__symbolizer *sy, int views)
 {
-    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    const struct pt__proc *dp = a->procs[f->deleter];
     const struct pt__del *d = &a->dels[f->del];
     const struct pt__cand *c = &a->cands[f->cand];
     fputs(",\"deleter\":", out);
@@ -156,8 +220,14 @@ void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__
         fputs(",\"witnessed\":false", out);
     }
     fputs("},\"holder\":", out);
-    pt__json_party(out, a, hp, &c->h.who, c->h.api, NULL, NULL, c->h.ts, &f->hview, f->have_hview);
-    fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u}", c->h.handle, f->nmerged);
+    json_holder(out, a, f, &f->holders[0]);
+    fputs(",\"holders\":[", out);
+    for (uint32_t i = 0; i < f->nholders; i++) {
+        if (i)
+            fputc(',', out);
+        json_holder(out, a, f, &f->holders[i]);
+    }
+    fputc(']', out);
     if (views) {
         const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
         if (m) {
@@ -167,36 +237,23 @@ void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__
         }
     }
     fputs(",\"victim\":", out);
-    if (!c->have_victim && !c->have_detail) {
-        fputs("null}", out);
-        return;
+    if (f->nvictims)
+        json_victim(out, a, f, pt__rep_victim_at(a, f, 0), sy);
+    else
+        fputs("null", out);
+    fputs(",\"victims\":[", out);
+    for (uint32_t i = 0; i < f->nvictims; i++) {
+        if (i)
+            fputc(',', out);
+        json_victim(out, a, f, pt__rep_victim_at(a, f, i), sy);
     }
-    char e[64];
-    const char *call = c->have_victim ? c->victim_call : c->detail_call;
-    int64_t ret = c->have_victim ? c->victim_ret : c->detail_ret;
-    int32_t err = c->have_victim ? c->victim_err : c->detail_err;
-    fprintf(out, "{\"pid\":%u,\"call\":", hp->pid);
-    pt__json_str(out, call);
-    fputs(",\"error\":", out);
-    pt__json_str(out, pt__rep_error(call, ret, err, e, sizeof e));
-    fprintf(out, ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u", c->victim_ts,
-            (double)(c->victim_ts - d->ts) / 1e9, c->nfailures ? c->nfailures : 1);
-    if (c->have_victim && c->have_detail) {
-        fputs(",\"detail\":{\"call\":", out);
-        pt__json_str(out, c->detail_call);
-        fputs(",\"error\":", out);
-        pt__json_str(out, pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e, sizeof e));
-        fputs("}", out);
-    }
-    fputs(",\"stack\":", out);
-    pt__json_stack(out, sy, hp, c->victim_frames, c->victim_nframes);
-    fputs("}}", out);
+    fputs("]}", out);
 }
 
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
-    fputs("{\"schema\":1,\"findings\":[", out); /* schema: docs/report-json.md */
+    fputs("{\"schema\":2,\"findings\":[", out); /* schema: docs/report-json.md */
     for (unsigned i = 0; i < a->nfindings; i++) {
         if (i)
             fputc(',', out);

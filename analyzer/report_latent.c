@@ -21,7 +21,6 @@ static void text(FILE *out, const struct pt_analyzer *a, const struct pt__findin
                  struct pt__symbolizer *sy, const struct pt_report_opts *o)
 {
     const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
-    char b[1024];
     (void)sy, (void)o;
     const struct pt__sess *s = &a->sess[f->sess];
     const struct pt__mark *m = &a->marks[f->mark];
@@ -36,9 +35,9 @@ static void text(FILE *out, const struct pt_analyzer *a, const struct pt__findin
             "  %+11.6fs  pid %u (%s) shares the profile store and the marks key, with another "
             "in-use view: its next MAPIInitialize will delete the profile\n",
             pt__rep_rel(a, f->latent_ts), dp->pid, pt_esc(pt__rep_base(dp->exe)));
-    fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
+    fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(f)));
     pt__text_who(out, a, f, &f->hview.who, &f->dview.who, "would-be deleter", 1);
-    fprintf(out, "  remedy: %s\n\n", pt__view_remedy(f->cause));
+    fprintf(out, "  remedy: %s\n\n", pt__rep_remedy(f));
 }
 
 static void json(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
@@ -52,13 +51,15 @@ static void json(FILE *out, const struct pt_analyzer *a, const struct pt__findin
     pt__json_party(out, a, dp, &f->dview.who, "MAPIInitialize", NULL, NULL, f->latent_ts, &f->dview,
                    1);
     fputs(",\"would_be\":true}", out);
-    fputs(",\"holder\":", out);
-    pt__json_party(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
-    fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}", s->handle);
+    for (int i = 0; i < 2; i++) { /* the holder, and the list of holders it is the one of */
+        fputs(i ? ",\"holders\":[" : ",\"holder\":", out);
+        pt__json_party(out, a, hp, &f->hview.who, "MAPILogonEx", NULL, NULL, s->ts, &f->hview, 1);
+        fprintf(out, ",\"session_handle\":\"0x%" PRIx64 "\"}%s", s->handle, i ? "]" : "");
+    }
     fputs(",\"mark\":{\"marks_key\":", out);
     pt__json_str(out, m->marks_key);
-    fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "},\"victim\":null}", a->procs[m->proc]->pid,
-            m->ts);
+    fprintf(out, ",\"pid\":%u,\"time\":%" PRIu64 "},\"victim\":null,\"victims\":[]}",
+            a->procs[m->proc]->pid, m->ts);
 }
 
 static void html(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f, uint64_t t0)
@@ -85,5 +86,5 @@ static void when(const struct pt_analyzer *a, const struct pt__finding *f, uint6
     *to = f->latent_ts;
 }
 
-const struct pt__story pt__story_latent = {resource, pt__why_views, pt__view_remedy, text, json,
-                                           html,     when};
+const struct pt__story pt__story_latent = {1,    resource, pt__why_views, pt__remedy_views, text,
+                                           json, html,     when};

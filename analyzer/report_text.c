@@ -80,12 +80,10 @@ void pt__text_who(FILE *out, const struct pt_analyzer *a, const struct pt__findi
     if (f->have_hview)
         snprintf(h, sizeof h, "dev %s ino %llu", pt__rep_dev(f->hview.dev, b1, sizeof b1),
                  (unsigned long long)f->hview.ino);
-    if (f->have_dview)
+    if (f->have_dview) /* the verdict's comparison, the one its cause and why come from */
         snprintf(d, sizeof d, "dev %s ino %llu%s", pt__rep_dev(f->dview.dev, b2, sizeof b2),
                  (unsigned long long)f->dview.ino,
-                 f->have_hview && (f->hview.dev != f->dview.dev || f->hview.ino != f->dview.ino)
-                     ? "   <- differs"
-                     : "");
+                 f->views == PT__VIEWS_DIFFER ? "   <- differs" : "");
     row(out, "  identity", f->have_hview ? h : "", f->have_dview ? d : "");
 }
 
@@ -108,26 +106,48 @@ void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     pt__story_of(f)->text(out, a, f, sy, o);
 }
 
-/* The narrative of a deletion: the hold, the mark (when views are compared: a profile), the
- * delete and what it was inside, the victim, the two identities, the stacks, the remedy. */
+/* What a hold is, in the narrative. */
+static const char *holds_what(enum pt_kind k)
+{
+    return k == PT_K_SESSION ? "holds the profile"
+           : k == PT_K_KEY   ? "has the key open"
+           : k == PT_K_SYSV  ? "has it attached"
+                             : "has it mapped";
+}
+
+/* The narrative of a deletion: every holder's hold, the mark (when views are compared: a
+ * profile), the delete and what it was inside, every failure it caused, the holders' liveness,
+ * the verdict, the two identities (the first holder's and the deleter's), the stacks, the remedy. */
 void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                        struct pt__symbolizer *sy, const struct pt_report_opts *o, int views)
 {
-    const struct pt__proc *hp = a->procs[f->holder], *dp = a->procs[f->deleter];
+    const struct pt__proc *dp = a->procs[f->deleter];
     char b[1024];
     const struct pt__del *d = &a->dels[f->del];
     const struct pt__cand *c = &a->cands[f->cand];
-    const char *what = c->h.kind == PT_K_SESSION ? "holds the profile"
-                       : c->h.kind == PT_K_KEY   ? "has the key open"
-                       : c->h.kind == PT_K_SYSV  ? "has it attached"
-                                                 : "has it mapped";
-    if (c->h.kind == PT_K_SESSION)
-        fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n",
-                pt__rep_rel(a, c->h.ts), hp->pid, pt_esc(pt__rep_base(hp->exe)), c->h.api,
-                pt_esc(c->h.name), (unsigned long long)c->h.handle, what);
-    else
-        fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", pt__rep_rel(a, c->h.ts), hp->pid,
-                pt_esc(pt__rep_base(hp->exe)), c->h.api, (unsigned long long)c->h.handle, what);
+    uint32_t order[64], n = 0; /* the holds, in the order they began */
+    for (uint32_t i = 0; i < f->nholders && n < 64; i++) {
+        uint32_t k = n++;
+        for (; k > 0 && a->cands[f->holders[order[k - 1]].cand].h.ts >
+                            a->cands[f->holders[i].cand].h.ts;
+             k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pt__cand *hc = &a->cands[f->holders[order[i]].cand];
+        const struct pt__proc *p = a->procs[hc->h.proc];
+        if (hc->h.kind == PT_K_SESSION)
+            fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n",
+                    pt__rep_rel(a, hc->h.ts), p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
+                    pt_esc(hc->h.name), (unsigned long long)hc->h.handle, holds_what(hc->h.kind));
+        else
+            fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", pt__rep_rel(a, hc->h.ts),
+                    p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
+                    (unsigned long long)hc->h.handle, holds_what(hc->h.kind));
+    }
+    if (f->nholders > n)
+        fprintf(out, "               (%u more holders)\n", f->nholders - n);
     if (views) {
         const struct pt__mark *m = pt__rep_mark(a, c->h.name, d->ts);
         if (m)
@@ -150,23 +170,37 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
                     ? "witnessed (not traced): no stack; the deleter exited before its identity "
                       "could be read (gone)"
                     : "witnessed (not traced): no stack; identity read from /proc after the fact");
-    if (c->have_victim || c->have_detail) {
+    for (uint32_t i = 0; i < f->nvictims; i++) {
+        const struct pt__victim *v = pt__rep_victim_at(a, f, i);
+        const struct pt__proc *vp = a->procs[v->proc];
         fprintf(out, "  %+11.6fs  pid %u (%s) %s, %.3f s after the delete%s\n",
-                pt__rep_rel(a, c->victim_ts), hp->pid, pt_esc(pt__rep_base(hp->exe)),
-                pt_esc(pt__rep_victim(c, b, sizeof b)), (double)(c->victim_ts - d->ts) / 1e9,
-                c->nfailures > 1 ? " (and later failures)" : "");
-    } else {
-        fprintf(out, "  (no failure of the holder was seen after the delete%s)\n",
-                hp->end == PT__ALIVE ? "; it was still running at the end of the trace" : "");
+                pt__rep_rel(a, v->ts), vp->pid, pt_esc(pt__rep_base(vp->exe)),
+                pt_esc(pt__rep_victim(v, b, sizeof b)), (double)(v->ts - d->ts) / 1e9,
+                v->nfailures > 1 ? " (and later failures)" : "");
     }
-    if (f->nmerged)
-        fprintf(out,
-                "  (%u more hold(s) of the holder on what this call deleted are part of this "
-                "finding)\n",
-                f->nmerged);
+    if (!f->nvictims)
+        fprintf(out, "  (no failure was seen after the delete)\n");
+    for (uint32_t i = 0; i < f->nholders; i++) {
+        const struct pt__fholder *h = &f->holders[i];
+        if (!h->nmerged)
+            continue;
+        if (f->nholders == 1)
+            fprintf(out,
+                    "  (%u more hold(s) of the holder on what this call deleted are part of this "
+                    "finding)\n",
+                    h->nmerged);
+        else
+            fprintf(out,
+                    "  (%u more hold(s) of pid %u on what this call deleted are part of this "
+                    "finding)\n",
+                    h->nmerged, a->procs[h->proc]->pid);
+    }
+    for (uint32_t i = 0; i < f->nholders; i++)
+        fprintf(out, "  holder pid %u: %s\n", a->procs[f->holders[i].proc]->pid,
+                pt_esc(pt__rep_liveness(a, &f->holders[i], b, sizeof b)));
     if (f->uncertain)
         fprintf(out, "  uncertain: %s\n", pt_esc(f->uncertain_why));
-    fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(a, f, b, sizeof b)));
+    fprintf(out, "  why: %s\n", pt_esc(pt__rep_why(f)));
     pt__text_who(out, a, f, &c->h.who, &d->who, "deleter", views);
     if (d->witnessed)
         fprintf(out, "  stack of the delete: none (witnessed, identity \"%s\")\n",
@@ -189,9 +223,11 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
         pt__disasm_around(sy, dp, d->frames[raw], "      ", code, sizeof code);
         fprintf(out, "  code at the deleting call site (frame #%u):\n%s", shown, code);
     }
-    if (c->have_victim || c->have_detail) {
-        fprintf(out, "  stack of the failure (pid %u):\n", hp->pid);
-        pt__text_stack(out, sy, hp, c->victim_frames, c->victim_nframes, o->symbolize);
+    if (f->nvictims) {
+        const struct pt__victim *v = pt__rep_victim_at(a, f, 0);
+        const struct pt__proc *vp = a->procs[v->proc];
+        fprintf(out, "  stack of the failure (pid %u):\n", vp->pid);
+        pt__text_stack(out, sy, vp, v->frames, v->nframes, o->symbolize);
     }
     fprintf(out, "  remedy: %s\n\n", pt__rep_remedy(f));
 }

@@ -1,5 +1,6 @@
 /* report_util.c — naming a finding's parts for every report format: its story (rules.h), resource,
- * mark, victim, errors, devices, times. */
+ * verdict (why, remedy, the holders' liveness, the facts in words), mark, victims, errors, devices,
+ * times. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,15 +26,78 @@ void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, 
     pt__story_of(f)->resource(a, f, r);
 }
 
-const char *pt__rep_why(const struct pt_analyzer *a, const struct pt__finding *f, char *buf,
-                        size_t len)
+const char *pt__rep_why(const struct pt__finding *f)
 {
-    return pt__story_of(f)->why(a, f, buf, len);
+    return f->why ? f->why : "";
 }
 
 const char *pt__rep_remedy(const struct pt__finding *f)
 {
-    return pt__story_of(f)->remedy(f->cause);
+    return f->remedy ? f->remedy : "";
+}
+
+const char *pt__rep_liveness(const struct pt_analyzer *a, const struct pt__fholder *h, char *buf,
+                             size_t len)
+{
+    const struct pt__proc *hp = a->procs[h->proc];
+    const struct pt__del *d = &a->dels[a->cands[h->cand].del];
+    switch (h->live.how) {
+    case PT__LIVE_CHECKED:
+        snprintf(buf, len,
+                 "alive at the delete: the deleter's liveness check (PROFTRACE_BREAK) found its "
+                 "hold live just before it%s",
+                 h->live.stopped ? ", and stopped there in the debugger" : "");
+        break;
+    case PT__LIVE_LATER:
+        if (hp->end == PT__EXITED && h->live.at == hp->end_ts)
+            snprintf(buf, len, "alive at the delete: it exited at %+.6fs, after it",
+                     pt__rep_rel(a, h->live.at));
+        else if (hp->end == PT__SIGNALLED && h->live.at == hp->end_ts)
+            snprintf(buf, len, "alive at the delete: it was ended by signal %d at %+.6fs, after it",
+                     hp->end_signo, pt__rep_rel(a, h->live.at));
+        else
+            snprintf(buf, len, "alive at the delete: it was active after it (its last event at "
+                               "%+.6fs)",
+                     pt__rep_rel(a, h->live.at));
+        break;
+    case PT__LIVE_REAPED:
+        snprintf(buf, len,
+                 "not known to be alive at the delete: found dead at %+.6fs (reaped by the "
+                 "collector), no sign of life in the %.3f s before the delete",
+                 pt__rep_rel(a, h->live.at), (double)(d->ts - h->live.last) / 1e9);
+        break;
+    default:
+        snprintf(buf, len,
+                 "not known to be alive at the delete: no sign of life in the %.3f s before it or "
+                 "after it, and no end of it recorded (it may have run on, or died unseen)",
+                 (double)(d->ts - h->live.last) / 1e9);
+        break;
+    }
+    return buf;
+}
+
+const char *pt__rep_live_evidence(const struct pt__fholder *h)
+{
+    static const char *const words[] = {"liveness-check", "later-event", "silent", "reaped"};
+    return h->live.how < 4 ? words[h->live.how] : "silent";
+}
+
+const char *pt__rep_consult(const struct pt__finding *f)
+{
+    static const char *const words[] = {"in-use-view", "unrecorded-view", "none", "untraced"};
+    return f->consult < 4 ? words[f->consult] : "none";
+}
+
+const char *pt__rep_views(const struct pt__finding *f)
+{
+    static const char *const words[] = {"not-seen", "unidentified", "same", "differ"};
+    return f->views < 4 ? words[f->views] : "not-seen";
+}
+
+const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a,
+                                           const struct pt__finding *f, uint32_t i)
+{
+    return &a->victims[f->victims[i]];
 }
 
 double pt__rep_rel(const struct pt_analyzer *a, uint64_t ts)
@@ -67,6 +131,9 @@ const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf,
     if (r && r->retk == PT_RET_W32) {
         n = pt_win32_error_name((uint32_t)ret);
         snprintf(buf, len, "%lld%s%s", (long long)ret, n ? " " : "", n ? n : "");
+    } else if (r && (r->retk == PT_RET_BOOL_W32 || r->retk == PT_RET_HANDLE_W32)) {
+        n = pt_win32_error_name((uint32_t)err); /* failed: the error is GetLastError()'s */
+        snprintf(buf, len, "%d%s%s", err, n ? " " : "", n ? n : "");
     } else if (r && r->retk == PT_RET_HRESULT) {
         n = pt_hresult_name((uint32_t)ret);
         snprintf(buf, len, "0x%08x%s%s", (unsigned)(uint32_t)ret, n ? " " : "", n ? n : "");
@@ -77,21 +144,19 @@ const char *pt__rep_error(const char *call, int64_t ret, int32_t err, char *buf,
     return buf;
 }
 
-const char *pt__rep_victim(const struct pt__cand *c, char *buf, size_t len)
+const char *pt__rep_victim(const struct pt__victim *v, char *buf, size_t len)
 {
     char e1[64], e2[64];
     buf[0] = 0;
-    if (c->have_victim && c->have_detail)
-        snprintf(buf, len, "%s -> %s (%s -> %s)", c->victim_call,
-                 pt__rep_error(c->victim_call, c->victim_ret, c->victim_err, e1, sizeof e1),
-                 c->detail_call,
-                 pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e2, sizeof e2));
-    else if (c->have_victim)
-        snprintf(buf, len, "%s -> %s", c->victim_call,
-                 pt__rep_error(c->victim_call, c->victim_ret, c->victim_err, e1, sizeof e1));
-    else if (c->have_detail)
-        snprintf(buf, len, "%s -> %s", c->detail_call,
-                 pt__rep_error(c->detail_call, c->detail_ret, c->detail_err, e2, sizeof e2));
+    if (v->call && v->detail_call)
+        snprintf(buf, len, "%s -> %s (%s -> %s)", v->call,
+                 pt__rep_error(v->call, v->ret, v->err, e1, sizeof e1), v->detail_call,
+                 pt__rep_error(v->detail_call, v->detail_ret, v->detail_err, e2, sizeof e2));
+    else if (v->call)
+        snprintf(buf, len, "%s -> %s", v->call, pt__rep_error(v->call, v->ret, v->err, e1, sizeof e1));
+    else if (v->detail_call)
+        snprintf(buf, len, "%s -> %s", v->detail_call,
+                 pt__rep_error(v->detail_call, v->detail_ret, v->detail_err, e2, sizeof e2));
     return buf;
 }
 

@@ -1,12 +1,12 @@
 /* rule_deleted_held.c — deleted-while-held: any named resource (registry key, POSIX or SysV
- * shared memory, mapped file) removed while another live process holds it. A hold already told
- * as part of a cross-namespace-purge finding (the profile's key handle, a mark the same sweep
- * removed) is merged into that finding instead of being reported twice. */
+ * shared memory, mapped file) removed while another live process holds it. One finding per
+ * deletion, listing every live holder; a hold a cross-namespace-purge finding already tells (the
+ * profile's key handle, or another hold of its holder the same sweep removed) joins that finding
+ * instead of being reported twice. */
 #include "analyzer/model.h"
 
 void pt__rule_deleted_held(struct pt_analyzer *a)
 {
-    char why[512];
     for (uint32_t di = 0; di < a->ndels; di++) {
         const struct pt__del *d = &a->dels[di];
         for (uint32_t k = d->cand_first; k < d->cand_first + d->ncand; k++) {
@@ -14,29 +14,25 @@ void pt__rule_deleted_held(struct pt_analyzer *a)
             if (c->used)
                 continue;
             c->used = 1;
-            struct pt__finding *f = pt__same_story(a, d, c, PT__R_PURGE);
-            if (f) {
-                pt__merge_cand(a, f, c, "critical");
-                continue;
+            struct pt__finding *f = pt__op_finding(a, di, c->h.proc, PT__R_PURGE);
+            int same_view;
+            if (f) { /* judged as the purge judges its holders: by their in-use views */
+                const struct pt__view *hv = pt__view_at(a->procs[c->h.proc], d->ts);
+                const struct pt__view *dv = pt__view_at(a->procs[d->proc], d->ts);
+                same_view = pt__view_cause(hv, dv) == PT__C_SAME;
+            } else {
+                same_view = pt__who_cause(&c->h.who, &d->who) == PT__C_SAME;
             }
-            enum pt__cause cause = pt__who_cause(&c->h.who, &d->who);
-            if (!pt__cand_judge(a, d, c, cause == PT__C_SAME, why, sizeof why))
+            int holder_told = 0;
+            for (uint32_t i = 0; f && i < f->nholders; i++)
+                holder_told |= f->holders[i].proc == c->h.proc;
+            if (!holder_told && !pt__cand_admit(a, d, c, same_view))
                 continue;
-            if ((f = pt__same_story(a, d, c, PT__R_HELD))) {
-                pt__merge_cand(a, f, c, "high");
-                continue;
-            }
-            f = pt__finding_add(a, PT__R_HELD);
             if (!f)
+                f = pt__op_finding(a, di, c->h.proc, PT__R_HELD);
+            if (!f && !(f = pt__deletion_finding(a, PT__R_HELD, di)))
                 return;
-            f->del = di;
-            f->cand = k;
-            f->deleter = d->proc;
-            f->holder = c->h.proc;
-            f->cause = cause;
-            f->severity = c->have_victim || c->have_detail ? "high" : "medium";
-            if (why[0])
-                pt__finding_uncertain(f, "%s", why);
+            pt__finding_add_hold(a, f, di, k);
         }
     }
 }

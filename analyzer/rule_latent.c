@@ -35,9 +35,11 @@ static int struck(const struct pt_analyzer *a, const struct pt__sess *s)
 {
     for (uint32_t i = 0; i < a->nfindings; i++) {
         const struct pt__finding *f = &a->findings[i];
-        if (f->rule == PT__R_PURGE && f->holder == s->proc &&
-            a->cands[f->cand].h.handle == s->handle && a->cands[f->cand].h.ts == s->ts)
-            return 1;
+        for (uint32_t k = 0; f->rule == PT__R_PURGE && k < f->nholders; k++) {
+            const struct pt__cand *c = &a->cands[f->holders[k].cand];
+            if (c->h.proc == s->proc && c->h.handle == s->handle && c->h.ts == s->ts)
+                return 1;
+        }
     }
     return 0;
 }

@@ -12,7 +12,7 @@
  *          so that what only detects links none of the reports).
  * A new rule is its file plus one row here (plus its report file when its finding is not a
  * deletion), and its files in CMakeLists.txt.
- * PT_CAUSES(C): C(id, name) for every cause a finding can have.
+ * PT_CAUSES(C): C(id, name) for every cause a finding can have (docs/report-json.md).
  */
 #ifndef PT_ANALYZER_RULES_H
 #define PT_ANALYZER_RULES_H
@@ -27,6 +27,7 @@
     C(SESSION, "session-namespace-split")                                                          \
     C(KERNEL, "kernel-namespace-split")                                                            \
     C(SAME, "same-view")                                                                           \
+    C(NO_CHECK, "no-liveness-check")                                                               \
     C(UNKNOWN, "unknown")
 
 enum pt__rule {

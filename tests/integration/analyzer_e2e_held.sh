@@ -2,8 +2,9 @@
 # analyzer_held.sh — deleted-while-held on real processes: a holder maps a POSIX shared-memory
 # object; a clean-up in another mount namespace (`unshare -m rm`, same /dev/shm) removes it while
 # it is mapped; the holder's later reopen by name fails with ENOENT (the victim). Expected: one
-# deleted-while-held, kernel-namespace-split, severity high. Control: the holder unmapped first,
-# so the removal harms nobody: no finding.
+# deleted-while-held, no-liveness-check (rm consults no in-use view: a clean-up that checks
+# nothing, in another mount namespace besides), severity high. Control: the holder unmapped
+# first, so the removal harms nobody: no finding.
 set -euo pipefail
 src=${PT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${PT_BIN:-$src/build/bin}
@@ -64,6 +65,6 @@ run() {
     fi
 }
 
-run mapped "" "deleted-while-held kernel-namespace-split high posix-shm /dev/shm/NAME-mapped unlinkat shm_open -1 ENOENT"
+run mapped "" "deleted-while-held no-liveness-check high posix-shm /dev/shm/NAME-mapped unlinkat shm_open -1 ENOENT"
 run unmapped --unmap-first ""
 exit $fail

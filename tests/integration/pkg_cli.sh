@@ -204,7 +204,7 @@ cat "$T/fifo" >"$T/fifo.out" &
 "$PROFTRACE" export --format=chrome -o "$T/fifo" || fail "export into a FIFO"
 wait
 [ -p "$T/fifo" ] || fail "export replaced the FIFO it was given"
-python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert e[0]["args"]["schema"] == 1' "$T/fifo.out" ||
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert e[0]["args"]["schema"] == 2' "$T/fifo.out" ||
     fail "the export read from the FIFO is not the JSON with its schema"
 ok "defaults to ./proftrace.data, keeps .old, refuses a directory of other files, says once when a directory holds no trace, writes into a FIFO"
 

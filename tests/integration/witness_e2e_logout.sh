@@ -79,7 +79,7 @@ attempt() {
         select(.rule == "deleted-while-held" and .resource.kind == "posix-shm"
                and .deleter.pid == $p and .deleter.exe == "/usr/bin/rm" and .deleter.witnessed == true
                and .deleter.session == $s and .deleter.loginuid == $l
-               and .holder.session != $s and (.victim.error // "" | test("ENOENT")))
+               and .holder.session != $s and ((.victim.error // "") + " " + (.victim.detail.error // "") | test("ENOENT")))
         | .resource.name] | sort | join(" ")' -r "$T/r.json")
     local want="/dev/shm/winsim.$NS.s0.D1 /dev/shm/winsim.$NS.s0.D2 /dev/shm/winsim.$NS.s0.D3"
     if [ "$got" != "$want" ]; then

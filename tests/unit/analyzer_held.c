@@ -5,43 +5,6 @@
 
 #define SEG_INO 4711
 
-static void shm_map(struct scn *s, uint32_t pid, const char *name, uint64_t ino, uint64_t addr)
-{
-    struct pt_event *e = ev_begin(s, PT__ID(shm_open), pid, 0);
-    pt__synth_s(e, "name", name);
-    e->ret = 9;
-    pt__synth_u(e, pt__synth_ret_dev_name, SHMDEV);
-    pt__synth_u(e, pt__synth_ret_ino_name, ino);
-    ev_end(s);
-    e = ev_begin(s, PT__ID(mmap), pid, 0);
-    pt__synth_u(e, "length", 4096);
-    pt__synth_u(e, "prot", 3);
-    pt__synth_u(e, "flags", 1); /* MAP_SHARED */
-    pt__synth_u(e, "fd", 9);
-    pt__synth_u(e, "fd_dev", SHMDEV);
-    pt__synth_u(e, "fd_ino", ino);
-    e->ret = (int64_t)addr;
-    ev_end(s);
-}
-
-static void shm_unlink_ev(struct scn *s, uint32_t pid, const char *name, uint64_t ino)
-{
-    struct pt_event *e = ev_begin(s, PT__ID(shm_unlink), pid, 0);
-    pt__synth_s(e, "name", name);
-    pt__synth_u(e, "name_dev", SHMDEV);
-    pt__synth_u(e, "name_ino", ino);
-    ev_end(s);
-}
-
-static void shm_open_fails(struct scn *s, uint32_t pid, const char *name)
-{
-    struct pt_event *e = ev_begin(s, PT__ID(shm_open), pid, 0);
-    pt__synth_s(e, "name", name);
-    e->ret = -1;
-    e->err = ENOENT;
-    ev_end(s);
-}
-
 static void test_posix_shm_unlinked_while_mapped(void)
 {
     struct scn *s = scn_new();
@@ -52,7 +15,10 @@ static void test_posix_shm_unlinked_while_mapped(void)
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
     CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
-    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "session-namespace-split");
+    /* logind's RemoveIPC consults nothing: no liveness check, in another session besides */
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "no-liveness-check");
+    CHECK(strstr(s->a->findings[0].why, "consulted no in-use view"));
+    CHECK(strstr(s->a->findings[0].why, "in another login session than the holder"));
     CHECK_STR(pt_analyzer_finding_severity(s->a, 0), "medium");
     CHECK(!pt_analyzer_finding_has_victim(s->a, 0));
     scn_free(s);
@@ -68,7 +34,7 @@ static void test_victim_raises_severity(void)
     shm_open_fails(s, 100, "/seg");
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
-    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "same-view");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "no-liveness-check");
     CHECK_STR(pt_analyzer_finding_severity(s->a, 0), "high");
     CHECK(pt_analyzer_finding_has_victim(s->a, 0));
     scn_free(s);
@@ -192,7 +158,8 @@ static void test_mapped_file_unlinked_other_mntns(void)
     ev_end(s);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
-    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "kernel-namespace-split");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "no-liveness-check");
+    CHECK(strstr(s->a->findings[0].why, "in other kernel namespaces"));
     scn_free(s);
 }
 
@@ -218,7 +185,8 @@ static void test_remove_of_mapped_file(void)
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 1);
     CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
-    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "identity-split");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "no-liveness-check");
+    CHECK(strstr(s->a->findings[0].why, "as another account"));
     CHECK(pt_analyzer_finding_deleter_pid(s->a, 0) == 200);
     CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 100);
     CHECK(pt__call_mark(e) == PT__MARK_DELETE);
@@ -241,6 +209,27 @@ static void test_registry_key_handle(void)
     CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
     CHECK(pt_analyzer_finding_has_victim(s->a, 0));
     CHECK_STR(pt_analyzer_finding_severity(s->a, 0), "high");
+    scn_free(s);
+}
+
+/* A key handle (no MAPI session) removed by a MAPIInitialize of another login session: the
+ * deleter consulted an in-use view, so the two processes' identities are the cause. */
+static void test_key_handle_removed_by_a_sweep_of_another_session(void)
+{
+    static const uint64_t sweep[] = {700, 0};
+    static const char *const names[] = {"P"};
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/app");
+    uint64_t prof = reg_open(s, 100, 0, 0, HKCU, PROFILES, PROFILES_INO);
+    reg_open(s, 100, 0, 0, prof, "P", 700);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, "Local\\MAPISIM_InUse_S-1-5-21-1000", 501, NULL, sweep, names);
+    EXIT(s, 100);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "session-namespace-split");
+    CHECK(s->a->findings[0].consult == PT__CONSULT_VIEW);
     scn_free(s);
 }
 
@@ -316,6 +305,7 @@ int main(void)
     RUN(test_mapped_file_unlinked_other_mntns);
     RUN(test_remove_of_mapped_file);
     RUN(test_registry_key_handle);
+    RUN(test_key_handle_removed_by_a_sweep_of_another_session);
     RUN(test_closed_key_handle);
     RUN(test_rename_over_held_file);
     RUN(test_failed_delete_is_no_delete);

@@ -98,19 +98,39 @@ static void test_kernel_split(void)
     scn_free(s);
 }
 
-static void test_unknown_without_view(void)
+static void test_no_check_without_view(void)
 {
     struct scn *s = scn_new();
     struct lib a;
     service(s, &a, WHO(), INUSE_A, 500);
     proc(s, 200, WHO(.start = 2), "/usr/bin/cleaner");
-    /* a bare RegDeleteTreeA, no MAPI, no in-use object */
+    /* a bare RegDeleteTreeA, no MAPI, no in-use object: a clean-up that checks nothing */
     uint64_t prof = reg_open(s, 200, 0, 0, HKCU, PROFILES, PROFILES_INO);
     reg_delete_tree(s, 200, 0, prof, P, P_INO);
     finish(s);
-    expect_one(s, "cross-namespace-purge", "unknown");
+    expect_one(s, "cross-namespace-purge", "no-liveness-check");
     CHECK(!pt_analyzer_finding_has_victim(s->a, 0));
     CHECK_STR(pt_analyzer_finding_severity(s->a, 0), "high");
+    scn_free(s);
+}
+
+static void test_unknown_when_the_deleters_view_is_unrecorded(void)
+{
+    /* inside MAPIInitialize, which consults the in-use list, but no mapping was recorded */
+    struct scn *s = scn_new();
+    struct lib a;
+    service(s, &a, WHO(), INUSE_A, 500);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    uint64_t enter = s->ts + 1;
+    uint64_t prof = reg_open(s, 200, 1, 0, HKCU, PROFILES, PROFILES_INO);
+    reg_delete_tree(s, 200, 1, prof, P, P_INO);
+    struct pt_event *e = ev_begin(s, PT__ID(MAPIInitialize), 200, 0);
+    e->ts_enter = enter;
+    ev_end(s);
+    finish(s);
+    expect_one(s, "cross-namespace-purge", "unknown");
+    CHECK(strstr(s->a->findings[0].why, "could not be compared"));
+    CHECK(s->a->findings[0].consult == PT__CONSULT_UNSEEN);
     scn_free(s);
 }
 
@@ -214,18 +234,44 @@ static void test_two_holders(void)
     mapi_init(s, 200, INUSE_A, 501, NULL, sweep_p, sweep_names);
     victim(s, sa);
     finish(s);
-    CHECK(pt_analyzer_nfindings(s->a) == 2);
-    int h100 = 0, h300 = 0;
-    for (unsigned i = 0; i < pt_analyzer_nfindings(s->a); i++) {
-        CHECK_STR(pt_analyzer_finding_cause(s->a, i), "session-namespace-split");
-        CHECK(pt_analyzer_finding_deleter_pid(s->a, i) == 200);
-        h100 += pt_analyzer_finding_holder_pid(s->a, i) == 100;
-        h300 += pt_analyzer_finding_holder_pid(s->a, i) == 300;
-        /* only the service failed */
-        CHECK(pt_analyzer_finding_has_victim(s->a, i) ==
-              (pt_analyzer_finding_holder_pid(s->a, i) == 100));
+    /* one deletion, one finding, both holders; the one seen alive after it (failing) first */
+    expect_one(s, "cross-namespace-purge", "session-namespace-split");
+    const struct pt__finding *f = &s->a->findings[0];
+    CHECK(f->nholders == 2);
+    if (f->nholders == 2) {
+        CHECK(s->a->procs[f->holders[0].proc]->pid == 100);
+        CHECK(s->a->procs[f->holders[1].proc]->pid == 300);
+        CHECK(f->holders[0].live.how == PT__LIVE_LATER);
+        CHECK(f->holders[1].live.how == PT__LIVE_SILENT);
     }
-    CHECK(h100 == 1 && h300 == 1);
+    /* only the service failed */
+    CHECK(f->nvictims == 1 && s->a->procs[s->a->victims[f->victims[0]].proc]->pid == 100);
+    CHECK(!pt_analyzer_finding_uncertain(s->a, 0));
+    scn_free(s);
+}
+
+/* One MAPIInitialize purging two profiles of two services: two deletions, two findings. */
+static void test_one_sweep_two_profiles(void)
+{
+    static const uint64_t sweep[] = {P_INO, 701, 0};
+    static const char *const names[] = {P, "Other"};
+    struct scn *s = scn_new();
+    struct lib a, b;
+    uint64_t sa = service(s, &a, WHO(), INUSE_A, 500);
+    proc(s, 300, WHO(.start = 3), "/usr/lib/othersvc");
+    b = mapi_init(s, 300, INUSE_A, 500, NULL, NULL, NULL);
+    uint64_t sb = logon(s, &b, "Other", 701);
+    mark(s, &b, "Other", 901);
+    proc(s, 200, WHO(.session = 7, .start = 2), "/usr/bin/mapiclient");
+    mapi_init(s, 200, INUSE_A, 501, NULL, sweep, names);
+    victim(s, sa);
+    open_msg_store_fails(s, 300, sb, b.profiles + 3);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 2);
+    for (unsigned i = 0; i < pt_analyzer_nfindings(s->a) && i < 2; i++) {
+        CHECK(s->a->findings[i].nholders == 1 && s->a->findings[i].nvictims == 1);
+        CHECK(pt_analyzer_finding_holder_pid(s->a, i) == (i ? 300u : 100u));
+    }
     scn_free(s);
 }
 
@@ -451,7 +497,8 @@ int main(void)
     RUN(test_session_split);
     RUN(test_global_name_same_object_other_session);
     RUN(test_kernel_split);
-    RUN(test_unknown_without_view);
+    RUN(test_no_check_without_view);
+    RUN(test_unknown_when_the_deleters_view_is_unrecorded);
     RUN(test_holder_exited_before_delete);
     RUN(test_killed_holder_same_view_reaped_late);
     RUN(test_killed_holder_other_view_is_uncertain);
@@ -459,6 +506,7 @@ int main(void)
     RUN(test_deleted_by_holder_itself);
     RUN(test_count_really_zero);
     RUN(test_two_holders);
+    RUN(test_one_sweep_two_profiles);
     RUN(test_two_holders_one_releases_and_deletes);
     RUN(test_pid_reuse);
     RUN(test_pid_reuse_new_process_is_holder);

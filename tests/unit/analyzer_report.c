@@ -61,7 +61,7 @@ static void test_json(void)
 {
     struct scn *s = bug2();
     char *t = render(s, 1);
-    static const char head[] = "{\"schema\":1,\"findings\":[{\"rule\":\"cross-namespace-purge\","
+    static const char head[] = "{\"schema\":2,\"findings\":[{\"rule\":\"cross-namespace-purge\","
                                "\"severity\":\"critical\",\"cause\":\"session-namespace-split\"";
     CHECK(!strncmp(t, head, sizeof head - 1));
     CHECK(strstr(t, "\"resource\":{\"kind\":\"profile\",\"name\":\"Svc \\\"quoted\\\"\""));
@@ -69,8 +69,11 @@ static void test_json(void)
     CHECK(strstr(t, "\"deleter\":{\"pid\":200,"));
     CHECK(strstr(t, "\"holder\":{\"pid\":100,"));
     CHECK(strstr(t, "\"call\":\"MAPIInitialize\",\"api\":\"RegDeleteTreeA\""));
-    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
+    CHECK(strstr(t, "\"victim\":{\"pid\":100,\"exe\":\"/usr/lib/eventsvc\","
+                    "\"call\":\"IMAPISession_OpenMsgStore\",\"error\":"
                     "\"0x80004005 MAPI_E_CALL_FAILED\""));
+    CHECK(strstr(t, "\"victims\":[{\"pid\":100,"));
+    CHECK(strstr(t, "\"holders\":[{\"pid\":100,"));
     CHECK(strstr(t, "\"summary\":{\"processes\":2,"));
     free(t);
     scn_free(s);
@@ -88,7 +91,7 @@ static void test_no_findings(void)
     free(t);
     t = render(s, 1);
     static const char none[] =
-        "{\"schema\":1,\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,";
+        "{\"schema\":2,\"findings\":[],\"summary\":{\"processes\":1,\"events\":2,\"lost\":0,";
     CHECK(!strncmp(t, none, sizeof none - 1));
     free(t);
     scn_free(s);

@@ -318,6 +318,102 @@ static void release(struct scn *s, struct lib *l, uint64_t session, const char *
     ev_end(s);
 }
 
+/* shm_open(name) of (SHMDEV, ino) and a shared mmap of it at addr. */
+static void shm_map(struct scn *s, uint32_t pid, const char *name, uint64_t ino, uint64_t addr)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shm_open), pid, 0);
+    pt__synth_s(e, "name", name);
+    e->ret = 9;
+    pt__synth_u(e, pt__synth_ret_dev_name, SHMDEV);
+    pt__synth_u(e, pt__synth_ret_ino_name, ino);
+    ev_end(s);
+    e = ev_begin(s, PT__ID(mmap), pid, 0);
+    pt__synth_u(e, "length", 4096);
+    pt__synth_u(e, "prot", 3);
+    pt__synth_u(e, "flags", 1); /* MAP_SHARED */
+    pt__synth_u(e, "fd", 9);
+    pt__synth_u(e, "fd_dev", SHMDEV);
+    pt__synth_u(e, "fd_ino", ino);
+    e->ret = (int64_t)addr;
+    ev_end(s);
+}
+
+/* shm_unlink(name), which removed (SHMDEV, ino). */
+static void shm_unlink_ev(struct scn *s, uint32_t pid, const char *name, uint64_t ino)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shm_unlink), pid, 0);
+    pt__synth_s(e, "name", name);
+    pt__synth_u(e, "name_dev", SHMDEV);
+    pt__synth_u(e, "name_ino", ino);
+    ev_end(s);
+}
+
+/* shm_open(name) failing with ENOENT. */
+static void shm_open_fails(struct scn *s, uint32_t pid, const char *name)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shm_open), pid, 0);
+    pt__synth_s(e, "name", name);
+    e->ret = -1;
+    e->err = ENOENT;
+    ev_end(s);
+}
+
+/* The liveness check PROFTRACE_BREAK=delete-held makes in the deleter just before a delete of
+ * (dev, ino): a holds-table owner holder_pid was alive. */
+static void breakpoint_check(struct scn *s, uint32_t pid, uint64_t dev, uint64_t ino,
+                             uint32_t holder_pid, int stopped)
+{
+    struct pt_event *e = ev_begin(s, PT_EV_breakpoint, pid, 0);
+    pt__synth_s(e, "reason", "delete-held");
+    pt__synth_s(e, "call", "unlinkat");
+    pt__synth_u(e, "stopped", (uint64_t)stopped);
+    pt__synth_u(e, "dev", dev);
+    pt__synth_u(e, "ino", ino);
+    pt__synth_u(e, "holder_pid", holder_pid);
+    pt__synth_s(e, "holder", "?");
+    ev_end(s);
+}
+
+/* The collector's witness saw untraced process wpid (identity w) unlink path, which was
+ * (dev, ino). */
+static void witnessed_unlink(struct scn *s, uint32_t wpid, struct who w, const char *exe,
+                             const char *path, uint64_t dev, uint64_t ino)
+{
+    struct pt_event *e = ev_begin(s, PT_EV_witnessed, 1, 0); /* the witness's own ring */
+    pt__synth_s(e, "how", "unlink");
+    pt__synth_s(e, "via", "fanotify");
+    pt__synth_s(e, "path", path);
+    pt__synth_u(e, "dev", dev);
+    pt__synth_u(e, "ino", ino);
+    pt__synth_u(e, "pid", wpid);
+    pt__synth_s(e, "ident", "live");
+    pt__synth_u(e, "start_time", w.start);
+    pt__synth_u(e, "uid", w.uid);
+    pt__synth_u(e, "euid", w.euid);
+    pt__synth_u(e, "sessionid", w.session);
+    pt__synth_u(e, "loginuid", w.uid);
+    pt__synth_u(e, "ns_ipc", w.ipc);
+    pt__synth_u(e, "ns_mnt", w.mnt);
+    pt__synth_u(e, "ns_pid", w.pid);
+    pt__synth_s(e, "exe", exe);
+    pt__synth_s(e, "cmdline", exe);
+    ev_end(s);
+}
+
+/* The text (json 0) or JSON report of the finished analyzer, as one string (the caller frees). */
+static char *scn_render(struct scn *s, int json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct pt_report_opts o = {0, 0}; /* no symbols, no disassembly: nothing to resolve */
+    if (!f)
+        return NULL;
+    CHECK((json ? pt_report_json(f, s->a, &o) : pt_report_text(f, s->a, &o)) == 0);
+    fclose(f);
+    return buf;
+}
+
 static void finish(struct scn *s)
 {
     pt_analyzer_finish(s->a, NULL);
