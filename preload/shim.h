@@ -46,6 +46,7 @@ enum { PT__UNINIT = 0, PT__INITING, PT__ON, PT__INERT };
 /* Identity of a named object: what stat() said. Zero when it could not be stat'ed. */
 struct pt__ident {
     uint64_t dev, ino;
+    int regular; /* a regular file */
 };
 
 /* One call in progress on this thread (lives on the wrapper's stack). */
