@@ -14,7 +14,7 @@
  * no interposition sees, and fclose closes its descriptor the same way: each is wrapped here and
  * recorded as the open(2) or close(2) it makes (fopen's mode turned into open flags, as glibc
  * does), so the table keeps one class per meaning. They are followed only outside traced calls,
- * as before.
+ * as before. PROFTRACE_OPEN_FILES=0 turns the program's own opens back to straight through.
  *
  * Deliberately includes no header that declares open() (its libc prototype is variadic).
  */
@@ -25,6 +25,13 @@
 #include "proftrace/open_holds.h"
 
 PT__GEN_RECORDERS
+
+int pt__open_files = 1;
+
+void pt__open_files_config(const char *v)
+{
+    pt__open_files = !(v && !strcmp(v, "0"));
+}
 
 static int pt__regular(int fd)
 {
@@ -61,7 +68,7 @@ static int pt__regular(int fd)
         if (pt__tls.depth > 0) {                                                                   \
             PT__TRACED_CALL(name, int, cargs, PT_RET_FD_ERRNO)                                     \
         }                                                                                          \
-        if (!pt_open_holds((unsigned)flags))                                                       \
+        if (!pt__open_files || !pt_open_holds((unsigned)flags))                                    \
             return pt__fn cargs;                                                                   \
         PT__OPEN_HOLD(name, cargs, pt__fn cargs)                                                   \
     }
@@ -93,7 +100,7 @@ static void *pt__libc(void *_Atomic *slot, const char *name)
  * row of its own, which passes nested calls through as it always did.) */
 static int pt__top_hold(unsigned flags)
 {
-    return pt_open_holds(flags) && pt__tls.depth == 0 && pt__may_trace();
+    return pt_open_holds(flags) && pt__tls.depth == 0 && pt__may_trace() && pt__open_files;
 }
 
 /* The fortified open(path, flags) with no mode (bits/fcntl2.h); it refuses O_CREAT itself. */
