@@ -23,7 +23,9 @@ ask() { # SQL: one line of answer
 }
 ask "PRAGMA journal_mode=WAL;"
 [ "$line" = wal ] || fail "not in WAL mode: $line"
-ask "create table t(x); insert into t values ('committed before'); select count(*) from t;"
+ask "create table t(x); PRAGMA wal_checkpoint(TRUNCATE);" # the table in the database file
+[ "$line" = "0|0|0" ] || fail "checkpoint: $line"
+ask "insert into t values ('committed'); select count(*) from t;" # the row in the WAL only
 [ "$line" = 1 ] || fail "insert: $line"
 [ -f "$DB-wal" ] && [ -f "$DB-shm" ] || fail "no -wal and -shm files"
 # The row is committed, in the WAL only: a second connection sees it, before the clean-up.
