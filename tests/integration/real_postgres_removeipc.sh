@@ -6,9 +6,9 @@
 # checking nothing. The server runs on; each new connection then fails with "could not open shared
 # memory segment" (a new backend attaches the statistics area's segment by name). The report must
 # say, for that segment: deleted-while-held, posix-shm, cause no-liveness-check, the deleter the
-# untraced `find` in the other login session, the holders PostgreSQL's processes, and as victims
+# untraced clean-up in the other login session, the holders PostgreSQL's processes, and as victims
 # the new backends' failing shm_open (ENOENT) — processes other than the holders; for the server's
-# SysV segment: deleted-while-held by the untraced ipcrm. The clean-up is narrowed to the test's
+# SysV segment: deleted-while-held (by someone the kernel does not name). The clean-up is narrowed to the test's
 # own user, so servers of parallel tests are untouched.
 source "$(dirname "$0")/fault_lib.sh"
 source "$(dirname "$0")/user_lib.sh"
@@ -23,7 +23,7 @@ rec=
 D=$T/pg
 # Undone in this order, before the user goes (pt_user_add's own clean-up comes last).
 PT_CLEANUP+=('[ -f "$D/data/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$D/data" -m immediate -w stop >/dev/null 2>&1')
-PT_CLEANUP+=('[ -n "$rec" ] && kill "$rec" 2>/dev/null; wait 2>/dev/null')
+PT_CLEANUP+=('exec 7>&- 8<&- 2>/dev/null; [ -n "$rec" ] && kill "$rec" 2>/dev/null; wait 2>/dev/null')
 PT_CLEANUP+=('find /dev/shm -maxdepth 1 -user "$PT_UID" -delete 2>/dev/null')
 PT_CLEANUP+=('for id in $(sysv_of "$PT_UID"); do ipcrm -m "$id"; done')
 pt_user_add
@@ -61,17 +61,33 @@ done | sort -u)
 sysv=$(sysv_of "$PT_UID")
 [ -n "$sysv" ] || fail "no SysV segment of the server"
 
-# The clean-up: a new audit session (loginuid written), then RemoveIPC's work for that user,
-# untraced: POSIX shared memory by owner, SysV segments by owner.
-cat >"$T/removeipc.sh" <<'SH'
-echo "$1" >/proc/self/loginuid || exit 1
-find /dev/shm -maxdepth 1 -user "$1" -type f -delete
-for id in $(awk -v u="$1" 'NR > 1 && $8 == u { print $2 }' /proc/sysvipc/shm); do
-    ipcrm -m "$id"
-done
-SH
-env -u LD_PRELOAD -u PROFTRACE_DIR bash "$T/removeipc.sh" "$PT_UID" ||
-    fail "the clean-up failed"
+# The clean-up, untraced, in a new audit session (loginuid written, as a login does), doing
+# RemoveIPC's work for that user the way systemd-logind does, in a process that lives on: every
+# POSIX shared-memory object and SysV segment the user owns is removed, nothing checked.
+cat >"$T/removeipc.py" <<'PY'
+import ctypes, os, stat, sys
+uid = int(sys.argv[1])
+with open("/proc/self/loginuid", "w") as f:
+    f.write(str(uid))
+for name in os.listdir("/dev/shm"):
+    st = os.lstat("/dev/shm/" + name)
+    if st.st_uid == uid and stat.S_ISREG(st.st_mode):
+        os.unlink("/dev/shm/" + name)
+libc = ctypes.CDLL(None, use_errno=True)
+with open("/proc/sysvipc/shm") as f:
+    for line in f.readlines()[1:]:
+        col = line.split()
+        if int(col[7]) == uid and libc.shmctl(int(col[1]), 0, None) != 0:  # IPC_RMID
+            sys.exit("shmctl(%s, IPC_RMID): %s" % (col[1], os.strerror(ctypes.get_errno())))
+print("removed", flush=True)
+sys.stdin.read()  # lives on until told, as the daemon does
+PY
+mkfifo "$T/cin" "$T/cout"
+env -u LD_PRELOAD -u PROFTRACE_DIR python3 "$T/removeipc.py" "$PT_UID" <"$T/cin" >"$T/cout" &
+cleaner=$!
+exec 7>"$T/cin" 8<"$T/cout"
+IFS= read -r -t 60 line <&8 || fail "the clean-up failed"
+[ "$line" = removed ] || fail "the clean-up: $line"
 [ -z "$(find /dev/shm -maxdepth 1 -user "$PT_UID")" ] || fail "the clean-up left segments"
 # The witness records each removal; wait for them before the victims come.
 for s in "${segs[@]}"; do
@@ -81,6 +97,8 @@ for s in "${segs[@]}"; do
         sleep 0.05
     done
 done
+exec 7>&- 8<&-
+wait "$cleaner" || fail "the clean-up exited with $?"
 # New connections fail: each new backend attaches the statistics area's segment by name.
 for i in 1 2; do
     if psql -c 'select 1' >"$T/victim$i.out" 2>&1; then
@@ -106,17 +124,18 @@ f() { jq -e "$@" "$T/r.json" >/dev/null || { cat "$T/r.txt" >&2; fail "report: $
 f --arg p "/dev/shm${victim}" --argjson uid "$PT_UID" '[.findings[] | select(
     .rule == "deleted-while-held" and .resource.kind == "posix-shm" and .resource.name == $p
     and .cause == "no-liveness-check" and .deleter.witnessed == true
-    and (.deleter.exe | endswith("/find")) and .deleter.loginuid == $uid
+    and (.deleter.exe | test("/python3[.0-9]*$")) and .deleter.loginuid == $uid
     and (.holders | length) >= 1 and all(.holders[]; .exe | endswith("/postgres"))
     and ([.victims[] | select(.call == "shm_open" and (.error | endswith("ENOENT"))
           and .holder != true)] | length) >= 2)] | length == 1'
-# Every segment the clean-up removed is a finding of its own, told by the witnessed find; the
-# SysV segment's removal by ipcrm too; nothing else.
+# Every segment the clean-up removed is a finding of its own; the SysV segment's removal too (no
+# kernel report names who removes a SysV segment: unattributed); nothing else.
 for s in "${segs[@]}"; do
     f --arg p "$s" '[.findings[] | select(.resource.name == $p and .rule == "deleted-while-held"
         and .cause == "no-liveness-check")] | length == 1'
 done
 f --argjson id "$sysv" '[.findings[] | select(.resource.kind == "sysv-shm"
-    and .resource.identity.shmid == $id and .rule == "deleted-while-held")] | length == 1'
+    and .resource.identity.shmid == $id and .rule == "deleted-while-held"
+    and .cause == "no-liveness-check")] | length == 1'
 f --argjson n "$((${#segs[@]} + 1))" '.findings | length == $n'
-ok "PostgreSQL: RemoveIPC-style clean-up in another login session: ${#segs[@]} POSIX segments and SysV $sysv reported deleted-while-held (no-liveness-check, find/ipcrm witnessed); $victim's victims: new backends' shm_open ENOENT"
+ok "PostgreSQL: RemoveIPC-style clean-up in another login session: ${#segs[@]} POSIX segments and SysV $sysv reported deleted-while-held (no-liveness-check, the clean-up witnessed); $victim's victims: new backends' shm_open ENOENT"
