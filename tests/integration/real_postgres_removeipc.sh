@@ -83,7 +83,7 @@ print("removed", flush=True)
 sys.stdin.read()  # lives on until told, as the daemon does
 PY
 mkfifo "$T/cin" "$T/cout"
-env -u LD_PRELOAD -u PROFTRACE_DIR python3 "$T/removeipc.py" "$PT_UID" <"$T/cin" >"$T/cout" &
+env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/python3 "$T/removeipc.py" "$PT_UID" <"$T/cin" >"$T/cout" &
 cleaner=$!
 exec 7>"$T/cin" 8<"$T/cout"
 IFS= read -r -t 60 line <&8 || fail "the clean-up failed"
