@@ -53,9 +53,19 @@ const char *pt_analyzer_finding_cause(const struct pt_analyzer *a, unsigned i);
 const char *pt_analyzer_finding_severity(const struct pt_analyzer *a, unsigned i);
 int pt_analyzer_finding_uncertain(const struct pt_analyzer *a, unsigned i);
 int pt_analyzer_finding_has_victim(const struct pt_analyzer *a, unsigned i);
-/* Pids of the deleter and holder of finding i (0 when out of range). */
+/* Pids of the deleter and holder of finding i (0 when out of range); the holder is the first of
+ * its holders. */
 uint32_t pt_analyzer_finding_deleter_pid(const struct pt_analyzer *a, unsigned i);
 uint32_t pt_analyzer_finding_holder_pid(const struct pt_analyzer *a, unsigned i);
+/* How many live processes held what finding i is about, and the pid of holder k (0 past them). */
+unsigned pt_analyzer_finding_nholders(const struct pt_analyzer *a, unsigned i);
+uint32_t pt_analyzer_finding_holder_pid_at(const struct pt_analyzer *a, unsigned i, unsigned k);
+/* What finding i is about, the same however much more of a growing trace was read: its rule and
+ * deletion (the deleter and the time of the delete: which holder comes first may change as the
+ * holders give signs of life), or for a hazard its rule, would-be deleter and holder's session.
+ * Into buf; "" when out of range. */
+const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, char *buf,
+                                    size_t len);
 
 /* Reports. Both return 0 or a negative errno from writing. */
 struct pt_report_opts {

@@ -79,9 +79,23 @@ const char *pt__cause_name(enum pt__cause c)
 const char *pt__rule_name(enum pt__rule r)
 {
     static const char *const n[PT__R_COUNT] = {
-#define RULE_NAME(id, name, run, after, story) name,
+#define RULE_NAME(id, name, run, after, story, severity) name,
         PT_RULES(RULE_NAME)
 #undef RULE_NAME
     };
     return (unsigned)r < PT__R_COUNT ? n[r] : "?";
+}
+
+const char *pt__rule_severity(enum pt__rule r, int raised)
+{
+    static const char *const level[] = {"medium", "high", "critical"};
+    static const char *const n[PT__R_COUNT] = {
+#define RULE_SEVERITY(id, name, run, after, story, severity) severity,
+        PT_RULES(RULE_SEVERITY)
+#undef RULE_SEVERITY
+    };
+    unsigned k = 0;
+    while (k < 2 && strcmp(level[k], (unsigned)r < PT__R_COUNT ? n[r] : "medium"))
+        k++;
+    return level[raised && k < 2 ? k + 1 : k];
 }

@@ -7,8 +7,8 @@
  * processes of one login session and mount / IPC / PID namespace sit together; calls as complete
  * (`X`) slices with their arguments; deletions and failures as thread instants; holds as async
  * spans (`b`/`e`); a flow (`s`/`f`) from each finding's delete to each failure it caused, in any
- * process, bound to the two calls; findings as global instants. Times are microseconds since the trace start, with
- * three decimals (nanoseconds). */
+ * process, bound to the two calls; findings as global instants. Times are microseconds since the
+ * trace start, with three decimals (nanoseconds). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

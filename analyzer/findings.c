@@ -9,13 +9,13 @@
 #include "analyzer/model.h"
 
 /* Each rule reads only the findings of the rules before it (its `after`). */
-#define RULE_ORDER(id, name, run, after, story)                                                    \
+#define RULE_ORDER(id, name, run, after, story, severity)                                          \
     _Static_assert(PT__R_##after < PT__R_##id, #id " must come after " #after " in PT_RULES");
 PT_RULES(RULE_ORDER)
 
 void pt__rules_run(struct pt_analyzer *a)
 {
-#define RULE_RUN(id, name, run, after, story) run(a);
+#define RULE_RUN(id, name, run, after, story, severity) run(a);
     PT_RULES(RULE_RUN)
     pt__verdicts(a);
 }
@@ -128,4 +128,37 @@ uint32_t pt_analyzer_finding_holder_pid(const struct pt_analyzer *a, unsigned i)
     return i < a->nfindings && a->findings[i].holder != PT__NONE
                ? a->procs[a->findings[i].holder]->pid
                : 0;
+}
+
+unsigned pt_analyzer_finding_nholders(const struct pt_analyzer *a, unsigned i)
+{
+    if (i >= a->nfindings)
+        return 0;
+    const struct pt__finding *f = &a->findings[i];
+    return f->del != PT__NONE ? f->nholders : f->holder != PT__NONE; /* a hazard: its one */
+}
+
+uint32_t pt_analyzer_finding_holder_pid_at(const struct pt_analyzer *a, unsigned i, unsigned k)
+{
+    if (k >= pt_analyzer_finding_nholders(a, i))
+        return 0;
+    const struct pt__finding *f = &a->findings[i];
+    return a->procs[f->del != PT__NONE ? f->holders[k].proc : f->holder]->pid;
+}
+
+const char *pt_analyzer_finding_key(const struct pt_analyzer *a, unsigned i, char *buf, size_t len)
+{
+    if (!len)
+        return buf;
+    buf[0] = 0;
+    if (i >= a->nfindings)
+        return buf;
+    const struct pt__finding *f = &a->findings[i];
+    if (f->del != PT__NONE)
+        snprintf(buf, len, "%s|%u|%llu", pt__rule_name(f->rule), a->procs[f->deleter]->pid,
+                 (unsigned long long)a->dels[f->del].ts);
+    else
+        snprintf(buf, len, "%s|%u|%u|%llx", pt__rule_name(f->rule), a->procs[f->deleter]->pid,
+                 pt_analyzer_finding_holder_pid(a, i), (unsigned long long)a->sess[f->sess].handle);
+    return buf;
 }

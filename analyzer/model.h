@@ -292,7 +292,8 @@ struct pt__child {
     char *path;        /* key path or shm name (owned) */
 };
 
-/* A failure inside a traced call, waiting on its thread for the calls around it (model_victims.c). */
+/* A failure inside a traced call, waiting on its thread for the calls around it
+ * (model_victims.c). */
 struct pt__pend_victim {
     uint32_t victim; /* its victim entry */
     uint8_t depth;   /* the shallowest matching failure so far */
@@ -331,7 +332,7 @@ struct pt__bp {
 
 /* How the analyzer knows whether a holder was alive when its object was deleted (judge.c). */
 enum pt__live {
-    PT__LIVE_CHECKED, /* the deleter's liveness check found its hold live just before (struct pt__bp) */
+    PT__LIVE_CHECKED, /* the deleter's liveness check found its hold live just before (pt__bp) */
     PT__LIVE_LATER,   /* it wrote events after the delete (or its end came after it) */
     PT__LIVE_SILENT,  /* no sign of life after its last event before the delete, no end recorded */
     PT__LIVE_REAPED,  /* the same, and later found dead by the collector (`reaped`) */
@@ -340,7 +341,7 @@ enum pt__live {
 struct pt__liveness {
     uint8_t how;     /* enum pt__live */
     uint8_t stopped; /* CHECKED: the deleter stopped there in a debugger */
-    uint64_t at;     /* CHECKED: the check; LATER: its last event or its end; REAPED: when found dead */
+    uint64_t at;     /* CHECKED: the check; LATER: its last event or end; REAPED: found dead */
     uint64_t last;   /* SILENT, REAPED: its last sign of life before the delete */
     uint64_t lost;   /* its events lost between the start of its hold and the delete */
 };
@@ -609,6 +610,8 @@ enum pt__cause pt__who_cause(const struct pt__who *holder, const struct pt__who 
 enum pt__views pt__views_compare(const struct pt__view *holder, const struct pt__view *deleter);
 const char *pt__cause_name(enum pt__cause c);
 const char *pt__rule_name(enum pt__rule r);
+/* The severity of a finding of rule r (rules.h); `raised`: a step graver (it caused a failure). */
+const char *pt__rule_severity(enum pt__rule r, int raised);
 
 /* ---- findings.c ---- */
 struct pt__finding *pt__finding_add(struct pt_analyzer *a, enum pt__rule rule);

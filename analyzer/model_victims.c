@@ -152,8 +152,8 @@ static uint32_t by_name(const struct pt_analyzer *a, enum name_class cls, const 
 /* Does the name process p used reach what deletion d removed? A name lives in a mount namespace:
  * p shares it with the deleter (which removed the object by that name) or with a holder (which
  * held it). A key under HKEY_CURRENT_USER is also its user's hive: the same real uid. */
-static int same_place(const struct pt_analyzer *a, const struct pt__del *d,
-                      const struct pt__who *w, int per_user)
+static int same_place(const struct pt_analyzer *a, const struct pt__del *d, const struct pt__who *w,
+                      int per_user)
 {
 #define PARTY(x)                                                                                   \
     ((x)->ns[PT_NS_mnt] && (x)->ns[PT_NS_mnt] == w->ns[PT_NS_mnt] &&                               \
@@ -227,10 +227,10 @@ static void watched(struct pt_analyzer *a, const struct pt__proc *p, const struc
                     const struct pt__row *r, int key_unknown, struct matches *m)
 {
     uint64_t self = r->cat == PT_CAT_MAPI && r->vtbl ? pt_ev_u(ev, 0) : 0;
-    const char *prof = r->cat == PT_CAT_MAPI && r->role == PT_ROLE_HOLD_BEGIN &&
-                               r->kind == PT_K_SESSION
-                           ? pt__ixs(ev, r->s)
-                           : NULL;
+    const char *prof =
+        r->cat == PT_CAT_MAPI && r->role == PT_ROLE_HOLD_BEGIN && r->kind == PT_K_SESSION
+            ? pt__ixs(ev, r->s)
+            : NULL;
     for (uint32_t c = p->watch_head; c != PT__NONE; c = a->cands[c].wnext) {
         const struct pt__cand *x = &a->cands[c];
         if (ev->ts < a->dels[x->del].ts)
@@ -243,9 +243,8 @@ static void watched(struct pt_analyzer *a, const struct pt__proc *p, const struc
     }
 }
 
-static void failure_names(struct pt_analyzer *a, struct pt__proc *p,
-                          const struct pt__thread *t, const struct pt_event *ev,
-                          const struct pt__row *r, struct matches *m)
+static void failure_names(struct pt_analyzer *a, struct pt__proc *p, const struct pt__thread *t,
+                          const struct pt_event *ev, const struct pt__row *r, struct matches *m)
 {
     struct pt__who w = pt__who_now(p, t);
     const char *n;

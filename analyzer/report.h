@@ -69,8 +69,8 @@ const char *pt__rep_live_evidence(const struct pt__fholder *h);
 const char *pt__rep_consult(const struct pt__finding *f);
 const char *pt__rep_views(const struct pt__finding *f);
 /* The victim entry of finding f's i-th victim; its process. */
-const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a,
-                                           const struct pt__finding *f, uint32_t i);
+const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a, const struct pt__finding *f,
+                                           uint32_t i);
 
 /* The mark under which the finding's profile was marked before `before`, or NULL. */
 const struct pt__mark *pt__rep_mark(const struct pt_analyzer *a, const char *profile,

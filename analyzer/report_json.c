@@ -184,8 +184,7 @@ static void json_victim(FILE *out, const struct pt_analyzer *a, const struct pt_
     pt__json_str(out, call);
     fputs(",\"error\":", out);
     pt__json_str(out, pt__rep_error(call, ret, err, e, sizeof e));
-    fprintf(out,
-            ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u,\"holder\":%s",
+    fprintf(out, ",\"time\":%" PRIu64 ",\"after_delete_s\":%.6f,\"failures\":%u,\"holder\":%s",
             v->ts, v->ts >= d->ts ? (double)(v->ts - d->ts) / 1e9 : 0.0,
             v->nfailures ? v->nfailures : 1, holder ? "true" : "false");
     if (v->call && v->detail_call) {

@@ -86,5 +86,11 @@ static void when(const struct pt_analyzer *a, const struct pt__finding *f, uint6
     *to = f->latent_ts;
 }
 
-const struct pt__story pt__story_latent = {1,    resource, pt__why_views, pt__remedy_views, text,
-                                           json, html,     when};
+const struct pt__story pt__story_latent = {.by_views = 1,
+                                           .resource = resource,
+                                           .why = pt__why_views,
+                                           .remedy = pt__remedy_views,
+                                           .text = text,
+                                           .json = json,
+                                           .html = html,
+                                           .when = when};

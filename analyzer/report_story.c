@@ -82,11 +82,12 @@ static size_t why_no_check(const struct pt_analyzer *a, const struct pt__finding
 {
     const struct pt__del *d = &a->dels[f->del];
     if (f->consult == PT__CONSULT_UNTRACED)
-        return (size_t)snprintf(buf, len,
-                                "the deleter was not traced (the witness saw the deletion): nothing "
-                                "shows that it checked whether anyone still %s before removing it, "
-                                "and what it did before is not known",
-                                what);
+        return (size_t)snprintf(
+            buf, len,
+            "the deleter was not traced (the witness saw the deletion): nothing "
+            "shows that it checked whether anyone still %s before removing it, "
+            "and what it did before is not known",
+            what);
     return (size_t)snprintf(buf, len,
                             "the deleter consulted no in-use view before removing it: nothing in "
                             "its trace checks whether anyone still %s, and its deleting call (%s) "
@@ -150,10 +151,11 @@ static void why_uncompared(const struct pt_analyzer *a, const struct pt__finding
 {
     const struct pt__del *d = f->del != PT__NONE ? &a->dels[f->del] : NULL;
     if (f->consult == PT__CONSULT_UNSEEN)
-        snprintf(buf, len,
-                 "the deleting call (%s) consults an in-use list, but the in-use object the deleter "
-                 "opened was not recorded: the two in-use views could not be compared",
-                 d && d->via ? d->via : "?");
+        snprintf(
+            buf, len,
+            "the deleting call (%s) consults an in-use list, but the in-use object the deleter "
+            "opened was not recorded: the two in-use views could not be compared",
+            d && d->via ? d->via : "?");
     else if (!f->have_hview)
         snprintf(buf, len,
                  "the holder's in-use object was not recorded (no file mapping opened inside a "
@@ -335,9 +337,19 @@ static void json_identities(FILE *out, const struct pt_analyzer *a, const struct
     pt__deletion_json(out, a, f, sy, 0);
 }
 
-const struct pt__story pt__story_views = {
-    1, resource_views, pt__why_views, pt__remedy_views, text_views, json_views, pt__deletion_html,
-    when_deleted};
-const struct pt__story pt__story_identities = {
-    0,          resource_identities, why_identities, remedy_identities, text_identities,
-    json_identities, pt__deletion_html,   when_deleted};
+const struct pt__story pt__story_views = {.by_views = 1,
+                                          .resource = resource_views,
+                                          .why = pt__why_views,
+                                          .remedy = pt__remedy_views,
+                                          .text = text_views,
+                                          .json = json_views,
+                                          .html = pt__deletion_html,
+                                          .when = when_deleted};
+const struct pt__story pt__story_identities = {.by_views = 0,
+                                               .resource = resource_identities,
+                                               .why = why_identities,
+                                               .remedy = remedy_identities,
+                                               .text = text_identities,
+                                               .json = json_identities,
+                                               .html = pt__deletion_html,
+                                               .when = when_deleted};

@@ -109,7 +109,8 @@ void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
 
 /* The narrative of a deletion: every holder's hold, the mark (when views are compared: a
  * profile), the delete and what it was inside, every failure it caused, the holders' liveness,
- * the verdict, the two identities (the first holder's and the deleter's), the stacks, the remedy. */
+ * the verdict, the two identities (the first holder's and the deleter's), the stacks, the
+ * remedy. */
 void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                        struct pt__symbolizer *sy, const struct pt_report_opts *o, int views)
 {

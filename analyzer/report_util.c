@@ -14,7 +14,7 @@
 const struct pt__story *pt__story_of(const struct pt__finding *f)
 {
     static const struct pt__story *const story[PT__R_COUNT] = {
-#define RULE_STORY(id, name, run, after, story) &story,
+#define RULE_STORY(id, name, run, after, story, severity) &story,
         PT_RULES(RULE_STORY)
 #undef RULE_STORY
     };
@@ -88,8 +88,9 @@ const char *pt__rep_liveness(const struct pt_analyzer *a, const struct pt__fhold
             snprintf(buf, len, "alive at the delete: it was ended by signal %d at %+.6fs, after it",
                      hp->end_signo, pt__rep_rel(a, h->live.at));
         else
-            snprintf(buf, len, "alive at the delete: it was active after it (its last event at "
-                               "%+.6fs)",
+            snprintf(buf, len,
+                     "alive at the delete: it was active after it (its last event at "
+                     "%+.6fs)",
                      pt__rep_rel(a, h->live.at));
         break;
     case PT__LIVE_REAPED:
@@ -126,8 +127,8 @@ const char *pt__rep_views(const struct pt__finding *f)
     return f->views < 4 ? words[f->views] : "not-seen";
 }
 
-const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a,
-                                           const struct pt__finding *f, uint32_t i)
+const struct pt__victim *pt__rep_victim_at(const struct pt_analyzer *a, const struct pt__finding *f,
+                                           uint32_t i)
 {
     return &a->victims[f->victims[i]];
 }
@@ -185,7 +186,8 @@ const char *pt__rep_victim(const struct pt__victim *v, char *buf, size_t len)
                  pt__rep_error(v->call, v->ret, v->err, e1, sizeof e1), v->detail_call,
                  pt__rep_error(v->detail_call, v->detail_ret, v->detail_err, e2, sizeof e2));
     else if (v->call)
-        snprintf(buf, len, "%s -> %s", v->call, pt__rep_error(v->call, v->ret, v->err, e1, sizeof e1));
+        snprintf(buf, len, "%s -> %s", v->call,
+                 pt__rep_error(v->call, v->ret, v->err, e1, sizeof e1));
     else if (v->detail_call)
         snprintf(buf, len, "%s -> %s", v->detail_call,
                  pt__rep_error(v->detail_call, v->detail_ret, v->detail_err, e2, sizeof e2));

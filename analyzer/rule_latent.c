@@ -97,7 +97,7 @@ void pt__rule_latent(struct pt_analyzer *a)
                 f->latent_ts = from;
                 f->cand = PT__NONE;
                 f->sess = si;
-                f->severity = "medium";
+                f->severity = pt__rule_severity(PT__R_LATENT, 0);
                 break; /* one finding per (session, mark): the first process that can strike */
             }
         }

@@ -193,13 +193,11 @@ static void deletion_verdict(struct pt_analyzer *a, struct pt__finding *f)
             f->cause = pt__who_cause(&c->h.who, &d->who);
         break;
     }
-    if (f->rule == PT__R_PURGE)
-        f->severity = f->nvictims ? "critical" : "high";
-    else if (c->h.kind == PT_K_FILE) /* an open file: by what it is to its holder */
+    if (f->rule == PT__R_HELD && c->h.kind == PT_K_FILE) /* by what it is to its holder */
         f->severity = pt__file_severity(pt__file_class(c->h.oflags, pt__rep_file_name(a, f)),
                                         d->kind == PT_K_RENAME, f->nvictims > 0);
     else
-        f->severity = f->nvictims ? "high" : "medium";
+        f->severity = pt__rule_severity(f->rule, f->nvictims > 0);
     doubt(a, f);
 }
 

@@ -12,11 +12,11 @@
  * it changed, re-reads the trace: events a thread already showed (counted per pid/tid, a thread's
  * events are an append-only sequence) are skipped, the rest are printed. The analyzer has no
  * incremental interface, so each changed snapshot is analyzed from the start and the findings are
- * compared with those already printed (by rule, deleter, holder and resource); a finding shows up
- * on the first snapshot that contains the event completing it, i.e. within one tick, and again,
- * marked "updated", when later events add to it (the victim's failing call). The cost of a
- * snapshot grows with the trace: live is for following a debugging session, `report` is for
- * days-long traces.
+ * compared with those already printed (by what they are about: rule and deletion, whichever of
+ * its holders comes first in this snapshot); a finding shows up on the first snapshot that
+ * contains the event completing it, i.e. within one tick, and again, marked "updated", when later
+ * events add to it (the victim's failing call). The cost of a snapshot grows with the trace: live
+ * is for following a debugging session, `report` is for days-long traces.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -157,10 +157,15 @@ static void diag_once(void *arg, const char *what)
 static int finding_wanted(struct live *l, struct pt_analyzer *a, unsigned i, const char *text)
 {
     const struct opts *o = &l->o;
-    uint32_t d = pt_analyzer_finding_deleter_pid(a, i), h = pt_analyzer_finding_holder_pid(a, i);
-    if (o->f.pid >= 0 && d != (uint32_t)o->f.pid && h != (uint32_t)o->f.pid)
-        return 0;
-    if (o->exe && strcmp(exe_of(l, d), o->exe) && strcmp(exe_of(l, h), o->exe))
+    uint32_t d = pt_analyzer_finding_deleter_pid(a, i);
+    int pid_in = o->f.pid < 0 || d == (uint32_t)o->f.pid;
+    int exe_in = !o->exe || !strcmp(exe_of(l, d), o->exe);
+    for (unsigned k = 0, n = pt_analyzer_finding_nholders(a, i); k < n; k++) { /* or any holder */
+        uint32_t h = pt_analyzer_finding_holder_pid_at(a, i, k);
+        pid_in |= h == (uint32_t)o->f.pid;
+        exe_in |= o->exe && !strcmp(exe_of(l, h), o->exe);
+    }
+    if (!pid_in || !exe_in)
         return 0;
     if (o->f.kind && is_rule(o->f.kind) && strcmp(o->f.kind, pt_analyzer_finding_rule(a, i)))
         return 0;
@@ -200,14 +205,8 @@ static void show_findings(struct live *l, struct pt_analyzer *a)
         p = end;
         if (!block)
             break;
-        /* Key: rule, deleter, holder and the resource line (the block's second line). */
-        char key[1024];
-        const char *nl = strchr(block, '\n');
-        const char *res = nl ? nl + 1 : "";
-        const char *res_end = strchr(res, '\n');
-        snprintf(key, sizeof key, "%s|%u|%u|%.*s", pt_analyzer_finding_rule(a, i),
-                 pt_analyzer_finding_deleter_pid(a, i), pt_analyzer_finding_holder_pid(a, i),
-                 res_end ? (int)(res_end - res) : (int)strlen(res), res);
+        char key[256]; /* the same finding in every snapshot (its deletion) */
+        pt_analyzer_finding_key(a, i, key, sizeof key);
         size_t k;
         for (k = 0; k < l->nf && strcmp(l->fkey[k], key); k++)
             ;

@@ -49,8 +49,11 @@ run() {
         >"$w/svc.out" &
     holder=$!
     exec {hin}>"$w/svc.in" {hout}<"$w/svc.out"
-    IFS= read -r -t 60 line <&"$hout" || { echo "FAIL $mode: the service did not start" >&2; return 1; }
-    case $line in "eventsvc: ready"*) ;; *) echo "FAIL $mode: service said: $line" >&2; return 1 ;; esac
+    IFS= read -r -t 60 line <&"$hout" || line="(nothing)"
+    case $line in
+    "eventsvc: ready"*) ;;
+    *) echo "FAIL $mode: the service said: $line" >&2; return 1 ;;
+    esac
     echo "$holder" >"$w/holder.pid"
     case $mode in
     none)
@@ -66,15 +69,17 @@ run() {
             -ex 'set startup-with-shell off' -ex "set environment LD_PRELOAD=$lib/libproftrace.so" \
             -ex run -ex continue --args "$bin/mapiclient" {hin}>&- {hout}<&- >"$w/client.log" 2>&1
         grep -q 'received signal SIGTRAP' "$w/client.log" ||
-            { cat "$w/client.log" >&2; echo "FAIL gdb: the client did not stop at the delete" >&2; return 1; }
+            { cat "$w/client.log" >&2; echo "FAIL gdb: no stop at the delete" >&2; return 1; }
         ;;
     esac
-    grep -q "MAPIInitialize ok" "$w/client.log" || { cat "$w/client.log" >&2; echo "FAIL $mode: client" >&2; return 1; }
+    grep -q "MAPIInitialize ok" "$w/client.log" ||
+        { cat "$w/client.log" >&2; echo "FAIL $mode: client" >&2; return 1; }
     # the holder is still running: read the trace now, as the docs' user does
     kill -0 "$holder" || { echo "FAIL $mode: the service ended early" >&2; return 1; }
     local rc=0
     "$bin/proftrace" report "$w/trace" >"$w/r.txt" 2>"$w/r.err" || rc=$?
-    [ "$rc" -eq 1 ] || { cat "$w/r.err" >&2; echo "FAIL $mode: report exited $rc, not 1" >&2; return 1; }
+    [ "$rc" -eq 1 ] ||
+        { cat "$w/r.err" >&2; echo "FAIL $mode: report exited $rc, not 1" >&2; return 1; }
     "$bin/proftrace" report --json "$w/trace" >"$w/r.json" 2>>"$w/r.err" || true
     "$bin/proftrace" export --format html -o "$w/r.html" "$w/trace" 2>>"$w/r.err" &&
         "$bin/proftrace" export --format chrome -o "$w/r.chrome.json" "$w/trace" 2>>"$w/r.err" ||
@@ -108,7 +113,8 @@ w = sys.argv[1]
 j = json.load(open(w + "/r.json"))["findings"][0]
 text = open(w + "/r.txt").read()
 page = html.unescape(open(w + "/r.html").read())
-chrome = [e for e in json.load(open(w + "/r.chrome.json")) if e.get("cat") == "finding" and e["ph"] == "i"]
+chrome = [e for e in json.load(open(w + "/r.chrome.json"))
+          if e.get("cat") == "finding" and e["ph"] == "i"]
 bad = []
 def need(cond, what):
     if not cond:
@@ -118,8 +124,9 @@ head = "finding 1: cross-namespace-purge  severity %s  cause %s%s\n" % (
 need(head in text, "text header: " + head.strip())
 need("  why: " + j["why"] + "\n" in text, "text why")
 need("  remedy: " + j["remedy"] + "\n" in text, "text remedy")
-need(("  uncertain: %s\n" % j["uncertain_reason"] in text) if j["uncertain"] else "  uncertain: " not in text,
-     "text uncertain reason")
+reason = ("  uncertain: %s\n" % j["uncertain_reason"] in text) if j["uncertain"] \
+    else "  uncertain: " not in text
+need(reason, "text uncertain reason")
 says = "  holder pid %d: %s\n" % (j["holder"]["pid"], j["holder"]["liveness"]["says"])
 need(says in text, "text holder liveness")
 ident = [l for l in text.splitlines() if l.startswith("      identity ")]
@@ -153,7 +160,7 @@ for mode in break gdb none; do
         '.schema == 2 and (.findings | length) == 1 and .findings[0].rule == "cross-namespace-purge"
          and .findings[0].holder.pid == $h and .findings[0].holder.ended == "running"
          and .findings[0].deleter_check == "in-use-view"' --argjson h "$h"
-    expect "$mode" "the in-use objects differ, and the cause says so (not 'could not be compared')" \
+    expect "$mode" "the in-use objects differ, and the cause says so (not 'not compared')" \
         '.findings[0] | .in_use_views == "differ" and .holder.in_use.ino != .deleter.in_use.ino
          and .cause == "unknown" and (.why | test("two different objects"))
          and (.why | test("could not be compared") | not)'
@@ -166,7 +173,7 @@ for mode in break gdb none; do
     else
         stopped=false
         [ "$mode" = gdb ] && stopped=true
-        expect "$mode" "the liveness check found the holder alive: certain, never 'may already have been dead'" \
+        expect "$mode" "the check found the holder alive: certain, never 'may already be dead'" \
             '.findings[0] | (.uncertain | not) and .uncertain_reason == null
              and .holder.liveness.evidence == "liveness-check" and .holder.liveness.alive == true
              and .holder.liveness.stopped == $s' --argjson s "$stopped"

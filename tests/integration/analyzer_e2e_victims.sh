@@ -122,8 +122,10 @@ expect() {
 
 if run victims; then
     w=$tmp/victims
-    grep -qx "open: No such file or directory" "$w/third.out" || { echo "FAIL: third: $(cat "$w/third.out")" >&2; fail=1; }
-    grep -qx "open: No such file or directory" "$w/fourth.out" || { echo "FAIL: fourth: $(cat "$w/fourth.out")" >&2; fail=1; }
+    for p in third fourth; do
+        grep -qx "open: No such file or directory" "$w/$p.out" ||
+            { echo "FAIL: $p: $(cat "$w/$p.out")" >&2; fail=1; }
+    done
     args=(--argjson h "$(cat "$w/holder1.pid")" --argjson t "$(cat "$w/third.pid")"
           --argjson o "$(cat "$w/fourth.pid")")
     expect victims "one finding: deleted-while-held, no-liveness-check, the rm's unlinkat" \
@@ -148,7 +150,8 @@ if run unlink; then
         { echo "FAIL: unlink holder: $(cat "$w/holder1.out")" >&2; fail=1; }
     expect unlink "the holder's own \"already gone\" shm_unlink is the finding's one victim" \
         '.findings | length == 1 and .[0].cause == "no-liveness-check"
-         and ([.[0].victims[] | [.pid, .call, .error, .holder]] == [[$h, "shm_unlink", "-1 ENOENT", true]])' \
+         and [.[0].victims[] | [.pid, .call, .error, .holder]]
+             == [[$h, "shm_unlink", "-1 ENOENT", true]]' \
         --argjson h "$(cat "$w/holder1.pid")"
 fi
 
@@ -163,7 +166,8 @@ done
 
 if run ipcrm; then
     w=$tmp/ipcrm
-    grep -q "^attach: Invalid argument" "$w/third.out" || { echo "FAIL: ipcrm third: $(cat "$w/third.out")" >&2; fail=1; }
+    grep -q "^attach: Invalid argument" "$w/third.out" ||
+        { echo "FAIL: ipcrm third: $(cat "$w/third.out")" >&2; fail=1; }
     expect ipcrm "ipcrm: no-liveness-check, the new process's shmat its victim" \
         '.findings | length == 1 and .[0].resource.kind == "sysv-shm"
          and .[0].cause == "no-liveness-check" and .[0].deleter.syscall == "shmctl"

@@ -14,20 +14,21 @@
 
 /* what the deleter consulted / how the views compare */
 enum views {
-    V_SESSION,     /* another login session's in-use object: explained */
-    V_UNEXPLAINED, /* another object, same name, account, session, namespaces */
-    V_SAME,        /* the same object */
-    V_UNRECORDED,  /* inside MAPIInitialize, its in-use object not recorded */
-    V_NO_CHECK,    /* a bare RegDeleteTreeA: a clean-up that consults nothing */
-    V_UNTRACED,    /* the witness saw an untraced rm */
-    V_NO_HOLDER,   /* the holder's in-use object was not recorded */
+    V_SESSION,      /* another login session's in-use object: explained */
+    V_UNEXPLAINED,  /* another object, same name, account, session, namespaces */
+    V_SAME,         /* the same object */
+    V_UNRECORDED,   /* inside MAPIInitialize, its in-use object not recorded */
+    V_NO_CHECK,     /* a bare RegDeleteTreeA: a clean-up that consults nothing */
+    V_UNTRACED,     /* the witness saw an untraced rm */
+    V_NO_HOLDER,    /* the holder's in-use object was not recorded */
     V_UNIDENTIFIED, /* the deleter's in-use object without its identity (no nested open seen) */
     V_COUNT
 };
-static const char *const vname[] = {"session",  "unexplained",    "same",        "unrecorded",
-                                    "no-check", "untraced",       "no-holder-view", "unidentified"};
-static const char *const vcause[] = {"session-namespace-split", "unknown", "same-view", "unknown",
-                                     "no-liveness-check", "no-liveness-check", "unknown", "unknown"};
+static const char *const vname[] = {"session",  "unexplained", "same",           "unrecorded",
+                                    "no-check", "untraced",    "no-holder-view", "unidentified"};
+static const char *const vcause[] = {
+    "session-namespace-split", "unknown",           "same-view", "unknown",
+    "no-liveness-check",       "no-liveness-check", "unknown",   "unknown"};
 static const char *const vviews[] = {"differ",   "differ",   "same",     "not-seen",
                                      "not-seen", "not-seen", "not-seen", "unidentified"};
 static const char *const vcheck[] = {"in-use-view", "in-use-view", "in-use-view", "unrecorded-view",
@@ -35,10 +36,10 @@ static const char *const vcheck[] = {"in-use-view", "in-use-view", "in-use-view"
 
 /* the evidence that the holder was alive at the delete */
 enum live { L_CHECKED, L_CALL, L_EXIT, L_SILENT, L_REAPED, L_DEAD, L_COUNT };
-static const char *const lname[] = {"checked", "call-after", "exit-after", "silent", "reaped",
-                                    "dead-before"};
-static const char *const levidence[] = {"liveness-check", "later-event", "later-event", "silent",
-                                        "reaped", "-"};
+static const char *const lname[] = {"checked", "call-after", "exit-after",
+                                    "silent",  "reaped",     "dead-before"};
+static const char *const levidence[] = {"liveness-check", "later-event", "later-event",
+                                        "silent",         "reaped",      "-"};
 
 /* events lost */
 enum lost { N_NONE, N_HOLDER, N_DELETER, N_ELSEWHERE, N_COUNT };
@@ -116,8 +117,20 @@ static struct scn *build(enum views v, enum live l, enum lost n)
 /* ---- the two reports, taken apart ---- */
 
 #define NF 12
-enum { J_CAUSE, J_UNCERTAIN, J_REASON, J_WHY, J_VIEWS, J_CHECK, J_SAYS, J_ALIVE, J_EVIDENCE,
-       J_REMEDY, J_HINO, J_DINO };
+enum {
+    J_CAUSE,
+    J_UNCERTAIN,
+    J_REASON,
+    J_WHY,
+    J_VIEWS,
+    J_CHECK,
+    J_SAYS,
+    J_ALIVE,
+    J_EVIDENCE,
+    J_REMEDY,
+    J_HINO,
+    J_DINO
+};
 
 struct parts {
     int nfindings;
@@ -201,7 +214,7 @@ static int combo_failures;
 #define EXPECT(cond)                                                                               \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s/%s/%s: %s\n", vname[v], lname[l], nname[n], #cond);               \
+            fprintf(stderr, "%s/%s/%s: %s\n", vname[v], lname[l], nname[n], #cond);                \
             combo_failures++;                                                                      \
         }                                                                                          \
     } while (0)

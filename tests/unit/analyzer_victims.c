@@ -110,7 +110,8 @@ static void test_holders_own_failing_unlink_is_a_victim(void)
     e->ret = -1;
     e->err = ENOENT;
     ev_end(s);
-    e = ev_begin(s, PT__ID(shm_unlink), 300, 0); /* another cleaner's "already gone": lost nothing */
+    e = ev_begin(s, PT__ID(shm_unlink), 300,
+                 0); /* another cleaner's "already gone": lost nothing */
     pt__synth_s(e, "name", "/seg");
     e->ret = -1;
     e->err = ENOENT;
@@ -361,6 +362,41 @@ static void holders_of_one_segment(unsigned n)
     scn_free(s);
 }
 
+/* Two holders, both silent after the delete: the earlier hold comes first. When the trace grows
+ * and the second fails, it comes first (it is known to have lived): the finding is still the same
+ * one (live prints it as updated, not as a new finding), and either holder names it. */
+static struct scn *two_holders_snapshot(int grown)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(.start = 10), "/usr/bin/worker");
+    shm_map(s, 100, "/seg", SEG_INO, 0x7f0000000000ull);
+    proc(s, 101, WHO(.start = 11), "/usr/bin/worker");
+    shm_map(s, 101, "/seg", SEG_INO, 0x7f0000010000ull);
+    proc(s, 200, WHO(.session = 9, .start = 2), "/usr/bin/rm");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    if (grown)
+        shm_open_fails(s, 101, "/seg");
+    finish(s);
+    return s;
+}
+
+static void test_finding_key_stays_as_holders_reorder(void)
+{
+    struct scn *s1 = two_holders_snapshot(0), *s2 = two_holders_snapshot(1);
+    char k1[256], k2[256];
+    CHECK(pt_analyzer_nfindings(s1->a) == 1 && pt_analyzer_nfindings(s2->a) == 1);
+    CHECK(pt_analyzer_finding_holder_pid(s1->a, 0) == 100);
+    CHECK(pt_analyzer_finding_holder_pid(s2->a, 0) == 101);
+    CHECK(*pt_analyzer_finding_key(s1->a, 0, k1, sizeof k1));
+    CHECK_STR(pt_analyzer_finding_key(s2->a, 0, k2, sizeof k2), k1);
+    CHECK(pt_analyzer_finding_nholders(s2->a, 0) == 2);
+    CHECK(pt_analyzer_finding_holder_pid_at(s2->a, 0, 0) == 101 &&
+          pt_analyzer_finding_holder_pid_at(s2->a, 0, 1) == 100 &&
+          pt_analyzer_finding_holder_pid_at(s2->a, 0, 2) == 0);
+    scn_free(s1);
+    scn_free(s2);
+}
+
 static void test_one_finding_for_two_holders(void)
 {
     holders_of_one_segment(2);
@@ -382,6 +418,7 @@ int main(void)
     RUN(test_key_path_reopened_by_another_process);
     RUN(test_nested_failures);
     RUN(test_later_unheld_delete_hides_the_older);
+    RUN(test_finding_key_stays_as_holders_reorder);
     RUN(test_one_finding_for_two_holders);
     RUN(test_one_finding_for_six_holders);
     return failures ? 1 : 0;
