@@ -23,6 +23,7 @@ struct pt_attach_opts {
     size_t buf_bytes;  /* bytes per thread buffer, 0: default */
     unsigned nthreads; /* thread buffers, 0: default */
     int overwrite;     /* flight recorder */
+    unsigned noloss_ms; /* no-loss mode (record --no-loss), 0: off; not with overwrite */
 };
 
 struct pt_attach_info {

@@ -317,6 +317,7 @@ int pt_attach(pid_t pid, const struct pt_attach_opts *o, struct pt_attach_info *
     q.buf_bytes = o->buf_bytes;
     q.nthreads = o->nthreads;
     q.overwrite = (uint32_t)o->overwrite;
+    q.noloss_ms = o->overwrite ? 0 : (uint32_t)o->noloss_ms;
     q.host_pid = (uint32_t)pid;
     if ((rc = shim_op(&s, &q, NULL, 0, why, len)) < 0)
         goto out;

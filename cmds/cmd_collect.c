@@ -28,7 +28,7 @@ static void on_signal(int sig)
     pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
 }
 
-enum { OPT_INTERVAL = PT__CLI_LONG, OPT_WITNESS_ALL, OPT_ATTACH };
+enum { OPT_INTERVAL = PT__CLI_LONG, OPT_NO_LOSS, OPT_WITNESS_ALL, OPT_ATTACH };
 
 static const struct pt__cli_opt collect_opts[] = {
     {'o', "output", "DIR",
@@ -38,8 +38,13 @@ static const struct pt__cli_opt collect_opts[] = {
      "also trace these running processes (a comma-separated list of pids) and what they fork "
      "from then on, their holds since before the attach included; repeatable. They are detached "
      "at SIGINT/SIGTERM and run on untraced"},
+    {OPT_NO_LOSS, "no-loss", "[MS]",
+     "the printed environment (PROFTRACE_NOLOSS=MS) makes a thread whose buffer is full wait for "
+     "the collector instead of losing events, at most MS milliseconds without progress, from 1 "
+     "to 600000 (default 1000); so do processes --attach adds"},
     {OPT_INTERVAL, "interval", "MS",
-     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20); writers "
+     "also wake the collector when their buffers fill"},
     {OPT_WITNESS_ALL, "witness-all", NULL,
      "witness system-wide clean-ups too: every SysV segment removed in the IPC namespaces of "
      "traced processes and everything deleted in their /dev/shm, whoever held it (other users' "
@@ -50,7 +55,9 @@ static const struct pt__cli_opt collect_opts[] = {
 static const struct pt__cli_section collect_sections[] = {
     {"Exit status", "0 after SIGINT or SIGTERM; 2 usage error, a directory that cannot hold a "
                     "trace, a process --attach cannot attach to, or a failure of the collector "
-                    "(said on stderr)."},
+                    "(said on stderr); 125 when the trace could not be written whole (its disk "
+                    "full): what could not be written stays in DIR/rings, where every proftrace "
+                    "reader finds it."},
     {0},
 };
 
@@ -63,7 +70,9 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "System-wide mode. Prints the environment to give the processes to trace, one NAME=value "
         "per line on standard output (LD_PRELOAD=... and PROFTRACE_DIR=...), then drains their "
         "rings into the trace in DIR until SIGINT or SIGTERM. Its last line on stderr says what "
-        "was collected and where, as record's does. With the privilege for it (root) it also "
+        "was collected and where, as record's does (with the events overwritten by flight "
+        "recorders, if any), and how many files in DIR/rings it did not take as rings (not a "
+        "valid ring, another user's beyond the quota of 1024 each: one warning per user). With the privilege for it (root) it also "
         "witnesses deletions, by processes that are not traced, of what traced processes hold "
         "(fanotify on the filesystems of what they hold, SysV segments; --witness-all for "
         "everything removed in their namespaces); without, it says once that they will not be "
@@ -86,7 +95,7 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
 int pt_cmd_collect(int argc, char **argv)
 {
     const char *out = NULL;
-    long long interval = 20;
+    long long interval = 20, noloss_ms = 0;
     unsigned wflags = 0;
     int c;
     struct pt_attached attached = {.n = 0};
@@ -99,6 +108,11 @@ int pt_cmd_collect(int argc, char **argv)
             break;
         case OPT_INTERVAL:
             if (pt__cli_number(&cli, 1, 10000, &interval) < 0)
+                return 2;
+            break;
+        case OPT_NO_LOSS:
+            noloss_ms = 1000;
+            if (cli.arg && pt__cli_number(&cli, 1, 600000, &noloss_ms) < 0)
                 return 2;
             break;
         case OPT_WITNESS_ALL:
@@ -158,9 +172,11 @@ int pt_cmd_collect(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
+    if (noloss_ms)
+        printf("PROFTRACE_NOLOSS=%lld\n", noloss_ms);
     fflush(stdout);
     fprintf(stderr, "proftrace collect: draining into %s until SIGINT/SIGTERM\n", dir);
-    struct pt_attach_opts ao = {.dir = dir, .shim = shim};
+    struct pt_attach_opts ao = {.dir = dir, .shim = shim, .noloss_ms = (unsigned)noloss_ms};
     if (attached.n && pt_attached_attach(&attached, &ao, "collect") < 0) {
         rc = -EINVAL;
         stop = 1;
@@ -182,11 +198,20 @@ int pt_cmd_collect(int argc, char **argv)
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
-    char size[32];
+    char size[32], ow[48] = "";
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
+    if (st.overwritten)
+        snprintf(ow, sizeof ow, ", %" PRIu64 " overwritten", st.overwritten);
     fprintf(stderr,
-            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost (%" PRIu64
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s (%" PRIu64
             " rings still open); %s (%s)\n",
-            st.processes, st.events, st.lost, st.rings, out, size);
-    return rc < 0 && rc != -EINTR ? 2 : 0;
+            st.processes, st.events, st.lost, ow, st.rings, out, size);
+    if (st.refused)
+        fprintf(stderr,
+                "proftrace: %" PRIu64 " files in %s/rings were not taken as rings (%" PRIu64
+                " other users warned about)\n",
+                st.refused, dir, st.warned_users);
+    if (rc < 0 && rc != -EINTR)
+        return 2;
+    return pt__trace_incomplete(dir, &st, NULL, 0);
 }

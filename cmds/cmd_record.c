@@ -48,7 +48,7 @@ static void on_stop(int sig)
     pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
 }
 
-enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_BUFFER_SIZE, OPT_INTERVAL };
+enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_NO_LOSS, OPT_BUFFER_SIZE, OPT_INTERVAL };
 
 static const struct pt__cli_opt record_opts[] = {
     {'o', "output", "DIR", "the trace directory (default " PT_DEFAULT_DIR ")"},
@@ -57,12 +57,19 @@ static const struct pt__cli_opt record_opts[] = {
      "command; repeatable"},
     {OPT_OVERWRITE, "overwrite", NULL,
      "flight recorder: each thread buffer keeps its newest events, overwriting the oldest, "
-     "instead of counting the newest as lost (PROFTRACE_OVERWRITE=1 for the shim)"},
+     "instead of counting the newest as lost; the summary says how many were overwritten "
+     "(PROFTRACE_OVERWRITE=1 for the shim)"},
+    {OPT_NO_LOSS, "no-loss", "[MS]",
+     "a thread whose buffer is full waits for the collector instead of losing events, at most MS "
+     "milliseconds without progress, from 1 to 600000 (default 1000); then it loses and counts "
+     "them until the collector drains again, so a dead or stuck collector never hangs the "
+     "program (PROFTRACE_NOLOSS=MS for the shim). Not with --overwrite"},
     {OPT_BUFFER_SIZE, "buffer-size", "SIZE",
-     "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 1m): "
-     "PROFTRACE_BUFSIZE for the shim"},
+     "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 4m, backed on disk "
+     "as the thread fills it): PROFTRACE_BUFSIZE for the shim"},
     {OPT_INTERVAL, "interval", "MS",
-     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10)"},
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10); writers "
+     "also wake the collector when their buffers fill"},
     {0},
 };
 
@@ -71,11 +78,14 @@ static const struct pt__cli_section record_sections[] = {
      "The command's exit status, or 128+N when signal N killed it; else:\n"
      "  2    usage error; a command that cannot be traced (static, setuid, setgid);\n"
      "       the shim missing; DIR refused; nothing could be recorded (said why)\n"
+     "  125  the trace could not be written whole (its disk is full): what was\n"
+     "       not written stays in DIR/rings, where every proftrace reader finds\n"
+     "       it; the last line says so, and how the command ended\n"
      "  126  CMD was found but cannot be executed\n"
      "  127  CMD was not found\n"
      "\n"
-     "With -p: 0, or 2 when a process cannot be attached (the reason is said) or DIR is "
-     "refused."},
+     "With -p: 0, 125 as above, or 2 when a process cannot be attached (the reason is said) or "
+     "DIR is refused."},
     {"Environment",
      "PROFTRACE_ATTACH_VERBOSE=1 (with -p): a line per attach saying how long the process's "
      "threads were stopped, how many GOT slots were rebound and how many holds were recorded."},
@@ -102,8 +112,11 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "The last line on stderr says what was recorded and where, for example:\n"
         "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
         "Events are lost when threads write faster than their buffers drain; the line then says "
-        "how to lose none. A run in which no process could create its ring (a full disk, a "
-        "directory the command's user cannot write) is an error, not an empty trace.\n"
+        "how to lose none. Even then the events a finding is built from (process life, holds, "
+        "deletions, failures) are kept: the last eighth of each buffer is theirs. With "
+        "--overwrite it also says how many events were overwritten (`, K overwritten`). A run in "
+        "which no process could create its ring (a full disk, a directory the command's user "
+        "cannot write) is an error, not an empty trace.\n"
         "\n"
         "Statically linked and setuid or setgid commands cannot be traced by a preloaded shim "
         "and are refused, saying so, as is any command when the shim is missing from the "
@@ -289,21 +302,24 @@ static uint64_t buffer_bytes(uint64_t option)
 {
     const char *v = getenv("PROFTRACE_BUFSIZE");
     if (option || !v || !*v)
-        return option ? option : 1u << 20;
+        return option ? option : PT_RING_DEFAULT_TBUF_BYTES;
     char *end;
     uint64_t n = strtoull(v, &end, 10);
     return *end == 'k' || *end == 'K' ? n << 10 : *end == 'm' || *end == 'M' ? n << 20 : n;
 }
 
-/* The closing line: what was recorded and where; when events were lost, how to lose none. */
+/* The closing line: what was recorded and where (in flight-recorder mode, how many events were
+ * overwritten); when events were lost, how to lose none. */
 static void summary(const char *out, const struct pt_collector_stats *st, uint64_t bufsize,
-                    int overwrite)
+                    int overwrite, int noloss)
 {
-    char size[32], now[32], more[32];
+    char size[32], now[32], more[32], ow[48] = "";
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
+    if (overwrite)
+        snprintf(ow, sizeof ow, ", %" PRIu64 " overwritten", st->overwritten);
     fprintf(stderr,
-            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
-            st->processes, st->events, st->lost, out, size);
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s; %s (%s)",
+            st->processes, st->events, st->lost, ow, out, size);
     struct statvfs vfs;
     uint64_t b = buffer_bytes(bufsize);
     if (st->lost && !overwrite && statvfs(out, &vfs) == 0 &&
@@ -315,7 +331,7 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
         pt__size_text(b, now, sizeof now);
         pt__size_text(b * 4 < (1u << 30) ? b * 4 : 1u << 30, more, sizeof more);
         fprintf(stderr, "; to lose none, record with --buffer-size=%s (each thread had %s)%s", more,
-                now, pt__cli_find(&pt_cmd_record_doc, "no-loss") ? " or --no-loss" : "");
+                now, noloss ? "" : " or --no-loss");
     }
     fputc('\n', stderr);
 }
@@ -368,7 +384,7 @@ static void trace_close(struct pt_collector *col, struct pt_witness *wit,
 /* `record -p`: the trace directory, the collector and the witness as for a command, then the
  * processes attached; drains until they and their fork children have exited, or a signal. */
 static int record_attached(struct pt_attached *a, const char *out, uint64_t bufsize, int overwrite,
-                           long long interval)
+                           unsigned noloss_ms, long long interval)
 {
     char dir[PATH_MAX], shim[PATH_MAX];
     if (pt_shim_path(shim, sizeof shim) < 0) {
@@ -390,8 +406,11 @@ static int record_attached(struct pt_attached *a, const char *out, uint64_t bufs
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    struct pt_attach_opts o = {
-        .dir = dir, .shim = shim, .buf_bytes = (size_t)bufsize, .overwrite = overwrite};
+    struct pt_attach_opts o = {.dir = dir,
+                               .shim = shim,
+                               .buf_bytes = (size_t)bufsize,
+                               .overwrite = overwrite,
+                               .noloss_ms = noloss_ms};
     int status = pt_attached_attach(a, &o, "record") < 0 ? 2 : 0;
     /* Until every attached process and every child it forked since has exited. */
     while (!status && !stop_attached) {
@@ -405,15 +424,15 @@ static int record_attached(struct pt_attached *a, const char *out, uint64_t bufs
     pt_attached_detach_all(a, dir, shim, "record");
     struct pt_collector_stats st;
     trace_close(col, wit, &st);
-    summary(out, &st, bufsize, overwrite);
-    return status;
+    summary(out, &st, bufsize, overwrite, noloss_ms != 0);
+    return status ? status : pt__trace_incomplete(dir, &st, NULL, 0);
 }
 
 int pt_cmd_record(int argc, char **argv)
 {
     const char *out = PT_DEFAULT_DIR;
     uint64_t bufsize = 0;
-    long long interval = 10;
+    long long interval = 10, noloss_ms = 0;
     int overwrite = 0, c;
     struct pt_attached attached = {.n = 0};
     struct pt__cli cli;
@@ -430,6 +449,11 @@ int pt_cmd_record(int argc, char **argv)
         case OPT_OVERWRITE:
             overwrite = 1;
             break;
+        case OPT_NO_LOSS:
+            noloss_ms = 1000;
+            if (cli.arg && pt__cli_number(&cli, 1, 600000, &noloss_ms) < 0)
+                return 2;
+            break;
         case OPT_BUFFER_SIZE:
             if (pt__cli_size(&cli, 16u << 10, 1u << 30, &bufsize) < 0)
                 return 2;
@@ -442,10 +466,13 @@ int pt_cmd_record(int argc, char **argv)
     }
     if (c < 0)
         return cli.status;
+    if (overwrite && noloss_ms)
+        return pt__cli_usage_error(&cli, "--overwrite keeps the newest events, --no-loss every "
+                                         "event: choose one");
     if (attached.n && cli.noperands)
         return pt__cli_usage_error(&cli, "-p attaches to running processes; it takes no command");
     if (attached.n)
-        return record_attached(&attached, out, bufsize, overwrite, interval);
+        return record_attached(&attached, out, bufsize, overwrite, (unsigned)noloss_ms, interval);
     if (cli.noperands == 0)
         return pt__cli_usage_error(&cli, "no command to run");
     char **cmd = cli.operands;
@@ -499,6 +526,11 @@ int pt_cmd_record(int argc, char **argv)
         setenv("PROFTRACE_DIR", dir, 1);
         if (overwrite)
             setenv("PROFTRACE_OVERWRITE", "1", 1);
+        if (noloss_ms) {
+            char b[32];
+            snprintf(b, sizeof b, "%lld", noloss_ms);
+            setenv("PROFTRACE_NOLOSS", b, 1); /* read by the shim (preload/state.c) */
+        }
         if (bufsize) {
             char b[32];
             snprintf(b, sizeof b, "%" PRIu64, bufsize);
@@ -588,10 +620,8 @@ int pt_cmd_record(int argc, char **argv)
                 probe ? strerror(-probe) : "");
         return 2;
     }
-    summary(out, &st, bufsize, overwrite);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return 0;
+    summary(out, &st, bufsize, overwrite, noloss_ms != 0);
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                                                           : 0;
+    return pt__trace_incomplete(dir, &st, exe, rc);
 }

@@ -97,6 +97,7 @@ static int pt__attach_start(struct pt_attach_req *q)
     pt__cfg.thread_buf_bytes = (size_t)q->buf_bytes;
     pt__cfg.nthreads = q->nthreads;
     pt__cfg.overwrite = q->overwrite != 0;
+    pt__cfg.noloss_ms = pt__cfg.overwrite ? 0 : q->noloss_ms;
     pt__cfg.host_pid = q->host_pid;
     struct pt_ring *r;
     int rc = pt_ring_create(&pt__cfg, &r);

@@ -62,6 +62,8 @@ static const struct pt__need pt__needs[] = {
      0},
     {"read", SYS_read, {3, PTR, 4096}, 0},
     {"pread64", SYS_pread64, {3, PTR, 256, 0}, 0},
+    {"pread64", SYS_pread64, {FD, PTR, 1, 0}, 0},             /* waking the collector (ring.c) */
+    {"pwrite64", SYS_pwrite64, {FD, PTR, 65536, 1 << 20}, 0}, /* backing a ring's packets */
     {"write", SYS_write, {2, PTR, 100}, 0},
     {"close", SYS_close, {3}, 0},
     {"readlink", SYS_readlink, {PTR, PTR, 4095}, 0},
@@ -75,13 +77,14 @@ static const struct pt__need pt__needs[] = {
     {"prctl", SYS_prctl, {PR_GET_NO_NEW_PRIVS}, 0},
     {"futex", SYS_futex, {PTR, FUTEX_WAKE_PRIVATE, 1}, 0},
     {"futex", SYS_futex, {PTR, FUTEX_WAIT_PRIVATE, 2}, 0},
+    {"futex", SYS_futex, {PTR, FUTEX_WAIT, 1, PTR}, 0}, /* no-loss: waiting for the collector */
     {"mmap", SYS_mmap, {0, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, FD, 0}, 0},
     {"mmap", SYS_mmap, {0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                         (uint64_t)-1, 0}, 0},
     {"munmap", SYS_munmap, {PTR, 4096}, 0},
+    {"madvise", SYS_madvise, {PTR, 1 << 20, 23 /* MADV_POPULATE_WRITE */}, 0},
     {"mprotect", SYS_mprotect, {PTR, 4096, PROT_READ}, 0},
     {"ftruncate", SYS_ftruncate, {FD, 1 << 20}, 0},
-    {"fallocate", SYS_fallocate, {FD, 0, 0, 4096}, 0},
     {"fcntl", SYS_fcntl, {FD, F_SETLK, PTR}, 0},
     {"fcntl", SYS_fcntl, {FD, F_GETLK, PTR}, 0},
     {"fcntl", SYS_fcntl, {3, F_DUPFD_CLOEXEC, FD}, 0},
@@ -89,6 +92,7 @@ static const struct pt__need pt__needs[] = {
     {"mkdir", SYS_mkdir, {PTR, 0700}, 0},
     {"rename", SYS_rename, {PTR, PTR}, 0},
     {"prlimit64", SYS_prlimit64, {0, RLIMIT_NOFILE, 0, PTR}, 0},
+    {"prlimit64", SYS_prlimit64, {0, RLIMIT_FSIZE, 0, PTR}, 0},
     {"getrandom", SYS_getrandom, {PTR, 8, 1 /* GRND_NONBLOCK */}, 0},
     {"clock_gettime", SYS_clock_gettime, {CLOCK_MONOTONIC, PTR}, 0},
     {"sched_yield", SYS_sched_yield, {0}, 0},

@@ -144,13 +144,31 @@ static inline struct pt_tbuf *pt__tbuf(void)
     return PT__LIKELY(b != NULL && pt__tls.epoch == pt__epoch) ? b : pt__tbuf_claim();
 }
 int pt__begin_lost(void);
-/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. */
-static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e)
+/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. `keep`: how it
+ * fares in a full buffer (pt__event_keep). */
+static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep keep,
+                            struct pt_enc *e)
 {
     struct pt_tbuf *b = pt__tbuf();
     if (PT__UNLIKELY(!b))
         return pt__begin_lost();
-    return pt_tbuf_begin(b, id, ts, size, e);
+    return pt_tbuf_begin_keep(b, id, ts, size, keep, e);
+}
+/* Whether an event is decisive (a finding may depend on it: it may use the buffer's reserve) or
+ * bulk (may be lost, counted, when the buffer is full): event class `id`, and for a call event
+ * the call `c` (NULL otherwise). record.c has the rule. */
+enum { PT__KEEP_DECISIVE, PT__KEEP_BULK, PT__KEEP_AS_OUTER /* what the traced call around is */ };
+extern const uint8_t pt__row_keep[PT_CALL_COUNT];
+static inline enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
+{
+    if (id < PT_EV_CALL_FIRST || !c)
+        return id == PT_EV_hook ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
+    if (c->failed || c->delete_hint)
+        return PT_KEEP_DECISIVE;
+    uint8_t k = pt__row_keep[id - PT_EV_CALL_FIRST];
+    if (k == PT__KEEP_AS_OUTER)
+        k = c->prev ? pt__row_keep[c->prev->call] : PT__KEEP_DECISIVE;
+    return k == PT__KEEP_BULK ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
 }
 static inline void pt__commit(struct pt_enc *e)
 {

@@ -148,6 +148,8 @@ void pt__init(void)
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = pt__getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
+    /* No-loss: how many ms a writer waits for room (the flight recorder never waits). */
+    pt__cfg.noloss_ms = pt__cfg.overwrite ? 0 : (unsigned)pt__env_size("PROFTRACE_NOLOSS", 0);
     pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {

@@ -98,6 +98,8 @@ char *pt__ctf_metadata(int64_t realtime_offset)
             "        uint64_t events_discarded;\n"
             "        uint32_t pid;\n"
             "        uint32_t tid;\n"
+            "        uint64_t events_begin;\n"
+            "        uint64_t event_count;\n"
             "    };\n"
             "    event.header := struct {\n"
             "        enum : uint8_t { compact = 0 ... 254, extended = 255 } id;\n"

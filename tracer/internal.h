@@ -7,9 +7,10 @@
 #include <sys/types.h>
 
 #include "proftrace/event.h"
+#include "proftrace/ring.h"
 #include "tracer/format.h"
 
-#define PT__DEFAULT_TBUF_BYTES (1u << 20)
+#define PT__DEFAULT_TBUF_BYTES PT_RING_DEFAULT_TBUF_BYTES /* proftrace/ring.h says why */
 #define PT__DEFAULT_NBUFS 64u
 
 /* ---- Event classes, expanded from PT_EVENTS / PT_CALLS (classes.c) --------------------------- */
@@ -32,11 +33,11 @@ extern const struct pt__class pt__classes[];
 extern const unsigned pt__nclasses;
 extern const char *const pt__category_names[];
 
-/* A 64-bit hash (FNV-1a) of the event tables: every class's name, whether it is a call, and each
- * field's wire type and name, in id order. Stored in each ring header and in the CTF metadata so
- * that a trace written with another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage
- * (PT_FORMAT_VERSION says how records are laid out, not which classes and fields exist). Computed
- * once, never 0. */
+/* A 64-bit hash (FNV-1a) of the event tables: PT_FORMAT_VERSION (how records and packets are laid
+ * out), then every class's name, whether it is a call, and each field's wire type and name, in id
+ * order. Stored in each ring header and in the CTF metadata so that a trace written with another
+ * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Computed once,
+ * never 0. */
 uint64_t pt__table_hash(void);
 
 /* ---- Records (decode.c) ------------------------------------------------------------------------ */

@@ -138,8 +138,11 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
         return -1;
     }
     if (h->version != PT__RING_VERSION || h->event_version != PT_FORMAT_VERSION) {
-        snprintf(why, len, "ring version %u / event format %u, this reader knows %u / %u",
-                 h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION);
+        snprintf(why, len,
+                 "ring version %u / event format %u, this reader knows %u / %u only (written by "
+                 "%s proftrace: read it with the proftrace that wrote it)",
+                 h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION,
+                 h->version < PT__RING_VERSION ? "an older" : "another");
         return -1;
     }
     if (h->header_size < offsetof(struct pt__ring_hdr, table_hash) + sizeof h->table_hash) {
@@ -156,7 +159,7 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
         return -1;
     }
     if (h->header_size != sizeof *h || h->pkt_hdr_size != PT__PKT_HDR_SIZE ||
-        h->ctl_size != PT__TBUF_CTL_BYTES || h->bufs_off != PT__RING_HDR_BYTES ||
+        h->ctl_size != PT__TBUF_CTL_BYTES || h->claims_off != PT__CLAIMS_OFF ||
         h->off_commit != offsetof(struct pt__tbuf_ctl, commit)) {
         snprintf(why, len, "unexpected layout in header (header %u bytes, packet header %u)",
                  h->header_size, h->pkt_hdr_size);
@@ -164,7 +167,8 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
     }
     if (h->sub_size < 4096 || h->sub_size > (1u << 20) || (h->sub_size & (h->sub_size - 1)) ||
         h->nsub < 2 || h->nsub > PT__MAX_SUB || (h->nsub & (h->nsub - 1)) || h->nbufs == 0 ||
-        h->nbufs > 4096 ||
+        h->nbufs > PT__MAX_BUFS || h->bufs_off != pt__ring_bufs_off(h->nbufs) ||
+        h->wake_pkts == 0 || h->wake_pkts > h->nsub ||
         h->tbuf_stride != h->ctl_size + (uint64_t)h->sub_size * h->nsub ||
         h->file_size != h->bufs_off + h->tbuf_stride * h->nbufs) {
         snprintf(why, len, "inconsistent layout in header (packet %u bytes x %u, %u buffers)",

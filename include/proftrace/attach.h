@@ -74,7 +74,7 @@ struct pt_attach_req {
     uint32_t nthreads;  /* thread buffers (0: default) */
     uint32_t overwrite; /* flight recorder */
     uint32_t host_pid;  /* the process's pid as the injector sees it */
-    uint32_t pad1;
+    uint32_t noloss_ms; /* no-loss mode: a writer waits this long for room (0: discard mode) */
     char stacks[256]; /* STACKS: PROFTRACE_STACKS syntax; "" for the default */
     /* HOLDS */
     uint32_t nholds, holds_off;        /* struct pt_attach_hold[nholds] at holds_off */

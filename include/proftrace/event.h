@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PT_FORMAT_VERSION 1
+#define PT_FORMAT_VERSION 2 /* records and packets; 2: packet contexts count their events */
 
 /* Wire types. Integers are little-endian; STR is NUL-terminated (CTF `string`). */
 enum pt_wire {

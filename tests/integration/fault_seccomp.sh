@@ -2,9 +2,9 @@
 # fault_seccomp.sh — a program that sandboxes itself with a seccomp filter runs traced exactly as
 # untraced: same output, same exit status (or the same fatal signal), never a hang.
 #  - a filter refusing futex (which proftrace needs) installed through prctl, one refusing
-#    fallocate (the ring writer's) through syscall(SYS_seccomp): exactly one "proftrace:" line on
-#    stderr, tracing stops there (the report names the process as not traced, and why), and a
-#    child that execs under the inherited filter stays untraced without a second word;
+#    pwrite64 (the ring writer's backing) through syscall(SYS_seccomp): exactly one "proftrace:"
+#    line on stderr, tracing stops there (the report names the process as not traced, and why),
+#    and a child that execs under the inherited filter stays untraced without a second word;
 #  - a filter the shim cannot see (raw syscall instruction) refusing rt_sigaction, then a crash
 #    (SIGSEGV) or abort() (SIGABRT): the shim's signal handler records the signal and the process
 #    dies of it; it must never loop (it used to: the handler could not put SIG_DFL back, and
@@ -28,7 +28,7 @@ for mode in prctl syscall; do
     run "$mode" "$mode"
     refused=futex
     if [ $mode = syscall ]; then
-        refused=fallocate
+        refused=pwrite64
         grep -q '^child ran$' "$T/$mode.out" || fail "$mode: the child did not run"
     fi
     warn=$(grep '^proftrace: ' "$T/$mode.err" | grep -vc ' processes, .* events' || true)
@@ -55,4 +55,4 @@ for sig in segv:11 abort:6; do
     [ "$(cat "$T/$mode.plain.rc")" != $((128 + n)) ] ||
         "$PROFTRACE" events "$T/$mode" 2>/dev/null | grep -q "signal(signo=$n," || fail "$mode: no signal event"
 done
-ok "seccomp: filters refusing futex (prctl) or fallocate (syscall) stop tracing with one warning, output and status unchanged; SIGSEGV and SIGABRT under a hidden filter end the process, no loop"
+ok "seccomp: filters refusing futex (prctl) or pwrite64 (syscall) stop tracing with one warning, output and status unchanged; SIGSEGV and SIGABRT under a hidden filter end the process, no loop"

@@ -6,8 +6,8 @@
  * MODE:
  *   prctl     futex refused (EPERM) through prctl(PR_SET_SECCOMP), as a single-threaded sandbox
  *             that knows it never waits would
- *   syscall   fallocate refused (the ring writer's), through syscall(SYS_seccomp) as libseccomp
- *             does; then a child execs /bin/echo under the inherited filter
+ *   syscall   pwrite64 refused (the ring writer's backing), through syscall(SYS_seccomp) as
+ *             libseccomp does; then a child execs /bin/echo under the inherited filter
  *   segv      rt_sigaction refused, installed with a raw syscall instruction (no libc entry
  *             point sees it), then a null-pointer write: the process must die of SIGSEGV
  *   abort     the same filter, then abort(): the process must die of SIGABRT
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     int hidden = !strcmp(mode, "segv") || !strcmp(mode, "abort");
-    prog[4].k = hidden ? SYS_rt_sigaction : !strcmp(mode, "syscall") ? SYS_fallocate : SYS_futex;
+    prog[4].k = hidden ? SYS_rt_sigaction : !strcmp(mode, "syscall") ? SYS_pwrite64 : SYS_futex;
     struct sock_fprog fp = {sizeof prog / sizeof prog[0], prog};
     setvbuf(stdout, NULL, _IONBF, 0);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
