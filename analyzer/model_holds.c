@@ -330,32 +330,53 @@ static int inherited(struct pt_analyzer *a, const struct pt__proc *p, const stru
     return 0;
 }
 
-/* Does deleting an identity by p take hold x away from another process? Not its own, not an
- * open file p shares with its holder, and not an open file that was only moved (its name changed:
- * it still exists, and what its holder writes is kept). */
-static int takes_away(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x,
-                      int moved)
+/* Are p and q processes of one program instance: the same executable, and forked from one
+ * another or from a common ancestor running it, with no exec on the way (a service's master and
+ * its workers)? Its own files are its business: PostgreSQL's checkpointer removes a dropped
+ * table's file while an idle backend still has it open, and its own invalidation protocol makes
+ * that safe. */
+static int same_program(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__proc *q)
 {
-    if (x->proc == p->idx)
+    const struct pt__proc *up[32];
+    unsigned n = 0;
+    if (!p->exe || !q->exe || strcmp(p->exe, q->exe))
         return 0;
-    return x->kind != PT_K_FILE || (!moved && !inherited(a, p, x));
+    for (const struct pt__proc *c = p; c && n < 32 && c->exe && !strcmp(c->exe, p->exe);
+         c = parent_of(a, c, born_at(c)))
+        up[n++] = c;
+    for (const struct pt__proc *c = q; c && c->exe && !strcmp(c->exe, p->exe);
+         c = parent_of(a, c, born_at(c)))
+        for (unsigned i = 0; i < n; i++)
+            if (up[i] == c)
+                return 1;
+    return 0;
 }
 
-/* The identity (dev, ino) is gone: its holds with it (the inode may be reused). A move leaves
- * open files where they are. */
-static void holds_gone(struct pt_analyzer *a, uint64_t dev, uint64_t ino, int moved)
+/* Does deleting an identity by p in a call entered at `since` take hold x away from another
+ * process? Not its own, not one begun after the call was entered (an inode number freed by the
+ * deletion and given at once to a new file: events are ordered by their end), not an open file p
+ * shares with its holder or that is its own program's, and not an open file that was only moved
+ * (its name changed: it still exists, and what its holder writes is kept). */
+static int takes_away(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x,
+                      uint64_t since, int moved)
+{
+    if (x->proc == p->idx || (since && x->ts > since))
+        return 0;
+    return x->kind != PT_K_FILE ||
+           (!moved && !inherited(a, p, x) && !same_program(a, p, a->procs[x->proc]));
+}
+
+/* The identity (dev, ino) is gone: its holds with it (the inode may be reused), but for a hold
+ * begun after the deleting call was entered at `since` (of the new file that got the number) and,
+ * after a move, open files (they are where they were). */
+static void holds_gone(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t since, int moved)
 {
     uint64_t head;
-    if (!moved) {
-        while (pt__map_get(&a->hold_by_id, dev, ino, &head))
-            id_unlink(a, (uint32_t)head);
-        return;
-    }
     if (!pt__map_get(&a->hold_by_id, dev, ino, &head))
         return;
     for (uint32_t h = (uint32_t)head, nx; h != PT__NONE; h = nx) {
         nx = a->holds[h].inext;
-        if (a->holds[h].kind != PT_K_FILE)
+        if (!(moved && a->holds[h].kind == PT_K_FILE) && !(since && a->holds[h].ts > since))
             id_unlink(a, h);
     }
 }
@@ -374,10 +395,10 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     }
     uint32_t others = 0;
     for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext)
-        others += (uint32_t)takes_away(a, p, &a->holds[h], moved);
+        others += (uint32_t)takes_away(a, p, &a->holds[h], ev->ts_enter, moved);
     if (!others) {
         a->self_deletes++; /* only the deleter itself held it (or shared it, or it only moved) */
-        holds_gone(a, dev, ino, moved);
+        holds_gone(a, dev, ino, ev->ts_enter, moved);
         pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
@@ -406,7 +427,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     d->cand_first = a->ncands;
     for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext) {
         struct pt__hold *x = &a->holds[h];
-        if (!takes_away(a, p, x, moved))
+        if (!takes_away(a, p, x, ev->ts_enter, moved))
             continue;
         if (PT__GROW(a, a->cands, a->ncands, a->capcands))
             break;
@@ -420,7 +441,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         a->ncands++;
         d->ncand++;
     }
-    holds_gone(a, dev, ino, moved);
+    holds_gone(a, dev, ino, ev->ts_enter, moved);
     pt__victims_index(a, di);
     if (ev->depth > 0 && t) {
         d->pending = 1;

@@ -194,7 +194,8 @@ static void severity_by_class(void)
 }
 
 /* No finding: read-only opens; a file closed before its deletion; the holder deleting its own
- * temporary file; a child forked after the open (it inherited the descriptor) deleting it. */
+ * temporary file; a child forked after the open (it inherited the descriptor) deleting it; another
+ * worker of the holder's own program deleting it. */
 static void not_held(void)
 {
     struct scn *s = scn_new();
@@ -212,6 +213,18 @@ static void not_held(void)
     proc_of(s, 301, 300, "/usr/bin/rm");
     f_unlink(s, 301, "/tmp/shared", 73);
     EXIT(s, 100);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+
+    /* One program's workers (forked from the same master, no exec): its own files. */
+    s = scn_new();
+    proc_of(s, 400, 1, "/usr/lib/postgresql/15/bin/postgres");
+    proc_of(s, 401, 400, "/usr/lib/postgresql/15/bin/postgres"); /* a backend */
+    proc_of(s, 402, 400, "/usr/lib/postgresql/15/bin/postgres"); /* the checkpointer */
+    f_open(s, 401, "base/5/16384", O_RDWR, 9, 74);
+    f_unlink(s, 402, "base/5/16384", 74);
+    EXIT(s, 401);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 0);
     scn_free(s);
