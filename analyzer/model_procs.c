@@ -229,8 +229,9 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
      * shim that starts inside a container knows only its pid there (pid 1 of two containers). */
     if (pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         struct pt__proc *q = a->procs[v];
+        uint64_t qns = q->who.ns[PT_NS_pid], ns = PT_U(ev, process, ns_pid);
         if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid &&
-            q->who.ns[PT_NS_pid] == PT_U(ev, process, ns_pid)) {
+            (!qns || !ns || qns == ns)) {
             if (q->start_time == st && !p)
                 p = q;
             else if (q->start_time != st)
