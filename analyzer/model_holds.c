@@ -247,9 +247,9 @@ void pt__on_file_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
     uint64_t flags = pt__ixu(ev, r->flags);
     if (!pt__ok(r, ev->ret) || !pt_open_holds(flags))
         return;
-    uint32_t h = pt__hold_open(a, p, t, ev, PT_K_FILE, fd_handle((uint64_t)ev->ret),
-                               pt__ixu(ev, r->dev), pt__ixu(ev, r->ino), NULL,
-                               pt__strdup(a, pt__ixs(ev, r->s)));
+    uint32_t h =
+        pt__hold_open(a, p, t, ev, PT_K_FILE, fd_handle((uint64_t)ev->ret), pt__ixu(ev, r->dev),
+                      pt__ixu(ev, r->ino), NULL, pt__strdup(a, pt__ixs(ev, r->s)));
     if (h == PT__NONE)
         return;
     a->holds[h].oflags = (uint32_t)flags;

@@ -3,10 +3,9 @@
  *
  * The class comes from the name and the open flags, by conventions documented by the programs that
  * use them, never by a list of programs. The first rule that matches wins:
- *   journal  the name ends in -journal, -wal or -shm (SQLite's rollback journal, write-ahead log and
- *            its index: a database's transactions live there until they are checkpointed) or
- *            .journal: high;
- *   lock     the name ends in .lock, .lck or .pid, or the file was created read-only (the flock
+ *   journal  the name ends in -journal, -wal or -shm (SQLite's rollback journal, write-ahead log
+ * and its index: a database's transactions live there until they are checkpointed) or .journal:
+ * high; lock     the name ends in .lock, .lck or .pid, or the file was created read-only (the flock
  *            idiom): medium (once the name is gone, a second process can make a new file and take
  *            the lock this one stands for);
  *   log      opened O_APPEND, or named *.log or *.log.N: low (lines written after the deletion are

@@ -45,8 +45,7 @@ const char *pt__rep_hold_what(const struct pt__cand *c, char *buf, size_t len)
         return "has it attached";
     case PT_K_FILE: {
         char fl[128];
-        const struct pt__flagset *s =
-            pt__flagset_of(PT__ID(open), PT_FIELD(open, flags));
+        const struct pt__flagset *s = pt__flagset_of(PT__ID(open), PT_FIELD(open, flags));
         if (!s || !pt__flags_text(s, c->h.oflags, fl, sizeof fl))
             snprintf(fl, sizeof fl, "0x%x", c->h.oflags);
         snprintf(buf, len, "has it open for writing (%s), fd %llu", fl,

@@ -7,9 +7,10 @@
  *               consults but the trace lacks, nothing, or unknown: not traced), and how the two
  *               in-use views compare;
  *   conclusions the cause (from those facts, never from one alone), the severity (an open file's by
- *               its class, open_file.c; a victim raises it), the certainty (the first holder's liveness, events lost around the delete),
- *               the one sentence of why and the remedy (the story's, report_story.c).
- * A finding that is not a deletion (latent) keeps the cause its rule found from the two views. */
+ *               its class, open_file.c; a victim raises it), the certainty (the first holder's
+ * liveness, events lost around the delete), the one sentence of why and the remedy (the story's,
+ * report_story.c). A finding that is not a deletion (latent) keeps the cause its rule found from
+ * the two views. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -63,9 +63,10 @@ void pt__hold_file_close(int64_t fd);
 extern uint64_t pt__held_fds[PT__HELD_FDS / 64];
 static inline int pt__fd_held(int fd)
 {
-    return (unsigned)fd < PT__HELD_FDS &&
-           (__atomic_load_n(&pt__held_fds[(unsigned)fd / 64], __ATOMIC_RELAXED) >>
-                ((unsigned)fd % 64) & 1);
+    if ((unsigned)fd >= PT__HELD_FDS)
+        return 0;
+    uint64_t word = __atomic_load_n(&pt__held_fds[(unsigned)fd / 64], __ATOMIC_RELAXED);
+    return (int)(word >> ((unsigned)fd % 64) & 1);
 }
 /* Take fd's mark (1 when it was held): before the call that closes it, so that a descriptor
  * number another thread gets back at once is marked for its own open, not unmarked by this. */
@@ -74,7 +75,8 @@ static inline int pt__fd_unhold(int fd)
     if (!pt__fd_held(fd))
         return 0;
     uint64_t bit = 1ull << ((unsigned)fd % 64);
-    return (__atomic_fetch_and(&pt__held_fds[(unsigned)fd / 64], ~bit, __ATOMIC_ACQ_REL) & bit) != 0;
+    uint64_t was = __atomic_fetch_and(&pt__held_fds[(unsigned)fd / 64], ~bit, __ATOMIC_ACQ_REL);
+    return (was & bit) != 0;
 }
 
 #endif

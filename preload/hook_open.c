@@ -1,4 +1,4 @@
-/* hook_open.c — opening and closing files: the rows whose wrapper decides per call whether to trace.
+/* hook_open.c — opening and closing files: rows whose wrapper decides per call what to trace.
  *
  * Opens are the most frequent calls of a build, and almost all of them only read. An open inside
  * another traced call is recorded whatever it is (it gives a key or a mapping its identity). An
@@ -104,11 +104,11 @@ static int pt__top_hold(unsigned flags)
 }
 
 /* The fortified open(path, flags) with no mode (bits/fcntl2.h); it refuses O_CREAT itself. */
-#define PT__OPEN2_WRAPPER(name, name64, cparams, cargs, rec, rec_args)                              \
+#define PT__OPEN2_WRAPPER(name, name64, cparams, cargs, rec, rec_args)                             \
     PT__EXPORT int name cparams                                                                    \
     {                                                                                              \
         static void *_Atomic slot;                                                                 \
-        int (*pt__fn) cparams = (int (*) cparams)pt__libc(&slot, #name);                           \
+        int(*pt__fn) cparams = (int(*) cparams)pt__libc(&slot, #name);                             \
         if (PT__UNLIKELY(!pt__fn))                                                                 \
             return (errno = ENOSYS, -1);                                                           \
         if (PT__LIKELY(!(flags & PT_O_MAY_HOLD)) || !pt__top_hold((unsigned)flags))                \
@@ -141,10 +141,17 @@ static unsigned pt__fopen_flags(const char *mode)
 {
     unsigned f;
     switch (mode ? mode[0] : 0) {
-    case 'r': f = PT_O_RDONLY; break;
-    case 'w': f = PT_O_WRONLY | PT_O_CREAT | PT_O_TRUNC; break;
-    case 'a': f = PT_O_WRONLY | PT_O_CREAT | PT_O_APPEND; break;
-    default: return 0; /* EINVAL: nothing is opened */
+    case 'r':
+        f = PT_O_RDONLY;
+        break;
+    case 'w':
+        f = PT_O_WRONLY | PT_O_CREAT | PT_O_TRUNC;
+        break;
+    case 'a':
+        f = PT_O_WRONLY | PT_O_CREAT | PT_O_APPEND;
+        break;
+    default:
+        return 0; /* EINVAL: nothing is opened */
     }
     for (const char *m = mode + 1; *m && *m != ','; m++)
         if (*m == '+')

@@ -1,9 +1,9 @@
 /* analyzer_open_files.c — open descriptors as holds (proftrace/open_holds.h, analyzer/open_file.c):
  * which opens are holds, what ends them (close, dup2 over them, exec, a close whose number another
  * thread got back), who may delete them without a finding (the holder, a descendant that inherited
- * the descriptor, a witnessed move), and the class and severity of the finding (journal, data, lock,
- * log, output; a rename-over; a victim raising it). Hand-built event sequences, as the shim writes
- * them. */
+ * the descriptor, a witnessed move), and the class and severity of the finding (journal, data,
+ * lock, log, output; a rename-over; a victim raising it). Hand-built event sequences, as the shim
+ * writes them. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 

@@ -246,8 +246,8 @@ int main(int argc, char **argv)
           "open for writing: recorded with the file's identity");
     CHECK(e && t_find("close", pid, NULL, NULL, 0), "close of a held descriptor not recorded");
     unsigned nopen = t_count("open", pid), nclose = t_count("close", pid);
-    CHECK(nopen > 0 && nopen == nclose, "%u opens recorded, %u closes: every held descriptor's close", nopen,
-          nclose);
+    CHECK(nopen > 0 && nopen == nclose,
+          "%u opens recorded, %u closes: every held descriptor's close", nopen, nclose);
     CHECK(t_count("openat", pid) == 0, "openat recorded (%u)", t_count("openat", pid));
 
     CHECK(!strcmp(t_fact_str("efault"), "-1 14"), "unlink(bad pointer): %s", t_fact_str("efault"));
