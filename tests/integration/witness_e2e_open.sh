@@ -45,10 +45,13 @@ while :; do
     done
     n=$((n + 1)); [ $n -lt 20 ] || fail "the witness never watched $F"
 done
+rms=()
 for i in 1 2 3; do
     hold "$F/late$i.dat"
     sleep 0.01 # the scenario of the issue: the delete comes 10 ms after the hold began
-    untraced_rm "$F/late$i.dat"
+    env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm "$F/late$i.dat" & # its pid is rm's
+    rms+=($!)
+    wait $! || fail "rm failed"
 done
 echo end >&3
 exec 3>&-
@@ -58,12 +61,14 @@ wait $rec || fail "record failed"
 rec=
 "$PROFTRACE" report --json "$D" >"$T/r.json" || true
 for i in 1 2 3; do
-    p=$F/late$i.dat
+    p=$F/late$i.dat rm_pid=${rms[$((i - 1))]}
     grep -qF "reopen $p: failed (2)" "$T/victim" || fail "$p still reopens: $(cat "$T/victim")"
-    jq -e --arg p "$p" '[.findings[] | select(.rule == "deleted-while-held"
+    # rm by its pid; by its name too unless it exited before the witness read its identity
+    jq -e --arg p "$p" --argjson rm "$rm_pid" '[.findings[] | select(.rule == "deleted-while-held"
         and .resource.kind == "open-file" and .resource.name == $p and .resource.class == "data"
         and .severity == "critical" and .cause == "no-liveness-check"
-        and .deleter.witnessed == true and (.deleter.exe | endswith("/rm"))
+        and .deleter.witnessed == true and .deleter.pid == $rm
+        and ((.deleter.exe // "/rm") | endswith("/rm"))
         and (.holder.exe | endswith("/witness_tool_open")) and .holder.fd >= 0
         and (.victims | length) >= 1 and (.victims[0].error | endswith("ENOENT")))] | length == 1' \
         "$T/r.json" >/dev/null ||
