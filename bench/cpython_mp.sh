@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cpython_mp.bench.sh — do long CPython multiprocessing runs under the shim damage their trace?
+# cpython_mp.sh — do long CPython multiprocessing runs under the shim damage their trace?
 # (issue 20: damaged records were once seen in a long test_multiprocessing_forkserver run.) Runs
 # Debian's CPython test modules test_multiprocessing_forkserver, _spawn and _fork (hundreds of
 # processes each: fork, forkserver, spawn, shared memory, semaphores, pipes) ROUNDS times each
@@ -7,10 +7,10 @@
 # suite's exit status and per-test verdicts against the untraced run (from JUnit XML, timings
 # aside), processes, events, events lost, damaged places (report --json's summary.damaged),
 # `proftrace events`'s exit status and how many lines it wrote on stderr. One row per run, then
-# totals, in bench/run's format (BENCH_ROW: figure, value, unit, ratio, note). Long: about an hour
-# on a quiet 2-core machine with ROUNDS=3 (not part of CI; tests/integration/suite_python.sh is
-# the CI-sized check). Needs /usr/bin/python3.11 with its test package (libpython3.11-testsuite).
-# Usage: cpython_mp.bench.sh [BUILD_DIR]   (ROUNDS, MODULES override the defaults)
+# totals, in bench/run's row format (BENCH_ROW). Long, so not a *.bench.sh that bench/run runs and
+# not in CI (tests/integration/suite_python.sh is the CI-sized check): run it by hand. Needs
+# /usr/bin/python3.11 with its test package (libpython3.11-testsuite).
+# Usage: cpython_mp.sh [BUILD_DIR]   (ROUNDS, MODULES override the defaults)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${BENCH_BUILD:-$here/../build}}
@@ -19,7 +19,7 @@ PY=/usr/bin/python3.11
 ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
 rounds=${ROUNDS:-3}
 modules=${MODULES:-"test_multiprocessing_forkserver test_multiprocessing_spawn test_multiprocessing_fork"}
-[ -x "$pt" ] || { echo "cpython_mp.bench.sh: $pt not built" >&2; exit 2; }
+[ -x "$pt" ] || { echo "cpython_mp.sh: $pt not built" >&2; exit 2; }
 "$PY" -c 'import test._test_multiprocessing' 2>/dev/null || {
     printf "$ROW" "cpython multiprocessing" "skipped" "" "" "$PY has no test package (libpython3.11-testsuite)"
     exit 0
