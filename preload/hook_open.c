@@ -248,7 +248,8 @@ PT__EXPORT int fclose(FILE *fp)
     int (*pt__fn)(FILE *) = (int (*)(FILE *))pt__libc(&slot, "fclose");
     if (PT__UNLIKELY(!pt__fn))
         return (errno = ENOSYS, EOF);
-    int fd = fp ? fileno(fp) : -1;
+    int saved = errno, fd = fp ? fileno(fp) : -1; /* -1 and EBADF for a stream with none */
+    errno = saved;
     if (PT__LIKELY(fd < 0 || !pt__ending(fd)))
         return pt__fn(fp);
     struct pt__call pt__c;
