@@ -6,9 +6,10 @@
  *   processes   by stream and pid, with identity (pid + start time + namespace inodes), creds,
  *               login session and how they ended (exit, fatal signal, reaped, pid reused);
  *   holds       who holds what by physical identity: a MAPI session on a profile key, an open key
- *               handle, a shared mapping, a SysV attachment, a mapped view. Open holds are indexed
- *               by identity; a closed hold is freed at once, so memory follows live state, not
- *               trace length (an export asks to keep a record of every hold: pt__keep_holds);
+ *               handle, a shared mapping, a SysV attachment, a mapped view, a file open for
+ *               writing. Open holds are indexed by identity; a closed hold is freed at once, so
+ *               memory follows live state, not trace length (an export asks to keep a record
+ *               of every hold: pt__keep_holds);
  *   views       per process, the physical in-use object its profile library opened inside MAPI
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;

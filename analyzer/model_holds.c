@@ -6,9 +6,12 @@
  * hold's slot is reused at once; only when an export asked (pt__keep_holds) does a record of it
  * stay, in begin order, with how it ended. A successful delete of an identity turns the open holds
  * of *other* processes on it into candidates of a deletion and takes every hold off that identity
- * (the inode is gone and may be reused); a delete nobody else held is only counted. A nested
- * delete waits on its thread for the calls around it, which name it (RegDeleteTreeA and its
- * arguments, the outermost MAPIInitialize) and may give it the stack it lacked. */
+ * (the inode is gone and may be reused); a delete nobody else held is only counted. An open file
+ * (proftrace/open_holds.h) is a hold from its open to its close, dup2 over it, exec or exit; its
+ * deletion by a process that shares it (inherited the descriptor, or runs the same program
+ * instance) or a move of it takes nothing away. A nested delete waits on its thread for the calls
+ * around it, which name it (RegDeleteTreeA and its arguments, the outermost MAPIInitialize) and
+ * may give it the stack it lacked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
