@@ -17,6 +17,8 @@ struct status {
     pid_t ppid, tracer;
     unsigned uid[4], gid[4];
     unsigned long long cap_eff;
+    int seccomp;      /* 0 none, 1 strict, 2 filter */
+    unsigned filters; /* seccomp filters in force */
 };
 
 static int read_status(pid_t pid, struct status *s)
@@ -45,6 +47,10 @@ static int read_status(pid_t pid, struct status *s)
             sscanf(line + 4, "%u %u %u %u", &s->gid[0], &s->gid[1], &s->gid[2], &s->gid[3]);
         else if (!strncmp(line, "CapEff:", 7))
             s->cap_eff = strtoull(line + 7, NULL, 16);
+        else if (!strncmp(line, "Seccomp:", 8))
+            s->seccomp = atoi(line + 8);
+        else if (!strncmp(line, "Seccomp_filters:", 16))
+            s->filters = (unsigned)atoi(line + 16);
     }
     fclose(f);
     return 0;
@@ -161,6 +167,17 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
         snprintf(why, len, "process %d (%s) is stopped: resume it first (kill -CONT %d)", (int)pid,
                  what, (int)pid);
         return -EBUSY;
+    }
+    /* A filter the process installed (more than the one proftrace runs under too, a container's)
+     * was never shown to a shim: the calls the attach and the shim make could be refused, or
+     * kill the process. Under `record -- CMD` the shim checks a filter before it is installed. */
+    if (t.seccomp == 1 || (t.seccomp == 2 && t.filters > me.filters)) {
+        snprintf(why, len,
+                 "process %d (%s) runs under a seccomp filter of its own: a system call of the "
+                 "attach or of the shim could be refused or kill it; start it under `proftrace "
+                 "record -- CMD` instead, whose shim checks a filter before it is installed",
+                 (int)pid, what);
+        return -EPERM;
     }
     int cap = (me.cap_eff >> 19) & 1; /* CAP_SYS_PTRACE */
     if (!cap) {

@@ -20,7 +20,10 @@
  *    returns). Inline hooks (hook_inline.c) stay, as a jump to a wrapper that passes straight
  *    through: the engine never unhooks a function;
  *  - attaching again (a second `record -p`) starts a new ring: `pt__epoch` tells every thread that
- *    the buffer it claimed from an earlier ring is stale.
+ *    the buffer it claimed from an earlier ring is stale;
+ *  - a seccomp filter the program installs that refuses what the shim needs (seccomp.c) ends
+ *    tracing as a detach does, before the filter is in place, and the process is never attached
+ *    again: under that filter the shim's calls could kill it.
  * The injector calls on a stack of its own, with signals blocked, the process's other threads
  * stopped for STACKS and HOLDS and running otherwise; every answer goes back in the request.
  */
@@ -33,6 +36,7 @@
 #include "preload/attach.h"
 #include "preload/fork_guard.h"
 #include "preload/hook_inline.h"
+#include "preload/seccomp.h"
 #include "preload/shim.h"
 #include "preload/unwind.h"
 #include "proftrace/attach.h"
@@ -62,10 +66,18 @@ static size_t pt__attach_off(void)
     return n;
 }
 
+void pt__attach_abandon(void)
+{
+    if (pt__attached)
+        pt__attach_off();
+}
+
 static int pt__attach_start(struct pt_attach_req *q)
 {
     int expect = PT__INERT;
     char moved[sizeof q->why] = "";
+    if (pt__seccomp_stopped) /* its filter would refuse the shim's calls, or kill the process */
+        return pt__reply(q, -EPERM, "%s", pt__seccomp_stopped);
     if (!atomic_compare_exchange_strong(&pt__state, &expect, PT__INITING)) {
         if (expect != PT__ON)
             return pt__reply(q, -EBUSY, "the shim is starting in this process; try again");

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "preload/attach.h"
 #include "preload/seccomp.h"
 #include "preload/shim.h"
 #include "preload/unwind.h"
@@ -195,6 +196,7 @@ static void pt__stop(const char *why)
     pt__signals_remove(); /* nothing of the shim runs on a signal any more */
     pt__emit_untraced((uint32_t)syscall(SYS_getpid), pt__self_exe(), why);
     pt__fail(why, 0); /* the one line, and inert */
+    pt__attach_abandon(); /* attached: GOT slots back and the ring finished, while we still may */
 }
 
 /* A filter about to be installed (prog NULL: strict mode). */

@@ -61,6 +61,9 @@ static void pt__stacks_word(const char *w, size_t n)
 
 void pt__stacks_config(const char *spec)
 {
+    /* The whole list replaces what was chosen before (an attach again, with other stacks). */
+    memset(pt__want, 0, sizeof pt__want);
+    pt__want_fail = pt__want_delete = 0;
     if (!spec)
         spec = "delete,MAPI,fail";
     while (*spec) {
