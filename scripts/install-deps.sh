@@ -6,12 +6,13 @@ packages=(build-essential cmake pkg-config libelf-dev libcapstone-dev strace
           babeltrace2 gdb python3 util-linux mount procps sqlite3 coreutils
           jq chromium clang libclang-rt-14-dev libpython3.11-testsuite postgresql-15
           libdw-dev libdebuginfod1 libc6-dbg debuginfod binutils xz-utils iproute2
-          man-db dpkg-dev zsh)
+          man-db dpkg-dev zsh systemd)
 # libdw-dev: symbolized stacks (functions, file:line, inlined calls); libdebuginfod1: libdw's
 # debuginfod client when DEBUGINFOD_URLS is set; libc6-dbg: libc's own frames by build-id;
 # debuginfod, binutils, xz-utils, iproute2: the symbolization test's server, strip and
 # MiniDebugInfo, and its private network namespace; man-db, dpkg-dev, zsh: the manual pages,
-# the Debian package's Depends:, zsh completion.
+# the Debian package's Depends:, zsh completion; systemd: systemd-tmpfiles, the cleaner of
+# tests/integration/real_tmpfiles.sh.
 # Peers measured side by side by bench/run (not needed by the tests).
 bench_packages=(lttng-tools liblttng-ust-dev uftrace ltrace)
 [ "${PT_BENCH:-0}" = 1 ] && packages+=("${bench_packages[@]}")
