@@ -14,7 +14,6 @@
 #   * the same burst in flight-recorder mode (--overwrite), and its cost relative to the default;
 #   * a steady stream of 1 M calls/s for 60 s (BENCH_STREAM_S to shorten it): events lost;
 #   * a 10-frame stack on every call; the shim loaded but inert;
-#   * process start: ms added to a traced /bin/true (200 of them);
 #   * the peers on the same call: uftrace with the argument, ltrace.
 # Usage: shim.bench.sh [BUILD_DIR]   (default: $BENCH_BUILD, $PT_BUILD_DIR, else build/ here)
 # Environment: BENCH_DISK (a directory on the ordinary disk; default BUILD_DIR/bench-disk),
@@ -201,24 +200,6 @@ stream=$(grep '^proftrace: [0-9]* processes' "$tmp/stream.err" |
     sed -n 's/.* \([0-9]*\) events, \([0-9]*\) lost.*/\1 \2/p')
 read -r stream_ev stream_lost <<<"${stream:-? ?}"
 
-# Process start: 200 traced /bin/true (no collector needed to start) against 200 untraced.
-mkdir -p "$disk/start"
-starts() {
-    local t0 t1
-    t0=$(ns)
-    for _ in $(seq 200); do "$@" /bin/true; done
-    t1=$(ns)
-    echo "$((t1 - t0))"
-}
-: >"$tmp/r.st0"; : >"$tmp/r.st1"
-for _ in $(seq "$rounds"); do
-    starts env >>"$tmp/r.st0"
-    starts env LD_PRELOAD="$shim" PROFTRACE_DIR="$disk/start" >>"$tmp/r.st1"
-    rm -rf "$disk/start/rings" "$disk/start"/*
-done
-st0=$(med <"$tmp/r.st0") st1=$(med <"$tmp/r.st1")
-start_add=$(awk -v a="$st1" -v b="$st0" 'BEGIN { printf "%.2f", (a - b) / 200 / 1e6 }')
-
 uft="n/a"
 if command -v uftrace >/dev/null; then
     # Library calls through the PLT, with the string argument; the driver is not instrumented.
@@ -251,8 +232,6 @@ printf "$ROW" "shim: added per call with a 10-frame stack" "$stack_add" "ns/call
     "default mode, PROFTRACE_STACKS=all, $((N / 5))-call burst, on $fstype; lost per round: $stack_lost"
 printf "$ROW" "shim: added when loaded but inert (no PROFTRACE_DIR)" "$(add "$inert" "$base")" \
     "ns/call" "" "$inert ns per call, $base untraced"
-printf "$ROW" "shim: process start added (traced /bin/true)" "$start_add" "ms" "" \
-    "200 starts: $(awk -v a="$st0" 'BEGIN { printf "%.2f", a / 200 / 1e6 }') ms untraced, $(awk -v a="$st1" 'BEGIN { printf "%.2f", a / 200 / 1e6 }') ms traced (ring on $fstype)"
 printf "$ROW" "shim: uftrace with the string argument, same call" "$uft_add" "ns/call" \
     "$(times "$uft_add" "$def_add")" \
     "added; ratio: to the shim's default mode (uftrace record --force -A RegQueryValueExA@arg2/s)"

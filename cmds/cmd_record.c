@@ -112,8 +112,9 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "The last line on stderr says what was recorded and where, for example:\n"
         "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
         "Events are lost when threads write faster than their buffers drain; the line then says "
-        "how to lose none. Even then the events a finding is built from (process life, holds, "
-        "deletions, failures) are kept: the last eighth of each buffer is theirs. With "
+        "how to lose none. The events a finding is built from (process life, holds, deletions, "
+        "failures) have the last eighth of each buffer to themselves, so a flood of reads does "
+        "not push them out. With "
         "--overwrite it also says how many events were overwritten (`, K overwritten`). A run in "
         "which no process could create its ring (a full disk, a directory the command's user "
         "cannot write) is an error, not an empty trace.\n"
@@ -621,7 +622,8 @@ int pt_cmd_record(int argc, char **argv)
         return 2;
     }
     summary(out, &st, bufsize, overwrite, noloss_ms != 0);
-    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                                                           : 0;
+    int rc = WIFEXITED(status)     ? WEXITSTATUS(status)
+             : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                   : 0;
     return pt__trace_incomplete(dir, &st, exe, rc);
 }

@@ -73,8 +73,8 @@ void pt__thread_exit(void *unused)
 /* Decisive or bulk (shim.h, pt__event_keep), from the role column of calls.h. Decisive: every
  * call that opens, creates, closes, holds or deletes something (a role), every call outside the
  * registry (process life, credentials, namespaces, impersonation, the MAPI calls a finding names),
- * failures and breakpoints, and every event that is not a call: a finding is built from them, so a
- * flood must never push them out. Bulk: a registry call with no role, which only reads or writes a
+ * failures, and the events that are not calls but PROFTRACE_HOOKS ones: a finding is built from
+ * them, so a flood must never push them out. Bulk: a registry call with no role, which only reads or writes a
  * value of a key already open (RegQueryValueExA in a service's loop), and PROFTRACE_HOOKS
  * functions; findings near their losses stay as they are. A NESTED row (the opens recorded only
  * inside another traced call, to give it its identity) is what the call around it is. */
@@ -83,9 +83,9 @@ void pt__thread_exit(void *unused)
 #define PT__KEEP_HOOK_VTBL 0
 #define PT__KEEP_HOOK_NESTED 1
 #define PT__ROW_KEEP(name, cat, hook, cret, cparams, cargs, retk, fields, role)                    \
-    PT__KEEP_HOOK_##hook                                           ? PT__KEEP_AS_OUTER             \
-    : PT_CAT_##cat == PT_CAT_REG && PT_ROLE_TYPE(role) == PT_ROLE_NONE ? PT__KEEP_BULK             \
-                                                                   : PT__KEEP_DECISIVE,
+    PT__KEEP_HOOK_##hook                                                ? PT__KEEP_AS_OUTER        \
+    : (PT_CAT_##cat == PT_CAT_REG && PT_ROLE_TYPE(role) == PT_ROLE_NONE) ? PT__KEEP_BULK           \
+                                                                         : PT__KEEP_DECISIVE,
 const uint8_t pt__row_keep[PT_CALL_COUNT] = {PT_CALLS_ROLE(PT__ROW_KEEP, )};
 #undef PT__ROW_KEEP
 

@@ -361,9 +361,10 @@ static inline int pt__may_trace(void)
     }
     return pt__on();
 }
-/* The same for a row the stack unwinder never calls (every SYM row: libunwind reaches only open,
- * mmap and munmap). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a call can only
- * come from a signal handler that interrupted the unwinding: it is traced, without a stack. */
+/* The same for a row that taking a stack never calls (every SYM row: unwind.c and the module table
+ * make raw system calls only). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a
+ * call can only come from a signal handler that interrupted the unwinding: it is traced, without a
+ * stack. */
 static inline int pt__may_trace_row(void)
 {
     if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {

@@ -220,19 +220,6 @@ int pt__ctf_metadata_parse(const char *text, uint64_t *hash, int64_t *realtime_o
     return found;
 }
 
-int pt__ctf_metadata_hash(const char *path, uint64_t *hash)
-{
-    char *text;
-    int64_t off;
-    int have;
-    int rc = pt__ctf_metadata_read(AT_FDCWD, path, &text);
-    if (rc < 0)
-        return rc;
-    rc = pt__ctf_metadata_parse(text, hash, &off, &have);
-    free(text);
-    return rc;
-}
-
 int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset)
 {
     char path[4096], tmp[4200];

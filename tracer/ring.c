@@ -15,11 +15,11 @@
  * Backing. The file is sparse. Only the header pages and the buffer the creating thread will claim
  * are backed at creation (a disk without room for one buffer refuses the ring); another buffer's
  * control page and first packets when a thread first claims it; the following packets one step
- * ahead of the writer during the buffer's first lap. Backing writes zeros through the descriptor (the file
- * system allocates, or refuses with ENOSPC: a store into a page it cannot back would raise SIGBUS
- * in the traced program) and then prefaults the pages writable, so the writer never takes a page
- * fault into the file system's block allocation in the middle of a call. A process that records
- * from one thread pays for one buffer, not `nbufs`.
+ * ahead of the writer during the buffer's first lap. Backing writes zeros through the descriptor
+ * (the file system allocates, or refuses with ENOSPC: a store into a page it cannot back would
+ * raise SIGBUS in the traced program) and then prefaults the pages writable, so the writer never
+ * takes a page fault into the file system's block allocation in the middle of a call. A process
+ * that records from one thread pays for one buffer, not `nbufs`.
  *
  * Who writes what. A thread claims a free buffer with a CAS on its claim entry's `owner`
  * (0 -> tid) on its first event and writes a `thread` event first, so a reused buffer says whose

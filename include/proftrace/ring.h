@@ -82,7 +82,8 @@ enum pt_ring_end {
  * writing (PT_RING_EXITED), or just before exec (PT_RING_EXECING; PT_RING_OPEN again when the
  * exec returned). After PT_RING_EXITED the collector drains what was committed and removes the
  * ring; later events may be lost. An atomic store (and, for PT_RING_EXITED and PT_RING_DETACHED,
- * waking a sleeping collector): signal-safe, but not in a vfork child (the ring is the parent's). */
+ * waking a sleeping collector): signal-safe, but not in a vfork child (the ring is the
+ * parent's). */
 void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how);
 
 /* Detach (attach mode, preload/attach.c): mark the ring PT_RING_DETACHED and close its descriptor,

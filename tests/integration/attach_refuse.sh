@@ -93,6 +93,10 @@ M=$!
 PIDS+=($M)
 exec 5>"$T/nin" 6<"$T/nout"
 read_line 6 ready
+# "ready" comes before the exec: the line cat echoes says the exec is done (mid-exec, the process
+# has no loader mapped and would be taken for a statically linked one)
+echo running >&5
+read_line 6 running
 RDIR=$T/ns/tr refuse mountns "runs in another mount namespace where $T/ns/tr is not the same directory (or is missing): its ring would not reach the collector" $M
 exec 5>&- 6<&-
 wait $M || fail "the program in the other mount namespace failed after the refusal"

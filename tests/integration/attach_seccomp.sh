@@ -60,7 +60,8 @@ warn=$(grep -c '^proftrace: ' "$T/later.err" || true)
 [ "$warn" = 1 ] || fail "$warn lines from the shim instead of one: $(cat "$T/later.err")"
 grep -q "seccomp filter .* refuses futex" "$T/later.err" ||
     fail "the shim did not say why: $(cat "$T/later.err")"
-"$PROFTRACE" events "$T/rl" >"$T/rl.events" 2>"$T/events.err" || fail "events: $(cat "$T/events.err")"
+"$PROFTRACE" events "$T/rl" >"$T/rl.events" 2>"$T/events.err" ||
+    fail "events: $(cat "$T/events.err")"
 grep -q " process(" "$T/rl.events" || fail "the attach recorded nothing"
 grep -q " untraced(.*refuses futex" "$T/rl.events" || fail "no untraced event saying why"
 ! grep -q "shm_open\|shm_unlink" "$T/rl.events" || fail "a call after the filter was recorded"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tracer_start.sh — what the ring costs a traced process at start, in system calls (counted with
 # strace, never timed): a bounded few, and the same whatever the number of thread buffers
-# (PROFTRACE_THREADS), because a buffer is backed only when a thread first records — before,
-# every buffer's control page was reserved at start (66 fallocates for the default 64).
+# (PROFTRACE_THREADS), because a buffer is backed only when a thread first records (the creating
+# thread's with the ring) — before, every buffer's control page was reserved at start (66
+# fallocates for the default 64).
 source "$(dirname "$0")/tracer_lib.sh"
 command -v strace >/dev/null || fail "strace is needed (scripts/install-deps.sh installs it)"
 SHIM=$PT_LIB/libproftrace.so
