@@ -41,7 +41,7 @@
  *                                no longer followed).
  * Object kinds of OPEN / CREATE / CLOSE:
  *   FILE     a file by path (`result` a RET_FD capture). An OPEN of a FILE (not a CREATE) records
- *            open(2)'s `flags`: when PT_OPEN_HOLDS(flags) (proftrace/open_holds.h) and the file is
+ *            open(2)'s `flags`: when pt_open_holds(flags) (proftrace/open_holds.h) and the file is
  *            a regular one, the descriptor is an open-file hold, until a CLOSE of it (`handle` the
  *            descriptor) or the process's end or exec;
  *   SHM      a POSIX shared-memory object by name (its name is kept with its identity);
@@ -207,7 +207,7 @@ CALL(X, shmctl, SHM, HAND, int, (int shmid, int cmd, struct shmid_ds *buf), (shm
      PT_RET_INT_ERRNO, F(I32, shmid) F(I32, cmd), DELETE(SYSV, shmid))                             \
 /* Files. An open inside another traced call gives a key or a mapping its identity, and is always   \
  * recorded; an open the program makes itself is recorded when it is an open-file hold             \
- * (PT_OPEN_HOLDS, open_holds.h: a regular file opened for writing or created) or fails so; fopen,  \
+ * (pt_open_holds, open_holds.h: a regular file opened for writing or created) or fails so; fopen,  \
  * fopen64, creat and creat64 are recorded as the open they make (flags from the mode). close,      \
  * dup2 and dup3 are recorded only when they end such a hold (fclose as close). Deletions and       \
  * renames always. */                                                                              \
