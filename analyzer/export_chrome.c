@@ -111,7 +111,7 @@ static void slices(struct out *o)
 }
 
 static const char *const hold_kinds[] = {"mapi-session", "mapped-view", "shared-mapping",
-                                         "sysv-attach"};
+                                         "sysv-attach", "open-file"};
 
 static void holds(struct out *o)
 {

@@ -56,7 +56,7 @@ static const char *const css =
     "svg .lane-label{fill:var(--fg);font-size:12px}svg .lane-sub{fill:var(--mut);font-size:10px}"
     "svg .life{stroke:#9aa5b5;stroke-width:1.5}"
     "svg .call{fill:#90a4ae}svg .call.MAPI{fill:#7e57c2}svg .call.REG{fill:#78909c}"
-    "svg .hold{fill:var(--hold);opacity:.55}svg .hold.view,svg .hold.shmap,svg .hold.sysv"
+    "svg .hold{fill:var(--hold);opacity:.55}svg .hold.view,svg .hold.shmap,svg .hold.sysv,svg .hold.file"
     "{fill:var(--view)}svg .hold.open{opacity:.35}"
     "svg .mark.delete{fill:var(--del);stroke:#fff;stroke-width:.8}"
     "svg .mark.failure{stroke:var(--fail);stroke-width:2.6;fill:none}"
@@ -145,7 +145,7 @@ static void axis(const struct view *v, double height)
     fputs("</g>\n", f);
 }
 
-static const char *hold_class[] = {"session", "view", "shmap", "sysv"};
+static const char *hold_class[] = {"session", "view", "shmap", "sysv", "file"};
 
 /* Tooltip text of a process: everything that identifies it. */
 static void proc_title(FILE *f, const struct pt_timeline *tl, uint32_t i)

@@ -41,7 +41,7 @@ struct pt__tl_slice {
     uint32_t next1; /* 1 + index of the process's next slice; 0 at the end */
 };
 
-enum pt__tl_hold_kind { PT__TL_SESSION, PT__TL_VIEW, PT__TL_SHMAP, PT__TL_SYSV };
+enum pt__tl_hold_kind { PT__TL_SESSION, PT__TL_VIEW, PT__TL_SHMAP, PT__TL_SYSV, PT__TL_FILE };
 
 struct pt__tl_hold {
     uint32_t proc, tid;

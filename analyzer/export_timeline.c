@@ -289,8 +289,9 @@ static void link_findings(struct pt_timeline *tl)
 }
 
 /* The analyzer's holds the timeline draws: MAPI sessions, mapped views, the program's own shared
- * mappings (a nested one belongs to a view), SysV attachments. One still held when its process
- * ended lasts until then; one still held at the end of the trace is marked open. */
+ * mappings (a nested one belongs to a view), SysV attachments, the program's own open files. One
+ * still held when its process ended lasts until then; one still held at the end of the trace is
+ * marked open. */
 static void add_holds(struct pt_timeline *tl)
 {
     const struct pt_analyzer *a = tl->a;
@@ -324,6 +325,12 @@ static void add_holds(struct pt_timeline *tl)
         case PT_K_SYSV:
             kind = PT__TL_SYSV;
             n = asprintf(&label, "SysV segment %lld attached", (long long)k->num);
+            break;
+        case PT_K_FILE:
+            if (k->depth)
+                continue; /* a registry value written inside a call: not the program's own */
+            kind = PT__TL_FILE;
+            n = asprintf(&label, "\"%s\" open for writing, fd %lld", k->name, (long long)k->num);
             break;
         default:
             continue;

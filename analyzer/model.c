@@ -46,7 +46,17 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             self.ino = pt__ixu(ev, r->ino);
             if (r->kind == PT_K_SHM && ev->depth > 0) /* a call around it may want its name */
                 self.path = pt__strdup(a, pt__ixs(ev, r->s));
+            else if (r->role == PT_ROLE_OPEN)
+                pt__on_file_open(a, p, t, ev, r); /* an open file may be a hold */
         }
+        break;
+    case PT_ROLE_CLOSE:
+        if (r->kind == PT_K_FILE)
+            pt__on_file_close(a, p, ev, r);
+        break;
+    case PT_ROLE_EXEC:
+        if (pt__ok(r, ev->ret))
+            pt__on_exec(a, p, ev->ts);
         break;
     case PT_ROLE_HOLD_BEGIN:
     case PT_ROLE_HOLD_CREATE:
@@ -63,7 +73,7 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
     case PT_ROLE_DELETE:
         pt__on_delete_call(a, p, t, ev, r);
         break;
-    default: /* NONE, CLOSE */
+    default: /* NONE */
         break;
     }
 

@@ -6,9 +6,10 @@
  *   processes   by stream and pid, with identity (pid + start time + namespace inodes), creds,
  *               login session and how they ended (exit, fatal signal, reaped, pid reused);
  *   holds       who holds what by physical identity: a MAPI session on a profile key, an open key
- *               handle, a shared mapping, a SysV attachment, a mapped view. Open holds are indexed
- *               by identity; a closed hold is freed at once, so memory follows live state, not
- *               trace length (an export asks to keep a record of every hold: pt__keep_holds);
+ *               handle, a shared mapping, a SysV attachment, a mapped view, a file open for
+ *               writing. Open holds are indexed by identity; a closed hold is freed at once, so
+ *               memory follows live state, not trace length (an export asks to keep a record
+ *               of every hold: pt__keep_holds);
  *   views       per process, the physical in-use object its profile library opened inside MAPI
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;
@@ -70,7 +71,7 @@ struct pt__row {
     uint8_t n;    /* the number it names: a descriptor (MAP), a shmid (SYSV), a mapping (VIEW) */
     uint8_t dev, ino; /* the identity recorded with it (PATH-like and descriptor captures) */
     uint8_t len;      /* MAP: the length */
-    uint8_t flags;    /* MAP: mmap's flags; SYSV delete: shmctl's cmd */
+    uint8_t flags;    /* MAP: mmap's flags; SYSV delete: shmctl's cmd; OPEN FILE: open's flags */
     uint8_t hkey;     /* REG rows: the key handle the call works on (hKey) */
 };
 extern const struct pt__row pt__rows[PT_CALL_COUNT];
@@ -170,10 +171,11 @@ struct pt__proc {
 };
 
 struct pt__hold {
-    enum pt_kind kind; /* KEY, SESSION, VIEW, MAP, SYSV */
+    enum pt_kind kind; /* KEY, SESSION, VIEW, MAP, SYSV, FILE (an open file) */
     uint32_t proc;
     uint32_t tid;
-    uint64_t handle;       /* session handle, HKEY, view or mapping address, shmat address */
+    uint64_t handle;       /* session handle, HKEY, view or mapping address, shmat address,
+                            * descriptor + 1 */
     uint64_t len;          /* mapping length; for a session: index of its pt__sess */
     uint64_t dev, ino;     /* physical identity (SysV: PT__SYSV_DEV(ipc ns), shmid + 1) */
     uint64_t ts;           /* when it began */
@@ -185,7 +187,8 @@ struct pt__hold {
     uint32_t pnext, pprev; /* list of open holds of the same process */
     uint32_t kept;         /* its record in a->kept + 1 (0: none kept) */
     uint8_t live;
-    uint8_t prior; /* held since before proftrace attached (prior_hold) */
+    uint8_t prior;   /* held since before proftrace attached (prior_hold) */
+    uint32_t oflags; /* FILE: the open flags */
 };
 
 /* The record of a hold from its beginning to its end, kept for an export (pt__keep_holds). */
@@ -544,10 +547,19 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
 void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                         const struct pt_event *ev, const struct pt__row *r);
 /* A successful delete of identity (dev, ino) by p/t in event ev: holds of other processes on that
- * identity become candidates of a new deletion. */
+ * identity become candidates of a new deletion (open files only when p did not inherit them, and
+ * not when `moved`: a rename the witness saw, which leaves the file in place under a new name). */
 void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                    const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
-                   const char *target);
+                   const char *target, int moved);
+/* An OPEN of a FILE that is an open-file hold (proftrace/open_holds.h) begins one; a CLOSE of its
+ * descriptor ends it. */
+void pt__on_file_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                      const struct pt_event *ev, const struct pt__row *r);
+void pt__on_file_close(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                       const struct pt__row *r);
+/* An exec replaced p's image: every hold of the old one ends at ts. */
+void pt__on_exec(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts);
 /* A call at depth ev->depth arrived in thread t: it is an ancestor of the pending deletions deeper
  * than it (which it names). */
 void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,

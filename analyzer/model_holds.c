@@ -6,14 +6,18 @@
  * hold's slot is reused at once; only when an export asked (pt__keep_holds) does a record of it
  * stay, in begin order, with how it ended. A successful delete of an identity turns the open holds
  * of *other* processes on it into candidates of a deletion and takes every hold off that identity
- * (the inode is gone and may be reused); a delete nobody else held is only counted. A nested
- * delete waits on its thread for the calls around it, which name it (RegDeleteTreeA and its
- * arguments, the outermost MAPIInitialize) and may give it the stack it lacked. */
+ * (the inode is gone and may be reused); a delete nobody else held is only counted. An open file
+ * (proftrace/open_holds.h) is a hold from its open to its close, dup2 over it, exec or exit; its
+ * deletion by a process that shares it (inherited the descriptor, or runs the same program
+ * instance) or a move of it takes nothing away. A nested delete waits on its thread for the calls
+ * around it, which name it (RegDeleteTreeA and its arguments, the outermost MAPIInitialize) and
+ * may give it the stack it lacked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/model.h"
+#include "proftrace/open_holds.h"
 
 #define MAP_SHARED_FLAG 0x01
 #define IPC_RMID_CMD 0
@@ -233,6 +237,52 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
         pt__hold_close(a, (uint32_t)(s - a->holds), ev->ts);
 }
 
+/* ---- open files ---- */
+
+/* Open-file holds are keyed by descriptor + 1 (0 is a descriptor, and no handle). */
+static uint64_t fd_handle(uint64_t fd)
+{
+    return (uint64_t)(uint32_t)fd + 1;
+}
+
+void pt__on_file_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                      const struct pt_event *ev, const struct pt__row *r)
+{
+    uint64_t flags = pt__ixu(ev, r->flags);
+    if (!pt__ok(r, ev->ret) || !pt_open_holds(flags))
+        return;
+    uint32_t h =
+        pt__hold_open(a, p, t, ev, PT_K_FILE, fd_handle((uint64_t)ev->ret), pt__ixu(ev, r->dev),
+                      pt__ixu(ev, r->ino), NULL, pt__strdup(a, pt__ixs(ev, r->s)));
+    if (h == PT__NONE)
+        return;
+    a->holds[h].oflags = (uint32_t)flags;
+    if (a->holds[h].kept) {
+        struct pt__kept_hold *k = &a->kept[a->holds[h].kept - 1];
+        k->num = ev->ret;
+        k->ino = pt__ixu(ev, r->ino);
+        k->name = a->holds[h].path ? pt__intern(a, a->holds[h].path) : "";
+    }
+}
+
+void pt__on_file_close(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                       const struct pt__row *r)
+{
+    if (!pt__ok(r, ev->ret))
+        return;
+    struct pt__hold *x = pt__hold_by_handle(a, p->idx, PT_K_FILE, fd_handle(pt__ixu(ev, r->h)));
+    /* A hold that began after this close was called is another thread's open that got the number
+     * back at once (the events are ordered by their end). */
+    if (x && (!ev->ts_enter || x->ts <= ev->ts_enter))
+        pt__hold_close(a, (uint32_t)(x - a->holds), ev->ts);
+}
+
+void pt__on_exec(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts)
+{
+    while (p->holds_head != PT__NONE)
+        pt__hold_close(a, p->holds_head, ts);
+}
+
 /* ---- deletions ---- */
 
 static void add_watch(struct pt_analyzer *a, uint32_t c)
@@ -242,9 +292,102 @@ static void add_watch(struct pt_analyzer *a, uint32_t c)
     hp->watch_head = c;
 }
 
+/* The parent of process c, as far as the trace knows it: the live process with c's parent pid in
+ * c's pid namespace that existed before it; NULL when unknown. */
+static struct pt__proc *parent_of(struct pt_analyzer *a, const struct pt__proc *c, uint64_t born)
+{
+    uint64_t v;
+    if (!c->ppid || c->ppid == c->pid || !pt__map_get(&a->by_pid, c->ppid, 0, &v))
+        return NULL;
+    struct pt__proc *q = a->procs[v];
+    if (q == c || q->witnessed || q->who.ns[PT_NS_pid] != c->who.ns[PT_NS_pid] ||
+        (q->first_ts && q->first_ts > born))
+        return NULL;
+    return q;
+}
+
+/* When process p began: its first event, or for a deleter the witness saw (whose first event is
+ * its deletion) its start time, in the trace's clock within a tick. */
+static uint64_t born_at(const struct pt__proc *p)
+{
+    if (p->witnessed && p->start_time)
+        return p->start_time * 10000000ull; /* USER_HZ 100: clock ticks to ns */
+    return p->first_ts;
+}
+
+/* Did p inherit the descriptor of open-file hold x: is it a descendant of x's holder through a
+ * process forked after the hold began? Then the file is theirs together (the create-open-unlink
+ * temporary file of a program and its children, a shell's redirection and the commands it runs),
+ * and its deletion by p is the holder's own doing. */
+static int inherited(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x)
+{
+    const struct pt__proc *c = p;
+    for (int depth = 0; depth < 32; depth++) {
+        uint64_t born = born_at(c);
+        const struct pt__proc *q = parent_of(a, c, born);
+        if (!q)
+            return 0;
+        if (q->idx == x->proc)
+            return born >= x->ts;
+        c = q;
+    }
+    return 0;
+}
+
+/* Are p and q processes of one program instance: the same executable, and forked from one
+ * another or from a common ancestor running it, with no exec on the way (a service's master and
+ * its workers)? Its own files are its business: PostgreSQL's checkpointer removes a dropped
+ * table's file while an idle backend still has it open, and its own invalidation protocol makes
+ * that safe. */
+static int same_program(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__proc *q)
+{
+    const struct pt__proc *up[32];
+    unsigned n = 0;
+    if (!p->exe || !q->exe || strcmp(p->exe, q->exe))
+        return 0;
+    for (const struct pt__proc *c = p; c && n < 32 && c->exe && !strcmp(c->exe, p->exe);
+         c = parent_of(a, c, born_at(c)))
+        up[n++] = c;
+    for (const struct pt__proc *c = q; c && c->exe && !strcmp(c->exe, p->exe);
+         c = parent_of(a, c, born_at(c)))
+        for (unsigned i = 0; i < n; i++)
+            if (up[i] == c)
+                return 1;
+    return 0;
+}
+
+/* Does deleting an identity by p in a call entered at `since` take hold x away from another
+ * process? Not its own, not one begun after the call was entered (an inode number freed by the
+ * deletion and given at once to a new file: events are ordered by their end), not an open file p
+ * shares with its holder or that is its own program's, and not an open file that was only moved
+ * (its name changed: it still exists, and what its holder writes is kept). */
+static int takes_away(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x,
+                      uint64_t since, int moved)
+{
+    if (x->proc == p->idx || (since && x->ts > since))
+        return 0;
+    return x->kind != PT_K_FILE ||
+           (!moved && !inherited(a, p, x) && !same_program(a, p, a->procs[x->proc]));
+}
+
+/* The identity (dev, ino) is gone: its holds with it (the inode may be reused), but for a hold
+ * begun after the deleting call was entered at `since` (of the new file that got the number) and,
+ * after a move, open files (they are where they were). */
+static void holds_gone(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t since, int moved)
+{
+    uint64_t head;
+    if (!pt__map_get(&a->hold_by_id, dev, ino, &head))
+        return;
+    for (uint32_t h = (uint32_t)head, nx; h != PT__NONE; h = nx) {
+        nx = a->holds[h].inext;
+        if (!(moved && a->holds[h].kind == PT_K_FILE) && !(since && a->holds[h].ts > since))
+            id_unlink(a, h);
+    }
+}
+
 void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                    const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
-                   const char *target)
+                   const char *target, int moved)
 {
     a->dels_seen++;
     pt__mark_removed(a, dev, ino, ev->ts);
@@ -256,12 +399,10 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     }
     uint32_t others = 0;
     for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext)
-        if (a->holds[h].proc != p->idx)
-            others++;
+        others += (uint32_t)takes_away(a, p, &a->holds[h], ev->ts_enter, moved);
     if (!others) {
-        a->self_deletes++; /* only the deleter itself held it */
-        while (pt__map_get(&a->hold_by_id, dev, ino, &head))
-            id_unlink(a, (uint32_t)head);
+        a->self_deletes++; /* only the deleter itself held it (or shared it, or it only moved) */
+        holds_gone(a, dev, ino, ev->ts_enter, moved);
         pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
@@ -290,7 +431,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     d->cand_first = a->ncands;
     for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext) {
         struct pt__hold *x = &a->holds[h];
-        if (x->proc == p->idx)
+        if (!takes_away(a, p, x, ev->ts_enter, moved))
             continue;
         if (PT__GROW(a, a->cands, a->ncands, a->capcands))
             break;
@@ -304,8 +445,7 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         a->ncands++;
         d->ncand++;
     }
-    while (pt__map_get(&a->hold_by_id, dev, ino, &head))
-        id_unlink(a, (uint32_t)head);
+    holds_gone(a, dev, ino, ev->ts_enter, moved);
     pt__victims_index(a, di);
     if (ev->depth > 0 && t) {
         d->pending = 1;
@@ -329,7 +469,7 @@ void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
     case PT_K_RENAME: { /* the identity the path had before the call */
         uint64_t dev = pt__ixu(ev, r->dev), ino = pt__ixu(ev, r->ino);
         if (dev || ino)
-            pt__on_delete(a, p, t, ev, (enum pt_kind)r->kind, dev, ino, pt__ixs(ev, r->s));
+            pt__on_delete(a, p, t, ev, (enum pt_kind)r->kind, dev, ino, pt__ixs(ev, r->s), 0);
         break;
     }
     case PT_K_SYSV:
@@ -338,7 +478,7 @@ void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
             char buf[48];
             snprintf(buf, sizeof buf, "shmid %d", shmid);
             pt__on_delete(a, p, t, ev, PT_K_SYSV, PT__SYSV_DEV(p->who.ns[PT_NS_ipc]),
-                          (uint64_t)(uint32_t)shmid + 1, buf);
+                          (uint64_t)(uint32_t)shmid + 1, buf, 0);
         }
         break;
     default: /* KEY, PROFILE: what they remove is deleted by the calls nested in them */

@@ -226,10 +226,13 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
             p = NULL; /* a new process in a reused stream */
     }
     /* Same pid: after exec (a new ring, so a new stream) it is the same process; with another
-     * start time the pid was reused and the older process is gone. */
+     * start time the pid was reused and the older process is gone. Only in one pid namespace: a
+     * shim that starts inside a container knows only its pid there (pid 1 of two containers). */
     if (pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         struct pt__proc *q = a->procs[v];
-        if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid) {
+        uint64_t qns = q->who.ns[PT_NS_pid], ns = PT_U(ev, process, ns_pid);
+        if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid &&
+            (!qns || !ns || qns == ns)) {
             if (q->start_time == st && !p)
                 p = q;
             else if (q->start_time != st)

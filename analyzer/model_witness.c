@@ -141,7 +141,10 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
     e.nframes = 0;
     e.depth = 0;
     e.ts_enter = ev->ts;
-    pt__on_delete(a, p, NULL, &e, shm ? PT_K_SYSV : PT_K_FILE, dev, ino, what);
+    /* a rename moves what it names: gone for a key (its path is what the holder uses), not for an
+     * open file */
+    int moved = !shm && !strcmp(PT_S(ev, witnessed, how), "rename");
+    pt__on_delete(a, p, NULL, &e, shm ? PT_K_SYSV : PT_K_FILE, dev, ino, what, moved);
     if (a->ndels > before) {
         struct pt__del *d = &a->dels[before];
         const char *how = shm ? "" : PT_S(ev, witnessed, how);

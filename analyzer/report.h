@@ -6,14 +6,16 @@
 #include <stdio.h>
 
 #include "analyzer/model.h"
+#include "analyzer/open_file.h"
 #include "analyzer/symbolize.h"
 
 struct pt__res {
-    const char *kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */
+    const char *kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, open-file, file */
     const char *name;
     const char *key; /* a profile's key path, else NULL */
     uint64_t dev, ino;
-    int sysv; /* identity is (ipc ns, shmid) */
+    int sysv;                          /* identity is (ipc ns, shmid) */
+    const struct pt__file_class *file; /* open-file: what it is to its holder (open_file.h) */
 };
 
 /* How the findings of a rule are told: every report calls these, whatever the rule. A deletion is
@@ -51,6 +53,10 @@ const struct pt__story *pt__story_of(const struct pt__finding *f);
 
 /* The resource of finding f. */
 void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, struct pt__res *r);
+/* The name an open-file finding's file went by: the deleted path, else the one its holder opened. */
+const char *pt__rep_file_name(const struct pt_analyzer *a, const struct pt__finding *f);
+/* How holder candidate c held it, for people: "has it open for writing (O_RDWR|O_CREAT), fd 5". */
+const char *pt__rep_hold_what(const struct pt__cand *c, char *buf, size_t len);
 /* Why the deleter could not see the holder, and the remedy: the finding's verdict (verdict.c). */
 const char *pt__rep_why(const struct pt__finding *f);
 const char *pt__rep_remedy(const struct pt__finding *f);

@@ -125,6 +125,8 @@ static void one(FILE *out, struct pt_analyzer *a, const struct pt__finding *f,
         fputs(",\"key\":", out);
         pt__json_str(out, r.key);
     }
+    if (r.file)
+        fprintf(out, ",\"class\":\"%s\"", r.file->name);
     if (r.sysv)
         fprintf(out, ",\"identity\":{\"ipc_ns\":%" PRIu64 ",\"shmid\":%" PRIu64 "}}", r.dev, r.ino);
     else
@@ -142,6 +144,10 @@ static void json_holder(FILE *out, const struct pt_analyzer *a, const struct pt_
     char b[512];
     pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.api, NULL, NULL, c->h.ts, &h->view,
                    h->have_view);
+    if (c->h.kind == PT_K_FILE) { /* an open file: its descriptor and how it was opened */
+        fprintf(out, ",\"fd\":%" PRIu64 ",\"how\":", c->h.handle - 1);
+        pt__json_str(out, pt__rep_hold_what(c, b, sizeof b));
+    }
     fprintf(out, ",\"handle\":\"0x%" PRIx64 "\",\"merged_holds\":%u,\"liveness\":{\"alive\":%s",
             c->h.handle, h->nmerged, h->live.how <= PT__LIVE_LATER ? "true" : "null");
     fprintf(out, ",\"evidence\":\"%s\",\"time\":", pt__rep_live_evidence(h));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/open_file.h"
 #include "analyzer/report.h"
 
 /* ---- the resource ---- */
@@ -47,6 +48,11 @@ static void resource_identities(const struct pt_analyzer *a, const struct pt__fi
         r->sysv = 1;
         r->dev = d->dev & ~(1ull << 63);
         r->ino = d->ino - 1;
+        break;
+    case PT_K_FILE:
+        r->kind = "open-file";
+        r->name = pt__rep_file_name(a, f);
+        r->file = pt__file_class(c->h.oflags, r->name);
         break;
     default: /* MAP */
         r->kind = d->kind == PT_K_SHM || (d->target && !strncmp(d->target, "/dev/shm/", 9))

@@ -100,19 +100,11 @@ void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         fprintf(out, "  %s \"%s\" (SysV id %llu in ipc namespace %llu)\n", r.kind, pt_esc(r.name),
                 (unsigned long long)r.ino, (unsigned long long)r.dev);
     else
-        fprintf(out, "  %s \"%s\"%s%s, dev %s ino %llu\n", r.kind, pt_esc(r.name ? r.name : "?"),
-                r.key ? ": key " : "", pt_esc(r.key ? r.key : ""),
+        fprintf(out, "  %s \"%s\"%s%s%s%s%s, dev %s ino %llu\n", r.kind,
+                pt_esc(r.name ? r.name : "?"), r.key ? ": key " : "", pt_esc(r.key ? r.key : ""),
+                r.file ? " (" : "", r.file ? r.file->what : "", r.file ? ")" : "",
                 pt__rep_dev(r.dev, dv, sizeof dv), (unsigned long long)r.ino);
     pt__story_of(f)->text(out, a, f, sy, o);
-}
-
-/* What a hold is, in the narrative. */
-static const char *holds_what(enum pt_kind k)
-{
-    return k == PT_K_SESSION ? "holds the profile"
-           : k == PT_K_KEY   ? "has the key open"
-           : k == PT_K_SYSV  ? "has it attached"
-                             : "has it mapped";
 }
 
 /* The narrative of a deletion: every holder's hold, the mark (when views are compared: a
@@ -141,11 +133,16 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
         if (hc->h.kind == PT_K_SESSION)
             fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n",
                     pt__rep_rel(a, hc->h.ts), p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
-                    pt_esc(hc->h.name), (unsigned long long)hc->h.handle, holds_what(hc->h.kind));
+                    pt_esc(hc->h.name), (unsigned long long)hc->h.handle,
+                    pt__rep_hold_what(hc, b, sizeof b));
+        else if (hc->h.kind == PT_K_FILE)
+            fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\"): %s\n", pt__rep_rel(a, hc->h.ts),
+                    p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
+                    pt_esc(hc->h.path ? hc->h.path : ""), pt__rep_hold_what(hc, b, sizeof b));
         else
             fprintf(out, "  %+11.6fs  pid %u (%s) %s -> 0x%llx: %s\n", pt__rep_rel(a, hc->h.ts),
                     p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
-                    (unsigned long long)hc->h.handle, holds_what(hc->h.kind));
+                    (unsigned long long)hc->h.handle, pt__rep_hold_what(hc, b, sizeof b));
     }
     if (f->nholders > n)
         fprintf(out, "               (%u more holders)\n", f->nholders - n);

@@ -9,6 +9,7 @@
 
 #include "analyzer/report.h"
 #include "proftrace/trace.h"
+#include "tracer/flag_names.h"
 
 const struct pt__story *pt__story_of(const struct pt__finding *f)
 {
@@ -24,6 +25,36 @@ void pt__rep_resource(const struct pt_analyzer *a, const struct pt__finding *f, 
 {
     memset(r, 0, sizeof *r);
     pt__story_of(f)->resource(a, f, r);
+}
+
+const char *pt__rep_file_name(const struct pt_analyzer *a, const struct pt__finding *f)
+{
+    const struct pt__del *d = &a->dels[f->del];
+    const struct pt__cand *c = &a->cands[f->cand];
+    return d->target && *d->target ? d->target : c->h.path ? c->h.path : "";
+}
+
+const char *pt__rep_hold_what(const struct pt__cand *c, char *buf, size_t len)
+{
+    switch (c->h.kind) {
+    case PT_K_SESSION:
+        return "holds the profile";
+    case PT_K_KEY:
+        return "has the key open";
+    case PT_K_SYSV:
+        return "has it attached";
+    case PT_K_FILE: {
+        char fl[128];
+        const struct pt__flagset *s = pt__flagset_of(PT__ID(open), PT_FIELD(open, flags));
+        if (!s || !pt__flags_text(s, c->h.oflags, fl, sizeof fl))
+            snprintf(fl, sizeof fl, "0x%x", c->h.oflags);
+        snprintf(buf, len, "has it open for writing (%s), fd %llu", fl,
+                 (unsigned long long)c->h.handle - 1);
+        return buf;
+    }
+    default:
+        return "has it mapped";
+    }
 }
 
 const char *pt__rep_why(const struct pt__finding *f)

@@ -13,12 +13,15 @@
 
 /* What each role and kind names, as designated initializers of struct pt__row. */
 #define ROLE_NONE(name, k, a, b)
-#define ROLE_OPEN(name, k, a, b) OPEN_##k(name, a, b)
+#define ROLE_OPEN(name, k, a, b) OPEN_##k(name, a, b) OPEN_FLAGS_##k(name)
 #define ROLE_CREATE(name, k, a, b) OPEN_##k(name, a, b)
 #define OPEN_FILE(name, fd, path)                                                                  \
     .dev = IX(name, fd##_dev), .ino = IX(name, fd##_ino), .s = IX(name, path),
 #define OPEN_SHM(name, fd, shm) OPEN_FILE(name, fd, shm)
 #define OPEN_MAPPING(name, handle, n) .h = IX_OR_RET(name, handle), .s = IX(name, n),
+#define OPEN_FLAGS_FILE(name) .flags = IX(name, flags), /* open(2)'s: an open-file hold? */
+#define OPEN_FLAGS_SHM(name)
+#define OPEN_FLAGS_MAPPING(name)
 #define ROLE_CLOSE(name, k, a, b) .h = IX_OR_RET(name, a),
 #define ROLE_HOLD_BEGIN(name, k, a, b) .h = IX_OR_RET(name, a), WHAT_##k(name, b)
 #define ROLE_HOLD_CREATE(name, k, a, b) ROLE_HOLD_BEGIN(name, k, a, b)
@@ -43,6 +46,7 @@
 #define DELETE_SYSV(name, shmid) .n = IX(name, shmid), .flags = IX(name, cmd),
 #define DELETE_KEY(name, subkey) .s = IX(name, subkey),
 #define DELETE_PROFILE(name, profile) .s = IX(name, profile),
+#define ROLE_EXEC(name, k, a, b)
 
 /* REG rows work on the key handle hKey (victims of a deleted key are found through it). */
 #define HKEY_REG(name) .hkey = IX(name, hKey),
@@ -66,6 +70,7 @@
 #define ARGS_HOLD_CREATE(k, a, b) HOLD_CREATE, k, a, b
 #define ARGS_HOLD_END(k, a) HOLD_END, k, a, pt__count
 #define ARGS_DELETE(k, a) DELETE, k, a, pt__count
+#define ARGS_EXEC EXEC, NONE, pt__count, pt__count
 
 #define ROW(name, category, hook, cret, cparams, cargs, ret_kind, fields, role_)                   \
     [PT_CALL_##name] = {.cat = PT_CAT_##category,                                                  \

@@ -11,7 +11,8 @@
  *          that is not a deletion, the rule's own (report_<name>.c: kept apart from the detector
  *          so that what only detects links none of the reports);
  *   severity how grave its finding is, `medium`, `high` or `critical`: a deletion that caused a
- *          failure (a victim) is one step graver (verdict.c).
+ *          failure (a victim) is one step graver (verdict.c); a deleted-while-held open file's
+ *          comes from what the file is to its holder instead (open_file.c, which adds `low`).
  * A new rule is its file plus one row here (plus its report file when its finding is not a
  * deletion), and its files in CMakeLists.txt.
  * PT_CAUSES(C): C(id, name) for every cause a finding can have (docs/report-json.md).

@@ -6,14 +6,16 @@
  *   facts       what the deleter consulted before the delete (an in-use view, one its deleting call
  *               consults but the trace lacks, nothing, or unknown: not traced), and how the two
  *               in-use views compare;
- *   conclusions the cause (from those facts, never from one alone), the severity (a victim raises
- *               it), the certainty (the first holder's liveness, events lost around the delete),
- *               the one sentence of why and the remedy (the story's, report_story.c).
- * A finding that is not a deletion (latent) keeps the cause its rule found from the two views. */
+ *   conclusions the cause (from those facts, never from one alone), the severity (an open file's by
+ *               its class, open_file.c; a victim raises it), the certainty (the first holder's
+ * liveness, events lost around the delete), the one sentence of why and the remedy (the story's,
+ * report_story.c). A finding that is not a deletion (latent) keeps the cause its rule found from
+ * the two views. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/open_file.h"
 #include "analyzer/report.h"
 
 /* The category of a call known by its name (the deletion keeps names). */
@@ -192,7 +194,11 @@ static void deletion_verdict(struct pt_analyzer *a, struct pt__finding *f)
             f->cause = pt__who_cause(&c->h.who, &d->who);
         break;
     }
-    f->severity = pt__rule_severity(f->rule, f->nvictims > 0);
+    if (f->rule == PT__R_HELD && c->h.kind == PT_K_FILE) /* by what it is to its holder */
+        f->severity = pt__file_severity(pt__file_class(c->h.oflags, pt__rep_file_name(a, f)),
+                                        d->kind == PT_K_RENAME, f->nvictims > 0);
+    else
+        f->severity = pt__rule_severity(f->rule, f->nvictims > 0);
     doubt(a, f);
 }
 

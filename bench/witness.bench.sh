@@ -14,10 +14,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PT_BUILD:-$root/build}
 ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
 if [ ! -x "$build/tests/witness_bench_drain" ] || [ ! -x "$build/tests/witness_bench_collect" ] ||
-  [ ! -x "$build/tests/witness_bench_late" ]; then
+  [ ! -x "$build/tests/witness_bench_late" ] || [ ! -x "$build/tests/witness_tool_open" ]; then
   cmake -S "$root" -B "$build" >/dev/null
   cmake --build "$build" -j2 --target witness_bench_drain witness_bench_collect witness_bench_late \
-    witness_tool_late pt_shim >/dev/null
+    witness_tool_late witness_tool_open pt_shim >/dev/null
 fi
 if [ "$(id -u)" != 0 ]; then
   printf "$ROW" "witness" "skipped" "" "" "needs root (fanotify with CAP_SYS_ADMIN)"
@@ -40,3 +40,4 @@ rows() {
 "$build/tests/witness_bench_drain" | rows
 "$build/tests/witness_bench_collect" | rows
 "$build/tests/witness_bench_late" | rows
+"$build/tests/witness_bench_late" open | rows

@@ -138,9 +138,9 @@ int pt_cmd_events(int argc, char **argv)
         if (count_only)
             continue;
         if (relative)
-            pt__event_line_rel(stdout, &ev, t0, pt__procnames_get(&ns, ev.pid));
+            pt__event_line_rel(stdout, &ev, t0, pt__procnames_of(&ns, &ev));
         else
-            pt__event_line(stdout, &ev, rt, pt__procnames_get(&ns, ev.pid));
+            pt__event_line(stdout, &ev, rt, pt__procnames_of(&ns, &ev));
         if (st)
             pt__stacks_print(st, stdout, &ev);
     }

@@ -121,7 +121,7 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
     const struct opts *o = &l->o;
     if (o->findings_only)
         return 0;
-    if (o->exe && strcmp(exe_of(l, ev->pid), o->exe) != 0)
+    if (o->exe && strcmp(pt__procnames_of(&l->procs, ev), o->exe) != 0)
         return 0;
     return pt__filter_match(&o->f, ev, 0);
 }
@@ -135,7 +135,7 @@ static void put_time(struct live *l, uint64_t mono)
 
 static void print_event(struct live *l, const struct pt_event *ev)
 {
-    pt__event_line(l->out, ev, l->rt, exe_of(l, ev->pid));
+    pt__event_line(l->out, ev, l->rt, pt__procnames_of(&l->procs, ev));
 }
 
 static void diag_once(void *arg, const char *what)

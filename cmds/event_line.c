@@ -8,7 +8,8 @@
 #include "cmds/event_line.h"
 #include "proftrace/escape.h"
 
-static void set_name(struct pt__procnames *ns, uint32_t pid, const char *exe, uint32_t len)
+static void set_name(struct pt__procnames *ns, uint32_t stream, uint32_t pid, const char *exe,
+                     uint32_t len)
 {
     const char *base = exe;
     for (uint32_t i = 0; i < len; i++)
@@ -17,7 +18,8 @@ static void set_name(struct pt__procnames *ns, uint32_t pid, const char *exe, ui
     int blen = (int)(exe + len - base);
     size_t size = (size_t)ns->width + 1;
     for (size_t i = 0; i < ns->n; i++)
-        if (ns->v[i].pid == pid) {
+        if (ns->v[i].stream == stream) {
+            ns->v[i].pid = pid;
             snprintf(ns->v[i].name, size, "%.*s", blen, base);
             return;
         }
@@ -30,6 +32,7 @@ static void set_name(struct pt__procnames *ns, uint32_t pid, const char *exe, ui
         ns->cap = nc;
     }
     ns->v[ns->n].pid = pid;
+    ns->v[ns->n].stream = stream;
     snprintf(ns->v[ns->n].name, size, "%.*s", blen, base);
     ns->n++;
 }
@@ -40,7 +43,7 @@ void pt__procnames_note(struct pt__procnames *ns, const struct pt_event *ev)
         return;
     const struct pt_value *exe = pt_event_field(ev, "exe");
     if (exe && exe->str.len)
-        set_name(ns, ev->pid, exe->str.s, exe->str.len);
+        set_name(ns, ev->stream, ev->pid, exe->str.s, exe->str.len);
 }
 
 const char *pt__procnames_get(const struct pt__procnames *ns, uint32_t pid)
@@ -49,6 +52,14 @@ const char *pt__procnames_get(const struct pt__procnames *ns, uint32_t pid)
         if (ns->v[i].pid == pid)
             return ns->v[i].name;
     return "?";
+}
+
+const char *pt__procnames_of(const struct pt__procnames *ns, const struct pt_event *ev)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        if (ns->v[i].stream == ev->stream)
+            return ns->v[i].pid == ev->pid ? ns->v[i].name : pt__procnames_get(ns, ev->pid);
+    return pt__procnames_get(ns, ev->pid);
 }
 
 void pt__procnames_free(struct pt__procnames *ns)

@@ -9,11 +9,11 @@
 #include "proftrace/trace.h"
 
 struct pt__procname {
-    uint32_t pid;
+    uint32_t pid, stream;
     char name[64];
 };
 
-/* Program names by pid, learnt from `process` events. Zero-initialise with `width` set: names are
+/* Program names by stream (one process image each) and pid, learnt from `process` events. Zero-initialise with `width` set: names are
  * cut to `width` bytes (at most 63). */
 struct pt__procnames {
     struct pt__procname *v;
@@ -21,12 +21,17 @@ struct pt__procnames {
     int width;
 };
 
-/* On a `process` event with a non-empty exe, records the exe's last path component for its pid
- * (replacing an earlier one). Other events are ignored; out of memory drops the name. */
+/* On a `process` event with a non-empty exe, records the exe's last path component for its stream
+ * and pid (replacing an earlier one of that stream). Other events are ignored; out of memory drops
+ * the name. */
 void pt__procnames_note(struct pt__procnames *ns, const struct pt_event *ev);
 
 /* The name recorded for pid (the latest), or "?"; valid until the next note or free. */
 const char *pt__procnames_get(const struct pt__procnames *ns, uint32_t pid);
+/* The name of the process that wrote ev: its stream's, else its pid's (a collector's event about a
+ * process), or "?". Two processes with the same pid (pid 1 of two containers whose host pids
+ * could not be known) keep their own names. */
+const char *pt__procnames_of(const struct pt__procnames *ns, const struct pt_event *ev);
 
 void pt__procnames_free(struct pt__procnames *ns);
 

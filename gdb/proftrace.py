@@ -48,7 +48,7 @@ HOLDS_HDR = struct.Struct("<8s8I4Q6I3Q")
 HOLDS_ENTRY = struct.Struct("<2Q6IQ80s")
 HOLDS_OWNER = struct.Struct("<2IQ")
 ENDIAN_MARK = 0x01020304
-KINDS = {1: "key handle", 2: "MAPI session", 3: "shared mapping"}
+KINDS = {1: "key handle", 2: "MAPI session", 3: "shared mapping", 4: "open file"}
 
 
 class ProftraceBinary(gdb.Parameter):

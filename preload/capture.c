@@ -10,10 +10,12 @@ void pt__ident_at(struct pt__ident *id, int dirfd, const char *path)
 {
     struct stat st;
     id->dev = id->ino = 0;
+    id->regular = 0;
     /* The link itself: unlink and rename act on it, not on what it points to. */
     if (path && fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         id->dev = st.st_dev;
         id->ino = st.st_ino;
+        id->regular = S_ISREG(st.st_mode);
     }
 }
 
@@ -22,6 +24,7 @@ void pt__ident_shm(struct pt__ident *id, const char *name)
     /* glibc keeps POSIX shared memory as files of /dev/shm, leading slashes stripped. */
     char path[PT__STR_MAX + 16];
     id->dev = id->ino = 0;
+    id->regular = 0;
     if (!name)
         return;
     while (*name == '/')
@@ -38,8 +41,10 @@ void pt__ident_fd(struct pt__ident *id, int fd)
 {
     struct stat st;
     id->dev = id->ino = 0;
+    id->regular = 0;
     if (fd >= 0 && fstat(fd, &st) == 0) {
         id->dev = st.st_dev;
         id->ino = st.st_ino;
+        id->regular = S_ISREG(st.st_mode);
     }
 }

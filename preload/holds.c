@@ -14,6 +14,7 @@
 
 #include "preload/holds.h"
 #include "preload/shim.h"
+#include "proftrace/open_holds.h"
 #include "proftrace/ring.h"
 #include "tracer/internal.h"
 
@@ -32,6 +33,8 @@ struct local {
     uint32_t slot;
 };
 static struct local local[LOCAL_SLOTS];
+
+uint64_t pt__held_fds[PT__HELD_FDS / 64];
 
 static uint32_t hash2(uint64_t a, uint64_t b)
 {
@@ -97,6 +100,7 @@ void pt__holds_after_fork(void)
     /* The child inherits the mapping and the fd but not the lock: it is a new owner, and the
      * parent's holds it inherited (mappings) are not published under its name. */
     memset(local, 0, sizeof local);
+    memset(pt__held_fds, 0, sizeof pt__held_fds);
     tab.owner = 0;
     if (!tab.map)
         return;
@@ -248,4 +252,21 @@ void pt__hold_munmap(int failed, uint64_t addr)
 {
     if (!failed)
         pt__holds_remove(PT__HK_MAP, addr);
+}
+
+/* Open-file holds are keyed by descriptor + 1 (0 is a descriptor, and no handle). */
+void pt__hold_file_open(uint64_t t_exit, int failed, int64_t fd, uint64_t flags, uint64_t dev,
+                        uint64_t ino, int regular, const char *path)
+{
+    pt__hold_nested_open(t_exit, dev, ino);
+    if (failed || !regular || fd < 0 || fd >= PT__HELD_FDS || !pt_open_holds(flags))
+        return;
+    __atomic_fetch_or(&pt__held_fds[fd / 64], 1ull << (fd % 64), __ATOMIC_ACQ_REL);
+    pt__holds_add(PT__HK_FILE, (uint64_t)fd + 1, dev, ino, path);
+}
+
+void pt__hold_file_close(int64_t fd)
+{
+    if (fd >= 0)
+        pt__holds_remove(PT__HK_FILE, (uint64_t)fd + 1);
 }

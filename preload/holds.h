@@ -46,5 +46,37 @@ void pt__hold_logon(uint64_t t_enter, int failed, const char *profile, uint64_t 
 void pt__hold_session_end(uint64_t session, int release, int64_t refs);
 void pt__hold_mmap(int failed, uint64_t addr, uint64_t flags, uint64_t dev, uint64_t ino);
 void pt__hold_munmap(int failed, uint64_t addr);
+/* A traced open of a FILE (nested or the program's own): the identity, for the call around it;
+ * and when the open is a hold (PT_OPEN_HOLDS of its flags, a regular file: `regular`), the
+ * descriptor is marked held and the hold published. */
+void pt__hold_file_open(uint64_t t_exit, int failed, int64_t fd, uint64_t flags, uint64_t dev,
+                        uint64_t ino, int regular, const char *path);
+/* Withdraw the hold of descriptor fd (its mark taken already: pt__fd_unhold), before the call
+ * that closes it: the number another thread gets back at once is then its own hold's. */
+void pt__hold_file_close(int64_t fd);
+
+/* The descriptors this process holds as open-file holds, so that close, dup2 and dup3 of any other
+ * descriptor go straight through after one bit test. Descriptors from PT__HELD_FDS up are never
+ * marked (such an open is recorded, its hold not followed). Cleared in a fork child: the
+ * parent's holds are not the child's to end. */
+#define PT__HELD_FDS 65536
+extern uint64_t pt__held_fds[PT__HELD_FDS / 64];
+static inline int pt__fd_held(int fd)
+{
+    if ((unsigned)fd >= PT__HELD_FDS)
+        return 0;
+    uint64_t word = __atomic_load_n(&pt__held_fds[(unsigned)fd / 64], __ATOMIC_RELAXED);
+    return (int)(word >> ((unsigned)fd % 64) & 1);
+}
+/* Take fd's mark (1 when it was held): before the call that closes it, so that a descriptor
+ * number another thread gets back at once is marked for its own open, not unmarked by this. */
+static inline int pt__fd_unhold(int fd)
+{
+    if (!pt__fd_held(fd))
+        return 0;
+    uint64_t bit = 1ull << ((unsigned)fd % 64);
+    uint64_t was = __atomic_fetch_and(&pt__held_fds[(unsigned)fd / 64], ~bit, __ATOMIC_ACQ_REL);
+    return (was & bit) != 0;
+}
 
 #endif

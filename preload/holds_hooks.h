@@ -6,6 +6,9 @@
  * becomes one call into holds.c; every other role expands to nothing, so those rows pay nothing,
  * not even a test. Per kind:
  *   OPEN(FILE)         the identity of a descriptor opened inside another call (a key's directory);
+ *                      an open-file hold (open_holds.h) marked and published;
+ *   CLOSE(FILE)        nothing here: the wrapper withdraws the hold before the descriptor is
+ *                      closed (preload/hook_open.c);
  *   HOLD_BEGIN / HOLD_CREATE / HOLD_END of KEY, SESSION and MAP: published and withdrawn;
  *   SESSION ends at a release that returns a reference count only when the count reaches 0;
  *   VIEW, SYSV, MAPPING and SHM are not in the table (the breakpoint checks descriptors' and key
@@ -31,16 +34,18 @@
 #define PT__HH_NONE
 #define PT__HH_CREATE(kind, result, name)
 #define PT__HH_CLOSE(kind, handle)
+#define PT__HH_EXEC
 #define PT__HH_DELETE(kind, what)
-#define PT__HH_OPEN(kind, result, name) PT__HH_OPEN_##kind(result)
+#define PT__HH_OPEN(kind, result, name) PT__HH_OPEN_##kind(result, name)
 #define PT__HH_HOLD_BEGIN(kind, handle, what) PT__HH_BEGIN_##kind(handle, what)
 #define PT__HH_HOLD_CREATE(kind, handle, what) PT__HH_BEGIN_##kind(handle, what)
 #define PT__HH_HOLD_END(kind, handle) PT__HH_END_##kind(handle)
 
-#define PT__HH_OPEN_FILE(fd)                                                                       \
-    PT__OWNED(pt__hold_nested_open(c->t1, pt__v_##fd##_dev, pt__v_##fd##_ino);)
-#define PT__HH_OPEN_SHM(fd)
-#define PT__HH_OPEN_MAPPING(handle)
+#define PT__HH_OPEN_FILE(fd, path)                                                                 \
+    PT__OWNED(pt__hold_file_open(c->t1, c->failed, c->ret, pt__v_flags, pt__v_##fd##_dev,          \
+                                 pt__v_##fd##_ino, pt__i_##fd.regular, pt__v_##path);)
+#define PT__HH_OPEN_SHM(fd, name)
+#define PT__HH_OPEN_MAPPING(handle, name)
 
 #define PT__HH_BEGIN_KEY(handle, subkey)                                                           \
     PT__OWNED(pt__hold_key_open(c->t0, c->failed, PT__HH_VAL(handle), pt__v_##subkey);)

@@ -46,6 +46,7 @@ enum { PT__UNINIT = 0, PT__INITING, PT__ON, PT__INERT };
 /* Identity of a named object: what stat() said. Zero when it could not be stat'ed. */
 struct pt__ident {
     uint64_t dev, ino;
+    int regular; /* a regular file */
 };
 
 /* One call in progress on this thread (lives on the wrapper's stack). */
@@ -238,6 +239,9 @@ uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wra
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
 
+/* PROFTRACE_OPEN_FILES (hook_open.c): 0 when the program's opens for writing are not followed. */
+extern int pt__open_files;
+void pt__open_files_config(const char *v);
 /* PROFTRACE_REDACT (redact.c): argv of the process event reduced to argv[0] and a count. */
 extern int pt__redact;
 void pt__redact_config(const char *v);

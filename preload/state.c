@@ -142,6 +142,7 @@ void pt__init(void)
     pt__stacks_config(pt__getenv("PROFTRACE_STACKS"));
     pt__break_config(pt__getenv("PROFTRACE_BREAK"));
     pt__redact_config(pt__getenv("PROFTRACE_REDACT"));
+    pt__open_files_config(pt__getenv("PROFTRACE_OPEN_FILES"));
     pt__process_hooks_once();
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);

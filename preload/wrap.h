@@ -93,13 +93,13 @@
 #define PT__VAL_SHM_NAME(n) PT__VAL_PATH(n)
 #define PT__VAL_FD(n)                                                                              \
     int32_t pt__v_##n = (int32_t)(n);                                                              \
-    struct pt__ident pt__i_##n = {0, 0};                                                           \
+    struct pt__ident pt__i_##n = {0, 0, 0};                                                        \
     if ((n) >= 0)                                                                                  \
         pt__ident_fd(&pt__i_##n, (n));                                                             \
     uint64_t pt__v_##n##_dev = pt__i_##n.dev, pt__v_##n##_ino = pt__i_##n.ino;
 
 #define PT__VAL_RET_FD(n)                                                                          \
-    struct pt__ident pt__i_##n = {0, 0};                                                           \
+    struct pt__ident pt__i_##n = {0, 0, 0};                                                        \
     if (!c->failed)                                                                                \
         pt__ident_fd(&pt__i_##n, (int)c->ret);                                                     \
     uint64_t pt__v_##n##_dev = pt__i_##n.dev, pt__v_##n##_ino = pt__i_##n.ino;

@@ -12,7 +12,8 @@ packages=(build-essential cmake pkg-config libelf-dev libcapstone-dev strace
 # debuginfod, binutils, xz-utils, iproute2: the symbolization test's server, strip and
 # MiniDebugInfo, and its private network namespace; man-db, dpkg-dev, zsh: the manual pages,
 # the Debian package's Depends:, zsh completion; systemd: the alert tests' journald, journalctl and
-# systemd-analyze (none of them needs systemd to be running).
+# systemd-analyze (none of them needs systemd to be running), systemd-tmpfiles, the cleaner of
+# tests/integration/real_tmpfiles.sh.
 # Peers measured side by side by bench/run (not needed by the tests).
 bench_packages=(lttng-tools liblttng-ust-dev uftrace ltrace)
 [ "${PT_BENCH:-0}" = 1 ] && packages+=("${bench_packages[@]}")

@@ -127,11 +127,18 @@ int pt__htab_open(int rings_fd, uint32_t uid, int flags, char *why, size_t len)
             }
         }
         if (!rc && (uint64_t)st.st_size != PT__HOLDS_FILE_SIZE) {
-            /* Sized by its creator; a racing opener finds 0 and sizes it the same. */
+            /* Sized by its creator; a racing opener finds 0 and sizes it the same. Backed on disk
+             * at once: a page the writers fill later would raise SIGBUS in a traced program once
+             * the trace's disk is full (a table that does not fit is refused instead). */
             if (st.st_size == 0 && uid == (uint32_t)geteuid()) {
-                if (ftruncate(fd, (off_t)PT__HOLDS_FILE_SIZE) < 0) {
-                    rc = -errno;
-                    snprintf(why, len, "%s: %s", name, strerror(errno));
+                int e = fallocate(fd, 0, 0, (off_t)PT__HOLDS_FILE_SIZE) < 0 ? errno : 0;
+                if (e == EOPNOTSUPP) /* a filesystem that cannot: sparse, as before */
+                    e = ftruncate(fd, (off_t)PT__HOLDS_FILE_SIZE) < 0 ? errno : 0;
+                if (e) {
+                    if (e == ENOSPC && ftruncate(fd, 0) < 0)
+                        e = errno;
+                    rc = -e;
+                    snprintf(why, len, "%s: %s", name, strerror(e));
                 }
             } else {
                 rc = -EPROTO;

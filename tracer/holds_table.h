@@ -83,7 +83,8 @@ enum pt__hold_kind {
     PT__HK_KEY = 1, /* an open registry key handle (identity: the key's directory) */
     PT__HK_SESSION, /* a MAPI session on a profile (identity: the profile's key) */
     PT__HK_MAP,     /* a shared mapping of a file or POSIX shm object */
-    PT__HK_LAST = PT__HK_MAP,
+    PT__HK_FILE,    /* a descriptor open on a regular file for writing (proftrace/open_holds.h) */
+    PT__HK_LAST = PT__HK_FILE,
 };
 
 enum { PT__HE_FREE = 0, PT__HE_BUSY = 1, PT__HE_READY = 2 };

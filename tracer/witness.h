@@ -54,6 +54,8 @@ struct pt_witness_stats {
     uint64_t ident_gone;  /* ... not known (exited too early) */
     uint64_t unresolved;  /* deletions in directories gone before they could be named, of
                            * nothing a watched process held: not recorded */
+    uint64_t reused;      /* deletions of a file gone for good whose inode number a held file
+                           * has now (reused): not recorded */
     uint64_t overflows;   /* fanotify queue overflows (reports the kernel dropped) */
     uint64_t execs;       /* exec notifications read */
     uint64_t execs_missed; /* ... whose process had exited before it could be read */

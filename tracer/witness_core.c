@@ -331,19 +331,23 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path)
     return rc;
 }
 
-/* Its /dev/shm: the filesystem where POSIX shared memory lives is marked before any hold on it
- * begins, so the first hold there is seen deleted at once too. With PT_WITNESS_ALL, everything
- * deleted in it is recorded. Caller holds the lock. */
-static void watch_dev_shm(struct pt_witness *w, pid_t pid)
+/* Its /dev/shm and its working directory's filesystem: where POSIX shared memory lives, and where
+ * the files it opens by a relative name are, are marked before any hold on them begins, so the
+ * first hold there is seen deleted at once too (a hold elsewhere waits for the doorbell to wake the
+ * witness). With PT_WITNESS_ALL, everything deleted in /dev/shm is recorded. Caller holds the
+ * lock. */
+static void watch_likely(struct pt_witness *w, pid_t pid)
 {
     char path[64];
-    int fs = 0, dirs = 0;
+    int fs = 0, dirs = 0, cwd_fs = 0;
     snprintf(path, sizeof path, "/proc/%d/root/dev/shm", (int)pid);
     if (w->all)
         (void)pt__wfan_watch(w->fan, path, &fs, &dirs);
     else
         (void)pt__wfan_mark_fs(w->fan, path, &fs);
-    w->st.filesystems += (unsigned)fs;
+    snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+    (void)pt__wfan_mark_fs(w->fan, path, &cwd_fs);
+    w->st.filesystems += (unsigned)(fs + cwd_fs);
     w->st.dirs += (unsigned)dirs;
 }
 
@@ -368,7 +372,7 @@ int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
     if (rc == 0)
         rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
     if (rc == 0) {
-        watch_dev_shm(w, pid);
+        watch_likely(w, pid);
         scan_holds(w, pid);
     }
     if (rc == 0 && new_ns) {

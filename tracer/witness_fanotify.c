@@ -272,6 +272,21 @@ static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
 }
 
+/* Does the deleted object of handle `fid` exist no more (its inode freed, its number perhaps
+ * another file's already)? The handle carries the inode's generation, which a reused number does
+ * not have: ESTALE. A deleted file some process still has open or mapped resolves. */
+static int generation_gone(const struct fs *fs, const struct fanotify_event_info_fid *fid)
+{
+    if (fs->mount_fd < 0)
+        return 0;
+    int fd = open_by_handle_at(fs->mount_fd, fid_handle(fid), O_PATH | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return errno == ESTALE;
+}
+
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
 {
     if (!ino || is_held(f, dev, ino))
@@ -1034,12 +1049,21 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
          * of a directory it holds (a key's values and subkeys), or anything under a watched
          * directory. Not the many other deletions of a busy filesystem, and not a directory gone
          * before it could be named in a tree nobody held. */
-        if (!is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino) &&
-            !(d.path[0] && watched(f, fs, d.path))) {
+        int by_dir = is_held(f, fs->dev, d.dir_ino) || (d.path[0] && watched(f, fs, d.path));
+        if (!by_dir && !is_held(f, fs->dev, d.ino)) {
             if (d.path[0])
                 st->outside++;
             else
                 st->unresolved++;
+            continue;
+        }
+        /* Held by its number only: a file's inode number is given again as soon as it is freed,
+         * and this report is read after the deletion, maybe after a traced process began to hold
+         * a NEW file that got the number. Then what was deleted is gone for good, while a deleted
+         * file still open or mapped is not: only the latter is a deletion of something held. */
+        if (!by_dir && !(r->mask & (FAN_RENAME | FAN_MOVED_FROM)) &&
+            generation_gone(fs, r->fid)) {
+            st->reused++;
             continue;
         }
             d.who = r->who;

@@ -51,6 +51,7 @@
     FIELD(open, flags, O)                                                                         \
     FIELD(openat, dirfd, DIRFD)                                                                   \
     FIELD(openat, flags, O)                                                                       \
+    FIELD(dup3, flags, O)                                                                         \
     FIELD(unlinkat, pathname_dirfd, DIRFD)                                                        \
     FIELD(unlinkat, flags, AT)                                                                    \
     FIELD(renameat, oldpath_dirfd, DIRFD)                                                         \

@@ -34,9 +34,16 @@
  *                                output field, or RET) is what ends it, `what` is per kind;
  *   HOLD_CREATE(kind, handle, what) the same, for a call that creates the object when missing;
  *   HOLD_END(kind, handle)       on success ends the hold of that kind whose handle is `handle`;
- *   DELETE(kind, what)           on success deletes what `what` names.
+ *   DELETE(kind, what)           on success deletes what `what` names;
+ *   EXEC                         on success the process runs a new image: every hold of the old
+ *                                one ends (mappings, handles and sessions go; descriptors that
+ *                                stay open are not known to the new image's shim, so they are
+ *                                no longer followed).
  * Object kinds of OPEN / CREATE / CLOSE:
- *   FILE     a file by path (`result` a RET_FD capture);
+ *   FILE     a file by path (`result` a RET_FD capture). An OPEN of a FILE (not a CREATE) records
+ *            open(2)'s `flags`: when pt_open_holds(flags) (proftrace/open_holds.h) and the file is
+ *            a regular one, the descriptor is an open-file hold, until a CLOSE of it (`handle` the
+ *            descriptor) or the process's end or exec;
  *   SHM      a POSIX shared-memory object by name (its name is kept with its identity);
  *   MAPPING  a named file mapping object (`result` the handle): the process's candidate in-use
  *            view when a MAPI call opens it; the views of it are the holds.
@@ -198,15 +205,24 @@ CALL(X, shmdt, SHM, SYM, int, (const void *shmaddr), (shmaddr), PT_RET_INT_ERRNO
      F(HANDLE, shmaddr), HOLD_END(SYSV, shmaddr))                                                  \
 CALL(X, shmctl, SHM, HAND, int, (int shmid, int cmd, struct shmid_ds *buf), (shmid, cmd, buf),     \
      PT_RET_INT_ERRNO, F(I32, shmid) F(I32, cmd), DELETE(SYSV, shmid))                             \
-/* Files: opens only inside another traced call (to give keys and mappings their identity),        \
- * deletions and renames always. */                                                                \
-CALL(X, open, FILE, NESTED, int, (const char *pathname, int flags, mode_t mode),                   \
+/* Files. An open inside another traced call gives a key or a mapping its identity, and is always   \
+ * recorded; an open the program makes itself is recorded when it is an open-file hold             \
+ * (pt_open_holds, open_holds.h: a regular file opened for writing or created) or fails so; fopen,  \
+ * fopen64, creat and creat64 are recorded as the open they make (flags from the mode). close,      \
+ * dup2 and dup3 are recorded only when they end such a hold (fclose as close). Deletions and       \
+ * renames always. */                                                                              \
+CALL(X, open, FILE, HAND, int, (const char *pathname, int flags, mode_t mode),                     \
      (pathname, flags, mode), PT_RET_FD_ERRNO, F(STR, pathname) F(FLAGS, flags)                    \
      F(RET_FD, fd), OPEN(FILE, fd, pathname))                                                      \
-CALL(X, openat, FILE, NESTED, int, (int dirfd, const char *pathname, int flags, mode_t mode),      \
+CALL(X, openat, FILE, HAND, int, (int dirfd, const char *pathname, int flags, mode_t mode),        \
      (dirfd, pathname, flags, mode), PT_RET_FD_ERRNO, F(I32, dirfd) F(STR, pathname)               \
                                                       F(FLAGS, flags) F(RET_FD, fd),               \
      OPEN(FILE, fd, pathname))                                                                     \
+CALL(X, close, FILE, HAND, int, (int fd), (fd), PT_RET_INT_ERRNO, F(I32, fd), CLOSE(FILE, fd))     \
+CALL(X, dup2, FILE, HAND, int, (int oldfd, int newfd), (oldfd, newfd), PT_RET_FD_ERRNO,            \
+     F(I32, oldfd) F(I32, newfd), CLOSE(FILE, newfd))                                              \
+CALL(X, dup3, FILE, HAND, int, (int oldfd, int newfd, int flags), (oldfd, newfd, flags),           \
+     PT_RET_FD_ERRNO, F(I32, oldfd) F(I32, newfd) F(FLAGS, flags), CLOSE(FILE, newfd))             \
 CALL(X, unlink, FILE, SYM, int, (const char *pathname), (pathname), PT_RET_INT_ERRNO,              \
      F(PATH, pathname), DELETE(FILE, pathname))                                                    \
 CALL(X, unlinkat, FILE, SYM, int, (int pathname_dirfd, const char *pathname, int flags),           \
@@ -242,7 +258,7 @@ CALL(X, posix_spawn, PROC, HAND, int,                                           
      (pid, path, file_actions, attrp, argv, envp), PT_RET_ERRNUM, F(OUT_U32, pid) F(STR, path),    \
      NONE)                                                                                         \
 CALL(X, execve, PROC, HAND, int, (const char *pathname, char *const argv[], char *const envp[]),   \
-     (pathname, argv, envp), PT_RET_INT_ERRNO, F(STR, pathname), NONE)                             \
+     (pathname, argv, envp), PT_RET_INT_ERRNO, F(STR, pathname), EXEC)                             \
 /* Credentials and namespaces: each success is followed by a cred / ns event. */                   \
 CALL(X, setuid, CRED, SYM, int, (uid_t uid), (uid), PT_RET_INT_ERRNO, F(U32, uid), NONE)           \
 CALL(X, seteuid, CRED, SYM, int, (uid_t euid), (euid), PT_RET_INT_ERRNO, F(U32, euid), NONE)       \
@@ -291,6 +307,7 @@ enum pt_role {
     PT_ROLE_HOLD_CREATE,
     PT_ROLE_HOLD_END,
     PT_ROLE_DELETE,
+    PT_ROLE_EXEC,
 };
 #define PT_KINDS(K)                                                                                \
     K(FILE) K(SHM) K(MAPPING) K(KEY) K(SESSION) K(VIEW) K(MAP) K(SYSV) K(RENAME) K(PROFILE)
@@ -309,6 +326,7 @@ enum pt_kind {
 #define PT__RT_HOLD_CREATE(k, a, b) PT_ROLE_HOLD_CREATE
 #define PT__RT_HOLD_END(k, a) PT_ROLE_HOLD_END
 #define PT__RT_DELETE(k, a) PT_ROLE_DELETE
+#define PT__RT_EXEC PT_ROLE_EXEC
 #define PT_ROLE_KIND(role) PT_PASTE(PT__RK_, role)
 #define PT__RK_NONE PT_K_NONE
 #define PT__RK_OPEN(k, a, b) PT_K_##k
@@ -318,6 +336,7 @@ enum pt_kind {
 #define PT__RK_HOLD_CREATE(k, a, b) PT_K_##k
 #define PT__RK_HOLD_END(k, a) PT_K_##k
 #define PT__RK_DELETE(k, a) PT_K_##k
+#define PT__RK_EXEC PT_K_NONE
 #define PT_ROLE_A(role) PT_PASTE(PT__RA_, role)
 #define PT__RA_NONE pt__count
 #define PT__RA_OPEN(k, a, b) a
@@ -327,6 +346,7 @@ enum pt_kind {
 #define PT__RA_HOLD_CREATE(k, a, b) a
 #define PT__RA_HOLD_END(k, a) a
 #define PT__RA_DELETE(k, a) a
+#define PT__RA_EXEC pt__count
 #define PT_ROLE_B(role) PT_PASTE(PT__RB_, role)
 #define PT__RB_NONE pt__count
 #define PT__RB_OPEN(k, a, b) b
@@ -336,6 +356,7 @@ enum pt_kind {
 #define PT__RB_HOLD_CREATE(k, a, b) b
 #define PT__RB_HOLD_END(k, a) pt__count
 #define PT__RB_DELETE(k, a) pt__count
+#define PT__RB_EXEC pt__count
 #define PT__PROBE_RET ~, 1
 #define PT__SECOND(a, b, ...) b
 #define PT__SECOND_(...) PT__SECOND(__VA_ARGS__)

@@ -38,6 +38,9 @@ enum pt_env_kind {
     V(PROFTRACE_HOLDS, BOOL, "0|1", "1",                                                           \
       "0: keep this process out of the shared holds table (PROFTRACE_BREAK=delete-held then "      \
       "cannot tell a held resource).")                                                             \
+    V(PROFTRACE_OPEN_FILES, BOOL, "0|1", "1",                                                      \
+      "0: files the program opens for writing are not followed as holds (their opens and closes "  \
+      "go straight through, as reads always do); deletions of them are then not findings.")        \
     V(PROFTRACE_BUFSIZE, SIZE, "SIZE", "4m",                                                       \
       "bytes per thread buffer, from 16k to 1024m (k and m suffixes), backed on disk as the "      \
       "thread fills it. `record --buffer-size` sets it.")                                          \

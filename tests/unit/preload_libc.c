@@ -1,6 +1,7 @@
 /* preload_libc.c — the libc rows of the shim: POSIX and SysV shared memory, memfd, mmap/munmap of
  * shared descriptors only, unlink/unlinkat/rmdir/remove/rename/renameat/renameat2 with the identity
- * of what they named before the call, open/openat recorded only when nested, set*id followed by
+ * of what they named before the call, open/openat at top level recorded only when they begin an
+ * open-file hold (a regular file opened for writing: its close recorded too), set*id followed by
  * cred events, unshare/setns followed by ns events, errno untouched. Each check compares a recorded
  * field with what the call really did (inodes from stat before the call, addresses, errors). */
 #include "tests/unit/preload_test.h"
@@ -233,8 +234,21 @@ int main(int argc, char **argv)
     CHECK(e && e->ret == -1 && e->err == EEXIST && t_u(e, "flags") == RENAME_NOREPLACE &&
               t_u(e, "newpath_ino") == (uint64_t)t_fact_num("f5b_ino"),
           "failed renameat2");
-    CHECK(t_count("open", pid) == 0 && t_count("openat", pid) == 0,
-          "open at depth 0 recorded (%u, %u)", t_count("open", pid), t_count("openat", pid));
+    /* Top-level opens: read-only ones (the directory, /proc/self/ns/uts) are not recorded; the
+     * files mkfile creates for writing are, with their identity, and so is each close. */
+    CHECK(!t_find("open", pid, "pathname", t_fact_str("dir"), 0), "read-only open recorded");
+    CHECK(!t_find("open", pid, "pathname", "/proc/self/ns/uts", 0), "read-only open recorded");
+    char f1[300];
+    snprintf(f1, sizeof f1, "%s/f1", t_fact_str("dir"));
+    e = t_find("open", pid, "pathname", f1, 0);
+    CHECK(e && e->ret >= 0 && t_u(e, "flags") == (O_CREAT | O_WRONLY | O_TRUNC) &&
+              t_u(e, "fd_ino") == (uint64_t)t_fact_num("f1_ino"),
+          "open for writing: recorded with the file's identity");
+    CHECK(e && t_find("close", pid, NULL, NULL, 0), "close of a held descriptor not recorded");
+    unsigned nopen = t_count("open", pid), nclose = t_count("close", pid);
+    CHECK(nopen > 0 && nopen == nclose,
+          "%u opens recorded, %u closes: every held descriptor's close", nopen, nclose);
+    CHECK(t_count("openat", pid) == 0, "openat recorded (%u)", t_count("openat", pid));
 
     CHECK(!strcmp(t_fact_str("efault"), "-1 14"), "unlink(bad pointer): %s", t_fact_str("efault"));
     e = t_find("unlink", pid, "pathname", "", 0);

@@ -28,8 +28,13 @@
 #define SAME_SYM(name, cret, cparams)                                                              \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&name), cret(*) cparams),              \
                    #name ": the call table's signature differs from its declaration");
-#define SAME_HAND SAME_SYM
-#define SAME_NESTED(name, cret, cparams) /* open, openat: variadic in libc */
+#define SAME_HAND(name, cret, cparams)                                                             \
+    PT_PASTE(SAME_HAND_, PT__SECOND_(VARIADIC_##name, 0, ~))(name, cret, cparams)
+#define SAME_HAND_0 SAME_SYM
+#define SAME_HAND_1(name, cret, cparams) /* variadic in libc */
+#define VARIADIC_open ~, 1
+#define VARIADIC_openat ~, 1
+#define SAME_NESTED(name, cret, cparams) /* variadic in libc */
 #define SAME_VTBL(name, cret, cparams) typedef cret(*pt_sig_##name) cparams;
 PT_CALLS(SAME_FUNCTION, _)
 

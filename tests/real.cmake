@@ -1,0 +1,15 @@
+# tests/real.cmake — real programs under proftrace (issue 18): PostgreSQL, systemd-tmpfiles,
+# sqlite3, CPython, containers made with unshare, and noise workloads (a build, a CPython test
+# module). Each script in tests/integration/real_*.sh runs the program as a user would, makes the
+# deletion the way the real clean-up does, and checks what the report says: rule, cause, deleter,
+# holders and victims; the noise scripts check that nothing is reported.
+set(PT_REAL_ENV "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+file(GLOB PT_REAL_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/real_*.sh)
+foreach(script ${PT_REAL_INTEG})
+  get_filename_component(name ${script} NAME_WE)
+  if(name MATCHES "_lib$") # sourced helpers
+    continue()
+  endif()
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 300 ENVIRONMENT "${PT_REAL_ENV}")
+endforeach()
