@@ -210,7 +210,7 @@ int pt_cmd_collect(int argc, char **argv)
             fprintf(stderr, "proftrace collect: %s\n", strerror(-rc));
             break;
         }
-        /* HOOK (issue 14): the follower, fed with what this drain wrote, will call
+        /* HOOK: the incremental follower (not in this version), fed with what this drain wrote, will call
          * pt__collect_alert_finding(&alerts, a, i) here for each new finding */
         pt__collect_alert_poll(&alerts);
     }

@@ -91,7 +91,7 @@ void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i)
     free(json);
 }
 
-/* INTERIM, until the follower of issue 14 calls pt__collect_alert_finding while the collection
+/* INTERIM, until an incremental follower calls pt__collect_alert_finding while the collection
  * runs: the findings of the whole trace, analyzed once the last drain is done. */
 static void deliver_at_stop(struct pt__collect_alerts *ca)
 {

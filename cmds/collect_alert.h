@@ -79,7 +79,7 @@ int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir);
 /* In the collector's loop: reaps ended commands, starts waiting ones. Never blocks. */
 void pt__collect_alert_poll(struct pt__collect_alerts *ca);
 
-/* THE HOOK: finding i of analyzer a is new. The follower of issue 14 (the analyzer fed with each
+/* THE HOOK: finding i of analyzer a is new. An incremental follower (the analyzer fed with each
  * drained packet) calls this, with ca as its argument, for each finding as it happens. */
 void pt__collect_alert_finding(void *ca, struct pt_analyzer *a, unsigned i);
 

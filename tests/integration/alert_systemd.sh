@@ -63,21 +63,14 @@ shim=$(sed -n 's/^Environment=LD_PRELOAD=//p' "$DROPIN")
 [ "$shim" = "$P/lib/proftrace/libproftrace.so" ] && [ -f "$shim" ] || fail "the drop-in's shim: $shim"
 ok "the unit and the drop-in name the same trace directory, the installed shim and executable"
 
-# every option of ExecStart is one collect knows; rotation's options come with rotation (issue 14:
-# another branch adds --max-size/--max-age to collect): until this build has them, they are left
-# out of the run below, and said
+# every option of ExecStart is one collect knows
 "$P/bin/proftrace" collect --help >"$T/help.txt"
 run=("${argv[@]}")
 for ((i = 2; i < ${#argv[@]}; i++)); do
     o=${argv[i]}
     case $o in --*) ;; *) continue ;; esac
-    grep -qE -- "^ +(-., )?${o%%=*}([=[ ]|$)" "$T/help.txt" && continue
-    case $o in
-    --max-size | --max-age)
-        echo "note: this build's collect has no $o yet (rotation, issue 14): left out of the run"
-        unset "run[i]" "run[i+1]" ;;
-    *) fail "the unit gives collect $o, which it does not know" ;;
-    esac
+    grep -qE -- "^ +(-., )?${o%%=*}([=[ ]|$)" "$T/help.txt" ||
+        fail "the unit gives collect $o, which it does not know"
 done
 run=("${run[@]}")
 
