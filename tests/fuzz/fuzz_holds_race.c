@@ -102,7 +102,7 @@ static void plan(struct attacker *a, uint64_t seed, const uint32_t *slots, unsig
         case 0: /* the magic, zeroed: a table whose header is written late */
             field(o, 0, 8, 0);
             break;
-        case 1: /* a layout field: version .. file_size, covered/npages/... */
+        case 1: /* a 4-byte field from version to ncovered, or half of seq or ends */
             field(o, 8 + 4 * ((r >> 8) % 26), 4, nasty(&s, PT__HOLDS_NENTRIES));
             break;
         case 2: /* seq, ends, waiting */
