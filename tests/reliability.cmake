@@ -58,7 +58,7 @@ if(PT_FUZZ_OK)
     INSTALL_COMMAND "")
   # Seconds each smoke run fuzzes (bounded; the long campaign is tests/fuzz/campaign.sh).
   set(PT_FUZZ_SMOKE_SECONDS 15 CACHE STRING "seconds of fuzzing per target in the CTest smoke runs")
-  set(_targets ring ring_race ctf env)
+  set(_targets ring ring_race holds_race ctf env)
   if(CAPSTONE_FOUND)
     list(APPEND _targets reloc)
   endif()

@@ -10,7 +10,7 @@ secs=$1
 out=$2
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ring ctf core env)
+[ ${#targets[@]} -gt 0 ] || targets=(ring ring_race holds_race ctf core env)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 for t in "${targets[@]}"; do

@@ -2,13 +2,16 @@
 # make_corpus.sh OUT [KIND] — seed corpora for the fuzz targets from real traces recorded here and now:
 #   OUT/ring  undrained ring files of the bug1 scenario's processes (small buffers, one per thread)
 #   OUT/ring_race  the same rings, each followed by 4 bytes seeding fuzz_ring_race's attacker
+#   OUT/holds_race  4 bytes seeding fuzz_holds_race's attacker, then (slot, entry) records: the
+#             entries the same scenario's processes left in their holds table, and a few made here
+#             (live owners 1..4, every kind, full-length names)
 #   OUT/ctf   the same scenario recorded by `proftrace record`: metadata + streams in fuzz_ctf's
 #             part format, one seed per process and one with everything
 #   OUT/core  a gcore of a traced process whose coredump_filter keeps only shared file mappings
 #   OUT/env   PROFTRACE_STACKS values and ring names
 #   OUT/reloc real function entries: the first 48 bytes of exported functions of libc, libm and
 #             the profile library, each prefixed by a mode byte
-# With KIND (ring, ring_race, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
+# With KIND (ring, ring_race, holds_race, ctf, core, env) only that corpus is made. Needs PT_BIN, PT_LIB, PT_SRC (as CTest sets them). Everything temporary is removed.
 set -euo pipefail
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_SRC:?}"
 out=$1
@@ -21,13 +24,13 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$out"/{ring,ring_race,ctf,core,env,reloc}
+mkdir -p "$out"/{ring,ring_race,holds_race,ctf,core,env,reloc}
 export PROFTRACE_THREADS=2 PROFTRACE_BUFSIZE=16k
 
 # Rings: the scenario traced with no collector, so every ring stays in rings/ (post-mortem case).
 n=0 k=0
 mkdir -p "$work/rings-trace"
-if want ring || want ring_race || want ctf; then
+if want ring || want ring_race || want holds_race || want ctf; then
 PROFTRACE_DIR=$work/rings-trace LD_PRELOAD=$PT_LIB/libproftrace.so \
     bash "$PT_SRC/samples/scenarios/bug1-impersonation.sh" >/dev/null 2>&1 || true
 n=0
@@ -40,6 +43,36 @@ for r in "$work"/rings-trace/rings/*.ring; do
     n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "make_corpus: no ring recorded" >&2; exit 1; }
+fi
+
+# Holds tables: what the scenario's processes published (struct pt__holds_entry, 128 bytes at
+# PT__HOLDS_ENTRIES_OFF), plus entries made here so that live owners and every kind are seeded.
+if want holds_race; then
+python3 - "$out/holds_race" "$work"/rings-trace/rings/.holds.* <<'PY'
+import os, struct, sys
+out, tables = sys.argv[1], sys.argv[2:]
+ENTRIES_OFF, NENTRIES, SIZE = 4096 + 4096 * 16, 8192, 128
+def seed(n, recs):
+    with open('%s/seed-%d.bin' % (out, n), 'wb') as f:
+        f.write(struct.pack('<I', n * 2654435761 % 2**32) + b''.join(recs))
+n = 0
+for t in (t for t in tables if os.path.isfile(t)):
+    d = open(t, 'rb').read()
+    recs = [struct.pack('<H', i) + d[ENTRIES_OFF + i * SIZE:ENTRIES_OFF + (i + 1) * SIZE]
+            for i in range(NENTRIES) if struct.unpack_from('<I', d, ENTRIES_OFF + i * SIZE + 16)[0]]
+    if recs:
+        seed(n, recs[:64])
+        n += 1
+for k in range(4):
+    recs = []
+    for j in range(1 + 3 * k):
+        name = ('/var/lib/held/file-%d-%d' % (k, j)).encode().ljust(80, b'\0') if j % 3 else b'N' * 80
+        e = struct.pack('<QQIIIIIIQ', 0x803 + j % 2, 1000 + j, 2, 1 + j % 4, 1 + k, 1 + j % 4,
+                        100 + j, 0, 12345) + name
+        recs.append(struct.pack('<H', (j * 97 + k * 31) % NENTRIES) + e)
+    seed(n, recs)
+    n += 1
+PY
 fi
 
 # CTF: recorded through the collector.
