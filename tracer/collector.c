@@ -297,6 +297,18 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* Whether r is this process's own ring (the witness's): by its writer's pid and start time, since
+ * the lock's holder is unknown for a lock of our own (F_GETLK does not report it) or once the
+ * witness has closed its ring before the last drain. */
+static int own_ring(const struct cring *r)
+{
+    pid_t me = getpid();
+    if (r->lpid == me)
+        return 1;
+    return (r->h.pid == (uint32_t)me || r->h.host_pid == (uint32_t)me) &&
+           r->h.start_time == pt__proc_start_time(0);
+}
+
 /* Count a finished process once: (pid, start time) in an open-addressing set. */
 static void count_process(struct pt_collector *c, const struct cring *r)
 {
@@ -1067,7 +1079,7 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
         c->st.reaped++;
     if (write_proc_stream(c, r, dead, signo) < 0)
         whole = 0;
-    if (r->lpid != getpid()) /* our own ring (the witness's) is no traced process */
+    if (!own_ring(r)) /* our own ring (the witness's) is no traced process */
         count_process(c, r);
     /* Its exit note stays (bounded, the oldest go first): the process's other rings (the shim's
      * beside a program's own, or one per exec'd image) may be finished later and need it too. */
