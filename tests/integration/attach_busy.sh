@@ -8,25 +8,10 @@ TOOL=$PT_TESTS/attach_tool_busy
 N=8 IT=300
 
 # The untraced reference.
-mkfifo "$T/in0" "$T/out0"
-"$TOOL" $N $IT "$T/c0" "$NS.r" <"$T/in0" >"$T/out0" 2>"$T/tool0.err" &
-PIDS+=($!)
-exec 3>"$T/in0" 4<"$T/out0"
-read_line 4 ready
-echo go >&3
-read_line 4 "phase B done"
-exec 3>&-
-cat <&4 >"$T/ref"
-exec 4<&-
-wait "${PIDS[0]}" || fail "untraced run failed: $(cat "$T/ref")"
+busy_reference $N $IT
 
 # Attached in phase A, recorded through phase B, detached in phase C.
-mkfifo "$T/in1" "$T/out1"
-"$TOOL" $N $IT "$T/c1" "$NS.a" <"$T/in1" >"$T/out1" 2>"$T/tool1.err" &
-P=$!
-PIDS+=($P)
-exec 3>"$T/in1" 4<"$T/out1"
-read_line 4 ready
+busy_start $N $IT 1
 wait_advance "$T/c1" 0 # busy
 "$PROFTRACE" record -p $P -o "$T/tr" 2>"$T/rec.err" &
 REC=$!

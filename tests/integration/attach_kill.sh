@@ -11,24 +11,9 @@ source "$(dirname "$0")/attach_lib.sh"
 TOOL=$PT_TESTS/attach_tool_busy
 N=4 IT=100
 
-mkfifo "$T/in0" "$T/out0"
-"$TOOL" $N $IT "$T/c0" "$NS.r" <"$T/in0" >"$T/out0" 2>"$T/tool0.err" &
-PIDS+=($!)
-exec 3>"$T/in0" 4<"$T/out0"
-read_line 4 ready
-echo go >&3
-read_line 4 "phase B done"
-exec 3>&-
-cat <&4 >"$T/ref"
-exec 4<&-
-wait "${PIDS[0]}" || fail "untraced run failed"
+busy_reference $N $IT
 
-mkfifo "$T/in" "$T/out"
-"$TOOL" $N $IT "$T/c" "$NS.a" <"$T/in" >"$T/out" 2>"$T/tool.err" &
-P=$!
-PIDS+=($P)
-exec 3>"$T/in" 4<"$T/out"
-read_line 4 ready
+busy_start $N $IT ""
 wait_advance "$T/c" 0
 
 tracer_of() { sed -n 's/^TracerPid:[[:space:]]*//p' /proc/$1/status; }

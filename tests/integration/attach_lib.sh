@@ -46,3 +46,28 @@ wait_advance() {
         sleep 0.05
     done
 }
+# busy_reference N IT: attach_tool_busy's untraced run, its output into $T/ref (what an attached
+# run must print too)
+busy_reference() {
+    mkfifo "$T/in0" "$T/out0"
+    "$TOOL" "$1" "$2" "$T/c0" "$NS.r" <"$T/in0" >"$T/out0" 2>"$T/tool0.err" &
+    PIDS+=($!)
+    exec 3>"$T/in0" 4<"$T/out0"
+    read_line 4 ready
+    echo go >&3
+    read_line 4 "phase B done"
+    exec 3>&-
+    cat <&4 >"$T/ref"
+    exec 4<&-
+    wait "${PIDS[0]}" || fail "untraced run failed: $(cat "$T/ref")"
+}
+# busy_start N IT SUFFIX: attach_tool_busy started to be attached to (pid in P, counter in
+# $T/cSUFFIX), its input on descriptor 3 and output on 4, waiting for "go" after "ready"
+busy_start() {
+    mkfifo "$T/in$3" "$T/out$3"
+    "$TOOL" "$1" "$2" "$T/c$3" "$NS.a" <"$T/in$3" >"$T/out$3" 2>"$T/tool$3.err" &
+    P=$!
+    PIDS+=($P)
+    exec 3>"$T/in$3" 4<"$T/out$3"
+    read_line 4 ready
+}
