@@ -27,7 +27,7 @@ needed=$(find "$T/x" -type f -exec sh -c 'readelf -h "$1" >/dev/null 2>&1 && rea
 [ -n "$needed" ] || fail "no ELF file with NEEDED entries in the package"
 for lib in $needed; do
     [ -n "$(find "$T/x" -name "$lib")" ] && continue # shipped (the demo's libraries)
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+    path=$(ldconfig -p | awk -v l="$lib" '!p && $1 == l && /x86-64/ {print $NF; p = 1}') # reads it all: no SIGPIPE
     [ -n "$path" ] || fail "$lib, needed by the package, is not on this system"
     pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path")
     pkg=${pkg%%:*}
