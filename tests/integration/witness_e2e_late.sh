@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_late.sh — a hold is watched as it begins (issue 18): under `proftrace record` a traced
+# witness_e2e_late.sh — a hold is watched as it begins: under `proftrace record` a traced
 # holder, already watched, maps a NEW POSIX shared-memory object (a named file mapping); 10 ms
 # after it says so, an UNTRACED rm deletes it. The witness learns of the new hold from the shim's
 # holds table (doorbell), not from a rescan a second later: `proftrace report --json` must have a

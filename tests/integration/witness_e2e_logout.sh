@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_logout.sh — issue 10's logout clean-up pattern: a traced daemon (under `proftrace
+# witness_e2e_logout.sh — the logout clean-up pattern: a traced daemon (under `proftrace
 # record`) maps several shared-memory objects of one name pattern; an UNTRACED clean-up in another
 # login session (root writes /proc/self/loginuid in a subshell before exec, which starts a new
 # audit session) removes all /dev/shm objects of the pattern, as systemd-logind's RemoveIPC would.

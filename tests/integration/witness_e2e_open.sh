@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_open.sh — open files are holds, watched as they begin (issue 18): under `proftrace
+# witness_e2e_open.sh — open files are holds, watched as they begin: under `proftrace
 # record` a traced holder opens NEW files read-write on a disk filesystem (not /dev/shm); 10 ms
 # after it says it holds one, an UNTRACED rm deletes it. The witness learns of each hold from the
 # shim's holds table before it judges the deletion: `proftrace report --json` must have, for each

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_rm.sh — issue 10's first "done when": under `proftrace record` a traced holder keeps
+# witness_e2e_rm.sh — the plain-rm case: under `proftrace record` a traced holder keeps
 # a registry key (open HKEY) and a POSIX shared-memory object (mapped); an UNTRACED plain rm
 # (LD_PRELOAD unset) deletes both; `proftrace report --json` must have, for each, a
 # deleted-while-held finding whose deleter is rm (its pid, /usr/bin/rm, witnessed=true) and whose

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # witness_scope.sh — `record` witnesses deletions of what its traced processes hold, and nothing
-# else (issue 20, "scoped witnessing"). Another user (a real one, made for the run) owns a SysV
+# else (scoped witnessing, docs/witness.md). Another user (a real one, made for the run) owns a SysV
 # segment and a POSIX shared-memory object made before the run, and removes both while `record`
 # runs two traced holders (a SysV segment attached; a registry key and a named mapping): nothing of
 # that user's is witnessed, while the holders' own segment and mapping, removed by untraced
