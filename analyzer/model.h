@@ -349,6 +349,8 @@ struct pt_analyzer {
     uint64_t dels_unheld;  /* ... that no other live process held */
     uint64_t gone_holders; /* candidates dropped: holder silent, then found dead */
     uint64_t self_deletes; /* candidates dropped: the holder deleted it itself */
+    uint64_t procs_left;   /* processes that had ended when a checkpoint was written and that it
+                            * left out (checkpoint.h): counted, no longer modelled */
     struct pt_analyzer_input in;
     int finished;
     char notes[4][160];
