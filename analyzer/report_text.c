@@ -210,6 +210,9 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
             "holder itself, %llu of what a silently dead holder held (clean-up)\n",
             (unsigned long long)a->dels_seen, (unsigned long long)a->dels_unheld,
             (unsigned long long)a->self_deletes, (unsigned long long)a->gone_holders);
+    char rot[256];
+    if (pt__rep_rotation(a, rot, sizeof rot))
+        fprintf(out, "  rotation: %s\n", rot);
     if (a->in.damaged)
         fprintf(out, "  input: %llu damaged place(s) in the trace were skipped (see above)\n",
                 (unsigned long long)a->in.damaged);
