@@ -65,8 +65,8 @@ int pt__checkpoint_write(const char *path, struct pt_analyzer *a, const struct p
 void pt__checkpoint_clear(struct pt__checkpoint *cp);
 
 /* A copy of the state of `a`, as restoring its checkpoint gives it: the follower finishes the
- * copy to see the findings as they stand, and goes on feeding `a`. NULL when out of memory. */
-struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a);
+ * copy to see the findings as they stand, and goes on feeding `a`. NULL when it failed, with why. */
+struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a, char *why, size_t whylen);
 
 /* The event class named `name`, for records that name a call: its id, or -1. */
 int pt__event_id(const char *name);

@@ -1064,9 +1064,9 @@ void pt__checkpoint_clear(struct pt__checkpoint *cp)
     memset(cp, 0, sizeof *cp);
 }
 
-struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a)
+struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a, char *why, size_t whylen)
 {
-    char *text = NULL, why[256];
+    char *text = NULL;
     size_t len = 0;
     struct pt_analyzer *copy = NULL;
     struct pt__checkpoint cp = {0}, back = {0};
@@ -1088,11 +1088,12 @@ struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a)
         n[cp.nstreams].pos = (struct pt_stream_pos){0};
         cp.nstreams++;
     }
+    snprintf(why, whylen, "out of memory");
     FILE *m = rc == 0 ? open_memstream(&text, &len) : NULL;
     if (m) {
         rc = pt__checkpoint_save(m, a, &cp);
         if (fclose(m) == 0 && rc == 0 && text)
-            rc = pt__checkpoint_load(text, len, &copy, &back, why, sizeof why);
+            rc = pt__checkpoint_load(text, len, &copy, &back, why, whylen);
     }
     for (size_t i = 0; copy && i < back.nstreams; i++)
         if (back.streams[i].proc != PT__NONE &&

@@ -35,6 +35,7 @@
 #include "proftrace/ring.h"
 
 #define EVAL_NS 200000000ull /* findings looked at again at most this often, while events come */
+#define MAX_LAG_NS 10000000000ull /* the horizon is never further back than this */
 
 struct announced {
     char *key;
@@ -295,9 +296,12 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
 /* The findings of the model as it stands (a finished copy): announce the new and the grown. */
 static void look_at_findings(struct pt_follower *fl)
 {
-    struct pt_analyzer *c = pt__checkpoint_clone(fl->a);
-    if (!c)
+    char why[512];
+    struct pt_analyzer *c = pt__checkpoint_clone(fl->a, why, sizeof why);
+    if (!c) {
+        say(fl, "%s: the model could not be copied to look at its findings: %s", fl->dir, why);
         return;
+    }
     struct pt_trace_stats st;
     pt_follow_stats(fl->f, &st);
     struct pt_analyzer_input in = {.streams = st.streams, .damaged = st.damaged, .dir = fl->dir};
@@ -361,7 +365,8 @@ static void maybe_look(struct pt_follower *fl, int final)
 /* Processes that ended and that nothing names any more are let go: the model becomes its copy. */
 static void prune(struct pt_follower *fl)
 {
-    struct pt_analyzer *c = pt__checkpoint_clone(fl->a);
+    char why[512];
+    struct pt_analyzer *c = pt__checkpoint_clone(fl->a, why, sizeof why);
     if (c) {
         c->carried = fl->a->carried;
         pt_analyzer_free(fl->a);
@@ -380,7 +385,11 @@ int64_t pt_follower_step(struct pt_follower *fl, int final)
     int rc = pt_follow_poll(fl->f);
     if (rc < 0)
         return rc;
-    uint64_t horizon = final ? UINT64_MAX : now > fl->o.lag_ns ? now - fl->o.lag_ns : 0;
+    /* writers that stamp events long before they write them push the horizon further back */
+    uint64_t lag = fl->o.lag_ns, late = 2 * pt_follow_late(fl->f);
+    if (late > lag)
+        lag = late < MAX_LAG_NS ? late : MAX_LAG_NS;
+    uint64_t horizon = final ? UINT64_MAX : now > lag ? now - lag : 0;
     const struct pt_event *ev;
     int64_t n = 0;
     while ((ev = pt_follow_next(fl->f, horizon))) {

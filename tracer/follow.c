@@ -12,8 +12,8 @@
  * Reading only what is new. A source that had nothing more stays parked until the next poll,
  * which resumes it where it stopped (a ring packet still being filled is read again past what it
  * gave). Closed chunks are listed once more after they close, then never again; only the newest
- * chunk and rings/ are listed on each poll, and a ring's unused buffers are looked at again at
- * most once a second (or at once when a stream file of one shows up).
+ * chunk and rings/ are listed on each poll, and each ring's claim counts are read to find the
+ * buffers threads took since (a stream that is not read would let the horizon pass its events).
  *
  * Memory: a packet per stream that has one to give, a name per stream whose files are still in
  * the directory (a finished stream keeps only its name, until its chunks are dropped). */
@@ -36,7 +36,8 @@
 #include "tracer/internal.h"
 #include "tracer/source.h"
 
-#define ADOPT_NS 1000000000ull /* unused ring buffers are looked at again at most this often */
+#define PT__MAX_RING_BUFS 4096 /* a ring's thread buffers at most (pt__ring_check) */
+#define IN_FLIGHT_NS 1000000000ull /* a record being written holds the horizon this long at most */
 
 struct fchunk {
     uint32_t num;    /* 0: the top-level files of a trace that is not rotated */
@@ -51,7 +52,6 @@ struct fring {
     char *base; /* "x" */
     uint8_t *adopted;
     unsigned nbufs;
-    uint64_t next_adopt;
     int want_adopt, listed, refused;
 };
 
@@ -86,6 +86,10 @@ struct pt_follow {
     size_t nheap;
     struct fstream *advance;
     struct pt_trace_stats st;
+    uint64_t hold; /* the horizon stops here: a writer was in the middle of a record after it */
+    uint64_t polled; /* pt_now() of the last poll */
+    uint64_t late;   /* the longest an event came after the horizon had passed it (ns) */
+    uint64_t given;  /* the newest time given so far */
     int64_t rt_offset;
     int rt_known;
     uint32_t *pids; /* distinct pids of process events: open addressing, 0 is empty */
@@ -396,7 +400,7 @@ static void adopt_ring(struct pt_follow *f, struct fring *r, uint64_t now)
     unsigned nss = 0;
     snprintf(name, sizeof name, "rings/%s", r->name);
     r->want_adopt = 0;
-    r->next_adopt = now + ADOPT_NS;
+    (void)now;
     int rc = pt__src_open_ring(f->files, f->dir, name, f->owner, 1, fdiag, f, &ss, &nss);
     if (rc < 0) {
         if (rc != -ENOENT && rc != -ENOMEM)
@@ -509,13 +513,27 @@ static void scan_rings(struct pt_follow *f)
     }
 }
 
-/* Rings new or with buffers to look at: all of them (`wanted_only` 0: now and then, for buffers
- * a thread may have claimed since), or those whose stream files showed such a buffer. */
+/* Has a thread claimed a buffer of ring r that no source reads yet? A buffer must be read from
+ * the moment it is used: the horizon passes only what every stream has been read up to. */
+static int ring_grew(struct pt_follow *f, struct fring *r)
+{
+    char name[600];
+    uint8_t used[PT__MAX_RING_BUFS];
+    snprintf(name, sizeof name, "rings/%s", r->name);
+    int n = pt__src_ring_used(f->files, name, used, PT__MAX_RING_BUFS);
+    for (int i = 0; i < n; i++)
+        if (used[i] && ((unsigned)i >= r->nbufs || !r->adopted[i]))
+            return 1;
+    return 0;
+}
+
+/* Rings new or with buffers used since they were read: all of them (`wanted_only` 0), or those
+ * whose stream files showed such a buffer. */
 static void adopt_rings(struct pt_follow *f, uint64_t now, int wanted_only)
 {
     for (size_t i = 0; i < f->nrings; i++) {
         struct fring *r = f->rings[i];
-        if (!r->refused && (r->want_adopt || (!wanted_only && now >= r->next_adopt)))
+        if (!r->refused && (r->want_adopt || (!wanted_only && ring_grew(f, r))))
             adopt_ring(f, r, now);
     }
 }
@@ -617,6 +635,7 @@ int pt_follow_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struc
     f->diag = diag;
     f->diag_arg = diag_arg;
     f->dirfd = -1;
+    f->hold = UINT64_MAX;
     if (!(f->dir = strdup(dir))) {
         free(f);
         return -ENOMEM;
@@ -641,7 +660,7 @@ int pt_follow_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struc
 
 int pt_follow_poll(struct pt_follow *f)
 {
-    uint64_t now = pt_now();
+    uint64_t now = f->polled = pt_now();
     int rc = refresh_chunks(f, now);
     if (rc < 0)
         return rc;
@@ -672,6 +691,16 @@ int pt_follow_poll(struct pt_follow *f)
         }
     }
     forget_dropped(f);
+    /* A stream whose writer was writing a record when it was read holds the horizon at its last
+     * event (the record will be as late or later), unless it has been writing it for too long (a
+     * writer killed in the middle of a record never finishes it). */
+    f->hold = UINT64_MAX;
+    for (uint32_t i = 0; i < f->nstreams; i++) {
+        const struct fstream *e = f->byidx[i];
+        if (e && e->s && e->parked && e->s->in_flight && e->s->clock + IN_FLIGHT_NS > now &&
+            e->s->clock < f->hold)
+            f->hold = e->s->clock;
+    }
     return 0;
 }
 
@@ -711,16 +740,34 @@ const struct pt_event *pt_follow_next(struct pt_follow *f, uint64_t horizon)
     if (f->advance) {
         struct fstream *e = f->advance;
         f->advance = NULL;
-        if (pt__src_next(e->s) > 0)
+        /* A stream that ran dry is looked at again at once: what its writer committed since its
+         * packet was read may be older than the horizon. Only what is written after this can be
+         * newer (the horizon is behind the poll). */
+        if (pt__src_next(e->s) > 0) {
             heap_push(f, e);
-        else
-            e->parked = 1;
+        } else {
+            pt__src_resume(e->s);
+            if (pt__src_next(e->s) > 0) {
+                heap_push(f, e);
+            } else {
+                e->parked = 1;
+                if (e->s->in_flight && e->s->clock < f->hold &&
+                    e->s->clock + IN_FLIGHT_NS > f->polled)
+                    f->hold = e->s->clock;
+            }
+        }
     }
+    if (horizon != UINT64_MAX && horizon > f->hold)
+        horizon = f->hold;
     if (!f->nheap || f->heap[0]->s->head.ts > horizon)
         return NULL;
     struct fstream *e = heap_pop(f);
     const struct pt_event *ev = &e->s->head;
     f->advance = e;
+    if (ev->ts < f->given && f->polled > ev->ts && f->polled - ev->ts > f->late)
+        f->late = f->polled - ev->ts; /* written that long after its time: see pt_follow_late */
+    if (ev->ts > f->given)
+        f->given = ev->ts;
     e->have_fed = pt__src_tell(e->s, &e->fed) == 0;
     if (!f->st.events || ev->ts < f->st.ts_first)
         f->st.ts_first = ev->ts;
@@ -789,6 +836,11 @@ int64_t pt_follow_realtime_offset(const struct pt_follow *f)
 void pt_follow_rotation(const struct pt_follow *f, struct pt_rotation *out)
 {
     pt_rotation_read(f->dir, out);
+}
+
+uint64_t pt_follow_late(const struct pt_follow *f)
+{
+    return f->late;
 }
 
 uint64_t pt_follow_chunk_seen(const struct pt_follow *f, uint32_t chunk)

@@ -268,6 +268,7 @@ static int file_packet(struct pt__src *s)
         s->tid = ph.tid;
         s->seq_cur = ph.packet_seq_num;
         s->pkt_from_ring = 0;
+        s->in_flight = 0;
         if (s->ring)
             s->seq = ph.packet_seq_num + 1;
         if (!s->disc_known) {
@@ -381,6 +382,8 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
               "packet %" PRIu64 " of buffer %u was never finished (writer died in it?)", seq,
               s->buf);
     s->partial = !complete;
+    /* the writer reserved more than it committed: a record is being written (follow.c waits) */
+    s->in_flight = !complete && wpos > seq * S + committed;
     s->pkt_off = poff;
     s->len = len;
     s->pos = PT__PKT_HDR_SIZE;
@@ -744,6 +747,32 @@ void pt__src_free(struct pt__src *s)
 }
 
 /* ---- Following ----------------------------------------------------------------------------- */
+
+int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n)
+{
+    struct pt__ring_hdr h;
+    char why[256];
+    struct pt__file *f = pt__file_new(fs, name);
+    if (!f)
+        return -ENOMEM;
+    int fd = pt__file_fd(f), rc = 0;
+    int64_t size = pt__file_size(f);
+    if (fd < 0 || size < (int64_t)sizeof h || read_at(fd, &h, sizeof h, 0) < 0 ||
+        pt__ring_check(&h, h.file_size, why, sizeof why) < 0) {
+        pt__file_put(f);
+        return fd < 0 ? fd : -EINVAL;
+    }
+    for (unsigned i = 0; i < h.nbufs && i < n; i++) {
+        uint32_t claims;
+        uint64_t off = h.bufs_off + h.tbuf_stride * i + offsetof(struct pt__tbuf_ctl, claims);
+        if (off + sizeof claims > (uint64_t)size || read_at(fd, &claims, sizeof claims, off) < 0)
+            break;
+        used[i] = claims != 0;
+        rc = (int)i + 1;
+    }
+    pt__file_put(f);
+    return rc;
+}
 
 int pt__src_set_file(struct pt__src *s, struct pt__files *fs, const char *name)
 {

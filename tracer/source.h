@@ -46,6 +46,7 @@ struct pt__src {
     /* following (tracer/follow.c): where the stream goes on, where to start */
     int have_pkt, have_pos;       /* a packet was read; an event was returned */
     int pkt_from_ring;            /* the packet being read came from the ring */
+    int in_flight;                /* its writer had reserved more than it committed */
     int (*chain)(void *arg, struct pt__src *s);
     void *chain_arg;
     int seeking;
@@ -73,6 +74,11 @@ int pt__src_open_ring(struct pt__files *fs, const char *dir, const char *name, u
 const char *pt__src_stream_name(const struct pt__src *s);
 
 /* ---- Following a trace (tracer/follow.c) ---- */
+
+/* Which thread buffers of ring `name` ("rings/x.ring") were ever claimed: used[i] = 1 or 0 for the
+ * first n. A read per buffer, no more (a follower asks on every look). Returns how many it looked
+ * at, or a negative errno (the ring is gone, or not one). */
+int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n);
 
 /* Read stream file `name` (relative to the trace directory, "chunks/000042/<base>_3") from now
  * on: before the first packet, or when the file read so far has ended and the stream goes on in a

@@ -73,6 +73,12 @@ int pt_follow_start_at(struct pt_follow *f, const char *key, const struct pt_str
  * that stream will carry in ev->stream. UINT32_MAX when out of memory. */
 uint32_t pt_follow_stream_index(struct pt_follow *f, const char *key);
 
+/* The longest time (ns) between an event's own time and the poll that first read it, among the
+ * events that came out behind a newer one: a writer that stamps an event and writes it that much
+ * later (a stack taken on a loaded machine, a ring made at fork) needs a horizon that far behind
+ * now. 0 while every event came in order. */
+uint64_t pt_follow_late(const struct pt_follow *f);
+
 void pt_follow_stats(const struct pt_follow *f, struct pt_trace_stats *out);
 int64_t pt_follow_realtime_offset(const struct pt_follow *f);
 void pt_follow_rotation(const struct pt_follow *f, struct pt_rotation *out);

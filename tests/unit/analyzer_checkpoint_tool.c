@@ -69,9 +69,11 @@ static int roundtrip(const char *dir, uint64_t every)
         pt_analyzer_feed(a, ev);
         pt_analyzer_feed(b, ev);
         if (++n % every == 0) {
-            struct pt_analyzer *c = pt__checkpoint_clone(b);
+            char why[512];
+            struct pt_analyzer *c = pt__checkpoint_clone(b, why, sizeof why);
             if (!c) {
-                fprintf(stderr, "event %" PRIu64 ": the checkpoint did not load back\n", n);
+                fprintf(stderr, "event %" PRIu64 ": the checkpoint did not load back: %s\n", n,
+                        why);
                 return 1;
             }
             pt_analyzer_free(b);
