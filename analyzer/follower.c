@@ -56,6 +56,7 @@ struct pt_follower {
     uint32_t cp_done;   /* chunks up to this one have their checkpoint */
     uint32_t prune_at;  /* the model is replaced by its copy when it has this many processes */
     uint64_t damaged;   /* checkpoints that could not be read */
+    uint64_t cp_ns, cp_count; /* what writing checkpoints cost */
     int finished;
 };
 
@@ -223,8 +224,13 @@ static int write_checkpoint(struct pt_follower *fl, uint32_t chunk, uint64_t at)
     cp.alerted = keys;
     cp.nalerted = fl->nann;
     pt_chunk_path(path, sizeof path, fl->dir, chunk, PT_CHECKPOINT_FILE);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
     if (rc == 0)
         rc = pt__checkpoint_write(path, fl->a, &cp);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    fl->cp_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+    fl->cp_count += rc == 0;
     if (rc < 0)
         say(fl, "%s: cannot write the checkpoint: %s", path, strerror(-rc));
     free(cp.streams); /* the keys are the follower's */
@@ -232,22 +238,56 @@ static int write_checkpoint(struct pt_follower *fl, uint32_t chunk, uint64_t at)
     return rc;
 }
 
-/* Every chunk whose predecessors the model has read whole gets its checkpoint. */
+static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
+{
+    const struct pt_event *ev;
+    int64_t n = 0;
+    while ((ev = hold ? pt_follow_next(fl->f, ts) : pt_follow_next_through(fl->f, ts))) {
+        if (fl->o.on_event)
+            fl->o.on_event(fl->o.on_event_arg, ev);
+        pt_analyzer_feed(fl->a, ev);
+        n++;
+    }
+    if (n)
+        fl->dirty = 1;
+    return n;
+}
+
+/* Every chunk whose predecessors the model has read whole gets its checkpoint. A closed chunk's
+ * summary says its newest event: once the model has every event up to the newest of the chunks
+ * before c (their files are whole and read), c's checkpoint is written, without waiting for the
+ * horizon, so that the collector can drop the chunk before c at once. A chunk closed by a crash
+ * has no summary: then c waits until the horizon has passed the moment c was first seen. */
 static void checkpoints(struct pt_follower *fl, uint64_t horizon)
 {
     uint32_t *chunks = NULL;
     int n = pt_chunks_list(fl->dir, &chunks);
+    uint64_t newest = 0;
+    int known = 1;
     for (int k = 0; k < n; k++) {
         uint32_t c = chunks[k];
         char path[4400];
         struct stat st;
+        if (k > 0) { /* the chunk before c: its newest event */
+            uint64_t last;
+            if (pt_chunk_newest(fl->dir, chunks[k - 1], &last) == 0) {
+                if (last > newest)
+                    newest = last;
+            } else {
+                known = 0;
+            }
+        }
         if (c <= fl->cp_done || c == 1)
             continue;
-        uint64_t seen = pt_follow_chunk_seen(fl->f, c);
-        if (!seen || seen > horizon)
-            break; /* its predecessors may still hold events the model has not had */
+        if (known) {
+            feed_through(fl, newest, 0);
+        } else {
+            uint64_t seen = pt_follow_chunk_seen(fl->f, c);
+            if (!seen || seen > horizon)
+                break; /* its predecessors may still hold events the model has not had */
+        }
         pt_chunk_path(path, sizeof path, fl->dir, c, PT_CHECKPOINT_FILE);
-        if (lstat(path, &st) == 0 || write_checkpoint(fl, c, horizon) == 0)
+        if (lstat(path, &st) == 0 || write_checkpoint(fl, c, horizon > newest ? horizon : newest) == 0)
             fl->cp_done = c;
     }
     free(chunks);
@@ -390,16 +430,7 @@ int64_t pt_follower_step(struct pt_follower *fl, int final)
     if (late > lag)
         lag = late < MAX_LAG_NS ? late : MAX_LAG_NS;
     uint64_t horizon = final ? UINT64_MAX : now > lag ? now - lag : 0;
-    const struct pt_event *ev;
-    int64_t n = 0;
-    while ((ev = pt_follow_next(fl->f, horizon))) {
-        if (fl->o.on_event)
-            fl->o.on_event(fl->o.on_event_arg, ev);
-        pt_analyzer_feed(fl->a, ev);
-        n++;
-    }
-    if (n)
-        fl->dirty = 1;
+    int64_t n = feed_through(fl, horizon, 1);
     if (fl->o.checkpoints)
         checkpoints(fl, final ? now : horizon);
     if (fl->o.on_finding) {
@@ -433,6 +464,12 @@ void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out)
 int64_t pt_follower_realtime_offset(const struct pt_follower *fl)
 {
     return pt_follow_realtime_offset(fl->f);
+}
+
+void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count)
+{
+    *ns = fl->cp_ns;
+    *count = fl->cp_count;
 }
 
 void pt_follower_close(struct pt_follower *fl)

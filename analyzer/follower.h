@@ -62,6 +62,9 @@ struct pt_analyzer *pt_follower_finish(struct pt_follower *fl);
 void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out);
 int64_t pt_follower_realtime_offset(const struct pt_follower *fl);
 
+/* CPU time spent writing checkpoints (ns, this thread's clock), and how many were written. */
+void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count);
+
 void pt_follower_close(struct pt_follower *fl);
 
 /* Read a whole trace directory, rotated or not, through a follower into a finished analyzer:

@@ -12,6 +12,7 @@
 
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/rotation.h"
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
@@ -32,6 +33,8 @@ static const struct pt__cli_opt collect_opts[] = {
      "the trace directory (required; created if needed, resumed if it holds a trace)"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 20)"},
+    PT__ROTATE_OPT_MAX_SIZE,
+    PT__ROTATE_OPT_MAX_AGE,
     {0},
 };
 
@@ -56,7 +59,14 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "\n"
         "Rings of processes still running when it stops stay in DIR/rings/, and a later "
         "proftrace collect -o DIR resumes them; proftrace events DIR and proftrace live DIR "
-        "read them meanwhile. A directory that is not empty and holds no trace is refused.",
+        "read them meanwhile. A directory that is not empty and holds no trace is refused.\n"
+        "\n"
+        "For a service traced for days, --max-size and --max-age bound the trace: it is written "
+        "in chunks (DIR/chunks/NNNNNN/, each a CTF trace), the oldest dropped, and the analyzer "
+        "follows the collection on a thread of its own, writing its state into each chunk as a "
+        "checkpoint, so a hold that began in a dropped chunk still makes its finding, with its "
+        "own time, and a collect restarted after a crash goes on from the last checkpoint. Each "
+        "finding is printed on stderr as it happens.",
     .opts = collect_opts,
     .sections = collect_sections,
 };
@@ -65,10 +75,16 @@ int pt_cmd_collect(int argc, char **argv)
 {
     const char *out = NULL;
     long long interval = 20;
+    struct pt__rotate_opts rot = {0};
     int c;
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__rotate_option(&rot, &cli, c);
+        if (taken < 0)
+            return cli.status;
+        if (taken)
+            continue;
         switch (c) {
         case 'o':
             out = cli.arg;
@@ -105,9 +121,17 @@ int pt_cmd_collect(int argc, char **argv)
         return 2;
     }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
+    int rc = pt_collector_open_rotated(dir, pt__rotating(&rot) ? &rot : NULL, pt__diag_line,
+                                       "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
+        return 2;
+    }
+    /* the analyzer beside the collector: it checkpoints each chunk, and says each finding */
+    struct pt__follow_thread *follow = NULL;
+    if (pt__rotating(&rot) &&
+        pt__follow_thread_start("collect", dir, pt__finding_line, "collect", &follow) < 0) {
+        pt_collector_close(col);
         return 2;
     }
     struct pt_witness *wit = NULL;
@@ -137,9 +161,13 @@ int pt_cmd_collect(int argc, char **argv)
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */
+    struct pt__follow_cost cost;
+    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
+    if (follow)
+        pt__rotation_summary("collect", dir, &cost);
     char size[32];
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     fprintf(stderr,

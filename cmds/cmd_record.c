@@ -23,6 +23,7 @@
 
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/rotation.h"
 #include "cmds/trace_dir.h"
 #include "proftrace/env.h"
 #include "proftrace/ring.h"
@@ -50,6 +51,8 @@ static const struct pt__cli_opt record_opts[] = {
      "PROFTRACE_BUFSIZE for the shim"},
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10)"},
+    PT__ROTATE_OPT_MAX_SIZE,
+    PT__ROTATE_OPT_MAX_AGE,
     {0},
 };
 
@@ -296,9 +299,15 @@ int pt_cmd_record(int argc, char **argv)
     uint64_t bufsize = 0;
     long long interval = 10;
     int overwrite = 0, c;
+    struct pt__rotate_opts rot = {0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_record_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__rotate_option(&rot, &cli, c);
+        if (taken < 0)
+            return cli.status;
+        if (taken)
+            continue;
         switch (c) {
         case 'o':
             out = cli.arg;
@@ -358,7 +367,8 @@ int pt_cmd_record(int argc, char **argv)
         return 2;
     }
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, pt__diag_line, "record", &col);
+    int rc = pt_collector_open_rotated(dir, pt__rotating(&rot) ? &rot : NULL, pt__diag_line,
+                                       "record", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;
@@ -413,6 +423,10 @@ int pt_cmd_record(int argc, char **argv)
         fprintf(stderr, "proftrace record: %s: cannot execute: %s%s\n", exe, strerror(exec_err),
                 exec_err == ENOENT ? " (its interpreter)" : "");
     close(pipefd[0]);
+    /* the analyzer beside the collector (rotation): started after the fork, the child is alone */
+    struct pt__follow_thread *follow = NULL;
+    if (pt__rotating(&rot))
+        pt__follow_thread_start("record", dir, pt__finding_line, "record", &follow);
 
     /* Ctrl-C reaches CMD through the terminal; record stays to drain. SIGTERM/SIGHUP go on to it. */
     struct sigaction sa = {.sa_handler = SIG_IGN};
@@ -471,9 +485,13 @@ int pt_cmd_record(int argc, char **argv)
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0);
     pt_collector_finish(col);
+    struct pt__follow_cost cost;
+    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
+    if (follow)
+        pt__rotation_summary("record", dir, &cost);
     if (exec_err)
         return 126;
     if (st.processes == 0) {

@@ -197,6 +197,17 @@ int pt__dropped_read(const char *path, struct pt__dropped *d)
     return 0;
 }
 
+int pt_chunk_newest(const char *dir, uint32_t chunk, uint64_t *last_ts)
+{
+    char path[4400];
+    struct pt__chunk_summary s;
+    pt_chunk_path(path, sizeof path, dir, chunk, PT_CHUNK_SUMMARY_FILE);
+    int rc = pt__chunk_summary_read(path, &s);
+    if (rc == 0)
+        *last_ts = s.last_ts;
+    return rc;
+}
+
 void pt_rotation_read(const char *dir, struct pt_rotation *r)
 {
     uint32_t *nums = NULL;

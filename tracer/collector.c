@@ -37,6 +37,7 @@
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/rotate.h"
 #include "tracer/source.h"
 
 #ifndef P_PIDFD
@@ -74,6 +75,8 @@ struct exit_note {
 
 struct pt_collector {
     char *dir;
+    const char *sdir;       /* where stream files go: dir, or the chunk being written (rotation) */
+    struct pt__rotate *rot; /* rotation (--max-size, --max-age), NULL without */
     char rings[4096];
     pt_trace_diag_fn diag;
     void *diag_arg;
@@ -290,7 +293,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
 {
     struct cbuf *cb = &r->bufs[i];
     char path[4400];
-    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
     cb->sfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (cb->sfd < 0 && errno == ENOENT) {
@@ -338,7 +341,7 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
     struct cbuf *cb = &r->bufs[i];
     if (cb->sfd == -2) {
         char path[4400];
-        snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+        snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
         cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
         if (cb->sfd < 0) {
             cdiag(c, "%s: %s", path, strerror(errno));
@@ -350,7 +353,7 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
     size_t want = PT__PKT_HDR_SIZE + body_len;
     ssize_t n = pwritev(cb->sfd, iov, body_len ? 2 : 1, (off_t)cb->file_end);
     if (n != (ssize_t)want) {
-        cdiag(c, "%s/" PT__STREAM_FMT ": write failed: %s", c->dir, r->base, i,
+        cdiag(c, "%s/" PT__STREAM_FMT ": write failed: %s", c->sdir, r->base, i,
               n < 0 ? strerror(errno) : "short write");
         if (ftruncate(cb->sfd, (off_t)cb->file_end) < 0) {
             /* leave it: the next start cuts the torn packet */
@@ -358,6 +361,8 @@ static int append(struct pt_collector *c, struct cring *r, unsigned i, const voi
         return -EIO;
     }
     cb->file_end += want;
+    if (c->rot)
+        pt__rotate_wrote(c->rot, want, 0, 0, 0);
     return 0;
 }
 
@@ -418,6 +423,8 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
                     n = 0;
                 }
                 c->st.events += n;
+                if (c->rot)
+                    pt__rotate_wrote(c->rot, 0, n, ph.timestamp_begin, ph.timestamp_end);
             }
         } else if (final && commit >= lap * S + PT__PKT_HDR_SIZE && commit < (lap + 1) * S) {
             /* The open packet of a writer that is gone: its committed prefix of whole records. */
@@ -444,6 +451,8 @@ static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int f
                 if (append(c, r, i, &ph, c->pkt + PT__PKT_HDR_SIZE, vend - PT__PKT_HDR_SIZE) < 0)
                     return;
                 c->st.events += n;
+                if (c->rot)
+                    pt__rotate_wrote(c->rot, 0, n, ph.timestamp_begin, ph.timestamp_end);
             }
         } else if (final && commit < lap * S + PT__PKT_HDR_SIZE) {
             /* never opened, or its header never committed: nothing readable */
@@ -475,7 +484,7 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
     if (!nobuf && !reaped)
         return;
     char path[4400];
-    snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->dir, r->base);
+    snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->sdir, r->base);
     int fd = pt_perm_open(path, O_WRONLY | O_CREAT | O_EXCL);
     if (fd < 0) {
         if (errno != EEXIST)
@@ -540,6 +549,8 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
         }
     } else {
         c->st.events += nev;
+        if (c->rot)
+            pt__rotate_wrote(c->rot, pos, nev, ph.timestamp_begin, ph.timestamp_end);
     }
     close(fd);
 }
@@ -747,6 +758,47 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out)
 {
+    return pt_collector_open_rotated(dir, NULL, diag, diag_arg, out);
+}
+
+/* ---- Rotation (tracer/rotate.c) ------------------------------------------------------------- */
+
+/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated
+ * only when the directory already is (then without caps: it goes on in its newest chunk). */
+static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opts)
+{
+    struct pt__rotate_opts none = {0};
+    char chunks[4200];
+    struct stat st;
+    snprintf(chunks, sizeof chunks, "%s/chunks", c->dir);
+    c->sdir = c->dir;
+    if (!opts && (lstat(chunks, &st) < 0 || !S_ISDIR(st.st_mode)))
+        return 0;
+    int rc = pt__rotate_open(c->dir, opts ? opts : &none, c->diag, c->diag_arg, &c->rot);
+    if (rc == 0)
+        c->sdir = pt__rotate_path(c->rot);
+    return rc;
+}
+
+/* Between passes: a chunk full or old is closed, its stream files with it, and the next begun. */
+static void rotate_if_due(struct pt_collector *c)
+{
+    if (!c->rot || !pt__rotate_due(c->rot, pt_now()))
+        return;
+    for (struct cring *r = c->list; r; r = r->next)
+        for (unsigned i = 0; i < r->h.nbufs; i++)
+            if (r->bufs[i].sfd != -1) {
+                if (r->bufs[i].sfd >= 0)
+                    close(r->bufs[i].sfd);
+                r->bufs[i].sfd = -1; /* opened in the next chunk; next_seq goes on */
+            }
+    pt__rotate_next(c->rot);
+    c->sdir = pt__rotate_path(c->rot);
+}
+
+int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
+                              pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out)
+{
     struct pt_collector *c = calloc(1, sizeof *c);
     int rc;
     if (!c)
@@ -768,15 +820,17 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         cdiag(c, "%s: %s", c->rings, strerror(-rc));
         goto fail;
     }
-    if ((rc = pt__ctf_write_metadata(dir, pt__realtime_offset())) < 0) {
-        cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
+    if ((rc = open_layout(c, opts)) < 0)
+        goto fail;
+    if ((rc = pt__ctf_write_metadata(c->sdir, pt__realtime_offset())) < 0) {
+        cdiag(c, "%s/metadata: %s", c->sdir, strerror(-rc));
         goto fail;
     }
     {
         /* A directory written by another build: its streams and ours would not decode alike. */
-        char mpath[4200];
+        char mpath[4400];
         uint64_t have = 0;
-        snprintf(mpath, sizeof mpath, "%s/metadata", dir);
+        snprintf(mpath, sizeof mpath, "%s/metadata", c->sdir);
         if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
             cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
                      ", this collector's is %016" PRIx64 "; use a new directory",
@@ -836,6 +890,7 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
             drain_buf(c, r, i, 0);
         pp = &r->next;
     }
+    rotate_if_due(c);
     return 0;
 }
 
@@ -909,6 +964,7 @@ void pt_collector_close(struct pt_collector *c)
     free(c->pkt);
     if (c->ifd >= 0)
         close(c->ifd);
+    pt__rotate_close(c->rot);
     free(c->dir);
     free(c);
 }

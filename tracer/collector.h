@@ -24,6 +24,14 @@ struct pt_collector_stats {
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out);
 
+/* The same, rotated (--max-size, --max-age; tracer/rotate.h): stream files go into the chunks of
+ * DIR/chunks/, the next begun when one is full or old, the oldest dropped under the caps once the
+ * analyzer's follower has checkpointed the chunk after them. opts NULL: as pt_collector_open, which
+ * goes on in the newest chunk (without caps) of a directory that is rotated already. */
+struct pt__rotate_opts;
+int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
+                              pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out);
+
 /* Wait up to timeout_ms for a new ring or a writer's death, then drain every ring: complete
  * packets of live writers, everything of writers that are gone. 0 or a negative errno. */
 int pt_collector_run_once(struct pt_collector *c, int timeout_ms);

@@ -735,7 +735,19 @@ static void note_pid(struct pt_follow *f, uint32_t pid)
     }
 }
 
+static const struct pt_event *next_upto(struct pt_follow *f, uint64_t horizon, int hold);
+
 const struct pt_event *pt_follow_next(struct pt_follow *f, uint64_t horizon)
+{
+    return next_upto(f, horizon, 1);
+}
+
+const struct pt_event *pt_follow_next_through(struct pt_follow *f, uint64_t ts)
+{
+    return next_upto(f, ts, 0);
+}
+
+static const struct pt_event *next_upto(struct pt_follow *f, uint64_t horizon, int hold)
 {
     if (f->advance) {
         struct fstream *e = f->advance;
@@ -757,7 +769,7 @@ const struct pt_event *pt_follow_next(struct pt_follow *f, uint64_t horizon)
             }
         }
     }
-    if (horizon != UINT64_MAX && horizon > f->hold)
+    if (hold && horizon != UINT64_MAX && horizon > f->hold)
         horizon = f->hold;
     if (!f->nheap || f->heap[0]->s->head.ts > horizon)
         return NULL;

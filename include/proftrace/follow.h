@@ -55,6 +55,10 @@ int pt_follow_poll(struct pt_follow *f);
  * strings are valid until the next call. */
 const struct pt_event *pt_follow_next(struct pt_follow *f, uint64_t horizon);
 
+/* The same, up to `ts` even past a writer that was in the middle of a record (pt_follow_next stops
+ * short of it): what must be read whole, whatever the order of what comes later. */
+const struct pt_event *pt_follow_next_through(struct pt_follow *f, uint64_t ts);
+
 /* A stream's name, the same in every chunk ("<ring base>_<buffer>"); NULL for an unknown index. */
 const char *pt_follow_stream_key(const struct pt_follow *f, uint32_t stream);
 
@@ -98,6 +102,10 @@ int pt_chunk_path(char *buf, size_t len, const char *dir, uint32_t chunk, const 
 /* The chunks of `dir`, oldest first, into *out (malloc'ed, free it): their count, 0 when the
  * trace is not rotated, or a negative errno. */
 int pt_chunks_list(const char *dir, uint32_t **out);
+
+/* The time of the newest event of closed chunk `chunk` (its summary, written when the collector
+ * closed it): 0, or a negative errno (-ENOENT: not closed, or closed by a crash). */
+int pt_chunk_newest(const char *dir, uint32_t chunk, uint64_t *last_ts);
 
 /* What rotation dropped from `dir` so far (DIR/chunks/.dropped) into *r, with the chunks there. */
 void pt_rotation_read(const char *dir, struct pt_rotation *r);
