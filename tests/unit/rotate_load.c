@@ -1,13 +1,16 @@
 /* rotate_load.c — the processes of the rotation tests (tests/integration/rotate_*.sh):
- *     rotate_load hold PREFIX N   maps N POSIX shared-memory objects PREFIX-0.. (holds them),
- *                                 prints "holding", waits for end of input, then opens them again
- *                                 by name (ENOENT when they were removed: the victim) and prints
+ *     rotate_load hold PREFIX N [FILL]
+ *                                 maps N POSIX shared-memory objects PREFIX-0.. (holds them),
+ *                                 makes FILL registry reads (so that the packet with the holds is
+ *                                 complete and drained at once, into the oldest chunks), prints
+ *                                 "holding", waits for end of input, then opens them again by
+ *                                 name (ENOENT when they were removed: the victim) and prints
  *                                 "reopen: <error>"
  *     rotate_load load N          N registry reads of one value (the ordinary traffic of a
  *                                 service: about two events each), in $WINSIM_HIVE_ROOT
  *     rotate_load delete PREFIX N removes the objects (shm_unlink): deleted while held
- * The holder does nothing between its hold and its reopen, so none of its events can be lost: its
- * finding is certain whatever the load does to the other processes' buffers. */
+ * The holder does nothing while it waits, so none of its events can be lost: its finding is
+ * certain whatever the load does to the other processes' buffers. */
 #include <windows.h>
 #include <winreg.h>
 
@@ -19,7 +22,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static int hold(const char *prefix, int n)
+static int load(long n);
+
+static int hold(const char *prefix, int n, long fill)
 {
     for (int i = 0; i < n; i++) {
         char name[256];
@@ -32,6 +37,8 @@ static int hold(const char *prefix, int n)
         }
         close(fd);
     }
+    if (fill && load(fill))
+        return 1;
     printf("holding\n");
     fflush(stdout);
     char buf[64];
@@ -79,12 +86,12 @@ static int delete(const char *prefix, int n)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "hold"))
-        return hold(argv[2], atoi(argv[3]));
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "hold"))
+        return hold(argv[2], atoi(argv[3]), argc == 5 ? atol(argv[4]) : 0);
     if (argc == 3 && !strcmp(argv[1], "load"))
         return load(atol(argv[2]));
     if (argc == 4 && !strcmp(argv[1], "delete"))
         return delete(argv[2], atoi(argv[3]));
-    fprintf(stderr, "usage: rotate_load hold PREFIX N | load N | delete PREFIX N\n");
+    fprintf(stderr, "usage: rotate_load hold PREFIX N [FILL] | load N | delete PREFIX N\n");
     return 2;
 }
