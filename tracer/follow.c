@@ -376,6 +376,7 @@ static int adopt(struct pt_follow *f, struct fstream *e, struct pt__src *s, uint
     e->s = s;
     e->chunk = chunk;
     s->index = e->index;
+
     pt__src_chain(s, chain, e);
     if (e->have_start)
         pt__src_seek(s, &e->start);

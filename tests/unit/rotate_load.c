@@ -3,9 +3,12 @@
  *                                 maps N POSIX shared-memory objects PREFIX-0.. (holds them),
  *                                 makes FILL registry reads (so that the packet with the holds is
  *                                 complete and drained at once, into the oldest chunks), prints
- *                                 "holding", waits for end of input, then opens them again by
- *                                 name (ENOENT when they were removed: the victim) and prints
- *                                 "reopen: <error>"
+ *                                 "holding"; for each line of input makes a registry read (a
+ *                                 sign of life: the analyzer does not take a holder that fell
+ *                                 silent for a live one) and prints "alive"; at the end of input
+ *                                 opens the
+ *                                 objects again by name (ENOENT when they were removed: the
+ *                                 victim) and prints "reopen: <error>"
  *     rotate_load load N          N registry reads of one value (the ordinary traffic of a
  *                                 service: about two events each), in $WINSIM_HIVE_ROOT
  *     rotate_load delete PREFIX N removes the objects (shm_unlink): deleted while held
@@ -42,8 +45,12 @@ static int hold(const char *prefix, int n, long fill)
     printf("holding\n");
     fflush(stdout);
     char buf[64];
-    while (fgets(buf, sizeof buf, stdin))
-        ;
+    while (fgets(buf, sizeof buf, stdin)) {
+        if (load(1))
+            return 1;
+        printf("alive\n");
+        fflush(stdout);
+    }
     char name[256];
     snprintf(name, sizeof name, "%s-0", prefix);
     int fd = shm_open(name, O_RDWR, 0);
