@@ -22,7 +22,10 @@ enum pt__cause pt__view_cause(const struct pt__view *h, const struct pt__view *d
     int same_name = h->name && d->name && !strcasecmp(h->name, d->name);
     if (!same_name && h->who.euid != d->who.euid)
         return PT__C_IDENTITY;
-    if (session_local(h->name) && session_local(d->name) && h->who.sessionid != d->who.sessionid)
+    /* A holder's view found by an attach is known by its object, not by the library's name for
+     * it: the deleter's name says which namespace the library looks in. */
+    const char *hname = h->prior ? d->name : h->name;
+    if (session_local(hname) && session_local(d->name) && h->who.sessionid != d->who.sessionid)
         return PT__C_SESSION;
     if (h->who.ns[PT_NS_mnt] != d->who.ns[PT_NS_mnt] ||
         h->who.ns[PT_NS_ipc] != d->who.ns[PT_NS_ipc])

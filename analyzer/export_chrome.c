@@ -78,8 +78,6 @@ static void metadata(struct out *o)
     for (uint32_t i = 0; i < tl->nthreads; i++) {
         const struct pt__tl_thread *t = &tl->threads[i];
         const struct pt__proc *p = a->procs[t->proc];
-        if (!tl->procs[t->proc].shown)
-            continue;
         ev_begin(o, "M", tl->procs[t->proc].cpid, t->ctid, 0);
         fputs(",\"name\":\"thread_name\",\"args\":{\"name\":\"", o->f);
         pt__x_json_raw(o->f, pt__tl_base(p->exe));

@@ -73,8 +73,7 @@ struct pt__tl_proc {
     uint32_t slice1, last_slice1; /* its slices and holds, in time order (index + 1; 0: none) */
     uint32_t hold1, last_hold1;
     uint8_t shown; /* it wrote events of its own: a track (a process the analyzer only
-                    * heard of through the collector's `reaped` event, or the witness's ring with
-                    * its `thread` event, gets none) */
+                    * heard of through the collector's `reaped` event gets none) */
 };
 
 struct pt_timeline {

@@ -172,21 +172,15 @@ static void take(struct pt_timeline *tl, const struct pt_event *ev)
     int call = ev->id >= PT_EV_CALL_FIRST && ev->id < PT__NIDS;
     uint64_t t0 = call && ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
     if (ev->id != PT_EV_reaped) { /* written by the collector, later: not a sign of life */
-        if (!tl->t0 || t0 < tl->t0)
-            tl->t0 = t0;
-        if (ev->ts > tl->t1)
-            tl->t1 = ev->ts;
-    }
-    /* The collector's witness writes a ring of its own: its events belong to the processes they
-     * name, its `thread` event to nobody, so it gets no track. */
-    int witness = ev->id == PT_EV_witnessed || ev->id == PT_EV_witnessed_shm;
-    if (ev->id != PT_EV_reaped && !witness) {
-        if (ev->id != PT_EV_thread)
-            tp->shown = 1;
+        tp->shown = 1;
         if (!tp->t0 || t0 < tp->t0)
             tp->t0 = t0;
         if (ev->ts > tp->t1)
             tp->t1 = ev->ts;
+        if (!tl->t0 || t0 < tl->t0)
+            tl->t0 = t0;
+        if (ev->ts > tl->t1)
+            tl->t1 = ev->ts;
     }
     if (ev->id == PT_EV_process || ev->id == PT_EV_lost || ev->id == PT_EV_reaped)
         return;
@@ -316,8 +310,14 @@ static void add_holds(struct pt_timeline *tl)
             if (k->depth)
                 continue;
             kind = PT__TL_SHMAP;
-            n = asprintf(&label, "shared mapping of fd %lld (ino %llu), %llu bytes",
-                         (long long)k->num, (unsigned long long)k->ino, (unsigned long long)k->len);
+            if (k->num < 0) /* found by an attach (model_prior.c): its descriptor is not known */
+                n = asprintf(&label,
+                             "shared mapping (ino %llu), %llu bytes, held since before attach",
+                             (unsigned long long)k->ino, (unsigned long long)k->len);
+            else
+                n = asprintf(&label, "shared mapping of fd %lld (ino %llu), %llu bytes",
+                             (long long)k->num, (unsigned long long)k->ino,
+                             (unsigned long long)k->len);
             break;
         case PT_K_SYSV:
             kind = PT__TL_SYSV;

@@ -5,8 +5,9 @@
  * it opened for the call around it, a HOLD_BEGIN / HOLD_END starts or ends a hold, a DELETE may
  * make a deletion; then, if its process holds something deleted, whether it is the victim. What a
  * completed nested call leaves for its caller is kept on its thread (struct pt__child) until the
- * caller arrives. Other events go to the process part (model_procs.c) or, for the collector's
- * witness, to model_witness.c. Nothing here knows a call by name. */
+ * caller arrives. Other events go to the process part (model_procs.c), holds an attach found to
+ * model_prior.c, or, for the collector's witness, to model_witness.c. Nothing here knows a call by
+ * name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,12 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         pt__on_process(a, ev);
     struct pt__proc *p = NULL;
     uint64_t v;
+    /* A buffer's new owner says nothing of a process: a stream that has nothing else (the
+     * witness's ring, whose other events are witnessed ones) is no process of the trace, so it
+     * is neither counted nor drawn as one. A process's own stream names it in its next event. */
+    uint32_t known;
+    if (ev->id == PT_EV_thread && !pt__stream_proc(a, ev->stream, &known))
+        return 0;
     if (ev->id == PT_EV_reaped && pt__map_get(&a->by_pid, ev->pid, 0, &v))
         p = a->procs[v]; /* the collector writes it in a stream of its own, after the fact */
     else
@@ -114,6 +121,8 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         struct pt__thread *t = pt__thread_for(a, p, ev->tid);
         if (t)
             on_call(a, p, t, ev);
+    } else if (ev->id == PT_EV_prior_hold) {
+        pt__on_prior_hold(a, p, ev);
     } else if (pt__on_proc_event(a, p, ev)) {
         return 0; /* not an event of the process itself: no sign of its life */
     }
@@ -174,6 +183,7 @@ void pt_analyzer_free(struct pt_analyzer *a)
         free(p);
     }
     free(a->procs);
+    free(a->untraced);
     for (uint32_t i = 0; i < a->nthreads; i++) {
         if (!a->threads[i])
             continue;

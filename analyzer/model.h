@@ -25,8 +25,9 @@
  * The model's files, one concern each: model.c (dispatch: each event to the part that handles
  * it; create, finish, free), model_procs.c (processes and threads), model_holds.c (holds and
  * deletions), model_victims.c (the failures deletions cause), model_witness.c (deleters seen by
- * the collector's witness), model_mapi.c (registry key paths, MAPI sessions, in-use views, marks,
- * the profile store), rows.c (the call table as the model reads it).
+ * the collector's witness), model_prior.c (holds found when proftrace attached to a running
+ * process), model_mapi.c (registry key paths, MAPI sessions, in-use views, marks, the profile
+ * store), rows.c (the call table as the model reads it).
  */
 #ifndef PT_ANALYZER_MODEL_H
 #define PT_ANALYZER_MODEL_H
@@ -121,6 +122,8 @@ struct pt__view {
     uint64_t ts;
     struct pt__who who; /* creds/session/namespaces of the opening thread */
     int8_t in_mapi;     /* 1 inside a MAPI call, 0 not, -1 not yet known */
+    uint8_t prior;      /* found by an attach (prior_hold): name is the object's path, the name
+                         * the library gave it is not known */
 };
 
 struct pt__module {
@@ -179,6 +182,7 @@ struct pt__hold {
     uint32_t pnext, pprev; /* list of open holds of the same process */
     uint32_t kept;         /* its record in a->kept + 1 (0: none kept) */
     uint8_t live;
+    uint8_t prior; /* held since before proftrace attached (prior_hold) */
 };
 
 /* The record of a hold from its beginning to its end, kept for an export (pt__keep_holds). */
@@ -363,6 +367,11 @@ struct pt_analyzer {
     int finished;
     char notes[4][160];
     int nnotes;
+    struct pt__untraced { /* `untraced` events: who nothing traced, and why (reason NULL: undone) */
+        uint32_t pid;
+        const char *exe, *reason;
+    } *untraced;
+    uint32_t nuntraced, capuntraced;
 };
 
 /* Growing the model's arrays: per-process ones start at 4. Counts a->nomem on failure. */
@@ -393,8 +402,8 @@ void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, u
 void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t);
 /* A `process` event: the identity of a process, new or after exec (or of a reused pid). */
 void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev);
-/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, lost. Returns 0,
- * or 1 when the event is no sign of life of the process (the collector's `reaped`). */
+/* The other non-call events of process p: module, cred, ns, exit, signal, reaped, untraced, lost.
+ * Returns 0, or 1 when the event is no sign of life of the process (the collector's `reaped`). */
 int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
 const char *pt__intern(struct pt_analyzer *a, const char *s);
 int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count);
@@ -441,6 +450,9 @@ unsigned pt__call_mark(const struct pt_event *ev);
 /* ---- model_witness.c: deletions seen by the collector's witness ---- */
 void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev);
 
+/* ---- model_prior.c: holds a process had before proftrace attached to it ---- */
+void pt__on_prior_hold(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
+
 /* ---- model_mapi.c: registry keys, MAPI sessions, in-use views, marks, the profile store ---- */
 /* The path of key handle h in process p ("HKEY_CURRENT_USER\\Software\\..."), into buf. */
 const char *pt__key_path(struct pt_analyzer *a, struct pt__proc *p, uint64_t h, char *buf,
@@ -452,6 +464,11 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
 void pt__on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                   const struct pt_event *ev, const struct pt__row *r, const struct pt__child *kids,
                   uint32_t nkids);
+/* A MAPI session of p on profile `prof` (its key: dev/ino and path, 0/0 and NULL when unknown),
+ * also listed in a->sess for the latent-hazard rule. The hold index, or PT__NONE. */
+uint32_t pt__session_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                          const struct pt_event *ev, uint64_t session, uint64_t dev, uint64_t ino,
+                          const char *prof, const char *path);
 /* OPEN / CREATE of a MAPPING: a candidate in-use view. */
 void pt__add_view(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                   const struct pt_event *ev, const struct pt__row *r, const struct pt__child *kids,

@@ -223,6 +223,13 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
     struct pt__hold *x = pt__hold_by_handle(a, p->idx, (enum pt_kind)r->kind, handle);
     if (x)
         pt__hold_close(a, (uint32_t)(x - a->holds), ev->ts);
+    /* A session found by an attach is known by the key it keeps open (model_prior.c): that key
+     * closed, the session is over (its Logoff or Release, on an object obtained before the
+     * attach, is not seen). */
+    struct pt__hold *s =
+        r->kind == PT_K_KEY ? pt__hold_by_handle(a, p->idx, PT_K_SESSION, handle) : NULL;
+    if (s && s->prior)
+        pt__hold_close(a, (uint32_t)(s - a->holds), ev->ts);
 }
 
 /* ---- deletions ---- */

@@ -172,6 +172,30 @@ void pt__on_key_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__threa
 
 /* ---- sessions ---- */
 
+uint32_t pt__session_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                          const struct pt_event *ev, uint64_t session, uint64_t dev, uint64_t ino,
+                          const char *prof, const char *path)
+{
+    uint32_t h = pt__hold_open(a, p, t, ev, PT_K_SESSION, session, dev, ino, pt__strdup(a, prof),
+                               path ? pt__strdup(a, path) : NULL);
+    if (h == PT__NONE || PT__GROW(a, a->sess, a->nsess, a->capsess))
+        return h;
+    a->sess[a->nsess] = (struct pt__sess){p->idx,
+                                          pt__strdup(a, prof),
+                                          dev,
+                                          ino,
+                                          p->store_dev,
+                                          p->store_ino,
+                                          ev->ts,
+                                          0,
+                                          session,
+                                          path ? pt__strdup(a, path) : NULL};
+    a->holds[h].len = a->nsess++;
+    if (a->holds[h].kept)
+        a->kept[a->holds[h].kept - 1].name = a->sess[a->holds[h].len].profile;
+    return h;
+}
+
 void pt__on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                   const struct pt_event *ev, const struct pt__row *r, const struct pt__child *kids,
                   uint32_t nkids)
@@ -192,24 +216,8 @@ void pt__on_logon(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *
     }
     if (!key)
         a->sessions_unidentified++;
-    uint32_t h =
-        pt__hold_open(a, p, t, ev, PT_K_SESSION, session, key ? key->dev : 0, key ? key->ino : 0,
-                      pt__strdup(a, prof), key ? pt__strdup(a, key->path) : NULL);
-    if (h == PT__NONE || PT__GROW(a, a->sess, a->nsess, a->capsess))
-        return;
-    a->sess[a->nsess] = (struct pt__sess){p->idx,
-                                          pt__strdup(a, prof),
-                                          key ? key->dev : 0,
-                                          key ? key->ino : 0,
-                                          p->store_dev,
-                                          p->store_ino,
-                                          ev->ts,
-                                          0,
-                                          session,
-                                          key ? pt__strdup(a, key->path) : NULL};
-    a->holds[h].len = a->nsess++;
-    if (a->holds[h].kept)
-        a->kept[a->holds[h].kept - 1].name = a->sess[a->holds[h].len].profile;
+    pt__session_open(a, p, t, ev, session, key ? key->dev : 0, key ? key->ino : 0, prof,
+                     key ? key->path : NULL);
 }
 
 /* ---- in-use views ---- */

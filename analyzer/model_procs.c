@@ -257,6 +257,25 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
         a->threads[ti]->have_cred = 0; /* exec resets creds to the process's */
 }
 
+/* An `untraced` event: a process nothing traces from here on, kept for the summary; reason "" is an
+ * exec that returned, so the image it named goes on, traced, and the pid's last note is undone. */
+static void on_untraced(struct pt_analyzer *a, const struct pt_event *ev)
+{
+    uint32_t pid = (uint32_t)PT_U(ev, untraced, pid), i = a->nuntraced;
+    const char *reason = PT_S(ev, untraced, reason);
+    if (!*reason) {
+        while (i-- > 0)
+            if (a->untraced[i].pid == pid && a->untraced[i].reason) {
+                a->untraced[i].reason = NULL;
+                break;
+            }
+        return;
+    }
+    if (!PT__GROW(a, a->untraced, a->nuntraced, a->capuntraced))
+        a->untraced[a->nuntraced++] = (struct pt__untraced){
+            pid, pt__intern(a, PT_S(ev, untraced, exe)), pt__intern(a, reason)};
+}
+
 int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev)
 {
     switch (ev->id) {
@@ -313,6 +332,9 @@ int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt
         }
         return 1; /* not an event of the process itself: last_ts stays its last sign of life */
     }
+    case PT_EV_untraced:
+        on_untraced(a, ev);
+        break;
     case PT_EV_lost: {
         uint64_t n = PT_U(ev, lost, count);
         if (!PT__GROW(a, p->lost, p->nlost, p->caplost))

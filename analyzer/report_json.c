@@ -255,6 +255,20 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
         pt__json_str(out, a->notes[i]);
         first = 0;
     }
+    fputs("],\"untraced\":[", out);
+    for (uint32_t i = 0, n = 0; i < a->nuntraced; i++)
+        if (a->untraced[i].reason) {
+            fputs(n++ ? ",{\"pid\":" : "{\"pid\":", out);
+            if (a->untraced[i].pid)
+                fprintf(out, "%u", a->untraced[i].pid);
+            else
+                fputs("null", out); /* unknown */
+            fputs(",\"exe\":", out);
+            pt__json_str(out, a->untraced[i].exe);
+            fputs(",\"reason\":", out);
+            pt__json_str(out, a->untraced[i].reason);
+            fputc('}', out);
+        }
     fputs("]}}\n", out);
     pt__sym_free(sy);
     return ferror(out) ? -EIO : 0;

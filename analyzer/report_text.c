@@ -233,6 +233,14 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
         fprintf(out, "  %s\n", pt__disasm_unavailable());
     for (int i = 0; i < a->nnotes; i++)
         fprintf(out, "  %s\n", pt_esc(a->notes[i]));
+    for (uint32_t i = 0; i < a->nuntraced; i++)
+        if (a->untraced[i].reason) {
+            char pid[16] = "?"; /* a shell system() started: its pid never reached the program */
+            if (a->untraced[i].pid)
+                snprintf(pid, sizeof pid, "%u", a->untraced[i].pid);
+            fprintf(out, "  not traced: pid %s (%s): %s\n", pid, pt_esc(a->untraced[i].exe),
+                    pt_esc(a->untraced[i].reason));
+        }
 }
 
 int pt_report_text(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)

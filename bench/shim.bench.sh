@@ -1,22 +1,39 @@
 #!/usr/bin/env bash
-# shim.bench.sh — what the shim adds to one cheap intercepted call, against an untraced run and
-# against uftrace (with the string argument) and ltrace on the same call, measured in one run.
+# shim.bench.sh — what the shim adds to a traced program, measured as users run it: `proftrace
+# record` in its default mode, the trace directory on the ordinary disk (not tmpfs), against an
+# untraced run and against uftrace (with the string argument) and ltrace on the same call, in one
+# run.
 #
 # The call is RegQueryValueExA of a tiny library built here (it returns at once), so nothing hides
-# the tracing cost; it takes a string argument like the real one. A driver times batches of calls
-# with CLOCK_MONOTONIC and prints the median ns per call; the tracers' start-up is not counted.
-# Rows in bench/run's format (BENCH_ROW: figure, value, unit, ratio, note), like the other
-# bench/*.bench.sh: the value is the median ns added per call over the untraced run, the notes the
-# raw numbers; the peers' ratio is their added cost as a multiple of the shim's.
-# Usage: shim.bench.sh [BUILD_DIR]   (default: $PT_BUILD_DIR, else build/ of this repository)
+# the tracing cost; it takes a string argument like the real one. Rows (bench/run's format:
+# figure, value, unit, ratio, note):
+#   * a 1 M-call burst: ns added per call over the whole burst, draining included: the burst as
+#     the program times it, plus the tail from its last call to the end of `record` (less that
+#     tail around no calls: record's own ending), per call, less the untraced call (median of the
+#     rounds); the events lost; the program's CPU time per call;
+#   * the same burst in flight-recorder mode (--overwrite), and its cost relative to the default;
+#   * a steady stream of 1 M calls/s for 60 s (BENCH_STREAM_S to shorten it): events lost;
+#   * a 10-frame stack on every call; the shim loaded but inert;
+#   * the peers on the same call: uftrace with the argument, ltrace.
+# Usage: shim.bench.sh [BUILD_DIR]   (default: $BENCH_BUILD, $PT_BUILD_DIR, else build/ here)
+# Environment: BENCH_DISK (a directory on the ordinary disk; default BUILD_DIR/bench-disk),
+# BENCH_BURST_N (1000000), BENCH_STREAM_S (60), ROUNDS (3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-${PT_BUILD_DIR:-$here/../build}}
+build=${1:-${BENCH_BUILD:-${PT_BUILD_DIR:-$here/../build}}}
 shim=$build/lib/libproftrace.so
-[ -f "$shim" ] || { echo "shim.bench.sh: $shim not built" >&2; exit 2; }
+pt=$build/bin/proftrace
+[ -f "$shim" ] && [ -x "$pt" ] || { echo "shim.bench.sh: $shim or $pt not built" >&2; exit 2; }
 ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
+N=${BENCH_BURST_N:-1000000}
+STREAM_S=${BENCH_STREAM_S:-60}
+rounds=${ROUNDS:-3}
 tmp=$(mktemp -d /tmp/pt-bench-shim.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+disk=${BENCH_DISK:-$build/bench-disk}
+mkdir -p "$disk"
+disk=$(mktemp -d "$disk/shim.XXXXXX")
+trap 'rm -rf "$tmp" "$disk"' EXIT
+fstype=$(df --output=fstype "$disk" | tail -1)
 cc=${CC:-cc}
 
 cat >"$tmp/lib.c" <<'C'
@@ -30,9 +47,15 @@ __attribute__((visibility("default"))) int RegQueryValueExA(HKEY k, const char *
 }
 C
 cat >"$tmp/drv.c" <<'C'
-/* Times batches of RegQueryValueExA calls made `depth` frames below main; prints the median. */
+/* Calls RegQueryValueExA `depth` frames below main:
+ *   drv batch B NB DEPTH   NB batches of B calls; prints the median ns per call of a batch
+ *   drv burst N DEPTH      one burst of N calls; prints ns per call (wall clock, CPU time) and
+ *                          CLOCK_REALTIME ns at its end
+ *   drv stream RATE SECS   RATE calls per second (a slice every ms) for SECS; prints the calls */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 typedef unsigned int DWORD;
 typedef struct HKEY__ *HKEY;
@@ -47,23 +70,63 @@ static __attribute__((noinline)) int calls(int depth)
         s += RegQueryValueExA((HKEY)0x80000001, "001e6614", NULL, NULL, NULL, NULL);
     return s;
 }
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+static double cpu(void) /* user + system ns of this process */
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
 int main(int argc, char **argv)
 {
-    batch = atol(argv[1]);
-    int nb = atoi(argv[2]), depth = atoi(argv[3]);
+    if (argc > 3 && !strcmp(argv[1], "stream")) {
+        long rate = atol(argv[2]), secs = atol(argv[3]), per = rate / 1000, n = 0;
+        struct timespec next;
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        batch = per;
+        for (long ms = 0; ms < secs * 1000; ms++) {
+            calls(1);
+            n += per;
+            next.tv_nsec += 1000000;
+            if (next.tv_nsec >= 1000000000) {
+                next.tv_nsec -= 1000000000;
+                next.tv_sec++;
+            }
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        }
+        printf("%ld\n", n);
+        return 0;
+    }
+    if (argc > 3 && !strcmp(argv[1], "burst")) {
+        batch = atol(argv[2]);
+        double t0 = now(), c0 = cpu();
+        calls(atoi(argv[3]));
+        double t1 = now(), c1 = cpu();
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        printf("%.1f %.1f %lld\n", batch ? (t1 - t0) / batch : 0, batch ? (c1 - c0) / batch : 0,
+               (long long)rt.tv_sec * 1000000000ll + rt.tv_nsec);
+        return 0;
+    }
+    batch = atol(argv[2]);
+    int nb = atoi(argv[3]), depth = atoi(argv[4]);
     double r[1000];
     calls(depth); /* warm up: PLT binding, ring buffers claimed, pages touched */
     for (int b = 0; b < nb; b++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = now();
         calls(depth);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        r[b] = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / batch;
+        r[b] = (now() - t0) / batch;
     }
     qsort(r, nb, sizeof r[0], cmp);
     printf("%.1f\n", r[nb / 2]);
@@ -73,58 +136,104 @@ C
 $cc -O2 -shared -fPIC -o "$tmp/libptbench.so" "$tmp/lib.c"
 $cc -O2 -fno-omit-frame-pointer -o "$tmp/drv" "$tmp/drv.c" -L"$tmp" -lptbench -Wl,-rpath,"$tmp"
 
-drv() { "$tmp/drv" "$@"; }
-traced() { # traced BATCH NBATCH DEPTH STACKS: the shim as a flight recorder, every event written
-    mkdir -p "$tmp/trace"
-    LD_PRELOAD=$shim PROFTRACE_DIR=$tmp/trace PROFTRACE_OVERWRITE=1 PROFTRACE_STACKS=$4 \
-        "$tmp/drv" "$1" "$2" "$3"
-    rm -rf "$tmp/trace"
+ns() { date +%s%N; }
+med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk;
+# appends "tail_ns program_ns_per_call lost overwritten program_cpu_ns_per_call" to FILE, tail_ns
+# being the time from the program's last call to the end of `record` (the drain left to do)
+record_burst() {
+    local out=$1 n=$2 depth=$3
+    shift 3
+    rm -rf "$disk/t"
+    local t1 per cpu end
+    "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" "$depth" >"$tmp/rec.out" \
+        2>"$tmp/rec.err"
+    t1=$(ns)
+    read -r per cpu end <"$tmp/rec.out"
+    local s lost ow
+    s=$(grep '^proftrace: [0-9]* processes' "$tmp/rec.err")
+    lost=$(echo "$s" | sed -n 's/.* events, \([0-9]*\) lost.*/\1/p')
+    ow=$(echo "$s" | sed -n 's/.* \([0-9]*\) overwritten.*/\1/p')
+    echo "$((t1 - end)) $per ${lost:-?} ${ow:-0} $cpu" >>"$out"
+}
+plain_burst() { # plain_burst FILE N DEPTH: the untraced burst's ns per call
+    "$tmp/drv" burst "$2" "$3" | awk '{ print $1 }' >>"$1"
+}
+col() { awk -v c="$1" '{ print $c }'; }
+# added NS_PER_CALL TAIL TAIL0 UNTRACED N: ns added per call over the whole burst, draining included
+added() {
+    awk -v p="$1" -v t="$2" -v t0="$3" -v u="$4" -v n="$5" \
+        'BEGIN { printf "%.1f", p + (t - t0) / n - u }'
 }
 
-# The variants alternate, ROUNDS times, and each reports the median of its rounds: a machine busy
+# The variants alternate, ROUNDS times, each reporting the median of its rounds: a machine busy
 # with something else for a while then weighs on every variant alike.
-med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-rounds=${ROUNDS:-3}
-: >"$tmp/r.base"; : >"$tmp/r.base10"; : >"$tmp/r.inert"; : >"$tmp/r.str"; : >"$tmp/r.stack"
+: >"$tmp/r.plain"; : >"$tmp/r.def"; : >"$tmp/r.def0"; : >"$tmp/r.fr"
+: >"$tmp/r.stack"; : >"$tmp/r.plain10"; : >"$tmp/r.base"; : >"$tmp/r.inert"
 for _ in $(seq "$rounds"); do
-    drv 200000 31 1 >>"$tmp/r.base"
-    traced 200000 31 1 none >>"$tmp/r.str"
-    drv 200000 31 10 >>"$tmp/r.base10"
-    traced 100000 31 10 all >>"$tmp/r.stack"
-    LD_PRELOAD=$shim "$tmp/drv" 200000 31 1 >>"$tmp/r.inert"
+    plain_burst "$tmp/r.plain" "$N" 1
+    record_burst "$tmp/r.def" "$N" 1
+    record_burst "$tmp/r.def0" 0 1
+    record_burst "$tmp/r.fr" "$N" 1 --overwrite
+    plain_burst "$tmp/r.plain10" $((N / 5)) 10
+    PROFTRACE_STACKS=all record_burst "$tmp/r.stack" $((N / 5)) 10
+    "$tmp/drv" batch 200000 31 1 >>"$tmp/r.base"
+    LD_PRELOAD=$shim "$tmp/drv" batch 200000 31 1 >>"$tmp/r.inert"
 done
-base=$(med <"$tmp/r.base") base10=$(med <"$tmp/r.base10") inert=$(med <"$tmp/r.inert")
-shim_str=$(med <"$tmp/r.str") shim_stack=$(med <"$tmp/r.stack")
+plain=$(med <"$tmp/r.plain") plain10=$(med <"$tmp/r.plain10")
+def=$(col 1 <"$tmp/r.def" | med) def0=$(col 1 <"$tmp/r.def0" | med)
+fr=$(col 1 <"$tmp/r.fr" | med) stack=$(col 1 <"$tmp/r.stack" | med)
+def_prog=$(col 2 <"$tmp/r.def" | med) fr_prog=$(col 2 <"$tmp/r.fr" | med)
+stack_prog=$(col 2 <"$tmp/r.stack" | med)
+def_cpu=$(col 5 <"$tmp/r.def" | med) fr_cpu=$(col 5 <"$tmp/r.fr" | med)
+def_lost=$(col 3 <"$tmp/r.def" | tr '\n' ' ') stack_lost=$(col 3 <"$tmp/r.stack" | tr '\n' ' ')
+fr_ow=$(col 4 <"$tmp/r.fr" | tr '\n' ' ')
+base=$(med <"$tmp/r.base") inert=$(med <"$tmp/r.inert")
+def_add=$(added "$def_prog" "$def" "$def0" "$plain" "$N")
+fr_add=$(added "$fr_prog" "$fr" "$def0" "$plain" "$N")
+stack_add=$(added "$stack_prog" "$stack" "$def0" "$plain10" $((N / 5)))
+
+# A steady stream: 1 M calls per second for STREAM_S seconds.
+rm -rf "$disk/s"
+"$pt" record -o "$disk/s" -- "$tmp/drv" stream 1000000 "$STREAM_S" >/dev/null 2>"$tmp/stream.err"
+stream=$(grep '^proftrace: [0-9]* processes' "$tmp/stream.err" |
+    sed -n 's/.* \([0-9]*\) events, \([0-9]*\) lost.*/\1 \2/p')
+read -r stream_ev stream_lost <<<"${stream:-? ?}"
+
 uft="n/a"
 if command -v uftrace >/dev/null; then
     # Library calls through the PLT, with the string argument; the driver is not instrumented.
     : >"$tmp/r.uft"
     for _ in $(seq "$rounds"); do
         (cd "$tmp" && uftrace record --force -d "$tmp/uftrace.data" -A 'RegQueryValueExA@arg2/s' \
-            "$tmp/drv" 20000 11 1 2>/dev/null | tail -1) >>"$tmp/r.uft" || true
+            "$tmp/drv" batch 20000 11 1 2>/dev/null | tail -1) >>"$tmp/r.uft" || true
         rm -rf "$tmp/uftrace.data"
     done
     [ -s "$tmp/r.uft" ] && uft=$(med <"$tmp/r.uft")
 fi
 lt="n/a"
 if command -v ltrace >/dev/null; then
-    lt=$(ltrace -o /dev/null -e RegQueryValueExA "$tmp/drv" 200 5 1 2>/dev/null | tail -1) || lt="n/a"
+    lt=$(ltrace -o /dev/null -e RegQueryValueExA "$tmp/drv" batch 200 5 1 2>/dev/null | tail -1) ||
+        lt="n/a"
 fi
 
 add() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a") print "n/a"; else printf "%.1f", a - b }'; }
-times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"; else printf "%.1fx", a / b }'; }
-shim_add=$(add "$shim_str" "$base")
-stack_add=$(add "$shim_stack" "$base10")
+times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b <= 0) print "n/a"; else printf "%.2fx", a / b }'; }
 uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
-printf "$ROW" "shim: added per intercepted call, string arg, no stack" "$shim_add" "ns/call" "" \
-    "RegQueryValueExA of a trivial library: $base ns untraced, $shim_str ns traced (median of $rounds alternated runs of 31 batches, flight-recorder ring, every event written)"
-printf "$ROW" "shim: added per call with a 10-frame stack (libunwind)" "$stack_add" "ns/call" "" \
-    "$base10 ns untraced, $shim_stack ns traced with PROFTRACE_STACKS=all"
+printf "$ROW" "shim: added per call, default mode, 1 M-call burst" "$def_add" "ns/call" "" \
+    "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call, $def_cpu ns of CPU (untraced $plain); drain tail $(awk -v t="$def" -v t0="$def0" 'BEGIN { printf "%.1f", (t - t0) / 1e6 }') ms"
+printf "$ROW" "shim: the same burst, flight recorder (--overwrite)" "$fr_add" "ns/call" \
+    "$(times "$fr_add" "$def_add")" \
+    "ratio: to the default mode ($(times "$fr_cpu" "$def_cpu") in the program's CPU time); overwritten per round: $fr_ow; the program sees $fr_prog ns/call, $fr_cpu ns of CPU"
+printf "$ROW" "shim: 1 M calls/s for ${STREAM_S} s, default mode" "$stream_lost" "lost" "" \
+    "of $stream_ev events recorded + lost; record on $fstype"
+printf "$ROW" "shim: added per call with a 10-frame stack" "$stack_add" "ns/call" "" \
+    "default mode, PROFTRACE_STACKS=all, $((N / 5))-call burst, on $fstype; lost per round: $stack_lost"
 printf "$ROW" "shim: added when loaded but inert (no PROFTRACE_DIR)" "$(add "$inert" "$base")" \
-    "ns/call" "" "$inert ns per call"
+    "ns/call" "" "$inert ns per call, $base untraced"
 printf "$ROW" "shim: uftrace with the string argument, same call" "$uft_add" "ns/call" \
-    "$(times "$uft_add" "$shim_add")" \
-    "added; ratio: to the shim's added cost (uftrace record --force -A RegQueryValueExA@arg2/s)"
-printf "$ROW" "shim: ltrace, same call" "$lt_add" "ns/call" "$(times "$lt_add" "$shim_add")" \
-    "added; ratio: to the shim's added cost (ltrace -e RegQueryValueExA)"
+    "$(times "$uft_add" "$def_add")" \
+    "added; ratio: to the shim's default mode (uftrace record --force -A RegQueryValueExA@arg2/s)"
+printf "$ROW" "shim: ltrace, same call" "$lt_add" "ns/call" "$(times "$lt_add" "$def_add")" \
+    "added; ratio: to the shim's default mode (ltrace -e RegQueryValueExA)"

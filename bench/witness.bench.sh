@@ -2,8 +2,10 @@
 # witness.bench.sh — what witnessing deletions by untraced processes costs (issue 10): unlink in a
 # process deleting on a watched filesystem against the same filesystem unwatched, and the
 # witness's drain per deletion (deleter alive: identity read from /proc; gone; outside the
-# watched directories). The witness runs in the collector, so traced processes pay nothing; the
-# collector pays the drain, in a thread of its own. The bench programs print "name (unit) | value |
+# watched directories), and how soon it watches a hold after the shim published it (the doorbell
+# of the holds tables). The witness runs in the collector, so traced processes pay nothing but a
+# pwrite when a hold begins while the witness waits; the collector pays the drain, in a thread of
+# its own. The bench programs print "name (unit) | value |
 # ratio" lines; this script prints them as rows of bench/run's format (BENCH_ROW: figure, value,
 # unit, ratio, note), the unit taken from the name. Needs root (fanotify names deleters only to
 # CAP_SYS_ADMIN).
@@ -11,9 +13,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PT_BUILD:-$root/build}
 ROW=${BENCH_ROW:-"%-52s %12s %-9s %9s  %s\n"}
-if [ ! -x "$build/tests/witness_bench_drain" ] || [ ! -x "$build/tests/witness_bench_collect" ]; then
+if [ ! -x "$build/tests/witness_bench_drain" ] || [ ! -x "$build/tests/witness_bench_collect" ] ||
+  [ ! -x "$build/tests/witness_bench_late" ]; then
   cmake -S "$root" -B "$build" >/dev/null
-  cmake --build "$build" -j2 --target witness_bench_drain witness_bench_collect >/dev/null
+  cmake --build "$build" -j2 --target witness_bench_drain witness_bench_collect witness_bench_late \
+    witness_tool_late pt_shim >/dev/null
 fi
 if [ "$(id -u)" != 0 ]; then
   printf "$ROW" "witness" "skipped" "" "" "needs root (fanotify with CAP_SYS_ADMIN)"
@@ -35,3 +39,4 @@ rows() {
 }
 "$build/tests/witness_bench_drain" | rows
 "$build/tests/witness_bench_collect" | rows
+"$build/tests/witness_bench_late" | rows

@@ -1,5 +1,6 @@
 /* cmd_record.c — `proftrace record`: runs a command and all its descendants with the shim, drains
- * their rings while they run, and writes the trace directory.
+ * their rings while they run, and writes the trace directory; or, with -p, attaches to running
+ * processes (cmds/attached.c) and drains their rings until they exit or it is stopped.
  *
  * record makes itself a child subreaper, so every descendant — daemonized or orphaned — ends up
  * as its child: it learns each one's end (exit status or fatal signal) with waitid, hands it to the
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
 #include "cmds/rotation.h"
@@ -32,6 +34,7 @@
 #include "tracer/witness.h"
 
 static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t stop_attached;
 
 static void forward_signal(int sig)
 {
@@ -39,18 +42,35 @@ static void forward_signal(int sig)
         kill(child_pid, sig);
 }
 
-enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_BUFFER_SIZE, OPT_INTERVAL };
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_attached = 1;
+    pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
+}
+
+enum { OPT_OVERWRITE = PT__CLI_LONG, OPT_NO_LOSS, OPT_BUFFER_SIZE, OPT_INTERVAL };
 
 static const struct pt__cli_opt record_opts[] = {
     {'o', "output", "DIR", "the trace directory (default " PT_DEFAULT_DIR ")"},
+    {'p', "pid", "PID,...",
+     "attach to these running processes (a comma-separated list of pids) instead of running a "
+     "command; repeatable"},
     {OPT_OVERWRITE, "overwrite", NULL,
      "flight recorder: each thread buffer keeps its newest events, overwriting the oldest, "
-     "instead of counting the newest as lost (PROFTRACE_OVERWRITE=1 for the shim)"},
+     "instead of counting the newest as lost; the summary says how many were overwritten "
+     "(PROFTRACE_OVERWRITE=1 for the shim)"},
+    {OPT_NO_LOSS, "no-loss", "[MS]",
+     "a thread whose buffer is full waits for the collector instead of losing events, at most MS "
+     "milliseconds without progress, from 1 to 600000 (default 1000); then it loses and counts "
+     "them until the collector drains again, so a dead or stuck collector never hangs the "
+     "program (PROFTRACE_NOLOSS=MS for the shim). Not with --overwrite"},
     {OPT_BUFFER_SIZE, "buffer-size", "SIZE",
-     "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 1m): "
-     "PROFTRACE_BUFSIZE for the shim"},
+     "bytes per thread buffer, from 16k to 1g (k, m and g suffixes; default 4m, backed on disk "
+     "as the thread fills it): PROFTRACE_BUFSIZE for the shim"},
     {OPT_INTERVAL, "interval", "MS",
-     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10)"},
+     "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10); writers "
+     "also wake the collector when their buffers fill"},
     PT__ROTATE_OPT_MAX_SIZE,
     PT__ROTATE_OPT_MAX_AGE,
     {0},
@@ -61,15 +81,25 @@ static const struct pt__cli_section record_sections[] = {
      "The command's exit status, or 128+N when signal N killed it; else:\n"
      "  2    usage error; a command that cannot be traced (static, setuid, setgid);\n"
      "       the shim missing; DIR refused; nothing could be recorded (said why)\n"
+     "  125  the trace could not be written whole (its disk is full): what was\n"
+     "       not written stays in DIR/rings, where every proftrace reader finds\n"
+     "       it; the last line says so, and how the command ended\n"
      "  126  CMD was found but cannot be executed\n"
-     "  127  CMD was not found"},
+     "  127  CMD was not found\n"
+     "\n"
+     "With -p: 0, 125 as above, or 2 when a process cannot be attached (the reason is said) or "
+     "DIR is refused."},
+    {"Environment",
+     "PROFTRACE_ATTACH_VERBOSE=1 (with -p): a line per attach saying how long the process's "
+     "threads were stopped, how many GOT slots were rebound and how many holds were recorded."},
     {0},
 };
 
 const struct pt__cli_doc pt_cmd_record_doc = {
     .name = "record",
-    .summary = "run a command and its descendants with the shim, write a trace",
-    .usage = "[-o DIR] [OPTION...] [--] CMD [ARG...]",
+    .summary = "run a command and its descendants with the shim (-p: attach to running "
+               "processes), write a trace",
+    .usage = "[-o DIR] [OPTION...] [--] CMD [ARG...]\n-p PID[,PID...] [-o DIR] [OPTION...]",
     .description =
         "Runs CMD with the shim (LD_PRELOAD=libproftrace.so and PROFTRACE_DIR=DIR in its "
         "environment), follows every process it starts, daemons and orphans included, drains "
@@ -79,18 +109,32 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "\n"
         "DIR defaults to " PT_DEFAULT_DIR " in the current directory. A trace already there is "
         "kept as DIR.old (replacing an older DIR.old); a directory that is not empty and holds "
-        "no trace is refused, so a trace is never mixed into other files.\n"
+        "no trace is refused, so a trace is never mixed into other files, and so is an existing "
+        "directory that is not yours or that another user may write.\n"
         "\n"
         "The last line on stderr says what was recorded and where, for example:\n"
         "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
         "Events are lost when threads write faster than their buffers drain; the line then says "
-        "how to lose none. A run in which no process could create its ring (a full disk, a "
-        "directory the command's user cannot write) is an error, not an empty trace.\n"
+        "how to lose none. The events a finding is built from (process life, holds, deletions, "
+        "failures) have the last eighth of each buffer to themselves, so a flood of reads does "
+        "not push them out. With "
+        "--overwrite it also says how many events were overwritten (`, K overwritten`). A run in "
+        "which no process could create its ring (a full disk, a directory the command's user "
+        "cannot write) is an error, not an empty trace.\n"
         "\n"
         "Statically linked and setuid or setgid commands cannot be traced by a preloaded shim "
         "and are refused, saying so, as is any command when the shim is missing from the "
         "installation. PROFTRACE_* values in the environment that the shim would not understand "
-        "are named once and left out, so that the shim uses their defaults.",
+        "are named once and left out, so that the shim uses their defaults.\n"
+        "\n"
+        "With -p, record attaches to running processes instead (ptrace; the same user, or root) "
+        "and to the children they fork from then on: it loads the shim into each, records what "
+        "each already holds as held since before the attach, prints "
+        "`proftrace: attached to PID (exe)` for each, and ends when they and their children "
+        "have all exited, or at SIGINT or SIGTERM, when it detaches: they run on untraced. "
+        "What they execute is not traced (the report lists it as not traced). A process that "
+        "cannot be attached is refused before anything is changed, saying why (another user, "
+        "another debugger, statically linked, already traced, ...).",
     .opts = record_opts,
     .sections = record_sections,
     .in_order = 1, /* what follows the options is the command and its own options */
@@ -262,21 +306,24 @@ static uint64_t buffer_bytes(uint64_t option)
 {
     const char *v = getenv("PROFTRACE_BUFSIZE");
     if (option || !v || !*v)
-        return option ? option : 1u << 20;
+        return option ? option : PT_RING_DEFAULT_TBUF_BYTES;
     char *end;
     uint64_t n = strtoull(v, &end, 10);
     return *end == 'k' || *end == 'K' ? n << 10 : *end == 'm' || *end == 'M' ? n << 20 : n;
 }
 
-/* The closing line: what was recorded and where; when events were lost, how to lose none. */
+/* The closing line: what was recorded and where (in flight-recorder mode, how many events were
+ * overwritten); when events were lost, how to lose none. */
 static void summary(const char *out, const struct pt_collector_stats *st, uint64_t bufsize,
-                    int overwrite)
+                    int overwrite, int noloss)
 {
-    char size[32], now[32], more[32];
+    char size[32], now[32], more[32], ow[48] = "";
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
+    if (overwrite)
+        snprintf(ow, sizeof ow, ", %" PRIu64 " overwritten", st->overwritten);
     fprintf(stderr,
-            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost; %s (%s)",
-            st->processes, st->events, st->lost, out, size);
+            "proftrace: %" PRIu64 " processes, %" PRIu64 " events, %" PRIu64 " lost%s; %s (%s)",
+            st->processes, st->events, st->lost, ow, out, size);
     struct statvfs vfs;
     uint64_t b = buffer_bytes(bufsize);
     if (st->lost && !overwrite && statvfs(out, &vfs) == 0 &&
@@ -288,17 +335,128 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
         pt__size_text(b, now, sizeof now);
         pt__size_text(b * 4 < (1u << 30) ? b * 4 : 1u << 30, more, sizeof more);
         fprintf(stderr, "; to lose none, record with --buffer-size=%s (each thread had %s)%s", more,
-                now, pt__cli_find(&pt_cmd_record_doc, "no-loss") ? " or --no-loss" : "");
+                now, noloss ? "" : " or --no-loss");
     }
     fputc('\n', stderr);
+}
+
+/* The trace directory made ready (a trace there kept as DIR.old; refused unless ours and closed
+ * to others), its collector, and the witness of untraced deleters on it. 0, or 2 after saying
+ * why. */
+static int trace_open(const char *out, const struct pt__rotate_opts *rot, char dir[PATH_MAX],
+                      struct pt_collector **col, struct pt_witness **wit)
+{
+    if (pt__trace_dir_rotate("record", out))
+        return 2;
+    char pwhy[PATH_MAX + 256];
+    /* Private unless asked, and ours: never a directory another user could change (perm.h). */
+    if (pt_perm_trace_dir(out, pwhy, sizeof pwhy) < 0) {
+        fprintf(stderr, "proftrace record: %s\n", pwhy);
+        return 2;
+    }
+    if (!realpath(out, dir)) {
+        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    int rc = pt_collector_open_rotated(dir, pt__rotating(rot) ? rot : NULL, pt__diag_line,
+                                       "record", col);
+    if (rc < 0) {
+        fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
+        return 2;
+    }
+    char wwhy[256];
+    *wit = NULL;
+    if (pt_witness_start(pt_collector_dir_at(*col), 0, wit, wwhy, sizeof wwhy) < 0)
+        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
+                        "seen: %s\n", wwhy);
+    else
+        pt_collector_on_attach(*col, pt_witness_on_attach, *wit);
+    return 0;
+}
+
+/* With rotation, the analyzer beside the collector (it checkpoints each chunk and says each
+ * finding); NULL without. Started once no fork is to come: a command's child is alone. */
+static struct pt__follow_thread *trace_follow(const char *dir, const struct pt__rotate_opts *rot)
+{
+    struct pt__follow_thread *follow = NULL;
+    if (pt__rotating(rot))
+        pt__follow_thread_start("record", dir, pt__finding_line, "record", &follow);
+    return follow;
+}
+
+/* The witness stopped, the last drain, every ring finished, the analyzer beside it done; what was
+ * collected into st. */
+static void trace_close(const char *dir, struct pt_collector *col, struct pt_witness *wit,
+                        struct pt__follow_thread *follow, struct pt_collector_stats *st)
+{
+    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
+    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
+    pt_collector_run_once(col, 0);
+    pt_collector_finish(col);
+    struct pt__follow_cost cost;
+    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
+    pt_collector_stats(col, st);
+    pt_collector_close(col);
+    if (follow)
+        pt__rotation_summary("record", dir, &cost);
+}
+
+/* `record -p`: the trace directory, the collector and the witness as for a command, then the
+ * processes attached; drains until they and their fork children have exited, or a signal. */
+static int record_attached(struct pt_attached *a, const char *out, uint64_t bufsize, int overwrite,
+                           unsigned noloss_ms, long long interval,
+                           const struct pt__rotate_opts *rot)
+{
+    char dir[PATH_MAX], shim[PATH_MAX];
+    if (pt_shim_path(shim, sizeof shim) < 0) {
+        fprintf(stderr,
+                "proftrace record: the shim is missing (looked for %s): nothing can be attached; "
+                "install proftrace with its shim\n",
+                shim);
+        return 2;
+    }
+    /* Before the directory is made: PROFTRACE_ALLOW_UIDS for the users they run as. */
+    if (pt_attached_prepare(a, shim, "record") < 0)
+        return 2;
+    struct pt_collector *col;
+    struct pt_witness *wit;
+    if (trace_open(out, rot, dir, &col, &wit))
+        return 2;
+    struct pt__follow_thread *follow = trace_follow(dir, rot);
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: a wait under way returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    struct pt_attach_opts o = {.dir = dir,
+                               .shim = shim,
+                               .buf_bytes = (size_t)bufsize,
+                               .overwrite = overwrite,
+                               .noloss_ms = noloss_ms};
+    int status = pt_attached_attach(a, &o, "record") < 0 ? 2 : 0;
+    /* Until every attached process and every child it forked since has exited. */
+    while (!status && !stop_attached) {
+        pt_collector_run_once(col, (int)interval);
+        if (pt_attached_all_exited(a)) {
+            pid_t w[1];
+            if (pt_attach_writers(dir, w, 1) == 0)
+                break;
+        }
+    }
+    pt_attached_detach_all(a, dir, shim, "record");
+    struct pt_collector_stats st;
+    trace_close(dir, col, wit, follow, &st);
+    summary(out, &st, bufsize, overwrite, noloss_ms != 0);
+    return status ? status : pt__trace_incomplete(dir, &st, NULL, 0);
 }
 
 int pt_cmd_record(int argc, char **argv)
 {
     const char *out = PT_DEFAULT_DIR;
     uint64_t bufsize = 0;
-    long long interval = 10;
+    long long interval = 10, noloss_ms = 0;
     int overwrite = 0, c;
+    struct pt_attached attached = {.n = 0};
     struct pt__rotate_opts rot = {0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_record_doc, argc, argv);
@@ -312,8 +470,17 @@ int pt_cmd_record(int argc, char **argv)
         case 'o':
             out = cli.arg;
             break;
+        case 'p':
+            if (pt_attached_parse(&attached, cli.arg, "record", "--pid") < 0)
+                return 2;
+            break;
         case OPT_OVERWRITE:
             overwrite = 1;
+            break;
+        case OPT_NO_LOSS:
+            noloss_ms = 1000;
+            if (cli.arg && pt__cli_number(&cli, 1, 600000, &noloss_ms) < 0)
+                return 2;
             break;
         case OPT_BUFFER_SIZE:
             if (pt__cli_size(&cli, 16u << 10, 1u << 30, &bufsize) < 0)
@@ -327,6 +494,14 @@ int pt_cmd_record(int argc, char **argv)
     }
     if (c < 0)
         return cli.status;
+    if (overwrite && noloss_ms)
+        return pt__cli_usage_error(&cli, "--overwrite keeps the newest events, --no-loss every "
+                                         "event: choose one");
+    if (attached.n && cli.noperands)
+        return pt__cli_usage_error(&cli, "-p attaches to running processes; it takes no command");
+    if (attached.n)
+        return record_attached(&attached, out, bufsize, overwrite, (unsigned)noloss_ms, interval,
+                               &rot);
     if (cli.noperands == 0)
         return pt__cli_usage_error(&cli, "no command to run");
     char **cmd = cli.operands;
@@ -355,31 +530,10 @@ int pt_cmd_record(int argc, char **argv)
         return 2;
     }
     settle_env();
-    if (pt__trace_dir_rotate("record", out))
-        return 2;
-    int prc = pt_perm_mkdir(out, PT_PERM_TRACE_DIR); /* private unless asked (tracer/perm.h) */
-    if (prc < 0) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(-prc));
-        return 2;
-    }
-    if (!realpath(out, dir)) {
-        fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
-        return 2;
-    }
     struct pt_collector *col;
-    int rc = pt_collector_open_rotated(dir, pt__rotating(&rot) ? &rot : NULL, pt__diag_line,
-                                       "record", &col);
-    if (rc < 0) {
-        fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
+    struct pt_witness *wit;
+    if (trace_open(out, &rot, dir, &col, &wit))
         return 2;
-    }
-    struct pt_witness *wit = NULL;
-    char wwhy[256];
-    if (pt_witness_start(dir, 0, &wit, wwhy, sizeof wwhy) < 0)
-        fprintf(stderr, "proftrace record: deletions by processes that are not traced will not be "
-                        "seen: %s\n", wwhy);
-    else
-        pt_collector_on_attach(col, pt_witness_on_attach, wit);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fprintf(stderr, "proftrace record: warning: cannot follow orphaned descendants: %s\n",
                 strerror(errno));
@@ -401,6 +555,11 @@ int pt_cmd_record(int argc, char **argv)
         setenv("PROFTRACE_DIR", dir, 1);
         if (overwrite)
             setenv("PROFTRACE_OVERWRITE", "1", 1);
+        if (noloss_ms) {
+            char b[32];
+            snprintf(b, sizeof b, "%lld", noloss_ms);
+            setenv("PROFTRACE_NOLOSS", b, 1); /* read by the shim (preload/state.c) */
+        }
         if (bufsize) {
             char b[32];
             snprintf(b, sizeof b, "%" PRIu64, bufsize);
@@ -423,10 +582,7 @@ int pt_cmd_record(int argc, char **argv)
         fprintf(stderr, "proftrace record: %s: cannot execute: %s%s\n", exe, strerror(exec_err),
                 exec_err == ENOENT ? " (its interpreter)" : "");
     close(pipefd[0]);
-    /* the analyzer beside the collector (rotation): started after the fork, the child is alone */
-    struct pt__follow_thread *follow = NULL;
-    if (pt__rotating(&rot))
-        pt__follow_thread_start("record", dir, pt__finding_line, "record", &follow);
+    struct pt__follow_thread *follow = trace_follow(dir, &rot);
 
     /* Ctrl-C reaches CMD through the terminal; record stays to drain. SIGTERM/SIGHUP go on to it. */
     struct sigaction sa = {.sa_handler = SIG_IGN};
@@ -481,17 +637,8 @@ int pt_cmd_record(int argc, char **argv)
             break;
     }
     (void)main_done;
-    pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
-    pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
-    pt_collector_run_once(col, 0);
-    pt_collector_finish(col);
-    struct pt__follow_cost cost;
-    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
     struct pt_collector_stats st;
-    pt_collector_stats(col, &st);
-    pt_collector_close(col);
-    if (follow)
-        pt__rotation_summary("record", dir, &cost);
+    trace_close(dir, col, wit, follow, &st);
     if (exec_err)
         return 126;
     if (st.processes == 0) {
@@ -503,10 +650,9 @@ int pt_cmd_record(int argc, char **argv)
                 probe ? strerror(-probe) : "");
         return 2;
     }
-    summary(out, &st, bufsize, overwrite);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return 0;
+    summary(out, &st, bufsize, overwrite, noloss_ms != 0);
+    int rc = WIFEXITED(status)     ? WEXITSTATUS(status)
+             : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                   : 0;
+    return pt__trace_incomplete(dir, &st, exe, rc);
 }

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmds/trace_dir.h"
+#include "tracer/collector.h"
 
 int pt__trace_dir_state(const char *dir)
 {
@@ -150,4 +152,19 @@ void pt__human_bytes(uint64_t n, char *buf, size_t len)
         snprintf(buf, len, "%llu bytes", (unsigned long long)n);
     else
         snprintf(buf, len, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+int pt__trace_incomplete(const char *dir, const struct pt_collector_stats *st, const char *ended,
+                         int status)
+{
+    if (!st->write_error && !st->unwritten)
+        return status;
+    char how[PATH_MAX + 32] = "";
+    if (ended)
+        snprintf(how, sizeof how, "; %s exited %d", ended, status);
+    fprintf(stderr,
+            "proftrace: trace incomplete: writing %s failed (%s); %" PRIu64 " events stay in "
+            "%s/rings, where proftrace events and report read them%s\n",
+            dir, strerror(st->write_error ? st->write_error : EIO), st->unwritten, dir, how);
+    return 125;
 }

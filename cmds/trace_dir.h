@@ -36,4 +36,11 @@ uint64_t pt__trace_dir_bytes(const char *dir);
 /* "212 KiB", "1.2 MiB". */
 void pt__human_bytes(uint64_t n, char *buf, size_t len);
 
+struct pt_collector_stats;
+/* After a command's summary line: when the trace in `dir` could not be written whole (its disk
+ * full), says so — what stays in DIR/rings, and how the traced program ended (`ended` exited
+ * `status`; ended NULL: nothing to say about it) — and returns 125; else returns `status`. */
+int pt__trace_incomplete(const char *dir, const struct pt_collector_stats *st, const char *ended,
+                         int status);
+
 #endif

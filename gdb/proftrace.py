@@ -4,8 +4,10 @@
 #
 #   proftrace-events [N]   the last N (default 20) events of the current process's ring(s), one
 #                          line each, exactly as `proftrace events` prints them;
-#   proftrace-holds NAME   the current holds of a resource, from the shim's shared holds table:
-#                          NAME is a path (its device and inode are looked up), a POSIX shm name
+#   proftrace-holds NAME   the current holds of a resource, from the holds table the process maps
+#                          (its user's, tracer/holds_table.h; in the trace owner's processes it
+#                          also lists other users' holds, mirrored by the collector): NAME is a
+#                          path (its device and inode are looked up), a POSIX shm name
 #                          (/dev/shm/NAME), or a substring of the name the holder used (profile
 #                          name, registry subkey).
 #   set proftrace-binary PATH   the `proftrace` executable (default: $PROFTRACE_BIN, else the one
@@ -38,9 +40,12 @@ RING_MAGIC = b"PTRING\x01\x00"
 # struct pt__ring_hdr (tracer/format.h): magic, 10 x u32, 4 x u64, 2 x u32, 3 x u64, i64, 2 x u32, u64
 RING_HDR = struct.Struct("<8s10I4Q2I3Qq2IQ")
 HOLDS_MAGIC = b"PTHOLDS\x01"
-# struct pt__holds_hdr (preload/holds.h)
-HOLDS_HDR = struct.Struct("<8s8I4Q")
-HOLDS_ENTRY = struct.Struct("<2Q5I92s")
+HOLDS_VERSION = 2
+# struct pt__holds_hdr (tracer/holds_table.h): magic, 8 x u32, 4 x u64, uid, bell_off,
+# pagegen_off, npages, covered_off, ncovered, 3 x u64
+HOLDS_HDR = struct.Struct("<8s8I4Q6I3Q")
+# struct pt__holds_entry: dev, ino, state, owner, gen, kind, pid, uid, t_begin, name[80]
+HOLDS_ENTRY = struct.Struct("<2Q6IQ80s")
 HOLDS_OWNER = struct.Struct("<2IQ")
 ENDIAN_MARK = 0x01020304
 KINDS = {1: "key handle", 2: "MAPI session", 3: "shared mapping"}
@@ -100,8 +105,8 @@ def find_binary():
     return shutil.which("proftrace")
 
 
-def ring_mappings():
-    """[(start, end, file offset, path)] of every *.ring file mapped by the current inferior."""
+def mapped_files():
+    """[(start, end, file offset, path)] of every file mapped by the current inferior."""
     try:
         text = gdb.execute("info proc mappings", to_string=True)
     except gdb.error as e:
@@ -114,13 +119,17 @@ def ring_mappings():
         path = f[-1]
         if path == "(deleted)" and len(f) >= 6:
             path = f[-2]
-        if not path.endswith(".ring") or os.path.basename(path).startswith("."):
-            continue
         try:
             out.append((int(f[0], 16), int(f[1], 16), int(f[3], 16), path))
         except ValueError:
             continue
     return out
+
+
+def ring_mappings():
+    """[(start, end, file offset, path)] of every *.ring file mapped by the current inferior."""
+    return [m for m in mapped_files()
+            if m[3].endswith(".ring") and not os.path.basename(m[3]).startswith(".")]
 
 
 def read(inf, addr, n):
@@ -199,10 +208,15 @@ decoded by `proftrace events`."""
 
 
 def holds_path():
-    maps = ring_mappings()
-    if not maps:
+    """The holds table the inferior maps (rings/.holds.<uid>)."""
+    for m in mapped_files():
+        base = os.path.basename(m[3])
+        if base.startswith(".holds.") and base[7:].isdigit():
+            return m[3], int(base[7:])
+    if not ring_mappings():
         raise gdb.GdbError("proftrace: this process maps no proftrace ring: no trace directory")
-    return os.path.join(os.path.dirname(maps[0][3]), ".holds")
+    raise gdb.GdbError("proftrace: this process maps no holds table (PROFTRACE_HOLDS=0, or its "
+                       "table was refused: see its stderr)")
 
 
 def owner_alive(fd, lock_off, idx):
@@ -232,24 +246,35 @@ class ProftraceHolds(gdb.Command):
                 break
             except OSError:
                 pass
-        path = holds_path()
+        path, table_uid = holds_path()
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError as e:
             raise gdb.GdbError("proftrace: %s: %s" % (path, e.strerror))
         try:
+            st = os.fstat(fd)
             raw = os.pread(fd, HOLDS_HDR.size, 0)
+            if len(raw) != HOLDS_HDR.size:
+                raise gdb.GdbError("proftrace: %s: truncated" % path)
             h = HOLDS_HDR.unpack(raw)
             magic, version, endian, hsize, nowners, osize, nentries, esize, window = h[:9]
-            owners_off, entries_off, lock_off, file_size = h[9:13]
-            if magic != HOLDS_MAGIC or endian != ENDIAN_MARK or esize != HOLDS_ENTRY.size:
+            owners_off, entries_off, lock_off, file_size, uid = h[9:14]
+            # Every size below is checked against this reader's layout before it is used.
+            if (magic != HOLDS_MAGIC or version != HOLDS_VERSION or endian != ENDIAN_MARK
+                    or esize != HOLDS_ENTRY.size or osize != HOLDS_OWNER.size
+                    or hsize != HOLDS_HDR.size or uid != table_uid or st.st_uid != table_uid
+                    or file_size != st.st_size
+                    or owners_off + nowners * osize > entries_off
+                    or entries_off + nentries * esize > file_size):
                 raise gdb.GdbError("proftrace: %s: not a holds table this version reads" % path)
             data = os.pread(fd, nentries * esize, entries_off)
             owners = os.pread(fd, nowners * osize, owners_off)
+            nentries = min(nentries, len(data) // esize)
             shown = 0
             for i in range(nentries):
-                dev, ino, state, owner, gen, kind, pid, nm = HOLDS_ENTRY.unpack_from(data, i * esize)
-                if state != 2:
+                (dev, ino, state, owner, gen, kind, pid, huid, t_begin,
+                 nm) = HOLDS_ENTRY.unpack_from(data, i * esize)
+                if state != 2 or not 1 <= owner <= len(owners) // osize:
                     continue
                 nm = nm.split(b"\0", 1)[0].decode("utf-8", "replace")
                 if ident is not None:
@@ -265,6 +290,8 @@ class ProftraceHolds(gdb.Command):
                 seen = " (pid %d here)" % kpid if alive and kpid > 0 and kpid != pid else ""
                 if alive and kpid == 0 and gdb.selected_inferior().pid == pid:
                     seen = " (this process)"  # F_GETLK does not report our own process's lock
+                if huid != table_uid:
+                    seen += " (uid %d, through the collector)" % huid
                 gdb.write("%-14s dev %d ino %d  held by pid %d%s [%s]  %s\n"
                           % (KINDS.get(kind, "kind %d" % kind), dev, ino, pid, seen, state_s, nm))
                 shown += 1

@@ -113,6 +113,30 @@ void pt__env_set_gpid(uint32_t gpid, uint32_t pid, uint64_t start_time, unsigned
              (unsigned long long)start_time, depth);
 }
 
+int pt__env_traced(char *const envp[])
+{
+    int pre = 0, dir = 0;
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (!strncmp(envp[i], "LD_PRELOAD=", 11))
+            pre = pt__has_self(envp[i] + 11) != 0;
+        else if (!strncmp(envp[i], "PROFTRACE_DIR=", 14))
+            dir = envp[i][14] != 0;
+    }
+    return pre && dir;
+}
+
+char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf)
+{
+    static char mark[] = "PROFTRACE_SECCOMP=1";
+    size_t n = 0;
+    for (size_t i = 0; envp && envp[i] && n + 2 < nbuf; i++)
+        if (strncmp(envp[i], "PROFTRACE_SECCOMP=", 18))
+            buf[n++] = envp[i];
+    buf[n++] = mark;
+    buf[n] = NULL;
+    return buf;
+}
+
 size_t pt__env_slots(char *const envp[])
 {
     size_t n = 0;

@@ -140,6 +140,16 @@ static int pt__env_count(const char *v, char *why, size_t len)
     return -EINVAL;
 }
 
+static int pt__env_noloss(const char *v, char *why, size_t len)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v >= '0' && *v <= '9' && !*end && n >= 1 && n <= 600000)
+        return 0;
+    snprintf(why, len, "not a number of milliseconds from 1 to 600000");
+    return -EINVAL;
+}
+
 static int pt__env_group(const char *v, char *why, size_t len)
 {
     char *end, buf[4096];
@@ -171,6 +181,8 @@ int pt_env_check(const char *name, const char *value, char *why, size_t len)
         return pt__env_size(value, why, len);
     case PT_ENV_COUNT:
         return pt__env_count(value, why, len);
+    case PT_ENV_NOLOSS:
+        return pt__env_noloss(value, why, len);
     case PT_ENV_STACKS:
         return pt__env_words(value, ", \t", pt__env_stacks_word,
                              "all, none, delete, fail, a category of calls or a function name", why,

@@ -30,7 +30,7 @@ static int pt__put_begin(struct pt_tbuf **b, uint16_t id, uint64_t ts, size_t si
             pt_ring_lost(pt__ring, 1);
         return -ENOBUFS;
     }
-    return pt_tbuf_begin(*b, id, ts, size, e);
+    return pt_tbuf_begin_keep(*b, id, ts, size, pt__event_keep(id, NULL), e);
 }
 
 /* Sizes first, in one expansion of the field list... */

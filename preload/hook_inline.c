@@ -35,14 +35,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/attach.h"
 #include "preload/hook_inline.h"
 #include "preload/shim.h"
 
 #ifdef PT_HAVE_INLINE
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 
+#include "preload/fork_guard.h"
 #include "preload/inline/inline_hook.h"
 
 struct pt__irow {
@@ -98,6 +98,7 @@ struct pt__obj {
     uintptr_t bias;
     int is_exe, symbolic;
     int names; /* its dynamic string table holds one of the row names */
+    int glibc; /* one of glibc's own objects: none of the rows, nothing to scan */
     /* Its relocations, as the loader left them in memory (addresses already relocated). */
     const ElfW(Sym) *symtab;
     const char *strtab;
@@ -136,59 +137,123 @@ struct pt__cand {
     int in_dynsym, protected_, seen;
 };
 
+/* Row names by hash: every string of every symbol table read is looked up here (a large library
+ * has tens of thousands), so one probe, not a comparison with every row. */
+#define PT__RHASH 256 /* slots, a power of two above twice the rows */
+static uint8_t pt__rhash[PT__RHASH]; /* row index + 1, 0 empty */
+
+static uint32_t pt__strhash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void pt__rhash_fill(void)
+{
+    for (unsigned i = 0; i < PT__NIROWS; i++) {
+        uint32_t h = pt__strhash(pt__irows[i].name) & (PT__RHASH - 1);
+        while (pt__rhash[h])
+            h = (h + 1) & (PT__RHASH - 1);
+        pt__rhash[h] = (uint8_t)(i + 1);
+    }
+}
+
 static int pt__row_of(const char *name)
 {
-    for (unsigned i = 0; i < PT__NIROWS; i++)
-        if (strcmp(pt__irows[i].name, name) == 0)
-            return (int)i;
+    for (uint32_t h = pt__strhash(name) & (PT__RHASH - 1); pt__rhash[h];
+         h = (h + 1) & (PT__RHASH - 1))
+        if (!strcmp(pt__irows[pt__rhash[h] - 1].name, name))
+            return pt__rhash[h] - 1;
     return -1;
 }
 
 /* Symbols of one object: fills cand[] (indexed like pt__irows). */
+struct pt__syms {
+    const struct pt__obj *o;
+    struct pt__cand *cand;
+};
+
+static int pt__sym_cb(void *arg, const char *name, uint64_t value, uint64_t size,
+                      unsigned char other, int in_dynsym)
+{
+    struct pt__syms *q = arg;
+    int r = pt__row_of(name);
+    if (r < 0)
+        return 0;
+    struct pt__cand *c = &q->cand[r];
+    uintptr_t a = q->o->bias + value;
+    if (c->seen && c->addr != a) {
+        c->seen = -1; /* two different definitions in one object: leave it alone */
+        return 0;
+    }
+    c->seen = c->seen ? c->seen : 1;
+    c->addr = a;
+    if (size > c->size)
+        c->size = size;
+    if (in_dynsym) {
+        c->in_dynsym = 1;
+        c->protected_ = ELF64_ST_VISIBILITY(other) == STV_PROTECTED;
+    }
+    return 0;
+}
+
 static void pt__read_syms(const struct pt__obj *o, struct pt__cand *cand)
 {
-    int fd = open(o->is_exe ? "/proc/self/exe" : o->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    if (!e)
-        goto out_fd;
-    Elf_Scn *scn = NULL;
-    while ((scn = elf_nextscn(e, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
-            !sh.sh_entsize)
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
-        for (size_t i = 0; i < n; i++) {
-            GElf_Sym s;
-            if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-                s.st_shndx == SHN_UNDEF || !s.st_value)
-                continue;
-            const char *nm = elf_strptr(e, sh.sh_link, s.st_name);
-            int r = nm ? pt__row_of(nm) : -1;
-            if (r < 0)
-                continue;
-            struct pt__cand *c = &cand[r];
-            uintptr_t a = o->bias + s.st_value;
-            if (c->seen && c->addr != a) {
-                c->seen = -1; /* two different definitions in one object: leave it alone */
-                continue;
-            }
-            c->seen = c->seen ? c->seen : 1;
-            c->addr = a;
-            if (s.st_size > c->size)
-                c->size = s.st_size;
-            if (sh.sh_type == SHT_DYNSYM) {
-                c->in_dynsym = 1;
-                c->protected_ = GELF_ST_VISIBILITY(s.st_other) == STV_PROTECTED;
-            }
-        }
+    struct pt__syms q = {o, cand};
+    (void)pt_elf_functions(o->is_exe ? "/proc/self/exe" : o->path, pt__sym_cb, &q);
+}
+
+/* The engine, libproftrace-inline.so beside the shim, loaded the first time a hook is placed. Only
+ * from pt__init or once a dlopen has returned (dl_watch.c): never inside the loader, which would
+ * have to load it while it holds its own lock. */
+static int (*pt__eng_hook_ex)(const char *, void *, size_t, void *, void **, unsigned,
+                              struct pt_inline_info *, char *, size_t);
+static int (*pt__eng_hook)(const char *, void *, size_t, void *, void **, char *, size_t);
+
+int pt__inline_engine(void)
+{
+    static int tried;
+    if (pt__eng_hook)
+        return 0;
+    if (tried)
+        return -1;
+    tried = 1;
+    Dl_info di;
+    char path[4096];
+    const char *slash;
+    if (!dladdr((void *)pt__inline_engine, &di) || !di.dli_fname ||
+        !(slash = strrchr(di.dli_fname, '/'))) {
+        pt__isay("engine: ", "cannot find where the shim lies", "");
+        return -1;
     }
-    elf_end(e);
-out_fd:
-    close(fd);
+    snprintf(path, sizeof path, "%.*s/libproftrace-inline.so", (int)(slash - di.dli_fname),
+             di.dli_fname);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        pt__isay("engine: ", e ? e : path, "; nothing is hooked inline");
+        return -1;
+    }
+    pt__eng_hook_ex = (__typeof__(pt__eng_hook_ex))dlsym(h, "pt_inline_hook_ex");
+    pt__eng_hook = (__typeof__(pt__eng_hook))dlsym(h, "pt_inline_hook");
+    if (!pt__eng_hook_ex || !pt__eng_hook) {
+        pt__eng_hook = NULL;
+        pt__isay("engine: ", path, " lacks its entry points; nothing is hooked inline");
+        return -1;
+    }
+    return 0;
+}
+
+int pt__inline_hook(const char *name, void *target, size_t size, void *replacement,
+                    void **trampoline, char *why, size_t whylen)
+{
+    if (pt__inline_engine() < 0) {
+        snprintf(why, whylen, "%s: the inline engine is not available", name);
+        return -ENOTSUP;
+    }
+    return pt__eng_hook(name, target, size, replacement, trampoline, why, whylen);
 }
 
 static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct pt__cand *c)
@@ -203,15 +268,19 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
         pt__isay(row->name, why, "");
         return;
     }
-    void *wrapper = pt__self ? dlsym(pt__self, row->name) : NULL;
     Dl_info di;
+    if (!pt__self && dladdr((void *)pt__hook_row, &di) && di.dli_fname)
+        pt__self = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    void *wrapper = pt__self ? dlsym(pt__self, row->name) : NULL;
     if (!wrapper || !dladdr(wrapper, &di) || (uintptr_t)di.dli_fbase != pt__self_base) {
         pt__isay(row->name, ": the shim's wrapper not found", "");
         return;
     }
+    if (pt__inline_engine() < 0)
+        return;
     struct pt_inline_info info = {0};
-    int rc = pt_inline_hook_ex(row->name, (void *)c->addr, c->size, wrapper, row->real, 0, &info,
-                               why, sizeof why);
+    int rc = pt__eng_hook_ex(row->name, (void *)c->addr, c->size, wrapper, row->real, 0, &info,
+                             why, sizeof why);
     if (rc == 0 || rc == -EBUSY || rc == -EACCES) { /* *row->real: working code even then */
         row->tramp = *row->real;
         row->hooked = c->addr;
@@ -231,9 +300,9 @@ static void pt__hook_row(const struct pt__obj *o, struct pt__irow *row, struct p
 
 static void pt__scan_obj(const struct pt__obj *o)
 {
-    /* Most objects (libc, the shim's own dependencies, stripped system libraries) have neither a
-     * row name among their dynamic strings nor a .symtab: skip them without libelf. */
-    if (!o->names && !pt__has_symtab(o->is_exe ? "/proc/self/exe" : o->path))
+    /* Most objects (glibc's, stripped system libraries) have neither a row name among their
+     * dynamic strings nor a .symtab: skip them without reading their file. */
+    if (o->glibc || (!o->names && !pt__has_symtab(o->is_exe ? "/proc/self/exe" : o->path)))
         return;
     struct pt__cand cand[PT__NIROWS];
     memset(cand, 0, sizeof cand);
@@ -287,6 +356,21 @@ static void pt__scan_got(const struct pt__obj *o)
     }
 }
 
+/* Is this one of glibc's own objects (by its soname)? */
+static int pt__glibc_object(const char *strtab, size_t soname)
+{
+    static const char *const own[] = {"libc.so.", "ld-linux", "libm.so.", "libpthread.so.",
+                                      "libdl.so.", "librt.so.", "libresolv.so.", "libutil.so.",
+                                      "libanl.so.", "libmvec.so.", "libnss_", "libBrokenLocale.so."};
+    if (!strtab || soname == SIZE_MAX)
+        return 0;
+    const char *n = strtab + soname;
+    for (unsigned i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strncmp(n, own[i], strlen(own[i])))
+            return 1;
+    return 0;
+}
+
 struct pt__collect {
     struct pt__obj *objs;
     unsigned n, max;
@@ -317,7 +401,7 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
     o->bias = info->dlpi_addr;
     o->is_exe = is_exe;
     const char *strtab = NULL;
-    size_t strsz = 0;
+    size_t strsz = 0, soname = SIZE_MAX;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
             continue;
@@ -329,6 +413,8 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
                 strtab = (const char *)d->d_un.d_ptr; /* relocated by the loader */
             else if (d->d_tag == DT_STRSZ)
                 strsz = d->d_un.d_val;
+            else if (d->d_tag == DT_SONAME)
+                soname = d->d_un.d_val;
             else if (d->d_tag == DT_SYMTAB)
                 o->symtab = (const ElfW(Sym) *)d->d_un.d_ptr;
             else if (d->d_tag == DT_RELA)
@@ -353,9 +439,14 @@ static int pt__collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
         if (a + ph->p_memsz > o->hi)
             o->hi = a + ph->p_memsz;
     }
-    for (unsigned r = 0; strtab && strsz && r < PT__NIROWS && !o->names; r++) {
-        size_t n = strlen(pt__irows[r].name) + 1; /* with its terminating NUL */
-        o->names = memmem(strtab, strsz, pt__irows[r].name, n) != NULL;
+    /* One pass over the strings (glibc's own objects, in every process, have none of the rows:
+     * skipped); the rows' names are capitalised (Win32 style), few other names are. */
+    o->glibc = pt__glibc_object(strtab, soname);
+    for (const char *p = o->glibc ? NULL : strtab, *end = strtab + strsz; p && p < end && !o->names;) {
+        size_t n = strnlen(p, (size_t)(end - p));
+        if (*p >= 'A' && *p <= 'Z')
+            o->names = pt__row_of(p) >= 0;
+        p += n + 1;
     }
     return 0;
 }
@@ -398,18 +489,18 @@ void pt__inline_init(void)
             pt__imode = PT__IMODE_ALL;
         pt__iverbose = strstr(m, "verbose") != NULL;
     }
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        return;
     Dl_info di;
-    if (dladdr((void *)pt__inline_init, &di) && di.dli_fname) {
+    if (dladdr((void *)pt__inline_init, &di))
         pt__self_base = (uintptr_t)di.dli_fbase;
-        pt__self = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    }
+    pt__rhash_fill();
+    if (pt__loader_begin() < 0)
+        return;
     pthread_mutex_lock(&pt__ilock);
     if (pt__imode != PT__IMODE_OFF)
         pt__scan_new();
     pthread_mutex_unlock(&pt__ilock);
     pt__hooks_spec_init(getenv("PROFTRACE_HOOKS"));
+    pt__loader_end();
 }
 
 /* The cheap question first: has anything been loaded since the last scan? */
@@ -422,15 +513,20 @@ static int pt__adds_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void pt__inline_rescan(void)
 {
+    pt__got_rescan(); /* attached: the new objects' GOT slots first, so they are not taken for
+                       * references that bypass the shim (pt__scan_got) */
     if (pt__imode == PT__IMODE_OFF)
         return;
     unsigned long long adds = 0;
+    if (pt__loader_begin() < 0)
+        return; /* a fork is under way: the next dlopen scans what this one loaded */
     dl_iterate_phdr(pt__adds_cb, &adds);
-    if (adds == __atomic_load_n(&pt__adds, __ATOMIC_RELAXED))
-        return;
-    pthread_mutex_lock(&pt__ilock);
-    pt__scan_new();
-    pthread_mutex_unlock(&pt__ilock);
+    if (adds != __atomic_load_n(&pt__adds, __ATOMIC_RELAXED)) {
+        pthread_mutex_lock(&pt__ilock);
+        pt__scan_new();
+        pthread_mutex_unlock(&pt__ilock);
+    }
+    pt__loader_end();
 }
 
 void *pt__inline_real(const char *name)
@@ -459,6 +555,10 @@ void pt__inline_rescan(void)
 void *pt__inline_real(const char *name)
 {
     return NULL;
+}
+int pt__inline_engine(void)
+{
+    return -1;
 }
 int pt__inline_auto_wanted(void)
 {

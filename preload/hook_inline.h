@@ -14,6 +14,13 @@ void *pt__inline_real(const char *name);
 int pt__inline_auto_wanted(void);
 /* PROFTRACE_INLINE has ",verbose": one stderr line per hook and per refusal of the dlopen watch. */
 int pt__inline_verbose(void);
+/* Load the inline engine (libproftrace-inline.so, capstone) if that has not been done: 0, or -1
+ * when it cannot be (said once on stderr). Never from inside the loader (see hook_inline.c). */
+int pt__inline_engine(void);
+#include <stddef.h>
+/* pt_inline_hook of the engine, loading it first; -ENOTSUP without it. */
+int pt__inline_hook(const char *name, void *target, size_t size, void *replacement,
+                    void **trampoline, char *why, size_t whylen);
 /* PROFTRACE_HOOKS (hook_spec.c); also sets up the dlopen watch when automatic hooking is on. */
 void pt__hooks_spec_init(const char *spec);
 

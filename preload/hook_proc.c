@@ -7,19 +7,49 @@
  * exec: recorded before the call (ret 0) because it does not return on success; if it does return,
  * a second execve event carries the failure. The environment handed to the new image always
  * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built on the stack so that this works in a vfork
- * child too. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc, so
- * each is wrapped; all are recorded as the execve class with the path or file they were given.
+ * child too — except in a process proftrace attached to (attach.c), whose environment is passed
+ * on as it was. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc,
+ * so each is wrapped; all are recorded as the execve class with the path or file they were given.
+ *
+ * Before an exec (or after a spawn) the target is examined (exec_check.c): a program that will not
+ * be traced (static, set-user-ID, another machine; anything exec'd by an attached process) gets an
+ * `untraced` event, so the report can say who went untraced. A vfork child cannot record: it leaves
+ * its word in pt__vfork_word, which the parent records once it runs again (pt__exec_flush).
  *
  * vfork: see vfork.S. */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "preload/attach.h"
+#include "preload/exec_check.h"
+#include "preload/seccomp.h"
 #include "preload/wrap.h"
 
 PT__GEN_RECORDERS
+
+/* An attached process's environment does not carry the shim (attach.c): what it execs, and the
+ * shells system()/popen() start, are not traced. */
+static const char pt__attached_why[] =
+    "started by a process proftrace attached to: what an attached process executes is not traced";
+
+/* Why the program an exec of (dirfd, path, flags) would start goes untraced (exec_check.c, then
+ * the attach), into why; NULL when it will be traced. `real` gets the path examined. */
+static const char *pt__untraceable(int dirfd, const char *path, int flags, char *why, size_t wsz,
+                                   char *real, size_t rsz)
+{
+    const char *r = pt__exec_untraceable(dirfd, path, flags, why, wsz, real, rsz);
+    if (!r && pt__attached) {
+        snprintf(why, wsz, "%s", pt__attached_why);
+        r = why;
+    }
+    return r;
+}
 
 PT__EXPORT pid_t fork(void)
 {
@@ -128,6 +158,46 @@ void pt__exec_init(void)
         pt__exec_real((enum pt__exec_kind)k);
 }
 
+/* What a vfork child found about the image it execs, for its parent (they share this memory). */
+static struct {
+    _Atomic int set;
+    uint32_t pid;
+    char exe[PATH_MAX], why[256];
+} pt__vfork_word;
+
+void pt__exec_flush(void)
+{
+    if (atomic_exchange(&pt__vfork_word.set, 0) && atomic_load(&pt__state) == PT__ON)
+        pt__emit_untraced(pt__vfork_word.pid, pt__vfork_word.exe, pt__vfork_word.why);
+}
+
+/* Whether the image the exec starts will be traced; when not, say so (now, or through the parent
+ * of a vfork child). Returns 1 when an untraced event is to be withdrawn if the exec returns. */
+static int pt__exec_say(enum pt__exec_kind kind, const char *path, const struct pt__exec_args *x,
+                        int trace)
+{
+    char found[PATH_MAX], why[256], exe[PATH_MAX];
+    const char *target = kind == PT__EXECVPE ? pt__exec_search(path, found, sizeof found) : path;
+    int dirfd = kind == PT__FEXECVE || kind == PT__EXECVEAT ? x->fd : AT_FDCWD;
+    int flags = kind == PT__FEXECVE ? AT_EMPTY_PATH : kind == PT__EXECVEAT ? x->flags : 0;
+    if (kind == PT__FEXECVE)
+        target = "";
+    if (!target || !pt__untraceable(dirfd, target, flags, why, sizeof why, exe, sizeof exe))
+        return 0;
+    uint32_t pid = (uint32_t)syscall(SYS_getpid);
+    if (trace) {
+        pt__emit_untraced(pid, exe, why);
+        return 1;
+    }
+    if (pt__tls.vforked && pt__vfork_child()) {
+        pt__vfork_word.pid = pid;
+        memcpy(pt__vfork_word.exe, exe, sizeof exe);
+        memcpy(pt__vfork_word.why, why, sizeof why);
+        atomic_store(&pt__vfork_word.set, 1);
+    }
+    return 0;
+}
+
 /* `path` is what the event records: the path or file given, or /dev/fd/N for fexecve. */
 static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[],
                     char *const envp[], const struct pt__exec_args *x)
@@ -135,6 +205,11 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
     void *fn = pt__exec_real(kind);
     if (PT__UNLIKELY(!fn))
         return errno = ENOSYS, -1;
+    if (PT__UNLIKELY(pt__seccomp_stopped)) { /* the new image inherits the filter: say so */
+        size_t n = pt__env_slots(envp);
+        char *env[n];
+        return pt__exec_call(kind, fn, path, argv, pt__env_seccomp(envp, env, n), x);
+    }
     if (atomic_load(&pt__state) != PT__ON) /* inert or not asked: not even the environment */
         return pt__exec_call(kind, fn, path, argv, envp, x);
 
@@ -164,11 +239,19 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
      * say so first, or the ring would look like one left by a crash. Not in a vfork child, whose
      * ring is its parent's. */
     int own = pt__pid && (uint32_t)syscall(SYS_getpid) == pt__pid;
+    int said = pt__exec_say(kind, path, x, trace);
     if (own)
         pt_ring_finish(pt__ring, PT_RING_EXECING);
+    errno = saved;
     int r = pt__exec_call(kind, fn, path, argv, use, x);
     if (own)
         pt_ring_finish(pt__ring, PT_RING_OPEN); /* it returned: the image goes on */
+    saved = errno;
+    if (said)
+        pt__emit_untraced((uint32_t)syscall(SYS_getpid), "", "");
+    else
+        atomic_store(&pt__vfork_word.set, 0);
+    errno = saved;
     if (trace) {
         struct pt__call c;
         pt__call_begin(&c, PT_CALL_execve);
@@ -269,6 +352,11 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
         if (!pt__fn)
             return ENOSYS;
     }
+    if (PT__UNLIKELY(pt__seccomp_stopped) && envp) { /* see pt__exec */
+        size_t n = pt__env_slots(envp);
+        char *env[n];
+        return pt__fn(pid, path, fa, attr, argv, pt__env_seccomp(envp, env, n));
+    }
     if (atomic_load(&pt__state) != PT__ON || !envp)
         return pt__fn(pid, path, fa, attr, argv, envp);
     size_t n = pt__env_slots(envp);
@@ -281,6 +369,14 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
     if (!pid)
         pid = &mypid; /* the event wants the child's pid even when the caller does not */
     PT__TRACED_CALL_NORET(posix_spawn, int, (pid, path, fa, attr, argv, use), PT_RET_ERRNUM, 0)
+    if (pt__r == 0) { /* the child execs inside libc: examine what it runs from here */
+        int saved = errno;
+        char found[PATH_MAX], why[256], exe[PATH_MAX];
+        const char *target = usepath ? pt__exec_search(path, found, sizeof found) : path;
+        if (target && pt__untraceable(AT_FDCWD, target, 0, why, sizeof why, exe, sizeof exe))
+            pt__emit_untraced((uint32_t)*pid, exe, why);
+        errno = saved;
+    }
     return pt__r;
 }
 
@@ -294,6 +390,70 @@ PT__EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file
                             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     return pt__spawn(1, pid, file, fa, attr, argv, envp);
+}
+
+/* system() and popen() spawn /bin/sh inside libc, with the program's environ as it is: when the
+ * program took LD_PRELOAD (or PROFTRACE_DIR) out of it, that shell and all it runs go untraced. */
+static const char pt__sh_why[] =
+    "LD_PRELOAD or PROFTRACE_DIR removed from the environment (system/popen run /bin/sh with it)";
+
+PT__EXPORT int system(const char *command)
+{
+    static int (*real)(const char *);
+    if (!real) {
+        uint8_t ob = pt__own_begin();
+        real = (int (*)(const char *))pt__resolve("system");
+        pt__own_end(ob);
+        if (!real)
+            return -1;
+    }
+    if (command && atomic_load(&pt__state) == PT__ON && !pt__tls.busy && !pt__tls.vforked &&
+        !pt__env_traced(environ)) {
+        int saved = errno;
+        /* its pid never reaches the caller */
+        pt__emit_untraced(0, "/bin/sh", pt__attached ? pt__attached_why : pt__sh_why);
+        errno = saved;
+    }
+    return real(command);
+}
+
+/* The newest child of this thread: the one popen just made. */
+static uint32_t pt__newest_child(void)
+{
+    char buf[4096];
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *last = NULL, *save = NULL;
+    for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+        last = t;
+    return last ? (uint32_t)strtoul(last, NULL, 10) : 0;
+}
+
+PT__EXPORT FILE *popen(const char *command, const char *type)
+{
+    static FILE *(*real)(const char *, const char *);
+    if (!real) {
+        uint8_t ob = pt__own_begin();
+        real = (FILE * (*)(const char *, const char *)) pt__resolve("popen");
+        pt__own_end(ob);
+        if (!real)
+            return NULL;
+    }
+    FILE *f = real(command, type);
+    if (f && atomic_load(&pt__state) == PT__ON && !pt__tls.busy && !pt__tls.vforked &&
+        !pt__env_traced(environ)) {
+        int saved = errno;
+        pt__emit_untraced(pt__newest_child(), "/bin/sh",
+                          pt__attached ? pt__attached_why : pt__sh_why);
+        errno = saved;
+    }
+    return f;
 }
 
 /* _exit and _Exit end the process without atexit handlers: record the exit first. */

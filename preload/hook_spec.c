@@ -9,15 +9,18 @@
  * so a process in which no object matches `lib` (or, `lib` empty, no object has the function)
  * skips that entry silently.
  *
- * The same stubs serve the shim itself: thunk 0 watches libc's _dl_catch_error, through which every
- * dlopen runs, so a library loaded later is scanned for functions to hook (hook_inline.c) as soon
- * as the dlopen returns, before the program can call into it. (Wrapping dlopen itself would make
- * the shim the caller whose RUNPATH and $ORIGIN the loader uses; this hook leaves the caller's
- * return address alone, it replaces only _dl_catch_error's.)
+ * The same stubs can serve the shim itself: when the loader's own notice (dl_watch.c) is not
+ * available, thunk 0 watches libc's _dl_catch_error, through which every dlopen runs, so a library
+ * loaded later is still scanned for functions to hook (hook_inline.c) as soon as the dlopen
+ * returns, before the program can call into it; this one needs the engine in every process.
+ * (Wrapping dlopen itself would make the shim the caller whose RUNPATH and $ORIGIN the loader uses;
+ * this hook leaves the caller's return address alone, it replaces only _dl_catch_error's.)
  *
  * The shadow stack: a per-thread LIFO of (return address, entry rsp). An exit is matched by its
  * rsp, so entries left behind by a longjmp out of a hooked function are dropped at the next exit
- * below them. It holds 32 nested calls; a deeper call runs unhooked (no events). */
+ * below them. It holds 16 nested calls; a deeper call runs unhooked (no events). It lives in
+ * initial-exec TLS, which a shim loaded later (attach, preload/attach.c) takes from the loader's
+ * small static-TLS reserve: 16 entries of 32 bytes keep the shim's whole TLS well inside it. */
 #include <cpuid.h>
 #include <dlfcn.h>
 #include <link.h>
@@ -27,12 +30,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/dl_watch.h"
 #include "preload/hook_inline.h"
 #include "preload/inline/inline_hook.h"
 #include "preload/shim.h"
 
 #define PT__NTHUNK 64
-#define PT__SHADOW 32
+#define PT__SHADOW 16
 
 enum { PT__XH_USER = 1, PT__XH_DLWATCH };
 
@@ -45,7 +49,7 @@ struct pt__xhook {
 
 struct pt__shadow {
     uint64_t ret, rsp, t0;
-    uint32_t idx, depth;
+    uint8_t idx, depth; /* thunk index (< PT__NTHUNK), traced calls in progress */
     uint8_t recorded;
 };
 
@@ -111,7 +115,7 @@ __attribute__((visibility("hidden"))) void pt__hook_enter(uint64_t *slot)
     struct pt__shadow *e = &pt__sh.e[pt__sh.n];
     e->ret = slot[1];
     e->rsp = (uint64_t)(uintptr_t)&slot[1];
-    e->idx = (uint32_t)(h - pt__xh);
+    e->idx = (uint8_t)(h - pt__xh);
     e->depth = pt__tls.depth;
     e->recorded = 0;
     e->t0 = 0;
@@ -208,7 +212,7 @@ static int pt__xhook_one(unsigned idx, const char *lib, const char *func, char *
         return -EINVAL;
     }
     h->addr = (uintptr_t)addr;
-    rc = pt_inline_hook(h->name, addr, size, pt__hook_thunks + 16 * idx, &h->tramp, why, wl);
+    rc = pt__inline_hook(h->name, addr, size, pt__hook_thunks + 16 * idx, &h->tramp, why, wl);
     if (rc < 0 && rc != -EBUSY && rc != -EACCES)
         return rc;
     return rc;
@@ -226,13 +230,17 @@ static int pt__dlwatch_hook(char *why, size_t wl)
         return -ENOENT;
     }
     pt__xh[0].addr = (uintptr_t)addr;
-    return pt_inline_hook(pt__xh[0].name, addr, sym->st_size, pt__hook_thunks, &pt__xh[0].tramp,
-                          why, wl);
+    return pt__inline_hook(pt__xh[0].name, addr, sym->st_size, pt__hook_thunks, &pt__xh[0].tramp,
+                           why, wl);
 }
 
 void pt__hooks_spec_init(const char *spec)
 {
     char why[256];
+    /* The loader's own notice (dl_watch.c) needs neither the engine nor these stubs. */
+    int fallback = pt__inline_auto_wanted() && !pt__dl_watching();
+    if ((!spec || !*spec) && !fallback)
+        return;
     if (pt__xsave_init() < 0) {
         if (spec && *spec)
             pt__say("proftrace: PROFTRACE_HOOKS=%s: %sthis CPU has no xsave; nothing hooked\n",
@@ -242,9 +250,9 @@ void pt__hooks_spec_init(const char *spec)
     /* The dlopen watch. */
     pt__xh[0].kind = PT__XH_DLWATCH;
     snprintf(pt__xh[0].name, sizeof pt__xh[0].name, "libc:_dl_catch_error");
-    /* Every traced process (shells, coreutils...) sets the watch up: say why it failed only when
-     * asked (PROFTRACE_INLINE=...,verbose), not once per process of a traced tree. */
-    if (pt__inline_auto_wanted() && pt__dlwatch_hook(why, sizeof why) < 0 && pt__inline_verbose())
+    /* Every traced process (shells, coreutils...) would set this watch up: say why it failed only
+     * when asked (PROFTRACE_INLINE=...,verbose), not once per process of a traced tree. */
+    if (fallback && pt__dlwatch_hook(why, sizeof why) < 0 && pt__inline_verbose())
         pt__say("proftrace: %s: %s; libraries loaded later by dlopen are not scanned for "
                 "inline hooks\n",
                 pt__xh[0].name, why);

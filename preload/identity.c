@@ -1,6 +1,7 @@
 /* identity.c — the non-call events that say who a process is: process, module, cred, ns, thread,
  * exit, signal. Everything is read from /proc with raw system calls (no stdio, no allocation),
  * for the calling thread where the kernel keeps it per thread (credentials, namespaces). */
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "preload/unwind.h"
 
 /* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
 static ssize_t pt__slurp(const char *path, char *buf, size_t size)
@@ -172,6 +174,12 @@ void pt__emit_signal(int signo, int code, uint64_t addr)
     pt__put_signal(NULL, 0, &ev);
 }
 
+void pt__emit_untraced(uint32_t pid, const char *exe, const char *reason)
+{
+    struct pt__ev_untraced ev = {.pid = pid, .exe = exe, .reason = reason};
+    pt__put_untraced(NULL, 0, &ev);
+}
+
 void pt__emit_thread(struct pt_tbuf *b, uint32_t tid)
 {
     struct pt__ev_thread ev = {.tid = tid};
@@ -179,105 +187,230 @@ void pt__emit_thread(struct pt_tbuf *b, uint32_t tid)
 }
 
 /* ---- Modules ------------------------------------------------------------------------------------
- * Every loaded object once: at start, after fork (the child's own stream), and whenever the loader
- * reports more loads than last time (checked before events that carry a stack, which are the ones
- * that need symbolizing). The seen-set is touched only inside dl_iterate_phdr callbacks, which the
- * loader serializes. */
-#define PT__MAX_SEEN 1024
-static uint64_t pt__seen[PT__MAX_SEEN];
-static unsigned pt__nseen;
-static unsigned long long pt__adds_seen;
+ * Every loaded object once per process stream, from a table the shim keeps itself:
+ *  - at start, and whenever the loader reports a change (the watch of dl_watch.c), the table is
+ *    refreshed from dl_iterate_phdr and new objects are emitted; objects that went away are marked
+ *    gone;
+ *  - a fork child emits the table it inherited, with no call into the loader: a thread of the
+ *    parent may have held the loader's lock at the fork, and glibc does not reset that one;
+ *  - a stack's frames are looked up with _dl_find_object (lock-free); an object not in the table
+ *    yet (loaded while the watch was unavailable) is read from its mapped ELF header and emitted.
+ * What an entry needs to be emitted again (range, bias, path, build id) is copied into the table,
+ * so a fork child never follows a pointer into an object that may have been unloaded since.
+ * Slots are claimed with compare-and-swap on the key, so any thread, a signal handler included,
+ * may add one; a module is emitted by the thread that claimed its slot. */
+#define PT__MOD_SLOTS 1024 /* a power of two */
+enum { PT__MOD_FILLING = 0, PT__MOD_LIVE, PT__MOD_GONE };
+struct pt__mod {
+    _Atomic uintptr_t base; /* key: start of the lowest segment, page-aligned; 0 free */
+    _Atomic uint8_t state;
+    uint8_t bid_len;
+    uint32_t gen; /* the listing that last saw it */
+    uint32_t path_off;
+    uint64_t size, bias;
+    uint8_t bid[32];
+};
+static struct pt__mod pt__mods[PT__MOD_SLOTS];
+static char pt__mod_paths[256 << 10];
+static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
+static uint32_t pt__mod_gen;
 static char pt__exe_path[4096];
 
-void pt__modules_forget(void)
+static uint32_t pt__mod_path(const char *path)
 {
-    pt__nseen = 0;
-    pt__adds_seen = 0;
-}
-
-static void pt__build_id(struct dl_phdr_info *info, char *out, size_t outsz)
-{
-    out[0] = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-        const uint8_t *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-            const uint8_t *name = p + sizeof *nh;
-            const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
-            if (desc + nh->n_descsz > end)
-                break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
-                static const char hex[] = "0123456789abcdef";
-                size_t k = 0;
-                for (uint32_t j = 0; j < nh->n_descsz && k + 2 < outsz; j++) {
-                    out[k++] = hex[desc[j] >> 4];
-                    out[k++] = hex[desc[j] & 15];
-                }
-                out[k] = 0;
-                return;
-            }
-            p = desc + ((nh->n_descsz + 3) & ~3u);
-        }
-    }
-}
-
-static int pt__module_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    int only_new = *(int *)arg;
-    if (size >= offsetof(struct dl_phdr_info, dlpi_subs)) {
-        if (only_new == 2) { /* just asking whether anything was loaded since last time */
-            *(int *)arg = info->dlpi_adds != pt__adds_seen;
-            return 1;
-        }
-        pt__adds_seen = info->dlpi_adds;
-    }
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uint64_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        if (a < lo)
-            lo = a;
-        if (b > hi)
-            hi = b;
-    }
-    if (hi == 0)
+    size_t n = strlen(path) + 1;
+    if (n > sizeof pt__mod_paths)
         return 0;
-    lo &= ~(uint64_t)4095;
-    for (unsigned i = 0; i < pt__nseen; i++)
-        if (pt__seen[i] == lo)
-            return 0;
-    if (pt__nseen < PT__MAX_SEEN)
-        pt__seen[pt__nseen++] = lo;
-    struct pt__ev_module ev;
-    char bid[129];
-    pt__build_id(info, bid, sizeof bid);
-    ev.base = lo;
-    ev.size = hi - lo;
-    ev.bias = info->dlpi_addr;
-    ev.path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : pt__exe_path;
-    ev.build_id = bid;
+    uint32_t off = atomic_fetch_add(&pt__mod_paths_used, (uint32_t)n);
+    if (off + n > sizeof pt__mod_paths)
+        return 0; /* full: the module is emitted without its path */
+    memcpy(pt__mod_paths + off, path, n);
+    return off;
+}
+
+static void pt__mod_emit(const struct pt__mod *m)
+{
+    static const char hex[] = "0123456789abcdef";
+    char bid[2 * sizeof m->bid + 1];
+    for (unsigned j = 0; j < m->bid_len; j++) {
+        bid[2 * j] = hex[m->bid[j] >> 4];
+        bid[2 * j + 1] = hex[m->bid[j] & 15];
+    }
+    bid[2 * m->bid_len] = 0;
+    struct pt__ev_module ev = {.base = atomic_load(&m->base), .size = m->size, .bias = m->bias,
+                               .path = pt__mod_paths + m->path_off, .build_id = bid};
     pt__put_module(NULL, 0, &ev);
+}
+
+/* The range and build id of an object from its program headers. 0, or -1 when it has no load
+ * segment. */
+static int pt__mod_read(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, uintptr_t *lo_,
+                        uintptr_t *hi_, uint8_t *bid, uint8_t *bid_len)
+{
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    *bid_len = 0;
+    for (unsigned i = 0; i < phnum; i++) {
+        const ElfW(Phdr) *ph = &phdr[i];
+        if (ph->p_type == PT_LOAD) {
+            uintptr_t a = bias + ph->p_vaddr, b = a + ph->p_memsz;
+            if (a < lo)
+                lo = a;
+            if (b > hi)
+                hi = b;
+        } else if (ph->p_type == PT_NOTE && !*bid_len) {
+            const uint8_t *p = (const uint8_t *)(bias + ph->p_vaddr), *end = p + ph->p_memsz;
+            while (p + sizeof(ElfW(Nhdr)) <= end) {
+                const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+                const uint8_t *name = p + sizeof *nh;
+                const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+                if (desc + nh->n_descsz > end || desc < name)
+                    break;
+                if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+                    unsigned n = nh->n_descsz < 32 ? nh->n_descsz : 32;
+                    memcpy(bid, desc, n);
+                    *bid_len = (uint8_t)n;
+                    break;
+                }
+                p = desc + ((nh->n_descsz + 3) & ~3u);
+            }
+        }
+    }
+    if (!hi)
+        return -1;
+    *lo_ = lo & ~(uintptr_t)4095;
+    *hi_ = hi;
     return 0;
 }
 
-void pt__emit_modules(int only_new)
+/* Make sure the object is in the table and was emitted once; `gen` marks it seen by a listing. */
+static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, const char *name,
+                        uint32_t gen)
 {
-    if (only_new) {
-        int ask = 2;
-        dl_iterate_phdr(pt__module_cb, &ask);
-        if (!ask)
-            return;
+    uintptr_t lo, hi;
+    uint8_t bid[32], bid_len;
+    if (pt__mod_read(bias, phdr, phnum, &lo, &hi, bid, &bid_len) < 0)
+        return;
+    unsigned h = (unsigned)((lo >> 12) * 0x9E3779B1u) & (PT__MOD_SLOTS - 1);
+    for (unsigned probe = 0; probe < PT__MOD_SLOTS; probe++, h = (h + 1) & (PT__MOD_SLOTS - 1)) {
+        struct pt__mod *m = &pt__mods[h];
+        uintptr_t key = atomic_load(&m->base);
+        if (key == 0) {
+            uintptr_t zero = 0;
+            if (!atomic_compare_exchange_strong(&m->base, &zero, lo))
+                key = zero; /* another thread took the slot: look at what it put there */
+            else
+                goto fill;
+        }
+        if (key != lo)
+            continue;
+        m->gen = gen;
+        uint8_t st = PT__MOD_GONE;
+        if (atomic_load(&m->state) != PT__MOD_GONE ||
+            !atomic_compare_exchange_strong(&m->state, &st, PT__MOD_FILLING))
+            return; /* there, or being filled by another thread, which emits it */
+        goto fill;
+    fill:
+        m->gen = gen;
+        m->size = hi - lo;
+        m->bias = bias;
+        const char *path = name && name[0] ? name : pt__exe_path;
+        if (!m->path_off || strcmp(pt__mod_paths + m->path_off, path))
+            m->path_off = pt__mod_path(path); /* kept when the same object comes back */
+        memcpy(m->bid, bid, bid_len);
+        m->bid_len = bid_len;
+        atomic_store(&m->state, PT__MOD_LIVE);
+        pt__mod_emit(m);
+        return;
     }
+}
+
+static int pt__mod_list_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    pt__mod_add(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum, info->dlpi_name,
+                *(uint32_t *)arg);
+    return 0;
+}
+
+void pt__modules_list(void)
+{
     if (!pt__exe_path[0]) {
         ssize_t n = readlink("/proc/self/exe", pt__exe_path, sizeof pt__exe_path - 1);
         pt__exe_path[n > 0 ? n : 0] = 0;
     }
-    int mode = 1;
-    dl_iterate_phdr(pt__module_cb, &mode);
+    uint32_t gen = ++pt__mod_gen;
+    pt__unwind_forget(); /* code may have come or gone: kept unwind rows with it */
+    dl_iterate_phdr(pt__mod_list_cb, &gen);
+    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+        if (atomic_load(&pt__mods[i].base) && pt__mods[i].gen != gen)
+            atomic_store(&pt__mods[i].state, PT__MOD_GONE); /* unloaded since */
+}
+
+const char *pt__self_exe(void)
+{
+    return pt__exe_path;
+}
+
+void pt__modules_forget(void)
+{
+    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+        if (atomic_load(&pt__mods[i].base))
+            atomic_store(&pt__mods[i].state, PT__MOD_GONE);
+}
+
+void pt__modules_replay(void)
+{
+    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+        if (atomic_load(&pt__mods[i].base) && atomic_load(&pt__mods[i].state) == PT__MOD_LIVE)
+            pt__mod_emit(&pt__mods[i]);
+}
+
+/* The objects this thread's last stacks were in, known to be in the table: most frames of the next
+ * stack lie in them, and need no lookup at all. */
+static PT__TLS struct {
+    uintptr_t lo[4], hi[4];
+    uint32_t gen, next;
+} pt__mod_recent;
+
+void pt__modules_note(const uint64_t *pcs, unsigned n)
+{
+    if (pt__mod_recent.gen != pt__mod_gen) { /* objects came or went since */
+        memset(&pt__mod_recent, 0, sizeof pt__mod_recent);
+        pt__mod_recent.gen = pt__mod_gen;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t pc = (uintptr_t)pcs[i];
+        unsigned r = 0;
+        while (r < 4 && !(pc >= pt__mod_recent.lo[r] && pc < pt__mod_recent.hi[r]))
+            r++;
+        if (r < 4)
+            continue;
+        struct dl_find_object fo;
+        if (_dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_link_map)
+            continue;
+        uintptr_t start = (uintptr_t)fo.dlfo_map_start;
+        r = pt__mod_recent.next++ & 3;
+        pt__mod_recent.lo[r] = start;
+        pt__mod_recent.hi[r] = (uintptr_t)fo.dlfo_map_end;
+        /* Known already? (the cheap question: the key is the object's page-aligned start) */
+        unsigned h = (unsigned)((start >> 12) * 0x9E3779B1u) & (PT__MOD_SLOTS - 1), probe;
+        for (probe = 0; probe < PT__MOD_SLOTS; probe++, h = (h + 1) & (PT__MOD_SLOTS - 1)) {
+            uintptr_t key = atomic_load(&pt__mods[h].base);
+            if (key == 0 || key == start)
+                break;
+        }
+        if (probe < PT__MOD_SLOTS && atomic_load(&pt__mods[h].base) == start &&
+            atomic_load(&pt__mods[h].state) != PT__MOD_GONE)
+            continue;
+        /* Its ELF header is at the start of its first segment: the program headers from there. */
+        const ElfW(Ehdr) *eh = fo.dlfo_map_start;
+        uintptr_t end = (uintptr_t)fo.dlfo_map_end;
+        if (end - start < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+            eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > end - start)
+            continue;
+        pt__mod_add(fo.dlfo_link_map->l_addr,
+                    (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff), eh->e_phnum,
+                    fo.dlfo_link_map->l_name, pt__mod_gen);
+    }
 }

@@ -7,6 +7,7 @@
 #include "preload/shim.h"
 
 PT__TLS struct pt__tls pt__tls;
+uint16_t pt__epoch;
 static pthread_key_t pt__key;
 static int pt__key_ok;
 
@@ -26,6 +27,9 @@ void pt__thread_key_init(void)
 struct pt_tbuf *pt__tbuf_claim(void)
 {
     struct pt_tbuf *b;
+    uint16_t epoch = __atomic_load_n(&pt__epoch, __ATOMIC_ACQUIRE);
+    if (pt__tls.buf && pt__tls.epoch != epoch) /* a buffer of a ring from before a re-attach */
+        pt__tls.buf = NULL; /* that ring stays mapped (attach.c): nothing to give back */
     struct pt_ring *r = pt__ring;
     if (!r)
         return NULL;
@@ -41,6 +45,7 @@ struct pt_tbuf *pt__tbuf_claim(void)
         pt_ring_release(r, b);
         return none;
     }
+    pt__tls.epoch = epoch;
     /* The key's value only has to be non-NULL for the destructor to run at thread exit. Setting
      * it from a signal handler is not async-signal-safe, so a thread whose first event comes from
      * a handler gives its buffer back only when the process ends. */
@@ -64,6 +69,25 @@ void pt__thread_exit(void *unused)
         pt_ring_release(pt__ring, b);
     pt__tls.busy = busy;
 }
+
+/* Decisive or bulk (shim.h, pt__event_keep), from the role column of calls.h. Decisive: every
+ * call that opens, creates, closes, holds or deletes something (a role), every call outside the
+ * registry (process life, credentials, namespaces, impersonation, the MAPI calls a finding names),
+ * failures, and the events that are not calls but PROFTRACE_HOOKS ones: a finding is built from
+ * them, so a flood must never push them out. Bulk: a registry call with no role, which only reads or writes a
+ * value of a key already open (RegQueryValueExA in a service's loop), and PROFTRACE_HOOKS
+ * functions; findings near their losses stay as they are. A NESTED row (the opens recorded only
+ * inside another traced call, to give it its identity) is what the call around it is. */
+#define PT__KEEP_HOOK_SYM 0
+#define PT__KEEP_HOOK_HAND 0
+#define PT__KEEP_HOOK_VTBL 0
+#define PT__KEEP_HOOK_NESTED 1
+#define PT__ROW_KEEP(name, cat, hook, cret, cparams, cargs, retk, fields, role)                    \
+    PT__KEEP_HOOK_##hook                                                ? PT__KEEP_AS_OUTER        \
+    : (PT_CAT_##cat == PT_CAT_REG && PT_ROLE_TYPE(role) == PT_ROLE_NONE) ? PT__KEEP_BULK           \
+                                                                         : PT__KEEP_DECISIVE,
+const uint8_t pt__row_keep[PT_CALL_COUNT] = {PT_CALLS_ROLE(PT__ROW_KEEP, )};
+#undef PT__ROW_KEEP
 
 int pt__begin_lost(void)
 {

@@ -70,6 +70,7 @@ struct pt__tls {
     uint8_t vforked; /* vfork returned here; until proven otherwise we may be the borrowed child */
     uint8_t keyed;   /* the thread-exit destructor is registered */
     uint8_t insig;   /* inside the shim's fatal-signal handler */
+    uint16_t epoch;  /* pt__epoch when `buf` was claimed (attach.c) */
     uint32_t tid;
     struct pt_tbuf *buf;
     struct pt__call *cur;
@@ -80,6 +81,10 @@ extern PT__TLS struct pt__tls pt__tls;
 
 extern _Atomic int pt__state;
 extern struct pt_ring *pt__ring;
+/* Bumped each time tracing starts again in a process the shim was attached to (attach.c): a
+ * thread's buffer claimed from an earlier ring is then stale and claimed anew. 0 in a process
+ * traced from its start. */
+extern uint16_t pt__epoch;
 extern uint32_t pt__pid; /* the pid that owns pt__ring */
 
 /* The real functions behind the SYM, HAND and NESTED rows, found with dlsym. */
@@ -112,6 +117,7 @@ extern struct pt_ring_config pt__cfg;
  * before it; a racing thread returns at once and passes through. */
 void pt__init(void);
 void pt__fail(const char *what, int err); /* one stderr line, then the shim is inert for good */
+void pt__process_hooks_once(void);         /* thread-exit, fork-child and exit handlers, once */
 static inline int pt__on(void)
 {
     int s = atomic_load_explicit(&pt__state, memory_order_acquire);
@@ -134,16 +140,34 @@ struct pt_tbuf *pt__tbuf_claim(void);
 static inline struct pt_tbuf *pt__tbuf(void)
 {
     struct pt_tbuf *b = pt__tls.buf;
-    return PT__LIKELY(b != NULL) ? b : pt__tbuf_claim();
+    return PT__LIKELY(b != NULL && pt__tls.epoch == pt__epoch) ? b : pt__tbuf_claim();
 }
 int pt__begin_lost(void);
-/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. */
-static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, struct pt_enc *e)
+/* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. `keep`: how it
+ * fares in a full buffer (pt__event_keep). */
+static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep keep,
+                            struct pt_enc *e)
 {
     struct pt_tbuf *b = pt__tbuf();
     if (PT__UNLIKELY(!b))
         return pt__begin_lost();
-    return pt_tbuf_begin(b, id, ts, size, e);
+    return pt_tbuf_begin_keep(b, id, ts, size, keep, e);
+}
+/* Whether an event is decisive (a finding may depend on it: it may use the buffer's reserve) or
+ * bulk (may be lost, counted, when the buffer is full): event class `id`, and for a call event
+ * the call `c` (NULL otherwise). record.c has the rule. */
+enum { PT__KEEP_DECISIVE, PT__KEEP_BULK, PT__KEEP_AS_OUTER /* what the traced call around is */ };
+extern const uint8_t pt__row_keep[PT_CALL_COUNT];
+static inline enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
+{
+    if (id < PT_EV_CALL_FIRST || !c)
+        return id == PT_EV_hook ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
+    if (c->failed || c->delete_hint)
+        return PT_KEEP_DECISIVE;
+    uint8_t k = pt__row_keep[id - PT_EV_CALL_FIRST];
+    if (k == PT__KEEP_AS_OUTER)
+        k = c->prev ? pt__row_keep[c->prev->call] : PT__KEEP_DECISIVE;
+    return k == PT__KEEP_BULK ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
 }
 static inline void pt__commit(struct pt_enc *e)
 {
@@ -162,11 +186,21 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 void pt__emit_process(void);
 /* This process's pid in the outermost pid namespace the shim can know (identity.c). */
 uint32_t pt__global_pid(void);
-void pt__emit_modules(int only_new);
+/* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
+ * unload), emitted again as inherited in a fork child (no loader call), completed from a stack;
+ * forgotten for a new ring of the same process (attach.c), whose next listing emits them all. */
+void pt__modules_list(void);
+void pt__modules_replay(void);
+void pt__modules_forget(void);
+void pt__modules_note(const uint64_t *pcs, unsigned n);
+const char *pt__self_exe(void); /* the executable's path, read at start */
 void pt__emit_cred(void);
 void pt__emit_ns(void);
 void pt__emit_exit(int status);
 void pt__emit_signal(int signo, int code, uint64_t addr);
+/* pid (0 unknown) runs exe, which nothing traces because of reason ("" withdraws it: an exec
+ * returned). */
+void pt__emit_untraced(uint32_t pid, const char *exe, const char *reason);
 void pt__emit_thread(struct pt_tbuf *b, uint32_t tid);
 
 /* The non-call event classes as structs, and their encoders (events.c, from PT_EVENTS). */
@@ -191,7 +225,6 @@ PT_EVENTS(PT__EV_STRUCT, W)
     int pt__put_##name(struct pt_tbuf *b, uint64_t ts, const struct pt__ev_##name *v);
 PT_EVENTS(PT__EV_PUT, _)
 #undef PT__EV_PUT
-void pt__modules_forget(void); /* after exec-like resets: every module is new again */
 
 /* Stacks (stack.c). */
 void pt__stacks_config(const char *spec);
@@ -202,7 +235,6 @@ static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
     return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
 }
 uint8_t pt__stack(uint64_t *frames); /* the caller's stack, innermost first, wrappers skipped */
-extern const char pt__stacks_note[];
 void pt__break_config(const char *spec);
 extern int pt__break_armed; /* PROFTRACE_BREAK set */
 
@@ -218,8 +250,13 @@ void pt__wrap_object(unsigned call, void *obj);
 void pt__after_fork_child(void);
 void pt__exec_init(void);
 void pt__signals_install(void);
+void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);
+int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
+/* envp with PROFTRACE_SECCOMP=1 (seccomp.c), in buf (pt__env_slots(envp) entries). */
+char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf);
+void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid
  * (include/proftrace/env.h); pt__env_warn has said so, once, at start. */
@@ -320,9 +357,10 @@ static inline int pt__may_trace(void)
     }
     return pt__on();
 }
-/* The same for a row the stack unwinder never calls (every SYM row: libunwind reaches only open,
- * mmap and munmap). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a call can only
- * come from a signal handler that interrupted the unwinding: it is traced, without a stack. */
+/* The same for a row that taking a stack never calls (every SYM row: unwind.c and the module table
+ * make raw system calls only). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a
+ * call can only come from a signal handler that interrupted the unwinding: it is traced, without a
+ * stack. */
 static inline int pt__may_trace_row(void)
 {
     if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {

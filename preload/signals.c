@@ -1,14 +1,21 @@
 /* signals.c — a `signal` event when a fatal signal ends the process.
  *
  * Handlers are installed only for signals whose disposition is still SIG_DFL when the shim starts
- * (never over a program's handler or SIG_IGN). The handler records the event, puts SIG_DFL back and
- * lets the signal take its default action again: a fault re-executes the faulting instruction on
- * return, a sent signal is re-sent to this thread and unblocked. The process therefore ends exactly
- * as it would have (same signal, same core dump); a program that installs its own handler later
- * simply replaces the shim's. sigaction() and signal() are interposed too, so that the program
- * still sees SIG_DFL where the shim's handler stands in for it. */
+ * (never over a program's handler or SIG_IGN). The handler records the event and lets the signal
+ * take its default action again: a fault re-executes the faulting instruction on return, a sent
+ * signal is re-sent to this thread and unblocked. The process therefore ends exactly as it would
+ * have (same signal, same core dump); a program that installs its own handler later simply
+ * replaces the shim's. sigaction() and signal() are interposed too, so that the program still sees
+ * SIG_DFL where the shim's handler stands in for it.
+ *
+ * It can never loop, whatever the program's seccomp filter refuses: the handlers are installed
+ * with SA_RESETHAND, so the kernel itself puts SIG_DFL back as it delivers the signal (no system
+ * call needed), and a fault returns with its signal blocked in the interrupted context, so the
+ * re-executed fault ends the process even if the disposition were somehow still the shim's (the
+ * kernel never delivers a blocked fault to a handler). */
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +32,8 @@ static sighandler_t (*pt__real_signal)(int, sighandler_t);
 static void pt__on_signal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
+    if (sig > 0 && sig < NSIG)
+        atomic_store(&pt__ours[sig], 0); /* SA_RESETHAND: the kernel has put SIG_DFL back */
     if (atomic_load(&pt__state) == PT__ON && !(pt__tls.vforked && pt__vfork_child())) {
         uint8_t busy = pt__tls.busy;
         pt__tls.busy = 1;
@@ -33,16 +42,12 @@ static void pt__on_signal(int sig, siginfo_t *si, void *uc)
         pt__tls.insig = 0;
         pt__tls.busy = busy;
     }
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    if (sig > 0 && sig < NSIG)
-        atomic_store(&pt__ours[sig], 0);
-    pt__real_sigaction(sig, &dfl, NULL);
     int fault = si && si->si_code > 0 &&
                 (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE);
-    if (!fault) {
+    if (fault) {
+        if (uc)
+            sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+    } else {
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, sig);
@@ -73,10 +78,28 @@ void pt__signals_install(void)
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = pt__on_signal;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESETHAND;
         sigemptyset(&sa.sa_mask);
         if (pt__real_sigaction(pt__fatal[i], &sa, NULL) == 0)
             atomic_store(&pt__ours[pt__fatal[i]], 1);
+    }
+}
+
+void pt__signals_remove(void)
+{
+    if (!pt__real_sigaction)
+        return;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (!atomic_exchange(&pt__ours[sig], 0))
+            continue;
+        struct sigaction old, dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        /* Only if it is still the shim's (a signal delivered meanwhile reset it already). */
+        if (pt__real_sigaction(sig, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO) &&
+            old.sa_sigaction == pt__on_signal)
+            pt__real_sigaction(sig, &dfl, NULL);
     }
 }
 

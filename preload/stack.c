@@ -1,25 +1,15 @@
-/* stack.c — which events carry a stack (PROFTRACE_STACKS) and taking it with libunwind. */
+/* stack.c — which events carry a stack (PROFTRACE_STACKS) and taking it (unwind.c). */
 #include <ctype.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
 #include <strings.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "preload/breakpoint.h"
 #include "preload/shim.h"
-#include "tracer/internal.h"
-
-#ifdef PT_HAVE_LIBUNWIND
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-const char pt__stacks_note[] = "";
-#else
-const char pt__stacks_note[] = "stacks unavailable: built without libunwind";
-#endif
+#include "preload/unwind.h"
 
 uint8_t pt__want[PT_CALL_COUNT];
 int pt__want_fail, pt__want_delete;
@@ -69,47 +59,11 @@ static void pt__stacks_word(const char *w, size_t n)
     }
 }
 
-#ifdef PT_HAVE_LIBUNWIND
-/* libunwind's first call opens a pipe (it validates memory by writing it to the pipe), keeps it for
- * the life of the process, and later closes and reopens it by number. At the lowest free numbers it
- * would shift every descriptor number the program gets, and once the program reused those numbers
- * libunwind would read, write and close the program's files. So, like the ring (pt__fd_high), it
- * gets numbers above the program's: every free number below pt__fd_high_base() is held while it
- * opens the pipe, then released. */
-static void pt__unwind_init(void)
-{
-    int held[1088], n = 0, base = pt__fd_high_base();
-    int anchor = open("/", O_PATH | O_CLOEXEC);
-    if (anchor >= 0 && anchor < base) {
-        held[n++] = anchor;
-        while (n < (int)(sizeof held / sizeof held[0])) {
-            int f = fcntl(anchor, F_DUPFD_CLOEXEC, 0);
-            if (f < 0)
-                break;
-            if (f >= base) {
-                close(f);
-                break;
-            }
-            held[n++] = f;
-        }
-    } else if (anchor >= 0) {
-        close(anchor);
-    }
-    /* Per-thread caches: libunwind's global cache has a lock, which a fork child could inherit
-     * held by a thread that no longer exists there. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    while (n > 0)
-        close(held[--n]);
-}
-#endif
-
 void pt__stacks_config(const char *spec)
 {
-#ifndef PT_HAVE_LIBUNWIND
-    return; /* nothing wanted: no stacks without libunwind */
-#else
-    pt__unwind_init();
-#endif
+    /* The whole list replaces what was chosen before (an attach again, with other stacks). */
+    memset(pt__want, 0, sizeof pt__want);
+    pt__want_fail = pt__want_delete = 0;
     if (!spec)
         spec = "delete,MAPI,fail";
     while (*spec) {
@@ -171,19 +125,14 @@ void pt__break_config(const char *spec)
 
 __attribute__((noinline)) uint8_t pt__stack(uint64_t *frames)
 {
-#ifdef PT_HAVE_LIBUNWIND
-    void *ip[PT_MAX_FRAMES + 8];
-    pt__emit_modules(1); /* a stack is only useful if its modules are known */
-    int n = unw_backtrace(ip, (int)(sizeof ip / sizeof ip[0]));
+    uintptr_t ip[PT_MAX_FRAMES + 8];
+    int n = pt__unwind(ip, (int)(sizeof ip / sizeof ip[0]));
     uint8_t k = 0;
     int i = 0;
-    while (i < n && (uintptr_t)ip[i] >= pt__self_lo && (uintptr_t)ip[i] < pt__self_hi)
+    while (i < n && ip[i] >= pt__self_lo && ip[i] < pt__self_hi)
         i++; /* the shim's own frames */
     for (; i < n && k < PT_MAX_FRAMES; i++)
-        frames[k++] = (uint64_t)(uintptr_t)ip[i];
+        frames[k++] = (uint64_t)ip[i];
+    pt__modules_note(frames, k); /* a stack is only useful if its modules are known */
     return k;
-#else
-    (void)frames;
-    return 0;
-#endif
 }

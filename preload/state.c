@@ -12,7 +12,10 @@
 #include "preload/breakpoint.h"
 #include "preload/coredump.h"
 #include "preload/holds.h"
+#include "preload/dl_watch.h"
+#include "preload/fork_guard.h"
 #include "preload/hook_inline.h"
+#include "preload/unwind.h"
 
 _Atomic int pt__state;
 struct pt_ring *pt__ring;
@@ -92,6 +95,18 @@ static size_t pt__env_size(const char *name, size_t def)
 
 static void pt__atfork_child(void);
 
+/* What the process needs once, however tracing started (here, or attach.c in a running process):
+ * the thread-exit destructor, the fork-child handler, the exit handler. */
+void pt__process_hooks_once(void)
+{
+    static int done;
+    if (done++)
+        return;
+    pt__thread_key_init();
+    pthread_atfork(pt__fork_prepare, pt__fork_parent, pt__atfork_child);
+    on_exit(pt__on_exit, NULL);
+}
+
 void pt__init(void)
 {
     int expect = PT__UNINIT;
@@ -107,6 +122,8 @@ void pt__init(void)
     const char *dir = getenv("PROFTRACE_DIR");
     if (!dir || !*dir)
         goto out; /* not asked to trace */
+    if (getenv("PROFTRACE_SECCOMP"))
+        goto out; /* an ancestor's seccomp filter refuses what the shim needs (seccomp.c) */
     if (getauxval(AT_SECURE))
         goto out; /* setuid/setgid program: never write a trace with its privileges */
     if (!realpath(dir, pt__dir)) {
@@ -120,16 +137,18 @@ void pt__init(void)
     pt__clock_init();
     pt__resolve_all();
     pt__env_init();
+    pt__unwind_init();
     pt__env_warn(); /* bad PROFTRACE_* values: said once, defaults used (pt__getenv) */
     pt__stacks_config(pt__getenv("PROFTRACE_STACKS"));
     pt__break_config(pt__getenv("PROFTRACE_BREAK"));
     pt__redact_config(pt__getenv("PROFTRACE_REDACT"));
-    pt__thread_key_init();
-    pthread_atfork(NULL, NULL, pt__atfork_child);
+    pt__process_hooks_once();
     pt__cfg.thread_buf_bytes = pt__env_size("PROFTRACE_BUFSIZE", 0);
     pt__cfg.nthreads = (unsigned)pt__env_size("PROFTRACE_THREADS", 0);
     const char *ow = pt__getenv("PROFTRACE_OVERWRITE");
     pt__cfg.overwrite = ow && *ow && *ow != '0';
+    /* No-loss: how many ms a writer waits for room (the flight recorder never waits). */
+    pt__cfg.noloss_ms = pt__cfg.overwrite ? 0 : (unsigned)pt__env_size("PROFTRACE_NOLOSS", 0);
     pt__cfg.host_pid = pt__global_pid();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
@@ -141,11 +160,14 @@ void pt__init(void)
     pt__pid = (uint32_t)getpid();
     pt__coredump_include_rings();
     (void)pt__holds_init(pt__dir); /* without it, holds are neither published nor consulted */
-    on_exit(pt__on_exit, NULL);
     state = PT__ON;
     atomic_store(&pt__state, PT__ON);
     pt__emit_process();
-    pt__emit_modules(0);
+    if (pt__loader_begin() == 0) {
+        pt__modules_list();
+        pt__loader_end();
+    }
+    (void)pt__dl_watch_init(pt__nthreads() == 1); /* module events, inline scans after dlopen */
     pt__inline_init(); /* hooks where interposition cannot reach (hook_inline.c) */
     pt__signals_install();
 out:
@@ -159,6 +181,7 @@ out_failed:
  * the atfork handlers: the child gets its own ring there, before anything else can write. */
 static void pt__atfork_child(void)
 {
+    pt__fork_child_reset();
     if (atomic_load(&pt__state) != PT__ON)
         return;
     uint8_t busy = pt__tls.busy;
@@ -193,15 +216,15 @@ void pt__after_fork_child(void)
     }
     pt__pid = (uint32_t)getpid();
     pt__holds_after_fork();
-    pt__modules_forget();
     pt__emit_process();
-    pt__emit_modules(0);
+    pt__modules_replay(); /* never the loader here: see identity.c */
 }
 
 int pt__vfork_child(void)
 {
     if (pt__pid == 0 || (uint32_t)syscall(SYS_getpid) == pt__pid) {
         pt__tls.vforked = 0; /* we are the parent, resumed: the child has exec'ed or exited */
+        pt__exec_flush();    /* what the child found about the image it exec'ed */
         return 0;
     }
     return 1; /* the child, on our memory: touch nothing */

@@ -253,7 +253,8 @@
             pt__nf = pt__stack_guarded(pt__fr);                                                    \
         size_t pt__size = pt_size_call(c->t0, c->t1, c->ret, pt__nf) PT__SEQ_END(PT__SZ_A fields); \
         struct pt_enc e;                                                                           \
-        if (pt__begin(PT_EV_CALL_FIRST + PT_CALL_##name, pt__size, c->t1, &e) == 0) {              \
+        if (pt__begin(PT_EV_CALL_FIRST + PT_CALL_##name, pt__size, c->t1,                          \
+                      pt__event_keep(PT_EV_CALL_FIRST + PT_CALL_##name, c), &e) == 0) {           \
             pt_enc_call(&e, c->t0, c->t1, c->depth, c->ret, c->err, pt__fr, pt__nf);               \
             PT__SEQ_END(PT__ENC_A fields)                                                          \
             pt__commit(&e);                                                                        \

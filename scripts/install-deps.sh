@@ -2,7 +2,7 @@
 # install-deps.sh — installs the Debian 12 packages proftrace builds and tests with (as root).
 # Skips apt entirely when everything is already there, so repeated runs are fast and offline.
 set -euo pipefail
-packages=(build-essential cmake pkg-config libelf-dev libunwind-dev libcapstone-dev
+packages=(build-essential cmake pkg-config libelf-dev libcapstone-dev strace
           babeltrace2 gdb python3 util-linux mount procps sqlite3 coreutils
           jq chromium clang libclang-rt-14-dev libpython3.11-testsuite postgresql-15
           libdw-dev libdebuginfod1 libc6-dbg debuginfod binutils xz-utils iproute2

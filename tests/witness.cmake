@@ -40,7 +40,9 @@ foreach(script ${PT_WITNESS_INTEG})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
     ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
 endforeach()
-# The end-to-end tests' traced holder calls the Win32 subset (samples/win32).
-if(TARGET witness_tool_e2e AND TARGET winsim)
-  target_link_libraries(witness_tool_e2e PRIVATE winsim)
-endif()
+# The end-to-end tests' traced holders call the Win32 subset (samples/win32).
+foreach(tool witness_tool_e2e witness_tool_late)
+  if(TARGET ${tool} AND TARGET winsim)
+    target_link_libraries(${tool} PRIVATE winsim)
+  endif()
+endforeach()

@@ -56,6 +56,10 @@ uint64_t pt__table_hash(void)
     if (h)
         return h;
     h = 0xcbf29ce484222325ull;
+    /* The layout version too: a trace whose packets are laid out otherwise is refused the same
+     * way, by every reader that checks the hash. */
+    const uint32_t format = PT_FORMAT_VERSION;
+    h = fnv(h, &format, sizeof format);
     for (unsigned id = 0; id < pt__nclasses; id++) {
         const struct pt__class *cl = &pt__classes[id];
         h = fnv(h, cl->name, strlen(cl->name) + 1); /* the NUL separates names */

@@ -8,21 +8,49 @@
  * killed mid-write is cut off when the next collector starts, which resumes at the packet after
  * the last one in each stream file, so a restart never duplicates or skips.
  *
+ * Moving packets. A complete packet's context says how many events it holds (ring.c), so draining
+ * is per packet, never per event: check the context, patch its sizes and events_discarded, and
+ * append a buffer's complete packets with one pwritev. Only the open packet of a writer that is
+ * gone is walked record by record, for its committed prefix. Flight recorder: a packet is copied
+ * out first and believed only if its slot was not reopened meanwhile (a seqlock on wpos), and
+ * nothing of it, not even its header, is looked at before that check. Events a packet's context
+ * says the writer made but the stream does not hold (overwritten by the flight recorder, or in a
+ * damaged packet) are counted exactly and added to events_discarded, so every reader sees them as
+ * lost: written + lost == made, per buffer.
+ *
+ * Waking. The collector sleeps in epoll on an inotify watch of rings/ (new rings, by name, and the
+ * byte read a writer makes to wake it: IN_ACCESS) and on a pidfd per writer (its death). Before it
+ * sleeps it sets `sleeping` in every ring and looks once more (ring.c has the writer's half of that
+ * handshake); while it finds work it drains pass after pass without sleeping. Writers waiting for
+ * room (no-loss mode) are woken with a futex as soon as `consumed` moves.
+ *
+ * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
+ * the writer loses new events, counted); the buffer is tried again once a second; a finished ring
+ * that could not be written whole is never removed: every proftrace reader reads it beside the
+ * streams, and the statistics say how many events are left there and why.
+ *
  * Liveness: the writer holds a POSIX lock on its ring; F_GETLK tells us its pid in our pid
  * namespace, and a pidfd on that pid wakes us the moment it dies. A ring whose lock is gone while
  * its process (pid + start time) still lives was left by exec, unless the process still maps it.
+ *
+ * Bookkeeping stays O(1) per ring and event whatever lands in rings/: rings by name in a hash
+ * table, deaths from epoll, new rings from inotify names; users other than the trace's owner may
+ * have RING_QUOTA rings each (attached or refused), and get one warning each.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -35,6 +63,7 @@
 #include "proftrace/ring.h"
 #include "tracer/collector.h"
 #include "tracer/ctf.h"
+#include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/rotate.h"
@@ -44,13 +73,23 @@
 #define P_PIDFD 3
 #endif
 
-#define RESCAN_NS 200000000ull
-#define MAX_EXIT_NOTES 4096 /* exit statuses kept for rings not yet finished */ /* readdir and lock checks at most this often without inotify */
+#define PERIODIC_NS 200000000ull   /* lock checks (rings without a pidfd) at most this often */
+#define SAFETY_SCAN_NS 5000000000ull /* with inotify: a full readdir when rings/ changed, at most */
+#define RETRY_NS 1000000000ull     /* a stream that could not be written is tried again after */
+#define MAX_EXIT_NOTES 4096        /* exit statuses kept (the oldest go first) */
+#define BATCH 64                   /* packets per write */
+#define STAGE_BYTES (8u << 20)     /* flight recorder: packets copied out per write, at most */
+#define RING_QUOTA 1024u       /* rings per user other than the trace's owner */
 
 struct cbuf {
-    int sfd; /* stream file, -1 until the buffer is first drained */
-    uint64_t next_seq;
-    uint64_t file_end;
+    int sfd; /* stream file: -1 not looked at yet, -2 known but not created yet */
+    int failed;         /* the last write failed: what is left stays in the ring */
+    uint64_t retry_at;  /* pt_now() from which a failed stream is tried again */
+    uint64_t next_seq;  /* next packet to drain */
+    uint64_t file_end;  /* bytes of whole packets in the stream file */
+    uint64_t written;   /* events in the stream file */
+    uint64_t missing;   /* events the writer made that the stream does not hold (cumulative) */
+    uint64_t ring_disc; /* the writer's events_discarded in the last packet written */
 };
 
 struct cring {
@@ -63,8 +102,24 @@ struct cring {
     struct pt__ring_hdr h;
     pid_t lpid; /* writer's pid in our namespace, 0 when unknown */
     int pidfd;
+    int died;   /* its pidfd said the writer is gone */
     int writable;
     struct cbuf *bufs;
+};
+
+/* A name in rings/ the collector knows: attached (ring) or done with (NULL: refused, or left). */
+struct cname {
+    struct cname *next;
+    uint64_t hash;
+    struct cring *ring;
+    uid_t uid;
+    char name[];
+};
+
+struct cuser {
+    uid_t uid;
+    unsigned rings;    /* attached or refused, counted against RING_QUOTA */
+    uint64_t hidden;   /* problems not shown after the first warning */
 };
 
 struct exit_note {
@@ -73,26 +128,46 @@ struct exit_note {
     int signo;
 };
 
+struct batch {
+    unsigned n;
+    struct pt__pkt_hdr hdr[BATCH];
+    struct iovec iov[2 * BATCH];
+    size_t bytes;
+    uint64_t events, written, missing, ring_disc; /* the buffer's state once it is written */
+};
+
 struct pt_collector {
-    char *dir;
-    const char *sdir;       /* where stream files go: dir, or the chunk being written (rotation) */
+    char *dir;        /* for messages: files are opened relative to dfd and rfd */
+    char rings[4096]; /* for messages */
+    int dfd, rfd;     /* the trace directory and its rings/, checked once (pt_perm_trace_open) */
+    uid_t owner;      /* the trace's owner: the collector's user */
+    char dir_at[64];  /* "/proc/self/fd/<dfd>", for interfaces that take a path */
+    int sdfd;         /* where stream files go: dfd, or the chunk being written (rotation) */
+    const char *sdir; /* the same, for messages */
     struct pt__rotate *rot; /* rotation (--max-size, --max-age), NULL without */
-    char rings[4096];
     pt_trace_diag_fn diag;
     void *diag_arg;
-    int ifd;
+    int ifd, epfd;
+    int busy;  /* the last pass drained something: look again without sleeping */
+    int armed; /* `sleeping` is set in the rings */
     struct cring *list;
-    char **done; /* rings finished but not removable: never attach again */
-    size_t ndone;
+    struct cname **names;
+    size_t nnames, cap_names;
+    struct cuser *users;
+    size_t nusers;
     struct exit_note *exits;
     size_t nexits, cap_exits;
-    uint64_t *procs; /* (pid << 32 ^ start) of finished rings, for the process count */
-    size_t nprocs, cap_procs;
-    uint64_t last_scan;
+    uint64_t *procs; /* open-addressing set of (pid, start) of finished rings, 0 = empty */
+    size_t cap_procs;
+    uint64_t last_periodic, last_safety;
+    struct timespec dir_mtime;
+    int write_errno;
     struct pt_collector_stats st;
     struct pt_event scratch;
     uint8_t *pkt;
     size_t pkt_cap;
+    uint8_t *stage;
+    size_t stage_cap;
     void (*on_attach)(void *arg, pid_t pid);
     void *on_attach_arg;
 };
@@ -111,21 +186,175 @@ static void cdiag(struct pt_collector *c, const char *fmt, ...)
         fprintf(stderr, "proftrace: %s\n", msg);
 }
 
+/* ---- Tables: names in rings/, users, finished processes ------------------------------------- */
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static struct cname *name_find(struct pt_collector *c, const char *name)
+{
+    if (!c->cap_names)
+        return NULL;
+    uint64_t h = name_hash(name);
+    for (struct cname *n = c->names[h & (c->cap_names - 1)]; n; n = n->next)
+        if (n->hash == h && !strcmp(n->name, name))
+            return n;
+    return NULL;
+}
+
+static struct cname *name_add(struct pt_collector *c, const char *name, uid_t uid)
+{
+    if (c->nnames >= c->cap_names) {
+        size_t nc = c->cap_names ? 2 * c->cap_names : 256;
+        struct cname **t = calloc(nc, sizeof *t);
+        if (!t)
+            return NULL;
+        for (size_t i = 0; i < c->cap_names; i++)
+            for (struct cname *n = c->names[i], *next; n; n = next) {
+                next = n->next;
+                n->next = t[n->hash & (nc - 1)];
+                t[n->hash & (nc - 1)] = n;
+            }
+        free(c->names);
+        c->names = t;
+        c->cap_names = nc;
+    }
+    size_t len = strlen(name) + 1;
+    struct cname *n = malloc(sizeof *n + len);
+    if (!n)
+        return NULL;
+    memcpy(n->name, name, len);
+    n->hash = name_hash(name);
+    n->ring = NULL;
+    n->uid = uid;
+    n->next = c->names[n->hash & (c->cap_names - 1)];
+    c->names[n->hash & (c->cap_names - 1)] = n;
+    c->nnames++;
+    return n;
+}
+
+static struct cuser *user_of(struct pt_collector *c, uid_t uid)
+{
+    for (size_t i = 0; i < c->nusers; i++) /* as many entries as users writing rings: a few */
+        if (c->users[i].uid == uid)
+            return &c->users[i];
+    struct cuser *u = realloc(c->users, (c->nusers + 1) * sizeof *u);
+    if (!u)
+        return NULL;
+    c->users = u;
+    u = &c->users[c->nusers++];
+    *u = (struct cuser){.uid = uid};
+    return u;
+}
+
+static void name_del(struct pt_collector *c, const char *name)
+{
+    if (!c->cap_names)
+        return;
+    uint64_t h = name_hash(name);
+    for (struct cname **pp = &c->names[h & (c->cap_names - 1)]; *pp; pp = &(*pp)->next) {
+        struct cname *n = *pp;
+        if (n->hash == h && !strcmp(n->name, name)) {
+            struct cuser *u = n->uid == c->owner ? NULL : user_of(c, n->uid);
+            if (u && u->rings)
+                u->rings--;
+            *pp = n->next;
+            free(n);
+            c->nnames--;
+            return;
+        }
+    }
+}
+
+/* A problem with a ring of user `uid`: every one is shown for the trace's owner, only the first
+ * for any other user (20,000 planted files must not make 20,000 lines). */
+static void user_diag(struct pt_collector *c, uid_t uid, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void user_diag(struct pt_collector *c, uid_t uid, const char *fmt, ...)
+{
+    char msg[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct cuser *u = uid == c->owner ? NULL : user_of(c, uid);
+    if (!u) {
+        cdiag(c, "%s", msg);
+    } else if (u->hidden++ == 0) {
+        cdiag(c, "%s (uid %u; further problems with rings of uid %u are counted, not shown)", msg,
+              (unsigned)uid, (unsigned)uid);
+        c->st.warned_users++;
+    }
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Count a finished process once: (pid, start time) in an open-addressing set. */
+static void count_process(struct pt_collector *c, const struct cring *r)
+{
+    uint64_t key = (((uint64_t)r->h.pid << 40) ^ r->h.start_time) | 1; /* never 0 (empty) */
+    if (c->st.processes * 2 >= c->cap_procs) {
+        size_t nc = c->cap_procs ? 2 * c->cap_procs : 256;
+        uint64_t *t = calloc(nc, sizeof *t);
+        if (!t)
+            return;
+        for (size_t i = 0; i < c->cap_procs; i++)
+            for (uint64_t k = mix64(c->procs[i]); c->procs[i]; k++)
+                if (!t[k & (nc - 1)]) {
+                    t[k & (nc - 1)] = c->procs[i];
+                    break;
+                }
+        free(c->procs);
+        c->procs = t;
+        c->cap_procs = nc;
+    }
+    for (uint64_t k = mix64(key);; k++) {
+        uint64_t *slot = &c->procs[k & (c->cap_procs - 1)];
+        if (*slot == key)
+            return;
+        if (!*slot) {
+            *slot = key;
+            c->st.processes++;
+            return;
+        }
+    }
+}
+
+/* ---- Rings ----------------------------------------------------------------------------------- */
+
 static const struct pt__tbuf_ctl *ctl_of(const struct cring *r, unsigned i)
 {
     return (const struct pt__tbuf_ctl *)(r->map + r->h.bufs_off + r->h.tbuf_stride * i);
 }
 
-static int grow_pkt(struct pt_collector *c, size_t n)
+/* Is buffer i used? Only then are its pages backed: never look at them before. */
+static int claimed(const struct cring *r, unsigned i)
 {
-    if (n <= c->pkt_cap)
-        return 0;
-    uint8_t *p = realloc(c->pkt, n);
+    return __atomic_load_n(&pt__ring_claim_at(r->map, i)->claims, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void *grow(uint8_t **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return *buf;
+    uint8_t *p = realloc(*buf, n);
     if (!p)
-        return -ENOMEM;
-    c->pkt = p;
-    c->pkt_cap = n;
-    return 0;
+        return NULL;
+    *buf = p;
+    *cap = n;
+    return p;
 }
 
 /* Walk the records of a packet body: count them, the last timestamp, where valid data ends. */
@@ -146,8 +375,6 @@ static uint64_t walk(struct pt_collector *c, const uint8_t *pkt, size_t len, uin
     return n;
 }
 
-/* ---- Attaching rings ---------------------------------------------------------------------- */
-
 static pid_t lock_holder(int fd)
 {
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
@@ -156,7 +383,7 @@ static pid_t lock_holder(int fd)
     return fl.l_pid > 0 ? fl.l_pid : 0; /* 0: locked by a pid we cannot see */
 }
 
-static void watch_pid(struct cring *r, pid_t pid)
+static void watch_pid(struct pt_collector *c, struct cring *r, pid_t pid)
 {
     if (r->pidfd >= 0 || pid <= 0)
         return;
@@ -170,98 +397,120 @@ static void watch_pid(struct cring *r, pid_t pid)
     }
     r->lpid = pid;
     r->pidfd = pfd;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = r};
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, pfd, &ev) < 0) {
+        /* without it the periodic lock check finds the death */
+    }
 }
 
-static int is_done(struct pt_collector *c, const char *name)
+/* The ring's writer in our pid namespace, for the witness: the lock's holder, else the pid it was
+ * created by while that is still the same process (pid and start time); 0 when unknown — never
+ * a process that merely got its number since. */
+static pid_t writer_pid(const struct cring *r)
 {
-    for (size_t i = 0; i < c->ndone; i++)
-        if (!strcmp(c->done[i], name))
-            return 1;
-    return 0;
-}
-
-static void mark_done(struct pt_collector *c, const char *name)
-{
-    char **n = realloc(c->done, (c->ndone + 1) * sizeof *n);
-    if (!n)
-        return;
-    c->done = n;
-    c->done[c->ndone] = strdup(name);
-    if (c->done[c->ndone])
-        c->ndone++;
+    if (r->lpid > 0)
+        return r->lpid;
+    pid_t p = (pid_t)r->h.host_pid;
+    return p > 0 && pt__proc_start_time(p) == r->h.start_time ? p : 0;
 }
 
 static void attach(struct pt_collector *c, const char *name)
 {
     char path[4400], why[256];
     struct stat st;
+    size_t len = strlen(name);
+    if (name[0] == '.' || len < 6 || len >= sizeof ((struct cring *)0)->name ||
+        strcmp(name + len - 5, ".ring") || name_find(c, name))
+        return;
+    snprintf(path, sizeof path, "%s/%s", c->rings, name);
+    if (fstatat(c->rfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            cdiag(c, "%s: %s", path, strerror(errno));
+        return;
+    }
+    struct cuser *u = st.st_uid == c->owner ? NULL : user_of(c, st.st_uid);
+    struct cname *nm = name_add(c, name, st.st_uid);
+    if (!nm)
+        return;
+    if (u) {
+        /* Another user's: at most RING_QUOTA of them, attached or refused, at a time. */
+        if (u->rings >= RING_QUOTA) {
+            c->st.refused++;
+            user_diag(c, st.st_uid,
+                      "%s: uid %u already has %u rings in %s; rings of that user beyond the quota "
+                      "are ignored",
+                      path, (unsigned)st.st_uid, RING_QUOTA, c->rings);
+            return;
+        }
+        u->rings++;
+    }
     struct cring *r = calloc(1, sizeof *r);
     if (!r)
         return;
     snprintf(r->name, sizeof r->name, "%s", name);
-    snprintf(r->base, sizeof r->base, "%.*s", (int)(strlen(name) - 5), name);
+    snprintf(r->base, sizeof r->base, "%.*s", (int)(len - 5), name);
     r->pidfd = -1;
-    snprintf(path, sizeof path, "%s/%s", c->rings, name);
     r->writable = 1;
-    r->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    r->fd = openat(c->rfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (r->fd < 0 && errno == EACCES) {
         r->writable = 0;
-        r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        r->fd = openat(c->rfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     }
     if (r->fd < 0 || fstat(r->fd, &st) < 0) {
-        if (errno != ENOENT)
-            cdiag(c, "%s: %s", path, strerror(errno));
-        if (errno == ELOOP) /* a symbolic link planted in rings/: never followed */
-            mark_done(c, name);
-        goto fail;
+        if (errno == ENOENT) { /* gone meanwhile: forget the name */
+            free(r);
+            name_del(c, name);
+            return;
+        }
+        user_diag(c, st.st_uid, "%s: %s", path, strerror(errno)); /* ELOOP: a planted link */
+        goto refuse;
     }
-    struct stat dst;
-    if (!pt_perm_ring_allowed(&st, stat(c->dir, &dst) == 0 ? dst.st_uid : geteuid(), why,
-                              sizeof why)) {
-        cdiag(c, "%s: %s", path, why);
-        mark_done(c, name);
-        goto fail;
+    if (!pt_perm_ring_allowed(&st, c->owner, why, sizeof why)) {
+        user_diag(c, st.st_uid, "%s: %s", path, why);
+        goto refuse;
     }
     r->size = (size_t)st.st_size;
     if (r->size < sizeof r->h) {
-        cdiag(c, "%s: truncated at byte %zu (ring header needs %zu), left as it is", path,
-              r->size, sizeof r->h);
-        mark_done(c, name);
-        goto fail;
+        user_diag(c, st.st_uid, "%s: truncated at byte %zu (ring header needs %zu), left as it is",
+                  path, r->size, sizeof r->h);
+        goto refuse;
     }
     r->map = mmap(NULL, r->size, r->writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
                   r->fd, 0);
     if (r->map == MAP_FAILED) {
         r->map = NULL;
-        cdiag(c, "%s: %s", path, strerror(errno));
-        goto fail;
+        user_diag(c, st.st_uid, "%s: %s", path, strerror(errno));
+        goto refuse;
     }
     memcpy(&r->h, r->map, sizeof r->h);
     if (pt__ring_check(&r->h, r->h.file_size, why, sizeof why) < 0 || r->size < r->h.file_size) {
         if (r->size < r->h.file_size && why[0] == 0)
             snprintf(why, sizeof why, "truncated at byte %zu (ring is %" PRIu64 " bytes)",
                      r->size, r->h.file_size);
-        cdiag(c, "%s: %s; left for `proftrace events` to read what is valid", path, why);
-        mark_done(c, name);
-        goto fail;
+        user_diag(c, st.st_uid, "%s: %s; left for `proftrace events` to read what is valid", path,
+                  why);
+        goto refuse;
     }
     if (!r->writable)
         cdiag(c, "%s: read-only to the collector, its writer cannot reuse drained space", path);
     r->bufs = calloc(r->h.nbufs, sizeof *r->bufs);
     if (!r->bufs)
-        goto fail;
+        goto refuse;
     for (unsigned i = 0; i < r->h.nbufs; i++)
         r->bufs[i].sfd = -1;
     pid_t holder = lock_holder(r->fd);
     if (holder > 0)
-        watch_pid(r, holder);
+        watch_pid(c, r, holder);
+    nm->ring = r;
     r->next = c->list;
     c->list = r;
     c->st.rings++;
-    if (c->on_attach)
-        c->on_attach(c->on_attach_arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+    pid_t wp = writer_pid(r);
+    if (c->on_attach && wp > 0)
+        c->on_attach(c->on_attach_arg, wp);
     return;
-fail:
+refuse:
+    c->st.refused++;
     if (r->map)
         munmap(r->map, r->size);
     if (r->fd >= 0)
@@ -269,199 +518,440 @@ fail:
     free(r);
 }
 
+/* Every name in rings/: at start, after an inotify overflow, and as a safety net. */
 static void scan(struct pt_collector *c)
 {
-    DIR *d = opendir(c->rings);
-    if (!d)
+    struct stat st;
+    if (fstat(c->rfd, &st) == 0)
+        c->dir_mtime = st.st_mtim;
+    int fd = openat(c->rfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* fdopendir owns it */
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return;
-    for (struct dirent *de; (de = readdir(d));) {
-        size_t n = strlen(de->d_name);
-        if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".ring"))
-            continue;
-        struct cring *r;
-        for (r = c->list; r && strcmp(r->name, de->d_name); r = r->next)
-            ;
-        if (!r && !is_done(c, de->d_name))
-            attach(c, de->d_name);
     }
+    for (struct dirent *de; (de = readdir(d));)
+        attach(c, de->d_name);
     closedir(d);
+}
+
+/* Has rings/ changed since the last scan (its mtime)? */
+static int rings_changed(struct pt_collector *c)
+{
+    struct stat st;
+    return fstat(c->rfd, &st) == 0 && (st.st_mtim.tv_sec != c->dir_mtime.tv_sec ||
+                                         st.st_mtim.tv_nsec != c->dir_mtime.tv_nsec);
+}
+
+/* Read the inotify queue: new rings by name; the rest (a writer's wake-up) only woke us. Returns 1
+ * when the queue overflowed (names were missed: scan). */
+static int read_inotify(struct pt_collector *c)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int overflow = 0;
+    ssize_t n;
+    while ((n = read(c->ifd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            if (ev->mask & IN_Q_OVERFLOW)
+                overflow = 1;
+            else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len)
+                attach(c, ev->name);
+            p += sizeof *ev + ev->len;
+        }
+    }
+    return overflow;
 }
 
 /* ---- Stream files ------------------------------------------------------------------------- */
 
+/* The whole packets of an existing stream file: where they end, the last one's sequence number,
+ * the events they hold, the events their writer had made up to the end of the last one, and its
+ * events_discarded as the writer counted it. 0 when there is none. */
+static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq)
+{
+    struct stat st;
+    struct pt__pkt_hdr ph;
+    uint64_t off = 0, made = 0;
+    int found = 0;
+    if (fstat(fd, &st) < 0)
+        return 0;
+    cb->written = cb->missing = cb->ring_disc = 0;
+    while ((uint64_t)st.st_size - off >= PT__PKT_HDR_SIZE &&
+           pread(fd, &ph, sizeof ph, (off_t)off) == (ssize_t)sizeof ph) {
+        uint64_t psize = ph.packet_size / 8;
+        if (ph.magic != PT__CTF_MAGIC || ph.packet_size % 8 || psize < PT__PKT_HDR_SIZE ||
+            psize > (64u << 20) || off + psize > (uint64_t)st.st_size ||
+            ph.content_size > ph.packet_size)
+            break;
+        off += psize;
+        *last_seq = ph.packet_seq_num;
+        cb->written += ph.event_count;
+        made = ph.events_begin + ph.event_count;
+        /* events_discarded here = the writer's count + what the stream misses (see drain) */
+        cb->missing = made > cb->written ? made - cb->written : 0;
+        cb->ring_disc = ph.events_discarded > cb->missing ? ph.events_discarded - cb->missing : 0;
+        found = 1;
+    }
+    cb->file_end = off;
+    return found;
+}
+
+/* Stream file i of ring r, opened read-write in the trace directory (never by a name resolved
+ * again, never through a link), only when it is a regular file of ours with one link: the
+ * collector appends to it and may cut it. Returns the descriptor, or -1 with errno set. */
+static int open_stream_file(struct pt_collector *c, const struct cring *r, unsigned i, int create)
+{
+    char name[300];
+    struct stat st;
+    if (snprintf(name, sizeof name, PT__STREAM_FMT, r->base, i) >= (int)sizeof name) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = openat(c->sdfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
+                    pt_perm_file_mode());
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        st.st_nlink != 1) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    return fd;
+}
+
+static const char *stream_error(int e)
+{
+    return e == EPERM ? "not a regular file of the collector's user with one link: refused"
+                      : strerror(e);
+}
+
 static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
 {
     struct cbuf *cb = &r->bufs[i];
+    const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
     char path[4400];
     snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
+    uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
-    cb->sfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    cb->sfd = open_stream_file(c, r, i, 0);
     if (cb->sfd < 0 && errno == ENOENT) {
-        const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
         cb->file_end = 0;
-        cb->next_seq = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
-        cb->sfd = -2; /* known, not created yet */
+        cb->next_seq = cons;
+        cb->sfd = -2;
         return 0;
     }
     if (cb->sfd < 0) {
-        cdiag(c, "%s: %s", path, strerror(errno));
-        return -errno;
+        int e = errno;
+        cdiag(c, "%s: %s", path, stream_error(e));
+        return -e;
     }
-    uint64_t vend = 0, lseq = 0, ldisc = 0, np = 0;
-    pt__stream_scan(cb->sfd, &vend, &lseq, &ldisc, &np);
+    uint64_t lseq = 0;
+    int any = stream_tail(cb->sfd, cb, &lseq);
     struct stat st;
-    if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != vend) {
+    if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != cb->file_end) {
         cdiag(c, "%s: cutting a torn packet at byte %" PRIu64 " (left by a collector that died)",
-              path, vend);
-        if (ftruncate(cb->sfd, (off_t)vend) < 0)
+              path, cb->file_end);
+        if (ftruncate(cb->sfd, (off_t)cb->file_end) < 0)
             cdiag(c, "%s: %s", path, strerror(errno));
     }
-    cb->file_end = vend;
-    const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
-    uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
-    cb->next_seq = np ? lseq + 1 : 0;
+    cb->next_seq = any ? lseq + 1 : 0;
     if (cons > cb->next_seq)
         cb->next_seq = cons;
     return 0;
 }
 
-static void set_consumed(struct cring *r, unsigned i, uint64_t seq)
+/* Tell the writer that packets up to `seq` are drained, and wake it if it waits for room. Never
+ * past the packet the writer is in (`cur`): the open packet of a writer that is gone is drained
+ * too, but a reader must not see `consumed` beyond `wpos` (it would take that for damage); it
+ * skips that packet because the stream file holds it. */
+static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur)
 {
     if (!r->writable)
         return;
     struct pt__tbuf_ctl *ctl = (struct pt__tbuf_ctl *)ctl_of(r, i);
-    uint64_t v = seq * r->h.sub_size;
+    uint64_t v = (seq < cur ? seq : cur) * r->h.sub_size;
     if (__atomic_load_n(&ctl->consumed, __ATOMIC_RELAXED) < v)
-        __atomic_store_n(&ctl->consumed, v, __ATOMIC_RELEASE);
+        __atomic_store_n(&ctl->consumed, v, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* Dekker with the writer's waiting, consumed */
+    if (__atomic_load_n(&ctl->waiting, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&ctl->waiting, 0, __ATOMIC_RELAXED);
+        syscall(SYS_futex, &ctl->waiting, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    }
 }
 
-static int append(struct pt_collector *c, struct cring *r, unsigned i, const void *hdr,
-                  const void *body, size_t body_len)
+/* Add a packet to the batch (not full): a patched copy of its context `ph`, the body at `src`,
+ * `len` bytes in all, holding `count` events. */
+static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint8_t *src,
+                      size_t len, uint64_t count)
+{
+    struct pt__pkt_hdr *h = &bt->hdr[bt->n];
+    uint64_t made = ph->events_begin + count;
+    bt->written += count;
+    bt->events += count;
+    /* What the writer made that the stream does not hold: overwritten, or in a damaged packet.
+     * Never less than before (a damaged context cannot take lost events back). */
+    if (made > bt->written && made - bt->written > bt->missing)
+        bt->missing = made - bt->written;
+    bt->ring_disc = ph->events_discarded;
+    *h = *ph;
+    h->content_size = h->packet_size = (uint64_t)len * 8;
+    h->event_count = count;
+    h->events_discarded = ph->events_discarded + bt->missing;
+    bt->iov[2 * bt->n] = (struct iovec){h, PT__PKT_HDR_SIZE};
+    bt->iov[2 * bt->n + 1] = (struct iovec){(void *)(src + PT__PKT_HDR_SIZE), len - PT__PKT_HDR_SIZE};
+    bt->bytes += len;
+    bt->n++;
+}
+
+/* Append the batch to buffer i's stream file in one write. 0, or -1 (nothing appended: the
+ * packets stay in the ring). */
+static int batch_write(struct pt_collector *c, struct cring *r, unsigned i, struct batch *bt)
 {
     struct cbuf *cb = &r->bufs[i];
+    char path[4400];
+    if (!bt->n)
+        return 0;
+    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
     if (cb->sfd == -2) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
-        cb->sfd = pt_perm_open(path, O_RDWR | O_CREAT);
+        cb->sfd = open_stream_file(c, r, i, O_CREAT);
         if (cb->sfd < 0) {
-            cdiag(c, "%s: %s", path, strerror(errno));
             cb->sfd = -2;
-            return -EIO;
+            goto fail;
         }
     }
-    struct iovec iov[2] = {{(void *)hdr, PT__PKT_HDR_SIZE}, {(void *)body, body_len}};
-    size_t want = PT__PKT_HDR_SIZE + body_len;
-    ssize_t n = pwritev(cb->sfd, iov, body_len ? 2 : 1, (off_t)cb->file_end);
-    if (n != (ssize_t)want) {
-        cdiag(c, "%s/" PT__STREAM_FMT ": write failed: %s", c->sdir, r->base, i,
-              n < 0 ? strerror(errno) : "short write");
-        if (ftruncate(cb->sfd, (off_t)cb->file_end) < 0) {
-            /* leave it: the next start cuts the torn packet */
+    struct iovec *iov = bt->iov;
+    int cnt = 2 * (int)bt->n;
+    uint64_t off = cb->file_end;
+    size_t left = bt->bytes;
+    while (left) { /* a short write is retried; a failing one ends the batch */
+        ssize_t n = pwritev(cb->sfd, iov, cnt, (off_t)off);
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            int e = errno;
+            if (ftruncate(cb->sfd, (off_t)cb->file_end) < 0) {
+                /* the next start cuts the torn packet */
+            }
+            errno = e;
+            goto fail;
         }
-        return -EIO;
+        off += (uint64_t)n;
+        left -= (size_t)n;
+        while (cnt && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt) {
+            iov->iov_base = (uint8_t *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
     }
-    cb->file_end += want;
+    cb->file_end = off;
+    if (cb->failed)
+        cdiag(c, "%s: writing again", path);
+    cb->failed = 0;
+    cb->written = bt->written;
+    c->st.events += bt->events;
     if (c->rot)
-        pt__rotate_wrote(c->rot, want, 0, 0, 0);
+        pt__rotate_wrote(c->rot, bt->bytes, bt->events, bt->hdr[0].timestamp_begin,
+                         bt->hdr[bt->n - 1].timestamp_end);
+    if (r->h.overwrite)
+        c->st.overwritten += bt->missing - cb->missing;
+    else
+        c->st.lost += bt->missing - cb->missing; /* damaged packets */
+    cb->missing = bt->missing;
+    cb->ring_disc = bt->ring_disc;
+    return 0;
+fail:
+    if (!cb->failed)
+        cdiag(c, "%s: write failed: %s; its events stay in %s/%s until they can be written", path,
+              stream_error(errno), c->rings, r->name);
+    if (!c->write_errno)
+        c->write_errno = errno;
+    cb->failed = 1;
+    cb->retry_at = pt_now() + RETRY_NS;
+    return -1;
+}
+
+/* Buffer i's packet `seq` is complete: into the batch, unless the flight recorder reopened its
+ * slot while we copied it (it is skipped: its events come out as missing from the next one) or
+ * its context is damaged (skipped, said). */
+static void take_complete(struct pt_collector *c, struct cring *r, unsigned i, uint64_t seq,
+                          const uint8_t *p, struct batch *bt)
+{
+    const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+    const uint64_t S = r->h.sub_size;
+    const uint8_t *src = p;
+    if (r->h.overwrite) {
+        /* Copy first, check the seqlock, and only then look at the copy. */
+        uint8_t *dst = c->stage + (size_t)bt->n * S;
+        memcpy(dst, p, S);
+#ifndef __SANITIZE_THREAD__ /* TSan does not model fences; the acquire load below is the same */
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+#endif
+        if (__atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE) > (seq + r->h.nsub) * S)
+            return;
+        src = dst;
+    }
+    struct pt__pkt_hdr ph;
+    memcpy(&ph, src, sizeof ph);
+    size_t len = (size_t)(ph.content_size / 8);
+    if (ph.magic != PT__CTF_MAGIC || ph.packet_seq_num != seq || ph.content_size % 8 ||
+        len > S || len < PT__PKT_HDR_SIZE || ph.event_count > (len - PT__PKT_HDR_SIZE) / 5) {
+        cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": bad header at byte %" PRIu64 ", skipped",
+              c->rings, r->name, i, seq,
+              r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size + (seq % r->h.nsub) * S);
+        return;
+    }
+    batch_add(bt, &ph, src, len, ph.event_count);
+}
+
+/* Buffer i's writer is gone: its open packet `seq` holds `committed` bytes of whole records
+ * (ring.c), walked to find them; the events it had reserved but not committed are missing. */
+static int take_open(struct pt_collector *c, struct cring *r, unsigned i, uint64_t seq,
+                     const uint8_t *p, size_t committed, struct batch *bt)
+{
+    const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+    if (!grow(&c->pkt, &c->pkt_cap, committed))
+        return -1;
+    memcpy(c->pkt, p, committed);
+    struct pt__pkt_hdr ph;
+    memcpy(&ph, c->pkt, sizeof ph);
+    if (ph.magic != PT__CTF_MAGIC || ph.packet_seq_num != seq) {
+        cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": bad header at byte %" PRIu64, c->rings,
+              r->name, i, seq,
+              r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size +
+                  (seq % r->h.nsub) * r->h.sub_size);
+        return 0;
+    }
+    uint64_t ts = ph.timestamp_begin;
+    size_t vend;
+    const char *why;
+    uint64_t n = walk(c, c->pkt, committed, &ts, &vend, &why);
+    if (why)
+        cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": %s at byte %" PRIu64
+                 ", rest of packet dropped",
+              c->rings, r->name, i, seq, why,
+              r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size +
+                  (seq % r->h.nsub) * r->h.sub_size + vend);
+    ph.timestamp_end = ts > ph.timestamp_begin ? ts : ph.timestamp_begin;
+    ph.events_discarded = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
+    /* made up to here: every event the writer reserved */
+    uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_ACQUIRE);
+    if (all >= ph.events_begin + n)
+        ph.events_begin = all - n;
+    batch_add(bt, &ph, c->pkt, vend, n);
     return 0;
 }
 
-/* Drain buffer i: complete packets; with `final`, also the open packet's committed records. */
-static void drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int final)
+/* Drain buffer i: its complete packets, in batches of one write each; with `final` (the writer
+ * is gone) also the open packet's committed records, and what the writer lost after its last
+ * packet. Returns the packets written, or -1 when the stream could not be written (they stay in
+ * the ring and are tried again later). */
+static void rotate_if_due(struct pt_collector *c);
+
+static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int final)
 {
+    if (!claimed(r, i))
+        return 0;
     const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
     struct cbuf *cb = &r->bufs[i];
     const uint64_t S = r->h.sub_size, nsub = r->h.nsub;
     uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
-    if (!wpos || !__atomic_load_n(&ctl->claims, __ATOMIC_RELAXED))
-        return;
+    if (!wpos)
+        return 0;
     if (cb->sfd == -1 && open_stream(c, r, i) < 0)
-        return;
+        return -1;
+    if (cb->failed && pt_now() < cb->retry_at)
+        return -1;
     uint64_t cur = (wpos - 1) / S;
     if (cur >= nsub && cb->next_seq + nsub <= cur) {
         /* Only the last nsub packets are in the ring: older ones were overwritten (flight
-         * recorder), or wpos is damaged (a writer cannot pass unconsumed packets otherwise). */
+         * recorder: their events come out as missing), or wpos is damaged (a writer cannot pass
+         * unconsumed packets otherwise). */
         if (!r->h.overwrite)
             cdiag(c, "%s/%s: buffer %u: write position %" PRIu64 " is past packets never drained "
-                  "(damaged ring?), reading the last %" PRIu64 " packets",
+                     "(damaged ring?), reading the last %" PRIu64 " packets",
                   c->rings, r->name, i, wpos, nsub);
         cb->next_seq = cur - nsub + 1;
     }
+    unsigned per_batch = r->h.overwrite && (size_t)BATCH * S > STAGE_BYTES
+                             ? (unsigned)(STAGE_BYTES / S)
+                             : BATCH;
+    if (r->h.overwrite && !grow(&c->stage, &c->stage_cap, (size_t)per_batch * S))
+        return -1;
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
-    while (cb->next_seq <= cur) {
-        uint64_t seq = cb->next_seq, slot = seq & (nsub - 1), lap = seq / nsub;
-        const uint8_t *p = r->map + base + slot * S;
-        uint64_t commit = __atomic_load_n(&ctl->commit[slot], __ATOMIC_ACQUIRE);
-        struct pt__pkt_hdr ph;
-        if (commit == (lap + 1) * S) {
-            memcpy(&ph, p, sizeof ph);
-            if (ph.magic != PT__CTF_MAGIC || ph.packet_seq_num != seq ||
-                ph.content_size > S * 8 || ph.content_size < 8ull * PT__PKT_HDR_SIZE ||
-                ph.content_size % 8) {
-                cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": bad header at byte %" PRIu64
-                      ", skipped",
-                      c->rings, r->name, i, seq, base + slot * S);
-            } else {
-                size_t len = ph.content_size / 8;
-                uint64_t ts = ph.timestamp_begin;
-                size_t vend;
-                const char *why;
-                uint64_t n = walk(c, p, len, &ts, &vend, &why);
-                if (why)
-                    cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": %s at byte %" PRIu64
-                          ", rest of packet dropped",
-                          c->rings, r->name, i, seq, why, base + slot * S + vend);
-                ph.content_size = ph.packet_size = (uint64_t)vend * 8;
-                uint64_t before = cb->file_end;
-                if (append(c, r, i, &ph, p + PT__PKT_HDR_SIZE, vend - PT__PKT_HDR_SIZE) < 0)
-                    return;
-                /* Flight recorder: the writer may have reused the slot while we copied. */
-                if (r->h.overwrite &&
-                    __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE) > (seq + nsub) * S) {
-                    if (ftruncate(cb->sfd, (off_t)before) == 0)
-                        cb->file_end = before;
-                    n = 0;
-                }
-                c->st.events += n;
-                if (c->rot)
-                    pt__rotate_wrote(c->rot, 0, n, ph.timestamp_begin, ph.timestamp_end);
+    int total = 0;
+    for (;;) {
+        struct batch bt = {.written = cb->written, .missing = cb->missing,
+                           .ring_disc = cb->ring_disc};
+        uint64_t seq = cb->next_seq;
+        int more = 0;
+        /* rotation: a batch ends where the chunk is full, the next goes into the next chunk */
+        uint64_t room = c->rot ? pt__rotate_room(c->rot) : UINT64_MAX;
+        for (; seq <= cur; seq++) {
+            if (bt.n >= per_batch || (bt.n && bt.bytes >= room)) {
+                more = 1;
+                break;
             }
-        } else if (final && commit >= lap * S + PT__PKT_HDR_SIZE && commit < (lap + 1) * S) {
-            /* The open packet of a writer that is gone: its committed prefix of whole records. */
-            size_t committed = (size_t)(commit - lap * S);
-            if (grow_pkt(c, committed) < 0)
-                return;
-            memcpy(c->pkt, p, committed);
-            memcpy(&ph, c->pkt, sizeof ph);
-            if (ph.magic != PT__CTF_MAGIC || ph.packet_seq_num != seq) {
-                cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": bad header at byte %" PRIu64,
-                      c->rings, r->name, i, seq, base + slot * S);
-            } else {
-                uint64_t ts = ph.timestamp_begin;
-                size_t vend;
-                const char *why;
-                uint64_t n = walk(c, c->pkt, committed, &ts, &vend, &why);
-                if (why)
-                    cdiag(c, "%s/%s: buffer %u packet %" PRIu64 ": %s at byte %" PRIu64
-                          ", rest of packet dropped",
-                          c->rings, r->name, i, seq, why, base + slot * S + vend);
-                ph.content_size = ph.packet_size = (uint64_t)vend * 8;
-                ph.timestamp_end = ts > ph.timestamp_begin ? ts : ph.timestamp_begin;
-                ph.events_discarded = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
-                if (append(c, r, i, &ph, c->pkt + PT__PKT_HDR_SIZE, vend - PT__PKT_HDR_SIZE) < 0)
-                    return;
-                c->st.events += n;
-                if (c->rot)
-                    pt__rotate_wrote(c->rot, 0, n, ph.timestamp_begin, ph.timestamp_end);
-            }
-        } else if (final && commit < lap * S + PT__PKT_HDR_SIZE) {
-            /* never opened, or its header never committed: nothing readable */
-        } else {
-            break; /* still being written */
+            uint64_t slot = seq & (nsub - 1), lap = seq / nsub;
+            const uint8_t *p = r->map + base + slot * S;
+            uint64_t commit = __atomic_load_n(&ctl->commit[slot], __ATOMIC_ACQUIRE);
+            if (commit == (lap + 1) * S)
+                take_complete(c, r, i, seq, p, &bt);
+            else if (commit > (lap + 1) * S)
+                continue; /* reopened by the flight recorder since we read wpos */
+            else if (final && commit >= lap * S + PT__PKT_HDR_SIZE)
+                take_open(c, r, i, seq, p, (size_t)(commit - lap * S), &bt);
+            else if (!final)
+                break; /* still being written */
+            /* final and nothing committed in it: never opened, nothing readable */
         }
-        cb->next_seq = seq + 1;
-        set_consumed(r, i, cb->next_seq);
+        if (final && !more) {
+            /* Lost after the last packet written (a stalled buffer whose next packet never
+             * opened), or reserved but never committed (the writer died inside a record): an
+             * empty packet carries the count, so readers see it. */
+            uint64_t lost = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
+            uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_ACQUIRE);
+            if (lost > bt.ring_disc || all > bt.written + bt.missing) {
+                struct pt__pkt_hdr ph = {.magic = PT__CTF_MAGIC,
+                                         .stream_instance_id =
+                                             pt__stream_instance(r->h.instance, i),
+                                         .timestamp_begin = ctl->last_ts,
+                                         .timestamp_end = ctl->last_ts,
+                                         .packet_seq_num = seq,
+                                         .events_discarded = lost,
+                                         .pid = r->h.pid,
+                                         .tid = pt__ring_claim_at(r->map, i)->owner,
+                                         .events_begin = all};
+                uint8_t empty[PT__PKT_HDR_SIZE];
+                memcpy(empty, &ph, sizeof ph);
+                batch_add(&bt, &ph, empty, PT__PKT_HDR_SIZE, 0);
+                seq++;
+            }
+        }
+        if (seq == cb->next_seq)
+            break;
+        if (batch_write(c, r, i, &bt) < 0)
+            return -1;
+        total += (int)bt.n;
+        cb->next_seq = seq;
+        set_consumed(r, i, seq, cur);
+        if (!more)
+            break;
+        if (c->rot) { /* the chunk may be full: the rest of this buffer goes into the next */
+            rotate_if_due(c);
+            if (cb->sfd == -1 && open_stream(c, r, i) < 0)
+                return -1;
+            if (cb->next_seq < seq)
+                cb->next_seq = seq;
+        }
     }
+    return total;
 }
 
 /* ---- Finishing a ring ------------------------------------------------------------------- */
@@ -475,24 +965,31 @@ static int lookup_exit(struct pt_collector *c, pid_t pid, uint64_t start)
     return -1;
 }
 
-/* The process stream: `lost` (no buffer) and `reaped` records, once per ring. */
-static void write_proc_stream(struct pt_collector *c, struct cring *r, int reaped, int signo)
+/* The process stream: `lost` (no buffer) and `reaped` records, once per ring. 0, or -1 when it
+ * could not be written (the ring then stays: its header still holds the count). */
+static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped, int signo)
 {
-    uint64_t nobuf = __atomic_load_n(&r->h.lost_nobuf, __ATOMIC_RELAXED);
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
-    nobuf = __atomic_load_n(&live->lost_nobuf, __ATOMIC_ACQUIRE);
+    uint64_t nobuf = __atomic_load_n(&live->lost_nobuf, __ATOMIC_ACQUIRE);
     if (!nobuf && !reaped)
-        return;
-    char path[4400];
+        return 0;
+    char path[4400], name[300];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->sdir, r->base);
-    int fd = pt_perm_open(path, O_WRONLY | O_CREAT | O_EXCL);
+    snprintf(name, sizeof name, PT__PROC_STREAM_FMT, r->base);
+    int fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    pt_perm_file_mode());
     if (fd < 0) {
-        if (errno != EEXIST)
-            cdiag(c, "%s: %s", path, strerror(errno));
-        return; /* EEXIST: an earlier collector wrote it */
+        if (errno == EEXIST)
+            return 0; /* an earlier collector wrote it */
+        cdiag(c, "%s: %s", path, strerror(errno));
+        if (!c->write_errno)
+            c->write_errno = errno;
+        return -1;
     }
     uint64_t last_ts = r->h.created_ts;
     for (unsigned i = 0; i < r->h.nbufs; i++) {
+        if (!claimed(r, i))
+            continue;
         uint64_t t = __atomic_load_n(&ctl_of(r, i)->last_ts, __ATOMIC_RELAXED);
         if (t > last_ts)
             last_ts = t;
@@ -540,63 +1037,76 @@ static void write_proc_stream(struct pt_collector *c, struct cring *r, int reape
         .events_discarded = 0,
         .pid = r->h.pid,
         .tid = 0,
+        .events_begin = 0,
+        .event_count = nev,
     };
     memcpy(buf, &ph, sizeof ph);
+    int rc = 0;
     if (write(fd, buf, pos) != (ssize_t)pos) {
-        cdiag(c, "%s: write failed", path);
-        if (ftruncate(fd, 0) < 0) {
-            /* a reader reports the torn packet */
-        }
+        if (!c->write_errno)
+            c->write_errno = errno ? errno : ENOSPC;
+        cdiag(c, "%s: write failed: %s", path, strerror(c->write_errno));
+        /* gone, so that a later collector writes it again (O_EXCL) */
+        unlinkat(c->sdfd, name, 0);
+        rc = -1;
     } else {
         c->st.events += nev;
         if (c->rot)
             pt__rotate_wrote(c->rot, pos, nev, ph.timestamp_begin, ph.timestamp_end);
     }
     close(fd);
+    return rc;
 }
 
-static void count_process(struct pt_collector *c, const struct cring *r)
-{
-    uint64_t key = ((uint64_t)r->h.pid << 40) ^ r->h.start_time;
-    for (size_t k = 0; k < c->nprocs; k++)
-        if (c->procs[k] == key)
-            return;
-    if (c->nprocs == c->cap_procs) {
-        size_t nc = c->cap_procs ? 2 * c->cap_procs : 64;
-        uint64_t *n = realloc(c->procs, nc * sizeof *n);
-        if (!n)
-            return;
-        c->procs = n;
-        c->cap_procs = nc;
-    }
-    c->procs[c->nprocs++] = key;
-    c->st.processes = c->nprocs;
-}
-
-/* Drain everything and remove the ring. dead: the process died without closing it. */
+/* Drain everything and remove the ring. dead: the process died without closing it. A ring that
+ * could not be written whole stays in rings/ (counted in `unwritten`), never removed. */
 static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
 {
-    for (unsigned i = 0; i < r->h.nbufs; i++)
-        drain_buf(c, r, i, 1);
+    int whole = 1;
+    for (unsigned i = 0; i < r->h.nbufs; i++) {
+        if (!claimed(r, i))
+            continue;
+        r->bufs[i].retry_at = 0; /* a last try, whatever happened before */
+        if (drain_buf(c, r, i, 1) < 0)
+            whole = 0;
+    }
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
-    for (unsigned i = 0; i < r->h.nbufs; i++)
-        c->st.lost += __atomic_load_n(&ctl_of(r, i)->lost, __ATOMIC_RELAXED);
+    uint64_t left = 0;
+    for (unsigned i = 0; i < r->h.nbufs; i++) {
+        if (!claimed(r, i))
+            continue;
+        const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+        const struct cbuf *cb = &r->bufs[i];
+        uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_RELAXED);
+        c->st.lost += __atomic_load_n(&ctl->lost, __ATOMIC_RELAXED);
+        if (all > cb->written + cb->missing)
+            left += all - cb->written - cb->missing;
+    }
     c->st.lost += __atomic_load_n(&live->lost_nobuf, __ATOMIC_RELAXED);
     if (dead)
         c->st.reaped++;
-    write_proc_stream(c, r, dead, signo);
-    count_process(c, r);
-    for (size_t k = 0; k < c->nexits; k++) /* its exit note served its purpose */
-        if (c->exits[k].start_time == r->h.start_time &&
-            (c->exits[k].pid == r->lpid || c->exits[k].pid == (pid_t)r->h.pid ||
-             c->exits[k].pid == (pid_t)r->h.host_pid)) {
-            c->exits[k] = c->exits[--c->nexits];
-            break;
-        }
+    if (write_proc_stream(c, r, dead, signo) < 0)
+        whole = 0;
+    if (r->lpid != getpid()) /* our own ring (the witness's) is no traced process */
+        count_process(c, r);
+    /* Its exit note stays (bounded, the oldest go first): the process's other rings (the shim's
+     * beside a program's own, or one per exec'd image) may be finished later and need it too. */
+    struct cname *nm = name_find(c, r->name);
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", c->rings, r->name);
-    if (unlink(path) < 0 && errno != ENOENT)
-        mark_done(c, r->name);
+    if (!whole) {
+        c->st.unwritten += left;
+        c->st.kept++;
+        cdiag(c, "%s: %" PRIu64 " events could not be written to the trace; the ring stays, read "
+                 "by every proftrace reader",
+              path, left);
+        if (nm)
+            nm->ring = NULL; /* done with, not to be attached again by this collector */
+    } else if (unlinkat(c->rfd, r->name, 0) == 0 || errno == ENOENT) {
+        name_del(c, r->name);
+    } else if (nm) {
+        nm->ring = NULL;
+    }
 }
 
 static void free_ring(struct pt_collector *c, struct cring *r)
@@ -606,7 +1116,7 @@ static void free_ring(struct pt_collector *c, struct cring *r)
             close(r->bufs[i].sfd);
     free(r->bufs);
     if (r->pidfd >= 0)
-        close(r->pidfd);
+        close(r->pidfd); /* leaves the epoll set with it */
     if (r->map)
         munmap(r->map, r->size);
     if (r->fd >= 0)
@@ -669,19 +1179,20 @@ static int zombie_signal(pid_t pid, uint64_t start)
     return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
-/* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. */
+/* Is the writer gone? Returns 0 alive, 1 gone normally (closed or exec), 2 dead. A death is known
+ * from the pidfd (epoll set r->died), else from the lock when check_lock. */
 static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int check_lock)
 {
     const struct pt__ring_hdr *live = (const struct pt__ring_hdr *)r->map;
     *signo = 0;
     uint32_t end = __atomic_load_n(&live->closed, __ATOMIC_ACQUIRE);
+    if (end == PT_RING_DETACHED) /* attach mode (pt_ring_detach, `record -p`) */
+        return 1; /* proftrace detached: the process runs on untraced, its ring is complete */
     if (end == PT_RING_EXITED) {
         /* Marked by exit(), but the process's other threads may still write until it is really
          * gone: draining its open packets before then would read records being written. */
-        if (r->pidfd >= 0) {
-            struct pollfd pfd = {.fd = r->pidfd, .events = POLLIN};
-            return poll(&pfd, 1, 0) == 1 ? 1 : 0;
-        }
+        if (r->pidfd >= 0)
+            return r->died ? 1 : 0;
         return lock_holder(r->fd) >= 0 ? 0 : 1; /* still locked (0: by a pid we cannot see) */
     }
     /* An exec was under way (PT_RING_EXECING): once the writer is gone its image ended by exec, even
@@ -689,8 +1200,7 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
      * failed would have reset it to PT_RING_OPEN. */
     int execing = end == PT_RING_EXECING;
     if (r->pidfd >= 0) {
-        struct pollfd pfd = {.fd = r->pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) == 1) {
+        if (r->died) {
             siginfo_t si = {0};
             if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) ==
                     0 &&
@@ -714,7 +1224,7 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
     pid_t holder = lock_holder(r->fd);
     if (holder >= 0) {
         if (holder > 0 && r->pidfd < 0)
-            watch_pid(r, holder);
+            watch_pid(c, r, holder);
         return 0;
     }
     /* Unlocked and not closed: exec, closed descriptors, or death. */
@@ -737,7 +1247,11 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
         if (state == 'Z' || state == 'X') {
             if (execing)
                 return 1;
-            break; /* dead, not yet reaped */
+            int s = lookup_exit(c, cand[k], r->h.start_time);
+            if (s < 0)
+                s = zombie_signal(cand[k], r->h.start_time); /* dead, not yet reaped */
+            *signo = s > 0 ? s : 0;
+            return 2;
         }
         if (maps_ring(cand[k], r))
             return 0; /* alive, just closed its descriptors */
@@ -753,30 +1267,95 @@ static int writer_state(struct pt_collector *c, struct cring *r, int *signo, int
     return 2;
 }
 
+/* ---- Sleeping and waking ------------------------------------------------------------------ */
+
+/* Set (1) or clear (0) `sleeping` in every ring we may write. */
+static void arm(struct pt_collector *c, int on)
+{
+    for (struct cring *r = c->list; r; r = r->next)
+        if (r->writable)
+            __atomic_store_n(&((struct pt__ring_hdr *)r->map)->sleeping, (uint32_t)on,
+                             __ATOMIC_SEQ_CST);
+    c->armed = on;
+}
+
+/* After arming: does a buffer already have as much waiting as would wake us? */
+static int work_waiting(struct pt_collector *c)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (struct cring *r = c->list; r; r = r->next) {
+        uint64_t S = r->h.sub_size;
+        for (unsigned i = 0; i < r->h.nbufs; i++) {
+            if (!claimed(r, i))
+                continue;
+            const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
+            uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
+            uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE);
+            if (wpos > cons && (wpos - cons) / S >= r->h.wake_pkts)
+                return 1;
+            if (__atomic_load_n(&ctl->waiting, __ATOMIC_RELAXED))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- Public API --------------------------------------------------------------------------- */
 
-int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
-                      struct pt_collector **out)
+/* Refuse a directory written with another layout or other event tables: its streams and ours
+ * would not decode alike. Its metadata is read as every reader reads it (a regular file, never
+ * through a link, never a FIFO that would block); one that cannot be read is left to the readers
+ * to report. */
+static int check_metadata(struct pt_collector *c)
 {
-    return pt_collector_open_rotated(dir, NULL, diag, diag_arg, out);
+    char *text;
+    uint64_t have = 0;
+    int64_t off;
+    int has_off, format = -1;
+    if (pt__ctf_metadata_read(c->sdfd, "metadata", &text) < 0)
+        return 0;
+    const char *f = strstr(text, "event_format = ");
+    if (f)
+        sscanf(f, "event_format = %d;", &format);
+    int hashed = pt__ctf_metadata_parse(text, &have, &off, &has_off);
+    free(text);
+    if (format >= 0 && format != PT_FORMAT_VERSION) {
+        cdiag(c, "%s/metadata: written by proftrace event format %d, this collector writes "
+                 "format %d; use a new directory",
+              c->sdir, format, PT_FORMAT_VERSION);
+        return -EPROTO;
+    }
+    if (hashed == 1 && have != pt__table_hash()) {
+        cdiag(c, "%s/metadata: written by a different event table: table hash %016" PRIx64
+                 ", this collector's is %016" PRIx64 "; use a new directory",
+              c->sdir, have, pt__table_hash());
+        return -EPROTO;
+    }
+    return 0;
 }
 
 /* ---- Rotation (tracer/rotate.c) ------------------------------------------------------------- */
 
-/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated
- * only when the directory already is (then without caps: it goes on in its newest chunk). */
+/* Where stream files go: a rotated trace's chunk (a directory opened relative to the trace
+ * directory, never through a link), else the trace directory. NULL opts: rotated only when the
+ * directory already is (then without caps: it goes on in its newest chunk). */
 static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opts)
 {
     struct pt__rotate_opts none = {0};
-    char chunks[4200];
     struct stat st;
-    snprintf(chunks, sizeof chunks, "%s/chunks", c->dir);
+    c->sdfd = c->dfd;
     c->sdir = c->dir;
-    if (!opts && (lstat(chunks, &st) < 0 || !S_ISDIR(st.st_mode)))
+    if (!opts && (fstatat(c->dfd, "chunks", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
         return 0;
-    int rc = pt__rotate_open(c->dir, opts ? opts : &none, c->diag, c->diag_arg, &c->rot);
-    if (rc == 0)
-        c->sdir = pt__rotate_path(c->rot);
+    int rc = pt__rotate_open(c->dir_at, c->dir, opts ? opts : &none, c->diag, c->diag_arg, &c->rot);
+    if (rc < 0)
+        return rc;
+    c->sdir = pt__rotate_path(c->rot);
+    c->sdfd = openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (c->sdfd < 0) {
+        rc = -errno;
+        cdiag(c, "%s: %s", c->sdir, strerror(errno));
+    }
     return rc;
 }
 
@@ -786,66 +1365,94 @@ static void rotate_if_due(struct pt_collector *c)
     if (!c->rot || !pt__rotate_due(c->rot, pt_now()))
         return;
     for (struct cring *r = c->list; r; r = r->next)
-        for (unsigned i = 0; i < r->h.nbufs; i++)
+        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++)
             if (r->bufs[i].sfd != -1) {
                 if (r->bufs[i].sfd >= 0)
                     close(r->bufs[i].sfd);
                 r->bufs[i].sfd = -1; /* opened in the next chunk; next_seq goes on */
             }
-    pt__rotate_next(c->rot);
+    if (pt__rotate_next(c->rot) < 0)
+        return; /* said; the stream files are opened again in the chunk we are in */
+    int fd = openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        cdiag(c, "%s: %s", pt__rotate_path(c->rot), strerror(errno));
+        return;
+    }
+    close(c->sdfd);
+    c->sdfd = fd;
     c->sdir = pt__rotate_path(c->rot);
+}
+
+int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
+                      struct pt_collector **out)
+{
+    return pt_collector_open_rotated(dir, NULL, diag, diag_arg, out);
 }
 
 int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
                               pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out)
 {
     struct pt_collector *c = calloc(1, sizeof *c);
+    char why[PATH_MAX + 256];
     int rc;
     if (!c)
         return -ENOMEM;
     c->diag = diag;
     c->diag_arg = diag_arg;
-    c->ifd = -1;
+    c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
         goto fail;
     }
-    if ((rc = pt_perm_mkdir(dir, PT_PERM_TRACE_DIR)) < 0) {
-        cdiag(c, "%s: %s", dir, strerror(-rc));
+    /* Made by us, or ours and closed to others; opened once, and everything from here on is
+     * opened relative to these descriptors: renaming or replacing a directory on the way cannot
+     * send the collector's writes elsewhere. */
+    if ((rc = pt_perm_trace_open(dir, &c->dfd, &c->rfd, why, sizeof why)) < 0) {
+        cdiag(c, "%s", why);
         goto fail;
     }
+    c->owner = geteuid();
     snprintf(c->rings, sizeof c->rings, "%s/rings", dir);
-    if ((rc = pt_perm_mkdir(c->rings, PT_PERM_RINGS_DIR)) < 0) {
-        cdiag(c, "%s: %s", c->rings, strerror(-rc));
-        goto fail;
-    }
+    pt_perm_fd_path(c->dfd, c->dir_at, sizeof c->dir_at);
+    /* This user's holds table exists before any other user could plant one under its name. */
+    int hfd = pt__htab_open(c->rfd, (uint32_t)c->owner, PT__HT_CREATE | PT__HT_REPLACE, why,
+                            sizeof why);
+    if (hfd >= 0)
+        close(hfd);
+    else
+        cdiag(c, "%s/%s; holds are not shared", c->rings, why);
     if ((rc = open_layout(c, opts)) < 0)
         goto fail;
-    if ((rc = pt__ctf_write_metadata(c->sdir, pt__realtime_offset())) < 0) {
-        cdiag(c, "%s/metadata: %s", c->sdir, strerror(-rc));
+    if ((rc = check_metadata(c)) < 0)
+        goto fail;
+    if (!c->rot && (rc = pt__ctf_write_metadata(c->dir_at, pt__realtime_offset())) < 0) {
+        cdiag(c, "%s/metadata: %s", dir, strerror(-rc)); /* a chunk has its own, made with it */
         goto fail;
     }
-    {
-        /* A directory written by another build: its streams and ours would not decode alike. */
-        char mpath[4400];
-        uint64_t have = 0;
-        snprintf(mpath, sizeof mpath, "%s/metadata", c->sdir);
-        if (pt__ctf_metadata_hash(mpath, &have) == 1 && have != pt__table_hash()) {
-            cdiag(c, "%s: written by a different event table: table hash %016" PRIx64
-                     ", this collector's is %016" PRIx64 "; use a new directory",
-                  mpath, have, pt__table_hash());
-            rc = -EPROTO;
-            goto fail;
-        }
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->epfd < 0) {
+        rc = -errno;
+        cdiag(c, "epoll: %s", strerror(errno));
+        goto fail;
     }
     c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (c->ifd >= 0 && inotify_add_watch(c->ifd, c->rings, IN_MOVED_TO | IN_CREATE) < 0) {
+    char rings_at[128];
+    snprintf(rings_at, sizeof rings_at, "%s/rings", c->dir_at);
+    if (c->ifd >= 0 &&
+        inotify_add_watch(c->ifd, rings_at, IN_MOVED_TO | IN_CREATE | IN_ACCESS) < 0) {
         close(c->ifd);
         c->ifd = -1;
     }
+    if (c->ifd >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+        if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->ifd, &ev) < 0) {
+            close(c->ifd);
+            c->ifd = -1;
+        }
+    }
     scan(c);
-    c->last_scan = pt_now();
+    c->last_periodic = c->last_safety = pt_now();
     *out = c;
     return 0;
 fail:
@@ -855,27 +1462,43 @@ fail:
 
 int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
 {
-    struct pollfd pfds[64];
-    nfds_t n = 0;
+    int timeout = c->busy ? 0 : timeout_ms;
+    /* Going to sleep: say so in every ring, then look once more (ring.c: the writer's half). */
+    if (timeout > 0 && c->ifd >= 0) {
+        arm(c, 1);
+        if (work_waiting(c))
+            timeout = 0;
+    }
+    struct epoll_event evs[64];
+    int n = epoll_wait(c->epfd, evs, 64, timeout);
+    int err = n < 0 ? errno : 0;
+    if (c->armed)
+        arm(c, 0); /* awake: writers need not wake us */
+    if (n < 0 && err != EINTR)
+        return -err;
+    int rescan = c->ifd < 0;
+    for (int k = 0; k < n; k++) {
+        struct cring *r = evs[k].data.ptr;
+        if (!r) {
+            rescan |= read_inotify(c);
+        } else {
+            r->died = 1; /* its pidfd: the writer is gone */
+            epoll_ctl(c->epfd, EPOLL_CTL_DEL, r->pidfd, NULL);
+        }
+    }
     if (c->ifd >= 0)
-        pfds[n++] = (struct pollfd){.fd = c->ifd, .events = POLLIN};
-    for (struct cring *r = c->list; r && n < 64; r = r->next)
-        if (r->pidfd >= 0)
-            pfds[n++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
-    if (timeout_ms > 0 && poll(pfds, n, timeout_ms) < 0 && errno != EINTR)
-        return -errno;
-    int rescan = 0;
-    if (c->ifd >= 0) {
-        char buf[4096];
-        while (read(c->ifd, buf, sizeof buf) > 0)
-            rescan = 1;
-    }
+        rescan |= read_inotify(c); /* what arrived while we drained last time */
     uint64_t now = pt_now();
-    int periodic = now - c->last_scan >= RESCAN_NS;
-    if (rescan || periodic || c->ifd < 0) {
-        scan(c);
-        c->last_scan = now;
+    int periodic = now - c->last_periodic >= PERIODIC_NS;
+    if (periodic)
+        c->last_periodic = now;
+    if (!rescan && now - c->last_safety >= SAFETY_SCAN_NS) {
+        c->last_safety = now;
+        rescan = rings_changed(c);
     }
+    if (rescan)
+        scan(c);
+    int drained = 0;
     for (struct cring **pp = &c->list; *pp;) {
         struct cring *r = *pp;
         int signo;
@@ -887,9 +1510,11 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
             continue;
         }
         for (unsigned i = 0; i < r->h.nbufs; i++)
-            drain_buf(c, r, i, 0);
+            if (drain_buf(c, r, i, 0) > 0)
+                drained = 1;
         pp = &r->next;
     }
+    c->busy = drained;
     rotate_if_due(c);
     return 0;
 }
@@ -939,12 +1564,14 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
     c->on_attach = fn;
     c->on_attach_arg = arg;
     for (struct cring *r = c->list; r && fn; r = r->next)
-        fn(arg, r->lpid > 0 ? r->lpid : (pid_t)r->h.host_pid);
+        if (writer_pid(r) > 0)
+            fn(arg, writer_pid(r));
 }
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out)
 {
     *out = c->st;
+    out->write_error = c->write_errno;
 }
 
 void pt_collector_close(struct pt_collector *c)
@@ -956,15 +1583,33 @@ void pt_collector_close(struct pt_collector *c)
         c->list = r->next;
         free_ring(c, r);
     }
-    for (size_t i = 0; i < c->ndone; i++)
-        free(c->done[i]);
-    free(c->done);
+    for (size_t i = 0; i < c->cap_names; i++)
+        for (struct cname *n = c->names[i], *next; n; n = next) {
+            next = n->next;
+            free(n);
+        }
+    free(c->names);
+    free(c->users);
     free(c->exits);
     free(c->procs);
     free(c->pkt);
+    free(c->stage);
     if (c->ifd >= 0)
         close(c->ifd);
+    if (c->epfd >= 0)
+        close(c->epfd);
+    if (c->rfd >= 0)
+        close(c->rfd);
+    if (c->sdfd >= 0 && c->sdfd != c->dfd)
+        close(c->sdfd);
     pt__rotate_close(c->rot);
+    if (c->dfd >= 0)
+        close(c->dfd);
     free(c->dir);
     free(c);
+}
+
+const char *pt_collector_dir_at(const struct pt_collector *c)
+{
+    return c->dir_at;
 }

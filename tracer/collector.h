@@ -12,15 +12,24 @@
 struct pt_collector;
 
 struct pt_collector_stats {
-    uint64_t processes; /* distinct (pid, start time) whose rings were finished */
-    uint64_t events;    /* events written to stream files */
-    uint64_t lost;      /* events the writers counted as lost */
-    uint64_t rings;     /* rings being drained now */
-    uint64_t reaped;    /* processes that ended without closing their ring */
+    uint64_t processes;   /* distinct (pid, start time) whose rings were finished */
+    uint64_t events;      /* events written to stream files */
+    uint64_t lost;        /* events the writers counted as lost (and any in damaged packets) */
+    uint64_t overwritten; /* flight recorder: events overwritten before they were drained */
+    uint64_t unwritten;   /* events of finished rings that could not be written: left in rings/ */
+    uint64_t kept;        /* finished rings left in rings/ for that reason */
+    int write_error;      /* errno of the first failed write to the trace, 0 when none */
+    uint64_t rings;       /* rings being drained now */
+    uint64_t reaped;      /* processes that ended without closing their ring */
+    uint64_t refused;     /* files in rings/ not taken (not a valid ring, another user's...) */
+    uint64_t warned_users; /* users other than the trace's owner whose rings were refused */
 };
 
-/* Start collecting into `dir` (created if needed, with rings/ and the CTF metadata). Resumes from
- * what an earlier collector wrote there (idempotent). diag may be NULL (stderr). */
+/* Start collecting into `dir` (created if needed, with rings/, the CTF metadata and the owner's
+ * holds table). Resumes from what an earlier collector wrote there (idempotent); refuses (-EPROTO)
+ * a directory written with another event format or event tables. An existing directory must be
+ * the effective user's and closed to others (pt_perm_trace_open): it is opened once and every file
+ * is opened relative to it. diag may be NULL (stderr). */
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out);
 
@@ -32,8 +41,10 @@ struct pt__rotate_opts;
 int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
                               pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out);
 
-/* Wait up to timeout_ms for a new ring or a writer's death, then drain every ring: complete
- * packets of live writers, everything of writers that are gone. 0 or a negative errno. */
+/* Wait up to timeout_ms for a new ring, a writer's death or a writer waking us (a packet filled
+ * while we slept, or it waits for room), then drain every ring: complete packets of live writers,
+ * everything of writers that are gone. Does not wait when the previous call found work. 0 or a
+ * negative errno. */
 int pt_collector_run_once(struct pt_collector *c, int timeout_ms);
 
 /* Tell the collector how a process ended (a subreaper learns it from waitid): `signo` is the fatal
@@ -41,7 +52,8 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms);
  * unknown. Used for the `reaped` event. */
 void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_time, int signo);
 
-/* Final pass: every writer is considered gone; drain and finish every ring. */
+/* Final pass: every writer is considered gone; drain and finish every ring. A ring whose events
+ * could not all be written (trace disk full) is left in rings/ and counted in `unwritten`. */
 int pt_collector_finish(struct pt_collector *c);
 
 void pt_collector_stats(const struct pt_collector *c, struct pt_collector_stats *out);
@@ -56,5 +68,10 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
  * the file exists, -ENOENT otherwise (buf then holds the installed path). */
 int pt_shim_path(char *buf, size_t len);
 void pt_collector_close(struct pt_collector *c);
+
+/* The trace directory as a path through the collector's own descriptor of it ("/proc/self/fd/N"):
+ * give it to what must open files there (the witness) so they reach the directory the collector
+ * checked, even if its name was moved. Valid until pt_collector_close. */
+const char *pt_collector_dir_at(const struct pt_collector *c);
 
 #endif

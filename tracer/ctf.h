@@ -25,7 +25,4 @@ int pt__ctf_metadata_read(int dirfd, const char *name, char **text);
 int pt__ctf_metadata_parse(const char *text, uint64_t *hash, int64_t *realtime_offset,
                            int *have_offset);
 
-/* The event table hash of metadata file `path`: 1 and *hash, 0 when none, or a negative errno. */
-int pt__ctf_metadata_hash(const char *path, uint64_t *hash);
-
 #endif

@@ -98,6 +98,8 @@ char *pt__ctf_metadata(int64_t realtime_offset)
             "        uint64_t events_discarded;\n"
             "        uint32_t pid;\n"
             "        uint32_t tid;\n"
+            "        uint64_t events_begin;\n"
+            "        uint64_t event_count;\n"
             "    };\n"
             "    event.header := struct {\n"
             "        enum : uint8_t { compact = 0 ... 254, extended = 255 } id;\n"
@@ -216,19 +218,6 @@ int pt__ctf_metadata_parse(const char *text, uint64_t *hash, int64_t *realtime_o
     *have_offset = got;
     *realtime_offset = got ? sec * 1000000000ll + ns : 0;
     return found;
-}
-
-int pt__ctf_metadata_hash(const char *path, uint64_t *hash)
-{
-    char *text;
-    int64_t off;
-    int have;
-    int rc = pt__ctf_metadata_read(AT_FDCWD, path, &text);
-    if (rc < 0)
-        return rc;
-    rc = pt__ctf_metadata_parse(text, hash, &off, &have);
-    free(text);
-    return rc;
 }
 
 int pt__ctf_write_metadata(const char *dir, int64_t realtime_offset)

@@ -16,11 +16,12 @@
 /* ---- Ring file ------------------------------------------------------------------------------ */
 
 #define PT__RING_MAGIC "PTRING\x01\x00"
-#define PT__RING_VERSION 1u
+#define PT__RING_VERSION 2u
 #define PT__ENDIAN_MARK 0x01020304u
-#define PT__RING_HDR_BYTES 4096u   /* the header page; struct pt__ring_hdr must fit */
+#define PT__CLAIMS_OFF 256u       /* the claim table follows struct pt__ring_hdr */
 #define PT__TBUF_CTL_BYTES 4096u   /* control page of each thread buffer */
 #define PT__MAX_SUB 256u           /* packets per thread buffer at most (commit counters) */
+#define PT__MAX_BUFS 4096u         /* thread buffers at most */
 
 /* The first bytes of a ring file. Written once at creation except the fields marked atomic. */
 struct pt__ring_hdr {
@@ -49,23 +50,54 @@ struct pt__ring_hdr {
     uint32_t off_commit;     /* offsetof(struct pt__tbuf_ctl, commit), for foreign readers */
     uint64_t lost_nobuf;     /* atomic: events lost because no thread buffer was free */
     uint64_t table_hash;     /* pt__table_hash() of the writer: which event tables it encoded */
+    uint32_t claims_off;     /* offset of the claim table (struct pt__claim[nbufs]) in this page */
+    uint32_t noloss_ms;      /* no-loss mode: how long a writer waits for room; 0: discard mode */
+    uint32_t wake_pkts;      /* a sleeping collector is woken when this many packets wait */
+    uint32_t sleeping;       /* atomic, collector: 1 while it sleeps, the writer that wakes it: 0 */
 };
 
-/* Control block of one thread buffer. wpos, lost and last_ts are written by the owning thread (and
- * its signal handlers) only; consumed by the collector only; commit[] by the owner, read by all. */
-struct pt__tbuf_ctl {
-    uint32_t owner;    /* tid of the owner, 0 when free (claimed by CAS) */
-    uint32_t claims;   /* how many times it was claimed (0: never used) */
-    uint32_t stalled;  /* owner: 1 after a discard, until the next packet opens (keeps order) */
-    uint32_t pad0[13];
-    uint64_t wpos;     /* virtual write offset: bytes reserved since creation, padding included */
-    uint64_t lost;     /* events discarded for lack of space, cumulative */
-    uint64_t last_ts;  /* timestamp of the last event reserved */
-    uint64_t pad1[5];
-    uint64_t consumed; /* virtual offset up to which the collector has drained (packet multiple) */
-    uint64_t pad2[7];
-    uint64_t commit[]; /* per packet slot: bytes committed over all laps */
+/* Who uses thread buffer i: the claim table in the header page (always backed), so that claiming
+ * and the readers' "is it used?" never touch the buffer's own pages before they are backed. */
+struct pt__claim {
+    uint32_t owner;  /* tid of the owner, 0 when free (claimed by CAS) */
+    uint32_t claims; /* how many times it was claimed; 0: never used, its pages may be a hole */
 };
+
+/* Control block of one thread buffer, backed when the buffer is first claimed. The first line is
+ * written by the owning thread (and its signal handlers) only; `consumed` by the collector only;
+ * `waiting` by both; commit[] by the owner, read by all. */
+struct pt__tbuf_ctl {
+    uint64_t wpos;      /* virtual write offset: bytes reserved since creation, padding included */
+    uint64_t lost;      /* events discarded for lack of space, cumulative */
+    uint64_t last_ts;   /* timestamp of the last event reserved */
+    uint64_t events;    /* events reserved in this buffer, cumulative */
+    uint64_t prepared;  /* bytes of the circle backed and prefaulted (grows during the first lap) */
+    uint64_t gave_up;   /* no-loss: `consumed` + 1 when a writer last stopped waiting, else 0 */
+    uint32_t reserve;   /* the open packet was opened from the reserve: decisive events only */
+    uint32_t stalled;   /* an event was lost since the open packet opened: the next opens one */
+    uint32_t claims;    /* the claim table's count, for readers that read control blocks only */
+    uint32_t pad0;
+    uint64_t consumed;  /* virtual offset up to which the collector has drained (packet multiple) */
+    uint32_t waiting;   /* futex: 1 while a writer waits for room (no-loss), the collector wakes it */
+    uint32_t pad1[13];
+    uint64_t commit[];  /* per packet slot: bytes committed over all laps */
+};
+
+_Static_assert(sizeof(struct pt__ring_hdr) <= PT__CLAIMS_OFF, "ring header overlaps the claims");
+_Static_assert(offsetof(struct pt__tbuf_ctl, commit) + 8 * PT__MAX_SUB <= PT__TBUF_CTL_BYTES,
+               "control block larger than its page");
+
+/* The claim entry of buffer i in a mapped ring (i < nbufs, header checked). */
+static inline const struct pt__claim *pt__ring_claim_at(const uint8_t *map, uint32_t i)
+{
+    return (const struct pt__claim *)(map + PT__CLAIMS_OFF) + i;
+}
+
+/* Bytes before thread buffer 0: the header and the claim table, in whole pages. */
+static inline uint64_t pt__ring_bufs_off(uint32_t nbufs)
+{
+    return (PT__CLAIMS_OFF + sizeof(struct pt__claim) * (uint64_t)nbufs + 4095) & ~4095ull;
+}
 
 /* ---- Packets (CTF 1.8) ---------------------------------------------------------------------- */
 
@@ -83,6 +115,8 @@ struct __attribute__((packed)) pt__pkt_hdr {
     uint64_t events_discarded;   /* cumulative, at the end of the packet */
     uint32_t pid;
     uint32_t tid;                /* owner when the packet was opened */
+    uint64_t events_begin;       /* events of this buffer before this packet, cumulative */
+    uint64_t event_count;        /* events in this packet (set when it is closed) */
 };
 #define PT__PKT_HDR_SIZE ((uint32_t)sizeof(struct pt__pkt_hdr))
 

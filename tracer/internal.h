@@ -7,9 +7,10 @@
 #include <sys/types.h>
 
 #include "proftrace/event.h"
+#include "proftrace/ring.h"
 #include "tracer/format.h"
 
-#define PT__DEFAULT_TBUF_BYTES (1u << 20)
+#define PT__DEFAULT_TBUF_BYTES PT_RING_DEFAULT_TBUF_BYTES /* proftrace/ring.h says why */
 #define PT__DEFAULT_NBUFS 64u
 
 /* ---- Event classes, expanded from PT_EVENTS / PT_CALLS (classes.c) --------------------------- */
@@ -32,11 +33,11 @@ extern const struct pt__class pt__classes[];
 extern const unsigned pt__nclasses;
 extern const char *const pt__category_names[];
 
-/* A 64-bit hash (FNV-1a) of the event tables: every class's name, whether it is a call, and each
- * field's wire type and name, in id order. Stored in each ring header and in the CTF metadata so
- * that a trace written with another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage
- * (PT_FORMAT_VERSION says how records are laid out, not which classes and fields exist). Computed
- * once, never 0. */
+/* A 64-bit hash (FNV-1a) of the event tables: PT_FORMAT_VERSION (how records and packets are laid
+ * out), then every class's name, whether it is a call, and each field's wire type and name, in id
+ * order. Stored in each ring header and in the CTF metadata so that a trace written with another
+ * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Computed once,
+ * never 0. */
 uint64_t pt__table_hash(void);
 
 /* ---- Records (decode.c) ------------------------------------------------------------------------ */
@@ -67,14 +68,11 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
 int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, size_t len);
 
 /* Move a descriptor the tracer keeps open for the life of a process (the ring, the holds table)
- * out of the traced program's way: F_DUPFD_CLOEXEC to the first free number at or above 1024, or,
- * when RLIMIT_NOFILE is lower, into the top 64 numbers below the limit, so that the program's own
- * open() calls get the numbers they would get untraced (see pt__fd_high_base). Closes `fd` and
- * returns the new one; returns `fd` unchanged when no high number is free. */
+ * out of the traced program's way, so that its own open() calls get the numbers and the count they
+ * would get untraced: past RLIMIT_NOFILE's soft limit when the hard limit leaves room (at 1024 when
+ * the soft limit is higher), else the highest free number below the limit. Closes `fd` and returns
+ * the new one; returns `fd` unchanged when no higher number is free. */
 int pt__fd_high(int fd);
-/* The first number pt__fd_high tries: 1024, or 64 below a lower RLIMIT_NOFILE (half of one below
- * 128). */
-int pt__fd_high_base(void);
 /* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
  * the number for one of its own files, which must never be closed for it. */
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino);

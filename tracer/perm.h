@@ -10,6 +10,8 @@
  *                                        (trace directory 0701, rings/ 01733: they can create
  *                                        files there but not list or read the others'), and the
  *                                        collector accepts their rings; "*" allows every user.
+ * Nothing in a trace is ever writable by a user other than its writer: each process writes its own
+ * ring, each user its own holds table (tracer/holds_table.h).
  */
 #ifndef PT_TRACER_PERM_H
 #define PT_TRACER_PERM_H
@@ -22,19 +24,34 @@ enum pt_perm_kind {
     PT_PERM_RINGS_DIR, /* <dir>/rings */
 };
 
-/* Create directory `path` with the mode of `kind` (umask ignored, group applied). An existing
- * directory is accepted when it is a directory (not a link to one) owned by the effective uid or
- * root (or, for the rings of a trace that allows other users, by anyone): its mode is left as it
- * is. Returns 0 or a negative errno: -ENOTDIR, -ELOOP (a symbolic link), -EPERM (owned by another
- * user), or mkdir's error. */
+/* A ring writer's (the shim's) directories: create `path` with the mode of `kind` (umask ignored,
+ * group applied). An existing directory is accepted when it is a directory (not a link to one)
+ * owned by the effective uid or root — or, in a trace that allows other users and for a writer that
+ * is not root, by anyone —, and other users cannot write it (rings/: but for its sticky opening).
+ * Its mode is left as it is. Returns 0 or a negative errno: -ENOTDIR, -ELOOP (a symbolic link),
+ * -EPERM (another user's, or writable by others), or mkdir's error. */
 int pt_perm_mkdir(const char *path, enum pt_perm_kind kind);
+
+/* The collector's trace directory: creates `path` and its rings/ with the modes above when
+ * missing, and accepts existing ones only when they are real directories owned by the effective
+ * user that no other user can write (rings/: but for its sticky opening), inside directories
+ * nobody but root and the effective user can rename them in (each one above owned by either, and
+ * writable by no one else unless sticky). The checks are made on the opened descriptors, which
+ * *dfd and *rfd return (O_DIRECTORY, close-on-exec): the collector opens everything relative to
+ * them and never resolves the name again. Returns 0, or a negative errno with a one-line reason
+ * naming the directory in why[len]. */
+int pt_perm_trace_open(const char *path, int *dfd, int *rfd, char *why, size_t len);
+
+/* pt_perm_trace_open, closing the descriptors: for a command that checks before it starts. */
+int pt_perm_trace_dir(const char *path, char *why, size_t len);
+
+/* "/proc/self/fd/FD": a path that reaches the directory of descriptor fd itself, whatever its name
+ * now is, for interfaces that take a path (a file opened beneath it is looked up from that very
+ * directory). Returns buf. */
+const char *pt_perm_fd_path(int fd, char *buf, size_t len);
 
 /* Mode for files of the trace (stream files, metadata, rings): 0600, 0640 with PROFTRACE_GROUP. */
 mode_t pt_perm_file_mode(void);
-
-/* Mode for a file every traced account must write (the shim's shared holds table): 0666 when the
- * trace lets other users in (PROFTRACE_ALLOW_UIDS), else pt_perm_file_mode(). */
-mode_t pt_perm_shared_mode(void);
 
 /* open(2) for files of the trace: never follows a final symbolic link (O_NOFOLLOW), close-on-exec,
  * created with pt_perm_file_mode(). Returns the descriptor or -1 with errno set. */

@@ -4,34 +4,46 @@
  * ------
  * Layout. A traced process creates one file, <dir>/rings/<pid>-<starttime>-<random>.ring, maps it
  * MAP_SHARED and never re-opens anything afterwards (no names to lose after unshare/setns/setuid).
- * The file is a header page (struct pt__ring_hdr: magic, version, endianness, word size, header
- * size, every layout offset, pid, start time, the CLOCK_REALTIME offset, the `closed` flag), then
- * `nbufs` thread buffers. A thread buffer is a control page (struct pt__tbuf_ctl) and a circle of
- * `nsub` packets of `sub_size` bytes. Each packet starts with a CTF 1.8 packet header + context and
- * holds CTF event records (ctf_meta.c describes them), so the collector drains a packet by copying
- * it into a stream file and patching two size fields.
+ * The file is a header (struct pt__ring_hdr: magic, version, endianness, word size, header size,
+ * every layout offset, pid, start time, the CLOCK_REALTIME offset, the `closed` flag) followed in
+ * the same pages by the claim table (who owns which buffer), then `nbufs` thread buffers. A thread
+ * buffer is a control page (struct pt__tbuf_ctl) and a circle of `nsub` packets of `sub_size`
+ * bytes. Each packet starts with a CTF 1.8 packet header + context and holds CTF event records
+ * (ctf_meta.c describes them), so the collector drains a packet by copying it into a stream file
+ * and patching two size fields; the context counts the packet's events, so it never walks them.
  *
- * Who writes what. A thread claims a free buffer with a CAS on `owner` (0 -> tid) on its first event
- * and writes a `thread` event first, so a reused buffer says whose events follow; it releases the
- * buffer at exit by storing 0. Only the owning thread, and signal handlers that interrupt it, ever
- * write `wpos`, `lost`, `last_ts`, `stalled`, `commit[]` and the packets. Only the collector writes
- * `consumed`. `closed` (enum pt_ring_end) by pt_ring_finish / pt_ring_close: 1 at a normal exit,
- * 2 around an exec (back to 0 if the exec returns); `lost_nobuf` by any thread (atomic add).
+ * Backing. The file is sparse. Only the header pages and the buffer the creating thread will claim
+ * are backed at creation (a disk without room for one buffer refuses the ring); another buffer's
+ * control page and first packets when a thread first claims it; the following packets one step
+ * ahead of the writer during the buffer's first lap. Backing writes zeros through the descriptor
+ * (the file system allocates, or refuses with ENOSPC: a store into a page it cannot back would
+ * raise SIGBUS in the traced program) and then prefaults the pages writable, so the writer never
+ * takes a page fault into the file system's block allocation in the middle of a call. A process
+ * that records from one thread pays for one buffer, not `nbufs`.
+ *
+ * Who writes what. A thread claims a free buffer with a CAS on its claim entry's `owner`
+ * (0 -> tid) on its first event and writes a `thread` event first, so a reused buffer says whose
+ * events follow; it releases the buffer at exit by storing 0. Only the owning thread, and signal
+ * handlers that interrupt it, ever write the first line of the control block, `commit[]` and the
+ * packets. Only the collector writes `consumed`; `waiting` is the no-loss futex both touch.
+ * `closed` (enum pt_ring_end) by pt_ring_finish / pt_ring_close: 1 at a normal exit, 2 around an
+ * exec (back to 0 if the exec returns); `lost_nobuf` by any thread (atomic add); `sleeping` by the
+ * collector (1) and the writer that wakes it (0).
  *
  * Reservation. `wpos` is a virtual offset: bytes reserved since creation; wpos % (nsub*sub_size) is
  * the place in the circle and wpos / sub_size the packet's sequence number. A writer reads wpos,
- * computes where its record goes (the current packet, or — when it does not fit — the start of the
+ * computes where its record goes (the open packet, or — when it does not fit — the start of the
  * next packet after that packet's header) and installs the new wpos with a compare-and-swap. The
  * only concurrency on wpos is a signal handler of the same thread, so the CAS is a non-locked
  * `cmpxchg` on x86-64 (atomic against interruption, like the kernel's local_t), a full CAS
  * elsewhere and under TSan. A handler that runs between the read and the CAS makes the CAS fail and
  * the outer writer retries; a handler that runs after the CAS reserves after the outer record.
- * Nothing on this path makes a system call or takes a lock.
  *
  * Switching packets. The writer whose reservation crosses a packet end closes the old packet
- * (writes content_size, timestamp_end, events_discarded into its context and commits the padding up
- * to the packet end) and opens the new one (writes its header and commits it). A record never ends
- * exactly at a packet end, so a packet always needs an explicit close.
+ * (writes content_size, timestamp_end, events_discarded and event_count into its context and
+ * commits the padding up to the packet end) and opens the new one (writes its header and commits
+ * it). A record never ends exactly at a packet end, so a packet always needs an explicit close;
+ * wpos sits on a packet boundary only before the first packet.
  *
  * Commit. commit[slot] counts the bytes committed in that slot over all laps. A writer commits its
  * record by storing its first byte (the event id + 1, never 0: the per-record commit mark) with
@@ -48,14 +60,34 @@
  * signal handler had committed a later one in the same packet — costs that packet's tail, which the
  * decoder bounds-checks and reports. A packet whose header was never committed is skipped.
  *
- * Full buffers. Discard mode: a new packet may be opened only if the collector consumed the slot
- * (start - consumed < nsub*sub_size); otherwise the event is counted in `lost` and the buffer is
- * `stalled`: later events are lost too until a packet opens, so the lost ones sit, in time, exactly
- * between two packets, and the cumulative count lands in the next closed packet's
- * events_discarded. Readers turn a difference of events_discarded into a `lost` event. Overwrite
- * (flight recorder) mode: the writer reopens the oldest slot without waiting for the collector (it
- * only requires the slot's previous lap to be complete), the collector validates each copy against
- * wpos afterwards (a seqlock) and readers keep the newest packets.
+ * Counting. `events` counts the records reserved in the buffer. A packet's context says how many
+ * came before it (events_begin, taken with wpos before the CAS that opened it, so a handler that
+ * reserved in between makes the CAS fail) and, once closed, how many it holds (event_count). The
+ * collector moves packets without looking inside them, and the gap between two packets it read is
+ * exactly the number of events it missed (overwritten, or in a packet it could not trust).
+ *
+ * Full buffers. Discard mode: a new packet may be opened only if the collector consumed its slot.
+ * A bulk event (enum pt_keep) may open one only while an eighth of the buffer (a packet at least)
+ * stays free: that is the reserve of decisive events, and a packet opened from it takes decisive
+ * events only, so they never lose to a flood while the collector drains between two reserves. An
+ * event that finds no room is counted in `lost` and the buffer is `stalled`: the next event opens
+ * a new packet, so the lost events sit, in time, exactly between two packets and the cumulative
+ * count lands in the next closed packet's events_discarded (readers turn a difference of
+ * events_discarded into a `lost` event). A bulk loss while a reserve packet is open does not
+ * stall: decisive events keep that packet, and those bulk losses count at its end.
+ * No-loss mode: instead of losing, the writer waits for the collector (a futex on `waiting`, woken
+ * when `consumed` moves), at most `noloss_ms` without progress; then it gives up and the buffer
+ * behaves as in discard mode until the collector moves again, so a dead or stuck collector never
+ * hangs the program. Overwrite (flight recorder) mode: the writer reopens the oldest slot without
+ * waiting for the collector (it only requires the slot's previous lap to be complete); readers
+ * copy a packet, then check wpos (a seqlock) before they trust any of it.
+ *
+ * Waking the collector. A collector with nothing to do sets `sleeping` and waits for inotify
+ * events on rings/ (perf's watermark wake-ups, LTTng's wake-up on sub-buffer switch). A writer
+ * that switches packets while `wake_pkts` packets wait to be drained (or that finds no room) and
+ * sees `sleeping` clears it and reads one byte of its ring file: the read is the inotify event
+ * (IN_ACCESS) that wakes the collector. So a busy collector costs the writer nothing, a sleeping
+ * one one system call per wake-up, and the collector needs no descriptor from each writer.
  *
  * Time. Events are stamped with CLOCK_MONOTONIC ns. A compact record carries the low 32 bits of its
  * timestamp, relative (for CTF readers) to the previous event of the packet; a record more than 2^31
@@ -67,12 +99,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,23 +116,32 @@
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 struct pt_tbuf {
     struct pt__tbuf_ctl *ctl;
+    struct pt__claim *claim;
     uint8_t *data;
     struct pt_ring *ring;
-    uint64_t ring_mask; /* nsub * sub_size - 1 */
+    uint64_t ring_mask;  /* nsub * sub_size - 1 */
+    uint64_t wake_bytes; /* undrained bytes that wake a sleeping collector */
+    uint64_t reserve;    /* bytes at the end of the circle that only decisive events may use */
     uint64_t instance;
-    uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid;
-    uint8_t backing; /* 0: packets not reserved yet, 1: reserved, 2: the file system was full */
+    uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
+    uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
+    volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
+    uint8_t backed;             /* control page and first packets backed at creation */
 };
 
 struct pt_ring {
     struct pt__ring_hdr *hdr;
+    struct pt__claim *claims;
     size_t map_size;
-    size_t self_size; /* bytes of this struct's own mapping */
-    int fd;                /* high-numbered (pt__fd_high), holds the liveness lock */
+    size_t self_size;        /* bytes of this struct's own mapping */
+    int fd;                  /* high-numbered (pt__fd_high), holds the liveness lock */
     uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
-    int reserve; /* the file system supports fallocate: pages are reserved before use */
     unsigned nbufs;
     char path[PATH_MAX];
     struct pt_tbuf tb[];
@@ -136,9 +180,184 @@ static inline void local_add(uint64_t *p, uint64_t v)
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
+/* ---- Rare paths of the writer: backing, waking the collector, waiting for room -------------- */
+
+/* Does r->fd still name the ring file? The traced program may have closed every descriptor and
+ * opened its own files at that number (closefrom, daemons): then the shim must not touch it. */
+static int ring_fd_ours(const struct pt_ring *r)
+{
+    return pt__fd_is(r->fd, r->fd_dev, r->fd_ino);
+}
+
+/* Back [off, off + len) of the ring file and prefault it writable in our mapping; 0 or a negative
+ * errno (ENOSPC: the file system is full). Writing zeros makes the file system allocate (or
+ * reserve) the blocks and the page cache hold the pages, so the prefault is cheap; it is used only
+ * on pages no one has written yet. When the descriptor is no longer ours, or a file size limit
+ * (RLIMIT_FSIZE, whose excess raises SIGXFSZ on a write) is below the ring's end, the prefault
+ * alone backs the pages (slower on a disk file system, but the kernel reports a failure instead of
+ * raising SIGBUS later). Signal-safe; errno is preserved. */
+static int ring_back(struct pt_ring *r, uint64_t off, uint64_t len)
+{
+    static uint8_t zeros[65536]; /* never written: .bss, the zero page, no room in the file */
+    int saved = errno, rc = 0;
+    struct rlimit lim;
+    int by_write = ring_fd_ours(r) && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
+                   (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= r->map_size);
+    for (uint64_t done = 0; by_write && done < len;) {
+        size_t n = len - done < sizeof zeros ? (size_t)(len - done) : sizeof zeros;
+        ssize_t w = pwrite(r->fd, zeros, n, (off_t)(off + done));
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EIO;
+            goto out;
+        }
+        done += (uint64_t)w;
+    }
+    if (madvise((uint8_t *)r->hdr + off, len, MADV_POPULATE_WRITE) < 0 && errno != EINVAL)
+        rc = -errno; /* EINVAL: a kernel without MADV_POPULATE_WRITE; the write backed them */
+out:
+    errno = saved;
+    return rc;
+}
+
+/* Back the packets of buffer b so that the packet at `pstart` is backed (required) and the one
+ * after it too (ahead: the next switch then makes no system call). First lap only: later laps
+ * reuse backed pages. 0, or -ENOSPC when the packet at `pstart` cannot be backed (file system
+ * full: then no new attempt for 10 ms, a full disk must not cost a failing system call per event).
+ * Backing writes zeros, so it must never run over records: the owner looks at `prepared` only once
+ * it has said it is backing (a handler that backed and wrote before is seen), and a signal handler
+ * that interrupts the owner's backing does not back (its event is lost, counted, if it needed the
+ * packets being backed; it needs them only if it filled a whole packet meanwhile). */
+static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
+{
+    struct pt__tbuf_ctl *c = b->ctl;
+    const uint64_t S = b->sub_size, size = b->ring_mask + 1;
+    uint64_t need = pstart + S, want = pstart + 2 * S < size ? pstart + 2 * S : size;
+    if (want <= LOAD(&c->prepared))
+        return 0;
+    if (b->preparing)
+        return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
+    uint64_t now = pt_now();
+    if (now < b->prep_retry)
+        return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
+    b->preparing = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    int rc = 0;
+    uint64_t have = LOAD(&c->prepared);
+    if (have < want) {
+        uint64_t off = (uint64_t)(b->data - (uint8_t *)b->ring->hdr);
+        if (ring_back(b->ring, off + have, want - have) == 0) {
+            STORE(&c->prepared, want);
+        } else {
+            b->prep_retry = now + 10000000ull;
+            if (need > have)
+                rc = -ENOSPC;
+        }
+    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    b->preparing = 0;
+    return rc;
+}
+
+/* Wake the collector if it sleeps: clear `sleeping` and read a byte of the ring file, which
+ * inotify reports to the collector as IN_ACCESS on rings/. Signal-safe; errno is preserved. */
+static void ring_wake(struct pt_ring *r)
+{
+    if (!__atomic_exchange_n(&r->hdr->sleeping, 0, __ATOMIC_ACQ_REL))
+        return;
+    int saved = errno;
+    uint8_t byte;
+    if (ring_fd_ours(r) && pread(r->fd, &byte, 1, 0) < 0) {
+        /* the collector's periodic pass will find the packets */
+    }
+    errno = saved;
+}
+
+/* After a packet switch to `pstart` (or when no room was found: force): wake a sleeping collector
+ * when enough is waiting to be drained. The fence orders our packet stores before the load of
+ * `sleeping` against the collector's store of `sleeping` before its last look at our packets
+ * (Dekker): either we see it sleep, or it sees the packets. */
+static void tbuf_maybe_wake(struct pt_tbuf *b, uint64_t pstart, int force)
+{
+    struct pt_ring *r = b->ring;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!LOAD(&r->hdr->sleeping))
+        return;
+    if (!force && pstart - __atomic_load_n(&b->ctl->consumed, __ATOMIC_ACQUIRE) < b->wake_bytes)
+        return;
+    ring_wake(r);
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *timeout)
+{
+    return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
+}
+
+/* No-loss mode, no room for the packet at `pstart`: wait for the collector to drain, without
+ * holding anything. Returns -EAGAIN when room may have been made (the caller looks again), or
+ * -ENOSPC when the collector made no progress for noloss_ms: the buffer then loses (counted) like
+ * in discard mode until the collector drains again (`gave_up`). Signal-safe; errno is preserved. */
+static int tbuf_wait_room(struct pt_tbuf *b)
+{
+    struct pt__tbuf_ctl *c = b->ctl;
+    uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+    if (LOAD(&c->gave_up) == cons + 1)
+        return -ENOSPC; /* gave up already and the collector has not moved since */
+    int saved = errno;
+    uint64_t deadline = pt_now() + (uint64_t)b->noloss_ms * 1000000ull;
+    int rc = -ENOSPC;
+    tbuf_maybe_wake(b, 0, 1);
+    for (;;) {
+        __atomic_store_n(&c->waiting, 1, __ATOMIC_SEQ_CST);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* Dekker with the collector's consumed, waiting */
+        if (__atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE) != cons) {
+            rc = -EAGAIN;
+            break;
+        }
+        uint64_t now = pt_now();
+        if (now >= deadline) {
+            STORE(&c->gave_up, cons + 1);
+            break;
+        }
+        /* Wake the collector again on each round: its inotify queue may have overflowed. */
+        tbuf_maybe_wake(b, 0, 1);
+        uint64_t left = deadline - now, slice = 100000000ull;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(left < slice ? left : slice)};
+        futex(&c->waiting, FUTEX_WAIT, 1, &ts);
+    }
+    errno = saved;
+    return rc;
+}
+
+/* Room to open the packet at `pstart`? 0 yes, 1 yes but from the reserve (decisive events only),
+ * -EAGAIN after a no-loss wait (look again), -ENOSPC no. */
+static int tbuf_room(struct pt_tbuf *b, uint64_t pstart, enum pt_keep keep)
+{
+    struct pt__tbuf_ctl *c = b->ctl;
+    const uint64_t S = b->sub_size, size = b->ring_mask + 1;
+    if (pstart < size && tbuf_prepare(b, pstart) < 0)
+        return -ENOSPC;
+    if (b->overwrite) {
+        uint64_t lap = pstart >> (b->sub_shift + b->nsub_shift);
+        unsigned slot = (unsigned)(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1);
+        /* the slot's previous lap must be complete (not still being written by a nested writer) */
+        return __atomic_load_n(&c->commit[slot], __ATOMIC_ACQUIRE) == lap * S ? 0 : -ENOSPC;
+    }
+    /* Bytes in use once this packet is open: the slot is free when that fits the circle. */
+    uint64_t used = pstart + S - __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+    if (used <= size - b->reserve)
+        return 0;
+    if (used <= size && keep == PT_KEEP_DECISIVE)
+        return 1;
+    if (b->noloss_ms)
+        return tbuf_wait_room(b);
+    tbuf_maybe_wake(b, 0, 1);
+    return -ENOSPC;
+}
+
 /* ---- Writer hot path ------------------------------------------------------------------------ */
 
-static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t)
+/* Close the packet that ends at `old`; `events` were reserved in the buffer before `old`. */
+static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t, uint64_t events)
 {
     uint64_t pstart = old & ~(uint64_t)(b->sub_size - 1);
     struct pt__pkt_hdr *ph = (struct pt__pkt_hdr *)(b->data + (pstart & b->ring_mask));
@@ -147,11 +366,14 @@ static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t)
     ph->packet_size = (uint64_t)b->sub_size * 8;
     ph->timestamp_end = t;
     ph->events_discarded = LOAD(&b->ctl->lost);
+    ph->event_count = events - ph->events_begin;
     local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
               b->sub_size - used);
 }
 
-static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t)
+/* Open the packet at `pstart`; `events` were reserved in the buffer before it. */
+static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t, uint64_t events,
+                        uint32_t from_reserve)
 {
     struct pt__pkt_hdr *ph = (struct pt__pkt_hdr *)(b->data + (pstart & b->ring_mask));
     ph->magic = PT__CTF_MAGIC;
@@ -163,61 +385,19 @@ static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t)
     ph->packet_seq_num = pstart >> b->sub_shift;
     ph->events_discarded = LOAD(&b->ctl->lost);
     ph->pid = b->pid;
-    ph->tid = LOAD(&b->ctl->owner);
+    ph->tid = LOAD(&b->claim->owner);
+    ph->events_begin = events;
+    ph->event_count = 0;
+    STORE(&b->ctl->reserve, from_reserve);
     STORE(&b->ctl->stalled, 0);
     local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
               PT__PKT_HDR_SIZE);
 }
 
-int pt_tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size, struct pt_enc *e)
+/* The record's header at `begin`, and the encoder set up for its fields. */
+static inline void start_record(struct pt_tbuf *b, struct pt_enc *e, uint64_t begin, uint64_t t,
+                                uint32_t hsz, uint32_t total, unsigned mark)
 {
-    struct pt__tbuf_ctl *c = b->ctl;
-    const uint64_t S = b->sub_size;
-    const unsigned mark = (unsigned)id + 1u;
-    uint64_t old = LOAD(&c->wpos), begin, t, nw;
-    uint32_t hsz, total;
-    int sw_old, sw_new;
-
-    if (size > S - PT__PKT_HDR_SIZE - PT__HDR_EXT - 1)
-        goto lost;
-    do {
-        uint64_t last = LOAD(&c->last_ts);
-        uint64_t off = old & (S - 1);
-        t = ts > last ? ts : last;
-        hsz = (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT
-                                                                      : PT__HDR_COMPACT;
-        total = hsz + (uint32_t)size;
-        sw_old = sw_new = 0;
-        if (old == 0) {
-            sw_new = 1;
-            begin = PT__PKT_HDR_SIZE;
-        } else if (off + total >= S || LOAD(&c->stalled)) {
-            sw_old = off != 0;
-            sw_new = 1;
-            begin = ((old - 1) | (S - 1)) + 1 + PT__PKT_HDR_SIZE;
-        } else {
-            begin = old;
-        }
-        if (sw_new) {
-            uint64_t pstart = begin - PT__PKT_HDR_SIZE;
-            uint64_t lap = pstart >> (b->sub_shift + b->nsub_shift);
-            unsigned slot = (unsigned)(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1);
-            if (!b->overwrite) {
-                /* the slot's previous packet must be drained: consumed >= pstart - size + S */
-                if (pstart + S - __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE) > b->ring_mask + 1)
-                    goto lost;
-            } else if (__atomic_load_n(&c->commit[slot], __ATOMIC_ACQUIRE) != lap * S) {
-                goto lost; /* the slot's previous lap is still being written (nested writer) */
-            }
-        }
-        nw = begin + total;
-    } while (!local_cas(&c->wpos, &old, nw));
-    STORE(&c->last_ts, t);
-    if (sw_old)
-        close_packet(b, old, t);
-    if (sw_new)
-        open_packet(b, begin - PT__PKT_HDR_SIZE, t);
-
     uint8_t *rec = b->data + (begin & b->ring_mask);
     if (hsz == PT__HDR_EXT) {
         uint16_t id16 = (uint16_t)mark;
@@ -233,13 +413,101 @@ int pt_tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size, stru
     e->end = rec + total;
     e->priv = b;
     e->rec = rec;
-    e->commit = &c->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
+    e->commit = &b->ctl->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
     e->total = total;
+}
+
+/* Everything but a record that fits the open packet: switching packets, the first packet, full
+ * buffers, no-loss waits, a nested writer that moved wpos. Out of line, so that the common case
+ * stays short. */
+static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts,
+                                                size_t size, enum pt_keep keep, struct pt_enc *e)
+{
+    struct pt__tbuf_ctl *c = b->ctl;
+    const uint64_t S = b->sub_size;
+    const unsigned mark = (unsigned)id + 1u;
+    const int bulk = keep == PT_KEEP_BULK;
+    uint64_t old = LOAD(&c->wpos), begin, t, off, pstart = 0, ev0;
+    uint32_t hsz, total;
+    int sw, room = 0;
+
+    if (size > S - PT__PKT_HDR_SIZE - PT__HDR_EXT - 1)
+        goto full;
+    for (;;) {
+        /* Events reserved before ours: a handler that reserves after this load moves wpos, so
+         * our CAS fails and we load again. */
+        ev0 = LOAD(&c->events);
+        uint64_t last = LOAD(&c->last_ts);
+        off = old & (S - 1);
+        t = ts > last ? ts : last;
+        hsz = (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT
+                                                                      : PT__HDR_COMPACT;
+        total = hsz + (uint32_t)size;
+        if (off != 0 && off + total < S && !LOAD(&c->stalled) && !(bulk && LOAD(&c->reserve))) {
+            sw = 0;
+            begin = old;
+        } else {
+            /* a new packet: after the open one, or the first */
+            sw = 1;
+            pstart = off ? (old | (S - 1)) + 1 : old;
+            room = tbuf_room(b, pstart, keep);
+            if (room == -EAGAIN) {
+                old = LOAD(&c->wpos);
+                continue;
+            }
+            if (room < 0)
+                goto full;
+            begin = pstart + PT__PKT_HDR_SIZE;
+        }
+        if (local_cas(&c->wpos, &old, begin + total))
+            break;
+    }
+    STORE(&c->last_ts, t);
+    if (sw) {
+        /* Flight recorder: a reader that copied the slot's previous packet checks wpos after its
+         * copy; our stores into the slot must not be seen before the new wpos. */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        if (off)
+            close_packet(b, old, t, ev0);
+        open_packet(b, pstart, t, ev0, (uint32_t)room);
+    }
+    local_add(&c->events, 1);
+    start_record(b, e, begin, t, hsz, total, mark);
+    if (sw)
+        tbuf_maybe_wake(b, pstart, 0);
     return 0;
-lost:
+full:
+    /* After a loss the buffer is stalled: the next event opens a new packet, so that the lost
+     * events sit between two packets. Except a bulk loss while a packet from the reserve is open:
+     * that packet is all the room decisive events have (bulk losses then count at its end). */
     local_add(&c->lost, 1);
-    STORE(&c->stalled, 1);
+    if (!(bulk && LOAD(&c->reserve)))
+        STORE(&c->stalled, 1);
     return -ENOSPC;
+}
+
+int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                       enum pt_keep keep, struct pt_enc *e)
+{
+    /* The common case: the record fits the open packet. */
+    struct pt__tbuf_ctl *c = b->ctl;
+    const uint64_t S = b->sub_size;
+    const unsigned mark = (unsigned)id + 1u;
+    uint64_t old = LOAD(&c->wpos), last = LOAD(&c->last_ts);
+    uint64_t off = old & (S - 1), t = ts > last ? ts : last;
+    uint32_t hsz =
+        (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT : PT__HDR_COMPACT;
+    uint32_t total = hsz + (uint32_t)size;
+    if (__builtin_expect(off != 0 && size < S && off + total < S && !LOAD(&c->stalled) &&
+                             !(keep == PT_KEEP_BULK && LOAD(&c->reserve)) &&
+                             local_cas(&c->wpos, &old, old + total),
+                         1)) {
+        STORE(&c->last_ts, t);
+        local_add(&c->events, 1);
+        start_record(b, e, old, t, hsz, total, mark);
+        return 0;
+    }
+    return begin_slow(b, id, ts, size, keep, e);
 }
 
 void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e)
@@ -264,53 +532,16 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 
 /* ---- Buffers: claim and release ------------------------------------------------------------ */
 
-/* Reserve file blocks for [off, off+len) of the ring file. A store into a page of a shared file
- * mapping that the file system cannot back (disk or tmpfs full) raises SIGBUS in the writer, which
- * would kill the traced program: so every page is reserved before its first store, the header and
- * control pages at creation, a thread buffer's packets when a thread first claims it. 0, or a
- * negative errno; file systems without fallocate keep the sparse file (0, r->reserve cleared). */
-static int ring_reserve(struct pt_ring *r, int fd, uint64_t off, uint64_t len)
+/* Back a never-used buffer's control page and first packets, in one go: 0 or a negative errno
+ * (ENOSPC: the trace disk is full). */
+static int tbuf_back_first(struct pt_ring *r, struct pt_tbuf *b)
 {
-    if (!r->reserve)
-        return 0;
-    if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
-        return 0;
-    if (errno == EOPNOTSUPP || errno == ENOSYS) {
-        r->reserve = 0;
-        return 0;
-    }
-    return -errno;
-}
-
-/* Does r->fd still name the ring file? The traced program may have closed every descriptor and
- * opened its own files at that number (closefrom, daemons): then the shim must not touch it. */
-static int ring_fd_ours(const struct pt_ring *r)
-{
-    return pt__fd_is(r->fd, r->fd_dev, r->fd_ino);
-}
-
-/* Is buffer b's packet area backed by the file system? Reserves it on first use (system calls
- * once per buffer for the life of the ring: a claim, not an event). Signal-safe. When the program
- * closed our descriptor, the pages are populated through the mapping instead (the kernel reports
- * a failure there rather than raising SIGBUS); kernels without MADV_POPULATE_WRITE keep the old
- * sparse behaviour. */
-static int ring_back(struct pt_ring *r, struct pt_tbuf *b)
-{
-    if (b->backing == 0) {
-        uint64_t off = (uint64_t)((uint8_t *)b->data - (uint8_t *)r->hdr);
-        int saved = errno, rc;
-        if (!r->reserve)
-            rc = 0;
-        else if (ring_fd_ours(r))
-            rc = ring_reserve(r, r->fd, off, b->ring_mask + 1);
-        else if (madvise(b->data, b->ring_mask + 1, MADV_POPULATE_WRITE) == 0 || errno == EINVAL)
-            rc = 0;
-        else
-            rc = -errno;
-        b->backing = rc == 0 ? 1 : 2;
-        errno = saved;
-    }
-    return b->backing == 1;
+    uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size : b->ring_mask + 1;
+    int rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
+                       PT__TBUF_CTL_BYTES + first);
+    if (rc == 0)
+        STORE(&b->ctl->prepared, first);
+    return rc;
 }
 
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
@@ -322,20 +553,25 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
     for (unsigned i = 0; i < 2 * n; i++) {
         struct pt_tbuf *b = &r->tb[(start + i) % n];
         uint32_t expected = 0;
-        if (__atomic_load_n(&b->ctl->owner, __ATOMIC_RELAXED) != 0)
+        if (__atomic_load_n(&b->claim->owner, __ATOMIC_RELAXED) != 0)
             continue;
-        if (i < n && __atomic_load_n(&b->ctl->claims, __ATOMIC_RELAXED) != 0)
+        if (i < n && __atomic_load_n(&b->claim->claims, __ATOMIC_RELAXED) != 0)
             continue;
-        if (!__atomic_compare_exchange_n(&b->ctl->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
+        if (!__atomic_compare_exchange_n(&b->claim->owner, &expected, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
-        if (!ring_back(r, b)) { /* trace disk full: this buffer cannot be written, ever */
-            __atomic_store_n(&b->ctl->owner, 0, __ATOMIC_RELEASE);
+        /* Never used: its control page and first packets are a hole until backed, in one go
+         * (unless done at creation). Readers look at a buffer only once `claims` says it is used,
+         * so that comes last. */
+        if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0 && !b->backed &&
+            tbuf_back_first(r, b) < 0) {
+            __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
             continue;
         }
-        __atomic_fetch_add(&b->ctl->claims, 1, __ATOMIC_RELAXED);
+        STORE(&b->ctl->claims, LOAD(&b->claim->claims) + 1);
+        __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
         /* The buffer may hold another thread's events: say whose come next. If this event is
-         * lost the buffer is stalled and the next packet's context names the new owner. */
+         * lost, the next packet's context names the new owner. */
         pt_tbuf_write(b, PT_EV_thread, pt_now(), &tid, sizeof tid);
         return b;
     }
@@ -346,7 +582,7 @@ void pt_ring_release(struct pt_ring *r, struct pt_tbuf *b)
 {
     (void)r;
     if (b)
-        __atomic_store_n(&b->ctl->owner, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE);
 }
 
 void pt_ring_lost(struct pt_ring *r, uint64_t n)
@@ -415,10 +651,10 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         return -EINVAL;
     if (buf_bytes < 4 * 4096)
         buf_bytes = 4 * 4096;
-    if (buf_bytes > (1ull << 30) || nbufs > 4096)
+    if (buf_bytes > (1ull << 30) || nbufs > PT__MAX_BUFS || (cfg->overwrite && cfg->noloss_ms))
         return -EINVAL;
     /* Packets of 32 KiB (larger only past 256 packets), at least 4 of them so that some fill
-     * while others drain. */
+     * while others drain and one stays in reserve. */
     unsigned sub_shift = log2u(buf_bytes / 4);
     if (sub_shift > 15)
         sub_shift = 15;
@@ -429,7 +665,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         nsub_shift = 8;
     uint64_t data_bytes = 1ull << (sub_shift + nsub_shift);
     uint64_t stride = PT__TBUF_CTL_BYTES + data_bytes;
-    uint64_t file_size = PT__RING_HDR_BYTES + stride * nbufs;
+    uint64_t bufs_off = pt__ring_bufs_off(nbufs);
+    uint64_t file_size = bufs_off + stride * nbufs;
 
     if (snprintf(rings, sizeof rings, "%s/rings", cfg->dir) >= (int)sizeof rings)
         return -ENAMETOOLONG;
@@ -458,7 +695,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -ENAMETOOLONG;
         goto fail;
     }
-    fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL);
+    /* O_NOATIME: the byte read that wakes the collector must not dirty the inode. */
+    fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
     if (fd < 0) {
         rc = -errno;
         goto fail;
@@ -474,17 +712,18 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -errno;
         goto fail_unlink;
     }
-    r->reserve = 1;
-    if ((rc = ring_reserve(r, fd, 0, PT__RING_HDR_BYTES)) < 0)
-        goto fail_unlink;
-    for (unsigned i = 0; i < nbufs; i++)
-        if ((rc = ring_reserve(r, fd, PT__RING_HDR_BYTES + stride * i, PT__TBUF_CTL_BYTES)) < 0)
-            goto fail_unlink;
     map = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         rc = -errno;
         goto fail_unlink;
     }
+    r->hdr = map;
+    r->map_size = file_size;
+    r->fd = fd;
+    r->fd_dev = (uint64_t)fst.st_dev;
+    r->fd_ino = (uint64_t)fst.st_ino;
+    if ((rc = ring_back(r, 0, bufs_off)) < 0) /* the header and claim table */
+        goto fail_unmap;
     struct pt__ring_hdr *h = map;
     memcpy(h->magic, PT__RING_MAGIC, 8);
     h->version = PT__RING_VERSION;
@@ -498,7 +737,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->nsub = 1u << nsub_shift;
     h->overwrite = cfg->overwrite ? 1 : 0;
     h->pkt_hdr_size = PT__PKT_HDR_SIZE;
-    h->bufs_off = PT__RING_HDR_BYTES;
+    h->bufs_off = bufs_off;
     h->tbuf_stride = stride;
     h->ctl_size = PT__TBUF_CTL_BYTES;
     h->file_size = file_size;
@@ -509,33 +748,49 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->created_ts = pt_now();
     h->realtime_offset = pt__realtime_offset();
     h->off_commit = (uint32_t)offsetof(struct pt__tbuf_ctl, commit);
+    h->claims_off = PT__CLAIMS_OFF;
+    h->noloss_ms = cfg->noloss_ms;
+    /* Wake a sleeping collector when an eighth of a buffer (128 KiB at most) waits: it has the
+     * rest to catch up, and a busy one is never woken. */
+    h->wake_pkts = h->nsub >= 8 ? h->nsub / 8 : 1;
+    if (h->wake_pkts > 1 && (uint64_t)h->wake_pkts << sub_shift > (128u << 10))
+        h->wake_pkts = (128u << 10) >> sub_shift > 0 ? (128u << 10) >> sub_shift : 1;
 
     /* A POSIX lock held for the life of the process: the collector learns our pid in its own pid
      * namespace with F_GETLK, and the kernel drops the lock when we die, however we die. */
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
     (void)fcntl(fd, F_SETLK, &fl);
 
-    r->hdr = h;
-    r->map_size = file_size;
-    r->fd = fd;
-    r->fd_dev = (uint64_t)fst.st_dev;
-    r->fd_ino = (uint64_t)fst.st_ino;
+    r->claims = (struct pt__claim *)((uint8_t *)map + PT__CLAIMS_OFF);
     r->nbufs = nbufs;
     for (unsigned i = 0; i < nbufs; i++) {
         struct pt_tbuf *b = &r->tb[i];
-        uint8_t *base = (uint8_t *)map + PT__RING_HDR_BYTES + stride * i;
+        uint8_t *base = (uint8_t *)map + bufs_off + stride * i;
         b->ctl = (struct pt__tbuf_ctl *)base;
+        b->claim = &r->claims[i];
         b->data = base + PT__TBUF_CTL_BYTES;
         b->ring = r;
         b->ring_mask = data_bytes - 1;
+        b->wake_bytes = (uint64_t)h->wake_pkts << sub_shift;
+        /* The reserve of decisive events: an eighth of the buffer, one packet at least. */
+        b->reserve = (uint64_t)(h->nsub >= 8 ? h->nsub / 8 : 1) << sub_shift;
         b->instance = instance;
         b->sub_size = 1u << sub_shift;
         b->sub_shift = sub_shift;
         b->nsub_shift = nsub_shift;
         b->idx = i;
         b->overwrite = h->overwrite;
+        b->noloss_ms = h->noloss_ms;
         b->pid = (uint32_t)pid;
     }
+    /* The buffer the creating thread claims first (pt_ring_claim starts at tid % nbufs, and the
+     * creating thread is the process's first, or a fork child's only one): backed now, so that a
+     * file system without room for even one buffer refuses the ring (ENOSPC, which the shim says
+     * once) instead of taking a process all of whose events would be lost. */
+    struct pt_tbuf *first = &r->tb[(uint32_t)pid % nbufs];
+    if ((rc = tbuf_back_first(r, first)) < 0)
+        goto fail_unmap;
+    first->backed = 1;
     /* Publish complete: the collector watches for the final name only. */
     if (rename(tmp, r->path) < 0) {
         rc = -errno;
@@ -569,8 +824,29 @@ void pt_ring_forget(struct pt_ring *r)
 
 void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how)
 {
-    if (r)
-        __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
+    if (!r)
+        return;
+    __atomic_store_n(&r->hdr->closed, (uint32_t)how, __ATOMIC_RELEASE);
+    if (how == PT_RING_EXITED || how == PT_RING_DETACHED)
+        ring_wake(r); /* the collector finishes the ring as soon as we are gone */
+}
+
+/* Attach mode only (preload/attach.c, `record -p` / `collect --attach`; ring.h says why). */
+void pt_ring_detach(struct pt_ring *r)
+{
+    if (!r)
+        return;
+    /* A late writer finds a full buffer lost, never waits: no collector drains this ring now. */
+    for (unsigned i = 0; i < r->nbufs; i++)
+        r->tb[i].noloss_ms = 0;
+    pt_ring_finish(r, PT_RING_DETACHED);
+    if (ring_fd_ours(r))
+        close(r->fd);
+    r->fd = -1;
+    /* The range stays valid for a late writer, but no longer holds the file: the collector's
+     * unlink then frees its blocks. */
+    mmap(r->hdr, r->map_size, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 }
 
 void pt_ring_close(struct pt_ring *r)

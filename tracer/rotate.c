@@ -23,7 +23,10 @@
 #include "tracer/rotate.h"
 
 struct pt__rotate {
-    char *dir;
+    char *dir;   /* the path files are reached by */
+    char *shown; /* the path messages name */
+    char name[32];  /* "chunks/000042" */
+    char shown_path[4300];
     struct pt__rotate_opts o;
     pt_trace_diag_fn diag;
     void *diag_arg;
@@ -111,10 +114,12 @@ static int make_chunk(struct pt__rotate *r, uint32_t num)
     if (rc == 0)
         rc = pt__ctf_write_metadata(r->path, pt__realtime_offset());
     if (rc < 0) {
-        rdiag(r, "%s: %s", r->path, strerror(-rc));
+        rdiag(r, "%s/chunks/%06" PRIu32 ": %s", r->shown, num, strerror(-rc));
         return rc;
     }
     r->cur = num;
+    snprintf(r->name, sizeof r->name, "chunks/%06" PRIu32, num);
+    pt_chunk_path(r->shown_path, sizeof r->shown_path, r->shown, num, NULL);
     r->bytes = chunk_bytes(r, num);
     r->events = r->first_ts = r->last_ts = 0;
     r->opened = pt_now();
@@ -138,12 +143,14 @@ static int flat_trace(const char *dir)
     return found;
 }
 
-int pt__rotate_open(const char *dir, const struct pt__rotate_opts *o, pt_trace_diag_fn diag,
-                    void *diag_arg, struct pt__rotate **out)
+int pt__rotate_open(const char *dir, const char *shown, const struct pt__rotate_opts *o,
+                    pt_trace_diag_fn diag, void *diag_arg, struct pt__rotate **out)
 {
     struct pt__rotate *r = calloc(1, sizeof *r);
     uint32_t *nums = NULL;
-    if (!r || !(r->dir = strdup(dir))) {
+    if (!r || !(r->dir = strdup(dir)) || !(r->shown = strdup(shown))) {
+        if (r)
+            free(r->dir);
         free(r);
         return -ENOMEM;
     }
@@ -154,12 +161,12 @@ int pt__rotate_open(const char *dir, const struct pt__rotate_opts *o, pt_trace_d
     r->chunk_age = o->max_age_ns ? o->max_age_ns / 8 : UINT64_MAX;
     int n = pt_chunks_list(dir, &nums), rc = 0;
     if (n < 0) {
-        rdiag(r, "%s/chunks: %s", dir, strerror(-n));
+        rdiag(r, "%s/chunks: %s", shown, strerror(-n));
         rc = n;
     } else if (n == 0 && flat_trace(dir)) {
         rdiag(r, "%s holds a trace written without --max-size/--max-age: a rotated trace needs a "
                  "new directory",
-              dir);
+              shown);
         rc = -EEXIST;
     } else if (n == 0) {
         rc = make_chunk(r, 1);
@@ -179,6 +186,7 @@ int pt__rotate_open(const char *dir, const struct pt__rotate_opts *o, pt_trace_d
     free(nums);
     if (rc < 0) {
         free(r->dir);
+        free(r->shown);
         free(r);
         return rc;
     }
@@ -188,7 +196,12 @@ int pt__rotate_open(const char *dir, const struct pt__rotate_opts *o, pt_trace_d
 
 const char *pt__rotate_path(const struct pt__rotate *r)
 {
-    return r->path;
+    return r->shown_path;
+}
+
+const char *pt__rotate_name(const struct pt__rotate *r)
+{
+    return r->name;
 }
 
 uint32_t pt__rotate_chunk(const struct pt__rotate *r)
@@ -207,6 +220,11 @@ void pt__rotate_wrote(struct pt__rotate *r, uint64_t bytes, uint64_t events, uin
     if (ts_end > r->last_ts)
         r->last_ts = ts_end;
     r->events += events;
+}
+
+uint64_t pt__rotate_room(const struct pt__rotate *r)
+{
+    return r->bytes < r->chunk_size ? r->chunk_size - r->bytes : 0;
 }
 
 int pt__rotate_due(struct pt__rotate *r, uint64_t now)
@@ -230,7 +248,7 @@ static void write_summary(struct pt__rotate *r)
     pt_chunk_path(path, sizeof path, r->dir, r->cur, PT_CHUNK_SUMMARY_FILE);
     int rc = pt__chunk_summary_write(path, &s);
     if (rc < 0)
-        rdiag(r, "%s: %s", path, strerror(-rc));
+        rdiag(r, "%s/" PT_CHUNK_SUMMARY_FILE ": %s", r->shown_path, strerror(-rc));
 }
 
 /* Remove chunk `num` and add what it held to the dropped totals. */
@@ -251,7 +269,8 @@ static int drop(struct pt__rotate *r, uint32_t num)
         d.first_ts = s.first_ts;
     int rc = pt__dropped_write(ledger, &d);
     if (rc < 0) {
-        rdiag(r, "%s: %s; chunk %06" PRIu32 " kept", ledger, strerror(-rc), num);
+        rdiag(r, "%s/chunks/" PT_DROPPED_FILE ": %s; chunk %06" PRIu32 " kept", r->shown,
+              strerror(-rc), num);
         return rc;
     }
     pt_chunk_path(path, sizeof path, r->dir, num, NULL);
@@ -267,7 +286,8 @@ static int drop(struct pt__rotate *r, uint32_t num)
             unlinkat(dirfd(dd), de->d_name, 0);
     closedir(dd);
     if (rmdir(path) < 0) {
-        rdiag(r, "%s: %s (something not of proftrace's in it?)", path, strerror(errno));
+        rdiag(r, "%s/chunks/%06" PRIu32 ": %s (something not of proftrace's in it?)", r->shown, num,
+              strerror(errno));
         return -errno;
     }
     return 0;
@@ -313,7 +333,7 @@ void pt__rotate_trim(struct pt__rotate *r)
                 rdiag(r, "%s: chunk %06" PRIu32 " kept past the cap until the analyzer has "
                          "written the checkpoint of chunk %06" PRIu32 " (what it holds must not "
                          "be lost; said once)",
-                      r->dir, nums[k], nums[k + 1]);
+                      r->shown, nums[k], nums[k + 1]);
             r->said_waiting = 1;
             r->waiting = nums[k + 1];
             break;
@@ -342,5 +362,6 @@ void pt__rotate_close(struct pt__rotate *r)
     write_summary(r);
     pt__rotate_trim(r); /* the checkpoints the analyzer wrote at the end */
     free(r->dir);
+    free(r->shown);
     free(r);
 }

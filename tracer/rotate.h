@@ -25,19 +25,25 @@ struct pt__rotate_opts {
 /* The chunk size for a cap: an eighth of it, 256 KiB at least. */
 uint64_t pt__rotate_chunk_size(uint64_t max_size);
 
-/* Start or resume the rotated layout of trace directory `dir`: go on in its newest chunk, or make
- * chunks/000001. A directory that holds a trace that is not rotated is refused (-EEXIST, said).
- * 0, or a negative errno after diag said why. */
-int pt__rotate_open(const char *dir, const struct pt__rotate_opts *o, pt_trace_diag_fn diag,
-                    void *diag_arg, struct pt__rotate **out);
+/* Start or resume the rotated layout of a trace directory: go on in its newest chunk, or make
+ * chunks/000001. `dir` is the path its files are reached by (the collector's "/proc/self/fd/N" of
+ * the directory it checked), `shown` the one messages name. A directory that holds a trace that
+ * is not rotated is refused (-EEXIST, said). 0, or a negative errno after diag said why. */
+int pt__rotate_open(const char *dir, const char *shown, const struct pt__rotate_opts *o,
+                    pt_trace_diag_fn diag, void *diag_arg, struct pt__rotate **out);
 
-/* The chunk stream files go into now: its path ("DIR/chunks/000042") and its number. */
+/* The chunk stream files go into now: its path for messages ("DIR/chunks/000042"), its name
+ * relative to the trace directory ("chunks/000042") and its number. */
 const char *pt__rotate_path(const struct pt__rotate *r);
+const char *pt__rotate_name(const struct pt__rotate *r);
 uint32_t pt__rotate_chunk(const struct pt__rotate *r);
 
 /* `bytes` holding `events` (packets from ts_begin to ts_end) were written into the chunk. */
 void pt__rotate_wrote(struct pt__rotate *r, uint64_t bytes, uint64_t events, uint64_t ts_begin,
                       uint64_t ts_end);
+
+/* Bytes the chunk takes before it is full (0: full): where the collector ends a batch. */
+uint64_t pt__rotate_room(const struct pt__rotate *r);
 
 /* Is it time for the next chunk (the chunk is full, or older than an eighth of the age cap and
  * not empty)? now: pt_now(). Drops, meanwhile, what waited for a checkpoint that has come. */

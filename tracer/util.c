@@ -68,28 +68,51 @@ int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64
     return 0;
 }
 
-int pt__fd_high_base(void)
+/* F_DUPFD_CLOEXEC to the first free number at or above `want`, closing fd on success. */
+static int fd_move(int fd, int want)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < 1024 + 64)
-        /* the top of what the program may use; with a tiny limit, its upper half */
-        return rl.rlim_cur >= 128 ? (int)rl.rlim_cur - 64 : rl.rlim_cur > 6 ? (int)rl.rlim_cur / 2 : 3;
-    return 1024;
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+    if (hi < 0)
+        return -1;
+    close(fd);
+    return hi;
 }
 
 int pt__fd_high(int fd)
 {
-    int want = pt__fd_high_base();
-    if (fd < 0)
+    struct rlimit rl;
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return fd;
-    if (want <= fd)
-        return fd; /* no room above: a low number is still better than none */
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
-    if (hi < 0)
-        return fd;
-    close(fd);
-    return hi;
+    rlim_t cur = rl.rlim_cur;
+    /* Past the program's limit when the hard limit leaves room: no open() of the program can ever
+     * get that number, nor fail for it. F_DUPFD refuses numbers at or past the soft limit, so it
+     * is raised for the one call and put back (the program does not run meanwhile: this is the
+     * process's start or a fork child's). Past 1088 the number stays 1024 (a table of that many
+     * descriptors costs the kernel memory in every process). */
+    if (cur < 1024 + 64 && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > cur)) {
+        struct rlimit up = {cur + 64, rl.rlim_max};
+        if (rl.rlim_max != RLIM_INFINITY && up.rlim_cur > rl.rlim_max)
+            up.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+            int hi = fd_move(fd, (int)cur);
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            if (hi >= 0)
+                return hi;
+        }
+    }
+    if (cur >= 1024 + 64 || cur == RLIM_INFINITY) {
+        int hi = fd_move(fd, 1024);
+        return hi >= 0 ? hi : fd;
+    }
+    /* No room past the limit: the highest free number below it, the last the program would get. */
+    for (int want = (int)cur - 1; want > fd; want--) {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
+        if (hi < 0)
+            continue; /* `want` is taken (and all above it): one lower */
+        close(fd);
+        return hi;
+    }
+    return fd; /* no high number free: a low number is still better than none */
 }
 
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino)
@@ -115,8 +138,11 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
         return -1;
     }
     if (h->version != PT__RING_VERSION || h->event_version != PT_FORMAT_VERSION) {
-        snprintf(why, len, "ring version %u / event format %u, this reader knows %u / %u",
-                 h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION);
+        snprintf(why, len,
+                 "ring version %u / event format %u, this reader knows %u / %u only (written by "
+                 "%s proftrace: read it with the proftrace that wrote it)",
+                 h->version, h->event_version, PT__RING_VERSION, PT_FORMAT_VERSION,
+                 h->version < PT__RING_VERSION ? "an older" : "another");
         return -1;
     }
     if (h->header_size < offsetof(struct pt__ring_hdr, table_hash) + sizeof h->table_hash) {
@@ -133,7 +159,7 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
         return -1;
     }
     if (h->header_size != sizeof *h || h->pkt_hdr_size != PT__PKT_HDR_SIZE ||
-        h->ctl_size != PT__TBUF_CTL_BYTES || h->bufs_off != PT__RING_HDR_BYTES ||
+        h->ctl_size != PT__TBUF_CTL_BYTES || h->claims_off != PT__CLAIMS_OFF ||
         h->off_commit != offsetof(struct pt__tbuf_ctl, commit)) {
         snprintf(why, len, "unexpected layout in header (header %u bytes, packet header %u)",
                  h->header_size, h->pkt_hdr_size);
@@ -141,7 +167,8 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
     }
     if (h->sub_size < 4096 || h->sub_size > (1u << 20) || (h->sub_size & (h->sub_size - 1)) ||
         h->nsub < 2 || h->nsub > PT__MAX_SUB || (h->nsub & (h->nsub - 1)) || h->nbufs == 0 ||
-        h->nbufs > 4096 ||
+        h->nbufs > PT__MAX_BUFS || h->bufs_off != pt__ring_bufs_off(h->nbufs) ||
+        h->wake_pkts == 0 || h->wake_pkts > h->nsub ||
         h->tbuf_stride != h->ctl_size + (uint64_t)h->sub_size * h->nsub ||
         h->file_size != h->bufs_off + h->tbuf_stride * h->nbufs) {
         snprintf(why, len, "inconsistent layout in header (packet %u bytes x %u, %u buffers)",

@@ -15,6 +15,14 @@
  * deleter is still named ("exec" identity). IPC_RMID is invisible to fanotify: SysV removals are
  * found by comparing scans and said to be unattributed.
  *
+ * Scope: what traced processes hold, and nothing else. A hold published in the shim's holds table
+ * (a shared mapping, a registry key handle, a MAPI session's profile key) is watched as it begins:
+ * a deletion is judged only after the tables were read again, and a hold on a filesystem not marked
+ * yet rings a doorbell so that it is marked at once (witness_tables.c). What the table does not carry (other open files and directories) is found in
+ * /proc when a process is first watched and by a rescan every second. SysV removals are recorded
+ * for segments a watched process had attached; PT_WITNESS_ALL records every removal in their IPC
+ * namespaces and every deletion in their /dev/shm (collect --witness-all).
+ *
  * Threads: by default pt_witness_start runs a thread of its own that reads the kernel reports as
  * soon as they arrive (the identity race is won or lost in microseconds). With
  * PT_WITNESS_NO_THREAD the caller polls pt_witness_fd and calls pt_witness_drain instead. Every
@@ -31,6 +39,8 @@ struct pt_witness;
 enum {
     PT_WITNESS_NO_THREAD = 1, /* the caller drives pt_witness_drain */
     PT_WITNESS_NO_EXECS = 2,  /* do not listen for execs (identity only while the deleter lives) */
+    PT_WITNESS_ALL = 4,       /* also what no traced process holds: every SysV removal in their
+                               * IPC namespaces, every deletion in their /dev/shm */
 };
 
 struct pt_witness_stats {
@@ -49,13 +59,21 @@ struct pt_witness_stats {
     uint64_t execs_missed; /* ... whose process had exited before it could be read */
     uint64_t shm_scans;   /* SysV table scans */
     uint64_t shm_removed; /* SysV removals recorded */
+    uint64_t shm_unheld;  /* SysV removals of segments no watched process held, not recorded */
+    uint64_t holds;       /* holds announced by the holds tables */
+    uint64_t holds_timed; /* ... of them published after the witness started: */
+    uint64_t hold_lat_max_ns, hold_lat_sum_ns; /* from a hold's publication to its being watched */
+    uint64_t holds_mirrored; /* other users' holds mirrored into the collector's user's table */
+    uint64_t bells;       /* doorbells the holds tables rang (writes inotify reported) */
+    unsigned tables;      /* holds tables read */
     unsigned filesystems; /* filesystems marked whole */
     unsigned dirs;        /* directories marked alone (filesystem could not be marked) */
     unsigned ipc_ns;      /* IPC namespaces scanned */
 };
 
-/* Start witnessing into a ring of its own in `tracedir` (the directory the collector drains),
- * created when there is a first thing to record. Returns 0
+/* Start witnessing into a ring of its own in `tracedir` (the directory the collector drains; give
+ * pt_collector_dir_at), created when there is a first thing to record, reading the holds tables of
+ * tracedir/rings. Returns 0
  * and *out, or a negative errno with a one-line reason in why[whylen] (e.g. -EPERM: "fanotify
  * needs CAP_SYS_ADMIN in the initial user namespace"): the collector then says once that deleters
  * that are not traced will not be seen, and goes on without. Nothing is watched until
@@ -72,11 +90,12 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path);
 
 /* Watch a traced process (pid in the collector's pid namespace): what it holds on filesystems —
  * its open directories (registry key handles) with what is under them, its open files and its
- * shared file mappings (POSIX shared memory), as it sees them (through /proc/PID/root, so a private /dev/shm
- * is its own), rescanned every second while it lives — and the SysV shared memory of its IPC
- * namespace; a segment it has attached is named as held by it. The trace directory is never
- * watched, nor the collector itself (its own ring is attached like any other). Returns 0 or a
- * negative errno (the process is gone). */
+ * shared file mappings (POSIX shared memory), as it sees them (through /proc/PID/root, so a
+ * private /dev/shm is its own; that /dev/shm's filesystem is marked at once), rescanned every
+ * second while it lives, and what it publishes in the holds table as it begins — and the SysV
+ * shared memory of its IPC namespace; a segment it has attached is named as held by it. The trace
+ * directory is never watched, nor the collector itself (its own ring is attached like any other).
+ * Returns 0 or a negative errno (the process is gone). */
 int pt_witness_watch_pid(struct pt_witness *w, pid_t pid);
 
 /* pt_witness_watch_pid as a callback (arg: the witness), for a collector's "ring attached" hook. */

@@ -1,7 +1,8 @@
 /* witness_core.c — the witness's life: its ring, its descriptors, its thread, and the public API of
- * witness.h on top of the fanotify, exec-cache and SysV parts. */
+ * witness.h on top of the fanotify, holds-table, exec-cache and SysV parts. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,13 @@
 #include "proftrace/ring.h"
 #include "tracer/witness_internal.h"
 
+/* A traced process, by a pidfd: once it is gone its pid may be another process's, whose holds are
+ * none of the trace's business. */
+struct wpid {
+    pid_t pid;
+    int pidfd;
+};
+
 struct pt_witness {
     pthread_mutex_t lock;
     struct pt_ring *ring; /* created with the first event: a witness that saw nothing leaves none */
@@ -26,18 +34,22 @@ struct pt_witness {
     struct pt__wfan *fan;
     struct pt__wexecs *execs; /* NULL: no exec cache */
     struct pt__wsysv *sysv;
+    struct pt__wtab *tabs; /* NULL: no holds tables (then only /proc scans find holds) */
+    int all;               /* PT_WITNESS_ALL */
+    uint64_t started;      /* pt_now() at start */
     int epfd, timerfd, stopfd;
     int threaded, timer_armed;
     pthread_t thread;
     double interval;
     unsigned ticks;     /* SysV scans since the last rescan of what holders hold */
     char tracedir[PATH_MAX];
-    pid_t *pids;        /* processes whose holds are rescanned */
+    struct wpid *pids;  /* processes whose holds are rescanned */
     unsigned npids, cap;
     struct pt_witness_stats st;
 };
 
-#define HOLDS_EVERY 10 /* rescan holds every this many SysV scans (1 s by default) */
+#define HOLDS_EVERY 10 /* rescan /proc for holds the tables do not carry every this many SysV
+                        * scans (1 s by default) */
 
 /* Watch what pid holds now; 0 or -ESRCH when it is gone. Caller holds the lock. */
 static int scan_holds(struct pt_witness *w, pid_t pid)
@@ -49,13 +61,82 @@ static int scan_holds(struct pt_witness *w, pid_t pid)
     return rc < 0 ? rc : 0;
 }
 
+static int gone(int pidfd)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void forget_pid(struct pt_witness *w, unsigned i)
+{
+    close(w->pids[i].pidfd);
+    w->pids[i] = w->pids[--w->npids];
+}
+
+/* Remember pid, a traced process the caller just saw alive, as one whose holds are rescanned.
+ * 0, or -ESRCH when it is gone already. Caller holds the lock. */
+static int add_pid(struct pt_witness *w, pid_t pid)
+{
+    for (unsigned i = 0; i < w->npids; i++)
+        if (w->pids[i].pid == pid) {
+            if (!gone(w->pids[i].pidfd))
+                return 0;
+            forget_pid(w, i); /* an earlier process of that pid */
+            break;
+        }
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return -ESRCH;
+    if (w->npids == w->cap) {
+        unsigned cap = w->cap ? 2 * w->cap : 64;
+        struct wpid *p = realloc(w->pids, cap * sizeof *p);
+        if (!p) {
+            close(pidfd);
+            return -ENOMEM;
+        }
+        w->pids = p;
+        w->cap = cap;
+    }
+    w->pids[w->npids++] = (struct wpid){pid, pidfd};
+    return 0;
+}
+
+/* A hold the tables announced (caller holds the lock): noted by identity at once; when its
+ * filesystem is not marked whole yet, its holder's /proc tells where it is and marks it. */
+static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
+{
+    struct pt_witness *w = arg;
+    pt__wfan_note_held(w->fan, h->dev, h->ino);
+    if (!pt__wfan_covers(w->fan, h->dev) && h->pid > 0 && h->pid != getpid() &&
+        add_pid(w, h->pid) == 0)
+        scan_holds(w, h->pid);
+    w->st.holds++;
+    if (h->t_begin < w->started)
+        return; /* published before the witness ran: no measure of its speed */
+    uint64_t now = pt_now(), lat = now > h->t_begin ? now - h->t_begin : 0;
+    w->st.holds_timed++;
+    w->st.hold_lat_sum_ns += lat;
+    if (lat > w->st.hold_lat_max_ns)
+        w->st.hold_lat_max_ns = lat;
+}
+
+static void covered_devs(void *arg, uint64_t *devs, unsigned max)
+{
+    struct pt_witness *w = arg;
+    pt__wfan_covered(w->fan, devs, max);
+}
+
 static void rescan_holds(struct pt_witness *w)
 {
     for (unsigned i = 0; i < w->npids;) {
-        if (scan_holds(w, w->pids[i]) < 0)
-            w->pids[i] = w->pids[--w->npids]; /* gone */
-        else
+        /* alive before the scan and after it: what was read was that process's */
+        if (gone(w->pids[i].pidfd) || scan_holds(w, w->pids[i].pid) < 0 ||
+            gone(w->pids[i].pidfd)) {
+            pt__wsysv_forget_pid(w->sysv, w->pids[i].pid);
+            forget_pid(w, i);
+        } else {
             i++;
+        }
     }
 }
 
@@ -173,11 +254,15 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
     pthread_mutex_init(&w->lock, NULL);
     w->epfd = w->timerfd = w->stopfd = -1;
     w->interval = 0.1;
+    w->started = pt_now();
 
     rc = pt__wfan_open(&w->fan, why, whylen);
     if (rc)
         goto fail;
-    if (snprintf(w->ringdir, sizeof w->ringdir, "%s", tracedir) >= (int)sizeof w->ringdir) {
+    /* A tracedir given as /proc/self/fd/N (pt_collector_dir_at) is a link the ring's directory
+     * check would refuse; its "." is the directory itself. */
+    if (snprintf(w->ringdir, sizeof w->ringdir, "%s%s", tracedir,
+                 strncmp(tracedir, "/proc/self/fd/", 14) ? "" : "/.") >= (int)sizeof w->ringdir) {
         rc = -ENAMETOOLONG;
         snprintf(why, whylen, "%s: path too long", tracedir);
         goto fail;
@@ -186,7 +271,8 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
         snprintf(w->tracedir, sizeof w->tracedir, "%s", tracedir);
     pt__wfan_ignore(w->fan, w->tracedir);
     w->want_execs = !(flags & PT_WITNESS_NO_EXECS);
-    rc = pt__wsysv_open(&w->sysv);
+    w->all = (flags & PT_WITNESS_ALL) != 0;
+    rc = pt__wsysv_open(&w->sysv, w->all);
     if (rc) {
         snprintf(why, whylen, "out of memory");
         goto fail;
@@ -200,6 +286,12 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
         snprintf(why, whylen, "cannot set up the witness's descriptors: %s", strerror(-rc));
         goto fail;
     }
+    /* Without the tables (no rings/ yet, no inotify) holds are still found by /proc scans. */
+    if (pt__wtab_open(&w->tabs, tracedir, on_table_hold, covered_devs, w) < 0 ||
+        ep_add(w->epfd, pt__wtab_fd(w->tabs)) < 0) {
+        pt__wtab_close(w->tabs);
+        w->tabs = NULL;
+    }
     if (!(flags & PT_WITNESS_NO_THREAD)) {
         if ((rc = ep_add(w->epfd, w->stopfd)) || (rc = -pthread_create(&w->thread, NULL, thread_main, w))) {
             snprintf(why, whylen, "cannot start the witness thread: %s", strerror(-rc));
@@ -212,6 +304,7 @@ int pt_witness_start(const char *tracedir, unsigned flags, struct pt_witness **o
 fail:
     if (w->ring)
         pt_ring_close(w->ring);
+    pt__wtab_close(w->tabs);
     pt__wfan_close(w->fan);
     pt__wexecs_close(w->execs);
     pt__wsysv_close(w->sysv);
@@ -238,6 +331,22 @@ int pt_witness_watch_path(struct pt_witness *w, const char *path)
     return rc;
 }
 
+/* Its /dev/shm: the filesystem where POSIX shared memory lives is marked before any hold on it
+ * begins, so the first hold there is seen deleted at once too. With PT_WITNESS_ALL, everything
+ * deleted in it is recorded. Caller holds the lock. */
+static void watch_dev_shm(struct pt_witness *w, pid_t pid)
+{
+    char path[64];
+    int fs = 0, dirs = 0;
+    snprintf(path, sizeof path, "/proc/%d/root/dev/shm", (int)pid);
+    if (w->all)
+        (void)pt__wfan_watch(w->fan, path, &fs, &dirs);
+    else
+        (void)pt__wfan_mark_fs(w->fan, path, &fs);
+    w->st.filesystems += (unsigned)fs;
+    w->st.dirs += (unsigned)dirs;
+}
+
 void pt_witness_on_attach(void *witness, pid_t pid)
 {
     if (witness && pid > 0)
@@ -255,23 +364,11 @@ int pt_witness_watch_pid(struct pt_witness *w, pid_t pid)
     start_execs(w);
     pthread_mutex_unlock(&w->lock);
     pthread_mutex_lock(&w->lock);
-    int rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
+    int rc = add_pid(w, pid);
+    if (rc == 0)
+        rc = pt__wsysv_watch_pid(w->sysv, pid, &new_ns);
     if (rc == 0) {
-        unsigned i;
-        for (i = 0; i < w->npids && w->pids[i] != pid; i++)
-            ;
-        if (i == w->npids) {
-            if (w->npids == w->cap) {
-                unsigned cap = w->cap ? 2 * w->cap : 64;
-                pid_t *p = realloc(w->pids, cap * sizeof *p);
-                if (p) {
-                    w->pids = p;
-                    w->cap = cap;
-                }
-            }
-            if (w->npids < w->cap)
-                w->pids[w->npids++] = pid;
-        }
+        watch_dev_shm(w, pid);
         scan_holds(w, pid);
     }
     if (rc == 0 && new_ns) {
@@ -305,6 +402,10 @@ int pt_witness_drain(struct pt_witness *w)
     int n = 0;
     pthread_mutex_lock(&w->lock);
     uint64_t overflows = w->st.overflows;
+    /* The tables first: a deletion fanotify reports now happened after every hold published
+     * before it, and those must be known when it is judged. */
+    if (w->tabs)
+        pt__wtab_poll(w->tabs);
     n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
     /* The kernel dropped reports it could not queue: how many is unknown, at least one each
      * time. Readers see them as lost events of the witness's ring, never as silence. */
@@ -314,6 +415,8 @@ int pt_witness_drain(struct pt_witness *w)
         w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
     if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks) {
         n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+        if (w->tabs)
+            pt__wtab_tick(w->tabs);
         if (++w->ticks >= HOLDS_EVERY) {
             w->ticks = 0;
             rescan_holds(w); /* keys opened and objects mapped since */
@@ -335,6 +438,13 @@ void pt_witness_stats(struct pt_witness *w, struct pt_witness_stats *out)
 {
     pthread_mutex_lock(&w->lock);
     w->st.execs_missed = pt__wexecs_missed(w->execs);
+    if (w->tabs) {
+        struct pt__wtab_stats ts;
+        pt__wtab_stats(w->tabs, &ts);
+        w->st.tables = ts.tables;
+        w->st.holds_mirrored = ts.mirrored;
+        w->st.bells = ts.bells;
+    }
     *out = w->st;
     pthread_mutex_unlock(&w->lock);
 }
@@ -360,6 +470,7 @@ void pt_witness_stop(struct pt_witness *w)
         pt_ring_release(w->ring, w->tb);
         pt_ring_close(w->ring);
     }
+    pt__wtab_close(w->tabs);
     pt__wfan_close(w->fan);
     pt__wexecs_close(w->execs);
     pt__wsysv_close(w->sysv);
@@ -367,6 +478,8 @@ void pt_witness_stop(struct pt_witness *w)
     close(w->timerfd);
     close(w->stopfd);
     pthread_mutex_destroy(&w->lock);
+    for (unsigned i = 0; i < w->npids; i++)
+        close(w->pids[i].pidfd);
     free(w->pids);
     free(w);
 }

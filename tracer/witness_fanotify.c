@@ -11,8 +11,11 @@
  * directory alone. Only deletions under a watched directory are recorded: a filesystem like / sees
  * many deletions nobody holds anything in.
  *
- * Draining a batch: (1) read every pending report; (2) at once, read each deleter's identity while
- * its pidfd says it still runs — this is the race the witness must win; for a deleter already gone,
+ * Draining a batch: (1) read every pending report, and set aside those surely of nothing held or
+ * watched (by the object's and its directory's identity, else by the directory's path when it can
+ * still be named): a marked filesystem reports every deletion of every process on it, and a busy
+ * machine makes thousands a second; (2) at once, read each remaining deleter's identity while its
+ * pidfd says it still runs — this is the race the witness must win; for a deleter already gone,
  * take its identity from the exec cache; (3) name each directory: open its handle and read the
  * path back from /proc/self/fd. A directory that was itself removed in the same `rm -r` can no
  * longer be opened, so a cache maps handles to paths: the batch is resolved from its last report
@@ -61,9 +64,10 @@
 
 #define MAX_FS 64
 #define SEEN_SLOTS 4096u
-#define HELD_SLOTS 8192u
+#define HELD_MIN 1024u /* first size of the held set (a power of two) */
 #define MAX_DIRS 4096
 #define CACHE_SLOTS 4096u
+#define ASIDE_SLOTS 4096u /* directories whose deletions are set aside */
 #define KEY_MAX 136 /* fsid + handle_bytes + handle_type + up to 120 handle bytes */
 #define BATCH_BYTES (256 * 1024)
 #define MAX_REPS 1024
@@ -101,14 +105,22 @@ struct cslot {
 };
 
 struct held {
-    uint64_t dev, ino;
+    uint64_t dev, ino; /* ino 0: free */
+};
+
+/* A directory none of whose entries is held or watched, as of generation gen. */
+struct aside {
+    uint32_t klen, gen;
+    unsigned char key[KEY_MAX];
 };
 
 struct pt__wfan {
     int fd;
     char ignore[PATH_MAX]; /* the trace directory: traced processes create and rename rings there */
     size_t ignore_len;
-    struct held held[HELD_SLOTS]; /* objects watched processes hold, and watched directories */
+    struct held *held; /* objects traced processes hold, and watched directories: an open-
+                        * addressing set of nheld in cap slots (a power of two), grown at half */
+    size_t nheld, cap;
     char *seen[SEEN_SLOTS]; /* paths already watched, so rescans of held objects are cheap */
     unsigned init_flags;
     uint64_t mask;
@@ -117,6 +129,8 @@ struct pt__wfan {
     struct dir dir[MAX_DIRS];
     unsigned ndirs;
     struct cslot *cache; /* CACHE_SLOTS */
+    struct aside *aside; /* ASIDE_SLOTS; valid while their gen is aside_gen */
+    uint32_t aside_gen;  /* bumped when what is watched changes, or a directory moves */
     unsigned char *buf;  /* BATCH_BYTES */
     struct rep *rep;     /* MAX_REPS */
 };
@@ -128,6 +142,7 @@ struct rep {
     int pidfd;
     const struct fanotify_event_info_fid *dfid, *fid, *newdfid; /* dir, object, rename target dir */
     const char *name, *newname;
+    int skip;                  /* surely of nothing held or watched: no identity, not recorded */
     char dirpath[PATH_MAX];    /* resolved, or "" */
     char newdirpath[PATH_MAX]; /* for renames */
     struct pt__wident who;
@@ -229,23 +244,97 @@ static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
 
 /* ---- what watched processes hold ---------------------------------------------------------------- */
 
-static struct held *held_slot(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+static size_t held_home(uint64_t dev, uint64_t ino, size_t cap)
 {
     uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
-    return &f->held[(h >> 17) % HELD_SLOTS];
+    return (size_t)(h >> 17) & (cap - 1);
 }
 
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+static void held_put(struct held *set, size_t cap, uint64_t dev, uint64_t ino)
 {
-    struct held *s = held_slot(f, dev, ino);
-    s->dev = dev;
-    s->ino = ino;
+    for (size_t i = held_home(dev, ino, cap);; i = (i + 1) & (cap - 1))
+        if (!set[i].ino || (set[i].dev == dev && set[i].ino == ino)) {
+            set[i].dev = dev;
+            set[i].ino = ino;
+            return;
+        }
 }
 
 static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
 {
-    const struct held *s = held_slot(f, dev, ino);
-    return ino && s->dev == dev && s->ino == ino;
+    if (!ino || !f->cap)
+        return 0;
+    for (size_t i = held_home(dev, ino, f->cap);; i = (i + 1) & (f->cap - 1)) {
+        if (!f->held[i].ino)
+            return 0;
+        if (f->held[i].dev == dev && f->held[i].ino == ino)
+            return 1;
+    }
+}
+
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    if (!ino || is_held(f, dev, ino))
+        return;
+    if (2 * (f->nheld + 1) > f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : HELD_MIN;
+        struct held *set = calloc(cap, sizeof *set);
+        if (!set)
+            return; /* not remembered: its deletion counts only inside a watched directory */
+        for (size_t i = 0; i < f->cap; i++)
+            if (f->held[i].ino)
+                held_put(set, cap, f->held[i].dev, f->held[i].ino);
+        free(f->held);
+        f->held = set;
+        f->cap = cap;
+    }
+    held_put(f->held, f->cap, dev, ino);
+    f->nheld++;
+}
+
+/* Its name is gone: once its last holder lets go, its inode number may be given to a new object,
+ * which must not be taken for held. (Backward-shift deletion keeps every probe chain whole.) */
+static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    if (!ino || !f->cap)
+        return;
+    size_t i = held_home(dev, ino, f->cap);
+    while (f->held[i].ino && !(f->held[i].dev == dev && f->held[i].ino == ino))
+        i = (i + 1) & (f->cap - 1);
+    if (!f->held[i].ino)
+        return;
+    for (size_t j = (i + 1) & (f->cap - 1); f->held[j].ino; j = (j + 1) & (f->cap - 1)) {
+        size_t home = held_home(f->held[j].dev, f->held[j].ino, f->cap);
+        /* j may move into the hole at i when its home is not in (i, j] (cyclically) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            f->held[i] = f->held[j];
+            i = j;
+        }
+    }
+    f->held[i].ino = 0;
+    f->held[i].dev = 0;
+    f->nheld--;
+}
+
+unsigned pt__wfan_covered(const struct pt__wfan *f, uint64_t *devs, unsigned max)
+{
+    unsigned n = 0;
+    if (!(f->init_flags & FAN_REPORT_TARGET_FID))
+        return 0;
+    for (unsigned k = 0; k < f->nfs && n < max; k++)
+        if (f->fs[k].whole && f->fs[k].dev)
+            devs[n++] = f->fs[k].dev;
+    return n;
+}
+
+int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev)
+{
+    if (!(f->init_flags & FAN_REPORT_TARGET_FID))
+        return 0; /* without the deleted object's own handle, only watched paths count */
+    for (unsigned k = 0; k < f->nfs; k++)
+        if (f->fs[k].dev == dev && f->fs[k].whole)
+            return 1;
+    return 0;
 }
 
 /* ---- setup -------------------------------------------------------------------------------------- */
@@ -322,12 +411,14 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     struct pt__wfan *f = calloc(1, sizeof *f);
     if (f) {
         f->cache = calloc(CACHE_SLOTS, sizeof *f->cache);
+        f->aside = calloc(ASIDE_SLOTS, sizeof *f->aside);
         f->buf = malloc(BATCH_BYTES);
         f->rep = malloc(MAX_REPS * sizeof *f->rep);
     }
-    if (!f || !f->cache || !f->buf || !f->rep) {
+    if (!f || !f->cache || !f->aside || !f->buf || !f->rep) {
         if (f) {
             free(f->cache);
+            free(f->aside);
             free(f->buf);
             free(f->rep);
             free(f);
@@ -338,6 +429,7 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     }
     f->fd = fd;
     f->init_flags = flags;
+    f->aside_gen = 1;
     /* Not FAN_DELETE_SELF: it comes when the object's last reference goes, which for an object a
      * live process holds is when the holder lets go, and names that process, not the deleter. */
     f->mask = FAN_DELETE | FAN_ONDIR;
@@ -538,6 +630,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->exact = isfile;
     d->ino = ost.st_ino;
     f->ndirs++;
+    f->aside_gen++; /* a directory set aside may be under this one */
     pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
@@ -559,6 +652,57 @@ fail:
     return rc;
 }
 
+int pt__wfan_mark_fs(struct pt__wfan *f, const char *path, int *fs_marked)
+{
+    struct stat st;
+    struct statfs sfs;
+    *fs_marked = 0;
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    if (fstat(dfd, &st) < 0 || fstatfs(dfd, &sfs) < 0) {
+        int e = errno;
+        close(dfd);
+        return -e;
+    }
+    int32_t fsid[2];
+    memcpy(fsid, &sfs.f_fsid, sizeof fsid);
+    unsigned k;
+    for (k = 0; k < f->nfs; k++)
+        if (f->fs[k].dev == (uint64_t)st.st_dev && !memcmp(f->fs[k].fsid, fsid, sizeof fsid))
+            break;
+    if (k < f->nfs && f->fs[k].whole) {
+        close(dfd);
+        return 0;
+    }
+    if (k == f->nfs && f->nfs == MAX_FS) {
+        close(dfd);
+        return -ENOSPC;
+    }
+    struct fs *fs = &f->fs[k];
+    if (k == f->nfs) {
+        memset(fs, 0, sizeof *fs);
+        memcpy(fs->fsid, fsid, sizeof fsid);
+        fs->dev = st.st_dev;
+        fs->mount_fd = -1;
+        learn_layout(fs, (long)sfs.f_type, dfd, st.st_ino);
+    }
+    int rc = mark(f, FAN_MARK_FILESYSTEM, dfd);
+    if (rc < 0) {
+        close(dfd);
+        return rc; /* only a whole filesystem is worth it here */
+    }
+    fs->whole = 1;
+    *fs_marked = 1;
+    if (k == f->nfs) {
+        fs->mount_fd = dfd;
+        f->nfs++;
+    } else {
+        close(dfd);
+    }
+    return 0;
+}
+
 void pt__wfan_close(struct pt__wfan *f)
 {
     if (!f)
@@ -573,6 +717,8 @@ void pt__wfan_close(struct pt__wfan *f)
         free(f->cache[i].path);
     for (unsigned i = 0; i < SEEN_SLOTS; i++)
         free(f->seen[i]);
+    free(f->held);
+    free(f->aside);
     free(f->cache);
     free(f->buf);
     free(f->rep);
@@ -620,6 +766,19 @@ static void join(char *out, size_t size, const char *dir, const char *name)
         out[0] = 0;
 }
 
+/* 1 when some watched file or directory lies inside directory `dir` (on filesystem fs). */
+static int watched_inside(struct pt__wfan *f, const struct fs *fs, const char *dir)
+{
+    int k = (int)(fs - f->fs);
+    size_t n = strlen(dir);
+    for (unsigned i = 0; i < f->ndirs; i++) {
+        const struct dir *d = &f->dir[i];
+        if (d->fs == k && (n <= 1 || (!strncmp(d->prefix, dir, n) && d->prefix[n] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
 /* 1 when `path` (on filesystem fs) is under a watched directory. */
 static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
 {
@@ -633,6 +792,53 @@ static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
             return 1;
     }
     return 0;
+}
+
+/* Step (1) of a drain: r->skip when the report is surely of nothing held or watched. Cheap first
+ * (identities of the object and its directory), then the directory's path when it has one still;
+ * a directory that cannot be named now is kept for step (3), which may name it from the cache. */
+static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
+{
+    if (r->pid == self || !(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid ||
+        !r->name)
+        return;
+    struct fs *fs = find_fs(f, r->dfid);
+    if (!fs) {
+        r->skip = 1;
+        return;
+    }
+    uint64_t dino = handle_ino(fs, fid_handle((void *)r->dfid));
+    uint64_t ino = r->fid ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
+    if ((r->mask & (FAN_RENAME | FAN_MOVED_FROM)) && (r->mask & FAN_ONDIR))
+        f->aside_gen++; /* a directory moved: it may have gone into or out of a watched one */
+    if (is_held(f, fs->dev, ino) || is_held(f, fs->dev, dino))
+        return;
+    unsigned char key[KEY_MAX];
+    int32_t fsid[2];
+    memcpy(fsid, &r->dfid->fsid, sizeof fsid);
+    uint32_t klen = make_key(fsid, fid_handle((void *)r->dfid), key);
+    struct aside *a = &f->aside[key_hash(key, klen) % ASIDE_SLOTS];
+    if (a->gen == f->aside_gen && a->klen == klen && !memcmp(a->key, key, klen)) {
+        r->skip = 1; /* the directory was found of no interest already */
+        return;
+    }
+    resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
+    if (!r->dirpath[0])
+        return;
+    /* An entry's path is its directory's plus its name: a watched file inside is the only reason
+     * the name matters, and then the directory is not set aside for later entries. */
+    char path[PATH_MAX];
+    join(path, sizeof path, r->dirpath, r->name);
+    int ignored = f->ignore_len && !strncmp(r->dirpath, f->ignore, f->ignore_len) &&
+                  (r->dirpath[f->ignore_len] == '/' || r->dirpath[f->ignore_len] == 0);
+    if (!ignored && path[0] && watched(f, fs, path))
+        return;
+    r->skip = 1;
+    if (ignored || !watched_inside(f, fs, r->dirpath)) {
+        a->gen = f->aside_gen;
+        a->klen = klen;
+        memcpy(a->key, key, klen);
+    }
 }
 
 /* Split one read buffer into reports. Returns how many were added. */
@@ -726,13 +932,15 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     }
     if (!n)
         return 0;
+    for (unsigned i = 0; i < n; i++)
+        set_aside(f, &f->rep[i], self);
 
     /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
      * deleter and batch (a batch is mostly one deleter's: remember the last few) */
     unsigned memo[MEMO], nmemo = 0, cur = 0;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self)
+        if (r->pid == self || r->skip)
             continue;
         int done = 0;
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -753,7 +961,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         pt__wexecs_drain(execs);
         for (unsigned i = 0; i < n; i++) {
             struct rep *r = &f->rep[i];
-            if (r->pid != self && r->who.state == PT__WID_GONE)
+            if (r->pid != self && !r->skip && r->who.state == PT__WID_GONE)
                 pt__wexecs_lookup(execs, (uint32_t)r->pid, &r->who);
         }
     }
@@ -762,9 +970,9 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     nmemo = cur = 0; /* now: the last few directories named in this batch */
     for (unsigned i = n; i-- > 0;) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || !r->dfid || !r->name)
+        if (r->pid == self || r->skip || !r->dfid || !r->name)
             continue;
-        int done = 0;
+        int done = r->dirpath[0] != 0; /* named when it was set aside or not */
         for (unsigned k = 0; k < nmemo && !done; k++)
             if (same_fid(f->rep[memo[k]].dfid, r->dfid)) {
                 memcpy(r->dirpath, f->rep[memo[k]].dirpath, sizeof r->dirpath);
@@ -794,6 +1002,10 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
             st->self++;
             continue;
         }
+        if (r->skip) {
+            st->outside++;
+            continue;
+        }
         if (!(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid || !r->name)
             continue;
         struct fs *fs = find_fs(f, r->dfid);
@@ -809,23 +1021,28 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         join(d.path, sizeof d.path, r->dirpath, r->name);
         if (r->newdfid && r->newname)
             join(d.new_path, sizeof d.new_path, r->newdirpath, r->newname);
-        if (d.path[0] && (!watched(f, fs, d.path) ||
-                          (f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
-                           (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)))) {
-            st->outside++;
+        if (d.path[0] && f->ignore_len && !strncmp(d.path, f->ignore, f->ignore_len) &&
+            (d.path[f->ignore_len] == '/' || d.path[f->ignore_len] == 0)) {
+            st->outside++; /* the trace directory: rings come and go */
             continue;
         }
         d.dir_dev = d.dev = fs->dev;
         d.dir_ino = handle_ino(fs, fid_handle((void *)r->dfid));
         if (r->fid)
             d.ino = handle_ino(fs, fid_handle((void *)r->fid));
-        /* A directory gone before it could be named, in a tree nobody watched was holding: a
-         * busy filesystem has many of those. Kept only when it touches what a process holds. */
-        if (!d.path[0] && !is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino)) {
-            st->unresolved++;
+        /* Recorded: what a traced process holds (by identity, whatever name it went by), an entry
+         * of a directory it holds (a key's values and subkeys), or anything under a watched
+         * directory. Not the many other deletions of a busy filesystem, and not a directory gone
+         * before it could be named in a tree nobody held. */
+        if (!is_held(f, fs->dev, d.ino) && !is_held(f, fs->dev, d.dir_ino) &&
+            !(d.path[0] && watched(f, fs, d.path))) {
+            if (d.path[0])
+                st->outside++;
+            else
+                st->unresolved++;
             continue;
         }
-        d.who = r->who;
+            d.who = r->who;
         switch (d.who.state) {
         case PT__WID_LIVE: st->ident_live++; break;
         case PT__WID_EXEC: st->ident_exec++; break;
@@ -833,6 +1050,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         }
         if (pt__witness_record_del(w, &d) == 0)
             recorded++;
+        if (!(r->mask & (FAN_RENAME | FAN_MOVED_FROM)))
+            forget_held(f, fs->dev, d.ino);
     }
     for (unsigned i = 0; i < n; i++)
         if (f->rep[i].pidfd >= 0)

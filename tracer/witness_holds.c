@@ -5,12 +5,13 @@
  *
  * Paths are taken as the process sees them and reached through /proc/PID/root, so a private
  * /dev/shm in another mount namespace is watched as the process's, not as the collector's. Pseudo
- * filesystems, the trace directory (every traced process holds its ring there) and private
- * mappings (programs and libraries) are left out.
+ * filesystems, the trace directory (every traced process holds its ring there), O_PATH
+ * descriptors (anchors, not holds) and private mappings (programs and libraries) are left out.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,23 @@ static int watch_held(struct pt__wfan *f, pid_t pid, const char *path, int *fs, 
     return rc;
 }
 
+/* Was descriptor fd of pid opened with O_PATH? Such a descriptor holds nothing (the shim's start-up
+ * parks hundreds of them on "/" for a moment): it is no reason to watch what it names. */
+static int path_only(pid_t pid, const char *fd)
+{
+    char p[320], buf[256];
+    snprintf(p, sizeof p, "/proc/%d/fdinfo/%s", (int)pid, fd);
+    FILE *fp = fopen(p, "re");
+    if (!fp)
+        return 1; /* gone meanwhile */
+    unsigned long flags = 0;
+    int found = 0;
+    while (!found && fgets(buf, sizeof buf, fp))
+        found = sscanf(buf, "flags: %lo", &flags) == 1;
+    fclose(fp);
+    return found && (flags & O_PATH);
+}
+
 int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs)
 {
     char dpath[64], link[PATH_MAX], line[PATH_MAX + 256];
@@ -67,7 +85,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
     for (struct dirent *de; (de = readdir(d));) {
         if (de->d_name[0] == '.')
             continue;
-        char fdp[96];
+        char fdp[320];
         snprintf(fdp, sizeof fdp, "%s/%s", dpath, de->d_name);
         ssize_t n = readlink(fdp, link, sizeof link - 1);
         if (n <= 0)
@@ -75,7 +93,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         link[n] = 0;
         struct stat st;
         if (skipped(link, tracedir) || stat(fdp, &st) < 0 ||
-            !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+            !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || path_only(pid, de->d_name))
             continue;
         pt__wfan_note_held(f, st.st_dev, st.st_ino);
         if (watch_held(f, pid, link, fs, dirs) == 0)

@@ -102,9 +102,19 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
 /* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);
-/* Remember that a watched process holds object (dev, ino): its deletion is recorded even when its
+/* Remember that a traced process holds object (dev, ino): its deletion, and the deletion of an
+ * entry of it (a directory), is recorded wherever it is on a marked filesystem, even when its
  * directory can no longer be named. */
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino);
+/* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
+ * whole and reports name the deleted object)? 1 or 0. */
+int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);
+/* The devices pt__wfan_covers says so of, at most max of them into devs. Returns how many. */
+unsigned pt__wfan_covered(const struct pt__wfan *f, uint64_t *devs, unsigned max);
+/* Mark the whole filesystem of directory `path` (no directory is watched by it): deletions of
+ * held objects on it are seen from their first instant. Sets *fs_marked when newly marked. 0 or a
+ * negative errno (the filesystem cannot be marked whole). */
+int pt__wfan_mark_fs(struct pt__wfan *f, const char *path, int *fs_marked);
 void pt__wfan_close(struct pt__wfan *f);
 
 /* ---- What a traced process holds (witness_holds.c) ------------------------------------------- */
@@ -114,13 +124,57 @@ void pt__wfan_close(struct pt__wfan *f);
  * are watched, or a negative errno (the process is gone). */
 int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs);
 
+/* ---- The shim's holds tables (witness_tables.c) ----------------------------------------------- */
+
+struct pt__wtab;
+
+/* A hold the tables announced. */
+struct pt__wtab_hold {
+    uint64_t dev, ino;
+    uint32_t kind, uid; /* enum pt__hold_kind; the user whose table it is in */
+    pid_t pid;          /* the holder in our pid namespace (from its lock), 0 when unknown */
+    uint64_t t_begin;   /* pt_now() when the shim published it */
+    const char *name;
+};
+
+struct pt__wtab_stats {
+    uint64_t holds;    /* holds announced */
+    uint64_t bells;    /* writes into tables inotify reported (doorbells, mostly) */
+    uint64_t reads;    /* tables read (what changed in them) */
+    uint64_t pages;    /* pages of entries read */
+    uint64_t mirrored; /* holds of other users mirrored into ours */
+    uint64_t refused;  /* tables refused (planted, wrong layout) */
+    uint64_t too_many; /* tables beyond the limit, not read */
+    unsigned tables;   /* tables being read */
+};
+
+/* Read the holds tables of tracedir/rings from now on: on_hold(arg, h) for each live hold as it
+ * appears (those already there included, at the first poll); covered(arg, devs, max) fills the
+ * devices whose deletions are seen without a wake-up (0 for none), told to the shims. 0 or a
+ * negative errno. */
+int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
+                  void (*on_hold)(void *arg, const struct pt__wtab_hold *h),
+                  void (*covered)(void *arg, uint64_t *devs, unsigned max), void *arg);
+/* Readable when a table's doorbell rang (inotify). */
+int pt__wtab_fd(const struct pt__wtab *w);
+/* Take the doorbells and read every table that changed. Returns the new holds announced. */
+int pt__wtab_poll(struct pt__wtab *w);
+/* Each scan interval: mirrors of holders that died go. */
+void pt__wtab_tick(struct pt__wtab *w);
+void pt__wtab_stats(const struct pt__wtab *w, struct pt__wtab_stats *out);
+void pt__wtab_close(struct pt__wtab *w);
+
 /* ---- SysV shared memory (witness_sysv.c) ---------------------------------------------------- */
 
 struct pt__wsysv;
 
-int pt__wsysv_open(struct pt__wsysv **out);
+/* all: record every removal in the watched namespaces; else only of segments a watched process
+ * had attached (PT_WITNESS_ALL). */
+int pt__wsysv_open(struct pt__wsysv **out, int all);
 /* Add the IPC namespace of `pid` and remember pid as a holder; *new_ns set when it was new. */
 int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns);
+/* pid is gone: never read its maps again (another process may get its number). */
+void pt__wsysv_forget_pid(struct pt__wsysv *s, pid_t pid);
 /* Scan every watched namespace, record removals. Returns removals recorded. */
 int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);

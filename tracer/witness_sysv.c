@@ -18,6 +18,12 @@
  * the removal's window, in that namespace, whose command line names the segment (its id or key) or
  * asks for all; otherwise the removal is recorded unattributed. Holders: a watched process that has
  * the segment mapped (its /proc/PID/maps shows /SYSV<key> with the shmid as inode) is named.
+ *
+ * Scope. A namespace's table lists every user's segments; a trace records the removal only of a
+ * segment a watched process held: attached when the removal is noticed, or — for one that vanished
+ * because its last detach followed the removal — last attached or detached by a watched process
+ * while others were attached. Other users' segments are noise and private to them. With `all`
+ * (collect --witness-all) every removal in the watched namespaces is recorded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +71,7 @@ struct pt__wsysv {
     struct holder holder[MAX_HOLDERS];
     unsigned nholders;
     uint64_t own_ino;
+    int all; /* record removals of segments no watched process held */
 };
 
 static uint64_t ns_ino_of(const char *path)
@@ -73,11 +80,12 @@ static uint64_t ns_ino_of(const char *path)
     return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-int pt__wsysv_open(struct pt__wsysv **out)
+int pt__wsysv_open(struct pt__wsysv **out, int all)
 {
     struct pt__wsysv *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    s->all = all;
     s->own_ino = ns_ino_of("/proc/thread-self/ns/ipc");
     *out = s;
     return 0;
@@ -127,6 +135,15 @@ int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns)
     if (s->nholders < MAX_HOLDERS)
         s->holder[s->nholders++] = (struct holder){pid, st.st_ino};
     return 0;
+}
+
+void pt__wsysv_forget_pid(struct pt__wsysv *s, pid_t pid)
+{
+    for (unsigned i = 0; i < s->nholders; i++)
+        if (s->holder[i].pid == pid) {
+            s->holder[i] = s->holder[--s->nholders];
+            return;
+        }
 }
 
 /* ---- reading a table ------------------------------------------------------------------------ */
@@ -238,6 +255,15 @@ static uint32_t find_holder(struct pt__wsysv *s, uint64_t ns_ino, int32_t shmid)
     return 0;
 }
 
+/* Is pid a watched process of namespace ns_ino? */
+static int watched_pid(const struct pt__wsysv *s, uint64_t ns_ino, uint32_t pid)
+{
+    for (unsigned i = 0; pid && i < s->nholders; i++)
+        if (s->holder[i].ns_ino == ns_ino && (uint32_t)s->holder[i].pid == pid)
+            return 1;
+    return 0;
+}
+
 /* 1 when the command line names the segment (id or key as a word) or asks for all of them. */
 static int names_segment(const char *cmdline, int32_t shmid, int32_t key)
 {
@@ -282,8 +308,16 @@ static void attr_visit(void *arg, const struct pt__wident *id, uint64_t exec_ts)
 /* ---- the scan ------------------------------------------------------------------------------- */
 
 static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
-                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t ts)
+                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t ts,
+                  struct pt_witness_stats *st)
 {
+    uint32_t holder = now ? find_holder(s, n->ino, was->shmid) : 0;
+    if (!holder && !now && was->nattch > 0 && watched_pid(s, n->ino, was->lpid))
+        holder = was->lpid; /* its detach, after the removal, made it vanish */
+    if (!holder && !s->all) {
+        st->shm_unheld++;
+        return 0;
+    }
     struct pt__wshm r;
     memset(&r, 0, sizeof r);
     r.via = "sysv-scan";
@@ -296,7 +330,7 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
     r.lpid = now ? now->lpid : was->lpid;
     r.owner_uid = was->uid;
     r.seen_ts = n->seen_ts;
-    r.holder = now ? find_holder(s, n->ino, was->shmid) : 0;
+    r.holder = holder;
     pt__wident_unknown(&r.who, 0, PT__WID_NONE);
     if (execs) {
         struct attr_ctx c = {.ns_ino = n->ino, .shmid = was->shmid, .key = was->key};
@@ -346,7 +380,7 @@ int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs 
                     removed = 1, now = NULL; /* the id went to a new segment */
                 else
                     removed = (now->mode & SHM_DEST_BIT) != 0;
-                if (removed && record(s, w, execs, n, was, now, now_ts)) {
+                if (removed && record(s, w, execs, n, was, now, now_ts, st)) {
                     recorded++;
                     st->shm_removed++;
                 }

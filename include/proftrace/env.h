@@ -12,6 +12,7 @@ enum pt_env_kind {
     PT_ENV_BOOL,   /* 0 or 1 (empty: unset) */
     PT_ENV_SIZE,   /* bytes with an optional k or m suffix, in the ring's range */
     PT_ENV_COUNT,  /* a number of thread buffers, in the ring's range */
+    PT_ENV_NOLOSS, /* milliseconds a writer waits for room, 1 to 600000 */
     PT_ENV_STACKS, /* PROFTRACE_STACKS words */
     PT_ENV_BREAK,  /* PROFTRACE_BREAK words */
     PT_ENV_INLINE, /* PROFTRACE_INLINE mode */
@@ -37,15 +38,21 @@ enum pt_env_kind {
     V(PROFTRACE_HOLDS, BOOL, "0|1", "1",                                                           \
       "0: keep this process out of the shared holds table (PROFTRACE_BREAK=delete-held then "      \
       "cannot tell a held resource).")                                                             \
-    V(PROFTRACE_BUFSIZE, SIZE, "SIZE", "1m",                                                       \
-      "bytes per thread buffer, from 16k to 1024m (k and m suffixes). `record --buffer-size` "     \
-      "sets it.")                                                                                  \
+    V(PROFTRACE_BUFSIZE, SIZE, "SIZE", "4m",                                                       \
+      "bytes per thread buffer, from 16k to 1024m (k and m suffixes), backed on disk as the "      \
+      "thread fills it. `record --buffer-size` sets it.")                                          \
     V(PROFTRACE_THREADS, COUNT, "N", "64",                                                         \
-      "thread buffers carved when the process starts, from 1 to 4096; more threads at once "       \
-      "share them.")                                                                               \
+      "thread buffers of the ring, from 1 to 4096; each is backed on disk only when a thread "     \
+      "first records, and more threads at once share them.")                                       \
     V(PROFTRACE_OVERWRITE, BOOL, "0|1", "0",                                                       \
       "1: flight recorder, the ring keeps the newest events instead of counting the newest as "    \
       "lost. `record --overwrite` sets it.")                                                       \
+    V(PROFTRACE_NOLOSS, NOLOSS, "MS", "",                                                          \
+      "milliseconds, from 1 to 600000: a thread whose buffer is full waits for the collector to "  \
+      "make room instead of losing the event, until the collector has made no progress for that "  \
+      "long; then the buffer loses and counts (as without it) until the collector drains again, "  \
+      "so a dead collector never hangs the program. Ignored with PROFTRACE_OVERWRITE. "            \
+      "`record --no-loss` and `collect --no-loss` set it.")                                        \
     V(PROFTRACE_INLINE, INLINE, "MODE", "auto",                                                    \
       "auto, all or off, optionally followed by ,verbose: which definitions of the profile API "   \
       "are hooked inline, where interposition cannot see their calls (auto: static and "           \
@@ -65,7 +72,11 @@ enum pt_env_kind {
       "the trace. Unset: only the trace's owner and root.")                                        \
     V(PROFTRACE_GPID, ANY, "VALUE", "",                                                            \
       "set by the shim across an exec (gpid:pid:start_time:depth): the process's pid in the "      \
-      "outermost pid namespace. Not for users.")
+      "outermost pid namespace. Not for users.")                                                   \
+    V(PROFTRACE_SECCOMP, ANY, "1", "",                                                             \
+      "set by the shim across every exec once a seccomp filter the program installed stopped "     \
+      "its tracing (the filter is inherited): the shim stays inert, without a word. Not for "      \
+      "users.")
 
 /* Checks the value of an environment variable of the table. Returns 0 when `value` is valid (or
  * empty, which means unset), -EINVAL when it is not (`why` then says what is accepted, for a
@@ -81,7 +92,7 @@ const char *pt_env_default(const char *name);
  * PROFTRACE_REDACT, "1": redaction errs on the side of leaving out. */
 const char *pt_env_fallback(const char *name);
 
-/* The end of the message about a refused value: "using the default 1m", "using 1", "ignored" (a
+/* The end of the message about a refused value: "using the default 4m", "using 1", "ignored" (a
  * variable without a default). Returns buf. */
 const char *pt_env_instead(const char *name, char *buf, size_t len);
 

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PT_FORMAT_VERSION 1
+#define PT_FORMAT_VERSION 2 /* records and packets; 2: packet contexts count their events */
 
 /* Wire types. Integers are little-endian; STR is NUL-terminated (CTF `string`). */
 enum pt_wire {
@@ -112,7 +112,20 @@ enum pt_ns {
      * dev/ino: what was about to be deleted; holder_pid/holder: who held it (pid in its own pid  \
      * namespace, and the tail of the name it used). */                                          \
     EV(breakpoint, W(STR, reason) W(STR, call) W(U32, stopped) W(U64, dev) W(U64, ino)            \
-                       W(U32, holder_pid) W(STR, holder))
+                       W(U32, holder_pid) W(STR, holder))                                         \
+    /* A process that will not be traced (from here on): pid (0 when unknown) runs exe, which     \
+     * nothing traces because of reason ("statically linked", "set-user-ID ...", "seccomp ...").  \
+     * Written before an exec (the same pid, a new image), after a spawn (the child), or by a     \
+     * process whose tracing stops. An exec that returns writes it again with reason "": the     \
+     * image goes on, traced. */                                                                  \
+    EV(untraced, W(U32, pid) W(STR, exe) W(STR, reason))                                          \
+    /* A hold the process already had when proftrace attached to it (preload/attach.c), found in  \
+     * /proc: held since before the attach, stamped with the attach time. kind: key, session,     \
+     * file, map, shm, sysv (proftrace/attach.h); name: the profile of a session; path: what the  \
+     * process has open or mapped; dev/ino its identity (sysv: ino is the shmid); handle: the     \
+     * descriptor, or the mapping's address; size: the mapping's length. */                       \
+    EV(prior_hold, W(STR, kind) W(STR, name) W(STR, path) W(U64, dev) W(U64, ino)                 \
+                       W(X64, handle) W(U64, size))
 
 /* Event class ids: the non-call classes, then one per row of the call table (calls.h). */
 enum pt_event_id {

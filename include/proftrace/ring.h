@@ -1,10 +1,14 @@
 /* ring.h — the writer side of the per-process ring: what the shim calls to record events.
  *
- * A process has one ring file under $PROFTRACE_DIR, created when it starts and carved at once into a
+ * A process has one ring file under $PROFTRACE_DIR, created when it starts and divided into a
  * fixed number of per-thread buffers (no shared-memory names, nothing to re-open later, so
- * impersonation, unshare or setns cannot break tracing). A thread claims a buffer on its first
- * event and gives it back when it exits. Writing is lock-free and makes no system call, so it is
- * safe in signal handlers; an event that does not fit is counted as lost, never dropped silently.
+ * impersonation, unshare or setns cannot break tracing). A buffer's pages are backed and
+ * prefaulted when a thread first claims it and, during its first lap, a packet ahead of the
+ * writer, so a process pays only for the threads that record. A thread claims a buffer on its
+ * first event and gives it back when it exits. Writing is lock-free and, in discard and
+ * flight-recorder mode, makes no system call but those rare ones (backing the next packets,
+ * waking a sleeping collector), so it is safe in signal handlers; an event that does not fit is
+ * counted as lost, never dropped silently.
  *
  * Encoding an event:
  *     struct pt_enc e;
@@ -24,12 +28,27 @@
 struct pt_ring;
 struct pt_tbuf;
 
+/* 4 MiB per thread buffer by default: a few ms of a thread writing flat out, enough for a
+ * collector on a busy machine to come round; a buffer is backed as the thread fills it, so a
+ * thread that records little costs little. */
+#define PT_RING_DEFAULT_TBUF_BYTES (4u << 20)
+
 struct pt_ring_config {
     const char *dir;         /* trace directory ($PROFTRACE_DIR) */
     size_t thread_buf_bytes; /* bytes per thread buffer; 0 = default */
     unsigned nthreads;       /* thread buffers carved at creation; 0 = default */
     int overwrite;           /* 1: flight recorder (keep newest); 0: discard newest and count */
+    unsigned noloss_ms;      /* no-loss mode: a writer waits up to this long for the collector to
+                                make room (0: discard mode); not with overwrite */
     uint32_t host_pid;       /* pid in the outermost pid namespace known; 0: read NSpid */
+};
+
+/* How an event fares when its buffer is full (discard mode, or no-loss mode once a writer gave up
+ * waiting). The last eighth of every buffer (a packet at least) is kept for decisive events, so
+ * that a flood of bulk events never pushes out the few a finding depends on. */
+enum pt_keep {
+    PT_KEEP_BULK = 0,     /* reads, queries: may be lost (counted) to keep room for the others */
+    PT_KEEP_DECISIVE = 1, /* process life, holds, deletions, failures...: may use the reserve */
 };
 
 /* Encoder state for one reserved event; fields are written in order with pt_enc_*. The fields
@@ -56,21 +75,33 @@ enum pt_ring_end {
     PT_RING_OPEN = 0,    /* the writer may still write */
     PT_RING_EXITED = 1,  /* the process ended normally (exit, _exit) */
     PT_RING_EXECING = 2, /* an exec is under way: once the writer is gone it ended by exec */
+    PT_RING_DETACHED = 3, /* proftrace detached from the process (attach mode): it runs on */
 };
 
 /* Mark the ring ended without unmapping it: at a normal exit while other threads may still be
  * writing (PT_RING_EXITED), or just before exec (PT_RING_EXECING; PT_RING_OPEN again when the
  * exec returned). After PT_RING_EXITED the collector drains what was committed and removes the
- * ring; later events may be lost. One atomic store: safe anywhere, in a vfork child not (the ring
- * is the parent's). */
+ * ring; later events may be lost. An atomic store (and, for PT_RING_EXITED and PT_RING_DETACHED,
+ * waking a sleeping collector): signal-safe, but not in a vfork child (the ring is the
+ * parent's). */
 void pt_ring_finish(struct pt_ring *r, enum pt_ring_end how);
+
+/* Detach (attach mode, preload/attach.c): mark the ring PT_RING_DETACHED and close its descriptor,
+ * and with it the liveness lock, so the collector finishes the ring while the process runs on.
+ * The address range stays mapped, as anonymous memory: a thread inside a traced call when tracing
+ * was turned off still records when the call returns, and must not fault; what it writes there
+ * is lost (the ring file's pages are no longer this process's, so its blocks are freed once the
+ * collector has removed it), and it never waits for room (no-loss mode is off from then on). */
+void pt_ring_detach(struct pt_ring *r);
 
 /* Mark the ring finished (normal exit) and unmap it. Writers must have stopped. */
 void pt_ring_close(struct pt_ring *r);
 
 /* The buffer of thread `tid`, claiming a free one (a never-used one first) and writing a `thread`
- * event into it so a reader knows whose events follow; NULL when none is free (the caller counts
- * the event as lost with pt_ring_lost). Lock-free, no system call; safe in a signal handler. */
+ * event into it so a reader knows whose events follow; NULL when none is free or the file system
+ * cannot back one (the caller counts the event as lost with pt_ring_lost). Lock-free and safe in
+ * a signal handler; the first claim of a buffer backs and prefaults its control page and first
+ * packets (a few system calls, once per buffer for the life of the ring). */
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid);
 
 /* Give a thread's buffer back (thread exit); its data stays until the collector drains it. */
@@ -81,9 +112,19 @@ void pt_ring_lost(struct pt_ring *r, uint64_t n);
 
 /* Reserve room for event class `id` stamped `ts`; `size` is the exact size of what the pt_enc_*
  * calls will write (the event header is added here). Returns 0, or -ENOSPC when the event was
- * counted as lost (discard mode and buffer full, or larger than a packet). Lock-free, no system
- * call, signal-safe: a signal handler may record into the same buffer between begin and commit. */
-int pt_tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size, struct pt_enc *e);
+ * counted as lost (buffer full, or larger than a packet). Lock-free and signal-safe: a signal
+ * handler may record into the same buffer between begin and commit. No system call but these:
+ * backing the next packets during a buffer's first lap, waking a collector that sleeps (once per
+ * packet at most), and in no-loss mode waiting (bounded) for the collector to make room. */
+int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                       enum pt_keep keep, struct pt_enc *e);
+
+/* pt_tbuf_begin_keep for a decisive event (every event the tracer itself writes is one). */
+static inline int pt_tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                                struct pt_enc *e)
+{
+    return pt_tbuf_begin_keep(b, id, ts, size, PT_KEEP_DECISIVE, e);
+}
 
 /* Publish the event reserved by pt_tbuf_begin; after this a reader may see it. The pt_enc_* calls
  * must have written exactly `size` bytes. */

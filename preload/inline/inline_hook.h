@@ -3,6 +3,23 @@
 #define PT_INLINE_HOOK_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* Built into libproftrace-inline.so (the engine the shim loads on demand), these are what it
+ * exports; built into a program or the shim itself, they stay hidden. */
+#ifdef PT_INLINE_ENGINE_SO
+#define PT_INLINE_API __attribute__((visibility("default")))
+#else
+#define PT_INLINE_API
+#endif
+
+/* Every defined function symbol of the ELF file at `path`, .symtab first, then .dynsym:
+ * fn(arg, name, value, size, st_other, in_dynsym) for each, until fn returns non-zero. Reads the
+ * file itself (no libelf), checking every offset against its size. Returns 0, or a negative errno
+ * (-ENOEXEC for a file that is not a 64-bit little-endian ELF). */
+typedef int (*pt_elf_fn)(void *arg, const char *name, uint64_t value, uint64_t size,
+                         unsigned char other, int in_dynsym);
+int pt_elf_functions(const char *path, pt_elf_fn fn, void *arg);
 
 /* Find function `func` by name in the .symtab or .dynsym of a loaded object (local and static
  * symbols included). `lib` selects the object: NULL or "" searches the executable first, then every
@@ -11,8 +28,8 @@
  * "libmapisim.so.1"). On success stores the run-time address and the symbol's size (0 when the
  * symbol has none) and returns 0. Returns -ENOENT when no object or symbol matches, -ENOTUNIQ when
  * one object holds two different functions of that name (two static functions in different files),
- * -ENOTSUP when built without libelf, or another negative errno from reading the file. */
-int pt_inline_find(const char *lib, const char *func, void **addr, size_t *size);
+ * or another negative errno from reading the file. */
+PT_INLINE_API int pt_inline_find(const char *lib, const char *func, void **addr, size_t *size);
 
 /* How the entry of a function was rewritten (see preload/inline/patch.c). */
 enum pt_inline_method {
@@ -53,7 +70,7 @@ struct pt_inline_info {
  * a thread that the breakpoint already sent to the replacement. A hooked function is never
  * unhooked; hooking the same address twice is refused with -EEXIST. Thread-safe;
  * async-signal-unsafe. */
-int pt_inline_hook(const char *name, void *target, size_t size, void *replacement,
+PT_INLINE_API int pt_inline_hook(const char *name, void *target, size_t size, void *replacement,
                    void **trampoline, char *why, size_t whylen);
 
 /* The replacement is entered exactly as the original would be (same registers, same stack), so an
@@ -64,12 +81,12 @@ int pt_inline_hook(const char *name, void *target, size_t size, void *replacemen
  * register it uses (an assembly thunk), and record only entry/exit. */
 
 /* pt_inline_hook with PT_INLINE_* flags and a report of what was done (`info` may be NULL). */
-int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replacement,
+PT_INLINE_API int pt_inline_hook_ex(const char *name, void *target, size_t size, void *replacement,
                       void **trampoline, unsigned flags, struct pt_inline_info *info, char *why,
                       size_t whylen);
 
 /* pt_inline_find then pt_inline_hook; the message names "lib:func". */
-int pt_inline_hook_symbol(const char *lib, const char *func, void *replacement, void **trampoline,
+PT_INLINE_API int pt_inline_hook_symbol(const char *lib, const char *func, void *replacement, void **trampoline,
                           char *why, size_t whylen);
 
 #endif

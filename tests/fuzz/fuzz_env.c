@@ -12,10 +12,15 @@
 #include "proftrace/env.h"
 #include "tracer/internal.h"
 
-/* stack.c's stack walker wants the module events; this target never takes a stack. */
-void pt__emit_modules(int only_new)
+/* stack.c's stack walker (unwind.c, module events): this target never takes a stack. */
+int pt__unwind(uintptr_t *ips, int max)
 {
-    (void)only_new;
+    (void)ips, (void)max;
+    return 0;
+}
+void pt__modules_note(const uint64_t *pcs, unsigned n)
+{
+    (void)pcs, (void)n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -37,7 +37,7 @@ grep -q "proftrace: 3 processes" "$T/dm.err" || fail "daemon: summary: $(cat "$T
 ok "daemonized: all 3 processes and the daemon's $nu calls after setsid/closing everything"
 
 # A program started with stdin closed finds it closed: nothing the shim or its libraries keep
-# (the ring's descriptor, the holds table, libunwind's validation pipe) may take 0, 1 or 2.
+# (the ring's descriptor, the holds table) may take 0, 1 or 2.
 stdin_probe=(bash -c 'exec 0<&-; exec /usr/bin/python3.11 -c "import os
 try:
     os.fstat(0); print(\"stdin open\")

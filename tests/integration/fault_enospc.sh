@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # fault_enospc.sh — the trace disk fills up while a traced service runs: a 512 KiB tmpfs mounted in a
 # private mount namespace (unshare -m, so parallel runs and the host never see it) holds the trace.
-# The service must behave exactly as without tracing (same output, same exit status; the shim may
-# add its one-line notices on stderr), and everything recorded before the disk filled is read back.
-# Before the fix a store into an unbacked page of the ring mapping raised SIGBUS and killed the
-# traced processes (exit status 135).
+# The service must behave exactly as without tracing (same output and files; the shim may add its
+# one-line notices on stderr), `record` must say the trace is incomplete (exit status 125, and a
+# summary naming the service's own exit status), and everything recorded before the disk filled is
+# read back. Before the fix a store into an unbacked page of the ring mapping raised SIGBUS and
+# killed the traced processes (exit status 135).
 if [ -z "${PT_FAULT_IN_NS:-}" ]; then
     exec unshare -m --propagation private env PT_FAULT_IN_NS=1 bash "$0" "$@"
 fi
@@ -24,7 +25,9 @@ PROFTRACE_BUFSIZE=64k PROFTRACE_THREADS=2 "$PROFTRACE" record -o "$T/disk/tr" --
 rc1=$?
 set -e
 [ "$rc0" = 7 ] || fail "untraced run exited $rc0"
-[ "$rc1" = "$rc0" ] || { cat "$T/tr.err" >&2; fail "traced run exited $rc1, untraced $rc0"; }
+[ "$rc1" = 125 ] || { cat "$T/tr.err" >&2; fail "traced run on a full disk exited $rc1, not 125"; }
+grep -q "^proftrace: trace incomplete: .*No space left on device.* exited 7\$" "$T/tr.err" ||
+    fail "no summary saying the trace is incomplete and how the service ended: $(cat "$T/tr.err")"
 cmp -s "$T/plain.out" "$T/tr.out" || fail "output differs: $(diff "$T/plain.out" "$T/tr.out" | head)"
 cmp -s "$T/plain.result" "$T/scratch/result" || fail "the service's file differs"
 grep -v '^proftrace' "$T/tr.err" >"$T/tr.err.own" || true
@@ -43,4 +46,4 @@ nrm=$(grep ' process(' "$T/events" | grep -c 'exe="/usr/bin/rm"' || true)
 nrm_unlink=$(grep -E '\[[0-9]+ rm\].*unlink' "$T/events" | wc -l)
 [ "$nrm" = "$nrm_unlink" ] || fail "$nrm rm processes readable but $nrm_unlink of their unlinks"
 notices=$(grep -c '^proftrace' "$T/tr.err" || true)
-ok "disk full (${full} KiB left): service unchanged (exit $rc1, same output and files), $notices notices, $nproc processes and $nunlink unlinks readable"
+ok "disk full (${full} KiB left): service unchanged (exit $rc0, same output and files), record exit $rc1, $notices notices, $nproc processes and $nunlink unlinks readable"

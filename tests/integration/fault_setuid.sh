@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fault_setuid.sh — a traced program execs a setuid binary: the binary runs exactly as untraced
 # (its output says which ids it ran with), the shim never writes a trace with its privileges
-# (AT_SECURE: no ring, no event from it), and the rest of the process tree is traced on. Also
+# (AT_SECURE: no ring, no event from it; its parent's `untraced` event names it before the exec),
+# and the rest of the process tree is traced on. Also
 # `proftrace record` refuses a setuid program given directly, saying so (not silently untraced).
 source "$(dirname "$0")/fault_lib.sh"
 mkdir -m 0755 "$T/bin"
@@ -15,7 +16,9 @@ script=(bash -c 'echo before; "$1" ; echo "after $?"; rm -f /nonexistent-pt-suid
 traced_vs_plain suid "${script[@]}"
 grep -q "euid=65534" "$T/suid.out" || fail "the setuid binary did not run with its owner's euid"
 np=$(grep -c '\] process(' "$T/suid.events" || true)
-grep -q 'exe="[^"]*suid-id"' "$T/suid.events" && fail "the setuid process wrote a trace"
+grep -q '\] process(.*exe="[^"]*suid-id"' "$T/suid.events" && fail "the setuid process wrote a trace"
+grep -q 'untraced(pid=[1-9][0-9]*, exe="[^"]*suid-id", reason="runs set-user-ID' "$T/suid.events" ||
+    fail "the trace does not say the setuid process went untraced"
 [ -z "$(find "$T/suid" -user 65534)" ] || fail "a file of the setuid user's in the trace"
 grep -q '\] unlink' "$T/suid.events" || true
 grep -q 'rm -f /nonexistent-pt-suid' "$T/suid.events" || fail "the process tree after the exec is not traced"

@@ -88,14 +88,14 @@ timeout 30 "$PROFTRACE" events "$T/tr" >"$T/links.out" 2>"$T/links.err" || true
 [ "$(wc -l <"$T/links.out")" = "$n0" ] || fail "planted links changed the events"
 grep -q "root:" "$T/links.out" "$T/links.err" && fail "a planted link was followed"
 ok "planted symbolic links and a FIFO are refused, the $n0 events still read"
-# 7. A link planted by another user where the shim creates its shared holds table (rings/.holds,
-#    in a trace that lets others write rings) is not followed: the file it names keeps its mode
-#    and its bytes.
+# 7. A link planted by another user where the shim creates its holds table (rings/.holds.0, in a
+#    trace that lets others write rings) is not followed: the file it names keeps its mode and its
+#    bytes.
 mkdir -m 0701 "$T/open2"
 mkdir -m 1733 "$T/open2/rings"
 echo "root's secret" >"$T/victim"
 chmod 0600 "$T/victim"
-as_nobody ln -s "$T/victim" "$T/open2/rings/.holds"
+as_nobody ln -s "$T/victim" "$T/open2/rings/.holds.0"
 PROFTRACE_DIR=$T/open2 LD_PRELOAD=$SHIM "${prog[@]}" >"$T/holds.out" 2>"$T/holds.err"
 cmp -s "$T/plain.out" "$T/holds.out" || fail "planted .holds: output differs"
 [ "$(stat -c %a "$T/victim")" = 600 ] || fail "planted .holds link followed: victim now $(stat -c %a "$T/victim")"

@@ -25,7 +25,7 @@ for v in "${bad[@]}"; do
 done
 grep -q "^proftrace: PROFTRACE_STACKS=bogus,delete: unknown word 'bogus' (.*); using the default delete,MAPI,fail$" "$T/direct.err" ||
     fail "STACKS message: $(cat "$T/direct.err")"
-grep -q "^proftrace: PROFTRACE_BUFSIZE=1: not a size from 16k to 1024m .*; using the default 1m$" "$T/direct.err" ||
+grep -q "^proftrace: PROFTRACE_BUFSIZE=1: not a size from 16k to 1024m .*; using the default 4m$" "$T/direct.err" ||
     fail "BUFSIZE message"
 grep -q "^proftrace: PROFTRACE_REDACT=yes: not 0 or 1; using 1$" "$T/direct.err" || fail "REDACT message"
 [ "$(grep -vc '^proftrace: PROFTRACE_\|^proftrace: [0-9]* processes' "$T/direct.err")" = 0 ] ||

@@ -3,7 +3,7 @@
 # `proftrace events` names the file, the byte offset and the reason, still returns everything
 # that is valid (checked event by event against what the writers wrote), and exits 2.
 source "$(dirname "$0")/tracer_lib.sh"
-pt_record -o "$T/orig" -- "$WRITER" --procs 2 --threads 3 --events 20000 \
+pt_record -o "$T/orig" --no-loss -- "$WRITER" --procs 2 --threads 3 --events 20000 \
     --results "$T/res" 2>/dev/null
 "$CHECK" --no-lost "$T/orig" "$T/res"
 total=$("$PROFTRACE" events --count "$T/orig")
@@ -51,9 +51,9 @@ grep -q "bad packet magic at byte $off" "$T/b.err" || fail "offset of the bad ma
 # c. an event id destroyed inside a packet: the rest of that packet is dropped, later ones read
 cp -r "$T/orig" "$T/c"
 off=$(packet_at "$T/c/$s" 2)
-poke "$T/c/$s" $((off + 68)) '\xee'
+poke "$T/c/$s" $((off + 84)) '\xee'
 damaged_events "$T/c" "$s"
-grep -q "unknown event class id.* at byte $((off + 68))" "$T/c.err" || fail "offset of the bad id"
+grep -q "unknown event class id.* at byte $((off + 84))" "$T/c.err" || fail "offset of the bad id"
 "$CHECK" --damaged 1 --expect-diag 1 "$T/c" "$T/res"
 
 # d. a foreign file among the streams: reported, everything else exact

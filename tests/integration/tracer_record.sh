@@ -10,7 +10,7 @@ source "$(dirname "$0")/tracer_lib.sh"
 # for lack of a buffer)
 pt_record -o "$T/a" -- bash -c "
     '$WRITER' --threads 2 --events 3000 --sleep-every 500 --sleep-us 20000 --results '$T/res' &
-    ( '$WRITER' --threads 3 --events 2000 --crash --results '$T/res' & )
+    ( '$WRITER' --threads 3 --events 2000 --crash --reaper \$PPID --results '$T/res' & )
     '$WRITER' --threads 4 --nbufs 3 --events 1000 --results '$T/res'
     exit 0" 2>"$T/a.err"
 cat "$T/a.err"

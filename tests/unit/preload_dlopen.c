@@ -90,7 +90,8 @@ int main(int argc, char **argv)
         const struct t_event *m = &t_ev[i];
         if (strcmp(pt_event_name(m->id), "module"))
             continue;
-        if (strstr(t_s(m, "path"), "libmapisim.so")) {
+        if (strstr(t_s(m, "path"), "libmapisim.so") && !mapisim) {
+            /* the first load (loaded again after its dlclose, it is emitted again) */
             mapisim = 1;
             CHECK(first_stack && m <= first_stack, "module event after the stack that needs it");
             lo = t_u(m, "base"), hi = lo + t_u(m, "size");
@@ -100,6 +101,11 @@ int main(int argc, char **argv)
         winsim |= strstr(t_s(m, "path"), "libwinsim.so") != NULL;
     }
     CHECK(mapisim && winsim, "module events for the dlopen'ed libraries (%d %d)", mapisim, winsim);
+    unsigned loads = 0;
+    for (unsigned i = 0; i < t_nev; i++)
+        loads += !strcmp(pt_event_name(t_ev[i].id), "module") &&
+                 strstr(t_s(&t_ev[i], "path"), "libmapisim.so");
+    CHECK(loads == 2, "libmapisim loaded twice (dlopen, dlclose, dlopen): %u module events", loads);
     /* The innermost frame of RegCreateKeyExA's stack is in libmapisim (its caller). */
     CHECK(first_stack && first_stack->frame0 >= lo && first_stack->frame0 < hi,
           "innermost frame %#llx not in libmapisim [%#llx, %#llx)",

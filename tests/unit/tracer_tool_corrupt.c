@@ -46,15 +46,19 @@ int main(int argc, char **argv)
             uint64_t base = 0;
             for (int tries = 0; tries < 64; tries++) {
                 uint64_t b = h.bufs_off + h.tbuf_stride * (next() % h.nbufs), wpos = 0;
-                if (b + 128 <= size && pread(fd, &wpos, 8, (off_t)(b + 64)) == 8 && wpos) {
+                if (b + 128 <= size &&
+                    pread(fd, &wpos, 8, (off_t)(b + offsetof(struct pt__tbuf_ctl, wpos))) == 8 &&
+                    wpos) {
                     base = b;
                     break;
                 }
             }
             if (!base)
                 continue;
-            if (pick < 55) /* control block: owner, wpos, lost, last_ts, consumed, commit[] */
-                off = base + (next() % 2 ? 64 + next() % 40 : 128 + next() % (8 + 8 * h.nsub));
+            if (pick < 55) /* control block: wpos, lost, last_ts..., consumed, commit[] */
+                off = base + (next() % 2 ? next() % 64
+                                         : offsetof(struct pt__tbuf_ctl, consumed) +
+                                               next() % (8 + 8 * h.nsub + 64));
             else if (pick < 75) /* a packet header */
                 off = base + h.ctl_size + (next() % h.nsub) * h.sub_size + next() % PT__PKT_HDR_SIZE;
             else /* records */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -18,6 +19,7 @@ static struct {
     uint64_t events, sleep_every, sleep_us;
     size_t buf;
     int overwrite, no_close, hang, crash, exec_self;
+    pid_t reaper;
 } opt = {.threads = 2, .procs = 1, .events = 1000};
 
 static struct pt_ring *ring;
@@ -102,10 +104,34 @@ static void write_process_event(void)
     pt_ring_release(ring, b);
 }
 
+/* --reaper PID: return once PID (the subreaper, `record`) is our parent, that is once the parent
+ * that started us has exited. Dying before that, a shell parent could reap us itself and take our
+ * exit status with it. Waits for that parent's exit (its pidfd), then for the reparenting. */
+static void await_reaper(void)
+{
+    pid_t parent = getppid();
+    if (parent == opt.reaper)
+        return;
+    int pfd = (int)syscall(SYS_pidfd_open, parent, 0);
+    if (pfd >= 0) {
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+        close(pfd);
+    }
+    while (getppid() == parent) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int run_process(unsigned p)
 {
+    /* PROFTRACE_NOLOSS as the shim reads it: `proftrace record --no-loss` reaches us too. */
+    const char *nl = getenv("PROFTRACE_NOLOSS");
     struct pt_ring_config cfg = {.dir = opt.dir, .thread_buf_bytes = opt.buf,
-                                 .nthreads = opt.nbufs, .overwrite = opt.overwrite};
+                                 .nthreads = opt.nbufs, .overwrite = opt.overwrite,
+                                 .noloss_ms = nl ? (unsigned)atoi(nl) : 0};
     int rc = pt_ring_create(&cfg, &ring);
     if (rc) {
         fprintf(stderr, "tracer_tool_writer: ring in %s: %s\n", opt.dir, strerror(-rc));
@@ -122,8 +148,9 @@ static int run_process(unsigned p)
     }
     for (unsigned k = 0; k < nt; k++)
         pthread_join(th[k], NULL);
+    if (opt.reaper)
+        await_reaper();
     if (opt.crash) {
-        usleep(100000); /* lets a parent that backgrounds us exit first (orphan tests) */
         signal(SIGSEGV, SIG_DFL); /* a sanitizer runtime may have its own handler */
         raise(SIGSEGV);
     }
@@ -148,7 +175,7 @@ int main(int argc, char **argv)
         {"buf", 1, 0, 'b'},     {"nbufs", 1, 0, 'B'},     {"overwrite", 0, 0, 'o'},
         {"no-close", 0, 0, 'x'}, {"hang", 0, 0, 'H'},     {"results", 1, 0, 'r'},
         {"sleep-every", 1, 0, 's'}, {"sleep-us", 1, 0, 'u'}, {"ready", 1, 0, 'R'},
-        {"crash", 0, 0, 'C'},   {0, 0, 0, 0}};
+        {"crash", 0, 0, 'C'},   {"reaper", 1, 0, 'p'},    {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -165,6 +192,7 @@ int main(int argc, char **argv)
         case 'u': opt.sleep_us = strtoull(optarg, NULL, 10); break;
         case 'R': opt.ready = optarg; break;
         case 'C': opt.crash = 1; break;
+        case 'p': opt.reaper = (pid_t)atoi(optarg); break;
         default: return 2;
         }
     }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# preload_start.sh — what a traced process pays to start, counted, never timed:
+#  - the system calls a traced /bin/true makes beyond its untraced ones stay under a bound, with
+#    no loop over descriptor numbers (it used to make ~1024 fcntl(F_DUPFD) and ~1050 close to
+#    set libunwind up) and no validation pipe;
+#  - the inline-hook engine (capstone) and libelf, libunwind, lzma, zlib are mapped into no traced
+#    process unless a hook is placed (PROFTRACE_HOOKS here): /proc/PID/maps of a traced cat.
+#  Under a sanitizer build its runtime is preloaded first in both runs (PT_PRELOAD_FIRST).
+set -u
+: "${PT_SHIM:?}"
+first=${PT_PRELOAD_FIRST:-}
+pre=${first:+$first:}$PT_SHIM
+T=$(mktemp -d /tmp/pt-preload-start.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+mkdir "$T/trace"
+count() { # FILE SYSCALL: calls of SYSCALL in a strace -c summary (0 when absent)
+    awk -v s="$2" '$NF == s {print ($4 ~ /^[0-9]+$/) ? $4 : $5; f = 1} END {if (!f) print 0}' "$1"
+}
+strace -f -qq -c -o "$T/plain" ${first:+-E "LD_PRELOAD=$first"} /bin/true || bad "strace of /bin/true failed"
+strace -f -qq -c -o "$T/traced" -E "LD_PRELOAD=$pre" -E "PROFTRACE_DIR=$T/trace" /bin/true ||
+    bad "strace of a traced /bin/true failed"
+ls "$T/trace/rings/"*.ring >/dev/null 2>&1 || bad "the traced /bin/true made no ring (was it traced?)"
+p=$(count "$T/plain" total)
+t=$(count "$T/traced" total)
+added=$((t - p))
+echo "system calls: $p untraced, $t traced (+$added)"
+[ "$added" -le 300 ] || { bad "a traced start adds $added system calls (bound 300)"; cat "$T/traced"; }
+[ "$(count "$T/traced" fcntl)" -le 8 ] || bad "$(count "$T/traced" fcntl) fcntl calls: a loop over descriptor numbers?"
+[ "$(count "$T/traced" close)" -le 40 ] || bad "$(count "$T/traced" close) close calls: a loop over descriptor numbers?"
+[ "$(count "$T/traced" pipe2)" = 0 ] || bad "a traced start opens a pipe"
+# Mappings: none of the heavy libraries unless a hook is placed.
+heavy='libcapstone|libelf|libunwind|liblzma|libz\.so|libproftrace-inline'
+LD_PRELOAD=$pre PROFTRACE_DIR=$T/trace cat /proc/self/maps >"$T/maps" || bad "traced cat failed"
+grep -q 'libproftrace\.so' "$T/maps" || bad "the shim is not in the traced cat's maps"
+if grep -E "$heavy" "$T/maps"; then bad "a traced process without hooks maps the libraries above"; fi
+LD_PRELOAD=$pre PROFTRACE_DIR=$T/trace PROFTRACE_HOOKS=libc:getpid cat /proc/self/maps \
+    >"$T/maps.hooked" 2>"$T/maps.err" || bad "traced cat with PROFTRACE_HOOKS failed"
+grep -q 'libproftrace-inline\.so' "$T/maps.hooked" && grep -q 'libcapstone' "$T/maps.hooked" ||
+    bad "PROFTRACE_HOOKS=libc:getpid did not load the engine: $(cat "$T/maps.err")"
+[ $fail -eq 0 ] && echo "ok: a traced start adds $added system calls, no descriptor loop, no engine unless hooking"
+exit $fail
