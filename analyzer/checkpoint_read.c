@@ -52,6 +52,7 @@ struct rd {
     int have_counts;
     uint32_t np, nt_, nh;          /* declared counts */
     uint32_t sp, st, sh, sd, sc, ss, sm; /* records seen */
+    uint8_t *unindexed; /* per hold: a deletion took it off its identity (hold indexed=0) */
 };
 
 uint64_t pt__checkpoint_sum(const char *text, size_t len)
@@ -372,6 +373,8 @@ static int rec_counts(struct rd *r)
     a->capprocs = r->np + 1;
     a->capthreads = r->nt_ + 1;
     a->capholds = r->nh + 1;
+    if (!(r->unindexed = calloc(r->nh + 1, 1)))
+        return -ENOMEM;
     a->capdels = nd + 1;
     a->capcands = nc + 1;
     a->capsess = ns + 1;
@@ -506,6 +509,7 @@ static int rec_view(struct rd *r)
     if (in < -1 || in > 1)
         return fail(r, "in_mapi: not -1, 0 or 1");
     v->in_mapi = (int8_t)in;
+    U("prior", v->prior);
     return 0;
 }
 
@@ -652,6 +656,7 @@ static int get_hold(struct rd *r, struct pt__hold *h)
     if (get_s(r, "name", &h->name) || get_s(r, "path", &h->path) || get_name(r, "api", &h->api) ||
         get_who(r, "who", &h->who))
         return -EINVAL;
+    U("prior", h->prior);
     return 0;
 }
 
@@ -667,6 +672,12 @@ static int rec_hold(struct rd *r)
         return -EINVAL;
     if (h->kind == PT_K_SESSION && h->len >= r->a->nsess)
         return fail(r, "session %" PRIu64 " out of range", h->len);
+    uint64_t indexed;
+    if (get_u(r, "indexed", &indexed))
+        return -EINVAL;
+    if (!indexed && (h->inext != PT__NONE || h->iprev != PT__NONE))
+        return fail(r, "a hold not found by identity in an identity's list");
+    r->unindexed[i] = !indexed;
     return 0;
 }
 
@@ -785,6 +796,21 @@ static int rec_mark(struct rd *r)
     return get_name(r, "via", &m->via);
 }
 
+static int rec_untraced(struct rd *r)
+{
+    struct pt_analyzer *a = r->a;
+    const struct tok *exe, *reason;
+    uint32_t pid = 0;
+    if (get_u32(r, "pid", &pid) || need(r, "exe", &exe) || need(r, "reason", &reason))
+        return -EINVAL;
+    if (PT__GROW(a, a->untraced, a->nuntraced, a->capuntraced))
+        return -ENOMEM;
+    a->untraced[a->nuntraced++] = (struct pt__untraced){
+        pid, pt__intern(a, exe->none ? "" : exe->val),
+        reason->none ? NULL : pt__intern(a, reason->val)};
+    return 0;
+}
+
 static int rec_stream(struct rd *r)
 {
     struct pt__checkpoint *cp = r->cp;
@@ -870,7 +896,7 @@ static const struct {
     {"hold", rec_hold},           {"del", rec_del},
     {"cand", rec_cand},           {"session", rec_session},
     {"mark", rec_mark},           {"stream", rec_stream},
-    {"alerted", rec_alerted},
+    {"untraced", rec_untraced},   {"alerted", rec_alerted},
 };
 
 /* ---- the whole ---------------------------------------------------------------------------------- */
@@ -904,7 +930,7 @@ static int check_structure(struct rd *r)
         return fail(r, "holds outside their processes' lists");
     reached = 0;
     for (uint32_t i = 0; i < a->nholds; i++) {
-        if (a->holds[i].iprev != PT__NONE)
+        if (a->holds[i].iprev != PT__NONE || r->unindexed[i])
             continue;
         uint32_t prev = PT__NONE, n = 0;
         for (uint32_t h = i; h != PT__NONE; h = a->holds[h].inext) {
@@ -915,6 +941,8 @@ static int check_structure(struct rd *r)
         }
         reached += n;
     }
+    for (uint32_t i = 0; i < a->nholds; i++)
+        reached += r->unindexed[i]; /* in no identity's list */
     if (reached != a->nholds)
         return fail(r, "holds outside their identity's list");
     for (uint32_t i = 0; i < a->ncands; i++)
@@ -924,7 +952,7 @@ static int check_structure(struct rd *r)
 }
 
 /* The indexes the model keeps beside its records. */
-static int rebuild(struct pt_analyzer *a)
+static int rebuild(struct pt_analyzer *a, const uint8_t *unindexed)
 {
     int rc = 0;
     a->free_hold = PT__NONE;
@@ -935,7 +963,7 @@ static int rebuild(struct pt_analyzer *a)
         rc |= pt__map_put(&a->by_tid, a->threads[i]->proc, a->threads[i]->tid, i);
     for (uint32_t i = 0; i < a->nholds; i++) {
         const struct pt__hold *h = &a->holds[i];
-        if ((h->dev || h->ino) && h->iprev == PT__NONE)
+        if (!unindexed[i] && (h->dev || h->ino) && h->iprev == PT__NONE)
             rc |= pt__map_put(&a->hold_by_id, h->dev, h->ino, i);
         if (h->handle)
             rc |= pt__map_put(&a->hold_by_handle, (uint64_t)h->proc << 8 | h->kind, h->handle, i);
@@ -1009,8 +1037,9 @@ int pt__checkpoint_load(const char *text, size_t len, struct pt_analyzer **out,
     if (!rc)
         rc = check_structure(&r);
     if (!rc)
-        rc = rebuild(r.a);
+        rc = rebuild(r.a, r.unindexed);
     free(r.scratch);
+    free(r.unindexed);
     if (rc == -ENOMEM)
         snprintf(why, whylen, "out of memory");
     if (rc) {

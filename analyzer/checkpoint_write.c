@@ -174,6 +174,7 @@ static void write_proc(struct w *w, uint32_t old)
         put_u(o, "ts", v->ts);
         put_who(o, "who", &v->who);
         put_i(o, "in_mapi", v->in_mapi);
+        put_u(o, "prior", v->prior);
         fputc('\n', o);
     }
     for (uint32_t k = 0; k < p->nmods; k++) {
@@ -244,6 +245,7 @@ static void put_hold(struct w *w, const struct pt__hold *h)
     put_str(o, "path", h->path);
     put_str(o, "api", h->api);
     put_who(o, "who", &h->who);
+    put_u(o, "prior", h->prior);
 }
 
 static void write_hold(struct w *w, uint32_t old)
@@ -252,6 +254,13 @@ static void write_hold(struct w *w, uint32_t old)
     const struct pt__hold *h = &w->a->holds[old];
     fprintf(o, "hold i=%" PRIu32, w->hmap[old]);
     put_hold(w, h);
+    /* a deletion takes every hold off the identity it removed (the inode may be reused): such a
+     * hold lives on, but is no longer found by identity */
+    uint64_t head;
+    int indexed = (h->dev || h->ino) &&
+                  (h->iprev != PT__NONE ||
+                   (pt__map_get(&w->a->hold_by_id, h->dev, h->ino, &head) && head == old));
+    put_u(o, "indexed", (uint64_t)indexed);
     put_idx(o, "inext", h->inext, w->hmap);
     put_idx(o, "iprev", h->iprev, w->hmap);
     put_idx(o, "pnext", h->pnext, w->hmap);
@@ -388,6 +397,12 @@ static void write_body(struct w *w, const struct pt__checkpoint *cp)
         write_sess(w, i);
     for (uint32_t i = 0; i < a->nmarks; i++)
         write_mark(w, i);
+    for (uint32_t i = 0; i < a->nuntraced; i++) {
+        fprintf(o, "untraced pid=%" PRIu32, a->untraced[i].pid);
+        put_str(o, "exe", a->untraced[i].exe);
+        put_str(o, "reason", a->untraced[i].reason);
+        fputc('\n', o);
+    }
     for (size_t i = 0; i < cp->nstreams; i++) {
         const struct pt__cp_stream *s = &cp->streams[i];
         uint32_t proc;
