@@ -59,7 +59,7 @@ int pt__checkpoint_load(const char *text, size_t len, struct pt_analyzer **out,
 int pt__checkpoint_read(const char *path, struct pt_analyzer **out, struct pt__checkpoint *cp,
                         char *why, size_t whylen);
 
-/* Write to `path` whole or not at all (a temporary file renamed over it, synced first). */
+/* Write to `path` whole or not at all (a temporary file renamed over it). */
 int pt__checkpoint_write(const char *path, struct pt_analyzer *a, const struct pt__checkpoint *cp);
 
 void pt__checkpoint_clear(struct pt__checkpoint *cp);

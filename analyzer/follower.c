@@ -58,6 +58,7 @@ struct pt_follower {
     uint64_t damaged;   /* checkpoints that could not be read */
     uint64_t cp_ns, cp_count; /* what writing checkpoints cost */
     int finished;
+    int lent; /* the caller took the model over (pt_follower_take_model) */
 };
 
 static void say(struct pt_follower *fl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -245,7 +246,8 @@ static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
     while ((ev = hold ? pt_follow_next(fl->f, ts) : pt_follow_next_through(fl->f, ts))) {
         if (fl->o.on_event)
             fl->o.on_event(fl->o.on_event_arg, ev);
-        pt_analyzer_feed(fl->a, ev);
+        if (!fl->o.caller_feeds)
+            pt_analyzer_feed(fl->a, ev);
         n++;
     }
     if (n)
@@ -438,7 +440,7 @@ int64_t pt_follower_step(struct pt_follower *fl, int final)
             fl->sy = pt__sym_new();
         maybe_look(fl, final);
     }
-    if (fl->a->nprocs >= fl->prune_at)
+    if (fl->a->nprocs >= fl->prune_at && !fl->o.caller_feeds)
         prune(fl);
     return n;
 }
@@ -452,6 +454,12 @@ struct pt_analyzer *pt_follower_finish(struct pt_follower *fl)
         pt_analyzer_finish(fl->a, &in);
         fl->finished = 1;
     }
+    return fl->a;
+}
+
+struct pt_analyzer *pt_follower_take_model(struct pt_follower *fl)
+{
+    fl->lent = 1; /* still read here (its streams' processes), freed by the caller */
     return fl->a;
 }
 
@@ -477,7 +485,8 @@ void pt_follower_close(struct pt_follower *fl)
     if (!fl)
         return;
     pt_follow_close(fl->f);
-    pt_analyzer_free(fl->a);
+    if (!fl->lent)
+        pt_analyzer_free(fl->a);
     for (size_t i = 0; i < fl->nann; i++) {
         free(fl->ann[i].key);
         free(fl->ann[i].text);

@@ -41,6 +41,9 @@ struct pt_follower_opts {
     /* every event, in the order the model gets them (NULL: none) */
     void (*on_event)(void *arg, const struct pt_event *ev);
     void *on_event_arg;
+    /* on_event feeds the model itself (a timeline that records each event as well): the follower
+     * does not, and keeps the model it restored where pt_follower_model put it */
+    int caller_feeds;
     pt_trace_diag_fn diag; /* problems of the input (NULL: stderr) */
     void *diag_arg;
 };
@@ -57,6 +60,10 @@ int64_t pt_follower_step(struct pt_follower *fl, int final);
 /* The model as fed so far, finished (detectors run; call once, after the last step). The follower
  * keeps it: valid until pt_follower_close. `in` may be NULL. */
 struct pt_analyzer *pt_follower_finish(struct pt_follower *fl);
+
+/* The model, restored from the checkpoint (or new), before the first step: the caller that feeds
+ * it (caller_feeds) takes it over and frees it after pt_follower_close. */
+struct pt_analyzer *pt_follower_take_model(struct pt_follower *fl);
 
 /* What the reading met: damage (checkpoints included) and the trace's statistics. */
 void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out);

@@ -77,17 +77,16 @@ def chunks_bytes():
             try: total += os.lstat(os.path.join(root, f)).st_size
             except OSError: pass
     return total
-def rss():
-    for line in open("/proc/%s/status" % col):
-        if line.startswith("VmRSS:"): return int(line.split()[1])
-    return 0
-big = first = top = 0
+def rss():  # all, and the collector's own memory (anonymous): the rest is the rings it maps
+    f = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/%s/status" % col) if l.startswith(("VmRSS", "RssAnon"))}
+    return f.get("VmRSS", 0), f.get("RssAnon", 0)
+big = first = top = anon0 = anon = 0
 while os.path.exists("/proc/%d" % loader) and open("/proc/%d/stat" % loader).read().split()[2] != "Z":
-    b, r = chunks_bytes(), rss()
-    big, top = max(big, b), max(top, r)
-    first = first or r
+    b, (r, a) = chunks_bytes(), rss()
+    big, top, anon = max(big, b), max(top, r), max(anon, a)
+    first, anon0 = first or r, anon0 or a
     time.sleep(0.2)
-print(big, first, top)
+print(big, first, top, anon0, anon)
 PY
 wait "$loader"
 traced "$load" delete "$prefix" 2 3>&-
@@ -105,7 +104,7 @@ col_cpu=$(cpu_of "$collector")
 kill -INT "$live" "$collector"
 wait "$live" || true
 wait "$collector" || true
-read -r big rss0 rss_top <"$tmp/samples"
+read -r big rss0 rss_top anon0 anon_top <"$tmp/samples"
 rot=$(grep 'rotation: chunks' "$tmp/collect.err" || true)
 follow_cpu=$(sed -nE 's/.*analyzer ([0-9.]+) s CPU.*/\1/p' <<<"$rot")
 cp_n=$(sed -nE 's/.* ([0-9]+) checkpoints in .*/\1/p' <<<"$rot")
@@ -122,12 +121,14 @@ after = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f" % (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime))
 PY
 report_cpu=$(cat "$tmp/report.cpu")
-left=$(sed -nE 's/^summary: [0-9]+ processes, ([0-9]+) events.*/\1/p' "$T.report")
+# the events of the chunks left (what report read; its summary counts the carried ones too)
+left=$(cat "$T"/chunks/*/.chunk | awk '$1 == "events" { s += $2 } END { print s + 0 }')
 dropped=$(sed -nE 's/.*rotation: ([0-9]+) events in ([0-9]+) chunks dropped.*/\1 \2/p' "$T.report")
 grep -q "pid $holder (rotate_load) mmap .*: has it mapped" "$T.report" || found="no (report)"
 [ -n "$dropped" ] || found="$found, nothing dropped"
 total=$((left + ${dropped%% *}))
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f%%", 100 * a / b; }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 printf "$ROW" "soak: finding right after rotation" "$found" "" "" \
@@ -136,11 +137,13 @@ printf "$ROW" "soak: largest trace seen (chunks, sampled 0.2 s)" "$(mib "$big")"
     "$(ratio "$big" "$((cap + chunk))")" "of cap + one chunk ($(mib $((cap + chunk))) MiB)"
 printf "$ROW" "soak: collector RSS, largest sampled" "$(mib $((rss_top * 1024)))" "MiB" "" \
     "first sample $(mib $((rss0 * 1024))) MiB; the analyzer's thread included; goal <= 32 MiB"
+printf "$ROW" "soak: collector's own memory (RSS anonymous)" "$(mib $((anon_top * 1024)))" "MiB" "" \
+    "first sample $(mib $((anon0 * 1024))) MiB; the rest of the RSS is pages of the rings it maps"
 live_pe=$(awk -v c="$live_cpu" -v n="$total" 'BEGIN { if (n) printf "%.1f", c / n * 1e9 }')
 rep_pe=$(awk -v c="$report_cpu" -v n="$left" 'BEGIN { if (n) printf "%.1f", c / n * 1e9 }')
 printf "$ROW" "soak: live --findings CPU over the run, per event" "$live_pe" "ns/event" \
     "$(ratio "$live_pe" "$rep_pe")" "$live_cpu s for $total events; one report pass $report_cpu s for $left events ($rep_pe ns/event); goal <= 1.5x"
-printf "$ROW" "soak: checkpoints, CPU writing them" "$cp_cpu" "s" "$(ratio "$cp_cpu" "$col_cpu")" \
+printf "$ROW" "soak: checkpoints, CPU writing them" "$cp_cpu" "s" "$(pct "$cp_cpu" "$col_cpu")" \
     "$cp_n checkpoints; of the collector's $col_cpu s CPU (goal <= 1%)"
 printf "$ROW" "soak: the analyzer beside the collector" "$follow_cpu" "s" \
-    "$(ratio "$follow_cpu" "$col_cpu")" "its thread's CPU, of the collector's $col_cpu s (in it)"
+    "$(pct "$follow_cpu" "$col_cpu")" "its thread's CPU, of the collector's $col_cpu s (in it)"
