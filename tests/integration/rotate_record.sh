@@ -8,7 +8,8 @@
 #  - the holder's mmap is in no chunk left, yet report finds deleted-while-held with the holder,
 #    the hold's own time (before every event left) and the victim, and says what rotation dropped
 #    and from when the state was carried (text and --json);
-#  - `proftrace events` reads the chunks as one trace: as many events as the chunks hold;
+#  - `proftrace events` reads the chunks as one trace: as many events as the chunks hold; export
+#    draws the finding too;
 #  - babeltrace2 reads every chunk, event for event as proftrace does;
 #  - a damaged checkpoint (a byte changed in the oldest chunk's) makes report exit 2 naming the
 #    file, and the finding is still made (the next chunk's checkpoint carries the same state);
@@ -84,6 +85,11 @@ assert rot["dropped_chunks"] >= 1 and rot["dropped_events"] > 0 and rot["state_c
 assert f["holder"]["time"] < rot["carried_from"], (f["holder"]["time"], rot)
 print("ok: hold at", f["holder"]["time"], "carried from", rot["carried_from"])
 PY
+
+"$pt" export --format html -o "$work/report.html" "$work/T" 2>"$work/export.err" ||
+    fail "export: $(cat "$work/export.err")"
+grep -q "deleted-while-held" "$work/report.html" || fail "export misses the carried finding"
+echo "ok: export starts from the checkpoint too"
 
 total=0
 for c in $chunks; do
