@@ -33,9 +33,9 @@ struct pt__cp_stream {
 
 /* What a checkpoint holds besides the model. */
 struct pt__checkpoint {
-    uint32_t chunk;         /* the chunk it was written into */
-    uint64_t at;            /* every event up to this time (pt_now()) was in the state */
-    int64_t realtime;       /* CLOCK_REALTIME - CLOCK_MONOTONIC when written */
+    uint32_t chunk;   /* the chunk it was written into */
+    uint64_t at;      /* every event up to this time (pt_now()) was in the state */
+    int64_t realtime; /* CLOCK_REALTIME - CLOCK_MONOTONIC when written */
     struct pt__cp_stream *streams;
     size_t nstreams;
     char **alerted; /* keys of the findings already announced (follower.c), so a restart does not
@@ -65,7 +65,8 @@ int pt__checkpoint_write(const char *path, struct pt_analyzer *a, const struct p
 void pt__checkpoint_clear(struct pt__checkpoint *cp);
 
 /* A copy of the state of `a`, as restoring its checkpoint gives it: the follower finishes the
- * copy to see the findings as they stand, and goes on feeding `a`. NULL when it failed, with why. */
+ * copy to see the findings as they stand, and goes on feeding `a`. NULL when it failed, with why.
+ */
 struct pt_analyzer *pt__checkpoint_clone(struct pt_analyzer *a, char *why, size_t whylen);
 
 /* The event class named `name`, for records that name a call: its id, or -1. */

@@ -50,7 +50,7 @@ struct rd {
     struct pt_analyzer *a;
     struct pt__checkpoint *cp;
     int have_counts;
-    uint32_t np, nt_, nh;          /* declared counts */
+    uint32_t np, nt_, nh;                /* declared counts */
     uint32_t sp, st, sh, sd, sc, ss, sm; /* records seen */
     uint8_t *unindexed; /* per hold: a deletion took it off its identity (hold indexed=0) */
 };
@@ -89,7 +89,8 @@ int pt__event_id(const char *name)
     return -1;
 }
 
-/* ---- one line into tokens --------------------------------------------------------------------- */
+/* ---- one line into tokens ---------------------------------------------------------------------
+ */
 
 static int tokenize(struct rd *r, const char *p, const char *end)
 {
@@ -347,7 +348,8 @@ static int get_enum(struct rd *r, const char *key, const char *const *names, uns
         (dst) = i_;                                                                                \
     } while (0)
 
-/* ---- records ---------------------------------------------------------------------------------- */
+/* ---- records ----------------------------------------------------------------------------------
+ */
 
 static int rec_counts(struct rd *r)
 {
@@ -471,7 +473,8 @@ static int rec_proc(struct rd *r)
     U("store_dev", p->store_dev);
     U("store_ino", p->store_ino);
     U("store_ts", p->store_ts);
-    if (get_idx(r, "holds", r->nh, &p->holds_head) || get_idx(r, "watch", a->ncands, &p->watch_head))
+    if (get_idx(r, "holds", r->nh, &p->holds_head) ||
+        get_idx(r, "watch", a->ncands, &p->watch_head))
         return -EINVAL;
     return 0;
 }
@@ -717,8 +720,7 @@ static int rec_del(struct rd *r)
     U("cand_first", d->cand_first);
     U("ncand", d->ncand);
     if ((uint64_t)d->cand_first + d->ncand > a->ncands)
-        return fail(r, "candidates %" PRIu32 "+%" PRIu32 " out of range", d->cand_first,
-                    d->ncand);
+        return fail(r, "candidates %" PRIu32 "+%" PRIu32 " out of range", d->cand_first, d->ncand);
     U("witnessed", d->witnessed);
     U("unattributed", d->unattributed);
     return 0;
@@ -805,9 +807,9 @@ static int rec_untraced(struct rd *r)
         return -EINVAL;
     if (PT__GROW(a, a->untraced, a->nuntraced, a->capuntraced))
         return -ENOMEM;
-    a->untraced[a->nuntraced++] = (struct pt__untraced){
-        pid, pt__intern(a, exe->none ? "" : exe->val),
-        reason->none ? NULL : pt__intern(a, reason->val)};
+    a->untraced[a->nuntraced++] =
+        (struct pt__untraced){pid, pt__intern(a, exe->none ? "" : exe->val),
+                              reason->none ? NULL : pt__intern(a, reason->val)};
     return 0;
 }
 
@@ -886,20 +888,30 @@ static const struct {
     const char *type;
     int (*fn)(struct rd *r);
 } records[] = {
-    {"chunk", rec_chunk},         {"counts", rec_counts},
-    {"totals", rec_totals},       {"proc", rec_proc},
-    {"view", rec_view},           {"module", rec_module},
-    {"lost", rec_lost},           {"marks_key", rec_marks_key},
-    {"thread", rec_thread},       {"child", rec_child},
+    {"chunk", rec_chunk},
+    {"counts", rec_counts},
+    {"totals", rec_totals},
+    {"proc", rec_proc},
+    {"view", rec_view},
+    {"module", rec_module},
+    {"lost", rec_lost},
+    {"marks_key", rec_marks_key},
+    {"thread", rec_thread},
+    {"child", rec_child},
     {"pending_delete", rec_pending_delete},
     {"pending_view", rec_pending_view},
-    {"hold", rec_hold},           {"del", rec_del},
-    {"cand", rec_cand},           {"session", rec_session},
-    {"mark", rec_mark},           {"stream", rec_stream},
-    {"untraced", rec_untraced},   {"alerted", rec_alerted},
+    {"hold", rec_hold},
+    {"del", rec_del},
+    {"cand", rec_cand},
+    {"session", rec_session},
+    {"mark", rec_mark},
+    {"stream", rec_stream},
+    {"untraced", rec_untraced},
+    {"alerted", rec_alerted},
 };
 
-/* ---- the whole ---------------------------------------------------------------------------------- */
+/* ---- the whole ----------------------------------------------------------------------------------
+ */
 
 /* Every list followed from its head reaches each of its members once, and nothing else. */
 static int check_structure(struct rd *r)
@@ -934,8 +946,8 @@ static int check_structure(struct rd *r)
             continue;
         uint32_t prev = PT__NONE, n = 0;
         for (uint32_t h = i; h != PT__NONE; h = a->holds[h].inext) {
-            if (++n > a->nholds || a->holds[h].iprev != prev || a->holds[h].dev != a->holds[i].dev ||
-                a->holds[h].ino != a->holds[i].ino)
+            if (++n > a->nholds || a->holds[h].iprev != prev ||
+                a->holds[h].dev != a->holds[i].dev || a->holds[h].ino != a->holds[i].ino)
                 return fail(r, "hold %" PRIu32 ": its identity's list is broken", h);
             prev = h;
         }

@@ -86,7 +86,8 @@ static void put_frames(FILE *o, const uint64_t *fr, unsigned n)
         fprintf(o, "%s%" PRIx64, i ? "," : "", fr[i]);
 }
 
-/* ---- which processes are kept ----------------------------------------------------------------- */
+/* ---- which processes are kept -----------------------------------------------------------------
+ */
 
 static void mark_proc(struct w *w, uint32_t p)
 {
@@ -105,8 +106,8 @@ static int number(struct w *w)
     for (uint32_t i = 0; i < a->nprocs; i++) {
         const struct pt__proc *p = a->procs[i];
         /* alive, or a profile-store user with an in-use view (the latent rule compares them) */
-        w->pmap[i] = p->end == PT__ALIVE || ((p->store_dev || p->store_ino) && p->nviews) ? 0
-                                                                                         : PT__NONE;
+        w->pmap[i] =
+            p->end == PT__ALIVE || ((p->store_dev || p->store_ino) && p->nviews) ? 0 : PT__NONE;
     }
     for (uint32_t i = 0; i < a->ndels; i++)
         mark_proc(w, a->dels[i].proc);
@@ -125,12 +126,12 @@ static int number(struct w *w)
     for (uint32_t i = 0; i < a->nholds; i++)
         w->hmap[i] = a->holds[i].live ? w->nh++ : PT__NONE;
     for (uint32_t i = 0; i < a->nthreads; i++)
-        w->tmap[i] = a->threads[i] && w->pmap[a->threads[i]->proc] != PT__NONE ? w->nt++
-                                                                                : PT__NONE;
+        w->tmap[i] = a->threads[i] && w->pmap[a->threads[i]->proc] != PT__NONE ? w->nt++ : PT__NONE;
     return 0;
 }
 
-/* ---- records ---------------------------------------------------------------------------------- */
+/* ---- records ----------------------------------------------------------------------------------
+ */
 
 static void write_proc(struct w *w, uint32_t old)
 {
@@ -232,8 +233,8 @@ static void write_thread(struct w *w, uint32_t old)
 static void put_hold(struct w *w, const struct pt__hold *h)
 {
     FILE *o = w->o;
-    fprintf(o, " kind=%s", kind_names[h->kind < sizeof kind_names / sizeof *kind_names ? h->kind
-                                                                                         : 0]);
+    fprintf(o, " kind=%s",
+            kind_names[h->kind < sizeof kind_names / sizeof *kind_names ? h->kind : 0]);
     put_idx(o, "proc", h->proc, w->pmap);
     put_u(o, "tid", h->tid);
     put_u(o, "handle", h->handle);
@@ -278,8 +279,8 @@ static void write_del(struct w *w, uint32_t i)
     put_u(o, "ts", d->ts);
     put_u(o, "enter", d->ts_enter);
     put_u(o, "depth", d->depth);
-    fprintf(o, " kind=%s", kind_names[d->kind < sizeof kind_names / sizeof *kind_names ? d->kind
-                                                                                         : 0]);
+    fprintf(o, " kind=%s",
+            kind_names[d->kind < sizeof kind_names / sizeof *kind_names ? d->kind : 0]);
     put_str(o, "call", d->call);
     put_str(o, "target", d->target);
     put_u(o, "dev", d->dev);
@@ -360,7 +361,8 @@ static void write_mark(struct w *w, uint32_t i)
     fputc('\n', o);
 }
 
-/* ---- the file --------------------------------------------------------------------------------- */
+/* ---- the file ---------------------------------------------------------------------------------
+ */
 
 static void write_body(struct w *w, const struct pt__checkpoint *cp)
 {
@@ -413,8 +415,8 @@ static void write_body(struct w *w, const struct pt__checkpoint *cp)
         else
             fputs(" proc=-", o);
         fprintf(o,
-                " seq=%" PRIu64 " pos=%" PRIu64 " clock=%" PRIu64 " disc=%" PRIu64
-                " tid=%" PRIu32 "\n",
+                " seq=%" PRIu64 " pos=%" PRIu64 " clock=%" PRIu64 " disc=%" PRIu64 " tid=%" PRIu32
+                "\n",
                 s->pos.seq, s->pos.pos, s->pos.clock, s->pos.disc, s->pos.tid);
     }
     for (size_t i = 0; i < cp->nalerted; i++) {

@@ -544,8 +544,12 @@ static int read_rotated(const char *dir, FILE *diag, struct pt_timeline *tl,
                         struct pt_analyzer_input *in)
 {
     struct pt_follower *fl;
-    struct pt_follower_opts o = {.dir = dir, .restore = PT_RESTORE_OLDEST, .on_event = follow_feed,
-                                 .on_event_arg = tl, .caller_feeds = 1, .diag = follow_diag,
+    struct pt_follower_opts o = {.dir = dir,
+                                 .restore = PT_RESTORE_OLDEST,
+                                 .on_event = follow_feed,
+                                 .on_event_arg = tl,
+                                 .caller_feeds = 1,
+                                 .diag = follow_diag,
                                  .diag_arg = diag};
     int rc = pt_follower_open(&o, &fl);
     if (rc < 0)
@@ -569,7 +573,7 @@ int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint
     struct stat st;
     snprintf(chunks, sizeof chunks, "%s/chunks", dir);
     int rotated = lstat(chunks, &st) == 0 && S_ISDIR(st.st_mode);
-    int rc = !tl        ? -ENOMEM
+    int rc = !tl       ? -ENOMEM
              : rotated ? read_rotated(dir, diag, tl, &in)
                        : pt__read_trace(dir, diag, feed, tl, &in);
     if (rc < 0)

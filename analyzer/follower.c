@@ -52,10 +52,10 @@ struct pt_follower {
     struct pt__symbolizer *sy;
     uint64_t last_eval;
     uint32_t seen_dels, seen_cands, seen_sess, seen_marks;
-    int dirty;          /* events fed since the findings were looked at */
-    uint32_t cp_done;   /* chunks up to this one have their checkpoint */
-    uint32_t prune_at;  /* the model is replaced by its copy when it has this many processes */
-    uint64_t damaged;   /* checkpoints that could not be read */
+    int dirty;         /* events fed since the findings were looked at */
+    uint32_t cp_done;  /* chunks up to this one have their checkpoint */
+    uint32_t prune_at; /* the model is replaced by its copy when it has this many processes */
+    uint64_t damaged;  /* checkpoints that could not be read */
     uint64_t cp_ns, cp_count; /* what writing checkpoints cost */
     int finished;
     int lent; /* the caller took the model over (pt_follower_take_model) */
@@ -108,7 +108,8 @@ static struct announced *ann_add(struct pt_follower *fl, const char *key)
 /* ---- where the state starts ------------------------------------------------------------------ */
 
 /* Restore checkpoint `cp` (with its model b) as the state to go on from. */
-static int adopt_checkpoint(struct pt_follower *fl, struct pt_analyzer *b, struct pt__checkpoint *cp)
+static int adopt_checkpoint(struct pt_follower *fl, struct pt_analyzer *b,
+                            struct pt__checkpoint *cp)
 {
     for (size_t i = 0; i < cp->nstreams; i++) {
         const struct pt__cp_stream *s = &cp->streams[i];
@@ -166,8 +167,9 @@ static int restore(struct pt_follower *fl)
         return -ENOMEM;
     if (!fl->a->carried.carried && rot.dropped_chunks) {
         fl->damaged++;
-        say(fl, "%s: %" PRIu64 " chunks were dropped by rotation and no checkpoint carries their "
-                "state: findings that began in them are missing",
+        say(fl,
+            "%s: %" PRIu64 " chunks were dropped by rotation and no checkpoint carries their "
+            "state: findings that began in them are missing",
             fl->dir, rot.dropped_chunks);
     }
     fl->a->carried.rotated = rot.rotated;
@@ -199,7 +201,8 @@ fail:
     return rc;
 }
 
-/* ---- checkpoints -------------------------------------------------------------------------------- */
+/* ---- checkpoints --------------------------------------------------------------------------------
+ */
 
 static int add_stream(void *arg, uint32_t stream, const char *key, const struct pt_stream_pos *pos)
 {
@@ -289,13 +292,15 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
                 break; /* its predecessors may still hold events the model has not had */
         }
         pt_chunk_path(path, sizeof path, fl->dir, c, PT_CHECKPOINT_FILE);
-        if (lstat(path, &st) == 0 || write_checkpoint(fl, c, horizon > newest ? horizon : newest) == 0)
+        if (lstat(path, &st) == 0 ||
+            write_checkpoint(fl, c, horizon > newest ? horizon : newest) == 0)
             fl->cp_done = c;
     }
     free(chunks);
 }
 
-/* ---- findings ------------------------------------------------------------------------------------ */
+/* ---- findings
+ * ------------------------------------------------------------------------------------ */
 
 static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, const char *key,
                      const char *text, int updated)
@@ -417,7 +422,8 @@ static void prune(struct pt_follower *fl)
     fl->prune_at = 2 * fl->a->nprocs > 256 ? 2 * fl->a->nprocs : 256;
 }
 
-/* ---- public ------------------------------------------------------------------------------------- */
+/* ---- public -------------------------------------------------------------------------------------
+ */
 
 int64_t pt_follower_step(struct pt_follower *fl, int final)
 {
@@ -450,7 +456,8 @@ struct pt_analyzer *pt_follower_finish(struct pt_follower *fl)
     if (!fl->finished) {
         struct pt_trace_stats st;
         pt_follower_stats(fl, &st);
-        struct pt_analyzer_input in = {.streams = st.streams, .damaged = st.damaged, .dir = fl->dir};
+        struct pt_analyzer_input in = {
+            .streams = st.streams, .damaged = st.damaged, .dir = fl->dir};
         pt_analyzer_finish(fl->a, &in);
         fl->finished = 1;
     }
@@ -497,14 +504,15 @@ void pt_follower_close(struct pt_follower *fl)
     free(fl);
 }
 
-/* ---- reading a whole trace ---------------------------------------------------------------------- */
+/* ---- reading a whole trace ----------------------------------------------------------------------
+ */
 
-int pt__follow_dir(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
-                   struct pt_analyzer **out, uint64_t *damaged)
+int pt__follow_dir(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_analyzer **out,
+                   uint64_t *damaged)
 {
     struct pt_follower *fl;
-    struct pt_follower_opts o = {.dir = dir, .restore = PT_RESTORE_OLDEST, .diag = diag,
-                                 .diag_arg = diag_arg};
+    struct pt_follower_opts o = {
+        .dir = dir, .restore = PT_RESTORE_OLDEST, .diag = diag, .diag_arg = diag_arg};
     int rc = pt_follower_open(&o, &fl);
     if (rc < 0)
         return rc;

@@ -34,9 +34,9 @@ enum pt_follower_restore {
 struct pt_follower_opts {
     const char *dir;
     enum pt_follower_restore restore;
-    int checkpoints;                /* write each chunk's checkpoint (the collector's follower) */
-    uint64_t lag_ns;                /* the horizon's distance behind now */
-    pt_on_finding_fn on_finding;    /* NULL: findings are not looked at while following */
+    int checkpoints;             /* write each chunk's checkpoint (the collector's follower) */
+    uint64_t lag_ns;             /* the horizon's distance behind now */
+    pt_on_finding_fn on_finding; /* NULL: findings are not looked at while following */
     void *on_finding_arg;
     /* every event, in the order the model gets them (NULL: none) */
     void (*on_event)(void *arg, const struct pt_event *ev);
@@ -76,7 +76,7 @@ void pt_follower_close(struct pt_follower *fl);
 
 /* Read a whole trace directory, rotated or not, through a follower into a finished analyzer:
  * what `report` and `export` do. As pt_analyze_dir. */
-int pt__follow_dir(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
-                   struct pt_analyzer **out, uint64_t *damaged);
+int pt__follow_dir(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_analyzer **out,
+                   uint64_t *damaged);
 
 #endif

@@ -23,11 +23,12 @@ struct pt_finding_note {
     int uncertain;
     const char *resource_kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */
     const char *resource_name;
-    uint32_t deleter_pid, holder_pid; /* in their own pid namespaces (0: none) */
+    uint32_t deleter_pid, holder_pid;     /* in their own pid namespaces (0: none) */
     const char *deleter_exe, *holder_exe; /* "" when unknown */
-    uint64_t ts;          /* when it happened: the delete (the hazard, for a latent one), CLOCK_MONOTONIC ns */
-    int64_t realtime;     /* add to ts for CLOCK_REALTIME (0: unknown) */
-    const char *dir;      /* the trace directory */
+    uint64_t
+        ts; /* when it happened: the delete (the hazard, for a latent one), CLOCK_MONOTONIC ns */
+    int64_t realtime; /* add to ts for CLOCK_REALTIME (0: unknown) */
+    const char *dir;  /* the trace directory */
 };
 
 typedef void (*pt_on_finding_fn)(void *arg, const struct pt_finding_note *n);

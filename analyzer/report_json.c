@@ -199,7 +199,8 @@ void pt__json_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
         one(out, a, &a->findings[i], sy);
 }
 
-/* A rotated trace: what was dropped, and the checkpoint that carried the state (docs/rotation.md). */
+/* A rotated trace: what was dropped, and the checkpoint that carried the state (docs/rotation.md).
+ */
 static void json_rotation(FILE *out, const struct pt_analyzer *a)
 {
     const struct pt__carried *c = &a->carried;
@@ -212,8 +213,9 @@ static void json_rotation(FILE *out, const struct pt_analyzer *a)
             ",\"state_carried\":%s",
             c->dropped_chunks, c->dropped_events, c->carried ? "true" : "false");
     if (c->carried)
-        fprintf(out, ",\"checkpoint_chunk\":%" PRIu32 ",\"carried_from\":%" PRIu64
-                     ",\"carried_from_realtime\":%" PRId64,
+        fprintf(out,
+                ",\"checkpoint_chunk\":%" PRIu32 ",\"carried_from\":%" PRIu64
+                ",\"carried_from_realtime\":%" PRId64,
                 c->chunk, c->at, c->realtime ? (int64_t)c->at + c->realtime : 0);
     fputc('}', out);
 }
@@ -234,9 +236,9 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
             ",\"deletions_unheld\":%" PRIu64 ",\"deletions_by_holder\":%" PRIu64
             ",\"deletions_after_silent_death\":%" PRIu64,
             (unsigned)(a->nprocs + a->procs_left), a->nevents, a->lost_total + a->in.lost,
-            a->in.damaged, a->ts_first,
-            a->ts_last, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
-            a->dels_seen, a->dels_unheld, a->self_deletes, a->gone_holders);
+            a->in.damaged, a->ts_first, a->ts_last,
+            a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings, a->dels_seen,
+            a->dels_unheld, a->self_deletes, a->gone_holders);
     json_rotation(out, a);
     fputs(",\"notes\":[", out);
     int first = 1;

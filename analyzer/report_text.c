@@ -201,10 +201,9 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
 {
     uint64_t lost = a->lost_total + a->in.lost;
     fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n",
-            (unsigned)(a->nprocs + a->procs_left),
-            (unsigned long long)a->nevents, (unsigned long long)lost,
-            a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
-            a->nfindings == 1 ? "" : "s");
+            (unsigned)(a->nprocs + a->procs_left), (unsigned long long)a->nevents,
+            (unsigned long long)lost, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0,
+            a->nfindings, a->nfindings == 1 ? "" : "s");
     fprintf(out,
             "  deletions: %llu seen, %llu of something no other live process held, %llu by the "
             "holder itself, %llu of what a silently dead holder held (clean-up)\n",

@@ -113,7 +113,8 @@ const char *pt__rep_rotation(const struct pt_analyzer *a, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return buf;
     if (!c->carried) {
-        snprintf(buf + n, len - (size_t)n, "; their state was not carried (no readable checkpoint)");
+        snprintf(buf + n, len - (size_t)n,
+                 "; their state was not carried (no readable checkpoint)");
         return buf;
     }
     time_t t = (time_t)(((int64_t)c->at + c->realtime) / 1000000000);

@@ -119,7 +119,7 @@ static int finding_wanted(struct live *l, const struct pt_finding_note *n)
     return 1;
 }
 
-/* ---- What the follower gives ------------------------------------------------------------------ */
+/* ---- What the follower gives ----------------------------------------------------------------- */
 
 static void on_event(void *arg, const struct pt_event *ev)
 {
@@ -196,10 +196,11 @@ const struct pt__cli_doc pt_cmd_live_doc = {
         "Follows the trace directory DIR (default $PROFTRACE_DIR, else " PT_DEFAULT_DIR ") while "
         "a record or a collect, or traced processes alone, write it, printing new events as "
         "proftrace events does and each finding as soon as the event completing it is written "
-        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms, plus " PT__XSTR(PT_LIVE_LAG_MS) " ms), again "
-        "marked updated when later events add to it. Each wake-up reads only what was written "
-        "since the last; a rotated trace (--max-size, --max-age) is followed across its chunks, "
-        "from its oldest chunk's checkpoint. A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) "
+        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms, plus the " PT__XSTR(PT_LIVE_LAG_MS) " ms that "
+        "keep events in order), again marked updated when later events add to it. Each wake-up "
+        "reads only what was written since the last; a rotated trace (--max-size, --max-age) is "
+        "followed across its chunks, from its oldest chunk's checkpoint. A DIR that does not exist "
+        "yet is waited for. Read-only: stopping it (Ctrl-C) "
         "leaves the collection running, and several can follow one directory at once. The "
         "event filters are those of proftrace events and mean the same; a finding is shown when "
         "its deleter or holder passes --pid and --exe, and its text contains what --name and "
@@ -294,8 +295,8 @@ int pt_cmd_live(int argc, char **argv)
             if (ifd >= 0)
                 watch(ifd, l.o.dir); /* rings/ and chunks/ may have appeared since */
             int64_t rt_off = pt_follower_realtime_offset(l.fl);
-            if (rt_off)
-                l.rt = rt_off; /* the writers' own offset: times print exactly as `proftrace events` */
+            if (rt_off) /* the writers' own offset: times print exactly as `proftrace events` */
+                l.rt = rt_off;
             if (pt_follower_step(l.fl, 0) < 0) {
                 status = 2;
                 break;

@@ -358,8 +358,8 @@ static int trace_open(const char *out, const struct pt__rotate_opts *rot, char d
         fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
         return 2;
     }
-    int rc = pt_collector_open_rotated(dir, pt__rotating(rot) ? rot : NULL, pt__diag_line,
-                                       "record", col);
+    int rc = pt_collector_open_rotated(dir, pt__rotating(rot) ? rot : NULL, pt__diag_line, "record",
+                                       col);
     if (rc < 0) {
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;

@@ -17,7 +17,7 @@
 #include "analyzer/follower.h"
 #include "cmds/follow_thread.h"
 
-#define TICK_MS 200      /* a step at least this often */
+#define TICK_MS 200          /* a step at least this often */
 #define LAG_NS 1000000000ull /* the horizon: findings are announced a second after their events */
 
 struct pt__follow_thread {
@@ -40,7 +40,8 @@ static void *run(void *arg)
     struct pt__follow_thread *t = arg;
     for (;;) {
         pt_follower_step(t->fl, 0);
-        struct pollfd pfd[2] = {{.fd = t->stop_fd, .events = POLLIN}, {.fd = t->ifd, .events = POLLIN}};
+        struct pollfd pfd[2] = {{.fd = t->stop_fd, .events = POLLIN},
+                                {.fd = t->ifd, .events = POLLIN}};
         if (poll(pfd, t->ifd >= 0 ? 2 : 1, TICK_MS) > 0 && pfd[0].revents)
             break;
         char buf[4096];
@@ -88,7 +89,8 @@ int pt__follow_thread_start(const char *cmd, const char *dir, pt_on_finding_fn o
     t->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (t->stop_fd < 0 || (rc = pthread_create(&t->th, NULL, run, t)) != 0) {
         rc = t->stop_fd < 0 ? errno : rc;
-        fprintf(stderr, "proftrace %s: cannot start the analyzer's thread: %s\n", cmd, strerror(rc));
+        fprintf(stderr, "proftrace %s: cannot start the analyzer's thread: %s\n", cmd,
+                strerror(rc));
         if (t->stop_fd >= 0)
             close(t->stop_fd);
         if (t->ifd >= 0)

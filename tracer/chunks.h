@@ -7,7 +7,7 @@
 
 /* A chunk's summary (PT_CHUNK_SUMMARY_FILE), written when the collector closes it. */
 struct pt__chunk_summary {
-    uint64_t events;          /* events the collector wrote into it */
+    uint64_t events;            /* events the collector wrote into it */
     uint64_t first_ts, last_ts; /* the oldest and newest packet times in it (0: none) */
 };
 

@@ -36,15 +36,16 @@
 #include "tracer/internal.h"
 #include "tracer/source.h"
 
-#define PT__MAX_RING_BUFS 4096 /* a ring's thread buffers at most (pt__ring_check) */
-#define IN_FLIGHT_NS 1000000000ull /* a record being written holds the horizon this long at most */
+#define PT__MAX_RING_BUFS 4096     /* a ring's thread buffers at most (pt__ring_check) */
+#define IN_FLIGHT_NS 1000000000ull /* a record being written holds the horizon this long at most   \
+                                    */
 
 struct fchunk {
-    uint32_t num;    /* 0: the top-level files of a trace that is not rotated */
-    uint64_t seen;   /* pt_now() when first seen */
-    int final;       /* listed after it was closed: nothing new can come */
-    int refused;     /* its metadata is another event table's: its streams are not read */
-    int gone;        /* dropped by rotation */
+    uint32_t num;  /* 0: the top-level files of a trace that is not rotated */
+    uint64_t seen; /* pt_now() when first seen */
+    int final;     /* listed after it was closed: nothing new can come */
+    int refused;   /* its metadata is another event table's: its streams are not read */
+    int gone;      /* dropped by rotation */
 };
 
 struct fring {
@@ -86,7 +87,7 @@ struct pt_follow {
     size_t nheap;
     struct fstream *advance;
     struct pt_trace_stats st;
-    uint64_t hold; /* the horizon stops here: a writer was in the middle of a record after it */
+    uint64_t hold;   /* the horizon stops here: a writer was in the middle of a record after it */
     uint64_t polled; /* pt_now() of the last poll */
     uint64_t late;   /* the longest an event came after the horizon had passed it (ns) */
     uint64_t given;  /* the newest time given so far */
@@ -187,7 +188,8 @@ static struct fstream *stream_of(struct pt_follow *f, const char *key)
     return e;
 }
 
-/* ---- the merge --------------------------------------------------------------------------------- */
+/* ---- the merge ---------------------------------------------------------------------------------
+ */
 
 static int less(const struct fstream *a, const struct fstream *b)
 {
@@ -233,7 +235,8 @@ static struct fstream *heap_pop(struct pt_follow *f)
     return top;
 }
 
-/* ---- chunks ------------------------------------------------------------------------------------ */
+/* ---- chunks ------------------------------------------------------------------------------------
+ */
 
 /* "chunks/000042/" (num 0: ""), the prefix of a chunk's files relative to the trace directory. */
 static void chunk_prefix(uint32_t num, char *buf, size_t len)
@@ -552,7 +555,8 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
 {
     char prefix[64], name[600];
     chunk_prefix(c->num, prefix, sizeof prefix);
-    int fd = openat(f->dirfd, c->num ? prefix : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd =
+        openat(f->dirfd, c->num ? prefix : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
@@ -644,7 +648,8 @@ int pt_follow_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struc
     f->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (f->dirfd < 0) {
         int rc = -errno;
-        snprintf(msg, sizeof msg, "%s: %s", dir, rc == -ENOTDIR ? "not a directory" : strerror(-rc));
+        snprintf(msg, sizeof msg, "%s: %s", dir,
+                 rc == -ENOTDIR ? "not a directory" : strerror(-rc));
         fdiag(f, msg);
         pt_follow_close(f);
         return rc;
@@ -806,8 +811,9 @@ int pt_follow_positions(const struct pt_follow *f,
 {
     for (uint32_t i = 0; i < f->nstreams; i++) {
         const struct fstream *e = f->byidx[i];
-        const struct pt__src_pos *p = e && e->have_fed ? &e->fed : e && e->have_start ? &e->start
-                                                                                       : NULL;
+        const struct pt__src_pos *p = e && e->have_fed     ? &e->fed
+                                      : e && e->have_start ? &e->start
+                                                           : NULL;
         if (!p)
             continue;
         struct pt_stream_pos pos = {p->seq, p->pos, p->clock, p->disc, p->tid};

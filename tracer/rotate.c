@@ -23,9 +23,9 @@
 #include "tracer/rotate.h"
 
 struct pt__rotate {
-    char *dir;   /* the path files are reached by */
-    char *shown; /* the path messages name */
-    char name[32];  /* "chunks/000042" */
+    char *dir;     /* the path files are reached by */
+    char *shown;   /* the path messages name */
+    char name[32]; /* "chunks/000042" */
     char shown_path[4300];
     struct pt__rotate_opts o;
     pt_trace_diag_fn diag;
@@ -164,8 +164,9 @@ int pt__rotate_open(const char *dir, const char *shown, const struct pt__rotate_
         rdiag(r, "%s/chunks: %s", shown, strerror(-n));
         rc = n;
     } else if (n == 0 && flat_trace(dir)) {
-        rdiag(r, "%s holds a trace written without --max-size/--max-age: a rotated trace needs a "
-                 "new directory",
+        rdiag(r,
+              "%s holds a trace written without --max-size/--max-age: a rotated trace needs a "
+              "new directory",
               shown);
         rc = -EEXIST;
     } else if (n == 0) {
@@ -330,9 +331,10 @@ void pt__rotate_trim(struct pt__rotate *r)
         pt_chunk_path(cp, sizeof cp, r->dir, nums[k + 1], PT_CHECKPOINT_FILE);
         if (lstat(cp, &st) < 0) {
             if (!r->said_waiting)
-                rdiag(r, "%s: chunk %06" PRIu32 " kept past the cap until the analyzer has "
-                         "written the checkpoint of chunk %06" PRIu32 " (what it holds must not "
-                         "be lost; said once)",
+                rdiag(r,
+                      "%s: chunk %06" PRIu32 " kept past the cap until the analyzer has "
+                      "written the checkpoint of chunk %06" PRIu32 " (what it holds must not "
+                      "be lost; said once)",
                       r->shown, nums[k], nums[k + 1]);
             r->said_waiting = 1;
             r->waiting = nums[k + 1];

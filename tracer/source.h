@@ -14,8 +14,9 @@ typedef void (*pt__diag_fn)(void *arg, const char *msg);
 struct pt__ring;
 
 /* Where a stream was read up to: the packet, the byte after the last record returned, the clock
- * and thread there, and the discarded count already reported. The same in the ring and in a stream file (the collector copies packets
- * byte for byte), so a reader can go on from a position another reader saved. */
+ * and thread there, and the discarded count already reported. The same in the ring and in a stream
+ * file (the collector copies packets byte for byte), so a reader can go on from a position another
+ * reader saved. */
 struct pt__src_pos {
     uint64_t seq, pos, clock, disc;
     uint32_t tid;
@@ -44,9 +45,9 @@ struct pt__src {
     uint64_t disc_prev, disc_cur, seq_cur;
     int disc_known, in_pkt, partial, done, said_gone;
     /* following (tracer/follow.c): where the stream goes on, where to start */
-    int have_pkt, have_pos;       /* a packet was read; an event was returned */
-    int pkt_from_ring;            /* the packet being read came from the ring */
-    int in_flight;                /* its writer had reserved more than it committed */
+    int have_pkt, have_pos; /* a packet was read; an event was returned */
+    int pkt_from_ring;      /* the packet being read came from the ring */
+    int in_flight;          /* its writer had reserved more than it committed */
     int (*chain)(void *arg, struct pt__src *s);
     void *chain_arg;
     int seeking;

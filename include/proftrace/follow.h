@@ -34,12 +34,12 @@ struct pt_stream_pos {
 
 /* What rotation did to a trace directory (all 0 for a trace that is not rotated). */
 struct pt_rotation {
-    int rotated;                   /* DIR/chunks/ holds the trace */
-    uint32_t first_chunk;          /* the oldest chunk there, 0 when none */
-    uint32_t last_chunk;           /* the newest */
-    uint64_t dropped_chunks;       /* chunks the collector dropped to stay under its cap */
-    uint64_t dropped_events;       /* the events they held (0 when not recorded) */
-    uint64_t first_ts;             /* the first event of the first chunk ever (0: unknown) */
+    int rotated;             /* DIR/chunks/ holds the trace */
+    uint32_t first_chunk;    /* the oldest chunk there, 0 when none */
+    uint32_t last_chunk;     /* the newest */
+    uint64_t dropped_chunks; /* chunks the collector dropped to stay under its cap */
+    uint64_t dropped_events; /* the events they held (0 when not recorded) */
+    uint64_t first_ts;       /* the first event of the first chunk ever (0: unknown) */
 };
 
 /* Open `dir` for following. Nothing is read yet. 0, or a negative errno after diag said why

@@ -50,8 +50,8 @@ static int differ(const char *what, const char *x, const char *y)
     while (x[i] && x[i] == y[i])
         i++;
     size_t from = i > 200 ? i - 200 : 0;
-    fprintf(stderr, "%s differ at byte %zu:\n  straight: ...%.400s\n  restored: ...%.400s\n",
-            what, i, x + from, y + from);
+    fprintf(stderr, "%s differ at byte %zu:\n  straight: ...%.400s\n  restored: ...%.400s\n", what,
+            i, x + from, y + from);
     return 1;
 }
 
@@ -93,7 +93,8 @@ static int roundtrip(const char *dir, uint64_t every)
     return rc;
 }
 
-/* ---- damage ------------------------------------------------------------------------------------ */
+/* ---- damage ------------------------------------------------------------------------------------
+ */
 
 /* Replace the end line so that the damaged text passes the checksum: what is checked then is the
  * records themselves. */

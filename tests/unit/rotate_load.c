@@ -80,7 +80,7 @@ static int load(long n)
     return 0;
 }
 
-static int delete(const char *prefix, int n)
+static int delete (const char *prefix, int n)
 {
     int failed = 0;
     for (int i = 0; i < n; i++) {
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "load"))
         return load(atol(argv[2]));
     if (argc == 4 && !strcmp(argv[1], "delete"))
-        return delete(argv[2], atoi(argv[3]));
+        return delete (argv[2], atoi(argv[3]));
     fprintf(stderr, "usage: rotate_load hold PREFIX N [FILL] | load N | delete PREFIX N\n");
     return 2;
 }
