@@ -1336,8 +1336,14 @@ static int check_metadata(struct pt_collector *c)
 
 /* ---- Rotation (tracer/rotate.c) ------------------------------------------------------------- */
 
-/* Where stream files go: a rotated trace's chunk (a directory opened relative to the trace
- * directory, never through a link), else the trace directory. NULL opts: rotated only when the
+/* The directory of the chunk being written, opened relative to the trace directory (never through
+ * a link): a descriptor, or -1 with errno set. */
+static int open_chunk(struct pt_collector *c)
+{
+    return openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated only when the
  * directory already is (then without caps: it goes on in its newest chunk). */
 static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opts)
 {
@@ -1351,7 +1357,7 @@ static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opt
     if (rc < 0)
         return rc;
     c->sdir = pt__rotate_path(c->rot);
-    c->sdfd = openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    c->sdfd = open_chunk(c);
     if (c->sdfd < 0) {
         rc = -errno;
         cdiag(c, "%s: %s", c->sdir, strerror(errno));
@@ -1373,7 +1379,7 @@ static void rotate_if_due(struct pt_collector *c)
             }
     if (pt__rotate_next(c->rot) < 0)
         return; /* said; the stream files are opened again in the chunk we are in */
-    int fd = openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open_chunk(c);
     if (fd < 0) {
         cdiag(c, "%s: %s", pt__rotate_path(c->rot), strerror(errno));
         return;
