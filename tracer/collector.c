@@ -1343,8 +1343,8 @@ static int open_chunk(struct pt_collector *c)
     return openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated only when the
- * directory already is (then without caps: it goes on in its newest chunk). */
+/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated
+ * only when the directory already is (then without caps: it goes on in its newest chunk). */
 static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opts)
 {
     struct pt__rotate_opts none = {0};
