@@ -89,8 +89,7 @@ int pt__event_id(const char *name)
     return -1;
 }
 
-/* ---- one line into tokens ---------------------------------------------------------------------
- */
+/* ---- one line into tokens -------------------------------------------------------------------- */
 
 static int tokenize(struct rd *r, const char *p, const char *end)
 {
@@ -348,8 +347,7 @@ static int get_enum(struct rd *r, const char *key, const char *const *names, uns
         (dst) = i_;                                                                                \
     } while (0)
 
-/* ---- records ----------------------------------------------------------------------------------
- */
+/* ---- records --------------------------------------------------------------------------------- */
 
 static int rec_counts(struct rd *r)
 {
@@ -910,8 +908,7 @@ static const struct {
     {"alerted", rec_alerted},
 };
 
-/* ---- the whole ----------------------------------------------------------------------------------
- */
+/* ---- the whole ------------------------------------------------------------------------------- */
 
 /* Every list followed from its head reaches each of its members once, and nothing else. */
 static int check_structure(struct rd *r)

@@ -86,8 +86,7 @@ static void put_frames(FILE *o, const uint64_t *fr, unsigned n)
         fprintf(o, "%s%" PRIx64, i ? "," : "", fr[i]);
 }
 
-/* ---- which processes are kept -----------------------------------------------------------------
- */
+/* ---- which processes are kept ---------------------------------------------------------------- */
 
 static void mark_proc(struct w *w, uint32_t p)
 {
@@ -130,8 +129,7 @@ static int number(struct w *w)
     return 0;
 }
 
-/* ---- records ----------------------------------------------------------------------------------
- */
+/* ---- records --------------------------------------------------------------------------------- */
 
 static void write_proc(struct w *w, uint32_t old)
 {
@@ -361,8 +359,7 @@ static void write_mark(struct w *w, uint32_t i)
     fputc('\n', o);
 }
 
-/* ---- the file ---------------------------------------------------------------------------------
- */
+/* ---- the file -------------------------------------------------------------------------------- */
 
 static void write_body(struct w *w, const struct pt__checkpoint *cp)
 {

@@ -201,8 +201,7 @@ fail:
     return rc;
 }
 
-/* ---- checkpoints --------------------------------------------------------------------------------
- */
+/* ---- checkpoints ----------------------------------------------------------------------------- */
 
 static int add_stream(void *arg, uint32_t stream, const char *key, const struct pt_stream_pos *pos)
 {
@@ -422,8 +421,7 @@ static void prune(struct pt_follower *fl)
     fl->prune_at = 2 * fl->a->nprocs > 256 ? 2 * fl->a->nprocs : 256;
 }
 
-/* ---- public -------------------------------------------------------------------------------------
- */
+/* ---- public ---------------------------------------------------------------------------------- */
 
 int64_t pt_follower_step(struct pt_follower *fl, int final)
 {
@@ -504,8 +502,7 @@ void pt_follower_close(struct pt_follower *fl)
     free(fl);
 }
 
-/* ---- reading a whole trace ----------------------------------------------------------------------
- */
+/* ---- reading a whole trace ------------------------------------------------------------------- */
 
 int pt__follow_dir(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_analyzer **out,
                    uint64_t *damaged)

@@ -188,8 +188,7 @@ static struct fstream *stream_of(struct pt_follow *f, const char *key)
     return e;
 }
 
-/* ---- the merge ---------------------------------------------------------------------------------
- */
+/* ---- the merge ------------------------------------------------------------------------------- */
 
 static int less(const struct fstream *a, const struct fstream *b)
 {
@@ -235,8 +234,7 @@ static struct fstream *heap_pop(struct pt_follow *f)
     return top;
 }
 
-/* ---- chunks ------------------------------------------------------------------------------------
- */
+/* ---- chunks ---------------------------------------------------------------------------------- */
 
 /* "chunks/000042/" (num 0: ""), the prefix of a chunk's files relative to the trace directory. */
 static void chunk_prefix(uint32_t num, char *buf, size_t len)

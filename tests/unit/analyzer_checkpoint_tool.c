@@ -93,8 +93,7 @@ static int roundtrip(const char *dir, uint64_t every)
     return rc;
 }
 
-/* ---- damage ------------------------------------------------------------------------------------
- */
+/* ---- damage ---------------------------------------------------------------------------------- */
 
 /* Replace the end line so that the damaged text passes the checksum: what is checked then is the
  * records themselves. */
