@@ -15,6 +15,13 @@
  * chunk and rings/ are listed on each poll, and each ring's claim counts are read to find the
  * buffers threads took since (a stream that is not read would let the horizon pass its events).
  *
+ * Order. Events come out merged by time up to the caller's horizon. A stream that runs dry while
+ * they do is read again at once (its writer may have committed more since its packet was read:
+ * anything older than the horizon is committed by now, unless its writer is in the middle of a
+ * record, which the ring shows: such a stream holds the horizon at its last event for a while).
+ * An event that still comes out behind a newer one was written that long after its time; the
+ * longest such delay is kept (pt_follow_late) for the caller to move its horizon back.
+ *
  * Memory: a packet per stream that has one to give, a name per stream whose files are still in
  * the directory (a finished stream keeps only its name, until its chunks are dropped). */
 #define _GNU_SOURCE
@@ -37,8 +44,7 @@
 #include "tracer/source.h"
 
 #define PT__MAX_RING_BUFS 4096     /* a ring's thread buffers at most (pt__ring_check) */
-#define IN_FLIGHT_NS 1000000000ull /* a record being written holds the horizon this long at most   \
-                                    */
+#define IN_FLIGHT_NS 1000000000ull /* a record being written holds the horizon so long at most */
 
 struct fchunk {
     uint32_t num;  /* 0: the top-level files of a trace that is not rotated */
@@ -606,24 +612,20 @@ static void forget_dropped(struct pt_follow *f)
     if (keep == f->nchunks)
         return;
     f->nchunks = keep;
-    size_t n = 0;
     for (uint32_t i = 0; i < f->nstreams; i++) {
         struct fstream *e = f->byidx[i];
         if (e && e->finished && !e->s && e->chunk && e->chunk < oldest) {
             free(e->key);
             free(e);
             f->byidx[i] = NULL;
-        } else if (e) {
-            n++;
         }
     }
-    free(f->map);
+    free(f->map); /* made again from those left (no tombstones in an open-addressing table) */
     f->map = NULL;
     f->mapcap = f->maplen = 0;
     for (uint32_t i = 0; i < f->nstreams; i++)
-        if (f->byidx[i])
-            map_put(f, f->byidx[i]); /* fits: the table only shrinks */
-    (void)n;
+        if (f->byidx[i] && map_put(f, f->byidx[i]) < 0)
+            break; /* out of memory: a name not found again is read as a new stream */
 }
 
 /* ---- public ---------------------------------------------------------------------------------- */
