@@ -129,15 +129,21 @@ static int adopt_checkpoint(struct pt_follower *fl, struct pt_analyzer *b,
     return 0;
 }
 
+/* The checkpoint to start from. A reader (OLDEST) of a trace nothing was dropped from starts from
+ * nothing and reads every chunk; otherwise it needs the oldest chunk's checkpoint, and one missing
+ * or damaged there is said, and the next chunk's used (it carries the same state, and more). A
+ * collector started again (NEWEST) takes the newest it can read. */
 static int restore(struct pt_follower *fl)
 {
     uint32_t *chunks = NULL;
     struct pt_rotation rot;
     pt_rotation_read(fl->dir, &rot);
     int n = pt_chunks_list(fl->dir, &chunks);
-    int rc = 0;
+    int rc = 0, newest = fl->o.restore == PT_RESTORE_NEWEST;
+    if (!newest && n > 0 && chunks[0] == 1)
+        n = 0; /* nothing dropped: every event is there */
     for (int k = 0; k < n && !fl->a; k++) {
-        uint32_t c = chunks[fl->o.restore == PT_RESTORE_NEWEST ? n - 1 - k : k];
+        uint32_t c = chunks[newest ? n - 1 - k : k];
         char path[4400], why[512];
         struct pt_analyzer *b = NULL;
         struct pt__checkpoint cp;
@@ -147,16 +153,17 @@ static int restore(struct pt_follower *fl)
             rc = adopt_checkpoint(fl, b, &cp);
             if (rc < 0)
                 pt_analyzer_free(b);
-            fl->a = rc < 0 ? NULL : b;
+            else
+                fl->a = b;
             pt__checkpoint_clear(&cp);
             if (rc < 0)
                 break;
             continue;
         }
-        if (r == -ENOENT) /* the first chunk has none; a new one has none yet */
-            continue;
+        if (r == -ENOENT && (newest || c == 1))
+            continue; /* a chunk just made has none yet; the first chunk never has one */
         fl->damaged++;
-        say(fl, "%s: %s; %s", path, why,
+        say(fl, "%s: %s; %s", path, r == -ENOENT ? "missing" : why,
             k + 1 < n ? "the state is carried by the next chunk's checkpoint"
                       : "the state before this chunk is not carried");
     }
@@ -281,8 +288,8 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
                 known = 0;
             }
         }
-        if (c <= fl->cp_done || c == 1)
-            continue;
+        if (c <= fl->cp_done || k == 0)
+            continue; /* the oldest chunk's checkpoint carries chunks this follower never saw */
         if (known) {
             feed_through(fl, newest, 0);
         } else {
