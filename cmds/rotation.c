@@ -15,7 +15,7 @@ int pt__rotate_option(struct pt__rotate_opts *o, struct pt__cli *cli, int key)
     case PT__ROPT_MAX_SIZE:
         return pt__cli_size(cli, 2u << 20, 1ull << 50, &o->max_size) < 0 ? -1 : 1;
     case PT__ROPT_MAX_AGE:
-        return pt__cli_duration(cli, 60, 3650 * 86400ull, &o->max_age_ns) < 0 ? -1 : 1;
+        return pt__cli_duration(cli, 8, 3650 * 86400ull, &o->max_age_ns) < 0 ? -1 : 1;
     default:
         return 0;
     }

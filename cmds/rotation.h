@@ -22,8 +22,8 @@ enum {
      "so that nothing they held is lost (docs/rotation.md)"}
 #define PT__ROTATE_OPT_MAX_AGE                                                                    \
     {PT__ROPT_MAX_AGE, "max-age", "DURATION",                                                     \
-     "drop the chunks whose events are older than DURATION (seconds, or s, m, h, d, w: 7d), "     \
-     "the analyzer's state carried as with --max-size"}
+     "drop the chunks whose events are older than DURATION (seconds, or s, m, h, d, w: 7d; 8s "   \
+     "at least), the analyzer's state carried as with --max-size"}
 /* clang-format on */
 
 /* Takes the option pt__cli_next returned when it is one of the rows above: 1 taken, 0 not one of
