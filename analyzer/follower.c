@@ -8,10 +8,13 @@
  * checkpoint saved for it, and its events go to the process the checkpoint says they belong to.
  *
  * Checkpoints. Chunk c's checkpoint may be written once every event of the chunks before it is in
- * the model: they are all older than the moment c was first seen (the collector wrote them
- * before it made c), so once the horizon has passed that moment. It holds the model and how far
- * every stream was read, which may reach into c and into the rings; a reader of c goes on from
- * there. The collector drops a chunk only when the chunk after it has its checkpoint.
+ * the model. Their files are whole once c exists, and the summary the collector wrote when it
+ * closed the chunk before c names their newest event: the model is fed up to it (past the
+ * horizon if need be) and the checkpoint written at once, so the collector, which drops a chunk
+ * only when the chunk after it has its checkpoint, is held up for a step at most. Without a
+ * summary (a collector killed), every event of those chunks is older than the moment c was first
+ * seen: the checkpoint waits for the horizon to pass it. It holds the model and how far every
+ * stream was read, which may reach into c and into the rings; a reader of c goes on from there.
  *
  * Findings while following. The detectors run once, over a finished model; so a copy of the model
  * (restored from its own checkpoint text) is finished and its findings compared with those
