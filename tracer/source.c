@@ -751,6 +751,7 @@ void pt__src_free(struct pt__src *s)
 int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n)
 {
     struct pt__ring_hdr h;
+    struct pt__claim claims[256];
     char why[256];
     struct pt__file *f = pt__file_new(fs, name);
     if (!f)
@@ -762,13 +763,16 @@ int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, uns
         pt__file_put(f);
         return fd < 0 ? fd : -EINVAL;
     }
-    for (unsigned i = 0; i < h.nbufs && i < n; i++) {
-        uint32_t claims;
-        uint64_t off = h.bufs_off + h.tbuf_stride * i + offsetof(struct pt__tbuf_ctl, claims);
-        if (off + sizeof claims > (uint64_t)size || read_at(fd, &claims, sizeof claims, off) < 0)
+    /* the claim table, in the header page: a read per 256 buffers */
+    for (unsigned i = 0; i < h.nbufs && i < n; i += 256) {
+        unsigned k = h.nbufs - i < 256 ? h.nbufs - i : 256;
+        uint64_t off = PT__CLAIMS_OFF + (uint64_t)i * sizeof *claims;
+        if (off + k * sizeof *claims > (uint64_t)size ||
+            read_at(fd, claims, k * sizeof *claims, off))
             break;
-        used[i] = claims != 0;
-        rc = (int)i + 1;
+        for (unsigned j = 0; j < k && i + j < n; j++)
+            used[i + j] = claims[j].claims != 0;
+        rc = (int)(i + k < n ? i + k : n);
     }
     pt__file_put(f);
     return rc;

@@ -77,8 +77,8 @@ const char *pt__src_stream_name(const struct pt__src *s);
 /* ---- Following a trace (tracer/follow.c) ---- */
 
 /* Which thread buffers of ring `name` ("rings/x.ring") were ever claimed: used[i] = 1 or 0 for the
- * first n. A read per buffer, no more (a follower asks on every look). Returns how many it looked
- * at, or a negative errno (the ring is gone, or not one). */
+ * first n, from the claim table in its header page (a follower asks on every look: two reads).
+ * Returns how many it looked at, or a negative errno (the ring is gone, or not one). */
 int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n);
 
 /* Read stream file `name` (relative to the trace directory, "chunks/000042/<base>_3") from now
