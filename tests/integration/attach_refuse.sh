@@ -48,8 +48,20 @@ exec 5>&- 6<&-
 wait $TR
 [ "$(tracer_of $P)" = 0 ] || fail "the other debugger did not let go"
 
-# stopped
+# stopped (SIGSTOP is delivered asynchronously: wait until every thread is in the stop)
+all_stopped() {
+    local s
+    for s in /proc/$1/task/*/stat; do
+        [ "$(sed 's/.*) \(.\).*/\1/' "$s")" = T ] || return 1
+    done
+}
 kill -STOP $P
+n=2400
+until all_stopped $P; do
+    n=$((n - 1))
+    [ $n -gt 0 ] || fail "process $P never stopped"
+    sleep 0.05
+done
 refuse stopped "process $P ($PT_TESTS/attach_tool_busy) is stopped: resume it first (kill -CONT $P)" $P
 kill -CONT $P
 
