@@ -100,14 +100,22 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
     return pt__filter_match(&o->f, ev, 0);
 }
 
+/* Is one of the finding's processes program `exe`? By the names its events gave, or (a process
+ * whose events were in dropped chunks) by the executable the model carried. */
+static int finding_exe(struct live *l, uint32_t pid, const char *path, const char *exe)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    return !strcmp(exe_of(l, pid), exe) || !strcmp(base, exe);
+}
+
 static int finding_wanted(struct live *l, const struct pt_finding_note *n)
 {
     const struct opts *o = &l->o;
     if (o->f.pid >= 0 && n->deleter_pid != (uint32_t)o->f.pid &&
         n->holder_pid != (uint32_t)o->f.pid)
         return 0;
-    if (o->exe && strcmp(exe_of(l, n->deleter_pid), o->exe) &&
-        strcmp(exe_of(l, n->holder_pid), o->exe))
+    if (o->exe && !finding_exe(l, n->deleter_pid, n->deleter_exe, o->exe) &&
+        !finding_exe(l, n->holder_pid, n->holder_exe, o->exe))
         return 0;
     if (o->f.kind && is_rule(o->f.kind) && strcmp(o->f.kind, n->rule))
         return 0;
