@@ -6,7 +6,7 @@
  *       text, must be the same byte for byte. Exit 0 same, 1 differ (the first difference shown).
  *   analyzer_checkpoint_tool damage DIR
  *       saves the state of DIR at its end, then damages the text in the ways a crash or a hand
- *       can (cut short, a byte changed, an index out of range, a list made into a loop, an unknown
+ *       can (cut short, a byte changed, an index out of range, lists made into loops, an unknown
  *       record, a checksum made to fit a changed file): each must be refused, with a line number
  *       or the reason. Exit 0 when every one was refused. */
 #define _GNU_SOURCE
@@ -17,6 +17,9 @@
 
 #include "analyzer/checkpoint.h"
 #include "proftrace/trace.h"
+
+#define PT__STR(x) #x
+#define PT__XSTR(x) PT__STR(x)
 
 uint64_t pt__checkpoint_sum(const char *text, size_t len);
 
@@ -175,7 +178,9 @@ static int damage(const char *dir)
         {"a process's holds made a loop", " pnext=-", " pnext=0"},
         {"an unknown record", "\ntotals ", "\nbogus x=1\ntotals "},
         {"a number that is not one", " pid=", " pid=x"},
-        {"another version", "proftrace-checkpoint 1", "proftrace-checkpoint 7"},
+        {"another version", "proftrace-checkpoint " PT__XSTR(PT__CHECKPOINT_VERSION),
+         "proftrace-checkpoint 7"},
+        {"a deletion's victims made a loop", " next=-", " next=0"},
         {"a kind that is not one", " kind=", " kind=BOGUS"},
         {"fewer records than counted", "counts procs=", "counts procs=1"},
     };
