@@ -19,8 +19,11 @@
  * Findings while following. The detectors run once, over a finished model; so a copy of the model
  * (restored from its own checkpoint text) is finished and its findings compared with those
  * already announced: at once when a deletion, candidate, session or mark appeared, else at most
- * every EVAL_NS while events come in. The same copy, kept instead of the model now and then,
- * leaves out the processes that ended: the follower's memory follows the live state. */
+ * every EVAL_NS while events come in. A follower that alerts (settle_ns) holds a new finding back
+ * until the events of settle_ns after it are in the model: the holder's failing call and its signs
+ * of life right after the delete are then part of what is announced, which is announced once.
+ * The same copy, kept instead of the model now and then, leaves out the processes that ended: the
+ * follower's memory follows the live state. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -56,6 +59,8 @@ struct pt_follower {
     uint64_t last_eval;
     uint32_t seen_dels, seen_cands, seen_sess, seen_marks;
     int dirty;         /* events fed since the findings were looked at */
+    uint64_t fed_to;   /* every event up to this time is in the model */
+    uint64_t due;      /* a new finding waits to settle until the model has this time (0: none) */
     uint32_t cp_done;  /* chunks up to this one have their checkpoint */
     uint32_t prune_at; /* the model is replaced by its copy when it has this many processes */
     uint64_t damaged;  /* checkpoints that could not be read */
@@ -264,6 +269,8 @@ static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
     }
     if (n)
         fl->dirty = 1;
+    if (hold && ts > fl->fed_to)
+        fl->fed_to = ts;
     return n;
 }
 
@@ -355,6 +362,7 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
 static void look_at_findings(struct pt_follower *fl)
 {
     char why[512];
+    fl->due = 0;
     struct pt_analyzer *c = pt__checkpoint_clone(fl->a, why, sizeof why);
     if (!c) {
         say(fl, "%s: the model could not be copied to look at its findings: %s", fl->dir, why);
@@ -381,6 +389,14 @@ static void look_at_findings(struct pt_follower *fl)
         pt_analyzer_finding_key(c, i, key, sizeof key);
         struct announced *an = ann_find(fl, key);
         int updated = an != NULL;
+        const struct pt__finding *f = &c->findings[i];
+        uint64_t ripe = (f->del != PT__NONE ? c->dels[f->del].ts : f->latent_ts) + fl->o.settle_ns;
+        if (!an && ripe > fl->fed_to) { /* new, and what follows it is not all in yet */
+            if (!fl->due || ripe < fl->due)
+                fl->due = ripe;
+            free(text);
+            continue;
+        }
         if (!an)
             an = ann_add(fl, key);
         if (an && an->text && !strcmp(an->text, body)) {
@@ -405,7 +421,8 @@ static void maybe_look(struct pt_follower *fl, int final)
     uint64_t now = pt_now();
     int changed = a->ndels != fl->seen_dels || a->ncands != fl->seen_cands ||
                   a->nsess != fl->seen_sess || a->nmarks != fl->seen_marks;
-    if (!fl->dirty || (!changed && !final && now - fl->last_eval < EVAL_NS))
+    int ripe = fl->due && fl->fed_to >= fl->due; /* a new finding waited long enough */
+    if (!ripe && (!fl->dirty || (!changed && !final && now - fl->last_eval < EVAL_NS)))
         return;
     fl->seen_dels = a->ndels;
     fl->seen_cands = a->ncands;

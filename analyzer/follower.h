@@ -38,6 +38,9 @@ struct pt_follower_opts {
     uint64_t lag_ns;             /* the horizon's distance behind now */
     pt_on_finding_fn on_finding; /* NULL: findings are not looked at while following */
     void *on_finding_arg;
+    /* a new finding is announced once the events up to this long after it are in the model
+     * (its victim's failure, its holder's signs of life), or at the end; 0: at once */
+    uint64_t settle_ns;
     /* every event, in the order the model gets them (NULL: none) */
     void (*on_event)(void *arg, const struct pt_event *ev);
     void *on_event_arg;

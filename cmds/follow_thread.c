@@ -18,7 +18,10 @@
 #include "cmds/follow_thread.h"
 
 #define TICK_MS 200          /* a step at least this often */
-#define LAG_NS 1000000000ull /* the horizon: findings are announced a second after their events */
+#define LAG_NS 1000000000ull /* the horizon: events are fed a second after they happen */
+/* a new finding is announced with what the 2 s after its delete told (its victim, its holder's
+ * signs of life): about 3 s after the delete */
+#define SETTLE_NS 2000000000ull
 
 struct pt__follow_thread {
     const char *cmd;
@@ -70,6 +73,7 @@ int pt__follow_thread_start(const char *cmd, const char *dir, pt_on_finding_fn o
         .lag_ns = LAG_NS,
         .on_finding = on_finding,
         .on_finding_arg = arg,
+        .settle_ns = SETTLE_NS,
         .diag = on_diag,
         .diag_arg = t,
     };
