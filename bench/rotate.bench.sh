@@ -57,6 +57,7 @@ pids+=("$live")
 traced() { env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR|PROFTRACE_NOLOSS)=' "$tmp/env") "$@"; }
 traced_exec() { exec env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR|PROFTRACE_NOLOSS)=' "$tmp/env") "$@"; }
 mkfifo "$tmp/go"
+: >"$tmp/held" # there before the holder opens it (its input, a FIFO, is opened first)
 traced_exec "$load" hold "$prefix" 2 2000 <"$tmp/go" >"$tmp/held" &
 holder=$!
 pids+=("$holder")

@@ -32,6 +32,7 @@ timeout 60 grep -m1 -q '^PROFTRACE_DIR=' <(tail -n +1 -f "$work/env") || fail "n
 traced() { env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR)=' "$work/env") "$@"; }
 traced_exec() { exec env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR)=' "$work/env") "$@"; }
 mkfifo "$work/go"
+: >"$work/held" # there before the holder opens it (its input, a FIFO, is opened first)
 traced_exec "$load" hold "$prefix" 1 2000 <"$work/go" >"$work/held" &
 holder=$!
 pids+=("$holder")

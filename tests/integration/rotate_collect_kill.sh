@@ -50,6 +50,7 @@ traced_exec() { # in the background: $! is then the traced program's pid
 
 start_collect c1
 mkfifo "$work/go"
+: >"$work/held" # there before the holder opens it (its input, a FIFO, is opened first)
 traced_exec "$load" hold "$prefix" 2 2000 <"$work/go" >"$work/held" &
 holder=$!
 pids+=("$holder")
