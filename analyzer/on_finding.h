@@ -15,12 +15,12 @@
 struct pt_analyzer;
 
 struct pt_finding_note {
-    const char *json;     /* the finding as `report --json` writes it: one object, one line */
-    const char *text;     /* as `report` writes it, after its "finding N: " */
-    const char *key;      /* what makes it the same finding: pt_analyzer_finding_key (its deletion) */
-    int updated;          /* 0: new; 1: announced before, and it has grown since */
-    const char *rule;     /* cross-namespace-purge, deleted-while-held, latent-purge-hazard */
-    const char *cause;    /* identity-split, session-namespace-split, ... */
+    const char *json;  /* the finding as `report --json` writes it: one object, one line */
+    const char *text;  /* as `report` writes it, after its "finding N: " */
+    const char *key;   /* what makes it the same finding: pt_analyzer_finding_key (its deletion) */
+    int updated;       /* 0: new; 1: announced before, and it has grown since */
+    const char *rule;  /* cross-namespace-purge, deleted-while-held, latent-purge-hazard */
+    const char *cause; /* identity-split, session-namespace-split, ... */
     const char *severity; /* critical, high, medium */
     int uncertain;
     const char *resource_kind; /* profile, registry-key, posix-shm, sysv-shm, mapped-file, file */

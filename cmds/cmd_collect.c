@@ -32,7 +32,7 @@ static void on_signal(int sig)
 }
 
 /* Each finding of the follower's, as it happens: a line on stderr, and, the first time, to the
- * journal and --on-finding (a finding that grows later, its victim's failure, is not sent again). */
+ * journal and --on-finding (a finding that grows later is not sent again). */
 static void on_finding(void *arg, const struct pt_finding_note *n)
 {
     pt__finding_line("collect", n);

@@ -11,12 +11,12 @@
  * rings through shared mappings, which inotify does not see) reads only what was written since,
  * feeds it to one model kept between wake-ups, and prints the events; the findings of the model
  * as it stands are compared with those already printed (by what they are about: rule and
- * deletion, whichever of its holders comes first), so a finding shows up as soon as the event completing it is read, and again, marked "updated",
- * when later events add to it (the victim's failing call). Events are fed once the horizon
- * (PT_LIVE_LAG_MS behind now) has passed them, so an event another thread was still writing
- * cannot come out behind a newer one. A rotated trace starts from its oldest chunk's checkpoint:
- * a finding whose hold began in a dropped chunk is shown with the hold's own time. CPU over a run
- * is about one `report` pass; memory follows the live state.
+ * deletion, whichever of its holders comes first), so a finding shows up as soon as the event
+ * completing it is read, and again, marked "updated", when later events add to it (the victim's
+ * failing call). Events are fed once the horizon (PT_LIVE_LAG_MS behind now) has passed them, so an
+ * event another thread was still writing cannot come out behind a newer one. A rotated trace starts
+ * from its oldest chunk's checkpoint: a finding whose hold began in a dropped chunk is shown with
+ * the hold's own time. CPU over a run is about one `report` pass; memory follows the live state.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -216,7 +216,7 @@ const struct pt__cli_doc pt_cmd_live_doc = {
         "yet is waited for. Read-only: stopping it (Ctrl-C) "
         "leaves the collection running, and several can follow one directory at once. The "
         "event filters are those of proftrace events and mean the same; a finding is shown when "
-        "its deleter or holder passes --pid and --exe, and its text contains what --name and "
+        "its deleter or one of its holders passes --pid and --exe, and its text contains what --name and "
         "--path give.",
     .opts = live_opts,
     .sections = live_sections,
