@@ -64,9 +64,9 @@ enum {
      "its timeout. How each ended (exit status, signal, timeout) is said on standard error.\n"    \
      "\n"                                                                                          \
      "Findings are found as the trace grows, by the analyzer following it on a thread of its "    \
-     "own, about a second after the event that completes them, and each is delivered once, as it "\
-     "first appears: a failure of the holder that comes later (PROFTRACE_VICTIM) is in what "      \
-     "report says, not sent again."}
+     "own. A new one is delivered once what the 2 seconds after its delete told is in (the "      \
+     "holder's failing call, PROFTRACE_VICTIM, and its signs of life), about 3 seconds after the "\
+     "delete, and only once: what comes later is in what report says, not sent again."}
 /* clang-format on */
 
 /* Takes the option pt__cli_next returned when it is one of the rows above: 1 taken, 0 not one of
