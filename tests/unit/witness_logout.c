@@ -2,6 +2,7 @@
  * login session, not traced, removes every /dev/shm object of a user while a daemon of that user
  * still maps them. The witness records each removal naming the cleaner, its exe and that login
  * session (audit session id and loginuid), and the objects' device and inode. */
+#define _GNU_SOURCE /* setresuid, setresgid */
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mman.h>
