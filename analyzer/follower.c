@@ -39,6 +39,7 @@
 #include "analyzer/report.h"
 #include "analyzer/symbolize.h"
 #include "proftrace/ring.h"
+#include "proftrace/trace.h"
 
 #define EVAL_NS 200000000ull /* findings looked at again at most this often, while events come */
 #define MAX_LAG_NS 10000000000ull /* the horizon is never further back than this */
@@ -72,15 +73,10 @@ struct pt_follower {
 static void say(struct pt_follower *fl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct pt_follower *fl, const char *fmt, ...)
 {
-    char msg[4600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pt_trace_diag_vsay(fl->o.diag, fl->o.diag_arg, fmt, ap);
     va_end(ap);
-    if (fl->o.diag)
-        fl->o.diag(fl->o.diag_arg, msg);
-    else
-        fprintf(stderr, "proftrace: %s\n", msg);
 }
 
 static int64_t realtime_now(void)

@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "proftrace/ring.h"
+#include "proftrace/trace.h"
 #include "tracer/collector.h"
 #include "tracer/ctf.h"
 #include "tracer/holds_table.h"
@@ -175,15 +176,10 @@ struct pt_collector {
 static void cdiag(struct pt_collector *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cdiag(struct pt_collector *c, const char *fmt, ...)
 {
-    char msg[4608];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pt_trace_diag_vsay(c->diag, c->diag_arg, fmt, ap);
     va_end(ap);
-    if (c->diag)
-        c->diag(c->diag_arg, msg);
-    else
-        fprintf(stderr, "proftrace: %s\n", msg);
 }
 
 /* ---- Tables: names in rings/, users, finished processes ------------------------------------- */

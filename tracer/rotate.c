@@ -16,6 +16,7 @@
 
 #include "proftrace/follow.h"
 #include "proftrace/ring.h"
+#include "proftrace/trace.h"
 #include "tracer/chunks.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
@@ -42,15 +43,10 @@ struct pt__rotate {
 static void rdiag(struct pt__rotate *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rdiag(struct pt__rotate *r, const char *fmt, ...)
 {
-    char msg[4600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pt_trace_diag_vsay(r->diag, r->diag_arg, fmt, ap);
     va_end(ap);
-    if (r->diag)
-        r->diag(r->diag_arg, msg);
-    else
-        fprintf(stderr, "proftrace: %s\n", msg);
 }
 
 uint64_t pt__rotate_chunk_size(uint64_t max_size)

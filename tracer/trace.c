@@ -261,6 +261,16 @@ int64_t pt_trace_realtime_offset(const struct pt_trace *t)
     return t->rt_offset;
 }
 
+void pt_trace_diag_vsay(pt_trace_diag_fn diag, void *diag_arg, const char *fmt, va_list ap)
+{
+    char msg[4800];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (diag)
+        diag(diag_arg, msg);
+    else
+        fprintf(stderr, "proftrace: %s\n", msg);
+}
+
 /* A rotated trace (DIR/chunks/): the follower reads its chunks and rings as one trace, once. */
 static int open_rotated(struct pt_trace *t)
 {

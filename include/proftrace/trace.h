@@ -9,12 +9,19 @@
 #ifndef PROFTRACE_TRACE_H
 #define PROFTRACE_TRACE_H
 
+#include <stdarg.h>
+
 #include "proftrace/event.h"
 
 struct pt_trace;
 
 /* Called once per problem found in the input; `what` is a full sentence naming file and offset. */
 typedef void (*pt_trace_diag_fn)(void *arg, const char *what);
+
+/* Format a problem and hand it to `diag`, or without one print it on stderr as "proftrace: ...":
+ * what every diagnostics callback's caller does. */
+void pt_trace_diag_vsay(pt_trace_diag_fn diag, void *diag_arg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 struct pt_trace_stats {
     uint64_t streams;   /* stream files and undrained rings read */
