@@ -8,6 +8,7 @@ if(TARGET winsim)
   set_target_properties(rotate_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 endif()
 file(GLOB PT_ROTATE_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/rotate_*.sh)
+list(FILTER PT_ROTATE_INTEG EXCLUDE REGEX "_lib\\.sh$") # sourced helpers
 foreach(script ${PT_ROTATE_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})

@@ -30,6 +30,7 @@ endforeach()
 file(STRINGS ${PROJECT_SOURCE_DIR}/cmds/cmd_collect.c PT_WITNESS_WIRED REGEX "pt_witness_start")
 if(PT_WITNESS_WIRED)
   file(GLOB PT_WITNESS_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/witness_*.sh)
+  list(FILTER PT_WITNESS_INTEG EXCLUDE REGEX "_lib\\.sh$") # sourced helpers
 else()
   set(PT_WITNESS_INTEG "")
   message(STATUS "witness: proftrace collect does not start the witness yet; its command-line test is not registered")
