@@ -5,39 +5,10 @@
 # dropped for its age (there is no size cap: only its age can drop it; the test waits for that,
 # bounded); the object is then removed while held. The finding must be announced and reported
 # with the hold's time although the chunk of its time is gone.
-set -euo pipefail
-: "${PT_BIN:?}" "${PT_TESTS:?}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rotate_age.XXXXXX")
-prefix=/ptrot-age-$$
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -f "/dev/shm$prefix-0"
-    [ -n "${PT_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-pt=$PT_BIN/proftrace
-load=$PT_TESTS/rotate_load
-mkdir -p "$work/hive"
+source "$(dirname "$0")/rotate_lib.sh"
 export WINSIM_HIVE_ROOT=$work/hive
-: >"$work/env"
-"$pt" collect --max-age 8s -o "$work/T" >"$work/env" 2>"$work/collect.err" &
-collector=$!
-pids+=("$collector")
-timeout 60 grep -m1 -q '^PROFTRACE_DIR=' <(tail -n +1 -f "$work/env") || fail "no environment"
-traced() { env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR)=' "$work/env") "$@"; }
-traced_exec() { exec env $(grep -E '^(LD_PRELOAD|PROFTRACE_DIR)=' "$work/env") "$@"; }
-mkfifo "$work/go"
-: >"$work/held" # there before the holder opens it (its input, a FIFO, is opened first)
-traced_exec "$load" hold "$prefix" 1 2000 <"$work/go" >"$work/held" &
-holder=$!
-pids+=("$holder")
-exec 3>"$work/go"
-timeout 60 grep -m1 -q holding <(tail -n +1 -f "$work/held") || fail "the holder did not hold"
+collect_start collect --max-age 8s
+hold_start "$prefix" 1 2000
 # traffic until the first chunk is dropped for its age (bounded: the age is 8 s)
 deadline=$((SECONDS + 180))
 until [ -f "$work/T/chunks/.dropped" ] && [ ! -d "$work/T/chunks/000001" ]; do

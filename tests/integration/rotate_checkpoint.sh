@@ -9,19 +9,8 @@
 # JSON, must be the same byte for byte: whatever the moment a chunk closes, nothing of the state
 # is lost or changed. Then the same checkpoint damaged in the ways a crash or a hand can damage
 # it must each be refused with the reason.
-set -euo pipefail
-: "${PT_BIN:?}" "${PT_TESTS:?}" "${PT_SRC:?}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rotate_checkpoint.XXXXXX")
-prefix=/ptrot-cp-$$
-cleanup() {
-    rm -f "/dev/shm$prefix-0" "/dev/shm$prefix-1"
-    [ -n "${PT_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+source "$(dirname "$0")/rotate_lib.sh"
+: "${PT_SRC:?}"
 tool=$PT_TESTS/analyzer_checkpoint_tool
 for s in bug1-impersonation bug2-session crashed-holder mntns fixed; do
     "$PT_BIN/proftrace" record -o "$work/$s" -- bash "$PT_SRC/samples/scenarios/$s.sh" \
@@ -30,7 +19,6 @@ done
 PROFTRACE_BREAK=delete-held "$PT_BIN/proftrace" record -o "$work/break" -- \
     bash "$PT_SRC/samples/scenarios/bug2-session.sh" >"$work/break.log" 2>&1 ||
     { cat "$work/break.log"; fail "recording bug2 with the liveness check"; }
-mkdir -p "$work/hive"
 cat >"$work/shm.sh" <<SH
 set -e
 mkfifo "$work/go"

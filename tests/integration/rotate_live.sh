@@ -6,45 +6,10 @@
 # load rotates under it; a third process removes the objects and the holder shows it still runs.
 # live must print the deleted-while-held finding while the holder is still running (it waits for
 # its end of input, which the test gives only after the finding was printed), and print it once.
-set -euo pipefail
-: "${PT_BIN:?}" "${PT_TESTS:?}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rotate_live.XXXXXX")
-prefix=/ptrot-live-$$
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -f "/dev/shm$prefix-0" "/dev/shm$prefix-1"
-    [ -n "${PT_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-pt=$PT_BIN/proftrace
-load=$PT_TESTS/rotate_load
-mkdir -p "$work/hive"
+source "$(dirname "$0")/rotate_lib.sh"
 export WINSIM_HIVE_ROOT=$work/hive
-
-: >"$work/env"
-"$pt" collect --max-size 2m -o "$work/T" >"$work/env" 2>"$work/collect.err" &
-collector=$!
-pids+=("$collector")
-timeout 60 grep -m1 -q '^PROFTRACE_DIR=' <(tail -n +1 -f "$work/env") || fail "collect printed no environment"
-traced() {
-    env LD_PRELOAD="$(sed -n 's/^LD_PRELOAD=//p' "$work/env")" \
-        PROFTRACE_DIR="$(sed -n 's/^PROFTRACE_DIR=//p' "$work/env")" "$@"
-}
-traced_exec() { # in the background: $! is then the traced program's pid
-    exec env LD_PRELOAD="$(sed -n 's/^LD_PRELOAD=//p' "$work/env")" \
-        PROFTRACE_DIR="$(sed -n 's/^PROFTRACE_DIR=//p' "$work/env")" "$@"
-}
-mkfifo "$work/go"
-traced_exec "$load" hold "$prefix" 2 2000 <"$work/go" >"$work/held" &
-holder=$!
-pids+=("$holder")
-exec 3>"$work/go"
-timeout 60 grep -m1 -q holding <(tail -n +1 -f "$work/held") || fail "the holder did not hold"
+collect_start collect --max-size 2m
+hold_start "$prefix" 2 2000
 # load until the oldest chunk left has a checkpoint the live client will start from (the chunks
 # with the holder's mmap dropped): bounded, waiting on the directory itself
 deadline=$((SECONDS + 240))

@@ -8,18 +8,8 @@
 #  - report finds deleted-while-held on the file with the holder, its descriptor and how it opened
 #    it, the file's class `data` (read and written in place: O_RDWR, which only the carried flags
 #    tell) and the hold's own time, before the state was carried; and the victim (its reopen).
-set -euo pipefail
-: "${PT_BIN:?}" "${PT_TESTS:?}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rotate_open_file.XXXXXX")
-cleanup() { [ -n "${PT_KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-pt=$PT_BIN/proftrace
-load=$PT_TESTS/rotate_load
-mkdir -p "$work/hive" "$work/data"
+source "$(dirname "$0")/rotate_lib.sh"
+mkdir -p "$work/data"
 file=$work/data/state.db
 cat >"$work/scn.sh" <<EOF
 set -e

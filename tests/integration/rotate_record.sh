@@ -14,23 +14,8 @@
 #  - a damaged checkpoint (a byte changed in the oldest chunk's) makes report exit 2 naming the
 #    file, and the finding is still made (the next chunk's checkpoint carries the same state);
 #    with every checkpoint damaged, report still reads every chunk and exits 2, the hold lost.
-set -euo pipefail
-: "${PT_BIN:?}" "${PT_TESTS:?}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rotate_record.XXXXXX")
-prefix=/ptrot-rec-$$
-cleanup() {
-    rm -f "/dev/shm$prefix-0" "/dev/shm$prefix-1"
-    [ -n "${PT_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-pt=$PT_BIN/proftrace
-load=$PT_TESTS/rotate_load
+source "$(dirname "$0")/rotate_lib.sh"
 cap=$((2 << 20)) chunk=$((256 << 10))
-mkdir -p "$work/hive"
 cat >"$work/scn.sh" <<EOF
 set -e
 cd "$work"
