@@ -26,15 +26,9 @@ foreach(src ${PT_WITNESS_UNIT})
     set_tests_properties(${name} PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
   endif()
 endforeach()
-# The command-line tests need `proftrace collect`/`record` to start the witness (cmds/).
-file(STRINGS ${PROJECT_SOURCE_DIR}/cmds/cmd_collect.c PT_WITNESS_WIRED REGEX "pt_witness_start")
-if(PT_WITNESS_WIRED)
-  file(GLOB PT_WITNESS_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/witness_*.sh)
-  list(FILTER PT_WITNESS_INTEG EXCLUDE REGEX "_lib\\.sh$") # sourced helpers
-else()
-  set(PT_WITNESS_INTEG "")
-  message(STATUS "witness: proftrace collect does not start the witness yet; its command-line test is not registered")
-endif()
+# The command-line tests: `proftrace collect`/`record` with their witness.
+file(GLOB PT_WITNESS_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/witness_*.sh)
+list(FILTER PT_WITNESS_INTEG EXCLUDE REGEX "_lib\\.sh$") # sourced helpers
 foreach(script ${PT_WITNESS_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
