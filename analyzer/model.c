@@ -24,12 +24,11 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         first--;
     const struct pt__child *kids = &t->child[first];
     uint32_t nkids = t->nchild - first;
-    struct pt__child self = {.id = ev->id,
-                             .depth = ev->depth,
-                             .ret = ev->ret,
-                             .err = ev->err,
-                             .ts = ev->ts,
-                             .ts_enter = ev->ts_enter};
+    /* What it leaves for the call around it, besides what the event says (written into its
+     * child entry field by field at the end, never copied whole) */
+    struct pt__child self;
+    self.dev = self.ino = self.handle = 0;
+    self.path = NULL;
 
     if (t->npend_del)
         pt__name_deletions(a, p, t, ev);
@@ -90,7 +89,17 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             memmove(t->child, t->child + 1, (PT__MAXCHILD - 1) * sizeof t->child[0]);
             t->nchild--;
         }
-        t->child[t->nchild++] = self;
+        struct pt__child *c = &t->child[t->nchild++];
+        c->id = ev->id;
+        c->depth = ev->depth;
+        c->ret = ev->ret;
+        c->err = ev->err;
+        c->ts = ev->ts;
+        c->ts_enter = ev->ts_enter;
+        c->dev = self.dev;
+        c->ino = self.ino;
+        c->handle = self.handle;
+        c->path = self.path;
     } else if (self.path) {
         free(self.path);
     }
