@@ -22,5 +22,16 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The demo's libraries are found through its programs' RUNPATH ($ORIGIN/../lib).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
+# The analyzer loads capstone when a report first disassembles (analyzer/disasm.c: dlopen), which
+# dpkg-shlibdeps cannot see: where the inline-hook engine, which links it, is not built, the
+# package that has the library is named here (with the ones dpkg-shlibdeps computes).
+if(CAPSTONE_FOUND AND NOT TARGET pt_inline_engine)
+  string(REGEX MATCH "^[0-9]+" pt_capstone_major "${CAPSTONE_VERSION}")
+  execute_process(COMMAND dpkg -S "${CAPSTONE_LIBRARY_DIRS}/libcapstone.so.${pt_capstone_major}"
+                  OUTPUT_VARIABLE pt_capstone_pkg ERROR_QUIET RESULT_VARIABLE pt_dpkg_rc)
+  if(pt_dpkg_rc EQUAL 0 AND pt_capstone_pkg MATCHES "^([^:, ]+)")
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CMAKE_MATCH_1}")
+  endif()
+endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "gdb, babeltrace2")
 include(CPack)
