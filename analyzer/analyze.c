@@ -5,9 +5,9 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/read_trace.h"
 
-static int feed(void *a, const struct pt_event *ev)
+static void feed(void *a, const struct pt_event *ev)
 {
-    return pt_analyzer_feed(a, ev);
+    pt_analyzer_feed(a, ev);
 }
 
 int pt_analyze_dir(const char *dir, FILE *diag, struct pt_analyzer **out, uint64_t *damaged)

@@ -532,9 +532,9 @@ void pt_timeline_free(struct pt_timeline *tl)
     free(tl);
 }
 
-static int feed(void *tl, const struct pt_event *ev)
+static void feed(void *tl, const struct pt_event *ev)
 {
-    return pt_timeline_feed(tl, ev);
+    pt_timeline_feed(tl, ev);
 }
 
 int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
