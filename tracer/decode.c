@@ -28,7 +28,8 @@ static inline __attribute__((always_inline)) const uint8_t *str_end(const uint8_
 }
 
 /* A call's head (after the record header): depth, duration, result, error, stack. The position
- * after it, or NULL with *why set. Checked in the order of its fields, each as it is reached. */
+ * after it, or NULL with *why set. Checked in the order of its fields, each as it is reached. (The
+ * decoders below ignore why: pt__body_fault asks again when one refuses a record.) */
 static inline __attribute__((always_inline)) const uint8_t *
 call_head(const uint8_t *q, const uint8_t *end, struct pt_event *ev, const char **why)
 {
@@ -80,9 +81,9 @@ past:
     return NULL;
 }
 
-/* What is wrong with a body that failed a check of its decoder below: its fields walked in order,
- * each checked as it is reached, the first one that does not fit named. */
-static const char *body_fault(const uint8_t *q, const uint8_t *end, unsigned id)
+/* What is wrong with the fields of a body that failed a check of its decoder below: walked in
+ * order, each checked as it is reached, the first one that does not fit named. */
+static const char *fields_fault(const uint8_t *q, const uint8_t *end, unsigned id)
 {
     static const uint8_t size[] = {[PT_WIRE_U8] = 1, [PT_WIRE_U16] = 2, [PT_WIRE_U32] = 4,
                                    [PT_WIRE_U64] = 8, [PT_WIRE_I32] = 4, [PT_WIRE_I64] = 8,
@@ -126,8 +127,9 @@ enum { PT_EVENTS(EV_FIXED, W) PT_CALLS(CALL_FIXED, CAP) };
  * the class's). The fixed-size fields are not checked one by one: the body must hold every fixed
  * field still to come (`left` bytes, a constant at each point), which is checked where the body
  * begins and again after each string. A valid record always passes (each string takes a byte at
- * least); one that does not is walked again by body_fault, which names what is wrong exactly as
- * a check of each field would. A field past PT_MAX_FIELDS is read over but not kept (k is a
+ * least); one that does not is walked again by pt__body_fault, which names what is wrong exactly
+ * as a check of each field would. The decoders say nothing: their caller asks it, so they keep
+ * fewer registers. A field past PT_MAX_FIELDS is read over but not kept (k is a
  * constant: the test costs nothing). */
 #define ROOM                                                                                       \
     if ((size_t)(end - q) < left)                                                                  \
@@ -160,34 +162,33 @@ enum { PT_EVENTS(EV_FIXED, W) PT_CALLS(CALL_FIXED, CAP) };
     }
 #define W(wire, n) FIELD_##wire
 #define CAP(cap, n) PT_CAP_##cap(W, n)
-#define BODY(id, fixed, field_list)                                                                \
-    const uint8_t *body = q;                                                                       \
+#define BODY(fixed, field_list)                                                                    \
     size_t left = fixed;                                                                           \
     unsigned k = 0;                                                                                \
     ROOM field_list;                                                                               \
     ev->nfields = (uint16_t)(k < PT_MAX_FIELDS ? k : PT_MAX_FIELDS);                               \
     return q;                                                                                      \
     bad:                                                                                           \
-    *why = body_fault(body, end, id);                                                              \
     return NULL;
 #define EV_BODY(name, field_list)                                                                  \
     static const uint8_t *body_ev_##name(const uint8_t *q, const uint8_t *end,                     \
-                                         struct pt_event *ev, const char **why)                    \
+                                         struct pt_event *ev)                                      \
     {                                                                                              \
         ev->ts_enter = ev->ts;                                                                     \
         ev->depth = 0;                                                                             \
         ev->ret = 0;                                                                               \
         ev->err = 0;                                                                               \
         ev->nframes = 0;                                                                           \
-        BODY(PT_EV_##name, fixed_ev_##name, field_list)                                            \
+        BODY(fixed_ev_##name, field_list)                                                          \
     }
 #define CALL_BODY(name, cat, hook, cret, cparams, cargs, retk, field_list)                         \
     static const uint8_t *body_call_##name(const uint8_t *q, const uint8_t *end,                   \
-                                           struct pt_event *ev, const char **why)                  \
+                                           struct pt_event *ev)                                    \
     {                                                                                              \
-        if (!(q = call_head(q, end, ev, why)))                                                     \
+        const char *why;                                                                           \
+        if (!(q = call_head(q, end, ev, &why)))                                                    \
             return NULL;                                                                           \
-        BODY(PT_EV_CALL_FIRST + PT_CALL_##name, fixed_call_##name, field_list)                     \
+        BODY(fixed_call_##name, field_list)                                                        \
     }
 PT_EVENTS(EV_BODY, W)
 PT_CALLS(CALL_BODY, CAP)
@@ -203,6 +204,18 @@ pt__body_decoder *const pt__body_decoders[] = {
 _Static_assert(sizeof pt__body_decoders / sizeof pt__body_decoders[0] ==
                    PT_EV_CALL_FIRST + PT_CALL_COUNT,
                "a decoder for every class");
+
+const char *pt__body_fault(const uint8_t *q, const uint8_t *end, unsigned id, uint64_t ts)
+{
+    const char *why = NULL;
+    if (id >= PT_EV_CALL_FIRST) {
+        struct pt_event scratch;
+        scratch.ts = ts;
+        if (!(q = call_head(q, end, &scratch, &why)))
+            return why;
+    }
+    return fields_fault(q, end, id);
+}
 
 int pt__decode_record(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_event *ev,
                       const char **why)
