@@ -355,20 +355,22 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
     t->st.processes = t->npids;
 }
 
-/* The source whose head was returned last (on top of the heap) moves to its next event: it mostly
- * stays on top (a thread's events come in runs), which one comparison with the runner-up tells. */
-static inline __attribute__((always_inline)) void advance(struct pt_trace *t)
+/* The next event (pt_trace_next_ref's), in line in both readers of it. */
+static inline __attribute__((always_inline)) const struct pt_event *next(struct pt_trace *t)
 {
-    struct pt__src *top = t->heap[0];
-    int alive = pt__src_next(top) > 0;
-    if (!alive || (t->second && !src_less(top, t->second)))
-        heap_top_moved(t, alive);
-}
-
-/* The event on top of the heap (there is one), counted. */
-static inline __attribute__((always_inline)) const struct pt_event *take(struct pt_trace *t)
-{
+    /* The source whose head was returned last is still on top: advanced, it mostly stays there
+     * (a thread's events come in runs), which one comparison with the runner-up tells. */
+    if (t->advance) {
+        struct pt__src *top = t->heap[0];
+        t->advance = 0;
+        int alive = pt__src_next(top) > 0;
+        if (!alive || (t->second && !src_less(top, t->second)))
+            heap_top_moved(t, alive);
+    }
+    if (!t->nheap)
+        return NULL;
     const struct pt_event *ev = &t->heap[0]->head;
+    t->advance = 1;
     if (!t->st.events || ev->ts < t->st.ts_first)
         t->st.ts_first = ev->ts;
     if (ev->ts > t->st.ts_last)
@@ -385,28 +387,15 @@ static inline __attribute__((always_inline)) const struct pt_event *take(struct 
 
 const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
 {
-    if (t->advance) {
-        t->advance = 0;
-        advance(t);
-    }
-    if (!t->nheap)
-        return NULL;
-    t->advance = 1; /* at the next call: the caller is done with this one */
-    return take(t);
+    return next(t);
 }
 
 uint64_t pt_trace_each(struct pt_trace *t, void (*fn)(void *arg, const struct pt_event *ev),
                        void *arg)
 {
     uint64_t n = 0;
-    if (t->advance) {
-        t->advance = 0;
-        advance(t);
-    }
-    for (; t->nheap; n++) {
-        fn(arg, take(t));
-        advance(t);
-    }
+    for (const struct pt_event *ev; (ev = next(t)); n++)
+        fn(arg, ev);
     return n;
 }
 
