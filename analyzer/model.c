@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analyzer/model.h"
+#include "proftrace/open_holds.h"
 
 static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                     const struct pt_event *ev)
@@ -45,8 +46,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             self.ino = pt__ixu(ev, r->ino);
             if (r->kind == PT_K_SHM && ev->depth > 0) /* a call around it may want its name */
                 self.path = pt__strdup(a, pt__ixs(ev, r->s));
-            else if (r->role == PT_ROLE_OPEN)
-                pt__on_file_open(a, p, t, ev, r); /* an open file may be a hold */
+            else if (r->role == PT_ROLE_OPEN && pt_open_holds(pt__ixu(ev, r->flags)))
+                pt__on_file_open(a, p, t, ev, r); /* an open file that is a hold */
         }
         break;
     case PT_ROLE_CLOSE:
