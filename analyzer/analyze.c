@@ -7,9 +7,9 @@
 #include "analyzer/follower.h"
 #include "analyzer/read_trace.h"
 
-static int feed(void *a, const struct pt_event *ev)
+static void feed(void *a, const struct pt_event *ev)
 {
-    return pt_analyzer_feed(a, ev);
+    pt_analyzer_feed(a, ev);
 }
 
 struct diag_ctx {

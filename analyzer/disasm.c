@@ -1,6 +1,10 @@
 /* disasm.c — a few instructions around a deleting call site (capstone), so a report shows the
  * exact call in the library that removed the resource even without its source. Call and jump
- * targets are named as perf annotate names them (`call shm_unlink@plt`, `call mapisim__purge`). */
+ * targets are named as perf annotate names them (`call shm_unlink@plt`, `call mapisim__purge`).
+ *
+ * capstone is loaded (dlopen) when a report first disassembles, not linked: most reports show no
+ * code, and loading it at every start (its relocations) costs about a millisecond, which a report
+ * of a million events notices. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +14,36 @@
 
 #ifdef PT_HAVE_CAPSTONE
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <elf.h>
+#include <pthread.h>
+
+/* The library the build's header describes: its soname carries the API's major version. */
+#define PT__STR_(x) #x
+#define PT__STR(x) PT__STR_(x)
+#define CAPSTONE_SONAME "libcapstone.so." PT__STR(CS_API_MAJOR)
+
+static struct {
+    __typeof__(&cs_open) open;
+    __typeof__(&cs_disasm) disasm;
+    __typeof__(&cs_free) free;
+    __typeof__(&cs_close) close;
+    char why[256]; /* why it could not be loaded ("" when it was) */
+} cs;
+static pthread_once_t cs_once = PTHREAD_ONCE_INIT;
+
+static void cs_load(void)
+{
+    void *h = dlopen(CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+        *(void **)&cs.open = dlsym(h, "cs_open");
+        *(void **)&cs.disasm = dlsym(h, "cs_disasm");
+        *(void **)&cs.free = dlsym(h, "cs_free");
+        *(void **)&cs.close = dlsym(h, "cs_close");
+    }
+    if (!h || !cs.open || !cs.disasm || !cs.free || !cs.close)
+        snprintf(cs.why, sizeof cs.why, "%s", h ? "a function is missing from it" : dlerror());
+}
 
 const char *pt__disasm_unavailable(void)
 {
@@ -80,13 +113,19 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
         snprintf(out, len, "%sno disassembler for ELF machine %d\n", indent, machine);
         return -ENOTSUP;
     }
+    pthread_once(&cs_once, cs_load);
+    if (cs.why[0]) {
+        snprintf(out, len, "%scapstone could not be loaded (%s): %s\n", indent, CAPSTONE_SONAME,
+                 cs.why);
+        return -ENOTSUP;
+    }
     csh h;
-    if (cs_open(arch, mode, &h) != CS_ERR_OK) {
+    if (cs.open(arch, mode, &h) != CS_ERR_OK) {
         snprintf(out, len, "%scapstone could not start\n", indent);
         return -ENOTSUP;
     }
     cs_insn *ins;
-    size_t count = cs_disasm(h, code, (size_t)n, start, 0, &ins);
+    size_t count = cs.disasm(h, code, (size_t)n, start, 0, &ins);
     size_t at = count; /* the instruction that starts at the return address */
     for (size_t i = 0; i < count; i++)
         if (ins[i].address == ret) {
@@ -96,8 +135,8 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
     if (at == count || at == 0) {
         snprintf(out, len, "%sreturn address 0x%llx is not on an instruction boundary here\n",
                  indent, (unsigned long long)ret);
-        cs_free(ins, count);
-        cs_close(&h);
+        cs.free(ins, count);
+        cs.close(&h);
         return -ENOENT;
     }
     /* the call (at - 1), six instructions before it (its arguments, a check) and two after */
@@ -113,8 +152,8 @@ int pt__disasm_around(struct pt__symbolizer *s, const struct pt__proc *p, uint64
             break;
         used += (size_t)w;
     }
-    cs_free(ins, count);
-    cs_close(&h);
+    cs.free(ins, count);
+    cs.close(&h);
     return 0;
 }
 

@@ -106,11 +106,14 @@ static int format_args(const struct pt_event *ev, char **args, char **text)
         goto fail;
     for (unsigned i = 0; i < ev->nfields; i++) {
         const struct pt_value *v = &ev->field[i];
+        const char *name = pt_event_field_name(ev, i);
+        if (!name)
+            break; /* an event built by hand with more fields than its class */
         fprintf(j.f, "%s\"", i ? "," : "");
-        pt__x_json_raw(j.f, v->name);
+        pt__x_json_raw(j.f, name);
         fputs("\":", j.f);
-        fprintf(t.f, "%s%s=", i ? ", " : "", v->name);
-        switch (v->wire) {
+        fprintf(t.f, "%s%s=", i ? ", " : "", name);
+        switch (pt_event_field_wire(ev, i)) {
         case PT_WIRE_STR:
             pt__x_json_str(j.f, v->str.s ? v->str.s : "");
             fprintf(t.f, "\"%s\"", v->str.s ? v->str.s : "");
@@ -531,9 +534,9 @@ void pt_timeline_free(struct pt_timeline *tl)
     free(tl);
 }
 
-static int feed(void *tl, const struct pt_event *ev)
+static void feed(void *tl, const struct pt_event *ev)
 {
-    return pt_timeline_feed(tl, ev);
+    pt_timeline_feed(tl, ev);
 }
 
 static void follow_diag(void *arg, const char *what)

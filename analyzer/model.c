@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analyzer/model.h"
+#include "proftrace/open_holds.h"
 
 static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                     const struct pt_event *ev)
@@ -24,12 +25,11 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         first--;
     const struct pt__child *kids = &t->child[first];
     uint32_t nkids = t->nchild - first;
-    struct pt__child self = {.id = ev->id,
-                             .depth = ev->depth,
-                             .ret = ev->ret,
-                             .err = ev->err,
-                             .ts = ev->ts,
-                             .ts_enter = ev->ts_enter};
+    /* What it leaves for the call around it, besides what the event says (written into its
+     * child entry field by field at the end, never copied whole) */
+    struct pt__child self;
+    self.dev = self.ino = self.handle = 0;
+    self.path = NULL;
 
     if (t->npend_del)
         pt__name_deletions(a, p, t, ev);
@@ -46,8 +46,8 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             self.ino = pt__ixu(ev, r->ino);
             if (r->kind == PT_K_SHM && ev->depth > 0) /* a call around it may want its name */
                 self.path = pt__strdup(a, pt__ixs(ev, r->s));
-            else if (r->role == PT_ROLE_OPEN)
-                pt__on_file_open(a, p, t, ev, r); /* an open file may be a hold */
+            else if (r->role == PT_ROLE_OPEN && pt_open_holds(pt__ixu(ev, r->flags)))
+                pt__on_file_open(a, p, t, ev, r); /* an open file that is a hold */
         }
         break;
     case PT_ROLE_CLOSE:
@@ -90,7 +90,17 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
             memmove(t->child, t->child + 1, (PT__MAXCHILD - 1) * sizeof t->child[0]);
             t->nchild--;
         }
-        t->child[t->nchild++] = self;
+        struct pt__child *c = &t->child[t->nchild++];
+        c->id = ev->id;
+        c->depth = ev->depth;
+        c->ret = ev->ret;
+        c->err = ev->err;
+        c->ts = ev->ts;
+        c->ts_enter = ev->ts_enter;
+        c->dev = self.dev;
+        c->ino = self.ino;
+        c->handle = self.handle;
+        c->path = self.path;
     } else if (self.path) {
         free(self.path);
     }

@@ -524,8 +524,19 @@ static inline struct pt__thread *pt__thread_for(struct pt_analyzer *a, struct pt
         return last;
     return pt__thread_lookup(a, p, tid);
 }
-/* The identity of the thread right now: its own creds when it changed them, else the process's. */
-struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t);
+/* The identity of the thread right now: its own creds when it changed them, else the process's.
+ * Every hold and deletion takes one: inline, copied straight into place. */
+static inline struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t)
+{
+    struct pt__who w = p->who;
+    if (t && t->have_cred) {
+        w.uid = t->who.uid;
+        w.euid = t->who.euid;
+        w.gid = t->who.gid;
+        w.egid = t->who.egid;
+    }
+    return w;
+}
 void pt__proc_end(struct pt_analyzer *a, struct pt__proc *p, enum pt__end how, uint64_t ts);
 /* A thread's calls will never complete: what waits on it keeps what it has. */
 void pt__thread_settle(struct pt_analyzer *a, struct pt__thread *t);

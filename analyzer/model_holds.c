@@ -22,6 +22,7 @@
 #define MAP_SHARED_FLAG 0x01
 #define IPC_RMID_CMD 0
 
+/* A slot for a new hold (a closed one's, else a new one), its fields for the caller to set. */
 static uint32_t hold_new(struct pt_analyzer *a)
 {
     uint32_t h;
@@ -33,8 +34,6 @@ static uint32_t hold_new(struct pt_analyzer *a)
             return PT__NONE;
         h = a->nholds++;
     }
-    memset(&a->holds[h], 0, sizeof a->holds[h]);
-    a->holds[h].inext = a->holds[h].iprev = a->holds[h].pnext = a->holds[h].pprev = PT__NONE;
     return h;
 }
 
@@ -62,7 +61,9 @@ static void id_unlink(struct pt_analyzer *a, uint32_t h)
     x->inext = x->iprev = PT__NONE;
 }
 
-void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
+/* End hold h at ts (0: its process ended). Its entry in hold_by_handle is `hslot` when the caller
+ * found it (NULL: looked up here); with `reused` it stays, for the hold that takes the handle. */
+static void hold_end(struct pt_analyzer *a, uint32_t h, uint64_t ts, uint64_t *hslot, int reused)
 {
     struct pt__hold *x = &a->holds[h];
     if (!x->live)
@@ -76,9 +77,12 @@ void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
     }
     if (x->dev || x->ino)
         id_unlink(a, h);
-    uint64_t *cur = pt__map_find(&a->hold_by_handle, handle_key(x->proc, x->kind), x->handle);
-    if (cur && *cur == h)
-        pt__map_del_at(&a->hold_by_handle, cur);
+    if (!reused) {
+        if (!hslot)
+            hslot = pt__map_find(&a->hold_by_handle, handle_key(x->proc, x->kind), x->handle);
+        if (hslot && *hslot == h)
+            pt__map_del_at(&a->hold_by_handle, hslot);
+    }
     struct pt__proc *p = a->procs[x->proc];
     if (x->pprev == PT__NONE)
         p->holds_head = x->pnext;
@@ -92,6 +96,11 @@ void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
     x->live = 0;
     x->pnext = a->free_hold;
     a->free_hold = h;
+}
+
+void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
+{
+    hold_end(a, h, ts, NULL, 0);
 }
 
 /* The record of a new hold, for an export; its index + 1, or 0 when out of memory. */
@@ -117,21 +126,30 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
                        uint64_t ino, char *name, char *path)
 {
     uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
-    uint64_t old;
-    if (handle && pt__map_get(&a->hold_by_handle, handle_key(p->idx, kind), handle, &old))
-        /* the handle value was reused: the old one is gone */
-        pt__hold_close(a, (uint32_t)old, rec ? a->kept[rec - 1].t0 : ev->ts);
+    /* Its entry by handle, found or made by one look-up. */
+    int added = 1;
+    uint64_t *hslot =
+        handle ? pt__map_add(&a->hold_by_handle, handle_key(p->idx, kind), handle, PT__NONE, &added)
+               : NULL;
+    if (!added) /* the handle value was reused: the old one is gone */
+        hold_end(a, (uint32_t)*hslot, rec ? a->kept[rec - 1].t0 : ev->ts, hslot, 1);
     uint32_t h = hold_new(a);
     if (h == PT__NONE) {
+        if (hslot)
+            pt__map_del_at(&a->hold_by_handle, hslot);
         free(name);
         free(path);
         return PT__NONE;
     }
+    if (hslot)
+        *hslot = h;
+    /* every field set here: no memset of the whole record for each hold */
     struct pt__hold *x = &a->holds[h];
     x->kind = kind;
     x->proc = p->idx;
     x->tid = ev->tid;
     x->handle = handle;
+    x->len = 0;
     x->dev = dev;
     x->ino = ino;
     x->ts = ev->ts;
@@ -139,10 +157,11 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
     x->path = path;
     x->api = pt_event_name(ev->id);
     x->who = pt__who_now(p, t);
+    x->inext = x->iprev = x->pnext = x->pprev = PT__NONE;
     x->kept = rec;
     x->live = 1;
-    if (handle)
-        pt__map_put(&a->hold_by_handle, handle_key(p->idx, kind), handle, h);
+    x->prior = 0;
+    x->oflags = 0;
     if (dev || ino) {
         int added;
         uint64_t *head = pt__map_add(&a->hold_by_id, dev, ino, h, &added);
@@ -225,9 +244,10 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
         }
         return;
     }
-    struct pt__hold *x = pt__hold_by_handle(a, p->idx, (enum pt_kind)r->kind, handle);
-    if (x)
-        pt__hold_close(a, (uint32_t)(x - a->holds), ev->ts);
+    uint64_t *hslot =
+        pt__map_find(&a->hold_by_handle, handle_key(p->idx, (enum pt_kind)r->kind), handle);
+    if (hslot)
+        hold_end(a, (uint32_t)*hslot, ev->ts, hslot, 0);
     /* A session found by an attach is known by the key it keeps open (model_prior.c): that key
      * closed, the session is over (its Logoff or Release, on an object obtained before the
      * attach, is not seen). */

@@ -150,18 +150,6 @@ struct pt__thread *pt__thread_lookup(struct pt_analyzer *a, struct pt__proc *p, 
     return t;
 }
 
-struct pt__who pt__who_now(const struct pt__proc *p, const struct pt__thread *t)
-{
-    struct pt__who w = p->who;
-    if (t && t->have_cred) {
-        w.uid = t->who.uid;
-        w.euid = t->who.euid;
-        w.gid = t->who.gid;
-        w.egid = t->who.egid;
-    }
-    return w;
-}
-
 int pt__lost_between(const struct pt__proc *p, uint64_t from, uint64_t to, uint64_t *count)
 {
     uint64_t n = 0;

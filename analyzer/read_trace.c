@@ -21,17 +21,15 @@ static void on_diag(void *arg, const char *what)
         fprintf(c->out, "proftrace: further problems in the input are counted, not shown\n");
 }
 
-int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
+int pt__read_trace(const char *dir, FILE *diag, void (*feed)(void *arg, const struct pt_event *ev),
                    void *arg, struct pt_analyzer_input *in)
 {
     struct diag_ctx dc = {diag, 0};
     struct pt_trace *t = NULL;
-    const struct pt_event *ev;
     int rc = pt_trace_open(dir, on_diag, &dc, &t);
     if (rc < 0)
         goto out;
-    while ((ev = pt_trace_next_ref(t)))
-        feed(arg, ev);
+    pt_trace_each(t, feed, arg);
     struct pt_trace_stats st;
     pt_trace_stats(t, &st);
     *in = (struct pt_analyzer_input){

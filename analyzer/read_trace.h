@@ -11,7 +11,7 @@
  * first 20, then one line saying the rest are counted); `diag` may be NULL. Returns 0, a negative
  * errno from opening the trace, or -ENOMEM.
  * `in->dir` points at `dir`, so it lives as long as the caller's string. */
-int pt__read_trace(const char *dir, FILE *diag, int (*feed)(void *arg, const struct pt_event *ev),
+int pt__read_trace(const char *dir, FILE *diag, void (*feed)(void *arg, const struct pt_event *ev),
                    void *arg, struct pt_analyzer_input *in);
 
 #endif

@@ -72,7 +72,8 @@ unsigned pt__sym_notes(struct pt__symbolizer *s, const char **out, unsigned cap)
  * mangled or this build has no demangler. Rust's legacy hash suffix (::h0123456789abcdef) is
  * dropped, as Rust's own tools do. */
 char *pt__demangle(const char *name);
-/* Non-NULL when this build has no demangler: the sentence to print. */
+/* Non-NULL when names cannot be demangled (this build has no demangler, or the one it loads at the
+ * first mangled name could not be loaded): the sentence to print. */
 const char *pt__demangle_unavailable(void);
 
 /* frames.c: the module process p had mapped at addr (the latest mapping wins), or NULL. */

@@ -49,8 +49,6 @@ struct pt__symbolizer *pt__sym_new(void)
                                     "for locally only";
         dwfl_end(d);
     }
-    if (pt__demangle_unavailable())
-        s->notes[s->nnotes++] = pt__demangle_unavailable();
     return s;
 }
 
@@ -84,6 +82,9 @@ unsigned pt__sym_notes(struct pt__symbolizer *s, const char **out, unsigned cap)
     unsigned k = 0;
     for (unsigned i = 0; s && i < s->nnotes && k < cap; i++)
         out[k++] = s->notes[i];
+    /* asked at the end: the demangler is loaded when a name first needs it */
+    if (s && pt__demangle_unavailable() && k < cap)
+        out[k++] = pt__demangle_unavailable();
     return k;
 }
 

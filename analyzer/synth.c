@@ -39,6 +39,27 @@ static const int ret_kind[PT_CALL_COUNT] = {
 #undef CALL_RK
 };
 
+/* The descriptor identity pt__synth gives an FD-returning call whose class does not list it. */
+static const struct fdesc ret_fd[] = {{PT_WIRE_U64, "fd_dev"}, {PT_WIRE_U64, "fd_ino"}, {0, NULL}};
+
+static unsigned class_fields(unsigned id)
+{
+    unsigned n = 0;
+    while (table[id][n].name)
+        n++;
+    return n;
+}
+
+/* The name and wire type of field i of a built event: its class's, or one pt__synth added after
+ * them (NULL past those). */
+static const struct fdesc *field_desc(const struct pt_event *ev, unsigned i)
+{
+    if (ev->id >= PT__NIDS || i >= ev->nfields)
+        return NULL;
+    unsigned n = class_fields(ev->id);
+    return i < n ? &table[ev->id][i] : i - n < 2 ? &ret_fd[i - n] : NULL;
+}
+
 void pt__synth(struct pt_event *ev, unsigned id, uint32_t pid, uint32_t tid, uint64_t ts)
 {
     ev->id = (uint16_t)id;
@@ -53,33 +74,29 @@ void pt__synth(struct pt_event *ev, unsigned id, uint32_t pid, uint32_t tid, uin
     ev->nfields = 0;
     if (id >= PT__NIDS)
         return;
+    int has = 0;
     for (const struct fdesc *f = table[id]; f->name && ev->nfields < PT_MAX_FIELDS; f++) {
         struct pt_value *v = &ev->field[ev->nfields++];
-        v->wire = f->wire;
-        v->name = f->name;
         if (f->wire == PT_WIRE_STR) {
             v->str.s = "";
             v->str.len = 0;
         } else {
             v->u = 0;
         }
+        has |= !strcmp(f->name, pt__synth_ret_dev_name);
     }
-    int has = 0;
-    for (unsigned i = 0; i < ev->nfields; i++)
-        has |= !strcmp(ev->field[i].name, pt__synth_ret_dev_name);
     if (!has && id >= PT_EV_CALL_FIRST && ret_kind[id - PT_EV_CALL_FIRST] == PT_RET_FD_ERRNO &&
         ev->nfields + 2 <= PT_MAX_FIELDS) {
-        ev->field[ev->nfields++] =
-            (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_dev_name};
-        ev->field[ev->nfields++] =
-            (struct pt_value){.wire = PT_WIRE_U64, .name = pt__synth_ret_ino_name};
+        ev->field[ev->nfields++].u = 0;
+        ev->field[ev->nfields++].u = 0;
     }
 }
 
 int pt__synth_u(struct pt_event *ev, const char *name, uint64_t v)
 {
-    for (unsigned i = 0; i < ev->nfields; i++)
-        if (!strcmp(ev->field[i].name, name) && ev->field[i].wire != PT_WIRE_STR) {
+    const struct fdesc *f;
+    for (unsigned i = 0; (f = field_desc(ev, i)); i++)
+        if (!strcmp(f->name, name) && f->wire != PT_WIRE_STR) {
             ev->field[i].u = v;
             return 0;
         }
@@ -88,8 +105,9 @@ int pt__synth_u(struct pt_event *ev, const char *name, uint64_t v)
 
 int pt__synth_s(struct pt_event *ev, const char *name, const char *s)
 {
-    for (unsigned i = 0; i < ev->nfields; i++)
-        if (!strcmp(ev->field[i].name, name) && ev->field[i].wire == PT_WIRE_STR) {
+    const struct fdesc *f;
+    for (unsigned i = 0; (f = field_desc(ev, i)); i++)
+        if (!strcmp(f->name, name) && f->wire == PT_WIRE_STR) {
             ev->field[i].str.s = s;
             ev->field[i].str.len = (uint32_t)strlen(s);
             return 0;
@@ -105,15 +123,12 @@ int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
     size_t size = call ? pt_size_call(ev->ts_enter, ev->ts, ev->ret, ev->nframes) : 0;
     /* only the table's fields go on the wire (pt__synth may have added the descriptor identity
      * of a call table that does not list it yet) */
-    unsigned nf = 0;
-    if (ev->id < PT__NIDS)
-        while (table[ev->id][nf].name)
-            nf++;
+    unsigned nf = ev->id < PT__NIDS ? class_fields(ev->id) : 0;
     if (nf > ev->nfields)
         nf = ev->nfields;
     for (unsigned i = 0; i < nf; i++)
-        size += ev->field[i].wire == PT_WIRE_STR ? pt_size_str(ev->field[i].str.len)
-                                                 : pt_size_wire(ev->field[i].wire);
+        size += table[ev->id][i].wire == PT_WIRE_STR ? pt_size_str(ev->field[i].str.len)
+                                                     : pt_size_wire(table[ev->id][i].wire);
     struct pt_enc e;
     int rc = pt_tbuf_begin(b, ev->id, ev->ts, size, &e);
     if (rc)
@@ -122,7 +137,7 @@ int pt__synth_write(struct pt_tbuf *b, const struct pt_event *ev)
         pt_enc_call(&e, ev->ts_enter, ev->ts, ev->depth, ev->ret, ev->err, ev->frame, ev->nframes);
     for (unsigned i = 0; i < nf; i++) {
         const struct pt_value *v = &ev->field[i];
-        switch (v->wire) {
+        switch (table[ev->id][i].wire) {
         case PT_WIRE_U8:
             pt_enc_u8(&e, (uint8_t)v->u);
             break;

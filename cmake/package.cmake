@@ -22,5 +22,30 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The demo's libraries are found through its programs' RUNPATH ($ORIGIN/../lib).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
+# Libraries the executable loads itself when a report first needs them (dlopen: analyzer/disasm.c,
+# analyzer/demangle_cxa.c), which dpkg-shlibdeps cannot see: the packages that have them are named
+# here, with the ones it computes. capstone only where the inline-hook engine, which links it, is
+# not built.
+function(pt_package_of path out) # the package that has file `path` (dpkg -S), or ""
+  get_filename_component(real "${path}" REALPATH)
+  execute_process(COMMAND dpkg -S "${real}" OUTPUT_VARIABLE owner ERROR_QUIET RESULT_VARIABLE rc)
+  set(${out} "" PARENT_SCOPE)
+  if(rc EQUAL 0 AND owner MATCHES "^([^:, ]+)")
+    set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  endif()
+endfunction()
+set(pt_loaded_packages "")
+if(PT_HAVE_CXA_DEMANGLE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libstdc++.so.6
+                  OUTPUT_VARIABLE pt_stdcxx OUTPUT_STRIP_TRAILING_WHITESPACE)
+  pt_package_of("${pt_stdcxx}" pkg)
+  list(APPEND pt_loaded_packages ${pkg})
+endif()
+if(CAPSTONE_FOUND AND NOT TARGET pt_inline_engine)
+  string(REGEX MATCH "^[0-9]+" pt_capstone_major "${CAPSTONE_VERSION}")
+  pt_package_of("${CAPSTONE_LIBRARY_DIRS}/libcapstone.so.${pt_capstone_major}" pkg)
+  list(APPEND pt_loaded_packages ${pkg})
+endif()
+string(REPLACE ";" ", " CPACK_DEBIAN_PACKAGE_DEPENDS "${pt_loaded_packages}")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "gdb, babeltrace2")
 include(CPack)

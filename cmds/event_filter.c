@@ -78,7 +78,7 @@ static int any_string_contains(const struct pt_event *ev, const char *sub)
 {
     size_t n = strlen(sub);
     for (unsigned i = 0; i < ev->nfields; i++)
-        if (ev->field[i].wire == PT_WIRE_STR &&
+        if (pt_event_field_wire(ev, i) == PT_WIRE_STR &&
             memmem(ev->field[i].str.s, ev->field[i].str.len, sub, n))
             return 1;
     return 0;

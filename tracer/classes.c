@@ -93,8 +93,24 @@ const char *pt_event_name(unsigned id)
 
 const struct pt_value *pt_event_field(const struct pt_event *ev, const char *name)
 {
-    for (unsigned i = 0; i < ev->nfields; i++)
-        if (ev->field[i].name && !strcmp(ev->field[i].name, name))
+    for (unsigned i = 0; i < ev->nfields; i++) {
+        const char *n = pt_event_field_name(ev, i);
+        if (n && !strcmp(n, name))
             return &ev->field[i];
+    }
     return NULL;
+}
+
+const char *pt_event_field_name(const struct pt_event *ev, unsigned i)
+{
+    if (ev->id >= pt__nclasses || i >= pt__classes[ev->id].nfields)
+        return NULL;
+    return pt__classes[ev->id].fields[i].name;
+}
+
+enum pt_wire pt_event_field_wire(const struct pt_event *ev, unsigned i)
+{
+    if (ev->id >= pt__nclasses || i >= pt__classes[ev->id].nfields)
+        return (enum pt_wire)0;
+    return (enum pt_wire)pt__classes[ev->id].fields[i].wire;
 }

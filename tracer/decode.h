@@ -24,10 +24,14 @@ static inline __attribute__((always_inline)) uint64_t pt__get(const uint8_t *p, 
 }
 
 /* The decoder of one class: the record's body from q (below end) into *ev (call head, fields,
- * nfields; ev->ts is set). Returns the position after the record, or NULL with *why set. */
-typedef const uint8_t *pt__body_decoder(const uint8_t *q, const uint8_t *end, struct pt_event *ev,
-                                        const char **why);
+ * nfields; ev->ts is set). Returns the position after the record, or NULL when the body is not
+ * valid (pt__body_fault says why). */
+typedef const uint8_t *pt__body_decoder(const uint8_t *q, const uint8_t *end, struct pt_event *ev);
 extern pt__body_decoder *const pt__body_decoders[]; /* by class id, pt__nclasses of them */
+
+/* What is wrong with the body at q (below end) of a record of class id stamped ts, which its
+ * decoder refused. */
+const char *pt__body_fault(const uint8_t *q, const uint8_t *end, unsigned id, uint64_t ts);
 
 /* Decode the record at p (at most avail bytes) into *ev, as pt__decode_record (internal.h) says. */
 static inline __attribute__((always_inline)) int
@@ -70,8 +74,11 @@ pt__decode(const uint8_t *p, size_t avail, uint64_t *ts, struct pt_event *ev, co
     ev->id = (uint16_t)id;
     ev->ts = *ts;
     ev->nfields = 0; /* until the record is whole */
-    if (!(q = pt__body_decoders[id](q, p + avail, ev, why)))
+    const uint8_t *body = q;
+    if (!(q = pt__body_decoders[id](body, p + avail, ev))) {
+        *why = pt__body_fault(body, p + avail, id, ev->ts);
         return -1;
+    }
     return (int)(q - p);
 past:
     *why = "record runs past the end of the packet";

@@ -122,9 +122,9 @@ static void put_str(struct out *o, const char *s, uint32_t len)
     put(o, "\"%s", shown < len ? "..." : "");
 }
 
-static void put_value(struct out *o, const struct pt_value *v)
+static void put_value(struct out *o, const struct pt_value *v, enum pt_wire wire)
 {
-    switch (v->wire) {
+    switch (wire) {
     case PT_WIRE_STR: put_str(o, v->str.s, v->str.len); break;
     case PT_WIRE_I32:
     case PT_WIRE_I64: put(o, "%" PRId64, v->i); break;
@@ -243,9 +243,13 @@ size_t pt_event_format(const struct pt_event *ev, char *buf, size_t len)
     put(&o, "%s(", name);
     for (unsigned i = 0; i < ev->nfields; i++) {
         const struct pt_value *v = &ev->field[i];
+        if (i >= cl->nfields)
+            break; /* an event built by hand with more fields than its class */
+        const char *fname = cl->fields[i].name;
+        enum pt_wire wire = (enum pt_wire)cl->fields[i].wire;
         /* an identity pair X_dev, X_ino reads as @maj:min/ino after X */
-        if (v->name && ends_with(v->name, "_dev") && i + 1 < ev->nfields &&
-            ends_with(ev->field[i + 1].name, "_ino")) {
+        if (ends_with(fname, "_dev") && i + 1 < ev->nfields && i + 1 < cl->nfields &&
+            ends_with(cl->fields[i + 1].name, "_ino")) {
             if (v->u || ev->field[i + 1].u)
                 put(&o, " @%u:%u/%" PRIu64, (unsigned)(v->u >> 8) & 0xfff,
                     (unsigned)((v->u & 0xff) | ((v->u >> 12) & 0xfff00)), ev->field[i + 1].u);
@@ -255,10 +259,10 @@ size_t pt_event_format(const struct pt_event *ev, char *buf, size_t len)
         if (i)
             put(&o, ", ");
         if (!cl->is_call)
-            put(&o, "%s=", v->name);
+            put(&o, "%s=", fname);
         const struct pt__flagset *fs = cl->is_call ? pt__flagset_of(ev->id, i) : NULL;
-        if (!fs || v->wire == PT_WIRE_STR || !put_flags(&o, fs, v))
-            put_value(&o, v);
+        if (!fs || wire == PT_WIRE_STR || !put_flags(&o, fs, v))
+            put_value(&o, v, wire);
     }
     put(&o, ")");
     if (cl->is_call)

@@ -746,8 +746,6 @@ static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
     ev->err = 0;
     ev->nframes = 0;
     ev->nfields = 1;
-    ev->field[0].wire = PT_WIRE_U64;
-    ev->field[0].name = pt__classes[PT_EV_lost].fields[0].name;
     ev->field[0].u = count;
     s->have_pos = 1;
     return 1;

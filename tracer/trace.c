@@ -386,7 +386,8 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
     t->st.processes = t->npids;
 }
 
-const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
+/* The next event (pt_trace_next_ref's), in line in both readers of it. */
+static inline __attribute__((always_inline)) const struct pt_event *next(struct pt_trace *t)
 {
     if (t->follow)
         return pt_follow_next(t->follow, UINT64_MAX);
@@ -415,6 +416,20 @@ const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
             note_pid(t, ev->pid);
     }
     return ev;
+}
+
+const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
+{
+    return next(t);
+}
+
+uint64_t pt_trace_each(struct pt_trace *t, void (*fn)(void *arg, const struct pt_event *ev),
+                       void *arg)
+{
+    uint64_t n = 0;
+    for (const struct pt_event *ev; (ev = next(t)); n++)
+        fn(arg, ev);
+    return n;
 }
 
 int pt_trace_next(struct pt_trace *t, struct pt_event *ev)

@@ -202,10 +202,11 @@ static inline int pt_ret_failed(enum pt_ret_kind kind, int64_t ret)
 #define PT_ERROR_FILE_NOT_FOUND 2
 #define PT_ERROR_KEY_DELETED 1018 /* a registry call on a key that was deleted */
 
-/* A decoded field value. Strings point into the reader's buffer and live until the next event. */
+/* A decoded field value: the value alone. Its name and wire type are those of the same field of
+ * its event's class (pt_event_field_name, pt_event_field_wire), the same for every event of the
+ * class, so a reader decoding millions of events writes neither. Strings point into the reader's
+ * buffer and live until the next event. */
 struct pt_value {
-    uint8_t wire; /* enum pt_wire */
-    const char *name;
     union {
         uint64_t u;
         int64_t i;
@@ -310,5 +311,10 @@ const char *pt_ns_name(unsigned i);
 
 /* Field lookup by name, NULL if the event has no such field. */
 const struct pt_value *pt_event_field(const struct pt_event *ev, const char *name);
+
+/* Name and wire type of field i of event ev (its class's field i): NULL and 0 past the fields of
+ * its class or for an unknown class. */
+const char *pt_event_field_name(const struct pt_event *ev, unsigned i);
+enum pt_wire pt_event_field_wire(const struct pt_event *ev, unsigned i);
 
 #endif

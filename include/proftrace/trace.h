@@ -44,6 +44,12 @@ int pt_trace_next(struct pt_trace *t, struct pt_event *ev);
  * at the end of the trace. For readers that only look at each event once. */
 const struct pt_event *pt_trace_next_ref(struct pt_trace *t);
 
+/* Every event still to come, in time order, to fn (each valid, with its strings, until fn
+ * returns): the loop of pt_trace_next_ref in one call, for a reader that takes all of them.
+ * Returns how many. */
+uint64_t pt_trace_each(struct pt_trace *t, void (*fn)(void *arg, const struct pt_event *ev),
+                       void *arg);
+
 void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out);
 void pt_trace_close(struct pt_trace *t);
 

@@ -29,10 +29,11 @@ int main(int argc, char **argv)
                    ev.ret, ev.err);
         for (unsigned i = 0; i < ev.nfields; i++) {
             const struct pt_value *v = &ev.field[i];
-            if (v->wire == PT_WIRE_STR)
-                printf(" %s=\"%.*s\"", v->name, (int)v->str.len, v->str.s);
+            const char *fname = pt_event_field_name(&ev, i);
+            if (pt_event_field_wire(&ev, i) == PT_WIRE_STR)
+                printf(" %s=\"%.*s\"", fname, (int)v->str.len, v->str.s);
             else
-                printf(" %s=%" PRIu64, v->name, v->u);
+                printf(" %s=%" PRIu64, fname, v->u);
         }
         for (unsigned i = 0; i < ev.nframes; i++)
             printf(" #%" PRIx64, ev.frame[i]);

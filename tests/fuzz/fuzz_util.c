@@ -101,7 +101,7 @@ uint64_t fz_read_trace(const char *dir, int analyze)
         n++;
         /* Every field must be readable and every string terminated within its length. */
         for (unsigned i = 0; i < ev.nfields && i < PT_MAX_FIELDS; i++)
-            if (ev.field[i].wire == PT_WIRE_STR && ev.field[i].str.s &&
+            if (pt_event_field_wire(&ev, i) == PT_WIRE_STR && ev.field[i].str.s &&
                 strlen(ev.field[i].str.s) != ev.field[i].str.len)
                 abort();
         pt_event_format(&ev, line, sizeof line);

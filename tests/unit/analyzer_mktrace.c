@@ -32,7 +32,7 @@ static void collect(struct scn *s, const struct pt_event *ev)
     struct pt_event *c = &recs[nrecs++].ev;
     *c = *ev;
     for (unsigned i = 0; i < c->nfields; i++)
-        if (c->field[i].wire == PT_WIRE_STR)
+        if (pt_event_field_wire(c, i) == PT_WIRE_STR)
             c->field[i].str.s = strdup(c->field[i].str.s);
 }
 

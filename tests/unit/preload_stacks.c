@@ -131,7 +131,8 @@ static int read_stacks(const char *dir)
     while (pt_trace_next(tr, &ev) > 0 && nstk < 16) {
         const char *name = pt_event_name(ev.id);
         const struct pt_value *p = pt_event_field(&ev, "pathname");
-        if (!name || strcmp(name, "unlink") || !p || p->wire != PT_WIRE_STR ||
+        if (!name || strcmp(name, "unlink") || !p ||
+            pt_event_field_wire(&ev, (unsigned)(p - ev.field)) != PT_WIRE_STR ||
             p->str.len <= strlen(GONE) || strncmp(p->str.s, GONE, strlen(GONE)))
             continue;
         struct stk *s = &stks[nstk++];

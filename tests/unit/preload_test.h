@@ -107,8 +107,8 @@ static inline int t_read(const char *dir)
         e->frame0 = ev.nframes ? ev.frame[0] : 0;
         for (unsigned i = 0; i < ev.nfields && i < T_MAX_FIELDS; i++) {
             struct t_field *f = &e->f[e->nfields++];
-            snprintf(f->name, sizeof f->name, "%s", ev.field[i].name);
-            f->wire = ev.field[i].wire;
+            snprintf(f->name, sizeof f->name, "%s", pt_event_field_name(&ev, i));
+            f->wire = pt_event_field_wire(&ev, i);
             if (f->wire == PT_WIRE_STR)
                 snprintf(f->s, sizeof f->s, "%.*s", (int)ev.field[i].str.len, ev.field[i].str.s);
             else

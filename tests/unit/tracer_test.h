@@ -155,7 +155,8 @@ static inline int t_verify(const struct pt_event *ev, uint32_t w, uint64_t i)
         v = pt_event_field(ev, "hKey");
         T_EXPECT(v && v->u == (((uint64_t)w << 32) | (i & 0xffffffff)));
         v = pt_event_field(ev, "lpValueName");
-        T_EXPECT(v && v->wire == PT_WIRE_STR && v->str.len == strlen(name) &&
+        T_EXPECT(v && pt_event_field_wire(ev, (unsigned)(v - ev->field)) == PT_WIRE_STR &&
+                 v->str.len == strlen(name) &&
                  !memcmp(v->str.s, name, v->str.len));
         v = pt_event_field(ev, "lpcbData");
         T_EXPECT(v && v->u == (uint32_t)(i * 7));

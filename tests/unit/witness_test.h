@@ -69,7 +69,7 @@ static inline void w_str(const struct pt_event *ev, const char *f, char *out, si
 {
     const struct pt_value *v = pt_event_field(ev, f);
     out[0] = 0;
-    if (v && v->wire == PT_WIRE_STR)
+    if (v && pt_event_field_wire(ev, (unsigned)(v - ev->field)) == PT_WIRE_STR)
         snprintf(out, size, "%.*s", (int)v->str.len, v->str.s);
 }
 
