@@ -68,6 +68,9 @@
 #include "tracer/perm.h"
 #include "tracer/source.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -89,6 +92,7 @@ struct cbuf {
     uint64_t written;   /* events in the stream file */
     uint64_t missing;   /* events the writer made that the stream does not hold (cumulative) */
     uint64_t ring_disc; /* the writer's events_discarded in the last packet written */
+    uint64_t mapped;    /* bytes of the buffer's circle prefaulted in our mapping (first lap) */
 };
 
 struct cring {
@@ -691,9 +695,11 @@ static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur
 }
 
 /* Add a packet to the batch (not full): a patched copy of its context `ph`, the body at `src`,
- * `len` bytes in all, holding `count` events. */
+ * `len` bytes of content and `size` in all (the padding after the content is copied too, so that
+ * the stream file stays in whole pages: the page cache then takes the writes in large folios, and
+ * the page cache is the bulk of the collector's cost), holding `count` events. */
 static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint8_t *src,
-                      size_t len, uint64_t count)
+                      size_t len, size_t size, uint64_t count)
 {
     struct pt__pkt_hdr *h = &bt->hdr[bt->n];
     uint64_t made = ph->events_begin + count;
@@ -705,12 +711,14 @@ static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint
         bt->missing = made - bt->written;
     bt->ring_disc = ph->events_discarded;
     *h = *ph;
-    h->content_size = h->packet_size = (uint64_t)len * 8;
+    h->content_size = (uint64_t)len * 8;
+    h->packet_size = (uint64_t)size * 8;
     h->event_count = count;
     h->events_discarded = ph->events_discarded + bt->missing;
     bt->iov[2 * bt->n] = (struct iovec){h, PT__PKT_HDR_SIZE};
-    bt->iov[2 * bt->n + 1] = (struct iovec){(void *)(src + PT__PKT_HDR_SIZE), len - PT__PKT_HDR_SIZE};
-    bt->bytes += len;
+    bt->iov[2 * bt->n + 1] =
+        (struct iovec){(void *)(src + PT__PKT_HDR_SIZE), size - PT__PKT_HDR_SIZE};
+    bt->bytes += size;
     bt->n++;
 }
 
@@ -812,7 +820,10 @@ static void take_complete(struct pt_collector *c, struct cring *r, unsigned i, u
               r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size + (seq % r->h.nsub) * S);
         return;
     }
-    batch_add(bt, &ph, src, len, ph.event_count);
+    /* Padded to a whole page (a full packet: to its size), so that the file stays page-aligned:
+     * a packet closed early after a loss wastes a page at most. */
+    size_t size = (len + 4095) & ~(size_t)4095;
+    batch_add(bt, &ph, src, len, size < S ? size : S, ph.event_count);
 }
 
 /* Buffer i's writer is gone: its open packet `seq` holds `committed` bytes of whole records
@@ -849,7 +860,7 @@ static int take_open(struct pt_collector *c, struct cring *r, unsigned i, uint64
     uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_ACQUIRE);
     if (all >= ph.events_begin + n)
         ph.events_begin = all - n;
-    batch_add(bt, &ph, c->pkt, vend, n);
+    batch_add(bt, &ph, c->pkt, vend, vend, n);
     return 0;
 }
 
@@ -888,6 +899,13 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
     if (r->h.overwrite && !grow(&c->stage, &c->stage_cap, (size_t)per_batch * S))
         return -1;
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
+    /* First lap: the packets about to be read are faulted into our mapping in one call, not a
+     * page at a time by the copy inside each write. */
+    uint64_t used = (cur + 1 < nsub ? cur + 1 : nsub) * S;
+    if (cb->mapped < used) {
+        (void)madvise(r->map + base + cb->mapped, used - cb->mapped, MADV_POPULATE_READ);
+        cb->mapped = used;
+    }
     int total = 0;
     for (;;) {
         struct batch bt = {.written = cb->written, .missing = cb->missing,
@@ -931,7 +949,7 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
                                          .events_begin = all};
                 uint8_t empty[PT__PKT_HDR_SIZE];
                 memcpy(empty, &ph, sizeof ph);
-                batch_add(&bt, &ph, empty, PT__PKT_HDR_SIZE, 0);
+                batch_add(&bt, &ph, empty, PT__PKT_HDR_SIZE, PT__PKT_HDR_SIZE, 0);
                 seq++;
             }
         }

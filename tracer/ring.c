@@ -115,25 +115,11 @@
 #include "tracer/format.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/ring_fast.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-
-struct pt_tbuf {
-    struct pt__tbuf_ctl *ctl;
-    struct pt__claim *claim;
-    uint8_t *data;
-    struct pt_ring *ring;
-    uint64_t ring_mask;  /* nsub * sub_size - 1 */
-    uint64_t wake_bytes; /* undrained bytes that wake a sleeping collector */
-    uint64_t reserve;    /* bytes at the end of the circle that only decisive events may use */
-    uint64_t instance;
-    uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
-    uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
-    volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
-    uint8_t backed;             /* control page and first packets backed at creation */
-};
 
 struct pt_ring {
     struct pt__ring_hdr *hdr;
@@ -146,36 +132,6 @@ struct pt_ring {
     char path[PATH_MAX];
     struct pt_tbuf tb[];
 };
-
-/* ---- Signal-atomic primitives (see the essay: only the owner thread and its handlers) -------- */
-
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-static inline int local_cas(uint64_t *p, uint64_t *expected, uint64_t desired)
-{
-    uint64_t prev = *expected;
-    unsigned char ok;
-    __asm__ __volatile__("cmpxchgq %3, %1\n\tsete %0"
-                         : "=q"(ok), "+m"(*p), "+a"(prev)
-                         : "r"(desired)
-                         : "memory", "cc");
-    *expected = prev;
-    return ok;
-}
-static inline void local_add(uint64_t *p, uint64_t v)
-{
-    __asm__ __volatile__("addq %1, %0" : "+m"(*p) : "r"(v) : "memory", "cc");
-}
-#else
-static inline int local_cas(uint64_t *p, uint64_t *expected, uint64_t desired)
-{
-    return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_RELAXED);
-}
-static inline void local_add(uint64_t *p, uint64_t v)
-{
-    __atomic_fetch_add(p, v, __ATOMIC_RELEASE);
-}
-#endif
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -367,7 +323,7 @@ static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t, uint64_t e
     ph->timestamp_end = t;
     ph->events_discarded = LOAD(&b->ctl->lost);
     ph->event_count = events - ph->events_begin;
-    local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
+    pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
               b->sub_size - used);
 }
 
@@ -390,38 +346,15 @@ static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t, uint64_t
     ph->event_count = 0;
     STORE(&b->ctl->reserve, from_reserve);
     STORE(&b->ctl->stalled, 0);
-    local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
+    pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
               PT__PKT_HDR_SIZE);
-}
-
-/* The record's header at `begin`, and the encoder set up for its fields. */
-static inline void start_record(struct pt_tbuf *b, struct pt_enc *e, uint64_t begin, uint64_t t,
-                                uint32_t hsz, uint32_t total, unsigned mark)
-{
-    uint8_t *rec = b->data + (begin & b->ring_mask);
-    if (hsz == PT__HDR_EXT) {
-        uint16_t id16 = (uint16_t)mark;
-        __builtin_memcpy(rec + 1, &id16, 2);
-        __builtin_memcpy(rec + 3, &t, 8);
-        e->mark = PT__ID_EXT;
-    } else {
-        uint32_t lo = (uint32_t)t;
-        __builtin_memcpy(rec + 1, &lo, 4);
-        e->mark = (uint8_t)mark;
-    }
-    e->p = rec + hsz;
-    e->end = rec + total;
-    e->priv = b;
-    e->rec = rec;
-    e->commit = &b->ctl->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
-    e->total = total;
 }
 
 /* Everything but a record that fits the open packet: switching packets, the first packet, full
  * buffers, no-loss waits, a nested writer that moved wpos. Out of line, so that the common case
  * stays short. */
-static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts,
-                                                size_t size, enum pt_keep keep, struct pt_enc *e)
+int pt__tbuf_begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                        enum pt_keep keep, struct pt_enc *e)
 {
     struct pt__tbuf_ctl *c = b->ctl;
     const uint64_t S = b->sub_size;
@@ -459,7 +392,7 @@ static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, 
                 goto full;
             begin = pstart + PT__PKT_HDR_SIZE;
         }
-        if (local_cas(&c->wpos, &old, begin + total))
+        if (pt__local_cas(&c->wpos, &old, begin + total))
             break;
     }
     STORE(&c->last_ts, t);
@@ -471,8 +404,8 @@ static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, 
             close_packet(b, old, t, ev0);
         open_packet(b, pstart, t, ev0, (uint32_t)room);
     }
-    local_add(&c->events, 1);
-    start_record(b, e, begin, t, hsz, total, mark);
+    pt__local_add(&c->events, 1);
+    pt__start_record(b, e, begin, t, hsz, total, mark);
     if (sw)
         tbuf_maybe_wake(b, pstart, 0);
     return 0;
@@ -480,7 +413,7 @@ full:
     /* After a loss the buffer is stalled: the next event opens a new packet, so that the lost
      * events sit between two packets. Except a bulk loss while a packet from the reserve is open:
      * that packet is all the room decisive events have (bulk losses then count at its end). */
-    local_add(&c->lost, 1);
+    pt__local_add(&c->lost, 1);
     if (!(bulk && LOAD(&c->reserve)))
         STORE(&c->stalled, 1);
     return -ENOSPC;
@@ -489,32 +422,13 @@ full:
 int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
                        enum pt_keep keep, struct pt_enc *e)
 {
-    /* The common case: the record fits the open packet. */
-    struct pt__tbuf_ctl *c = b->ctl;
-    const uint64_t S = b->sub_size;
-    const unsigned mark = (unsigned)id + 1u;
-    uint64_t old = LOAD(&c->wpos), last = LOAD(&c->last_ts);
-    uint64_t off = old & (S - 1), t = ts > last ? ts : last;
-    uint32_t hsz =
-        (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT : PT__HDR_COMPACT;
-    uint32_t total = hsz + (uint32_t)size;
-    if (__builtin_expect(off != 0 && size < S && off + total < S && !LOAD(&c->stalled) &&
-                             !(keep == PT_KEEP_BULK && LOAD(&c->reserve)) &&
-                             local_cas(&c->wpos, &old, old + total),
-                         1)) {
-        STORE(&c->last_ts, t);
-        local_add(&c->events, 1);
-        start_record(b, e, old, t, hsz, total, mark);
-        return 0;
-    }
-    return begin_slow(b, id, ts, size, keep, e);
+    return pt__tbuf_begin(b, id, ts, size, keep, e);
 }
 
 void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e)
 {
     (void)b;
-    __atomic_store_n(e->rec, e->mark, __ATOMIC_RELEASE);
-    local_add(e->commit, e->total);
+    pt__tbuf_commit(e);
 }
 
 int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *fields, size_t size)
