@@ -151,8 +151,10 @@ static PT__HOT int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep
                             struct pt_enc *e)
 {
     struct pt_tbuf *b = pt__tbuf();
-    if (PT__UNLIKELY(!b))
+    if (PT__UNLIKELY(!b)) {
+        *e = (struct pt_enc){0}; /* never used, but set on every path */
         return pt__begin_lost();
+    }
     return pt__tbuf_begin(b, id, ts, size, keep, e);
 }
 /* Whether an event is decisive (a finding may depend on it: it may use the buffer's reserve) or

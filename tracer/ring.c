@@ -431,6 +431,11 @@ void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e)
     pt__tbuf_commit(e);
 }
 
+void pt_enc_copy(uint8_t *dst, const char *src, size_t len)
+{
+    memcpy(dst, src, len);
+}
+
 int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *fields, size_t size)
 {
     struct pt_enc e;

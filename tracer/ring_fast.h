@@ -115,10 +115,9 @@ static PT__HOT int pt__tbuf_begin(struct pt_tbuf *b, uint16_t id, uint64_t ts, s
         return 0;
     }
     /* Through a copy: `e` itself never escapes, so the compiler keeps it in registers. */
-    struct pt_enc slow;
+    struct pt_enc slow = {0};
     int rc = pt__tbuf_begin_slow(b, id, ts, size, keep, &slow);
-    if (rc == 0)
-        *e = slow;
+    *e = slow;
     return rc;
 }
 
