@@ -53,6 +53,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -1344,6 +1345,26 @@ static int check_metadata(struct pt_collector *c)
     return 0;
 }
 
+/* Ask the scheduler for short slices (EEVDF's sched_attr.sched_runtime, Linux 6.12; any user may,
+ * older kernels ignore it): a collector woken because a buffer fills then runs at once, instead of
+ * after the writer's whole slice, in which a writer flooding on a busy machine fills its buffer
+ * and loses events. Reset on fork: a program `record` starts is scheduled as it would be anyway. */
+static void short_slices(void)
+{
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+    } a = {.size = sizeof a, .policy = 0 /* SCHED_OTHER */, .flags = 1 /* RESET_ON_FORK */,
+           .runtime = 100000 /* ns, the shortest allowed */};
+    errno = 0;
+    a.nice = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0)
+        (void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out)
 {
@@ -1405,6 +1426,7 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         }
     }
     scan(c);
+    short_slices();
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
     return 0;

@@ -669,11 +669,12 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->off_commit = (uint32_t)offsetof(struct pt__tbuf_ctl, commit);
     h->claims_off = PT__CLAIMS_OFF;
     h->noloss_ms = cfg->noloss_ms;
-    /* Wake a sleeping collector when an eighth of a buffer (128 KiB at most) waits: it has the
-     * rest to catch up, and a busy one is never woken. */
+    /* Wake a sleeping collector when an eighth of a buffer (512 KiB at most) waits: it has the
+     * rest to catch up (it asks for short scheduler slices, so it runs soon after), a busy one is
+     * never woken, and a flood costs the program a wake-up every 512 KiB, not every packet. */
     h->wake_pkts = h->nsub >= 8 ? h->nsub / 8 : 1;
-    if (h->wake_pkts > 1 && (uint64_t)h->wake_pkts << sub_shift > (128u << 10))
-        h->wake_pkts = (128u << 10) >> sub_shift > 0 ? (128u << 10) >> sub_shift : 1;
+    if (h->wake_pkts > 1 && (uint64_t)h->wake_pkts << sub_shift > (512u << 10))
+        h->wake_pkts = (512u << 10) >> sub_shift > 0 ? (512u << 10) >> sub_shift : 1;
 
     /* A POSIX lock held for the life of the process: the collector learns our pid in its own pid
      * namespace with F_GETLK, and the kernel drops the lock when we die, however we die. */
