@@ -10,7 +10,10 @@
  *
  * Moving packets. A complete packet's context says how many events it holds (ring.c), so draining
  * is per packet, never per event: check the context, patch its sizes and events_discarded, and
- * append a buffer's complete packets with one pwritev. Only the open packet of a writer that is
+ * append a buffer's complete packets with one pwritev. A complete packet keeps its padding up to a
+ * page boundary (a full one: its whole size), so that every write starts page-aligned and the page
+ * cache takes it in large folios; the pages of a buffer's first lap are faulted into our mapping
+ * in one madvise, not one by one inside the copy. Only the open packet of a writer that is
  * gone is walked record by record, for its committed prefix. Flight recorder: a packet is copied
  * out first and believed only if its slot was not reopened meanwhile (a seqlock on wpos), and
  * nothing of it, not even its header, is looked at before that check. Events a packet's context
@@ -22,7 +25,8 @@
  * byte read a writer makes to wake it: IN_ACCESS) and on a pidfd per writer (its death). Before it
  * sleeps it sets `sleeping` in every ring and looks once more (ring.c has the writer's half of that
  * handshake); while it finds work it drains pass after pass without sleeping. Writers waiting for
- * room (no-loss mode) are woken with a futex as soon as `consumed` moves.
+ * room (no-loss mode) are woken with a futex as soon as `consumed` moves. It asks the scheduler for
+ * short slices, so that on a busy machine a wake-up runs it soon, not after the writer's slice.
  *
  * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
  * the writer loses new events, counted); the buffer is tried again once a second; a finished ring

@@ -37,7 +37,9 @@
  * only concurrency on wpos is a signal handler of the same thread, so the CAS is a non-locked
  * `cmpxchg` on x86-64 (atomic against interruption, like the kernel's local_t), a full CAS
  * elsewhere and under TSan. A handler that runs between the read and the CAS makes the CAS fail and
- * the outer writer retries; a handler that runs after the CAS reserves after the outer record.
+ * the outer writer retries; a handler that runs after the CAS reserves after the outer record. The
+ * common case (the record fits the open packet) and the commit are inline (tracer/ring_fast.h), so
+ * that a traced call encodes its event without a function call; the rest is pt__tbuf_begin_slow.
  *
  * Switching packets. The writer whose reservation crosses a packet end closes the old packet
  * (writes content_size, timestamp_end, events_discarded and event_count into its context and
