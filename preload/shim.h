@@ -148,7 +148,7 @@ int pt__begin_lost(void);
 /* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. `keep`: how it
  * fares in a full buffer (pt__event_keep). */
 static PT__HOT int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep keep,
-                            struct pt_enc *e)
+                             struct pt_enc *e)
 {
     struct pt_tbuf *b = pt__tbuf();
     if (PT__UNLIKELY(!b)) {

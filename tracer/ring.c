@@ -326,7 +326,7 @@ static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t, uint64_t e
     ph->events_discarded = LOAD(&b->ctl->lost);
     ph->event_count = events - ph->events_begin;
     pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
-              b->sub_size - used);
+                  b->sub_size - used);
 }
 
 /* Open the packet at `pstart`; `events` were reserved in the buffer before it. */
@@ -349,7 +349,7 @@ static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t, uint64_t
     STORE(&b->ctl->reserve, from_reserve);
     STORE(&b->ctl->stalled, 0);
     pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
-              PT__PKT_HDR_SIZE);
+                  PT__PKT_HDR_SIZE);
 }
 
 /* Everything but a record that fits the open packet: switching packets, the first packet, full

@@ -32,7 +32,7 @@ struct pt_tbuf {
     uint8_t backed;             /* control page and first packets backed at creation */
 };
 
-/* ---- Signal-atomic primitives (ring.c's essay: only the owner thread and its handlers) -------- */
+/* ---- Signal-atomic primitives (ring.c's essay: only the owner thread and its handlers) ------ */
 
 #if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 static PT__HOT int pt__local_cas(uint64_t *p, uint64_t *expected, uint64_t desired)

@@ -215,8 +215,9 @@ static inline size_t pt_size_call(uint64_t ts_enter, uint64_t ts_exit, int64_t r
     return 1 + (pt__dur_wide(ts_enter, ts_exit) ? 8 : 4) + (pt__ret_wide(ret) ? 8 : 4) + 4 +
            (nframes ? 1 + 8 * (size_t)nframes : 0);
 }
-static inline __attribute__((always_inline)) void pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth,
-                               int64_t ret, int32_t err, const uint64_t *frames, uint8_t nframes)
+static inline __attribute__((always_inline)) void
+pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth, int64_t ret,
+            int32_t err, const uint64_t *frames, uint8_t nframes)
 {
     int dw = pt__dur_wide(ts_enter, ts_exit), rw = pt__ret_wide(ret);
     uint8_t f = (uint8_t)((depth > 31 ? 31 : depth) | (dw ? 0x20 : 0) | (rw ? 0x40 : 0) |

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tracer_sched.sh — the collector asks the scheduler for short slices (so that a writer filling its
-# buffer on a busy machine gets it drained at once), and the program `record` starts does not
+# tracer_sched.sh — the collector asks the scheduler for short slices (so that a writer filling
+# its buffer on a busy machine gets it drained at once), and the program `record` starts does not
 # inherit them: it is scheduled exactly as when it runs untraced (policy, priority, slice).
 source "$(dirname "$0")/tracer_lib.sh"
 [ -r /proc/self/sched ] || fail "/proc/self/sched is needed to read scheduling (CONFIG_SCHED_DEBUG)"
@@ -16,14 +16,18 @@ collector=$(sed -n 2p "$T/out" | awk '{ print $3 }')
 [ -n "$plain" ] && [ "$traced" = "$plain" ] ||
     fail "the traced program is scheduled as '$traced', untraced as '$plain'"
 default=$(echo "$plain" | sed -n 's/.*se\.slice : \([0-9]*\).*/\1/p')
-[ -n "$collector" ] && [ -n "$default" ] || fail "no slice read: collector '$collector', default '$default'"
+[ -n "$collector" ] && [ -n "$default" ] ||
+    fail "no slice read: collector '$collector', default '$default'"
 # Linux 6.12 and later honour sched_attr.sched_runtime for SCHED_OTHER: then the collector's slice
 # is the shortest allowed (100 us); older kernels keep the default for it too.
 major=$(uname -r | cut -d. -f1) minor=$(uname -r | cut -d. -f2)
 if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 12 ]; }; then
-    [ "$collector" = 100000 ] || fail "the collector's slice is $collector ns, not 100000 (default $default)"
+    [ "$collector" = 100000 ] ||
+        fail "the collector's slice is $collector ns, not 100000 (default $default)"
     echo "sched: collector slice $collector ns; program as untraced: $traced"
 else
-    [ "$collector" = "$default" ] || fail "collector slice $collector on a kernel without custom slices"
-    echo "sched: kernel $(uname -r) has no custom slices (collector $collector ns); program as untraced: $traced"
+    [ "$collector" = "$default" ] ||
+        fail "collector slice $collector on a kernel without custom slices"
+    echo "sched: kernel $(uname -r) has no custom slices (collector $collector ns);" \
+        "program as untraced: $traced"
 fi
