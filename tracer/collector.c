@@ -26,7 +26,8 @@
  * sleeps it sets `sleeping` in every ring and looks once more (ring.c has the writer's half of that
  * handshake); while it finds work it drains pass after pass without sleeping. Writers waiting for
  * room (no-loss mode) are woken with a futex as soon as `consumed` moves. It asks the scheduler for
- * short slices, so that on a busy machine a wake-up runs it soon, not after the writer's slice.
+ * short slices (and nice -10 when allowed), so that on a busy machine a wake-up runs it soon, not
+ * after the writer's slice.
  *
  * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
  * the writer loses new events, counted); the buffer is tried again once a second; a finished ring
@@ -1349,11 +1350,13 @@ static int check_metadata(struct pt_collector *c)
     return 0;
 }
 
-/* Ask the scheduler for short slices (EEVDF's sched_attr.sched_runtime, Linux 6.12; any user may,
- * older kernels ignore it): a collector woken because a buffer fills then runs at once, instead of
- * after the writer's whole slice, in which a writer flooding on a busy machine fills its buffer
- * and loses events. Reset on fork: a program `record` starts is scheduled as it would be anyway. */
-static void short_slices(void)
+/* Ask the scheduler to run the collector soon after a writer wakes it: short slices (EEVDF's
+ * sched_attr.sched_runtime, Linux 6.12; any user may, older kernels ignore it) and, when allowed
+ * (CAP_SYS_NICE), nice -10 like the witness's thread. Otherwise, on a busy machine, a writer
+ * flooding its buffer keeps the CPU for its whole slice and fills the buffer, losing events. Reset
+ * on fork, so that a program `record` starts is scheduled as it would be anyway: hence only from
+ * nice 0 or above (a reset would take a negative nice away from the program). */
+static void prompt_scheduling(void)
 {
     struct {
         uint32_t size, policy;
@@ -1364,9 +1367,14 @@ static void short_slices(void)
     } a = {.size = sizeof a, .policy = 0 /* SCHED_OTHER */, .flags = 1 /* RESET_ON_FORK */,
            .runtime = 100000 /* ns, the shortest allowed */};
     errno = 0;
-    a.nice = getpriority(PRIO_PROCESS, 0);
-    if (errno == 0)
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno || nice < 0)
+        return;
+    a.nice = nice == 0 ? -10 : nice; /* the reset gives a child nice 0 back, nothing else */
+    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0 && a.nice != nice) {
+        a.nice = nice;
         (void)syscall(SYS_sched_setattr, 0, &a, 0);
+    }
 }
 
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
@@ -1430,7 +1438,7 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         }
     }
     scan(c);
-    short_slices();
+    prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
     return 0;
