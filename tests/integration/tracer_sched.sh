@@ -21,7 +21,8 @@ default=$(echo "$plain" | sed -n 's/.*se\.slice : \([0-9]*\).*/\1/p')
 prio=$(echo "$plain" | sed -n 's/.*prio : \([0-9]*\).*/\1/p')
 # nice -10 needs CAP_SYS_NICE, and is asked for only from nice 0 (prio 120)
 if [ "$(id -u)" = 0 ] && [ "$prio" = 120 ]; then
-    [ "$collector_prio" = 110 ] || fail "the collector runs at prio $collector_prio, not 110 (nice -10)"
+    [ "$collector_prio" = 110 ] ||
+        fail "the collector runs at prio $collector_prio, not 110 (nice -10)"
 else
     [ "$collector_prio" = "$prio" ] || fail "the collector runs at prio $collector_prio, not $prio"
 fi
