@@ -51,8 +51,9 @@ C
 cat >"$tmp/drv.c" <<'C'
 /* Calls RegQueryValueExA `depth` frames below main:
  *   drv batch B NB DEPTH   NB batches of B calls; prints the median ns per call of a batch
- *   drv burst N DEPTH      one burst of N calls; prints ns per call (wall clock, CPU time),
- *                          CLOCK_REALTIME ns at its end and the process's CPU ns so far
+ *   drv burst N DEPTH [MS] one burst of N calls (after a pause of MS ms); prints ns per call
+ *                          (wall clock, CPU time), CLOCK_REALTIME ns at its end and the
+ *                          process's CPU ns so far
  *   drv stream RATE SECS   RATE calls per second (a slice every ms) for SECS; prints the calls */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,10 @@ int main(int argc, char **argv)
     }
     if (argc > 3 && !strcmp(argv[1], "burst")) {
         batch = atol(argv[2]);
+        if (argc > 4) { /* a pause first: `record` has set up around the process by then */
+            struct timespec p = {atol(argv[4]) / 1000, atol(argv[4]) % 1000 * 1000000};
+            nanosleep(&p, NULL);
+        }
         double t0 = now(), c0 = cpu();
         calls(atoi(argv[3]));
         double t1 = now(), c1 = cpu();
@@ -167,7 +172,10 @@ $cc -O2 -fno-omit-frame-pointer -o "$tmp/drv" "$tmp/drv.c" -L"$tmp" -lptbench -W
 
 ns() { date +%s%N; }
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk;
+# record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk,
+# after a 100 ms pause of the program, so that `record` has attached it (its witness watches the
+# program's file systems) in the run without calls too: both then end the same way, and only the
+# calls and their draining differ between the two;
 # appends "tail_ns program_ns_per_call lost overwritten program_cpu_ns_per_call collector_cpu_ns" to
 # FILE, tail_ns being the time from the program's last call to the end of `record` (the drain left
 # to do), collector_cpu_ns the CPU time of `record` itself (the collector, and its fixed costs)
@@ -177,7 +185,7 @@ record_burst() {
     rm -rf "$disk/t"
     local t1 per cpu end
     "$tmp/cpuof" "$tmp/rec.cpu" "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" \
-        "$depth" >"$tmp/rec.out" 2>"$tmp/rec.err"
+        "$depth" 100 >"$tmp/rec.out" 2>"$tmp/rec.err"
     t1=$(ns)
     read -r per cpu end prog <"$tmp/rec.out"
     local s lost ow
