@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "analyzer/grow.h"
 #include "analyzer/export_model.h"
+#include "analyzer/follower.h"
+#include "analyzer/grow.h"
 #include "analyzer/read_trace.h"
 #include "analyzer/report.h"
 #include "proftrace/trace.h"
@@ -534,11 +536,55 @@ static int feed(void *tl, const struct pt_event *ev)
     return pt_timeline_feed(tl, ev);
 }
 
+static void follow_diag(void *arg, const char *what)
+{
+    if (arg)
+        fprintf(arg, "proftrace: %s\n", what);
+}
+
+static void follow_feed(void *tl, const struct pt_event *ev)
+{
+    pt_timeline_feed(tl, ev);
+}
+
+/* A rotated trace: the chunks left, from the state the oldest one's checkpoint carries (the holds
+ * begun in dropped chunks make their findings; the timeline draws what the chunks hold). */
+static int read_rotated(const char *dir, FILE *diag, struct pt_timeline *tl,
+                        struct pt_analyzer_input *in)
+{
+    struct pt_follower *fl;
+    struct pt_follower_opts o = {.dir = dir,
+                                 .restore = PT_RESTORE_OLDEST,
+                                 .on_event = follow_feed,
+                                 .on_event_arg = tl,
+                                 .caller_feeds = 1,
+                                 .diag = follow_diag,
+                                 .diag_arg = diag};
+    int rc = pt_follower_open(&o, &fl);
+    if (rc < 0)
+        return rc;
+    pt_analyzer_free(tl->a);
+    tl->a = pt_follower_take_model(fl);
+    pt__keep_holds(tl->a);
+    int64_t n = pt_follower_step(fl, 1);
+    struct pt_trace_stats st;
+    pt_follower_stats(fl, &st);
+    *in = (struct pt_analyzer_input){.streams = st.streams, .damaged = st.damaged, .dir = dir};
+    pt_follower_close(fl);
+    return n < 0 ? (int)n : 0;
+}
+
 int pt_timeline_read(const char *dir, FILE *diag, struct pt_timeline **out, uint64_t *damaged)
 {
     struct pt_timeline *tl = pt_timeline_new();
     struct pt_analyzer_input in;
-    int rc = tl ? pt__read_trace(dir, diag, feed, tl, &in) : -ENOMEM;
+    char chunks[4200];
+    struct stat st;
+    snprintf(chunks, sizeof chunks, "%s/chunks", dir);
+    int rotated = lstat(chunks, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc = !tl       ? -ENOMEM
+             : rotated ? read_rotated(dir, diag, tl, &in)
+                       : pt__read_trace(dir, diag, feed, tl, &in);
     if (rc < 0)
         goto out;
     pt_timeline_finish(tl, &in);

@@ -464,7 +464,17 @@ struct pt_analyzer {
     uint64_t dels_unheld;  /* ... that no other live process held */
     uint64_t gone_holders; /* candidates dropped: holder silent, then found dead */
     uint64_t self_deletes; /* candidates dropped: the holder deleted it itself */
+    uint64_t procs_left;   /* processes that had ended when a checkpoint was written and that it
+                            * left out (checkpoint.h): counted, no longer modelled */
     struct pt_analyzer_input in;
+    struct pt__carried { /* a rotated trace (follower.c): what rotation dropped before the */
+        int rotated;     /* oldest chunk, and the checkpoint the state was carried by */
+        uint64_t dropped_chunks, dropped_events;
+        int carried;      /* 0: nothing was dropped, or no checkpoint could carry it */
+        uint32_t chunk;   /* the chunk whose checkpoint it was */
+        uint64_t at;      /* the checkpoint's time (pt_now() of the collection) */
+        int64_t realtime; /* CLOCK_REALTIME - CLOCK_MONOTONIC then */
+    } carried;
     int finished;
     char notes[4][160];
     int nnotes;

@@ -94,6 +94,11 @@ void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
                       const struct pt_report_opts *o);
 void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *sy,
                       const struct pt_report_opts *o);
+/* Finding i as one JSON object, as `report --json` writes it in its findings array. */
+void pt__json_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy);
+/* What rotation dropped and where the state was carried from, one sentence into buf (NULL when
+ * the trace is not rotated or nothing was dropped). */
+const char *pt__rep_rotation(const struct pt_analyzer *a, char *buf, size_t len);
 /* holder and deleter side by side; `views`: with their in-use objects */
 void pt__text_who(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                   const struct pt__who *hw, const struct pt__who *dw, const char *dlabel,

@@ -266,6 +266,33 @@ int pt_report_json_finding(FILE *out, struct pt_analyzer *a, unsigned i,
     return ferror(out) ? -EIO : 0;
 }
 
+void pt__json_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__symbolizer *sy)
+{
+    if (i < a->nfindings)
+        one(out, a, &a->findings[i], sy);
+}
+
+/* A rotated trace: what was dropped, and the checkpoint that carried the state (docs/rotation.md).
+ */
+static void json_rotation(FILE *out, const struct pt_analyzer *a)
+{
+    const struct pt__carried *c = &a->carried;
+    if (!c->rotated) {
+        fputs(",\"rotation\":null", out);
+        return;
+    }
+    fprintf(out,
+            ",\"rotation\":{\"dropped_chunks\":%" PRIu64 ",\"dropped_events\":%" PRIu64
+            ",\"state_carried\":%s",
+            c->dropped_chunks, c->dropped_events, c->carried ? "true" : "false");
+    if (c->carried)
+        fprintf(out,
+                ",\"checkpoint_chunk\":%" PRIu32 ",\"carried_from\":%" PRIu64
+                ",\"carried_from_realtime\":%" PRId64,
+                c->chunk, c->at, c->realtime ? (int64_t)c->at + c->realtime : 0);
+    fputc('}', out);
+}
+
 int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts *o)
 {
     struct pt__symbolizer *sy = !o || o->symbolize ? pt__sym_new() : NULL;
@@ -280,10 +307,13 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
             ",\"damaged\":%" PRIu64 ",\"first_ts\":%" PRIu64 ",\"last_ts\":%" PRIu64
             ",\"time_span_s\":%.6f,\"findings\":%u,\"deletions\":%" PRIu64
             ",\"deletions_unheld\":%" PRIu64 ",\"deletions_by_holder\":%" PRIu64
-            ",\"deletions_after_silent_death\":%" PRIu64 ",\"notes\":[",
-            a->nprocs, a->nevents, a->lost_total + a->in.lost, a->in.damaged, a->ts_first,
-            a->ts_last, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
-            a->dels_seen, a->dels_unheld, a->self_deletes, a->gone_holders);
+            ",\"deletions_after_silent_death\":%" PRIu64,
+            (unsigned)(a->nprocs + a->procs_left), a->nevents, a->lost_total + a->in.lost,
+            a->in.damaged, a->ts_first, a->ts_last,
+            a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings, a->dels_seen,
+            a->dels_unheld, a->self_deletes, a->gone_holders);
+    json_rotation(out, a);
+    fputs(",\"notes\":[", out);
     int first = 1;
     const char *extra[6] = {pt__sym_unavailable(), pt__disasm_unavailable()};
     pt__sym_notes(sy, extra + 2, 4);

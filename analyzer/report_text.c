@@ -234,15 +234,18 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
                       const struct pt_report_opts *o)
 {
     uint64_t lost = a->lost_total + a->in.lost;
-    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n", a->nprocs,
-            (unsigned long long)a->nevents, (unsigned long long)lost,
-            a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings,
-            a->nfindings == 1 ? "" : "s");
+    fprintf(out, "summary: %u processes, %llu events, %llu lost, %.6f s, %u finding%s\n",
+            (unsigned)(a->nprocs + a->procs_left), (unsigned long long)a->nevents,
+            (unsigned long long)lost, a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0,
+            a->nfindings, a->nfindings == 1 ? "" : "s");
     fprintf(out,
             "  deletions: %llu seen, %llu of something no other live process held, %llu by the "
             "holder itself, %llu of what a silently dead holder held (clean-up)\n",
             (unsigned long long)a->dels_seen, (unsigned long long)a->dels_unheld,
             (unsigned long long)a->self_deletes, (unsigned long long)a->gone_holders);
+    char rot[256];
+    if (pt__rep_rotation(a, rot, sizeof rot))
+        fprintf(out, "  rotation: %s\n", rot);
     if (a->in.damaged)
         fprintf(out, "  input: %llu damaged place(s) in the trace were skipped (see above)\n",
                 (unsigned long long)a->in.damaged);

@@ -3,6 +3,7 @@
  * times. */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/sysmacros.h>
@@ -196,5 +197,29 @@ const char *pt__rep_victim(const struct pt__victim *v, char *buf, size_t len)
 const char *pt__rep_dev(uint64_t dev, char *buf, size_t len)
 {
     snprintf(buf, len, "%u:%u", major(dev), minor(dev));
+    return buf;
+}
+
+const char *pt__rep_rotation(const struct pt_analyzer *a, char *buf, size_t len)
+{
+    const struct pt__carried *c = &a->carried;
+    char when[64] = "";
+    if (!c->rotated || !c->dropped_chunks)
+        return NULL;
+    int n = snprintf(buf, len, "%llu events in %llu chunks dropped by rotation",
+                     (unsigned long long)c->dropped_events, (unsigned long long)c->dropped_chunks);
+    if (n < 0 || (size_t)n >= len)
+        return buf;
+    if (!c->carried) {
+        snprintf(buf + n, len - (size_t)n,
+                 "; their state was not carried (no readable checkpoint)");
+        return buf;
+    }
+    time_t t = (time_t)(((int64_t)c->at + c->realtime) / 1000000000);
+    struct tm tm;
+    if (c->realtime && localtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S ", &tm);
+    snprintf(buf + n, len - (size_t)n, "; state carried from %s(+%.6fs, chunk %u's checkpoint)",
+             when, pt__rep_rel(a, c->at), c->chunk);
     return buf;
 }

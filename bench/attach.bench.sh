@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# attach.bench.sh — what attaching costs a running process (issue 15): a process with 50 threads
+# attach.bench.sh — what attaching costs a running process: a process with 50 threads
 # (each making a traced call every millisecond) and 200 mapped files is attached with
 # `proftrace record -p` and detached with SIGINT, three times. Rows: how long its threads stayed
 # stopped (the injector's own figure), the longest gap between two calls any of its threads saw

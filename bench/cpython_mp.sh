@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cpython_mp.sh — do long CPython multiprocessing runs under the shim damage their trace?
-# (issue 20: damaged records were once seen in a long test_multiprocessing_forkserver run.) Runs
+# (Damaged records were once seen in a long test_multiprocessing_forkserver run.) Runs
 # Debian's CPython test modules test_multiprocessing_forkserver, _spawn and _fork (hundreds of
 # processes each: fork, forkserver, spawn, shared memory, semaphores, pipes) ROUNDS times each
 # under `proftrace record`, and once each untraced for the reference verdicts. Per traced run: the

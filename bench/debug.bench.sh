@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# debug.bench.sh — what PROFTRACE_BREAK's shared holds table costs a traced process (issue 8):
+# debug.bench.sh — what PROFTRACE_BREAK's shared holds table costs a traced process:
 # an open+close of a registry key and an mmap+munmap of a shared file publish and withdraw a hold;
 # an unlink under PROFTRACE_BREAK=delete-held looks the deleted identity up. Each is measured
 # untraced, traced with the table off (PROFTRACE_HOLDS=0), traced with it, traced with it into a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness.bench.sh — what witnessing deletions by untraced processes costs (issue 10): unlink in a
+# witness.bench.sh — what witnessing deletions by untraced processes costs: unlink in a
 # process deleting on a watched filesystem against the same filesystem unwatched, and the
 # witness's drain per deletion (deleter alive: identity read from /proc; gone; outside the
 # watched directories), and how soon it watches a hold after the shim published it (the doorbell

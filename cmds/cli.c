@@ -160,6 +160,34 @@ int pt__cli_size(struct pt__cli *p, uint64_t min, uint64_t max, uint64_t *out)
     return refuse(p, what);
 }
 
+int pt__cli_duration(struct pt__cli *p, uint64_t min_s, uint64_t max_s, uint64_t *out_ns)
+{
+    static const struct {
+        char c;
+        uint64_t s;
+    } unit[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+    const char *s = p->arg ? p->arg : "";
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mul = 0;
+    for (size_t i = 0; i < sizeof unit / sizeof *unit; i++)
+        if (*end == unit[i].c && !end[1])
+            mul = unit[i].s;
+    if (!*end)
+        mul = 1;
+    int ok = *s >= '0' && *s <= '9' && !errno && mul && v <= max_s / mul;
+    if (ok && v * mul >= min_s) {
+        *out_ns = (uint64_t)v * mul * 1000000000ull;
+        return 0;
+    }
+    char what[128];
+    snprintf(what, sizeof what,
+             "a duration from %llus to %llud (seconds, or a number with s, m, h, d or w)",
+             (unsigned long long)min_s, (unsigned long long)(max_s / 86400));
+    return refuse(p, what);
+}
+
 int pt__cli_choice(struct pt__cli *p, const char *const *choices, int *out)
 {
     char what[256] = "";

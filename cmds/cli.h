@@ -67,6 +67,8 @@ int pt__cli_next(struct pt__cli *p);
  * naming the accepted range, and -1 (the command returns 2). Sizes take a k, m or g suffix. */
 int pt__cli_number(struct pt__cli *p, long long min, long long max, long long *out);
 int pt__cli_size(struct pt__cli *p, uint64_t min, uint64_t max, uint64_t *out);
+/* A duration: seconds, or a number with s, m, h, d or w ("90s", "7d"); into *out_ns. */
+int pt__cli_duration(struct pt__cli *p, uint64_t min_s, uint64_t max_s, uint64_t *out_ns);
 /* `choices` ends with NULL; *out is the index of the one given. */
 int pt__cli_choice(struct pt__cli *p, const char *const *choices, int *out);
 

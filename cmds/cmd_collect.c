@@ -15,6 +15,7 @@
 #include "cmds/collect_alert.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/rotation.h"
 #include "cmds/sd_notify.h"
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
@@ -28,6 +29,15 @@ static void on_signal(int sig)
     (void)sig;
     stop = 1;
     pt_attach_cancel(); /* an attach under way gives up (the process is given back) */
+}
+
+/* Each finding of the follower's, as it happens: a line on stderr, and, the first time, to the
+ * journal and --on-finding (a finding that grows later is not sent again). */
+static void on_finding(void *arg, const struct pt_finding_note *n)
+{
+    pt__finding_line("collect", n);
+    if (!n->updated)
+        pt__collect_alert_finding(arg, n->analyzer, n->index);
 }
 
 enum { OPT_INTERVAL = PT__CLI_LONG, OPT_NO_LOSS, OPT_WITNESS_ALL, OPT_ATTACH };
@@ -52,6 +62,8 @@ static const struct pt__cli_opt collect_opts[] = {
      "traced processes and everything deleted in their /dev/shm, whoever held it (other users' "
      "names included); without it only deletions of what traced processes hold are recorded"},
     PT__COLLECT_ALERT_OPTS,
+    PT__ROTATE_OPT_MAX_SIZE,
+    PT__ROTATE_OPT_MAX_AGE,
     {0},
 };
 
@@ -93,6 +105,14 @@ const struct pt__cli_doc pt_cmd_collect_doc = {
         "detached when collect stops. A process that cannot be attached is refused before "
         "anything is created, saying why.\n"
         "\n"
+        "For a service traced for days, --max-size and --max-age bound the trace: it is written "
+        "in chunks (DIR/chunks/NNNNNN/, each a CTF trace), the oldest dropped, and the analyzer "
+        "follows the collection on a thread of its own, writing its state into each chunk as a "
+        "checkpoint, so a hold that began in a dropped chunk still makes its finding, with its "
+        "own time, and a collect restarted after a crash goes on from the last checkpoint. The "
+        "same analyzer runs whenever findings go somewhere (the journal, --on-finding): each "
+        "finding is delivered as it happens, and printed on stderr.\n"
+        "\n"
         "Run by systemd (proftrace-collect.service, Type=notify), it tells systemd it is ready "
         "(READY=1 to $NOTIFY_SOCKET) once it printed the environment and attached what --attach "
         "names, so services traced into DIR and ordered after it start only then.",
@@ -108,10 +128,13 @@ int pt_cmd_collect(int argc, char **argv)
     int c;
     struct pt__collect_alerts alerts = PT__COLLECT_ALERTS_INIT;
     struct pt_attached attached = {.n = 0};
+    struct pt__rotate_opts rot = {0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_collect_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
         int taken = pt__collect_alert_option(&alerts, &cli, c);
+        if (taken == 0)
+            taken = pt__rotate_option(&rot, &cli, c);
         if (taken < 0)
             return 2;
         if (taken)
@@ -172,9 +195,19 @@ int pt_cmd_collect(int argc, char **argv)
     if (pt__collect_alert_start(&alerts, dir)) /* where findings go, before anything starts */
         return 2;
     struct pt_collector *col;
-    int rc = pt_collector_open(dir, pt__diag_line, "collect", &col);
+    int rc = pt_collector_open_rotated(dir, pt__rotating(&rot) ? &rot : NULL, pt__diag_line,
+                                       "collect", &col);
     if (rc < 0) {
         fprintf(stderr, "proftrace collect: cannot collect into %s: %s\n", dir, strerror(-rc));
+        pt__collect_alert_free(&alerts);
+        return 2;
+    }
+    /* The analyzer beside the collector, when it has work: it checkpoints each chunk of a
+     * rotated trace, and delivers each finding as it happens. */
+    struct pt__follow_thread *follow = NULL;
+    if ((pt__rotating(&rot) || pt__collect_alert_on(&alerts)) &&
+        pt__follow_thread_start("collect", dir, on_finding, &alerts, &follow) < 0) {
+        pt_collector_close(col);
         pt__collect_alert_free(&alerts);
         return 2;
     }
@@ -210,19 +243,21 @@ int pt_cmd_collect(int argc, char **argv)
             fprintf(stderr, "proftrace collect: %s\n", strerror(-rc));
             break;
         }
-        /* HOOK: the incremental follower (not in this version), fed with what this drain wrote, will call
-         * pt__collect_alert_finding(&alerts, a, i) here for each new finding */
-        pt__collect_alert_poll(&alerts);
+        pt__collect_alert_poll(&alerts); /* the follower's thread delivers; commands end here */
     }
     if (attached.n) /* they run on untraced; their rings are finished by the drain below */
         pt_attached_detach_all(&attached, dir, shim, "collect");
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0); /* last drain; live writers' rings stay for the next run */
+    struct pt__follow_cost cost;
+    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
     struct pt_collector_stats st;
     pt_collector_stats(col, &st);
     pt_collector_close(col);
-    pt__collect_alert_stop(&alerts); /* until the follower: the trace's findings delivered now */
+    pt__collect_alert_stop(&alerts); /* the commands still running, and what was delivered */
+    if (pt__rotating(&rot))
+        pt__rotation_summary("collect", dir, &cost);
     char size[32], ow[48] = "";
     pt__human_bytes(pt__trace_dir_bytes(out), size, sizeof size);
     if (st.overwritten)

@@ -10,6 +10,7 @@
 #include "cmds/event_line.h"
 #include "cmds/event_stack.h"
 #include "cmds/trace_dir.h"
+#include "proftrace/follow.h"
 #include "proftrace/trace.h"
 
 static void diag_print(void *arg, const char *what)
@@ -113,6 +114,13 @@ int pt_cmd_events(int argc, char **argv)
     struct pt_trace *t;
     if (pt_trace_open(dir, diag_print, NULL, &t) < 0)
         return 2;
+    struct pt_rotation rot; /* a rotated trace: what is not there any more, said once */
+    pt_rotation_read(dir, &rot);
+    if (rot.dropped_chunks)
+        fprintf(stderr,
+                "proftrace events: %s: %" PRIu64 " events in %" PRIu64
+                " chunks dropped by rotation before these\n",
+                dir, rot.dropped_events, rot.dropped_chunks);
     struct pt__stacks *st = NULL;
     if (stacks && !count_only && !(st = pt__stacks_new())) {
         fprintf(stderr, "proftrace events: out of memory\n");

@@ -2,21 +2,21 @@
  * events and findings as they appear.
  *
  * How it follows. live never talks to the collector: it reads the trace directory the way every
- * reader does (the CTF stream files the collector writes, plus the rings not yet drained, whose
- * open packets are read up to their committed bytes), so it works with `record`, with `collect`,
- * and with no collector at all, it needs no hook in the collector, detaching cannot disturb the
- * collection (everything is opened read-only), and any number of clients can follow at once.
- * Writers append to rings through shared mappings, which inotify does not see; so live wakes up on
- * inotify (new rings and streams, stream appends) or every PT_LIVE_TICK_MS, takes a cheap
- * fingerprint of the directory (stream sizes, each thread buffer's write position) and, only when
- * it changed, re-reads the trace: events a thread already showed (counted per pid/tid, a thread's
- * events are an append-only sequence) are skipped, the rest are printed. The analyzer has no
- * incremental interface, so each changed snapshot is analyzed from the start and the findings are
- * compared with those already printed (by what they are about: rule and deletion, whichever of
- * its holders comes first in this snapshot); a finding shows up on the first snapshot that
- * contains the event completing it, i.e. within one tick, and again, marked "updated", when later
- * events add to it (the victim's failing call). The cost of a snapshot grows with the trace: live
- * is for following a debugging session, `report` is for days-long traces.
+ * reader does (the CTF stream files the collector writes, the rings not yet drained, whose open
+ * packets are read up to their committed bytes, and the chunks of a rotated trace), so it works
+ * with `record`, with `collect`, and with no collector at all, it needs no hook in the collector,
+ * detaching cannot disturb the collection (everything is opened read-only), and any number of
+ * clients can follow at once. It is the analyzer's follower (analyzer/follower.h): each wake-up
+ * (inotify on new rings, streams and chunks, or every PT_LIVE_TICK_MS, since writers append to
+ * rings through shared mappings, which inotify does not see) reads only what was written since,
+ * feeds it to one model kept between wake-ups, and prints the events; the findings of the model
+ * as it stands are compared with those already printed (by what they are about: rule and
+ * deletion, whichever of its holders comes first), so a finding shows up as soon as the event
+ * completing it is read, and again, marked "updated", when later events add to it (the victim's
+ * failing call). Events are fed once the horizon (PT_LIVE_LAG_MS behind now) has passed them, so an
+ * event another thread was still writing cannot come out behind a newer one. A rotated trace starts
+ * from its oldest chunk's checkpoint: a finding whose hold began in a dropped chunk is shown with
+ * the hold's own time. CPU over a run is about one `report` pass; memory follows the live state.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyzer.h"
+#include "analyzer/follower.h"
 #include "cmds/commands.h"
 #include "cmds/event_filter.h"
 #include "cmds/event_line.h"
@@ -40,6 +41,7 @@
 #include "proftrace/trace.h"
 
 #define PT_LIVE_TICK_MS 200
+#define PT_LIVE_LAG_MS 500
 #define PT__STR(x) #x
 #define PT__XSTR(x) PT__STR(x) /* a macro's value as text, for the documentation */
 
@@ -57,42 +59,14 @@ struct opts {
     int findings_only;
 };
 
-/* ---- Per-thread progress and per-process names ----------------------------------------------- */
-
-struct thr {
-    uint32_t pid, tid;
-    uint64_t shown; /* events of this thread already printed (or skipped by filters) */
-    uint64_t seen;  /* events of this thread in the current snapshot */
-};
 struct live {
     struct opts o;
-    struct thr *thr;
-    size_t nthr, capthr;
     struct pt__procnames procs; /* names cut to 63 bytes */
-    char **fkey, **ftext; /* findings printed: key and block text */
-    size_t nf, capf;
     char **diags;
     size_t ndiag;
     int64_t rt; /* CLOCK_REALTIME - CLOCK_MONOTONIC: live runs on the traced machine */
-    FILE *out;  /* where a snapshot prints: a buffer, given to stdout once it proved consistent */
+    struct pt_follower *fl;
 };
-
-static struct thr *thr_of(struct live *l, uint32_t pid, uint32_t tid)
-{
-    for (size_t i = 0; i < l->nthr; i++)
-        if (l->thr[i].pid == pid && l->thr[i].tid == tid)
-            return &l->thr[i];
-    if (l->nthr == l->capthr) {
-        size_t nc = l->capthr ? 2 * l->capthr : 64;
-        struct thr *n = realloc(l->thr, nc * sizeof *n);
-        if (!n)
-            return NULL;
-        l->thr = n;
-        l->capthr = nc;
-    }
-    l->thr[l->nthr] = (struct thr){pid, tid, 0, 0};
-    return &l->thr[l->nthr++];
-}
 
 static const char *exe_of(struct live *l, uint32_t pid)
 {
@@ -126,16 +100,57 @@ static int event_wanted(struct live *l, const struct pt_event *ev)
     return pt__filter_match(&o->f, ev, 0);
 }
 
-/* ---- Printing -------------------------------------------------------------------------------- */
-
-static void put_time(struct live *l, uint64_t mono)
+/* Is one of the finding's processes program `exe`? By the names its events gave, or (a process
+ * whose events were in dropped chunks) by the executable the model carried. */
+static int finding_exe(struct live *l, uint32_t pid, const char *path, const char *exe)
 {
-    pt__put_time(l->out, mono, l->rt);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    return !strcmp(exe_of(l, pid), exe) || !strcmp(base, exe);
 }
 
-static void print_event(struct live *l, const struct pt_event *ev)
+static int finding_wanted(struct live *l, const struct pt_finding_note *n)
 {
-    pt__event_line(l->out, ev, l->rt, pt__procnames_of(&l->procs, ev));
+    const struct opts *o = &l->o;
+    int pid_in = o->f.pid < 0 || n->deleter_pid == (uint32_t)o->f.pid;
+    int exe_in = !o->exe || finding_exe(l, n->deleter_pid, n->deleter_exe, o->exe) ||
+                 finding_exe(l, n->holder_pid, n->holder_exe, o->exe);
+    unsigned nh = pt_analyzer_finding_nholders(n->analyzer, n->index);
+    for (unsigned k = 0; k < nh; k++) { /* or any of its holders */
+        uint32_t h = pt_analyzer_finding_holder_pid_at(n->analyzer, n->index, k);
+        pid_in |= h == (uint32_t)o->f.pid;
+        exe_in |= o->exe && !strcmp(exe_of(l, h), o->exe);
+    }
+    if (!pid_in || !exe_in)
+        return 0;
+    if (o->f.kind && is_rule(o->f.kind) && strcmp(o->f.kind, n->rule))
+        return 0;
+    /* a finding's text names its calls and its resource: --name and --path look for theirs in it */
+    if (o->f.name && !strstr(n->text, o->f.name))
+        return 0;
+    if (o->f.path && !strstr(n->text, o->f.path))
+        return 0;
+    return 1;
+}
+
+/* ---- What the follower gives ----------------------------------------------------------------- */
+
+static void on_event(void *arg, const struct pt_event *ev)
+{
+    struct live *l = arg;
+    pt__procnames_note(&l->procs, ev);
+    if (event_wanted(l, ev))
+        pt__event_line(stdout, ev, l->rt, pt__procnames_of(&l->procs, ev));
+}
+
+static void on_finding(void *arg, const struct pt_finding_note *n)
+{
+    struct live *l = arg;
+    if (!finding_wanted(l, n))
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pt__put_time(stdout, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec, l->rt);
+    fprintf(stdout, " FINDING%s %s", n->updated ? " (updated)" : "", n->text);
 }
 
 static void diag_once(void *arg, const char *what)
@@ -152,179 +167,14 @@ static void diag_once(void *arg, const char *what)
     fprintf(stderr, "proftrace live: %s\n", what);
 }
 
-/* ---- Findings -------------------------------------------------------------------------------- */
-
-static int finding_wanted(struct live *l, struct pt_analyzer *a, unsigned i, const char *text)
-{
-    const struct opts *o = &l->o;
-    uint32_t d = pt_analyzer_finding_deleter_pid(a, i);
-    int pid_in = o->f.pid < 0 || d == (uint32_t)o->f.pid;
-    int exe_in = !o->exe || !strcmp(exe_of(l, d), o->exe);
-    for (unsigned k = 0, n = pt_analyzer_finding_nholders(a, i); k < n; k++) { /* or any holder */
-        uint32_t h = pt_analyzer_finding_holder_pid_at(a, i, k);
-        pid_in |= h == (uint32_t)o->f.pid;
-        exe_in |= o->exe && !strcmp(exe_of(l, h), o->exe);
-    }
-    if (!pid_in || !exe_in)
-        return 0;
-    if (o->f.kind && is_rule(o->f.kind) && strcmp(o->f.kind, pt_analyzer_finding_rule(a, i)))
-        return 0;
-    /* a finding's text names its calls and its resource: --name and --path look for theirs in it */
-    if (o->f.name && !strstr(text, o->f.name))
-        return 0;
-    if (o->f.path && !strstr(text, o->f.path))
-        return 0;
-    return 1;
-}
-
-/* Print findings not printed yet, and those whose text grew. */
-static void show_findings(struct live *l, struct pt_analyzer *a)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return;
-    struct pt_report_opts ro = {.symbolize = 1, .disassemble = 0};
-    pt_report_text(m, a, &ro);
-    fclose(m);
-    unsigned nf = pt_analyzer_nfindings(a);
-    char *p = buf;
-    for (unsigned i = 0; i < nf && p; i++) {
-        char head[32];
-        snprintf(head, sizeof head, "finding %u: ", i + 1);
-        char *start = strstr(p, head);
-        if (!start)
-            break;
-        char *end = strstr(start + 1, "\nfinding ");
-        char *sum = strstr(start + 1, "\nsummary: ");
-        if (!end || (sum && sum < end))
-            end = sum;
-        size_t blen = end ? (size_t)(end - start) + 1 : strlen(start);
-        char *block = strndup(start + strlen(head), blen - strlen(head));
-        p = end;
-        if (!block)
-            break;
-        char key[256]; /* the same finding in every snapshot (its deletion) */
-        pt_analyzer_finding_key(a, i, key, sizeof key);
-        size_t k;
-        for (k = 0; k < l->nf && strcmp(l->fkey[k], key); k++)
-            ;
-        if (k < l->nf && !strcmp(l->ftext[k], block)) {
-            free(block);
-            continue;
-        }
-        if (!finding_wanted(l, a, i, block)) {
-            free(block);
-            continue;
-        }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        put_time(l, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
-        fprintf(l->out, " FINDING%s %s", k < l->nf ? " (updated)" : "", block);
-        if (k < l->nf) {
-            free(l->ftext[k]);
-            l->ftext[k] = block;
-            continue;
-        }
-        if (l->nf == l->capf) {
-            size_t nc = l->capf ? 2 * l->capf : 16;
-            char **a1 = realloc(l->fkey, nc * sizeof *a1), **a2;
-            if (a1)
-                l->fkey = a1;
-            a2 = realloc(l->ftext, nc * sizeof *a2);
-            if (a2)
-                l->ftext = a2;
-            if (!a1 || !a2) {
-                free(block);
-                continue;
-            }
-            l->capf = nc;
-        }
-        l->fkey[l->nf] = strdup(key);
-        l->ftext[l->nf++] = block;
-    }
-    free(buf);
-}
-
-/* ---- One snapshot ---------------------------------------------------------------------------- */
-
-/* Read the whole trace once: print what is new, then the findings. A reader that opened a stream
- * file before the collector appended to it and the ring after the collector marked that packet
- * drained would miss the packet for this one reading; so the output is held back and thrown away
- * (to be redone on the next tick) when the stream files changed while we read. Returns 0 when
- * printed, 1 when it must be redone, -1 when the directory is not a trace (yet). */
-static int snapshot(struct live *l)
-{
-    struct pt_trace *t;
-    struct pt_event ev;
-    char *buf = NULL;
-    size_t len = 0, nthr0 = l->nthr;
-    uint64_t *shown0 = malloc((l->nthr + 1) * sizeof *shown0);
-    uint64_t before = pt_trace_streams_fingerprint(l->o.dir);
-    if (!shown0)
-        return 1;
-    for (size_t i = 0; i < l->nthr; i++)
-        shown0[i] = l->thr[i].shown;
-    if (pt_trace_open(l->o.dir, diag_once, l, &t) < 0) {
-        free(shown0);
-        return -1;
-    }
-    int64_t rt = pt_trace_realtime_offset(t);
-    if (rt)
-        l->rt = rt; /* the writers' own offset: times print exactly as `proftrace events` */
-    l->out = open_memstream(&buf, &len);
-    if (!l->out) {
-        pt_trace_close(t);
-        free(shown0);
-        return 1;
-    }
-    struct pt_analyzer *a = pt_analyzer_new();
-    for (size_t i = 0; i < l->nthr; i++)
-        l->thr[i].seen = 0;
-    while (pt_trace_next(t, &ev) > 0) {
-        pt__procnames_note(&l->procs, &ev);
-        if (a)
-            pt_analyzer_feed(a, &ev);
-        struct thr *th = thr_of(l, ev.pid, ev.tid);
-        if (!th || ++th->seen <= th->shown)
-            continue;
-        th->shown = th->seen;
-        if (event_wanted(l, &ev))
-            print_event(l, &ev);
-    }
-    struct pt_trace_stats st;
-    pt_trace_stats(t, &st);
-    pt_trace_close(t);
-    int redo = pt_trace_streams_fingerprint(l->o.dir) != before;
-    if (a && !redo) {
-        struct pt_analyzer_input in = {
-            .streams = st.streams, .damaged = st.damaged, .dir = l->o.dir};
-        pt_analyzer_finish(a, &in);
-        show_findings(l, a);
-    }
-    if (a)
-        pt_analyzer_free(a);
-    fclose(l->out);
-    l->out = NULL;
-    if (redo) {
-        for (size_t i = 0; i < l->nthr; i++)
-            l->thr[i].shown = i < nthr0 ? shown0[i] : 0;
-    } else if (len) {
-        fwrite(buf, 1, len, stdout);
-        fflush(stdout);
-    }
-    free(buf);
-    free(shown0);
-    return redo;
-}
-
 static void watch(int ifd, const char *dir)
 {
     char path[PATH_MAX];
     const uint32_t mask = IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_DELETE;
     inotify_add_watch(ifd, dir, mask);
     snprintf(path, sizeof path, "%s/rings", dir);
+    inotify_add_watch(ifd, path, mask);
+    snprintf(path, sizeof path, "%s/chunks", dir);
     inotify_add_watch(ifd, path, mask);
 }
 
@@ -359,11 +209,14 @@ const struct pt__cli_doc pt_cmd_live_doc = {
         "Follows the trace directory DIR (default $PROFTRACE_DIR, else " PT_DEFAULT_DIR ") while "
         "a record or a collect, or traced processes alone, write it, printing new events as "
         "proftrace events does and each finding as soon as the event completing it is written "
-        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms), again marked updated when later events "
-        "add to it. A DIR that does not exist yet is waited for. Read-only: stopping it (Ctrl-C) "
+        "(within " PT__XSTR(PT_LIVE_TICK_MS) " ms, plus the " PT__XSTR(PT_LIVE_LAG_MS) " ms that "
+        "keep events in order), again marked updated when later events add to it. Each wake-up "
+        "reads only what was written since the last; a rotated trace (--max-size, --max-age) is "
+        "followed across its chunks, from its oldest chunk's checkpoint. A DIR that does not exist "
+        "yet is waited for. Read-only: stopping it (Ctrl-C) "
         "leaves the collection running, and several can follow one directory at once. The "
         "event filters are those of proftrace events and mean the same; a finding is shown when "
-        "its deleter or holder passes --pid and --exe, and its text contains what --name and "
+        "its deleter or one of its holders passes --pid and --exe, and its text contains what --name and "
         "--path give.",
     .opts = live_opts,
     .sections = live_sections,
@@ -429,25 +282,37 @@ int pt_cmd_live(int argc, char **argv)
 
     int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     struct stat st;
-    int watching = 0, waiting_said = 0;
-    uint64_t last_fp = 0;
+    int waiting_said = 0, status = 0;
     while (!stop) {
-        if (!watching && stat(l.o.dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (ifd >= 0)
-                watch(ifd, l.o.dir);
-            watching = 1;
-        } else if (!watching && !waiting_said) {
+        if (!l.fl && stat(l.o.dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+            struct pt_follower_opts fo = {
+                .dir = l.o.dir,
+                .restore = PT_RESTORE_OLDEST,
+                .lag_ns = PT_LIVE_LAG_MS * 1000000ull,
+                .on_finding = on_finding,
+                .on_finding_arg = &l,
+                .on_event = on_event,
+                .on_event_arg = &l,
+                .diag = diag_once,
+                .diag_arg = &l,
+            };
+            if (pt_follower_open(&fo, &l.fl) < 0) {
+                status = 2;
+                break;
+            }
+        } else if (!l.fl && !waiting_said) {
             fprintf(stderr, "proftrace live: waiting for %s to appear\n", l.o.dir);
             waiting_said = 1;
         }
-        if (watching) {
-            uint64_t fp = pt_trace_fingerprint(l.o.dir);
-            if (fp != last_fp) {
-                last_fp = fp;
-                if (snapshot(&l) != 0)
-                    last_fp = 0; /* not a trace yet, or read while the collector wrote: redo */
-                if (ifd >= 0)
-                    watch(ifd, l.o.dir); /* rings/ may have appeared since */
+        if (l.fl) {
+            if (ifd >= 0)
+                watch(ifd, l.o.dir); /* rings/ and chunks/ may have appeared since */
+            int64_t rt_off = pt_follower_realtime_offset(l.fl);
+            if (rt_off) /* the writers' own offset: times print exactly as `proftrace events` */
+                l.rt = rt_off;
+            if (pt_follower_step(l.fl, 0) < 0) {
+                status = 2;
+                break;
             }
         }
         if (ferror(stdout))
@@ -461,16 +326,10 @@ int pt_cmd_live(int argc, char **argv)
     }
     if (ifd >= 0)
         close(ifd);
-    for (size_t i = 0; i < l.nf; i++) {
-        free(l.fkey[i]);
-        free(l.ftext[i]);
-    }
+    pt_follower_close(l.fl);
     for (size_t i = 0; i < l.ndiag; i++)
         free(l.diags[i]);
-    free(l.fkey);
-    free(l.ftext);
     free(l.diags);
-    free(l.thr);
     pt__procnames_free(&l.procs);
-    return 0;
+    return status;
 }

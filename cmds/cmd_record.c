@@ -25,6 +25,7 @@
 #include "cmds/attached.h"
 #include "cmds/commands.h"
 #include "cmds/diag_stream.h"
+#include "cmds/rotation.h"
 #include "cmds/trace_dir.h"
 #include "proftrace/env.h"
 #include "proftrace/ring.h"
@@ -70,6 +71,8 @@ static const struct pt__cli_opt record_opts[] = {
     {OPT_INTERVAL, "interval", "MS",
      "drain the rings at least every MS milliseconds, from 1 to 10000 (default 10); writers "
      "also wake the collector when their buffers fill"},
+    PT__ROTATE_OPT_MAX_SIZE,
+    PT__ROTATE_OPT_MAX_AGE,
     {0},
 };
 
@@ -108,6 +111,10 @@ const struct pt__cli_doc pt_cmd_record_doc = {
         "kept as DIR.old (replacing an older DIR.old); a directory that is not empty and holds "
         "no trace is refused, so a trace is never mixed into other files, and so is an existing "
         "directory that is not yours or that another user may write.\n"
+        "\n"
+        "With --max-size or --max-age the trace is written in chunks (DIR/chunks/NNNNNN/, each a "
+        "CTF trace), the oldest dropped, with the analyzer's state carried in a checkpoint in "
+        "each chunk, as proftrace collect does; findings are printed on stderr as they happen.\n"
         "\n"
         "The last line on stderr says what was recorded and where, for example:\n"
         "  proftrace: 16 processes, 457 events, 0 lost; proftrace.data (212 KiB)\n"
@@ -340,8 +347,8 @@ static void summary(const char *out, const struct pt_collector_stats *st, uint64
 /* The trace directory made ready (a trace there kept as DIR.old; refused unless ours and closed
  * to others), its collector, and the witness of untraced deleters on it. 0, or 2 after saying
  * why. */
-static int trace_open(const char *out, char dir[PATH_MAX], struct pt_collector **col,
-                      struct pt_witness **wit)
+static int trace_open(const char *out, const struct pt__rotate_opts *rot, char dir[PATH_MAX],
+                      struct pt_collector **col, struct pt_witness **wit)
 {
     if (pt__trace_dir_rotate("record", out))
         return 2;
@@ -355,7 +362,8 @@ static int trace_open(const char *out, char dir[PATH_MAX], struct pt_collector *
         fprintf(stderr, "proftrace record: %s: %s\n", out, strerror(errno));
         return 2;
     }
-    int rc = pt_collector_open(dir, pt__diag_line, "record", col);
+    int rc = pt_collector_open_rotated(dir, pt__rotating(rot) ? rot : NULL, pt__diag_line, "record",
+                                       col);
     if (rc < 0) {
         fprintf(stderr, "proftrace record: cannot write a trace in %s: %s\n", dir, strerror(-rc));
         return 2;
@@ -370,22 +378,38 @@ static int trace_open(const char *out, char dir[PATH_MAX], struct pt_collector *
     return 0;
 }
 
-/* The witness stopped, the last drain, every ring finished; what was collected into st. */
-static void trace_close(struct pt_collector *col, struct pt_witness *wit,
-                        struct pt_collector_stats *st)
+/* With rotation, the analyzer beside the collector (it checkpoints each chunk and says each
+ * finding); NULL without. Started once no fork is to come: a command's child is alone. */
+static struct pt__follow_thread *trace_follow(const char *dir, const struct pt__rotate_opts *rot)
+{
+    struct pt__follow_thread *follow = NULL;
+    if (pt__rotating(rot))
+        pt__follow_thread_start("record", dir, pt__finding_line, "record", &follow);
+    return follow;
+}
+
+/* The witness stopped, the last drain, every ring finished, the analyzer beside it done; what was
+ * collected into st. */
+static void trace_close(const char *dir, struct pt_collector *col, struct pt_witness *wit,
+                        struct pt__follow_thread *follow, struct pt_collector_stats *st)
 {
     pt_collector_on_attach(col, NULL, NULL); /* the witness is going */
     pt_witness_stop(wit); /* closes its ring: the last drain finishes it */
     pt_collector_run_once(col, 0);
     pt_collector_finish(col);
+    struct pt__follow_cost cost;
+    pt__follow_thread_stop(follow, &cost); /* reads the rest, checkpoints what it owes */
     pt_collector_stats(col, st);
     pt_collector_close(col);
+    if (follow)
+        pt__rotation_summary("record", dir, &cost);
 }
 
 /* `record -p`: the trace directory, the collector and the witness as for a command, then the
  * processes attached; drains until they and their fork children have exited, or a signal. */
 static int record_attached(struct pt_attached *a, const char *out, uint64_t bufsize, int overwrite,
-                           unsigned noloss_ms, long long interval)
+                           unsigned noloss_ms, long long interval,
+                           const struct pt__rotate_opts *rot)
 {
     char dir[PATH_MAX], shim[PATH_MAX];
     if (pt_shim_path(shim, sizeof shim) < 0) {
@@ -400,8 +424,9 @@ static int record_attached(struct pt_attached *a, const char *out, uint64_t bufs
         return 2;
     struct pt_collector *col;
     struct pt_witness *wit;
-    if (trace_open(out, dir, &col, &wit))
+    if (trace_open(out, rot, dir, &col, &wit))
         return 2;
+    struct pt__follow_thread *follow = trace_follow(dir, rot);
     struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: a wait under way returns */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -424,7 +449,7 @@ static int record_attached(struct pt_attached *a, const char *out, uint64_t bufs
     }
     pt_attached_detach_all(a, dir, shim, "record");
     struct pt_collector_stats st;
-    trace_close(col, wit, &st);
+    trace_close(dir, col, wit, follow, &st);
     summary(out, &st, bufsize, overwrite, noloss_ms != 0);
     return status ? status : pt__trace_incomplete(dir, &st, NULL, 0);
 }
@@ -436,9 +461,15 @@ int pt_cmd_record(int argc, char **argv)
     long long interval = 10, noloss_ms = 0;
     int overwrite = 0, c;
     struct pt_attached attached = {.n = 0};
+    struct pt__rotate_opts rot = {0};
     struct pt__cli cli;
     pt__cli_start(&cli, &pt_cmd_record_doc, argc, argv);
     while ((c = pt__cli_next(&cli)) > 0) {
+        int taken = pt__rotate_option(&rot, &cli, c);
+        if (taken < 0)
+            return cli.status;
+        if (taken)
+            continue;
         switch (c) {
         case 'o':
             out = cli.arg;
@@ -473,7 +504,8 @@ int pt_cmd_record(int argc, char **argv)
     if (attached.n && cli.noperands)
         return pt__cli_usage_error(&cli, "-p attaches to running processes; it takes no command");
     if (attached.n)
-        return record_attached(&attached, out, bufsize, overwrite, (unsigned)noloss_ms, interval);
+        return record_attached(&attached, out, bufsize, overwrite, (unsigned)noloss_ms, interval,
+                               &rot);
     if (cli.noperands == 0)
         return pt__cli_usage_error(&cli, "no command to run");
     char **cmd = cli.operands;
@@ -504,7 +536,7 @@ int pt_cmd_record(int argc, char **argv)
     settle_env();
     struct pt_collector *col;
     struct pt_witness *wit;
-    if (trace_open(out, dir, &col, &wit))
+    if (trace_open(out, &rot, dir, &col, &wit))
         return 2;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fprintf(stderr, "proftrace record: warning: cannot follow orphaned descendants: %s\n",
@@ -554,6 +586,7 @@ int pt_cmd_record(int argc, char **argv)
         fprintf(stderr, "proftrace record: %s: cannot execute: %s%s\n", exe, strerror(exec_err),
                 exec_err == ENOENT ? " (its interpreter)" : "");
     close(pipefd[0]);
+    struct pt__follow_thread *follow = trace_follow(dir, &rot);
 
     /* Ctrl-C reaches CMD through the terminal; record stays to drain. SIGTERM/SIGHUP go on to it. */
     struct sigaction sa = {.sa_handler = SIG_IGN};
@@ -609,7 +642,7 @@ int pt_cmd_record(int argc, char **argv)
     }
     (void)main_done;
     struct pt_collector_stats st;
-    trace_close(col, wit, &st);
+    trace_close(dir, col, wit, follow, &st);
     if (exec_err)
         return 126;
     if (st.processes == 0) {

@@ -1,6 +1,5 @@
 /* collect_alert.c — where `proftrace collect` sends findings (collect_alert.h): the options, the
- * target, the hook the follower calls for each new finding, and, until the follower lands, the
- * delivery of the whole trace's findings when the collection stops. */
+ * target, and the hook the follower calls for each new finding. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -72,7 +71,9 @@ int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir)
 
 void pt__collect_alert_poll(struct pt__collect_alerts *ca)
 {
+    pthread_mutex_lock(&ca->lock);
     pt_alert_poll(ca->out);
+    pthread_mutex_unlock(&ca->lock);
 }
 
 void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i)
@@ -87,35 +88,16 @@ void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i)
                 f.rule);
         return;
     }
+    pthread_mutex_lock(&ca->lock);
     pt_alert_send(ca->out, &f, json); /* what failed is said through the target's log */
+    pthread_mutex_unlock(&ca->lock);
     free(json);
-}
-
-/* INTERIM, until an incremental follower calls pt__collect_alert_finding while the collection
- * runs: the findings of the whole trace, analyzed once the last drain is done. */
-static void deliver_at_stop(struct pt__collect_alerts *ca)
-{
-    FILE *diag = pt__diag_stream("collect");
-    struct pt_analyzer *a = NULL;
-    uint64_t damaged = 0;
-    int rc = pt_analyze_dir(ca->dir, diag ? diag : stderr, &a, &damaged);
-    if (diag)
-        fclose(diag);
-    if (rc < 0) {
-        fprintf(stderr, "proftrace collect: findings not delivered: %s cannot be analyzed: %s\n",
-                ca->dir, strerror(-rc));
-        return;
-    }
-    for (unsigned i = 0; i < pt_analyzer_nfindings(a); i++)
-        pt__collect_alert_finding(ca, a, i);
-    pt_analyzer_free(a);
 }
 
 void pt__collect_alert_stop(struct pt__collect_alerts *ca)
 {
     if (!ca->out)
         return;
-    deliver_at_stop(ca);
     pt_alert_drain(ca->out); /* the commands still running, each up to its timeout */
     struct pt_alert_stats st;
     pt_alert_stats(ca->out, &st);

@@ -4,6 +4,8 @@
 #ifndef PT_CMDS_COLLECT_ALERT_H
 #define PT_CMDS_COLLECT_ALERT_H
 
+#include <pthread.h>
+
 #include "cmds/cli.h"
 
 struct pt_analyzer;
@@ -15,9 +17,10 @@ struct pt__collect_alerts {
     int journal;          /* --journal 1, --no-journal 0, -1: when journald listens */
     struct pt_alert *out; /* NULL: findings go nowhere */
     const char *dir;
+    pthread_mutex_t lock; /* out: the follower's thread sends, collect's loop polls */
 };
 /* clang-format off */
-#define PT__COLLECT_ALERTS_INIT {.timeout_s = 60, .journal = -1}
+#define PT__COLLECT_ALERTS_INIT {.timeout_s = 60, .journal = -1, .lock = PTHREAD_MUTEX_INITIALIZER}
 
 /* Option keys of the rows below (long-only, apart from collect's own). */
 enum {
@@ -60,8 +63,10 @@ enum {
      "waits for one while it collects, and at its end waits for those still running, each up to "\
      "its timeout. How each ended (exit status, signal, timeout) is said on standard error.\n"    \
      "\n"                                                                                          \
-     "Until findings are followed as the trace grows, collect finds them when it stops (SIGINT, " \
-     "SIGTERM): it then analyzes the trace and delivers each finding."}
+     "Findings are found as the trace grows, by the analyzer following it on a thread of its "    \
+     "own. A new one is delivered once what the 2 seconds after its delete told is in (the "      \
+     "holder's failing call, PROFTRACE_VICTIM, and its signs of life), about 3 seconds after the "\
+     "delete, and only once: what comes later is in what report says, not sent again."}
 /* clang-format on */
 
 /* Takes the option pt__cli_next returned when it is one of the rows above: 1 taken, 0 not one of
@@ -79,13 +84,18 @@ int pt__collect_alert_start(struct pt__collect_alerts *ca, const char *dir);
 /* In the collector's loop: reaps ended commands, starts waiting ones. Never blocks. */
 void pt__collect_alert_poll(struct pt__collect_alerts *ca);
 
-/* THE HOOK: finding i of analyzer a is new. An incremental follower (the analyzer fed with each
- * drained packet) calls this, with ca as its argument, for each finding as it happens. */
+/* Whether findings go somewhere (after pt__collect_alert_start): the follower must run. */
+static inline int pt__collect_alert_on(const struct pt__collect_alerts *ca)
+{
+    return ca->out != NULL;
+}
+
+/* Finding i of analyzer a is new: delivered now. The follower (cmds/follow_thread.h) calls this
+ * from its own thread, with ca as its argument, for each finding as it happens. */
 void pt__collect_alert_finding(void *ca, struct pt_analyzer *a, unsigned i);
 
-/* After the collection: (until the follower lands) the findings of the whole trace are analyzed
- * and delivered now; then waits for the commands still running (each at most its timeout), says
- * what was delivered, and frees the target. */
+/* After the collection and its follower's last step: waits for the commands still running (each
+ * at most its timeout), says what was delivered, and frees the target. */
 void pt__collect_alert_stop(struct pt__collect_alerts *ca);
 
 /* Frees the target without delivering anything (collect failed before it collected). */

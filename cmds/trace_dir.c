@@ -30,7 +30,8 @@ int pt__trace_dir_state(const char *dir)
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         entries++;
-        if (!strcmp(de->d_name, "metadata") || !strcmp(de->d_name, "rings"))
+        if (!strcmp(de->d_name, "metadata") || !strcmp(de->d_name, "rings") ||
+            !strcmp(de->d_name, "chunks")) /* a rotated trace */
             trace = 1;
     }
     closedir(d);

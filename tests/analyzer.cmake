@@ -25,3 +25,7 @@ foreach(script ${PT_ANALYZER_INTEG})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
     ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
 endforeach()
+# Checkpoints (rotation): the state restored from a checkpoint reports what the state itself does.
+add_executable(analyzer_checkpoint_tool ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_checkpoint_tool.c)
+target_link_libraries(analyzer_checkpoint_tool PRIVATE pt_analyzer)
+set_target_properties(analyzer_checkpoint_tool PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)

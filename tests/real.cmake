@@ -1,4 +1,4 @@
-# tests/real.cmake — real programs under proftrace (issue 18): PostgreSQL, systemd-tmpfiles,
+# tests/real.cmake — real programs under proftrace: PostgreSQL, systemd-tmpfiles,
 # sqlite3, CPython, containers made with unshare, and noise workloads (a build, a CPython test
 # module). Each script in tests/integration/real_*.sh runs the program as a user would, makes the
 # deletion the way the real clean-up does, and checks what the report says: rule, cause, deleter,

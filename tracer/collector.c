@@ -72,6 +72,7 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/rotate.h"
 #include "tracer/source.h"
 
 #ifndef MADV_POPULATE_READ
@@ -151,6 +152,9 @@ struct pt_collector {
     int dfd, rfd;     /* the trace directory and its rings/, checked once (pt_perm_trace_open) */
     uid_t owner;      /* the trace's owner: the collector's user */
     char dir_at[64];  /* "/proc/self/fd/<dfd>", for interfaces that take a path */
+    int sdfd;         /* where stream files go: dfd, or the chunk being written (rotation) */
+    const char *sdir; /* the same, for messages */
+    struct pt__rotate *rot; /* rotation (--max-size, --max-age), NULL without */
     pt_trace_diag_fn diag;
     void *diag_arg;
     int ifd, epfd;
@@ -627,7 +631,7 @@ static int open_stream_file(struct pt_collector *c, const struct cring *r, unsig
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = openat(c->dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
+    int fd = openat(c->sdfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
                     pt_perm_file_mode());
     if (fd < 0)
         return -1;
@@ -651,7 +655,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     struct cbuf *cb = &r->bufs[i];
     const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
     char path[4400];
-    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
     uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
     cb->sfd = open_stream_file(c, r, i, 0);
@@ -736,7 +740,7 @@ static int batch_write(struct pt_collector *c, struct cring *r, unsigned i, stru
     char path[4400];
     if (!bt->n)
         return 0;
-    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->dir, r->base, i);
+    snprintf(path, sizeof path, "%s/" PT__STREAM_FMT, c->sdir, r->base, i);
     if (cb->sfd == -2) {
         cb->sfd = open_stream_file(c, r, i, O_CREAT);
         if (cb->sfd < 0) {
@@ -778,6 +782,9 @@ static int batch_write(struct pt_collector *c, struct cring *r, unsigned i, stru
     cb->failed = 0;
     cb->written = bt->written;
     c->st.events += bt->events;
+    if (c->rot)
+        pt__rotate_wrote(c->rot, bt->bytes, bt->events, bt->hdr[0].timestamp_begin,
+                         bt->hdr[bt->n - 1].timestamp_end);
     if (r->h.overwrite)
         c->st.overwritten += bt->missing - cb->missing;
     else
@@ -874,6 +881,8 @@ static int take_open(struct pt_collector *c, struct cring *r, unsigned i, uint64
  * is gone) also the open packet's committed records, and what the writer lost after its last
  * packet. Returns the packets written, or -1 when the stream could not be written (they stay in
  * the ring and are tried again later). */
+static void rotate_if_due(struct pt_collector *c);
+
 static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int final)
 {
     if (!claimed(r, i))
@@ -918,8 +927,10 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
                            .ring_disc = cb->ring_disc};
         uint64_t seq = cb->next_seq;
         int more = 0;
+        /* rotation: a batch ends where the chunk is full, the next goes into the next chunk */
+        uint64_t room = c->rot ? pt__rotate_room(c->rot) : UINT64_MAX;
         for (; seq <= cur; seq++) {
-            if (bt.n >= per_batch) {
+            if (bt.n >= per_batch || (bt.n && bt.bytes >= room)) {
                 more = 1;
                 break;
             }
@@ -968,6 +979,13 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
         set_consumed(r, i, seq, cur);
         if (!more)
             break;
+        if (c->rot) { /* the chunk may be full: the rest of this buffer goes into the next */
+            rotate_if_due(c);
+            if (cb->sfd == -1 && open_stream(c, r, i) < 0)
+                return -1;
+            if (cb->next_seq < seq)
+                cb->next_seq = seq;
+        }
     }
     return total;
 }
@@ -992,9 +1010,9 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
     if (!nobuf && !reaped)
         return 0;
     char path[4400], name[300];
-    snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->dir, r->base);
+    snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->sdir, r->base);
     snprintf(name, sizeof name, PT__PROC_STREAM_FMT, r->base);
-    int fd = openat(c->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+    int fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     pt_perm_file_mode());
     if (fd < 0) {
         if (errno == EEXIST)
@@ -1065,10 +1083,12 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
             c->write_errno = errno ? errno : ENOSPC;
         cdiag(c, "%s: write failed: %s", path, strerror(c->write_errno));
         /* gone, so that a later collector writes it again (O_EXCL) */
-        unlinkat(c->dfd, name, 0);
+        unlinkat(c->sdfd, name, 0);
         rc = -1;
     } else {
         c->st.events += nev;
+        if (c->rot)
+            pt__rotate_wrote(c->rot, pos, nev, ph.timestamp_begin, ph.timestamp_end);
     }
     close(fd);
     return rc;
@@ -1328,7 +1348,7 @@ static int check_metadata(struct pt_collector *c)
     uint64_t have = 0;
     int64_t off;
     int has_off, format = -1;
-    if (pt__ctf_metadata_read(c->dfd, "metadata", &text) < 0)
+    if (pt__ctf_metadata_read(c->sdfd, "metadata", &text) < 0)
         return 0;
     const char *f = strstr(text, "event_format = ");
     if (f)
@@ -1338,13 +1358,13 @@ static int check_metadata(struct pt_collector *c)
     if (format >= 0 && format != PT_FORMAT_VERSION) {
         cdiag(c, "%s/metadata: written by proftrace event format %d, this collector writes "
                  "format %d; use a new directory",
-              c->dir, format, PT_FORMAT_VERSION);
+              c->sdir, format, PT_FORMAT_VERSION);
         return -EPROTO;
     }
     if (hashed == 1 && have != pt__table_hash()) {
         cdiag(c, "%s/metadata: written by a different event table: table hash %016" PRIx64
                  ", this collector's is %016" PRIx64 "; use a new directory",
-              c->dir, have, pt__table_hash());
+              c->sdir, have, pt__table_hash());
         return -EPROTO;
     }
     return 0;
@@ -1377,8 +1397,69 @@ static void prompt_scheduling(void)
     }
 }
 
+/* ---- Rotation (tracer/rotate.c) ------------------------------------------------------------- */
+
+/* The directory of the chunk being written, opened relative to the trace directory (never through
+ * a link): a descriptor, or -1 with errno set. */
+static int open_chunk(struct pt_collector *c)
+{
+    return openat(c->dfd, pt__rotate_name(c->rot), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Where stream files go: a rotated trace's chunk, else the trace directory. NULL opts: rotated
+ * only when the directory already is (then without caps: it goes on in its newest chunk). */
+static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opts)
+{
+    struct pt__rotate_opts none = {0};
+    struct stat st;
+    c->sdfd = c->dfd;
+    c->sdir = c->dir;
+    if (!opts && (fstatat(c->dfd, "chunks", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
+        return 0;
+    int rc = pt__rotate_open(c->dir_at, c->dir, opts ? opts : &none, c->diag, c->diag_arg, &c->rot);
+    if (rc < 0)
+        return rc;
+    c->sdir = pt__rotate_path(c->rot);
+    c->sdfd = open_chunk(c);
+    if (c->sdfd < 0) {
+        rc = -errno;
+        cdiag(c, "%s: %s", c->sdir, strerror(errno));
+    }
+    return rc;
+}
+
+/* Between passes: a chunk full or old is closed, its stream files with it, and the next begun. */
+static void rotate_if_due(struct pt_collector *c)
+{
+    if (!c->rot || !pt__rotate_due(c->rot, pt_now()))
+        return;
+    for (struct cring *r = c->list; r; r = r->next)
+        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++)
+            if (r->bufs[i].sfd != -1) {
+                if (r->bufs[i].sfd >= 0)
+                    close(r->bufs[i].sfd);
+                r->bufs[i].sfd = -1; /* opened in the next chunk; next_seq goes on */
+            }
+    if (pt__rotate_next(c->rot) < 0)
+        return; /* said; the stream files are opened again in the chunk we are in */
+    int fd = open_chunk(c);
+    if (fd < 0) {
+        cdiag(c, "%s: %s", pt__rotate_path(c->rot), strerror(errno));
+        return;
+    }
+    close(c->sdfd);
+    c->sdfd = fd;
+    c->sdir = pt__rotate_path(c->rot);
+}
+
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out)
+{
+    return pt_collector_open_rotated(dir, NULL, diag, diag_arg, out);
+}
+
+int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
+                              pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out)
 {
     struct pt_collector *c = calloc(1, sizeof *c);
     char why[PATH_MAX + 256];
@@ -1387,7 +1468,7 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         return -ENOMEM;
     c->diag = diag;
     c->diag_arg = diag_arg;
-    c->ifd = c->epfd = c->dfd = c->rfd = -1;
+    c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1410,10 +1491,12 @@ int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
         close(hfd);
     else
         cdiag(c, "%s/%s; holds are not shared", c->rings, why);
+    if ((rc = open_layout(c, opts)) < 0)
+        goto fail;
     if ((rc = check_metadata(c)) < 0)
         goto fail;
-    if ((rc = pt__ctf_write_metadata(c->dir_at, pt__realtime_offset())) < 0) {
-        cdiag(c, "%s/metadata: %s", dir, strerror(-rc));
+    if (!c->rot && (rc = pt__ctf_write_metadata(c->dir_at, pt__realtime_offset())) < 0) {
+        cdiag(c, "%s/metadata: %s", dir, strerror(-rc)); /* a chunk has its own, made with it */
         goto fail;
     }
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1502,6 +1585,7 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
         pp = &r->next;
     }
     c->busy = drained;
+    rotate_if_due(c);
     return 0;
 }
 
@@ -1586,6 +1670,9 @@ void pt_collector_close(struct pt_collector *c)
         close(c->epfd);
     if (c->rfd >= 0)
         close(c->rfd);
+    if (c->sdfd >= 0 && c->sdfd != c->dfd)
+        close(c->sdfd);
+    pt__rotate_close(c->rot);
     if (c->dfd >= 0)
         close(c->dfd);
     free(c->dir);

@@ -33,6 +33,14 @@ struct pt_collector_stats {
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
                       struct pt_collector **out);
 
+/* The same, rotated (--max-size, --max-age; tracer/rotate.h): stream files go into the chunks of
+ * DIR/chunks/, the next begun when one is full or old, the oldest dropped under the caps once the
+ * analyzer's follower has checkpointed the chunk after them. opts NULL: as pt_collector_open, which
+ * goes on in the newest chunk (without caps) of a directory that is rotated already. */
+struct pt__rotate_opts;
+int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opts,
+                              pt_trace_diag_fn diag, void *diag_arg, struct pt_collector **out);
+
 /* Wait up to timeout_ms for a new ring, a writer's death or a writer waking us (a packet filled
  * while we slept, or it waits for room), then drain every ring: complete packets of live writers,
  * everything of writers that are gone. Does not wait when the previous call found work. 0 or a

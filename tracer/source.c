@@ -136,6 +136,9 @@ static int ring_alive(struct pt__src *s)
     if (s->ring)
         return !s->ring->gone;
     const char *name = pt__file_name(s->sf);
+    const char *slash = strrchr(name, '/'); /* a chunk's file: "chunks/000042/<base>_3" */
+    if (slash)
+        name = slash + 1;
     const char *us = strrchr(name, '_');
     char ring[512];
     struct stat st;
@@ -328,6 +331,8 @@ static int file_packet(struct pt__src *s)
         s->ts_end = ph.timestamp_end;
         s->tid = ph.tid;
         s->seq_cur = ph.packet_seq_num;
+        s->pkt_from_ring = 0;
+        s->in_flight = 0;
         if (s->ring)
             s->seq = ph.packet_seq_num + 1;
         if (!s->disc_known) {
@@ -443,6 +448,8 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
               s->buf);
     s->partial = !complete;
     s->pkt = s->data;
+    /* the writer reserved more than it committed: a record is being written (follow.c waits) */
+    s->in_flight = !complete && wpos > seq * S + committed;
     s->pkt_off = poff;
     s->len = len;
     s->pos = PT__PKT_HDR_SIZE;
@@ -450,6 +457,7 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
     s->ts_end = complete ? cp.timestamp_end : cp.timestamp_begin;
     s->tid = cp.tid;
     s->seq_cur = seq;
+    s->pkt_from_ring = 1;
     uint64_t disc = cp.events_discarded;
     if (!complete && ctl_word(s, offsetof(struct pt__tbuf_ctl, lost), &disc) < 0)
         disc = cp.events_discarded;
@@ -461,14 +469,27 @@ static int ring_packet(struct pt__src *s, uint64_t seq)
     return RP_GOT;
 }
 
+/* The stream file read so far has no further packet: does the stream go on in a newer one (the
+ * next chunk of a rotated trace)? */
+static int chain_next(struct pt__src *s)
+{
+    return s->chain && s->chain(s->chain_arg, s);
+}
+
 static int next_packet(struct pt__src *s)
 {
-    if (!s->ring)
-        return file_packet(s) == FP_GOT;
+    if (!s->ring) {
+        while (file_packet(s) != FP_GOT)
+            if (!chain_next(s))
+                return 0;
+        return 1;
+    }
     while (s->seq < s->seq_end) {
         if (!s->from_ring) {
             if (file_packet(s) == FP_GOT)
                 return 1;
+            if (chain_next(s))
+                continue;
             s->from_ring = 1;
             if (s->seq < s->seq_start)
                 s->seq = s->seq_start; /* older ones were overwritten (flight recorder) */
@@ -483,6 +504,8 @@ static int next_packet(struct pt__src *s)
             s->from_ring = 0;
             if (file_packet(s) == FP_GOT)
                 return 1;
+            if (chain_next(s))
+                continue;
             if (s->ring->gone)
                 return 0; /* finished: the stream file had everything */
         }
@@ -690,6 +713,26 @@ const char *pt__src_stream_name(const struct pt__src *s)
 
 /* ---- Events ------------------------------------------------------------------------------- */
 
+/* A packet was just loaded while seeking (pt__src_seek): 1 to skip it whole, it lies before the
+ * position; 0 to read it, from the position when it is the position's packet. */
+static int seek_packet(struct pt__src *s)
+{
+    if (s->seq_cur < s->seek.seq) {
+        s->pos = s->len; /* none of its records */
+        return 1;
+    }
+    if (s->seq_cur == s->seek.seq) {
+        if (s->seek.pos > s->pos)
+            s->pos = s->seek.pos < s->len ? (size_t)s->seek.pos : s->len;
+        s->clock = s->seek.clock;
+        s->tid = s->seek.tid;
+    }
+    s->disc_prev = s->seek.disc; /* reported already, by whoever read up to the position */
+    s->disc_known = 1;
+    s->seeking = 0;
+    return 0;
+}
+
 static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
 {
     struct pt_event *ev = &s->head;
@@ -706,6 +749,7 @@ static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
     ev->field[0].wire = PT_WIRE_U64;
     ev->field[0].name = pt__classes[PT_EV_lost].fields[0].name;
     ev->field[0].u = count;
+    s->have_pos = 1;
     return 1;
 }
 
@@ -721,6 +765,7 @@ int pt__src_step(struct pt__src *s)
                 s->clock = clock;
                 if (s->head.id == PT_EV_thread && s->head.nfields)
                     s->head.tid = s->tid = (uint32_t)s->head.field[0].u;
+                s->have_pos = 1;
                 return 1;
             }
             if (rc == 0 && !s->partial)
@@ -742,9 +787,13 @@ int pt__src_step(struct pt__src *s)
             free(s->data); /* the last event was returned before: nothing points here any more */
             s->data = NULL;
             s->pkt = NULL;
-            s->cap = s->win_len = s->len = s->pos = 0;
+            s->cap = s->win_len = 0;
+            s->len = s->pos; /* nothing left to decode; pos stays where pt__src_tell says */
             return 0;
         }
+        s->have_pkt = 1;
+        if (s->seeking && seek_packet(s))
+            continue;
         if (s->clock > s->ts_end)
             s->ts_end = s->clock;
         s->in_pkt = 1;
@@ -770,4 +819,104 @@ void pt__src_free(struct pt__src *s)
     free(s->data);
     free(s->path);
     free(s);
+}
+
+/* ---- Following ----------------------------------------------------------------------------- */
+
+int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n)
+{
+    struct pt__ring_hdr h;
+    struct pt__claim claims[256];
+    char why[256];
+    struct pt__file *f = pt__file_new(fs, name);
+    if (!f)
+        return -ENOMEM;
+    int fd = pt__file_fd(f), rc = 0;
+    int64_t size = pt__file_size(f);
+    if (fd < 0 || size < (int64_t)sizeof h || read_at(fd, &h, sizeof h, 0) < 0 ||
+        pt__ring_check(&h, h.file_size, why, sizeof why) < 0) {
+        pt__file_put(f);
+        return fd < 0 ? fd : -EINVAL;
+    }
+    /* the claim table, in the header page: a read per 256 buffers */
+    for (unsigned i = 0; i < h.nbufs && i < n; i += 256) {
+        unsigned k = h.nbufs - i < 256 ? h.nbufs - i : 256;
+        uint64_t off = PT__CLAIMS_OFF + (uint64_t)i * sizeof *claims;
+        if (off + k * sizeof *claims > (uint64_t)size ||
+            read_at(fd, claims, k * sizeof *claims, off))
+            break;
+        for (unsigned j = 0; j < k && i + j < n; j++)
+            used[i + j] = claims[j].claims != 0;
+        rc = (int)(i + k < n ? i + k : n);
+    }
+    pt__file_put(f);
+    return rc;
+}
+
+int pt__src_set_file(struct pt__src *s, struct pt__files *fs, const char *name)
+{
+    struct pt__file *f = pt__file_new(fs, name);
+    if (!f)
+        return -ENOMEM;
+    pt__file_put(s->sf);
+    s->sf = f;
+    s->foff = 0;
+    s->win_len = 0; /* the window read ahead was the old file's */
+    s->said_gone = 0;
+    int64_t size = s->ring ? 0 : pt__file_size(f);
+    s->fend = size > 0 ? (uint64_t)size : 0;
+    return 0;
+}
+
+void pt__src_chain(struct pt__src *s, int (*chain)(void *arg, struct pt__src *s), void *arg)
+{
+    s->chain = chain;
+    s->chain_arg = arg;
+}
+
+int pt__src_tell(const struct pt__src *s, struct pt__src_pos *pos)
+{
+    if (!s->have_pos)
+        return -ENOENT;
+    *pos = (struct pt__src_pos){s->seq_cur, s->pos, s->clock, s->disc_prev, s->tid};
+    return 0;
+}
+
+void pt__src_seek(struct pt__src *s, const struct pt__src_pos *pos)
+{
+    s->seek = *pos;
+    s->seeking = 1;
+}
+
+void pt__src_resume(struct pt__src *s)
+{
+    if (!s->done)
+        return;
+    struct pt__src_pos at;
+    int told = pt__src_tell(s, &at) == 0;
+    s->done = 0;
+    s->in_pkt = 0;
+    s->pos = s->len = 0;
+    if (!s->ring) { /* a stream file alone: up to its size now */
+        int64_t size = s->sf ? pt__file_size(s->sf) : -1;
+        if (size > 0 && (uint64_t)size > s->fend)
+            s->fend = (uint64_t)size;
+        return;
+    }
+    uint64_t end = s->seq_end;
+    if (s->ring->gone || buffer_window(s) < 0)
+        s->seq_end = s->ring->gone ? UINT64_MAX : end; /* gone: its stream files hold the rest */
+    /* Packets skipped as not written yet (a header not committed) are looked at again, and a ring
+     * packet read while still open is read again past what it gave. */
+    if (s->have_pkt)
+        s->seq = s->pkt_from_ring && s->partial ? s->seq_cur : s->seq_cur + 1;
+    else
+        s->seq = 0;
+    if (told && s->have_pkt && s->pkt_from_ring && s->partial)
+        pt__src_seek(s, &at);
+}
+
+int pt__src_finished(const struct pt__src *s)
+{
+    return s->done && (s->ring ? s->ring->gone : !s->sf || !ring_alive((struct pt__src *)s));
 }

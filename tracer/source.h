@@ -14,6 +14,15 @@ typedef void (*pt__diag_fn)(void *arg, const char *msg);
 
 struct pt__ring;
 
+/* Where a stream was read up to: the packet, the byte after the last record returned, the clock
+ * and thread there, and the discarded count already reported. The same in the ring and in a stream
+ * file (the collector copies packets byte for byte), so a reader can go on from a position another
+ * reader saved. */
+struct pt__src_pos {
+    uint64_t seq, pos, clock, disc;
+    uint32_t tid;
+};
+
 struct pt__src {
     unsigned index;       /* position in the trace, set by the reader */
     struct pt_event head; /* the event pt__src_next produced */
@@ -41,6 +50,14 @@ struct pt__src {
     uint64_t clock, ts_end;
     uint64_t disc_prev, disc_cur, seq_cur;
     int disc_known, in_pkt, partial, done, said_gone;
+    /* following (tracer/follow.c): where the stream goes on, where to start */
+    int have_pkt, have_pos; /* a packet was read; an event was returned */
+    int pkt_from_ring;      /* the packet being read came from the ring */
+    int in_flight;          /* its writer had reserved more than it committed */
+    int (*chain)(void *arg, struct pt__src *s);
+    void *chain_arg;
+    int seeking;
+    struct pt__src_pos seek;
 };
 
 /* Stream file `name` of the trace directory read alone (its ring is gone, or it never had one),
@@ -68,6 +85,33 @@ const char *pt__src_stream_name(const struct pt__src *s);
  * pt__src_next. */
 void pt__src_read_ahead(struct pt__src *s, size_t bytes);
 
+/* ---- Following a trace (tracer/follow.c) ---- */
+
+/* Which thread buffers of ring `name` ("rings/x.ring") were ever claimed: used[i] = 1 or 0 for the
+ * first n, from the claim table in its header page (a follower asks on every look: two reads).
+ * Returns how many it looked at, or a negative errno (the ring is gone, or not one). */
+int pt__src_ring_used(struct pt__files *fs, const char *name, uint8_t *used, unsigned n);
+
+/* Read stream file `name` (relative to the trace directory, "chunks/000042/<base>_3") from now
+ * on: before the first packet, or when the file read so far has ended and the stream goes on in a
+ * newer chunk. 0 or -ENOMEM. */
+int pt__src_set_file(struct pt__src *s, struct pt__files *fs, const char *name);
+/* chain(arg, s) is asked, whenever the stream file being read has no further packet, whether the
+ * stream goes on in another file; it returns 1 after pt__src_set_file, else 0. */
+void pt__src_chain(struct pt__src *s, int (*chain)(void *arg, struct pt__src *s), void *arg);
+/* Where the last event returned lies (0), or -ENOENT when none was returned. */
+int pt__src_tell(const struct pt__src *s, struct pt__src_pos *pos);
+/* Return only what lies after `pos` (and count discarded events from pos->disc on). Call before
+ * the first pt__src_next. */
+void pt__src_seek(struct pt__src *s, const struct pt__src_pos *pos);
+/* After pt__src_next returned 0: look again for what was written since (the rest of a ring
+ * packet that was still open, new packets, a stream file that grew). The next pt__src_next goes
+ * on after the last event returned. */
+void pt__src_resume(struct pt__src *s);
+/* Whether the source has ended for good: its ring is gone (or it never had one) and its stream
+ * file was read to its end. */
+int pt__src_finished(const struct pt__src *s);
+
 /* The next event into s->head: 1, or 0 at the end. */
 int pt__src_step(struct pt__src *s);
 
@@ -85,6 +129,7 @@ static inline int pt__src_next(struct pt__src *s)
             s->clock = clock;
             if (s->head.id == PT_EV_thread && s->head.nfields)
                 s->head.tid = s->tid = (uint32_t)s->head.field[0].u;
+            s->have_pos = 1;
             return 1;
         }
     }

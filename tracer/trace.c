@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "proftrace/escape.h"
+#include "proftrace/follow.h"
 #include "proftrace/trace.h"
 #include "tracer/ctf.h"
 #include "tracer/internal.h"
@@ -43,6 +44,7 @@ struct pt_trace {
     int rt_known;
     uint32_t *pids; /* distinct (pid) of process events, for stats */
     size_t npids, cap_pids;
+    struct pt_follow *follow; /* a rotated trace: its chunks are read as one (follow.c) */
 };
 
 /* A problem of the input. Its file names come from the directory, whoever wrote it: escaped. */
@@ -254,7 +256,18 @@ static int open_streams(struct pt_trace *t, int dirfd, int streams, char **names
 
 int64_t pt_trace_realtime_offset(const struct pt_trace *t)
 {
+    if (t->follow)
+        return pt_follow_realtime_offset(t->follow);
     return t->rt_offset;
+}
+
+/* A rotated trace (DIR/chunks/): the follower reads its chunks and rings as one trace, once. */
+static int open_rotated(struct pt_trace *t)
+{
+    int rc = pt_follow_open(t->dir, t->diag, t->diag_arg, &t->follow);
+    if (rc == 0)
+        rc = pt_follow_poll(t->follow);
+    return rc;
 }
 
 int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct pt_trace **out)
@@ -283,6 +296,14 @@ int pt_trace_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg, struct
                  rc == -ENOTDIR ? "not a directory" : strerror(-rc));
         tdiag(t, msg);
         goto fail;
+    }
+    struct stat cst;
+    if (fstatat(dirfd, "chunks", &cst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(cst.st_mode)) {
+        close(dirfd);
+        if ((rc = open_rotated(t)) < 0)
+            goto fail;
+        *out = t;
+        return 0;
     }
     if (!(t->files = pt__files_new(dirfd))) {
         rc = -ENOMEM;
@@ -357,6 +378,8 @@ static void note_pid(struct pt_trace *t, uint32_t pid)
 
 const struct pt_event *pt_trace_next_ref(struct pt_trace *t)
 {
+    if (t->follow)
+        return pt_follow_next(t->follow, UINT64_MAX);
     /* The source whose head was returned last is still on top: advanced, it mostly stays there
      * (a thread's events come in runs), which one comparison with the runner-up tells. */
     if (t->advance) {
@@ -395,6 +418,10 @@ int pt_trace_next(struct pt_trace *t, struct pt_event *ev)
 
 void pt_trace_stats(const struct pt_trace *t, struct pt_trace_stats *out)
 {
+    if (t->follow) {
+        pt_follow_stats(t->follow, out);
+        return;
+    }
     *out = t->st;
 }
 
@@ -402,6 +429,7 @@ void pt_trace_close(struct pt_trace *t)
 {
     if (!t)
         return;
+    pt_follow_close(t->follow);
     for (unsigned i = 0; i < t->nsrc; i++)
         pt__src_free(t->src[i]);
     free(t->src);

@@ -53,12 +53,7 @@ int pt_trace_file_open(int dirfd, const char *name);
  * followed", "not a regular file (...)", else strerror. */
 const char *pt_trace_file_error(int err);
 
-/* Following a trace while it grows: a number that changes whenever anything is written to `dir`
- * (stream file sizes, and every thread buffer's write position in the rings not yet drained);
- * pt_trace_streams_fingerprint covers the stream files only (the collector appends to them while
- * a reader reads). 0 when `dir` cannot be read. Cheap: a few system calls per file. */
-uint64_t pt_trace_fingerprint(const char *dir);
-uint64_t pt_trace_streams_fingerprint(const char *dir);
+/* Following a trace while it grows, reading only what is new: include/proftrace/follow.h. */
 
 /* Display helpers (shared by `proftrace events` and reports). */
 

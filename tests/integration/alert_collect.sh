@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# alert_collect.sh — `proftrace collect --on-finding CMD` on a real bug2 run: CMD reads the
-# finding's JSON on its standard input (valid JSON, schema 2, the trace directory, and the finding
-# exactly as `report --json` gives it) and has the main fields in its environment; its exit status
-# 3 is said on stderr, before collect's closing line. A command that hangs is ended at its timeout
+# alert_collect.sh — `proftrace collect --on-finding CMD` on a real bug2 run: CMD runs while
+# collect still collects (the finding is delivered as it happens, not at collect's stop, and only
+# once), reads the finding's JSON on its standard input (valid JSON, schema 2, the trace directory,
+# and the finding as `report --json` gives it, but for how its processes ended, which came later)
+# and has the main fields in its environment; its exit status 3 is said on stderr, before
+# collect's closing line. A command that hangs is ended at its timeout
 # and collect still ends. Options are checked: --journal where no journald listens is exit 2.
 source "$(dirname "$0")/alert_lib.sh"
 export OUT=$T/out
 mkdir "$OUT"
 
-start_collect col "$T/tr" --on-finding 'cat >"$OUT/json"; env >"$OUT/env"; exit 3' --no-journal
+start_collect col "$T/tr" --on-finding 'cat >"$OUT/json"; env >"$OUT/env"; echo >>"$OUT/ran"; exit 3' \
+    --no-journal
 run_bug2 col
+# the command ran while collect still collects: wait for what it wrote, collect alive all along
+until [ -s "$OUT/ran" ]; do
+    kill -0 "$COL" 2>/dev/null || fail "collect ended before the finding was delivered"
+    sleep 0.05
+done
+grep -q "^proftrace collect: finding: cross-namespace-purge" "$T/col.err" ||
+    fail "collect did not say the finding while it ran: $(cat "$T/col.err")"
+ok "the finding was delivered while collect ran"
 stop_collect
+[ "$(wc -l <"$OUT/ran")" = 1 ] || fail "the command ran $(wc -l <"$OUT/ran") times: the finding was delivered again"
 dir=$(realpath "$T/tr")
 [ -s "$OUT/json" ] || fail "the command read no JSON"
 python3 -m json.tool "$OUT/json" >/dev/null || fail "not JSON: $(head -c 300 "$OUT/json")"
 "$PROFTRACE" report --json "$T/tr" >"$T/report.json" || [ $? = 1 ] || fail "report"
+# how the processes ended came after the delivery (the service stopped later): the rest is report's
 jq -e --arg d "$dir" --slurpfile r "$T/report.json" \
-    '.schema == 2 and .trace_dir == $d and .finding == $r[0].findings[0]' "$OUT/json" >/dev/null ||
+    'def settled: del(.. | .ended?); .schema == 2 and .trace_dir == $d and
+     (.finding | settled) == ($r[0].findings[0] | settled)' "$OUT/json" >/dev/null ||
     fail "the document is not report's finding: $(jq -c '{schema, trace_dir, rule: .finding.rule}' "$OUT/json")"
 jq -e '.finding.rule == "cross-namespace-purge" and .finding.cause == "session-namespace-split"' \
     "$OUT/json" >/dev/null || fail "not the bug2 finding"

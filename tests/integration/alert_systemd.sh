@@ -3,11 +3,12 @@
 # `cmake --install` installs them: `systemd-analyze verify` accepts the unit, and a hardened
 # service with the drop-in (ProtectSystem=strict, PrivateTmp=yes, ...), without a word; the two
 # name the same trace directory, the installed shim and executable; every option the unit gives
-# collect is one collect knows. Then the unit is run as systemd would run it, in a private mount
-# namespace with a journald of its own: /var/lib/proftrace made (StateDirectory=), ExecStart with
-# NOTIFY_SOCKET, READY=1 received once the trace directory exists; the bug2 scenario run with the
-# drop-in's Environment= lines is traced into it; SIGTERM (systemctl stop) delivers the finding,
-# which journalctl finds by the trace directory.
+# collect is one collect knows, and the trace it keeps is bounded (--max-size). Then the unit is
+# run as systemd would run it, in a private mount namespace with a journald of its own:
+# /var/lib/proftrace made (StateDirectory=), ExecStart with NOTIFY_SOCKET, READY=1 received once
+# the trace directory exists, written in chunks (rotation); the bug2 scenario run with the drop-in's
+# Environment= lines is traced into it; its finding reaches the journal while collect runs, and
+# journalctl finds it by the trace directory.
 ALERT_PRIVATE_NS=${ALERT_PRIVATE_NS:-want}
 source "$(dirname "$0")/alert_lib.sh"
 command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit 77; }
@@ -63,16 +64,19 @@ shim=$(sed -n 's/^Environment=LD_PRELOAD=//p' "$DROPIN")
 [ "$shim" = "$P/lib/proftrace/libproftrace.so" ] && [ -f "$shim" ] || fail "the drop-in's shim: $shim"
 ok "the unit and the drop-in name the same trace directory, the installed shim and executable"
 
-# every option of ExecStart is one collect knows
+# every option of ExecStart is one collect knows; the trace of days it keeps is bounded
 "$P/bin/proftrace" collect --help >"$T/help.txt"
-run=("${argv[@]}")
+cap=
 for ((i = 2; i < ${#argv[@]}; i++)); do
     o=${argv[i]}
+    [ "$o" = --max-size ] && cap=${argv[i + 1]}
     case $o in --*) ;; *) continue ;; esac
     grep -qE -- "^ +(-., )?${o%%=*}([=[ ]|$)" "$T/help.txt" ||
         fail "the unit gives collect $o, which it does not know"
 done
-run=("${run[@]}")
+[ -n "$cap" ] || fail "the unit's collect has no --max-size: its trace grows without bound"
+ok "collect knows every option of the unit; the trace is kept under $cap"
+run=("${argv[@]}")
 
 # The unit, run as systemd would: /var/lib/proftrace made, journald there, NOTIFY_SOCKET.
 start_journald
@@ -93,6 +97,7 @@ until [ -s "$T/notify.msg" ]; do
 done
 [ "$(cat "$T/notify.msg")" = READY=1 ] || fail "notify: $(cat "$T/notify.msg")"
 [ -d "$dir/rings" ] || fail "READY=1 before $dir was made"
+[ -d "$dir/chunks/000001" ] || fail "$dir is not written in chunks: $(ls -A "$dir")"
 ok "the unit's collect said READY=1 once $dir was made"
 
 # the service, with the drop-in's environment
@@ -101,6 +106,10 @@ ok "the unit's collect said READY=1 once $dir was made"
     PT_BUILD_DIR=$PT_BUILD bash "$PT_SRC/samples/scenarios/bug2-session.sh"
 ) >"$T/scenario.log" 2>&1 || fail "the scenario failed: $(tail -5 "$T/scenario.log")"
 grep -q "service FAILED (MAPI_E_CALL_FAILED)" "$T/scenario.log" || fail "the bug did not strike"
+until grep -q "^proftrace collect: finding: cross-namespace-purge" "$T/unit.err"; do # as it happens
+    kill -0 $COL 2>/dev/null || fail "the unit's collect ended: $(cat "$T/unit.err")"
+    sleep 0.05
+done
 stop_collect
 grep -qx "proftrace collect: findings to the journal: 1 sent, 0 not" "$T/unit.err" ||
     fail "the finding did not go to the journal: $(cat "$T/unit.err")"

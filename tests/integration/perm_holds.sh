@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # perm_holds.sh — another user, allowed to write rings into root's trace (PROFTRACE_ALLOW_UIDS),
-# cannot use the holds tables against a traced root program (issue 21, break 3). A real user made
+# cannot use the holds tables against a traced root program. A real user made
 # for the run (useradd) tries what broke it before:
 # (1) read or write a table root's program maps: refused (no held names or pids leak, no poke);
 # (2) damage what it may write — its own table — and every other table name it can think of:

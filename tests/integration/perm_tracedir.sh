@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # perm_tracedir.sh — the collector never adopts a trace directory another user controls, and never
-# finds its files again by name (issue 21, break 4). A real user made for the run (useradd):
+# finds its files again by name. A real user made for the run (useradd):
 # (1) creates the directory root is told to collect into, PROFTRACE_ALLOW_UIDS naming that user:
 #     `collect` and `record` refuse it, saying whose it is, and write nothing into it;
 # (2) owns a directory above the one root is told to use: refused (it could rename the trace

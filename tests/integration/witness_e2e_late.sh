@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_late.sh — a hold is watched as it begins (issue 18): under `proftrace record` a traced
+# witness_e2e_late.sh — a hold is watched as it begins: under `proftrace record` a traced
 # holder, already watched, maps a NEW POSIX shared-memory object (a named file mapping); 10 ms
 # after it says so, an UNTRACED rm deletes it. The witness learns of the new hold from the shim's
 # holds table (doorbell), not from a rescan a second later: `proftrace report --json` must have a
@@ -19,6 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 D=$T/tr
 mkfifo "$T/in" "$T/out"
 WINSIM_HIVE_ROOT=$T/hive WINSIM_NAMESPACE=$NS "$PROFTRACE" record -o "$D" -- \
@@ -28,15 +29,7 @@ exec 3>"$T/in" 4<"$T/out"
 IFS= read -r -t 60 line <&4 || fail "holder never said holding"
 [ "$line" = holding ] || fail "holder: $line"
 # Handshake: the witness watches the holder once a probe deleted in its key is seen.
-key=$(find "$T/hive" -type d -name WLate)
-n=0
-while :; do
-    probe=$key/probe.$RANDOM
-    : >"$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
-    "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "$probe" && break
-    n=$((n + 1)); [ $n -lt 100 ] || fail "the witness never watched the holder"
-    sleep 0.1
-done
+witness_handshake "$D" "$(find "$T/hive" -type d -name WLate)"
 late=()
 for i in 1 2 3; do
     echo "map LATE$i" >&3
@@ -44,7 +37,7 @@ for i in 1 2 3; do
     [ "$line" = "held LATE$i" ] || fail "holder: $line"
     shm=$(ls /dev/shm/winsim."$NS".*LATE$i)
     sleep 0.01 # the scenario of the issue: the delete comes 10 ms after the hold began
-    env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm "$shm"
+    "${UNTRACED[@]}" /usr/bin/rm "$shm"
     late+=("$shm")
 done
 echo end >&3

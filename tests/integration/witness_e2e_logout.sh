@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_logout.sh — issue 10's logout clean-up pattern: a traced daemon (under `proftrace
+# witness_e2e_logout.sh — the logout clean-up pattern: a traced daemon (under `proftrace
 # record`) maps several shared-memory objects of one name pattern; an UNTRACED clean-up in another
 # login session (root writes /proc/self/loginuid in a subshell before exec, which starts a new
 # audit session) removes all /dev/shm objects of the pattern, as systemd-logind's RemoveIPC would.
@@ -20,6 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 LUID=$((40000 + RANDOM % 20000))
 
 attempt() {
@@ -38,17 +39,9 @@ attempt() {
     # Handshake with the witness: a probe removed inside the daemon's open key must be witnessed
     # first (the witness watches what the daemon holds, its mappings with its key, once its ring
     # is attached).
-    local key n=0
-    key=$(find "$T/hive" -type d -name WE2EL)
-    local probe=$key/probe.$RANDOM
-    while :; do
-        : >"$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
-        "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "$probe" && break
-        n=$((n + 1)); [ $n -lt 100 ] || fail "the witness never saw a deletion in /dev/shm"
-        sleep 0.1
-    done
+    witness_handshake "$D" "$(find "$T/hive" -type d -name WE2EL)"
     # The clean-up: another login session, not traced, removes every object of the pattern.
-    env -u LD_PRELOAD -u PROFTRACE_DIR bash -c 'echo '"$LUID"' >/proc/self/loginuid &&
+    "${UNTRACED[@]}" bash -c 'echo '"$LUID"' >/proc/self/loginuid &&
         cat /proc/self/sessionid >"$1" && shift && exec /usr/bin/rm -f "$@"' \
         cleanup "$T/sess" /dev/shm/winsim."$NS".* &
     local cpid=$!

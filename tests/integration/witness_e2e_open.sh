@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_open.sh — open files are holds, watched as they begin (issue 18): under `proftrace
+# witness_e2e_open.sh — open files are holds, watched as they begin: under `proftrace
 # record` a traced holder opens NEW files read-write on a disk filesystem (not /dev/shm); 10 ms
 # after it says it holds one, an UNTRACED rm deletes it. The witness learns of each hold from the
 # shim's holds table before it judges the deletion: `proftrace report --json` must have, for each
@@ -22,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 D=$T/tr
 mkfifo "$T/in" "$T/out"
 "$PROFTRACE" record -o "$D" -- "$PT_TESTS/witness_tool_open" <"$T/in" >"$T/out" 2>"$T/rec.err" &
@@ -32,13 +33,12 @@ hold() {
     IFS= read -r -t 60 line <&4 || fail "holder did not open $1"
     [ "$line" = "held $1" ] || fail "holder: $line"
 }
-untraced_rm() { env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm "$1"; }
 # The first hold on this filesystem has the witness mark it: wait until a deletion there is seen.
 n=0
 while :; do
     probe=$F/probe.$n
     hold "$probe"
-    untraced_rm "$probe"
+    "${UNTRACED[@]}" /usr/bin/rm "$probe"
     for _ in $(seq 20); do
         "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "path=\"$probe\"" && break 2
         sleep 0.05
@@ -49,7 +49,7 @@ rms=()
 for i in 1 2 3; do
     hold "$F/late$i.dat"
     sleep 0.01 # the scenario of the issue: the delete comes 10 ms after the hold began
-    env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm "$F/late$i.dat" & # its pid is rm's
+    "${UNTRACED[@]}" /usr/bin/rm "$F/late$i.dat" & # its pid is rm's
     rms+=($!)
     wait $! || fail "rm failed"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# witness_e2e_rm.sh — issue 10's first "done when": under `proftrace record` a traced holder keeps
+# witness_e2e_rm.sh — the plain-rm case: under `proftrace record` a traced holder keeps
 # a registry key (open HKEY) and a POSIX shared-memory object (mapped); an UNTRACED plain rm
 # (LD_PRELOAD unset) deletes both; `proftrace report --json` must have, for each, a
 # deleted-while-held finding whose deleter is rm (its pid, /usr/bin/rm, witnessed=true) and whose
@@ -19,6 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 
 # rm's identity may be lost to its exit race ("gone"): then the run is repeated (a few times).
 attempt() {
@@ -39,14 +40,8 @@ attempt() {
     [ -d "$key" ] && [ -e "$shm" ] || fail "nothing held ($key, $shm)"
     # The collector attaches the holder's ring and the witness marks what it holds: wait until a
     # probe deleted inside the held key is witnessed (the handshake with the witness).
-    local probe=$key/probe.$RANDOM n=0
-    while :; do
-        touch "$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
-        "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "$probe" && break
-        n=$((n + 1)); [ $n -lt 100 ] || fail "the witness never saw a deletion in the hive"
-        sleep 0.1
-    done
-    env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -rf "$key" "$shm" &
+    witness_handshake "$D" "$key"
+    "${UNTRACED[@]}" /usr/bin/rm -rf "$key" "$shm" &
     local rmpid=$!
     wait $rmpid
     n=0

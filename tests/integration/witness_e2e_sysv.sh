@@ -17,6 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 
 D=$T/tr
 mkdir "$T/held"
@@ -26,15 +27,8 @@ rec=$!
 exec 3>"$T/in" 4<"$T/out"
 IFS= read -r -t 60 id <&4 || fail "holder never attached"
 # Handshake: the witness watches the holder once a probe removed in its open directory is seen.
-n=0
-while :; do
-    probe=$T/held/probe.$RANDOM
-    : >"$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
-    "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "$probe" && break
-    n=$((n + 1)); [ $n -lt 100 ] || fail "the witness never watched the holder"
-    sleep 0.1
-done
-env -u LD_PRELOAD -u PROFTRACE_DIR ipcrm -m "$id" &
+witness_handshake "$D" "$T/held"
+"${UNTRACED[@]}" ipcrm -m "$id" &
 rmpid=$!
 wait $rmpid || fail "ipcrm failed"
 n=0

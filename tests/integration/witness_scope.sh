@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # witness_scope.sh — `record` witnesses deletions of what its traced processes hold, and nothing
-# else (issue 20, "scoped witnessing"). Another user (a real one, made for the run) owns a SysV
+# else (scoped witnessing, docs/witness.md). Another user (a real one, made for the run) owns a SysV
 # segment and a POSIX shared-memory object made before the run, and removes both while `record`
 # runs two traced holders (a SysV segment attached; a registry key and a named mapping): nothing of
 # that user's is witnessed, while the holders' own segment and mapping, removed by untraced
@@ -27,6 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
+source "$(dirname "$0")/witness_lib.sh"
 source "$(dirname "$0")/user_lib.sh"
 pt_user_add
 # witnessed KIND PATTERN: the live trace has a witnessed event of KIND matching PATTERN.
@@ -57,24 +58,15 @@ IFS= read -r -t 60 id <&6 || fail "the SysV holder never attached"
 key=$(find "$T/hive" -type d -name WScope)
 shm=$(ls /dev/shm/winsim."$NS".*M1)
 # Handshakes: the witness watches each holder once a probe deleted in what it holds is seen.
-for dir in "$key" "$T/held"; do
-    n=0
-    while :; do
-        probe=$dir/probe.$RANDOM
-        : >"$probe" && env -u LD_PRELOAD -u PROFTRACE_DIR rm -f "$probe"
-        witnessed witnessed "$probe" && break
-        n=$((n + 1)); [ $n -lt 100 ] || fail "the witness never watched the holder of $dir"
-        sleep 0.1
-    done
-done
+for dir in "$key" "$T/held"; do witness_handshake "$T/tr" "$dir"; done
 
 # The other user removes what is theirs; then the holders' objects are removed, untraced.
 as_user ipcrm -m "$uid_seg"
 as_user rm "$ufile"
 uid_removed=$uid_seg
 uid_seg= ufile_removed=$ufile ufile=
-env -u LD_PRELOAD -u PROFTRACE_DIR ipcrm -m "$id"
-env -u LD_PRELOAD -u PROFTRACE_DIR rm "$shm"
+"${UNTRACED[@]}" ipcrm -m "$id"
+"${UNTRACED[@]}" rm "$shm"
 await witnessed_shm "shmid=$id,"
 await witnessed "path=\"$shm\""
 held_id=$id

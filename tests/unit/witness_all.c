@@ -1,4 +1,4 @@
-/* witness_all.c — what the witness records of what no traced process holds (issue 20): a SysV
+/* witness_all.c — what the witness records of what no traced process holds: a SysV
  * segment and a /dev/shm file nobody watched holds, removed by an untraced process in the IPC and
  * mount namespace of a watched process. By default (record, collect) neither is recorded; with
  * PT_WITNESS_ALL (collect --witness-all) both are, with no holder named (and whatever else the

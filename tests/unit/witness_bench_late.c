@@ -1,4 +1,4 @@
-/* witness_bench_late.c — holds watched as they begin (issue 18): a real collector and witness on a
+/* witness_bench_late.c — holds watched as they begin: a real collector and witness on a
  * trace directory, and a traced holder (witness_tool_late under the shim) that maps a new POSIX
  * shared-memory object N times, 20 ms apart (the witness idle each time); each object is deleted
  * by an untraced process the moment the holder says it holds it. With the argument `open`, the

@@ -1,0 +1,16 @@
+# tests/rotate.cmake — a trace kept for days: record/collect --max-size and --max-age (chunks, the
+# oldest dropped, the analyzer's state carried in checkpoints), restarts after a crash, damaged
+# checkpoints, babeltrace2 on every chunk, live across rotation.
+if(TARGET winsim)
+  add_executable(rotate_load ${CMAKE_CURRENT_SOURCE_DIR}/unit/rotate_load.c)
+  target_link_libraries(rotate_load PRIVATE winsim)
+  target_include_directories(rotate_load PRIVATE ${PROJECT_SOURCE_DIR}/samples/include)
+  set_target_properties(rotate_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+endif()
+file(GLOB PT_ROTATE_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/rotate_*.sh)
+foreach(script ${PT_ROTATE_INTEG})
+  get_filename_component(name ${script} NAME_WE)
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600
+    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+endforeach()
