@@ -11,6 +11,8 @@
 #     the program times it, plus the tail from its last call to the end of `record` (less that
 #     tail around no calls: record's own ending), per call, less the untraced call (median of the
 #     rounds); the events lost; the program's CPU time per call;
+#   * the collector's drain rate during that burst: events per CPU-second of `record` itself (its
+#     CPU around no calls taken off);
 #   * the same burst in flight-recorder mode (--overwrite), and its cost relative to the default;
 #   * a steady stream of 1 M calls/s for 60 s (BENCH_STREAM_S to shorten it): events lost;
 #   * a 10-frame stack on every call; the shim loaded but inert;
@@ -49,8 +51,9 @@ C
 cat >"$tmp/drv.c" <<'C'
 /* Calls RegQueryValueExA `depth` frames below main:
  *   drv batch B NB DEPTH   NB batches of B calls; prints the median ns per call of a batch
- *   drv burst N DEPTH      one burst of N calls; prints ns per call (wall clock, CPU time) and
- *                          CLOCK_REALTIME ns at its end
+ *   drv burst N DEPTH [MS] one burst of N calls (after a pause of MS ms); prints ns per call
+ *                          (wall clock, CPU time), CLOCK_REALTIME ns at its end and the
+ *                          process's CPU ns so far
  *   drv stream RATE SECS   RATE calls per second (a slice every ms) for SECS; prints the calls */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,13 +113,18 @@ int main(int argc, char **argv)
     }
     if (argc > 3 && !strcmp(argv[1], "burst")) {
         batch = atol(argv[2]);
+        if (argc > 4) { /* a pause first: `record` has set up around the process by then */
+            struct timespec p = {atol(argv[4]) / 1000, atol(argv[4]) % 1000 * 1000000};
+            nanosleep(&p, NULL);
+        }
         double t0 = now(), c0 = cpu();
         calls(atoi(argv[3]));
         double t1 = now(), c1 = cpu();
         struct timespec rt;
         clock_gettime(CLOCK_REALTIME, &rt);
-        printf("%.1f %.1f %lld\n", batch ? (t1 - t0) / batch : 0, batch ? (c1 - c0) / batch : 0,
-               (long long)rt.tv_sec * 1000000000ll + rt.tv_nsec);
+        printf("%.1f %.1f %lld %.0f\n", batch ? (t1 - t0) / batch : 0,
+               batch ? (c1 - c0) / batch : 0, (long long)rt.tv_sec * 1000000000ll + rt.tv_nsec,
+               cpu());
         return 0;
     }
     batch = atol(argv[2]);
@@ -133,28 +141,58 @@ int main(int argc, char **argv)
     return 0;
 }
 C
+cat >"$tmp/cpuof.c" <<'C'
+/* cpuof FILE CMD [ARG...]: runs CMD and writes to FILE the CPU ns (user + system) of CMD and of
+ * every descendant it waited for: `record` and the program it ran. */
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        execvp(argv[2], argv + 2);
+        _exit(127);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    struct rusage u;
+    getrusage(RUSAGE_CHILDREN, &u);
+    FILE *f = fopen(argv[1], "w");
+    fprintf(f, "%.0f\n", (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 +
+                             (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3);
+    fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+C
+$cc -O2 -o "$tmp/cpuof" "$tmp/cpuof.c"
 $cc -O2 -shared -fPIC -o "$tmp/libptbench.so" "$tmp/lib.c"
 $cc -O2 -fno-omit-frame-pointer -o "$tmp/drv" "$tmp/drv.c" -L"$tmp" -lptbench -Wl,-rpath,"$tmp"
 
 ns() { date +%s%N; }
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk;
-# appends "tail_ns program_ns_per_call lost overwritten program_cpu_ns_per_call" to FILE, tail_ns
-# being the time from the program's last call to the end of `record` (the drain left to do)
+# record_burst FILE N DEPTH [record options]: one `record` around a burst of N calls on the disk,
+# after a 100 ms pause of the program, so that `record` has attached it (its witness watches the
+# program's file systems) in the run without calls too: both then end the same way, and only the
+# calls and their draining differ between the two;
+# appends "tail_ns program_ns_per_call lost overwritten program_cpu_ns_per_call collector_cpu_ns" to
+# FILE, tail_ns being the time from the program's last call to the end of `record` (the drain left
+# to do), collector_cpu_ns the CPU time of `record` itself (the collector, and its fixed costs)
 record_burst() {
     local out=$1 n=$2 depth=$3
     shift 3
     rm -rf "$disk/t"
     local t1 per cpu end
-    "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" "$depth" >"$tmp/rec.out" \
-        2>"$tmp/rec.err"
+    "$tmp/cpuof" "$tmp/rec.cpu" "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" \
+        "$depth" 100 >"$tmp/rec.out" 2>"$tmp/rec.err"
     t1=$(ns)
-    read -r per cpu end <"$tmp/rec.out"
+    read -r per cpu end prog <"$tmp/rec.out"
     local s lost ow
     s=$(grep '^proftrace: [0-9]* processes' "$tmp/rec.err")
     lost=$(echo "$s" | sed -n 's/.* events, \([0-9]*\) lost.*/\1/p')
     ow=$(echo "$s" | sed -n 's/.* \([0-9]*\) overwritten.*/\1/p')
-    echo "$((t1 - end)) $per ${lost:-?} ${ow:-0} $cpu" >>"$out"
+    echo "$((t1 - end)) $per ${lost:-?} ${ow:-0} $cpu $(($(cat "$tmp/rec.cpu") - prog))" >>"$out"
 }
 plain_burst() { # plain_burst FILE N DEPTH: the untraced burst's ns per call
     "$tmp/drv" burst "$2" "$3" | awk '{ print $1 }' >>"$1"
@@ -190,6 +228,10 @@ def_lost=$(col 3 <"$tmp/r.def" | tr '\n' ' ') stack_lost=$(col 3 <"$tmp/r.stack"
 fr_ow=$(col 4 <"$tmp/r.fr" | tr '\n' ' ')
 base=$(med <"$tmp/r.base") inert=$(med <"$tmp/r.inert")
 def_add=$(added "$def_prog" "$def" "$def0" "$plain" "$N")
+# The collector: record's own CPU for the burst less its CPU around no calls, per event drained.
+col_cpu=$(col 6 <"$tmp/r.def" | med) col0_cpu=$(col 6 <"$tmp/r.def0" | med)
+col_rate=$(awk -v c="$col_cpu" -v c0="$col0_cpu" -v n="$N" \
+    'BEGIN { if (c > c0) printf "%.1f", n / ((c - c0) / 1e9) / 1e6; else print "n/a" }')
 fr_add=$(added "$fr_prog" "$fr" "$def0" "$plain" "$N")
 stack_add=$(added "$stack_prog" "$stack" "$def0" "$plain10" $((N / 5)))
 
@@ -223,6 +265,8 @@ uft_add=$(add "$uft" "$base")
 lt_add=$(add "$lt" "$base")
 printf "$ROW" "shim: added per call, default mode, 1 M-call burst" "$def_add" "ns/call" "" \
     "record on $fstype (not tmpfs), whole burst with draining, median of $rounds; lost per round: $def_lost; the program sees $def_prog ns/call, $def_cpu ns of CPU (untraced $plain); drain tail $(awk -v t="$def" -v t0="$def0" 'BEGIN { printf "%.1f", (t - t0) / 1e6 }') ms"
+printf "$ROW" "shim: collector drain rate during that burst" "$col_rate" "M ev/CPU-s" "" \
+    "events drained per CPU-second of \`record\` (the collector): $(awk -v c="$col_cpu" -v c0="$col0_cpu" -v n="$N" 'BEGIN { printf "%.1f", (c - c0) / n }') ns of its CPU per event, on $fstype; goal >= 60"
 printf "$ROW" "shim: the same burst, flight recorder (--overwrite)" "$fr_add" "ns/call" \
     "$(times "$fr_add" "$def_add")" \
     "ratio: to the default mode ($(times "$fr_cpu" "$def_cpu") in the program's CPU time); overwritten per round: $fr_ow; the program sees $fr_prog ns/call, $fr_cpu ns of CPU"

@@ -29,6 +29,7 @@
 #include "proftrace/calls.h"
 #include "proftrace/event.h"
 #include "proftrace/ring.h"
+#include "tracer/ring_fast.h"
 
 #define PT__EXPORT __attribute__((visibility("default")))
 #define PT__TLS __thread __attribute__((tls_model("initial-exec")))
@@ -119,7 +120,7 @@ extern struct pt_ring_config pt__cfg;
 void pt__init(void);
 void pt__fail(const char *what, int err); /* one stderr line, then the shim is inert for good */
 void pt__process_hooks_once(void);         /* thread-exit, fork-child and exit handlers, once */
-static inline int pt__on(void)
+static PT__HOT int pt__on(void)
 {
     int s = atomic_load_explicit(&pt__state, memory_order_acquire);
     if (PT__UNLIKELY(s == PT__UNINIT)) {
@@ -138,7 +139,7 @@ void *pt__resolve(const char *name); /* RTLD_NEXT, then every loaded object but 
 /* Recording (record.c). */
 struct pt_tbuf *pt__tbuf_claim(void);
 /* This thread's buffer, claimed on first use; NULL: lost. */
-static inline struct pt_tbuf *pt__tbuf(void)
+static PT__HOT struct pt_tbuf *pt__tbuf(void)
 {
     struct pt_tbuf *b = pt__tls.buf;
     return PT__LIKELY(b != NULL && pt__tls.epoch == pt__epoch) ? b : pt__tbuf_claim();
@@ -146,20 +147,22 @@ static inline struct pt_tbuf *pt__tbuf(void)
 int pt__begin_lost(void);
 /* Reserve an event in this thread's buffer: 0, or <0 when it was counted as lost. `keep`: how it
  * fares in a full buffer (pt__event_keep). */
-static inline int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep keep,
-                            struct pt_enc *e)
+static PT__HOT int pt__begin(uint16_t id, size_t size, uint64_t ts, enum pt_keep keep,
+                             struct pt_enc *e)
 {
     struct pt_tbuf *b = pt__tbuf();
-    if (PT__UNLIKELY(!b))
+    if (PT__UNLIKELY(!b)) {
+        *e = (struct pt_enc){0}; /* never used, but set on every path */
         return pt__begin_lost();
-    return pt_tbuf_begin_keep(b, id, ts, size, keep, e);
+    }
+    return pt__tbuf_begin(b, id, ts, size, keep, e);
 }
 /* Whether an event is decisive (a finding may depend on it: it may use the buffer's reserve) or
  * bulk (may be lost, counted, when the buffer is full): event class `id`, and for a call event
  * the call `c` (NULL otherwise). record.c has the rule. */
 enum { PT__KEEP_DECISIVE, PT__KEEP_BULK, PT__KEEP_AS_OUTER /* what the traced call around is */ };
 extern const uint8_t pt__row_keep[PT_CALL_COUNT];
-static inline enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
+static PT__HOT enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
 {
     if (id < PT_EV_CALL_FIRST || !c)
         return id == PT_EV_hook ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
@@ -170,9 +173,9 @@ static inline enum pt_keep pt__event_keep(unsigned id, const struct pt__call *c)
         k = c->prev ? pt__row_keep[c->prev->call] : PT__KEEP_DECISIVE;
     return k == PT__KEEP_BULK ? PT_KEEP_BULK : PT_KEEP_DECISIVE;
 }
-static inline void pt__commit(struct pt_enc *e)
+static PT__HOT void pt__commit(struct pt_enc *e)
 {
-    pt_tbuf_commit(pt__tls.buf, e);
+    pt__tbuf_commit(e);
 }
 uint32_t pt__last_error(void);
 void pt__thread_exit(void *unused);
@@ -231,7 +234,7 @@ PT_EVENTS(PT__EV_PUT, _)
 void pt__stacks_config(const char *spec);
 extern uint8_t pt__want[PT_CALL_COUNT];
 extern int pt__want_fail, pt__want_delete;
-static inline int pt__stack_wanted(unsigned call, int failed, int is_delete)
+static PT__HOT int pt__stack_wanted(unsigned call, int failed, int is_delete)
 {
     return pt__want[call] | (failed & pt__want_fail) | (is_delete & pt__want_delete);
 }
@@ -283,7 +286,7 @@ extern uint64_t pt__tsc_window;
 void pt__clock_init(void);
 uint64_t pt__clock_anchor(uint64_t tsc);
 uint64_t pt__clock_slow(void);
-static inline uint64_t pt__clock(void)
+static PT__HOT uint64_t pt__clock(void)
 {
     if (PT__UNLIKELY(!pt__tsc_ok))
         return pt__clock_slow();
@@ -299,7 +302,7 @@ static inline uint64_t pt__clock(void)
     return ns;
 }
 
-static inline int *pt__errno(void)
+static PT__HOT int *pt__errno(void)
 {
     int *p = pt__tls.errp;
     if (PT__UNLIKELY(!p))
@@ -325,7 +328,7 @@ static inline void pt__own_end(uint8_t b)
 
 /* The four steps around a real call (see the top of this file). Inline: they are the hot path.
  * None of them touches `busy`: a signal handler that interrupts them records its own calls. */
-static inline void pt__call_begin(struct pt__call *c, unsigned call)
+static PT__HOT void pt__call_begin(struct pt__call *c, unsigned call)
 {
     c->saved_errno = *pt__errno();
     c->call = call;
@@ -336,24 +339,24 @@ static inline void pt__call_begin(struct pt__call *c, unsigned call)
     c->depth = pt__tls.depth;
     c->t0 = pt__clock();
 }
-static inline void pt__call_enter(struct pt__call *c)
+static PT__HOT void pt__call_enter(struct pt__call *c)
 {
     pt__tls.depth++;
     *pt__tls.errp = c->saved_errno;
 }
-static inline void pt__call_leave(struct pt__call *c)
+static PT__HOT void pt__call_leave(struct pt__call *c)
 {
     c->saved_errno = *pt__tls.errp;
     pt__tls.depth--;
     c->t1 = pt__clock();
 }
-static inline void pt__call_end(struct pt__call *c)
+static PT__HOT void pt__call_end(struct pt__call *c)
 {
     pt__tls.cur = c->prev;
     *pt__tls.errp = c->saved_errno;
 }
 /* May a wrapper trace now? (Otherwise it calls the real function and nothing else.) */
-static inline int pt__may_trace(void)
+static PT__HOT int pt__may_trace(void)
 {
     if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {
         if (pt__tls.busy || pt__vfork_child())
@@ -365,7 +368,7 @@ static inline int pt__may_trace(void)
  * make raw system calls only). While this thread unwinds a stack (busy == PT__BUSY_STACK) such a
  * call can only come from a signal handler that interrupted the unwinding: it is traced, without a
  * stack. */
-static inline int pt__may_trace_row(void)
+static PT__HOT int pt__may_trace_row(void)
 {
     if (PT__UNLIKELY(pt__tls.busy | pt__tls.vforked)) {
         if ((pt__tls.busy && pt__tls.busy != PT__BUSY_STACK) ||

@@ -10,7 +10,10 @@
  *
  * Moving packets. A complete packet's context says how many events it holds (ring.c), so draining
  * is per packet, never per event: check the context, patch its sizes and events_discarded, and
- * append a buffer's complete packets with one pwritev. Only the open packet of a writer that is
+ * append a buffer's complete packets with one pwritev. A complete packet keeps its padding up to a
+ * page boundary (a full one: its whole size), so that every write starts page-aligned and the page
+ * cache takes it in large folios; the pages of a buffer's first lap are faulted into our mapping
+ * in one madvise, not one by one inside the copy. Only the open packet of a writer that is
  * gone is walked record by record, for its committed prefix. Flight recorder: a packet is copied
  * out first and believed only if its slot was not reopened meanwhile (a seqlock on wpos), and
  * nothing of it, not even its header, is looked at before that check. Events a packet's context
@@ -22,7 +25,9 @@
  * byte read a writer makes to wake it: IN_ACCESS) and on a pidfd per writer (its death). Before it
  * sleeps it sets `sleeping` in every ring and looks once more (ring.c has the writer's half of that
  * handshake); while it finds work it drains pass after pass without sleeping. Writers waiting for
- * room (no-loss mode) are woken with a futex as soon as `consumed` moves.
+ * room (no-loss mode) are woken with a futex as soon as `consumed` moves. It asks the scheduler for
+ * short slices (and nice -10 when allowed), so that on a busy machine a wake-up runs it soon, not
+ * after the writer's slice.
  *
  * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
  * the writer loses new events, counted); the buffer is tried again once a second; a finished ring
@@ -53,6 +58,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -70,6 +76,9 @@
 #include "tracer/rotate.h"
 #include "tracer/source.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -91,6 +100,7 @@ struct cbuf {
     uint64_t written;   /* events in the stream file */
     uint64_t missing;   /* events the writer made that the stream does not hold (cumulative) */
     uint64_t ring_disc; /* the writer's events_discarded in the last packet written */
+    uint64_t mapped;    /* bytes of the buffer's circle prefaulted in our mapping (first lap) */
 };
 
 struct cring {
@@ -691,9 +701,11 @@ static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur
 }
 
 /* Add a packet to the batch (not full): a patched copy of its context `ph`, the body at `src`,
- * `len` bytes in all, holding `count` events. */
+ * `len` bytes of content and `size` in all (the padding after the content is copied too, so that
+ * the stream file stays in whole pages: the page cache then takes the writes in large folios, and
+ * the page cache is the bulk of the collector's cost), holding `count` events. */
 static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint8_t *src,
-                      size_t len, uint64_t count)
+                      size_t len, size_t size, uint64_t count)
 {
     struct pt__pkt_hdr *h = &bt->hdr[bt->n];
     uint64_t made = ph->events_begin + count;
@@ -705,12 +717,14 @@ static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint
         bt->missing = made - bt->written;
     bt->ring_disc = ph->events_discarded;
     *h = *ph;
-    h->content_size = h->packet_size = (uint64_t)len * 8;
+    h->content_size = (uint64_t)len * 8;
+    h->packet_size = (uint64_t)size * 8;
     h->event_count = count;
     h->events_discarded = ph->events_discarded + bt->missing;
     bt->iov[2 * bt->n] = (struct iovec){h, PT__PKT_HDR_SIZE};
-    bt->iov[2 * bt->n + 1] = (struct iovec){(void *)(src + PT__PKT_HDR_SIZE), len - PT__PKT_HDR_SIZE};
-    bt->bytes += len;
+    bt->iov[2 * bt->n + 1] =
+        (struct iovec){(void *)(src + PT__PKT_HDR_SIZE), size - PT__PKT_HDR_SIZE};
+    bt->bytes += size;
     bt->n++;
 }
 
@@ -815,7 +829,10 @@ static void take_complete(struct pt_collector *c, struct cring *r, unsigned i, u
               r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size + (seq % r->h.nsub) * S);
         return;
     }
-    batch_add(bt, &ph, src, len, ph.event_count);
+    /* Padded to a whole page (a full packet: to its size), so that the file stays page-aligned:
+     * a packet closed early after a loss wastes a page at most. */
+    size_t size = (len + 4095) & ~(size_t)4095;
+    batch_add(bt, &ph, src, len, size < S ? size : S, ph.event_count);
 }
 
 /* Buffer i's writer is gone: its open packet `seq` holds `committed` bytes of whole records
@@ -852,7 +869,7 @@ static int take_open(struct pt_collector *c, struct cring *r, unsigned i, uint64
     uint64_t all = __atomic_load_n(&ctl->events, __ATOMIC_ACQUIRE);
     if (all >= ph.events_begin + n)
         ph.events_begin = all - n;
-    batch_add(bt, &ph, c->pkt, vend, n);
+    batch_add(bt, &ph, c->pkt, vend, vend, n);
     return 0;
 }
 
@@ -893,6 +910,13 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
     if (r->h.overwrite && !grow(&c->stage, &c->stage_cap, (size_t)per_batch * S))
         return -1;
     uint64_t base = r->h.bufs_off + r->h.tbuf_stride * i + r->h.ctl_size;
+    /* First lap: the packets about to be read are faulted into our mapping in one call, not a
+     * page at a time by the copy inside each write. */
+    uint64_t used = (cur + 1 < nsub ? cur + 1 : nsub) * S;
+    if (cb->mapped < used) {
+        (void)madvise(r->map + base + cb->mapped, used - cb->mapped, MADV_POPULATE_READ);
+        cb->mapped = used;
+    }
     int total = 0;
     for (;;) {
         struct batch bt = {.written = cb->written, .missing = cb->missing,
@@ -938,7 +962,7 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
                                          .events_begin = all};
                 uint8_t empty[PT__PKT_HDR_SIZE];
                 memcpy(empty, &ph, sizeof ph);
-                batch_add(&bt, &ph, empty, PT__PKT_HDR_SIZE, 0);
+                batch_add(&bt, &ph, empty, PT__PKT_HDR_SIZE, PT__PKT_HDR_SIZE, 0);
                 seq++;
             }
         }
@@ -1342,6 +1366,33 @@ static int check_metadata(struct pt_collector *c)
     return 0;
 }
 
+/* Ask the scheduler to run the collector soon after a writer wakes it: short slices (EEVDF's
+ * sched_attr.sched_runtime, Linux 6.12; any user may, older kernels ignore it) and, when allowed
+ * (CAP_SYS_NICE), nice -10 like the witness's thread. Otherwise, on a busy machine, a writer
+ * flooding its buffer keeps the CPU for its whole slice and fills the buffer, losing events. Reset
+ * on fork, so that a program `record` starts is scheduled as it would be anyway: hence only from
+ * nice 0 or above (a reset would take a negative nice away from the program). */
+static void prompt_scheduling(void)
+{
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+    } a = {.size = sizeof a, .policy = 0 /* SCHED_OTHER */, .flags = 1 /* RESET_ON_FORK */,
+           .runtime = 100000 /* ns, the shortest allowed */};
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno || nice < 0)
+        return;
+    a.nice = nice == 0 ? -10 : nice; /* the reset gives a child nice 0 back, nothing else */
+    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0 && a.nice != nice) {
+        a.nice = nice;
+        (void)syscall(SYS_sched_setattr, 0, &a, 0);
+    }
+}
+
 /* ---- Rotation (tracer/rotate.c) ------------------------------------------------------------- */
 
 /* The directory of the chunk being written, opened relative to the trace directory (never through
@@ -1466,6 +1517,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
         }
     }
     scan(c);
+    prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
     return 0;

@@ -37,7 +37,9 @@
  * only concurrency on wpos is a signal handler of the same thread, so the CAS is a non-locked
  * `cmpxchg` on x86-64 (atomic against interruption, like the kernel's local_t), a full CAS
  * elsewhere and under TSan. A handler that runs between the read and the CAS makes the CAS fail and
- * the outer writer retries; a handler that runs after the CAS reserves after the outer record.
+ * the outer writer retries; a handler that runs after the CAS reserves after the outer record. The
+ * common case (the record fits the open packet) and the commit are inline (tracer/ring_fast.h), so
+ * that a traced call encodes its event without a function call; the rest is pt__tbuf_begin_slow.
  *
  * Switching packets. The writer whose reservation crosses a packet end closes the old packet
  * (writes content_size, timestamp_end, events_discarded and event_count into its context and
@@ -115,25 +117,11 @@
 #include "tracer/format.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/ring_fast.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-
-struct pt_tbuf {
-    struct pt__tbuf_ctl *ctl;
-    struct pt__claim *claim;
-    uint8_t *data;
-    struct pt_ring *ring;
-    uint64_t ring_mask;  /* nsub * sub_size - 1 */
-    uint64_t wake_bytes; /* undrained bytes that wake a sleeping collector */
-    uint64_t reserve;    /* bytes at the end of the circle that only decisive events may use */
-    uint64_t instance;
-    uint64_t prep_retry; /* pt_now() before which backing is not tried again (file system full) */
-    uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
-    volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
-    uint8_t backed;             /* control page and first packets backed at creation */
-};
 
 struct pt_ring {
     struct pt__ring_hdr *hdr;
@@ -146,36 +134,6 @@ struct pt_ring {
     char path[PATH_MAX];
     struct pt_tbuf tb[];
 };
-
-/* ---- Signal-atomic primitives (see the essay: only the owner thread and its handlers) -------- */
-
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-static inline int local_cas(uint64_t *p, uint64_t *expected, uint64_t desired)
-{
-    uint64_t prev = *expected;
-    unsigned char ok;
-    __asm__ __volatile__("cmpxchgq %3, %1\n\tsete %0"
-                         : "=q"(ok), "+m"(*p), "+a"(prev)
-                         : "r"(desired)
-                         : "memory", "cc");
-    *expected = prev;
-    return ok;
-}
-static inline void local_add(uint64_t *p, uint64_t v)
-{
-    __asm__ __volatile__("addq %1, %0" : "+m"(*p) : "r"(v) : "memory", "cc");
-}
-#else
-static inline int local_cas(uint64_t *p, uint64_t *expected, uint64_t desired)
-{
-    return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_RELAXED);
-}
-static inline void local_add(uint64_t *p, uint64_t v)
-{
-    __atomic_fetch_add(p, v, __ATOMIC_RELEASE);
-}
-#endif
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -367,8 +325,8 @@ static void close_packet(struct pt_tbuf *b, uint64_t old, uint64_t t, uint64_t e
     ph->timestamp_end = t;
     ph->events_discarded = LOAD(&b->ctl->lost);
     ph->event_count = events - ph->events_begin;
-    local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
-              b->sub_size - used);
+    pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
+                  b->sub_size - used);
 }
 
 /* Open the packet at `pstart`; `events` were reserved in the buffer before it. */
@@ -390,38 +348,15 @@ static void open_packet(struct pt_tbuf *b, uint64_t pstart, uint64_t t, uint64_t
     ph->event_count = 0;
     STORE(&b->ctl->reserve, from_reserve);
     STORE(&b->ctl->stalled, 0);
-    local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
-              PT__PKT_HDR_SIZE);
-}
-
-/* The record's header at `begin`, and the encoder set up for its fields. */
-static inline void start_record(struct pt_tbuf *b, struct pt_enc *e, uint64_t begin, uint64_t t,
-                                uint32_t hsz, uint32_t total, unsigned mark)
-{
-    uint8_t *rec = b->data + (begin & b->ring_mask);
-    if (hsz == PT__HDR_EXT) {
-        uint16_t id16 = (uint16_t)mark;
-        __builtin_memcpy(rec + 1, &id16, 2);
-        __builtin_memcpy(rec + 3, &t, 8);
-        e->mark = PT__ID_EXT;
-    } else {
-        uint32_t lo = (uint32_t)t;
-        __builtin_memcpy(rec + 1, &lo, 4);
-        e->mark = (uint8_t)mark;
-    }
-    e->p = rec + hsz;
-    e->end = rec + total;
-    e->priv = b;
-    e->rec = rec;
-    e->commit = &b->ctl->commit[(begin >> b->sub_shift) & ((1u << b->nsub_shift) - 1)];
-    e->total = total;
+    pt__local_add(&b->ctl->commit[(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1)],
+                  PT__PKT_HDR_SIZE);
 }
 
 /* Everything but a record that fits the open packet: switching packets, the first packet, full
  * buffers, no-loss waits, a nested writer that moved wpos. Out of line, so that the common case
  * stays short. */
-static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts,
-                                                size_t size, enum pt_keep keep, struct pt_enc *e)
+int pt__tbuf_begin_slow(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
+                        enum pt_keep keep, struct pt_enc *e)
 {
     struct pt__tbuf_ctl *c = b->ctl;
     const uint64_t S = b->sub_size;
@@ -459,7 +394,7 @@ static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, 
                 goto full;
             begin = pstart + PT__PKT_HDR_SIZE;
         }
-        if (local_cas(&c->wpos, &old, begin + total))
+        if (pt__local_cas(&c->wpos, &old, begin + total))
             break;
     }
     STORE(&c->last_ts, t);
@@ -471,8 +406,8 @@ static __attribute__((noinline)) int begin_slow(struct pt_tbuf *b, uint16_t id, 
             close_packet(b, old, t, ev0);
         open_packet(b, pstart, t, ev0, (uint32_t)room);
     }
-    local_add(&c->events, 1);
-    start_record(b, e, begin, t, hsz, total, mark);
+    pt__local_add(&c->events, 1);
+    pt__start_record(b, e, begin, t, hsz, total, mark);
     if (sw)
         tbuf_maybe_wake(b, pstart, 0);
     return 0;
@@ -480,7 +415,7 @@ full:
     /* After a loss the buffer is stalled: the next event opens a new packet, so that the lost
      * events sit between two packets. Except a bulk loss while a packet from the reserve is open:
      * that packet is all the room decisive events have (bulk losses then count at its end). */
-    local_add(&c->lost, 1);
+    pt__local_add(&c->lost, 1);
     if (!(bulk && LOAD(&c->reserve)))
         STORE(&c->stalled, 1);
     return -ENOSPC;
@@ -489,32 +424,18 @@ full:
 int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
                        enum pt_keep keep, struct pt_enc *e)
 {
-    /* The common case: the record fits the open packet. */
-    struct pt__tbuf_ctl *c = b->ctl;
-    const uint64_t S = b->sub_size;
-    const unsigned mark = (unsigned)id + 1u;
-    uint64_t old = LOAD(&c->wpos), last = LOAD(&c->last_ts);
-    uint64_t off = old & (S - 1), t = ts > last ? ts : last;
-    uint32_t hsz =
-        (mark >= PT__ID_EXT || t - last >= PT__TS_COMPACT_MAX) ? PT__HDR_EXT : PT__HDR_COMPACT;
-    uint32_t total = hsz + (uint32_t)size;
-    if (__builtin_expect(off != 0 && size < S && off + total < S && !LOAD(&c->stalled) &&
-                             !(keep == PT_KEEP_BULK && LOAD(&c->reserve)) &&
-                             local_cas(&c->wpos, &old, old + total),
-                         1)) {
-        STORE(&c->last_ts, t);
-        local_add(&c->events, 1);
-        start_record(b, e, old, t, hsz, total, mark);
-        return 0;
-    }
-    return begin_slow(b, id, ts, size, keep, e);
+    return pt__tbuf_begin(b, id, ts, size, keep, e);
 }
 
 void pt_tbuf_commit(struct pt_tbuf *b, struct pt_enc *e)
 {
     (void)b;
-    __atomic_store_n(e->rec, e->mark, __ATOMIC_RELEASE);
-    local_add(e->commit, e->total);
+    pt__tbuf_commit(e);
+}
+
+void pt_enc_copy(uint8_t *dst, const char *src, size_t len)
+{
+    memcpy(dst, src, len);
 }
 
 int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *fields, size_t size)
@@ -750,11 +671,12 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     h->off_commit = (uint32_t)offsetof(struct pt__tbuf_ctl, commit);
     h->claims_off = PT__CLAIMS_OFF;
     h->noloss_ms = cfg->noloss_ms;
-    /* Wake a sleeping collector when an eighth of a buffer (128 KiB at most) waits: it has the
-     * rest to catch up, and a busy one is never woken. */
+    /* Wake a sleeping collector when an eighth of a buffer (512 KiB at most) waits: it has the
+     * rest to catch up (it asks for short scheduler slices, so it runs soon after), a busy one is
+     * never woken, and a flood costs the program a wake-up every 512 KiB, not every packet. */
     h->wake_pkts = h->nsub >= 8 ? h->nsub / 8 : 1;
-    if (h->wake_pkts > 1 && (uint64_t)h->wake_pkts << sub_shift > (128u << 10))
-        h->wake_pkts = (128u << 10) >> sub_shift > 0 ? (128u << 10) >> sub_shift : 1;
+    if (h->wake_pkts > 1 && (uint64_t)h->wake_pkts << sub_shift > (512u << 10))
+        h->wake_pkts = (512u << 10) >> sub_shift > 0 ? (512u << 10) >> sub_shift : 1;
 
     /* A POSIX lock held for the life of the process: the collector learns our pid in its own pid
      * namespace with F_GETLK, and the kernel drops the lock when we die, however we die. */

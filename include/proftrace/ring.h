@@ -166,13 +166,35 @@ static inline void pt_enc_x64(struct pt_enc *e, uint64_t v)
 {
     pt__enc_put(e, &v, 8);
 }
-/* len = strlen(s); s may be NULL when len is 0. */
+/* memcpy for pt_enc_str's longer strings, out of line (a call into libc's memcpy). */
+void pt_enc_copy(uint8_t *dst, const char *src, size_t len);
+/* len = strlen(s); s may be NULL when len is 0. Short strings (most names) are copied with a few
+ * overlapping loads and stores: a copy of unknown length inline would be `rep movs`, whose start-up
+ * costs more than the rest of a traced call. */
 static inline void pt_enc_str(struct pt_enc *e, const char *s, size_t len)
 {
-    if (len)
-        __builtin_memcpy(e->p, s, len);
-    e->p[len] = 0;
-    e->p += len + 1;
+    uint8_t *p = e->p;
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        __builtin_memcpy(&a, s, 8);
+        __builtin_memcpy(&b, s + len - 8, 8);
+        __builtin_memcpy(p, &a, 8);
+        __builtin_memcpy(p + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        __builtin_memcpy(&a, s, 4);
+        __builtin_memcpy(&b, s + len - 4, 4);
+        __builtin_memcpy(p, &a, 4);
+        __builtin_memcpy(p + len - 4, &b, 4);
+    } else if (len > 16) {
+        pt_enc_copy(p, s, len);
+    } else if (len) {
+        p[0] = (uint8_t)s[0];
+        p[len / 2] = (uint8_t)s[len / 2];
+        p[len - 1] = (uint8_t)s[len - 1];
+    }
+    p[len] = 0;
+    e->p = p + len + 1;
 }
 
 /* The common head of every call event, written before its fields. Compact: a flags byte (depth,
@@ -193,8 +215,9 @@ static inline size_t pt_size_call(uint64_t ts_enter, uint64_t ts_exit, int64_t r
     return 1 + (pt__dur_wide(ts_enter, ts_exit) ? 8 : 4) + (pt__ret_wide(ret) ? 8 : 4) + 4 +
            (nframes ? 1 + 8 * (size_t)nframes : 0);
 }
-static inline void pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth,
-                               int64_t ret, int32_t err, const uint64_t *frames, uint8_t nframes)
+static inline __attribute__((always_inline)) void
+pt_enc_call(struct pt_enc *e, uint64_t ts_enter, uint64_t ts_exit, uint8_t depth, int64_t ret,
+            int32_t err, const uint64_t *frames, uint8_t nframes)
 {
     int dw = pt__dur_wide(ts_enter, ts_exit), rw = pt__ret_wide(ret);
     uint8_t f = (uint8_t)((depth > 31 ? 31 : depth) | (dw ? 0x20 : 0) | (rw ? 0x40 : 0) |
