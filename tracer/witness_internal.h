@@ -13,7 +13,7 @@
 enum pt__wident_state {
     PT__WID_NONE = 0, /* no deleter known */
     PT__WID_LIVE,     /* read while it ran: every field, all of them from the running process */
-    PT__WID_EXEC,     /* read so when it exec'd */
+    PT__WID_EXEC,     /* read so, whole, when it exec'd */
     PT__WID_GONE,     /* it exited before all of it could be read: nothing but the pid */
 };
 

@@ -9,7 +9,8 @@
 #include "tests/unit/witness_test.h"
 #include "tracer/witness_internal.h"
 
-static const char *const nsn[PT__WNS] = {"ipc", "mnt", "pid", "user", "uts", "net", "cgroup", "time"};
+static const char *const nsn[PT__WNS] = {"ipc", "mnt", "pid",    "user",
+                                         "uts", "net", "cgroup", "time"};
 
 enum fate { RUNS, ZOMBIE, REAPED };
 static const char *const fate_name[] = {"running", "zombie", "reaped"};
@@ -17,8 +18,8 @@ static const char *const fate_name[] = {"running", "zombie", "reaped"};
 struct child {
     pid_t pid;
     int pidfd, reaped, fired;
-    int ctl;          /* the child lives while this pipe is open */
-    unsigned at;      /* the step before which it exits */
+    int ctl;     /* the child lives while this pipe is open */
+    unsigned at; /* the step before which it exits */
     enum fate fate;
 };
 
@@ -78,9 +79,11 @@ static void finish(struct child *c)
 
 static void check_gone(const struct pt__wident *id, int rc, pid_t pid, const char *what)
 {
-    CHECK(rc == -ESRCH && id->state == PT__WID_GONE, "%s: rc %d identity %s, exe '%s' cmdline '%s' "
-          "uid %u ns uts %llu", what, rc, pt__wident_state_name(id->state), id->exe, id->cmdline,
-          id->uid, (unsigned long long)id->ns[4]);
+    CHECK(rc == -ESRCH && id->state == PT__WID_GONE,
+          "%s: rc %d identity %s, exe '%s' cmdline '%s' "
+          "uid %u ns uts %llu",
+          what, rc, pt__wident_state_name(id->state), id->exe, id->cmdline, id->uid,
+          (unsigned long long)id->ns[4]);
     int holes = 0;
     for (unsigned j = 0; j < PT__WNS; j++)
         holes |= id->ns[j] != 0;
@@ -143,8 +146,8 @@ int main(void)
     uint64_t start_time = id.start_time;
     rc = pt__wident_read(c.pid, -1, &id);
     check_whole(&id, rc, c.pid, "running, no pidfd");
-    CHECK(id.start_time == start_time, "start time %llu then %llu",
-          (unsigned long long)start_time, (unsigned long long)id.start_time);
+    CHECK(id.start_time == start_time, "start time %llu then %llu", (unsigned long long)start_time,
+          (unsigned long long)id.start_time);
     /* A zombie before the read (its exe, cmdline and most namespaces gone; status, stat still
      * there), then the same pid reaped. */
     end(&c, ZOMBIE);
