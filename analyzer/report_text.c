@@ -167,6 +167,9 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
                 : strcmp(dp->ident, "gone") == 0
                     ? "witnessed (not traced): no stack; the deleter exited before its identity "
                       "could be read (gone)"
+                : strcmp(dp->ident, "exec") == 0
+                    ? "witnessed (not traced): no stack; identity read from /proc when it exec'd "
+                      "(it had exited before the deletion was read)"
                     : "witnessed (not traced): no stack; identity read from /proc after the fact");
     for (uint32_t i = 0; i < f->nvictims; i++) {
         const struct pt__victim *v = pt__rep_victim_at(a, f, i);

@@ -4,7 +4,8 @@
  * A plain `rm` lives for a millisecond; fanotify tells the witness its pid, but by the time the report
  * is read the process may have exited and /proc no longer knows it. The kernel's process connector
  * (netlink, CONFIG_PROC_EVENTS) announces every exec as it happens, before the new program has run
- * its first instruction, so the witness reads the identity then and keeps it in a small
+ * its first instruction, so the witness reads the identity then (whole, or not at all: a process
+ * that exits during the read counts as missed) and keeps it in a small
  * direct-mapped table by pid (the newest exec of a pid wins). uid changes after exec are applied
  * from the connector's uid events. The table is bounded: an entry lives until another exec lands in
  * its slot, which is hundreds of execs later for sequentially allocated pids.

@@ -1,10 +1,18 @@
-/* witness_identity.c — reads who a process is from /proc, checked against its pidfd.
+/* witness_identity.c — reads who a process is from /proc, all of it or nothing.
  *
  * Every file is read through one descriptor of /proc/<pid>, so all of them describe the same
  * process or fail (a descriptor of a /proc/<pid> directory never moves to a new process that reuses
  * the pid). When the caller has a pidfd of the process (fanotify gives one), the process must still
- * be running after that directory was opened: then the directory is its, not a successor's. A
- * process that already exited (a zombie included: its exe and namespaces are gone) is "gone".
+ * be running after that directory was opened: then the directory is its, not a successor's.
+ *
+ * A deleter as short-lived as rm often exits while it is being read, and an exiting process loses
+ * its identity piece by piece: first its memory (exe unreadable, cmdline empty), then most of its
+ * namespaces, then, as a zombie, only credentials, session and stat remain, until it is reaped and
+ * every read fails. A read that straddles that is no identity: it would present holes (an empty
+ * cmdline, uid -1, namespace 0) as facts. So every step below must read what it names, and the last
+ * ones prove the process still ran after all the others: its stat says it is no zombie, and its exe
+ * still reads the same (its memory was there throughout, so was everything that goes after it).
+ * Anything less is "gone", pid only; the caller may still name it from the exec cache.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,22 +61,152 @@ static int pidfd_exited(int pidfd)
     return n != 0;
 }
 
-static int parse_stat(const char *buf, struct pt__wident *id)
+/* What /proc/self has of the optional entries (a kernel without time namespaces or audit): an
+ * entry this kernel never shows is no hole. Bit i: ns_names[i]; then sessionid, loginuid. */
+#define HAVE_SESSIONID (1u << PT__WNS)
+#define HAVE_LOGINUID (1u << (PT__WNS + 1))
+static unsigned kernel_has(void)
 {
+    static unsigned have; /* 0: not yet known (bit 31 set once it is) */
+    unsigned h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    if (h)
+        return h;
+    struct stat st;
+    char p[64];
+    h = 1u << 31;
+    for (unsigned i = 0; i < PT__WNS; i++) {
+        snprintf(p, sizeof p, "/proc/self/ns/%s", ns_names[i]);
+        if (stat(p, &st) == 0)
+            h |= 1u << i;
+    }
+    if (access("/proc/self/sessionid", R_OK) == 0)
+        h |= HAVE_SESSIONID;
+    if (access("/proc/self/loginuid", R_OK) == 0)
+        h |= HAVE_LOGINUID;
+    __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    return h;
+}
+
+/* ---- The steps, in the order an exiting process loses what they read. Each returns 0 when it
+ * read what it names, else a negative errno. */
+
+static int read_exe(int dfd, struct pt__wident *id)
+{
+    ssize_t n = readlinkat(dfd, "exe", id->exe, sizeof id->exe - 1);
+    if (n <= 0) /* exiting (its memory is gone) or a kernel thread: nothing to name */
+        return -ESRCH;
+    id->exe[n] = 0;
+    return 0;
+}
+
+static int read_cmdline(int dfd, struct pt__wident *id)
+{
+    ssize_t n = read_at(dfd, "cmdline", id->cmdline, sizeof id->cmdline);
+    if (n < 0)
+        return (int)n;
+    for (ssize_t i = 0; i < n; i++) /* arguments are NUL-separated */
+        if (!id->cmdline[i])
+            id->cmdline[i] = ' ';
+    while (n > 0 && id->cmdline[n - 1] == ' ')
+        id->cmdline[--n] = 0;
+    return 0; /* empty is an exiting process's, or a program's that cleared it: exe tells, last */
+}
+
+static int read_ns(int dfd, struct pt__wident *id)
+{
+    unsigned have = kernel_has();
+    for (unsigned i = 0; i < PT__WNS; i++) {
+        struct stat st;
+        char nsp[32];
+        if (!(have & (1u << i)))
+            continue;
+        snprintf(nsp, sizeof nsp, "ns/%s", ns_names[i]);
+        if (fstatat(dfd, nsp, &st, 0) < 0)
+            return -errno;
+        id->ns[i] = st.st_ino;
+    }
+    return 0;
+}
+
+static int read_creds(int dfd, struct pt__wident *id)
+{
+    char buf[4096];
+    unsigned r, e;
+    ssize_t n = read_at(dfd, "status", buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    char *u = strstr(buf, "\nUid:");
+    if (!u || sscanf(u + 5, "%u %u", &r, &e) != 2)
+        return -EINVAL;
+    id->uid = r;
+    id->euid = e;
+    return 0;
+}
+
+static int read_u32(int dfd, const char *name, unsigned need, uint32_t *out)
+{
+    char buf[32], *end;
+    if (!(kernel_has() & need))
+        return 0; /* this kernel has no such thing: -1, as for everyone */
+    ssize_t n = read_at(dfd, name, buf, sizeof buf);
+    if (n <= 0)
+        return n < 0 ? (int)n : -EINVAL;
+    unsigned long v = strtoul(buf, &end, 10);
+    if (end == buf)
+        return -EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int read_session(int dfd, struct pt__wident *id)
+{
+    return read_u32(dfd, "sessionid", HAVE_SESSIONID, &id->sessionid);
+}
+
+static int read_loginuid(int dfd, struct pt__wident *id)
+{
+    return read_u32(dfd, "loginuid", HAVE_LOGINUID, &id->loginuid);
+}
+
+/* ppid and start time; a zombie (or a dead task) by now is not running: -ESRCH. */
+static int read_stat(int dfd, struct pt__wident *id)
+{
+    char buf[4096];
+    ssize_t n = read_at(dfd, "stat", buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
     const char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
     if (!p)
         return -EINVAL;
-    p++;
     char state = 0;
-    unsigned long long v[20] = {0};
+    unsigned long long ppid, start;
     /* fields 3 (state) .. 22 (starttime) */
-    if (sscanf(p, " %c %llu %*u %*u %*u %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-               &state, &v[0], &v[1]) != 3)
+    if (sscanf(p + 1,
+               " %c %llu %*u %*u %*u %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+               &state, &ppid, &start) != 3)
         return -EINVAL;
-    id->ppid = (uint32_t)v[0];
-    id->start_time = v[1];
-    return state == 'Z' || state == 'X' ? -ESRCH : 0;
+    if (state == 'Z' || state == 'X' || state == 'x')
+        return -ESRCH;
+    id->ppid = (uint32_t)ppid;
+    id->start_time = start;
+    return 0;
 }
+
+/* Its memory is still there, the same program: it was there during every step before, so were
+ * its namespaces (they go after it), and an empty cmdline is really empty. */
+static int exe_still(int dfd, struct pt__wident *id)
+{
+    char again[sizeof id->exe];
+    ssize_t n = readlinkat(dfd, "exe", again, sizeof again - 1);
+    if (n <= 0)
+        return -ESRCH;
+    again[n] = 0;
+    return strcmp(again, id->exe) ? -ESRCH : 0; /* exec'd meanwhile: fields of two programs */
+}
+
+static int (*const steps[])(int dfd, struct pt__wident *id) = {
+    read_exe, read_cmdline, read_ns, read_creds, read_session, read_loginuid, read_stat, exe_still,
+};
 
 void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state)
 {
@@ -78,9 +216,10 @@ void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state)
     id->uid = id->euid = id->sessionid = id->loginuid = (uint32_t)-1;
 }
 
-int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
+int pt__wident_read_stepwise(pid_t pid, int pidfd, struct pt__wident *id,
+                             void (*between)(void *arg, unsigned step), void *arg)
 {
-    char path[64], buf[4096];
+    char path[64];
     int dfd, rc = 0;
 
     pt__wident_unknown(id, pid, PT__WID_GONE);
@@ -94,47 +233,23 @@ int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
         rc = -ESRCH;
         goto out;
     }
-    /* What goes first when a process exits goes first here: its memory (exe, cmdline), then its
-     * namespaces; credentials, session and stat stay readable until it is reaped. */
-    ssize_t n = readlinkat(dfd, "exe", id->exe, sizeof id->exe - 1);
-    if (n < 0) { /* exiting (its memory is gone) or a kernel thread: nothing to name */
-        rc = -ESRCH;
-        goto out;
-    }
-    id->exe[n] = 0;
-    n = read_at(dfd, "cmdline", id->cmdline, sizeof id->cmdline);
-    if (n > 0) {
-        for (ssize_t i = 0; i < n; i++)
-            if (!id->cmdline[i])
-                id->cmdline[i] = ' ';
-        while (n > 0 && id->cmdline[n - 1] == ' ')
-            id->cmdline[--n] = 0;
-    }
-    for (unsigned i = 0; i < PT__WNS; i++) {
-        struct stat st;
-        char nsp[32];
-        snprintf(nsp, sizeof nsp, "ns/%s", ns_names[i]);
-        if (fstatat(dfd, nsp, &st, 0) == 0)
-            id->ns[i] = st.st_ino;
-    }
-    if (read_at(dfd, "stat", buf, sizeof buf) > 0)
-        (void)parse_stat(buf, id); /* a zombie by now: what was read above is still its */
-    if (read_at(dfd, "status", buf, sizeof buf) > 0) {
-        char *u = strstr(buf, "\nUid:");
-        unsigned r, e;
-        if (u && sscanf(u + 5, "%u %u", &r, &e) == 2) {
-            id->uid = r;
-            id->euid = e;
+    for (unsigned i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if (between)
+            between(arg, i);
+        if (steps[i](dfd, id) < 0) {
+            rc = -ESRCH;
+            goto out;
         }
     }
-    if (read_at(dfd, "sessionid", buf, sizeof buf) > 0)
-        id->sessionid = (uint32_t)strtoul(buf, NULL, 10);
-    if (read_at(dfd, "loginuid", buf, sizeof buf) > 0)
-        id->loginuid = (uint32_t)strtoul(buf, NULL, 10);
     id->state = PT__WID_LIVE;
 out:
     close(dfd);
     if (rc)
-        pt__wident_unknown(id, pid, PT__WID_GONE);
+        pt__wident_unknown(id, pid, PT__WID_GONE); /* nothing of a half-read process */
     return rc;
+}
+
+int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id)
+{
+    return pt__wident_read_stepwise(pid, pidfd, id, NULL, NULL);
 }

@@ -12,9 +12,9 @@
 
 enum pt__wident_state {
     PT__WID_NONE = 0, /* no deleter known */
-    PT__WID_LIVE,     /* read while it ran */
-    PT__WID_EXEC,     /* read when it exec'd */
-    PT__WID_GONE,     /* it exited before anything could be read */
+    PT__WID_LIVE,     /* read while it ran: every field, all of them from the running process */
+    PT__WID_EXEC,     /* read so, whole, when it exec'd */
+    PT__WID_GONE,     /* it exited before all of it could be read: nothing but the pid */
 };
 
 #define PT__WNS 8 /* PT_NAMESPACES, in that order */
@@ -30,11 +30,16 @@ struct pt__wident {
 
 const char *pt__wident_state_name(int state);
 
-/* Read process `pid`'s identity from /proc. With pidfd >= 0 (a pidfd of that process) the result
- * is checked to belong to it: the read counts only if the process is still alive after /proc/<pid>
- * was opened. Returns 0 with id->state = PT__WID_LIVE, or -ESRCH when the process is gone (then
- * id->state = PT__WID_GONE and only id->pid is set). */
+/* Read process `pid`'s identity from /proc, all of it or nothing. With pidfd >= 0 (a pidfd of that
+ * process) the result is checked to belong to it: the read counts only if the process is still
+ * alive after /proc/<pid> was opened. Returns 0 with id->state = PT__WID_LIVE when every field was
+ * read and the process still ran (no zombie) after the last of them, or -ESRCH when it is gone or
+ * went during the read (then id->state = PT__WID_GONE and only id->pid is set). */
 int pt__wident_read(pid_t pid, int pidfd, struct pt__wident *id);
+/* The same, calling between(arg, step) before each of its reads (step 0, 1, ...): for tests, which
+ * make the process exit at each point of the read in turn. */
+int pt__wident_read_stepwise(pid_t pid, int pidfd, struct pt__wident *id,
+                             void (*between)(void *arg, unsigned step), void *arg);
 /* Nothing known but the pid: ids -1, the rest 0. */
 void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state);
 

@@ -49,10 +49,12 @@ enum pt_ns {
         PT_NS_COUNT
 };
 
-/* Who deleted, as the witness read it from /proc after the fact. ident says how far to trust it:
- * "live" (read while the deleter still ran, checked against its pidfd), "exec" (read when it
- * exec'd, it had exited before the deletion was read), "gone" (exited before anything could be
- * read: only pid is known), "none" (no deleter known). pid is in the collector's pid namespace. */
+/* Who deleted, as the witness read it from /proc. ident says how far to trust it: "live" (read
+ * after the deletion while the deleter still ran, checked against its pidfd), "exec" (read when it
+ * exec'd, it had exited before the deletion was read), "gone" (exited before all of it could be
+ * read: only pid is known, the other fields are 0, ids -1), "none" (no deleter known). "live" and
+ * "exec" are whole: every field was read, from the running process. pid is in the collector's pid
+ * namespace. */
 #define PT_WITNESS_IDENT(W)                                                                       \
     W(U32, pid) W(STR, ident) W(U32, ppid) W(U64, start_time) W(U32, uid) W(U32, euid)            \
         W(U32, sessionid) W(U32, loginuid) PT_NAMESPACES(PT_NS_FIELD) W(STR, exe) W(STR, cmdline)

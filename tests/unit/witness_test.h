@@ -167,14 +167,19 @@ static inline void w_dump(const struct w_ev *e, unsigned n)
 #define W_ATTEMPTS 25 /* the race is lost often on a loaded 2-core machine; each attempt takes ~30 ms */
 static int w_raced;
 
-/* 1 when e's identity was lost to that race (then it must carry nothing but the pid). */
+/* 1 when e's identity was lost to that race (then it must carry nothing but the pid). Any other
+ * identity claims every field: the caller checks them all. */
 static inline int w_gone(const struct w_ev *e)
 {
     if (strcmp(e->ident, "gone"))
         return 0;
-    CHECK(!e->exe[0] && !e->cmdline[0] && e->uid == 0xffffffffu && e->start_time == 0 &&
-              e->ns[0] == 0,
-          "a lost identity carries data: exe '%s'", e->exe);
+    int ns = 0;
+    for (unsigned i = 0; i < 8; i++)
+        ns |= e->ns[i] != 0;
+    CHECK(!e->exe[0] && !e->cmdline[0] && e->ppid == 0 && e->start_time == 0 &&
+              e->uid == 0xffffffffu && e->euid == 0xffffffffu && e->sessionid == 0xffffffffu &&
+              e->loginuid == 0xffffffffu && !ns,
+          "a lost identity carries data: exe '%s' cmdline '%s' uid %u", e->exe, e->cmdline, e->uid);
     w_raced++;
     return 1;
 }
