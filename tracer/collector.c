@@ -676,14 +676,19 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
 }
 
 /* Tell the writer that packets up to `seq` are drained, and wake it if it waits for room. Never
- * past the packet the writer is in (`cur`): the open packet of a writer that is gone is drained
- * too, but a reader must not see `consumed` beyond `wpos` (it would take that for damage); it
- * skips that packet because the stream file holds it. */
-static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur)
+ * past the packet the writer is in: the open packet of a writer that is gone is drained too, but
+ * a reader must not see `consumed` beyond `wpos` (it would take that for damage); it skips that
+ * packet because the stream file holds it. The packet the writer is in is the one it is in now,
+ * not when the drain began: a packet it finished meanwhile was drained whole, and a collector that
+ * goes on from `consumed` (restarted, in a chunk without this stream's file) must not take it
+ * again. */
+static void set_consumed(struct cring *r, unsigned i, uint64_t seq)
 {
     if (!r->writable)
         return;
     struct pt__tbuf_ctl *ctl = (struct pt__tbuf_ctl *)ctl_of(r, i);
+    uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
+    uint64_t cur = wpos ? (wpos - 1) / r->h.sub_size : 0;
     uint64_t v = (seq < cur ? seq : cur) * r->h.sub_size;
     if (__atomic_load_n(&ctl->consumed, __ATOMIC_RELAXED) < v)
         __atomic_store_n(&ctl->consumed, v, __ATOMIC_SEQ_CST);
@@ -952,16 +957,10 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
             return -1;
         total += (int)bt.n;
         cb->next_seq = seq;
-        set_consumed(r, i, seq, cur);
+        set_consumed(r, i, seq);
         if (!more)
             break;
-        if (c->rot) { /* the chunk may be full: the rest of this buffer goes into the next */
-            rotate_if_due(c);
-            if (cb->sfd == -1 && open_stream(c, r, i) < 0)
-                return -1;
-            if (cb->next_seq < seq)
-                cb->next_seq = seq;
-        }
+        rotate_if_due(c); /* the chunk may be full: the rest of this buffer goes into the next */
     }
     return total;
 }
@@ -1377,28 +1376,34 @@ static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opt
     return rc;
 }
 
-/* Between passes: a chunk full or old is closed, its stream files with it, and the next begun. */
+/* Between batches: a chunk full or old is closed, its stream files with it, and the next begun.
+ * A stream the collector knows goes on in the next chunk from its own position (next_seq), in a
+ * file made with its next packet: never from the ring's `consumed`, which only says what the
+ * writer may reuse. */
 static void rotate_if_due(struct pt_collector *c)
 {
     if (!c->rot || !pt__rotate_due(c->rot, pt_now()))
         return;
-    for (struct cring *r = c->list; r; r = r->next)
-        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++)
-            if (r->bufs[i].sfd != -1) {
-                if (r->bufs[i].sfd >= 0)
-                    close(r->bufs[i].sfd);
-                r->bufs[i].sfd = -1; /* opened in the next chunk; next_seq goes on */
-            }
     if (pt__rotate_next(c->rot) < 0)
-        return; /* said; the stream files are opened again in the chunk we are in */
+        return; /* said; the stream files go on in the chunk we are in */
     int fd = open_chunk(c);
     if (fd < 0) {
         cdiag(c, "%s: %s", pt__rotate_path(c->rot), strerror(errno));
-        return;
+        return; /* the same */
     }
     close(c->sdfd);
     c->sdfd = fd;
     c->sdir = pt__rotate_path(c->rot);
+    for (struct cring *r = c->list; r; r = r->next)
+        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++) {
+            struct cbuf *cb = &r->bufs[i];
+            if (cb->sfd == -1)
+                continue; /* not looked at yet: open_stream finds where it stands */
+            if (cb->sfd >= 0)
+                close(cb->sfd);
+            cb->sfd = -2;
+            cb->file_end = 0;
+        }
 }
 
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,
