@@ -90,6 +90,8 @@ struct cbuf {
     uint64_t written;   /* events in the stream file */
     uint64_t missing;   /* events the writer made that the stream does not hold (cumulative) */
     uint64_t ring_disc; /* the writer's events_discarded in the last packet written */
+    int rebase;         /* a restarted collector's stream that began in an older chunk: `written`
+                           begins at its next packet's events_begin (chunks before hold the rest) */
 };
 
 struct cring {
@@ -134,6 +136,7 @@ struct batch {
     struct iovec iov[2 * BATCH];
     size_t bytes;
     uint64_t events, written, missing, ring_disc; /* the buffer's state once it is written */
+    int rebase;                                   /* cbuf's, until its first packet */
 };
 
 struct pt_collector {
@@ -580,12 +583,14 @@ static int read_inotify(struct pt_collector *c)
 
 /* The whole packets of an existing stream file: where they end, the last one's sequence number,
  * the events they hold, the events their writer had made up to the end of the last one, and its
- * events_discarded as the writer counted it. 0 when there is none. */
-static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq)
+ * events_discarded as the writer counted it. 0 when there is none. `chunk`: the file is a chunk's,
+ * which holds the stream from where that chunk began; the events made before its first packet are
+ * in the chunks before (what those missed is not known here: taken as none). */
+static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
 {
     struct stat st;
     struct pt__pkt_hdr ph;
-    uint64_t off = 0, made = 0;
+    uint64_t off = 0, made = 0, disc = 0;
     int found = 0;
     if (fstat(fd, &st) < 0)
         return 0;
@@ -599,13 +604,16 @@ static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq)
             break;
         off += psize;
         *last_seq = ph.packet_seq_num;
+        if (!found && chunk)
+            cb->written = ph.events_begin;
         cb->written += ph.event_count;
         made = ph.events_begin + ph.event_count;
-        /* events_discarded here = the writer's count + what the stream misses (see drain) */
-        cb->missing = made > cb->written ? made - cb->written : 0;
-        cb->ring_disc = ph.events_discarded > cb->missing ? ph.events_discarded - cb->missing : 0;
+        disc = ph.events_discarded;
         found = 1;
     }
+    /* events_discarded = the writer's count + what the stream misses (see drain) */
+    cb->missing = made > cb->written ? made - cb->written : 0;
+    cb->ring_disc = disc > cb->missing ? disc - cb->missing : 0;
     cb->file_end = off;
     return found;
 }
@@ -653,6 +661,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         cb->file_end = 0;
         cb->next_seq = cons;
         cb->sfd = -2;
+        cb->rebase = c->rot != NULL;
         return 0;
     }
     if (cb->sfd < 0) {
@@ -661,7 +670,8 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         return -e;
     }
     uint64_t lseq = 0;
-    int any = stream_tail(cb->sfd, cb, &lseq);
+    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL);
+    cb->rebase = c->rot && !any;
     struct stat st;
     if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != cb->file_end) {
         cdiag(c, "%s: cutting a torn packet at byte %" PRIu64 " (left by a collector that died)",
@@ -706,6 +716,10 @@ static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint
 {
     struct pt__pkt_hdr *h = &bt->hdr[bt->n];
     uint64_t made = ph->events_begin + count;
+    if (bt->rebase) {
+        bt->written = ph->events_begin;
+        bt->rebase = 0;
+    }
     bt->written += count;
     bt->events += count;
     /* What the writer made that the stream does not hold: overwritten, or in a damaged packet.
@@ -771,6 +785,7 @@ static int batch_write(struct pt_collector *c, struct cring *r, unsigned i, stru
     if (cb->failed)
         cdiag(c, "%s: writing again", path);
     cb->failed = 0;
+    cb->rebase = 0;
     cb->written = bt->written;
     c->st.events += bt->events;
     if (c->rot)
@@ -905,7 +920,7 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
     int total = 0;
     for (;;) {
         struct batch bt = {.written = cb->written, .missing = cb->missing,
-                           .ring_disc = cb->ring_disc};
+                           .ring_disc = cb->ring_disc, .rebase = cb->rebase};
         uint64_t seq = cb->next_seq;
         int more = 0;
         /* rotation: a batch ends where the chunk is full, the next goes into the next chunk */

@@ -311,15 +311,19 @@ static void check_once(const char *what, const char *dir)
           chunks);
 }
 
-static uint64_t count_events(const char *dir)
+/* The writer's events the reader reads, and the events it says were lost (the writer lost none). */
+static uint64_t count_events(const char *dir, uint64_t *lost)
 {
     struct pt_trace *t;
     struct pt_event ev;
     uint64_t n = 0;
+    *lost = 0;
     if (pt_trace_open(dir, diag, NULL, &t) < 0)
         return 0;
-    while (pt_trace_next(t, &ev) == 1)
+    while (pt_trace_next(t, &ev) == 1) {
         n += ev.id == PT_EV_exit;
+        *lost += ev.id == PT_EV_lost ? ev.field[0].u : 0;
+    }
     pt_trace_close(t);
     return n;
 }
@@ -378,9 +382,11 @@ static int run_case(int restart)
 
     check_once(what, dir);
     diags[0] = 0;
-    uint64_t n = count_events(dir);
+    uint64_t lost, n = count_events(dir, &lost);
     CHECK(n == w.events, "%s: the reader read %" PRIu64 " events, the writer wrote %" PRIu64, what,
           n, w.events);
+    CHECK(lost == 0, "%s: the reader says %" PRIu64 " events were lost, the writer lost none", what,
+          lost);
     CHECK(!strstr(diags, "twice"), "%s: the reader found a packet twice", what);
     t_rmrf(dir);
     return 0;
@@ -452,7 +458,7 @@ static void reader_case(void)
     CHECK(c1[0] && c2[0], "the stream is not in two chunks");
     CHECK(prepend_last_packet(c1, c2) == 0, "could not copy the packet");
     diags[0] = 0;
-    uint64_t n = count_events(dir);
+    uint64_t lost, n = count_events(dir, &lost);
     CHECK(n == w.events, "the reader read %" PRIu64 " events, the writer wrote %" PRIu64
                          " (a packet counted twice?)",
           n, w.events);
