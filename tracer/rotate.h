@@ -2,9 +2,10 @@
  * into, when to start the next, which chunks to drop (internal to the tracer; docs/rotation.md).
  *
  * The collector asks between two drain passes whether the chunk is full or old (pt__rotate_due);
- * when it is, it calls pt__rotate_next and closes its stream files, which closes the chunk (its
- * summary), makes the next one (its metadata first, so it is a CTF trace from the start) and drops
- * the oldest chunks while the trace is over its cap. A chunk is dropped only when the chunk after
+ * when it is, it calls pt__rotate_next, which closes the chunk (its summary), makes the next one
+ * (its metadata first, so it is a CTF trace from the start) and drops the oldest chunks while the
+ * trace is over its cap; then it closes its stream files (each stream goes on in the next chunk
+ * from the collector's own position). A chunk is dropped only when the chunk after
  * it holds the analyzer's checkpoint (analyzer/follower.c writes it), so what a dropped chunk held
  * is carried; when the checkpoint is late, the cap waits for it, and says so once.
  */
