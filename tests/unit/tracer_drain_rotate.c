@@ -67,7 +67,7 @@ static void diag(void *arg, const char *what)
 
 struct writer {
     pid_t pid;
-    int cmd, ack; /* our ends: commands to it, its answers */
+    int cmd, ack;    /* our ends: commands to it, its answers */
     uint64_t events; /* events it wrote, as it answered */
 };
 
@@ -76,8 +76,8 @@ static uint64_t child_wpos(int fd)
     struct pt__ring_hdr h;
     uint64_t wpos = 0;
     if (pread(fd, &h, sizeof h, 0) != sizeof h ||
-        pread(fd, &wpos, sizeof wpos,
-              (off_t)(h.bufs_off + offsetof(struct pt__tbuf_ctl, wpos))) != sizeof wpos)
+        pread(fd, &wpos, sizeof wpos, (off_t)(h.bufs_off + offsetof(struct pt__tbuf_ctl, wpos))) !=
+            sizeof wpos)
         _exit(3);
     return wpos;
 }
@@ -135,7 +135,8 @@ static void writer_start(struct writer *w, const char *dir)
 
 static void writer_do(struct writer *w, char c)
 {
-    if (write(w->cmd, &c, 1) != 1 || read(w->ack, &w->events, sizeof w->events) != sizeof w->events) {
+    if (write(w->cmd, &c, 1) != 1 ||
+        read(w->ack, &w->events, sizeof w->events) != sizeof w->events) {
         fprintf(stderr, "the writer did not answer '%c'\n", c);
         exit(1);
     }
@@ -227,8 +228,9 @@ static int stall_arm(struct stall *s, const char *dir, struct writer *w)
     s->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
     struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_MINOR_SHMEM};
     if (s->uffd < 0 || ioctl(s->uffd, UFFDIO_API, &api) < 0) {
-        fprintf(stderr, "SKIP: userfaultfd with minor faults on shmem is not available here (%s): "
-                        "the interleaving cannot be forced\n",
+        fprintf(stderr,
+                "SKIP: userfaultfd with minor faults on shmem is not available here (%s): "
+                "the interleaving cannot be forced\n",
                 strerror(errno));
         return SKIP;
     }
@@ -356,8 +358,8 @@ static int run_case(int restart)
 
     struct writer w;
     writer_start(&w, dir);
-    writer_do(&w, 'f'); /* packet 0 finished */
-    writer_do(&w, 'p'); /* packet 1 open */
+    writer_do(&w, 'f');                           /* packet 0 finished */
+    writer_do(&w, 'p');                           /* packet 1 open */
     struct pt_collector *c = open_collector(dir); /* maps the ring, drains nothing yet */
     struct stall s;
     int rc = stall_arm(&s, dir, &w);
@@ -459,8 +461,9 @@ static void reader_case(void)
     CHECK(prepend_last_packet(c1, c2) == 0, "could not copy the packet");
     diags[0] = 0;
     uint64_t lost, n = count_events(dir, &lost);
-    CHECK(n == w.events, "the reader read %" PRIu64 " events, the writer wrote %" PRIu64
-                         " (a packet counted twice?)",
+    CHECK(n == w.events,
+          "the reader read %" PRIu64 " events, the writer wrote %" PRIu64
+          " (a packet counted twice?)",
           n, w.events);
     CHECK(strstr(diags, "twice") && strstr(diags, name), "the packet twice was not reported: %s",
           diags);
