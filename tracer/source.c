@@ -293,18 +293,6 @@ static int file_packet(struct pt__src *s)
             continue;
         }
         uint64_t psize = ph.packet_size / 8, csize = ph.content_size / 8;
-        if (s->have_pkt && !s->pkt_from_ring && ph.packet_seq_num <= s->seq_cur) {
-            /* A thread's packets are numbered in the order it wrote them: one whose number the
-             * stream read already is there twice (a collector that wrote it into two chunks). */
-            const char *first = s->file_pkts || !s->prev_file ? pt__file_name(s->sf) : s->prev_file;
-            say(s->diag, s->darg,
-                "%s/%s: packet %" PRIu64 " at byte %" PRIu64 " is in the trace twice (it was read "
-                "from %s/%s at byte %" PRIu64 " already): this copy is skipped",
-                s->dir, pt__file_name(s->sf), ph.packet_seq_num, s->foff, s->dir, first,
-                s->pkt_off);
-            s->foff += psize;
-            continue;
-        }
         if (s->ring && ph.packet_seq_num < s->seq) { /* read from the ring already */
             s->foff += psize;
             continue;
@@ -345,7 +333,6 @@ static int file_packet(struct pt__src *s)
         s->seq_cur = ph.packet_seq_num;
         s->pkt_from_ring = 0;
         s->in_flight = 0;
-        s->file_pkts++;
         if (s->ring)
             s->seq = ph.packet_seq_num + 1;
         if (!s->disc_known) {
@@ -654,8 +641,7 @@ int pt__src_open_ring(struct pt__files *fs, const char *dir, const char *name, u
         struct pt__src *s = calloc(1, sizeof *s);
         char sname[600];
         snprintf(sname, sizeof sname, PT__STREAM_FMT, r->base, i);
-        if (!s || !(s->path = strdup(r->path)) || !(s->dir = strdup(dir)) ||
-            (streams && !(s->sf = pt__file_new(fs, sname)))) {
+        if (!s || !(s->path = strdup(r->path)) || (streams && !(s->sf = pt__file_new(fs, sname)))) {
             pt__src_free(s);
             rc = -ENOMEM;
             goto done;
@@ -702,8 +688,7 @@ int pt__src_open_file(struct pt__files *fs, const char *dir, const char *name, p
 {
     struct pt__src *s = calloc(1, sizeof *s);
     *out = NULL;
-    if (!s || !(s->path = join(dir, name)) || !(s->dir = strdup(dir)) ||
-        !(s->sf = pt__file_new(fs, name))) {
+    if (!s || !(s->path = join(dir, name)) || !(s->sf = pt__file_new(fs, name))) {
         pt__src_free(s);
         return -ENOMEM;
     }
@@ -761,8 +746,6 @@ static int emit_lost(struct pt__src *s, uint64_t count, uint64_t ts)
     ev->err = 0;
     ev->nframes = 0;
     ev->nfields = 1;
-    ev->field[0].wire = PT_WIRE_U64;
-    ev->field[0].name = pt__classes[PT_EV_lost].fields[0].name;
     ev->field[0].u = count;
     s->have_pos = 1;
     return 1;
@@ -833,8 +816,6 @@ void pt__src_free(struct pt__src *s)
     ring_put(s->ring);
     free(s->data);
     free(s->path);
-    free(s->dir);
-    free(s->prev_file);
     free(s);
 }
 
@@ -875,14 +856,9 @@ int pt__src_set_file(struct pt__src *s, struct pt__files *fs, const char *name)
     struct pt__file *f = pt__file_new(fs, name);
     if (!f)
         return -ENOMEM;
-    if (s->sf && s->file_pkts) { /* the file the stream's last packet came from, for messages */
-        free(s->prev_file);
-        s->prev_file = strdup(pt__file_name(s->sf));
-    }
     pt__file_put(s->sf);
     s->sf = f;
     s->foff = 0;
-    s->file_pkts = 0;
     s->win_len = 0; /* the window read ahead was the old file's */
     s->said_gone = 0;
     int64_t size = s->ring ? 0 : pt__file_size(f);

@@ -31,11 +31,8 @@ struct pt__src {
     char *path; /* for messages: DIR/stream, or DIR/rings/x.ring */
     pt__diag_fn diag;
     void *darg;
-    char *dir;             /* the trace directory, for messages */
     struct pt__file *sf;   /* the stream file; NULL when none is read */
     uint64_t foff;         /* its next packet */
-    char *prev_file;       /* the stream file read before sf (a chunk before), for messages */
-    uint64_t file_pkts;    /* packets read from sf */
     uint64_t fend;         /* stream file alone: its size when listed, read up to there */
     struct pt__ring *ring; /* NULL: a stream file alone */
     unsigned buf;

@@ -14,8 +14,7 @@
  * table entries dropped, so its first read of a packet, after it read the write position, stops
  * in a fault; the fault handler makes the child finish its open packet, and only then lets the
  * collector read on.
- *
- * Then the reader: a packet that is in two chunks is read once and reported, naming both files. */
+ */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -54,13 +53,10 @@ static void on_alarm(int sig)
     _exit(1);
 }
 
-static char diags[16384];
 static void diag(void *arg, const char *what)
 {
     (void)arg;
     fprintf(stderr, "  diag: %s\n", what);
-    size_t used = strlen(diags);
-    snprintf(diags + used, sizeof diags - used, "%s\n", what);
 }
 
 /* ---- The writer: a child process with a ring of one buffer, driven over a pipe -------------- */
@@ -383,94 +379,13 @@ static int run_case(int restart)
     pt_collector_close(c);
 
     check_once(what, dir);
-    diags[0] = 0;
     uint64_t lost, n = count_events(dir, &lost);
     CHECK(n == w.events, "%s: the reader read %" PRIu64 " events, the writer wrote %" PRIu64, what,
           n, w.events);
     CHECK(lost == 0, "%s: the reader says %" PRIu64 " events were lost, the writer lost none", what,
           lost);
-    CHECK(!strstr(diags, "twice"), "%s: the reader found a packet twice", what);
     t_rmrf(dir);
     return 0;
-}
-
-/* Put the last packet of stream file `from` again at the start of stream file `to`. */
-static int prepend_last_packet(const char *from, const char *to)
-{
-    static uint8_t a[1u << 20], b[1u << 20];
-    int fd = open(from, O_RDONLY | O_CLOEXEC);
-    ssize_t na = fd >= 0 ? read(fd, a, sizeof a) : -1, nb;
-    close(fd);
-    fd = open(to, O_RDWR | O_CLOEXEC);
-    nb = fd >= 0 ? read(fd, b, sizeof b) : -1;
-    if (na <= 0 || nb <= 0)
-        return -1;
-    size_t off = 0, last = 0;
-    struct pt__pkt_hdr ph;
-    while (off + sizeof ph <= (size_t)na) {
-        memcpy(&ph, a + off, sizeof ph);
-        if (ph.magic != PT__CTF_MAGIC || ph.packet_size < 8 * sizeof ph)
-            break;
-        last = off;
-        off += ph.packet_size / 8;
-    }
-    int rc = pwrite(fd, a + last, off - last, 0) == (ssize_t)(off - last) &&
-                     pwrite(fd, b, (size_t)nb, (off_t)(off - last)) == nb
-                 ? 0
-                 : -1;
-    close(fd);
-    return rc;
-}
-
-/* A trace with packet N at the end of one chunk's stream file and again at the start of the
- * next: read once, reported with both files named. */
-static void reader_case(void)
-{
-    char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
-    if (!mkdtemp(dir))
-        exit(1);
-    pt_collector_close(open_collector(dir));
-    struct writer w;
-    writer_start(&w, dir);
-    struct pt_collector *c = open_collector(dir);
-    for (int k = 0; k < 3; k++) { /* a packet per chunk */
-        writer_do(&w, 'f');
-        pt_collector_run_once(c, 0);
-    }
-    writer_end(&w);
-    pt_collector_finish(c);
-    pt_collector_close(c);
-
-    /* chunk 2's stream file begins again with chunk 1's last packet */
-    char c1[4600] = "", c2[4600] = "", name[300] = "";
-    for (unsigned num = 1; num < 100 && !c2[0]; num++) {
-        char cdir[4300];
-        snprintf(cdir, sizeof cdir, "%s/chunks/%06u", dir, num);
-        DIR *d = opendir(cdir);
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-            if (de->d_name[0] != '.' && strstr(de->d_name, "_0") &&
-                strlen(strstr(de->d_name, "_0")) == 2) {
-                snprintf(name, sizeof name, "%s", de->d_name);
-                snprintf(c1[0] ? c2 : c1, sizeof c1, "%s/%s", cdir, de->d_name);
-            }
-        if (d)
-            closedir(d);
-    }
-    CHECK(c1[0] && c2[0], "the stream is not in two chunks");
-    CHECK(prepend_last_packet(c1, c2) == 0, "could not copy the packet");
-    diags[0] = 0;
-    uint64_t lost, n = count_events(dir, &lost);
-    CHECK(n == w.events,
-          "the reader read %" PRIu64 " events, the writer wrote %" PRIu64
-          " (a packet counted twice?)",
-          n, w.events);
-    CHECK(strstr(diags, "twice") && strstr(diags, name), "the packet twice was not reported: %s",
-          diags);
-    const char *first = strrchr(c1, '/') - 6, *again = strrchr(c2, '/') - 6;
-    CHECK(strstr(diags, first) && strstr(diags, again),
-          "the report does not name both chunks (%.6s, %.6s): %s", first, again, diags);
-    t_rmrf(dir);
 }
 
 int main(void)
@@ -482,7 +397,6 @@ int main(void)
         return SKIP;
     if (rc == 0)
         run_case(1);
-    reader_case();
     if (t_failures)
         fprintf(stderr, "tracer_drain_rotate: %d failure(s)\n", t_failures);
     return t_failures ? 1 : 0;
