@@ -41,6 +41,9 @@ foreach(script ${PT_TRACER_INTEG})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
     ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_PRELOAD_FIRST=${PT_TRACER_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0")
 endforeach()
+if(TEST tracer_drain_rotate) # userfaultfd forces its interleaving; says why when it cannot
+  set_tests_properties(tracer_drain_rotate PROPERTIES SKIP_RETURN_CODE 77)
+endif()
 if(TEST tracer_readers_live) # 50 runs of each reader on a growing trace, on a loaded machine too
   set_tests_properties(tracer_readers_live PROPERTIES TIMEOUT 1200)
 endif()

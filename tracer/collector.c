@@ -101,6 +101,8 @@ struct cbuf {
     uint64_t missing;   /* events the writer made that the stream does not hold (cumulative) */
     uint64_t ring_disc; /* the writer's events_discarded in the last packet written */
     uint64_t mapped;    /* bytes of the buffer's circle prefaulted in our mapping (first lap) */
+    int rebase;         /* a restarted collector's stream that began in an older chunk: `written`
+                           begins at its next packet's events_begin (chunks before hold the rest) */
 };
 
 struct cring {
@@ -145,6 +147,7 @@ struct batch {
     struct iovec iov[2 * BATCH];
     size_t bytes;
     uint64_t events, written, missing, ring_disc; /* the buffer's state once it is written */
+    int rebase;                                   /* cbuf's, until its first packet */
 };
 
 struct pt_collector {
@@ -586,12 +589,14 @@ static int read_inotify(struct pt_collector *c)
 
 /* The whole packets of an existing stream file: where they end, the last one's sequence number,
  * the events they hold, the events their writer had made up to the end of the last one, and its
- * events_discarded as the writer counted it. 0 when there is none. */
-static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq)
+ * events_discarded as the writer counted it. 0 when there is none. `chunk`: the file is a chunk's,
+ * which holds the stream from where that chunk began; the events made before its first packet are
+ * in the chunks before (what those missed is not known here: taken as none). */
+static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
 {
     struct stat st;
     struct pt__pkt_hdr ph;
-    uint64_t off = 0, made = 0;
+    uint64_t off = 0, made = 0, disc = 0;
     int found = 0;
     if (fstat(fd, &st) < 0)
         return 0;
@@ -605,13 +610,16 @@ static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq)
             break;
         off += psize;
         *last_seq = ph.packet_seq_num;
+        if (!found && chunk)
+            cb->written = ph.events_begin;
         cb->written += ph.event_count;
         made = ph.events_begin + ph.event_count;
-        /* events_discarded here = the writer's count + what the stream misses (see drain) */
-        cb->missing = made > cb->written ? made - cb->written : 0;
-        cb->ring_disc = ph.events_discarded > cb->missing ? ph.events_discarded - cb->missing : 0;
+        disc = ph.events_discarded;
         found = 1;
     }
+    /* events_discarded = the writer's count + what the stream misses (see drain) */
+    cb->missing = made > cb->written ? made - cb->written : 0;
+    cb->ring_disc = disc > cb->missing ? disc - cb->missing : 0;
     cb->file_end = off;
     return found;
 }
@@ -659,6 +667,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         cb->file_end = 0;
         cb->next_seq = cons;
         cb->sfd = -2;
+        cb->rebase = c->rot != NULL;
         return 0;
     }
     if (cb->sfd < 0) {
@@ -667,7 +676,8 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         return -e;
     }
     uint64_t lseq = 0;
-    int any = stream_tail(cb->sfd, cb, &lseq);
+    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL);
+    cb->rebase = c->rot && !any;
     struct stat st;
     if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != cb->file_end) {
         cdiag(c, "%s: cutting a torn packet at byte %" PRIu64 " (left by a collector that died)",
@@ -682,14 +692,19 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
 }
 
 /* Tell the writer that packets up to `seq` are drained, and wake it if it waits for room. Never
- * past the packet the writer is in (`cur`): the open packet of a writer that is gone is drained
- * too, but a reader must not see `consumed` beyond `wpos` (it would take that for damage); it
- * skips that packet because the stream file holds it. */
-static void set_consumed(struct cring *r, unsigned i, uint64_t seq, uint64_t cur)
+ * past the packet the writer is in: the open packet of a writer that is gone is drained too, but
+ * a reader must not see `consumed` beyond `wpos` (it would take that for damage); it skips that
+ * packet because the stream file holds it. The packet the writer is in is the one it is in now,
+ * not when the drain began: a packet it finished meanwhile was drained whole, and a collector that
+ * goes on from `consumed` (restarted, in a chunk without this stream's file) must not take it
+ * again. */
+static void set_consumed(struct cring *r, unsigned i, uint64_t seq)
 {
     if (!r->writable)
         return;
     struct pt__tbuf_ctl *ctl = (struct pt__tbuf_ctl *)ctl_of(r, i);
+    uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);
+    uint64_t cur = wpos ? (wpos - 1) / r->h.sub_size : 0;
     uint64_t v = (seq < cur ? seq : cur) * r->h.sub_size;
     if (__atomic_load_n(&ctl->consumed, __ATOMIC_RELAXED) < v)
         __atomic_store_n(&ctl->consumed, v, __ATOMIC_SEQ_CST);
@@ -709,6 +724,10 @@ static void batch_add(struct batch *bt, const struct pt__pkt_hdr *ph, const uint
 {
     struct pt__pkt_hdr *h = &bt->hdr[bt->n];
     uint64_t made = ph->events_begin + count;
+    if (bt->rebase) {
+        bt->written = ph->events_begin;
+        bt->rebase = 0;
+    }
     bt->written += count;
     bt->events += count;
     /* What the writer made that the stream does not hold: overwritten, or in a damaged packet.
@@ -776,6 +795,7 @@ static int batch_write(struct pt_collector *c, struct cring *r, unsigned i, stru
     if (cb->failed)
         cdiag(c, "%s: writing again", path);
     cb->failed = 0;
+    cb->rebase = 0;
     cb->written = bt->written;
     c->st.events += bt->events;
     if (c->rot)
@@ -920,7 +940,7 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
     int total = 0;
     for (;;) {
         struct batch bt = {.written = cb->written, .missing = cb->missing,
-                           .ring_disc = cb->ring_disc};
+                           .ring_disc = cb->ring_disc, .rebase = cb->rebase};
         uint64_t seq = cb->next_seq;
         int more = 0;
         /* rotation: a batch ends where the chunk is full, the next goes into the next chunk */
@@ -972,16 +992,10 @@ static int drain_buf(struct pt_collector *c, struct cring *r, unsigned i, int fi
             return -1;
         total += (int)bt.n;
         cb->next_seq = seq;
-        set_consumed(r, i, seq, cur);
+        set_consumed(r, i, seq);
         if (!more)
             break;
-        if (c->rot) { /* the chunk may be full: the rest of this buffer goes into the next */
-            rotate_if_due(c);
-            if (cb->sfd == -1 && open_stream(c, r, i) < 0)
-                return -1;
-            if (cb->next_seq < seq)
-                cb->next_seq = seq;
-        }
+        rotate_if_due(c); /* the chunk may be full: the rest of this buffer goes into the next */
     }
     return total;
 }
@@ -1424,28 +1438,34 @@ static int open_layout(struct pt_collector *c, const struct pt__rotate_opts *opt
     return rc;
 }
 
-/* Between passes: a chunk full or old is closed, its stream files with it, and the next begun. */
+/* Between batches: a chunk full or old is closed, its stream files with it, and the next begun.
+ * A stream the collector knows goes on in the next chunk from its own position (next_seq), in a
+ * file made with its next packet: never from the ring's `consumed`, which only says what the
+ * writer may reuse. */
 static void rotate_if_due(struct pt_collector *c)
 {
     if (!c->rot || !pt__rotate_due(c->rot, pt_now()))
         return;
-    for (struct cring *r = c->list; r; r = r->next)
-        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++)
-            if (r->bufs[i].sfd != -1) {
-                if (r->bufs[i].sfd >= 0)
-                    close(r->bufs[i].sfd);
-                r->bufs[i].sfd = -1; /* opened in the next chunk; next_seq goes on */
-            }
     if (pt__rotate_next(c->rot) < 0)
-        return; /* said; the stream files are opened again in the chunk we are in */
+        return; /* said; the stream files go on in the chunk we are in */
     int fd = open_chunk(c);
     if (fd < 0) {
         cdiag(c, "%s: %s", pt__rotate_path(c->rot), strerror(errno));
-        return;
+        return; /* the same */
     }
     close(c->sdfd);
     c->sdfd = fd;
     c->sdir = pt__rotate_path(c->rot);
+    for (struct cring *r = c->list; r; r = r->next)
+        for (unsigned i = 0; r->bufs && i < r->h.nbufs; i++) {
+            struct cbuf *cb = &r->bufs[i];
+            if (cb->sfd == -1)
+                continue; /* not looked at yet: open_stream finds where it stands */
+            if (cb->sfd >= 0)
+                close(cb->sfd);
+            cb->sfd = -2;
+            cb->file_end = 0;
+        }
 }
 
 int pt_collector_open(const char *dir, pt_trace_diag_fn diag, void *diag_arg,

@@ -2,9 +2,10 @@
  * into, when to start the next, which chunks to drop (internal to the tracer; docs/rotation.md).
  *
  * The collector asks between two drain passes whether the chunk is full or old (pt__rotate_due);
- * when it is, it closes its stream files and calls pt__rotate_next, which closes the chunk (its
- * summary), makes the next one (its metadata first, so it is a CTF trace from the start) and drops
- * the oldest chunks while the trace is over its cap. A chunk is dropped only when the chunk after
+ * when it is, it calls pt__rotate_next, which closes the chunk (its summary), makes the next one
+ * (its metadata first, so it is a CTF trace from the start) and drops the oldest chunks while the
+ * trace is over its cap; then it closes its stream files (each stream goes on in the next chunk
+ * from the collector's own position). A chunk is dropped only when the chunk after
  * it holds the analyzer's checkpoint (analyzer/follower.c writes it), so what a dropped chunk held
  * is carried; when the checkpoint is late, the cap waits for it, and says so once.
  */
@@ -49,8 +50,9 @@ uint64_t pt__rotate_room(const struct pt__rotate *r);
  * not empty)? now: pt_now(). Drops, meanwhile, what waited for a checkpoint that has come. */
 int pt__rotate_due(struct pt__rotate *r, uint64_t now);
 
-/* Close the chunk and start the next; drop the oldest chunks over the caps. The caller has closed
- * every stream file of the chunk. 0 or a negative errno (said). */
+/* Close the chunk and start the next; drop the oldest chunks over the caps. The caller then
+ * closes the chunk's stream files (after a failure, they go on in it). 0 or a negative errno
+ * (said). */
 int pt__rotate_next(struct pt__rotate *r);
 
 /* Drop what is over the caps now (between switches, for an age cap on a quiet trace). */
