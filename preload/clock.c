@@ -12,8 +12,9 @@
  * Start costs nothing: the first rate is not measured by a spin (that was 50 us of every traced
  * process). pt__clock_init notes one (tsc, ns) pair; until 50 us have passed since it, timestamps
  * are real clock reads, and the first one after that computes the rate from the pair and switches
- * every thread to the TSC. */
-#include <cpuid.h>
+ * every thread to the TSC. Whether the TSC is invariant comes from glibc's CPUID table, not from
+ * a CPUID instruction. */
+#include <sys/platform/x86.h>
 #include <time.h>
 #include <x86intrin.h>
 
@@ -39,8 +40,9 @@ static uint64_t pt__start_tsc, pt__start_ns; /* the pair the first rate is measu
 
 void pt__clock_init(void)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
+    /* glibc's copy of the CPUID leaves, read once by the loader: a CPUID instruction of our own
+     * traps to the hypervisor in a virtual machine (10-30 us each here). */
+    if (!CPU_FEATURE_PRESENT(INVARIANT_TSC))
         return; /* no invariant TSC: real clock reads */
     pt__start_ns = pt__mono();
     pt__start_tsc = __rdtsc();
