@@ -57,7 +57,8 @@ static void pt__clock_rate(uint64_t ns, uint64_t tsc)
 {
     if (ns < pt__start_ns + PT__RATE_NS || tsc <= pt__start_tsc)
         return;
-    uint64_t mult = (uint64_t)(((unsigned __int128)(ns - pt__start_ns) << 32) / (tsc - pt__start_tsc));
+    unsigned __int128 dn = ns - pt__start_ns; /* a process may idle long before its next event */
+    uint64_t mult = (uint64_t)((dn << 32) / (tsc - pt__start_tsc));
     if (!mult)
         return;
     atomic_store(&pt__tsc_mult, mult);

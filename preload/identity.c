@@ -236,6 +236,7 @@ static struct pt__mod pt__mods[PT__MOD_SLOTS];
 static char pt__mod_paths[256 << 10];
 static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
 static uint32_t pt__mod_gen;
+
 static uint32_t pt__mod_path(const char *path)
 {
     size_t n = strlen(path) + 1;
