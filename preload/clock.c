@@ -7,8 +7,14 @@
  * is measured between successive anchors, so between two anchors the error is the rate error
  * times at most ~1 ms (well under a microsecond), and at each re-anchor the value is pulled back
  * to the real clock without ever going backwards in that thread. Without an invariant TSC every
- * timestamp is a real clock_gettime. */
-#include <cpuid.h>
+ * timestamp is a real clock_gettime.
+ *
+ * Start costs nothing: the first rate is not measured by a spin (that was 50 us of every traced
+ * process). pt__clock_init notes one (tsc, ns) pair; until 50 us have passed since it, timestamps
+ * are real clock reads, and the first one after that computes the rate from the pair and switches
+ * every thread to the TSC. Whether the TSC is invariant comes from glibc's CPUID table, not from
+ * a CPUID instruction. */
+#include <sys/platform/x86.h>
 #include <time.h>
 #include <x86intrin.h>
 
@@ -25,25 +31,39 @@ static uint64_t pt__mono(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int pt__tsc_invariant;
+static uint64_t pt__start_tsc, pt__start_ns; /* the pair the first rate is measured from */
+
+/* Shortest interval a first rate is measured over: the rate error is the error of two clock reads
+ * (tens of ns) over it, then refined by every anchor. */
+#define PT__RATE_NS 50000u
+
 void pt__clock_init(void)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
+    /* glibc's copy of the CPUID leaves, read once by the loader: a CPUID instruction of our own
+     * traps to the hypervisor in a virtual machine (10-30 us each here). */
+    if (!CPU_FEATURE_PRESENT(INVARIANT_TSC))
         return; /* no invariant TSC: real clock reads */
-    /* A first rate over ~50 us; anchors refine it as the process runs. */
-    uint64_t n0 = pt__mono(), t0 = __rdtsc(), n1, t1;
-    do {
-        n1 = pt__mono();
-        t1 = __rdtsc();
-    } while (n1 - n0 < 50000);
-    if (t1 <= t0)
+    pt__start_ns = pt__mono();
+    pt__start_tsc = __rdtsc();
+    pt__tsc_invariant = 1;
+}
+
+/* A real clock read at (ns, tsc): once far enough from the start pair, the rate it gives switches
+ * timestamps to the TSC. Threads racing here each store a valid rate; readers see the rate and
+ * window before pt__tsc_ok (release store), and a thread without an anchor of its own re-anchors
+ * on its next timestamp anyway. */
+static void pt__clock_rate(uint64_t ns, uint64_t tsc)
+{
+    if (ns < pt__start_ns + PT__RATE_NS || tsc <= pt__start_tsc)
         return;
-    uint64_t mult = ((n1 - n0) << 32) / (t1 - t0);
+    unsigned __int128 dn = ns - pt__start_ns; /* a process may idle long before its next event */
+    uint64_t mult = (uint64_t)((dn << 32) / (tsc - pt__start_tsc));
     if (!mult)
         return;
     atomic_store(&pt__tsc_mult, mult);
     pt__tsc_window = ((uint64_t)1000000 << 32) / mult; /* ~1 ms of cycles */
-    pt__tsc_ok = 1;
+    __atomic_store_n(&pt__tsc_ok, 1, __ATOMIC_RELEASE);
 }
 
 uint64_t pt__clock_anchor(uint64_t tsc)
@@ -68,6 +88,8 @@ uint64_t pt__clock_anchor(uint64_t tsc)
 uint64_t pt__clock_slow(void)
 {
     uint64_t ns = pt__mono();
+    if (pt__tsc_invariant)
+        pt__clock_rate(ns, __rdtsc());
     if (ns < pt__tls.last_ns)
         ns = pt__tls.last_ns;
     pt__tls.last_ns = ns;

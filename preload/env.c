@@ -79,8 +79,12 @@ static int pt__has_self(const char *v)
 
 void pt__env_init(void)
 {
+    /* The name the loader opened the shim by: an absolute one is handed on as it is (the exec'd
+     * image opens the same file); only a relative one is resolved, which costs a readlink per
+     * component of the path. */
     Dl_info di;
-    if (dladdr((void *)pt__env_init, &di) && di.dli_fname && !realpath(di.dli_fname, pt__self))
+    if (dladdr((void *)pt__env_init, &di) && di.dli_fname &&
+        (di.dli_fname[0] == '/' || !realpath(di.dli_fname, pt__self)))
         strncpy(pt__self, di.dli_fname, sizeof pt__self - 1);
     strcpy(pt__env_preload, "LD_PRELOAD=");
     strncat(pt__env_preload, pt__self, sizeof pt__env_preload - 12);

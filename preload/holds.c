@@ -88,7 +88,7 @@ int pt__holds_init(const char *dir)
         return rc;
     }
     my_pid = (uint32_t)getpid();
-    if ((rc = pt__htab_claim(&tab, my_pid, pt__proc_start_time(0))) < 0) {
+    if ((rc = pt__htab_claim(&tab, my_pid, pt__self_start_time())) < 0) {
         pt__htab_close(&tab);
         return rc;
     }
@@ -108,7 +108,7 @@ void pt__holds_after_fork(void)
      * land on its file. Go without holds, and never close what is not ours. */
     int ours = pt__fd_is(tab.fd, tab.fd_dev, tab.fd_ino);
     my_pid = (uint32_t)getpid();
-    if (!ours || pt__htab_claim(&tab, my_pid, pt__proc_start_time(0)) < 0) {
+    if (!ours || pt__htab_claim(&tab, my_pid, pt__self_start_time()) < 0) {
         if (!ours)
             tab.fd = -1;
         pt__htab_close(&tab);

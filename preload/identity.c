@@ -52,10 +52,17 @@ static uint64_t pt__ns_ino(const char *name)
 #define PT__NS_FILL(ns) v->ns_##ns = pt__ns_ino(#ns);
 #define PT__FILL_NS(v) PT_NAMESPACES(PT__NS_FILL)
 
-/* Start time of this process, clock ticks since boot (/proc/self/stat field 22); 0 unknown. */
-static uint64_t pt__self_start_time(void)
+/* Start time of this process, clock ticks since boot (/proc/self/stat field 22); 0 unknown.
+ * Read once per process (a fork child reads its own): the ring's name, the holds table's claim
+ * and the process event all need it at start. */
+uint64_t pt__self_start_time(void)
 {
-    static char stat_[1024];
+    static uint64_t _Atomic start;
+    static uint32_t _Atomic start_for;
+    uint32_t pid = (uint32_t)getpid();
+    if (atomic_load_explicit(&start_for, memory_order_acquire) == pid)
+        return atomic_load_explicit(&start, memory_order_relaxed);
+    char stat_[1024];
     if (pt__slurp("/proc/self/stat", stat_, sizeof stat_) <= 0)
         return 0;
     /* Field 22, counted after the command name, which may itself hold spaces or ')'. */
@@ -66,7 +73,12 @@ static uint64_t pt__self_start_time(void)
             field++;
         p++;
     }
-    return p && field == 22 ? strtoull(p, NULL, 10) : 0;
+    uint64_t v = p && field == 22 ? strtoull(p, NULL, 10) : 0;
+    if (v) {
+        atomic_store_explicit(&start, v, memory_order_relaxed);
+        atomic_store_explicit(&start_for, pid, memory_order_release);
+    }
+    return v;
 }
 
 /* The global pid.
@@ -114,10 +126,22 @@ uint32_t pt__global_pid(void)
     return gpid;
 }
 
+/* The executable's path (/proc/self/exe), read once: the process event and the module table both
+ * name it, and the image does not change until an exec, which starts a new shim. */
+static char pt__exe_path[4096];
+static const char *pt__exe_read(void)
+{
+    if (!pt__exe_path[0]) {
+        ssize_t n = readlink("/proc/self/exe", pt__exe_path, sizeof pt__exe_path - 1);
+        pt__exe_path[n > 0 ? n : 0] = 0;
+    }
+    return pt__exe_path;
+}
+
 void pt__emit_process(void)
 {
     struct pt__ev_process ev, *v = &ev;
-    static char exe[4096], cmd[4096];
+    static char cmd[4096];
     memset(&ev, 0, sizeof ev);
     ev.pid = (uint32_t)getpid();
     ev.ppid = (uint32_t)getppid();
@@ -131,15 +155,13 @@ void pt__emit_process(void)
     ev.sessionid = pt__slurp_u32("/proc/self/sessionid", 0xffffffffu);
     ev.loginuid = pt__slurp_u32("/proc/self/loginuid", 0xffffffffu);
     PT__FILL_NS(v);
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    n = pt__slurp("/proc/self/cmdline", cmd, sizeof cmd);
+    ssize_t n = pt__slurp("/proc/self/cmdline", cmd, sizeof cmd);
     if (n > 0)
         n = (ssize_t)pt__redact_cmdline(cmd, (size_t)n, sizeof cmd); /* PROFTRACE_REDACT */
     for (ssize_t i = 0; i + 1 < n; i++)
         if (cmd[i] == 0)
             cmd[i] = ' ';
-    ev.exe = exe;
+    ev.exe = pt__exe_read();
     ev.cmdline = cmd;
     pt__put_process(NULL, 0, &ev);
 }
@@ -214,7 +236,6 @@ static struct pt__mod pt__mods[PT__MOD_SLOTS];
 static char pt__mod_paths[256 << 10];
 static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
 static uint32_t pt__mod_gen;
-static char pt__exe_path[4096];
 
 static uint32_t pt__mod_path(const char *path)
 {
@@ -334,10 +355,7 @@ static int pt__mod_list_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void pt__modules_list(void)
 {
-    if (!pt__exe_path[0]) {
-        ssize_t n = readlink("/proc/self/exe", pt__exe_path, sizeof pt__exe_path - 1);
-        pt__exe_path[n > 0 ? n : 0] = 0;
-    }
+    (void)pt__exe_read();
     uint32_t gen = ++pt__mod_gen;
     pt__unwind_forget(); /* code may have come or gone: kept unwind rows with it */
     dl_iterate_phdr(pt__mod_list_cb, &gen);

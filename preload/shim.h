@@ -190,6 +190,8 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 void pt__emit_process(void);
 /* This process's pid in the outermost pid namespace the shim can know (identity.c). */
 uint32_t pt__global_pid(void);
+/* This process's start time (/proc/self/stat field 22), read once per process; 0 unknown. */
+uint64_t pt__self_start_time(void);
 /* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
  * unload), emitted again as inherited in a fork child (no loader call), completed from a stack;
  * forgotten for a new ring of the same process (attach.c), whose next listing emits them all. */

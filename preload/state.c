@@ -151,6 +151,7 @@ void pt__init(void)
     /* No-loss: how many ms a writer waits for room (the flight recorder never waits). */
     pt__cfg.noloss_ms = pt__cfg.overwrite ? 0 : (unsigned)pt__env_size("PROFTRACE_NOLOSS", 0);
     pt__cfg.host_pid = pt__global_pid();
+    pt__cfg.start_time = pt__self_start_time();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         char what[PATH_MAX + 64];
@@ -209,6 +210,7 @@ void pt__after_fork_child(void)
     if (old)
         pt_ring_forget(old);
     pt__cfg.host_pid = pt__global_pid();
+    pt__cfg.start_time = pt__self_start_time();
     int rc = pt_ring_create(&pt__cfg, &pt__ring);
     if (rc < 0) {
         pt__ring = NULL;

@@ -600,7 +600,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     if (getrandom(&instance, sizeof instance, GRND_NONBLOCK) != sizeof instance)
         instance = pt_now() ^ ((uint64_t)getpid() << 32);
     instance &= ~0xfffull; /* low bits carry the buffer index in stream instance ids */
-    uint64_t start_time = pt__proc_start_time(0);
+    uint64_t start_time = cfg->start_time ? cfg->start_time : pt__proc_start_time(0);
     pid_t pid = getpid();
 
     size_t self_size = sizeof *r + nbufs * sizeof(struct pt_tbuf);

@@ -41,6 +41,8 @@ struct pt_ring_config {
     unsigned noloss_ms;      /* no-loss mode: a writer waits up to this long for the collector to
                                 make room (0: discard mode); not with overwrite */
     uint32_t host_pid;       /* pid in the outermost pid namespace known; 0: read NSpid */
+    uint64_t start_time;     /* the process's start time (/proc/self/stat field 22) if known;
+                                0: read it */
 };
 
 /* How an event fares when its buffer is full (discard mode, or no-loss mode once a writer gave up
