@@ -12,29 +12,14 @@ static void feed(void *a, const struct pt_event *ev)
     pt_analyzer_feed(a, ev);
 }
 
-struct diag_ctx {
-    FILE *out;
-    uint64_t n;
-};
-
-static void on_diag(void *arg, const char *what)
-{
-    struct diag_ctx *c = arg;
-    c->n++;
-    if (c->out && c->n <= 20)
-        fprintf(c->out, "proftrace: %s\n", what);
-    else if (c->out && c->n == 21)
-        fprintf(c->out, "proftrace: further problems in the input are counted, not shown\n");
-}
-
 int pt_analyze_dir(const char *dir, FILE *diag, struct pt_analyzer **out, uint64_t *damaged)
 {
     struct stat st;
     char chunks[4200];
     snprintf(chunks, sizeof chunks, "%s/chunks", dir);
     if (lstat(chunks, &st) == 0 && S_ISDIR(st.st_mode)) { /* rotated: its checkpoint first */
-        struct diag_ctx dc = {diag, 0};
-        return pt__follow_dir(dir, on_diag, &dc, out, damaged);
+        struct pt__diag_cap dc = {diag, 0};
+        return pt__follow_dir(dir, pt__diag_capped, &dc, out, damaged);
     }
     struct pt_analyzer *a = pt_analyzer_new();
     struct pt_analyzer_input in;

@@ -6,14 +6,9 @@
 
 #include "proftrace/trace.h"
 
-struct diag_ctx {
-    FILE *out;
-    uint64_t n;
-};
-
-static void on_diag(void *arg, const char *what)
+void pt__diag_capped(void *arg, const char *what)
 {
-    struct diag_ctx *c = arg;
+    struct pt__diag_cap *c = arg;
     c->n++;
     if (c->out && c->n <= 20)
         fprintf(c->out, "proftrace: %s\n", what);
@@ -24,9 +19,9 @@ static void on_diag(void *arg, const char *what)
 int pt__read_trace(const char *dir, FILE *diag, void (*feed)(void *arg, const struct pt_event *ev),
                    void *arg, struct pt_analyzer_input *in)
 {
-    struct diag_ctx dc = {diag, 0};
+    struct pt__diag_cap dc = {diag, 0};
     struct pt_trace *t = NULL;
-    int rc = pt_trace_open(dir, on_diag, &dc, &t);
+    int rc = pt_trace_open(dir, pt__diag_capped, &dc, &t);
     if (rc < 0)
         goto out;
     pt_trace_each(t, feed, arg);

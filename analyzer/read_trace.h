@@ -11,6 +11,14 @@
  * first 20, then one line saying the rest are counted); `diag` may be NULL. Returns 0, a negative
  * errno from opening the trace, or -ENOMEM.
  * `in->dir` points at `dir`, so it lives as long as the caller's string. */
+/* A reader's diagnostics callback (pt_trace_diag_fn) that prints the first 20 problems to `out`
+ * (NULL: none), then one line saying the rest are counted; `n` counts them all. */
+struct pt__diag_cap {
+    FILE *out;
+    uint64_t n;
+};
+void pt__diag_capped(void *arg, const char *what);
+
 int pt__read_trace(const char *dir, FILE *diag, void (*feed)(void *arg, const struct pt_event *ev),
                    void *arg, struct pt_analyzer_input *in);
 
