@@ -23,22 +23,7 @@ _Static_assert(PT_O_WRONLY == O_WRONLY && PT_O_RDWR == O_RDWR && PT_O_ACCMODE ==
 /* A process with a parent (ppid) whose first event is now. */
 static void proc_of(struct scn *s, uint32_t pid, uint32_t ppid, const char *exe)
 {
-    struct who w = WHO();
-    struct pt_event *e = ev_begin(s, PT_EV_process, pid, 0);
-    pt__synth_u(e, "pid", pid);
-    pt__synth_u(e, "ppid", ppid);
-    pt__synth_u(e, "global_pid", pid);
-    pt__synth_u(e, "start_time", w.start);
-    pt__synth_u(e, "uid", w.uid);
-    pt__synth_u(e, "euid", w.euid);
-    pt__synth_u(e, "sessionid", w.session);
-    pt__synth_u(e, "loginuid", w.uid);
-    pt__synth_u(e, "ns_ipc", w.ipc);
-    pt__synth_u(e, "ns_mnt", w.mnt);
-    pt__synth_u(e, "ns_pid", w.pid);
-    pt__synth_s(e, "exe", exe);
-    pt__synth_s(e, "cmdline", exe);
-    ev_end(s);
+    proc_child(s, pid, ppid, WHO(), exe);
 }
 
 /* open(path, flags) at top level returning fd on (FDEV, ino). */

@@ -101,11 +101,12 @@ struct who {
                   .start = 1,                                                                      \
                   __VA_ARGS__})
 
-static void proc(struct scn *s, uint32_t pid, struct who w, const char *exe)
+/* A process of parent ppid, identity w, whose first event is now. */
+static void proc_child(struct scn *s, uint32_t pid, uint32_t ppid, struct who w, const char *exe)
 {
     struct pt_event *e = ev_begin(s, PT_EV_process, pid, 0);
     pt__synth_u(e, "pid", pid);
-    pt__synth_u(e, "ppid", 1);
+    pt__synth_u(e, "ppid", ppid);
     pt__synth_u(e, "global_pid", pid);
     pt__synth_u(e, "start_time", w.start);
     pt__synth_u(e, "uid", w.uid);
@@ -120,6 +121,11 @@ static void proc(struct scn *s, uint32_t pid, struct who w, const char *exe)
     pt__synth_s(e, "exe", exe);
     pt__synth_s(e, "cmdline", exe);
     ev_end(s);
+}
+
+static void proc(struct scn *s, uint32_t pid, struct who w, const char *exe)
+{
+    proc_child(s, pid, 1, w, exe);
 }
 
 static void cred(struct scn *s, uint32_t pid, uint32_t uid, uint32_t euid)
