@@ -142,16 +142,9 @@ static void test_mapped_file_unlinked_other_mntns(void)
 {
     struct scn *s = scn_new();
     proc(s, 100, WHO(), "/usr/bin/java");
-    struct pt_event *e = ev_begin(s, PT__ID(mmap), 100, 0);
-    pt__synth_u(e, "length", 32768);
-    pt__synth_u(e, "flags", 1);
-    pt__synth_u(e, "fd", 4);
-    pt__synth_u(e, "fd_dev", DEV);
-    pt__synth_u(e, "fd_ino", 999);
-    e->ret = 0x7f0000300000ll;
-    ev_end(s);
+    file_map(s, 100, 32768, 4, DEV, 999, 0x7f0000300000ull);
     proc(s, 200, WHO(.mnt = 4026532500ull, .pid = 4026532501ull, .start = 2), "/usr/bin/java");
-    e = ev_begin(s, PT__ID(unlink), 200, 0);
+    struct pt_event *e = ev_begin(s, PT__ID(unlink), 200, 0);
     pt__synth_s(e, "pathname", "/tmp/hsperfdata_app/1");
     pt__synth_u(e, "pathname_dev", DEV);
     pt__synth_u(e, "pathname_ino", 999);
@@ -168,16 +161,9 @@ static void test_remove_of_mapped_file(void)
 {
     struct scn *s = scn_new();
     proc(s, 100, WHO(), "/usr/bin/indexer");
-    struct pt_event *e = ev_begin(s, PT__ID(mmap), 100, 0);
-    pt__synth_u(e, "length", 8192);
-    pt__synth_u(e, "flags", 1);
-    pt__synth_u(e, "fd", 5);
-    pt__synth_u(e, "fd_dev", DEV);
-    pt__synth_u(e, "fd_ino", 1234);
-    e->ret = 0x7f0000500000ll;
-    ev_end(s);
+    file_map(s, 100, 8192, 5, DEV, 1234, 0x7f0000500000ull);
     proc(s, 200, WHO(.euid = 0, .start = 2), "/usr/bin/cleaner");
-    e = ev_begin(s, PT__ID(remove), 200, 0);
+    struct pt_event *e = ev_begin(s, PT__ID(remove), 200, 0);
     pt__synth_s(e, "pathname", "/var/cache/index.db");
     pt__synth_u(e, "pathname_dev", DEV);
     pt__synth_u(e, "pathname_ino", 1234);
@@ -251,16 +237,9 @@ static void test_rename_over_held_file(void)
 {
     struct scn *s = scn_new();
     proc(s, 100, WHO(), "/usr/bin/reader");
-    struct pt_event *e = ev_begin(s, PT__ID(mmap), 100, 0);
-    pt__synth_u(e, "length", 4096);
-    pt__synth_u(e, "flags", 1);
-    pt__synth_u(e, "fd", 4);
-    pt__synth_u(e, "fd_dev", DEV);
-    pt__synth_u(e, "fd_ino", 55);
-    e->ret = 0x7f0000400000ll;
-    ev_end(s);
+    file_map(s, 100, 4096, 4, DEV, 55, 0x7f0000400000ull);
     proc(s, 200, WHO(.start = 2), "/usr/bin/writer");
-    e = ev_begin(s, PT__ID(rename), 200, 0);
+    struct pt_event *e = ev_begin(s, PT__ID(rename), 200, 0);
     pt__synth_s(e, "oldpath", "/var/db.tmp");
     pt__synth_u(e, "oldpath_dev", DEV);
     pt__synth_u(e, "oldpath_ino", 56);

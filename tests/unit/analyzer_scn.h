@@ -324,6 +324,20 @@ static void release(struct scn *s, struct lib *l, uint64_t session, const char *
     ev_end(s);
 }
 
+/* A shared mmap (MAP_SHARED) of length bytes of the open file fd, (dev, ino), at addr. */
+static void file_map(struct scn *s, uint32_t pid, uint64_t length, int fd, uint64_t dev,
+                     uint64_t ino, uint64_t addr)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(mmap), pid, 0);
+    pt__synth_u(e, "length", length);
+    pt__synth_u(e, "flags", 1);
+    pt__synth_u(e, "fd", (uint64_t)fd);
+    pt__synth_u(e, "fd_dev", dev);
+    pt__synth_u(e, "fd_ino", ino);
+    e->ret = (int64_t)addr;
+    ev_end(s);
+}
+
 /* shm_open(name) of (SHMDEV, ino) and a shared mmap of it at addr. */
 static void shm_map(struct scn *s, uint32_t pid, const char *name, uint64_t ino, uint64_t addr)
 {

@@ -170,18 +170,11 @@ static void test_path_reopened_by_another_process(void)
 {
     struct scn *s = scn_new();
     proc(s, 100, WHO(), "/usr/bin/indexer");
-    struct pt_event *e = ev_begin(s, PT__ID(mmap), 100, 0);
-    pt__synth_u(e, "length", 8192);
-    pt__synth_u(e, "flags", 1);
-    pt__synth_u(e, "fd", 5);
-    pt__synth_u(e, "fd_dev", DEV);
-    pt__synth_u(e, "fd_ino", 1234);
-    e->ret = 0x7f0000500000ll;
-    ev_end(s);
+    file_map(s, 100, 8192, 5, DEV, 1234, 0x7f0000500000ull);
     proc(s, 300, WHO(.start = 3), "/usr/bin/reader");
     proc(s, 400, WHO(.mnt = OTHER_MNT, .start = 4), "/usr/bin/contained");
     proc(s, 200, WHO(.start = 2), "/usr/bin/tmpfiles");
-    e = ev_begin(s, PT__ID(unlink), 200, 0);
+    struct pt_event *e = ev_begin(s, PT__ID(unlink), 200, 0);
     pt__synth_s(e, "pathname", "/var/cache/index.db");
     pt__synth_u(e, "pathname_dev", DEV);
     pt__synth_u(e, "pathname_ino", 1234);
