@@ -14,17 +14,9 @@ pt_record -o "$T/ref" --no-loss -- "$FLOOD" $Q 0 >/dev/null 2>"$T/ref.err" ||
 made=$("$PROFTRACE" events "$T/ref" | grep -vc '\] witnessed' || true)
 [ "$("$PROFTRACE" events --kind lost --count "$T/ref")" = 0 ] || fail "the reference run lost events"
 
-# the file exists before tail follows it
-: >"$T/env"
-"$PROFTRACE" collect --no-journal -o "$T/tr" >"$T/env" 2>"$T/err" &
-collector=$!
-PIDS_TO_KILL+=("$collector")
-timeout 60 grep -m1 -q '^PROFTRACE_DIR=' <(tail -n +1 -f "$T/env") ||
-    fail "collect printed no environment: $(cat "$T/err")"
+pt_collect_start "$T/tr"
 flood() {
-    env LD_PRELOAD="${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$(sed -n 's/^LD_PRELOAD=//p' "$T/env")" \
-        PROFTRACE_DIR="$(sed -n 's/^PROFTRACE_DIR=//p' "$T/env")" \
-        PROFTRACE_OVERWRITE=1 PROFTRACE_BUFSIZE=64k "$FLOOD" $Q 0 >"$T/$1" ||
+    PROFTRACE_OVERWRITE=1 PROFTRACE_BUFSIZE=64k pt_collected "$FLOOD" $Q 0 >"$T/$1" ||
         fail "flood $1 failed"
     grep -q "queries $Q deletes 0 bad 0" "$T/$1" || fail "flood $1: $(cat "$T/$1")"
 }
@@ -32,11 +24,10 @@ kill -STOP "$collector"
 flood undrained # nobody reads its buffer while it writes: it laps
 kill -CONT "$collector"
 flood drained # the collector reads while it writes
-kill -INT "$collector"
-wait "$collector" || fail "collect failed: $(cat "$T/err")"
+pt_collect_stop
 
-! grep -q "bad header\|damaged\|torn" "$T/err" || fail "collector saw damage: $(cat "$T/err")"
-summary=$(grep '^proftrace: 2 processes' "$T/err") || fail "no summary: $(cat "$T/err")"
+! grep -q "bad header\|damaged\|torn" "$T/tr.err" || fail "collector saw damage: $(cat "$T/tr.err")"
+summary=$(grep '^proftrace: 2 processes' "$T/tr.err") || fail "no summary: $(cat "$T/tr.err")"
 read -r events lost ow < <(echo "$summary" |
     sed -n 's/^proftrace: 2 processes, \([0-9]*\) events, \([0-9]*\) lost, \([0-9]*\) overwritten .*/\1 \2 \3/p')
 [ -n "$ow" ] || fail "summary has no overwritten count: $summary"

@@ -30,3 +30,20 @@ pt_record() {
         "$PROFTRACE" record "$@"
     fi
 }
+# pt_collect_start DIR: `proftrace collect -o DIR` in the background (its pid in $collector, its
+# environment in DIR.env, its stderr in DIR.err), once it has printed the environment; then
+# pt_collected CMD... runs CMD traced by it (with the sanitizer runtime first, as pt_record does).
+# Stopping $collector (SIGSTOP) is how a test makes sure that nothing drains a buffer meanwhile.
+pt_collect_start() {
+    : >"$1.env" # there before tail follows it
+    "$PROFTRACE" collect --no-journal -o "$1" >"$1.env" 2>"$1.err" &
+    collector=$!
+    PIDS_TO_KILL+=("$collector")
+    timeout 60 grep -m1 -q '^PROFTRACE_DIR=' <(tail -n +1 -f "$1.env") ||
+        fail "collect printed no environment: $(cat "$1.err")"
+    pt_collected_env=("LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$(sed -n 's/^LD_PRELOAD=//p' "$1.env")"
+        "PROFTRACE_DIR=$(sed -n 's/^PROFTRACE_DIR=//p' "$1.env")")
+}
+pt_collected() { env "${pt_collected_env[@]}" "$@"; }
+# pt_collect_stop: SIGINT to the collector; fails if it does
+pt_collect_stop() { kill -INT "$collector" && wait "$collector" || fail "collect failed"; }
