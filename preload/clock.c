@@ -13,7 +13,11 @@
  * process). pt__clock_init notes one (tsc, ns) pair; until 50 us have passed since it, timestamps
  * are real clock reads, and the first one after that computes the rate from the pair and switches
  * every thread to the TSC. Whether the TSC is invariant comes from glibc's CPUID table, not from
- * a CPUID instruction. */
+ * a CPUID instruction.
+ *
+ * The start pair and pt__tsc_invariant are plain variables: pt__clock_init runs before pt__state
+ * turns ON (at start, and in an attach while other threads already run), and every hook reads
+ * pt__state with acquire before it takes a timestamp, so every thread sees them written. */
 #include <sys/platform/x86.h>
 #include <time.h>
 #include <x86intrin.h>
