@@ -26,19 +26,7 @@ modules=${MODULES:-"test_multiprocessing_forkserver test_multiprocessing_spawn t
 }
 W=$(mktemp -d "${TMPDIR:-/tmp}/pt-bench-cpython.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-verdicts() { # JUnit XML -> sorted "class.name verdict" lines
-    "$PY" - "$1" <<'PY'
-import sys, xml.etree.ElementTree as ET
-rows = []
-for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
-    v = "ok"
-    for k in ("failure", "error", "skipped"):
-        if tc.find(k) is not None:
-            v = k
-    rows.append(f"{tc.get('classname')}.{tc.get('name')} {v}")
-print("\n".join(sorted(rows)))
-PY
-}
+verdicts() { "$PY" "$here/../tests/integration/junit_verdicts.py" "$1"; }
 suite() { (cd "$W" && "$@" "$PY" -m test -v --junit-xml "$xml" "$mod" >"$log" 2>&1); }
 tot_runs=0 tot_events=0 tot_lost=0 tot_damaged=0 tot_diag=0 tot_same=0 tot_procs=0
 for mod in $modules; do

@@ -13,21 +13,7 @@ PY=/usr/bin/python3.11
 suite=("$PY" -m test -v --junit-xml RESULT.xml test_mmap test_tempfile test_multiprocessing_forkserver test_posix
        -m 'test.test_mmap.*' -m 'test.test_tempfile.*' -m '*SharedMemory*' -m '*TestPosixSpawn*')
 cd "$T"
-# Verdicts from the suite's JUnit XML (its console lines interleave with subprocesses' output):
-# one "class.name verdict" line per test, sorted.
-verdicts() {
-    "$PY" - "$1" <<'PY'
-import sys, xml.etree.ElementTree as ET
-rows = []
-for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
-    v = "ok"
-    for k in ("failure", "error", "skipped"):
-        if tc.find(k) is not None:
-            v = k
-    rows.append(f"{tc.get('classname')}.{tc.get('name')} {v}")
-print("\n".join(sorted(rows)))
-PY
-}
+verdicts() { "$PY" "$PT_SRC/tests/integration/junit_verdicts.py" "$1"; }
 set +e
 "${suite[@]/RESULT.xml/$T/plain.xml}" >"$T/plain.log" 2>&1
 rc0=$?
