@@ -14,7 +14,9 @@ foreach(src ${PT_ATTACH_UNIT})
   endif()
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
   if(name STREQUAL "attach_tool_static") # the refusal of a statically linked program
-    target_link_options(${name} PRIVATE -static)
+    # (the sanitizers' runtimes cannot be linked statically: this one is built without them)
+    target_compile_options(${name} PRIVATE -fno-sanitize=all)
+    target_link_options(${name} PRIVATE -fno-sanitize=all -static)
   endif()
   if(name MATCHES "^attach_tool_") # programs the scripts attach to
     continue()

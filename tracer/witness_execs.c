@@ -16,6 +16,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -108,9 +109,15 @@ int pt__wexecs_drain(struct pt__wexecs *x)
             if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
                 continue;
             struct cn_msg *cn = NLMSG_DATA(nh);
-            if (cn->id.idx != CN_IDX_PROC || cn->len < sizeof(struct proc_event) - sizeof(((struct proc_event *)0)->event_data))
+            if (NLMSG_PAYLOAD(nh, 0) < sizeof *cn || cn->id.idx != CN_IDX_PROC ||
+                cn->len < offsetof(struct proc_event, event_data))
                 continue;
-            struct proc_event *ev = (struct proc_event *)cn->data;
+            /* after the 20-byte cn_msg the event is 4-aligned, its 64-bit fields want 8: copied */
+            size_t have = NLMSG_PAYLOAD(nh, 0) - sizeof *cn;
+            if (have > cn->len)
+                have = cn->len;
+            struct proc_event evc = {0}, *ev = &evc;
+            memcpy(&evc, cn->data, have < sizeof evc ? have : sizeof evc);
             if (ev->what == PROC_EVENT_EXEC) {
                 uint32_t pid = (uint32_t)ev->event_data.exec.process_tgid;
                 if ((uint32_t)ev->event_data.exec.process_pid != pid)

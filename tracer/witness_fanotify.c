@@ -860,9 +860,13 @@ static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
 static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len, unsigned nrep,
                       struct pt_witness_stats *st)
 {
-    const struct fanotify_event_metadata *m = (const void *)buf;
-    for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
-        if (m->vers != FANOTIFY_METADATA_VERSION)
+    /* The kernel pads reports with info records to 4 bytes, not to the 8 the metadata's 64-bit
+     * mask needs: each is copied out rather than read in place. */
+    struct fanotify_event_metadata mc, *m = &mc;
+    for (ssize_t off = 0; len - off >= (ssize_t)sizeof mc; off += mc.event_len) {
+        memcpy(&mc, buf + off, sizeof mc);
+        if (mc.event_len < sizeof mc || mc.event_len > (size_t)(len - off) ||
+            m->vers != FANOTIFY_METADATA_VERSION)
             break;
         st->reports++;
         if (m->mask & FAN_Q_OVERFLOW) {
@@ -878,8 +882,8 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
         r->pid = m->pid;
         r->pidfd = -1;
         pt__wident_unknown(&r->who, m->pid, PT__WID_GONE);
-        const unsigned char *p = (const unsigned char *)m + m->metadata_len;
-        const unsigned char *end = (const unsigned char *)m + m->event_len;
+        const unsigned char *p = buf + off + m->metadata_len;
+        const unsigned char *end = buf + off + m->event_len;
         while (p + sizeof(struct fanotify_event_info_header) <= end) {
             const struct fanotify_event_info_header *h = (const void *)p;
             if (h->len < sizeof *h || p + h->len > end)
