@@ -36,9 +36,11 @@ extern const char *const pt__category_names[];
 /* A 64-bit hash (FNV-1a) of the event tables: PT_FORMAT_VERSION (how records and packets are laid
  * out), then every class's name, whether it is a call, and each field's wire type and name, in id
  * order. Stored in each ring header and in the CTF metadata so that a trace written with another
- * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Computed once,
- * never 0. */
+ * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Never 0.
+ * pt__table_hash is a constant generated at build time (gen_table_hash.c), so that no traced
+ * process hashes the tables at start; pt__table_hash_compute (table_hash.c) computes it. */
 uint64_t pt__table_hash(void);
+uint64_t pt__table_hash_compute(void);
 
 /* ---- Records (decode.c) ------------------------------------------------------------------------ */
 
