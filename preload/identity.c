@@ -81,6 +81,31 @@ uint64_t pt__self_start_time(void)
     return v;
 }
 
+/* /proc/self/status as this process first read it (once per process: a fork child reads its
+ * own), or NULL. Its NSpid gives the global pid; at start, nothing but the shim runs between that
+ * read and the uses of its Threads and SigIgn/SigCgt lines (state.c, signals.c). */
+static char pt__status[8192];
+static uint32_t pt__status_for;
+const char *pt__self_status(void)
+{
+    uint32_t pid = (uint32_t)getpid();
+    if (pt__status_for == pid)
+        return pt__status;
+    if (pt__slurp("/proc/self/status", pt__status, sizeof pt__status) <= 0)
+        return NULL;
+    pt__status_for = pid;
+    return pt__status;
+}
+
+const char *pt__status_line(const char *status, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, key, n) && p[n] == ':')
+            return p + n + 1;
+    return NULL;
+}
+
 /* The global pid.
  * NSpid in /proc/self/status lists our pid from the pid namespace of that /proc mount inwards, so
  * it is only as global as the /proc we see: after `unshare --pid --fork --mount-proc` the child
@@ -96,13 +121,13 @@ uint64_t pt__self_start_time(void)
 static uint32_t pt__gpid, pt__gpid_for;
 uint32_t pt__global_pid(void)
 {
-    static char status[8192];
     uint32_t pid = (uint32_t)getpid();
     if (pt__gpid_for == pid)
         return pt__gpid;
     uint32_t gpid = pid;
     unsigned depth = 1;
-    if (pt__slurp("/proc/self/status", status, sizeof status) > 0) {
+    const char *status = pt__self_status();
+    if (status) {
         const char *p = strstr(status, "\nNSpid:");
         if (p) {
             char *end;

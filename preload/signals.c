@@ -14,6 +14,7 @@
  * re-executed fault ends the process even if the disposition were somehow still the shim's (the
  * kernel never delivers a blocked fault to a handler). */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <sys/syscall.h>
@@ -66,16 +67,37 @@ static int pt__resolve_sig(void)
     return pt__real_sigaction && pt__real_signal;
 }
 
-void pt__signals_install(void)
+/* The signals whose disposition is not SIG_DFL (ignored or caught: SigIgn | SigCgt, one bit per
+ * signal, bit sig - 1) from the status text the shim read at start; 0 when unknown. */
+static int pt__not_default(uint64_t *mask)
+{
+    const char *st = pt__self_status();
+    const char *ign = st ? pt__status_line(st, "SigIgn") : NULL;
+    const char *cgt = st ? pt__status_line(st, "SigCgt") : NULL;
+    if (!ign || !cgt)
+        return 0;
+    *mask = strtoull(ign, NULL, 16) | strtoull(cgt, NULL, 16);
+    return 1;
+}
+
+void pt__signals_install(int one_thread)
 {
     if (!pt__resolve_sig())
         return;
+    /* With one thread, only the shim has run since /proc/self/status was read, so its masks are
+     * the dispositions now: one system call per signal instead of a query and a change. With
+     * other threads, which may change a disposition meanwhile, each is asked just before. */
+    uint64_t not_dfl = 0;
+    int known = one_thread && pt__not_default(&not_dfl);
     for (unsigned i = 0; i < sizeof pt__fatal / sizeof pt__fatal[0]; i++) {
         struct sigaction old, sa;
-        if (pt__real_sigaction(pt__fatal[i], NULL, &old) != 0)
+        if (known) {
+            if (not_dfl & (1ull << (pt__fatal[i] - 1)))
+                continue;
+        } else if (pt__real_sigaction(pt__fatal[i], NULL, &old) != 0 ||
+                   (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) {
             continue;
-        if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-            continue;
+        }
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = pt__on_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESETHAND;

@@ -3,6 +3,7 @@
 #  - the system calls a traced /bin/true makes beyond its untraced ones stay under a bound, with
 #    no loop over descriptor numbers (it used to make ~1024 fcntl(F_DUPFD) and ~1050 close to
 #    set libunwind up) and no validation pipe;
+#  - signals ignored when it starts stay ignored;
 #  - the inline-hook engine (capstone) and libelf, libunwind, lzma, zlib are mapped into no traced
 #    process unless a hook is placed (PROFTRACE_HOOKS here): /proc/PID/maps of a traced cat.
 #  Under a sanitizer build its runtime is preloaded first in both runs (PT_PRELOAD_FIRST).
@@ -41,6 +42,10 @@ for f in stat cmdline sessionid loginuid; do
 done
 n=$(grep -c 'readlink("/proc/self/exe"' "$T/paths")
 [ "$n" -le 1 ] || bad "a traced start reads the link /proc/self/exe $n times"
+# Dispositions the process starts with are kept: the shim takes them from /proc/self/status at
+# start instead of asking each signal, and must still leave an inherited SIG_IGN alone.
+out=$(trap '' USR1 TERM; LD_PRELOAD=$pre PROFTRACE_DIR=$T/trace sh -c 'kill -USR1 $$; kill -TERM $$; echo alive')
+[ "$out" = alive ] || bad "a traced shell that inherited SIG_IGN for USR1 and TERM died of them"
 # Mappings: none of the heavy libraries unless a hook is placed.
 heavy='libcapstone|libelf|libunwind|liblzma|libz\.so|libproftrace-inline'
 LD_PRELOAD=$pre PROFTRACE_DIR=$T/trace cat /proc/self/maps >"$T/maps" || bad "traced cat failed"
