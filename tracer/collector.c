@@ -73,6 +73,7 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/ring_pool.h"
 #include "tracer/rotate.h"
 #include "tracer/source.h"
 
@@ -162,6 +163,8 @@ struct pt_collector {
     pt_trace_diag_fn diag;
     void *diag_arg;
     int ifd, epfd;
+    struct pt__pool pool; /* ring files prepared for starting processes (ring_pool.c) */
+    int ending;           /* pt_collector_finish: no ring is recycled into the pool */
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
     struct cring *list;
@@ -575,8 +578,11 @@ static int read_inotify(struct pt_collector *c)
     while ((n = read(c->ifd, buf, sizeof buf)) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
-            if (ev->mask & IN_Q_OVERFLOW)
+            if (ev->mask & IN_Q_OVERFLOW) {
+                pt__pool_taken(&c->pool, IN_Q_OVERFLOW, NULL);
                 overflow = 1;
+            } else if (ev->wd == c->pool.wd)
+                pt__pool_taken(&c->pool, ev->mask, ev->len ? ev->name : NULL);
             else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len)
                 attach(c, ev->name);
             p += sizeof *ev + ev->len;
@@ -1104,6 +1110,21 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
     return rc;
 }
 
+/* A ring drained whole, its writer gone: made a file ready for the next process to start
+ * (ring_pool.c) instead of being removed, when the pool has room for it. Our mapping goes first:
+ * the file is emptied, and nothing but our descriptor may hold it then. 1 when its name is gone
+ * from rings/. */
+static int retire(struct pt_collector *c, struct cring *r)
+{
+    if (c->ending)
+        return 0; /* the pool goes with the collection */
+    if (r->map) {
+        munmap(r->map, r->size);
+        r->map = NULL;
+    }
+    return pt__pool_recycle(&c->pool, c->rfd, r->name, r->fd);
+}
+
 /* Drain everything and remove the ring. dead: the process died without closing it. A ring that
  * could not be written whole stays in rings/ (counted in `unwritten`), never removed. */
 static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
@@ -1148,7 +1169,7 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
               path, left);
         if (nm)
             nm->ring = NULL; /* done with, not to be attached again by this collector */
-    } else if (unlinkat(c->rfd, r->name, 0) == 0 || errno == ENOENT) {
+    } else if (retire(c, r) || unlinkat(c->rfd, r->name, 0) == 0 || errno == ENOENT) {
         name_del(c, r->name);
     } else if (nm) {
         nm->ring = NULL;
@@ -1485,6 +1506,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     c->diag = diag;
     c->diag_arg = diag_arg;
     c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
+    c->pool.fd = c->pool.wd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1535,6 +1557,13 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
             close(c->ifd);
             c->ifd = -1;
         }
+    }
+    /* Files ready for starting processes, made on the first pass and whenever one is taken (a
+     * name leaving .pool wakes us). Without it processes create their own. */
+    if (pt__pool_open(&c->pool, c->rfd, 0, 0) == 0 && c->ifd >= 0) {
+        char pool_at[64];
+        pt_perm_fd_path(c->pool.fd, pool_at, sizeof pool_at);
+        c->pool.wd = inotify_add_watch(c->ifd, pool_at, IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
     }
     scan(c);
     prompt_scheduling();
@@ -1602,7 +1631,13 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
     }
     c->busy = drained;
     rotate_if_due(c);
+    pt__pool_fill(&c->pool); /* after draining: a writer's room comes first */
     return 0;
+}
+
+void pt_collector_ring_size(struct pt_collector *c, size_t buf_bytes, unsigned nbufs)
+{
+    pt__pool_layout(&c->pool, buf_bytes, nbufs);
 }
 
 void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_time, int signo)
@@ -1630,6 +1665,7 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
 
 int pt_collector_finish(struct pt_collector *c)
 {
+    c->ending = 1;
     scan(c);
     while (c->list) {
         struct cring *r = c->list;
@@ -1680,6 +1716,8 @@ void pt_collector_close(struct pt_collector *c)
     free(c->procs);
     free(c->pkt);
     free(c->stage);
+    if (c->rfd >= 0)
+        pt__pool_close(&c->pool, c->rfd); /* the collection ends: nobody takes them now */
     if (c->ifd >= 0)
         close(c->ifd);
     if (c->epfd >= 0)

@@ -79,6 +79,24 @@ int pt__fd_high(int fd);
  * the number for one of its own files, which must never be closed for it. */
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino);
 
+/* ---- Ring geometry (ring.c) ----------------------------------------------------------------- */
+
+/* Where everything lies in a ring file with `nbufs` buffers of `buf_bytes` (0: the defaults),
+ * computed once by the writer (pt_ring_create) and by the collector that prepares files for it
+ * (ring_pool.c). */
+struct pt__ring_layout {
+    unsigned nbufs, sub_shift, nsub_shift; /* packets of 1 << sub_shift, 1 << nsub_shift of them */
+    uint64_t data_bytes;                   /* a buffer's circle of packets */
+    uint64_t stride;                       /* a buffer: its control page and its circle */
+    uint64_t bufs_off;                     /* buffer 0: after the header and the claim table */
+    uint64_t file_size;
+    uint64_t first_end; /* backed at creation: [0, first_end) is the header, the claim table and
+                           buffer 0's control page and first packets (the creating thread's) */
+};
+
+/* Fill *L; 0, or -EINVAL for sizes the ring does not take. */
+int pt__ring_layout(size_t buf_bytes, unsigned nbufs, struct pt__ring_layout *L);
+
 /* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
 #define PT__STREAM_FMT "%s_%u"
 #define PT__PROC_STREAM_FMT "%s_p" /* the collector's own stream for that process */
