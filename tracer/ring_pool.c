@@ -242,8 +242,14 @@ int pt__pool_recycle(struct pt__pool *p, int rfd, const char *name, int fd)
     if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
         goto drop;
     (void)fcntl(fd, F_SETLEASE, F_UNLCK);
-    /* Emptied (its blocks freed: nothing of the old process is left), then prepared as new. */
-    if (ftruncate(fd, 0) < 0 || pool_prepare(p, fd) < 0 ||
+    /* Emptied, then prepared as new: nothing of the old process is left. Its blocks past the
+     * prepared range are freed by punching a hole, not by truncating to 0 (ext4 then writes a
+     * rewritten file back at close, as it does for a file replaced in place); those in the range
+     * are overwritten with zeros. */
+    if ((st.st_size > (off_t)p->L.first_end &&
+         fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)p->L.first_end,
+                   st.st_size - (off_t)p->L.first_end) < 0) ||
+        pool_prepare(p, fd) < 0 ||
         ((st.st_mode & 07777) != pt_perm_file_mode() && fchmod(fd, pt_perm_file_mode()) < 0))
         goto drop;
     for (unsigned k = 0; k < PT__POOL_SLOTS; k++) {
