@@ -529,6 +529,7 @@ static void attach(struct pt_collector *c, const char *name)
     r->next = c->list;
     c->list = r;
     c->st.rings++;
+    pt__pool_taken(&c->pool); /* its file may have come from the pool */
     pid_t wp = writer_pid(r);
     if (c->on_attach && wp > 0)
         c->on_attach(c->on_attach_arg, wp);
@@ -578,11 +579,8 @@ static int read_inotify(struct pt_collector *c)
     while ((n = read(c->ifd, buf, sizeof buf)) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
-            if (ev->mask & IN_Q_OVERFLOW) {
-                pt__pool_taken(&c->pool, IN_Q_OVERFLOW, NULL);
+            if (ev->mask & IN_Q_OVERFLOW)
                 overflow = 1;
-            } else if (ev->wd == c->pool.wd)
-                pt__pool_taken(&c->pool, ev->mask, ev->len ? ev->name : NULL);
             else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len)
                 attach(c, ev->name);
             p += sizeof *ev + ev->len;
@@ -1506,7 +1504,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     c->diag = diag;
     c->diag_arg = diag_arg;
     c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
-    c->pool.fd = c->pool.wd = -1;
+    c->pool.fd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1558,13 +1556,8 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
             c->ifd = -1;
         }
     }
-    /* Files ready for starting processes, made on the first pass and whenever one is taken (a
-     * name leaving .pool wakes us). Without it processes create their own. */
-    if (pt__pool_open(&c->pool, c->rfd, 0, 0) == 0 && c->ifd >= 0) {
-        char pool_at[64];
-        pt_perm_fd_path(c->pool.fd, pool_at, sizeof pool_at);
-        c->pool.wd = inotify_add_watch(c->ifd, pool_at, IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
-    }
+    /* Ring files ready for starting processes (without, they create their own). */
+    (void)pt__pool_open(&c->pool, c->rfd, 0, 0);
     scan(c);
     prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
@@ -1631,7 +1624,8 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
     }
     c->busy = drained;
     rotate_if_due(c);
-    pt__pool_fill(&c->pool); /* after draining: a writer's room comes first */
+    if (n == 0 && !drained)
+        pt__pool_fill(&c->pool); /* nothing to do: a start's wake-up never waits for this */
     return 0;
 }
 

@@ -653,9 +653,13 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     struct stat fst;
     /* rings/ has a subdirectory (.pool) when its link count is not 2 (or where file systems do
      * not count them: btrfs says 1); without one, no name is tried. */
-    fd = rings_links != 2 ? pt__pool_claim(rings, &L, (uint32_t)pid, tmp, &fst) : -1;
+    fd = rings_links != 2 ? pt__pool_claim(rings, &L, (uint32_t)pid, instance, tmp, sizeof tmp,
+                                           &fst)
+                          : -1;
     const int prepared = fd >= 0;
     if (!prepared) {
+        snprintf(tmp, sizeof tmp, "%s/.%d-%016llx.tmp", rings, (int)pid,
+                 (unsigned long long)instance);
         fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
         if (fd < 0) {
             rc = -errno;

@@ -2,9 +2,10 @@
  *
  * Why. Creating a file is the dearest part of a traced process's start on a disk file system: on
  * ext4 without a journal, for one, the inode allocator walks past every inode of the group freed in
- * the last seconds (and a collector frees one ring per process), 0.2-0.3 ms per create on a busy
- * trace; sizing the file and backing its first pages cost more system calls. The collector does all
- * of that ahead, off the process's path, for a few files kept in rings/.pool.
+ * the last seconds (and a collector used to free one ring per process): from 0.1 to more than 1 ms
+ * per create on a busy machine. Sizing the file and backing its first pages cost more system calls.
+ * The collector does that ahead, off the processes' path, for a few files kept in rings/.pool, and
+ * gives the rings of ended processes back to the pool instead of removing them.
  *
  * Names. rings/.pool/<ring version>-<uid>-<nbufs>-<packet shift>-<packets shift>.<slot>: a
  * process takes only a file made for its own effective uid and for exactly its layout (buffer size
@@ -14,22 +15,23 @@
  *
  * A prepared file is a ring file with nothing written yet: sized, its first pages (the header, the
  * claim table, buffer 0's control page and first packets: pt__ring_layout's first_end) backed with
- * zeros. It is made unnamed (O_TMPFILE) and linked into its slot only once complete, so a slot never
- * holds half a file, and a collector killed meanwhile leaves nothing behind.
+ * zeros, the rest a hole. A new one is made unnamed (O_TMPFILE) and linked into its slot only once
+ * complete, so a slot never holds half a file, and a collector killed meanwhile leaves nothing.
  *
- * Taking one. A process renames a slot's file to its own temporary name in rings/ (the one it
- * would have created): the rename is atomic, so one process gets each file and the others find
- * the slot empty and try the next. It then writes the header and renames the file to its final
- * .ring name, as it does with a file it created itself: readers and the collector never see a ring
- * before its header is complete, and never look into .pool or at a name with a leading dot.
+ * Taking one. A process renames a slot's file to a name of its own in .pool, ".<pid>-<instance>.tmp":
+ * the rename is atomic, so one process gets each file and the others find the slot empty and try
+ * the next. It writes the header there and renames the file to its final .ring name in rings/, as
+ * it does with a file it created itself: readers and the collector never see a ring before its
+ * header is complete, and never look into .pool. Nothing watches .pool: the collector is woken by
+ * the new ring only, once per process.
  *
- * Refilling. The collector watches .pool with inotify (a name moved out or deleted). A ring it has
- * drained whole, whose writer is gone, goes back into the pool instead of being removed
- * (pt__pool_recycle): emptied, and prepared again, once the kernel says nothing else has it open or
- * mapped. So a steady stream of short processes neither creates nor frees a file each; when the
- * pool falls below half full (a burst of starts), the collector makes new files on its next pass,
- * after draining. Leftovers are removed when the collection ends (pt_collector_close); a collector
- * that starts on a directory keeps the files still right for it.
+ * Giving back. A ring the collector has drained whole, whose writer is gone, goes back into a free
+ * slot (pt__pool_recycle) once the kernel says nothing else has it open or mapped: moved out of
+ * rings/, emptied, prepared again. So a steady stream of short processes neither creates nor frees
+ * a file each. Which slots are free is looked at again after a new ring appeared (it may have
+ * come from one). When the pool is less than half full (a burst of starts) and the collector has
+ * nothing else to do, it makes new files. Leftovers are removed when the collection ends
+ * (pt_collector_close); a collector that starts on a directory keeps the files still right for it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -39,7 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,11 +60,14 @@ static void pool_prefix(char *buf, size_t len, const struct pt__ring_layout *L, 
 }
 
 int pt__pool_claim(const char *rings, const struct pt__ring_layout *L, uint32_t pid,
-                   const char *tmp, struct stat *st)
+                   uint64_t instance, char *tmp, size_t len, struct stat *st)
 {
     char prefix[96], src[PATH_MAX];
     uid_t euid = geteuid();
     pool_prefix(prefix, sizeof prefix, L, (unsigned)euid);
+    if (snprintf(tmp, len, "%s/" PT__POOL_DIR "/.%u-%016llx.tmp", rings, (unsigned)pid,
+                 (unsigned long long)instance) >= (int)len)
+        return -1;
     unsigned k0 = pid % PT__POOL_SLOTS, i;
     for (i = 0; i < PROBES; i++) {
         if (snprintf(src, sizeof src, "%s/" PT__POOL_DIR "/%s%u", rings, prefix,
@@ -107,7 +112,36 @@ static int pool_slot(const struct pt__pool *p, const char *name)
     return *end || k >= PT__POOL_SLOTS ? -1 : (int)k;
 }
 
-/* Remove the files that are not prepared files of the pool's layout; note the slots that are. */
+/* The name of slot k of the pool's layout. */
+static void pool_name(const struct pt__pool *p, unsigned k, char *buf, size_t len)
+{
+    char prefix[96];
+    pool_prefix(prefix, sizeof prefix, &p->L, (unsigned)geteuid());
+    snprintf(buf, len, "%s%u", prefix, k);
+}
+
+/* Whether `name` is a slot's name, of any layout or user. */
+static int pool_slot_name(const char *name)
+{
+    unsigned v, u, n, a, b, k;
+    int end = 0;
+    return sscanf(name, "%u-%u-%u-%u-%u.%u%n", &v, &u, &n, &a, &b, &k, &end) == 6 && !name[end];
+}
+
+/* Whether `name` is a taker's own name (".<pid>-<instance>.tmp") whose process is gone: a process
+ * killed between taking a file and publishing its ring. One still running keeps it. */
+static int pool_dead_taker(const char *name)
+{
+    unsigned pid;
+    unsigned long long inst;
+    int end = 0;
+    if (sscanf(name, ".%u-%16llx.tmp%n", &pid, &inst, &end) != 2 || name[end] || !pid)
+        return 0;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Remove what is not a prepared file of the pool's layout (all: every slot's file) — never the
+ * file a running process is taking —, and note which slots hold one. */
 static void pool_sweep(struct pt__pool *p, int all)
 {
     int fd = openat(p->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* fdopendir owns it */
@@ -119,23 +153,40 @@ static void pool_sweep(struct pt__pool *p, int all)
     }
     p->full = 0;
     for (struct dirent *de; (de = readdir(d));) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        int k = all ? -1 : pool_slot(p, de->d_name);
-        struct stat st;
-        if (k >= 0 && fstatat(p->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            pool_file_ok(p, &st))
-            p->full |= 1u << k;
-        else
-            unlinkat(p->fd, de->d_name, 0);
+        const char *n = de->d_name;
+        if (pool_slot_name(n)) {
+            int k = all ? -1 : pool_slot(p, n);
+            struct stat st;
+            if (k >= 0 && fstatat(p->fd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 && pool_file_ok(p, &st))
+                p->full |= 1u << k;
+            else
+                unlinkat(p->fd, n, 0);
+        } else if (!strcmp(n, RECYCLING) || pool_dead_taker(n)) {
+            unlinkat(p->fd, n, 0);
+        }
     }
     closedir(d);
+    p->stale = 0;
+}
+
+/* Which slots hold a file now (processes take them without telling). */
+static void pool_count(struct pt__pool *p)
+{
+    char name[128];
+    struct stat st;
+    p->full = 0;
+    for (unsigned k = 0; k < PT__POOL_SLOTS; k++) {
+        pool_name(p, k, name, sizeof name);
+        if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            p->full |= 1u << k;
+    }
+    p->stale = 0;
 }
 
 int pt__pool_open(struct pt__pool *p, int rfd, size_t buf_bytes, unsigned nbufs)
 {
     memset(p, 0, sizeof *p);
-    p->fd = p->wd = -1;
+    p->fd = -1;
     int rc = pt__ring_layout(buf_bytes, nbufs, &p->L);
     if (rc < 0)
         return rc;
@@ -164,23 +215,9 @@ void pt__pool_layout(struct pt__pool *p, size_t buf_bytes, unsigned nbufs)
     pool_sweep(p, 0);
 }
 
-void pt__pool_taken(struct pt__pool *p, uint32_t mask, const char *name)
+void pt__pool_taken(struct pt__pool *p)
 {
-    if (mask & IN_Q_OVERFLOW) {
-        p->full = 0; /* each slot is looked at again before a file is made for it */
-        return;
-    }
-    int k = name ? pool_slot(p, name) : -1;
-    if (k >= 0)
-        p->full &= ~(1u << k);
-}
-
-/* The name of slot k of the pool's layout. */
-static void pool_name(const struct pt__pool *p, unsigned k, char *buf, size_t len)
-{
-    char prefix[96];
-    pool_prefix(prefix, sizeof prefix, &p->L, (unsigned)geteuid());
-    snprintf(buf, len, "%s%u", prefix, k);
+    p->stale = 1;
 }
 
 /* Size the unnamed or not-yet-published file fd as a prepared file: [0, first_end) backed with
@@ -230,6 +267,8 @@ int pt__pool_recycle(struct pt__pool *p, int rfd, const char *name, int fd)
 {
     const uint32_t all = (1u << PT__POOL_SLOTS) - 1;
     struct stat st;
+    if (p->fd >= 0 && p->stale)
+        pool_count(p);
     if (p->fd < 0 || p->full == all || fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
         st.st_uid != geteuid() || st.st_nlink != 1)
         return 0;
@@ -263,7 +302,7 @@ int pt__pool_recycle(struct pt__pool *p, int rfd, const char *name, int fd)
         }
         if (errno != EEXIST)
             break;
-        p->full |= 1u << k; /* there already (an overflow made us forget) */
+        p->full |= 1u << k; /* taken and given back meanwhile */
     }
 drop:
     unlinkat(p->fd, RECYCLING, 0);
@@ -272,10 +311,13 @@ drop:
 
 void pt__pool_fill(struct pt__pool *p)
 {
+    if (p->fd < 0 || pt_now() < p->retry_at)
+        return;
+    if (p->stale)
+        pool_count(p);
     /* Only below half full: the rings of processes that end refill it without a file made (the
      * processes running now took the rest); a burst of starts empties it, and files are made. */
-    if (p->fd < 0 || __builtin_popcount(p->full) >= (int)PT__POOL_SLOTS / 2 ||
-        pt_now() < p->retry_at)
+    if (__builtin_popcount(p->full) >= (int)PT__POOL_SLOTS / 2)
         return;
     for (unsigned k = 0; k < PT__POOL_SLOTS; k++) {
         if (p->full & (1u << k))
@@ -295,5 +337,6 @@ void pt__pool_close(struct pt__pool *p, int rfd)
     pool_sweep(p, 1);
     close(p->fd);
     p->fd = -1;
-    unlinkat(rfd, PT__POOL_DIR, AT_REMOVEDIR); /* a process taking a file meanwhile creates one */
+    /* Left when a process is taking a file now: it publishes its ring, then .pool stays empty. */
+    unlinkat(rfd, PT__POOL_DIR, AT_REMOVEDIR);
 }

@@ -7,7 +7,8 @@
 #    something else still has it open;
 #  - a process of another buffer size, and one in a trace without a collector (no pool), create
 #    their own ring and are traced as before;
-#  - a file in a pool slot that is not a prepared file (wrong size) is never used for a ring;
+#  - a file in a pool slot that is not a prepared file (wrong size) is never used for a ring; a
+#    collector replaces it, and removes what a process killed while taking a file left;
 #  - .pool is private, ignored by the readers (no process, no complaint), kept right across a
 #    collector SIGKILLed and restarted, and removed when the collection ends.
 source "$(dirname "$0")/tracer_lib.sh"
@@ -134,10 +135,19 @@ until_true has_ring "$p3"
 [ "$(stat -c %s "$(ring_of "$p3")")" -gt 4096 ] || fail "a 4 KiB file in a pool slot was taken for a ring"
 echo go >"$T/f3"
 wait
+# what a process killed while taking a file leaves (its own name in .pool), and one still taking
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+: >"$P/.$dead-0000000000001000.tmp"
+: >"$P/.$$-0000000000002000.tmp"
 start_collect "$T/col3.err"
 until_true has_pool_files
 [ -z "$(find "$P" -maxdepth 1 -type f -size 4096c)" ] || fail "a new collector kept a wrong-sized pool file"
-echo "ok   a wrong-sized file in a pool slot is not taken, and a collector replaces it"
+[ ! -e "$P/.$dead-0000000000001000.tmp" ] || fail "a dead process's file in .pool was kept"
+[ -e "$P/.$$-0000000000002000.tmp" ] || fail "the file a live process is taking was removed"
+rm "$P/.$$-0000000000002000.tmp"
+echo "ok   a wrong-sized file in a pool slot is not taken; a collector replaces it and what dead takers left"
 
 # 7. The collection ends: the pool is removed.
 kill -INT "$col"
