@@ -14,7 +14,6 @@
  * re-executed fault ends the process even if the disposition were somehow still the shim's (the
  * kernel never delivers a blocked fault to a handler). */
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <sys/syscall.h>
@@ -67,28 +66,15 @@ static int pt__resolve_sig(void)
     return pt__real_sigaction && pt__real_signal;
 }
 
-/* The signals whose disposition is not SIG_DFL (ignored or caught: SigIgn | SigCgt, one bit per
- * signal, bit sig - 1) from the status text the shim read at start; 0 when unknown. */
-static int pt__not_default(uint64_t *mask)
-{
-    const char *st = pt__self_status();
-    const char *ign = st ? pt__status_line(st, "SigIgn") : NULL;
-    const char *cgt = st ? pt__status_line(st, "SigCgt") : NULL;
-    if (!ign || !cgt)
-        return 0;
-    *mask = strtoull(ign, NULL, 16) | strtoull(cgt, NULL, 16);
-    return 1;
-}
-
-void pt__signals_install(int one_thread)
+void pt__signals_install(const uint64_t *not_default)
 {
     if (!pt__resolve_sig())
         return;
-    /* With one thread, only the shim has run since /proc/self/status was read, so its masks are
-     * the dispositions now: one system call per signal instead of a query and a change. With
-     * other threads, which may change a disposition meanwhile, each is asked just before. */
-    uint64_t not_dfl = 0;
-    int known = one_thread && pt__not_default(&not_dfl);
+    /* Known (one thread, whose /proc/self/stat the shim read at start: only the shim has run
+     * since), one system call per signal; otherwise each is asked just before, as another thread
+     * may change a disposition meanwhile. */
+    const int known = not_default != NULL;
+    const uint64_t not_dfl = known ? *not_default : 0;
     for (unsigned i = 0; i < sizeof pt__fatal / sizeof pt__fatal[0]; i++) {
         struct sigaction old, sa;
         if (known) {

@@ -144,14 +144,14 @@ void pt__init(void)
         pt__modules_list();
         pt__loader_end();
     }
-    /* One thread (/proc/self/status read at start: only the shim has run since, and it starts no
+    /* One thread (/proc/self/stat read at start: only the shim has run since, and it starts no
      * thread): the signal dispositions of that read still hold, and the loader's notice may be
      * patched. Before the inline engine is loaded, whose libraries' constructors could change
      * either. */
-    const char *status = pt__self_status();
-    const char *threads = status ? pt__status_line(status, "Threads") : NULL;
-    int one_thread = threads && atoi(threads) == 1;
-    pt__signals_install(one_thread);
+    unsigned threads = 0;
+    uint64_t not_default = 0;
+    int one_thread = pt__self_start_state(&threads, &not_default) == 0 && threads == 1;
+    pt__signals_install(one_thread ? &not_default : NULL);
     (void)pt__dl_watch_init(one_thread); /* module events, inline scans after dlopen */
     pt__inline_init(); /* hooks where interposition cannot reach (hook_inline.c) */
 out:

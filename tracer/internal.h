@@ -75,6 +75,9 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
  * the soft limit is higher), else the highest free number below the limit. Closes `fd` and returns
  * the new one; returns `fd` unchanged when no higher number is free. */
 int pt__fd_high(int fd);
+/* Write `len` zero bytes at `off` of fd (pwritev: signal-safe, the file offset untouched). 0, or a
+ * negative errno (-ENOSPC: the file system is full). */
+int pt__write_zeros(int fd, uint64_t off, uint64_t len);
 /* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
  * the number for one of its own files, which must never be closed for it. */
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino);

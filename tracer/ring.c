@@ -161,20 +161,12 @@ static int ring_fd_ours(const struct pt_ring *r)
  * raising SIGBUS later). Signal-safe; errno is preserved. */
 static int ring_back_as(struct pt_ring *r, uint64_t off, uint64_t len, int fd_ours)
 {
-    static uint8_t zeros[65536]; /* never written: .bss, the zero page, no room in the file */
     int saved = errno, rc = 0;
     struct rlimit lim;
     int by_write = fd_ours && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
                    (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= r->map_size);
-    for (uint64_t done = 0; by_write && done < len;) {
-        size_t n = len - done < sizeof zeros ? (size_t)(len - done) : sizeof zeros;
-        ssize_t w = pwrite(r->fd, zeros, n, (off_t)(off + done));
-        if (w <= 0) {
-            rc = w < 0 ? -errno : -EIO;
-            goto out;
-        }
-        done += (uint64_t)w;
-    }
+    if (by_write && (rc = pt__write_zeros(r->fd, off, len)) < 0)
+        goto out;
     if (madvise((uint8_t *)r->hdr + off, len, MADV_POPULATE_WRITE) < 0 && errno != EINVAL)
         rc = -errno; /* EINVAL: a kernel without MADV_POPULATE_WRITE; the write backed them */
 out:

@@ -18,12 +18,12 @@
  * zeros, the rest a hole. A new one is made unnamed (O_TMPFILE) and linked into its slot only once
  * complete, so a slot never holds half a file, and a collector killed meanwhile leaves nothing.
  *
- * Taking one. A process renames a slot's file to a name of its own in .pool, ".<pid>-<instance>.tmp":
- * the rename is atomic, so one process gets each file and the others find the slot empty and try
- * the next. It writes the header there and renames the file to its final .ring name in rings/, as
- * it does with a file it created itself: readers and the collector never see a ring before its
- * header is complete, and never look into .pool. Nothing watches .pool: the collector is woken by
- * the new ring only, once per process.
+ * Taking one. A process renames a slot's file to a name of its own in .pool,
+ * ".<pid>-<instance>.tmp": the rename is atomic, so one process gets each file and the others find
+ * the slot empty and try the next. It writes the header there and renames the file to its final
+ * .ring name in rings/, as it does with a file it created itself: readers and the collector never
+ * see a ring before its header is complete, and never look into .pool. Nothing watches .pool: the
+ * collector is woken by the new ring only, once per process.
  *
  * Giving back. A ring the collector has drained whole, whose writer is gone, goes back into a free
  * slot (pt__pool_recycle) once the kernel says nothing else has it open or mapped: moved out of
@@ -48,9 +48,9 @@
 #include "tracer/perm.h"
 #include "tracer/ring_pool.h"
 
-#define PROBES 3u               /* slots a starting process tries before creating its own file */
-#define RETRY_NS 1000000000ull  /* after a failure to make a file */
-#define RECYCLING "recycling"   /* a ring being made a prepared file: not a slot's name */
+#define PROBES 3u              /* slots a starting process tries before creating its own file */
+#define RETRY_NS 1000000000ull /* after a failure to make a file */
+#define RECYCLING "recycling"  /* a ring being made a prepared file: not a slot's name */
 
 /* The prefix of the files of layout L for user `uid`: "<version>-<uid>-<nbufs>-<s>-<n>." */
 static void pool_prefix(char *buf, size_t len, const struct pt__ring_layout *L, unsigned uid)
@@ -225,18 +225,9 @@ void pt__pool_taken(struct pt__pool *p)
  * pages sit in the page cache for its prefault), the rest a hole. 0 or a negative errno. */
 static int pool_prepare(const struct pt__pool *p, int fd)
 {
-    static const uint8_t zeros[65536]; /* never written: .bss */
     if (ftruncate(fd, (off_t)p->L.file_size) < 0)
         return -errno;
-    for (uint64_t done = 0; done < p->L.first_end;) {
-        size_t n = p->L.first_end - done < sizeof zeros ? (size_t)(p->L.first_end - done)
-                                                         : sizeof zeros;
-        ssize_t w = pwrite(fd, zeros, n, (off_t)done);
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        done += (uint64_t)w;
-    }
-    return 0;
+    return pt__write_zeros(fd, 0, p->L.first_end);
 }
 
 /* Make the prepared file of slot k: 0, or a negative errno. */

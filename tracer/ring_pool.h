@@ -48,7 +48,8 @@ void pt__pool_taken(struct pt__pool *p);
  * fd. When a slot is free, the ring is this user's, and nothing else has it open or mapped, it is
  * emptied and becomes a prepared file: no file is created for the next process, nor one freed
  * (on a disk file system both cost more than the rest of a process's start). Returns 1 when its
- * name is gone from rings/ (recycled, or removed), 0 when it is untouched: the caller removes it. */
+ * name is gone from rings/ (recycled, or removed), 0 when it is untouched: the caller removes it.
+ */
 int pt__pool_recycle(struct pt__pool *p, int rfd, const char *name, int fd);
 
 /* Make the files missing from the pool when it is less than half full (none for a second after a
