@@ -155,7 +155,10 @@ wait "$col" || fail "collect exit status $?"
 [ ! -e "$P" ] || fail "the pool is left after collect ended: $(ls -la "$P")"
 "$PROFTRACE" events "$D" >"$T/events2" 2>"$T/events2.err" || fail "events failed"
 grep -q " process(pid=$p3," "$T/events2" || fail "no process event of $p3"
-echo "ok   collect removes its pool when it ends"
+pt_record -o "$T/rec" -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do true; done' 2>"$T/rec.err" ||
+    fail "record failed: $(cat "$T/rec.err")"
+[ ! -e "$T/rec/rings/.pool" ] || fail "the pool is left after record ended"
+echo "ok   collect and record remove their pool when they end"
 
 # 8. No collector, no pool: a process creates its ring, and is traced.
 N=$T/nocol
