@@ -538,6 +538,10 @@ int pt_cmd_record(int argc, char **argv)
     struct pt_witness *wit;
     if (trace_open(out, &rot, dir, &col, &wit))
         return 2;
+    /* Ring files of the command's size kept ready: its processes start without creating one. */
+    const char *threads = getenv("PROFTRACE_THREADS");
+    pt_collector_ring_size(col, (size_t)buffer_bytes(bufsize),
+                           threads ? (unsigned)strtoul(threads, NULL, 10) : 0);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fprintf(stderr, "proftrace record: warning: cannot follow orphaned descendants: %s\n",
                 strerror(errno));

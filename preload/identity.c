@@ -52,34 +52,58 @@ static uint64_t pt__ns_ino(const char *name)
 #define PT__NS_FILL(ns) v->ns_##ns = pt__ns_ino(#ns);
 #define PT__FILL_NS(v) PT_NAMESPACES(PT__NS_FILL)
 
-/* Start time of this process, clock ticks since boot (/proc/self/stat field 22); 0 unknown.
- * Read once per process (a fork child reads its own): the ring's name, the holds table's claim
- * and the process event all need it at start. */
-uint64_t pt__self_start_time(void)
+/* Fields of /proc/self/stat as this process first read it (once per process: a fork child
+ * reads its own): the start time (clock ticks since boot), and at start the number of threads
+ * and the signals ignored or caught. Nothing but the shim runs between that read at start and the
+ * uses of the last two (state.c, signals.c). */
+static struct {
+    uint64_t start;       /* field 22 */
+    uint64_t not_default; /* fields 33 and 34: sigignore | sigcatch, bit sig - 1 */
+    unsigned threads;     /* field 20 */
+} pt__stat;
+static uint32_t _Atomic pt__stat_for;
+
+static int pt__stat_read(void)
 {
-    static uint64_t _Atomic start;
-    static uint32_t _Atomic start_for;
     uint32_t pid = (uint32_t)getpid();
-    if (atomic_load_explicit(&start_for, memory_order_acquire) == pid)
-        return atomic_load_explicit(&start, memory_order_relaxed);
+    if (atomic_load_explicit(&pt__stat_for, memory_order_acquire) == pid)
+        return 0;
     char stat_[1024];
     if (pt__slurp("/proc/self/stat", stat_, sizeof stat_) <= 0)
-        return 0;
-    /* Field 22, counted after the command name, which may itself hold spaces or ')'. */
+        return -1;
+    /* Fields counted after the command name, which may itself hold spaces or ')'. */
+    uint64_t f[35] = {0};
     char *p = strrchr(stat_, ')');
-    int field = 2;
-    while (p && *p && field < 22) {
-        if (*p == ' ')
-            field++;
-        p++;
+    for (int field = 3; p && field < 35; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            f[field] = strtoull(++p, NULL, 10);
     }
-    uint64_t v = p && field == 22 ? strtoull(p, NULL, 10) : 0;
-    if (v) {
-        atomic_store_explicit(&start, v, memory_order_relaxed);
-        atomic_store_explicit(&start_for, pid, memory_order_release);
-    }
-    return v;
+    if (!p || !f[22])
+        return -1;
+    pt__stat.start = f[22];
+    pt__stat.threads = (unsigned)f[20];
+    pt__stat.not_default = f[33] | f[34];
+    atomic_store_explicit(&pt__stat_for, pid, memory_order_release);
+    return 0;
 }
+
+uint64_t pt__self_start_time(void)
+{
+    return pt__stat_read() == 0 ? pt__stat.start : 0;
+}
+
+int pt__self_start_state(unsigned *threads, uint64_t *not_default)
+{
+    if (pt__stat_read() < 0)
+        return -1;
+    *threads = pt__stat.threads;
+    *not_default = pt__stat.not_default;
+    return 0;
+}
+
+/* The initial pid namespace's inode number (the kernel's PROC_PID_INIT_INO, fixed since 3.8). */
+#define PT__PID_NS_INIT_INO 0xEFFFFFFCu
 
 /* The global pid.
  * NSpid in /proc/self/status lists our pid from the pid namespace of that /proc mount inwards, so
@@ -96,13 +120,17 @@ uint64_t pt__self_start_time(void)
 static uint32_t pt__gpid, pt__gpid_for;
 uint32_t pt__global_pid(void)
 {
-    static char status[8192];
     uint32_t pid = (uint32_t)getpid();
     if (pt__gpid_for == pid)
         return pt__gpid;
     uint32_t gpid = pid;
     unsigned depth = 1;
-    if (pt__slurp("/proc/self/status", status, sizeof status) > 0) {
+    /* In the initial pid namespace the pid is global: /proc/self/status (dear to read) is only
+     * needed for NSpid in another. */
+    static char status[8192];
+    struct stat ns;
+    if ((stat("/proc/self/ns/pid", &ns) < 0 || ns.st_ino != PT__PID_NS_INIT_INO) &&
+        pt__slurp("/proc/self/status", status, sizeof status) > 0) {
         const char *p = strstr(status, "\nNSpid:");
         if (p) {
             char *end;
@@ -227,7 +255,7 @@ struct pt__mod {
     _Atomic uintptr_t base; /* key: start of the lowest segment, page-aligned; 0 free */
     _Atomic uint8_t state;
     uint8_t bid_len;
-    uint32_t gen; /* the listing that last saw it */
+    _Atomic uint32_t gen; /* the listing that last saw it */
     uint32_t path_off;
     uint64_t size, bias;
     uint8_t bid[32];
@@ -236,6 +264,10 @@ static struct pt__mod pt__mods[PT__MOD_SLOTS];
 static char pt__mod_paths[256 << 10];
 static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
 static uint32_t pt__mod_gen;
+/* Slots taken, and slots that the current listing saw (or that were filled meanwhile): when the
+ * two agree no module can have gone, and the listing need not look at all 1024 slots (at start,
+ * 18 pages of .bss faulted in for nothing). Any race makes the second smaller: then it looks. */
+static _Atomic unsigned pt__mod_used, pt__mod_current;
 
 static uint32_t pt__mod_path(const char *path)
 {
@@ -317,21 +349,25 @@ static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, 
         uintptr_t key = atomic_load(&m->base);
         if (key == 0) {
             uintptr_t zero = 0;
-            if (!atomic_compare_exchange_strong(&m->base, &zero, lo))
+            if (!atomic_compare_exchange_strong(&m->base, &zero, lo)) {
                 key = zero; /* another thread took the slot: look at what it put there */
-            else
+            } else {
+                atomic_fetch_add(&pt__mod_used, 1);
                 goto fill;
+            }
         }
         if (key != lo)
             continue;
-        m->gen = gen;
+        if (atomic_exchange(&m->gen, gen) != gen)
+            atomic_fetch_add(&pt__mod_current, 1);
         uint8_t st = PT__MOD_GONE;
         if (atomic_load(&m->state) != PT__MOD_GONE ||
             !atomic_compare_exchange_strong(&m->state, &st, PT__MOD_FILLING))
             return; /* there, or being filled by another thread, which emits it */
         goto fill;
     fill:
-        m->gen = gen;
+        if (atomic_exchange(&m->gen, gen) != gen)
+            atomic_fetch_add(&pt__mod_current, 1);
         m->size = hi - lo;
         m->bias = bias;
         const char *path = name && name[0] ? name : pt__exe_path;
@@ -357,8 +393,11 @@ void pt__modules_list(void)
 {
     (void)pt__exe_read();
     uint32_t gen = ++pt__mod_gen;
+    atomic_store(&pt__mod_current, 0);
     pt__unwind_forget(); /* code may have come or gone: kept unwind rows with it */
     dl_iterate_phdr(pt__mod_list_cb, &gen);
+    if (atomic_load(&pt__mod_current) == atomic_load(&pt__mod_used))
+        return; /* every slot taken was seen now: none has gone */
     for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
         if (atomic_load(&pt__mods[i].base) && pt__mods[i].gen != gen)
             atomic_store(&pt__mods[i].state, PT__MOD_GONE); /* unloaded since */

@@ -192,6 +192,9 @@ void pt__emit_process(void);
 uint32_t pt__global_pid(void);
 /* This process's start time (/proc/self/stat field 22), read once per process; 0 unknown. */
 uint64_t pt__self_start_time(void);
+/* From the same read: its threads, and the signals whose disposition is not SIG_DFL (ignored or
+ * caught; bit sig - 1). 0, or -1 when unknown. */
+int pt__self_start_state(unsigned *threads, uint64_t *not_default);
 /* Module events (identity.c): the table refreshed from the loader (at start, after a load or an
  * unload), emitted again as inherited in a fork child (no loader call), completed from a stack;
  * forgotten for a new ring of the same process (attach.c), whose next listing emits them all. */
@@ -258,7 +261,7 @@ void pt__wrap_object(unsigned call, void *obj);
 /* Process life (hook_proc.c, signals.c, env.c). */
 void pt__after_fork_child(void);
 void pt__exec_init(void);
-void pt__signals_install(void);
+void pt__signals_install(const uint64_t *not_default); /* NULL: unknown, ask each */
 void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
 char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
 size_t pt__env_slots(char *const envp[]);

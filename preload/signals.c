@@ -66,16 +66,24 @@ static int pt__resolve_sig(void)
     return pt__real_sigaction && pt__real_signal;
 }
 
-void pt__signals_install(void)
+void pt__signals_install(const uint64_t *not_default)
 {
     if (!pt__resolve_sig())
         return;
+    /* Known (one thread, whose /proc/self/stat the shim read at start: only the shim has run
+     * since), one system call per signal; otherwise each is asked just before, as another thread
+     * may change a disposition meanwhile. */
+    const int known = not_default != NULL;
+    const uint64_t not_dfl = known ? *not_default : 0;
     for (unsigned i = 0; i < sizeof pt__fatal / sizeof pt__fatal[0]; i++) {
         struct sigaction old, sa;
-        if (pt__real_sigaction(pt__fatal[i], NULL, &old) != 0)
+        if (known) {
+            if (not_dfl & (1ull << (pt__fatal[i] - 1)))
+                continue;
+        } else if (pt__real_sigaction(pt__fatal[i], NULL, &old) != 0 ||
+                   (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) {
             continue;
-        if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-            continue;
+        }
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = pt__on_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESETHAND;

@@ -42,40 +42,15 @@ void pt__fail(const char *what, int err)
     }
 }
 
-/* How many threads the process has (1 when unknown is NOT assumed: unknown returns 0). */
-static int pt__nthreads(void)
-{
-    char buf[4096];
-    int fd = (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/status", 0 /* O_RDONLY */);
-    if (fd < 0)
-        return 0;
-    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-    syscall(SYS_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *t = strstr(buf, "\nThreads:");
-    return t ? atoi(t + 9) : 0;
-}
-
 /* Registered from the constructor, which the loader runs before the program's entry registers its
  * own exit-time destructor pass (_dl_fini): this runs after every atexit handler and destructor,
- * so it is the last word of a normal exit. Unmapping the ring under a thread that is still writing
- * would crash that thread and change how the program ends, so with other threads alive the ring
- * stays mapped; pt__record_exit has marked it ended either way. */
+ * so it is the last word of a normal exit. The ring stays mapped and its descriptor open: the
+ * kernel unmaps and closes both as the process ends, and a thread still writing (another thread
+ * of the program) keeps a valid buffer; pt__record_exit has marked the ring ended. */
 static void pt__on_exit(int status, void *arg)
 {
+    (void)arg;
     pt__record_exit(status);
-    if (atomic_load(&pt__state) != PT__ON || (uint32_t)getpid() != pt__pid)
-        return;
-    pt__tls.busy = 1;
-    if (pt__nthreads() == 1) {
-        struct pt_ring *r = pt__ring;
-        atomic_store(&pt__state, PT__INERT);
-        pt__ring = NULL;
-        pt_ring_close(r);
-    }
-    pt__tls.busy = 0;
 }
 
 /* A size from the environment, or `def`. */
@@ -169,9 +144,16 @@ void pt__init(void)
         pt__modules_list();
         pt__loader_end();
     }
-    (void)pt__dl_watch_init(pt__nthreads() == 1); /* module events, inline scans after dlopen */
+    /* One thread (/proc/self/stat read at start: only the shim has run since, and it starts no
+     * thread): the signal dispositions of that read still hold, and the loader's notice may be
+     * patched. Before the inline engine is loaded, whose libraries' constructors could change
+     * either. */
+    unsigned threads = 0;
+    uint64_t not_default = 0;
+    int one_thread = pt__self_start_state(&threads, &not_default) == 0 && threads == 1;
+    pt__signals_install(one_thread ? &not_default : NULL);
+    (void)pt__dl_watch_init(one_thread); /* module events, inline scans after dlopen */
     pt__inline_init(); /* hooks where interposition cannot reach (hook_inline.c) */
-    pt__signals_install();
 out:
     atomic_store(&pt__state, state);
 out_failed:

@@ -41,41 +41,6 @@ _Static_assert(sizeof pt__classes / sizeof pt__classes[0] == PT_EV_CALL_FIRST + 
                "class table out of step with event.h / calls.h");
 _Static_assert(PT_EV_CALL_FIRST + PT_CALL_COUNT < 0xfffe, "class ids must fit the record header");
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
-uint64_t pt__table_hash(void)
-{
-    static uint64_t cached;
-    uint64_t h = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (h)
-        return h;
-    h = 0xcbf29ce484222325ull;
-    /* The layout version too: a trace whose packets are laid out otherwise is refused the same
-     * way, by every reader that checks the hash. */
-    const uint32_t format = PT_FORMAT_VERSION;
-    h = fnv(h, &format, sizeof format);
-    for (unsigned id = 0; id < pt__nclasses; id++) {
-        const struct pt__class *cl = &pt__classes[id];
-        h = fnv(h, cl->name, strlen(cl->name) + 1); /* the NUL separates names */
-        h = fnv(h, &cl->is_call, 1);
-        h = fnv(h, &cl->nfields, 1);
-        for (unsigned i = 0; i < cl->nfields; i++) {
-            h = fnv(h, &cl->fields[i].wire, 1);
-            h = fnv(h, cl->fields[i].name, strlen(cl->fields[i].name) + 1);
-        }
-    }
-    if (!h)
-        h = 1;
-    __atomic_store_n(&cached, h, __ATOMIC_RELAXED); /* racing threads store the same value */
-    return h;
-}
-
 const char *pt_ns_name(unsigned i)
 {
     static const char *const names[PT_NS_COUNT] = {

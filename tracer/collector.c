@@ -73,6 +73,7 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/ring_pool.h"
 #include "tracer/rotate.h"
 #include "tracer/source.h"
 
@@ -162,6 +163,8 @@ struct pt_collector {
     pt_trace_diag_fn diag;
     void *diag_arg;
     int ifd, epfd;
+    struct pt__pool pool; /* ring files prepared for starting processes (ring_pool.c) */
+    int ending;           /* pt_collector_finish: no ring is recycled into the pool */
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
     struct cring *list;
@@ -526,6 +529,7 @@ static void attach(struct pt_collector *c, const char *name)
     r->next = c->list;
     c->list = r;
     c->st.rings++;
+    pt__pool_taken(&c->pool); /* its file may have come from the pool */
     pid_t wp = writer_pid(r);
     if (c->on_attach && wp > 0)
         c->on_attach(c->on_attach_arg, wp);
@@ -1104,6 +1108,21 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
     return rc;
 }
 
+/* A ring drained whole, its writer gone: made a file ready for the next process to start
+ * (ring_pool.c) instead of being removed, when the pool has room for it. Our mapping goes first:
+ * the file is emptied, and nothing but our descriptor may hold it then. 1 when its name is gone
+ * from rings/. */
+static int retire(struct pt_collector *c, struct cring *r)
+{
+    if (c->ending)
+        return 0; /* the pool goes with the collection */
+    if (r->map) {
+        munmap(r->map, r->size);
+        r->map = NULL;
+    }
+    return pt__pool_recycle(&c->pool, c->rfd, r->name, r->fd);
+}
+
 /* Drain everything and remove the ring. dead: the process died without closing it. A ring that
  * could not be written whole stays in rings/ (counted in `unwritten`), never removed. */
 static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
@@ -1148,7 +1167,7 @@ static void finish(struct pt_collector *c, struct cring *r, int dead, int signo)
               path, left);
         if (nm)
             nm->ring = NULL; /* done with, not to be attached again by this collector */
-    } else if (unlinkat(c->rfd, r->name, 0) == 0 || errno == ENOENT) {
+    } else if (retire(c, r) || unlinkat(c->rfd, r->name, 0) == 0 || errno == ENOENT) {
         name_del(c, r->name);
     } else if (nm) {
         nm->ring = NULL;
@@ -1485,6 +1504,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     c->diag = diag;
     c->diag_arg = diag_arg;
     c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
+    c->pool.fd = -1;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1536,6 +1556,8 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
             c->ifd = -1;
         }
     }
+    /* Ring files ready for starting processes (without, they create their own). */
+    (void)pt__pool_open(&c->pool, c->rfd, 0, 0);
     scan(c);
     prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
@@ -1602,7 +1624,14 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
     }
     c->busy = drained;
     rotate_if_due(c);
+    if (n == 0 && !drained)
+        pt__pool_fill(&c->pool); /* nothing to do: a start's wake-up never waits for this */
     return 0;
+}
+
+void pt_collector_ring_size(struct pt_collector *c, size_t buf_bytes, unsigned nbufs)
+{
+    pt__pool_layout(&c->pool, buf_bytes, nbufs);
 }
 
 void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_time, int signo)
@@ -1630,6 +1659,7 @@ void pt_collector_note_exit(struct pt_collector *c, pid_t pid, uint64_t start_ti
 
 int pt_collector_finish(struct pt_collector *c)
 {
+    c->ending = 1;
     scan(c);
     while (c->list) {
         struct cring *r = c->list;
@@ -1680,6 +1710,8 @@ void pt_collector_close(struct pt_collector *c)
     free(c->procs);
     free(c->pkt);
     free(c->stage);
+    if (c->rfd >= 0)
+        pt__pool_close(&c->pool, c->rfd); /* the collection ends: nobody takes them now */
     if (c->ifd >= 0)
         close(c->ifd);
     if (c->epfd >= 0)

@@ -47,6 +47,13 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
  * negative errno. */
 int pt_collector_run_once(struct pt_collector *c, int timeout_ms);
 
+/* The size of the rings the traced processes will create: `buf_bytes` per thread buffer and
+ * `nbufs` buffers (0: the defaults, PROFTRACE_BUFSIZE and PROFTRACE_THREADS unset). The collector
+ * keeps a few ring files of that size ready (tracer/ring_pool.c), which a starting process takes
+ * instead of creating its own; a process with other sizes creates its own. Default: the
+ * defaults. */
+void pt_collector_ring_size(struct pt_collector *c, size_t buf_bytes, unsigned nbufs);
+
 /* Tell the collector how a process ended (a subreaper learns it from waitid): `signo` is the fatal
  * signal, 0 for a normal exit. `start_time` in clock ticks as /proc/PID/stat gives it, 0 if
  * unknown. Used for the `reaped` event. */

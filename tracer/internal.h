@@ -36,9 +36,11 @@ extern const char *const pt__category_names[];
 /* A 64-bit hash (FNV-1a) of the event tables: PT_FORMAT_VERSION (how records and packets are laid
  * out), then every class's name, whether it is a call, and each field's wire type and name, in id
  * order. Stored in each ring header and in the CTF metadata so that a trace written with another
- * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Computed once,
- * never 0. */
+ * layout or another PT_EVENTS/PT_CALLS is refused instead of decoded as garbage. Never 0.
+ * pt__table_hash is a constant generated at build time (gen_table_hash.c), so that no traced
+ * process hashes the tables at start; pt__table_hash_compute (table_hash.c) computes it. */
 uint64_t pt__table_hash(void);
+uint64_t pt__table_hash_compute(void);
 
 /* ---- Records (decode.c) ------------------------------------------------------------------------ */
 
@@ -73,9 +75,30 @@ int pt__ring_check(const struct pt__ring_hdr *h, uint64_t file_size, char *why, 
  * the soft limit is higher), else the highest free number below the limit. Closes `fd` and returns
  * the new one; returns `fd` unchanged when no higher number is free. */
 int pt__fd_high(int fd);
+/* Write `len` zero bytes at `off` of fd (pwritev: signal-safe, the file offset untouched). 0, or a
+ * negative errno (-ENOSPC: the file system is full). */
+int pt__write_zeros(int fd, uint64_t off, uint64_t len);
 /* Whether descriptor fd is still the file (dev, ino) — a program may have closed it and reused
  * the number for one of its own files, which must never be closed for it. */
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino);
+
+/* ---- Ring geometry (ring.c) ----------------------------------------------------------------- */
+
+/* Where everything lies in a ring file with `nbufs` buffers of `buf_bytes` (0: the defaults),
+ * computed once by the writer (pt_ring_create) and by the collector that prepares files for it
+ * (ring_pool.c). */
+struct pt__ring_layout {
+    unsigned nbufs, sub_shift, nsub_shift; /* packets of 1 << sub_shift, 1 << nsub_shift of them */
+    uint64_t data_bytes;                   /* a buffer's circle of packets */
+    uint64_t stride;                       /* a buffer: its control page and its circle */
+    uint64_t bufs_off;                     /* buffer 0: after the header and the claim table */
+    uint64_t file_size;
+    uint64_t first_end; /* backed at creation: [0, first_end) is the header, the claim table and
+                           buffer 0's control page and first packets (the creating thread's) */
+};
+
+/* Fill *L; 0, or -EINVAL for sizes the ring does not take. */
+int pt__ring_layout(size_t buf_bytes, unsigned nbufs, struct pt__ring_layout *L);
 
 /* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
 #define PT__STREAM_FMT "%s_%u"

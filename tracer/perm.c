@@ -68,23 +68,29 @@ static int perm_dir_open_to_others(enum pt_perm_kind kind, mode_t mode)
     return (mode & 022) && !(kind == PT_PERM_RINGS_DIR && (mode & S_ISVTX));
 }
 
-int pt_perm_mkdir(const char *path, enum pt_perm_kind kind)
+int pt_perm_mkdir(const char *path, enum pt_perm_kind kind, nlink_t *nlink)
 {
-    gid_t gid = perm_group();
-    mode_t mode = perm_dir_mode(kind, gid);
-    if (mkdir(path, 0700) == 0) {
-        /* Made private first, opened up only as far as asked: no window where it is wider. */
-        if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
-            return -errno;
-        if (chmod(path, mode) < 0)
-            return -errno;
-        return 0;
-    }
-    if (errno != EEXIST)
-        return -errno;
+    /* Looked at first: it exists but for the first process of a trace without a collector (one
+     * system call at every other start, not a failing mkdir and then this). */
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return -errno;
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return -errno;
+        gid_t gid = perm_group();
+        mode_t mode = perm_dir_mode(kind, gid);
+        if (mkdir(path, 0700) == 0) {
+            /* Made private first, opened up only as far as asked: no window where it is wider. */
+            if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+                return -errno;
+            if (chmod(path, mode) < 0)
+                return -errno;
+            if (nlink)
+                *nlink = 2; /* empty */
+            return 0;
+        }
+        if (errno != EEXIST || lstat(path, &st) < 0) /* EEXIST: made meanwhile by another */
+            return -errno;
+    }
     if (S_ISLNK(st.st_mode))
         return -ELOOP;
     if (!S_ISDIR(st.st_mode))
@@ -97,6 +103,8 @@ int pt_perm_mkdir(const char *path, enum pt_perm_kind kind)
         return -EPERM;
     if (perm_dir_open_to_others(kind, st.st_mode))
         return -EPERM;
+    if (nlink)
+        *nlink = st.st_nlink;
     return 0;
 }
 

@@ -29,8 +29,9 @@ enum pt_perm_kind {
  * owned by the effective uid or root — or, in a trace that allows other users and for a writer that
  * is not root, by anyone —, and other users cannot write it (rings/: but for its sticky opening).
  * Its mode is left as it is. Returns 0 or a negative errno: -ENOTDIR, -ELOOP (a symbolic link),
- * -EPERM (another user's, or writable by others), or mkdir's error. */
-int pt_perm_mkdir(const char *path, enum pt_perm_kind kind);
+ * -EPERM (another user's, or writable by others), or mkdir's error. *nlink (when not NULL): its
+ * link count, 2 plus its subdirectories on most file systems (2 when just made). */
+int pt_perm_mkdir(const char *path, enum pt_perm_kind kind, nlink_t *nlink);
 
 /* The collector's trace directory: creates `path` and its rings/ with the modes above when
  * missing, and accepts existing ones only when they are real directories owned by the effective

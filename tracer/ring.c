@@ -12,8 +12,10 @@
  * (ctf_meta.c describes them), so the collector drains a packet by copying it into a stream file
  * and patching two size fields; the context counts the packet's events, so it never walks them.
  *
- * Backing. The file is sparse. Only the header pages and the buffer the creating thread will claim
- * are backed at creation (a disk without room for one buffer refuses the ring); another buffer's
+ * Backing. The file is sparse. Only the header pages and buffer 0, which the creating thread
+ * claims, are backed at creation, as one range (a disk without room for one buffer refuses the
+ * ring); the collector may have done that already: a process takes a file it prepared when there
+ * is one (ring_pool.c), which spares it the file's creation, sizing and backing. Another buffer's
  * control page and first packets when a thread first claims it; the following packets one step
  * ahead of the writer during the buffer's first lap. Backing writes zeros through the descriptor
  * (the file system allocates, or refuses with ENOSPC: a store into a page it cannot back would
@@ -118,6 +120,7 @@
 #include "tracer/internal.h"
 #include "tracer/perm.h"
 #include "tracer/ring_fast.h"
+#include "tracer/ring_pool.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -131,6 +134,7 @@ struct pt_ring {
     int fd;                  /* high-numbered (pt__fd_high), holds the liveness lock */
     uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     unsigned nbufs;
+    uint32_t pid; /* the creating process: its first thread starts at buffer 0 (backed) */
     char path[PATH_MAX];
     struct pt_tbuf tb[];
 };
@@ -150,31 +154,29 @@ static int ring_fd_ours(const struct pt_ring *r)
 /* Back [off, off + len) of the ring file and prefault it writable in our mapping; 0 or a negative
  * errno (ENOSPC: the file system is full). Writing zeros makes the file system allocate (or
  * reserve) the blocks and the page cache hold the pages, so the prefault is cheap; it is used only
- * on pages no one has written yet. When the descriptor is no longer ours, or a file size limit
+ * on pages no one has written yet. `fd_ours`: r->fd is still the ring (ring_fd_ours, or known:
+ * just opened). When the descriptor is no longer ours, or a file size limit
  * (RLIMIT_FSIZE, whose excess raises SIGXFSZ on a write) is below the ring's end, the prefault
  * alone backs the pages (slower on a disk file system, but the kernel reports a failure instead of
  * raising SIGBUS later). Signal-safe; errno is preserved. */
-static int ring_back(struct pt_ring *r, uint64_t off, uint64_t len)
+static int ring_back_as(struct pt_ring *r, uint64_t off, uint64_t len, int fd_ours)
 {
-    static uint8_t zeros[65536]; /* never written: .bss, the zero page, no room in the file */
     int saved = errno, rc = 0;
     struct rlimit lim;
-    int by_write = ring_fd_ours(r) && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
+    int by_write = fd_ours && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
                    (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= r->map_size);
-    for (uint64_t done = 0; by_write && done < len;) {
-        size_t n = len - done < sizeof zeros ? (size_t)(len - done) : sizeof zeros;
-        ssize_t w = pwrite(r->fd, zeros, n, (off_t)(off + done));
-        if (w <= 0) {
-            rc = w < 0 ? -errno : -EIO;
-            goto out;
-        }
-        done += (uint64_t)w;
-    }
+    if (by_write && (rc = pt__write_zeros(r->fd, off, len)) < 0)
+        goto out;
     if (madvise((uint8_t *)r->hdr + off, len, MADV_POPULATE_WRITE) < 0 && errno != EINVAL)
         rc = -errno; /* EINVAL: a kernel without MADV_POPULATE_WRITE; the write backed them */
 out:
     errno = saved;
     return rc;
+}
+
+static int ring_back(struct pt_ring *r, uint64_t off, uint64_t len)
+{
+    return ring_back_as(r, off, len, ring_fd_ours(r));
 }
 
 /* Back the packets of buffer b so that the packet at `pstart` is backed (required) and the one
@@ -469,7 +471,9 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
 {
     if (!r || !tid)
         return NULL;
-    unsigned n = r->nbufs, start = tid % n;
+    /* The creating thread (the process's first, or a fork child's only one) starts at buffer 0,
+     * backed with the ring; the others where their tid falls. */
+    unsigned n = r->nbufs, start = tid == r->pid ? 0 : tid % n;
     /* First pass: a buffer never used (no other thread's events to follow); second: any free. */
     for (unsigned i = 0; i < 2 * n; i++) {
         struct pt_tbuf *b = &r->tb[(start + i) % n];
@@ -559,20 +563,15 @@ static uint32_t read_host_pid(void)
     return p ? (uint32_t)strtoul(p + 7, NULL, 10) : 0;
 }
 
-int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
+int pt__ring_layout(size_t buf_bytes, unsigned nbufs, struct pt__ring_layout *L)
 {
-    size_t buf_bytes = cfg->thread_buf_bytes ? cfg->thread_buf_bytes : PT__DEFAULT_TBUF_BYTES;
-    unsigned nbufs = cfg->nthreads ? cfg->nthreads : PT__DEFAULT_NBUFS;
-    struct pt_ring *r = MAP_FAILED;
-    char rings[PATH_MAX], tmp[PATH_MAX];
-    void *map = MAP_FAILED;
-    int fd = -1, rc;
-
-    if (!cfg->dir || !*cfg->dir)
-        return -EINVAL;
+    if (!buf_bytes)
+        buf_bytes = PT__DEFAULT_TBUF_BYTES;
+    if (!nbufs)
+        nbufs = PT__DEFAULT_NBUFS;
     if (buf_bytes < 4 * 4096)
         buf_bytes = 4 * 4096;
-    if (buf_bytes > (1ull << 30) || nbufs > PT__MAX_BUFS || (cfg->overwrite && cfg->noloss_ms))
+    if (buf_bytes > (1ull << 30) || nbufs > PT__MAX_BUFS)
         return -EINVAL;
     /* Packets of 32 KiB (larger only past 256 packets), at least 4 of them so that some fill
      * while others drain and one stays in reserve. */
@@ -584,16 +583,41 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     unsigned nsub_shift = log2u(buf_bytes >> sub_shift);
     if (nsub_shift > 8)
         nsub_shift = 8;
-    uint64_t data_bytes = 1ull << (sub_shift + nsub_shift);
-    uint64_t stride = PT__TBUF_CTL_BYTES + data_bytes;
-    uint64_t bufs_off = pt__ring_bufs_off(nbufs);
-    uint64_t file_size = bufs_off + stride * nbufs;
+    L->nbufs = nbufs;
+    L->sub_shift = sub_shift;
+    L->nsub_shift = nsub_shift;
+    L->data_bytes = 1ull << (sub_shift + nsub_shift);
+    L->stride = PT__TBUF_CTL_BYTES + L->data_bytes;
+    L->bufs_off = pt__ring_bufs_off(nbufs);
+    L->file_size = L->bufs_off + L->stride * nbufs;
+    /* The first two packets (the next switch then backs nothing: tbuf_prepare stays ahead). */
+    uint64_t first = 2ull << sub_shift < L->data_bytes ? 2ull << sub_shift : L->data_bytes;
+    L->first_end = L->bufs_off + PT__TBUF_CTL_BYTES + first;
+    return 0;
+}
+
+int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
+{
+    struct pt__ring_layout L;
+    struct pt_ring *r = MAP_FAILED;
+    char rings[PATH_MAX], tmp[PATH_MAX];
+    void *map = MAP_FAILED;
+    int fd = -1, rc;
+
+    if (!cfg->dir || !*cfg->dir)
+        return -EINVAL;
+    if ((cfg->overwrite && cfg->noloss_ms) ||
+        pt__ring_layout(cfg->thread_buf_bytes, cfg->nthreads, &L) < 0)
+        return -EINVAL;
+    const unsigned nbufs = L.nbufs, sub_shift = L.sub_shift, nsub_shift = L.nsub_shift;
+    const uint64_t bufs_off = L.bufs_off, stride = L.stride, file_size = L.file_size;
 
     if (snprintf(rings, sizeof rings, "%s/rings", cfg->dir) >= (int)sizeof rings)
         return -ENAMETOOLONG;
     /* Private to this user unless the trace allows others (tracer/perm.h). */
-    if ((rc = pt_perm_mkdir(cfg->dir, PT_PERM_TRACE_DIR)) < 0 ||
-        (rc = pt_perm_mkdir(rings, PT_PERM_RINGS_DIR)) < 0)
+    nlink_t rings_links = 0;
+    if ((rc = pt_perm_mkdir(cfg->dir, PT_PERM_TRACE_DIR, NULL)) < 0 ||
+        (rc = pt_perm_mkdir(rings, PT_PERM_RINGS_DIR, &rings_links)) < 0)
         return rc;
 
     uint64_t instance = 0;
@@ -616,22 +640,35 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         rc = -ENAMETOOLONG;
         goto fail;
     }
-    /* O_NOATIME: the byte read that wakes the collector must not dirty the inode. */
-    fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
-    if (fd < 0) {
-        rc = -errno;
-        goto fail;
+    /* A file the collector prepared (ring_pool.c): sized, and [0, first_end) backed. Otherwise
+     * our own. O_NOATIME: the byte read that wakes the collector must not dirty the inode. */
+    struct stat fst;
+    /* rings/ has a subdirectory (.pool) when its link count is not 2 (or where file systems do
+     * not count them: btrfs says 1); without one, no name is tried. */
+    fd = rings_links != 2 ? pt__pool_claim(rings, &L, (uint32_t)pid, instance, tmp, sizeof tmp,
+                                           &fst)
+                          : -1;
+    const int prepared = fd >= 0;
+    if (!prepared) {
+        snprintf(tmp, sizeof tmp, "%s/.%d-%016llx.tmp", rings, (int)pid,
+                 (unsigned long long)instance);
+        fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
+        if (fd < 0) {
+            rc = -errno;
+            goto fail;
+        }
     }
     /* Kept open for the life of the process: out of the way of the program's own numbers. */
     fd = pt__fd_high(fd);
-    struct stat fst;
-    if (fstat(fd, &fst) < 0) {
-        rc = -errno;
-        goto fail_unlink;
-    }
-    if (ftruncate(fd, (off_t)file_size) < 0) {
-        rc = -errno;
-        goto fail_unlink;
+    if (!prepared) {
+        if (fstat(fd, &fst) < 0) {
+            rc = -errno;
+            goto fail_unlink;
+        }
+        if (ftruncate(fd, (off_t)file_size) < 0) {
+            rc = -errno;
+            goto fail_unlink;
+        }
     }
     map = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
@@ -643,7 +680,16 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     r->fd = fd;
     r->fd_dev = (uint64_t)fst.st_dev;
     r->fd_ino = (uint64_t)fst.st_ino;
-    if ((rc = ring_back(r, 0, bufs_off)) < 0) /* the header and claim table */
+    r->pid = (uint32_t)pid;
+    /* The header, the claim table and the creating thread's buffer (pt_ring_claim gives it buffer
+     * 0), in one go: a file system without room for even one buffer refuses the ring (ENOSPC,
+     * which the shim says once) instead of taking a process all of whose events would be lost. A
+     * prepared file has them backed: only our mapping is faulted in. */
+    if (prepared)
+        rc = madvise(map, L.first_end, MADV_POPULATE_WRITE) < 0 && errno != EINVAL ? -errno : 0;
+    else
+        rc = ring_back_as(r, 0, L.first_end, 1); /* the descriptor just opened */
+    if (rc < 0)
         goto fail_unmap;
     struct pt__ring_hdr *h = map;
     memcpy(h->magic, PT__RING_MAGIC, 8);
@@ -692,7 +738,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         b->claim = &r->claims[i];
         b->data = base + PT__TBUF_CTL_BYTES;
         b->ring = r;
-        b->ring_mask = data_bytes - 1;
+        b->ring_mask = L.data_bytes - 1;
         b->wake_bytes = (uint64_t)h->wake_pkts << sub_shift;
         /* The reserve of decisive events: an eighth of the buffer, one packet at least. */
         b->reserve = (uint64_t)(h->nsub >= 8 ? h->nsub / 8 : 1) << sub_shift;
@@ -705,14 +751,8 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
         b->noloss_ms = h->noloss_ms;
         b->pid = (uint32_t)pid;
     }
-    /* The buffer the creating thread claims first (pt_ring_claim starts at tid % nbufs, and the
-     * creating thread is the process's first, or a fork child's only one): backed now, so that a
-     * file system without room for even one buffer refuses the ring (ENOSPC, which the shim says
-     * once) instead of taking a process all of whose events would be lost. */
-    struct pt_tbuf *first = &r->tb[(uint32_t)pid % nbufs];
-    if ((rc = tbuf_back_first(r, first)) < 0)
-        goto fail_unmap;
-    first->backed = 1;
+    STORE(&r->tb[0].ctl->prepared, L.first_end - bufs_off - PT__TBUF_CTL_BYTES);
+    r->tb[0].backed = 1;
     /* Publish complete: the collector watches for the final name only. */
     if (rename(tmp, r->path) < 0) {
         rc = -errno;

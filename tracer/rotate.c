@@ -104,9 +104,9 @@ static int make_chunk(struct pt__rotate *r, uint32_t num)
     char chunks[4300];
     snprintf(chunks, sizeof chunks, "%s/chunks", r->dir);
     pt_chunk_path(r->path, sizeof r->path, r->dir, num, NULL);
-    int rc = pt_perm_mkdir(chunks, PT_PERM_TRACE_DIR);
+    int rc = pt_perm_mkdir(chunks, PT_PERM_TRACE_DIR, NULL);
     if (rc == 0)
-        rc = pt_perm_mkdir(r->path, PT_PERM_TRACE_DIR);
+        rc = pt_perm_mkdir(r->path, PT_PERM_TRACE_DIR, NULL);
     if (rc == 0)
         rc = pt__ctf_write_metadata(r->path, pt__realtime_offset());
     if (rc < 0) {

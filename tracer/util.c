@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +114,30 @@ int pt__fd_high(int fd)
         return hi;
     }
     return fd; /* no high number free: a low number is still better than none */
+}
+
+int pt__write_zeros(int fd, uint64_t off, uint64_t len)
+{
+    /* One page of zeros, never written (.bss: the zero page), named 16 times per call: 64 KiB a
+     * system call for one page fault, where a 64 KiB buffer took 16. */
+    static const uint8_t zeros[4096];
+    struct iovec iov[16];
+    for (unsigned i = 0; i < 16; i++)
+        iov[i] = (struct iovec){.iov_base = (void *)zeros, .iov_len = sizeof zeros};
+    while (len) {
+        int n = len >= sizeof iov / sizeof iov[0] * sizeof zeros
+                    ? (int)(sizeof iov / sizeof iov[0])
+                    : (int)((len + sizeof zeros - 1) / sizeof zeros);
+        size_t last = len - (uint64_t)(n - 1) * sizeof zeros;
+        iov[n - 1].iov_len = last < sizeof zeros ? last : sizeof zeros;
+        ssize_t w = pwritev(fd, iov, n, (off_t)off);
+        iov[n - 1].iov_len = sizeof zeros;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        off += (uint64_t)w;
+        len -= (uint64_t)w;
+    }
+    return 0;
 }
 
 int pt__fd_is(int fd, uint64_t dev, uint64_t ino)

@@ -1,6 +1,7 @@
-/* tracer_table_hash.c — traces written with other event tables (PT_EVENTS / PT_CALLS) are refused,
- * not decoded as garbage: a ring whose header names another table hash, and the stream files of a
- * directory whose CTF metadata does; the reader says which file and why and reads the rest. */
+/* tracer_table_hash.c — the build-time table hash is the tables' hash; traces written with other
+ * event tables (PT_EVENTS / PT_CALLS) are refused, not decoded as garbage: a ring whose header
+ * names another table hash, and the stream files of a directory whose CTF metadata does; the
+ * reader says which file and why and reads the rest. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include "tests/unit/tracer_test.h"
 #include "tracer/collector.h"
 #include "tracer/format.h"
+#include "tracer/internal.h"
 
 static char diags[16][1024];
 static int ndiags;
@@ -66,6 +68,11 @@ int main(void)
 {
     char *dir = t_mkdtemp("tablehash"), a[4096], b[4096], d1[4200], d2[4200], meta[4300];
     int rc;
+
+    /* 0. The build's constant is the hash of the tables it was built with (the generator ran). */
+    CHECK(pt__table_hash() == pt__table_hash_compute(),
+          "generated table hash %016llx, the tables hash to %016llx",
+          (unsigned long long)pt__table_hash(), (unsigned long long)pt__table_hash_compute());
 
     /* 1. Two undrained rings, one patched: it is refused, the other is read. */
     snprintf(d1, sizeof d1, "%s/one", dir);
