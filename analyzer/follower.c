@@ -270,11 +270,14 @@ static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
     return n;
 }
 
-/* Every chunk whose predecessors the model has read whole gets its checkpoint. A closed chunk's
- * summary says its newest event: once the model has every event up to the newest of the chunks
- * before c (their files are whole and read), c's checkpoint is written, without waiting for the
- * horizon, so that the collector can drop the chunk before c at once. A chunk closed by a crash
- * has no summary: then c waits until the horizon has passed the moment c was first seen. */
+/* Every chunk whose predecessors the model has read whole gets its checkpoint. The chunk before c
+ * must have been looked at since it closed (pt_follow_chunk_read): the list of chunks here is newer
+ * than the follower's last look, and a stream file the collector made in it after that look is
+ * known to its summary, not to the follower. A closed chunk's summary says its newest event: once
+ * the model has every event up to the newest of the chunks before c (their files are whole and
+ * read), c's checkpoint is written, without waiting for the horizon, so that the collector can
+ * drop the chunk before c at once. A chunk closed by a crash has no summary: then c waits until
+ * the horizon has passed the moment c was first seen. */
 static void checkpoints(struct pt_follower *fl, uint64_t horizon)
 {
     uint32_t *chunks = NULL;
@@ -296,6 +299,8 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
         }
         if (c <= fl->cp_done || k == 0)
             continue; /* the oldest chunk's checkpoint carries chunks this follower never saw */
+        if (!pt_follow_chunk_read(fl->f, chunks[k - 1]))
+            break; /* closed since the follower last looked: a stream new in it is not read yet */
         if (known) {
             feed_through(fl, newest, 0);
         } else {

@@ -11,9 +11,11 @@
  *
  * Reading only what is new. A source that had nothing more stays parked until the next poll,
  * which resumes it where it stopped (a ring packet still being filled is read again past what it
- * gave). Closed chunks are listed once more after they close, then never again; only the newest
- * chunk and rings/ are listed on each poll, and each ring's claim counts are read to find the
- * buffers threads took since (a stream that is not read would let the horizon pass its events).
+ * gave). Closed chunks are listed once more after they close (and again while a stream file in
+ * one waits for its ring), then never again: every stream in them is read from then on
+ * (pt_follow_chunk_read). Only the newest chunk and rings/ are listed on each poll, and each
+ * ring's claim counts are read to find the buffers threads took since (a stream that is not read
+ * would let the horizon pass its events).
  *
  * Order. Events come out merged by time up to the caller's horizon. A stream that runs dry while
  * they do is read again at once (its writer may have committed more since its packet was read:
@@ -554,9 +556,11 @@ static int is_stream_name(const char *name)
 
 /* A chunk's stream files that no stream reads yet: those of a ring being read make the ring look
  * at its unused buffers; those of a ring there but not listed wait for the next poll; the others
- * (their process finished) are read alone. */
-static void scan_chunk(struct pt_follow *f, struct fchunk *c)
+ * (their process finished) are read alone. Returns how many were left for a later poll: the chunk
+ * is not read whole until none is (its ring may be gone by then: the file is then read alone). */
+static int scan_chunk(struct pt_follow *f, struct fchunk *c)
 {
+    int left = 0;
     char prefix[64], name[600];
     chunk_prefix(c->num, prefix, sizeof prefix);
     int fd =
@@ -565,7 +569,7 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
     if (!d) {
         if (fd >= 0)
             close(fd);
-        return;
+        return 0;
     }
     for (struct dirent *de; (de = readdir(d));) {
         const char *key = de->d_name;
@@ -584,10 +588,13 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
             if (r) {
                 if (us[1] >= '0' && us[1] <= '9')
                     r->want_adopt = 1;
+                left += !r->refused; /* read with its ring, if the ring is still there */
                 continue;
             }
-            if (fstatat(f->dirfd, ring, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                continue; /* its ring appeared after rings/ was listed: read with it next time */
+            if (fstatat(f->dirfd, ring, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                left++; /* its ring appeared after rings/ was listed: read with it next time */
+                continue;
+            }
         }
         struct fstream *e = stream_of(f, key);
         struct pt__src *s = NULL;
@@ -596,6 +603,7 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
         adopt(f, e, s, c->num);
     }
     closedir(d);
+    return left;
 }
 
 /* Streams whose files are all in dropped chunks are forgotten; so are their names. */
@@ -677,8 +685,8 @@ int pt_follow_poll(struct pt_follow *f)
         if (c->final || c->gone || c->refused)
             continue;
         int newest = i + 1 == f->nchunks && (c->num || !f->rotated);
-        scan_chunk(f, c);
-        c->final = !newest;
+        int left = scan_chunk(f, c);
+        c->final = !newest && !left;
     }
     adopt_rings(f, now, 1); /* rings whose stream files showed buffers not read yet */
     for (uint32_t i = 0; i < f->nstreams; i++) {
@@ -860,6 +868,12 @@ void pt_follow_rotation(const struct pt_follow *f, struct pt_rotation *out)
 uint64_t pt_follow_late(const struct pt_follow *f)
 {
     return f->late;
+}
+
+int pt_follow_chunk_read(const struct pt_follow *f, uint32_t chunk)
+{
+    const struct fchunk *c = chunk_find((struct pt_follow *)f, chunk);
+    return c && (c->final || c->refused);
 }
 
 uint64_t pt_follow_chunk_seen(const struct pt_follow *f, uint32_t chunk)
