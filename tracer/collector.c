@@ -164,7 +164,10 @@ struct pt_collector {
     int ifd, epfd;
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
-    struct cring *list;
+    /* the rings attached, oldest first: a pass drains (and finishes) them in that order, so that
+     * the backlog of a process that ended goes into the chunks before what later processes wrote
+     * (rotation drops the chunks written first) */
+    struct cring *list, **tail;
     struct cname **names;
     size_t nnames, cap_names;
     struct cuser *users;
@@ -435,6 +438,15 @@ static pid_t writer_pid(const struct cring *r)
     return p > 0 && pt__proc_start_time(p) == r->h.start_time ? p : 0;
 }
 
+/* Take the ring *pp points at out of the list. */
+static void list_remove(struct pt_collector *c, struct cring **pp)
+{
+    struct cring *r = *pp;
+    *pp = r->next;
+    if (c->tail == &r->next)
+        c->tail = pp;
+}
+
 static void attach(struct pt_collector *c, const char *name)
 {
     char path[4400], why[256];
@@ -523,8 +535,8 @@ static void attach(struct pt_collector *c, const char *name)
     if (holder > 0)
         watch_pid(c, r, holder);
     nm->ring = r;
-    r->next = c->list;
-    c->list = r;
+    *c->tail = r;
+    c->tail = &r->next;
     c->st.rings++;
     pid_t wp = writer_pid(r);
     if (c->on_attach && wp > 0)
@@ -1485,6 +1497,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     c->diag = diag;
     c->diag_arg = diag_arg;
     c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
+    c->tail = &c->list;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1591,7 +1604,7 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
         int state = writer_state(c, r, &signo, periodic || r->pidfd < 0);
         if (state) {
             finish(c, r, state == 2, signo);
-            *pp = r->next;
+            list_remove(c, pp);
             free_ring(c, r);
             continue;
         }
@@ -1639,7 +1652,7 @@ int pt_collector_finish(struct pt_collector *c)
             cdiag(c, "%s/%s: writer %u still running, drained what it committed", c->rings,
                   r->name, r->h.pid);
         finish(c, r, state == 2, signo);
-        c->list = r->next;
+        list_remove(c, &c->list);
         free_ring(c, r);
     }
     return 0;
@@ -1666,7 +1679,7 @@ void pt_collector_close(struct pt_collector *c)
         return;
     while (c->list) {
         struct cring *r = c->list;
-        c->list = r->next;
+        list_remove(c, &c->list);
         free_ring(c, r);
     }
     for (size_t i = 0; i < c->cap_names; i++)
