@@ -66,6 +66,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proftrace/follow.h"
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
 #include "tracer/collector.h"
@@ -117,6 +118,8 @@ struct cring {
     int pidfd;
     int died;   /* its pidfd said the writer is gone */
     int writable;
+    int inherited; /* there when the collector started: an earlier one may have drained it in
+                      part, into chunks before the one we go on in */
     struct cbuf *bufs;
 };
 
@@ -164,6 +167,7 @@ struct pt_collector {
     int ifd, epfd;
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
+    int starting; /* the first scan: the rings it finds are inherited */
     /* the rings attached, oldest first: a pass drains (and finishes) them in that order, so that
      * the backlog of a process that ended goes into the chunks before what later processes wrote
      * (rotation drops the chunks written first) */
@@ -534,6 +538,7 @@ static void attach(struct pt_collector *c, const char *name)
     pid_t holder = lock_holder(r->fd);
     if (holder > 0)
         watch_pid(c, r, holder);
+    r->inherited = c->starting;
     nm->ring = r;
     *c->tail = r;
     c->tail = &r->next;
@@ -636,6 +641,29 @@ static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
     return found;
 }
 
+/* File `name` of the newest chunk before the one being written that has it, opened read-only (a
+ * regular file, never through a link): a descriptor, or -1. What an earlier collector wrote of an
+ * inherited ring before it switched chunks and died. */
+static int older_chunk_file(struct pt_collector *c, const char *name)
+{
+    uint32_t *nums = NULL;
+    int n = pt_chunks_list(c->dir_at, &nums), fd = -1;
+    for (int k = n - 1; k >= 0 && fd < 0; k--) {
+        char path[400];
+        struct stat st;
+        if (nums[k] >= pt__rotate_chunk(c->rot))
+            continue;
+        snprintf(path, sizeof path, "chunks/%06" PRIu32 "/%s", nums[k], name);
+        fd = openat(c->dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    free(nums);
+    return fd;
+}
+
 /* Stream file i of ring r, opened read-write in the trace directory (never by a name resolved
  * again, never through a link), only when it is a regular file of ours with one link: the
  * collector appends to it and may cut it. Returns the descriptor, or -1 with errno set. */
@@ -676,10 +704,24 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
     cb->sfd = open_stream_file(c, r, i, 0);
     if (cb->sfd < 0 && errno == ENOENT) {
-        cb->file_end = 0;
         cb->next_seq = cons;
         cb->sfd = -2;
         cb->rebase = c->rot != NULL;
+        /* An earlier collector that died after a chunk switch may have written more than
+         * `consumed` says (a dead writer's open packet, the packet with its last lost count): go
+         * on after the last packet of the stream's file in the chunks before, as it counted. */
+        char name[300];
+        snprintf(name, sizeof name, PT__STREAM_FMT, r->base, i);
+        int fd = r->inherited && c->rot ? older_chunk_file(c, name) : -1;
+        uint64_t lseq = 0;
+        if (fd >= 0 && stream_tail(fd, cb, &lseq, 1)) {
+            cb->rebase = 0;
+            if (lseq + 1 > cb->next_seq)
+                cb->next_seq = lseq + 1;
+        }
+        if (fd >= 0)
+            close(fd);
+        cb->file_end = 0; /* its file in this chunk is made with its next packet */
         return 0;
     }
     if (cb->sfd < 0) {
@@ -1034,8 +1076,13 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
     char path[4400], name[300];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->sdir, r->base);
     snprintf(name, sizeof name, PT__PROC_STREAM_FMT, r->base);
-    int fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    pt_perm_file_mode());
+    int fd = r->inherited && c->rot ? older_chunk_file(c, name) : -1;
+    if (fd >= 0) {
+        close(fd);
+        return 0; /* an earlier collector wrote it, then switched chunks */
+    }
+    fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                pt_perm_file_mode());
     if (fd < 0) {
         if (errno == EEXIST)
             return 0; /* an earlier collector wrote it */
@@ -1549,7 +1596,9 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
             c->ifd = -1;
         }
     }
+    c->starting = 1;
     scan(c);
+    c->starting = 0;
     prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
