@@ -608,8 +608,10 @@ static int read_inotify(struct pt_collector *c)
  * the events they hold, the events their writer had made up to the end of the last one, and its
  * events_discarded as the writer counted it. 0 when there is none. `chunk`: the file is a chunk's,
  * which holds the stream from where that chunk began; the events made before its first packet are
- * in the chunks before (what those missed is not known here: taken as none). */
-static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
+ * in the chunks before, and what the stream missed of them (overwritten by the flight recorder) is
+ * in the last packet's events_discarded, beside the writer's own count, which has grown to
+ * `writer_lost` by now: what is more is what the stream misses. */
+static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk, uint64_t writer_lost)
 {
     struct stat st;
     struct pt__pkt_hdr ph;
@@ -636,6 +638,11 @@ static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
     }
     /* events_discarded = the writer's count + what the stream misses (see drain) */
     cb->missing = made > cb->written ? made - cb->written : 0;
+    if (chunk && disc > writer_lost && disc - writer_lost > cb->missing)
+        cb->missing = disc - writer_lost; /* missed in the chunks before */
+    if (cb->missing > made)
+        cb->missing = made; /* a damaged count: what the stream holds stays believed */
+    cb->written = made - cb->missing;
     cb->ring_disc = disc > cb->missing ? disc - cb->missing : 0;
     cb->file_end = off;
     return found;
@@ -703,10 +710,15 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
     cb->sfd = open_stream_file(c, r, i, 0);
+    uint64_t lost = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
     if (cb->sfd < 0 && errno == ENOENT) {
         cb->next_seq = cons;
         cb->sfd = -2;
-        cb->rebase = c->rot != NULL;
+        /* Nothing drained yet: the stream begins with its first packet we drain, and what its
+         * writer made before (overwritten by the flight recorder) is missing. Drained by an
+         * earlier collector into chunks dropped since: the stream here counts from its next
+         * packet (`rebase`), the chunks dropped had the rest. */
+        cb->rebase = c->rot && cons > 0;
         /* An earlier collector that died after a chunk switch may have written more than
          * `consumed` says (a dead writer's open packet, the packet with its last lost count): go
          * on after the last packet of the stream's file in the chunks before, as it counted. */
@@ -714,7 +726,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         snprintf(name, sizeof name, PT__STREAM_FMT, r->base, i);
         int fd = r->inherited && c->rot ? older_chunk_file(c, name) : -1;
         uint64_t lseq = 0;
-        if (fd >= 0 && stream_tail(fd, cb, &lseq, 1)) {
+        if (fd >= 0 && stream_tail(fd, cb, &lseq, 1, lost)) {
             cb->rebase = 0;
             if (lseq + 1 > cb->next_seq)
                 cb->next_seq = lseq + 1;
@@ -730,7 +742,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         return -e;
     }
     uint64_t lseq = 0;
-    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL);
+    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL, lost);
     cb->rebase = c->rot && !any;
     struct stat st;
     if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != cb->file_end) {

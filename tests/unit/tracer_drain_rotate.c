@@ -81,9 +81,10 @@ static uint64_t child_wpos(int fd)
 /* Commands: 'p' write into the open packet (about a third of it); 'f' write until the open
  * packet is finished (the next one opened); 'x' close the ring and exit. Each is answered with
  * the events written so far. */
-static void child(const char *dir, int cmd, int ack)
+static void child(const char *dir, int overwrite, int cmd, int ack)
 {
-    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = BUF_BYTES, .nthreads = 1};
+    struct pt_ring_config cfg = {
+        .dir = dir, .thread_buf_bytes = BUF_BYTES, .nthreads = 1, .overwrite = overwrite};
     struct pt_ring *r;
     if (pt_ring_create(&cfg, &r) < 0)
         _exit(2);
@@ -112,7 +113,8 @@ static void child(const char *dir, int cmd, int ack)
     _exit(0);
 }
 
-static void writer_start(struct writer *w, const char *dir)
+/* overwrite: a flight recorder's ring (the oldest packets overwritten when the collector lags) */
+static void writer_start(struct writer *w, const char *dir, int overwrite)
 {
     int to[2], from[2];
     if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
@@ -121,7 +123,7 @@ static void writer_start(struct writer *w, const char *dir)
     if (w->pid == 0) {
         close(to[1]);
         close(from[0]);
-        child(dir, to[0], from[1]);
+        child(dir, overwrite, to[0], from[1]);
     }
     close(to[0]);
     close(from[1]);
@@ -356,7 +358,7 @@ static int run_case(int restart)
     pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
 
     struct writer w;
-    writer_start(&w, dir);
+    writer_start(&w, dir, 0);
     writer_do(&w, 'f');                           /* packet 0 finished */
     writer_do(&w, 'p');                           /* packet 1 open */
     struct pt_collector *c = open_collector(dir); /* maps the ring, drains nothing yet */
@@ -419,7 +421,7 @@ static int run_finish_case(void)
         return perror("mkdtemp"), 1;
     pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
     struct writer w;
-    writer_start(&w, dir);
+    writer_start(&w, dir, 0);
     writer_do(&w, 'f'); /* packet 0 finished */
     writer_do(&w, 'p'); /* packet 1 open */
     kill(w.pid, SIGKILL);
@@ -451,11 +453,55 @@ static int run_finish_case(void)
     return 0;
 }
 
+/* A flight recorder's stream whose oldest packets were overwritten before the collector came,
+ * drained into a chunk, then into the next; the collector is killed, the ring laps again, and a
+ * collector started again drains it: every event the writer made is read or counted as lost, the
+ * overwritten ones included. The first collector must count what was overwritten before its
+ * first packet; the restarted one goes on from what the stream files say, and they must tell it
+ * what the stream misses since its start, not only since the chunk it goes on from. */
+static int run_flight_case(void)
+{
+    char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
+    const char *what = "flight recorder, collector restarted";
+    if (!mkdtemp(dir))
+        return perror("mkdtemp"), 1;
+    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    struct writer w;
+    writer_start(&w, dir, 1);
+    for (int k = 0; k < 12; k++) /* 12 packets: the 5 oldest are overwritten (8 in the ring) */
+        writer_do(&w, 'f');
+    struct pt_collector *c = open_collector(dir);
+    pt_collector_run_once(c, 0); /* 7 packets into chunk 1 (the 8th is open); chunk 2 begins */
+    writer_do(&w, 'f');
+    writer_do(&w, 'f');
+    pt_collector_run_once(c, 0); /* 2 more into chunk 2; chunk 3 begins */
+    pt_collector_close(c);       /* killed */
+    for (int k = 0; k < 10; k++) /* 10 more: the 2 oldest are overwritten */
+        writer_do(&w, 'f');
+    c = open_collector(dir);
+    pt_collector_run_once(c, 0);
+    writer_end(&w);
+    pt_collector_finish(c);
+    pt_collector_close(c);
+
+    /* the writer's events and the `thread` event its buffer began with (in the first packet,
+     * overwritten) */
+    uint64_t lost, reaped, n = count_events(dir, &lost, &reaped);
+    CHECK(n + lost == w.events + 1,
+          "%s: the reader read %" PRIu64 " events and counts %" PRIu64 " lost: %" PRIu64
+          ", the writer made %" PRIu64,
+          what, n, lost, n + lost, w.events + 1);
+    CHECK(lost > 0, "%s: nothing was overwritten: the test did not lap the ring", what);
+    t_rmrf(dir);
+    return 0;
+}
+
 int main(void)
 {
     signal(SIGALRM, on_alarm);
     alarm(120);
-    run_finish_case(); /* needs no userfaultfd */
+    run_finish_case(); /* these two need no userfaultfd */
+    run_flight_case();
     int rc = run_case(0);
     if (rc == SKIP)
         return SKIP;
