@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "analyzer/announced.h"
 #include "analyzer/checkpoint.h"
 #include "analyzer/follower.h"
 #include "analyzer/report.h"
@@ -67,7 +68,8 @@ struct pt_follower {
     uint64_t damaged;  /* checkpoints that could not be read */
     uint64_t cp_ns, cp_count; /* what writing checkpoints cost */
     int finished;
-    int lent; /* the caller took the model over (pt_follower_take_model) */
+    int lent;          /* the caller took the model over (pt_follower_take_model) */
+    int said_announce; /* a key could not be kept (said once) */
 };
 
 static void say(struct pt_follower *fl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -189,6 +191,12 @@ static int restore(struct pt_follower *fl)
     return 0;
 }
 
+static int known_key(void *arg, const char *key)
+{
+    struct pt_follower *fl = arg;
+    return ann_find(fl, key) || ann_add(fl, key) ? 0 : -ENOMEM;
+}
+
 int pt_follower_open(const struct pt_follower_opts *o, struct pt_follower **out)
 {
     struct pt_follower *fl = calloc(1, sizeof *fl);
@@ -204,6 +212,14 @@ int pt_follower_open(const struct pt_follower_opts *o, struct pt_follower **out)
         goto fail;
     if ((rc = restore(fl)) < 0)
         goto fail;
+    /* what was announced after the newest checkpoint, or in a trace without checkpoints */
+    if (o->remember && (rc = pt__announced_read(fl->dir, known_key, fl)) < 0) {
+        if (rc == -ENOMEM)
+            goto fail;
+        say(fl, "%s/" PT__ANNOUNCED_FILE ": %s; findings announced before may be announced again",
+            fl->dir, rc == -EPROTO ? "not a file of proftrace's" : strerror(-rc));
+        rc = 0;
+    }
     fl->cp_done = fl->a->carried.carried ? fl->a->carried.chunk : 0;
     *out = fl;
     return 0;
@@ -411,6 +427,12 @@ static void look_at_findings(struct pt_follower *fl)
         }
         if (!known)
             announce(fl, c, i, key, body, updated);
+        int rc = !updated && fl->o.remember ? pt__announced_add(fl->dir, key) : 0;
+        if (rc < 0 && !fl->said_announce++)
+            say(fl,
+                "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory "
+                "would announce this finding again (said once)",
+                fl->dir, strerror(-rc));
         free(text);
     }
     pt_analyzer_free(c);
