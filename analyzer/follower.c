@@ -292,8 +292,12 @@ static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
  * known to its summary, not to the follower. A closed chunk's summary says its newest event: once
  * the model has every event up to the newest of the chunks before c (their files are whole and
  * read), c's checkpoint is written, without waiting for the horizon, so that the collector can
- * drop the chunk before c at once. A chunk closed by a crash has no summary: then c waits until
- * the horizon has passed the moment c was first seen. */
+ * drop the chunk before c at once. Those events are taken past the horizon, in time order with
+ * what every other stream holds up to that time (in the rings, in c): only after a look that found
+ * every stream (pt_follow_settled), or an older event of a stream found later would come after
+ * them (a process's image before its exec, after the image it exec'd: its holds would end). A
+ * chunk closed by a crash has no summary: then c waits until the horizon has passed the moment c
+ * was first seen. */
 static void checkpoints(struct pt_follower *fl, uint64_t horizon)
 {
     uint32_t *chunks = NULL;
@@ -317,6 +321,8 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
             continue; /* the oldest chunk's checkpoint carries chunks this follower never saw */
         if (!pt_follow_chunk_read(fl->f, chunks[k - 1]))
             break; /* closed since the follower last looked: a stream new in it is not read yet */
+        if (known && !pt_follow_settled(fl->f))
+            break; /* a stream may be unknown yet: what it holds would come after newer events */
         if (known) {
             feed_through(fl, newest, 0);
         } else {

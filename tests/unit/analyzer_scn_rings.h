@@ -2,7 +2,8 @@
  * are kept (scn_keep, the scenario's sink), then each synthetic process's events are written by a
  * forked writer process through the tracer's ring writer, one ring per process. The events are
  * stamped after the writers' own (a ring keeps time non-decreasing): set s->ts from pt_now() plus a
- * margin before building the scenario. */
+ * margin before building the scenario. A process's execve event ends its ring as an exec does (its
+ * events after it go into a new ring, of the same process). */
 #ifndef PT_TESTS_ANALYZER_SCN_RINGS_H
 #define PT_TESTS_ANALYZER_SCN_RINGS_H
 
@@ -66,6 +67,13 @@ static void scn_writer_child(const char *dir, uint32_t pid, uint64_t pause_ts, i
         }
         if (pt__synth_write(b, &ev))
             _exit(3);
+        if (ev.id == PT__ID(execve)) { /* the image's ring ends, the next image makes its own */
+            pt_ring_release(r, b);
+            pt_ring_finish(r, PT_RING_EXECING);
+            pt_ring_forget(r); /* its lock with it, as exec closes the descriptor */
+            if (pt_ring_create(&cfg, &r) || !(b = pt_ring_claim(r, me)))
+                _exit(2);
+        }
     }
     if (!paused && write(ack, &c, 1) != 1)
         _exit(5);
