@@ -342,7 +342,7 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
  * ------------------------------------------------------------------------------------ */
 
 static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, const char *key,
-                     const char *text, int updated)
+                     const char *text, int updated, int victim_update)
 {
     char *json = NULL;
     size_t jlen = 0;
@@ -361,6 +361,7 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
         .text = text,
         .key = key,
         .updated = updated,
+        .victim_update = victim_update,
         .rule = pt__rule_name(f->rule),
         .cause = pt__cause_name(f->cause),
         .severity = f->severity ? f->severity : "",
@@ -379,6 +380,19 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
     };
     fl->o.on_finding(fl->o.on_finding_arg, &note);
     free(json);
+}
+
+/* Key announced (it is in fl->ann): kept in the trace directory too when the follower remembers. */
+static void remember(struct pt_follower *fl, const char *key)
+{
+    if (!ann_find(fl, key) && !ann_add(fl, key))
+        return;
+    int rc = fl->o.remember ? pt__announced_add(fl->dir, key) : 0;
+    if (rc < 0 && !fl->said_announce++)
+        say(fl,
+            "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory would "
+            "announce this finding again (said once)",
+            fl->dir, strerror(-rc));
 }
 
 /* The findings of the model as it stands (a finished copy): announce the new and the grown. */
@@ -420,9 +434,15 @@ static void look_at_findings(struct pt_follower *fl)
             free(text);
             continue;
         }
+        /* its first victim, when it came after the finding was announced: announced too, once
+         * (the key of the finding with "|victim" says it was) */
+        char vkey[300];
+        snprintf(vkey, sizeof vkey, "%s|victim", key);
+        int victim = f->del != PT__NONE && f->nvictims > 0;
+        int victim_update = victim && updated && !ann_find(fl, vkey);
         if (!an)
             an = ann_add(fl, key);
-        if (an && an->text && !strcmp(an->text, body)) {
+        if (an && an->text && !strcmp(an->text, body) && !victim_update) {
             free(text);
             continue;
         }
@@ -431,14 +451,12 @@ static void look_at_findings(struct pt_follower *fl)
             free(an->text);
             an->text = strdup(body);
         }
-        if (!known)
-            announce(fl, c, i, key, body, updated);
-        int rc = !updated && fl->o.remember ? pt__announced_add(fl->dir, key) : 0;
-        if (rc < 0 && !fl->said_announce++)
-            say(fl,
-                "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory "
-                "would announce this finding again (said once)",
-                fl->dir, strerror(-rc));
+        if (!known || victim_update)
+            announce(fl, c, i, key, body, updated, victim_update);
+        if (!updated)
+            remember(fl, key);
+        if (victim && !ann_find(fl, vkey))
+            remember(fl, vkey);
         free(text);
     }
     pt_analyzer_free(c);
