@@ -78,7 +78,11 @@ static const char *base(const char *path)
 
 void pt__alert_message(const struct pt_finding *f, const char *trace_dir, char *buf, size_t len)
 {
-    int n;
+    int n, u = f->update ? snprintf(buf, len, "update (%s): ", f->update) : 0;
+    if (u < 0 || (size_t)u >= len)
+        u = 0;
+    buf += u;
+    len -= (size_t)u;
     if (f->hazard)
         n = snprintf(buf, len,
                      "%s (%s, %s%s): %s \"%s\" held by pid %u (%s) will be deleted by the next %s "
@@ -126,6 +130,8 @@ unsigned pt__alert_fields(const struct pt_alert *t, const struct pt_finding *f,
     add(out, &n, "PROFTRACE_HOLDER_EXE", f->holder_exe);
     if (*f->victim)
         add(out, &n, "PROFTRACE_VICTIM", f->victim);
+    if (f->update)
+        add(out, &n, "PROFTRACE_UPDATE", f->update);
     add(out, &n, "PROFTRACE_TRACE_DIR", t->o.trace_dir);
     return n;
 }

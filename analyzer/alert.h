@@ -47,6 +47,9 @@ struct pt_finding {
     const char *deleter_call;             /* the API call that deleted (or would delete) it */
     uint64_t time;    /* CLOCK_MONOTONIC ns of the delete (a hazard: when it arose) */
     char victim[256]; /* the holder's later failure ("" when none seen) */
+    /* NULL: a new finding; "victim": sent before without a victim, and one came since (the
+     * caller sets it) */
+    const char *update;
 };
 
 /* Finding i of analyzer a (finished or followed) into *f. Returns 0, or -ERANGE. */
@@ -54,9 +57,10 @@ int pt_finding_get(struct pt_analyzer *a, unsigned i, struct pt_finding *f);
 
 /* The document a command reads on its standard input, one line:
  *     {"schema":2,"trace_dir":DIR,"finding":{...report --json's finding object...}}
- * malloc'd (the caller frees it), NULL when out of memory or i is out of range. Stacks are
- * symbolized as report's are. */
-char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir);
+ * with "update":UPDATE before "finding" when update is not NULL (pt_finding's update). malloc'd
+ * (the caller frees it), NULL when out of memory or i is out of range. Stacks are symbolized as
+ * report's are. */
+char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir, const char *update);
 
 /* Where findings go. */
 struct pt_alert_opts {

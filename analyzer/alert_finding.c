@@ -43,13 +43,14 @@ int pt_finding_get(struct pt_analyzer *a, unsigned i, struct pt_finding *out)
     const struct pt__del *d = &a->dels[f->del];
     out->deleter_call = d->via ? d->via : d->call;
     out->time = d->ts;
-    const struct pt__victim *v = pt__rep_victim_at(a, f, 0); /* the first; JSON lists them all */
+    /* the first (JSON lists them all); none yet when it is sent before the holder failed */
+    const struct pt__victim *v = f->nvictims ? pt__rep_victim_at(a, f, 0) : NULL;
     if (v)
         pt__rep_victim(v, out->victim, sizeof out->victim);
     return 0;
 }
 
-char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir)
+char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir, const char *update)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -59,6 +60,10 @@ char *pt_finding_json(struct pt_analyzer *a, unsigned i, const char *trace_dir)
     /* schema: docs/service.md; the finding is report --json's (docs/report-json.md) */
     fprintf(m, "{\"schema\":%d,\"trace_dir\":", PT_REPORT_JSON_SCHEMA);
     pt_esc_json(m, trace_dir);
+    if (update) {
+        fputs(",\"update\":", m);
+        pt_esc_json(m, update);
+    }
     fputs(",\"finding\":", m);
     struct pt_report_opts ro = {.symbolize = 1, .disassemble = 0};
     int rc = pt_report_json_finding(m, a, i, &ro);

@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "analyzer/announced.h"
 #include "analyzer/checkpoint.h"
 #include "analyzer/follower.h"
 #include "analyzer/report.h"
@@ -67,7 +68,8 @@ struct pt_follower {
     uint64_t damaged;  /* checkpoints that could not be read */
     uint64_t cp_ns, cp_count; /* what writing checkpoints cost */
     int finished;
-    int lent; /* the caller took the model over (pt_follower_take_model) */
+    int lent;          /* the caller took the model over (pt_follower_take_model) */
+    int said_announce; /* a key could not be kept (said once) */
 };
 
 static void say(struct pt_follower *fl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -189,6 +191,12 @@ static int restore(struct pt_follower *fl)
     return 0;
 }
 
+static int known_key(void *arg, const char *key)
+{
+    struct pt_follower *fl = arg;
+    return ann_find(fl, key) || ann_add(fl, key) ? 0 : -ENOMEM;
+}
+
 int pt_follower_open(const struct pt_follower_opts *o, struct pt_follower **out)
 {
     struct pt_follower *fl = calloc(1, sizeof *fl);
@@ -204,6 +212,14 @@ int pt_follower_open(const struct pt_follower_opts *o, struct pt_follower **out)
         goto fail;
     if ((rc = restore(fl)) < 0)
         goto fail;
+    /* what was announced after the newest checkpoint, or in a trace without checkpoints */
+    if (o->remember && (rc = pt__announced_read(fl->dir, known_key, fl)) < 0) {
+        if (rc == -ENOMEM)
+            goto fail;
+        say(fl, "%s/" PT__ANNOUNCED_FILE ": %s; findings announced before may be announced again",
+            fl->dir, rc == -EPROTO ? "not a file of proftrace's" : strerror(-rc));
+        rc = 0;
+    }
     fl->cp_done = fl->a->carried.carried ? fl->a->carried.chunk : 0;
     *out = fl;
     return 0;
@@ -270,11 +286,18 @@ static int64_t feed_through(struct pt_follower *fl, uint64_t ts, int hold)
     return n;
 }
 
-/* Every chunk whose predecessors the model has read whole gets its checkpoint. A closed chunk's
- * summary says its newest event: once the model has every event up to the newest of the chunks
- * before c (their files are whole and read), c's checkpoint is written, without waiting for the
- * horizon, so that the collector can drop the chunk before c at once. A chunk closed by a crash
- * has no summary: then c waits until the horizon has passed the moment c was first seen. */
+/* Every chunk whose predecessors the model has read whole gets its checkpoint. The chunk before c
+ * must have been looked at since it closed (pt_follow_chunk_read): the list of chunks here is newer
+ * than the follower's last look, and a stream file the collector made in it after that look is
+ * known to its summary, not to the follower. A closed chunk's summary says its newest event: once
+ * the model has every event up to the newest of the chunks before c (their files are whole and
+ * read), c's checkpoint is written, without waiting for the horizon, so that the collector can
+ * drop the chunk before c at once. Those events are taken past the horizon, in time order with
+ * what every other stream holds up to that time (in the rings, in c): only after a look that found
+ * every stream (pt_follow_settled), or an older event of a stream found later would come after
+ * them (a process's image before its exec, after the image it exec'd: its holds would end). A
+ * chunk closed by a crash has no summary: then c waits until the horizon has passed the moment c
+ * was first seen. */
 static void checkpoints(struct pt_follower *fl, uint64_t horizon)
 {
     uint32_t *chunks = NULL;
@@ -296,6 +319,10 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
         }
         if (c <= fl->cp_done || k == 0)
             continue; /* the oldest chunk's checkpoint carries chunks this follower never saw */
+        if (!pt_follow_chunk_read(fl->f, chunks[k - 1]))
+            break; /* closed since the follower last looked: a stream new in it is not read yet */
+        if (known && !pt_follow_settled(fl->f))
+            break; /* a stream may be unknown yet: what it holds would come after newer events */
         if (known) {
             feed_through(fl, newest, 0);
         } else {
@@ -315,7 +342,7 @@ static void checkpoints(struct pt_follower *fl, uint64_t horizon)
  * ------------------------------------------------------------------------------------ */
 
 static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, const char *key,
-                     const char *text, int updated)
+                     const char *text, int updated, int victim_update)
 {
     char *json = NULL;
     size_t jlen = 0;
@@ -334,6 +361,7 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
         .text = text,
         .key = key,
         .updated = updated,
+        .victim_update = victim_update,
         .rule = pt__rule_name(f->rule),
         .cause = pt__cause_name(f->cause),
         .severity = f->severity ? f->severity : "",
@@ -352,6 +380,19 @@ static void announce(struct pt_follower *fl, struct pt_analyzer *c, unsigned i, 
     };
     fl->o.on_finding(fl->o.on_finding_arg, &note);
     free(json);
+}
+
+/* Key announced (it is in fl->ann): kept in the trace directory too when the follower remembers. */
+static void remember(struct pt_follower *fl, const char *key)
+{
+    if (!ann_find(fl, key) && !ann_add(fl, key))
+        return;
+    int rc = fl->o.remember ? pt__announced_add(fl->dir, key) : 0;
+    if (rc < 0 && !fl->said_announce++)
+        say(fl,
+            "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory would "
+            "announce this finding again (said once)",
+            fl->dir, strerror(-rc));
 }
 
 /* The findings of the model as it stands (a finished copy): announce the new and the grown. */
@@ -393,9 +434,15 @@ static void look_at_findings(struct pt_follower *fl)
             free(text);
             continue;
         }
+        /* its first victim, when it came after the finding was announced: announced too, once
+         * (the key of the finding with "|victim" says it was) */
+        char vkey[300];
+        snprintf(vkey, sizeof vkey, "%s|victim", key);
+        int victim = f->del != PT__NONE && f->nvictims > 0;
+        int victim_update = victim && updated && !ann_find(fl, vkey);
         if (!an)
             an = ann_add(fl, key);
-        if (an && an->text && !strcmp(an->text, body)) {
+        if (an && an->text && !strcmp(an->text, body) && !victim_update) {
             free(text);
             continue;
         }
@@ -404,8 +451,12 @@ static void look_at_findings(struct pt_follower *fl)
             free(an->text);
             an->text = strdup(body);
         }
-        if (!known)
-            announce(fl, c, i, key, body, updated);
+        if (!known || victim_update)
+            announce(fl, c, i, key, body, updated, victim_update);
+        if (!updated)
+            remember(fl, key);
+        if (victim && !ann_find(fl, vkey))
+            remember(fl, vkey);
         free(text);
     }
     pt_analyzer_free(c);

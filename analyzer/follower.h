@@ -38,6 +38,9 @@ struct pt_follower_opts {
     uint64_t lag_ns;             /* the horizon's distance behind now */
     pt_on_finding_fn on_finding; /* NULL: findings are not looked at while following */
     void *on_finding_arg;
+    /* the collection's own follower: the key of each finding it announces is kept in the trace
+     * directory (announced.h), and those kept there are not announced again */
+    int remember;
     /* a new finding is announced once the events up to this long after it are in the model
      * (its victim's failure, its holder's signs of life), or at the end; 0: at once */
     uint64_t settle_ns;

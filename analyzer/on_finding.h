@@ -19,6 +19,8 @@ struct pt_finding_note {
     const char *text;  /* as `report` writes it, after its "finding N: " */
     const char *key;   /* what makes it the same finding: pt_analyzer_finding_key (its deletion) */
     int updated;       /* 0: new; 1: announced before, and it has grown since */
+    int victim_update; /* updated, and what it gained is its first victim: announced before
+                        * without one (once per finding, across restarts too) */
     const char *rule;  /* cross-namespace-purge, deleted-while-held, latent-purge-hazard */
     const char *cause; /* identity-split, session-namespace-split, ... */
     const char *severity; /* critical, high, medium */

@@ -32,12 +32,13 @@ static void on_signal(int sig)
 }
 
 /* Each finding of the follower's, as it happens: a line on stderr, and, the first time, to the
- * journal and --on-finding (a finding that grows later is not sent again). */
+ * journal and --on-finding; once more when its victim came after that (the holder failed later
+ * than the 2 s a new finding waits for). Other growth is not sent again. */
 static void on_finding(void *arg, const struct pt_finding_note *n)
 {
     pt__finding_line("collect", n);
-    if (!n->updated)
-        pt__collect_alert_finding(arg, n->analyzer, n->index);
+    if (!n->updated || n->victim_update)
+        pt__collect_alert_finding(arg, n->analyzer, n->index, n->victim_update ? "victim" : NULL);
 }
 
 enum { OPT_INTERVAL = PT__CLI_LONG, OPT_NO_LOSS, OPT_WITNESS_ALL, OPT_ATTACH };

@@ -76,13 +76,14 @@ void pt__collect_alert_poll(struct pt__collect_alerts *ca)
     pthread_mutex_unlock(&ca->lock);
 }
 
-void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i)
+void pt__collect_alert_finding(void *arg, struct pt_analyzer *a, unsigned i, const char *update)
 {
     struct pt__collect_alerts *ca = arg;
     struct pt_finding f;
     if (!ca->out || pt_finding_get(a, i, &f) < 0)
         return;
-    char *json = pt_finding_json(a, i, ca->dir);
+    f.update = update;
+    char *json = pt_finding_json(a, i, ca->dir, update);
     if (!json) {
         fprintf(stderr, "proftrace collect: finding %u (%s) not delivered: out of memory\n", i + 1,
                 f.rule);

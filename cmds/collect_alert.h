@@ -58,7 +58,8 @@ enum {
      "(0 or 1), PROFTRACE_RESOURCE_KIND, PROFTRACE_RESOURCE, PROFTRACE_RESOURCE_IDENTITY, "       \
      "PROFTRACE_DELETER_PID, PROFTRACE_DELETER_EXE, PROFTRACE_DELETER_CALL, "                     \
      "PROFTRACE_HOLDER_PID, PROFTRACE_HOLDER_EXE, PROFTRACE_VICTIM (when the holder failed "      \
-     "after the delete), PROFTRACE_TRACE_DIR and PROFTRACE_MESSAGE; the journal entry has the "   \
+     "after the delete), PROFTRACE_UPDATE (in an update, below), PROFTRACE_TRACE_DIR and "        \
+     "PROFTRACE_MESSAGE; the journal entry has the "                                              \
      "same fields. At most 4 commands run at once, later findings wait in order; collect never "  \
      "waits for one while it collects, and at its end waits for those still running, each up to "\
      "its timeout. How each ended (exit status, signal, timeout) is said on standard error.\n"    \
@@ -66,7 +67,10 @@ enum {
      "Findings are found as the trace grows, by the analyzer following it on a thread of its "    \
      "own. A new one is delivered once what the 2 seconds after its delete told is in (the "      \
      "holder's failing call, PROFTRACE_VICTIM, and its signs of life), about 3 seconds after the "\
-     "delete, and only once: what comes later is in what report says, not sent again."}
+     "delete, and only once, even by a collect started again on the directory. A holder's "        \
+     "failure that comes later is sent once more, as an update: the same finding with "          \
+     "PROFTRACE_UPDATE=victim (\"update\":\"victim\" in the JSON document, a message beginning "   \
+     "\"update (victim): \"). What else comes later is in what report says, not sent again."}
 /* clang-format on */
 
 /* Takes the option pt__cli_next returned when it is one of the rows above: 1 taken, 0 not one of
@@ -90,9 +94,10 @@ static inline int pt__collect_alert_on(const struct pt__collect_alerts *ca)
     return ca->out != NULL;
 }
 
-/* Finding i of analyzer a is new: delivered now. The follower (cmds/follow_thread.h) calls this
- * from its own thread, with ca as its argument, for each finding as it happens. */
-void pt__collect_alert_finding(void *ca, struct pt_analyzer *a, unsigned i);
+/* Finding i of analyzer a is new (update NULL), or its victim came after it was delivered (update
+ * "victim"): delivered now. The follower (cmds/follow_thread.h) calls this from its own thread,
+ * with ca as its argument, for each finding as it happens. */
+void pt__collect_alert_finding(void *ca, struct pt_analyzer *a, unsigned i, const char *update);
 
 /* After the collection and its follower's last step: waits for the commands still running (each
  * at most its timeout), says what was delivered, and frees the target. */

@@ -73,6 +73,7 @@ int pt__follow_thread_start(const char *cmd, const char *dir, pt_on_finding_fn o
         .lag_ns = LAG_NS,
         .on_finding = on_finding,
         .on_finding_arg = arg,
+        .remember = 1, /* a collection started again on the directory announces nothing twice */
         .settle_ns = SETTLE_NS,
         .diag = on_diag,
         .diag_arg = t,

@@ -15,3 +15,12 @@ foreach(script ${PT_ROTATE_INTEG})
   set_tests_properties(${name} PROPERTIES TIMEOUT 600
     ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
 endforeach()
+# A chunk the analyzer has not read whole is not dropped: the interleaving forced in one thread.
+if(TARGET pt_analyzer)
+  add_executable(rotate_unread_chunk ${CMAKE_CURRENT_SOURCE_DIR}/unit/rotate_unread_chunk.c)
+  target_link_libraries(rotate_unread_chunk PRIVATE pt_analyzer pt_tracer)
+  target_compile_options(rotate_unread_chunk PRIVATE -Wno-override-init) # WHO(.field = x)
+  set_target_properties(rotate_unread_chunk PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  add_test(NAME rotate_unread_chunk COMMAND rotate_unread_chunk)
+  set_tests_properties(rotate_unread_chunk PROPERTIES TIMEOUT 120)
+endif()

@@ -66,6 +66,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proftrace/follow.h"
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
 #include "tracer/collector.h"
@@ -118,6 +119,8 @@ struct cring {
     int pidfd;
     int died;   /* its pidfd said the writer is gone */
     int writable;
+    int inherited; /* there when the collector started: an earlier one may have drained it in
+                      part, into chunks before the one we go on in */
     struct cbuf *bufs;
 };
 
@@ -167,7 +170,11 @@ struct pt_collector {
     int ending;           /* pt_collector_finish: no ring is recycled into the pool */
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
-    struct cring *list;
+    int starting; /* the first scan: the rings it finds are inherited */
+    /* the rings attached, oldest first: a pass drains (and finishes) them in that order, so that
+     * the backlog of a process that ended goes into the chunks before what later processes wrote
+     * (rotation drops the chunks written first) */
+    struct cring *list, **tail;
     struct cname **names;
     size_t nnames, cap_names;
     struct cuser *users;
@@ -438,6 +445,15 @@ static pid_t writer_pid(const struct cring *r)
     return p > 0 && pt__proc_start_time(p) == r->h.start_time ? p : 0;
 }
 
+/* Take the ring *pp points at out of the list. */
+static void list_remove(struct pt_collector *c, struct cring **pp)
+{
+    struct cring *r = *pp;
+    *pp = r->next;
+    if (c->tail == &r->next)
+        c->tail = pp;
+}
+
 static void attach(struct pt_collector *c, const char *name)
 {
     char path[4400], why[256];
@@ -525,9 +541,10 @@ static void attach(struct pt_collector *c, const char *name)
     pid_t holder = lock_holder(r->fd);
     if (holder > 0)
         watch_pid(c, r, holder);
+    r->inherited = c->starting;
     nm->ring = r;
-    r->next = c->list;
-    c->list = r;
+    *c->tail = r;
+    c->tail = &r->next;
     c->st.rings++;
     pt__pool_taken(&c->pool); /* its file may have come from the pool */
     pid_t wp = writer_pid(r);
@@ -595,8 +612,10 @@ static int read_inotify(struct pt_collector *c)
  * the events they hold, the events their writer had made up to the end of the last one, and its
  * events_discarded as the writer counted it. 0 when there is none. `chunk`: the file is a chunk's,
  * which holds the stream from where that chunk began; the events made before its first packet are
- * in the chunks before (what those missed is not known here: taken as none). */
-static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
+ * in the chunks before, and what the stream missed of them (overwritten by the flight recorder) is
+ * in the last packet's events_discarded, beside the writer's own count, which has grown to
+ * `writer_lost` by now: what is more is what the stream misses. */
+static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk, uint64_t writer_lost)
 {
     struct stat st;
     struct pt__pkt_hdr ph;
@@ -623,9 +642,37 @@ static int stream_tail(int fd, struct cbuf *cb, uint64_t *last_seq, int chunk)
     }
     /* events_discarded = the writer's count + what the stream misses (see drain) */
     cb->missing = made > cb->written ? made - cb->written : 0;
+    if (chunk && disc > writer_lost && disc - writer_lost > cb->missing)
+        cb->missing = disc - writer_lost; /* missed in the chunks before */
+    if (cb->missing > made)
+        cb->missing = made; /* a damaged count: what the stream holds stays believed */
+    cb->written = made - cb->missing;
     cb->ring_disc = disc > cb->missing ? disc - cb->missing : 0;
     cb->file_end = off;
     return found;
+}
+
+/* File `name` of the newest chunk before the one being written that has it, opened read-only (a
+ * regular file, never through a link): a descriptor, or -1. What an earlier collector wrote of an
+ * inherited ring before it switched chunks and died. */
+static int older_chunk_file(struct pt_collector *c, const char *name)
+{
+    uint32_t *nums = NULL;
+    int n = pt_chunks_list(c->dir_at, &nums), fd = -1;
+    for (int k = n - 1; k >= 0 && fd < 0; k--) {
+        char path[400];
+        struct stat st;
+        if (nums[k] >= pt__rotate_chunk(c->rot))
+            continue;
+        snprintf(path, sizeof path, "chunks/%06" PRIu32 "/%s", nums[k], name);
+        fd = openat(c->dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    free(nums);
+    return fd;
 }
 
 /* Stream file i of ring r, opened read-write in the trace directory (never by a name resolved
@@ -667,11 +714,30 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
     uint64_t cons = __atomic_load_n(&ctl->consumed, __ATOMIC_ACQUIRE) / r->h.sub_size;
     /* Created with the first packet (no empty streams), but an existing one is where we resume. */
     cb->sfd = open_stream_file(c, r, i, 0);
+    uint64_t lost = __atomic_load_n(&ctl->lost, __ATOMIC_ACQUIRE);
     if (cb->sfd < 0 && errno == ENOENT) {
-        cb->file_end = 0;
         cb->next_seq = cons;
         cb->sfd = -2;
-        cb->rebase = c->rot != NULL;
+        /* Nothing drained yet: the stream begins with its first packet we drain, and what its
+         * writer made before (overwritten by the flight recorder) is missing. Drained by an
+         * earlier collector into chunks dropped since: the stream here counts from its next
+         * packet (`rebase`), the chunks dropped had the rest. */
+        cb->rebase = c->rot && cons > 0;
+        /* An earlier collector that died after a chunk switch may have written more than
+         * `consumed` says (a dead writer's open packet, the packet with its last lost count): go
+         * on after the last packet of the stream's file in the chunks before, as it counted. */
+        char name[300];
+        snprintf(name, sizeof name, PT__STREAM_FMT, r->base, i);
+        int fd = r->inherited && c->rot ? older_chunk_file(c, name) : -1;
+        uint64_t lseq = 0;
+        if (fd >= 0 && stream_tail(fd, cb, &lseq, 1, lost)) {
+            cb->rebase = 0;
+            if (lseq + 1 > cb->next_seq)
+                cb->next_seq = lseq + 1;
+        }
+        if (fd >= 0)
+            close(fd);
+        cb->file_end = 0; /* its file in this chunk is made with its next packet */
         return 0;
     }
     if (cb->sfd < 0) {
@@ -680,7 +746,7 @@ static int open_stream(struct pt_collector *c, struct cring *r, unsigned i)
         return -e;
     }
     uint64_t lseq = 0;
-    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL);
+    int any = stream_tail(cb->sfd, cb, &lseq, c->rot != NULL, lost);
     cb->rebase = c->rot && !any;
     struct stat st;
     if (fstat(cb->sfd, &st) == 0 && (uint64_t)st.st_size != cb->file_end) {
@@ -1026,8 +1092,13 @@ static int write_proc_stream(struct pt_collector *c, struct cring *r, int reaped
     char path[4400], name[300];
     snprintf(path, sizeof path, "%s/" PT__PROC_STREAM_FMT, c->sdir, r->base);
     snprintf(name, sizeof name, PT__PROC_STREAM_FMT, r->base);
-    int fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    pt_perm_file_mode());
+    int fd = r->inherited && c->rot ? older_chunk_file(c, name) : -1;
+    if (fd >= 0) {
+        close(fd);
+        return 0; /* an earlier collector wrote it, then switched chunks */
+    }
+    fd = openat(c->sdfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                pt_perm_file_mode());
     if (fd < 0) {
         if (errno == EEXIST)
             return 0; /* an earlier collector wrote it */
@@ -1505,6 +1576,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     c->diag_arg = diag_arg;
     c->ifd = c->epfd = c->dfd = c->rfd = c->sdfd = -1;
     c->pool.fd = -1;
+    c->tail = &c->list;
     c->dir = strdup(dir);
     if (!c->dir) {
         rc = -ENOMEM;
@@ -1558,7 +1630,9 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     }
     /* Ring files ready for starting processes (without, they create their own). */
     (void)pt__pool_open(&c->pool, c->rfd, 0, 0);
+    c->starting = 1;
     scan(c);
+    c->starting = 0;
     prompt_scheduling();
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
@@ -1613,7 +1687,7 @@ int pt_collector_run_once(struct pt_collector *c, int timeout_ms)
         int state = writer_state(c, r, &signo, periodic || r->pidfd < 0);
         if (state) {
             finish(c, r, state == 2, signo);
-            *pp = r->next;
+            list_remove(c, pp);
             free_ring(c, r);
             continue;
         }
@@ -1669,7 +1743,7 @@ int pt_collector_finish(struct pt_collector *c)
             cdiag(c, "%s/%s: writer %u still running, drained what it committed", c->rings,
                   r->name, r->h.pid);
         finish(c, r, state == 2, signo);
-        c->list = r->next;
+        list_remove(c, &c->list);
         free_ring(c, r);
     }
     return 0;
@@ -1696,7 +1770,7 @@ void pt_collector_close(struct pt_collector *c)
         return;
     while (c->list) {
         struct cring *r = c->list;
-        c->list = r->next;
+        list_remove(c, &c->list);
         free_ring(c, r);
     }
     for (size_t i = 0; i < c->cap_names; i++)

@@ -11,9 +11,11 @@
  *
  * Reading only what is new. A source that had nothing more stays parked until the next poll,
  * which resumes it where it stopped (a ring packet still being filled is read again past what it
- * gave). Closed chunks are listed once more after they close, then never again; only the newest
- * chunk and rings/ are listed on each poll, and each ring's claim counts are read to find the
- * buffers threads took since (a stream that is not read would let the horizon pass its events).
+ * gave). Closed chunks are listed once more after they close (and again while a stream file in
+ * one waits for its ring), then never again: every stream in them is read from then on
+ * (pt_follow_chunk_read). Only the newest chunk and rings/ are listed on each poll, and each
+ * ring's claim counts are read to find the buffers threads took since (a stream that is not read
+ * would let the horizon pass its events).
  *
  * Order. Events come out merged by time up to the caller's horizon. A stream that runs dry while
  * they do is read again at once (its writer may have committed more since its packet was read:
@@ -83,6 +85,7 @@ struct pt_follow {
     struct fchunk *chunks; /* oldest first */
     size_t nchunks;
     int rotated;
+    int settled; /* the last poll found every stream there was (pt_follow_settled) */
     struct fring **rings;
     size_t nrings;
     struct fstream **byidx; /* by stream index */
@@ -344,6 +347,18 @@ static int refresh_chunks(struct pt_follow *f, uint64_t now)
     return 0;
 }
 
+/* Is there a chunk newer than those refresh_chunks listed? The collector may have begun it, and
+ * finished a ring into it, after the listing and before rings/ was read: that ring's stream is
+ * then in neither. */
+static int chunk_came(struct pt_follow *f)
+{
+    uint32_t *nums = NULL;
+    int n = f->rotated ? pt_chunks_list(f->dir, &nums) : 0;
+    int came = n > 0 && (!f->nchunks || nums[n - 1] > f->chunks[f->nchunks - 1].num);
+    free(nums);
+    return came;
+}
+
 /* Does chunk c hold stream file `key`? Its name relative to the trace directory into name. */
 static int chunk_has(struct pt_follow *f, const struct fchunk *c, const char *key, char *name,
                      size_t len)
@@ -554,9 +569,13 @@ static int is_stream_name(const char *name)
 
 /* A chunk's stream files that no stream reads yet: those of a ring being read make the ring look
  * at its unused buffers; those of a ring there but not listed wait for the next poll; the others
- * (their process finished) are read alone. */
-static void scan_chunk(struct pt_follow *f, struct fchunk *c)
+ * (their process finished, their ring gone) are read alone, and so is the collector's stream of
+ * a process (`<ring>_p`, written whole once: read on as it grows while the ring is there). Returns
+ * how many were left for a later poll: the chunk is not read whole until none is (its ring may be
+ * gone by then: the file is then read alone). */
+static int scan_chunk(struct pt_follow *f, struct fchunk *c)
 {
+    int left = 0;
     char prefix[64], name[600];
     chunk_prefix(c->num, prefix, sizeof prefix);
     int fd =
@@ -565,7 +584,7 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
     if (!d) {
         if (fd >= 0)
             close(fd);
-        return;
+        return 0;
     }
     for (struct dirent *de; (de = readdir(d));) {
         const char *key = de->d_name;
@@ -577,17 +596,21 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
         if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
             continue;
         const char *us = strrchr(key, '_');
-        if (us) {
+        if (us && us[1] >= '0' && us[1] <= '9') { /* a thread buffer's (the process's is alone) */
             struct fring *r = ring_find(f, key, (size_t)(us - key));
             char ring[600];
             snprintf(ring, sizeof ring, "rings/%.*s.ring", (int)(us - key), key);
-            if (r) {
-                if (us[1] >= '0' && us[1] <= '9')
-                    r->want_adopt = 1;
+            int there = fstatat(f->dirfd, ring, &st, AT_SYMLINK_NOFOLLOW) == 0;
+            if (r && (r->refused || there)) {
+                r->want_adopt = 1;
+                left += !r->refused; /* read with its ring */
                 continue;
             }
-            if (fstatat(f->dirfd, ring, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                continue; /* its ring appeared after rings/ was listed: read with it next time */
+            if (there) {
+                left++; /* its ring appeared after rings/ was listed: read with it next time */
+                continue;
+            }
+            /* its ring was listed, and finished since: the file has everything, read alone */
         }
         struct fstream *e = stream_of(f, key);
         struct pt__src *s = NULL;
@@ -596,6 +619,7 @@ static void scan_chunk(struct pt_follow *f, struct fchunk *c)
         adopt(f, e, s, c->num);
     }
     closedir(d);
+    return left;
 }
 
 /* Streams whose files are all in dropped chunks are forgotten; so are their names. */
@@ -672,15 +696,18 @@ int pt_follow_poll(struct pt_follow *f)
         return rc;
     scan_rings(f);
     adopt_rings(f, now, 0);
+    int left = 0;
     for (size_t i = 0; i < f->nchunks; i++) {
         struct fchunk *c = &f->chunks[i];
         if (c->final || c->gone || c->refused)
             continue;
         int newest = i + 1 == f->nchunks && (c->num || !f->rotated);
-        scan_chunk(f, c);
-        c->final = !newest;
+        int n = scan_chunk(f, c);
+        c->final = !newest && !n;
+        left += n;
     }
     adopt_rings(f, now, 1); /* rings whose stream files showed buffers not read yet */
+    f->settled = !left && !chunk_came(f);
     for (uint32_t i = 0; i < f->nstreams; i++) {
         struct fstream *e = f->byidx[i];
         if (!e || !e->s || !e->parked || e == f->advance)
@@ -860,6 +887,17 @@ void pt_follow_rotation(const struct pt_follow *f, struct pt_rotation *out)
 uint64_t pt_follow_late(const struct pt_follow *f)
 {
     return f->late;
+}
+
+int pt_follow_settled(const struct pt_follow *f)
+{
+    return f->settled;
+}
+
+int pt_follow_chunk_read(const struct pt_follow *f, uint32_t chunk)
+{
+    const struct fchunk *c = chunk_find((struct pt_follow *)f, chunk);
+    return c && (c->final || c->refused);
 }
 
 uint64_t pt_follow_chunk_seen(const struct pt_follow *f, uint32_t chunk)

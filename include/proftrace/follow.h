@@ -87,6 +87,20 @@ void pt_follow_stats(const struct pt_follow *f, struct pt_trace_stats *out);
 int64_t pt_follow_realtime_offset(const struct pt_follow *f);
 void pt_follow_rotation(const struct pt_follow *f, struct pt_rotation *out);
 
+/* Whether the last poll found every stream that may hold an event older than the poll: every
+ * ring there then, and every stream file of every chunk, none waiting for a later poll, and no
+ * chunk began while it looked (the collector may finish a ring into a new chunk between the
+ * listing of the chunks and that of the rings). Only then may events be taken past the horizon
+ * (pt_follow_next_through) up to a time before the poll: no stream unknown yet can hold an event
+ * older than that. */
+int pt_follow_settled(const struct pt_follow *f);
+
+/* Whether every stream file of chunk `chunk` is read by this follower: it was listed after the
+ * collector closed it (a newer chunk was there), and each of its stream files has a source. Until
+ * then, events written into it may be unknown to the follower, whatever their time: an analyzer
+ * checkpoints the chunk after it only when this is 1. */
+int pt_follow_chunk_read(const struct pt_follow *f, uint32_t chunk);
+
 /* When this follower first saw chunk `chunk` (pt_now() time), 0 when it has not. Every event of
  * the chunks before it is older than that. */
 uint64_t pt_follow_chunk_seen(const struct pt_follow *f, uint32_t chunk);

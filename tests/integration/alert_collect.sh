@@ -4,8 +4,9 @@
 # once), reads the finding's JSON on its standard input (valid JSON, schema 2, the trace directory,
 # and the finding as `report --json` gives it, but for how its processes ended, which came later)
 # and has the main fields in its environment; its exit status 3 is said on stderr, before
-# collect's closing line. A command that hangs is ended at its timeout
-# and collect still ends. Options are checked: --journal where no journald listens is exit 2.
+# collect's closing line. A collect started again on the trace does not send it again, and sends
+# the finding of a new run. A command that hangs is ended at its timeout and collect still ends.
+# Options are checked: --journal where no journald listens is exit 2.
 source "$(dirname "$0")/alert_lib.sh"
 export OUT=$T/out
 mkdir "$OUT"
@@ -69,8 +70,26 @@ tail -1 "$T/col.err" | grep -q "^proftrace: [0-9]* processes, [0-9]* events, 0 l
 ! grep -q "journal" "$T/col.err" || fail "--no-journal, yet: $(grep journal "$T/col.err")"
 ok "the command's exit status 3 said, collect's closing line last"
 
+# collect started again on the same trace (not rotated): it reads the trace from its start, finds
+# the finding again and does not send it again (the trace directory keeps what was sent); the
+# finding of a new run is sent.
+first=$(j .finding.deleter.pid)
+cp -a "$T/tr" "$T/tr2" # for the hung command below, as it is now
+start_collect again "$T/tr" --on-finding 'echo "$PROFTRACE_DELETER_PID" >>"$OUT/again"' --no-journal
+run_bug2 again
+until grep -qvx "$first" "$OUT/again" 2>/dev/null; do
+    kill -0 "$COL" 2>/dev/null || fail "collect ended before the new finding was delivered"
+    sleep 0.05
+done
+stop_collect
+[ "$(cat "$OUT/again")" != "$first" ] && [ "$(wc -l <"$OUT/again")" = 1 ] ||
+    fail "collect started again sent the deleters $(tr '\n' ' ' <"$OUT/again"), want only the new one (the first was $first)"
+ok "collect started again sends what it sent before no more, and the new finding once"
+
 # A command that never ends: collect ends anyway, the command and its group killed at the timeout.
-start_collect hang "$T/tr" --on-finding 'echo $$ >"$OUT/hang.pid"; sleep 100000; echo late >"$OUT/late"' \
+# (On the copy of the trace made before, without what was sent: its finding is sent again.)
+rm "$T/tr2/.announced"
+start_collect hang "$T/tr2" --on-finding 'echo $$ >"$OUT/hang.pid"; sleep 100000; echo late >"$OUT/late"' \
     --on-finding-timeout 1 --no-journal
 stop_collect
 grep -q "finding 1 (cross-namespace-purge, .*): still running after 1 s: killed" "$T/hang.err" ||

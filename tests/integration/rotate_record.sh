@@ -103,7 +103,10 @@ python3 - "$ckpt" <<'PY'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
-b[len(b) // 2] ^= 0x01
+i = len(b) // 2
+while b[i] == 0x0a:  # a byte of a line, not a line's end: the checksum tells (a line less is another error)
+    i += 1
+b[i] ^= 0x01
 open(p, "wb").write(b)
 PY
 st=0

@@ -7,70 +7,9 @@
  * service fails (one finding); clean: the same client but the service logged off first. PROFILE
  * and EXE name the profile and the service's executable (the readers' tests give hostile ones). */
 #define _GNU_SOURCE
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "proftrace/ring.h"
-#include "tests/unit/analyzer_scn.h"
+#include "tests/unit/analyzer_scn_rings.h"
 
 #define INUSE "Local\\MAPISIM_InUse_S-1-5-21-1000"
-
-struct rec {
-    struct pt_event ev;
-};
-static struct rec *recs;
-static size_t nrecs, caprecs;
-
-static void collect(struct scn *s, const struct pt_event *ev)
-{
-    if (nrecs == caprecs) {
-        caprecs = caprecs ? caprecs * 2 : 64;
-        recs = realloc(recs, caprecs * sizeof *recs);
-        if (!recs)
-            exit(2);
-    }
-    struct pt_event *c = &recs[nrecs++].ev;
-    *c = *ev;
-    for (unsigned i = 0; i < c->nfields; i++)
-        if (pt_event_field_wire(c, i) == PT_WIRE_STR)
-            c->field[i].str.s = strdup(c->field[i].str.s);
-}
-
-/* Write the events of synthetic pid `pid` from a child process with its own ring. */
-static int write_proc(const char *dir, uint32_t pid)
-{
-    pid_t child = fork();
-    if (child < 0)
-        return -1;
-    if (child == 0) {
-        struct pt_ring_config cfg = {.dir = dir};
-        struct pt_ring *r;
-        if (pt_ring_create(&cfg, &r)) {
-            perror("pt_ring_create");
-            _exit(2);
-        }
-        uint32_t me = (uint32_t)getpid();
-        struct pt_tbuf *b = pt_ring_claim(r, me);
-        for (size_t i = 0; b && i < nrecs; i++) {
-            struct pt_event ev = recs[i].ev;
-            if (ev.pid != pid)
-                continue;
-            if (ev.id == PT_EV_process) {
-                pt__synth_u(&ev, "pid", me);
-                pt__synth_u(&ev, "global_pid", me);
-            }
-            if (pt__synth_write(b, &ev))
-                _exit(3);
-        }
-        pt_ring_release(r, b);
-        pt_ring_close(r);
-        _exit(b ? 0 : 4);
-    }
-    int st;
-    if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-        return -1;
-    return 0;
-}
 
 /* Overwrite 1..64 bytes at a seed-chosen place among the written (non-zero) bytes past the first
  * page of a ring, so the damage hits events, not the unused tail of the file. */
@@ -114,7 +53,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct scn *s = scn_new();
-    s->sink = collect;
+    s->sink = scn_keep;
     /* after the writers' own events (thread claims are stamped with the real clock): a ring keeps
      * time non-decreasing, so events stamped before those would be moved */
     s->ts = pt_now() + 10000000000ull;
@@ -134,7 +73,7 @@ int main(int argc, char **argv)
         open_msg_store_fails(s, 100, session, 0x5002);
     EXIT(s, 200);
     EXIT(s, 100);
-    int rc = write_proc(argv[1], 100) || write_proc(argv[1], 200);
+    int rc = scn_write_proc(argv[1], 100) || scn_write_proc(argv[1], 200);
     scn_free(s);
     if (rc || failures) {
         fprintf(stderr, "analyzer_mktrace: could not write the trace\n");

@@ -81,9 +81,10 @@ static uint64_t child_wpos(int fd)
 /* Commands: 'p' write into the open packet (about a third of it); 'f' write until the open
  * packet is finished (the next one opened); 'x' close the ring and exit. Each is answered with
  * the events written so far. */
-static void child(const char *dir, int cmd, int ack)
+static void child(const char *dir, int overwrite, int cmd, int ack)
 {
-    struct pt_ring_config cfg = {.dir = dir, .thread_buf_bytes = BUF_BYTES, .nthreads = 1};
+    struct pt_ring_config cfg = {
+        .dir = dir, .thread_buf_bytes = BUF_BYTES, .nthreads = 1, .overwrite = overwrite};
     struct pt_ring *r;
     if (pt_ring_create(&cfg, &r) < 0)
         _exit(2);
@@ -112,7 +113,8 @@ static void child(const char *dir, int cmd, int ack)
     _exit(0);
 }
 
-static void writer_start(struct writer *w, const char *dir)
+/* overwrite: a flight recorder's ring (the oldest packets overwritten when the collector lags) */
+static void writer_start(struct writer *w, const char *dir, int overwrite)
 {
     int to[2], from[2];
     if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
@@ -121,7 +123,7 @@ static void writer_start(struct writer *w, const char *dir)
     if (w->pid == 0) {
         close(to[1]);
         close(from[0]);
-        child(dir, to[0], from[1]);
+        child(dir, overwrite, to[0], from[1]);
     }
     close(to[0]);
     close(from[1]);
@@ -292,35 +294,38 @@ static unsigned chunk_packets(const char *dir, uint64_t *seqs, unsigned *chunk, 
     return n;
 }
 
-/* Every packet is in the trace once, in sequence from 0. */
-static void check_once(const char *what, const char *dir)
+/* Every packet is in the trace once, in sequence from 0: `want` of them at least, in `across`
+ * chunks at least. */
+static void check_once(const char *what, const char *dir, unsigned want, unsigned across)
 {
     uint64_t seqs[256];
     unsigned chunk[256];
     unsigned n = chunk_packets(dir, seqs, chunk, 256), chunks = 0;
-    CHECK(n >= 4, "%s: %u packets in the chunks, want 4 at least", what, n);
+    CHECK(n >= want, "%s: %u packets in the chunks, want %u at least", what, n, want);
     for (unsigned k = 0; k < n; k++) {
         chunks += k == 0 || chunk[k] != chunk[k - 1];
         CHECK(seqs[k] == k, "%s: packet %u in chunk %06u is packet %" PRIu64 " (%s)", what, k,
               chunk[k], seqs[k],
               k && seqs[k] == seqs[k - 1] ? "the one before again: in the trace twice" : "a gap");
     }
-    CHECK(chunks >= 2, "%s: the packets are in %u chunk(s), the test needs a chunk switch", what,
-          chunks);
+    CHECK(chunks >= across, "%s: the packets are in %u chunk(s), the test needs a chunk switch",
+          what, chunks);
 }
 
-/* The writer's events the reader reads, and the events it says were lost (the writer lost none). */
-static uint64_t count_events(const char *dir, uint64_t *lost)
+/* The writer's events the reader reads, the events it says were lost (the writer lost none), and
+ * the `reaped` records of the collector's process stream. */
+static uint64_t count_events(const char *dir, uint64_t *lost, uint64_t *reaped)
 {
     struct pt_trace *t;
     struct pt_event ev;
     uint64_t n = 0;
-    *lost = 0;
+    *lost = *reaped = 0;
     if (pt_trace_open(dir, diag, NULL, &t) < 0)
         return 0;
     while (pt_trace_next(t, &ev) == 1) {
         n += ev.id == PT_EV_exit;
         *lost += ev.id == PT_EV_lost ? ev.field[0].u : 0;
+        *reaped += ev.id == PT_EV_reaped;
     }
     pt_trace_close(t);
     return n;
@@ -353,7 +358,7 @@ static int run_case(int restart)
     pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
 
     struct writer w;
-    writer_start(&w, dir);
+    writer_start(&w, dir, 0);
     writer_do(&w, 'f');                           /* packet 0 finished */
     writer_do(&w, 'p');                           /* packet 1 open */
     struct pt_collector *c = open_collector(dir); /* maps the ring, drains nothing yet */
@@ -378,8 +383,8 @@ static int run_case(int restart)
     pt_collector_finish(c);
     pt_collector_close(c);
 
-    check_once(what, dir);
-    uint64_t lost, n = count_events(dir, &lost);
+    check_once(what, dir, 4, 2);
+    uint64_t lost, reaped, n = count_events(dir, &lost, &reaped);
     CHECK(n == w.events, "%s: the reader read %" PRIu64 " events, the writer wrote %" PRIu64, what,
           n, w.events);
     CHECK(lost == 0, "%s: the reader says %" PRIu64 " events were lost, the writer lost none", what,
@@ -388,10 +393,115 @@ static int run_case(int restart)
     return 0;
 }
 
+/* The name of the one ring in dir/rings into name. */
+static void ring_name(const char *dir, char *name, size_t len)
+{
+    char rings[4200];
+    snprintf(rings, sizeof rings, "%s/rings", dir);
+    DIR *d = opendir(rings);
+    name[0] = 0;
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (strstr(de->d_name, ".ring"))
+            snprintf(name, len, "%s", de->d_name);
+    if (d)
+        closedir(d);
+}
+
+/* A collector killed in its last drain of a dead writer, after it wrote the writer's open packet
+ * and its process stream, after a chunk switch, before it removed the ring: the next one drains
+ * the ring again, from the chunk after, and must write none of that twice. The kill is a hard
+ * link: the ring the first collector removes is put back as it left it (its drained position
+ * included), which is what a collector killed just before the removal leaves. */
+static int run_finish_case(void)
+{
+    char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
+    const char *what = "collector killed in its last drain";
+    char name[256], ring[4400], kept[4400];
+    if (!mkdtemp(dir))
+        return perror("mkdtemp"), 1;
+    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    struct writer w;
+    writer_start(&w, dir, 0);
+    writer_do(&w, 'f'); /* packet 0 finished */
+    writer_do(&w, 'p'); /* packet 1 open */
+    kill(w.pid, SIGKILL);
+    waitpid(w.pid, NULL, 0); /* dead in its open packet: the collector drains its committed part */
+    ring_name(dir, name, sizeof name);
+    snprintf(ring, sizeof ring, "%s/rings/%s", dir, name);
+    snprintf(kept, sizeof kept, "%s/kept-ring", dir);
+    CHECK(name[0] && link(ring, kept) == 0, "%s: no ring to keep (%s)", what, strerror(errno));
+
+    struct pt_collector *c = open_collector(dir);
+    pt_collector_run_once(c, 0); /* finishes the ring; the pass ends with a chunk switch */
+    pt_collector_close(c);       /* killed: the ring was removed, put it back */
+    CHECK(access(ring, F_OK) != 0 && rename(kept, ring) == 0, "%s: the ring was not finished",
+          what);
+    c = open_collector(dir);
+    pt_collector_run_once(c, 0);
+    pt_collector_close(c);
+
+    check_once(what, dir, 2, 1);
+    uint64_t lost, reaped, n = count_events(dir, &lost, &reaped);
+    CHECK(n == w.events, "%s: the reader read %" PRIu64 " events, the writer wrote %" PRIu64, what,
+          n, w.events);
+    CHECK(reaped == 1, "%s: the writer's death is in the trace %" PRIu64 " times", what, reaped);
+    CHECK(lost == 0, "%s: the reader says %" PRIu64 " events were lost, the writer lost none", what,
+          lost);
+    close(w.cmd);
+    close(w.ack);
+    t_rmrf(dir);
+    return 0;
+}
+
+/* A flight recorder's stream whose oldest packets were overwritten before the collector came,
+ * drained into a chunk, then into the next; the collector is killed, the ring laps again, and a
+ * collector started again drains it: every event the writer made is read or counted as lost, the
+ * overwritten ones included. The first collector must count what was overwritten before its
+ * first packet; the restarted one goes on from what the stream files say, and they must tell it
+ * what the stream misses since its start, not only since the chunk it goes on from. */
+static int run_flight_case(void)
+{
+    char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
+    const char *what = "flight recorder, collector restarted";
+    if (!mkdtemp(dir))
+        return perror("mkdtemp"), 1;
+    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    struct writer w;
+    writer_start(&w, dir, 1);
+    for (int k = 0; k < 12; k++) /* 12 packets: the 5 oldest are overwritten (8 in the ring) */
+        writer_do(&w, 'f');
+    struct pt_collector *c = open_collector(dir);
+    pt_collector_run_once(c, 0); /* 7 packets into chunk 1 (the 8th is open); chunk 2 begins */
+    writer_do(&w, 'f');
+    writer_do(&w, 'f');
+    pt_collector_run_once(c, 0); /* 2 more into chunk 2; chunk 3 begins */
+    pt_collector_close(c);       /* killed */
+    for (int k = 0; k < 10; k++) /* 10 more: the 2 oldest are overwritten */
+        writer_do(&w, 'f');
+    c = open_collector(dir);
+    pt_collector_run_once(c, 0);
+    writer_end(&w);
+    pt_collector_finish(c);
+    pt_collector_close(c);
+
+    /* the writer's events and the `thread` event its buffer began with (in the first packet,
+     * overwritten) */
+    uint64_t lost, reaped, n = count_events(dir, &lost, &reaped);
+    CHECK(n + lost == w.events + 1,
+          "%s: the reader read %" PRIu64 " events and counts %" PRIu64 " lost: %" PRIu64
+          ", the writer made %" PRIu64,
+          what, n, lost, n + lost, w.events + 1);
+    CHECK(lost > 0, "%s: nothing was overwritten: the test did not lap the ring", what);
+    t_rmrf(dir);
+    return 0;
+}
+
 int main(void)
 {
     signal(SIGALRM, on_alarm);
     alarm(120);
+    run_finish_case(); /* these two need no userfaultfd */
+    run_flight_case();
     int rc = run_case(0);
     if (rc == SKIP)
         return SKIP;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# alert_late_victim.sh — a finding whose victim comes after it was sent (the holder fails later
+# than the 2 s a new finding waits for after its delete): `collect --on-finding` sends the finding
+# without a victim, then once more, as an update with its victim (PROFTRACE_UPDATE=victim,
+# "update":"victim" before the finding in the document, the message saying so); a collect
+# started again on the directory sends neither again, and sends the finding of a new delete once.
+source "$(dirname "$0")/rotate_lib.sh"
+export OUT=$work/out
+mkdir "$OUT"
+# each delivery: a line "KIND DELETER_PID VICTIM?" and its document, named by kind and deleter
+cmd='echo "${PROFTRACE_UPDATE:-new} $PROFTRACE_DELETER_PID ${PROFTRACE_VICTIM:+victim}" >>"$OUT/sent";
+cat >"$OUT/doc.${PROFTRACE_UPDATE:-new}.$PROFTRACE_DELETER_PID";
+echo "$PROFTRACE_MESSAGE" >"$OUT/msg.${PROFTRACE_UPDATE:-new}.$PROFTRACE_DELETER_PID"'
+# wait_sent N: until N deliveries were made (the collector alive all along: 60 s at most)
+wait_sent() {
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        [ "$(cat "$OUT/sent" 2>/dev/null | wc -l)" -ge "$1" ] && return 0
+        kill -0 "$collector" 2>/dev/null || fail "collect ended: $(cat "$work"/col*.err)"
+        sleep 0.05
+    done
+    fail "$1 deliveries awaited, $(wc -l <"$OUT/sent" 2>/dev/null) made: $(cat "$work"/col*.err)"
+}
+stop() {
+    kill -TERM "$collector"
+    wait "$collector" || fail "collect exited $?"
+}
+# sent_line N: the Nth delivery's line
+sent_line() { sed -n "${1}p" "$OUT/sent"; }
+
+collect_start col --on-finding "$cmd" --no-journal
+hold_start "$prefix-a" 1
+traced "$load" delete "$prefix-a" 1 || fail "delete"
+echo >&3 # a sign of life after the delete: the holder runs on
+wait_sent 1
+read -r kind deleter victim <<<"$(sent_line 1)"
+[ "$kind" = new ] && [ -z "$victim" ] || fail "first delivery: '$(sent_line 1)', want a new finding without a victim"
+exec 3>&- # the holder's input ends: it opens the object again, which fails (its victim)
+wait "$holder" || true
+grep -q "reopen: No such file or directory" "$work/held" || fail "the holder's reopen did not fail"
+wait_sent 2
+[ "$(sent_line 2)" = "victim $deleter victim" ] ||
+    fail "second delivery: '$(sent_line 2)', want the update of deleter $deleter's finding with its victim"
+jq -e '.update == "victim" and (.finding.victims | length) >= 1 and .finding.rule == "deleted-while-held"' \
+    "$OUT/doc.victim.$deleter" >/dev/null || fail "the update's document: $(head -c 600 "$OUT/doc.victim.$deleter")"
+jq -e 'has("update") | not' "$OUT/doc.new.$deleter" >/dev/null || fail "the first document says update"
+grep -q "^update (victim): deleted-while-held .*; then shm_open" "$OUT/msg.victim.$deleter" ||
+    fail "the update's message: $(cat "$OUT/msg.victim.$deleter")"
+stop
+[ "$(wc -l <"$OUT/sent")" = 2 ] || fail "deliveries: $(cat "$OUT/sent")"
+echo "ok: the finding sent without its victim, then its update with the victim"
+
+# started again on the directory: a new finding (its victim in the 2 s) is sent, the first is not
+rm -f "$work/go" "$work/held"
+collect_start col2 --on-finding "$cmd" --no-journal
+hold_start "$prefix-b" 1
+traced "$load" delete "$prefix-b" 1 || fail "delete"
+exec 3>&-
+wait "$holder" || true
+wait_sent 3
+stop
+read -r kind deleter2 victim <<<"$(sent_line 3)"
+[ "$kind" = new ] && [ "$deleter2" != "$deleter" ] && [ "$victim" = victim ] ||
+    fail "after the restart: '$(sent_line 3)', want the new finding with its victim"
+[ "$(wc -l <"$OUT/sent")" = 3 ] || fail "after the restart, deliveries: $(cat "$OUT/sent")"
+echo "ok: collect started again sends neither again, and the new finding once"
