@@ -19,6 +19,7 @@
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
 #include "tests/unit/fault_test.h"
+#include "tests/unit/test_watchdog.h"
 #include "tracer/collector.h"
 #include "tracer/format.h"
 
@@ -28,15 +29,6 @@ static void diag(void *arg, const char *what)
     (void)arg;
     ndiag++;
     fprintf(stderr, "  diag: %s\n", what);
-}
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char m[] = "fault_wpos: reader or collector still running after 60 s (hang)\n";
-    ssize_t w = write(2, m, sizeof m - 1);
-    (void)w;
-    _exit(1);
 }
 
 /* Record `n` exit events from `nthreads` buffers into a ring in dir; returns the ring's path. */
@@ -99,8 +91,7 @@ int main(void)
     char dir[] = "/tmp/pt-fault-wpos-XXXXXX", ring[4096], cmd[4200];
     if (!mkdtemp(dir))
         return perror("mkdtemp"), 1;
-    signal(SIGALRM, on_alarm);
-    alarm(60);
+    t_watchdog("fault_wpos: reader or collector", 60);
 
     const unsigned n = 50;
     make_ring(dir, n, ring, sizeof ring);

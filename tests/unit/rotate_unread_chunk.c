@@ -29,6 +29,7 @@
 
 #include "analyzer/follower.h"
 #include "tests/unit/analyzer_scn_rings.h"
+#include "tests/unit/test_watchdog.h"
 #include "tracer/collector.h"
 #include "tracer/rotate.h"
 
@@ -46,15 +47,6 @@ static struct scn_writer holder;
 static uint64_t held; /* the holder's last event before it waits */
 static void (*on_event_do)(void);
 static void (*on_rings_do)(void);
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char m[] = "rotate_unread_chunk: still running after 120 s (hang)\n";
-    ssize_t w = write(2, m, sizeof m - 1);
-    (void)w;
-    _exit(1);
-}
 
 static void diag(void *arg, const char *what)
 {
@@ -182,6 +174,19 @@ static struct pt_follower *follow(void)
     return fl;
 }
 
+/* What both cases end with: the deleter removes the object, the holder's reopen fails (the
+ * finding's victim), and a later process starts and ends. */
+static void the_deletion(struct scn *s)
+{
+    proc(s, DELETER, WHO(.start = 2), "/usr/bin/deleter");
+    shm_unlink_ev(s, DELETER, SHM_NAME, SHM_INO);
+    EXIT(s, DELETER);
+    shm_open_fails(s, HOLDER, SHM_NAME);
+    EXIT(s, HOLDER);
+    proc(s, LATER, WHO(.start = 3), "/usr/bin/later");
+    EXIT(s, LATER);
+}
+
 /* ---- unread: a stream written into the newest chunk, closed, after the follower's look ---- */
 
 static void deleter_now(void)
@@ -197,13 +202,7 @@ static void unread(void)
     proc(s, HOLDER, WHO(), "/usr/bin/holder");
     shm_map(s, HOLDER, SHM_NAME, SHM_INO, 0x7f0000000000ull);
     held = s->ts;
-    proc(s, DELETER, WHO(.start = 2), "/usr/bin/deleter");
-    shm_unlink_ev(s, DELETER, SHM_NAME, SHM_INO);
-    EXIT(s, DELETER);
-    shm_open_fails(s, HOLDER, SHM_NAME);
-    EXIT(s, HOLDER);
-    proc(s, LATER, WHO(.start = 3), "/usr/bin/later");
-    EXIT(s, LATER);
+    the_deletion(s);
 
     start();
     CHECK(scn_writer_start(dir, HOLDER, held, &holder) == 0); /* holds, alive */
@@ -250,13 +249,7 @@ static void overtaken(void)
     EXIT(s, OTHER);
     proc(s, FILLER, WHO(.start = 5), "/usr/bin/filler");
     EXIT(s, FILLER);
-    proc(s, DELETER, WHO(.start = 2), "/usr/bin/deleter");
-    shm_unlink_ev(s, DELETER, SHM_NAME, SHM_INO);
-    EXIT(s, DELETER);
-    shm_open_fails(s, HOLDER, SHM_NAME);
-    EXIT(s, HOLDER);
-    proc(s, LATER, WHO(.start = 3), "/usr/bin/later");
-    EXIT(s, LATER);
+    the_deletion(s);
 
     start();
     write_and_drain(OTHER, 0); /* chunk 1; chunk 2 begins */
@@ -280,8 +273,7 @@ static void overtaken(void)
 
 int main(void)
 {
-    signal(SIGALRM, on_alarm);
-    alarm(120);
+    t_watchdog("rotate_unread_chunk:", 120);
     unread();
     overtaken();
     return failures ? 1 : 0;

@@ -24,19 +24,11 @@
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
+#include "tests/unit/test_watchdog.h"
 #include "tracer/collector.h"
 #include "tracer/rotate.h"
 
 #define BACKLOG 100000 /* events of the early process: about 1.6 MB, six chunks of 256 KiB */
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char m[] = "tracer_drain_order: still running after 120 s (hang)\n";
-    ssize_t w = write(2, m, sizeof m - 1);
-    (void)w;
-    _exit(1);
-}
 
 static void diag(void *arg, const char *what)
 {
@@ -118,8 +110,7 @@ static void chunks_of(const char *dir, pid_t pid, unsigned *lo, unsigned *hi)
 
 int main(void)
 {
-    signal(SIGALRM, on_alarm);
-    alarm(120);
+    t_watchdog("tracer_drain_order:", 120);
     char *dir = t_mkdtemp("drain-order");
     const struct pt__rotate_opts cap = {.max_size = 2u << 20}; /* chunks of 256 KiB */
     struct pt_collector *c;

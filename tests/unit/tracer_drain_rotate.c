@@ -37,21 +37,13 @@
 #include "proftrace/ring.h"
 #include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
+#include "tests/unit/test_watchdog.h"
 #include "tracer/collector.h"
 #include "tracer/format.h"
 #include "tracer/rotate.h"
 
 #define SKIP 77
 #define BUF_BYTES (256u << 10) /* 8 packets of 32 KiB */
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char m[] = "tracer_drain_rotate: still running after 120 s (hang)\n";
-    ssize_t w = write(2, m, sizeof m - 1);
-    (void)w;
-    _exit(1);
-}
 
 static void diag(void *arg, const char *what)
 {
@@ -498,8 +490,7 @@ static int run_flight_case(void)
 
 int main(void)
 {
-    signal(SIGALRM, on_alarm);
-    alarm(120);
+    t_watchdog("tracer_drain_rotate:", 120);
     run_finish_case(); /* these two need no userfaultfd */
     run_flight_case();
     int rc = run_case(0);
