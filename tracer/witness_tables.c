@@ -44,9 +44,11 @@
 
 #include "proftrace/ring.h"
 #include "tracer/holds_table.h"
+#include "tracer/internal.h"
 #include "tracer/witness_internal.h"
 
 #define MAX_TABLES 64
+#define RING_SLOTS 4096u /* rings seen, by pid */
 #define PAGE_BYTES ((size_t)PT__HOLDS_PER_PAGE * sizeof(struct pt__holds_entry))
 
 struct wtable {
@@ -57,13 +59,21 @@ struct wtable {
     int read_once;                /* every page read at least once */
     uint64_t seq, ends;           /* counters of the last read */
     uint32_t pagegen[PT__HOLDS_PAGES]; /* page generations of the last read */
-    struct pt__holds_entry *copy; /* the last full read, checked (invalid entries zeroed) */
+    struct pt__holds_entry *copy;      /* the last full read, checked (entries neither READY nor
+                                        * withdrawn zeroed) */
     uint32_t *mirror;             /* per entry: slot + 1 of its mirror in the own table, 0 none */
     unsigned nmirrored;
 };
 
+/* A ring seen in rings/: its writer is traced (pid in its own pid namespace). */
+struct ringseen {
+    uint32_t pid;
+    uint64_t start;
+};
+
 struct pt__wtab {
     int rfd, ifd;
+    struct ringseen *rings; /* RING_SLOTS, by pid: the newest ring of that pid wins */
     uint32_t self;       /* the collector's user */
     struct pt__htab own; /* its table, mapped, with the witness's owner slot (mirrors) */
     int own_ok;
@@ -77,6 +87,7 @@ struct pt__wtab {
     void (*on_hold)(void *arg, const struct pt__wtab_hold *h);
     void (*covered)(void *arg, uint64_t *devs, unsigned max);
     void *arg;
+    uint64_t started; /* pt_now() at open: older entries are no holds of this trace */
     struct pt__wtab_stats st;
 };
 
@@ -196,10 +207,11 @@ static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t 
     return w->memo_alive[i] && w->memo_gen[i] == gen;
 }
 
-static int same(const struct pt__holds_entry *a, const struct pt__holds_entry *b)
+/* The same hold (published once), whatever its state now. */
+static int same_hold(const struct pt__holds_entry *a, const struct pt__holds_entry *b)
 {
-    return a->state == b->state && a->dev == b->dev && a->ino == b->ino && a->owner == b->owner &&
-           a->gen == b->gen && a->kind == b->kind && a->t_begin == b->t_begin;
+    return a->dev == b->dev && a->ino == b->ino && a->owner == b->owner && a->gen == b->gen &&
+           a->kind == b->kind && a->t_begin == b->t_begin;
 }
 
 static void unmirror(struct pt__wtab *w, struct wtable *t, uint32_t i)
@@ -231,7 +243,16 @@ static void mirror(struct pt__wtab *w, struct wtable *t, uint32_t i, const struc
 }
 
 /* Compare page p, freshly read into w->scratch, with t's last read of it: new holds are
- * reported, mirrors follow. Returns the new holds. */
+ * reported, mirrors follow. Returns the new live holds.
+ *
+ * A hold can begin and end between two reads (the witness's thread waited for a CPU, or nothing
+ * woke it: a hold on a filesystem it watches whole rings no bell), and a deletion of it made
+ * meanwhile is judged after this read. So a hold seen for the first time is reported even when it
+ * is over: its owner died holding it (its entry stays READY), or it was withdrawn (FREE: the entry
+ * keeps what it said until the slot is taken again, holds_table.h). Such a hold is reported as
+ * ended (nothing of it is watched any more, the deletion that matters may be in the batch about to
+ * be judged) and only when it began after the witness started: an old entry left in a table says
+ * nothing of this trace. */
 static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
 {
     int news = 0, foreign = t->uid != w->self;
@@ -239,25 +260,32 @@ static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
         uint32_t i = p * PT__HOLDS_PER_PAGE + k;
         struct pt__holds_entry *e = &w->scratch[k];
         e->name[sizeof e->name - 1] = 0;
-        int valid = e->state == PT__HE_READY && e->owner >= 1 && e->owner <= PT__HOLDS_NOWNERS &&
-                    e->kind >= 1 && e->kind <= PT__HK_LAST && (e->dev || e->ino);
-        if (valid && !foreign && w->own_ok && e->owner == w->own.owner)
-            valid = 0; /* our own mirrors: already read where they come from */
-        if (!valid)
+        int sane = e->owner >= 1 && e->owner <= PT__HOLDS_NOWNERS && e->kind >= 1 &&
+                   e->kind <= PT__HK_LAST && (e->dev || e->ino);
+        if (sane && !foreign && w->own_ok && e->owner == w->own.owner)
+            sane = 0; /* our own mirrors: already read where they come from */
+        int valid = sane && e->state == PT__HE_READY, withdrawn = sane && e->state == PT__HE_FREE;
+        if (!valid && !withdrawn)
             memset(e, 0, sizeof *e);
-        int kept = valid && same(e, &t->copy[i]);
+        int known = (valid || withdrawn) && same_hold(e, &t->copy[i]);
+        int kept = valid && known && t->copy[i].state == PT__HE_READY;
         pid_t pid = 0;
         int live = valid && alive(w, t, e->owner, e->gen, &pid);
-        if (valid && !kept && live) {
+        if ((valid || withdrawn) && !known && (live || e->t_begin >= w->started)) {
             struct pt__wtab_hold h = {.dev = e->dev,
                                       .ino = e->ino,
                                       .kind = e->kind,
                                       .uid = t->uid,
-                                      .pid = pid,
+                                      .pid = live ? pid : 0,
+                                      .ended = !live,
                                       .t_begin = e->t_begin,
                                       .name = e->name};
-            w->st.holds++;
-            news++;
+            if (live) {
+                w->st.holds++;
+                news++;
+            } else {
+                w->st.ended++;
+            }
             w->on_hold(w->arg, &h);
         }
         if (foreign) {
@@ -365,7 +393,16 @@ static int moved(struct pt__wtab *w, struct wtable *t)
     return c[0] != t->seq || c[1] != t->ends;
 }
 
-/* Every table in rings/ (at start, and after an inotify overflow). */
+/* A name in rings/: a ring is remembered as its writer's (pt__wtab_traced). */
+static void saw_name(struct pt__wtab *w, const char *name)
+{
+    uint32_t pid;
+    uint64_t start, instance;
+    if (w->rings && pt__parse_ring_name(name, &pid, &start, &instance) == 0 && pid)
+        w->rings[pid % RING_SLOTS] = (struct ringseen){pid, start};
+}
+
+/* Every table in rings/ (at start, and after an inotify overflow), and every ring. */
 static void discover(struct pt__wtab *w)
 {
     int fd = openat(w->rfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -380,6 +417,8 @@ static void discover(struct pt__wtab *w)
         struct wtable *t;
         if (pt__htab_name_uid(de->d_name, &uid) && (t = table_of(w, uid, 1)))
             t->dirty = 1;
+        else
+            saw_name(w, de->d_name);
     }
     closedir(d);
 }
@@ -400,12 +439,14 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     w->covered = covered;
     w->arg = arg;
     w->self = (uint32_t)geteuid();
+    w->started = pt_now();
     w->memo_stamp = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_stamp);
     w->memo_alive = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_alive);
     w->memo_pid = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_pid);
     w->memo_gen = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_gen);
+    w->rings = calloc(RING_SLOTS, sizeof *w->rings);
     int rc = -ENOMEM;
-    if (!w->memo_stamp || !w->memo_alive || !w->memo_pid || !w->memo_gen)
+    if (!w->memo_stamp || !w->memo_alive || !w->memo_pid || !w->memo_gen || !w->rings)
         goto fail;
     snprintf(path, sizeof path, "%s/rings", tracedir);
     w->rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -461,6 +502,8 @@ static void take_bells(struct pt__wtab *w)
             else if (ev->len && pt__htab_name_uid(ev->name, &uid) && (t = table_of(w, uid, 1))) {
                 t->dirty = 1;
                 w->st.bells++;
+            } else if (ev->len && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
+                saw_name(w, ev->name);
             }
             p += sizeof *ev + ev->len;
         }
@@ -490,6 +533,15 @@ int pt__wtab_poll(struct pt__wtab *w)
                 w->t[i].dirty = 0;
     }
     return news;
+}
+
+int pt__wtab_traced(struct pt__wtab *w, pid_t pid, uint64_t start)
+{
+    /* a ring is in place before its writer deletes anything: its name was queued before the
+     * report of that deletion, which was read before this call */
+    take_bells(w);
+    const struct ringseen *r = w->rings ? &w->rings[(uint32_t)pid % RING_SLOTS] : NULL;
+    return r && r->pid == (uint32_t)pid && (!start || r->start == start);
 }
 
 void pt__wtab_tick(struct pt__wtab *w)
@@ -545,6 +597,7 @@ void pt__wtab_close(struct pt__wtab *w)
     if (w->rfd >= 0)
         close(w->rfd);
     free(w->memo_gen);
+    free(w->rings);
     free(w->memo_stamp);
     free(w->memo_alive);
     free(w->memo_pid);
