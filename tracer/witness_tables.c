@@ -3,7 +3,7 @@
  *
  * Design
  * ------
- * Waking. Every drain first compares each table's `seq` with the last one read (one small pread
+ * Waking. Every drain first compares each table's `seq` with the last one read (one small read
  * per table): a deletion is reported by fanotify only after it happened, so a hold begun before it
  * is in its table by then — the witness knows it before it judges the deletion, however late its
  * thread got a CPU. That is enough for a hold on a filesystem already marked whole: those devices
@@ -14,12 +14,16 @@
  * witness's epoll set.
  *
  * Reading. A table is opened once (pt__htab_open: this user's file, not a link, one link, the exact
- * size) and read with pread into private memory — never mapped, so another user's process that
- * truncates its table cannot fault the collector, and nothing it writes is used before it is
- * checked here: the header against the constants, each entry's owner slot range and kind. Only the
- * pages of entries whose generation moved since the last read are read again (the whole table
- * once). Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in
- * the collector's namespace) plus the owner slot's generation, both memoised per read.
+ * size) and copied into private memory before anything in it is used, and checked there: the
+ * header against the constants, each entry's owner slot range and kind. Another user's table is
+ * read with pread — never mapped, so that a process of that user that truncates it cannot fault
+ * the collector. The collector's own user's table, which the witness maps anyway (mirrors, the
+ * waiting flag), is copied from that mapping: a pread of a file in rings/ is an IN_ACCESS there,
+ * which wakes the collector (it sleeps on them: the rings' wake-ups, ring.c) for nothing, and the
+ * witness reads that table at every drain. Only the pages of entries whose generation moved since
+ * the last read are read again (the whole table once). Owner liveness is F_GETLK on the owner's
+ * lock byte (which also gives the holder's pid in the collector's namespace) plus the owner slot's
+ * generation, both memoised per read.
  *
  * Mirroring. For each live hold of another user's table, one entry in the collector's user's table
  * (mapped: it is this user's own file) under the witness's owner slot; it is withdrawn when the
@@ -185,6 +189,19 @@ static int open_table(struct pt__wtab *w, struct wtable *t)
 
 /* ---- reading ---------------------------------------------------------------------------------- */
 
+/* n bytes of table t at off into buf (see Reading): 0 or -1. */
+static int table_read(const struct pt__wtab *w, const struct wtable *t, void *buf, size_t n,
+                      uint64_t off)
+{
+    if (off > PT__HOLDS_FILE_SIZE || n > PT__HOLDS_FILE_SIZE - off)
+        return -1;
+    if (w->own_ok && t->fd == w->own.fd) {
+        memcpy(buf, (const char *)w->own.map + off, n);
+        return 0;
+    }
+    return pread(t->fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
 /* Is owner slot `owner` (checked 1..NOWNERS) of generation gen alive? Its slot record and lock
  * are read once per read of the table (stamp). */
 static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t gen, pid_t *pid)
@@ -197,8 +214,7 @@ static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t 
         struct pt__holds_owner o;
         w->memo_stamp[i] = w->stamp;
         w->memo_alive[i] = 0;
-        if (pread(t->fd, &o, sizeof o, (off_t)(PT__HOLDS_OWNERS_OFF + (uint64_t)i * sizeof o)) ==
-            (ssize_t)sizeof o) {
+        if (table_read(w, t, &o, sizeof o, PT__HOLDS_OWNERS_OFF + (uint64_t)i * sizeof o) == 0) {
             w->memo_gen[i] = o.gen;
             w->memo_alive[i] = (int8_t)pt__htab_lock_alive(t->fd, owner, &w->memo_pid[i]);
         }
@@ -299,11 +315,6 @@ static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
     return news;
 }
 
-static int pread_all(int fd, void *buf, size_t n, off_t off)
-{
-    return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
-}
-
 /* After a read of t: we wait for its doorbell from now on (then seq is read again). In our own
  * table, through the mapping (no write a doorbell would report), with the devices we watch whole;
  * in another user's, with a pwrite (never a store into a mapping it could truncate). */
@@ -340,7 +351,7 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         } u;
         uint32_t gen[PT__HOLDS_PAGES];
         char why[160];
-        if (pread_all(t->fd, &u, sizeof u, 0) < 0)
+        if (table_read(w, t, &u, sizeof u, 0) < 0)
             return news;
         if (!u.h.magic[0])
             return news; /* sized, its header not written yet: its first hold moves seq */
@@ -361,8 +372,8 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         for (uint32_t p = 0; p < PT__HOLDS_PAGES; p++) {
             if (t->read_once && gen[p] == t->pagegen[p])
                 continue;
-            if (pread_all(t->fd, w->scratch, PAGE_BYTES,
-                          (off_t)(PT__HOLDS_ENTRIES_OFF + (uint64_t)p * PAGE_BYTES)) < 0)
+            if (table_read(w, t, w->scratch, PAGE_BYTES,
+                           PT__HOLDS_ENTRIES_OFF + (uint64_t)p * PAGE_BYTES) < 0)
                 return news;
             news += compare_page(w, t, p);
             t->pagegen[p] = gen[p];
@@ -374,8 +385,7 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         t->ends = u.h.ends;
         say_waiting(w, t, u.h.waiting);
         uint64_t again;
-        if (pread_all(t->fd, &again, sizeof again, (off_t)offsetof(struct pt__holds_hdr, seq)) <
-                0 ||
+        if (table_read(w, t, &again, sizeof again, offsetof(struct pt__holds_hdr, seq)) < 0 ||
             again == seq)
             break;
     }
@@ -388,7 +398,7 @@ static int moved(struct pt__wtab *w, struct wtable *t)
     uint64_t c[2];
     if (open_table(w, t) < 0)
         return 0;
-    if (pread_all(t->fd, c, sizeof c, (off_t)offsetof(struct pt__holds_hdr, seq)) < 0)
+    if (table_read(w, t, c, sizeof c, offsetof(struct pt__holds_hdr, seq)) < 0)
         return 0;
     return c[0] != t->seq || c[1] != t->ends;
 }
