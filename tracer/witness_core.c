@@ -224,6 +224,12 @@ int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
     return rc;
 }
 
+void pt__witness_poll_tables(struct pt_witness *w)
+{
+    if (w->tabs)
+        pt__wtab_poll(w->tabs);
+}
+
 int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who)
 {
     if (!who->pid)
@@ -453,8 +459,9 @@ int pt_witness_drain(struct pt_witness *w)
     int n = 0;
     pthread_mutex_lock(&w->lock);
     uint64_t overflows = w->st.overflows;
-    /* The tables first: a deletion fanotify reports now happened after every hold published
-     * before it, and those must be known when it is judged. */
+    /* The tables first, for what rang: a hold on a filesystem not marked yet is marked now. (The
+     * reports are judged after the tables are read once more, once they are read: a deletion in
+     * them happened after every hold published before it, and those must be known then.) */
     if (w->tabs)
         pt__wtab_poll(w->tabs);
     n += pt__wfan_drain(w->fan, w, w->execs, &w->st);

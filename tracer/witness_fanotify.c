@@ -35,7 +35,10 @@
  *     last (the DELETE_SELF's pid): when that is a traced process, it was held — else its number
  *     may have gone, since, to the new file of a traced hold: set aside;
  *   - one whose DELETE_SELF is not in a batch that emptied the queue was alive when the batch
- *     was read, after the holds tables were: the held number was its own.
+ *     was read: a number held since before then was its own.
+ * The holds tables are read again once a batch is read, before any of it is judged: every hold
+ * published before a deletion in the batch (so before the batch was read) is known then, however
+ * long the witness's thread waited between its reads.
  * Only for a batch whose reports the kernel could not all queue (an overflow), or that stopped
  * before the queue was empty, is the deleted handle tried instead, which cannot tell a holder that
  * let go since from a reused number.
@@ -141,6 +144,7 @@ struct cslot {
 struct held {
     uint64_t dev, ino; /* ino 0: free */
     uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
+    uint64_t first;    /* the earliest */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -311,6 +315,8 @@ static void held_put(struct held *set, size_t cap, const struct held *h)
             set[i].ino = h->ino;
             if (h->seen > set[i].seen)
                 set[i].seen = h->seen;
+            if (h->first && (!set[i].first || h->first < set[i].first))
+                set[i].first = h->first;
             set[i].dir |= h->dir;
             return;
         }
@@ -358,11 +364,13 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
 
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .dir = dir != 0};
+    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
             h->seen = seen;
+        if (seen && (!h->first || seen < h->first))
+            h->first = seen;
         h->dir |= add.dir;
         return;
     }
@@ -405,7 +413,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = 0;
+    f->held[i].seen = f->held[i].first = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -1048,11 +1056,11 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
 }
 
 /* Was the deleted object of report r, held by its number only, the one a traced process held,
- * not another that had the number before (the essay)? */
+ * not another that had the number before (the essay)? emptied: when the batch ended on an empty
+ * queue, the time of that read (else 0). */
 static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
-                             const struct fs *fs, int by_order, int drained)
+                             const struct fs *fs, int by_order, uint64_t emptied)
 {
-    (void)f;
     if (!by_order)
         return !generation_gone(fs, r->fid);
     if (r->died)
@@ -1062,7 +1070,11 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const str
         pt__wident_unknown(&releaser, r->releaser, PT__WID_GONE);
         return pt__witness_traced(w, &releaser);
     }
-    return drained || !generation_gone(fs, r->fid);
+    /* alive when the queue was found empty: a number held since before was its own */
+    const struct held *h = find_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid)));
+    if (emptied && h && h->first && h->first < emptied)
+        return 1;
+    return !generation_gone(fs, r->fid);
 }
 
 /* Hold publications are stamped a little after the traced call that began the hold (whose
@@ -1126,6 +1138,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     }
     if (!n)
         return 0;
+    /* Holds published before any of these deletions are in their tables by now (the essay) */
+    pt__witness_poll_tables(w);
     /* With every report queued and read, the kernel's order of deaths decides what was held */
     int by_order = f->selves && st->overflows == overflows;
     order_deaths(f, f->rep, n);
@@ -1248,7 +1262,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
          * deleted file some process held outlived it: only the latter is a deletion of something
          * held (the essay). */
         if (!by_dir && !(r->mask & (FAN_RENAME | FAN_MOVED_FROM)) &&
-            !held_when_deleted(f, w, r, fs, by_order, drained)) {
+            !held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0)) {
             st->reused++;
             continue;
         }

@@ -88,6 +88,10 @@ struct pt__wshm {
     struct pt__wident who; /* state NONE: unattributed */
 };
 
+/* Read the holds tables again (what changed), before a batch of reports is judged. Caller holds
+ * the witness lock. */
+void pt__witness_poll_tables(struct pt_witness *w);
+
 /* Is the deleter of identity `who` a process the witness knows to be traced (its ring attached or
  * seen in rings/)? Its trace has its deletions at the call. Caller holds the witness lock. */
 int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who);
