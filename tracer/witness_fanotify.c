@@ -39,9 +39,13 @@
  * The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
- * Only for a batch whose reports the kernel could not all queue (an overflow), or that stopped
- * before the queue was empty, is the deleted handle tried instead, which cannot tell a holder that
- * let go since from a reused number.
+ * A batch that stopped before the queue was empty (it is as large as the buffers allow) cannot
+ * tell the last case: what it read from the first deletion so judged on waits for the next batch,
+ * read at once, whose DELETE_SELF reports may come (`carried`: identity and directory known, its
+ * event kept at the head of the buffer, judged and recorded in the kernel's order). Only for a
+ * batch whose reports the kernel could not all queue (an overflow), or after MAX_WAITS batches, is
+ * the deleted handle tried instead, which cannot tell a holder that let go since from a reused
+ * number.
  *
  * When. A report carries no time, and the witness reads it late — on a busy machine after the
  * holder has let go or exited, which its own trace records. Stamped when read, such a deletion
@@ -107,6 +111,8 @@
 #define MAX_REPS 1024
 #define READ_BYTES 16384
 #define MEMO 8 /* deleters and directories remembered within a batch */
+#define MAX_WAITS 8    /* batches a deletion may wait for its object's DELETE_SELF */
+#define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
 #define GONE_SLOTS                                                                                 \
     1024u /* objects whose DELETE_SELF (or DELETE) was read in this batch or the                   \
            * last */
@@ -184,12 +190,16 @@ struct pt__wfan {
     uint32_t batch;      /* batches read (the first is 1) */
     int selves;          /* FAN_DELETE_SELF is in the marks' mask: the kernel orders deaths */
     uint64_t since;      /* pt_now() before the last read that found no report */
+    unsigned ncarry;     /* reports carried to the next batch: at the head of rep and buf */
+    size_t carry_bytes;  /* ... their events' bytes */
     unsigned char *buf;  /* BATCH_BYTES */
     struct rep *rep;     /* MAX_REPS */
 };
 
 /* One report of a batch, pointing into the read buffer. */
 struct rep {
+    const struct fanotify_event_metadata *ev; /* its event in the buffer */
+    unsigned carried;                         /* batches it waited (identity, directory known) */
     uint64_t mask;
     int32_t pid;
     int pidfd;
@@ -992,7 +1002,8 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n)
                 rep[d->rep].releaser = r->pid;
             }
         } else {
-            if (g->batch + 1 >= f->batch && same_key(g, key, klen))
+            /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
+            if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
                 r->died = 1;
             *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
             memcpy(d->key, key, klen);
@@ -1018,6 +1029,7 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
         struct rep *r = &f->rep[nrep];
         memset(r, 0, offsetof(struct rep, dirpath));
         r->dirpath[0] = r->newdirpath[0] = 0;
+        r->ev = m;
         r->mask = m->mask;
         r->pid = m->pid;
         r->pidfd = -1;
@@ -1056,8 +1068,8 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
 }
 
 /* Was the deleted object of report r, held by its number only, the one a traced process held,
- * not another that had the number before (the essay)? emptied: when the batch ended on an empty
- * queue, the time of that read (else 0). */
+ * not another that had the number before (the essay)? 1 or 0, -1 when a later batch may tell.
+ * emptied: when the batch ended on an empty queue, the time of that read (else 0). */
 static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
                              const struct fs *fs, int by_order, uint64_t emptied)
 {
@@ -1070,11 +1082,44 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const str
         pt__wident_unknown(&releaser, r->releaser, PT__WID_GONE);
         return pt__witness_traced(w, &releaser);
     }
+    if (!emptied && r->carried < MAX_WAITS)
+        return -1;
     /* alive when the queue was found empty: a number held since before was its own */
     const struct held *h = find_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid)));
     if (emptied && h && h->first && h->first < emptied)
         return 1;
     return !generation_gone(fs, r->fid);
+}
+
+/* Keep reports from..n-1 that `keep` marks for the next batch: at the head of rep, their events
+ * at the head of buf (every pointer into an event moves with it). */
+static void carry(struct pt__wfan *f, unsigned from, unsigned n, const unsigned char *keep)
+{
+    size_t at = 0;
+    unsigned k = 0;
+    for (unsigned i = from; i < n; i++) {
+        if (!keep[i - from])
+            continue;
+        struct rep r = f->rep[i];
+        const unsigned char *old = (const unsigned char *)r.ev;
+        unsigned char *dst = f->buf + at;
+        ptrdiff_t delta = dst - old;
+        memmove(dst, old, r.ev->event_len);
+        at += r.ev->event_len;
+#define MOVE(p) ((p) ? (__typeof__(p))((const unsigned char *)(p) + delta) : NULL)
+        r.ev = MOVE(r.ev);
+        r.dfid = MOVE(r.dfid);
+        r.fid = MOVE(r.fid);
+        r.newdfid = MOVE(r.newdfid);
+        r.name = MOVE(r.name);
+        r.newname = MOVE(r.newname);
+#undef MOVE
+        r.carried++;
+        r.pidfd = -1; /* closed with the batch: the identity is read */
+        f->rep[k++] = r;
+    }
+    f->ncarry = k;
+    f->carry_bytes = at;
 }
 
 /* Hold publications are stamped a little after the traced call that began the hold (whose
@@ -1109,14 +1154,16 @@ static int same_fid(const struct fanotify_event_info_fid *a, const struct fanoti
            !memcmp(ha->f_handle, hb->f_handle, ha->handle_bytes);
 }
 
-int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
-                   struct pt_witness_stats *st)
+/* Read and judge one batch; *more when it did not empty the queue. Returns deletions recorded. */
+static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                       struct pt_witness_stats *st, int *more)
 {
-    size_t used = 0;
-    unsigned n = 0;
+    size_t used = f->carry_bytes;
+    unsigned n = f->ncarry;
     int recorded = 0;
     pid_t self = getpid();
     uint64_t overflows = st->overflows;
+    unsigned char keep[MAX_REPS];
 
     /* (1) every pending report */
     /* a read of READ_BYTES holds fewer than 400 reports (each has at least a name record) */
@@ -1136,6 +1183,9 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         n = parse(f, f->buf + used, len, n, st);
         used += (size_t)len;
     }
+    f->ncarry = 0;
+    f->carry_bytes = 0;
+    *more = !drained;
     if (!n)
         return 0;
     /* Holds published before any of these deletions are in their tables by now (the essay) */
@@ -1144,7 +1194,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     int by_order = f->selves && st->overflows == overflows;
     order_deaths(f, f->rep, n);
     for (unsigned i = 0; i < n; i++)
-        if (!f->rep[i].self)
+        if (!f->rep[i].self && !f->rep[i].carried)
             set_aside(f, &f->rep[i], self);
 
     /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
@@ -1152,7 +1202,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     unsigned memo[MEMO], nmemo = 0, cur = 0;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || r->skip || r->self)
+        if (r->pid == self || r->skip || r->self || r->carried)
             continue;
         int done = 0;
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -1173,7 +1223,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         pt__wexecs_drain(execs);
         for (unsigned i = 0; i < n; i++) {
             struct rep *r = &f->rep[i];
-            if (r->pid != self && !r->skip && !r->self && r->who.state == PT__WID_GONE)
+            if (r->pid != self && !r->skip && !r->self && !r->carried &&
+                r->who.state == PT__WID_GONE)
                 pt__wexecs_lookup(execs, (uint32_t)r->pid, &r->who);
         }
     }
@@ -1182,7 +1233,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     nmemo = cur = 0; /* now: the last few directories named in this batch */
     for (unsigned i = n; i-- > 0;) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || r->skip || r->self || !r->dfid || !r->name)
+        if (r->pid == self || r->skip || r->self || r->carried || !r->dfid || !r->name)
             continue;
         int done = r->dirpath[0] != 0; /* named when it was set aside or not */
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -1207,9 +1258,13 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         }
     }
 
-    /* (4) record, in the kernel's order */
+    /* (4) record, in the kernel's order: up to the first that a later batch must judge, from
+     * which on what would be recorded is carried there */
+    unsigned wait = n;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
+        if (i >= wait)
+            keep[i - wait] = 0;
         if (r->self)
             continue; /* a death, not a deletion: it served order_deaths */
         if (r->pid == self) {
@@ -1261,8 +1316,16 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
          * a NEW file that got the number. Then what was deleted died with its name, while a
          * deleted file some process held outlived it: only the latter is a deletion of something
          * held (the essay). */
-        if (!by_dir && !(r->mask & (FAN_RENAME | FAN_MOVED_FROM)) &&
-            !held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0)) {
+        int held = by_dir || (r->mask & (FAN_RENAME | FAN_MOVED_FROM))
+                       ? 1
+                       : held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0);
+        if (held < 0 && wait == n)
+            wait = i; /* and keep[0] is set below */
+        if (i >= wait) {
+            keep[i - wait] = held != 0;
+            continue;
+        }
+        if (!held) {
             st->reused++;
             continue;
         }
@@ -1286,5 +1349,19 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     for (unsigned i = 0; i < n; i++)
         if (f->rep[i].pidfd >= 0)
             close(f->rep[i].pidfd);
+    if (wait < n)
+        carry(f, wait, n, keep);
+    *more = !drained;
+    return recorded;
+}
+
+int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st)
+{
+    int recorded = 0, more = 1;
+    /* a batch as large as the buffers allow leaves reports in the queue: read on (what still
+     * waits for a later batch after the last is judged by the next drain) */
+    for (int b = 0; b < MAX_BATCHES && more; b++)
+        recorded += drain_batch(f, w, execs, st, &more);
     return recorded;
 }
