@@ -39,13 +39,14 @@
  * The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
- * A batch that stopped before the queue was empty (it is as large as the buffers allow) cannot
- * tell the last case: what it read from the first deletion so judged on waits for the next batch,
- * read at once, whose DELETE_SELF reports may come (`carried`: identity and directory known, its
+ * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
+ * deleted handle says whether the object is still alive (then the held number is its own); when
+ * it is gone, its DELETE_SELF is queued by now, in a later batch: what the batch read from that
+ * deletion on waits for the next batch, read at once (`carried`: identity and directory known, its
  * event kept at the head of the buffer, judged and recorded in the kernel's order). Only for a
- * batch whose reports the kernel could not all queue (an overflow), or after MAX_WAITS batches, is
- * the deleted handle tried instead, which cannot tell a holder that let go since from a reused
- * number.
+ * batch whose reports the kernel could not all queue (an overflow) is the handle alone believed,
+ * which cannot tell a holder that let go since from a reused number; after MAX_WAITS batches
+ * without its DELETE_SELF a deletion is set aside.
  *
  * When. A report carries no time, and the witness reads it late — on a busy machine after the
  * holder has let go or exited, which its own trace records. Stamped when read, such a deletion
@@ -112,6 +113,7 @@
 #define READ_BYTES 16384
 #define MEMO 8 /* deleters and directories remembered within a batch */
 #define MAX_WAITS 8    /* batches a deletion may wait for its object's DELETE_SELF */
+#define NAMED_PROBES 16 /* slots looked at for a DELETE of a held number in `named` */
 #define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
 #define GONE_SLOTS                                                                                 \
     1024u /* objects whose DELETE_SELF (or DELETE) was read in this batch or the                   \
@@ -208,6 +210,7 @@ struct rep {
     int skip;                  /* surely of nothing held or watched: no identity, not recorded */
     int self;                  /* a FAN_DELETE_SELF: only says when its object died */
     int died;                  /* its object's DELETE_SELF came first: it died with its name */
+    int stale;                 /* its handle named nothing any more when it was judged */
     int released;              /* ... came later in the batch: it outlived its name, until */
     int32_t releaser;          /* ... this process let go of it */
     char dirpath[PATH_MAX];    /* resolved, or "" */
@@ -976,10 +979,23 @@ static int same_key(const struct gone *g, const unsigned char *key, uint32_t kle
     return g->klen == klen && !memcmp(g->key, key, klen);
 }
 
+/* Where the DELETE of key is, or may go, in `named` for this batch (probing past other keys). */
+static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uint32_t klen)
+{
+    uint32_t slot = key_hash(key, klen) % GONE_SLOTS;
+    for (unsigned k = 0; k < NAMED_PROBES; k++) {
+        struct gone *d = &f->named[(slot + k) % GONE_SLOTS];
+        if (d->batch != f->batch || same_key(d, key, klen))
+            return d;
+    }
+    return NULL;
+}
+
 /* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
  * of this batch and the next, as its DELETE may be the next read's first report) and ends the
- * life of the last DELETE of its object in this batch (r->released, r->releaser); a DELETE whose
- * object was remembered so died with its name (r->died). */
+ * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
+ * of a held number is looked for so, the few that matter among the many; a DELETE whose object
+ * was remembered so died with its name (r->died). */
 static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n)
 {
     f->batch++;
@@ -991,20 +1007,23 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n)
         int32_t fsid[2];
         memcpy(fsid, &r->fid->fsid, sizeof fsid);
         uint32_t klen = make_key(fsid, fid_handle((void *)r->fid), key);
-        uint32_t slot = key_hash(key, klen) % GONE_SLOTS;
-        struct gone *g = &f->gone[slot], *d = &f->named[slot];
+        struct gone *g = &f->gone[key_hash(key, klen) % GONE_SLOTS], *d;
         if (r->mask & FAN_DELETE_SELF) {
             r->self = 1;
             *g = (struct gone){.klen = klen, .batch = f->batch};
             memcpy(g->key, key, klen);
-            if (d->batch == f->batch && same_key(d, key, klen) && !rep[d->rep].died) {
+            if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
             }
-        } else {
-            /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
-            if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
-                r->died = 1;
+            continue;
+        }
+        /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
+        if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
+            r->died = 1;
+        const struct fs *fs = find_fs(f, r->fid);
+        if (!r->died && fs && is_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid))) &&
+            (d = named_slot(f, key, klen))) {
             *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
             memcpy(d->key, key, klen);
         }
@@ -1070,7 +1089,7 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
 /* Was the deleted object of report r, held by its number only, the one a traced process held,
  * not another that had the number before (the essay)? 1 or 0, -1 when a later batch may tell.
  * emptied: when the batch ended on an empty queue, the time of that read (else 0). */
-static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
+static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct rep *r,
                              const struct fs *fs, int by_order, uint64_t emptied)
 {
     if (!by_order)
@@ -1082,13 +1101,18 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const str
         pt__wident_unknown(&releaser, r->releaser, PT__WID_GONE);
         return pt__witness_traced(w, &releaser);
     }
-    if (!emptied && r->carried < MAX_WAITS)
-        return -1;
-    /* alive when the queue was found empty: a number held since before was its own */
-    const struct held *h = find_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid)));
-    if (emptied && h && h->first && h->first < emptied)
-        return 1;
-    return !generation_gone(fs, r->fid);
+    if (!r->stale) {
+        /* alive when the queue was found empty: a number held since before was its own */
+        const struct held *h = find_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid)));
+        if (emptied && h && h->first && h->first < emptied)
+            return 1;
+        /* ... or alive still, when the tables were read since: the held number is its own */
+        if (!generation_gone(fs, r->fid))
+            return 1;
+        r->stale = 1;
+    }
+    /* gone since it was read: its DELETE_SELF, queued by now, says who let go */
+    return r->carried < MAX_WAITS ? -1 : 0;
 }
 
 /* Keep reports from..n-1 that `keep` marks for the next batch: at the head of rep, their events
