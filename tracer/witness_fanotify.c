@@ -211,6 +211,7 @@ struct rep {
     int self;                  /* a FAN_DELETE_SELF: only says when its object died */
     int died;                  /* its object's DELETE_SELF came first: it died with its name */
     int stale;                 /* its handle named nothing any more when it was judged */
+    int frees;                 /* a DELETE_SELF of a held number's object (order_deaths) */
     int released;              /* ... came later in the batch: it outlived its name, until */
     int32_t releaser;          /* ... this process let go of it */
     char dirpath[PATH_MAX];    /* resolved, or "" */
@@ -995,8 +996,10 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * of this batch and the next, as its DELETE may be the next read's first report) and ends the
  * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
  * of a held number is looked for so, the few that matter among the many; a DELETE whose object
- * was remembered so died with its name (r->died). */
-static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n)
+ * was remembered so died with its name (r->died). A held number whose object dies is no one's
+ * any more (r->frees: forgotten once the batch is judged) — unless it was noted held since this
+ * batch's reports began (`since`), maybe for a new object that got the number. */
+static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
 {
     f->batch++;
     for (unsigned i = 0; i < n; i++) {
@@ -1012,6 +1015,10 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n)
             r->self = 1;
             *g = (struct gone){.klen = klen, .batch = f->batch};
             memcpy(g->key, key, klen);
+            const struct fs *sfs = find_fs(f, r->fid);
+            const struct held *h =
+                sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
+            r->frees = h && h->seen < since;
             if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
@@ -1081,6 +1088,12 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
             }
             p += h->len;
         }
+        if ((r->mask & FAN_DELETE_SELF) && !r->fid) {
+            /* a directory's own handle comes as its directory record: it is the object here */
+            r->fid = r->dfid;
+            r->dfid = NULL;
+            r->name = NULL;
+        }
         nrep++;
     }
     return nrep;
@@ -1097,9 +1110,11 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct re
     if (r->died)
         return 0;
     if (r->released) {
+        /* the witness itself, naming a directory by its handle, can be the last to let go: then
+         * who held it at the deletion is not known */
         struct pt__wident releaser;
         pt__wident_unknown(&releaser, r->releaser, PT__WID_GONE);
-        return pt__witness_traced(w, &releaser);
+        return r->releaser != getpid() && pt__witness_traced(w, &releaser);
     }
     if (!r->stale) {
         /* alive when the queue was found empty: a number held since before was its own */
@@ -1216,7 +1231,7 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
     pt__witness_poll_tables(w);
     /* With every report queued and read, the kernel's order of deaths decides what was held */
     int by_order = f->selves && st->overflows == overflows;
-    order_deaths(f, f->rep, n);
+    order_deaths(f, f->rep, n, since);
     for (unsigned i = 0; i < n; i++)
         if (!f->rep[i].self && !f->rep[i].carried)
             set_aside(f, &f->rep[i], self);
@@ -1373,6 +1388,15 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
     for (unsigned i = 0; i < n; i++)
         if (f->rep[i].pidfd >= 0)
             close(f->rep[i].pidfd);
+    /* held numbers whose objects died are free now (after the judging: a deletion of this batch
+     * read before the death was of that object; one that waits for the next batch still needs its
+     * number held) */
+    for (unsigned i = 0; i < wait; i++) {
+        const struct rep *r = &f->rep[i];
+        const struct fs *sfs = r->frees ? find_fs(f, r->fid) : NULL;
+        if (sfs)
+            forget_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid)));
+    }
     if (wait < n)
         carry(f, wait, n, keep);
     *more = !drained;
