@@ -112,7 +112,8 @@
 #define MAX_REPS 1024
 #define READ_BYTES 16384
 #define MEMO 8 /* deleters and directories remembered within a batch */
-#define MAX_WAITS 8    /* batches a deletion may wait for its object's DELETE_SELF */
+#define MAX_WAITS 64   /* batches a deletion may wait for its object's DELETE_SELF (the kernel
+                        * queue, 16384 reports by default, is 20 or so) */
 #define NAMED_PROBES 16 /* slots looked at for a DELETE of a held number in `named` */
 #define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
 #define GONE_SLOTS                                                                                 \

@@ -5,7 +5,8 @@
  * then does the holder close X. The witness, driven by the test, reads everything after that: by
  * then X's inode is gone (its handle names nothing), and the report that X outlived its name — its
  * DELETE_SELF, from the holder — is in a later batch than its deletion. X's deletion must be
- * recorded all the same (judged with the next batch), once, by rm; nothing else is. */
+ * recorded all the same (judged with a later batch), once, by rm; nothing else is. (Other
+ * deletions on the filesystem, other tests' among them, only add reports, which are set aside.) */
 #define _GNU_SOURCE
 #include <fcntl.h>
 
@@ -96,20 +97,18 @@ int main(void)
     CHECK(write(to[1], "c", 1) == 1 && read(from[0], &c, 1) == 1 && c == 'c',
           "the holder did not close %s", x);
 
-    for (int i = 0; i < 100; i++) { /* until the queue is read to its end */
+    for (int i = 0; i < 500 && !st.recorded; i++) { /* until x's deletion is recorded (~5 s) */
         pt_witness_drain(w);
         pt_witness_stats(w, &st);
-        if (st.recorded || st.reused)
-            break;
-        w_sleep_ms(10);
+        if (!st.recorded)
+            w_sleep_ms(10);
     }
     printf("%llu reports, %llu recorded, %llu set aside as of a reused number\n",
            (unsigned long long)st.reports, (unsigned long long)st.recorded,
            (unsigned long long)st.reused);
     CHECK(st.reports > 2 * OTHERS, "only %llu reports", (unsigned long long)st.reports);
-    CHECK(st.recorded == 1 && st.reused == 0,
-          "the deletion of the held x, read after its holder let go: %llu recorded, %llu set aside",
-          (unsigned long long)st.recorded, (unsigned long long)st.reused);
+    CHECK(st.recorded == 1, "the deletion of the held x, read after its holder let go: %llu recorded",
+          (unsigned long long)st.recorded);
     CHECK(write(to[1], "q", 1) == 1, "quit");
     CHECK(w_wait(h) == 0, "holder");
     pt_witness_stop(w);
