@@ -32,11 +32,13 @@
  * report is judged (the object's handle, the holds tables) can tell the two apart. So:
  *   - an object that died first was nobody's: set aside (`reused`);
  *   - one whose DELETE_SELF comes later in the batch outlived its name, held by whoever let go
- *     last (the DELETE_SELF's pid): when that is a traced process, it was held — else its number
- *     may have gone, since, to the new file of a traced hold: set aside;
+ *     last (the DELETE_SELF's pid): when that is a traced process, it was held — else (another
+ *     process, the witness itself naming a directory) its number may have gone, since, to the new
+ *     file of a traced hold: set aside;
  *   - one whose DELETE_SELF is not in a batch that emptied the queue was alive when the batch
- *     was read: a number held since before then was its own.
- * The holds tables are read again once a batch is read, before any of it is judged: every hold
+ *     was read: a number held since before then was its own; so is one still there now.
+ * A held number whose object the kernel says died is forgotten once the batch is judged: the next
+ * object to get it is nobody's until a hold of it is read. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
