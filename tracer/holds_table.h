@@ -35,10 +35,12 @@
  * again), the first shim to take that flag (exchange to 0) rings: a one-byte pwrite at
  * PT__HOLDS_BELL_OFF, which inotify reports to the collector (a store through the mapping would not
  * be). While the witness is busy or absent no shim makes a system call. Withdrawals bump `ends` and
- * never ring. Every change to an entry bumps the generation of its page of entries (pagegen, before
- * seq or ends), so a reader re-reads only the pages that changed: a few KiB, not the whole table.
- * The witness lists covered devices only in its own user's table: other users' holds are mirrored
- * from their tables when it wakes, so those always ring.
+ * never ring; a withdrawn entry (FREE) keeps what it said until the slot is taken again, so that a
+ * reader that comes late still learns of a hold that began and ended since its last read (the
+ * witness judges deletions made meanwhile). Every change to an entry bumps the generation of its
+ * page of entries (pagegen, before seq or ends), so a reader re-reads only the pages that changed:
+ * a few KiB, not the whole table. The witness lists covered devices only in its own user's table:
+ * other users' holds are mirrored from their tables when it wakes, so those always ring.
  *
  * Layout (little-endian, at fixed offsets):
  *   header  struct pt__holds_hdr at 0; PT__HOLDS_NCOVERED uint64_t covered devices at
@@ -183,7 +185,7 @@ int pt__htab_claim(struct pt__htab *t, uint32_t pid, uint64_t start_time);
  * holds (then it goes unpublished). Never blocks; reclaims dead owners' entries when it must. */
 int pt__htab_add(struct pt__htab *t, const struct pt__hold *h);
 
-/* Withdraw the entry at `slot` if it is still the calling owner's. */
+/* Withdraw the entry at `slot` if still the calling owner's (its fields stay: see Doorbell). */
 void pt__htab_remove(struct pt__htab *t, uint32_t slot);
 
 /* After pt__htab_add of a hold on device dev: bump seq, and ring when the witness waits and does

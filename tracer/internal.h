@@ -63,6 +63,10 @@ static inline uint64_t pt__stream_instance(uint64_t instance, uint32_t idx)
     return instance | (idx & 0xfff);
 }
 
+/* pt_ring_claim, the buffer's first event (which thread owns it) stamped ts (0: now) — for a
+ * writer whose later events are dated back, no earlier than ts (the collector's witness). */
+struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts);
+
 /* Parse the name of a ring file "<pid>-<start>-<instance hex>.ring"; 0 or -EINVAL. */
 int pt__parse_ring_name(const char *name, uint32_t *pid, uint64_t *start, uint64_t *instance);
 

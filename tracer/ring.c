@@ -469,6 +469,11 @@ static int tbuf_back_first(struct pt_ring *r, struct pt_tbuf *b)
 
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
 {
+    return pt__ring_claim_stamped(r, tid, 0);
+}
+
+struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts)
+{
     if (!r || !tid)
         return NULL;
     /* The creating thread (the process's first, or a fork child's only one) starts at buffer 0,
@@ -497,7 +502,7 @@ struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
         __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
         /* The buffer may hold another thread's events: say whose come next. If this event is
          * lost, the next packet's context names the new owner. */
-        pt_tbuf_write(b, PT_EV_thread, pt_now(), &tid, sizeof tid);
+        pt_tbuf_write(b, PT_EV_thread, ts ? ts : pt_now(), &tid, sizeof tid);
         return b;
     }
     return NULL;

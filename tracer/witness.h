@@ -8,9 +8,10 @@
  * `witnessed` / `witnessed_shm` event (event.h) into a ring of its own under the trace directory, so
  * every reader merges it with the traced events for free.
  *
- * What is witnessed is not traced: there is no stack, the time is when the witness read the report,
- * and the deleter's identity (exe, uid/euid, login session, namespaces) is read from /proc after
- * the fact. A short-lived deleter (rm) may have exited by then; the witness also listens to the
+ * What is witnessed is not traced: there is no stack, the time is when the witness read the report
+ * or, for a deletion of something held, the earliest the deletion can have happened (it is read
+ * late, maybe after its holder let go: witness_fanotify.c), and the deleter's identity (exe,
+ * uid/euid, login session, namespaces) is read from /proc after the fact. A short-lived deleter (rm) may have exited by then; the witness also listens to the
  * kernel's process connector and reads the identity of every process when it execs, so that such a
  * deleter is still named ("exec" identity). IPC_RMID is invisible to fanotify: SysV removals are
  * found by comparing scans and said to be unattributed.
@@ -63,6 +64,7 @@ struct pt_witness_stats {
     uint64_t shm_removed; /* SysV removals recorded */
     uint64_t shm_unheld;  /* SysV removals of segments no watched process held, not recorded */
     uint64_t holds;       /* holds announced by the holds tables */
+    uint64_t holds_ended; /* ... first read when over already (ended or holder dead): noted */
     uint64_t holds_timed; /* ... of them published after the witness started: */
     uint64_t hold_lat_max_ns, hold_lat_sum_ns; /* from a hold's publication to its being watched */
     uint64_t holds_mirrored; /* other users' holds mirrored into the collector's user's table */

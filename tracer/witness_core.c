@@ -16,6 +16,8 @@
 
 #include "proftrace/event.h"
 #include "proftrace/ring.h"
+#include "tracer/holds_table.h"
+#include "tracer/internal.h"
 #include "tracer/witness_internal.h"
 
 /* A traced process, by a pidfd: once it is gone its pid may be another process's, whose holds are
@@ -29,6 +31,10 @@ struct pt_witness {
     pthread_mutex_t lock;
     struct pt_ring *ring; /* created with the first event: a witness that saw nothing leaves none */
     struct pt_tbuf *tb;
+    struct pt_tbuf *tb_dated; /* deletions dated back to the earliest they can have happened
+                               * (witness_fanotify.c): a buffer of their own keeps each in time
+                               * order, and the last date there is dated_last */
+    uint64_t dated_last;
     int ring_failed, want_execs;
     char ringdir[PATH_MAX];
     struct pt__wfan *fan;
@@ -102,11 +108,19 @@ static int add_pid(struct pt_witness *w, pid_t pid)
 }
 
 /* A hold the tables announced (caller holds the lock): noted by identity at once; when its
- * filesystem is not marked whole yet, its holder's /proc tells where it is and marks it. */
+ * filesystem is not marked whole yet, its holder's /proc tells where it is and marks it. A hold
+ * over already when first read is only noted: a deletion of it may be in the reports about to be
+ * judged. */
 static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
 {
     struct pt_witness *w = arg;
-    pt__wfan_note_held(w->fan, h->dev, h->ino);
+    /* a key and a session's profile key are directories; a mapping or an open file is not */
+    pt__wfan_note_held(w->fan, h->dev, h->ino, h->t_begin,
+                       h->kind == PT__HK_KEY || h->kind == PT__HK_SESSION);
+    if (h->ended) {
+        w->st.holds_ended++;
+        return;
+    }
     if (!pt__wfan_covers(w->fan, h->dev) && h->pid > 0 && h->pid != getpid() &&
         add_pid(w, h->pid) == 0)
         scan_holds(w, h->pid);
@@ -152,13 +166,17 @@ static struct pt_ring *ring(struct pt_witness *w)
 {
     if (w->ring || w->ring_failed)
         return w->ring;
-    struct pt_ring_config cfg = {.dir = w->ringdir, .thread_buf_bytes = 1u << 20, .nthreads = 1};
+    struct pt_ring_config cfg = {.dir = w->ringdir, .thread_buf_bytes = 1u << 20, .nthreads = 2};
     if (pt_ring_create(&cfg, &w->ring) < 0) {
         w->ring = NULL;
         w->ring_failed = 1;
         return NULL;
     }
-    w->tb = pt_ring_claim(w->ring, (uint32_t)syscall(SYS_gettid));
+    uint32_t tid = (uint32_t)syscall(SYS_gettid);
+    w->tb = pt_ring_claim(w->ring, tid);
+    /* no report can be older than the witness */
+    w->tb_dated = pt__ring_claim_stamped(w->ring, tid, w->started);
+    w->dated_last = w->started;
     return w->ring;
 }
 
@@ -181,12 +199,47 @@ static void start_execs(struct pt_witness *w)
 int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d)
 {
     ring(w);
-    int rc = w->tb ? pt__wrec_del(w->tb, pt_now(), d) : -ENOSPC;
+    uint64_t now = pt_now(), ts = now;
+    struct pt_tbuf *b = w->tb;
+    if (d->ts) {
+        /* dated back, kept in order: the last date here is no later than that deletion, which
+         * the kernel reported before this one; and after it, as this is another call (the
+         * analyzer takes deletions of one time by one process for one call's) */
+        b = w->tb_dated;
+        ts = d->ts > w->dated_last ? d->ts : w->dated_last + 1;
+        if (ts > now)
+            ts = now;
+    }
+    if (!b) { /* no buffer of its own: when read, as any other */
+        b = w->tb;
+        ts = now;
+    }
+    int rc = b ? pt__wrec_del(b, ts, d) : -ENOSPC;
+    if (rc == 0 && b == w->tb_dated)
+        w->dated_last = ts;
     if (rc)
         w->st.lost++;
     else
         w->st.recorded++;
     return rc;
+}
+
+void pt__witness_poll_tables(struct pt_witness *w)
+{
+    if (w->tabs)
+        pt__wtab_poll(w->tabs);
+}
+
+int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who)
+{
+    if (!who->pid)
+        return 0;
+    for (unsigned i = 0; i < w->npids; i++)
+        if (w->pids[i].pid == (pid_t)who->pid)
+            return 1; /* its ring is attached (gone since, maybe: its trace has what it did) */
+    /* a ring not attached yet: the collector's thread is behind this one */
+    uint64_t start = who->state == PT__WID_LIVE || who->state == PT__WID_EXEC ? who->start_time : 0;
+    return w->tabs && pt__wtab_traced(w->tabs, (pid_t)who->pid, start);
 }
 
 int pt__witness_record_shm(struct pt_witness *w, const struct pt__wshm *s)
@@ -406,8 +459,9 @@ int pt_witness_drain(struct pt_witness *w)
     int n = 0;
     pthread_mutex_lock(&w->lock);
     uint64_t overflows = w->st.overflows;
-    /* The tables first: a deletion fanotify reports now happened after every hold published
-     * before it, and those must be known when it is judged. */
+    /* The tables first, for what rang: a hold on a filesystem not marked yet is marked now. (The
+     * reports are judged after the tables are read once more, once they are read: a deletion in
+     * them happened after every hold published before it, and those must be known then.) */
     if (w->tabs)
         pt__wtab_poll(w->tabs);
     n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
@@ -472,6 +526,7 @@ void pt_witness_stop(struct pt_witness *w)
     pt_witness_scan_now(w);
     if (w->ring) {
         pt_ring_release(w->ring, w->tb);
+        pt_ring_release(w->ring, w->tb_dated);
         pt_ring_close(w->ring);
     }
     pt__wtab_close(w->tabs);

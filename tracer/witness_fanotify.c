@@ -22,6 +22,46 @@
  * to its first, and the removal of a directory (which comes after those of its entries) teaches
  * the cache its path before the entries need it; (4) record in the kernel's order.
  *
+ * Held by its number only. A report is read after the deletion, and meanwhile the freed inode
+ * number may have gone to a new file a traced process just began to hold: that deletion was of
+ * nobody's file. The kernel says which, in its own order, with FAN_DELETE_SELF: an object's inode
+ * goes when its last reference does. A file nobody holds dies inside the unlink, so its
+ * DELETE_SELF comes just BEFORE its DELETE; a file some process still has open or mapped outlives
+ * its name, and its DELETE_SELF comes later, when that process lets go (closes, unmaps, exits) —
+ * maybe before the witness got to read either report, which is why nothing looked at when the
+ * report is judged (the object's handle, the holds tables) can tell the two apart. So:
+ *   - an object that died first was nobody's: set aside (`reused`);
+ *   - one whose DELETE_SELF comes later in the batch outlived its name, held by whoever let go
+ *     last (the DELETE_SELF's pid): when that is a traced process, it was held — else (another
+ *     process, the witness itself naming a directory) its number may have gone, since, to the new
+ *     file of a traced hold: set aside;
+ *   - one whose DELETE_SELF is not in a batch that emptied the queue was alive when the batch
+ *     was read: a number held since before then was its own; so is one still there now.
+ * A held number whose object the kernel says died is forgotten once the batch is judged: the next
+ * object to get it is nobody's until a hold of it is read. The holds tables are read again once a batch is read, before any of it is judged: every hold
+ * published before a deletion in the batch (so before the batch was read) is known then, however
+ * long the witness's thread waited between its reads.
+ * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
+ * deleted handle says whether the object is still alive (then the held number is its own); when
+ * it is gone, its DELETE_SELF is queued by now, in a later batch: what the batch read from that
+ * deletion on waits for the next batch, read at once (`carried`: identity and directory known, its
+ * event kept at the head of the buffer, judged and recorded in the kernel's order). Only for a
+ * batch whose reports the kernel could not all queue (an overflow) is the handle alone believed,
+ * which cannot tell a holder that let go since from a reused number; after MAX_WAITS batches
+ * without its DELETE_SELF a deletion is set aside.
+ *
+ * When. A report carries no time, and the witness reads it late — on a busy machine after the
+ * holder has let go or exited, which its own trace records. Stamped when read, such a deletion
+ * would come after the end of the very hold it removed, and its victim (the holder's next call
+ * on the object) before it. So a deletion of something held is dated by what is known of it: not
+ * before the last read that found the queue empty (`since`: the report was queued after it), not
+ * before its hold was known to be live (the hold's publication, or the scan that found it), not
+ * before its deleter was born — the latest of these, never after the deletion itself. The exact
+ * moment lies between that date and the read; the deletion is never dated after a hold that was
+ * live when it happened ended. A deleter the witness knows to be traced is the exception: its own
+ * trace has the deletion at the call, and the witness's copy, stamped when read, must come after
+ * the deleter's first event so that the analyzer merges it away (witness_core.c).
+ *
  * Physical identity: the device is the watched filesystem's st_dev; the inode number is read out of
  * the file handle with a layout learned per filesystem type and checked, when the filesystem is
  * first watched, against the handle and inode of the watched directory (ino 0 when unknown).
@@ -40,6 +80,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "proftrace/ring.h"
 #include "tracer/witness_internal.h"
 
 #ifndef FAN_REPORT_TARGET_FID
@@ -73,6 +114,13 @@
 #define MAX_REPS 1024
 #define READ_BYTES 16384
 #define MEMO 8 /* deleters and directories remembered within a batch */
+#define MAX_WAITS 64   /* batches a deletion may wait for its object's DELETE_SELF (the kernel
+                        * queue, 16384 reports by default, is 20 or so) */
+#define NAMED_PROBES 16 /* slots looked at for a DELETE of a held number in `named` */
+#define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
+#define GONE_SLOTS                                                                                 \
+    1024u /* objects whose DELETE_SELF (or DELETE) was read in this batch or the                   \
+           * last */
 
 /* Where the inode number sits in a file handle of one filesystem: 32-bit words lo and hi (-1: the
  * number has 32 bits) of handles of type htype. */
@@ -106,6 +154,17 @@ struct cslot {
 
 struct held {
     uint64_t dev, ino; /* ino 0: free */
+    uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
+    uint64_t first;    /* the earliest */
+    int dir;           /* a directory: deletions of its entries count (a number a file had
+                        * may be a directory's now, and the reverse) */
+};
+
+/* An object the kernel said died (FAN_DELETE_SELF) or lost a name (FAN_DELETE: rep says which
+ * report of the batch), in batch `batch`. */
+struct gone {
+    uint32_t klen, batch, rep;
+    unsigned char key[KEY_MAX];
 };
 
 /* A directory none of whose entries is held or watched, as of generation gen. */
@@ -131,18 +190,33 @@ struct pt__wfan {
     struct cslot *cache; /* CACHE_SLOTS */
     struct aside *aside; /* ASIDE_SLOTS; valid while their gen is aside_gen */
     uint32_t aside_gen;  /* bumped when what is watched changes, or a directory moves */
+    struct gone *gone;   /* GONE_SLOTS: DELETE_SELF reports */
+    struct gone *named;  /* GONE_SLOTS: DELETE reports of this batch */
+    uint32_t batch;      /* batches read (the first is 1) */
+    int selves;          /* FAN_DELETE_SELF is in the marks' mask: the kernel orders deaths */
+    uint64_t since;      /* pt_now() before the last read that found no report */
+    unsigned ncarry;     /* reports carried to the next batch: at the head of rep and buf */
+    size_t carry_bytes;  /* ... their events' bytes */
     unsigned char *buf;  /* BATCH_BYTES */
     struct rep *rep;     /* MAX_REPS */
 };
 
 /* One report of a batch, pointing into the read buffer. */
 struct rep {
+    const struct fanotify_event_metadata *ev; /* its event in the buffer */
+    unsigned carried;                         /* batches it waited (identity, directory known) */
     uint64_t mask;
     int32_t pid;
     int pidfd;
     const struct fanotify_event_info_fid *dfid, *fid, *newdfid; /* dir, object, rename target dir */
     const char *name, *newname;
     int skip;                  /* surely of nothing held or watched: no identity, not recorded */
+    int self;                  /* a FAN_DELETE_SELF: only says when its object died */
+    int died;                  /* its object's DELETE_SELF came first: it died with its name */
+    int stale;                 /* its handle named nothing any more when it was judged */
+    int frees;                 /* a DELETE_SELF of a held number's object (order_deaths) */
+    int released;              /* ... came later in the batch: it outlived its name, until */
+    int32_t releaser;          /* ... this process let go of it */
     char dirpath[PATH_MAX];    /* resolved, or "" */
     char newdirpath[PATH_MAX]; /* for renames */
     struct pt__wident who;
@@ -250,31 +324,49 @@ static size_t held_home(uint64_t dev, uint64_t ino, size_t cap)
     return (size_t)(h >> 17) & (cap - 1);
 }
 
-static void held_put(struct held *set, size_t cap, uint64_t dev, uint64_t ino)
+static void held_put(struct held *set, size_t cap, const struct held *h)
 {
-    for (size_t i = held_home(dev, ino, cap);; i = (i + 1) & (cap - 1))
-        if (!set[i].ino || (set[i].dev == dev && set[i].ino == ino)) {
-            set[i].dev = dev;
-            set[i].ino = ino;
+    for (size_t i = held_home(h->dev, h->ino, cap);; i = (i + 1) & (cap - 1))
+        if (!set[i].ino || (set[i].dev == h->dev && set[i].ino == h->ino)) {
+            set[i].dev = h->dev;
+            set[i].ino = h->ino;
+            if (h->seen > set[i].seen)
+                set[i].seen = h->seen;
+            if (h->first && (!set[i].first || h->first < set[i].first))
+                set[i].first = h->first;
+            set[i].dir |= h->dir;
             return;
         }
 }
 
-static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+static struct held *find_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
 {
     if (!ino || !f->cap)
-        return 0;
+        return NULL;
     for (size_t i = held_home(dev, ino, f->cap);; i = (i + 1) & (f->cap - 1)) {
         if (!f->held[i].ino)
-            return 0;
+            return NULL;
         if (f->held[i].dev == dev && f->held[i].ino == ino)
-            return 1;
+            return &f->held[i];
     }
+}
+
+static int is_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    return find_held(f, dev, ino) != NULL;
+}
+
+static int is_held_dir(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+{
+    const struct held *h = find_held(f, dev, ino);
+    return h && h->dir;
 }
 
 /* Does the deleted object of handle `fid` exist no more (its inode freed, its number perhaps
  * another file's already)? The handle carries the inode's generation, which a reused number does
- * not have: ESTALE. A deleted file some process still has open or mapped resolves. */
+ * not have: ESTALE. A deleted file some process still has open or mapped resolves — but one whose
+ * holder let go of it since the deletion does not either: only for a batch that may lack the
+ * DELETE_SELF reports (see the essay). */
 static int generation_gone(const struct fs *fs, const struct fanotify_event_info_fid *fid)
 {
     if (fs->mount_fd < 0)
@@ -287,9 +379,19 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
     return errno == ESTALE;
 }
 
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir)
 {
-    if (!ino || is_held(f, dev, ino))
+    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .dir = dir != 0};
+    struct held *h = find_held(f, dev, ino);
+    if (h) {
+        if (seen > h->seen)
+            h->seen = seen;
+        if (seen && (!h->first || seen < h->first))
+            h->first = seen;
+        h->dir |= add.dir;
+        return;
+    }
+    if (!ino)
         return;
     if (2 * (f->nheld + 1) > f->cap) {
         size_t cap = f->cap ? 2 * f->cap : HELD_MIN;
@@ -298,12 +400,12 @@ void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
             return; /* not remembered: its deletion counts only inside a watched directory */
         for (size_t i = 0; i < f->cap; i++)
             if (f->held[i].ino)
-                held_put(set, cap, f->held[i].dev, f->held[i].ino);
+                held_put(set, cap, &f->held[i]);
         free(f->held);
         f->held = set;
         f->cap = cap;
     }
-    held_put(f->held, f->cap, dev, ino);
+    held_put(f->held, f->cap, &add);
     f->nheld++;
 }
 
@@ -328,6 +430,8 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
+    f->held[i].seen = f->held[i].first = 0;
+    f->held[i].dir = 0;
     f->nheld--;
 }
 
@@ -427,13 +531,17 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     if (f) {
         f->cache = calloc(CACHE_SLOTS, sizeof *f->cache);
         f->aside = calloc(ASIDE_SLOTS, sizeof *f->aside);
+        f->gone = calloc(GONE_SLOTS, sizeof *f->gone);
+        f->named = calloc(GONE_SLOTS, sizeof *f->named);
         f->buf = malloc(BATCH_BYTES);
         f->rep = malloc(MAX_REPS * sizeof *f->rep);
     }
-    if (!f || !f->cache || !f->aside || !f->buf || !f->rep) {
+    if (!f || !f->cache || !f->aside || !f->gone || !f->named || !f->buf || !f->rep) {
         if (f) {
             free(f->cache);
             free(f->aside);
+            free(f->gone);
+            free(f->named);
             free(f->buf);
             free(f->rep);
             free(f);
@@ -445,10 +553,16 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     f->fd = fd;
     f->init_flags = flags;
     f->aside_gen = 1;
-    /* Not FAN_DELETE_SELF: it comes when the object's last reference goes, which for an object a
-     * live process holds is when the holder lets go, and names that process, not the deleter. */
+    f->since = pt_now(); /* no report of this group can be older */
     f->mask = FAN_DELETE | FAN_ONDIR;
     f->mask |= FAN_RENAME; /* tried at the first mark, FAN_MOVED_FROM where the kernel lacks it */
+    /* FAN_DELETE_SELF is no deletion report (it comes when the object's last reference goes, and
+     * names whoever let go): it only says whether a deleted object outlived its name (the essay).
+     * It needs the object's own handle; without one no deletion is judged by number anyway. */
+    if (flags & FAN_REPORT_TARGET_FID) {
+        f->mask |= FAN_DELETE_SELF;
+        f->selves = 1;
+    }
     *out = f;
     return 0;
 }
@@ -486,6 +600,12 @@ static int mark(struct pt__wfan *f, unsigned how, int dfd)
         return 0;
     if (errno == EINVAL && (f->mask & FAN_RENAME)) { /* before 5.17 */
         f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM;
+        if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
+            return 0;
+    }
+    if (errno == EINVAL && (f->mask & FAN_DELETE_SELF)) { /* refused: handles decide (essay) */
+        f->mask &= ~(uint64_t)FAN_DELETE_SELF;
+        f->selves = 0;
         if (fanotify_mark(f->fd, FAN_MARK_ADD | how, f->mask, dfd, NULL) == 0)
             return 0;
     }
@@ -584,7 +704,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
             continue;
         if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
-            pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -646,7 +766,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino);
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -734,6 +854,8 @@ void pt__wfan_close(struct pt__wfan *f)
         free(f->seen[i]);
     free(f->held);
     free(f->aside);
+    free(f->gone);
+    free(f->named);
     free(f->cache);
     free(f->buf);
     free(f->rep);
@@ -826,7 +948,7 @@ static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
     uint64_t ino = r->fid ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
     if ((r->mask & (FAN_RENAME | FAN_MOVED_FROM)) && (r->mask & FAN_ONDIR))
         f->aside_gen++; /* a directory moved: it may have gone into or out of a watched one */
-    if (is_held(f, fs->dev, ino) || is_held(f, fs->dev, dino))
+    if (is_held(f, fs->dev, ino) || is_held_dir(f, fs->dev, dino))
         return;
     unsigned char key[KEY_MAX];
     int32_t fsid[2];
@@ -856,6 +978,68 @@ static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
     }
 }
 
+static int same_key(const struct gone *g, const unsigned char *key, uint32_t klen)
+{
+    return g->klen == klen && !memcmp(g->key, key, klen);
+}
+
+/* Where the DELETE of key is, or may go, in `named` for this batch (probing past other keys). */
+static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uint32_t klen)
+{
+    uint32_t slot = key_hash(key, klen) % GONE_SLOTS;
+    for (unsigned k = 0; k < NAMED_PROBES; k++) {
+        struct gone *d = &f->named[(slot + k) % GONE_SLOTS];
+        if (d->batch != f->batch || same_key(d, key, klen))
+            return d;
+    }
+    return NULL;
+}
+
+/* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
+ * of this batch and the next, as its DELETE may be the next read's first report) and ends the
+ * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
+ * of a held number is looked for so, the few that matter among the many; a DELETE whose object
+ * was remembered so died with its name (r->died). A held number whose object dies is no one's
+ * any more (r->frees: forgotten once the batch is judged) — unless it was noted held since this
+ * batch's reports began (`since`), maybe for a new object that got the number. */
+static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
+{
+    f->batch++;
+    for (unsigned i = 0; i < n; i++) {
+        struct rep *r = &rep[i];
+        if (!r->fid || !(r->mask & (FAN_DELETE | FAN_DELETE_SELF)))
+            continue;
+        unsigned char key[KEY_MAX];
+        int32_t fsid[2];
+        memcpy(fsid, &r->fid->fsid, sizeof fsid);
+        uint32_t klen = make_key(fsid, fid_handle((void *)r->fid), key);
+        struct gone *g = &f->gone[key_hash(key, klen) % GONE_SLOTS], *d;
+        if (r->mask & FAN_DELETE_SELF) {
+            r->self = 1;
+            *g = (struct gone){.klen = klen, .batch = f->batch};
+            memcpy(g->key, key, klen);
+            const struct fs *sfs = find_fs(f, r->fid);
+            const struct held *h =
+                sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
+            r->frees = h && h->seen < since;
+            if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
+                rep[d->rep].released = 1;
+                rep[d->rep].releaser = r->pid;
+            }
+            continue;
+        }
+        /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
+        if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
+            r->died = 1;
+        const struct fs *fs = find_fs(f, r->fid);
+        if (!r->died && fs && is_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid))) &&
+            (d = named_slot(f, key, klen))) {
+            *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
+            memcpy(d->key, key, klen);
+        }
+    }
+}
+
 /* Split one read buffer into reports. Returns how many were added. */
 static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len, unsigned nrep,
                       struct pt_witness_stats *st)
@@ -878,6 +1062,7 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
         struct rep *r = &f->rep[nrep];
         memset(r, 0, offsetof(struct rep, dirpath));
         r->dirpath[0] = r->newdirpath[0] = 0;
+        r->ev = m;
         r->mask = m->mask;
         r->pid = m->pid;
         r->pidfd = -1;
@@ -910,9 +1095,94 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
             }
             p += h->len;
         }
+        if ((r->mask & FAN_DELETE_SELF) && !r->fid) {
+            /* a directory's own handle comes as its directory record: it is the object here */
+            r->fid = r->dfid;
+            r->dfid = NULL;
+            r->name = NULL;
+        }
         nrep++;
     }
     return nrep;
+}
+
+/* Was the deleted object of report r, held by its number only, the one a traced process held,
+ * not another that had the number before (the essay)? 1 or 0, -1 when a later batch may tell.
+ * emptied: when the batch ended on an empty queue, the time of that read (else 0). */
+static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct rep *r,
+                             const struct fs *fs, int by_order, uint64_t emptied)
+{
+    if (!by_order)
+        return !generation_gone(fs, r->fid);
+    if (r->died)
+        return 0;
+    if (r->released) {
+        /* the witness itself, naming a directory by its handle, can be the last to let go: then
+         * who held it at the deletion is not known */
+        struct pt__wident releaser;
+        pt__wident_unknown(&releaser, r->releaser, PT__WID_GONE);
+        return r->releaser != getpid() && pt__witness_traced(w, &releaser);
+    }
+    if (!r->stale) {
+        /* alive when the queue was found empty: a number held since before was its own */
+        const struct held *h = find_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid)));
+        if (emptied && h && h->first && h->first < emptied)
+            return 1;
+        /* ... or alive still, when the tables were read since: the held number is its own */
+        if (!generation_gone(fs, r->fid))
+            return 1;
+        r->stale = 1;
+    }
+    /* gone since it was read: its DELETE_SELF, queued by now, says who let go */
+    return r->carried < MAX_WAITS ? -1 : 0;
+}
+
+/* Keep reports from..n-1 that `keep` marks for the next batch: at the head of rep, their events
+ * at the head of buf (every pointer into an event moves with it). */
+static void carry(struct pt__wfan *f, unsigned from, unsigned n, const unsigned char *keep)
+{
+    size_t at = 0;
+    unsigned k = 0;
+    for (unsigned i = from; i < n; i++) {
+        if (!keep[i - from])
+            continue;
+        struct rep r = f->rep[i];
+        const unsigned char *old = (const unsigned char *)r.ev;
+        unsigned char *dst = f->buf + at;
+        ptrdiff_t delta = dst - old;
+        memmove(dst, old, r.ev->event_len);
+        at += r.ev->event_len;
+#define MOVE(p) ((p) ? (__typeof__(p))((const unsigned char *)(p) + delta) : NULL)
+        r.ev = MOVE(r.ev);
+        r.dfid = MOVE(r.dfid);
+        r.fid = MOVE(r.fid);
+        r.newdfid = MOVE(r.newdfid);
+        r.name = MOVE(r.name);
+        r.newname = MOVE(r.newname);
+#undef MOVE
+        r.carried++;
+        r.pidfd = -1; /* closed with the batch: the identity is read */
+        f->rep[k++] = r;
+    }
+    f->ncarry = k;
+    f->carry_bytes = at;
+}
+
+/* Hold publications are stamped a little after the traced call that began the hold (whose
+ * timestamps come from the TSC, a fraction of a microsecond apart from pt_now()): a date right at
+ * `seen` would put the deletion before the hold began. */
+#define SEEN_MARGIN_NS 5000u
+
+/* The earliest a deletion can have happened, of something known held at `seen`, reported after
+ * `since`, by deleter who (born before it, when that was read from the running process). */
+static uint64_t date(uint64_t since, uint64_t seen, const struct pt__wident *who)
+{
+    uint64_t t = since, born = pt__wident_born(who);
+    if (seen + SEEN_MARGIN_NS > t)
+        t = seen + SEEN_MARGIN_NS;
+    if (born > t)
+        t = born;
+    return t;
 }
 
 static void memo_add(unsigned *memo, unsigned *n, unsigned *cur, unsigned i)
@@ -930,36 +1200,55 @@ static int same_fid(const struct fanotify_event_info_fid *a, const struct fanoti
            !memcmp(ha->f_handle, hb->f_handle, ha->handle_bytes);
 }
 
-int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
-                   struct pt_witness_stats *st)
+/* Read and judge one batch; *more when it did not empty the queue. Returns deletions recorded. */
+static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                       struct pt_witness_stats *st, int *more)
 {
-    size_t used = 0;
-    unsigned n = 0;
+    size_t used = f->carry_bytes;
+    unsigned n = f->ncarry;
     int recorded = 0;
     pid_t self = getpid();
+    uint64_t overflows = st->overflows;
+    unsigned char keep[MAX_REPS];
 
     /* (1) every pending report */
     /* a read of READ_BYTES holds fewer than 400 reports (each has at least a name record) */
+    uint64_t since = f->since; /* this batch was queued after it (the essay: when) */
+    int drained = 0;           /* it ended on an empty queue */
     while (BATCH_BYTES - used >= READ_BYTES && n + 400 <= MAX_REPS) {
+        uint64_t before = pt_now();
         ssize_t len = read(f->fd, f->buf + used, READ_BYTES);
         if (len < 0 && errno == EINTR)
             continue;
+        if (len < 0 && errno == EAGAIN) {
+            f->since = before; /* empty then: what comes next was queued after */
+            drained = 1;
+        }
         if (len <= 0)
             break;
         n = parse(f, f->buf + used, len, n, st);
         used += (size_t)len;
     }
+    f->ncarry = 0;
+    f->carry_bytes = 0;
+    *more = !drained;
     if (!n)
         return 0;
+    /* Holds published before any of these deletions are in their tables by now (the essay) */
+    pt__witness_poll_tables(w);
+    /* With every report queued and read, the kernel's order of deaths decides what was held */
+    int by_order = f->selves && st->overflows == overflows;
+    order_deaths(f, f->rep, n, since);
     for (unsigned i = 0; i < n; i++)
-        set_aside(f, &f->rep[i], self);
+        if (!f->rep[i].self && !f->rep[i].carried)
+            set_aside(f, &f->rep[i], self);
 
     /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
      * deleter and batch (a batch is mostly one deleter's: remember the last few) */
     unsigned memo[MEMO], nmemo = 0, cur = 0;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || r->skip)
+        if (r->pid == self || r->skip || r->self || r->carried)
             continue;
         int done = 0;
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -980,7 +1269,8 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         pt__wexecs_drain(execs);
         for (unsigned i = 0; i < n; i++) {
             struct rep *r = &f->rep[i];
-            if (r->pid != self && !r->skip && r->who.state == PT__WID_GONE)
+            if (r->pid != self && !r->skip && !r->self && !r->carried &&
+                r->who.state == PT__WID_GONE)
                 pt__wexecs_lookup(execs, (uint32_t)r->pid, &r->who);
         }
     }
@@ -989,7 +1279,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     nmemo = cur = 0; /* now: the last few directories named in this batch */
     for (unsigned i = n; i-- > 0;) {
         struct rep *r = &f->rep[i];
-        if (r->pid == self || r->skip || !r->dfid || !r->name)
+        if (r->pid == self || r->skip || r->self || r->carried || !r->dfid || !r->name)
             continue;
         int done = r->dirpath[0] != 0; /* named when it was set aside or not */
         for (unsigned k = 0; k < nmemo && !done; k++)
@@ -1014,9 +1304,15 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         }
     }
 
-    /* (4) record, in the kernel's order */
+    /* (4) record, in the kernel's order: up to the first that a later batch must judge, from
+     * which on what would be recorded is carried there */
+    unsigned wait = n;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &f->rep[i];
+        if (i >= wait)
+            keep[i - wait] = 0;
+        if (r->self)
+            continue; /* a death, not a deletion: it served order_deaths */
         if (r->pid == self) {
             st->self++;
             continue;
@@ -1053,7 +1349,7 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
          * of a directory it holds (a key's values and subkeys), or anything under a watched
          * directory. Not the many other deletions of a busy filesystem, and not a directory gone
          * before it could be named in a tree nobody held. */
-        int by_dir = is_held(f, fs->dev, d.dir_ino) || (d.path[0] && watched(f, fs, d.path));
+        int by_dir = is_held_dir(f, fs->dev, d.dir_ino) || (d.path[0] && watched(f, fs, d.path));
         if (!by_dir && !is_held(f, fs->dev, d.ino)) {
             if (d.path[0])
                 st->outside++;
@@ -1063,14 +1359,29 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
         }
         /* Held by its number only: a file's inode number is given again as soon as it is freed,
          * and this report is read after the deletion, maybe after a traced process began to hold
-         * a NEW file that got the number. Then what was deleted is gone for good, while a deleted
-         * file still open or mapped is not: only the latter is a deletion of something held. */
-        if (!by_dir && !(r->mask & (FAN_RENAME | FAN_MOVED_FROM)) &&
-            generation_gone(fs, r->fid)) {
+         * a NEW file that got the number. Then what was deleted died with its name, while a
+         * deleted file some process held outlived it: only the latter is a deletion of something
+         * held (the essay). */
+        int held = by_dir || (r->mask & (FAN_RENAME | FAN_MOVED_FROM))
+                       ? 1
+                       : held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0);
+        if (held < 0 && wait == n)
+            wait = i; /* and keep[0] is set below */
+        if (i >= wait) {
+            keep[i - wait] = held != 0;
+            continue;
+        }
+        if (!held) {
             st->reused++;
             continue;
         }
-            d.who = r->who;
+        d.who = r->who;
+        /* When (the essay): what the record rests on was known to be held at `seen` */
+        const struct held *h = find_held(f, fs->dev, d.ino);
+        if (!h)
+            h = find_held(f, fs->dev, d.dir_ino);
+        if (h && h->seen && !pt__witness_traced(w, &d.who))
+            d.ts = date(since, h->seen, &d.who);
         switch (d.who.state) {
         case PT__WID_LIVE: st->ident_live++; break;
         case PT__WID_EXEC: st->ident_exec++; break;
@@ -1084,5 +1395,28 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
     for (unsigned i = 0; i < n; i++)
         if (f->rep[i].pidfd >= 0)
             close(f->rep[i].pidfd);
+    /* held numbers whose objects died are free now (after the judging: a deletion of this batch
+     * read before the death was of that object; one that waits for the next batch still needs its
+     * number held) */
+    for (unsigned i = 0; i < wait; i++) {
+        const struct rep *r = &f->rep[i];
+        const struct fs *sfs = r->frees ? find_fs(f, r->fid) : NULL;
+        if (sfs)
+            forget_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid)));
+    }
+    if (wait < n)
+        carry(f, wait, n, keep);
+    *more = !drained;
+    return recorded;
+}
+
+int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
+                   struct pt_witness_stats *st)
+{
+    int recorded = 0, more = 1;
+    /* a batch as large as the buffers allow leaves reports in the queue: read on (what still
+     * waits for a later batch after the last is judged by the next drain) */
+    for (int b = 0; b < MAX_BATCHES && more; b++)
+        recorded += drain_batch(f, w, execs, st, &more);
     return recorded;
 }

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "proftrace/ring.h"
 #include "tracer/witness_internal.h"
 
 static int skipped(const char *p, const char *tracedir)
@@ -95,7 +96,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         if (skipped(link, tracedir) || stat(fdp, &st) < 0 ||
             !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || path_only(pid, de->d_name))
             continue;
-        pt__wfan_note_held(f, st.st_dev, st.st_ino);
+        pt__wfan_note_held(f, st.st_dev, st.st_ino, pt_now(), S_ISDIR(st.st_mode));
         if (watch_held(f, pid, link, fs, dirs) == 0)
             watched++;
     }
@@ -118,7 +119,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         p[strcspn(p, "\n")] = 0;
         if (skipped(p, tracedir))
             continue;
-        pt__wfan_note_held(f, makedev(maj, min), ino);
+        pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0);
         if (watch_held(f, pid, p, fs, dirs) == 0)
             watched++;
     }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tracer/witness_internal.h"
@@ -207,6 +208,21 @@ static int exe_still(int dfd, struct pt__wident *id)
 static int (*const steps[])(int dfd, struct pt__wident *id) = {
     read_exe, read_cmdline, read_ns, read_creds, read_session, read_loginuid, read_stat, exe_still,
 };
+
+uint64_t pt__wident_born(const struct pt__wident *id)
+{
+    struct timespec boot, mono;
+    long tick = sysconf(_SC_CLK_TCK);
+    if (id->state != PT__WID_LIVE || !id->start_time || tick <= 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &boot) < 0 || clock_gettime(CLOCK_MONOTONIC, &mono) < 0)
+        return 0;
+    /* start_time counts ticks since boot (CLOCK_BOOTTIME, rounded down); CLOCK_MONOTONIC stops
+     * while suspended, so it is behind by the time spent so */
+    uint64_t asleep = (uint64_t)(boot.tv_sec - mono.tv_sec) * 1000000000ull +
+                      (uint64_t)boot.tv_nsec - (uint64_t)mono.tv_nsec;
+    uint64_t born = id->start_time * (1000000000ull / (uint64_t)tick);
+    return born > asleep ? born - asleep : 0;
+}
 
 void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state)
 {

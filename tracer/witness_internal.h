@@ -42,6 +42,10 @@ int pt__wident_read_stepwise(pid_t pid, int pidfd, struct pt__wident *id,
                              void (*between)(void *arg, unsigned step), void *arg);
 /* Nothing known but the pid: ids -1, the rest 0. */
 void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state);
+/* When the process of a PT__WID_LIVE identity was born, as a pt_now() time rounded down to its
+ * clock tick (it deleted nothing before); 0 for any other identity, whose process may not be the
+ * one that deleted. */
+uint64_t pt__wident_born(const struct pt__wident *id);
 
 /* ---- Exec cache: identity read at exec time, from the process connector (witness_execs.c) ---- */
 
@@ -72,6 +76,7 @@ struct pt__wdel {
     char name[NAME_MAX + 1];
     char new_path[PATH_MAX];
     uint64_t dir_dev, dir_ino, dev, ino;
+    uint64_t ts; /* the earliest it can have happened (witness_fanotify.c); 0: when read */
     struct pt__wident who;
 };
 
@@ -83,7 +88,17 @@ struct pt__wshm {
     struct pt__wident who; /* state NONE: unattributed */
 };
 
-/* Record into the witness's ring (the caller holds the witness lock). 0 or -ENOSPC (counted). */
+/* Read the holds tables again (what changed), before a batch of reports is judged. Caller holds
+ * the witness lock. */
+void pt__witness_poll_tables(struct pt_witness *w);
+
+/* Is the deleter of identity `who` a process the witness knows to be traced (its ring attached or
+ * seen in rings/)? Its trace has its deletions at the call. Caller holds the witness lock. */
+int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who);
+
+/* Record into the witness's ring (the caller holds the witness lock): a deletion with d->ts set
+ * into a buffer of its own, kept in time order, dated no earlier than the last one there. 0 or
+ * -ENOSPC (counted). */
 int pt__witness_record_del(struct pt_witness *w, const struct pt__wdel *d);
 int pt__witness_record_shm(struct pt_witness *w, const struct pt__wshm *s);
 
@@ -107,10 +122,11 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
 /* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);
-/* Remember that a traced process holds object (dev, ino): its deletion, and the deletion of an
- * entry of it (a directory), is recorded wherever it is on a marked filesystem, even when its
- * directory can no longer be named. */
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino);
+/* Remember that a traced process holds object (dev, ino), as known at `seen` (pt_now(): when it
+ * was published or found; the latest is kept): its deletion, and, when it is a directory (dir),
+ * the deletion of an entry of it, is recorded wherever it is on a marked filesystem, even when its
+ * directory can no longer be named, and dated no earlier than `seen`. */
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir);
 /* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
  * whole and reports name the deleted object)? 1 or 0. */
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);
@@ -138,12 +154,14 @@ struct pt__wtab_hold {
     uint64_t dev, ino;
     uint32_t kind, uid; /* enum pt__hold_kind; the user whose table it is in */
     pid_t pid;          /* the holder in our pid namespace (from its lock), 0 when unknown */
+    int ended;          /* over already (withdrawn, or its holder died) when it was first read */
     uint64_t t_begin;   /* pt_now() when the shim published it */
     const char *name;
 };
 
 struct pt__wtab_stats {
-    uint64_t holds;    /* holds announced */
+    uint64_t holds;    /* live holds announced */
+    uint64_t ended;    /* holds first read when they were over already, announced as ended */
     uint64_t bells;    /* writes into tables inotify reported (doorbells, mostly) */
     uint64_t reads;    /* tables read (what changed in them) */
     uint64_t pages;    /* pages of entries read */
@@ -154,7 +172,8 @@ struct pt__wtab_stats {
 };
 
 /* Read the holds tables of tracedir/rings from now on: on_hold(arg, h) for each live hold as it
- * appears (those already there included, at the first poll); covered(arg, devs, max) fills the
+ * appears (those already there included, at the first poll), and for each hold that began after
+ * the open and was over when first read (h->ended); covered(arg, devs, max) fills the
  * devices whose deletions are seen without a wake-up (0 for none), told to the shims. 0 or a
  * negative errno. */
 int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
@@ -164,6 +183,9 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
 int pt__wtab_fd(const struct pt__wtab *w);
 /* Take the doorbells and read every table that changed. Returns the new holds announced. */
 int pt__wtab_poll(struct pt__wtab *w);
+/* Was a ring of process pid (in our pid namespace; also of start time `start` unless 0) seen in
+ * rings/, up to now? Reads what inotify queued first. 1 or 0. */
+int pt__wtab_traced(struct pt__wtab *w, pid_t pid, uint64_t start);
 /* Each scan interval: mirrors of holders that died go. */
 void pt__wtab_tick(struct pt__wtab *w);
 void pt__wtab_stats(const struct pt__wtab *w, struct pt__wtab_stats *out);

@@ -3,7 +3,7 @@
  *
  * Design
  * ------
- * Waking. Every drain first compares each table's `seq` with the last one read (one small pread
+ * Waking. Every drain first compares each table's `seq` with the last one read (one small read
  * per table): a deletion is reported by fanotify only after it happened, so a hold begun before it
  * is in its table by then — the witness knows it before it judges the deletion, however late its
  * thread got a CPU. That is enough for a hold on a filesystem already marked whole: those devices
@@ -14,12 +14,16 @@
  * witness's epoll set.
  *
  * Reading. A table is opened once (pt__htab_open: this user's file, not a link, one link, the exact
- * size) and read with pread into private memory — never mapped, so another user's process that
- * truncates its table cannot fault the collector, and nothing it writes is used before it is
- * checked here: the header against the constants, each entry's owner slot range and kind. Only the
- * pages of entries whose generation moved since the last read are read again (the whole table
- * once). Owner liveness is F_GETLK on the owner's lock byte (which also gives the holder's pid in
- * the collector's namespace) plus the owner slot's generation, both memoised per read.
+ * size) and copied into private memory before anything in it is used, and checked there: the
+ * header against the constants, each entry's owner slot range and kind. Another user's table is
+ * read with pread — never mapped, so that a process of that user that truncates it cannot fault
+ * the collector. The collector's own user's table, which the witness maps anyway (mirrors, the
+ * waiting flag), is copied from that mapping: a pread of a file in rings/ is an IN_ACCESS there,
+ * which wakes the collector (it sleeps on them: the rings' wake-ups, ring.c) for nothing, and the
+ * witness reads that table at every drain. Only the pages of entries whose generation moved since
+ * the last read are read again (the whole table once). Owner liveness is F_GETLK on the owner's
+ * lock byte (which also gives the holder's pid in the collector's namespace) plus the owner slot's
+ * generation, both memoised per read.
  *
  * Mirroring. For each live hold of another user's table, one entry in the collector's user's table
  * (mapped: it is this user's own file) under the witness's owner slot; it is withdrawn when the
@@ -44,9 +48,11 @@
 
 #include "proftrace/ring.h"
 #include "tracer/holds_table.h"
+#include "tracer/internal.h"
 #include "tracer/witness_internal.h"
 
 #define MAX_TABLES 64
+#define RING_SLOTS 4096u /* rings seen, by pid */
 #define PAGE_BYTES ((size_t)PT__HOLDS_PER_PAGE * sizeof(struct pt__holds_entry))
 
 struct wtable {
@@ -57,13 +63,21 @@ struct wtable {
     int read_once;                /* every page read at least once */
     uint64_t seq, ends;           /* counters of the last read */
     uint32_t pagegen[PT__HOLDS_PAGES]; /* page generations of the last read */
-    struct pt__holds_entry *copy; /* the last full read, checked (invalid entries zeroed) */
+    struct pt__holds_entry *copy;      /* the last full read, checked (entries neither READY nor
+                                        * withdrawn zeroed) */
     uint32_t *mirror;             /* per entry: slot + 1 of its mirror in the own table, 0 none */
     unsigned nmirrored;
 };
 
+/* A ring seen in rings/: its writer is traced (pid in its own pid namespace). */
+struct ringseen {
+    uint32_t pid;
+    uint64_t start;
+};
+
 struct pt__wtab {
     int rfd, ifd;
+    struct ringseen *rings; /* RING_SLOTS, by pid: the newest ring of that pid wins */
     uint32_t self;       /* the collector's user */
     struct pt__htab own; /* its table, mapped, with the witness's owner slot (mirrors) */
     int own_ok;
@@ -77,6 +91,7 @@ struct pt__wtab {
     void (*on_hold)(void *arg, const struct pt__wtab_hold *h);
     void (*covered)(void *arg, uint64_t *devs, unsigned max);
     void *arg;
+    uint64_t started; /* pt_now() at open: older entries are no holds of this trace */
     struct pt__wtab_stats st;
 };
 
@@ -174,6 +189,19 @@ static int open_table(struct pt__wtab *w, struct wtable *t)
 
 /* ---- reading ---------------------------------------------------------------------------------- */
 
+/* n bytes of table t at off into buf (see Reading): 0 or -1. */
+static int table_read(const struct pt__wtab *w, const struct wtable *t, void *buf, size_t n,
+                      uint64_t off)
+{
+    if (off > PT__HOLDS_FILE_SIZE || n > PT__HOLDS_FILE_SIZE - off)
+        return -1;
+    if (w->own_ok && t->fd == w->own.fd) {
+        memcpy(buf, (const char *)w->own.map + off, n);
+        return 0;
+    }
+    return pread(t->fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
 /* Is owner slot `owner` (checked 1..NOWNERS) of generation gen alive? Its slot record and lock
  * are read once per read of the table (stamp). */
 static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t gen, pid_t *pid)
@@ -186,8 +214,7 @@ static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t 
         struct pt__holds_owner o;
         w->memo_stamp[i] = w->stamp;
         w->memo_alive[i] = 0;
-        if (pread(t->fd, &o, sizeof o, (off_t)(PT__HOLDS_OWNERS_OFF + (uint64_t)i * sizeof o)) ==
-            (ssize_t)sizeof o) {
+        if (table_read(w, t, &o, sizeof o, PT__HOLDS_OWNERS_OFF + (uint64_t)i * sizeof o) == 0) {
             w->memo_gen[i] = o.gen;
             w->memo_alive[i] = (int8_t)pt__htab_lock_alive(t->fd, owner, &w->memo_pid[i]);
         }
@@ -196,10 +223,11 @@ static int alive(struct pt__wtab *w, struct wtable *t, uint32_t owner, uint32_t 
     return w->memo_alive[i] && w->memo_gen[i] == gen;
 }
 
-static int same(const struct pt__holds_entry *a, const struct pt__holds_entry *b)
+/* The same hold (published once), whatever its state now. */
+static int same_hold(const struct pt__holds_entry *a, const struct pt__holds_entry *b)
 {
-    return a->state == b->state && a->dev == b->dev && a->ino == b->ino && a->owner == b->owner &&
-           a->gen == b->gen && a->kind == b->kind && a->t_begin == b->t_begin;
+    return a->dev == b->dev && a->ino == b->ino && a->owner == b->owner && a->gen == b->gen &&
+           a->kind == b->kind && a->t_begin == b->t_begin;
 }
 
 static void unmirror(struct pt__wtab *w, struct wtable *t, uint32_t i)
@@ -231,7 +259,16 @@ static void mirror(struct pt__wtab *w, struct wtable *t, uint32_t i, const struc
 }
 
 /* Compare page p, freshly read into w->scratch, with t's last read of it: new holds are
- * reported, mirrors follow. Returns the new holds. */
+ * reported, mirrors follow. Returns the new live holds.
+ *
+ * A hold can begin and end between two reads (the witness's thread waited for a CPU, or nothing
+ * woke it: a hold on a filesystem it watches whole rings no bell), and a deletion of it made
+ * meanwhile is judged after this read. So a hold seen for the first time is reported even when it
+ * is over: its owner died holding it (its entry stays READY), or it was withdrawn (FREE: the entry
+ * keeps what it said until the slot is taken again, holds_table.h). Such a hold is reported as
+ * ended (nothing of it is watched any more, the deletion that matters may be in the batch about to
+ * be judged) and only when it began after the witness started: an old entry left in a table says
+ * nothing of this trace. */
 static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
 {
     int news = 0, foreign = t->uid != w->self;
@@ -239,25 +276,32 @@ static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
         uint32_t i = p * PT__HOLDS_PER_PAGE + k;
         struct pt__holds_entry *e = &w->scratch[k];
         e->name[sizeof e->name - 1] = 0;
-        int valid = e->state == PT__HE_READY && e->owner >= 1 && e->owner <= PT__HOLDS_NOWNERS &&
-                    e->kind >= 1 && e->kind <= PT__HK_LAST && (e->dev || e->ino);
-        if (valid && !foreign && w->own_ok && e->owner == w->own.owner)
-            valid = 0; /* our own mirrors: already read where they come from */
-        if (!valid)
+        int sane = e->owner >= 1 && e->owner <= PT__HOLDS_NOWNERS && e->kind >= 1 &&
+                   e->kind <= PT__HK_LAST && (e->dev || e->ino);
+        if (sane && !foreign && w->own_ok && e->owner == w->own.owner)
+            sane = 0; /* our own mirrors: already read where they come from */
+        int valid = sane && e->state == PT__HE_READY, withdrawn = sane && e->state == PT__HE_FREE;
+        if (!valid && !withdrawn)
             memset(e, 0, sizeof *e);
-        int kept = valid && same(e, &t->copy[i]);
+        int known = (valid || withdrawn) && same_hold(e, &t->copy[i]);
+        int kept = valid && known && t->copy[i].state == PT__HE_READY;
         pid_t pid = 0;
         int live = valid && alive(w, t, e->owner, e->gen, &pid);
-        if (valid && !kept && live) {
+        if ((valid || withdrawn) && !known && (live || e->t_begin >= w->started)) {
             struct pt__wtab_hold h = {.dev = e->dev,
                                       .ino = e->ino,
                                       .kind = e->kind,
                                       .uid = t->uid,
-                                      .pid = pid,
+                                      .pid = live ? pid : 0,
+                                      .ended = !live,
                                       .t_begin = e->t_begin,
                                       .name = e->name};
-            w->st.holds++;
-            news++;
+            if (live) {
+                w->st.holds++;
+                news++;
+            } else {
+                w->st.ended++;
+            }
             w->on_hold(w->arg, &h);
         }
         if (foreign) {
@@ -269,11 +313,6 @@ static int compare_page(struct pt__wtab *w, struct wtable *t, uint32_t p)
         t->copy[i] = *e;
     }
     return news;
-}
-
-static int pread_all(int fd, void *buf, size_t n, off_t off)
-{
-    return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
 /* After a read of t: we wait for its doorbell from now on (then seq is read again). In our own
@@ -312,7 +351,7 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         } u;
         uint32_t gen[PT__HOLDS_PAGES];
         char why[160];
-        if (pread_all(t->fd, &u, sizeof u, 0) < 0)
+        if (table_read(w, t, &u, sizeof u, 0) < 0)
             return news;
         if (!u.h.magic[0])
             return news; /* sized, its header not written yet: its first hold moves seq */
@@ -333,8 +372,8 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         for (uint32_t p = 0; p < PT__HOLDS_PAGES; p++) {
             if (t->read_once && gen[p] == t->pagegen[p])
                 continue;
-            if (pread_all(t->fd, w->scratch, PAGE_BYTES,
-                          (off_t)(PT__HOLDS_ENTRIES_OFF + (uint64_t)p * PAGE_BYTES)) < 0)
+            if (table_read(w, t, w->scratch, PAGE_BYTES,
+                           PT__HOLDS_ENTRIES_OFF + (uint64_t)p * PAGE_BYTES) < 0)
                 return news;
             news += compare_page(w, t, p);
             t->pagegen[p] = gen[p];
@@ -346,8 +385,7 @@ static int read_table(struct pt__wtab *w, struct wtable *t)
         t->ends = u.h.ends;
         say_waiting(w, t, u.h.waiting);
         uint64_t again;
-        if (pread_all(t->fd, &again, sizeof again, (off_t)offsetof(struct pt__holds_hdr, seq)) <
-                0 ||
+        if (table_read(w, t, &again, sizeof again, offsetof(struct pt__holds_hdr, seq)) < 0 ||
             again == seq)
             break;
     }
@@ -360,12 +398,21 @@ static int moved(struct pt__wtab *w, struct wtable *t)
     uint64_t c[2];
     if (open_table(w, t) < 0)
         return 0;
-    if (pread_all(t->fd, c, sizeof c, (off_t)offsetof(struct pt__holds_hdr, seq)) < 0)
+    if (table_read(w, t, c, sizeof c, offsetof(struct pt__holds_hdr, seq)) < 0)
         return 0;
     return c[0] != t->seq || c[1] != t->ends;
 }
 
-/* Every table in rings/ (at start, and after an inotify overflow). */
+/* A name in rings/: a ring is remembered as its writer's (pt__wtab_traced). */
+static void saw_name(struct pt__wtab *w, const char *name)
+{
+    uint32_t pid;
+    uint64_t start, instance;
+    if (w->rings && pt__parse_ring_name(name, &pid, &start, &instance) == 0 && pid)
+        w->rings[pid % RING_SLOTS] = (struct ringseen){pid, start};
+}
+
+/* Every table in rings/ (at start, and after an inotify overflow), and every ring. */
 static void discover(struct pt__wtab *w)
 {
     int fd = openat(w->rfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -380,6 +427,8 @@ static void discover(struct pt__wtab *w)
         struct wtable *t;
         if (pt__htab_name_uid(de->d_name, &uid) && (t = table_of(w, uid, 1)))
             t->dirty = 1;
+        else
+            saw_name(w, de->d_name);
     }
     closedir(d);
 }
@@ -400,12 +449,14 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     w->covered = covered;
     w->arg = arg;
     w->self = (uint32_t)geteuid();
+    w->started = pt_now();
     w->memo_stamp = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_stamp);
     w->memo_alive = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_alive);
     w->memo_pid = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_pid);
     w->memo_gen = calloc(PT__HOLDS_NOWNERS, sizeof *w->memo_gen);
+    w->rings = calloc(RING_SLOTS, sizeof *w->rings);
     int rc = -ENOMEM;
-    if (!w->memo_stamp || !w->memo_alive || !w->memo_pid || !w->memo_gen)
+    if (!w->memo_stamp || !w->memo_alive || !w->memo_pid || !w->memo_gen || !w->rings)
         goto fail;
     snprintf(path, sizeof path, "%s/rings", tracedir);
     w->rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -461,6 +512,8 @@ static void take_bells(struct pt__wtab *w)
             else if (ev->len && pt__htab_name_uid(ev->name, &uid) && (t = table_of(w, uid, 1))) {
                 t->dirty = 1;
                 w->st.bells++;
+            } else if (ev->len && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
+                saw_name(w, ev->name);
             }
             p += sizeof *ev + ev->len;
         }
@@ -490,6 +543,15 @@ int pt__wtab_poll(struct pt__wtab *w)
                 w->t[i].dirty = 0;
     }
     return news;
+}
+
+int pt__wtab_traced(struct pt__wtab *w, pid_t pid, uint64_t start)
+{
+    /* a ring is in place before its writer deletes anything: its name was queued before the
+     * report of that deletion, which was read before this call */
+    take_bells(w);
+    const struct ringseen *r = w->rings ? &w->rings[(uint32_t)pid % RING_SLOTS] : NULL;
+    return r && r->pid == (uint32_t)pid && (!start || r->start == start);
 }
 
 void pt__wtab_tick(struct pt__wtab *w)
@@ -545,6 +607,7 @@ void pt__wtab_close(struct pt__wtab *w)
     if (w->rfd >= 0)
         close(w->rfd);
     free(w->memo_gen);
+    free(w->rings);
     free(w->memo_stamp);
     free(w->memo_alive);
     free(w->memo_pid);

@@ -83,7 +83,9 @@ enum pt_ns {
     EV(reaped, W(I32, signo) W(U64, last_ts))                                                     \
     /* Written by the collector's witness (tracer/witness_*.c) into its own ring: a deletion made \
      * by a process that may not be traced, seen by fanotify. Nothing here was recorded by the     \
-     * deleter: ts is when the witness read the kernel's report (the deletion happened before),    \
+     * deleter: ts is when the witness read the kernel's report (the deletion happened before) or, \
+     * for a deletion of something a traced process held by a deleter not known to be traced, the \
+     * earliest the deletion can have happened (not after it: never after its holder let go),      \
      * there is no stack, and the deleter's identity was read from /proc afterwards. `how`:        \
      * "unlink", "rmdir", "rename" (new_path says where to). path is "" when the directory could   \
      * not be named (then dir_dev/dir_ino still say which it was); ino 0 means unknown. Identity  \

@@ -14,7 +14,7 @@ cleanup() {
     rm -rf "$T" /dev/shm/pt-wcli-$$-*
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; [ -n "${r:-}" ] && [ -s "$r.err" ] && cat "$r.err" >&2; exit 1; }
 wait_for() {
     local n=${2:-300}
     while [ ! -s "$1" ] && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
@@ -69,10 +69,12 @@ wait_witnessed() {
 }
 
 # One run: MODE is collect or record. Prints "ok", or "raced" when rm exited before its identity
-# could be read (the pid is still checked).
+# could be read (the pid is still checked). It runs in a command substitution: what it starts must
+# not keep that pipe open, and goes with it when it fails.
 run() {
     local mode=$1 r=$T/$1-$RANDOM
     local D=$r/trace SHM=/dev/shm/pt-wcli-$$-$RANDOM KEY=$r/hive/Profiles/ES-1 hjob=
+    trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done' EXIT
     mkdir -p "$KEY"
     if [ "$mode" = collect ]; then
         "$PROFTRACE" collect -o "$D" --interval 5 >"$r.env" 2>"$r.err" &
@@ -82,18 +84,19 @@ run() {
         # ready once it has printed the environment (the witness started before that)
         local n=0
         while ! grep -q '^PROFTRACE_DIR=' "$r.env" && [ $n -lt 300 ]; do sleep 0.05; n=$((n + 1)); done
-        PROFTRACE_DIR=$D "$HOLDER" "$SHM" "$KEY" "$r.ready" &
+        PROFTRACE_DIR=$D "$HOLDER" "$SHM" "$KEY" "$r.ready" >"$r.hout" 2>&1 &
         hjob=$!
         PIDS+=("$hjob")
     else
-        "$PROFTRACE" record -o "$D" -- "$HOLDER" "$SHM" "$KEY" "$r.ready" 2>"$r.err" &
+        "$PROFTRACE" record -o "$D" -- "$HOLDER" "$SHM" "$KEY" "$r.ready" >"$r.hout" 2>"$r.err" &
         local col=$!
         PIDS+=("$col")
     fi
     wait_for "$r.ready"
     local holder
     holder=$(cat "$r.ready")
-    # the collector attached the holder's ring and the witness watches what it holds
+    # the collector attached the holder's ring and the witness watches what it holds: the holder
+    # holds both before its ring appears, so the look that finds the key finds the mapping too
     wait_marked "$col" "$SHM"
     wait_key_watched "$D" "$KEY"
     env -u LD_PRELOAD -u PROFTRACE_DIR /usr/bin/rm -rf "$KEY" "$SHM" &

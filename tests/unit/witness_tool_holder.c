@@ -1,7 +1,12 @@
-/* witness_tool_holder.c — a traced process for the witness's integration tests: writes a ring in
- * $PROFTRACE_DIR as the shim would, holds a registry key (an open directory) and a POSIX
- * shared-memory object (mapped, descriptor closed), writes its pid to READY, and on SIGTERM checks
- * that its mapping still reads back and exits. Not a test by itself.
+/* witness_tool_holder.c — a traced process for the witness's integration tests: holds a registry
+ * key (an open directory) and a POSIX shared-memory object (mapped, descriptor closed), then writes
+ * a ring in $PROFTRACE_DIR as the shim would, writes its pid to READY, and on SIGTERM checks that
+ * its mapping still reads back and exits. Not a test by itself.
+ *
+ * It has no shim, so no holds table: the witness learns what it holds only from /proc, when the
+ * collector attaches its ring and once a second after. The holds come before the ring so that the
+ * first look sees both: a test that sees the key watched knows the mapping is known too (with the
+ * ring first, that look could fall between the two, and the mapping stay unknown for a second).
  * usage: witness_tool_holder SHM-PATH KEY-DIR READY-FILE */
 #include <fcntl.h>
 #include <signal.h>
@@ -25,13 +30,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = getenv("PROFTRACE_DIR");
-    struct pt_ring *ring = NULL;
-    struct pt_ring_config cfg = {.dir = dir, .nthreads = 1};
-    if (!dir || pt_ring_create(&cfg, &ring) < 0) {
-        fprintf(stderr, "witness_tool_holder: no ring in PROFTRACE_DIR\n");
+    if (!dir) {
+        fprintf(stderr, "witness_tool_holder: no PROFTRACE_DIR\n");
         return 2;
     }
-    struct pt_tbuf *b = pt_ring_claim(ring, (uint32_t)syscall(SYS_gettid));
     signal(SIGTERM, on_term);
     int key = open(argv[2], O_RDONLY | O_DIRECTORY);
     int fd = open(argv[1], O_CREAT | O_RDWR, 0600);
@@ -44,6 +46,13 @@ int main(int argc, char **argv)
         return 2;
     close(fd);
     strcpy(p, "held");
+    struct pt_ring *ring = NULL;
+    struct pt_ring_config cfg = {.dir = dir, .nthreads = 1};
+    if (pt_ring_create(&cfg, &ring) < 0) {
+        fprintf(stderr, "witness_tool_holder: no ring in PROFTRACE_DIR\n");
+        return 2;
+    }
+    struct pt_tbuf *b = pt_ring_claim(ring, (uint32_t)syscall(SYS_gettid));
     FILE *r = fopen(argv[3], "w");
     if (!r)
         return 2;

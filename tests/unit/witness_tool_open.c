@@ -4,8 +4,11 @@
  *               "held PATH";
  *   map PATH    create PATH, map a page of it shared and close it (the mapping holds it), print
  *               "mapped PATH";
- *   end         write to every file again and reopen each by name as a victim would (fails once it
- *               was removed), print what happened ("reopen PATH: failed (2)"), exit 0.
+ *   close PATH  close what "open PATH" opened (the hold ends; the process goes on), print
+ *               "closed PATH";
+ *   end         write to every file still open again and reopen each file by name as a victim
+ *               would (fails once it was removed), print what happened ("reopen PATH: failed
+ *               (2)"), exit 0.
  * Not a test by itself. */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +47,14 @@ int main(void)
             p[0] = 1;
             fd[n] = -1; /* held by the mapping alone */
             printf("mapped %s\n", path[n++]);
+            fflush(stdout);
+        } else if (!strncmp(line, "close ", 6)) {
+            for (int i = 0; i < n; i++)
+                if (fd[i] >= 0 && !strcmp(path[i], line + 6)) {
+                    close(fd[i]);
+                    fd[i] = -1;
+                }
+            printf("closed %s\n", line + 6);
             fflush(stdout);
         } else if (!strcmp(line, "end")) {
             break;

@@ -1,0 +1,124 @@
+/* witness_batches.c — a deletion whose holder lets go only after many other reports: a traced
+ * process (its ring in rings/) holds file X open and publishes the hold in its holds table, on a
+ * filesystem the witness watches whole; an untraced rm deletes X; then 1500 other files are
+ * created and deleted beside it (3000 reports: more than one batch of the witness holds) and only
+ * then does the holder close X. The witness, driven by the test, reads everything after that: by
+ * then X's inode is gone (its handle names nothing), and the report that X outlived its name — its
+ * DELETE_SELF, from the holder — is in a later batch than its deletion. X's deletion must be
+ * recorded all the same (judged with a later batch), once, by rm; nothing else is. (Other
+ * deletions on the filesystem, other tests' among them, only add reports, which are set aside.) */
+#define _GNU_SOURCE
+#include <fcntl.h>
+
+#include "tests/unit/witness_test.h"
+#include "tracer/holds_table.h"
+#include "tracer/internal.h"
+
+#define OTHERS 1500
+
+/* The traced holder: holds x open, published as the shim would ('h'), closes it at 'c'. */
+static void holder(const char *rings, const char *x, int in, int out)
+{
+    char c, why[256];
+    struct stat st;
+    struct pt__htab tab;
+    int fd = open(x, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int rfd = open(rings, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
+    if (fd < 0 || fstat(fd, &st) < 0 || tfd < 0 || pt__htab_map(&tab, tfd, (uint32_t)geteuid()) < 0 ||
+        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0)
+        _exit(2);
+    struct pt__hold h = {.dev = st.st_dev, .ino = st.st_ino, .kind = PT__HK_FILE,
+                         .pid = (uint32_t)getpid(), .uid = (uint32_t)geteuid(), .t_begin = pt_now(),
+                         .name = x};
+    if (pt__htab_add(&tab, &h) < 0)
+        _exit(3);
+    pt__htab_ring(&tab, h.dev);
+    if (write(out, "h", 1) != 1 || read(in, &c, 1) != 1)
+        _exit(4);
+    close(fd); /* the last reference: X's inode goes now */
+    if (write(out, "c", 1) != 1 || read(in, &c, 1) != 1)
+        _exit(5);
+    _exit(0);
+}
+
+int main(void)
+{
+    char *base = t_mkdtemp("witness-batches");
+    char trace[512], rings[600], dir[512], anchor[512], x[600], other[700], ring[800];
+    snprintf(trace, sizeof trace, "%s/trace", base);
+    snprintf(rings, sizeof rings, "%s/rings", trace);
+    snprintf(dir, sizeof dir, "%s/files", base);
+    snprintf(anchor, sizeof anchor, "%s/anchor", base);
+    snprintf(x, sizeof x, "%s/x", dir);
+    CHECK(mkdir(trace, 0700) == 0 && mkdir(rings, 0700) == 0 && mkdir(dir, 0700) == 0 &&
+              mkdir(anchor, 0700) == 0,
+          "mkdir under %s", base);
+    struct pt_witness *w;
+    char why[256];
+    int rc = pt_witness_start(trace, PT_WITNESS_NO_THREAD | PT_WITNESS_NO_EXECS, &w, why, sizeof why);
+    CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
+    if (rc)
+        return 1;
+    /* the filesystem watched whole, x's directory not watched: x counts only as a held number */
+    CHECK(pt_witness_watch_path(w, anchor) == 0, "watch %s", anchor);
+
+    int to[2], from[2];
+    CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
+    pid_t h = fork();
+    if (h == 0) {
+        close(to[1]);
+        close(from[0]);
+        holder(rings, x, to[0], from[1]);
+    }
+    close(to[0]);
+    close(from[1]);
+    /* its ring, as the shim's would be named: it is a traced process */
+    snprintf(ring, sizeof ring, "%s/%d-%llu-0000000000001000.ring", rings, (int)h,
+             (unsigned long long)pt__proc_start_time(h));
+    int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(rf >= 0, "create %s", ring);
+    close(rf);
+    char c;
+    CHECK(read(from[0], &c, 1) == 1 && c == 'h', "the holder did not hold %s", x);
+    struct pt_witness_stats st;
+    pt_witness_drain(w);
+    pt_witness_stats(w, &st);
+    CHECK(st.holds == 1, "the hold of %s not announced (%llu)", x, (unsigned long long)st.holds);
+
+    char *rm[] = {"/usr/bin/rm", x, NULL};
+    pid_t p_rm = w_spawn(rm);
+    CHECK(w_wait(p_rm) == 0, "rm %s", x);
+    for (int i = 0; i < OTHERS; i++) {
+        snprintf(other, sizeof other, "%s/other.%d", dir, i);
+        int fd = open(other, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        CHECK(fd >= 0 && close(fd) == 0 && unlink(other) == 0, "%s", other);
+    }
+    CHECK(write(to[1], "c", 1) == 1 && read(from[0], &c, 1) == 1 && c == 'c',
+          "the holder did not close %s", x);
+
+    for (int i = 0; i < 500 && !st.recorded; i++) { /* until x's deletion is recorded (~5 s) */
+        pt_witness_drain(w);
+        pt_witness_stats(w, &st);
+        if (!st.recorded)
+            w_sleep_ms(10);
+    }
+    printf("%llu reports, %llu recorded, %llu set aside as of a reused number\n",
+           (unsigned long long)st.reports, (unsigned long long)st.recorded,
+           (unsigned long long)st.reused);
+    CHECK(st.reports > 2 * OTHERS, "only %llu reports", (unsigned long long)st.reports);
+    CHECK(st.recorded == 1, "the deletion of the held x, read after its holder let go: %llu recorded",
+          (unsigned long long)st.recorded);
+    CHECK(write(to[1], "q", 1) == 1, "quit");
+    CHECK(w_wait(h) == 0, "holder");
+    pt_witness_stop(w);
+    unlink(ring);
+    unsigned n;
+    struct w_ev *ev = w_read(trace, &n);
+    CHECK(n == 1 && ev && !strcmp(ev[0].path, x) && ev[0].pid == (uint32_t)p_rm,
+          "%u events; the first %s by pid %u", n, n ? ev[0].path : "-", n ? ev[0].pid : 0);
+    free(ev);
+    t_rmrf(base);
+    free(base);
+    return t_failures ? 1 : 0;
+}
