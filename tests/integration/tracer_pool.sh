@@ -119,7 +119,10 @@ done
 nproc=$("$PROFTRACE" report "$D" 2>/dev/null | sed -n 's/^summary: \([0-9]*\) processes.*/\1/p')
 [ "$nproc" = 4 ] || fail "the report counts $nproc processes, not 4 (a pool file taken for one?)"
 start_collect "$T/col2.err"
-[ "$(pool_inodes)" = "$kept" ] || fail "a restarted collector did not keep the prepared files"
+# kept, every one (it may add files at once: a pool below half is filled when the collector idles)
+for i in $kept; do
+    in_pool "$i" || fail "a restarted collector did not keep the prepared files ($i is gone)"
+done
 echo "ok   a restarted collector keeps the pool; readers ignore it"
 
 # 6. A slot holding what is not a prepared file (wrong size) is never a ring, and is replaced.
