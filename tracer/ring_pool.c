@@ -9,8 +9,8 @@
  *
  * Names. rings/.pool/<ring version>-<uid>-<nbufs>-<packet shift>-<packets shift>.<slot>: a
  * process takes only a file made for its own effective uid and for exactly its layout (buffer size
- * and count: what its PROFTRACE_BUFSIZE and PROFTRACE_THREADS give), and tries a few slots from
- * one its pid picks, so that processes starting together try different ones. The directory is the
+ * and count: what its PROFTRACE_BUFSIZE and PROFTRACE_THREADS give), and tries every slot, from
+ * one its pid picks, so that processes starting together try different ones first. The directory is the
  * collector's, mode 0700: no other user can reach it (they create their own rings, as before).
  *
  * A prepared file is a ring file with nothing written yet: sized, its first pages (the header, the
@@ -48,7 +48,13 @@
 #include "tracer/perm.h"
 #include "tracer/ring_pool.h"
 
-#define PROBES 3u              /* slots a starting process tries before creating its own file */
+/* Slots a starting process tries before creating its own file: all of them. A failed try is one
+ * rename that finds no name (a microsecond or two); a process that creates its own file pays for the
+ * creation, and the collector, finding the pool full when that ring ends, removes it: every inode
+ * freed so makes each later creation in its group on that disk slower for a minute (ext4 without a
+ * journal skips recently freed inodes one by one). A shell's fork child and its exec start from the
+ * same slot; with 3 tries, 1 start in 10 to 45 of a shell loop created its own file. */
+#define PROBES PT__POOL_SLOTS
 #define RETRY_NS 1000000000ull /* after a failure to make a file */
 #define RECYCLING "recycling"  /* a ring being made a prepared file: not a slot's name */
 

@@ -50,6 +50,9 @@ struct pt_witness_stats {
     uint64_t lost;        /* events the ring refused (full) */
     uint64_t self;        /* deletions made by the collector itself, not recorded */
     uint64_t outside;     /* deletions outside every watched directory, not recorded */
+    uint64_t tracedir;    /* reports read of names removed or renamed in the trace directory,
+                           * rings/ or rings/.pool by another process (a traced one taking a ring
+                           * file): set aside. The kernel is told to drop them (0 where it can) */
     uint64_t ident_live;  /* deleter identity read while it ran */
     uint64_t ident_exec;  /* ... taken from the exec cache */
     uint64_t ident_gone;  /* ... not known (exited too early) */

@@ -81,6 +81,7 @@
 #include <unistd.h>
 
 #include "proftrace/ring.h"
+#include "tracer/ring_pool.h"
 #include "tracer/witness_internal.h"
 
 #ifndef FAN_REPORT_TARGET_FID
@@ -98,6 +99,9 @@
 #ifndef FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
 #define FAN_EVENT_INFO_TYPE_OLD_DFID_NAME 10
 #define FAN_EVENT_INFO_TYPE_NEW_DFID_NAME 12
+#endif
+#ifndef FAN_MARK_IGNORE
+#define FAN_MARK_IGNORE 0x00000400
 #endif
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -170,6 +174,7 @@ struct gone {
 /* A directory none of whose entries is held or watched, as of generation gen. */
 struct aside {
     uint32_t klen, gen;
+    int tracedir; /* the trace directory or one of its own (counted: pt_witness_stats) */
     unsigned char key[KEY_MAX];
 };
 
@@ -568,10 +573,43 @@ int pt__wfan_open(struct pt__wfan **out, char *why, size_t whylen)
     return 0;
 }
 
+/* An ignore mark on directory `path`: the kernel drops the reports of names removed or renamed
+ * in it (not those in its subdirectories) before they are queued. 0, or -1 when this kernel
+ * cannot (then they come, and are set aside by their path). */
+static int ignore_dir(struct pt__wfan *f, const char *path)
+{
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    /* FAN_ONDIR: a directory's ignore mark must say whether it covers its subdirectories' own
+     * events too (EISDIR otherwise); here it may */
+    uint64_t mask = FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME | FAN_ONDIR;
+    /* SURV_MODIFY: the mark stays when a file in it is written (required for the new kind) */
+    unsigned keep = FAN_MARK_IGNORED_SURV_MODIFY;
+    int rc = fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_IGNORE | keep, mask, dfd, NULL);
+    if (rc < 0 && errno == EINVAL) /* before 6.0: the older kind of ignore mark, or no FAN_RENAME */
+        rc = fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | keep, mask, dfd, NULL);
+    if (rc < 0 && errno == EINVAL)
+        rc = fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | keep, mask & ~FAN_RENAME,
+                           dfd, NULL);
+    close(dfd);
+    return rc < 0 ? -1 : 0;
+}
+
 void pt__wfan_ignore(struct pt__wfan *f, const char *dir)
 {
     snprintf(f->ignore, sizeof f->ignore, "%s", dir);
     f->ignore_len = strlen(f->ignore);
+    /* Every traced process renames a ring file twice there as it starts (rings/.pool, then rings/)
+     * and the collector twice more when it ends: reports of nothing anyone holds, each costing a
+     * read, a pidfd and a look at its directory, on a filesystem the witness may have marked
+     * whole. The kernel is told to drop them. */
+    static const char *const sub[] = {"", "/rings", "/rings/" PT__POOL_DIR};
+    char path[PATH_MAX + 32];
+    for (unsigned i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", dir, sub[i]);
+        (void)ignore_dir(f, path);
+    }
 }
 
 int pt__wfan_fd(const struct pt__wfan *f)
@@ -793,6 +831,12 @@ int pt__wfan_mark_fs(struct pt__wfan *f, const char *path, int *fs_marked)
     struct stat st;
     struct statfs sfs;
     *fs_marked = 0;
+    /* Called for every process watched (its /dev/shm, its working directory), nearly always on a
+     * filesystem marked already: one stat says so. */
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        for (unsigned k = 0; k < f->nfs; k++)
+            if (f->fs[k].whole && f->fs[k].dev == (uint64_t)st.st_dev)
+                return 0;
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -errno;
@@ -935,7 +979,7 @@ static int watched(struct pt__wfan *f, const struct fs *fs, const char *path)
 /* Step (1) of a drain: r->skip when the report is surely of nothing held or watched. Cheap first
  * (identities of the object and its directory), then the directory's path when it has one still;
  * a directory that cannot be named now is kept for step (3), which may name it from the cache. */
-static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
+static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self, struct pt_witness_stats *st)
 {
     if (r->pid == self || !(r->mask & (FAN_DELETE | FAN_MOVED_FROM | FAN_RENAME)) || !r->dfid ||
         !r->name)
@@ -958,6 +1002,7 @@ static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
     struct aside *a = &f->aside[key_hash(key, klen) % ASIDE_SLOTS];
     if (a->gen == f->aside_gen && a->klen == klen && !memcmp(a->key, key, klen)) {
         r->skip = 1; /* the directory was found of no interest already */
+        st->tracedir += a->tracedir;
         return;
     }
     resolve_dir(f, r->dfid, r->dirpath, sizeof r->dirpath);
@@ -972,8 +1017,10 @@ static void set_aside(struct pt__wfan *f, struct rep *r, pid_t self)
     if (!ignored && path[0] && watched(f, fs, path))
         return;
     r->skip = 1;
+    st->tracedir += ignored;
     if (ignored || !watched_inside(f, fs, r->dirpath)) {
         a->gen = f->aside_gen;
+        a->tracedir = ignored;
         a->klen = klen;
         memcpy(a->key, key, klen);
     }
@@ -1243,7 +1290,7 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
     order_deaths(f, f->rep, n, since);
     for (unsigned i = 0; i < n; i++)
         if (!f->rep[i].self && !f->rep[i].carried)
-            set_aside(f, &f->rep[i], self);
+            set_aside(f, &f->rep[i], self, st);
 
     /* (2) identities, first of all: deleters that still run, checked by their pidfd; once per
      * deleter and batch (a batch is mostly one deleter's: remember the last few) */

@@ -56,26 +56,82 @@ static int watch_held(struct pt__wfan *f, pid_t pid, const char *path, int *fs, 
     return rc;
 }
 
+/* Read /proc file `path` whole into *buf (grown as needed, NUL-terminated): its length, or -1.
+ * One read per buffer-full, no stdio: a maps file is read for every process the witness watches. */
+static ssize_t slurp(const char *path, char **buf, size_t *cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    for (;;) {
+        if (*cap - len < 4096) {
+            size_t nc = *cap ? 2 * *cap : 16384;
+            char *p = realloc(*buf, nc);
+            if (!p)
+                break;
+            *buf = p;
+            *cap = nc;
+        }
+        ssize_t n = read(fd, *buf + len, *cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    if (!*buf)
+        return -1;
+    (*buf)[len] = 0;
+    return (ssize_t)len;
+}
+
 /* Was descriptor fd of pid opened with O_PATH? Such a descriptor holds nothing (the shim's start-up
  * parks hundreds of them on "/" for a moment): it is no reason to watch what it names. */
 static int path_only(pid_t pid, const char *fd)
 {
-    char p[320], buf[256];
+    char p[320], buf[512];
     snprintf(p, sizeof p, "/proc/%d/fdinfo/%s", (int)pid, fd);
-    FILE *fp = fopen(p, "re");
-    if (!fp)
+    int f = open(p, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
         return 1; /* gone meanwhile */
-    unsigned long flags = 0;
-    int found = 0;
-    while (!found && fgets(buf, sizeof buf, fp))
-        found = sscanf(buf, "flags: %lo", &flags) == 1;
-    fclose(fp);
-    return found && (flags & O_PATH);
+    ssize_t n = read(f, buf, sizeof buf - 1);
+    close(f);
+    if (n <= 0)
+        return 1;
+    buf[n] = 0;
+    const char *l = strstr(buf, "flags:");
+    return l && (strtoul(l + 6, NULL, 8) & O_PATH);
+}
+
+/* One line of /proc/PID/maps, "start-end perms offset maj:min inode   path": the device, inode
+ * and path of a shared file mapping (perms "rw-s"), else 0. The line is cut at its end. */
+static int shared_mapping(char *line, unsigned *maj, unsigned *min, unsigned long long *ino,
+                          char **path)
+{
+    char *p = strchr(line, ' '); /* the range */
+    if (!p || strlen(p) < 5 || p[4] != 's')
+        return 0; /* private: programs and libraries, the bulk of every maps file */
+    p = strchr(p + 1, ' '); /* perms */
+    p = p ? strchr(p + 1, ' ') : NULL; /* offset */
+    if (!p)
+        return 0;
+    char *end;
+    *maj = (unsigned)strtoul(p + 1, &end, 16);
+    if (*end != ':')
+        return 0;
+    *min = (unsigned)strtoul(end + 1, &end, 16);
+    *ino = strtoull(end, &end, 10);
+    while (*end == ' ')
+        end++;
+    *path = end;
+    return 1;
 }
 
 int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs)
 {
-    char dpath[64], link[PATH_MAX], line[PATH_MAX + 256];
+    char dpath[64], link[PATH_MAX];
     int watched = 0;
 
     /* open files and directories */
@@ -104,25 +160,27 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
 
     /* shared file mappings (an object may be mapped with its descriptor closed) */
     snprintf(dpath, sizeof dpath, "/proc/%d/maps", (int)pid);
-    FILE *m = fopen(dpath, "re");
-    if (!m)
+    char *maps = NULL;
+    size_t maps_cap = 0;
+    if (slurp(dpath, &maps, &maps_cap) < 0) {
+        free(maps);
         return watched;
-    while (fgets(line, sizeof line, m)) {
-        char perms[8];
+    }
+    for (char *line = maps, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        else
+            next = line + strlen(line);
         unsigned maj, min;
         unsigned long long ino;
-        int off = 0;
-        if (sscanf(line, "%*s %7s %*s %x:%x %llu %n", perms, &maj, &min, &ino, &off) != 4 ||
-            !off || perms[3] != 's')
-            continue;
-        char *p = line + off;
-        p[strcspn(p, "\n")] = 0;
-        if (skipped(p, tracedir))
+        char *p;
+        if (!shared_mapping(line, &maj, &min, &ino, &p) || skipped(p, tracedir))
             continue;
         pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0);
         if (watch_held(f, pid, p, fs, dirs) == 0)
             watched++;
     }
-    fclose(m);
+    free(maps);
     return watched;
 }

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +227,10 @@ uint64_t pt__wident_born(const struct pt__wident *id)
 
 void pt__wident_unknown(struct pt__wident *id, pid_t pid, int state)
 {
-    memset(id, 0, sizeof *id);
+    /* Every field but the strings' tails: this runs for every report the witness reads, most of
+     * them of nothing watched, and the struct is mostly those two buffers (4.6 KiB). */
+    memset(id, 0, offsetof(struct pt__wident, exe));
+    id->exe[0] = id->cmdline[0] = 0;
     id->pid = (uint32_t)pid;
     id->state = state;
     id->uid = id->euid = id->sessionid = id->loginuid = (uint32_t)-1;
