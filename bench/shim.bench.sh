@@ -14,6 +14,8 @@
 #   * the collector's drain rate during that burst: events per CPU-second of `record` itself (its
 #     CPU around no calls taken off);
 #   * the same burst in flight-recorder mode (--overwrite), and its cost relative to the default;
+#   * the same burst with the collector and the program on two different CPUs (taskset: not a
+#     default; it shows what the collector's draining costs a program whose CPU it shares);
 #   * a steady stream of 1 M calls/s for 60 s (BENCH_STREAM_S to shorten it): events lost;
 #   * a 10-frame stack on every call; the shim loaded but inert;
 #   * the peers on the same call: uftrace with the argument, ltrace.
@@ -184,8 +186,9 @@ record_burst() {
     shift 3
     rm -rf "$disk/t"
     local t1 per cpu end
-    "$tmp/cpuof" "$tmp/rec.cpu" "$pt" record -o "$disk/t" "$@" -- "$tmp/drv" burst "$n" \
-        "$depth" 100 >"$tmp/rec.out" 2>"$tmp/rec.err"
+    "$tmp/cpuof" "$tmp/rec.cpu" ${pin_rec[@]+"${pin_rec[@]}"} "$pt" record -o "$disk/t" "$@" -- \
+        ${pin_prog[@]+"${pin_prog[@]}"} "$tmp/drv" burst "$n" "$depth" 100 >"$tmp/rec.out" \
+        2>"$tmp/rec.err"
     t1=$(ns)
     read -r per cpu end prog <"$tmp/rec.out"
     local s lost ow
@@ -207,12 +210,26 @@ added() {
 # The variants alternate, ROUNDS times, each reporting the median of its rounds: a machine busy
 # with something else for a while then weighs on every variant alike.
 : >"$tmp/r.plain"; : >"$tmp/r.def"; : >"$tmp/r.def0"; : >"$tmp/r.fr"
-: >"$tmp/r.stack"; : >"$tmp/r.plain10"; : >"$tmp/r.base"; : >"$tmp/r.inert"
+: >"$tmp/r.stack"; : >"$tmp/r.plain10"; : >"$tmp/r.base"; : >"$tmp/r.inert"; : >"$tmp/r.pin"
+# Not a default: the collector on one CPU and the program on another (taskset), to show what the
+# collector's draining costs the program when the scheduler runs both on the same CPU.
+pin_cpus=""
+if command -v taskset >/dev/null; then
+    pin_cpus=$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' |
+        awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2 | tr '\n' ' ')
+    pin_cpus=${pin_cpus% }
+    [[ "$pin_cpus" == *" "* ]] || pin_cpus=""
+fi
 for _ in $(seq "$rounds"); do
     plain_burst "$tmp/r.plain" "$N" 1
     record_burst "$tmp/r.def" "$N" 1
     record_burst "$tmp/r.def0" 0 1
     record_burst "$tmp/r.fr" "$N" 1 --overwrite
+    if [ -n "$pin_cpus" ]; then
+        pin_rec=(taskset -c "${pin_cpus#* }") pin_prog=(taskset -c "${pin_cpus% *}")
+        record_burst "$tmp/r.pin" "$N" 1
+        unset pin_rec pin_prog
+    fi
     plain_burst "$tmp/r.plain10" $((N / 5)) 10
     PROFTRACE_STACKS=all record_burst "$tmp/r.stack" $((N / 5)) 10
     "$tmp/drv" batch 200000 31 1 >>"$tmp/r.base"
@@ -233,6 +250,11 @@ col_cpu=$(col 6 <"$tmp/r.def" | med) col0_cpu=$(col 6 <"$tmp/r.def0" | med)
 col_rate=$(awk -v c="$col_cpu" -v c0="$col0_cpu" -v n="$N" \
     'BEGIN { if (c > c0) printf "%.1f", n / ((c - c0) / 1e9) / 1e6; else print "n/a" }')
 fr_add=$(added "$fr_prog" "$fr" "$def0" "$plain" "$N")
+if [ -s "$tmp/r.pin" ]; then
+    pin=$(col 1 <"$tmp/r.pin" | med) pin_prog=$(col 2 <"$tmp/r.pin" | med)
+    pin_cpu=$(col 5 <"$tmp/r.pin" | med) pin_lost=$(col 3 <"$tmp/r.pin" | tr '\n' ' ')
+    pin_add=$(added "$pin_prog" "$pin" "$def0" "$plain" "$N")
+fi
 stack_add=$(added "$stack_prog" "$stack" "$def0" "$plain10" $((N / 5)))
 
 # A steady stream: 1 M calls per second for STREAM_S seconds.
@@ -270,6 +292,9 @@ printf "$ROW" "shim: collector drain rate during that burst" "$col_rate" "M ev/C
 printf "$ROW" "shim: the same burst, flight recorder (--overwrite)" "$fr_add" "ns/call" \
     "$(times "$fr_add" "$def_add")" \
     "ratio: to the default mode ($(times "$fr_cpu" "$def_cpu") in the program's CPU time); overwritten per round: $fr_ow; the program sees $fr_prog ns/call, $fr_cpu ns of CPU"
+[ -s "$tmp/r.pin" ] && printf "$ROW" "shim: the same burst, collector on another CPU (taskset)" \
+    "$pin_add" "ns/call" "$(times "$pin_add" "$def_add")" \
+    "not a default: record on CPU ${pin_cpus#* }, the program on CPU ${pin_cpus% *}; ratio: to the default mode; lost per round: $pin_lost; the program sees $pin_prog ns/call, $pin_cpu ns of CPU"
 printf "$ROW" "shim: 1 M calls/s for ${STREAM_S} s, default mode" "$stream_lost" "lost" "" \
     "of $stream_ev events recorded + lost; record on $fstype"
 printf "$ROW" "shim: added per call with a 10-frame stack" "$stack_add" "ns/call" "" \

@@ -339,15 +339,23 @@ static struct pt_collector *open_collector(const char *dir)
     return c;
 }
 
+/* A new trace directory in `dir` (a mkdtemp template) with its first chunk; 0, or -1 said. */
+static int new_trace(char *dir)
+{
+    if (!mkdtemp(dir))
+        return perror("mkdtemp"), -1;
+    pt_collector_close(open_collector(dir));
+    return 0;
+}
+
 /* restart 0: the same collector goes on in the next chunk; 1: it dies after the switch (it is
  * closed without a last drain) and a new one goes on. */
 static int run_case(int restart)
 {
     char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
     const char *what = restart ? "restarted collector" : "one collector";
-    if (!mkdtemp(dir))
-        return perror("mkdtemp"), 1;
-    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    if (new_trace(dir) < 0)
+        return 1;
 
     struct writer w;
     writer_start(&w, dir, 0);
@@ -409,9 +417,8 @@ static int run_finish_case(void)
     char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
     const char *what = "collector killed in its last drain";
     char name[256], ring[4400], kept[4400];
-    if (!mkdtemp(dir))
-        return perror("mkdtemp"), 1;
-    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    if (new_trace(dir) < 0)
+        return 1;
     struct writer w;
     writer_start(&w, dir, 0);
     writer_do(&w, 'f'); /* packet 0 finished */
@@ -455,9 +462,8 @@ static int run_flight_case(void)
 {
     char dir[] = "/dev/shm/pt-drain-rotate-XXXXXX";
     const char *what = "flight recorder, collector restarted";
-    if (!mkdtemp(dir))
-        return perror("mkdtemp"), 1;
-    pt_collector_close(open_collector(dir)); /* the trace directory and its first chunk */
+    if (new_trace(dir) < 0)
+        return 1;
     struct writer w;
     writer_start(&w, dir, 1);
     for (int k = 0; k < 12; k++) /* 12 packets: the 5 oldest are overwritten (8 in the ring) */
