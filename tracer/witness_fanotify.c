@@ -203,7 +203,8 @@ struct pt__wfan {
 
 /* One report of a batch, pointing into the read buffer. */
 struct rep {
-    const struct fanotify_event_metadata *ev; /* its event in the buffer */
+    const unsigned char *ev;                  /* its event in the buffer (maybe misaligned) */
+    uint32_t ev_len;                          /* ... and its length */
     unsigned carried;                         /* batches it waited (identity, directory known) */
     uint64_t mask;
     int32_t pid;
@@ -1062,7 +1063,8 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
         struct rep *r = &f->rep[nrep];
         memset(r, 0, offsetof(struct rep, dirpath));
         r->dirpath[0] = r->newdirpath[0] = 0;
-        r->ev = m;
+        r->ev = buf + off; /* not m: the copy is gone with the next report */
+        r->ev_len = m->event_len;
         r->mask = m->mask;
         r->pid = m->pid;
         r->pidfd = -1;
@@ -1147,11 +1149,11 @@ static void carry(struct pt__wfan *f, unsigned from, unsigned n, const unsigned 
         if (!keep[i - from])
             continue;
         struct rep r = f->rep[i];
-        const unsigned char *old = (const unsigned char *)r.ev;
+        const unsigned char *old = r.ev;
         unsigned char *dst = f->buf + at;
         ptrdiff_t delta = dst - old;
-        memmove(dst, old, r.ev->event_len);
-        at += r.ev->event_len;
+        memmove(dst, old, r.ev_len);
+        at += r.ev_len;
 #define MOVE(p) ((p) ? (__typeof__(p))((const unsigned char *)(p) + delta) : NULL)
         r.ev = MOVE(r.ev);
         r.dfid = MOVE(r.dfid);
