@@ -551,6 +551,12 @@ int64_t pt_follower_realtime_offset(const struct pt_follower *fl)
     return pt_follow_realtime_offset(fl->f);
 }
 
+const char *pt_follower_late(const struct pt_follower *fl, uint64_t *n, char *buf, size_t len)
+{
+    *n = fl->a ? fl->a->late : 0;
+    return fl->a ? pt__rep_late(fl->a, buf, len) : NULL;
+}
+
 void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count)
 {
     *ns = fl->cp_ns;
