@@ -170,7 +170,10 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     if (a->finished)
         return -EINVAL;
     a->nevents++;
-    if (ev->ts < a->ts_last) { /* behind an event fed before it: its stream was read late */
+    /* Behind an event fed before it: its stream was read late. A buffer's `thread` marker, which
+     * nothing depends on, is not counted: an idle buffer's is read when its packet is (the
+     * witness's buffer for dated deletions, taken at the start, is drained at its first one). */
+    if (ev->ts < a->ts_last && ev->id != PT_EV_thread) {
         a->late++;
         if (a->ts_last - ev->ts > a->late_max)
             a->late_max = a->ts_last - ev->ts;
