@@ -347,6 +347,14 @@ static int get_enum(struct rd *r, const char *key, const char *const *names, uns
         (dst) = i_;                                                                                \
     } while (0)
 
+/* A number a checkpoint written before it was kept may lack: 0 then. */
+#define U_OPT(key, dst)                                                                            \
+    do {                                                                                           \
+        (dst) = 0;                                                                                 \
+        if (tok(r, key))                                                                           \
+            U(key, dst);                                                                           \
+    } while (0)
+
 /* ---- records --------------------------------------------------------------------------------- */
 
 static int rec_counts(struct rd *r)
@@ -466,11 +474,14 @@ static int rec_proc(struct rd *r)
     U("first", p->first_ts);
     U("last", p->last_ts);
     U("events", p->nevents);
+    U_OPT("image", p->image_ts);
+    U_OPT("exec", p->exec_ts);
     if (get_enum(r, "end", end_names, 5, &end))
         return -EINVAL;
     p->end = (enum pt__end)end;
     U("end_ts", p->end_ts);
     U("reaped_last", p->reaped_last_ts);
+    U_OPT("reaped_ring", p->reaped_ring);
     I("status", p->end_status);
     I("signo", p->end_signo);
     U("lost", p->lost_total);
@@ -964,6 +975,8 @@ static int rec_totals(struct rd *r)
     U("self_deletes", a->self_deletes);
     U("sessions_unidentified", a->sessions_unidentified);
     U("procs_left", a->procs_left);
+    U_OPT("late", a->late);
+    U_OPT("late_max", a->late_max);
     return 0;
 }
 

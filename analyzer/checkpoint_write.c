@@ -154,9 +154,12 @@ static void write_proc(struct w *w, uint32_t old)
     put_u(o, "first", p->first_ts);
     put_u(o, "last", p->last_ts);
     put_u(o, "events", p->nevents);
+    put_u(o, "image", p->image_ts);
+    put_u(o, "exec", p->exec_ts);
     fprintf(o, " end=%s", end_names[p->end <= PT__REPLACED ? p->end : 0]);
     put_u(o, "end_ts", p->end_ts);
     put_u(o, "reaped_last", p->reaped_last_ts);
+    put_u(o, "reaped_ring", p->reaped_ring);
     put_i(o, "status", p->end_status);
     put_i(o, "signo", p->end_signo);
     put_u(o, "lost", p->lost_total);
@@ -423,10 +426,11 @@ static void write_body(struct w *w, const struct pt__checkpoint *cp)
     fprintf(o,
             "totals events=%" PRIu64 " first=%" PRIu64 " last=%" PRIu64 " lost=%" PRIu64
             " nomem=%" PRIu64 " deletions=%" PRIu64 " unheld=%" PRIu64 " gone_holders=%" PRIu64
-            " self_deletes=%" PRIu64 " sessions_unidentified=%" PRIu64 " procs_left=%" PRIu64 "\n",
+            " self_deletes=%" PRIu64 " sessions_unidentified=%" PRIu64 " procs_left=%" PRIu64
+            " late=%" PRIu64 " late_max=%" PRIu64 "\n",
             a->nevents, a->ts_first, a->ts_last, a->lost_total, a->nomem, a->dels_seen,
             a->dels_unheld, a->gone_holders, a->self_deletes, a->sessions_unidentified,
-            a->procs_left + (a->nprocs - w->np));
+            a->procs_left + (a->nprocs - w->np), a->late, a->late_max);
     for (uint32_t i = 0; i < a->nprocs; i++)
         if (w->pmap[i] != PT__NONE)
             write_proc(w, i);

@@ -390,9 +390,20 @@ static void remember(struct pt_follower *fl, const char *key)
     int rc = fl->o.remember ? pt__announced_add(fl->dir, key) : 0;
     if (rc < 0 && !fl->said_announce++)
         say(fl,
-            "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory would "
-            "announce this finding again (said once)",
-            fl->dir, strerror(-rc));
+            "%s/" PT__ANNOUNCED_FILE ": %s: a collection started again on the directory may "
+            "announce again the findings announced from now on (not those a later checkpoint "
+            "carries); said once",
+            fl->dir, rc == -EPROTO ? "not a file of proftrace's" : strerror(-rc));
+}
+
+/* The time of finding f's first victim (UINT64_MAX: none). */
+static uint64_t first_victim(const struct pt_analyzer *c, const struct pt__finding *f)
+{
+    uint64_t t = UINT64_MAX;
+    for (uint32_t k = 0; k < f->nvictims; k++)
+        if (f->victims[k] < c->nvictims && c->victims[f->victims[k]].ts < t)
+            t = c->victims[f->victims[k]].ts;
+    return t;
 }
 
 /* The findings of the model as it stands (a finished copy): announce the new and the grown. */
@@ -440,6 +451,12 @@ static void look_at_findings(struct pt_follower *fl)
         snprintf(vkey, sizeof vkey, "%s|victim", key);
         int victim = f->del != PT__NONE && f->nvictims > 0;
         int victim_update = victim && updated && !ann_find(fl, vkey);
+        /* Announced before a restart without its `|victim` key (by a collector that kept none, or
+         * one killed between the two keys): a victim within the time a new finding waits for was
+         * in what was announced then. */
+        if (victim_update && !an->text && fl->o.settle_ns &&
+            first_victim(c, f) <= c->dels[f->del].ts + fl->o.settle_ns)
+            victim_update = 0;
         if (!an)
             an = ann_add(fl, key);
         if (an && an->text && !strcmp(an->text, body) && !victim_update) {
@@ -549,6 +566,12 @@ void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out)
 int64_t pt_follower_realtime_offset(const struct pt_follower *fl)
 {
     return pt_follow_realtime_offset(fl->f);
+}
+
+const char *pt_follower_late(const struct pt_follower *fl, uint64_t *n, char *buf, size_t len)
+{
+    *n = fl->a ? fl->a->late : 0;
+    return fl->a ? pt__rep_late(fl->a, buf, len) : NULL;
 }
 
 void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count)

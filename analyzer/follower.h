@@ -18,6 +18,7 @@
 #ifndef PT_ANALYZER_FOLLOWER_H
 #define PT_ANALYZER_FOLLOWER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analyzer/analyzer.h"
@@ -74,6 +75,10 @@ struct pt_analyzer *pt_follower_take_model(struct pt_follower *fl);
 /* What the reading met: damage (checkpoints included) and the trace's statistics. */
 void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out);
 int64_t pt_follower_realtime_offset(const struct pt_follower *fl);
+
+/* How many events reached the model behind newer ones so far (their stream was read later than
+ * the lag: docs/rotation.md), into *n, and the sentence that says so into buf; NULL when none. */
+const char *pt_follower_late(const struct pt_follower *fl, uint64_t *n, char *buf, size_t len);
 
 /* CPU time spent writing checkpoints (ns, this thread's clock), and how many were written. */
 void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count);

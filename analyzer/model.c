@@ -106,6 +106,25 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
     }
 }
 
+/* Events of one process may arrive out of their order (a late stream): its first and last events
+ * are the extremes of what was fed, not the first and last fed. The first is known before the
+ * event is handled (a deleter's birth is asked at its first call), the last after. */
+static inline void born_by(struct pt__proc *p, const struct pt_event *ev)
+{
+    if (!p->first_ts || ev->ts < p->first_ts)
+        p->first_ts = ev->ts;
+}
+
+/* Event ev was a sign of life of p; a process the collector reaped may learn of a later sign of
+ * life from before its reaping. */
+static inline void alive_at(struct pt__proc *p, const struct pt_event *ev)
+{
+    if (ev->ts > p->last_ts)
+        p->last_ts = ev->ts;
+    if (p->end == PT__REAPED && ev->ts > p->reaped_last_ts && ev->ts <= p->end_ts)
+        p->reaped_last_ts = ev->ts;
+}
+
 /* An event that is not a call (pt_analyzer_feed's): the witness's, a process's own. */
 static __attribute__((noinline)) int feed_other(struct pt_analyzer *a, const struct pt_event *ev,
                                                 uint64_t nomem)
@@ -135,15 +154,13 @@ static __attribute__((noinline)) int feed_other(struct pt_analyzer *a, const str
         a->cur_proc = p;
         a->cur_thread = NULL;
     }
-    if (!p->first_ts)
-        p->first_ts = ev->ts;
+    born_by(p, ev);
     if (ev->id == PT_EV_prior_hold)
         pt__on_prior_hold(a, p, ev);
     else if (pt__on_proc_event(a, p, ev))
         return 0; /* not an event of the process itself: no sign of its life */
     p->nevents++;
-    if (ev->ts > p->last_ts)
-        p->last_ts = ev->ts;
+    alive_at(p, ev);
     return a->nomem != nomem ? -ENOMEM : 0;
 }
 
@@ -153,6 +170,14 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     if (a->finished)
         return -EINVAL;
     a->nevents++;
+    /* Behind an event fed before it: its stream was read late. A buffer's `thread` marker, which
+     * nothing depends on, is not counted: an idle buffer's is read when its packet is (the
+     * witness's buffer for dated deletions, taken at the start, is drained at its first one). */
+    if (ev->ts < a->ts_last && ev->id != PT_EV_thread) {
+        a->late++;
+        if (a->ts_last - ev->ts > a->late_max)
+            a->late_max = a->ts_last - ev->ts;
+    }
     if (!a->ts_first || ev->ts < a->ts_first)
         a->ts_first = ev->ts;
     if (ev->ts > a->ts_last)
@@ -168,8 +193,7 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
         a->cur_proc = p;
         a->cur_thread = NULL;
     }
-    if (!p->first_ts)
-        p->first_ts = ev->ts;
+    born_by(p, ev);
     struct pt__thread *t = a->cur_thread;
     if (!t || ev->tid != a->cur_tid) {
         t = pt__thread_for(a, p, ev->tid);
@@ -179,8 +203,7 @@ int pt_analyzer_feed(struct pt_analyzer *a, const struct pt_event *ev)
     if (t)
         on_call(a, p, t, ev);
     p->nevents++;
-    if (ev->ts > p->last_ts)
-        p->last_ts = ev->ts;
+    alive_at(p, ev);
     return a->nomem != nomem ? -ENOMEM : 0;
 }
 

@@ -150,8 +150,14 @@ struct pt__proc {
     uint8_t witnessed; /* not traced: known only as the deleter of a `witnessed*` event */
     char ident[8];     /* witnessed: how its identity was read ("live", "exec", "gone", "none") */
     uint64_t first_ts, last_ts, nevents;
+    /* Its images: every exec gives the process a new ring, so a new stream, and the follower may
+     * read an older image's stream after a newer one's (docs/rotation.md). What ends an image's
+     * holds ends only what began before it, by these times, whatever the order of arrival. */
+    uint64_t image_ts; /* the `process` event of the newest image seen (0: none) */
+    uint64_t exec_ts;  /* the latest successful exec seen (0: none) */
     enum pt__end end;
     uint64_t end_ts, reaped_last_ts;
+    uint64_t reaped_ring; /* REAPED: the last event of the ring the collector found dead */
     int32_t end_status, end_signo;
     struct pt__view *views;
     uint32_t nviews, capviews;
@@ -466,6 +472,8 @@ struct pt_analyzer {
     uint64_t self_deletes; /* candidates dropped: the holder deleted it itself */
     uint64_t procs_left;   /* processes that had ended when a checkpoint was written and that it
                             * left out (checkpoint.h): counted, no longer modelled */
+    uint64_t late;         /* events fed after a newer one (a stream read late: follower.h) */
+    uint64_t late_max;     /* ... the most one of them was behind the newest event then (ns) */
     struct pt_analyzer_input in;
     struct pt__carried { /* a rotated trace (follower.c): what rotation dropped before the */
         int rotated;     /* oldest chunk, and the checkpoint the state was carried by */
@@ -579,8 +587,12 @@ void pt__on_file_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
                       const struct pt_event *ev, const struct pt__row *r);
 void pt__on_file_close(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
                        const struct pt__row *r);
-/* An exec replaced p's image: every hold of the old one ends at ts. */
+/* An exec at ts replaced p's image: the holds of the images before it end at ts, whatever the
+ * order the streams of its images were read in (those begun after it, of a newer image read
+ * first, go on). */
 void pt__on_exec(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts);
+/* The holds of p begun before `until` end at ts. */
+void pt__holds_end_before(struct pt_analyzer *a, struct pt__proc *p, uint64_t until, uint64_t ts);
 /* A call at depth ev->depth arrived in thread t: it is an ancestor of the pending deletions deeper
  * than it (which it names). */
 void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,

@@ -121,17 +121,43 @@ static uint32_t keep(struct pt_analyzer *a, const struct pt__proc *p, const stru
     return ++a->nkept;
 }
 
+/* A hold that reached the model after what ended it (its stream was read late): it began and
+ * ended before the model's present. Its record, for an export, ends at `end` (0: with its
+ * process). */
+static uint32_t hold_over(struct pt_analyzer *a, const struct pt__proc *p, const struct pt_event *ev,
+                          enum pt_kind kind, uint64_t handle, uint64_t end, char *name, char *path)
+{
+    uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
+    if (rec && end) {
+        a->kept[rec - 1].t1 = end;
+        a->kept[rec - 1].by_call = 1;
+    }
+    free(name);
+    free(path);
+    return PT__NONE;
+}
+
 uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                        const struct pt_event *ev, enum pt_kind kind, uint64_t handle, uint64_t dev,
                        uint64_t ino, char *name, char *path)
 {
-    uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
+    /* Begun before its process ended, or before an exec replaced its image: over already (what
+     * ended it came first, from the stream of a newer image or the collector's). */
+    if (p->end != PT__ALIVE)
+        return hold_over(a, p, ev, kind, handle, 0, name, path);
+    if (ev->ts < p->exec_ts)
+        return hold_over(a, p, ev, kind, handle, p->exec_ts, name, path);
     /* Its entry by handle, found or made by one look-up. */
     int added = 1;
     uint64_t *hslot =
         handle ? pt__map_add(&a->hold_by_handle, handle_key(p->idx, kind), handle, PT__NONE, &added)
                : NULL;
-    if (!added) /* the handle value was reused: the old one is gone */
+    /* The handle value is another hold's: one begun later took it after this one ended (this one
+     * was read late); else the older one is gone. */
+    if (!added && a->holds[*hslot].ts > ev->ts)
+        return hold_over(a, p, ev, kind, handle, a->holds[*hslot].ts, name, path);
+    uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
+    if (!added)
         hold_end(a, (uint32_t)*hslot, rec ? a->kept[rec - 1].t0 : ev->ts, hslot, 1);
     uint32_t h = hold_new(a);
     if (h == PT__NONE) {
@@ -234,26 +260,30 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
     if (!pt__ok(r, ev->ret))
         return;
     uint64_t handle = pt__ixu(ev, r->h);
+    /* A hold begun after this call was entered is not the one it ends: another thread's, given
+     * the value at once, or a newer image's with the same value (this call's stream read late). */
+    uint64_t since = ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
     if (r->kind == PT_K_MAP) { /* any unmap that overlaps a mapping ends it */
         uint64_t lo = handle, hi = lo + pt__ixu(ev, r->len);
         for (uint32_t h = p->holds_head, nx; h != PT__NONE; h = nx) {
             nx = a->holds[h].pnext;
             const struct pt__hold *m = &a->holds[h];
-            if (m->kind == PT_K_MAP && m->handle < hi && m->handle + (m->len ? m->len : 1) > lo)
+            if (m->kind == PT_K_MAP && m->handle < hi && m->handle + (m->len ? m->len : 1) > lo &&
+                m->ts <= since)
                 pt__hold_close(a, h, ev->ts);
         }
         return;
     }
     uint64_t *hslot =
         pt__map_find(&a->hold_by_handle, handle_key(p->idx, (enum pt_kind)r->kind), handle);
-    if (hslot)
+    if (hslot && a->holds[*hslot].ts <= since)
         hold_end(a, (uint32_t)*hslot, ev->ts, hslot, 0);
     /* A session found by an attach is known by the key it keeps open (model_prior.c): that key
      * closed, the session is over (its Logoff or Release, on an object obtained before the
      * attach, is not seen). */
     struct pt__hold *s =
         r->kind == PT_K_KEY ? pt__hold_by_handle(a, p->idx, PT_K_SESSION, handle) : NULL;
-    if (s && s->prior)
+    if (s && s->prior && s->ts <= since)
         pt__hold_close(a, (uint32_t)(s - a->holds), ev->ts);
 }
 
@@ -297,10 +327,23 @@ void pt__on_file_close(struct pt_analyzer *a, struct pt__proc *p, const struct p
         pt__hold_close(a, (uint32_t)(x - a->holds), ev->ts);
 }
 
+void pt__holds_end_before(struct pt_analyzer *a, struct pt__proc *p, uint64_t until, uint64_t ts)
+{
+    for (uint32_t h = p->holds_head, nx; h != PT__NONE; h = nx) {
+        nx = a->holds[h].pnext;
+        if (a->holds[h].ts < until)
+            pt__hold_close(a, h, ts);
+    }
+}
+
+/* The image the exec ends began before it, and ended when the next one began: when that one's
+ * `process` event came first (the stream of the image before it was read late), every hold begun
+ * before it is of the images it replaced; else what the model has is what began before the exec. */
 void pt__on_exec(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts)
 {
-    while (p->holds_head != PT__NONE)
-        pt__hold_close(a, p->holds_head, ts);
+    pt__holds_end_before(a, p, p->image_ts > ts ? p->image_ts : ts + 1, ts);
+    if (ts > p->exec_ts)
+        p->exec_ts = ts;
 }
 
 /* ---- deletions ---- */

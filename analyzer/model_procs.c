@@ -118,7 +118,10 @@ struct pt__proc *pt__proc_lookup(struct pt_analyzer *a, const struct pt_event *e
     uint64_t v;
     if (pt__stream_proc(a, ev->stream, &idx))
         return a->procs[idx];
-    if (pt__map_get(&a->by_pid, ev->pid, 0, &v) && a->procs[v]->end == PT__ALIVE) {
+    /* A stream that does not begin with a `process` event (another thread's buffer) is the live
+     * process's of its pid, or, read late, that of the last one, which ended after its event. */
+    if (pt__map_get(&a->by_pid, ev->pid, 0, &v) &&
+        (a->procs[v]->end == PT__ALIVE || ev->ts <= a->procs[v]->end_ts)) {
         stream_set(a, ev->stream, (uint32_t)v);
         return a->procs[v];
     }
@@ -213,24 +216,42 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
         if (p->have_identity && (p->global_pid != gpid || p->start_time != st))
             p = NULL; /* a new process in a reused stream */
     }
-    /* Same pid: after exec (a new ring, so a new stream) it is the same process; with another
-     * start time the pid was reused and the older process is gone. Only in one pid namespace: a
-     * shim that starts inside a container knows only its pid there (pid 1 of two containers). */
+    /* Same pid: after exec (a new ring, so a new stream) it is the same process, even when its
+     * newest image ended before the stream of an older one was read; with a later start time the
+     * pid was reused and the older process is gone; with an earlier one, this stream is that of
+     * an older process, read late, and gone since. Only in one pid namespace: a shim that starts
+     * inside a container knows only its pid there (pid 1 of two containers). */
+    int older = 0;
     if (pt__map_get(&a->by_pid, ev->pid, 0, &v)) {
         struct pt__proc *q = a->procs[v];
         uint64_t qns = q->who.ns[PT_NS_pid], ns = PT_U(ev, process, ns_pid);
-        if (q != p && q->have_identity && q->end == PT__ALIVE && q->global_pid == gpid &&
-            (!qns || !ns || qns == ns)) {
+        if (q != p && q->have_identity && q->global_pid == gpid && (!qns || !ns || qns == ns)) {
+            if (q->start_time == st && q->end == PT__REAPED && q->reaped_ring &&
+                ev->ts > q->reaped_ring) { /* the ring found dead was an image's before an exec */
+                q->end = PT__ALIVE;
+                q->end_ts = q->reaped_last_ts = q->reaped_ring = 0;
+                q->end_signo = 0;
+            }
             if (q->start_time == st && !p)
                 p = q;
-            else if (q->start_time != st)
+            else if (q->start_time > st)
+                older = 1;
+            else if (q->start_time != st && q->end == PT__ALIVE)
                 pt__proc_end(a, q, PT__REPLACED, q->last_ts);
         }
     }
-    if (!p && !(p = proc_new(a, ev->pid, ev->stream)))
+    if (!p && !(p = older ? pt__proc_alloc(a, ev->pid) : proc_new(a, ev->pid, ev->stream)))
         return;
     stream_set(a, ev->stream, p->idx);
-    pt__map_put(&a->by_pid, ev->pid, 0, p->idx);
+    if (p->have_identity && ev->ts < p->image_ts)
+        return; /* an older image's, read late: the newest image's identity stays */
+    if (!older)
+        pt__map_put(&a->by_pid, ev->pid, 0, p->idx);
+    /* The image an exec started: what its predecessor's other threads began after the exec (a
+     * call that returned while the kernel was replacing the image) is over. */
+    if (p->exec_ts > p->image_ts && ev->ts > p->exec_ts)
+        pt__holds_end_before(a, p, ev->ts, p->exec_ts);
+    p->image_ts = ev->ts;
     p->pid = ev->pid;
     p->ppid = (uint32_t)PT_U(ev, process, ppid);
     p->global_pid = gpid;
@@ -249,6 +270,8 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
     p->have_identity = 1;
     for (uint32_t ti = p->thread_head; ti != PT__NONE; ti = a->threads[ti]->next)
         a->threads[ti]->have_cred = 0; /* exec resets creds to the process's */
+    if (older) /* its pid belongs to a younger process: this one was gone before that began */
+        pt__proc_end(a, p, PT__REPLACED, ev->ts);
 }
 
 /* An `untraced` event: a process nothing traces from here on, kept for the summary; reason "" is an
@@ -284,6 +307,8 @@ int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt
         }
         break;
     case PT_EV_cred: {
+        if (ev->ts < p->image_ts)
+            break; /* an older image's, read late: nobody's credentials any more */
         struct pt__thread *t = pt__thread_for(a, p, ev->tid);
         struct pt__who w = p->who;
         w.uid = (uint32_t)PT_U(ev, cred, uid);
@@ -301,7 +326,8 @@ int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt
         break;
     }
     case PT_EV_ns:
-        read_ns(ev, PT_FIELD(ns, ns_ipc), p->who.ns);
+        if (ev->ts >= p->image_ts) /* not an older image's, read late */
+            read_ns(ev, PT_FIELD(ns, ns_ipc), p->who.ns);
         break;
     case PT_EV_exit:
         p->end_status = (int32_t)PT_U(ev, exit, status);
@@ -319,6 +345,7 @@ int pt__on_proc_event(struct pt_analyzer *a, struct pt__proc *p, const struct pt
             return 1;
         if (p->end == PT__ALIVE) {
             p->end_signo = (int32_t)PT_U(ev, reaped, signo);
+            p->reaped_ring = last;
             p->reaped_last_ts = last;
             if (!p->reaped_last_ts || p->reaped_last_ts > p->last_ts)
                 p->reaped_last_ts = p->last_ts;

@@ -412,6 +412,9 @@ void pt__check_victim(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
     struct matches m = {.n = 0};
     failure_names(a, p, t, ev, r, &m);
     for (unsigned i = 0; i < m.n; i++) {
+        const struct pt__del *d = &a->dels[m.del[i]];
+        if (ev->ts < (d->ts_enter ? d->ts_enter : d->ts))
+            continue; /* it failed before the deletion began (its stream was read late) */
         uint32_t vi = victim_of(a, m.del[i], p->idx);
         int seen = 0;
         for (uint32_t k = 0; k < ndone; k++)

@@ -99,6 +99,9 @@ void pt__json_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
 /* What rotation dropped and where the state was carried from, one sentence into buf (NULL when
  * the trace is not rotated or nothing was dropped). */
 const char *pt__rep_rotation(const struct pt_analyzer *a, char *buf, size_t len);
+/* The events that reached the model behind newer ones (a stream read later than the follow lag:
+ * docs/rotation.md), one sentence into buf (NULL when there were none). */
+const char *pt__rep_late(const struct pt_analyzer *a, char *buf, size_t len);
 /* holder and deleter side by side; `views`: with their in-use objects */
 void pt__text_who(FILE *out, const struct pt_analyzer *a, const struct pt__finding *f,
                   const struct pt__who *hw, const struct pt__who *dw, const char *dlabel,

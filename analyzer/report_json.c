@@ -307,11 +307,12 @@ int pt_report_json(FILE *out, struct pt_analyzer *a, const struct pt_report_opts
             ",\"damaged\":%" PRIu64 ",\"first_ts\":%" PRIu64 ",\"last_ts\":%" PRIu64
             ",\"time_span_s\":%.6f,\"findings\":%u,\"deletions\":%" PRIu64
             ",\"deletions_unheld\":%" PRIu64 ",\"deletions_by_holder\":%" PRIu64
-            ",\"deletions_after_silent_death\":%" PRIu64,
+            ",\"deletions_after_silent_death\":%" PRIu64 ",\"late_events\":%" PRIu64
+            ",\"late_max_s\":%.6f",
             (unsigned)(a->nprocs + a->procs_left), a->nevents, a->lost_total + a->in.lost,
             a->in.damaged, a->ts_first, a->ts_last,
             a->nevents ? (double)(a->ts_last - a->ts_first) / 1e9 : 0.0, a->nfindings, a->dels_seen,
-            a->dels_unheld, a->self_deletes, a->gone_holders);
+            a->dels_unheld, a->self_deletes, a->gone_holders, a->late, (double)a->late_max / 1e9);
     json_rotation(out, a);
     fputs(",\"notes\":[", out);
     int first = 1;

@@ -246,7 +246,7 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
             "holder itself, %llu of what a silently dead holder held (clean-up)\n",
             (unsigned long long)a->dels_seen, (unsigned long long)a->dels_unheld,
             (unsigned long long)a->self_deletes, (unsigned long long)a->gone_holders);
-    char rot[256];
+    char rot[256], buf[256];
     if (pt__rep_rotation(a, rot, sizeof rot))
         fprintf(out, "  rotation: %s\n", rot);
     if (a->in.damaged)
@@ -255,6 +255,8 @@ void pt__text_summary(FILE *out, struct pt_analyzer *a, struct pt__symbolizer *s
     if (lost)
         fprintf(out, "  %llu events were lost: findings near them are marked uncertain\n",
                 (unsigned long long)lost);
+    if (a->late)
+        fprintf(out, "  %s\n", pt__rep_late(a, buf, sizeof buf));
     if (a->sessions_unidentified)
         fprintf(out,
                 "  %llu MAPI logon(s) had no profile key identity (no nested open recorded): "

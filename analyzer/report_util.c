@@ -223,3 +223,14 @@ const char *pt__rep_rotation(const struct pt_analyzer *a, char *buf, size_t len)
              when, pt__rep_rel(a, c->at), c->chunk);
     return buf;
 }
+
+const char *pt__rep_late(const struct pt_analyzer *a, char *buf, size_t len)
+{
+    if (!a->late)
+        return NULL;
+    snprintf(buf, len,
+             "%llu event%s arrived later than the follow lag (up to %.3f s behind newer ones): "
+             "findings near them may be incomplete",
+             (unsigned long long)a->late, a->late == 1 ? "" : "s", (double)a->late_max / 1e9);
+    return buf;
+}

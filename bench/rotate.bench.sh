@@ -148,3 +148,9 @@ printf "$ROW" "soak: checkpoints, CPU writing them" "$cp_cpu" "s" "$(pct "$cp_cp
     "$cp_n checkpoints; of the collector's $col_cpu s CPU (goal <= 1%)"
 printf "$ROW" "soak: the analyzer beside the collector" "$follow_cpu" "s" \
     "$(pct "$follow_cpu" "$col_cpu")" "its thread's CPU, of the collector's $col_cpu s (in it)"
+late_of() { # the last count of events read late a follower said, 0 when none
+    sed -nE 's/.* ([0-9]+) events? arrived later than the follow lag \(up to ([0-9.]+) s.*/\1 (up to \2 s)/p' "$1" |
+        tail -1 | grep . || echo 0
+}
+printf "$ROW" "soak: events read late (collector's analyzer)" "$(late_of "$tmp/collect.err" | cut -d' ' -f1)" \
+    "events" "" "$(late_of "$tmp/collect.err"); live: $(late_of "$tmp/live.err")"

@@ -66,6 +66,7 @@ struct live {
     size_t ndiag;
     int64_t rt; /* CLOCK_REALTIME - CLOCK_MONOTONIC: live runs on the traced machine */
     struct pt_follower *fl;
+    uint64_t late_said; /* events read late, as last said */
 };
 
 static const char *exe_of(struct live *l, uint32_t pid)
@@ -165,6 +166,19 @@ static void diag_once(void *arg, const char *what)
     l->diags = n;
     l->diags[l->ndiag++] = strdup(what);
     fprintf(stderr, "proftrace live: %s\n", what);
+}
+
+/* Events that reached the model behind newer ones (their stream was read later than the lag): said
+ * when they first do, and when live stops if more did since. */
+static void say_late(struct live *l, int end)
+{
+    char buf[256];
+    uint64_t n;
+    const char *what = pt_follower_late(l->fl, &n, buf, sizeof buf);
+    if (what && n > l->late_said && (!l->late_said || end)) {
+        fprintf(stderr, "proftrace live: %s\n", what);
+        l->late_said = n;
+    }
 }
 
 static void watch(int ifd, const char *dir)
@@ -314,6 +328,7 @@ int pt_cmd_live(int argc, char **argv)
                 status = 2;
                 break;
             }
+            say_late(&l, 0);
         }
         if (ferror(stdout))
             break; /* the reader went away */
@@ -326,6 +341,8 @@ int pt_cmd_live(int argc, char **argv)
     }
     if (ifd >= 0)
         close(ifd);
+    if (l.fl)
+        say_late(&l, 1);
     pt_follower_close(l.fl);
     for (size_t i = 0; i < l.ndiag; i++)
         free(l.diags[i]);

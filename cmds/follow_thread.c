@@ -30,6 +30,7 @@ struct pt__follow_thread {
     int stop_fd; /* eventfd: stop */
     int ifd;     /* inotify on DIR/chunks: a new chunk wants its predecessor's checkpoint now */
     struct pt__follow_cost cost;
+    uint64_t late_said; /* events read late, as last said */
 };
 
 static void on_diag(void *arg, const char *what)
@@ -38,11 +39,25 @@ static void on_diag(void *arg, const char *what)
     fprintf(stderr, "proftrace %s: %s\n", t->cmd, what);
 }
 
+/* Events that reached the analyzer behind newer ones: said when they first do, and at the end
+ * when more did since. */
+static void say_late(struct pt__follow_thread *t, int end)
+{
+    char buf[256];
+    uint64_t n;
+    const char *what = pt_follower_late(t->fl, &n, buf, sizeof buf);
+    if (what && n > t->late_said && (!t->late_said || end)) {
+        fprintf(stderr, "proftrace %s: %s\n", t->cmd, what);
+        t->late_said = n;
+    }
+}
+
 static void *run(void *arg)
 {
     struct pt__follow_thread *t = arg;
     for (;;) {
         pt_follower_step(t->fl, 0);
+        say_late(t, 0);
         struct pollfd pfd[2] = {{.fd = t->stop_fd, .events = POLLIN},
                                 {.fd = t->ifd, .events = POLLIN}};
         if (poll(pfd, t->ifd >= 0 ? 2 : 1, TICK_MS) > 0 && pfd[0].revents)
@@ -52,6 +67,7 @@ static void *run(void *arg)
             ;
     }
     pt_follower_step(t->fl, 1);
+    say_late(t, 1);
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
         t->cost.cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

@@ -726,6 +726,11 @@ static int seek_packet(struct pt__src *s)
             s->pos = s->seek.pos < s->len ? (size_t)s->seek.pos : s->len;
         s->clock = s->seek.clock;
         s->tid = s->seek.tid;
+        /* The source now stands where the reader before it stopped: that is what it tells until
+         * it returns an event, so that a ring packet still open, read again when its writer adds
+         * to it (pt__src_resume), goes on from there, not from its start again (a collector
+         * restarted from a checkpoint fed that packet's events twice). */
+        s->have_pos = 1;
     }
     s->disc_prev = s->seek.disc; /* reported already, by whoever read up to the position */
     s->disc_known = 1;

@@ -64,3 +64,33 @@ read -r kind deleter2 victim <<<"$(sent_line 3)"
     fail "after the restart: '$(sent_line 3)', want the new finding with its victim"
 [ "$(wc -l <"$OUT/sent")" = 3 ] || fail "after the restart, deliveries: $(cat "$OUT/sent")"
 echo "ok: collect started again sends neither again, and the new finding once"
+
+# A directory whose .announced a collector before `|victim` keys wrote (the keys of both findings,
+# as they were sent, once each): started again, collect sends the first finding's victim, which
+# came after it was sent and was never sent, and nothing for the second, whose victim came within
+# the 2 s its first delivery waited for (it was in it).
+grep -q "|victim$" "$work/T/.announced" || fail "no |victim key kept: $(cat "$work/T/.announced")"
+sed -i '/|victim$/d' "$work/T/.announced"
+collect_start col3 --on-finding "$cmd" --no-journal
+wait_sent 4
+stop
+[ "$(sent_line 4)" = "victim $deleter victim" ] ||
+    fail "after a restart on the older directory: '$(sent_line 4)', want the first finding's victim"
+[ "$(wc -l <"$OUT/sent")" = 4 ] || fail "after a restart on the older directory, deliveries: $(cat "$OUT/sent")"
+[ "$(grep -c "|victim$" "$work/T/.announced")" = 2 ] ||
+    fail "the |victim keys not kept again: $(cat "$work/T/.announced")"
+echo "ok: on a directory of the version before, the victim never sent is sent, the other not again"
+
+# A collect that cannot keep what it sent (a directory where .announced goes): it says so once, and
+# sends both findings again, as it said it might.
+rm "$work/T/.announced"
+mkdir "$work/T/.announced"
+collect_start col4 --on-finding "$cmd" --no-journal
+wait_sent 6
+stop
+[ "$(wc -l <"$OUT/sent")" = 6 ] || fail "deliveries without .announced: $(cat "$OUT/sent")"
+grep -q "^proftrace collect: .*/\.announced: not a file of proftrace's; findings announced before may be announced again$" \
+    "$work/col4.err" || fail "the unreadable .announced is not said: $(cat "$work/col4.err")"
+[ "$(grep -c "\.announced: Is a directory: .*said once$" "$work/col4.err")" = 1 ] ||
+    fail "the unwritable .announced is not said once: $(cat "$work/col4.err")"
+echo "ok: a collect that cannot keep what it sent says so once"
