@@ -11,6 +11,7 @@
 
 #include "attach/attach.h"
 #include "attach/internal.h"
+#include "tracer/collector.h"
 
 struct status {
     char name[64], state;
@@ -211,6 +212,14 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
                  "process %d (%s) is statically linked: it has no dynamic loader and no dlopen to "
                  "load proftrace's shim with; only dynamically linked programs can be attached",
                  (int)pid, what);
+        return -ENOTSUP;
+    }
+    const char *runtime = pt_shim_runtime();
+    if (runtime && !pt__shim_mapped(pid, runtime)) { /* its check would end the process */
+        snprintf(why, len,
+                 "process %d (%s) was started without %s, which this sanitizer build of "
+                 "proftrace's shim needs loaded first: use an ordinary build to attach",
+                 (int)pid, what, runtime);
         return -ENOTSUP;
     }
     if (o && o->shim && pt__shim_mapped(pid, o->shim) && pt__started_traced(pid, o->shim)) {

@@ -9,7 +9,7 @@ foreach(script ${PT_DEBUG_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 # debug_gdb installs the build tree into a temporary prefix: one install at a time (pkg.cmake).
 set_tests_properties(debug_gdb PROPERTIES RESOURCE_LOCK pt_build_tree_install)

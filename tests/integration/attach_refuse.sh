@@ -82,7 +82,7 @@ wait $S || fail "the static program failed after the refusal"
 # traced from its start
 mkdir "$T/pre"
 mkfifo "$T/pin" "$T/pout"
-LD_PRELOAD=$PT_LIB/libproftrace.so PROFTRACE_DIR=$T/pre "$PT_TESTS/attach_tool_busy" 2 10 \
+LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so PROFTRACE_DIR=$T/pre "$PT_TESTS/attach_tool_busy" 2 10 \
     "$T/cp" "$NS.p" <"$T/pin" >"$T/pout" 2>"$T/pre.err" &
 PP=$!
 PIDS+=($PP)

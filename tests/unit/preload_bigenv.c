@@ -25,7 +25,7 @@ static char *their_preload(void)
     static char v[9100];
     if (!v[0]) {
         strcpy(v, "LD_PRELOAD=");
-        while (strlen(v) + 11 < sizeof v)
+        while (strlen(v) + 2 * sizeof "libc.so.6:" < sizeof v) /* room for the last one too */
             strcat(v, "libc.so.6:");
         strcat(v, "libc.so.6");
     }
