@@ -8,13 +8,15 @@
 
 #include "tracer/collector.h"
 
-/* Only these insist on coming first; UBSan's runtime, also linked with -fsanitize=undefined, does
- * not, and comes in as the shim's own dependency. */
+/* Only AddressSanitizer's insists on coming first; UBSan's, also linked with
+ * -fsanitize=undefined, does not, and comes in as the shim's own dependency. (A ThreadSanitizer
+ * shim cannot be preloaded at all: the runtime's start calls sigaction, which the instrumented
+ * shim interposes before the runtime can run instrumented code, and the process dies.) */
 static int is_first_runtime(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    return !strncmp(base, "libasan.so", 10) || !strncmp(base, "libtsan.so", 10);
+    return !strncmp(base, "libasan.so", 10);
 }
 
 static int find(struct dl_phdr_info *info, size_t size, void *arg)
