@@ -11,6 +11,13 @@
 # The client is put under gdb by pointing the scenario's PT_BUILD_DIR at a directory whose
 # bin/mapiclient is a wrapper that runs the real one under gdb; the scenario itself is unchanged.
 set -euo pipefail
+# The scenario starts gdb from a traced process, so gdb runs with what the shim carries: in a
+# sanitizer build its runtime, under which gdb does not start (it hangs in setlocale).
+if [ -n "${PT_PRELOAD_FIRST:-}" ] &&
+    ! timeout 20 env LD_PRELOAD="$PT_PRELOAD_FIRST" gdb --version >/dev/null 2>&1; then
+    echo "skipped: gdb does not start with $PT_PRELOAD_FIRST preloaded (no shim involved)"
+    exit 77
+fi
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_TESTS:?}" "${PT_SRC:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/debug_break.XXXXXX")
 trap '[ -n "${PT_KEEP:-}" ] || rm -rf "$work"' EXIT

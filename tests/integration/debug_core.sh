@@ -12,6 +12,11 @@
 # global state, so (2) is done instead by gdb catching the SIGABRT and dumping there (said on
 # stdout).
 set -euo pipefail
+if [ -n "${PT_PRELOAD_FIRST:-}" ]; then # (SKIP_RETURN_CODE 77)
+    echo "skipped: an AddressSanitizer process dumps no core (ASan's disable_coredump), and gdb's"
+    echo "gcore of one (its terabytes of shadow mappings) ran minutes and left no ELF core here"
+    exit 77
+fi
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_TESTS:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/debug_core.XXXXXX")
 export WINSIM_NAMESPACE=dbgcore_$(basename "$work" | cut -d. -f2)
