@@ -214,14 +214,6 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
                  (int)pid, what);
         return -ENOTSUP;
     }
-    const char *runtime = pt_shim_runtime();
-    if (runtime && !pt__shim_mapped(pid, runtime)) { /* its check would end the process */
-        snprintf(why, len,
-                 "process %d (%s) was started without %s, which this sanitizer build of "
-                 "proftrace's shim needs loaded first: use an ordinary build to attach",
-                 (int)pid, what, runtime);
-        return -ENOTSUP;
-    }
     if (o && o->shim && pt__shim_mapped(pid, o->shim) && pt__started_traced(pid, o->shim)) {
         snprintf(why, len,
                  "process %d (%s) is traced from its start already (LD_PRELOAD names proftrace's "
@@ -255,6 +247,15 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
                      (int)pid, what, t.uid[1], rings, t.uid[1]);
             return -EPERM;
         }
+    }
+    const char *runtime = pt_shim_runtime();
+    /* ASan's start-up check would end the process; said last, after the reasons of any build */
+    if (runtime && !pt__shim_mapped(pid, runtime)) {
+        snprintf(why, len,
+                 "process %d (%s) was started without %s, which this sanitizer build of "
+                 "proftrace's shim needs loaded first: use an ordinary build to attach",
+                 (int)pid, what, runtime);
+        return -ENOTSUP;
     }
     return 0;
 }
