@@ -11,6 +11,7 @@
 
 #include "attach/attach.h"
 #include "attach/internal.h"
+#include "tracer/collector.h"
 
 struct status {
     char name[64], state;
@@ -246,6 +247,15 @@ int pt_attach_check(pid_t pid, const struct pt_attach_opts *o, char *why, size_t
                      (int)pid, what, t.uid[1], rings, t.uid[1]);
             return -EPERM;
         }
+    }
+    const char *runtime = pt_shim_runtime();
+    /* ASan's start-up check would end the process; said last, after the reasons of any build */
+    if (runtime && !pt__shim_mapped(pid, runtime)) {
+        snprintf(why, len,
+                 "process %d (%s) was started without %s, which this sanitizer build of "
+                 "proftrace's shim needs loaded first: use an ordinary build to attach",
+                 (int)pid, what, runtime);
+        return -ENOTSUP;
     }
     return 0;
 }

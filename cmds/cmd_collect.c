@@ -224,7 +224,9 @@ int pt_cmd_collect(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    printf("LD_PRELOAD=%s\nPROFTRACE_DIR=%s\n", shim, dir);
+    const char *runtime = pt_shim_runtime(); /* a sanitized build's shim needs it first */
+    printf("LD_PRELOAD=%s%s%s\nPROFTRACE_DIR=%s\n", runtime ? runtime : "", runtime ? ":" : "",
+           shim, dir);
     if (noloss_ms)
         printf("PROFTRACE_NOLOSS=%lld\n", noloss_ms);
     fflush(stdout);

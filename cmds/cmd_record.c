@@ -229,10 +229,12 @@ static const char *untraceable(const char *path, int depth)
 }
 
 /* LD_PRELOAD for the command: the shim before what was there, except sanitizer runtimes, which
- * must stay first in every process (a sanitized build of proftrace and its shim). malloc'ed. */
+ * must stay first in every process (a sanitized build of proftrace and its shim): the one there
+ * already, else the one the shim needs (tracer/collector.h). malloc'ed. */
 static char *preload_with(const char *shim, const char *old)
 {
-    size_t n = strlen(shim) + (old ? strlen(old) : 0) + 2;
+    const char *runtime = pt_shim_runtime();
+    size_t n = strlen(shim) + (old ? strlen(old) : 0) + (runtime ? strlen(runtime) : 0) + 3;
     char *out = malloc(n), *first = malloc(n), *rest = malloc(n);
     if (!out || !first || !rest) {
         free(out), free(first), free(rest);
@@ -254,6 +256,8 @@ static char *preload_with(const char *shim, const char *old)
         }
         free(copy);
     }
+    if (!*first && runtime)
+        strcpy(first, runtime);
     snprintf(out, n, "%s%s%s%s%s", first, *first ? ":" : "", shim, *rest ? ":" : "", rest);
     free(first);
     free(rest);

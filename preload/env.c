@@ -1,14 +1,22 @@
 /* env.c — the shim's environment: PROFTRACE_* values checked once (a bad one is named on stderr
  * and its default used), and LD_PRELOAD and PROFTRACE_* carried into the environment of an exec, so
- * descendants are traced even when the program passes an environment of its own. No allocation
- * on the exec path: the caller gives stack buffers (an exec may run in a vfork child, which must
- * not touch the heap). */
+ * descendants are traced even when the program passes an environment of its own.
+ *
+ * No allocation on the exec path (an exec may run in a vfork child, which must not touch the
+ * heap), and no stack use that grows with the environment (a thread with a small stack may exec
+ * one of ARG_MAX's size, some 100 000 entries): the new environment is built in the caller's
+ * struct pt__env_buf, whose fixed array on the stack holds the common case, and in pages mapped
+ * with a system call beyond it. A vfork child shares its parent's memory, so pages it mapped for
+ * an exec that succeeded are still mapped in the parent: the thread's slot below names them, and
+ * the next exec on the thread, or the parent resuming, unmaps them. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
@@ -129,11 +137,92 @@ int pt__env_traced(char *const envp[])
     return pre && dir;
 }
 
-char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf)
+/* Pages a process sharing this thread's memory (a vfork child) mapped for its exec: if the exec
+ * succeeded they were never unmapped. `pid` is that process: another pid finding them here runs
+ * on this thread after it, so it has exec'd or exited. */
+static PT__TLS struct {
+    void *map;
+    size_t len;
+    uint32_t pid;
+} pt__env_left;
+
+static void pt__env_unmap(void *map, size_t len)
+{
+    int saved = errno;
+    syscall(SYS_munmap, map, len); /* not munmap: the shim's wrapper would record it */
+    errno = saved;
+}
+
+void pt__env_reclaim(void)
+{
+    if (pt__env_left.map && pt__env_left.pid != (uint32_t)syscall(SYS_getpid)) {
+        pt__env_unmap(pt__env_left.map, pt__env_left.len);
+        pt__env_left.map = NULL;
+    }
+}
+
+/* Room for `nptr` pointers followed by `nstr` bytes: b->fixed when it fits, else mapped pages
+ * (b->map); NULL when they cannot be mapped. errno is kept. */
+static char **pt__env_room(struct pt__env_buf *b, size_t nptr, size_t nstr)
+{
+    b->map = NULL;
+    if (nptr <= PT__ENV_FIXED && nstr <= (PT__ENV_FIXED - nptr) * sizeof(char *))
+        return b->fixed;
+    pt__env_reclaim();
+    int saved = errno;
+    size_t len = nptr * sizeof(char *) + nstr;
+    void *m = (void *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    errno = saved;
+    if (m == MAP_FAILED) {
+        static _Atomic int said;
+        static const char msg[] = "proftrace: no memory for an exec's environment of that size: "
+                                  "the new image is not traced\n";
+        if (!atomic_exchange(&said, 1)) {
+            ssize_t w = write(2, msg, sizeof msg - 1);
+            (void)w;
+            errno = saved;
+        }
+        return NULL;
+    }
+    b->map = m;
+    b->len = len;
+    uint32_t pid = (uint32_t)syscall(SYS_getpid);
+    if (pid != pt__pid && !pt__env_left.map) { /* maybe a vfork child: see above */
+        pt__env_left.map = m;
+        pt__env_left.len = len;
+        pt__env_left.pid = pid;
+    }
+    return (char **)m;
+}
+
+void pt__env_release(struct pt__env_buf *b)
+{
+    if (!b->map)
+        return;
+    if (pt__env_left.map == b->map)
+        pt__env_left.map = NULL;
+    pt__env_unmap(b->map, b->len);
+    b->map = NULL;
+}
+
+/* The number of entries of envp. */
+static size_t pt__env_count(char *const envp[])
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    return n;
+}
+
+char **pt__env_seccomp(char *const envp[], struct pt__env_buf *b)
 {
     static char mark[] = "PROFTRACE_SECCOMP=1";
-    size_t n = 0;
-    for (size_t i = 0; envp && envp[i] && n + 2 < nbuf; i++)
+    size_t n = 0, nbuf = pt__env_count(envp) + 2;
+    char **buf = pt__env_room(b, nbuf, 0);
+    if (!buf)
+        return (char **)envp; /* without the mark: the new image says what seccomp stops */
+    for (size_t i = 0; envp && envp[i]; i++)
         if (strncmp(envp[i], "PROFTRACE_SECCOMP=", 18))
             buf[n++] = envp[i];
     buf[n++] = mark;
@@ -141,36 +230,34 @@ char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf)
     return buf;
 }
 
-size_t pt__env_slots(char *const envp[])
+char **pt__env_fix(char *const envp[], struct pt__env_buf *b)
 {
-    size_t n = 0;
-    while (envp && envp[n])
-        n++;
-    /* + LD_PRELOAD, PROFTRACE_DIR, PROFTRACE_STACKS, PROFTRACE_GPID, PROFTRACE_REDACT, NULL */
-    return n + 6;
-}
-
-char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr)
-{
+    b->map = NULL;
     if (!pt__self[0] || !pt__env_dir[14])
         return (char **)envp;
+    /* The room: every entry, the five we may add and the NULL; and, when the (first) LD_PRELOAD
+     * does not name us, that one joined with ours. */
+    size_t nenv = pt__env_count(envp), pre_at = nenv, nstr = 0;
+    for (size_t i = 0; i < nenv && pre_at == nenv; i++)
+        if (!strncmp(envp[i], "LD_PRELOAD=", 11))
+            pre_at = i;
+    if (pre_at < nenv && !pt__has_self(envp[pre_at] + 11))
+        nstr = strlen(pt__env_preload) + 1 + strlen(envp[pre_at] + 11) + 1;
+    char **buf = pt__env_room(b, nenv + 6, nstr);
+    if (!buf)
+        return (char **)envp;
+    char *str = (char *)(buf + nenv + 6);
     int have_pre = 0, have_dir = 0, have_stacks = 0, have_redact = 0;
     size_t n = 0;
-    /* room for this entry, the five we may add and the NULL */
-    for (size_t i = 0; envp && envp[i] && n + 7 <= nbuf; i++) {
+    for (size_t i = 0; i < nenv; i++) {
         char *e = envp[i];
         if (!strncmp(e, "LD_PRELOAD=", 11)) {
             have_pre = 1;
-            if (!pt__has_self(e + 11)) {
-                size_t need = strlen(pt__self) + strlen(e + 11) + 13;
-                if (need <= nstr) { /* ours first, then theirs */
-                    strcpy(str, pt__env_preload);
-                    strcat(str, ":");
-                    strcat(str, e + 11);
-                    e = str;
-                } else {
-                    e = pt__env_preload;
-                }
+            if (i == pre_at && nstr) { /* ours first, then theirs */
+                strcpy(str, pt__env_preload);
+                strcat(str, ":");
+                strcat(str, e + 11);
+                e = str;
             }
         } else if (pt__env_is_bad(e)) {
             continue; /* named once here; descendants use the default (or the fallback below) */

@@ -6,10 +6,10 @@
  *
  * exec: recorded before the call (ret 0) because it does not return on success; if it does return,
  * a second execve event carries the failure. The environment handed to the new image always
- * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built on the stack so that this works in a vfork
- * child too — except in a process proftrace attached to (attach.c), whose environment is passed
- * on as it was. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside libc,
- * so each is wrapped; all are recorded as the execve class with the path or file they were given.
+ * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built without the heap so that this works in a
+ * vfork child too — except in a process proftrace attached to (attach.c), whose environment is
+ * passed on as it was. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside
+ * libc, so each is wrapped; all are recorded as the execve class with the path or file given.
  *
  * Before an exec (or after a spawn) the target is examined (exec_check.c): a program that will not
  * be traced (static, set-user-ID, another machine; anything exec'd by an attached process) gets an
@@ -205,19 +205,17 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
     void *fn = pt__exec_real(kind);
     if (PT__UNLIKELY(!fn))
         return errno = ENOSYS, -1;
+    struct pt__env_buf env;
     if (PT__UNLIKELY(pt__seccomp_stopped)) { /* the new image inherits the filter: say so */
-        size_t n = pt__env_slots(envp);
-        char *env[n];
-        return pt__exec_call(kind, fn, path, argv, pt__env_seccomp(envp, env, n), x);
+        int r = pt__exec_call(kind, fn, path, argv, pt__env_seccomp(envp, &env), x);
+        pt__env_release(&env);
+        return r;
     }
     if (atomic_load(&pt__state) != PT__ON) /* inert or not asked: not even the environment */
         return pt__exec_call(kind, fn, path, argv, envp, x);
 
-    size_t n = pt__env_slots(envp);
-    char *env[n];
-    char str[8192];
     int saved = errno;
-    char **use = pt__env_fix(envp, env, n, str, sizeof str);
+    char **use = pt__env_fix(envp, &env);
     char fdpath[32];
     const char *shown = path;
     if (kind == PT__FEXECVE) {
@@ -246,6 +244,7 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
     int r = pt__exec_call(kind, fn, path, argv, use, x);
     if (own)
         pt_ring_finish(pt__ring, PT_RING_OPEN); /* it returned: the image goes on */
+    pt__env_release(&env);
     saved = errno;
     if (said)
         pt__emit_untraced((uint32_t)syscall(SYS_getpid), "", "");
@@ -352,23 +351,26 @@ static int pt__spawn(int usepath, pid_t *pid, const char *path,
         if (!pt__fn)
             return ENOSYS;
     }
+    struct pt__env_buf env;
     if (PT__UNLIKELY(pt__seccomp_stopped) && envp) { /* see pt__exec */
-        size_t n = pt__env_slots(envp);
-        char *env[n];
-        return pt__fn(pid, path, fa, attr, argv, pt__env_seccomp(envp, env, n));
+        int r = pt__fn(pid, path, fa, attr, argv, pt__env_seccomp(envp, &env));
+        pt__env_release(&env);
+        return r;
     }
     if (atomic_load(&pt__state) != PT__ON || !envp)
         return pt__fn(pid, path, fa, attr, argv, envp);
-    size_t n = pt__env_slots(envp);
-    char *env[n];
-    char str[8192];
-    char **use = pt__env_fix(envp, env, n, str, sizeof str);
-    if (!pt__may_trace())
-        return pt__fn(pid, path, fa, attr, argv, use);
+    char **use = pt__env_fix(envp, &env);
+    if (!pt__may_trace()) {
+        int r = pt__fn(pid, path, fa, attr, argv, use);
+        pt__env_release(&env);
+        return r;
+    }
     pid_t mypid = 0;
     if (!pid)
         pid = &mypid; /* the event wants the child's pid even when the caller does not */
     PT__TRACED_CALL_NORET(posix_spawn, int, (pid, path, fa, attr, argv, use), PT_RET_ERRNUM, 0)
+    /* the child has exec'ed (or failed) by now */
+    pt__env_release(&env);
     if (pt__r == 0) { /* the child execs inside libc: examine what it runs from here */
         int saved = errno;
         char found[PATH_MAX], why[256], exe[PATH_MAX];

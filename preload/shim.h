@@ -263,11 +263,24 @@ void pt__after_fork_child(void);
 void pt__exec_init(void);
 void pt__signals_install(const uint64_t *not_default); /* NULL: unknown, ask each */
 void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
-char **pt__env_fix(char *const envp[], char **buf, size_t nbuf, char *str, size_t nstr);
-size_t pt__env_slots(char *const envp[]);
+/* Where an exec's new environment is built (env.c): `fixed`, on the caller's stack, holds the
+ * common case; a larger one gets pages of its own (map), which pt__env_release unmaps once the
+ * exec or spawn has returned. */
+#define PT__ENV_FIXED 512
+struct pt__env_buf {
+    void *map;
+    size_t len;
+    char *fixed[PT__ENV_FIXED];
+};
+/* envp carrying LD_PRELOAD and PROFTRACE_* (built in b), or envp itself when the shim has nothing
+ * to add or no room could be had (the new image then goes untraced, said once on stderr). */
+char **pt__env_fix(char *const envp[], struct pt__env_buf *b);
+/* envp with PROFTRACE_SECCOMP=1 (seccomp.c), built in b; envp itself when no room could be had. */
+char **pt__env_seccomp(char *const envp[], struct pt__env_buf *b);
+void pt__env_release(struct pt__env_buf *b); /* after the exec or spawn returned; keeps errno */
+/* Unmaps what a vfork child of this thread mapped for an exec that succeeded (see env.c). */
+void pt__env_reclaim(void);
 int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
-/* envp with PROFTRACE_SECCOMP=1 (seccomp.c), in buf (pt__env_slots(envp) entries). */
-char **pt__env_seccomp(char *const envp[], char **buf, size_t nbuf);
 void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid

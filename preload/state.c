@@ -210,6 +210,7 @@ int pt__vfork_child(void)
     if (pt__pid == 0 || (uint32_t)syscall(SYS_getpid) == pt__pid) {
         pt__tls.vforked = 0; /* we are the parent, resumed: the child has exec'ed or exited */
         pt__exec_flush();    /* what the child found about the image it exec'ed */
+        pt__env_reclaim();   /* and the pages it built that image's environment in */
         return 0;
     }
     return 1; /* the child, on our memory: touch nothing */

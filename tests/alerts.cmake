@@ -18,7 +18,7 @@ set_target_properties(alert_tool_send PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJ
 foreach(name alert_collect alert_late_victim alert_journald alert_systemd)
   add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/${name}.sh)
   set_tests_properties(${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_BUILD=${PROJECT_BINARY_DIR};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PT_TEST_ENV};PT_BUILD=${PROJECT_BINARY_DIR}")
 endforeach()
 # alert_systemd installs the build tree (cmake --install) as pkg_install does: one at a time.
 set_tests_properties(alert_systemd PROPERTIES RESOURCE_LOCK pt_build_tree_install)

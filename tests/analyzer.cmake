@@ -22,8 +22,8 @@ file(GLOB PT_ANALYZER_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/analyzer_*.s
 foreach(script ${PT_ANALYZER_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 # Checkpoints (rotation): the state restored from a checkpoint reports what the state itself does.
 add_executable(analyzer_checkpoint_tool ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_checkpoint_tool.c)

@@ -33,8 +33,8 @@ list(FILTER PT_ATTACH_INTEG EXCLUDE REGEX "_lib\\.sh$")
 foreach(script ${PT_ATTACH_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 300
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=0")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 if(TEST attach_cycles) # 100 cycles of `record -p` and SIGINT: about a minute on a quiet machine
   set_tests_properties(attach_cycles PROPERTIES TIMEOUT 1200)

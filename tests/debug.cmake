@@ -8,8 +8,8 @@ file(GLOB PT_DEBUG_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration/debug_*.sh)
 foreach(script ${PT_DEBUG_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 # debug_gdb installs the build tree into a temporary prefix: one install at a time (pkg.cmake).
 set_tests_properties(debug_gdb PROPERTIES RESOURCE_LOCK pt_build_tree_install)

@@ -12,5 +12,5 @@ foreach(script ${PT_EVENTS_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 300
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()

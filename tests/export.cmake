@@ -15,6 +15,6 @@ if(TARGET pt_tracer)
   foreach(name export_chrome export_html)
     add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/${name}.sh)
     set_tests_properties(${name} PROPERTIES TIMEOUT 300
-      ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+      ENVIRONMENT "${PT_TEST_ENV}")
   endforeach()
 endif()

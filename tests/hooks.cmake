@@ -10,7 +10,7 @@ target_link_libraries(hooks_target PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 set_target_properties(hooks_target PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 add_dependencies(hooks_target pt_shim mapisim mapisim_symbolic)
 
-set(pt_hooks_env "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_SHIM=$<TARGET_FILE:pt_shim>;PT_PRELOAD_FIRST=${PT_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
+set(pt_hooks_env "${PT_TEST_ENV};PT_SHIM=$<TARGET_FILE:pt_shim>;ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
 foreach(t variants spec)
   add_test(NAME hooks_${t} COMMAND bash ${PROJECT_SOURCE_DIR}/tests/integration/hooks_${t}.sh)
   set_tests_properties(hooks_${t} PROPERTIES TIMEOUT 300 ENVIRONMENT "${pt_hooks_env}")

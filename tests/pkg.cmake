@@ -2,7 +2,7 @@
 # one parser, messages and exit statuses (pkg_cli); `cmake --install` into a temporary prefix used
 # from elsewhere (pkg_install); a trace in which nothing could be recorded is exit 2 (pkg_nothing);
 # PROFTRACE_* values checked (pkg_env); the Debian package (pkg_deb).
-set(PT_PKG_ENV "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_BUILD=${PROJECT_BINARY_DIR};ASAN_OPTIONS=detect_leaks=0")
+set(PT_PKG_ENV "${PT_TEST_ENV};PT_BUILD=${PROJECT_BINARY_DIR}")
 foreach(name pkg_cli pkg_install pkg_nothing pkg_env pkg_deb)
   add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/${name}.sh)
   set_tests_properties(${name} PROPERTIES TIMEOUT 300 ENVIRONMENT "${PT_PKG_ENV}")

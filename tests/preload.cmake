@@ -5,13 +5,6 @@ add_executable(preload_dump ${CMAKE_CURRENT_SOURCE_DIR}/unit/preload_dump.c)
 target_link_libraries(preload_dump PRIVATE pt_tracer)
 set_target_properties(preload_dump PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
 
-# A sanitized shim needs its runtime loaded before it in every process it is preloaded into.
-set(PT_PRELOAD_FIRST "")
-if(PT_SANITIZE MATCHES "address")
-  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-                  OUTPUT_VARIABLE PT_PRELOAD_FIRST OUTPUT_STRIP_TRAILING_WHITESPACE)
-endif()
-
 file(GLOB PT_PRELOAD_UNIT ${CMAKE_CURRENT_SOURCE_DIR}/unit/preload_*.c)
 list(REMOVE_ITEM PT_PRELOAD_UNIT ${CMAKE_CURRENT_SOURCE_DIR}/unit/preload_dump.c)
 foreach(src ${PT_PRELOAD_UNIT})
@@ -29,7 +22,7 @@ foreach(src ${PT_PRELOAD_UNIT})
   target_link_libraries(${name} PRIVATE ${CMAKE_DL_LIBS})
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT 120
-    ENVIRONMENT "PT_SHIM=$<TARGET_FILE:pt_shim>;PT_PRELOAD_FIRST=${PT_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PT_TEST_ENV};PT_SHIM=$<TARGET_FILE:pt_shim>")
 endforeach()
 
 # The call table's signatures and the shim's own API types against the sample library's headers.
@@ -41,5 +34,5 @@ foreach(script ${PT_PRELOAD_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 300
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_SHIM=$<TARGET_FILE:pt_shim>;PT_PRELOAD_FIRST=${PT_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PT_TEST_ENV};PT_SHIM=$<TARGET_FILE:pt_shim>")
 endforeach()

@@ -1,14 +1,5 @@
 # tracer tests: unit tests (one process each) and integration scripts, all with unique temp dirs.
 find_package(Threads REQUIRED)
-# A sanitized shim needs its runtime loaded first in every process `proftrace record` starts.
-set(PT_TRACER_PRELOAD_FIRST "")
-if(PT_SANITIZE MATCHES "address")
-  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-                  OUTPUT_VARIABLE PT_TRACER_PRELOAD_FIRST OUTPUT_STRIP_TRAILING_WHITESPACE)
-elseif(PT_SANITIZE MATCHES "thread")
-  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libtsan.so
-                  OUTPUT_VARIABLE PT_TRACER_PRELOAD_FIRST OUTPUT_STRIP_TRAILING_WHITESPACE)
-endif()
 # libptflood.so: a registry that answers at once, so a traced loop floods its buffer (ring tests)
 add_library(ptflood SHARED ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ring/flood_lib.c)
 set_target_properties(ptflood PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
@@ -39,7 +30,7 @@ foreach(script ${PT_TRACER_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR};PT_PRELOAD_FIRST=${PT_TRACER_PRELOAD_FIRST};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 if(TEST tracer_drain_rotate) # userfaultfd forces its interleaving; says why when it cannot
   set_tests_properties(tracer_drain_rotate PROPERTIES SKIP_RETURN_CODE 77)

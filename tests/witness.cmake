@@ -33,7 +33,7 @@ foreach(script ${PT_WITNESS_INTEG})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT 240
-    ENVIRONMENT "PT_BIN=${PROJECT_BINARY_DIR}/bin;PT_LIB=${PROJECT_BINARY_DIR}/lib;PT_TESTS=${PROJECT_BINARY_DIR}/tests;PT_SRC=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "${PT_TEST_ENV}")
 endforeach()
 # The end-to-end tests' traced holders call the Win32 subset (samples/win32).
 foreach(tool witness_tool_e2e witness_tool_late)

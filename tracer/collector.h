@@ -74,6 +74,12 @@ void pt_collector_on_attach(struct pt_collector *c, void (*fn)(void *arg, pid_t 
  * ../lib/proftrace/libproftrace.so (installed) or ../lib/libproftrace.so (the build tree). 0 when
  * the file exists, -ENOENT otherwise (buf then holds the installed path). */
 int pt_shim_path(char *buf, size_t len);
+/* The path of the AddressSanitizer runtime this program runs with, or NULL. A proftrace built
+ * with -DPT_SANITIZE=address comes with a shim built the same way, which works in a process only
+ * when that runtime is the first library loaded: `record` and `collect` put it first in the
+ * LD_PRELOAD they give, and an attach refuses a process started without it. NULL in an ordinary
+ * build. The string is static. */
+const char *pt_shim_runtime(void);
 void pt_collector_close(struct pt_collector *c);
 
 /* The trace directory as a path through the collector's own descriptor of it ("/proc/self/fd/N"):

@@ -31,7 +31,7 @@ export PROFTRACE_THREADS=2 PROFTRACE_BUFSIZE=16k
 n=0 k=0
 mkdir -p "$work/rings-trace"
 if want ring || want ring_race || want holds_race || want ctf; then
-PROFTRACE_DIR=$work/rings-trace LD_PRELOAD=$PT_LIB/libproftrace.so \
+PROFTRACE_DIR=$work/rings-trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so \
     bash "$PT_SRC/samples/scenarios/bug1-impersonation.sh" >/dev/null 2>&1 || true
 n=0
 for r in "$work"/rings-trace/rings/*.ring; do
@@ -102,7 +102,7 @@ fi
 # Core: a traced process stopped in a sleep, dumped by gdb with only shared file mappings kept.
 if want core && command -v gdb >/dev/null; then
     mkdir -p "$work/core-trace"
-    PROFTRACE_DIR=$work/core-trace LD_PRELOAD=$PT_LIB/libproftrace.so sleep 60 &
+    PROFTRACE_DIR=$work/core-trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so sleep 60 &
     pid=$!
     for _ in $(seq 100); do
         [ -n "$(ls "$work/core-trace/rings" 2>/dev/null)" ] && break

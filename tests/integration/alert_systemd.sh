@@ -103,6 +103,7 @@ ok "the unit's collect said READY=1 once $dir was made"
 # the service, with the drop-in's environment
 (
     while IFS= read -r line; do export "${line#Environment=}"; done < <(grep '^Environment=' "$DROPIN")
+    LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$LD_PRELOAD # a sanitizer build's runtime first
     PT_BUILD_DIR=$PT_BUILD bash "$PT_SRC/samples/scenarios/bug2-session.sh"
 ) >"$T/scenario.log" 2>&1 || fail "the scenario failed: $(tail -5 "$T/scenario.log")"
 grep -q "service FAILED (MAPI_E_CALL_FAILED)" "$T/scenario.log" || fail "the bug did not strike"

@@ -42,7 +42,7 @@ run() {
     if ! "$bin/proftrace" record -o "$trace" -- bash "$tmp/run.sh" >"$tmp/$case.log" 2>&1; then
         if grep -q "not implemented" "$tmp/$case.log"; then
             rm -rf "$trace" && mkdir -p "$trace"
-            PROFTRACE_DIR=$trace LD_PRELOAD=$lib/libproftrace.so bash "$tmp/run.sh" \
+            PROFTRACE_DIR=$trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so bash "$tmp/run.sh" \
                 >"$tmp/$case.log" 2>&1 || { cat "$tmp/$case.log" >&2; fail=1; return; }
         else
             cat "$tmp/$case.log" >&2

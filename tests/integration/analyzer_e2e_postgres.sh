@@ -12,7 +12,7 @@
 # test may run at the same time.
 source "$(dirname "$0")/fault_lib.sh"
 PGBIN=/usr/lib/postgresql/15/bin
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL 15 is not installed ($PGBIN): scripts/install-deps.sh"
+need_postgres "$PGBIN"
 [ "$(id -u)" -eq 0 ] || fail "needs root (a new login session via /proc/self/loginuid)"
 chmod 0755 "$T"
 port=$((40000 + $$ % 20000))

@@ -45,7 +45,7 @@ run() {
         PROFTRACE_DIR=$w/trace
     unset WINSIM_SESSION PROFTRACE_BREAK
     mkfifo "$w/svc.in" "$w/svc.out"
-    LD_PRELOAD=$lib/libproftrace.so "$bin/eventsvc" --profile EvtSvc-1 <"$w/svc.in" \
+    LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so "$bin/eventsvc" --profile EvtSvc-1 <"$w/svc.in" \
         >"$w/svc.out" &
     holder=$!
     exec {hin}>"$w/svc.in" {hout}<"$w/svc.out"
@@ -57,16 +57,16 @@ run() {
     echo "$holder" >"$w/holder.pid"
     case $mode in
     none)
-        WINSIM_SESSION=$other LD_PRELOAD=$lib/libproftrace.so "$bin/mapiclient" \
+        WINSIM_SESSION=$other LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so "$bin/mapiclient" \
             {hin}>&- {hout}<&- >"$w/client.log" 2>&1
         ;;
     break)
-        WINSIM_SESSION=$other PROFTRACE_BREAK=delete-held LD_PRELOAD=$lib/libproftrace.so \
+        WINSIM_SESSION=$other PROFTRACE_BREAK=delete-held LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so \
             "$bin/mapiclient" {hin}>&- {hout}<&- >"$w/client.log" 2>&1
         ;;
     gdb) # gdb itself is not preloaded: the shim goes into the client's environment only
         WINSIM_SESSION=$other PROFTRACE_BREAK=delete-held gdb -batch -nx \
-            -ex 'set startup-with-shell off' -ex "set environment LD_PRELOAD=$lib/libproftrace.so" \
+            -ex 'set startup-with-shell off' -ex "set environment LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so" \
             -ex run -ex continue --args "$bin/mapiclient" {hin}>&- {hout}<&- >"$w/client.log" 2>&1
         grep -q 'received signal SIGTRAP' "$w/client.log" ||
             { cat "$w/client.log" >&2; echo "FAIL gdb: no stop at the delete" >&2; return 1; }

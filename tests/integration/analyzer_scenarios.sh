@@ -28,7 +28,7 @@ record() {
     if grep -q "not implemented" "$dir.log"; then
         rm -rf "$dir"
         mkdir -p "$dir"
-        PROFTRACE_DIR=$dir LD_PRELOAD=$lib/libproftrace.so bash "$script" >"$dir.log" 2>&1
+        PROFTRACE_DIR=$dir LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so bash "$script" >"$dir.log" 2>&1
         return $?
     fi
     cat "$dir.log" >&2

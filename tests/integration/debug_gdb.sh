@@ -29,7 +29,8 @@ in_gdb() {
     env -u PROFTRACE_BIN -u LD_PRELOAD PATH="$T/nobin" PROFTRACE_DIR="$T/t$n" \
         WINSIM_HIVE_ROOT="$T/hives" WINSIM_NAMESPACE="$TAG" WINSIM_SESSION=7 \
         /usr/bin/gdb -q -batch -nx "$@" -ex 'set startup-with-shell off' \
-        -ex "set environment LD_PRELOAD $shim" -ex 'break UnmapViewOfFile' -ex run \
+        -ex "set environment LD_PRELOAD ${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$shim" \
+        -ex 'break UnmapViewOfFile' -ex run \
         -ex 'echo ==BINARY==\n' -ex 'show proftrace-binary' \
         -ex 'echo ==EVENTS==\n' -ex 'proftrace-events 2' \
         -ex 'echo ==HOLDS==\n' -ex "proftrace-holds winsim.$TAG.s7.$TAG-map" -ex 'echo ==END==\n' \

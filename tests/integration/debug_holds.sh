@@ -31,7 +31,7 @@ start_holder() {
     shift
     rm -f "$work/h.in" "$work/h.out"
     mkfifo "$work/h.in" "$work/h.out"
-    env "$@" PROFTRACE_DIR="$work/trace" LD_PRELOAD="$PT_LIB/libproftrace.so" \
+    env "$@" PROFTRACE_DIR="$work/trace" LD_PRELOAD="${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so" \
         unshare --pid --fork --mount --ipc --kill-child sh -c \
         'mount -t tmpfs none /dev/shm && exec "$0" "$1"' "$PT_TESTS/debug_holder" "$file" \
         <"$work/h.in" >"$work/h.out" &
@@ -49,7 +49,7 @@ stop_holder() {
 rm_traced() {
     local before
     before=$("$PT_TESTS/debug_trace_dump" "$work/trace" 2>/dev/null | grep -c ' breakpoint ' || true)
-    PROFTRACE_DIR=$work/trace LD_PRELOAD=$PT_LIB/libproftrace.so rm "$1"
+    PROFTRACE_DIR=$work/trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so rm "$1"
     "$PT_TESTS/debug_trace_dump" "$work/trace" | grep ' breakpoint ' | tail -n +$((before + 1))
 }
 ident() { stat -c 'dev=%d ino=%i' "$1"; }
@@ -83,7 +83,7 @@ echo "ok: (3) released: not flagged"
 # (4) the deleter's own hold: the crasher program maps a POSIX shm object and shm_unlinks it
 # (then faults; no core is written): no breakpoint may be recorded for it.
 before=$("$PT_TESTS/debug_trace_dump" "$work/trace" | grep -c ' breakpoint ' || true)
-(cd "$work" && ulimit -c 0 && PROFTRACE_DIR=$work/trace LD_PRELOAD=$PT_LIB/libproftrace.so \
+(cd "$work" && ulimit -c 0 && PROFTRACE_DIR=$work/trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so \
     "$PT_TESTS/debug_crasher" "/dbgholds_$(basename "$work")" "$work/own") 2>/dev/null || true
 after=$("$PT_TESTS/debug_trace_dump" "$work/trace" | grep -c ' breakpoint ' || true)
 [ "$before" = "$after" ] || fail "(4) a process deleting what it holds itself was flagged"

@@ -59,7 +59,7 @@ run_mode() {
             bash "$PT_SRC/samples/scenarios/bug2-session.sh" >"$out/scn.log" 2>&1 &
     else
         mkdir -p "$trace"
-        PT_BUILD_DIR=$work/build PROFTRACE_DIR=$trace LD_PRELOAD=$PT_LIB/libproftrace.so \
+        PT_BUILD_DIR=$work/build PROFTRACE_DIR=$trace LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$PT_LIB/libproftrace.so \
             bash "$PT_SRC/samples/scenarios/bug2-session.sh" >"$out/scn.log" 2>&1 &
     fi
     scn=$!

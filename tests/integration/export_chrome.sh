@@ -17,7 +17,7 @@ record_bug2 "$tmp/bug2"
 mkdir -p "$tmp/pidns"
 for i in 1 2; do
     : >"$tmp/victim$i"
-    PROFTRACE_DIR=$tmp/pidns LD_PRELOAD=$lib/libproftrace.so \
+    PROFTRACE_DIR=$tmp/pidns LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$lib/libproftrace.so \
         unshare --pid --fork --mount-proc rm "$tmp/victim$i"
     [ ! -e "$tmp/victim$i" ] || { echo "FAIL: rm $i did not run" >&2; exit 1; }
 done

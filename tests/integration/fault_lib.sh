@@ -5,6 +5,7 @@ set -euo pipefail
 : "${PT_BIN:?}" "${PT_LIB:?}" "${PT_SRC:?}"
 PROFTRACE=$PT_BIN/proftrace
 SHIM=$PT_LIB/libproftrace.so
+[ -n "${PT_PRELOAD_FIRST:-}" ] && SHIM=$PT_PRELOAD_FIRST:$SHIM # sanitizer runtime first
 T=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX")
 PT_CLEANUP=()
 pt_cleanup() {
@@ -18,6 +19,17 @@ fail() {
     exit 1
 }
 ok() { echo "ok: $*"; }
+# need_postgres PGBIN: PostgreSQL 15 installed; in a sanitizer build also able to start with the
+# sanitizer runtime preloaded, which the shim needs first. (It is not with AddressSanitizer's, shim
+# or no shim: `LD_PRELOAD=libasan.so postgres --version` hangs in bindtextdomain. Exit 77: skipped.)
+need_postgres() {
+    [ -x "$1/postgres" ] || fail "PostgreSQL 15 is not installed ($1): scripts/install-deps.sh"
+    [ -z "${PT_PRELOAD_FIRST:-}" ] || timeout 20 env LD_PRELOAD="$PT_PRELOAD_FIRST" "$1/postgres" \
+        --version >/dev/null 2>&1 || {
+        echo "skipped: PostgreSQL does not start with $PT_PRELOAD_FIRST preloaded (no shim involved)"
+        exit 77
+    }
+}
 # Run as nobody with no supplementary groups (util-linux setpriv).
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # count_events DIR [PATTERN]: events in a trace (matching PATTERN when given).

@@ -50,7 +50,7 @@ done
 for sig in segv:11 abort:6; do
     mode=${sig%:*} n=${sig#*:}
     run "$mode" "$mode"
-    [ "$(cat "$T/$mode.plain.rc")" = $((128 + n)) ] || [ -n "${LD_PRELOAD:-}" ] ||
+    [ "$(cat "$T/$mode.plain.rc")" = $((128 + n)) ] || [ -n "${PT_PRELOAD_FIRST:-}" ] ||
         fail "$mode: untraced status $(cat "$T/$mode.plain.rc"), not signal $n"
     [ "$(cat "$T/$mode.plain.rc")" != $((128 + n)) ] ||
         "$PROFTRACE" events "$T/$mode" 2>/dev/null | grep -q "signal(signo=$n," || fail "$mode: no signal event"

@@ -88,7 +88,7 @@ rc=0; /usr/bin/proftrace report >"$T/demo.rep" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q "^finding 1: cross-namespace-purge  severity critical  cause session-namespace-split" "$T/demo.rep" &&
     grep -q "(/usr/lib/proftrace/demo/bin/mapiclient\|(mapiclient)" "$T/demo.rep" || fail "demo report: exit $rc: $(head -5 "$T/demo.rep")"
 ok "installed: proftrace --version, the demo from /usr/lib/proftrace/demo, reported (exit 1, its finding)"
-gdb -nx -batch -ex 'set environment LD_PRELOAD=/usr/lib/proftrace/libproftrace.so' -ex 'break main' -ex run \
+gdb -nx -batch -ex "set environment LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}/usr/lib/proftrace/libproftrace.so" -ex 'break main' -ex run \
     -ex 'info auto-load python-scripts' -ex 'help proftrace-holds' -ex kill \
     /usr/lib/proftrace/demo/bin/mapiclient >"$T/gdb.out" 2>&1 || true
 grep -q "Yes .*/usr/share/gdb/auto-load/usr/lib/proftrace/libproftrace.so-gdb.py" "$T/gdb.out" &&

@@ -6,6 +6,7 @@
 source "$(dirname "$0")/pkg_lib.sh"
 : "${PT_LIB:?set by CTest}"
 SHIM=$PT_LIB/libproftrace.so
+[ -n "${PT_PRELOAD_FIRST:-}" ] && SHIM=$PT_PRELOAD_FIRST:$SHIM # sanitizer runtime first
 prog=(sh -c 'echo data >"$1/f"; rm "$1/f"; cat /dev/null; echo done' _ "$T")
 bad=(PROFTRACE_STACKS=bogus,delete PROFTRACE_BUFSIZE=1 PROFTRACE_THREADS=0 PROFTRACE_OVERWRITE=yes
      PROFTRACE_INLINE=offf PROFTRACE_BREAK=delete-hold PROFTRACE_HOLDS=no PROFTRACE_REDACT=yes)

@@ -33,19 +33,28 @@ echo "system calls: $p untraced, $t traced (+$added)"
 # (/proc/self/status only for NSpid in a nested pid namespace) and the ring was left to the kernel
 # at exit, 162 before /proc/self/stat and /proc/self/exe were read once, and ~2100 with the
 # descriptor loop.
-[ "$added" -le 125 ] || { bad "a traced start adds $added system calls (bound 125)"; cat "$T/traced"; }
+# (Not in a sanitizer build: its runtime maps memory for each size of the instrumented shim's
+# allocations and loads libraries of its own, some 200 calls more; the shapes below still hold.)
+if [ -n "$first" ]; then
+    echo "note: the bound on added calls is not checked in a sanitizer build"
+else
+    [ "$added" -le 125 ] || { bad "a traced start adds $added system calls (bound 125)"; cat "$T/traced"; }
+fi
 [ "$(count "$T/traced" fcntl)" -le 8 ] || bad "$(count "$T/traced" fcntl) fcntl calls: a loop over descriptor numbers?"
 [ "$(count "$T/traced" close)" -le 40 ] || bad "$(count "$T/traced" close) close calls: a loop over descriptor numbers?"
 [ "$(count "$T/traced" pipe2)" = 0 ] || bad "a traced start opens a pipe"
-# Each /proc file the start needs is read once, however many parts of the shim want its values.
+# Each /proc file the start needs is read once, however many parts of the shim want its values
+# (beyond what the untraced start reads: a sanitizer runtime reads some itself).
 strace -f -qq -e trace=openat,readlink -o "$T/paths" -E "LD_PRELOAD=$pre" -E "PROFTRACE_DIR=$T/trace" \
     /bin/true || bad "strace of a traced /bin/true (paths) failed"
+strace -f -qq -e trace=openat,readlink -o "$T/paths.plain" ${first:+-E "LD_PRELOAD=$first"} \
+    /bin/true || bad "strace of /bin/true (paths) failed"
 for f in stat cmdline sessionid loginuid; do
-    n=$(grep -c "\"/proc/self/$f\"" "$T/paths")
-    [ "$n" -le 1 ] || bad "a traced start reads /proc/self/$f $n times"
+    n=$(($(grep -c "\"/proc/self/$f\"" "$T/paths") - $(grep -c "\"/proc/self/$f\"" "$T/paths.plain")))
+    [ "$n" -le 1 ] || bad "a traced start reads /proc/self/$f $n times more"
 done
-n=$(grep -c 'readlink("/proc/self/exe"' "$T/paths")
-[ "$n" -le 1 ] || bad "a traced start reads the link /proc/self/exe $n times"
+n=$(($(grep -c 'readlink("/proc/self/exe"' "$T/paths") - $(grep -c 'readlink("/proc/self/exe"' "$T/paths.plain")))
+[ "$n" -le 1 ] || bad "a traced start reads the link /proc/self/exe $n times more"
 # Dispositions the process starts with are kept: the shim takes them from /proc/self/status at
 # start instead of asking each signal, and must still leave an inherited SIG_IGN alone.
 out=$(trap '' USR1 TERM; LD_PRELOAD=$pre PROFTRACE_DIR=$T/trace sh -c 'kill -USR1 $$; kill -TERM $$; echo alive')

@@ -73,6 +73,10 @@ run sigterm_child sh -c 'sleep 5 & p=$!; sleep 0.3; kill -TERM $p; sleep 0.3; wa
 expect sigterm_child 'signal .*signo=0xf'
 run shell_chain sh -c 'for i in 1 2 3; do echo $i >f$i; done; rm f2; mv f3 f4; env -i PATH=/usr/bin:/bin sh -c "rm f1; ls"'
 expect shell_chain 'unlinkat .*pathname="f1"'
+# dash execs each command from a vfork child, here with a larger environment each time: the child
+# runs on its parent's stack, which the shim's exec wrapper must leave as it found it.
+run dash_vfork dash -c 'A=1 rm keep.txt; A=1 B=2 C=3 D=4 rm tree/c/f3; A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 env | grep -c "^[A-H]="'
+expect dash_vfork 'vfork'
 if [ -x "$PT_BIN/mapiclient" ]; then
     export WINSIM_NAMESPACE=pttools$$ # each run gets its own hive below its scratch dir
     run mapiclient sh -c 'WINSIM_HIVE_ROOT=$PWD/hive exec "$0" --logon PtTools --create --delete' \

@@ -14,7 +14,7 @@ source "$(dirname "$0")/fault_lib.sh"
 source "$(dirname "$0")/user_lib.sh"
 export PROFTRACE_ALLOW_UIDS # the server's user: its rings are written and read
 PGBIN=/usr/lib/postgresql/15/bin
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL 15 is not installed ($PGBIN)"
+need_postgres "$PGBIN"
 command -v jq >/dev/null || fail "jq is not installed"
 # The user's SysV segments, from the kernel's table (ipcs cuts long user names).
 sysv_of() { awk -v u="$1" 'NR > 1 && $8 == u { print $2 }' /proc/sysvipc/shm; }

@@ -9,7 +9,7 @@
 #   PT_BIN=build/bin PT_LIB=build/lib PT_SRC=. PT_TESTS=build/tests bash tests/integration/suite_postgres.sh
 source "$(dirname "$0")/fault_lib.sh"
 PGBIN=/usr/lib/postgresql/15/bin
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL 15 is not installed ($PGBIN)"
+need_postgres "$PGBIN"
 chmod 0755 "$T"
 port=$((20000 + $$ % 20000))
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }

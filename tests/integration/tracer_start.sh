@@ -11,7 +11,7 @@ SHIM=$PT_LIB/libproftrace.so
 # thread buffers; the whole log is left in $T/N.log
 ring_calls() {
     mkdir -p "$T/tr$1"
-    env ${PT_PRELOAD_FIRST:+LD_PRELOAD=$PT_PRELOAD_FIRST:}LD_PRELOAD=$SHIM \
+    env LD_PRELOAD=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$SHIM \
         PROFTRACE_DIR="$T/tr$1" PROFTRACE_THREADS="$1" strace -f -y -o "$T/$1.log" /bin/true ||
         fail "traced /bin/true failed"
     grep -E '\.ring>|\.tmp>|/rings"|MADV_POPULATE_WRITE|RLIMIT_FSIZE' "$T/$1.log" |
