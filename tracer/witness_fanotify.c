@@ -160,6 +160,7 @@ struct held {
     uint64_t dev, ino; /* ino 0: free */
     uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
     uint64_t first;    /* the earliest */
+    uint64_t live;     /* the latest `seen` of a hold that still was when read (0: none was) */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -385,13 +386,17 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
     return errno == ESTALE;
 }
 
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir)
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
+                        int live)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .dir = dir != 0};
+    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .live = live ? seen : 0,
+                       .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
             h->seen = seen;
+        if (live && seen > h->live)
+            h->live = seen;
         if (seen && (!h->first || seen < h->first))
             h->first = seen;
         h->dir |= add.dir;
@@ -436,7 +441,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = f->held[i].first = 0;
+    f->held[i].seen = f->held[i].first = f->held[i].live = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -743,7 +748,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
             continue;
         if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
-            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -805,7 +810,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -1048,8 +1053,11 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
  * of a held number is looked for so, the few that matter among the many; a DELETE whose object
  * was remembered so died with its name (r->died). A held number whose object dies is no one's
- * any more (r->frees: forgotten once the batch is judged) — unless it was noted held since this
- * batch's reports began (`since`), maybe for a new object that got the number. */
+ * any more (r->frees: forgotten once the batch is judged) — unless a hold of it that still was
+ * when read began since this batch's reports began (`since`), maybe of a new object that got the
+ * number. A hold already over when first read does not keep it: kept for the deletions made while
+ * it was, it would make of the number's next owner (another process's directory in /tmp) a held
+ * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). */
 static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
 {
     f->batch++;
@@ -1069,7 +1077,7 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
             const struct fs *sfs = find_fs(f, r->fid);
             const struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && h->seen < since;
+            r->frees = h && h->live < since;
             if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
