@@ -6,7 +6,7 @@
  * goes to a new directory Z, and an untraced rm deletes a file inside Z: an entry of a directory
  * nobody traced ever held, which must not be recorded as one of K's values or subkeys (on a busy
  * machine another test's `rm -rf` in /tmp made such a finding). When another process on the
- * filesystem takes the number first, the attempt is made again (10 at most). */
+ * filesystem takes the number first, the attempt is made again (30 at most). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 
@@ -132,9 +132,9 @@ int main(void)
     /* the filesystem watched whole, keys/ not watched: K counts only as a held number */
     CHECK(pt_witness_watch_path(w, anchor) == 0, "watch %s", anchor);
     int tested = 0;
-    for (int n = 0; n < 10 && !tested && !t_failures; n++)
+    for (int n = 0; n < 30 && !tested && !t_failures; n++)
         tested = attempt(w, rings, dir, n);
-    CHECK(tested, "no new directory got a removed key's number in 10 attempts");
+    CHECK(tested, "no new directory got a removed key's number in 30 attempts");
     pt_witness_stop(w);
     t_rmrf(base);
     free(base);
