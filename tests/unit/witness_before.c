@@ -14,8 +14,8 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 
-/* The traced holder: creates directory k, holds it open, published; sends its inode number and
- * waits for a byte before it exits. */
+/* The traced holder: ready ('r') with its table, at a byte creates directory k, holds it open,
+ * published; sends its inode number and waits for a byte before it exits. */
 static void holder(const char *rings, const char *k, int in, int out)
 {
     char c, why[256];
@@ -24,7 +24,8 @@ static void holder(const char *rings, const char *k, int in, int out)
     int rfd = open(rings, O_PATH | O_DIRECTORY | O_CLOEXEC);
     int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
     if (tfd < 0 || pt__htab_map(&tab, tfd, (uint32_t)geteuid()) < 0 ||
-        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0 || mkdir(k, 0700) < 0)
+        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0 || write(out, "r", 1) != 1 ||
+        read(in, &c, 1) != 1 || mkdir(k, 0700) < 0)
         _exit(2);
     int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* RegCreateKeyEx */
     if (fd < 0 || fstat(fd, &st) < 0)
@@ -57,16 +58,6 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     snprintf(d, sizeof d, "%s/D%d", dir, n);
     snprintf(v, sizeof v, "%s/v", d);
     snprintf(k, sizeof k, "%s/K%d", dir, n);
-    drain(w); /* the queue empty: what follows is read in one batch */
-    pt_witness_stats(w, &st);
-    uint64_t recorded = st.recorded;
-    CHECK(mkdir(d, 0700) == 0 && stat(d, &sd) == 0, "mkdir %s", d);
-    int fd = open(v, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    CHECK(fd >= 0, "create %s", v);
-    close(fd);
-    char *rmv[] = {"/usr/bin/rm", "-r", d, NULL};
-    CHECK(w_wait(w_spawn(rmv)) == 0, "rm -r %s", d);
-
     int to[2], from[2];
     CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
     pid_t h = fork();
@@ -83,6 +74,19 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     CHECK(rf >= 0, "create %s", ring);
     close(rf);
+    char c;
+    CHECK(read(from[0], &c, 1) == 1 && c == 'r', "the holder is not ready");
+    /* nothing else created here from now on until K: it is to get D's number */
+    drain(w); /* the queue empty: what follows is read in one batch */
+    pt_witness_stats(w, &st);
+    uint64_t recorded = st.recorded;
+    CHECK(mkdir(d, 0700) == 0 && stat(d, &sd) == 0, "mkdir %s", d);
+    int fd = open(v, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0, "create %s", v);
+    close(fd);
+    char *rmv[] = {"/usr/bin/rm", "-r", d, NULL};
+    CHECK(w_wait(w_spawn(rmv)) == 0, "rm -r %s", d);
+    CHECK(write(to[1], "g", 1) == 1, "go");
     uint64_t kino = 0;
     CHECK(read(from[0], &kino, sizeof kino) == sizeof kino, "the holder did not hold %s", k);
     int found = kino == (uint64_t)sd.st_ino;
