@@ -38,7 +38,11 @@
  *   - one whose DELETE_SELF is not in a batch that emptied the queue was alive when the batch
  *     was read: a number held since before then was its own; so is one still there now.
  * A held number whose object the kernel says died is forgotten once the batch is judged: the next
- * object to get it is nobody's until a hold of it is read. The holds tables are read again once a batch is read, before any of it is judged: every hold
+ * object to get it is nobody's until a hold of it is read (a hold already over when first read
+ * does not keep it). The deletion of an entry of a held directory is judged so by the directory:
+ * its number too may be a new directory's, created and held after the entry's directory was
+ * removed (another process's `rm -rf`, read late); a directory some process held dies when that
+ * process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let go. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
@@ -160,6 +164,7 @@ struct held {
     uint64_t dev, ino; /* ino 0: free */
     uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
     uint64_t first;    /* the earliest */
+    uint64_t live;     /* the latest `seen` of a hold that still was when read (0: none was) */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -168,6 +173,7 @@ struct held {
  * report of the batch), in batch `batch`. */
 struct gone {
     uint32_t klen, batch, rep;
+    int32_t pid; /* a DELETE_SELF's: the process that let go of the object last */
     unsigned char key[KEY_MAX];
 };
 
@@ -385,13 +391,17 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
     return errno == ESTALE;
 }
 
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir)
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
+                        int live)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .dir = dir != 0};
+    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .live = live ? seen : 0,
+                       .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
             h->seen = seen;
+        if (live && seen > h->live)
+            h->live = seen;
         if (seen && (!h->first || seen < h->first))
             h->first = seen;
         h->dir |= add.dir;
@@ -436,7 +446,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = f->held[i].first = 0;
+    f->held[i].seen = f->held[i].first = f->held[i].live = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -743,7 +753,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
             continue;
         if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
-            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -805,7 +815,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode));
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -1048,8 +1058,11 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
  * of a held number is looked for so, the few that matter among the many; a DELETE whose object
  * was remembered so died with its name (r->died). A held number whose object dies is no one's
- * any more (r->frees: forgotten once the batch is judged) — unless it was noted held since this
- * batch's reports began (`since`), maybe for a new object that got the number. */
+ * any more (r->frees: forgotten once the batch is judged) — unless a hold of it that still was
+ * when read began since this batch's reports began (`since`), maybe of a new object that got the
+ * number. A hold already over when first read does not keep it: kept for the deletions made while
+ * it was, it would make of the number's next owner (another process's directory in /tmp) a held
+ * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). */
 static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
 {
     f->batch++;
@@ -1064,12 +1077,12 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
         struct gone *g = &f->gone[key_hash(key, klen) % GONE_SLOTS], *d;
         if (r->mask & FAN_DELETE_SELF) {
             r->self = 1;
-            *g = (struct gone){.klen = klen, .batch = f->batch};
+            *g = (struct gone){.klen = klen, .batch = f->batch, .pid = r->pid};
             memcpy(g->key, key, klen);
             const struct fs *sfs = find_fs(f, r->fid);
             const struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && h->seen < since;
+            r->frees = h && h->live < since;
             if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
@@ -1182,6 +1195,35 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct re
             return 1;
         r->stale = 1;
     }
+    /* gone since it was read: its DELETE_SELF, queued by now, says who let go */
+    return r->carried < MAX_WAITS ? -1 : 0;
+}
+
+/* Was the directory of report r, a held directory's number, the one a traced process held when
+ * the entry was deleted? 1 or 0, -1 when a later batch may tell. Its number too may have had
+ * another owner: the deletion may be read after that directory was removed and a traced process
+ * began to hold a new one that got the number (another process's `rm -rf` in /tmp is read after
+ * a key was created and opened). The kernel's order says which, as for a deleted object (the
+ * essay): a directory removed after its entries dies — its DELETE_SELF comes — when the last
+ * process lets go of it; that process is a traced holder, or the directory was nobody's. One not
+ * seen dying is the number's owner now, when its handle still opens. */
+static int dir_held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
+                                 const struct fs *fs, int by_order)
+{
+    if (!by_order)
+        return !generation_gone(fs, r->dfid);
+    unsigned char key[KEY_MAX];
+    int32_t fsid[2];
+    memcpy(fsid, &r->dfid->fsid, sizeof fsid);
+    uint32_t klen = make_key(fsid, fid_handle((void *)r->dfid), key);
+    const struct gone *g = &f->gone[key_hash(key, klen) % GONE_SLOTS];
+    if (g->batch + 1 >= f->batch && same_key(g, key, klen)) {
+        struct pt__wident releaser;
+        pt__wident_unknown(&releaser, g->pid, PT__WID_GONE);
+        return g->pid != getpid() && pt__witness_traced(w, &releaser);
+    }
+    if (!generation_gone(fs, r->dfid))
+        return 1;
     /* gone since it was read: its DELETE_SELF, queued by now, says who let go */
     return r->carried < MAX_WAITS ? -1 : 0;
 }
@@ -1398,8 +1440,9 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * of a directory it holds (a key's values and subkeys), or anything under a watched
          * directory. Not the many other deletions of a busy filesystem, and not a directory gone
          * before it could be named in a tree nobody held. */
-        int by_dir = is_held_dir(f, fs->dev, d.dir_ino) || (d.path[0] && watched(f, fs, d.path));
-        if (!by_dir && !is_held(f, fs->dev, d.ino)) {
+        int by_path = d.path[0] && watched(f, fs, d.path);
+        int by_dir = is_held_dir(f, fs->dev, d.dir_ino);
+        if (!by_path && !by_dir && !is_held(f, fs->dev, d.ino)) {
             if (d.path[0])
                 st->outside++;
             else
@@ -1411,9 +1454,13 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * a NEW file that got the number. Then what was deleted died with its name, while a
          * deleted file some process held outlived it: only the latter is a deletion of something
          * held (the essay). */
-        int held = by_dir || (r->mask & (FAN_RENAME | FAN_MOVED_FROM))
-                       ? 1
-                       : held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0);
+        int held = by_path || (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) ? 1 : 0;
+        if (!held && by_dir) /* an entry of a held directory: by the directory's number */
+            held = dir_held_when_deleted(f, w, r, fs, by_order);
+        if (held <= 0 && is_held(f, fs->dev, d.ino)) { /* the object's own number */
+            int own = held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0);
+            held = own > 0 || held == 0 ? own : held;
+        }
         if (held < 0 && wait == n)
             wait = i; /* and keep[0] is set below */
         if (i >= wait) {

@@ -125,8 +125,10 @@ int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *
 /* Remember that a traced process holds object (dev, ino), as known at `seen` (pt_now(): when it
  * was published or found; the latest is kept): its deletion, and, when it is a directory (dir),
  * the deletion of an entry of it, is recorded wherever it is on a marked filesystem, even when its
- * directory can no longer be named, and dated no earlier than `seen`. */
-void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir);
+ * directory can no longer be named, and dated no earlier than `seen`. live: the hold still was
+ * when it was read (0: it was over, read only for a deletion of it made meanwhile). */
+void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
+                        int live);
 /* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
  * whole and reports name the deleted object)? 1 or 0. */
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);

@@ -1,0 +1,137 @@
+/* witness_before.c — an entry deleted from a directory before a held directory got that
+ * directory's number is no entry of the held one: an untraced process makes directory D with file
+ * v in it, then deletes v and removes D, all while the witness waits; a traced process (its ring
+ * in rings/) then creates directory K, which gets D's number, and keeps it open, published as a
+ * registry key handle in its holds table. The witness reads, in one batch, the hold and the
+ * reports of v and D: v's deletion must not be recorded as one of K's values (on a busy machine
+ * another test's `rm -rf` in /tmp, read after a service created and opened a key, made such a
+ * finding). When K does not get D's number (another process on the filesystem took it), the
+ * attempt is made again (30 at most). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+
+#include "tests/unit/witness_test.h"
+#include "tracer/holds_table.h"
+#include "tracer/internal.h"
+
+/* The traced holder: ready ('r') with its table, at a byte creates directory k, holds it open,
+ * published; sends its inode number and waits for a byte before it exits. */
+static void holder(const char *rings, const char *k, int in, int out)
+{
+    char c, why[256];
+    struct stat st;
+    struct pt__htab tab;
+    int rfd = open(rings, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
+    if (tfd < 0 || pt__htab_map(&tab, tfd, (uint32_t)geteuid()) < 0 ||
+        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0 || write(out, "r", 1) != 1 ||
+        read(in, &c, 1) != 1 || mkdir(k, 0700) < 0)
+        _exit(2);
+    int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* RegCreateKeyEx */
+    if (fd < 0 || fstat(fd, &st) < 0)
+        _exit(3);
+    struct pt__hold h = {.dev = st.st_dev, .ino = st.st_ino, .kind = PT__HK_KEY,
+                         .pid = (uint32_t)getpid(), .uid = (uint32_t)geteuid(), .t_begin = pt_now(),
+                         .name = "K"};
+    if (pt__htab_add(&tab, &h) < 0)
+        _exit(4);
+    pt__htab_ring(&tab, h.dev);
+    uint64_t ino = st.st_ino;
+    if (write(out, &ino, sizeof ino) != sizeof ino || read(in, &c, 1) != 1)
+        _exit(5);
+    _exit(0);
+}
+
+static void drain(struct pt_witness *w)
+{
+    for (int i = 0; i < 3; i++) /* what is queued now, to its end */
+        pt_witness_drain(w);
+}
+
+/* One attempt in directory dir, by the attempt's number n: 1 when K got D's number and what the
+ * witness did was checked, 0 when it did not. */
+static int attempt(struct pt_witness *w, const char *rings, const char *dir, int n)
+{
+    char d[600], v[700], k[600], ring[800];
+    struct stat sd;
+    struct pt_witness_stats st;
+    snprintf(d, sizeof d, "%s/D%d", dir, n);
+    snprintf(v, sizeof v, "%s/v", d);
+    snprintf(k, sizeof k, "%s/K%d", dir, n);
+    int to[2], from[2];
+    CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
+    pid_t h = fork();
+    if (h == 0) {
+        close(to[1]);
+        close(from[0]);
+        holder(rings, k, to[0], from[1]);
+    }
+    close(to[0]);
+    close(from[1]);
+    /* its ring, as the shim's would be named: it is a traced process */
+    snprintf(ring, sizeof ring, "%s/%d-%llu-0000000000001000.ring", rings, (int)h,
+             (unsigned long long)pt__proc_start_time(h));
+    int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(rf >= 0, "create %s", ring);
+    close(rf);
+    char c;
+    CHECK(read(from[0], &c, 1) == 1 && c == 'r', "the holder is not ready");
+    /* nothing else created here from now on until K: it is to get D's number */
+    drain(w); /* the queue empty: what follows is read in one batch */
+    pt_witness_stats(w, &st);
+    uint64_t recorded = st.recorded;
+    CHECK(mkdir(d, 0700) == 0 && stat(d, &sd) == 0, "mkdir %s", d);
+    int fd = open(v, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0, "create %s", v);
+    close(fd);
+    char *rmv[] = {"/usr/bin/rm", "-r", d, NULL};
+    CHECK(w_wait(w_spawn(rmv)) == 0, "rm -r %s", d);
+    CHECK(write(to[1], "g", 1) == 1, "go");
+    uint64_t kino = 0;
+    CHECK(read(from[0], &kino, sizeof kino) == sizeof kino, "the holder did not hold %s", k);
+    int found = kino == (uint64_t)sd.st_ino;
+    if (found) {
+        drain(w);
+        pt_witness_stats(w, &st);
+        CHECK(st.recorded == recorded,
+              "the deletion of %s, before %s got the number of its directory, recorded as one "
+              "of an entry of its hold",
+              v, k);
+    }
+    CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
+    close(to[1]);
+    close(from[0]);
+    drain(w);
+    unlink(ring);
+    rmdir(k);
+    return found;
+}
+
+int main(void)
+{
+    char *base = t_mkdtemp("witness-before");
+    char trace[512], rings[600], dir[512], anchor[512];
+    snprintf(trace, sizeof trace, "%s/trace", base);
+    snprintf(rings, sizeof rings, "%s/rings", trace);
+    snprintf(dir, sizeof dir, "%s/keys", base);
+    snprintf(anchor, sizeof anchor, "%s/anchor", base);
+    CHECK(mkdir(trace, 0700) == 0 && mkdir(rings, 0700) == 0 && mkdir(dir, 0700) == 0 &&
+              mkdir(anchor, 0700) == 0,
+          "mkdir under %s", base);
+    struct pt_witness *w;
+    char why[256];
+    int rc = pt_witness_start(trace, PT_WITNESS_NO_THREAD | PT_WITNESS_NO_EXECS, &w, why, sizeof why);
+    CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
+    if (rc)
+        return 1;
+    /* the filesystem watched whole, keys/ not watched: K counts only as a held number */
+    CHECK(pt_witness_watch_path(w, anchor) == 0, "watch %s", anchor);
+    int tested = 0;
+    for (int n = 0; n < 30 && !tested && !t_failures; n++)
+        tested = attempt(w, rings, dir, n);
+    CHECK(tested, "no new key got a removed directory's number in 30 attempts");
+    pt_witness_stop(w);
+    t_rmrf(base);
+    free(base);
+    return t_failures ? 1 : 0;
+}
