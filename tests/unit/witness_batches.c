@@ -44,41 +44,18 @@ static void holder(const char *rings, const char *x, int in, int out)
 
 int main(void)
 {
-    char *base = t_mkdtemp("witness-batches");
-    char trace[512], rings[600], dir[512], anchor[512], x[600], other[700], ring[800];
-    snprintf(trace, sizeof trace, "%s/trace", base);
-    snprintf(rings, sizeof rings, "%s/rings", trace);
-    snprintf(dir, sizeof dir, "%s/files", base);
-    snprintf(anchor, sizeof anchor, "%s/anchor", base);
-    snprintf(x, sizeof x, "%s/x", dir);
-    CHECK(mkdir(trace, 0700) == 0 && mkdir(rings, 0700) == 0 && mkdir(dir, 0700) == 0 &&
-              mkdir(anchor, 0700) == 0,
-          "mkdir under %s", base);
-    struct pt_witness *w;
-    char why[256];
-    int rc = pt_witness_start(trace, PT_WITNESS_NO_THREAD | PT_WITNESS_NO_EXECS, &w, why, sizeof why);
-    CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
-    if (rc)
+    struct w_fs f; /* x's directory not watched: x counts only as a held number */
+    if (w_fs_start(&f, "witness-batches", "files") < 0)
         return 1;
-    /* the filesystem watched whole, x's directory not watched: x counts only as a held number */
-    CHECK(pt_witness_watch_path(w, anchor) == 0, "watch %s", anchor);
+    struct pt_witness *w = f.w;
+    const char *rings = f.rings, *dir = f.dir, *trace = f.trace;
+    char x[600], other[700], ring[800];
+    snprintf(x, sizeof x, "%s/x", dir);
 
     int to[2], from[2];
-    CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
-    pid_t h = fork();
-    if (h == 0) {
-        close(to[1]);
-        close(from[0]);
+    pid_t h = w_fork_traced(rings, to, from, ring, sizeof ring); /* a traced holder */
+    if (h == 0)
         holder(rings, x, to[0], from[1]);
-    }
-    close(to[0]);
-    close(from[1]);
-    /* its ring, as the shim's would be named: it is a traced process */
-    snprintf(ring, sizeof ring, "%s/%d-%llu-0000000000001000.ring", rings, (int)h,
-             (unsigned long long)pt__proc_start_time(h));
-    int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    CHECK(rf >= 0, "create %s", ring);
-    close(rf);
     char c;
     CHECK(read(from[0], &c, 1) == 1 && c == 'h', "the holder did not hold %s", x);
     struct pt_witness_stats st;
@@ -111,14 +88,13 @@ int main(void)
           (unsigned long long)st.recorded);
     CHECK(write(to[1], "q", 1) == 1, "quit");
     CHECK(w_wait(h) == 0, "holder");
-    pt_witness_stop(w);
+    w_fs_stop(&f); /* its events are in the trace now */
     unlink(ring);
     unsigned n;
     struct w_ev *ev = w_read(trace, &n);
     CHECK(n == 1 && ev && !strcmp(ev[0].path, x) && ev[0].pid == (uint32_t)p_rm,
           "%u events; the first %s by pid %u", n, n ? ev[0].path : "-", n ? ev[0].pid : 0);
     free(ev);
-    t_rmrf(base);
-    free(base);
+    w_fs_end(&f);
     return t_failures ? 1 : 0;
 }

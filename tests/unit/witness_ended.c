@@ -58,21 +58,9 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     CHECK(mkdir(k, 0700) == 0 && stat(k, &sk) == 0, "mkdir %s", k);
     drain(w); /* the queue empty: what follows is read in one batch */
     int to[2], from[2];
-    CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
-    pid_t h = fork();
-    if (h == 0) {
-        close(to[1]);
-        close(from[0]);
+    pid_t h = w_fork_traced(rings, to, from, ring, sizeof ring); /* a traced holder */
+    if (h == 0)
         holder(rings, k, to[0], from[1]);
-    }
-    close(to[0]);
-    close(from[1]);
-    /* its ring, as the shim's would be named: it is a traced process */
-    snprintf(ring, sizeof ring, "%s/%d-%llu-0000000000001000.ring", rings, (int)h,
-             (unsigned long long)pt__proc_start_time(h));
-    int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    CHECK(rf >= 0, "create %s", ring);
-    close(rf);
     CHECK(read(from[0], &c, 1) == 1 && c == 'c', "the holder did not hold and close %s", k);
     char *rmk[] = {"/usr/bin/rmdir", k, NULL};
     CHECK(w_wait(w_spawn(rmk)) == 0, "rmdir %s", k);
@@ -122,29 +110,13 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
 
 int main(void)
 {
-    char *base = t_mkdtemp("witness-ended");
-    char trace[512], rings[600], dir[512], anchor[512];
-    snprintf(trace, sizeof trace, "%s/trace", base);
-    snprintf(rings, sizeof rings, "%s/rings", trace);
-    snprintf(dir, sizeof dir, "%s/keys", base);
-    snprintf(anchor, sizeof anchor, "%s/anchor", base);
-    CHECK(mkdir(trace, 0700) == 0 && mkdir(rings, 0700) == 0 && mkdir(dir, 0700) == 0 &&
-              mkdir(anchor, 0700) == 0,
-          "mkdir under %s", base);
-    struct pt_witness *w;
-    char why[256];
-    int rc = pt_witness_start(trace, PT_WITNESS_NO_THREAD | PT_WITNESS_NO_EXECS, &w, why, sizeof why);
-    CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
-    if (rc)
+    struct w_fs f; /* keys/ not watched: K counts only as a held number */
+    if (w_fs_start(&f, "witness-ended", "keys") < 0)
         return 1;
-    /* the filesystem watched whole, keys/ not watched: K counts only as a held number */
-    CHECK(pt_witness_watch_path(w, anchor) == 0, "watch %s", anchor);
     int tested = 0;
     for (int n = 0; n < 30 && !tested && !t_failures; n++)
-        tested = attempt(w, rings, dir, n);
+        tested = attempt(f.w, f.rings, f.dir, n);
     CHECK(tested, "no new directory got a removed key's number in 30 attempts");
-    pt_witness_stop(w);
-    t_rmrf(base);
-    free(base);
+    w_fs_end(&f);
     return t_failures ? 1 : 0;
 }

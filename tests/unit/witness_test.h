@@ -4,12 +4,14 @@
 #define PT_TESTS_WITNESS_TEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
+#include "tracer/internal.h"
 #include "tracer/witness.h"
 
 /* Start argv (by full path), untraced: the environment loses LD_PRELOAD and PROFTRACE_DIR. */
@@ -219,6 +221,77 @@ static inline uint32_t w_read_u32(const char *path)
         fclose(fp);
     }
     return v;
+}
+
+/* The set-up of the tests that judge deletions by a held inode number alone: under a new
+ * temporary directory, a trace directory with rings/ (trace, rings), a directory for the test's
+ * files (dir, named `sub`) and an anchor whose watch makes the witness watch the filesystem whole,
+ * so that `dir`, not watched itself, counts only through the holds; the witness started without
+ * its thread. 0, or -1 (said). */
+struct w_fs {
+    char *base;
+    char trace[512], rings[600], dir[512], anchor[512];
+    struct pt_witness *w;
+};
+static inline int w_fs_start(struct w_fs *f, const char *tag, const char *sub)
+{
+    char why[256];
+    f->base = t_mkdtemp(tag);
+    snprintf(f->trace, sizeof f->trace, "%s/trace", f->base);
+    snprintf(f->rings, sizeof f->rings, "%s/rings", f->trace);
+    snprintf(f->dir, sizeof f->dir, "%s/%s", f->base, sub);
+    snprintf(f->anchor, sizeof f->anchor, "%s/anchor", f->base);
+    CHECK(mkdir(f->trace, 0700) == 0 && mkdir(f->rings, 0700) == 0 && mkdir(f->dir, 0700) == 0 &&
+              mkdir(f->anchor, 0700) == 0,
+          "mkdir under %s", f->base);
+    int rc = pt_witness_start(f->trace, PT_WITNESS_NO_THREAD | PT_WITNESS_NO_EXECS, &f->w, why,
+                              sizeof why);
+    CHECK(rc == 0, "pt_witness_start: %d %s", rc, why);
+    if (rc) {
+        f->w = NULL;
+        return -1;
+    }
+    CHECK(pt_witness_watch_path(f->w, f->anchor) == 0, "watch %s", f->anchor);
+    return 0;
+}
+/* Stops the witness (its events are in the trace then); once. */
+static inline void w_fs_stop(struct w_fs *f)
+{
+    if (f->w)
+        pt_witness_stop(f->w);
+    f->w = NULL;
+}
+static inline void w_fs_end(struct w_fs *f)
+{
+    w_fs_stop(f);
+    t_rmrf(f->base);
+    free(f->base);
+}
+
+/* A traced peer: a child that reads to[0] and writes from[1] (the caller keeps to[1] and
+ * from[0]), and, made by the parent, a ring in `rings` named as the shim's would be (its path in
+ * `ring`), so that the witness takes the child for a traced process. Returns 0 in the child, the
+ * child's pid in the parent, -1 when it failed (said). */
+static inline pid_t w_fork_traced(const char *rings, int to[2], int from[2], char *ring, size_t len)
+{
+    CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
+    pid_t h = fork();
+    if (h <= 0) {
+        if (h == 0) {
+            close(to[1]);
+            close(from[0]);
+        }
+        return h;
+    }
+    close(to[0]);
+    close(from[1]);
+    snprintf(ring, len, "%s/%d-%llu-0000000000001000.ring", rings, (int)h,
+             (unsigned long long)pt__proc_start_time(h));
+    int rf = open(ring, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(rf >= 0, "create %s", ring);
+    if (rf >= 0)
+        close(rf);
+    return h;
 }
 
 #endif
