@@ -18,24 +18,15 @@
  * published; sends its inode number and waits for a byte before it exits. */
 static void holder(const char *rings, const char *k, int in, int out)
 {
-    char c, why[256];
+    char c;
     struct stat st;
     struct pt__htab tab;
-    int rfd = open(rings, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
-    if (tfd < 0 || pt__htab_map(&tab, tfd, (uint32_t)geteuid()) < 0 ||
-        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0 || write(out, "r", 1) != 1 ||
-        read(in, &c, 1) != 1 || mkdir(k, 0700) < 0)
+    if (w_htab_claim(rings, &tab) < 0 || write(out, "r", 1) != 1 || read(in, &c, 1) != 1 ||
+        mkdir(k, 0700) < 0)
         _exit(2);
     int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* RegCreateKeyEx */
-    if (fd < 0 || fstat(fd, &st) < 0)
+    if (fd < 0 || fstat(fd, &st) < 0 || w_htab_hold(&tab, fd, PT__HK_KEY, "K") < 0)
         _exit(3);
-    struct pt__hold h = {.dev = st.st_dev, .ino = st.st_ino, .kind = PT__HK_KEY,
-                         .pid = (uint32_t)getpid(), .uid = (uint32_t)geteuid(), .t_begin = pt_now(),
-                         .name = "K"};
-    if (pt__htab_add(&tab, &h) < 0)
-        _exit(4);
-    pt__htab_ring(&tab, h.dev);
     uint64_t ino = st.st_ino;
     if (write(out, &ino, sizeof ino) != sizeof ino || read(in, &c, 1) != 1)
         _exit(5);

@@ -16,22 +16,13 @@
 /* The traced holder: holds directory k open, published ('h'); closes it, withdrawn ('c'). */
 static void holder(const char *rings, const char *k, int in, int out)
 {
-    char c, why[256];
-    struct stat st;
+    char c;
     struct pt__htab tab;
     int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rfd = open(rings, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
-    if (fd < 0 || fstat(fd, &st) < 0 || tfd < 0 || pt__htab_map(&tab, tfd, (uint32_t)geteuid()) < 0 ||
-        pt__htab_claim(&tab, (uint32_t)getpid(), 0) < 0)
-        _exit(2);
-    struct pt__hold h = {.dev = st.st_dev, .ino = st.st_ino, .kind = PT__HK_KEY,
-                         .pid = (uint32_t)getpid(), .uid = (uint32_t)geteuid(), .t_begin = pt_now(),
-                         .name = "K"};
-    int slot = pt__htab_add(&tab, &h);
+    int slot = fd >= 0 && w_htab_claim(rings, &tab) == 0 ? w_htab_hold(&tab, fd, PT__HK_KEY, "K")
+                                                         : -1;
     if (slot < 0)
-        _exit(3);
-    pt__htab_ring(&tab, h.dev);
+        _exit(2);
     if (write(out, "h", 1) != 1 || read(in, &c, 1) != 1)
         _exit(4);
     close(fd); /* RegCloseKey */

@@ -11,6 +11,7 @@
 
 #include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
+#include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/witness.h"
 
@@ -266,6 +267,35 @@ static inline void w_fs_end(struct w_fs *f)
     w_fs_stop(f);
     t_rmrf(f->base);
     free(f->base);
+}
+
+/* In a traced holder: this process's entry of its user's holds table under `rings`, as the shim
+ * claims it. 0, or -1. */
+static inline int w_htab_claim(const char *rings, struct pt__htab *tab)
+{
+    char why[256];
+    int rfd = open(rings, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int tfd = rfd >= 0 ? pt__htab_open(rfd, (uint32_t)geteuid(), 0, why, sizeof why) : -1;
+    return tfd >= 0 && pt__htab_map(tab, tfd, (uint32_t)geteuid()) == 0 &&
+                   pt__htab_claim(tab, (uint32_t)getpid(), 0) == 0
+               ? 0
+               : -1;
+}
+
+/* ... and the hold of what `fd` has open published there, its doorbell rung, as the shim does:
+ * its slot, or -1. */
+static inline int w_htab_hold(struct pt__htab *tab, int fd, int kind, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -1;
+    struct pt__hold h = {.dev = st.st_dev, .ino = st.st_ino, .kind = kind,
+                         .pid = (uint32_t)getpid(), .uid = (uint32_t)geteuid(), .t_begin = pt_now(),
+                         .name = name};
+    int slot = pt__htab_add(tab, &h);
+    if (slot >= 0)
+        pt__htab_ring(tab, h.dev);
+    return slot;
 }
 
 /* A traced peer: a child that reads to[0] and writes from[1] (the caller keeps to[1] and
