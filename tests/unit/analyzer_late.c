@@ -87,6 +87,29 @@ static void munmap_ev(struct scn *s, uint32_t pid, uint64_t addr)
     ev_end(s);
 }
 
+/* The holder's first image execs /usr/bin/daemon, whose events go to the stream IMAGE2. */
+static void exec_daemon(struct scn *s)
+{
+    execve_ev(s, HOLDER, "/usr/bin/daemon");
+    stream_now[HOLDER] = IMAGE2;
+    proc(s, HOLDER, WHO(), "/usr/bin/daemon");
+}
+
+/* The cleaner, another process, starts and removes the segment. */
+static void cleaner_removes(struct scn *s, const char *name, uint64_t ino)
+{
+    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
+    shm_unlink_ev(s, CLEANER, name, ino);
+}
+
+/* The holder's next events come from another thread of its first image (stream THREAD2), or,
+ * on = 0, from its main thread again. */
+static void on_thread2(int on)
+{
+    stream_now[HOLDER] = on ? THREAD2 : 0;
+    tid_now[HOLDER] = on ? HOLDER + 1 : 0;
+}
+
 static const struct pt__proc *holder(struct scn *s)
 {
     uint64_t v;
@@ -100,13 +123,10 @@ static void exec_read_late(void)
 {
     struct scn *s = start();
     proc(s, HOLDER, WHO(), "/usr/bin/launcher");
-    execve_ev(s, HOLDER, "/usr/bin/daemon");
-    stream_now[HOLDER] = IMAGE2;
-    proc(s, HOLDER, WHO(), "/usr/bin/daemon");
+    exec_daemon(s);
     shm_map(s, HOLDER, "/seg", SEG_INO, ADDR);
     uint64_t mapped = s->ts;
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG_INO);
+    cleaner_removes(s, "/seg", SEG_INO);
     shm_open_fails(s, HOLDER, "/seg");
     feed(s, HOLDER, mapped);
     finish(s);
@@ -129,17 +149,12 @@ static void hold_of_an_ended_image_read_late(void)
 {
     struct scn *s = start();
     proc(s, HOLDER, WHO(), "/usr/bin/launcher");
-    stream_now[HOLDER] = THREAD2;
-    tid_now[HOLDER] = HOLDER + 1;
+    on_thread2(1);
     shm_map(s, HOLDER, "/seg", SEG_INO, ADDR);
-    stream_now[HOLDER] = 0;
-    tid_now[HOLDER] = 0;
-    execve_ev(s, HOLDER, "/usr/bin/daemon");
-    stream_now[HOLDER] = IMAGE2;
-    proc(s, HOLDER, WHO(), "/usr/bin/daemon");
+    on_thread2(0);
+    exec_daemon(s);
     uint64_t started = s->ts;
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG_INO);
+    cleaner_removes(s, "/seg", SEG_INO);
     shm_open_fails(s, HOLDER, "/seg");
     feed(s, THREAD2, started);
     finish(s);
@@ -150,15 +165,12 @@ static void hold_of_an_ended_image_read_late(void)
     /* the same after the process ended: the straggler's hold is over with it */
     s = start();
     proc(s, HOLDER, WHO(), "/usr/bin/daemon");
-    stream_now[HOLDER] = THREAD2;
-    tid_now[HOLDER] = HOLDER + 1;
+    on_thread2(1);
     shm_map(s, HOLDER, "/seg", SEG_INO, ADDR);
-    stream_now[HOLDER] = 0;
-    tid_now[HOLDER] = 0;
+    on_thread2(0);
     EXIT(s, HOLDER);
     uint64_t ended = s->ts;
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG_INO);
+    cleaner_removes(s, "/seg", SEG_INO);
     feed(s, THREAD2, ended);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 0);
@@ -174,13 +186,10 @@ static void same_handle_read_late(void)
     proc(s, HOLDER, WHO(), "/usr/bin/launcher");
     shm_map(s, HOLDER, "/old", SEG_INO, ADDR);
     munmap_ev(s, HOLDER, ADDR);
-    execve_ev(s, HOLDER, "/usr/bin/daemon");
-    stream_now[HOLDER] = IMAGE2;
-    proc(s, HOLDER, WHO(), "/usr/bin/daemon");
+    exec_daemon(s);
     shm_map(s, HOLDER, "/seg", SEG2_INO, ADDR);
     uint64_t mapped = s->ts;
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG2_INO);
+    cleaner_removes(s, "/seg", SEG2_INO);
     shm_open_fails(s, HOLDER, "/seg");
     feed(s, HOLDER, mapped);
     finish(s);
@@ -203,8 +212,7 @@ static void reaped_ring_of_an_exec_read_first(void)
     reaped(s, HOLDER, ring_last);
     uint64_t reaped_at = s->ts;
     stream_now[HOLDER] = IMAGE2;
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG_INO);
+    cleaner_removes(s, "/seg", SEG_INO);
     shm_open_fails(s, HOLDER, "/seg"); /* read before the unlink: a sign of life, no victim */
     feed(s, IMAGE2, reaped_at);
     finish(s);
@@ -242,14 +250,11 @@ static void failure_before_the_delete_read_late(void)
 {
     struct scn *s = start();
     proc(s, HOLDER, WHO(), "/usr/bin/daemon");
-    stream_now[HOLDER] = THREAD2;
-    tid_now[HOLDER] = HOLDER + 1;
+    on_thread2(1);
     shm_open_fails(s, HOLDER, "/seg"); /* before it was made, say */
-    stream_now[HOLDER] = 0;
-    tid_now[HOLDER] = 0;
+    on_thread2(0);
     shm_map(s, HOLDER, "/seg", SEG_INO, ADDR);
-    proc(s, CLEANER, WHO(.start = 2), "/usr/bin/cleaner");
-    shm_unlink_ev(s, CLEANER, "/seg", SEG_INO);
+    cleaner_removes(s, "/seg", SEG_INO);
     uint64_t deleted = s->ts;
     EXIT(s, HOLDER); /* after the delete: it was alive then */
     feed(s, THREAD2, deleted);
