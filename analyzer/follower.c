@@ -52,6 +52,7 @@ struct announced {
 
 struct pt_follower {
     struct pt_follower_opts o;
+    uint64_t late_said; /* events read late, as pt_follower_late_news last said */
     char *dir;
     struct pt_follow *f;
     struct pt_analyzer *a;
@@ -568,10 +569,15 @@ int64_t pt_follower_realtime_offset(const struct pt_follower *fl)
     return pt_follow_realtime_offset(fl->f);
 }
 
-const char *pt_follower_late(const struct pt_follower *fl, uint64_t *n, char *buf, size_t len)
+const char *pt_follower_late_news(struct pt_follower *fl, int end, char *buf, size_t len)
 {
-    *n = fl->a ? fl->a->late : 0;
-    return fl->a ? pt__rep_late(fl->a, buf, len) : NULL;
+    uint64_t n = fl->a ? fl->a->late : 0;
+    if (!n || n <= fl->late_said || (fl->late_said && !end))
+        return NULL;
+    const char *what = pt__rep_late(fl->a, buf, len);
+    if (what)
+        fl->late_said = n;
+    return what;
 }
 
 void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count)

@@ -76,9 +76,10 @@ struct pt_analyzer *pt_follower_take_model(struct pt_follower *fl);
 void pt_follower_stats(const struct pt_follower *fl, struct pt_trace_stats *out);
 int64_t pt_follower_realtime_offset(const struct pt_follower *fl);
 
-/* How many events reached the model behind newer ones so far (their stream was read later than
- * the lag: docs/rotation.md), into *n, and the sentence that says so into buf; NULL when none. */
-const char *pt_follower_late(const struct pt_follower *fl, uint64_t *n, char *buf, size_t len);
+/* Events that reached the model behind newer ones (their stream was read later than the lag:
+ * docs/rotation.md): the sentence that says how many, into buf, when it is news — the first time
+ * there are any, and at the end (end != 0) when more came since it was last given; else NULL. */
+const char *pt_follower_late_news(struct pt_follower *fl, int end, char *buf, size_t len);
 
 /* CPU time spent writing checkpoints (ns, this thread's clock), and how many were written. */
 void pt_follower_checkpoint_cost(const struct pt_follower *fl, uint64_t *ns, uint64_t *count);

@@ -66,7 +66,6 @@ struct live {
     size_t ndiag;
     int64_t rt; /* CLOCK_REALTIME - CLOCK_MONOTONIC: live runs on the traced machine */
     struct pt_follower *fl;
-    uint64_t late_said; /* events read late, as last said */
 };
 
 static const char *exe_of(struct live *l, uint32_t pid)
@@ -173,12 +172,9 @@ static void diag_once(void *arg, const char *what)
 static void say_late(struct live *l, int end)
 {
     char buf[256];
-    uint64_t n;
-    const char *what = pt_follower_late(l->fl, &n, buf, sizeof buf);
-    if (what && n > l->late_said && (!l->late_said || end)) {
+    const char *what = pt_follower_late_news(l->fl, end, buf, sizeof buf);
+    if (what)
         fprintf(stderr, "proftrace live: %s\n", what);
-        l->late_said = n;
-    }
 }
 
 static void watch(int ifd, const char *dir)

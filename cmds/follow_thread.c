@@ -30,7 +30,6 @@ struct pt__follow_thread {
     int stop_fd; /* eventfd: stop */
     int ifd;     /* inotify on DIR/chunks: a new chunk wants its predecessor's checkpoint now */
     struct pt__follow_cost cost;
-    uint64_t late_said; /* events read late, as last said */
 };
 
 static void on_diag(void *arg, const char *what)
@@ -44,12 +43,9 @@ static void on_diag(void *arg, const char *what)
 static void say_late(struct pt__follow_thread *t, int end)
 {
     char buf[256];
-    uint64_t n;
-    const char *what = pt_follower_late(t->fl, &n, buf, sizeof buf);
-    if (what && n > t->late_said && (!t->late_said || end)) {
+    const char *what = pt_follower_late_news(t->fl, end, buf, sizeof buf);
+    if (what)
         fprintf(stderr, "proftrace %s: %s\n", t->cmd, what);
-        t->late_said = n;
-    }
 }
 
 static void *run(void *arg)
