@@ -12,6 +12,9 @@
  *    run is its own process group, so a timeout ends the command and what it started
  *    (SIGTERM to the group, SIGKILL PT__KILL_GRACE_S later), and a Ctrl-C on the collector's
  *    terminal is not delivered to it.
+ *  - it runs on the CPUs the collector was started with, never on the narrower set the
+ *    collector's draining thread may have taken meanwhile (tracer/placement.c): a child inherits
+ *    the affinity of the thread that spawns it.
  *  - at most max_running run at once; later findings wait in order (at most max_queued; more are
  *    not run, and said), so a storm of findings is not a storm of processes.
  *  - each run is reaped by pt__commands_poll (waitpid of its own pid, never of any child), and
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #include "analyzer/alert_int.h"
+#include "tracer/placement.h"
 
 #define PT__KILL_GRACE_S 5
 
@@ -201,6 +205,7 @@ static int spawn(struct pt__commands *c, struct job *j, pid_t *pid)
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
     char *argv[] = {"sh", "-c", c->command, NULL};
+    pt_place_widen(); /* the child gets the collector's start mask (placement.h) */
     int rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, j->envp);
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);

@@ -31,6 +31,7 @@
 #include "proftrace/ring.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
+#include "tracer/placement.h"
 #include "tracer/witness.h"
 
 static volatile sig_atomic_t child_pid;
@@ -556,6 +557,9 @@ int pt_cmd_record(int argc, char **argv)
         pt_collector_close(col);
         return 2;
     }
+    /* Before the collector's first pass, so its mask is still the one it started with; the
+     * command must have that one in any case (tracer/placement.h). */
+    pt_place_widen();
     pid_t pid = fork();
     if (pid < 0) {
         perror("proftrace record: fork");

@@ -16,6 +16,7 @@
 
 #include "analyzer/follower.h"
 #include "cmds/follow_thread.h"
+#include "tracer/placement.h"
 
 #define TICK_MS 200          /* a step at least this often */
 #define LAG_NS 1000000000ull /* the horizon: events are fed a second after they happen */
@@ -104,6 +105,7 @@ int pt__follow_thread_start(const char *cmd, const char *dir, pt_on_finding_fn o
         t->ifd = -1; /* stepped every TICK_MS all the same */
     }
     t->stop_fd = eventfd(0, EFD_CLOEXEC);
+    pt_place_widen(); /* the thread gets the CPUs the collector started with (placement.h) */
     if (t->stop_fd < 0 || (rc = pthread_create(&t->th, NULL, run, t)) != 0) {
         rc = t->stop_fd < 0 ? errno : rc;
         fprintf(stderr, "proftrace %s: cannot start the analyzer's thread: %s\n", cmd,

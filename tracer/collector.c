@@ -27,7 +27,9 @@
  * handshake); while it finds work it drains pass after pass without sleeping. Writers waiting for
  * room (no-loss mode) are woken with a futex as soon as `consumed` moves. It asks the scheduler for
  * short slices (and nice -10 when allowed), so that on a busy machine a wake-up runs it soon, not
- * after the writer's slice.
+ * after the writer's slice. Soon, but not in the writer's place: the ring that woke it (inotify
+ * names it) says on which CPU its writer ran, and a collector woken on that very CPU moves off it
+ * (tracer/placement.c).
  *
  * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
  * the writer loses new events, counted); the buffer is tried again once a second; a finished ring
@@ -74,6 +76,7 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 #include "tracer/perm.h"
+#include "tracer/placement.h"
 #include "tracer/ring_pool.h"
 #include "tracer/rotate.h"
 #include "tracer/source.h"
@@ -586,6 +589,18 @@ static int rings_changed(struct pt_collector *c)
                                          st.st_mtim.tv_nsec != c->dir_mtime.tv_nsec);
 }
 
+/* The ring `name` woke us (IN_ACCESS: ring.c's wake-up) or was published: keep off the CPU its
+ * writer said it ran on (tracer/placement.c). */
+static void woken_by(struct pt_collector *c, const char *name)
+{
+    struct cname *nm = name_find(c, name);
+    if (!nm || !nm->ring || !nm->ring->map)
+        return;
+    uint32_t cpu = __atomic_load_n(&pt__ring_hints_at(nm->ring->map)->wake_cpu, __ATOMIC_RELAXED);
+    if (cpu && cpu <= CPU_SETSIZE)
+        pt_place_woken((int)cpu - 1);
+}
+
 /* Read the inotify queue: new rings by name; the rest (a writer's wake-up) only woke us. Returns 1
  * when the queue overflowed (names were missed: scan). */
 static int read_inotify(struct pt_collector *c)
@@ -600,6 +615,8 @@ static int read_inotify(struct pt_collector *c)
                 overflow = 1;
             else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len)
                 attach(c, ev->name);
+            if (ev->len && (ev->mask & (IN_ACCESS | IN_MOVED_TO)))
+                woken_by(c, ev->name);
             p += sizeof *ev + ev->len;
         }
     }
@@ -1634,6 +1651,7 @@ int pt_collector_open_rotated(const char *dir, const struct pt__rotate_opts *opt
     scan(c);
     c->starting = 0;
     prompt_scheduling();
+    pt_place_begin(); /* this thread drains: its CPUs now are the user's choice */
     c->last_periodic = c->last_safety = pt_now();
     *out = c;
     return 0;
@@ -1768,6 +1786,7 @@ void pt_collector_close(struct pt_collector *c)
 {
     if (!c)
         return;
+    pt_place_end(); /* the thread goes on with the CPUs it started with */
     while (c->list) {
         struct cring *r = c->list;
         list_remove(c, &c->list);

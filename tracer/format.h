@@ -1,7 +1,7 @@
 /* format.h — the binary layouts the tracer shares between writer, collector and readers (internal).
  *
- * Two layouts live here: the ring file (a header, then per-thread buffers, each a control block and
- * a circle of packets) and the packet, which is byte for byte a CTF 1.8 packet as described by the
+ * Two layouts live here: the ring file (a header and its hints, then per-thread buffers, each a
+ * control block and a circle of packets) and the packet, which is byte for byte a CTF 1.8 packet as described by the
  * TSDL in ctf_meta.c, so that draining a packet into a stream file is a copy. See ring.c for the
  * design essay.
  */
@@ -18,6 +18,7 @@
 #define PT__RING_MAGIC "PTRING\x01\x00"
 #define PT__RING_VERSION 2u
 #define PT__ENDIAN_MARK 0x01020304u
+#define PT__HINTS_OFF 192u        /* struct pt__ring_hints, between the header and the claims */
 #define PT__CLAIMS_OFF 256u       /* the claim table follows struct pt__ring_hdr */
 #define PT__TBUF_CTL_BYTES 4096u   /* control page of each thread buffer */
 #define PT__MAX_SUB 256u           /* packets per thread buffer at most (commit counters) */
@@ -56,6 +57,17 @@ struct pt__ring_hdr {
     uint32_t sleeping;       /* atomic, collector: 1 while it sleeps, the writer that wakes it: 0 */
 };
 
+/* Hints: what a writer tells the collector beyond the layout, at PT__HINTS_OFF, outside the
+ * header (header_size does not count them). Advisory only: a reader that ignores them reads the
+ * ring alike, and 0 means "not told", which is what every ring of a writer that does not know
+ * them holds there (the header page is backed with zeros at creation, in the pool too). So a
+ * collector reads any version-2 ring with or without them, and a ring with them is read by any
+ * version-2 reader. A reader checks each value before it uses it (shared memory). */
+struct pt__ring_hints {
+    uint32_t wake_cpu; /* atomic, writer: 1 + the CPU it ran on when it last woke the collector or
+                          published the ring (tracer/placement.c); 0 when not told */
+};
+
 /* Who uses thread buffer i: the claim table in the header page (always backed), so that claiming
  * and the readers' "is it used?" never touch the buffer's own pages before they are backed. */
 struct pt__claim {
@@ -83,7 +95,9 @@ struct pt__tbuf_ctl {
     uint64_t commit[];  /* per packet slot: bytes committed over all laps */
 };
 
-_Static_assert(sizeof(struct pt__ring_hdr) <= PT__CLAIMS_OFF, "ring header overlaps the claims");
+_Static_assert(sizeof(struct pt__ring_hdr) <= PT__HINTS_OFF, "ring header overlaps the hints");
+_Static_assert(PT__HINTS_OFF + sizeof(struct pt__ring_hints) <= PT__CLAIMS_OFF,
+               "ring hints overlap the claims");
 _Static_assert(offsetof(struct pt__tbuf_ctl, commit) + 8 * PT__MAX_SUB <= PT__TBUF_CTL_BYTES,
                "control block larger than its page");
 
@@ -91,6 +105,12 @@ _Static_assert(offsetof(struct pt__tbuf_ctl, commit) + 8 * PT__MAX_SUB <= PT__TB
 static inline const struct pt__claim *pt__ring_claim_at(const uint8_t *map, uint32_t i)
 {
     return (const struct pt__claim *)(map + PT__CLAIMS_OFF) + i;
+}
+
+/* The hints of a mapped ring (at least PT__CLAIMS_OFF bytes). */
+static inline struct pt__ring_hints *pt__ring_hints_at(uint8_t *map)
+{
+    return (struct pt__ring_hints *)(map + PT__HINTS_OFF);
 }
 
 /* Bytes before thread buffer 0: the header and the claim table, in whole pages. */

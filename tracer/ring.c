@@ -92,6 +92,8 @@
  * sees `sleeping` clears it and reads one byte of its ring file: the read is the inotify event
  * (IN_ACCESS) that wakes the collector. So a busy collector costs the writer nothing, a sleeping
  * one one system call per wake-up, and the collector needs no descriptor from each writer.
+ * Before that read, and before publishing its ring's name, the writer says in the ring's hints
+ * (format.h) which CPU it runs on, so that the woken collector can keep off it (placement.c).
  *
  * Time. Events are stamped with CLOCK_MONOTONIC ns. A compact record carries the low 32 bits of its
  * timestamp, relative (for CTF readers) to the previous event of the packet; a record more than 2^31
@@ -104,6 +106,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,12 +221,26 @@ static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
     return rc;
 }
 
-/* Wake the collector if it sleeps: clear `sleeping` and read a byte of the ring file, which
- * inotify reports to the collector as IN_ACCESS on rings/. Signal-safe; errno is preserved. */
+/* Say in the hints which CPU we run on (1 + its number, 0 when unknown), for the collector's
+ * placement (tracer/placement.c): glibc reads it from rseq or the vDSO, no system call.
+ * Signal-safe; errno is preserved. */
+static void ring_tell_cpu(struct pt_ring *r)
+{
+    int saved = errno;
+    int cpu = sched_getcpu();
+    __atomic_store_n(&pt__ring_hints_at((uint8_t *)r->hdr)->wake_cpu,
+                     cpu >= 0 ? (uint32_t)cpu + 1 : 0, __ATOMIC_RELAXED);
+    errno = saved;
+}
+
+/* Wake the collector if it sleeps: clear `sleeping`, say which CPU we run on, and read a byte of
+ * the ring file, which inotify reports to the collector as IN_ACCESS on rings/ (the read orders
+ * the hint before the event). Signal-safe; errno is preserved. */
 static void ring_wake(struct pt_ring *r)
 {
     if (!__atomic_exchange_n(&r->hdr->sleeping, 0, __ATOMIC_ACQ_REL))
         return;
+    ring_tell_cpu(r);
     int saved = errno;
     uint8_t byte;
     if (ring_fd_ours(r) && pread(r->fd, &byte, 1, 0) < 0) {
@@ -758,6 +775,7 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     }
     STORE(&r->tb[0].ctl->prepared, L.first_end - bufs_off - PT__TBUF_CTL_BYTES);
     r->tb[0].backed = 1;
+    ring_tell_cpu(r); /* the collector woken by our name keeps off our CPU (placement.c) */
     /* Publish complete: the collector watches for the final name only. */
     if (rename(tmp, r->path) < 0) {
         rc = -errno;

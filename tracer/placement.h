@@ -1,0 +1,43 @@
+/* placement.h — keeps the collector's draining thread off the CPU of the writer that woke it
+ * (design: placement.c). Used by the collector (tracer/collector.c) and by whatever starts a
+ * thread or a process from that thread (cmds/, analyzer/alert_command.c). */
+#ifndef PT_TRACER_PLACEMENT_H
+#define PT_TRACER_PLACEMENT_H
+
+#include <sched.h> /* cpu_set_t: the includer defines _GNU_SOURCE */
+#include <stdint.h>
+
+#define PT__PLACE_MIN_NS 10000000ull /* the mask changes at most this often (10 ms) */
+
+/* The decision, without system calls: the draining thread runs on CPU `here` and was woken by a
+ * writer on CPU `writer`; it started with mask `start` and last changed its mask at `last` (ns,
+ * 0: never), now is `now`. Returns 1 and the mask to take in *out (start less `writer`) when it
+ * should move: it runs on the writer's CPU, that CPU is one of `start`'s and `start` has another,
+ * and the last change is PT__PLACE_MIN_NS old; 0 otherwise (*out untouched). A `writer` or `here`
+ * out of range (a hostile ring's hint) is 0. */
+int pt__place_choose(const cpu_set_t *start, int here, int writer, uint64_t now, uint64_t last,
+                     cpu_set_t *out);
+
+/* The calling thread is a collector's draining thread: remember the CPUs it may use now (the
+ * user's taskset, systemd's CPUAffinity=), which every later mask is taken from. The policy stays
+ * off when PROFTRACE_PLACEMENT=0, when the thread may use one CPU only, or when the kernel cannot
+ * tell which CPU it runs on. Safe to call again (the mask is taken again, narrowing undone). */
+void pt_place_begin(void);
+
+/* A writer that ran on CPU `writer_cpu` woke the calling thread (or published a new ring): when
+ * the thread runs on that same CPU, its affinity becomes its start mask less that CPU, so that the
+ * kernel moves it now and puts its later wake-ups elsewhere (pt__place_choose). A failure of the
+ * change (EINVAL after a cpuset change) turns the policy off for this thread, quietly. A no-op on
+ * a thread that did not call pt_place_begin. */
+void pt_place_woken(int writer_cpu);
+
+/* Give the calling thread back the mask it started with, if the policy narrowed it; the policy
+ * stays on (the next wake-up narrows again). Call before creating a thread or a process (fork,
+ * posix_spawn) that must not inherit the narrowed mask: they inherit the creating thread's. A
+ * no-op on any other thread. Async-signal-safe. */
+void pt_place_widen(void);
+
+/* pt_place_widen, and the policy off for the calling thread (its collector is closed). */
+void pt_place_end(void);
+
+#endif
