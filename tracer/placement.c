@@ -32,11 +32,20 @@
  * pass (an `--on-finding` command, a thread) is preceded by pt_place_widen, which gives the start
  * mask back (the next collision narrows again). Closing the collector gives it back too.
  *
+ * Companions. Other threads of the collector are woken by the same writers: the witness's thread
+ * by the inotify event of a writer backing its ring's next packets (a write into rings/), some 70
+ * to 110 times in a 1 M-call burst, each time on the writer's CPU and at nice -10 as well. They
+ * follow the draining thread's mask: it is published (a generation and a copy under a lock) at
+ * each change, and a companion calling pt_place_companion when it wakes takes it for itself (a
+ * thread only ever changes its own affinity: no thread id that could be reused meanwhile).
+ *
  * State. Affinity is per thread, and so is this state (thread-local): the thread that calls
- * pt_place_begin is the one placed; on any other thread every call is a no-op.
+ * pt_place_begin is the one placed; on any other thread every call but pt_place_companion is a
+ * no-op.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +59,20 @@ static __thread struct {
     uint64_t last;   /* when the mask last changed (CLOCK_MONOTONIC ns), 0 never */
     cpu_set_t start; /* the mask it started with */
 } me = {.avoid = -1};
+
+/* The draining thread's mask as it last changed, for companions: generation 0 is none yet. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static cpu_set_t shared_mask;
+static unsigned shared_gen;
+static __thread unsigned seen_gen; /* the generation a companion took last */
+
+static void publish(const cpu_set_t *mask)
+{
+    pthread_mutex_lock(&shared_lock);
+    shared_mask = *mask;
+    __atomic_store_n(&shared_gen, shared_gen + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&shared_lock);
+}
 
 static uint64_t now_ns(void)
 {
@@ -99,6 +122,7 @@ void pt_place_woken(int writer_cpu)
     }
     me.avoid = writer_cpu;
     me.last = now;
+    publish(&mask);
 }
 
 void pt_place_widen(void)
@@ -114,7 +138,23 @@ void pt_place_widen(void)
 
 void pt_place_end(void)
 {
+    if (me.on && me.last)
+        publish(&me.start); /* companions go back to it too */
     pt_place_widen();
     me.on = 0;
     me.avoid = -1;
+}
+
+void pt_place_companion(void)
+{
+    if (__atomic_load_n(&shared_gen, __ATOMIC_ACQUIRE) == seen_gen)
+        return;
+    cpu_set_t mask;
+    pthread_mutex_lock(&shared_lock);
+    mask = shared_mask;
+    seen_gen = shared_gen;
+    pthread_mutex_unlock(&shared_lock);
+    int saved = errno;
+    (void)sched_setaffinity(0, sizeof mask, &mask); /* refused (cpuset): it stays where it is */
+    errno = saved;
 }

@@ -37,7 +37,13 @@ void pt_place_woken(int writer_cpu);
  * no-op on any other thread. Async-signal-safe. */
 void pt_place_widen(void);
 
-/* pt_place_widen, and the policy off for the calling thread (its collector is closed). */
+/* pt_place_widen, and the policy off for the calling thread (its collector is closed); its
+ * companions get the start mask back. */
 void pt_place_end(void);
+
+/* The calling thread is a companion of the draining thread (woken by the same writers: the
+ * witness's thread): call it when it wakes; when the draining thread's mask changed since, the
+ * calling thread takes it too. One atomic load otherwise. */
+void pt_place_companion(void);
 
 #endif

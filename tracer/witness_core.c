@@ -18,6 +18,7 @@
 #include "proftrace/ring.h"
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
+#include "tracer/placement.h"
 #include "tracer/witness_internal.h"
 
 /* A traced process, by a pidfd: once it is gone its pid may be another process's, whose holds are
@@ -284,6 +285,9 @@ static void *thread_main(void *arg)
                 stop = 1;
         if (stop)
             break;
+        /* Woken by a writer backing its ring (rings/ changed), on its CPU: off it with the
+         * collector's draining thread (tracer/placement.c). */
+        pt_place_companion();
         pt_witness_drain(w);
     }
     return NULL;
