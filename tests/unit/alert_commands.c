@@ -3,17 +3,21 @@
  * of the caller leaked, their own process group; how each ended logged (exit 0, exit 3, a
  * signal); sends that return while the commands they started are blocked, at most max_running at
  * once, the rest started in order, a full queue refused; a command past its timeout ended with its
- * children (SIGTERM, and SIGKILL when it ignores SIGTERM); a big JSON never read. Every wait waits
- * for the event (a FIFO's reader, a count of ended runs); none decides by time. */
+ * children (SIGTERM, and SIGKILL when it ignores SIGTERM); a big JSON never read; a command
+ * started while the collector's placement narrowed the caller's CPUs gets the CPUs it started
+ * with. Every wait waits for the event (a FIFO's reader, a count of ended runs); none decides by
+ * time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/unit/alert_test.h"
+#include "tracer/placement.h"
 
 static char dir[] = "/tmp/pt-alert-commands-XXXXXX";
 
@@ -358,10 +362,44 @@ int main(void)
     free(bj);
     pt_alert_close(al);
 
+    /* 6. Started from a collector's draining thread whose mask the placement narrowed
+     * (tracer/placement.c): the command gets the mask the collector started with. */
+    cpu_set_t start, now;
+    CHECK(sched_getaffinity(0, sizeof start, &start) == 0, "sched_getaffinity");
+    if (CPU_COUNT(&start) >= 2) {
+        pt_place_begin();
+        for (int i = 0; i < 1000 && sched_getaffinity(0, sizeof now, &now) == 0 &&
+                        CPU_EQUAL(&now, &start);
+             i++)
+            pt_place_woken(sched_getcpu()); /* a writer on our CPU woke us */
+        CHECK(!CPU_EQUAL(&now, &start), "the placement did not narrow the mask");
+        o.command = "grep Cpus_allowed_list: /proc/$$/status >$ALERT_TEST_DIR/mask";
+        CHECK(pt_alert_open(&o, &al) == 0, "open");
+        struct pt_finding f = alert_test_finding(60, "P");
+        CHECK(pt_alert_send(al, &f, json) == 0, "send");
+        pt_alert_drain(al);
+        pt_alert_close(al);
+        pt_place_end();
+        FILE *m = fopen("/proc/self/status", "r");
+        char line[4096], want[4096] = "";
+        while (m && fgets(line, sizeof line, m))
+            if (!strncmp(line, "Cpus_allowed_list:", 18))
+                snprintf(want, sizeof want, "%s", line);
+        if (m)
+            fclose(m);
+        s = slurp("mask", NULL);
+        CHECK(*want && !strcmp(s, want), "the command ran with %s, the collector started with %s",
+              s, want);
+        free(s);
+    } else {
+        printf("one CPU: the command's mask after a placement is not checked\n");
+    }
+
     close(leak);
     alert_test_on_fail = NULL;
     open_gates(); /* none is waited at any more: removes the directory */
     printf("ok: stdin, environment, descriptors, process group, exit statuses logged; sends never "
-           "wait; at most N at once, in order; full queue refused; timeouts end the group\n");
+           "wait; at most N at once, in order; full queue refused; timeouts end the group; the "
+           "collector's start mask\n");
     return 0;
 }
