@@ -75,6 +75,12 @@ static const struct pt__cli_section collect_sections[] = {
                     "(said on stderr); 125 when the trace could not be written whole (its disk "
                     "full): what could not be written stays in DIR/rings, where every proftrace "
                     "reader finds it."},
+    {"Environment",
+     "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, "
+     "woken by a writer on the writer's own CPU, it takes that CPU out of those it may use "
+     "(within the ones it was started with: taskset, CPUAffinity=), at most every 10 ms, so "
+     "that its draining does not preempt the traced program; what it starts (its threads, "
+     "--on-finding commands, the command record runs) gets the CPUs it was started with."},
     {0},
 };
 

@@ -92,7 +92,12 @@ static const struct pt__cli_section record_sections[] = {
      "DIR is refused."},
     {"Environment",
      "PROFTRACE_ATTACH_VERBOSE=1 (with -p): a line per attach saying how long the process's "
-     "threads were stopped, how many GOT slots were rebound and how many holds were recorded."},
+     "threads were stopped, how many GOT slots were rebound and how many holds were recorded.\n"
+     "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, "
+     "woken by a writer on the writer's own CPU, it takes that CPU out of those it may use "
+     "(within the ones it was started with: taskset, CPUAffinity=), at most every 10 ms, so "
+     "that its draining does not preempt the traced program; what it starts (its threads, "
+     "--on-finding commands, the command record runs) gets the CPUs it was started with."},
     {0},
 };
 
