@@ -7,28 +7,31 @@
 #include <sched.h> /* cpu_set_t: the includer defines _GNU_SOURCE */
 #include <stdint.h>
 
-#define PT__PLACE_MIN_NS 10000000ull /* the mask changes at most this often (10 ms) */
+#define PT__PLACE_MIN_NS 10000000ull /* a look (and a change) at most this often: 10 ms */
 
-/* The decision, without system calls: the draining thread runs on CPU `here` and was woken by a
- * writer on CPU `writer`; it started with mask `start` and last changed its mask at `last` (ns,
- * 0: never), now is `now`. Returns 1 and the mask to take in *out (start less `writer`) when it
- * should move: it runs on the writer's CPU, that CPU is one of `start`'s and `start` has another,
- * and the last change is PT__PLACE_MIN_NS old; 0 otherwise (*out untouched). A `writer` or `here`
- * out of range (a hostile ring's hint) is 0. */
-int pt__place_choose(const cpu_set_t *start, int here, int writer, uint64_t now, uint64_t last,
-                     cpu_set_t *out);
+/* The decision, without system calls: the draining thread runs on CPU `here`, its mask excludes
+ * CPU `avoid` (-1: none, it has the start mask `start`), a writer on CPU `writer` woke it,
+ * `runnable` threads are runnable in the system (itself included), it last looked at `last` (ns,
+ * 0: never) and it is `now`. Returns the CPU its mask should exclude (-1: none): `avoid` (no
+ * change) when it looked less than PT__PLACE_MIN_NS ago; -1 when `start` has one CPU or when more
+ * threads are runnable than `start` has CPUs (none of them idles); `writer` when it runs on the
+ * writer's CPU, one of `start`'s; `avoid` otherwise. A `writer` out of range (a hostile ring's
+ * hint) changes nothing. */
+int pt__place_choose(const cpu_set_t *start, int avoid, int here, int writer,
+                     unsigned runnable, uint64_t now, uint64_t last);
 
 /* The calling thread is a collector's draining thread: remember the CPUs it may use now (the
  * user's taskset, systemd's CPUAffinity=), which every later mask is taken from. The policy stays
  * off when PROFTRACE_PLACEMENT=0, when the thread may use one CPU only, or when the kernel cannot
- * tell which CPU it runs on. Safe to call again (the mask is taken again, narrowing undone). */
+ * tell which CPU it runs on; PROFTRACE_PLACEMENT=always moves it whether another CPU idles or not. Safe to call again (the mask is taken again, narrowing undone). */
 void pt_place_begin(void);
 
 /* A writer that ran on CPU `writer_cpu` woke the calling thread (or published a new ring): when
- * the thread runs on that same CPU, its affinity becomes its start mask less that CPU, so that the
- * kernel moves it now and puts its later wake-ups elsewhere (pt__place_choose). A failure of the
- * change (EINVAL after a cpuset change) turns the policy off for this thread, quietly. A no-op on
- * a thread that did not call pt_place_begin. */
+ * the thread runs on that same CPU and another CPU idles, its affinity becomes its start mask less
+ * that CPU, so that the kernel moves it now and puts its later wake-ups elsewhere; when no CPU
+ * idles any more, the start mask again (pt__place_choose, /proc/loadavg read at most every
+ * PT__PLACE_MIN_NS). A failure of the change (EINVAL after a cpuset change) turns the policy off
+ * for this thread, quietly. A no-op on a thread that did not call pt_place_begin. */
 void pt_place_woken(int writer_cpu);
 
 /* Give the calling thread back the mask it started with, if the policy narrowed it; the policy
