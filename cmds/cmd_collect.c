@@ -77,10 +77,12 @@ static const struct pt__cli_section collect_sections[] = {
                     "reader finds it."},
     {"Environment",
      "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, "
-     "woken by a writer on the writer's own CPU, it takes that CPU out of those it may use "
-     "(within the ones it was started with: taskset, CPUAffinity=), at most every 10 ms, so "
-     "that its draining does not preempt the traced program; what it starts (its threads, "
-     "--on-finding commands, the command record runs) gets the CPUs it was started with."},
+     "woken by a writer on the writer's own CPU while another CPU idles, it takes that CPU out "
+     "of those it may use (within the ones it was started with: taskset, CPUAffinity=), so "
+     "that its draining does not preempt the traced program, and takes them all back when no "
+     "CPU idles (a look at most every 10 ms); PROFTRACE_PLACEMENT=always moves it whether a "
+     "CPU idles or not. What it starts (its threads, --on-finding commands, the command record "
+     "runs) gets the CPUs it was started with."},
     {0},
 };
 

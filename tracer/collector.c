@@ -28,8 +28,8 @@
  * room (no-loss mode) are woken with a futex as soon as `consumed` moves. It asks the scheduler for
  * short slices (and nice -10 when allowed), so that on a busy machine a wake-up runs it soon, not
  * after the writer's slice. Soon, but not in the writer's place: the ring that woke it (inotify
- * names it) says on which CPU its writer ran, and a collector woken on that very CPU moves off it
- * (tracer/placement.c).
+ * names it) says on which CPU its writer ran, and a collector woken on that very CPU while another
+ * idles moves off it (tracer/placement.c).
  *
  * Trace disk full. Packets that cannot be written stay in the ring (`consumed` does not move, so
  * the writer loses new events, counted); the buffer is tried again once a second; a finished ring

@@ -1,9 +1,9 @@
 /* format.h — the binary layouts the tracer shares between writer, collector and readers (internal).
  *
  * Two layouts live here: the ring file (a header and its hints, then per-thread buffers, each a
- * control block and a circle of packets) and the packet, which is byte for byte a CTF 1.8 packet as described by the
- * TSDL in ctf_meta.c, so that draining a packet into a stream file is a copy. See ring.c for the
- * design essay.
+ * control block and a circle of packets) and the packet, which is byte for byte a CTF 1.8 packet as
+ * described by the TSDL in ctf_meta.c, so that draining a packet into a stream file is a copy. See
+ * ring.c for the design essay.
  */
 #ifndef PT_TRACER_FORMAT_H
 #define PT_TRACER_FORMAT_H

@@ -32,9 +32,10 @@
  *
  * Bounds. A change is a system call and a migration: at most one look (and change) every
  * PT__PLACE_MIN_NS, so that writers on many CPUs cannot make the thread thrash (it then shares a
- * CPU with one of them until the next change may come). A thread that may use one CPU only has nothing to choose; a change
- * the kernel refuses (a cpuset changed under us) turns the policy off for good, quietly, after
- * giving the start mask back if it can. PROFTRACE_PLACEMENT=0 turns it off.
+ * CPU with one of them until the next change may come). A thread that may use one CPU only has
+ * nothing to choose; a change the kernel refuses (a cpuset changed under us) turns the policy off
+ * for good, quietly, after giving the start mask back if it can. PROFTRACE_PLACEMENT=0 turns it
+ * off.
  *
  * Inheritance. Threads and processes inherit the affinity of the thread that creates them, and
  * none of them must inherit the narrowed mask: whatever the draining thread starts after its first
@@ -94,8 +95,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int pt__place_choose(const cpu_set_t *start, int avoid, int here, int writer,
-                     unsigned runnable, uint64_t now, uint64_t last)
+int pt__place_choose(const cpu_set_t *start, int avoid, int here, int writer, unsigned runnable,
+                     uint64_t now, uint64_t last)
 {
     if (last && now - last < PT__PLACE_MIN_NS)
         return avoid;
@@ -160,13 +161,11 @@ void pt_place_woken(int writer_cpu)
     if (me.avoid < 0 && here != writer_cpu)
         return; /* placed as it should be, whatever the load */
     uint64_t now = now_ns();
-    int next = pt__place_choose(&me.start, me.avoid, here, writer_cpu,
-                                me.always || (me.last && now - me.last < PT__PLACE_MIN_NS)
-                                    ? 0
-                                    : runnable_now(),
-                                now, me.last);
-    if (!me.last || now - me.last >= PT__PLACE_MIN_NS)
-        me.last = now; /* looked */
+    int recent = me.last && now - me.last < PT__PLACE_MIN_NS; /* no look now: no read either */
+    unsigned runnable = me.always || recent ? 0 : runnable_now();
+    int next = pt__place_choose(&me.start, me.avoid, here, writer_cpu, runnable, now, me.last);
+    if (!recent)
+        me.last = now;
     if (next != me.avoid)
         place(next);
 }

@@ -17,13 +17,14 @@
  * threads are runnable than `start` has CPUs (none of them idles); `writer` when it runs on the
  * writer's CPU, one of `start`'s; `avoid` otherwise. A `writer` out of range (a hostile ring's
  * hint) changes nothing. */
-int pt__place_choose(const cpu_set_t *start, int avoid, int here, int writer,
-                     unsigned runnable, uint64_t now, uint64_t last);
+int pt__place_choose(const cpu_set_t *start, int avoid, int here, int writer, unsigned runnable,
+                     uint64_t now, uint64_t last);
 
 /* The calling thread is a collector's draining thread: remember the CPUs it may use now (the
  * user's taskset, systemd's CPUAffinity=), which every later mask is taken from. The policy stays
  * off when PROFTRACE_PLACEMENT=0, when the thread may use one CPU only, or when the kernel cannot
- * tell which CPU it runs on; PROFTRACE_PLACEMENT=always moves it whether another CPU idles or not. Safe to call again (the mask is taken again, narrowing undone). */
+ * tell which CPU it runs on; PROFTRACE_PLACEMENT=always moves it whether another CPU idles or not.
+ * Safe to call again (the mask is taken again, narrowing undone). */
 void pt_place_begin(void);
 
 /* A writer that ran on CPU `writer_cpu` woke the calling thread (or published a new ring): when

@@ -370,8 +370,8 @@ int main(void)
         setenv("PROFTRACE_PLACEMENT", "always", 1); /* whatever the machine's load */
         pt_place_begin();
         unsetenv("PROFTRACE_PLACEMENT");
-        for (int i = 0; i < 1000 && sched_getaffinity(0, sizeof now, &now) == 0 &&
-                        CPU_EQUAL(&now, &start);
+        for (int i = 0;
+             i < 1000 && sched_getaffinity(0, sizeof now, &now) == 0 && CPU_EQUAL(&now, &start);
              i++)
             pt_place_woken(sched_getcpu()); /* a writer on our CPU woke us */
         CHECK(!CPU_EQUAL(&now, &start), "the placement did not narrow the mask");

@@ -41,7 +41,8 @@ static void decision(void)
 {
     const uint64_t now = 1000000000000ull, R = PT__PLACE_MIN_NS;
     cpu_set_t two = set_of(0, 1, -1), three = set_of(0, 2, 5), one = set_of(3, -1, -1);
-    CHECK(pt__place_choose(&two, -1, 0, 0, 2, now, 0) == 0, "on the writer's CPU 0 of {0,1}: off 0");
+    CHECK(pt__place_choose(&two, -1, 0, 0, 2, now, 0) == 0,
+          "on the writer's CPU 0 of {0,1}: off 0");
     CHECK(pt__place_choose(&three, -1, 2, 2, 3, now, 0) == 2, "on the writer's CPU 2 of {0,2,5}");
     CHECK(pt__place_choose(&two, -1, 1, 0, 2, now, 0) == -1, "elsewhere than the writer: stays");
     CHECK(pt__place_choose(&two, 0, 1, 1, 2, now, 0) == 1, "a writer where it went: follows");
@@ -233,8 +234,10 @@ static void whole_path(const cpu_set_t *start, int a)
     }
     cpu_set_t want = *start, got = mask_now();
     CPU_CLR(a, &want);
-    CHECK(CPU_EQUAL(&got, &want), "a collector woken on CPU %d by a ring published there kept "
-          "CPU %d (%d CPUs allowed)", a, a, CPU_COUNT(&got));
+    CHECK(CPU_EQUAL(&got, &want),
+          "a collector woken on CPU %d by a ring published there kept "
+          "CPU %d (%d CPUs allowed)",
+          a, a, CPU_COUNT(&got));
     close(go[1]);
     int wst;
     CHECK(waitpid(w, &wst, 0) == w && WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "writer: %#x", wst);
