@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tracer/inode_home.h"
 #include "tracer/perm.h"
 #include "tracer/ring_pool.h"
 
@@ -196,7 +197,8 @@ int pt__pool_open(struct pt__pool *p, int rfd, size_t buf_bytes, unsigned nbufs)
     int rc = pt__ring_layout(buf_bytes, nbufs, &p->L);
     if (rc < 0)
         return rc;
-    if (mkdirat(rfd, PT__POOL_DIR, 0700) < 0 && errno != EEXIST)
+    /* Placed apart (inode_home.c): the collector's stream files take their inodes there too. */
+    if (pt__mkdir_spread(rfd, PT__POOL_DIR, 0700) < 0 && errno != EEXIST)
         return -errno;
     int fd = openat(rfd, PT__POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
