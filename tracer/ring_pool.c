@@ -25,6 +25,11 @@
  * see a ring before its header is complete, and never look into .pool. Nothing watches .pool: the
  * collector is woken by the new ring only, once per process.
  *
+ * Where. .pool is made so that the file system places it apart from the trace directory
+ * (inode_home.c): the inodes of the files made there come from a group where nothing was freed
+ * lately. The collector makes its stream files there too (unnamed, then linked into the trace),
+ * and a process that finds no file to take creates its own there, under its taker's name.
+ *
  * Giving back. A ring the collector has drained whole, whose writer is gone, goes back into a free
  * slot (pt__pool_recycle) once the kernel says nothing else has it open or mapped: moved out of
  * rings/, emptied, prepared again. So a steady stream of short processes neither creates nor frees
