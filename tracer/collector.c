@@ -694,8 +694,9 @@ static int open_stream_file(struct pt_collector *c, const struct cring *r, unsig
          * may walk thousands of inodes freed nearby. A name already there (a stream this
          * collector goes on with) is opened below, as is any file where this cannot work. */
         fd = pt__create_in_home(c->pool.fd, c->sdfd, name, pt_perm_file_mode());
-        if (fd < 0 && errno != EEXIST)
-            c->home_off = 1;
+        if (fd < 0 && (errno == EBADF || errno == EOPNOTSUPP || errno == EISDIR ||
+                       errno == EINVAL || errno == EXDEV || errno == ENOENT || errno == EPERM))
+            c->home_off = 1; /* cannot work here (no pool, file system, /proc): not tried again */
     }
     if (fd < 0)
         fd = openat(c->sdfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
