@@ -93,7 +93,8 @@ void pt__env_init(void)
     Dl_info di;
     if (dladdr((void *)pt__env_init, &di) && di.dli_fname &&
         (di.dli_fname[0] == '/' || !realpath(di.dli_fname, pt__self)))
-        strncpy(pt__self, di.dli_fname, sizeof pt__self - 1);
+        snprintf(pt__self, sizeof pt__self, "%s", di.dli_fname); /* not strncpy: its zero fill
+                                                                     faulted in 2 pages */
     strcpy(pt__env_preload, "LD_PRELOAD=");
     strncat(pt__env_preload, pt__self, sizeof pt__env_preload - 12);
     strcpy(pt__env_dir, "PROFTRACE_DIR=");

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,16 +40,37 @@ static uint32_t pt__slurp_u32(const char *path, uint32_t def)
     return (uint32_t)strtoul(buf, NULL, 10);
 }
 
-static uint64_t pt__ns_ino(const char *name)
+/* A namespace's inode number from its link in /proc ("ipc:[4026531839]": the number is the
+ * inode's), 0 when this kernel has no such namespace. Read as a link, not stat'ed: a stat makes
+ * the kernel build and drop an nsfs inode each time (some 7 µs apiece here, 8 of them at every
+ * start), the link is a formatted number (2-3 µs with the directory already open). */
+static uint64_t pt__ns_link_ino(int dir, const char *name)
 {
-    char path[64] = "/proc/thread-self/ns/";
-    struct stat st;
-    strcat(path, name);
-    return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+    char link[64];
+    ssize_t n = syscall(SYS_readlinkat, dir, name, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = 0;
+    const char *p = strchr(link, '[');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-#define PT__NS_FILL(ns) v->ns_##ns = pt__ns_ino(#ns);
-#define PT__FILL_NS(v) PT_NAMESPACES(PT__NS_FILL)
+/* The calling thread's namespaces directory, opened once for the 8 links (O_PATH: nothing read
+ * through it); -1 when /proc cannot give it, then every namespace reads 0, as before. */
+static int pt__ns_dir(void)
+{
+    return (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/thread-self/ns",
+                        010000000 /* O_PATH */ | 0200000 /* O_DIRECTORY */ | 02000000 /* CLOEXEC */);
+}
+
+#define PT__NS_FILL(ns) v->ns_##ns = dir >= 0 ? pt__ns_link_ino(dir, #ns) : 0;
+#define PT__FILL_NS(v)                                                                             \
+    do {                                                                                           \
+        int dir = pt__ns_dir();                                                                    \
+        PT_NAMESPACES(PT__NS_FILL)                                                                 \
+        if (dir >= 0)                                                                              \
+            syscall(SYS_close, dir);                                                               \
+    } while (0)
 
 /* Fields of /proc/self/stat as this process first read it (once per process: a fork child
  * reads its own): the start time (clock ticks since boot), and at start the number of threads
@@ -128,8 +148,7 @@ uint32_t pt__global_pid(void)
     /* In the initial pid namespace the pid is global: /proc/self/status (dear to read) is only
      * needed for NSpid in another. */
     static char status[8192];
-    struct stat ns;
-    if ((stat("/proc/self/ns/pid", &ns) < 0 || ns.st_ino != PT__PID_NS_INIT_INO) &&
+    if (pt__ns_link_ino(PT__AT_FDCWD, "/proc/self/ns/pid") != PT__PID_NS_INIT_INO &&
         pt__slurp("/proc/self/status", status, sizeof status) > 0) {
         const char *p = strstr(status, "\nNSpid:");
         if (p) {

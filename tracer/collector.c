@@ -75,6 +75,7 @@
 #include "tracer/ctf.h"
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
+#include "tracer/inode_home.h"
 #include "tracer/perm.h"
 #include "tracer/placement.h"
 #include "tracer/ring_pool.h"
@@ -170,6 +171,7 @@ struct pt_collector {
     void *diag_arg;
     int ifd, epfd;
     struct pt__pool pool; /* ring files prepared for starting processes (ring_pool.c) */
+    int home_off;         /* stream files are created in place (no pool, no O_TMPFILE...) */
     int ending;           /* pt_collector_finish: no ring is recycled into the pool */
     int busy;  /* the last pass drained something: look again without sleeping */
     int armed; /* `sleeping` is set in the rings */
@@ -703,7 +705,18 @@ static int open_stream_file(struct pt_collector *c, const struct cring *r, unsig
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = openat(c->sdfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
+    int fd = -1;
+    if (create && !c->home_off) {
+        /* Its inode from where the pool is (inode_home.c): a create next to the trace directory
+         * may walk thousands of inodes freed nearby. A name already there (a stream this
+         * collector goes on with) is opened below, as is any file where this cannot work. */
+        fd = pt__create_in_home(c->pool.fd, c->sdfd, name, pt_perm_file_mode());
+        if (fd < 0 && (errno == EBADF || errno == EOPNOTSUPP || errno == EISDIR ||
+                       errno == EINVAL || errno == EXDEV || errno == ENOENT || errno == EPERM))
+            c->home_off = 1; /* cannot work here (no pool, file system, /proc): not tried again */
+    }
+    if (fd < 0)
+        fd = openat(c->sdfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | create,
                     pt_perm_file_mode());
     if (fd < 0)
         return -1;

@@ -214,7 +214,11 @@ static int lock_byte(int fd, int cmd, uint32_t idx, pid_t *holder)
 
 int pt__htab_claim(struct pt__htab *t, uint32_t pid, uint64_t start_time)
 {
-    for (uint32_t i = 0; i < PT__HOLDS_NOWNERS; i++) {
+    /* From a slot of its own, not from 0: with n owners alive a claim from 0 tries n locks first
+     * (a system call each, at every traced start); from a scattered one, about one. */
+    uint32_t first = hash2(pid, start_time) % PT__HOLDS_NOWNERS;
+    for (uint32_t k = 0; k < PT__HOLDS_NOWNERS; k++) {
+        uint32_t i = (first + k) % PT__HOLDS_NOWNERS;
         if (lock_byte(t->fd, F_SETLK, i, NULL) < 0)
             continue;
         struct pt__holds_owner *o = &t->owners[i];

@@ -176,8 +176,9 @@ int pt__htab_open(int rings_fd, uint32_t uid, int flags, char *why, size_t len);
 int pt__htab_map(struct pt__htab *t, int fd, uint32_t uid);
 void pt__htab_close(struct pt__htab *t);
 
-/* Claim the first owner slot whose lock can be taken (its previous owner, if any, is dead) for the
- * calling process, which must keep t->fd open to keep it (POSIX locks go with the first close of
+/* Claim an owner slot whose lock can be taken (its previous owner, if any, is dead) for the
+ * calling process, the first such from a slot that pid and start_time pick (any slot is as good;
+ * starts spread this way rarely try a live owner's), which must keep t->fd open to keep it (POSIX locks go with the first close of
  * any descriptor of the file in the process). 0 or -ENOSPC. */
 int pt__htab_claim(struct pt__htab *t, uint32_t pid, uint64_t start_time);
 

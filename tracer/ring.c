@@ -671,9 +671,23 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
                                            &fst)
                           : -1;
     const int prepared = fd >= 0;
-    if (!prepared) {
-        snprintf(tmp, sizeof tmp, "%s/.%d-%016llx.tmp", rings, (int)pid,
-                 (unsigned long long)instance);
+    char pooled[PATH_MAX + 32];
+    if (!prepared && rings_links != 2 &&
+        snprintf(pooled, sizeof pooled, "%s/" PT__POOL_DIR "/.%d-%016llx.tmp", rings, (int)pid,
+                 (unsigned long long)instance) < (int)sizeof tmp) {
+        memcpy(tmp, pooled, strlen(pooled) + 1);
+        /* None to take: made in rings/.pool all the same, where the collector placed it for
+         * cheap inodes (inode_home.c: a create next to the trace directory may walk every inode
+         * freed nearby), under a taker's name it sweeps if we die. Not ours (another user's
+         * collector): in rings/. */
+        fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
+    }
+    if (!prepared && fd < 0) {
+        if (snprintf(tmp, sizeof tmp, "%s/.%d-%016llx.tmp", rings, (int)pid,
+                     (unsigned long long)instance) >= (int)sizeof tmp) {
+            rc = -ENAMETOOLONG; /* fitted above */
+            goto fail;
+        }
         fd = pt_perm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOATIME);
         if (fd < 0) {
             rc = -errno;

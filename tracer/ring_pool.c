@@ -25,6 +25,11 @@
  * see a ring before its header is complete, and never look into .pool. Nothing watches .pool: the
  * collector is woken by the new ring only, once per process.
  *
+ * Where. .pool is made so that the file system places it apart from the trace directory
+ * (inode_home.c): the inodes of the files made there come from a group where nothing was freed
+ * lately. The collector makes its stream files there too (unnamed, then linked into the trace),
+ * and a process that finds no file to take creates its own there, under its taker's name.
+ *
  * Giving back. A ring the collector has drained whole, whose writer is gone, goes back into a free
  * slot (pt__pool_recycle) once the kernel says nothing else has it open or mapped: moved out of
  * rings/, emptied, prepared again. So a steady stream of short processes neither creates nor frees
@@ -45,6 +50,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tracer/inode_home.h"
 #include "tracer/perm.h"
 #include "tracer/ring_pool.h"
 
@@ -196,7 +202,8 @@ int pt__pool_open(struct pt__pool *p, int rfd, size_t buf_bytes, unsigned nbufs)
     int rc = pt__ring_layout(buf_bytes, nbufs, &p->L);
     if (rc < 0)
         return rc;
-    if (mkdirat(rfd, PT__POOL_DIR, 0700) < 0 && errno != EEXIST)
+    /* Placed apart (inode_home.c): the collector's stream files take their inodes there too. */
+    if (pt__mkdir_spread(rfd, PT__POOL_DIR, 0700) < 0 && errno != EEXIST)
         return -errno;
     int fd = openat(rfd, PT__POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)

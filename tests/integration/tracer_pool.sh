@@ -6,7 +6,7 @@
 #  - the ring of a process that ended goes back into the pool (the same inode), not removed, unless
 #    something else still has it open;
 #  - a process of another buffer size, and one in a trace without a collector (no pool), create
-#    their own ring and are traced as before;
+#    their own ring and are traced as before (the first in .pool, where inodes are cheap);
 #  - a file in a pool slot that is not a prepared file (wrong size) is never used for a ring; a
 #    collector replaces it, and removes what a process killed while taking a file left;
 #  - .pool is private, ignored by the readers (no process, no complaint), kept right across a
@@ -181,6 +181,20 @@ echo go >"$T/f7.go"
 wait
 start_collect "$T/col4.err"
 echo "ok   a starting process takes a prepared file from the last slot it tries"
+
+# 6b. A process with no pool file to take (another buffer size) creates its ring in .pool, where
+# the collector placed cheap inodes (tracer/inode_home.c), not next to the trace directory, and
+# publishes it in rings/ as any. (Here: its ring, recycled when it ends, would fill the slot the
+# steps above expect back.)
+if command -v strace >/dev/null; then
+    env LD_PRELOAD="$pre" PROFTRACE_DIR="$D" PROFTRACE_BUFSIZE=64k \
+        strace -f -qq -e trace=openat,rename -o "$T/own.log" /bin/true || fail "traced /bin/true failed"
+    grep -q "openat(.*\"$P/\.[0-9]*-[0-9a-f]*\.tmp\", .*O_CREAT" "$T/own.log" ||
+        fail "a process with no pool file to take did not create its ring in .pool: $(grep -E 'tmp|ring' "$T/own.log")"
+    grep -q "rename(\"$P/\.[0-9]*-[0-9a-f]*\.tmp\", \"$D/rings/[0-9]*-[0-9]*-[0-9a-f]*\.ring\") = 0" "$T/own.log" ||
+        fail "its ring was not published in rings/: $(grep -E 'tmp|ring' "$T/own.log")"
+    echo "ok   a process with no file to take creates its ring in .pool"
+fi
 
 # 7. The collection ends: the pool is removed.
 kill -INT "$col"
