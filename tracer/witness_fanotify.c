@@ -346,6 +346,8 @@ static void held_put(struct held *set, size_t cap, const struct held *h)
                 set[i].seen = h->seen;
             if (h->first && (!set[i].first || h->first < set[i].first))
                 set[i].first = h->first;
+            if (h->live > set[i].live)
+                set[i].live = h->live; /* a new hold's, or one moved as the set grows */
             set[i].dir |= h->dir;
             return;
         }
