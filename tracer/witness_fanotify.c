@@ -39,7 +39,8 @@
  *     was read: a number held since before then was its own; so is one still there now.
  * A held number whose object the kernel says died is forgotten once the batch is judged: the next
  * object to get it is nobody's until a hold of it is read (a hold already over when first read
- * does not keep it). The deletion of an entry of a held directory is judged so by the directory:
+ * does not keep it) — and so is a deletion of that number, or of an entry of a directory with it,
+ * that the batch has after the death. The deletion of an entry of a held directory is judged so by the directory:
  * its number too may be a new directory's, created and held after the entry's directory was
  * removed (another process's `rm -rf`, read late); a directory some process held dies when that
  * process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let go. The holds tables are read again once a batch is read, before any of it is judged: every hold
@@ -126,6 +127,7 @@
                         * queue, 16384 reports by default, is 20 or so) */
 #define NAMED_PROBES 16 /* slots looked at for a DELETE of a held number in `named` */
 #define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
+#define MAX_FREED 64   /* held numbers freed in one batch that later reports are checked against */
 #define GONE_SLOTS                                                                                 \
     1024u /* objects whose DELETE_SELF (or DELETE) was read in this batch or the                   \
            * last */
@@ -227,6 +229,8 @@ struct rep {
     int died;                  /* its object's DELETE_SELF came first: it died with its name */
     int stale;                 /* its handle named nothing any more when it was judged */
     int frees;                 /* a DELETE_SELF of a held number's object (order_deaths) */
+    int reborn;                /* its object's number was freed earlier in the batch: a new one */
+    int dir_reborn;            /* ... its directory's */
     int released;              /* ... came later in the batch: it outlived its name, until */
     int32_t releaser;          /* ... this process let go of it */
     char dirpath[PATH_MAX];    /* resolved, or "" */
@@ -1064,9 +1068,15 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * when read began since this batch's reports began (`since`), maybe of a new object that got the
  * number. A hold already over when first read does not keep it: kept for the deletions made while
  * it was, it would make of the number's next owner (another process's directory in /tmp) a held
- * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). */
+ * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). A
+ * deletion after the freeing death in the batch, of the number or in a directory of that number,
+ * is of its next owner (r->reborn, r->dir_reborn; tests/unit/witness_stale.c). */
 static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
 {
+    struct {
+        uint64_t dev, ino;
+    } freed[MAX_FREED];
+    unsigned nfreed = 0;
     f->batch++;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &rep[i];
@@ -1085,6 +1095,10 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
             const struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
             r->frees = h && h->live < since;
+            if (r->frees && nfreed < MAX_FREED) {
+                freed[nfreed].dev = h->dev;
+                freed[nfreed++].ino = h->ino;
+            }
             if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
@@ -1095,6 +1109,15 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
         if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
             r->died = 1;
         const struct fs *fs = find_fs(f, r->fid);
+        /* after a freeing death, the number (of the object, or of its directory) is a new
+         * object's: the hold that ended with the death is not its (forgotten after the judging) */
+        uint64_t ino = fs ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
+        uint64_t dino = fs && r->dfid ? handle_ino(fs, fid_handle((void *)r->dfid)) : 0;
+        for (unsigned k = 0; k < nfreed; k++)
+            if (fs && freed[k].dev == fs->dev) {
+                r->reborn |= !r->died && ino && freed[k].ino == ino;
+                r->dir_reborn |= dino && freed[k].ino == dino;
+            }
         if (!r->died && fs && is_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid))) &&
             (d = named_slot(f, key, klen))) {
             *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
@@ -1178,7 +1201,7 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct re
 {
     if (!by_order)
         return !generation_gone(fs, r->fid);
-    if (r->died)
+    if (r->died || r->reborn)
         return 0;
     if (r->released) {
         /* the witness itself, naming a directory by its handle, can be the last to let go: then
@@ -1214,6 +1237,8 @@ static int dir_held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const
 {
     if (!by_order)
         return !generation_gone(fs, r->dfid);
+    if (r->dir_reborn)
+        return 0; /* the held directory died earlier in the batch: this one got its number */
     unsigned char key[KEY_MAX];
     int32_t fsid[2];
     memcpy(fsid, &r->dfid->fsid, sizeof fsid);
