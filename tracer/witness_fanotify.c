@@ -166,7 +166,8 @@ struct held {
     uint64_t dev, ino; /* ino 0: free */
     uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
     uint64_t first;    /* the earliest */
-    uint64_t live;     /* the latest `seen` of a hold that still was when read (0: none was) */
+    uint64_t live;     /* the latest publication of a table's hold that still was when read */
+    uint64_t scan;     /* the latest time a scan of /proc found it held (0: none did) */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -352,6 +353,8 @@ static void held_put(struct held *set, size_t cap, const struct held *h)
                 set[i].first = h->first;
             if (h->live > set[i].live)
                 set[i].live = h->live; /* a new hold's, or one moved as the set grows */
+            if (h->scan > set[i].scan)
+                set[i].scan = h->scan;
             set[i].dir |= h->dir;
             return;
         }
@@ -398,16 +401,19 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
 }
 
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
-                        int live)
+                        int how)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .live = live ? seen : 0,
-                       .dir = dir != 0};
+    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen,
+                       .live = how == PT__WHELD_TABLE ? seen : 0,
+                       .scan = how == PT__WHELD_SCAN ? seen : 0, .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
             h->seen = seen;
-        if (live && seen > h->live)
-            h->live = seen;
+        if (add.live > h->live)
+            h->live = add.live;
+        if (add.scan > h->scan)
+            h->scan = add.scan;
         if (seen && (!h->first || seen < h->first))
             h->first = seen;
         h->dir |= add.dir;
@@ -452,7 +458,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = f->held[i].first = f->held[i].live = 0;
+    f->held[i].seen = f->held[i].first = f->held[i].live = f->held[i].scan = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -759,7 +765,8 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
             continue;
         if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
-            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode),
+                               PT__WHELD_SCAN);
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -821,7 +828,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), PT__WHELD_SCAN);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -1059,19 +1066,32 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
     return NULL;
 }
 
+/* Does held number h, whose object died after `since`, stay held? Only for a hold of a new object
+ * that got the number, which began after that death — so after `since` — and, as the object that
+ * died is no one's, still is: a table's hold whose entry says so now (the tables were read again
+ * since the death was queued), or one a scan found after `since` (the next scan looks again). A
+ * hold of the object that died, over before the batch was read, does not keep it, even when it
+ * began after `since` (a flood of reports keeps the queue from being found empty): the number's
+ * next owner would be taken for held. */
+static int kept(struct pt_witness *w, const struct held *h, uint64_t since)
+{
+    return h->scan >= since || (h->live >= since && pt__witness_holds_live(w, h->dev, h->ino, since));
+}
+
 /* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
  * of this batch and the next, as its DELETE may be the next read's first report) and ends the
  * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
  * of a held number is looked for so, the few that matter among the many; a DELETE whose object
  * was remembered so died with its name (r->died). A held number whose object dies is no one's
- * any more (r->frees: forgotten once the batch is judged) — unless a hold of it that still was
- * when read began since this batch's reports began (`since`), maybe of a new object that got the
- * number. A hold already over when first read does not keep it: kept for the deletions made while
- * it was, it would make of the number's next owner (another process's directory in /tmp) a held
- * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). A
+ * any more (r->frees: forgotten once the batch is judged) — unless a hold of a new object that got
+ * the number keeps it (kept()). A hold already over when first read does not keep it: kept for
+ * the deletions made while it was, it would make of the number's next owner (another process's
+ * directory in /tmp) a held object, and of every entry deleted in it one of its values
+ * (tests/unit/witness_ended.c). A
  * deletion after the freeing death in the batch, of the number or in a directory of that number,
  * is of its next owner (r->reborn, r->dir_reborn; tests/unit/witness_stale.c). */
-static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
+static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *rep, unsigned n,
+                         uint64_t since)
 {
     struct {
         uint64_t dev, ino;
@@ -1094,7 +1114,7 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
             const struct fs *sfs = find_fs(f, r->fid);
             const struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && h->live < since;
+            r->frees = h && !kept(w, h, since);
             if (r->frees && nfreed < MAX_FREED) {
                 freed[nfreed].dev = h->dev;
                 freed[nfreed++].ino = h->ino;
@@ -1356,7 +1376,7 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
     pt__witness_poll_tables(w);
     /* With every report queued and read, the kernel's order of deaths decides what was held */
     int by_order = f->selves && st->overflows == overflows;
-    order_deaths(f, f->rep, n, since);
+    order_deaths(f, w, f->rep, n, since);
     for (unsigned i = 0; i < n; i++)
         if (!f->rep[i].self && !f->rep[i].carried)
             set_aside(f, &f->rep[i], self, st);
