@@ -15,30 +15,6 @@
 #include "tracer/holds_table.h"
 #include "tracer/internal.h"
 
-/* The traced holder: holds directory k open, published, closes it and withdraws the hold; then
- * says so ('c') and waits for a byte before it exits. */
-static void holder(const char *rings, const char *k, int in, int out)
-{
-    char c;
-    struct pt__htab tab;
-    int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int slot = fd >= 0 && w_htab_claim(rings, &tab) == 0 ? w_htab_hold(&tab, fd, PT__HK_KEY, "K")
-                                                         : -1;
-    if (slot < 0)
-        _exit(2);
-    close(fd); /* RegCloseKey */
-    pt__htab_remove(&tab, (uint32_t)slot);
-    if (write(out, "c", 1) != 1 || read(in, &c, 1) != 1)
-        _exit(4);
-    _exit(0);
-}
-
-static void drain(struct pt_witness *w)
-{
-    for (int i = 0; i < 3; i++) /* what is queued now, to its end */
-        pt_witness_drain(w);
-}
-
 /* One attempt in directory dir, by the attempt's number n: 1 when K's number went to a new
  * directory Z and what the witness did was checked, 0 when no directory got it. one_batch: the
  * hold and K's removal are read with the deletion in Z, not before. */
@@ -49,18 +25,18 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     struct pt_witness_stats st;
     snprintf(k, sizeof k, "%s/K%d", dir, n);
     CHECK(mkdir(k, 0700) == 0 && stat(k, &sk) == 0, "mkdir %s", k);
-    drain(w); /* the queue empty: what follows is read in one batch */
+    w_drain(w); /* the queue empty: what follows is read in one batch */
     int to[2], from[2];
     pid_t h = w_fork_traced(rings, to, from, ring, sizeof ring); /* a traced holder */
     if (h == 0)
-        holder(rings, k, to[0], from[1]);
+        w_key_holder(rings, k, to[0], from[1], 0);
     CHECK(read(from[0], &c, 1) == 1 && c == 'c', "the holder did not hold and close %s", k);
     char *rmk[] = {"/usr/bin/rmdir", k, NULL};
     CHECK(w_wait(w_spawn(rmk)) == 0, "rmdir %s", k);
     pt_witness_stats(w, &st);
     uint64_t ended = st.holds_ended, recorded = st.recorded;
     if (!one_batch)
-        drain(w);
+        w_drain(w);
     pt_witness_stats(w, &st);
     CHECK(one_batch || st.holds_ended == ended + 1, "the hold of %s, over, not read", k);
     if (st.recorded != recorded) {
@@ -74,13 +50,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     }
 
     /* K's number, given to a new directory, and a file in it deleted */
-    int found = 0;
-    for (int i = 0; i < 50 && !found; i++) {
-        struct stat sz;
-        snprintf(z, sizeof z, "%s/Z%d.%d", dir, n, i);
-        CHECK(mkdir(z, 0700) == 0 && stat(z, &sz) == 0, "mkdir %s", z);
-        found = sz.st_ino == sk.st_ino;
-    }
+    int found = w_mkdir_numbered(dir, n, sk.st_ino, z, sizeof z);
     if (found) {
         snprintf(v, sizeof v, "%s/v", z);
         int fd = open(v, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -88,7 +58,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
         close(fd);
         char *rmv[] = {"/usr/bin/rm", v, NULL};
         CHECK(w_wait(w_spawn(rmv)) == 0, "rm %s", v);
-        drain(w);
+        w_drain(w);
         pt_witness_stats(w, &st);
         CHECK(st.holds_ended == ended + 1, "the hold of %s, over, not read", k);
         CHECK(st.recorded == recorded,

@@ -25,12 +25,6 @@ static void holder(const char *rings, const char *x, int in, int out)
     _exit(0);
 }
 
-static void drain(struct pt_witness *w)
-{
-    for (int i = 0; i < 3; i++) /* what is queued now, to its end */
-        pt_witness_drain(w);
-}
-
 /* One attempt in directory dir, by the attempt's number n: 1 when X got O's number and what the
  * witness did was checked, 0 when it did not. */
 static int attempt(struct pt_witness *w, const char *rings, const char *dir, int n, pid_t *p_rm)
@@ -42,7 +36,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     snprintf(x, sizeof x, "%s/x%d", dir, n);
     int fd = open(o, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     CHECK(fd >= 0 && fstat(fd, &so) == 0 && close(fd) == 0, "create %s", o);
-    drain(w); /* the queue empty: what follows is read in one batch */
+    w_drain(w); /* the queue empty: what follows is read in one batch */
     pt_witness_stats(w, &st);
     uint64_t recorded = st.recorded;
     char *rmo[] = {"/usr/bin/rm", o, NULL};
@@ -60,7 +54,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
             unlink(x); /* the witness's own deletion: set aside */
     }
     if (!found) {
-        drain(w);
+        w_drain(w);
         return 0;
     }
     int to[2], from[2];
@@ -69,13 +63,13 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     if (h == 0)
         holder(rings, x, to[0], from[1]);
     CHECK(read(from[0], &c, 1) == 1 && c == 'h', "the holder did not hold %s", x);
-    drain(w); /* O's death and deletion, and the hold of X */
+    w_drain(w); /* O's death and deletion, and the hold of X */
     pt_witness_stats(w, &st);
     CHECK(st.recorded == recorded, "the deletion of %s, held by nobody, recorded", o);
     char *rmx[] = {"/usr/bin/rm", x, NULL};
     *p_rm = w_spawn(rmx);
     CHECK(w_wait(*p_rm) == 0, "rm %s", x);
-    drain(w);
+    w_drain(w);
     pt_witness_stats(w, &st);
     CHECK(st.recorded == recorded + 1,
           "the deletion of the held %s, which got the number of %s (whose death was read with the "
