@@ -11,8 +11,6 @@
 #include <fcntl.h>
 
 #include "tests/unit/witness_test.h"
-#include "tracer/holds_table.h"
-#include "tracer/internal.h"
 
 /* The traced holder: ready ('r') with its table, at a byte creates directory k, holds it open,
  * published; sends its inode number and waits for a byte before it exits. */

@@ -12,8 +12,6 @@
 #include <fcntl.h>
 
 #include "tests/unit/witness_test.h"
-#include "tracer/holds_table.h"
-#include "tracer/internal.h"
 
 /* One attempt in directory dir, by the attempt's number n: 1 when K's number went to a new
  * directory Z and what the witness did was checked, 0 when no directory got it. one_batch: the
