@@ -40,10 +40,11 @@
  * A held number whose object the kernel says died is forgotten once the batch is judged: the next
  * object to get it is nobody's until a hold of it is read (a hold already over when first read
  * does not keep it) — and so is a deletion of that number, or of an entry of a directory with it,
- * that the batch has after the death. The deletion of an entry of a held directory is judged so by the directory:
- * its number too may be a new directory's, created and held after the entry's directory was
- * removed (another process's `rm -rf`, read late); a directory some process held dies when that
- * process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let go. The holds tables are read again once a batch is read, before any of it is judged: every hold
+ * that the batch has after the death. The deletion of an entry of a held directory is judged so by
+ * the directory: its number too may be a new directory's, created and held after the entry's
+ * directory was removed (another process's `rm -rf`, read late); a directory some process held dies
+ * when that process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let
+ * go. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
@@ -403,9 +404,13 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
                         int how)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen,
+    struct held add = {.dev = dev,
+                       .ino = ino,
+                       .seen = seen,
+                       .first = seen,
                        .live = how == PT__WHELD_TABLE ? seen : 0,
-                       .scan = how == PT__WHELD_SCAN ? seen : 0, .dir = dir != 0};
+                       .scan = how == PT__WHELD_SCAN ? seen : 0,
+                       .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
@@ -1075,7 +1080,8 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * next owner would be taken for held. */
 static int kept(struct pt_witness *w, const struct held *h, uint64_t since)
 {
-    return h->scan >= since || (h->live >= since && pt__witness_holds_live(w, h->dev, h->ino, since));
+    return h->scan >= since ||
+           (h->live >= since && pt__witness_holds_live(w, h->dev, h->ino, since));
 }
 
 /* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
@@ -1087,9 +1093,9 @@ static int kept(struct pt_witness *w, const struct held *h, uint64_t since)
  * the number keeps it (kept()). A hold already over when first read does not keep it: kept for
  * the deletions made while it was, it would make of the number's next owner (another process's
  * directory in /tmp) a held object, and of every entry deleted in it one of its values
- * (tests/unit/witness_ended.c). A
- * deletion after the freeing death in the batch, of the number or in a directory of that number,
- * is of its next owner (r->reborn, r->dir_reborn; tests/unit/witness_stale.c). */
+ * (tests/unit/witness_ended.c). A deletion after the freeing death in the batch, of the number or
+ * in a directory of that number, is of its next owner (r->reborn, r->dir_reborn;
+ * tests/unit/witness_stale.c). */
 static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *rep, unsigned n,
                          uint64_t since)
 {

@@ -555,8 +555,8 @@ int pt__wtab_live(struct pt__wtab *w, uint64_t dev, uint64_t ino, uint64_t since
         for (uint32_t i = 0; i < PT__HOLDS_NENTRIES; i++) {
             const struct pt__holds_entry *e = &t->copy[i];
             pid_t pid;
-            if (e->state == PT__HE_READY && e->dev == dev && e->ino == ino &&
-                e->t_begin >= since && alive(w, t, e->owner, e->gen, &pid))
+            if (e->state == PT__HE_READY && e->dev == dev && e->ino == ino && e->t_begin >= since &&
+                alive(w, t, e->owner, e->gen, &pid))
                 return 1;
         }
     }

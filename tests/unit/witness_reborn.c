@@ -1,5 +1,5 @@
-/* witness_reborn.c — a held number whose previous object died unread: an untraced rm deletes file O,
- * which nobody holds (it dies with its name); file X, made then, gets O's inode number, and a
+/* witness_reborn.c — a held number whose previous object died unread: an untraced rm deletes file
+ * O, which nobody holds (it dies with its name); file X, made then, gets O's inode number, and a
  * traced process (its ring in rings/) holds X open and publishes the hold in its holds table; only
  * then does the witness read, in one batch, O's death and deletion, and the hold. O's death frees
  * nothing the hold needs: the hold is of X, begun after that batch's reports began. An untraced rm
