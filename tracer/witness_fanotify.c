@@ -39,8 +39,9 @@
  *     was read: a number held since before then was its own; so is one still there now.
  * A held number whose object the kernel says died is forgotten once the batch is judged: the next
  * object to get it is nobody's until a hold of it is read (a hold already over when first read
- * does not keep it) — and so is a deletion of that number, or of an entry of a directory with it,
- * that the batch has after the death. The deletion of an entry of a held directory is judged so by
+ * does not keep it) — and so is a deletion or rename of that number, or of an entry of a directory
+ * with it, that the batch has after the death (even a batch with an overflow: what was queued is in
+ * order). The deletion of an entry of a held directory is judged so by
  * the directory: its number too may be a new directory's, created and held after the entry's
  * directory was removed (another process's `rm -rf`, read late); a directory some process held dies
  * when that process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let
@@ -1106,6 +1107,16 @@ static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *r
     f->batch++;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &rep[i];
+        /* after a freeing death, the number (of the object, or of its directory) is a new
+         * object's: the hold that ended with the death is not its (forgotten after the judging) */
+        const struct fs *fs = r->fid ? find_fs(f, r->fid) : NULL;
+        uint64_t ino = fs ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
+        uint64_t dino = fs && r->dfid ? handle_ino(fs, fid_handle((void *)r->dfid)) : 0;
+        for (unsigned k = 0; k < nfreed && !(r->mask & FAN_DELETE_SELF); k++)
+            if (fs && freed[k].dev == fs->dev) {
+                r->reborn |= ino && freed[k].ino == ino;
+                r->dir_reborn |= dino && freed[k].ino == dino;
+            }
         if (!r->fid || !(r->mask & (FAN_DELETE | FAN_DELETE_SELF)))
             continue;
         unsigned char key[KEY_MAX];
@@ -1134,17 +1145,7 @@ static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *r
         /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
         if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
             r->died = 1;
-        const struct fs *fs = find_fs(f, r->fid);
-        /* after a freeing death, the number (of the object, or of its directory) is a new
-         * object's: the hold that ended with the death is not its (forgotten after the judging) */
-        uint64_t ino = fs ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
-        uint64_t dino = fs && r->dfid ? handle_ino(fs, fid_handle((void *)r->dfid)) : 0;
-        for (unsigned k = 0; k < nfreed; k++)
-            if (fs && freed[k].dev == fs->dev) {
-                r->reborn |= !r->died && ino && freed[k].ino == ino;
-                r->dir_reborn |= dino && freed[k].ino == dino;
-            }
-        if (!r->died && fs && is_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid))) &&
+        if (!r->died && fs && is_held(f, fs->dev, ino) &&
             (d = named_slot(f, key, klen))) {
             *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
             memcpy(d->key, key, klen);
@@ -1225,9 +1226,11 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
 static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct rep *r,
                              const struct fs *fs, int by_order, uint64_t emptied)
 {
+    if (r->reborn)
+        return 0; /* the order of what the kernel did queue holds even after an overflow */
     if (!by_order)
         return !generation_gone(fs, r->fid);
-    if (r->died || r->reborn)
+    if (r->died)
         return 0;
     if (r->released) {
         /* the witness itself, naming a directory by its handle, can be the last to let go: then
@@ -1261,10 +1264,10 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct re
 static int dir_held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
                                  const struct fs *fs, int by_order)
 {
-    if (!by_order)
-        return !generation_gone(fs, r->dfid);
     if (r->dir_reborn)
         return 0; /* the held directory died earlier in the batch: this one got its number */
+    if (!by_order)
+        return !generation_gone(fs, r->dfid);
     unsigned char key[KEY_MAX];
     int32_t fsid[2];
     memcpy(fsid, &r->dfid->fsid, sizeof fsid);
@@ -1507,7 +1510,9 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * a NEW file that got the number. Then what was deleted died with its name, while a
          * deleted file some process held outlived it: only the latter is a deletion of something
          * held (the essay). */
-        int held = by_path || (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) ? 1 : 0;
+        int held = by_path;
+        if (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) /* no death: only a number freed before */
+            held |= (is_held(f, fs->dev, d.ino) && !r->reborn) || (by_dir && !r->dir_reborn);
         if (!held && by_dir) /* an entry of a held directory: by the directory's number */
             held = dir_held_when_deleted(f, w, r, fs, by_order);
         if (held <= 0 && is_held(f, fs->dev, d.ino)) { /* the object's own number */

@@ -2,20 +2,23 @@
  * a traced process (its ring in rings/) holds directory K open, published as a registry key
  * handle in its holds table, then closes it; an untraced rm removes K, which nobody holds any
  * more (the witness sets that aside). The number K had goes to a new directory Z — which an
- * untraced process keeps open while an untraced rmdir removes it, so that Z outlives its name
- * and is still there when the witness reads. Z was never held by a traced process: its removal
- * must not be recorded as one of K's hold (the number was freed when K died). Three cases: the
+ * untraced process keeps open while an untraced mv renames it and an untraced rmdir removes it,
+ * so that Z outlives its name and is still there when the witness reads. Z was never held by a
+ * traced process: neither its rename nor its removal may be recorded as one of K's hold (the
+ * number was freed when K died). Three cases: the
  * witness reads K's death before Z is made; in the same batch, just before Z's removal; or before
  * Z is made, but with the hold read live in a flood of reports that kept the witness from finding
  * its queue empty (then the hold began after the last such read, as a hold of a new object that
  * got the number would have). When another process on the filesystem takes the number first, or
- * the kernel's queue overflows in the flood, the attempt is made again (10 at most). */
+ * the kernel's queue overflows (then the witness believes handles), the attempt is made again (10
+ * at most); a case whose 10 attempts all overflowed is not checked (exit 77, skipped). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 
 #include "tests/unit/witness_test.h"
 
 enum when { K_BEFORE, K_WITH_Z, K_FLOODED };
+static int overflowed; /* attempts made unusable by an overflow of the kernel's queue */
 static const char *const when_name[] = {"K's removal read before", "K's removal read with it",
                                         "K's hold read in a flood, its removal before"};
 
@@ -70,28 +73,36 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
 
     char *rmk[] = {"/usr/bin/rmdir", k, NULL};
     CHECK(w_wait(w_spawn(rmk)) == 0, "rmdir %s", k);
-    if (when != K_WITH_Z) {
+    if (when != K_WITH_Z)
         w_drain(w); /* (the rest of the flood and) K's death */
-        pt_witness_stats(w, &st);
-        CHECK(st.recorded == recorded, "the removal of %s, held by nobody any more, recorded", k);
-    }
-    if (st.overflows != overflows) {
+    pt_witness_stats(w, &st);
+    if (st.overflows != overflows) { /* then the witness believes handles: no test */
         fprintf(stderr, "attempt %d: the kernel's queue overflowed; again\n", n);
+        overflowed++;
         usable = 0;
     }
+    CHECK(!usable || st.recorded == recorded, "the removal of %s, held by nobody any more, recorded",
+          k);
 
     /* K's number, given to a new directory */
     if (usable && w_mkdir_numbered(dir, n, sk.st_ino, z, sizeof z)) {
         int go = -1;
         pid_t keeper = w_keep_open(z, &go);
         CHECK(keeper > 0, "keep %s open", z);
-        char *rmz[] = {"/usr/bin/rmdir", z, NULL};
-        CHECK(w_wait(w_spawn(rmz)) == 0, "rmdir %s", z);
+        char moved[800];
+        snprintf(moved, sizeof moved, "%s.moved", z);
+        char *mvz[] = {"/usr/bin/mv", z, moved, NULL}, *rmz[] = {"/usr/bin/rmdir", moved, NULL};
+        CHECK(w_wait(w_spawn(mvz)) == 0 && w_wait(w_spawn(rmz)) == 0, "mv and rmdir %s", z);
         w_drain(w); /* z still there: open */
         pt_witness_stats(w, &st);
-        CHECK(st.recorded == recorded,
-              "the removal of %s, which got the number of the closed and removed %s, recorded as "
-              "one of its hold (%s)",
+        if (st.overflows != overflows) {
+            fprintf(stderr, "attempt %d: the kernel's queue overflowed; again\n", n);
+            overflowed++;
+            usable = 0;
+        }
+        CHECK(!usable || st.recorded == recorded,
+              "the rename or removal of %s, which got the number of the closed and removed %s, "
+              "recorded as one of its hold (%s)",
               z, k, when_name[when]);
         CHECK(write(go, "q", 1) == 1 && w_wait(keeper) == 0, "keeper");
         close(go);
@@ -110,15 +121,21 @@ int main(void)
     struct w_fs f; /* keys/ not watched: K counts only as a held number */
     if (w_fs_start(&f, "witness-stale", "keys") < 0)
         return 1;
+    int skipped = 0;
     for (int when = K_BEFORE; when <= K_FLOODED && !t_failures; when++) {
         int tested = 0;
+        overflowed = 0;
         for (int n = 0; n < 10 && !tested && !t_failures; n++)
             tested = attempt(f.w, f.rings, f.dir, 10 * when + n, (enum when)when);
-        CHECK(tested,
-              "no attempt of 10 could be checked (%s): no new directory got the removed key's "
-              "number, or the kernel's queue overflowed",
+        if (!tested && overflowed == 10) { /* a filesystem busier than the kernel's queue */
+            fprintf(stderr, "not checked (%s): the kernel's queue overflowed in all 10 attempts\n",
+                    when_name[when]);
+            skipped = 1;
+            continue;
+        }
+        CHECK(tested, "no new directory got the removed key's number in 10 attempts (%s)",
               when_name[when]);
     }
     w_fs_end(&f);
-    return t_failures ? 1 : 0;
+    return t_failures ? 1 : skipped ? 77 : 0;
 }
