@@ -81,8 +81,8 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
         overflowed++;
         usable = 0;
     }
-    CHECK(!usable || st.recorded == recorded, "the removal of %s, held by nobody any more, recorded",
-          k);
+    CHECK(!usable || st.recorded == recorded,
+          "the removal of %s, held by nobody any more, recorded", k);
 
     /* K's number, given to a new directory */
     if (usable && w_mkdir_numbered(dir, n, sk.st_ino, z, sizeof z)) {
