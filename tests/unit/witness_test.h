@@ -350,11 +350,11 @@ static inline pid_t w_keep_open(const char *z, int *go)
     return pid;
 }
 
-/* Make directories dir/Z<n>.<i> until one gets inode number ino (50 at most; the others stay):
+/* Make directories dir/Z<n>.<i> until one gets inode number ino (200 at most; the others stay):
  * 1 with its path in z, 0 when none did (another process on the filesystem took the number). */
 static inline int w_mkdir_numbered(const char *dir, int n, uint64_t ino, char *z, size_t len)
 {
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 200; i++) {
         struct stat sz;
         snprintf(z, len, "%s/Z%d.%d", dir, n, i);
         CHECK(mkdir(z, 0700) == 0 && stat(z, &sz) == 0, "mkdir %s", z);
