@@ -23,7 +23,8 @@ foreach(src ${PT_WITNESS_UNIT})
   if(NOT name MATCHES "^witness_(bench|tool)")
     add_test(NAME ${name} COMMAND ${name})
     # Alone: reading a deleter's identity races its exit, a race a loaded machine loses more often.
-    set_tests_properties(${name} PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
+    # 77: what the test needs could not be made (witness_stale: a queue that never overflows)
+    set_tests_properties(${name} PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
   endif()
 endforeach()
 # The command-line tests: `proftrace collect`/`record` with their witness.

@@ -117,7 +117,8 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
     struct pt_witness *w = arg;
     /* a key and a session's profile key are directories; a mapping or an open file is not */
     pt__wfan_note_held(w->fan, h->dev, h->ino, h->t_begin,
-                       h->kind == PT__HK_KEY || h->kind == PT__HK_SESSION, !h->ended);
+                       h->kind == PT__HK_KEY || h->kind == PT__HK_SESSION,
+                       h->ended ? PT__WHELD_ENDED : PT__WHELD_TABLE);
     if (h->ended) {
         w->st.holds_ended++;
         return;
@@ -229,6 +230,11 @@ void pt__witness_poll_tables(struct pt_witness *w)
 {
     if (w->tabs)
         pt__wtab_poll(w->tabs);
+}
+
+int pt__witness_holds_live(struct pt_witness *w, uint64_t dev, uint64_t ino, uint64_t since)
+{
+    return w->tabs && pt__wtab_live(w->tabs, dev, ino, since);
 }
 
 int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who)

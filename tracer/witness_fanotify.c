@@ -39,10 +39,13 @@
  *     was read: a number held since before then was its own; so is one still there now.
  * A held number whose object the kernel says died is forgotten once the batch is judged: the next
  * object to get it is nobody's until a hold of it is read (a hold already over when first read
- * does not keep it). The deletion of an entry of a held directory is judged so by the directory:
- * its number too may be a new directory's, created and held after the entry's directory was
- * removed (another process's `rm -rf`, read late); a directory some process held dies when that
- * process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let go. The holds tables are read again once a batch is read, before any of it is judged: every hold
+ * does not keep it) — and so is a deletion or rename of that number, or of an entry of a directory
+ * with it, that the batch has after the death (even a batch with an overflow: what was queued is in
+ * order). The deletion of an entry of a held directory is judged so by
+ * the directory: its number too may be a new directory's, created and held after the entry's
+ * directory was removed (another process's `rm -rf`, read late); a directory some process held dies
+ * when that process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let
+ * go. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
  * long the witness's thread waited between its reads.
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
@@ -126,6 +129,7 @@
                         * queue, 16384 reports by default, is 20 or so) */
 #define NAMED_PROBES 16 /* slots looked at for a DELETE of a held number in `named` */
 #define MAX_BATCHES 16 /* batches one drain reads while they fill the buffers */
+#define MAX_FREED 64   /* held numbers freed in one batch that later reports are checked against */
 #define GONE_SLOTS                                                                                 \
     1024u /* objects whose DELETE_SELF (or DELETE) was read in this batch or the                   \
            * last */
@@ -164,7 +168,8 @@ struct held {
     uint64_t dev, ino; /* ino 0: free */
     uint64_t seen;     /* the latest time it was known to be held (pt_now()), 0 unknown */
     uint64_t first;    /* the earliest */
-    uint64_t live;     /* the latest `seen` of a hold that still was when read (0: none was) */
+    uint64_t live;     /* the latest publication of a table's hold that still was when read */
+    uint64_t scan;     /* the latest time a scan of /proc found it held (0: none did) */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -227,6 +232,8 @@ struct rep {
     int died;                  /* its object's DELETE_SELF came first: it died with its name */
     int stale;                 /* its handle named nothing any more when it was judged */
     int frees;                 /* a DELETE_SELF of a held number's object (order_deaths) */
+    int reborn;                /* its object's number was freed earlier in the batch: a new one */
+    int dir_reborn;            /* ... its directory's */
     int released;              /* ... came later in the batch: it outlived its name, until */
     int32_t releaser;          /* ... this process let go of it */
     char dirpath[PATH_MAX];    /* resolved, or "" */
@@ -346,6 +353,10 @@ static void held_put(struct held *set, size_t cap, const struct held *h)
                 set[i].seen = h->seen;
             if (h->first && (!set[i].first || h->first < set[i].first))
                 set[i].first = h->first;
+            if (h->live > set[i].live)
+                set[i].live = h->live; /* a new hold's, or one moved as the set grows */
+            if (h->scan > set[i].scan)
+                set[i].scan = h->scan;
             set[i].dir |= h->dir;
             return;
         }
@@ -392,16 +403,23 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
 }
 
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
-                        int live)
+                        int how)
 {
-    struct held add = {.dev = dev, .ino = ino, .seen = seen, .first = seen, .live = live ? seen : 0,
+    struct held add = {.dev = dev,
+                       .ino = ino,
+                       .seen = seen,
+                       .first = seen,
+                       .live = how == PT__WHELD_TABLE ? seen : 0,
+                       .scan = how == PT__WHELD_SCAN ? seen : 0,
                        .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
         if (seen > h->seen)
             h->seen = seen;
-        if (live && seen > h->live)
-            h->live = seen;
+        if (add.live > h->live)
+            h->live = add.live;
+        if (add.scan > h->scan)
+            h->scan = add.scan;
         if (seen && (!h->first || seen < h->first))
             h->first = seen;
         h->dir |= add.dir;
@@ -446,7 +464,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = f->held[i].first = f->held[i].live = 0;
+    f->held[i].seen = f->held[i].first = f->held[i].live = f->held[i].scan = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -753,7 +771,8 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
             continue;
         if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
             close(dfd);
-            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
+            pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode),
+                               PT__WHELD_SCAN);
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -815,7 +834,7 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), 1);
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), PT__WHELD_SCAN);
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -1053,21 +1072,51 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
     return NULL;
 }
 
+/* Does held number h, whose object died after `since`, stay held? Only for a hold of a new object
+ * that got the number, which began after that death — so after `since` — and, as the object that
+ * died is no one's, still is: a table's hold whose entry says so now (the tables were read again
+ * since the death was queued), or one a scan found after `since` (the next scan looks again). A
+ * hold of the object that died, over before the batch was read, does not keep it, even when it
+ * began after `since` (a flood of reports keeps the queue from being found empty): the number's
+ * next owner would be taken for held. */
+static int kept(struct pt_witness *w, const struct held *h, uint64_t since)
+{
+    return h->scan >= since ||
+           (h->live >= since && pt__witness_holds_live(w, h->dev, h->ino, since));
+}
+
 /* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
  * of this batch and the next, as its DELETE may be the next read's first report) and ends the
  * life of the last DELETE of its object in this batch (r->released, r->releaser) — only a DELETE
  * of a held number is looked for so, the few that matter among the many; a DELETE whose object
  * was remembered so died with its name (r->died). A held number whose object dies is no one's
- * any more (r->frees: forgotten once the batch is judged) — unless a hold of it that still was
- * when read began since this batch's reports began (`since`), maybe of a new object that got the
- * number. A hold already over when first read does not keep it: kept for the deletions made while
- * it was, it would make of the number's next owner (another process's directory in /tmp) a held
- * object, and of every entry deleted in it one of its values (tests/unit/witness_ended.c). */
-static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64_t since)
+ * any more (r->frees: forgotten once the batch is judged) — unless a hold of a new object that got
+ * the number keeps it (kept()). A hold already over when first read does not keep it: kept for
+ * the deletions made while it was, it would make of the number's next owner (another process's
+ * directory in /tmp) a held object, and of every entry deleted in it one of its values
+ * (tests/unit/witness_ended.c). A deletion after the freeing death in the batch, of the number or
+ * in a directory of that number, is of its next owner (r->reborn, r->dir_reborn;
+ * tests/unit/witness_stale.c). */
+static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *rep, unsigned n,
+                         uint64_t since)
 {
+    struct {
+        uint64_t dev, ino;
+    } freed[MAX_FREED];
+    unsigned nfreed = 0;
     f->batch++;
     for (unsigned i = 0; i < n; i++) {
         struct rep *r = &rep[i];
+        /* after a freeing death, the number (of the object, or of its directory) is a new
+         * object's: the hold that ended with the death is not its (forgotten after the judging) */
+        const struct fs *fs = r->fid ? find_fs(f, r->fid) : NULL;
+        uint64_t ino = fs ? handle_ino(fs, fid_handle((void *)r->fid)) : 0;
+        uint64_t dino = fs && r->dfid ? handle_ino(fs, fid_handle((void *)r->dfid)) : 0;
+        for (unsigned k = 0; k < nfreed && !(r->mask & FAN_DELETE_SELF); k++)
+            if (fs && freed[k].dev == fs->dev) {
+                r->reborn |= ino && freed[k].ino == ino;
+                r->dir_reborn |= dino && freed[k].ino == dino;
+            }
         if (!r->fid || !(r->mask & (FAN_DELETE | FAN_DELETE_SELF)))
             continue;
         unsigned char key[KEY_MAX];
@@ -1082,7 +1131,11 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
             const struct fs *sfs = find_fs(f, r->fid);
             const struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && h->live < since;
+            r->frees = h && !kept(w, h, since);
+            if (r->frees && nfreed < MAX_FREED) {
+                freed[nfreed].dev = h->dev;
+                freed[nfreed++].ino = h->ino;
+            }
             if ((d = named_slot(f, key, klen)) && d->batch == f->batch && !rep[d->rep].died) {
                 rep[d->rep].released = 1;
                 rep[d->rep].releaser = r->pid;
@@ -1092,8 +1145,7 @@ static void order_deaths(struct pt__wfan *f, struct rep *rep, unsigned n, uint64
         /* a carried one was judged so in its batch, whose later DELETE_SELFs are in g too */
         if (!r->carried && g->batch + 1 >= f->batch && same_key(g, key, klen))
             r->died = 1;
-        const struct fs *fs = find_fs(f, r->fid);
-        if (!r->died && fs && is_held(f, fs->dev, handle_ino(fs, fid_handle((void *)r->fid))) &&
+        if (!r->died && fs && is_held(f, fs->dev, ino) &&
             (d = named_slot(f, key, klen))) {
             *d = (struct gone){.klen = klen, .batch = f->batch, .rep = i};
             memcpy(d->key, key, klen);
@@ -1174,6 +1226,8 @@ static unsigned parse(struct pt__wfan *f, const unsigned char *buf, ssize_t len,
 static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct rep *r,
                              const struct fs *fs, int by_order, uint64_t emptied)
 {
+    if (r->reborn)
+        return 0; /* the order of what the kernel did queue holds even after an overflow */
     if (!by_order)
         return !generation_gone(fs, r->fid);
     if (r->died)
@@ -1210,6 +1264,8 @@ static int held_when_deleted(struct pt__wfan *f, struct pt_witness *w, struct re
 static int dir_held_when_deleted(struct pt__wfan *f, struct pt_witness *w, const struct rep *r,
                                  const struct fs *fs, int by_order)
 {
+    if (r->dir_reborn)
+        return 0; /* the held directory died earlier in the batch: this one got its number */
     if (!by_order)
         return !generation_gone(fs, r->dfid);
     unsigned char key[KEY_MAX];
@@ -1329,7 +1385,7 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
     pt__witness_poll_tables(w);
     /* With every report queued and read, the kernel's order of deaths decides what was held */
     int by_order = f->selves && st->overflows == overflows;
-    order_deaths(f, f->rep, n, since);
+    order_deaths(f, w, f->rep, n, since);
     for (unsigned i = 0; i < n; i++)
         if (!f->rep[i].self && !f->rep[i].carried)
             set_aside(f, &f->rep[i], self, st);
@@ -1454,7 +1510,9 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * a NEW file that got the number. Then what was deleted died with its name, while a
          * deleted file some process held outlived it: only the latter is a deletion of something
          * held (the essay). */
-        int held = by_path || (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) ? 1 : 0;
+        int held = by_path;
+        if (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) /* no death: only a number freed before */
+            held |= (is_held(f, fs->dev, d.ino) && !r->reborn) || (by_dir && !r->dir_reborn);
         if (!held && by_dir) /* an entry of a held directory: by the directory's number */
             held = dir_held_when_deleted(f, w, r, fs, by_order);
         if (held <= 0 && is_held(f, fs->dev, d.ino)) { /* the object's own number */

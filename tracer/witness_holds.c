@@ -152,7 +152,8 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         if (skipped(link, tracedir) || stat(fdp, &st) < 0 ||
             !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || path_only(pid, de->d_name))
             continue;
-        pt__wfan_note_held(f, st.st_dev, st.st_ino, pt_now(), S_ISDIR(st.st_mode), 1);
+        pt__wfan_note_held(f, st.st_dev, st.st_ino, pt_now(), S_ISDIR(st.st_mode),
+                           PT__WHELD_SCAN);
         if (watch_held(f, pid, link, fs, dirs) == 0)
             watched++;
     }
@@ -177,7 +178,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         char *p;
         if (!shared_mapping(line, &maj, &min, &ino, &p) || skipped(p, tracedir))
             continue;
-        pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0, 1);
+        pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0, PT__WHELD_SCAN);
         if (watch_held(f, pid, p, fs, dirs) == 0)
             watched++;
     }

@@ -92,6 +92,11 @@ struct pt__wshm {
  * the witness lock. */
 void pt__witness_poll_tables(struct pt_witness *w);
 
+/* Do the holds tables, as last read, have a hold of object (dev, ino) that began at or after
+ * `since` and whose holder still holds it (entry published, owner alive now)? 1 or 0. Caller holds
+ * the witness lock. */
+int pt__witness_holds_live(struct pt_witness *w, uint64_t dev, uint64_t ino, uint64_t since);
+
 /* Is the deleter of identity `who` a process the witness knows to be traced (its ring attached or
  * seen in rings/)? Its trace has its deletions at the call. Caller holds the witness lock. */
 int pt__witness_traced(struct pt_witness *w, const struct pt__wident *who);
@@ -122,13 +127,18 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
 /* Read every pending report and hand each deletion to the witness. Returns deletions recorded. */
 int pt__wfan_drain(struct pt__wfan *f, struct pt_witness *w, struct pt__wexecs *execs,
                    struct pt_witness_stats *st);
+/* How a hold noted with pt__wfan_note_held was known. */
+enum pt__wheld {
+    PT__WHELD_ENDED, /* a table's hold, over when first read: only for a deletion made meanwhile */
+    PT__WHELD_TABLE, /* a table's hold, live when read; `seen` is its publication */
+    PT__WHELD_SCAN,  /* found held in /proc (or watched) at `seen` */
+};
 /* Remember that a traced process holds object (dev, ino), as known at `seen` (pt_now(): when it
  * was published or found; the latest is kept): its deletion, and, when it is a directory (dir),
  * the deletion of an entry of it, is recorded wherever it is on a marked filesystem, even when its
- * directory can no longer be named, and dated no earlier than `seen`. live: the hold still was
- * when it was read (0: it was over, read only for a deletion of it made meanwhile). */
+ * directory can no longer be named, and dated no earlier than `seen`. how: enum pt__wheld. */
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
-                        int live);
+                        int how);
 /* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
  * whole and reports name the deleted object)? 1 or 0. */
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);
@@ -185,6 +195,10 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
 int pt__wtab_fd(const struct pt__wtab *w);
 /* Take the doorbells and read every table that changed. Returns the new holds announced. */
 int pt__wtab_poll(struct pt__wtab *w);
+/* Has a table, as last read, a hold of (dev, ino) begun at or after `since` whose entry is
+ * published and whose owner is alive now? 1 or 0 (a scan of the copies: for the rare death of a
+ * held number's object). */
+int pt__wtab_live(struct pt__wtab *w, uint64_t dev, uint64_t ino, uint64_t since);
 /* Was a ring of process pid (in our pid namespace; also of start time `start` unless 0) seen in
  * rings/, up to now? Reads what inotify queued first. 1 or 0. */
 int pt__wtab_traced(struct pt__wtab *w, pid_t pid, uint64_t start);

@@ -545,6 +545,24 @@ int pt__wtab_poll(struct pt__wtab *w)
     return news;
 }
 
+int pt__wtab_live(struct pt__wtab *w, uint64_t dev, uint64_t ino, uint64_t since)
+{
+    w->stamp++; /* owners' liveness read afresh */
+    for (unsigned k = 0; k < w->n; k++) {
+        struct wtable *t = &w->t[k];
+        if (t->fd < 0 || !t->copy)
+            continue;
+        for (uint32_t i = 0; i < PT__HOLDS_NENTRIES; i++) {
+            const struct pt__holds_entry *e = &t->copy[i];
+            pid_t pid;
+            if (e->state == PT__HE_READY && e->dev == dev && e->ino == ino && e->t_begin >= since &&
+                alive(w, t, e->owner, e->gen, &pid))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int pt__wtab_traced(struct pt__wtab *w, pid_t pid, uint64_t start)
 {
     /* a ring is in place before its writer deletes anything: its name was queued before the

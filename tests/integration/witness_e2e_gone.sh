@@ -14,24 +14,11 @@
 #   b.dat  opened and closed before it (its hold is over when the tables are read: the witness
 #          still notes it, and must not take its deletion for one of something held).
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
-T=$(mktemp -d "/tmp/pt-wgone-XXXXXX")
+source "$(dirname "$0")/witness_lib.sh"
+witness_begin wgone
 F=$(mktemp -d "/var/tmp/pt-wgone-files-XXXXXX")
 M=/dev/shm/pt-wgone-$$-$RANDOM
-rec=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    if [ -n "$rec" ]; then
-        kill -CONT "$rec" 2>/dev/null || true
-        kill "$rec" 2>/dev/null || true
-    fi
-    wait 2>/dev/null || true
-    rm -rf "$T" "$F" "$M"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
-source "$(dirname "$0")/witness_lib.sh"
+witness_cleanup() { rm -rf "$F" "$M"; }
 D=$T/tr
 mkfifo "$T/in" "$T/out"
 "$PROFTRACE" record -o "$D" -- "$PT_TESTS/witness_tool_open" <"$T/in" >"$T/out" 2>"$T/rec.err" &

@@ -6,20 +6,10 @@
 # deleted-while-held finding on that object whose deleter is witnessed, with the holder's failed
 # reopen as its victim. Three late holds in a row, each deleted 10 ms after it began.
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
-T=$(mktemp -d "/tmp/pt-wlate-XXXXXX")
-NS=wlate$$r$RANDOM
-rec=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    [ -n "$rec" ] && kill "$rec" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$T" /dev/shm/winsim."$NS".*
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
 source "$(dirname "$0")/witness_lib.sh"
+witness_begin wlate
+NS=wlate$$r$RANDOM
+witness_cleanup() { rm -rf /dev/shm/winsim."$NS".*; }
 D=$T/tr
 mkfifo "$T/in" "$T/out"
 WINSIM_HIVE_ROOT=$T/hive WINSIM_NAMESPACE=$NS "$PROFTRACE" record -o "$D" -- \

@@ -6,21 +6,11 @@
 # Every object must come out as a deleted-while-held finding whose deleter is that process, named
 # with its login session and loginuid, witnessed=true, and linked to the daemon's failing reopen.
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (loginuid)" >&2; exit 1; }
-T=$(mktemp -d "/tmp/pt-we2e-logout-XXXXXX")
-NS=we2e$$l$RANDOM
-rec=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    [ -n "$rec" ] && kill "$rec" 2>/dev/null || true
-    wait 2>/dev/null || true
-    [ -n "${KEEP:-}" ] || rm -rf "$T" /dev/shm/winsim."$NS".*
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
 source "$(dirname "$0")/witness_lib.sh"
+witness_begin we2e-logout
+NS=we2e$$l$RANDOM
+witness_cleanup() { rm -rf /dev/shm/winsim."$NS".*; }
 LUID=$((40000 + RANDOM % 20000))
 
 attempt() {

@@ -9,20 +9,10 @@
 # witness has marked that filesystem: the 10 ms are the doorbell-free case, a hold on a watched
 # filesystem.
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
-T=$(mktemp -d "/tmp/pt-wopen-XXXXXX")
-F=$(mktemp -d "/var/tmp/pt-wopen-files-XXXXXX")
-rec=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    [ -n "$rec" ] && kill "$rec" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$T" "$F"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
 source "$(dirname "$0")/witness_lib.sh"
+witness_begin wopen
+F=$(mktemp -d "/var/tmp/pt-wopen-files-XXXXXX")
+witness_cleanup() { rm -rf "$F"; }
 D=$T/tr
 mkfifo "$T/in" "$T/out"
 "$PROFTRACE" record -o "$D" -- "$PT_TESTS/witness_tool_open" <"$T/in" >"$T/out" 2>"$T/rec.err" &

@@ -6,20 +6,10 @@
 # victim is the holder's later failure (RegQueryValueExA ERROR_KEY_DELETED, reopen ENOENT).
 # Ordering by FIFO handshakes; the witness's record is awaited by reading the live trace.
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
-T=$(mktemp -d "/tmp/pt-we2e-rm-XXXXXX")
-NS=we2e$$r$RANDOM
-rec=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    [ -n "$rec" ] && kill "$rec" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$T" /dev/shm/winsim."$NS".*
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
 source "$(dirname "$0")/witness_lib.sh"
+witness_begin we2e-rm
+NS=we2e$$r$RANDOM
+witness_cleanup() { rm -rf /dev/shm/winsim."$NS".*; }
 
 # rm's identity may be lost to its exit race ("gone"): then the run is repeated (a few times).
 attempt() {

@@ -4,20 +4,10 @@
 # have a deleted-while-held finding on that sysv-shm whose deleter is witnessed (ipcrm, when the
 # witness could attribute it; otherwise said to be unattributed).
 set -euo pipefail
-: "${PT_BIN:?set by CTest}" "${PT_TESTS:?set by CTest}"
-PROFTRACE=$PT_BIN/proftrace
-T=$(mktemp -d "/tmp/pt-we2e-sysv-XXXXXX")
-rec= id=
-cleanup() {
-    exec 3>&- 4<&- 2>/dev/null || true
-    [ -n "$rec" ] && kill "$rec" 2>/dev/null || true
-    wait 2>/dev/null || true
-    [ -n "$id" ] && ipcrm -m "$id" 2>/dev/null || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -s "$T/rec.err" ] && cat "$T/rec.err" >&2; exit 1; }
 source "$(dirname "$0")/witness_lib.sh"
+witness_begin we2e-sysv
+id=
+witness_cleanup() { if [ -n "$id" ]; then ipcrm -m "$id" 2>/dev/null || true; fi; }
 
 D=$T/tr
 mkdir "$T/held"

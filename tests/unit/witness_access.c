@@ -11,7 +11,6 @@
 #include <sys/inotify.h>
 
 #include "tests/unit/witness_test.h"
-#include "tracer/holds_table.h"
 
 #define HOLDS 50
 

@@ -11,8 +11,6 @@
 #include <fcntl.h>
 
 #include "tests/unit/witness_test.h"
-#include "tracer/holds_table.h"
-#include "tracer/internal.h"
 
 #define OTHERS 1500
 

@@ -11,8 +11,6 @@
 #include <fcntl.h>
 
 #include "tests/unit/witness_test.h"
-#include "tracer/holds_table.h"
-#include "tracer/internal.h"
 
 /* The traced holder: ready ('r') with its table, at a byte creates directory k, holds it open,
  * published; sends its inode number and waits for a byte before it exits. */
@@ -33,12 +31,6 @@ static void holder(const char *rings, const char *k, int in, int out)
     _exit(0);
 }
 
-static void drain(struct pt_witness *w)
-{
-    for (int i = 0; i < 3; i++) /* what is queued now, to its end */
-        pt_witness_drain(w);
-}
-
 /* One attempt in directory dir, by the attempt's number n: 1 when K got D's number and what the
  * witness did was checked, 0 when it did not. */
 static int attempt(struct pt_witness *w, const char *rings, const char *dir, int n)
@@ -56,7 +48,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     char c;
     CHECK(read(from[0], &c, 1) == 1 && c == 'r', "the holder is not ready");
     /* nothing else created here from now on until K: it is to get D's number */
-    drain(w); /* the queue empty: what follows is read in one batch */
+    w_drain(w); /* the queue empty: what follows is read in one batch */
     pt_witness_stats(w, &st);
     uint64_t recorded = st.recorded;
     CHECK(mkdir(d, 0700) == 0 && stat(d, &sd) == 0, "mkdir %s", d);
@@ -70,7 +62,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     CHECK(read(from[0], &kino, sizeof kino) == sizeof kino, "the holder did not hold %s", k);
     int found = kino == (uint64_t)sd.st_ino;
     if (found) {
-        drain(w);
+        w_drain(w);
         pt_witness_stats(w, &st);
         CHECK(st.recorded == recorded,
               "the deletion of %s, before %s got the number of its directory, recorded as one "
@@ -80,7 +72,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
     close(to[1]);
     close(from[0]);
-    drain(w);
+    w_drain(w);
     unlink(ring);
     rmdir(k);
     return found;

@@ -298,6 +298,72 @@ static inline int w_htab_hold(struct pt__htab *tab, int fd, int kind, const char
     return slot;
 }
 
+/* What is queued for the witness now, read to its end (a drain reads a bounded number of batches). */
+static inline void w_drain(struct pt_witness *w)
+{
+    for (int i = 0; i < 3; i++)
+        pt_witness_drain(w);
+}
+
+/* A traced holder of a registry key: holds directory k open, published as a key handle in its
+ * holds table under `rings`; with say_held, says so ('h') and waits for a byte; then closes it
+ * and withdraws the hold (RegCloseKey), says so ('c') and exits at a byte. Never returns. */
+static inline void w_key_holder(const char *rings, const char *k, int in, int out, int say_held)
+{
+    char c;
+    struct pt__htab tab;
+    int fd = open(k, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int slot = fd >= 0 && w_htab_claim(rings, &tab) == 0 ? w_htab_hold(&tab, fd, PT__HK_KEY, "K")
+                                                         : -1;
+    if (slot < 0)
+        _exit(2);
+    if (say_held && (write(out, "h", 1) != 1 || read(in, &c, 1) != 1))
+        _exit(4);
+    close(fd);
+    pt__htab_remove(&tab, (uint32_t)slot);
+    if (write(out, "c", 1) != 1 || read(in, &c, 1) != 1)
+        _exit(5);
+    _exit(0);
+}
+
+/* An untraced process that keeps directory z open until a byte comes on *go: its pid once it has
+ * z open, or -1. */
+static inline pid_t w_keep_open(const char *z, int *go)
+{
+    int g[2], r[2];
+    if (pipe(g) < 0 || pipe(r) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        int fd = open(z, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || write(r[1], "o", 1) != 1 || read(g[0], &c, 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    char c;
+    close(g[0]);
+    close(r[1]);
+    *go = g[1];
+    pid = read(r[0], &c, 1) == 1 ? pid : -1;
+    close(r[0]);
+    return pid;
+}
+
+/* Make directories dir/Z<n>.<i> until one gets inode number ino (200 at most; the others stay):
+ * 1 with its path in z, 0 when none did (another process on the filesystem took the number). */
+static inline int w_mkdir_numbered(const char *dir, int n, uint64_t ino, char *z, size_t len)
+{
+    for (int i = 0; i < 200; i++) {
+        struct stat sz;
+        snprintf(z, len, "%s/Z%d.%d", dir, n, i);
+        CHECK(mkdir(z, 0700) == 0 && stat(z, &sz) == 0, "mkdir %s", z);
+        if (sz.st_ino == ino)
+            return 1;
+    }
+    return 0;
+}
+
 /* A traced peer: a child that reads to[0] and writes from[1] (the caller keeps to[1] and
  * from[0]), and, made by the parent, a ring in `rings` named as the shim's would be (its path in
  * `ring`), so that the witness takes the child for a traced process. Returns 0 in the child, the
