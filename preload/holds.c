@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@ struct local {
 static struct local local[LOCAL_SLOTS];
 
 uint64_t pt__held_fds[PT__HELD_FDS / 64];
+/* Set before the first write to local[] or pt__held_fds: a fork child of a process that never held
+ * anything need not clear them, which would fault in their 19 pages of .bss (zero already). */
+static _Atomic int local_touched, held_touched;
 
 static uint32_t hash2(uint64_t a, uint64_t b)
 {
@@ -99,8 +103,10 @@ void pt__holds_after_fork(void)
 {
     /* The child inherits the mapping and the fd but not the lock: it is a new owner, and the
      * parent's holds it inherited (mappings) are not published under its name. */
-    memset(local, 0, sizeof local);
-    memset(pt__held_fds, 0, sizeof pt__held_fds);
+    if (atomic_load(&local_touched))
+        memset(local, 0, sizeof local);
+    if (atomic_load(&held_touched))
+        memset(pt__held_fds, 0, sizeof pt__held_fds);
     tab.owner = 0;
     if (!tab.map)
         return;
@@ -130,6 +136,8 @@ void pt__holds_add(enum pt__hold_kind kind, uint64_t handle, uint64_t dev, uint6
     int slot = pt__htab_add(&tab, &h);
     if (slot < 0)
         return; /* window full of live holds: this one goes unpublished */
+    if (!atomic_load_explicit(&local_touched, memory_order_relaxed))
+        atomic_store(&local_touched, 1);
     uint32_t lh = hash2(handle, kind) % LOCAL_SLOTS;
     for (uint32_t k = 0; k < LOCAL_WINDOW; k++) {
         struct local *l = &local[(lh + k) % LOCAL_SLOTS];
@@ -261,6 +269,8 @@ void pt__hold_file_open(uint64_t t_exit, int failed, int64_t fd, uint64_t flags,
     pt__hold_nested_open(t_exit, dev, ino);
     if (failed || !regular || fd < 0 || fd >= PT__HELD_FDS || !pt_open_holds(flags))
         return;
+    if (!atomic_load_explicit(&held_touched, memory_order_relaxed))
+        atomic_store(&held_touched, 1);
     __atomic_fetch_or(&pt__held_fds[fd / 64], 1ull << (fd % 64), __ATOMIC_ACQ_REL);
     pt__holds_add(PT__HK_FILE, (uint64_t)fd + 1, dev, ino, path);
 }

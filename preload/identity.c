@@ -266,9 +266,14 @@ void pt__emit_thread(struct pt_tbuf *b, uint32_t tid)
  *    yet (loaded while the watch was unavailable) is read from its mapped ELF header and emitted.
  * What an entry needs to be emitted again (range, bias, path, build id) is copied into the table,
  * so a fork child never follows a pointer into an object that may have been unloaded since.
- * Slots are claimed with compare-and-swap on the key, so any thread, a signal handler included,
- * may add one; a module is emitted by the thread that claimed its slot. */
-#define PT__MOD_SLOTS 1024 /* a power of two */
+ * Entries are taken in order (a fetch-and-add) and found through a separate index of their
+ * numbers, hashed by key and claimed with compare-and-swap, so any thread, a signal handler
+ * included, may add one; a module is emitted by the thread that claimed its index slot. Kept
+ * apart so that a start writes one page of entries and one of index instead of a page per module
+ * across a 72 KiB hashed table, and a fork child replays only the entries taken (it read all 18
+ * pages). */
+#define PT__MOD_SLOTS 1024 /* entries */
+#define PT__MOD_INDEX 2048 /* index slots, a power of two, twice the entries: short probes */
 enum { PT__MOD_FILLING = 0, PT__MOD_LIVE, PT__MOD_GONE };
 struct pt__mod {
     _Atomic uintptr_t base; /* key: start of the lowest segment, page-aligned; 0 free */
@@ -279,14 +284,42 @@ struct pt__mod {
     uint64_t size, bias;
     uint8_t bid[32];
 };
-static struct pt__mod pt__mods[PT__MOD_SLOTS];
+static struct pt__mod pt__mods[PT__MOD_SLOTS]; /* in the order taken; base 0: unused */
+static _Atomic uint16_t pt__mod_index[PT__MOD_INDEX]; /* entry number + 1; 0 free */
+static _Atomic unsigned pt__mod_taken; /* entries handed out (may pass PT__MOD_SLOTS: full) */
 static char pt__mod_paths[256 << 10];
 static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
 static uint32_t pt__mod_gen;
 /* Slots taken, and slots that the current listing saw (or that were filled meanwhile): when the
- * two agree no module can have gone, and the listing need not look at all 1024 slots (at start,
+ * two agree no module can have gone, and the listing need not look at the entries (at start,
  * 18 pages of .bss faulted in for nothing). Any race makes the second smaller: then it looks. */
 static _Atomic unsigned pt__mod_used, pt__mod_current;
+
+/* How many entries to look at: those handed out. */
+static unsigned pt__mod_count(void)
+{
+    unsigned n = atomic_load(&pt__mod_taken);
+    return n < PT__MOD_SLOTS ? n : PT__MOD_SLOTS;
+}
+
+static unsigned pt__mod_hash(uintptr_t base)
+{
+    return (unsigned)((base >> 12) * 0x9E3779B1u) & (PT__MOD_INDEX - 1);
+}
+
+/* The entry whose key is `base`, or NULL. */
+static struct pt__mod *pt__mod_find(uintptr_t base)
+{
+    unsigned h = pt__mod_hash(base);
+    for (unsigned probe = 0; probe < PT__MOD_INDEX; probe++, h = (h + 1) & (PT__MOD_INDEX - 1)) {
+        unsigned v = atomic_load(&pt__mod_index[h]);
+        if (v == 0)
+            return NULL;
+        if (atomic_load(&pt__mods[v - 1].base) == base)
+            return &pt__mods[v - 1];
+    }
+    return NULL;
+}
 
 static uint32_t pt__mod_path(const char *path)
 {
@@ -362,20 +395,28 @@ static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, 
     uint8_t bid[32], bid_len;
     if (pt__mod_read(bias, phdr, phnum, &lo, &hi, bid, &bid_len) < 0)
         return;
-    unsigned h = (unsigned)((lo >> 12) * 0x9E3779B1u) & (PT__MOD_SLOTS - 1);
-    for (unsigned probe = 0; probe < PT__MOD_SLOTS; probe++, h = (h + 1) & (PT__MOD_SLOTS - 1)) {
-        struct pt__mod *m = &pt__mods[h];
-        uintptr_t key = atomic_load(&m->base);
-        if (key == 0) {
-            uintptr_t zero = 0;
-            if (!atomic_compare_exchange_strong(&m->base, &zero, lo)) {
-                key = zero; /* another thread took the slot: look at what it put there */
-            } else {
+    unsigned h = pt__mod_hash(lo);
+    for (unsigned probe = 0; probe < PT__MOD_INDEX; probe++, h = (h + 1) & (PT__MOD_INDEX - 1)) {
+        unsigned v = atomic_load(&pt__mod_index[h]);
+        struct pt__mod *m;
+        if (v == 0) {
+            if (atomic_load(&pt__mod_taken) >= PT__MOD_SLOTS)
+                return; /* full: the module goes unemitted */
+            unsigned i = atomic_fetch_add(&pt__mod_taken, 1);
+            if (i >= PT__MOD_SLOTS)
+                return;
+            m = &pt__mods[i];
+            atomic_store(&m->base, lo); /* state FILLING (0): no listing or replay emits it yet */
+            uint16_t zero = 0;
+            if (atomic_compare_exchange_strong(&pt__mod_index[h], &zero, (uint16_t)(i + 1))) {
                 atomic_fetch_add(&pt__mod_used, 1);
                 goto fill;
             }
+            atomic_store(&m->base, 0); /* another thread took the index slot: entry i unused */
+            v = zero;                  /* look at what it put there */
         }
-        if (key != lo)
+        m = &pt__mods[v - 1];
+        if (atomic_load(&m->base) != lo)
             continue;
         if (atomic_exchange(&m->gen, gen) != gen)
             atomic_fetch_add(&pt__mod_current, 1);
@@ -417,7 +458,7 @@ void pt__modules_list(void)
     dl_iterate_phdr(pt__mod_list_cb, &gen);
     if (atomic_load(&pt__mod_current) == atomic_load(&pt__mod_used))
         return; /* every slot taken was seen now: none has gone */
-    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+    for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
         if (atomic_load(&pt__mods[i].base) && pt__mods[i].gen != gen)
             atomic_store(&pt__mods[i].state, PT__MOD_GONE); /* unloaded since */
 }
@@ -429,14 +470,14 @@ const char *pt__self_exe(void)
 
 void pt__modules_forget(void)
 {
-    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+    for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
         if (atomic_load(&pt__mods[i].base))
             atomic_store(&pt__mods[i].state, PT__MOD_GONE);
 }
 
 void pt__modules_replay(void)
 {
-    for (unsigned i = 0; i < PT__MOD_SLOTS; i++)
+    for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
         if (atomic_load(&pt__mods[i].base) && atomic_load(&pt__mods[i].state) == PT__MOD_LIVE)
             pt__mod_emit(&pt__mods[i]);
 }
@@ -469,14 +510,8 @@ void pt__modules_note(const uint64_t *pcs, unsigned n)
         pt__mod_recent.lo[r] = start;
         pt__mod_recent.hi[r] = (uintptr_t)fo.dlfo_map_end;
         /* Known already? (the cheap question: the key is the object's page-aligned start) */
-        unsigned h = (unsigned)((start >> 12) * 0x9E3779B1u) & (PT__MOD_SLOTS - 1), probe;
-        for (probe = 0; probe < PT__MOD_SLOTS; probe++, h = (h + 1) & (PT__MOD_SLOTS - 1)) {
-            uintptr_t key = atomic_load(&pt__mods[h].base);
-            if (key == 0 || key == start)
-                break;
-        }
-        if (probe < PT__MOD_SLOTS && atomic_load(&pt__mods[h].base) == start &&
-            atomic_load(&pt__mods[h].state) != PT__MOD_GONE)
+        const struct pt__mod *known = pt__mod_find(start);
+        if (known && atomic_load(&known->state) != PT__MOD_GONE)
             continue;
         /* Its ELF header is at the start of its first segment: the program headers from there. */
         const ElfW(Ehdr) *eh = fo.dlfo_map_start;
