@@ -23,9 +23,15 @@
 #include "proftrace/env.h"
 
 static char pt__self[PATH_MAX];             /* absolute path of libproftrace.so */
-static char pt__env_preload[PATH_MAX + 16]; /* LD_PRELOAD=<self> */
-static char pt__env_preload0[8192];         /* LD_PRELOAD as this process got it (names us) */
-static char pt__env_dir[PATH_MAX + 16];     /* PROFTRACE_DIR=<absolute dir> */
+/* The three entries below, packed one after another in pt__env_strs by pt__env_init: in buffers
+ * of their full sizes each was a page of .bss faulted in at every start. Empty strings before. */
+#define PT__ENV_PRELOAD_MAX (PATH_MAX + 16)
+#define PT__ENV_DIR_MAX (PATH_MAX + 16)
+#define PT__ENV_PRELOAD0_MAX 8192
+static char pt__env_strs[PT__ENV_PRELOAD_MAX + PT__ENV_DIR_MAX + PT__ENV_PRELOAD0_MAX];
+static char *pt__env_preload = pt__env_strs;  /* LD_PRELOAD=<self> */
+static char *pt__env_dir = pt__env_strs;      /* PROFTRACE_DIR=<absolute dir> */
+static char *pt__env_preload0 = pt__env_strs; /* LD_PRELOAD as this process got it (names us) */
 static char pt__env_stacks[256];            /* PROFTRACE_STACKS=... as the process got it */
 static char pt__env_gpid[96];               /* PROFTRACE_GPID=gpid:pid:start_time:depth */
 static char pt__env_redact[64];             /* PROFTRACE_REDACT=... (redact.c), carried on */
@@ -95,19 +101,25 @@ void pt__env_init(void)
         (di.dli_fname[0] == '/' || !realpath(di.dli_fname, pt__self)))
         snprintf(pt__self, sizeof pt__self, "%s", di.dli_fname); /* not strncpy: its zero fill
                                                                      faulted in 2 pages */
-    strcpy(pt__env_preload, "LD_PRELOAD=");
-    strncat(pt__env_preload, pt__self, sizeof pt__env_preload - 12);
-    strcpy(pt__env_dir, "PROFTRACE_DIR=");
-    strncat(pt__env_dir, pt__cfg.dir ? pt__cfg.dir : "", sizeof pt__env_dir - 15);
+    char *preload = pt__env_strs, *dir = preload + PT__ENV_PRELOAD_MAX, *preload0;
+    strcpy(preload, "LD_PRELOAD=");
+    strncat(preload, pt__self, PT__ENV_PRELOAD_MAX - 12);
+    dir = preload + strlen(preload) + 1;
+    strcpy(dir, "PROFTRACE_DIR=");
+    strncat(dir, pt__cfg.dir ? pt__cfg.dir : "", PT__ENV_DIR_MAX - 15);
+    preload0 = dir + strlen(dir) + 1;
     /* An environment without LD_PRELOAD gets the whole list this process was started with (it may
      * hold more than the shim: a sanitizer runtime that must stay first, another preload). */
     const char *pre = getenv("LD_PRELOAD");
-    if (pre && strlen(pre) + 12 < sizeof pt__env_preload0 && pt__has_self(pre)) {
-        strcpy(pt__env_preload0, "LD_PRELOAD=");
-        strcat(pt__env_preload0, pre);
+    if (pre && strlen(pre) + 12 < PT__ENV_PRELOAD0_MAX && pt__has_self(pre)) {
+        strcpy(preload0, "LD_PRELOAD=");
+        strcat(preload0, pre);
     } else {
-        strcpy(pt__env_preload0, pt__env_preload);
+        strcpy(preload0, preload);
     }
+    pt__env_preload = preload;
+    pt__env_dir = dir;
+    pt__env_preload0 = preload0;
     const char *rd = pt__getenv("PROFTRACE_REDACT");
     if (rd && strlen(rd) < sizeof pt__env_redact - 18) {
         strcpy(pt__env_redact, "PROFTRACE_REDACT=");

@@ -138,7 +138,8 @@ struct pt_ring {
     uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     unsigned nbufs;
     uint32_t pid; /* the creating process: its first thread starts at buffer 0 (backed) */
-    char path[PATH_MAX];
+    char *path; /* PATH_MAX bytes after tb[]: inline before it, its 4 KiB put tb[] on pages of
+                 * their own, one more page faulted in at every ring made */
     struct pt_tbuf tb[];
 };
 
@@ -649,14 +650,14 @@ int pt_ring_create(const struct pt_ring_config *cfg, struct pt_ring **out)
     uint64_t start_time = cfg->start_time ? cfg->start_time : pt__proc_start_time(0);
     pid_t pid = getpid();
 
-    size_t self_size = sizeof *r + nbufs * sizeof(struct pt_tbuf);
+    size_t self_size = sizeof *r + nbufs * sizeof(struct pt_tbuf) + PATH_MAX;
     r = mmap(NULL, self_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r == MAP_FAILED)
         return -errno;
     r->self_size = self_size;
-    if (snprintf(r->path, sizeof r->path, "%s/%d-%llu-%016llx.ring", rings, (int)pid,
-                 (unsigned long long)start_time, (unsigned long long)instance) >=
-            (int)sizeof r->path ||
+    r->path = (char *)&r->tb[nbufs];
+    if (snprintf(r->path, PATH_MAX, "%s/%d-%llu-%016llx.ring", rings, (int)pid,
+                 (unsigned long long)start_time, (unsigned long long)instance) >= PATH_MAX ||
         snprintf(tmp, sizeof tmp, "%s/.%d-%016llx.tmp", rings, (int)pid,
                  (unsigned long long)instance) >= (int)sizeof tmp) {
         rc = -ENAMETOOLONG;
