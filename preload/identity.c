@@ -268,12 +268,11 @@ void pt__emit_thread(struct pt_tbuf *b, uint32_t tid)
  * so a fork child never follows a pointer into an object that may have been unloaded since.
  * Entries are taken in order (a fetch-and-add) and found through a separate index of their
  * numbers, hashed by key and claimed with compare-and-swap, so any thread, a signal handler
- * included, may add one; a module is emitted by the thread that claimed its index slot. Kept
- * apart so that a start writes one page of entries and one of index instead of a page per module
- * across a 72 KiB hashed table, and a fork child replays only the entries taken (it read all 18
- * pages). */
+ * included, may add one; a module is emitted by the thread that claimed its index slot. So a
+ * start writes the first page of entries instead of a page per module across a 72 KiB hashed
+ * table, and a fork child replays only the entries taken (it read all 18 pages). */
 #define PT__MOD_SLOTS 1024 /* entries */
-#define PT__MOD_INDEX 2048 /* index slots, a power of two, twice the entries: short probes */
+#define PT__MOD_INDEX 1024 /* index slots, a power of two, as many as entries */
 enum { PT__MOD_FILLING = 0, PT__MOD_LIVE, PT__MOD_GONE };
 struct pt__mod {
     _Atomic uintptr_t base; /* key: start of the lowest segment, page-aligned; 0 free */
@@ -284,21 +283,25 @@ struct pt__mod {
     uint64_t size, bias;
     uint8_t bid[32];
 };
-static struct pt__mod pt__mods[PT__MOD_SLOTS]; /* in the order taken; base 0: unused */
-static _Atomic uint16_t pt__mod_index[PT__MOD_INDEX]; /* entry number + 1; 0 free */
-static _Atomic unsigned pt__mod_taken; /* entries handed out (may pass PT__MOD_SLOTS: full) */
+/* One page-aligned block, the counters and the index first: a start with fewer than 28 objects
+ * touches one page of it, and a fork child's replay reads that page only. */
+static struct {
+    uint32_t gen;                /* the current listing */
+    _Atomic unsigned taken;      /* entries handed out (may pass PT__MOD_SLOTS: full) */
+    /* Slots taken, and slots that the current listing saw (or that were filled meanwhile): when
+     * the two agree no module can have gone, and the listing need not look at the entries. Any
+     * race makes the second smaller: then it looks. */
+    _Atomic unsigned used, current;
+    _Atomic uint16_t index[PT__MOD_INDEX]; /* entry number + 1; 0 free */
+    struct pt__mod mods[PT__MOD_SLOTS];    /* in the order taken; base 0: unused */
+} __attribute__((aligned(4096))) pt__mt;
 static char pt__mod_paths[256 << 10];
 static _Atomic uint32_t pt__mod_paths_used = 1; /* offset 0 is "" */
-static uint32_t pt__mod_gen;
-/* Slots taken, and slots that the current listing saw (or that were filled meanwhile): when the
- * two agree no module can have gone, and the listing need not look at the entries (at start,
- * 18 pages of .bss faulted in for nothing). Any race makes the second smaller: then it looks. */
-static _Atomic unsigned pt__mod_used, pt__mod_current;
 
 /* How many entries to look at: those handed out. */
 static unsigned pt__mod_count(void)
 {
-    unsigned n = atomic_load(&pt__mod_taken);
+    unsigned n = atomic_load(&pt__mt.taken);
     return n < PT__MOD_SLOTS ? n : PT__MOD_SLOTS;
 }
 
@@ -312,11 +315,11 @@ static struct pt__mod *pt__mod_find(uintptr_t base)
 {
     unsigned h = pt__mod_hash(base);
     for (unsigned probe = 0; probe < PT__MOD_INDEX; probe++, h = (h + 1) & (PT__MOD_INDEX - 1)) {
-        unsigned v = atomic_load(&pt__mod_index[h]);
+        unsigned v = atomic_load(&pt__mt.index[h]);
         if (v == 0)
             return NULL;
-        if (atomic_load(&pt__mods[v - 1].base) == base)
-            return &pt__mods[v - 1];
+        if (atomic_load(&pt__mt.mods[v - 1].base) == base)
+            return &pt__mt.mods[v - 1];
     }
     return NULL;
 }
@@ -397,29 +400,29 @@ static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, 
         return;
     unsigned h = pt__mod_hash(lo);
     for (unsigned probe = 0; probe < PT__MOD_INDEX; probe++, h = (h + 1) & (PT__MOD_INDEX - 1)) {
-        unsigned v = atomic_load(&pt__mod_index[h]);
+        unsigned v = atomic_load(&pt__mt.index[h]);
         struct pt__mod *m;
         if (v == 0) {
-            if (atomic_load(&pt__mod_taken) >= PT__MOD_SLOTS)
+            if (atomic_load(&pt__mt.taken) >= PT__MOD_SLOTS)
                 return; /* full: the module goes unemitted */
-            unsigned i = atomic_fetch_add(&pt__mod_taken, 1);
+            unsigned i = atomic_fetch_add(&pt__mt.taken, 1);
             if (i >= PT__MOD_SLOTS)
                 return;
-            m = &pt__mods[i];
+            m = &pt__mt.mods[i];
             atomic_store(&m->base, lo); /* state FILLING (0): no listing or replay emits it yet */
             uint16_t zero = 0;
-            if (atomic_compare_exchange_strong(&pt__mod_index[h], &zero, (uint16_t)(i + 1))) {
-                atomic_fetch_add(&pt__mod_used, 1);
+            if (atomic_compare_exchange_strong(&pt__mt.index[h], &zero, (uint16_t)(i + 1))) {
+                atomic_fetch_add(&pt__mt.used, 1);
                 goto fill;
             }
             atomic_store(&m->base, 0); /* another thread took the index slot: entry i unused */
             v = zero;                  /* look at what it put there */
         }
-        m = &pt__mods[v - 1];
+        m = &pt__mt.mods[v - 1];
         if (atomic_load(&m->base) != lo)
             continue;
         if (atomic_exchange(&m->gen, gen) != gen)
-            atomic_fetch_add(&pt__mod_current, 1);
+            atomic_fetch_add(&pt__mt.current, 1);
         uint8_t st = PT__MOD_GONE;
         if (atomic_load(&m->state) != PT__MOD_GONE ||
             !atomic_compare_exchange_strong(&m->state, &st, PT__MOD_FILLING))
@@ -427,7 +430,7 @@ static void pt__mod_add(uintptr_t bias, const ElfW(Phdr) *phdr, unsigned phnum, 
         goto fill;
     fill:
         if (atomic_exchange(&m->gen, gen) != gen)
-            atomic_fetch_add(&pt__mod_current, 1);
+            atomic_fetch_add(&pt__mt.current, 1);
         m->size = hi - lo;
         m->bias = bias;
         const char *path = name && name[0] ? name : pt__exe_path;
@@ -452,15 +455,15 @@ static int pt__mod_list_cb(struct dl_phdr_info *info, size_t size, void *arg)
 void pt__modules_list(void)
 {
     (void)pt__exe_read();
-    uint32_t gen = ++pt__mod_gen;
-    atomic_store(&pt__mod_current, 0);
+    uint32_t gen = ++pt__mt.gen;
+    atomic_store(&pt__mt.current, 0);
     pt__unwind_forget(); /* code may have come or gone: kept unwind rows with it */
     dl_iterate_phdr(pt__mod_list_cb, &gen);
-    if (atomic_load(&pt__mod_current) == atomic_load(&pt__mod_used))
+    if (atomic_load(&pt__mt.current) == atomic_load(&pt__mt.used))
         return; /* every slot taken was seen now: none has gone */
     for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
-        if (atomic_load(&pt__mods[i].base) && pt__mods[i].gen != gen)
-            atomic_store(&pt__mods[i].state, PT__MOD_GONE); /* unloaded since */
+        if (atomic_load(&pt__mt.mods[i].base) && pt__mt.mods[i].gen != gen)
+            atomic_store(&pt__mt.mods[i].state, PT__MOD_GONE); /* unloaded since */
 }
 
 const char *pt__self_exe(void)
@@ -471,15 +474,15 @@ const char *pt__self_exe(void)
 void pt__modules_forget(void)
 {
     for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
-        if (atomic_load(&pt__mods[i].base))
-            atomic_store(&pt__mods[i].state, PT__MOD_GONE);
+        if (atomic_load(&pt__mt.mods[i].base))
+            atomic_store(&pt__mt.mods[i].state, PT__MOD_GONE);
 }
 
 void pt__modules_replay(void)
 {
     for (unsigned i = 0, n = pt__mod_count(); i < n; i++)
-        if (atomic_load(&pt__mods[i].base) && atomic_load(&pt__mods[i].state) == PT__MOD_LIVE)
-            pt__mod_emit(&pt__mods[i]);
+        if (atomic_load(&pt__mt.mods[i].base) && atomic_load(&pt__mt.mods[i].state) == PT__MOD_LIVE)
+            pt__mod_emit(&pt__mt.mods[i]);
 }
 
 /* The objects this thread's last stacks were in, known to be in the table: most frames of the next
@@ -491,9 +494,9 @@ static PT__TLS struct {
 
 void pt__modules_note(const uint64_t *pcs, unsigned n)
 {
-    if (pt__mod_recent.gen != pt__mod_gen) { /* objects came or went since */
+    if (pt__mod_recent.gen != pt__mt.gen) { /* objects came or went since */
         memset(&pt__mod_recent, 0, sizeof pt__mod_recent);
-        pt__mod_recent.gen = pt__mod_gen;
+        pt__mod_recent.gen = pt__mt.gen;
     }
     for (unsigned i = 0; i < n; i++) {
         uintptr_t pc = (uintptr_t)pcs[i];
@@ -522,6 +525,6 @@ void pt__modules_note(const uint64_t *pcs, unsigned n)
             continue;
         pt__mod_add(fo.dlfo_link_map->l_addr,
                     (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff), eh->e_phnum,
-                    fo.dlfo_link_map->l_name, pt__mod_gen);
+                    fo.dlfo_link_map->l_name, pt__mt.gen);
     }
 }
