@@ -114,18 +114,35 @@ static int read_cmdline(int dfd, struct pt__wident *id)
     return 0; /* empty is an exiting process's, or a program's that cleared it: exe tells, last */
 }
 
+/* A namespace's inode number, read from its link ("mnt:[4026531841]": the number is the nsfs
+ * inode's, st_ino of a stat of it, which is all an identity keeps of it). Not stat'ed: a stat makes
+ * the kernel build and drop an nsfs inode each time, the link is a formatted number, and both fail
+ * alike once the exiting process has let go of that namespace. */
+static int ns_link_ino(int dfd, const char *name, uint64_t *ino)
+{
+    char path[32], link[64], *end;
+    snprintf(path, sizeof path, "ns/%s", name);
+    ssize_t n = readlinkat(dfd, path, link, sizeof link - 1);
+    if (n < 0)
+        return -errno;
+    link[n] = 0;
+    size_t l = strlen(name);
+    if ((size_t)n < l + 4 || strncmp(link, name, l) || link[l] != ':' || link[l + 1] != '[')
+        return -EINVAL;
+    unsigned long long v = strtoull(link + l + 2, &end, 10);
+    if (end == link + l + 2 || strcmp(end, "]") || !v)
+        return -EINVAL;
+    *ino = v;
+    return 0;
+}
+
 static int read_ns(int dfd, struct pt__wident *id)
 {
     unsigned have = kernel_has();
     for (unsigned i = 0; i < PT__WNS; i++) {
-        struct stat st;
-        char nsp[32];
-        if (!(have & (1u << i)))
-            continue;
-        snprintf(nsp, sizeof nsp, "ns/%s", ns_names[i]);
-        if (fstatat(dfd, nsp, &st, 0) < 0)
-            return -errno;
-        id->ns[i] = st.st_ino;
+        int rc;
+        if ((have & (1u << i)) && (rc = ns_link_ino(dfd, ns_names[i], &id->ns[i])) < 0)
+            return rc;
     }
     return 0;
 }

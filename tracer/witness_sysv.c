@@ -96,44 +96,67 @@ unsigned pt__wsysv_count(const struct pt__wsysv *s)
     return s ? s->nns : 0;
 }
 
+/* The inode number of /proc/PID/ns/ipc from its link ("ipc:[4026531839]"), 0 when it cannot be
+ * read. Cheaper than a stat (no nsfs inode built and dropped), and it is called for every process
+ * watched, nearly always of a namespace known already. */
+static uint64_t ipc_link_ino(pid_t pid)
+{
+    char path[64], link[64], *end;
+    snprintf(path, sizeof path, "/proc/%d/ns/ipc", (int)pid);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 6)
+        return 0;
+    link[n] = 0;
+    if (strncmp(link, "ipc:[", 5))
+        return 0;
+    unsigned long long v = strtoull(link + 5, &end, 10);
+    return strcmp(end, "]") ? 0 : v;
+}
+
 int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns)
 {
     char path[64];
     *new_ns = 0;
-    snprintf(path, sizeof path, "/proc/%d/ns/ipc", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    uint64_t ino = ipc_link_ino(pid);
     int known = 0;
-    for (unsigned i = 0; i < s->nns; i++)
-        if (s->ns[i].ino == st.st_ino)
+    for (unsigned i = 0; ino && i < s->nns; i++)
+        if (s->ns[i].ino == ino)
             known = 1;
-    if (!known) {
-        if (s->nns == MAX_NS) {
+    if (!known) { /* a new namespace (or an unreadable link): its descriptor is kept to scan it */
+        snprintf(path, sizeof path, "/proc/%d/ns/ipc", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        ino = st.st_ino;
+        for (unsigned i = 0; i < s->nns; i++)
+            if (s->ns[i].ino == ino)
+                known = 1;
+        if (known) {
+            close(fd);
+        } else if (s->nns == MAX_NS) {
             close(fd);
             return -ENOSPC;
+        } else {
+            struct ns *n = &s->ns[s->nns++];
+            memset(n, 0, sizeof *n);
+            n->ino = ino;
+            n->fd = fd;
+            *new_ns = 1;
         }
-        struct ns *n = &s->ns[s->nns++];
-        memset(n, 0, sizeof *n);
-        n->ino = st.st_ino;
-        n->fd = fd;
-        *new_ns = 1;
-    } else {
-        close(fd);
     }
     for (unsigned i = 0; i < s->nholders; i++)
         if (s->holder[i].pid == pid) {
-            s->holder[i].ns_ino = st.st_ino;
+            s->holder[i].ns_ino = ino;
             return 0;
         }
     if (s->nholders < MAX_HOLDERS)
-        s->holder[s->nholders++] = (struct holder){pid, st.st_ino};
+        s->holder[s->nholders++] = (struct holder){pid, ino};
     return 0;
 }
 

@@ -2,7 +2,10 @@
  * (left a zombie, or reaped) at every point of the witness's read of its /proc in turn, with and
  * without a pidfd; every read must then say "gone" with nothing but the pid, never a "live"
  * identity with holes (an empty cmdline, uid -1, namespace 0). Left running, the child is read
- * whole, every field checked against what the child is. */
+ * whole, every field checked against what the child is; one in new namespaces of every kind must be
+ * read with its own, none of them the reader's. */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 
@@ -132,6 +135,68 @@ static void check_whole(const struct pt__wident *id, int rc, pid_t pid, const ch
               (unsigned long long)id->ns[j]);
 }
 
+/* A process in a new namespace of every kind the kernel has (pid and time namespaces hold only
+ * children made after the unshare: the one read is a grandchild). Its namespaces must be read as
+ * its own, each differing from the reader's: a reader that takes its own (a cache of the
+ * collector's namespaces, a read of /proc/self) would judge a process in a container as one of
+ * the collector's views. */
+static void check_other_namespaces(void)
+{
+    static const int flags[PT__WNS] = {CLONE_NEWIPC, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWUSER,
+                                       CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP, 0x80 /* time */};
+    int ctl[2], ready[2], all = 0;
+    char pidbuf[16], b;
+    for (unsigned j = 0; j < PT__WNS; j++)
+        if (w_ns("self", nsn[j]))
+            all |= flags[j];
+    CHECK(pipe(ctl) == 0 && pipe(ready) == 0, "pipe");
+    pid_t child = fork();
+    if (child == 0) {
+        close(ctl[1]);
+        close(ready[0]);
+        if (unshare(all) < 0)
+            _exit(3);
+        pid_t g = fork();
+        if (g < 0)
+            _exit(4);
+        if (g == 0) { /* in the new pid and time namespaces: tell the parent's view of its pid */
+            if (write(ready[1], "r", 1) != 1)
+                _exit(2);
+            (void)read(ctl[0], &b, 1); /* until the pipe closes */
+            _exit(0);
+        }
+        close(ready[1]);
+        (void)read(ctl[0], &b, 1);
+        waitpid(g, NULL, 0);
+        _exit(0);
+    }
+    close(ctl[0]);
+    close(ready[1]);
+    CHECK(read(ready[0], &b, 1) == 1, "the child in new namespaces did not start (unshare %#x)",
+          all);
+    close(ready[0]);
+    /* the grandchild: the child's only child */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)child, (int)child);
+    FILE *fp = fopen(path, "r");
+    CHECK(fp && fgets(pidbuf, sizeof pidbuf, fp), "no grandchild in %s", path);
+    fclose(fp);
+    pid_t g = (pid_t)atoi(pidbuf);
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)g);
+    struct pt__wident id;
+    int rc = pt__wident_read(g, -1, &id);
+    CHECK(rc == 0 && id.state == PT__WID_LIVE, "in new namespaces: rc %d identity %s", rc,
+          pt__wident_state_name(id.state));
+    for (unsigned j = 0; j < PT__WNS; j++) {
+        uint64_t own = w_ns("self", nsn[j]), its = w_ns(pidbuf, nsn[j]);
+        CHECK(id.ns[j] == its && (!own || its != own),
+              "in new namespaces: ns %s read %llu, its own %llu, the reader's %llu", nsn[j],
+              (unsigned long long)id.ns[j], (unsigned long long)its, (unsigned long long)own);
+    }
+    close(ctl[1]);
+    waitpid(child, NULL, 0);
+}
+
 int main(void)
 {
     struct pt__wident id;
@@ -183,6 +248,7 @@ int main(void)
                 if (!fired || t_failures)
                     break;
             }
+    check_other_namespaces();
     CHECK(steps >= 6, "the read has %u steps: exe, cmdline, namespaces, creds, ...", steps);
     fprintf(stderr, "witness_ident: %u steps, each interrupted by a zombie and a reaping\n", steps);
     return t_failures ? 1 : 0;
