@@ -20,6 +20,7 @@
 #include "cmds/trace_dir.h"
 #include "tracer/collector.h"
 #include "tracer/perm.h"
+#include "tracer/placement.h"
 #include "tracer/witness.h"
 
 static volatile sig_atomic_t stop;
@@ -75,14 +76,7 @@ static const struct pt__cli_section collect_sections[] = {
                     "(said on stderr); 125 when the trace could not be written whole (its disk "
                     "full): what could not be written stays in DIR/rings, where every proftrace "
                     "reader finds it."},
-    {"Environment",
-     "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, "
-     "woken by a writer on the writer's own CPU while another CPU idles, it takes that CPU out "
-     "of those it may use (within the ones it was started with: taskset, CPUAffinity=), so "
-     "that its draining does not preempt the traced program, and takes them all back when no "
-     "CPU idles (a look at most every 10 ms); PROFTRACE_PLACEMENT=always moves it whether a "
-     "CPU idles or not. What it starts (its threads, --on-finding commands, the command record "
-     "runs) gets the CPUs it was started with."},
+    {"Environment", PT_PLACE_ENV_DOC},
     {0},
 };
 

@@ -93,13 +93,7 @@ static const struct pt__cli_section record_sections[] = {
     {"Environment",
      "PROFTRACE_ATTACH_VERBOSE=1 (with -p): a line per attach saying how long the process's "
      "threads were stopped, how many GOT slots were rebound and how many holds were recorded.\n"
-     "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, "
-     "woken by a writer on the writer's own CPU while another CPU idles, it takes that CPU out "
-     "of those it may use (within the ones it was started with: taskset, CPUAffinity=), so "
-     "that its draining does not preempt the traced program, and takes them all back when no "
-     "CPU idles (a look at most every 10 ms); PROFTRACE_PLACEMENT=always moves it whether a "
-     "CPU idles or not. What it starts (its threads, --on-finding commands, the command record "
-     "runs) gets the CPUs it was started with."},
+     PT_PLACE_ENV_DOC},
     {0},
 };
 

@@ -9,6 +9,16 @@
 
 #define PT__PLACE_MIN_NS 10000000ull /* a look (and a change) at most this often: 10 ms */
 
+/* What record's and collect's --help say of it (their Environment sections). */
+#define PT_PLACE_ENV_DOC                                                                           \
+    "PROFTRACE_PLACEMENT=0: the collector runs wherever the scheduler puts it. By default, woken " \
+    "by a writer on the writer's own CPU while another CPU idles, it takes that CPU out of those " \
+    "it may use (within the ones it was started with: taskset, CPUAffinity=), so that its "        \
+    "draining does not preempt the traced program, and takes them all back when no CPU idles (a " \
+    "look at most every 10 ms); PROFTRACE_PLACEMENT=always moves it whether a CPU idles or not. " \
+    "What it starts (its threads, --on-finding commands, the command record runs) gets the CPUs " \
+    "it was started with."
+
 /* The decision, without system calls: the draining thread runs on CPU `here`, its mask excludes
  * CPU `avoid` (-1: none, it has the start mask `start`), a writer on CPU `writer` woke it,
  * `runnable` threads are runnable in the system (itself included), it last looked at `last` (ns,

@@ -54,13 +54,13 @@
 #include "tracer/perm.h"
 #include "tracer/ring_pool.h"
 
-/* Slots a starting process tries before creating its own file: all of them. A failed try is one
- * rename that finds no name (a microsecond or two); a process that creates its own file pays for the
- * creation, and the collector, finding the pool full when that ring ends, removes it: every inode
- * freed so makes each later creation in its group on that disk slower for a minute (ext4 without a
- * journal skips recently freed inodes one by one). A shell's fork child and its exec start from the
- * same slot; with 3 tries, 1 start in 10 to 45 of a shell loop created its own file. */
-#define PROBES PT__POOL_SLOTS
+/* A starting process tries every slot (PT__POOL_SLOTS) before creating its own file. A failed try
+ * is one rename that finds no name (a microsecond or two); a process that creates its own file pays
+ * for the creation, and the collector, finding the pool full when that ring ends, removes it: every
+ * inode freed so makes each later creation in its group on that disk slower for a minute (ext4
+ * without a journal skips recently freed inodes one by one). A shell's fork child and its exec
+ * start from the same slot; with 3 tries, 1 start in 10 to 45 of a shell loop created its own file.
+ */
 #define RETRY_NS 1000000000ull /* after a failure to make a file */
 #define RECYCLING "recycling"  /* a ring being made a prepared file: not a slot's name */
 
@@ -81,7 +81,7 @@ int pt__pool_claim(const char *rings, const struct pt__ring_layout *L, uint32_t 
                  (unsigned long long)instance) >= (int)len)
         return -1;
     unsigned k0 = pid % PT__POOL_SLOTS, i;
-    for (i = 0; i < PROBES; i++) {
+    for (i = 0; i < PT__POOL_SLOTS; i++) {
         if (snprintf(src, sizeof src, "%s/" PT__POOL_DIR "/%s%u", rings, prefix,
                      (k0 + i) % PT__POOL_SLOTS) >= (int)sizeof src)
             return -1;
@@ -90,7 +90,7 @@ int pt__pool_claim(const char *rings, const struct pt__ring_layout *L, uint32_t 
         if (errno != ENOENT)
             return -1; /* not ours to take (EACCES), or no such place: create one */
     }
-    if (i == PROBES)
+    if (i == PT__POOL_SLOTS)
         return -1;
     /* O_NOATIME: the byte read that wakes the collector must not dirty the inode. */
     int fd = pt_perm_open(tmp, O_RDWR | O_NOATIME);

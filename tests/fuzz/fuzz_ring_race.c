@@ -134,6 +134,15 @@ static void plan(struct attacker *a, uint64_t seed)
     }
 }
 
+/* A rewrite of the attacker's own file failed: say how before stopping the run, since the reader
+ * under attack is not at fault. */
+static void attack_failed(const char *what, const struct op *o)
+{
+    fprintf(stderr, "fuzz_ring_race: attacker's %s at offset %llu (%u bytes) failed: %m\n", what,
+            (unsigned long long)o->off, (unsigned)o->len);
+    abort();
+}
+
 static void *attack(void *arg)
 {
     struct attacker *a = arg;
@@ -143,14 +152,14 @@ static void *attack(void *arg)
             if (o->cut) {
                 if (ftruncate(a->fd, (off_t)o->value) == 0 &&
                     pwrite(a->fd, a->orig, a->size, 0) != (ssize_t)a->size)
-                    abort();
+                    attack_failed("restore after a cut", o);
                 a->applied++;
                 continue;
             }
             /* the value, then the original bytes: the reader may see either, or a mix */
             if (pwrite(a->fd, &o->value, o->len, (off_t)o->off) != o->len ||
                 pwrite(a->fd, a->orig + o->off, o->len, (off_t)o->off) != o->len)
-                abort();
+                attack_failed("rewrite", o);
             a->applied++;
         }
     }
