@@ -8,7 +8,8 @@
  * descriptor is then marked held and the hold published in the holds table (holds.c). close, dup2
  * and dup3 of a descriptor that is not marked go straight through after one bit test; of a marked
  * one, the hold is withdrawn before the call (the number may be another thread's a moment later)
- * and the call recorded.
+ * and the call recorded. close_range and closefrom do the same for every marked descriptor of
+ * their range, recorded as one close each.
  *
  * glibc's fopen, creat and the fortified __open_2 reach the kernel through libc-internal calls that
  * no interposition sees, and fclose closes its descriptor the same way: each is wrapped here and
@@ -262,4 +263,125 @@ PT__EXPORT int fclose(FILE *fp)
     pt__rec_close(fd);
     pt__call_end(&pt__c);
     return r;
+}
+
+/* close_range(2) and closefrom close a whole range in one call (closefrom inside libc, where no
+ * interposition sees it): daemons and sandboxes close everything they inherited that way. Each
+ * held descriptor among them ends its hold, recorded as its own close(2) with the call's result,
+ * as fclose's is. The held ones are taken PT__CLOSE_BATCH at a time, the range closed in pieces
+ * that end at each batch's last one (the same descriptors closed, in the same order), so nothing
+ * here grows with the number held. CLOSE_RANGE_CLOEXEC closes nothing now: the exec ends every
+ * hold. A range without a held descriptor goes straight through after one bitmap scan. */
+#define PT__CLOSE_BATCH 64
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Take the marks of up to PT__CLOSE_BATCH held descriptors in [first, last], withdrawing their
+ * holds, into fds[]: how many; *end is the last descriptor their piece of the range must close
+ * (`last`, or the batch's last when the batch is full). */
+static unsigned pt__ending_batch(unsigned first, unsigned last, int *fds, unsigned *end)
+{
+    unsigned n = 0;
+    *end = last;
+    for (unsigned fd = first; fd <= last && fd < PT__HELD_FDS; fd++) {
+        if (fd % 64 == 0 && !__atomic_load_n(&pt__held_fds[fd / 64], __ATOMIC_RELAXED)) {
+            fd += 63; /* a word with nothing held */
+            continue;
+        }
+        if (!pt__ending((int)fd))
+            continue;
+        fds[n++] = (int)fd;
+        if (n == PT__CLOSE_BATCH) {
+            *end = fd;
+            break;
+        }
+    }
+    return n;
+}
+
+/* One piece: the real call closing [first, end] (flags: close_range's), recorded as the close of
+ * each of the n held descriptors in fds[]. */
+static int pt__close_piece(int (*fn)(unsigned, unsigned, int), unsigned first, unsigned end,
+                           int flags, const int *fds, unsigned n)
+{
+    struct pt__call pt__c;
+    pt__call_begin(&pt__c, PT_CALL_close);
+    pt__call_enter(&pt__c);
+    int r = fn(first, end, flags);
+    pt__call_leave(&pt__c);
+    pt__c.ret = r == 0 ? 0 : -1;
+    PT__FAIL_PT_RET_INT_ERRNO(pt__c)
+    for (unsigned i = 0; i < n; i++)
+        pt__rec_close(fds[i]);
+    pt__call_end(&pt__c);
+    return r;
+}
+
+PT__EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    static void *_Atomic slot;
+    int (*pt__fn)(unsigned, unsigned, int) =
+        (int (*)(unsigned, unsigned, int))pt__libc(&slot, "close_range");
+    if (PT__UNLIKELY(!pt__fn))
+        return (errno = ENOSYS, -1);
+    if (PT__LIKELY((flags & CLOSE_RANGE_CLOEXEC) || first > last || !pt__may_trace()))
+        return pt__fn(first, last, flags);
+    for (;;) {
+        int fds[PT__CLOSE_BATCH];
+        unsigned end, n = pt__ending_batch(first, last, fds, &end);
+        if (n == 0)
+            return pt__fn(first, last, flags);
+        int r = pt__close_piece(pt__fn, first, end, flags, fds, n);
+        if (r != 0 || end == last)
+            return r;
+        first = end + 1;
+    }
+}
+
+/* closefrom's pieces before its last: close_range, or one close per descriptor where the kernel
+ * has none (closefrom's own fallback reads /proc instead; the range here is below PT__HELD_FDS). */
+static int pt__close_upto(unsigned first, unsigned end, int flags)
+{
+    (void)flags;
+    static void *_Atomic slot;
+    int (*range)(unsigned, unsigned, int) =
+        (int (*)(unsigned, unsigned, int))pt__libc(&slot, "close_range");
+    if (range && range(first, end, 0) == 0)
+        return 0;
+    for (unsigned fd = first; fd <= end; fd++)
+        pt__real.close((int)fd);
+    return 0;
+}
+
+PT__EXPORT void closefrom(int lowfd)
+{
+    static void *_Atomic slot;
+    void (*pt__fn)(int) = (void (*)(int))pt__libc(&slot, "closefrom");
+    if (PT__UNLIKELY(!pt__fn))
+        return;
+    unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
+    if (PT__LIKELY(!pt__may_trace())) {
+        pt__fn(lowfd);
+        return;
+    }
+    for (;;) {
+        int fds[PT__CLOSE_BATCH];
+        unsigned end, n = pt__ending_batch(first, ~0u, fds, &end);
+        if (n == 0 || end == ~0u) {
+            struct pt__call pt__c;
+            pt__call_begin(&pt__c, PT_CALL_close);
+            pt__call_enter(&pt__c);
+            pt__fn((int)first);
+            pt__call_leave(&pt__c);
+            pt__c.ret = 0; /* closefrom cannot fail (glibc aborts when it cannot close) */
+            PT__FAIL_PT_RET_INT_ERRNO(pt__c)
+            for (unsigned i = 0; i < n; i++)
+                pt__rec_close(fds[i]);
+            pt__call_end(&pt__c);
+            return;
+        }
+        pt__close_piece(pt__close_upto, first, end, 0, fds, n);
+        first = end + 1;
+    }
 }
