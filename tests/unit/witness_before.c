@@ -69,9 +69,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
               "of an entry of its hold",
               v, k);
     }
-    CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
-    close(to[1]);
-    close(from[0]);
+    CHECK(w_end_traced(h, to, from), "holder");
     w_drain(w);
     unlink(ring);
     rmdir(k);

@@ -40,9 +40,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
     if (st.recorded != recorded) {
         /* K's own removal taken for one of a held key: witness_stale's failure, asserted there
          * (another process on the machine held K a moment longer); no test of this one then */
-        CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
-        close(to[1]);
-        close(from[0]);
+        CHECK(w_end_traced(h, to, from), "holder");
         unlink(ring);
         return 0;
     }
@@ -64,9 +62,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
               "%s, recorded as one of an entry of its hold (%s)",
               v, k, one_batch ? "K's removal read with it" : "K's removal read before");
     }
-    CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
-    close(to[1]);
-    close(from[0]);
+    CHECK(w_end_traced(h, to, from), "holder");
     unlink(ring);
     return found;
 }

@@ -75,9 +75,7 @@ static int attempt(struct pt_witness *w, const char *rings, const char *dir, int
           "the deletion of the held %s, which got the number of %s (whose death was read with the "
           "hold), not recorded (%llu set aside as of a reused number)",
           x, o, (unsigned long long)st.reused);
-    CHECK(write(to[1], "q", 1) == 1 && w_wait(h) == 0, "holder");
-    close(to[1]);
-    close(from[0]);
+    CHECK(w_end_traced(h, to, from), "holder");
     unlink(ring);
     return 1;
 }

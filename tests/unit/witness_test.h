@@ -390,4 +390,14 @@ static inline pid_t w_fork_traced(const char *rings, int to[2], int from[2], cha
     return h;
 }
 
+/* End a peer of w_fork_traced whose child quits on 'q': the byte sent, the child waited for, the
+ * parent's ends of the pipes closed. 1 when the byte went and the child exited 0. */
+static inline int w_end_traced(pid_t h, int to[2], int from[2])
+{
+    int ok = write(to[1], "q", 1) == 1 && w_wait(h) == 0;
+    close(to[1]);
+    close(from[0]);
+    return ok;
+}
+
 #endif
