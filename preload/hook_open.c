@@ -354,10 +354,20 @@ static int pt__close_upto(unsigned first, unsigned end, int flags)
     return 0;
 }
 
+static void *_Atomic pt__closefrom_slot; /* libc's closefrom */
+
+/* closefrom's last piece: the real closefrom from `first` on (it cannot fail: glibc aborts when it
+ * cannot close), shaped as a piece for pt__close_piece. */
+static int pt__closefrom_rest(unsigned first, unsigned end, int flags)
+{
+    (void)end, (void)flags;
+    ((void (*)(int))pt__libc(&pt__closefrom_slot, "closefrom"))((int)first);
+    return 0;
+}
+
 PT__EXPORT void closefrom(int lowfd)
 {
-    static void *_Atomic slot;
-    void (*pt__fn)(int) = (void (*)(int))pt__libc(&slot, "closefrom");
+    void (*pt__fn)(int) = (void (*)(int))pt__libc(&pt__closefrom_slot, "closefrom");
     if (PT__UNLIKELY(!pt__fn))
         return;
     unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
@@ -369,16 +379,7 @@ PT__EXPORT void closefrom(int lowfd)
         int fds[PT__CLOSE_BATCH];
         unsigned end, n = pt__ending_batch(first, ~0u, fds, &end);
         if (n == 0 || end == ~0u) {
-            struct pt__call pt__c;
-            pt__call_begin(&pt__c, PT_CALL_close);
-            pt__call_enter(&pt__c);
-            pt__fn((int)first);
-            pt__call_leave(&pt__c);
-            pt__c.ret = 0; /* closefrom cannot fail (glibc aborts when it cannot close) */
-            PT__FAIL_PT_RET_INT_ERRNO(pt__c)
-            for (unsigned i = 0; i < n; i++)
-                pt__rec_close(fds[i]);
-            pt__call_end(&pt__c);
+            pt__close_piece(pt__closefrom_rest, first, ~0u, 0, fds, n);
             return;
         }
         pt__close_piece(pt__close_upto, first, end, 0, fds, n);
