@@ -692,6 +692,13 @@ static int get_hold(struct rd *r, struct pt__hold *h)
         return -EINVAL;
     U("prior", h->prior);
     U("oflags", h->oflags);
+    uint64_t from = 0, seen = 0;
+    U_OPT("from_pid", from);
+    U_OPT("seen", seen);
+    if (from > UINT32_MAX || seen > 1)
+        return fail(r, "from_pid or seen out of range");
+    h->from_pid = (uint32_t)from;
+    h->seen = (uint8_t)seen;
     return 0;
 }
 

@@ -260,6 +260,8 @@ static void put_hold(struct w *w, const struct pt__hold *h)
     put_who(o, "who", &h->who);
     put_u(o, "prior", h->prior);
     put_u(o, "oflags", h->oflags);
+    put_u(o, "from_pid", h->from_pid);
+    put_u(o, "seen", h->seen);
 }
 
 static void write_hold(struct w *w, uint32_t old)

@@ -58,6 +58,10 @@ static void on_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread
         if (pt__ok(r, ev->ret))
             pt__on_exec(a, p, ev->ts);
         break;
+    case PT_ROLE_FORK:
+        if (pt__ok(r, ev->ret))
+            pt__on_fork(a, p, ev);
+        break;
     case PT_ROLE_HOLD_BEGIN:
     case PT_ROLE_HOLD_CREATE:
         if (r->kind == PT_K_KEY)
@@ -297,6 +301,9 @@ void pt_analyzer_free(struct pt_analyzer *a)
     free(a->sess);
     free(a->victims);
     free(a->bps);
+    for (uint32_t i = 0; i < a->nforks; i++)
+        free(a->forks[i].holds);
+    free(a->forks);
     for (uint32_t i = 0; i < a->nfindings; i++) {
         free(a->findings[i].uncertain_why);
         free(a->findings[i].why);

@@ -7,9 +7,10 @@
  *               login session and how they ended (exit, fatal signal, reaped, pid reused);
  *   holds       who holds what by physical identity: a MAPI session on a profile key, an open key
  *               handle, a shared mapping, a SysV attachment, a mapped view, a file open for
- *               writing. Open holds are indexed by identity; a closed hold is freed at once, so
- *               memory follows live state, not trace length (an export asks to keep a record
- *               of every hold: pt__keep_holds);
+ *               writing (a fork child holds copies of its parent's shared mappings and SysV
+ *               attachments, as the kernel gives them). Open holds are indexed by identity; a
+ *               closed hold is freed at once, so memory follows live state, not trace length
+ *               (an export asks to keep a record of every hold: pt__keep_holds);
  *   views       per process, the physical in-use object its profile library opened inside MAPI
  *               calls, with the account, login session and namespaces at that moment;
  *   marks       `Deleted Profiles` entries;
@@ -30,8 +31,9 @@
  * it; create, finish, free), model_procs.c (processes and threads), model_holds.c (holds and
  * deletions), model_victims.c (the failures deletions cause), model_witness.c (deleters seen by
  * the collector's witness), model_prior.c (holds found when proftrace attached to a running
- * process), model_mapi.c (registry key paths, MAPI sessions, in-use views, marks, the profile
- * store), rows.c (the call table as the model reads it).
+ * process), model_fork.c (the mappings a fork child inherits), model_mapi.c (registry key paths,
+ * MAPI sessions, in-use views, marks, the profile store), rows.c (the call table as the model
+ * reads it).
  */
 #ifndef PT_ANALYZER_MODEL_H
 #define PT_ANALYZER_MODEL_H
@@ -174,6 +176,8 @@ struct pt__proc {
     uint32_t watch_head;  /* candidates where this process is the holder (victims) */
     uint32_t thread_head; /* its threads (freed when it ends) */
     uint32_t last_thread; /* the thread of its last call (a cache: PT__NONE or an index) */
+    uint64_t forked_ts;   /* born by a fork on record (the fork's entry): it got the parent's
+                           * mappings then (model_fork.c); 0: not known to be a fork child */
 };
 
 struct pt__hold {
@@ -193,8 +197,12 @@ struct pt__hold {
     uint32_t pnext, pprev; /* list of open holds of the same process */
     uint32_t kept;         /* its record in a->kept + 1 (0: none kept) */
     uint8_t live;
-    uint8_t prior;   /* held since before proftrace attached (prior_hold) */
-    uint32_t oflags; /* FILE: the open flags */
+    uint8_t prior;     /* held since before proftrace attached (prior_hold) */
+    uint8_t seen;      /* SYSV: not begun by a call on record; the collector's witness found it
+                        * attached when it noticed the segment's removal (model_witness.c) */
+    uint32_t from_pid; /* MAP, SYSV: inherited at fork (ts) from this process (its pid), whose hold
+                        * began by `api`; 0: its own (model_fork.c) */
+    uint32_t oflags;   /* FILE: the open flags */
 };
 
 /* The record of a hold from its beginning to its end, kept for an export (pt__keep_holds). */
@@ -460,6 +468,15 @@ struct pt_analyzer {
     struct pt__map del_by_name; /* (hash, class) -> the last deletion of that name (same) */
     struct pt__bp *bps;
     uint32_t nbps, capbps;
+    struct pt__fork { /* forks whose child has not yet been seen (model_fork.c) */
+        uint32_t parent_pid; /* as the parent sees it (the child's ppid) */
+        uint32_t child;      /* the child's pid, as fork returned it */
+        uint64_t ts;         /* the fork's entry */
+        const char *exe;     /* the image both run (interned) */
+        struct pt__inherit *holds; /* what the child inherits (owned) */
+        uint32_t nholds;
+    } *forks;
+    uint32_t nforks, capforks;
 
     struct pt__finding *findings;
     uint32_t nfindings, capfindings;
@@ -597,6 +614,37 @@ void pt__holds_end_before(struct pt_analyzer *a, struct pt__proc *p, uint64_t un
  * than it (which it names). */
 void pt__name_deletions(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                         const struct pt_event *ev);
+
+/* A hold of a parent as a fork child inherits it (pt__holds_to_inherit, pt__hold_inherit). */
+struct pt__inherit {
+    enum pt_kind kind; /* MAP or SYSV */
+    uint8_t indexed;   /* found by its identity then (not yet taken off it by a deletion) */
+    uint64_t handle, len, dev, ino;
+    const char *api; /* the call that began the parent's hold (static or interned) */
+    int64_t num;     /* its export record's descriptor or shmid (-1: none) */
+};
+/* The open MAP and SYSV holds of p begun at or before `until`, into *out (malloc'ed, NULL when
+ * none); their number, or 0 (also when out of memory, counted). */
+uint32_t pt__holds_to_inherit(struct pt_analyzer *a, const struct pt__proc *p, uint64_t until,
+                              struct pt__inherit **out);
+/* Give fork child c a copy of its parent's hold x, inherited from pid from_pid by the fork at ts:
+ * the same handle (its own unmap or detach ends it), identity and call; found by identity only
+ * when x was and the identity still has holds (no deletion took it since). The new hold's index, or
+ * PT__NONE (c ended or exec'd before ts, out of memory). */
+uint32_t pt__hold_inherit(struct pt_analyzer *a, struct pt__proc *c, const struct pt__inherit *x,
+                          uint64_t ts, uint32_t from_pid);
+
+/* A SysV attachment of p to (dev, ino) that no call on record began, found by the witness whose
+ * event ev noticed the segment's removal (pt__hold.seen; no handle). Its index, or PT__NONE. */
+uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                       uint64_t dev, uint64_t ino);
+
+/* ---- model_fork.c: what a fork child inherits ---- */
+/* A successful call of role FORK by p (its result the child's pid). */
+void pt__on_fork(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev);
+/* Process c got its first identity (a `process` event at ts): a fork on record that made it gives
+ * it its parent's mappings. */
+void pt__fork_child(struct pt_analyzer *a, struct pt__proc *c, uint64_t ts);
 
 /* ---- model_victims.c: the failures deletions cause ---- */
 /* A call of p completed in thread t: a failure on something a deletion removed (by any process), or

@@ -103,8 +103,22 @@ void pt__hold_close(struct pt_analyzer *a, uint32_t h, uint64_t ts)
     hold_end(a, h, ts, NULL, 0);
 }
 
+/* When and where a hold began: its call's event, or the fork that gave a child its parent's. */
+struct began {
+    uint64_t ts; /* the event's time (a call's exit) */
+    uint64_t t0; /* the entry of the call that began it */
+    uint32_t tid;
+    uint8_t depth;
+};
+
+static struct began began_of(const struct pt_event *ev)
+{
+    return (struct began){ev->ts, ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts,
+                          ev->tid, ev->depth};
+}
+
 /* The record of a new hold, for an export; its index + 1, or 0 when out of memory. */
-static uint32_t keep(struct pt_analyzer *a, const struct pt__proc *p, const struct pt_event *ev,
+static uint32_t keep(struct pt_analyzer *a, const struct pt__proc *p, const struct began *b,
                      enum pt_kind kind, uint64_t handle)
 {
     if (PT__GROW(a, a->kept, a->nkept, a->capkept))
@@ -112,11 +126,11 @@ static uint32_t keep(struct pt_analyzer *a, const struct pt__proc *p, const stru
     struct pt__kept_hold *k = &a->kept[a->nkept];
     memset(k, 0, sizeof *k);
     k->proc = p->idx;
-    k->tid = ev->tid;
+    k->tid = b->tid;
     k->kind = kind;
-    k->depth = ev->depth;
+    k->depth = b->depth;
     k->handle = handle;
-    k->t0 = ev->ts_enter && ev->ts_enter <= ev->ts ? ev->ts_enter : ev->ts;
+    k->t0 = b->t0;
     k->name = "";
     return ++a->nkept;
 }
@@ -124,10 +138,10 @@ static uint32_t keep(struct pt_analyzer *a, const struct pt__proc *p, const stru
 /* A hold that reached the model after what ended it (its stream was read late): it began and
  * ended before the model's present. Its record, for an export, ends at `end` (0: with its
  * process). */
-static uint32_t hold_over(struct pt_analyzer *a, const struct pt__proc *p, const struct pt_event *ev,
+static uint32_t hold_over(struct pt_analyzer *a, const struct pt__proc *p, const struct began *b,
                           enum pt_kind kind, uint64_t handle, uint64_t end, char *name, char *path)
 {
-    uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
+    uint32_t rec = a->keep_holds ? keep(a, p, b, kind, handle) : 0;
     if (rec && end) {
         a->kept[rec - 1].t1 = end;
         a->kept[rec - 1].by_call = 1;
@@ -137,16 +151,17 @@ static uint32_t hold_over(struct pt_analyzer *a, const struct pt__proc *p, const
     return PT__NONE;
 }
 
-uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
-                       const struct pt_event *ev, enum pt_kind kind, uint64_t handle, uint64_t dev,
-                       uint64_t ino, char *name, char *path)
+/* A new hold of p begun as b says, by call `api`, with identity `who` (pt__hold_open's contract). */
+static uint32_t hold_begin(struct pt_analyzer *a, struct pt__proc *p, const struct pt__who *who,
+                           const struct began *b, enum pt_kind kind, uint64_t handle, uint64_t dev,
+                           uint64_t ino, char *name, char *path, const char *api)
 {
     /* Begun before its process ended, or before an exec replaced its image: over already (what
      * ended it came first, from the stream of a newer image or the collector's). */
     if (p->end != PT__ALIVE)
-        return hold_over(a, p, ev, kind, handle, 0, name, path);
-    if (ev->ts < p->exec_ts)
-        return hold_over(a, p, ev, kind, handle, p->exec_ts, name, path);
+        return hold_over(a, p, b, kind, handle, 0, name, path);
+    if (b->ts < p->exec_ts)
+        return hold_over(a, p, b, kind, handle, p->exec_ts, name, path);
     /* Its entry by handle, found or made by one look-up. */
     int added = 1;
     uint64_t *hslot =
@@ -154,11 +169,11 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
                : NULL;
     /* The handle value is another hold's: one begun later took it after this one ended (this one
      * was read late); else the older one is gone. */
-    if (!added && a->holds[*hslot].ts > ev->ts)
-        return hold_over(a, p, ev, kind, handle, a->holds[*hslot].ts, name, path);
-    uint32_t rec = a->keep_holds ? keep(a, p, ev, kind, handle) : 0;
+    if (!added && a->holds[*hslot].ts > b->ts)
+        return hold_over(a, p, b, kind, handle, a->holds[*hslot].ts, name, path);
+    uint32_t rec = a->keep_holds ? keep(a, p, b, kind, handle) : 0;
     if (!added)
-        hold_end(a, (uint32_t)*hslot, rec ? a->kept[rec - 1].t0 : ev->ts, hslot, 1);
+        hold_end(a, (uint32_t)*hslot, rec ? a->kept[rec - 1].t0 : b->ts, hslot, 1);
     uint32_t h = hold_new(a);
     if (h == PT__NONE) {
         if (hslot)
@@ -173,20 +188,22 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
     struct pt__hold *x = &a->holds[h];
     x->kind = kind;
     x->proc = p->idx;
-    x->tid = ev->tid;
+    x->tid = b->tid;
     x->handle = handle;
     x->len = 0;
     x->dev = dev;
     x->ino = ino;
-    x->ts = ev->ts;
+    x->ts = b->ts;
     x->name = name;
     x->path = path;
-    x->api = pt_event_name(ev->id);
-    x->who = pt__who_now(p, t);
+    x->api = api;
+    x->who = *who;
     x->inext = x->iprev = x->pnext = x->pprev = PT__NONE;
     x->kept = rec;
     x->live = 1;
     x->prior = 0;
+    x->seen = 0;
+    x->from_pid = 0;
     x->oflags = 0;
     if (dev || ino) {
         int added;
@@ -201,6 +218,81 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
     if (p->holds_head != PT__NONE)
         a->holds[p->holds_head].pprev = h;
     p->holds_head = h;
+    return h;
+}
+
+uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                       const struct pt_event *ev, enum pt_kind kind, uint64_t handle, uint64_t dev,
+                       uint64_t ino, char *name, char *path)
+{
+    struct pt__who who = pt__who_now(p, t);
+    struct began b = began_of(ev);
+    return hold_begin(a, p, &who, &b, kind, handle, dev, ino, name, path, pt_event_name(ev->id));
+}
+
+/* Is open hold h found by its identity (a deletion of it takes it off: the inode may be reused)? */
+static int hold_indexed(struct pt_analyzer *a, uint32_t h)
+{
+    const struct pt__hold *x = &a->holds[h];
+    uint64_t head;
+    return (x->dev || x->ino) && (x->iprev != PT__NONE ||
+                                  (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h));
+}
+
+uint32_t pt__holds_to_inherit(struct pt_analyzer *a, const struct pt__proc *p, uint64_t until,
+                              struct pt__inherit **out)
+{
+    uint32_t n = 0, cap = 0;
+    *out = NULL;
+    for (uint32_t h = p->holds_head; h != PT__NONE; h = a->holds[h].pnext) {
+        const struct pt__hold *x = &a->holds[h];
+        if ((x->kind != PT_K_MAP && x->kind != PT_K_SYSV) || x->ts > until)
+            continue;
+        if (PT__GROW(a, *out, n, cap)) {
+            free(*out);
+            *out = NULL;
+            return 0;
+        }
+        (*out)[n++] = (struct pt__inherit){x->kind,   (uint8_t)hold_indexed(a, h),
+                                           x->handle, x->len,
+                                           x->dev,    x->ino,
+                                           x->api,    x->kept ? a->kept[x->kept - 1].num : -1};
+    }
+    return n;
+}
+
+uint32_t pt__hold_inherit(struct pt_analyzer *a, struct pt__proc *c, const struct pt__inherit *x,
+                          uint64_t ts, uint32_t from_pid)
+{
+    struct began b = {ts, ts, c->pid, 0};
+    uint64_t head;
+    int indexed = x->indexed && pt__map_get(&a->hold_by_id, x->dev, x->ino, &head);
+    uint32_t k = hold_begin(a, c, &c->who, &b, x->kind, x->handle, x->dev, x->ino, NULL, NULL,
+                            x->api);
+    if (k == PT__NONE)
+        return PT__NONE;
+    struct pt__hold *y = &a->holds[k];
+    y->len = x->len;
+    y->from_pid = from_pid;
+    if (!indexed && (y->dev || y->ino)) /* deleted already: the inode may be another's now */
+        id_unlink(a, k);
+    if (y->kept) {
+        struct pt__kept_hold *r = &a->kept[y->kept - 1];
+        r->num = x->num;
+        r->ino = x->kind == PT_K_MAP ? x->ino : 0;
+        r->len = x->len;
+    }
+    return k;
+}
+
+uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                       uint64_t dev, uint64_t ino)
+{
+    struct began b = {ev->ts, ev->ts, p->pid, 0};
+    uint32_t h = hold_begin(a, p, &p->who, &b, PT_K_SYSV, 0, dev, ino, NULL, NULL,
+                            pt_event_name(ev->id));
+    if (h != PT__NONE)
+        a->holds[h].seen = 1;
     return h;
 }
 
@@ -419,18 +511,28 @@ static int same_program(struct pt_analyzer *a, const struct pt__proc *p, const s
     return 0;
 }
 
+/* Does p share what hold x holds with x's holder: did it inherit it (open files), or is it of the
+ * same program instance? */
+static int shares(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x)
+{
+    return inherited(a, p, x) || same_program(a, p, a->procs[x->proc]);
+}
+
 /* Does deleting an identity by p in a call entered at `since` take hold x away from another
  * process? Not its own, not one begun after the call was entered (an inode number freed by the
  * deletion and given at once to a new file: events are ordered by their end), not an open file p
- * shares with its holder or that is its own program's, and not an open file that was only moved
- * (its name changed: it still exists, and what its holder writes is kept). */
+ * shares with its holder or that is its own program's, not an open file that was only moved (its
+ * name changed: it still exists, and what its holder writes is kept), and not a mapping or an
+ * attachment the holder inherited at fork from p or its program instance (PostgreSQL's postmaster
+ * removes its own segments at shutdown while the children it forked still map them). */
 static int takes_away(struct pt_analyzer *a, const struct pt__proc *p, const struct pt__hold *x,
                       uint64_t since, int moved)
 {
     if (x->proc == p->idx || (since && x->ts > since))
         return 0;
-    return x->kind != PT_K_FILE ||
-           (!moved && !inherited(a, p, x) && !same_program(a, p, a->procs[x->proc]));
+    if (x->kind == PT_K_FILE)
+        return !moved && !shares(a, p, x);
+    return !x->from_pid || !shares(a, p, x);
 }
 
 /* The identity (dev, ino) is gone: its holds with it (the inode may be reused), but for a hold

@@ -242,6 +242,7 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
     }
     if (!p && !(p = older ? pt__proc_alloc(a, ev->pid) : proc_new(a, ev->pid, ev->stream)))
         return;
+    int first = !p->have_identity;
     stream_set(a, ev->stream, p->idx);
     if (p->have_identity && ev->ts < p->image_ts)
         return; /* an older image's, read late: the newest image's identity stays */
@@ -272,6 +273,8 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
         a->threads[ti]->have_cred = 0; /* exec resets creds to the process's */
     if (older) /* its pid belongs to a younger process: this one was gone before that began */
         pt__proc_end(a, p, PT__REPLACED, ev->ts);
+    else if (first) /* a fork child has its parent's mappings */
+        pt__fork_child(a, p, ev->ts);
 }
 
 /* An `untraced` event: a process nothing traces from here on, kept for the summary; reason "" is an

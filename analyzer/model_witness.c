@@ -101,6 +101,37 @@ static int witnessed_is_traced(const struct pt_analyzer *a, const struct pt_even
     return 0;
 }
 
+/* The holder a witnessed SysV removal names, as a hold of its own when the model has none: the
+ * witness found the segment in that process's /proc/PID/maps at the scan that noticed the
+ * removal, after the removal, so it (or the parent it inherited the attachment from) had it
+ * attached when it was removed, though no call on record attached it (a fork the trace did not
+ * see, a clone). Only when the holder is not the segment's last attacher (lpid): the witness also
+ * names that one for a segment that vanished at a last detach, which may have come before the
+ * removal as well as after it. The hold's index, or PT__NONE. Holds that ended between the scan
+ * before (seen_ts) and this one are not counted: whether they ended before the removal or after
+ * it, nothing tells (a process detaching and exiting, then its supervisor removing the segment,
+ * is the ordinary end of a segment, no finding). */
+static uint32_t seen_holder(struct pt_analyzer *a, const struct pt_event *ev, uint64_t dev,
+                            uint64_t ino)
+{
+    uint32_t pid = (uint32_t)PT_U(ev, witnessed_shm, holder);
+    if (!pid || pid == (uint32_t)PT_U(ev, witnessed_shm, lpid) || !PT_U(ev, witnessed_shm, nattch))
+        return PT__NONE;
+    for (uint32_t i = a->nprocs; i-- > 0;) {
+        struct pt__proc *q = a->procs[i];
+        if (q->witnessed || q->end != PT__ALIVE || !q->have_identity || q->global_pid != pid ||
+            q->who.ns[PT_NS_ipc] != (dev & ~(1ull << 63)))
+            continue;
+        uint64_t head;
+        if (pt__map_get(&a->hold_by_id, dev, ino, &head))
+            for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext)
+                if (a->holds[h].proc == q->idx)
+                    return PT__NONE; /* it has one on record */
+        return pt__hold_seen(a, q, ev, dev, ino);
+    }
+    return PT__NONE;
+}
+
 void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
 {
     int shm = ev->id == PT_EV_witnessed_shm;
@@ -125,8 +156,13 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
     uint32_t pid = (uint32_t)pt_ev_u(ev, ix_of(ev)->pid);
     int attributed = shm ? PT_U(ev, witnessed_shm, attributed) != 0 : 1;
     uint64_t head;
-    if (!pt__map_get(&a->hold_by_id, dev, ino, &head) ||
-        (attributed && (witnessed_twice(a, pid, dev, ino, ev->ts) || witnessed_is_traced(a, ev)))) {
+    if (attributed && (witnessed_twice(a, pid, dev, ino, ev->ts) || witnessed_is_traced(a, ev))) {
+        a->dels_seen++;
+        a->dels_unheld++;
+        return;
+    }
+    uint32_t seen = shm ? seen_holder(a, ev, dev, ino) : PT__NONE;
+    if (!pt__map_get(&a->hold_by_id, dev, ino, &head)) {
         a->dels_seen++;
         a->dels_unheld++;
         return;
@@ -153,4 +189,6 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
         d->call = d->via = pt__intern(a, shm ? "IPC_RMID" : *how ? how : "unlink");
         d->who = p->who;
     }
+    if (seen != PT__NONE) /* evidence of one moment: its address, and its end, are not known */
+        pt__hold_close(a, seen, ev->ts);
 }

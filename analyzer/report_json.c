@@ -142,8 +142,14 @@ static void json_holder(FILE *out, const struct pt_analyzer *a, const struct pt_
     const struct pt__cand *c = &a->cands[h->cand];
     const struct pt__del *d = &a->dels[c->del];
     char b[512];
-    pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.api, NULL, NULL, c->h.ts, &h->view,
-                   h->have_view);
+    pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.seen ? NULL : c->h.api, NULL, NULL,
+                   c->h.ts, &h->view, h->have_view);
+    /* how it came to hold it without a call of its own: inherited at fork, or seen by the witness */
+    if (c->h.from_pid)
+        fprintf(out, ",\"inherited_from\":%u", c->h.from_pid);
+    else
+        fputs(",\"inherited_from\":null", out);
+    fprintf(out, ",\"seen_by_witness\":%s", c->h.seen ? "true" : "false");
     if (c->h.kind == PT_K_FILE) { /* an open file: its descriptor and how it was opened */
         fprintf(out, ",\"fd\":%" PRIu64 ",\"how\":", c->h.handle - 1);
         pt__json_str(out, pt__rep_hold_what(c, b, sizeof b));

@@ -107,6 +107,23 @@ void pt__text_finding(FILE *out, struct pt_analyzer *a, unsigned i, struct pt__s
     pt__story_of(f)->text(out, a, f, sy, o);
 }
 
+/* How many holds from the i-th of `order` on are inherited at fork from one parent, by the same
+ * call, handle and program (1: it alone, or it is not inherited). */
+static uint32_t inherited_run(const struct pt_analyzer *a, const struct pt__finding *f,
+                              const uint32_t *order, uint32_t i, uint32_t n)
+{
+    const struct pt__hold *x = &a->cands[f->holders[order[i]].cand].h;
+    uint32_t k = i + 1;
+    for (; x->from_pid && k < n; k++) {
+        const struct pt__hold *y = &a->cands[f->holders[order[k]].cand].h;
+        const char *xe = a->procs[x->proc]->exe, *ye = a->procs[y->proc]->exe;
+        if (y->from_pid != x->from_pid || y->kind != x->kind || y->handle != x->handle ||
+            y->api != x->api || !xe || !ye || strcmp(xe, ye))
+            break;
+    }
+    return k - i;
+}
+
 /* The narrative of a deletion: every holder's hold, the mark (when views are compared: a
  * profile), the delete and what it was inside, every failure it caused, the holders' liveness,
  * the verdict, the two identities (the first holder's and the deleter's), the stacks, the
@@ -130,7 +147,28 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
     for (uint32_t i = 0; i < n; i++) {
         const struct pt__cand *hc = &a->cands[f->holders[order[i]].cand];
         const struct pt__proc *p = a->procs[hc->h.proc];
-        if (hc->h.kind == PT_K_SESSION)
+        uint32_t run = inherited_run(a, f, order, i, n);
+        if (run > 1) { /* the children of one fork parent: one line */
+            char pids[160];
+            size_t at = 0;
+            uint32_t shown = 0;
+            for (; shown < run && at < sizeof pids - 24; shown++)
+                at += (size_t)snprintf(
+                    pids + at, sizeof pids - at, "%s%u", shown ? ", " : "",
+                    a->procs[a->cands[f->holders[order[i + shown]].cand].h.proc]->pid);
+            if (shown < run)
+                snprintf(pids + at, sizeof pids - at, " ... (%u)", run);
+            fprintf(out,
+                    "  %+11.6fs  pids %s (%s) %s -> 0x%llx: have it %s, inherited from pid %u at "
+                    "fork\n",
+                    pt__rep_rel(a, hc->h.ts), pids, pt_esc(pt__rep_base(p->exe)), hc->h.api,
+                    (unsigned long long)hc->h.handle,
+                    hc->h.kind == PT_K_SYSV ? "attached" : "mapped", hc->h.from_pid);
+            i += run - 1;
+        } else if (hc->h.seen)
+            fprintf(out, "  %+11.6fs  pid %u (%s) %s\n", pt__rep_rel(a, hc->h.ts), p->pid,
+                    pt_esc(pt__rep_base(p->exe)), pt__rep_hold_what(hc, b, sizeof b));
+        else if (hc->h.kind == PT_K_SESSION)
             fprintf(out, "  %+11.6fs  pid %u (%s) %s(\"%s\") -> session 0x%llx: %s\n",
                     pt__rep_rel(a, hc->h.ts), p->pid, pt_esc(pt__rep_base(p->exe)), hc->h.api,
                     pt_esc(hc->h.name), (unsigned long long)hc->h.handle,

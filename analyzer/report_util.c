@@ -43,7 +43,13 @@ const char *pt__rep_hold_what(const struct pt__cand *c, char *buf, size_t len)
     case PT_K_KEY:
         return "has the key open";
     case PT_K_SYSV:
-        return "has it attached";
+        if (c->h.seen)
+            return "had it attached when it was removed: the witness found it in its maps, no "
+                   "call on record attached it";
+        if (!c->h.from_pid)
+            return "has it attached";
+        snprintf(buf, len, "has it attached, inherited from pid %u at fork", c->h.from_pid);
+        return buf;
     case PT_K_FILE: {
         char fl[128];
         const struct pt__flagset *s = pt__flagset_of(PT__ID(open), PT_FIELD(open, flags));
@@ -54,7 +60,10 @@ const char *pt__rep_hold_what(const struct pt__cand *c, char *buf, size_t len)
         return buf;
     }
     default:
-        return "has it mapped";
+        if (c->h.kind != PT_K_MAP || !c->h.from_pid)
+            return "has it mapped";
+        snprintf(buf, len, "has it mapped, inherited from pid %u at fork", c->h.from_pid);
+        return buf;
     }
 }
 

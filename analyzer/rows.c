@@ -47,6 +47,7 @@
 #define DELETE_KEY(name, subkey) .s = IX(name, subkey),
 #define DELETE_PROFILE(name, profile) .s = IX(name, profile),
 #define ROLE_EXEC(name, k, a, b)
+#define ROLE_FORK(name, k, a, b)
 
 /* REG rows work on the key handle hKey (victims of a deleted key are found through it). */
 #define HKEY_REG(name) .hkey = IX(name, hKey),
@@ -71,6 +72,7 @@
 #define ARGS_HOLD_END(k, a) HOLD_END, k, a, pt__count
 #define ARGS_DELETE(k, a) DELETE, k, a, pt__count
 #define ARGS_EXEC EXEC, NONE, pt__count, pt__count
+#define ARGS_FORK FORK, NONE, pt__count, pt__count
 
 #define ROW(name, category, hook, cret, cparams, cargs, ret_kind, fields, role_)                   \
     [PT_CALL_##name] = {.cat = PT_CAT_##category,                                                  \

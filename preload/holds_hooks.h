@@ -35,6 +35,7 @@
 #define PT__HH_CREATE(kind, result, name)
 #define PT__HH_CLOSE(kind, handle)
 #define PT__HH_EXEC
+#define PT__HH_FORK
 #define PT__HH_DELETE(kind, what)
 #define PT__HH_OPEN(kind, result, name) PT__HH_OPEN_##kind(result, name)
 #define PT__HH_HOLD_BEGIN(kind, handle, what) PT__HH_BEGIN_##kind(handle, what)

@@ -1,6 +1,6 @@
 # tests/analyzer.cmake — the analyzer's unit tests (hand-built event sequences) and integration
 # tests (real scenarios under `proftrace record`, damaged and foreign trace directories).
-foreach(t purge held latent report frames victims verdict open_files announced late)
+foreach(t purge held latent report frames victims verdict open_files announced late inherit)
   add_executable(analyzer_${t} ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer_${t}.c)
   target_link_libraries(analyzer_${t} PRIVATE pt_analyzer)
   # WHO(.field = x) overrides the defaults it starts from, on purpose.

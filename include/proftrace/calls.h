@@ -38,7 +38,11 @@
  *   EXEC                         on success the process runs a new image: every hold of the old
  *                                one ends (mappings, handles and sessions go; descriptors that
  *                                stay open are not known to the new image's shim, so they are
- *                                no longer followed).
+ *                                no longer followed);
+ *   FORK                         on success the result is a child (its pid) that runs the same
+ *                                image: it inherits the caller's shared mappings and SysV
+ *                                attachments (MAP, SYSV holds) and holds them until it unmaps,
+ *                                detaches, execs or exits.
  * Object kinds of OPEN / CREATE / CLOSE:
  *   FILE     a file by path (`result` a RET_FD capture). An OPEN of a FILE (not a CREATE) records
  *            open(2)'s `flags`: when pt_open_holds(flags) (proftrace/open_holds.h) and the file is
@@ -247,7 +251,7 @@ CALL(X, renameat2, FILE, SYM, int,                                              
  * success); if it returns, a second event of the same class carries ret -1 and errno. execv,      \
  * execvp, execvpe, execl, execle and execlp are recorded as execve with the path they were        \
  * given. */                                                                                       \
-CALL(X, fork, PROC, HAND, pid_t, (void), (), PT_RET_INT_ERRNO, , NONE)                             \
+CALL(X, fork, PROC, HAND, pid_t, (void), (), PT_RET_INT_ERRNO, , FORK)                             \
 /* vfork is recorded at entry (ret 0): the child borrows the caller's stack, so no wrapper may     \
  * still be running when it returns twice; an exec* event follows from the child (or a             \
  * process event from the exec'ed image). */                                                       \
@@ -308,6 +312,7 @@ enum pt_role {
     PT_ROLE_HOLD_END,
     PT_ROLE_DELETE,
     PT_ROLE_EXEC,
+    PT_ROLE_FORK,
 };
 #define PT_KINDS(K)                                                                                \
     K(FILE) K(SHM) K(MAPPING) K(KEY) K(SESSION) K(VIEW) K(MAP) K(SYSV) K(RENAME) K(PROFILE)
@@ -327,6 +332,7 @@ enum pt_kind {
 #define PT__RT_HOLD_END(k, a) PT_ROLE_HOLD_END
 #define PT__RT_DELETE(k, a) PT_ROLE_DELETE
 #define PT__RT_EXEC PT_ROLE_EXEC
+#define PT__RT_FORK PT_ROLE_FORK
 #define PT_ROLE_KIND(role) PT_PASTE(PT__RK_, role)
 #define PT__RK_NONE PT_K_NONE
 #define PT__RK_OPEN(k, a, b) PT_K_##k
@@ -337,6 +343,7 @@ enum pt_kind {
 #define PT__RK_HOLD_END(k, a) PT_K_##k
 #define PT__RK_DELETE(k, a) PT_K_##k
 #define PT__RK_EXEC PT_K_NONE
+#define PT__RK_FORK PT_K_NONE
 #define PT_ROLE_A(role) PT_PASTE(PT__RA_, role)
 #define PT__RA_NONE pt__count
 #define PT__RA_OPEN(k, a, b) a
@@ -347,6 +354,7 @@ enum pt_kind {
 #define PT__RA_HOLD_END(k, a) a
 #define PT__RA_DELETE(k, a) a
 #define PT__RA_EXEC pt__count
+#define PT__RA_FORK pt__count
 #define PT_ROLE_B(role) PT_PASTE(PT__RB_, role)
 #define PT__RB_NONE pt__count
 #define PT__RB_OPEN(k, a, b) b
@@ -357,6 +365,7 @@ enum pt_kind {
 #define PT__RB_HOLD_END(k, a) pt__count
 #define PT__RB_DELETE(k, a) pt__count
 #define PT__RB_EXEC pt__count
+#define PT__RB_FORK pt__count
 #define PT__PROBE_RET ~, 1
 #define PT__SECOND(a, b, ...) b
 #define PT__SECOND_(...) PT__SECOND(__VA_ARGS__)

@@ -1,0 +1,356 @@
+/* analyzer_inherit.c — what a fork child inherits, on hand-built traces: a child holds its parent's
+ * shared mappings and SysV attachments (whichever of the parent's fork and the child's first event
+ * comes first), until it unmaps, detaches or execs; a removal by another program while only the
+ * children hold it is a finding with them as holders; the parent (or its program instance)
+ * removing what only its children inherited is not; a witnessed SysV removal counts the holds
+ * live at its scan and the holder the witness names. */
+#define _GNU_SOURCE
+#include <stdio.h>
+
+#include "analyzer/checkpoint.h"
+#include "tests/unit/analyzer_scn.h"
+
+#define SEG_INO 4711
+#define SHMID 65538
+#define ADDR 0x7f0000200000ull
+#define IPC_NS 4026531839ull
+
+/* fork by parent, entered at `enter` (0: just before it returns), which made child. */
+static void fork_at(struct scn *s, uint32_t parent, uint32_t child, uint64_t enter)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(fork), parent, 0);
+    if (enter)
+        e->ts_enter = enter;
+    e->ret = child;
+    ev_end(s);
+}
+
+static void fork_ev(struct scn *s, uint32_t parent, uint32_t child)
+{
+    fork_at(s, parent, child, 0);
+}
+
+static void shmat_ev(struct scn *s, uint32_t pid)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shmat), pid, 0);
+    pt__synth_u(e, "shmid", SHMID);
+    e->ret = (int64_t)ADDR;
+    ev_end(s);
+}
+
+static void shmdt_ev(struct scn *s, uint32_t pid)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shmdt), pid, 0);
+    pt__synth_u(e, "shmaddr", ADDR);
+    ev_end(s);
+}
+
+static void rmid_ev(struct scn *s, uint32_t pid)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(shmctl), pid, 0);
+    pt__synth_u(e, "shmid", SHMID);
+    pt__synth_u(e, "cmd", 0);
+    ev_end(s);
+}
+
+static void munmap_ev(struct scn *s, uint32_t pid, uint64_t addr)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(munmap), pid, 0);
+    pt__synth_u(e, "addr", addr);
+    pt__synth_u(e, "length", 4096);
+    ev_end(s);
+}
+
+static void exit_ev(struct scn *s, uint32_t pid)
+{
+    struct pt_event *e = ev_begin(s, PT_EV_exit, pid, 0);
+    pt__synth_u(e, "status", 0);
+    ev_end(s);
+}
+
+/* The witness's scan noticed SHMID removed (SHM_DEST, nattch attached), by someone it could not
+ * name: `holder` had it in its maps at the scan, lpid attached or detached last. */
+static void witnessed_rmid(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch)
+{
+    uint64_t seen = s->ts;
+    struct pt_event *e = ev_begin(s, PT_EV_witnessed_shm, 1, 0);
+    pt__synth_s(e, "via", "sysv-scan");
+    pt__synth_u(e, "shmid", SHMID);
+    pt__synth_u(e, "ipc_ns", IPC_NS);
+    pt__synth_u(e, "size", 4096);
+    pt__synth_u(e, "nattch", nattch);
+    pt__synth_u(e, "lpid", lpid);
+    pt__synth_u(e, "holder", holder);
+    pt__synth_u(e, "seen_ts", seen);
+    pt__synth_u(e, "attributed", 0);
+    pt__synth_s(e, "ident", "none");
+    ev_end(s);
+}
+
+static const struct pt__hold *holder_hold(struct scn *s, unsigned f, unsigned k)
+{
+    return &s->a->cands[s->a->findings[f].holders[k].cand].h;
+}
+
+static char *render(struct scn *s, int json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct pt_report_opts o = {0, 0};
+    CHECK((json ? pt_report_json(f, s->a, &o) : pt_report_text(f, s->a, &o)) == 0);
+    fclose(f);
+    return buf;
+}
+
+/* PostgreSQL's shape: the postmaster attaches, forks its backends (no shmat of theirs), detaches at
+ * shutdown; then the removal is noticed, while only the backends still have it attached. */
+static void sysv_children_hold(int child_first)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/lib/postgresql/bin/postgres");
+    shmat_ev(s, 100);
+    for (uint32_t c = 101; c <= 103; c++) {
+        uint64_t enter = s->ts + 1;
+        if (child_first) /* its first event before the parent's fork returned there */
+            proc_child(s, c, 100, WHO(.start = c), "/usr/lib/postgresql/bin/postgres");
+        fork_at(s, 100, c, enter);
+        if (!child_first)
+            proc_child(s, c, 100, WHO(.start = c), "/usr/lib/postgresql/bin/postgres");
+    }
+    shmdt_ev(s, 100);
+    witnessed_rmid(s, 102, 100, 3);
+    for (uint32_t c = 101; c <= 103; c++)
+        exit_ev(s, c);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK_STR(pt_analyzer_finding_rule(s->a, 0), "deleted-while-held");
+    CHECK_STR(pt_analyzer_finding_cause(s->a, 0), "no-liveness-check");
+    CHECK(pt_analyzer_finding_nholders(s->a, 0) == 3);
+    for (unsigned k = 0; k < pt_analyzer_finding_nholders(s->a, 0) && k < 3; k++) {
+        CHECK(holder_hold(s, 0, k)->from_pid == 100);
+        CHECK(!holder_hold(s, 0, k)->seen);
+        CHECK_STR(holder_hold(s, 0, k)->api, "shmat");
+    }
+    char *t = render(s, 0);
+    CHECK(strstr(t, "pids 101, 102, 103 (postgres) shmat -> 0x7f0000200000: have it attached, "
+                    "inherited from pid 100 at fork"));
+    free(t);
+    t = render(s, 1);
+    CHECK(strstr(t, "\"inherited_from\":100"));
+    CHECK(strstr(t, "\"seen_by_witness\":false"));
+    free(t);
+    scn_free(s);
+}
+
+static void test_sysv_children_hold_fork_first(void)
+{
+    sysv_children_hold(0);
+}
+
+static void test_sysv_children_hold_child_first(void)
+{
+    sysv_children_hold(1);
+}
+
+/* The inherited holds survive a checkpoint: a clone made before the removal finds them. */
+static void test_checkpoint_carries_inherited(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/sbin/daemon");
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/sbin/daemon");
+    shmdt_ev(s, 100);
+    char why[256];
+    struct pt_analyzer *c = pt__checkpoint_clone(s->a, why, sizeof why);
+    CHECK(c);
+    if (!c) {
+        fprintf(stderr, "clone: %s\n", why);
+        scn_free(s);
+        return;
+    }
+    pt_analyzer_free(s->a);
+    s->a = c;
+    witnessed_rmid(s, 101, 100, 1);
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 101);
+    CHECK(pt_analyzer_nfindings(s->a) && holder_hold(s, 0, 0)->from_pid == 100);
+    scn_free(s);
+}
+
+/* A POSIX shared-memory object mapped MAP_SHARED before a fork: the child holds it after the
+ * parent unmapped it; another program's shm_unlink takes it away from the child. */
+static void test_posix_child_holds_after_parent_unmapped(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/server");
+    munmap_ev(s, 100, ADDR);
+    proc(s, 200, WHO(.start = 3), "/usr/bin/cleaner");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    shm_open_fails(s, 101, "/seg");
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 101);
+    CHECK(pt_analyzer_finding_deleter_pid(s->a, 0) == 200);
+    CHECK(pt_analyzer_nfindings(s->a) && holder_hold(s, 0, 0)->from_pid == 100);
+    char *t = render(s, 0);
+    CHECK(strstr(t, "pid 101 (server) mmap -> 0x7f0000200000: has it mapped, inherited from pid 100 "
+                    "at fork"));
+    free(t);
+    scn_free(s);
+}
+
+/* The parent removes what only the children it forked still map: its own business. */
+static void test_parent_removes_what_children_inherited(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR);
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/server");
+    fork_ev(s, 100, 102);
+    proc_child(s, 102, 100, WHO(.start = 3), "/usr/bin/server");
+    munmap_ev(s, 100, ADDR);
+    shm_unlink_ev(s, 100, "/seg", SEG_INO);
+    rmid_ev(s, 100); /* while still attached itself */
+    /* a sibling of the same program instance removing it is the instance's business too */
+    shm_map(s, 100, "/seg2", SEG_INO + 1, ADDR + 0x100000);
+    fork_ev(s, 100, 103);
+    proc_child(s, 103, 100, WHO(.start = 4), "/usr/bin/server");
+    shm_unlink_ev(s, 102, "/seg2", SEG_INO + 1);
+    exit_ev(s, 101);
+    exit_ev(s, 102);
+    exit_ev(s, 103);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
+/* The child's own unmap, detach or exec ends what it inherited. */
+static void test_child_lets_go(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR + 0x100000);
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/server");
+    fork_ev(s, 100, 102);
+    proc_child(s, 102, 100, WHO(.start = 3), "/usr/bin/server");
+    exit_ev(s, 100);
+    munmap_ev(s, 101, ADDR + 0x100000);
+    shmdt_ev(s, 101);
+    struct pt_event *e = ev_begin(s, PT__ID(execve), 102, 0);
+    pt__synth_s(e, "pathname", "/bin/true");
+    ev_end(s);
+    proc(s, 200, WHO(.start = 5), "/usr/bin/cleaner");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    rmid_ev(s, 200);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
+/* No fork on record (a spawned program: its first image is an exec'd one), or another program's
+ * first image: nothing inherited. */
+static void test_no_fork_no_inheritance(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/server"); /* posix_spawn'ed */
+    fork_ev(s, 100, 102);
+    proc_child(s, 102, 100, WHO(.start = 3), "/usr/bin/other"); /* exec'd before it was traced */
+    munmap_ev(s, 100, ADDR);
+    proc(s, 200, WHO(.start = 4), "/usr/bin/cleaner");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
+/* A child forked after its parent's mapping was deleted inherits a hold no longer found by that
+ * identity: a new object that reuses the inode number is not the child's. */
+static void test_child_forked_after_deletion(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR);
+    proc(s, 200, WHO(.start = 2), "/usr/bin/cleaner");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 3), "/usr/bin/server");
+    proc(s, 300, WHO(.start = 4), "/usr/bin/other");
+    shm_map(s, 300, "/new", SEG_INO, ADDR);
+    shm_unlink_ev(s, 300, "/new", SEG_INO);
+    exit_ev(s, 100);
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1); /* the first unlink, of 100's mapping only */
+    CHECK(pt_analyzer_finding_nholders(s->a, 0) == 1);
+    CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 100);
+    scn_free(s);
+}
+
+/* The witness names a holder that has no hold on record (attached by a clone the trace did not
+ * see): still evidence it had the segment attached at the removal. Not when the holder it names
+ * is the last attacher (that is also how it names the process whose detach made a removed
+ * segment vanish, which may have come before the removal), and not a hold that ended in the
+ * window between the scans. */
+static void test_witness_named_holder(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    proc(s, 101, WHO(.start = 2), "/usr/bin/worker");
+    witnessed_rmid(s, 101, 100, 1);
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_holder_pid(s->a, 0) == 101);
+    CHECK(pt_analyzer_nfindings(s->a) && holder_hold(s, 0, 0)->seen);
+    char *t = render(s, 0);
+    CHECK(strstr(t, "pid 101 (worker) had it attached when it was removed: the witness found it"));
+    free(t);
+    t = render(s, 1);
+    CHECK(strstr(t, "\"seen_by_witness\":true"));
+    free(t);
+    scn_free(s);
+
+    s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    witnessed_rmid(s, 100, 100, 1); /* the last attacher: maybe detached before the removal */
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+
+    s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shmat_ev(s, 100);
+    shmdt_ev(s, 100); /* inside the window: before or after the removal, nothing says */
+    witnessed_rmid(s, 0, 100, 1);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
+int main(void)
+{
+    RUN(test_sysv_children_hold_fork_first);
+    RUN(test_sysv_children_hold_child_first);
+    RUN(test_checkpoint_carries_inherited);
+    RUN(test_posix_child_holds_after_parent_unmapped);
+    RUN(test_parent_removes_what_children_inherited);
+    RUN(test_child_lets_go);
+    RUN(test_no_fork_no_inheritance);
+    RUN(test_child_forked_after_deletion);
+    RUN(test_witness_named_holder);
+    return failures ? 1 : 0;
+}
