@@ -762,6 +762,7 @@ static int rec_del(struct rd *r)
         return fail(r, "candidates %" PRIu32 "+%" PRIu32 " out of range", d->cand_first, d->ncand);
     U("witnessed", d->witnessed);
     U("unattributed", d->unattributed);
+    U_OPT("noticed", d->noticed);
     if (get_idx(r, "victims", a->nvictims, &d->victim_head) ||
         get_idx(r, "victims_last", a->nvictims, &d->victim_tail))
         return -EINVAL;
@@ -785,6 +786,7 @@ static int rec_cand(struct rd *r)
         return fail(r, "no deletion");
     c->h.inext = c->h.iprev = c->h.pnext = c->h.pprev = PT__NONE;
     U("used", c->used);
+    U_OPT("ended", c->ended);
     return 0;
 }
 

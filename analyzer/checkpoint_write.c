@@ -313,6 +313,7 @@ static void write_del(struct w *w, uint32_t i)
     put_u(o, "ncand", d->ncand);
     put_u(o, "witnessed", d->witnessed);
     put_u(o, "unattributed", d->unattributed);
+    put_u(o, "noticed", d->noticed);
     put_idx(o, "victims", d->victim_head, NULL);
     put_idx(o, "victims_last", d->victim_tail, NULL);
     fputc('\n', o);
@@ -326,6 +327,7 @@ static void write_cand(struct w *w, uint32_t i)
     put_hold(w, &c->h);
     put_idx(o, "wnext", c->wnext, NULL);
     put_u(o, "used", c->used);
+    put_u(o, "ended", c->ended);
     fputc('\n', o);
 }
 

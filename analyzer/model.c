@@ -304,6 +304,8 @@ void pt_analyzer_free(struct pt_analyzer *a)
     for (uint32_t i = 0; i < a->nforks; i++)
         free(a->forks[i].holds);
     free(a->forks);
+    free(a->sysv_ended);
+    free(a->sysv_rm);
     for (uint32_t i = 0; i < a->nfindings; i++) {
         free(a->findings[i].uncertain_why);
         free(a->findings[i].why);

@@ -226,6 +226,8 @@ struct pt__cand {
     uint32_t wnext;    /* next candidate watched by the same holder process */
     uint32_t del;      /* owning deletion */
     uint8_t used;      /* already part of a finding */
+    uint64_t ended;    /* the hold had ended when the deletion was noticed, at this time, after
+                        * the earliest the deletion can have happened (a witnessed SysV removal) */
 };
 
 /* A failure a deletion caused (model_victims.c): the first failing call of one process, any
@@ -272,6 +274,8 @@ struct pt__del {
     uint32_t fnext;    /* the next deletion that finding tells (one operation, several objects) */
     uint8_t witnessed;    /* seen by the collector's witness, not traced: no stack */
     uint8_t unattributed; /* witnessed, deleter unknown (SysV removal noticed by a scan) */
+    uint64_t noticed;     /* witnessed SysV removal: the scan that noticed it; it happened in
+                           * (ts, noticed], ts being the scan before, which saw it intact */
 };
 
 /* A MAPI session, kept after it ends (sessions are few) for the latent-hazard rule. */
@@ -468,6 +472,18 @@ struct pt_analyzer {
     struct pt__map del_by_name; /* (hash, class) -> the last deletion of that name (same) */
     struct pt__bp *bps;
     uint32_t nbps, capbps;
+    /* SysV attachments ended lately, and removals of SysV segments by traced processes: what the
+     * scans of the witness, which notice a removal up to their interval late, are judged against
+     * (model_holds.c). Rings of the newest. */
+    struct pt__ended_hold {
+        struct pt__hold h; /* a copy (no strings: a SYSV hold has none) */
+        uint64_t end;
+    } *sysv_ended;
+    uint32_t nsysv_ended, sysv_ended_next;
+    struct pt__sysv_rm {
+        uint64_t dev, ino, ts;
+    } *sysv_rm;
+    uint32_t nsysv_rm, sysv_rm_next;
     struct pt__fork { /* forks whose child has not yet been seen (model_fork.c) */
         uint32_t parent_pid; /* as the parent sees it (the child's ppid) */
         uint32_t child;      /* the child's pid, as fork returned it */
@@ -589,6 +605,13 @@ void pt__on_hold_begin(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
                        const struct pt_event *ev, const struct pt__row *r);
 void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
                      const struct pt__row *r);
+/* A SysV removal the witness noticed at ev->ts (`noticed`), which happened after `from` (the
+ * scan before, which saw the segment intact) by p: a deletion dated `from`, of the holds live
+ * then — those still open, and those that ended since (the removal may have come before their
+ * end; the candidates made of them say when they ended) — unless a traced process removed that
+ * segment in the window (the scan saw that removal). Takes every open hold off the identity. */
+void pt__on_sysv_removed(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                         uint64_t dev, uint64_t ino, const char *target, uint64_t from);
 /* A call whose role is DELETE of FILE, SHM, RENAME or SYSV. */
 void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
                         const struct pt_event *ev, const struct pt__row *r);
@@ -634,10 +657,13 @@ uint32_t pt__holds_to_inherit(struct pt_analyzer *a, const struct pt__proc *p, u
 uint32_t pt__hold_inherit(struct pt_analyzer *a, struct pt__proc *c, const struct pt__inherit *x,
                           uint64_t ts, uint32_t from_pid);
 
-/* A SysV attachment of p to (dev, ino) that no call on record began, found by the witness whose
- * event ev noticed the segment's removal (pt__hold.seen; no handle). Its index, or PT__NONE. */
-uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
-                       uint64_t dev, uint64_t ino);
+/* A SysV attachment of p to (dev, ino) since ts that no call on record began, found by the
+ * witness when it noticed the segment's removal (pt__hold.seen; no handle). Its index, or
+ * PT__NONE. */
+uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts, uint64_t dev,
+                       uint64_t ino);
+/* Is SysV segment (dev, ino) held now, or was it by a hold that ended after `since`? */
+int pt__sysv_held_since(const struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t since);
 
 /* ---- model_fork.c: what a fork child inherits ---- */
 /* A successful call of role FORK by p (its result the child's pid). */

@@ -63,11 +63,63 @@ static void id_unlink(struct pt_analyzer *a, uint32_t h)
 
 /* End hold h at ts (0: its process ended). Its entry in hold_by_handle is `hslot` when the caller
  * found it (NULL: looked up here); with `reused` it stays, for the hold that takes the handle. */
+/* Is open hold h found by its identity (a deletion of it takes it off: the inode may be reused)? */
+static int hold_indexed(struct pt_analyzer *a, uint32_t h)
+{
+    const struct pt__hold *x = &a->holds[h];
+    uint64_t head;
+    return (x->dev || x->ino) && (x->iprev != PT__NONE ||
+                                  (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h));
+}
+
+#define SYSV_ENDED_MAX 256
+#define SYSV_RM_MAX 64
+
+/* SysV attachment x (still found by its identity) ended at `end`: kept a while for the witness's
+ * scans (pt__on_sysv_removed). */
+static void sysv_ended(struct pt_analyzer *a, const struct pt__hold *x, uint64_t end)
+{
+    if (!a->sysv_ended) {
+        a->sysv_ended = calloc(SYSV_ENDED_MAX, sizeof *a->sysv_ended);
+        if (!a->sysv_ended) {
+            a->nomem++;
+            return;
+        }
+    }
+    struct pt__ended_hold *e = &a->sysv_ended[a->sysv_ended_next];
+    e->h = *x;
+    e->h.name = e->h.path = NULL;
+    e->h.kept = 0;
+    e->end = end;
+    a->sysv_ended_next = (a->sysv_ended_next + 1) % SYSV_ENDED_MAX;
+    if (a->nsysv_ended < SYSV_ENDED_MAX)
+        a->nsysv_ended++;
+}
+
+/* A traced process removed SysV segment (dev, ino) at ts: kept a while, so that the witness's scan
+ * that notices it is known to repeat it (pt__on_sysv_removed). */
+static void sysv_removed(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t ts)
+{
+    if (!a->sysv_rm) {
+        a->sysv_rm = calloc(SYSV_RM_MAX, sizeof *a->sysv_rm);
+        if (!a->sysv_rm) {
+            a->nomem++;
+            return;
+        }
+    }
+    a->sysv_rm[a->sysv_rm_next] = (struct pt__sysv_rm){dev, ino, ts};
+    a->sysv_rm_next = (a->sysv_rm_next + 1) % SYSV_RM_MAX;
+    if (a->nsysv_rm < SYSV_RM_MAX)
+        a->nsysv_rm++;
+}
+
 static void hold_end(struct pt_analyzer *a, uint32_t h, uint64_t ts, uint64_t *hslot, int reused)
 {
     struct pt__hold *x = &a->holds[h];
     if (!x->live)
         return;
+    if (x->kind == PT_K_SYSV && hold_indexed(a, h))
+        sysv_ended(a, x, ts ? ts : a->procs[x->proc]->end_ts);
     if (x->kind == PT_K_SESSION && x->len < a->nsess && !a->sess[x->len].end_ts)
         a->sess[x->len].end_ts = a->procs[x->proc]->end != PT__ALIVE ? a->procs[x->proc]->end_ts
                                                                      : a->procs[x->proc]->last_ts;
@@ -230,15 +282,6 @@ uint32_t pt__hold_open(struct pt_analyzer *a, struct pt__proc *p, struct pt__thr
     return hold_begin(a, p, &who, &b, kind, handle, dev, ino, name, path, pt_event_name(ev->id));
 }
 
-/* Is open hold h found by its identity (a deletion of it takes it off: the inode may be reused)? */
-static int hold_indexed(struct pt_analyzer *a, uint32_t h)
-{
-    const struct pt__hold *x = &a->holds[h];
-    uint64_t head;
-    return (x->dev || x->ino) && (x->iprev != PT__NONE ||
-                                  (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h));
-}
-
 uint32_t pt__holds_to_inherit(struct pt_analyzer *a, const struct pt__proc *p, uint64_t until,
                               struct pt__inherit **out)
 {
@@ -285,12 +328,12 @@ uint32_t pt__hold_inherit(struct pt_analyzer *a, struct pt__proc *c, const struc
     return k;
 }
 
-uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
-                       uint64_t dev, uint64_t ino)
+uint32_t pt__hold_seen(struct pt_analyzer *a, struct pt__proc *p, uint64_t ts, uint64_t dev,
+                       uint64_t ino)
 {
-    struct began b = {ev->ts, ev->ts, p->pid, 0};
+    struct began b = {ts, ts, p->pid, 0};
     uint32_t h = hold_begin(a, p, &p->who, &b, PT_K_SYSV, 0, dev, ino, NULL, NULL,
-                            pt_event_name(ev->id));
+                            pt_event_name(PT_EV_witnessed_shm));
     if (h != PT__NONE)
         a->holds[h].seen = 1;
     return h;
@@ -550,24 +593,35 @@ static void holds_gone(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64
     }
 }
 
-void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
-                   const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
-                   const char *target, int moved)
+/* A successful delete of (dev, ino) (pt__on_delete's contract), and of `extra`: holds that ended
+ * after the earliest the deletion can have happened, which are candidates like open ones, with
+ * their end. Open holds leave the identity unless begun after `gone_since`. */
+static void delete_of(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                      const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                      const char *target, int moved, const struct pt__ended_hold *const *extra,
+                      uint32_t nextra, uint64_t gone_since)
 {
     a->dels_seen++;
     pt__mark_removed(a, dev, ino, ev->ts);
     uint64_t head;
-    if (!pt__map_get(&a->hold_by_id, dev, ino, &head)) {
+    int held = pt__map_get(&a->hold_by_id, dev, ino, &head);
+    uint32_t first = held ? (uint32_t)head : PT__NONE;
+    if (!held && !nextra) {
         a->dels_unheld++;
         pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
     uint32_t others = 0;
-    for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext)
+    for (uint32_t h = first; h != PT__NONE; h = a->holds[h].inext)
         others += (uint32_t)takes_away(a, p, &a->holds[h], ev->ts_enter, moved);
+    for (uint32_t i = 0; i < nextra; i++)
+        others += (uint32_t)takes_away(a, p, &extra[i]->h, ev->ts_enter, moved);
     if (!others) {
-        a->self_deletes++; /* only the deleter itself held it (or shared it, or it only moved) */
-        holds_gone(a, dev, ino, ev->ts_enter, moved);
+        if (held)
+            a->self_deletes++; /* only the deleter itself held it (or shared it, or it only moved) */
+        else
+            a->dels_unheld++;
+        holds_gone(a, dev, ino, gone_since, moved);
         pt__victims_unheld(a, kind, dev, ino, target);
         return;
     }
@@ -594,8 +648,17 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
     memcpy(d->frames, ev->frame, d->nframes * sizeof d->frames[0]);
     d->victim_head = d->victim_tail = d->fnext = PT__NONE;
     d->cand_first = a->ncands;
-    for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext) {
-        struct pt__hold *x = &a->holds[h];
+    /* the open holds on the identity, then the ended ones */
+    for (uint32_t h = first, i = 0; h != PT__NONE || i < nextra;) {
+        const struct pt__hold *x;
+        uint64_t ended = 0;
+        if (h != PT__NONE) {
+            x = &a->holds[h];
+            h = x->inext;
+        } else {
+            x = &extra[i]->h;
+            ended = extra[i++]->end;
+        }
         if (!takes_away(a, p, x, ev->ts_enter, moved))
             continue;
         if (PT__GROW(a, a->cands, a->ncands, a->capcands))
@@ -606,11 +669,12 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         c->h.name = x->name ? pt__strdup(a, x->name) : NULL;
         c->h.path = x->path ? pt__strdup(a, x->path) : NULL;
         c->del = di;
+        c->ended = ended;
         add_watch(a, a->ncands);
         a->ncands++;
         d->ncand++;
     }
-    holds_gone(a, dev, ino, ev->ts_enter, moved);
+    holds_gone(a, dev, ino, gone_since, moved);
     pt__victims_index(a, di);
     if (ev->depth > 0 && t) {
         d->pending = 1;
@@ -621,6 +685,53 @@ void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread 
         }
         t->pend_del[t->npend_del++] = di;
     }
+}
+
+void pt__on_delete(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
+                   const struct pt_event *ev, enum pt_kind kind, uint64_t dev, uint64_t ino,
+                   const char *target, int moved)
+{
+    delete_of(a, p, t, ev, kind, dev, ino, target, moved, NULL, 0, ev->ts_enter);
+}
+
+int pt__sysv_held_since(const struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint64_t since)
+{
+    uint64_t head;
+    if (pt__map_get(&a->hold_by_id, dev, ino, &head))
+        return 1;
+    for (uint32_t i = 0; i < a->nsysv_ended; i++)
+        if (a->sysv_ended[i].h.dev == dev && a->sysv_ended[i].h.ino == ino &&
+            a->sysv_ended[i].end > since)
+            return 1;
+    return 0;
+}
+
+void pt__on_sysv_removed(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
+                         uint64_t dev, uint64_t ino, const char *target, uint64_t from)
+{
+    /* the scan saw a traced process's removal, which that process's trace has already */
+    for (uint32_t i = 0; i < a->nsysv_rm; i++)
+        if (a->sysv_rm[i].dev == dev && a->sysv_rm[i].ino == ino && a->sysv_rm[i].ts > from &&
+            a->sysv_rm[i].ts <= ev->ts) {
+            a->dels_seen++;
+            a->dels_unheld++;
+            return;
+        }
+    /* Dated the earliest it can have happened: the holds live then are its holders. */
+    struct pt_event e = *ev;
+    e.ts = e.ts_enter = from + 1 < ev->ts ? from + 1 : ev->ts;
+    const struct pt__ended_hold *extra[SYSV_ENDED_MAX];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->nsysv_ended; i++) {
+        const struct pt__ended_hold *x = &a->sysv_ended[i];
+        if (x->h.dev == dev && x->h.ino == ino && x->end > e.ts && x->end <= ev->ts &&
+            x->h.ts <= e.ts)
+            extra[n++] = x;
+    }
+    delete_of(a, p, NULL, &e, PT_K_SYSV, dev, ino, target, 0, extra, n, ev->ts);
+    if (a->ndels && a->dels[a->ndels - 1].ts == e.ts && a->dels[a->ndels - 1].dev == dev &&
+        a->dels[a->ndels - 1].ino == ino && a->dels[a->ndels - 1].proc == p->idx)
+        a->dels[a->ndels - 1].noticed = ev->ts;
 }
 
 void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__thread *t,
@@ -642,8 +753,9 @@ void pt__on_delete_call(struct pt_analyzer *a, struct pt__proc *p, struct pt__th
             int32_t shmid = (int32_t)pt__ixu(ev, r->n);
             char buf[48];
             snprintf(buf, sizeof buf, "shmid %d", shmid);
-            pt__on_delete(a, p, t, ev, PT_K_SYSV, PT__SYSV_DEV(p->who.ns[PT_NS_ipc]),
-                          (uint64_t)(uint32_t)shmid + 1, buf, 0);
+            uint64_t dev = PT__SYSV_DEV(p->who.ns[PT_NS_ipc]), ino = (uint64_t)(uint32_t)shmid + 1;
+            sysv_removed(a, dev, ino, ev->ts);
+            pt__on_delete(a, p, t, ev, PT_K_SYSV, dev, ino, buf, 0);
         }
         break;
     default: /* KEY, PROFILE: what they remove is deleted by the calls nested in them */

@@ -107,12 +107,10 @@ static int witnessed_is_traced(const struct pt_analyzer *a, const struct pt_even
  * attached when it was removed, though no call on record attached it (a fork the trace did not
  * see, a clone). Only when the holder is not the segment's last attacher (lpid): the witness also
  * names that one for a segment that vanished at a last detach, which may have come before the
- * removal as well as after it. The hold's index, or PT__NONE. Holds that ended between the scan
- * before (seen_ts) and this one are not counted: whether they ended before the removal or after
- * it, nothing tells (a process detaching and exiting, then its supervisor removing the segment,
- * is the ordinary end of a segment, no finding). */
+ * removal as well as after it. The hold, begun at `date` (when the removal is dated), or
+ * PT__NONE. */
 static uint32_t seen_holder(struct pt_analyzer *a, const struct pt_event *ev, uint64_t dev,
-                            uint64_t ino)
+                            uint64_t ino, uint64_t date)
 {
     uint32_t pid = (uint32_t)PT_U(ev, witnessed_shm, holder);
     if (!pid || pid == (uint32_t)PT_U(ev, witnessed_shm, lpid) || !PT_U(ev, witnessed_shm, nattch))
@@ -127,7 +125,7 @@ static uint32_t seen_holder(struct pt_analyzer *a, const struct pt_event *ev, ui
             for (uint32_t h = (uint32_t)head; h != PT__NONE; h = a->holds[h].inext)
                 if (a->holds[h].proc == q->idx)
                     return PT__NONE; /* it has one on record */
-        return pt__hold_seen(a, q, ev, dev, ino);
+        return pt__hold_seen(a, q, date, dev, ino);
     }
     return PT__NONE;
 }
@@ -161,8 +159,19 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
         a->dels_unheld++;
         return;
     }
-    uint32_t seen = shm ? seen_holder(a, ev, dev, ino) : PT__NONE;
-    if (!pt__map_get(&a->hold_by_id, dev, ino, &head)) {
+    /* A SysV removal happened between the scan before (seen_ts: the segment intact) and the one
+     * that noticed it, not before its deleter was born: dated the earliest it can have been. */
+    uint64_t from = ev->ts;
+    if (shm) {
+        uint64_t seen_ts = PT_U(ev, witnessed_shm, seen_ts);
+        uint64_t born = attributed ? PT_U(ev, witnessed_shm, start_time) * 10000000ull : 0;
+        if (seen_ts && seen_ts < ev->ts)
+            from = seen_ts > born || born >= ev->ts ? seen_ts : born;
+    }
+    uint64_t date = from + 1 < ev->ts ? from + 1 : ev->ts;
+    uint32_t seen = shm ? seen_holder(a, ev, dev, ino, date) : PT__NONE;
+    if (shm ? seen == PT__NONE && !pt__sysv_held_since(a, dev, ino, date)
+            : !pt__map_get(&a->hold_by_id, dev, ino, &head)) {
         a->dels_seen++;
         a->dels_unheld++;
         return;
@@ -177,10 +186,14 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
     e.nframes = 0;
     e.depth = 0;
     e.ts_enter = ev->ts;
-    /* a rename moves what it names: gone for a key (its path is what the holder uses), not for an
-     * open file */
-    int moved = !shm && !strcmp(PT_S(ev, witnessed, how), "rename");
-    pt__on_delete(a, p, NULL, &e, shm ? PT_K_SYSV : PT_K_FILE, dev, ino, what, moved);
+    if (shm) {
+        pt__on_sysv_removed(a, p, &e, dev, ino, what, from);
+    } else {
+        /* a rename moves what it names: gone for a key (its path is what the holder uses), not
+         * for an open file */
+        int moved = !strcmp(PT_S(ev, witnessed, how), "rename");
+        pt__on_delete(a, p, NULL, &e, PT_K_FILE, dev, ino, what, moved);
+    }
     if (a->ndels > before) {
         struct pt__del *d = &a->dels[before];
         const char *how = shm ? "" : PT_S(ev, witnessed, how);

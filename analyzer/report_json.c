@@ -227,6 +227,8 @@ void pt__deletion_json(FILE *out, const struct pt_analyzer *a, const struct pt__
         fprintf(out, ",\"witnessed\":true,\"attributed\":%s,\"identity_read\":",
                 d->unattributed ? "false" : "true");
         pt__json_str(out, dp->ident);
+        if (d->noticed) /* a SysV removal a scan noticed: `time` is the scan before */
+            fprintf(out, ",\"noticed\":%" PRIu64, d->noticed);
     } else {
         fputs(",\"witnessed\":false", out);
     }

@@ -198,6 +198,11 @@ void pt__deletion_text(FILE *out, const struct pt_analyzer *a, const struct pt__
     if (d->api)
         fprintf(out, "%s(%s) > ", pt_esc(d->api), pt_esc(d->api_args ? d->api_args : ""));
     fprintf(out, "%s(\"%s\"): deleted it\n", pt_esc(d->call), pt_esc(d->target ? d->target : ""));
+    if (d->noticed)
+        fprintf(out,
+                "               removed at the earliest here: the scan of the segment table before "
+                "saw it intact, the next at %+.6fs noticed it\n",
+                pt__rep_rel(a, d->noticed));
     if (d->witnessed)
         fprintf(out, "               %s\n",
                 d->unattributed ? "witnessed (not traced): deleter unattributed (SysV removal noticed "

@@ -131,6 +131,25 @@ static void doubt(struct pt_analyzer *a, struct pt__finding *f)
                               "%llu events of the holder were lost between the start of its hold "
                               "and the delete (a release may be among them)",
                               (unsigned long long)h->live.lost);
+    /* A SysV removal noticed by a scan happened somewhere since the scan before: when every
+     * holder let go in between, each may have done so before it. */
+    uint64_t last = 0;
+    for (uint32_t i = 0; d->noticed && i < f->nholders; i++) {
+        const struct pt__cand *c = &a->cands[f->holders[i].cand];
+        if (!c->ended) {
+            last = 0;
+            break;
+        }
+        if (c->ended > last)
+            last = c->ended;
+    }
+    if (last)
+        pt__finding_uncertain(f,
+                              "the removal happened between two scans of the segment table "
+                              "(%.3f s apart), and every holder let go of the segment in between "
+                              "(the last %.3f s after the first scan): it may have been removed "
+                              "after they let go",
+                              (double)(d->noticed - d->ts) / 1e9, (double)(last - d->ts) / 1e9);
     uint64_t from =
         d->via_ts_enter && d->via_ts_enter < d->ts_enter ? d->via_ts_enter : d->ts_enter;
     uint64_t n;

@@ -2,8 +2,8 @@
  * shared mappings and SysV attachments (whichever of the parent's fork and the child's first event
  * comes first), until it unmaps, detaches or execs; a removal by another program while only the
  * children hold it is a finding with them as holders; the parent (or its program instance)
- * removing what only its children inherited is not; a witnessed SysV removal counts the holds
- * live at its scan and the holder the witness names. */
+ * removing what only its children inherited is not; a witnessed SysV removal is dated the earliest
+ * it can have happened and counts the holds live then, and the holder the witness names. */
 #define _GNU_SOURCE
 #include <stdio.h>
 
@@ -68,11 +68,14 @@ static void exit_ev(struct scn *s, uint32_t pid)
     ev_end(s);
 }
 
-/* The witness's scan noticed SHMID removed (SHM_DEST, nattch attached), by someone it could not
- * name: `holder` had it in its maps at the scan, lpid attached or detached last. */
-static void witnessed_rmid(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch)
+/* The witness's scan noticed SHMID removed since the scan at `seen` (0: just before), by someone
+ * it could not name: `holder` had it in its maps at the scan, lpid attached or detached last,
+ * nattch were attached. */
+static void witnessed_rmid_since(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch,
+                                 uint64_t seen)
 {
-    uint64_t seen = s->ts;
+    if (!seen)
+        seen = s->ts;
     struct pt_event *e = ev_begin(s, PT_EV_witnessed_shm, 1, 0);
     pt__synth_s(e, "via", "sysv-scan");
     pt__synth_u(e, "shmid", SHMID);
@@ -85,6 +88,11 @@ static void witnessed_rmid(struct scn *s, uint32_t holder, uint32_t lpid, uint32
     pt__synth_u(e, "attributed", 0);
     pt__synth_s(e, "ident", "none");
     ev_end(s);
+}
+
+static void witnessed_rmid(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch)
+{
+    witnessed_rmid_since(s, holder, lpid, nattch, 0);
 }
 
 static const struct pt__hold *holder_hold(struct scn *s, unsigned f, unsigned k)
@@ -303,8 +311,8 @@ static void test_child_forked_after_deletion(void)
 /* The witness names a holder that has no hold on record (attached by a clone the trace did not
  * see): still evidence it had the segment attached at the removal. Not when the holder it names
  * is the last attacher (that is also how it names the process whose detach made a removed
- * segment vanish, which may have come before the removal), and not a hold that ended in the
- * window between the scans. */
+ * segment vanish, which may have come before the removal), and not a hold that ended before the
+ * scan that still saw the segment intact. */
 static void test_witness_named_holder(void)
 {
     struct scn *s = scn_new();
@@ -334,8 +342,89 @@ static void test_witness_named_holder(void)
     s = scn_new();
     proc(s, 100, WHO(), "/usr/bin/server");
     shmat_ev(s, 100);
-    shmdt_ev(s, 100); /* inside the window: before or after the removal, nothing says */
+    shmdt_ev(s, 100); /* before the scan that still saw the segment intact */
     witnessed_rmid(s, 0, 100, 1);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
+/* The scan that notices a removal comes up to its interval late (later on a loaded machine): the
+ * removal is dated the earliest it can have happened, the scan before, and what was held then is
+ * held at it. The failing real_postgres_removeipc run's shape: the scan before saw the segment
+ * intact, the clean-up removed it, then the server shut down (backends exited, the postmaster
+ * detached, its own IPC_RMID failed) before the scan that noticed it had vanished. */
+static void test_scan_late_after_everyone_let_go(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/lib/postgresql/bin/postgres");
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/lib/postgresql/bin/postgres");
+    fork_ev(s, 100, 102);
+    proc_child(s, 102, 100, WHO(.start = 3), "/usr/lib/postgresql/bin/postgres");
+    uint64_t seen = tick(s); /* the last scan that saw it intact */
+    fork_ev(s, 100, 103); /* forked after it: not known to have held it at the removal */
+    proc_child(s, 103, 100, WHO(.start = 4), "/usr/lib/postgresql/bin/postgres");
+    exit_ev(s, 103);
+    exit_ev(s, 101);
+    exit_ev(s, 102);
+    shmdt_ev(s, 100);
+    struct pt_event *e = ev_begin(s, PT__ID(shmctl), 100, 0);
+    pt__synth_u(e, "shmid", SHMID);
+    pt__synth_u(e, "cmd", 0);
+    e->ret = -1;
+    e->err = EINVAL; /* gone already */
+    ev_end(s);
+    exit_ev(s, 100);
+    witnessed_rmid_since(s, 103, 103, 3, seen); /* vanished: its last attacher named */
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_nholders(s->a, 0) == 3);
+    CHECK(pt_analyzer_finding_uncertain(s->a, 0));
+    CHECK(s->a->nfindings && s->a->dels[s->a->findings[0].del].ts == seen + 1);
+    for (unsigned k = 0; k < pt_analyzer_finding_nholders(s->a, 0) && k < 3; k++)
+        CHECK(s->a->procs[holder_hold(s, 0, k)->proc]->pid != 103 &&
+              s->a->cands[s->a->findings[0].holders[k].cand].ended);
+    char *t = render(s, 0);
+    CHECK(strstr(t, "removed at the earliest here: the scan of the segment table before saw it "
+                    "intact"));
+    CHECK(strstr(t, "every holder let go of the segment in between"));
+    free(t);
+    scn_free(s);
+
+    /* one holder still attached when the scan noticed it: certain */
+    s = scn_new();
+    proc(s, 100, WHO(), "/usr/sbin/daemon");
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/sbin/daemon");
+    seen = tick(s);
+    shmdt_ev(s, 100);
+    witnessed_rmid_since(s, 101, 100, 1, seen);
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_nholders(s->a, 0) == 2);
+    CHECK(!pt_analyzer_finding_uncertain(s->a, 0));
+    scn_free(s);
+}
+
+/* The scan noticed a removal a traced process made itself (the postmaster's IPC_RMID at its
+ * shutdown, after its children exited): that one is in its own trace, no finding. */
+static void test_scan_repeats_a_traced_removal(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/lib/postgresql/bin/postgres");
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/lib/postgresql/bin/postgres");
+    uint64_t seen = tick(s);
+    exit_ev(s, 101);
+    shmdt_ev(s, 100);
+    rmid_ev(s, 100);
+    exit_ev(s, 100);
+    witnessed_rmid_since(s, 100, 100, 2, seen);
     finish(s);
     CHECK(pt_analyzer_nfindings(s->a) == 0);
     scn_free(s);
@@ -352,5 +441,7 @@ int main(void)
     RUN(test_no_fork_no_inheritance);
     RUN(test_child_forked_after_deletion);
     RUN(test_witness_named_holder);
+    RUN(test_scan_late_after_everyone_let_go);
+    RUN(test_scan_repeats_a_traced_removal);
     return failures ? 1 : 0;
 }
