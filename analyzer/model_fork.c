@@ -44,8 +44,8 @@ static int child_of(const struct pt__proc *c, uint32_t pid, uint32_t ppid, const
                     uint64_t ts, uint64_t born)
 {
     return !c->witnessed && c->have_identity && !c->forked_ts && born >= ts &&
-           (c->pid == pid || c->global_pid == pid) && (c->ppid == ppid || c->ppid == 0) &&
-           c->exe && exe && !strcmp(c->exe, exe);
+           (c->pid == pid || c->global_pid == pid) && (c->ppid == ppid || c->ppid == 0) && c->exe &&
+           exe && !strcmp(c->exe, exe);
 }
 
 static void drop(struct pt_analyzer *a, uint32_t i)

@@ -68,8 +68,9 @@ static int hold_indexed(struct pt_analyzer *a, uint32_t h)
 {
     const struct pt__hold *x = &a->holds[h];
     uint64_t head;
-    return (x->dev || x->ino) && (x->iprev != PT__NONE ||
-                                  (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h));
+    return (x->dev || x->ino) &&
+           (x->iprev != PT__NONE ||
+            (pt__map_get(&a->hold_by_id, x->dev, x->ino, &head) && head == h));
 }
 
 #define SYSV_ENDED_MAX 256
@@ -203,7 +204,7 @@ static uint32_t hold_over(struct pt_analyzer *a, const struct pt__proc *p, const
     return PT__NONE;
 }
 
-/* A new hold of p begun as b says, by call `api`, with identity `who` (pt__hold_open's contract). */
+/* A new hold of p begun as b says, by call `api`, with identity `who` (as pt__hold_open). */
 static uint32_t hold_begin(struct pt_analyzer *a, struct pt__proc *p, const struct pt__who *who,
                            const struct began *b, enum pt_kind kind, uint64_t handle, uint64_t dev,
                            uint64_t ino, char *name, char *path, const char *api)
@@ -310,8 +311,8 @@ uint32_t pt__hold_inherit(struct pt_analyzer *a, struct pt__proc *c, const struc
     struct began b = {ts, ts, c->pid, 0};
     uint64_t head;
     int indexed = x->indexed && pt__map_get(&a->hold_by_id, x->dev, x->ino, &head);
-    uint32_t k = hold_begin(a, c, &c->who, &b, x->kind, x->handle, x->dev, x->ino, NULL, NULL,
-                            x->api);
+    uint32_t k =
+        hold_begin(a, c, &c->who, &b, x->kind, x->handle, x->dev, x->ino, NULL, NULL, x->api);
     if (k == PT__NONE)
         return PT__NONE;
     struct pt__hold *y = &a->holds[k];
@@ -617,8 +618,8 @@ static void delete_of(struct pt_analyzer *a, struct pt__proc *p, struct pt__thre
     for (uint32_t i = 0; i < nextra; i++)
         others += (uint32_t)takes_away(a, p, &extra[i]->h, ev->ts_enter, moved);
     if (!others) {
-        if (held)
-            a->self_deletes++; /* only the deleter itself held it (or shared it, or it only moved) */
+        if (held) /* only the deleter itself held it (or shared it, or it only moved) */
+            a->self_deletes++;
         else
             a->dels_unheld++;
         holds_gone(a, dev, ino, gone_since, moved);

@@ -144,7 +144,7 @@ static void json_holder(FILE *out, const struct pt_analyzer *a, const struct pt_
     char b[512];
     pt__json_party(out, a, a->procs[h->proc], &c->h.who, c->h.seen ? NULL : c->h.api, NULL, NULL,
                    c->h.ts, &h->view, h->have_view);
-    /* how it came to hold it without a call of its own: inherited at fork, or seen by the witness */
+    /* how it came to hold it without a call of its own: inherited at fork, seen by the witness */
     if (c->h.from_pid)
         fprintf(out, ",\"inherited_from\":%u", c->h.from_pid);
     else

@@ -5,11 +5,11 @@
  * segment and attaches it, keeps DIR open (the test's handshake with the witness), then forks a
  * child that keeps both only as it inherited them (no call of its own maps or attaches them). Once
  * the child runs, the parent unmaps, detaches and closes what it had and prints "child PID ID
- * PARENT" (the child's pid, the shmid, its own pid): from then on only the child holds them. With --parent-deletes the
- * parent then removes both itself (shm_unlink, shmctl IPC_RMID) and prints "removed". At end of
- * input the child reopens NAME by name (a victim's failing shm_open when it was removed), checks
- * that its mapping and attachment still read back, and prints what happened; the parent waits for
- * it and exits 0 when both still read back. Not a test by itself. */
+ * PARENT" (the child's pid, the shmid, its own pid): from then on only the child holds them. With
+ * --parent-deletes the parent then removes both itself (shm_unlink, shmctl IPC_RMID) and prints
+ * "removed". At end of input the child reopens NAME by name (a victim's failing shm_open when it
+ * was removed), checks that its mapping and attachment still read back, and prints what happened;
+ * the parent waits for it and exits 0 when both still read back. Not a test by itself. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -209,8 +209,9 @@ static void test_posix_child_holds_after_parent_unmapped(void)
     CHECK(pt_analyzer_finding_deleter_pid(s->a, 0) == 200);
     CHECK(pt_analyzer_nfindings(s->a) && holder_hold(s, 0, 0)->from_pid == 100);
     char *t = render(s, 0);
-    CHECK(strstr(t, "pid 101 (server) mmap -> 0x7f0000200000: has it mapped, inherited from pid 100 "
-                    "at fork"));
+    CHECK(strstr(t,
+                 "pid 101 (server) mmap -> 0x7f0000200000: has it mapped, inherited from pid 100 "
+                 "at fork"));
     free(t);
     scn_free(s);
 }
@@ -364,7 +365,7 @@ static void test_scan_late_after_everyone_let_go(void)
     fork_ev(s, 100, 102);
     proc_child(s, 102, 100, WHO(.start = 3), "/usr/lib/postgresql/bin/postgres");
     uint64_t seen = tick(s); /* the last scan that saw it intact */
-    fork_ev(s, 100, 103); /* forked after it: not known to have held it at the removal */
+    fork_ev(s, 100, 103);    /* forked after it: not known to have held it at the removal */
     proc_child(s, 103, 100, WHO(.start = 4), "/usr/lib/postgresql/bin/postgres");
     exit_ev(s, 103);
     exit_ev(s, 101);
