@@ -11,7 +11,10 @@
  * deletion by a process that shares it (inherited the descriptor, or runs the same program
  * instance) or a move of it takes nothing away. A nested delete waits on its thread for the calls
  * around it, which name it (RegDeleteTreeA and its arguments, the outermost MAPIInitialize) and
- * may give it the stack it lacked. */
+ * may give it the stack it lacked. A fork child's copies of its parent's mappings and attachments
+ * (model_fork.c) are holds like its own; taken away by the parent or its program instance they
+ * are its business. SysV attachments that ended lately, and traced removals of segments, are kept
+ * a while for the witness's scans, which notice a removal up to their interval late. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +122,7 @@ static void hold_end(struct pt_analyzer *a, uint32_t h, uint64_t ts, uint64_t *h
     struct pt__hold *x = &a->holds[h];
     if (!x->live)
         return;
-    if (x->kind == PT_K_SYSV && hold_indexed(a, h))
+    if (x->kind == PT_K_SYSV && !x->seen && hold_indexed(a, h))
         sysv_ended(a, x, ts ? ts : a->procs[x->proc]->end_ts);
     if (x->kind == PT_K_SESSION && x->len < a->nsess && !a->sess[x->len].end_ts)
         a->sess[x->len].end_ts = a->procs[x->proc]->end != PT__ALIVE ? a->procs[x->proc]->end_ts

@@ -7,7 +7,15 @@
  * outside the stream and pid indexes (it wrote nothing; a traced process with the same pid keeps
  * its record), one per deleter however many things it deleted. A deletion by a traced process is
  * its own trace's (stamped at the call, with nesting and stack): the witness, which stamps when it
- * reads, only repeats it, possibly before the traced call has even returned. */
+ * reads, only repeats it, possibly before the traced call has even returned.
+ *
+ * A SysV removal is noticed by comparing scans of the segment table: it happened after the scan
+ * before (seen_ts), up to an interval earlier than the event, and the holders may have let go or
+ * exited in between (a server shutting down at once). Like the witness's fanotify deletions, it
+ * is dated the earliest it can have happened, and what was held then is what it took away: the
+ * attachments that ended since count too (model_holds.c keeps them a while), and the finding says
+ * it is uncertain when all of them had ended by the scan that noticed it (verdict.c). The holder
+ * the witness found attached at that scan counts even without a hold on record. */
 #include <stdio.h>
 #include <string.h>
 
