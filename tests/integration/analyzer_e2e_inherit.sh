@@ -42,15 +42,19 @@ finish() {
     grep -q "child kept both: yes" "$T/forker.out" || fail "child: $(cat "$T/forker.out")"
 }
 
-# The clean-up, not traced: while only the child holds them.
+# The clean-up, not traced: while only the child holds them (the handshake: the witness has read
+# the child's /proc, where the directory and both mappings are).
 start cleanup
 witness_handshake "$D" "$T/cleanup.dir"
 "${UNTRACED[@]}" rm "/dev/shm/$NAME"
 "${UNTRACED[@]}" ipcrm -m "$id"
 n=0
-until "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "path=\"/dev/shm/$NAME\"" &&
-    "$PROFTRACE" events --kind witnessed_shm "$D" 2>/dev/null | grep -q "shmid=$id,"; do
-    n=$((n + 1)); [ $n -lt 200 ] || fail "the removals were never both witnessed"
+until "$PROFTRACE" events --kind witnessed "$D" 2>/dev/null | grep -qF "path=\"/dev/shm/$NAME\""; do
+    n=$((n + 1)); [ $n -lt 200 ] || fail "the removal of /dev/shm/$NAME was never witnessed"
+    sleep 0.1
+done
+until "$PROFTRACE" events --kind witnessed_shm "$D" 2>/dev/null | grep -q "shmid=$id,"; do
+    n=$((n + 1)); [ $n -lt 200 ] || fail "the removal of SysV $id was never witnessed"
     sleep 0.1
 done
 removed_id=$id

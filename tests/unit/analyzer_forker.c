@@ -2,14 +2,16 @@
  * analyzer_e2e_inherit.sh:
  *     analyzer_forker NAME DIR [--parent-deletes]
  * creates the POSIX shared-memory object NAME and maps it MAP_SHARED, creates a private SysV
- * segment and attaches it, keeps DIR open (the test's handshake with the witness), then forks a
- * child that keeps both only as it inherited them (no call of its own maps or attaches them). Once
- * the child runs, the parent unmaps, detaches and closes what it had and prints "child PID ID
- * PARENT" (the child's pid, the shmid, its own pid): from then on only the child holds them. With
- * --parent-deletes the parent then removes both itself (shm_unlink, shmctl IPC_RMID) and prints
- * "removed". At end of input the child reopens NAME by name (a victim's failing shm_open when it
- * was removed), checks that its mapping and attachment still read back, and prints what happened;
- * the parent waits for it and exits 0 when both still read back. Not a test by itself. */
+ * segment and attaches it, then forks a child that keeps both only as it inherited them (no call
+ * of its own maps or attaches them) and opens DIR (the test's handshake with the witness: a probe
+ * deleted in DIR is witnessed once the witness has read the child's /proc, its mappings with its
+ * descriptors). Once the child runs, the parent unmaps, detaches and closes what it had and
+ * prints "child PID ID PARENT" (the child's pid, the shmid, its own pid): from then on only the
+ * child holds them. With --parent-deletes the parent then removes both itself (shm_unlink, shmctl
+ * IPC_RMID) and prints "removed". At end of input the child reopens NAME by name (a victim's
+ * failing shm_open when it was removed), checks that its mapping and attachment still read back,
+ * and prints what happened; the parent waits for it and exits 0 when both still read back. Not a
+ * test by itself. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,9 +40,8 @@ int main(int argc, char **argv)
     if (argc < 3 || (argc == 4 && strcmp(argv[3], "--parent-deletes")) || argc > 4)
         return 2;
     const char *name = argv[1];
-    int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (dir < 0 || fd < 0 || ftruncate(fd, 4096) < 0) {
+    if (fd < 0 || ftruncate(fd, 4096) < 0) {
         perror("analyzer_forker: shm_open");
         return 1;
     }
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
         close(ready[0]);
         close(go[1]);
         close(fd); /* it keeps the mapping, not the descriptor */
-        if (write(ready[1], "r", 1) != 1)
+        if (open(argv[2], O_RDONLY | O_DIRECTORY) < 0 || write(ready[1], "r", 1) != 1)
             _exit(1);
         close(ready[1]);
         _exit(child(name, go[0], m, s));
