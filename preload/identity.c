@@ -94,7 +94,18 @@ static void pt__start_ns_read(uint32_t pid)
         PT_NAMESPACES(PT__NS_SLOT)
 #undef PT__NS_SLOT
     } set, *v = &set;
-    PT__FILL_NS(v);
+    /* The main thread's links are /proc/self/ns (the thread that starts a process or a fork child
+     * is its main thread), which the collector's witness reads as /proc/PID/ns too: one set of
+     * /proc entries built for the process, not a second under task/TID for the thread. Another
+     * thread (attach mode) reads its own. */
+    int dir = (uint32_t)syscall(SYS_gettid) == pid
+                  ? (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/ns",
+                                 010000000 /* O_PATH */ | 0200000 /* O_DIRECTORY */ |
+                                     02000000 /* CLOEXEC */)
+                  : pt__ns_dir();
+    PT_NAMESPACES(PT__NS_FILL)
+    if (dir >= 0)
+        syscall(SYS_close, dir);
 #define PT__NS_KEEP(ns) pt__start_ns.ino[PT_NS_##ns] = set.ns_##ns;
     PT_NAMESPACES(PT__NS_KEEP)
 #undef PT__NS_KEEP
