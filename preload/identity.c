@@ -20,12 +20,17 @@ static ssize_t pt__slurp(const char *path, char *buf, size_t size)
         (int)syscall(SYS_openat, PT__AT_FDCWD, path, 0 /* O_RDONLY */ | 02000000 /* CLOEXEC */);
     if (fd < 0)
         return -1;
+    /* A read that leaves room is the whole file: these /proc files (stat, cmdline, sessionid,
+     * loginuid, status) hand out everything that fits in one read, so the read that would see the
+     * end (one system call each, at every start) is left out. */
     size_t got = 0;
     while (got < size - 1) {
         ssize_t n = syscall(SYS_read, fd, buf + got, size - 1 - got);
         if (n <= 0)
             break;
         got += (size_t)n;
+        if ((size_t)n < size - 1 - (got - (size_t)n))
+            break;
     }
     syscall(SYS_close, fd);
     buf[got] = 0;
@@ -71,6 +76,46 @@ static int pt__ns_dir(void)
         if (dir >= 0)                                                                              \
             syscall(SYS_close, dir);                                                               \
     } while (0)
+
+/* The namespaces read at start by pt__global_pid (which needs the pid one), kept for the process
+ * event that follows (pt__emit_process, the same start, nothing but the shim run between): one
+ * directory of links read once per start instead of the pid link by its own path as well. Taken
+ * once: any later read (an ns event after unshare or setns) is fresh. Tagged with the pid, so a
+ * fork child never takes its parent's. */
+static struct {
+    uint32_t pid;
+    uint64_t ino[PT_NS_COUNT];
+} pt__start_ns;
+
+static void pt__start_ns_read(uint32_t pid)
+{
+    struct {
+#define PT__NS_SLOT(ns) uint64_t ns_##ns;
+        PT_NAMESPACES(PT__NS_SLOT)
+#undef PT__NS_SLOT
+    } set, *v = &set;
+    /* The main thread's links are /proc/self/ns (the thread that starts a process or a fork child
+     * is its main thread), which the collector's witness reads as /proc/PID/ns too: one set of
+     * /proc entries built for the process, not a second under task/TID for the thread. Another
+     * thread (attach mode) reads its own. */
+    int dir = (uint32_t)syscall(SYS_gettid) == pid
+                  ? (int)syscall(SYS_openat, PT__AT_FDCWD, "/proc/self/ns",
+                                 010000000 /* O_PATH */ | 0200000 /* O_DIRECTORY */ |
+                                     02000000 /* CLOEXEC */)
+                  : pt__ns_dir();
+    PT_NAMESPACES(PT__NS_FILL)
+    if (dir >= 0)
+        syscall(SYS_close, dir);
+#define PT__NS_KEEP(ns) pt__start_ns.ino[PT_NS_##ns] = set.ns_##ns;
+    PT_NAMESPACES(PT__NS_KEEP)
+#undef PT__NS_KEEP
+    pt__start_ns.pid = pid;
+}
+
+void pt__start_ns_forget(void)
+{
+    pt__start_ns.pid = 0;
+}
 
 /* Fields of /proc/self/stat as this process first read it (once per process: a fork child
  * reads its own): the start time (clock ticks since boot), and at start the number of threads
@@ -148,7 +193,8 @@ uint32_t pt__global_pid(void)
     /* In the initial pid namespace the pid is global: /proc/self/status (dear to read) is only
      * needed for NSpid in another. */
     static char status[8192];
-    if (pt__ns_link_ino(PT__AT_FDCWD, "/proc/self/ns/pid") != PT__PID_NS_INIT_INO &&
+    pt__start_ns_read(pid);
+    if (pt__start_ns.ino[PT_NS_pid] != PT__PID_NS_INIT_INO &&
         pt__slurp("/proc/self/status", status, sizeof status) > 0) {
         const char *p = strstr(status, "\nNSpid:");
         if (p) {
@@ -201,7 +247,14 @@ void pt__emit_process(void)
     ev.uid = r, ev.euid = e, ev.gid = gr, ev.egid = ge;
     ev.sessionid = pt__slurp_u32("/proc/self/sessionid", 0xffffffffu);
     ev.loginuid = pt__slurp_u32("/proc/self/loginuid", 0xffffffffu);
-    PT__FILL_NS(v);
+    if (pt__start_ns.pid == ev.pid) {
+#define PT__NS_TAKE(ns) v->ns_##ns = pt__start_ns.ino[PT_NS_##ns];
+        PT_NAMESPACES(PT__NS_TAKE)
+#undef PT__NS_TAKE
+        pt__start_ns_forget();
+    } else {
+        PT__FILL_NS(v);
+    }
     ssize_t n = pt__slurp("/proc/self/cmdline", cmd, sizeof cmd);
     if (n > 0)
         n = (ssize_t)pt__redact_cmdline(cmd, (size_t)n, sizeof cmd); /* PROFTRACE_REDACT */
@@ -227,6 +280,7 @@ void pt__emit_cred(void)
 void pt__emit_ns(void)
 {
     struct pt__ev_ns ev, *v = &ev;
+    pt__start_ns_forget(); /* they may have changed: whoever reads them next reads them again */
     PT__FILL_NS(v);
     pt__put_ns(NULL, 0, &ev);
 }

@@ -188,8 +188,11 @@ void pt__ident_fd(struct pt__ident *id, int fd);
 
 /* Non-call events (identity.c). */
 void pt__emit_process(void);
-/* This process's pid in the outermost pid namespace the shim can know (identity.c). */
+/* This process's pid in the outermost pid namespace the shim can know (identity.c). At start it
+ * reads every namespace link once; the process event of that start takes them, unless
+ * pt__start_ns_forget (a failed start) came between. */
 uint32_t pt__global_pid(void);
+void pt__start_ns_forget(void);
 /* This process's start time (/proc/self/stat field 22), read once per process; 0 unknown. */
 uint64_t pt__self_start_time(void);
 /* From the same read: its threads, and the signals whose disposition is not SIG_DFL (ignored or

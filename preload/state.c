@@ -29,6 +29,7 @@ void pt__fail(const char *what, int err)
 {
     static _Atomic int said;
     atomic_store(&pt__state, PT__INERT);
+    pt__start_ns_forget(); /* read for a start that did not happen */
     if (atomic_exchange(&said, 1))
         return;
     char line[512];

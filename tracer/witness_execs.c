@@ -55,6 +55,30 @@ static int send_op(int sock, enum proc_cn_mcast_op op)
     return send(sock, msg, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -errno;
 }
 
+/* Since Linux 6.6 a listener may name the events it wants (struct proc_input: the operation, then
+ * a mask of enum what), and the kernel drops the others before they are queued. Without that,
+ * every fork, exit and comm change on the machine wakes the witness's thread, at nice -10, on
+ * the CPU of the process that made it: in a shell loop, three wake-ups for each exec it reads, each
+ * a preemption of the traced program. Sent after the plain LISTEN, which every kernel takes: an
+ * older one ignores a message of this size (no reply, nothing changed) and keeps sending all. */
+static int send_filter(int sock, uint32_t events)
+{
+    struct {
+        uint32_t op, events;
+    } in = {PROC_CN_MCAST_LISTEN, events};
+    char msg[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof in)] __attribute__((aligned(NLMSG_ALIGNTO)));
+    struct nlmsghdr *nl = (struct nlmsghdr *)msg;
+    struct cn_msg *cn = NLMSG_DATA(nl);
+    memset(msg, 0, sizeof msg);
+    nl->nlmsg_len = NLMSG_LENGTH(sizeof *cn + sizeof in);
+    nl->nlmsg_type = NLMSG_DONE;
+    cn->id.idx = CN_IDX_PROC;
+    cn->id.val = CN_VAL_PROC;
+    cn->len = sizeof in;
+    memcpy(cn->data, &in, sizeof in);
+    return send(sock, msg, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -errno;
+}
+
 int pt__wexecs_open(struct pt__wexecs **out)
 {
     struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0};
@@ -67,6 +91,8 @@ int pt__wexecs_open(struct pt__wexecs **out)
         rc = -errno;
     else
         rc = send_op(sock, PROC_CN_MCAST_LISTEN);
+    if (rc == 0)
+        (void)send_filter(sock, PROC_EVENT_EXEC | PROC_EVENT_UID); /* the two drained below */
     if (rc) {
         close(sock);
         return rc;

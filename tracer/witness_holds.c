@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -129,6 +130,52 @@ static int shared_mapping(char *line, unsigned *maj, unsigned *min, unsigned lon
     return 1;
 }
 
+/* PROCMAP_QUERY (Linux 6.11; not in older headers, hence spelled here as the kernel's uapi has
+ * it): one ioctl on an open maps file returns the next mapping that has the flags asked for,
+ * with its device, inode and name. Asked for shared file mappings only, it skips the bulk of a
+ * maps file (the program and its libraries, private) without the kernel formatting a line and a
+ * path for each: a traced process's maps is some 35 lines, 2 of them shared (its ring and the
+ * holds table), and this scan runs for every ring that appears. */
+struct pt__procmap_query {
+    uint64_t size, query_flags, query_addr;
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define PT__PROCMAP_QUERY _IOWR('f', 17, struct pt__procmap_query)
+#define PT__PROCMAP_SHARED 0x08     /* PROCMAP_QUERY_VMA_SHARED: VM_MAYSHARE, the 's' of maps */
+#define PT__PROCMAP_NEXT 0x10       /* PROCMAP_QUERY_COVERING_OR_NEXT_VMA */
+#define PT__PROCMAP_FILE 0x20       /* PROCMAP_QUERY_FILE_BACKED_VMA */
+
+/* The shared file mappings of the maps file open as mfd, each noted and watched as the maps lines
+ * below are: the number watched, or -1 when this kernel has no PROCMAP_QUERY or a query failed
+ * otherwise than at the end (then the file is read, and what was noted already is noted again). */
+static int shared_mappings_query(struct pt__wfan *f, pid_t pid, int mfd, const char *tracedir,
+                                 int *fs, int *dirs)
+{
+    char name[PATH_MAX];
+    int watched = 0;
+    for (uint64_t addr = 0;;) {
+        struct pt__procmap_query q = {
+            .size = sizeof q,
+            .query_flags = PT__PROCMAP_NEXT | PT__PROCMAP_FILE | PT__PROCMAP_SHARED,
+            .query_addr = addr,
+            .vma_name_size = sizeof name,
+            .vma_name_addr = (uint64_t)(uintptr_t)name,
+        };
+        if (ioctl(mfd, PT__PROCMAP_QUERY, &q) < 0)
+            return errno == ENOENT ? watched : -1; /* ENOENT: none past addr */
+        addr = q.vma_end;
+        name[sizeof name - 1] = 0;
+        if (!q.vma_name_size || skipped(name, tracedir))
+            continue;
+        pt__wfan_note_held(f, makedev(q.dev_major, q.dev_minor), q.inode, pt_now(), 0,
+                           PT__WHELD_SCAN);
+        if (watch_held(f, pid, name, fs, dirs) == 0)
+            watched++;
+    }
+}
+
 int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs, int *dirs)
 {
     char dpath[64], link[PATH_MAX];
@@ -161,6 +208,13 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
 
     /* shared file mappings (an object may be mapped with its descriptor closed) */
     snprintf(dpath, sizeof dpath, "/proc/%d/maps", (int)pid);
+    int mfd = open(dpath, O_RDONLY | O_CLOEXEC);
+    if (mfd >= 0) {
+        int n = shared_mappings_query(f, pid, mfd, tracedir, fs, dirs);
+        close(mfd);
+        if (n >= 0)
+            return watched + n;
+    }
     char *maps = NULL;
     size_t maps_cap = 0;
     if (slurp(dpath, &maps, &maps_cap) < 0) {

@@ -11,7 +11,11 @@
  * needs its filesystem marked before anything is deleted there: after each read the witness says
  * it waits (`waiting` = 1) and reads `seq` again; the shim that takes the flag rings the doorbell
  * (a one-byte pwrite), which inotify on rings/ (IN_MODIFY) turns into a readable descriptor in the
- * witness's epoll set.
+ * witness's epoll set. The names of new rings (pt__wtab_traced) come from a second inotify
+ * descriptor that is in no epoll set: read with the doorbells, before any deletion is judged, they
+ * never wake the witness's thread themselves — every traced process publishes a ring as it
+ * starts (a fork child and its exec, two), and each such wake-up, at nice -10 on the publishing
+ * process's CPU, preempted it.
  *
  * Reading. A table is opened once (pt__htab_open: this user's file, not a link, one link, the exact
  * size) and copied into private memory before anything in it is used, and checked there: the
@@ -76,7 +80,7 @@ struct ringseen {
 };
 
 struct pt__wtab {
-    int rfd, ifd;
+    int rfd, ifd, nfd; /* rings/; its doorbells and new tables (epoll); ring names (no epoll) */
     struct ringseen *rings; /* RING_SLOTS, by pid: the newest ring of that pid wins */
     uint32_t self;       /* the collector's user */
     struct pt__htab own; /* its table, mapped, with the witness's owner slot (mirrors) */
@@ -443,7 +447,7 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     struct pt__wtab *w = calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;
-    w->rfd = w->ifd = -1;
+    w->rfd = w->ifd = w->nfd = -1;
     w->own.fd = -1;
     w->on_hold = on_hold;
     w->covered = covered;
@@ -467,9 +471,20 @@ int pt__wtab_open(struct pt__wtab **out, const char *tracedir,
     /* The doorbell: writes into files of rings/ (the tables among them) */
     w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     snprintf(path, sizeof path, "/proc/self/fd/%d", w->rfd);
-    if (w->ifd < 0 || inotify_add_watch(w->ifd, path, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+    if (w->ifd < 0 || inotify_add_watch(w->ifd, path, IN_MODIFY | IN_CREATE) < 0) {
         rc = -errno;
         goto fail;
+    }
+    /* Ring names apart (see the top): without that descriptor, the doorbell one reports them. */
+    w->nfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->nfd < 0 || inotify_add_watch(w->nfd, path, IN_MOVED_TO) < 0) {
+        if (w->nfd >= 0)
+            close(w->nfd);
+        w->nfd = -1;
+        if (inotify_add_watch(w->ifd, path, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+            rc = -errno;
+            goto fail;
+        }
     }
     /* This user's table: where other users' holds are mirrored, under a slot of our own */
     int fd = pt__htab_open(w->rfd, w->self, PT__HT_CREATE | PT__HT_REPLACE, why, sizeof why);
@@ -497,12 +512,20 @@ int pt__wtab_fd(const struct pt__wtab *w)
     return w ? w->ifd : -1;
 }
 
-/* Read the doorbells: the tables they name are to be read. */
+/* Read the doorbells (the tables they name are to be read) and the names of new rings. */
+static void take_fd(struct pt__wtab *w, int fd);
 static void take_bells(struct pt__wtab *w)
+{
+    take_fd(w, w->ifd);
+    if (w->nfd >= 0)
+        take_fd(w, w->nfd);
+}
+
+static void take_fd(struct pt__wtab *w, int fd)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t len;
-    while ((len = read(w->ifd, buf, sizeof buf)) > 0) {
+    while ((len = read(fd, buf, sizeof buf)) > 0) {
         for (char *p = buf; p < buf + len;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
             uint32_t uid;
@@ -622,6 +645,8 @@ void pt__wtab_close(struct pt__wtab *w)
     }
     if (w->ifd >= 0)
         close(w->ifd);
+    if (w->nfd >= 0)
+        close(w->nfd);
     if (w->rfd >= 0)
         close(w->rfd);
     free(w->memo_gen);
