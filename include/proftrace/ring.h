@@ -117,7 +117,8 @@ void pt_ring_lost(struct pt_ring *r, uint64_t n);
  * counted as lost (buffer full, or larger than a packet). Lock-free and signal-safe: a signal
  * handler may record into the same buffer between begin and commit. No system call but these:
  * backing the next packets during a buffer's first lap, waking a collector that sleeps (once per
- * packet at most), and in no-loss mode waiting (bounded) for the collector to make room. */
+ * packet at most), and in no-loss mode waiting (bounded) for the collector to make room or for
+ * the file system to back the next packet. */
 int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
                        enum pt_keep keep, struct pt_enc *e);
 
