@@ -108,9 +108,9 @@ int pt__ring_layout(size_t buf_bytes, unsigned nbufs, struct pt__ring_layout *L)
  * an event happen at an exact point of a race (every program leaves them NULL; they cost a load
  * and a branch on paths that make system calls or wait anyway). */
 struct pt__ring_test_hooks {
-    /* Before backing [off, off + len) of buffer b's circle (offsets from the circle's start): a
-     * negative errno makes the backing fail with it. */
-    int (*back)(struct pt_tbuf *b, uint64_t off, uint64_t len);
+    /* Before backing packets of buffer b (its first ones when a thread claims it, the next
+     * ones during its first lap): a negative errno makes the backing fail with it. */
+    int (*back)(struct pt_tbuf *b);
     /* A no-loss writer found no room for a new packet and is about to wait for the collector. */
     void (*no_room)(struct pt_tbuf *b);
 };

@@ -143,6 +143,8 @@ struct pt_ring {
     uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     unsigned nbufs;
     uint32_t pid; /* the creating process: its first thread starts at buffer 0 (backed) */
+    uint32_t claim_gave_up; /* no-loss: a claim's wait for backing ran out; none again until a
+                               buffer is backed (atomic: any thread) */
     char *path; /* PATH_MAX bytes after tb[]: inline before it, its 4 KiB put tb[] on pages of
                  * their own, one more page faulted in at every ring made */
     struct pt_tbuf tb[];
@@ -217,8 +219,8 @@ static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
     uint64_t have = LOAD(&c->prepared);
     if (have < want) {
         uint64_t off = (uint64_t)(b->data - (uint8_t *)b->ring->hdr);
-        int (*hook)(struct pt_tbuf *, uint64_t, uint64_t) = pt__ring_test.back;
-        if ((hook ? hook(b, have, want - have) : 0) == 0 &&
+        int (*hook)(struct pt_tbuf *) = pt__ring_test.back;
+        if ((hook ? hook(b) : 0) == 0 &&
             ring_back(b->ring, off + have, want - have) == 0) {
             STORE(&c->prepared, want);
             b->prep_gave_up = 0;
@@ -532,22 +534,23 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 static int tbuf_back_first(struct pt_ring *r, struct pt_tbuf *b)
 {
     uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size : b->ring_mask + 1;
-    int rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
-                       PT__TBUF_CTL_BYTES + first);
+    int (*hook)(struct pt_tbuf *) = pt__ring_test.back;
+    int rc = hook ? hook(b) : 0;
     if (rc == 0)
+        rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
+                       PT__TBUF_CTL_BYTES + first);
+    if (rc == 0) {
         STORE(&b->ctl->prepared, first);
+        STORE(&r->claim_gave_up, 0);
+    }
     return rc;
 }
 
-struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
+/* One pass of pt__ring_claim_stamped over the buffers: the one claimed (its `thread` event not
+ * written yet), or NULL; `*unbacked` is set when a free buffer was passed over because the file
+ * system could not back it. */
+static struct pt_tbuf *claim_pass(struct pt_ring *r, uint32_t tid, int *unbacked)
 {
-    return pt__ring_claim_stamped(r, tid, 0);
-}
-
-struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts)
-{
-    if (!r || !tid)
-        return NULL;
     /* The creating thread (the process's first, or a fork child's only one) starts at buffer 0,
      * backed with the ring; the others where their tid falls. */
     unsigned n = r->nbufs, start = tid == r->pid ? 0 : tid % n;
@@ -568,16 +571,53 @@ struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t
         if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0 && !b->backed &&
             tbuf_back_first(r, b) < 0) {
             __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
+            *unbacked = 1;
             continue;
         }
         STORE(&b->ctl->claims, LOAD(&b->claim->claims) + 1);
         __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
-        /* The buffer may hold another thread's events: say whose come next. If this event is
-         * lost, the next packet's context names the new owner. */
-        pt_tbuf_write(b, PT_EV_thread, ts ? ts : pt_now(), &tid, sizeof tid);
         return b;
     }
     return NULL;
+}
+
+struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
+{
+    return pt__ring_claim_stamped(r, tid, 0);
+}
+
+struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts)
+{
+    if (!r || !tid)
+        return NULL;
+    int unbacked = 0;
+    struct pt_tbuf *b = claim_pass(r, tid, &unbacked);
+    /* No-loss mode (pt_ring_detach turns it off in every buffer): a free buffer the file system
+     * could not back is waited for like a packet (tbuf_wait_backing): tried again every 10 ms for
+     * up to noloss_ms, then no wait again until a buffer is backed. */
+    const unsigned noloss_ms = r->tb[0].noloss_ms;
+    if (!b && unbacked && noloss_ms && !LOAD(&r->claim_gave_up)) {
+        int saved = errno;
+        uint64_t deadline = pt_now() + (uint64_t)noloss_ms * 1000000ull;
+        while (!b && unbacked) {
+            uint64_t now = pt_now();
+            if (now >= deadline) {
+                STORE(&r->claim_gave_up, 1);
+                break;
+            }
+            uint64_t pause = deadline - now < PREP_RETRY_NS ? deadline - now : PREP_RETRY_NS;
+            struct timespec pts = {.tv_sec = 0, .tv_nsec = (long)pause};
+            nanosleep(&pts, NULL);
+            unbacked = 0;
+            b = claim_pass(r, tid, &unbacked);
+        }
+        errno = saved;
+    }
+    /* The buffer may hold another thread's events: say whose come next. If this event is lost,
+     * the next packet's context names the new owner. */
+    if (b)
+        pt_tbuf_write(b, PT_EV_thread, ts ? ts : pt_now(), &tid, sizeof tid);
+    return b;
 }
 
 void pt_ring_release(struct pt_ring *r, struct pt_tbuf *b)

@@ -101,9 +101,10 @@ void pt_ring_close(struct pt_ring *r);
 
 /* The buffer of thread `tid`, claiming a free one (a never-used one first) and writing a `thread`
  * event into it so a reader knows whose events follow; NULL when none is free or the file system
- * cannot back one (the caller counts the event as lost with pt_ring_lost). Lock-free and safe in
- * a signal handler; the first claim of a buffer backs and prefaults its control page and first
- * packets (a few system calls, once per buffer for the life of the ring). */
+ * cannot back one (the caller counts the event as lost with pt_ring_lost; in no-loss mode only
+ * after trying again for up to noloss_ms). Lock-free and safe in a signal handler; the first claim
+ * of a buffer backs and prefaults its control page and first packets (a few system calls, once per
+ * buffer for the life of the ring). */
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid);
 
 /* Give a thread's buffer back (thread exit); its data stays until the collector drains it. */

@@ -9,7 +9,9 @@
  *      waits and tries again instead of losing; nothing lost.
  *   3. Backing never works: the writer waits once, for the bound, then loses; written + lost ==
  *      attempted, exactly, in the writer's counters and in the trace; and once backing works
- *      again the buffer records again. */
+ *      again the buffer records again.
+ *   4. A new thread's buffer cannot be backed for a moment when it is claimed: the claim waits
+ *      and tries again instead of failing (its events lost). */
 #include <errno.h>
 #include <sys/syscall.h>
 
@@ -122,9 +124,9 @@ static void drained_before_wait(void)
 static int back_fails; /* backings still to fail; -1: every one */
 static unsigned back_calls;
 
-static int back_hook(struct pt_tbuf *b, uint64_t off, uint64_t len)
+static int back_hook(struct pt_tbuf *b)
 {
-    (void)b, (void)off, (void)len;
+    (void)b;
     back_calls++;
     if (back_fails == 0)
         return 0;
@@ -216,10 +218,48 @@ static void backing_never_works(void)
     free(dir);
 }
 
+/* 4. A second thread's first buffer cannot be backed for a moment: its claim waits too. */
+static void claim_backing_fails_twice(void)
+{
+    char *dir = t_mkdtemp("noloss4");
+    struct pt_ring_config cfg = {
+        .dir = dir, .thread_buf_bytes = 64 << 10, .nthreads = 2, .noloss_ms = 60000};
+    struct pt_ring *r;
+    CHECK(pt_ring_create(&cfg, &r) == 0, "ring");
+    uint32_t tid = (uint32_t)syscall(SYS_gettid);
+    struct pt_tbuf *b0 = pt_ring_claim(r, tid); /* buffer 0, backed with the ring */
+    back_fails = 2;
+    back_calls = 0;
+    pt__ring_test.back = back_hook;
+    struct pt_tbuf *b1 = pt_ring_claim(r, tid + 1); /* buffer 1: backed now */
+    pt__ring_test.back = NULL;
+    CHECK(b0 && b1 && b1 != b0, "claims: %p, then %p", (void *)b0, (void *)b1);
+    CHECK(back_calls >= 3 && back_fails == 0, "backing tried %u times (%d failures left)",
+          back_calls, back_fails);
+    uint64_t lost = 0;
+    for (uint64_t i = 0; b1 && i < 100; i++)
+        if (put_bulk(b1, i))
+            lost++;
+    pt_ring_release(r, b0);
+    pt_ring_release(r, b1);
+    pt_ring_close(r);
+    uint64_t bulk, tlost;
+    read_trace(dir, &bulk, &tlost);
+    CHECK(lost == 0 && bulk == 100 && tlost == 0,
+          "the claimed buffer: %llu lost, the trace holds %llu of 100 and says %llu lost",
+          (unsigned long long)lost, (unsigned long long)bulk, (unsigned long long)tlost);
+    printf("a buffer's backing failed twice at its claim: the claim waited (%u tries), none "
+           "lost\n",
+           back_calls);
+    t_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     drained_before_wait();
     backing_fails_twice();
     backing_never_works();
+    claim_backing_fails_twice();
     return t_failures ? 1 : 0;
 }
