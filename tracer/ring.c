@@ -350,6 +350,9 @@ static int tbuf_wait_room(struct pt_tbuf *b, uint64_t cons)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(left < slice ? left : slice)};
         futex(&c->waiting, FUTEX_WAIT, 1, &ts);
     }
+    /* Not waiting any more: a `waiting` left set would keep the collector from sleeping until it
+     * next drains this buffer (never, while the trace disk is full). */
+    __atomic_store_n(&c->waiting, 0, __ATOMIC_RELAXED);
     errno = saved;
     return rc;
 }

@@ -11,7 +11,9 @@
  *      attempted, exactly, in the writer's counters and in the trace; and once backing works
  *      again the buffer records again.
  *   4. A new thread's buffer cannot be backed for a moment when it is claimed: the claim waits
- *      and tries again instead of failing (its events lost). */
+ *      and tries again instead of failing (its events lost).
+ * And after any wait (1, and 5: no collector, the writer gives up) the writer no longer says it
+ * waits: a `waiting` left set keeps a collector from ever sleeping (work_waiting). */
 #include <errno.h>
 #include <sys/syscall.h>
 
@@ -97,6 +99,9 @@ static void drained_before_wait(void)
         if (put_bulk(b, i))
             lost++;
     pt__ring_test.no_room = NULL;
+    /* Not waiting now: a `waiting` left set keeps the collector from sleeping (work_waiting). */
+    CHECK(__atomic_load_n(&b->ctl->waiting, __ATOMIC_RELAXED) == 0,
+          "the writer left `waiting` set after its last wait");
     pt_ring_release(r, b);
     pt_ring_close(r);
     pt_collector_finish(col);
@@ -255,11 +260,44 @@ static void claim_backing_fails_twice(void)
     free(dir);
 }
 
+/* 5. No collector: the writer waits for the bound, gives up and loses (counted), and says it no
+ * longer waits, so that a collector that comes back is not kept from sleeping by a stale flag. */
+static void no_collector_gives_up(void)
+{
+    char *dir = t_mkdtemp("noloss5");
+    struct pt_ring_config cfg = {
+        .dir = dir, .thread_buf_bytes = 64 << 10, .nthreads = 1, .noloss_ms = 20};
+    struct pt_ring *r;
+    CHECK(pt_ring_create(&cfg, &r) == 0, "ring");
+    struct pt_tbuf *b = pt_ring_claim(r, (uint32_t)syscall(SYS_gettid));
+    uint64_t written = 0, lost = 0;
+    for (uint64_t i = 0; i < 3000; i++)
+        put_bulk(b, i) == 0 ? written++ : lost++;
+    CHECK(lost > 0 && b->ctl->lost == lost, "no collector: %llu lost, the buffer counts %llu",
+          (unsigned long long)lost, (unsigned long long)b->ctl->lost);
+    CHECK(__atomic_load_n(&b->ctl->waiting, __ATOMIC_RELAXED) == 0,
+          "the writer left `waiting` set when it gave up");
+    pt_ring_release(r, b);
+    pt_ring_close(r);
+    uint64_t bulk, tlost;
+    read_trace(dir, &bulk, &tlost);
+    CHECK(bulk == written && tlost == lost,
+          "the trace holds %llu (%llu written), says %llu lost "
+          "(%llu lost)",
+          (unsigned long long)bulk, (unsigned long long)written, (unsigned long long)tlost,
+          (unsigned long long)lost);
+    printf("no collector: the writer gave up after its bound, %llu written + %llu lost\n",
+           (unsigned long long)written, (unsigned long long)lost);
+    t_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     drained_before_wait();
     backing_fails_twice();
     backing_never_works();
     claim_backing_fails_twice();
+    no_collector_gives_up();
     return t_failures ? 1 : 0;
 }
