@@ -1445,14 +1445,18 @@ static void arm(struct pt_collector *c, int on)
     c->armed = on;
 }
 
-/* After arming: does a buffer already have as much waiting as would wake us? */
+/* After arming: does a buffer already have as much waiting as would wake us? Not one whose stream
+ * could not be written (trace disk full) before it is tried again: its packets stay in the ring
+ * meanwhile, and taking them for work kept the collector from ever sleeping, a CPU spinning on a
+ * full disk beside the traced programs. */
 static int work_waiting(struct pt_collector *c)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t now = pt_now();
     for (struct cring *r = c->list; r; r = r->next) {
         uint64_t S = r->h.sub_size;
         for (unsigned i = 0; i < r->h.nbufs; i++) {
-            if (!claimed(r, i))
+            if (!claimed(r, i) || (r->bufs[i].failed && now < r->bufs[i].retry_at))
                 continue;
             const struct pt__tbuf_ctl *ctl = ctl_of(r, i);
             uint64_t wpos = __atomic_load_n(&ctl->wpos, __ATOMIC_ACQUIRE);

@@ -104,6 +104,18 @@ struct pt__ring_layout {
 /* Fill *L; 0, or -EINVAL for sizes the ring does not take. */
 int pt__ring_layout(size_t buf_bytes, unsigned nbufs, struct pt__ring_layout *L);
 
+/* Test hooks of the writer's rare paths (ring.c): only the tracer's unit tests set them, to make
+ * an event happen at an exact point of a race (every program leaves them NULL; they cost a load
+ * and a branch on paths that make system calls or wait anyway). */
+struct pt__ring_test_hooks {
+    /* Before backing packets of buffer b (its first ones when a thread claims it, the next
+     * ones during its first lap): a negative errno makes the backing fail with it. */
+    int (*back)(struct pt_tbuf *b);
+    /* A no-loss writer found no room for a new packet and is about to wait for the collector. */
+    void (*no_room)(struct pt_tbuf *b);
+};
+extern struct pt__ring_test_hooks pt__ring_test;
+
 /* Stream file name of buffer idx of a ring (base = ring file name without ".ring"). */
 #define PT__STREAM_FMT "%s_%u"
 #define PT__PROC_STREAM_FMT "%s_p" /* the collector's own stream for that process */

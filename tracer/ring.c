@@ -80,11 +80,14 @@
  * events_discarded into a `lost` event). A bulk loss while a reserve packet is open does not
  * stall: decisive events keep that packet, and those bulk losses count at its end.
  * No-loss mode: instead of losing, the writer waits for the collector (a futex on `waiting`, woken
- * when `consumed` moves), at most `noloss_ms` without progress; then it gives up and the buffer
- * behaves as in discard mode until the collector moves again, so a dead or stuck collector never
- * hangs the program. Overwrite (flight recorder) mode: the writer reopens the oldest slot without
- * waiting for the collector (it only requires the slot's previous lap to be complete); readers
- * copy a packet, then check wpos (a seqlock) before they trust any of it.
+ * when `consumed` moves away from the value that found no room), at most `noloss_ms` without
+ * progress; then it gives up and the buffer behaves as in discard mode until the collector moves
+ * again, so a dead or stuck collector never hangs the program. A packet that cannot be backed
+ * (first lap) is waited for alike: tried again every 10 ms for up to `noloss_ms`, then lost
+ * without further waits until a backing succeeds. Overwrite (flight recorder) mode: the writer
+ * reopens the oldest slot without waiting for the collector (it only requires the slot's previous
+ * lap to be complete); readers copy a packet, then check wpos (a seqlock) before they trust any of
+ * it.
  *
  * Waking the collector. A collector with nothing to do sets `sleeping` and waits for inotify
  * events on rings/ (perf's watermark wake-ups, LTTng's wake-up on sub-buffer switch). A writer
@@ -129,6 +132,8 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
+#define PREP_RETRY_NS 10000000ull /* a backing that failed is not tried again for 10 ms */
+
 struct pt_ring {
     struct pt__ring_hdr *hdr;
     struct pt__claim *claims;
@@ -138,10 +143,14 @@ struct pt_ring {
     uint64_t fd_dev, fd_ino; /* what fd is, so a fork child never closes a number reused */
     unsigned nbufs;
     uint32_t pid; /* the creating process: its first thread starts at buffer 0 (backed) */
+    uint32_t claim_gave_up; /* no-loss: a claim's wait for backing ran out; none again until a
+                               buffer is backed (atomic: any thread) */
     char *path; /* PATH_MAX bytes after tb[]: inline before it, its 4 KiB put tb[] on pages of
                  * their own, one more page faulted in at every ring made */
     struct pt_tbuf tb[];
 };
+
+struct pt__ring_test_hooks pt__ring_test;
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -185,12 +194,13 @@ static int ring_back(struct pt_ring *r, uint64_t off, uint64_t len)
 
 /* Back the packets of buffer b so that the packet at `pstart` is backed (required) and the one
  * after it too (ahead: the next switch then makes no system call). First lap only: later laps
- * reuse backed pages. 0, or -ENOSPC when the packet at `pstart` cannot be backed (file system
- * full: then no new attempt for 10 ms, a full disk must not cost a failing system call per event).
- * Backing writes zeros, so it must never run over records: the owner looks at `prepared` only once
- * it has said it is backing (a handler that backed and wrote before is seen), and a signal handler
- * that interrupts the owner's backing does not back (its event is lost, counted, if it needed the
- * packets being backed; it needs them only if it filled a whole packet meanwhile). */
+ * reuse backed pages. 0; -ENOSPC when the packet at `pstart` cannot be backed (file system full:
+ * then no new attempt for 10 ms, a full disk must not cost a failing system call per event);
+ * -EBUSY when it is not backed yet and we are a signal handler that interrupted the owner's
+ * backing. Backing writes zeros, so it must never run over records: the owner looks at `prepared`
+ * only once it has said it is backing (a handler that backed and wrote before is seen), and a
+ * signal handler that interrupts the owner's backing does not back (its event is lost, counted, if
+ * it needed the packets being backed; it needs them only if it filled a whole packet meanwhile). */
 static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
 {
     struct pt__tbuf_ctl *c = b->ctl;
@@ -199,7 +209,7 @@ static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
     if (want <= LOAD(&c->prepared))
         return 0;
     if (b->preparing)
-        return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
+        return need <= LOAD(&c->prepared) ? 0 : -EBUSY;
     uint64_t now = pt_now();
     if (now < b->prep_retry)
         return need <= LOAD(&c->prepared) ? 0 : -ENOSPC;
@@ -209,16 +219,50 @@ static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
     uint64_t have = LOAD(&c->prepared);
     if (have < want) {
         uint64_t off = (uint64_t)(b->data - (uint8_t *)b->ring->hdr);
-        if (ring_back(b->ring, off + have, want - have) == 0) {
+        int (*hook)(struct pt_tbuf *) = pt__ring_test.back;
+        if ((hook ? hook(b) : 0) == 0 &&
+            ring_back(b->ring, off + have, want - have) == 0) {
             STORE(&c->prepared, want);
+            b->prep_gave_up = 0;
         } else {
-            b->prep_retry = now + 10000000ull;
+            b->prep_retry = now + PREP_RETRY_NS;
             if (need > have)
                 rc = -ENOSPC;
         }
     }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     b->preparing = 0;
+    return rc;
+}
+
+/* No-loss mode, the packet at `pstart` cannot be backed (tbuf_prepare said -ENOSPC: the file
+ * system refused, now or in the last 10 ms): instead of losing, try again every 10 ms for up to
+ * noloss_ms. Returns 0 once it is backed, or -ENOSPC when it still is not at the end of the bound:
+ * the buffer then loses (counted) without waiting again until a backing succeeds
+ * (`prep_gave_up`), so a disk that stays full costs one wait, not one per event (a collector that
+ * stops draining is treated alike: tbuf_wait_room). Signal-safe; errno is preserved. */
+static int tbuf_wait_backing(struct pt_tbuf *b, uint64_t pstart)
+{
+    if (b->prep_gave_up)
+        return -ENOSPC;
+    int saved = errno, rc;
+    uint64_t deadline = pt_now() + (uint64_t)b->noloss_ms * 1000000ull;
+    for (;;) {
+        uint64_t now = pt_now();
+        if (now >= deadline) {
+            b->prep_gave_up = 1;
+            rc = -ENOSPC;
+            break;
+        }
+        uint64_t pause = b->prep_retry > now ? b->prep_retry - now : 0;
+        if (pause > deadline - now)
+            pause = deadline - now;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)pause};
+        nanosleep(&ts, NULL); /* interrupted by a signal: we only look again sooner */
+        if ((rc = tbuf_prepare(b, pstart)) != -ENOSPC)
+            break;
+    }
+    errno = saved;
     return rc;
 }
 
@@ -270,14 +314,18 @@ static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *t
     return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
 }
 
-/* No-loss mode, no room for the packet at `pstart`: wait for the collector to drain, without
- * holding anything. Returns -EAGAIN when room may have been made (the caller looks again), or
- * -ENOSPC when the collector made no progress for noloss_ms: the buffer then loses (counted) like
- * in discard mode until the collector drains again (`gave_up`). Signal-safe; errno is preserved. */
-static int tbuf_wait_room(struct pt_tbuf *b)
+/* No-loss mode, no room for the packet at `pstart` while the collector had drained up to `cons`
+ * (what the room was computed from): wait for the collector to drain more, without holding
+ * anything. Returns -EAGAIN when `consumed` is no longer `cons`, room may have been made (the
+ * caller looks again), or -ENOSPC when the collector made no progress for noloss_ms: the buffer
+ * then loses (counted) like in discard mode until the collector drains again (`gave_up`). The
+ * wait is for a change from `cons`, never from a value read here: the collector may have drained
+ * everything it could since `cons` was read (all but the packet we are in), and then it has
+ * nothing more to drain until we write, so a wait for its next move would last the whole bound
+ * and lose. Signal-safe; errno is preserved. */
+static int tbuf_wait_room(struct pt_tbuf *b, uint64_t cons)
 {
     struct pt__tbuf_ctl *c = b->ctl;
-    uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
     if (LOAD(&c->gave_up) == cons + 1)
         return -ENOSPC; /* gave up already and the collector has not moved since */
     int saved = errno;
@@ -302,6 +350,9 @@ static int tbuf_wait_room(struct pt_tbuf *b)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(left < slice ? left : slice)};
         futex(&c->waiting, FUTEX_WAIT, 1, &ts);
     }
+    /* Not waiting any more: a `waiting` left set would keep the collector from sleeping until it
+     * next drains this buffer (never, while the trace disk is full). */
+    __atomic_store_n(&c->waiting, 0, __ATOMIC_RELAXED);
     errno = saved;
     return rc;
 }
@@ -312,8 +363,13 @@ static int tbuf_room(struct pt_tbuf *b, uint64_t pstart, enum pt_keep keep)
 {
     struct pt__tbuf_ctl *c = b->ctl;
     const uint64_t S = b->sub_size, size = b->ring_mask + 1;
-    if (pstart < size && tbuf_prepare(b, pstart) < 0)
-        return -ENOSPC;
+    if (pstart < size) {
+        int rc = tbuf_prepare(b, pstart);
+        if (rc == -ENOSPC && b->noloss_ms)
+            rc = tbuf_wait_backing(b, pstart);
+        if (rc < 0)
+            return -ENOSPC;
+    }
     if (b->overwrite) {
         uint64_t lap = pstart >> (b->sub_shift + b->nsub_shift);
         unsigned slot = (unsigned)(pstart >> b->sub_shift) & ((1u << b->nsub_shift) - 1);
@@ -321,13 +377,16 @@ static int tbuf_room(struct pt_tbuf *b, uint64_t pstart, enum pt_keep keep)
         return __atomic_load_n(&c->commit[slot], __ATOMIC_ACQUIRE) == lap * S ? 0 : -ENOSPC;
     }
     /* Bytes in use once this packet is open: the slot is free when that fits the circle. */
-    uint64_t used = pstart + S - __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+    uint64_t cons = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE), used = pstart + S - cons;
     if (used <= size - b->reserve)
         return 0;
     if (used <= size && keep == PT_KEEP_DECISIVE)
         return 1;
-    if (b->noloss_ms)
-        return tbuf_wait_room(b);
+    if (b->noloss_ms) {
+        if (pt__ring_test.no_room)
+            pt__ring_test.no_room(b);
+        return tbuf_wait_room(b, cons);
+    }
     tbuf_maybe_wake(b, 0, 1);
     return -ENOSPC;
 }
@@ -478,22 +537,23 @@ int pt_tbuf_write(struct pt_tbuf *b, uint16_t id, uint64_t ts, const void *field
 static int tbuf_back_first(struct pt_ring *r, struct pt_tbuf *b)
 {
     uint64_t first = 2ull * b->sub_size < b->ring_mask ? 2ull * b->sub_size : b->ring_mask + 1;
-    int rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
-                       PT__TBUF_CTL_BYTES + first);
+    int (*hook)(struct pt_tbuf *) = pt__ring_test.back;
+    int rc = hook ? hook(b) : 0;
     if (rc == 0)
+        rc = ring_back(r, (uint64_t)((uint8_t *)b->ctl - (uint8_t *)r->hdr),
+                       PT__TBUF_CTL_BYTES + first);
+    if (rc == 0) {
         STORE(&b->ctl->prepared, first);
+        STORE(&r->claim_gave_up, 0);
+    }
     return rc;
 }
 
-struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
+/* One pass of pt__ring_claim_stamped over the buffers: the one claimed (its `thread` event not
+ * written yet), or NULL; `*unbacked` is set when a free buffer was passed over because the file
+ * system could not back it. */
+static struct pt_tbuf *claim_pass(struct pt_ring *r, uint32_t tid, int *unbacked)
 {
-    return pt__ring_claim_stamped(r, tid, 0);
-}
-
-struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts)
-{
-    if (!r || !tid)
-        return NULL;
     /* The creating thread (the process's first, or a fork child's only one) starts at buffer 0,
      * backed with the ring; the others where their tid falls. */
     unsigned n = r->nbufs, start = tid == r->pid ? 0 : tid % n;
@@ -514,16 +574,53 @@ struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t
         if (__atomic_load_n(&b->claim->claims, __ATOMIC_ACQUIRE) == 0 && !b->backed &&
             tbuf_back_first(r, b) < 0) {
             __atomic_store_n(&b->claim->owner, 0, __ATOMIC_RELEASE); /* trace disk full */
+            *unbacked = 1;
             continue;
         }
         STORE(&b->ctl->claims, LOAD(&b->claim->claims) + 1);
         __atomic_fetch_add(&b->claim->claims, 1, __ATOMIC_RELEASE);
-        /* The buffer may hold another thread's events: say whose come next. If this event is
-         * lost, the next packet's context names the new owner. */
-        pt_tbuf_write(b, PT_EV_thread, ts ? ts : pt_now(), &tid, sizeof tid);
         return b;
     }
     return NULL;
+}
+
+struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid)
+{
+    return pt__ring_claim_stamped(r, tid, 0);
+}
+
+struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t ts)
+{
+    if (!r || !tid)
+        return NULL;
+    int unbacked = 0;
+    struct pt_tbuf *b = claim_pass(r, tid, &unbacked);
+    /* No-loss mode (pt_ring_detach turns it off in every buffer): a free buffer the file system
+     * could not back is waited for like a packet (tbuf_wait_backing): tried again every 10 ms for
+     * up to noloss_ms, then no wait again until a buffer is backed. */
+    const unsigned noloss_ms = r->tb[0].noloss_ms;
+    if (!b && unbacked && noloss_ms && !LOAD(&r->claim_gave_up)) {
+        int saved = errno;
+        uint64_t deadline = pt_now() + (uint64_t)noloss_ms * 1000000ull;
+        while (!b && unbacked) {
+            uint64_t now = pt_now();
+            if (now >= deadline) {
+                STORE(&r->claim_gave_up, 1);
+                break;
+            }
+            uint64_t pause = deadline - now < PREP_RETRY_NS ? deadline - now : PREP_RETRY_NS;
+            struct timespec pts = {.tv_sec = 0, .tv_nsec = (long)pause};
+            nanosleep(&pts, NULL);
+            unbacked = 0;
+            b = claim_pass(r, tid, &unbacked);
+        }
+        errno = saved;
+    }
+    /* The buffer may hold another thread's events: say whose come next. If this event is lost,
+     * the next packet's context names the new owner. */
+    if (b)
+        pt_tbuf_write(b, PT_EV_thread, ts ? ts : pt_now(), &tid, sizeof tid);
+    return b;
 }
 
 void pt_ring_release(struct pt_ring *r, struct pt_tbuf *b)

@@ -30,6 +30,7 @@ struct pt_tbuf {
     uint32_t sub_size, sub_shift, nsub_shift, idx, overwrite, pid, noloss_ms;
     volatile uint8_t preparing; /* the owner thread is backing packets (a handler must not) */
     uint8_t backed;             /* control page and first packets backed at creation */
+    uint8_t prep_gave_up; /* no-loss: a wait for backing ran out; none again until one succeeds */
 };
 
 /* ---- Signal-atomic primitives (ring.c's essay: only the owner thread and its handlers) ------ */

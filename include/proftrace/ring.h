@@ -101,9 +101,10 @@ void pt_ring_close(struct pt_ring *r);
 
 /* The buffer of thread `tid`, claiming a free one (a never-used one first) and writing a `thread`
  * event into it so a reader knows whose events follow; NULL when none is free or the file system
- * cannot back one (the caller counts the event as lost with pt_ring_lost). Lock-free and safe in
- * a signal handler; the first claim of a buffer backs and prefaults its control page and first
- * packets (a few system calls, once per buffer for the life of the ring). */
+ * cannot back one (the caller counts the event as lost with pt_ring_lost; in no-loss mode only
+ * after trying again for up to noloss_ms). Lock-free and safe in a signal handler; the first claim
+ * of a buffer backs and prefaults its control page and first packets (a few system calls, once per
+ * buffer for the life of the ring). */
 struct pt_tbuf *pt_ring_claim(struct pt_ring *r, uint32_t tid);
 
 /* Give a thread's buffer back (thread exit); its data stays until the collector drains it. */
@@ -117,7 +118,8 @@ void pt_ring_lost(struct pt_ring *r, uint64_t n);
  * counted as lost (buffer full, or larger than a packet). Lock-free and signal-safe: a signal
  * handler may record into the same buffer between begin and commit. No system call but these:
  * backing the next packets during a buffer's first lap, waking a collector that sleeps (once per
- * packet at most), and in no-loss mode waiting (bounded) for the collector to make room. */
+ * packet at most), and in no-loss mode waiting (bounded) for the collector to make room or for
+ * the file system to back the next packet. */
 int pt_tbuf_begin_keep(struct pt_tbuf *b, uint16_t id, uint64_t ts, size_t size,
                        enum pt_keep keep, struct pt_enc *e);
 

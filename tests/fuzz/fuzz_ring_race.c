@@ -128,7 +128,8 @@ static void plan(struct attacker *a, uint64_t seed)
             o->value = a->size ? (r >> 8) % a->size : 0;
             break;
         }
-        if (!o->cut && o->off + o->len > a->size)
+        /* offsets come from the input's header: off + len may wrap past 2^64 */
+        if (!o->cut && (o->off > a->size || o->len > a->size - o->off))
             continue;
         a->nops++;
     }
