@@ -235,6 +235,14 @@ static int tbuf_prepare(struct pt_tbuf *b, uint64_t pstart)
     return rc;
 }
 
+/* Sleep for *ts inside a traced call: the system call itself, not libc's nanosleep, which is a
+ * cancellation point (a cancel pending in the traced thread must not act inside the shim, with
+ * a buffer half written). */
+static void pause_ns(const struct timespec *ts)
+{
+    syscall(SYS_nanosleep, ts, NULL);
+}
+
 /* No-loss mode, the packet at `pstart` cannot be backed (tbuf_prepare said -ENOSPC: the file
  * system refused, now or in the last 10 ms): instead of losing, try again every 10 ms for up to
  * noloss_ms. Returns 0 once it is backed, or -ENOSPC when it still is not at the end of the bound:
@@ -258,7 +266,7 @@ static int tbuf_wait_backing(struct pt_tbuf *b, uint64_t pstart)
         if (pause > deadline - now)
             pause = deadline - now;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)pause};
-        nanosleep(&ts, NULL); /* interrupted by a signal: we only look again sooner */
+        pause_ns(&ts); /* interrupted by a signal: we only look again sooner */
         if ((rc = tbuf_prepare(b, pstart)) != -ENOSPC)
             break;
     }
@@ -610,7 +618,7 @@ struct pt_tbuf *pt__ring_claim_stamped(struct pt_ring *r, uint32_t tid, uint64_t
             }
             uint64_t pause = deadline - now < PREP_RETRY_NS ? deadline - now : PREP_RETRY_NS;
             struct timespec pts = {.tv_sec = 0, .tv_nsec = (long)pause};
-            nanosleep(&pts, NULL);
+            pause_ns(&pts);
             unbacked = 0;
             b = claim_pass(r, tid, &unbacked);
         }
