@@ -215,8 +215,14 @@ int pt__ctf_metadata_parse(const char *text, uint64_t *hash, int64_t *realtime_o
         got = 1;
     if ((v = block_value(text, "clock {", "offset = ")) && sscanf(v, "%lld;", &ns) == 1)
         got = 1;
+    /* An offset beyond 64 bits of nanoseconds (a damaged file) is no offset: times stay on the
+     * trace's own clock. */
+    long long off = 0;
+    if (got && (__builtin_mul_overflow(sec, 1000000000ll, &off) ||
+                __builtin_add_overflow(off, ns, &off)))
+        got = 0, off = 0;
     *have_offset = got;
-    *realtime_offset = got ? sec * 1000000000ll + ns : 0;
+    *realtime_offset = off;
     return found;
 }
 
