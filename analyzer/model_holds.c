@@ -64,8 +64,6 @@ static void id_unlink(struct pt_analyzer *a, uint32_t h)
     x->inext = x->iprev = PT__NONE;
 }
 
-/* End hold h at ts (0: its process ended). Its entry in hold_by_handle is `hslot` when the caller
- * found it (NULL: looked up here); with `reused` it stays, for the hold that takes the handle. */
 /* Is open hold h found by its identity (a deletion of it takes it off: the inode may be reused)? */
 static int hold_indexed(struct pt_analyzer *a, uint32_t h)
 {
@@ -117,6 +115,8 @@ static void sysv_removed(struct pt_analyzer *a, uint64_t dev, uint64_t ino, uint
         a->nsysv_rm++;
 }
 
+/* End hold h at ts (0: its process ended). Its entry in hold_by_handle is `hslot` when the caller
+ * found it (NULL: looked up here); with `reused` it stays, for the hold that takes the handle. */
 static void hold_end(struct pt_analyzer *a, uint32_t h, uint64_t ts, uint64_t *hslot, int reused)
 {
     struct pt__hold *x = &a->holds[h];
