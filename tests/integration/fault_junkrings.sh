@@ -15,14 +15,19 @@ PT_CLEANUP+=("kill -9 $col 2>/dev/null")
 n=0
 while ! grep -q "^PROFTRACE_DIR=" "$T/env" && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
 grep -q "^PROFTRACE_DIR=$D\$" "$T/env" || fail "collect did not start: $(cat "$T/col.err")"
-# The junk: empty files named like rings, owned by the other user.
-python3 - "$D/rings" $JUNK_UID $N <<'PY'
+# The junk: empty files named like rings, owned by the other user from the moment they appear in
+# rings/ (made and given away beside it, then moved in, as that user's own files would appear: a
+# file the collector saw still ours would be looked at, and warned about, as ours).
+mkdir "$T/junk"
+python3 - "$T/junk" "$D/rings" $JUNK_UID $N <<'PY'
 import os, sys
-d, uid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+src, d, uid, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 for i in range(n):
-    fd = os.open(os.path.join(d, "%d-1-%016x.ring" % (100000 + i, i)), os.O_WRONLY | os.O_CREAT, 0o600)
+    name = "%d-1-%016x.ring" % (100000 + i, i)
+    fd = os.open(os.path.join(src, name), os.O_WRONLY | os.O_CREAT, 0o600)
     os.fchown(fd, uid, uid)
     os.close(fd)
+    os.rename(os.path.join(src, name), os.path.join(d, name))
 PY
 # The legitimate writer: 120 k events paced over about a second, into 8 MiB buffers.
 PROFTRACE_DIR=$D "$PT_TESTS/tracer_tool_writer" --threads 2 --events 60000 --buf 8388608 \
