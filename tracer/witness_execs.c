@@ -38,21 +38,28 @@ struct pt__wexecs {
     struct slot *slot; /* SLOTS entries */
 };
 
-static int send_op(int sock, enum proc_cn_mcast_op op)
+/* One message to the process connector: netlink header, connector header, then `len` bytes of
+ * data (cn_msg ends in a flexible array, so the message is laid out by hand). */
+static int send_cn(int sock, const void *data, uint16_t len)
 {
-    /* netlink header, connector header, then the operation (cn_msg ends in a flexible array, so
-     * the message is laid out by hand) */
-    char msg[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof op)] __attribute__((aligned(NLMSG_ALIGNTO)));
+    char msg[NLMSG_SPACE(sizeof(struct cn_msg) + 8)] __attribute__((aligned(NLMSG_ALIGNTO)));
     struct nlmsghdr *nl = (struct nlmsghdr *)msg;
     struct cn_msg *cn = NLMSG_DATA(nl);
+    if (len > 8)
+        return -EINVAL;
     memset(msg, 0, sizeof msg);
-    nl->nlmsg_len = NLMSG_LENGTH(sizeof *cn + sizeof op);
+    nl->nlmsg_len = NLMSG_LENGTH(sizeof *cn + len);
     nl->nlmsg_type = NLMSG_DONE;
     cn->id.idx = CN_IDX_PROC;
     cn->id.val = CN_VAL_PROC;
-    cn->len = sizeof op;
-    memcpy(cn->data, &op, sizeof op);
+    cn->len = len;
+    memcpy(cn->data, data, len);
     return send(sock, msg, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -errno;
+}
+
+static int send_op(int sock, enum proc_cn_mcast_op op)
+{
+    return send_cn(sock, &op, sizeof op);
 }
 
 /* Since Linux 6.6 a listener may name the events it wants (struct proc_input: the operation, then
@@ -66,17 +73,7 @@ static int send_filter(int sock, uint32_t events)
     struct {
         uint32_t op, events;
     } in = {PROC_CN_MCAST_LISTEN, events};
-    char msg[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof in)] __attribute__((aligned(NLMSG_ALIGNTO)));
-    struct nlmsghdr *nl = (struct nlmsghdr *)msg;
-    struct cn_msg *cn = NLMSG_DATA(nl);
-    memset(msg, 0, sizeof msg);
-    nl->nlmsg_len = NLMSG_LENGTH(sizeof *cn + sizeof in);
-    nl->nlmsg_type = NLMSG_DONE;
-    cn->id.idx = CN_IDX_PROC;
-    cn->id.val = CN_VAL_PROC;
-    cn->len = sizeof in;
-    memcpy(cn->data, &in, sizeof in);
-    return send(sock, msg, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -errno;
+    return send_cn(sock, &in, sizeof in);
 }
 
 int pt__wexecs_open(struct pt__wexecs **out)
