@@ -23,23 +23,6 @@
 #include "tracer/internal.h"
 #include "tracer/ring_fast.h"
 
-/* A bulk event (a registry query, 39 bytes): the kind a flood is made of. */
-static int put_bulk(struct pt_tbuf *b, uint64_t i)
-{
-    struct pt_enc e;
-    uint64_t t = pt_now();
-    size_t size = pt_size_call(t - 10, t, 0, 0) + 8 + pt_size_str(8) + 4;
-    if (pt_tbuf_begin_keep(b, PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA, t, size, PT_KEEP_BULK,
-                           &e))
-        return -1;
-    pt_enc_call(&e, t - 10, t, 0, 0, 0, NULL, 0);
-    pt_enc_x64(&e, i);
-    pt_enc_str(&e, "001e6614", 8);
-    pt_enc_u32(&e, 2);
-    pt_tbuf_commit(b, &e);
-    return 0;
-}
-
 static void diag(void *arg, const char *msg)
 {
     ++*(int *)arg;
@@ -96,7 +79,7 @@ static void drained_before_wait(void)
     pt__ring_test.no_room = drain_now;
     uint64_t lost = 0;
     for (uint64_t i = 0; i < N1; i++)
-        if (put_bulk(b, i))
+        if (t_put_bulk(b, i))
             lost++;
     pt__ring_test.no_room = NULL;
     /* Not waiting now: a `waiting` left set keeps the collector from sleeping (work_waiting). */
@@ -157,7 +140,7 @@ static void backing_fails_twice(void)
     pt__ring_test.back = back_hook;
     uint64_t lost = 0;
     for (uint64_t i = 0; i < N2; i++)
-        if (put_bulk(b, i))
+        if (t_put_bulk(b, i))
             lost++;
     pt__ring_test.back = NULL;
     CHECK(back_calls >= 3 && back_fails == 0, "backing tried %u times (%d failures left)",
@@ -189,7 +172,7 @@ static void backing_never_works(void)
     pt__ring_test.back = back_hook;
     uint64_t written = 0, lost = 0;
     for (uint64_t i = 0; i < N2; i++)
-        put_bulk(b, i) == 0 ? written++ : lost++;
+        t_put_bulk(b, i) == 0 ? written++ : lost++;
     CHECK(lost > 0 && written + lost == N2, "backing never works: %llu written, %llu lost of %d",
           (unsigned long long)written, (unsigned long long)lost, N2);
     CHECK(b->ctl->lost == lost, "the buffer counts %llu lost, the writer saw %llu",
@@ -199,7 +182,7 @@ static void backing_never_works(void)
     uint64_t deadline = pt_now() + 30000000000ull, i = N2;
     int again = 0;
     while (!again && pt_now() < deadline) {
-        if (put_bulk(b, i++) == 0) {
+        if (t_put_bulk(b, i++) == 0) {
             written++;
             again = 1;
         } else {
@@ -243,7 +226,7 @@ static void claim_backing_fails_twice(void)
           back_calls, back_fails);
     uint64_t lost = 0;
     for (uint64_t i = 0; b1 && i < 100; i++)
-        if (put_bulk(b1, i))
+        if (t_put_bulk(b1, i))
             lost++;
     pt_ring_release(r, b0);
     pt_ring_release(r, b1);
@@ -272,7 +255,7 @@ static void no_collector_gives_up(void)
     struct pt_tbuf *b = pt_ring_claim(r, (uint32_t)syscall(SYS_gettid));
     uint64_t written = 0, lost = 0;
     for (uint64_t i = 0; i < 3000; i++)
-        put_bulk(b, i) == 0 ? written++ : lost++;
+        t_put_bulk(b, i) == 0 ? written++ : lost++;
     CHECK(lost > 0 && b->ctl->lost == lost, "no collector: %llu lost, the buffer counts %llu",
           (unsigned long long)lost, (unsigned long long)b->ctl->lost);
     CHECK(__atomic_load_n(&b->ctl->waiting, __ATOMIC_RELAXED) == 0,

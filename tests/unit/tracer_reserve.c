@@ -15,23 +15,7 @@
 #include "tests/unit/tracer_test.h"
 #include "tracer/collector.h"
 
-/* Bulk: a registry query (40 bytes). Decisive: a failed unlink of path number i. */
-static int put_bulk(struct pt_tbuf *b, uint64_t i)
-{
-    struct pt_enc e;
-    uint64_t t = pt_now();
-    size_t size = pt_size_call(t - 10, t, 0, 0) + 8 + pt_size_str(8) + 4;
-    if (pt_tbuf_begin_keep(b, PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA, t, size, PT_KEEP_BULK,
-                           &e))
-        return -1;
-    pt_enc_call(&e, t - 10, t, 0, 0, 0, NULL, 0);
-    pt_enc_x64(&e, i);
-    pt_enc_str(&e, "001e6614", 8);
-    pt_enc_u32(&e, 2);
-    pt_tbuf_commit(b, &e);
-    return 0;
-}
-
+/* Decisive: a failed unlink of path number i (bulk: t_put_bulk). */
 static int put_decisive(struct pt_tbuf *b, uint64_t i)
 {
     struct pt_enc e;
@@ -92,7 +76,7 @@ static void no_collector(void)
     struct pt_tbuf *b = pt_ring_claim(r, (uint32_t)syscall(SYS_gettid));
     uint64_t bulk_ok = 0, bulk_lost = 0, dec_ok = 0, dec_lost = 0;
     for (uint64_t i = 0; i < 2000; i++)
-        put_bulk(b, i) == 0 ? bulk_ok++ : bulk_lost++;
+        t_put_bulk(b, i) == 0 ? bulk_ok++ : bulk_lost++;
     /* The bulk events stopped one packet (4 KiB) short: about 70 failed unlinks still fit. */
     for (uint64_t i = 0; i < 200; i++)
         put_decisive(b, dec_ok) == 0 ? dec_ok++ : dec_lost++;
@@ -129,7 +113,7 @@ static void *flood(void *arg)
     (void)arg;
     struct pt_tbuf *b = pt_ring_claim(flood_ring, (uint32_t)syscall(SYS_gettid));
     for (uint64_t i = 0, d = 0; i < FLOOD_N; i++) {
-        if (put_bulk(b, i))
+        if (t_put_bulk(b, i))
             flood_bulk_lost++;
         if ((i + 1) % FLOOD_EVERY == 0 && put_decisive(b, d++))
             flood_dec_lost++;

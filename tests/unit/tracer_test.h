@@ -197,7 +197,23 @@ static inline int t_verify(const struct pt_event *ev, uint32_t w, uint64_t i)
     return bad;
 }
 
-#endif
+/* A bulk event (a registry query, 39 bytes, number i as its key): what a flood is made of, the
+ * kind a full buffer may lose. 0, or -1 when it was lost. */
+static inline int t_put_bulk(struct pt_tbuf *b, uint64_t i)
+{
+    struct pt_enc e;
+    uint64_t t = pt_now();
+    size_t size = pt_size_call(t - 10, t, 0, 0) + 8 + pt_size_str(8) + 4;
+    if (pt_tbuf_begin_keep(b, PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA, t, size, PT_KEEP_BULK,
+                           &e))
+        return -1;
+    pt_enc_call(&e, t - 10, t, 0, 0, 0, NULL, 0);
+    pt_enc_x64(&e, i);
+    pt_enc_str(&e, "001e6614", 8);
+    pt_enc_u32(&e, 2);
+    pt_tbuf_commit(b, &e);
+    return 0;
+}
 
 /* Identify (w, i) of a pattern event when it carries them (not cred events). */
 static inline int t_ident(const struct pt_event *ev, uint32_t *w, uint64_t *i)
@@ -220,3 +236,5 @@ static inline int t_ident(const struct pt_event *ev, uint32_t *w, uint64_t *i)
     }
     return 0;
 }
+
+#endif
