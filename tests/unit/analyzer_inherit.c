@@ -53,14 +53,6 @@ static void rmid_ev(struct scn *s, uint32_t pid)
     ev_end(s);
 }
 
-static void munmap_ev(struct scn *s, uint32_t pid, uint64_t addr)
-{
-    struct pt_event *e = ev_begin(s, PT__ID(munmap), pid, 0);
-    pt__synth_u(e, "addr", addr);
-    pt__synth_u(e, "length", 4096);
-    ev_end(s);
-}
-
 static void exit_ev(struct scn *s, uint32_t pid)
 {
     struct pt_event *e = ev_begin(s, PT_EV_exit, pid, 0);

@@ -79,14 +79,6 @@ static void execve_ev(struct scn *s, uint32_t pid, const char *path)
     ev_end(s);
 }
 
-static void munmap_ev(struct scn *s, uint32_t pid, uint64_t addr)
-{
-    struct pt_event *e = ev_begin(s, PT__ID(munmap), pid, 0);
-    pt__synth_u(e, "addr", addr);
-    pt__synth_u(e, "length", 4096);
-    ev_end(s);
-}
-
 /* The holder's first image execs /usr/bin/daemon, whose events go to the stream IMAGE2. */
 static void exec_daemon(struct scn *s)
 {

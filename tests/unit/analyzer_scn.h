@@ -157,6 +157,15 @@ static void reaped(struct scn *s, uint32_t pid, uint64_t last_ts)
     ev_end(s);
 }
 
+/* munmap of the page at addr. */
+static void munmap_ev(struct scn *s, uint32_t pid, uint64_t addr)
+{
+    struct pt_event *e = ev_begin(s, PT__ID(munmap), pid, 0);
+    pt__synth_u(e, "addr", addr);
+    pt__synth_u(e, "length", 4096);
+    ev_end(s);
+}
+
 /* A nested openat returning a descriptor on (dev, ino). */
 static void n_openat(struct scn *s, uint32_t pid, uint8_t depth, const char *path, uint64_t dev,
                      uint64_t ino)
