@@ -512,15 +512,8 @@ int pt__wtab_fd(const struct pt__wtab *w)
     return w ? w->ifd : -1;
 }
 
-/* Read the doorbells (the tables they name are to be read) and the names of new rings. */
-static void take_fd(struct pt__wtab *w, int fd);
-static void take_bells(struct pt__wtab *w)
-{
-    take_fd(w, w->ifd);
-    if (w->nfd >= 0)
-        take_fd(w, w->nfd);
-}
-
+/* Read one inotify descriptor of rings/: doorbells (the tables they name are to be read), new
+ * tables, names of new rings. */
 static void take_fd(struct pt__wtab *w, int fd)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -541,6 +534,14 @@ static void take_fd(struct pt__wtab *w, int fd)
             p += sizeof *ev + ev->len;
         }
     }
+}
+
+/* Read the doorbells and the names of new rings. */
+static void take_bells(struct pt__wtab *w)
+{
+    take_fd(w, w->ifd);
+    if (w->nfd >= 0)
+        take_fd(w, w->nfd);
 }
 
 int pt__wtab_poll(struct pt__wtab *w)
