@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -146,6 +148,41 @@ int pt__env_traced(char *const envp[])
             pre = pt__has_self(envp[i] + 11) != 0;
         else if (!strncmp(envp[i], "PROFTRACE_DIR=", 14))
             dir = envp[i][14] != 0;
+    }
+    return pre && dir;
+}
+
+/* Do the paths name the same directory? (A relative PROFTRACE_DIR, which the new image resolves
+ * from its working directory, the one the exec leaves it.) */
+static int pt__env_same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    int saved = errno;
+    int same = *a && syscall(SYS_newfstatat, AT_FDCWD, a, &sa, 0) == 0 &&
+               syscall(SYS_newfstatat, AT_FDCWD, b, &sb, 0) == 0 && S_ISDIR(sa.st_mode) &&
+               sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    errno = saved;
+    return same;
+}
+
+int pt__env_keeps_shim(char *const envp[])
+{
+    int pre = 0, dir = 0, dir_seen = 0;
+    const char *ours = pt__env_dir + 14;
+    if (!pt__self[0] || !*ours)
+        return 0;
+    for (size_t i = 0; envp && envp[i]; i++) {
+        const char *e = envp[i];
+        if (!strncmp(e, "LD_PRELOAD=", 11)) {
+            if (!strstr(e + 11, pt__self))
+                return 0; /* the loader takes the last one, getenv the first: every one names us */
+            pre = 1;
+        } else if (!strncmp(e, "PROFTRACE_DIR=", 14) && !dir_seen) {
+            dir_seen = 1; /* the new image's getenv takes the first */
+            dir = !strcmp(e + 14, ours) || pt__env_same_dir(e + 14, ours);
+        } else if (!strncmp(e, "PROFTRACE_SECCOMP=", 18)) {
+            return 0; /* the new image stays inert (seccomp.c) */
+        }
     }
     return pre && dir;
 }

@@ -39,6 +39,9 @@ uint64_t pt__held_fds[PT__HELD_FDS / 64];
 /* Set before the first write to local[] or pt__held_fds: a fork child of a process that never held
  * anything need not clear them, which would fault in their 19 pages of .bss (zero already). */
 static _Atomic int local_touched, held_touched;
+/* A hold of any kind began in this image (published or not): its fork children hold what it held
+ * from the fork on, so they start at once (fork_start.c). */
+static _Atomic int begun;
 
 static uint32_t hash2(uint64_t a, uint64_t b)
 {
@@ -102,13 +105,19 @@ int pt__holds_init(const char *dir)
 void pt__holds_after_fork(void)
 {
     /* The child inherits the mapping and the fd but not the lock: it is a new owner, and the
-     * parent's holds it inherited (mappings) are not published under its name. */
+     * parent's holds it inherited (mappings) are not published under its name. No system call:
+     * the owner slot is claimed at the child's start (pt__holds_claim). Until then the owner is 0,
+     * which no entry has: every entry, its parent's too, is another's to pt__holds_other. */
     if (atomic_load(&local_touched))
         memset(local, 0, sizeof local);
     if (atomic_load(&held_touched))
         memset(pt__held_fds, 0, sizeof pt__held_fds);
     tab.owner = 0;
-    if (!tab.map)
+}
+
+void pt__holds_claim(void)
+{
+    if (!tab.map || tab.owner)
         return;
     /* The program may have closed the table's descriptor and reused the number: then locks would
      * land on its file. Go without holds, and never close what is not ours. */
@@ -119,6 +128,17 @@ void pt__holds_after_fork(void)
             tab.fd = -1;
         pt__htab_close(&tab);
     }
+}
+
+int pt__holds_begun(void)
+{
+    return atomic_load_explicit(&begun, memory_order_relaxed);
+}
+
+void pt__holds_begin_seen(void)
+{
+    if (!atomic_load_explicit(&begun, memory_order_relaxed))
+        atomic_store(&begun, 1);
 }
 
 void pt__holds_add(enum pt__hold_kind kind, uint64_t handle, uint64_t dev, uint64_t ino,
@@ -209,6 +229,8 @@ void pt__hold_nested_open(uint64_t t_exit, uint64_t dev, uint64_t ino)
 
 void pt__hold_key_open(uint64_t t_enter, int failed, uint64_t hkey, const char *subkey)
 {
+    if (!failed && hkey)
+        pt__holds_begin_seen();
     if (failed || !hkey || th.open_t < t_enter || (!th.open_dev && !th.open_ino))
         return; /* no open of our own inside this call: identity unknown */
     const char *slash = subkey ? strrchr(subkey, '\\') : NULL;
@@ -233,6 +255,7 @@ void pt__hold_logon(uint64_t t_enter, int failed, const char *profile, uint64_t 
 {
     if (failed || !session || !profile)
         return;
+    pt__holds_begin_seen();
     /* The profile's own key: the newest key opened inside this call whose last component is the
      * profile name (documented semantics: a session uses its profile's key). */
     for (unsigned k = 0; k < RECENT; k++) {
@@ -252,8 +275,10 @@ void pt__hold_session_end(uint64_t session, int release, int64_t refs)
 
 void pt__hold_mmap(int failed, uint64_t addr, uint64_t flags, uint64_t dev, uint64_t ino)
 {
-    if (!failed && (flags & MAP_SHARED))
+    if (!failed && (flags & MAP_SHARED)) {
+        pt__holds_begin_seen();
         pt__holds_add(PT__HK_MAP, addr, dev, ino, NULL);
+    }
 }
 
 void pt__hold_munmap(int failed, uint64_t addr)
@@ -271,6 +296,7 @@ void pt__hold_file_open(uint64_t t_exit, int failed, int64_t fd, uint64_t flags,
         return;
     if (!atomic_load_explicit(&held_touched, memory_order_relaxed))
         atomic_store(&held_touched, 1);
+    pt__holds_begin_seen();
     __atomic_fetch_or(&pt__held_fds[fd / 64], 1ull << (fd % 64), __ATOMIC_ACQ_REL);
     pt__holds_add(PT__HK_FILE, (uint64_t)fd + 1, dev, ino, path);
 }

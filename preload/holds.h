@@ -22,7 +22,15 @@
  * another user). Call at start, and pt__holds_after_fork in a fork child (POSIX locks are not
  * inherited). */
 int pt__holds_init(const char *dir);
+/* In a fork child: the parent's holds forgotten and no owner slot (no system call); the slot is
+ * claimed by pt__holds_claim when the child starts (preload/fork_start.c). */
 void pt__holds_after_fork(void);
+void pt__holds_claim(void);
+/* Whether a hold of any kind (KEY, SESSION, MAP, VIEW, SYSV, FILE) began in this image, published
+ * or not; pt__holds_begin_seen says one did (the hooks below, and holds_hooks.h for VIEW and SYSV,
+ * which the table does not keep). */
+int pt__holds_begun(void);
+void pt__holds_begin_seen(void);
 
 /* Publish / withdraw a hold. `handle` is the holder-local value that ends it (key handle, session
  * pointer, mapping address); `name` may be NULL. Never blocks; a full window drops the hold. A

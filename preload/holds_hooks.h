@@ -12,7 +12,8 @@
  *   HOLD_BEGIN / HOLD_CREATE / HOLD_END of KEY, SESSION and MAP: published and withdrawn;
  *   SESSION ends at a release that returns a reference count only when the count reaches 0;
  *   VIEW, SYSV, MAPPING and SHM are not in the table (the breakpoint checks descriptors' and key
- *   directories' identities only).
+ *   directories' identities only); a VIEW or SYSV begun is noted all the same (pt__holds_begin_seen:
+ *   a fork child of a process that held anything starts at once, preload/fork_start.c).
  * The table is not signal-safe, so a hook runs with the re-entry guard up (PT__OWNED, wrap.h).
  */
 #ifndef PT_PRELOAD_HOLDS_HOOKS_H
@@ -59,9 +60,13 @@
     PT__OWNED(pt__hold_mmap(c->failed, PT__HH_VAL(handle), pt__v_flags, pt__v_##fd##_dev,         \
                             pt__v_##fd##_ino);)
 #define PT__HH_END_MAP(handle) PT__OWNED(pt__hold_munmap(c->failed, PT__HH_VAL(handle));)
-#define PT__HH_BEGIN_VIEW(handle, mapping)
+#define PT__HH_BEGIN_VIEW(handle, mapping)                                                         \
+    if (!c->failed)                                                                                \
+        pt__holds_begin_seen();
 #define PT__HH_END_VIEW(handle)
-#define PT__HH_BEGIN_SYSV(handle, shmid)
+#define PT__HH_BEGIN_SYSV(handle, shmid)                                                           \
+    if (!c->failed)                                                                                \
+        pt__holds_begin_seen();
 #define PT__HH_END_SYSV(handle)
 
 #endif

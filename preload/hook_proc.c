@@ -171,18 +171,28 @@ void pt__exec_flush(void)
         pt__emit_untraced(pt__vfork_word.pid, pt__vfork_word.exe, pt__vfork_word.why);
 }
 
-/* Whether the image the exec starts will be traced; when not, say so (now, or through the parent
- * of a vfork child). Returns 1 when an untraced event is to be withdrawn if the exec returns. */
-static int pt__exec_say(enum pt__exec_kind kind, const char *path, const struct pt__exec_args *x,
-                        int trace)
+/* Why the image an exec starts will not be traced (into why, its path into exe); NULL when it
+ * will be, or that cannot be known. */
+static const char *pt__exec_why(enum pt__exec_kind kind, const char *path,
+                                const struct pt__exec_args *x, char *why, size_t wsz, char *exe,
+                                size_t esz)
 {
-    char found[PATH_MAX], why[256], exe[PATH_MAX];
+    char found[PATH_MAX];
     const char *target = kind == PT__EXECVPE ? pt__exec_search(path, found, sizeof found) : path;
     int dirfd = kind == PT__FEXECVE || kind == PT__EXECVEAT ? x->fd : AT_FDCWD;
     int flags = kind == PT__FEXECVE ? AT_EMPTY_PATH : kind == PT__EXECVEAT ? x->flags : 0;
     if (kind == PT__FEXECVE)
         target = "";
-    if (!target || !pt__untraceable(dirfd, target, flags, why, sizeof why, exe, sizeof exe))
+    return target ? pt__untraceable(dirfd, target, flags, why, wsz, exe, esz) : NULL;
+}
+
+/* Whether the image the exec starts will be traced; when not, say so (now, or through the parent
+ * of a vfork child). Returns 1 when an untraced event is to be withdrawn if the exec returns. */
+static int pt__exec_say(enum pt__exec_kind kind, const char *path, const struct pt__exec_args *x,
+                        int trace)
+{
+    char why[256], exe[PATH_MAX];
+    if (!pt__exec_why(kind, path, x, why, sizeof why, exe, sizeof exe))
         return 0;
     uint32_t pid = (uint32_t)syscall(SYS_getpid);
     if (trace) {
@@ -196,6 +206,32 @@ static int pt__exec_say(enum pt__exec_kind kind, const char *path, const struct 
         atomic_store(&pt__vfork_word.set, 1);
     }
     return 0;
+}
+
+/* A fork child that has recorded nothing yet (fork_start.c) makes no start of its own for an exec
+ * whose image will load the shim with this trace directory: that image's start records the
+ * process. Examines the target as pt__exec_say would (then it need not). */
+static int pt__exec_defers(enum pt__exec_kind kind, const char *path,
+                           const struct pt__exec_args *x, char *const use[])
+{
+    char why[256], exe[PATH_MAX];
+    return pt__fork_start_pending() && pt__env_keeps_shim(use) &&
+           !pt__exec_why(kind, path, x, why, sizeof why, exe, sizeof exe);
+}
+
+/* The execve event an exec records before the call (ret 0: it does not return on success), with
+ * its entry time t0 (0: now). */
+static void pt__exec_note(const char *shown, char *const argv[], char *const envp[], uint64_t t0)
+{
+    struct pt__call c;
+    pt__call_begin(&c, PT_CALL_execve);
+    if (t0)
+        c.t0 = t0;
+    pt__pre_execve(shown, argv, envp);
+    c.t1 = c.t0;
+    c.ret = 0, c.err = 0, c.failed = 0;
+    pt__rec_execve(shown, argv, envp);
+    pt__call_end(&c);
 }
 
 /* `path` is what the event records: the path or file given, or /dev/fd/N for fexecve. */
@@ -224,20 +260,16 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
     }
     errno = saved;
     int trace = pt__may_trace();
-    if (trace) {
-        struct pt__call c;
-        pt__call_begin(&c, PT_CALL_execve);
-        pt__pre_execve(shown, argv, envp);
-        c.t1 = c.t0;
-        c.ret = 0, c.err = 0, c.failed = 0;
-        pt__rec_execve(shown, argv, envp);
-        pt__call_end(&c);
-    }
+    /* Deferred: nothing recorded before the call; if it returns, the child starts then. */
+    int defer = trace && pt__exec_defers(kind, path, x, use);
+    uint64_t t0 = defer ? pt__clock() : 0;
+    if (trace && !defer)
+        pt__exec_note(shown, argv, envp, 0);
     /* The image ends here if the exec succeeds, and its ring descriptor (close-on-exec) with it:
      * say so first, or the ring would look like one left by a crash. Not in a vfork child, whose
      * ring is its parent's. */
     int own = pt__pid && (uint32_t)syscall(SYS_getpid) == pt__pid;
-    int said = pt__exec_say(kind, path, x, trace);
+    int said = defer ? 0 : pt__exec_say(kind, path, x, trace);
     if (own)
         pt_ring_finish(pt__ring, PT_RING_EXECING);
     errno = saved;
@@ -246,6 +278,8 @@ static int pt__exec(enum pt__exec_kind kind, const char *path, char *const argv[
         pt_ring_finish(pt__ring, PT_RING_OPEN); /* it returned: the image goes on */
     pt__env_release(&env);
     saved = errno;
+    if (defer) /* it returned: the child starts (its process event first), then the exec as ever */
+        pt__exec_note(shown, argv, envp, t0);
     if (said)
         pt__emit_untraced((uint32_t)syscall(SYS_getpid), "", "");
     else

@@ -219,6 +219,19 @@ uint32_t pt__global_pid(void)
     return gpid;
 }
 
+void pt__global_pid_at_fork(void)
+{
+    char link[64];
+    ssize_t n = syscall(SYS_readlinkat, PT__AT_FDCWD, "/proc/self/ns/pid", link, sizeof link - 1);
+    if (n > 0) {
+        link[n] = 0;
+        const char *p = strchr(link, '[');
+        if (p && strtoull(p + 1, NULL, 10) == PT__PID_NS_INIT_INO)
+            return; /* the pid is global: the start, or the image an exec starts, reads it so */
+    }
+    (void)pt__global_pid(); /* handed on in PROFTRACE_GPID to an exec, kept for the start */
+}
+
 /* The executable's path (/proc/self/exe), read once: the process event and the module table both
  * name it, and the image does not change until an exec, which starts a new shim. */
 static char pt__exe_path[4096];
@@ -261,6 +274,7 @@ void pt__emit_process(void)
     for (ssize_t i = 0; i + 1 < n; i++)
         if (cmd[i] == 0)
             cmd[i] = ' ';
+    ev.exec = !pt__image_forked; /* a fork child's own start (fork_start.c), or an exec'd image's */
     ev.exe = pt__exe_read();
     ev.cmdline = cmd;
     pt__put_process(NULL, 0, &ev);

@@ -31,8 +31,13 @@ struct pt_tbuf *pt__tbuf_claim(void)
     if (pt__tls.buf && pt__tls.epoch != epoch) /* a buffer of a ring from before a re-attach */
         pt__tls.buf = NULL; /* that ring stays mapped (attach.c): nothing to give back */
     struct pt_ring *r = pt__ring;
-    if (!r)
-        return NULL;
+    if (!r) {
+        r = pt__fork_start(); /* a fork child's first event: its start, made now (fork_start.c) */
+        if (pt__tls.buf) /* the start's own events claimed this thread's buffer */
+            return pt__tls.buf;
+        if (!r)
+            return NULL;
+    }
     uint32_t tid = pt__gettid();
     b = pt_ring_claim(r, tid); /* the ring writes the `thread` event itself */
     if (!b)

@@ -263,6 +263,18 @@ void pt__wrap_object(unsigned call, void *obj);
 
 /* Process life (hook_proc.c, signals.c, env.c). */
 void pt__after_fork_child(void);
+/* A fork child's start (fork_start.c): made when it first records, or at once when it holds what
+ * its parent held. pt__fork_begin: from pt__after_fork_child, given the parent's ring (forgotten at
+ * the start). pt__fork_start: the ring, made now if the start was pending (pt__tbuf_claim, when
+ * there is none); NULL when none could be had. pt__fork_start_pending: nothing recorded yet in this
+ * fork child. pt__image_forked: this image is a copy of its parent's (the process event's exec=0). */
+void pt__fork_begin(struct pt_ring *parent);
+struct pt_ring *pt__fork_start(void);
+int pt__fork_start_pending(void);
+extern int pt__image_forked;
+/* In a fork child, at the fork: the global pid read now unless the child is in the initial pid
+ * namespace, where its pid is global and reads the same later (identity.c). */
+void pt__global_pid_at_fork(void);
 void pt__exec_init(void);
 void pt__signals_install(const uint64_t *not_default); /* NULL: unknown, ask each */
 void pt__signals_remove(void); /* SIG_DFL back wherever the shim's handler still stands */
@@ -284,6 +296,9 @@ void pt__env_release(struct pt__env_buf *b); /* after the exec or spawn returned
 /* Unmaps what a vfork child of this thread mapped for an exec that succeeded (see env.c). */
 void pt__env_reclaim(void);
 int pt__env_traced(char *const envp[]); /* LD_PRELOAD names the shim and PROFTRACE_DIR is set */
+/* The image an exec of envp starts preloads this shim (every LD_PRELOAD names its path) and traces
+ * into this trace directory (the first PROFTRACE_DIR is this one; no PROFTRACE_SECCOMP). */
+int pt__env_keeps_shim(char *const envp[]);
 void pt__exec_flush(void); /* a vfork child's word on its exec, told by the resumed parent */
 void pt__env_init(void);
 /* A PROFTRACE_* value as the environment has it, or NULL (the default) when unset or not valid

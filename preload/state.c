@@ -163,7 +163,7 @@ out_failed:
 }
 
 /* Forks the shim's wrapper does not see (daemon() and others that fork inside libc) still run
- * the atfork handlers: the child gets its own ring there, before anything else can write. */
+ * the atfork handlers: the child is made a fork child there, before anything else can write. */
 static void pt__atfork_child(void)
 {
     pt__fork_child_reset();
@@ -177,33 +177,23 @@ static void pt__atfork_child(void)
     pt__tls.busy = busy;
 }
 
-/* Re-create the ring in a fork child (one thread; the parent's ring is left untouched). Runs once
- * per child: from the atfork handler, or from the fork wrapper if that has not happened. */
+/* Forget the parent's ring in a fork child (one thread; the parent's ring is left untouched); the
+ * child's own is made when it first records, or at once (fork_start.c). Runs once per child: from
+ * the atfork handler, or from the fork wrapper if that has not happened. */
 void pt__after_fork_child(void)
 {
-    if (pt__pid == (uint32_t)getpid())
+    uint32_t pid = (uint32_t)getpid();
+    if (pt__pid == pid)
         return;
-    struct pt_ring *old = pt__ring;
+    struct pt_ring *parent = pt__ring;
     pt__ring = NULL;
     pt__tls.buf = NULL;
     pt__tls.tid = 0;
     pt__tls.vforked = 0;
     pt__tls.anchor_tsc = 0; /* first child timestamp from the real clock */
     atomic_store(&pt__exit_done, 0);
-    if (old)
-        pt_ring_forget(old);
-    pt__cfg.host_pid = pt__global_pid();
-    pt__cfg.start_time = pt__self_start_time();
-    int rc = pt_ring_create(&pt__cfg, &pt__ring);
-    if (rc < 0) {
-        pt__ring = NULL;
-        pt__fail("cannot create a ring in the fork child", rc);
-        return;
-    }
-    pt__pid = (uint32_t)getpid();
-    pt__holds_after_fork();
-    pt__emit_process();
-    pt__modules_replay(); /* never the loader here: see identity.c */
+    pt__pid = pid;
+    pt__fork_begin(parent);
 }
 
 int pt__vfork_child(void)

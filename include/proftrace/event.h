@@ -62,10 +62,13 @@ enum pt_ns {
 /* Non-call event classes: EV(name, fields) with fields written as W(wire, name) sequences. */
 #define PT_NS_FIELD(ns) W(U64, ns_##ns)
 #define PT_EVENTS(EV, W)                                                                          \
-    /* Process identity, first event of every process (and again after exec). */                  \
+    /* Process identity, first event of every process (and again after exec). exec: 1 when the   \
+     * image was started by an exec (the shim's start in a new image, or an attach), 0 in a fork   \
+     * child running its parent's image (preload/fork_start.c). A fork child that execs before it  \
+     * records anything has no event of its own: its first is its exec'd image's, with exec=1. */ \
     EV(process, W(U32, pid) W(U32, ppid) W(U32, global_pid) W(U64, start_time) W(U32, uid)        \
                     W(U32, euid) W(U32, gid) W(U32, egid) W(U32, sessionid) W(U32, loginuid)      \
-                        PT_NAMESPACES(PT_NS_FIELD) W(STR, exe) W(STR, cmdline))                   \
+                        PT_NAMESPACES(PT_NS_FIELD) W(U8, exec) W(STR, exe) W(STR, cmdline))       \
     /* A thread took a buffer; later events in that buffer are this thread's. */                 \
     EV(thread, W(U32, tid))                                                                       \
     /* A loaded object, for offline symbolization of stacks. */                                   \
