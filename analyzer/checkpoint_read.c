@@ -476,6 +476,7 @@ static int rec_proc(struct rd *r)
     U("events", p->nevents);
     U_OPT("image", p->image_ts);
     U_OPT("exec", p->exec_ts);
+    U_OPT("born_exec", p->born_exec);
     if (get_enum(r, "end", end_names, 5, &end))
         return -EINVAL;
     p->end = (enum pt__end)end;

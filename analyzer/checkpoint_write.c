@@ -156,6 +156,7 @@ static void write_proc(struct w *w, uint32_t old)
     put_u(o, "events", p->nevents);
     put_u(o, "image", p->image_ts);
     put_u(o, "exec", p->exec_ts);
+    put_u(o, "born_exec", p->born_exec);
     fprintf(o, " end=%s", end_names[p->end <= PT__REPLACED ? p->end : 0]);
     put_u(o, "end_ts", p->end_ts);
     put_u(o, "reaped_last", p->reaped_last_ts);

@@ -178,6 +178,9 @@ struct pt__proc {
     uint32_t last_thread; /* the thread of its last call (a cache: PT__NONE or an index) */
     uint64_t forked_ts;   /* born by a fork on record (the fork's entry): it got the parent's
                            * mappings then (model_fork.c); 0: not known to be a fork child */
+    uint8_t born_exec;    /* its first traced image was started by an exec (its process event's
+                           * exec=1: a fork child that exec'd before it recorded anything), not its
+                           * parent's image: it inherits no mapping */
 };
 
 struct pt__hold {

@@ -18,7 +18,11 @@
  * first: the parent's fork is stamped when it returns there, the child's first event once its shim
  * has made its ring. So the parent's holds are taken at the fork, and given to the child at once
  * when it is known already, else when it appears; a fork waits for its child a while (a child
- * the shim stays inert in never appears), and not across a rotation's checkpoint.
+ * the shim stays inert in never appears), and not across a rotation's checkpoint. A child that
+ * exec'd before it recorded anything appears first as its exec'd image (exec=1 in its process
+ * event: the shim made no start for the fork child's own, preload/fork_start.c): it inherits
+ * nothing, and its fork waits no longer. The shim starts the children of a process that held
+ * anything at once, so a child that holds its parent's mappings is known from the fork on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +41,24 @@ static void inherit(struct pt_analyzer *a, struct pt__proc *c, uint32_t ppid, ui
         pt__hold_inherit(a, c, &x[i], ts, ppid);
 }
 
-/* Is c the child a fork by ppid (running exe) at ts made, pid `pid` as fork returned it? The
- * child in a new pid namespace knows itself by another pid and its parent as 0; a first image
- * other than the parent's is an exec'd one, which inherits no mapping. */
+/* Is c the process a fork by ppid at ts made, pid `pid` as fork returned it? The child in a new
+ * pid namespace knows itself by another pid and its parent as 0. */
+static int born_of(const struct pt__proc *c, uint32_t pid, uint32_t ppid, uint64_t ts,
+                   uint64_t born)
+{
+    return !c->witnessed && c->have_identity && !c->forked_ts && born >= ts &&
+           (c->pid == pid || c->global_pid == pid) && (c->ppid == ppid || c->ppid == 0);
+}
+
+/* Is c that fork's child, still running its parent's image (running exe)? A first image other
+ * than the parent's is an exec'd one, which inherits no mapping; so is one whose process event
+ * says it was started by an exec, whatever its executable (bash exec'ing bash): the shim records
+ * no start of a fork child that execs before it records anything (preload/fork_start.c). */
 static int child_of(const struct pt__proc *c, uint32_t pid, uint32_t ppid, const char *exe,
                     uint64_t ts, uint64_t born)
 {
-    return !c->witnessed && c->have_identity && !c->forked_ts && born >= ts &&
-           (c->pid == pid || c->global_pid == pid) && (c->ppid == ppid || c->ppid == 0) && c->exe &&
-           exe && !strcmp(c->exe, exe);
+    return born_of(c, pid, ppid, ts, born) && !c->born_exec && c->exe && exe &&
+           !strcmp(c->exe, exe);
 }
 
 static void drop(struct pt_analyzer *a, uint32_t i)
@@ -96,6 +109,10 @@ void pt__fork_child(struct pt_analyzer *a, struct pt__proc *c, uint64_t ts)
         if (child_of(c, f->child, f->parent_pid, f->exe, f->ts, ts)) {
             inherit(a, c, f->parent_pid, f->ts, f->holds, f->nholds);
             drop(a, i);
+            return;
+        }
+        if (c->born_exec && born_of(c, f->child, f->parent_pid, f->ts, ts)) {
+            drop(a, i); /* its child exec'd before it recorded anything: nothing to wait for */
             return;
         }
     }

@@ -273,8 +273,10 @@ void pt__on_process(struct pt_analyzer *a, const struct pt_event *ev)
         a->threads[ti]->have_cred = 0; /* exec resets creds to the process's */
     if (older) /* its pid belongs to a younger process: this one was gone before that began */
         pt__proc_end(a, p, PT__REPLACED, ev->ts);
-    else if (first) /* a fork child has its parent's mappings */
+    else if (first) { /* a fork child has its parent's mappings, unless it exec'd first */
+        p->born_exec = PT_U(ev, process, exec) != 0;
         pt__fork_child(a, p, ev->ts);
+    }
 }
 
 /* An `untraced` event: a process nothing traces from here on, kept for the summary; reason "" is an

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # preload_identity.sh — every process image records the namespaces it really has: each process
 # event's ns_* equal what /proc/PID/ns/* says to the process itself, for a traced shell, for a
-# process after it called unshare (its ns event), and for the fork child unshare makes after that
-# call (the child of a thread whose namespaces changed: it must not record its parent's old ones)
-# and the image that child execs.
+# process after it called unshare (its ns event), for the fork child unshare makes after that call
+# (the child of a thread whose namespaces changed: it must not record its parent's old ones), which
+# execs at once and so is recorded as the image it execs (exec=1, no start of its own), and for a
+# fork child that records before it execs (a subshell that runs a command, then exits: exec=0).
 set -u
 : "${PT_BIN:?}"
 T=$(mktemp -d /tmp/pt-preload-identity.XXXXXX)
@@ -21,10 +22,11 @@ for n in $NS; do
     printf 'ns_%s=%s ' "$n" "${l%]}"
 done >"$out"
 echo $$ >"$out.pid"
+echo $PPID >"$out.ppid"
 EOF
 inner="sh $T/say.sh $T/inner"
 if [ "$(id -u)" = 0 ] && unshare -u -i true 2>/dev/null; then
-    "$PT_BIN/proftrace" record -o "$T/tr" -- sh -c "sh $T/say.sh $T/outer; unshare -u -i --fork $inner" \
+    "$PT_BIN/proftrace" record -o "$T/tr" -- sh -c "sh $T/say.sh $T/outer; unshare -u -i --fork sh -c '$inner; (sh $T/say.sh $T/sub; exit 3); true'" \
         >"$T/rec.out" 2>&1 || bad "record failed: $(cat "$T/rec.out")"
 else
     echo "note: unshare -u -i refused here: only the traced shell's own identity is checked"
@@ -50,10 +52,21 @@ check() { # WHO FILE: every process event of the pid in FILE.pid has the namespa
 }
 check "the traced shell" "$T/outer"
 if [ -f "$T/inner" ]; then
-    # The fork child unshare made after its call, and the image it exec'd: same pid, two events.
+    # The fork child unshare made after its call execs at once: one event, its exec'd image's.
+    pid=$(cat "$T/inner.ppid")
     check "unshare's fork child" "$T/inner"
-    [ "$(recorded "$(cat "$T/inner.pid")" | wc -l)" -ge 2 ] ||
-        bad "unshare's fork child and its exec did not both record a process event"
+    [ "$(grep -c "process(pid=$pid, " "$T/events")" = 1 ] ||
+        bad "unshare's fork child (pid $pid) made a start of its own: $(grep "process(pid=$pid, " "$T/events")"
+    grep "process(pid=$pid, " "$T/events" | grep -q " exec=1, " ||
+        bad "unshare's fork child's image does not say it was exec'd"
+    # The subshell records (its exit) before anything else: its own start, in its namespaces.
+    pid=$(cat "$T/sub.ppid")
+    grep "process(pid=$pid, " "$T/events" | grep -q " exec=0, " ||
+        bad "the subshell (pid $pid) has no start of its own: $(grep "process(pid=$pid, " "$T/events")"
+    cp "$T/inner" "$T/subshell"
+    echo "$pid" >"$T/subshell.pid"
+    check "the subshell in the new namespaces" "$T/subshell"
+    grep -q "\[$pid [a-z]*\] exit(status=3)" "$T/events" || bad "the subshell's exit is not recorded"
     [ "$(sed 's/ $//' "$T/outer")" != "$(sed 's/ $//' "$T/inner")" ] ||
         bad "unshare -u -i did not change the namespaces: the check above proves nothing"
     # unshare itself: its ns event after the call has the inner namespaces.

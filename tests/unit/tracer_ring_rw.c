@@ -147,7 +147,7 @@ static void write_process(struct pt_ring *r)
     if (!b)
         return;
     const char *exe = "/usr/bin/test-exe", *cmd = "test-exe -x";
-    size_t size = 9 * 4 + 8 + 8 * 8 + pt_size_str(strlen(exe)) + pt_size_str(strlen(cmd));
+    size_t size = 9 * 4 + 8 + 8 * 8 + 1 + pt_size_str(strlen(exe)) + pt_size_str(strlen(cmd));
     struct pt_enc e;
     CHECK(pt_tbuf_begin(b, PT_EV_process, pt_now(), size, &e) == 0, "begin process");
     pt_enc_u32(&e, (uint32_t)getpid());
@@ -159,6 +159,7 @@ static void write_process(struct pt_ring *r)
     for (int k = 0; k < 7; k++)
         pt_enc_u64(&e, 4026531830ull + k);
     pt_enc_u64(&e, 4026531834ull);
+    pt_enc_u8(&e, 1); /* exec */
     pt_enc_str(&e, exe, strlen(exe));
     pt_enc_str(&e, cmd, strlen(cmd));
     CHECK(e.p == e.end, "process size");

@@ -86,7 +86,7 @@ static void write_process_event(void)
     if (n > 0)
         exe[n] = 0;
     const char *cmd = "tracer_tool_writer";
-    size_t size = 9 * 4 + 8 + 8 * 8 + pt_size_str(strlen(exe)) + pt_size_str(strlen(cmd));
+    size_t size = 9 * 4 + 8 + 8 * 8 + 1 + pt_size_str(strlen(exe)) + pt_size_str(strlen(cmd));
     struct pt_enc e;
     if (pt_tbuf_begin(b, PT_EV_process, pt_now(), size, &e) == 0) {
         pt_enc_u32(&e, (uint32_t)getpid());
@@ -97,6 +97,7 @@ static void write_process_event(void)
             pt_enc_u32(&e, (uint32_t)getuid());
         for (int k = 0; k < 8; k++)
             pt_enc_u64(&e, 4026531830ull + k);
+        pt_enc_u8(&e, 1); /* exec */
         pt_enc_str(&e, exe, strlen(exe));
         pt_enc_str(&e, cmd, strlen(cmd));
         pt_tbuf_commit(b, &e);
