@@ -2,7 +2,8 @@
  * shared mappings and SysV attachments (whichever of the parent's fork and the child's first event
  * comes first), until it unmaps, detaches or execs; a removal by another program while only the
  * children hold it is a finding with them as holders; the parent (or its program instance)
- * removing what only its children inherited is not; a witnessed SysV removal is dated the earliest
+ * removing what only its children inherited is not; a child whose first image was exec'd
+ * inherits nothing, even of its parent's executable; a witnessed SysV removal is dated the earliest
  * it can have happened and counts the holds live then, and the holder the witness names. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -423,12 +424,45 @@ static void test_scan_repeats_a_traced_removal(void)
     scn_free(s);
 }
 
+/* A fork child that exec'd before it recorded anything (the shim made no start of its own,
+ * preload/fork_start.c) appears first as its exec'd image, exec=1 in its process event, here of
+ * the parent's own executable (a shell exec'ing itself): it inherits no mapping, so another
+ * program's shm_unlink after the parent unmapped is no finding; and its fork waits no longer. */
+static void test_exec_image_inherits_nothing(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/server");
+    shm_map(s, 100, "/seg", SEG_INO, ADDR);
+    fork_ev(s, 100, 101);
+    CHECK(s->a->nforks == 1);
+    struct pt_event *e = ev_begin(s, PT_EV_process, 101, 0);
+    pt__synth_u(e, "pid", 101);
+    pt__synth_u(e, "ppid", 100);
+    pt__synth_u(e, "global_pid", 101);
+    pt__synth_u(e, "start_time", 2);
+    pt__synth_u(e, "uid", 1000);
+    pt__synth_u(e, "euid", 1000);
+    pt__synth_u(e, "sessionid", 3);
+    pt__synth_u(e, "exec", 1);
+    pt__synth_s(e, "exe", "/usr/bin/server");
+    ev_end(s);
+    CHECK(s->a->nforks == 0);
+    munmap_ev(s, 100, ADDR);
+    proc(s, 200, WHO(.start = 3), "/usr/bin/cleaner");
+    shm_unlink_ev(s, 200, "/seg", SEG_INO);
+    exit_ev(s, 101);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
 int main(void)
 {
     RUN(test_sysv_children_hold_fork_first);
     RUN(test_sysv_children_hold_child_first);
     RUN(test_checkpoint_carries_inherited);
     RUN(test_posix_child_holds_after_parent_unmapped);
+    RUN(test_exec_image_inherits_nothing);
     RUN(test_parent_removes_what_children_inherited);
     RUN(test_child_lets_go);
     RUN(test_no_fork_no_inheritance);
