@@ -83,8 +83,15 @@ out:
 
 void pt__fork_begin(struct pt_ring *parent)
 {
+    /* A parent that had not started yet itself (a fork child that forked before it recorded) has
+     * no ring, and its own parent's still mapped: that one is ours to forget now. Its state and
+     * its count of lost events are its, not ours. */
+    atomic_store(&pt__fs_state, PT__FS_NONE);
+    atomic_store(&pt__fs_starter, 0);
+    atomic_store(&pt__fs_lost, 0);
+    if (parent)
+        pt__fs_parent = parent;
     pt__image_forked = 1;
-    pt__fs_parent = parent;
     pt__holds_after_fork(); /* the parent's holds are not the child's to end */
     if (pt__attached || pt__holds_begun()) {
         pt__fork_start_now(); /* it holds what its parent held: known from the fork on */

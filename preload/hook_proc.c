@@ -2,10 +2,14 @@
  *
  * fork: the real fork runs with the re-entry guard up, so nothing (atfork handlers included) is
  * recorded while parent and child share the parent's ring; the child then forgets that ring and
- * creates its own, whose first events are its process and module events. The parent records fork.
+ * makes its own when it first records (fork_start.c), whose first events are its process and
+ * module events. The parent records fork.
  *
  * exec: recorded before the call (ret 0) because it does not return on success; if it does return,
- * a second execve event carries the failure. The environment handed to the new image always
+ * a second execve event carries the failure. A fork child that has recorded nothing yet, and whose
+ * exec starts an image that will load the shim with this trace directory, records nothing before
+ * the call: that image's start records the process (fork_start.c); if the exec returns, the child
+ * starts then and records both events as ever. The environment handed to the new image always
  * carries LD_PRELOAD and PROFTRACE_DIR (env.c), built without the heap so that this works in a
  * vfork child too — except in a process proftrace attached to (attach.c), whose environment is
  * passed on as it was. execv/execvp/execl/execle/execlp do not reach execve through the PLT inside

@@ -6,7 +6,8 @@
 #     directory given as an absolute and as a relative path); under `record` the same, and the
 #     child's pre-exec image has no event at all;
 #  2. a child that execs its parent's own executable: one process event, exec=1; that image's own
-#     fork child, which only exits, starts at its exit (exec=0 first, then its exit);
+#     fork child, which only exits, starts at its exit (exec=0 first, then its exit); a child that
+#     forks before it records anything: its own child, which execs at once, is its image only;
 #  3. a child that deletes before it execs starts first: process (exec=0), unlink, execve, then the
 #     exec'd image's process (exec=1);
 #  4. the child of a parent that holds a shared mapping starts at once, as before (exec=0 first);
@@ -72,6 +73,23 @@ first "$T/tr2.ev" "$c" | grep -q "\] process(pid=$c, ppid=$c2, " ||
     fail "the grandchild's first event is not its process: $(first "$T/tr2.ev" "$c")"
 grep -q "\[$c [^]]*\] exit(status=5)" "$T/tr2.ev" || fail "the grandchild's exit is missing"
 echo "ok   2. a child exec'ing its parent's executable says exec=1; its child starts at its exit"
+
+# 2b. A child that forks before it records anything: its own child execs at once (one process
+# event, exec=1, its ppid the child's), the child itself starts as it records that fork.
+pt_record -o "$T/tr2b" -- "$TOOL" fork-exec /bin/true >"$T/tr2b.out" 2>"$T/tr2b.err" ||
+    fail "record (fork-exec): $(cat "$T/tr2b.err")"
+c=$(child "$T/tr2b.out")
+g=$(sed -n 's/^grandchild \([0-9]*\)$/\1/p' "$T/tr2b.out")
+[ -n "$g" ] && grep -q "status 6$" "$T/tr2b.out" || fail "fork-exec: $(cat "$T/tr2b.out")"
+"$PROFTRACE" events "$T/tr2b" >"$T/tr2b.ev"
+[ "$(procs "$T/tr2b.ev" "$g")" = "exec=1 /usr/bin/true" ] ||
+    fail "fork-exec: the grandchild $g: $(procs "$T/tr2b.ev" "$g")"
+grep -q "\] process(pid=$g, ppid=$c, " "$T/tr2b.ev" || fail "fork-exec: the grandchild's ppid is not $c"
+[ "$(procs "$T/tr2b.ev" "$c")" = "exec=0 $TOOL" ] || fail "fork-exec: the child $c: $(procs "$T/tr2b.ev" "$c")"
+first "$T/tr2b.ev" "$c" | grep -q "\] process(pid=$c, " || fail "fork-exec: the child's process not first"
+grep -q "\[$c [^]]*\] fork() = $g$" "$T/tr2b.ev" || fail "fork-exec: the child's fork is missing"
+grep -q "\[$c [^]]*\] exit(status=6)" "$T/tr2b.ev" || fail "fork-exec: the child's exit is missing"
+echo "ok   2b. a child forking before it records: its child is its exec'd image only"
 
 # 3. A delete before the exec.
 : >"$T/victim"

@@ -9,6 +9,9 @@
  *   hold-exec PROG...         the parent first maps a private POSIX shared-memory object
  *                             MAP_SHARED (a hold), then forks; the child execv(PROG) at once;
  *   fail-exec PROG            execv(PROG), which fails; then _exit(7);
+ *   fork-exec PROG...         forks again at once (before it records anything), then waits for
+ *                             its own child, prints "grandchild PID" and _exit(6); that grandchild
+ *                             execv(PROG) at once;
  *   exit                      _exit(5) without any other call;
  *   abort                     raise(SIGABRT) without any other call.
  * Exit 0 when the fork and the wait worked (whatever the child did), 1 otherwise. */
@@ -52,6 +55,19 @@ int main(int argc, char **argv)
             unlink(argv[2]);
             execv(argv[3], argv + 3);
             _exit(7);
+        }
+        if (!strcmp(mode, "fork-exec") && argc >= 3) {
+            pid_t g = fork();
+            if (g == 0) {
+                execv(argv[2], argv + 2);
+                _exit(7);
+            }
+            int gst;
+            if (g < 0 || waitpid(g, &gst, 0) != g)
+                _exit(1);
+            printf("grandchild %d\n", (int)g);
+            fflush(stdout);
+            _exit(6);
         }
         if (!strcmp(mode, "abort"))
             raise(SIGABRT);
