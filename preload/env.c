@@ -152,17 +152,43 @@ int pt__env_traced(char *const envp[])
     return pre && dir;
 }
 
-/* Do the paths name the same directory? (A relative PROFTRACE_DIR, which the new image resolves
- * from its working directory, the one the exec leaves it.) */
-static int pt__env_same_dir(const char *a, const char *b)
+/* Do the paths name the same file (a directory when `dir`)? (A relative PROFTRACE_DIR or
+ * LD_PRELOAD, which the new image resolves from its working directory, the one the exec leaves
+ * it.) */
+static int pt__env_same_file(const char *a, const char *b, int dir)
 {
     struct stat sa, sb;
     int saved = errno;
     int same = *a && syscall(SYS_newfstatat, AT_FDCWD, a, &sa, 0) == 0 &&
-               syscall(SYS_newfstatat, AT_FDCWD, b, &sb, 0) == 0 && S_ISDIR(sa.st_mode) &&
-               sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+               syscall(SYS_newfstatat, AT_FDCWD, b, &sb, 0) == 0 &&
+               (!dir || S_ISDIR(sa.st_mode)) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     errno = saved;
     return same;
+}
+
+/* Does the LD_PRELOAD list v load this shim? By its path, or by another name of the same file (a
+ * relative one, which the new image's loader resolves from the working directory the exec leaves
+ * it). */
+static int pt__env_loads_self(const char *v)
+{
+    if (strstr(v, pt__self))
+        return 1;
+    const char *base = strrchr(pt__self, '/');
+    base = base ? base + 1 : pt__self;
+    char one[PATH_MAX];
+    while (*v) {
+        size_t n = strcspn(v, ": \t");
+        if (n && n < sizeof one) {
+            memcpy(one, v, n);
+            one[n] = 0;
+            const char *b = strrchr(one, '/');
+            if (!strcmp(b ? b + 1 : one, base) && pt__env_same_file(one, pt__self, 0))
+                return 1;
+        }
+        v += n;
+        v += strspn(v, ": \t");
+    }
+    return 0;
 }
 
 int pt__env_keeps_shim(char *const envp[])
@@ -174,12 +200,12 @@ int pt__env_keeps_shim(char *const envp[])
     for (size_t i = 0; envp && envp[i]; i++) {
         const char *e = envp[i];
         if (!strncmp(e, "LD_PRELOAD=", 11)) {
-            if (!strstr(e + 11, pt__self))
+            if (!pt__env_loads_self(e + 11))
                 return 0; /* the loader takes the last one, getenv the first: every one names us */
             pre = 1;
         } else if (!strncmp(e, "PROFTRACE_DIR=", 14) && !dir_seen) {
             dir_seen = 1; /* the new image's getenv takes the first */
-            dir = !strcmp(e + 14, ours) || pt__env_same_dir(e + 14, ours);
+            dir = !strcmp(e + 14, ours) || pt__env_same_file(e + 14, ours, 1);
         } else if (!strncmp(e, "PROFTRACE_SECCOMP=", 18)) {
             return 0; /* the new image stays inert (seccomp.c) */
         }

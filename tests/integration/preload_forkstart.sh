@@ -3,7 +3,7 @@
 # records (preload/fork_start.c), on real processes:
 #  1. a child that execs at once makes no ring of its own: its pid has one ring, its exec'd
 #     image's, whose process event says exec=1 with the right pid and ppid (with the trace
-#     directory given as an absolute and as a relative path); under `record` the same, and the
+#     directory and the shim given as absolute and as relative paths); under `record` the same, and the
 #     child's pre-exec image has no event at all;
 #  2. a child that execs its parent's own executable: one process event, exec=1; that image's own
 #     fork child, which only exits, starts at its exit (exec=0 first, then its exit); a child that
@@ -31,9 +31,12 @@ first() { grep "^[^ ]* \[$2 " "$1" | grep -v "\] thread(" | head -1; }
 # 1. No collector: the rings themselves.
 for how in absolute relative; do
     mkdir "$T/raw-$how"
-    dir=$T/raw-$how
-    [ $how = relative ] && dir=raw-$how
-    (cd "$T" && LD_PRELOAD=$pre PROFTRACE_DIR=$dir "$TOOL" exec /bin/true) >"$T/raw.out" ||
+    dir=$T/raw-$how shim=$pre
+    if [ $how = relative ]; then
+        dir=raw-$how
+        shim=${PT_PRELOAD_FIRST:+$PT_PRELOAD_FIRST:}$(realpath --relative-to="$T" "$PT_LIB/libproftrace.so")
+    fi
+    (cd "$T" && LD_PRELOAD=$shim PROFTRACE_DIR=$dir "$TOOL" exec /bin/true) >"$T/raw.out" ||
         fail "$how: the tool failed"
     c=$(child "$T/raw.out")
     [ -n "$c" ] || fail "$how: no child: $(cat "$T/raw.out")"
@@ -45,7 +48,7 @@ for how in absolute relative; do
     p=$(grep -o "process(pid=[0-9]*, ppid=[0-9]*, .*tracer_tool_forkexec\"" "$T/raw.ev" |
         sed 's/process(pid=\([0-9]*\),.*/\1/')
     grep -q "\] process(pid=$c, ppid=$p, " "$T/raw.ev" || fail "$how: the child's ppid is not $p"
-    echo "ok   1. $how PROFTRACE_DIR: the child $c that exec'd at once has one ring, its image's"
+    echo "ok   1. $how PROFTRACE_DIR and LD_PRELOAD: the child $c that exec'd at once has one ring, its image's"
 done
 
 pt_record -o "$T/tr1" -- "$TOOL" exec /bin/true >"$T/tr1.out" 2>"$T/tr1.err" ||
