@@ -177,9 +177,10 @@ static void pt__atfork_child(void)
     pt__tls.busy = busy;
 }
 
-/* Forget the parent's ring in a fork child (one thread; the parent's ring is left untouched); the
- * child's own is made when it first records, or at once (fork_start.c). Runs once per child: from
- * the atfork handler, or from the fork wrapper if that has not happened. */
+/* Let go of the parent's ring in a fork child (one thread; the parent's ring is left untouched,
+ * unmapped when the child starts): the child's own is made when it first records, or at once
+ * (fork_start.c). Runs once per child: from the atfork handler, or from the fork wrapper if that
+ * has not happened. */
 void pt__after_fork_child(void)
 {
     uint32_t pid = (uint32_t)getpid();
