@@ -1,10 +1,9 @@
 /* fork_start.c — a fork child's start (its ring, its process event), made when it first records.
  *
- * Why. Most fork children exec at once (a shell running a command, a build tool's job, a daemon's
- * helper):
- * a start of their own (a ring file taken or created, its header, the process and module events,
- * the identity read from /proc) was half of what tracing added to each command a shell ran, and
- * the exec'd image makes a start of its own right after. So a fork child only notes that it is one
+ * Why. Most fork children exec at once (a shell running a command, a build tool's job): a start
+ * of their own (a ring file taken or created, its header, the process and module events, the
+ * identity read from /proc) was half of what tracing added to each command a shell ran, and the
+ * exec'd image makes a start of its own right after. So a fork child only notes that it is one
  * (state.c resets what belonged to the parent) and starts when it first records anything, from
  * whichever event that is (pt__tbuf_claim finds no ring): a call, a signal, its exit. The process
  * event still comes first in its ring, and no decisive event is lost. Until then the parent's ring
