@@ -43,11 +43,12 @@
  * mask back (the next collision narrows again). Closing the collector gives it back too.
  *
  * Companions. Other threads of the collector are woken by the same writers: the witness's thread
- * by the inotify event of a writer backing its ring's next packets (a write into rings/), some 70
- * to 110 times in a 1 M-call burst, each time on the writer's CPU and at nice -10 as well. They
- * follow the draining thread's mask: it is published (a generation and a copy under a lock) at
- * each change, and a companion calling pt_place_companion when it wakes takes it for itself (a
- * thread only ever changes its own affinity: no thread id that could be reused meanwhile).
+ * by the inotify event of a writer backing its ring's next packets (a write into rings/), about
+ * once per backing step of a buffer's first lap (17 steps for a 4 MiB buffer, where each 32 KiB
+ * packet was one), each time on the writer's CPU and at nice -10 as well. They follow the
+ * draining thread's mask: it is published (a generation and a copy under a lock) at each change,
+ * and a companion calling pt_place_companion when it wakes takes it for itself (a thread only
+ * ever changes its own affinity: no thread id that could be reused meanwhile).
  *
  * State. Affinity is per thread, and so is this state (thread-local): the thread that calls
  * pt_place_begin is the one placed; on any other thread every call but pt_place_companion is a
