@@ -118,7 +118,7 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
     /* a key and a session's profile key are directories; a mapping or an open file is not */
     pt__wfan_note_held(w->fan, h->dev, h->ino, h->t_begin,
                        h->kind == PT__HK_KEY || h->kind == PT__HK_SESSION,
-                       h->ended ? PT__WHELD_ENDED : PT__WHELD_TABLE);
+                       h->ended ? PT__WHELD_ENDED : PT__WHELD_TABLE, 0);
     if (h->ended) {
         w->st.holds_ended++;
         return;
