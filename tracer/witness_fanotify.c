@@ -803,7 +803,9 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         const struct dir *d = &f->dir[i];
         if (f->fs[d->fs].dev != (uint64_t)st.st_dev || d->exact != isfile)
             continue;
-        if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
+        /* a directory by its path and number both: another directory that got a removed
+         * one's number is not watched yet */
+        if (!strcmp(d->prefix, canon) && (isfile || d->ino == st.st_ino)) {
             close(dfd);
             pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode),
                                PT__WHELD_SCAN, pt__wfan_handle_id(path));
