@@ -408,6 +408,19 @@ int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs 
                     st->shm_removed++;
                 }
             }
+            /* Made and removed since the last look, and still attached: new here, and marked
+             * for destruction already (a fork child keeping what its parent attached, removed
+             * within 0.1 s of the shmget). One nobody attaches any more has vanished: unseen. */
+            for (size_t k = 0; k < t.n; k++) {
+                const struct seg *now = &t.segs[k];
+                const struct seg *was = find_seg(n->segs, n->nsegs, now->shmid);
+                if ((now->mode & SHM_DEST_BIT) &&
+                    (!was || was->cpid != now->cpid || was->size != now->size) &&
+                    record(s, w, execs, n, now, now, now_ts, st)) {
+                    recorded++;
+                    st->shm_removed++;
+                }
+            }
         }
         free(n->segs);
         n->segs = t.segs;
