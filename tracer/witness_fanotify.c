@@ -47,7 +47,10 @@
  * when that process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let
  * go. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
- * long the witness's thread waited between its reads.
+ * long the witness's thread waited between its reads. A number a scan of /proc found held carries
+ * the handle of what the scan found (handle_id: the inode's generation with its number): the
+ * scan may have run before the death of that very object, read later (kept()), and a later object
+ * with the number, another handle, is not the one held (may_be_held()).
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
  * deleted handle says whether the object is still alive (then the held number is its own); when
  * it is gone, its DELETE_SELF is queued by now, in a later batch: what the batch read from that
