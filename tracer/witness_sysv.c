@@ -331,8 +331,10 @@ static void attr_visit(void *arg, const struct pt__wident *id, uint64_t exec_ts)
 
 /* ---- the scan ------------------------------------------------------------------------------- */
 
+/* seen: the time of the look before, which saw the segment intact; 0 when none did (made and
+ * removed since that look). */
 static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
-                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t ts,
+                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t seen,
                   struct pt_witness_stats *st)
 {
     uint32_t holder = now ? find_holder(s, n->ino, was->shmid) : 0;
@@ -353,7 +355,7 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
     r.cpid = was->cpid;
     r.lpid = now ? now->lpid : was->lpid;
     r.owner_uid = was->uid;
-    r.seen_ts = n->seen_ts;
+    r.seen_ts = seen;
     r.holder = holder;
     pt__wident_unknown(&r.who, 0, PT__WID_NONE);
     if (execs) {
@@ -364,7 +366,6 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
         if (c.matches == 1)
             r.who = c.who;
     }
-    (void)ts;
     return pt__witness_record_shm(w, &r) == 0;
 }
 
@@ -404,7 +405,7 @@ int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs 
                     removed = 1, now = NULL; /* the id went to a new segment */
                 else
                     removed = (now->mode & SHM_DEST_BIT) != 0;
-                if (removed && record(s, w, execs, n, was, now, now_ts, st)) {
+                if (removed && record(s, w, execs, n, was, now, n->seen_ts, st)) {
                     recorded++;
                     st->shm_removed++;
                 }
@@ -417,7 +418,7 @@ int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs 
                 const struct seg *was = find_seg(n->segs, n->nsegs, now->shmid);
                 if ((now->mode & SHM_DEST_BIT) &&
                     (!was || was->cpid != now->cpid || was->size != now->size) &&
-                    record(s, w, execs, n, now, now, now_ts, st)) {
+                    record(s, w, execs, n, now, now, 0, st)) {
                     recorded++;
                     st->shm_removed++;
                 }

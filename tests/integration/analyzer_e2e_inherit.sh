@@ -43,10 +43,11 @@ finish() {
 }
 
 # The clean-up, not traced: while only the child holds them (the handshake: the witness has read
-# the child's /proc, where the directory and both mappings are). On a fast run the segment is made
-# and removed between two of the witness's looks at the SysV table (0.1 s apart): the removal is
-# still recorded, the segment being new to the witness and already removed, with the child
-# attached (tests/unit/witness_sysv_quick.c).
+# the child's /proc, where the directory and both mappings are; recording the probe's deletion, it
+# also looked at the SysV table, after the parent's detach, so the removal is not dated back to
+# when the parent still had the segment attached). Had the segment been made and removed between
+# two looks, the removal would still be recorded, with the child attached
+# (tests/unit/witness_sysv_quick.c).
 start cleanup
 witness_handshake "$D" "$T/cleanup.dir"
 "${UNTRACED[@]}" rm "/dev/shm/$NAME"

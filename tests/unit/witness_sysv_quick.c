@@ -3,9 +3,9 @@
  * the holder. A watched process attaches a new private segment after the witness's first look
  * (so that look does not list it), the test removes it (shmctl IPC_RMID: it stays in the table,
  * marked for destruction, as long as it is attached), and only then does the witness look again:
- * the segment is new to it and already removed. (A fork child keeping what its parent attached
- * had it removed by an untraced ipcrm within the 0.1 s between two looks, on a fast run, and the
- * removal was never recorded.) Controls: the same made and removed while only a process the
+ * the segment is new to it and already removed, recorded as seen intact by no look (seen_ts 0).
+ * (A fork child keeping what its parent attached had it removed by an untraced ipcrm within the
+ * 0.1 s between two looks, on a fast run, and the removal was never recorded.) Controls: the same made and removed while only a process the
  * witness does not watch has it attached is not recorded; a later look does not record the
  * removal again. Caller-driven witness: the looks are the test's. */
 #ifndef _GNU_SOURCE
@@ -92,9 +92,12 @@ int main(void)
               other);
         if (ev[i].shmid == held) {
             found++;
-            CHECK(ev[i].holder == (uint32_t)watched && ev[i].nattch == 1 && ev[i].seen_ts != 0,
-                  "the removal of %d: holder %u (the watched process is %d), %u attached",
-                  held, ev[i].holder, (int)watched, ev[i].nattch);
+            /* seen_ts 0: no look saw it intact (the analyzer dates it when it was noticed) */
+            CHECK(ev[i].holder == (uint32_t)watched && ev[i].nattch == 1 && ev[i].seen_ts == 0,
+                  "the removal of %d: holder %u (the watched process is %d), %u attached, seen "
+                  "intact at %llu",
+                  held, ev[i].holder, (int)watched, ev[i].nattch,
+                  (unsigned long long)ev[i].seen_ts);
         }
     }
     CHECK(found == 1, "the removal of %d, attached by the watched process, recorded %u times", held,
