@@ -1117,7 +1117,8 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
  * — and, as the object that died is no one's, still is: a table's hold whose entry says so now
  * (the tables were read again since the death was queued), or one a scan found after `since` of
  * another object than the one that died (the scan may have run before the death, whose report
- * came later: then what it found was the dying object itself; the next scan looks again). A hold
+ * came later: then what it found was the dying object itself; one whose handle could not be read
+ * does not keep it either: the next scan looks again). A hold
  * of the object that died, over before the batch was read, does not keep it, even when it began
  * after `since` (a flood of reports keeps the queue from being found empty): the number's next
  * owner would be taken for held, and every entry renamed or deleted in it (another process's
@@ -1187,9 +1188,12 @@ static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *r
             *g = (struct gone){.klen = klen, .batch = f->batch, .pid = r->pid};
             memcpy(g->key, key, klen);
             const struct fs *sfs = find_fs(f, r->fid);
-            const struct held *h =
+            struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && !kept(w, h, since, handle_id(fid_handle((void *)r->fid)));
+            uint64_t died = handle_id(fid_handle((void *)r->fid));
+            r->frees = h && !kept(w, h, since, died);
+            if (h && !r->frees && h->hid == died)
+                h->hid = 0; /* kept for a new object, which no scan has read yet */
             if (r->frees && nfreed < MAX_FREED) {
                 freed[nfreed].dev = h->dev;
                 freed[nfreed++].ino = h->ino;

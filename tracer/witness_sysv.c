@@ -9,9 +9,9 @@
  * SHM_DEST set in its mode; one nobody had attached vanishes. So each scan is compared with the
  * previous one: a segment that turned SHM_DEST, or vanished without having been SHM_DEST, was
  * removed between the two scans; one the previous scan did not list that is SHM_DEST already was
- * both made and removed between them (one nobody had attached any more by then is not seen). For a namespace the collector is not in, the table is read by a
- * short-lived thread that joins that namespace (setns is per thread), so the collector itself never
- * changes namespace.
+ * both made and removed between them (one nobody had attached any more by then is not seen). For
+ * a namespace the collector is not in, the table is read by a short-lived thread that joins that
+ * namespace (setns is per thread), so the collector itself never changes namespace.
  *
  * Attribution. The table names the creator (cpid) and the last process to attach or detach (lpid):
  * neither is the remover. No kernel report names the process that called shmctl(IPC_RMID). The

@@ -5,9 +5,10 @@
  * marked for destruction, as long as it is attached), and only then does the witness look again:
  * the segment is new to it and already removed, recorded as seen intact by no look (seen_ts 0).
  * (A fork child keeping what its parent attached had it removed by an untraced ipcrm within the
- * 0.1 s between two looks, on a fast run, and the removal was never recorded.) Controls: the same made and removed while only a process the
- * witness does not watch has it attached is not recorded; a later look does not record the
- * removal again. Caller-driven witness: the looks are the test's. */
+ * 0.1 s between two looks, on a fast run, and the removal was never recorded.) Controls: the
+ * same made and removed while only a process the witness does not watch has it attached is not
+ * recorded; a later look does not record the removal again. Caller-driven witness: the looks are
+ * the test's. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
