@@ -47,7 +47,7 @@ finish() {
 # also looked at the SysV table, after the parent's detach, so the removal is not dated back to
 # when the parent still had the segment attached). Had the segment been made and removed between
 # two looks, the removal would still be recorded, with the child attached
-# (tests/unit/witness_sysv_quick.c).
+# (tests/unit/witness_sysv_between.c).
 start cleanup
 witness_handshake "$D" "$T/cleanup.dir"
 "${UNTRACED[@]}" rm "/dev/shm/$NAME"
