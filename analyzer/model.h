@@ -612,7 +612,9 @@ void pt__on_hold_end(struct pt_analyzer *a, struct pt__proc *p, const struct pt_
  * scan before, which saw the segment intact) by p: a deletion dated `from`, of the holds live
  * then — those still open, and those that ended since (the removal may have come before their
  * end; the candidates made of them say when they ended) — unless a traced process removed that
- * segment in the window (the scan saw that removal). Takes every open hold off the identity. */
+ * segment in the window (the scan saw that removal). from 0: no scan saw the segment intact (made
+ * and removed since the one before): dated when noticed, of the holds live then, unless a traced
+ * process removed it before. Takes every open hold off the identity. */
 void pt__on_sysv_removed(struct pt_analyzer *a, struct pt__proc *p, const struct pt_event *ev,
                          uint64_t dev, uint64_t ino, const char *target, uint64_t from);
 /* A call whose role is DELETE of FILE, SHM, RENAME or SYSV. */

@@ -721,9 +721,11 @@ void pt__on_sysv_removed(struct pt_analyzer *a, struct pt__proc *p, const struct
             a->dels_unheld++;
             return;
         }
-    /* Dated the earliest it can have happened: the holds live then are its holders. */
+    /* Dated the earliest it can have happened: the holds live then are its holders. A segment no
+     * scan saw intact was made after the scan before: the earliest known is when it was noticed,
+     * its holders those found attached then (a hold begun since that scan was not live at it). */
     struct pt_event e = *ev;
-    e.ts = e.ts_enter = from + 1 < ev->ts ? from + 1 : ev->ts;
+    e.ts = e.ts_enter = from && from + 1 < ev->ts ? from + 1 : ev->ts;
     const struct pt__ended_hold *extra[SYSV_ENDED_MAX];
     uint32_t n = 0;
     for (uint32_t i = 0; i < a->nsysv_ended; i++) {

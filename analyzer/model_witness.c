@@ -175,8 +175,10 @@ void pt__on_witnessed(struct pt_analyzer *a, const struct pt_event *ev)
         uint64_t born = attributed ? PT_U(ev, witnessed_shm, start_time) * 10000000ull : 0;
         if (seen_ts && seen_ts < ev->ts)
             from = seen_ts > born || born >= ev->ts ? seen_ts : born;
+        else if (!seen_ts)
+            from = 0; /* no scan saw it intact: made and removed since the one before */
     }
-    uint64_t date = from + 1 < ev->ts ? from + 1 : ev->ts;
+    uint64_t date = from && from + 1 < ev->ts ? from + 1 : ev->ts;
     uint32_t seen = shm ? seen_holder(a, ev, dev, ino, date) : PT__NONE;
     if (shm ? seen == PT__NONE && !pt__sysv_held_since(a, dev, ino, date)
             : !pt__map_get(&a->hold_by_id, dev, ino, &head)) {

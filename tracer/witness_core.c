@@ -118,7 +118,7 @@ static void on_table_hold(void *arg, const struct pt__wtab_hold *h)
     /* a key and a session's profile key are directories; a mapping or an open file is not */
     pt__wfan_note_held(w->fan, h->dev, h->ino, h->t_begin,
                        h->kind == PT__HK_KEY || h->kind == PT__HK_SESSION,
-                       h->ended ? PT__WHELD_ENDED : PT__WHELD_TABLE);
+                       h->ended ? PT__WHELD_ENDED : PT__WHELD_TABLE, 0);
     if (h->ended) {
         w->st.holds_ended++;
         return;
@@ -474,14 +474,21 @@ int pt_witness_drain(struct pt_witness *w)
      * them happened after every hold published before it, and those must be known then.) */
     if (w->tabs)
         pt__wtab_poll(w->tabs);
-    n += pt__wfan_drain(w->fan, w, w->execs, &w->st);
+    int files = pt__wfan_drain(w->fan, w, w->execs, &w->st);
+    n += files;
     /* The kernel dropped reports it could not queue: how many is unknown, at least one each
      * time. Readers see them as lost events of the witness's ring, never as silence. */
     if (w->st.overflows > overflows)
         pt_ring_lost(ring(w), w->st.overflows - overflows);
     if (w->execs)
         w->st.execs += (uint64_t)pt__wexecs_drain(w->execs);
-    if (read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks) {
+    int tick = read(w->timerfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks;
+    /* The SysV tables are looked at every 0.1 s, and also when something held was just deleted:
+     * a clean-up deleting files often removes segments next (`rm`, then `ipcrm`), and a look
+     * now dates such a removal closer, after what the deletion followed (a holder's detach). */
+    if (!tick && files > 0)
+        n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
+    if (tick) {
         n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
         if (w->tabs)
             pt__wtab_tick(w->tabs);

@@ -47,7 +47,10 @@
  * when that process lets go, one nobody held dies at its removal, and its DELETE_SELF names who let
  * go. The holds tables are read again once a batch is read, before any of it is judged: every hold
  * published before a deletion in the batch (so before the batch was read) is known then, however
- * long the witness's thread waited between its reads.
+ * long the witness's thread waited between its reads. A number a scan of /proc found held carries
+ * the handle of what the scan found (handle_id: the inode's generation with its number): the
+ * scan may have run before the death of that very object, read later (kept()), and a later object
+ * with the number, another handle, is not the one held (may_be_held()).
  * In a batch that stopped before the queue was empty (it is as large as the buffers allow) the
  * deleted handle says whether the object is still alive (then the held number is its own); when
  * it is gone, its DELETE_SELF is queued by now, in a later batch: what the batch read from that
@@ -170,6 +173,9 @@ struct held {
     uint64_t first;    /* the earliest */
     uint64_t live;     /* the latest publication of a table's hold that still was when read */
     uint64_t scan;     /* the latest time a scan of /proc found it held (0: none did) */
+    uint64_t hid;      /* the handle (handle_id) of the object that scan found, 0 unknown: the
+                        * number may have gone to another object since, which its handle (the
+                        * inode's generation) tells apart */
     int dir;           /* a directory: deletions of its entries count (a number a file had
                         * may be a directory's now, and the reverse) */
 };
@@ -272,6 +278,32 @@ static uint32_t key_hash(const unsigned char *k, uint32_t n)
     return h;
 }
 
+/* The identity of the object of handle h on its filesystem (the inode number and its
+ * generation, which a reused number does not share): never 0. */
+static uint64_t handle_id(const struct file_handle *h)
+{
+    uint64_t x = 14695981039346656037ull;
+    const unsigned char *p = h->f_handle;
+    uint32_t n = h->handle_bytes > MAX_HANDLE_SZ ? MAX_HANDLE_SZ : h->handle_bytes;
+    x = (x ^ (uint32_t)h->handle_type) * 1099511628211ull;
+    for (uint32_t i = 0; i < n; i++)
+        x = (x ^ p[i]) * 1099511628211ull;
+    return x ? x : 1;
+}
+
+uint64_t pt__wfan_handle_id(const char *path)
+{
+    union {
+        struct file_handle h;
+        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+    } u;
+    int mnt;
+    u.h.handle_bytes = MAX_HANDLE_SZ;
+    if (name_to_handle_at(AT_FDCWD, path, &u.h, &mnt, AT_SYMLINK_FOLLOW) < 0)
+        return 0;
+    return handle_id(&u.h);
+}
+
 static void cache_put(struct pt__wfan *f, const int32_t fsid[2], const struct file_handle *h,
                       const char *path)
 {
@@ -355,6 +387,8 @@ static void held_put(struct held *set, size_t cap, const struct held *h)
                 set[i].first = h->first;
             if (h->live > set[i].live)
                 set[i].live = h->live; /* a new hold's, or one moved as the set grows */
+            if (h->scan >= set[i].scan && h->hid)
+                set[i].hid = h->hid; /* the object the latest scan found */
             if (h->scan > set[i].scan)
                 set[i].scan = h->scan;
             set[i].dir |= h->dir;
@@ -403,7 +437,7 @@ static int generation_gone(const struct fs *fs, const struct fanotify_event_info
 }
 
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
-                        int how)
+                        int how, uint64_t hid)
 {
     struct held add = {.dev = dev,
                        .ino = ino,
@@ -411,6 +445,7 @@ void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t
                        .first = seen,
                        .live = how == PT__WHELD_TABLE ? seen : 0,
                        .scan = how == PT__WHELD_SCAN ? seen : 0,
+                       .hid = how == PT__WHELD_SCAN ? hid : 0,
                        .dir = dir != 0};
     struct held *h = find_held(f, dev, ino);
     if (h) {
@@ -418,6 +453,8 @@ void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t
             h->seen = seen;
         if (add.live > h->live)
             h->live = add.live;
+        if (add.scan >= h->scan && add.hid)
+            h->hid = add.hid;
         if (add.scan > h->scan)
             h->scan = add.scan;
         if (seen && (!h->first || seen < h->first))
@@ -464,7 +501,7 @@ static void forget_held(struct pt__wfan *f, uint64_t dev, uint64_t ino)
     }
     f->held[i].ino = 0;
     f->held[i].dev = 0;
-    f->held[i].seen = f->held[i].first = f->held[i].live = f->held[i].scan = 0;
+    f->held[i].seen = f->held[i].first = f->held[i].live = f->held[i].scan = f->held[i].hid = 0;
     f->held[i].dir = 0;
     f->nheld--;
 }
@@ -769,10 +806,12 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
         const struct dir *d = &f->dir[i];
         if (f->fs[d->fs].dev != (uint64_t)st.st_dev || d->exact != isfile)
             continue;
-        if (isfile ? !strcmp(d->prefix, canon) : d->ino == st.st_ino) {
+        /* a directory by its path and number both: another directory that got a removed
+         * one's number is not watched yet */
+        if (!strcmp(d->prefix, canon) && (isfile || d->ino == st.st_ino)) {
             close(dfd);
             pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode),
-                               PT__WHELD_SCAN);
+                               PT__WHELD_SCAN, pt__wfan_handle_id(path));
             free(*seen);
             *seen = strdup(path);
             return 0;
@@ -834,7 +873,8 @@ int pt__wfan_watch(struct pt__wfan *f, const char *path, int *fs_marked, int *di
     d->ino = ost.st_ino;
     f->ndirs++;
     f->aside_gen++; /* a directory set aside may be under this one */
-    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), PT__WHELD_SCAN);
+    pt__wfan_note_held(f, ost.st_dev, ost.st_ino, pt_now(), S_ISDIR(ost.st_mode), PT__WHELD_SCAN,
+                       pt__wfan_handle_id(path));
     unsigned budget = 4096;
     if (isfile) { /* back to the directory, to remember its handle */
         char *slash = strrchr(canon, '/');
@@ -1072,17 +1112,36 @@ static struct gone *named_slot(struct pt__wfan *f, const unsigned char *key, uin
     return NULL;
 }
 
-/* Does held number h, whose object died after `since`, stay held? Only for a hold of a new object
- * that got the number, which began after that death — so after `since` — and, as the object that
- * died is no one's, still is: a table's hold whose entry says so now (the tables were read again
- * since the death was queued), or one a scan found after `since` (the next scan looks again). A
- * hold of the object that died, over before the batch was read, does not keep it, even when it
- * began after `since` (a flood of reports keeps the queue from being found empty): the number's
- * next owner would be taken for held. */
-static int kept(struct pt_witness *w, const struct held *h, uint64_t since)
+/* Does held number h, whose object (handle identity `died`) died after `since`, stay held? Only
+ * for a hold of a new object that got the number, which began after that death — so after `since`
+ * — and, as the object that died is no one's, still is: a table's hold whose entry says so now
+ * (the tables were read again since the death was queued), or one a scan found after `since` of
+ * another object than the one that died (the scan may have run before the death, whose report
+ * came later: then what it found was the dying object itself; one whose handle could not be read
+ * does not keep it either: the next scan looks again). A hold
+ * of the object that died, over before the batch was read, does not keep it, even when it began
+ * after `since` (a flood of reports keeps the queue from being found empty): the number's next
+ * owner would be taken for held, and every entry renamed or deleted in it (another process's
+ * scratch directory in /tmp) one of a held directory (tests/unit/witness_renamed.c). */
+static int kept(struct pt_witness *w, const struct held *h, uint64_t since, uint64_t died)
 {
-    return h->scan >= since ||
+    return (h->scan >= since && h->hid && h->hid != died) ||
            (h->live >= since && pt__witness_holds_live(w, h->dev, h->ino, since));
+}
+
+/* Held number h, and the object of handle `fid` that has the number now: may that object be the
+ * one held? Not when the last scan that found the number held found another object (another
+ * generation of the inode) — unless a table says a hold of the number is live now: a table's
+ * hold carries no handle, and the new object may be what it holds. (A number known only from the
+ * tables is judged by the kernel's order of deaths, the essay.) */
+static int may_be_held(struct pt_witness *w, const struct held *h,
+                       const struct fanotify_event_info_fid *fid)
+{
+    if (!h || !fid)
+        return h != NULL;
+    if (!h->hid || h->hid == handle_id(fid_handle((void *)fid)))
+        return 1;
+    return h->live && pt__witness_holds_live(w, h->dev, h->ino, 0);
 }
 
 /* The batch's deaths, in the kernel's order (the essay): a DELETE_SELF is remembered (for the rest
@@ -1129,9 +1188,12 @@ static void order_deaths(struct pt__wfan *f, struct pt_witness *w, struct rep *r
             *g = (struct gone){.klen = klen, .batch = f->batch, .pid = r->pid};
             memcpy(g->key, key, klen);
             const struct fs *sfs = find_fs(f, r->fid);
-            const struct held *h =
+            struct held *h =
                 sfs ? find_held(f, sfs->dev, handle_ino(sfs, fid_handle((void *)r->fid))) : NULL;
-            r->frees = h && !kept(w, h, since);
+            uint64_t died = handle_id(fid_handle((void *)r->fid));
+            r->frees = h && !kept(w, h, since, died);
+            if (h && !r->frees && h->hid == died)
+                h->hid = 0; /* kept for a new object, which no scan has read yet */
             if (r->frees && nfreed < MAX_FREED) {
                 freed[nfreed].dev = h->dev;
                 freed[nfreed++].ino = h->ino;
@@ -1497,9 +1559,15 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * directory. Not the many other deletions of a busy filesystem, and not a directory gone
          * before it could be named in a tree nobody held. */
         int by_path = d.path[0] && watched(f, fs, d.path);
-        int by_dir = is_held_dir(f, fs->dev, d.dir_ino);
-        if (!by_path && !by_dir && !is_held(f, fs->dev, d.ino)) {
-            if (d.path[0])
+        /* by number, where the number's object may be the one held (its handle, when a scan
+         * read the held one's) */
+        const struct held *hd = find_held(f, fs->dev, d.dir_ino);
+        int by_dir = hd && hd->dir && may_be_held(w, hd, r->dfid);
+        int by_ino = r->fid && may_be_held(w, find_held(f, fs->dev, d.ino), r->fid);
+        if (!by_path && !by_dir && !by_ino) {
+            if ((hd && hd->dir) || is_held(f, fs->dev, d.ino))
+                st->reused++; /* the held number is another object's now */
+            else if (d.path[0])
                 st->outside++;
             else
                 st->unresolved++;
@@ -1512,10 +1580,10 @@ static int drain_batch(struct pt__wfan *f, struct pt_witness *w, struct pt__wexe
          * held (the essay). */
         int held = by_path;
         if (r->mask & (FAN_RENAME | FAN_MOVED_FROM)) /* no death: only a number freed before */
-            held |= (is_held(f, fs->dev, d.ino) && !r->reborn) || (by_dir && !r->dir_reborn);
+            held |= (by_ino && !r->reborn) || (by_dir && !r->dir_reborn);
         if (!held && by_dir) /* an entry of a held directory: by the directory's number */
             held = dir_held_when_deleted(f, w, r, fs, by_order);
-        if (held <= 0 && is_held(f, fs->dev, d.ino)) { /* the object's own number */
+        if (held <= 0 && by_ino) { /* the object's own number */
             int own = held_when_deleted(f, w, r, fs, by_order, drained ? f->since : 0);
             held = own > 0 || held == 0 ? own : held;
         }

@@ -169,8 +169,11 @@ static int shared_mappings_query(struct pt__wfan *f, pid_t pid, int mfd, const c
         name[sizeof name - 1] = 0;
         if (!q.vma_name_size || skipped(name, tracedir))
             continue;
+        char mf[96]; /* the mapped object itself, as its descriptor would name it */
+        snprintf(mf, sizeof mf, "/proc/%d/map_files/%llx-%llx", (int)pid,
+                 (unsigned long long)q.vma_start, (unsigned long long)q.vma_end);
         pt__wfan_note_held(f, makedev(q.dev_major, q.dev_minor), q.inode, pt_now(), 0,
-                           PT__WHELD_SCAN);
+                           PT__WHELD_SCAN, pt__wfan_handle_id(mf));
         if (watch_held(f, pid, name, fs, dirs) == 0)
             watched++;
     }
@@ -200,7 +203,7 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
             !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) || path_only(pid, de->d_name))
             continue;
         pt__wfan_note_held(f, st.st_dev, st.st_ino, pt_now(), S_ISDIR(st.st_mode),
-                           PT__WHELD_SCAN);
+                           PT__WHELD_SCAN, pt__wfan_handle_id(fdp));
         if (watch_held(f, pid, link, fs, dirs) == 0)
             watched++;
     }
@@ -229,10 +232,13 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
             next = line + strlen(line);
         unsigned maj, min;
         unsigned long long ino;
-        char *p;
+        char *p, mf[96];
+        /* the range ("start-end") names the mapped object in map_files */
+        snprintf(mf, sizeof mf, "/proc/%d/map_files/%.*s", (int)pid, (int)strcspn(line, " "), line);
         if (!shared_mapping(line, &maj, &min, &ino, &p) || skipped(p, tracedir))
             continue;
-        pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0, PT__WHELD_SCAN);
+        pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0, PT__WHELD_SCAN,
+                           pt__wfan_handle_id(mf));
         if (watch_held(f, pid, p, fs, dirs) == 0)
             watched++;
     }

@@ -136,9 +136,15 @@ enum pt__wheld {
 /* Remember that a traced process holds object (dev, ino), as known at `seen` (pt_now(): when it
  * was published or found; the latest is kept): its deletion, and, when it is a directory (dir),
  * the deletion of an entry of it, is recorded wherever it is on a marked filesystem, even when its
- * directory can no longer be named, and dated no earlier than `seen`. how: enum pt__wheld. */
+ * directory can no longer be named, and dated no earlier than `seen`. how: enum pt__wheld. hid:
+ * for a scan, the object's pt__wfan_handle_id (0 unknown), which tells it from a later object
+ * that gets its inode number. */
 void pt__wfan_note_held(struct pt__wfan *f, uint64_t dev, uint64_t ino, uint64_t seen, int dir,
-                        int how);
+                        int how, uint64_t hid);
+/* The identity of the object `path` names, symbolic links followed (/proc/PID/fd/N: the open
+ * object): a hash of its file handle — inode number and generation —, as fanotify reports it; 0
+ * when it has none. */
+uint64_t pt__wfan_handle_id(const char *path);
 /* Does a noted hold on device dev need nothing more to be seen deleted (its filesystem is marked
  * whole and reports name the deleted object)? 1 or 0. */
 int pt__wfan_covers(const struct pt__wfan *f, uint64_t dev);

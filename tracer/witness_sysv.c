@@ -8,9 +8,10 @@
  * removed segment that is still attached stays in the table with its key reset to IPC_PRIVATE and
  * SHM_DEST set in its mode; one nobody had attached vanishes. So each scan is compared with the
  * previous one: a segment that turned SHM_DEST, or vanished without having been SHM_DEST, was
- * removed between the two scans. For a namespace the collector is not in, the table is read by a
- * short-lived thread that joins that namespace (setns is per thread), so the collector itself never
- * changes namespace.
+ * removed between the two scans; one the previous scan did not list that is SHM_DEST already was
+ * both made and removed between them (one nobody had attached any more by then is not seen). For
+ * a namespace the collector is not in, the table is read by a short-lived thread that joins that
+ * namespace (setns is per thread), so the collector itself never changes namespace.
  *
  * Attribution. The table names the creator (cpid) and the last process to attach or detach (lpid):
  * neither is the remover. No kernel report names the process that called shmctl(IPC_RMID). The
@@ -49,6 +50,8 @@ struct seg {
     int32_t key;
     uint32_t mode, nattch, cpid, lpid, uid;
     uint64_t size;
+    int unheld;          /* its removal was noticed with no watched process attached */
+    uint64_t unheld_seen; /* ... and happened after this look (0: none saw it intact) */
 };
 
 struct ns {
@@ -58,6 +61,7 @@ struct ns {
     size_t nsegs;
     uint64_t seen_ts; /* time of the last scan */
     int scanned;
+    unsigned holders_gen; /* the witness's holders_gen at that scan */
 };
 
 struct holder {
@@ -70,6 +74,7 @@ struct pt__wsysv {
     unsigned nns;
     struct holder holder[MAX_HOLDERS];
     unsigned nholders;
+    unsigned holders_gen; /* bumped when a process is watched */
     uint64_t own_ino;
     int all; /* record removals of segments no watched process held */
 };
@@ -157,6 +162,7 @@ int pt__wsysv_watch_pid(struct pt__wsysv *s, pid_t pid, int *new_ns)
         }
     if (s->nholders < MAX_HOLDERS)
         s->holder[s->nholders++] = (struct holder){pid, ino};
+    s->holders_gen++;
     return 0;
 }
 
@@ -191,7 +197,7 @@ static void read_table(struct table *t)
         return;
     }
     while (fgets(line, sizeof line, fp)) {
-        struct seg g;
+        struct seg g = {0};
         unsigned long long size;
         if (sscanf(line, "%d %d %o %llu %u %u %u %u", &g.key, &g.shmid, &g.mode, &size, &g.cpid,
                    &g.lpid, &g.nattch, &g.uid) != 8)
@@ -330,17 +336,17 @@ static void attr_visit(void *arg, const struct pt__wident *id, uint64_t exec_ts)
 
 /* ---- the scan ------------------------------------------------------------------------------- */
 
+/* seen: the time of the look before, which saw the segment intact; 0 when none did (made and
+ * removed since that look). 1 recorded, -1 not: no watched process held it, 0 the ring refused. */
 static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *execs,
-                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t ts,
+                  const struct ns *n, const struct seg *was, const struct seg *now, uint64_t seen,
                   struct pt_witness_stats *st)
 {
     uint32_t holder = now ? find_holder(s, n->ino, was->shmid) : 0;
     if (!holder && !now && was->nattch > 0 && watched_pid(s, n->ino, was->lpid))
         holder = was->lpid; /* its detach, after the removal, made it vanish */
-    if (!holder && !s->all) {
-        st->shm_unheld++;
-        return 0;
-    }
+    if (!holder && !s->all)
+        return -1;
     struct pt__wshm r;
     memset(&r, 0, sizeof r);
     r.via = "sysv-scan";
@@ -352,7 +358,7 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
     r.cpid = was->cpid;
     r.lpid = now ? now->lpid : was->lpid;
     r.owner_uid = was->uid;
-    r.seen_ts = n->seen_ts;
+    r.seen_ts = seen;
     r.holder = holder;
     pt__wident_unknown(&r.who, 0, PT__WID_NONE);
     if (execs) {
@@ -363,11 +369,28 @@ static int record(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs *
         if (c.matches == 1)
             r.who = c.who;
     }
-    (void)ts;
     return pt__witness_record_shm(w, &r) == 0;
 }
 
-static const struct seg *find_seg(const struct seg *v, size_t n, int32_t shmid)
+/* A removal noticed at this look (rc of record()): counted; one no watched process held is, when
+ * `now` still lists the segment attached, marked to be looked at again (removed after `seen`). */
+static int noticed(int rc, struct seg *now, uint64_t seen, struct pt_witness_stats *st)
+{
+    if (rc > 0) {
+        st->shm_removed++;
+        return 1;
+    }
+    if (rc < 0) {
+        st->shm_unheld++;
+        if (now) {
+            now->unheld = 1;
+            now->unheld_seen = seen;
+        }
+    }
+    return 0;
+}
+
+static struct seg *find_seg(struct seg *v, size_t n, int32_t shmid)
 {
     for (size_t i = 0; i < n; i++)
         if (v[i].shmid == shmid)
@@ -391,24 +414,48 @@ int pt__wsysv_scan(struct pt__wsysv *s, struct pt_witness *w, struct pt__wexecs 
         uint64_t now_ts = pt_now();
         st->shm_scans++;
         if (n->scanned) {
+            /* processes watched since the last look: removals noticed with none of the watched
+             * attached are looked at again (a fork child whose ring the collector attached
+             * after the look that noticed the removal of what it inherited) */
+            int recheck = n->holders_gen != s->holders_gen;
             for (size_t k = 0; k < n->nsegs; k++) {
                 const struct seg *was = &n->segs[k];
-                if (was->mode & SHM_DEST_BIT)
-                    continue; /* already removed: this is its last detach */
-                const struct seg *now = find_seg(t.segs, t.n, was->shmid);
-                int removed;
-                if (!now)
-                    removed = 1;
-                else if (now->cpid != was->cpid || now->size != was->size)
-                    removed = 1, now = NULL; /* the id went to a new segment */
-                else
-                    removed = (now->mode & SHM_DEST_BIT) != 0;
-                if (removed && record(s, w, execs, n, was, now, now_ts, st)) {
-                    recorded++;
-                    st->shm_removed++;
+                struct seg *now = find_seg(t.segs, t.n, was->shmid);
+                if (now && (now->cpid != was->cpid || now->size != was->size))
+                    now = NULL; /* the id went to a new segment */
+                if (was->mode & SHM_DEST_BIT) {
+                    /* already removed: this is its last detach, or it is still attached */
+                    if (!was->unheld || !now)
+                        continue;
+                    if (recheck) {
+                        int rc = record(s, w, execs, n, was, now, was->unheld_seen, st);
+                        if (rc > 0) {
+                            recorded++;
+                            st->shm_removed++;
+                            continue;
+                        }
+                    }
+                    now->unheld = 1;
+                    now->unheld_seen = was->unheld_seen;
+                    continue;
                 }
+                int removed = !now || (now->mode & SHM_DEST_BIT);
+                if (removed)
+                    recorded += noticed(record(s, w, execs, n, was, now, n->seen_ts, st), now,
+                                        n->seen_ts, st);
+            }
+            /* Made and removed since the last look, and still attached: new here, and marked
+             * for destruction already (a fork child keeping what its parent attached, removed
+             * within 0.1 s of the shmget). One nobody attaches any more has vanished: unseen. */
+            for (size_t k = 0; k < t.n; k++) {
+                struct seg *now = &t.segs[k];
+                const struct seg *was = find_seg(n->segs, n->nsegs, now->shmid);
+                if ((now->mode & SHM_DEST_BIT) &&
+                    (!was || was->cpid != now->cpid || was->size != now->size))
+                    recorded += noticed(record(s, w, execs, n, now, now, 0, st), now, 0, st);
             }
         }
+        n->holders_gen = s->holders_gen;
         free(n->segs);
         n->segs = t.segs;
         n->nsegs = t.n;

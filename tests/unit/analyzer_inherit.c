@@ -61,14 +61,12 @@ static void exit_ev(struct scn *s, uint32_t pid)
     ev_end(s);
 }
 
-/* The witness's scan noticed SHMID removed since the scan at `seen` (0: just before), by someone
- * it could not name: `holder` had it in its maps at the scan, lpid attached or detached last,
- * nattch were attached. */
-static void witnessed_rmid_since(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch,
-                                 uint64_t seen)
+/* The witness's scan noticed SHMID removed since the scan at `seen` (0: no scan saw it intact),
+ * by someone it could not name: `holder` had it in its maps at the scan, lpid attached or
+ * detached last, nattch were attached. */
+static void witnessed_rmid_seen(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch,
+                                uint64_t seen)
 {
-    if (!seen)
-        seen = s->ts;
     struct pt_event *e = ev_begin(s, PT_EV_witnessed_shm, 1, 0);
     pt__synth_s(e, "via", "sysv-scan");
     pt__synth_u(e, "shmid", SHMID);
@@ -81,6 +79,13 @@ static void witnessed_rmid_since(struct scn *s, uint32_t holder, uint32_t lpid, 
     pt__synth_u(e, "attributed", 0);
     pt__synth_s(e, "ident", "none");
     ev_end(s);
+}
+
+/* ... since the scan at `seen` (0: just before) */
+static void witnessed_rmid_since(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch,
+                                 uint64_t seen)
+{
+    witnessed_rmid_seen(s, holder, lpid, nattch, seen ? seen : s->ts);
 }
 
 static void witnessed_rmid(struct scn *s, uint32_t holder, uint32_t lpid, uint32_t nattch)
@@ -456,6 +461,49 @@ static void test_exec_image_inherits_nothing(void)
     scn_free(s);
 }
 
+/* A segment made and removed between two scans, still attached by a fork child when the second
+ * noticed it (no scan saw it intact: seen_ts 0): a removal by another program is a finding whose
+ * one holder is the child found attached (the parent, which detached before the scan, is not
+ * known to have held it at the removal), dated when noticed; one the parent made itself, in its
+ * own trace, is no finding. */
+static void test_scan_never_saw_it_intact(void)
+{
+    struct scn *s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/forker");
+    tick(s); /* the scan before: no such segment yet */
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/forker");
+    shmdt_ev(s, 100);
+    witnessed_rmid_seen(s, 101, 100, 1, 0);
+    uint64_t noticed = s->ts;
+    exit_ev(s, 101);
+    exit_ev(s, 100);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 1);
+    CHECK(pt_analyzer_finding_nholders(s->a, 0) == 1);
+    CHECK(s->a->nfindings && s->a->procs[holder_hold(s, 0, 0)->proc]->pid == 101);
+    CHECK(s->a->nfindings && s->a->dels[s->a->findings[0].del].ts <= noticed &&
+          s->a->dels[s->a->findings[0].del].ts > holder_hold(s, 0, 0)->ts);
+    scn_free(s);
+
+    /* the parent removed it itself, traced, before the scan noticed it */
+    s = scn_new();
+    proc(s, 100, WHO(), "/usr/bin/forker");
+    tick(s);
+    shmat_ev(s, 100);
+    fork_ev(s, 100, 101);
+    proc_child(s, 101, 100, WHO(.start = 2), "/usr/bin/forker");
+    shmdt_ev(s, 100);
+    rmid_ev(s, 100);
+    witnessed_rmid_seen(s, 101, 100, 1, 0);
+    exit_ev(s, 101);
+    exit_ev(s, 100);
+    finish(s);
+    CHECK(pt_analyzer_nfindings(s->a) == 0);
+    scn_free(s);
+}
+
 int main(void)
 {
     RUN(test_sysv_children_hold_fork_first);
@@ -470,5 +518,6 @@ int main(void)
     RUN(test_witness_named_holder);
     RUN(test_scan_late_after_everyone_let_go);
     RUN(test_scan_repeats_a_traced_removal);
+    RUN(test_scan_never_saw_it_intact);
     return failures ? 1 : 0;
 }
