@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <sys/syscall.h>
 
-#include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
 #include "tracer/internal.h"
 #include "tracer/ring_fast.h"
@@ -26,30 +25,6 @@ static int back_hook(struct pt_tbuf *b)
     (void)b;
     back_calls++;
     return fail_long && back_calls % 2 ? -ENOSPC : 0;
-}
-
-static void diag(void *arg, const char *msg)
-{
-    ++*(int *)arg;
-    fprintf(stderr, "diag: %s\n", msg);
-}
-
-/* The trace's bulk events and lost markers. */
-static void read_trace(const char *dir, uint64_t *bulk, uint64_t *lost)
-{
-    struct pt_trace *tr;
-    struct pt_event ev;
-    int diags = 0;
-    *bulk = *lost = 0;
-    CHECK(pt_trace_open(dir, diag, &diags, &tr) == 0, "open %s", dir);
-    while (pt_trace_next(tr, &ev) > 0) {
-        if (ev.id == PT_EV_lost)
-            *lost += ev.field[0].u;
-        else if (ev.id == PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA)
-            (*bulk)++;
-    }
-    pt_trace_close(tr);
-    CHECK(diags == 0, "%s: %d diagnostics", dir, diags);
 }
 
 /* Write events until `bytes` of the circle are reserved (not past one lap: no collector drains);
@@ -89,7 +64,7 @@ static void run(const char *tag, uint64_t bytes, int fail_first, unsigned max_st
     pt_ring_release(r, b);
     pt_ring_close(r);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost);
+    t_read_bulk(dir, &bulk, &tlost);
     CHECK(bulk == n && tlost == 0, "%s: the trace holds %llu of %llu events and says %llu lost",
           tag, (unsigned long long)bulk, (unsigned long long)n, (unsigned long long)tlost);
     printf("%s: %llu events in %llu bytes, %u backing attempts, %llu bytes backed\n", tag,

@@ -17,35 +17,10 @@
 #include <errno.h>
 #include <sys/syscall.h>
 
-#include "proftrace/trace.h"
 #include "tests/unit/tracer_test.h"
 #include "tracer/collector.h"
 #include "tracer/internal.h"
 #include "tracer/ring_fast.h"
-
-static void diag(void *arg, const char *msg)
-{
-    ++*(int *)arg;
-    fprintf(stderr, "diag: %s\n", msg);
-}
-
-/* The trace's bulk events and lost markers. */
-static void read_trace(const char *dir, uint64_t *bulk, uint64_t *lost)
-{
-    struct pt_trace *tr;
-    struct pt_event ev;
-    int diags = 0;
-    *bulk = *lost = 0;
-    CHECK(pt_trace_open(dir, diag, &diags, &tr) == 0, "open %s", dir);
-    while (pt_trace_next(tr, &ev) > 0) {
-        if (ev.id == PT_EV_lost)
-            *lost += ev.field[0].u;
-        else if (ev.id == PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA)
-            (*bulk)++;
-    }
-    pt_trace_close(tr);
-    CHECK(diags == 0, "%s: %d diagnostics", dir, diags);
-}
 
 /* ---- 1. The collector drains just before the writer waits ---------------------------------- */
 
@@ -69,7 +44,7 @@ static void drained_before_wait(void)
 {
     char *dir = t_mkdtemp("noloss1");
     int cdiags = 0;
-    CHECK(pt_collector_open(dir, diag, &cdiags, &col) == 0, "collector");
+    CHECK(pt_collector_open(dir, t_diag, &cdiags, &col) == 0, "collector");
     /* 4 packets of 16 KiB; a wait that is not ended by the room made lasts 300 ms, then loses */
     struct pt_ring_config cfg = {
         .dir = dir, .thread_buf_bytes = 64 << 10, .nthreads = 1, .noloss_ms = 300};
@@ -92,7 +67,7 @@ static void drained_before_wait(void)
     pt_collector_stats(col, &st);
     pt_collector_close(col);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost);
+    t_read_bulk(dir, &bulk, &tlost);
     CHECK(no_room_calls > 0 && no_room_moved == no_room_calls,
           "the writer found no room %u times, the collector made room in %u of them", no_room_calls,
           no_room_moved);
@@ -151,7 +126,7 @@ static void backing_fails_twice(void)
     pt_ring_release(r, b);
     pt_ring_close(r);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost); /* no collector: the ring is read where it is */
+    t_read_bulk(dir, &bulk, &tlost); /* no collector: the ring is read where it is */
     CHECK(bulk == N2 && tlost == 0, "the trace holds %llu of %d events and says %llu lost",
           (unsigned long long)bulk, N2, (unsigned long long)tlost);
     printf("backing failed twice: the writer waited (%u tries), %llu of %d events, none lost\n",
@@ -194,7 +169,7 @@ static void backing_never_works(void)
     pt_ring_release(r, b);
     pt_ring_close(r);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost);
+    t_read_bulk(dir, &bulk, &tlost);
     CHECK(bulk == written && tlost == lost,
           "the trace holds %llu events (%llu written) and says %llu lost (%llu lost)",
           (unsigned long long)bulk, (unsigned long long)written, (unsigned long long)tlost,
@@ -232,7 +207,7 @@ static void claim_backing_fails_twice(void)
     pt_ring_release(r, b1);
     pt_ring_close(r);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost);
+    t_read_bulk(dir, &bulk, &tlost);
     CHECK(lost == 0 && bulk == 100 && tlost == 0,
           "the claimed buffer: %llu lost, the trace holds %llu of 100 and says %llu lost",
           (unsigned long long)lost, (unsigned long long)bulk, (unsigned long long)tlost);
@@ -263,7 +238,7 @@ static void no_collector_gives_up(void)
     pt_ring_release(r, b);
     pt_ring_close(r);
     uint64_t bulk, tlost;
-    read_trace(dir, &bulk, &tlost);
+    t_read_bulk(dir, &bulk, &tlost);
     CHECK(bulk == written && tlost == lost,
           "the trace holds %llu (%llu written), says %llu lost "
           "(%llu lost)",

@@ -12,6 +12,7 @@
 #include "proftrace/calls.h"
 #include "proftrace/event.h"
 #include "proftrace/ring.h"
+#include "proftrace/trace.h"
 
 static int t_failures __attribute__((unused));
 static int t_quiet __attribute__((unused)); /* t_verify says nothing (probing foreign events) */
@@ -213,6 +214,32 @@ static inline int t_put_bulk(struct pt_tbuf *b, uint64_t i)
     pt_enc_u32(&e, 2);
     pt_tbuf_commit(b, &e);
     return 0;
+}
+
+/* A diagnostic callback that counts (into the int at arg) and prints what the reader says. */
+static inline void t_diag(void *arg, const char *msg)
+{
+    ++*(int *)arg;
+    fprintf(stderr, "diag: %s\n", msg);
+}
+
+/* Read the trace in dir: its bulk events (t_put_bulk's) and what its lost markers count; the
+ * trace must read without a diagnostic. */
+static inline void t_read_bulk(const char *dir, uint64_t *bulk, uint64_t *lost)
+{
+    struct pt_trace *tr;
+    struct pt_event ev;
+    int diags = 0;
+    *bulk = *lost = 0;
+    CHECK(pt_trace_open(dir, t_diag, &diags, &tr) == 0, "open %s", dir);
+    while (pt_trace_next(tr, &ev) > 0) {
+        if (ev.id == PT_EV_lost)
+            *lost += ev.field[0].u;
+        else if (ev.id == PT_EV_CALL_FIRST + PT_CALL_RegQueryValueExA)
+            (*bulk)++;
+    }
+    pt_trace_close(tr);
+    CHECK(diags == 0, "%s: %d diagnostics", dir, diags);
 }
 
 /* Identify (w, i) of a pattern event when it carries them (not cred events). */
