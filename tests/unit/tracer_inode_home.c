@@ -112,6 +112,7 @@ int main(void)
     close(home);
     close(dfd);
     t_rmrf(top);
+    free(top);
     if (t_failures)
         return 1;
     printf("ok: the directory made apart under its own name, files made there named here\n");

@@ -57,6 +57,7 @@ int main(void)
     CHECK(rc == 0 && t, "pt__wtab_open: %s", strerror(-rc));
     if (!t) {
         t_rmrf(dir);
+        free(dir);
         return 1;
     }
     (void)pt__wtab_poll(t); /* whatever its own table's creation queued */
@@ -83,6 +84,7 @@ int main(void)
     }
     pt__wtab_close(t);
     t_rmrf(dir);
+    free(dir);
     if (!t_failures)
         printf("ok: ring names are taken without a wake-up, doorbells still wake\n");
     return t_failures ? 1 : 0;
