@@ -27,8 +27,10 @@
  * Rules. The deferral itself is async-signal-safe (the atfork child handler) and makes one system
  * call beyond the fork wrapper's getpid: the pid namespace's link. The start runs with the
  * re-entry guard up and errno kept, in whatever thread records first; a signal handler that
- * records while its own thread is making the start finds no ring (its event is counted lost, once
- * the ring exists), another thread waits for the start (at most 100 ms), never for a lock.
+ * records while its own thread is making the start (that thread's pt__fs_mine, set before the
+ * start is taken and cleared after it ended, so no instruction of the start is outside it) has
+ * its event counted lost, once the ring exists; another thread waits for the start (at most
+ * 100 ms), never for a lock.
  */
 #include <errno.h>
 #include <sched.h>
@@ -42,8 +44,8 @@
 enum { PT__FS_NONE = 0, PT__FS_PENDING, PT__FS_STARTING };
 
 static _Atomic int pt__fs_state;
-static _Atomic uint32_t pt__fs_starter; /* the thread making the start */
-static _Atomic uint64_t pt__fs_lost;    /* events its signal handlers could not record meanwhile */
+static PT__TLS uint8_t pt__fs_mine;  /* this thread is taking or making the start */
+static _Atomic uint64_t pt__fs_lost; /* events its signal handlers could not record meanwhile */
 static struct pt_ring *pt__fs_parent;   /* the parent's ring, still mapped here until the start */
 int pt__image_forked;
 
@@ -88,7 +90,6 @@ void pt__fork_begin(struct pt_ring *parent)
      * no ring, and its own parent's still mapped: that one is ours to forget now. Its state and
      * its count of lost events are its, not ours. */
     atomic_store(&pt__fs_state, PT__FS_NONE);
-    atomic_store(&pt__fs_starter, 0);
     atomic_store(&pt__fs_lost, 0);
     if (parent)
         pt__fs_parent = parent;
@@ -111,21 +112,29 @@ static uint64_t pt__ms(void)
 
 struct pt_ring *pt__fork_start(void)
 {
+    if (pt__fs_mine) { /* a signal handler inside this thread's start */
+        atomic_fetch_add(&pt__fs_lost, 1);
+        return NULL;
+    }
+    pt__fs_mine = 1;
     int expect = PT__FS_PENDING;
-    uint32_t tid = pt__gettid();
-    if (atomic_compare_exchange_strong(&pt__fs_state, &expect, PT__FS_STARTING)) {
-        atomic_store(&pt__fs_starter, tid);
+    int took = atomic_compare_exchange_strong(&pt__fs_state, &expect, PT__FS_STARTING);
+    if (took) {
         pt__fork_start_now();
-        atomic_store(&pt__fs_starter, 0);
         atomic_store(&pt__fs_state, PT__FS_NONE);
-    } else if (expect == PT__FS_STARTING) {
-        if (atomic_load(&pt__fs_starter) == tid) { /* a signal handler inside our own start */
-            atomic_fetch_add(&pt__fs_lost, 1);
-            return NULL;
-        }
+    }
+    pt__fs_mine = 0;
+    struct pt_ring *r = __atomic_load_n(&pt__ring, __ATOMIC_ACQUIRE);
+    if (took) {
+        /* what handlers counted after the start had written its lost marker */
+        uint64_t late = atomic_exchange(&pt__fs_lost, 0);
+        if (late && r)
+            pt_ring_lost(r, late);
+    } else if (expect == PT__FS_STARTING) { /* another thread is making it */
         uint64_t until = pt__ms() + 100;
         while (atomic_load(&pt__fs_state) == PT__FS_STARTING && pt__ms() < until)
             sched_yield();
+        r = __atomic_load_n(&pt__ring, __ATOMIC_ACQUIRE);
     }
-    return __atomic_load_n(&pt__ring, __ATOMIC_ACQUIRE);
+    return r;
 }
