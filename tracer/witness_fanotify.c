@@ -278,6 +278,20 @@ static uint32_t key_hash(const unsigned char *k, uint32_t n)
     return h;
 }
 
+/* A file handle with room for any filesystem's. */
+union any_handle {
+    struct file_handle h;
+    char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+};
+
+/* The handle of `path` (from dirfd, with name_to_handle_at's flags) into *u: 0, or -1. */
+static int read_handle(int dirfd, const char *path, int flags, union any_handle *u)
+{
+    int mnt;
+    u->h.handle_bytes = MAX_HANDLE_SZ;
+    return name_to_handle_at(dirfd, path, &u->h, &mnt, flags);
+}
+
 /* The identity of the object of handle h on its filesystem (the inode number and its
  * generation, which a reused number does not share): never 0. */
 static uint64_t handle_id(const struct file_handle *h)
@@ -293,13 +307,8 @@ static uint64_t handle_id(const struct file_handle *h)
 
 uint64_t pt__wfan_handle_id(const char *path)
 {
-    union {
-        struct file_handle h;
-        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-    } u;
-    int mnt;
-    u.h.handle_bytes = MAX_HANDLE_SZ;
-    if (name_to_handle_at(AT_FDCWD, path, &u.h, &mnt, AT_SYMLINK_FOLLOW) < 0)
+    union any_handle u;
+    if (read_handle(AT_FDCWD, path, AT_SYMLINK_FOLLOW, &u) < 0)
         return 0;
     return handle_id(&u.h);
 }
@@ -344,14 +353,9 @@ static uint64_t handle_ino(const struct fs *fs, const struct file_handle *h)
  * directory; the known layouts are tried first, the learned one must reproduce the inode. */
 static void learn_layout(struct fs *fs, long ftype, int dfd, uint64_t ino)
 {
-    union {
-        struct file_handle h;
-        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-    } u;
-    int mnt;
+    union any_handle u;
     fs->lay.htype = -1;
-    u.h.handle_bytes = MAX_HANDLE_SZ;
-    if (name_to_handle_at(dfd, "", &u.h, &mnt, AT_EMPTY_PATH) < 0)
+    if (read_handle(dfd, "", AT_EMPTY_PATH, &u) < 0)
         return;
     struct layout tries[3] = {
         ftype == TMPFS_MAGIC ? (struct layout){u.h.handle_type, 1, 2}
@@ -721,13 +725,8 @@ static int mark(struct pt__wfan *f, unsigned how, int dfd)
 static void learn_tree(struct pt__wfan *f, const struct fs *fs, const char *walk, const char *root,
                        int depth, unsigned *budget)
 {
-    union {
-        struct file_handle h;
-        char raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-    } u;
-    int mnt;
-    u.h.handle_bytes = MAX_HANDLE_SZ;
-    if (!*budget || name_to_handle_at(AT_FDCWD, walk, &u.h, &mnt, 0) < 0)
+    union any_handle u;
+    if (!*budget || read_handle(AT_FDCWD, walk, 0, &u) < 0)
         return;
     (*budget)--;
     cache_put(f, fs->fsid, &u.h, root);
