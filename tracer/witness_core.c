@@ -486,10 +486,9 @@ int pt_witness_drain(struct pt_witness *w)
     /* The SysV tables are looked at every 0.1 s, and also when something held was just deleted:
      * a clean-up deleting files often removes segments next (`rm`, then `ipcrm`), and a look
      * now dates such a removal closer, after what the deletion followed (a holder's detach). */
-    if (!tick && files > 0)
+    if (tick || files > 0)
         n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
     if (tick) {
-        n += pt__wsysv_scan(w->sysv, w, w->execs, &w->st);
         if (w->tabs)
             pt__wtab_tick(w->tabs);
         if (++w->ticks >= HOLDS_EVERY) {
