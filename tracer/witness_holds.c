@@ -233,10 +233,10 @@ int pt__wholds_scan(struct pt__wfan *f, pid_t pid, const char *tracedir, int *fs
         unsigned maj, min;
         unsigned long long ino;
         char *p, mf[96];
-        /* the range ("start-end") names the mapped object in map_files */
-        snprintf(mf, sizeof mf, "/proc/%d/map_files/%.*s", (int)pid, (int)strcspn(line, " "), line);
         if (!shared_mapping(line, &maj, &min, &ino, &p) || skipped(p, tracedir))
             continue;
+        /* the range ("start-end") names the mapped object in map_files */
+        snprintf(mf, sizeof mf, "/proc/%d/map_files/%.*s", (int)pid, (int)strcspn(line, " "), line);
         pt__wfan_note_held(f, makedev(maj, min), ino, pt_now(), 0, PT__WHELD_SCAN,
                            pt__wfan_handle_id(mf));
         if (watch_held(f, pid, p, fs, dirs) == 0)
