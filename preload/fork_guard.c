@@ -9,7 +9,6 @@
  * waits until the sections that started before it have ended. The wait is bounded: a section that
  * itself waits for a lock the forking thread holds must not deadlock the two. */
 #include <sched.h>
-#include <time.h>
 
 #include "preload/fork_guard.h"
 #include "preload/shim.h"
@@ -35,20 +34,13 @@ void pt__loader_end(void)
     atomic_fetch_sub(&pt__loader_users, 1);
 }
 
-static uint64_t pt__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void pt__loader_wait(void)
 {
     uint64_t until = 0;
     while (atomic_load(&pt__forking)) {
-        uint64_t now = pt__now_ms();
+        uint64_t now = pt_now();
         if (!until)
-            until = now + 100;
+            until = now + 100000000ull; /* 100 ms */
         else if (now > until)
             return;
         sched_yield();
@@ -65,9 +57,9 @@ void pt__fork_prepare(void)
     int own = pt__in_section;
     uint64_t until = 0;
     while (atomic_load(&pt__loader_users) > own) {
-        uint64_t now = pt__now_ms();
+        uint64_t now = pt_now();
         if (!until)
-            until = now + 100;
+            until = now + 100000000ull; /* 100 ms */
         else if (now > until)
             break;
         sched_yield();

@@ -35,7 +35,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "preload/attach.h"
 #include "preload/holds.h"
@@ -103,13 +102,6 @@ void pt__fork_begin(struct pt_ring *parent)
     atomic_store(&pt__fs_state, PT__FS_PENDING);
 }
 
-static uint64_t pt__ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct pt_ring *pt__fork_start(void)
 {
     if (pt__fs_mine) { /* a signal handler inside this thread's start */
@@ -131,8 +123,8 @@ struct pt_ring *pt__fork_start(void)
         if (late && r)
             pt_ring_lost(r, late);
     } else if (expect == PT__FS_STARTING) { /* another thread is making it */
-        uint64_t until = pt__ms() + 100;
-        while (atomic_load(&pt__fs_state) == PT__FS_STARTING && pt__ms() < until)
+        uint64_t until = pt_now() + 100000000ull; /* 100 ms */
+        while (atomic_load(&pt__fs_state) == PT__FS_STARTING && pt_now() < until)
             sched_yield();
         r = __atomic_load_n(&pt__ring, __ATOMIC_ACQUIRE);
     }
